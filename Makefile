@@ -1,0 +1,25 @@
+# The README's two commands: `make demo` (main job) and `make test` (whole suite).
+# Every process that imports rclpy runs inside the isolated-network wrapper.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ISOLATED := $(PY) -m humanoid_teleop.isolation --
+ROBOT ?= g1
+
+.PHONY: setup demo test lint clean
+
+setup:
+	@tools/setup_venv.sh
+
+demo: setup
+	$(ISOLATED) $(VENV)/bin/humanoid-teleop doctor
+
+test: setup
+	$(ISOLATED) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy humanoid_teleop/core
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

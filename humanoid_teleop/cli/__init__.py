@@ -1,0 +1,1 @@
+"""The ``humanoid-teleop`` command line: one module per subcommand, each with ``register()``."""

@@ -1,0 +1,49 @@
+"""The humanoid-teleop command line answers --help and --version and runs doctor."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from humanoid_teleop import __version__
+from humanoid_teleop.cli.main import SUBCOMMANDS, main
+
+
+def test_version_prints_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--version` prints the package version and exits 0."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"humanoid-teleop {__version__}"
+
+
+def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--help` names each registered subcommand."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert name in out
+
+
+def test_no_subcommand_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    """Calling the CLI with nothing to do shows usage and exits non-zero."""
+    assert main([]) == 2
+    assert "usage: humanoid-teleop" in capsys.readouterr().out
+
+
+@pytest.mark.ros
+def test_doctor_passes_inside_the_isolated_network() -> None:
+    """`doctor --json` reports every check ok, including a real DDS round trip."""
+    result = subprocess.run(
+        [sys.executable, "-m", "humanoid_teleop.cli.main", "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    report = json.loads(result.stdout)
+    assert result.returncode == 0, report
+    assert {c["name"]: c["ok"] for c in report["checks"]}["dds round trip"] is True

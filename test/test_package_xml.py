@@ -1,0 +1,64 @@
+"""package.xml is a valid format-3 ament_python manifest that agrees with setup.py."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from humanoid_teleop import __version__
+
+from .conftest import REPO
+
+REQUIRED_EXEC_DEPENDS = {
+    "rclpy",
+    "std_msgs",
+    "std_srvs",
+    "sensor_msgs",
+    "geometry_msgs",
+    "trajectory_msgs",
+    "diagnostic_msgs",
+    "pinocchio",
+    "python3-numpy",
+    "python3-yaml",
+}
+
+
+def _root() -> ET.Element:
+    return ET.parse(REPO / "package.xml").getroot()
+
+
+def test_package_xml_is_format_3_with_required_elements() -> None:
+    """The manifest parses and has every element REP 149 requires, once."""
+    root = _root()
+    assert root.tag == "package"
+    assert root.get("format") == "3"
+    for tag in ("name", "version", "description", "maintainer", "license"):
+        found = root.findall(tag)
+        assert found, f"package.xml lacks <{tag}>"
+        assert all((el.text or "").strip() for el in found), f"<{tag}> is empty"
+    for tag in ("name", "version", "description"):
+        assert len(root.findall(tag)) == 1, f"<{tag}> appears more than once"
+    assert root.find("maintainer").get("email")  # type: ignore[union-attr]
+
+
+def test_package_xml_declares_ament_python_and_runtime_dependencies() -> None:
+    """Build type is ament_python and the rosdep keys of every runtime import are declared."""
+    root = _root()
+    assert root.findtext("export/build_type") == "ament_python"
+    declared = {el.text for el in root.findall("exec_depend")}
+    assert declared >= REQUIRED_EXEC_DEPENDS, REQUIRED_EXEC_DEPENDS - declared
+
+
+def test_versions_agree() -> None:
+    """package.xml, setup.py and humanoid_teleop.__version__ carry one version."""
+    setup_py = (REPO / "setup.py").read_text(encoding="utf-8")
+    setup_version = re.search(r'version="([^"]+)"', setup_py)
+    assert setup_version is not None
+    assert _root().findtext("name") == "humanoid_teleop"
+    assert _root().findtext("version") == __version__ == setup_version.group(1)
+
+
+def test_ament_marker_and_setup_cfg_exist() -> None:
+    """colcon needs resource/<pkg> and setup.cfg's script dir to find our executables."""
+    assert (REPO / "resource" / "humanoid_teleop").is_file()
+    assert "lib/humanoid_teleop" in (REPO / "setup.cfg").read_text(encoding="utf-8")
