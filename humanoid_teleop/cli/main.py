@@ -16,6 +16,7 @@ from humanoid_teleop import __version__
 from humanoid_teleop.core.errors import TeleopError
 
 SUBCOMMANDS: tuple[str, ...] = (
+    "bringup",
     "doctor",
     "isolated",
 )
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

@@ -1,0 +1,56 @@
+"""Session arguments are validated and become the right nodes in the right order."""
+
+from __future__ import annotations
+
+import pytest
+
+from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.session.plan import SessionArgs, params_file_text, session_plan
+
+
+def test_full_session_starts_recorder_first_and_device_last() -> None:
+    """record+sim with replay: recorder, sim, teleop, replay — recorder stops last."""
+    plan = session_plan(SessionArgs(robot="g1", device="replay", record=True, sim=True))
+    assert [s.name for s in plan] == ["recorder", "sim_robot", "teleop", "replay"]
+    assert max(plan, key=lambda s: s.stop_rank).name == "recorder"
+
+
+@pytest.mark.parametrize(
+    ("device", "executable"),
+    [("vr", "vr_bridge_node"), ("gamepad", "gamepad_node"), ("exo", "exo_node")],
+)
+def test_each_device_starts_its_node(device: str, executable: str) -> None:
+    """Each device maps to its bridge node."""
+    plan = session_plan(SessionArgs(device=device, record=False, sim=False))
+    assert [s.executable for s in plan] == ["teleop_node", executable]
+
+
+def test_unknown_device_lists_the_allowed_ones() -> None:
+    """A bad device names the value and every allowed device."""
+    with pytest.raises(ConfigError, match="'joystick' is not a device; choose one of vr, gamepad"):
+        SessionArgs(device="joystick")
+
+
+def test_from_strings_parses_launch_text() -> None:
+    """Launch-style strings become typed values."""
+    args = SessionArgs.from_strings({"record": "false", "rate_hz": "500", "robot": "talos"})
+    assert (args.record, args.rate_hz, args.robot) == (False, 500.0, "talos")
+
+
+def test_from_strings_rejects_unknown_argument_and_lists_allowed() -> None:
+    """A misspelt launch argument is an error naming the allowed ones."""
+    with pytest.raises(ConfigError, match=r"unknown session argument\(s\) robto; allowed: robot"):
+        SessionArgs.from_strings({"robto": "g1"}, "teleop.launch.py")
+
+
+def test_from_strings_rejects_non_boolean_flag() -> None:
+    """`record:=maybe` is an error naming the key and value."""
+    with pytest.raises(ConfigError, match="'record' must be true or false, got 'maybe'"):
+        SessionArgs.from_strings({"record": "maybe"})
+
+
+def test_params_file_is_keyed_by_node_name() -> None:
+    """The generated parameters file has one ros__parameters block per node."""
+    text = params_file_text(session_plan(SessionArgs(robot="talos", task="wipe the table")))
+    assert text["teleop"]["ros__parameters"]["robot"] == "talos"
+    assert text["recorder"]["ros__parameters"]["task"] == "wipe the table"
