@@ -1,0 +1,1 @@
+"""Thin rclpy nodes: read parameters, convert messages, call the core, publish."""
