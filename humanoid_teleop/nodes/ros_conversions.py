@@ -1,0 +1,149 @@
+"""Conversions between ROS 2 messages and the pure core's types (HumanFrame parts, arrays).
+
+The only place where teleop code touches message fields; nodes stay thin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from builtin_interfaces.msg import Duration, Time
+from geometry_msgs.msg import Point, PoseArray, Quaternion
+from geometry_msgs.msg import Pose as PoseMsg
+from sensor_msgs.msg import JointState, Joy
+from std_msgs.msg import Float64MultiArray, MultiArrayDimension
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+from humanoid_teleop.core.motion.frame import (
+    WEBXR_HAND_JOINTS,
+    HandSkeleton,
+    JoyState,
+    LeaderJoints,
+    Pose,
+)
+
+_NS = 1_000_000_000
+
+
+def time_to_s(stamp: Time) -> float:
+    """A ROS time stamp as seconds [s]."""
+    return float(stamp.sec) + float(stamp.nanosec) / _NS
+
+
+def s_to_time(t_s: float) -> Time:
+    """Seconds [s] as a ROS time stamp."""
+    total_ns = round(t_s * _NS)
+    return Time(sec=total_ns // _NS, nanosec=total_ns % _NS)
+
+
+def s_to_duration(dt_s: float) -> Duration:
+    """Seconds [s] as a ROS duration."""
+    total_ns = round(dt_s * _NS)
+    return Duration(sec=total_ns // _NS, nanosec=total_ns % _NS)
+
+
+def pose_from_msg(msg: PoseMsg) -> Pose:
+    """geometry_msgs/Pose → core Pose (non-finite numbers are kept; validity checks them)."""
+    p, q = msg.position, msg.orientation
+    position = np.array([p.x, p.y, p.z], dtype=np.float64)
+    quat = np.array([q.x, q.y, q.z, q.w], dtype=np.float64)
+    if not np.isfinite(quat).all() or np.linalg.norm(quat) < 1e-9:
+        return Pose(position, np.full((3, 3), np.nan))
+    return Pose.from_quat(position, quat)
+
+
+def pose_to_msg(pose: Pose) -> PoseMsg:
+    """Core Pose → geometry_msgs/Pose."""
+    x, y, z = (float(v) for v in pose.position_m)
+    qx, qy, qz, qw = (float(v) for v in pose.quat_xyzw())
+    return PoseMsg(position=Point(x=x, y=y, z=z), orientation=Quaternion(x=qx, y=qy, z=qz, w=qw))
+
+
+def hand_from_msg(msg: PoseArray, topic: str) -> HandSkeleton:
+    """A 25-joint WebXR hand (PoseArray, wrist first) → HandSkeleton.
+
+    Raises:
+        ValueError: naming ``topic`` when the array does not hold 25 poses.
+    """
+    if len(msg.poses) != len(WEBXR_HAND_JOINTS):
+        raise ValueError(
+            f"{topic}: hand PoseArray has {len(msg.poses)} poses; expected "
+            f"{len(WEBXR_HAND_JOINTS)} WebXR joints, wrist first"
+        )
+    positions = np.array([[p.position.x, p.position.y, p.position.z] for p in msg.poses])
+    return HandSkeleton(positions.astype(np.float64))
+
+
+def hand_to_msg(hand: HandSkeleton, frame_id: str, t_s: float) -> PoseArray:
+    """HandSkeleton → PoseArray (orientations identity; positions carry the skeleton)."""
+    msg = PoseArray()
+    msg.header.frame_id = frame_id
+    msg.header.stamp = s_to_time(t_s)
+    msg.poses = [
+        PoseMsg(position=Point(x=float(x), y=float(y), z=float(z)), orientation=Quaternion(w=1.0))
+        for x, y, z in hand.positions_m
+    ]
+    return msg
+
+
+def joy_from_msg(msg: Joy) -> JoyState:
+    """sensor_msgs/Joy → JoyState."""
+    return JoyState(tuple(float(a) for a in msg.axes), tuple(int(b) for b in msg.buttons))
+
+
+def leader_from_msg(msg: JointState) -> LeaderJoints:
+    """sensor_msgs/JointState from a leader device → LeaderJoints."""
+    return LeaderJoints(tuple(msg.name), np.asarray(msg.position, dtype=np.float64))
+
+
+def update_positions(
+    msg: JointState, index_of: Mapping[str, int], positions: np.ndarray
+) -> tuple[int, list[str]]:
+    """Copy the positions in ``msg`` into ``positions`` (indexed by ``index_of``).
+
+    Returns:
+        (how many joints were updated, names in the message that the robot does not have).
+    """
+    unknown: list[str] = []
+    updated = 0
+    for name, value in zip(msg.name, msg.position, strict=False):
+        index = index_of.get(name)
+        if index is None:
+            unknown.append(name)
+            continue
+        positions[index] = value
+        updated += 1
+    return updated, unknown
+
+
+def forward_command(values: Sequence[float]) -> Float64MultiArray:
+    """ros2_control forward controller command: positions in the group's joint order."""
+    msg = Float64MultiArray()
+    msg.layout.dim = [MultiArrayDimension(label="joints", size=len(values), stride=len(values))]
+    msg.data = [float(v) for v in values]
+    return msg
+
+
+def trajectory_command(
+    names: Sequence[str], values: Sequence[float], t_s: float, horizon_s: float
+) -> JointTrajectory:
+    """A one-point JointTrajectory reaching ``values`` after ``horizon_s`` [s]."""
+    msg = JointTrajectory()
+    msg.header.stamp = s_to_time(t_s)
+    msg.joint_names = list(names)
+    msg.points = [
+        JointTrajectoryPoint(
+            positions=[float(v) for v in values], time_from_start=s_to_duration(horizon_s)
+        )
+    ]
+    return msg
+
+
+def joint_state_command(names: Sequence[str], values: Sequence[float], t_s: float) -> JointState:
+    """A JointState carrying target positions."""
+    msg = JointState()
+    msg.header.stamp = s_to_time(t_s)
+    msg.name = list(names)
+    msg.position = [float(v) for v in values]
+    return msg

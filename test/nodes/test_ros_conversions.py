@@ -1,0 +1,68 @@
+"""Messages convert to core types and back without losing information."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from geometry_msgs.msg import Point, PoseArray, Quaternion
+from geometry_msgs.msg import Pose as PoseMsg
+from sensor_msgs.msg import JointState
+
+from humanoid_teleop.core.motion.frame import HandSkeleton, Pose
+from humanoid_teleop.nodes import ros_conversions as conv
+
+
+def test_time_round_trip_keeps_nanoseconds() -> None:
+    """Seconds → Time → seconds is exact to the nanosecond."""
+    stamp = conv.s_to_time(1234.000000321)
+    assert (stamp.sec, stamp.nanosec) == (1234, 321)
+    assert conv.time_to_s(stamp) == pytest.approx(1234.000000321, abs=1e-9)
+
+
+def test_pose_round_trip() -> None:
+    """A pose survives core → message → core."""
+    angle = math.radians(30)
+    quat = np.array([0.0, 0.0, math.sin(angle / 2), math.cos(angle / 2)])
+    pose = Pose.from_quat(np.array([0.1, -0.2, 1.3]), quat)
+    back = conv.pose_from_msg(conv.pose_to_msg(pose))
+    np.testing.assert_allclose(back.position_m, pose.position_m)
+    np.testing.assert_allclose(back.rotation, pose.rotation, atol=1e-12)
+
+
+def test_zero_quaternion_gives_an_invalid_pose() -> None:
+    """A zero quaternion (an unset message) becomes a non-finite pose, not identity."""
+    msg = PoseMsg(position=Point(x=1.0), orientation=Quaternion(x=0.0, y=0.0, z=0.0, w=0.0))
+    assert not conv.pose_from_msg(msg).is_finite()
+
+
+def test_hand_with_wrong_joint_count_names_the_topic() -> None:
+    """A hand PoseArray that is not 25 joints is rejected with the topic in the message."""
+    msg = PoseArray(poses=[PoseMsg() for _ in range(21)])
+    with pytest.raises(ValueError, match="/operator/right_hand: hand PoseArray has 21 poses"):
+        conv.hand_from_msg(msg, "/operator/right_hand")
+
+
+def test_hand_round_trip() -> None:
+    """25 joint positions survive HandSkeleton → PoseArray → HandSkeleton."""
+    positions = np.random.default_rng(1).normal(size=(25, 3))
+    msg = conv.hand_to_msg(HandSkeleton(positions), "operator", 2.5)
+    np.testing.assert_allclose(conv.hand_from_msg(msg, "t").positions_m, positions)
+
+
+def test_update_positions_reports_unknown_joints() -> None:
+    """Known joints are copied by name; unknown names are reported, not silently dropped."""
+    positions = np.zeros(2)
+    msg = JointState(name=["b", "x", "a"], position=[2.0, 9.0, 1.0])
+    updated, unknown = conv.update_positions(msg, {"a": 0, "b": 1}, positions)
+    assert (updated, unknown) == (2, ["x"])
+    np.testing.assert_array_equal(positions, [1.0, 2.0])
+
+
+def test_trajectory_command_reaches_target_after_horizon() -> None:
+    """A trajectory command is one point at the horizon with the group's joint names."""
+    msg = conv.trajectory_command(["j1", "j2"], [0.1, 0.2], 10.0, 0.004)
+    assert msg.joint_names == ["j1", "j2"]
+    assert list(msg.points[0].positions) == [0.1, 0.2]
+    assert msg.points[0].time_from_start.nanosec == 4_000_000
