@@ -1,0 +1,118 @@
+"""Small rotation helpers on numpy arrays: quaternions are (x, y, z, w) as in ROS messages.
+
+All functions take and return float64 arrays; rotation matrices are 3x3 and act on column
+vectors (``p_parent = R @ p_child``). Angles are in [rad].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+def quat_to_matrix(quat_xyzw: FloatArray) -> FloatArray:
+    """Rotation matrix of a quaternion (x, y, z, w); the quaternion need not be unit length."""
+    x, y, z, w = (float(v) for v in quat_xyzw)
+    n = x * x + y * y + z * z + w * w
+    if not n > 0.0 or not math.isfinite(n):
+        raise ValueError(f"quaternion {tuple(quat_xyzw)} has no direction")
+    s = 2.0 / n
+    return np.array(
+        [
+            [1.0 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],
+            [s * (x * y + z * w), 1.0 - s * (x * x + z * z), s * (y * z - x * w)],
+            [s * (x * z - y * w), s * (y * z + x * w), 1.0 - s * (x * x + y * y)],
+        ]
+    )
+
+
+def matrix_to_quat(rotation: FloatArray) -> FloatArray:
+    """Unit quaternion (x, y, z, w) with w >= 0 of a rotation matrix."""
+    m = rotation
+    trace = m[0, 0] + m[1, 1] + m[2, 2]
+    if trace > 0.0:
+        s = 2.0 * math.sqrt(trace + 1.0)
+        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4]
+    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
+        s = 2.0 * math.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
+        q = [s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
+    elif m[1, 1] > m[2, 2]:
+        s = 2.0 * math.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
+        q = [(m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
+    else:
+        s = 2.0 * math.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
+        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s]
+    out = np.array(q, dtype=np.float64)
+    out /= np.linalg.norm(out)
+    return -out if out[3] < 0.0 else out
+
+
+def rpy_to_matrix(roll: float, pitch: float, yaw: float) -> FloatArray:
+    """URDF convention: R = Rz(yaw) @ Ry(pitch) @ Rx(roll), angles in [rad]."""
+    return axis_rotation("z", yaw) @ axis_rotation("y", pitch) @ axis_rotation("x", roll)
+
+
+def axis_rotation(axis: str, angle_rad: float) -> FloatArray:
+    """Rotation by ``angle_rad`` about the basis axis ``'x'``, ``'y'`` or ``'z'``."""
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    if axis == "x":
+        return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    if axis == "y":
+        return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    if axis == "z":
+        return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    raise ValueError(f"axis must be 'x', 'y' or 'z', not {axis!r}")
+
+
+def log3(rotation: FloatArray) -> FloatArray:
+    """Rotation vector (axis times angle [rad]) of a rotation matrix, angle in [0, pi]."""
+    cos_angle = min(1.0, max(-1.0, (rotation[0, 0] + rotation[1, 1] + rotation[2, 2] - 1.0) / 2))
+    angle = math.acos(cos_angle)
+    vee = np.array(
+        [
+            rotation[2, 1] - rotation[1, 2],
+            rotation[0, 2] - rotation[2, 0],
+            rotation[1, 0] - rotation[0, 1],
+        ]
+    )
+    if angle < 1e-6:
+        return vee / 2.0
+    if angle > math.pi - 1e-4:
+        # Near pi the skew part vanishes: read the axis from the symmetric part.
+        sym = (rotation + np.eye(3)) / 2.0
+        col = int(np.argmax(np.diag(sym)))
+        axis = sym[:, col] / math.sqrt(max(sym[col, col], 1e-12))
+        if float(axis @ vee) < 0.0:
+            axis = -axis
+        return np.asarray(axis * angle, dtype=np.float64)
+    return np.asarray(vee * (angle / (2.0 * math.sin(angle))), dtype=np.float64)
+
+
+def exp3(rotation_vector: FloatArray) -> FloatArray:
+    """Rotation matrix of a rotation vector (axis times angle [rad]), Rodrigues' formula."""
+    angle = float(np.linalg.norm(rotation_vector))
+    if angle < 1e-12:
+        return np.eye(3)
+    k = rotation_vector / angle
+    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    out: FloatArray = np.eye(3) + math.sin(angle) * kx + (1.0 - math.cos(angle)) * (kx @ kx)
+    return out
+
+
+def rotation_angle(rotation: FloatArray) -> float:
+    """Angle [rad] of a rotation matrix, in [0, pi]."""
+    cos_angle = (rotation[0, 0] + rotation[1, 1] + rotation[2, 2] - 1.0) / 2.0
+    return math.acos(min(1.0, max(-1.0, cos_angle)))
+
+
+def frame_from_axes(x_axis: FloatArray, y_hint: FloatArray) -> FloatArray:
+    """Right-handed rotation whose x column is ``x_axis`` and y column lies toward ``y_hint``."""
+    x = x_axis / np.linalg.norm(x_axis)
+    z = np.cross(x, y_hint)
+    z /= np.linalg.norm(z)
+    y = np.cross(z, x)
+    return np.column_stack((x, y, z))

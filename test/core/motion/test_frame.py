@@ -1,0 +1,41 @@
+"""HumanFrame parts and their validity flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Input, LeaderJoints, Pose
+
+
+def test_absent_parts_are_invalid() -> None:
+    """A frame with only a head reports the head valid and every other part invalid."""
+    frame = HumanFrame(t_s=0.0, head=Pose.identity())
+    validity = frame.validity()
+    assert validity[Input.HEAD] is True
+    assert not any(v for k, v in validity.items() if k is not Input.HEAD)
+
+
+def test_nan_pose_is_invalid() -> None:
+    """A wrist pose with a NaN coordinate is present but not valid."""
+    frame = HumanFrame(t_s=0.0, left_wrist=Pose(np.array([0.0, np.nan, 0.0]), np.eye(3)))
+    assert frame.is_valid(Input.LEFT_WRIST) is False
+
+
+def test_quaternion_round_trip() -> None:
+    """A pose built from a quaternion gives the same quaternion back."""
+    q = np.array([0.1, -0.2, 0.3, 0.9])
+    q /= np.linalg.norm(q)
+    assert np.allclose(Pose.from_quat(np.zeros(3), q).quat_xyzw(), q)
+
+
+def test_hand_skeleton_needs_25_joints() -> None:
+    """A skeleton with 21 joints is refused with its shape."""
+    with pytest.raises(ValueError, match=r"\(21, 3\)"):
+        HandSkeleton(np.zeros((21, 3)))
+
+
+def test_leader_names_and_positions_must_match() -> None:
+    """Leader joints with 2 names and 3 angles are refused."""
+    with pytest.raises(ValueError, match="2 names but 3 positions"):
+        LeaderJoints(("a", "b"), np.zeros(3))
