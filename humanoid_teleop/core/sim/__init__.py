@@ -1,9 +1,10 @@
-"""Pure parts of the simulated humanoid: joint integrator, contact model, camera renderer."""
+"""Pure parts of the simulated humanoid (integrator, contact, camera) and of clip replay."""
 
 from humanoid_teleop.core.sim.camera import BODY_TO_OPTICAL, Capsule, PinholeCamera, SceneRenderer
 from humanoid_teleop.core.sim.contact import TableConfig, TableContact, Wrench
 from humanoid_teleop.core.sim.errors import InvalidCommand, SimConfigError, SimError
 from humanoid_teleop.core.sim.integrator import IntegratorLimits, JointIntegrator
+from humanoid_teleop.core.sim.replay import ReplaySchedule
 
 __all__ = [
     "BODY_TO_OPTICAL",
@@ -12,6 +13,7 @@ __all__ = [
     "InvalidCommand",
     "JointIntegrator",
     "PinholeCamera",
+    "ReplaySchedule",
     "SceneRenderer",
     "SimConfigError",
     "SimError",

@@ -1,0 +1,71 @@
+"""When to play which frame of a recorded clip, so playback keeps to wall-clock time.
+
+A clip of ``frame_count`` frames sampled every ``frame_time_s`` is played ``rate_scale`` times
+faster than recorded (0.5: half speed). Frame ``i`` is due ``i·frame_time_s / rate_scale`` after
+the start; a late caller gets the newest due frame (older ones are counted as skipped), never a
+burst of stale ones. With ``loop`` the clip restarts after its last frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from humanoid_teleop.core.sim.errors import SimConfigError
+
+
+@dataclass
+class ReplaySchedule:
+    """Frame due at a time since the start of playback; counts skipped frames."""
+
+    frame_count: int
+    frame_time_s: float
+    rate_scale: float = 1.0
+    loop: bool = True
+    skipped: int = field(default=0, init=False)
+    _last: int = field(default=-1, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.frame_count < 1:
+            raise SimConfigError(f"replay: a clip needs at least 1 frame, got {self.frame_count}")
+        if not (math.isfinite(self.frame_time_s) and self.frame_time_s > 0.0):
+            raise SimConfigError(f"replay: frame time {self.frame_time_s} s must be > 0")
+        if not (math.isfinite(self.rate_scale) and self.rate_scale > 0.0):
+            raise SimConfigError(
+                f"replay: rate_scale={self.rate_scale} must be a finite number > 0 "
+                "(1.0 plays at the recorded speed)"
+            )
+
+    @property
+    def period_s(self) -> float:
+        """Wall-clock time between frames [s]."""
+        return self.frame_time_s / self.rate_scale
+
+    @property
+    def duration_s(self) -> float:
+        """Wall-clock time of one pass through the clip [s]."""
+        return self.frame_count * self.period_s
+
+    def finished(self, elapsed_s: float) -> bool:
+        """True once a non-looping clip has played its last frame."""
+        return not self.loop and self._absolute(elapsed_s) >= self.frame_count - 1
+
+    def due(self, elapsed_s: float) -> int | None:
+        """Index of the frame to publish now, or None if it was already published."""
+        absolute = self._absolute(elapsed_s)
+        if not self.loop:
+            absolute = min(absolute, self.frame_count - 1)
+        if absolute <= self._last:
+            return None
+        if self._last >= 0:
+            self.skipped += absolute - self._last - 1
+        self._last = absolute
+        return absolute % self.frame_count
+
+    def passes(self, elapsed_s: float) -> int:
+        """How many times the clip has restarted by ``elapsed_s`` (0 during the first pass)."""
+        return self._absolute(elapsed_s) // self.frame_count
+
+    def _absolute(self, elapsed_s: float) -> int:
+        # a small tolerance so a timer firing a hair early still gets its frame
+        return max(0, math.floor(elapsed_s / self.period_s + 1e-6))

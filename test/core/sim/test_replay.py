@@ -1,0 +1,54 @@
+"""Replay scheduling: frames at the clip's rate × rate_scale, skipping, looping, ending."""
+
+from __future__ import annotations
+
+import pytest
+
+from humanoid_teleop.core.sim import ReplaySchedule, SimConfigError
+
+
+def test_frames_come_at_the_clip_rate() -> None:
+    """Polling every 1 ms for 100 ms of a 100 Hz clip yields frames 0..10, each once."""
+    schedule = ReplaySchedule(frame_count=50, frame_time_s=0.01)
+    frames = [schedule.due(ms / 1000.0) for ms in range(101)]
+    assert [f for f in frames if f is not None] == list(range(11))
+    assert schedule.skipped == 0
+
+
+def test_rate_scale_speeds_playback_up() -> None:
+    """At rate_scale 2 a 100 Hz clip advances one frame every 5 ms."""
+    schedule = ReplaySchedule(frame_count=50, frame_time_s=0.01, rate_scale=2.0)
+    assert schedule.period_s == pytest.approx(0.005)
+    assert schedule.due(0.0) == 0
+    assert schedule.due(0.0049) is None
+    assert schedule.due(0.005) == 1
+
+
+def test_a_late_caller_gets_the_newest_frame_and_a_skip_count() -> None:
+    """Polling 35 ms after frame 0 gives frame 3 and counts frames 1 and 2 as skipped."""
+    schedule = ReplaySchedule(frame_count=50, frame_time_s=0.01)
+    assert schedule.due(0.0) == 0
+    assert schedule.due(0.035) == 3
+    assert schedule.skipped == 2
+
+
+def test_looping_clip_restarts_at_frame_zero() -> None:
+    """After its last frame a looping 4-frame clip plays frame 0 again and counts a pass."""
+    schedule = ReplaySchedule(frame_count=4, frame_time_s=0.1)
+    played = [schedule.due(t / 10.0) for t in range(6)]
+    assert played == [0, 1, 2, 3, 0, 1]
+    assert schedule.passes(0.55) == 1
+
+
+def test_non_looping_clip_stops_on_its_last_frame() -> None:
+    """Without loop the last frame is played once and then nothing more is due."""
+    schedule = ReplaySchedule(frame_count=4, frame_time_s=0.1, loop=False)
+    played = [schedule.due(t / 10.0) for t in range(8)]
+    assert played == [0, 1, 2, 3, None, None, None, None]
+    assert schedule.finished(0.8)
+
+
+def test_zero_rate_scale_is_refused() -> None:
+    """rate_scale must be positive; the error names the parameter."""
+    with pytest.raises(SimConfigError, match=r"rate_scale=0\.0 must be"):
+        ReplaySchedule(frame_count=4, frame_time_s=0.1, rate_scale=0.0)
