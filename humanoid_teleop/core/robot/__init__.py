@@ -1,0 +1,55 @@
+"""Robot descriptions: ``robots/<name>/robot.yaml`` + a kinematic model, validated.
+
+>>> from humanoid_teleop.core.robot import RobotModel, load_robot
+>>> model = RobotModel(load_robot("g1"))
+>>> rotation, position = model.fk(model.home_positions(), "left_hand_palm_link")
+"""
+
+from humanoid_teleop.core.robot.errors import RobotConfigError, RobotModelError, RobotNotFoundError
+from humanoid_teleop.core.robot.loader import RobotEntry, find_robot_file, list_robots, load_robot
+from humanoid_teleop.core.robot.locate import ROBOTS_PATH_ENV, robot_search_path
+from humanoid_teleop.core.robot.model import JointLimits, RobotModel
+from humanoid_teleop.core.robot.schema import (
+    ArmSpec,
+    CameraSpec,
+    FrameSpec,
+    HandSpec,
+    HeadSpec,
+    InterfaceSpec,
+    JointLimitOverride,
+    LimitsSpec,
+    ModelSource,
+    Pose,
+    RobotDescription,
+    SensorsSpec,
+    WrenchSpec,
+    rpy_to_matrix,
+)
+
+__all__ = [
+    "ROBOTS_PATH_ENV",
+    "ArmSpec",
+    "CameraSpec",
+    "FrameSpec",
+    "HandSpec",
+    "HeadSpec",
+    "InterfaceSpec",
+    "JointLimitOverride",
+    "JointLimits",
+    "LimitsSpec",
+    "ModelSource",
+    "Pose",
+    "RobotConfigError",
+    "RobotDescription",
+    "RobotEntry",
+    "RobotModel",
+    "RobotModelError",
+    "RobotNotFoundError",
+    "SensorsSpec",
+    "WrenchSpec",
+    "find_robot_file",
+    "list_robots",
+    "load_robot",
+    "robot_search_path",
+    "rpy_to_matrix",
+]

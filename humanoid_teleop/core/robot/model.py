@@ -1,0 +1,310 @@
+"""Kinematics of a described robot: a fixed-base pinocchio model with limits and extra frames.
+
+``q`` everywhere is the array of joint positions [rad or m] over :attr:`RobotModel.joint_names`
+(the model's 1-DoF joints in pinocchio order). Poses are expressed in the description's
+``base_frame``. A RobotModel owns one ``pinocchio.Data``: do not share it between threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO
+
+import numpy as np
+import numpy.typing as npt
+import pinocchio as pin
+
+from humanoid_teleop.core.robot.errors import RobotConfigError, RobotModelError
+from humanoid_teleop.core.robot.schema import FrameSpec, ModelSource, RobotDescription
+from humanoid_teleop.core.robot.yaml_source import nearest
+
+_log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _capture_stderr_fd() -> tuple[int, IO[bytes]]:
+    sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _restore_stderr_fd
+    saved = os.dup(2)
+    os.dup2(sink.fileno(), 2)
+    return saved, sink
+
+
+def _restore_stderr_fd(saved: int, sink: IO[bytes]) -> str:
+    os.dup2(saved, 2)
+    os.close(saved)
+    sink.seek(0)
+    text = sink.read().decode("utf-8", "replace")
+    sink.close()
+    return text
+
+
+def build_pinocchio_model(source: ModelSource) -> pin.Model:
+    """Parse the model file into a fixed-base pinocchio model.
+
+    Raises RobotModelError with the file and pinocchio's (and urdfdom's) message when the file
+    is missing or cannot be parsed. urdfdom prints its reason on the C stderr, so that stream
+    is captured for the duration of the parse (a few milliseconds).
+    """
+    path = source.path
+    if not path.is_file():
+        raise RobotModelError(f"{path}: model file not found (model: {source.describe()})")
+    saved, sink = _capture_stderr_fd()
+    try:
+        if source.format == "urdf":
+            model = pin.buildModelFromUrdf(str(path))
+        else:
+            model = pin.buildModelFromMJCF(str(path))
+    except (ValueError, RuntimeError) as err:
+        native = _restore_stderr_fd(saved, sink).strip()
+        saved = -1
+        detail = f"{err}" + (f" ({' '.join(native.split())})" if native else "")
+        raise RobotModelError(
+            f"{path}: pinocchio cannot parse the {source.format}: {detail}"
+        ) from err
+    finally:
+        if saved >= 0:
+            native = _restore_stderr_fd(saved, sink).strip()
+            if native:
+                _log.debug("%s: parser said: %s", path, native)
+    return model
+
+
+@dataclass(frozen=True)
+class JointLimits:
+    """Per-joint limits over ``RobotModel.joint_names`` after robot.yaml overrides.
+
+    ``lower``/``upper`` [rad or m] (±inf for continuous joints), ``velocity`` [rad/s or m/s],
+    ``acceleration`` [rad/s² or m/s²], ``effort`` [N·m or N]. A velocity or effort of 0 means
+    the model does not say (``robots check`` warns about it).
+    """
+
+    lower: FloatArray
+    upper: FloatArray
+    velocity: FloatArray
+    acceleration: FloatArray
+    effort: FloatArray
+
+
+def _read_only(values: Iterable[float]) -> FloatArray:
+    array = np.array(list(values), dtype=float)
+    array.flags.writeable = False
+    return array
+
+
+def add_frames(model: pin.Model, frames: Iterable[FrameSpec]) -> None:
+    """Add robot.yaml's fixed frames to ``model`` (parents must exist; names must be new)."""
+    for spec in frames:
+        if not model.existFrame(spec.parent):
+            raise RobotConfigError(
+                f"frame {spec.name!r}: parent {spec.parent!r} is not in the model; "
+                + nearest(spec.parent, [f.name for f in model.frames])
+            )
+        if model.existFrame(spec.name):
+            raise RobotConfigError(f"frame {spec.name!r} already exists in the model")
+        parent_id = model.getFrameId(spec.parent)
+        parent = model.frames[parent_id]
+        placement = parent.placement * pin.SE3(spec.pose.rotation(), spec.pose.translation())
+        model.addFrame(
+            pin.Frame(spec.name, parent.parentJoint, parent_id, placement, pin.FrameType.OP_FRAME)
+        )
+
+
+class RobotModel:
+    """Forward kinematics, Jacobians and limits of a :class:`RobotDescription`."""
+
+    def __init__(self, description: RobotDescription) -> None:
+        self.description = description
+        model = build_pinocchio_model(description.model)
+        add_frames(model, description.frames)
+        self.pin_model: pin.Model = model
+        self.pin_data: pin.Data = model.createData()
+        names: list[str] = []
+        self._q_slots: list[tuple[int, int]] = []  # (idx_q, nq) per joint
+        for jid in range(1, model.njoints):
+            joint = model.joints[jid]
+            if joint.nv != 1 or joint.nq not in (1, 2):
+                raise RobotModelError(
+                    f"{description.model.path}: joint {model.names[jid]!r} "
+                    f"({joint.shortname()}) is not a 1-DoF joint; only revolute, continuous "
+                    "and prismatic joints are supported (use a fixed base)"
+                )
+            names.append(model.names[jid])
+            self._q_slots.append((joint.idx_q, joint.nq))
+        self.joint_names: tuple[str, ...] = tuple(names)
+        self._index = {name: i for i, name in enumerate(names)}
+        if not model.existFrame(description.base_frame):
+            raise RobotConfigError(
+                f"{description.source_file}: base_frame {description.base_frame!r} is not in "
+                "the model; " + nearest(description.base_frame, [f.name for f in model.frames])
+            )
+        self._base_id = model.getFrameId(description.base_frame)
+        if model.frames[self._base_id].parentJoint != 0:
+            raise RobotConfigError(
+                f"{description.source_file}: base_frame {description.base_frame!r} moves with "
+                f"joint {model.names[model.frames[self._base_id].parentJoint]!r}; it must be "
+                "fixed to the model root"
+            )
+        base = model.frames[self._base_id].placement
+        self._base_inv_rotation: FloatArray = np.asarray(base.rotation).T.copy()
+        self._base_inv: pin.SE3 = base.inverse()
+        self.limits = self._limits()
+
+    # -- names and indices ------------------------------------------------------------------
+
+    @property
+    def nq(self) -> int:
+        """Number of joints (length of ``q``)."""
+        return len(self.joint_names)
+
+    def index_of(self, names: Iterable[str]) -> npt.NDArray[np.intp]:
+        """Indices of ``names`` into ``q``; raises KeyError naming the nearest joints."""
+        indices = []
+        for name in names:
+            if name not in self._index:
+                raise KeyError(
+                    f"no joint {name!r} in {self.description.name}; "
+                    + nearest(name, self.joint_names)
+                )
+            indices.append(self._index[name])
+        return np.array(indices, dtype=np.intp)
+
+    def group_indices(self, group: str) -> npt.NDArray[np.intp]:
+        """Indices into ``q`` of the joints of ``group``, in group order."""
+        if group not in self.description.groups:
+            raise KeyError(
+                f"no group {group!r} in {self.description.name}; groups: "
+                + ", ".join(self.description.groups)
+            )
+        return self.index_of(self.description.groups[group])
+
+    def has_frame(self, frame: str) -> bool:
+        return bool(self.pin_model.existFrame(frame))
+
+    @property
+    def frame_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.pin_model.frames)
+
+    # -- limits and postures ----------------------------------------------------------------
+
+    def _limits(self) -> JointLimits:
+        model = self.pin_model
+        lower, upper, velocity, effort, accel = [], [], [], [], []
+        overrides = self.description.limits.joints
+        for name, (idx_q, nq) in zip(self.joint_names, self._q_slots, strict=True):
+            jid = model.getJointId(name)
+            idx_v = model.joints[jid].idx_v
+            lo, hi = (
+                (float(model.lowerPositionLimit[idx_q]), float(model.upperPositionLimit[idx_q]))
+                if nq == 1
+                else (-math.inf, math.inf)
+            )
+            vel = float(model.velocityLimit[idx_v])
+            eff = float(model.effortLimit[idx_v])
+            acc = self.description.limits.default_acceleration
+            override = overrides.get(name)
+            if override is not None:
+                lo = lo if override.lower is None else override.lower
+                hi = hi if override.upper is None else override.upper
+                vel = vel if override.velocity is None else override.velocity
+                eff = eff if override.effort is None else override.effort
+                acc = acc if override.acceleration is None else override.acceleration
+            lower.append(lo)
+            upper.append(hi)
+            velocity.append(vel)
+            effort.append(eff)
+            accel.append(acc)
+        return JointLimits(
+            lower=_read_only(lower),
+            upper=_read_only(upper),
+            velocity=_read_only(velocity),
+            acceleration=_read_only(accel),
+            effort=_read_only(effort),
+        )
+
+    def clamp(self, q: npt.ArrayLike) -> FloatArray:
+        """``q`` clipped into the position limits."""
+        return np.clip(self._check_q(q), self.limits.lower, self.limits.upper)
+
+    def home_positions(self) -> FloatArray:
+        """The home posture over ``joint_names``: robot.yaml's ``home``, else 0 within limits."""
+        q = np.zeros(self.nq)
+        for name, value in self.description.home.items():
+            q[self._index[name]] = value
+        return self.clamp(q)
+
+    # -- kinematics -------------------------------------------------------------------------
+
+    def _check_q(self, q: npt.ArrayLike) -> FloatArray:
+        array = np.asarray(q, dtype=float)
+        if array.shape != (self.nq,):
+            raise ValueError(
+                f"q must have shape ({self.nq},) over joint_names of "
+                f"{self.description.name}, got {array.shape}"
+            )
+        if not np.all(np.isfinite(array)):
+            bad = [self.joint_names[i] for i in np.flatnonzero(~np.isfinite(array))]
+            raise ValueError(f"q is not finite for joints {', '.join(bad)}")
+        return array
+
+    def to_pinocchio(self, q: npt.ArrayLike) -> FloatArray:
+        """``q`` as a pinocchio configuration vector (continuous joints as cos/sin)."""
+        array = self._check_q(q)
+        out = np.zeros(self.pin_model.nq)
+        for value, (idx_q, nq) in zip(array, self._q_slots, strict=True):
+            if nq == 1:
+                out[idx_q] = value
+            else:
+                out[idx_q] = math.cos(value)
+                out[idx_q + 1] = math.sin(value)
+        return out
+
+    def _frame_id(self, frame: str) -> int:
+        if not self.pin_model.existFrame(frame):
+            raise KeyError(
+                f"no frame {frame!r} in {self.description.name}; "
+                + nearest(frame, self.frame_names)
+            )
+        return int(self.pin_model.getFrameId(frame))
+
+    def fk(self, q: npt.ArrayLike, frame: str) -> tuple[FloatArray, FloatArray]:
+        """Pose of ``frame`` in the base frame at ``q``: (3×3 rotation, 3 position [m])."""
+        fid = self._frame_id(frame)
+        pin.framesForwardKinematics(self.pin_model, self.pin_data, self.to_pinocchio(q))
+        pose = self._base_inv * self.pin_data.oMf[fid]
+        return np.array(pose.rotation), np.array(pose.translation)
+
+    def fk_all(self, q: npt.ArrayLike) -> dict[str, tuple[FloatArray, FloatArray]]:
+        """Poses of every frame in the base frame at ``q`` (one kinematics pass)."""
+        pin.framesForwardKinematics(self.pin_model, self.pin_data, self.to_pinocchio(q))
+        result = {}
+        for fid, frame in enumerate(self.pin_model.frames):
+            pose = self._base_inv * self.pin_data.oMf[fid]
+            result[frame.name] = (np.array(pose.rotation), np.array(pose.translation))
+        return result
+
+    def jacobian(self, q: npt.ArrayLike, frame: str) -> FloatArray:
+        """6×n Jacobian of ``frame`` at ``q`` (LOCAL_WORLD_ALIGNED, axes of the base frame).
+
+        Rows are (linear [m/s], angular [rad/s]) of the frame origin per unit joint velocity;
+        columns follow ``joint_names``.
+        """
+        fid = self._frame_id(frame)
+        jac = np.array(
+            pin.computeFrameJacobian(
+                self.pin_model,
+                self.pin_data,
+                self.to_pinocchio(q),
+                fid,
+                pin.ReferenceFrame.LOCAL_WORLD_ALIGNED,
+            )
+        )
+        rot = self._base_inv_rotation
+        jac[:3] = rot @ jac[:3]
+        jac[3:] = rot @ jac[3:]
+        return jac
