@@ -37,6 +37,15 @@ requirements=(-r requirements/core.txt -r requirements/test.txt)
 "${pip[@]}" "${requirements[@]}"
 "${pip[@]}" --no-deps --no-build-isolation -e . 2>/dev/null || "${pip[@]}" --no-deps -e .
 
+# No tf2_msgs wheel on PyPI: build tf2_msgs (/tf, /tf_static) from tools/interfaces/tf2_msgs with
+# the rosidl wheels + gcc (a few seconds). On failure, warn and go on: only /tf needs it.
+if [ "$mode" = wheels ] && ! "$VENV/bin/python" -c 'import tf2_msgs.msg' 2>/dev/null; then
+  echo "setup: building tf2_msgs (no wheel on PyPI) with tools/interfaces/build_interfaces.py"
+  "${pip[@]}" -r requirements/build-interfaces.txt
+  "$VENV/bin/python" tools/interfaces/build_interfaces.py tools/interfaces/tf2_msgs \
+    || echo "setup: WARNING: tf2_msgs build failed (see above); /tf and /tf_static unavailable" >&2
+fi
+
 rm -f "$VENV"/.humanoid_teleop-*
 touch "$stamp"
 echo "setup: done ($mode)"
