@@ -355,19 +355,10 @@ def install(
 
 
 def check_installed(package: InterfacePackage, prefix: Path) -> None:
-    """Import each message in a fresh venv interpreter and serialize one through its typesupport."""
-    names = ", ".join(m.stem for m in package.msg_files)
-    code = (
-        "from rclpy.serialization import serialize_message\n"
-        f"from {package.name}.msg import {names}\n"
-        f"for cls in ({names},):\n"
-        "    cls.__class__.__import_type_support__()\n"
-        "    assert cls.__class__._TYPE_SUPPORT is not None, cls\n"
-        "    serialize_message(cls())\n"
-    )
+    """Run `report_installed` in a fresh venv interpreter (as rclpy would load the package)."""
     env = {k: v for k, v in os.environ.items() if k != "_ROS_WHEELS_BOOTSTRAP_COMPLETE"}
     result = subprocess.run(
-        [str(prefix / "bin" / "python"), "-c", code],
+        [str(prefix / "bin" / "python"), __file__, "--check", str(package.source_dir)],
         capture_output=True,
         text=True,
         env=env,
@@ -377,6 +368,34 @@ def check_installed(package: InterfacePackage, prefix: Path) -> None:
         raise InterfaceBuildError(
             f"{package.name} was installed into {prefix} but does not load:\n{result.stderr}"
         )
+    print(result.stdout, end="")
+
+
+def report_installed(package: InterfacePackage) -> None:
+    """Load each message's Python typesupport and C libraries; print its type hash.
+
+    Runs in the target venv without rclpy (no DDS participant, so no network wrapper needed).
+    """
+    import ctypes
+    import importlib
+
+    lib = Path(sys.prefix) / "lib"
+    module = importlib.import_module(f"{package.name}.msg")
+    for stem in (m.stem for m in package.msg_files):
+        cls = getattr(module, stem)
+        cls.__class__.__import_type_support__()
+        if cls.__class__._TYPE_SUPPORT is None:
+            raise InterfaceBuildError(f"{package.name}.msg.{stem}: Python typesupport not loaded")
+        symbol = f"{package.name}__msg__{stem}"
+        for kind in ("fastrtps_c", "introspection_c"):
+            ts = ctypes.CDLL(str(lib / f"lib{package.name}__rosidl_typesupport_{kind}.so"))
+            getattr(ts, f"rosidl_typesupport_{kind}__get_message_type_support_handle__{symbol}")
+        generator_c = ctypes.CDLL(str(lib / f"lib{package.name}__rosidl_generator_c.so"))
+        get_hash = getattr(generator_c, f"{symbol}__get_type_hash")
+        get_hash.argtypes = [ctypes.c_void_p]
+        get_hash.restype = ctypes.POINTER(ctypes.c_uint8 * 33)  # rosidl_type_hash_t
+        version, *value = get_hash(None).contents
+        print(f"{package.name}/msg/{stem}: RIHS{version:02}_{bytes(value).hex()}")
 
 
 def build(source_dir: Path, prefix: Path, keep_build: Path | None) -> list[Path]:
@@ -413,7 +432,13 @@ def main(argv: list[str] | None = None) -> int:
         help="venv to build against and install into (default: this interpreter's, %(default)s)",
     )
     parser.add_argument("--keep-build", type=Path, help="keep the build tree in this folder")
+    parser.add_argument(
+        "--check", action="store_true", help="only load the installed package, print type hashes"
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        report_installed(InterfacePackage.from_dir(args.package_dir))
+        return 0
     started = time.monotonic()
     try:
         installed = build(args.package_dir, args.prefix.resolve(), args.keep_build)
