@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ISOLATED := $(PY) -m humanoid_teleop.isolation --
 ROBOT ?= g1
 
-.PHONY: setup demo test lint clean
+.PHONY: setup setup-browser demo test lint clean
 
 setup:
 	@tools/setup_venv.sh
@@ -13,7 +13,10 @@ setup:
 demo: setup
 	$(ISOLATED) $(VENV)/bin/humanoid-teleop doctor
 
-test: setup
+setup-browser:
+	@tools/setup_browser.sh
+
+test: setup setup-browser
 	$(ISOLATED) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

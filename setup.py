@@ -31,6 +31,7 @@ def _requirements(name: str) -> list[str]:
 
 NODES = {
     # executable name: module in humanoid_teleop.nodes with a main()
+    "vr_bridge_node": "vr_bridge_node",
 }
 
 setup(

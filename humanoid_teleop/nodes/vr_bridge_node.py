@@ -1,0 +1,234 @@
+"""vr_bridge_node: WebXR headset → /operator/{head, left_wrist, right_wrist, left_hand, right_hand}.
+
+Serves the WebXR page over HTTP(S) + WebSocket from this process (see
+:mod:`humanoid_teleop.devices.webxr.server`), converts each pose frame from WebXR's y-up space
+into the REP-103 operator frame and publishes it, stamped with its arrival time. Controller
+buttons and thumbsticks go to ``/operator/joy``. Robot camera images (``camera_topics``:
+sensor_msgs/Image, ``compressed_camera_topics``: JPEG CompressedImage; the first is the left /
+mono eye, the second the right) are streamed back to the headset at ``camera_rate_hz`` at most.
+Frame age, rate and rejected-frame counts go to ``/diagnostics`` once a second.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import cv2
+import numpy as np
+import rclpy
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Pose, PoseArray, PoseStamped
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CompressedImage, Image, Joy
+
+from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.devices.webxr.conversion import poses_to_operator
+from humanoid_teleop.devices.webxr.protocol import Controller, XrFrame
+from humanoid_teleop.devices.webxr.server import BridgeConfig, XrBridgeServer
+
+FRAME_ID = "operator"
+#: Frame age above which the diagnostics report a stale stream [s].
+STALE_AFTER_S = 0.5
+
+
+def _stamp(ns: int) -> Time:
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+def _pose(values: np.ndarray) -> Pose:
+    msg = Pose()
+    msg.position.x, msg.position.y, msg.position.z = (float(v) for v in values[0:3])
+    o = msg.orientation
+    o.x, o.y, o.z, o.w = (float(v) for v in values[3:7])
+    return msg
+
+
+class VrBridgeNode(Node):
+    """Publishes operator poses from the WebXR page; all logic lives in the server module."""
+
+    def __init__(self) -> None:
+        super().__init__("vr_bridge_node")
+        defaults = BridgeConfig()
+        values = {
+            key: self.declare_parameter(key, getattr(defaults, key)).value
+            for key in BridgeConfig.KEYS
+        }
+        self._config = BridgeConfig.from_dict(values, source="vr_bridge_node parameters")
+        cameras = self.declare_parameter("camera_topics", [""]).value or []
+        compressed = self.declare_parameter("compressed_camera_topics", [""]).value or []
+        self._jpeg_quality = int(self.declare_parameter("jpeg_quality", 70).value)
+
+        self._pub_head = self.create_publisher(PoseStamped, "/operator/head", 10)
+        self._pub_wrist = {
+            side: self.create_publisher(PoseStamped, f"/operator/{side}_wrist", 10)
+            for side in ("left", "right")
+        }
+        self._pub_hand = {
+            side: self.create_publisher(PoseArray, f"/operator/{side}_hand", 10)
+            for side in ("left", "right")
+        }
+        self._pub_joy = self.create_publisher(Joy, "/operator/joy", 10)
+        self._pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+
+        self._last_encode_s = [0.0, 0.0]
+        eyes = [t for t in cameras if t][:2]
+        for eye, topic in enumerate(eyes):
+            self.create_subscription(
+                Image, topic, lambda m, e=eye: self._on_image(e, m), qos_profile_sensor_data
+            )
+        for eye, topic in enumerate([t for t in compressed if t][: 2 - len(eyes)], len(eyes)):
+            self.create_subscription(
+                CompressedImage,
+                topic,
+                lambda m, e=eye: self._on_compressed(e, m),
+                qos_profile_sensor_data,
+            )
+
+        self._server = XrBridgeServer(
+            self._config, self._on_frame, announce=lambda text: self.get_logger().warning(text)
+        )
+        self._server.start()
+        self.create_timer(1.0, self._report)
+
+    # ------------------------------------------------------------ headset → ROS
+    def _on_frame(self, frame: XrFrame, received_ns: int) -> None:
+        stamp = _stamp(received_ns)
+        if frame.head is not None:
+            msg = PoseStamped()
+            msg.header.stamp, msg.header.frame_id = stamp, FRAME_ID
+            msg.pose = _pose(poses_to_operator(frame.head))
+            self._pub_head.publish(msg)
+        for side, hand, ctrl in (
+            ("left", frame.left_hand, frame.left_controller),
+            ("right", frame.right_hand, frame.right_controller),
+        ):
+            if hand is not None:
+                joints = poses_to_operator(hand)
+                array = PoseArray()
+                array.header.stamp, array.header.frame_id = stamp, FRAME_ID
+                array.poses = [_pose(j) for j in joints]
+                self._pub_hand[side].publish(array)
+                wrist_pose = joints[0]
+            elif ctrl is not None:
+                wrist_pose = poses_to_operator(ctrl.pose)
+            else:
+                continue
+            wrist = PoseStamped()
+            wrist.header.stamp, wrist.header.frame_id = stamp, FRAME_ID
+            wrist.pose = _pose(wrist_pose)
+            self._pub_wrist[side].publish(wrist)
+        if frame.left_controller is not None or frame.right_controller is not None:
+            self._pub_joy.publish(self._joy(frame.left_controller, frame.right_controller, stamp))
+
+    @staticmethod
+    def _joy(left: Controller | None, right: Controller | None, stamp: Time) -> Joy:
+        """axes: left (4) then right (4) thumbstick axes; buttons: left (8) then right (8)."""
+        msg = Joy()
+        msg.header.stamp, msg.header.frame_id = stamp, FRAME_ID
+        axes: list[float] = []
+        buttons: list[int] = []
+        for ctrl in (left, right):
+            if ctrl is None:
+                axes += [0.0] * 4
+                buttons += [0] * 8
+            else:
+                axes += [float(a) for a in ctrl.axes]
+                buttons += [int(b > 0.5) for b in ctrl.buttons]
+        msg.axes, msg.buttons = axes, buttons
+        return msg
+
+    # ------------------------------------------------------------ robot camera → headset
+    def _due(self, eye: int) -> bool:
+        now = time.monotonic()
+        rate = self._config.camera_rate_hz
+        if rate <= 0 or now - self._last_encode_s[eye] < 1.0 / rate:
+            return False
+        self._last_encode_s[eye] = now
+        return True
+
+    def _on_image(self, eye: int, msg: Image) -> None:
+        if not self._due(eye):
+            return
+        channels = {"bgr8": 3, "rgb8": 3, "mono8": 1}.get(msg.encoding)
+        if channels is None:
+            self.get_logger().warning(
+                f"camera image encoding {msg.encoding!r} not streamed (bgr8, rgb8, mono8 are)",
+                throttle_duration_sec=10.0,
+            )
+            return
+        pixels = np.frombuffer(bytes(msg.data), dtype=np.uint8)
+        image = pixels.reshape(msg.height, msg.step)[:, : msg.width * channels]
+        image = image.reshape(msg.height, msg.width, channels)
+        if msg.encoding == "rgb8":
+            image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self._jpeg_quality])
+        if ok:
+            stamp_ms = msg.header.stamp.sec * 1e3 + msg.header.stamp.nanosec * 1e-6
+            self._server.set_camera_jpeg(eye, jpeg.tobytes(), stamp_ms)
+
+    def _on_compressed(self, eye: int, msg: CompressedImage) -> None:
+        if not self._due(eye):
+            return
+        if "jpeg" not in msg.format.lower() and "jpg" not in msg.format.lower():
+            self.get_logger().warning(
+                f"compressed camera format {msg.format!r} not streamed (jpeg is)",
+                throttle_duration_sec=10.0,
+            )
+            return
+        stamp_ms = msg.header.stamp.sec * 1e3 + msg.header.stamp.nanosec * 1e-6
+        self._server.set_camera_jpeg(eye, bytes(msg.data), stamp_ms)
+
+    # ------------------------------------------------------------ diagnostics
+    def _report(self) -> None:
+        stats = self._server.stats()
+        status = DiagnosticStatus(name="vr_bridge", hardware_id=self._server.url.split("#")[0])
+        if not stats.operator:
+            status.level, status.message = DiagnosticStatus.WARN, "no operator connected"
+        elif stats.frame_age_s > STALE_AFTER_S:
+            status.level = DiagnosticStatus.ERROR
+            status.message = f"stale: last frame {stats.frame_age_s:.2f} s ago"
+        else:
+            status.level, status.message = DiagnosticStatus.OK, f"{stats.rate_hz:.0f} Hz"
+        values = {
+            "operator": stats.operator,
+            "frames": str(stats.frames),
+            "rate_hz": f"{stats.rate_hz:.1f}",
+            "frame_age_s": f"{stats.frame_age_s:.3f}",
+            "camera_frames_sent": str(stats.camera_frames_sent),
+            **{f"rejected_{k}": str(v) for k, v in stats.rejected.items()},
+        }
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._pub_diag.publish(array)
+
+    def close(self) -> None:
+        """Stop the server (closes the operator's connection)."""
+        self._server.stop()
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    node: VrBridgeNode | None = None
+    try:
+        node = VrBridgeNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except TeleopError as err:
+        print(f"vr_bridge_node: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""End to end in a real browser: headless Chromium + IWER (emulated Quest 3 with hands).
+
+An emulated hand movement in the headset moves the poses vr_bridge_node publishes on
+/operator/right_wrist and /operator/right_hand, in the REP-103 operator frame; the page
+shows the robot camera stream the node sends back.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test.devices.ros_helpers import Listener, free_port, start_node, stop_node
+
+HARNESS = Path(__file__).resolve().parent
+IWER_BUNDLE = HARNESS / "node_modules" / "iwer" / "build" / "iwer.min.js"
+PLAYWRIGHT = HARNESS / "node_modules" / "playwright-core"
+CHROMIUM = Path("/usr/bin/chromium")
+HOLD_S = 1.0
+PHASES = [
+    {"name": "start", "position": [0.2, 1.2, -0.4], "move_s": 0.2, "hold_s": HOLD_S},
+    {"name": "right", "position": [0.4, 1.2, -0.4], "move_s": 0.5, "hold_s": HOLD_S},
+    {"name": "up", "position": [0.4, 1.4, -0.4], "move_s": 0.5, "hold_s": HOLD_S},
+    {"name": "pinch", "position": [0.4, 1.4, -0.4], "move_s": 0.1, "hold_s": HOLD_S,
+     "pose": "pinch"},
+]  # fmt: skip
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.is_file():
+        return f"{CHROMIUM} missing (tools/setup_browser.sh installs the Debian package)"
+    if shutil.which("node") is None:
+        return "node (Node.js) is not installed"
+    if not IWER_BUNDLE.is_file() or not PLAYWRIGHT.is_dir():
+        return f"npm harness not installed in {HARNESS} (run tools/setup_browser.sh)"
+    return None
+
+
+pytestmark = [
+    pytest.mark.ros,
+    pytest.mark.slow,
+    pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
+]
+
+
+def _mean_position(messages: list[tuple[float, object]], start: float, end: float) -> np.ndarray:
+    points = [
+        [m.pose.position.x, m.pose.position.y, m.pose.position.z]  # type: ignore[attr-defined]
+        for t, m in messages
+        if start <= t <= end
+    ]
+    assert points, f"no messages between {start:.2f} and {end:.2f}"
+    return np.mean(points, axis=0)
+
+
+def test_emulated_hand_motion_moves_published_operator_poses(tmp_path: Path) -> None:
+    """Moving the IWER right hand +0.2 m right then +0.2 m up, then pinching, shows in ROS."""
+    from geometry_msgs.msg import PoseArray, PoseStamped
+    from sensor_msgs.msg import Image
+
+    port = free_port()
+    node = start_node(
+        "vr_bridge_node",
+        {
+            "port": port,
+            "emulator_script": str(IWER_BUNDLE),
+            "camera_topics": ["/e2e_camera/image_raw"],
+            "camera_rate_hz": 10.0,
+        },
+    )
+    listener = Listener(
+        {
+            "/operator/head": PoseStamped,
+            "/operator/right_wrist": PoseStamped,
+            "/operator/right_hand": PoseArray,
+        }
+    )
+    camera = listener.node.create_publisher(Image, "/e2e_camera/image_raw", 10)
+    image = Image(height=48, width=64, encoding="bgr8", step=64 * 3, data=bytes(48 * 64 * 3))
+    listener.node.create_timer(0.05, lambda: camera.publish(image))
+    events: list[tuple[float, dict[str, object]]] = []
+    driver = subprocess.Popen(
+        [
+            "node",
+            str(HARNESS / "drive_hand.mjs"),
+            f"http://127.0.0.1:{port}/?emulate=quest3",
+            json.dumps(PHASES),
+            str(tmp_path / "chromium-profile"),
+        ],
+        cwd=HARNESS,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def read_events() -> None:
+        assert driver.stdout is not None
+        for line in driver.stdout:
+            events.append((time.time(), json.loads(line)))
+
+    reader = threading.Thread(target=read_events, daemon=True)
+    reader.start()
+    try:
+        listener.spin_until(lambda: driver.poll() is not None, timeout_s=90.0)
+        reader.join(timeout=5.0)
+        stderr = driver.stderr.read() if driver.stderr else ""
+        assert driver.returncode == 0, f"browser driver failed:\n{stderr[-3000:]}"
+        ends = {e["phase"]: (t, e) for t, e in events if e.get("event") == "phase"}
+        assert list(ends) == [p["name"] for p in PHASES], events
+        wrists = listener.messages["/operator/right_wrist"]
+        at = {
+            name: _mean_position(wrists, t - 0.6 * HOLD_S, t - 0.1) for name, (t, _) in ends.items()
+        }
+        # WebXR +x (right) is operator -y; WebXR +y (up) is operator +z.
+        np.testing.assert_allclose(at["right"] - at["start"], [0.0, -0.2, 0.0], atol=0.02)
+        np.testing.assert_allclose(at["up"] - at["right"], [0.0, 0.0, 0.2], atol=0.02)
+
+        hands = listener.messages["/operator/right_hand"]
+        assert all(len(m.poses) == 25 for _, m in hands)
+
+        def pinch_gap(phase: str) -> float:
+            t_end = ends[phase][0]
+            last = [m for t, m in hands if t_end - 0.6 * HOLD_S <= t <= t_end - 0.1][-1]
+            thumb, index = last.poses[4].position, last.poses[9].position
+            return float(np.linalg.norm([thumb.x - index.x, thumb.y - index.y, thumb.z - index.z]))
+
+        assert pinch_gap("pinch") < 0.02 < pinch_gap("up")
+        head = listener.messages["/operator/head"][-1][1].pose.position
+        assert 1.0 < head.z < 2.2, "head height in the operator frame is z"
+        last_event = ends["pinch"][1]
+        assert int(last_event["cameraFrames"]) > 0, "the page received no robot camera frame"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        listener.close()
+        code, output = stop_node(node)
+    assert code == 0, output

@@ -1,0 +1,131 @@
+"""vr_bridge_node over real DDS: WebSocket frames in, operator-frame poses out."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from websockets.sync.client import connect
+
+from humanoid_teleop.devices.webxr import protocol
+from humanoid_teleop.devices.webxr.protocol import Controller, XrFrame
+from test.devices.ros_helpers import Listener, free_port, start_node, stop_node
+
+pytestmark = pytest.mark.ros
+IDENTITY = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+
+
+@pytest.fixture
+def bridge() -> Iterator[tuple[int, Listener]]:
+    from diagnostic_msgs.msg import DiagnosticArray
+    from geometry_msgs.msg import PoseArray, PoseStamped
+    from sensor_msgs.msg import Joy
+
+    port = free_port()
+    node = start_node("vr_bridge_node", {"port": port})
+    listener = Listener(
+        {
+            "/operator/head": PoseStamped,
+            "/operator/left_wrist": PoseStamped,
+            "/operator/right_wrist": PoseStamped,
+            "/operator/right_hand": PoseArray,
+            "/operator/joy": Joy,
+            "/diagnostics": DiagnosticArray,
+        }
+    )
+    yield port, listener
+    listener.close()
+    code, output = stop_node(node)
+    assert code == 0, output
+
+
+def _connect(port: int) -> object:
+    for _ in range(100):
+        try:
+            return connect(f"ws://127.0.0.1:{port}/ws")
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"vr_bridge_node never listened on {port}")
+
+
+def _stream(port: int, listener: Listener, frames: list[bytes], topic: str) -> None:
+    """Send ``frames`` repeatedly until ``topic`` has messages (DDS discovery takes a moment)."""
+    with _connect(port) as ws:  # type: ignore[attr-defined]
+        ws.send(json.dumps({"type": "hello", "version": 1, "token": ""}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
+        end = time.monotonic() + 15
+        while not listener.messages[topic] and time.monotonic() < end:
+            for data in frames:
+                ws.send(data)
+            listener.spin_for(0.05)
+        listener.spin_for(0.3)
+
+
+def test_hand_frame_publishes_hand_and_wrist_in_operator_frame(
+    bridge: tuple[int, Listener],
+) -> None:
+    """A WebXR hand 0.5 m ahead, 0.1 m right, 1.2 m up is published at (0.5, -0.1, 1.2)."""
+    port, listener = bridge
+    hand = np.tile(IDENTITY, (25, 1))
+    hand[:, :3] = [0.1, 1.2, -0.5]
+    hand[9, :3] = [0.1, 1.2, -0.6]  # index tip 10 cm further forward
+    frame = XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY, right_hand=hand)
+    _stream(port, listener, [protocol.encode_pose_frame(frame)], "/operator/right_hand")
+    poses = listener.messages["/operator/right_hand"][-1][1].poses
+    assert len(poses) == 25
+    assert (poses[9].position.x, poses[9].position.y) == pytest.approx((0.6, -0.1), abs=1e-6)
+    wrist = listener.messages["/operator/right_wrist"][-1][1]
+    assert wrist.header.frame_id == "operator"
+    p = wrist.pose.position
+    assert (p.x, p.y, p.z) == pytest.approx((0.5, -0.1, 1.2), abs=1e-6)
+
+
+def test_messages_are_stamped_at_arrival(bridge: tuple[int, Listener]) -> None:
+    """The head pose stamp is the wall-clock arrival time, within a second of now."""
+    port, listener = bridge
+    frame = XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY)
+    _stream(port, listener, [protocol.encode_pose_frame(frame)], "/operator/head")
+    received_s, msg = listener.messages["/operator/head"][-1]
+    stamp_s = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+    assert abs(received_s - stamp_s) < 1.0
+
+
+def test_controller_gives_wrist_and_joy(bridge: tuple[int, Listener]) -> None:
+    """Without hand tracking, the left controller grip is the left wrist; buttons go to Joy."""
+    port, listener = bridge
+    pose = np.array([0.0, 1.0, -0.3, 0.0, 0.0, 0.0, 1.0])
+    buttons = np.array([1.0, 0, 0, 0, 0, 0, 0, 0])
+    ctrl = Controller(pose, buttons, np.array([0.0, 0.0, 0.25, -1.0]))
+    frame = XrFrame(seq=0, client_time_ms=0.0, left_controller=ctrl)
+    _stream(port, listener, [protocol.encode_pose_frame(frame)], "/operator/joy")
+    joy = listener.messages["/operator/joy"][-1][1]
+    assert list(joy.buttons)[:2] == [1, 0] and len(joy.buttons) == 16
+    assert list(joy.axes)[2:4] == [0.25, -1.0]
+    wrist = listener.messages["/operator/left_wrist"][-1][1].pose.position
+    assert (wrist.x, wrist.z) == pytest.approx((0.3, 1.0), abs=1e-6)
+
+
+def test_bad_frames_are_counted_in_diagnostics_and_node_survives(
+    bridge: tuple[int, Listener],
+) -> None:
+    """Garbage, oversized and wrong-version frames show in /diagnostics; good ones still flow."""
+    port, listener = bridge
+    good = protocol.encode_pose_frame(XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY))
+    bad = [b"garbage", b"\0" * 5000, bytes([9]) + good[1:]]
+    _stream(port, listener, [*bad, good], "/operator/head")
+
+    def counts() -> dict[str, str]:
+        for _, array in reversed(listener.messages["/diagnostics"]):
+            for status in array.status:
+                if status.name == "vr_bridge":
+                    return {kv.key: kv.value for kv in status.values}
+        return {}
+
+    assert listener.spin_until(lambda: int(counts().get("rejected_wrong_version", 0)) > 0, 5)
+    values = counts()
+    assert int(values["rejected_malformed"]) > 0
+    assert int(values["rejected_oversized"]) > 0
+    assert int(values["frames"]) > 0
