@@ -1,0 +1,193 @@
+"""Loss and synchronization accounting of one episode.
+
+Per topic: messages received by the recorder, written to the bag, dropped in the recorder
+(write queue full), publisher sequence gaps (counted only while a single publisher's
+sequence numbers are seen: they are per publisher), header-stamp gaps (an interval longer than
+twice the mean period) and stamps going backwards, receive rate [Hz] and jitter [ms]
+(standard deviation of receive intervals), and latency (receive time − header stamp) [ms].
+Cross-stream skew: for every stamped message, the distance [ms] from its header stamp to the
+nearest header stamp of the reference stream (e.g. a camera frame vs ``/joint_states``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import struct
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+_GAP_FACTOR = 2.0
+_MIN_FOR_GAPS = 10
+_REFERENCE_WINDOW = 4096
+
+
+def header_stamp_ns(data: bytes) -> int | None:
+    """The ``header.stamp`` [ns] of a CDR message whose first field is a std_msgs/Header."""
+    if len(data) < 12:
+        return None
+    fmt = "<iI" if data[1] & 0x01 else ">iI"
+    sec, nanosec = struct.unpack_from(fmt, data, 4)
+    return int(sec) * 1_000_000_000 + int(nanosec)
+
+
+@dataclass
+class _Running:
+    """Running count, mean, standard deviation and maximum (Welford)."""
+
+    count: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    maximum: float = 0.0
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        delta = value - self.mean
+        self.mean += delta / self.count
+        self.m2 += delta * (value - self.mean)
+        self.maximum = value if self.count == 1 else max(self.maximum, value)
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.m2 / (self.count - 1)) if self.count > 1 else 0.0
+
+
+@dataclass
+class TopicStats:
+    """Counters of one topic in one episode (times in [ns])."""
+
+    received: int = 0
+    written: int = 0
+    dropped: int = 0
+    sequence_gaps: int = 0
+    stamp_gaps: int = 0
+    stamps_backwards: int = 0
+    first_receive_ns: int = 0
+    last_receive_ns: int = 0
+    last_sequence: int | None = None
+    several_publishers: bool = False
+    last_stamp_ns: int | None = None
+    receive_intervals_ms: _Running = field(default_factory=_Running)
+    stamp_intervals_ms: _Running = field(default_factory=_Running)
+    latency_ms: _Running = field(default_factory=_Running)
+    skew_ms: _Running = field(default_factory=_Running)
+
+    def on_written(self, receive_ns: int, sequence: int, stamp_ns: int | None) -> None:
+        """Account one message that reached the bag."""
+        self.written += 1
+        if self.first_receive_ns == 0:
+            self.first_receive_ns = receive_ns
+        elif receive_ns >= self.last_receive_ns:
+            self.receive_intervals_ms.add((receive_ns - self.last_receive_ns) / 1e6)
+        self.last_receive_ns = receive_ns
+        if sequence > 0 and not self.several_publishers:
+            if self.last_sequence is not None and sequence <= self.last_sequence:
+                # Sequence numbers are per publisher and we cannot tell publishers apart.
+                self.several_publishers = True
+                self.sequence_gaps = 0
+            elif self.last_sequence is not None and sequence > self.last_sequence + 1:
+                self.sequence_gaps += sequence - self.last_sequence - 1
+            self.last_sequence = sequence
+        if stamp_ns is None:
+            return
+        self.latency_ms.add((receive_ns - stamp_ns) / 1e6)
+        if self.last_stamp_ns is not None:
+            step_ms = (stamp_ns - self.last_stamp_ns) / 1e6
+            if step_ms < 0:
+                self.stamps_backwards += 1
+            else:
+                mean = self.stamp_intervals_ms.mean
+                if self.stamp_intervals_ms.count >= _MIN_FOR_GAPS and step_ms > _GAP_FACTOR * mean:
+                    self.stamp_gaps += 1
+                self.stamp_intervals_ms.add(step_ms)
+        self.last_stamp_ns = stamp_ns
+
+    def summary(self) -> dict[str, Any]:
+        """Plain numbers for metadata and status (rates in [Hz], times in [ms])."""
+        span_s = (self.last_receive_ns - self.first_receive_ns) / 1e9
+        rate = (self.written - 1) / span_s if self.written > 1 and span_s > 0 else 0.0
+        out: dict[str, Any] = {
+            "received": self.received,
+            "written": self.written,
+            "dropped": self.dropped,
+            "sequence_gaps": self.sequence_gaps,
+            "stamp_gaps": self.stamp_gaps,
+            "stamps_backwards": self.stamps_backwards,
+            "rate_hz": round(rate, 3),
+            "jitter_ms": round(self.receive_intervals_ms.std, 3),
+        }
+        if self.latency_ms.count:
+            out["latency_mean_ms"] = round(self.latency_ms.mean, 3)
+            out["latency_max_ms"] = round(self.latency_ms.maximum, 3)
+        if self.skew_ms.count:
+            out["skew_mean_ms"] = round(self.skew_ms.mean, 3)
+            out["skew_max_ms"] = round(self.skew_ms.maximum, 3)
+        return out
+
+
+class EpisodeAccounting:
+    """All topics of one episode plus the skew against a reference stream."""
+
+    def __init__(self, sync_reference: str | None) -> None:
+        self.sync_reference = sync_reference
+        self.topics: dict[str, TopicStats] = {}
+        self._reference: deque[int] = deque(maxlen=_REFERENCE_WINDOW)
+        self._pending: list[tuple[str, int]] = []
+
+    def topic(self, name: str) -> TopicStats:
+        stats = self.topics.get(name)
+        if stats is None:
+            stats = self.topics[name] = TopicStats()
+        return stats
+
+    def on_written(self, topic: str, receive_ns: int, sequence: int, stamp_ns: int | None) -> None:
+        """Account one written message and update the cross-stream skew."""
+        self.topic(topic).on_written(receive_ns, sequence, stamp_ns)
+        if stamp_ns is None or self.sync_reference is None:
+            return
+        if topic == self.sync_reference:
+            if not self._reference or stamp_ns >= self._reference[-1]:
+                self._reference.append(stamp_ns)
+            self._settle()
+        else:
+            self._pending.append((topic, stamp_ns))
+            self._settle()
+
+    def _settle(self) -> None:
+        """Measure pending stamps once the reference stream has passed them (or never will)."""
+        if not self._reference:
+            return
+        newest = self._reference[-1]
+        keep = []
+        for topic, stamp in self._pending:
+            if stamp <= newest or len(self._pending) > 1000:
+                self.topics[topic].skew_ms.add(self._nearest_ms(stamp))
+            else:
+                keep.append((topic, stamp))
+        self._pending = keep
+
+    def _nearest_ms(self, stamp: int) -> float:
+        ref = self._reference
+        i = bisect.bisect_left(ref, stamp)
+        best = min(abs(ref[j] - stamp) for j in (i - 1, i) if 0 <= j < len(ref))
+        return best / 1e6
+
+    def loss_summary(self) -> dict[str, Any]:
+        """Per-topic counters, plus totals."""
+        topics = {name: stats.summary() for name, stats in sorted(self.topics.items())}
+        return {
+            "received": sum(s.received for s in self.topics.values()),
+            "written": sum(s.written for s in self.topics.values()),
+            "dropped": sum(s.dropped for s in self.topics.values()),
+            "topics": topics,
+        }
+
+    def sync_summary(self) -> dict[str, Any]:
+        """Skew of each stamped topic against the reference stream [ms]."""
+        skews = {
+            name: {"mean_ms": round(s.skew_ms.mean, 3), "max_ms": round(s.skew_ms.maximum, 3)}
+            for name, s in sorted(self.topics.items())
+            if s.skew_ms.count
+        }
+        return {"reference": self.sync_reference or "", "skew": skews}

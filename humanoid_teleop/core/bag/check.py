@@ -1,0 +1,236 @@
+"""``bag check``: find every defect of a bag directory (or single MCAP file).
+
+Defects: missing or inconsistent metadata.yaml, a file without summary, a channel without a
+``ros2msg`` schema, a message that does not decode with its schema, log time or header
+stamps going backwards, a latched (transient-local) topic missing from a file, and loss
+(recorder drops + publisher sequence gaps) above the allowed ratio.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcap.exceptions import McapError
+from mcap.reader import make_reader
+from mcap_ros2.decoder import DecoderFactory
+
+from .accounting import header_stamp_ns
+from .episode import PARTIAL_SUFFIX
+from .errors import BagFormatError
+from .metadata import METADATA_FILE, BagMetadata, read_metadata_yaml
+from .reader import FileSummary, mcap_files, summarize_mcap
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One problem: what kind, where (file or topic), and the details."""
+
+    kind: str
+    where: str
+    detail: str
+
+
+@dataclass
+class CheckReport:
+    """All defects found, plus what was looked at."""
+
+    path: Path
+    defects: list[Defect] = field(default_factory=list)
+    files: int = 0
+    messages: int = 0
+    loss_ratio: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.defects
+
+    def add(self, kind: str, where: str, detail: str) -> None:
+        self.defects.append(Defect(kind, where, detail))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "ok": self.ok,
+            "files": self.files,
+            "messages": self.messages,
+            "loss_ratio": self.loss_ratio,
+            "defects": [d.__dict__ for d in self.defects],
+        }
+
+
+def check_bag(
+    path: Path,
+    *,
+    max_loss_ratio: float = 0.0,
+    required_latched: tuple[str, ...] = (),
+    progress: Progress | None = None,
+) -> CheckReport:
+    """Check ``path`` and return every defect found (an empty list means a good bag)."""
+    report = CheckReport(path)
+    metadata: BagMetadata | None = None
+    if path.is_dir():
+        if path.name.endswith(PARTIAL_SUFFIX):
+            report.add("not closed", str(path), "episode was not closed; run `bag recover`")
+        if not (path / METADATA_FILE).is_file():
+            report.add("metadata", str(path), f"no {METADATA_FILE}; run `bag recover`")
+            files = mcap_files(path)
+        else:
+            try:
+                metadata = read_metadata_yaml(path)
+            except BagFormatError as err:
+                report.add("metadata", str(path / METADATA_FILE), str(err))
+            files = (
+                mcap_files(path) if metadata is None else [path / f.path for f in metadata.files]
+            )
+    else:
+        files = [path]
+    summaries: list[FileSummary] = []
+    for file in files:
+        if not file.is_file():
+            report.add("missing file", str(file), "listed in metadata.yaml but absent")
+            continue
+        try:
+            summaries.append(summarize_mcap(file))
+        except BagFormatError as err:
+            report.add("unreadable", str(file), str(err))
+    report.files = len(summaries)
+    if metadata is not None:
+        _compare_metadata(report, metadata, summaries)
+    total = sum(s.message_count for s in summaries)
+    done = 0
+    for summary in summaries:
+        done = _check_file(report, summary, required_latched, done, total, progress)
+    report.messages = done
+    custom = metadata.custom_data if metadata else (summaries[-1].custom_data if summaries else {})
+    _check_loss(report, custom, max_loss_ratio)
+    return report
+
+
+def _compare_metadata(
+    report: CheckReport, metadata: BagMetadata, summaries: list[FileSummary]
+) -> None:
+    where = str(report.path / METADATA_FILE)
+    counts: dict[str, int] = {}
+    for summary in summaries:
+        for topic in summary.topics:
+            counts[topic.name] = counts.get(topic.name, 0) + topic.message_count
+    listed = {t.name: t.message_count for t in metadata.topics}
+    if listed != counts:
+        diff = {
+            k: (listed.get(k), counts.get(k))
+            for k in sorted(set(listed) | set(counts))
+            if listed.get(k) != counts.get(k)
+        }
+        report.add("metadata", where, f"topic counts (metadata.yaml, files) differ: {diff}")
+    files_total = sum(s.message_count for s in summaries)
+    if metadata.message_count != files_total:
+        report.add(
+            "metadata",
+            where,
+            f"message_count {metadata.message_count} != {files_total} in the files",
+        )
+
+
+def _check_file(
+    report: CheckReport,
+    summary: FileSummary,
+    required_latched: tuple[str, ...],
+    done: int,
+    total: int,
+    progress: Progress | None,
+) -> int:
+    where = str(summary.path)
+    if summary.profile != "ros2":
+        report.add("profile", where, f"MCAP profile {summary.profile!r}, expected 'ros2'")
+    for topic in summary.topics:
+        encoding = summary.schema_encodings.get(topic.type)
+        if not topic.type or encoding != "ros2msg":
+            report.add("schema", topic.name, f"no ros2msg schema in {summary.path.name}")
+    latched = {t.name for t in summary.topics if any(q.latched for q in t.offered_qos_profiles)}
+    latched |= set(required_latched)
+    seen: dict[str, int] = {}
+    last_log = -1
+    last_stamp: dict[str, int] = {}
+    decoders: dict[int, Any] = {}
+    factory = DecoderFactory()
+    try:
+        with summary.path.open("rb") as stream:
+            reader = make_reader(stream)
+            for schema, channel, message in reader.iter_messages(log_time_order=False):
+                done += 1
+                if progress is not None and done % 500 == 0:
+                    progress(done, total)
+                seen[channel.topic] = seen.get(channel.topic, 0) + 1
+                if message.log_time < last_log:
+                    report.add(
+                        "time backwards",
+                        channel.topic,
+                        f"log time {message.log_time} after {last_log} in {summary.path.name}",
+                    )
+                last_log = max(last_log, message.log_time)
+                if schema is None:
+                    continue
+                if schema.id not in decoders:
+                    decoders[schema.id] = factory.decoder_for("cdr", schema)
+                decoder = decoders[schema.id]
+                if decoder is None:
+                    report.add("schema", channel.topic, f"no cdr decoder for {schema.name}")
+                    continue
+                try:
+                    decoded = decoder(message.data)
+                except Exception as err:  # any decode failure is the defect we report
+                    report.add("unreadable message", channel.topic, f"{type(err).__name__}: {err}")
+                    continue
+                header = getattr(decoded, "header", None)
+                if header is not None and hasattr(header, "stamp"):
+                    stamp = header_stamp_ns(message.data)
+                    previous = last_stamp.get(channel.topic)
+                    if stamp is not None and previous is not None and stamp < previous:
+                        report.add(
+                            "time backwards",
+                            channel.topic,
+                            f"header stamp {stamp} before {previous} in {summary.path.name}",
+                        )
+                    if stamp is not None:
+                        last_stamp[channel.topic] = stamp
+    except (McapError, EOFError, OSError) as err:
+        report.add("unreadable", where, f"{type(err).__name__}: {err}")
+    for name in sorted(latched):
+        if not seen.get(name):
+            report.add("missing latched", name, f"no message in {summary.path.name}")
+    if progress is not None:
+        progress(done, total)
+    return done
+
+
+def _check_loss(report: CheckReport, custom: Any, max_ratio: float) -> None:
+    text = custom.get("loss") if custom else None
+    if not text:
+        return
+    try:
+        loss = json.loads(text)
+    except json.JSONDecodeError:
+        report.add("metadata", "custom_data.loss", "not JSON")
+        return
+    lost = 0
+    expected = 0
+    for name, stats in loss.get("topics", {}).items():
+        topic_lost = int(stats.get("dropped", 0)) + int(stats.get("sequence_gaps", 0))
+        topic_expected = int(stats.get("received", 0)) + int(stats.get("sequence_gaps", 0))
+        lost += topic_lost
+        expected += topic_expected
+        if topic_expected and topic_lost / topic_expected > max_ratio:
+            report.add(
+                "loss",
+                name,
+                f"{topic_lost} of {topic_expected} messages lost "
+                f"({stats.get('dropped', 0)} dropped in the recorder, "
+                f"{stats.get('sequence_gaps', 0)} sequence gaps); allowed ratio {max_ratio}",
+            )
+    report.loss_ratio = lost / expected if expected else 0.0

@@ -1,0 +1,251 @@
+"""One episode on disk: a rosbag2 bag directory written as ``<name>.partial``.
+
+Files are ``<name>_<i>.mcap``; a new one starts when the current one reaches the split size
+or duration, and each starts with the cached messages of every latched (transient-local)
+topic so it stands alone. Closing writes each file's summary, ``metadata.yaml`` built from
+those summaries, and renames the directory to ``<name>``. A small reserve file keeps room to
+close cleanly when the disk fills.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BagError, DiskFullError
+from .mcap_file import McapFileWriter, is_disk_full
+from .metadata import BagMetadata, FileInfo, TopicInfo, write_metadata_yaml
+from .msgdefs import MessageDefinition
+from .qos import QosProfile
+from .reader import metadata_from_files
+from .recover import EPISODE_METADATA_RECORD, recover_mcap
+
+LOG = logging.getLogger(__name__)
+PARTIAL_SUFFIX = ".partial"
+RESERVE_FILE = ".reserve"
+
+
+@dataclass(frozen=True)
+class RecordedTopic:
+    """A topic the recorder writes: its type definition and the publishers' QoS."""
+
+    name: str
+    definition: MessageDefinition
+    qos: tuple[QosProfile, ...]
+    latched: bool
+
+
+@dataclass(frozen=True)
+class CachedMessage:
+    """A serialized message kept for re-publication (times in [ns])."""
+
+    receive_ns: int
+    publish_ns: int
+    sequence: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """How MCAP files are written and split (0 disables a split limit)."""
+
+    compression: str = "zstd"
+    chunk_size_bytes: int = 4 * 1024 * 1024
+    split_max_bytes: int = 0
+    split_max_duration_ns: int = 0
+    reserve_bytes: int = 1024 * 1024
+    library: str = "humanoid_teleop"
+    ros_distro: str = ""
+
+
+class EpisodeWriter:
+    """Writes one episode directory; owned by a single thread."""
+
+    def __init__(
+        self,
+        bag_root: Path,
+        name: str,
+        options: FileOptions,
+        start_record: Mapping[str, str],
+    ) -> None:
+        self.name = name
+        self.options = options
+        self.final_path = bag_root / name
+        self.path = bag_root / f"{name}{PARTIAL_SUFFIX}"
+        if self.final_path.exists() or self.path.exists():
+            raise BagError(f"{self.final_path}: an episode with this name already exists")
+        try:
+            self.path.mkdir(parents=True)
+            self._reserve()
+        except OSError as err:
+            if is_disk_full(err):
+                raise DiskFullError(f"{self.path}: disk full, cannot start an episode") from err
+            raise BagError(f"{self.path}: cannot create: {err.strerror or err}") from err
+        self._start_record = dict(start_record)
+        self._topics: dict[str, RecordedTopic] = {}
+        self._files: list[Path] = []
+        self._file: McapFileWriter | None = None
+        self._file_start_ns = 0
+        self.bytes_closed = 0
+
+    def _reserve(self) -> None:
+        if self.options.reserve_bytes <= 0:
+            return
+        with (self.path / RESERVE_FILE).open("wb") as reserve:
+            reserve.write(b"\0" * self.options.reserve_bytes)
+            reserve.flush()
+            os.fsync(reserve.fileno())
+
+    def _release_reserve(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.path / RESERVE_FILE).unlink()
+
+    @property
+    def bytes_written(self) -> int:
+        """Bytes handed to the operating system in all files of this episode."""
+        return self.bytes_closed + (self._file.size_bytes if self._file else 0)
+
+    @property
+    def files(self) -> list[Path]:
+        return list(self._files)
+
+    def add_topic(self, topic: RecordedTopic, latched: Iterable[CachedMessage] = ()) -> None:
+        """Make ``topic`` part of this episode (its channel appears in every file)."""
+        self._topics[topic.name] = topic
+        if self._file is not None:
+            self._file.add_topic(topic.name, topic.definition, topic.qos)
+
+    def write(
+        self,
+        topic: str,
+        receive_ns: int,
+        publish_ns: int,
+        sequence: int,
+        data: bytes,
+        latched: Mapping[str, Iterable[CachedMessage]],
+    ) -> None:
+        """Write one message, opening or splitting files as needed."""
+        if self._file is None or self._should_split(receive_ns):
+            self._open_next(receive_ns, latched)
+        assert self._file is not None
+        channel = self._file.channel_id(topic)
+        if channel is None:
+            known = self._topics[topic]
+            channel = self._file.add_topic(topic, known.definition, known.qos)
+        self._file.write(channel, receive_ns, publish_ns, sequence, data)
+
+    def begin(self, start_ns: int, latched: Mapping[str, Iterable[CachedMessage]]) -> None:
+        """Open the first file now, with the latched messages, so no episode is empty."""
+        if self._file is None:
+            self._open_next(start_ns, latched)
+
+    def _should_split(self, now_ns: int) -> bool:
+        assert self._file is not None
+        opts = self.options
+        if opts.split_max_bytes and self._file.size_bytes >= opts.split_max_bytes:
+            return True
+        return bool(
+            opts.split_max_duration_ns
+            and now_ns - self._file_start_ns >= opts.split_max_duration_ns
+        )
+
+    def _open_next(self, start_ns: int, latched: Mapping[str, Iterable[CachedMessage]]) -> None:
+        if self._file is not None:
+            self._finish_file(self._file, {})
+        path = self.path / f"{self.name}_{len(self._files)}.mcap"
+        self._file = McapFileWriter(
+            path,
+            compression=self.options.compression,
+            chunk_size_bytes=self.options.chunk_size_bytes,
+            library=self.options.library,
+        )
+        self._files.append(path)
+        self._file_start_ns = start_ns
+        self._file.add_metadata(EPISODE_METADATA_RECORD, self._start_record)
+        for topic in self._topics.values():
+            channel = self._file.add_topic(topic.name, topic.definition, topic.qos)
+            for cached in latched.get(topic.name, ()):
+                # Re-published latched messages are logged at the file start so they are
+                # in range for players; publish time keeps when they were really sent.
+                self._file.write(
+                    channel,
+                    max(cached.receive_ns, start_ns),
+                    cached.publish_ns,
+                    cached.sequence,
+                    cached.data,
+                )
+
+    def flush(self) -> None:
+        """Hand the open chunk to the operating system."""
+        if self._file is not None and self._file.unflushed_messages:
+            self._file.flush()
+
+    def _finish_file(self, file: McapFileWriter, custom: Mapping[str, str]) -> None:
+        if custom:
+            file.add_metadata(EPISODE_METADATA_RECORD, custom)
+        start = file.first_log_time_ns or 0
+        end = file.last_log_time_ns or 0
+        topics = tuple(
+            TopicInfo(t.name, t.definition.type_name, t.qos, t.definition.type_hash)
+            for t in self._topics.values()
+        )
+        rel = file.path.name
+        meta = BagMetadata(
+            starting_time_ns=start,
+            duration_ns=end - start,
+            message_count=file.message_count,
+            topics=topics,
+            files=(FileInfo(rel, start, end - start, file.message_count),),
+            custom_data={**self._start_record, **custom},
+            ros_distro=self.options.ros_distro,
+        )
+        file.finish(meta)
+        self.bytes_closed += file.path.stat().st_size
+
+    def close(self, custom: Mapping[str, str]) -> Path:
+        """Finish every file, write metadata.yaml and rename to the final name."""
+        if self._file is None:
+            self._open_next(0, {})
+        assert self._file is not None
+        try:
+            self._finish_file(self._file, custom)
+        except DiskFullError:
+            LOG.error("%s: disk full while closing; repairing in place", self._file.path)
+            return self.close_after_error(custom)
+        self._file = None
+        return self._finalize(custom)
+
+    def close_after_error(self, custom: Mapping[str, str]) -> Path:
+        """Keep what reached the disk after a write error: repair the open file and close."""
+        self._release_reserve()
+        if self._file is not None:
+            self._file.abandon()
+            self._file = None
+        for path in self._files:
+            recover_mcap(path, ros_distro=self.options.ros_distro, extra_custom=custom)
+        return self._finalize(custom)
+
+    def _finalize(self, custom: Mapping[str, str]) -> Path:
+        self._release_reserve()
+        metadata = metadata_from_files(
+            self.path,
+            self._files,
+            custom_data={**self._start_record, **custom},
+            ros_distro=self.options.ros_distro,
+        )
+        write_metadata_yaml(self.path, metadata)
+        self.path.rename(self.final_path)
+        return self.final_path
+
+    def discard(self) -> Path:
+        """Stop writing and delete the episode directory."""
+        if self._file is not None:
+            self._file.abandon()
+            self._file = None
+        shutil.rmtree(self.path, ignore_errors=True)
+        return self.path

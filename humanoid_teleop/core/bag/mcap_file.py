@@ -1,0 +1,170 @@
+"""One MCAP file in the rosbag2 ``ros2`` profile, written chunk by chunk.
+
+Schemas are ``ros2msg`` complete definitions, messages ``cdr``; each channel carries the
+``offered_qos_profiles`` (v9 YAML text) and ``topic_type_hash`` (RIHS01) metadata rosbag2
+writes, and the file closes with a ``rosbag2`` metadata record, a summary and indexes. The
+caller flushes the open chunk at least every ``flush_period`` so a killed process loses at
+most that much (the page cache outlives the process).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from mcap.writer import CompressionType, Writer
+
+from .errors import BagError, DiskFullError
+from .metadata import BagMetadata
+from .msgdefs import MessageDefinition
+from .qos import QosProfile, qos_profiles_to_yaml
+
+LOG = logging.getLogger(__name__)
+COMPRESSIONS = {
+    "zstd": CompressionType.ZSTD,
+    "lz4": CompressionType.LZ4,
+    "none": CompressionType.NONE,
+}
+ROSBAG2_METADATA_RECORD = "rosbag2"
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(err: OSError) -> bool:
+    """True when ``err`` means no space (or quota) left on the device."""
+    return err.errno in _FULL_ERRNOS
+
+
+class McapFileWriter:
+    """Writes one ``.mcap`` file; not thread-safe (the recorder's writer thread owns it)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        compression: str = "zstd",
+        chunk_size_bytes: int = 4 * 1024 * 1024,
+        library: str = "humanoid_teleop",
+    ) -> None:
+        if compression not in COMPRESSIONS:
+            raise BagError(f"compression {compression!r} is not one of {', '.join(COMPRESSIONS)}")
+        self.path = path
+        try:
+            self._file: IO[bytes] = path.open("xb")
+        except OSError as err:
+            raise self._os_error("create", err) from err
+        self._writer = Writer(
+            self._file,
+            chunk_size=chunk_size_bytes,
+            compression=COMPRESSIONS[compression],
+            enable_crcs=True,
+        )
+        self._schemas: dict[str, int] = {}
+        self._channels: dict[str, int] = {}
+        self._closed = False
+        self.message_count = 0
+        self.first_log_time_ns: int | None = None
+        self.last_log_time_ns: int | None = None
+        self.unflushed_messages = 0
+        self._guard(lambda: self._writer.start(profile="ros2", library=library), "start")
+
+    def _os_error(self, action: str, err: OSError) -> BagError:
+        if is_disk_full(err):
+            return DiskFullError(f"{self.path}: disk full while trying to {action}")
+        return BagError(f"{self.path}: cannot {action}: {err.strerror or err}")
+
+    def _guard(self, action: Any, what: str) -> Any:
+        try:
+            return action()
+        except OSError as err:
+            raise self._os_error(what, err) from err
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes handed to the operating system so far (excludes the open chunk)."""
+        return int(self._file.tell())
+
+    def channel_id(self, topic: str) -> int | None:
+        """The channel of ``topic`` in this file, if it was added."""
+        return self._channels.get(topic)
+
+    def add_topic(
+        self, topic: str, definition: MessageDefinition, qos: Sequence[QosProfile]
+    ) -> int:
+        """Register ``topic`` (schema + channel with rosbag2 metadata); returns the channel id."""
+        if topic in self._channels:
+            return self._channels[topic]
+        schema_id = self._schemas.get(definition.type_name)
+        if schema_id is None:
+            schema_id = self._guard(
+                lambda: self._writer.register_schema(
+                    definition.type_name, definition.encoding, definition.text.encode("utf-8")
+                ),
+                "write a schema",
+            )
+            self._schemas[definition.type_name] = schema_id
+        metadata = {
+            "offered_qos_profiles": qos_profiles_to_yaml(qos),
+            "topic_type_hash": definition.type_hash,
+        }
+        channel_id = int(
+            self._guard(
+                lambda: self._writer.register_channel(topic, "cdr", schema_id, metadata),
+                "write a channel",
+            )
+        )
+        self._channels[topic] = channel_id
+        return channel_id
+
+    def write(
+        self, channel_id: int, log_time_ns: int, publish_time_ns: int, sequence: int, data: bytes
+    ) -> None:
+        """Append one serialized message to the open chunk (log time = receive time [ns])."""
+        self._guard(
+            lambda: self._writer.add_message(
+                channel_id=channel_id,
+                log_time=log_time_ns,
+                data=data,
+                publish_time=publish_time_ns,
+                sequence=sequence & 0xFFFFFFFF,
+            ),
+            "write a message",
+        )
+        self.message_count += 1
+        self.unflushed_messages += 1
+        if self.first_log_time_ns is None:
+            self.first_log_time_ns = log_time_ns
+        self.last_log_time_ns = log_time_ns
+
+    def flush(self) -> None:
+        """Close the open chunk and hand everything to the operating system."""
+        self._guard(self._writer.flush, "flush a chunk")
+        self.unflushed_messages = 0
+
+    def add_metadata(self, name: str, data: Mapping[str, str]) -> None:
+        """Write an MCAP metadata record (between chunks)."""
+        self._guard(lambda: self._writer.add_metadata(name, dict(data)), "write metadata")
+
+    def finish(self, rosbag2_metadata: BagMetadata | None = None) -> None:
+        """Write the ``rosbag2`` metadata record, summary, indexes and footer; close the file."""
+        if self._closed:
+            return
+        if rosbag2_metadata is not None:
+            self.add_metadata(
+                ROSBAG2_METADATA_RECORD, {"serialized_metadata": rosbag2_metadata.serialized()}
+            )
+        self._guard(self._writer.finish, "write the summary")
+        self._guard(self._file.close, "close")
+        self._closed = True
+
+    def abandon(self) -> None:
+        """Close the file as it is (no summary); ``recover`` can repair it later."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._file.close()
+        except OSError as err:
+            LOG.warning("%s: closing after an error failed too: %s", self.path, err)

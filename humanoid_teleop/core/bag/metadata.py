@@ -1,0 +1,194 @@
+"""rosbag2 ``metadata.yaml`` (version 9) as a typed record, with YAML in and out.
+
+Times are integers in [ns] (``starting_time`` since the Unix epoch). ``custom_data`` maps
+strings to strings, as rosbag2 requires; structured values are stored as JSON text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import BagFormatError
+from .qos import QosProfile, qos_profiles_from_yaml
+
+METADATA_FILE = "metadata.yaml"
+METADATA_VERSION = 9
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    """One recorded topic and how many messages it has in the bag."""
+
+    name: str
+    type: str
+    offered_qos_profiles: tuple[QosProfile, ...] = ()
+    type_description_hash: str = ""
+    message_count: int = 0
+    serialization_format: str = "cdr"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "topic_metadata": {
+                "name": self.name,
+                "type": self.type,
+                "serialization_format": self.serialization_format,
+                "offered_qos_profiles": [p.to_dict() for p in self.offered_qos_profiles],
+                "type_description_hash": self.type_description_hash,
+            },
+            "message_count": self.message_count,
+        }
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One storage file of the bag, relative to the bag directory."""
+
+    path: str
+    starting_time_ns: int
+    duration_ns: int
+    message_count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "starting_time": {"nanoseconds_since_epoch": self.starting_time_ns},
+            "duration": {"nanoseconds": self.duration_ns},
+            "message_count": self.message_count,
+        }
+
+
+@dataclass(frozen=True)
+class BagMetadata:
+    """The ``rosbag2_bagfile_information`` of one bag directory."""
+
+    starting_time_ns: int
+    duration_ns: int
+    message_count: int
+    topics: tuple[TopicInfo, ...]
+    files: tuple[FileInfo, ...]
+    custom_data: Mapping[str, str] = field(default_factory=dict)
+    ros_distro: str = ""
+    storage_identifier: str = "mcap"
+    compression_format: str = ""
+    compression_mode: str = ""
+    version: int = METADATA_VERSION
+
+    @property
+    def relative_file_paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping under ``rosbag2_bagfile_information`` (also the MCAP ``rosbag2`` record)."""
+        return {
+            "version": self.version,
+            "storage_identifier": self.storage_identifier,
+            "duration": {"nanoseconds": self.duration_ns},
+            "starting_time": {"nanoseconds_since_epoch": self.starting_time_ns},
+            "message_count": self.message_count,
+            "topics_with_message_count": [t.to_dict() for t in self.topics],
+            "compression_format": self.compression_format,
+            "compression_mode": self.compression_mode,
+            "relative_file_paths": list(self.relative_file_paths),
+            "files": [f.to_dict() for f in self.files],
+            "custom_data": dict(self.custom_data),
+            "ros_distro": self.ros_distro,
+        }
+
+    def serialized(self) -> str:
+        """YAML of :meth:`to_dict`, the ``serialized_metadata`` of the MCAP ``rosbag2`` record."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=1000)
+
+    def to_yaml(self) -> str:
+        """The full text of ``metadata.yaml``."""
+        return yaml.safe_dump(
+            {"rosbag2_bagfile_information": self.to_dict()},
+            sort_keys=False,
+            allow_unicode=True,
+            width=1000,
+        )
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = METADATA_FILE) -> BagMetadata:
+        """Parse ``metadata.yaml`` text; errors name ``source`` and the missing or bad key."""
+        try:
+            root = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise BagFormatError(f"{source}: not valid YAML: {err}") from err
+        if not isinstance(root, dict) or "rosbag2_bagfile_information" not in root:
+            raise BagFormatError(f"{source}: no 'rosbag2_bagfile_information' mapping")
+        info = root["rosbag2_bagfile_information"]
+        key = ""
+        try:
+            key = "version"
+            version = int(info["version"])
+            key = "topics_with_message_count"
+            topics = tuple(
+                TopicInfo(
+                    name=str(t["topic_metadata"]["name"]),
+                    type=str(t["topic_metadata"]["type"]),
+                    offered_qos_profiles=qos_profiles_from_yaml(
+                        t["topic_metadata"].get("offered_qos_profiles")
+                    ),
+                    type_description_hash=str(t["topic_metadata"].get("type_description_hash", "")),
+                    message_count=int(t["message_count"]),
+                    serialization_format=str(t["topic_metadata"]["serialization_format"]),
+                )
+                for t in info["topics_with_message_count"] or []
+            )
+            key = "files"
+            files = tuple(
+                FileInfo(
+                    path=str(f["path"]),
+                    starting_time_ns=int(f["starting_time"]["nanoseconds_since_epoch"]),
+                    duration_ns=int(f["duration"]["nanoseconds"]),
+                    message_count=int(f["message_count"]),
+                )
+                for f in info.get("files") or []
+            )
+            key = "custom_data"
+            custom = {str(k): str(v) for k, v in (info.get("custom_data") or {}).items()}
+            key = "starting_time"
+            start = int(info["starting_time"]["nanoseconds_since_epoch"])
+            key = "duration"
+            duration = int(info["duration"]["nanoseconds"])
+            key = "message_count"
+            count = int(info["message_count"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise BagFormatError(f"{source}: bad or missing key {key!r}: {err!r}") from err
+        return cls(
+            starting_time_ns=start,
+            duration_ns=duration,
+            message_count=count,
+            topics=topics,
+            files=files,
+            custom_data=custom,
+            ros_distro=str(info.get("ros_distro") or ""),
+            storage_identifier=str(info.get("storage_identifier", "mcap")),
+            compression_format=str(info.get("compression_format") or ""),
+            compression_mode=str(info.get("compression_mode") or ""),
+            version=version,
+        )
+
+
+def write_metadata_yaml(bag_dir: Path, metadata: BagMetadata) -> Path:
+    """Write ``bag_dir/metadata.yaml`` atomically (temp file + rename) and return its path."""
+    path = bag_dir / METADATA_FILE
+    tmp = bag_dir / f".{METADATA_FILE}.tmp"
+    tmp.write_text(metadata.to_yaml(), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_metadata_yaml(bag_dir: Path) -> BagMetadata:
+    """Read ``bag_dir/metadata.yaml``."""
+    path = bag_dir / METADATA_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise BagFormatError(f"{path}: cannot read: {err.strerror or err}") from err
+    return BagMetadata.from_yaml(text, str(path))

@@ -1,0 +1,333 @@
+"""Recording profiles (``config/record/*.yaml``): which topics, with which QoS, how stored.
+
+Example::
+
+    topics:                       # always recorded; a type makes the subscription start at once
+      - /joint_states
+      - {name: /robot_description, type: std_msgs/msg/String,
+         qos: {durability: transient_local, depth: 1}}
+    include: ["^/operator/", "^/teleop/"]   # regular expressions (re.search) on topic names
+    exclude: ["^/rosout$"]
+    robot_sensors: true           # add cameras, wrenches, joint states, commands of robot.yaml
+    latched: [/tf_static, /robot_description]
+    sync_reference: /joint_states
+    default_depth: 100
+    storage: {compression: zstd, chunk_size_mib: 4, flush_period_s: 0.5,
+              split_max_size_mib: 2048, split_max_duration_s: 0}
+    limits: {queue_max_mib: 256, min_free_mib: 64, warn_free_mib: 1024, reserve_mib: 1}
+    check: {max_loss_ratio: 0.0}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .episode import FileOptions
+from .errors import ProfileError
+from .mcap_file import COMPRESSIONS
+from .msgdefs import normalize_type_name
+from .qos import DURABILITY, HISTORY, RELIABILITY, QosProfile
+from .recorder import MIB, RecorderConfig
+
+_TOP_KEYS = (
+    "topics",
+    "include",
+    "exclude",
+    "robot_sensors",
+    "latched",
+    "sync_reference",
+    "default_depth",
+    "storage",
+    "limits",
+    "check",
+)
+_STORAGE_KEYS = (
+    "compression",
+    "chunk_size_mib",
+    "flush_period_s",
+    "split_max_size_mib",
+    "split_max_duration_s",
+)
+_LIMIT_KEYS = ("queue_max_mib", "min_free_mib", "warn_free_mib", "reserve_mib")
+_CHECK_KEYS = ("max_loss_ratio",)
+_TOPIC_KEYS = ("name", "type", "qos")
+_QOS_KEYS = ("reliability", "durability", "depth", "history")
+ALWAYS_EXCLUDED = ("/rosout", "/parameter_events", "/recorder/status")
+
+
+@dataclass(frozen=True)
+class QosOverride:
+    """Per-topic subscription QoS settings that replace what matching would choose."""
+
+    reliability: str | None = None
+    durability: str | None = None
+    depth: int | None = None
+    history: str | None = None
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    """A topic named in the profile: optional type and QoS override."""
+
+    name: str
+    type: str | None = None
+    qos: QosOverride | None = None
+
+
+@dataclass(frozen=True)
+class RecordingProfile:
+    """A validated recording profile (see the module docstring for the file format)."""
+
+    source: str
+    topics: tuple[TopicRule, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    robot_sensors: bool = True
+    latched: tuple[str, ...] = ("/tf_static", "/robot_description")
+    sync_reference: str | None = "/joint_states"
+    default_depth: int = 100
+    compression: str = "zstd"
+    chunk_size_mib: float = 4.0
+    flush_period_s: float = 0.5
+    split_max_size_mib: float = 0.0
+    split_max_duration_s: float = 0.0
+    queue_max_mib: float = 256.0
+    min_free_mib: float = 64.0
+    warn_free_mib: float = 1024.0
+    reserve_mib: float = 1.0
+    max_loss_ratio: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<profile>") -> RecordingProfile:
+        """Validate a parsed profile; every error names ``source``, the key path and value."""
+        root = _mapping(data, source, "", _TOP_KEYS)
+        fields: dict[str, Any] = {"source": source}
+        if "topics" in root:
+            fields["topics"] = tuple(
+                _topic(item, source, f"topics[{i}]")
+                for i, item in enumerate(_list(root["topics"], source, "topics"))
+            )
+        for key in ("include", "exclude"):
+            if key in root:
+                fields[key] = tuple(
+                    _regex(item, source, f"{key}[{i}]")
+                    for i, item in enumerate(_list(root[key], source, key))
+                )
+        if "latched" in root:
+            fields["latched"] = tuple(
+                _topic_name(item, source, f"latched[{i}]")
+                for i, item in enumerate(_list(root["latched"], source, "latched"))
+            )
+        if "robot_sensors" in root:
+            fields["robot_sensors"] = _bool(root["robot_sensors"], source, "robot_sensors")
+        if "sync_reference" in root:
+            ref = root["sync_reference"]
+            fields["sync_reference"] = (
+                None if ref is None else _topic_name(ref, source, "sync_reference")
+            )
+        if "default_depth" in root:
+            fields["default_depth"] = int(
+                _number(root["default_depth"], source, "default_depth", 1)
+            )
+        storage = _mapping(root.get("storage", {}), source, "storage", _STORAGE_KEYS)
+        if "compression" in storage:
+            value = storage["compression"]
+            if value not in COMPRESSIONS:
+                raise ProfileError(
+                    f"{source}: storage.compression: {value!r} is not one of "
+                    f"{', '.join(COMPRESSIONS)}"
+                )
+            fields["compression"] = value
+        for key in _STORAGE_KEYS[1:]:
+            if key in storage:
+                minimum = 0.0 if key.startswith("split") else 1e-3
+                fields[key] = _number(storage[key], source, f"storage.{key}", minimum)
+        limits = _mapping(root.get("limits", {}), source, "limits", _LIMIT_KEYS)
+        for key in _LIMIT_KEYS:
+            if key in limits:
+                fields[key] = _number(limits[key], source, f"limits.{key}", 0.0)
+        check = _mapping(root.get("check", {}), source, "check", _CHECK_KEYS)
+        if "max_loss_ratio" in check:
+            ratio = _number(check["max_loss_ratio"], source, "check.max_loss_ratio", 0.0)
+            if ratio > 1.0:
+                raise ProfileError(f"{source}: check.max_loss_ratio: {ratio!r} must be in [0, 1]")
+            fields["max_loss_ratio"] = ratio
+        return cls(**fields)
+
+    @classmethod
+    def load(cls, path: Path) -> RecordingProfile:
+        """Read and validate a profile file."""
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as err:
+            raise ProfileError(f"{path}: cannot read: {err.strerror or err}") from err
+        except yaml.YAMLError as err:
+            raise ProfileError(f"{path}: not valid YAML: {err}") from err
+        return cls.from_dict({} if data is None else data, str(path))
+
+    def with_topics(self, names: Sequence[str]) -> RecordingProfile:
+        """This profile plus explicit topic names (e.g. from the command line)."""
+        known = {t.name for t in self.topics}
+        extra = tuple(
+            TopicRule(_topic_name(n, "command line", "topic")) for n in names if n not in known
+        )
+        return replace(self, topics=self.topics + extra)
+
+    def rule(self, topic: str) -> TopicRule | None:
+        for rule in self.topics:
+            if rule.name == topic:
+                return rule
+        return None
+
+    def wants(self, topic: str) -> bool:
+        """True when ``topic`` should be recorded."""
+        if self.rule(topic) is not None:
+            return True
+        if topic in ALWAYS_EXCLUDED or any(re.search(p, topic) for p in self.exclude):
+            return False
+        return topic in self.latched or any(re.search(p, topic) for p in self.include)
+
+    def subscription_qos(self, topic: str, offered: Sequence[QosProfile]) -> QosProfile:
+        """The QoS to subscribe with: matches every publisher, reliable whenever possible.
+
+        Best effort only when a publisher offers nothing better (a reliable reader cannot
+        match a best-effort writer); transient-local when every publisher offers it or the
+        profile marks the topic latched.
+        """
+        best_effort = any(q.reliability == "best_effort" for q in offered)
+        durable = (bool(offered) and all(q.latched for q in offered)) or (
+            topic in self.latched and not offered
+        )
+        depth = max([self.default_depth, *(q.depth for q in offered if q.latched)])
+        qos = QosProfile(
+            history="keep_last",
+            depth=depth,
+            reliability="best_effort" if best_effort else "reliable",
+            durability="transient_local" if durable else "volatile",
+        )
+        rule = self.rule(topic)
+        if rule is not None and rule.qos is not None:
+            o = rule.qos
+            qos = replace(
+                qos,
+                reliability=o.reliability or qos.reliability,
+                durability=o.durability or qos.durability,
+                depth=o.depth if o.depth is not None else qos.depth,
+                history=o.history or qos.history,
+            )
+        return qos
+
+    def recorder_config(
+        self, bag_dir: Path, *, library: str = "humanoid_teleop", ros_distro: str = ""
+    ) -> RecorderConfig:
+        """The recorder settings this profile asks for, writing under ``bag_dir``."""
+        return RecorderConfig(
+            bag_dir=bag_dir,
+            files=FileOptions(
+                compression=self.compression,
+                chunk_size_bytes=int(self.chunk_size_mib * MIB),
+                split_max_bytes=int(self.split_max_size_mib * MIB),
+                split_max_duration_ns=int(self.split_max_duration_s * 1e9),
+                reserve_bytes=int(self.reserve_mib * MIB),
+                library=library,
+                ros_distro=ros_distro,
+            ),
+            flush_period_s=self.flush_period_s,
+            queue_max_bytes=int(self.queue_max_mib * MIB),
+            min_free_bytes=int(self.min_free_mib * MIB),
+            warn_free_bytes=int(self.warn_free_mib * MIB),
+            sync_reference=self.sync_reference,
+        )
+
+
+def _where(source: str, key: str) -> str:
+    return f"{source}: {key}" if key else source
+
+
+def _mapping(data: Any, source: str, key: str, allowed: Sequence[str]) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise ProfileError(f"{_where(source, key)}: expected a mapping, got {data!r}")
+    unknown = [k for k in data if k not in allowed]
+    if unknown:
+        prefix = f"{key}." if key else ""
+        raise ProfileError(
+            f"{source}: {prefix}{unknown[0]}: unknown key (allowed: {', '.join(allowed)})"
+        )
+    return data
+
+
+def _list(data: Any, source: str, key: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise ProfileError(f"{source}: {key}: expected a list, got {data!r}")
+    return data
+
+
+def _bool(data: Any, source: str, key: str) -> bool:
+    if not isinstance(data, bool):
+        raise ProfileError(f"{source}: {key}: {data!r} is not true or false")
+    return data
+
+
+def _number(data: Any, source: str, key: str, minimum: float) -> float:
+    if isinstance(data, bool) or not isinstance(data, int | float) or data != data:
+        raise ProfileError(f"{source}: {key}: {data!r} is not a number")
+    if data < minimum:
+        raise ProfileError(f"{source}: {key}: {data!r} must be >= {minimum}")
+    return float(data)
+
+
+def _topic_name(data: Any, source: str, key: str) -> str:
+    if not isinstance(data, str) or not re.fullmatch(r"/[A-Za-z0-9_~{}/]*[A-Za-z0-9_}]", data):
+        raise ProfileError(
+            f"{source}: {key}: {data!r} is not an absolute topic name (like /camera/image_raw)"
+        )
+    return data
+
+
+def _regex(data: Any, source: str, key: str) -> str:
+    if not isinstance(data, str):
+        raise ProfileError(f"{source}: {key}: {data!r} is not a regular expression string")
+    try:
+        re.compile(data)
+    except re.error as err:
+        raise ProfileError(f"{source}: {key}: {data!r} is not a valid regex: {err}") from err
+    return data
+
+
+def _topic(data: Any, source: str, key: str) -> TopicRule:
+    if isinstance(data, str):
+        return TopicRule(_topic_name(data, source, key))
+    item = _mapping(data, source, key, _TOPIC_KEYS)
+    if "name" not in item:
+        raise ProfileError(f"{source}: {key}.name: missing (every topic needs a name)")
+    name = _topic_name(item["name"], source, f"{key}.name")
+    type_name = None
+    if item.get("type") is not None:
+        try:
+            type_name = normalize_type_name(str(item["type"]))
+        except Exception as err:
+            raise ProfileError(f"{source}: {key}.type: {err}") from err
+    qos = None
+    if "qos" in item:
+        q = _mapping(item["qos"], source, f"{key}.qos", _QOS_KEYS)
+        for field_name, allowed in (
+            ("reliability", RELIABILITY),
+            ("durability", DURABILITY),
+            ("history", HISTORY),
+        ):
+            if field_name in q and q[field_name] not in allowed:
+                raise ProfileError(
+                    f"{source}: {key}.qos.{field_name}: {q[field_name]!r} is not one of "
+                    f"{', '.join(allowed)}"
+                )
+        depth = None
+        if "depth" in q:
+            depth = int(_number(q["depth"], source, f"{key}.qos.depth", 1))
+        qos = QosOverride(q.get("reliability"), q.get("durability"), depth, q.get("history"))
+    return TopicRule(name, type_name, qos)

@@ -1,0 +1,210 @@
+"""Read bags we (or rosbag2) wrote: summaries, topics, counts and messages.
+
+Tests across the project use these helpers to assert what a bag holds, e.g.::
+
+    bag = read_bag(path)
+    assert bag.topic("/joint_states").message_count > 0
+    for msg in iter_messages(path, topics=["/recorder/annotation"]): ...
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcap.exceptions import McapError
+from mcap.reader import make_reader
+
+from .errors import BagFormatError
+from .metadata import METADATA_FILE, BagMetadata, FileInfo, TopicInfo, read_metadata_yaml
+from .qos import qos_profiles_from_yaml
+from .recover import episode_custom_data
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One recorded message: serialized CDR ``data`` and times in [ns]."""
+
+    topic: str
+    type: str
+    log_time_ns: int
+    publish_time_ns: int
+    sequence: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """The summary section of one MCAP file."""
+
+    path: Path
+    topics: tuple[TopicInfo, ...]
+    start_ns: int
+    end_ns: int
+    message_count: int
+    chunk_count: int
+    custom_data: dict[str, str]
+    profile: str
+    schema_encodings: dict[str, str]
+
+
+@dataclass(frozen=True)
+class BagSummary:
+    """A bag directory: its metadata.yaml plus episode metadata decoded from custom_data."""
+
+    path: Path
+    metadata: BagMetadata
+
+    def topic(self, name: str) -> TopicInfo:
+        """The topic called ``name``; the error lists the topics the bag has."""
+        for topic in self.metadata.topics:
+            if topic.name == name:
+                return topic
+        names = ", ".join(t.name for t in self.metadata.topics)
+        raise BagFormatError(f"{self.path}: no topic {name!r} (topics: {names})")
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Messages per topic."""
+        return {t.name: t.message_count for t in self.metadata.topics}
+
+    def custom_json(self, key: str) -> Any:
+        """A JSON-valued custom_data entry (``annotations``, ``loss``, ``sync``), or None."""
+        text = self.metadata.custom_data.get(key)
+        return json.loads(text) if text else None
+
+
+def mcap_files(bag: Path) -> list[Path]:
+    """The MCAP files of a bag directory (from metadata.yaml when present), or [bag]."""
+    if bag.is_file():
+        return [bag]
+    if (bag / METADATA_FILE).is_file():
+        return [bag / f.path for f in read_metadata_yaml(bag).files]
+    return sorted(bag.glob("*.mcap"), key=_split_index)
+
+
+def _split_index(path: Path) -> tuple[str, int]:
+    stem, _, index = path.stem.rpartition("_")
+    return (stem, int(index)) if index.isdigit() else (path.stem, 0)
+
+
+def summarize_mcap(path: Path) -> FileSummary:
+    """Read the summary and metadata records of a complete MCAP file."""
+    try:
+        with path.open("rb") as stream:
+            reader = make_reader(stream)
+            header = reader.get_header()
+            summary = reader.get_summary()
+            if summary is None:
+                raise BagFormatError(f"{path}: no summary section (run `bag recover`)")
+            records = list(reader.iter_metadata())
+    except (OSError, McapError, EOFError) as err:
+        raise BagFormatError(f"{path}: unreadable MCAP ({type(err).__name__}: {err})") from err
+    stats = summary.statistics
+    counts = dict(stats.channel_message_counts) if stats else {}
+    topics = []
+    encodings = {}
+    for channel_id, channel in sorted(summary.channels.items()):
+        schema = summary.schemas.get(channel.schema_id)
+        if schema is not None:
+            encodings[schema.name] = schema.encoding
+        topics.append(
+            TopicInfo(
+                name=channel.topic,
+                type=schema.name if schema else "",
+                offered_qos_profiles=qos_profiles_from_yaml(
+                    channel.metadata.get("offered_qos_profiles")
+                ),
+                type_description_hash=channel.metadata.get("topic_type_hash", ""),
+                message_count=int(counts.get(channel_id, 0)),
+                serialization_format=channel.message_encoding,
+            )
+        )
+    return FileSummary(
+        path=path,
+        topics=tuple(topics),
+        start_ns=int(stats.message_start_time) if stats else 0,
+        end_ns=int(stats.message_end_time) if stats else 0,
+        message_count=int(stats.message_count) if stats else 0,
+        chunk_count=int(stats.chunk_count) if stats else 0,
+        custom_data=episode_custom_data(records),
+        profile=str(header.profile),
+        schema_encodings=encodings,
+    )
+
+
+def metadata_from_files(
+    bag_dir: Path,
+    files: Iterable[Path],
+    *,
+    custom_data: dict[str, str] | None = None,
+    ros_distro: str = "",
+) -> BagMetadata:
+    """Build the bag's metadata.yaml content from the summaries of its MCAP files."""
+    summaries = [summarize_mcap(f) for f in files]
+    topics: dict[str, TopicInfo] = {}
+    for summary in summaries:
+        for topic in summary.topics:
+            known = topics.get(topic.name)
+            count = topic.message_count + (known.message_count if known else 0)
+            base = known or topic
+            topics[topic.name] = TopicInfo(
+                name=base.name,
+                type=base.type,
+                offered_qos_profiles=base.offered_qos_profiles,
+                type_description_hash=base.type_description_hash,
+                message_count=count,
+                serialization_format=base.serialization_format,
+            )
+    with_messages = [s for s in summaries if s.message_count]
+    start = min((s.start_ns for s in with_messages), default=0)
+    end = max((s.end_ns for s in with_messages), default=0)
+    custom: dict[str, str] = {}
+    for summary in summaries:
+        custom.update(summary.custom_data)
+    custom.update(custom_data or {})
+    return BagMetadata(
+        starting_time_ns=start,
+        duration_ns=end - start,
+        message_count=sum(s.message_count for s in summaries),
+        topics=tuple(topics.values()),
+        files=tuple(
+            FileInfo(
+                path=str(s.path.relative_to(bag_dir)),
+                starting_time_ns=s.start_ns,
+                duration_ns=s.end_ns - s.start_ns,
+                message_count=s.message_count,
+            )
+            for s in summaries
+        ),
+        custom_data=custom,
+        ros_distro=ros_distro,
+    )
+
+
+def read_bag(bag: Path) -> BagSummary:
+    """The summary of a bag directory with a metadata.yaml."""
+    return BagSummary(bag, read_metadata_yaml(bag))
+
+
+def iter_messages(bag: Path, topics: Iterable[str] | None = None) -> Iterator[RawMessage]:
+    """Messages of a bag directory or MCAP file, file by file in log-time order."""
+    wanted = list(topics) if topics is not None else None
+    for path in mcap_files(bag):
+        try:
+            with path.open("rb") as stream:
+                reader = make_reader(stream)
+                for schema, channel, message in reader.iter_messages(topics=wanted):
+                    yield RawMessage(
+                        topic=channel.topic,
+                        type=schema.name if schema else "",
+                        log_time_ns=message.log_time,
+                        publish_time_ns=message.publish_time,
+                        sequence=message.sequence,
+                        data=message.data,
+                    )
+        except (McapError, EOFError) as err:
+            raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err

@@ -1,0 +1,185 @@
+"""BagRecorder writes episodes that readers we did not write read back byte-identical."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from mcap.reader import make_reader
+from mcap_ros2.decoder import DecoderFactory
+from rosbags.highlevel import AnyReader
+
+from humanoid_teleop.core.bag.episode import FileOptions
+from humanoid_teleop.core.bag.errors import BagError
+from humanoid_teleop.core.bag.metadata import read_metadata_yaml
+from humanoid_teleop.core.bag.qos import QosProfile
+from humanoid_teleop.core.bag.reader import iter_messages, read_bag
+from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo
+
+from .conftest import LATCHED, joint_state, now_ns, string_msg
+
+Make = Callable[..., BagRecorder]
+
+
+def _record(recorder: BagRecorder, texts: list[str]) -> Path:
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo(task="pick up the cup", operator="op7"))
+    for i, text in enumerate(texts):
+        recorder.submit("/chatter", string_msg(text), now_ns(), now_ns(), i + 1)
+    return recorder.stop_episode().path
+
+
+def test_rosbags_reads_back_every_message_byte_identical(make_recorder: Make) -> None:
+    """rosbags' rosbag2 reader returns exactly the CDR bytes that were submitted."""
+    texts = [f"message {i}" for i in range(50)]
+    path = _record(make_recorder(), texts)
+    with AnyReader([path]) as reader:
+        raw = [data for _c, _t, data in reader.messages()]
+    assert raw == [string_msg(t) for t in texts]
+
+
+def test_mcap_ros2_decodes_every_message(make_recorder: Make) -> None:
+    """mcap-ros2-support decodes each message with the schema stored in the file."""
+    texts = [f"m{i}" for i in range(20)]
+    path = _record(make_recorder(), texts)
+    (mcap,) = path.glob("*.mcap")
+    with mcap.open("rb") as stream:
+        reader = make_reader(stream, decoder_factories=[DecoderFactory()])
+        decoded = [m.data for _s, _c, _m, m in reader.iter_decoded_messages()]
+    assert decoded == texts
+
+
+def test_episode_is_renamed_from_partial_on_clean_close(make_recorder: Make) -> None:
+    """While recording the directory ends in .partial; after stop it has the final name."""
+    recorder = make_recorder()
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    partial = recorder.start_episode(EpisodeInfo(), name="ep1")
+    assert partial.name == "ep1.partial" and partial.is_dir()
+    final = recorder.stop_episode().path
+    assert final.name == "ep1" and not partial.exists()
+
+
+def test_metadata_yaml_matches_the_files(make_recorder: Make) -> None:
+    """metadata.yaml counts, files and topic types agree with what the MCAP holds."""
+    path = _record(make_recorder(), ["a", "b", "c"])
+    meta = read_metadata_yaml(path)
+    assert meta.version == 9
+    assert meta.message_count == 3
+    assert [f.path for f in meta.files] == [p.name for p in sorted(path.glob("*.mcap"))]
+    (topic,) = meta.topics
+    assert (topic.name, topic.type, topic.message_count) == ("/chatter", "std_msgs/msg/String", 3)
+    assert topic.type_description_hash.startswith("RIHS01_")
+
+
+def test_episode_metadata_is_in_custom_data(make_recorder: Make) -> None:
+    """Task, operator, outcome and annotations land in metadata.yaml custom_data."""
+    recorder = make_recorder()
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo(task="fold towel", operator="ana", custom={"shift": "a"}))
+    recorder.annotate("grasp", 123)
+    recorder.mark_outcome(False)
+    path = recorder.stop_episode().path
+    bag = read_bag(path)
+    custom = bag.metadata.custom_data
+    assert (custom["task"], custom["operator"], custom["outcome"]) == (
+        "fold towel",
+        "ana",
+        "failure",
+    )
+    assert custom["custom.shift"] == "a"
+    assert bag.custom_json("annotations") == [{"time_ns": 123, "text": "grasp"}]
+
+
+def test_latched_message_is_written_into_every_episode(make_recorder: Make) -> None:
+    """A transient-local message received once before recording appears in each episode."""
+    recorder = make_recorder()
+    recorder.add_topic("/robot_description", "std_msgs/msg/String", [LATCHED])
+    recorder.submit("/robot_description", string_msg("<robot/>"), now_ns())
+    paths = []
+    for name in ("one", "two"):
+        recorder.start_episode(EpisodeInfo(), name=name)
+        paths.append(recorder.stop_episode().path)
+    for path in paths:
+        assert [m.data for m in iter_messages(path)] == [string_msg("<robot/>")]
+
+
+def test_latched_message_is_repeated_in_every_split_file(make_recorder: Make) -> None:
+    """With a small split size each file starts with the latched message."""
+    recorder = make_recorder(files=FileOptions(split_max_bytes=2000, chunk_size_bytes=512))
+    recorder.add_topic("/robot_description", "std_msgs/msg/String", [LATCHED])
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.submit("/robot_description", string_msg("<robot/>"), now_ns())
+    recorder.start_episode(EpisodeInfo())
+    for i in range(200):
+        recorder.submit("/chatter", string_msg("x" * 100 + str(i)), now_ns())
+    path = recorder.stop_episode().path
+    files = sorted(path.glob("*.mcap"))
+    assert len(files) > 2
+    for file in files:
+        topics = [m.topic for m in iter_messages(file)]
+        assert topics.count("/robot_description") == 1, file
+
+
+def test_split_files_together_hold_every_message(make_recorder: Make) -> None:
+    """Splitting by size loses nothing: rosbags reads all messages across the files."""
+    recorder = make_recorder(files=FileOptions(split_max_bytes=4000, chunk_size_bytes=1024))
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo())
+    sent = [string_msg("y" * 50 + str(i)) for i in range(300)]
+    for data in sent:
+        recorder.submit("/chatter", data, now_ns())
+    path = recorder.stop_episode().path
+    with AnyReader([path]) as reader:
+        assert [data for _c, _t, data in reader.messages()] == sent
+
+
+def test_discard_deletes_the_episode(make_recorder: Make) -> None:
+    """discard_episode removes the partial directory and leaves no bag behind."""
+    recorder = make_recorder()
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    partial = recorder.start_episode(EpisodeInfo())
+    recorder.submit("/chatter", string_msg("x"), now_ns())
+    recorder.discard_episode()
+    assert not partial.exists()
+    assert list(partial.parent.iterdir()) == []
+
+
+def test_second_start_while_recording_is_refused(make_recorder: Make) -> None:
+    """Starting an episode while one runs raises and keeps the running one."""
+    recorder = make_recorder()
+    recorder.start_episode(EpisodeInfo(), name="first")
+    with pytest.raises(BagError, match="first is already being recorded"):
+        recorder.start_episode(EpisodeInfo())
+    assert recorder.stop_episode().path.name == "first"
+
+
+def test_full_queue_drops_and_counts_instead_of_growing(make_recorder: Make) -> None:
+    """Beyond the queue bound messages are refused and reported as dropped in the loss summary."""
+    recorder = make_recorder(queue_max_bytes=0)
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo())
+    accepted = [recorder.submit("/chatter", string_msg("z"), now_ns()) for _ in range(5)]
+    path = recorder.stop_episode().path
+    assert accepted == [False] * 5
+    loss = read_bag(path).custom_json("loss")
+    assert loss["topics"]["/chatter"]["dropped"] == 5
+
+
+def test_skew_against_reference_is_summarized(make_recorder: Make) -> None:
+    """Header-stamped streams get a skew [ms] against the reference stream's stamps."""
+    recorder = make_recorder(sync_reference="/joint_states")
+    recorder.add_topic("/joint_states", "sensor_msgs/msg/JointState", [QosProfile()])
+    recorder.add_topic("/other_joints", "sensor_msgs/msg/JointState", [QosProfile()])
+    recorder.start_episode(EpisodeInfo())
+    base = now_ns()
+    for i in range(20):
+        recorder.submit("/joint_states", joint_state(base + i * 10_000_000, [0.0]), now_ns())
+        recorder.submit(
+            "/other_joints", joint_state(base + i * 10_000_000 + 3_000_000, [1.0]), now_ns()
+        )
+    path = recorder.stop_episode().path
+    sync = json.loads(read_bag(path).metadata.custom_data["sync"])
+    assert sync["reference"] == "/joint_states"
+    assert sync["skew"]["/other_joints"]["max_ms"] == pytest.approx(3.0)
