@@ -29,6 +29,8 @@ BODY_TO_OPTICAL = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]
 
 #: Points closer than this to the camera plane [m] are clipped away.
 NEAR_M = 0.02
+#: Capsules passing closer than their radius plus this to the camera [m] are not drawn.
+CAMERA_CLEARANCE_M = 0.03
 
 _SUBPIXEL_BITS = 4
 _SUBPIXEL = float(1 << _SUBPIXEL_BITS)
@@ -109,6 +111,11 @@ class SceneRenderer:
         self.table = table
         self.props = tuple(props)
         self._background = _wall_gradient(camera.width_px, camera.height_px)
+        self._layer_key = b""
+        self._layer: tuple[ImageRGB, NDArray[np.uint8]] = (
+            self._background,
+            self._background[..., 0],
+        )
 
     def render(
         self,
@@ -117,21 +124,48 @@ class SceneRenderer:
         capsules: Sequence[Capsule],
     ) -> ImageRGB:
         """Image (H×W×3, uint8, RGB) seen from the optical frame placed in the base frame."""
-        world_to_cam = np.asarray(optical_rotation, dtype=np.float64).T
+        rotation = np.asarray(optical_rotation, dtype=np.float64)
         origin = np.asarray(optical_position_m, dtype=np.float64)
-
-        def to_cam(points: FloatArray) -> FloatArray:
-            return (np.atleast_2d(points) - origin) @ world_to_cam.T
-
-        image = self._background.copy()
+        image, table_mask = self._table_layer(rotation, origin)
         everything = (*self.props, *capsules)
+        if not everything:
+            return image
+        world = np.array([[c.start_m, c.end_m] for c in everything], dtype=np.float64)
+        radii = np.array([c.radius_m for c in everything], dtype=np.float64)
+        colours = np.array([c.color_rgb for c in everything], dtype=np.float64)
         if self.table is not None:
-            table_mask = self._draw_table(image, to_cam, self.table)
-            self._draw_shadows(image, table_mask, to_cam, self.table, everything)
-        ordered = sorted(everything, key=lambda c: -_mean_depth(to_cam, c))
-        for capsule in ordered:
-            self._draw_capsule(image, to_cam, capsule)
+            self._draw_shadows(image, table_mask, rotation, origin, world, radii)
+        cam = (world - origin) @ rotation  # rows: points in the optical frame
+        keep = _distances_to_origin(cam) >= radii + CAMERA_CLEARANCE_M
+        mean_depth = cam[:, :, 2].mean(axis=1)
+        shade = np.clip(1.25 - 0.35 * np.clip(mean_depth, NEAR_M, None), 0.45, 1.0)
+        base = (colours * shade[:, None]).astype(np.int32)
+        light = np.minimum(255.0, colours * shade[:, None] + 60.0).astype(np.int32)
+        lines = self._project_segments(cam, radii)
+        highlights = self._project_segments(cam, 0.35 * radii)
+        for i in np.argsort(-mean_depth, kind="stable"):
+            if keep[i]:
+                lines.draw(image, int(i), tuple(int(c) for c in base[i]))
+                highlights.draw(image, int(i), tuple(int(c) for c in light[i]))
         return image
+
+    def _table_layer(
+        self, rotation: FloatArray, origin: FloatArray
+    ) -> tuple[ImageRGB, NDArray[np.uint8]]:
+        """Background + table (and its mask) for a camera pose; cached while the pose holds."""
+        key = rotation.tobytes() + origin.tobytes()
+        if self._layer_key != key:
+            image = self._background.copy()
+            mask = np.zeros(image.shape[:2], dtype=np.uint8)
+            if self.table is not None:
+
+                def to_cam(points: FloatArray) -> FloatArray:
+                    return (np.atleast_2d(points) - origin) @ rotation
+
+                mask = self._draw_table(image, to_cam, self.table)
+            self._layer = (image, mask)
+            self._layer_key = key
+        return self._layer[0].copy(), self._layer[1]
 
     def _draw_table(self, image: ImageRGB, to_cam: _ToCam, table: TableConfig) -> NDArray[np.uint8]:
         h = table.height_m
@@ -166,48 +200,55 @@ class SceneRenderer:
         self,
         image: ImageRGB,
         table_mask: NDArray[np.uint8],
-        to_cam: _ToCam,
-        table: TableConfig,
-        capsules: Sequence[Capsule],
+        rotation: FloatArray,
+        origin: FloatArray,
+        world: FloatArray,
+        radii: FloatArray,
     ) -> None:
-        shadow = np.zeros_like(table_mask)
-        for capsule in capsules:
-            ends = np.stack([capsule.start_m, capsule.end_m]).astype(np.float64)
-            if np.all(ends[:, 2] < table.height_m):
-                continue
-            ends[:, 2] = table.height_m
-            self._thick_segment(shadow, to_cam(ends), capsule.radius_m, 255)
-        hit = (shadow > 0) & (table_mask > 0)
-        image[hit] = (image[hit].astype(np.float32) * _SHADOW_GAIN).astype(np.uint8)
-
-    def _draw_capsule(self, image: ImageRGB, to_cam: _ToCam, capsule: Capsule) -> None:
-        ends = to_cam(np.stack([capsule.start_m, capsule.end_m]))
-        depth = float(np.clip(np.mean(ends[:, 2]), NEAR_M, None))
-        shade = float(np.clip(1.25 - 0.35 * depth, 0.45, 1.0))
-        base = tuple(int(c * shade) for c in capsule.color_rgb)
-        light = tuple(int(min(255, c * shade + 60)) for c in capsule.color_rgb)
-        self._thick_segment(image, ends, capsule.radius_m, base)
-        self._thick_segment(image, ends, capsule.radius_m * 0.35, light)
-
-    def _thick_segment(
-        self,
-        image: NDArray[np.uint8],
-        ends_cam: FloatArray,
-        radius_m: float,
-        color: tuple[int, ...] | int,
-    ) -> None:
-        clipped = _clip_segment(ends_cam)
-        if clipped is None:
+        """Darken the table straight below every capsule that is (partly) above it."""
+        assert self.table is not None
+        height = self.table.height_m
+        above = np.any(world[:, :, 2] >= height, axis=1)
+        if not np.any(above):
             return
-        uv = self.camera.project(clipped)
-        depth = float(np.mean(clipped[:, 2]))
-        thickness = max(1, round(2.0 * radius_m * self.camera.focal_px / depth))
-        if thickness > 4 * max(self.camera.width_px, self.camera.height_px):
-            return  # the camera is inside the capsule: nothing sensible to draw
-        a, b = _fixed_point(uv[0]), _fixed_point(uv[1])
-        if not _inside_drawable(uv):
-            return
-        cv2.line(image, a, b, color, thickness, cv2.LINE_AA, _SUBPIXEL_BITS)
+        flat = world[above].copy()
+        flat[:, :, 2] = height
+        shadows = self._project_segments((flat - origin) @ rotation, radii[above])
+        layer = np.zeros_like(table_mask)
+        for i in range(len(flat)):
+            shadows.draw(layer, i, 255)
+        hit = cv2.bitwise_and(layer, table_mask)
+        dark = cv2.convertScaleAbs(image, alpha=_SHADOW_GAIN)
+        np.copyto(image, dark, where=hit[:, :, None] > 0)
+
+    def _project_segments(self, cam: FloatArray, radii: FloatArray) -> _PixelSegments:
+        """Near-plane clipping, projection and pixel thickness of N segments (N×2×3)."""
+        a, b = cam[:, 0, :], cam[:, 1, :]
+        za, zb = a[:, 2], b[:, 2]
+        behind_a, behind_b = za < NEAR_M, zb < NEAR_M
+        visible = ~(behind_a & behind_b)
+        dz = zb - za
+        t = np.divide(NEAR_M - za, dz, out=np.zeros_like(dz), where=dz != 0.0)
+        cut = a + t[:, None] * (b - a)
+        a = np.where(behind_a[:, None], cut, a)
+        b = np.where(behind_b[:, None], cut, b)
+        depth = np.where(visible, 0.5 * (a[:, 2] + b[:, 2]), 1.0)
+        a = np.where(visible[:, None], a, 1.0)  # placeholders in front of the camera
+        b = np.where(visible[:, None], b, 1.0)
+        uv_a, uv_b = self.camera.project(a), self.camera.project(b)
+        thickness = np.maximum(1, np.round(2.0 * radii * self.camera.focal_px / depth))
+        limit = 4 * max(self.camera.width_px, self.camera.height_px)
+        drawable = (
+            visible
+            & (thickness <= limit)  # larger: the camera is inside the capsule
+            & np.all(np.abs(uv_a) < 1e6, axis=1)
+            & np.all(np.abs(uv_b) < 1e6, axis=1)
+        )
+        return _PixelSegments(
+            np.round(uv_a * _SUBPIXEL).astype(np.int64),
+            np.round(uv_b * _SUBPIXEL).astype(np.int64),
+            np.where(drawable, thickness, 0).astype(np.int64),
+        )
 
     def _line(self, image: ImageRGB, ends_cam: FloatArray) -> None:
         clipped = _clip_segment(ends_cam)
@@ -239,8 +280,32 @@ class SceneRenderer:
         cv2.fillPoly(image, [points], color, cv2.LINE_AA, _SUBPIXEL_BITS)
 
 
-def _mean_depth(to_cam: _ToCam, capsule: Capsule) -> float:
-    return float(np.mean(to_cam(np.stack([capsule.start_m, capsule.end_m]))[:, 2]))
+@dataclass(frozen=True)
+class _PixelSegments:
+    """Segments in fixed-point pixels (``_SUBPIXEL_BITS``); thickness 0 means not drawable."""
+
+    start: NDArray[np.int64]
+    end: NDArray[np.int64]
+    thickness: NDArray[np.int64]
+
+    def draw(self, image: NDArray[np.uint8], i: int, color: tuple[int, ...] | int) -> None:
+        width = int(self.thickness[i])
+        if width > 0:
+            a = (int(self.start[i, 0]), int(self.start[i, 1]))
+            b = (int(self.end[i, 0]), int(self.end[i, 1]))
+            cv2.line(image, a, b, color, width, cv2.LINE_AA, _SUBPIXEL_BITS)
+
+
+def _distances_to_origin(segments: FloatArray) -> FloatArray:
+    """Distance [m] from the camera centre to each segment (N×2×3, optical frame)."""
+    a, b = segments[:, 0, :], segments[:, 1, :]
+    ab = b - a
+    length2 = np.einsum("ij,ij->i", ab, ab)
+    t = np.divide(
+        -np.einsum("ij,ij->i", a, ab), length2, out=np.zeros_like(length2), where=length2 > 0
+    )
+    closest = a + np.clip(t, 0.0, 1.0)[:, None] * ab
+    return np.asarray(np.linalg.norm(closest, axis=1))
 
 
 def _clip_segment(ends: FloatArray) -> FloatArray | None:

@@ -1,9 +1,11 @@
 """When to play which frame of a recorded clip, so playback keeps to wall-clock time.
 
 A clip of ``frame_count`` frames sampled every ``frame_time_s`` is played ``rate_scale`` times
-faster than recorded (0.5: half speed). Frame ``i`` is due ``i·frame_time_s / rate_scale`` after
-the start; a late caller gets the newest due frame (older ones are counted as skipped), never a
-burst of stale ones. With ``loop`` the clip restarts after its last frame.
+faster than recorded (0.5: half speed). Frame ``i`` belongs to the wall-clock time
+``i·frame_time_s / rate_scale`` after the start and is due from half a period before it, so a
+timer ticking at the frame period with some jitter still plays every frame once. A late caller
+gets the newest due frame (older ones are counted as skipped), never a burst of stale ones.
+With ``loop`` the clip restarts after its last frame.
 """
 
 from __future__ import annotations
@@ -67,5 +69,5 @@ class ReplaySchedule:
         return self._absolute(elapsed_s) // self.frame_count
 
     def _absolute(self, elapsed_s: float) -> int:
-        # a small tolerance so a timer firing a hair early still gets its frame
-        return max(0, math.floor(elapsed_s / self.period_s + 1e-6))
+        # nearest frame: a timer firing a little early or late still gets its own frame
+        return max(0, math.floor(elapsed_s / self.period_s + 0.5))

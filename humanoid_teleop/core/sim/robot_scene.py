@@ -1,0 +1,204 @@
+"""What the simulator derives from a robot's kinematics: its TF tree, capsules and contacts.
+
+All poses come from one :meth:`RobotModel.fk_all` pass and are in the description's base frame.
+The TF tree follows the model's links: an edge per link to its parent link, *static* when the
+link hangs on a fixed joint, plus every extra frame robot.yaml adds (fingertips, cameras, F/T
+sensors) as a static edge. The robot is drawn as one capsule per link, from the parent link's
+origin to the link's origin, coloured by the group of the joint that moves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pinocchio as pin
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.sim.camera import Capsule
+from humanoid_teleop.core.sim.contact import TableConfig
+
+FloatArray = NDArray[np.float64]
+Poses = Mapping[str, tuple[FloatArray, FloatArray]]
+
+#: Capsule radius [m] by the kind of group a link belongs to.
+_RADIUS_M = {"hand": 0.011, "arm": 0.03, "head": 0.05, "waist": 0.06, "legs": 0.045}
+_DEFAULT_RADIUS_M = 0.03
+_COLOURS = {
+    ("left", "arm"): (52, 101, 164),
+    ("left", "hand"): (114, 159, 207),
+    ("right", "arm"): (206, 92, 0),
+    ("right", "hand"): (252, 175, 62),
+}
+_BODY_RGB = (136, 138, 133)
+_BOTTLE_RGB = (204, 0, 0)
+
+#: How far below the lower hand at home the automatic table top sits [m].
+AUTO_TABLE_DROP_M = 0.05
+
+
+@dataclass(frozen=True)
+class TfEdge:
+    """A parent → child transform of the TF tree; ``static`` ones never change with ``q``."""
+
+    parent: str
+    child: str
+    static: bool
+
+
+@dataclass(frozen=True)
+class _LinkSegment:
+    parent: str
+    child: str
+    radius_m: float
+    color_rgb: tuple[int, int, int]
+
+
+def _group_kind(group: str | None) -> tuple[str | None, str | None]:
+    """(side, kind) of a group name such as ``left_arm`` → ('left', 'arm')."""
+    if group is None:
+        return None, None
+    for side in ("left", "right"):
+        if group.startswith(side + "_"):
+            return side, group[len(side) + 1 :]
+    return None, group
+
+
+class RobotScene:
+    """TF edges, drawable capsules and table-contact points of one robot."""
+
+    def __init__(self, model: RobotModel) -> None:
+        self.model = model
+        description = model.description
+        frames = model.pin_model.frames
+        edges: list[TfEdge] = []
+        segments: list[_LinkSegment] = []
+        link_group: dict[str, str | None] = {}
+        tips = {
+            tip for hand in description.hands.values() for tip in hand.fingertip_frames.values()
+        }
+        for index, frame in enumerate(frames):
+            if index == 0:
+                continue  # pinocchio's "universe"
+            if frame.type == pin.FrameType.BODY:
+                connector = frames[frame.parentFrame]
+                parent = _nearest_link(frames, connector.parentFrame)
+                if parent is None:
+                    continue  # the model's root link: the TF root
+                moving = connector.type == pin.FrameType.JOINT
+                group = (
+                    description.group_of(connector.name) if moving else link_group.get(parent.name)
+                )
+                link_group[frame.name] = group
+                edges.append(TfEdge(parent.name, frame.name, static=not moving))
+                segments.append(_segment(parent.name, frame.name, group))
+            elif frame.type == pin.FrameType.OP_FRAME:
+                parent = _nearest_link(frames, frame.parentFrame)
+                if parent is None:
+                    continue
+                edges.append(TfEdge(parent.name, frame.name, static=True))
+                if frame.name in tips:
+                    group = link_group.get(parent.name)
+                    segments.append(_segment(parent.name, frame.name, group))
+        self.edges: tuple[TfEdge, ...] = tuple(edges)
+        self._segments = tuple(segments)
+        self.contact_frames: Mapping[str, tuple[str, ...]] = {
+            side: (
+                arm.ee_frame,
+                *(
+                    description.hands[side].fingertip_frames.values()
+                    if side in description.hands
+                    else ()
+                ),
+            )
+            for side, arm in description.arms.items()
+        }
+
+    @property
+    def static_edges(self) -> tuple[TfEdge, ...]:
+        """Edges to publish once on ``/tf_static``."""
+        return tuple(e for e in self.edges if e.static)
+
+    @property
+    def moving_edges(self) -> tuple[TfEdge, ...]:
+        """Edges that change with ``q`` (``/tf``)."""
+        return tuple(e for e in self.edges if not e.static)
+
+    def transforms(
+        self, poses: Poses, edges: Sequence[TfEdge]
+    ) -> list[tuple[TfEdge, FloatArray, FloatArray]]:
+        """(edge, rotation 3×3, translation [m]) of each child in its parent frame."""
+        out = []
+        for edge in edges:
+            rp, pp = poses[edge.parent]
+            rc, pc = poses[edge.child]
+            out.append((edge, rp.T @ rc, rp.T @ (pc - pp)))
+        return out
+
+    def capsules(self, poses: Poses) -> list[Capsule]:
+        """The robot as capsules in the base frame."""
+        return [
+            Capsule(poses[s.parent][1], poses[s.child][1], s.radius_m, s.color_rgb)
+            for s in self._segments
+        ]
+
+    def contact_points(self, poses: Poses, side: str) -> list[FloatArray]:
+        """Positions [m] of the wrist and fingertips of ``side`` that can touch the table."""
+        return [poses[name][1] for name in self.contact_frames.get(side, ())]
+
+    def side_of_frame(self, frame: str) -> str | None:
+        """The arm side (``left``/``right``) whose end effector is nearest ``frame`` at home."""
+        poses = self.model.fk_all(self.model.home_positions())
+        if frame not in poses or not self.contact_frames:
+            return None
+        here = poses[frame][1]
+        return min(
+            self.contact_frames,
+            key=lambda side: float(np.linalg.norm(poses[self.contact_frames[side][0]][1] - here)),
+        )
+
+    def default_table(self) -> TableConfig:
+        """A table in front of the robot, its top 5 cm below the lower hand at home."""
+        poses = self.model.fk_all(self.model.home_positions())
+        ees = [poses[frames[0]][1] for frames in self.contact_frames.values()]
+        if not ees:
+            return TableConfig(height_m=0.0)
+        near_x = min(float(p[0]) for p in ees) - 0.1
+        return TableConfig(
+            height_m=min(float(p[2]) for p in ees) - AUTO_TABLE_DROP_M,
+            x_min_m=near_x,
+            x_max_m=near_x + 0.6,
+            y_min_m=-0.6,
+            y_max_m=0.6,
+        )
+
+
+def bottle_on(table: TableConfig) -> Capsule:
+    """A red bottle (20 cm tall) standing on the middle of the table, a prop for the cameras."""
+    x = table.x_min_m + 0.25
+    y = 0.5 * (table.y_min_m + table.y_max_m)
+    return Capsule(
+        np.array([x, y, table.height_m + 0.03]),
+        np.array([x, y, table.height_m + 0.2]),
+        0.03,
+        _BOTTLE_RGB,
+    )
+
+
+def _nearest_link(frames: object, index: int) -> pin.Frame | None:
+    """The first BODY frame at or above ``index`` in the frame tree (None at the root)."""
+    while index > 0:
+        frame = frames[index]  # type: ignore[index]
+        if frame.type == pin.FrameType.BODY:
+            return frame
+        index = frame.parentFrame
+    return None
+
+
+def _segment(parent: str, child: str, group: str | None) -> _LinkSegment:
+    side, kind = _group_kind(group)
+    radius = _RADIUS_M.get(kind or "", _DEFAULT_RADIUS_M)
+    colour = _COLOURS.get((side or "", kind or ""), _BODY_RGB)
+    return _LinkSegment(parent, child, radius, colour)
