@@ -87,8 +87,7 @@ class Toolchain:
         return Path(sysconfig.get_path("purelib", vars={"base": str(self.prefix)}))
 
     def include_dirs(self) -> list[Path]:
-        """Generated headers, `prefix/include` and each package in it (ROS 2 nests them), Python,
-        numpy."""
+        """Generated, `prefix/include` and each package dir in it (ROS 2 nests), Python, numpy."""
         import numpy  # the generated Python support includes numpy's C API header
 
         python_include = Path(sysconfig.get_paths()["include"])
@@ -428,8 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prefix",
         type=Path,
-        default=Path(sys.prefix),
-        help="venv to build against and install into (default: this interpreter's, %(default)s)",
+        help="venv to build against and install into (default: the running venv)",
     )
     parser.add_argument("--keep-build", type=Path, help="keep the build tree in this folder")
     parser.add_argument(
@@ -439,6 +437,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         report_installed(InterfacePackage.from_dir(args.package_dir))
         return 0
+    if args.prefix is None:
+        if sys.prefix == sys.base_prefix:
+            parser.error(
+                f"{sys.executable} is not a venv's Python: run the venv's, or give --prefix"
+            )
+        args.prefix = Path(sys.prefix)
     started = time.monotonic()
     try:
         installed = build(args.package_dir, args.prefix.resolve(), args.keep_build)
