@@ -16,7 +16,7 @@ from typing import Any
 
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
-from mcap_ros2.decoder import DecoderFactory
+from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from .accounting import header_stamp_ns
 from .episode import PARTIAL_SUFFIX
@@ -158,7 +158,6 @@ def _check_file(
     last_log = -1
     last_stamp: dict[str, int] = {}
     decoders: dict[int, Any] = {}
-    factory = DecoderFactory()
     try:
         with summary.path.open("rb") as stream:
             reader = make_reader(stream)
@@ -177,10 +176,10 @@ def _check_file(
                 if schema is None:
                     continue
                 if schema.id not in decoders:
-                    decoders[schema.id] = factory.decoder_for("cdr", schema)
+                    decoders[schema.id] = _decoder(schema.name, schema.data.decode())
                 decoder = decoders[schema.id]
-                if decoder is None:
-                    report.add("schema", channel.topic, f"no cdr decoder for {schema.name}")
+                if isinstance(decoder, str):
+                    report.add("schema", channel.topic, f"{schema.name}: {decoder}")
                     continue
                 try:
                     decoded = decoder(message.data)
@@ -207,6 +206,25 @@ def _check_file(
     if progress is not None:
         progress(done, total)
     return done
+
+
+def _decoder(type_name: str, text: str) -> Callable[[bytes], Any] | str:
+    """A strict CDR decoder built from a ros2msg schema (rosbags), or why there is none."""
+    store = get_typestore(Stores.EMPTY)
+    try:
+        sections = text.split("\n" + "=" * 80 + "\n")
+        types = dict(get_types_from_msg(sections[0], type_name))
+        for section in sections[1:]:
+            first, _, body = section.partition("\n")
+            types.update(get_types_from_msg(body, first.removeprefix("MSG: ").strip()))
+        store.register(types)
+    except Exception as err:  # rosbags raises several parser error types
+        return f"schema does not parse: {err}"
+
+    def decode(data: bytes) -> Any:
+        return store.deserialize_cdr(data, type_name)
+
+    return decode
 
 
 def _check_loss(report: CheckReport, custom: Any, max_ratio: float) -> None:

@@ -22,11 +22,11 @@ from .mcap_file import McapFileWriter, is_disk_full
 from .metadata import BagMetadata, FileInfo, TopicInfo, write_metadata_yaml
 from .msgdefs import MessageDefinition
 from .qos import QosProfile
-from .reader import metadata_from_files
-from .recover import EPISODE_METADATA_RECORD, recover_mcap
+from .reader import EPISODE_METADATA_RECORD, metadata_from_files
+from .recover import PARTIAL, recover_mcap
 
 LOG = logging.getLogger(__name__)
-PARTIAL_SUFFIX = ".partial"
+PARTIAL_SUFFIX = PARTIAL
 RESERVE_FILE = ".reserve"
 
 

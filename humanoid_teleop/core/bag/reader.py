@@ -17,11 +17,13 @@ from typing import Any
 
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
+from mcap.records import Metadata
 
 from .errors import BagFormatError
 from .metadata import METADATA_FILE, BagMetadata, FileInfo, TopicInfo, read_metadata_yaml
 from .qos import qos_profiles_from_yaml
-from .recover import episode_custom_data
+
+EPISODE_METADATA_RECORD = "humanoid_teleop.episode"
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,22 @@ def mcap_files(bag: Path) -> list[Path]:
         return [bag]
     if (bag / METADATA_FILE).is_file():
         return [bag / f.path for f in read_metadata_yaml(bag).files]
-    return sorted(bag.glob("*.mcap"), key=_split_index)
+    return sorted(bag.glob("*.mcap"), key=split_order)
 
 
-def _split_index(path: Path) -> tuple[str, int]:
+def split_order(path: Path) -> tuple[str, int]:
+    """Sort key putting ``name_2.mcap`` before ``name_10.mcap``."""
     stem, _, index = path.stem.rpartition("_")
     return (stem, int(index)) if index.isdigit() else (path.stem, 0)
+
+
+def episode_custom_data(records: list[Metadata]) -> dict[str, str]:
+    """Merge the episode metadata records of a file, later records overriding earlier ones."""
+    merged: dict[str, str] = {}
+    for record in records:
+        if record.name == EPISODE_METADATA_RECORD:
+            merged.update(record.metadata)
+    return merged
 
 
 def summarize_mcap(path: Path) -> FileSummary:

@@ -37,12 +37,20 @@ from mcap.records import (
 
 from .errors import BagFormatError, DiskFullError
 from .mcap_file import ROSBAG2_METADATA_RECORD, is_disk_full
-from .metadata import BagMetadata, FileInfo, TopicInfo
+from .metadata import (
+    METADATA_FILE,
+    BagMetadata,
+    FileInfo,
+    TopicInfo,
+    read_metadata_yaml,
+    write_metadata_yaml,
+)
 from .qos import qos_profiles_from_yaml
+from .reader import episode_custom_data, metadata_from_files, split_order
 
 LOG = logging.getLogger(__name__)
+PARTIAL = ".partial"
 MAGIC = bytes((137, 77, 67, 65, 80, 48, 13, 10))
-EPISODE_METADATA_RECORD = "humanoid_teleop.episode"
 _HEADER, _FOOTER, _SCHEMA, _CHANNEL, _MESSAGE, _CHUNK = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 _MESSAGE_INDEX, _ATTACHMENT, _METADATA, _DATA_END = 0x07, 0x09, 0x0C, 0x0F
 
@@ -173,7 +181,8 @@ def _scan(stream: IO[bytes], path: Path) -> McapScan:
             elif opcode == _ATTACHMENT:
                 scan.attachments.append(_attachment_index(offset, 9 + length, content))
             elif opcode == _DATA_END:
-                scan.valid_end = end
+                # Repair appends its own data end, so a damaged summary is cut before ours.
+                scan.valid_end = offset
                 scan.complete = _has_footer(stream, size)
                 if not scan.complete:
                     scan.problem = "data end found but the summary or footer is damaged"
@@ -281,15 +290,6 @@ def channel_topics(scan: McapScan) -> list[TopicInfo]:
             )
         )
     return topics
-
-
-def episode_custom_data(records: list[Metadata]) -> dict[str, str]:
-    """Merge the episode metadata records of a file, later records overriding earlier ones."""
-    merged: dict[str, str] = {}
-    for record in records:
-        if record.name == EPISODE_METADATA_RECORD:
-            merged.update(record.metadata)
-    return merged
 
 
 def recover_mcap(
@@ -413,3 +413,40 @@ def _summary(scan: McapScan, summary_start: int) -> bytes:
         footer
     )
     return body + _end(footer) + MAGIC
+
+
+@dataclass(frozen=True)
+class RecoveredBag:
+    """A repaired bag directory: where it now is, its metadata and each file's report."""
+
+    path: Path
+    metadata: BagMetadata
+    reports: tuple[RecoverReport, ...]
+
+
+def recover_bag(bag_dir: Path, *, rename: bool = True, ros_distro: str = "") -> RecoveredBag:
+    """Repair every MCAP file of ``bag_dir`` and rewrite its metadata.yaml.
+
+    A ``<name>.partial`` directory is renamed to ``<name>`` afterwards (unless ``rename`` is
+    False or that name is taken). ``custom_data`` keeps the episode fields found in the files
+    and gains ``recovered: "true"`` when any file needed repair.
+    """
+    files = sorted(bag_dir.glob("*.mcap"), key=split_order)
+    if not files:
+        raise BagFormatError(f"{bag_dir}: no .mcap files to recover")
+    reports = tuple(recover_mcap(f, ros_distro=ros_distro) for f in files)
+    extra = {} if all(r.was_complete for r in reports) else {"recovered": "true"}
+    if (bag_dir / METADATA_FILE).is_file() and not extra:
+        existing = read_metadata_yaml(bag_dir)
+        extra = dict(existing.custom_data)
+    metadata = metadata_from_files(bag_dir, files, custom_data=extra, ros_distro=ros_distro)
+    write_metadata_yaml(bag_dir, metadata)
+    for leftover in (bag_dir / ".reserve",):
+        leftover.unlink(missing_ok=True)
+    path = bag_dir
+    if rename and bag_dir.name.endswith(PARTIAL):
+        target = bag_dir.with_name(bag_dir.name[: -len(PARTIAL)])
+        if not target.exists():
+            bag_dir.rename(target)
+            path = target
+    return RecoveredBag(path, metadata, reports)

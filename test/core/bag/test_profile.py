@@ -1,0 +1,101 @@
+"""Recording profiles: shipped ones load, malformed ones give precise errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from humanoid_teleop.core.bag.errors import ProfileError
+from humanoid_teleop.core.bag.profile import RecordingProfile
+from humanoid_teleop.core.bag.qos import QosProfile
+
+from ...conftest import REPO
+
+SHIPPED = sorted((REPO / "config" / "record").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_profile_loads(path: Path, tmp_path: Path) -> None:
+    """Each config/record/*.yaml validates and yields a recorder config."""
+    profile = RecordingProfile.load(path)
+    assert profile.recorder_config(tmp_path).flush_period_s <= 1.0
+
+
+def test_there_are_shipped_profiles() -> None:
+    """The package ships at least the default and station profiles."""
+    assert {"default", "station"} <= {p.stem for p in SHIPPED}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"topicz": []}, r"p\.yaml: topicz: unknown key \(allowed: topics, include"),
+        ({"topics": "/a"}, r"p\.yaml: topics: expected a list"),
+        ({"topics": ["no_slash"]}, r"p\.yaml: topics\[0\]: 'no_slash' is not an absolute topic"),
+        ({"topics": [{"type": "std_msgs/String"}]}, r"topics\[0\]\.name: missing"),
+        ({"topics": [{"name": "/a", "type": "String"}]}, r"topics\[0\]\.type: .*pkg/msg/Type"),
+        (
+            {"topics": [{"name": "/a", "qos": {"reliability": "sometimes"}}]},
+            r"topics\[0\]\.qos\.reliability: 'sometimes' is not one of .*best_effort",
+        ),
+        ({"include": ["("]}, r"include\[0\]: '\(' is not a valid regex"),
+        ({"storage": {"compression": "gzip"}}, r"storage\.compression: 'gzip' is not one of zstd"),
+        ({"storage": {"flush_period_s": "fast"}}, r"storage\.flush_period_s: 'fast' is not a num"),
+        ({"limits": {"queue_max_mib": -1}}, r"limits\.queue_max_mib: -1 must be >= 0"),
+        ({"check": {"max_loss_ratio": 2}}, r"check\.max_loss_ratio: 2\.0 must be in \[0, 1\]"),
+        ({"robot_sensors": "yes"}, r"robot_sensors: 'yes' is not true or false"),
+    ],
+)
+def test_malformed_profile_names_file_key_and_value(data: object, message: str) -> None:
+    """Every malformed entry is reported with file, key path, bad value and what is allowed."""
+    with pytest.raises(ProfileError, match=message):
+        RecordingProfile.from_dict(data, "p.yaml")
+
+
+def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
+    """A profile that is not YAML is reported with its path."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("topics: [\n")
+    with pytest.raises(ProfileError, match=r"bad\.yaml: not valid YAML"):
+        RecordingProfile.load(path)
+
+
+def test_include_exclude_and_explicit_topics_decide_what_is_recorded() -> None:
+    """Explicit topics win, excludes beat includes, /rosout is never recorded."""
+    profile = RecordingProfile.from_dict(
+        {
+            "topics": ["/secret/ok"],
+            "include": ["^/operator/", "^/secret/"],
+            "exclude": ["^/secret/"],
+        }
+    )
+    assert profile.wants("/operator/head")
+    assert profile.wants("/secret/ok")
+    assert not profile.wants("/secret/key")
+    assert not profile.wants("/rosout")
+    assert not profile.wants("/other")
+
+
+def test_subscription_is_reliable_unless_a_publisher_is_best_effort() -> None:
+    """Matching publishers: reliable by default, best effort only when one offers it."""
+    profile = RecordingProfile.from_dict({})
+    assert profile.subscription_qos("/cam", [QosProfile()]).reliability == "reliable"
+    offered = [QosProfile(reliability="best_effort")]
+    assert profile.subscription_qos("/cam", offered).reliability == "best_effort"
+
+
+def test_transient_local_publishers_get_a_transient_local_subscription() -> None:
+    """A latched publisher is matched with transient-local durability to get its history."""
+    profile = RecordingProfile.from_dict({})
+    offered = [QosProfile(durability="transient_local", depth=1)]
+    assert profile.subscription_qos("/tf_static", offered).durability == "transient_local"
+
+
+def test_per_topic_qos_override_applies() -> None:
+    """A topic's qos entry replaces the matched reliability and depth."""
+    profile = RecordingProfile.from_dict(
+        {"topics": [{"name": "/cam", "qos": {"reliability": "best_effort", "depth": 5}}]}
+    )
+    qos = profile.subscription_qos("/cam", [QosProfile()])
+    assert (qos.reliability, qos.depth) == ("best_effort", 5)
