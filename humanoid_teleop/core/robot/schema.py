@@ -680,13 +680,22 @@ def _parse_limits(f: Field | None, groups: Mapping[str, tuple[str, ...]]) -> Lim
         lower, upper = values["lower"], values["upper"]
         if lower is not None and upper is not None and lower > upper:
             raise spec.error(f"lower {lower} is above upper {upper}")
-        override = JointLimitOverride(**values)
-        # A key may be a group name: the override applies to each of its joints.
+        # A key may be a group name: the override applies to each of its joints. A joint
+        # named both alone and through its group merges both, but no field may be set twice.
         targets = groups.get(key, (key,))
         for joint in targets:
+            merged = dict(values)
             if joint in overrides:
-                raise spec.error(f"joint {joint!r} has limit overrides twice (joint and group)")
-            overrides[joint] = override
+                earlier = overrides[joint]
+                for name, value in values.items():
+                    if value is not None and getattr(earlier, name) is not None:
+                        raise spec.child(name).error(
+                            f"the {name} limit of joint {joint!r} is already set (by joint "
+                            "name or by its group); set each limit once"
+                        )
+                    if value is None:
+                        merged[name] = getattr(earlier, name)
+            overrides[joint] = JointLimitOverride(**merged)
     return LimitsSpec(
         default_acceleration=acc.as_positive_float() if acc else 10.0,
         joints=_frozen(overrides),

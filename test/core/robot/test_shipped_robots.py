@@ -8,7 +8,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.core.robot.locate import shipped_robots_dirs
 
 from .conftest import SHIPPED
 
@@ -20,6 +21,12 @@ def _hand_rotation(model: RobotModel, q: np.ndarray, side: str) -> np.ndarray:
     arm = model.description.arms[side]
     rotation, _ = model.fk(q, arm.ee_frame)
     return rotation @ arm.hand_frame_rotation()
+
+
+def test_at_least_five_robots_from_four_makers(robot_model: Models) -> None:
+    """The package ships >= 5 humanoids from >= 4 makers."""
+    makers = {robot_model(name).description.maker for name in SHIPPED}
+    assert len(SHIPPED) >= 5 and len(makers) >= 4, (SHIPPED, makers)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -100,3 +107,75 @@ def test_hand_x_points_along_forearm(robot_model: Models, name: str, side: str) 
     _, wrist = model.fk(q, arm.ee_frame)
     forearm = (wrist - elbow) / np.linalg.norm(wrist - elbow)
     assert _hand_rotation(model, q, side)[:, 0] @ forearm > 0.8
+
+
+def _sides_with_hand(kind: str) -> list[tuple[str, str]]:
+    """(robot, side) pairs whose hand is of ``kind`` (read from the YAML at collection)."""
+    return [
+        (name, side)
+        for name in SHIPPED
+        for side, hand in load_robot(name, shipped_robots_dirs()).hands.items()
+        if hand.kind == kind
+    ]
+
+
+DEXTEROUS = _sides_with_hand("dexterous")
+FINGERED = [
+    (name, side)
+    for name, side in DEXTEROUS
+    if {"thumb", "index", "middle"}
+    <= set(load_robot(name, shipped_robots_dirs()).hands[side].fingertip_frames)
+]
+CAMERAS = [
+    (name, camera.name)
+    for name in SHIPPED
+    for camera in load_robot(name, shipped_robots_dirs()).sensors.cameras
+]
+
+
+def _tips(model: RobotModel, side: str, closure: float) -> dict[str, np.ndarray]:
+    hand = model.description.hands[side]
+    assert hand.group is not None
+    q = model.home_positions()
+    q[model.group_indices(hand.group)] = hand.grasp_positions(closure)
+    return {finger: model.fk(q, frame)[1] for finger, frame in hand.fingertip_frames.items()}
+
+
+@pytest.mark.parametrize(("name", "side"), FINGERED)
+def test_closing_hand_brings_thumb_to_index(robot_model: Models, name: str, side: str) -> None:
+    """Thumb and index fingertips are at least 4 cm closer when the hand is closed."""
+    model = robot_model(name)
+    open_tips, closed_tips = _tips(model, side, 0.0), _tips(model, side, 1.0)
+    gap_open = np.linalg.norm(open_tips["thumb"] - open_tips["index"])
+    gap_closed = np.linalg.norm(closed_tips["thumb"] - closed_tips["index"])
+    assert gap_closed < gap_open - 0.04
+
+
+@pytest.mark.parametrize(("name", "side"), FINGERED)
+def test_fingers_close_toward_the_palm(robot_model: Models, name: str, side: str) -> None:
+    """Closing moves the index fingertip toward the palm, i.e. along the human hand's -z."""
+    model = robot_model(name)
+    hand_z = _hand_rotation(model, model.home_positions(), side)[:, 2]
+    motion = _tips(model, side, 1.0)["index"] - _tips(model, side, 0.0)["index"]
+    assert motion @ hand_z < -0.01
+
+
+@pytest.mark.parametrize(("name", "side"), FINGERED)
+def test_index_is_on_the_thumb_side_of_middle(robot_model: Models, name: str, side: str) -> None:
+    """Open-hand index tip lies toward the thumb (human +y right, -y left) from the middle tip."""
+    model = robot_model(name)
+    hand_y = _hand_rotation(model, model.home_positions(), side)[:, 1]
+    tips = _tips(model, side, 0.0)
+    thumb_side = hand_y if side == "right" else -hand_y
+    assert (tips["index"] - tips["middle"]) @ thumb_side > 0.005
+
+
+@pytest.mark.parametrize(("name", "camera"), CAMERAS)
+def test_camera_looks_forward_upright(robot_model: Models, name: str, camera: str) -> None:
+    """At home each camera's optical z looks forward, x points right and y down."""
+    model = robot_model(name)
+    spec = next(c for c in model.description.sensors.cameras if c.name == camera)
+    rotation, _ = model.fk(model.home_positions(), spec.frame_id)
+    assert rotation[0, 2] > 0.5
+    assert rotation[1, 0] < -0.7
+    assert rotation[2, 1] < -0.5
