@@ -5,6 +5,7 @@ from humanoid_teleop.core.sim.contact import TableConfig, TableContact, Wrench
 from humanoid_teleop.core.sim.errors import InvalidCommand, SimConfigError, SimError
 from humanoid_teleop.core.sim.integrator import IntegratorLimits, JointIntegrator
 from humanoid_teleop.core.sim.replay import ReplaySchedule
+from humanoid_teleop.core.sim.trajectory import TrajectoryPlayback
 
 __all__ = [
     "BODY_TO_OPTICAL",
@@ -19,5 +20,6 @@ __all__ = [
     "SimError",
     "TableConfig",
     "TableContact",
+    "TrajectoryPlayback",
     "Wrench",
 ]
