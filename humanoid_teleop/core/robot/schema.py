@@ -687,13 +687,13 @@ def _parse_limits(f: Field | None, groups: Mapping[str, tuple[str, ...]]) -> Lim
             merged = dict(values)
             if joint in overrides:
                 earlier = overrides[joint]
-                for name, value in values.items():
-                    if value is not None and getattr(earlier, name) is not None:
+                for name, number in values.items():
+                    if number is not None and getattr(earlier, name) is not None:
                         raise spec.child(name).error(
                             f"the {name} limit of joint {joint!r} is already set (by joint "
                             "name or by its group); set each limit once"
                         )
-                    if value is None:
+                    if number is None:
                         merged[name] = getattr(earlier, name)
             overrides[joint] = JointLimitOverride(**merged)
     return LimitsSpec(
