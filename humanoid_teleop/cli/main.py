@@ -18,6 +18,7 @@ from humanoid_teleop.core.errors import TeleopError
 SUBCOMMANDS: tuple[str, ...] = (
     "bringup",
     "doctor",
+    "exo",
     "isolated",
 )
 

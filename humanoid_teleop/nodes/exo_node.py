@@ -1,0 +1,149 @@
+"""exo_node: Dynamixel leader arm / exoskeleton → JointState on /operator/leader_joints.
+
+Reads every servo with one SYNC_READ per cycle at ``rate_hz`` (from the leader YAML given in
+the ``config`` parameter; ``port`` overrides its serial port). A cycle whose read fails or
+times out publishes nothing, so consumers see the stream stop rather than frozen values; after
+``stale_after_s`` without a complete read the node logs an error and reports it on
+``/diagnostics``. A vanished port (unplugged adapter) is reopened once a second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+
+from humanoid_teleop.core.errors import ConfigError, TeleopError
+from humanoid_teleop.devices.dynamixel.bus import DynamixelBus, PySerialTransport
+from humanoid_teleop.devices.dynamixel.leader import LeaderArm, LeaderArmConfig
+from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceError
+
+REOPEN_PERIOD_S = 1.0
+
+
+class ExoNode(Node):
+    """Publishes calibrated leader joint angles; nothing when the reading is not fresh."""
+
+    def __init__(self) -> None:
+        super().__init__("exo_node")
+        config_path = str(self.declare_parameter("config", "").value)
+        port = str(self.declare_parameter("port", "").value)
+        topic = str(self.declare_parameter("topic", "/operator/leader_joints").value)
+        if not config_path:
+            raise ConfigError(
+                "exo_node: parameter 'config' (leader-arm YAML, e.g. "
+                "config/devices/exo_gello_7dof.yaml) is required"
+            )
+        config = LeaderArmConfig.load(Path(config_path).expanduser())
+        self._config = dataclasses.replace(config, port=port) if port else config
+        self._pub = self.create_publisher(JointState, topic, 10)
+        self._pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._arm: LeaderArm | None = None
+        self._last_open_try_s = float("-inf")
+        self._last_ok_s = time.monotonic()
+        self._error = ""
+        self._published = 0
+        self._failed_reads = 0
+        self._stale = False
+        self.create_timer(1.0 / self._config.rate_hz, self._tick)
+        self.create_timer(1.0, self._report)
+
+    def _open(self) -> None:
+        now = time.monotonic()
+        if now - self._last_open_try_s < REOPEN_PERIOD_S:
+            return
+        self._last_open_try_s = now
+        try:
+            transport = PySerialTransport(self._config.port, self._config.baudrate)
+        except DeviceDisconnected as err:
+            self._fail(str(err))
+            return
+        self._arm = LeaderArm(self._config, DynamixelBus(transport, self._config.timeout_s))
+        self.get_logger().info(f"opened {self._config.port} ({len(self._config.joints)} servos)")
+
+    def _fail(self, message: str) -> None:
+        self._failed_reads += 1
+        self._error = message
+        if time.monotonic() - self._last_ok_s > self._config.stale_after_s and not self._stale:
+            self._stale = True
+            self.get_logger().error(
+                f"leader arm stale: no complete read for more than "
+                f"{self._config.stale_after_s:.3f} s; publishing nothing ({message})"
+            )
+
+    def _tick(self) -> None:
+        if self._arm is None:
+            self._open()
+            if self._arm is None:
+                return
+        try:
+            positions = self._arm.read_rad()
+        except DeviceDisconnected as err:
+            self._arm.bus.close()
+            self._arm = None
+            self._fail(str(err))
+            return
+        except DeviceError as err:
+            self._fail(str(err))
+            return
+        now = time.monotonic()
+        if self._stale:
+            self.get_logger().info("leader arm readings are back")
+        self._stale = False
+        self._last_ok_s = now
+        msg = JointState()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.name = self._config.names
+        msg.position = [float(v) for v in positions]
+        self._pub.publish(msg)
+        self._published += 1
+
+    def _report(self) -> None:
+        status = DiagnosticStatus(name="exo", hardware_id=self._config.port)
+        if self._stale or self._arm is None:
+            status.level, status.message = DiagnosticStatus.ERROR, self._error or "not open"
+        else:
+            status.level, status.message = DiagnosticStatus.OK, "reading"
+        age = time.monotonic() - self._last_ok_s
+        status.values = [
+            KeyValue(key="published", value=str(self._published)),
+            KeyValue(key="failed_reads", value=str(self._failed_reads)),
+            KeyValue(key="reading_age_s", value=f"{age:.3f}"),
+        ]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._pub_diag.publish(array)
+
+    def close(self) -> None:
+        if self._arm is not None:
+            self._arm.bus.close()
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    node: ExoNode | None = None
+    try:
+        node = ExoNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except TeleopError as err:
+        print(f"exo_node: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""exo_node over real DDS against a simulated Dynamixel bus behind a pseudo-terminal."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from test.devices.dynamixel.sim_bus import SimulatedBus
+from test.devices.ros_helpers import Listener, start_node, stop_node
+
+pytestmark = pytest.mark.ros
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatedBus]:
+    bus = SimulatedBus({1: 2048, 2: 3072})
+    yield bus
+    bus.close()
+
+
+def _config(tmp_path: Path, port: str) -> Path:
+    path = tmp_path / "exo.yaml"
+    joints = [
+        {"name": "leader_a", "id": 1},
+        {"name": "leader_b", "id": 2, "sign": -1, "offset_rad": math.pi / 2},
+    ]
+    path.write_text(yaml.safe_dump({"port": port, "rate_hz": 50.0, "joints": joints}))
+    return path
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import JointState
+
+    listener = Listener({"/operator/leader_joints": JointState, "/diagnostics": DiagnosticArray})
+    yield listener
+    listener.close()
+
+
+def _exo_status(listener: Listener) -> str:
+    for _, array in reversed(listener.messages["/diagnostics"]):
+        for status in array.status:
+            if status.name == "exo":
+                return f"{status.level!r}:{status.message}"
+    return ""
+
+
+def test_publishes_calibrated_leader_joints(
+    sim: SimulatedBus, listener: Listener, tmp_path: Path
+) -> None:
+    """Servo ticks 2048 and 3072 with sign -1, offset π/2 are published as 0 and 0 rad."""
+    node = start_node("exo_node", {"config": str(_config(tmp_path, sim.port))})
+    try:
+        topic = "/operator/leader_joints"
+        assert listener.spin_until(lambda: len(listener.messages[topic]) >= 5, 15)
+        msg = listener.messages[topic][-1][1]
+        assert list(msg.name) == ["leader_a", "leader_b"]
+        assert list(msg.position) == pytest.approx([0.0, 0.0], abs=1e-9)
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output
+
+
+def test_silent_bus_stops_publishing_and_reports_then_recovers(
+    sim: SimulatedBus, listener: Listener, tmp_path: Path
+) -> None:
+    """A serial timeout publishes nothing (no frozen values), reports an error, and recovers."""
+    node = start_node("exo_node", {"config": str(_config(tmp_path, sim.port))})
+    topic = "/operator/leader_joints"
+    try:
+        assert listener.spin_until(lambda: len(listener.messages[topic]) >= 5, 15)
+        sim.silent = True
+        listener.spin_for(0.3)
+        listener.clear()
+        listener.spin_for(1.5)
+        assert listener.messages[topic] == []
+        assert "no reply to SYNC_READ" in _exo_status(listener)
+        sim.silent = False
+        sim.positions[1] = 2048 + 1024
+        assert listener.spin_until(lambda: len(listener.messages[topic]) >= 3, 5)
+        assert listener.messages[topic][-1][1].position[0] == pytest.approx(math.pi / 2)
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output
+    assert "leader arm stale" in output
+
+
+def test_missing_port_reports_and_publishes_nothing(listener: Listener, tmp_path: Path) -> None:
+    """An unplugged adapter (no such port) keeps the node alive, silent, reporting the port."""
+    node = start_node("exo_node", {"config": str(_config(tmp_path, "/dev/ttyNOPE7"))})
+    try:
+        assert listener.spin_until(lambda: "ttyNOPE7" in _exo_status(listener), 10)
+        assert listener.messages["/operator/leader_joints"] == []
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output
+
+
+def test_missing_config_parameter_exits_with_a_clear_error() -> None:
+    """Without the config parameter the node exits 2 and says which parameter is needed."""
+    node = start_node("exo_node", {})
+    out, _ = node.communicate(timeout=30)
+    assert node.returncode == 2, out
+    assert "parameter 'config'" in out
