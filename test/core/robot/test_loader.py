@@ -1,0 +1,310 @@
+"""The loader turns robot.yaml into a validated description, or says exactly what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.core.robot import (
+    ROBOTS_PATH_ENV,
+    RobotConfigError,
+    RobotModel,
+    RobotModelError,
+    RobotNotFoundError,
+    list_robots,
+    load_robot,
+    robot_search_path,
+)
+
+from .toy import toy_config, toy_urdf, write_toy
+
+
+def test_toy_robot_loads_with_resolved_model_path(tmp_path: Path) -> None:
+    """A valid robot.yaml loads; its model path resolves relative to the YAML file."""
+    path = write_toy(tmp_path)
+    description = load_robot(path)
+    assert description.model.path == path.parent / "urdf" / "toy.urdf"
+    assert description.groups["left_arm"] == ("l_shoulder", "l_elbow", "l_wrist")
+
+
+def test_robot_found_by_name_on_the_search_path(tmp_path: Path) -> None:
+    """load_robot(name, search_path) finds <dir>/<name>/robot.yaml."""
+    write_toy(tmp_path, name="toy2")
+    assert load_robot("toy2", [tmp_path]).name == "toy2"
+
+
+def test_environment_folders_come_before_shipped_robots(tmp_path: Path) -> None:
+    """HUMANOID_TELEOP_ROBOTS_PATH folders are searched first, in order."""
+    other = tmp_path / "b"
+    path = robot_search_path({ROBOTS_PATH_ENV: f"{tmp_path / 'a'}:{other}"})
+    assert path[:2] == [tmp_path / "a", other]
+
+
+def test_first_folder_wins_for_a_name_found_twice(tmp_path: Path) -> None:
+    """A robot name in two folders resolves to the first folder on the path."""
+    first = write_toy(tmp_path / "first")
+    write_toy(tmp_path / "second")
+    entries = list_robots([tmp_path / "first", tmp_path / "second"])
+    assert [(e.name, e.file) for e in entries] == [("toy", first)]
+
+
+def test_unknown_robot_lists_nearest_names(tmp_path: Path) -> None:
+    """An unknown name raises RobotNotFoundError naming close robot names."""
+    write_toy(tmp_path, name="toy_arm")
+    with pytest.raises(RobotNotFoundError, match=r"no robot 'toy_ram'.*nearest: toy_arm"):
+        load_robot("toy_ram", [tmp_path])
+
+
+def test_missing_robot_file_names_the_path(tmp_path: Path) -> None:
+    """A path to a missing robot.yaml names that path."""
+    missing = tmp_path / "nothing" / "robot.yaml"
+    with pytest.raises(RobotNotFoundError, match=r"nothing/robot\.yaml: robot file not found"):
+        load_robot(missing)
+
+
+def test_errors_are_config_errors(tmp_path: Path) -> None:
+    """Every loader error is a ConfigError (so nodes and the CLI catch one type)."""
+    assert issubclass(RobotConfigError, ConfigError)
+    assert issubclass(RobotModelError, RobotConfigError)
+    assert issubclass(RobotNotFoundError, RobotConfigError)
+
+
+def test_bad_yaml_syntax_reports_file_and_line(tmp_path: Path) -> None:
+    """A YAML syntax error names file:line:column."""
+    path = write_toy(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = "maker: [unclosed"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RobotConfigError, match=r"robot\.yaml:\d+:\d+: invalid YAML"):
+        load_robot(path)
+
+
+def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
+    """A key written twice in one mapping names both lines."""
+    path = write_toy(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + "maker: Again\n", encoding="utf-8")
+    with pytest.raises(RobotConfigError, match=r"duplicate key 'maker' \(first on line 4\)"):
+        load_robot(path)
+
+
+def test_unknown_top_level_key_lists_allowed_keys(tmp_path: Path) -> None:
+    """An unknown key names the file, line, key and the allowed keys."""
+    config = toy_config()
+    config["colour"] = "red"
+    path = write_toy(tmp_path, config)
+    with pytest.raises(
+        RobotConfigError, match=r"robot\.yaml:\d+: colour: unknown key 'colour'; allowed keys: "
+    ):
+        load_robot(path)
+
+
+def test_unknown_nested_key_names_its_key_path(tmp_path: Path) -> None:
+    """An unknown key inside arms.left is reported with its full key path."""
+    config = toy_config()
+    config["arms"]["left"]["ee_fram"] = "l_hand"
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"arms\.left\.ee_fram: unknown key 'ee_fram'"):
+        load_robot(path)
+
+
+def test_missing_required_key_is_named(tmp_path: Path) -> None:
+    """A missing required key names its parent path and the key."""
+    config = toy_config()
+    del config["base_frame"]
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"<top level>: missing required key 'base_frame'"):
+        load_robot(path)
+
+
+def test_missing_model_file_names_key_and_path(tmp_path: Path) -> None:
+    """A model file that does not exist names model.file and the resolved path."""
+    config = toy_config()
+    config["model"]["file"] = "urdf/absent.urdf"
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"model\.file: model file not found: .*absent"):
+        load_robot(path)
+
+
+def test_missing_model_package_says_how_to_fix(tmp_path: Path) -> None:
+    """A model package that is not installed is named with what was searched."""
+    config = toy_config()
+    config["model"] = {"package": "no-such-robot-data", "file": "robots/x.urdf"}
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"model\.package: package 'no-such-robot-data'"):
+        load_robot(path)
+
+
+def test_unparsable_urdf_carries_pinocchio_message(tmp_path: Path) -> None:
+    """A URDF pinocchio cannot parse raises RobotModelError with the parser's reason."""
+    broken = toy_urdf().replace('<child link="l_upper"/>', '<child link="nowhere"/>')
+    path = write_toy(tmp_path, urdf=broken)
+    with pytest.raises(
+        RobotModelError,
+        match=r"toy\.urdf: pinocchio cannot parse the urdf: .*child link \[nowhere\]",
+    ):
+        load_robot(path)
+
+
+def test_joint_not_in_urdf_lists_nearest_joints(tmp_path: Path) -> None:
+    """A group joint missing from the URDF names the key path and the nearest real joints."""
+    config = toy_config()
+    config["groups"]["left_arm"][2] = "l_wrst"
+    path = write_toy(tmp_path, config)
+    with pytest.raises(
+        RobotConfigError,
+        match=r"robot\.yaml:\d+: groups\.left_arm\[2\]: joint 'l_wrst' is not in toy\.urdf; "
+        r"nearest: l_wrist",
+    ):
+        load_robot(path)
+
+
+def test_group_overlap_is_an_error(tmp_path: Path) -> None:
+    """A joint in two groups names the second place and the first group."""
+    config = toy_config()
+    config["groups"]["right_hand"] = ["r_gripper", "l_gripper"]
+    path = write_toy(tmp_path, config)
+    with pytest.raises(
+        RobotConfigError,
+        match=r"groups\.right_hand\[1\]: joint 'l_gripper' is already in group 'left_hand'",
+    ):
+        load_robot(path)
+
+
+def test_limit_override_wider_than_urdf_is_an_error(tmp_path: Path) -> None:
+    """An override looser than the URDF names the key, the value and the URDF's limit."""
+    config = toy_config()
+    config["limits"] = {"joints": {"l_elbow": {"upper": 2.0}}}
+    path = write_toy(tmp_path, config)
+    with pytest.raises(
+        RobotConfigError,
+        match=r"limits\.joints\.l_elbow\.upper: 2\.0 is wider than toy\.urdf's upper limit 1\.5",
+    ):
+        load_robot(path)
+
+
+def test_velocity_override_wider_than_urdf_is_an_error(tmp_path: Path) -> None:
+    """A group velocity override above the URDF's names the joint it breaks."""
+    config = toy_config()
+    config["limits"] = {"joints": {"right_arm": {"velocity": 5.0}}}
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"velocity limit 2 of joint 'r_shoulder'"):
+        load_robot(path)
+
+
+def test_zero_urdf_velocity_may_be_set_by_override(tmp_path: Path) -> None:
+    """A URDF velocity of 0 (unspecified) may be given any positive value."""
+    config = toy_config()
+    config["limits"] = {"joints": {"l_elbow": {"velocity": 3.0}}}
+    path = write_toy(tmp_path, config, urdf=toy_urdf(arm_velocity=0.0))
+    model = RobotModel(load_robot(path))
+    assert model.limits.velocity[model.index_of(["l_elbow"])][0] == 3.0
+
+
+def test_limit_override_for_unknown_joint_lists_nearest(tmp_path: Path) -> None:
+    """A limits key that is neither joint nor group lists the nearest names."""
+    config = toy_config()
+    config["limits"] = {"joints": {"l_shoulderr": {"velocity": 1.0}}}
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"'l_shoulderr' is neither a joint.*l_shoulder"):
+        load_robot(path)
+
+
+def test_home_outside_limits_is_an_error(tmp_path: Path) -> None:
+    """A home position outside the joint's limits names home.<joint> and the limits."""
+    config = toy_config()
+    config["home"]["l_elbow"] = 2.5
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"home\.l_elbow: home position 2\.5 .*outside"):
+        load_robot(path)
+
+
+def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
+    """A string where a number belongs names the key path and the value."""
+    config = toy_config()
+    config["home"]["l_elbow"] = "bent"
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"home\.l_elbow: expected a number, got 'bent'"):
+        load_robot(path)
+
+
+def test_bad_hand_kind_lists_allowed_kinds(tmp_path: Path) -> None:
+    """An unknown hand kind lists dexterous, gripper and none."""
+    config = toy_config()
+    config["hands"]["left"]["kind"] = "claw"
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"hands\.left\.kind: got 'claw'; allowed: dext"):
+        load_robot(path)
+
+
+def test_gripper_positions_must_match_group_length(tmp_path: Path) -> None:
+    """open/closed lists must have one value per joint of the hand group."""
+    config = toy_config()
+    config["hands"]["left"]["open"] = [0.0, 0.1]
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"hands\.left\.open: expected 1 positions"):
+        load_robot(path)
+
+
+def test_interface_for_unknown_group_lists_groups(tmp_path: Path) -> None:
+    """An interface for a group that does not exist lists the groups."""
+    config = toy_config()
+    config["interfaces"]["torso"] = {"kind": "forward", "topic": "/torso/commands"}
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"interfaces\.torso: no group 'torso'; groups: "):
+        load_robot(path)
+
+
+def test_bad_topic_name_is_rejected(tmp_path: Path) -> None:
+    """A relative or malformed topic name is an error naming the key."""
+    config = toy_config()
+    config["interfaces"]["left_arm"]["topic"] = "left arm/commands"
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"interfaces\.left_arm\.topic: got 'left arm"):
+        load_robot(path)
+
+
+def test_unknown_ee_frame_lists_nearest_frames(tmp_path: Path) -> None:
+    """An EE frame that exists nowhere names arms.<side>.ee_frame and close frames."""
+    config = toy_config()
+    config["arms"]["right"]["ee_frame"] = "r_hnd"
+    path = write_toy(tmp_path, config)
+    with pytest.raises(RobotConfigError, match=r"arms\.right\.ee_frame: frame 'r_hnd'.*r_hand"):
+        load_robot(path)
+
+
+def test_sensor_frame_with_unknown_parent_is_an_error(tmp_path: Path) -> None:
+    """A camera frame fixed to a link that does not exist names the camera entry."""
+    config = toy_config()
+    config["sensors"]["cameras"][0]["parent"] = "hed_link"
+    path = write_toy(tmp_path, config)
+    with pytest.raises(
+        RobotConfigError, match=r"sensors\.cameras\[0\]: parent 'hed_link'.*head_link"
+    ):
+        load_robot(path)
+
+
+def test_sensor_frames_are_added_to_the_model(tmp_path: Path) -> None:
+    """A camera frame defined in robot.yaml exists in the RobotModel at its pose."""
+    model = RobotModel(load_robot(write_toy(tmp_path)))
+    rotation, position = model.fk(model.home_positions(), "head_camera_optical_frame")
+    assert position.tolist() == pytest.approx([0.0, 0.0, 0.6])
+    assert rotation[:, 2].tolist() == pytest.approx([1.0, 0.0, 0.0], abs=1e-6)
+
+
+def test_joint_and_group_overrides_merge(tmp_path: Path) -> None:
+    """A joint override adds to its group's override when they set different limits."""
+    config = toy_config()
+    config["limits"] = {"joints": {"left_arm": {"velocity": 1.0}, "l_elbow": {"upper": 1.0}}}
+    model = RobotModel(load_robot(write_toy(tmp_path, config)))
+    i = model.index_of(["l_elbow"])[0]
+    assert (model.limits.velocity[i], model.limits.upper[i]) == (1.0, 1.0)
+
+
+def test_same_limit_set_twice_is_an_error(tmp_path: Path) -> None:
+    """Setting one joint's velocity by group and by name is an error."""
+    config = toy_config()
+    config["limits"] = {"joints": {"left_arm": {"velocity": 1.0}, "l_elbow": {"velocity": 0.5}}}
+    with pytest.raises(RobotConfigError, match=r"velocity limit of joint 'l_elbow' is already"):
+        load_robot(write_toy(tmp_path, config))
