@@ -20,6 +20,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "doctor",
     "exo",
     "isolated",
+    "robots",
 )
 
 
