@@ -1,0 +1,30 @@
+"""Safety layer: pure functions that turn any target into a command within limits."""
+
+from humanoid_teleop.core.safety.config import SafetyConfig
+from humanoid_teleop.core.safety.errors import SafetyConfigError, SafetyError
+from humanoid_teleop.core.safety.filter import (
+    SafetyFilter,
+    SafetyReport,
+    SafetyState,
+    safety_disengage,
+    safety_engage,
+    safety_estop,
+    safety_reset_estop,
+    safety_step,
+)
+from humanoid_teleop.core.safety.limits import JointLimits
+
+__all__ = [
+    "JointLimits",
+    "SafetyConfig",
+    "SafetyConfigError",
+    "SafetyError",
+    "SafetyFilter",
+    "SafetyReport",
+    "SafetyState",
+    "safety_disengage",
+    "safety_engage",
+    "safety_estop",
+    "safety_reset_estop",
+    "safety_step",
+]

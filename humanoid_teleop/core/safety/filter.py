@@ -1,0 +1,283 @@
+"""The safety filter: target + state + time -> safe command + a report of what was limited.
+
+Pure functions over arrays. Invariants, for every call of :func:`safety_step` with any input:
+
+* the command stays within the position limits shrunk by the margin;
+* between two commands at times t0 < t1, no joint moves more than its velocity limit times
+  (t1 - t0); if time does not advance, the command does not change.
+
+Order of checks: time -> e-stop -> engaged -> deadman -> input age -> finite target; any of
+them failing makes the filter *hold* (repeat the last command). Otherwise the target is
+clamped into the position limits, then the step is bounded by the acceleration window, by a
+braking speed that lets the joint stop at its goal, and by the velocity limit (the engage
+ramp speed while ramping), then clamped into position limits again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.safety.config import SafetyConfig
+from humanoid_teleop.core.safety.errors import SafetyError
+from humanoid_teleop.core.safety.limits import JointLimits
+
+FloatArray = NDArray[np.float64]
+_EPS = 1e-12
+#: Steps shorter than this [s] hold: dividing by them would overflow the rate estimate.
+MIN_STEP_S = 1e-6
+
+
+@dataclass(frozen=True)
+class SafetyState:
+    """Everything the filter remembers between steps.
+
+    ``command`` is the last command [rad] (None before the first engage), ``velocity`` its
+    rate [rad/s], ``t_s`` its time [s], ``last_target`` the last finite target and
+    ``last_input_t_s`` the capture time of the input it came from.
+    """
+
+    engaged: bool = False
+    estopped: bool = False
+    ramping: bool = False
+    command: FloatArray | None = None
+    velocity: FloatArray | None = None
+    t_s: float | None = None
+    last_target: FloatArray | None = None
+    last_input_t_s: float | None = None
+
+
+@dataclass(frozen=True)
+class SafetyReport:
+    """What the filter did at one step and why.
+
+    ``hold_reason`` is None while the command follows the target. ``input_age_s`` is the
+    age of the input at this step [s] (nan if unknown). Joint names list which joints the
+    position, velocity or acceleration limit changed.
+    """
+
+    engaged: bool
+    estopped: bool
+    ramping: bool
+    hold_reason: str | None
+    input_age_s: float
+    rejected_nonfinite: bool = False
+    position_clamped: tuple[str, ...] = ()
+    velocity_clamped: tuple[str, ...] = ()
+    acceleration_clamped: tuple[str, ...] = ()
+
+    @property
+    def holding(self) -> bool:
+        """True when the command repeats the previous one instead of following the target."""
+        return self.hold_reason is not None
+
+    def clamps(self) -> dict[str, tuple[str, ...]]:
+        """Limit kind -> joints it changed at this step (only non-empty kinds)."""
+        kinds = {
+            "position": self.position_clamped,
+            "velocity": self.velocity_clamped,
+            "acceleration": self.acceleration_clamped,
+        }
+        return {kind: names for kind, names in kinds.items() if names}
+
+
+def safety_engage(
+    state: SafetyState, config: SafetyConfig, limits: JointLimits, measured: FloatArray, t_s: float
+) -> SafetyState:
+    """Start following targets from the measured joint positions [rad] at time ``t_s`` [s].
+
+    The first command is ``measured`` clamped into the limits; the filter then ramps at
+    ``engage_speed_rad_s`` until it reaches the target. Raises SafetyError while the e-stop
+    is latched or when ``measured`` or ``t_s`` is not finite.
+    """
+    if state.estopped:
+        raise SafetyError("cannot engage: e-stop is latched; reset it first")
+    if not math.isfinite(t_s):
+        raise SafetyError(f"cannot engage: time {t_s} is not finite")
+    measured = np.asarray(measured, dtype=np.float64)
+    if measured.shape != (len(limits.names),):
+        raise SafetyError(
+            f"cannot engage: measured state has shape {measured.shape}, "
+            f"expected ({len(limits.names)},)"
+        )
+    bad = [n for n, v in zip(limits.names, measured, strict=True) if not math.isfinite(v)]
+    if bad:
+        raise SafetyError(f"cannot engage: measured position not finite for {', '.join(bad)}")
+    lo, hi = limits.inner_bounds(config.position_margin_rad)
+    return SafetyState(
+        engaged=True,
+        estopped=False,
+        ramping=True,
+        command=np.clip(measured, lo, hi),
+        velocity=np.zeros_like(measured),
+        t_s=t_s,
+        last_target=None,
+        last_input_t_s=None,
+    )
+
+
+def safety_disengage(state: SafetyState) -> SafetyState:
+    """Stop following targets; the last command is held."""
+    return replace(state, engaged=False, ramping=False)
+
+
+def safety_estop(state: SafetyState) -> SafetyState:
+    """Latch the e-stop: hold the last command until :func:`safety_reset_estop` and engage."""
+    return replace(state, engaged=False, ramping=False, estopped=True)
+
+
+def safety_reset_estop(state: SafetyState) -> SafetyState:
+    """Clear the e-stop latch; the filter stays disengaged until the next engage."""
+    return replace(state, estopped=False)
+
+
+def safety_step(
+    state: SafetyState,
+    config: SafetyConfig,
+    limits: JointLimits,
+    target: FloatArray | None,
+    t_s: float,
+    input_t_s: float,
+    deadman_pressed: bool = True,
+) -> tuple[SafetyState, FloatArray | None, SafetyReport]:
+    """One filter step: the safe command at time ``t_s`` [s] for ``target`` [rad].
+
+    ``input_t_s`` is the capture time of the input the target came from [s]. Returns the new
+    state, the command (None before the first engage) and the report.
+    """
+    age = t_s - input_t_s if math.isfinite(t_s) and math.isfinite(input_t_s) else math.nan
+
+    def hold(
+        reason: str, advance_time: bool = True
+    ) -> tuple[SafetyState, FloatArray | None, SafetyReport]:
+        new_state = state
+        if state.command is not None and advance_time:
+            new_state = replace(state, t_s=t_s, velocity=np.zeros_like(state.command))
+        report = SafetyReport(state.engaged, state.estopped, state.ramping, reason, age)
+        return new_state, state.command, report
+
+    if state.command is None or state.t_s is None:
+        return hold("never engaged", advance_time=False)
+    if not math.isfinite(t_s) or t_s - state.t_s < MIN_STEP_S:
+        return hold("time did not advance", advance_time=False)
+    if state.estopped:
+        return hold("e-stop latched")
+    if not state.engaged:
+        return hold("disengaged")
+    if config.deadman_button is not None and not deadman_pressed:
+        return hold("deadman released")
+    if not math.isfinite(age) or age > config.stale_timeout_s or age < -config.stale_timeout_s:
+        return hold(f"input stale (age {age:.3f} s, timeout {config.stale_timeout_s} s)")
+    if state.last_input_t_s is not None and input_t_s < state.last_input_t_s:
+        return hold("input time went backwards")
+    rejected = False
+    if target is None or target.shape != state.command.shape or not np.isfinite(target).all():
+        rejected = target is not None
+        if state.last_target is None:
+            return hold("no finite target yet")
+        target = state.last_target
+    return _move(state, config, limits, target, t_s, input_t_s, age, rejected)
+
+
+def _names(limits: JointLimits, mask: NDArray[np.bool_]) -> tuple[str, ...]:
+    if not mask.any():
+        return ()
+    return tuple(limits.names[i] for i in np.flatnonzero(mask))
+
+
+def _move(
+    state: SafetyState,
+    config: SafetyConfig,
+    limits: JointLimits,
+    target: FloatArray,
+    t_s: float,
+    input_t_s: float,
+    age: float,
+    rejected: bool,
+) -> tuple[SafetyState, FloatArray, SafetyReport]:
+    assert state.command is not None and state.t_s is not None and state.velocity is not None
+    command, v_prev = state.command, state.velocity
+    dt = min(t_s - state.t_s, config.max_step_s)
+    lo, hi = limits.inner_bounds(config.position_margin_rad)
+    goal = np.clip(target, lo, hi)
+    position_mask = np.abs(goal - target) > 1e-9
+    vmax = limits.velocity * config.velocity_scale
+    if state.ramping:
+        vmax = np.minimum(vmax, config.engage_speed_rad_s)
+    amax = limits.acceleration * config.acceleration_scale
+    error = goal - command
+    desired = error / dt
+    # Braking: never approach the goal faster than a stop within the remaining distance allows.
+    with np.errstate(invalid="ignore"):
+        brake = np.where(np.isfinite(amax), np.sqrt(2.0 * amax * np.abs(error)), np.inf)
+    v = np.clip(desired, -brake, brake)
+    v_lo = np.maximum(-vmax, v_prev - amax * dt)
+    v_hi = np.minimum(vmax, v_prev + amax * dt)
+    v = np.minimum(np.maximum(v, v_lo), v_hi)
+    v = np.clip(v, -vmax, vmax)
+    new_command = np.clip(command + v * dt, lo, hi)
+    velocity = (new_command - command) / dt
+    velocity_mask = np.abs(desired) > vmax + _EPS
+    acceleration_mask = ~velocity_mask & (np.abs(v - desired) > 1e-9)
+    ramping = state.ramping and bool(
+        np.max(np.abs(goal - new_command), initial=0.0) >= config.engage_tolerance_rad
+    )
+    new_state = SafetyState(
+        engaged=True,
+        estopped=False,
+        ramping=ramping,
+        command=new_command,
+        velocity=velocity,
+        t_s=t_s,
+        last_target=target,
+        last_input_t_s=input_t_s,
+    )
+    report = SafetyReport(
+        engaged=True,
+        estopped=False,
+        ramping=ramping,
+        hold_reason=None,
+        input_age_s=age,
+        rejected_nonfinite=rejected,
+        position_clamped=_names(limits, position_mask),
+        velocity_clamped=_names(limits, velocity_mask),
+        acceleration_clamped=_names(limits, acceleration_mask),
+    )
+    return new_state, new_command, report
+
+
+class SafetyFilter:
+    """The pure safety functions with their state kept in one object (one per robot)."""
+
+    def __init__(self, config: SafetyConfig, limits: JointLimits) -> None:
+        self.config = config
+        self.limits = limits
+        self.state = SafetyState()
+
+    def engage(self, measured: FloatArray, t_s: float) -> None:
+        """See :func:`safety_engage`."""
+        self.state = safety_engage(self.state, self.config, self.limits, measured, t_s)
+
+    def disengage(self) -> None:
+        """See :func:`safety_disengage`."""
+        self.state = safety_disengage(self.state)
+
+    def estop(self) -> None:
+        """See :func:`safety_estop`."""
+        self.state = safety_estop(self.state)
+
+    def reset_estop(self) -> None:
+        """See :func:`safety_reset_estop`."""
+        self.state = safety_reset_estop(self.state)
+
+    def step(
+        self, target: FloatArray | None, t_s: float, input_t_s: float, deadman_pressed: bool = True
+    ) -> tuple[FloatArray | None, SafetyReport]:
+        """See :func:`safety_step`; returns the command and the report."""
+        self.state, command, report = safety_step(
+            self.state, self.config, self.limits, target, t_s, input_t_s, deadman_pressed
+        )
+        return command, report

@@ -1,0 +1,157 @@
+"""Safety filter behaviours: engage ramp, e-stop latch, deadman, stale input, NaN frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from humanoid_teleop.core.safety import (
+    JointLimits,
+    SafetyConfig,
+    SafetyConfigError,
+    SafetyError,
+    SafetyFilter,
+)
+
+LIMITS = JointLimits.from_arrays(("a", "b"), (-1.0, -1.0), (1.0, 1.0), (1.0, 2.0))
+
+
+def _engaged(config: SafetyConfig | None = None, start: float = 0.0) -> SafetyFilter:
+    safety = SafetyFilter(config or SafetyConfig(), LIMITS)
+    safety.engage(np.array([start, start]), 0.0)
+    return safety
+
+
+def test_far_first_target_ramps_at_engage_speed() -> None:
+    """A target 0.8 rad away after engage is approached at engage_speed, not in one jump."""
+    safety = _engaged(SafetyConfig(engage_speed_rad_s=0.5))
+    command, report = safety.step(np.array([0.8, 0.0]), 0.01, 0.01)
+    assert command is not None
+    assert command[0] == pytest.approx(0.005)
+    assert report.ramping is True
+
+
+def test_ramp_ends_at_the_target_then_full_speed_applies() -> None:
+    """Once the ramp reaches the target, the joint may move at its velocity limit."""
+    safety = _engaged(SafetyConfig(engage_speed_rad_s=0.5, engage_tolerance_rad=0.01))
+    t = 0.0
+    report = None
+    for _ in range(300):
+        t += 0.01
+        _command, report = safety.step(np.array([0.3, 0.0]), t, t)
+        if not report.ramping:
+            break
+    assert report is not None and report.ramping is False
+    before = safety.state.command
+    assert before is not None
+    command, _report = safety.step(np.array([0.9, 0.0]), t + 0.01, t + 0.01)
+    assert command is not None
+    assert command[0] - before[0] == pytest.approx(0.01)
+
+
+def test_close_first_target_ends_ramp_at_once() -> None:
+    """A first target within the engage tolerance needs no ramp."""
+    safety = _engaged(SafetyConfig(engage_tolerance_rad=0.05))
+    _command, report = safety.step(np.array([0.001, 0.0]), 0.01, 0.01)
+    assert report.ramping is False
+
+
+def test_estop_latches_until_reset_and_engage() -> None:
+    """After e-stop the command holds; reset alone does not move; engage again does."""
+    safety = _engaged(SafetyConfig(engage_tolerance_rad=0.5))
+    held, _ = safety.step(np.array([0.2, 0.0]), 0.01, 0.01)
+    safety.estop()
+    command, report = safety.step(np.array([0.4, 0.0]), 0.02, 0.02)
+    assert np.array_equal(command, held) and report.hold_reason == "e-stop latched"
+    safety.reset_estop()
+    command, report = safety.step(np.array([0.4, 0.0]), 0.03, 0.03)
+    assert np.array_equal(command, held) and report.hold_reason == "disengaged"
+    assert held is not None
+    safety.engage(held, 0.03)
+    command, report = safety.step(np.array([0.4, 0.0]), 0.04, 0.04)
+    assert report.hold_reason is None and command is not None and command[0] > held[0]
+
+
+def test_engage_refused_while_estop_latched() -> None:
+    """engage() raises while the e-stop latch is set."""
+    safety = _engaged()
+    safety.estop()
+    with pytest.raises(SafetyError, match="e-stop is latched"):
+        safety.engage(np.zeros(2), 1.0)
+
+
+def test_engage_refuses_nan_measured_state_naming_joint() -> None:
+    """A NaN in the measured state at engage names the joint."""
+    safety = SafetyFilter(SafetyConfig(), LIMITS)
+    with pytest.raises(SafetyError, match="not finite for b"):
+        safety.engage(np.array([0.0, np.nan]), 0.0)
+
+
+def test_released_deadman_holds() -> None:
+    """With a deadman button configured, releasing it holds the last command."""
+    safety = _engaged(SafetyConfig(deadman_button=4))
+    command, report = safety.step(np.array([0.5, 0.5]), 0.01, 0.01, deadman_pressed=False)
+    assert report.hold_reason == "deadman released"
+    assert np.array_equal(command, np.zeros(2))
+
+
+def test_stale_input_holds_naming_age() -> None:
+    """Input older than the timeout holds the command and reports its age."""
+    safety = _engaged(SafetyConfig(stale_timeout_s=0.2))
+    _command, report = safety.step(np.array([0.5, 0.5]), 1.0, 0.5)
+    assert report.hold_reason is not None
+    assert "stale (age 0.500 s" in report.hold_reason
+
+
+def test_nan_target_holds_last_good_target() -> None:
+    """A NaN frame is rejected and the filter keeps moving toward the last finite target."""
+    safety = _engaged(SafetyConfig(engage_tolerance_rad=1.0))
+    first, _ = safety.step(np.array([0.5, 0.0]), 0.01, 0.01)
+    second, report = safety.step(np.array([np.nan, 0.0]), 0.02, 0.02)
+    assert report.rejected_nonfinite is True
+    assert first is not None and second is not None and second[0] > first[0]
+
+
+def test_reversed_time_does_not_move() -> None:
+    """A step with an earlier time than the last command repeats the last command."""
+    safety = _engaged(SafetyConfig(engage_tolerance_rad=1.0))
+    first, _ = safety.step(np.array([0.5, 0.0]), 0.05, 0.05)
+    second, report = safety.step(np.array([0.9, 0.0]), 0.04, 0.04)
+    assert np.array_equal(first, second)
+    assert report.hold_reason == "time did not advance"
+
+
+def test_target_beyond_limits_is_clamped_and_reported() -> None:
+    """A target past the upper limit stops at limit - margin and names the joint."""
+    safety = _engaged(SafetyConfig(position_margin_rad=0.1, engage_tolerance_rad=5.0))
+    t = 0.0
+    for _ in range(200):
+        t += 0.01
+        command, report = safety.step(np.array([5.0, 0.0]), t, t)
+    assert command is not None and command[0] == pytest.approx(0.9)
+    assert report.position_clamped == ("a",)
+
+
+def test_velocity_clamp_is_reported() -> None:
+    """A step wanting more than the velocity limit names the joint as velocity-clamped."""
+    safety = _engaged(SafetyConfig(engage_tolerance_rad=5.0, engage_speed_rad_s=10.0))
+    _command, report = safety.step(np.array([0.5, 0.0]), 0.01, 0.01)
+    assert report.velocity_clamped == ("a",)
+
+
+def test_config_rejects_unknown_key_listing_allowed() -> None:
+    """An unknown safety key names the file and the allowed keys."""
+    with pytest.raises(SafetyConfigError, match=r"vr\.yaml: unknown key\(s\) \['speed'\]"):
+        SafetyConfig.from_dict({"speed": 1.0}, "vr.yaml")
+
+
+def test_config_rejects_velocity_scale_above_one() -> None:
+    """velocity_scale 2 is refused with its allowed range."""
+    with pytest.raises(SafetyConfigError, match=r"velocity_scale = 2.0: need 0 < value <= 1"):
+        SafetyConfig.from_dict({"velocity_scale": 2}, "vr.yaml")
+
+
+def test_limits_reject_reversed_range() -> None:
+    """Lower above upper is refused naming the joint."""
+    with pytest.raises(SafetyConfigError, match="elbow: position limits"):
+        JointLimits.from_arrays(("elbow",), (1.0,), (0.0,), (1.0,))
