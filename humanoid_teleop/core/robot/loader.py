@@ -90,9 +90,33 @@ def load_robot(
     """Load and validate a robot by name (on the search path) or by robot.yaml / folder path."""
     file = find_robot_file(name_or_path, search_path).resolve()
     root = read_yaml(file)
-    description = RobotDescription.from_dict(root, _ResolveModel(file))
-    _validate_against_model(description, root)
+    root.as_mapping()
+    # Model and group joints first: a misspelt joint is then reported where it is written,
+    # not where another section refers to it.
+    source = _ResolveModel(file)(root.child("model"))
+    model = build_pinocchio_model(source)
+    _check_group_joints(root.child("groups"), model, source.path.name)
+    description = RobotDescription.from_dict(root, lambda _field: source)
+    _validate_against_model(description, root, model)
     return description
+
+
+def _check_group_joints(groups: Field, model: pin.Model, model_file: str) -> None:
+    """Every joint listed under ``groups`` is a 1-DoF joint of ``model``."""
+    joints = {model.names[j]: j for j in range(1, model.njoints)}
+    for _group, listed in groups.items():
+        for item in listed.elements():
+            joint = item.as_str()
+            if joint not in joints:
+                raise item.error(
+                    f"joint {joint!r} is not in {model_file}; " + nearest(joint, joints)
+                )
+            jmodel = model.joints[joints[joint]]
+            if jmodel.nv != 1:
+                raise item.error(
+                    f"joint {joint!r} is {jmodel.shortname()} with {jmodel.nv} DoF; group "
+                    "joints must be 1-DoF actuated joints (revolute, continuous, prismatic)"
+                )
 
 
 class _ResolveModel:
@@ -138,9 +162,11 @@ class _ResolveModel:
         )
 
 
-def _validate_against_model(description: RobotDescription, root: Field) -> None:
-    """Check every joint, frame and limit named in robot.yaml against the parsed model."""
-    model = build_pinocchio_model(description.model)
+def _validate_against_model(description: RobotDescription, root: Field, model: pin.Model) -> None:
+    """Check every frame and limit named in robot.yaml against the parsed model.
+
+    ``model`` is modified: robot.yaml's extra frames are added to it.
+    """
     model_file = description.model.path.name
     joints = {model.names[j]: j for j in range(1, model.njoints)}
     frame_names = [frame.name for frame in model.frames]
@@ -171,20 +197,6 @@ def _validate_against_model(description: RobotDescription, root: Field) -> None:
             )
 
     need_frame(root.child("base_frame"))
-    for group, group_joints in description.groups.items():
-        for joint, item in zip(
-            group_joints, root.child("groups").child(group).elements(), strict=True
-        ):
-            if joint not in joints:
-                raise item.error(
-                    f"joint {joint!r} is not in {model_file}; " + nearest(joint, joints)
-                )
-            jmodel = model.joints[joints[joint]]
-            if jmodel.nv != 1:
-                raise item.error(
-                    f"joint {joint!r} is {jmodel.shortname()} with {jmodel.nv} DoF; group "
-                    "joints must be 1-DoF actuated joints (revolute, continuous, prismatic)"
-                )
     for side in description.arms:
         need_frame(root.child("arms").child(side).child("ee_frame"))
     for side, hand in description.hands.items():
