@@ -32,6 +32,7 @@ def _requirements(name: str) -> list[str]:
 NODES = {
     # executable name: module in humanoid_teleop.nodes with a main()
     "vr_bridge_node": "vr_bridge_node",
+    "recorder_node": "recorder_node",
     "exo_node": "exo_node",
 }
 

@@ -65,7 +65,7 @@ class TopicStats:
     stamps_backwards: int = 0
     first_receive_ns: int = 0
     last_receive_ns: int = 0
-    last_sequence: int | None = None
+    last_sequence: dict[str, int] = field(default_factory=dict)
     several_publishers: bool = False
     last_stamp_ns: int | None = None
     receive_intervals_ms: _Running = field(default_factory=_Running)
@@ -73,8 +73,10 @@ class TopicStats:
     latency_ms: _Running = field(default_factory=_Running)
     skew_ms: _Running = field(default_factory=_Running)
 
-    def on_written(self, receive_ns: int, sequence: int, stamp_ns: int | None) -> None:
-        """Account one message that reached the bag."""
+    def on_written(
+        self, receive_ns: int, sequence: int, stamp_ns: int | None, publisher: str = ""
+    ) -> None:
+        """Account one message that reached the bag (``publisher``: its id, if known)."""
         self.written += 1
         if self.first_receive_ns == 0:
             self.first_receive_ns = receive_ns
@@ -82,13 +84,14 @@ class TopicStats:
             self.receive_intervals_ms.add((receive_ns - self.last_receive_ns) / 1e6)
         self.last_receive_ns = receive_ns
         if sequence > 0 and not self.several_publishers:
-            if self.last_sequence is not None and sequence <= self.last_sequence:
-                # Sequence numbers are per publisher and we cannot tell publishers apart.
+            last = self.last_sequence.get(publisher)
+            if last is not None and sequence <= last:
+                # Sequence numbers are per publisher; without its id we cannot tell them apart.
                 self.several_publishers = True
                 self.sequence_gaps = 0
-            elif self.last_sequence is not None and sequence > self.last_sequence + 1:
-                self.sequence_gaps += sequence - self.last_sequence - 1
-            self.last_sequence = sequence
+            elif last is not None and sequence > last + 1:
+                self.sequence_gaps += sequence - last - 1
+            self.last_sequence[publisher] = sequence
         if stamp_ns is None:
             return
         self.latency_ms.add((receive_ns - stamp_ns) / 1e6)
@@ -141,9 +144,16 @@ class EpisodeAccounting:
             stats = self.topics[name] = TopicStats()
         return stats
 
-    def on_written(self, topic: str, receive_ns: int, sequence: int, stamp_ns: int | None) -> None:
+    def on_written(
+        self,
+        topic: str,
+        receive_ns: int,
+        sequence: int,
+        stamp_ns: int | None,
+        publisher: str = "",
+    ) -> None:
         """Account one written message and update the cross-stream skew."""
-        self.topic(topic).on_written(receive_ns, sequence, stamp_ns)
+        self.topic(topic).on_written(receive_ns, sequence, stamp_ns, publisher)
         if stamp_ns is None or self.sync_reference is None:
             return
         if topic == self.sync_reference:

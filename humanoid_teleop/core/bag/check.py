@@ -155,7 +155,7 @@ def _check_file(
     latched = {t.name for t in summary.topics if any(q.latched for q in t.offered_qos_profiles)}
     latched |= set(required_latched)
     seen: dict[str, int] = {}
-    last_log = -1
+    last_log: dict[str, int] = {}
     last_stamp: dict[str, int] = {}
     decoders: dict[int, Any] = {}
     try:
@@ -166,13 +166,14 @@ def _check_file(
                 if progress is not None and done % 500 == 0:
                     progress(done, total)
                 seen[channel.topic] = seen.get(channel.topic, 0) + 1
-                if message.log_time < last_log:
+                previous_log = last_log.get(channel.topic, -1)
+                if message.log_time < previous_log:
                     report.add(
                         "time backwards",
                         channel.topic,
-                        f"log time {message.log_time} after {last_log} in {summary.path.name}",
+                        f"log time {message.log_time} after {previous_log} in {summary.path.name}",
                     )
-                last_log = max(last_log, message.log_time)
+                last_log[channel.topic] = max(previous_log, message.log_time)
                 if schema is None:
                     continue
                 if schema.id not in decoders:

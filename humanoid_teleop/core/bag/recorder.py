@@ -132,6 +132,7 @@ class _Message:
     publish_ns: int
     sequence: int
     data: bytes
+    publisher: str
 
 
 @dataclass
@@ -195,9 +196,19 @@ class BagRecorder:
             return dict(self._topics)
 
     def submit(
-        self, topic: str, data: bytes, receive_ns: int, publish_ns: int = 0, sequence: int = 0
+        self,
+        topic: str,
+        data: bytes,
+        receive_ns: int,
+        publish_ns: int = 0,
+        sequence: int = 0,
+        publisher: str = "",
     ) -> bool:
-        """Queue one serialized message; False when it was dropped (queue full)."""
+        """Queue one serialized message; False when it was dropped (queue full).
+
+        Times in [ns]; ``sequence`` is the publisher's sequence number and ``publisher`` its
+        id (both optional: they let the loss summary count gaps per publisher).
+        """
         with self._lock:
             cache = self._latched.get(topic)
             if cache is not None:
@@ -210,7 +221,7 @@ class BagRecorder:
                 stats.dropped += 1
                 return False
             self._queue_bytes += len(data)
-            self._queue.append(_Message(topic, receive_ns, publish_ns, sequence, data))
+            self._queue.append(_Message(topic, receive_ns, publish_ns, sequence, data, publisher))
             self._lock.notify()
             return True
 
@@ -354,7 +365,9 @@ class BagRecorder:
             return
         stamp = header_stamp_ns(msg.data) if topic.definition.first_field_is_header else None
         with self._lock:
-            self._accounting.on_written(msg.topic, msg.receive_ns, msg.sequence, stamp)
+            self._accounting.on_written(
+                msg.topic, msg.receive_ns, msg.sequence, stamp, msg.publisher
+            )
 
     def _guarded(self, action: Callable[[], None]) -> bool:
         """Run a disk action; on failure stop the episode with an error, keeping its data."""

@@ -1,0 +1,416 @@
+"""recorder_node: records topics as raw CDR into rosbag2 MCAP episodes.
+
+Parameters (all optional):
+  robot (str): robot name or robot.yaml path; adds its sensor and command topics when the
+      profile has ``robot_sensors: true`` and is stored with a hash of robot.yaml.
+  profile (str): recording profile file; empty = the shipped ``config/record/default.yaml``.
+  bag_dir (str): folder receiving one bag directory per episode (default ``bags``).
+  topics (str[]): extra topics to record, added to the profile's explicit topics.
+  task, operator, station, device (str): stored with every episode.
+  auto_start_episode (bool): start an episode as soon as the node is up (``record`` CLI).
+  status_period_s (float): period of ``/recorder/status`` [s] (default 1).
+  console_status (bool): print a one-line live status to stderr every status period.
+
+Services: ``/recorder/{start,stop,discard}_episode`` (std_srvs/Trigger; the stop answer's
+message is the closed bag's path), ``/recorder/mark_success`` (std_srvs/SetBool).
+Topics: ``/recorder/annotation`` (std_msgs/String, timed labels, also recorded),
+``/recorder/status`` (diagnostic_msgs/DiagnosticArray).
+
+Subscriptions are raw (no deserialization) and only hand bytes to the recorder's queue; a
+writer thread does all disk work. Ctrl-C / SIGTERM close the running episode cleanly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    LivelinessPolicy,
+    QoSProfile,
+    ReliabilityPolicy,
+)
+from rclpy.subscription import Subscription
+from std_msgs.msg import String
+from std_srvs.srv import SetBool, Trigger
+
+from humanoid_teleop import __version__
+from humanoid_teleop.core.bag.errors import BagError
+from humanoid_teleop.core.bag.msgdefs import normalize_type_name
+from humanoid_teleop.core.bag.profile import RecordingProfile, TopicRule
+from humanoid_teleop.core.bag.qos import DURATION_INFINITE_NS
+from humanoid_teleop.core.bag.qos import QosProfile as BagQos
+from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderStatus
+from humanoid_teleop.core.errors import TeleopError
+
+DEFAULT_PROFILE = "default.yaml"
+ROBOT_TYPES = {
+    "camera": "sensor_msgs/msg/Image",
+    "camera_info": "sensor_msgs/msg/CameraInfo",
+    "wrench": "geometry_msgs/msg/WrenchStamped",
+    "joint_states": "sensor_msgs/msg/JointState",
+    "forward": "std_msgs/msg/Float64MultiArray",
+    "trajectory": "trajectory_msgs/msg/JointTrajectory",
+    "joint_state": "sensor_msgs/msg/JointState",
+}
+
+
+def shipped_profile(name: str = DEFAULT_PROFILE) -> Path:
+    """A profile shipped in ``config/record`` (source tree or installed share directory)."""
+    candidates = [Path(__file__).resolve().parents[2] / "config" / "record" / name]
+    if candidates[0].is_file():
+        return candidates[0]
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        share = get_package_share_directory("humanoid_teleop")
+        candidates.append(Path(share) / "config" / "record" / name)
+    except (ImportError, LookupError, ValueError, OSError):
+        pass
+    for path in candidates[1:]:
+        if path.is_file():
+            return path
+    raise TeleopError(f"shipped recording profile {name} not found in {candidates}")
+
+
+def message_class(type_name: str) -> Any:
+    """The Python class of ``pkg/msg/Type`` (needed for the type support of raw subscriptions)."""
+    pkg, kind, name = normalize_type_name(type_name).split("/")
+    try:
+        return getattr(importlib.import_module(f"{pkg}.{kind}"), name)
+    except (ImportError, AttributeError) as err:
+        raise BagError(f"message type {type_name} is not importable here: {err}") from err
+
+
+def to_bag_qos(qos: QoSProfile) -> BagQos:
+    """rclpy QoS → the rosbag2 record of it."""
+
+    def ns(duration: Any) -> int:
+        value = int(duration.nanoseconds)
+        return DURATION_INFINITE_NS if value >= DURATION_INFINITE_NS else max(0, value)
+
+    def name(policy: Any) -> str:
+        return str(policy.name).lower()
+
+    return BagQos(
+        history=name(qos.history),
+        depth=int(qos.depth),
+        reliability=name(qos.reliability),
+        durability=name(qos.durability),
+        deadline_ns=ns(qos.deadline),
+        lifespan_ns=ns(qos.lifespan),
+        liveliness=name(qos.liveliness),
+        liveliness_lease_duration_ns=ns(qos.liveliness_lease_duration),
+        avoid_ros_namespace_conventions=bool(qos.avoid_ros_namespace_conventions),
+    )
+
+
+def to_rclpy_qos(qos: BagQos) -> QoSProfile:
+    """The subscription profile for a chosen rosbag2 QoS."""
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_ALL if qos.history == "keep_all" else HistoryPolicy.KEEP_LAST,
+        depth=max(1, qos.depth),
+        reliability=(
+            ReliabilityPolicy.BEST_EFFORT
+            if qos.reliability == "best_effort"
+            else ReliabilityPolicy.RELIABLE
+        ),
+        durability=(
+            DurabilityPolicy.TRANSIENT_LOCAL
+            if qos.durability == "transient_local"
+            else DurabilityPolicy.VOLATILE
+        ),
+        liveliness=LivelinessPolicy.AUTOMATIC,
+    )
+
+
+def robot_topics(robot: str) -> tuple[list[TopicRule], str]:
+    """Sensor and command topics of ``robot`` (with types) and a hash of its robot.yaml."""
+    from humanoid_teleop.core.robot import load_robot
+
+    description = load_robot(robot)
+    sensors = description.sensors
+    rules = [TopicRule(sensors.joint_state_topic, ROBOT_TYPES["joint_states"])]
+    for camera in sensors.cameras:
+        rules.append(TopicRule(camera.topic, ROBOT_TYPES["camera"]))
+        rules.append(TopicRule(camera.info_topic, ROBOT_TYPES["camera_info"]))
+    for wrench in sensors.wrenches:
+        rules.append(TopicRule(wrench.topic, ROBOT_TYPES["wrench"]))
+    for interface in description.interfaces.values():
+        rules.append(TopicRule(interface.topic, ROBOT_TYPES[interface.kind]))
+    digest = hashlib.sha256(Path(description.source_file).read_bytes()).hexdigest()[:16]
+    return rules, f"sha256:{digest}"
+
+
+class RecorderNode(Node):
+    """Thin rclpy shell around :class:`BagRecorder` (see the module docstring)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("recorder", **kwargs)
+        p = self.declare_parameter
+        robot = str(p("robot", "").value)
+        profile_path = str(p("profile", "").value)
+        bag_dir = Path(str(p("bag_dir", "bags").value)).expanduser()
+        extra = [str(t) for t in (p("topics", [""]).value or []) if str(t)]
+        self._info_params = {
+            k: str(p(k, "").value) for k in ("task", "operator", "station", "device")
+        }
+        auto_start = bool(p("auto_start_episode", False).value)
+        status_period = float(p("status_period_s", 1.0).value)
+        self._console = bool(p("console_status", False).value)
+
+        path = Path(profile_path) if profile_path else shipped_profile()
+        profile = RecordingProfile.load(path).with_topics(extra)
+        self._model_hash = ""
+        if robot and profile.robot_sensors:
+            rules, self._model_hash = robot_topics(robot)
+            known = {r.name for r in profile.topics}
+            extra_rules = tuple(r for r in rules if r.name not in known)
+            profile = replace(profile, topics=profile.topics + extra_rules)
+        self._robot = robot
+        self.profile = profile
+        config = profile.recorder_config(
+            bag_dir,
+            library=f"humanoid_teleop {__version__}",
+            ros_distro=os.environ.get("ROS_DISTRO", "kilted"),
+        )
+        self.recorder = BagRecorder(config)
+        self._subs: dict[str, tuple[Subscription[Any], BagQos]] = {}
+        self._unrecordable: dict[str, str] = {}
+        self._status_pub = self.create_publisher(DiagnosticArray, "/recorder/status", 10)
+        self.create_service(Trigger, "/recorder/start_episode", self._on_start)
+        self.create_service(Trigger, "/recorder/stop_episode", self._on_stop)
+        self.create_service(Trigger, "/recorder/discard_episode", self._on_discard)
+        self.create_service(SetBool, "/recorder/mark_success", self._on_mark)
+        self.create_subscription(String, "/recorder/annotation", self._on_annotation, 100)
+        for rule in profile.topics:
+            if rule.type is not None:
+                self._subscribe(rule.name, rule.type, [])
+        self._discover()
+        self.create_timer(1.0, self._discover)
+        self.create_timer(status_period, self._publish_status)
+        self.get_logger().info(
+            f"recording profile {path} into {bag_dir} ({len(self._subs)} topics subscribed so far)"
+        )
+        if auto_start:
+            self.start_episode()
+
+    # ---- subscriptions ----
+
+    def _subscribe(self, topic: str, type_name: str, offered: Sequence[BagQos]) -> None:
+        qos = self.profile.subscription_qos(topic, offered)
+        try:
+            cls = message_class(type_name)
+            self.recorder.add_topic(topic, type_name, list(offered) or [qos])
+        except TeleopError as err:
+            if self._unrecordable.get(topic) != str(err):
+                self.get_logger().error(f"cannot record {topic}: {err}")
+            self._unrecordable[topic] = str(err)
+            return
+        submit = self.recorder.submit
+
+        def on_message(data: bytes, info: Any) -> None:
+            gid = info.get("publisher_gid") if isinstance(info, dict) else None
+            publisher = bytes(gid["data"]).hex() if gid and "data" in gid else ""
+            submit(
+                topic,
+                data,
+                time.time_ns(),
+                int(info.get("source_timestamp") or 0),
+                int(info.get("publication_sequence_number") or 0),
+                publisher,
+            )
+
+        sub = self.create_subscription(cls, topic, on_message, to_rclpy_qos(qos), raw=True)
+        self._subs[topic] = (sub, qos)
+        self._unrecordable.pop(topic, None)
+        self.get_logger().info(
+            f"recording {topic} [{type_name}] ({qos.reliability}, {qos.durability}, "
+            f"depth {qos.depth})"
+        )
+
+    def _discover(self) -> None:
+        """Subscribe to new wanted topics; re-subscribe when publishers need other QoS."""
+        for topic, types in self.get_topic_names_and_types():
+            if not self.profile.wants(topic) or not types:
+                continue
+            publishers = [
+                info
+                for info in self.get_publishers_info_by_topic(topic)
+                if info.node_name != self.get_name()
+            ]
+            if not publishers:
+                continue
+            offered = [to_bag_qos(info.qos_profile) for info in publishers]
+            current = self._subs.get(topic)
+            if current is None:
+                rule = self.profile.rule(topic)
+                self._subscribe(topic, rule.type if rule and rule.type else types[0], offered)
+                continue
+            sub, qos = current
+            wanted = self.profile.subscription_qos(topic, offered)
+            if (wanted.reliability, wanted.durability) != (qos.reliability, qos.durability):
+                self.get_logger().warning(
+                    f"{topic}: publishers offer {wanted.reliability}/{wanted.durability}; "
+                    "re-subscribing to match"
+                )
+                self.destroy_subscription(sub)
+                del self._subs[topic]
+                self._subscribe(topic, types[0], offered)
+
+    # ---- episodes ----
+
+    def episode_info(self) -> EpisodeInfo:
+        return EpisodeInfo(
+            task=self._info_params["task"],
+            operator=self._info_params["operator"],
+            robot=self._robot,
+            robot_model_hash=self._model_hash,
+            device=self._info_params["device"],
+            station=self._info_params["station"],
+            software_version=f"humanoid_teleop {__version__}",
+        )
+
+    def start_episode(self) -> str:
+        # Parameters may change between episodes (e.g. the task instruction).
+        for key in self._info_params:
+            self._info_params[key] = str(self.get_parameter(key).value)
+        return str(self.recorder.start_episode(self.episode_info()))
+
+    def _answer(self, response: Any, action: Any) -> Any:
+        try:
+            response.message = str(action())
+            response.success = True
+        except TeleopError as err:
+            response.success = False
+            response.message = str(err)
+            self.get_logger().error(str(err))
+        return response
+
+    def _on_start(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
+        return self._answer(res, self.start_episode)  # type: ignore[no-any-return]
+
+    def _on_stop(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
+        return self._answer(res, lambda: self.recorder.stop_episode().path)  # type: ignore[no-any-return]
+
+    def _on_discard(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
+        return self._answer(res, self.recorder.discard_episode)  # type: ignore[no-any-return]
+
+    def _on_mark(self, req: SetBool.Request, res: SetBool.Response) -> SetBool.Response:
+        def mark() -> str:
+            self.recorder.mark_outcome(bool(req.data))
+            return "success" if req.data else "failure"
+
+        return self._answer(res, mark)  # type: ignore[no-any-return]
+
+    def _on_annotation(self, msg: String) -> None:
+        try:
+            self.recorder.annotate(msg.data, time.time_ns())
+        except BagError:
+            self.get_logger().warning(f"annotation {msg.data!r} ignored: no episode is recording")
+
+    # ---- status ----
+
+    def _publish_status(self) -> None:
+        status = self.recorder.status()
+        self._status_pub.publish(status_message(status, self.get_clock().now().to_msg()))
+        if self._console:
+            print("\r" + status.console_line().ljust(100), end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Close the running episode cleanly and stop the writer thread."""
+        result = self.recorder.close()
+        if result is not None:
+            # The context may already be shut down (Ctrl-C), so no ROS logging here.
+            newline = "\n" if self._console else ""
+            print(
+                f"{newline}recorder: closed episode {result.path} ({result.messages} messages)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def status_message(status: RecorderStatus, stamp: Any) -> DiagnosticArray:
+    """The ``/recorder/status`` message: one summary entry plus one per topic."""
+    level = DiagnosticStatus.OK
+    if status.error:
+        level = DiagnosticStatus.ERROR
+    elif status.low_disk or status.dropped:
+        level = DiagnosticStatus.WARN
+    summary = DiagnosticStatus(
+        level=level,
+        name="recorder",
+        hardware_id="recorder",
+        message=status.console_line(),
+        values=[
+            KeyValue(key=k, value=str(v))
+            for k, v in (
+                ("state", status.state),
+                ("episode", status.episode),
+                ("elapsed_s", f"{status.elapsed_s:.1f}"),
+                ("bytes_written", status.bytes_written),
+                ("messages_written", status.messages_written),
+                ("messages_per_s", f"{status.messages_per_s:.1f}"),
+                ("dropped", status.dropped),
+                ("queue_bytes", status.queue_bytes),
+                ("free_bytes", status.free_bytes),
+                ("error", status.error),
+            )
+        ],
+    )
+    array = DiagnosticArray()
+    array.header.stamp = stamp
+    array.status = [summary] + [
+        DiagnosticStatus(
+            level=DiagnosticStatus.WARN if stats.get("dropped") else DiagnosticStatus.OK,
+            name=f"recorder{topic}",
+            hardware_id="recorder",
+            message=f"{stats['written']} written, {stats['dropped']} dropped",
+            values=[KeyValue(key=k, value=str(v)) for k, v in stats.items()],
+        )
+        for topic, stats in sorted(status.topics.items())
+    ]
+    return array
+
+
+def run(args: Sequence[str] | None = None) -> int:
+    """Run the node until Ctrl-C / SIGTERM, then close the bag; returns an exit code."""
+    rclpy.init(args=args)
+    node: RecorderNode | None = None
+    try:
+        node = RecorderNode()
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except TeleopError as err:
+        print(f"recorder_node: error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv))
+
+
+if __name__ == "__main__":
+    main()
