@@ -34,6 +34,9 @@ NODES = {
     "vr_bridge_node": "vr_bridge_node",
     "recorder_node": "recorder_node",
     "exo_node": "exo_node",
+    "gamepad_node": "gamepad_node",
+    "sim_robot_node": "sim_robot_node",
+    "replay_node": "replay_node",
 }
 
 setup(

@@ -1,0 +1,246 @@
+"""Gamepad mapping presets (YAML) and the pad state they turn evdev events into.
+
+A preset lists the Joy axes and buttons in order, by evdev code name, with per-axis dead zones
+and optional raw ranges (otherwise the kernel's), and names the dead-man button. Axis signs
+follow the ROS ``joy`` node: stick left / up = +1, trigger released = +1, pulled = -1.
+While a dead-man button is configured and not held, every axis reads 0 ("no motion unless
+held"); buttons are always reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.devices import config as cfg
+from humanoid_teleop.devices.gamepad.evdev import (
+    CODES,
+    EV_ABS,
+    EV_KEY,
+    EV_SYN,
+    SYN_DROPPED,
+    SYN_REPORT,
+    AbsInfo,
+    InputEvent,
+)
+
+PRESET_DIR = Path(__file__).resolve().parent / "presets"
+#: Raw range assumed for an axis when neither the preset nor the kernel gives one.
+DEFAULT_RANGE = AbsInfo(-32768, 32767)
+
+
+@dataclass(frozen=True)
+class AxisMap:
+    """One Joy axis: evdev code, dead zone (fraction of half-range), inversion, raw range."""
+
+    code: int
+    name: str
+    deadzone: float = 0.0
+    invert: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class GamepadPreset:
+    """A pad's mapping to sensor_msgs/Joy."""
+
+    name: str
+    match: tuple[str, ...]
+    axes: tuple[AxisMap, ...]
+    buttons: tuple[int, ...]
+    button_names: tuple[str, ...]
+    deadman: int | None
+
+    @property
+    def deadman_index(self) -> int | None:
+        """Index of the dead-man button in Joy.buttons (None when there is none)."""
+        return None if self.deadman is None else self.buttons.index(self.deadman)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str) -> GamepadPreset:
+        """Build from a mapping; errors name ``source``, the key and the allowed codes."""
+        cfg.reject_unknown(data, ("name", "match", "deadman", "axes", "buttons"), source)
+
+        def code(value: object, where: str) -> int:
+            if not isinstance(value, str) or value not in CODES:
+                raise ConfigError(f"{source}: '{where}' is {value!r}; allowed: {', '.join(CODES)}")
+            return CODES[value]
+
+        axes: list[AxisMap] = []
+        for i, item in enumerate(data.get("axes") or []):
+            where = f"axes[{i}]."
+            if not isinstance(item, Mapping):
+                raise ConfigError(f"{source}: 'axes[{i}]' must be a mapping")
+            cfg.reject_unknown(item, ("code", "deadzone", "invert", "min", "max"), source, where)
+            deadzone = cfg.number(item, "deadzone", 0.0, source, where, minimum=0.0)
+            if deadzone >= 1.0:
+                raise ConfigError(f"{source}: '{where}deadzone' must be < 1, got {deadzone}")
+            invert = item.get("invert", False)
+            if not isinstance(invert, bool):
+                raise ConfigError(f"{source}: '{where}invert' must be true or false")
+            minimum = item.get("min")
+            maximum = item.get("max")
+            if (minimum is None) != (maximum is None):
+                raise ConfigError(f"{source}: '{where}min' and '{where}max' go together")
+            if minimum is not None:
+                minimum = cfg.integer(item, "min", 0, source, where)
+                maximum = cfg.integer(item, "max", 0, source, where)
+                if maximum <= minimum:
+                    raise ConfigError(f"{source}: '{where}max' must be > '{where}min'")
+            axes.append(
+                AxisMap(
+                    code(item.get("code"), f"{where}code"),
+                    str(item["code"]),
+                    deadzone,
+                    invert,
+                    minimum,
+                    maximum,
+                )
+            )
+        raw_buttons = data.get("buttons") or []
+        if not isinstance(raw_buttons, list):
+            raise ConfigError(f"{source}: 'buttons' must be a list of evdev button names")
+        buttons = tuple(code(b, f"buttons[{i}]") for i, b in enumerate(raw_buttons))
+        deadman = data.get("deadman")
+        deadman_code = None if deadman is None else code(deadman, "deadman")
+        if deadman_code is not None and deadman_code not in buttons:
+            raise ConfigError(f"{source}: 'deadman' {deadman} must also be listed in 'buttons'")
+        match = data.get("match") or []
+        if not isinstance(match, list) or not all(isinstance(m, str) for m in match):
+            raise ConfigError(f"{source}: 'match' must be a list of device-name substrings")
+        if not axes and not buttons:
+            raise ConfigError(f"{source}: a preset needs at least one axis or button")
+        return cls(
+            name=cfg.string(data, "name", Path(source).stem, source),
+            match=tuple(match),
+            axes=tuple(axes),
+            buttons=buttons,
+            button_names=tuple(str(b) for b in raw_buttons),
+            deadman=deadman_code,
+        )
+
+    def matches(self, device_name: str) -> bool:
+        """Whether ``device_name`` (from EVIOCGNAME) contains one of the ``match`` strings."""
+        return any(m.lower() in device_name.lower() for m in self.match)
+
+
+def shipped_presets() -> dict[str, Path]:
+    """Preset name → file for the presets shipped beside this module."""
+    return {p.stem: p for p in sorted(PRESET_DIR.glob("*.yaml"))}
+
+
+def load_preset(name_or_path: str) -> GamepadPreset:
+    """A shipped preset by name, or a preset YAML file by path."""
+    presets = shipped_presets()
+    path = presets.get(name_or_path) or Path(name_or_path).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"gamepad preset {name_or_path!r} not found; shipped: {', '.join(presets)} "
+            "(or give a YAML path)"
+        )
+    return GamepadPreset.from_dict(cfg.load_yaml_mapping(path), source=str(path))
+
+
+def preset_for(device_name: str) -> GamepadPreset:
+    """The first shipped preset matching ``device_name``, else ``generic``."""
+    for name in shipped_presets():
+        preset = load_preset(name)
+        if preset.matches(device_name):
+            return preset
+    return load_preset("generic")
+
+
+def normalize(raw: int, info: AbsInfo, deadzone: float, invert: bool) -> float:
+    """Raw axis value → [-1, 1] with the joy node's sign (minimum → +1) and a dead zone."""
+    center = (info.minimum + info.maximum) / 2.0
+    half = (info.maximum - info.minimum) / 2.0
+    value = -(raw - center) / half if half > 0 else 0.0
+    value = max(-1.0, min(1.0, value))
+    if invert:
+        value = -value
+    magnitude = abs(value)
+    if magnitude <= deadzone:
+        return 0.0
+    return (1.0 if value > 0 else -1.0) * (magnitude - deadzone) / (1.0 - deadzone)
+
+
+@dataclass(frozen=True)
+class JoySample:
+    """A complete pad state: Joy axes [-1, 1], buttons 0/1, kernel time [s]."""
+
+    axes: tuple[float, ...]
+    buttons: tuple[int, ...]
+    deadman_held: bool
+    time_s: float
+
+
+class PadState:
+    """Applies evdev events; each SYN_REPORT yields a :class:`JoySample`."""
+
+    def __init__(self, preset: GamepadPreset, ranges: Mapping[int, AbsInfo]) -> None:
+        self.preset = preset
+        self._ranges: dict[int, AbsInfo] = {}
+        self._raw: dict[int, int] = {}
+        for axis in preset.axes:
+            kernel = ranges.get(axis.code)
+            if axis.minimum is not None and axis.maximum is not None:
+                info = AbsInfo(axis.minimum, axis.maximum)
+            else:
+                info = kernel or DEFAULT_RANGE
+            self._ranges[axis.code] = info
+            # Start from the kernel's current value when known, else the middle of the range.
+            start = kernel.value if kernel is not None else None
+            self._raw[axis.code] = start if start is not None else self._center(axis.code)
+        self._keys = dict.fromkeys(preset.buttons, 0)
+        self._dropped = False
+        self._pending: list[InputEvent] = []
+
+    def _center(self, code: int) -> int:
+        info = self._ranges[code]
+        return (info.minimum + info.maximum) // 2
+
+    def apply(self, events: Sequence[InputEvent]) -> list[JoySample]:
+        """Apply events report by report; return one sample per complete SYN_REPORT.
+
+        Events are held until their SYN_REPORT and applied together. SYN_DROPPED (the kernel
+        lost events) voids the pending events and everything up to the next SYN_REPORT.
+        """
+        samples: list[JoySample] = []
+        for event in events:
+            if event.type == EV_SYN and event.code == SYN_DROPPED:
+                self._pending.clear()
+                self._dropped = True
+            elif event.type == EV_SYN and event.code == SYN_REPORT:
+                if self._dropped:
+                    self._dropped = False
+                else:
+                    for pending in self._pending:
+                        self._set(pending)
+                    samples.append(self.sample(event.time_s))
+                self._pending.clear()
+            elif not self._dropped:
+                self._pending.append(event)
+        return samples
+
+    def _set(self, event: InputEvent) -> None:
+        if event.type == EV_ABS and event.code in self._raw:
+            self._raw[event.code] = event.value
+        elif event.type == EV_KEY and event.code in self._keys:
+            self._keys[event.code] = 1 if event.value else 0
+
+    def sample(self, time_s: float) -> JoySample:
+        """The current state as a Joy sample (axes zeroed unless the dead man is held)."""
+        preset = self.preset
+        held = preset.deadman is None or bool(self._keys[preset.deadman])
+        axes = tuple(
+            normalize(self._raw[a.code], self._ranges[a.code], a.deadzone, a.invert)
+            if held
+            else 0.0
+            for a in preset.axes
+        )
+        buttons = tuple(self._keys[b] for b in preset.buttons)
+        return JoySample(axes, buttons, held, time_s)

@@ -1,0 +1,225 @@
+"""gamepad_node: a Linux evdev gamepad (or the ROS ``joy`` node) → sensor_msgs/Joy on /operator/joy.
+
+Parameters:
+  ``source``: ``evdev`` (default) reads ``device`` (a /dev/input/event* path, or ``auto``:
+  the first pad matching ``preset``, or any shipped preset) with the mapping ``preset``
+  (a shipped name: xbox, dualshock4, generic, or a YAML path, or ``auto`` by device name);
+  ``joy`` relays ``joy_topic`` (from the standard ``joy`` node) applying ``deadzone`` and the
+  dead man ``joy_deadman_button`` (-1: none).
+  ``rate_hz``: publish rate while the pad is connected and fresh [Hz].
+  ``stale_after_s`` (joy source): stop publishing when /joy is older than this [s].
+
+Dead man: while configured and not held, all axes are published as 0. An unplugged pad logs an
+error and publishes nothing until it is back (retried every second).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import Joy
+
+from humanoid_teleop.core.errors import ConfigError, TeleopError
+from humanoid_teleop.devices.errors import DeviceError
+from humanoid_teleop.devices.gamepad.evdev import EvdevDevice, device_names
+from humanoid_teleop.devices.gamepad.mapping import (
+    GamepadPreset,
+    PadState,
+    load_preset,
+    preset_for,
+    shipped_presets,
+)
+
+RETRY_PERIOD_S = 1.0
+
+
+class GamepadNode(Node):
+    """Publishes the pad state at a fixed rate while connected, nothing otherwise."""
+
+    def __init__(self) -> None:
+        super().__init__("gamepad_node")
+        self._source = str(self.declare_parameter("source", "evdev").value)
+        self._device_param = str(self.declare_parameter("device", "auto").value)
+        self._preset_param = str(self.declare_parameter("preset", "auto").value)
+        rate_hz = float(self.declare_parameter("rate_hz", 50.0).value)
+        joy_topic = str(self.declare_parameter("joy_topic", "/joy").value)
+        self._deadzone = float(self.declare_parameter("deadzone", 0.05).value)
+        self._joy_deadman = int(self.declare_parameter("joy_deadman_button", 4).value)
+        self._stale_after_s = float(self.declare_parameter("stale_after_s", 0.5).value)
+        if self._source not in ("evdev", "joy"):
+            raise ConfigError(
+                f"gamepad_node: parameter 'source' is {self._source!r}; allowed: evdev, joy"
+            )
+        if rate_hz <= 0:
+            raise ConfigError(f"gamepad_node: parameter 'rate_hz' must be > 0, got {rate_hz}")
+        if self._preset_param != "auto":
+            load_preset(self._preset_param)  # fail at start-up on a bad preset
+        self._pub = self.create_publisher(Joy, "/operator/joy", 10)
+        self._pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._device: EvdevDevice | None = None
+        self._state: PadState | None = None
+        self._last_try_s = float("-inf")
+        self._error = ""
+        self._deadman_held = False
+        self._last_joy: tuple[float, Joy] | None = None
+        if self._source == "joy":
+            self.create_subscription(Joy, joy_topic, self._on_joy, 10)
+            self.create_timer(1.0 / rate_hz, self._tick_joy)
+        else:
+            self.create_timer(1.0 / rate_hz, self._tick_evdev)
+        self.create_timer(1.0, self._report)
+
+    # ------------------------------------------------------------ evdev
+    def _choose(self) -> tuple[str, GamepadPreset]:
+        if self._device_param != "auto":
+            device = self._device_param
+            name = ""
+        else:
+            candidates = device_names()
+            wanted = None if self._preset_param == "auto" else load_preset(self._preset_param)
+            matches = [
+                (path, name)
+                for path, name in candidates.items()
+                if (
+                    wanted.matches(name)
+                    if wanted
+                    else any(load_preset(p).matches(name) for p in shipped_presets())
+                )
+            ]
+            if not matches:
+                raise DeviceError(
+                    "no gamepad found in /dev/input "
+                    f"({len(candidates)} readable input devices: "
+                    f"{', '.join(candidates.values()) or 'none'}); plug one in or set 'device'"
+                )
+            device, name = matches[0]
+        return device, self._preset(name)
+
+    def _preset(self, device_name: str) -> GamepadPreset:
+        if self._preset_param != "auto":
+            return load_preset(self._preset_param)
+        return preset_for(device_name)
+
+    def _connect(self) -> None:
+        now = time.monotonic()
+        if now - self._last_try_s < RETRY_PERIOD_S:
+            return
+        self._last_try_s = now
+        try:
+            path, preset = self._choose()
+            device = EvdevDevice(path)
+            if device.name and self._preset_param == "auto":
+                preset = preset_for(device.name)
+        except DeviceError as err:
+            self._lost(str(err))
+            return
+        ranges = {a.code: info for a in preset.axes if (info := device.absinfo(a.code))}
+        self._device, self._state = device, PadState(preset, ranges)
+        self._error = ""
+        self.get_logger().info(
+            f"gamepad {device.name or path!r} on {path} with preset {preset.name!r}"
+            f" (dead man: {preset.button_names[preset.deadman_index]!r})"
+            if preset.deadman_index is not None
+            else f"gamepad {device.name or path!r} on {path} with preset {preset.name!r}"
+        )
+
+    def _lost(self, message: str) -> None:
+        if message != self._error:
+            self.get_logger().error(f"gamepad: {message}; publishing nothing until it is back")
+        self._error = message
+        if self._device is not None:
+            self._device.close()
+        self._device, self._state = None, None
+
+    def _tick_evdev(self) -> None:
+        if self._device is None or self._state is None:
+            self._connect()
+            if self._device is None or self._state is None:
+                return
+        try:
+            events = self._device.read(0.0)
+        except DeviceError as err:
+            self._lost(str(err))
+            return
+        self._state.apply(events)
+        sample = self._state.sample(time.time())
+        self._deadman_held = sample.deadman_held
+        msg = Joy()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = "gamepad"
+        msg.axes = list(sample.axes)
+        msg.buttons = list(sample.buttons)
+        self._pub.publish(msg)
+
+    # ------------------------------------------------------------ joy relay
+    def _on_joy(self, msg: Joy) -> None:
+        self._last_joy = (time.monotonic(), msg)
+
+    def _tick_joy(self) -> None:
+        if self._last_joy is None:
+            return
+        received_s, joy = self._last_joy
+        if time.monotonic() - received_s > self._stale_after_s:
+            if not self._error:
+                self._error = f"no Joy for more than {self._stale_after_s} s"
+                self.get_logger().error(f"gamepad: {self._error}; publishing nothing")
+            return
+        self._error = ""
+        buttons = list(joy.buttons)
+        index = self._joy_deadman
+        held = index < 0 or (index < len(buttons) and bool(buttons[index]))
+        self._deadman_held = held
+        dz = self._deadzone
+        axes = [
+            0.0
+            if not held or abs(a) <= dz
+            else (1.0 if a > 0 else -1.0) * (min(abs(a), 1.0) - dz) / (1.0 - dz)
+            for a in joy.axes
+        ]
+        out = Joy(axes=axes, buttons=buttons)
+        out.header = joy.header
+        self._pub.publish(out)
+
+    # ------------------------------------------------------------ diagnostics
+    def _report(self) -> None:
+        status = DiagnosticStatus(name="gamepad", hardware_id=self._device_param)
+        if self._error or (self._source == "evdev" and self._device is None):
+            status.level, status.message = DiagnosticStatus.ERROR, self._error or "connecting"
+        else:
+            status.level, status.message = DiagnosticStatus.OK, "connected"
+        status.values = [KeyValue(key="deadman_held", value=str(self._deadman_held).lower())]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._pub_diag.publish(array)
+
+    def close(self) -> None:
+        if self._device is not None:
+            self._device.close()
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    node: GamepadNode | None = None
+    try:
+        node = GamepadNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except TeleopError as err:
+        print(f"gamepad_node: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

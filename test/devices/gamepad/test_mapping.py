@@ -1,0 +1,106 @@
+"""Gamepad presets and the pad state: dead zones, dead man, dropped events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.devices.gamepad.evdev import AbsInfo, parse_events
+from humanoid_teleop.devices.gamepad.mapping import (
+    GamepadPreset,
+    PadState,
+    load_preset,
+    normalize,
+    preset_for,
+    shipped_presets,
+)
+from test.devices.gamepad import recording
+
+STICK = AbsInfo(-32768, 32767)
+
+
+@pytest.mark.parametrize("name", sorted(shipped_presets()))
+def test_every_shipped_preset_loads(name: str) -> None:
+    """Each preset beside the gamepad code is valid and has its dead man among the buttons."""
+    preset = load_preset(name)
+    assert preset.axes
+    assert preset.deadman is None or preset.deadman_index is not None
+
+
+def test_xbox_pad_name_selects_the_xbox_preset() -> None:
+    """The kernel name of an Xbox pad picks the xbox preset; an unknown pad picks generic."""
+    assert preset_for("Microsoft X-Box One S pad").name == "xbox"
+    assert preset_for("ACME Joystick 3000").name == "generic"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(-32768, 1.0), (32767, -1.0), (0, 0.0), (-1000, 0.0), (-16384, 0.4565)],
+)
+def test_normalize_uses_joy_signs_and_dead_zone(raw: int, expected: float) -> None:
+    """Minimum → +1, maximum → -1, small deflections inside the 8 % dead zone → 0, rescaled."""
+    assert normalize(raw, STICK, 0.08, False) == pytest.approx(expected, abs=1e-3)
+
+
+def test_invert_flips_the_sign() -> None:
+    """invert: true turns a full minimum deflection into -1."""
+    assert normalize(-32768, STICK, 0.0, True) == pytest.approx(-1.0)
+
+
+def _samples() -> list[tuple[tuple[float, ...], tuple[int, ...], bool]]:
+    preset = load_preset("xbox")
+    events, _ = parse_events(recording.SESSION)
+    state = PadState(preset, {code: STICK for code in (0, 1, 3, 4)})
+    return [(s.axes, s.buttons, s.deadman_held) for s in state.apply(events)]
+
+
+def test_recorded_session_gives_one_sample_per_report_minus_dropped() -> None:
+    """Six SYN_REPORTs, one of which ends a SYN_DROPPED burst, give five samples."""
+    assert len(_samples()) == 5
+
+
+def test_stick_moves_only_while_dead_man_held() -> None:
+    """Stick left reads +1 on axis 0 while LB is held; after release all axes are 0."""
+    samples = _samples()
+    assert samples[1][0][0] == pytest.approx(1.0)
+    assert samples[1][2] is True
+    assert samples[-1][2] is False
+    assert all(a == 0.0 for a in samples[-1][0])
+
+
+def test_events_before_syn_dropped_are_discarded() -> None:
+    """The ABS_Y values in the dropped burst never show; stick-up (+1) stays."""
+    axes_y = [s[0][1] for s in _samples()[:-1]]
+    assert axes_y[2:] == pytest.approx([1.0, 1.0])
+
+
+def test_trigger_and_button_show_in_joy_order() -> None:
+    """Right trigger pulled reads -1 on axis 5; A is button 0 and LB (dead man) button 4."""
+    axes, buttons, _ = _samples()[3]
+    assert axes[5] == pytest.approx(-1.0)
+    assert buttons[0] == 1 and buttons[4] == 1
+
+
+def test_unknown_code_lists_allowed_names(tmp_path: Path) -> None:
+    """A typo in a code name is an error naming the file, key and allowed names."""
+    with pytest.raises(
+        ConfigError, match=r"p\.yaml: 'axes\[0\]\.code' is 'ABS_XX'; allowed: ABS_X"
+    ):
+        GamepadPreset.from_dict({"axes": [{"code": "ABS_XX"}]}, source="p.yaml")
+
+
+def test_deadman_must_be_a_listed_button() -> None:
+    """A dead man that is not among the buttons is refused."""
+    with pytest.raises(ConfigError, match="'deadman' BTN_TR must also be listed"):
+        GamepadPreset.from_dict(
+            {"axes": [{"code": "ABS_X"}], "buttons": ["BTN_SOUTH"], "deadman": "BTN_TR"},
+            source="p.yaml",
+        )
+
+
+def test_unknown_preset_names_the_shipped_ones() -> None:
+    """Asking for a preset that does not exist lists the shipped presets."""
+    with pytest.raises(ConfigError, match="shipped: dualshock4, generic, xbox"):
+        load_preset("steam_deck")

@@ -1,0 +1,102 @@
+"""gamepad_node over real DDS: a recorded evdev stream, the joy relay, an unplugged pad."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from test.devices.gamepad import recording
+from test.devices.ros_helpers import Listener, start_node, stop_node
+
+pytestmark = pytest.mark.ros
+OUT = "/operator/joy"
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import Joy
+
+    listener = Listener({OUT: Joy, "/diagnostics": DiagnosticArray})
+    yield listener
+    listener.close()
+
+
+def _gamepad_status(listener: Listener) -> str:
+    for _, array in reversed(listener.messages["/diagnostics"]):
+        for status in array.status:
+            if status.name == "gamepad":
+                return status.message
+    return ""
+
+
+def test_recorded_stream_publishes_joy_then_unplug_stops_it(
+    listener: Listener, tmp_path: Path
+) -> None:
+    """Recorded LB + stick-left events give axis 0 = +1; closing the stream stops all output."""
+    fifo = tmp_path / "pad.events"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+    node = start_node("gamepad_node", {"device": str(fifo), "preset": "xbox", "rate_hz": 50.0})
+    try:
+        os.write(writer, recording.DEADMAN_DOWN + recording.STICK_LEFT)
+        assert listener.spin_until(
+            lambda: any(m.axes[0] == 1.0 for _, m in listener.messages[OUT]), 15
+        )
+        joy = listener.messages[OUT][-1][1]
+        assert joy.buttons[4] == 1, "LB (dead man) is button 4 in the xbox preset"
+        os.close(writer)  # unplug: the stream ends and the device node disappears
+        writer = -1
+        fifo.unlink()
+        listener.spin_for(0.5)
+        listener.clear()
+        listener.spin_for(1.5)
+        assert listener.messages[OUT] == []
+        assert str(fifo) in _gamepad_status(listener)
+    finally:
+        if writer >= 0:
+            os.close(writer)
+        code, output = stop_node(node)
+    assert code == 0, output
+    assert "end of input stream (device gone); publishing nothing until it is back" in output
+
+
+def test_unplugged_pad_publishes_nothing_and_names_the_device(listener: Listener) -> None:
+    """With the configured pad absent the node stays up, silent, reporting the path."""
+    node = start_node("gamepad_node", {"device": "/dev/input/event999", "preset": "generic"})
+    try:
+        assert listener.spin_until(lambda: "event999" in _gamepad_status(listener), 10)
+        assert listener.messages[OUT] == []
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output
+
+
+def test_joy_relay_applies_dead_zone_and_dead_man(listener: Listener) -> None:
+    """Joy from the joy node is relayed with dead zone; released dead man zeroes the axes."""
+    from sensor_msgs.msg import Joy
+
+    node = start_node(
+        "gamepad_node",
+        {"source": "joy", "joy_topic": "/test_joy", "deadzone": 0.1, "joy_deadman_button": 1},
+    )
+    publisher = listener.node.create_publisher(Joy, "/test_joy", 10)
+    try:
+        held = Joy(axes=[0.05, 1.0, -0.55], buttons=[0, 1])
+        timer = listener.node.create_timer(0.02, lambda: publisher.publish(held))
+        assert listener.spin_until(lambda: len(listener.messages[OUT]) > 3, 15)
+        assert list(listener.messages[OUT][-1][1].axes) == pytest.approx([0.0, 1.0, -0.5])
+        held.buttons = [0, 0]
+        listener.spin_for(0.3)
+        assert list(listener.messages[OUT][-1][1].axes) == [0.0, 0.0, 0.0]
+        timer.cancel()
+        listener.spin_for(1.0)
+        listener.clear()
+        listener.spin_for(0.5)
+        assert listener.messages[OUT] == [], "stale /joy must not be republished"
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output
