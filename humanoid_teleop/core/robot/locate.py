@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROBOTS_PATH_ENV = "HUMANOID_TELEOP_ROBOTS_PATH"
@@ -42,13 +42,19 @@ def _ament_share(package: str) -> Path | None:
         return None
 
 
-def shipped_robots_dirs() -> list[Path]:
-    """The package's own robots folders that exist, most specific first, without duplicates."""
-    source_tree = Path(__file__).resolve().parents[3] / "robots"
-    candidates = [
-        source_tree,
-        Path(sys.prefix) / "share" / PACKAGE / "robots",
-    ]
+def shipped_robots_dirs(prefixes: Sequence[Path] | None = None) -> list[Path]:
+    """The package's own robots folders that exist, most specific first, without duplicates.
+
+    In order: the source checkout (also an editable install), ``<prefix>/share/humanoid_teleop/
+    robots`` for each of ``prefixes`` (default: this interpreter's ``sys.prefix``), and the
+    share directory the ament index (``AMENT_PREFIX_PATH``) gives for humanoid_teleop.
+    """
+    repo = Path(__file__).resolve().parents[3]
+    candidates = []
+    if (repo / "package.xml").is_file():
+        candidates.append(repo / "robots")
+    for prefix in [Path(sys.prefix)] if prefixes is None else prefixes:
+        candidates.append(prefix / "share" / PACKAGE / "robots")
     ament = _ament_share(PACKAGE)
     if ament is not None:
         candidates.append(ament / "robots")
