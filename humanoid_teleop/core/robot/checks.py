@@ -35,11 +35,13 @@ def check_robot(model: RobotModel) -> list[Finding]:
     for joint in description.group_joints:
         i = int(model.index_of([joint])[0])
         group = description.group_of(joint)
-        if limits.velocity[i] <= 0.0:
+        velocity = float(limits.velocity[i])
+        if velocity <= 0.0 or not np.isfinite(velocity):
             findings.append(
                 Finding(
                     "warning",
-                    f"joint {joint!r} (group {group!r}) has a zero velocity limit: the model "
+                    f"joint {joint!r} (group {group!r}) has a "
+                    f"{'zero' if velocity <= 0.0 else 'infinite'} velocity limit: the model "
                     "does not say; set limits.joints.<joint>.velocity",
                 )
             )

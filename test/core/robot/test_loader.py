@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.core.robot import (
@@ -308,3 +309,58 @@ def test_same_limit_set_twice_is_an_error(tmp_path: Path) -> None:
     config["limits"] = {"joints": {"left_arm": {"velocity": 1.0}, "l_elbow": {"velocity": 0.5}}}
     with pytest.raises(RobotConfigError, match=r"velocity limit of joint 'l_elbow' is already"):
         load_robot(write_toy(tmp_path, config))
+
+
+_MJCF = """<mujoco model="one_arm">
+  <compiler angle="radian"/>
+  <worldbody>
+    <body name="base_link">
+      <body name="upper" pos="0 0.2 0.4">
+        <joint name="shoulder" type="hinge" axis="0 1 0" range="-1.5 1.5"/>
+        <geom type="capsule" size="0.03" fromto="0 0 0 0 0 -0.3" mass="1"/>
+        <body name="fore" pos="0 0 -0.3">
+          <joint name="elbow" type="hinge" axis="0 1 0" range="-1.5 1.5"/>
+          <geom type="capsule" size="0.03" fromto="0 0 0 0.25 0 0" mass="1"/>
+          <body name="hand" pos="0.25 0 0">
+            <joint name="wrist" type="hinge" axis="1 0 0" range="-1.5 1.5"/>
+            <geom type="sphere" size="0.03" mass="0.3"/>
+          </body>
+        </body>
+      </body>
+    </body>
+  </worldbody>
+</mujoco>
+"""
+
+
+def test_mjcf_model_loads(tmp_path: Path) -> None:
+    """A MuJoCo MJCF model (.xml) is accepted; its joint ranges become position limits."""
+    (tmp_path / "one_arm.xml").write_text(_MJCF, encoding="utf-8")
+    config = {
+        "schema_version": 1,
+        "name": "one_arm",
+        "display_name": "One arm (MJCF)",
+        "maker": "Test Lab",
+        "model": {"file": "one_arm.xml"},
+        "base_frame": "base_link",
+        "groups": {"left_arm": ["shoulder", "elbow", "wrist"]},
+        "arms": {
+            "left": {
+                "group": "left_arm",
+                "ee_frame": "hand",
+                "elbow_joint": "elbow",
+                "hand_frame_rpy": [0.0, 0.0, 0.0],
+            }
+        },
+        "hands": {"left": {"kind": "none"}},
+        "interfaces": {"left_arm": {"kind": "forward", "topic": "/left_arm/commands"}},
+        "limits": {"joints": {"left_arm": {"velocity": 2.0}}},
+        "home": {},
+    }
+    path = tmp_path / "robot.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    model = RobotModel(load_robot(path))
+    assert model.description.model.format == "mjcf"
+    assert model.joint_names == ("shoulder", "elbow", "wrist")
+    assert model.limits.upper.tolist() == [1.5, 1.5, 1.5]
+    assert model.limits.velocity.tolist() == [2.0, 2.0, 2.0]
