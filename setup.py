@@ -35,6 +35,7 @@ NODES = {
     "recorder_node": "recorder_node",
     "exo_node": "exo_node",
     "gamepad_node": "gamepad_node",
+    "camera_node": "camera_node",
     "sim_robot_node": "sim_robot_node",
     "replay_node": "replay_node",
 }

@@ -58,7 +58,9 @@ def stop_node(proc: subprocess.Popen[str], timeout_s: float = 10.0) -> tuple[int
 class Listener:
     """A node in the test process that records every message on the given topics."""
 
-    def __init__(self, topics: Mapping[str, type], qos: Any = 10) -> None:
+    def __init__(
+        self, topics: Mapping[str, type], qos: Any = 10, qos_by_topic: Mapping[str, Any] = {}
+    ) -> None:
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
 
@@ -71,7 +73,10 @@ class Listener:
         self.messages: dict[str, list[tuple[float, Any]]] = {t: [] for t in topics}
         for topic, msg_type in topics.items():
             self.node.create_subscription(
-                msg_type, topic, lambda m, t=topic: self.messages[t].append((time.time(), m)), qos
+                msg_type,
+                topic,
+                lambda m, t=topic: self.messages[t].append((time.time(), m)),
+                qos_by_topic.get(topic, qos),
             )
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
