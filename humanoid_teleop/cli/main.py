@@ -16,10 +16,12 @@ from humanoid_teleop import __version__
 from humanoid_teleop.core.errors import TeleopError
 
 SUBCOMMANDS: tuple[str, ...] = (
+    "bag",
     "bringup",
     "doctor",
     "exo",
     "isolated",
+    "record",
     "robots",
 )
 

@@ -103,9 +103,17 @@ def check_bag(
     if metadata is not None:
         _compare_metadata(report, metadata, summaries)
     total = sum(s.message_count for s in summaries)
+    # A latched topic that has messages must have them in every file (each file stands alone).
+    in_bag = {t.name for s in summaries for t in s.topics if t.message_count}
+    latched = {
+        t.name
+        for s in summaries
+        for t in s.topics
+        if t.name in in_bag and any(q.latched for q in t.offered_qos_profiles)
+    } | set(required_latched)
     done = 0
     for summary in summaries:
-        done = _check_file(report, summary, required_latched, done, total, progress)
+        done = _check_file(report, summary, latched, done, total, progress)
     report.messages = done
     custom = metadata.custom_data if metadata else (summaries[-1].custom_data if summaries else {})
     _check_loss(report, custom, max_loss_ratio)
@@ -140,7 +148,7 @@ def _compare_metadata(
 def _check_file(
     report: CheckReport,
     summary: FileSummary,
-    required_latched: tuple[str, ...],
+    latched: set[str],
     done: int,
     total: int,
     progress: Progress | None,
@@ -152,8 +160,6 @@ def _check_file(
         encoding = summary.schema_encodings.get(topic.type)
         if not topic.type or encoding != "ros2msg":
             report.add("schema", topic.name, f"no ros2msg schema in {summary.path.name}")
-    latched = {t.name for t in summary.topics if any(q.latched for q in t.offered_qos_profiles)}
-    latched |= set(required_latched)
     seen: dict[str, int] = {}
     last_log: dict[str, int] = {}
     last_stamp: dict[str, int] = {}
