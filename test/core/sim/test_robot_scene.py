@@ -150,3 +150,13 @@ def test_wrench_sensors_are_assigned_to_their_own_arm(scene: RobotScene) -> None
         for side in ("left", "right"):
             if spec.name.startswith(side) or spec.frame_id.startswith(side):
                 assert scene.side_of_frame(spec.frame_id) == side
+
+
+def test_frame_poses_match_forward_kinematics(scene: RobotScene) -> None:
+    """The cheap per-frame pose lookup agrees with fk_all for the contact frames."""
+    q = _moved(scene.model)
+    every = scene.model.fk_all(q)
+    frames = [name for names in scene.contact_frames.values() for name in names]
+    for name, (rotation, position) in scene.frame_poses(q, frames).items():
+        np.testing.assert_allclose(rotation, every[name][0], atol=1e-12)
+        np.testing.assert_allclose(position, every[name][1], atol=1e-12)

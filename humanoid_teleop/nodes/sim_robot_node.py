@@ -1,0 +1,498 @@
+"""sim_robot_node: a kinematic humanoid built from any ``robots/<name>``.
+
+Subscribes to every command interface of robot.yaml (``forward`` Float64MultiArray in group
+order, ``trajectory`` JointTrajectory, ``joint_state`` JointState), integrates the commanded
+positions with each joint's velocity/acceleration limits and a first-order lag from the home
+posture, and publishes what a real robot's drivers would:
+
+- ``/joint_states`` (or robot.yaml's ``joint_state_topic``) at ``joint_state_rate_hz``;
+- ``/tf`` at ``tf_rate_hz`` and latched ``/tf_static`` when ``tf2_msgs`` imports (otherwise one
+  warning says they are skipped);
+- latched ``/robot_description`` (the model file's text, std_msgs/String);
+- every camera of robot.yaml at ``camera_rate_hz``: sensor_msgs/Image on its topic,
+  CompressedImage (JPEG) on ``<topic>/compressed``, CameraInfo on its info topic, rendered with
+  OpenCV from the kinematics (a table, a bottle, the robot as capsules);
+- every wrench sensor at ``wrench_rate_hz``: WrenchStamped of a virtual table pushing back on
+  the wrist and fingertips of the sensor's arm.
+
+Every sensor message carries the time stamp of the joint sample it was computed from.
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+import cv2
+import numpy as np
+import rclpy
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Transform, TransformStamped, WrenchStamped
+from rclpy.executors import Executor, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
+from std_msgs.msg import Float64MultiArray, String
+from trajectory_msgs.msg import JointTrajectory
+
+from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.motion.rotation import matrix_to_quat
+from humanoid_teleop.core.robot import CameraSpec, InterfaceSpec, RobotModel, load_robot
+from humanoid_teleop.core.sim import (
+    IntegratorLimits,
+    InvalidCommand,
+    JointIntegrator,
+    PinholeCamera,
+    SceneRenderer,
+    TableContact,
+    TrajectoryPlayback,
+)
+from humanoid_teleop.core.sim.robot_scene import RobotScene, TfEdge, bottle_on
+from humanoid_teleop.core.sim.settings import SimRobotSettings
+
+LATCHED = QoSProfile(
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+#: Signals that stop the node cleanly.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Seconds between two warnings about the same bad command topic.
+WARN_PERIOD_S = 2.0
+
+
+def _load_tf_message() -> type | None:
+    """tf2_msgs/TFMessage if that package is installed, else None."""
+    try:
+        module = importlib.import_module("tf2_msgs.msg")
+    except ImportError:
+        return None
+    message: type = module.TFMessage
+    return message
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """Joint positions [rad] and velocities [rad/s] at ``stamp``."""
+
+    stamp: Time
+    stamp_s: float  # since the node started [s] (epoch seconds lose precision in float64)
+    positions: np.ndarray
+    velocities: np.ndarray
+
+
+@dataclass
+class _CameraOutput:
+    spec: CameraSpec
+    renderer: SceneRenderer
+    info: CameraInfo
+    info_pub: Any
+    raw: Any
+    jpeg: Any
+
+
+class SimRobotNode(Node):
+    """Kinematic robot: commands in; joint states, TF, description, cameras, wrenches out."""
+
+    def __init__(self) -> None:
+        super().__init__("sim_robot_node")
+        values = {
+            f.name: self.declare_parameter(f.name, getattr(SimRobotSettings(), f.name)).value
+            for f in fields(SimRobotSettings)
+        }
+        self.settings = SimRobotSettings.from_dict(values)
+        description = load_robot(self.settings.robot)
+        self.description = description
+        # One RobotModel per thread (pinocchio Data is not shared): control needs no FK.
+        self.sensor_model = RobotModel(description)
+        self.scene = RobotScene(self.sensor_model)
+        model = self.sensor_model
+        limits = IntegratorLimits(
+            joint_names=model.joint_names,
+            lower=np.array(model.limits.lower),
+            upper=np.array(model.limits.upper),
+            velocity=np.array(model.limits.velocity),
+            acceleration=np.array(model.limits.acceleration),
+        )
+        self.integrator = JointIntegrator(limits, model.home_positions(), self.settings.lag_s)
+        self._trajectories: dict[str, TrajectoryPlayback] = {}
+        self._warned_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+        now = self.get_clock().now()
+        self._t0_ns = now.nanoseconds
+        self._sample = _Sample(
+            now.to_msg(),
+            0.0,
+            self.integrator.positions,
+            self.integrator.velocities,
+        )
+        self._last_step_s = self._sample.stamp_s
+
+        self._joint_pub = self.create_publisher(
+            JointState, description.sensors.joint_state_topic, 10
+        )
+        for interface in description.interfaces.values():
+            self._subscribe(interface)
+        self.create_timer(1.0 / self.settings.joint_state_rate_hz, self._step)
+
+        self._description_pub = self.create_publisher(String, "/robot_description", LATCHED)
+        self._description_pub.publish(String(data=self._model_text()))
+
+        self._tf_message = _load_tf_message()
+        if self._tf_message is None:
+            self.get_logger().warning(
+                "tf2_msgs is not installed: /tf and /tf_static are NOT published (source a ROS "
+                "distro, or build it with tools/interfaces/build_interfaces.py)"
+            )
+        else:
+            self._tf_pub = self.create_publisher(self._tf_message, "/tf", 100)
+            self._tf_static_pub = self.create_publisher(self._tf_message, "/tf_static", LATCHED)
+            self._publish_tf_static()
+            self.create_timer(1.0 / self.settings.tf_rate_hz, self._publish_tf)
+
+        table = self.settings.table_config(self.scene.default_table())
+        self._contact = TableContact(table) if self.settings.table else None
+        self._wrench_pubs = []
+        self._previous_points: dict[str, tuple[float, list[np.ndarray]]] = {}
+        for spec in description.sensors.wrenches:
+            side = self.scene.side_of_frame(spec.frame_id)
+            pub = self.create_publisher(WrenchStamped, spec.topic, 10)
+            self._wrench_pubs.append((spec.frame_id, side, pub))
+        self._wrench_frames = sorted(
+            {frame for frame, _, _ in self._wrench_pubs}
+            | {name for names in self.scene.contact_frames.values() for name in names}
+        )
+        if self._wrench_pubs:
+            self.create_timer(1.0 / self.settings.wrench_rate_hz, self._publish_wrenches)
+
+        self._cameras = [
+            self._camera_output(spec, table if self.settings.table else None)
+            for spec in description.sensors.cameras
+        ]
+        # Rendering takes milliseconds: it runs in its own thread with its own model, so the
+        # executor keeps the joint-state rate.
+        self._camera_model = RobotModel(description)
+        self._stop_cameras = threading.Event()
+        self._camera_thread = threading.Thread(
+            target=self._camera_loop, name="sim_cameras", daemon=True
+        )
+        self.get_logger().info(
+            f"simulating {description.name} ({model.nq} joints) from home; commands on "
+            f"{', '.join(i.topic for i in description.interfaces.values())}; table top at "
+            f"{table.height_m:.3f} m in {description.base_frame}"
+            + ("" if self.settings.table else " (disabled)")
+        )
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def _subscribe(self, interface: InterfaceSpec) -> None:
+        names = self.description.groups[interface.group]
+        topic = interface.topic
+        callback: Callable[[Any], None]
+        if interface.kind == "forward":
+
+            def callback(msg: Float64MultiArray) -> None:
+                self._apply(topic, lambda: self.integrator.set_targets(names, list(msg.data)))
+
+            self.create_subscription(Float64MultiArray, topic, callback, 10)
+        elif interface.kind == "trajectory":
+
+            def callback(msg: JointTrajectory) -> None:
+                self._apply(topic, lambda: self._start_trajectory(topic, msg))
+
+            self.create_subscription(JointTrajectory, topic, callback, 10)
+        else:
+
+            def callback(msg: JointState) -> None:
+                self._apply(
+                    topic, lambda: self.integrator.set_targets(list(msg.name), list(msg.position))
+                )
+
+            self.create_subscription(JointState, topic, callback, 10)
+
+    def _apply(self, topic: str, action: Callable[[], None]) -> None:
+        """Run a command; a bad one is dropped (the joints hold) with a throttled warning."""
+        try:
+            action()
+        except InvalidCommand as err:
+            now = self._now_s()
+            if now - self._warned_at.get(topic, -1e9) >= WARN_PERIOD_S:
+                self._warned_at[topic] = now
+                self.get_logger().warning(f"{topic}: command ignored, joints hold: {err}")
+
+    def _start_trajectory(self, topic: str, msg: JointTrajectory) -> None:
+        names = list(msg.joint_names)
+        unknown = [n for n in names if n not in self.integrator.joint_names]
+        if unknown:
+            raise InvalidCommand(f"trajectory names unknown joints {unknown}")
+        index = [self.integrator.joint_names.index(n) for n in names]
+        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        start_s = (stamp_ns - self._t0_ns) * 1e-9 if stamp_ns > 0 else self._now_s()
+        playback = TrajectoryPlayback.build(
+            names,
+            self.integrator.positions[index],
+            [p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in msg.points],
+            [list(p.positions) for p in msg.points],
+            start_s,
+            topic,
+        )
+        self._trajectories[topic] = playback
+
+    # -- integration and joint states -------------------------------------------------------
+
+    def _now_s(self) -> float:
+        """Time since the node started [s]."""
+        return (self.get_clock().now().nanoseconds - self._t0_ns) * 1e-9
+
+    def _step(self) -> None:
+        now = self.get_clock().now()
+        now_s = (now.nanoseconds - self._t0_ns) * 1e-9
+        dt = now_s - self._last_step_s
+        self._last_step_s = now_s
+        if dt <= 0.0:
+            return
+        for topic, playback in list(self._trajectories.items()):
+            self._apply(
+                topic,
+                lambda p=playback: self.integrator.set_targets(p.joint_names, p.sample(now_s)),
+            )
+            if now_s > playback.end_s:
+                del self._trajectories[topic]
+        self.integrator.step(min(dt, 0.1))
+        sample = _Sample(now.to_msg(), now_s, self.integrator.positions, self.integrator.velocities)
+        with self._lock:
+            self._sample = sample
+        msg = JointState()
+        msg.header.stamp = sample.stamp
+        msg.name = list(self.integrator.joint_names)
+        msg.position = sample.positions.tolist()
+        msg.velocity = sample.velocities.tolist()
+        self._joint_pub.publish(msg)
+
+    def latest(self) -> _Sample:
+        with self._lock:
+            return self._sample
+
+    # -- robot description and TF -----------------------------------------------------------
+
+    def _model_text(self) -> str:
+        path = self.description.model.path
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise TeleopError(f"{path}: cannot read the robot model: {err}") from err
+
+    def _transforms(
+        self, poses: Any, edges: tuple[TfEdge, ...], stamp: Time
+    ) -> list[TransformStamped]:
+        out = []
+        for edge, rotation, translation in self.scene.transforms(poses, edges):
+            t = TransformStamped()
+            t.header.stamp = stamp
+            t.header.frame_id = edge.parent
+            t.child_frame_id = edge.child
+            t.transform = Transform()
+            v = t.transform.translation
+            v.x, v.y, v.z = (float(c) for c in translation)
+            q = t.transform.rotation
+            q.x, q.y, q.z, q.w = (float(c) for c in matrix_to_quat(rotation))
+            out.append(t)
+        return out
+
+    def _publish_tf_static(self) -> None:
+        assert self._tf_message is not None
+        sample = self.latest()
+        poses = self.sensor_model.fk_all(sample.positions)
+        transforms = self._transforms(poses, self.scene.static_edges, sample.stamp)
+        self._tf_static_pub.publish(self._tf_message(transforms=transforms))
+
+    def _publish_tf(self) -> None:
+        assert self._tf_message is not None
+        sample = self.latest()
+        poses = self.sensor_model.fk_all(sample.positions)
+        transforms = self._transforms(poses, self.scene.moving_edges, sample.stamp)
+        self._tf_pub.publish(self._tf_message(transforms=transforms))
+
+    # -- wrenches ---------------------------------------------------------------------------
+
+    def _publish_wrenches(self) -> None:
+        sample = self.latest()
+        poses = self.scene.frame_poses(sample.positions, self._wrench_frames)
+        for frame_id, side, pub in self._wrench_pubs:
+            msg = WrenchStamped()
+            msg.header.stamp = sample.stamp
+            msg.header.frame_id = frame_id
+            if self._contact is not None and side is not None:
+                points = self.scene.contact_points(poses, side)
+                velocities = self._point_velocities(side, sample.stamp_s, points)
+                rotation, position = poses[frame_id]
+                wrench = self._contact.wrench_at(rotation, position, points, velocities)
+                f, tau = msg.wrench.force, msg.wrench.torque
+                f.x, f.y, f.z = (float(c) for c in wrench.force_n)
+                tau.x, tau.y, tau.z = (float(c) for c in wrench.torque_nm)
+            pub.publish(msg)
+
+    def _point_velocities(
+        self, side: str, stamp_s: float, points: list[np.ndarray]
+    ) -> list[np.ndarray]:
+        """Finite-difference velocities [m/s] of the contact points since the last call."""
+        previous = self._previous_points.get(side)
+        self._previous_points[side] = (stamp_s, points)
+        if previous is None or stamp_s <= previous[0]:
+            return [np.zeros(3) for _ in points]
+        dt = stamp_s - previous[0]
+        return [(p - p0) / dt for p, p0 in zip(points, previous[1], strict=True)]
+
+    # -- cameras ----------------------------------------------------------------------------
+
+    def _camera_output(self, spec: CameraSpec, table: Any) -> _CameraOutput:
+        width = self.settings.camera_width or spec.width
+        height = self.settings.camera_height or spec.height
+        camera = PinholeCamera(width, height, spec.fov_rad)
+        props = [bottle_on(table)] if table is not None else []
+        info = CameraInfo()
+        info.header.frame_id = spec.frame_id
+        info.width, info.height = width, height
+        info.distortion_model = "plumb_bob"
+        info.d = [0.0] * 5
+        info.k = list(camera.k_matrix())
+        info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        info.p = list(camera.p_matrix())
+        raw = (
+            self.create_publisher(Image, spec.topic, 5)
+            if self.settings.publish_raw_images
+            else None
+        )
+        jpeg = (
+            self.create_publisher(CompressedImage, f"{spec.topic}/compressed", 5)
+            if self.settings.publish_jpeg_images
+            else None
+        )
+        if spec.encoding not in ("rgb8", "bgr8", "mono8"):
+            self.get_logger().warning(
+                f"camera {spec.name}: encoding {spec.encoding} is not simulated; publishing rgb8"
+            )
+        info_pub = self.create_publisher(CameraInfo, spec.info_topic, 5)
+        renderer = SceneRenderer(camera, table, props)
+        return _CameraOutput(spec, renderer, info, info_pub, raw, jpeg)
+
+    def start_cameras(self) -> None:
+        """Start rendering the cameras (a thread at ``camera_rate_hz``)."""
+        if self._cameras:
+            self._camera_thread.start()
+
+    def stop_cameras(self) -> None:
+        """Stop the camera thread and wait for its current frame."""
+        self._stop_cameras.set()
+        if self._camera_thread.is_alive():
+            self._camera_thread.join(timeout=2.0)
+
+    def _camera_loop(self) -> None:
+        period = 1.0 / self.settings.camera_rate_hz
+        next_s = time.monotonic()
+        while not self._stop_cameras.wait(max(0.0, next_s - time.monotonic())):
+            next_s += period
+            if next_s < time.monotonic():  # fell behind: skip frames rather than burst
+                next_s = time.monotonic() + period
+            try:
+                self._publish_images()
+            except Exception as err:  # the robot keeps running without images; say why
+                if self._stop_cameras.is_set() or not rclpy.ok(context=self.context):
+                    return
+                self.get_logger().error(
+                    f"camera rendering failed: {err!r}", throttle_duration_sec=2.0
+                )
+
+    def _publish_images(self) -> None:
+        sample = self.latest()
+        poses = self._camera_model.fk_all(sample.positions)
+        capsules = self.scene.capsules(poses)
+        for cam in self._cameras:
+            rotation, position = poses[cam.spec.frame_id]
+            rgb = cam.renderer.render(rotation, position, capsules)
+            cam.info.header.stamp = sample.stamp
+            cam.info_pub.publish(cam.info)
+            if cam.raw is not None:
+                cam.raw.publish(self._image_msg(cam.spec, rgb, sample.stamp))
+            if cam.jpeg is not None:
+                ok, data = cv2.imencode(
+                    ".jpg",
+                    cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_JPEG_QUALITY, self.settings.jpeg_quality],
+                )
+                if ok:
+                    msg = CompressedImage()
+                    msg.header.stamp = sample.stamp
+                    msg.header.frame_id = cam.spec.frame_id
+                    msg.format = "rgb8; jpeg compressed bgr8"
+                    msg.data = data.tobytes()
+                    cam.jpeg.publish(msg)
+
+    @staticmethod
+    def _image_msg(spec: CameraSpec, rgb: np.ndarray, stamp: Time) -> Image:
+        encoding = spec.encoding
+        if encoding == "bgr8":
+            pixels = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        elif encoding == "mono8":
+            pixels = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        else:
+            encoding, pixels = "rgb8", rgb
+        msg = Image()
+        msg.header.stamp = stamp
+        msg.header.frame_id = spec.frame_id
+        msg.height, msg.width = pixels.shape[:2]
+        msg.encoding = encoding
+        msg.is_bigendian = 0
+        msg.step = pixels.shape[1] * (1 if pixels.ndim == 2 else 3)
+        msg.data = pixels.tobytes()
+        return msg
+
+
+def _executor() -> Executor:
+    """The C++ events executor when this rclpy has it (less CPU per callback), else the
+    standard single-threaded one."""
+    try:
+        from rclpy.experimental import EventsExecutor
+    except ImportError:
+        return SingleThreadedExecutor()
+    executor: Executor = EventsExecutor()
+    return executor
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run until Ctrl-C / SIGTERM, then stop the camera thread before the context goes down."""
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    node: SimRobotNode | None = None
+    executor = _executor()
+    try:
+        node = SimRobotNode()
+        executor.add_node(node)
+        node.start_cameras()
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
+    except TeleopError as err:
+        print(f"sim_robot_node: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if node is not None:
+            node.stop_cameras()
+        executor.shutdown()
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
