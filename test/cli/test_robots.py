@@ -114,3 +114,15 @@ def test_show_unknown_robot_exits_2_with_nearest(
     """`robots show` of an unknown name exits 2 and suggests close names."""
     assert main(["robots", "show", "tallos"]) == 2
     assert "nearest: talos" in capsys.readouterr().err
+
+
+def test_check_warns_about_commanded_mimic_joint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A group joint that the URDF declares as a mimic of another joint is a warning."""
+    urdf = toy_urdf().replace(
+        '<child link="r_finger"/>', '<child link="r_finger"/><mimic joint="l_gripper"/>'
+    )
+    path = write_toy(tmp_path, urdf=urdf)
+    assert main(["robots", "check", str(path)]) == 0
+    assert "joint 'r_gripper' in group 'right_hand' mimics 'l_gripper'" in capsys.readouterr().out

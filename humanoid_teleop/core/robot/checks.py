@@ -109,6 +109,24 @@ def check_robot(model: RobotModel) -> list[Finding]:
                 )
             )
         topics[interface.topic] = group
+    for mimic in model.mimics:
+        group = description.group_of(mimic.joint)
+        if group is not None:
+            findings.append(
+                Finding(
+                    "warning",
+                    f"joint {mimic.joint!r} in group {group!r} mimics {mimic.source!r} in the "
+                    "URDF: commanding it fights the mimic; list only the source joint",
+                )
+            )
+    for mimic in model.broken_mimics:
+        findings.append(
+            Finding(
+                "info",
+                f"URDF mimic of {mimic.joint!r} names joint {mimic.source!r}, which the model "
+                "does not have; ignored",
+            )
+        )
     ungrouped = [j for j in model.joint_names if description.group_of(j) is None]
     if ungrouped:
         shown = ", ".join(ungrouped[:6]) + (", ..." if len(ungrouped) > 6 else "")

@@ -11,8 +11,10 @@ import logging
 import math
 import os
 import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 import numpy as np
@@ -73,6 +75,40 @@ def build_pinocchio_model(source: ModelSource) -> pin.Model:
             if native:
                 _log.debug("%s: parser said: %s", path, native)
     return model
+
+
+@dataclass(frozen=True)
+class MimicJoint:
+    """A URDF ``<mimic>``: ``joint = multiplier * source + offset`` [rad or m]."""
+
+    joint: str
+    source: str
+    multiplier: float
+    offset: float
+
+
+def read_urdf_mimics(path: Path) -> tuple[MimicJoint, ...]:
+    """The ``<mimic>`` relations of a URDF file, in file order (empty for unreadable XML)."""
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as err:
+        _log.debug("%s: no mimic joints read: %s", path, err)
+        return ()
+    mimics = []
+    for joint in root.iter("joint"):
+        mimic = joint.find("mimic")
+        name = joint.get("name")
+        source = mimic.get("joint") if mimic is not None else None
+        if mimic is None or not name or not source:
+            continue
+        try:
+            multiplier = float(mimic.get("multiplier", "1"))
+            offset = float(mimic.get("offset", "0"))
+        except ValueError:
+            _log.debug("%s: mimic of joint %r has a non-numeric value; ignored", path, name)
+            continue
+        mimics.append(MimicJoint(name, source, multiplier, offset))
+    return tuple(mimics)
 
 
 @dataclass(frozen=True)
@@ -154,6 +190,17 @@ class RobotModel:
         self._base_inv_rotation: FloatArray = np.asarray(base.rotation).T.copy()
         self._base_inv: pin.SE3 = base.inverse()
         self.limits = self._limits()
+        mimics = (
+            read_urdf_mimics(description.model.path) if description.model.format == "urdf" else ()
+        )
+        #: URDF mimic relations between joints of ``joint_names`` (see :meth:`apply_mimic`).
+        self.mimics: tuple[MimicJoint, ...] = tuple(
+            m for m in mimics if m.joint in self._index and m.source in self._index
+        )
+        #: URDF mimic relations naming a joint the model does not have (ignored).
+        self.broken_mimics: tuple[MimicJoint, ...] = tuple(
+            m for m in mimics if m not in self.mimics
+        )
 
     # -- names and indices ------------------------------------------------------------------
 
@@ -231,12 +278,28 @@ class RobotModel:
         """``q`` clipped into the position limits."""
         return np.clip(self._check_q(q), self.limits.lower, self.limits.upper)
 
+    def apply_mimic(self, q: npt.ArrayLike) -> FloatArray:
+        """``q`` with every URDF mimic joint set from its source joint, clipped to its limits.
+
+        Passive joints (e.g. the fingers of a 1-motor gripper) then follow the commanded one in
+        ``fk`` and in published joint states; ``fk`` itself uses ``q`` exactly as given.
+        """
+        out = np.array(self._check_q(q), dtype=float)
+        for mimic in self.mimics:
+            i = self._index[mimic.joint]
+            value = mimic.multiplier * out[self._index[mimic.source]] + mimic.offset
+            out[i] = min(max(value, self.limits.lower[i]), self.limits.upper[i])
+        return out
+
     def home_positions(self) -> FloatArray:
-        """The home posture over ``joint_names``: robot.yaml's ``home``, else 0 within limits."""
+        """The home posture over ``joint_names``: robot.yaml's ``home``, else 0 within limits.
+
+        URDF mimic joints follow their source joints (see :meth:`apply_mimic`).
+        """
         q = np.zeros(self.nq)
         for name, value in self.description.home.items():
             q[self._index[name]] = value
-        return self.clamp(q)
+        return self.apply_mimic(self.clamp(q))
 
     # -- kinematics -------------------------------------------------------------------------
 

@@ -364,3 +364,16 @@ def test_mjcf_model_loads(tmp_path: Path) -> None:
     assert model.joint_names == ("shoulder", "elbow", "wrist")
     assert model.limits.upper.tolist() == [1.5, 1.5, 1.5]
     assert model.limits.velocity.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_apply_mimic_uses_multiplier_and_offset(tmp_path: Path) -> None:
+    """apply_mimic sets a URDF mimic joint to multiplier * source + offset."""
+    urdf = toy_urdf().replace(
+        '<child link="r_finger"/>',
+        '<child link="r_finger"/><mimic joint="l_gripper" multiplier="-0.5" offset="0.1"/>',
+    )
+    model = RobotModel(load_robot(write_toy(tmp_path, urdf=urdf)))
+    q = model.home_positions()
+    q[model.index_of(["l_gripper"])] = 0.8
+    mimicked = model.apply_mimic(q)[model.index_of(["r_gripper"])][0]
+    assert mimicked == pytest.approx(-0.3)

@@ -179,3 +179,19 @@ def test_camera_looks_forward_upright(robot_model: Models, name: str, camera: st
     assert rotation[0, 2] > 0.5
     assert rotation[1, 0] < -0.7
     assert rotation[2, 1] < -0.5
+
+
+@pytest.mark.parametrize("name", ["talos", "romeo"])
+def test_mimic_fingers_follow_the_hand_motor(robot_model: Models, name: str) -> None:
+    """With URDF mimics applied, closing the 1-motor hand moves its passive finger joints."""
+    model = robot_model(name)
+    hand = model.description.hands["left"]
+    assert hand.group is not None
+    q_open, q_closed = model.home_positions(), model.home_positions()
+    q_open[model.group_indices(hand.group)] = hand.open_positions
+    q_closed[model.group_indices(hand.group)] = hand.closed_positions
+    followers = model.index_of(
+        [m.joint for m in model.mimics if m.source == model.description.groups[hand.group][0]]
+    )
+    moved = model.apply_mimic(q_closed)[followers] - model.apply_mimic(q_open)[followers]
+    assert len(followers) >= 5 and np.all(np.abs(moved) > 0.5)
