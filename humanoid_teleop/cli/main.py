@@ -18,6 +18,7 @@ from humanoid_teleop.core.errors import TeleopError
 SUBCOMMANDS: tuple[str, ...] = (
     "bag",
     "bringup",
+    "devices",
     "doctor",
     "exo",
     "isolated",
