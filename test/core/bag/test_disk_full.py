@@ -1,0 +1,110 @@
+"""A full disk stops the episode with an error, keeps its data, and spares earlier episodes.
+
+Runs in a 2 MiB tmpfs mounted inside a private mount namespace (``unshare --mount``), so
+the real disk is never filled.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ...conftest import REPO
+
+SCENARIO = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from pathlib import Path
+    from humanoid_teleop.core.bag.check import check_bag
+    from humanoid_teleop.core.bag.episode import FileOptions
+    from humanoid_teleop.core.bag.qos import QosProfile
+    from humanoid_teleop.core.bag.reader import iter_messages, read_bag
+    from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderConfig
+
+    root = Path(sys.argv[1])
+    files = FileOptions(compression="none", chunk_size_bytes=16 * 1024, reserve_bytes=64 * 1024)
+    rec = BagRecorder(RecorderConfig(bag_dir=root, files=files, flush_period_s=0.05,
+                                     min_free_bytes=0, warn_free_bytes=1024 * 1024))
+    rec.add_topic("/blob", "std_msgs/msg/String", [QosProfile()])
+    def blob(i):
+        text = (os.urandom(600).hex() + str(i)).encode()
+        return b"\\x00\\x01\\x00\\x00" + (len(text) + 1).to_bytes(4, "little") + text + b"\\x00"
+    rec.start_episode(EpisodeInfo(task="first"), name="first")
+    for i in range(100):
+        rec.submit("/blob", blob(i), time.time_ns())
+    first = rec.stop_episode().path
+    first_bytes = {p.name: p.read_bytes() for p in first.iterdir()}
+    rec.start_episode(EpisodeInfo(task="second"), name="second")
+    sent = 0
+    deadline = time.monotonic() + 60
+    while rec.status().state != "error" and time.monotonic() < deadline:
+        rec.submit("/blob", blob(sent), time.time_ns())
+        sent += 1
+        time.sleep(0.0005)
+    status = rec.status()
+    rec.close()
+    second = root / "second"
+    out = {
+        "state": status.state,
+        "error": status.error,
+        "sent": sent,
+        "first_unchanged": first_bytes == {p.name: p.read_bytes() for p in first.iterdir()},
+        "first_defects": [d.kind for d in check_bag(first).defects],
+        "second_exists": second.is_dir(),
+        "second_defects": [d.kind for d in check_bag(second).defects] if second.is_dir() else [],
+        "second_messages": sum(1 for _ in iter_messages(second)) if second.is_dir() else 0,
+        "second_outcome": (
+            read_bag(second).metadata.custom_data.get("outcome") if second.is_dir() else ""
+        ),
+        "partials": [p.name for p in root.iterdir() if p.name.endswith(".partial")],
+    }
+    print(json.dumps(out))
+    """
+)
+
+
+def _can_mount() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount(), reason="needs root and `unshare --mount` to mount a tmpfs")
+def test_disk_full_keeps_written_data_and_earlier_episodes(
+    tmp_path: Path,
+) -> None:
+    """Filling a 2 MiB tmpfs: error status, second episode closed and valid, first untouched."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    script = tmp_path / "scenario.py"
+    script.write_text(SCENARIO)
+    command = (
+        f"mount -t tmpfs -o size=2m tmpfs {mount} && cd {REPO} && {sys.executable} {script} {mount}"
+    )
+    result = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    print(out)
+    assert out["state"] == "error" and "disk full" in out["error"], out
+    assert out["first_unchanged"] and out["first_defects"] == [], out
+    assert out["second_exists"] and out["second_defects"] == [], out
+    assert out["second_outcome"] == "error"
+    assert 0 < out["second_messages"] <= out["sent"]
+    assert out["partials"] == []
