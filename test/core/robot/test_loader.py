@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,11 @@ from humanoid_teleop.core.robot import (
 )
 
 from .toy import toy_config, toy_urdf, write_toy
+
+
+def _fails_at(path: Path, pattern: str) -> pytest.RaisesContext[RobotConfigError]:
+    """Expect a RobotConfigError whose message starts with ``path:line:`` then ``pattern``."""
+    return pytest.raises(RobotConfigError, match=rf"^{re.escape(str(path))}:\d+(:\d+)?: {pattern}")
 
 
 def test_toy_robot_loads_with_resolved_model_path(tmp_path: Path) -> None:
@@ -78,7 +84,7 @@ def test_bad_yaml_syntax_reports_file_and_line(tmp_path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[3] = "maker: [unclosed"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(RobotConfigError, match=r"robot\.yaml:\d+:\d+: invalid YAML"):
+    with _fails_at(path, r"invalid YAML"):
         load_robot(path)
 
 
@@ -86,7 +92,7 @@ def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
     """A key written twice in one mapping names both lines."""
     path = write_toy(tmp_path)
     path.write_text(path.read_text(encoding="utf-8") + "maker: Again\n", encoding="utf-8")
-    with pytest.raises(RobotConfigError, match=r"duplicate key 'maker' \(first on line 4\)"):
+    with _fails_at(path, r"duplicate key 'maker' \(first on line 4\)"):
         load_robot(path)
 
 
@@ -95,8 +101,9 @@ def test_unknown_top_level_key_lists_allowed_keys(tmp_path: Path) -> None:
     config = toy_config()
     config["colour"] = "red"
     path = write_toy(tmp_path, config)
-    with pytest.raises(
-        RobotConfigError, match=r"robot\.yaml:\d+: colour: unknown key 'colour'; allowed keys: "
+    with _fails_at(
+        path,
+        r"colour: unknown key 'colour'; allowed keys: ",
     ):
         load_robot(path)
 
@@ -106,7 +113,7 @@ def test_unknown_nested_key_names_its_key_path(tmp_path: Path) -> None:
     config = toy_config()
     config["arms"]["left"]["ee_fram"] = "l_hand"
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"arms\.left\.ee_fram: unknown key 'ee_fram'"):
+    with _fails_at(path, r"arms\.left\.ee_fram: unknown key 'ee_fram'"):
         load_robot(path)
 
 
@@ -115,7 +122,7 @@ def test_missing_required_key_is_named(tmp_path: Path) -> None:
     config = toy_config()
     del config["base_frame"]
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"<top level>: missing required key 'base_frame'"):
+    with _fails_at(path, r"<top level>: missing required key 'base_frame'"):
         load_robot(path)
 
 
@@ -124,7 +131,7 @@ def test_missing_model_file_names_key_and_path(tmp_path: Path) -> None:
     config = toy_config()
     config["model"]["file"] = "urdf/absent.urdf"
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"model\.file: model file not found: .*absent"):
+    with _fails_at(path, r"model\.file: model file not found: .*absent"):
         load_robot(path)
 
 
@@ -133,7 +140,7 @@ def test_missing_model_package_says_how_to_fix(tmp_path: Path) -> None:
     config = toy_config()
     config["model"] = {"package": "no-such-robot-data", "file": "robots/x.urdf"}
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"model\.package: package 'no-such-robot-data'"):
+    with _fails_at(path, r"model\.package: package 'no-such-robot-data'"):
         load_robot(path)
 
 
@@ -153,9 +160,9 @@ def test_joint_not_in_urdf_lists_nearest_joints(tmp_path: Path) -> None:
     config = toy_config()
     config["groups"]["left_arm"][2] = "l_wrst"
     path = write_toy(tmp_path, config)
-    with pytest.raises(
-        RobotConfigError,
-        match=r"robot\.yaml:\d+: groups\.left_arm\[2\]: joint 'l_wrst' is not in toy\.urdf; "
+    with _fails_at(
+        path,
+        r"groups\.left_arm\[2\]: joint 'l_wrst' is not in toy\.urdf; "
         r"nearest: l_wrist",
     ):
         load_robot(path)
@@ -166,9 +173,9 @@ def test_group_overlap_is_an_error(tmp_path: Path) -> None:
     config = toy_config()
     config["groups"]["right_hand"] = ["r_gripper", "l_gripper"]
     path = write_toy(tmp_path, config)
-    with pytest.raises(
-        RobotConfigError,
-        match=r"groups\.right_hand\[1\]: joint 'l_gripper' is already in group 'left_hand'",
+    with _fails_at(
+        path,
+        r"groups\.right_hand\[1\]: joint 'l_gripper' is already in group 'left_hand'",
     ):
         load_robot(path)
 
@@ -178,9 +185,9 @@ def test_limit_override_wider_than_urdf_is_an_error(tmp_path: Path) -> None:
     config = toy_config()
     config["limits"] = {"joints": {"l_elbow": {"upper": 2.0}}}
     path = write_toy(tmp_path, config)
-    with pytest.raises(
-        RobotConfigError,
-        match=r"limits\.joints\.l_elbow\.upper: 2\.0 is wider than toy\.urdf's upper limit 1\.5",
+    with _fails_at(
+        path,
+        r"limits\.joints\.l_elbow\.upper: 2\.0 is wider than toy\.urdf's upper limit 1\.5",
     ):
         load_robot(path)
 
@@ -190,7 +197,11 @@ def test_velocity_override_wider_than_urdf_is_an_error(tmp_path: Path) -> None:
     config = toy_config()
     config["limits"] = {"joints": {"right_arm": {"velocity": 5.0}}}
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"velocity limit 2 of joint 'r_shoulder'"):
+    with _fails_at(
+        path,
+        r"limits\.joints\.right_arm\.velocity: 5\.0 is wider than toy\.urdf's velocity "
+        r"limit 2 of joint 'r_shoulder'",
+    ):
         load_robot(path)
 
 
@@ -208,7 +219,9 @@ def test_limit_override_for_unknown_joint_lists_nearest(tmp_path: Path) -> None:
     config = toy_config()
     config["limits"] = {"joints": {"l_shoulderr": {"velocity": 1.0}}}
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"'l_shoulderr' is neither a joint.*l_shoulder"):
+    with _fails_at(
+        path, r"limits\.joints\.l_shoulderr: 'l_shoulderr' is neither a joint.*l_shoulder"
+    ):
         load_robot(path)
 
 
@@ -217,7 +230,7 @@ def test_home_outside_limits_is_an_error(tmp_path: Path) -> None:
     config = toy_config()
     config["home"]["l_elbow"] = 2.5
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"home\.l_elbow: home position 2\.5 .*outside"):
+    with _fails_at(path, r"home\.l_elbow: home position 2\.5 .*outside"):
         load_robot(path)
 
 
@@ -226,7 +239,7 @@ def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
     config = toy_config()
     config["home"]["l_elbow"] = "bent"
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"home\.l_elbow: expected a number, got 'bent'"):
+    with _fails_at(path, r"home\.l_elbow: expected a number, got 'bent'"):
         load_robot(path)
 
 
@@ -235,7 +248,7 @@ def test_bad_hand_kind_lists_allowed_kinds(tmp_path: Path) -> None:
     config = toy_config()
     config["hands"]["left"]["kind"] = "claw"
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"hands\.left\.kind: got 'claw'; allowed: dext"):
+    with _fails_at(path, r"hands\.left\.kind: got 'claw'; allowed: dext"):
         load_robot(path)
 
 
@@ -244,7 +257,7 @@ def test_gripper_positions_must_match_group_length(tmp_path: Path) -> None:
     config = toy_config()
     config["hands"]["left"]["open"] = [0.0, 0.1]
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"hands\.left\.open: expected 1 positions"):
+    with _fails_at(path, r"hands\.left\.open: expected 1 positions"):
         load_robot(path)
 
 
@@ -253,7 +266,7 @@ def test_interface_for_unknown_group_lists_groups(tmp_path: Path) -> None:
     config = toy_config()
     config["interfaces"]["torso"] = {"kind": "forward", "topic": "/torso/commands"}
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"interfaces\.torso: no group 'torso'; groups: "):
+    with _fails_at(path, r"interfaces\.torso: no group 'torso'; groups: "):
         load_robot(path)
 
 
@@ -262,7 +275,7 @@ def test_bad_topic_name_is_rejected(tmp_path: Path) -> None:
     config = toy_config()
     config["interfaces"]["left_arm"]["topic"] = "left arm/commands"
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"interfaces\.left_arm\.topic: got 'left arm"):
+    with _fails_at(path, r"interfaces\.left_arm\.topic: got 'left arm"):
         load_robot(path)
 
 
@@ -271,7 +284,7 @@ def test_unknown_ee_frame_lists_nearest_frames(tmp_path: Path) -> None:
     config = toy_config()
     config["arms"]["right"]["ee_frame"] = "r_hnd"
     path = write_toy(tmp_path, config)
-    with pytest.raises(RobotConfigError, match=r"arms\.right\.ee_frame: frame 'r_hnd'.*r_hand"):
+    with _fails_at(path, r"arms\.right\.ee_frame: frame 'r_hnd'.*r_hand"):
         load_robot(path)
 
 
@@ -280,8 +293,9 @@ def test_sensor_frame_with_unknown_parent_is_an_error(tmp_path: Path) -> None:
     config = toy_config()
     config["sensors"]["cameras"][0]["parent"] = "hed_link"
     path = write_toy(tmp_path, config)
-    with pytest.raises(
-        RobotConfigError, match=r"sensors\.cameras\[0\]: parent 'hed_link'.*head_link"
+    with _fails_at(
+        path,
+        r"sensors\.cameras\[0\]: parent 'hed_link'.*head_link",
     ):
         load_robot(path)
 
@@ -307,8 +321,9 @@ def test_same_limit_set_twice_is_an_error(tmp_path: Path) -> None:
     """Setting one joint's velocity by group and by name is an error."""
     config = toy_config()
     config["limits"] = {"joints": {"left_arm": {"velocity": 1.0}, "l_elbow": {"velocity": 0.5}}}
-    with pytest.raises(RobotConfigError, match=r"velocity limit of joint 'l_elbow' is already"):
-        load_robot(write_toy(tmp_path, config))
+    path = write_toy(tmp_path, config)
+    with _fails_at(path, r"limits\.joints\.l_elbow\.velocity: the velocity limit of joint "):
+        load_robot(path)
 
 
 _MJCF = """<mujoco model="one_arm">
