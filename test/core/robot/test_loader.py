@@ -392,3 +392,12 @@ def test_apply_mimic_uses_multiplier_and_offset(tmp_path: Path) -> None:
     q[model.index_of(["l_gripper"])] = 0.8
     mimicked = model.apply_mimic(q)[model.index_of(["r_gripper"])][0]
     assert mimicked == pytest.approx(-0.3)
+
+
+def test_nan_in_yaml_is_rejected(tmp_path: Path) -> None:
+    """A .nan value is an error naming the key, not a silent NaN limit or pose."""
+    path = write_toy(tmp_path)
+    text = path.read_text(encoding="utf-8").replace("l_shoulder: -0.2", "l_shoulder: .nan")
+    path.write_text(text, encoding="utf-8")
+    with _fails_at(path, r"home\.l_shoulder: expected a finite number, got nan"):
+        load_robot(path)
