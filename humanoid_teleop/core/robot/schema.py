@@ -26,6 +26,8 @@ from humanoid_teleop.core.robot.yaml_source import Field, nearest
 SCHEMA_VERSION = 1
 SIDES: tuple[str, ...] = ("left", "right")
 HAND_KINDS: tuple[str, ...] = ("dexterous", "gripper", "none")
+#: Finger names of a dexterous hand, as the hand retargeters know them (human hand order).
+FINGERS: tuple[str, ...] = ("thumb", "index", "middle", "ring", "pinky")
 INTERFACE_KINDS: tuple[str, ...] = ("forward", "trajectory", "joint_state")
 MODEL_FORMATS: tuple[str, ...] = ("urdf", "mjcf")
 STANDARD_GROUPS: tuple[str, ...] = (
@@ -480,6 +482,10 @@ def _parse_hands(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, H
         if kind == "dexterous":
             hand.as_mapping(required=("fingers",))
             for finger, finger_joints in hand.child("fingers").items():
+                if finger not in FINGERS:
+                    raise finger_joints.error(
+                        f"unknown finger {finger!r}; allowed: {', '.join(FINGERS)}"
+                    )
                 names = finger_joints.as_str_list()
                 for joint, item in zip(names, finger_joints.elements(), strict=True):
                     if joint not in joints:

@@ -401,3 +401,18 @@ def test_nan_in_yaml_is_rejected(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with _fails_at(path, r"home\.l_shoulder: expected a finite number, got nan"):
         load_robot(path)
+
+
+def test_unknown_finger_name_lists_allowed_fingers(tmp_path: Path) -> None:
+    """Dexterous fingers must be named thumb, index, middle, ring or pinky."""
+    config = toy_config()
+    config["hands"]["left"] = {
+        "kind": "dexterous",
+        "group": "left_hand",
+        "fingers": {"pointer": ["l_gripper"]},
+        "open": [0.0],
+        "closed": [1.0],
+    }
+    path = write_toy(tmp_path, config)
+    with _fails_at(path, r"hands\.left\.fingers\.pointer: unknown finger 'pointer'; allowed: "):
+        load_robot(path)
