@@ -145,7 +145,8 @@ class VrBridgeNode(Node):
     def _due(self, eye: int) -> bool:
         now = time.monotonic()
         rate = self._config.camera_rate_hz
-        if rate <= 0 or now - self._last_encode_s[eye] < 1.0 / rate:
+        # 10 % slack so a camera publishing at exactly the limit is not halved by jitter.
+        if rate <= 0 or now - self._last_encode_s[eye] < 0.9 / rate:
             return False
         self._last_encode_s[eye] = now
         return True
