@@ -67,6 +67,12 @@ setup(
             "humanoid-teleop = humanoid_teleop.cli.main:main",
             *(f"{exe} = {PACKAGE}.nodes.{module}:main" for exe, module in NODES.items()),
         ],
-        "humanoid_teleop.retargeters": [],
+        "humanoid_teleop.retargeters": [
+            "arm_ik = humanoid_teleop.core.retarget.arm_ik:ArmIkRetargeter",
+            "hand = humanoid_teleop.core.retarget.hand:HandRetargeter",
+            "head = humanoid_teleop.core.retarget.head:HeadRetargeter",
+            "joystick = humanoid_teleop.core.retarget.joystick:JoystickRetargeter",
+            "joint_map = humanoid_teleop.core.retarget.joint_map:JointMapRetargeter",
+        ],
     },
 )

@@ -1,0 +1,147 @@
+"""``arm_ik``: operator wrist poses -> arm joints by differential IK (see :mod:`ik`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pinocchio as pin
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
+from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
+from humanoid_teleop.core.retarget.calibration import (
+    ArmCalibration,
+    CalibrationConfig,
+    capture,
+)
+from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, IkTask
+from humanoid_teleop.core.robot import RobotModel
+
+FloatArray = NDArray[np.float64]
+_PARAMS = {"mode", "scale", "operator_arm_length_m", "shoulder_below_head_m", "ik"}
+
+
+def arm_geometry(model: RobotModel, side: str, q: FloatArray) -> tuple[float, FloatArray]:
+    """Arm length [m] (shoulder -> elbow -> EE at ``q``) and the shoulder position [m] (base)."""
+    description = model.description
+    arm = description.arms[side]
+    joints = description.groups[arm.group]
+    pm = model.pin_model
+    data = pm.createData()
+    pin.framesForwardKinematics(pm, data, model.to_pinocchio(q))
+    base = data.oMf[pm.getFrameId(description.base_frame)]
+    shoulder = base.actInv(data.oMi[pm.getJointId(joints[0])]).translation
+    elbow = base.actInv(data.oMi[pm.getJointId(arm.elbow_joint)]).translation
+    ee = base.actInv(data.oMf[pm.getFrameId(arm.ee_frame)]).translation
+    length = float(np.linalg.norm(elbow - shoulder) + np.linalg.norm(ee - elbow))
+    return length, np.asarray(shoulder, dtype=np.float64)
+
+
+class ArmIkRetargeter(Retargeter):
+    """Wrist poses -> ``left_arm`` / ``right_arm`` joints, calibrated at engage.
+
+    Params: ``mode`` (relative | absolute), ``scale`` (number or null = arm-length ratio),
+    ``operator_arm_length_m``, ``shoulder_below_head_m``, ``ik`` (:class:`IkConfig` fields).
+    """
+
+    name = "arm_ik"
+    inputs = frozenset({Input.LEFT_WRIST, Input.RIGHT_WRIST})
+
+    def __init__(self, context: RetargetContext) -> None:
+        super().__init__(context)
+        context.check_params(_PARAMS)
+        self.calibration_config = CalibrationConfig.from_params(context.params, context.source)
+        ik_params = context.params.get("ik", {})
+        if not isinstance(ik_params, Mapping):
+            raise RetargetConfigError(f"{context.source}: params.ik: need a mapping")
+        description = self.model.description
+        self.sides: list[str] = []
+        for side, arm in description.arms.items():
+            if arm.group in context.groups:
+                self.sides.append(side)
+        unknown = set(context.groups) - {description.arms[s].group for s in self.sides}
+        if unknown:
+            raise RetargetConfigError(
+                f"{context.source}: arm_ik drives arm groups only; {sorted(unknown)} is not "
+                f"an arm of {description.name} (arms: "
+                + ", ".join(f"{s}: {a.group}" for s, a in description.arms.items())
+                + ")"
+            )
+        self.ik = DifferentialIk(
+            self.model,
+            [
+                IkTask(
+                    description.arms[s].ee_frame,
+                    self.model.group_indices(description.arms[s].group),
+                )
+                for s in self.sides
+            ],
+            IkConfig.from_dict(ik_params, context.source),
+        )
+        self._group_idx = {
+            description.arms[s].group: self.model.group_indices(description.arms[s].group)
+            for s in self.sides
+        }
+        home = self.model.home_positions()
+        geometry = {s: arm_geometry(self.model, s, home) for s in self.sides}
+        self.robot_arm_length_m = {s: g[0] for s, g in geometry.items()}
+        shoulders = [g[1] for g in geometry.values()]
+        centre = np.mean(shoulders, axis=0) if shoulders else np.zeros(3)
+        self._robot_anchor = {s: centre for s in self.sides}
+        self._calibration: dict[str, ArmCalibration] = {}
+        self._targets: dict[str, Pose] = {}
+        self._q: FloatArray | None = None
+
+    def set_operator_arm_length(self, length_m: float) -> None:
+        """Use a measured operator arm length [m] (e.g. from a mocap skeleton) for scaling."""
+        if not length_m > 0:
+            raise RetargetConfigError(f"operator arm length {length_m} m must be > 0")
+        cfg = self.calibration_config
+        self.calibration_config = CalibrationConfig(
+            cfg.mode, cfg.scale, float(length_m), cfg.shoulder_below_head_m
+        )
+
+    def calibrate(self, frame: HumanFrame, q: FloatArray) -> bool:
+        self._q = np.clip(q, self.ik.lower, self.ik.upper)
+        poses = self.ik.forward(self._q)
+        self._calibration.clear()
+        self._targets.clear()
+        for side, ee in zip(self.sides, poses, strict=True):
+            wrist = frame.wrist(side)
+            if wrist is None or not wrist.is_finite():
+                continue
+            arm = self.model.description.arms[side]
+            self._calibration[side] = capture(
+                self.calibration_config,
+                wrist,
+                ee,
+                frame.head,
+                self.robot_arm_length_m[side],
+                self._robot_anchor[side],
+                arm.hand_frame_rotation(),
+            )
+        return len(self._calibration) == len(self.sides)
+
+    def solve_targets(self, targets: Mapping[str, Pose], q: FloatArray) -> dict[str, FloatArray]:
+        """Run IK toward EE ``targets`` by side (warm start: own last solution, else ``q``)."""
+        start = q if self._q is None else self._q
+        ordered = [targets.get(side) for side in self.sides]
+        self._q = self.ik.solve(start.copy(), ordered)
+        out = {}
+        for side, target in zip(self.sides, ordered, strict=True):
+            if target is not None:
+                group = self.model.description.arms[side].group
+                out[group] = self._q[self._group_idx[group]]
+        return out
+
+    def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
+        for side, calibration in self._calibration.items():
+            wrist = frame.wrist(side)
+            if wrist is not None and wrist.is_finite():
+                self._targets[side] = calibration.target(wrist)
+        return self.solve_targets(self._targets, q)
+
+    def ee_targets(self) -> Mapping[str, Pose]:
+        return dict(self._targets)

@@ -1,0 +1,124 @@
+"""The retargeter plugin API (version :data:`API_VERSION`).
+
+A retargeter turns parts of a :class:`~humanoid_teleop.core.motion.HumanFrame` into joint
+targets for one or more joint groups of a robot. Plugins are classes registered in the
+entry-point group ``humanoid_teleop.retargeters``; the teleop profile picks them by name and
+assigns groups and parameters. Lifecycle, driven by :class:`TeleopPipeline`:
+
+1. ``__init__(context)``: validate ``context.params`` (raise :class:`RetargetConfigError`
+   naming ``context.source`` and the key), precompute.
+2. ``calibrate(frame, q)``: at engage and on recalibrate, with the operator's current frame
+   and the robot's current joint positions ``q`` [rad] over ``RobotModel.joint_names``;
+   capture the neutral pose. Called again until it returns True (valid inputs arrived).
+3. ``step(frame, q)``: return targets {group: positions in group order}; omit a group to
+   keep its previous target (e.g. when the input is invalid). ``q`` is the last safe command.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
+from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.robot import RobotModel
+
+FloatArray = NDArray[np.float64]
+
+#: Version of this API. A plugin declares the version it was written for in ``api_version``;
+#: the registry refuses plugins written for another major version.
+API_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RetargetContext:
+    """What a retargeter is built from.
+
+    ``groups`` are the robot joint groups the profile assigns to it (only those the robot
+    has); ``params`` its parameters from the profile; ``source`` names the profile file and
+    entry for error messages.
+    """
+
+    model: RobotModel
+    groups: tuple[str, ...]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "<profile>"
+
+    def param(self, key: str, default: Any, kind: type | tuple[type, ...] = (int, float)) -> Any:
+        """Parameter ``key`` (``default`` when absent), type-checked with a precise error."""
+        value = self.params.get(key, default)
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise RetargetConfigError(f"{self.source}: params.{key} = {value!r}: wrong type")
+        if not isinstance(value, kind):
+            raise RetargetConfigError(
+                f"{self.source}: params.{key} = {value!r}: expected {_kind_name(kind)}"
+            )
+        return value
+
+    def check_params(self, allowed: set[str]) -> None:
+        """Raise when ``params`` holds keys outside ``allowed`` (listing the allowed keys)."""
+        unknown = sorted(set(self.params) - allowed)
+        if unknown:
+            raise RetargetConfigError(
+                f"{self.source}: unknown params {unknown}; allowed: {sorted(allowed)}"
+            )
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+class Retargeter(abc.ABC):
+    """Base class of every retargeter plugin.
+
+    Class attributes a plugin sets:
+        name: Entry-point name (e.g. ``"arm_ik"``).
+        api_version: The :data:`API_VERSION` the plugin was written for.
+        inputs: The HumanFrame parts it reads.
+        group_kinds: Which group names it can drive (``None``: any group).
+    """
+
+    name: ClassVar[str] = ""
+    api_version: ClassVar[int] = API_VERSION
+    inputs: ClassVar[frozenset[Input]] = frozenset()
+    group_kinds: ClassVar[frozenset[str] | None] = None
+
+    def __init__(self, context: RetargetContext) -> None:
+        self.context = context
+        self.model = context.model
+        if self.group_kinds is not None:
+            bad = [g for g in context.groups if g not in self.group_kinds]
+            if bad:
+                raise RetargetConfigError(
+                    f"{context.source}: {self.name} cannot drive group(s) {bad}; "
+                    f"it drives: {sorted(self.group_kinds)}"
+                )
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The joint groups this retargeter drives."""
+        return self.context.groups
+
+    def calibrate(self, frame: HumanFrame, q: FloatArray) -> bool:
+        """Capture the operator's neutral pose; True once calibrated (default: nothing to do)."""
+        del frame, q
+        return True
+
+    @abc.abstractmethod
+    def step(self, frame: HumanFrame, q: FloatArray) -> Mapping[str, FloatArray]:
+        """Targets {group: positions [rad or m] in group order} for this frame."""
+
+    def ee_targets(self) -> Mapping[str, Pose]:
+        """End-effector targets of the last step in the base frame, by side (for reports)."""
+        return {}
+
+    def deadman(self, frame: HumanFrame) -> bool | None:
+        """Whether this retargeter's deadman is held, or None when it has none."""
+        del frame
+        return None

@@ -1,0 +1,125 @@
+"""Operator-to-robot calibration of wrist poses, captured at engage.
+
+Two modes, both in the robot base frame (REP-103 like the operator frame):
+
+* ``relative`` (default): the robot EE keeps its pose at engage and then moves by the
+  operator's wrist displacement since engage, scaled by ``scale``; orientation follows the
+  operator's wrist rotation since engage: ``R* = R_wrist(t) R_wrist(0)^T R_ee(0)``.
+* ``absolute``: position is the operator's wrist relative to their shoulder centre
+  (``shoulder_below_head_m`` under the head at engage), scaled, placed at the robot's
+  shoulder centre; orientation is the wrist's, mapped through the arm's ``hand_frame_rpy``:
+  ``R* = R_wrist(t) R_ee_hand^T``.
+
+``scale`` is robot arm length / operator arm length (``operator_arm_length_m``), or a number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import Pose
+from humanoid_teleop.core.retarget.errors import RetargetConfigError
+
+FloatArray = NDArray[np.float64]
+MODES = ("relative", "absolute")
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """How wrist poses map to EE targets (see the module docstring).
+
+    Attributes:
+        mode: ``relative`` or ``absolute``.
+        scale: Position scale, or None for robot arm length / ``operator_arm_length_m``.
+        operator_arm_length_m: Operator's shoulder-to-wrist length [m].
+        shoulder_below_head_m: Operator's shoulder centre below the head [m] (absolute mode).
+    """
+
+    mode: str = "relative"
+    scale: float | None = None
+    operator_arm_length_m: float = 0.6
+    shoulder_below_head_m: float = 0.25
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], source: str) -> CalibrationConfig:
+        """Read ``mode``, ``scale``, ``operator_arm_length_m``, ``shoulder_below_head_m``."""
+        mode = params.get("mode", "relative")
+        if mode not in MODES:
+            raise RetargetConfigError(f"{source}: params.mode = {mode!r}: allowed: {list(MODES)}")
+        scale = params.get("scale")
+        if scale is not None and (
+            isinstance(scale, bool)
+            or not isinstance(scale, int | float)
+            or not (math.isfinite(scale) and scale > 0)
+        ):
+            raise RetargetConfigError(
+                f"{source}: params.scale = {scale!r}: need a number > 0 or null"
+            )
+        values = {}
+        for key in ("operator_arm_length_m", "shoulder_below_head_m"):
+            value = params.get(key, getattr(cls, key))
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (math.isfinite(value) and value > 0)
+            ):
+                raise RetargetConfigError(f"{source}: params.{key} = {value!r}: need a number > 0")
+            values[key] = float(value)
+        return cls(mode=mode, scale=None if scale is None else float(scale), **values)
+
+
+@dataclass(frozen=True)
+class ArmCalibration:
+    """The captured neutral of one arm; :meth:`target` maps a wrist pose to an EE target."""
+
+    mode: str
+    scale: float
+    wrist0: Pose
+    ee0: Pose
+    human_anchor_m: FloatArray
+    robot_anchor_m: FloatArray
+    ee_r_hand: FloatArray
+
+    def target(self, wrist: Pose) -> Pose:
+        """EE target pose in the base frame for an operator wrist pose."""
+        if self.mode == "relative":
+            position = self.ee0.position_m + self.scale * (
+                wrist.position_m - self.wrist0.position_m
+            )
+            rotation = wrist.rotation @ self.wrist0.rotation.T @ self.ee0.rotation
+        else:
+            position = self.robot_anchor_m + self.scale * (wrist.position_m - self.human_anchor_m)
+            rotation = wrist.rotation @ self.ee_r_hand.T
+        return Pose(position, rotation)
+
+
+def capture(
+    config: CalibrationConfig,
+    wrist: Pose,
+    ee: Pose,
+    head: Pose | None,
+    robot_arm_length_m: float,
+    robot_shoulder_centre_m: FloatArray,
+    ee_r_hand: FloatArray,
+) -> ArmCalibration:
+    """Calibrate one arm from the operator's current wrist (and head) and the robot's EE pose."""
+    scale = config.scale or robot_arm_length_m / config.operator_arm_length_m
+    if head is not None and head.is_finite():
+        anchor = head.position_m - np.array([0.0, 0.0, config.shoulder_below_head_m])
+    else:
+        anchor = np.zeros(3)
+    return ArmCalibration(
+        mode=config.mode,
+        scale=scale,
+        wrist0=wrist,
+        ee0=ee,
+        human_anchor_m=anchor,
+        robot_anchor_m=np.asarray(robot_shoulder_centre_m, dtype=np.float64),
+        ee_r_hand=ee_r_hand,
+    )

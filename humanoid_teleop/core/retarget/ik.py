@@ -1,0 +1,229 @@
+"""Differential inverse kinematics: damped least squares with joint limits and posture.
+
+One :class:`DifferentialIk` solves for several end-effector frames at once, each moved by its
+own joint subset (e.g. both arms), sharing one pinocchio kinematics pass per iteration.
+
+Per iteration and frame: the 6-D error ``e = (w_p (p* - p), w_o log(R* R^T))`` in the base
+frame's axes, the Jacobian ``J`` of the frame over its joints (both rows weighted the same),
+damping ``lambda^2 = damping^2 + damping_gain * |e|^2`` (grows with the error, so the step
+stays bounded near singularities and for unreachable targets), step
+``dq = J^T (J J^T + lambda^2 I)^-1 e`` plus the posture term ``N k (q_home - q)`` projected in
+the task's null space. Joints that would cross a limit are pinned there and the step is
+solved again without them (one active-set pass).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pinocchio as pin
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import Pose
+from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.robot import RobotModel
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+_LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
+
+
+@dataclass(frozen=True)
+class IkConfig:
+    """Solver settings.
+
+    Attributes:
+        max_iterations: Solver iterations per call (warm-started from the last solution).
+        position_weight: Weight of position error [1/m].
+        orientation_weight: Weight of orientation error [1/rad].
+        damping: Base damping (same units as the weighted error).
+        damping_gain: Extra damping per squared weighted error.
+        posture_gain: Null-space pull toward the home posture per iteration, [0, 1].
+        limit_avoidance_gain: Null-space push away from a limit once a joint is within the
+            outer 15 % of its range, per iteration.
+        limit_margin_rad: Solutions stay this far inside position limits [rad].
+        tolerance_m: Stop iterating below this position error [m] ...
+        tolerance_rad: ... and this orientation error [rad].
+    """
+
+    max_iterations: int = 3
+    position_weight: float = 1.0
+    orientation_weight: float = 0.5
+    damping: float = 1e-3
+    damping_gain: float = 0.05
+    posture_gain: float = 0.02
+    limit_avoidance_gain: float = 0.05
+    limit_margin_rad: float = 0.03
+    tolerance_m: float = 2e-4
+    tolerance_rad: float = 2e-3
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str) -> IkConfig:
+        """Build from the ``ik`` params block; unknown keys and bad values name ``source``."""
+        allowed = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise RetargetConfigError(
+                f"{source}: unknown ik key(s) {unknown}; allowed: {sorted(allowed)}"
+            )
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise RetargetConfigError(f"{source}: ik.{key} = {value!r}: need a number")
+            if not (math.isfinite(value) and value >= 0):
+                raise RetargetConfigError(f"{source}: ik.{key} = {value!r}: need a number >= 0")
+            values[key] = int(value) if key == "max_iterations" else float(value)
+        if values.get("max_iterations", 1) < 1:
+            raise RetargetConfigError(f"{source}: ik.max_iterations must be >= 1")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class IkTask:
+    """One end-effector ``frame`` moved by the joints at ``joints`` (indices into q)."""
+
+    frame: str
+    joints: IntArray
+
+
+class DifferentialIk:
+    """Damped least-squares IK over a :class:`RobotModel` (own pinocchio data, one thread)."""
+
+    def __init__(
+        self,
+        model: RobotModel,
+        tasks: Sequence[IkTask],
+        config: IkConfig,
+        home: FloatArray | None = None,
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.tasks = tuple(tasks)
+        self._pm = model.pin_model
+        self._data = self._pm.createData()
+        self._frame_ids = [self._pm.getFrameId(t.frame) for t in self.tasks]
+        for task, fid in zip(self.tasks, self._frame_ids, strict=True):
+            if fid >= len(self._pm.frames):
+                raise RetargetConfigError(
+                    f"IK frame {task.frame!r} is not in {model.description.name}"
+                )
+        self._direct_q = self._pm.nq == model.nq
+        lower, upper = model.limits.lower, model.limits.upper
+        margin = np.minimum(config.limit_margin_rad, (upper - lower) / 2.0)
+        self.lower = np.where(np.isfinite(lower), lower + margin, -np.inf)
+        self.upper = np.where(np.isfinite(upper), upper - margin, np.inf)
+        bounded = np.isfinite(self.upper - self.lower)
+        band = np.where(bounded, 0.15 * (self.upper - self.lower), 1.0)
+        self._band = np.maximum(band, 1e-6)
+        self._avoid_lo = np.where(bounded, self.lower + band, -np.inf)
+        self._avoid_hi = np.where(bounded, self.upper - band, np.inf)
+        self.home = np.clip(
+            model.home_positions() if home is None else home, self.lower, self.upper
+        )
+        base_id = model.pin_model.getFrameId(model.description.base_frame)
+        pin.framesForwardKinematics(self._pm, self._data, pin.neutral(self._pm))
+        base = self._data.oMf[base_id].copy()
+        self._world_r_base = np.asarray(base.rotation).copy()
+        self._world_p_base = np.asarray(base.translation).copy()
+        self._weights = np.array([config.position_weight] * 3 + [config.orientation_weight] * 3)
+
+    def _pin_q(self, q: FloatArray) -> FloatArray:
+        return q if self._direct_q else self.model.to_pinocchio(q)
+
+    def forward(self, q: FloatArray) -> list[Pose]:
+        """Poses of the task frames at ``q`` in the base frame."""
+        pin.framesForwardKinematics(self._pm, self._data, self._pin_q(q))
+        return [self._base_pose(fid) for fid in self._frame_ids]
+
+    def _base_pose(self, fid: int) -> Pose:
+        placement = self._data.oMf[fid]
+        rb = self._world_r_base.T
+        return Pose(
+            rb @ (np.asarray(placement.translation) - self._world_p_base),
+            rb @ np.asarray(placement.rotation),
+        )
+
+    def solve(self, q: FloatArray, targets: Sequence[Pose | None]) -> FloatArray:
+        """Joint positions moving each task frame toward its target (None: leave it).
+
+        ``q`` [rad] over ``joint_names`` is the warm start; only the tasks' joints change.
+        Targets are poses in the base frame.
+        """
+        cfg = self.config
+        q = np.clip(q, self.lower, self.upper)
+        world = [
+            None
+            if t is None
+            else (
+                self._world_r_base @ t.rotation,
+                self._world_r_base @ t.position_m + self._world_p_base,
+            )
+            for t in targets
+        ]
+        for _ in range(cfg.max_iterations):
+            pin.computeJointJacobians(self._pm, self._data, self._pin_q(q))
+            converged = True
+            for task, fid, target in zip(self.tasks, self._frame_ids, world, strict=True):
+                if target is None:
+                    continue
+                pin.updateFramePlacement(self._pm, self._data, fid)
+                placement = self._data.oMf[fid]
+                e_p = target[1] - placement.translation
+                e_o = pin.log3(target[0] @ placement.rotation.T)
+                if (
+                    np.dot(e_p, e_p) < cfg.tolerance_m**2
+                    and np.dot(e_o, e_o) < cfg.tolerance_rad**2
+                ):
+                    continue
+                converged = False
+                jac = pin.getFrameJacobian(self._pm, self._data, fid, _LWA)[:, task.joints]
+                error = np.concatenate((e_p, e_o)) * self._weights
+                jac = jac * self._weights[:, None]
+                q[task.joints] = self._step(q[task.joints], jac, error, task.joints)
+            if converged:
+                break
+        return q
+
+    def _step(
+        self, qj: FloatArray, jac: FloatArray, error: FloatArray, idx: IntArray
+    ) -> FloatArray:
+        cfg = self.config
+        lam2 = cfg.damping**2 + cfg.damping_gain * float(error @ error)
+        lower, upper = self.lower[idx], self.upper[idx]
+        posture = cfg.posture_gain * (self.home[idx] - qj)
+        if cfg.limit_avoidance_gain > 0.0:
+            band = self._band[idx]
+            push = np.clip((self._avoid_lo[idx] - qj) / band, 0.0, 1.0) - np.clip(
+                (qj - self._avoid_hi[idx]) / band, 0.0, 1.0
+            )
+            posture = posture + cfg.limit_avoidance_gain * push * band
+        dq = _dls(jac, error, lam2, posture)
+        new = qj + dq
+        out = (new < lower) | (new > upper)
+        if out.any():
+            free = ~out
+            pinned = np.clip(new, lower, upper)
+            dq_pinned = np.where(out, pinned - qj, 0.0)
+            residual = error - jac @ dq_pinned
+            if free.any():
+                dq_free = _dls(jac[:, free], residual, lam2, posture[free])
+                new = qj + dq_pinned
+                new[free] += dq_free
+            else:
+                new = pinned
+        result: FloatArray = np.clip(new, lower, upper)
+        return result
+
+
+def _dls(jac: FloatArray, error: FloatArray, lam2: float, posture: FloatArray) -> FloatArray:
+    """Damped least-squares step plus ``posture`` projected into the task null space."""
+    a = jac @ jac.T
+    a[np.diag_indices_from(a)] += lam2
+    rhs = np.column_stack((error, jac @ posture))
+    sol = np.linalg.solve(a, rhs)
+    dq: FloatArray = jac.T @ sol[:, 0] + posture - jac.T @ sol[:, 1]
+    return dq

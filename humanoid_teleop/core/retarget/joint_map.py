@@ -1,0 +1,172 @@
+"""``joint_map``: leader-device joints (exoskeleton, leader arm) -> robot joints by name.
+
+``robot = clamp(sign * scale * leader + offset_rad)`` per mapped joint. With
+``auto_offset: true`` the offsets are found at engage, with the leader held in the robot's
+home pose: each offset is the multiple of pi/2 (within +-2 pi) that brings the leader reading
+closest to the robot's home angle (encoders are often mounted a quarter turn apart).
+
+Params::
+
+    auto_offset: false
+    joints:                      # omit to map every joint of the groups by identical name
+      - {leader: j1, robot: left_shoulder_pitch_joint, sign: -1, scale: 1.0,
+         offset_rad: 0.0, clamp: [-1.5, 1.5]}
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import HumanFrame, Input
+from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
+from humanoid_teleop.core.retarget.errors import RetargetConfigError
+
+FloatArray = NDArray[np.float64]
+LOG = logging.getLogger(__name__)
+_JOINT_KEYS = {"leader", "robot", "sign", "scale", "offset_rad", "clamp"}
+
+
+@dataclass(frozen=True)
+class JointMapping:
+    """One leader joint -> one robot joint (angles in [rad])."""
+
+    leader: str
+    robot: str
+    sign: float = 1.0
+    scale: float = 1.0
+    offset_rad: float = 0.0
+    clamp: tuple[float, float] = (-math.inf, math.inf)
+
+    def apply(self, leader_rad: float, offset_rad: float | None = None) -> float:
+        """Robot angle [rad] for a leader angle [rad]."""
+        offset = self.offset_rad if offset_rad is None else offset_rad
+        value = self.sign * self.scale * leader_rad + offset
+        return min(self.clamp[1], max(self.clamp[0], value))
+
+
+def search_offset(leader_rad: float, home_rad: float, sign: float, scale: float) -> float:
+    """The multiple of pi/2 in [-2 pi, 2 pi] making the mapped leader angle closest to home."""
+    base = sign * scale * leader_rad
+    candidates = [k * math.pi / 2 for k in sorted(range(-4, 5), key=abs)]
+    return min(candidates, key=lambda off: abs(base + off - home_rad))
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RetargetConfigError(f"{where} = {value!r}: need a finite number")
+    return float(value)
+
+
+def parse_mappings(raw: Any, source: str) -> list[JointMapping]:
+    """Validate the ``joints`` list of the params."""
+    if not isinstance(raw, list):
+        raise RetargetConfigError(f"{source}: params.joints: need a list")
+    out = []
+    for i, item in enumerate(raw):
+        where = f"{source}: params.joints[{i}]"
+        if not isinstance(item, Mapping):
+            raise RetargetConfigError(f"{where}: need a mapping with leader and robot")
+        unknown = sorted(set(item) - _JOINT_KEYS)
+        if unknown:
+            raise RetargetConfigError(
+                f"{where}: unknown key(s) {unknown}; allowed: {sorted(_JOINT_KEYS)}"
+            )
+        leader, robot = item.get("leader"), item.get("robot")
+        if not isinstance(leader, str) or not isinstance(robot, str):
+            raise RetargetConfigError(f"{where}: leader and robot must be joint names")
+        clamp = item.get("clamp", [-math.inf, math.inf])
+        if not isinstance(clamp, Sequence) or len(clamp) != 2:
+            raise RetargetConfigError(f"{where}.clamp = {clamp!r}: need [lower, upper]")
+        lo, hi = (float(c) for c in clamp)
+        if not lo <= hi:
+            raise RetargetConfigError(f"{where}.clamp = {clamp!r}: lower must be <= upper")
+        sign = _number(item.get("sign", 1.0), f"{where}.sign")
+        if sign not in (1.0, -1.0):
+            raise RetargetConfigError(f"{where}.sign = {sign}: allowed: 1, -1")
+        out.append(
+            JointMapping(
+                leader,
+                robot,
+                sign,
+                _number(item.get("scale", 1.0), f"{where}.scale"),
+                _number(item.get("offset_rad", 0.0), f"{where}.offset_rad"),
+                (lo, hi),
+            )
+        )
+    return out
+
+
+class JointMapRetargeter(Retargeter):
+    """Leader joints -> robot joints of any groups (see the module docstring)."""
+
+    name = "joint_map"
+    inputs = frozenset({Input.LEADER})
+
+    def __init__(self, context: RetargetContext) -> None:
+        super().__init__(context)
+        context.check_params({"joints", "auto_offset"})
+        self.auto_offset = bool(context.param("auto_offset", False, bool))
+        groups = self.model.description.groups
+        group_of = {j: g for g in context.groups for j in groups[g]}
+        if "joints" in context.params:
+            self.mappings = parse_mappings(context.params["joints"], context.source)
+        else:
+            self.mappings = [JointMapping(j, j) for g in context.groups for j in groups[g]]
+        for m in self.mappings:
+            if m.robot not in group_of:
+                raise RetargetConfigError(
+                    f"{context.source}: robot joint {m.robot!r} is not in the groups "
+                    f"{list(context.groups)} of {self.model.description.name}"
+                )
+        self._slot = {
+            m.robot: (group_of[m.robot], groups[group_of[m.robot]].index(m.robot))
+            for m in self.mappings
+        }
+        self._group_idx = {g: self.model.group_indices(g) for g in context.groups}
+        self.offsets = [m.offset_rad for m in self.mappings]
+        self._home = dict(zip(self.model.joint_names, self.model.home_positions(), strict=True))
+
+    def calibrate(self, frame: HumanFrame, q: FloatArray) -> bool:
+        del q
+        if not self.auto_offset:
+            return True
+        if frame.leader is None or not frame.leader.is_finite():
+            return False
+        leader = frame.leader.as_dict()
+        missing = [m.leader for m in self.mappings if m.leader not in leader]
+        if missing:
+            LOG.warning("joint_map: leader does not report %s; offsets unchanged", missing)
+        for i, m in enumerate(self.mappings):
+            if m.leader in leader:
+                self.offsets[i] = search_offset(
+                    leader[m.leader], self._home[m.robot], m.sign, m.scale
+                )
+                residual = abs(
+                    m.sign * m.scale * leader[m.leader] + self.offsets[i] - self._home[m.robot]
+                )
+                if residual > math.pi / 4:
+                    LOG.warning(
+                        "joint_map: %s is %.2f rad from home after offset search; "
+                        "is the leader in the home pose?",
+                        m.robot,
+                        residual,
+                    )
+        return True
+
+    def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
+        if frame.leader is None or not frame.leader.is_finite():
+            return {}
+        leader = frame.leader.as_dict()
+        out = {g: q[idx].copy() for g, idx in self._group_idx.items()}
+        for m, offset in zip(self.mappings, self.offsets, strict=True):
+            if m.leader in leader:
+                group, slot = self._slot[m.robot]
+                out[group][slot] = m.apply(leader[m.leader], offset)
+        return out

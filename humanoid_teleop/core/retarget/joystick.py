@@ -1,0 +1,257 @@
+"""``joystick``: gamepad -> Cartesian jog of the arm IK targets, or direct joint jog.
+
+Sticks give an end-effector twist in the base frame (x forward, y left, z up [m/s]; roll,
+pitch, yaw [rad/s]) integrated into the selected arm's IK target; in joint mode one stick
+moves the selected joint. Buttons (rising edge) switch arm, switch mode and select the next
+joint; gripper buttons open or close the selected arm's hand group. Nothing moves unless the
+deadman button is held. The pad mapping is a preset: ``config/teleop/pads/<name>.yaml``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import HumanFrame, Input, JoyState, Pose
+from humanoid_teleop.core.motion.rotation import exp3
+from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
+from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, IkTask
+from humanoid_teleop.core.retarget.profile import profile_dirs
+
+FloatArray = NDArray[np.float64]
+TWIST_KEYS = ("x", "y", "z", "roll", "pitch", "yaw")
+BUTTON_KEYS = (
+    "deadman",
+    "switch_arm",
+    "switch_mode",
+    "next_joint",
+    "gripper_open",
+    "gripper_close",
+)
+_PARAMS = {"preset", "linear_speed_m_s", "angular_speed_rad_s", "joint_speed_rad_s", "mode", "ik"}
+
+
+@dataclass(frozen=True)
+class PadMapping:
+    """Axis index per twist component (``invert`` flips sign), button index per action."""
+
+    name: str
+    axes: Mapping[str, int]
+    buttons: Mapping[str, int]
+    invert: frozenset[str] = field(default_factory=frozenset)
+    joint_axis: int = 1
+    deadzone: float = 0.1
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str) -> PadMapping:
+        """Validate a pad preset; errors name ``source``, the key and the allowed values."""
+        allowed = {"name", "axes", "buttons", "invert", "joint_axis", "deadzone"}
+        if not isinstance(data, Mapping):
+            raise RetargetConfigError(f"{source}: a pad preset must be a mapping")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise RetargetConfigError(
+                f"{source}: unknown key(s) {unknown}; allowed: {sorted(allowed)}"
+            )
+        axes = _indices(data.get("axes", {}), TWIST_KEYS, f"{source}: axes")
+        buttons = _indices(data.get("buttons", {}), BUTTON_KEYS, f"{source}: buttons")
+        invert = data.get("invert", [])
+        if not isinstance(invert, list) or not set(invert) <= set(TWIST_KEYS):
+            raise RetargetConfigError(
+                f"{source}: invert = {invert!r}: need a list of {list(TWIST_KEYS)}"
+            )
+        joint_axis = data.get("joint_axis", 1)
+        deadzone = data.get("deadzone", 0.1)
+        if not isinstance(joint_axis, int) or joint_axis < 0:
+            raise RetargetConfigError(f"{source}: joint_axis = {joint_axis!r}: need an index >= 0")
+        if (
+            isinstance(deadzone, bool)
+            or not isinstance(deadzone, int | float)
+            or not 0 <= deadzone < 1
+        ):
+            raise RetargetConfigError(f"{source}: deadzone = {deadzone!r}: need 0 <= value < 1")
+        return cls(
+            str(data.get("name", Path(source).stem)),
+            axes,
+            buttons,
+            frozenset(invert),
+            joint_axis,
+            float(deadzone),
+        )
+
+
+def _indices(raw: Any, keys: tuple[str, ...], where: str) -> dict[str, int]:
+    if not isinstance(raw, Mapping):
+        raise RetargetConfigError(f"{where}: need a mapping of name -> index")
+    out = {}
+    for key, value in raw.items():
+        if key not in keys:
+            raise RetargetConfigError(f"{where}.{key}: unknown; allowed: {list(keys)}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RetargetConfigError(f"{where}.{key} = {value!r}: need an index >= 0")
+        out[str(key)] = value
+    return out
+
+
+def load_pad_preset(name_or_path: str) -> PadMapping:
+    """A pad preset by name (``config/teleop/pads/<name>.yaml``) or path."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        found = [d / "pads" / f"{name_or_path}.yaml" for d in profile_dirs()]
+        existing = [p for p in found if p.is_file()]
+        if not existing:
+            names = sorted({p.stem for d in profile_dirs() for p in (d / "pads").glob("*.yaml")})
+            raise RetargetConfigError(f"no pad preset {name_or_path!r}; available: {names}")
+        path = existing[0]
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise RetargetConfigError(f"{path}: cannot read pad preset: {err}") from err
+    return PadMapping.from_dict(data, str(path))
+
+
+class JoystickRetargeter(Retargeter):
+    """Gamepad jog of the arms (and their grippers/hands). See the module docstring.
+
+    Params: ``preset`` (name, path or inline mapping), ``linear_speed_m_s``,
+    ``angular_speed_rad_s``, ``joint_speed_rad_s``, ``mode`` (cartesian | joint), ``ik``.
+    """
+
+    name = "joystick"
+    inputs = frozenset({Input.JOY})
+
+    def __init__(self, context: RetargetContext) -> None:
+        super().__init__(context)
+        context.check_params(_PARAMS)
+        preset = context.params.get("preset", "xbox")
+        self.pad = (
+            PadMapping.from_dict(preset, context.source)
+            if isinstance(preset, Mapping)
+            else load_pad_preset(str(preset))
+        )
+        self.linear_speed = float(context.param("linear_speed_m_s", 0.1))
+        self.angular_speed = float(context.param("angular_speed_rad_s", 0.5))
+        self.joint_speed = float(context.param("joint_speed_rad_s", 0.5))
+        self.mode = context.param("mode", "cartesian", str)
+        if self.mode not in ("cartesian", "joint"):
+            raise RetargetConfigError(
+                f"{context.source}: params.mode = {self.mode!r}: allowed: ['cartesian', 'joint']"
+            )
+        description = self.model.description
+        self.sides = [s for s, a in description.arms.items() if a.group in context.groups]
+        if not self.sides:
+            raise RetargetConfigError(f"{context.source}: joystick needs at least one arm group")
+        self.hand_groups = {
+            s: h.group
+            for s, h in description.hands.items()
+            if h.group is not None and h.group in context.groups and h.kind != "none"
+        }
+        ik_params = context.params.get("ik", {})
+        if not isinstance(ik_params, Mapping):
+            raise RetargetConfigError(f"{context.source}: params.ik: need a mapping")
+        self.ik = DifferentialIk(
+            self.model,
+            [
+                IkTask(
+                    description.arms[s].ee_frame,
+                    self.model.group_indices(description.arms[s].group),
+                )
+                for s in self.sides
+            ],
+            IkConfig.from_dict(ik_params, context.source),
+        )
+        self.selected = "right" if "right" in self.sides else self.sides[0]
+        self.joint = 0
+        self._targets: dict[str, Pose] = {}
+        self._q: FloatArray | None = None
+        self._closure = dict.fromkeys(self.hand_groups, 0.0)
+        self._last_t: float | None = None
+        self._last_buttons: tuple[int, ...] = ()
+
+    def _pressed(self, joy: JoyState, action: str) -> bool:
+        index = self.pad.buttons.get(action)
+        return index is not None and joy.button(index)
+
+    def _edge(self, joy: JoyState, action: str) -> bool:
+        index = self.pad.buttons.get(action)
+        if index is None or not joy.button(index):
+            return False
+        return not (index < len(self._last_buttons) and self._last_buttons[index])
+
+    def _axis(self, joy: JoyState, index: int) -> float:
+        value = max(-1.0, min(1.0, joy.axis(index)))
+        dz = self.pad.deadzone
+        return 0.0 if abs(value) < dz else math.copysign((abs(value) - dz) / (1 - dz), value)
+
+    def calibrate(self, frame: HumanFrame, q: FloatArray) -> bool:
+        self._q = np.clip(q, self.ik.lower, self.ik.upper)
+        self._targets = dict(zip(self.sides, self.ik.forward(self._q), strict=True))
+        self._last_t = frame.t_s if math.isfinite(frame.t_s) else None
+        self._last_buttons = frame.joy.buttons if frame.joy is not None else ()
+        return True
+
+    def deadman(self, frame: HumanFrame) -> bool | None:
+        if "deadman" not in self.pad.buttons:
+            return None
+        return frame.joy is not None and self._pressed(frame.joy, "deadman")
+
+    def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
+        joy = frame.joy
+        if joy is None or not joy.is_finite() or not math.isfinite(frame.t_s):
+            return {}
+        dt = 0.0 if self._last_t is None else min(max(frame.t_s - self._last_t, 0.0), 0.1)
+        self._last_t = frame.t_s
+        if self._edge(joy, "switch_arm"):
+            self.selected = self.sides[(self.sides.index(self.selected) + 1) % len(self.sides)]
+        if self._edge(joy, "switch_mode"):
+            self.mode = "joint" if self.mode == "cartesian" else "cartesian"
+        arm_group = self.model.description.arms[self.selected].group
+        arm_idx = self.model.group_indices(arm_group)
+        if self._edge(joy, "next_joint"):
+            self.joint = (self.joint + 1) % len(arm_idx)
+        self._last_buttons = joy.buttons
+        if self._q is None:
+            self._q = q.copy()
+        live = "deadman" not in self.pad.buttons or self._pressed(joy, "deadman")
+        out: dict[str, FloatArray] = {}
+        if live and self.mode == "cartesian":
+            twist = np.zeros(6)
+            for k, key in enumerate(TWIST_KEYS):
+                if key in self.pad.axes:
+                    sign = -1.0 if key in self.pad.invert else 1.0
+                    twist[k] = sign * self._axis(joy, self.pad.axes[key])
+            target = self._targets[self.selected]
+            self._targets[self.selected] = Pose(
+                target.position_m + twist[:3] * self.linear_speed * dt,
+                exp3(twist[3:] * self.angular_speed * dt) @ target.rotation,
+            )
+        elif live:
+            j = arm_idx[self.joint]
+            step = self._axis(joy, self.pad.joint_axis) * self.joint_speed * dt
+            self._q[j] = np.clip(self._q[j] + step, self.ik.lower[j], self.ik.upper[j])
+            self._targets = dict(zip(self.sides, self.ik.forward(self._q), strict=True))
+        self._q = self.ik.solve(self._q, [self._targets[s] for s in self.sides])
+        for side in self.sides:
+            group = self.model.description.arms[side].group
+            out[group] = self._q[self.model.group_indices(group)]
+        hand_group = self.hand_groups.get(self.selected)
+        if hand_group is not None and live:
+            if self._pressed(joy, "gripper_close"):
+                self._closure[self.selected] = 1.0
+            elif self._pressed(joy, "gripper_open"):
+                self._closure[self.selected] = 0.0
+        for side, group in self.hand_groups.items():
+            spec = self.model.description.hands[side]
+            out[group] = np.array(spec.grasp_positions(self._closure[side]))
+        return out
+
+    def ee_targets(self) -> Mapping[str, Pose]:
+        return dict(self._targets)

@@ -1,0 +1,231 @@
+"""The teleop pipeline: HumanFrame -> retargeters -> safety filter -> per-group commands.
+
+One pure object used by both the rclpy ``teleop_node`` and the offline ``retarget`` CLI::
+
+    pipeline = TeleopPipeline.create(description, model, profile="vr")
+    pipeline.engage(measured_q, t_s)
+    out = pipeline.step(frame, measured_q, t_s)
+    out.commands["left_arm"]    # safe positions [rad] in group order
+    out.q                       # safe full vector over model.joint_names
+    out.report                  # SafetyReport: hold reason, clamps, input age, flags
+
+Joints no retargeter drives hold their position measured at engage (clamped into limits).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
+from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
+from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.retarget.profile import TeleopProfile, load_profile
+from humanoid_teleop.core.retarget.registry import load_retargeter
+from humanoid_teleop.core.robot import RobotDescription, RobotModel
+from humanoid_teleop.core.safety import JointLimits, SafetyFilter, SafetyReport
+
+FloatArray = NDArray[np.float64]
+LOG = logging.getLogger(__name__)
+
+#: Stand-in bound [rad] for joints without position limits (continuous joints).
+UNBOUNDED_LIMIT_RAD = 100.0
+#: Velocity limit [rad/s] used when the model gives none (0).
+DEFAULT_VELOCITY_RAD_S = 1.0
+
+
+@dataclass(frozen=True)
+class PipelineOutput:
+    """Result of one :meth:`TeleopPipeline.step`.
+
+    Attributes:
+        commands: Group -> safe positions [rad or m] in group order, for every driven group.
+        q: Safe positions over ``model.joint_names``.
+        targets: Unfiltered retargeter targets over ``model.joint_names``.
+        report: What the safety filter did and why.
+        active: True when the robot should be commanded (engaged, not e-stopped).
+        calibrated: True once every retargeter captured its neutral pose.
+        ee_targets: End-effector targets by side in the base frame (arm retargeters).
+    """
+
+    commands: Mapping[str, FloatArray]
+    q: FloatArray
+    targets: FloatArray
+    report: SafetyReport
+    active: bool
+    calibrated: bool
+    ee_targets: Mapping[str, Pose] = field(default_factory=dict)
+
+
+def safety_limits(model: RobotModel) -> JointLimits:
+    """The model's limits in the safety layer's form (finite bounds, positive velocities)."""
+    lim = model.limits
+    lower = np.where(np.isfinite(lim.lower), lim.lower, -UNBOUNDED_LIMIT_RAD)
+    upper = np.where(np.isfinite(lim.upper), lim.upper, UNBOUNDED_LIMIT_RAD)
+    velocity = np.where(lim.velocity > 0, lim.velocity, DEFAULT_VELOCITY_RAD_S)
+    missing = [n for n, v in zip(model.joint_names, lim.velocity, strict=True) if not v > 0]
+    if missing:
+        LOG.warning(
+            "%s: no velocity limit for %s; using %.1f rad/s",
+            model.description.name,
+            ", ".join(missing),
+            DEFAULT_VELOCITY_RAD_S,
+        )
+    return JointLimits.from_arrays(model.joint_names, lower, upper, velocity, lim.acceleration)
+
+
+class TeleopPipeline:
+    """Retargeters of a teleop profile plus the safety filter, for one robot."""
+
+    def __init__(self, model: RobotModel, profile: TeleopProfile) -> None:
+        self.model = model
+        self.profile = profile
+        description = model.description
+        self.retargeters: list[Retargeter] = []
+        self.inactive: dict[str, str] = {}
+        for entry in profile.retargeters:
+            cls = load_retargeter(entry.plugin)
+            present = tuple(g for g in entry.groups if g in description.groups)
+            missing = [g for g in entry.groups if g not in description.groups]
+            if missing:
+                LOG.info("%s: %s has no group(s) %s", entry.source, description.name, missing)
+            if not present:
+                self.inactive[entry.plugin] = f"{description.name} has none of {list(entry.groups)}"
+                continue
+            try:
+                instance = cls(RetargetContext(model, present, entry.params, entry.source))
+            except (KeyError, ValueError) as err:
+                raise RetargetConfigError(f"{entry.source}: {err}") from err
+            if instance.groups:
+                self.retargeters.append(instance)
+            else:
+                self.inactive[entry.plugin] = f"{description.name} offers it nothing to drive"
+        self.groups: tuple[str, ...] = tuple(g for r in self.retargeters for g in r.groups)
+        self.inputs: frozenset[Input] = frozenset(i for r in self.retargeters for i in r.inputs)
+        self._group_idx = {g: model.group_indices(g) for g in self.groups}
+        self.limits = safety_limits(model)
+        self.safety = SafetyFilter(profile.safety, self.limits)
+        self._targets = model.home_positions()
+        self._calibrated: set[int] = set()
+        self._operator_arm_length_m: float | None = None
+
+    @classmethod
+    def create(
+        cls,
+        description: RobotDescription,
+        model: RobotModel | None = None,
+        profile: str | TeleopProfile = "",
+        device: str = "vr",
+    ) -> TeleopPipeline:
+        """Build from a profile name or path (empty: the device's default profile)."""
+        model = model or RobotModel(description)
+        if isinstance(profile, TeleopProfile):
+            return cls(model, profile)
+        return cls(model, load_profile(profile or device))
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def engaged(self) -> bool:
+        """True while commands follow the operator."""
+        return self.safety.state.engaged
+
+    @property
+    def estopped(self) -> bool:
+        """True while the e-stop latch is set."""
+        return self.safety.state.estopped
+
+    def engage(self, measured_q: FloatArray, t_s: float) -> str:
+        """Start following the operator from the measured joint positions [rad] at ``t_s`` [s].
+
+        Retargeters capture the operator's neutral pose at the next frame with valid inputs;
+        the safety filter ramps from ``measured_q`` to the first targets.
+        """
+        measured = np.asarray(measured_q, dtype=np.float64)
+        self.safety.engage(measured, t_s)
+        assert self.safety.state.command is not None
+        self._targets = self.safety.state.command.copy()
+        self._calibrated.clear()
+        return "engaged"
+
+    def disengage(self) -> str:
+        """Stop following the operator; the last command is held."""
+        self.safety.disengage()
+        return "disengaged"
+
+    def estop(self) -> str:
+        """Latch the e-stop: hold until :meth:`reset_estop` and :meth:`engage`."""
+        self.safety.estop()
+        return "e-stop latched"
+
+    def reset_estop(self) -> str:
+        """Clear the e-stop latch (the pipeline stays disengaged)."""
+        self.safety.reset_estop()
+        return "e-stop reset; engage to resume"
+
+    def recalibrate(self, frame: HumanFrame | None = None) -> str:
+        """Capture the operator's neutral pose again (now if ``frame`` is given, else next step).
+
+        The robot keeps its current pose: retargeters calibrate against the last command.
+        """
+        self._calibrated.clear()
+        command = self.safety.state.command
+        if frame is not None and command is not None:
+            self._calibrate(frame, command)
+        return "recalibrating"
+
+    def set_operator_arm_length(self, length_m: float) -> None:
+        """Tell arm retargeters the operator's arm length [m] (e.g. measured from mocap)."""
+        for retargeter in self.retargeters:
+            setter = getattr(retargeter, "set_operator_arm_length", None)
+            if setter is not None:
+                setter(length_m)
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def _calibrate(self, frame: HumanFrame, q: FloatArray) -> None:
+        for i, retargeter in enumerate(self.retargeters):
+            if i not in self._calibrated and retargeter.calibrate(frame, q):
+                self._calibrated.add(i)
+
+    def _deadman(self, frame: HumanFrame) -> bool:
+        button = self.profile.safety.deadman_button
+        if button is None:
+            return True
+        joy = frame.joy
+        return joy is not None and joy.is_finite() and joy.button(button)
+
+    def step(self, frame: HumanFrame, measured_q: FloatArray, t_s: float) -> PipelineOutput:
+        """Retarget ``frame`` and filter the result at time ``t_s`` [s]."""
+        command = self.safety.state.command
+        engaged = self.engaged
+        if engaged and command is not None:
+            if len(self._calibrated) < len(self.retargeters):
+                self._calibrate(frame, command)
+            for i, retargeter in enumerate(self.retargeters):
+                if i in self._calibrated:
+                    for group, values in retargeter.step(frame, command).items():
+                        self._targets[self._group_idx[group]] = values
+        input_t_s = frame.t_s if math.isfinite(frame.t_s) else math.nan
+        safe, report = self.safety.step(self._targets, t_s, input_t_s, self._deadman(frame))
+        if safe is None:
+            measured = np.asarray(measured_q, dtype=np.float64)
+            fallback = np.where(np.isfinite(measured), measured, self.model.home_positions())
+            safe = np.clip(fallback, self.limits.lower, self.limits.upper)
+        ee: dict[str, Pose] = {}
+        for retargeter in self.retargeters:
+            ee.update(retargeter.ee_targets())
+        return PipelineOutput(
+            commands={g: safe[idx] for g, idx in self._group_idx.items()},
+            q=safe,
+            targets=self._targets.copy(),
+            report=report,
+            active=self.engaged and not self.estopped,
+            calibrated=len(self._calibrated) == len(self.retargeters),
+            ee_targets=ee,
+        )
