@@ -40,6 +40,38 @@ STANDARD_GROUPS: tuple[str, ...] = (
     "legs",
 )
 
+_TOP_KEYS: tuple[str, ...] = (
+    "schema_version",
+    "name",
+    "display_name",
+    "maker",
+    "description",
+    "model",
+    "base_frame",
+    "groups",
+    "arms",
+    "hands",
+    "head",
+    "interfaces",
+    "sensors",
+    "limits",
+    "frames",
+    "home",
+)
+_REQUIRED_TOP_KEYS: tuple[str, ...] = (
+    "schema_version",
+    "name",
+    "display_name",
+    "maker",
+    "model",
+    "base_frame",
+    "groups",
+    "arms",
+    "hands",
+    "interfaces",
+    "home",
+)
+
 Side = Literal["left", "right"]
 HandKind = Literal["dexterous", "gripper", "none"]
 InterfaceKind = Literal["forward", "trajectory", "joint_state"]
@@ -288,40 +320,7 @@ class RobotDescription:
         ``resolve_model`` turns the ``model`` field into a :class:`ModelSource` (the loader
         resolves paths relative to the file and installed packages there).
         """
-        top = root.as_mapping(
-            allowed=(
-                "schema_version",
-                "name",
-                "display_name",
-                "maker",
-                "description",
-                "model",
-                "base_frame",
-                "groups",
-                "arms",
-                "hands",
-                "head",
-                "interfaces",
-                "sensors",
-                "limits",
-                "frames",
-                "home",
-            ),
-            required=(
-                "schema_version",
-                "name",
-                "display_name",
-                "maker",
-                "model",
-                "base_frame",
-                "groups",
-                "arms",
-                "hands",
-                "interfaces",
-                "home",
-            ),
-        )
-        del top
+        root.as_mapping(allowed=_TOP_KEYS, required=_REQUIRED_TOP_KEYS)
         version = root.child("schema_version")
         if version.value != SCHEMA_VERSION:
             raise version.error(f"got {version.value!r}; allowed: {SCHEMA_VERSION}")
@@ -354,6 +353,12 @@ class RobotDescription:
         name_text = name.as_str()
         if not name_text.replace("_", "").replace("-", "").isalnum():
             raise name.error(f"got {name_text!r}; allowed: letters, digits, '_' and '-'")
+        folder = root.file.parent.name
+        if root.file.name == "robot.yaml" and name_text != folder:
+            raise name.error(
+                f"got {name_text!r} but the folder is {folder!r}; the name must equal the "
+                "folder name (robots are looked up by folder)"
+            )
         return cls(
             name=name_text,
             display_name=root.child("display_name").as_str(),

@@ -350,7 +350,9 @@ _MJCF = """<mujoco model="one_arm">
 
 def test_mjcf_model_loads(tmp_path: Path) -> None:
     """A MuJoCo MJCF model (.xml) is accepted; its joint ranges become position limits."""
-    (tmp_path / "one_arm.xml").write_text(_MJCF, encoding="utf-8")
+    folder = tmp_path / "one_arm"
+    folder.mkdir()
+    (folder / "one_arm.xml").write_text(_MJCF, encoding="utf-8")
     config = {
         "schema_version": 1,
         "name": "one_arm",
@@ -372,7 +374,7 @@ def test_mjcf_model_loads(tmp_path: Path) -> None:
         "limits": {"joints": {"left_arm": {"velocity": 2.0}}},
         "home": {},
     }
-    path = tmp_path / "robot.yaml"
+    path = folder / "robot.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     model = RobotModel(load_robot(path))
     assert model.description.model.format == "mjcf"
@@ -415,4 +417,13 @@ def test_unknown_finger_name_lists_allowed_fingers(tmp_path: Path) -> None:
     }
     path = write_toy(tmp_path, config)
     with _fails_at(path, r"hands\.left\.fingers\.pointer: unknown finger 'pointer'; allowed: "):
+        load_robot(path)
+
+
+def test_name_must_match_folder(tmp_path: Path) -> None:
+    """robot.yaml's name must be its folder's name (lookup is by folder)."""
+    path = write_toy(tmp_path, name="toy")
+    text = path.read_text(encoding="utf-8").replace("name: toy", "name: other", 1)
+    path.write_text(text, encoding="utf-8")
+    with _fails_at(path, r"name: got 'other' but the folder is 'toy'"):
         load_robot(path)
