@@ -181,7 +181,12 @@ class HandSpec:
     closed_positions: tuple[float, ...] = ()
 
     def grasp_positions(self, closure: float) -> tuple[float, ...]:
-        """Positions in group order for ``closure`` in [0, 1] (0 open, 1 closed), clipped."""
+        """Positions in group order for ``closure`` in [0, 1] (0 open, 1 closed), clipped.
+
+        Raises ValueError for a NaN closure (which has no safe meaning).
+        """
+        if math.isnan(closure):
+            raise ValueError(f"{self.side} hand closure is NaN")
         c = min(1.0, max(0.0, closure))
         return tuple(
             o + c * (k - o) for o, k in zip(self.open_positions, self.closed_positions, strict=True)
