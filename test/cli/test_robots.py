@@ -126,3 +126,27 @@ def test_check_warns_about_commanded_mimic_joint(
     path = write_toy(tmp_path, urdf=urdf)
     assert main(["robots", "check", str(path)]) == 0
     assert "joint 'r_gripper' in group 'right_hand' mimics 'l_gripper'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["alex", "g1", "icub", "romeo", "talos"])
+def test_show_works_for_every_shipped_robot(
+    no_extra_robots: None, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """`robots show NAME` exits 0 and prints both arms' home EE positions."""
+    assert main(["robots", "show", name]) == 0
+    out = capsys.readouterr().out
+    assert "  left: ee_frame " in out and "  right: ee_frame " in out
+
+
+def test_list_flags_a_broken_robot_on_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken robot in HUMANOID_TELEOP_ROBOTS_PATH is listed as INVALID and list exits 1."""
+    config = toy_config()
+    config["colour"] = "red"
+    write_toy(tmp_path, config, name="broken")
+    monkeypatch.setenv(ROBOTS_PATH_ENV, str(tmp_path))
+    assert main(["robots", "list"]) == 1
+    out = capsys.readouterr().out
+    assert "broken  INVALID: run `humanoid-teleop robots check broken`" in out
+    assert "g1 " in out
