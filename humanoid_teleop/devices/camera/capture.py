@@ -248,5 +248,5 @@ class FrameGrabber:
 
         if image.shape[1] == self.config.width and image.shape[0] == self.config.height:
             return image
-        resized: Image = cv2.resize(image, (self.config.width, self.config.height))
-        return resized
+        resized = cv2.resize(image, (self.config.width, self.config.height))
+        return np.asarray(resized, dtype=np.uint8)

@@ -40,7 +40,7 @@ class PySerialTransport:
     """A real serial port through pyserial; errors name the port."""
 
     def __init__(self, port: str, baudrate: int) -> None:
-        import serial
+        import serial  # type: ignore[import-untyped]
 
         self.name = port
         self._serial_error = serial.SerialException

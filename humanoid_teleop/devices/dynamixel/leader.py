@@ -104,9 +104,9 @@ class LeaderArmConfig:
             )
         for field_name, values in (
             ("name", [j.name for j in joints]),
-            ("id", [j.servo_id for j in joints]),
+            ("id", [str(j.servo_id) for j in joints]),
         ):
-            dupes = sorted({str(v) for v in values if values.count(v) > 1})
+            dupes = sorted({v for v in values if values.count(v) > 1})
             if dupes:
                 raise ConfigError(f"{source}: duplicate joint {field_name}(s): {', '.join(dupes)}")
         pose = data.get("calibration_pose_rad")

@@ -97,8 +97,12 @@ class BridgeConfig:
             tls_cert=cfg.string(data, "tls_cert", d.tls_cert, source),
             tls_key=cfg.string(data, "tls_key", d.tls_key, source),
             tls_dir=cfg.string(data, "tls_dir", d.tls_dir, source),
-            max_frame_bytes=cfg.integer(data, "max_frame_bytes", d.max_frame_bytes, source, 64),
-            camera_rate_hz=cfg.number(data, "camera_rate_hz", d.camera_rate_hz, source, 0.0),
+            max_frame_bytes=cfg.integer(
+                data, "max_frame_bytes", d.max_frame_bytes, source, minimum=64
+            ),
+            camera_rate_hz=cfg.number(
+                data, "camera_rate_hz", d.camera_rate_hz, source, minimum=0.0
+            ),
             emulator_script=cfg.string(data, "emulator_script", d.emulator_script, source),
         )
         if config.port > 65535:

@@ -296,3 +296,9 @@ def test_shipped_parameter_file_builds_a_config() -> None:
     )
     assert config.loopback
     assert config.max_frame_bytes == protocol.MAX_POSE_FRAME_BYTES
+
+
+def test_tiny_frame_limit_is_refused() -> None:
+    """max_frame_bytes below 64 is a config error naming the key and the minimum."""
+    with pytest.raises(ConfigError, match="'max_frame_bytes' must be >= 64, got 10"):
+        BridgeConfig.from_dict({"max_frame_bytes": 10}, source="vr.yaml")
