@@ -127,13 +127,25 @@ def check_robot(model: RobotModel) -> list[Finding]:
                 "does not have; ignored",
             )
         )
-    ungrouped = [j for j in model.joint_names if description.group_of(j) is None]
+    mimicked = {m.joint for m in model.mimics}
+    ungrouped = [
+        j for j in model.joint_names if description.group_of(j) is None and j not in mimicked
+    ]
     if ungrouped:
         shown = ", ".join(ungrouped[:6]) + (", ..." if len(ungrouped) > 6 else "")
         findings.append(
             Finding(
                 "info",
                 f"{len(ungrouped)} model joint(s) in no group, held at home: {shown}",
+            )
+        )
+    followers = [j for j in model.joint_names if description.group_of(j) is None and j in mimicked]
+    if followers:
+        findings.append(
+            Finding(
+                "info",
+                f"{len(followers)} passive joint(s) follow their URDF mimic source "
+                "(RobotModel.apply_mimic)",
             )
         )
     return findings
