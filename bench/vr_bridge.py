@@ -85,7 +85,8 @@ def run(seconds: float, camera_on: bool) -> dict[str, float]:
     if camera_on:
         params["camera_topics"] = [CAMERA_TOPIC]
     node = start_node("vr_bridge_node", params)  # type: ignore[arg-type]
-    listener = Listener({"/operator/head": PoseStamped})
+    # A deep queue, so a momentarily starved subscriber does not count as lost frames.
+    listener = Listener({"/operator/head": PoseStamped}, qos=1000)
     if camera_on:
         pub = listener.node.create_publisher(Image, CAMERA_TOPIC, 10)
         rng = np.random.default_rng(0)

@@ -189,6 +189,8 @@ class VrBridgeNode(Node):
         status = DiagnosticStatus(name="vr_bridge", hardware_id=self._server.url.split("#")[0])
         if not stats.operator:
             status.level, status.message = DiagnosticStatus.WARN, "no operator connected"
+        elif stats.frames == 0:
+            status.level, status.message = DiagnosticStatus.WARN, "operator connected, no frame yet"
         elif stats.frame_age_s > STALE_AFTER_S:
             status.level = DiagnosticStatus.ERROR
             status.message = f"stale: last frame {stats.frame_age_s:.2f} s ago"
