@@ -38,6 +38,7 @@ NODES = {
     "camera_node": "camera_node",
     "sim_robot_node": "sim_robot_node",
     "replay_node": "replay_node",
+    "teleop_node": "teleop_node",
 }
 
 setup(

@@ -34,7 +34,9 @@ fi
 pip=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
 requirements=(-r requirements/core.txt -r requirements/test.txt)
 [ "$mode" = wheels ] && requirements+=(-r requirements/ros-kilted-wheels.txt)
+"${pip[@]}" setuptools wheel   # lets the editable install below build without isolation
 "${pip[@]}" "${requirements[@]}"
+rm -rf ./*.egg-info   # a stale one in the source tree would shadow the installed metadata
 "${pip[@]}" --no-deps --no-build-isolation -e . 2>/dev/null || "${pip[@]}" --no-deps -e .
 
 # No tf2_msgs wheel on PyPI: build tf2_msgs (/tf, /tf_static) from tools/interfaces/tf2_msgs with

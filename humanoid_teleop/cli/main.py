@@ -18,11 +18,13 @@ from humanoid_teleop.core.errors import TeleopError
 SUBCOMMANDS: tuple[str, ...] = (
     "bag",
     "bringup",
+    "demo",
     "devices",
     "doctor",
     "exo",
     "isolated",
     "record",
+    "retarget",
     "robots",
 )
 

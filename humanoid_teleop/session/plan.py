@@ -164,6 +164,7 @@ def recorder_spec(args: SessionArgs) -> NodeSpec:
             "task": args.task,
             "operator": args.operator,
             "auto_start_episode": args.start_episode,
+            "executor": "single",
         },
         stop_rank=3,
     )

@@ -1,0 +1,134 @@
+"""``humanoid-teleop demo``: a whole teleop + recording session on a simulated humanoid.
+
+Starts the recorder, a simulated robot, the teleop node and a replayed CMU mocap clip standing
+in for the operator, inside a private loopback-only network. Records one annotated episode,
+then prints ``bag: <path>``, the bag's summary, and how to open it in Foxglove.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from humanoid_teleop.cli.bringup import reexec_isolated_if_asked, report
+from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.session.plan import SessionArgs, session_plan
+from humanoid_teleop.session.supervisor import SessionResult, Supervisor
+
+#: Labels published during the episode: (seconds after engage, text). The shipped clip
+#: (CMU 14_05) unscrews a bottle cap, then lifts the bottle to the mouth, then lowers it.
+ANNOTATIONS: tuple[tuple[float, str], ...] = (
+    (0.5, "unscrew cap"),
+    (3.0, "lift bottle to mouth"),
+    (6.5, "lower bottle"),
+)
+
+SERVICES = (
+    "/recorder/start_episode",
+    "/recorder/stop_episode",
+    "/teleop/engage",
+    "/teleop/disengage",
+)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run a simulated teleop + recording session and print the bag",
+        description=__doc__,
+    )
+    parser.add_argument("--robot", default="g1", help="any shipped robot (robots list)")
+    parser.add_argument("--duration", type=float, default=25.0, help="episode length [s]")
+    parser.add_argument("--bag-dir", default="bags", help="folder for the episode")
+    parser.add_argument(
+        "--task", default="unscrew the bottle cap and drink", help="language instruction"
+    )
+    parser.add_argument("--startup-timeout", type=float, default=90.0, help="[s]")
+    parser.set_defaults(func=_run, isolated=True)
+
+
+def _newest_bag(bag_dir: Path) -> Path | None:
+    bags = [p.parent for p in bag_dir.glob("*/metadata.yaml")]
+    return max(bags, key=lambda p: p.stat().st_mtime) if bags else None
+
+
+def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
+    """Wait for the session, record one annotated episode; returns the recorder's answer."""
+    import rclpy
+
+    from humanoid_teleop.nodes.session_client import SessionClient
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    client = SessionClient(context, "demo_operator")
+    try:
+        client.wait_for(SERVICES, args.startup_timeout)
+        print(f"demo: session up; recording a {args.duration:.0f} s episode", flush=True)
+        client.trigger("/recorder/start_episode")
+        client.trigger("/teleop/engage")
+        start = time.monotonic()
+        pending = list(ANNOTATIONS)
+        while not stop.is_set() and time.monotonic() - start < args.duration:
+            elapsed = time.monotonic() - start
+            while pending and pending[0][0] <= elapsed:
+                client.annotate(pending.pop(0)[1])
+            client.spin_for(0.1)
+        client.trigger("/teleop/disengage")
+        client.mark_success(True)
+        return client.trigger("/recorder/stop_episode")
+    finally:
+        client.close()
+        rclpy.shutdown(context=context)
+
+
+def _run(args: argparse.Namespace) -> int:
+    reexec_isolated_if_asked(args)
+    bag_dir = Path(args.bag_dir).resolve()
+    plan = session_plan(
+        SessionArgs(
+            robot=args.robot,
+            device="replay",
+            bag_dir=str(bag_dir),
+            task=args.task,
+            operator=os.environ.get("USER", "demo"),
+        )
+    )
+    stop = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="humanoid_teleop_demo_") as tmp:
+        supervisor = Supervisor(plan, Path(tmp))
+        supervisor.start()
+        answer = ""
+        failure: TeleopError | None = None
+        try:
+            answer = drive_episode(args, stop)
+        except TeleopError as err:
+            failure = err
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            codes = supervisor.stop()
+    failed = failure is not None or any(code not in (0, -2, 130) for code in codes.values())
+    report(SessionResult("node_died" if failed else "duration", None, codes))
+    if failure is not None:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
+    bag = Path(answer) if answer and Path(answer).is_dir() else _newest_bag(bag_dir)
+    if bag is None:
+        print(f"error: no bag was written under {bag_dir}", file=sys.stderr)
+        return 1
+    print(f"bag: {bag}")
+    from humanoid_teleop.cli.main import main as cli_main
+
+    cli_main(["bag", "info", str(bag)])
+    layout = Path(__file__).resolve().parents[2] / "config" / "foxglove"
+    print(
+        "\nOpen it in Foxglove: File → Open local file(s) → pick the .mcap files in the bag "
+        f"folder, then Layout → Import from file → {layout}/teleop.json"
+    )
+    return 1 if failed else 0

@@ -1,0 +1,330 @@
+"""teleop_node: operator input → retargeting + safety → per-group joint commands.
+
+Parameters:
+    robot (str): robot name or robot.yaml path.
+    profile (str): teleop profile name (``config/teleop/<name>.yaml``) or path; empty: the
+        device's default profile.
+    device (str): vr | gamepad | exo | replay (selects the default profile).
+    rate_hz (float): command rate [Hz] (default 250).
+    auto_engage (bool): engage once input and joint states have arrived.
+    state_rate_hz (float): rate of ``/teleop/state`` [Hz] (default 10).
+
+Subscribes to ``/operator/*`` (see README "Topics") and the robot's joint-state topic. Runs
+the pipeline at ``rate_hz`` on the freshest input, and also right away when a new wrist, joy
+or leader message arrives (at most once per half period), so input-to-command latency is the
+compute time, not a timer phase. Publishes each group's command on its configured interface,
+republishes the input it used on ``/teleop/intent/*`` and its state on ``/teleop/state``.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import PoseArray, PoseStamped
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import JointState, Joy
+from std_msgs.msg import Bool, Float64MultiArray
+from std_srvs.srv import Trigger
+from trajectory_msgs.msg import JointTrajectory
+
+from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.motion.frame import HumanFrame, Input
+from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
+from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.nodes import ros_conversions as conv
+
+INPUT_TOPICS: dict[Input, tuple[str, type]] = {
+    Input.HEAD: ("/operator/head", PoseStamped),
+    Input.LEFT_WRIST: ("/operator/left_wrist", PoseStamped),
+    Input.RIGHT_WRIST: ("/operator/right_wrist", PoseStamped),
+    Input.LEFT_HAND: ("/operator/left_hand", PoseArray),
+    Input.RIGHT_HAND: ("/operator/right_hand", PoseArray),
+    Input.JOY: ("/operator/joy", Joy),
+    Input.LEADER: ("/operator/leader_joints", JointState),
+}
+"""Operator input topic and message type for each HumanFrame part."""
+
+INTENT_PREFIX = "/teleop/intent"
+"""The input the teleop node used is republished under this prefix with the same suffixes."""
+
+_TRIGGERS_STEP = frozenset({Input.LEFT_WRIST, Input.RIGHT_WRIST, Input.JOY, Input.LEADER})
+_COMMAND_TYPES = {
+    "forward": Float64MultiArray,
+    "trajectory": JointTrajectory,
+    "joint_state": JointState,
+}
+
+
+class TeleopNode(Node):
+    """Thin rclpy shell around :class:`TeleopPipeline`."""
+
+    def __init__(self) -> None:
+        super().__init__("teleop")
+        robot = str(self.declare_parameter("robot", "g1").value)
+        profile = str(self.declare_parameter("profile", "").value)
+        device = str(self.declare_parameter("device", "vr").value)
+        self._rate_hz = float(self.declare_parameter("rate_hz", 250.0).value)
+        self._auto_engage = bool(self.declare_parameter("auto_engage", False).value)
+        state_rate_hz = float(self.declare_parameter("state_rate_hz", 10.0).value)
+        if not self._rate_hz > 0 or not state_rate_hz > 0:
+            raise TeleopError(
+                f"teleop_node: rate_hz ({self._rate_hz}) and state_rate_hz ({state_rate_hz}) "
+                "must be > 0 [Hz]"
+            )
+
+        self._description = load_robot(robot)
+        self._model = RobotModel(self._description)
+        self._pipeline = TeleopPipeline.create(self._description, self._model, profile, device)
+        self._index_of = {name: i for i, name in enumerate(self._model.joint_names)}
+        self._measured = self._model.home_positions().copy()
+        self._have_state = False
+        self._lock = threading.Lock()
+        self._latest: dict[Input, tuple[Any, Any]] = {}  # part, message
+        self._new_inputs: set[Input] = set()
+        self._latest_input_t_s = float("nan")
+        self._last_step_t = 0.0
+        self._period_s = 1.0 / self._rate_hz
+        self._bad_input: dict[str, str] = {}
+        self._unknown_joints: set[str] = set()
+        self._last_report: Any = None
+        self._steps = 0
+
+        sensor_qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        for which in self._pipeline.inputs:
+            topic, msg_type = INPUT_TOPICS[which]
+            self.create_subscription(
+                msg_type, topic, self._input_callback(which, topic), sensor_qos
+            )
+        self.create_subscription(
+            JointState,
+            self._description.sensors.joint_state_topic,
+            self._on_joint_state,
+            sensor_qos,
+        )
+        self._command_pubs: dict[str, tuple[str, Any]] = {}
+        for group in self._pipeline.groups:
+            interface = self._description.interfaces.get(group)
+            if interface is None:
+                raise TeleopError(
+                    f"{self._description.source_file}: the teleop profile drives group "
+                    f"{group!r} but robot.yaml has no interfaces.{group}; add its command topic"
+                )
+            pub = self.create_publisher(_COMMAND_TYPES[interface.kind], interface.topic, 10)
+            self._command_pubs[group] = (interface.kind, pub)
+        self._intent_pubs = {
+            which: self.create_publisher(
+                INPUT_TOPICS[which][1],
+                INTENT_PREFIX + INPUT_TOPICS[which][0][len("/operator") :],
+                10,
+            )
+            for which in self._pipeline.inputs
+        }
+        self._engaged_pub = self.create_publisher(Bool, f"{INTENT_PREFIX}/engaged", 10)
+        self._state_pub = self.create_publisher(DiagnosticArray, "/teleop/state", 10)
+        for name, action in (
+            ("engage", self._engage),
+            ("disengage", self._pipeline.disengage),
+            ("estop", self._pipeline.estop),
+            ("reset_estop", self._pipeline.reset_estop),
+            ("recalibrate", self._recalibrate),
+        ):
+            self.create_service(Trigger, f"/teleop/{name}", self._service(name, action))
+        self.create_timer(self._period_s, self._on_timer)
+        self.create_timer(1.0 / state_rate_hz, self._publish_state)
+        self.get_logger().info(
+            f"robot {self._description.name}: groups {', '.join(self._pipeline.groups)}; inputs "
+            f"{', '.join(i.value for i in self._pipeline.inputs)}; {self._rate_hz:.0f} Hz"
+        )
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def _input_callback(self, which: Input, topic: str) -> Callable[[Any], None]:
+        def callback(msg: Any) -> None:
+            try:
+                part = self._parse(which, msg, topic)
+            except (ValueError, TeleopError) as err:
+                if self._bad_input.get(topic) != str(err):
+                    self.get_logger().error(f"rejected input: {err}")
+                self._bad_input[topic] = str(err)
+                return
+            stamp = getattr(msg, "header", None)
+            t_s = conv.time_to_s(stamp.stamp) if stamp is not None else self._now_s()
+            if t_s == 0.0:
+                t_s = self._now_s()
+            with self._lock:
+                self._latest[which] = (part, msg)
+                self._new_inputs.add(which)
+                self._latest_input_t_s = (
+                    t_s if np.isnan(self._latest_input_t_s) else max(self._latest_input_t_s, t_s)
+                )
+            if (
+                which in _TRIGGERS_STEP
+                and time.monotonic() - self._last_step_t >= 0.5 * self._period_s
+            ):
+                self._step()
+
+        return callback
+
+    @staticmethod
+    def _parse(which: Input, msg: Any, topic: str) -> Any:
+        if which in (Input.HEAD, Input.LEFT_WRIST, Input.RIGHT_WRIST):
+            return conv.pose_from_msg(msg.pose)
+        if which in (Input.LEFT_HAND, Input.RIGHT_HAND):
+            return conv.hand_from_msg(msg, topic)
+        if which is Input.JOY:
+            return conv.joy_from_msg(msg)
+        return conv.leader_from_msg(msg)
+
+    def _on_joint_state(self, msg: JointState) -> None:
+        with self._lock:
+            _updated, unknown = conv.update_positions(msg, self._index_of, self._measured)
+            self._have_state = True
+        new_unknown = set(unknown) - self._unknown_joints
+        if new_unknown:
+            self._unknown_joints |= new_unknown
+            self.get_logger().warning(
+                f"{self._description.sensors.joint_state_topic}: joints not in "
+                f"{self._description.name}: {', '.join(sorted(new_unknown))}"
+            )
+
+    # -- loop ---------------------------------------------------------------------------------
+
+    def _now_s(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _frame(self) -> tuple[HumanFrame, set[Input]]:
+        with self._lock:
+            parts = {which.value: part for which, (part, _msg) in self._latest.items()}
+            used = set(self._new_inputs)
+            self._new_inputs.clear()
+            t_s = self._latest_input_t_s
+        return HumanFrame(t_s=t_s, **parts), used
+
+    def _on_timer(self) -> None:
+        if time.monotonic() - self._last_step_t >= 0.5 * self._period_s:
+            self._step()
+
+    def _step(self) -> None:
+        self._last_step_t = time.monotonic()
+        if self._auto_engage and not self._pipeline.engaged and self._ready_to_engage():
+            self._engage()
+        frame, used = self._frame()
+        with self._lock:
+            measured = self._measured.copy()
+        now = self._now_s()
+        output = self._pipeline.step(frame, measured, now)
+        self._last_report = output.report
+        self._steps += 1
+        if not self._pipeline.engaged:
+            return
+        for group, (kind, pub) in self._command_pubs.items():
+            values = output.commands[group]
+            names = self._description.groups[group]
+            if kind == "forward":
+                pub.publish(conv.forward_command(values))
+            elif kind == "trajectory":
+                pub.publish(conv.trajectory_command(names, values, now, self._period_s))
+            else:
+                pub.publish(conv.joint_state_command(names, values, now))
+        for which in used:
+            self._intent_pubs[which].publish(self._latest[which][1])
+        self._engaged_pub.publish(Bool(data=True))
+
+    def _ready_to_engage(self) -> bool:
+        return self._have_state and bool(self._latest)
+
+    # -- services and state -------------------------------------------------------------------
+
+    def _engage(self) -> str:
+        with self._lock:
+            measured = self._measured.copy()
+            have_state = self._have_state
+        if not have_state:
+            raise TeleopError(
+                f"no joint states yet on {self._description.sensors.joint_state_topic}; "
+                "cannot engage without knowing where the robot is"
+            )
+        self._pipeline.engage(measured, self._now_s())
+        self.get_logger().info("engaged")
+        return "engaged"
+
+    def _recalibrate(self) -> str:
+        frame, _used = self._frame()
+        self._pipeline.recalibrate(frame)
+        return "recalibrated on the current operator pose"
+
+    def _service(self, name: str, action: Callable[[], Any]) -> Callable[[Any, Any], Any]:
+        def handle(_request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+            try:
+                result = action()
+                response.success = True
+                response.message = result if isinstance(result, str) else name
+                if name != "engage":
+                    self.get_logger().info(f"{name}: {response.message}")
+            except TeleopError as err:
+                response.success = False
+                response.message = str(err)
+                self.get_logger().error(f"{name} refused: {err}")
+            if not self._pipeline.engaged:
+                self._engaged_pub.publish(Bool(data=False))
+            return response
+
+        return handle
+
+    def _publish_state(self) -> None:
+        report = self._last_report
+        status = DiagnosticStatus(name="teleop", hardware_id=self._description.name)
+        values = {
+            "engaged": str(self._pipeline.engaged).lower(),
+            "estopped": str(self._pipeline.estopped).lower(),
+            "steps": str(self._steps),
+            "joint_states": str(self._have_state).lower(),
+        }
+        if report is not None:
+            values["hold_reason"] = report.hold_reason or ""
+            values["input_age_s"] = f"{report.input_age_s:.4f}"
+            for kind, joints in report.clamps().items():
+                values[f"clamped_{kind}"] = ",".join(joints)
+        for topic, err in self._bad_input.items():
+            values[f"rejected {topic}"] = err
+        if self._pipeline.estopped:
+            status.level, status.message = DiagnosticStatus.ERROR, "e-stop latched"
+        elif report is not None and report.hold_reason:
+            status.level, status.message = DiagnosticStatus.WARN, f"holding: {report.hold_reason}"
+        else:
+            status.level = DiagnosticStatus.OK
+            status.message = "engaged" if self._pipeline.engaged else "disengaged"
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._state_pub.publish(msg)
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = TeleopNode()
+    except TeleopError as err:
+        print(f"teleop_node: {err}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
