@@ -8,7 +8,9 @@ bench) only supplies ``on_frame`` and feeds camera JPEGs. Security rules:
   announced once);
 * one active operator: a second client is refused while one is connected;
 * frames larger than ``max_frame_bytes``, malformed, of an unknown version, before or without
-  a valid hello are rejected and counted; none of them can stop the server.
+  a valid hello are rejected and counted; none of them can stop the server;
+* WebSocket upgrades from another web page (an ``Origin`` that is not this server) are refused,
+  so a page in the operator's browser cannot drive the robot through 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -42,7 +45,15 @@ from humanoid_teleop.devices.webxr.protocol import XrFrame
 log = logging.getLogger(__name__)
 
 PAGE_DIR = Path(__file__).resolve().parent / "page"
-REJECT_REASONS = ("oversized", "malformed", "wrong_version", "wrong_token", "busy", "no_hello")
+REJECT_REASONS = (
+    "oversized",
+    "malformed",
+    "wrong_version",
+    "wrong_token",
+    "busy",
+    "no_hello",
+    "bad_origin",
+)
 #: WebSocket close codes sent to refused clients.
 CLOSE_WRONG_TOKEN = 4401
 CLOSE_BUSY = 4409
@@ -253,6 +264,12 @@ class XrBridgeServer:
     # ---------------------------------------------------------------- HTTP
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.headers.get("Upgrade", "").lower() == "websocket":
+            # Browsers let any page open a WebSocket to 127.0.0.1; accept only our own page
+            # (Origin host == Host) or non-browser clients (no Origin header).
+            origin = request.headers.get("Origin")
+            if origin is not None and urlsplit(origin).netloc != request.headers.get("Host"):
+                self._reject("bad_origin", f"WebSocket from foreign page {origin}")
+                return connection.respond(403, "foreign origin\n")
             return None
         path = request.path.split("?", 1)[0]
         if path == "/favicon.ico":

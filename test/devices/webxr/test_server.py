@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from websockets.exceptions import ConnectionClosed, InvalidMessage
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from humanoid_teleop.core.errors import ConfigError
@@ -302,3 +302,27 @@ def test_tiny_frame_limit_is_refused() -> None:
     """max_frame_bytes below 64 is a config error naming the key and the minimum."""
     with pytest.raises(ConfigError, match="'max_frame_bytes' must be >= 64, got 10"):
         BridgeConfig.from_dict({"max_frame_bytes": 10}, source="vr.yaml")
+
+
+def test_websocket_from_a_foreign_page_is_refused(
+    bridge: tuple[XrBridgeServer, Received],
+) -> None:
+    """A browser page from another origin cannot open the socket (HTTP 403, bad_origin)."""
+    server, _ = bridge
+    with (
+        pytest.raises(InvalidStatus, match="403"),
+        connect(f"ws://127.0.0.1:{server.port}/ws", origin="https://evil.example"),  # type: ignore[arg-type]
+    ):
+        pass
+    assert server.stats().rejected["bad_origin"] == 1
+
+
+def test_websocket_from_our_own_page_is_accepted(
+    bridge: tuple[XrBridgeServer, Received],
+) -> None:
+    """The page's own origin (same host:port) may connect."""
+    server, _ = bridge
+    origin = f"http://127.0.0.1:{server.port}"
+    with connect(f"ws://127.0.0.1:{server.port}/ws", origin=origin) as ws:  # type: ignore[arg-type]
+        ws.send(json.dumps({"type": "hello", "version": 1}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
