@@ -71,3 +71,63 @@ class ReplaySchedule:
     def _absolute(self, elapsed_s: float) -> int:
         # nearest frame: a timer firing a little early or late still gets its own frame
         return max(0, math.floor(elapsed_s / self.period_s + 0.5))
+
+
+@dataclass
+class TimelineSchedule:
+    """Which messages of a recording are due, for messages at arbitrary times.
+
+    ``times_s`` are the messages' offsets from the first one [s], non-decreasing. Played
+    ``rate_scale`` times faster than recorded; with ``loop`` the timeline restarts one
+    ``gap_s`` after its last message. :meth:`due` returns every message not yet returned whose
+    time has come (a late caller gets all of them, in order, so no message is lost).
+    """
+
+    times_s: tuple[float, ...]
+    rate_scale: float = 1.0
+    loop: bool = True
+    gap_s: float = 0.1
+    passes_done: int = field(default=0, init=False)
+    _next: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.times_s:
+            raise SimConfigError("replay: the recording has no messages to play")
+        if any(b < a for a, b in zip(self.times_s, self.times_s[1:], strict=False)):
+            raise SimConfigError("replay: message times must be non-decreasing")
+        if not (math.isfinite(self.rate_scale) and self.rate_scale > 0.0):
+            raise SimConfigError(
+                f"replay: rate_scale={self.rate_scale} must be a finite number > 0 "
+                "(1.0 plays at the recorded speed)"
+            )
+
+    @property
+    def pass_s(self) -> float:
+        """Recorded time of one pass including the gap before restarting [s]."""
+        return self.times_s[-1] - self.times_s[0] + self.gap_s
+
+    def finished(self) -> bool:
+        """True once a non-looping timeline has returned its last message."""
+        return not self.loop and self.passes_done > 0
+
+    def due(self, elapsed_s: float) -> list[int]:
+        """Indices (into ``times_s``) of the messages to publish now, in order."""
+        recorded = elapsed_s * self.rate_scale
+        out: list[int] = []
+        n = len(self.times_s)
+        while not self.finished():
+            offset = self.passes_done * self.pass_s
+            if self._next < n:
+                if self.times_s[self._next] - self.times_s[0] + offset > recorded:
+                    break
+                out.append(self._next)
+                self._next += 1
+                continue
+            if not self.loop:
+                self.passes_done += 1
+                break
+            if (self.passes_done + 1) * self.pass_s > recorded:
+                break
+            self.passes_done += 1
+            self._next = 0
+        return out

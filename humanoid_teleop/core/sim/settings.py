@@ -129,11 +129,14 @@ class ReplaySettings:
     ``motion``: a BVH clip or a recorded bag folder (empty: the clip shipped with the package);
     ``rate_scale``: playback speed (1.0 as recorded); ``skip_frames``: BVH frames dropped at the
     start (CMU clips open with a T-pose and a 4-frame blend); ``calibration_frame``: the frame
-    (after skipping) that defines the operator frame; ``frame_id`` of published poses.
+    (after skipping) that defines the operator frame; ``frame_id`` of published poses;
+    ``wait_for_subscriber``: start playing only once every output topic has a subscriber
+    (so nothing is lost to discovery and the clip starts when the teleop node listens).
     """
 
     motion: str = ""
     loop: bool = True
+    wait_for_subscriber: bool = True
     rate_scale: float = 1.0
     skip_frames: int = 5
     calibration_frame: int = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from humanoid_teleop.core.sim import ReplaySchedule, SimConfigError
+from humanoid_teleop.core.sim.replay import TimelineSchedule
 
 
 def test_frames_come_at_the_clip_rate() -> None:
@@ -61,3 +62,35 @@ def test_zero_rate_scale_is_refused() -> None:
     """rate_scale must be positive; the error names the parameter."""
     with pytest.raises(SimConfigError, match=r"rate_scale=0\.0 must be"):
         ReplaySchedule(frame_count=4, frame_time_s=0.1, rate_scale=0.0)
+
+
+def test_timeline_releases_messages_at_their_recorded_times() -> None:
+    """Messages at 0, 0.1 and 0.25 s are due in order as time passes, each once."""
+    timeline = TimelineSchedule((0.0, 0.1, 0.25), loop=False)
+    assert timeline.due(0.0) == [0]
+    assert timeline.due(0.05) == []
+    assert timeline.due(0.3) == [1, 2]
+    assert timeline.due(1.0) == []
+    assert timeline.finished()
+
+
+def test_timeline_rate_scale_halves_the_waits() -> None:
+    """At rate_scale 2 the message recorded at 0.2 s is due after 0.1 s."""
+    timeline = TimelineSchedule((0.0, 0.2), rate_scale=2.0, loop=False)
+    assert timeline.due(0.09) == [0]
+    assert timeline.due(0.1) == [1]
+
+
+def test_timeline_loops_after_a_gap() -> None:
+    """A looping 0.2 s recording with a 0.1 s gap starts its second pass at 0.3 s."""
+    timeline = TimelineSchedule((5.0, 5.2), loop=True, gap_s=0.1)
+    assert timeline.due(0.25) == [0, 1]
+    assert timeline.due(0.29) == []
+    assert timeline.due(0.31) == [0]
+    assert timeline.passes_done == 1
+
+
+def test_empty_timeline_is_refused() -> None:
+    """A recording without any message to play is a configuration error."""
+    with pytest.raises(SimConfigError, match="no messages to play"):
+        TimelineSchedule(())

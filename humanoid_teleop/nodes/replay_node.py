@@ -1,0 +1,270 @@
+"""replay_node: a recorded operator played back as live input on ``/operator/*``.
+
+``motion`` is either
+
+- a BVH mocap clip (default: the CMU clip shipped in ``humanoid_teleop/data/mocap/``): head
+  and wrist poses in the operator frame (REP-103) on ``/operator/head`` and
+  ``/operator/{left,right}_wrist`` (geometry_msgs/PoseStamped, ``frame_id`` parameter), one
+  message per clip frame at the clip's rate × ``rate_scale``; the first ``skip_frames`` frames
+  (CMU's T-pose and its blend) are dropped; or
+- a recorded bag (folder or ``.mcap`` file): the operator intent the teleop node used
+  (``/teleop/intent/*``; the bag's ``/operator/*`` topics if it has no intent topics) is
+  republished on the matching ``/operator/*`` topics at the recorded pace × ``rate_scale``.
+
+Playback starts once every output topic has a subscriber (``wait_for_subscriber``, default
+true), so the clip begins when the teleop node listens and nothing is lost to discovery.
+Messages are stamped with the time they are published, as a live device would. With ``loop``
+the recording starts over; without it the node stops publishing after the end (and keeps
+running, so the teleop node sees its input go stale and holds).
+"""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import sys
+import threading
+import time
+from dataclasses import fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import rclpy
+from geometry_msgs.msg import PoseArray, PoseStamped
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.serialization import deserialize_message
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.msg import JointState, Joy
+
+from humanoid_teleop.core.bag.reader import iter_messages
+from humanoid_teleop.core.errors import ConfigError, TeleopError
+from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
+from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
+from humanoid_teleop.core.sim.settings import ReplaySettings
+from humanoid_teleop.nodes.ros_conversions import pose_to_msg
+
+DEFAULT_CLIP = "cmu_14_05_unscrew_cap_drink_soda.bvh"
+#: Operator input topics a bag can feed, with their message types.
+OPERATOR_TOPICS: dict[str, type] = {
+    "head": PoseStamped,
+    "left_wrist": PoseStamped,
+    "right_wrist": PoseStamped,
+    "left_hand": PoseArray,
+    "right_hand": PoseArray,
+    "joy": Joy,
+    "leader_joints": JointState,
+}
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+INTENT_PREFIX = "/teleop/intent/"
+OPERATOR_PREFIX = "/operator/"
+
+
+def default_clip() -> Path:
+    """The BVH clip shipped with the package."""
+    return Path(str(resources.files("humanoid_teleop") / "data" / "mocap" / DEFAULT_CLIP))
+
+
+def is_bag(path: Path) -> bool:
+    """True for a bag folder (metadata.yaml or .mcap files) or a single .mcap file."""
+    if path.is_dir():
+        return (path / "metadata.yaml").is_file() or any(path.glob("*.mcap"))
+    return path.suffix == ".mcap"
+
+
+def bag_operator_messages(path: Path) -> list[tuple[int, str, bytes]]:
+    """(log time [ns], /operator/* topic, CDR) of the operator input recorded in a bag.
+
+    Intent topics (what teleop used) are preferred; raw ``/operator/*`` topics are the fallback.
+    """
+    intents = [INTENT_PREFIX + name for name in OPERATOR_TOPICS]
+    operators = [OPERATOR_PREFIX + name for name in OPERATOR_TOPICS]
+    for wanted, prefix in ((intents, INTENT_PREFIX), (operators, OPERATOR_PREFIX)):
+        found = [
+            (m.log_time_ns, OPERATOR_PREFIX + m.topic[len(prefix) :], m.data)
+            for m in iter_messages(path, topics=wanted)
+        ]
+        if found:
+            return sorted(found, key=lambda item: item[0])
+    raise ConfigError(
+        f"{path}: bag has no operator input to replay (looked for {', '.join(intents)} "
+        f"and {', '.join(operators)})"
+    )
+
+
+class ReplayNode(Node):
+    """Publishes a BVH clip or a bag's operator intent as live operator input."""
+
+    def __init__(self) -> None:
+        super().__init__("replay_node")
+        values = {
+            f.name: self.declare_parameter(f.name, getattr(ReplaySettings(), f.name)).value
+            for f in fields(ReplaySettings)
+        }
+        self.settings = ReplaySettings.from_dict(values)
+        path = Path(self.settings.motion).expanduser() if self.settings.motion else default_clip()
+        if not path.exists():
+            raise ConfigError(f"replay_node parameter 'motion': {path} does not exist")
+        self._pubs: dict[str, Any] = {}
+        self._start_s: float | None = None
+        self._passes_logged = 0
+        self._finished_logged = False
+        if is_bag(path):
+            self._setup_bag(path)
+        elif path.suffix.lower() == ".bvh":
+            self._setup_bvh(path)
+        else:
+            raise ConfigError(
+                f"replay_node parameter 'motion': {path} is neither a .bvh clip nor a bag "
+                "(folder with metadata.yaml / .mcap files, or a .mcap file)"
+            )
+
+    def _publisher(self, name: str) -> Any:
+        if name not in self._pubs:
+            self._pubs[name] = self.create_publisher(
+                OPERATOR_TOPICS[name], OPERATOR_PREFIX + name, 10
+            )
+        return self._pubs[name]
+
+    # -- BVH ------------------------------------------------------------------------------------
+
+    def _setup_bvh(self, path: Path) -> None:
+        clip = read_bvh(path)
+        motion = human_frames_from_bvh(
+            clip,
+            skip_frames=self.settings.skip_frames,
+            calibration_frame=self.settings.calibration_frame,
+        )
+        self._frames = motion.frames
+        self._schedule = ReplaySchedule(
+            len(self._frames), motion.frame_time_s, self.settings.rate_scale, self.settings.loop
+        )
+        for name in ("head", "left_wrist", "right_wrist"):
+            self._publisher(name)
+        self.create_timer(self._schedule.period_s, self._play_bvh_frame)
+        self.get_logger().info(
+            f"replaying {path.name}: {len(self._frames)} frames (skipped the first "
+            f"{self.settings.skip_frames}) at {1.0 / self._schedule.period_s:.1f} Hz, "
+            f"{self._schedule.duration_s:.1f} s per pass"
+            + (", looping" if self.settings.loop else ", once")
+        )
+
+    def _elapsed_s(self) -> float | None:
+        """Seconds since playback started; None while waiting for subscribers."""
+        if self._start_s is None:
+            listening = all(pub.get_subscription_count() > 0 for pub in self._pubs.values())
+            if self.settings.wait_for_subscriber and not listening:
+                return None
+            self._start_s = time.monotonic()
+            self.get_logger().info("playback started")
+        return time.monotonic() - self._start_s
+
+    def _play_bvh_frame(self) -> None:
+        elapsed = self._elapsed_s()
+        if elapsed is None:
+            return
+        index = self._schedule.due(elapsed)
+        if index is None:
+            if self._schedule.finished(elapsed) and not self._finished_logged:
+                self._finished_logged = True
+                self.get_logger().info("clip finished; operator input stops (loop is false)")
+            return
+        self._log_pass(self._schedule.passes(elapsed), self._schedule.skipped)
+        frame = self._frames[index]
+        stamp = self.get_clock().now().to_msg()
+        for name, pose in (
+            ("head", frame.head),
+            ("left_wrist", frame.left_wrist),
+            ("right_wrist", frame.right_wrist),
+        ):
+            if pose is None:
+                continue
+            msg = PoseStamped()
+            msg.header.stamp = stamp
+            msg.header.frame_id = self.settings.frame_id
+            msg.pose = pose_to_msg(pose)
+            self._pubs[name].publish(msg)
+
+    def _log_pass(self, passes: int, skipped: int) -> None:
+        if passes > self._passes_logged:
+            self._passes_logged = passes
+            self.get_logger().info(
+                f"pass {passes} done, starting over ({skipped} frames skipped for lateness)"
+            )
+
+    # -- bag ------------------------------------------------------------------------------------
+
+    def _setup_bag(self, path: Path) -> None:
+        recorded = bag_operator_messages(path)
+        first_ns = recorded[0][0]
+        times = tuple((t - first_ns) * 1e-9 for t, _, _ in recorded)
+        gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+        self._timeline = TimelineSchedule(
+            times,
+            self.settings.rate_scale,
+            self.settings.loop,
+            gap_s=min(gaps) if gaps else 0.1,
+        )
+        self._messages = []
+        for _, topic, data in recorded:
+            name = topic[len(OPERATOR_PREFIX) :]
+            message = deserialize_message(data, OPERATOR_TOPICS[name])
+            self._messages.append((self._publisher(name), message))
+        # Poll about as often as messages were recorded (2-10 ms): all due ones go out.
+        typical_gap_s = sorted(gaps)[len(gaps) // 2] if gaps else 0.01
+        self.create_timer(
+            min(0.01, max(0.002, typical_gap_s / self.settings.rate_scale)), self._play_bag
+        )
+        self.get_logger().info(
+            f"replaying operator input from bag {path}: {len(recorded)} messages on "
+            f"{', '.join(sorted(OPERATOR_PREFIX + n for n in self._pubs))}, "
+            f"{times[-1]:.1f} s per pass" + (", looping" if self.settings.loop else ", once")
+        )
+
+    def _play_bag(self) -> None:
+        elapsed = self._elapsed_s()
+        if elapsed is None:
+            return
+        due = self._timeline.due(elapsed)
+        if not due:
+            if self._timeline.finished() and not self._finished_logged:
+                self._finished_logged = True
+                self.get_logger().info("bag finished; operator input stops (loop is false)")
+            return
+        self._log_pass(self._timeline.passes_done, 0)
+        stamp = self.get_clock().now().to_msg()
+        for index in due:
+            pub, msg = self._messages[index]
+            if hasattr(msg, "header"):
+                msg.header.stamp = stamp
+            pub.publish(msg)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run until Ctrl-C / SIGTERM; the node is destroyed before the context goes down."""
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    node: ReplayNode | None = None
+    executor = SingleThreadedExecutor()
+    try:
+        node = ReplayNode()
+        executor.add_node(node)
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
+    except TeleopError as err:
+        print(f"replay_node: {err}", file=sys.stderr)
+        return 2
+    finally:
+        executor.shutdown()
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
