@@ -3,8 +3,9 @@
 A servo horn can be mounted in any of four quarter-turn positions, so the offset between a
 servo's reading and the joint angle is (up to the operator's small pose error) a multiple of
 π/2. Holding the leader in a known pose, the offset for each joint is the multiple of π/2 that
-brings ``sign * raw + offset`` closest to the target. Pure numpy, no I/O, so the joint_map
-retargeter can reuse it.
+brings ``sign * raw + offset`` closest to the target. The per-joint search is the joint_map
+retargeter's own (:func:`humanoid_teleop.core.retarget.joint_map.search_offset`, offsets in
+[-2π, 2π]), so calibrating the leader here and ``auto_offset`` at engage agree.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.retarget.joint_map import search_offset
 
 FloatArray = npt.NDArray[np.float64]
 QUARTER_TURN_RAD = math.pi / 2.0
@@ -31,7 +33,7 @@ def quarter_turn_offsets(
     names: list[str] | None = None,
     tolerance_rad: float = math.pi / 4.0,
 ) -> FloatArray:
-    """Offsets ``k * π/2`` [rad] minimizing ``|sign * raw + offset - target|`` per joint.
+    """Offsets ``k * π/2`` [rad], ``|k| <= 4``, minimizing ``|sign * raw + offset - target|``.
 
     Args:
         raw_rad: Servo readings [rad] while the operator holds the calibration pose.
@@ -51,8 +53,13 @@ def quarter_turn_offsets(
         raise ValueError(f"shapes differ: raw {raw.shape}, target {target.shape}, {sign.shape}")
     if not np.all(np.isfinite(raw)) or not np.all(np.isfinite(target)):
         raise CalibrationError("calibration readings or target contain NaN / inf")
-    turns = np.round((target - sign * raw) / QUARTER_TURN_RAD)
-    offsets = turns * QUARTER_TURN_RAD
+    offsets = np.array(
+        [
+            search_offset(float(r), float(t), float(g), 1.0)
+            for r, t, g in zip(raw, target, sign, strict=True)
+        ],
+        dtype=np.float64,
+    )
     residual = np.abs(sign * raw + offsets - target)
     bad = np.flatnonzero(residual > tolerance_rad + 1e-12)
     if bad.size:

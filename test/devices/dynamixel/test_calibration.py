@@ -28,7 +28,7 @@ def test_sign_is_applied_before_the_search() -> None:
 
 
 @given(
-    st.lists(st.integers(-6, 6), min_size=1, max_size=8),
+    st.lists(st.integers(-4, 4), min_size=1, max_size=8),
     st.floats(-0.7, 0.7),
     st.sampled_from([1.0, -1.0]),
 )
