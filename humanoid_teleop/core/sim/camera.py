@@ -216,10 +216,10 @@ class SceneRenderer:
         shadows = self._project_segments((flat - origin) @ rotation, radii[above])
         layer = np.zeros_like(table_mask)
         for i in range(len(flat)):
-            shadows.draw(layer, i, 255)
+            shadows.draw(layer, i, 255, cv2.LINE_8)  # a binary mask: no anti-aliasing
         hit = cv2.bitwise_and(layer, table_mask)
         dark = cv2.convertScaleAbs(image, alpha=_SHADOW_GAIN)
-        np.copyto(image, dark, where=hit[:, :, None] > 0)
+        cv2.copyTo(dark, hit, image)  # in place: image takes dark where hit (40× np.copyto)
 
     def _project_segments(self, cam: FloatArray, radii: FloatArray) -> _PixelSegments:
         """Near-plane clipping, projection and pixel thickness of N segments (N×2×3)."""
@@ -288,12 +288,18 @@ class _PixelSegments:
     end: NDArray[np.int64]
     thickness: NDArray[np.int64]
 
-    def draw(self, image: NDArray[np.uint8], i: int, color: tuple[int, ...] | int) -> None:
+    def draw(
+        self,
+        image: NDArray[np.uint8],
+        i: int,
+        color: tuple[int, ...] | int,
+        line_type: int = cv2.LINE_AA,
+    ) -> None:
         width = int(self.thickness[i])
         if width > 0:
             a = (int(self.start[i, 0]), int(self.start[i, 1]))
             b = (int(self.end[i, 0]), int(self.end[i, 1]))
-            cv2.line(image, a, b, color, width, cv2.LINE_AA, _SUBPIXEL_BITS)
+            cv2.line(image, a, b, color, width, line_type, _SUBPIXEL_BITS)
 
 
 def _distances_to_origin(segments: FloatArray) -> FloatArray:
