@@ -1,0 +1,116 @@
+"""The whole VR chain in a real browser: emulated Quest 3 hand → vr_bridge_node →
+teleop_node (arm IK) → sim_robot_node joints, with the robot's head camera streamed back.
+
+Moving the IWER right hand while the left hand stays still must move the simulated G1's
+right-arm joints and leave its left arm (nearly) where it was.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test.devices.ros_helpers import Listener, free_port, start_node, stop_node
+from test.devices.webxr.test_browser_e2e import HARNESS, IWER_BUNDLE, _missing
+
+pytestmark = [
+    pytest.mark.ros,
+    pytest.mark.slow,
+    pytest.mark.skipif(_missing() is not None, reason=_missing() or ""),
+]
+ROBOT = "g1"
+HOLD_S = 2.0
+PHASES = [
+    {"name": "start", "position": [0.2, 1.1, -0.35], "move_s": 0.2, "hold_s": 4.0},
+    {"name": "moved", "position": [0.3, 1.3, -0.45], "move_s": 1.0, "hold_s": HOLD_S},
+]
+
+
+def _arm_angles(
+    messages: list[tuple[float, object]], names: list[str], start: float, end: float
+) -> np.ndarray:
+    rows = []
+    for t, msg in messages:
+        if start <= t <= end:
+            index = {n: i for i, n in enumerate(msg.name)}  # type: ignore[attr-defined]
+            rows.append([msg.position[index[n]] for n in names])  # type: ignore[attr-defined]
+    assert rows, f"no joint states between {start:.2f} and {end:.2f}"
+    return np.mean(rows, axis=0)
+
+
+def test_emulated_hand_moves_the_simulated_robot_arm(tmp_path: Path) -> None:
+    """Right hand 10 cm right, 20 cm up, 10 cm forward moves right-arm joints, not the left."""
+    from sensor_msgs.msg import JointState
+
+    from humanoid_teleop.core.robot import load_robot
+
+    groups = load_robot(ROBOT).groups
+    right, left = list(groups["right_arm"]), list(groups["left_arm"])
+    port = free_port()
+    nodes = [
+        start_node(
+            "sim_robot_node",
+            {"robot": ROBOT, "joint_state_rate_hz": 100.0, "camera_rate_hz": 10.0,
+             "publish_raw_images": False, "wrench_rate_hz": 20.0},
+        ),
+        start_node(
+            "teleop_node",
+            {"robot": ROBOT, "device": "vr", "auto_engage": True, "rate_hz": 100.0},
+        ),
+        start_node(
+            "vr_bridge_node",
+            {"port": port, "emulator_script": str(IWER_BUNDLE), "camera_rate_hz": 5.0,
+             "compressed_camera_topics": ["/cameras/head/image_raw/compressed"]},
+        ),
+    ]  # fmt: skip
+    listener = Listener({"/joint_states": JointState})
+    events: list[tuple[float, dict[str, object]]] = []
+    listener.spin_for(2.0)
+    driver = subprocess.Popen(
+        ["node", str(HARNESS / "drive_hand.mjs"), f"http://127.0.0.1:{port}/?emulate=quest3",
+         json.dumps(PHASES), str(tmp_path / "profile")],
+        cwd=HARNESS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def read_events() -> None:
+        assert driver.stdout is not None
+        for line in driver.stdout:
+            events.append((time.time(), json.loads(line)))
+
+    reader = threading.Thread(target=read_events, daemon=True)
+    reader.start()
+    outputs: list[str] = []
+    try:
+        listener.spin_until(lambda: driver.poll() is not None, timeout_s=120.0)
+        reader.join(timeout=5.0)
+        stderr = driver.stderr.read() if driver.stderr else ""
+        assert driver.returncode == 0, f"browser driver failed:\n{stderr[-3000:]}"
+        ends = {e["phase"]: (t, e) for t, e in events if e.get("event") == "phase"}
+        assert set(ends) == {"start", "moved"}, events
+        states = listener.messages["/joint_states"]
+        windows = {name: (t - 0.5 * HOLD_S, t - 0.1) for name, (t, _) in ends.items()}
+        right_delta = np.abs(
+            _arm_angles(states, right, *windows["moved"])
+            - _arm_angles(states, right, *windows["start"])
+        )
+        left_delta = np.abs(
+            _arm_angles(states, left, *windows["moved"])
+            - _arm_angles(states, left, *windows["start"])
+        )
+        assert right_delta.max() > 0.1, f"right arm barely moved: {right_delta}"
+        assert left_delta.max() < 0.5 * right_delta.max(), (left_delta, right_delta)
+        assert int(ends["moved"][1]["cameraFrames"]) > 0, "no robot camera frame in the headset"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        listener.close()
+        for node in reversed(nodes):
+            outputs.append(stop_node(node)[1])
+    print("\n".join(o[-1500:] for o in outputs))
