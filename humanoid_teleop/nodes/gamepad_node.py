@@ -26,13 +26,13 @@ from sensor_msgs.msg import Joy
 
 from humanoid_teleop.core.errors import ConfigError, TeleopError
 from humanoid_teleop.devices.errors import DeviceError
-from humanoid_teleop.devices.gamepad.evdev import EvdevDevice, device_names
+from humanoid_teleop.devices.gamepad.evdev import EvdevDevice
 from humanoid_teleop.devices.gamepad.mapping import (
     GamepadPreset,
     PadState,
+    find_gamepad,
     load_preset,
     preset_for,
-    shipped_presets,
 )
 
 RETRY_PERIOD_S = 1.0
@@ -77,28 +77,10 @@ class GamepadNode(Node):
     # ------------------------------------------------------------ evdev
     def _choose(self) -> tuple[str, GamepadPreset]:
         if self._device_param != "auto":
-            device = self._device_param
-            name = ""
-        else:
-            candidates = device_names()
-            wanted = None if self._preset_param == "auto" else load_preset(self._preset_param)
-            matches = [
-                (path, name)
-                for path, name in candidates.items()
-                if (
-                    wanted.matches(name)
-                    if wanted
-                    else any(load_preset(p).matches(name) for p in shipped_presets())
-                )
-            ]
-            if not matches:
-                raise DeviceError(
-                    "no gamepad found in /dev/input "
-                    f"({len(candidates)} readable input devices: "
-                    f"{', '.join(candidates.values()) or 'none'}); plug one in or set 'device'"
-                )
-            device, name = matches[0]
-        return device, self._preset(name)
+            return self._device_param, self._preset("")
+        wanted = None if self._preset_param == "auto" else load_preset(self._preset_param)
+        path, name = find_gamepad(wanted)
+        return path, self._preset(name)
 
     def _preset(self, device_name: str) -> GamepadPreset:
         if self._preset_param != "auto":

@@ -100,3 +100,14 @@ def test_joy_relay_applies_dead_zone_and_dead_man(listener: Listener) -> None:
     finally:
         code, output = stop_node(node)
     assert code == 0, output
+
+
+def test_auto_discovery_without_pads_reports_and_waits(listener: Listener) -> None:
+    """device auto with no pad plugged in reports 'no gamepad found' and publishes nothing."""
+    node = start_node("gamepad_node", {"device": "auto", "preset": "auto"})
+    try:
+        assert listener.spin_until(lambda: "no gamepad found" in _gamepad_status(listener), 10)
+        assert listener.messages[OUT] == []
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output

@@ -16,6 +16,7 @@ from typing import Any
 
 from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.devices import config as cfg
+from humanoid_teleop.devices.errors import DeviceDisconnected
 from humanoid_teleop.devices.gamepad.evdev import (
     CODES,
     EV_ABS,
@@ -24,7 +25,9 @@ from humanoid_teleop.devices.gamepad.evdev import (
     SYN_DROPPED,
     SYN_REPORT,
     AbsInfo,
+    EvdevDevice,
     InputEvent,
+    device_names,
 )
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
@@ -152,6 +155,35 @@ def preset_for(device_name: str) -> GamepadPreset:
         if preset.matches(device_name):
             return preset
     return load_preset("generic")
+
+
+def find_gamepad(
+    wanted: GamepadPreset | None, directory: Path = Path("/dev/input")
+) -> tuple[str, str]:
+    """Path and name of the first pad in ``directory`` for ``wanted`` (None: any shipped preset).
+
+    A preset with an empty ``match`` list (``generic``) takes the first device with an X axis.
+
+    Raises:
+        DeviceDisconnected: listing the readable input devices when none fits.
+    """
+    names = device_names(directory)
+    presets = [wanted] if wanted else [load_preset(p) for p in shipped_presets()]
+    for path, name in names.items():
+        if any(p.matches(name) for p in presets):
+            return path, name
+    if wanted is not None and not wanted.match:
+        for path, name in names.items():
+            device = EvdevDevice(path)
+            has_x = device.absinfo(CODES["ABS_X"]) is not None
+            device.close()
+            if has_x:
+                return path, name
+    listing = ", ".join(f"{p} ({n})" for p, n in names.items()) or "none"
+    raise DeviceDisconnected(
+        f"no gamepad found in {directory} (readable input devices: {listing}); "
+        "plug one in, check the user is in the 'input' group, or set 'device'"
+    )
 
 
 def normalize(raw: int, info: AbsInfo, deadzone: float, invert: bool) -> float:

@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 
 from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.devices.errors import DeviceDisconnected
 from humanoid_teleop.devices.gamepad.evdev import AbsInfo, parse_events
 from humanoid_teleop.devices.gamepad.mapping import (
     GamepadPreset,
     PadState,
+    find_gamepad,
     load_preset,
     normalize,
     preset_for,
@@ -104,3 +106,9 @@ def test_unknown_preset_names_the_shipped_ones() -> None:
     """Asking for a preset that does not exist lists the shipped presets."""
     with pytest.raises(ConfigError, match="shipped: dualshock4, generic, xbox"):
         load_preset("steam_deck")
+
+
+def test_no_pad_found_lists_what_is_there(tmp_path: Path) -> None:
+    """Discovery with no pad names the directory and says there are no input devices."""
+    with pytest.raises(DeviceDisconnected, match=rf"no gamepad found in {tmp_path} .*none"):
+        find_gamepad(None, tmp_path)
