@@ -109,10 +109,17 @@ def rotation_angle(rotation: FloatArray) -> float:
     return math.acos(min(1.0, max(-1.0, cos_angle)))
 
 
+def cross(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Cross product of two 3-vectors (a small fast path; ``np.cross`` is slow for one pair)."""
+    ax, ay, az = float(a[0]), float(a[1]), float(a[2])
+    bx, by, bz = float(b[0]), float(b[1]), float(b[2])
+    return np.array([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx])
+
+
 def frame_from_axes(x_axis: FloatArray, y_hint: FloatArray) -> FloatArray:
     """Right-handed rotation whose x column is ``x_axis`` and y column lies toward ``y_hint``."""
-    x = x_axis / np.linalg.norm(x_axis)
-    z = np.cross(x, y_hint)
-    z /= np.linalg.norm(z)
-    y = np.cross(z, x)
+    x = x_axis / math.sqrt(float(x_axis @ x_axis))
+    z = cross(x, y_hint)
+    z /= math.sqrt(float(z @ z))
+    y = cross(z, x)
     return np.column_stack((x, y, z))

@@ -39,13 +39,16 @@ _PARAMS = {"pinch_open_m", "pinch_closed_m", "iterations", "damping", "pinch_wei
 _LONG_FINGERS = ("index", "middle", "ring", "pinky")
 
 
+_CHAIN_PARENT = np.array(
+    [prev for f in _LONG_FINGERS for prev in (0, *WEBXR_FINGER_CHAINS[f][:-1])], dtype=np.intp
+)
+_CHAIN_CHILD = np.array([c for f in _LONG_FINGERS for c in WEBXR_FINGER_CHAINS[f]], dtype=np.intp)
+
+
 def human_hand_length_m(points: FloatArray) -> float:
     """Mean wrist->tip chain length [m] of the long fingers (independent of flexion)."""
-    total = 0.0
-    for finger in _LONG_FINGERS:
-        chain = points[(0, *WEBXR_FINGER_CHAINS[finger]),]
-        total += float(np.linalg.norm(np.diff(chain, axis=0), axis=1).sum())
-    return total / len(_LONG_FINGERS)
+    bones = points[_CHAIN_CHILD] - points[_CHAIN_PARENT]
+    return float(np.sqrt((bones * bones).sum(axis=1)).sum()) / len(_LONG_FINGERS)
 
 
 def hand_local(hand: HandSkeleton, side: str) -> FloatArray:
@@ -67,7 +70,7 @@ class HandParams:
 
     pinch_open_m: float = 0.08
     pinch_closed_m: float = 0.02
-    iterations: int = 2
+    iterations: int = 1
     damping: float = 0.01
     pinch_weight: float = 4.0
 
@@ -121,63 +124,64 @@ class _DexterousSide:
         long_tips = [tips[i] for i, f in enumerate(self.fingers) if f != "thumb"]
         self.robot_length_m = float(np.mean([np.linalg.norm(t) for t in long_tips]))
         n = len(self.fingers)
-        # Vector pairs (origin index, tip index) over [ee, tips...]: ee->tip, thumb->finger.
-        self.pairs = [(-1, i) for i in range(n)] + [(0, i) for i in range(1, n)]
-
-    def _kinematics(self, q: FloatArray, with_jacobians: bool) -> None:
-        qp = q if self.pm.nq == self.model.nq else self.model.to_pinocchio(q)
-        if with_jacobians:
-            pin.computeJointJacobians(self.pm, self.data, qp)
-            for fid in (self.ee_id, *self.tip_ids):
-                pin.updateFramePlacement(self.pm, self.data, fid)
-        else:
-            pin.framesForwardKinematics(self.pm, self.data, qp)
+        # Vector pairs over points [ee, tips...]: ee -> every tip, thumb -> every other tip.
+        pairs = [(0, i + 1) for i in range(n)] + [(1, i + 1) for i in range(1, n)]
+        self.pair_selection = np.zeros((len(pairs), n + 1))
+        for row, (a, b) in enumerate(pairs):
+            self.pair_selection[row, a] -= 1.0
+            self.pair_selection[row, b] += 1.0
+        self.is_pinch = np.array([a == 1 for a, _b in pairs])
+        self.tip_rows = np.array([WEBXR_TIPS[f] for f in self.fingers], dtype=np.intp)
+        self._damping = np.eye(len(self.idx)) * (params.damping**2 + 1e-6)
 
     def _tips(self, q: FloatArray) -> list[FloatArray]:
-        self._kinematics(q, with_jacobians=False)
+        qp = q if self.pm.nq == self.model.nq else self.model.to_pinocchio(q)
+        pin.framesForwardKinematics(self.pm, self.data, qp)
         ee = self.data.oMf[self.ee_id]
         return [
             ee.rotation.T @ (self.data.oMf[f].translation - ee.translation) for f in self.tip_ids
         ]
 
     def solve(self, hand: HandSkeleton) -> FloatArray:
+        """Hand joint positions [rad] in group order matching ``hand``'s vectors."""
+        p = self.params
         local = hand_local(hand, self.side)
         scale = self.robot_length_m / max(human_hand_length_m(local), 1e-3)
-        human = {-1: np.zeros(3)}
-        for i, finger in enumerate(self.fingers):
-            human[i] = self.ee_r_hand @ local[WEBXR_TIPS[finger]]
-        targets, weights = [], []
-        p = self.params
-        for a, b in self.pairs:
-            v = scale * (human[b] - human[a])
-            w = 1.0
-            if a == 0:
-                d = float(np.linalg.norm(human[b] - human[a]))
-                w = 1.0 + p.pinch_weight * math.exp(-max(d - p.pinch_closed_m, 0.0) / 0.02)
-                if d < p.pinch_closed_m:
-                    v = np.zeros(3)
-            targets.append(v)
-            weights.append(w)
-        target = np.concatenate(targets)
-        weight = np.repeat(np.array(weights), 3)
-        q = self.q_base.copy()
+        points = np.zeros((len(self.fingers) + 1, 3))
+        points[1:] = local[self.tip_rows] @ self.ee_r_hand.T
+        human = self.pair_selection @ points
+        distance = np.sqrt((human * human).sum(axis=1))
+        weights = np.where(
+            self.is_pinch,
+            1.0 + p.pinch_weight * np.exp(-np.maximum(distance - p.pinch_closed_m, 0.0) / 0.02),
+            1.0,
+        )
+        target = scale * human
+        target[self.is_pinch & (distance < p.pinch_closed_m)] = 0.0
+        weight = np.repeat(weights, 3)
+        target_flat = target.reshape(-1) * weight
+        q = self.q_base
+        n_joints = len(self.idx)
         for _ in range(p.iterations):
             q[self.idx] = self.q_hand
-            self._kinematics(q, with_jacobians=True)
+            qp = q if self.pm.nq == self.model.nq else self.model.to_pinocchio(q)
+            pin.computeJointJacobians(self.pm, self.data, qp)
+            pin.updateFramePlacement(self.pm, self.data, self.ee_id)
             ee = self.data.oMf[self.ee_id]
-            r_t = ee.rotation.T
-            pos = {-1: np.zeros(3)}
-            jac = {-1: np.zeros((3, len(self.idx)))}
+            rotation, origin = ee.rotation, ee.translation
+            positions = np.zeros((len(self.tip_ids) + 1, 3))
+            jacobians = np.zeros((len(self.tip_ids) + 1, 3, n_joints))
             for i, fid in enumerate(self.tip_ids):
-                pos[i] = r_t @ (self.data.oMf[fid].translation - ee.translation)
-                full = pin.getFrameJacobian(self.pm, self.data, fid, _LWA)
-                jac[i] = r_t @ full[:3, self.idx]
-            current = np.concatenate([pos[b] - pos[a] for a, b in self.pairs])
-            j = np.vstack([jac[b] - jac[a] for a, b in self.pairs]) * weight[:, None]
-            error = (target - current) * weight
-            a_mat = j.T @ j
-            a_mat[np.diag_indices_from(a_mat)] += p.damping**2 + 1e-6
-            dq = np.linalg.solve(a_mat, j.T @ error)
+                pin.updateFramePlacement(self.pm, self.data, fid)
+                positions[i + 1] = self.data.oMf[fid].translation
+                jacobians[i + 1] = pin.getFrameJacobian(self.pm, self.data, fid, _LWA)[:3, self.idx]
+            positions[1:] = (positions[1:] - origin) @ rotation
+            jacobians[1:] = np.einsum("ji,kjl->kil", rotation, jacobians[1:])
+            current = (self.pair_selection @ positions).reshape(-1)
+            jac = np.tensordot(self.pair_selection, jacobians, axes=(1, 0)).reshape(-1, n_joints)
+            jac *= weight[:, None]
+            error = target_flat - current * weight
+            dq = np.linalg.solve(jac.T @ jac + self._damping, jac.T @ error)
             self.q_hand = np.clip(self.q_hand + dq, self.lower, self.upper)
         return self.q_hand.copy()
 

@@ -50,7 +50,7 @@ class IkConfig:
         tolerance_rad: ... and this orientation error [rad].
     """
 
-    max_iterations: int = 3
+    max_iterations: int = 2
     position_weight: float = 1.0
     orientation_weight: float = 0.5
     damping: float = 1e-3
@@ -219,11 +219,15 @@ class DifferentialIk:
         return result
 
 
+_EYE6 = np.eye(6)
+
+
 def _dls(jac: FloatArray, error: FloatArray, lam2: float, posture: FloatArray) -> FloatArray:
     """Damped least-squares step plus ``posture`` projected into the task null space."""
-    a = jac @ jac.T
-    a[np.diag_indices_from(a)] += lam2
-    rhs = np.column_stack((error, jac @ posture))
+    a = jac @ jac.T + lam2 * _EYE6
+    rhs = np.empty((6, 2))
+    rhs[:, 0] = error
+    rhs[:, 1] = jac @ posture
     sol = np.linalg.solve(a, rhs)
-    dq: FloatArray = jac.T @ sol[:, 0] + posture - jac.T @ sol[:, 1]
+    dq: FloatArray = jac.T @ (sol[:, 0] - sol[:, 1]) + posture
     return dq

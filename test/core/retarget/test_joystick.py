@@ -1,0 +1,69 @@
+"""Joystick retargeter: deadman gates motion, sticks jog the IK target, buttons switch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from humanoid_teleop.core.motion.frame import HumanFrame, JoyState
+from humanoid_teleop.core.retarget.base import RetargetContext
+from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.retarget.joystick import JoystickRetargeter, load_pad_preset
+
+from .conftest import model_of
+
+GROUPS = ("left_arm", "right_arm", "left_hand", "right_hand")
+
+
+def _joy(t: float, axes: dict[int, float], buttons: set[int]) -> HumanFrame:
+    a = [0.0] * 8
+    for k, v in axes.items():
+        a[k] = v
+    return HumanFrame(t, joy=JoyState(tuple(a), tuple(int(i in buttons) for i in range(11))))
+
+
+def _stick_forward(held: set[int]) -> np.ndarray:
+    model = model_of("g1")
+    jog = JoystickRetargeter(RetargetContext(model, GROUPS, {"preset": "xbox"}))
+    q = model.home_positions()
+    jog.calibrate(_joy(0.0, {}, set()), q)
+    start = jog.ee_targets()["right"].position_m.copy()
+    for k in range(1, 51):
+        jog.step(_joy(k * 0.01, {1: 1.0}, held), q)
+    return np.asarray(jog.ee_targets()["right"].position_m - start)
+
+
+def test_stick_forward_with_deadman_moves_target_forward() -> None:
+    """Left stick up for 0.5 s with LB held moves the right EE target ~+x at the jog speed."""
+    moved = _stick_forward({4})
+    assert moved[0] == pytest.approx(0.049, abs=0.01)
+    assert abs(moved[1]) < 1e-9 and abs(moved[2]) < 1e-9
+
+
+def test_released_deadman_does_not_move_target() -> None:
+    """Without the deadman the target stays put."""
+    assert np.allclose(_stick_forward(set()), 0.0)
+
+
+def test_gripper_button_closes_selected_hand() -> None:
+    """Pressing A with the deadman held closes the selected (right) hand."""
+    model = model_of("talos")
+    jog = JoystickRetargeter(RetargetContext(model, GROUPS, {"preset": "xbox"}))
+    q = model.home_positions()
+    jog.calibrate(_joy(0.0, {}, set()), q)
+    out = jog.step(_joy(0.01, {}, {4, 0}), q)
+    assert np.allclose(out["right_hand"], model.description.hands["right"].closed_positions)
+    assert np.allclose(out["left_hand"], model.description.hands["left"].open_positions)
+
+
+def test_every_pad_preset_loads() -> None:
+    """The shipped pad presets parse and put the deadman on button 4."""
+    for name in ("xbox", "dualshock4", "generic"):
+        assert load_pad_preset(name).buttons["deadman"] == 4
+
+
+def test_unknown_pad_action_lists_allowed() -> None:
+    """A preset with an unknown button action is refused listing the actions."""
+    preset = {"axes": {"x": 1}, "buttons": {"jump": 0}}
+    with pytest.raises(RetargetConfigError, match=r"buttons\.jump: unknown; allowed"):
+        JoystickRetargeter(RetargetContext(model_of("g1"), GROUPS, {"preset": preset}))

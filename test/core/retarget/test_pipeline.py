@@ -1,0 +1,112 @@
+"""TeleopPipeline: engage, hold, e-stop, recalibrate, and group commands."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from humanoid_teleop.core.motion.frame import HumanFrame, Pose
+from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
+from humanoid_teleop.core.retarget.profile import load_profile
+from humanoid_teleop.core.safety import SafetyError
+
+from .conftest import model_of
+
+
+def _pipeline(robot: str = "g1") -> TeleopPipeline:
+    return TeleopPipeline(model_of(robot), load_profile("vr"))
+
+
+def _frame(t: float, dx: float = 0.0) -> HumanFrame:
+    left = Pose(np.array([0.3 + dx, 0.2, 1.0]), np.eye(3))
+    right = Pose(np.array([0.3 + dx, -0.2, 1.0]), np.eye(3))
+    return HumanFrame(
+        t_s=t, head=Pose(np.array([0, 0, 1.5]), np.eye(3)), left_wrist=left, right_wrist=right
+    )
+
+
+def test_commands_cover_every_driven_group_in_group_order() -> None:
+    """Each driven group gets an array as long as the group, equal to q at its joints."""
+    p = _pipeline()
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    out = p.step(_frame(0.01), q, 0.01)
+    for group in p.groups:
+        assert np.array_equal(out.commands[group], out.q[p.model.group_indices(group)])
+
+
+def test_forward_wrist_motion_moves_end_effector_forward() -> None:
+    """After calibration, moving both wrists 5 cm forward moves each EE forward."""
+    p = _pipeline()
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    out = p.step(_frame(0.01), q, 0.01)
+    ee = p.model.description.arms["right"].ee_frame
+    before = p.model.fk(out.q, ee)[1]
+    t = 0.01
+    for _ in range(100):
+        t += 0.01
+        out = p.step(_frame(t, dx=0.05), out.q, t)
+    after = p.model.fk(out.q, ee)[1]
+    assert after[0] - before[0] > 0.03
+
+
+def test_not_engaged_output_is_inactive() -> None:
+    """Before engage the output is inactive and holds the measured pose."""
+    p = _pipeline()
+    q = p.model.home_positions()
+    out = p.step(_frame(0.0), q, 0.0)
+    assert out.active is False
+    assert np.allclose(out.q, np.clip(q, p.limits.lower, p.limits.upper))
+
+
+def test_estop_holds_and_blocks_engage_until_reset() -> None:
+    """After estop the pipeline is inactive; engage fails until reset_estop."""
+    p = _pipeline()
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    p.step(_frame(0.01), q, 0.01)
+    p.estop()
+    out = p.step(_frame(0.02, dx=0.1), q, 0.02)
+    assert out.active is False and out.report.hold_reason == "e-stop latched"
+    with pytest.raises(SafetyError, match="e-stop is latched"):
+        p.engage(q, 0.03)
+    p.reset_estop()
+    p.engage(q, 0.03)
+    assert p.engaged
+
+
+def test_nan_wrist_keeps_previous_target() -> None:
+    """A NaN wrist pose does not change that arm's target."""
+    p = _pipeline()
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    out = p.step(_frame(0.01), q, 0.01)
+    bad = dataclasses.replace(_frame(0.02, dx=0.1), right_wrist=Pose(np.full(3, np.nan), np.eye(3)))
+    out2 = p.step(bad, out.q, 0.02)
+    right = p.model.group_indices("right_arm")
+    assert np.allclose(out2.targets[right], out.targets[right])
+
+
+def test_recalibrate_keeps_the_robot_still() -> None:
+    """Recalibrating on a displaced operator pose does not move the robot."""
+    p = _pipeline()
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    out = p.step(_frame(0.01), q, 0.01)
+    p.recalibrate(_frame(0.02, dx=0.2))
+    out2 = p.step(_frame(0.02, dx=0.2), out.q, 0.02)
+    assert np.max(np.abs(out2.q - out.q)) < 1e-3
+
+
+def test_stale_input_holds_the_command() -> None:
+    """Input older than the profile's timeout holds the last command."""
+    p = _pipeline()
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    out = p.step(_frame(0.01), q, 0.01)
+    out2 = p.step(_frame(0.01, dx=0.1), out.q, 5.0)
+    assert out2.report.hold_reason is not None and "stale" in out2.report.hold_reason
+    assert np.array_equal(out2.q, out.q)

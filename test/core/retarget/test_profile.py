@@ -1,0 +1,93 @@
+"""Teleop profiles: every shipped profile builds a pipeline for every shipped robot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from humanoid_teleop.core.retarget.errors import PluginError, RetargetConfigError
+from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
+from humanoid_teleop.core.retarget.profile import (
+    TeleopProfile,
+    list_profiles,
+    load_profile,
+)
+from humanoid_teleop.core.robot import RobotModel
+
+PROFILES = ["exo", "gamepad", "replay", "vr"]
+
+
+def test_shipped_profiles_are_listed() -> None:
+    """The four device profiles are on the search path."""
+    assert set(list_profiles()) >= set(PROFILES)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_profile_builds_for_every_robot(name: str, shipped_model: RobotModel) -> None:
+    """Each profile yields a pipeline driving at least the two arms of each robot."""
+    pipeline = TeleopPipeline(shipped_model, load_profile(name))
+    assert {"left_arm", "right_arm"} <= set(pipeline.groups)
+
+
+def test_unknown_top_level_key_names_file_and_allowed(tmp_path: Path) -> None:
+    """A misspelt key is refused with the allowed keys."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\ndevice: vr\nretargeter: []\n")
+    with pytest.raises(RetargetConfigError, match=r"bad\.yaml: unknown key\(s\) \['retargeter'\]"):
+        load_profile(str(path))
+
+
+def test_unknown_device_lists_devices() -> None:
+    """A device outside vr/gamepad/exo/replay is refused listing the four."""
+    data = {"name": "x", "device": "mouse", "retargeters": [{"plugin": "arm_ik", "groups": ["a"]}]}
+    with pytest.raises(RetargetConfigError, match=r"device = 'mouse': allowed: \['vr'"):
+        TeleopProfile.from_dict(data, "x.yaml")
+
+
+def test_group_driven_twice_is_refused() -> None:
+    """Two retargeters may not drive the same group."""
+    data = {
+        "name": "x",
+        "device": "vr",
+        "retargeters": [
+            {"plugin": "arm_ik", "groups": ["left_arm"]},
+            {"plugin": "joint_map", "groups": ["left_arm"]},
+        ],
+    }
+    with pytest.raises(
+        RetargetConfigError, match=r"'left_arm' is already driven by retargeters\[0\]"
+    ):
+        TeleopProfile.from_dict(data, "x.yaml")
+
+
+def test_missing_profile_lists_available() -> None:
+    """An unknown profile name lists the shipped ones."""
+    with pytest.raises(RetargetConfigError, match=r"no teleop profile 'vr2'; available: .*gamepad"):
+        load_profile("vr2")
+
+
+def test_profile_naming_a_missing_plugin_fails_to_build(shipped_model: RobotModel) -> None:
+    """Building a pipeline whose profile names an uninstalled plugin is a hard error."""
+    profile = TeleopProfile.from_dict(
+        {"name": "x", "device": "vr", "retargeters": [{"plugin": "nope", "groups": ["left_arm"]}]},
+        "x.yaml",
+    )
+    with pytest.raises(PluginError, match="no retargeter plugin 'nope'"):
+        TeleopPipeline(shipped_model, profile)
+
+
+def test_bad_plugin_param_names_entry_and_key(shipped_model: RobotModel) -> None:
+    """An unknown arm_ik parameter names the profile entry and the allowed params."""
+    profile = TeleopProfile.from_dict(
+        {
+            "name": "x",
+            "device": "vr",
+            "retargeters": [
+                {"plugin": "arm_ik", "groups": ["left_arm"], "params": {"mdoe": "relative"}}
+            ],
+        },
+        "x.yaml",
+    )
+    with pytest.raises(RetargetConfigError, match=r"retargeters\[0\] \(arm_ik\): unknown params"):
+        TeleopPipeline(shipped_model, profile)
