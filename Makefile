@@ -11,7 +11,7 @@ setup:
 	@tools/setup_venv.sh
 
 demo: setup
-	$(ISOLATED) $(VENV)/bin/humanoid-teleop doctor
+	$(ISOLATED) $(VENV)/bin/humanoid-teleop demo --robot $(ROBOT) --bag-dir bags
 
 setup-browser:
 	@tools/setup_browser.sh

@@ -13,7 +13,8 @@ Subscribes to ``/operator/*`` (see README "Topics") and the robot's joint-state 
 the pipeline at ``rate_hz`` on the freshest input, and also right away when a new wrist, joy
 or leader message arrives (at most once per half period), so input-to-command latency is the
 compute time, not a timer phase. Publishes each group's command on its configured interface,
-republishes the input it used on ``/teleop/intent/*`` and its state on ``/teleop/state``.
+republishes the input it used on ``/teleop/intent/*``, the arm end-effector targets on
+``/teleop/ee_target/{left,right}`` and its state on ``/teleop/state``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ INPUT_TOPICS: dict[Input, tuple[str, type]] = {
 
 INTENT_PREFIX = "/teleop/intent"
 """The input the teleop node used is republished under this prefix with the same suffixes."""
+
+EE_TARGET_PREFIX = "/teleop/ee_target"
+"""End-effector targets of the arm retargeters (PoseStamped in the robot's base frame)."""
 
 _TRIGGERS_STEP = frozenset({Input.LEFT_WRIST, Input.RIGHT_WRIST, Input.JOY, Input.LEADER})
 _COMMAND_TYPES = {
@@ -128,6 +132,10 @@ class TeleopNode(Node):
             for which in self._pipeline.inputs
         }
         self._engaged_pub = self.create_publisher(Bool, f"{INTENT_PREFIX}/engaged", 10)
+        self._ee_target_pubs = {
+            side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}/{side}", 10)
+            for side in self._description.arms
+        }
         self._state_pub = self.create_publisher(DiagnosticArray, "/teleop/state", 10)
         for name, action in (
             ("engage", self._engage),
@@ -236,6 +244,11 @@ class TeleopNode(Node):
                 pub.publish(conv.joint_state_command(names, values, now))
         for which in used:
             self._intent_pubs[which].publish(self._latest[which][1])
+        for side, pose in output.ee_targets.items():
+            target = PoseStamped(pose=conv.pose_to_msg(pose))
+            target.header.frame_id = self._description.base_frame
+            target.header.stamp = conv.s_to_time(now)
+            self._ee_target_pubs[side].publish(target)
         self._engaged_pub.publish(Bool(data=True))
 
     def _ready_to_engage(self) -> bool:

@@ -1,0 +1,202 @@
+"""teleop_node over real DDS: stale input holds, e-stop latches, engage ramps.
+
+One teleop_node process (robot g1, a joint_map profile so targets are exact) serves the
+module; the test process plays robot and leader device on the same topics the real ones use.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+import yaml
+
+from humanoid_teleop.core.robot import RobotModel, load_robot
+
+RATE_HZ = 100.0
+STALE_S = 0.3
+ENGAGE_SPEED = 0.5
+ARM = "right_arm"
+PROFILE = {
+    "name": "test_exo",
+    "device": "exo",
+    "retargeters": [{"plugin": "joint_map", "groups": [ARM]}],
+    "safety": {"stale_timeout_s": STALE_S, "engage_speed_rad_s": ENGAGE_SPEED},
+}
+
+
+class Harness:
+    """Plays the robot (/joint_states) and a leader arm; records commands and teleop state."""
+
+    def __init__(self, model: RobotModel) -> None:
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from sensor_msgs.msg import JointState
+        from std_msgs.msg import Float64MultiArray
+
+        from humanoid_teleop.nodes.session_client import SessionClient
+
+        self.model = model
+        self.arm_index = model.group_indices(ARM)
+        self.arm_names = model.description.groups[ARM]
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.client = SessionClient(self.context, "teleop_test_harness")
+        node = self.client.node
+        self._joint_state_type = JointState
+        self.joint_pub = node.create_publisher(JointState, "/joint_states", 10)
+        self.leader_pub = node.create_publisher(JointState, "/operator/leader_joints", 10)
+        self.commands: list[tuple[float, np.ndarray]] = []
+        self.states: list[tuple[float, dict[str, str]]] = []
+        topic = model.description.interfaces[ARM].topic
+        node.create_subscription(
+            Float64MultiArray,
+            topic,
+            lambda m: self.commands.append((time.monotonic(), np.array(m.data))),
+            100,
+        )
+
+        def on_state(msg: DiagnosticArray) -> None:
+            values = {kv.key: kv.value for kv in msg.status[0].values}
+            self.states.append((time.monotonic(), values))
+
+        node.create_subscription(DiagnosticArray, "/teleop/state", on_state, 10)
+
+    def run(
+        self, seconds: float, measured: np.ndarray, leader: Callable[[float], np.ndarray] | None
+    ) -> None:
+        """Publish robot state (and the leader, if given) at 100 Hz for ``seconds``."""
+        start = time.monotonic()
+        while (elapsed := time.monotonic() - start) < seconds:
+            state = self._joint_state_type(
+                name=list(self.model.joint_names), position=list(measured)
+            )
+            state.header.stamp = self.client.node.get_clock().now().to_msg()
+            self.joint_pub.publish(state)
+            if leader is not None:
+                arm = leader(elapsed)
+                msg = self._joint_state_type(
+                    name=list(self.arm_names), position=[float(v) for v in arm]
+                )
+                msg.header.stamp = state.header.stamp
+                self.leader_pub.publish(msg)
+            self.client.spin_for(0.01)
+
+    def reset(self) -> None:
+        self.client.trigger("/teleop/disengage")
+        self.client.trigger("/teleop/reset_estop")
+        self.commands.clear()
+        self.states.clear()
+
+    def close(self) -> None:
+        import rclpy
+
+        self.client.close()
+        rclpy.shutdown(context=self.context)
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    folder = tmp_path_factory.mktemp("teleop")
+    profile = folder / "test_exo.yaml"
+    profile.write_text(yaml.safe_dump(PROFILE))
+    params = folder / "params.yaml"
+    node_params = {"robot": "g1", "profile": str(profile), "device": "exo", "rate_hz": RATE_HZ}
+    params.write_text(yaml.safe_dump({"teleop": {"ros__parameters": node_params}}))
+    log = (folder / "teleop_node.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "humanoid_teleop.nodes.teleop_node", "--ros-args",
+         "-r", "__node:=teleop", "--params-file", str(params)],
+        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )  # fmt: skip
+    h = Harness(RobotModel(load_robot("g1")))
+    try:
+        h.client.wait_for(["/teleop/engage", "/teleop/estop"], timeout_s=60)
+        yield h
+    finally:
+        h.close()
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _moving_leader(home_arm: np.ndarray) -> Callable[[float], np.ndarray]:
+    def leader(t: float) -> np.ndarray:
+        arm = home_arm.copy()
+        arm[3] += 0.3 * math.sin(2 * math.pi * 0.5 * t)  # elbow swings ±0.3 rad
+        return arm
+
+    return leader
+
+
+@pytest.mark.ros
+def test_stale_input_holds_within_the_timeout(harness: Harness) -> None:
+    """When the leader stops, the node holds (state says stale) within the stale timeout."""
+    harness.reset()
+    home = harness.model.home_positions()
+    leader = _moving_leader(home[harness.arm_index])
+    harness.run(0.5, home, leader)
+    harness.client.trigger("/teleop/engage")
+    harness.run(1.5, home, leader)
+    stopped_at = time.monotonic()
+    harness.run(1.0, home, None)
+    stale = [t for t, v in harness.states if t > stopped_at and "stale" in v.get("hold_reason", "")]
+    assert stale, [v for _t, v in harness.states[-3:]]
+    assert stale[0] - stopped_at <= STALE_S + 0.15  # + one state period (10 Hz) + delivery
+    held = [c for t, c in harness.commands if t > stopped_at + STALE_S + 0.05]
+    assert held and all(np.array_equal(c, held[0]) for c in held)
+
+
+@pytest.mark.ros
+def test_estop_latches_until_reset(harness: Harness) -> None:
+    """After e-stop, commands freeze while input moves, and engage is refused until reset."""
+    from humanoid_teleop.nodes.session_client import SessionServiceError
+
+    harness.reset()
+    home = harness.model.home_positions()
+    leader = _moving_leader(home[harness.arm_index])
+    harness.run(0.5, home, leader)
+    harness.client.trigger("/teleop/engage")
+    harness.run(1.0, home, leader)
+    assert len({c.tobytes() for _t, c in harness.commands}) > 10  # following the leader
+    harness.client.trigger("/teleop/estop")
+    estopped_at = time.monotonic()
+    harness.run(1.0, home, leader)
+    after = [c for t, c in harness.commands if t > estopped_at + 0.05]
+    assert all(np.array_equal(c, after[0]) for c in after)
+    with pytest.raises(SessionServiceError, match="/teleop/engage failed"):
+        harness.client.trigger("/teleop/engage")
+    harness.client.trigger("/teleop/reset_estop")
+    harness.client.trigger("/teleop/engage")
+
+
+@pytest.mark.ros
+def test_engage_far_from_target_ramps_at_bounded_speed(harness: Harness) -> None:
+    """Engaging 0.6 rad away from the target starts at the measured pose and ramps ≤ 0.5 rad/s."""
+    harness.reset()
+    home = harness.model.home_positions()
+    far = home.copy()
+    elbow = harness.arm_index[3]
+    far[elbow] += 0.6
+    harness.run(0.5, far, lambda _t: home[harness.arm_index])
+    harness.client.trigger("/teleop/engage")
+    harness.run(2.5, far, lambda _t: home[harness.arm_index])
+    times = np.array([t for t, _c in harness.commands])
+    elbows = np.array([c[3] for _t, c in harness.commands])
+    assert abs(elbows[0] - far[elbow]) < 0.05  # starts where the robot is, no jump
+    speeds = np.abs(np.diff(elbows)) / np.maximum(np.diff(times), 1e-3)
+    moving = np.abs(np.diff(elbows)) > 1e-9
+    # Per-step speed as received (arrival jitter spreads steps); the mean over the ramp is exact.
+    ramp = (elbows > home[elbow] + 0.05) & (np.arange(len(elbows)) > 0)
+    duration = times[ramp][-1] - times[0] if ramp.any() else 0.0
+    travelled = far[elbow] - elbows[ramp][-1] if ramp.any() else 0.0
+    assert moving.any()
+    assert travelled / max(duration, 1e-3) <= ENGAGE_SPEED * 1.1
+    assert abs(elbows[-1] - home[elbow]) < 0.06  # arrived
+    assert np.median(speeds[moving]) <= ENGAGE_SPEED * 1.5
