@@ -77,6 +77,7 @@ async def _client(
 
 
 def run(seconds: float, camera_on: bool) -> dict[str, float]:
+    from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import PoseStamped
     from sensor_msgs.msg import Image
 
@@ -86,14 +87,16 @@ def run(seconds: float, camera_on: bool) -> dict[str, float]:
         params["camera_topics"] = [CAMERA_TOPIC]
     node = start_node("vr_bridge_node", params)  # type: ignore[arg-type]
     # A deep queue, so a momentarily starved subscriber does not count as lost frames.
-    listener = Listener({"/operator/head": PoseStamped}, qos=1000)
+    listener = Listener({"/operator/head": PoseStamped, "/diagnostics": DiagnosticArray}, qos=1000)
     if camera_on:
         pub = listener.node.create_publisher(Image, CAMERA_TOPIC, 10)
         rng = np.random.default_rng(0)
         pixels = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8).tobytes()
         image = Image(height=480, width=640, encoding="bgr8", step=640 * 3, data=pixels)
         listener.node.create_timer(1 / 30, lambda: pub.publish(image))
-    listener.spin_for(2.0)  # DDS discovery before the timed part
+    # DDS discovery before the timed part: the node's publisher must be matched.
+    listener.spin_until(lambda: listener.node.count_publishers("/operator/head") > 0, 30.0)
+    listener.spin_for(1.0)
     sent: dict[int, float] = {}
     camera: list[int] = []
     ready = threading.Event()
@@ -103,7 +106,13 @@ def run(seconds: float, camera_on: bool) -> dict[str, float]:
     client.start()
     ready.wait(20)
     listener.spin_until(lambda: not client.is_alive(), seconds + 20)
-    listener.spin_for(0.5)
+    listener.spin_for(1.5)
+    node_frames = 0
+    for _, array in listener.messages["/diagnostics"]:
+        for status in array.status:
+            if status.name == "vr_bridge":
+                values = {kv.key: kv.value for kv in status.values}
+                node_frames = max(node_frames, int(values["frames"]))
     latencies_ms = []
     for received_s, msg in listener.messages["/operator/head"]:
         seq = round(msg.pose.position.z / SEQ_STEP_M)
@@ -114,6 +123,7 @@ def run(seconds: float, camera_on: bool) -> dict[str, float]:
     values = np.array(latencies_ms) if latencies_ms else np.array([np.nan])
     return {
         "sent": float(len(sent)),
+        "node": float(node_frames),
         "received": float(len(latencies_ms)),
         "p50": float(np.percentile(values, 50)),
         "p99": float(np.percentile(values, 99)),
@@ -133,15 +143,16 @@ def main() -> int:
         f"{args.seconds:.0f} s per run, head + 2 hands = {FRAME_BYTES} bytes per frame"
     )
     header = (
-        f"{'run':<11} {'sent':>6} {'recv':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-        f"{'cam fps':>7} {'cam kB':>7}"
+        f"{'run':<11} {'sent':>6} {'node':>6} {'recv':>6} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'max ms':>7} {'cam fps':>7} {'cam kB':>7}"
     )
     print(header)
     print("-" * len(header))
     for name, r in rows:
         print(
-            f"{name:<11} {r['sent']:>6.0f} {r['received']:>6.0f} {r['p50']:>7.2f} "
-            f"{r['p99']:>7.2f} {r['max']:>7.2f} {r['camera_fps']:>7.1f} {r['camera_kb']:>7.1f}"
+            f"{name:<11} {r['sent']:>6.0f} {r['node']:>6.0f} {r['received']:>6.0f} "
+            f"{r['p50']:>7.2f} {r['p99']:>7.2f} {r['max']:>7.2f} "
+            f"{r['camera_fps']:>7.1f} {r['camera_kb']:>7.1f}"
         )
     return 0
 
