@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 import rclpy
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import Transform, TransformStamped, WrenchStamped
+from geometry_msgs.msg import TransformStamped, WrenchStamped
 from rclpy.executors import Executor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -43,16 +43,15 @@ from std_msgs.msg import Float64MultiArray, String
 from trajectory_msgs.msg import JointTrajectory
 
 from humanoid_teleop.core.errors import TeleopError
-from humanoid_teleop.core.motion.rotation import matrix_to_quat
 from humanoid_teleop.core.robot import CameraSpec, InterfaceSpec, RobotModel, load_robot
 from humanoid_teleop.core.sim import (
-    IntegratorLimits,
     InvalidCommand,
     JointIntegrator,
     PinholeCamera,
     SceneRenderer,
     TableContact,
     TrajectoryPlayback,
+    limits_with_fallback,
 )
 from humanoid_teleop.core.sim.robot_scene import RobotScene, TfEdge, bottle_on
 from humanoid_teleop.core.sim.settings import SimRobotSettings
@@ -114,13 +113,20 @@ class SimRobotNode(Node):
         self.sensor_model = RobotModel(description)
         self.scene = RobotScene(self.sensor_model)
         model = self.sensor_model
-        limits = IntegratorLimits(
-            joint_names=model.joint_names,
-            lower=np.array(model.limits.lower),
-            upper=np.array(model.limits.upper),
-            velocity=np.array(model.limits.velocity),
-            acceleration=np.array(model.limits.acceleration),
+        limits, unspecified = limits_with_fallback(
+            model.joint_names,
+            model.limits.lower,
+            model.limits.upper,
+            model.limits.velocity,
+            model.limits.acceleration,
+            self.settings.unspecified_velocity_rad_s,
         )
+        if unspecified:
+            self.get_logger().warning(
+                f"{description.model.path.name} gives no velocity limit for "
+                f"{', '.join(unspecified)}: they move at most "
+                f"{self.settings.unspecified_velocity_rad_s} rad/s (unspecified_velocity_rad_s)"
+            )
         self.integrator = JointIntegrator(limits, model.home_positions(), self.settings.lag_s)
         self._trajectories: dict[str, TrajectoryPlayback] = {}
         self._warned_at: dict[str, float] = {}
@@ -154,6 +160,7 @@ class SimRobotNode(Node):
         else:
             self._tf_pub = self.create_publisher(self._tf_message, "/tf", 100)
             self._tf_static_pub = self.create_publisher(self._tf_message, "/tf_static", LATCHED)
+            self._tf_moving = self._tf_message_for(self.scene.moving_edges)
             self._publish_tf_static()
             self.create_timer(1.0 / self.settings.tf_rate_hz, self._publish_tf)
 
@@ -289,36 +296,38 @@ class SimRobotNode(Node):
         except OSError as err:
             raise TeleopError(f"{path}: cannot read the robot model: {err}") from err
 
-    def _transforms(
-        self, poses: Any, edges: tuple[TfEdge, ...], stamp: Time
-    ) -> list[TransformStamped]:
-        out = []
-        for edge, rotation, translation in self.scene.transforms(poses, edges):
+    def _tf_message_for(self, edges: tuple[TfEdge, ...]) -> Any:
+        """A TFMessage with one TransformStamped per edge, frame names filled in."""
+        assert self._tf_message is not None
+        transforms = []
+        for edge in edges:
             t = TransformStamped()
-            t.header.stamp = stamp
             t.header.frame_id = edge.parent
             t.child_frame_id = edge.child
-            t.transform = Transform()
+            transforms.append(t)
+        return self._tf_message(transforms=transforms)
+
+    def _fill_tf(self, msg: Any, edges: tuple[TfEdge, ...], sample: _Sample) -> Any:
+        """Set stamps, translations and rotations of ``msg`` (built for ``edges``) at sample."""
+        quats, translations = self.scene.edge_transforms(sample.positions, edges)
+        for t, (qx, qy, qz, qw), (x, y, z) in zip(
+            msg.transforms, quats.tolist(), translations.tolist(), strict=True
+        ):
+            t.header.stamp = sample.stamp
             v = t.transform.translation
-            v.x, v.y, v.z = (float(c) for c in translation)
-            q = t.transform.rotation
-            q.x, q.y, q.z, q.w = (float(c) for c in matrix_to_quat(rotation))
-            out.append(t)
-        return out
+            v.x, v.y, v.z = x, y, z
+            r = t.transform.rotation
+            r.x, r.y, r.z, r.w = qx, qy, qz, qw
+        return msg
 
     def _publish_tf_static(self) -> None:
-        assert self._tf_message is not None
-        sample = self.latest()
-        poses = self.sensor_model.fk_all(sample.positions)
-        transforms = self._transforms(poses, self.scene.static_edges, sample.stamp)
-        self._tf_static_pub.publish(self._tf_message(transforms=transforms))
+        edges = self.scene.static_edges
+        msg = self._fill_tf(self._tf_message_for(edges), edges, self.latest())
+        self._tf_static_pub.publish(msg)
 
     def _publish_tf(self) -> None:
-        assert self._tf_message is not None
-        sample = self.latest()
-        poses = self.sensor_model.fk_all(sample.positions)
-        transforms = self._transforms(poses, self.scene.moving_edges, sample.stamp)
-        self._tf_pub.publish(self._tf_message(transforms=transforms))
+        msg = self._fill_tf(self._tf_moving, self.scene.moving_edges, self.latest())
+        self._tf_pub.publish(msg)
 
     # -- wrenches ---------------------------------------------------------------------------
 

@@ -3,7 +3,11 @@
 from humanoid_teleop.core.sim.camera import BODY_TO_OPTICAL, Capsule, PinholeCamera, SceneRenderer
 from humanoid_teleop.core.sim.contact import TableConfig, TableContact, Wrench
 from humanoid_teleop.core.sim.errors import InvalidCommand, SimConfigError, SimError
-from humanoid_teleop.core.sim.integrator import IntegratorLimits, JointIntegrator
+from humanoid_teleop.core.sim.integrator import (
+    IntegratorLimits,
+    JointIntegrator,
+    limits_with_fallback,
+)
 from humanoid_teleop.core.sim.replay import ReplaySchedule
 from humanoid_teleop.core.sim.trajectory import TrajectoryPlayback
 
@@ -22,4 +26,5 @@ __all__ = [
     "TableContact",
     "TrajectoryPlayback",
     "Wrench",
+    "limits_with_fallback",
 ]

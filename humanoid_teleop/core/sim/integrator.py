@@ -64,6 +64,34 @@ class IntegratorLimits:
                     )
 
 
+def limits_with_fallback(
+    joint_names: Sequence[str],
+    lower: Sequence[float],
+    upper: Sequence[float],
+    velocity: Sequence[float],
+    acceleration: Sequence[float],
+    fallback_velocity: float,
+) -> tuple[IntegratorLimits, tuple[str, ...]]:
+    """Integrator limits from a model's, with velocity 0 ("the model does not say", as URDF
+    files write it) replaced by ``fallback_velocity`` [rad/s]; also returns those joints."""
+    if not (math.isfinite(fallback_velocity) and fallback_velocity > 0.0):
+        raise SimConfigError(
+            f"fallback velocity {fallback_velocity} rad/s must be a finite number > 0"
+        )
+    speeds = np.array(velocity, dtype=np.float64)
+    unspecified = speeds == 0.0
+    speeds[unspecified] = fallback_velocity
+    names = tuple(joint_names)
+    limits = IntegratorLimits(
+        names,
+        np.array(lower, dtype=np.float64),
+        np.array(upper, dtype=np.float64),
+        speeds,
+        np.array(acceleration, dtype=np.float64),
+    )
+    return limits, tuple(n for n, bad in zip(names, unspecified, strict=True) if bad)
+
+
 class JointIntegrator:
     """Integrates commanded joint positions into positions and velocities.
 

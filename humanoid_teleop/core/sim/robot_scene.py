@@ -156,6 +156,27 @@ class RobotScene:
             out[name] = (np.array(pose.rotation), np.array(pose.translation))
         return out
 
+    def edge_transforms(
+        self, q: FloatArray, edges: Sequence[TfEdge]
+    ) -> tuple[FloatArray, FloatArray]:
+        """Child-in-parent quaternions (n×4, x y z w) and translations (n×3 [m]) of ``edges``.
+
+        One kinematics pass and array maths: the fast path for publishing TF.
+        """
+        model = self.model
+        data = model.pin_data
+        pin.framesForwardKinematics(model.pin_model, data, model.to_pinocchio(q))
+        get_id = model.pin_model.getFrameId
+        parents = [data.oMf[get_id(e.parent)] for e in edges]
+        children = [data.oMf[get_id(e.child)] for e in edges]
+        rp = np.array([f.rotation for f in parents])
+        pp = np.array([f.translation for f in parents])
+        rc = np.array([f.rotation for f in children])
+        pc = np.array([f.translation for f in children])
+        rotations = np.einsum("nji,njk->nik", rp, rc)  # Rp^T Rc
+        translations = np.einsum("nji,nj->ni", rp, pc - pp)  # Rp^T (pc - pp)
+        return quats_from_matrices(rotations), translations
+
     def capsules(self, poses: Poses) -> list[Capsule]:
         """The robot as capsules in the base frame."""
         return [
@@ -192,6 +213,37 @@ class RobotScene:
             y_min_m=-0.6,
             y_max_m=0.6,
         )
+
+
+def quats_from_matrices(rotations: FloatArray) -> FloatArray:
+    """Unit quaternions (n×4, x y z w, w >= 0) of rotation matrices (n×3×3).
+
+    Shepperd's method, vectorised: each matrix uses the branch of its largest of
+    (trace, m00, m11, m22), so no division by a small number.
+    """
+    m = rotations
+    d0, d1, d2 = m[:, 0, 0], m[:, 1, 1], m[:, 2, 2]
+    s21, d21 = m[:, 2, 1] + m[:, 1, 2], m[:, 2, 1] - m[:, 1, 2]
+    s02, d02 = m[:, 0, 2] + m[:, 2, 0], m[:, 0, 2] - m[:, 2, 0]
+    s10, d10 = m[:, 1, 0] + m[:, 0, 1], m[:, 1, 0] - m[:, 0, 1]
+    branch = np.argmax(np.stack([d0 + d1 + d2, d0, d1, d2], axis=1), axis=1)
+    radicand = np.choose(
+        branch, [1 + d0 + d1 + d2, 1 + d0 - d1 - d2, 1 - d0 + d1 - d2, 1 - d0 - d1 + d2]
+    )
+    s = 2.0 * np.sqrt(np.maximum(radicand, 1e-300))
+    quarter = 0.25 * s
+    candidates = np.stack(
+        [
+            np.stack([d21 / s, d02 / s, d10 / s, quarter], axis=1),
+            np.stack([quarter, s10 / s, s02 / s, d21 / s], axis=1),
+            np.stack([s10 / s, quarter, s21 / s, d02 / s], axis=1),
+            np.stack([s02 / s, s21 / s, quarter, d10 / s], axis=1),
+        ]
+    )
+    quats = candidates[branch, np.arange(len(branch))]
+    quats /= np.linalg.norm(quats, axis=1, keepdims=True)
+    quats[quats[:, 3] < 0.0] *= -1.0
+    return np.asarray(quats)
 
 
 def bottle_on(table: TableConfig) -> Capsule:

@@ -14,6 +14,7 @@ from humanoid_teleop.core.sim import (
     InvalidCommand,
     JointIntegrator,
     SimConfigError,
+    limits_with_fallback,
 )
 
 NAMES = ("shoulder", "elbow")
@@ -172,3 +173,12 @@ def test_no_command_sequence_breaks_any_limit(
             dv = np.abs(v - previous)[~at_limit]
             assert np.all(dv <= 6.0 * dt_s + 1e-9)
             previous = v
+
+
+def test_unspecified_velocity_limits_get_the_fallback() -> None:
+    """A model velocity of 0 ("not given") becomes the fallback; the joint is reported."""
+    limits, unspecified = limits_with_fallback(
+        NAMES, [-1.0, -1.0], [1.0, 1.0], [3.0, 0.0], [10.0, 10.0], fallback_velocity=1.5
+    )
+    np.testing.assert_array_equal(limits.velocity, [3.0, 1.5])
+    assert unspecified == ("elbow",)
