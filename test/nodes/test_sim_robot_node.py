@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
-from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 
 rclpy = pytest.importorskip("rclpy")
 from geometry_msgs.msg import WrenchStamped  # noqa: E402
@@ -385,4 +385,33 @@ def test_without_tf2_msgs_tf_is_skipped_with_one_warning(tmp_path: Path) -> None
         probe.close()
         code = node.stop()
     assert code == 0
+    assert "Traceback" not in node.output()
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize("robot", [entry.name for entry in list_robots()])
+def test_every_shipped_robot_simulates(tmp_path: Path, robot: str) -> None:
+    """Each shipped robot starts at home and publishes joint states, camera images and
+    wrenches on its robot.yaml topics, and stops cleanly on SIGTERM."""
+    description = load_robot(robot)
+    sensors = description.sensors
+    domain = free_domain()
+    node = NodeProcess(
+        "humanoid_teleop.nodes.sim_robot_node",
+        {"robot": robot, "camera_width": 160, "camera_height": 120, "camera_rate_hz": 10.0},
+        domain,
+        tmp_path / "sim.log",
+    )
+    probe = Probe(domain)
+    try:
+        topics = [probe.listen(JointState, sensors.joint_state_topic, 10)]
+        topics += [probe.listen(Image, c.topic, 2) for c in sensors.cameras]
+        topics += [probe.listen(WrenchStamped, w.topic, 10) for w in sensors.wrenches]
+        assert probe.spin_until(lambda: all(topics), 30.0), node.output()
+        model = RobotModel(description)
+        np.testing.assert_allclose(topics[0][0].position, model.home_positions(), atol=1e-9)
+    finally:
+        probe.close()
+        code = node.stop()
+    assert code == 0, node.output()
     assert "Traceback" not in node.output()

@@ -2,8 +2,9 @@
 
 The table top is the rectangle ``x ∈ [x_min_m, x_max_m]``, ``y ∈ [y_min_m, y_max_m]`` at height
 ``height_m``, all in the robot's base frame (REP-103: x forward, y left, z up). A contact point
-below the top and inside the rectangle feels a normal force ``k·depth − c·v_z`` (never pulling)
-and a regularised Coulomb friction force opposing its sliding velocity.
+below the top and inside the rectangle feels a normal force ``k·depth − c·v_z``, never pulling
+and at most ``max_force_n`` (a kinematic hand can sink arbitrarily deep; a real F/T sensor
+saturates), and a regularised Coulomb friction force opposing its sliding velocity.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class TableConfig:
     stiffness_n_m: float = 2000.0
     damping_n_s_m: float = 40.0
     friction: float = 0.5
+    max_force_n: float = 100.0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "table") -> TableConfig:
@@ -68,7 +70,7 @@ class TableConfig:
             raise SimConfigError(
                 f"{source}: y_min_m={self.y_min_m} must be < y_max_m={self.y_max_m}"
             )
-        for key in ("stiffness_n_m", "damping_n_s_m", "friction"):
+        for key in ("stiffness_n_m", "damping_n_s_m", "friction", "max_force_n"):
             if getattr(self, key) < 0.0:
                 raise SimConfigError(f"{source}.{key}: {getattr(self, key)} must be >= 0")
 
@@ -98,7 +100,8 @@ class TableContact:
         depth = c.height_m - z
         if depth <= 0.0 or not (c.x_min_m <= x <= c.x_max_m and c.y_min_m <= y <= c.y_max_m):
             return np.zeros(3)
-        normal = max(0.0, c.stiffness_n_m * depth - c.damping_n_s_m * float(velocity_m_s[2]))
+        pushed = c.stiffness_n_m * depth - c.damping_n_s_m * float(velocity_m_s[2])
+        normal = min(max(0.0, pushed), c.max_force_n)
         sliding = np.array([velocity_m_s[0], velocity_m_s[1]], dtype=np.float64)
         speed = float(np.hypot(*sliding))
         scale = c.friction * normal / max(speed, FRICTION_REGULARISATION_M_S)

@@ -83,6 +83,7 @@ class SimRobotSettings:
     table_stiffness_n_m: float = 2000.0
     table_damping_n_s_m: float = 40.0
     table_friction: float = 0.5
+    table_max_force_n: float = 100.0
 
     @classmethod
     def from_dict(
@@ -104,7 +105,12 @@ class SimRobotSettings:
             raise SimConfigError(f"{source}.jpeg_quality: {settings.jpeg_quality}; allowed: 1..100")
         _positive(source, "table_depth_m", settings.table_depth_m, "[m]")
         _positive(source, "table_width_m", settings.table_width_m, "[m]")
-        for name in ("table_stiffness_n_m", "table_damping_n_s_m", "table_friction"):
+        for name in (
+            "table_stiffness_n_m",
+            "table_damping_n_s_m",
+            "table_friction",
+            "table_max_force_n",
+        ):
             value = getattr(settings, name)
             if not (math.isfinite(value) and value >= 0.0):
                 raise SimConfigError(f"{source}.{name}: {value} must be >= 0")
@@ -123,6 +129,7 @@ class SimRobotSettings:
             stiffness_n_m=self.table_stiffness_n_m,
             damping_n_s_m=self.table_damping_n_s_m,
             friction=self.table_friction,
+            max_force_n=self.table_max_force_n,
         )
 
 

@@ -82,3 +82,9 @@ def test_config_rejects_non_numbers() -> None:
     """A string stiffness is refused naming the key."""
     with pytest.raises(SimConfigError, match=r"table.stiffness_n_m: 'hard' is not a number"):
         TableConfig.from_dict({"height_m": 0.0, "stiffness_n_m": "hard"})
+
+
+def test_normal_force_saturates_like_a_sensor() -> None:
+    """A hand 1 m deep in a 1000 N/m table reads the 100 N maximum, not 1000 N."""
+    force = TableContact(TABLE).force_on_point(np.array([0.5, 0.0, -1.0]), STILL)
+    np.testing.assert_allclose(force, [0.0, 0.0, 100.0])
