@@ -48,6 +48,8 @@ class IkConfig:
         limit_margin_rad: Solutions stay this far inside position limits [rad].
         tolerance_m: Stop iterating below this position error [m] ...
         tolerance_rad: ... and this orientation error [rad].
+        active_set_passes: How many times joints that would cross a limit are pinned there
+            and the step re-solved without them.
     """
 
     max_iterations: int = 2
@@ -60,6 +62,7 @@ class IkConfig:
     limit_margin_rad: float = 0.03
     tolerance_m: float = 2e-4
     tolerance_rad: float = 2e-3
+    active_set_passes: int = 3
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str) -> IkConfig:
@@ -76,7 +79,9 @@ class IkConfig:
                 raise RetargetConfigError(f"{source}: ik.{key} = {value!r}: need a number")
             if not (math.isfinite(value) and value >= 0):
                 raise RetargetConfigError(f"{source}: ik.{key} = {value!r}: need a number >= 0")
-            values[key] = int(value) if key == "max_iterations" else float(value)
+            values[key] = (
+                int(value) if key in ("max_iterations", "active_set_passes") else float(value)
+            )
         if values.get("max_iterations", 1) < 1:
             raise RetargetConfigError(f"{source}: ik.max_iterations must be >= 1")
         return cls(**values)
@@ -124,6 +129,9 @@ class DifferentialIk:
         self.home = np.clip(
             model.home_positions() if home is None else home, self.lower, self.upper
         )
+        # The posture pull aims at home moved out of the limit-avoidance bands, so the two
+        # null-space terms never pull against each other (homes often sit at a limit).
+        self._posture = np.clip(self.home, self._avoid_lo, self._avoid_hi)
         base_id = model.pin_model.getFrameId(model.description.base_frame)
         pin.framesForwardKinematics(self._pm, self._data, pin.neutral(self._pm))
         base = self._data.oMf[base_id].copy()
@@ -194,7 +202,7 @@ class DifferentialIk:
         cfg = self.config
         lam2 = cfg.damping**2 + cfg.damping_gain * float(error @ error)
         lower, upper = self.lower[idx], self.upper[idx]
-        posture = cfg.posture_gain * (self.home[idx] - qj)
+        posture = cfg.posture_gain * (self._posture[idx] - qj)
         if cfg.limit_avoidance_gain > 0.0:
             band = self._band[idx]
             push = np.clip((self._avoid_lo[idx] - qj) / band, 0.0, 1.0) - np.clip(
@@ -203,18 +211,21 @@ class DifferentialIk:
             posture = posture + cfg.limit_avoidance_gain * push * band
         dq = _dls(jac, error, lam2, posture)
         new = qj + dq
-        out = (new < lower) | (new > upper)
-        if out.any():
-            free = ~out
-            pinned = np.clip(new, lower, upper)
-            dq_pinned = np.where(out, pinned - qj, 0.0)
+        pinned = np.zeros(len(qj), dtype=bool)
+        for _ in range(self.config.active_set_passes):
+            out = ~pinned & ((new < lower) | (new > upper))
+            if not out.any():
+                break
+            # Pin the violating joints at their limits and re-solve the rest for what remains.
+            pinned |= out
+            target = np.clip(new, lower, upper)
+            dq_pinned = np.where(pinned, target - qj, 0.0)
+            free = ~pinned
+            new = qj + dq_pinned
+            if not free.any():
+                break
             residual = error - jac @ dq_pinned
-            if free.any():
-                dq_free = _dls(jac[:, free], residual, lam2, posture[free])
-                new = qj + dq_pinned
-                new[free] += dq_free
-            else:
-                new = pinned
+            new[free] += _dls(jac[:, free], residual, lam2, posture[free])
         result: FloatArray = np.clip(new, lower, upper)
         return result
 

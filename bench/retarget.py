@@ -1,0 +1,223 @@
+"""Retargeting speed and tracking per shipped robot, side by side with a pink solve.
+
+    .venv/bin/python bench/retarget.py [--robots g1,talos] [--frames 843]
+
+Prints two tables (pure Python + pinocchio, no ROS):
+
+1. **Time per frame** of the full upper body (both arms by IK + both hands + head + safety),
+   i.e. ``TeleopPipeline.step`` with the ``vr`` profile on the CMU "unscrew cap, drink soda"
+   clip with the recorded MediaPipe hand (dex-retargeting's profiling clip) attached to both
+   wrists; then the arms alone (``DifferentialIk.solve``, two EE frames) and the same two EE
+   targets through a straightforward pink solve (FrameTask per EE + PostureTask, OSQP, one
+   solve per step) when ``pin-pink`` is installed (``requirements/bench.txt``).
+2. **Tracking** of reachable trajectories: arm joints move smoothly (sinusoids around the
+   middle of their ranges) and their FK gives 100 Hz EE targets; one solve per step;
+   position / orientation error p95 of both EEs, ours and pink.
+
+dex-retargeting is not compared: it imports torch (~750 MB), which this project does not
+install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
+from humanoid_teleop.core.motion.frame import HumanFrame
+from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
+from humanoid_teleop.core.motion.rotation import rotation_angle
+from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, IkTask
+from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
+from humanoid_teleop.core.retarget.profile import load_profile
+from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CLIP = DATA / "mocap" / "cmu_14_05_unscrew_cap_drink_soda.bvh"
+HANDS = DATA / "hands" / "dex_retargeting_human_joint_right.npy"
+
+try:
+    import pink
+    from pink.tasks import FrameTask, PostureTask
+
+    HAVE_PINK = True
+    # qpsolvers converts pink's dense matrices for OSQP on every solve and says so.
+    warnings.filterwarnings("ignore", message="Converted matrix", module="qpsolvers")
+except ImportError:  # optional bench extra
+    HAVE_PINK = False
+
+
+def operator_frames(count: int) -> list[HumanFrame]:
+    """Head + wrists from the BVH clip with the recorded right hand on both wrists (mirrored)."""
+    motion = human_frames_from_bvh(read_bvh(CLIP))
+    hands = load_mediapipe_right_hand_mano(str(HANDS))
+    mirror = np.diag([1.0, -1.0, 1.0])
+    frames = []
+    for i, frame in enumerate(motion.frames[:count]):
+        hand = hands[(i // 4) % len(hands)]  # 120 Hz mocap, 30 Hz hand video
+        assert frame.left_wrist is not None and frame.right_wrist is not None
+        right = skeleton_in_world(hand, frame.right_wrist.position_m, frame.right_wrist.rotation)
+        left = skeleton_in_world(
+            hand @ mirror, frame.left_wrist.position_m, frame.left_wrist.rotation
+        )
+        frames.append(dataclasses.replace(frame, left_hand=left, right_hand=right))
+    return frames
+
+
+def percentiles_ms(samples: list[float]) -> tuple[float, float]:
+    arr = np.asarray(samples) * 1e3
+    return float(np.percentile(arr, 50)), float(np.percentile(arr, 99))
+
+
+def pipeline_times(model: RobotModel, frames: list[HumanFrame]) -> list[float]:
+    pipeline = TeleopPipeline(model, load_profile("vr"))
+    q = model.home_positions()
+    pipeline.engage(q, frames[0].t_s - 0.01)
+    times = []
+    for frame in frames:
+        start = time.perf_counter()
+        out = pipeline.step(frame, q, frame.t_s)
+        times.append(time.perf_counter() - start)
+        q = out.q
+    return times
+
+
+def arm_ik(model: RobotModel) -> DifferentialIk:
+    d = model.description
+    tasks = [IkTask(d.arms[s].ee_frame, model.group_indices(d.arms[s].group)) for s in d.arms]
+    return DifferentialIk(model, tasks, IkConfig())
+
+
+def reachable_trajectory(ik: DifferentialIk, seconds: float) -> list[np.ndarray]:
+    """Arm joints: smooth sinusoids around the middle of their ranges, 100 Hz."""
+    idx = np.concatenate([t.joints for t in ik.tasks])
+    lo, hi = ik.lower[idx], ik.upper[idx]
+    rng = np.random.default_rng(7)
+    phase, freq = rng.uniform(0, 2 * np.pi, len(idx)), rng.uniform(0.1, 0.3, len(idx))
+    out = []
+    for t in np.arange(0.0, seconds, 0.01):
+        ramp = min(1.0, t / 2.0)
+        q = ik.home.copy()
+        centre = ik.home[idx] + ramp * ((lo + hi) / 2 - ik.home[idx])
+        q[idx] = centre + ramp * 0.3 * (hi - lo) / 2 * np.sin(2 * np.pi * freq * t + phase)
+        out.append(q)
+    return out
+
+
+def track_ours(ik: DifferentialIk, trajectory: list[np.ndarray]) -> dict[str, Any]:
+    q = ik.home.copy()
+    pos, ori, times = [], [], []
+    for q_true in trajectory:
+        targets = ik.forward(q_true)
+        start = time.perf_counter()
+        q = ik.solve(q, targets)
+        times.append(time.perf_counter() - start)
+        for want, got in zip(targets, ik.forward(q), strict=True):
+            pos.append(float(np.linalg.norm(want.position_m - got.position_m)))
+            ori.append(float(np.degrees(rotation_angle(want.rotation.T @ got.rotation))))
+    return {"pos": pos, "ori": ori, "times": times}
+
+
+def track_pink(
+    model: RobotModel, ik: DifferentialIk, trajectory: list[np.ndarray]
+) -> dict[str, Any]:
+    """One pink solve per 100 Hz step toward the same EE targets (world frame)."""
+    import pinocchio as pin
+
+    pm = model.pin_model
+    data = pm.createData()
+    frames = [t.frame for t in ik.tasks]
+    tasks = [FrameTask(f, position_cost=1.0, orientation_cost=0.5) for f in frames]
+    posture = PostureTask(cost=1e-3)
+    posture.set_target(model.to_pinocchio(ik.home))
+    q = model.to_pinocchio(ik.home)
+    configuration = pink.Configuration(pm, data, q)
+    pos, ori, times = [], [], []
+    dt = 0.01
+    for q_true in trajectory:
+        ref = pm.createData()
+        pin.framesForwardKinematics(pm, ref, model.to_pinocchio(q_true))
+        targets = [ref.oMf[pm.getFrameId(f)].copy() for f in frames]
+        for task, target in zip(tasks, targets, strict=True):
+            task.set_target(target)
+        start = time.perf_counter()
+        velocity = pink.solve_ik(
+            configuration, [*tasks, posture], dt, solver="osqp", safety_break=False
+        )
+        configuration.integrate_inplace(velocity, dt)
+        times.append(time.perf_counter() - start)
+        for f, target in zip(frames, targets, strict=True):
+            got = configuration.get_transform_frame_to_world(f)
+            pos.append(float(np.linalg.norm(target.translation - got.translation)))
+            ori.append(
+                float(np.degrees(rotation_angle(np.asarray(target.rotation).T @ got.rotation)))
+            )
+    return {"pos": pos, "ori": ori, "times": times}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--robots", default="", help="comma-separated robot names (default all)")
+    parser.add_argument("--frames", type=int, default=843, help="clip frames per robot")
+    parser.add_argument("--seconds", type=float, default=6.0, help="tracking trajectory [s]")
+    args = parser.parse_args()
+    if not CLIP.exists() or not HANDS.exists():
+        print(f"needs the shared data in {DATA}", file=sys.stderr)
+        return 2
+    names = [r for r in args.robots.split(",") if r] or [e.name for e in list_robots()]
+    logging.disable(logging.WARNING)  # pink logs every tolerated limit overshoot
+    frames = operator_frames(args.frames)
+    print(f"time per frame [ms], {len(frames)} frames of {CLIP.name} + recorded hands")
+    print(
+        f"{'robot':8s} {'upper body p50':>14s} {'p99':>7s} | {'arms IK p50':>11s} {'p99':>7s} | "
+        f"{'pink arms p50':>13s} {'p99':>7s}"
+    )
+    tracking_rows = []
+    for name in names:
+        model = RobotModel(load_robot(name))
+        full = percentiles_ms(pipeline_times(model, frames))
+        ik = arm_ik(model)
+        trajectory = reachable_trajectory(ik, args.seconds)
+        ours = track_ours(ik, trajectory)
+        arms = percentiles_ms(ours["times"])
+        pink_row = "      (pin-pink not installed)"
+        pink_result = None
+        if HAVE_PINK:
+            pink_result = track_pink(model, ik, trajectory)
+            p = percentiles_ms(pink_result["times"])
+            pink_row = f"{p[0]:13.3f} {p[1]:7.3f}"
+        print(
+            f"{name:8s} {full[0]:14.3f} {full[1]:7.3f} | {arms[0]:11.3f} {arms[1]:7.3f} | "
+            + pink_row
+        )
+        tracking_rows.append((name, ours, pink_result))
+    print()
+    print(f"tracking reachable FK trajectories, 100 Hz, one solve per step, {args.seconds:.0f} s")
+    head = f"{'p95 [mm]':>9s} {'[deg]':>6s} {'max [mm]':>9s}"
+    print(f"{'robot':8s} ours {head} | pink {head}")
+    for name, ours, pink_result in tracking_rows:
+        row = (
+            f"{name:8s}      {np.percentile(ours['pos'], 95) * 1e3:9.2f} "
+            f"{np.percentile(ours['ori'], 95):6.2f} {max(ours['pos']) * 1e3:9.1f} | "
+        )
+        if pink_result is not None:
+            row += (
+                f"     {np.percentile(pink_result['pos'], 95) * 1e3:9.2f} "
+                f"{np.percentile(pink_result['ori'], 95):6.2f} {max(pink_result['pos']) * 1e3:9.1f}"
+            )
+        print(row)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
