@@ -6,7 +6,9 @@
 Table 1 (pure Python + pinocchio + OpenCV, no ROS): median cost of each periodic job of
 ``sim_robot_node`` and, from the default rates (joint states 250 Hz, TF 50 Hz, wrenches
 100 Hz, cameras 30 Hz at robot.yaml's size), the share of one core they need before any
-ROS messaging. ``poses`` compares the per-frame lookup the wrench job uses with ``fk_all``.
+ROS messaging. ``tf`` (all moving TF edges, vectorised) and ``poses`` (the frames the wrench
+job needs) are the fast paths the node uses instead of ``fk_all`` (every frame, per-frame
+Python), shown for comparison.
 
 Table 2 (``--node``, inside the isolated network): the node itself for ``--seconds`` s per
 robot: CPU of its process and the rates a subscriber receives, against the configured ones.
@@ -67,6 +69,7 @@ def _pure_row(name: str, repeat: int) -> str:
         | {f for names in scene.contact_frames.values() for f in names}
     )
     poses_us = _median_us(lambda: scene.frame_poses(q, frames), repeat)
+    tf_us = _median_us(lambda: scene.edge_transforms(q, scene.moving_edges), repeat)
     contact = TableContact(scene.default_table())
     poses = scene.frame_poses(q, frames)
     zero = np.zeros(3)
@@ -99,12 +102,12 @@ def _pure_row(name: str, repeat: int) -> str:
     camera_us = (fk_all_us + render_us + jpeg_us) * len(sensors.cameras)
     core_share = (
         step_us * RATES_HZ["step"]
-        + fk_all_us * RATES_HZ["tf"]
+        + tf_us * RATES_HZ["tf"]
         + (poses_us + wrench_us) * RATES_HZ["wrench"]
         + camera_us * RATES_HZ["camera"]
     ) / 1e6
     return (
-        f"{name:<7} {model.nq:>6} {step_us:>8.0f} {fk_all_us:>8.0f} {poses_us:>9.0f} "
+        f"{name:<7} {model.nq:>6} {step_us:>8.0f} {fk_all_us:>9.0f} {tf_us:>6.0f} {poses_us:>9.0f} "
         f"{wrench_us:>9.0f} {size:>9} {render_us / 1e3:>9.2f} {jpeg_us / 1e3:>7.2f} "
         f"{100 * core_share:>7.1f}%"
     )
@@ -112,7 +115,7 @@ def _pure_row(name: str, repeat: int) -> str:
 
 def pure_table(repeat: int) -> None:
     header = (
-        f"{'robot':<7} {'joints':>6} {'step µs':>8} {'fk_all µs':>8} {'poses µs':>9} "
+        f"{'robot':<7} {'joints':>6} {'step µs':>8} {'fk_all µs':>9} {'tf µs':>6} {'poses µs':>9} "
         f"{'wrench µs':>9} {'camera':>9} {'render ms':>9} {'jpeg ms':>7} {'1 core':>8}"
     )
     print(header)

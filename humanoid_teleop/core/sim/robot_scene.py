@@ -108,6 +108,11 @@ class RobotScene:
         )
         self._base_inverse = model.pin_data.oMf[base_id].inverse()  # base is fixed to the root
         self.edges: tuple[TfEdge, ...] = tuple(edges)
+        self._frame_ids = {
+            name: int(model.pin_model.getFrameId(name))
+            for edge in edges
+            for name in (edge.parent, edge.child)
+        }
         self._segments = tuple(segments)
         self.contact_frames: Mapping[str, tuple[str, ...]] = {
             side: (
@@ -166,9 +171,9 @@ class RobotScene:
         model = self.model
         data = model.pin_data
         pin.framesForwardKinematics(model.pin_model, data, model.to_pinocchio(q))
-        get_id = model.pin_model.getFrameId
-        parents = [data.oMf[get_id(e.parent)] for e in edges]
-        children = [data.oMf[get_id(e.child)] for e in edges]
+        ids = self._frame_ids
+        parents = [data.oMf[ids[e.parent]] for e in edges]
+        children = [data.oMf[ids[e.child]] for e in edges]
         rp = np.array([f.rotation for f in parents])
         pp = np.array([f.translation for f in parents])
         rc = np.array([f.rotation for f in children])
