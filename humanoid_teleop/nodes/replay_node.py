@@ -11,8 +11,9 @@
   (``/teleop/intent/*``; the bag's ``/operator/*`` topics if it has no intent topics) is
   republished on the matching ``/operator/*`` topics at the recorded pace × ``rate_scale``.
 
-Playback starts once every output topic has a subscriber (``wait_for_subscriber``, default
-true), so the clip begins when the teleop node listens and nothing is lost to discovery.
+Playback starts once every output topic has a subscriber, or 2 s after the first subscriber
+appeared (``wait_for_subscriber``, default true), so the clip begins when the teleop node
+listens and nothing is lost to discovery.
 Messages are stamped with the time they are published, as a live device would. With ``loop``
 the recording starts over; without it the node stops publishing after the end (and keeps
 running, so the teleop node sees its input go stale and holds).
@@ -57,6 +58,9 @@ OPERATOR_TOPICS: dict[str, type] = {
     "leader_joints": JointState,
 }
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: With ``wait_for_subscriber``, how long to wait for the remaining topics' subscribers once
+#: one topic has one [s].
+PARTIAL_AUDIENCE_WAIT_S = 2.0
 INTENT_PREFIX = "/teleop/intent/"
 OPERATOR_PREFIX = "/operator/"
 
@@ -108,6 +112,7 @@ class ReplayNode(Node):
             raise ConfigError(f"replay_node parameter 'motion': {path} does not exist")
         self._pubs: dict[str, Any] = {}
         self._start_s: float | None = None
+        self._first_audience_s: float | None = None
         self._passes_logged = 0
         self._finished_logged = False
         if is_bag(path):
@@ -151,13 +156,31 @@ class ReplayNode(Node):
         )
 
     def _elapsed_s(self) -> float | None:
-        """Seconds since playback started; None while waiting for subscribers."""
+        """Seconds since playback started; None while waiting for subscribers.
+
+        Waits until every output topic has a subscriber, or for ``PARTIAL_AUDIENCE_WAIT_S``
+        after the first one appeared (a consumer may not want every topic, e.g. no head).
+        """
         if self._start_s is None:
-            listening = all(pub.get_subscription_count() > 0 for pub in self._pubs.values())
-            if self.settings.wait_for_subscriber and not listening:
+            now = time.monotonic()
+            counts = [pub.get_subscription_count() for pub in self._pubs.values()]
+            if any(counts) and self._first_audience_s is None:
+                self._first_audience_s = now
+            waited = self._first_audience_s is not None and (
+                now - self._first_audience_s >= PARTIAL_AUDIENCE_WAIT_S
+            )
+            if self.settings.wait_for_subscriber and not (all(counts) or waited):
                 return None
-            self._start_s = time.monotonic()
-            self.get_logger().info("playback started")
+            self._start_s = now
+            unheard = [
+                OPERATOR_PREFIX + name
+                for name, count in zip(self._pubs, counts, strict=True)
+                if not count
+            ]
+            self.get_logger().info(
+                "playback started"
+                + (f" (no subscriber yet on {', '.join(unheard)})" if unheard else "")
+            )
         return time.monotonic() - self._start_s
 
     def _play_bvh_frame(self) -> None:

@@ -176,3 +176,18 @@ def test_bag_intent_is_replayed_on_operator_topics(tmp_path: Path) -> None:
     np.testing.assert_allclose(received, positions)  # all of them, in order, once
     stamps = _stamps_s(got)
     assert stamps[0] > 1e9  # restamped with the current time, not the recorded 1 s
+
+
+@pytest.mark.ros
+def test_a_consumer_of_only_some_topics_still_gets_the_clip(tmp_path: Path) -> None:
+    """With a subscriber on the left wrist only, playback starts after the grace period."""
+    domain = free_domain()
+    node = NodeProcess(REPLAY, {}, domain, tmp_path / "replay.log")
+    probe = Probe(domain)
+    try:
+        got = probe.listen(PoseStamped, "/operator/left_wrist", 100)
+        assert probe.spin_until(lambda: len(got) > 10, 30.0), node.output()
+    finally:
+        probe.close()
+        node.stop()
+    assert "no subscriber yet on /operator/head, /operator/right_wrist" in node.output()

@@ -141,8 +141,9 @@ class ReplaySettings:
     ``rate_scale``: playback speed (1.0 as recorded); ``skip_frames``: BVH frames dropped at the
     start (CMU clips open with a T-pose and a 4-frame blend); ``calibration_frame``: the frame
     (after skipping) that defines the operator frame; ``frame_id`` of published poses;
-    ``wait_for_subscriber``: start playing only once every output topic has a subscriber
-    (so nothing is lost to discovery and the clip starts when the teleop node listens).
+    ``wait_for_subscriber``: start playing only once every output topic has a subscriber, or
+    2 s after the first one appeared (nothing is lost to discovery; the clip starts when the
+    teleop node listens).
     """
 
     motion: str = ""
