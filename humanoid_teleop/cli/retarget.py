@@ -41,6 +41,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--stride", type=int, default=1, help="use every Nth frame (e.g. 4: 120 Hz -> 30 Hz)"
     )
+    parser.add_argument(
+        "--follow-hips",
+        action="store_true",
+        help="express the mocap relative to the performer's hips (as if standing in place)",
+    )
     parser.add_argument("--out", type=Path, help="write the joint trajectory (.csv or .mcap)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
@@ -59,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     description = load_robot(args.robot)
     model = RobotModel(description)
     pipeline = TeleopPipeline.create(description, model, args.profile)
-    motion = human_frames_from_bvh(read_bvh(motion_path), skip_frames=args.skip_frames)
+    motion = human_frames_from_bvh(
+        read_bvh(motion_path), skip_frames=args.skip_frames, follow_hips=args.follow_hips
+    )
     pipeline.set_operator_arm_length(motion.operator_arm_length_m)
     result = run_offline(pipeline, motion.frames[:: args.stride])
     if args.out is not None:

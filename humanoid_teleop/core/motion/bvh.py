@@ -230,6 +230,7 @@ class BvhBody:
     """
 
     head: str = "head"
+    hips: str = "hip"
     left_shoulder: str = "lShldr"
     right_shoulder: str = "rShldr"
     left_elbow: str = "lForeArm"
@@ -252,7 +253,11 @@ class BvhMotion:
 
 
 def human_frames_from_bvh(
-    clip: BvhClip, body: BvhBody | None = None, skip_frames: int = 5, calibration_frame: int = 0
+    clip: BvhClip,
+    body: BvhBody | None = None,
+    skip_frames: int = 5,
+    calibration_frame: int = 0,
+    follow_hips: bool = False,
 ) -> BvhMotion:
     """Head and wrist poses of every frame after ``skip_frames``, in the operator frame.
 
@@ -260,6 +265,10 @@ def human_frames_from_bvh(
     ``calibration_frame`` (counted after the skip) fixes the operator frame: origin on the
     floor below the head, x along the head's facing direction. Head orientation is
     relative to the file's rest pose (frame 0), which must face forward and stand upright.
+
+    With ``follow_hips`` every frame is first expressed in a floor frame that moves with the
+    performer's hips (their position on the floor and their heading), as if the performer
+    stood in place: walking and turning the body no longer move the wrists.
     """
     body = body or BvhBody()
     if not 0 <= skip_frames < clip.frame_count:
@@ -267,14 +276,29 @@ def human_frames_from_bvh(
     rotations, positions = clip.forward_kinematics()
     axes = np.array(body.to_operator, dtype=np.float64)
     head_i = clip.index(body.head)
-    rest_head = rotations[0, head_i]
+    rest = rotations[0].copy()
+    rest_head = rest[head_i]
     rotations, positions = rotations[skip_frames:], positions[skip_frames:]
     pos_m = positions @ axes.T * body.scale_m
 
     def world_head_rotation(i: int) -> FloatArray:
         return np.asarray(axes @ rotations[i, head_i] @ rest_head.T @ axes.T)
 
-    cal = world_head_rotation(calibration_frame)
+    head_rotations = np.stack([world_head_rotation(i) for i in range(pos_m.shape[0])])
+    if follow_hips:
+        hip_i = clip.index(body.hips)
+        hip_world = axes @ rotations[:, hip_i] @ rest[hip_i].T @ axes.T
+        yaws = np.arctan2(hip_world[:, 1, 0], hip_world[:, 0, 0])
+        c, s_ = np.cos(yaws), np.sin(yaws)
+        heading = np.zeros((len(yaws), 3, 3))
+        heading[:, 0, 0], heading[:, 0, 1], heading[:, 1, 0], heading[:, 1, 1] = c, -s_, s_, c
+        heading[:, 2, 2] = 1.0
+        anchor = pos_m[:, hip_i].copy()
+        anchor[:, 2] = 0.0
+        pos_m = np.einsum("nkj,nji->nki", pos_m - anchor[:, None, :], heading)
+        head_rotations = np.einsum("nji,njk->nik", heading, head_rotations)
+
+    cal = head_rotations[calibration_frame]
     yaw = math.atan2(cal[1, 0], cal[0, 0])
     align = axis_rotation("z", -yaw)
     origin = pos_m[calibration_frame, head_i].copy()
@@ -298,7 +322,7 @@ def human_frames_from_bvh(
         frames.append(
             HumanFrame(
                 t_s=i * clip.frame_time_s,
-                head=Pose(pos_m[i, head_i].copy(), align @ world_head_rotation(i)),
+                head=Pose(pos_m[i, head_i].copy(), align @ head_rotations[i]),
                 left_wrist=wrists["left"],
                 right_wrist=wrists["right"],
             )

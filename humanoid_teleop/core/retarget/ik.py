@@ -57,7 +57,7 @@ class IkConfig:
     orientation_weight: float = 0.5
     damping: float = 1e-3
     damping_gain: float = 0.05
-    posture_gain: float = 0.02
+    posture_gain: float = 0.01
     limit_avoidance_gain: float = 0.05
     limit_margin_rad: float = 0.03
     tolerance_m: float = 2e-4

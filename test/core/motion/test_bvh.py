@@ -111,3 +111,14 @@ def test_cmu_wrist_frames_are_rotations() -> None:
 def test_cmu_operator_arm_length_is_human() -> None:
     """The skeleton's upper arm plus forearm is between 0.4 and 0.7 m."""
     assert 0.4 < human_frames_from_bvh(read_bvh(DRINK)).operator_arm_length_m < 0.7
+
+
+@needs_mocap
+def test_follow_hips_removes_body_turns() -> None:
+    """In the traffic clip (a 300+ degree turn) following the hips keeps head yaw within 90."""
+    clip = read_bvh(MOCAP / "cmu_13_26_direct_traffic_wave.bvh")
+    yaw = np.unwrap(
+        [np.arctan2(f.head.rotation[1, 0], f.head.rotation[0, 0])
+         for f in human_frames_from_bvh(clip, follow_hips=True).frames if f.head]
+    )  # fmt: skip
+    assert np.degrees(np.abs(yaw)).max() < 90.0
