@@ -33,7 +33,6 @@ from typing import Any
 
 import rclpy
 from geometry_msgs.msg import PoseArray, PoseStamped
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 from rclpy.signals import SignalHandlerOptions
@@ -45,6 +44,7 @@ from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
 from humanoid_teleop.nodes.ros_conversions import pose_to_msg
+from humanoid_teleop.nodes.sim_robot_node import preferred_executor
 
 DEFAULT_CLIP = "cmu_14_05_unscrew_cap_drink_soda.bvh"
 #: Operator input topics a bag can feed, with their message types.
@@ -270,7 +270,7 @@ def main(args: list[str] | None = None) -> int:
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
     node: ReplayNode | None = None
-    executor = SingleThreadedExecutor()
+    executor = preferred_executor()
     try:
         node = ReplayNode()
         executor.add_node(node)

@@ -464,7 +464,7 @@ class SimRobotNode(Node):
         return msg
 
 
-def _executor() -> Executor:
+def preferred_executor() -> Executor:
     """The C++ events executor when this rclpy has it (less CPU per callback), else the
     standard single-threaded one."""
     try:
@@ -481,7 +481,7 @@ def main(args: list[str] | None = None) -> int:
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
     node: SimRobotNode | None = None
-    executor = _executor()
+    executor = preferred_executor()
     try:
         node = SimRobotNode()
         executor.add_node(node)

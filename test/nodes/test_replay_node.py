@@ -104,10 +104,12 @@ def test_without_loop_the_clip_plays_once_then_stops(tmp_path: Path) -> None:
     clip = _clip_positions(skip_frames=788)
     got, log, _ = _play(tmp_path, {"skip_frames": 788, "loop": False}, 1.5)
     counts = [len(got[t]) for t in WRIST_TOPICS]
-    # playback waits for the subscribers, so none is lost to discovery; CPU load may make a
-    # frame late (then skipped), but none comes twice or after the end
-    assert min(counts) >= 50 and max(counts) <= 60, counts
-    assert _frame_indices(got["/operator/right_wrist"], clip)[-1] == len(clip) - 1
+    # playback waits for the subscribers, so none is lost to discovery; on a loaded machine a
+    # late frame is skipped (kept to wall-clock time), but none comes twice or after the end
+    assert max(counts) <= 60 and min(counts) >= 20, counts
+    indices = _frame_indices(got["/operator/right_wrist"], clip)
+    assert np.all(np.diff(indices) >= 1)
+    assert indices[-1] == len(clip) - 1
     assert "clip finished" in log
 
 
