@@ -65,10 +65,19 @@ def _clip_speed(messages: list[PoseStamped], clip: np.ndarray) -> float:
     return float(np.polyfit(stamps - stamps[0], indices, 1)[0])
 
 
+Played = tuple[dict[str, list[PoseStamped]], str, int]
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> Played:
+    """2.5 s of replay_node with default parameters (the shipped clip), shared by tests."""
+    return _play(tmp_path_factory.mktemp("replay"), {}, 2.5)
+
+
 @pytest.mark.ros
-def test_default_clip_plays_at_its_recorded_speed(tmp_path: Path) -> None:
+def test_default_clip_plays_at_its_recorded_speed(default_run: Played) -> None:
     """The shipped 120 Hz clip advances 120 frames per second, on head and both wrists."""
-    got, log, code = _play(tmp_path, {}, 2.5)
+    got, log, code = default_run
     assert code == 0, log
     assert _clip_speed(got["/operator/right_wrist"], _clip_positions()) == pytest.approx(
         120.0, rel=0.03
@@ -91,9 +100,9 @@ def test_rate_scale_slows_playback_down(tmp_path: Path) -> None:
 
 
 @pytest.mark.ros
-def test_poses_are_the_clips_frames_in_order(tmp_path: Path) -> None:
+def test_poses_are_the_clips_frames_in_order(default_run: Played) -> None:
     """Received right-wrist poses are frames of the converted clip, never repeated or reversed."""
-    got, log, _ = _play(tmp_path, {}, 1.0)
+    got, log, _ = default_run
     indices = _frame_indices(got["/operator/right_wrist"], _clip_positions())
     assert np.all(np.diff(indices) >= 1), log
 
