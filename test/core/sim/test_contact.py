@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from humanoid_teleop.core.sim import SimConfigError, TableConfig, TableContact
 
@@ -88,3 +90,19 @@ def test_normal_force_saturates_like_a_sensor() -> None:
     """A hand 1 m deep in a 1000 N/m table reads the 100 N maximum, not 1000 N."""
     force = TableContact(TABLE).force_on_point(np.array([0.5, 0.0, -1.0]), STILL)
     np.testing.assert_allclose(force, [0.0, 0.0, 100.0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    point=st.tuples(st.floats(-2, 2), st.floats(-2, 2), st.floats(-2, 2)),
+    velocity=st.tuples(st.floats(-10, 10), st.floats(-10, 10), st.floats(-10, 10)),
+)
+def test_table_only_pushes_up_and_never_beyond_its_limit(
+    point: tuple[float, float, float], velocity: tuple[float, float, float]
+) -> None:
+    """For any point and velocity: no pull, normal ≤ max_force_n, friction ≤ μ·normal."""
+    force = TableContact(TABLE).force_on_point(np.array(point), np.array(velocity))
+    assert 0.0 <= force[2] <= TABLE.max_force_n
+    assert np.hypot(force[0], force[1]) <= TABLE.friction * force[2] + 1e-9
+    if point[2] > TABLE.height_m:
+        np.testing.assert_array_equal(force, 0.0)
