@@ -88,9 +88,11 @@ class RobotScene:
                 if parent is None:
                     continue  # the model's root link: the TF root
                 moving = connector.type == pin.FrameType.JOINT
-                group = (
-                    description.group_of(connector.name) if moving else link_group.get(parent.name)
-                )
+                # a link moved by a joint in no group (fixed, passive, mimic) is coloured
+                # like its parent: a gripper's passive fingers look like its hand
+                group = description.group_of(connector.name) if moving else None
+                if group is None:
+                    group = link_group.get(parent.name)
                 link_group[frame.name] = group
                 edges.append(TfEdge(parent.name, frame.name, static=not moving))
                 segments.append(_segment(parent.name, frame.name, group))
