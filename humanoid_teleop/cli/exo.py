@@ -18,7 +18,11 @@ import numpy as np
 
 from humanoid_teleop.devices.dynamixel.bus import DynamixelBus, PySerialTransport
 from humanoid_teleop.devices.dynamixel.calibration import quarter_turn_offsets
-from humanoid_teleop.devices.dynamixel.leader import LeaderArm, LeaderArmConfig
+from humanoid_teleop.devices.dynamixel.leader import (
+    LeaderArm,
+    LeaderArmConfig,
+    find_leader_config,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +34,9 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cal.add_argument("--config", type=Path, required=True, help="leader-arm YAML")
+    cal.add_argument(
+        "--config", required=True, help="leader-arm YAML path, or a shipped name (gello_7dof)"
+    )
     cal.add_argument("--port", help="serial port (overrides the config)")
     cal.add_argument("--output", type=Path, help="where to write (default: the config file)")
     cal.add_argument("--samples", type=int, default=10, help="readings averaged (default 10)")
@@ -44,7 +50,8 @@ def register(subparsers: Any) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    config = LeaderArmConfig.load(args.config)
+    path = find_leader_config(args.config)
+    config = LeaderArmConfig.load(path)
     if args.port:
         config = dataclasses.replace(config, port=args.port)
     transport = PySerialTransport(config.port, config.baudrate)
@@ -58,7 +65,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     signs = np.array([j.sign for j in config.joints], dtype=np.float64)
     offsets = quarter_turn_offsets(raw, target, signs, config.names, args.tolerance_rad)
     calibrated = config.with_calibration(signs, offsets)
-    output = args.output or args.config
+    output = args.output or path
     if output.exists():
         shutil.copyfile(output, output.with_name(output.name + ".bak"))
     calibrated.save(output)

@@ -1,10 +1,11 @@
 """exo_node: Dynamixel leader arm / exoskeleton → JointState on /operator/leader_joints.
 
-Reads every servo with one SYNC_READ per cycle at ``rate_hz`` (from the leader YAML given in
-the ``config`` parameter; ``port`` overrides its serial port). A cycle whose read fails or
-times out publishes nothing, so consumers see the stream stop rather than frozen values; after
-``stale_after_s`` without a complete read the node logs an error and reports it on
-``/diagnostics``. A vanished port (unplugged adapter) is reopened once a second.
+Reads every servo with one SYNC_READ per cycle at ``rate_hz`` (from the leader YAML named by
+the ``config`` parameter: a path, or a name such as ``gello_7dof`` for the shipped
+``config/devices/exo_gello_7dof.yaml``; ``port`` overrides its serial port). A cycle whose
+read fails or times out publishes nothing, so consumers see the stream stop rather than
+frozen values; after ``stale_after_s`` without a complete read the node logs an error and
+reports it on ``/diagnostics``. A vanished port (unplugged adapter) is reopened once a second.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from pathlib import Path
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -20,9 +20,13 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 
-from humanoid_teleop.core.errors import ConfigError, TeleopError
+from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.devices.dynamixel.bus import DynamixelBus, PySerialTransport
-from humanoid_teleop.devices.dynamixel.leader import LeaderArm, LeaderArmConfig
+from humanoid_teleop.devices.dynamixel.leader import (
+    LeaderArm,
+    LeaderArmConfig,
+    find_leader_config,
+)
 from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceError
 
 REOPEN_PERIOD_S = 1.0
@@ -33,15 +37,10 @@ class ExoNode(Node):
 
     def __init__(self) -> None:
         super().__init__("exo_node")
-        config_path = str(self.declare_parameter("config", "").value)
+        config_name = str(self.declare_parameter("config", "gello_7dof").value)
         port = str(self.declare_parameter("port", "").value)
         topic = str(self.declare_parameter("topic", "/operator/leader_joints").value)
-        if not config_path:
-            raise ConfigError(
-                "exo_node: parameter 'config' (leader-arm YAML, e.g. "
-                "config/devices/exo_gello_7dof.yaml) is required"
-            )
-        config = LeaderArmConfig.load(Path(config_path).expanduser())
+        config = LeaderArmConfig.load(find_leader_config(config_name))
         self._config = dataclasses.replace(config, port=port) if port else config
         self._pub = self.create_publisher(JointState, topic, 10)
         self._pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)

@@ -101,9 +101,9 @@ def test_missing_port_reports_and_publishes_nothing(listener: Listener, tmp_path
     assert code == 0, output
 
 
-def test_missing_config_parameter_exits_with_a_clear_error() -> None:
-    """Without the config parameter the node exits 2 and says which parameter is needed."""
-    node = start_node("exo_node", {})
+def test_unknown_config_name_exits_listing_the_shipped_ones() -> None:
+    """config:=nope makes the node exit 2, naming the shipped leader configs."""
+    node = start_node("exo_node", {"config": "nope"})
     out, _ = node.communicate(timeout=30)
     assert node.returncode == 2, out
-    assert "parameter 'config'" in out
+    assert "no leader-arm config named 'nope'; shipped: gello_7dof" in out

@@ -11,7 +11,7 @@ import pytest
 
 from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.devices.dynamixel.bus import DynamixelBus, PySerialTransport
-from humanoid_teleop.devices.dynamixel.leader import LeaderArm, LeaderArmConfig
+from humanoid_teleop.devices.dynamixel.leader import LeaderArm, LeaderArmConfig, find_leader_config
 from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceTimeout
 from test.devices.dynamixel.sim_bus import MODEL_XL330, SimulatedBus
 
@@ -121,3 +121,14 @@ def test_config_round_trips_through_yaml(tmp_path: Path, sim: SimulatedBus) -> N
 def test_shipped_exo_configs_load(path: Path) -> None:
     """Every shipped leader-arm config is valid."""
     assert LeaderArmConfig.load(path).joints
+
+
+def test_shipped_leader_config_is_found_by_name() -> None:
+    """'gello_7dof' resolves to config/devices/exo_gello_7dof.yaml."""
+    assert find_leader_config("gello_7dof").name == "exo_gello_7dof.yaml"
+
+
+def test_missing_leader_config_path_is_named(tmp_path: Path) -> None:
+    """A YAML path that does not exist is an error naming it."""
+    with pytest.raises(ConfigError, match=r"leader-arm config .*nope\.yaml does not exist"):
+        find_leader_config(str(tmp_path / "nope.yaml"))
