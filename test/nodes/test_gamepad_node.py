@@ -36,7 +36,7 @@ def _gamepad_status(listener: Listener) -> str:
 def test_recorded_stream_publishes_joy_then_unplug_stops_it(
     listener: Listener, tmp_path: Path
 ) -> None:
-    """Recorded LB + stick-left events give axis 0 = +1; closing the stream stops all output."""
+    """Recorded LB + stick-left give axis 0 = +1; unplugging stops all output; replug resumes."""
     fifo = tmp_path / "pad.events"
     os.mkfifo(fifo)
     writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
@@ -56,6 +56,12 @@ def test_recorded_stream_publishes_joy_then_unplug_stops_it(
         listener.spin_for(1.5)
         assert listener.messages[OUT] == []
         assert str(fifo) in _gamepad_status(listener)
+        os.mkfifo(fifo)  # plugged back in
+        writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+        os.write(writer, recording.DEADMAN_DOWN + recording.STICK_UP)
+        assert listener.spin_until(
+            lambda: any(m.axes[1] == 1.0 for _, m in listener.messages[OUT]), 10
+        ), "no Joy after the pad came back"
     finally:
         if writer >= 0:
             os.close(writer)
