@@ -1,6 +1,10 @@
 // Drives the vr_bridge page in headless Chromium with the IWER Meta Quest 3 emulator:
-// enters VR, then moves the emulated right hand through the phases given as JSON in argv[3],
-// printing one JSON line per phase ({"phase": name, "position": [x, y, z], "pose": id}).
+// enters VR, then moves the emulated right hand (or right controller) through the phases given
+// as JSON in argv[3], printing one JSON line per phase when its hold ends.
+// A phase: {"name", "position": [x, y, z] (WebXR local-floor, m), "move_s", "hold_s",
+//   optional "pose" (hand pose id, e.g. "pinch"), "input": "hand" | "controller" (switches
+//   the emulated input mode and what moves), "buttons": {"trigger": 1, ...},
+//   "axes": {"thumbstick": [x, y]}}.
 // Usage: node drive_hand.mjs <page-url> '<phases json>' <user-data-dir>
 import { chromium } from 'playwright-core';
 
@@ -26,19 +30,29 @@ try {
   await page.waitForFunction(() => window.bridgeStatus.session, null, { timeout: 20000 });
   console.log(JSON.stringify({ event: 'session' }));
   for (const phase of phases) {
+    const input = phase.input || 'hand';
+    await page.evaluate(([mode, buttons, axes]) => {
+      const device = window.xrDevice;
+      if (device.primaryInputMode !== mode) device.primaryInputMode = mode;
+      const controller = device.controllers.right;
+      for (const [id, value] of Object.entries(buttons)) controller.updateButtonValue(id, value);
+      for (const [id, [x, y]] of Object.entries(axes)) controller.updateAxes(id, x, y);
+    }, [input, phase.buttons || {}, phase.axes || {}]);
     const steps = Math.max(1, Math.round(phase.move_s * 30));
-    const start = await page.evaluate(() => {
-      const p = window.xrDevice.hands.right.position;
+    const start = await page.evaluate((mode) => {
+      const tracked = mode === 'hand' ? window.xrDevice.hands.right : window.xrDevice.controllers.right;
+      const p = tracked.position;
       return [p.x, p.y, p.z];
-    });
+    }, input);
     for (let i = 1; i <= steps; i++) {
       const f = i / steps;
       const target = start.map((v, k) => v + f * (phase.position[k] - v));
-      await page.evaluate(([x, y, z, poseId]) => {
-        const hand = window.xrDevice.hands.right;
-        hand.position.set(x, y, z);
-        if (poseId) hand.poseId = poseId;
-      }, [...target, phase.pose || '']);
+      await page.evaluate(([x, y, z, poseId, mode]) => {
+        const device = window.xrDevice;
+        const tracked = mode === 'hand' ? device.hands.right : device.controllers.right;
+        tracked.position.set(x, y, z);
+        if (poseId && mode === 'hand') tracked.poseId = poseId;
+      }, [...target, phase.pose || '', input]);
       await sleep(1000 / 30);
     }
     await sleep(phase.hold_s * 1000);

@@ -143,3 +143,59 @@ def test_emulated_hand_motion_moves_published_operator_poses(tmp_path: Path) -> 
         listener.close()
         code, output = stop_node(node)
     assert code == 0, output
+
+
+CONTROLLER_PHASES = [
+    {"name": "start", "input": "controller", "position": [0.2, 1.0, -0.3], "move_s": 0.2,
+     "hold_s": HOLD_S},
+    {"name": "moved", "input": "controller", "position": [0.2, 1.0, -0.5], "move_s": 0.5,
+     "hold_s": HOLD_S, "buttons": {"trigger": 1.0}, "axes": {"thumbstick": [0.5, 0.0]}},
+]  # fmt: skip
+
+
+def test_emulated_controller_gives_wrist_and_buttons(tmp_path: Path) -> None:
+    """With hands not tracked, the right controller moves the right wrist and its trigger and
+    thumbstick show on /operator/joy (right trigger = button 8, right stick x = axis 6)."""
+    from geometry_msgs.msg import PoseStamped
+    from sensor_msgs.msg import Joy
+
+    port = free_port()
+    node = start_node("vr_bridge_node", {"port": port, "emulator_script": str(IWER_BUNDLE)})
+    listener = Listener({"/operator/right_wrist": PoseStamped, "/operator/joy": Joy})
+    events: list[tuple[float, dict[str, object]]] = []
+    driver = subprocess.Popen(
+        ["node", str(HARNESS / "drive_hand.mjs"), f"http://127.0.0.1:{port}/?emulate=quest3",
+         json.dumps(CONTROLLER_PHASES), str(tmp_path / "chromium-profile")],
+        cwd=HARNESS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def read_events() -> None:
+        assert driver.stdout is not None
+        for line in driver.stdout:
+            events.append((time.time(), json.loads(line)))
+
+    reader = threading.Thread(target=read_events, daemon=True)
+    reader.start()
+    try:
+        listener.spin_until(lambda: driver.poll() is not None, timeout_s=90.0)
+        reader.join(timeout=5.0)
+        stderr = driver.stderr.read() if driver.stderr else ""
+        assert driver.returncode == 0, f"browser driver failed:\n{stderr[-3000:]}"
+        ends = {e["phase"]: t for t, e in events if e.get("event") == "phase"}
+        wrists = listener.messages["/operator/right_wrist"]
+        at = {name: _mean_position(wrists, t - 0.6 * HOLD_S, t - 0.1) for name, t in ends.items()}
+        # WebXR -z (forward) is operator +x.
+        np.testing.assert_allclose(at["moved"] - at["start"], [0.2, 0.0, 0.0], atol=0.02)
+        joys = [m for t, m in listener.messages["/operator/joy"] if t > ends["start"]]
+        assert joys, "no /operator/joy from the controllers"
+        last = joys[-1]
+        assert len(last.buttons) == 16 and len(last.axes) == 8
+        assert last.buttons[8] == 1, f"right trigger not pressed in {list(last.buttons)}"
+        assert last.axes[6] == pytest.approx(0.5), f"right thumbstick x in {list(last.axes)}"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        listener.close()
+        code, output = stop_node(node)
+    assert code == 0, output
