@@ -61,6 +61,15 @@ LATCHED = QoSProfile(
     reliability=ReliabilityPolicy.RELIABLE,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
+#: Publisher history depths, about two seconds of each stream (one for raw images, ~1 MB each):
+#: with reliable QoS a sample stays in the writer until every reader acknowledged it, and
+#: KEEP_LAST overwrites the oldest when full, so a recorder starved of CPU for a moment would
+#: otherwise lose samples (seen in full sessions on 2 loaded cores with depth 5-10).
+DEPTH_JOINT_STATES = 500
+DEPTH_TF = 100
+DEPTH_WRENCH = 200
+DEPTH_IMAGE = 30
+DEPTH_CAMERA = 60  # JPEG frames and camera info
 #: Signals that stop the node cleanly.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: Seconds between two warnings about the same bad command topic.
@@ -142,7 +151,7 @@ class SimRobotNode(Node):
         self._last_step_s = self._sample.stamp_s
 
         self._joint_pub = self.create_publisher(
-            JointState, description.sensors.joint_state_topic, 10
+            JointState, description.sensors.joint_state_topic, DEPTH_JOINT_STATES
         )
         for interface in description.interfaces.values():
             self._subscribe(interface)
@@ -158,7 +167,7 @@ class SimRobotNode(Node):
                 "distro, or build it with tools/interfaces/build_interfaces.py)"
             )
         else:
-            self._tf_pub = self.create_publisher(self._tf_message, "/tf", 100)
+            self._tf_pub = self.create_publisher(self._tf_message, "/tf", DEPTH_TF)
             self._tf_static_pub = self.create_publisher(self._tf_message, "/tf_static", LATCHED)
             self._tf_moving = self._tf_message_for(self.scene.moving_edges)
             self._publish_tf_static()
@@ -170,7 +179,7 @@ class SimRobotNode(Node):
         self._previous_points: dict[str, tuple[float, list[np.ndarray]]] = {}
         for spec in description.sensors.wrenches:
             side = self.scene.side_of_frame(spec.frame_id)
-            pub = self.create_publisher(WrenchStamped, spec.topic, 10)
+            pub = self.create_publisher(WrenchStamped, spec.topic, DEPTH_WRENCH)
             self._wrench_pubs.append((spec.frame_id, side, pub))
         self._wrench_frames = sorted(
             {frame for frame, _, _ in self._wrench_pubs}
@@ -375,12 +384,12 @@ class SimRobotNode(Node):
         info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
         info.p = list(camera.p_matrix())
         raw = (
-            self.create_publisher(Image, spec.topic, 5)
+            self.create_publisher(Image, spec.topic, DEPTH_IMAGE)
             if self.settings.publish_raw_images
             else None
         )
         jpeg = (
-            self.create_publisher(CompressedImage, f"{spec.topic}/compressed", 5)
+            self.create_publisher(CompressedImage, f"{spec.topic}/compressed", DEPTH_CAMERA)
             if self.settings.publish_jpeg_images
             else None
         )
@@ -388,7 +397,7 @@ class SimRobotNode(Node):
             self.get_logger().warning(
                 f"camera {spec.name}: encoding {spec.encoding} is not simulated; publishing rgb8"
             )
-        info_pub = self.create_publisher(CameraInfo, spec.info_topic, 5)
+        info_pub = self.create_publisher(CameraInfo, spec.info_topic, DEPTH_CAMERA)
         renderer = SceneRenderer(camera, table, props)
         return _CameraOutput(spec, renderer, info, info_pub, raw, jpeg)
 
