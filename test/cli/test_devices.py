@@ -31,7 +31,7 @@ def test_check_prints_counts_rate_and_last_value() -> None:
     msg.pose.position.z = 1.6
     msg.pose.orientation.w = 1.0
     publisher_side.node.create_timer(0.02, lambda: pub.publish(msg))
-    check = _run_check("--duration", "4")
+    check = _run_check("--duration", "3")
     try:
         publisher_side.spin_until(lambda: check.poll() is not None, 30)
         out, err = check.communicate(timeout=10)

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.ros
 IDENTITY = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
 
 
-@pytest.fixture
-def bridge() -> Iterator[tuple[int, Listener]]:
+@pytest.fixture(scope="module")
+def running_bridge() -> Iterator[tuple[int, Listener]]:
+    """One node for the module (starting one costs seconds); each test gets a clean slate."""
     from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import PoseArray, PoseStamped
     from sensor_msgs.msg import Joy
@@ -40,6 +41,12 @@ def bridge() -> Iterator[tuple[int, Listener]]:
     listener.close()
     code, output = stop_node(node)
     assert code == 0, output
+
+
+@pytest.fixture
+def bridge(running_bridge: tuple[int, Listener]) -> tuple[int, Listener]:
+    running_bridge[1].clear()
+    return running_bridge
 
 
 def _connect(port: int) -> object:
