@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatu
 from websockets.sync.client import ClientConnection, connect
 
 from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.devices.errors import DeviceError
 from humanoid_teleop.devices.webxr import protocol
 from humanoid_teleop.devices.webxr.protocol import XrFrame
 from humanoid_teleop.devices.webxr.server import (
@@ -326,3 +327,12 @@ def test_websocket_from_our_own_page_is_accepted(
     with connect(f"ws://127.0.0.1:{server.port}/ws", origin=origin) as ws:  # type: ignore[arg-type]
         ws.send(json.dumps({"type": "hello", "version": 1}))
         assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
+
+
+def test_port_in_use_is_a_clear_error(bridge: tuple[XrBridgeServer, Received]) -> None:
+    """A second server on a taken port fails to start, naming host and port."""
+    server, _ = bridge
+    config = BridgeConfig.from_dict({"port": server.port}, source="test")
+    second = XrBridgeServer(config, Received(), announce=lambda _text: None)
+    with pytest.raises(DeviceError, match=rf"cannot listen on 127\.0\.0\.1:{server.port}"):
+        second.start()
