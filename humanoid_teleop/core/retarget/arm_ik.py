@@ -20,6 +20,8 @@ from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, IkTask
 from humanoid_teleop.core.robot import RobotModel
 
 FloatArray = NDArray[np.float64]
+#: Operator poses farther than this from the operator-frame origin [m] are treated as invalid.
+MAX_OPERATOR_DISTANCE_M = 100.0
 _PARAMS = {"mode", "scale", "operator_arm_length_m", "shoulder_below_head_m", "ik"}
 
 
@@ -37,6 +39,15 @@ def arm_geometry(model: RobotModel, side: str, q: FloatArray) -> tuple[float, Fl
     ee = base.actInv(data.oMf[pm.getFrameId(arm.ee_frame)]).translation
     length = float(np.linalg.norm(elbow - shoulder) + np.linalg.norm(ee - elbow))
     return length, np.asarray(shoulder, dtype=np.float64)
+
+
+def usable(pose: Pose | None) -> bool:
+    """A pose that is present, finite and within :data:`MAX_OPERATOR_DISTANCE_M`."""
+    return (
+        pose is not None
+        and pose.is_finite()
+        and float(np.max(np.abs(pose.position_m))) < MAX_OPERATOR_DISTANCE_M
+    )
 
 
 class ArmIkRetargeter(Retargeter):
@@ -110,14 +121,14 @@ class ArmIkRetargeter(Retargeter):
         self._targets.clear()
         for side, ee in zip(self.sides, poses, strict=True):
             wrist = frame.wrist(side)
-            if wrist is None or not wrist.is_finite():
+            if wrist is None or not usable(wrist):
                 continue
             arm = self.model.description.arms[side]
             self._calibration[side] = capture(
                 self.calibration_config,
                 wrist,
                 ee,
-                frame.head,
+                frame.head if usable(frame.head) else None,
                 self.robot_arm_length_m[side],
                 self._robot_anchor[side],
                 arm.hand_frame_rotation(),
@@ -139,7 +150,7 @@ class ArmIkRetargeter(Retargeter):
     def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
         for side, calibration in self._calibration.items():
             wrist = frame.wrist(side)
-            if wrist is not None and wrist.is_finite():
+            if wrist is not None and usable(wrist):
                 self._targets[side] = calibration.target(wrist)
         return self.solve_targets(self._targets, q)
 

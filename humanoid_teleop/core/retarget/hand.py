@@ -145,7 +145,12 @@ class _DexterousSide:
     def solve(self, hand: HandSkeleton) -> FloatArray:
         """Hand joint positions [rad] in group order matching ``hand``'s vectors."""
         p = self.params
-        local = hand_local(hand, self.side)
+        if float(np.max(np.abs(hand.positions_m))) > 1e3:  # absurd input: keep the last pose
+            return self.q_hand.copy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            local = hand_local(hand, self.side)
+        if not np.isfinite(local).all():  # degenerate skeleton (e.g. all joints at one point)
+            return self.q_hand.copy()
         scale = self.robot_length_m / max(human_hand_length_m(local), 1e-3)
         points = np.zeros((len(self.fingers) + 1, 3))
         points[1:] = local[self.tip_rows] @ self.ee_r_hand.T
@@ -182,6 +187,8 @@ class _DexterousSide:
             jac *= weight[:, None]
             error = target_flat - current * weight
             dq = np.linalg.solve(jac.T @ jac + self._damping, jac.T @ error)
+            if not np.isfinite(dq).all():
+                break
             self.q_hand = np.clip(self.q_hand + dq, self.lower, self.upper)
         return self.q_hand.copy()
 
@@ -236,7 +243,7 @@ class HandRetargeter(Retargeter):
                 out[spec.group] = solver.solve(hand)
         for side, spec in self.grippers.items():
             hand = frame.hand(side)
-            if hand is not None and hand.is_finite():
+            if hand is not None and hand.is_finite() and np.max(np.abs(hand.positions_m)) < 1e3:
                 assert spec.group is not None
                 out[spec.group] = np.array(spec.grasp_positions(self.closure(hand)))
         return out

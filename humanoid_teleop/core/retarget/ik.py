@@ -48,6 +48,8 @@ class IkConfig:
         limit_margin_rad: Solutions stay this far inside position limits [rad].
         tolerance_m: Stop iterating below this position error [m] ...
         tolerance_rad: ... and this orientation error [rad].
+        max_position_error_m: Position error per iteration is clipped to this [m] ...
+        max_orientation_error_rad: ... and orientation error to this [rad].
         active_set_passes: How many times joints that would cross a limit are pinned there
             and the step re-solved without them.
     """
@@ -63,6 +65,8 @@ class IkConfig:
     tolerance_m: float = 2e-4
     tolerance_rad: float = 2e-3
     active_set_passes: int = 3
+    max_position_error_m: float = 0.2
+    max_orientation_error_rad: float = 1.0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str) -> IkConfig:
@@ -163,9 +167,10 @@ class DifferentialIk:
         """
         cfg = self.config
         q = np.clip(q, self.lower, self.upper)
+        start = q.copy()
         world = [
             None
-            if t is None
+            if t is None or not t.is_finite()
             else (
                 self._world_r_base @ t.rotation,
                 self._world_r_base @ t.position_m + self._world_p_base,
@@ -182,11 +187,14 @@ class DifferentialIk:
                 placement = self._data.oMf[fid]
                 e_p = target[1] - placement.translation
                 e_o = pin.log3(target[0] @ placement.rotation.T)
-                if (
-                    np.dot(e_p, e_p) < cfg.tolerance_m**2
-                    and np.dot(e_o, e_o) < cfg.tolerance_rad**2
-                ):
+                dist2, angle2 = float(e_p @ e_p), float(e_o @ e_o)
+                if dist2 < cfg.tolerance_m**2 and angle2 < cfg.tolerance_rad**2:
                     continue
+                # Far targets pull with a bounded error: smooth, and finite for absurd inputs.
+                if dist2 > cfg.max_position_error_m**2:
+                    e_p = e_p * (cfg.max_position_error_m / math.sqrt(dist2))
+                if angle2 > cfg.max_orientation_error_rad**2:
+                    e_o = e_o * (cfg.max_orientation_error_rad / math.sqrt(angle2))
                 converged = False
                 jac = pin.getFrameJacobian(self._pm, self._data, fid, _LWA)[:, task.joints]
                 error = np.concatenate((e_p, e_o)) * self._weights
@@ -194,6 +202,8 @@ class DifferentialIk:
                 q[task.joints] = self._step(q[task.joints], jac, error, task.joints)
             if converged:
                 break
+        if not np.isfinite(q).all():
+            return start
         return q
 
     def _step(
