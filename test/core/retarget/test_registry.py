@@ -131,3 +131,23 @@ def test_plugin_for_another_api_version_is_refused(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
     )
     assert "written for API version 2; this humanoid_teleop provides version 1" in result.stderr
+
+
+def test_plugin_that_fails_to_import_is_reported(tmp_path: Path) -> None:
+    """A plugin whose module raises on import is a hard error naming it and the cause."""
+    (tmp_path / "broken_plugin.py").write_text("import no_such_module_xyz\n")
+    dist = tmp_path / "broken_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[humanoid_teleop.retargeters]\nbroken = broken_plugin:Thing\n"
+    )
+    code = (
+        "from humanoid_teleop.core.retarget.registry import load_retargeter\n"
+        "load_retargeter('broken')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert "'broken' (broken_plugin:Thing) failed to load: ModuleNotFoundError" in result.stderr

@@ -1,0 +1,68 @@
+"""Operator-to-robot calibration: relative and absolute modes, arm-length scaling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from humanoid_teleop.core.motion.frame import HumanFrame, Pose
+from humanoid_teleop.core.motion.rotation import axis_rotation
+from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
+from humanoid_teleop.core.retarget.base import RetargetContext
+from humanoid_teleop.core.retarget.calibration import CalibrationConfig, capture
+from humanoid_teleop.core.retarget.errors import RetargetConfigError
+
+from .conftest import model_of
+
+WRIST0 = Pose(np.array([0.3, -0.2, 1.1]), axis_rotation("z", 0.2))
+EE0 = Pose(np.array([0.25, -0.15, 0.1]), axis_rotation("x", 0.5))
+HEAD = Pose(np.array([0.0, 0.0, 1.6]), np.eye(3))
+
+
+def test_relative_mode_scales_displacement_by_arm_length_ratio() -> None:
+    """A 10 cm wrist move becomes 10 cm x robot/operator arm length at the EE."""
+    config = CalibrationConfig(mode="relative", operator_arm_length_m=0.6)
+    cal = capture(config, WRIST0, EE0, HEAD, 0.45, np.zeros(3), np.eye(3))
+    moved = Pose(WRIST0.position_m + np.array([0.1, 0.0, 0.0]), WRIST0.rotation)
+    assert np.allclose(cal.target(moved).position_m - EE0.position_m, [0.075, 0.0, 0.0])
+
+
+def test_relative_mode_starts_at_the_robot_pose() -> None:
+    """At the calibration pose the target is the EE pose captured at engage."""
+    cal = capture(CalibrationConfig(), WRIST0, EE0, HEAD, 0.45, np.zeros(3), np.eye(3))
+    target = cal.target(WRIST0)
+    assert np.allclose(target.position_m, EE0.position_m)
+    assert np.allclose(target.rotation, EE0.rotation)
+
+
+def test_relative_mode_applies_wrist_rotation_in_operator_axes() -> None:
+    """Turning the wrist 0.3 rad about z turns the EE target 0.3 rad about base z."""
+    cal = capture(CalibrationConfig(), WRIST0, EE0, HEAD, 0.45, np.zeros(3), np.eye(3))
+    turned = Pose(WRIST0.position_m, axis_rotation("z", 0.3) @ WRIST0.rotation)
+    assert np.allclose(cal.target(turned).rotation, axis_rotation("z", 0.3) @ EE0.rotation)
+
+
+def test_absolute_mode_maps_shoulder_relative_position_and_hand_frame() -> None:
+    """Absolute: anchor + scale (wrist - operator shoulder centre); R = R_wrist R_ee_hand^T."""
+    config = CalibrationConfig(mode="absolute", scale=0.5, shoulder_below_head_m=0.3)
+    ee_r_hand = axis_rotation("x", np.pi / 2)
+    anchor = np.array([0.0, 0.0, 0.4])
+    cal = capture(config, WRIST0, EE0, HEAD, 0.45, anchor, ee_r_hand)
+    target = cal.target(WRIST0)
+    assert np.allclose(target.position_m, anchor + 0.5 * (WRIST0.position_m - [0.0, 0.0, 1.3]))
+    assert np.allclose(target.rotation, WRIST0.rotation @ ee_r_hand.T)
+
+
+def test_unknown_mode_lists_modes() -> None:
+    """mode 'mirror' is refused naming relative and absolute."""
+    with pytest.raises(RetargetConfigError, match=r"mode = 'mirror': allowed: \['relative'"):
+        CalibrationConfig.from_params({"mode": "mirror"}, "vr.yaml")
+
+
+def test_arm_ik_calibrates_only_with_both_wrists() -> None:
+    """arm_ik reports calibrated once both wrists are valid."""
+    model = model_of("g1")
+    arm = ArmIkRetargeter(RetargetContext(model, ("left_arm", "right_arm")))
+    q = model.home_positions()
+    assert arm.calibrate(HumanFrame(0.0, right_wrist=WRIST0), q) is False
+    assert arm.calibrate(HumanFrame(0.0, left_wrist=WRIST0, right_wrist=WRIST0), q) is True
