@@ -88,11 +88,15 @@ class VrBridgeNode(Node):
                 qos_profile_sensor_data,
             )
 
-        self._server = XrBridgeServer(
-            self._config, self._on_frame, announce=lambda text: self.get_logger().warning(text)
-        )
+        self._server = XrBridgeServer(self._config, self._on_frame, announce=self._announce)
         self._server.start()
+        self.get_logger().info(f"serving {self._server.url.split('#')[0]}")
         self.create_timer(1.0, self._report)
+
+    @staticmethod
+    def _announce(text: str) -> None:
+        """The token and the address with it go to the console only, never to ROS log files."""
+        print(text, file=sys.stderr, flush=True)
 
     # ------------------------------------------------------------ headset → ROS
     def _on_frame(self, frame: XrFrame, received_ns: int) -> None:

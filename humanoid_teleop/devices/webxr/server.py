@@ -156,14 +156,15 @@ class XrBridgeServer:
     """HTTP(S) + WebSocket server of the WebXR page, running in a background thread.
 
     ``on_frame(frame, receive_time_ns)`` is called from the server thread for each accepted
-    frame, with the wall-clock time [ns] at which the frame arrived.
+    frame, with the wall-clock time [ns] at which the frame arrived. ``announce`` shows the
+    operator the page address and, once, the token: give it the console, not a log file.
     """
 
     def __init__(
         self,
         config: BridgeConfig,
         on_frame: Callable[[XrFrame, int], None],
-        announce: Callable[[str], None] = log.warning,
+        announce: Callable[[str], None] = print,
     ) -> None:
         self.config = config
         self._on_frame = on_frame
