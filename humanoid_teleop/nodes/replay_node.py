@@ -6,7 +6,9 @@
   and wrist poses in the operator frame (REP-103) on ``/operator/head`` and
   ``/operator/{left,right}_wrist`` (geometry_msgs/PoseStamped, ``frame_id`` parameter), one
   message per clip frame at the clip's rate × ``rate_scale``; the first ``skip_frames`` frames
-  (CMU's T-pose and its blend) are dropped; or
+  (CMU's T-pose and its blend) are dropped; with ``hands`` (recorded MediaPipe keypoints, as
+  CMU has no finger motion) also ``/operator/{left,right}_hand`` (25 WebXR joints) at the
+  wrists; or
 - a recorded bag (folder or ``.mcap`` file): the operator intent the teleop node used
   (``/teleop/intent/*``; the bag's ``/operator/*`` topics if it has no intent topics) is
   republished on the matching ``/operator/*`` topics at the recorded pace × ``rate_scale``.
@@ -31,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseArray, PoseStamped
 from rclpy.node import Node
@@ -41,9 +44,10 @@ from sensor_msgs.msg import JointState, Joy
 from humanoid_teleop.core.bag.reader import iter_messages
 from humanoid_teleop.core.errors import ConfigError, TeleopError
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
+from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
-from humanoid_teleop.nodes.ros_conversions import pose_to_msg
+from humanoid_teleop.nodes.ros_conversions import hand_to_msg, pose_to_msg
 from humanoid_teleop.nodes.sim_robot_node import preferred_executor
 
 DEFAULT_CLIP = "cmu_14_05_unscrew_cap_drink_soda.bvh"
@@ -147,9 +151,17 @@ class ReplayNode(Node):
         )
         for name in ("head", "left_wrist", "right_wrist"):
             self._publisher(name)
+        self._hands: dict[str, np.ndarray] = {}
+        if self.settings.hands:
+            right = load_mediapipe_right_hand_mano(str(Path(self.settings.hands).expanduser()))
+            # the left-hand frame is the mirror image (thumb toward -y): mirror y
+            self._hands = {"right": right, "left": right * np.array([1.0, -1.0, 1.0])}
+            for side in self._hands:
+                self._publisher(f"{side}_hand")
         self.create_timer(self._schedule.period_s, self._play_bvh_frame)
         self.get_logger().info(
-            f"replaying {path.name}: {len(self._frames)} frames (skipped the first "
+            (f"hands from {self.settings.hands}; " if self._hands else "")
+            + f"replaying {path.name}: {len(self._frames)} frames (skipped the first "
             f"{self.settings.skip_frames}) at {1.0 / self._schedule.period_s:.1f} Hz, "
             f"{self._schedule.duration_s:.1f} s per pass"
             + (", looping" if self.settings.loop else ", once")
@@ -208,6 +220,17 @@ class ReplayNode(Node):
             msg.header.frame_id = self.settings.frame_id
             msg.pose = pose_to_msg(pose)
             self._pubs[name].publish(msg)
+        if self._hands:
+            clip_s = index * self._schedule.frame_time_s
+            for side, local in self._hands.items():
+                wrist = frame.wrist(side)
+                if wrist is None:
+                    continue
+                k = int(clip_s * self.settings.hands_rate_hz) % len(local)
+                skeleton = skeleton_in_world(local[k], wrist.position_m, wrist.rotation)
+                hand = hand_to_msg(skeleton, self.settings.frame_id, 0.0)
+                hand.header.stamp = stamp
+                self._pubs[f"{side}_hand"].publish(hand)
 
     def _log_pass(self, passes: int, skipped: int) -> None:
         if passes > self._passes_logged:

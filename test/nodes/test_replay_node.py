@@ -10,15 +10,20 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
-from humanoid_teleop.nodes.replay_node import default_clip
 
-from .test_sim_robot_node import NodeProcess, Probe, free_domain
+from ..conftest import SHARED_DATA
 
 rclpy = pytest.importorskip("rclpy")
 from geometry_msgs.msg import PoseStamped  # noqa: E402
 
+from humanoid_teleop.nodes.replay_node import default_clip  # noqa: E402
+from humanoid_teleop.nodes.ros_conversions import pose_from_msg  # noqa: E402
+
+from .test_sim_robot_node import NodeProcess, Probe, free_domain  # noqa: E402
+
 REPLAY = "humanoid_teleop.nodes.replay_node"
 WRIST_TOPICS = ("/operator/head", "/operator/left_wrist", "/operator/right_wrist")
+SIDES = ("left", "right")
 
 
 def _stamps_s(messages: list[PoseStamped]) -> np.ndarray:
@@ -202,3 +207,38 @@ def test_a_consumer_of_only_some_topics_still_gets_the_clip(tmp_path: Path) -> N
         probe.close()
         node.stop()
     assert "no subscriber yet on /operator/head, /operator/right_wrist" in node.output()
+
+
+HANDS = SHARED_DATA / "hands" / "dex_retargeting_human_joint_right.npy"
+
+
+@pytest.mark.ros
+@pytest.mark.skipif(not HANDS.is_file(), reason=f"recorded hand keypoints not found at {HANDS}")
+def test_recorded_hands_ride_on_the_clips_wrists(tmp_path: Path) -> None:
+    """With `hands`, 25-joint hands come out, wrist on the wrist pose, left one mirrored."""
+    from geometry_msgs.msg import PoseArray
+
+    domain = free_domain()
+    node = NodeProcess(REPLAY, {"hands": str(HANDS)}, domain, tmp_path / "replay.log")
+    probe = Probe(domain)
+    try:
+        wrists = {s: probe.listen(PoseStamped, f"/operator/{s}_wrist", 500) for s in SIDES}
+        hands = {s: probe.listen(PoseArray, f"/operator/{s}_hand", 500) for s in SIDES}
+        assert probe.spin_until(lambda: all(len(h) > 20 for h in hands.values()), 30.0)
+    finally:
+        probe.close()
+        node.stop()
+    for side in SIDES:
+        by_stamp = {(m.header.stamp.sec, m.header.stamp.nanosec): m for m in wrists[side]}
+        hand = hands[side][-1]
+        wrist = by_stamp[(hand.header.stamp.sec, hand.header.stamp.nanosec)].pose
+        assert len(hand.poses) == 25
+        first = hand.poses[0].position
+        assert (first.x, first.y, first.z) == pytest.approx(
+            (wrist.position.x, wrist.position.y, wrist.position.z)
+        )
+        # thumb tip in the wrist's hand frame: +y for the right hand, -y for the left
+        rotation = pose_from_msg(wrist).rotation
+        tip = hand.poses[4].position
+        local = rotation.T @ (np.array([tip.x, tip.y, tip.z]) - pose_from_msg(wrist).position_m)
+        assert local[1] > 0.01 if side == "right" else local[1] < -0.01

@@ -143,7 +143,9 @@ class ReplaySettings:
     (after skipping) that defines the operator frame; ``frame_id`` of published poses;
     ``wait_for_subscriber``: start playing only once every output topic has a subscriber, or
     2 s after the first one appeared (nothing is lost to discovery; the clip starts when the
-    teleop node listens).
+    teleop node listens). ``hands``: optional (N, 21, 3) MediaPipe right-hand keypoints in
+    dex-retargeting's MANO wrist frame (``.npy``), played at ``hands_rate_hz`` [Hz] on both
+    hands (mirrored for the left) at the BVH wrist poses; empty: no hand topics.
     """
 
     motion: str = ""
@@ -153,6 +155,8 @@ class ReplaySettings:
     skip_frames: int = 5
     calibration_frame: int = 0
     frame_id: str = "operator"
+    hands: str = ""
+    hands_rate_hz: float = 30.0
 
     @classmethod
     def from_dict(
@@ -161,6 +165,7 @@ class ReplaySettings:
         """Build and validate; errors name ``source`` and the parameter."""
         settings = cls(**_typed(cls, data, source))
         _positive(source, "rate_scale", settings.rate_scale, "(1.0 plays at recorded speed)")
+        _positive(source, "hands_rate_hz", settings.hands_rate_hz, "[Hz]")
         if settings.skip_frames < 0:
             raise SimConfigError(f"{source}.skip_frames: {settings.skip_frames} must be >= 0")
         if settings.calibration_frame < 0:

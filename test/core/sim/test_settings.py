@@ -72,3 +72,9 @@ def test_replay_rejects_zero_rate_scale() -> None:
     """rate_scale 0 would never advance: rejected."""
     with pytest.raises(SimConfigError, match=r"rate_scale: 0\.0 must be"):
         ReplaySettings.from_dict({"rate_scale": 0.0})
+
+
+def test_replay_rejects_zero_hands_rate() -> None:
+    """hands_rate_hz must be positive."""
+    with pytest.raises(SimConfigError, match=r"hands_rate_hz: 0\.0 must be"):
+        ReplaySettings.from_dict({"hands_rate_hz": 0.0})
