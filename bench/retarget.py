@@ -7,9 +7,10 @@ Prints two tables (pure Python + pinocchio, no ROS):
 1. **Time per frame** of the full upper body (both arms by IK + both hands + head + safety),
    i.e. ``TeleopPipeline.step`` with the ``vr`` profile on the CMU "unscrew cap, drink soda"
    clip with the recorded MediaPipe hand (dex-retargeting's profiling clip) attached to both
-   wrists; then the arms alone (``DifferentialIk.solve``, two EE frames) and the same two EE
-   targets through a straightforward pink solve (FrameTask per EE + PostureTask, OSQP, one
-   solve per step) when ``pin-pink`` is installed (``requirements/bench.txt``).
+   wrists, as wall-clock and as thread CPU time (the machine is shared); then the arms alone
+   (``DifferentialIk.solve``, two EE frames, CPU time) and the same two EE targets through a
+   straightforward pink solve (FrameTask per EE + PostureTask, OSQP, one solve per step) when
+   ``pin-pink`` is installed (``requirements/bench.txt``).
 2. **Tracking** of reachable trajectories: arm joints move smoothly (sinusoids around the
    middle of their ranges) and their FK gives 100 Hz EE targets; one solve per step;
    position / orientation error p95 of both EEs, ours and pink.
@@ -79,17 +80,19 @@ def percentiles_ms(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(arr, 50)), float(np.percentile(arr, 99))
 
 
-def pipeline_times(model: RobotModel, frames: list[HumanFrame]) -> list[float]:
+def pipeline_times(model: RobotModel, frames: list[HumanFrame]) -> tuple[list[float], list[float]]:
+    """Wall-clock and thread CPU time of each ``TeleopPipeline.step`` [s]."""
     pipeline = TeleopPipeline(model, load_profile("vr"))
     q = model.home_positions()
     pipeline.engage(q, frames[0].t_s - 0.01)
-    times = []
+    wall, cpu = [], []
     for frame in frames:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         out = pipeline.step(frame, q, frame.t_s)
-        times.append(time.perf_counter() - start)
+        cpu.append(time.thread_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
         q = out.q
-    return times
+    return wall, cpu
 
 
 def arm_ik(model: RobotModel) -> DifferentialIk:
@@ -119,9 +122,9 @@ def track_ours(ik: DifferentialIk, trajectory: list[np.ndarray]) -> dict[str, An
     pos, ori, times = [], [], []
     for q_true in trajectory:
         targets = ik.forward(q_true)
-        start = time.perf_counter()
+        start = time.thread_time()
         q = ik.solve(q, targets)
-        times.append(time.perf_counter() - start)
+        times.append(time.thread_time() - start)
         for want, got in zip(targets, ik.forward(q), strict=True):
             pos.append(float(np.linalg.norm(want.position_m - got.position_m)))
             ori.append(float(np.degrees(rotation_angle(want.rotation.T @ got.rotation))))
@@ -150,12 +153,12 @@ def track_pink(
         targets = [ref.oMf[pm.getFrameId(f)].copy() for f in frames]
         for task, target in zip(tasks, targets, strict=True):
             task.set_target(target)
-        start = time.perf_counter()
+        start = time.thread_time()
         velocity = pink.solve_ik(
             configuration, [*tasks, posture], dt, solver="osqp", safety_break=False
         )
         configuration.integrate_inplace(velocity, dt)
-        times.append(time.perf_counter() - start)
+        times.append(time.thread_time() - start)
         for f, target in zip(frames, targets, strict=True):
             got = configuration.get_transform_frame_to_world(f)
             pos.append(float(np.linalg.norm(target.translation - got.translation)))
@@ -178,14 +181,16 @@ def main() -> int:
     logging.disable(logging.WARNING)  # pink logs every tolerated limit overshoot
     frames = operator_frames(args.frames)
     print(f"time per frame [ms], {len(frames)} frames of {CLIP.name} + recorded hands")
+    print("(wall = elapsed, includes waiting for the CPU on a shared machine; cpu = thread time)")
     print(
-        f"{'robot':8s} {'upper body p50':>14s} {'p99':>7s} | {'arms IK p50':>11s} {'p99':>7s} | "
-        f"{'pink arms p50':>13s} {'p99':>7s}"
+        f"{'robot':8s} {'upper body':>10s} {'wall p50':>8s} {'p99':>6s} {'cpu p50':>8s} {'p99':>6s}"
+        f" | {'arms IK cpu p50':>15s} {'p99':>6s} | {'pink arms cpu p50':>17s} {'p99':>6s}"
     )
     tracking_rows = []
     for name in names:
         model = RobotModel(load_robot(name))
-        full = percentiles_ms(pipeline_times(model, frames))
+        wall_times, cpu_times = pipeline_times(model, frames)
+        full, full_cpu = percentiles_ms(wall_times), percentiles_ms(cpu_times)
         ik = arm_ik(model)
         trajectory = reachable_trajectory(ik, args.seconds)
         ours = track_ours(ik, trajectory)
@@ -195,10 +200,10 @@ def main() -> int:
         if HAVE_PINK:
             pink_result = track_pink(model, ik, trajectory)
             p = percentiles_ms(pink_result["times"])
-            pink_row = f"{p[0]:13.3f} {p[1]:7.3f}"
+            pink_row = f"{p[0]:17.3f} {p[1]:6.3f}"
         print(
-            f"{name:8s} {full[0]:14.3f} {full[1]:7.3f} | {arms[0]:11.3f} {arms[1]:7.3f} | "
-            + pink_row
+            f"{name:8s} {'':10s} {full[0]:8.3f} {full[1]:6.3f} {full_cpu[0]:8.3f} "
+            f"{full_cpu[1]:6.3f} | {arms[0]:15.3f} {arms[1]:6.3f} | " + pink_row
         )
         tracking_rows.append((name, ours, pink_result))
     print()
