@@ -25,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -34,7 +36,7 @@ from typing import Any
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -57,6 +59,7 @@ from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, Recorder
 from humanoid_teleop.core.errors import TeleopError
 
 DEFAULT_PROFILE = "default.yaml"
+DRAIN_MAX = 64
 ROBOT_TYPES = {
     "camera": "sensor_msgs/msg/Image",
     "camera_info": "sensor_msgs/msg/CameraInfo",
@@ -221,8 +224,9 @@ class RecorderNode(Node):
             self._unrecordable[topic] = str(err)
             return
         submit = self.recorder.submit
+        holder: list[Subscription[Any]] = []
 
-        def on_message(data: bytes, info: Any) -> None:
+        def record(data: bytes, info: Any) -> None:
             gid = info.get("publisher_gid") if isinstance(info, dict) else None
             publisher = bytes(gid["data"]).hex() if gid and "data" in gid else ""
             submit(
@@ -234,7 +238,24 @@ class RecorderNode(Node):
                 publisher,
             )
 
+        def on_message(data: bytes, info: Any) -> None:
+            record(data, info)
+            # The Python executors take one message per subscription per wait cycle, which
+            # caps a topic at the cycle rate (well below 1 kHz under load); take what else is
+            # waiting now, bounded so one busy topic cannot starve the others.
+            sub = holder[0]
+            for _ in range(DRAIN_MAX):
+                try:
+                    with sub.handle:
+                        taken = sub.handle.take_message(sub.msg_type, True)
+                except Exception:  # destroyed while draining (re-subscribe, shutdown)
+                    return
+                if taken is None:
+                    return
+                record(taken[0], taken[1])
+
         sub = self.create_subscription(cls, topic, on_message, to_rclpy_qos(qos), raw=True)
+        holder.append(sub)
         self._subs[topic] = (sub, qos)
         self._unrecordable.pop(topic, None)
         self.get_logger().info(
@@ -388,15 +409,21 @@ def status_message(status: RecorderStatus, stamp: Any) -> DiagnosticArray:
 
 def run(args: Sequence[str] | None = None) -> int:
     """Run the node until Ctrl-C / SIGTERM, then close the bag; returns an exit code."""
-    rclpy.init(args=args)
+    from rclpy.signals import SignalHandlerOptions
+
+    # Our own handlers set a flag the spin loop checks, so the bag is closed on our terms.
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    rclpy.init(args=list(args) if args else None, signal_handler_options=SignalHandlerOptions.NO)
     node: RecorderNode | None = None
     try:
         node = RecorderNode()
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
     except TeleopError as err:
         print(f"recorder_node: error: {err}", file=sys.stderr)
         return 2
@@ -405,6 +432,8 @@ def run(args: Sequence[str] | None = None) -> int:
             node.close()
             node.destroy_node()
         rclpy.try_shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 
