@@ -10,8 +10,9 @@
   CMU has no finger motion) also ``/operator/{left,right}_hand`` (25 WebXR joints) at the
   wrists; or
 - a recorded bag (folder or ``.mcap`` file): the operator intent the teleop node used
-  (``/teleop/intent/*``; the bag's ``/operator/*`` topics if it has no intent topics) is
-  republished on the matching ``/operator/*`` topics at the recorded pace × ``rate_scale``.
+  (``/teleop/intent/*``; for an input without intent, e.g. the head on a robot without one,
+  the bag's ``/operator/*`` topic) is republished on the matching ``/operator/*`` topics at
+  the recorded pace × ``rate_scale``.
 
 Playback starts once every output topic has a subscriber, or 2 s after the first subscriber
 appeared (``wait_for_subscriber``, default true), so the clip begins when the teleop node
@@ -84,21 +85,26 @@ def is_bag(path: Path) -> bool:
 def bag_operator_messages(path: Path) -> list[tuple[int, str, bytes]]:
     """(log time [ns], /operator/* topic, CDR) of the operator input recorded in a bag.
 
-    Intent topics (what teleop used) are preferred; raw ``/operator/*`` topics are the fallback.
+    Per input (head, each wrist, ...) the intent topic (what teleop used) is preferred; an
+    input the bag has no intent for comes from its raw ``/operator/*`` topic, so e.g. a head
+    recorded on a robot without a head is still replayed onto one with a head.
     """
     intents = [INTENT_PREFIX + name for name in OPERATOR_TOPICS]
     operators = [OPERATOR_PREFIX + name for name in OPERATOR_TOPICS]
-    for wanted, prefix in ((intents, INTENT_PREFIX), (operators, OPERATOR_PREFIX)):
-        found = [
-            (m.log_time_ns, OPERATOR_PREFIX + m.topic[len(prefix) :], m.data)
-            for m in iter_messages(path, topics=wanted)
-        ]
-        if found:
-            return sorted(found, key=lambda item: item[0])
-    raise ConfigError(
-        f"{path}: bag has no operator input to replay (looked for {', '.join(intents)} "
-        f"and {', '.join(operators)})"
-    )
+    by_source: dict[str, list[tuple[int, str, bytes]]] = {}
+    for m in iter_messages(path, topics=intents + operators):
+        prefix = INTENT_PREFIX if m.topic.startswith(INTENT_PREFIX) else OPERATOR_PREFIX
+        name = m.topic[len(prefix) :]
+        by_source.setdefault(m.topic, []).append((m.log_time_ns, OPERATOR_PREFIX + name, m.data))
+    chosen: list[tuple[int, str, bytes]] = []
+    for name in OPERATOR_TOPICS:
+        chosen += by_source.get(INTENT_PREFIX + name) or by_source.get(OPERATOR_PREFIX + name, [])
+    if not chosen:
+        raise ConfigError(
+            f"{path}: bag has no operator input to replay (looked for {', '.join(intents)} "
+            f"and {', '.join(operators)})"
+        )
+    return sorted(chosen, key=lambda item: item[0])
 
 
 class ReplayNode(Node):

@@ -141,8 +141,9 @@ def test_missing_motion_file_is_a_clear_error(tmp_path: Path) -> None:
     assert f"{missing} does not exist" in result.stderr
 
 
-def _intent_bag(tmp_path: Path) -> tuple[Path, np.ndarray]:
-    """A bag (written with rosbags) holding 50 left-wrist intents at 100 Hz."""
+def _intent_bag(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
+    """A bag (written with rosbags) of 50 poses at 100 Hz on each of three topics: the left
+    wrist's intent, the raw left wrist (other values) and the raw head (no head intent)."""
     from rosbags.rosbag2 import StoragePlugin, Writer
     from rosbags.typesys import Stores, get_typestore
 
@@ -153,45 +154,51 @@ def _intent_bag(tmp_path: Path) -> tuple[Path, np.ndarray]:
     pose_msg = store.types["geometry_msgs/msg/Pose"]
     point = store.types["geometry_msgs/msg/Point"]
     quat = store.types["geometry_msgs/msg/Quaternion"]
-    positions = np.stack([np.linspace(0.2, 0.7, 50), np.full(50, 0.3), np.full(50, 1.1)], 1)
+    ramp = np.linspace(0.2, 0.7, 50)
+    recorded = {
+        "/teleop/intent/left_wrist": np.stack([ramp, np.full(50, 0.3), np.full(50, 1.1)], 1),
+        "/operator/left_wrist": np.stack([ramp, np.full(50, 0.9), np.full(50, 0.9)], 1),
+        "/operator/head": np.stack([np.zeros(50), np.zeros(50), 1.5 + 0.1 * ramp], 1),
+    }
     bag = tmp_path / "episode"
     with Writer(bag, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
-        conn = writer.add_connection(
-            "/teleop/intent/left_wrist", pose_type.__msgtype__, typestore=store
-        )
-        for i, (x, y, z) in enumerate(positions):
-            t_ns = 1_000_000_000 + i * 10_000_000
-            msg = pose_type(
-                header=header_type(
-                    stamp=time_type(sec=t_ns // 10**9, nanosec=t_ns % 10**9), frame_id="operator"
-                ),
-                pose=pose_msg(
-                    position=point(x=x, y=y, z=z), orientation=quat(x=0.0, y=0.0, z=0.0, w=1.0)
-                ),
-            )
-            writer.write(conn, t_ns, store.serialize_cdr(msg, pose_type.__msgtype__))
-    return bag, positions
+        for topic, positions in recorded.items():
+            conn = writer.add_connection(topic, pose_type.__msgtype__, typestore=store)
+            for i, (x, y, z) in enumerate(positions):
+                t_ns = 1_000_000_000 + i * 10_000_000
+                stamp = time_type(sec=t_ns // 10**9, nanosec=t_ns % 10**9)
+                msg = pose_type(
+                    header=header_type(stamp=stamp, frame_id="operator"),
+                    pose=pose_msg(
+                        position=point(x=x, y=y, z=z),
+                        orientation=quat(x=0.0, y=0.0, z=0.0, w=1.0),
+                    ),
+                )
+                writer.write(conn, t_ns, store.serialize_cdr(msg, pose_type.__msgtype__))
+    return bag, recorded
 
 
 @pytest.mark.ros
 def test_bag_intent_is_replayed_on_operator_topics(tmp_path: Path) -> None:
-    """A bag's /teleop/intent/left_wrist comes out on /operator/left_wrist, in order, once."""
-    bag, positions = _intent_bag(tmp_path)
+    """A bag's left-wrist intent (not its raw left wrist) and its raw head (no head intent)
+    come out on /operator/*, all of them, in order, once, restamped."""
+    bag, recorded = _intent_bag(tmp_path)
     domain = free_domain()
     node = NodeProcess(REPLAY, {"motion": str(bag), "loop": False}, domain, tmp_path / "r.log")
     probe = Probe(domain)
     try:
-        got = probe.listen(PoseStamped, "/operator/left_wrist", 1000)
-        probe.spin_until(lambda: len(got) >= 50, 30.0)
+        wrist = probe.listen(PoseStamped, "/operator/left_wrist", 1000)
+        head = probe.listen(PoseStamped, "/operator/head", 1000)
+        probe.spin_until(lambda: len(wrist) >= 50 and len(head) >= 50, 30.0)
         probe.spin_for(0.3)
     finally:
         probe.close()
         code = node.stop()
     assert code == 0, node.output()
-    received = np.array([[m.pose.position.x, m.pose.position.y, m.pose.position.z] for m in got])
-    np.testing.assert_allclose(received, positions)  # all of them, in order, once
-    stamps = _stamps_s(got)
-    assert stamps[0] > 1e9  # restamped with the current time, not the recorded 1 s
+    for got, topic in ((wrist, "/teleop/intent/left_wrist"), (head, "/operator/head")):
+        positions = [[m.pose.position.x, m.pose.position.y, m.pose.position.z] for m in got]
+        np.testing.assert_allclose(positions, recorded[topic])
+    assert _stamps_s(wrist)[0] > 1e9  # restamped with the current time, not the recorded 1 s
 
 
 @pytest.mark.ros
