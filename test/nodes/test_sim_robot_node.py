@@ -415,3 +415,24 @@ def test_every_shipped_robot_simulates(tmp_path: Path, robot: str) -> None:
         code = node.stop()
     assert code == 0, node.output()
     assert "Traceback" not in node.output()
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("robot:=nope", "no robot 'nope'"),
+        ("camera_rate_hz:=0.0", "parameters.camera_rate_hz: 0.0 must be a finite number > 0"),
+    ],
+)
+def test_bad_parameters_stop_the_node_with_a_clear_error(param: str, message: str) -> None:
+    """An unknown robot or an impossible rate exits with code 2 and names the problem."""
+    result = subprocess.run(
+        [sys.executable, "-m", "humanoid_teleop.nodes.sim_robot_node", "--ros-args", "-p", param],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
