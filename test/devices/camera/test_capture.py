@@ -35,15 +35,19 @@ def _take_all(grabber: FrameGrabber, duration_s: float) -> list[Frame]:
 
 
 def test_file_frames_arrive_in_order_with_increasing_stamps(tmp_path: Path) -> None:
-    """Frames of a 20-frame file come in order (grey 0, 10, 20, ...) stamped increasingly."""
-    grabber = _grabber(write_video(tmp_path / "v.avi"), loop=False)
+    """Frames of a 20-frame file come in file order (grey 0, 10, 20, ...) stamped increasingly.
+
+    A slow consumer may miss frames (only the newest is kept), never see them out of order.
+    """
+    grabber = _grabber(write_video(tmp_path / "v.avi"), loop=False, rate_hz=50.0)
     grabber.start()
     try:
-        frames = _take_all(grabber, 0.5)
+        frames = _take_all(grabber, 0.8)
     finally:
         grabber.stop()
     levels = [round(float(f.image.mean()) / 10) for f in frames]
-    assert levels[:5] == [0, 1, 2, 3, 4]
+    assert len(levels) >= 5
+    assert levels == sorted(set(levels)), levels
     stamps = [f.stamp_ns for f in frames]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
 
