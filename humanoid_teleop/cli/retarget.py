@@ -2,8 +2,8 @@
 
 ::
 
-    humanoid-teleop retarget --robot g1 --motion clip.bvh [--profile vr] [--out q.csv|q.mcap]
-                             [--json]
+    humanoid-teleop retarget --robot g1 --motion clip.bvh|bag/|bag.mcap [--profile vr]
+                             [--out q.csv|q.mcap] [--json]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from humanoid_teleop.core.errors import ConfigError, EnvironmentProblem
+from humanoid_teleop.core.motion.bag_input import human_frames_from_bag
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.retarget.offline import OfflineRun, run_offline
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
@@ -33,7 +34,15 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--robot", required=True, help="robot name or path to robot.yaml")
-    parser.add_argument("--motion", required=True, type=Path, help="motion file (.bvh)")
+    parser.add_argument(
+        "--motion",
+        required=True,
+        type=Path,
+        help="motion: BVH file, or a recorded bag (folder or .mcap) with operator input",
+    )
+    parser.add_argument(
+        "--bag-rate-hz", type=float, default=100.0, help="sampling rate of bag input [Hz]"
+    )
     parser.add_argument("--profile", default="vr", help="teleop profile name or path (vr)")
     parser.add_argument(
         "--skip-frames", type=int, default=5, help="leading BVH frames to drop (T-pose blend)"
@@ -53,9 +62,11 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     motion_path: Path = args.motion
-    if motion_path.suffix.lower() != ".bvh":
+    is_bag = motion_path.is_dir() or motion_path.suffix.lower() == ".mcap"
+    if motion_path.suffix.lower() != ".bvh" and not is_bag:
         raise ConfigError(
-            f"{motion_path}: unsupported motion format {motion_path.suffix!r}; supported: .bvh"
+            f"{motion_path}: unsupported motion format {motion_path.suffix!r}; supported: "
+            ".bvh, a bag folder or .mcap"
         )
     if args.out is not None and args.out.suffix.lower() not in (".csv", ".mcap"):
         raise ConfigError(f"{args.out}: --out must end in .csv or .mcap")
@@ -64,11 +75,15 @@ def run(args: argparse.Namespace) -> int:
     description = load_robot(args.robot)
     model = RobotModel(description)
     pipeline = TeleopPipeline.create(description, model, args.profile)
-    motion = human_frames_from_bvh(
-        read_bvh(motion_path), skip_frames=args.skip_frames, follow_hips=args.follow_hips
-    )
-    pipeline.set_operator_arm_length(motion.operator_arm_length_m)
-    result = run_offline(pipeline, motion.frames[:: args.stride])
+    if is_bag:
+        frames = human_frames_from_bag(motion_path, args.bag_rate_hz)
+    else:
+        motion = human_frames_from_bvh(
+            read_bvh(motion_path), skip_frames=args.skip_frames, follow_hips=args.follow_hips
+        )
+        pipeline.set_operator_arm_length(motion.operator_arm_length_m)
+        frames = list(motion.frames)
+    result = run_offline(pipeline, frames[:: args.stride])
     if args.out is not None:
         write_trajectory(result, args.out)
     summary = result.summary()

@@ -89,7 +89,7 @@ def test_unsupported_motion_format_is_refused(
     path = tmp_path / "motion.txt"
     path.write_text("nothing")
     assert main(["retarget", "--robot", "g1", "--motion", str(path)]) == 2
-    assert "supported: .bvh" in capsys.readouterr().err
+    assert "supported: .bvh, a bag folder or .mcap" in capsys.readouterr().err
 
 
 def test_text_report_names_robot_and_violations(capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,3 +99,14 @@ def test_text_report_names_robot_and_violations(capsys: pytest.CaptureFixture[st
     assert main(["retarget", "--robot", "icub", "--motion", str(DRINK), "--stride", "8"]) == 0
     out = capsys.readouterr().out
     assert "robot icub" in out and "joint-limit violations: 0" in out
+
+
+def test_bag_input_retargets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A recorded operator bag drives the pipeline like a BVH clip."""
+    from ..core.motion.test_bag_input import write_operator_bag
+
+    bag = tmp_path / "ep.mcap"
+    write_operator_bag(bag, seconds=1.0)
+    report = _json(capsys, "--robot", "g1", "--motion", str(bag), "--profile", "replay")
+    assert report["limit_violations"] == 0
+    assert isinstance(report["frames"], int) and report["frames"] >= 95

@@ -115,25 +115,34 @@ class ArmIkRetargeter(Retargeter):
         )
 
     def calibrate(self, frame: HumanFrame, q: FloatArray) -> bool:
+        """Capture the neutral of every arm whose wrist is valid; True once any arm has one.
+
+        An arm whose wrist shows up later is calibrated then, against its current pose.
+        """
         self._q = np.clip(q, self.ik.lower, self.ik.upper)
-        poses = self.ik.forward(self._q)
         self._calibration.clear()
         self._targets.clear()
-        for side, ee in zip(self.sides, poses, strict=True):
+        self._calibrate_missing(frame)
+        return bool(self._calibration)
+
+    def _calibrate_missing(self, frame: HumanFrame) -> None:
+        assert self._q is not None
+        poses = None
+        for i, side in enumerate(self.sides):
             wrist = frame.wrist(side)
-            if wrist is None or not usable(wrist):
+            if side in self._calibration or wrist is None or not usable(wrist):
                 continue
+            poses = poses or self.ik.forward(self._q)
             arm = self.model.description.arms[side]
             self._calibration[side] = capture(
                 self.calibration_config,
                 wrist,
-                ee,
+                poses[i],
                 frame.head if usable(frame.head) else None,
                 self.robot_arm_length_m[side],
                 self._robot_anchor[side],
                 arm.hand_frame_rotation(),
             )
-        return len(self._calibration) == len(self.sides)
 
     def solve_targets(self, targets: Mapping[str, Pose], q: FloatArray) -> dict[str, FloatArray]:
         """Run IK toward EE ``targets`` by side (warm start: own last solution, else ``q``)."""
@@ -148,6 +157,10 @@ class ArmIkRetargeter(Retargeter):
         return out
 
     def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
+        if self._q is None:
+            self._q = np.clip(q, self.ik.lower, self.ik.upper)
+        if len(self._calibration) < len(self.sides):
+            self._calibrate_missing(frame)
         for side, calibration in self._calibration.items():
             wrist = frame.wrist(side)
             if wrist is not None and usable(wrist):

@@ -59,10 +59,13 @@ def test_unknown_mode_lists_modes() -> None:
         CalibrationConfig.from_params({"mode": "mirror"}, "vr.yaml")
 
 
-def test_arm_ik_calibrates_only_with_both_wrists() -> None:
-    """arm_ik reports calibrated once both wrists are valid."""
+def test_arm_ik_calibrates_each_arm_when_its_wrist_appears() -> None:
+    """One wrist calibrates its arm; the other arm is calibrated when its wrist shows up."""
     model = model_of("g1")
     arm = ArmIkRetargeter(RetargetContext(model, ("left_arm", "right_arm")))
     q = model.home_positions()
-    assert arm.calibrate(HumanFrame(0.0, right_wrist=WRIST0), q) is False
-    assert arm.calibrate(HumanFrame(0.0, left_wrist=WRIST0, right_wrist=WRIST0), q) is True
+    assert arm.calibrate(HumanFrame(0.0), q) is False
+    assert arm.calibrate(HumanFrame(0.0, right_wrist=WRIST0), q) is True
+    assert set(arm.step(HumanFrame(0.01, right_wrist=WRIST0), q)) == {"right_arm"}
+    both = HumanFrame(0.02, left_wrist=WRIST0, right_wrist=WRIST0)
+    assert set(arm.step(both, q)) == {"left_arm", "right_arm"}
