@@ -21,6 +21,7 @@ from typing import Any
 _GAP_FACTOR = 2.0
 _MIN_FOR_GAPS = 10
 _REFERENCE_WINDOW = 4096
+_MAX_PENDING = 1000
 
 
 def header_stamp_ns(data: bytes) -> int | None:
@@ -167,11 +168,12 @@ class EpisodeAccounting:
     def _settle(self) -> None:
         """Measure pending stamps once the reference stream has passed them (or never will)."""
         if not self._reference:
+            del self._pending[:-_MAX_PENDING]  # no reference yet: keep memory bounded
             return
         newest = self._reference[-1]
         keep = []
         for topic, stamp in self._pending:
-            if stamp <= newest or len(self._pending) > 1000:
+            if stamp <= newest or len(self._pending) > _MAX_PENDING:
                 self.topics[topic].skew_ms.add(self._nearest_ms(stamp))
             else:
                 keep.append((topic, stamp))

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,11 +127,12 @@ class EpisodeWriter:
         publish_ns: int,
         sequence: int,
         data: bytes,
-        latched: Mapping[str, Iterable[CachedMessage]],
+        latched: Callable[[], Mapping[str, Iterable[CachedMessage]]],
     ) -> None:
-        """Write one message, opening or splitting files as needed."""
+        """Write one message, opening or splitting files as needed (``latched`` gives the
+        messages to re-write at the start of a new file)."""
         if self._file is None or self._should_split(receive_ns):
-            self._open_next(receive_ns, latched)
+            self._open_next(receive_ns, latched())
         assert self._file is not None
         channel = self._file.channel_id(topic)
         if channel is None:

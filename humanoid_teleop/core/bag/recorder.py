@@ -353,13 +353,12 @@ class BagRecorder:
         with self._lock:
             self._queue_bytes -= len(msg.data)
             episode = self._episode
-            latched = {k: list(v) for k, v in self._latched.items()} if episode else {}
             topic = self._topics.get(msg.topic)
         if episode is None or topic is None:
             return
         if not self._guarded(
             lambda: episode.write(
-                msg.topic, msg.receive_ns, msg.publish_ns, msg.sequence, msg.data, latched
+                msg.topic, msg.receive_ns, msg.publish_ns, msg.sequence, msg.data, self._latched_now
             )
         ):
             return
@@ -368,6 +367,11 @@ class BagRecorder:
             self._accounting.on_written(
                 msg.topic, msg.receive_ns, msg.sequence, stamp, msg.publisher
             )
+
+    def _latched_now(self) -> dict[str, list[CachedMessage]]:
+        """A copy of the latched-message caches (taken only when a file is opened)."""
+        with self._lock:
+            return {k: list(v) for k, v in self._latched.items()}
 
     def _guarded(self, action: Callable[[], None]) -> bool:
         """Run a disk action; on failure stop the episode with an error, keeping its data."""
