@@ -401,11 +401,66 @@ def disk_speed(work: Path, total: int = 512 * 1024 * 1024) -> tuple[float, float
     return total / buffered / MB, total / synced / MB
 
 
+def _recorder_loss(out: Path) -> dict[str, Any]:
+    """The recorder's own per-topic loss summary of the episode under ``out``."""
+    from humanoid_teleop.core.bag.reader import read_bag
+
+    (bag,) = [p for p in out.iterdir() if p.is_dir()]
+    loss = read_bag(bag).custom_json("loss") or {}
+    topics: dict[str, Any] = loss.get("topics", {})
+    return topics
+
+
+def print_station(work: Path, duration: float) -> None:
+    print(
+        f"station profile, {duration:.0f} s, publishers in 5 processes; /tf type: {tf_type()}",
+        flush=True,
+    )
+    st = station(work, duration)
+    loss = _recorder_loss(st["out"])
+    print(
+        f"\n{'topic':<31}{'rate Hz':>8}{'sent':>8}{'recorded':>9}{'lost':>6}"
+        f"{'dropped in recorder':>21}{'DDS seq gaps':>14}"
+    )
+    for topic, sent in st["sent"].items():
+        got = st["recorded"].get(topic, 0)
+        t = loss.get(topic, {})
+        print(
+            f"{topic:<31}{st['rates'][topic]:>8}{sent:>8}{got:>9}{sent - got:>6}"
+            f"{t.get('dropped', '?'):>21}{t.get('sequence_gaps', '?'):>14}"
+        )
+    sent_total = sum(st["sent"].values())
+    got_total = sum(st["recorded"].get(t, 0) for t in st["sent"])
+    print(f"{'total':<31}{'':>8}{sent_total:>8}{got_total:>9}{sent_total - got_total:>6}")
+    print(
+        f"\nrecorder CPU {st['cpu']:.2f} cores (limit 1.0), peak RSS "
+        f"{st['rss'] / 2**20:.0f} MiB (limit 500)",
+        flush=True,
+    )
+
+
+def print_ramp(work: Path, seconds: float) -> None:
+    print(f"\nimage ramp (640x480 rgb8, {seconds:.0f} s per level)", flush=True)
+    ours, our_levels = ramp(work, seconds, baseline=False)
+    base, base_levels = ramp(work, seconds, baseline=True)
+    buffered, synced = disk_speed(work)
+    print(f"\n{'writer':<44}{'0-loss MB/s':>12}  levels (Hz: sent/recorded)")
+    for label, best, levels in (
+        ("recorder_node (raw CDR, writer thread)", ours, our_levels),
+        ("baseline (deserialize + mcap-ros2 Writer)", base, base_levels),
+    ):
+        text = ", ".join(f"{hz}: {s}/{g}" for hz, s, g in levels)
+        print(f"{label:<44}{best * IMAGE_BYTES / MB:>12.1f}  {text}")
+    print(f"{'raw disk write, buffered':<44}{buffered:>12.1f}")
+    print(f"{'raw disk write, fsync':<44}{synced:>12.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=60.0, help="station run [s]")
     parser.add_argument("--ramp-seconds", type=float, default=5.0, help="per ramp level [s]")
     parser.add_argument("--skip-ramp", action="store_true", help="only the station load")
+    parser.add_argument("--skip-station", action="store_true", help="only the image ramp")
     parser.add_argument("--work", type=Path, default=None, help="folder for bags (default tmp)")
     parser.add_argument("--publisher", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-recorder", nargs="+", help=argparse.SUPPRESS)
@@ -425,40 +480,10 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench_record_", dir=args.work) as tmp:
         work = Path(tmp)
-        print(
-            f"station profile, {args.duration:.0f} s, publishers in 5 processes; "
-            f"/tf type: {tf_type()}",
-            flush=True,
-        )
-        st = station(work, args.duration)
-        print(f"\n{'topic':<28}{'rate Hz':>9}{'sent':>9}{'recorded':>10}{'lost':>7}")
-        lost_total = 0
-        for topic, sent in st["sent"].items():
-            got = st["recorded"].get(topic, 0)
-            lost_total += max(0, sent - got)
-            print(f"{topic:<28}{st['rates'][topic]:>9}{sent:>9}{got:>10}{sent - got:>7}")
-        print(
-            f"{'total':<28}{'':>9}{sum(st['sent'].values()):>9}"
-            f"{sum(st['recorded'].get(t, 0) for t in st['sent']):>10}{lost_total:>7}"
-        )
-        print(
-            f"\nrecorder CPU {st['cpu']:.2f} cores (limit 1.0), peak RSS "
-            f"{st['rss'] / 2**20:.0f} MiB (limit 500)"
-        )
+        if not args.skip_station:
+            print_station(work, args.duration)
         if not args.skip_ramp:
-            print(f"\nimage ramp (640x480 rgb8, {args.ramp_seconds:.0f} s per level)", flush=True)
-            ours, our_levels = ramp(work, args.ramp_seconds, baseline=False)
-            base, base_levels = ramp(work, args.ramp_seconds, baseline=True)
-            buffered, synced = disk_speed(work)
-            print(f"\n{'writer':<44}{'0-loss MB/s':>12}  levels (Hz: sent/recorded)")
-            for label, best, levels in (
-                ("recorder_node (raw CDR, writer thread)", ours, our_levels),
-                ("baseline (deserialize + mcap-ros2 Writer)", base, base_levels),
-            ):
-                text = ", ".join(f"{hz}: {s}/{g}" for hz, s, g in levels)
-                print(f"{label:<44}{best * IMAGE_BYTES / MB:>12.1f}  {text}")
-            print(f"{'raw disk write, buffered':<44}{buffered:>12.1f}")
-            print(f"{'raw disk write, fsync':<44}{synced:>12.1f}")
+            print_ramp(work, args.ramp_seconds)
     return 0
 
 
