@@ -8,7 +8,9 @@ closest to the robot's home angle (encoders are often mounted a quarter turn apa
 Params::
 
     auto_offset: false
-    joints:                      # omit to map every joint of the groups by identical name
+    joints:                      # omit to map every joint of the groups by identical name;
+                                 # `by_order`: the leader's joints, in message order, onto the
+                                 # groups' joints in group order
       - {leader: j1, robot: left_shoulder_pitch_joint, sign: -1, scale: 1.0,
          offset_rad: 0.0, clamp: [-1.5, 1.5]}
 """
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from humanoid_teleop.core.motion.frame import HumanFrame, Input
+from humanoid_teleop.core.motion.frame import HumanFrame, Input, LeaderJoints
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 
@@ -114,24 +116,49 @@ class JointMapRetargeter(Retargeter):
         context.check_params({"joints", "auto_offset"})
         self.auto_offset = bool(context.param("auto_offset", False, bool))
         groups = self.model.description.groups
-        group_of = {j: g for g in context.groups for j in groups[g]}
-        if "joints" in context.params:
-            self.mappings = parse_mappings(context.params["joints"], context.source)
-        else:
-            self.mappings = [JointMapping(j, j) for g in context.groups for j in groups[g]]
-        for m in self.mappings:
-            if m.robot not in group_of:
-                raise RetargetConfigError(
-                    f"{context.source}: robot joint {m.robot!r} is not in the groups "
-                    f"{list(context.groups)} of {self.model.description.name}"
-                )
-        self._slot = {
-            m.robot: (group_of[m.robot], groups[group_of[m.robot]].index(m.robot))
-            for m in self.mappings
-        }
+        self._group_of = {j: g for g in context.groups for j in groups[g]}
         self._group_idx = {g: self.model.group_indices(g) for g in context.groups}
-        self.offsets = [m.offset_rad for m in self.mappings]
         self._home = dict(zip(self.model.joint_names, self.model.home_positions(), strict=True))
+        self.by_order = context.params.get("joints") == "by_order"
+        self.mappings: list[JointMapping] = []
+        self.offsets: list[float] = []
+        self._slot: dict[str, tuple[str, int]] = {}
+        if self.by_order:
+            return  # mapped from the first leader message
+        if "joints" in context.params:
+            mappings = parse_mappings(context.params["joints"], context.source)
+        else:
+            mappings = [JointMapping(j, j) for g in context.groups for j in groups[g]]
+        self._set_mappings(mappings)
+
+    def _set_mappings(self, mappings: list[JointMapping]) -> None:
+        groups = self.model.description.groups
+        for m in mappings:
+            if m.robot not in self._group_of:
+                raise RetargetConfigError(
+                    f"{self.context.source}: robot joint {m.robot!r} is not in the groups "
+                    f"{list(self.context.groups)} of {self.model.description.name}"
+                )
+        self.mappings = mappings
+        self._slot = {
+            m.robot: (self._group_of[m.robot], groups[self._group_of[m.robot]].index(m.robot))
+            for m in mappings
+        }
+        self.offsets = [m.offset_rad for m in mappings]
+
+    def _map_by_order(self, leader: LeaderJoints) -> None:
+        """Leader joints in message order -> the groups' joints in group order."""
+        robot = list(self._group_of)
+        if len(leader.names) != len(robot):
+            LOG.warning(
+                "joint_map: leader reports %d joints, groups %s have %d; mapping the first %d",
+                len(leader.names),
+                list(self.context.groups),
+                len(robot),
+                min(len(robot), len(leader.names)),
+            )
+        self._set_mappings([JointMapping(a, b) for a, b in zip(leader.names, robot, strict=False)])
+        LOG.info("joint_map: %s", ", ".join(f"{m.leader} -> {m.robot}" for m in self.mappings))
 
     def calibrate(self, frame: HumanFrame, q: FloatArray) -> bool:
         del q
@@ -139,6 +166,8 @@ class JointMapRetargeter(Retargeter):
             return True
         if frame.leader is None or not frame.leader.is_finite():
             return False
+        if self.by_order and not self.mappings:
+            self._map_by_order(frame.leader)
         leader = frame.leader.as_dict()
         missing = [m.leader for m in self.mappings if m.leader not in leader]
         if missing:
@@ -163,6 +192,8 @@ class JointMapRetargeter(Retargeter):
     def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
         if frame.leader is None or not frame.leader.is_finite():
             return {}
+        if self.by_order and not self.mappings:
+            self._map_by_order(frame.leader)
         leader = frame.leader.as_dict()
         out = {g: q[idx].copy() for g, idx in self._group_idx.items()}
         for m, offset in zip(self.mappings, self.offsets, strict=True):

@@ -72,3 +72,14 @@ def test_sign_must_be_plus_or_minus_one() -> None:
     params = {"joints": [{"leader": "a", "robot": "left_elbow_joint", "sign": 0.5}]}
     with pytest.raises(RetargetConfigError, match=r"sign = 0.5: allowed: 1, -1"):
         JointMapRetargeter(RetargetContext(model_of("g1"), ("left_arm",), params))
+
+
+def test_by_order_maps_leader_names_onto_group_joints() -> None:
+    """joints: by_order maps leader_joint_1..7 onto the right arm's joints in order."""
+    model = model_of("g1")
+    jm = JointMapRetargeter(RetargetContext(model, ("right_arm",), {"joints": "by_order"}))
+    names = [f"leader_joint_{i}" for i in range(1, 8)]
+    values = [0.1 * i for i in range(1, 8)]
+    out = jm.step(_leader(names, values), model.home_positions())["right_arm"]
+    assert np.allclose(out, values)
+    assert jm.mappings[0].robot == model.description.groups["right_arm"][0]
