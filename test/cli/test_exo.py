@@ -30,7 +30,9 @@ def _config(tmp_path: Path, port: str) -> Path:
         {"name": "c", "id": 3},
     ]
     pose = {"c": 0.0}
-    path.write_text(yaml.safe_dump({"port": port, "joints": joints, "calibration_pose_rad": pose}))
+    # A generous timeout: a loaded test machine must not turn a slow reply into a timeout.
+    data = {"port": port, "timeout_s": 0.5, "joints": joints, "calibration_pose_rad": pose}
+    path.write_text(yaml.safe_dump(data))
     return path
 
 

@@ -28,7 +28,9 @@ def _config(tmp_path: Path, port: str) -> Path:
         {"name": "leader_a", "id": 1},
         {"name": "leader_b", "id": 2, "sign": -1, "offset_rad": math.pi / 2},
     ]
-    path.write_text(yaml.safe_dump({"port": port, "rate_hz": 50.0, "joints": joints}))
+    # Timeouts with headroom for a loaded machine; the silent-bus test waits longer than both.
+    data = {"port": port, "rate_hz": 50.0, "timeout_s": 0.1, "stale_after_s": 0.3}
+    path.write_text(yaml.safe_dump({**data, "joints": joints}))
     return path
 
 

@@ -27,7 +27,7 @@ def sim() -> Iterator[SimulatedBus]:
 
 @pytest.fixture
 def bus(sim: SimulatedBus) -> Iterator[DynamixelBus]:
-    bus = DynamixelBus(PySerialTransport(sim.port, 1_000_000), timeout_s=0.05)
+    bus = DynamixelBus(PySerialTransport(sim.port, 1_000_000), timeout_s=0.5)
     yield bus
     bus.close()
 
@@ -57,7 +57,7 @@ def test_leader_reads_angles_with_signs_and_offsets(sim: SimulatedBus) -> None:
     config = _arm(sim.port).with_calibration(
         np.array([1, -1, 1]), np.array([0.0, 0.0, math.pi / 2])
     )
-    arm = LeaderArm(config, DynamixelBus(PySerialTransport(sim.port, 1_000_000), 0.05))
+    arm = LeaderArm(config, DynamixelBus(PySerialTransport(sim.port, 1_000_000), 0.5))
     try:
         np.testing.assert_allclose(arm.read_rad(), [0.0, -math.pi / 2, 0.0], atol=1e-12)
     finally:
@@ -69,6 +69,7 @@ def test_silent_bus_times_out_naming_port_ids_and_timeout(
 ) -> None:
     """When no servo answers, the read fails after the timeout naming port, IDs and 50 ms."""
     sim.silent = True
+    bus.timeout_s = 0.05
     with pytest.raises(DeviceTimeout, match=rf"{sim.port}: .*ID\(s\) \[1, 2, 3\] within 50 ms"):
         bus.sync_read([1, 2, 3], 132, 4)
 
