@@ -183,3 +183,17 @@ def test_skew_against_reference_is_summarized(make_recorder: Make) -> None:
     sync = json.loads(read_bag(path).metadata.custom_data["sync"])
     assert sync["reference"] == "/joint_states"
     assert sync["skew"]["/other_joints"]["max_ms"] == pytest.approx(3.0)
+
+
+def test_split_by_duration_starts_a_new_file(make_recorder: Make) -> None:
+    """With a 2.5 s split duration, ten messages 1 s apart land in four files."""
+    recorder = make_recorder(files=FileOptions(split_max_duration_ns=2_500_000_000))
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo())
+    start = now_ns()
+    for i in range(10):
+        recorder.submit("/chatter", string_msg(str(i)), start + i * 1_000_000_000)
+    path = recorder.stop_episode().path
+    meta = read_metadata_yaml(path)
+    assert len(meta.files) == 4
+    assert sum(f.message_count for f in meta.files) == 10
