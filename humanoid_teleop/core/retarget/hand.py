@@ -32,8 +32,11 @@ from humanoid_teleop.core.motion.hands import hand_frame_from_keypoints
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.robot import HandSpec, RobotModel
+from humanoid_teleop.core.safety.limits import clip_fast
 
 FloatArray = NDArray[np.float64]
+
+
 _LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 _PARAMS = {"pinch_open_m", "pinch_closed_m", "iterations", "damping", "pinch_weight"}
 _LONG_FINGERS = ("index", "middle", "ring", "pinky")
@@ -189,7 +192,7 @@ class _DexterousSide:
             dq = np.linalg.solve(jac.T @ jac + self._damping, jac.T @ error)
             if not np.isfinite(dq).all():
                 break
-            self.q_hand = np.clip(self.q_hand + dq, self.lower, self.upper)
+            self.q_hand = clip_fast(self.q_hand + dq, self.lower, self.upper)
         return self.q_hand.copy()
 
 

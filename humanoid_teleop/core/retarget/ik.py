@@ -26,8 +26,11 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.motion.frame import Pose
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.safety.limits import clip_fast
 
 FloatArray = NDArray[np.float64]
+
+
 IntArray = NDArray[np.intp]
 _LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 
@@ -166,7 +169,7 @@ class DifferentialIk:
         Targets are poses in the base frame.
         """
         cfg = self.config
-        q = np.clip(q, self.lower, self.upper)
+        q = clip_fast(q, self.lower, self.upper)
         start = q.copy()
         world = [
             None
@@ -215,7 +218,7 @@ class DifferentialIk:
         posture = cfg.posture_gain * (self._posture[idx] - qj)
         if cfg.limit_avoidance_gain > 0.0:
             band = self._band[idx]
-            push = np.clip((self._avoid_lo[idx] - qj) / band, 0.0, 1.0) - np.clip(
+            push = clip_fast((self._avoid_lo[idx] - qj) / band, 0.0, 1.0) - clip_fast(
                 (qj - self._avoid_hi[idx]) / band, 0.0, 1.0
             )
             posture = posture + cfg.limit_avoidance_gain * push * band
@@ -228,7 +231,7 @@ class DifferentialIk:
                 break
             # Pin the violating joints at their limits and re-solve the rest for what remains.
             pinned |= out
-            target = np.clip(new, lower, upper)
+            target = clip_fast(new, lower, upper)
             dq_pinned = np.where(pinned, target - qj, 0.0)
             free = ~pinned
             new = qj + dq_pinned
@@ -236,7 +239,7 @@ class DifferentialIk:
                 break
             residual = error - jac @ dq_pinned
             new[free] += _dls(jac[:, free], residual, lam2, posture[free])
-        result: FloatArray = np.clip(new, lower, upper)
+        result: FloatArray = clip_fast(new, lower, upper)
         return result
 
 

@@ -23,9 +23,11 @@ from numpy.typing import NDArray
 
 from humanoid_teleop.core.safety.config import SafetyConfig
 from humanoid_teleop.core.safety.errors import SafetyError
-from humanoid_teleop.core.safety.limits import JointLimits
+from humanoid_teleop.core.safety.limits import JointLimits, clip_fast
 
 FloatArray = NDArray[np.float64]
+
+
 _EPS = 1e-12
 #: Steps shorter than this [s] hold: dividing by them would overflow the rate estimate.
 MIN_STEP_S = 1e-6
@@ -202,7 +204,7 @@ def _move(
     command, v_prev = state.command, state.velocity
     dt = min(t_s - state.t_s, config.max_step_s)
     lo, hi = limits.inner_bounds(config.position_margin_rad)
-    goal = np.clip(target, lo, hi)
+    goal = clip_fast(target, lo, hi)
     position_mask = np.abs(goal - target) > 1e-9
     vmax = limits.velocity * config.velocity_scale
     if state.ramping:
@@ -213,12 +215,12 @@ def _move(
     # Braking: never approach the goal faster than a stop within the remaining distance allows.
     with np.errstate(invalid="ignore"):
         brake = np.where(np.isfinite(amax), np.sqrt(2.0 * amax * np.abs(error)), np.inf)
-    v = np.clip(desired, -brake, brake)
+    v = clip_fast(desired, -brake, brake)
     v_lo = np.maximum(-vmax, v_prev - amax * dt)
     v_hi = np.minimum(vmax, v_prev + amax * dt)
     v = np.minimum(np.maximum(v, v_lo), v_hi)
-    v = np.clip(v, -vmax, vmax)
-    new_command = np.clip(command + v * dt, lo, hi)
+    v = clip_fast(v, -vmax, vmax)
+    new_command = clip_fast(command + v * dt, lo, hi)
     velocity = (new_command - command) / dt
     velocity_mask = np.abs(desired) > vmax + _EPS
     acceleration_mask = ~velocity_mask & (np.abs(v - desired) > 1e-9)

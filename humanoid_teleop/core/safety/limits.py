@@ -13,6 +13,14 @@ from humanoid_teleop.core.safety.errors import SafetyConfigError
 FloatArray = NDArray[np.float64]
 
 
+def clip_fast(
+    values: FloatArray, lower: FloatArray | float, upper: FloatArray | float
+) -> FloatArray:
+    """``np.clip`` without its Python-level overhead (two ufunc calls), for hot loops."""
+    out: FloatArray = np.minimum(np.maximum(values, lower), upper)
+    return out
+
+
 @dataclass(frozen=True)
 class JointLimits:
     """Limits over ``names`` (same order as every array).
