@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 IMAGE_BYTES = 640 * 480 * 3
 MB = 1e6
-RAMP_HZ = (30, 60, 120, 180, 240, 300)
+RAMP_HZ = (30, 60, 90, 120, 150, 180, 240, 300)
 
 
 # ---------------------------------------------------------------- publishers (child process)
@@ -366,8 +366,10 @@ def station(work: Path, duration: float) -> dict[str, Any]:
     return result
 
 
-def ramp(work: Path, seconds: float, baseline: bool) -> tuple[float, list[tuple[int, int, int]]]:
-    """Highest 0-loss image rate [Hz] and (rate, sent, recorded) per level tried."""
+def ramp(
+    work: Path, seconds: float, baseline: bool
+) -> tuple[float, list[tuple[int, int, int, float]]]:
+    """Highest 0-loss image rate [Hz] and (rate, sent, recorded, CPU cores) per level tried."""
     best = 0.0
     levels = []
     for hz in RAMP_HZ:
@@ -376,7 +378,7 @@ def ramp(work: Path, seconds: float, baseline: bool) -> tuple[float, list[tuple[
         r = _run_load(work, name, stream, seconds, baseline)
         sent = r["sent"]["/camera/ramp/image_raw"]
         got = r["recorded"].get("/camera/ramp/image_raw", 0)
-        levels.append((hz, sent, got))
+        levels.append((hz, sent, got, r["cpu"]))
         if got < sent:
             break
         best = sent / seconds
@@ -444,12 +446,12 @@ def print_ramp(work: Path, seconds: float) -> None:
     ours, our_levels = ramp(work, seconds, baseline=False)
     base, base_levels = ramp(work, seconds, baseline=True)
     buffered, synced = disk_speed(work)
-    print(f"\n{'writer':<44}{'0-loss MB/s':>12}  levels (Hz: sent/recorded)")
+    print(f"\n{'writer':<44}{'0-loss MB/s':>12}  levels (Hz: sent/recorded, recorder CPU)")
     for label, best, levels in (
         ("recorder_node (raw CDR, writer thread)", ours, our_levels),
         ("baseline (deserialize + mcap-ros2 Writer)", base, base_levels),
     ):
-        text = ", ".join(f"{hz}: {s}/{g}" for hz, s, g in levels)
+        text = ", ".join(f"{hz}: {s}/{g} {c:.2f}" for hz, s, g, c in levels)
         print(f"{label:<44}{best * IMAGE_BYTES / MB:>12.1f}  {text}")
     print(f"{'raw disk write, buffered':<44}{buffered:>12.1f}")
     print(f"{'raw disk write, fsync':<44}{synced:>12.1f}")
