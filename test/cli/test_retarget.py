@@ -39,7 +39,7 @@ def test_mocap_clip_gives_no_limit_violation(
     report = _json(capsys, "--robot", robot, "--motion", str(clip), "--stride", "4")
     assert report["limit_violations"] == 0
     assert isinstance(report["max_velocity_ratio"], float)
-    assert report["max_velocity_ratio"] <= 1.0 + 1e-9
+    assert report["max_velocity_ratio"] <= 1.0
 
 
 @needs_mocap

@@ -206,7 +206,8 @@ def _move(
     lo, hi = limits.inner_bounds(config.position_margin_rad)
     goal = clip_fast(target, lo, hi)
     position_mask = np.abs(goal - target) > 1e-9
-    vmax = limits.velocity * config.velocity_scale
+    # A hair under the limit, so |dq| / dt recomputed from the commands never rounds above it.
+    vmax = limits.velocity * (config.velocity_scale * (1.0 - 1e-9))
     if state.ramping:
         vmax = np.minimum(vmax, config.engage_speed_rad_s)
     amax = limits.acceleration * config.acceleration_scale
