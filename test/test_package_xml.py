@@ -9,6 +9,23 @@ from humanoid_teleop import __version__
 
 from .conftest import REPO
 
+#: requirements/core.txt name -> rosdep key declared in package.xml.
+PIP_TO_ROSDEP = {
+    "numpy": "python3-numpy",
+    "opencv-python-headless": "python3-opencv",
+    "pyquaternion": "python3-pyquaternion-pip",
+    "mcap": "python3-mcap-pip",
+    "mcap-ros2-support": "python3-mcap-ros2-support-pip",
+    "pyyaml": "python3-yaml",
+    "pin": "pinocchio",
+    "example-robot-data": "example-robot-data",
+    "websockets": "python3-websockets",
+    "cryptography": "python3-cryptography",
+    "pyserial": "python3-serial",
+    "rosbags": "python3-rosbags-pip",
+    "tqdm": "python3-tqdm",
+}
+
 REQUIRED_EXEC_DEPENDS = {
     "rclpy",
     "std_msgs",
@@ -47,6 +64,17 @@ def test_package_xml_declares_ament_python_and_runtime_dependencies() -> None:
     assert root.findtext("export/build_type") == "ament_python"
     declared = {el.text for el in root.findall("exec_depend")}
     assert declared >= REQUIRED_EXEC_DEPENDS, REQUIRED_EXEC_DEPENDS - declared
+
+
+def test_every_runtime_requirement_has_a_rosdep_key() -> None:
+    """Each package in requirements/core.txt is declared in package.xml for rosdep."""
+    lines = (REPO / "requirements" / "core.txt").read_text(encoding="utf-8").splitlines()
+    names = [re.split(r"[<>=!~ ]", line)[0] for line in lines if line and not line.startswith("#")]
+    unmapped = [name for name in names if name not in PIP_TO_ROSDEP]
+    assert unmapped == [], f"add a rosdep key for {unmapped} to PIP_TO_ROSDEP and package.xml"
+    declared = {el.text for el in _root().findall("exec_depend")}
+    missing = sorted(PIP_TO_ROSDEP[name] for name in names if PIP_TO_ROSDEP[name] not in declared)
+    assert missing == []
 
 
 def test_versions_agree() -> None:
