@@ -184,9 +184,11 @@ class _DexterousSide:
                 positions[i + 1] = self.data.oMf[fid].translation
                 jacobians[i + 1] = pin.getFrameJacobian(self.pm, self.data, fid, _LWA)[:3, self.idx]
             positions[1:] = (positions[1:] - origin) @ rotation
-            jacobians[1:] = np.einsum("ji,kjl->kil", rotation, jacobians[1:])
+            jacobians[1:] = rotation.T @ jacobians[1:]
             current = (self.pair_selection @ positions).reshape(-1)
-            jac = np.tensordot(self.pair_selection, jacobians, axes=(1, 0)).reshape(-1, n_joints)
+            jac = (self.pair_selection @ jacobians.reshape(len(jacobians), -1)).reshape(
+                -1, n_joints
+            )
             jac *= weight[:, None]
             error = target_flat - current * weight
             dq = np.linalg.solve(jac.T @ jac + self._damping, jac.T @ error)
