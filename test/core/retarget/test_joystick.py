@@ -67,3 +67,33 @@ def test_unknown_pad_action_lists_allowed() -> None:
     preset = {"axes": {"x": 1}, "buttons": {"jump": 0}}
     with pytest.raises(RetargetConfigError, match=r"buttons\.jump: unknown; allowed"):
         JoystickRetargeter(RetargetContext(model_of("g1"), GROUPS, {"preset": preset}))
+
+
+def test_switch_arm_button_moves_the_other_arm() -> None:
+    """After RB (button 5) the stick jogs the left arm's target instead of the right one."""
+    model = model_of("g1")
+    jog = JoystickRetargeter(RetargetContext(model, GROUPS, {"preset": "xbox"}))
+    q = model.home_positions()
+    jog.calibrate(_joy(0.0, {}, set()), q)
+    jog.step(_joy(0.01, {}, {4, 5}), q)
+    left0 = jog.ee_targets()["left"].position_m.copy()
+    right0 = jog.ee_targets()["right"].position_m.copy()
+    for k in range(2, 30):
+        jog.step(_joy(k * 0.01, {3: 1.0}, {4}), q)
+    assert jog.ee_targets()["left"].position_m[2] - left0[2] > 0.02
+    assert np.allclose(jog.ee_targets()["right"].position_m, right0)
+
+
+def test_joint_mode_moves_only_the_selected_joint() -> None:
+    """In joint mode the stick moves the first joint of the selected arm at the jog speed."""
+    model = model_of("talos")
+    params = {"preset": "xbox", "mode": "joint", "joint_speed_rad_s": 0.5}
+    jog = JoystickRetargeter(RetargetContext(model, GROUPS, params))
+    q = model.home_positions()
+    jog.calibrate(_joy(0.0, {}, set()), q)
+    out = {}
+    for k in range(1, 21):
+        out = jog.step(_joy(k * 0.01, {1: 1.0}, {4}), q)
+    moved = out["right_arm"] - q[model.group_indices("right_arm")]
+    assert moved[0] == pytest.approx(0.1, abs=0.01)
+    assert np.allclose(moved[1:], 0.0, atol=1e-3)
