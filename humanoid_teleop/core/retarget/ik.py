@@ -51,6 +51,9 @@ class IkConfig:
         limit_margin_rad: Solutions stay this far inside position limits [rad].
         tolerance_m: Stop iterating below this position error [m] ...
         tolerance_rad: ... and this orientation error [rad].
+        refine_below_m: A second iteration in the same call runs only below this position
+            error [m] ...
+        refine_below_rad: ... and this orientation error [rad] (far targets: one step per call).
         max_position_error_m: Position error per iteration is clipped to this [m] ...
         max_orientation_error_rad: ... and orientation error to this [rad].
         active_set_passes: How many times joints that would cross a limit are pinned there
@@ -69,6 +72,8 @@ class IkConfig:
     tolerance_rad: float = 2e-3
     active_set_passes: int = 3
     max_position_error_m: float = 0.2
+    refine_below_m: float = 0.05
+    refine_below_rad: float = 0.3
     max_orientation_error_rad: float = 1.0
 
     @classmethod
@@ -180,11 +185,13 @@ class DifferentialIk:
             )
             for t in targets
         ]
+        done = [t is None for t in world]
         for _ in range(cfg.max_iterations):
             pin.computeJointJacobians(self._pm, self._data, self._pin_q(q))
-            converged = True
-            for task, fid, target in zip(self.tasks, self._frame_ids, world, strict=True):
-                if target is None:
+            for k, (task, fid, target) in enumerate(
+                zip(self.tasks, self._frame_ids, world, strict=True)
+            ):
+                if done[k] or target is None:
                     continue
                 pin.updateFramePlacement(self._pm, self._data, fid)
                 placement = self._data.oMf[fid]
@@ -192,18 +199,20 @@ class DifferentialIk:
                 e_o = pin.log3(target[0] @ placement.rotation.T)
                 dist2, angle2 = float(e_p @ e_p), float(e_o @ e_o)
                 if dist2 < cfg.tolerance_m**2 and angle2 < cfg.tolerance_rad**2:
+                    done[k] = True
                     continue
+                # Refining only pays near the target; far ones get one step per call.
+                done[k] = dist2 > cfg.refine_below_m**2 or angle2 > cfg.refine_below_rad**2
                 # Far targets pull with a bounded error: smooth, and finite for absurd inputs.
                 if dist2 > cfg.max_position_error_m**2:
                     e_p = e_p * (cfg.max_position_error_m / math.sqrt(dist2))
                 if angle2 > cfg.max_orientation_error_rad**2:
                     e_o = e_o * (cfg.max_orientation_error_rad / math.sqrt(angle2))
-                converged = False
                 jac = pin.getFrameJacobian(self._pm, self._data, fid, _LWA)[:, task.joints]
                 error = np.concatenate((e_p, e_o)) * self._weights
                 jac = jac * self._weights[:, None]
                 q[task.joints] = self._step(q[task.joints], jac, error, task.joints)
-            if converged:
+            if all(done):
                 break
         if not np.isfinite(q).all():
             return start
