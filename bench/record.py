@@ -368,7 +368,7 @@ def station(work: Path, duration: float) -> dict[str, Any]:
 
 def ramp(
     work: Path, seconds: float, baseline: bool
-) -> tuple[float, list[tuple[int, int, int, float]]]:
+) -> tuple[float, list[tuple[int, int, int, float, str]]]:
     """Highest 0-loss image rate [Hz] and (rate, sent, recorded, CPU cores) per level tried."""
     best = 0.0
     levels = []
@@ -378,7 +378,11 @@ def ramp(
         r = _run_load(work, name, stream, seconds, baseline)
         sent = r["sent"]["/camera/ramp/image_raw"]
         got = r["recorded"].get("/camera/ramp/image_raw", 0)
-        levels.append((hz, sent, got, r["cpu"]))
+        note = ""
+        if not baseline:
+            stats = _recorder_loss(r["out"]).get("/camera/ramp/image_raw", {})
+            note = f" (recorder drops {stats.get('dropped', '?')})"
+        levels.append((hz, sent, got, r["cpu"], note))
         if got < sent:
             break
         best = sent / seconds
@@ -451,7 +455,7 @@ def print_ramp(work: Path, seconds: float) -> None:
         ("recorder_node (raw CDR, writer thread)", ours, our_levels),
         ("baseline (deserialize + mcap-ros2 Writer)", base, base_levels),
     ):
-        text = ", ".join(f"{hz}: {s}/{g} {c:.2f}" for hz, s, g, c in levels)
+        text = ", ".join(f"{hz}: {s}/{g} {c:.2f}{n}" for hz, s, g, c, n in levels)
         print(f"{label:<44}{best * IMAGE_BYTES / MB:>12.1f}  {text}")
     print(f"{'raw disk write, buffered':<44}{buffered:>12.1f}")
     print(f"{'raw disk write, fsync':<44}{synced:>12.1f}")

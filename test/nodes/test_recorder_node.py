@@ -352,3 +352,15 @@ def test_sigkill_loses_at_most_one_second_and_recover_restores(tmp_path: Path, p
     assert kept == [f"m{i}" for i in range(len(kept))]
     lost_s = killed_at - sent_at[len(kept) - 1]
     assert lost_s <= 1.0, f"the bag ends {lost_s:.2f} s before the kill"
+
+
+def test_robot_adds_its_sensor_and_command_topics() -> None:
+    """robot=g1 adds joint states, cameras, wrenches and controller commands with their types."""
+    from humanoid_teleop.nodes.recorder_node import robot_topics
+
+    rules, model_hash = robot_topics("g1")
+    types = {rule.name: rule.type for rule in rules}
+    assert types["/joint_states"] == "sensor_msgs/msg/JointState"
+    assert "sensor_msgs/msg/Image" in types.values()
+    assert "geometry_msgs/msg/WrenchStamped" in types.values()
+    assert model_hash.startswith("sha256:")
