@@ -57,9 +57,7 @@ def make_recorder(tmp_path: Path) -> Iterator[Callable[..., BagRecorder]]:
             RecorderConfig(
                 bag_dir=tmp_path / "bags",
                 files=files or FileOptions(reserve_bytes=4096),
-                warn_free_bytes=0,
-                min_free_bytes=0,
-                **config,
+                **{"warn_free_bytes": 0, "min_free_bytes": 0, **config},
             )
         )
         made.append(recorder)

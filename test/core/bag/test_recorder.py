@@ -16,7 +16,7 @@ from humanoid_teleop.core.bag.errors import BagError
 from humanoid_teleop.core.bag.metadata import read_metadata_yaml
 from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.reader import iter_messages, read_bag
-from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo
+from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderConfig
 
 from .conftest import LATCHED, joint_state, now_ns, string_msg
 
@@ -197,3 +197,22 @@ def test_split_by_duration_starts_a_new_file(make_recorder: Make) -> None:
     meta = read_metadata_yaml(path)
     assert len(meta.files) == 4
     assert sum(f.message_count for f in meta.files) == 10
+
+
+def test_low_disk_is_flagged_in_status(make_recorder: Make) -> None:
+    """Below the warning threshold the status says LOW DISK with the free space."""
+    recorder = make_recorder(warn_free_bytes=1 << 62)
+    status = recorder.status()
+    assert status.low_disk
+    assert "LOW DISK" in status.console_line()
+
+
+def test_refuses_to_start_below_minimum_free_space(tmp_path: Path) -> None:
+    """An episode does not start when free space is under the minimum; nothing is created."""
+    recorder = BagRecorder(RecorderConfig(bag_dir=tmp_path / "b", min_free_bytes=1 << 62))
+    try:
+        with pytest.raises(BagError, match="MiB free, need"):
+            recorder.start_episode(EpisodeInfo())
+    finally:
+        recorder.close()
+    assert not (tmp_path / "b").exists()
