@@ -68,6 +68,7 @@ class McapFileWriter:
         self.first_log_time_ns: int | None = None
         self.last_log_time_ns: int | None = None
         self.unflushed_messages = 0
+        self._size = 0
         self._guard(lambda: self._writer.start(profile="ros2", library=library), "start")
 
     def _os_error(self, action: str, err: OSError) -> BagError:
@@ -83,8 +84,16 @@ class McapFileWriter:
 
     @property
     def size_bytes(self) -> int:
-        """Bytes handed to the operating system so far (excludes the open chunk)."""
-        return int(self._file.tell())
+        """Bytes handed to the operating system so far (excludes the open chunk).
+
+        Safe to read from another thread (the status timer): a closed file reports its
+        last known size.
+        """
+        try:
+            self._size = int(self._file.tell())
+        except (ValueError, OSError):
+            pass
+        return self._size
 
     def channel_id(self, topic: str) -> int | None:
         """The channel of ``topic`` in this file, if it was added."""
