@@ -9,6 +9,7 @@ most that much (the page cache outlives the process).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 from collections.abc import Mapping, Sequence
@@ -89,10 +90,8 @@ class McapFileWriter:
         Safe to read from another thread (the status timer): a closed file reports its
         last known size.
         """
-        try:
+        with contextlib.suppress(ValueError, OSError):
             self._size = int(self._file.tell())
-        except (ValueError, OSError):
-            pass
         return self._size
 
     def channel_id(self, topic: str) -> int | None:
