@@ -108,7 +108,8 @@ class EpisodeWriter:
     @property
     def bytes_written(self) -> int:
         """Bytes handed to the operating system in all files of this episode."""
-        return self.bytes_closed + (self._file.size_bytes if self._file else 0)
+        file = self._file  # read once: the writer thread may replace it meanwhile
+        return self.bytes_closed + (file.size_bytes if file else 0)
 
     @property
     def files(self) -> list[Path]:
