@@ -50,6 +50,9 @@ def register(subparsers: Any) -> None:
         "--task", default="unscrew the bottle cap and drink", help="language instruction"
     )
     parser.add_argument("--startup-timeout", type=float, default=90.0, help="[s]")
+    parser.add_argument(
+        "--settle", type=float, default=3.0, help="wait after start-up before recording [s]"
+    )
     parser.set_defaults(func=_run, isolated=True)
 
 
@@ -69,6 +72,9 @@ def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
     client = SessionClient(context, "demo_operator")
     try:
         client.wait_for(SERVICES, args.startup_timeout)
+        # Let every stream be discovered and matched before the episode starts, as an operator
+        # would: samples sent while a reliable reader is still matching count as lost.
+        client.spin_for(args.settle)
         print(f"demo: session up; recording a {args.duration:.0f} s episode", flush=True)
         client.trigger("/recorder/start_episode")
         client.trigger("/teleop/engage")

@@ -13,8 +13,9 @@ Subscribes to ``/operator/*`` (see README "Topics") and the robot's joint-state 
 the pipeline at ``rate_hz`` on the freshest input, and also right away when a new wrist, joy
 or leader message arrives (at most once per half period), so input-to-command latency is the
 compute time, not a timer phase. Publishes each group's command on its configured interface,
-republishes the input it used on ``/teleop/intent/*``, the arm end-effector targets on
-``/teleop/ee_target/{left,right}`` and its state on ``/teleop/state``.
+republishes the input it used on ``/teleop/intent/*`` (each input message once), the engaged
+flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector targets on
+``/teleop/ee_target/{left,right}`` (when new input was used) and its state on ``/teleop/state``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseArray, PoseStamped
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
@@ -131,7 +132,13 @@ class TeleopNode(Node):
             )
             for which in self._pipeline.inputs
         }
-        self._engaged_pub = self.create_publisher(Bool, f"{INTENT_PREFIX}/engaged", 10)
+        latched = QoSProfile(
+            depth=1,
+            reliability=ReliabilityPolicy.RELIABLE,
+            durability=DurabilityPolicy.TRANSIENT_LOCAL,
+        )
+        self._engaged_pub = self.create_publisher(Bool, f"{INTENT_PREFIX}/engaged", latched)
+        self._published_engaged: bool | None = None
         self._ee_target_pubs = {
             side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}/{side}", 10)
             for side in self._description.arms
@@ -242,6 +249,9 @@ class TeleopNode(Node):
                 pub.publish(conv.trajectory_command(names, values, now, self._period_s))
             else:
                 pub.publish(conv.joint_state_command(names, values, now))
+        self._publish_engaged()
+        if not used:
+            return  # a hold step on old input: intent and EE targets are unchanged
         for which in used:
             self._intent_pubs[which].publish(self._latest[which][1])
         for side, pose in output.ee_targets.items():
@@ -249,7 +259,13 @@ class TeleopNode(Node):
             target.header.frame_id = self._description.base_frame
             target.header.stamp = conv.s_to_time(now)
             self._ee_target_pubs[side].publish(target)
-        self._engaged_pub.publish(Bool(data=True))
+
+    def _publish_engaged(self) -> None:
+        """Publish the engaged flag when it changes (latched, so late subscribers get it)."""
+        engaged = self._pipeline.engaged
+        if engaged != self._published_engaged:
+            self._engaged_pub.publish(Bool(data=engaged))
+            self._published_engaged = engaged
 
     def _ready_to_engage(self) -> bool:
         return self._have_state and bool(self._latest)
@@ -286,8 +302,7 @@ class TeleopNode(Node):
                 response.success = False
                 response.message = str(err)
                 self.get_logger().error(f"{name} refused: {err}")
-            if not self._pipeline.engaged:
-                self._engaged_pub.publish(Bool(data=False))
+            self._publish_engaged()
             return response
 
         return handle

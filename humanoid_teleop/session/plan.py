@@ -164,7 +164,6 @@ def recorder_spec(args: SessionArgs) -> NodeSpec:
             "task": args.task,
             "operator": args.operator,
             "auto_start_episode": args.start_episode,
-            "executor": "single",
         },
         stop_rank=3,
     )
