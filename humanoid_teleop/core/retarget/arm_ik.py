@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -22,7 +23,16 @@ from humanoid_teleop.core.robot import RobotModel
 FloatArray = NDArray[np.float64]
 #: Operator poses farther than this from the operator-frame origin [m] are treated as invalid.
 MAX_OPERATOR_DISTANCE_M = 100.0
-_PARAMS = {"mode", "scale", "operator_arm_length_m", "shoulder_below_head_m", "ik"}
+#: Default ``max_reach_ratio``: EE targets stay within this fraction of the arm length.
+DEFAULT_MAX_REACH_RATIO = 0.95
+_PARAMS = {
+    "mode",
+    "scale",
+    "operator_arm_length_m",
+    "shoulder_below_head_m",
+    "max_reach_ratio",
+    "ik",
+}
 
 
 def arm_geometry(model: RobotModel, side: str, q: FloatArray) -> tuple[float, FloatArray]:
@@ -54,7 +64,9 @@ class ArmIkRetargeter(Retargeter):
     """Wrist poses -> ``left_arm`` / ``right_arm`` joints, calibrated at engage.
 
     Params: ``mode`` (relative | absolute), ``scale`` (number or null = arm-length ratio),
-    ``operator_arm_length_m``, ``shoulder_below_head_m``, ``ik`` (:class:`IkConfig` fields).
+    ``operator_arm_length_m``, ``shoulder_below_head_m``, ``max_reach_ratio`` (EE target
+    positions farther from the shoulder than this fraction of the arm length are pulled back
+    onto that sphere, toward the shoulder; null: no limit), ``ik`` (:class:`IkConfig` fields).
     """
 
     name = "arm_ik"
@@ -64,6 +76,16 @@ class ArmIkRetargeter(Retargeter):
         super().__init__(context)
         context.check_params(_PARAMS)
         self.calibration_config = CalibrationConfig.from_params(context.params, context.source)
+        ratio = context.params.get("max_reach_ratio", DEFAULT_MAX_REACH_RATIO)
+        if ratio is not None and (
+            isinstance(ratio, bool)
+            or not isinstance(ratio, int | float)
+            or not (math.isfinite(ratio) and ratio > 0)
+        ):
+            raise RetargetConfigError(
+                f"{context.source}: params.max_reach_ratio = {ratio!r}: need a number > 0 or null"
+            )
+        self.max_reach_ratio: float | None = None if ratio is None else float(ratio)
         ik_params = context.params.get("ik", {})
         if not isinstance(ik_params, Mapping):
             raise RetargetConfigError(f"{context.source}: params.ik: need a mapping")
@@ -98,6 +120,7 @@ class ArmIkRetargeter(Retargeter):
         home = self.model.home_positions()
         geometry = {s: arm_geometry(self.model, s, home) for s in self.sides}
         self.robot_arm_length_m = {s: g[0] for s, g in geometry.items()}
+        self._shoulder_m = {s: g[1] for s, g in geometry.items()}
         shoulders = [g[1] for g in geometry.values()]
         centre = np.mean(shoulders, axis=0) if shoulders else np.zeros(3)
         self._robot_anchor = {s: centre for s in self.sides}
@@ -145,8 +168,12 @@ class ArmIkRetargeter(Retargeter):
             )
 
     def solve_targets(self, targets: Mapping[str, Pose], q: FloatArray) -> dict[str, FloatArray]:
-        """Run IK toward EE ``targets`` by side (warm start: own last solution, else ``q``)."""
-        start = q if self._q is None else self._q
+        """Run IK toward EE ``targets`` by side, starting from the commanded ``q`` [rad].
+
+        Starting from the command (not the last IK solution) keeps the solver from running
+        ahead of what the safety filter lets the robot follow.
+        """
+        start = q
         ordered = [targets.get(side) for side in self.sides]
         self._q = self.ik.solve(start.copy(), ordered)
         out = {}
@@ -164,8 +191,19 @@ class ArmIkRetargeter(Retargeter):
         for side, calibration in self._calibration.items():
             wrist = frame.wrist(side)
             if wrist is not None and usable(wrist):
-                self._targets[side] = calibration.target(wrist)
+                self._targets[side] = self._within_reach(side, calibration.target(wrist))
         return self.solve_targets(self._targets, q)
+
+    def _within_reach(self, side: str, target: Pose) -> Pose:
+        """``target`` with its position pulled onto the reach sphere if it lies beyond it."""
+        if self.max_reach_ratio is None:
+            return target
+        reach = self.max_reach_ratio * self.robot_arm_length_m[side]
+        offset = target.position_m - self._shoulder_m[side]
+        distance = float(np.linalg.norm(offset))
+        if distance <= reach:
+            return target
+        return Pose(self._shoulder_m[side] + offset * (reach / distance), target.rotation)
 
     def ee_targets(self) -> Mapping[str, Pose]:
         return dict(self._targets)

@@ -1,15 +1,23 @@
-"""Differential inverse kinematics: damped least squares with joint limits and posture.
+"""Differential inverse kinematics: task-priority damped least squares with joint limits.
 
 One :class:`DifferentialIk` solves for several end-effector frames at once, each moved by its
 own joint subset (e.g. both arms), sharing one pinocchio kinematics pass per iteration.
 
-Per iteration and frame: the 6-D error ``e = (w_p (p* - p), w_o log(R* R^T))`` in the base
-frame's axes, the Jacobian ``J`` of the frame over its joints (both rows weighted the same),
-damping ``lambda^2 = damping^2 + damping_gain * |e|^2`` (grows with the error, so the step
-stays bounded near singularities and for unreachable targets), step
-``dq = J^T (J J^T + lambda^2 I)^-1 e`` plus the posture term ``N k (q_home - q)`` projected in
-the task's null space. Joints that would cross a limit are pinned there and the step is
-solved again without them (one active-set pass).
+Per iteration and frame, with position error ``e_p = w_p (p* - p)`` and orientation error
+``e_o = w_o log(R* R^T)`` in the base frame's axes and the matching Jacobian rows ``J_p``,
+``J_o`` (weighted alike), in strict priority:
+
+1. position: ``dq1 = J_p^+ e_p`` with ``J_p^+ = J_p^T (J_p J_p^T + lambda_p^2 I)^-1`` and
+   ``lambda_p^2 = damping^2 + damping_gain |e_p|^2`` (bounded near singularities and for
+   unreachable targets);
+2. orientation in the null space ``N = I - J_p^+ J_p`` of the position task, damped by
+   ``lambda_o^2 = orientation_damping^2 + damping_gain |e_o|^2`` and with joints deep in a
+   limit band weighted down, so an infeasible wrist orientation never costs wrist position;
+3. posture (pull toward home, push out of the outer 15 % of each joint's range) in the null
+   space of both.
+
+The step is scaled so no joint moves more than ``max_step_rad`` per iteration. Joints that
+would cross a limit are pinned there and the step is solved again without them (active set).
 """
 
 from __future__ import annotations
@@ -58,6 +66,10 @@ class IkConfig:
         max_orientation_error_rad: ... and orientation error to this [rad].
         active_set_passes: How many times joints that would cross a limit are pinned there
             and the step re-solved without them.
+        orientation_damping: Base damping of the orientation task, which runs in the null
+            space of the position task [rad]; larger gives up orientation sooner.
+        max_step_rad: Largest joint change per iteration [rad] (the step is scaled, not
+            clipped, so its direction is kept).
     """
 
     max_iterations: int = 2
@@ -75,6 +87,8 @@ class IkConfig:
     refine_below_m: float = 0.05
     refine_below_rad: float = 0.3
     max_orientation_error_rad: float = 1.0
+    orientation_damping: float = 0.2
+    max_step_rad: float = 0.1
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str) -> IkConfig:
@@ -222,23 +236,25 @@ class DifferentialIk:
         self, qj: FloatArray, jac: FloatArray, error: FloatArray, idx: IntArray
     ) -> FloatArray:
         cfg = self.config
-        lam2 = cfg.damping**2 + cfg.damping_gain * float(error @ error)
+        e_p, e_o = error[:3], error[3:]
+        lam_p2 = cfg.damping**2 + cfg.damping_gain * float(e_p @ e_p)
+        lam_o2 = cfg.orientation_damping**2 + cfg.damping_gain * float(e_o @ e_o)
         lower, upper = self.lower[idx], self.upper[idx]
         posture = cfg.posture_gain * (self._posture[idx] - qj)
+        band = self._band[idx]
+        depth_lo = clip_fast((self._avoid_lo[idx] - qj) / band, 0.0, 1.0)
+        depth_hi = clip_fast((qj - self._avoid_hi[idx]) / band, 0.0, 1.0)
         if cfg.limit_avoidance_gain > 0.0:
-            band = self._band[idx]
-            push = clip_fast((self._avoid_lo[idx] - qj) / band, 0.0, 1.0) - clip_fast(
-                (qj - self._avoid_hi[idx]) / band, 0.0, 1.0
-            )
-            posture = posture + cfg.limit_avoidance_gain * push * band
-        dq = _dls(jac, error, lam2, posture)
+            posture = posture + cfg.limit_avoidance_gain * (depth_lo - depth_hi) * band
+        # Secondary tasks move joints deep in a limit band less (either direction: cheap).
+        weight = 1.0 - 0.9 * np.maximum(depth_lo, depth_hi)
+        dq = _bounded(_prioritized(jac, error, lam_p2, lam_o2, posture, weight), cfg.max_step_rad)
         new = qj + dq
         pinned = np.zeros(len(qj), dtype=bool)
-        for _ in range(self.config.active_set_passes):
+        for _ in range(cfg.active_set_passes):
             out = ~pinned & ((new < lower) | (new > upper))
             if not out.any():
                 break
-            # Pin the violating joints at their limits and re-solve the rest for what remains.
             pinned |= out
             target = clip_fast(new, lower, upper)
             dq_pinned = np.where(pinned, target - qj, 0.0)
@@ -247,20 +263,44 @@ class DifferentialIk:
             if not free.any():
                 break
             residual = error - jac @ dq_pinned
-            new[free] += _dls(jac[:, free], residual, lam2, posture[free])
+            new[free] += _bounded(
+                _prioritized(jac[:, free], residual, lam_p2, lam_o2, posture[free], weight[free]),
+                cfg.max_step_rad,
+            )
         result: FloatArray = clip_fast(new, lower, upper)
         return result
 
 
-_EYE6 = np.eye(6)
+_EYE3 = np.eye(3)
 
 
-def _dls(jac: FloatArray, error: FloatArray, lam2: float, posture: FloatArray) -> FloatArray:
-    """Damped least-squares step plus ``posture`` projected into the task null space."""
-    a = jac @ jac.T + lam2 * _EYE6
-    rhs = np.empty((6, 2))
-    rhs[:, 0] = error
-    rhs[:, 1] = jac @ posture
-    sol = np.linalg.solve(a, rhs)
-    dq: FloatArray = jac.T @ (sol[:, 0] - sol[:, 1]) + posture
+def _bounded(dq: FloatArray, max_step_rad: float) -> FloatArray:
+    """``dq`` scaled down (direction kept) so no entry exceeds ``max_step_rad``."""
+    peak = float(np.max(np.abs(dq))) if len(dq) else 0.0
+    if peak <= max_step_rad:
+        return dq
+    scaled: FloatArray = dq * (max_step_rad / peak)
+    return scaled
+
+
+def _prioritized(
+    jac: FloatArray,
+    error: FloatArray,
+    lam_p2: float,
+    lam_o2: float,
+    posture: FloatArray,
+    weight: FloatArray,
+) -> FloatArray:
+    """Position step, orientation in its null space, posture in the null space of both."""
+    jp, jo = jac[:3], jac[3:]
+    jp_pinv = np.linalg.solve(jp @ jp.T + lam_p2 * _EYE3, jp).T
+    dq1 = jp_pinv @ error[:3]
+    n1 = np.eye(jac.shape[1]) - jp_pinv @ jp
+    jon = jo @ n1
+    jw = jon * weight
+    rhs = np.empty((3, 2))
+    rhs[:, 0] = error[3:] - jo @ dq1
+    rhs[:, 1] = jon @ posture
+    sol = np.linalg.solve(jw @ jon.T + lam_o2 * _EYE3, rhs)
+    dq: FloatArray = dq1 + n1 @ (jw.T @ (sol[:, 0] - sol[:, 1]) + posture)
     return dq
