@@ -120,7 +120,8 @@ class ArmIkRetargeter(Retargeter):
         home = self.model.home_positions()
         geometry = {s: arm_geometry(self.model, s, home) for s in self.sides}
         self.robot_arm_length_m = {s: g[0] for s, g in geometry.items()}
-        self._shoulder_m = {s: g[1] for s, g in geometry.items()}
+        #: Shoulder (first arm joint) position per side at home [m], base frame.
+        self.shoulder_m = {s: g[1] for s, g in geometry.items()}
         shoulders = [g[1] for g in geometry.values()]
         centre = np.mean(shoulders, axis=0) if shoulders else np.zeros(3)
         self._robot_anchor = {s: centre for s in self.sides}
@@ -199,11 +200,11 @@ class ArmIkRetargeter(Retargeter):
         if self.max_reach_ratio is None:
             return target
         reach = self.max_reach_ratio * self.robot_arm_length_m[side]
-        offset = target.position_m - self._shoulder_m[side]
+        offset = target.position_m - self.shoulder_m[side]
         distance = float(np.linalg.norm(offset))
         if distance <= reach:
             return target
-        return Pose(self._shoulder_m[side] + offset * (reach / distance), target.rotation)
+        return Pose(self.shoulder_m[side] + offset * (reach / distance), target.rotation)
 
     def ee_targets(self) -> Mapping[str, Pose]:
         return dict(self._targets)

@@ -87,8 +87,8 @@ class IkConfig:
     refine_below_m: float = 0.05
     refine_below_rad: float = 0.3
     max_orientation_error_rad: float = 1.0
-    orientation_damping: float = 0.2
-    max_step_rad: float = 0.1
+    orientation_damping: float = 0.3
+    max_step_rad: float = 0.5
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str) -> IkConfig:
@@ -248,23 +248,37 @@ class DifferentialIk:
             posture = posture + cfg.limit_avoidance_gain * (depth_lo - depth_hi) * band
         # Secondary tasks move joints deep in a limit band less (either direction: cheap).
         weight = 1.0 - 0.9 * np.maximum(depth_lo, depth_hi)
-        dq = _bounded(_prioritized(jac, error, lam_p2, lam_o2, posture, weight), cfg.max_step_rad)
-        new = qj + dq
+        # Active set in two stages: a joint the step would push past a limit first leaves the
+        # secondary tasks (orientation, posture), which must not drive it further; only if
+        # the position step alone still does is it pinned at the limit.
+        secondary = np.ones(len(qj), dtype=bool)
         pinned = np.zeros(len(qj), dtype=bool)
-        for _ in range(cfg.active_set_passes):
+        new = qj + _bounded(
+            _prioritized(jac, error, lam_p2, lam_o2, posture, weight, secondary),
+            cfg.max_step_rad,
+        )
+        for _ in range(2 * cfg.active_set_passes):
             out = ~pinned & ((new < lower) | (new > upper))
             if not out.any():
                 break
-            pinned |= out
-            target = clip_fast(new, lower, upper)
-            dq_pinned = np.where(pinned, target - qj, 0.0)
+            pinned |= out & ~secondary
+            secondary &= ~out
+            dq_pinned = np.where(pinned, clip_fast(new, lower, upper) - qj, 0.0)
             free = ~pinned
             new = qj + dq_pinned
             if not free.any():
                 break
             residual = error - jac @ dq_pinned
             new[free] += _bounded(
-                _prioritized(jac[:, free], residual, lam_p2, lam_o2, posture[free], weight[free]),
+                _prioritized(
+                    jac[:, free],
+                    residual,
+                    lam_p2,
+                    lam_o2,
+                    posture[free],
+                    weight[free],
+                    secondary[free],
+                ),
                 cfg.max_step_rad,
             )
         result: FloatArray = clip_fast(new, lower, upper)
@@ -290,17 +304,32 @@ def _prioritized(
     lam_o2: float,
     posture: FloatArray,
     weight: FloatArray,
+    secondary: NDArray[np.bool_],
 ) -> FloatArray:
-    """Position step, orientation in its null space, posture in the null space of both."""
+    """Position step over all joints; orientation, then posture, over the ``secondary`` joints.
+
+    The secondary step lies in the null space of the position task restricted to the
+    secondary joints, so it does not disturb the position (up to damping).
+    """
     jp, jo = jac[:3], jac[3:]
     jp_pinv = np.linalg.solve(jp @ jp.T + lam_p2 * _EYE3, jp).T
-    dq1 = jp_pinv @ error[:3]
-    n1 = np.eye(jac.shape[1]) - jp_pinv @ jp
+    dq: FloatArray = jp_pinv @ error[:3]
+    if not secondary.any():
+        return dq
+    if not secondary.all():
+        jp, jo = jp[:, secondary], jo[:, secondary]
+        jp_pinv = np.linalg.solve(jp @ jp.T + lam_p2 * _EYE3, jp).T
+        posture, weight = posture[secondary], weight[secondary]
+    n1 = np.eye(jp.shape[1]) - jp_pinv @ jp
     jon = jo @ n1
     jw = jon * weight
     rhs = np.empty((3, 2))
-    rhs[:, 0] = error[3:] - jo @ dq1
+    rhs[:, 0] = error[3:] - jac[3:] @ dq
     rhs[:, 1] = jon @ posture
     sol = np.linalg.solve(jw @ jon.T + lam_o2 * _EYE3, rhs)
-    dq: FloatArray = dq1 + n1 @ (jw.T @ (sol[:, 0] - sol[:, 1]) + posture)
+    step = n1 @ (jw.T @ (sol[:, 0] - sol[:, 1]) + posture)
+    if secondary.all():
+        dq += step
+    else:
+        dq[secondary] += step
     return dq

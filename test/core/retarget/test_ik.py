@@ -70,3 +70,18 @@ def test_untargeted_task_keeps_its_joints() -> None:
     out = ik.solve(q.copy(), [moved, None])
     right = ik.tasks[1].joints
     assert np.array_equal(out[right], q[right])
+
+
+def test_infeasible_orientation_does_not_cost_position(shipped_model: RobotModel) -> None:
+    """A reachable position with the hand turned upside down is still reached within 1 cm."""
+    ik = _arm_ik(shipped_model)
+    q = ik.home.copy()
+    idx = np.concatenate([t.joints for t in ik.tasks])
+    goal = ik.home.copy()
+    goal[idx] = ik.home[idx] + 0.3 * ((ik.lower[idx] + ik.upper[idx]) / 2 - ik.home[idx])
+    flip = np.diag([1.0, -1.0, -1.0])
+    targets = [p.__class__(p.position_m, p.rotation @ flip) for p in ik.forward(goal)]
+    for _ in range(300):
+        q = ik.solve(q, targets)
+    for want, got in zip(targets, ik.forward(q), strict=True):
+        assert np.linalg.norm(want.position_m - got.position_m) < 0.01
