@@ -7,6 +7,7 @@ can always repair a sample lost in transport, so any gap in the bag is the recor
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import time
 from collections.abc import Iterator
@@ -115,7 +116,7 @@ def test_episode_holds_every_published_message_from_its_first(
 def test_episode_sequence_numbers_are_contiguous(episodes: list[Path], index: int) -> None:
     """The DDS publication sequence numbers stored in the bag have no gap."""
     seqs = [m.sequence for m in iter_messages(episodes[index], topics=[TOPIC])]
-    gaps = [(a, b) for a, b in zip(seqs, seqs[1:], strict=False) if b != a + 1]
+    gaps = [(a, b) for a, b in itertools.pairwise(seqs) if b != a + 1]
     assert gaps == [], f"episode {index}: gaps {gaps[:10]}"
 
 
