@@ -8,10 +8,14 @@ by side:
 * ``echo hop``: a bare rclpy node in another process republishes each PoseStamped it gets —
   the floor any ROS 2 Python node pays for one hop (subscribe + publish, two DDS transfers).
 * ``teleop``: ``teleop_node`` in another process (retargeting + safety on) receiving head and
-  wrist poses at the given rate and joint states from this process; latency is from publishing
-  the wrist pose to receiving the first right-arm command after it.
+  wrist poses at the given rate and joint states from this process. Latency is from publishing
+  a right-wrist pose to receiving that same message back on ``/teleop/intent/right_wrist``,
+  which the node publishes right after the joint commands of the step that used it (matched
+  by header stamp: exact, one input at a time, not cut at one period).
 
-Missed periods are command intervals longer than 1.5 periods, in percent of intervals.
+``answered`` counts inputs that came back (the teleop node uses only the freshest input per
+step, so an input overtaken by a newer one before a step is not answered). Missed periods are
+intervals between received commands (echoes) longer than 1.5 periods, in percent.
 """
 
 from __future__ import annotations
@@ -79,8 +83,8 @@ def _pose(t: float, side: float):
 
     msg = PoseStamped()
     msg.header.frame_id = "operator"
-    sec = int(time.time())
-    msg.header.stamp.sec, msg.header.stamp.nanosec = sec, int((time.time() - sec) * 1e9)
+    now_ns = time.time_ns()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(now_ns, 1_000_000_000)
     msg.pose.position.x = 0.35 + 0.05 * math.sin(2 * math.pi * 0.5 * t)
     msg.pose.position.y = side * 0.2
     msg.pose.position.z = 1.1 + 0.05 * math.cos(2 * math.pi * 0.5 * t)
@@ -88,22 +92,49 @@ def _pose(t: float, side: float):
     return msg
 
 
+def _stamp_key(msg) -> tuple[int, int]:
+    return (msg.header.stamp.sec, msg.header.stamp.nanosec)
+
+
 def _measure(
-    scenario: str, rate_hz: float, seconds: float, out_topic: str, out_type: type, publish_inputs
+    scenario: str,
+    rate_hz: float,
+    seconds: float,
+    match_topic: str,
+    rate_topic: str,
+    rate_type: type,
+    publish_inputs,
 ) -> Result:
-    """Publish inputs at ``rate_hz`` from a thread; time the first output after each input."""
+    """Publish inputs at ``rate_hz`` from a thread; time each one until it comes back.
+
+    Latency is matched by header stamp on ``match_topic`` (the echo, or the teleop node's
+    ``/teleop/intent/right_wrist``, published right after the commands of the step that used
+    that input), so it is exact and not cut at one period. Intervals are measured between
+    messages on ``rate_topic`` (the arm command topic for teleop).
+    """
     import rclpy
+    from geometry_msgs.msg import PoseStamped
     from rclpy.executors import SingleThreadedExecutor
 
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node(f"bench_probe_{scenario.replace(' ', '_')}", context=context)
+    returned: dict[tuple[int, int], float] = {}
     arrivals: list[float] = []
-    node.create_subscription(out_type, out_topic, lambda _m: arrivals.append(time.monotonic()), 100)
+    node.create_subscription(
+        PoseStamped,
+        match_topic,
+        lambda m: returned.setdefault(_stamp_key(m), time.monotonic()),
+        100,
+    )
+    if rate_topic != match_topic:
+        node.create_subscription(
+            rate_type, rate_topic, lambda _m: arrivals.append(time.monotonic()), 100
+        )
     send = publish_inputs(node)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    sent: list[float] = []
+    sent: dict[tuple[int, int], float] = {}
     stop = threading.Event()
 
     def pump() -> None:
@@ -112,14 +143,13 @@ def _measure(
         start = time.monotonic()
         k = 0
         while not stop.is_set():
-            target = start + k * period
-            delay = target - time.monotonic()
+            delay = start + k * period - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             now = time.monotonic()
-            send(now - start)
+            key = send(now - start)
             if now >= warmup_end:
-                sent.append(now)
+                sent[key] = now
             k += 1
 
     thread = threading.Thread(target=pump, daemon=True)
@@ -129,20 +159,18 @@ def _measure(
         executor.spin_once(timeout_sec=0.01)
     stop.set()
     thread.join()
-    executor.spin_once(timeout_sec=0.05)
+    end = time.monotonic() + 0.5  # let the last answers arrive
+    while time.monotonic() < end:
+        executor.spin_once(timeout_sec=0.01)
     executor.shutdown()
     node.destroy_node()
     rclpy.shutdown(context=context)
 
-    arrive = np.array(arrivals)
-    period = 1.0 / rate_hz
-    latencies = []
-    for t in sent:
-        k = np.searchsorted(arrive, t)
-        if k < len(arrive) and arrive[k] - t < period:
-            latencies.append((arrive[k] - t) * 1e3)
-    in_window = arrive[arrive >= (sent[0] if sent else 0)]
-    return Result(scenario, rate_hz, len(sent), np.array(latencies), np.diff(in_window))
+    latencies = [(returned[key] - t) * 1e3 for key, t in sent.items() if key in returned]
+    first = min(sent.values()) if sent else 0.0
+    stamps = arrivals if rate_topic != match_topic else sorted(returned.values())
+    window = np.array([t for t in stamps if t >= first])
+    return Result(scenario, rate_hz, len(sent), np.array(latencies), np.diff(window))
 
 
 def _run_echo(rate_hz: float, seconds: float) -> Result:
@@ -153,9 +181,17 @@ def _run_echo(rate_hz: float, seconds: float) -> Result:
 
         def inputs(node):
             pub = node.create_publisher(PoseStamped, "/bench/input", 10)
-            return lambda t: pub.publish(_pose(t, -1.0))
 
-        return _measure("echo hop", rate_hz, seconds, "/bench/output", PoseStamped, inputs)
+            def send(t: float) -> tuple[int, int]:
+                msg = _pose(t, -1.0)
+                pub.publish(msg)
+                return _stamp_key(msg)
+
+            return send
+
+        return _measure(
+            "echo hop", rate_hz, seconds, "/bench/output", "/bench/output", PoseStamped, inputs
+        )
     finally:
         echo.terminate()
         echo.wait()
@@ -212,18 +248,26 @@ def _run_teleop(robot: str, rate_hz: float, seconds: float) -> Result:
                 )
                 state = JointState(name=list(model.joint_names), position=[float(v) for v in home])
 
-                def send(t: float) -> None:
+                def send(t: float) -> tuple[int, int]:
                     joints.publish(state)
                     head_msg = _pose(t, 0.0)
                     head_msg.pose.position.z = 1.6
                     head.publish(head_msg)
                     left.publish(_pose(t, 1.0))
-                    right.publish(_pose(t, -1.0))
+                    msg = _pose(t, -1.0)
+                    right.publish(msg)
+                    return _stamp_key(msg)
 
                 return send
 
             return _measure(
-                f"teleop {robot}", rate_hz, seconds, arm_topic, Float64MultiArray, inputs
+                f"teleop {robot}",
+                rate_hz,
+                seconds,
+                "/teleop/intent/right_wrist",
+                arm_topic,
+                Float64MultiArray,
+                inputs,
             )
         finally:
             teleop.terminate()

@@ -48,8 +48,8 @@ from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
+from humanoid_teleop.nodes.executor import preferred_executor
 from humanoid_teleop.nodes.ros_conversions import hand_to_msg, pose_to_msg
-from humanoid_teleop.nodes.sim_robot_node import preferred_executor
 
 DEFAULT_CLIP = "cmu_14_05_unscrew_cap_drink_soda.bvh"
 #: Operator input topics a bag can feed, with their message types.

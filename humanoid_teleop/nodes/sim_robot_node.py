@@ -34,7 +34,6 @@ import numpy as np
 import rclpy
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import TransformStamped, WrenchStamped
-from rclpy.executors import Executor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
@@ -55,6 +54,7 @@ from humanoid_teleop.core.sim import (
 )
 from humanoid_teleop.core.sim.robot_scene import RobotScene, TfEdge, bottle_on
 from humanoid_teleop.core.sim.settings import SimRobotSettings
+from humanoid_teleop.nodes.executor import preferred_executor
 
 LATCHED = QoSProfile(
     depth=1,
@@ -471,17 +471,6 @@ class SimRobotNode(Node):
         msg.step = pixels.shape[1] * (1 if pixels.ndim == 2 else 3)
         msg.data = pixels.tobytes()
         return msg
-
-
-def preferred_executor() -> Executor:
-    """The C++ events executor when this rclpy has it (less CPU per callback), else the
-    standard single-threaded one."""
-    try:
-        from rclpy.experimental import EventsExecutor
-    except ImportError:
-        return SingleThreadedExecutor()
-    executor: Executor = EventsExecutor()
-    return executor
 
 
 def main(args: list[str] | None = None) -> int:

@@ -11,15 +11,17 @@ Parameters:
 
 Subscribes to ``/operator/*`` (see README "Topics") and the robot's joint-state topic. Runs
 the pipeline at ``rate_hz`` on the freshest input, and also right away when a new wrist, joy
-or leader message arrives (at most once per half period), so input-to-command latency is the
-compute time, not a timer phase. Publishes each group's command on its configured interface,
-republishes the input it used on ``/teleop/intent/*`` (each input message once), the engaged
+or leader message arrives (steps stay at least 0.9 period apart, so the rate never exceeds
+``rate_hz``), so input-to-command latency is the compute time, not a timer phase. Input
+subscriptions keep only the newest message. Publishes each group's command on its configured
+interface, republishes the input it used on ``/teleop/intent/*`` (each message once), the engaged
 flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector targets on
 ``/teleop/ee_target/{left,right}`` (when new input was used) and its state on ``/teleop/state``.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
@@ -32,6 +34,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseArray, PoseStamped
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
@@ -42,6 +45,9 @@ from humanoid_teleop.core.motion.frame import HumanFrame, Input
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.nodes import ros_conversions as conv
+from humanoid_teleop.nodes.executor import preferred_executor
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 INPUT_TOPICS: dict[Input, tuple[str, type]] = {
     Input.HEAD: ("/operator/head", PoseStamped),
@@ -59,6 +65,9 @@ INTENT_PREFIX = "/teleop/intent"
 
 EE_TARGET_PREFIX = "/teleop/ee_target"
 """End-effector targets of the arm retargeters (PoseStamped in the robot's base frame)."""
+
+STEP_SPACING = 0.9
+"""Steps are at least this many periods apart, whether the timer or new input starts them."""
 
 _TRIGGERS_STEP = frozenset({Input.LEFT_WRIST, Input.RIGHT_WRIST, Input.JOY, Input.LEADER})
 _COMMAND_TYPES = {
@@ -102,7 +111,9 @@ class TeleopNode(Node):
         self._last_report: Any = None
         self._steps = 0
 
-        sensor_qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        # Depth 1: teleop wants the freshest input; a backlog of older samples would only add
+        # latency (each queued message is handled before the newest one).
+        sensor_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
         for which in self._pipeline.inputs:
             topic, msg_type = INPUT_TOPICS[which]
             self.create_subscription(
@@ -182,7 +193,7 @@ class TeleopNode(Node):
                 )
             if (
                 which in _TRIGGERS_STEP
-                and time.monotonic() - self._last_step_t >= 0.5 * self._period_s
+                and time.monotonic() - self._last_step_t >= STEP_SPACING * self._period_s
             ):
                 self._step()
 
@@ -224,7 +235,7 @@ class TeleopNode(Node):
         return HumanFrame(t_s=t_s, **parts), used
 
     def _on_timer(self) -> None:
-        if time.monotonic() - self._last_step_t >= 0.5 * self._period_s:
+        if time.monotonic() - self._last_step_t >= STEP_SPACING * self._period_s:
             self._step()
 
     def _step(self) -> None:
@@ -337,18 +348,25 @@ class TeleopNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
+    """Run until Ctrl-C / SIGTERM; the node is destroyed before the context goes down."""
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
     try:
         node = TeleopNode()
     except TeleopError as err:
         print(f"teleop_node: {err}", file=sys.stderr)
         rclpy.try_shutdown()
         return 2
+    executor = preferred_executor()
+    executor.add_node(node)
     try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        executor.remove_node(node)
         node.destroy_node()
         rclpy.try_shutdown()
     return 0
