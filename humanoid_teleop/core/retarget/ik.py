@@ -84,8 +84,8 @@ class IkConfig:
     tolerance_rad: float = 2e-3
     active_set_passes: int = 3
     max_position_error_m: float = 0.2
-    refine_below_m: float = 0.05
-    refine_below_rad: float = 0.3
+    refine_below_m: float = 0.01
+    refine_below_rad: float = 0.1
     max_orientation_error_rad: float = 1.0
     orientation_damping: float = 0.3
     max_step_rad: float = 0.5
@@ -288,6 +288,24 @@ class DifferentialIk:
 _EYE3 = np.eye(3)
 
 
+def _inv3(m: FloatArray) -> FloatArray:
+    """Inverse of a damped (positive definite) 3x3 matrix by cofactors (no LAPACK call)."""
+    (a, b, c), (d, e, f), (g, h, i) = m.tolist()
+    c00, c10, c20 = e * i - f * h, f * g - d * i, d * h - e * g
+    det = a * c00 + b * c10 + c * c20
+    inverse: FloatArray = (
+        np.array(
+            [
+                [c00, c * h - b * i, b * f - c * e],
+                [c10, a * i - c * g, c * d - a * f],
+                [c20, b * g - a * h, a * e - b * d],
+            ]
+        )
+        / det
+    )
+    return inverse
+
+
 def _bounded(dq: FloatArray, max_step_rad: float) -> FloatArray:
     """``dq`` scaled down (direction kept) so no entry exceeds ``max_step_rad``."""
     peak = float(np.max(np.abs(dq))) if len(dq) else 0.0
@@ -312,13 +330,13 @@ def _prioritized(
     secondary joints, so it does not disturb the position (up to damping).
     """
     jp, jo = jac[:3], jac[3:]
-    jp_pinv = np.linalg.solve(jp @ jp.T + lam_p2 * _EYE3, jp).T
+    jp_pinv = (_inv3(jp @ jp.T + lam_p2 * _EYE3) @ jp).T
     dq: FloatArray = jp_pinv @ error[:3]
     if not secondary.any():
         return dq
     if not secondary.all():
         jp, jo = jp[:, secondary], jo[:, secondary]
-        jp_pinv = np.linalg.solve(jp @ jp.T + lam_p2 * _EYE3, jp).T
+        jp_pinv = (_inv3(jp @ jp.T + lam_p2 * _EYE3) @ jp).T
         posture, weight = posture[secondary], weight[secondary]
     n1 = np.eye(jp.shape[1]) - jp_pinv @ jp
     jon = jo @ n1
@@ -326,7 +344,7 @@ def _prioritized(
     rhs = np.empty((3, 2))
     rhs[:, 0] = error[3:] - jac[3:] @ dq
     rhs[:, 1] = jon @ posture
-    sol = np.linalg.solve(jw @ jon.T + lam_o2 * _EYE3, rhs)
+    sol = _inv3(jw @ jon.T + lam_o2 * _EYE3) @ rhs
     step = n1 @ (jw.T @ (sol[:, 0] - sol[:, 1]) + posture)
     if secondary.all():
         dq += step
