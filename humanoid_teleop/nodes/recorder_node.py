@@ -17,7 +17,9 @@ Topics: ``/recorder/annotation`` (std_msgs/String, timed labels, also recorded),
 ``/recorder/status`` (diagnostic_msgs/DiagnosticArray).
 
 Subscriptions are raw (no deserialization) and only hand bytes to the recorder's queue; a
-writer thread does all disk work. Ctrl-C / SIGTERM close the running episode cleanly.
+writer thread does all disk work. Ctrl-C / SIGTERM close the running episode cleanly. Samples
+that DDS reports lost before they reached the recorder (``message_lost`` event) are counted per
+topic as ``lost_in_transport`` in the episode's loss summary and logged.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.event_handler import QoSMessageLostInfo, SubscriptionEventCallbacks
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (
@@ -254,13 +257,33 @@ class RecorderNode(Node):
                     return
                 record(taken[0], taken[1])
 
-        sub = self.create_subscription(cls, topic, on_message, to_rclpy_qos(qos), raw=True)
+        def on_lost(info: QoSMessageLostInfo) -> None:
+            self._on_lost(topic, int(info.total_count_change), int(info.total_count))
+
+        sub = self.create_subscription(
+            cls,
+            topic,
+            on_message,
+            to_rclpy_qos(qos),
+            raw=True,
+            event_callbacks=SubscriptionEventCallbacks(message_lost=on_lost),
+        )
         holder.append(sub)
         self._subs[topic] = (sub, qos)
         self._unrecordable.pop(topic, None)
         self.get_logger().info(
             f"recording {topic} [{type_name}] ({qos.reliability}, {qos.durability}, "
             f"depth {qos.depth})"
+        )
+
+    def _on_lost(self, topic: str, count: int, total: int) -> None:
+        """DDS gave up on ``count`` samples of ``topic``: the publisher no longer had them."""
+        self.recorder.note_lost(topic, count)
+        self.get_logger().warning(
+            f"{topic}: DDS reports {count} samples lost before they reached the recorder "
+            f"({total} since subscribing): the publisher's history was overwritten before a "
+            "lost packet could be repaired (publisher depth too small for the load?)",
+            throttle_duration_sec=5.0,
         )
 
     def _discover(self) -> None:

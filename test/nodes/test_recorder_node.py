@@ -308,6 +308,9 @@ def test_latched_topic_is_in_every_episode(tmp_path: Path, peer: Peer) -> None:
     node = _start_node(tmp_path, profile, auto_start=False)
     bags = []
     try:
+        # The services can answer before the late-joining reader got the writer's history.
+        _wait_matched(peer, [pub])
+        assert pub.wait_for_all_acked(rclpy.duration.Duration(seconds=30))
         for _ in range(2):
             assert peer.trigger("/recorder/start_episode").success
             bags.append(Path(peer.trigger("/recorder/stop_episode").message))

@@ -5,6 +5,10 @@ Per topic: messages received by the recorder, written to the bag, dropped in the
 sequence numbers are seen: they are per publisher), header-stamp gaps (an interval longer than
 twice the mean period) and stamps going backwards, receive rate [Hz] and jitter [ms]
 (standard deviation of receive intervals), and latency (receive time − header stamp) [ms].
+Samples DDS itself reports lost before they reached the recorder (its ``message_lost`` event:
+the publisher's history no longer held them when the reader asked for a repair) are counted
+separately as ``lost_in_transport``: they are the same samples the sequence gaps count, so this
+says where a loss happened and adds nothing to it.
 Cross-stream skew: for every stamped message, the distance [ms] from its header stamp to the
 nearest header stamp of the reference stream (e.g. a camera frame vs ``/joint_states``).
 """
@@ -62,6 +66,7 @@ class TopicStats:
     written: int = 0
     dropped: int = 0
     sequence_gaps: int = 0
+    lost_in_transport: int = 0
     stamp_gaps: int = 0
     stamps_backwards: int = 0
     first_receive_ns: int = 0
@@ -116,6 +121,7 @@ class TopicStats:
             "written": self.written,
             "dropped": self.dropped,
             "sequence_gaps": self.sequence_gaps,
+            "lost_in_transport": self.lost_in_transport,
             "stamp_gaps": self.stamp_gaps,
             "stamps_backwards": self.stamps_backwards,
             "rate_hz": round(rate, 3),

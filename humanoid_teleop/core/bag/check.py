@@ -251,11 +251,16 @@ def _check_loss(report: CheckReport, custom: Any, max_ratio: float) -> None:
         lost += topic_lost
         expected += topic_expected
         if topic_expected and topic_lost / topic_expected > max_ratio:
+            transport = int(stats.get("lost_in_transport", 0))
+            where = ""
+            if transport:
+                where = f", {transport} of them reported lost by DDS before the recorder"
             report.add(
                 "loss",
                 name,
                 f"{topic_lost} of {topic_expected} messages lost "
                 f"({stats.get('dropped', 0)} dropped in the recorder, "
-                f"{stats.get('sequence_gaps', 0)} sequence gaps); allowed ratio {max_ratio}",
+                f"{stats.get('sequence_gaps', 0)} sequence gaps{where}); "
+                f"allowed ratio {max_ratio}",
             )
     report.loss_ratio = lost / expected if expected else 0.0

@@ -225,6 +225,17 @@ class BagRecorder:
             self._lock.notify()
             return True
 
+    def note_lost(self, topic: str, count: int) -> None:
+        """Count ``count`` samples of ``topic`` that DDS reported lost before reaching us.
+
+        Such samples never reach :meth:`submit`; the publisher's sequence gaps count them
+        already, so this only attributes the loss to the transport (outside the recorder).
+        Ignored when no episode is being recorded.
+        """
+        with self._lock:
+            if self._recording and count > 0:
+                self._accounting.topic(topic).lost_in_transport += count
+
     # ---- episode commands (block until the writer thread ran them) ----
 
     def _call(self, command: str, timeout_s: float = 60.0, **args: Any) -> Any:

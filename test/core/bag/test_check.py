@@ -100,3 +100,16 @@ def test_partial_directory_is_a_defect(make_recorder: Make, tmp_path: Path) -> N
     partial = recorder.start_episode(EpisodeInfo())
     assert {"not closed", "metadata"} <= _kinds(partial)
     recorder.stop_episode()
+
+
+def test_loss_detail_says_how_much_dds_reported_lost(make_recorder: Make) -> None:
+    """A loss defect names the share of it that DDS reported lost before the recorder."""
+    recorder = make_recorder()
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo())
+    recorder.submit("/chatter", string_msg("1"), now_ns(), 0, 1)
+    recorder.note_lost("/chatter", 3)
+    recorder.submit("/chatter", string_msg("5"), now_ns(), 0, 5)
+    path = recorder.stop_episode().path
+    (defect,) = [d for d in check_bag(path).defects if d.kind == "loss"]
+    assert "3 sequence gaps, 3 of them reported lost by DDS before the recorder" in defect.detail

@@ -167,6 +167,30 @@ def test_full_queue_drops_and_counts_instead_of_growing(make_recorder: Make) -> 
     assert loss["topics"]["/chatter"]["dropped"] == 5
 
 
+def test_loss_reported_by_dds_is_counted_per_topic(make_recorder: Make) -> None:
+    """Samples DDS reports lost during an episode appear as lost_in_transport of their topic."""
+    recorder = make_recorder()
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo())
+    recorder.submit("/chatter", string_msg("a"), now_ns(), 0, 1)
+    recorder.note_lost("/chatter", 2)
+    recorder.submit("/chatter", string_msg("d"), now_ns(), 0, 4)
+    loss = read_bag(recorder.stop_episode().path).custom_json("loss")
+    stats = loss["topics"]["/chatter"]
+    assert (stats["lost_in_transport"], stats["sequence_gaps"], loss["received"]) == (2, 2, 2)
+
+
+def test_loss_reported_by_dds_between_episodes_is_not_counted(make_recorder: Make) -> None:
+    """A DDS loss report while no episode records does not reach the next episode."""
+    recorder = make_recorder()
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.note_lost("/chatter", 5)
+    recorder.start_episode(EpisodeInfo())
+    recorder.submit("/chatter", string_msg("a"), now_ns(), 0, 1)
+    loss = read_bag(recorder.stop_episode().path).custom_json("loss")
+    assert loss["topics"]["/chatter"]["lost_in_transport"] == 0
+
+
 def test_skew_against_reference_is_summarized(make_recorder: Make) -> None:
     """Header-stamped streams get a skew [ms] against the reference stream's stamps."""
     recorder = make_recorder(sync_reference="/joint_states")
