@@ -254,7 +254,7 @@ def _check_loss(report: CheckReport, custom: Any, max_ratio: float) -> None:
             transport = int(stats.get("lost_in_transport", 0))
             where = ""
             if transport:
-                where = f", {transport} of them reported lost by DDS before the recorder"
+                where = f"; DDS reported {transport} lost before the recorder"
             report.add(
                 "loss",
                 name,

@@ -112,4 +112,4 @@ def test_loss_detail_says_how_much_dds_reported_lost(make_recorder: Make) -> Non
     recorder.submit("/chatter", string_msg("5"), now_ns(), 0, 5)
     path = recorder.stop_episode().path
     (defect,) = [d for d in check_bag(path).defects if d.kind == "loss"]
-    assert "3 sequence gaps, 3 of them reported lost by DDS before the recorder" in defect.detail
+    assert "3 sequence gaps; DDS reported 3 lost before the recorder" in defect.detail
