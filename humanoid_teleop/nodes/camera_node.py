@@ -11,21 +11,19 @@ from __future__ import annotations
 import sys
 
 import cv2
-import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.devices.camera.capture import (
     CameraConfig,
     Frame,
     FrameGrabber,
     pinhole_intrinsics,
 )
+from humanoid_teleop.nodes.executor import run_node
 
 
 class CameraNode(Node):
@@ -123,22 +121,7 @@ class CameraNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node: CameraNode | None = None
-    try:
-        node = CameraNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except TeleopError as err:
-        print(f"camera_node: {err}", file=sys.stderr)
-        return 2
-    finally:
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node("camera_node", CameraNode, close=lambda node: node.close(), args=args)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,10 @@ import dataclasses
 import sys
 import time
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 
-from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.devices.dynamixel.bus import DynamixelBus, PySerialTransport
 from humanoid_teleop.devices.dynamixel.leader import (
     LeaderArm,
@@ -28,6 +25,7 @@ from humanoid_teleop.devices.dynamixel.leader import (
     find_leader_config,
 )
 from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceError
+from humanoid_teleop.nodes.executor import run_node
 
 REOPEN_PERIOD_S = 1.0
 
@@ -126,22 +124,7 @@ class ExoNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node: ExoNode | None = None
-    try:
-        node = ExoNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except TeleopError as err:
-        print(f"exo_node: {err}", file=sys.stderr)
-        return 2
-    finally:
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node("exo_node", ExoNode, close=lambda node: node.close(), args=args)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,11 @@ from __future__ import annotations
 import sys
 import time
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Joy
 
-from humanoid_teleop.core.errors import ConfigError, TeleopError
+from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.devices.errors import DeviceError
 from humanoid_teleop.devices.gamepad.evdev import EvdevDevice
 from humanoid_teleop.devices.gamepad.mapping import (
@@ -34,6 +32,7 @@ from humanoid_teleop.devices.gamepad.mapping import (
     load_preset,
     preset_for,
 )
+from humanoid_teleop.nodes.executor import run_node
 
 RETRY_PERIOD_S = 1.0
 
@@ -185,22 +184,7 @@ class GamepadNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node: GamepadNode | None = None
-    try:
-        node = GamepadNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except TeleopError as err:
-        print(f"gamepad_node: {err}", file=sys.stderr)
-        return 2
-    finally:
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node("gamepad_node", GamepadNode, close=lambda node: node.close(), args=args)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 import itertools
 import signal
 import sys
-import threading
 import time
 from dataclasses import fields
 from importlib import resources
@@ -35,20 +34,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import PoseArray, PoseStamped
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
-from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState, Joy
 
 from humanoid_teleop.core.bag.reader import iter_messages
-from humanoid_teleop.core.errors import ConfigError, TeleopError
+from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
-from humanoid_teleop.nodes.executor import preferred_executor
+from humanoid_teleop.nodes.executor import run_node
 from humanoid_teleop.nodes.ros_conversions import hand_to_msg, pose_to_msg
 
 DEFAULT_CLIP = "cmu_14_05_unscrew_cap_drink_soda.bvh"
@@ -294,28 +291,7 @@ class ReplayNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    """Run until Ctrl-C / SIGTERM; the node is destroyed before the context goes down."""
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
-    node: ReplayNode | None = None
-    executor = preferred_executor()
-    try:
-        node = ReplayNode()
-        executor.add_node(node)
-        while not stop.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
-    except TeleopError as err:
-        print(f"replay_node: {err}", file=sys.stderr)
-        return 2
-    finally:
-        executor.shutdown()
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
+    return run_node("replay_node", ReplayNode, args=args)
 
 
 if __name__ == "__main__":

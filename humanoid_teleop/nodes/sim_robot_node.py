@@ -36,7 +36,6 @@ from builtin_interfaces.msg import Time
 from geometry_msgs.msg import TransformStamped, WrenchStamped
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 from std_msgs.msg import Float64MultiArray, String
 from trajectory_msgs.msg import JointTrajectory
@@ -54,7 +53,7 @@ from humanoid_teleop.core.sim import (
 )
 from humanoid_teleop.core.sim.robot_scene import RobotScene, TfEdge, bottle_on
 from humanoid_teleop.core.sim.settings import SimRobotSettings
-from humanoid_teleop.nodes.executor import preferred_executor
+from humanoid_teleop.nodes.executor import run_node
 
 LATCHED = QoSProfile(
     depth=1,
@@ -474,31 +473,13 @@ class SimRobotNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    """Run until Ctrl-C / SIGTERM, then stop the camera thread before the context goes down."""
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
-    node: SimRobotNode | None = None
-    executor = preferred_executor()
-    try:
-        node = SimRobotNode()
-        executor.add_node(node)
-        node.start_cameras()
-        while not stop.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
-    except TeleopError as err:
-        print(f"sim_robot_node: {err}", file=sys.stderr)
-        return 2
-    finally:
-        if node is not None:
-            node.stop_cameras()
-        executor.shutdown()
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
+    return run_node(
+        "sim_robot_node",
+        SimRobotNode,
+        start=lambda node: node.start_cameras(),
+        close=lambda node: node.stop_cameras(),
+        args=args,
+    )
 
 
 if __name__ == "__main__":

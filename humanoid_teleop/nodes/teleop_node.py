@@ -29,12 +29,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseArray, PoseStamped
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
@@ -45,7 +43,7 @@ from humanoid_teleop.core.motion.frame import HumanFrame, Input
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.nodes import ros_conversions as conv
-from humanoid_teleop.nodes.executor import preferred_executor
+from humanoid_teleop.nodes.executor import run_node
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -348,28 +346,7 @@ class TeleopNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    """Run until Ctrl-C / SIGTERM; the node is destroyed before the context goes down."""
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
-    try:
-        node = TeleopNode()
-    except TeleopError as err:
-        print(f"teleop_node: {err}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    executor = preferred_executor()
-    executor.add_node(node)
-    try:
-        while not stop.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        executor.remove_node(node)
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node("teleop_node", TeleopNode, args=args)
 
 
 if __name__ == "__main__":

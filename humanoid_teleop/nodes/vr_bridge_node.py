@@ -16,19 +16,17 @@ import time
 
 import cv2
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Pose, PoseArray, PoseStamped
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image, Joy
 
-from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.devices.webxr.conversion import poses_to_operator
 from humanoid_teleop.devices.webxr.protocol import Controller, XrFrame
 from humanoid_teleop.devices.webxr.server import BridgeConfig, XrBridgeServer
+from humanoid_teleop.nodes.executor import run_node
 
 FRAME_ID = "operator"
 #: Frame age above which the diagnostics report a stale stream [s].
@@ -219,22 +217,7 @@ class VrBridgeNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node: VrBridgeNode | None = None
-    try:
-        node = VrBridgeNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except TeleopError as err:
-        print(f"vr_bridge_node: {err}", file=sys.stderr)
-        return 2
-    finally:
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node("vr_bridge_node", VrBridgeNode, close=lambda node: node.close(), args=args)
 
 
 if __name__ == "__main__":
