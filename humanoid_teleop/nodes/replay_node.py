@@ -134,8 +134,9 @@ class ReplayNode(Node):
 
     def _publisher(self, name: str) -> Any:
         if name not in self._pubs:
+            # ~4 s at 120 Hz: a lost packet is re-requested only after Fast DDS's 3 s heartbeat.
             self._pubs[name] = self.create_publisher(
-                OPERATOR_TOPICS[name], OPERATOR_PREFIX + name, 10
+                OPERATOR_TOPICS[name], OPERATOR_PREFIX + name, 500
             )
         return self._pubs[name]
 

@@ -60,15 +60,15 @@ LATCHED = QoSProfile(
     reliability=ReliabilityPolicy.RELIABLE,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
-#: Publisher history depths, about two seconds of each stream (one for raw images, ~1 MB each):
-#: with reliable QoS a sample stays in the writer until every reader acknowledged it, and
-#: KEEP_LAST overwrites the oldest when full, so a recorder starved of CPU for a moment would
-#: otherwise lose samples (seen in full sessions on 2 loaded cores with depth 5-10).
-DEPTH_JOINT_STATES = 500
-DEPTH_TF = 100
-DEPTH_WRENCH = 200
+#: Publisher history depths, about four seconds of each stream (raw images ~1 MB each get
+#: less): with reliable QoS a reader that missed a packet asks for it again only after the
+#: writer's next heartbeat (3 s in Fast DDS), and KEEP_LAST overwrites the oldest sample, so
+#: shorter histories lose samples for good when 2 loaded cores delay delivery.
+DEPTH_JOINT_STATES = 1000
+DEPTH_TF = 400
+DEPTH_WRENCH = 400
 DEPTH_IMAGE = 30
-DEPTH_CAMERA = 60  # JPEG frames and camera info
+DEPTH_CAMERA = 120  # JPEG frames and camera info
 #: Signals that stop the node cleanly.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: Seconds between two warnings about the same bad command topic.

@@ -64,6 +64,11 @@ INTENT_PREFIX = "/teleop/intent"
 EE_TARGET_PREFIX = "/teleop/ee_target"
 """End-effector targets of the arm retargeters (PoseStamped in the robot's base frame)."""
 
+PUBLISHER_DEPTH = 1000
+"""History [messages] of the command, intent and target publishers: ~4 s at 250 Hz. A reliable
+reader that misses a packet asks for it again only after the writer's next heartbeat (3 s in
+Fast DDS); the sample must still be in the writer's history then, or it is lost for good."""
+
 STEP_SPACING = 0.9
 """Steps are at least this many periods apart, whether the timer or new input starts them."""
 
@@ -131,13 +136,15 @@ class TeleopNode(Node):
                     f"{self._description.source_file}: the teleop profile drives group "
                     f"{group!r} but robot.yaml has no interfaces.{group}; add its command topic"
                 )
-            pub = self.create_publisher(_COMMAND_TYPES[interface.kind], interface.topic, 10)
+            pub = self.create_publisher(
+                _COMMAND_TYPES[interface.kind], interface.topic, PUBLISHER_DEPTH
+            )
             self._command_pubs[group] = (interface.kind, pub)
         self._intent_pubs = {
             which: self.create_publisher(
                 INPUT_TOPICS[which][1],
                 INTENT_PREFIX + INPUT_TOPICS[which][0][len("/operator") :],
-                10,
+                PUBLISHER_DEPTH,
             )
             for which in self._pipeline.inputs
         }
@@ -149,7 +156,7 @@ class TeleopNode(Node):
         self._engaged_pub = self.create_publisher(Bool, f"{INTENT_PREFIX}/engaged", latched)
         self._published_engaged: bool | None = None
         self._ee_target_pubs = {
-            side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}/{side}", 10)
+            side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}/{side}", PUBLISHER_DEPTH)
             for side in self._description.arms
         }
         self._state_pub = self.create_publisher(DiagnosticArray, "/teleop/state", 10)
