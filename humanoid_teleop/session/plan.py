@@ -147,9 +147,22 @@ def teleop_spec(args: SessionArgs) -> NodeSpec:
     )
 
 
+SIM_CAMERA_SIZE = (320, 240)
+"""Simulated camera images [px] in a session. A 640×480 rgb8 frame (0.9 MB) exceeds Fast DDS's
+shared-memory segment and goes as fragmented UDP over loopback, which on two cores floods the
+socket buffers and loses small messages sent beside it; 320×240 fits. Full-size raw images
+are exercised by the recorder's tests and ``bench/record.py``."""
+
+
 def sim_spec(args: SessionArgs) -> NodeSpec:
     """The kinematic simulated humanoid."""
-    return NodeSpec("sim_robot", "sim_robot_node", {"robot": args.robot}, stop_rank=2)
+    width, height = SIM_CAMERA_SIZE
+    params: dict[str, ParamValue] = {
+        "robot": args.robot,
+        "camera_width": width,
+        "camera_height": height,
+    }
+    return NodeSpec("sim_robot", "sim_robot_node", params, stop_rank=2)
 
 
 def recorder_spec(args: SessionArgs) -> NodeSpec:
