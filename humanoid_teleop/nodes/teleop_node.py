@@ -11,8 +11,8 @@ Parameters:
 
 Subscribes to ``/operator/*`` (see README "Topics") and the robot's joint-state topic. Runs
 the pipeline at ``rate_hz`` on the freshest input, and also right away when a new wrist, joy
-or leader message arrives (steps stay at least 0.9 period apart, so the rate never exceeds
-``rate_hz``), so input-to-command latency is the compute time, not a timer phase. Input
+or leader message completes the set of streaming trigger inputs (both wrists of a headset),
+so input-to-command latency is the compute time, not a timer phase. Input
 subscriptions keep only the newest message. Publishes each group's command on its configured
 interface, republishes the input it used on ``/teleop/intent/*`` (each message once), the engaged
 flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector targets on
@@ -70,7 +70,13 @@ reader that misses a packet asks for it again only after the writer's next heart
 Fast DDS); the sample must still be in the writer's history then, or it is lost for good."""
 
 STEP_SPACING = 0.9
-"""Steps are at least this many periods apart, whether the timer or new input starts them."""
+"""The timer starts a step only if none ran for this many periods."""
+
+INPUT_STEP_SPACING = 0.5
+"""New input starts a step only if none ran for this many periods (caps bursts at 2x rate)."""
+
+STREAMING_WINDOW_S = 0.05
+"""A trigger input seen within this time [s] is streaming: a step waits for its new sample."""
 
 _TRIGGERS_STEP = frozenset({Input.LEFT_WRIST, Input.RIGHT_WRIST, Input.JOY, Input.LEADER})
 _COMMAND_TYPES = {
@@ -108,6 +114,8 @@ class TeleopNode(Node):
         self._new_inputs: set[Input] = set()
         self._latest_input_t_s = float("nan")
         self._last_step_t = 0.0
+        self._trigger_seen: dict[Input, float] = {}  # monotonic arrival time per trigger input
+        self._fresh_triggers: set[Input] = set()  # trigger inputs new since the last step
         self._period_s = 1.0 / self._rate_hz
         self._bad_input: dict[str, str] = {}
         self._unknown_joints: set[str] = set()
@@ -196,10 +204,7 @@ class TeleopNode(Node):
                 self._latest_input_t_s = (
                     t_s if np.isnan(self._latest_input_t_s) else max(self._latest_input_t_s, t_s)
                 )
-            if (
-                which in _TRIGGERS_STEP
-                and time.monotonic() - self._last_step_t >= STEP_SPACING * self._period_s
-            ):
+            if which in _TRIGGERS_STEP and self._input_set_complete(which):
                 self._step()
 
         return callback
@@ -239,12 +244,27 @@ class TeleopNode(Node):
             t_s = self._latest_input_t_s
         return HumanFrame(t_s=t_s, **parts), used
 
+    def _input_set_complete(self, which: Input) -> bool:
+        """True when every streaming trigger input has a new sample since the last step.
+
+        A device sends its wrists (or hands) together; stepping on the first of them would
+        leave the others for the next period. Inputs that stopped streaming (one hand out of
+        view) do not hold the step back, and the timer still steps at ``rate_hz`` regardless.
+        """
+        now = time.monotonic()
+        self._trigger_seen[which] = now
+        self._fresh_triggers.add(which)
+        streaming = {w for w, t in self._trigger_seen.items() if now - t <= STREAMING_WINDOW_S}
+        due = now - self._last_step_t >= INPUT_STEP_SPACING * self._period_s
+        return due and streaming <= self._fresh_triggers
+
     def _on_timer(self) -> None:
         if time.monotonic() - self._last_step_t >= STEP_SPACING * self._period_s:
             self._step()
 
     def _step(self) -> None:
         self._last_step_t = time.monotonic()
+        self._fresh_triggers.clear()
         if self._auto_engage and not self._pipeline.engaged and self._ready_to_engage():
             self._engage()
         frame, used = self._frame()
