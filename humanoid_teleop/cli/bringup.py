@@ -80,15 +80,14 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=_run)
 
 
-def report(result: SessionResult) -> int:
+def report(result: SessionResult, label: str = "bringup") -> int:
+    """Print how the session ended; returns the command's exit code."""
     codes = ", ".join(f"{name}={code}" for name, code in result.exit_codes.items())
     if result.ok:
-        print(f"bringup: session ended ({result.reason}); exit codes: {codes}")
+        print(f"{label}: session ended ({result.reason}); exit codes: {codes}")
         return 0
-    print(
-        f"bringup: node '{result.failed_node}' died, session stopped; exit codes: {codes}",
-        file=sys.stderr,
-    )
+    culprit = f"node '{result.failed_node}' died" if result.failed_node else "a node failed"
+    print(f"{label}: {culprit}, session stopped; exit codes: {codes}", file=sys.stderr)
     return 1
 
 

@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             codes = supervisor.stop()
     failed = failure is not None or any(code not in (0, -2, 130) for code in codes.values())
-    report(SessionResult("node_died" if failed else "duration", None, codes))
+    report(SessionResult("node_died" if failed else "duration", None, codes), "demo")
     if failure is not None:
         print(f"error: {failure}", file=sys.stderr)
         return 1
