@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from humanoid_teleop.core.motion.frame import WEBXR_HAND_JOINTS
 from humanoid_teleop.devices.errors import FrameRejected
 
 VERSION = 1
@@ -57,39 +58,14 @@ FLAG_RIGHT_CONTROLLER = 1 << 4
 KNOWN_FLAGS = 0b11111
 
 POSE_FLOATS = 7
-HAND_JOINTS = 25
+HAND_JOINTS = len(WEBXR_HAND_JOINTS)
 CONTROLLER_BUTTONS = 8
 CONTROLLER_AXES = 4
 CONTROLLER_FLOATS = POSE_FLOATS + CONTROLLER_BUTTONS + CONTROLLER_AXES
 
-#: WebXR hand joint order (https://www.w3.org/TR/webxr-hand-input-1/#skeleton-joints-section).
-HAND_JOINT_NAMES: tuple[str, ...] = (
-    "wrist",
-    "thumb-metacarpal",
-    "thumb-phalanx-proximal",
-    "thumb-phalanx-distal",
-    "thumb-tip",
-    "index-finger-metacarpal",
-    "index-finger-phalanx-proximal",
-    "index-finger-phalanx-intermediate",
-    "index-finger-phalanx-distal",
-    "index-finger-tip",
-    "middle-finger-metacarpal",
-    "middle-finger-phalanx-proximal",
-    "middle-finger-phalanx-intermediate",
-    "middle-finger-phalanx-distal",
-    "middle-finger-tip",
-    "ring-finger-metacarpal",
-    "ring-finger-phalanx-proximal",
-    "ring-finger-phalanx-intermediate",
-    "ring-finger-phalanx-distal",
-    "ring-finger-tip",
-    "pinky-finger-metacarpal",
-    "pinky-finger-phalanx-proximal",
-    "pinky-finger-phalanx-intermediate",
-    "pinky-finger-phalanx-distal",
-    "pinky-finger-tip",
-)
+#: WebXR hand joint order (https://www.w3.org/TR/webxr-hand-input-1/#skeleton-joints-section),
+#: the one the core's HandSkeleton uses.
+HAND_JOINT_NAMES: tuple[str, ...] = WEBXR_HAND_JOINTS
 
 _SECTIONS: tuple[tuple[int, int], ...] = (
     (FLAG_HEAD, POSE_FLOATS),
