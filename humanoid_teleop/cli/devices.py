@@ -16,6 +16,10 @@ from typing import Any
 DEVICE_STATUS_NAMES = ("vr_bridge", "gamepad", "exo", "camera")
 
 
+DISCOVERY_TIMEOUT_S = 3.0
+"""How long [s] to wait for a publisher on any listened topic before the window starts."""
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("devices", help="operator device tools")
     sub = parser.add_subparsers(dest="devices_command", metavar="COMMAND", required=True)
@@ -128,9 +132,15 @@ def _check(args: argparse.Namespace) -> int:
         node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(node)
-        print(f"listening {args.duration:.1f} s on {len(wanted)} operator topic(s)...")
-        end = time.monotonic() + args.duration
         try:
+            # Let DDS discovery find the devices first, so the window measures their streams.
+            found_by = time.monotonic() + DISCOVERY_TIMEOUT_S
+            while time.monotonic() < found_by and not any(
+                node.count_publishers(topic) for topic in wanted
+            ):
+                executor.spin_once(timeout_sec=0.05)
+            print(f"listening {args.duration:.1f} s on {len(wanted)} operator topic(s)...")
+            end = time.monotonic() + args.duration
             while time.monotonic() < end:
                 executor.spin_once(timeout_sec=0.05)
         except KeyboardInterrupt:
