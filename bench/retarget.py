@@ -38,9 +38,10 @@ from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.frame import HumanFrame
 from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
 from humanoid_teleop.core.motion.rotation import rotation_angle
-from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, IkTask
+from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, arm_tasks
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.retarget.profile import load_profile
+from humanoid_teleop.core.retarget.reference_motion import reachable_arm_trajectory
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -93,28 +94,6 @@ def pipeline_times(model: RobotModel, frames: list[HumanFrame]) -> tuple[list[fl
         wall.append(time.perf_counter() - start)
         q = out.q
     return wall, cpu
-
-
-def arm_ik(model: RobotModel) -> DifferentialIk:
-    d = model.description
-    tasks = [IkTask(d.arms[s].ee_frame, model.group_indices(d.arms[s].group)) for s in d.arms]
-    return DifferentialIk(model, tasks, IkConfig())
-
-
-def reachable_trajectory(ik: DifferentialIk, seconds: float) -> list[np.ndarray]:
-    """Arm joints: smooth sinusoids around the middle of their ranges, 100 Hz."""
-    idx = np.concatenate([t.joints for t in ik.tasks])
-    lo, hi = ik.lower[idx], ik.upper[idx]
-    rng = np.random.default_rng(7)
-    phase, freq = rng.uniform(0, 2 * np.pi, len(idx)), rng.uniform(0.1, 0.3, len(idx))
-    out = []
-    for t in np.arange(0.0, seconds, 0.01):
-        ramp = min(1.0, t / 2.0)
-        q = ik.home.copy()
-        centre = ik.home[idx] + ramp * ((lo + hi) / 2 - ik.home[idx])
-        q[idx] = centre + ramp * 0.3 * (hi - lo) / 2 * np.sin(2 * np.pi * freq * t + phase)
-        out.append(q)
-    return out
 
 
 def track_ours(ik: DifferentialIk, trajectory: list[np.ndarray]) -> dict[str, Any]:
@@ -198,8 +177,8 @@ def main() -> int:
         wall_times, cpu_times = runs[0]
         full, full_cpu = percentiles_ms(wall_times), percentiles_ms(cpu_times)
         best = percentiles_ms(list(np.min([cpu for _wall, cpu in runs], axis=0)))
-        ik = arm_ik(model)
-        trajectory = reachable_trajectory(ik, args.seconds)
+        ik = DifferentialIk(model, arm_tasks(model), IkConfig())
+        trajectory = reachable_arm_trajectory(ik, args.seconds)
         ours = track_ours(ik, trajectory)
         arms = percentiles_ms(ours["times"])
         pink_row = "      (pin-pink not installed)"

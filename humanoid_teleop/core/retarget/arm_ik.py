@@ -17,7 +17,7 @@ from humanoid_teleop.core.retarget.calibration import (
     capture,
 )
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
-from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, IkTask
+from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, arm_tasks
 from humanoid_teleop.core.robot import RobotModel
 
 FloatArray = NDArray[np.float64]
@@ -104,13 +104,7 @@ class ArmIkRetargeter(Retargeter):
             )
         self.ik = DifferentialIk(
             self.model,
-            [
-                IkTask(
-                    description.arms[s].ee_frame,
-                    self.model.group_indices(description.arms[s].group),
-                )
-                for s in self.sides
-            ],
+            arm_tasks(self.model, self.sides),
             IkConfig.from_dict(ik_params, context.source),
         )
         self._group_idx = {

@@ -23,7 +23,7 @@ would cross a limit are pinned there and the step is solved again without them (
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -351,3 +351,12 @@ def _prioritized(
     else:
         dq[secondary] += step
     return dq
+
+
+def arm_tasks(model: RobotModel, sides: Iterable[str] | None = None) -> list[IkTask]:
+    """One task per arm: its EE frame driven by its group's joints (default: every arm)."""
+    arms = model.description.arms
+    return [
+        IkTask(arms[side].ee_frame, model.group_indices(arms[side].group))
+        for side in (arms if sides is None else sides)
+    ]

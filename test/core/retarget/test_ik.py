@@ -5,32 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from humanoid_teleop.core.motion.rotation import rotation_angle
-from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, IkTask
+from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, arm_tasks
+from humanoid_teleop.core.retarget.reference_motion import reachable_arm_trajectory
 from humanoid_teleop.core.robot import RobotModel
 
 from .conftest import model_of
 
 
 def _arm_ik(model: RobotModel) -> DifferentialIk:
-    d = model.description
-    tasks = [IkTask(d.arms[s].ee_frame, model.group_indices(d.arms[s].group)) for s in d.arms]
-    return DifferentialIk(model, tasks, IkConfig())
-
-
-def _trajectory(ik: DifferentialIk, seconds: float) -> list[np.ndarray]:
-    """Smooth joint motion around the middle of each arm joint's range, sampled at 100 Hz."""
-    idx = np.concatenate([t.joints for t in ik.tasks])
-    lo, hi = ik.lower[idx], ik.upper[idx]
-    rng = np.random.default_rng(7)
-    phase, freq = rng.uniform(0, 2 * np.pi, len(idx)), rng.uniform(0.1, 0.3, len(idx))
-    out = []
-    for t in np.arange(0.0, seconds, 0.01):
-        ramp = min(1.0, t / 2.0)
-        q = ik.home.copy()
-        centre = ik.home[idx] + ramp * ((lo + hi) / 2 - ik.home[idx])
-        q[idx] = centre + ramp * 0.3 * (hi - lo) / 2 * np.sin(2 * np.pi * freq * t + phase)
-        out.append(q)
-    return out
+    return DifferentialIk(model, arm_tasks(model), IkConfig())
 
 
 def test_g1_tracks_fk_generated_trajectory_within_5_mm_and_3_deg() -> None:
@@ -38,7 +21,7 @@ def test_g1_tracks_fk_generated_trajectory_within_5_mm_and_3_deg() -> None:
     ik = _arm_ik(model_of("g1"))
     q = ik.home.copy()
     pos, ori = [], []
-    for q_true in _trajectory(ik, 6.0):
+    for q_true in reachable_arm_trajectory(ik, 6.0):
         targets = ik.forward(q_true)
         q = ik.solve(q, targets)
         for want, got in zip(targets, ik.forward(q), strict=True):
