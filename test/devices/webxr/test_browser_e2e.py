@@ -53,6 +53,40 @@ pytestmark = [
 ]
 
 
+def drive_headset(
+    listener: Listener, port: int, phases: list[dict[str, object]], profile: Path, timeout_s: float
+) -> dict[str, tuple[float, dict[str, object]]]:
+    """Run ``drive_hand.mjs`` (Chromium + IWER) on the bridge's page while ``listener`` spins.
+
+    Returns each phase's name -> (wall time its hold ended, the page's event). Asserts the
+    driver exited 0; kills it if it is still running when anything fails.
+    """
+    events: list[tuple[float, dict[str, object]]] = []
+    driver = subprocess.Popen(
+        ["node", str(HARNESS / "drive_hand.mjs"), f"http://127.0.0.1:{port}/?emulate=quest3",
+         json.dumps(phases), str(profile)],
+        cwd=HARNESS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def read_events() -> None:
+        assert driver.stdout is not None
+        for line in driver.stdout:
+            events.append((time.time(), json.loads(line)))
+
+    reader = threading.Thread(target=read_events, daemon=True)
+    reader.start()
+    try:
+        listener.spin_until(lambda: driver.poll() is not None, timeout_s=timeout_s)
+        reader.join(timeout=5.0)
+        stderr = driver.stderr.read() if driver.stderr else ""
+        assert driver.returncode == 0, f"browser driver failed:\n{stderr[-3000:]}"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+    return {str(e["phase"]): (t, e) for t, e in events if e.get("event") == "phase"}
+
+
 def _mean_position(messages: list[tuple[float, object]], start: float, end: float) -> np.ndarray:
     points = [
         [m.pose.position.x, m.pose.position.y, m.pose.position.z]  # type: ignore[attr-defined]
@@ -88,35 +122,9 @@ def test_emulated_hand_motion_moves_published_operator_poses(tmp_path: Path) -> 
     camera = listener.node.create_publisher(Image, "/e2e_camera/image_raw", 10)
     image = Image(height=48, width=64, encoding="bgr8", step=64 * 3, data=bytes(48 * 64 * 3))
     listener.node.create_timer(0.05, lambda: camera.publish(image))
-    events: list[tuple[float, dict[str, object]]] = []
-    driver = subprocess.Popen(
-        [
-            "node",
-            str(HARNESS / "drive_hand.mjs"),
-            f"http://127.0.0.1:{port}/?emulate=quest3",
-            json.dumps(PHASES),
-            str(tmp_path / "chromium-profile"),
-        ],
-        cwd=HARNESS,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-    def read_events() -> None:
-        assert driver.stdout is not None
-        for line in driver.stdout:
-            events.append((time.time(), json.loads(line)))
-
-    reader = threading.Thread(target=read_events, daemon=True)
-    reader.start()
     try:
-        listener.spin_until(lambda: driver.poll() is not None, timeout_s=90.0)
-        reader.join(timeout=5.0)
-        stderr = driver.stderr.read() if driver.stderr else ""
-        assert driver.returncode == 0, f"browser driver failed:\n{stderr[-3000:]}"
-        ends = {e["phase"]: (t, e) for t, e in events if e.get("event") == "phase"}
-        assert list(ends) == [p["name"] for p in PHASES], events
+        ends = drive_headset(listener, port, PHASES, tmp_path / "chromium-profile", 90.0)
+        assert list(ends) == [p["name"] for p in PHASES], ends
         wrists = listener.messages["/operator/right_wrist"]
         at = {
             name: _mean_position(wrists, t - 0.6 * HOLD_S, t - 0.1)
@@ -142,9 +150,6 @@ def test_emulated_hand_motion_moves_published_operator_poses(tmp_path: Path) -> 
         last_event = ends["pinch"][1]
         assert int(last_event["cameraFrames"]) > 0, "the page received no robot camera frame"
     finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
         listener.close()
         code, output = stop_node(node)
     assert code == 0, output
@@ -171,26 +176,11 @@ def test_emulated_controller_gives_wrist_and_buttons(tmp_path: Path) -> None:
     port = free_port()
     node = start_node("vr_bridge_node", {"port": port, "emulator_script": str(IWER_BUNDLE)})
     listener = Listener({"/operator/right_wrist": PoseStamped, "/operator/joy": Joy})
-    events: list[tuple[float, dict[str, object]]] = []
-    driver = subprocess.Popen(
-        ["node", str(HARNESS / "drive_hand.mjs"), f"http://127.0.0.1:{port}/?emulate=quest3",
-         json.dumps(CONTROLLER_PHASES), str(tmp_path / "chromium-profile")],
-        cwd=HARNESS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-    def read_events() -> None:
-        assert driver.stdout is not None
-        for line in driver.stdout:
-            events.append((time.time(), json.loads(line)))
-
-    reader = threading.Thread(target=read_events, daemon=True)
-    reader.start()
     try:
-        listener.spin_until(lambda: driver.poll() is not None, timeout_s=90.0)
-        reader.join(timeout=5.0)
-        stderr = driver.stderr.read() if driver.stderr else ""
-        assert driver.returncode == 0, f"browser driver failed:\n{stderr[-3000:]}"
-        ends = {e["phase"]: t for t, e in events if e.get("event") == "phase"}
+        phases = drive_headset(
+            listener, port, CONTROLLER_PHASES, tmp_path / "chromium-profile", 90.0
+        )
+        ends = {name: t for name, (t, _event) in phases.items()}
         wrists = listener.messages["/operator/right_wrist"]
         at = {
             name: _mean_position(wrists, t - 0.6 * HOLD_S, t - 0.1)
@@ -206,9 +196,6 @@ def test_emulated_controller_gives_wrist_and_buttons(tmp_path: Path) -> None:
         assert last.buttons[8] == 1, f"right trigger not pressed in {list(last.buttons)}"
         assert last.axes[6] == pytest.approx(0.5), f"right thumbstick x in {list(last.axes)}"
     finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
         listener.close()
         code, output = stop_node(node)
     assert code == 0, output

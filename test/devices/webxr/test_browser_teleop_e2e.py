@@ -7,17 +7,13 @@ right-arm joints and leave its left arm (nearly) where it was.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from test.devices.ros_helpers import Listener, free_port, start_node, stop_node
-from test.devices.webxr.test_browser_e2e import HARNESS, IWER_BUNDLE, _missing
+from test.devices.webxr.test_browser_e2e import IWER_BUNDLE, _missing, drive_headset
 
 pytestmark = [
     pytest.mark.ros,
@@ -70,29 +66,11 @@ def test_emulated_hand_moves_the_simulated_robot_arm(tmp_path: Path) -> None:
         ),
     ]  # fmt: skip
     listener = Listener({"/joint_states": JointState})
-    events: list[tuple[float, dict[str, object]]] = []
     listener.spin_for(2.0)
-    driver = subprocess.Popen(
-        ["node", str(HARNESS / "drive_hand.mjs"), f"http://127.0.0.1:{port}/?emulate=quest3",
-         json.dumps(PHASES), str(tmp_path / "profile")],
-        cwd=HARNESS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-    def read_events() -> None:
-        assert driver.stdout is not None
-        for line in driver.stdout:
-            events.append((time.time(), json.loads(line)))
-
-    reader = threading.Thread(target=read_events, daemon=True)
-    reader.start()
     outputs: list[str] = []
     try:
-        listener.spin_until(lambda: driver.poll() is not None, timeout_s=120.0)
-        reader.join(timeout=5.0)
-        stderr = driver.stderr.read() if driver.stderr else ""
-        assert driver.returncode == 0, f"browser driver failed:\n{stderr[-3000:]}"
-        ends = {e["phase"]: (t, e) for t, e in events if e.get("event") == "phase"}
-        assert set(ends) == {"start", "moved"}, events
+        ends = drive_headset(listener, port, PHASES, tmp_path / "profile", 120.0)
+        assert set(ends) == {"start", "moved"}, ends
         states = listener.messages["/joint_states"]
         windows = {name: (t - 0.5 * HOLD_S, t - 0.1) for name, (t, _) in ends.items()}
         right_delta = np.abs(
@@ -107,9 +85,6 @@ def test_emulated_hand_moves_the_simulated_robot_arm(tmp_path: Path) -> None:
         assert left_delta.max() < 0.5 * right_delta.max(), (left_delta, right_delta)
         assert int(ends["moved"][1]["cameraFrames"]) > 0, "no robot camera frame in the headset"
     finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
         listener.close()
         for node in reversed(nodes):
             outputs.append(stop_node(node)[1])
