@@ -25,7 +25,6 @@ running, so the teleop node sees its input go stale and holds).
 from __future__ import annotations
 
 import itertools
-import signal
 import sys
 import time
 from dataclasses import fields
@@ -34,10 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from geometry_msgs.msg import PoseArray, PoseStamped
+from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
-from sensor_msgs.msg import JointState, Joy
 
 from humanoid_teleop.core.bag.reader import iter_messages
 from humanoid_teleop.core.errors import ConfigError
@@ -46,25 +44,13 @@ from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, sk
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
 from humanoid_teleop.nodes.executor import run_node
+from humanoid_teleop.nodes.operator_topics import INTENT_PREFIX, OPERATOR_PREFIX, OPERATOR_TOPICS
 from humanoid_teleop.nodes.ros_conversions import hand_to_msg, pose_to_msg
 
 DEFAULT_CLIP = "cmu_14_05_unscrew_cap_drink_soda.bvh"
-#: Operator input topics a bag can feed, with their message types.
-OPERATOR_TOPICS: dict[str, type] = {
-    "head": PoseStamped,
-    "left_wrist": PoseStamped,
-    "right_wrist": PoseStamped,
-    "left_hand": PoseArray,
-    "right_hand": PoseArray,
-    "joy": Joy,
-    "leader_joints": JointState,
-}
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: With ``wait_for_subscriber``, how long to wait for the remaining topics' subscribers once
 #: one topic has one [s].
 PARTIAL_AUDIENCE_WAIT_S = 2.0
-INTENT_PREFIX = "/teleop/intent/"
-OPERATOR_PREFIX = "/operator/"
 
 
 def default_clip() -> Path:

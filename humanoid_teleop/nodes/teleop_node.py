@@ -21,7 +21,6 @@ flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector ta
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 import time
@@ -30,10 +29,10 @@ from typing import Any
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import PoseArray, PoseStamped
+from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import JointState, Joy
+from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
@@ -44,22 +43,12 @@ from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.nodes import ros_conversions as conv
 from humanoid_teleop.nodes.executor import run_node
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-INPUT_TOPICS: dict[Input, tuple[str, type]] = {
-    Input.HEAD: ("/operator/head", PoseStamped),
-    Input.LEFT_WRIST: ("/operator/left_wrist", PoseStamped),
-    Input.RIGHT_WRIST: ("/operator/right_wrist", PoseStamped),
-    Input.LEFT_HAND: ("/operator/left_hand", PoseArray),
-    Input.RIGHT_HAND: ("/operator/right_hand", PoseArray),
-    Input.JOY: ("/operator/joy", Joy),
-    Input.LEADER: ("/operator/leader_joints", JointState),
-}
-"""Operator input topic and message type for each HumanFrame part."""
-
-INTENT_PREFIX = "/teleop/intent"
-"""The input the teleop node used is republished under this prefix with the same suffixes."""
+from humanoid_teleop.nodes.operator_topics import (
+    INPUT_NAMES,
+    INTENT_PREFIX,
+    OPERATOR_PREFIX,
+    OPERATOR_TOPICS,
+)
 
 EE_TARGET_PREFIX = "/teleop/ee_target"
 """End-effector targets of the arm retargeters (PoseStamped in the robot's base frame)."""
@@ -126,7 +115,8 @@ class TeleopNode(Node):
         # latency (each queued message is handled before the newest one).
         sensor_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
         for which in self._pipeline.inputs:
-            topic, msg_type = INPUT_TOPICS[which]
+            name = INPUT_NAMES[which]
+            topic, msg_type = OPERATOR_PREFIX + name, OPERATOR_TOPICS[name]
             self.create_subscription(
                 msg_type, topic, self._input_callback(which, topic), sensor_qos
             )
@@ -150,8 +140,8 @@ class TeleopNode(Node):
             self._command_pubs[group] = (interface.kind, pub)
         self._intent_pubs = {
             which: self.create_publisher(
-                INPUT_TOPICS[which][1],
-                INTENT_PREFIX + INPUT_TOPICS[which][0][len("/operator") :],
+                OPERATOR_TOPICS[INPUT_NAMES[which]],
+                INTENT_PREFIX + INPUT_NAMES[which],
                 PUBLISHER_DEPTH,
             )
             for which in self._pipeline.inputs
@@ -161,7 +151,7 @@ class TeleopNode(Node):
             reliability=ReliabilityPolicy.RELIABLE,
             durability=DurabilityPolicy.TRANSIENT_LOCAL,
         )
-        self._engaged_pub = self.create_publisher(Bool, f"{INTENT_PREFIX}/engaged", latched)
+        self._engaged_pub = self.create_publisher(Bool, f"{INTENT_PREFIX}engaged", latched)
         self._published_engaged: bool | None = None
         self._ee_target_pubs = {
             side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}/{side}", PUBLISHER_DEPTH)

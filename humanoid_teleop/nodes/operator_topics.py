@@ -1,0 +1,39 @@
+"""The operator-input topics: where devices publish and where the teleop node republishes
+what it used (the intent a recording keeps beside the robot's data)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from geometry_msgs.msg import PoseArray, PoseStamped
+from sensor_msgs.msg import JointState, Joy
+
+from humanoid_teleop.core.motion.frame import Input
+
+OPERATOR_PREFIX = "/operator/"
+"""Devices (or replay_node) publish operator input under this prefix."""
+
+INTENT_PREFIX = "/teleop/intent/"
+"""teleop_node republishes the input it used under this prefix, with the same names."""
+
+OPERATOR_TOPICS: Mapping[str, type] = {
+    "head": PoseStamped,
+    "left_wrist": PoseStamped,
+    "right_wrist": PoseStamped,
+    "left_hand": PoseArray,
+    "right_hand": PoseArray,
+    "joy": Joy,
+    "leader_joints": JointState,
+}
+"""Topic name (after the prefix) -> message type."""
+
+INPUT_NAMES: Mapping[Input, str] = {
+    Input.HEAD: "head",
+    Input.LEFT_WRIST: "left_wrist",
+    Input.RIGHT_WRIST: "right_wrist",
+    Input.LEFT_HAND: "left_hand",
+    Input.RIGHT_HAND: "right_hand",
+    Input.JOY: "joy",
+    Input.LEADER: "leader_joints",
+}
+"""HumanFrame part -> its topic name."""
