@@ -342,7 +342,14 @@ def test_trajectory_and_joint_state_interfaces_are_followed(tmp_path: Path, g1: 
         point.time_from_start.sec = 1
         trajectory.points = [point]
         right_target = [0.2, -0.3, 0.0, 0.4, 0.0, 0.0, 0.0]
-        probe.spin_for(0.5)  # let discovery match the publishers
+        # One trajectory restarts the interpolation, so it is sent once: after both writers have
+        # matched the sim's readers (reliable delivery is then guaranteed), not after a guess.
+        matched = probe.spin_until(
+            lambda: trajectory_pub.get_subscription_count() > 0
+            and state_pub.get_subscription_count() > 0,
+            30.0,
+        )
+        assert matched, "the sim never subscribed to the command topics\n" + node.output()
         trajectory_pub.publish(trajectory)
         state_pub.publish(JointState(name=right, position=right_target))
 
@@ -353,7 +360,12 @@ def test_trajectory_and_joint_state_interfaces_are_followed(tmp_path: Path, g1: 
                 and np.allclose(_positions(last, right), right_target, atol=1e-3)
             )
 
-        assert probe.spin_until(reached, 10.0), node.output()
+        if not probe.spin_until(reached, 15.0):
+            last = states[-1]
+            pytest.fail(
+                f"left arm at {_positions(last, left)} (want {LEFT_UP}), right arm at "
+                f"{_positions(last, right)} (want {right_target})\n{node.output()}"
+            )
     finally:
         probe.close()
         assert node.stop() == 0
