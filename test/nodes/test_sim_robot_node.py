@@ -345,8 +345,10 @@ def test_trajectory_and_joint_state_interfaces_are_followed(tmp_path: Path, g1: 
         # One trajectory restarts the interpolation, so it is sent once: after both writers have
         # matched the sim's readers (reliable delivery is then guaranteed), not after a guess.
         matched = probe.spin_until(
-            lambda: trajectory_pub.get_subscription_count() > 0
-            and state_pub.get_subscription_count() > 0,
+            lambda: (
+                trajectory_pub.get_subscription_count() > 0
+                and state_pub.get_subscription_count() > 0
+            ),
             30.0,
         )
         assert matched, "the sim never subscribed to the command topics\n" + node.output()

@@ -1,6 +1,7 @@
 // Drives the vr_bridge page in headless Chromium with the IWER Meta Quest 3 emulator:
 // enters VR, then moves the emulated right hand (or right controller) through the phases given
-// as JSON in argv[3], printing one JSON line per phase when its hold ends.
+// as JSON in argv[3], printing one JSON line when each phase's hold starts ("hold") and one
+// when it ends ("phase").
 // A phase: {"name", "position": [x, y, z] (WebXR local-floor, m), "move_s", "hold_s",
 //   optional "pose" (hand pose id, e.g. "pinch"), "input": "hand" | "controller" (switches
 //   the emulated input mode and what moves), "buttons": {"trigger": 1, ...},
@@ -19,6 +20,8 @@ const FLAGS = [
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: '/usr/bin/chromium', headless: true, args: FLAGS,
 });
+const MIN_HOLD_FRAMES = 15;
+const MAX_EXTRA_HOLD_MS = 20000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 try {
   const page = context.pages()[0] || await context.newPage();
@@ -55,7 +58,16 @@ try {
       }, [...target, phase.pose || '', input]);
       await sleep(1000 / 30);
     }
+    // Hold: at least hold_s, and until the page has sent MIN_HOLD_FRAMES frames at this pose
+    // (on a loaded machine headless Chromium can stall rendering for a while).
+    const framesAtHold = await page.evaluate(() => window.bridgeStatus.framesSent);
+    console.log(JSON.stringify({ event: 'hold', phase: phase.name }));
     await sleep(phase.hold_s * 1000);
+    const holdDeadline = Date.now() + MAX_EXTRA_HOLD_MS;
+    while (Date.now() < holdDeadline
+           && (await page.evaluate(() => window.bridgeStatus.framesSent)) - framesAtHold < MIN_HOLD_FRAMES) {
+      await sleep(50);
+    }
     const status = await page.evaluate(() => window.bridgeStatus);
     console.log(JSON.stringify({ event: 'phase', phase: phase.name, position: phase.position,
       pose: phase.pose || '', framesSent: status.framesSent, cameraFrames: status.cameraFrames }));

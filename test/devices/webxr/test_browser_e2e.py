@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -53,13 +54,25 @@ pytestmark = [
 ]
 
 
+class Phase(NamedTuple):
+    """When one driven phase held still, as wall times [s] of this process."""
+
+    hold_start: float  # the move has ended; the pose stays put from here
+    end: float  # the hold ended (at least hold_s, and enough frames sent at this pose)
+    event: dict[str, object]  # the page's status at the end
+
+    def window(self, settle_s: float = 0.2) -> tuple[float, float]:
+        """The hold, less ``settle_s`` [s] for in-flight frames of the move."""
+        return self.hold_start + settle_s, self.end
+
+
 def drive_headset(
     listener: Listener, port: int, phases: list[dict[str, object]], profile: Path, timeout_s: float
-) -> dict[str, tuple[float, dict[str, object]]]:
+) -> dict[str, Phase]:
     """Run ``drive_hand.mjs`` (Chromium + IWER) on the bridge's page while ``listener`` spins.
 
-    Returns each phase's name -> (wall time its hold ended, the page's event). Asserts the
-    driver exited 0; kills it if it is still running when anything fails.
+    Returns each phase's name -> its hold. Asserts the driver exited 0; kills it if it is
+    still running when anything fails.
     """
     events: list[tuple[float, dict[str, object]]] = []
     driver = subprocess.Popen(
@@ -84,17 +97,26 @@ def drive_headset(
         if driver.poll() is None:
             driver.kill()
             driver.wait()
-    return {str(e["phase"]): (t, e) for t, e in events if e.get("event") == "phase"}
+    holds = {str(e["phase"]): t for t, e in events if e.get("event") == "hold"}
+    return {
+        str(e["phase"]): Phase(holds[str(e["phase"])], t, e)
+        for t, e in events
+        if e.get("event") == "phase"
+    }
 
 
-def _mean_position(messages: list[tuple[float, object]], start: float, end: float) -> np.ndarray:
+def _median_position(
+    messages: list[tuple[float, object]], window: tuple[float, float]
+) -> np.ndarray:
+    """Median position of the poses received in ``window`` (robust to a late frame of a move)."""
+    start, end = window
     points = [
         [m.pose.position.x, m.pose.position.y, m.pose.position.z]  # type: ignore[attr-defined]
         for t, m in messages
         if start <= t <= end
     ]
     assert points, f"no messages between {start:.2f} and {end:.2f}"
-    return np.mean(points, axis=0)
+    return np.median(points, axis=0)
 
 
 def test_emulated_hand_motion_moves_published_operator_poses(tmp_path: Path) -> None:
@@ -123,12 +145,12 @@ def test_emulated_hand_motion_moves_published_operator_poses(tmp_path: Path) -> 
     image = Image(height=48, width=64, encoding="bgr8", step=64 * 3, data=bytes(48 * 64 * 3))
     listener.node.create_timer(0.05, lambda: camera.publish(image))
     try:
-        ends = drive_headset(listener, port, PHASES, tmp_path / "chromium-profile", 90.0)
-        assert list(ends) == [p["name"] for p in PHASES], ends
+        held = drive_headset(listener, port, PHASES, tmp_path / "chromium-profile", 90.0)
+        assert list(held) == [p["name"] for p in PHASES], held
         wrists = listener.messages["/operator/right_wrist"]
         at = {
-            name: _mean_position(wrists, t - 0.6 * HOLD_S, t - 0.1)
-            for name, (t, _) in ends.items()
+            name: _median_position(wrists, phase.window())
+            for name, phase in held.items()
             if name != "settle"
         }
         # WebXR +x (right) is operator -y; WebXR +y (up) is operator +z.
@@ -139,15 +161,15 @@ def test_emulated_hand_motion_moves_published_operator_poses(tmp_path: Path) -> 
         assert all(len(m.poses) == 25 for _, m in hands)
 
         def pinch_gap(phase: str) -> float:
-            t_end = ends[phase][0]
-            last = [m for t, m in hands if t_end - 0.6 * HOLD_S <= t <= t_end - 0.1][-1]
+            start, end = held[phase].window()
+            last = [m for t, m in hands if start <= t <= end][-1]
             thumb, index = last.poses[4].position, last.poses[9].position
             return float(np.linalg.norm([thumb.x - index.x, thumb.y - index.y, thumb.z - index.z]))
 
         assert pinch_gap("pinch") < 0.02 < pinch_gap("up")
         head = listener.messages["/operator/head"][-1][1].pose.position
         assert 1.0 < head.z < 2.2, "head height in the operator frame is z"
-        last_event = ends["pinch"][1]
+        last_event = held["pinch"].event
         assert int(last_event["cameraFrames"]) > 0, "the page received no robot camera frame"
     finally:
         listener.close()
@@ -177,19 +199,16 @@ def test_emulated_controller_gives_wrist_and_buttons(tmp_path: Path) -> None:
     node = start_node("vr_bridge_node", {"port": port, "emulator_script": str(IWER_BUNDLE)})
     listener = Listener({"/operator/right_wrist": PoseStamped, "/operator/joy": Joy})
     try:
-        phases = drive_headset(
-            listener, port, CONTROLLER_PHASES, tmp_path / "chromium-profile", 90.0
-        )
-        ends = {name: t for name, (t, _event) in phases.items()}
+        held = drive_headset(listener, port, CONTROLLER_PHASES, tmp_path / "chromium-profile", 90.0)
         wrists = listener.messages["/operator/right_wrist"]
         at = {
-            name: _mean_position(wrists, t - 0.6 * HOLD_S, t - 0.1)
-            for name, t in ends.items()
+            name: _median_position(wrists, phase.window())
+            for name, phase in held.items()
             if name != "settle"
         }
         # WebXR -z (forward) is operator +x.
         np.testing.assert_allclose(at["moved"] - at["start"], [0.2, 0.0, 0.0], atol=0.02)
-        joys = [m for t, m in listener.messages["/operator/joy"] if t > ends["start"]]
+        joys = [m for t, m in listener.messages["/operator/joy"] if t > held["start"].end]
         assert joys, "no /operator/joy from the controllers"
         last = joys[-1]
         assert len(last.buttons) == 16 and len(last.axes) == 8
