@@ -5,29 +5,34 @@
 Runs inside the isolated-network wrapper (re-executes itself there). Prints one table, side
 by side:
 
-* ``echo hop``: a bare rclpy node in another process republishes each PoseStamped it gets —
-  the floor any ROS 2 Python node pays for one hop (subscribe + publish, two DDS transfers).
+* ``echo hop``: a bare rclpy node in another process, on the same executor as our nodes,
+  republishes each PoseStamped it gets — the floor any ROS 2 Python node pays for one hop
+  (subscribe + publish, two DDS transfers).
 * ``teleop``: ``teleop_node`` in another process (retargeting + safety on) receiving head and
-  wrist poses at the given rate and joint states from this process. Latency is from publishing
-  a right-wrist pose to receiving that same message back on ``/teleop/intent/right_wrist``,
-  which the node publishes right after the joint commands of the step that used it (matched
-  by header stamp: exact, one input at a time, not cut at one period).
+  wrist poses and joint states at the given rate. Latency is from publishing a right-wrist
+  pose to receiving that same message back on ``/teleop/intent/right_wrist``, which the node
+  publishes right after the joint commands of the step that used it (matched by header
+  stamp: exact, one input at a time, not cut at one period).
 
-``answered`` counts inputs that came back (the teleop node uses only the freshest input per
-step, so an input overtaken by a newer one before a step is not answered). Missed periods are
-intervals between received commands (echoes) longer than 1.5 periods, in percent.
+Three processes per row: a sender (publishes the stamped inputs at the rate), the node under
+test, and this probe (receives). Sender and receiver are separate processes so neither waits
+on the other's Python GIL; both use the wall clock, which they share. ``answered`` counts
+inputs that came back (the teleop node uses only the freshest input per step, so an input
+overtaken by a newer one before a step is not answered). ``missed %``: intervals between
+received commands (echoes) longer than 1.5 periods. ``node step``: the node's own step time
+(pipeline + publishing, p50 / p99) from ``/teleop/state``; the rest of the latency is DDS
+transport and executor wake-ups.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import json
 import math
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from humanoid_teleop.isolation.netns import is_isolated, isolated_command
 
+WARMUP_S = 3.0
+"""Inputs sent during this time [s] (discovery, engage ramp) are not measured."""
+
 
 @dataclass(frozen=True)
 class Result:
@@ -47,6 +55,7 @@ class Result:
     sent: int
     latencies_ms: np.ndarray
     intervals_s: np.ndarray
+    node_step_ms: tuple[float, float] | None = None
 
     def row(self) -> str:
         lat = self.latencies_ms
@@ -57,34 +66,34 @@ class Result:
             else math.nan
         )
         p50, p99, worst = np.percentile(lat, [50, 99, 100]) if len(lat) else (math.nan,) * 3
+        step = "—" if self.node_step_ms is None else "{:.2f} / {:.2f}".format(*self.node_step_ms)
         return (
-            f"| {self.scenario:<10} | {self.rate_hz:>5.0f} | {self.sent:>6} | {len(lat):>6} | "
-            f"{p50:>7.3f} | {p99:>7.3f} | {worst:>7.3f} | {missed:>7.2f} |"
+            f"| {self.scenario:<10} | {self.rate_hz:>5.0f} | {self.sent:>6} | {len(lat):>8} | "
+            f"{p50:>6.3f} | {p99:>6.3f} | {worst:>6.3f} | {missed:>8.2f} | {step:>13} |"
         )
 
 
 def _echo_main() -> int:
     """Role ``echo``: republish every /bench/input PoseStamped on /bench/output."""
-    import rclpy
     from geometry_msgs.msg import PoseStamped
+    from rclpy.node import Node
 
-    rclpy.init()
-    node = rclpy.create_node("bench_echo")
-    pub = node.create_publisher(PoseStamped, "/bench/output", 10)
-    node.create_subscription(PoseStamped, "/bench/input", pub.publish, 10)
-    with contextlib.suppress(KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        rclpy.spin(node)
-    rclpy.try_shutdown()
-    return 0
+    from humanoid_teleop.nodes.executor import run_node
+
+    class Echo(Node):
+        def __init__(self) -> None:
+            super().__init__("bench_echo")
+            pub = self.create_publisher(PoseStamped, "/bench/output", 10)
+            self.create_subscription(PoseStamped, "/bench/input", pub.publish, 10)
+
+    return run_node("bench_echo", Echo)
 
 
-def _pose(t: float, side: float):
+def _pose(side: float, t: float):
     from geometry_msgs.msg import PoseStamped
 
     msg = PoseStamped()
     msg.header.frame_id = "operator"
-    now_ns = time.time_ns()
-    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(now_ns, 1_000_000_000)
     msg.pose.position.x = 0.35 + 0.05 * math.sin(2 * math.pi * 0.5 * t)
     msg.pose.position.y = side * 0.2
     msg.pose.position.z = 1.1 + 0.05 * math.cos(2 * math.pi * 0.5 * t)
@@ -92,105 +101,162 @@ def _pose(t: float, side: float):
     return msg
 
 
+def _stamp_now(msg) -> tuple[int, int]:
+    """Stamp ``msg`` with the wall clock now; returns the stamp as a key."""
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(time.time_ns(), 1_000_000_000)
+    return (msg.header.stamp.sec, msg.header.stamp.nanosec)
+
+
 def _stamp_key(msg) -> tuple[int, int]:
     return (msg.header.stamp.sec, msg.header.stamp.nanosec)
 
 
+def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float) -> int:
+    """Role ``sender``: publish the inputs at ``rate_hz``; print how many were measured."""
+    import rclpy
+    from geometry_msgs.msg import PoseStamped
+    from sensor_msgs.msg import JointState
+
+    rclpy.init()
+    node = rclpy.create_node("bench_sender")
+    if scenario == "echo":
+        pubs = {"right": node.create_publisher(PoseStamped, "/bench/input", 10)}
+        state = None
+    else:
+        from humanoid_teleop.core.robot import RobotModel, load_robot
+
+        description = load_robot(robot)
+        model = RobotModel(description)
+        topic = description.sensors.joint_state_topic
+        joints = node.create_publisher(JointState, topic, 10)
+        state = JointState(
+            name=list(model.joint_names), position=[float(v) for v in model.home_positions()]
+        )
+        pubs = {
+            key: node.create_publisher(PoseStamped, f"/operator/{name}", 10)
+            for key, name in (("head", "head"), ("left", "left_wrist"), ("right", "right_wrist"))
+        }
+    period = 1.0 / rate_hz
+    start = time.monotonic()
+    measured_from = time.time() + WARMUP_S
+    end = start + WARMUP_S + seconds
+    sent = 0
+    k = 0
+    while (now := time.monotonic()) < end:
+        t = now - start
+        if state is not None:
+            joints.publish(state)
+            head = _pose(0.0, t)
+            head.pose.position.z = 1.6
+            _stamp_now(head)
+            pubs["head"].publish(head)
+            left = _pose(1.0, t)
+            _stamp_now(left)
+            pubs["left"].publish(left)
+        right = _pose(-1.0, t)
+        _stamp_now(right)  # stamped last, right before its publish
+        pubs["right"].publish(right)
+        if time.time() >= measured_from:
+            sent += 1
+        k += 1
+        delay = start + k * period - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    print(json.dumps({"measured_from": measured_from, "sent": sent}), flush=True)
+    node.destroy_node()
+    rclpy.shutdown()
+    return 0
+
+
 def _measure(
     scenario: str,
+    robot: str,
     rate_hz: float,
     seconds: float,
     match_topic: str,
     rate_topic: str,
     rate_type: type,
-    publish_inputs,
 ) -> Result:
-    """Publish inputs at ``rate_hz`` from a thread; time each one until it comes back.
+    """Run the sender; record when each stamped input comes back on ``match_topic``.
 
-    Latency is matched by header stamp on ``match_topic`` (the echo, or the teleop node's
-    ``/teleop/intent/right_wrist``, published right after the commands of the step that used
-    that input), so it is exact and not cut at one period. Intervals are measured between
-    messages on ``rate_topic`` (the arm command topic for teleop).
+    Intervals are measured between messages on ``rate_topic`` (the arm command topic for
+    teleop). The teleop node's step time comes from its last ``/teleop/state``.
     """
     import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import PoseStamped
     from rclpy.executors import SingleThreadedExecutor
 
     context = rclpy.Context()
     rclpy.init(context=context)
-    node = rclpy.create_node(f"bench_probe_{scenario.replace(' ', '_')}", context=context)
+    node = rclpy.create_node(f"bench_probe_{scenario.split()[0]}", context=context)
     returned: dict[tuple[int, int], float] = {}
     arrivals: list[float] = []
+    state: dict[str, str] = {}
     node.create_subscription(
         PoseStamped,
         match_topic,
-        lambda m: returned.setdefault(_stamp_key(m), time.monotonic()),
+        lambda m: returned.setdefault(_stamp_key(m), time.time()),
         100,
     )
     if rate_topic != match_topic:
         node.create_subscription(
-            rate_type, rate_topic, lambda _m: arrivals.append(time.monotonic()), 100
+            rate_type, rate_topic, lambda _m: arrivals.append(time.time()), 100
         )
-    send = publish_inputs(node)
+    node.create_subscription(
+        DiagnosticArray,
+        "/teleop/state",
+        lambda m: state.update({kv.key: kv.value for kv in m.status[0].values}),
+        10,
+    )
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    sent: dict[tuple[int, int], float] = {}
-    stop = threading.Event()
-
-    def pump() -> None:
-        period = 1.0 / rate_hz
-        warmup_end = time.monotonic() + 3.0
-        start = time.monotonic()
-        k = 0
-        while not stop.is_set():
-            delay = start + k * period - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            now = time.monotonic()
-            key = send(now - start)
-            if now >= warmup_end:
-                sent[key] = now
-            k += 1
-
-    thread = threading.Thread(target=pump, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 3.0 + seconds
-    while time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.01)
-    stop.set()
-    thread.join()
-    end = time.monotonic() + 0.5  # let the last answers arrive
-    while time.monotonic() < end:
-        executor.spin_once(timeout_sec=0.01)
-    executor.shutdown()
-    node.destroy_node()
-    rclpy.shutdown(context=context)
-
-    latencies = [(returned[key] - t) * 1e3 for key, t in sent.items() if key in returned]
-    first = min(sent.values()) if sent else 0.0
+    sender = subprocess.Popen(
+        [sys.executable, __file__, "--role", "sender", "--scenario", scenario.split()[0],
+         "--robot", robot, "--rate", str(rate_hz), "--seconds", str(seconds)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        while sender.poll() is None:
+            executor.spin_once(timeout_sec=0.01)
+        end = time.monotonic() + 0.5  # let the last answers arrive
+        while time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.01)
+    finally:
+        if sender.poll() is None:
+            sender.kill()
+        out, _ = sender.communicate()
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+    if sender.returncode != 0:
+        raise RuntimeError(f"bench sender failed with exit code {sender.returncode}")
+    report = json.loads(out.strip().splitlines()[-1])
+    first = float(report["measured_from"])
+    latencies = [
+        (t - (sec + nsec * 1e-9)) * 1e3
+        for (sec, nsec), t in returned.items()
+        if sec + nsec * 1e-9 >= first
+    ]
     stamps = arrivals if rate_topic != match_topic else sorted(returned.values())
     window = np.array([t for t in stamps if t >= first])
-    return Result(scenario, rate_hz, len(sent), np.array(latencies), np.diff(window))
+    step = (
+        (float(state["step_ms_p50"]), float(state["step_ms_p99"]))
+        if "step_ms_p50" in state
+        else None
+    )
+    return Result(
+        scenario, rate_hz, int(report["sent"]), np.array(latencies), np.diff(window), step
+    )
 
 
-def _run_echo(rate_hz: float, seconds: float) -> Result:
+def _run_echo(robot: str, rate_hz: float, seconds: float) -> Result:
     from geometry_msgs.msg import PoseStamped
 
     echo = subprocess.Popen([sys.executable, __file__, "--role", "echo"])
     try:
-
-        def inputs(node):
-            pub = node.create_publisher(PoseStamped, "/bench/input", 10)
-
-            def send(t: float) -> tuple[int, int]:
-                msg = _pose(t, -1.0)
-                pub.publish(msg)
-                return _stamp_key(msg)
-
-            return send
-
         return _measure(
-            "echo hop", rate_hz, seconds, "/bench/output", "/bench/output", PoseStamped, inputs
+            "echo hop", robot, rate_hz, seconds, "/bench/output", "/bench/output", PoseStamped
         )
     finally:
         echo.terminate()
@@ -198,76 +264,29 @@ def _run_echo(rate_hz: float, seconds: float) -> Result:
 
 
 def _run_teleop(robot: str, rate_hz: float, seconds: float) -> Result:
-    from geometry_msgs.msg import PoseStamped
-    from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
 
-    from humanoid_teleop.core.robot import RobotModel, load_robot
+    from humanoid_teleop.core.robot import load_robot
 
-    description = load_robot(robot)
-    model = RobotModel(description)
-    home = model.home_positions()
-    arm_topic = description.interfaces["right_arm"].topic
+    arm_topic = load_robot(robot).interfaces["right_arm"].topic
     with tempfile.TemporaryDirectory() as tmp:
         params = Path(tmp) / "params.yaml"
-        params.write_text(
-            yaml.safe_dump(
-                {
-                    "teleop": {
-                        "ros__parameters": {
-                            "robot": robot,
-                            "device": "replay",
-                            "rate_hz": rate_hz,
-                            "auto_engage": True,
-                        }
-                    }
-                }
-            )
-        )
+        node_params = {"robot": robot, "device": "replay", "rate_hz": rate_hz, "auto_engage": True}
+        params.write_text(yaml.safe_dump({"teleop": {"ros__parameters": node_params}}))
         teleop = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "humanoid_teleop.nodes.teleop_node",
-                "--ros-args",
-                "-r",
-                "__node:=teleop",
-                "--params-file",
-                str(params),
-            ],
+            [sys.executable, "-m", "humanoid_teleop.nodes.teleop_node", "--ros-args",
+             "-r", "__node:=teleop", "--params-file", str(params)],
             env=dict(os.environ, PYTHONUNBUFFERED="1"),
-        )
+        )  # fmt: skip
         try:
-
-            def inputs(node):
-                head = node.create_publisher(PoseStamped, "/operator/head", 10)
-                left = node.create_publisher(PoseStamped, "/operator/left_wrist", 10)
-                right = node.create_publisher(PoseStamped, "/operator/right_wrist", 10)
-                joints = node.create_publisher(
-                    JointState, description.sensors.joint_state_topic, 10
-                )
-                state = JointState(name=list(model.joint_names), position=[float(v) for v in home])
-
-                def send(t: float) -> tuple[int, int]:
-                    joints.publish(state)
-                    head_msg = _pose(t, 0.0)
-                    head_msg.pose.position.z = 1.6
-                    head.publish(head_msg)
-                    left.publish(_pose(t, 1.0))
-                    msg = _pose(t, -1.0)
-                    right.publish(msg)
-                    return _stamp_key(msg)
-
-                return send
-
             return _measure(
                 f"teleop {robot}",
+                robot,
                 rate_hz,
                 seconds,
                 "/teleop/intent/right_wrist",
                 arm_topic,
                 Float64MultiArray,
-                inputs,
             )
         finally:
             teleop.terminate()
@@ -278,24 +297,33 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per row [s]")
     parser.add_argument("--robot", default="g1")
-    parser.add_argument(
-        "--role", choices=["probe", "echo"], default="probe", help=argparse.SUPPRESS
-    )
+    hidden = argparse.SUPPRESS
+    parser.add_argument("--role", choices=["probe", "echo", "sender"], default="probe", help=hidden)
+    parser.add_argument("--scenario", choices=["echo", "teleop"], default="echo", help=hidden)
+    parser.add_argument("--rate", type=float, default=250.0, help=hidden)
     args = parser.parse_args()
     if args.role == "echo":
         return _echo_main()
+    if args.role == "sender":
+        return _sender_main(args.scenario, args.robot, args.rate, args.seconds)
     if not is_isolated():
         argv = isolated_command([sys.executable, __file__, *sys.argv[1:]])
         os.execvp(argv[0], argv)
     rows = [
-        _run_echo(250.0, args.seconds),
+        _run_echo(args.robot, 250.0, args.seconds),
         _run_teleop(args.robot, 250.0, args.seconds),
-        _run_echo(500.0, args.seconds),
+        _run_echo(args.robot, 500.0, args.seconds),
         _run_teleop(args.robot, 500.0, args.seconds),
     ]
     print(f"\ninput → command latency across processes ({os.cpu_count()} cores)")
-    print("| scenario   | rate  |   sent | answered | p50 ms | p99 ms | max ms | missed % |")
-    print("|------------|-------|--------|----------|--------|--------|--------|----------|")
+    print(
+        "| scenario   | rate  |   sent | answered | p50 ms | p99 ms | max ms | missed % "
+        "| node step ms  |"
+    )
+    print(
+        "|------------|-------|--------|----------|--------|--------|--------|----------"
+        "|---------------|"
+    )
     for row in rows:
         print(row.row())
     return 0

@@ -68,9 +68,11 @@ def _xyz(p: Any) -> str:
 
 
 def _topics() -> dict[str, tuple[Any, Any]]:
-    """Operator topic → (message type, summary function)."""
+    """Operator topic → (message type, summary function), from the one operator-topic table."""
     from geometry_msgs.msg import PoseArray, PoseStamped
     from sensor_msgs.msg import JointState, Joy
+
+    from humanoid_teleop.nodes.operator_topics import OPERATOR_PREFIX, OPERATOR_TOPICS
 
     def pose(m: Any) -> str:
         return f"position {_xyz(m.pose.position)}"
@@ -87,14 +89,10 @@ def _topics() -> dict[str, tuple[Any, Any]]:
     def joints(m: Any) -> str:
         return ", ".join(f"{n}={p:+.3f}" for n, p in zip(m.name, m.position, strict=False))
 
+    summaries = {PoseStamped: pose, PoseArray: hand, Joy: joy, JointState: joints}
     return {
-        "/operator/head": (PoseStamped, pose),
-        "/operator/left_wrist": (PoseStamped, pose),
-        "/operator/right_wrist": (PoseStamped, pose),
-        "/operator/left_hand": (PoseArray, hand),
-        "/operator/right_hand": (PoseArray, hand),
-        "/operator/joy": (Joy, joy),
-        "/operator/leader_joints": (JointState, joints),
+        OPERATOR_PREFIX + name: (msg_type, summaries[msg_type])
+        for name, msg_type in OPERATOR_TOPICS.items()
     }
 
 

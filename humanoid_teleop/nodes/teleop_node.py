@@ -16,7 +16,8 @@ so input-to-command latency is the compute time, not a timer phase. Input
 subscriptions keep only the newest message. Publishes each group's command on its configured
 interface, republishes the input it used on ``/teleop/intent/*`` (each message once), the engaged
 flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector targets on
-``/teleop/ee_target/{left,right}`` (when new input was used) and its state on ``/teleop/state``.
+``/teleop/ee_target/{left,right}`` (when new input was used) and its state on ``/teleop/state``
+(including the step time p50/p99 [ms] over the last steps).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -63,6 +65,9 @@ STEP_SPACING = 0.9
 
 INPUT_STEP_SPACING = 0.5
 """New input starts a step only if none ran for this many periods (caps bursts at 2x rate)."""
+
+STEP_TIME_WINDOW = 1000
+"""Steps [count] over which ``/teleop/state`` reports step time percentiles."""
 
 STREAMING_WINDOW_S = 0.05
 """A trigger input seen within this time [s] is streaming: a step waits for its new sample."""
@@ -110,6 +115,7 @@ class TeleopNode(Node):
         self._unknown_joints: set[str] = set()
         self._last_report: Any = None
         self._steps = 0
+        self._step_times_s: deque[float] = deque(maxlen=STEP_TIME_WINDOW)
 
         # Depth 1: teleop wants the freshest input; a backlog of older samples would only add
         # latency (each queued message is handled before the newest one).
@@ -253,6 +259,14 @@ class TeleopNode(Node):
             self._step()
 
     def _step(self) -> None:
+        """One pipeline step and its publications, timed for ``/teleop/state``."""
+        started = time.perf_counter()
+        try:
+            self._step_and_publish()
+        finally:
+            self._step_times_s.append(time.perf_counter() - started)
+
+    def _step_and_publish(self) -> None:
         self._last_step_t = time.monotonic()
         self._fresh_triggers.clear()
         if self._auto_engage and not self._pipeline.engaged and self._ready_to_engage():
@@ -342,6 +356,9 @@ class TeleopNode(Node):
             "steps": str(self._steps),
             "joint_states": str(self._have_state).lower(),
         }
+        if self._step_times_s:
+            p50, p99 = np.percentile(self._step_times_s, [50, 99]) * 1e3
+            values["step_ms_p50"], values["step_ms_p99"] = f"{p50:.3f}", f"{p99:.3f}"
         if report is not None:
             values["hold_reason"] = report.hold_reason or ""
             values["input_age_s"] = f"{report.input_age_s:.4f}"

@@ -200,3 +200,15 @@ def test_engage_far_from_target_ramps_at_bounded_speed(harness: Harness) -> None
     assert travelled / max(duration, 1e-3) <= ENGAGE_SPEED * 1.1
     assert abs(elbows[-1] - home[elbow]) < 0.06  # arrived
     assert np.median(speeds[moving]) <= ENGAGE_SPEED * 1.5
+
+
+@pytest.mark.ros
+def test_state_reports_step_time(harness: Harness) -> None:
+    """/teleop/state carries the step time percentiles [ms] (what bench/latency.py reads)."""
+    harness.reset()
+    home = harness.model.home_positions()
+    harness.run(1.0, home, _moving_leader(home[harness.arm_index]))
+    timed = [v for _t, v in harness.states if "step_ms_p50" in v]
+    assert timed, harness.states[-1:]
+    p50, p99 = float(timed[-1]["step_ms_p50"]), float(timed[-1]["step_ms_p99"])
+    assert 0.0 < p50 <= p99
