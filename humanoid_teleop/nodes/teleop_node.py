@@ -10,9 +10,10 @@ Parameters:
     state_rate_hz (float): rate of ``/teleop/state`` [Hz] (default 10).
 
 Subscribes to ``/operator/*`` (see README "Topics") and the robot's joint-state topic. Runs
-the pipeline at ``rate_hz`` on the freshest input, and also right away when a new wrist, joy
-or leader message completes the set of streaming trigger inputs (both wrists of a headset),
-so input-to-command latency is the compute time, not a timer phase. Input
+the pipeline at ``rate_hz`` on the freshest input, and also right away when a new wrist, joy or
+leader message completes one device frame of the streaming trigger inputs (both wrists of a
+headset, same stamp; see :mod:`humanoid_teleop.core.retarget.input_sync`), so
+input-to-command latency is the compute time, not a timer phase. Input
 subscriptions keep only the newest message. Publishes each group's command on its configured
 interface, republishes the input it used on ``/teleop/intent/*`` (each message once), the engaged
 flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector targets on
@@ -41,6 +42,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion.frame import HumanFrame, Input
+from humanoid_teleop.core.retarget.input_sync import InputSync
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.nodes import ros_conversions as conv
@@ -68,9 +70,6 @@ INPUT_STEP_SPACING = 0.5
 
 STEP_TIME_WINDOW = 1000
 """Steps [count] over which ``/teleop/state`` reports step time percentiles."""
-
-STREAMING_WINDOW_S = 0.05
-"""A trigger input seen within this time [s] is streaming: a step waits for its new sample."""
 
 _TRIGGERS_STEP = frozenset({Input.LEFT_WRIST, Input.RIGHT_WRIST, Input.JOY, Input.LEADER})
 _COMMAND_TYPES = {
@@ -107,10 +106,8 @@ class TeleopNode(Node):
         self._latest: dict[Input, tuple[Any, Any]] = {}  # part, message
         self._new_inputs: set[Input] = set()
         self._latest_input_t_s = float("nan")
-        self._last_step_t = 0.0
-        self._trigger_seen: dict[Input, float] = {}  # monotonic arrival time per trigger input
-        self._fresh_triggers: set[Input] = set()  # trigger inputs new since the last step
         self._period_s = 1.0 / self._rate_hz
+        self._sync = InputSync(_TRIGGERS_STEP, INPUT_STEP_SPACING * self._period_s)
         self._bad_input: dict[str, str] = {}
         self._unknown_joints: set[str] = set()
         self._last_report: Any = None
@@ -200,7 +197,7 @@ class TeleopNode(Node):
                 self._latest_input_t_s = (
                     t_s if np.isnan(self._latest_input_t_s) else max(self._latest_input_t_s, t_s)
                 )
-            if which in _TRIGGERS_STEP and self._input_set_complete(which):
+            if self._sync.arrived(which, t_s, time.monotonic()):
                 self._step()
 
         return callback
@@ -240,22 +237,8 @@ class TeleopNode(Node):
             t_s = self._latest_input_t_s
         return HumanFrame(t_s=t_s, **parts), used
 
-    def _input_set_complete(self, which: Input) -> bool:
-        """True when every streaming trigger input has a new sample since the last step.
-
-        A device sends its wrists (or hands) together; stepping on the first of them would
-        leave the others for the next period. Inputs that stopped streaming (one hand out of
-        view) do not hold the step back, and the timer still steps at ``rate_hz`` regardless.
-        """
-        now = time.monotonic()
-        self._trigger_seen[which] = now
-        self._fresh_triggers.add(which)
-        streaming = {w for w, t in self._trigger_seen.items() if now - t <= STREAMING_WINDOW_S}
-        due = now - self._last_step_t >= INPUT_STEP_SPACING * self._period_s
-        return due and streaming <= self._fresh_triggers
-
     def _on_timer(self) -> None:
-        if time.monotonic() - self._last_step_t >= STEP_SPACING * self._period_s:
+        if time.monotonic() - self._sync.last_step_s >= STEP_SPACING * self._period_s:
             self._step()
 
     def _step(self) -> None:
@@ -267,8 +250,7 @@ class TeleopNode(Node):
             self._step_times_s.append(time.perf_counter() - started)
 
     def _step_and_publish(self) -> None:
-        self._last_step_t = time.monotonic()
-        self._fresh_triggers.clear()
+        self._sync.stepped(time.monotonic())
         if self._auto_engage and not self._pipeline.engaged and self._ready_to_engage():
             self._engage()
         frame, used = self._frame()

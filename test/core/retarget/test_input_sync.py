@@ -1,0 +1,74 @@
+"""InputSync: a step starts when one device frame's trigger inputs are all in."""
+
+from __future__ import annotations
+
+from humanoid_teleop.core.motion.frame import Input
+from humanoid_teleop.core.retarget.input_sync import InputSync
+
+L, R = Input.LEFT_WRIST, Input.RIGHT_WRIST
+PERIOD_S = 0.004
+
+
+def _sync() -> InputSync:
+    return InputSync({L, R, Input.JOY}, min_spacing_s=0.5 * PERIOD_S)
+
+
+def test_a_frame_steps_on_its_last_trigger_not_its_first() -> None:
+    sync = _sync()
+    sync.arrived(L, 1.0, now_s=10.0)  # the very first sample: nothing else is known to stream
+    sync.arrived(R, 1.0, now_s=10.0001)
+    sync.stepped(10.0002)
+    assert not sync.arrived(L, 1.004, now_s=10.004)
+    assert sync.arrived(R, 1.004, now_s=10.0041)
+
+
+def test_non_trigger_inputs_never_step() -> None:
+    sync = _sync()
+    assert not sync.arrived(Input.HEAD, 1.0, now_s=10.0)
+    assert not sync.arrived(Input.LEFT_HAND, 1.0, now_s=10.0)
+
+
+def test_a_late_sample_does_not_pair_with_the_next_frame() -> None:
+    """Right wrist of frame k arrives after frame k's step (triggered by the timer); frame
+    k+1's left wrist must not complete a set with it: the step waits for frame k+1's right."""
+    sync = _sync()
+    now = 10.0
+    for k in range(3):  # both wrists streaming, in order
+        stamp = 1.0 + k * PERIOD_S
+        sync.arrived(L, stamp, now)
+        assert sync.arrived(R, stamp, now + 0.0001)
+        sync.stepped(now + 0.0002)
+        now += PERIOD_S
+    stamp = 1.0 + 3 * PERIOD_S
+    assert not sync.arrived(L, stamp, now)
+    sync.stepped(now + 0.001)  # the timer stepped before frame 3's right wrist came
+    assert not sync.arrived(R, stamp, now + 0.002)  # late: alone it completes nothing
+    now += PERIOD_S
+    assert not sync.arrived(L, stamp + PERIOD_S, now)  # frame 4's left + frame 3's right: no
+    assert sync.arrived(R, stamp + PERIOD_S, now + 0.0001)  # frame 4 complete
+
+
+def test_an_out_of_order_older_sample_does_not_complete_a_newer_frame() -> None:
+    sync = _sync()
+    sync.arrived(L, 1.004, now_s=10.0)
+    assert not sync.arrived(R, 1.000, now_s=10.0001)
+    assert sync.arrived(R, 1.004, now_s=10.0002)
+
+
+def test_a_trigger_that_stopped_streaming_does_not_hold_the_step_back() -> None:
+    sync = _sync()
+    sync.arrived(L, 1.0, now_s=10.0)
+    assert sync.arrived(R, 1.0, now_s=10.0001)
+    sync.stepped(10.0002)
+    # The left hand leaves the view: after the streaming window the right wrist steps alone.
+    assert sync.arrived(R, 1.1, now_s=10.1)
+
+
+def test_bursts_are_capped_by_the_minimum_spacing() -> None:
+    sync = _sync()
+    sync.arrived(L, 1.0, now_s=10.0)
+    assert sync.arrived(R, 1.0, now_s=10.0)
+    sync.stepped(10.0)
+    sync.arrived(L, 1.001, now_s=10.001)
+    assert not sync.arrived(R, 1.001, now_s=10.001)  # 1 ms after a step: < 2 ms spacing
+    assert sync.arrived(R, 1.001, now_s=10.003)
