@@ -13,10 +13,15 @@ def _sync() -> InputSync:
     return InputSync({L, R, Input.JOY}, min_spacing_s=0.5 * PERIOD_S)
 
 
+def _frame(sync: InputSync, stamp_s: float, now_s: float) -> bool:
+    """Both wrists of one frame, left first; True if the right one starts a step."""
+    sync.arrived(L, stamp_s, now_s)
+    return sync.arrived(R, stamp_s, now_s)
+
+
 def test_a_frame_steps_on_its_last_trigger_not_its_first() -> None:
     sync = _sync()
-    sync.arrived(L, 1.0, now_s=10.0)  # the very first sample: nothing else is known to stream
-    sync.arrived(R, 1.0, now_s=10.0001)
+    _frame(sync, 1.0, now_s=10.0)  # its left wrist steps alone: nothing else streamed yet
     sync.stepped(10.0002)
     assert not sync.arrived(L, 1.004, now_s=10.004)
     assert sync.arrived(R, 1.004, now_s=10.0041)
@@ -34,9 +39,7 @@ def test_a_late_sample_does_not_pair_with_the_next_frame() -> None:
     sync = _sync()
     now = 10.0
     for k in range(3):  # both wrists streaming, in order
-        stamp = 1.0 + k * PERIOD_S
-        sync.arrived(L, stamp, now)
-        assert sync.arrived(R, stamp, now + 0.0001)
+        assert _frame(sync, 1.0 + k * PERIOD_S, now)
         sync.stepped(now + 0.0002)
         now += PERIOD_S
     stamp = 1.0 + 3 * PERIOD_S
@@ -57,8 +60,7 @@ def test_an_out_of_order_older_sample_does_not_complete_a_newer_frame() -> None:
 
 def test_a_trigger_that_stopped_streaming_does_not_hold_the_step_back() -> None:
     sync = _sync()
-    sync.arrived(L, 1.0, now_s=10.0)
-    assert sync.arrived(R, 1.0, now_s=10.0001)
+    assert _frame(sync, 1.0, now_s=10.0)
     sync.stepped(10.0002)
     # The left hand leaves the view: after the streaming window the right wrist steps alone.
     assert sync.arrived(R, 1.1, now_s=10.1)
@@ -66,9 +68,7 @@ def test_a_trigger_that_stopped_streaming_does_not_hold_the_step_back() -> None:
 
 def test_bursts_are_capped_by_the_minimum_spacing() -> None:
     sync = _sync()
-    sync.arrived(L, 1.0, now_s=10.0)
-    assert sync.arrived(R, 1.0, now_s=10.0)
+    assert _frame(sync, 1.0, now_s=10.0)
     sync.stepped(10.0)
-    sync.arrived(L, 1.001, now_s=10.001)
-    assert not sync.arrived(R, 1.001, now_s=10.001)  # 1 ms after a step: < 2 ms spacing
+    assert not _frame(sync, 1.001, now_s=10.001)  # 1 ms after a step: < 2 ms spacing
     assert sync.arrived(R, 1.001, now_s=10.003)
