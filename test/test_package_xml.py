@@ -22,6 +22,7 @@ PIP_TO_ROSDEP = {
     "websockets": "python3-websockets",
     "cryptography": "python3-cryptography",
     "pyserial": "python3-serial",
+    "dynamixel-sdk": "dynamixel_sdk",
     "rosbags": "python3-rosbags-pip",
     "tqdm": "python3-tqdm",
 }

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from humanoid_teleop.devices.dynamixel.bus import DynamixelBus, PySerialTransport
+from humanoid_teleop.devices.dynamixel.bus import DynamixelBus
 from humanoid_teleop.devices.dynamixel.calibration import quarter_turn_offsets
 from humanoid_teleop.devices.dynamixel.leader import (
     LeaderArm,
@@ -54,8 +54,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     config = LeaderArmConfig.load(path)
     if args.port:
         config = dataclasses.replace(config, port=args.port)
-    transport = PySerialTransport(config.port, config.baudrate)
-    arm = LeaderArm(config, DynamixelBus(transport, config.timeout_s))
+    arm = LeaderArm(config, DynamixelBus(config.port, config.baudrate, config.timeout_s))
     try:
         raw = np.mean([arm.read_raw_rad() for _ in range(max(1, args.samples))], axis=0)
     finally:

@@ -18,7 +18,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 
-from humanoid_teleop.devices.dynamixel.bus import DynamixelBus, PySerialTransport
+from humanoid_teleop.devices.dynamixel.bus import DynamixelBus
 from humanoid_teleop.devices.dynamixel.leader import (
     LeaderArm,
     LeaderArmConfig,
@@ -58,11 +58,11 @@ class ExoNode(Node):
             return
         self._last_open_try_s = now
         try:
-            transport = PySerialTransport(self._config.port, self._config.baudrate)
+            bus = DynamixelBus(self._config.port, self._config.baudrate, self._config.timeout_s)
         except DeviceDisconnected as err:
             self._fail(str(err))
             return
-        self._arm = LeaderArm(self._config, DynamixelBus(transport, self._config.timeout_s))
+        self._arm = LeaderArm(self._config, bus)
         self.get_logger().info(f"opened {self._config.port} ({len(self._config.joints)} servos)")
 
     def _fail(self, message: str) -> None:

@@ -1,142 +1,125 @@
-"""A Dynamixel Protocol 2.0 bus over an injectable serial transport.
+"""A Dynamixel Protocol 2.0 bus through ROBOTIS' ``dynamixel-sdk``.
 
-:class:`SerialTransport` is all the bus needs from a port; :class:`PySerialTransport` is the real
-one (USB adapters such as the U2D2 appear as ``/dev/ttyUSB*``), and tests pass a pseudo-terminal
-path to it, behind which a simulated bus answers with real protocol bytes.
+USB adapters such as the U2D2 appear as ``/dev/ttyUSB*``; tests pass a pseudo-terminal path,
+behind which a simulated bus answers with real protocol bytes. SDK result codes and pyserial
+failures become :class:`DeviceTimeout`, :class:`DeviceError` or :class:`DeviceDisconnected`
+with messages that name the port and the servo IDs.
 """
 
 from __future__ import annotations
 
-import logging
-import struct
-import time
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from humanoid_teleop.devices.dynamixel import protocol
+import serial  # type: ignore[import-untyped]
+from dynamixel_sdk import (  # type: ignore[import-untyped]
+    COMM_RX_TIMEOUT,
+    COMM_SUCCESS,
+    PacketHandler,
+    PortHandler,
+)
+
 from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceError, DeviceTimeout
 
-log = logging.getLogger(__name__)
+PROTOCOL_VERSION = 2.0
 
 
-class SerialTransport(Protocol):
-    """The few operations the bus needs from a serial port."""
+class _Port(PortHandler):  # type: ignore[misc]
+    """The SDK's port, with our reply timeout [ms] instead of its fixed 16 ms latency timer."""
 
-    name: str
+    def __init__(self, name: str, reply_timeout_ms: float) -> None:
+        super().__init__(name)
+        self.reply_timeout_ms = reply_timeout_ms
 
-    def write(self, data: bytes) -> None:
-        """Send all of ``data``."""
-
-    def read_available(self, wait_s: float) -> bytes:
-        """Bytes that arrived within ``wait_s`` [s] (possibly none)."""
-
-    def discard_input(self) -> None:
-        """Drop whatever is waiting in the receive buffer."""
-
-    def close(self) -> None:
-        """Release the port."""
-
-
-class PySerialTransport:
-    """A real serial port through pyserial; errors name the port."""
-
-    def __init__(self, port: str, baudrate: int) -> None:
-        import serial  # type: ignore[import-untyped]
-
-        self.name = port
-        self._serial_error = serial.SerialException
-        try:
-            self._port = serial.Serial(port, baudrate=baudrate, timeout=0, write_timeout=1.0)
-        except (serial.SerialException, OSError) as err:
-            raise DeviceDisconnected(f"cannot open serial port {port}: {err}") from err
-
-    def write(self, data: bytes) -> None:
-        try:
-            self._port.write(data)
-            self._port.flush()
-        except (self._serial_error, OSError) as err:
-            raise DeviceDisconnected(f"serial port {self.name} failed on write: {err}") from err
-
-    def read_available(self, wait_s: float) -> bytes:
-        try:
-            self._port.timeout = max(wait_s, 0.0)
-            first = self._port.read(1)
-            if not first:
-                return b""
-            return bytes(first + self._port.read(self._port.in_waiting))
-        except (self._serial_error, OSError) as err:
-            raise DeviceDisconnected(f"serial port {self.name} failed on read: {err}") from err
-
-    def discard_input(self) -> None:
-        try:
-            self._port.reset_input_buffer()
-        except (self._serial_error, OSError) as err:
-            raise DeviceDisconnected(f"serial port {self.name} failed: {err}") from err
-
-    def close(self) -> None:
-        self._port.close()
+    def setPacketTimeout(self, packet_length: int) -> None:  # noqa: N802 (the SDK's name)
+        self.packet_start_time = self.getCurrentTime()
+        self.packet_timeout = self.tx_time_per_byte * packet_length + self.reply_timeout_ms
 
 
 class DynamixelBus:
-    """Instructions and replies on one bus; ``timeout_s`` bounds each transaction [s]."""
+    """PING, READ and SYNC_READ on one bus; ``timeout_s`` bounds each reply [s]."""
 
-    def __init__(self, transport: SerialTransport, timeout_s: float) -> None:
-        self.transport = transport
-        self.timeout_s = timeout_s
-        self._reader = protocol.PacketReader()
+    def __init__(self, port: str, baudrate: int, timeout_s: float) -> None:
+        self.name = port
+        self._port = _Port(port, timeout_s * 1e3)
+        self._packets = PacketHandler(PROTOCOL_VERSION)
+        try:
+            opened = self._port.openPort() and self._port.setBaudRate(baudrate)
+        except (serial.SerialException, OSError) as err:
+            raise DeviceDisconnected(f"cannot open serial port {port}: {err}") from err
+        if not opened:
+            raise DeviceDisconnected(f"cannot open serial port {port} at {baudrate} baud")
 
-    def _replies(self, wanted: set[int], what: str) -> dict[int, protocol.Packet]:
-        replies: dict[int, protocol.Packet] = {}
-        deadline = time.monotonic() + self.timeout_s
-        while len(replies) < len(wanted):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                missing = sorted(wanted - set(replies))
-                raise DeviceTimeout(
-                    f"{self.transport.name}: no reply to {what} from Dynamixel ID(s) "
-                    f"{missing} within {self.timeout_s * 1e3:.0f} ms "
-                    "(check power, wiring, baud rate and IDs)"
-                )
-            for packet in self._reader.feed(self.transport.read_available(remaining)):
-                if packet.instruction == protocol.STATUS and packet.servo_id in wanted:
-                    replies[packet.servo_id] = packet
-        for packet in replies.values():
-            packet.check_error(self.transport.name)
-        return replies
+    @property
+    def timeout_s(self) -> float:
+        """Reply timeout [s]."""
+        return float(self._port.reply_timeout_ms) / 1e3
+
+    @timeout_s.setter
+    def timeout_s(self, value: float) -> None:
+        self._port.reply_timeout_ms = value * 1e3
+
+    def _io(self, what: str, call: Callable[..., Any], *args: Any, fresh: bool = True) -> Any:
+        """One SDK call (on a cleared receive buffer if ``fresh``); serial failures are
+        disconnects naming the port."""
+        try:
+            if fresh:
+                self._port.ser.reset_input_buffer()
+            return call(self._port, *args)
+        except (serial.SerialException, OSError) as err:
+            raise DeviceDisconnected(
+                f"serial port {self.name} failed during {what}: {err}"
+            ) from err
+
+    def _check(self, what: str, ids: Sequence[int], result: int, error: int = 0) -> None:
+        if result == COMM_RX_TIMEOUT:
+            raise DeviceTimeout(
+                f"{self.name}: no reply to {what} from Dynamixel ID(s) {sorted(ids)} within "
+                f"{self.timeout_s * 1e3:.0f} ms (check power, wiring, baud rate and IDs)"
+            )
+        if result != COMM_SUCCESS:
+            raise DeviceError(f"{self.name}: {what} failed: {self._packets.getTxRxResult(result)}")
+        if error:
+            raise DeviceError(
+                f"{self.name}: Dynamixel ID(s) {list(ids)} reported "
+                f"{self._packets.getRxPacketError(error).strip()}"
+            )
 
     def ping(self, servo_id: int) -> int:
         """Ping one servo; return its model number."""
-        self.transport.discard_input()
-        self.transport.write(protocol.encode_packet(servo_id, protocol.PING))
-        reply = self._replies({servo_id}, "PING")[servo_id]
-        if len(reply.data) < 2:
-            raise DeviceError(f"{self.transport.name}: short PING reply from ID {servo_id}")
-        return int(struct.unpack_from("<H", reply.data)[0])
+        model, result, error = self._io("PING", self._packets.ping, servo_id)
+        self._check("PING", [servo_id], result, error)
+        return int(model)
 
     def read(self, servo_id: int, address: int, length: int) -> bytes:
         """Read ``length`` bytes of the control table at ``address`` from one servo."""
-        self.transport.discard_input()
-        self.transport.write(protocol.read_packet(servo_id, address, length))
-        data = self._replies({servo_id}, f"READ {address}")[servo_id].data
-        if len(data) != length:
-            raise DeviceError(
-                f"{self.transport.name}: ID {servo_id} answered {len(data)} bytes, asked {length}"
-            )
-        return data
+        what = f"READ {address}"
+        data, result, error = self._io(what, self._packets.readTxRx, servo_id, address, length)
+        self._check(what, [servo_id], result, error)
+        return bytes(data)
 
     def sync_read(self, ids: list[int], address: int, length: int) -> dict[int, bytes]:
-        """SYNC_READ ``length`` bytes at ``address`` from all ``ids``; all must answer."""
-        self.transport.discard_input()
-        self.transport.write(protocol.sync_read_packet(ids, address, length))
-        replies = self._replies(set(ids), f"SYNC_READ {address}")
+        """SYNC_READ ``length`` bytes at ``address`` from all ``ids``; all must answer.
+
+        When some do not, each servo is pinged to name the silent ones in the error.
+        """
+        what = f"SYNC_READ {address}"
+        sent = self._io(what, self._packets.syncReadTx, address, length, list(ids), len(ids), False)
+        self._check(what, ids, sent)
         out: dict[int, bytes] = {}
-        for servo_id, packet in replies.items():
-            if len(packet.data) != length:
-                raise DeviceError(
-                    f"{self.transport.name}: ID {servo_id} answered {len(packet.data)} bytes, "
-                    f"asked {length}"
-                )
-            out[servo_id] = packet.data
+        for servo_id in ids:
+            data, result, error = self._io(
+                what, self._packets.readRx, servo_id, length, fresh=False
+            )
+            if result == COMM_RX_TIMEOUT:
+                self._check(what, self._silent(ids) or ids, result)
+            self._check(what, [servo_id], result, error)
+            out[servo_id] = bytes(data)
         return out
 
+    def _silent(self, ids: Sequence[int]) -> list[int]:
+        """The servos among ``ids`` that do not answer a PING."""
+        return [i for i in ids if self._io("PING", self._packets.ping, i)[1] == COMM_RX_TIMEOUT]
+
     def close(self) -> None:
-        self.transport.close()
+        self._port.closePort()

@@ -2,7 +2,8 @@
 
 Open ``SimulatedBus.port`` (a /dev/pts path) like a USB adapter: the simulator answers PING,
 READ and SYNC_READ of Present Position with real status packets. ``silent`` makes it stop
-answering (a powered-off or unplugged chain); ``mute_ids`` silences single servos.
+answering (a powered-off or unplugged chain); ``mute_ids`` silences single servos (to every
+instruction, as if unplugged).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import struct
 import threading
 import tty
 
-from humanoid_teleop.devices.dynamixel import protocol
+from test.devices.dynamixel import protocol
 
 MODEL_XL330 = 1200
 PRESENT_POSITION = 132
@@ -35,6 +36,8 @@ class SimulatedBus:
 
     def _reply(self, packet: protocol.Packet) -> bytes:
         out = b""
+        if packet.servo_id in self.mute_ids:
+            return out
         if packet.instruction == protocol.PING and packet.servo_id in self.positions:
             out = protocol.encode_status(packet.servo_id, 0, struct.pack("<HB", MODEL_XL330, 1))
         elif packet.instruction == protocol.READ and packet.servo_id in self.positions:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.errors import ConfigError
-from humanoid_teleop.devices.dynamixel.bus import DynamixelBus, PySerialTransport
+from humanoid_teleop.devices.dynamixel.bus import DynamixelBus
 from humanoid_teleop.devices.dynamixel.leader import LeaderArm, LeaderArmConfig, find_leader_config
 from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceTimeout
 from test.devices.dynamixel.sim_bus import MODEL_XL330, SimulatedBus
@@ -27,7 +27,7 @@ def sim() -> Iterator[SimulatedBus]:
 
 @pytest.fixture
 def bus(sim: SimulatedBus) -> Iterator[DynamixelBus]:
-    bus = DynamixelBus(PySerialTransport(sim.port, 1_000_000), timeout_s=0.5)
+    bus = DynamixelBus(sim.port, 1_000_000, timeout_s=0.5)
     yield bus
     bus.close()
 
@@ -57,7 +57,7 @@ def test_leader_reads_angles_with_signs_and_offsets(sim: SimulatedBus) -> None:
     config = _arm(sim.port).with_calibration(
         np.array([1, -1, 1]), np.array([0.0, 0.0, math.pi / 2])
     )
-    arm = LeaderArm(config, DynamixelBus(PySerialTransport(sim.port, 1_000_000), 0.5))
+    arm = LeaderArm(config, DynamixelBus(sim.port, 1_000_000, 0.5))
     try:
         np.testing.assert_allclose(arm.read_rad(), [0.0, -math.pi / 2, 0.0], atol=1e-12)
     finally:
@@ -93,7 +93,7 @@ def test_bus_recovers_after_a_timeout(sim: SimulatedBus, bus: DynamixelBus) -> N
 def test_missing_port_is_a_clear_disconnect() -> None:
     """Opening a serial port that does not exist names it."""
     with pytest.raises(DeviceDisconnected, match="cannot open serial port /dev/ttyNOPE0"):
-        PySerialTransport("/dev/ttyNOPE0", 1_000_000)
+        DynamixelBus("/dev/ttyNOPE0", 1_000_000, 0.5)
 
 
 def test_duplicate_ids_are_a_config_error() -> None:

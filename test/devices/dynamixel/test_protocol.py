@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from humanoid_teleop.devices.dynamixel import protocol
 from humanoid_teleop.devices.errors import DeviceError
+from test.devices.dynamixel import protocol
 
 
 def test_ping_packet_matches_the_robotis_manual() -> None:
