@@ -23,6 +23,9 @@ from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceError, Devi
 
 PROTOCOL_VERSION = 2.0
 
+READ_BLOCK_S = 0.001
+"""Longest a single port read blocks [s] while the SDK waits for reply bytes."""
+
 
 class _Port(PortHandler):  # type: ignore[misc]
     """The SDK's port, with our reply timeout [ms] instead of its fixed 16 ms latency timer."""
@@ -49,6 +52,9 @@ class DynamixelBus:
             raise DeviceDisconnected(f"cannot open serial port {port}: {err}") from err
         if not opened:
             raise DeviceDisconnected(f"cannot open serial port {port} at {baudrate} baud")
+        # The SDK polls a non-blocking port in a tight loop while it waits for a reply; a short
+        # read timeout lets it block instead (a read still returns as soon as its bytes arrive).
+        self._port.ser.timeout = READ_BLOCK_S
 
     @property
     def timeout_s(self) -> float:
