@@ -1,6 +1,8 @@
-"""Conversions between ROS 2 messages and the pure core's types (HumanFrame parts, arrays).
+"""Conversions between the pure core's types and ROS 2 messages (commands, poses, hands, time).
 
-The only place where teleop code touches message fields; nodes stay thin.
+Messages → HumanFrame parts are in :mod:`humanoid_teleop.core.motion.messages` (duck-typed, so
+bags decoded without rclpy use them too). Nodes stay thin: they touch message fields only
+through these two modules.
 """
 
 from __future__ import annotations
@@ -11,17 +13,11 @@ import numpy as np
 from builtin_interfaces.msg import Duration, Time
 from geometry_msgs.msg import Point, PoseArray, Quaternion
 from geometry_msgs.msg import Pose as PoseMsg
-from sensor_msgs.msg import JointState, Joy
+from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from humanoid_teleop.core.motion.frame import (
-    WEBXR_HAND_JOINTS,
-    HandSkeleton,
-    JoyState,
-    LeaderJoints,
-    Pose,
-)
+from humanoid_teleop.core.motion.frame import HandSkeleton, Pose
 
 _NS = 1_000_000_000
 
@@ -43,36 +39,11 @@ def s_to_duration(dt_s: float) -> Duration:
     return Duration(sec=total_ns // _NS, nanosec=total_ns % _NS)
 
 
-def pose_from_msg(msg: PoseMsg) -> Pose:
-    """geometry_msgs/Pose → core Pose (non-finite numbers are kept; validity checks them)."""
-    p, q = msg.position, msg.orientation
-    position = np.array([p.x, p.y, p.z], dtype=np.float64)
-    quat = np.array([q.x, q.y, q.z, q.w], dtype=np.float64)
-    if not np.isfinite(quat).all() or np.linalg.norm(quat) < 1e-9:
-        return Pose(position, np.full((3, 3), np.nan))
-    return Pose.from_quat(position, quat)
-
-
 def pose_to_msg(pose: Pose) -> PoseMsg:
     """Core Pose → geometry_msgs/Pose."""
     x, y, z = (float(v) for v in pose.position_m)
     qx, qy, qz, qw = (float(v) for v in pose.quat_xyzw())
     return PoseMsg(position=Point(x=x, y=y, z=z), orientation=Quaternion(x=qx, y=qy, z=qz, w=qw))
-
-
-def hand_from_msg(msg: PoseArray, topic: str) -> HandSkeleton:
-    """A 25-joint WebXR hand (PoseArray, wrist first) → HandSkeleton.
-
-    Raises:
-        ValueError: naming ``topic`` when the array does not hold 25 poses.
-    """
-    if len(msg.poses) != len(WEBXR_HAND_JOINTS):
-        raise ValueError(
-            f"{topic}: hand PoseArray has {len(msg.poses)} poses; expected "
-            f"{len(WEBXR_HAND_JOINTS)} WebXR joints, wrist first"
-        )
-    positions = np.array([[p.position.x, p.position.y, p.position.z] for p in msg.poses])
-    return HandSkeleton(positions.astype(np.float64))
 
 
 def hand_to_msg(hand: HandSkeleton, frame_id: str, t_s: float) -> PoseArray:
@@ -85,16 +56,6 @@ def hand_to_msg(hand: HandSkeleton, frame_id: str, t_s: float) -> PoseArray:
         for x, y, z in hand.positions_m
     ]
     return msg
-
-
-def joy_from_msg(msg: Joy) -> JoyState:
-    """sensor_msgs/Joy → JoyState."""
-    return JoyState(tuple(float(a) for a in msg.axes), tuple(int(b) for b in msg.buttons))
-
-
-def leader_from_msg(msg: JointState) -> LeaderJoints:
-    """sensor_msgs/JointState from a leader device → LeaderJoints."""
-    return LeaderJoints(tuple(msg.name), np.asarray(msg.position, dtype=np.float64))
 
 
 def update_positions(

@@ -42,6 +42,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion.frame import HumanFrame, Input
+from humanoid_teleop.core.motion.messages import part_from_message
 from humanoid_teleop.core.retarget.input_sync import InputSync
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
@@ -181,7 +182,7 @@ class TeleopNode(Node):
     def _input_callback(self, which: Input, topic: str) -> Callable[[Any], None]:
         def callback(msg: Any) -> None:
             try:
-                part = self._parse(which, msg, topic)
+                part = part_from_message(which.value, msg, topic)
             except (ValueError, TeleopError) as err:
                 if self._bad_input.get(topic) != str(err):
                     self.get_logger().error(f"rejected input: {err}")
@@ -201,16 +202,6 @@ class TeleopNode(Node):
                 self._step()
 
         return callback
-
-    @staticmethod
-    def _parse(which: Input, msg: Any, topic: str) -> Any:
-        if which in (Input.HEAD, Input.LEFT_WRIST, Input.RIGHT_WRIST):
-            return conv.pose_from_msg(msg.pose)
-        if which in (Input.LEFT_HAND, Input.RIGHT_HAND):
-            return conv.hand_from_msg(msg, topic)
-        if which is Input.JOY:
-            return conv.joy_from_msg(msg)
-        return conv.leader_from_msg(msg)
 
     def _on_joint_state(self, msg: JointState) -> None:
         with self._lock:

@@ -16,8 +16,8 @@ from ..conftest import SHARED_DATA
 rclpy = pytest.importorskip("rclpy")
 from geometry_msgs.msg import PoseStamped  # noqa: E402
 
+from humanoid_teleop.core.motion.messages import pose_from_msg  # noqa: E402
 from humanoid_teleop.nodes.replay_node import default_clip  # noqa: E402
-from humanoid_teleop.nodes.ros_conversions import pose_from_msg  # noqa: E402
 
 from .test_sim_robot_node import NodeProcess, Probe, free_domain  # noqa: E402
 

@@ -11,6 +11,7 @@ from geometry_msgs.msg import Pose as PoseMsg
 from sensor_msgs.msg import JointState
 
 from humanoid_teleop.core.motion.frame import HandSkeleton, Pose
+from humanoid_teleop.core.motion.messages import hand_from_msg, pose_from_msg
 from humanoid_teleop.nodes import ros_conversions as conv
 
 
@@ -26,7 +27,7 @@ def test_pose_round_trip() -> None:
     angle = math.radians(30)
     quat = np.array([0.0, 0.0, math.sin(angle / 2), math.cos(angle / 2)])
     pose = Pose.from_quat(np.array([0.1, -0.2, 1.3]), quat)
-    back = conv.pose_from_msg(conv.pose_to_msg(pose))
+    back = pose_from_msg(conv.pose_to_msg(pose))
     np.testing.assert_allclose(back.position_m, pose.position_m)
     np.testing.assert_allclose(back.rotation, pose.rotation, atol=1e-12)
 
@@ -34,21 +35,21 @@ def test_pose_round_trip() -> None:
 def test_zero_quaternion_gives_an_invalid_pose() -> None:
     """A zero quaternion (an unset message) becomes a non-finite pose, not identity."""
     msg = PoseMsg(position=Point(x=1.0), orientation=Quaternion(x=0.0, y=0.0, z=0.0, w=0.0))
-    assert not conv.pose_from_msg(msg).is_finite()
+    assert not pose_from_msg(msg).is_finite()
 
 
 def test_hand_with_wrong_joint_count_names_the_topic() -> None:
     """A hand PoseArray that is not 25 joints is rejected with the topic in the message."""
     msg = PoseArray(poses=[PoseMsg() for _ in range(21)])
     with pytest.raises(ValueError, match="/operator/right_hand: hand PoseArray has 21 poses"):
-        conv.hand_from_msg(msg, "/operator/right_hand")
+        hand_from_msg(msg, "/operator/right_hand")
 
 
 def test_hand_round_trip() -> None:
     """25 joint positions survive HandSkeleton → PoseArray → HandSkeleton."""
     positions = np.random.default_rng(1).normal(size=(25, 3))
     msg = conv.hand_to_msg(HandSkeleton(positions), "operator", 2.5)
-    np.testing.assert_allclose(conv.hand_from_msg(msg, "t").positions_m, positions)
+    np.testing.assert_allclose(hand_from_msg(msg, "t").positions_m, positions)
 
 
 def test_update_positions_reports_unknown_joints() -> None:

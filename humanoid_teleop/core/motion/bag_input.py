@@ -10,27 +10,19 @@ the first message [s].
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 
 from humanoid_teleop.core.bag.reader import mcap_files
 from humanoid_teleop.core.motion.errors import MotionFileError
-from humanoid_teleop.core.motion.frame import (
-    WEBXR_HAND_JOINTS,
-    HandSkeleton,
-    HumanFrame,
-    JoyState,
-    LeaderJoints,
-    Pose,
-)
+from humanoid_teleop.core.motion.frame import HumanFrame
+from humanoid_teleop.core.motion.messages import part_from_message
 
 PREFIXES = ("/teleop/intent/", "/operator/")
 #: Topic suffix -> HumanFrame field.
@@ -43,32 +35,6 @@ PARTS = {
     "joy": "joy",
     "leader_joints": "leader",
 }
-_PartValue = Pose | HandSkeleton | JoyState | LeaderJoints
-
-
-def _pose(msg: Any) -> Pose:
-    p, q = msg.position, msg.orientation
-    quat = np.array([q.x, q.y, q.z, q.w], dtype=np.float64)
-    position = np.array([p.x, p.y, p.z], dtype=np.float64)
-    if not np.isfinite(quat).all() or float(quat @ quat) < 1e-12:
-        return Pose(position, np.full((3, 3), math.nan))
-    return Pose.from_quat(position, quat)
-
-
-def part_from_message(field: str, msg: Any, where: str) -> _PartValue:
-    """Convert a decoded message (attribute access, as mcap_ros2 decodes) to a frame part."""
-    if field in ("head", "left_wrist", "right_wrist"):
-        return _pose(msg.pose)
-    if field in ("left_hand", "right_hand"):
-        if len(msg.poses) != len(WEBXR_HAND_JOINTS):
-            raise MotionFileError(
-                f"{where}: hand has {len(msg.poses)} poses; expected 25 WebXR joints"
-            )
-        points = [[p.position.x, p.position.y, p.position.z] for p in msg.poses]
-        return HandSkeleton(np.array(points, dtype=np.float64))
-    if field == "joy":
-        return JoyState(tuple(float(a) for a in msg.axes), tuple(int(b) for b in msg.buttons))
-    return LeaderJoints(tuple(msg.name), np.asarray(msg.position, dtype=np.float64))
 
 
 def _decoded(path: Path, topics: list[str]) -> Iterator[tuple[int, str, Any]]:
@@ -108,6 +74,9 @@ def human_frames_from_bag(path: Path, rate_hz: float = 100.0) -> list[HumanFrame
                 frames.append(replace(HumanFrame(t_s=(grid_ns - start_ns) * 1e-9), **latest))
             grid_ns += period_ns
         field = PARTS[topic.rsplit("/", 1)[1]]
-        latest[field] = part_from_message(field, msg, f"{path}: {topic}")
+        try:
+            latest[field] = part_from_message(field, msg, f"{path}: {topic}")
+        except ValueError as err:
+            raise MotionFileError(str(err)) from err
     frames.append(replace(HumanFrame(t_s=(grid_ns - start_ns) * 1e-9), **latest))
     return frames
