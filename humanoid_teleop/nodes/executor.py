@@ -39,11 +39,13 @@ def run_node(
     start: Callable[[NodeT], None] | None = None,
     close: Callable[[NodeT], None] | None = None,
     args: Sequence[str] | None = None,
+    executor: Callable[[], Executor] = preferred_executor,
 ) -> int:
     """Build a node, spin it until Ctrl-C / SIGTERM, then tear it down in order.
 
     ``start`` runs once the node is in the executor (e.g. start worker threads); ``close``
-    runs before the node is destroyed (stop threads, servers, ports). A TeleopError while
+    runs before the node is destroyed (stop threads, servers, ports); ``executor`` makes the
+    executor (default :func:`preferred_executor`). A TeleopError while
     building is printed as ``<name>: <message>`` and gives exit code 2; a clean stop gives 0.
     Signals are handled here, not by rclpy, so the node is destroyed before the context.
     """
@@ -51,21 +53,21 @@ def run_node(
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
     node: NodeT | None = None
-    executor = preferred_executor()
+    spinner = executor()
     try:
         node = factory()
-        executor.add_node(node)
+        spinner.add_node(node)
         if start is not None:
             start(node)
         while not stop.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
+            spinner.spin_once(timeout_sec=0.1)
     except TeleopError as err:
         print(f"{name}: {err}", file=sys.stderr)
         return 2
     finally:
         if node is not None and close is not None:
             close(node)
-        executor.shutdown()
+        spinner.shutdown()
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()

@@ -27,16 +27,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.event_handler import QoSMessageLostInfo, SubscriptionEventCallbacks
 from rclpy.executors import SingleThreadedExecutor
@@ -60,6 +57,7 @@ from humanoid_teleop.core.bag.qos import DURATION_INFINITE_NS
 from humanoid_teleop.core.bag.qos import QosProfile as BagQos
 from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderStatus
 from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.nodes.executor import run_node
 
 DEFAULT_PROFILE = "default.yaml"
 DRAIN_MAX = 64
@@ -431,33 +429,18 @@ def status_message(status: RecorderStatus, stamp: Any) -> DiagnosticArray:
 
 
 def run(args: Sequence[str] | None = None) -> int:
-    """Run the node until Ctrl-C / SIGTERM, then close the bag; returns an exit code."""
-    from rclpy.signals import SignalHandlerOptions
+    """Run the node until Ctrl-C / SIGTERM, then close the bag; returns an exit code.
 
-    # Our own handlers set a flag the spin loop checks, so the bag is closed on our terms.
-    stop = threading.Event()
-    previous = {
-        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    rclpy.init(args=list(args) if args else None, signal_handler_options=SignalHandlerOptions.NO)
-    node: RecorderNode | None = None
-    try:
-        node = RecorderNode()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        while not stop.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
-    except TeleopError as err:
-        print(f"recorder_node: error: {err}", file=sys.stderr)
-        return 2
-    finally:
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
+    A Python SingleThreadedExecutor, not the events executor: its callbacks drain each
+    subscription (see ``on_message``), and the events executor once crashed the recorder.
+    """
+    return run_node(
+        "recorder_node",
+        RecorderNode,
+        close=lambda node: node.close(),
+        args=args,
+        executor=SingleThreadedExecutor,
+    )
 
 
 def main() -> None:

@@ -21,7 +21,6 @@ Every sensor message carries the time stamp of the joint sample it was computed 
 from __future__ import annotations
 
 import importlib
-import signal
 import sys
 import threading
 import time
@@ -69,8 +68,6 @@ DEPTH_TF = 400
 DEPTH_WRENCH = 400
 DEPTH_IMAGE = 30
 DEPTH_CAMERA = 120  # JPEG frames and camera info
-#: Signals that stop the node cleanly.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: Seconds between two warnings about the same bad command topic.
 WARN_PERIOD_S = 2.0
 
