@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TypeGuard
 
 import numpy as np
 import pinocchio as pin
@@ -51,7 +52,7 @@ def arm_geometry(model: RobotModel, side: str, q: FloatArray) -> tuple[float, Fl
     return length, np.asarray(shoulder, dtype=np.float64)
 
 
-def usable(pose: Pose | None) -> bool:
+def usable(pose: Pose | None) -> TypeGuard[Pose]:
     """A pose that is present, finite and within :data:`MAX_OPERATOR_DISTANCE_M`."""
     return (
         pose is not None
@@ -148,7 +149,7 @@ class ArmIkRetargeter(Retargeter):
         poses = None
         for i, side in enumerate(self.sides):
             wrist = frame.wrist(side)
-            if side in self._calibration or wrist is None or not usable(wrist):
+            if side in self._calibration or not usable(wrist):
                 continue
             poses = poses or self.ik.forward(self._q)
             arm = self.model.description.arms[side]
@@ -168,9 +169,8 @@ class ArmIkRetargeter(Retargeter):
         Starting from the command (not the last IK solution) keeps the solver from running
         ahead of what the safety filter lets the robot follow.
         """
-        start = q
         ordered = [targets.get(side) for side in self.sides]
-        self._q = self.ik.solve(start.copy(), ordered)
+        self._q = self.ik.solve(q.copy(), ordered)
         out = {}
         for side, target in zip(self.sides, ordered, strict=True):
             if target is not None:
@@ -185,7 +185,7 @@ class ArmIkRetargeter(Retargeter):
             self._calibrate_missing(frame)
         for side, calibration in self._calibration.items():
             wrist = frame.wrist(side)
-            if wrist is not None and usable(wrist):
+            if usable(wrist):
                 self._targets[side] = self._within_reach(side, calibration.target(wrist))
         return self.solve_targets(self._targets, q)
 

@@ -37,8 +37,6 @@ from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.safety.limits import clip_fast
 
 FloatArray = NDArray[np.float64]
-
-
 IntArray = NDArray[np.intp]
 _LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 

@@ -26,8 +26,6 @@ from humanoid_teleop.core.safety.errors import SafetyError
 from humanoid_teleop.core.safety.limits import JointLimits, clip_fast
 
 FloatArray = NDArray[np.float64]
-
-
 _EPS = 1e-12
 #: Steps shorter than this [s] hold: dividing by them would overflow the rate estimate.
 MIN_STEP_S = 1e-6
