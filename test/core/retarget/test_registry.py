@@ -110,44 +110,42 @@ def test_third_party_plugin_installed_with_pip_is_discovered(tmp_path: Path) -> 
     assert found["class"] == "acme_retarget"
 
 
-def test_plugin_for_another_api_version_is_refused(tmp_path: Path) -> None:
-    """A plugin declaring api_version 2 is rejected with both versions in the message."""
-    (tmp_path / "old_plugin.py").write_text(
-        "from humanoid_teleop.core.retarget.base import Retargeter\n"
-        "class Future(Retargeter):\n    api_version = 2\n    def step(self, f, q): return {}\n"
-    )
-    dist = tmp_path / "old_plugin-0.1.dist-info"
+def _load_in_subprocess(tmp_path: Path, module: str, source: str, entry: str) -> str:
+    """Put ``module`` (``source``) and a dist-info declaring ``entry`` ("name = module:Class")
+    on a fresh interpreter's path, call ``load_retargeter(name)`` there; return its stderr."""
+    (tmp_path / f"{module}.py").write_text(source)
+    dist = tmp_path / f"{module}-0.1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: old-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[humanoid_teleop.retargeters]\nfuture = old_plugin:Future\n"
-    )
+    name = module.replace("_", "-")
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[humanoid_teleop.retargeters]\n{entry}\n")
+    plugin = entry.split("=")[0].strip()
     code = (
         "from humanoid_teleop.core.retarget.registry import load_retargeter\n"
-        "load_retargeter('future')\n"
+        f"load_retargeter({plugin!r})\n"
     )
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
     )
-    assert "written for API version 2; this humanoid_teleop provides version 1" in result.stderr
+    return result.stderr
+
+
+def test_plugin_for_another_api_version_is_refused(tmp_path: Path) -> None:
+    """A plugin declaring api_version 2 is rejected with both versions in the message."""
+    stderr = _load_in_subprocess(
+        tmp_path,
+        "old_plugin",
+        "from humanoid_teleop.core.retarget.base import Retargeter\n"
+        "class Future(Retargeter):\n    api_version = 2\n    def step(self, f, q): return {}\n",
+        "future = old_plugin:Future",
+    )
+    assert "written for API version 2; this humanoid_teleop provides version 1" in stderr
 
 
 def test_plugin_that_fails_to_import_is_reported(tmp_path: Path) -> None:
     """A plugin whose module raises on import is a hard error naming it and the cause."""
-    (tmp_path / "broken_plugin.py").write_text("import no_such_module_xyz\n")
-    dist = tmp_path / "broken_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[humanoid_teleop.retargeters]\nbroken = broken_plugin:Thing\n"
+    stderr = _load_in_subprocess(
+        tmp_path, "broken_plugin", "import no_such_module_xyz\n", "broken = broken_plugin:Thing"
     )
-    code = (
-        "from humanoid_teleop.core.retarget.registry import load_retargeter\n"
-        "load_retargeter('broken')\n"
-    )
-    env = dict(os.environ, PYTHONPATH=str(tmp_path))
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert "'broken' (broken_plugin:Thing) failed to load: ModuleNotFoundError" in result.stderr
+    assert "'broken' (broken_plugin:Thing) failed to load: ModuleNotFoundError" in stderr
