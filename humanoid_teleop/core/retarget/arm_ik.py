@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TypeGuard
 
@@ -16,6 +15,7 @@ from humanoid_teleop.core.retarget.calibration import (
     ArmCalibration,
     CalibrationConfig,
     capture,
+    optional_positive_param,
 )
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, arm_tasks
@@ -77,16 +77,9 @@ class ArmIkRetargeter(Retargeter):
         super().__init__(context)
         context.check_params(_PARAMS)
         self.calibration_config = CalibrationConfig.from_params(context.params, context.source)
-        ratio = context.params.get("max_reach_ratio", DEFAULT_MAX_REACH_RATIO)
-        if ratio is not None and (
-            isinstance(ratio, bool)
-            or not isinstance(ratio, int | float)
-            or not (math.isfinite(ratio) and ratio > 0)
-        ):
-            raise RetargetConfigError(
-                f"{context.source}: params.max_reach_ratio = {ratio!r}: need a number > 0 or null"
-            )
-        self.max_reach_ratio: float | None = None if ratio is None else float(ratio)
+        self.max_reach_ratio = optional_positive_param(
+            context.params, "max_reach_ratio", DEFAULT_MAX_REACH_RATIO, context.source
+        )
         ik_params = context.params.get("ik", {})
         if not isinstance(ik_params, Mapping):
             raise RetargetConfigError(f"{context.source}: params.ik: need a mapping")

@@ -30,6 +30,29 @@ FloatArray = NDArray[np.float64]
 MODES = ("relative", "absolute")
 
 
+def _positive(value: Any, key: str, source: str, need: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise RetargetConfigError(f"{source}: params.{key} = {value!r}: need {need}")
+    return float(value)
+
+
+def positive_param(params: Mapping[str, Any], key: str, default: float, source: str) -> float:
+    """``params[key]`` (else ``default``) as a finite number > 0; errors name ``source``."""
+    return _positive(params.get(key, default), key, source, "a number > 0")
+
+
+def optional_positive_param(
+    params: Mapping[str, Any], key: str, default: float | None, source: str
+) -> float | None:
+    """Like :func:`positive_param`, but null (None) is allowed and returned as None."""
+    value = params.get(key, default)
+    return None if value is None else _positive(value, key, source, "a number > 0 or null")
+
+
 @dataclass(frozen=True)
 class CalibrationConfig:
     """How wrist poses map to EE targets (see the module docstring).
@@ -52,26 +75,12 @@ class CalibrationConfig:
         mode = params.get("mode", "relative")
         if mode not in MODES:
             raise RetargetConfigError(f"{source}: params.mode = {mode!r}: allowed: {list(MODES)}")
-        scale = params.get("scale")
-        if scale is not None and (
-            isinstance(scale, bool)
-            or not isinstance(scale, int | float)
-            or not (math.isfinite(scale) and scale > 0)
-        ):
-            raise RetargetConfigError(
-                f"{source}: params.scale = {scale!r}: need a number > 0 or null"
-            )
-        values = {}
-        for key in ("operator_arm_length_m", "shoulder_below_head_m"):
-            value = params.get(key, getattr(cls, key))
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not (math.isfinite(value) and value > 0)
-            ):
-                raise RetargetConfigError(f"{source}: params.{key} = {value!r}: need a number > 0")
-            values[key] = float(value)
-        return cls(mode=mode, scale=None if scale is None else float(scale), **values)
+        scale = optional_positive_param(params, "scale", None, source)
+        values = {
+            key: positive_param(params, key, getattr(cls, key), source)
+            for key in ("operator_arm_length_m", "shoulder_below_head_m")
+        }
+        return cls(mode=mode, scale=scale, **values)
 
 
 @dataclass(frozen=True)
