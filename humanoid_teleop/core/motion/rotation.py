@@ -51,6 +51,38 @@ def matrix_to_quat(rotation: FloatArray) -> FloatArray:
     return -out if out[3] < 0.0 else out
 
 
+def quats_from_matrices(rotations: FloatArray) -> FloatArray:
+    """Unit quaternions (n×4, x y z w, w >= 0) of rotation matrices (n×3×3): the batch form
+    of :func:`matrix_to_quat` (which stays scalar: cheaper for one matrix).
+
+    Shepperd's method, vectorised: each matrix uses the branch of its largest of
+    (trace, m00, m11, m22), so no division by a small number.
+    """
+    m = rotations
+    d0, d1, d2 = m[:, 0, 0], m[:, 1, 1], m[:, 2, 2]
+    s21, d21 = m[:, 2, 1] + m[:, 1, 2], m[:, 2, 1] - m[:, 1, 2]
+    s02, d02 = m[:, 0, 2] + m[:, 2, 0], m[:, 0, 2] - m[:, 2, 0]
+    s10, d10 = m[:, 1, 0] + m[:, 0, 1], m[:, 1, 0] - m[:, 0, 1]
+    branch = np.argmax(np.stack([d0 + d1 + d2, d0, d1, d2], axis=1), axis=1)
+    radicand = np.choose(
+        branch, [1 + d0 + d1 + d2, 1 + d0 - d1 - d2, 1 - d0 + d1 - d2, 1 - d0 - d1 + d2]
+    )
+    s = 2.0 * np.sqrt(np.maximum(radicand, 1e-300))
+    quarter = 0.25 * s
+    candidates = np.stack(
+        [
+            np.stack([d21 / s, d02 / s, d10 / s, quarter], axis=1),
+            np.stack([quarter, s10 / s, s02 / s, d21 / s], axis=1),
+            np.stack([s10 / s, quarter, s21 / s, d02 / s], axis=1),
+            np.stack([s02 / s, s21 / s, quarter, d10 / s], axis=1),
+        ]
+    )
+    quats = candidates[branch, np.arange(len(branch))]
+    quats /= np.linalg.norm(quats, axis=1, keepdims=True)
+    quats[quats[:, 3] < 0.0] *= -1.0
+    return np.asarray(quats)
+
+
 def rpy_to_matrix(roll: float, pitch: float, yaw: float) -> FloatArray:
     """URDF convention: R = Rz(yaw) @ Ry(pitch) @ Rx(roll), angles in [rad]."""
     return axis_rotation("z", yaw) @ axis_rotation("y", pitch) @ axis_rotation("x", roll)

@@ -6,13 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from humanoid_teleop.core.motion.rotation import matrix_to_quat, quat_to_matrix
+from humanoid_teleop.core.motion.rotation import matrix_to_quat
 from humanoid_teleop.core.robot import CameraSpec, RobotModel, list_robots, load_robot
 from humanoid_teleop.core.sim import PinholeCamera, SceneRenderer, TableContact
-from humanoid_teleop.core.sim.robot_scene import RobotScene, bottle_on, quats_from_matrices
+from humanoid_teleop.core.sim.robot_scene import RobotScene, bottle_on
 
 ROBOTS = [entry.name for entry in list_robots()]
 
@@ -173,16 +171,3 @@ def test_fast_edge_transforms_match_the_reference_ones(scene: RobotScene) -> Non
     for (_, rotation, translation), quat, fast in zip(reference, quats, translations, strict=True):
         np.testing.assert_allclose(fast, translation, atol=1e-12)
         np.testing.assert_allclose(quat, matrix_to_quat(rotation), atol=1e-9)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(-1.0, 1.0), min_size=4, max_size=4))
-def test_vectorised_quaternions_round_trip(values: list[float]) -> None:
-    """quats_from_matrices inverts quat_to_matrix for any rotation (up to sign, w >= 0)."""
-    quat = np.array(values)
-    if np.linalg.norm(quat) < 1e-3:
-        return
-    quat = quat / np.linalg.norm(quat)
-    quat = -quat if quat[3] < 0 else quat
-    back = quats_from_matrices(quat_to_matrix(quat)[None])[0]
-    assert min(np.abs(back - quat).max(), np.abs(back + quat).max()) < 1e-9
