@@ -38,7 +38,8 @@ from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.frame import HumanFrame
 from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
 from humanoid_teleop.core.motion.rotation import rotation_angle
-from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, arm_tasks
+from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
+from humanoid_teleop.core.retarget.ik_config import IkConfig
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.retarget.profile import load_profile
 from humanoid_teleop.core.retarget.reference_motion import reachable_arm_trajectory

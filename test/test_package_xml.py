@@ -23,6 +23,7 @@ PIP_TO_ROSDEP = {
     "cryptography": "python3-cryptography",
     "pyserial": "python3-serial",
     "dynamixel-sdk": "dynamixel_sdk",
+    "numba": "python3-numba",
     "rosbags": "python3-rosbags-pip",
     "tqdm": "python3-tqdm",
 }

@@ -18,7 +18,8 @@ from humanoid_teleop.core.retarget.calibration import (
     optional_positive_param,
 )
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
-from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, arm_tasks
+from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
+from humanoid_teleop.core.retarget.ik_config import IkConfig
 from humanoid_teleop.core.robot import RobotModel
 
 FloatArray = NDArray[np.float64]

@@ -18,14 +18,15 @@ Per iteration and frame, with position error ``e_p = w_p (p* - p)`` and orientat
 
 The step is scaled so no joint moves more than ``max_step_rad`` per iteration. Joints that
 would cross a limit are pinned there and the step is solved again without them (active set).
+That per-task step runs compiled (:mod:`humanoid_teleop.core.retarget.ik_kernel`); this
+module does the kinematics (pinocchio) and the errors.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pinocchio as pin
@@ -33,82 +34,14 @@ from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.frame import Pose
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.retarget.ik_config import IkConfig
+from humanoid_teleop.core.retarget.ik_kernel import compile_now, task_step
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.safety.limits import clip_fast
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 _LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
-
-
-@dataclass(frozen=True)
-class IkConfig:
-    """Solver settings.
-
-    Attributes:
-        max_iterations: Solver iterations per call (warm-started from the last solution).
-        position_weight: Weight of position error [1/m].
-        orientation_weight: Weight of orientation error [1/rad].
-        damping: Base damping (same units as the weighted error).
-        damping_gain: Extra damping per squared weighted error.
-        posture_gain: Null-space pull toward the home posture per iteration, [0, 1].
-        limit_avoidance_gain: Null-space push away from a limit once a joint is within the
-            outer 15 % of its range, per iteration.
-        limit_margin_rad: Solutions stay this far inside position limits [rad].
-        tolerance_m: Stop iterating below this position error [m] ...
-        tolerance_rad: ... and this orientation error [rad].
-        refine_below_m: A second iteration in the same call runs only below this position
-            error [m] ...
-        refine_below_rad: ... and this orientation error [rad] (far targets: one step per call).
-        max_position_error_m: Position error per iteration is clipped to this [m] ...
-        max_orientation_error_rad: ... and orientation error to this [rad].
-        active_set_passes: How many times joints that would cross a limit are pinned there
-            and the step re-solved without them.
-        orientation_damping: Base damping of the orientation task, which runs in the null
-            space of the position task [rad]; larger gives up orientation sooner.
-        max_step_rad: Largest joint change per iteration [rad] (the step is scaled, not
-            clipped, so its direction is kept).
-    """
-
-    max_iterations: int = 2
-    position_weight: float = 1.0
-    orientation_weight: float = 0.5
-    damping: float = 1e-3
-    damping_gain: float = 0.05
-    posture_gain: float = 0.01
-    limit_avoidance_gain: float = 0.05
-    limit_margin_rad: float = 0.03
-    tolerance_m: float = 2e-4
-    tolerance_rad: float = 2e-3
-    active_set_passes: int = 3
-    max_position_error_m: float = 0.2
-    refine_below_m: float = 0.01
-    refine_below_rad: float = 0.1
-    max_orientation_error_rad: float = 1.0
-    orientation_damping: float = 0.3
-    max_step_rad: float = 0.5
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str) -> IkConfig:
-        """Build from the ``ik`` params block; unknown keys and bad values name ``source``."""
-        allowed = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise RetargetConfigError(
-                f"{source}: unknown ik key(s) {unknown}; allowed: {sorted(allowed)}"
-            )
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise RetargetConfigError(f"{source}: ik.{key} = {value!r}: need a number")
-            if not (math.isfinite(value) and value >= 0):
-                raise RetargetConfigError(f"{source}: ik.{key} = {value!r}: need a number >= 0")
-            values[key] = (
-                int(value) if key in ("max_iterations", "active_set_passes") else float(value)
-            )
-        if values.get("max_iterations", 1) < 1:
-            raise RetargetConfigError(f"{source}: ik.max_iterations must be >= 1")
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -162,6 +95,22 @@ class DifferentialIk:
         self._world_r_base = np.asarray(base.rotation).copy()
         self._world_p_base = np.asarray(base.translation).copy()
         self._weights = np.array([config.position_weight] * 3 + [config.orientation_weight] * 3)
+        # Per task, the kernel's bound arrays over its joints (contiguous copies).
+        self._task_bounds = [
+            tuple(
+                np.ascontiguousarray(values[task.joints], dtype=np.float64)
+                for values in (
+                    self.lower,
+                    self.upper,
+                    self._posture,
+                    self._band,
+                    self._avoid_lo,
+                    self._avoid_hi,
+                )
+            )
+            for task in self.tasks
+        ]
+        compile_now()
 
     def _pin_q(self, q: FloatArray) -> FloatArray:
         return q if self._direct_q else self.model.to_pinocchio(q)
@@ -223,132 +172,14 @@ class DifferentialIk:
                 jac = pin.getFrameJacobian(self._pm, self._data, fid, _LWA)[:, task.joints]
                 error = np.concatenate((e_p, e_o)) * self._weights
                 jac = jac * self._weights[:, None]
-                q[task.joints] = self._step(q[task.joints], jac, error, task.joints)
+                q[task.joints] = task_step(
+                    q[task.joints], jac, error, self._task_bounds[k], self.config
+                )
             if all(done):
                 break
         if not np.isfinite(q).all():
             return start
         return q
-
-    def _step(
-        self, qj: FloatArray, jac: FloatArray, error: FloatArray, idx: IntArray
-    ) -> FloatArray:
-        cfg = self.config
-        e_p, e_o = error[:3], error[3:]
-        lam_p2 = cfg.damping**2 + cfg.damping_gain * float(e_p @ e_p)
-        lam_o2 = cfg.orientation_damping**2 + cfg.damping_gain * float(e_o @ e_o)
-        lower, upper = self.lower[idx], self.upper[idx]
-        posture = cfg.posture_gain * (self._posture[idx] - qj)
-        band = self._band[idx]
-        depth_lo = clip_fast((self._avoid_lo[idx] - qj) / band, 0.0, 1.0)
-        depth_hi = clip_fast((qj - self._avoid_hi[idx]) / band, 0.0, 1.0)
-        if cfg.limit_avoidance_gain > 0.0:
-            posture = posture + cfg.limit_avoidance_gain * (depth_lo - depth_hi) * band
-        # Secondary tasks move joints deep in a limit band less (either direction: cheap).
-        weight = 1.0 - 0.9 * np.maximum(depth_lo, depth_hi)
-        # Active set in two stages: a joint the step would push past a limit first leaves the
-        # secondary tasks (orientation, posture), which must not drive it further; only if
-        # the position step alone still does is it pinned at the limit.
-        secondary = np.ones(len(qj), dtype=bool)
-        pinned = np.zeros(len(qj), dtype=bool)
-        new = qj + _bounded(
-            _prioritized(jac, error, lam_p2, lam_o2, posture, weight, secondary),
-            cfg.max_step_rad,
-        )
-        for _ in range(2 * cfg.active_set_passes):
-            out = ~pinned & ((new < lower) | (new > upper))
-            if not out.any():
-                break
-            pinned |= out & ~secondary
-            secondary &= ~out
-            dq_pinned = np.where(pinned, clip_fast(new, lower, upper) - qj, 0.0)
-            free = ~pinned
-            new = qj + dq_pinned
-            if not free.any():
-                break
-            residual = error - jac @ dq_pinned
-            new[free] += _bounded(
-                _prioritized(
-                    jac[:, free],
-                    residual,
-                    lam_p2,
-                    lam_o2,
-                    posture[free],
-                    weight[free],
-                    secondary[free],
-                ),
-                cfg.max_step_rad,
-            )
-        result: FloatArray = clip_fast(new, lower, upper)
-        return result
-
-
-_EYE3 = np.eye(3)
-
-
-def _inv3(m: FloatArray) -> FloatArray:
-    """Inverse of a damped (positive definite) 3x3 matrix by cofactors (no LAPACK call)."""
-    (a, b, c), (d, e, f), (g, h, i) = m.tolist()
-    c00, c10, c20 = e * i - f * h, f * g - d * i, d * h - e * g
-    det = a * c00 + b * c10 + c * c20
-    inverse: FloatArray = (
-        np.array(
-            [
-                [c00, c * h - b * i, b * f - c * e],
-                [c10, a * i - c * g, c * d - a * f],
-                [c20, b * g - a * h, a * e - b * d],
-            ]
-        )
-        / det
-    )
-    return inverse
-
-
-def _bounded(dq: FloatArray, max_step_rad: float) -> FloatArray:
-    """``dq`` scaled down (direction kept) so no entry exceeds ``max_step_rad``."""
-    peak = float(np.max(np.abs(dq))) if len(dq) else 0.0
-    if peak <= max_step_rad:
-        return dq
-    scaled: FloatArray = dq * (max_step_rad / peak)
-    return scaled
-
-
-def _prioritized(
-    jac: FloatArray,
-    error: FloatArray,
-    lam_p2: float,
-    lam_o2: float,
-    posture: FloatArray,
-    weight: FloatArray,
-    secondary: NDArray[np.bool_],
-) -> FloatArray:
-    """Position step over all joints; orientation, then posture, over the ``secondary`` joints.
-
-    The secondary step lies in the null space of the position task restricted to the
-    secondary joints, so it does not disturb the position (up to damping).
-    """
-    jp, jo = jac[:3], jac[3:]
-    jp_pinv = (_inv3(jp @ jp.T + lam_p2 * _EYE3) @ jp).T
-    dq: FloatArray = jp_pinv @ error[:3]
-    if not secondary.any():
-        return dq
-    if not secondary.all():
-        jp, jo = jp[:, secondary], jo[:, secondary]
-        jp_pinv = (_inv3(jp @ jp.T + lam_p2 * _EYE3) @ jp).T
-        posture, weight = posture[secondary], weight[secondary]
-    n1 = np.eye(jp.shape[1]) - jp_pinv @ jp
-    jon = jo @ n1
-    jw = jon * weight
-    rhs = np.empty((3, 2))
-    rhs[:, 0] = error[3:] - jac[3:] @ dq
-    rhs[:, 1] = jon @ posture
-    sol = _inv3(jw @ jon.T + lam_o2 * _EYE3) @ rhs
-    step = n1 @ (jw.T @ (sol[:, 0] - sol[:, 1]) + posture)
-    if secondary.all():
-        dq += step
-    else:
-        dq[secondary] += step
-    return dq
 
 
 def arm_tasks(model: RobotModel, sides: Iterable[str] | None = None) -> list[IkTask]:

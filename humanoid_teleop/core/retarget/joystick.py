@@ -23,7 +23,8 @@ from humanoid_teleop.core.motion.frame import HumanFrame, Input, JoyState, Pose
 from humanoid_teleop.core.motion.rotation import exp3
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
-from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, IkTask
+from humanoid_teleop.core.retarget.ik import DifferentialIk, IkTask
+from humanoid_teleop.core.retarget.ik_config import IkConfig
 from humanoid_teleop.core.retarget.profile import profile_dirs
 
 FloatArray = NDArray[np.float64]

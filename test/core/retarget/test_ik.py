@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from humanoid_teleop.core.motion.rotation import rotation_angle
-from humanoid_teleop.core.retarget.ik import DifferentialIk, IkConfig, arm_tasks
+from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
+from humanoid_teleop.core.retarget.ik_config import IkConfig
 from humanoid_teleop.core.retarget.reference_motion import reachable_arm_trajectory
 from humanoid_teleop.core.robot import RobotModel
 

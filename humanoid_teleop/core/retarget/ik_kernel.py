@@ -1,0 +1,264 @@
+"""The inner step of :class:`~humanoid_teleop.core.retarget.ik.DifferentialIk`, compiled.
+
+One damped least-squares step for one end-effector task over its own joints: position task,
+orientation in its null space, posture and limit avoidance below both, and the active set
+that pins joints at their limits (the math is in :mod:`humanoid_teleop.core.retarget.ik`).
+
+Compiled with numba because these are dozens of operations on 3 x 7 matrices: as numpy calls,
+Python overhead made this step ~100 us, over half of a teleop step; compiled it is ~6 us
+(``bench/retarget.py``). Loops replace ``@`` so no BLAS is needed. The first call on a machine
+compiles (~10 s) and caches the result beside this file (or in the user's cache directory);
+later processes load it (~0.5 s). :func:`compile_now` does this up front.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.retarget.ik_config import IkConfig
+
+FloatArray = NDArray[np.float64]
+
+
+@njit(cache=True)
+def _inv3(m: Any) -> Any:
+    """Inverse of a damped (positive definite) 3x3 matrix by cofactors."""
+    a, b, c = m[0, 0], m[0, 1], m[0, 2]
+    d, e, f = m[1, 0], m[1, 1], m[1, 2]
+    g, h, i = m[2, 0], m[2, 1], m[2, 2]
+    c00, c10, c20 = e * i - f * h, f * g - d * i, d * h - e * g
+    det = a * c00 + b * c10 + c * c20
+    out = np.empty((3, 3))
+    out[0, 0], out[0, 1], out[0, 2] = c00, c * h - b * i, b * f - c * e
+    out[1, 0], out[1, 1], out[1, 2] = c10, a * i - c * g, c * d - a * f
+    out[2, 0], out[2, 1], out[2, 2] = c20, b * g - a * h, a * e - b * d
+    return out / det
+
+
+@njit(cache=True)
+def _mm(a: Any, b: Any) -> Any:
+    """Matrix product ``a @ b``."""
+    n, k = a.shape
+    m = b.shape[1]
+    out = np.zeros((n, m))
+    for i in range(n):
+        for p in range(k):
+            aip = a[i, p]
+            for j in range(m):
+                out[i, j] += aip * b[p, j]
+    return out
+
+
+@njit(cache=True)
+def _mv(a: Any, v: Any) -> Any:
+    """Matrix-vector product ``a @ v``."""
+    n, k = a.shape
+    out = np.zeros(n)
+    for i in range(n):
+        s = 0.0
+        for p in range(k):
+            s += a[i, p] * v[p]
+        out[i] = s
+    return out
+
+
+@njit(cache=True)
+def _damped_pinv(jp: Any, lam2: float) -> Any:
+    """Damped pseudo-inverse ``jp^T (jp jp^T + lam2 I)^-1`` of a 3 x k Jacobian (k x 3)."""
+    a = _mm(jp, jp.T.copy())
+    for i in range(3):
+        a[i, i] += lam2
+    return _mm(_inv3(a), jp).T.copy()
+
+
+@njit(cache=True)
+def _prioritized(
+    jac: Any,
+    error: Any,
+    lam_p2: float,
+    lam_o2: float,
+    posture: Any,
+    weight: Any,
+    secondary: Any,
+    cols: Any,
+) -> Any:
+    """Step over the joints ``cols``: position over all of them; orientation, then posture,
+    over those also in ``secondary``, in the null space of the position task restricted to
+    them (so they do not disturb the position, up to damping)."""
+    k = cols.shape[0]
+    jp = np.empty((3, k))
+    jo = np.empty((3, k))
+    for c in range(k):
+        for r in range(3):
+            jp[r, c] = jac[r, cols[c]]
+            jo[r, c] = jac[r + 3, cols[c]]
+    jp_pinv = _damped_pinv(jp, lam_p2)
+    dq = _mv(jp_pinv, error[:3].copy())
+    m = 0
+    for c in range(k):
+        if secondary[cols[c]]:
+            m += 1
+    if m == 0:
+        return dq
+    sidx = np.empty(m, dtype=np.int64)
+    j = 0
+    for c in range(k):
+        if secondary[cols[c]]:
+            sidx[j] = c
+            j += 1
+    jp_s = np.empty((3, m))
+    jo_s = np.empty((3, m))
+    post = np.empty(m)
+    w = np.empty(m)
+    for c in range(m):
+        col = cols[sidx[c]]
+        post[c] = posture[col]
+        w[c] = weight[col]
+        for r in range(3):
+            jp_s[r, c] = jp[r, sidx[c]]
+            jo_s[r, c] = jo[r, sidx[c]]
+    pinv_s = jp_pinv if m == k else _damped_pinv(jp_s, lam_p2)
+    n1 = -_mm(pinv_s, jp_s)
+    for i in range(m):
+        n1[i, i] += 1.0
+    jon = _mm(jo_s, n1)
+    jw = jon * w
+    jodq = _mv(jo, dq)
+    rhs0 = np.empty(3)
+    for r in range(3):
+        rhs0[r] = error[3 + r] - jodq[r]
+    rhs1 = _mv(jon, post)
+    b = _mm(jw, jon.T.copy())
+    for i in range(3):
+        b[i, i] += lam_o2
+    binv = _inv3(b)
+    sol = _mv(binv, rhs0) - _mv(binv, rhs1)
+    inner = _mv(jw.T.copy(), sol) + post
+    step = _mv(n1, inner)
+    for c in range(m):
+        dq[sidx[c]] += step[c]
+    return dq
+
+
+@njit(cache=True)
+def _bounded(dq: Any, max_step: float) -> Any:
+    """``dq`` scaled down (direction kept) so no entry exceeds ``max_step``."""
+    peak = 0.0
+    for v in dq:
+        if abs(v) > peak:
+            peak = abs(v)
+    if peak <= max_step:
+        return dq
+    return dq * (max_step / peak)
+
+
+@njit(cache=True)
+def _clip(x: Any, lo: Any, hi: Any) -> Any:
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+@njit(cache=True)
+def _task_step(
+    qj: Any,
+    jac: Any,
+    error: Any,
+    lower: Any,
+    upper: Any,
+    posture_target: Any,
+    band: Any,
+    avoid_lo: Any,
+    avoid_hi: Any,
+    damping: float,
+    damping_gain: float,
+    orientation_damping: float,
+    posture_gain: float,
+    limit_avoidance_gain: float,
+    max_step_rad: float,
+    active_set_passes: int,
+) -> Any:
+    """:func:`task_step` with the bounds and the config fields as separate arguments."""
+    n = qj.shape[0]
+    ep2 = error[0] ** 2 + error[1] ** 2 + error[2] ** 2
+    eo2 = error[3] ** 2 + error[4] ** 2 + error[5] ** 2
+    lam_p2 = damping**2 + damping_gain * ep2
+    lam_o2 = orientation_damping**2 + damping_gain * eo2
+    posture = posture_gain * (posture_target - qj)
+    depth_lo = _clip((avoid_lo - qj) / band, 0.0, 1.0)
+    depth_hi = _clip((qj - avoid_hi) / band, 0.0, 1.0)
+    if limit_avoidance_gain > 0.0:
+        posture = posture + limit_avoidance_gain * (depth_lo - depth_hi) * band
+    weight = 1.0 - 0.9 * np.maximum(depth_lo, depth_hi)
+    secondary = np.ones(n, dtype=np.bool_)
+    pinned = np.zeros(n, dtype=np.bool_)
+    cols = np.arange(n)
+    new = qj + _bounded(
+        _prioritized(jac, error, lam_p2, lam_o2, posture, weight, secondary, cols), max_step_rad
+    )
+    for _ in range(2 * active_set_passes):
+        out = ~pinned & ((new < lower) | (new > upper))
+        if not out.any():
+            break
+        pinned |= out & ~secondary
+        secondary &= ~out
+        dq_pinned = np.where(pinned, _clip(new, lower, upper) - qj, 0.0)
+        new = qj + dq_pinned
+        free = np.nonzero(~pinned)[0]
+        if free.shape[0] == 0:
+            break
+        residual = error - _mv(jac, dq_pinned)
+        dq = _bounded(
+            _prioritized(jac, residual, lam_p2, lam_o2, posture, weight, secondary, free),
+            max_step_rad,
+        )
+        for c in range(free.shape[0]):
+            new[free[c]] += dq[c]
+    return _clip(new, lower, upper)
+
+
+def task_step(
+    qj: FloatArray,
+    jac: FloatArray,
+    error: FloatArray,
+    bounds: tuple[FloatArray, ...],
+    config: IkConfig,
+) -> FloatArray:
+    """New positions [rad] of one task's joints after one step from ``qj`` [rad].
+
+    ``jac`` (6 x n) and ``error`` (6: position, then orientation) are weighted; ``bounds``
+    are, over the task's n joints: the solver's lower and upper bounds, the posture pull's
+    aim, the limit-avoidance band width and where that band starts below and above, each
+    C-contiguous float64. ``qj``, ``jac`` and ``error`` may have any layout; the kernel gets
+    them C-contiguous float64 (another layout would compile another kernel).
+    """
+    lower, upper, posture_target, band, avoid_lo, avoid_hi = bounds
+    contiguous = np.ascontiguousarray
+    result: FloatArray = _task_step(
+        contiguous(qj, dtype=np.float64),
+        contiguous(jac, dtype=np.float64),
+        contiguous(error, dtype=np.float64),
+        lower,
+        upper,
+        posture_target,
+        band,
+        avoid_lo,
+        avoid_hi,
+        config.damping,
+        config.damping_gain,
+        config.orientation_damping,
+        config.posture_gain,
+        config.limit_avoidance_gain,
+        config.max_step_rad,
+        config.active_set_passes,
+    )
+    return result
+
+
+def compile_now() -> None:
+    """Compile :func:`task_step` (or load it from numba's cache) now, not in the first solve."""
+    n = 2
+    bounds = (-np.ones(n), np.ones(n), np.zeros(n), np.ones(n), -np.ones(n), np.ones(n))
+    task_step(np.zeros(n), np.ones((6, n)), np.ones(6), bounds, IkConfig())

@@ -1,0 +1,153 @@
+"""The compiled IK step equals a plain numpy statement of the same math, and stays in bounds."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
+from humanoid_teleop.core.retarget.ik_config import IkConfig
+from humanoid_teleop.core.retarget.ik_kernel import _task_step, task_step
+
+from .conftest import model_of
+
+FloatArray = NDArray[np.float64]
+Bounds = tuple[FloatArray, ...]
+
+
+def _damped_pinv(jp: FloatArray, lam2: float) -> FloatArray:
+    pinv: FloatArray = jp.T @ np.linalg.inv(jp @ jp.T + lam2 * np.eye(3))
+    return pinv
+
+
+def _reference_prioritized(
+    jac: FloatArray,
+    error: FloatArray,
+    lam_p2: float,
+    lam_o2: float,
+    posture: FloatArray,
+    weight: FloatArray,
+    secondary: NDArray[np.bool_],
+) -> FloatArray:
+    """Position over all columns; weighted orientation, then posture, over ``secondary``."""
+    jp, jo = jac[:3], jac[3:]
+    dq: FloatArray = _damped_pinv(jp, lam_p2) @ error[:3]
+    if not secondary.any():
+        return dq
+    jp_s, jo_s = jp[:, secondary], jo[:, secondary]
+    n1 = np.eye(jp_s.shape[1]) - _damped_pinv(jp_s, lam_p2) @ jp_s
+    jon = jo_s @ n1
+    jw = jon * weight[secondary]
+    solve = np.linalg.inv(jw @ jon.T + lam_o2 * np.eye(3))
+    aim = solve @ (error[3:] - jo @ dq) - solve @ (jon @ posture[secondary])
+    dq[secondary] += n1 @ (jw.T @ aim + posture[secondary])
+    return dq
+
+
+def _bounded(dq: FloatArray, max_step: float) -> FloatArray:
+    peak = float(np.max(np.abs(dq)))
+    return dq if peak <= max_step else dq * (max_step / peak)
+
+
+def _reference_step(
+    qj: FloatArray, jac: FloatArray, error: FloatArray, bounds: Bounds, cfg: IkConfig
+) -> FloatArray:
+    """The damped least-squares step with the two-stage active set, in numpy."""
+    lower, upper, aim, band, avoid_lo, avoid_hi = bounds
+    lam_p2 = cfg.damping**2 + cfg.damping_gain * float(error[:3] @ error[:3])
+    lam_o2 = cfg.orientation_damping**2 + cfg.damping_gain * float(error[3:] @ error[3:])
+    depth_lo = np.clip((avoid_lo - qj) / band, 0.0, 1.0)
+    depth_hi = np.clip((qj - avoid_hi) / band, 0.0, 1.0)
+    posture = (
+        cfg.posture_gain * (aim - qj) + cfg.limit_avoidance_gain * (depth_lo - depth_hi) * band
+    )
+    weight = 1.0 - 0.9 * np.maximum(depth_lo, depth_hi)
+    secondary = np.ones(len(qj), dtype=bool)
+    pinned = np.zeros(len(qj), dtype=bool)
+    step = _reference_prioritized(jac, error, lam_p2, lam_o2, posture, weight, secondary)
+    new = qj + _bounded(step, cfg.max_step_rad)
+    for _ in range(2 * cfg.active_set_passes):
+        out = ~pinned & ((new < lower) | (new > upper))
+        if not out.any():
+            break
+        pinned |= out & ~secondary
+        secondary &= ~out
+        dq_pinned = np.where(pinned, np.clip(new, lower, upper) - qj, 0.0)
+        new = qj + dq_pinned
+        free = ~pinned
+        if not free.any():
+            break
+        step = _reference_prioritized(
+            jac[:, free],
+            error - jac @ dq_pinned,
+            lam_p2,
+            lam_o2,
+            posture[free],
+            weight[free],
+            secondary[free],
+        )
+        new[free] += _bounded(step, cfg.max_step_rad)
+    result: FloatArray = np.clip(new, lower, upper)
+    return result
+
+
+def _case(
+    seed: int, n: int, error_scale: float
+) -> tuple[FloatArray, FloatArray, FloatArray, Bounds]:
+    rng = np.random.default_rng(seed)
+    lower = rng.uniform(-2.5, 0.0, n)
+    upper = lower + rng.uniform(0.2, 3.0, n)
+    band = 0.15 * (upper - lower)
+    bounds = (lower, upper, rng.uniform(lower, upper), band, lower + band, upper - band)
+    qj = rng.uniform(lower, upper)
+    jac = rng.normal(size=(6, n))
+    error = rng.normal(size=6) * error_scale
+    return qj, jac, error, bounds
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(3, 9),
+    error_scale=st.sampled_from([1e-4, 0.05, 0.5, 3.0]),
+)
+def test_kernel_matches_numpy_reference(seed: int, n: int, error_scale: float) -> None:
+    """Tasks of 3-9 joints, any error size, any start inside the bounds: the reference step.
+
+    Below 3 joints the position task cannot be met and its null-space projector is
+    ``1 - (1 - eps)``: both versions then round differently (up to ~1e-6 rad)."""
+    qj, jac, error, bounds = _case(seed, n, error_scale)
+    cfg = IkConfig()
+    got = task_step(qj.copy(), jac, error, bounds, cfg)
+    want = _reference_step(qj.copy(), jac, error, bounds, cfg)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9))
+def test_kernel_never_leaves_bounds(seed: int, n: int) -> None:
+    """Huge errors push joints at their limits: the result stays within lower..upper."""
+    qj, jac, error, bounds = _case(seed, n, 50.0)
+    got = task_step(qj, jac, error, bounds, IkConfig(max_step_rad=5.0))
+    assert np.all(got >= bounds[0]) and np.all(got <= bounds[1])
+
+
+def test_kernel_leaves_its_input_unchanged() -> None:
+    """The start positions passed in are not modified (the caller keeps its warm start)."""
+    qj, jac, error, bounds = _case(7, 7, 0.5)
+    before = qj.copy()
+    task_step(qj, jac, error, bounds, IkConfig())
+    np.testing.assert_array_equal(qj, before)
+
+
+def test_a_real_solve_uses_the_one_compiled_kernel() -> None:
+    """pinocchio's column-major Jacobians reach the kernel C-contiguous: no second compile."""
+    model = model_of("g1")
+    ik = DifferentialIk(model, arm_tasks(model), IkConfig())
+    targets = ik.forward(ik.home)
+    targets[0].position_m[0] += 0.05
+    ik.solve(ik.home.copy(), targets)
+    layouts = {signature[1].layout for signature in _task_step.signatures}
+    assert layouts == {"C"}
