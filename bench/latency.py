@@ -9,19 +9,25 @@ by side:
   republishes each PoseStamped it gets — the floor any ROS 2 Python node pays for one hop
   (subscribe + publish, two DDS transfers).
 * ``teleop``: ``teleop_node`` in another process (retargeting + safety on) receiving head and
-  wrist poses and joint states at the given rate. Latency is from publishing a right-wrist
-  pose to receiving that same message back on ``/teleop/intent/right_wrist``, which the node
-  publishes right after the joint commands of the step that used it (matched by header
-  stamp: exact, one input at a time, not cut at one period).
+  wrist poses and joint states at the given rate. Latency is from the stamp of a right-wrist
+  pose (set right before it is published) to the arrival of the last of the joint commands
+  (every group's topic) of the step that used it. The step is identified exactly: the node
+  republishes the input it used on ``/teleop/intent/right_wrist`` (same stamp) right after
+  that step's commands, and a step's command on each topic is the newest one the node wrote
+  before that intent (DDS source timestamps).
 
 Three processes per row: a sender (publishes the stamped inputs at the rate), the node under
 test, and this probe (receives). Sender and receiver are separate processes so neither waits
-on the other's Python GIL; both use the wall clock, which they share. ``answered`` counts
-inputs that came back (the teleop node uses only the freshest input per step, so an input
-overtaken by a newer one before a step is not answered). ``missed %``: intervals between
-received commands (echoes) longer than 1.5 periods. ``node step``: the node's own step time
-(pipeline + publishing, p50 / p99) from ``/teleop/state``; the rest of the latency is DDS
-transport and executor wake-ups.
+on the other's Python GIL; both use the wall clock, which they share.
+
+Columns: ``p50 / p99 / max``: latency until the probe's middleware received the command
+(rmw ``received_timestamp``: what any subscriber, e.g. a C++ robot driver, could act on);
+``callback``: until the probe's own Python callback ran (adds this probe's executor wake-up).
+``answered``: inputs whose step was seen (the teleop node uses only the freshest input per
+step, so an input overtaken by a newer one before a step is not answered). ``missed %``:
+intervals between received commands longer than 1.5 periods. ``node step``: the node's own
+step time (pipeline + all its publishing, p50 / p99) from ``/teleop/state``; the rest of the
+latency is DDS transport, executor wake-ups and the input callbacks.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -54,6 +61,9 @@ class Result:
     rate_hz: float
     sent: int
     latencies_ms: np.ndarray
+    """Input stamp → the step's last command received by the probe's middleware [ms]."""
+    callback_latencies_ms: np.ndarray
+    """Input stamp → the probe's Python callback for that command [ms]."""
     intervals_s: np.ndarray
     node_step_ms: tuple[float, float] | None = None
 
@@ -66,10 +76,13 @@ class Result:
             else math.nan
         )
         p50, p99, worst = np.percentile(lat, [50, 99, 100]) if len(lat) else (math.nan,) * 3
+        cb = self.callback_latencies_ms
+        cb50, cb99 = np.percentile(cb, [50, 99]) if len(cb) else (math.nan,) * 2
         step = "—" if self.node_step_ms is None else "{:.2f} / {:.2f}".format(*self.node_step_ms)
         return (
             f"| {self.scenario:<10} | {self.rate_hz:>5.0f} | {self.sent:>6} | {len(lat):>8} | "
-            f"{p50:>6.3f} | {p99:>6.3f} | {worst:>6.3f} | {missed:>8.2f} | {step:>13} |"
+            f"{p50:>6.3f} | {p99:>6.3f} | {worst:>6.3f} | {cb50:>6.3f} / {cb99:>6.3f} | "
+            f"{missed:>8.2f} | {step:>13} |"
         )
 
 
@@ -168,20 +181,70 @@ def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float) -> i
     return 0
 
 
+@dataclass
+class _Arrivals:
+    """What the probe saw: per topic, each message's stamps [ns] and the probe's callback
+    time [s]. ``source`` is when the publisher wrote it, ``received`` when the probe's
+    middleware received it (both wall clock, from the rmw message info)."""
+
+    stamp: list[tuple[int, int]]
+    source_ns: list[int]
+    received_ns: list[int]
+    callback_s: list[float]
+
+    @classmethod
+    def empty(cls) -> _Arrivals:
+        return cls([], [], [], [])
+
+    def add(self, msg: Any, info: Any) -> None:
+        self.callback_s.append(time.time())
+        header = getattr(msg, "header", None)
+        self.stamp.append(_stamp_key(msg) if header is not None else (0, 0))
+        self.source_ns.append(int(info["source_timestamp"]))
+        self.received_ns.append(int(info["received_timestamp"]))
+
+
+def _latencies(
+    inputs: _Arrivals, commands: dict[str, _Arrivals], first_s: float
+) -> tuple[list[float], list[float]]:
+    """Per answered input: ms from its stamp until the last command of the step that used it
+    was received (middleware; probe callback).
+
+    ``inputs`` are the answers that carry the input's stamp (the echo, or the intent the
+    teleop node publishes right after the step's commands). A step's command on each topic is
+    the newest one written before that answer: the node writes every group's command each
+    step, then the intent, so nothing of the next step lies in between.
+    """
+    at_middleware, at_callback = [], []
+    written = {topic: np.array(a.source_ns) for topic, a in commands.items() if a.source_ns}
+    for stamp, answer_ns in zip(inputs.stamp, inputs.source_ns, strict=True):
+        sent_s = stamp[0] + stamp[1] * 1e-9
+        if sent_s < first_s:
+            continue
+        received, called = [], []
+        for topic, sources in written.items():
+            k = int(np.searchsorted(sources, answer_ns, side="right")) - 1
+            if k < 0:
+                break
+            received.append(commands[topic].received_ns[k] * 1e-9)
+            called.append(commands[topic].callback_s[k])
+        else:
+            at_middleware.append((max(received) - sent_s) * 1e3)
+            at_callback.append((max(called) - sent_s) * 1e3)
+    return at_middleware, at_callback
+
+
 def _measure(
     scenario: str,
     robot: str,
     rate_hz: float,
     seconds: float,
-    match_topic: str,
-    rate_topic: str,
-    rate_type: type,
+    answer_topic: str,
+    command_topics: dict[str, type],
 ) -> Result:
-    """Run the sender; record when each stamped input comes back on ``match_topic``.
-
-    Intervals are measured between messages on ``rate_topic`` (the arm command topic for
-    teleop). The teleop node's step time comes from its last ``/teleop/state``.
-    """
+    """Run the sender; record every answer (``answer_topic``, PoseStamped carrying the input's
+    stamp) and every command. The teleop node's step time comes from its last
+    ``/teleop/state``."""
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import PoseStamped
@@ -190,19 +253,15 @@ def _measure(
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node(f"bench_probe_{scenario.split()[0]}", context=context)
-    returned: dict[tuple[int, int], float] = {}
-    arrivals: list[float] = []
+    answers = _Arrivals.empty()
+    commands = {
+        topic: answers if topic == answer_topic else _Arrivals.empty() for topic in command_topics
+    }
     state: dict[str, str] = {}
-    node.create_subscription(
-        PoseStamped,
-        match_topic,
-        lambda m: returned.setdefault(_stamp_key(m), time.time()),
-        100,
-    )
-    if rate_topic != match_topic:
-        node.create_subscription(
-            rate_type, rate_topic, lambda _m: arrivals.append(time.time()), 100
-        )
+    node.create_subscription(PoseStamped, answer_topic, answers.add, 100)
+    for topic, msg_type in command_topics.items():
+        if topic != answer_topic:
+            node.create_subscription(msg_type, topic, commands[topic].add, 100)
     node.create_subscription(
         DiagnosticArray,
         "/teleop/state",
@@ -233,20 +292,22 @@ def _measure(
         raise RuntimeError(f"bench sender failed with exit code {sender.returncode}")
     report = json.loads(out.strip().splitlines()[-1])
     first = float(report["measured_from"])
-    latencies = [
-        (t - (sec + nsec * 1e-9)) * 1e3
-        for (sec, nsec), t in returned.items()
-        if sec + nsec * 1e-9 >= first
-    ]
-    stamps = arrivals if rate_topic != match_topic else sorted(returned.values())
-    window = np.array([t for t in stamps if t >= first])
+    at_middleware, at_callback = _latencies(answers, commands, first)
+    paced = commands[next(iter(command_topics))].received_ns
+    window = np.array([t * 1e-9 for t in paced if t * 1e-9 >= first])
     step = (
         (float(state["step_ms_p50"]), float(state["step_ms_p99"]))
         if "step_ms_p50" in state
         else None
     )
     return Result(
-        scenario, rate_hz, int(report["sent"]), np.array(latencies), np.diff(window), step
+        scenario,
+        rate_hz,
+        int(report["sent"]),
+        np.array(at_middleware),
+        np.array(at_callback),
+        np.diff(window),
+        step,
     )
 
 
@@ -256,7 +317,7 @@ def _run_echo(robot: str, rate_hz: float, seconds: float) -> Result:
     echo = subprocess.Popen([sys.executable, __file__, "--role", "echo"])
     try:
         return _measure(
-            "echo hop", robot, rate_hz, seconds, "/bench/output", "/bench/output", PoseStamped
+            "echo hop", robot, rate_hz, seconds, "/bench/output", {"/bench/output": PoseStamped}
         )
     finally:
         echo.terminate()
@@ -264,11 +325,19 @@ def _run_echo(robot: str, rate_hz: float, seconds: float) -> Result:
 
 
 def _run_teleop(robot: str, rate_hz: float, seconds: float) -> Result:
+    from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
+    from trajectory_msgs.msg import JointTrajectory
 
+    from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
     from humanoid_teleop.core.robot import load_robot
 
-    arm_topic = load_robot(robot).interfaces["right_arm"].topic
+    description = load_robot(robot)
+    kinds = {"forward": Float64MultiArray, "trajectory": JointTrajectory, "joint_state": JointState}
+    groups = TeleopPipeline.create(description, device="replay").groups
+    command_topics = {
+        description.interfaces[g].topic: kinds[description.interfaces[g].kind] for g in groups
+    }
     with tempfile.TemporaryDirectory() as tmp:
         params = Path(tmp) / "params.yaml"
         node_params = {"robot": robot, "device": "replay", "rate_hz": rate_hz, "auto_engage": True}
@@ -285,8 +354,7 @@ def _run_teleop(robot: str, rate_hz: float, seconds: float) -> Result:
                 rate_hz,
                 seconds,
                 "/teleop/intent/right_wrist",
-                arm_topic,
-                Float64MultiArray,
+                command_topics,
             )
         finally:
             teleop.terminate()
@@ -317,12 +385,12 @@ def main() -> int:
     ]
     print(f"\ninput → command latency across processes ({os.cpu_count()} cores)")
     print(
-        "| scenario   | rate  |   sent | answered | p50 ms | p99 ms | max ms | missed % "
-        "| node step ms  |"
+        "| scenario   | rate  |   sent | answered | p50 ms | p99 ms | max ms "
+        "| callback p50 / p99 | missed % | node step ms  |"
     )
     print(
-        "|------------|-------|--------|----------|--------|--------|--------|----------"
-        "|---------------|"
+        "|------------|-------|--------|----------|--------|--------|--------"
+        "|--------------------|----------|---------------|"
     )
     for row in rows:
         print(row.row())

@@ -14,11 +14,13 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Compile the IK kernel (or load numba's cache) once, before any test or node process
-    needs it: a first compile takes ~10 s, which would otherwise land in one test's timing."""
-    from humanoid_teleop.core.retarget.ik_kernel import compile_now
+    """Compile the numba kernels (or load numba's cache) once, before any test or node process
+    needs them: a first compile takes ~10 s, which would otherwise land in one test's timing."""
+    from humanoid_teleop.core.retarget import ik_kernel
+    from humanoid_teleop.core.safety import move_kernel
 
-    compile_now()
+    ik_kernel.compile_now()
+    move_kernel.compile_now()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

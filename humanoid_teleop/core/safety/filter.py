@@ -23,10 +23,10 @@ from numpy.typing import NDArray
 
 from humanoid_teleop.core.safety.config import SafetyConfig
 from humanoid_teleop.core.safety.errors import SafetyError
-from humanoid_teleop.core.safety.limits import JointLimits, clip_fast
+from humanoid_teleop.core.safety.limits import JointLimits
+from humanoid_teleop.core.safety.move_kernel import compile_now, limited_move
 
 FloatArray = NDArray[np.float64]
-_EPS = 1e-12
 #: Steps shorter than this [s] hold: dividing by them would overflow the rate estimate.
 MIN_STEP_S = 1e-6
 
@@ -202,36 +202,19 @@ def _move(
     command, v_prev = state.command, state.velocity
     dt = min(t_s - state.t_s, config.max_step_s)
     lo, hi = limits.inner_bounds(config.position_margin_rad)
-    goal = clip_fast(target, lo, hi)
-    position_mask = np.abs(goal - target) > 1e-9
     # A hair under the limit, so |dq| / dt recomputed from the commands never rounds above it.
     vmax = limits.velocity * (config.velocity_scale * (1.0 - 1e-9))
     if state.ramping:
         vmax = np.minimum(vmax, config.engage_speed_rad_s)
     amax = limits.acceleration * config.acceleration_scale
-    error = goal - command
-    desired = error / dt
-    # Braking: never approach the goal faster than a stop within the remaining distance allows.
-    with np.errstate(invalid="ignore"):
-        brake = np.where(np.isfinite(amax), np.sqrt(2.0 * amax * np.abs(error)), np.inf)
-    v = clip_fast(desired, -brake, brake)
-    v_lo = np.maximum(-vmax, v_prev - amax * dt)
-    v_hi = np.minimum(vmax, v_prev + amax * dt)
-    v = np.minimum(np.maximum(v, v_lo), v_hi)
-    v = clip_fast(v, -vmax, vmax)
-    new_command = clip_fast(command + v * dt, lo, hi)
-    velocity = (new_command - command) / dt
-    velocity_mask = np.abs(desired) > vmax + _EPS
-    acceleration_mask = ~velocity_mask & (np.abs(v - desired) > 1e-9)
-    ramping = state.ramping and bool(
-        np.max(np.abs(goal - new_command), initial=0.0) >= config.engage_tolerance_rad
-    )
+    move = limited_move(command, v_prev, target, lo, hi, vmax, amax, dt)
+    ramping = state.ramping and move.max_residual >= config.engage_tolerance_rad
     new_state = SafetyState(
         engaged=True,
         estopped=False,
         ramping=ramping,
-        command=new_command,
-        velocity=velocity,
+        command=move.command,
+        velocity=move.velocity,
         t_s=t_s,
         last_target=target,
         last_input_t_s=input_t_s,
@@ -243,11 +226,11 @@ def _move(
         hold_reason=None,
         input_age_s=age,
         rejected_nonfinite=rejected,
-        position_clamped=_names(limits, position_mask),
-        velocity_clamped=_names(limits, velocity_mask),
-        acceleration_clamped=_names(limits, acceleration_mask),
+        position_clamped=_names(limits, move.position_clamped),
+        velocity_clamped=_names(limits, move.velocity_clamped),
+        acceleration_clamped=_names(limits, move.acceleration_clamped),
     )
-    return new_state, new_command, report
+    return new_state, move.command, report
 
 
 class SafetyFilter:
@@ -257,6 +240,7 @@ class SafetyFilter:
         self.config = config
         self.limits = limits
         self.state = SafetyState()
+        compile_now()  # here, not in the first step
 
     def engage(self, measured: FloatArray, t_s: float) -> None:
         """See :func:`safety_engage`."""
