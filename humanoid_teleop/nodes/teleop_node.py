@@ -257,7 +257,7 @@ class TeleopNode(Node):
             values = output.commands[group]
             names = self._description.groups[group]
             if kind == "forward":
-                pub.publish(conv.forward_command(values))
+                pub.publish(conv.forward_command_cdr(values))
             elif kind == "trajectory":
                 pub.publish(conv.trajectory_command(names, values, now, self._period_s))
             else:

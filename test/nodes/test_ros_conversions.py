@@ -67,3 +67,31 @@ def test_trajectory_command_reaches_target_after_horizon() -> None:
     assert msg.joint_names == ["j1", "j2"]
     assert list(msg.points[0].positions) == [0.1, 0.2]
     assert msg.points[0].time_from_start.nanosec == 4_000_000
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 12])
+def test_forward_command_cdr_matches_rclpy(n: int) -> None:
+    """rclpy reads back the message it would have built, from as many bytes as it writes
+    (its padding bytes are left uninitialised, so bytes are not compared one to one)."""
+    from rclpy.serialization import deserialize_message, serialize_message
+    from std_msgs.msg import Float64MultiArray, MultiArrayDimension
+
+    values = np.linspace(-1.5, 2.5, n)
+    msg = Float64MultiArray(data=values.tolist())
+    msg.layout.dim = [MultiArrayDimension(label="joints", size=n, stride=n)]
+    ours = conv.forward_command_cdr(values)
+    assert deserialize_message(ours, Float64MultiArray) == msg
+    assert len(ours) == len(serialize_message(msg))
+
+
+def test_forward_command_cdr_decodes_with_rosbags() -> None:
+    """A CDR reader we did not write (rosbags) decodes the values and the layout."""
+    from rosbags.typesys import Stores, get_typestore
+
+    values = np.array([0.25, -1.0, 3.5, 1e-300, -0.0, 2.0, 7.125])
+    decoded = get_typestore(Stores.ROS2_KILTED).deserialize_cdr(
+        conv.forward_command_cdr(values), "std_msgs/msg/Float64MultiArray"
+    )
+    np.testing.assert_array_equal(decoded.data, values)
+    (dim,) = decoded.layout.dim
+    assert (dim.label, dim.size, dim.stride, decoded.layout.data_offset) == ("joints", 7, 7, 0)
