@@ -24,7 +24,6 @@ module does the kinematics (pinocchio) and the errors.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.motion.frame import Pose
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.retarget.ik_config import IkConfig
-from humanoid_teleop.core.retarget.ik_kernel import compile_now, task_step
+from humanoid_teleop.core.retarget.ik_kernel import STEPPED_NEAR, compile_now, task_iteration
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.safety.limits import clip_fast
 
@@ -156,25 +155,18 @@ class DifferentialIk:
                     continue
                 pin.updateFramePlacement(self._pm, self._data, fid)
                 placement = self._data.oMf[fid]
-                e_p = target[1] - placement.translation
-                e_o = pin.log3(target[0] @ placement.rotation.T)
-                dist2, angle2 = float(e_p @ e_p), float(e_o @ e_o)
-                if dist2 < cfg.tolerance_m**2 and angle2 < cfg.tolerance_rad**2:
-                    done[k] = True
-                    continue
-                # Refining only pays near the target; far ones get one step per call.
-                done[k] = dist2 > cfg.refine_below_m**2 or angle2 > cfg.refine_below_rad**2
-                # Far targets pull with a bounded error: smooth, and finite for absurd inputs.
-                if dist2 > cfg.max_position_error_m**2:
-                    e_p = e_p * (cfg.max_position_error_m / math.sqrt(dist2))
-                if angle2 > cfg.max_orientation_error_rad**2:
-                    e_o = e_o * (cfg.max_orientation_error_rad / math.sqrt(angle2))
-                jac = pin.getFrameJacobian(self._pm, self._data, fid, _LWA)[:, task.joints]
-                error = np.concatenate((e_p, e_o)) * self._weights
-                jac = jac * self._weights[:, None]
-                q[task.joints] = task_step(
-                    q[task.joints], jac, error, self._task_bounds[k], self.config
+                status = task_iteration(
+                    q,
+                    task.joints,
+                    pin.getFrameJacobian(self._pm, self._data, fid, _LWA),
+                    target[1] - placement.translation,
+                    pin.log3(target[0] @ placement.rotation.T),
+                    self._weights,
+                    self._task_bounds[k],
+                    cfg,
                 )
+                # Refining only pays near the target; far ones get one step per call.
+                done[k] = status != STEPPED_NEAR
             if all(done):
                 break
         if not np.isfinite(q).all():

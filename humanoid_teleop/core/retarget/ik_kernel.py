@@ -13,6 +13,7 @@ later processes load it (~0.5 s). :func:`compile_now` does this up front.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -219,6 +220,141 @@ def _task_step(
     return _clip(new, lower, upper)
 
 
+CONVERGED = 0
+""":func:`task_iteration`: the task was within tolerance; nothing moved."""
+STEPPED_FAR = 1
+"""... one step was taken and the target is too far for another one to pay this call."""
+STEPPED_NEAR = 2
+"""... one step was taken and the target is near: another iteration may refine it."""
+
+
+@njit(cache=True)
+def _task_iteration(
+    q: Any,
+    joints: Any,
+    frame_jacobian: Any,
+    e_p: Any,
+    e_o: Any,
+    weights: Any,
+    lower: Any,
+    upper: Any,
+    posture_target: Any,
+    band: Any,
+    avoid_lo: Any,
+    avoid_hi: Any,
+    damping: float,
+    damping_gain: float,
+    orientation_damping: float,
+    posture_gain: float,
+    limit_avoidance_gain: float,
+    max_step_rad: float,
+    active_set_passes: int,
+    tolerance_m: float,
+    tolerance_rad: float,
+    refine_below_m: float,
+    refine_below_rad: float,
+    max_position_error_m: float,
+    max_orientation_error_rad: float,
+) -> int:
+    """:func:`task_iteration` with the bounds and the config fields as separate arguments."""
+    dist2 = e_p[0] ** 2 + e_p[1] ** 2 + e_p[2] ** 2
+    angle2 = e_o[0] ** 2 + e_o[1] ** 2 + e_o[2] ** 2
+    if dist2 < tolerance_m**2 and angle2 < tolerance_rad**2:
+        return CONVERGED
+    far = dist2 > refine_below_m**2 or angle2 > refine_below_rad**2
+    # Far targets pull with a bounded error: smooth, and finite for absurd inputs.
+    position_scale = 1.0
+    if dist2 > max_position_error_m**2:
+        position_scale = max_position_error_m / math.sqrt(dist2)
+    orientation_scale = 1.0
+    if angle2 > max_orientation_error_rad**2:
+        orientation_scale = max_orientation_error_rad / math.sqrt(angle2)
+    error = np.empty(6)
+    for r in range(3):
+        error[r] = e_p[r] * position_scale * weights[r]
+        error[3 + r] = e_o[r] * orientation_scale * weights[3 + r]
+    n = joints.shape[0]
+    jac = np.empty((6, n))
+    qj = np.empty(n)
+    for c in range(n):
+        qj[c] = q[joints[c]]
+        for r in range(6):
+            jac[r, c] = frame_jacobian[r, joints[c]] * weights[r]
+    new = _task_step(
+        qj,
+        jac,
+        error,
+        lower,
+        upper,
+        posture_target,
+        band,
+        avoid_lo,
+        avoid_hi,
+        damping,
+        damping_gain,
+        orientation_damping,
+        posture_gain,
+        limit_avoidance_gain,
+        max_step_rad,
+        active_set_passes,
+    )
+    for c in range(n):
+        q[joints[c]] = new[c]
+    return STEPPED_FAR if far else STEPPED_NEAR
+
+
+def task_iteration(
+    q: FloatArray,
+    joints: NDArray[np.intp],
+    frame_jacobian: FloatArray,
+    e_p: FloatArray,
+    e_o: FloatArray,
+    weights: FloatArray,
+    bounds: tuple[FloatArray, ...],
+    config: IkConfig,
+) -> int:
+    """One solver iteration of one task: check, bound and weight its error, step its joints.
+
+    ``q`` [rad] (C-contiguous float64) is updated in place at ``joints``; ``frame_jacobian``
+    is pinocchio's 6 x nv frame Jacobian (column-major, as pinocchio returns it), ``e_p`` [m]
+    and ``e_o`` [rad] the unweighted position and orientation errors, ``weights`` the six row
+    weights; ``bounds`` as for :func:`task_step`. Returns :data:`CONVERGED`,
+    :data:`STEPPED_FAR` or :data:`STEPPED_NEAR` (see ``IkConfig.tolerance_m`` and
+    ``refine_below_m``).
+    """
+    if not (q.flags.c_contiguous and q.dtype == np.float64):
+        raise ValueError("task_iteration updates q in place: it must be C-contiguous float64")
+    lower, upper, posture_target, band, avoid_lo, avoid_hi = bounds
+    status: int = _task_iteration(
+        q,
+        np.ascontiguousarray(joints, dtype=np.intp),
+        np.asfortranarray(frame_jacobian, dtype=np.float64),
+        np.ascontiguousarray(e_p, dtype=np.float64),
+        np.ascontiguousarray(e_o, dtype=np.float64),
+        weights,
+        lower,
+        upper,
+        posture_target,
+        band,
+        avoid_lo,
+        avoid_hi,
+        config.damping,
+        config.damping_gain,
+        config.orientation_damping,
+        config.posture_gain,
+        config.limit_avoidance_gain,
+        config.max_step_rad,
+        config.active_set_passes,
+        config.tolerance_m,
+        config.tolerance_rad,
+        config.refine_below_m,
+        config.refine_below_rad,
+        config.max_position_error_m,
+        config.max_orientation_error_rad,
+    )
+    return status
+
+
 def task_step(
     qj: FloatArray,
     jac: FloatArray,
@@ -258,7 +394,12 @@ def task_step(
 
 
 def compile_now() -> None:
-    """Compile :func:`task_step` (or load it from numba's cache) now, not in the first solve."""
+    """Compile the kernels (or load them from numba's cache) now, not in the first solve."""
     n = 2
     bounds = (-np.ones(n), np.ones(n), np.zeros(n), np.ones(n), -np.ones(n), np.ones(n))
+    q = np.zeros(n + 1)
+    task_iteration(
+        q, np.arange(n), np.ones((6, n + 1), order="F"), np.ones(3), np.ones(3), np.ones(6),
+        bounds, IkConfig(),
+    )  # fmt: skip
     task_step(np.zeros(n), np.ones((6, n)), np.ones(6), bounds, IkConfig())

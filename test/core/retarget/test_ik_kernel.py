@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
 from humanoid_teleop.core.retarget.ik_config import IkConfig
-from humanoid_teleop.core.retarget.ik_kernel import _task_step, task_step
+from humanoid_teleop.core.retarget.ik_kernel import (
+    CONVERGED,
+    STEPPED_FAR,
+    STEPPED_NEAR,
+    _task_iteration,
+    _task_step,
+    task_iteration,
+    task_step,
+)
 
 from .conftest import model_of
 
@@ -143,11 +152,39 @@ def test_kernel_leaves_its_input_unchanged() -> None:
 
 
 def test_a_real_solve_uses_the_one_compiled_kernel() -> None:
-    """pinocchio's column-major Jacobians reach the kernel C-contiguous: no second compile."""
+    """pinocchio's Jacobians and the solver's arrays reach each kernel in the layout
+    ``compile_now`` compiled: a solve compiles nothing more."""
     model = model_of("g1")
     ik = DifferentialIk(model, arm_tasks(model), IkConfig())
     targets = ik.forward(ik.home)
     targets[0].position_m[0] += 0.05
     ik.solve(ik.home.copy(), targets)
-    layouts = {signature[1].layout for signature in _task_step.signatures}
-    assert layouts == {"C"}
+    assert len(_task_iteration.signatures) == 1
+    assert len(_task_step.signatures) == 1
+
+
+@pytest.mark.parametrize(
+    ("position_error_m", "status"),
+    [(1e-5, CONVERGED), (0.005, STEPPED_NEAR), (0.05, STEPPED_FAR)],
+)
+def test_iteration_status_follows_tolerance_and_refine_bands(
+    position_error_m: float, status: int
+) -> None:
+    """Within tolerance nothing moves; near targets may refine; far ones take one step."""
+    qj, jac, _error, bounds = _case(3, 7, 0.0)
+    q = np.concatenate(([9.0], qj))  # task joints 1..7 of an 8-joint vector
+    before = q.copy()
+    frame_jacobian = np.asfortranarray(np.hstack((np.zeros((6, 1)), jac)))
+    got = task_iteration(
+        q,
+        np.arange(1, 8),
+        frame_jacobian,
+        np.array([position_error_m, 0.0, 0.0]),
+        np.zeros(3),
+        np.ones(6),
+        bounds,
+        IkConfig(),
+    )
+    assert got == status
+    assert q[0] == 9.0  # a joint outside the task never moves
+    assert (q == before).all() == (status == CONVERGED)
