@@ -199,7 +199,7 @@ class TeleopNode(Node):
                     t_s if np.isnan(self._latest_input_t_s) else max(self._latest_input_t_s, t_s)
                 )
             if self._sync.arrived(which, t_s, time.monotonic()):
-                self._step()
+                self._step(on_input=True)
 
         return callback
 
@@ -230,18 +230,20 @@ class TeleopNode(Node):
 
     def _on_timer(self) -> None:
         if time.monotonic() - self._sync.last_step_s >= STEP_SPACING * self._period_s:
-            self._step()
+            self._step(on_input=False)
 
-    def _step(self) -> None:
-        """One pipeline step and its publications, timed for ``/teleop/state``."""
+    def _step(self, on_input: bool) -> None:
+        """One pipeline step and its publications, timed for ``/teleop/state``.
+
+        ``on_input``: a new device frame started it (else the timer)."""
         started = time.perf_counter()
+        self._sync.stepped(time.monotonic(), on_input)
         try:
             self._step_and_publish()
         finally:
             self._step_times_s.append(time.perf_counter() - started)
 
     def _step_and_publish(self) -> None:
-        self._sync.stepped(time.monotonic())
         if self._auto_engage and not self._pipeline.engaged and self._ready_to_engage():
             self._engage()
         frame, used = self._frame()

@@ -8,6 +8,12 @@ it repeats every frame, adding a whole input period of latency. So a set is comp
 every streaming trigger has a sample newer than the last step *from the same device frame*
 (stamps within ``frame_window_s``). Triggers that stopped streaming (a hand out of view) do
 not hold the step back, and the caller's timer still steps at its rate regardless.
+
+Steps on the timer neither consume a frame nor hold one back: the minimum spacing, which caps
+bursts of input steps, counts only from the last *input* step. Otherwise a timer tick that
+falls just before each frame (the same rate as the input, at an unlucky phase) would make
+every frame wait for the next tick, adding up to a whole period, frame after frame; and a tick
+between a frame's left and right wrist would leave the right one waiting too.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class InputSync:
         self.streaming_window_s = streaming_window_s
         self.frame_window_s = frame_window_s
         self.last_step_s = float("-inf")
+        self.last_input_step_s = float("-inf")
         self._seen_s: dict[Input, float] = {}  # arrival time per trigger
         self._fresh: dict[Input, float] = {}  # triggers new since the last step -> stamp
 
@@ -49,7 +56,7 @@ class InputSync:
         """Record a sample; True when it completes a frame and a step should run now.
 
         Inputs that are not triggers (head, hands) never start a step. A step is also held
-        back if the last one ran less than ``min_spacing_s`` ago (caps bursts).
+        back if the last input step ran less than ``min_spacing_s`` ago (caps bursts).
         """
         if which not in self.triggers:
             return False
@@ -59,10 +66,13 @@ class InputSync:
         newest = max(self._fresh.values())
         self._fresh = {w: s for w, s in self._fresh.items() if newest - s <= self.frame_window_s}
         streaming = {w for w, t in self._seen_s.items() if now_s - t <= self.streaming_window_s}
-        due = now_s - self.last_step_s >= self.min_spacing_s
+        due = now_s - self.last_input_step_s >= self.min_spacing_s
         return due and streaming <= self._fresh.keys()
 
-    def stepped(self, now_s: float) -> None:
-        """A step ran (on input or on the timer) at ``now_s`` and used every fresh sample."""
+    def stepped(self, now_s: float, on_input: bool) -> None:
+        """A step ran at ``now_s``: ``on_input`` when :meth:`arrived` started it (it used the
+        frame), else on the timer (the frame's samples stay fresh)."""
         self.last_step_s = now_s
-        self._fresh.clear()
+        if on_input:
+            self.last_input_step_s = now_s
+            self._fresh.clear()

@@ -22,7 +22,7 @@ def _frame(sync: InputSync, stamp_s: float, now_s: float) -> bool:
 def test_a_frame_steps_on_its_last_trigger_not_its_first() -> None:
     sync = _sync()
     _frame(sync, 1.0, now_s=10.0)  # its left wrist steps alone: nothing else streamed yet
-    sync.stepped(10.0002)
+    sync.stepped(10.0002, on_input=True)
     assert not sync.arrived(L, 1.004, now_s=10.004)
     assert sync.arrived(R, 1.004, now_s=10.0041)
 
@@ -34,21 +34,40 @@ def test_non_trigger_inputs_never_step() -> None:
 
 
 def test_a_late_sample_does_not_pair_with_the_next_frame() -> None:
-    """Right wrist of frame k arrives after frame k's step (triggered by the timer); frame
-    k+1's left wrist must not complete a set with it: the step waits for frame k+1's right."""
+    """Right wrist of frame k arrives after frame k+1's left wrist: they do not form a set;
+    the step waits for frame k+1's right wrist."""
     sync = _sync()
     now = 10.0
     for k in range(3):  # both wrists streaming, in order
         assert _frame(sync, 1.0 + k * PERIOD_S, now)
-        sync.stepped(now + 0.0002)
+        sync.stepped(now + 0.0002, on_input=True)
         now += PERIOD_S
     stamp = 1.0 + 3 * PERIOD_S
-    assert not sync.arrived(L, stamp, now)
-    sync.stepped(now + 0.001)  # the timer stepped before frame 3's right wrist came
-    assert not sync.arrived(R, stamp, now + 0.002)  # late: alone it completes nothing
-    now += PERIOD_S
-    assert not sync.arrived(L, stamp + PERIOD_S, now)  # frame 4's left + frame 3's right: no
-    assert sync.arrived(R, stamp + PERIOD_S, now + 0.0001)  # frame 4 complete
+    assert not sync.arrived(L, stamp + PERIOD_S, now)  # frame 4's left overtook frame 3's right
+    assert not sync.arrived(R, stamp, now + 0.0001)  # frame 3's right + frame 4's left: no
+    assert sync.arrived(R, stamp + PERIOD_S, now + 0.0002)  # frame 4 complete
+
+
+def test_a_timer_step_between_a_frames_wrists_does_not_hold_the_second_back() -> None:
+    """The timer steps after frame k's left wrist: its right wrist still completes frame k."""
+    sync = _sync()
+    assert _frame(sync, 1.0, now_s=10.0)
+    sync.stepped(10.0002, on_input=True)
+    assert not sync.arrived(L, 1.004, now_s=10.004)
+    sync.stepped(10.0041, on_input=False)
+    assert sync.arrived(R, 1.004, now_s=10.0042)
+
+
+def test_a_timer_tick_just_before_each_frame_does_not_delay_it() -> None:
+    """Timer and input at the same rate, the tick 0.3 ms before each frame: every frame still
+    steps as soon as it is complete (the old rule made each wait for the next tick)."""
+    sync = _sync()
+    now = 10.0
+    for k in range(5):
+        sync.stepped(now - 0.0003, on_input=False)
+        assert _frame(sync, 1.0 + k * PERIOD_S, now)
+        sync.stepped(now + 0.0002, on_input=True)
+        now += PERIOD_S
 
 
 def test_an_out_of_order_older_sample_does_not_complete_a_newer_frame() -> None:
@@ -61,7 +80,7 @@ def test_an_out_of_order_older_sample_does_not_complete_a_newer_frame() -> None:
 def test_a_trigger_that_stopped_streaming_does_not_hold_the_step_back() -> None:
     sync = _sync()
     assert _frame(sync, 1.0, now_s=10.0)
-    sync.stepped(10.0002)
+    sync.stepped(10.0002, on_input=True)
     # The left hand leaves the view: after the streaming window the right wrist steps alone.
     assert sync.arrived(R, 1.1, now_s=10.1)
 
@@ -69,6 +88,6 @@ def test_a_trigger_that_stopped_streaming_does_not_hold_the_step_back() -> None:
 def test_bursts_are_capped_by_the_minimum_spacing() -> None:
     sync = _sync()
     assert _frame(sync, 1.0, now_s=10.0)
-    sync.stepped(10.0)
+    sync.stepped(10.0, on_input=True)
     assert not _frame(sync, 1.001, now_s=10.001)  # 1 ms after a step: < 2 ms spacing
     assert sync.arrived(R, 1.001, now_s=10.003)
