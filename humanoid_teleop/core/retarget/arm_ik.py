@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TypeGuard
 
@@ -55,11 +56,10 @@ def arm_geometry(model: RobotModel, side: str, q: FloatArray) -> tuple[float, Fl
 
 def usable(pose: Pose | None) -> TypeGuard[Pose]:
     """A pose that is present, finite and within :data:`MAX_OPERATOR_DISTANCE_M`."""
-    return (
-        pose is not None
-        and pose.is_finite()
-        and float(np.max(np.abs(pose.position_m))) < MAX_OPERATOR_DISTANCE_M
-    )
+    if pose is None or not pose.is_finite():
+        return False
+    x, y, z = (float(v) for v in pose.position_m)
+    return max(abs(x), abs(y), abs(z)) < MAX_OPERATOR_DISTANCE_M
 
 
 class ArmIkRetargeter(Retargeter):
@@ -189,7 +189,7 @@ class ArmIkRetargeter(Retargeter):
             return target
         reach = self.max_reach_ratio * self.robot_arm_length_m[side]
         offset = target.position_m - self.shoulder_m[side]
-        distance = float(np.linalg.norm(offset))
+        distance = math.sqrt(float(offset @ offset))
         if distance <= reach:
             return target
         return Pose(self.shoulder_m[side] + offset * (reach / distance), target.rotation)

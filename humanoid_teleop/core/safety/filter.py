@@ -185,7 +185,8 @@ def safety_step(
 def _names(limits: JointLimits, mask: NDArray[np.bool_]) -> tuple[str, ...]:
     if not mask.any():
         return ()
-    return tuple(limits.names[i] for i in np.flatnonzero(mask))
+    names: tuple[str, ...] = tuple(limits.name_array[mask])
+    return names
 
 
 def _move(

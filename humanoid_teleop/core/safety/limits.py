@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,11 @@ class JointLimits:
     upper: FloatArray
     velocity: FloatArray
     acceleration: FloatArray
+
+    @functools.cached_property
+    def name_array(self) -> NDArray[np.object_]:
+        """``names`` as an object array, to pick names with a boolean mask."""
+        return np.array(self.names, dtype=object)
 
     def __post_init__(self) -> None:
         n = len(self.names)
