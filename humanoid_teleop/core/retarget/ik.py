@@ -34,7 +34,12 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.motion.frame import Pose
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.retarget.ik_config import IkConfig
-from humanoid_teleop.core.retarget.ik_kernel import STEPPED_NEAR, compile_now, task_iteration
+from humanoid_teleop.core.retarget.ik_kernel import (
+    STEPPED_NEAR,
+    compile_now,
+    kernel_settings,
+    task_iteration,
+)
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.safety.limits import clip_fast
 
@@ -94,21 +99,13 @@ class DifferentialIk:
         self._world_r_base = np.asarray(base.rotation).copy()
         self._world_p_base = np.asarray(base.translation).copy()
         self._weights = np.array([config.position_weight] * 3 + [config.orientation_weight] * 3)
-        # Per task, the kernel's bound arrays over its joints (contiguous copies).
+        # Per task, the kernel's bounds over its joints (rows: ik_kernel.BOUND_ROWS).
+        rows = (self.lower, self.upper, self._posture, self._band, self._avoid_lo, self._avoid_hi)
         self._task_bounds = [
-            tuple(
-                np.ascontiguousarray(values[task.joints], dtype=np.float64)
-                for values in (
-                    self.lower,
-                    self.upper,
-                    self._posture,
-                    self._band,
-                    self._avoid_lo,
-                    self._avoid_hi,
-                )
-            )
+            np.ascontiguousarray(np.vstack([values[task.joints] for values in rows]))
             for task in self.tasks
         ]
+        self._settings = kernel_settings(config)
         compile_now()
 
     def _pin_q(self, q: FloatArray) -> FloatArray:
@@ -163,7 +160,7 @@ class DifferentialIk:
                     pin.log3(target[0] @ placement.rotation.T),
                     self._weights,
                     self._task_bounds[k],
-                    cfg,
+                    self._settings,
                 )
                 # Refining only pays near the target; far ones get one step per call.
                 done[k] = status != STEPPED_NEAR

@@ -162,44 +162,90 @@ def _clip(x: Any, lo: Any, hi: Any) -> Any:
     return np.minimum(np.maximum(x, lo), hi)
 
 
+SETTINGS = (
+    "damping",
+    "damping_gain",
+    "orientation_damping",
+    "posture_gain",
+    "limit_avoidance_gain",
+    "max_step_rad",
+    "active_set_passes",
+    "tolerance_m",
+    "tolerance_rad",
+    "refine_below_m",
+    "refine_below_rad",
+    "max_position_error_m",
+    "max_orientation_error_rad",
+)
+"""The :class:`IkConfig` fields the kernels read, in the order of :func:`kernel_settings`."""
+(
+    _DAMPING,
+    _DAMPING_GAIN,
+    _ORIENTATION_DAMPING,
+    _POSTURE_GAIN,
+    _LIMIT_AVOIDANCE_GAIN,
+    _MAX_STEP_RAD,
+    _ACTIVE_SET_PASSES,
+    _TOLERANCE_M,
+    _TOLERANCE_RAD,
+    _REFINE_BELOW_M,
+    _REFINE_BELOW_RAD,
+    _MAX_POSITION_ERROR_M,
+    _MAX_ORIENTATION_ERROR_RAD,
+) = range(len(SETTINGS))
+
+BOUND_ROWS = ("lower", "upper", "posture_target", "band", "avoid_lo", "avoid_hi")
+"""Rows of a task's bounds array (6 x n, over the task's joints): the solver's lower and
+upper bounds [rad], the posture pull's aim [rad], the limit-avoidance band width [rad] and
+where that band starts below and above [rad]."""
+
+CONVERGED = 0
+""":func:`task_iteration`: the task was within tolerance; nothing moved."""
+STEPPED_FAR = 1
+"""... one step was taken and the target is too far for another one to pay this call."""
+STEPPED_NEAR = 2
+"""... one step was taken and the target is near: another iteration may refine it."""
+
+
+def kernel_settings(config: IkConfig) -> FloatArray:
+    """The :data:`SETTINGS` of ``config`` as one float64 array (one kernel argument)."""
+    return np.array([float(getattr(config, name)) for name in SETTINGS])
+
+
 @njit(cache=True)
-def _task_step(
-    qj: Any,
-    jac: Any,
-    error: Any,
-    lower: Any,
-    upper: Any,
-    posture_target: Any,
-    band: Any,
-    avoid_lo: Any,
-    avoid_hi: Any,
-    damping: float,
-    damping_gain: float,
-    orientation_damping: float,
-    posture_gain: float,
-    limit_avoidance_gain: float,
-    max_step_rad: float,
-    active_set_passes: int,
-) -> Any:
-    """:func:`task_step` with the bounds and the config fields as separate arguments."""
+def _task_step(qj: Any, jac: Any, error: Any, bounds: Any, settings: Any) -> Any:
+    """See :func:`task_step`."""
+    lower, upper, posture_target, band, avoid_lo, avoid_hi = (
+        bounds[0],
+        bounds[1],
+        bounds[2],
+        bounds[3],
+        bounds[4],
+        bounds[5],
+    )
+    max_step_rad = settings[_MAX_STEP_RAD]
     n = qj.shape[0]
     ep2 = error[0] ** 2 + error[1] ** 2 + error[2] ** 2
     eo2 = error[3] ** 2 + error[4] ** 2 + error[5] ** 2
-    lam_p2 = damping**2 + damping_gain * ep2
-    lam_o2 = orientation_damping**2 + damping_gain * eo2
-    posture = posture_gain * (posture_target - qj)
+    lam_p2 = settings[_DAMPING] ** 2 + settings[_DAMPING_GAIN] * ep2
+    lam_o2 = settings[_ORIENTATION_DAMPING] ** 2 + settings[_DAMPING_GAIN] * eo2
+    posture = settings[_POSTURE_GAIN] * (posture_target - qj)
     depth_lo = _clip((avoid_lo - qj) / band, 0.0, 1.0)
     depth_hi = _clip((qj - avoid_hi) / band, 0.0, 1.0)
-    if limit_avoidance_gain > 0.0:
-        posture = posture + limit_avoidance_gain * (depth_lo - depth_hi) * band
+    if settings[_LIMIT_AVOIDANCE_GAIN] > 0.0:
+        posture = posture + settings[_LIMIT_AVOIDANCE_GAIN] * (depth_lo - depth_hi) * band
+    # Secondary tasks move joints deep in a limit band less (either direction: cheap).
     weight = 1.0 - 0.9 * np.maximum(depth_lo, depth_hi)
+    # Active set in two stages: a joint the step would push past a limit first leaves the
+    # secondary tasks (orientation, posture), which must not drive it further; only if the
+    # position step alone still does is it pinned at the limit.
     secondary = np.ones(n, dtype=np.bool_)
     pinned = np.zeros(n, dtype=np.bool_)
     cols = np.arange(n)
     new = qj + _bounded(
         _prioritized(jac, error, lam_p2, lam_o2, posture, weight, secondary, cols), max_step_rad
     )
-    for _ in range(2 * active_set_passes):
+    for _ in range(2 * int(settings[_ACTIVE_SET_PASSES])):
         out = ~pinned & ((new < lower) | (new > upper))
         if not out.any():
             break
@@ -220,14 +266,6 @@ def _task_step(
     return _clip(new, lower, upper)
 
 
-CONVERGED = 0
-""":func:`task_iteration`: the task was within tolerance; nothing moved."""
-STEPPED_FAR = 1
-"""... one step was taken and the target is too far for another one to pay this call."""
-STEPPED_NEAR = 2
-"""... one step was taken and the target is near: another iteration may refine it."""
-
-
 @njit(cache=True)
 def _task_iteration(
     q: Any,
@@ -236,39 +274,22 @@ def _task_iteration(
     e_p: Any,
     e_o: Any,
     weights: Any,
-    lower: Any,
-    upper: Any,
-    posture_target: Any,
-    band: Any,
-    avoid_lo: Any,
-    avoid_hi: Any,
-    damping: float,
-    damping_gain: float,
-    orientation_damping: float,
-    posture_gain: float,
-    limit_avoidance_gain: float,
-    max_step_rad: float,
-    active_set_passes: int,
-    tolerance_m: float,
-    tolerance_rad: float,
-    refine_below_m: float,
-    refine_below_rad: float,
-    max_position_error_m: float,
-    max_orientation_error_rad: float,
+    bounds: Any,
+    settings: Any,
 ) -> int:
-    """:func:`task_iteration` with the bounds and the config fields as separate arguments."""
+    """See :func:`task_iteration`."""
     dist2 = e_p[0] ** 2 + e_p[1] ** 2 + e_p[2] ** 2
     angle2 = e_o[0] ** 2 + e_o[1] ** 2 + e_o[2] ** 2
-    if dist2 < tolerance_m**2 and angle2 < tolerance_rad**2:
+    if dist2 < settings[_TOLERANCE_M] ** 2 and angle2 < settings[_TOLERANCE_RAD] ** 2:
         return CONVERGED
-    far = dist2 > refine_below_m**2 or angle2 > refine_below_rad**2
+    far = dist2 > settings[_REFINE_BELOW_M] ** 2 or angle2 > settings[_REFINE_BELOW_RAD] ** 2
     # Far targets pull with a bounded error: smooth, and finite for absurd inputs.
     position_scale = 1.0
-    if dist2 > max_position_error_m**2:
-        position_scale = max_position_error_m / math.sqrt(dist2)
+    if dist2 > settings[_MAX_POSITION_ERROR_M] ** 2:
+        position_scale = settings[_MAX_POSITION_ERROR_M] / math.sqrt(dist2)
     orientation_scale = 1.0
-    if angle2 > max_orientation_error_rad**2:
-        orientation_scale = max_orientation_error_rad / math.sqrt(angle2)
+    if angle2 > settings[_MAX_ORIENTATION_ERROR_RAD] ** 2:
+        orientation_scale = settings[_MAX_ORIENTATION_ERROR_RAD] / math.sqrt(angle2)
     error = np.empty(6)
     for r in range(3):
         error[r] = e_p[r] * position_scale * weights[r]
@@ -280,27 +301,31 @@ def _task_iteration(
         qj[c] = q[joints[c]]
         for r in range(6):
             jac[r, c] = frame_jacobian[r, joints[c]] * weights[r]
-    new = _task_step(
-        qj,
-        jac,
-        error,
-        lower,
-        upper,
-        posture_target,
-        band,
-        avoid_lo,
-        avoid_hi,
-        damping,
-        damping_gain,
-        orientation_damping,
-        posture_gain,
-        limit_avoidance_gain,
-        max_step_rad,
-        active_set_passes,
-    )
+    new = _task_step(qj, jac, error, bounds, settings)
     for c in range(n):
         q[joints[c]] = new[c]
     return STEPPED_FAR if far else STEPPED_NEAR
+
+
+def task_step(
+    qj: FloatArray, jac: FloatArray, error: FloatArray, bounds: FloatArray, settings: FloatArray
+) -> FloatArray:
+    """New positions [rad] of one task's joints after one step from ``qj`` [rad].
+
+    ``jac`` (6 x n) and ``error`` (6: position, then orientation) are weighted; ``bounds`` is
+    the task's 6 x n array of :data:`BOUND_ROWS` (C-contiguous float64) and ``settings`` comes
+    from :func:`kernel_settings`. ``qj``, ``jac`` and ``error`` may have any layout; the kernel
+    gets them C-contiguous float64 (another layout would compile another kernel).
+    """
+    contiguous = np.ascontiguousarray
+    result: FloatArray = _task_step(
+        contiguous(qj, dtype=np.float64),
+        contiguous(jac, dtype=np.float64),
+        contiguous(error, dtype=np.float64),
+        bounds,
+        settings,
+    )
+    return result
 
 
 def task_iteration(
@@ -310,21 +335,20 @@ def task_iteration(
     e_p: FloatArray,
     e_o: FloatArray,
     weights: FloatArray,
-    bounds: tuple[FloatArray, ...],
-    config: IkConfig,
+    bounds: FloatArray,
+    settings: FloatArray,
 ) -> int:
     """One solver iteration of one task: check, bound and weight its error, step its joints.
 
     ``q`` [rad] (C-contiguous float64) is updated in place at ``joints``; ``frame_jacobian``
     is pinocchio's 6 x nv frame Jacobian (column-major, as pinocchio returns it), ``e_p`` [m]
     and ``e_o`` [rad] the unweighted position and orientation errors, ``weights`` the six row
-    weights; ``bounds`` as for :func:`task_step`. Returns :data:`CONVERGED`,
-    :data:`STEPPED_FAR` or :data:`STEPPED_NEAR` (see ``IkConfig.tolerance_m`` and
-    ``refine_below_m``).
+    weights; ``bounds`` and ``settings`` as for :func:`task_step`. Returns
+    :data:`CONVERGED`, :data:`STEPPED_FAR` or :data:`STEPPED_NEAR` (see
+    ``IkConfig.tolerance_m`` and ``refine_below_m``).
     """
     if not (q.flags.c_contiguous and q.dtype == np.float64):
         raise ValueError("task_iteration updates q in place: it must be C-contiguous float64")
-    lower, upper, posture_target, band, avoid_lo, avoid_hi = bounds
     status: int = _task_iteration(
         q,
         np.ascontiguousarray(joints, dtype=np.intp),
@@ -332,74 +356,20 @@ def task_iteration(
         np.ascontiguousarray(e_p, dtype=np.float64),
         np.ascontiguousarray(e_o, dtype=np.float64),
         weights,
-        lower,
-        upper,
-        posture_target,
-        band,
-        avoid_lo,
-        avoid_hi,
-        config.damping,
-        config.damping_gain,
-        config.orientation_damping,
-        config.posture_gain,
-        config.limit_avoidance_gain,
-        config.max_step_rad,
-        config.active_set_passes,
-        config.tolerance_m,
-        config.tolerance_rad,
-        config.refine_below_m,
-        config.refine_below_rad,
-        config.max_position_error_m,
-        config.max_orientation_error_rad,
+        bounds,
+        settings,
     )
     return status
-
-
-def task_step(
-    qj: FloatArray,
-    jac: FloatArray,
-    error: FloatArray,
-    bounds: tuple[FloatArray, ...],
-    config: IkConfig,
-) -> FloatArray:
-    """New positions [rad] of one task's joints after one step from ``qj`` [rad].
-
-    ``jac`` (6 x n) and ``error`` (6: position, then orientation) are weighted; ``bounds``
-    are, over the task's n joints: the solver's lower and upper bounds, the posture pull's
-    aim, the limit-avoidance band width and where that band starts below and above, each
-    C-contiguous float64. ``qj``, ``jac`` and ``error`` may have any layout; the kernel gets
-    them C-contiguous float64 (another layout would compile another kernel).
-    """
-    lower, upper, posture_target, band, avoid_lo, avoid_hi = bounds
-    contiguous = np.ascontiguousarray
-    result: FloatArray = _task_step(
-        contiguous(qj, dtype=np.float64),
-        contiguous(jac, dtype=np.float64),
-        contiguous(error, dtype=np.float64),
-        lower,
-        upper,
-        posture_target,
-        band,
-        avoid_lo,
-        avoid_hi,
-        config.damping,
-        config.damping_gain,
-        config.orientation_damping,
-        config.posture_gain,
-        config.limit_avoidance_gain,
-        config.max_step_rad,
-        config.active_set_passes,
-    )
-    return result
 
 
 def compile_now() -> None:
     """Compile the kernels (or load them from numba's cache) now, not in the first solve."""
     n = 2
-    bounds = (-np.ones(n), np.ones(n), np.zeros(n), np.ones(n), -np.ones(n), np.ones(n))
-    q = np.zeros(n + 1)
+    row = np.ones(n)
+    bounds = np.vstack((-row, row, 0 * row, row, -row, row))
+    settings = kernel_settings(IkConfig())
     task_iteration(
-        q, np.arange(n), np.ones((6, n + 1), order="F"), np.ones(3), np.ones(3), np.ones(6),
-        bounds, IkConfig(),
+        np.zeros(n + 1), np.arange(n), np.ones((6, n + 1), order="F"), np.ones(3), np.ones(3),
+        np.ones(6), bounds, settings,
     )  # fmt: skip
-    task_step(np.zeros(n), np.ones((6, n)), np.ones(6), bounds, IkConfig())
+    task_step(np.zeros(n), np.ones((6, n)), np.ones(6), bounds, settings)

@@ -16,6 +16,7 @@ from humanoid_teleop.core.retarget.ik_kernel import (
     STEPPED_NEAR,
     _task_iteration,
     _task_step,
+    kernel_settings,
     task_iteration,
     task_step,
 )
@@ -23,7 +24,7 @@ from humanoid_teleop.core.retarget.ik_kernel import (
 from .conftest import model_of
 
 FloatArray = NDArray[np.float64]
-Bounds = tuple[FloatArray, ...]
+Bounds = FloatArray
 
 
 def _damped_pinv(jp: FloatArray, lam2: float) -> FloatArray:
@@ -109,7 +110,7 @@ def _case(
     lower = rng.uniform(-2.5, 0.0, n)
     upper = lower + rng.uniform(0.2, 3.0, n)
     band = 0.15 * (upper - lower)
-    bounds = (lower, upper, rng.uniform(lower, upper), band, lower + band, upper - band)
+    bounds = np.vstack((lower, upper, rng.uniform(lower, upper), band, lower + band, upper - band))
     qj = rng.uniform(lower, upper)
     jac = rng.normal(size=(6, n))
     error = rng.normal(size=6) * error_scale
@@ -129,7 +130,7 @@ def test_kernel_matches_numpy_reference(seed: int, n: int, error_scale: float) -
     ``1 - (1 - eps)``: both versions then round differently (up to ~1e-6 rad)."""
     qj, jac, error, bounds = _case(seed, n, error_scale)
     cfg = IkConfig()
-    got = task_step(qj.copy(), jac, error, bounds, cfg)
+    got = task_step(qj.copy(), jac, error, bounds, kernel_settings(cfg))
     want = _reference_step(qj.copy(), jac, error, bounds, cfg)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
 
@@ -139,7 +140,7 @@ def test_kernel_matches_numpy_reference(seed: int, n: int, error_scale: float) -
 def test_kernel_never_leaves_bounds(seed: int, n: int) -> None:
     """Huge errors push joints at their limits: the result stays within lower..upper."""
     qj, jac, error, bounds = _case(seed, n, 50.0)
-    got = task_step(qj, jac, error, bounds, IkConfig(max_step_rad=5.0))
+    got = task_step(qj, jac, error, bounds, kernel_settings(IkConfig(max_step_rad=5.0)))
     assert np.all(got >= bounds[0]) and np.all(got <= bounds[1])
 
 
@@ -147,7 +148,7 @@ def test_kernel_leaves_its_input_unchanged() -> None:
     """The start positions passed in are not modified (the caller keeps its warm start)."""
     qj, jac, error, bounds = _case(7, 7, 0.5)
     before = qj.copy()
-    task_step(qj, jac, error, bounds, IkConfig())
+    task_step(qj, jac, error, bounds, kernel_settings(IkConfig()))
     np.testing.assert_array_equal(qj, before)
 
 
@@ -183,7 +184,7 @@ def test_iteration_status_follows_tolerance_and_refine_bands(
         np.zeros(3),
         np.ones(6),
         bounds,
-        IkConfig(),
+        kernel_settings(IkConfig()),
     )
     assert got == status
     assert q[0] == 9.0  # a joint outside the task never moves
