@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 import signal
 import subprocess
 import sys
@@ -143,8 +144,10 @@ def test_record_closes_the_bag_cleanly_on_sigterm(
             "talk",
             "/record_cli",
             "5",
-            "20",
-        ]
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     record = subprocess.Popen(
         [
@@ -164,10 +167,12 @@ def test_record_closes_the_bag_cleanly_on_sigterm(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not list(tmp_path.glob("*.partial/*.mcap")) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(3.0)  # discovery runs every second; the talker's history is transient-local
+        # The talker says when the recorder's reader matched (discovery time varies with
+        # load); its transient-local history of 5 reaches the reader right after.
+        ready, _, _ = select.select([talker.stdout], [], [], 60.0)
+        assert ready and talker.stdout is not None
+        assert talker.stdout.readline().strip() == "subscribed"
+        time.sleep(1.0)
         record.send_signal(signal.SIGTERM)
         out, _ = record.communicate(timeout=60)
     finally:

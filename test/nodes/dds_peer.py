@@ -22,8 +22,12 @@ def talk(topic: str, count: int, linger_s: float) -> int:
     for i in range(count):
         pub.publish(String(data=f"msg {i}"))
     deadline = time.monotonic() + linger_s  # stay up so a late subscriber gets the history
+    announced = False
     while time.monotonic() < deadline:
         rclpy.spin_once(node, timeout_sec=0.1)
+        if not announced and pub.get_subscription_count() > 0:
+            print("subscribed", flush=True)  # a reader matched: it is being sent the history
+            announced = True
     node.destroy_node()
     return 0
 
