@@ -1,14 +1,17 @@
-"""The inner step of :class:`~humanoid_teleop.core.retarget.ik.DifferentialIk`, compiled.
+"""The inner loop of :class:`~humanoid_teleop.core.retarget.ik.DifferentialIk`, compiled.
 
-One damped least-squares step for one end-effector task over its own joints: position task,
-orientation in its null space, posture and limit avoidance below both, and the active set
-that pins joints at their limits (the math is in :mod:`humanoid_teleop.core.retarget.ik`).
+:func:`task_iteration` is one solver iteration of one end-effector task: it checks and bounds
+the task's error, weights it and the task's Jacobian columns, then takes :func:`task_step`, one
+damped least-squares step over the task's own joints: position task, orientation in its null
+space, posture and limit avoidance below both, and the active set that pins joints at their
+limits (the math is in :mod:`humanoid_teleop.core.retarget.ik`). The pinocchio calls stay in
+``ik.py``.
 
 Compiled with numba because these are dozens of operations on 3 x 7 matrices: as numpy calls,
-Python overhead made this step ~100 us, over half of a teleop step; compiled it is ~6 us
-(``bench/retarget.py``). Loops replace ``@`` so no BLAS is needed. The first call on a machine
-compiles (~10 s) and caches the result beside this file (or in the user's cache directory);
-later processes load it (~0.5 s). :func:`compile_now` does this up front.
+Python overhead made the step alone ~100 us, over half of a teleop step; compiled it is ~6 us.
+Loops replace ``@`` so no BLAS is needed. The first call on a machine compiles (~10 s) and
+caches the result beside this file (or in the user's cache directory); later processes load
+it (~0.5 s). :func:`compile_now` does this up front.
 """
 
 from __future__ import annotations
