@@ -62,7 +62,7 @@ def run_node(
             start(node)
         # Everything built so far (robot model, messages types, rclpy) lives for the whole
         # run: keep it out of the garbage collector's full passes, which would otherwise walk
-        # it now and then and stall a callback (teleop_node: ~134k objects, ~75 ms a pass).
+        # it now and then and stall a callback (teleop_node: ~70 ms a pass, bench/kernels.py).
         gc.freeze()
         while not stop.is_set() and rclpy.ok():
             spinner.spin_once(timeout_sec=0.1)

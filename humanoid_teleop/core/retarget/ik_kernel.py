@@ -8,7 +8,7 @@ limits (the math is in :mod:`humanoid_teleop.core.retarget.ik`). The pinocchio c
 ``ik.py``.
 
 Compiled with numba because these are dozens of operations on 3 x 7 matrices: as numpy calls,
-Python overhead made the step alone ~100 us, over half of a teleop step; compiled it is ~6 us.
+Python overhead made the step alone cost more than the rest of a teleop step (``bench/kernels.py``).
 Loops replace ``@`` so no BLAS is needed. The first call on a machine compiles (~10 s) and
 caches the result beside this file (or in the user's cache directory); later processes load
 it (~0.5 s). :func:`compile_now` does this up front.

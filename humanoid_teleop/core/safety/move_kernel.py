@@ -5,8 +5,8 @@ velocity and acceleration limits (the rules are in :func:`humanoid_teleop.core.s
 safety_step`); the decisions around it (hold, stale, e-stop, ramp state, the report) stay in
 plain Python in :mod:`humanoid_teleop.core.safety.filter`.
 
-Compiled with numba because it is ~25 numpy calls on ~40-element arrays: ~100 us as numpy
-calls, a sixth of a teleop step, ~3 us compiled. Like the IK kernel, the first call on a
+Compiled with numba because it is ~25 numpy calls on ~40-element arrays, whose Python
+overhead is most of its cost (``bench/kernels.py``). Like the IK kernel, the first call on a
 machine compiles and caches it; :func:`compile_now` does that up front.
 """
 
