@@ -18,8 +18,10 @@ Per iteration and frame, with position error ``e_p = w_p (p* - p)`` and orientat
 
 The step is scaled so no joint moves more than ``max_step_rad`` per iteration. Joints that
 would cross a limit are pinned there and the step is solved again without them (active set).
-That per-task step runs compiled (:mod:`humanoid_teleop.core.retarget.ik_kernel`); this
-module does the kinematics (pinocchio) and the errors.
+A whole solve runs compiled (:mod:`humanoid_teleop.core.retarget.ik_kernel`), with each
+task frame's kinematics evaluated along its own joint chain
+(:mod:`humanoid_teleop.core.retarget.task_chains`, read from the pinocchio model once);
+this module prepares its arrays. ``forward`` uses pinocchio directly.
 """
 
 from __future__ import annotations
@@ -34,18 +36,12 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.motion.frame import Pose
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.retarget.ik_config import IkConfig
-from humanoid_teleop.core.retarget.ik_kernel import (
-    STEPPED_NEAR,
-    compile_now,
-    kernel_settings,
-    task_iteration,
-)
+from humanoid_teleop.core.retarget.ik_kernel import compile_now, kernel_settings, solve_tasks
+from humanoid_teleop.core.retarget.task_chains import task_chains
 from humanoid_teleop.core.robot import RobotModel
-from humanoid_teleop.core.safety.limits import clip_fast
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
-_LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 
 
 @dataclass(frozen=True)
@@ -99,12 +95,19 @@ class DifferentialIk:
         self._world_r_base = np.asarray(base.rotation).copy()
         self._world_p_base = np.asarray(base.translation).copy()
         self._weights = np.array([config.position_weight] * 3 + [config.orientation_weight] * 3)
-        # Per task, the kernel's bounds over its joints (rows: ik_kernel.BOUND_ROWS).
+        self._limits = np.vstack((self.lower, self.upper))
+        self._chains = task_chains(self._pm, base_id, self._frame_ids)
+        widest = max((len(task.joints) for task in self.tasks), default=1)
+        # Per task, its joints (index into q, position in the task's chain), -1 padded ...
+        self._task_joints = np.full((len(self.tasks), widest, 2), -1, dtype=np.int64)
+        # ... and the kernel's bounds over them (rows: ik_kernel.BOUND_ROWS).
+        self._bounds = np.zeros((len(self.tasks), 6, widest))
         rows = (self.lower, self.upper, self._posture, self._band, self._avoid_lo, self._avoid_hi)
-        self._task_bounds = [
-            np.ascontiguousarray(np.vstack([values[task.joints] for values in rows]))
-            for task in self.tasks
-        ]
+        for t, task in enumerate(self.tasks):
+            for c, joint in enumerate(task.joints):
+                self._task_joints[t, c] = (joint, self._chains.chain_position(t, int(joint)))
+            self._bounds[t, :, : len(task.joints)] = np.vstack([r[task.joints] for r in rows])
+        self._targets = np.full((len(self.tasks), 12), np.nan)
         self._settings = kernel_settings(config)
         compile_now()
 
@@ -127,48 +130,29 @@ class DifferentialIk:
     def solve(self, q: FloatArray, targets: Sequence[Pose | None]) -> FloatArray:
         """Joint positions moving each task frame toward its target (None: leave it).
 
-        ``q`` [rad] over ``joint_names`` is the warm start; only the tasks' joints change.
-        Targets are poses in the base frame.
+        ``q`` [rad] over ``joint_names`` is the warm start (not changed); only the tasks'
+        joints move, and every joint is clipped into the solver's limits. Targets are poses
+        in the base frame.
         """
-        cfg = self.config
-        q = clip_fast(q, self.lower, self.upper)
-        start = q.copy()
-        world = [
-            None
-            if t is None or not t.is_finite()
-            else (
-                self._world_r_base @ t.rotation,
-                self._world_r_base @ t.position_m + self._world_p_base,
-            )
-            for t in targets
-        ]
-        done = [t is None for t in world]
-        for _ in range(cfg.max_iterations):
-            pin.computeJointJacobians(self._pm, self._data, self._pin_q(q))
-            for k, (task, fid, target) in enumerate(
-                zip(self.tasks, self._frame_ids, world, strict=True)
-            ):
-                if done[k] or target is None:
-                    continue
-                pin.updateFramePlacement(self._pm, self._data, fid)
-                placement = self._data.oMf[fid]
-                status = task_iteration(
-                    q,
-                    task.joints,
-                    pin.getFrameJacobian(self._pm, self._data, fid, _LWA),
-                    target[1] - placement.translation,
-                    pin.log3(target[0] @ placement.rotation.T),
-                    self._weights,
-                    self._task_bounds[k],
-                    self._settings,
-                )
-                # Refining only pays near the target; far ones get one step per call.
-                done[k] = status != STEPPED_NEAR
-            if all(done):
-                break
-        if not np.isfinite(q).all():
-            return start
-        return q
+        out = np.array(q, dtype=np.float64)
+        buffer = self._targets
+        for t, target in enumerate(targets):
+            if target is None:
+                buffer[t] = np.nan
+            else:
+                buffer[t, :9] = target.rotation.reshape(9)
+                buffer[t, 9:] = target.position_m
+        solve_tasks(
+            out,
+            self._limits,
+            self._chains,
+            self._task_joints,
+            buffer,
+            self._weights,
+            self._bounds,
+            self._settings,
+        )
+        return out
 
 
 def arm_tasks(model: RobotModel, sides: Iterable[str] | None = None) -> list[IkTask]:

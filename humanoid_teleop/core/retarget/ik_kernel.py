@@ -1,17 +1,21 @@
-"""The inner loop of :class:`~humanoid_teleop.core.retarget.ik.DifferentialIk`, compiled.
+"""The solver of :class:`~humanoid_teleop.core.retarget.ik.DifferentialIk`, compiled.
 
-:func:`task_iteration` is one solver iteration of one end-effector task: it checks and bounds
-the task's error, weights it and the task's Jacobian columns, then takes :func:`task_step`, one
-damped least-squares step over the task's own joints: position task, orientation in its null
-space, posture and limit avoidance below both, and the active set that pins joints at their
-limits (the math is in :mod:`humanoid_teleop.core.retarget.ik`). The pinocchio calls stay in
-``ik.py``.
+:func:`solve_tasks` is a whole ``solve`` call: per iteration and end-effector task, the
+frame's pose and Jacobian from its kinematic chain (:func:`frame_kinematics`, over the arrays
+of :mod:`~humanoid_teleop.core.retarget.task_chains`), the error, its checks and bounds, then
+:func:`task_step`, one damped least-squares step over the task's own joints: position task,
+orientation in its null space, posture and limit avoidance below both, and the active set
+that pins joints at their limits (the math is in :mod:`humanoid_teleop.core.retarget.ik`).
 
 Compiled with numba because these are dozens of operations on 3 x 7 matrices: as numpy calls,
-Python overhead made the step alone cost more than the rest of a teleop step (``bench/kernels.py``).
+Python overhead made the step alone cost more than the rest of a teleop step, and as Python
+calls into pinocchio and numpy a whole solve touched so much code that a 250 Hz step, which
+starts with cold caches, paid several times its hot-loop time (``bench/kernels.py``).
 Loops replace ``@`` so no BLAS is needed. The first call on a machine compiles (~10 s) and
 caches the result beside this file (or in the user's cache directory); later processes load
-it (~0.5 s). :func:`compile_now` does this up front.
+it (~0.5 s). :func:`compile_now` does this up front. Every compiled function lives in this
+one file on purpose: numba's cache is invalidated by changes to the file that defines a
+function, not to the files of the functions it calls.
 """
 
 from __future__ import annotations
@@ -24,8 +28,14 @@ from numba import njit
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.retarget.ik_config import IkConfig
+from humanoid_teleop.core.retarget.task_chains import TaskChains
 
 FloatArray = NDArray[np.float64]
+
+#: Below this angle [rad] the log map uses its series expansion.
+_SMALL_ANGLE_RAD = 1e-6
+#: Within this angle [rad] of pi the log map reads the axis from the symmetric part.
+_NEAR_PI_RAD = 1e-3
 
 
 @njit(cache=True)
@@ -166,6 +176,7 @@ def _clip(x: Any, lo: Any, hi: Any) -> Any:
 
 
 SETTINGS = (
+    "max_iterations",
     "damping",
     "damping_gain",
     "orientation_damping",
@@ -182,6 +193,7 @@ SETTINGS = (
 )
 """The :class:`IkConfig` fields the kernels read, in the order of :func:`kernel_settings`."""
 (
+    _MAX_ITERATIONS,
     _DAMPING,
     _DAMPING_GAIN,
     _ORIENTATION_DAMPING,
@@ -203,7 +215,7 @@ upper bounds [rad], the posture pull's aim [rad], the limit-avoidance band width
 where that band starts below and above [rad]."""
 
 CONVERGED = 0
-""":func:`task_iteration`: the task was within tolerance; nothing moved."""
+"""A task iteration's status: the task was within tolerance; nothing moved."""
 STEPPED_FAR = 1
 """... one step was taken and the target is too far for another one to pay this call."""
 STEPPED_NEAR = 2
@@ -270,17 +282,126 @@ def _task_step(qj: Any, jac: Any, error: Any, bounds: Any, settings: Any) -> Any
 
 
 @njit(cache=True)
-def _task_iteration(
-    q: Any,
-    joints: Any,
-    frame_jacobian: Any,
-    e_p: Any,
-    e_o: Any,
-    weights: Any,
-    bounds: Any,
-    settings: Any,
+def _compose(r: Any, p: Any, rt: Any) -> None:
+    """``(r, p) <- (r, p) * (rt[:9] as 3x3, rt[9:12])`` in place."""
+    for i in range(3):
+        p[i] += r[i, 0] * rt[9] + r[i, 1] * rt[10] + r[i, 2] * rt[11]
+    for i in range(3):
+        a, b, c = r[i, 0], r[i, 1], r[i, 2]
+        for j in range(3):
+            r[i, j] = a * rt[j] + b * rt[3 + j] + c * rt[6 + j]
+
+
+@njit(cache=True)
+def _rotate_about(r: Any, axis: Any, angle: float) -> None:
+    """``r <- r @ Rot(axis, angle)`` in place (Rodrigues; ``axis`` a unit vector)."""
+    s, c = math.sin(angle), math.cos(angle)
+    x, y, z = axis[0], axis[1], axis[2]
+    v = 1.0 - c
+    m = np.empty((3, 3))
+    m[0, 0], m[0, 1], m[0, 2] = c + x * x * v, x * y * v - z * s, x * z * v + y * s
+    m[1, 0], m[1, 1], m[1, 2] = y * x * v + z * s, c + y * y * v, y * z * v - x * s
+    m[2, 0], m[2, 1], m[2, 2] = z * x * v - y * s, z * y * v + x * s, c + z * z * v
+    for i in range(3):
+        a, b, d = r[i, 0], r[i, 1], r[i, 2]
+        for j in range(3):
+            r[i, j] = a * m[0, j] + b * m[1, j] + d * m[2, j]
+
+
+@njit(cache=True)
+def frame_kinematics(
+    q: Any, links: Any, link_index: Any, ends: Any, rotation: Any, position: Any, jac: Any
+) -> None:
+    """One task frame's pose and Jacobian at ``q``, in the base frame.
+
+    Arguments are one task's rows of :class:`TaskChains`. Writes the frame's ``rotation``
+    (3x3) and ``position`` (3) [m], and into ``jac`` (6 x L) the column of each chain joint in
+    chain order: linear velocity of the frame origin [m/rad or m/m], then angular velocity.
+    """
+    n = link_index.shape[0]
+    axes = np.zeros((n, 3))
+    origins = np.zeros((n, 3))
+    for i in range(3):
+        for j in range(3):
+            rotation[i, j] = ends[3 * i + j]
+        position[i] = ends[9 + i]
+    for k in range(n):
+        qi = link_index[k, 0]
+        if qi < 0:
+            break
+        _compose(rotation, position, links[k])
+        for i in range(3):
+            axes[k, i] = (
+                rotation[i, 0] * links[k, 12]
+                + rotation[i, 1] * links[k, 13]
+                + rotation[i, 2] * links[k, 14]
+            )
+            origins[k, i] = position[i]
+        if link_index[k, 1] == 1:
+            for i in range(3):
+                position[i] += axes[k, i] * q[qi]
+        else:
+            _rotate_about(rotation, links[k, 12:15], q[qi])
+    _compose(rotation, position, ends[12:24])
+    for k in range(n):
+        if link_index[k, 0] < 0:
+            for r in range(6):
+                jac[r, k] = 0.0
+            continue
+        a = axes[k]
+        if link_index[k, 1] == 1:
+            for i in range(3):
+                jac[i, k] = a[i]
+                jac[3 + i, k] = 0.0
+        else:
+            d0 = position[0] - origins[k, 0]
+            d1 = position[1] - origins[k, 1]
+            d2 = position[2] - origins[k, 2]
+            jac[0, k] = a[1] * d2 - a[2] * d1
+            jac[1, k] = a[2] * d0 - a[0] * d2
+            jac[2, k] = a[0] * d1 - a[1] * d0
+            for i in range(3):
+                jac[3 + i, k] = a[i]
+
+
+@njit(cache=True)
+def log3(r: Any, out: Any) -> None:
+    """The rotation vector [rad] of rotation matrix ``r`` (axis times angle in [0, pi])."""
+    cos = 0.5 * (r[0, 0] + r[1, 1] + r[2, 2] - 1.0)
+    cos = min(1.0, max(-1.0, cos))
+    angle = math.acos(cos)
+    v0, v1, v2 = r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]
+    if angle < _SMALL_ANGLE_RAD:
+        f = 0.5 + angle * angle / 12.0
+        out[0], out[1], out[2] = f * v0, f * v1, f * v2
+    elif angle < math.pi - _NEAR_PI_RAD:
+        f = angle / (2.0 * math.sin(angle))
+        out[0], out[1], out[2] = f * v0, f * v1, f * v2
+    else:
+        # Near pi, sin(angle) ~ 0: the axis comes from the diagonal of (r + r^T) / 2
+        # = cos I + (1 - cos) a a^T, signs from the largest component's row.
+        k = 0
+        if r[1, 1] > r[k, k]:
+            k = 1
+        if r[2, 2] > r[k, k]:
+            k = 2
+        a = np.empty(3)
+        a[k] = math.sqrt(max(0.0, (r[k, k] - cos) / (1.0 - cos)))
+        for i in range(3):
+            if i != k:
+                a[i] = 0.5 * (r[i, k] + r[k, i]) / ((1.0 - cos) * a[k])
+        vk = v0 if k == 0 else v1 if k == 1 else v2
+        sign = -1.0 if vk < 0.0 else 1.0
+        for i in range(3):
+            out[i] = sign * angle * a[i]
+
+
+@njit(cache=True)
+def _iteration(
+    q: Any, joints: Any, jac: Any, e_p: Any, e_o: Any, weights: Any, bounds: Any, settings: Any
 ) -> int:
-    """See :func:`task_iteration`."""
+    """One iteration of one task: ``jac`` (6 x n) holds the unweighted columns of the task's
+    ``joints`` (indices into ``q``, which is updated in place). Returns the status."""
     dist2 = e_p[0] ** 2 + e_p[1] ** 2 + e_p[2] ** 2
     angle2 = e_o[0] ** 2 + e_o[1] ** 2 + e_o[2] ** 2
     if dist2 < settings[_TOLERANCE_M] ** 2 and angle2 < settings[_TOLERANCE_RAD] ** 2:
@@ -298,16 +419,82 @@ def _task_iteration(
         error[r] = e_p[r] * position_scale * weights[r]
         error[3 + r] = e_o[r] * orientation_scale * weights[3 + r]
     n = joints.shape[0]
-    jac = np.empty((6, n))
+    weighted = np.empty((6, n))
     qj = np.empty(n)
     for c in range(n):
         qj[c] = q[joints[c]]
         for r in range(6):
-            jac[r, c] = frame_jacobian[r, joints[c]] * weights[r]
-    new = _task_step(qj, jac, error, bounds, settings)
+            weighted[r, c] = jac[r, c] * weights[r]
+    new = _task_step(qj, weighted, error, bounds, settings)
     for c in range(n):
         q[joints[c]] = new[c]
     return STEPPED_FAR if far else STEPPED_NEAR
+
+
+@njit(cache=True)
+def _solve(
+    q: Any,
+    limits: Any,
+    links: Any,
+    link_index: Any,
+    ends: Any,
+    task_joints: Any,
+    targets: Any,
+    weights: Any,
+    bounds: Any,
+    settings: Any,
+) -> None:
+    """See :func:`solve_tasks`."""
+    for i in range(q.shape[0]):
+        q[i] = min(max(q[i], limits[0, i]), limits[1, i])
+    start = q.copy()
+    n_tasks = targets.shape[0]
+    done = np.zeros(n_tasks, dtype=np.bool_)
+    for t in range(n_tasks):
+        done[t] = not np.isfinite(targets[t]).all()
+    rotation = np.empty((3, 3))
+    position = np.empty(3)
+    chain_jac = np.empty((6, links.shape[1]))
+    e_p = np.empty(3)
+    e_o = np.empty(3)
+    error_rotation = np.empty((3, 3))
+    for _ in range(int(settings[_MAX_ITERATIONS])):
+        # Every task of an iteration sees the kinematics of the same q (tasks' joints are
+        # disjoint; a shared, undriven torso is the same for all).
+        at = q.copy()
+        for t in range(n_tasks):
+            if done[t]:
+                continue
+            frame_kinematics(at, links[t], link_index[t], ends[t], rotation, position, chain_jac)
+            for i in range(3):
+                e_p[i] = targets[t, 9 + i] - position[i]
+                for j in range(3):
+                    # target rotation @ rotation^T
+                    error_rotation[i, j] = (
+                        targets[t, 3 * i] * rotation[j, 0]
+                        + targets[t, 3 * i + 1] * rotation[j, 1]
+                        + targets[t, 3 * i + 2] * rotation[j, 2]
+                    )
+            log3(error_rotation, e_o)
+            n = 0
+            while n < task_joints.shape[1] and task_joints[t, n, 0] >= 0:
+                n += 1
+            joints = np.empty(n, dtype=np.int64)
+            jac = np.empty((6, n))
+            for c in range(n):
+                joints[c] = task_joints[t, c, 0]
+                k = task_joints[t, c, 1]
+                for r in range(6):
+                    jac[r, c] = chain_jac[r, k] if k >= 0 else 0.0
+            status = _iteration(
+                q, joints, jac, e_p, e_o, weights, bounds[t, :, :n].copy(), settings
+            )
+            # Refining only pays near the target; far ones get one step per call.
+            done[t] = status != STEPPED_NEAR
+        if done.all():
+            break
+    if not np.isfinite(q).all():
+        q[:] = start
 
 
 def task_step(
@@ -331,48 +518,65 @@ def task_step(
     return result
 
 
-def task_iteration(
+def solve_tasks(
     q: FloatArray,
-    joints: NDArray[np.intp],
-    frame_jacobian: FloatArray,
-    e_p: FloatArray,
-    e_o: FloatArray,
+    limits: FloatArray,
+    chains: TaskChains,
+    task_joints: NDArray[np.int64],
+    targets: FloatArray,
     weights: FloatArray,
     bounds: FloatArray,
     settings: FloatArray,
-) -> int:
-    """One solver iteration of one task: check, bound and weight its error, step its joints.
+) -> None:
+    """Move ``q`` [rad] (C-contiguous float64, updated in place) toward every task's target.
 
-    ``q`` [rad] (C-contiguous float64) is updated in place at ``joints``; ``frame_jacobian``
-    is pinocchio's 6 x nv frame Jacobian (column-major, as pinocchio returns it), ``e_p`` [m]
-    and ``e_o`` [rad] the unweighted position and orientation errors, ``weights`` the six row
-    weights; ``bounds`` and ``settings`` as for :func:`task_step`. Returns
-    :data:`CONVERGED`, :data:`STEPPED_FAR` or :data:`STEPPED_NEAR` (see
-    ``IkConfig.tolerance_m`` and ``refine_below_m``).
+    ``q`` is first clipped into ``limits`` (2 x nq: lower, upper [rad]). Per task ``t``:
+    ``chains`` locate its frame (:func:`~humanoid_teleop.core.retarget.task_chains.task_chains`);
+    ``task_joints[t]`` (K x 2, -1 padded) lists the joints it drives, as index into ``q`` and
+    position in its chain (-1: not in it); ``targets[t]`` (12) is the target pose in the base
+    frame, rotation row-major then position [m] (NaN: no target, leave the task);
+    ``bounds[t]`` (6 x K) holds the :data:`BOUND_ROWS` over its joints. ``weights`` are the six
+    error-row weights and ``settings`` comes from :func:`kernel_settings`. Iterates up to
+    ``max_iterations`` times; a result that is not finite is replaced by the clipped start.
     """
-    if not (q.flags.c_contiguous and q.dtype == np.float64):
-        raise ValueError("task_iteration updates q in place: it must be C-contiguous float64")
-    status: int = _task_iteration(
+    _solve(
         q,
-        np.ascontiguousarray(joints, dtype=np.intp),
-        np.asfortranarray(frame_jacobian, dtype=np.float64),
-        np.ascontiguousarray(e_p, dtype=np.float64),
-        np.ascontiguousarray(e_o, dtype=np.float64),
+        limits,
+        chains.links,
+        chains.link_index,
+        chains.ends,
+        task_joints,
+        targets,
         weights,
         bounds,
         settings,
     )
-    return status
 
 
 def compile_now() -> None:
-    """Compile the kernels (or load them from numba's cache) now, not in the first solve."""
+    """Compile the kernels (or load them from numba's cache) now, not in the first solve.
+
+    The arguments have the dtypes and layouts :class:`DifferentialIk` passes, so this is the
+    one specialisation a solve needs."""
     n = 2
     row = np.ones(n)
     bounds = np.vstack((-row, row, 0 * row, row, -row, row))
     settings = kernel_settings(IkConfig())
-    task_iteration(
-        np.zeros(n + 1), np.arange(n), np.ones((6, n + 1), order="F"), np.ones(3), np.ones(3),
-        np.ones(6), bounds, settings,
-    )  # fmt: skip
     task_step(np.zeros(n), np.ones((6, n)), np.ones(6), bounds, settings)
+    identity = np.eye(3).reshape(9)
+    links = np.concatenate([identity, np.zeros(3), [0.0, 0.0, 1.0]])[None, None, :]
+    chains = TaskChains(
+        links=np.repeat(links, n, axis=1),
+        link_index=np.array([[[0, 0], [1, 1]]], dtype=np.int64),
+        ends=np.concatenate([identity, np.zeros(3), identity, [0.1, 0.0, 0.0]])[None, :],
+    )
+    solve_tasks(
+        np.zeros(n),
+        np.vstack((-row, row)),
+        chains,
+        np.array([[[0, 0], [1, 1]]], dtype=np.int64),
+        np.concatenate([identity, [0.0, 0.1, 0.0]])[None, :],
+        np.ones(6),
+        bounds[None, :, :],
+        settings,
+    )
