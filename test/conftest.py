@@ -16,11 +16,9 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Compile the numba kernels (or load numba's cache) once, before any test or node process
     needs them: a first compile takes ~10 s, which would otherwise land in one test's timing."""
-    from humanoid_teleop.core.retarget import ik_kernel
-    from humanoid_teleop.core.safety import move_kernel
+    from humanoid_teleop.core.compiled import compile_all
 
-    ik_kernel.compile_now()
-    move_kernel.compile_now()
+    compile_all()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -48,11 +48,10 @@ if [ "$mode" = wheels ] && ! "$VENV/bin/python" -c 'import tf2_msgs.msg' 2>/dev/
     || echo "setup: WARNING: tf2_msgs build failed (see above); /tf and /tf_static unavailable" >&2
 fi
 
-# The IK step and the safety move are compiled by numba on first use (~10 s) and cached; do it
-# now, not in the first teleop session.
-echo "setup: compiling the IK and safety kernels (numba; cached for later runs)"
-"$VENV/bin/python" -c 'from humanoid_teleop.core.retarget.ik_kernel import compile_now; compile_now()'
-"$VENV/bin/python" -c 'from humanoid_teleop.core.safety.move_kernel import compile_now; compile_now()'
+# The IK solver, the arm-target map and the safety move are compiled by numba on first use
+# (~10 s) and cached; do it now, not in the first teleop session.
+echo "setup: compiling the IK, arm-target and safety kernels (numba; cached for later runs)"
+"$VENV/bin/python" -c 'from humanoid_teleop.core.compiled import compile_all; compile_all()'
 
 rm -f "$VENV"/.humanoid_teleop-*
 touch "$stamp"

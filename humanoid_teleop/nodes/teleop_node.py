@@ -23,6 +23,7 @@ flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector ta
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -97,6 +98,7 @@ class TeleopNode(Node):
                 "must be > 0 [Hz]"
             )
 
+        self._clock = self.get_clock()
         self._description = load_robot(robot)
         self._model = RobotModel(self._description)
         self._pipeline = TeleopPipeline.create(self._description, self._model, profile, device)
@@ -105,6 +107,7 @@ class TeleopNode(Node):
         self._have_state = False
         self._lock = threading.Lock()
         self._latest: dict[Input, tuple[Any, Any]] = {}  # part, message
+        self._parts: dict[str, Any] = {}  # HumanFrame field -> newest part
         self._new_inputs: set[Input] = set()
         self._latest_input_t_s = float("nan")
         self._period_s = 1.0 / self._rate_hz
@@ -180,9 +183,11 @@ class TeleopNode(Node):
     # -- inputs -------------------------------------------------------------------------------
 
     def _input_callback(self, which: Input, topic: str) -> Callable[[Any], None]:
+        field = which.value
+
         def callback(msg: Any) -> None:
             try:
-                part = part_from_message(which.value, msg, topic)
+                part = part_from_message(field, msg, topic)
             except (ValueError, TeleopError) as err:
                 if self._bad_input.get(topic) != str(err):
                     self.get_logger().error(f"rejected input: {err}")
@@ -194,9 +199,10 @@ class TeleopNode(Node):
                 t_s = self._now_s()
             with self._lock:
                 self._latest[which] = (part, msg)
+                self._parts[field] = part
                 self._new_inputs.add(which)
                 self._latest_input_t_s = (
-                    t_s if np.isnan(self._latest_input_t_s) else max(self._latest_input_t_s, t_s)
+                    t_s if math.isnan(self._latest_input_t_s) else max(self._latest_input_t_s, t_s)
                 )
             if self._sync.arrived(which, t_s, time.monotonic()):
                 self._step(on_input=True)
@@ -218,11 +224,11 @@ class TeleopNode(Node):
     # -- loop ---------------------------------------------------------------------------------
 
     def _now_s(self) -> float:
-        return self.get_clock().now().nanoseconds * 1e-9
+        return self._clock.now().nanoseconds * 1e-9
 
     def _frame(self) -> tuple[HumanFrame, set[Input]]:
         with self._lock:
-            parts = {which.value: part for which, (part, _msg) in self._latest.items()}
+            parts = dict(self._parts)
             used = set(self._new_inputs)
             self._new_inputs.clear()
             t_s = self._latest_input_t_s
@@ -269,7 +275,7 @@ class TeleopNode(Node):
             return  # a hold step on old input: intent and EE targets are unchanged
         for which in used:
             self._intent_pubs[which].publish(self._latest[which][1])
-        for side, pose in output.ee_targets.items():
+        for side, pose in self._pipeline.ee_targets().items():
             target = PoseStamped(pose=conv.pose_to_msg(pose))
             target.header.frame_id = self._description.base_frame
             target.header.stamp = conv.s_to_time(now)

@@ -8,6 +8,7 @@ the head and wrists, ``PoseArray`` (25 WebXR joints, wrist first) for hands, ``J
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -19,18 +20,23 @@ from humanoid_teleop.core.motion.frame import (
     LeaderJoints,
     Pose,
 )
+from humanoid_teleop.core.motion.rotation import rotation_from_quat
 
 PartValue = Pose | HandSkeleton | JoyState | LeaderJoints
 
 
 def pose_from_msg(msg: Any) -> Pose:
-    """geometry_msgs/Pose → core Pose (non-finite numbers are kept; validity checks them)."""
+    """geometry_msgs/Pose → core Pose (non-finite numbers are kept; validity checks them).
+
+    A quaternion that is not finite or shorter than 1e-9 gives a NaN rotation. Plain float
+    math, one array per field: this runs in every wrist and head callback."""
     p, q = msg.position, msg.orientation
-    position = np.array([p.x, p.y, p.z], dtype=np.float64)
-    quat = np.array([q.x, q.y, q.z, q.w], dtype=np.float64)
-    if not np.isfinite(quat).all() or np.linalg.norm(quat) < 1e-9:
+    position = np.array((p.x, p.y, p.z), dtype=np.float64)
+    x, y, z, w = float(q.x), float(q.y), float(q.z), float(q.w)
+    finite = math.isfinite(x) and math.isfinite(y) and math.isfinite(z) and math.isfinite(w)
+    if not finite or math.hypot(x, y, z, w) < 1e-9:
         return Pose(position, np.full((3, 3), np.nan))
-    return Pose.from_quat(position, quat)
+    return Pose(position, rotation_from_quat(x, y, z, w))
 
 
 def hand_from_msg(msg: Any, source: str) -> HandSkeleton:

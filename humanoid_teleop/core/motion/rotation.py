@@ -17,9 +17,15 @@ FloatArray = NDArray[np.float64]
 def quat_to_matrix(quat_xyzw: FloatArray) -> FloatArray:
     """Rotation matrix of a quaternion (x, y, z, w); the quaternion need not be unit length."""
     x, y, z, w = (float(v) for v in quat_xyzw)
+    return rotation_from_quat(x, y, z, w)
+
+
+def rotation_from_quat(x: float, y: float, z: float, w: float) -> FloatArray:
+    """:func:`quat_to_matrix` from the four numbers (no array in between: a message
+    callback's hot path)."""
     n = x * x + y * y + z * z + w * w
     if not n > 0.0 or not math.isfinite(n):
-        raise ValueError(f"quaternion {tuple(quat_xyzw)} has no direction")
+        raise ValueError(f"quaternion {(x, y, z, w)} has no direction")
     s = 2.0 / n
     return np.array(
         [

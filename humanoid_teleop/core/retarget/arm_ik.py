@@ -11,6 +11,12 @@ import pinocchio as pin
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
+from humanoid_teleop.core.retarget.arm_kernel import (
+    MAX_OPERATOR_DISTANCE_M,
+    arm_target,
+    compile_now,
+    side_map,
+)
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.calibration import (
     ArmCalibration,
@@ -24,8 +30,6 @@ from humanoid_teleop.core.retarget.ik_config import IkConfig
 from humanoid_teleop.core.robot import RobotModel
 
 FloatArray = NDArray[np.float64]
-#: Operator poses farther than this from the operator-frame origin [m] are treated as invalid.
-MAX_OPERATOR_DISTANCE_M = 100.0
 #: Default ``max_reach_ratio``: EE targets stay within this fraction of the arm length.
 DEFAULT_MAX_REACH_RATIO = 0.95
 _PARAMS = {
@@ -115,8 +119,10 @@ class ArmIkRetargeter(Retargeter):
         centre = np.mean(shoulders, axis=0) if shoulders else np.zeros(3)
         self._robot_anchor = {s: centre for s in self.sides}
         self._calibration: dict[str, ArmCalibration] = {}
-        self._targets: dict[str, Pose] = {}
+        # Per side, the compiled wrist -> target map of its calibration (arm_kernel.side_map).
+        self._maps = np.zeros((len(self.sides), 20))
         self._q: FloatArray | None = None
+        compile_now()
 
     def set_operator_arm_length(self, length_m: float) -> None:
         """Use a measured operator arm length [m] (e.g. from a mocap skeleton) for scaling."""
@@ -134,7 +140,7 @@ class ArmIkRetargeter(Retargeter):
         """
         self._q = np.clip(q, self.ik.lower, self.ik.upper)
         self._calibration.clear()
-        self._targets.clear()
+        self.ik.targets[:] = np.nan
         self._calibrate_missing(frame)
         return bool(self._calibration)
 
@@ -147,7 +153,7 @@ class ArmIkRetargeter(Retargeter):
                 continue
             poses = poses or self.ik.forward(self._q)
             arm = self.model.description.arms[side]
-            self._calibration[side] = capture(
+            calibration = capture(
                 self.calibration_config,
                 wrist,
                 poses[i],
@@ -156,43 +162,35 @@ class ArmIkRetargeter(Retargeter):
                 self._robot_anchor[side],
                 arm.hand_frame_rotation(),
             )
-
-    def solve_targets(self, targets: Mapping[str, Pose], q: FloatArray) -> dict[str, FloatArray]:
-        """Run IK toward EE ``targets`` by side, starting from the commanded ``q`` [rad].
-
-        Starting from the command (not the last IK solution) keeps the solver from running
-        ahead of what the safety filter lets the robot follow.
-        """
-        ordered = [targets.get(side) for side in self.sides]
-        self._q = self.ik.solve(q.copy(), ordered)
-        out = {}
-        for side, target in zip(self.sides, ordered, strict=True):
-            if target is not None:
-                group = self.model.description.arms[side].group
-                out[group] = self._q[self._group_idx[group]]
-        return out
+            self._calibration[side] = calibration
+            reach = (
+                math.inf
+                if self.max_reach_ratio is None
+                else self.max_reach_ratio * self.robot_arm_length_m[side]
+            )
+            self._maps[i] = side_map(*calibration.affine(), self.shoulder_m[side], reach)
 
     def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
+        """IK from the commanded ``q`` [rad] (not the last IK solution), which keeps the solver
+        from running ahead of what the safety filter lets the robot follow. An arm whose
+        wrist is missing or unusable this frame keeps its last target."""
         if self._q is None:
             self._q = np.clip(q, self.ik.lower, self.ik.upper)
         if len(self._calibration) < len(self.sides):
             self._calibrate_missing(frame)
-        for side, calibration in self._calibration.items():
+        targets = self.ik.targets
+        for i, side in enumerate(self.sides):
             wrist = frame.wrist(side)
-            if usable(wrist):
-                self._targets[side] = self._within_reach(side, calibration.target(wrist))
-        return self.solve_targets(self._targets, q)
-
-    def _within_reach(self, side: str, target: Pose) -> Pose:
-        """``target`` with its position pulled onto the reach sphere if it lies beyond it."""
-        if self.max_reach_ratio is None:
-            return target
-        reach = self.max_reach_ratio * self.robot_arm_length_m[side]
-        offset = target.position_m - self.shoulder_m[side]
-        distance = math.sqrt(float(offset @ offset))
-        if distance <= reach:
-            return target
-        return Pose(self.shoulder_m[side] + offset * (reach / distance), target.rotation)
+            if wrist is not None and side in self._calibration:
+                arm_target(wrist.position_m, wrist.rotation, self._maps[i], targets[i])
+        self._q = self.ik.solve_set(q)
+        out = {}
+        for i, side in enumerate(self.sides):
+            if np.isfinite(targets[i, 0]):
+                group = self.model.description.arms[side].group
+                out[group] = self._q[self._group_idx[group]]
+        return out
 
     def ee_targets(self) -> Mapping[str, Pose]:
-        return dict(self._targets)
+        poses = {side: self.ik.target_pose(i) for i, side in enumerate(self.sides)}
+        return {side: pose for side, pose in poses.items() if pose is not None}

@@ -95,17 +95,23 @@ class ArmCalibration:
     robot_anchor_m: FloatArray
     ee_r_hand: FloatArray
 
-    def target(self, wrist: Pose) -> Pose:
-        """EE target pose in the base frame for an operator wrist pose."""
+    def affine(self) -> tuple[FloatArray, FloatArray, float, FloatArray]:
+        """``(a, b, scale, c)``: the target of wrist pose ``(p, R)`` is position
+        ``a + scale (p - b)`` [m] and rotation ``R @ c`` (see :meth:`target`)."""
         if self.mode == "relative":
-            position = self.ee0.position_m + self.scale * (
-                wrist.position_m - self.wrist0.position_m
-            )
-            rotation = wrist.rotation @ self.wrist0.rotation.T @ self.ee0.rotation
-        else:
-            position = self.robot_anchor_m + self.scale * (wrist.position_m - self.human_anchor_m)
-            rotation = wrist.rotation @ self.ee_r_hand.T
-        return Pose(position, rotation)
+            c = self.wrist0.rotation.T @ self.ee0.rotation
+            return self.ee0.position_m, self.wrist0.position_m, self.scale, c
+        return self.robot_anchor_m, self.human_anchor_m, self.scale, self.ee_r_hand.T
+
+    def target(self, wrist: Pose) -> Pose:
+        """EE target pose in the base frame for an operator wrist pose.
+
+        Relative mode moves the EE from its pose at calibration as the wrist moved from its
+        own; absolute mode places it at the robot's shoulder centre plus the wrist's offset
+        from the operator's, scaled, and turns it as the wrist is turned.
+        """
+        a, b, scale, c = self.affine()
+        return Pose(a + scale * (wrist.position_m - b), wrist.rotation @ c)
 
 
 def capture(

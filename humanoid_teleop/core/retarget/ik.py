@@ -107,7 +107,9 @@ class DifferentialIk:
             for c, joint in enumerate(task.joints):
                 self._task_joints[t, c] = (joint, self._chains.chain_position(t, int(joint)))
             self._bounds[t, :, : len(task.joints)] = np.vstack([r[task.joints] for r in rows])
-        self._targets = np.full((len(self.tasks), 12), np.nan)
+        #: Per task, its target in the base frame: rotation row-major (9), position [m] (3);
+        #: NaN: none. :meth:`solve` writes it; callers may write it and call :meth:`solve_set`.
+        self.targets = np.full((len(self.tasks), 12), np.nan)
         self._settings = kernel_settings(config)
         compile_now()
 
@@ -134,25 +136,35 @@ class DifferentialIk:
         joints move, and every joint is clipped into the solver's limits. Targets are poses
         in the base frame.
         """
-        out = np.array(q, dtype=np.float64)
-        buffer = self._targets
         for t, target in enumerate(targets):
             if target is None:
-                buffer[t] = np.nan
+                self.targets[t] = np.nan
             else:
-                buffer[t, :9] = target.rotation.reshape(9)
-                buffer[t, 9:] = target.position_m
+                self.targets[t, :9] = target.rotation.reshape(9)
+                self.targets[t, 9:] = target.position_m
+        return self.solve_set(q)
+
+    def solve_set(self, q: FloatArray) -> FloatArray:
+        """As :meth:`solve`, toward the targets already written into :attr:`targets`."""
+        out = np.array(q, dtype=np.float64)
         solve_tasks(
             out,
             self._limits,
             self._chains,
             self._task_joints,
-            buffer,
+            self.targets,
             self._weights,
             self._bounds,
             self._settings,
         )
         return out
+
+    def target_pose(self, task: int) -> Pose | None:
+        """The target set for ``task`` (a copy), or None if it has none."""
+        row = self.targets[task]
+        if not np.isfinite(row[0]):
+            return None
+        return Pose(row[9:].copy(), row[:9].reshape(3, 3).copy())
 
 
 def arm_tasks(model: RobotModel, sides: Iterable[str] | None = None) -> list[IkTask]:

@@ -120,7 +120,7 @@ def run_offline(pipeline: TeleopPipeline, frames: Sequence[HumanFrame]) -> Offli
         qs[i] = q
         if out.report.hold_reason is not None:
             run.holds += 1
-        for side, target in out.ee_targets.items():
+        for side, target in pipeline.ee_targets().items():
             rotation, position = model.fk(q, ee_frames[side])
             run.position_error_m.setdefault(side, []).append(
                 float(np.linalg.norm(position - target.position_m))

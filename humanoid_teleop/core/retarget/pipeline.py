@@ -8,6 +8,7 @@ One pure object used by both the rclpy ``teleop_node`` and the offline ``retarge
     out.commands["left_arm"]    # safe positions [rad] in group order
     out.q                       # safe full vector over model.joint_names
     out.report                  # SafetyReport: hold reason, clamps, input age, flags
+    pipeline.ee_targets()       # the arm retargeters' EE targets after this step
 
 Joints no retargeter drives hold their position measured at engage (clamped into limits).
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,7 +51,6 @@ class PipelineOutput:
         report: What the safety filter did and why.
         active: True when the robot should be commanded (engaged, not e-stopped).
         calibrated: True once every retargeter captured its neutral pose.
-        ee_targets: End-effector targets by side in the base frame (arm retargeters).
     """
 
     commands: Mapping[str, FloatArray]
@@ -59,7 +59,6 @@ class PipelineOutput:
     report: SafetyReport
     active: bool
     calibrated: bool
-    ee_targets: Mapping[str, Pose] = field(default_factory=dict)
 
 
 def safety_limits(model: RobotModel) -> JointLimits:
@@ -77,6 +76,14 @@ def safety_limits(model: RobotModel) -> JointLimits:
             DEFAULT_VELOCITY_RAD_S,
         )
     return JointLimits.from_arrays(model.joint_names, lower, upper, velocity, lim.acceleration)
+
+
+def _as_slice(indices: NDArray[np.intp]) -> slice | NDArray[np.intp]:
+    """``indices`` as a slice when they are a contiguous ascending run (the usual group):
+    indexing by a slice skips numpy's fancy-index machinery on every step."""
+    if len(indices) and np.array_equal(indices, np.arange(indices[0], indices[0] + len(indices))):
+        return slice(int(indices[0]), int(indices[0]) + len(indices))
+    return indices
 
 
 class TeleopPipeline:
@@ -107,7 +114,7 @@ class TeleopPipeline:
                 self.inactive[entry.plugin] = f"{description.name} offers it nothing to drive"
         self.groups: tuple[str, ...] = tuple(g for r in self.retargeters for g in r.groups)
         self.inputs: frozenset[Input] = frozenset(i for r in self.retargeters for i in r.inputs)
-        self._group_idx = {g: model.group_indices(g) for g in self.groups}
+        self._group_idx = {g: _as_slice(model.group_indices(g)) for g in self.groups}
         self.limits = safety_limits(model)
         self.safety = SafetyFilter(profile.safety, self.limits)
         self._targets = model.home_positions()
@@ -217,15 +224,20 @@ class TeleopPipeline:
             measured = np.asarray(measured_q, dtype=np.float64)
             fallback = np.where(np.isfinite(measured), measured, self.model.home_positions())
             safe = np.clip(fallback, self.limits.lower, self.limits.upper)
-        ee: dict[str, Pose] = {}
-        for retargeter in self.retargeters:
-            ee.update(retargeter.ee_targets())
         return PipelineOutput(
-            commands={g: safe[idx] for g, idx in self._group_idx.items()},
+            commands={g: safe[idx].copy() for g, idx in self._group_idx.items()},
             q=safe,
             targets=self._targets.copy(),
             report=report,
             active=self.engaged and not self.estopped,
             calibrated=len(self._calibrated) == len(self.retargeters),
-            ee_targets=ee,
         )
+
+    def ee_targets(self) -> dict[str, Pose]:
+        """End-effector targets by side in the base frame (arm retargeters), as of the last
+        step. Not part of :class:`PipelineOutput`: building them is not free, and the
+        commands should not wait for it."""
+        ee: dict[str, Pose] = {}
+        for retargeter in self.retargeters:
+            ee.update(retargeter.ee_targets())
+        return ee

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.safety.config import SafetyConfig
 from humanoid_teleop.core.safety.errors import SafetyError
 from humanoid_teleop.core.safety.limits import JointLimits
-from humanoid_teleop.core.safety.move_kernel import compile_now, limited_move
+from humanoid_teleop.core.safety.move_kernel import compile_now, limited_move_arrays
 
 FloatArray = NDArray[np.float64]
 #: Steps shorter than this [s] hold: dividing by them would overflow the rate estimate.
@@ -48,6 +48,36 @@ class SafetyState:
     t_s: float | None = None
     last_target: FloatArray | None = None
     last_input_t_s: float | None = None
+
+
+@dataclass(frozen=True)
+class MoveLimits:
+    """The per-joint bounds a move uses, derived once from the config and the limits.
+
+    ``lower`` / ``upper``: position bounds shrunk by the margin [rad]; ``vmax``: velocity
+    limit times ``velocity_scale`` [rad/s], a hair under it so |dq| / dt recomputed from the
+    commands never rounds above; ``vmax_ramping``: the same, capped at the engage speed;
+    ``amax``: acceleration limit times ``acceleration_scale`` [rad/s^2].
+    """
+
+    lower: FloatArray
+    upper: FloatArray
+    vmax: FloatArray
+    vmax_ramping: FloatArray
+    amax: FloatArray
+
+    @classmethod
+    def of(cls, config: SafetyConfig, limits: JointLimits) -> MoveLimits:
+        lower, upper = limits.inner_bounds(config.position_margin_rad)
+        vmax = limits.velocity * (config.velocity_scale * (1.0 - 1e-9))
+        as_array = np.ascontiguousarray
+        return cls(
+            lower=as_array(lower, dtype=np.float64),
+            upper=as_array(upper, dtype=np.float64),
+            vmax=as_array(vmax, dtype=np.float64),
+            vmax_ramping=as_array(np.minimum(vmax, config.engage_speed_rad_s), dtype=np.float64),
+            amax=as_array(limits.acceleration * config.acceleration_scale, dtype=np.float64),
+        )
 
 
 @dataclass(frozen=True)
@@ -142,11 +172,14 @@ def safety_step(
     t_s: float,
     input_t_s: float,
     deadman_pressed: bool = True,
+    move_limits: MoveLimits | None = None,
 ) -> tuple[SafetyState, FloatArray | None, SafetyReport]:
     """One filter step: the safe command at time ``t_s`` [s] for ``target`` [rad].
 
-    ``input_t_s`` is the capture time of the input the target came from [s]. Returns the new
-    state, the command (None before the first engage) and the report.
+    ``input_t_s`` is the capture time of the input the target came from [s];
+    ``move_limits`` is ``MoveLimits.of(config, limits)``, passed in by callers that step
+    often (default: derived here). Returns the new state, the command (None before the first
+    engage) and the report.
     """
     age = t_s - input_t_s if math.isfinite(t_s) and math.isfinite(input_t_s) else math.nan
 
@@ -174,12 +207,17 @@ def safety_step(
     if state.last_input_t_s is not None and input_t_s < state.last_input_t_s:
         return hold("input time went backwards")
     rejected = False
+    if target is not None:
+        # Our own copy: the state keeps it as the last finite target, and callers (the
+        # pipeline) reuse their target array step after step.
+        target = np.array(target, dtype=np.float64)
     if target is None or target.shape != state.command.shape or not np.isfinite(target).all():
         rejected = target is not None
         if state.last_target is None:
             return hold("no finite target yet")
         target = state.last_target
-    return _move(state, config, limits, target, t_s, input_t_s, age, rejected)
+    bounds = move_limits if move_limits is not None else MoveLimits.of(config, limits)
+    return _move(state, config, limits, bounds, target, t_s, input_t_s, age, rejected)
 
 
 def _names(limits: JointLimits, mask: NDArray[np.bool_]) -> tuple[str, ...]:
@@ -193,6 +231,7 @@ def _move(
     state: SafetyState,
     config: SafetyConfig,
     limits: JointLimits,
+    bounds: MoveLimits,
     target: FloatArray,
     t_s: float,
     input_t_s: float,
@@ -202,36 +241,39 @@ def _move(
     assert state.command is not None and state.t_s is not None and state.velocity is not None
     command, v_prev = state.command, state.velocity
     dt = min(t_s - state.t_s, config.max_step_s)
-    lo, hi = limits.inner_bounds(config.position_margin_rad)
-    # A hair under the limit, so |dq| / dt recomputed from the commands never rounds above it.
-    vmax = limits.velocity * (config.velocity_scale * (1.0 - 1e-9))
-    if state.ramping:
-        vmax = np.minimum(vmax, config.engage_speed_rad_s)
-    amax = limits.acceleration * config.acceleration_scale
-    move = limited_move(command, v_prev, target, lo, hi, vmax, amax, dt)
-    ramping = state.ramping and move.max_residual >= config.engage_tolerance_rad
+    vmax = bounds.vmax_ramping if state.ramping else bounds.vmax
+    # Every array is already C-contiguous float64 (the kernel's outputs, MoveLimits, the
+    # copied target), so the kernel is called without limited_move's conversions.
+    lower, upper, amax = bounds.lower, bounds.upper, bounds.amax
+    new_command, velocity, position, velocity_clamped, acceleration, residual, clamped = (
+        limited_move_arrays(command, v_prev, target, lower, upper, vmax, amax, dt)
+    )
+    ramping = state.ramping and residual >= config.engage_tolerance_rad
     new_state = SafetyState(
         engaged=True,
         estopped=False,
         ramping=ramping,
-        command=move.command,
-        velocity=move.velocity,
+        command=new_command,
+        velocity=velocity,
         t_s=t_s,
         last_target=target,
         last_input_t_s=input_t_s,
     )
-    report = SafetyReport(
-        engaged=True,
-        estopped=False,
-        ramping=ramping,
-        hold_reason=None,
-        input_age_s=age,
-        rejected_nonfinite=rejected,
-        position_clamped=_names(limits, move.position_clamped),
-        velocity_clamped=_names(limits, move.velocity_clamped),
-        acceleration_clamped=_names(limits, move.acceleration_clamped),
-    )
-    return new_state, move.command, report
+    if clamped:
+        report = SafetyReport(
+            engaged=True,
+            estopped=False,
+            ramping=ramping,
+            hold_reason=None,
+            input_age_s=age,
+            rejected_nonfinite=rejected,
+            position_clamped=_names(limits, position),
+            velocity_clamped=_names(limits, velocity_clamped),
+            acceleration_clamped=_names(limits, acceleration),
+        )
+    else:
+        report = SafetyReport(True, False, ramping, None, age, rejected)
+    return new_state, new_command, report
 
 
 class SafetyFilter:
@@ -241,6 +283,7 @@ class SafetyFilter:
         self.config = config
         self.limits = limits
         self.state = SafetyState()
+        self.move_limits = MoveLimits.of(config, limits)
         compile_now()  # here, not in the first step
 
     def engage(self, measured: FloatArray, t_s: float) -> None:
@@ -264,6 +307,13 @@ class SafetyFilter:
     ) -> tuple[FloatArray | None, SafetyReport]:
         """See :func:`safety_step`; returns the command and the report."""
         self.state, command, report = safety_step(
-            self.state, self.config, self.limits, target, t_s, input_t_s, deadman_pressed
+            self.state,
+            self.config,
+            self.limits,
+            target,
+            t_s,
+            input_t_s,
+            deadman_pressed,
+            self.move_limits,
         )
         return command, report

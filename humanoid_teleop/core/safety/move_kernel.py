@@ -40,6 +40,7 @@ class Move:
         velocity_clamped: Reaching the goal this step needed more than the velocity limit.
         acceleration_clamped: Otherwise limited (acceleration, braking distance).
         max_residual: Largest |goal - new command| [rad].
+        any_clamped: Some joint is in one of the three clamped masks.
     """
 
     command: FloatArray
@@ -48,10 +49,11 @@ class Move:
     velocity_clamped: BoolArray
     acceleration_clamped: BoolArray
     max_residual: float
+    any_clamped: bool
 
 
 @njit(cache=True)
-def _limited_move(
+def limited_move_arrays(
     command: Any,
     v_prev: Any,
     target: Any,
@@ -61,6 +63,9 @@ def _limited_move(
     amax: Any,
     dt: float,
 ) -> Any:
+    """The kernel of :func:`limited_move`, for callers whose arrays are already C-contiguous
+    float64 (another layout compiles another kernel). Returns ``(command, velocity,
+    position_clamped, velocity_clamped, acceleration_clamped, max_residual, any_clamped)``."""
     n = command.shape[0]
     new_command = np.empty(n)
     velocity = np.empty(n)
@@ -68,6 +73,7 @@ def _limited_move(
     velocity_clamped = np.zeros(n, dtype=np.bool_)
     acceleration_clamped = np.zeros(n, dtype=np.bool_)
     residual = 0.0
+    any_clamped = False
     for i in range(n):
         goal = min(max(target[i], lower[i]), upper[i])
         position_clamped[i] = abs(goal - target[i]) > CLAMP_EPS
@@ -86,7 +92,18 @@ def _limited_move(
         velocity_clamped[i] = abs(desired) > vmax[i] + VELOCITY_EPS
         acceleration_clamped[i] = not velocity_clamped[i] and abs(v - desired) > CLAMP_EPS
         residual = max(residual, abs(goal - moved))
-    return new_command, velocity, position_clamped, velocity_clamped, acceleration_clamped, residual
+        any_clamped = (
+            any_clamped or position_clamped[i] or velocity_clamped[i] or acceleration_clamped[i]
+        )
+    return (
+        new_command,
+        velocity,
+        position_clamped,
+        velocity_clamped,
+        acceleration_clamped,
+        residual,
+        any_clamped,
+    )
 
 
 def limited_move(
@@ -109,7 +126,7 @@ def limited_move(
     is finite (``amax`` may hold ``inf``) and over the same joints.
     """
     as_array = np.ascontiguousarray
-    result = _limited_move(
+    result = limited_move_arrays(
         as_array(command, dtype=np.float64),
         as_array(v_prev, dtype=np.float64),
         as_array(target, dtype=np.float64),
@@ -119,8 +136,16 @@ def limited_move(
         as_array(amax, dtype=np.float64),
         float(dt_s),
     )
-    command_rad, velocity, position, velocity_clamped, acceleration, residual = result
-    return Move(command_rad, velocity, position, velocity_clamped, acceleration, float(residual))
+    command_rad, velocity, position, velocity_clamped, acceleration, residual, clamped = result
+    return Move(
+        command_rad,
+        velocity,
+        position,
+        velocity_clamped,
+        acceleration,
+        float(residual),
+        bool(clamped),
+    )
 
 
 def compile_now() -> None:

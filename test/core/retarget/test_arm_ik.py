@@ -53,7 +53,7 @@ def _soda_run(robot: str) -> tuple[OfflineRun, dict[str, list[float]]]:
     for frame in frames:
         out = pipeline.step(frame, q, frame.t_s)
         q = out.q
-        for side, target in out.ee_targets.items():
+        for side, target in pipeline.ee_targets().items():
             _, position = model.fk(out.targets, model.description.arms[side].ee_frame)
             ik_error[side].append(float(np.linalg.norm(position - target.position_m)))
     return run, ik_error

@@ -155,3 +155,18 @@ def test_limits_reject_reversed_range() -> None:
     """Lower above upper is refused naming the joint."""
     with pytest.raises(SafetyConfigError, match="elbow: position limits"):
         JointLimits.from_arrays(("elbow",), (1.0,), (0.0,), (1.0,))
+
+
+def test_a_reused_target_array_turning_nan_holds_the_last_finite_target() -> None:
+    """Callers (the pipeline) write each step's target into the same array: a later NaN in
+    it must not reach the stored last finite target the filter falls back to."""
+    limits = JointLimits.from_arrays(["a", "b"], [-1.0, -1.0], [1.0, 1.0], [10.0, 10.0])
+    flt = SafetyFilter(SafetyConfig(engage_speed_rad_s=10.0), limits)
+    flt.engage(np.zeros(2), 0.0)
+    target = np.array([0.2, -0.2])
+    flt.step(target, 0.01, 0.01)
+    target[:] = np.nan
+    command, report = flt.step(target, 0.02, 0.02)
+    assert report.rejected_nonfinite
+    assert command is not None and np.isfinite(command).all()
+    np.testing.assert_allclose(command, [0.2, -0.2], atol=1e-9)

@@ -71,3 +71,4 @@ def test_move_matches_numpy_reference(
     np.testing.assert_array_equal(move.velocity_clamped, want[3])
     np.testing.assert_array_equal(move.acceleration_clamped, want[4])
     assert move.max_residual == want[5]
+    assert move.any_clamped == bool(want[2].any() or want[3].any() or want[4].any())

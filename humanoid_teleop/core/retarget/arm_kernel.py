@@ -1,0 +1,95 @@
+"""Operator wrist pose -> arm end-effector target, compiled (the hot part of ``arm_ik``).
+
+:func:`arm_target` does what ``usable`` + ``ArmCalibration.target`` + the reach limit of
+:class:`~humanoid_teleop.core.retarget.arm_ik.ArmIkRetargeter` state in Python, in one call
+that writes the target straight into the IK's target row: as ~30 small numpy calls per step,
+that was more time than the compiled IK solve itself on a 250 Hz step's cold caches. The
+tests hold it to the Python statement.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+MAX_OPERATOR_DISTANCE_M = 100.0
+"""Operator poses farther than this from the operator-frame origin [m] are treated as invalid."""
+
+MAP_SIZE = 20
+"""Length of a side's map: ``a`` (3), ``b`` (3), ``scale``, ``c`` (9, row-major), then the
+shoulder (3) [m] and the reach radius [m] (``inf``: no limit)."""
+
+
+def side_map(
+    a_m: FloatArray,
+    b_m: FloatArray,
+    scale: float,
+    c: FloatArray,
+    shoulder_m: FloatArray,
+    reach_m: float,
+) -> FloatArray:
+    """One side's map for :func:`arm_target`: target position ``a + scale (wrist - b)`` [m],
+    rotation ``wrist_rotation @ c``, pulled onto the sphere of radius ``reach_m`` [m] around
+    ``shoulder_m`` when beyond it."""
+    return np.concatenate(
+        [a_m, b_m, [float(scale)], np.asarray(c).reshape(9), shoulder_m, [float(reach_m)]]
+    ).astype(np.float64)
+
+
+@njit(cache=True)
+def _arm_target(position: Any, rotation: Any, side: Any, out: Any) -> bool:
+    for i in range(3):
+        if not math.isfinite(position[i]) or abs(position[i]) >= MAX_OPERATOR_DISTANCE_M:
+            return False
+        for j in range(3):
+            if not math.isfinite(rotation[i, j]):
+                return False
+    scale = side[6]
+    p = np.empty(3)
+    for i in range(3):
+        p[i] = side[i] + scale * (position[i] - side[3 + i])
+    reach = side[19]
+    if math.isfinite(reach):
+        d0, d1, d2 = p[0] - side[16], p[1] - side[17], p[2] - side[18]
+        distance = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        if distance > reach:
+            f = reach / distance
+            p[0], p[1], p[2] = side[16] + d0 * f, side[17] + d1 * f, side[18] + d2 * f
+    for i in range(3):
+        for j in range(3):
+            out[3 * i + j] = (
+                rotation[i, 0] * side[7 + j]
+                + rotation[i, 1] * side[10 + j]
+                + rotation[i, 2] * side[13 + j]
+            )
+        out[9 + i] = p[i]
+    return True
+
+
+def arm_target(
+    position_m: FloatArray, rotation: FloatArray, side: FloatArray, out: FloatArray
+) -> bool:
+    """Write the EE target of a wrist pose into ``out`` (12: rotation row-major, position [m]).
+
+    ``position_m`` (3) and ``rotation`` (3x3) are the wrist in the operator frame, ``side``
+    comes from :func:`side_map`. Returns False, leaving ``out`` as it was, when the wrist is
+    not finite or farther than :data:`MAX_OPERATOR_DISTANCE_M` from the origin.
+    """
+    as_array = np.ascontiguousarray  # one compiled layout for every caller
+    return bool(
+        _arm_target(
+            as_array(position_m, dtype=np.float64), as_array(rotation, dtype=np.float64), side, out
+        )
+    )
+
+
+def compile_now() -> None:
+    """Compile :func:`arm_target` (or load it from numba's cache) now, not in a step."""
+    side = side_map(np.zeros(3), np.zeros(3), 1.0, np.eye(3), np.zeros(3), math.inf)
+    arm_target(np.zeros(3), np.eye(3), side, np.empty(12))
