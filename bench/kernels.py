@@ -3,9 +3,16 @@
     .venv/bin/python bench/kernels.py [--repeat 3000]
 
 Runs inside the isolated-network wrapper (it imports rclpy for message serialization; no node
-is created). Prints one table, each row two ways side by side, median per call [us] over
-``--repeat`` calls (hot loop: a step at 250 Hz starts with colder caches and costs more):
+is created). Prints one table, each row two ways side by side, median per call [us]: ``hot``
+over ``--repeat`` back-to-back calls, ``paced`` over ``--paced`` calls 4 ms apart, as a
+250 Hz teleop step makes them (on this VM, caches are cold again after 4 ms, and code that
+touches much memory, such as Python-level calls, pays several times its hot cost):
 
+* ``IK solve``: G1's two-arm solve toward a target 5 cm off, the tests' reference (pinocchio
+  whole-model kinematics + the numpy step, as the code before the compiled solve did it) vs
+  ``DifferentialIk.solve`` (chain kinematics and step compiled).
+* ``arm target``: wrist pose -> EE target (calibration map + reach limit), the tests' Python
+  statement vs the numba kernel (``arm_kernel.arm_target``).
 * ``IK task step``: one damped least-squares step of one 7-joint arm, the plain numpy
   statement the tests hold the kernel to vs the numba kernel (``ik_kernel.task_step``).
 * ``safety move``: the per-joint limited move over G1's 43 joints, the tests' numpy statement
@@ -37,17 +44,58 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from humanoid_teleop.isolation.netns import is_isolated, isolated_command
 
+PACE_S = 0.004
+"""Gap between calls [s] in the ``paced`` columns: one 250 Hz period."""
 
-def _median_us(call: Callable[[], object], repeat: int) -> float:
+Pair = tuple[Callable[[], object], Callable[[], object]]
+
+
+def _median_us(call: Callable[[], object], repeat: int, gap_s: float = 0.0) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         call()
         times.append(time.perf_counter() - start)
+        if gap_s:
+            time.sleep(gap_s)
     return statistics.median(times) * 1e6
 
 
-def _ik_rows(repeat: int) -> tuple[float, float]:
+def _solve_pair() -> Pair:
+    from humanoid_teleop.core.motion.frame import Pose
+    from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
+    from humanoid_teleop.core.retarget.ik_config import IkConfig
+    from humanoid_teleop.core.robot import RobotModel, load_robot
+    from test.core.retarget.test_ik_kernel import _reference_solve
+
+    model = RobotModel(load_robot("g1"))
+    ik = DifferentialIk(model, arm_tasks(model), IkConfig())
+    start = ik.home.copy()
+    targets: list[Pose | None] = [
+        Pose(p.position_m + np.array([0.05, 0.0, 0.0]), p.rotation) for p in ik.forward(start)
+    ]
+    return (lambda: _reference_solve(ik, start, targets), lambda: ik.solve(start, targets))
+
+
+def _arm_target_pair() -> Pair:
+    from humanoid_teleop.core.motion.frame import Pose
+    from humanoid_teleop.core.retarget.arm_kernel import arm_target, side_map
+    from humanoid_teleop.core.retarget.calibration import ArmCalibration
+    from test.core.retarget.test_arm_kernel import _reference
+
+    calibration = ArmCalibration(
+        "relative", 1.2, Pose.identity(), Pose.identity(), np.zeros(3), np.zeros(3), np.eye(3)
+    )
+    wrist = Pose(np.array([0.3, 0.1, 0.2]), np.eye(3))
+    shoulder, reach = np.zeros(3), 0.5
+    side, out = side_map(*calibration.affine(), shoulder, reach), np.empty(12)
+    return (
+        lambda: _reference(calibration, wrist, shoulder, reach),
+        lambda: arm_target(wrist.position_m, wrist.rotation, side, out),
+    )
+
+
+def _step_pair() -> Pair:
     from humanoid_teleop.core.retarget.ik_config import IkConfig
     from humanoid_teleop.core.retarget.ik_kernel import kernel_settings, task_step
     from test.core.retarget.test_ik_kernel import _case, _reference_step
@@ -55,14 +103,13 @@ def _ik_rows(repeat: int) -> tuple[float, float]:
     qj, jac, error, bounds = _case(7, 7, 0.05)
     config = IkConfig()
     settings = kernel_settings(config)
-    task_step(qj, jac, error, bounds, settings)  # compiled (or loaded) before timing
     return (
-        _median_us(lambda: _reference_step(qj.copy(), jac, error, bounds, config), repeat),
-        _median_us(lambda: task_step(qj, jac, error, bounds, settings), repeat),
+        lambda: _reference_step(qj.copy(), jac, error, bounds, config),
+        lambda: task_step(qj, jac, error, bounds, settings),
     )
 
 
-def _safety_rows(repeat: int) -> tuple[float, float]:
+def _safety_pair() -> Pair:
     from humanoid_teleop.core.safety.move_kernel import limited_move
     from test.core.safety.test_move_kernel import _reference
 
@@ -73,13 +120,10 @@ def _safety_rows(repeat: int) -> tuple[float, float]:
     command, target = rng.uniform(lo, hi), rng.uniform(lo - 1.0, hi + 1.0)
     vmax, v_prev, amax = rng.uniform(0.1, 5.0, n), rng.uniform(-6.0, 6.0, n), np.full(n, 50.0)
     args = (command, v_prev, target, lo, hi, vmax, amax, 0.004)
-    limited_move(*args)
-    return _median_us(lambda: _reference(*args), repeat), _median_us(
-        lambda: limited_move(*args), repeat
-    )
+    return (lambda: _reference(*args), lambda: limited_move(*args))
 
 
-def _command_rows(repeat: int) -> tuple[float, float]:
+def _command_pair() -> Pair:
     from rclpy.serialization import serialize_message
     from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
@@ -92,7 +136,7 @@ def _command_rows(repeat: int) -> tuple[float, float]:
         msg.layout.dim = [MultiArrayDimension(label="joints", size=7, stride=7)]
         return serialize_message(msg)
 
-    return _median_us(as_message, repeat), _median_us(lambda: forward_command_cdr(values), repeat)
+    return (as_message, lambda: forward_command_cdr(values))
 
 
 def _gc_rows() -> tuple[float, float]:
@@ -113,25 +157,43 @@ def _gc_rows() -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3000, help="calls per row")
+    parser.add_argument("--repeat", type=int, default=3000, help="back-to-back calls per cell")
+    parser.add_argument("--paced", type=int, default=400, help="calls 4 ms apart per cell")
     args = parser.parse_args()
     if not is_isolated():
         argv = isolated_command([sys.executable, __file__, *sys.argv[1:]])
         os.execvp(argv[0], argv)
-    rows = [
-        ("IK task step [us]", "numpy ref", "numba", *_ik_rows(args.repeat)),
-        ("safety move [us]", "numpy ref", "numba", *_safety_rows(args.repeat)),
-        ("forward command [us]", "rclpy", "CDR bytes", *_command_rows(args.repeat)),
-        ("full GC pass [ms]", "as is", "frozen", *_gc_rows()),
+    from humanoid_teleop.core.compiled import compile_all
+
+    compile_all()  # compiled (or loaded) before timing
+    pairs = [
+        ("IK solve g1 [us]", "pin+numpy", "numba", _solve_pair()),
+        ("arm target [us]", "python", "numba", _arm_target_pair()),
+        ("IK task step [us]", "numpy ref", "numba", _step_pair()),
+        ("safety move [us]", "numpy ref", "numba", _safety_pair()),
+        ("forward command [us]", "rclpy", "CDR bytes", _command_pair()),
     ]
-    print("\n| piece                | before    |   value | after     |   value | ratio |")
-    print("|----------------------|-----------|---------|-----------|---------|-------|")
-    for name, how_before, how_after, before, after in rows:
-        ratio = f"{before / after:>5.0f}" if after >= 0.01 else "    —"
+    print(
+        "\n| piece                | before    |     hot |  paced | after     |     hot |  paced "
+        "| ratio hot / paced |"
+    )
+    print(
+        "|----------------------|-----------|---------|--------|-----------|---------|--------"
+        "|-------------------|"
+    )
+    for name, how_before, how_after, (before, after) in pairs:
+        hot = _median_us(before, args.repeat), _median_us(after, args.repeat)
+        paced = _median_us(before, args.paced, PACE_S), _median_us(after, args.paced, PACE_S)
         print(
-            f"| {name:<20} | {how_before:<9} | {before:>7.2f} | {how_after:<9} | {after:>7.2f} "
-            f"| {ratio} |"
+            f"| {name:<20} | {how_before:<9} | {hot[0]:>7.2f} | {paced[0]:>6.1f} | "
+            f"{how_after:<9} | {hot[1]:>7.2f} | {paced[1]:>6.1f} | "
+            f"{hot[0] / hot[1]:>7.0f} / {paced[0] / paced[1]:>7.0f} |"
         )
+    before_ms, after_ms = _gc_rows()
+    print(
+        f"| {'full GC pass [ms]':<20} | {'as is':<9} | {before_ms:>7.2f} |      — | "
+        f"{'frozen':<9} | {after_ms:>7.2f} |      — |                 — |"
+    )
     return 0
 
 
