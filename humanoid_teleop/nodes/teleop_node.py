@@ -106,8 +106,8 @@ class TeleopNode(Node):
         self._measured = self._model.home_positions().copy()
         self._have_state = False
         self._lock = threading.Lock()
-        self._latest: dict[Input, tuple[Any, Any]] = {}  # part, message
-        self._parts: dict[str, Any] = {}  # HumanFrame field -> newest part
+        self._latest: dict[Input, Any] = {}  # newest message per input (for the intent topics)
+        self._parts: dict[str, Any] = {}  # HumanFrame field -> its newest part
         self._new_inputs: set[Input] = set()
         self._latest_input_t_s = float("nan")
         self._period_s = 1.0 / self._rate_hz
@@ -198,7 +198,7 @@ class TeleopNode(Node):
             if t_s == 0.0:
                 t_s = self._now_s()
             with self._lock:
-                self._latest[which] = (part, msg)
+                self._latest[which] = msg
                 self._parts[field] = part
                 self._new_inputs.add(which)
                 self._latest_input_t_s = (
@@ -274,7 +274,7 @@ class TeleopNode(Node):
         if not used:
             return  # a hold step on old input: intent and EE targets are unchanged
         for which in used:
-            self._intent_pubs[which].publish(self._latest[which][1])
+            self._intent_pubs[which].publish(self._latest[which])
         for side, pose in self._pipeline.ee_targets().items():
             target = PoseStamped(pose=conv.pose_to_msg(pose))
             target.header.frame_id = self._description.base_frame

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
 from humanoid_teleop.core.retarget.arm_kernel import (
+    MAP_SIZE,
     MAX_OPERATOR_DISTANCE_M,
     arm_target,
     compile_now,
@@ -120,7 +121,7 @@ class ArmIkRetargeter(Retargeter):
         self._robot_anchor = {s: centre for s in self.sides}
         self._calibration: dict[str, ArmCalibration] = {}
         # Per side, the compiled wrist -> target map of its calibration (arm_kernel.side_map).
-        self._maps = np.zeros((len(self.sides), 20))
+        self._maps = np.zeros((len(self.sides), MAP_SIZE))
         self._q: FloatArray | None = None
         compile_now()
 

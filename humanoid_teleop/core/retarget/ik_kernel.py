@@ -228,8 +228,14 @@ def kernel_settings(config: IkConfig) -> FloatArray:
 
 
 @njit(cache=True)
-def _task_step(qj: Any, jac: Any, error: Any, bounds: Any, settings: Any) -> Any:
-    """See :func:`task_step`."""
+def task_step(qj: Any, jac: Any, error: Any, bounds: Any, settings: Any) -> Any:
+    """New positions [rad] of one task's joints after one step from ``qj`` [rad].
+
+    ``jac`` (6 x n) and ``error`` (6: position, then orientation) are weighted; ``bounds`` is
+    the task's 6 x n array of :data:`BOUND_ROWS` and ``settings`` comes from
+    :func:`kernel_settings`. Every array is C-contiguous float64 (another layout would
+    compile another kernel; :func:`solve_tasks` passes only those). ``qj`` is not changed.
+    """
     lower, upper, posture_target, band, avoid_lo, avoid_hi = (
         bounds[0],
         bounds[1],
@@ -425,7 +431,7 @@ def _iteration(
         qj[c] = q[joints[c]]
         for r in range(6):
             weighted[r, c] = jac[r, c] * weights[r]
-    new = _task_step(qj, weighted, error, bounds, settings)
+    new = task_step(qj, weighted, error, bounds, settings)
     for c in range(n):
         q[joints[c]] = new[c]
     return STEPPED_FAR if far else STEPPED_NEAR
@@ -495,27 +501,6 @@ def _solve(
             break
     if not np.isfinite(q).all():
         q[:] = start
-
-
-def task_step(
-    qj: FloatArray, jac: FloatArray, error: FloatArray, bounds: FloatArray, settings: FloatArray
-) -> FloatArray:
-    """New positions [rad] of one task's joints after one step from ``qj`` [rad].
-
-    ``jac`` (6 x n) and ``error`` (6: position, then orientation) are weighted; ``bounds`` is
-    the task's 6 x n array of :data:`BOUND_ROWS` (C-contiguous float64) and ``settings`` comes
-    from :func:`kernel_settings`. ``qj``, ``jac`` and ``error`` may have any layout; the kernel
-    gets them C-contiguous float64 (another layout would compile another kernel).
-    """
-    contiguous = np.ascontiguousarray
-    result: FloatArray = _task_step(
-        contiguous(qj, dtype=np.float64),
-        contiguous(jac, dtype=np.float64),
-        contiguous(error, dtype=np.float64),
-        bounds,
-        settings,
-    )
-    return result
 
 
 def solve_tasks(

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.safety.config import SafetyConfig
 from humanoid_teleop.core.safety.errors import SafetyError
 from humanoid_teleop.core.safety.limits import JointLimits
-from humanoid_teleop.core.safety.move_kernel import compile_now, limited_move_arrays
+from humanoid_teleop.core.safety.move_kernel import compile_now, limited_move
 
 FloatArray = NDArray[np.float64]
 #: Steps shorter than this [s] hold: dividing by them would overflow the rate estimate.
@@ -242,11 +242,11 @@ def _move(
     command, v_prev = state.command, state.velocity
     dt = min(t_s - state.t_s, config.max_step_s)
     vmax = bounds.vmax_ramping if state.ramping else bounds.vmax
-    # Every array is already C-contiguous float64 (the kernel's outputs, MoveLimits, the
-    # copied target), so the kernel is called without limited_move's conversions.
+    # Every array is C-contiguous float64 (the kernel's outputs, MoveLimits, the copied
+    # target): the one layout the kernel is compiled for.
     lower, upper, amax = bounds.lower, bounds.upper, bounds.amax
     new_command, velocity, position, velocity_clamped, acceleration, residual, clamped = (
-        limited_move_arrays(command, v_prev, target, lower, upper, vmax, amax, dt)
+        limited_move(command, v_prev, target, lower, upper, vmax, amax, dt)
     )
     ramping = state.ramping and residual >= config.engage_tolerance_rad
     new_state = SafetyState(

@@ -13,15 +13,10 @@ machine compiles and caches it; :func:`compile_now` does that up front.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numba import njit
-from numpy.typing import NDArray
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 VELOCITY_EPS = 1e-12
 """Slack [rad/s] before a desired velocity counts as clamped by the velocity limit."""
@@ -29,31 +24,8 @@ CLAMP_EPS = 1e-9
 """Slack [rad or rad/s] before a goal or a velocity counts as clamped."""
 
 
-@dataclass(frozen=True)
-class Move:
-    """Result of :func:`limited_move`, over the joints.
-
-    Attributes:
-        command: New command [rad].
-        velocity: Its velocity over ``dt`` [rad/s].
-        position_clamped: Target was outside the (inner) position bounds.
-        velocity_clamped: Reaching the goal this step needed more than the velocity limit.
-        acceleration_clamped: Otherwise limited (acceleration, braking distance).
-        max_residual: Largest |goal - new command| [rad].
-        any_clamped: Some joint is in one of the three clamped masks.
-    """
-
-    command: FloatArray
-    velocity: FloatArray
-    position_clamped: BoolArray
-    velocity_clamped: BoolArray
-    acceleration_clamped: BoolArray
-    max_residual: float
-    any_clamped: bool
-
-
 @njit(cache=True)
-def limited_move_arrays(
+def limited_move(
     command: Any,
     v_prev: Any,
     target: Any,
@@ -63,9 +35,22 @@ def limited_move_arrays(
     amax: Any,
     dt: float,
 ) -> Any:
-    """The kernel of :func:`limited_move`, for callers whose arrays are already C-contiguous
-    float64 (another layout compiles another kernel). Returns ``(command, velocity,
-    position_clamped, velocity_clamped, acceleration_clamped, max_residual, any_clamped)``."""
+    """Move ``command`` [rad] (velocity ``v_prev`` [rad/s]) toward ``target`` [rad] for
+    ``dt`` [s] > 0.
+
+    Per joint: the goal is the target clipped into ``lower``..``upper``; the velocity is the
+    one reaching the goal this step, limited by the braking velocity (a stop within the
+    remaining distance at ``amax`` [rad/s^2], ``inf`` for none), by ``v_prev`` +- ``amax`` dt
+    and by +-``vmax`` [rad/s]; the new command is clipped into the bounds again. Every array
+    is finite (``amax`` may hold ``inf``), over the same joints and C-contiguous float64
+    (another layout would compile another kernel: ``SafetyFilter`` guarantees it).
+
+    Returns ``(command, velocity, position_clamped, velocity_clamped, acceleration_clamped,
+    max_residual, any_clamped)``: the new command [rad] and its velocity over ``dt``
+    [rad/s]; per joint, whether the target was outside the bounds, reaching the goal needed
+    more than the velocity limit, or the move was otherwise limited (acceleration, braking);
+    the largest |goal - new command| [rad]; whether any joint is in one of the three masks.
+    """
     n = command.shape[0]
     new_command = np.empty(n)
     velocity = np.empty(n)
@@ -103,48 +88,6 @@ def limited_move_arrays(
         acceleration_clamped,
         residual,
         any_clamped,
-    )
-
-
-def limited_move(
-    command: FloatArray,
-    v_prev: FloatArray,
-    target: FloatArray,
-    lower: FloatArray,
-    upper: FloatArray,
-    vmax: FloatArray,
-    amax: FloatArray,
-    dt_s: float,
-) -> Move:
-    """Move ``command`` [rad] (velocity ``v_prev`` [rad/s]) toward ``target`` [rad] for
-    ``dt_s`` [s] > 0.
-
-    Per joint: the goal is the target clipped into ``lower``..``upper``; the velocity is the
-    one reaching the goal this step, limited by the braking velocity (a stop within the
-    remaining distance at ``amax`` [rad/s^2], ``inf`` for none), by ``v_prev`` +- ``amax`` dt
-    and by +-``vmax`` [rad/s]; the new command is clipped into the bounds again. Every array
-    is finite (``amax`` may hold ``inf``) and over the same joints.
-    """
-    as_array = np.ascontiguousarray
-    result = limited_move_arrays(
-        as_array(command, dtype=np.float64),
-        as_array(v_prev, dtype=np.float64),
-        as_array(target, dtype=np.float64),
-        as_array(lower, dtype=np.float64),
-        as_array(upper, dtype=np.float64),
-        as_array(vmax, dtype=np.float64),
-        as_array(amax, dtype=np.float64),
-        float(dt_s),
-    )
-    command_rad, velocity, position, velocity_clamped, acceleration, residual, clamped = result
-    return Move(
-        command_rad,
-        velocity,
-        position,
-        velocity_clamped,
-        acceleration,
-        float(residual),
-        bool(clamped),
     )
 
 

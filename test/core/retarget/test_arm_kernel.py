@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.frame import Pose
+from humanoid_teleop.core.retarget.arm_ik import usable
 from humanoid_teleop.core.retarget.arm_kernel import (
-    MAX_OPERATOR_DISTANCE_M,
     _arm_target,
     arm_target,
     side_map,
@@ -30,8 +30,8 @@ def _rotation(rng: np.random.Generator) -> FloatArray:
 def _reference(
     calibration: ArmCalibration, wrist: Pose, shoulder: FloatArray, reach: float
 ) -> Pose | None:
-    """Usable wrist -> ``ArmCalibration.target`` -> pulled onto the reach sphere."""
-    if not wrist.is_finite() or np.max(np.abs(wrist.position_m)) >= MAX_OPERATOR_DISTANCE_M:
+    """``usable`` wrist -> ``ArmCalibration.target`` -> pulled onto the reach sphere."""
+    if not usable(wrist):
         return None
     target = calibration.target(wrist)
     offset = target.position_m - shoulder

@@ -19,7 +19,6 @@ from humanoid_teleop.core.retarget.ik_kernel import (
     STEPPED_NEAR,
     _iteration,
     _solve,
-    _task_step,
     kernel_settings,
     task_step,
 )
@@ -251,7 +250,7 @@ def test_a_real_solve_uses_the_one_compiled_kernel() -> None:
     targets[0].position_m[0] += 0.05
     ik.solve(ik.home.copy(), targets)
     assert len(_solve.signatures) == 1
-    assert len(_task_step.signatures) == 1
+    assert len(task_step.signatures) == 1
 
 
 @pytest.mark.parametrize(

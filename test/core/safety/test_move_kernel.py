@@ -63,12 +63,14 @@ def test_move_matches_numpy_reference(
     vmax = rng.uniform(0.1, 5.0, n)
     v_prev = rng.uniform(-6.0, 6.0, n)
     amax = np.full(n, np.inf) if unlimited_acceleration else rng.uniform(1.0, 100.0, n)
-    move = limited_move(command, v_prev, target, lo, hi, vmax, amax, dt)
+    got = limited_move(command, v_prev, target, lo, hi, vmax, amax, dt)
+    new_command, velocity, position_clamped, velocity_clamped, acceleration_clamped = got[:5]
+    max_residual, any_clamped = got[5:]
     want = _reference(command, v_prev, target, lo, hi, vmax, amax, dt)
-    np.testing.assert_allclose(move.command, want[0], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(move.velocity, want[1], rtol=1e-9, atol=1e-9)
-    np.testing.assert_array_equal(move.position_clamped, want[2])
-    np.testing.assert_array_equal(move.velocity_clamped, want[3])
-    np.testing.assert_array_equal(move.acceleration_clamped, want[4])
-    assert move.max_residual == want[5]
-    assert move.any_clamped == bool(want[2].any() or want[3].any() or want[4].any())
+    np.testing.assert_allclose(new_command, want[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(velocity, want[1], rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(position_clamped, want[2])
+    np.testing.assert_array_equal(velocity_clamped, want[3])
+    np.testing.assert_array_equal(acceleration_clamped, want[4])
+    assert max_residual == want[5]
+    assert any_clamped == bool(want[2].any() or want[3].any() or want[4].any())
