@@ -61,24 +61,23 @@ def hand_to_msg(hand: HandSkeleton, frame_id: str, t_s: float) -> PoseArray:
     return msg
 
 
-def update_positions(
-    msg: JointState, index_of: Mapping[str, int], positions: np.ndarray
-) -> tuple[int, list[str]]:
-    """Copy the positions in ``msg`` into ``positions`` (indexed by ``index_of``).
+def joint_slots(
+    names: Sequence[str], index_of: Mapping[str, int]
+) -> tuple[NDArray[np.intp], NDArray[np.intp], list[str]]:
+    """Where a JointState's values go: ``positions[robot] = values[message]``.
 
     Returns:
-        (how many joints were updated, names in the message that the robot does not have).
+        (robot indices, message indices, names in the message the robot does not have).
     """
-    unknown: list[str] = []
-    updated = 0
-    for name, value in zip(msg.name, msg.position, strict=False):
+    robot, message, unknown = [], [], []
+    for k, name in enumerate(names):
         index = index_of.get(name)
         if index is None:
             unknown.append(name)
-            continue
-        positions[index] = value
-        updated += 1
-    return updated, unknown
+        else:
+            robot.append(index)
+            message.append(k)
+    return np.array(robot, dtype=np.intp), np.array(message, dtype=np.intp), unknown
 
 
 _CDR_LITTLE_ENDIAN = b"\x00\x01\x00\x00"

@@ -42,8 +42,9 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.motion.cdr import JointStateDecoder
 from humanoid_teleop.core.motion.frame import HumanFrame, Input
-from humanoid_teleop.core.motion.messages import part_from_message
+from humanoid_teleop.core.motion.messages import CdrPartReader
 from humanoid_teleop.core.retarget.input_sync import InputSync
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
@@ -106,7 +107,7 @@ class TeleopNode(Node):
         self._measured = self._model.home_positions().copy()
         self._have_state = False
         self._lock = threading.Lock()
-        self._latest: dict[Input, Any] = {}  # newest message per input (for the intent topics)
+        self._latest: dict[Input, bytes] = {}  # newest message per input (for the intent topics)
         self._parts: dict[str, Any] = {}  # HumanFrame field -> its newest part
         self._new_inputs: set[Input] = set()
         self._latest_input_t_s = float("nan")
@@ -114,24 +115,30 @@ class TeleopNode(Node):
         self._sync = InputSync(_TRIGGERS_STEP, INPUT_STEP_SPACING * self._period_s)
         self._bad_input: dict[str, str] = {}
         self._unknown_joints: set[str] = set()
+        joint_state_topic = self._description.sensors.joint_state_topic
+        self._joint_states = JointStateDecoder(joint_state_topic)
+        self._joint_slots: tuple[tuple[str, ...], Any, Any] = ((), None, None)
         self._last_report: Any = None
         self._steps = 0
         self._step_times_s: deque[float] = deque(maxlen=STEP_TIME_WINDOW)
 
         # Depth 1: teleop wants the freshest input; a backlog of older samples would only add
-        # latency (each queued message is handled before the newest one).
+        # latency (each queued message is handled before the newest one). Raw: the callbacks
+        # read the fields they need from the serialized bytes (core.motion.cdr), and the
+        # intent topics republish those bytes.
         sensor_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
         for which in self._pipeline.inputs:
             name = INPUT_NAMES[which]
             topic, msg_type = OPERATOR_PREFIX + name, OPERATOR_TOPICS[name]
             self.create_subscription(
-                msg_type, topic, self._input_callback(which, topic), sensor_qos
+                msg_type,
+                topic,
+                self._input_callback(which, CdrPartReader(which.value, topic)),
+                sensor_qos,
+                raw=True,
             )
         self.create_subscription(
-            JointState,
-            self._description.sensors.joint_state_topic,
-            self._on_joint_state,
-            sensor_qos,
+            JointState, joint_state_topic, self._on_joint_state, sensor_qos, raw=True
         )
         self._command_pubs: dict[str, tuple[str, Any]] = {}
         for group in self._pipeline.groups:
@@ -182,23 +189,25 @@ class TeleopNode(Node):
 
     # -- inputs -------------------------------------------------------------------------------
 
-    def _input_callback(self, which: Input, topic: str) -> Callable[[Any], None]:
+    def _reject(self, topic: str, err: Exception) -> None:
+        """Log a rejected message once per distinct error; ``/teleop/state`` lists it."""
+        if self._bad_input.get(topic) != str(err):
+            self.get_logger().error(f"rejected input: {err}")
+        self._bad_input[topic] = str(err)
+
+    def _input_callback(self, which: Input, reader: CdrPartReader) -> Callable[[bytes], None]:
         field = which.value
 
-        def callback(msg: Any) -> None:
+        def callback(data: bytes) -> None:
             try:
-                part = part_from_message(field, msg, topic)
+                t_s, part = reader.read(data)
             except (ValueError, TeleopError) as err:
-                if self._bad_input.get(topic) != str(err):
-                    self.get_logger().error(f"rejected input: {err}")
-                self._bad_input[topic] = str(err)
+                self._reject(reader.source, err)
                 return
-            stamp = getattr(msg, "header", None)
-            t_s = conv.time_to_s(stamp.stamp) if stamp is not None else self._now_s()
             if t_s == 0.0:
                 t_s = self._now_s()
             with self._lock:
-                self._latest[which] = msg
+                self._latest[which] = data
                 self._parts[field] = part
                 self._new_inputs.add(which)
                 self._latest_input_t_s = (
@@ -209,10 +218,25 @@ class TeleopNode(Node):
 
         return callback
 
-    def _on_joint_state(self, msg: JointState) -> None:
+    def _on_joint_state(self, data: bytes) -> None:
+        try:
+            _header, names, positions = self._joint_states.decode(data)
+        except ValueError as err:
+            self._reject(self._joint_states.source, err)
+            return
+        seen, robot, message = self._joint_slots
+        if names is not seen:  # the decoder returns the same tuple while names repeat
+            robot, message, unknown = conv.joint_slots(names, self._index_of)
+            self._joint_slots = (names, robot, message)
+            self._warn_unknown_joints(unknown)
+        if len(positions) < len(names):  # a message may carry fewer positions than names
+            keep = message < len(positions)
+            robot, message = robot[keep], message[keep]
         with self._lock:
-            _updated, unknown = conv.update_positions(msg, self._index_of, self._measured)
+            self._measured[robot] = positions[message]
             self._have_state = True
+
+    def _warn_unknown_joints(self, unknown: list[str]) -> None:
         new_unknown = set(unknown) - self._unknown_joints
         if new_unknown:
             self._unknown_joints |= new_unknown

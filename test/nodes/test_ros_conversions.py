@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from geometry_msgs.msg import Point, PoseArray, Quaternion
 from geometry_msgs.msg import Pose as PoseMsg
-from sensor_msgs.msg import JointState
 
 from humanoid_teleop.core.motion.frame import HandSkeleton, Pose
 from humanoid_teleop.core.motion.messages import hand_from_msg, pose_from_msg
@@ -52,12 +51,12 @@ def test_hand_round_trip() -> None:
     np.testing.assert_allclose(hand_from_msg(msg, "t").positions_m, positions)
 
 
-def test_update_positions_reports_unknown_joints() -> None:
+def test_joint_slots_map_known_joints_and_report_unknown_ones() -> None:
     """Known joints are copied by name; unknown names are reported, not silently dropped."""
     positions = np.zeros(2)
-    msg = JointState(name=["b", "x", "a"], position=[2.0, 9.0, 1.0])
-    updated, unknown = conv.update_positions(msg, {"a": 0, "b": 1}, positions)
-    assert (updated, unknown) == (2, ["x"])
+    robot, message, unknown = conv.joint_slots(["b", "x", "a"], {"a": 0, "b": 1})
+    positions[robot] = np.array([2.0, 9.0, 1.0])[message]
+    assert unknown == ["x"]
     np.testing.assert_array_equal(positions, [1.0, 2.0])
 
 
@@ -95,3 +94,39 @@ def test_forward_command_cdr_decodes_with_rosbags() -> None:
     np.testing.assert_array_equal(decoded.data, values)
     (dim,) = decoded.layout.dim
     assert (dim.label, dim.size, dim.stride, decoded.layout.data_offset) == ("joints", 7, 7, 0)
+
+
+def test_cdr_readers_read_what_rclpy_serializes() -> None:
+    """The teleop node's raw-subscription readers (core.motion.cdr) get every field from the
+    bytes rclpy writes for PoseStamped, PoseArray, Joy and JointState."""
+    from geometry_msgs.msg import PoseStamped
+    from rclpy.serialization import serialize_message
+    from sensor_msgs.msg import JointState, Joy
+
+    from humanoid_teleop.core.motion import cdr
+
+    pose = PoseStamped()
+    pose.header.stamp = conv.s_to_time(12.25)
+    pose.header.frame_id = "operator_frame"
+    pose.pose = PoseMsg(
+        position=Point(x=0.1, y=-0.2, z=1.5), orientation=Quaternion(x=0.5, y=-0.5, z=0.5, w=0.5)
+    )
+    fields = cdr.decode_pose_stamped(serialize_message(pose), "t")
+    assert (fields.header.stamp_s, fields.header.frame_id) == (12.25, "operator_frame")
+    assert fields.position == (0.1, -0.2, 1.5) and fields.quat_xyzw == (0.5, -0.5, 0.5, 0.5)
+
+    positions = np.random.default_rng(2).normal(size=(25, 3))
+    header, rows = cdr.decode_pose_array(
+        serialize_message(conv.hand_to_msg(HandSkeleton(positions), "op", 3.0)), "t"
+    )
+    assert (header.stamp_s, header.frame_id) == (3.0, "op")
+    np.testing.assert_array_equal(rows[:, :3], positions)
+    np.testing.assert_array_equal(rows[:, 6], 1.0)
+
+    joy = cdr.decode_joy(serialize_message(Joy(axes=[0.5, -0.25], buttons=[0, 1, 1])), "t")
+    assert (joy.axes, joy.buttons) == ((0.5, -0.25), (0, 1, 1))
+
+    state = JointState(name=["waist", "knee_joint"], position=[0.3, -1.25], velocity=[1.0])
+    _h, names, values = cdr.JointStateDecoder("t").decode(serialize_message(state))
+    assert names == ("waist", "knee_joint")
+    np.testing.assert_array_equal(values, [0.3, -1.25])

@@ -212,3 +212,20 @@ def test_state_reports_step_time(harness: Harness) -> None:
     assert timed, harness.states[-1:]
     p50, p99 = float(timed[-1]["step_ms_p50"]), float(timed[-1]["step_ms_p99"])
     assert 0.0 < p50 <= p99
+
+
+@pytest.mark.ros
+def test_malformed_input_bytes_are_rejected_naming_the_topic(harness: Harness) -> None:
+    """Bytes that are not a JointState on the leader topic are rejected (the state names the
+    topic and what is wrong) and the node goes on with its well-formed joint states."""
+    harness.reset()
+    home = harness.model.home_positions()
+    truncated = b"\x00\x01\x00\x00" + bytes(9)  # little-endian CDR, cut inside the header
+    start = time.monotonic()
+    while time.monotonic() - start < 1.0:
+        harness.leader_pub.publish(truncated)
+        harness.run(0.05, home, None)
+    rejected = [v for _t, v in harness.states if "rejected /operator/leader_joints" in v]
+    assert rejected, harness.states[-1:]
+    assert "malformed JointState" in rejected[-1]["rejected /operator/leader_joints"]
+    assert rejected[-1]["joint_states"] == "true"

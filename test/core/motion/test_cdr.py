@@ -1,0 +1,214 @@
+"""CDR readers against an encoder we did not write (rosbags), in both byte orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rosbags.typesys import Stores, get_typestore
+
+from humanoid_teleop.core.motion import cdr
+from humanoid_teleop.core.motion.frame import HandSkeleton, JoyState, LeaderJoints, Pose
+from humanoid_teleop.core.motion.messages import CdrPartReader
+
+STORE = get_typestore(Stores.ROS2_KILTED)
+T = STORE.types
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+frame_ids = st.text(max_size=12)
+stamps = st.tuples(st.integers(0, 2**31 - 1), st.integers(0, 999_999_999))
+orders = st.booleans()
+
+
+def _header(stamp: tuple[int, int], frame_id: str) -> Any:
+    sec, nanosec = stamp
+    return T["std_msgs/msg/Header"](
+        stamp=T["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec), frame_id=frame_id
+    )
+
+
+def _pose(values: list[float]) -> Any:
+    x, y, z, qx, qy, qz, qw = values
+    return T["geometry_msgs/msg/Pose"](
+        position=T["geometry_msgs/msg/Point"](x=x, y=y, z=z),
+        orientation=T["geometry_msgs/msg/Quaternion"](x=qx, y=qy, z=qz, w=qw),
+    )
+
+
+def _bytes(msg: Any, little_endian: bool) -> bytes:
+    return bytes(STORE.serialize_cdr(msg, msg.__msgtype__, little_endian=little_endian))
+
+
+@settings(max_examples=60, deadline=None)
+@given(stamps, frame_ids, st.lists(finite, min_size=7, max_size=7), orders)
+def test_pose_stamped_fields_equal_the_encoded_ones(
+    stamp: tuple[int, int], frame_id: str, values: list[float], little: bool
+) -> None:
+    msg = T["geometry_msgs/msg/PoseStamped"](header=_header(stamp, frame_id), pose=_pose(values))
+    fields = cdr.decode_pose_stamped(_bytes(msg, little), "/operator/head")
+    assert fields.header.frame_id == frame_id
+    assert fields.header.stamp_s == stamp[0] + stamp[1] * 1e-9
+    assert (*fields.position, *fields.quat_xyzw) == tuple(values)
+
+
+@settings(max_examples=40, deadline=None)
+@given(frame_ids, st.lists(st.lists(finite, min_size=7, max_size=7), max_size=30), orders)
+def test_pose_array_rows_equal_the_encoded_poses(
+    frame_id: str, poses: list[list[float]], little: bool
+) -> None:
+    msg = T["geometry_msgs/msg/PoseArray"](
+        header=_header((1, 2), frame_id), poses=[_pose(p) for p in poses]
+    )
+    header, rows = cdr.decode_pose_array(_bytes(msg, little), "/operator/left_hand")
+    assert header.frame_id == frame_id
+    np.testing.assert_array_equal(rows, np.array(poses, dtype=np.float64).reshape(-1, 7))
+    assert rows.dtype == np.float64 and rows.flags.writeable
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    frame_ids,
+    st.lists(st.floats(width=32, allow_nan=False), max_size=9),
+    st.lists(st.integers(-(2**31), 2**31 - 1), max_size=17),
+    orders,
+)
+def test_joy_axes_and_buttons_equal_the_encoded_ones(
+    frame_id: str, axes: list[float], buttons: list[int], little: bool
+) -> None:
+    msg = T["sensor_msgs/msg/Joy"](
+        header=_header((5, 6), frame_id),
+        axes=np.array(axes, dtype=np.float32),
+        buttons=np.array(buttons, dtype=np.int32),
+    )
+    joy = cdr.decode_joy(_bytes(msg, little), "/operator/joy")
+    assert (joy.header.frame_id, joy.axes, joy.buttons) == (frame_id, tuple(axes), tuple(buttons))
+
+
+def _joint_state(
+    names: list[str], positions: list[float], stamp: tuple[int, int] = (1, 2), velocity: bool = True
+) -> Any:
+    return T["sensor_msgs/msg/JointState"](
+        header=_header(stamp, "base"),
+        name=names,
+        position=np.array(positions, dtype=np.float64),
+        velocity=np.array(positions[:1] if velocity else [], dtype=np.float64),
+        effort=np.array([], dtype=np.float64),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=20), max_size=12), st.data(), orders)
+def test_joint_state_names_and_positions_equal_the_encoded_ones(
+    names: list[str], data: st.DataObject, little: bool
+) -> None:
+    positions = data.draw(st.lists(finite, max_size=len(names)))
+    decoder = cdr.JointStateDecoder("/joint_states")
+    _header, got_names, got = decoder.decode(_bytes(_joint_state(names, positions), little))
+    assert got_names == tuple(names)
+    np.testing.assert_array_equal(got, np.array(positions, dtype=np.float64))
+
+
+def test_joint_state_names_are_reused_while_they_repeat_and_reread_when_they_change() -> None:
+    decoder = cdr.JointStateDecoder("/joint_states")
+    _h, first, _p = decoder.decode(_bytes(_joint_state(["a", "b"], [1.0, 2.0]), True))
+    _h, again, positions = decoder.decode(
+        _bytes(_joint_state(["a", "b"], [3.0, 4.0], (9, 9)), True)
+    )
+    assert again is first
+    np.testing.assert_array_equal(positions, [3.0, 4.0])
+    _h, changed, _p = decoder.decode(_bytes(_joint_state(["a", "c"], [1.0, 2.0]), True))
+    assert changed == ("a", "c")
+
+
+def _truncation_cases() -> list[tuple[Any, Any, int]]:
+    """(reader, message, bytes at the end the reader does not read)."""
+    head = _header((1, 2), "operator")
+    return [
+        (
+            lambda d: cdr.decode_pose_stamped(d, "/operator/head"),
+            T["geometry_msgs/msg/PoseStamped"](header=head, pose=_pose([1.0] * 7)),
+            0,
+        ),
+        (
+            lambda d: cdr.decode_pose_array(d, "/operator/head"),
+            T["geometry_msgs/msg/PoseArray"](header=head, poses=[_pose([1.0] * 7)] * 2),
+            0,
+        ),
+        (
+            lambda d: cdr.decode_joy(d, "/operator/head"),
+            T["sensor_msgs/msg/Joy"](
+                header=head,
+                axes=np.ones(3, dtype=np.float32),
+                buttons=np.ones(4, dtype=np.int32),
+            ),
+            0,
+        ),
+        (
+            lambda d: cdr.JointStateDecoder("/operator/head").decode(d),
+            _joint_state(["shoulder", "elbow"], [1.0, 2.0], velocity=False),
+            8,  # empty velocity and effort: only positions are read
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("read", "msg", "unread"), _truncation_cases())
+def test_truncated_bytes_are_rejected_naming_the_topic(read: Any, msg: Any, unread: int) -> None:
+    whole = _bytes(msg, True)
+    read(whole)  # the whole message reads
+    for end in (0, 3, 6, 17, 25, len(whole) - unread - 1):
+        with pytest.raises(ValueError, match="/operator/head"):
+            read(whole[:end])
+
+
+def test_other_encapsulations_are_rejected_naming_the_topic() -> None:
+    data = b"\x00\x07\x00\x00" + bytes(64)  # XCDR2 little endian
+    with pytest.raises(ValueError, match=r"/operator/head: unsupported CDR encapsulation 00070000"):
+        cdr.decode_pose_stamped(data, "/operator/head")
+
+
+def test_part_reader_builds_each_input_part() -> None:
+    """The CDR part reader gives the same parts, stamps included, the message path gives."""
+    q = [0.0, 0.0, np.sin(0.3), np.cos(0.3)]
+    wrist = T["geometry_msgs/msg/PoseStamped"](
+        header=_header((7, 500_000_000), "operator"), pose=_pose([0.1, 0.2, 0.3, *q])
+    )
+    t_s, pose = CdrPartReader("right_wrist", "/operator/right_wrist").read(_bytes(wrist, True))
+    expected = Pose.from_quat(np.array([0.1, 0.2, 0.3]), np.array(q))
+    assert t_s == 7.5 and isinstance(pose, Pose)
+    np.testing.assert_allclose(pose.rotation, expected.rotation, atol=1e-12)
+    np.testing.assert_array_equal(pose.position_m, expected.position_m)
+
+    joints = np.random.default_rng(3).normal(size=(25, 3))
+    hand = T["geometry_msgs/msg/PoseArray"](
+        header=_header((1, 0), "operator"), poses=[_pose([*p, 0, 0, 0, 1]) for p in joints]
+    )
+    _t, skeleton = CdrPartReader("left_hand", "/operator/left_hand").read(_bytes(hand, False))
+    assert isinstance(skeleton, HandSkeleton)
+    np.testing.assert_array_equal(skeleton.positions_m, joints)
+
+    joy = T["sensor_msgs/msg/Joy"](
+        header=_header((1, 0), ""),
+        axes=np.array([0.5, -1.0], dtype=np.float32),
+        buttons=np.array([1, 0, 1], dtype=np.int32),
+    )
+    _t, state = CdrPartReader("joy", "/operator/joy").read(_bytes(joy, True))
+    assert state == JoyState((0.5, -1.0), (1, 0, 1))
+
+    leader = _joint_state(["j1", "j2"], [0.25, -0.5])
+    _t, angles = CdrPartReader("leader", "/operator/leader").read(_bytes(leader, True))
+    assert isinstance(angles, LeaderJoints) and angles.names == ("j1", "j2")
+    np.testing.assert_array_equal(angles.positions_rad, [0.25, -0.5])
+
+
+def test_part_reader_errors_name_the_topic() -> None:
+    hand = T["geometry_msgs/msg/PoseArray"](
+        header=_header((1, 0), "operator"), poses=[_pose([0, 0, 0, 0, 0, 0, 1])] * 21
+    )
+    with pytest.raises(ValueError, match="/operator/right_hand: hand PoseArray has 21 poses"):
+        CdrPartReader("right_hand", "/operator/right_hand").read(_bytes(hand, True))
+    leader = _joint_state(["j1", "j2"], [0.25])
+    with pytest.raises(ValueError, match="/operator/leader: leader joints: 2 names but 1"):
+        CdrPartReader("leader", "/operator/leader").read(_bytes(leader, True))
