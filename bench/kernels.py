@@ -23,6 +23,12 @@ for clarity; the numpy code the kernels replaced used a hand-written 3 x 3 inver
 cheaper clip, so it was somewhat faster than these rows.
 * ``forward command``: a 7-joint ``Float64MultiArray`` built and serialized by rclpy vs
   ``ros_conversions.forward_command_cdr`` (what ``Publisher.publish`` gets either way).
+* ``wrist pose in`` / ``joint states in``: what teleop_node's input callbacks do with one
+  message, a right-wrist ``PoseStamped`` and G1's 43-joint ``JointState``: rclpy's message
+  object (``deserialize_message``, the same CDR -> Python conversion a subscription's take
+  does) + the part / positions from its fields, as the node did before, vs reading the
+  fields from the bytes a raw subscription gets (``messages.CdrPartReader``,
+  ``cdr.JointStateDecoder`` + index arrays).
 * ``full GC pass`` [ms]: ``gc.collect()`` in a process holding teleop_node's start-up
   objects (G1 pipeline, rclpy, message types), as is vs after ``gc.freeze()``.
 """
@@ -139,6 +145,58 @@ def _command_pair() -> Pair:
     return (as_message, lambda: forward_command_cdr(values))
 
 
+def _wrist_in_pair() -> Pair:
+    from geometry_msgs.msg import PoseStamped
+    from rclpy.serialization import deserialize_message, serialize_message
+
+    from humanoid_teleop.core.motion.messages import CdrPartReader, part_from_message
+
+    msg = PoseStamped()
+    msg.header.frame_id = "operator"
+    msg.header.stamp.sec, msg.header.stamp.nanosec = 1_790_000_000, 123_456_789
+    msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = 0.35, -0.2, 1.1
+    msg.pose.orientation.z, msg.pose.orientation.w = 0.6, 0.8
+    data = serialize_message(msg)
+    topic = "/operator/right_wrist"
+    reader = CdrPartReader("right_wrist", topic)
+
+    def as_message() -> object:
+        received = deserialize_message(data, PoseStamped)
+        return part_from_message("right_wrist", received, topic)
+
+    return (as_message, lambda: reader.read(data))
+
+
+def _joint_states_in_pair() -> Pair:
+    from rclpy.serialization import deserialize_message, serialize_message
+    from sensor_msgs.msg import JointState
+
+    from humanoid_teleop.core.motion.cdr import JointStateDecoder
+    from humanoid_teleop.core.robot import RobotModel, load_robot
+    from humanoid_teleop.nodes.ros_conversions import joint_slots
+
+    model = RobotModel(load_robot("g1"))
+    names = list(model.joint_names)
+    index_of = {name: i for i, name in enumerate(names)}
+    data = serialize_message(JointState(name=names, position=[0.1] * len(names)))
+    measured = np.zeros(len(names))
+    decoder = JointStateDecoder("/joint_states")
+    robot, message, _unknown = joint_slots(names, index_of)
+
+    def as_message() -> None:
+        received = deserialize_message(data, JointState)
+        for name, value in zip(received.name, received.position, strict=False):
+            index = index_of.get(name)
+            if index is not None:
+                measured[index] = value
+
+    def from_bytes() -> None:
+        _header, _names, positions = decoder.decode(data)
+        measured[robot] = positions[message]
+
+    return (as_message, from_bytes)
+
+
 def _gc_rows() -> tuple[float, float]:
     import rclpy  # noqa: F401  (its objects are part of a node's start-up graph)
 
@@ -172,6 +230,8 @@ def main() -> int:
         ("IK task step [us]", "numpy ref", "numba", _step_pair()),
         ("safety move [us]", "numpy ref", "numba", _safety_pair()),
         ("forward command [us]", "rclpy", "CDR bytes", _command_pair()),
+        ("wrist pose in [us]", "rclpy msg", "CDR read", _wrist_in_pair()),
+        ("joint states in [us]", "rclpy msg", "CDR read", _joint_states_in_pair()),
     ]
     print(
         "\n| piece                | before    |     hot |  paced | after     |     hot |  paced "
