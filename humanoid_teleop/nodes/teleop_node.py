@@ -9,16 +9,17 @@ Parameters:
     auto_engage (bool): engage once input and joint states have arrived.
     state_rate_hz (float): rate of ``/teleop/state`` [Hz] (default 10).
 
-Subscribes to ``/operator/*`` (see README "Topics") and the robot's joint-state topic. Runs
-the pipeline at ``rate_hz`` on the freshest input, and also right away when a new wrist, joy or
+Subscribes to ``/operator/*`` (see README "Topics") and the robot's joint-state topic. Runs the
+pipeline at ``rate_hz`` on the freshest input, and also right away when a new wrist, joy or
 leader message completes one device frame of the streaming trigger inputs (both wrists of a
-headset, same stamp; see :mod:`humanoid_teleop.core.retarget.input_sync`), so
-input-to-command latency is the compute time, not a timer phase. Input
-subscriptions keep only the newest message. Publishes each group's command on its configured
-interface, republishes the input it used on ``/teleop/intent/*`` (each message once), the engaged
-flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector targets on
-``/teleop/ee_target/{left,right}`` (when new input was used) and its state on ``/teleop/state``
-(including the step time p50/p99 [ms] over the last steps).
+headset, same stamp; see :mod:`humanoid_teleop.core.retarget.input_sync`), so input-to-command
+latency is the compute time, not a timer phase. Input subscriptions keep only the newest
+message and are raw: the callbacks read the fields they need from the CDR bytes
+(:mod:`humanoid_teleop.core.motion.cdr`). Publishes each group's command on its configured
+interface, republishes the input it used on ``/teleop/intent/*`` (each message once), the
+engaged flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector targets
+on ``/teleop/ee_target/{left,right}`` (when new input was used) and its state on
+``/teleop/state`` (including the step time p50/p99 [ms] over the last steps).
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Operator input and joint-state messages read straight from their serialized (CDR) bytes.
 
-The teleop node subscribes to its inputs raw: turning a ``PoseStamped`` into an rclpy message
-object costs ~30 µs in a hot loop and ~230 µs in a 250 Hz callback (cold caches), a 43-joint
-``JointState`` ~280 µs; unpacking the same fields from the bytes costs a fraction of that
-(``bench/kernels.py``, ``decode`` rows). Every callback before the step's trigger input
-delays it, so this is on the input -> command critical path.
+The teleop node subscribes to its inputs raw. Building rclpy's message object and reading
+its fields costs several times what unpacking the same fields from the bytes does, and in a
+250 Hz callback (cold caches) the gap is 150-200 µs per message
+(``bench/kernels.py``, the ``... in`` rows). Every callback that runs before the step's
+trigger input delays the step, so this is on the input -> command critical path.
 
 Layouts are ROS 2's XCDR1 (plain CDR), little or big endian, after the 4-byte encapsulation
 header; offsets align relative to the end of that header. Types read here:
