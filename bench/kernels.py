@@ -29,6 +29,9 @@ cheaper clip, so it was somewhat faster than these rows.
   does) + the part / positions from its fields, as the node did before, vs reading the
   fields from the bytes a raw subscription gets (``messages.CdrPartReader``,
   ``cdr.JointStateDecoder`` + index arrays).
+* ``wrist pose out``: what an input device node does to publish one wrist pose: fill an rclpy
+  ``PoseStamped`` and serialize it (what ``Publisher.publish`` does with a message object) vs
+  ``cdr.encode_pose_stamped`` (vr_bridge, replay).
 * ``full GC pass`` [ms]: ``gc.collect()`` in a process holding teleop_node's start-up
   objects (G1 pipeline, rclpy, message types), as is vs after ``gc.freeze()``.
 """
@@ -167,6 +170,26 @@ def _wrist_in_pair() -> Pair:
     return (as_message, lambda: reader.read(data))
 
 
+def _wrist_out_pair() -> Pair:
+    from geometry_msgs.msg import PoseStamped
+    from rclpy.serialization import serialize_message
+
+    from humanoid_teleop.core.motion.cdr import encode_pose_stamped
+
+    pose = np.array([0.35, -0.2, 1.1, 0.0, 0.0, 0.6, 0.8])
+
+    def as_message() -> bytes:
+        msg = PoseStamped()
+        msg.header.stamp.sec, msg.header.stamp.nanosec = 1_790_000_000, 123_456_789
+        msg.header.frame_id = "operator"
+        p, q = msg.pose.position, msg.pose.orientation
+        p.x, p.y, p.z = (float(v) for v in pose[0:3])
+        q.x, q.y, q.z, q.w = (float(v) for v in pose[3:7])
+        return serialize_message(msg)
+
+    return (as_message, lambda: encode_pose_stamped(1_790_000_000, 123_456_789, "operator", pose))
+
+
 def _joint_states_in_pair() -> Pair:
     from rclpy.serialization import deserialize_message, serialize_message
     from sensor_msgs.msg import JointState
@@ -232,6 +255,7 @@ def main() -> int:
         ("forward command [us]", "rclpy", "CDR bytes", _command_pair()),
         ("wrist pose in [us]", "rclpy msg", "CDR read", _wrist_in_pair()),
         ("joint states in [us]", "rclpy msg", "CDR read", _joint_states_in_pair()),
+        ("wrist pose out [us]", "rclpy msg", "CDR bytes", _wrist_out_pair()),
     ]
     print(
         "\n| piece                | before    |     hot |  paced | after     |     hot |  paced "

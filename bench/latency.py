@@ -16,8 +16,9 @@ by side:
   that step's commands, and a step's command on each topic is the newest one the node wrote
   before that intent (DDS source timestamps).
 
-Three processes per row: a sender (publishes the stamped inputs at the rate), the node under
-test, and this probe (receives). Sender and receiver are separate processes so neither waits
+Three processes per row: a sender (publishes the stamped inputs at the rate, poses as ready
+CDR bytes like the project's input device nodes), the node under test, and this probe
+(receives). Sender and receiver are separate processes so neither waits
 on the other's Python GIL; both use the wall clock, which they share.
 
 Columns: ``p50 / p99 / max``: latency until the probe's middleware received the command
@@ -103,22 +104,15 @@ def _echo_main() -> int:
     return run_node("bench_echo", Echo)
 
 
-def _pose(side: float, t: float):
-    from geometry_msgs.msg import PoseStamped
+def _pose(side: float, t: float, z: float | None = None) -> bytes:
+    """A wrist (or, with ``z``, head) pose stamped with the wall clock now, as the CDR bytes
+    of a PoseStamped: the form the project's input device nodes (vr_bridge, replay) publish."""
+    from humanoid_teleop.core.motion.cdr import encode_pose_stamped
 
-    msg = PoseStamped()
-    msg.header.frame_id = "operator"
-    msg.pose.position.x = 0.35 + 0.05 * math.sin(2 * math.pi * 0.5 * t)
-    msg.pose.position.y = side * 0.2
-    msg.pose.position.z = 1.1 + 0.05 * math.cos(2 * math.pi * 0.5 * t)
-    msg.pose.orientation.w = 1.0
-    return msg
-
-
-def _stamp_now(msg) -> tuple[int, int]:
-    """Stamp ``msg`` with the wall clock now; returns the stamp as a key."""
-    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(time.time_ns(), 1_000_000_000)
-    return (msg.header.stamp.sec, msg.header.stamp.nanosec)
+    x = 0.35 + 0.05 * math.sin(2 * math.pi * 0.5 * t)
+    height = 1.1 + 0.05 * math.cos(2 * math.pi * 0.5 * t) if z is None else z
+    sec, nanosec = divmod(time.time_ns(), 1_000_000_000)
+    return encode_pose_stamped(sec, nanosec, "operator", (x, side * 0.2, height, 0, 0, 0, 1))
 
 
 def _stamp_key(msg) -> tuple[int, int]:
@@ -160,16 +154,9 @@ def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float) -> i
         t = now - start
         if state is not None:
             joints.publish(state)
-            head = _pose(0.0, t)
-            head.pose.position.z = 1.6
-            _stamp_now(head)
-            pubs["head"].publish(head)
-            left = _pose(1.0, t)
-            _stamp_now(left)
-            pubs["left"].publish(left)
-        right = _pose(-1.0, t)
-        _stamp_now(right)  # stamped last, right before its publish
-        pubs["right"].publish(right)
+            pubs["head"].publish(_pose(0.0, t, z=1.6))
+            pubs["left"].publish(_pose(1.0, t))
+        pubs["right"].publish(_pose(-1.0, t))  # stamped last, right before its publish
         if time.time() >= measured_from:
             sent += 1
         k += 1

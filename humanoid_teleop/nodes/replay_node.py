@@ -33,19 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 
 from humanoid_teleop.core.bag.reader import iter_messages
 from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
 from humanoid_teleop.nodes.executor import run_node
 from humanoid_teleop.nodes.operator_topics import INTENT_PREFIX, OPERATOR_PREFIX, OPERATOR_TOPICS
-from humanoid_teleop.nodes.ros_conversions import hand_to_msg, pose_to_msg
 
 DEFAULT_CLIP = "cmu_14_05_unscrew_cap_drink_soda.bvh"
 #: With ``wait_for_subscriber``, how long to wait for the remaining topics' subscribers once
@@ -197,7 +196,9 @@ class ReplayNode(Node):
             return
         self._log_pass(self._schedule.passes(elapsed), self._schedule.skipped)
         frame = self._frames[index]
-        stamp = self.get_clock().now().to_msg()
+        # Ready CDR bytes (core.motion.cdr), as the headset bridge publishes them.
+        sec, nanosec = divmod(self.get_clock().now().nanoseconds, 1_000_000_000)
+        frame_id = self.settings.frame_id
         for name, pose in (
             ("head", frame.head),
             ("left_wrist", frame.left_wrist),
@@ -205,11 +206,8 @@ class ReplayNode(Node):
         ):
             if pose is None:
                 continue
-            msg = PoseStamped()
-            msg.header.stamp = stamp
-            msg.header.frame_id = self.settings.frame_id
-            msg.pose = pose_to_msg(pose)
-            self._pubs[name].publish(msg)
+            values = (*pose.position_m, *pose.quat_xyzw())
+            self._pubs[name].publish(cdr.encode_pose_stamped(sec, nanosec, frame_id, values))
         if self._hands:
             clip_s = index * self._schedule.frame_time_s
             for side, local in self._hands.items():
@@ -218,8 +216,9 @@ class ReplayNode(Node):
                     continue
                 k = int(clip_s * self.settings.hands_rate_hz) % len(local)
                 skeleton = skeleton_in_world(local[k], wrist.position_m, wrist.rotation)
-                hand = hand_to_msg(skeleton, self.settings.frame_id, 0.0)
-                hand.header.stamp = stamp
+                joints = np.zeros((len(skeleton.positions_m), 7))
+                joints[:, :3], joints[:, 6] = skeleton.positions_m, 1.0
+                hand = cdr.encode_pose_array(sec, nanosec, frame_id, joints)
                 self._pubs[f"{side}_hand"].publish(hand)
 
     def _log_pass(self, passes: int, skipped: int) -> None:

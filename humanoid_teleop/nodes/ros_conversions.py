@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from builtin_interfaces.msg import Duration, Time
-from geometry_msgs.msg import Point, PoseArray, Quaternion
+from geometry_msgs.msg import Point, Quaternion
 from geometry_msgs.msg import Pose as PoseMsg
 from numpy.typing import NDArray
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from humanoid_teleop.core.motion.frame import HandSkeleton, Pose
+from humanoid_teleop.core.motion.frame import Pose
 
 _NS = 1_000_000_000
 FloatArray = NDArray[np.float64]
@@ -47,18 +47,6 @@ def pose_to_msg(pose: Pose) -> PoseMsg:
     x, y, z = (float(v) for v in pose.position_m)
     qx, qy, qz, qw = (float(v) for v in pose.quat_xyzw())
     return PoseMsg(position=Point(x=x, y=y, z=z), orientation=Quaternion(x=qx, y=qy, z=qz, w=qw))
-
-
-def hand_to_msg(hand: HandSkeleton, frame_id: str, t_s: float) -> PoseArray:
-    """HandSkeleton → PoseArray (orientations identity; positions carry the skeleton)."""
-    msg = PoseArray()
-    msg.header.frame_id = frame_id
-    msg.header.stamp = s_to_time(t_s)
-    msg.poses = [
-        PoseMsg(position=Point(x=float(x), y=float(y), z=float(z)), orientation=Quaternion(w=1.0))
-        for x, y, z in hand.positions_m
-    ]
-    return msg
 
 
 def joint_slots(

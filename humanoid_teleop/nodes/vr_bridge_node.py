@@ -18,11 +18,12 @@ import cv2
 import numpy as np
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Pose, PoseArray, PoseStamped
+from geometry_msgs.msg import PoseArray, PoseStamped
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image, Joy
 
+from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.devices.webxr.conversion import poses_to_operator
 from humanoid_teleop.devices.webxr.protocol import Controller, XrFrame
 from humanoid_teleop.devices.webxr.server import BridgeConfig, XrBridgeServer
@@ -35,14 +36,6 @@ STALE_AFTER_S = 0.5
 
 def _stamp(ns: int) -> Time:
     return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
-
-
-def _pose(values: np.ndarray) -> Pose:
-    msg = Pose()
-    msg.position.x, msg.position.y, msg.position.z = (float(v) for v in values[0:3])
-    o = msg.orientation
-    o.x, o.y, o.z, o.w = (float(v) for v in values[3:7])
-    return msg
 
 
 class VrBridgeNode(Node):
@@ -98,32 +91,29 @@ class VrBridgeNode(Node):
 
     # ------------------------------------------------------------ headset → ROS
     def _on_frame(self, frame: XrFrame, received_ns: int) -> None:
-        stamp = _stamp(received_ns)
+        """Publish one headset frame. Poses go out as ready CDR bytes (core.motion.cdr): an
+        rclpy message object costs several times more per message (``bench/kernels.py``)."""
+        sec, nanosec = divmod(received_ns, 1_000_000_000)
         if frame.head is not None:
-            msg = PoseStamped()
-            msg.header.stamp, msg.header.frame_id = stamp, FRAME_ID
-            msg.pose = _pose(poses_to_operator(frame.head))
-            self._pub_head.publish(msg)
+            head = poses_to_operator(frame.head)
+            self._pub_head.publish(cdr.encode_pose_stamped(sec, nanosec, FRAME_ID, head))
         for side, hand, ctrl in (
             ("left", frame.left_hand, frame.left_controller),
             ("right", frame.right_hand, frame.right_controller),
         ):
             if hand is not None:
                 joints = poses_to_operator(hand)
-                array = PoseArray()
-                array.header.stamp, array.header.frame_id = stamp, FRAME_ID
-                array.poses = [_pose(j) for j in joints]
-                self._pub_hand[side].publish(array)
+                self._pub_hand[side].publish(cdr.encode_pose_array(sec, nanosec, FRAME_ID, joints))
                 wrist_pose = joints[0]
             elif ctrl is not None:
                 wrist_pose = poses_to_operator(ctrl.pose)
             else:
                 continue
-            wrist = PoseStamped()
-            wrist.header.stamp, wrist.header.frame_id = stamp, FRAME_ID
-            wrist.pose = _pose(wrist_pose)
-            self._pub_wrist[side].publish(wrist)
+            self._pub_wrist[side].publish(
+                cdr.encode_pose_stamped(sec, nanosec, FRAME_ID, wrist_pose)
+            )
         if frame.left_controller is not None or frame.right_controller is not None:
+            stamp = _stamp(received_ns)
             self._pub_joy.publish(self._joy(frame.left_controller, frame.right_controller, stamp))
 
     @staticmethod

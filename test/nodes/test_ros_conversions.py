@@ -9,7 +9,7 @@ import pytest
 from geometry_msgs.msg import Point, PoseArray, Quaternion
 from geometry_msgs.msg import Pose as PoseMsg
 
-from humanoid_teleop.core.motion.frame import HandSkeleton, Pose
+from humanoid_teleop.core.motion.frame import Pose
 from humanoid_teleop.core.motion.messages import hand_from_msg, pose_from_msg
 from humanoid_teleop.nodes import ros_conversions as conv
 
@@ -44,11 +44,19 @@ def test_hand_with_wrong_joint_count_names_the_topic() -> None:
         hand_from_msg(msg, "/operator/right_hand")
 
 
-def test_hand_round_trip() -> None:
-    """25 joint positions survive HandSkeleton → PoseArray → HandSkeleton."""
+def _hand_msg(positions: np.ndarray) -> PoseArray:
+    msg = PoseArray()
+    msg.poses = [
+        PoseMsg(position=Point(x=x, y=y, z=z), orientation=Quaternion(w=1.0))
+        for x, y, z in positions.tolist()
+    ]
+    return msg
+
+
+def test_hand_from_a_pose_array() -> None:
+    """25 joint positions of a PoseArray become the HandSkeleton's, in order."""
     positions = np.random.default_rng(1).normal(size=(25, 3))
-    msg = conv.hand_to_msg(HandSkeleton(positions), "operator", 2.5)
-    np.testing.assert_allclose(hand_from_msg(msg, "t").positions_m, positions)
+    np.testing.assert_allclose(hand_from_msg(_hand_msg(positions), "t").positions_m, positions)
 
 
 def test_joint_slots_map_known_joints_and_report_unknown_ones() -> None:
@@ -116,9 +124,10 @@ def test_cdr_readers_read_what_rclpy_serializes() -> None:
     assert fields.position == (0.1, -0.2, 1.5) and fields.quat_xyzw == (0.5, -0.5, 0.5, 0.5)
 
     positions = np.random.default_rng(2).normal(size=(25, 3))
-    header, rows = cdr.decode_pose_array(
-        serialize_message(conv.hand_to_msg(HandSkeleton(positions), "op", 3.0)), "t"
-    )
+    hand = _hand_msg(positions)
+    hand.header.stamp = conv.s_to_time(3.0)
+    hand.header.frame_id = "op"
+    header, rows = cdr.decode_pose_array(serialize_message(hand), "t")
     assert (header.stamp_s, header.frame_id) == (3.0, "op")
     np.testing.assert_array_equal(rows[:, :3], positions)
     np.testing.assert_array_equal(rows[:, 6], 1.0)

@@ -10,6 +10,8 @@ Layouts are ROS 2's XCDR1 (plain CDR), little or big endian, after the 4-byte en
 header; offsets align relative to the end of that header. Types read here:
 ``geometry_msgs/PoseStamped``, ``geometry_msgs/PoseArray``, ``sensor_msgs/Joy``,
 ``sensor_msgs/JointState`` (names and positions). Malformed bytes raise :class:`ValueError`.
+Written here (little endian, for ``Publisher.publish``): ``PoseStamped`` and ``PoseArray``,
+what the input device nodes publish every frame.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _BYTE_ORDER = {b"\x00\x01": "<", b"\x00\x00": ">"}
 _STAMP_AND_LENGTH = {e: struct.Struct(e + "iII") for e in "<>"}
 _POSE = {e: struct.Struct(e + "7d") for e in "<>"}
 _UINT32 = {e: struct.Struct(e + "I") for e in "<>"}
+_LITTLE_ENDIAN = b"\x00\x01\x00\x00"
 
 
 @dataclass(frozen=True)
@@ -193,3 +196,27 @@ class JointStateDecoder:
             names.append(bytes(data[offset + 4 : offset + 3 + length]).decode() if length else "")
             offset += 4 + length
         return tuple(names)
+
+
+def _header_bytes(sec: int, nanosec: int, frame_id: str, align: int) -> bytes:
+    """Encapsulation + Header, padded so what follows is ``align``-aligned."""
+    name = frame_id.encode() + b"\x00"
+    body = struct.pack("<iII", sec, nanosec, len(name)) + name
+    return _LITTLE_ENDIAN + body + b"\x00" * (-len(body) % align)
+
+
+def encode_pose_stamped(
+    sec: int, nanosec: int, frame_id: str, pose_xyz_xyzw: tuple[float, ...] | FloatArray
+) -> bytes:
+    """A ``geometry_msgs/PoseStamped`` as CDR bytes: stamp, frame id and the 7 numbers x, y,
+    z [m], qx, qy, qz, qw."""
+    return _header_bytes(sec, nanosec, frame_id, 8) + _POSE["<"].pack(*map(float, pose_xyz_xyzw))
+
+
+def encode_pose_array(sec: int, nanosec: int, frame_id: str, poses: FloatArray) -> bytes:
+    """A ``geometry_msgs/PoseArray`` as CDR bytes from an N×7 array (x, y, z [m], qx, qy, qz,
+    qw per pose)."""
+    rows = np.ascontiguousarray(poses, dtype="<f8").reshape(-1, 7)
+    head = _header_bytes(sec, nanosec, frame_id, 4) + struct.pack("<I", len(rows))
+    padding = b"\x00" * ((HEADER_SIZE - len(head)) % 8) if len(rows) else b""
+    return head + padding + rows.tobytes()

@@ -212,3 +212,37 @@ def test_part_reader_errors_name_the_topic() -> None:
     leader = _joint_state(["j1", "j2"], [0.25])
     with pytest.raises(ValueError, match="/operator/leader: leader joints: 2 names but 1"):
         CdrPartReader("leader", "/operator/leader").read(_bytes(leader, True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(stamps, frame_ids, st.lists(finite, min_size=7, max_size=7))
+def test_encoded_pose_stamped_decodes_with_rosbags(
+    stamp: tuple[int, int], frame_id: str, values: list[float]
+) -> None:
+    data = cdr.encode_pose_stamped(*stamp, frame_id, tuple(values))
+    msg = STORE.deserialize_cdr(data, "geometry_msgs/msg/PoseStamped")
+    assert (msg.header.stamp.sec, msg.header.stamp.nanosec) == stamp
+    assert msg.header.frame_id == frame_id
+    p, q = msg.pose.position, msg.pose.orientation
+    assert (p.x, p.y, p.z, q.x, q.y, q.z, q.w) == tuple(values)
+    assert data == _bytes(msg, True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(stamps, frame_ids, st.lists(st.lists(finite, min_size=7, max_size=7), max_size=26))
+def test_encoded_pose_array_decodes_with_rosbags(
+    stamp: tuple[int, int], frame_id: str, poses: list[list[float]]
+) -> None:
+    rows = np.array(poses, dtype=np.float64).reshape(-1, 7)
+    data = cdr.encode_pose_array(*stamp, frame_id, rows)
+    msg = STORE.deserialize_cdr(data, "geometry_msgs/msg/PoseArray")
+    assert (msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id) == (
+        *stamp,
+        frame_id,
+    )
+    got = [
+        [p.position.x, p.position.y, p.position.z, *(getattr(p.orientation, a) for a in "xyzw")]
+        for p in msg.poses
+    ]
+    np.testing.assert_array_equal(np.array(got, dtype=np.float64).reshape(-1, 7), rows)
+    assert data == _bytes(msg, True)
