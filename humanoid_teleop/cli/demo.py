@@ -91,6 +91,7 @@ def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
     finally:
         client.close()
         rclpy.shutdown(context=context)
+        context.destroy()  # the DDS participant goes now, not whenever the GC gets to it
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -147,6 +147,7 @@ def _check(args: argparse.Namespace) -> int:
         node.destroy_node()
     finally:
         rclpy.try_shutdown(context=context)
+        context.destroy()  # the DDS participant goes now, not whenever the GC gets to it
 
     width = max(len(t) for t in wanted)
     print(f"{'topic':<{width}}  {'msgs':>6}  {'rate Hz':>7}  last")

@@ -99,6 +99,7 @@ def _dds_round_trip(timeout_s: float) -> Check:
         listener.destroy_node()
     finally:
         rclpy.shutdown(context=context)
+        context.destroy()  # the DDS participant goes now, not whenever the GC gets to it
     if not received:
         return Check("dds round trip", False, f"nothing received on {topic} in {timeout_s:.0f} s")
     return Check("dds round trip", True, f"{rmw}: first message after {elapsed * 1e3:.0f} ms")

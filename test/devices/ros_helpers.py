@@ -102,3 +102,4 @@ class Listener:
         self.executor.shutdown()
         self.node.destroy_node()
         self._rclpy.shutdown(context=self.context)
+        self.context.destroy()  # its DDS participant goes now, not during a later test

@@ -84,6 +84,7 @@ class Peer:
         self.executor.shutdown()
         self.node.destroy_node()
         rclpy.shutdown(context=self.context)
+        self.context.destroy()  # its DDS participant goes now, not during a later test
 
 
 @pytest.fixture

@@ -73,6 +73,7 @@ class Probe:
         self.executor.shutdown()
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.context)
+        self.context.destroy()  # its DDS participant goes now, not during a later test
 
 
 class NodeProcess:

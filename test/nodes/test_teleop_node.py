@@ -99,6 +99,7 @@ class Harness:
 
         self.client.close()
         rclpy.shutdown(context=self.context)
+        self.context.destroy()  # its DDS participant goes now, not during a later test
 
 
 @pytest.fixture(scope="module")
