@@ -1,8 +1,10 @@
-"""Conversions between the pure core's types and ROS 2 messages (commands, poses, hands, time).
+"""Conversions between the pure core's types and ROS 2 messages (commands, poses, joint-state
+slots, time).
 
-Messages → HumanFrame parts are in :mod:`humanoid_teleop.core.motion.messages` (duck-typed, so
-bags decoded without rclpy use them too). Nodes stay thin: they touch message fields only
-through these two modules.
+Messages → HumanFrame parts are in :mod:`humanoid_teleop.core.motion.messages` (from message
+fields, or from CDR bytes for raw subscriptions), and poses written as CDR bytes in
+:mod:`humanoid_teleop.core.motion.cdr`. Nodes stay thin: they touch message fields only through
+these modules.
 """
 
 from __future__ import annotations
@@ -66,6 +68,15 @@ def joint_slots(
             robot.append(index)
             message.append(k)
     return np.array(robot, dtype=np.intp), np.array(message, dtype=np.intp), unknown
+
+
+def slots_with_values(
+    robot: NDArray[np.intp], message: NDArray[np.intp], count: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The :func:`joint_slots` a message with ``count`` positions fills (a JointState may carry
+    fewer positions than names, e.g. none when it reports only efforts)."""
+    keep = message < count
+    return robot[keep], message[keep]
 
 
 _CDR_LITTLE_ENDIAN = b"\x00\x01\x00\x00"

@@ -230,9 +230,8 @@ class TeleopNode(Node):
             robot, message, unknown = conv.joint_slots(names, self._index_of)
             self._joint_slots = (names, robot, message)
             self._warn_unknown_joints(unknown)
-        if len(positions) < len(names):  # a message may carry fewer positions than names
-            keep = message < len(positions)
-            robot, message = robot[keep], message[keep]
+        if len(positions) < len(names):
+            robot, message = conv.slots_with_values(robot, message, len(positions))
         with self._lock:
             self._measured[robot] = positions[message]
             self._have_state = True

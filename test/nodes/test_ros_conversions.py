@@ -68,6 +68,16 @@ def test_joint_slots_map_known_joints_and_report_unknown_ones() -> None:
     np.testing.assert_array_equal(positions, [1.0, 2.0])
 
 
+def test_slots_with_values_keep_only_names_that_have_a_position() -> None:
+    """A JointState with fewer positions than names fills only the slots it has values for."""
+    robot, message, _unknown = conv.joint_slots(["b", "x", "a"], {"a": 0, "b": 1})
+    positions = np.zeros(2)
+    kept_robot, kept_message = conv.slots_with_values(robot, message, 1)
+    positions[kept_robot] = np.array([2.0])[kept_message]
+    np.testing.assert_array_equal(positions, [0.0, 2.0])
+    assert len(conv.slots_with_values(robot, message, 0)[0]) == 0
+
+
 def test_trajectory_command_reaches_target_after_horizon() -> None:
     """A trajectory command is one point at the horizon with the group's joint names."""
     msg = conv.trajectory_command(["j1", "j2"], [0.1, 0.2], 10.0, 0.004)

@@ -2,7 +2,7 @@
 
 Two readers, one set of rules: :func:`part_from_message` is duck-typed on the message fields
 (messages decoded from a bag by ``mcap_ros2``, offline retargeting; rclpy messages);
-:func:`part_from_cdr` reads the serialized bytes a raw subscription gets (teleop_node, see
+:class:`CdrPartReader` reads the serialized bytes a raw subscription gets (teleop_node, see
 :mod:`humanoid_teleop.core.motion.cdr`). Inputs: ``PoseStamped`` for the head and wrists,
 ``PoseArray`` (25 WebXR joints, wrist first) for hands, ``Joy``, and ``JointState`` from a
 leader device.
