@@ -18,6 +18,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 
+from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.devices.dynamixel.bus import DynamixelBus
 from humanoid_teleop.devices.dynamixel.leader import (
     LeaderArm,
@@ -41,6 +42,8 @@ class ExoNode(Node):
         config = LeaderArmConfig.load(find_leader_config(config_name))
         self._config = dataclasses.replace(config, port=port) if port else config
         self._pub = self.create_publisher(JointState, topic, 10)
+        # Readings go out as ready CDR bytes (names laid out once), like the headset's poses.
+        self._encoder = cdr.JointStateEncoder(self._config.names)
         self._pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._arm: LeaderArm | None = None
         self._last_open_try_s = float("-inf")
@@ -95,11 +98,8 @@ class ExoNode(Node):
             self.get_logger().info("leader arm readings are back")
         self._stale = False
         self._last_ok_s = now
-        msg = JointState()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        msg.name = self._config.names
-        msg.position = [float(v) for v in positions]
-        self._pub.publish(msg)
+        sec, nanosec = divmod(self.get_clock().now().nanoseconds, 1_000_000_000)
+        self._pub.publish(self._encoder.encode(sec, nanosec, positions))
         self._published += 1
 
     def _report(self) -> None:

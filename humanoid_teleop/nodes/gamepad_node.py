@@ -23,6 +23,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Joy
 
 from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.devices.errors import DeviceError
 from humanoid_teleop.devices.gamepad.evdev import EvdevDevice
 from humanoid_teleop.devices.gamepad.mapping import (
@@ -130,12 +131,8 @@ class GamepadNode(Node):
         self._state.apply(events)
         sample = self._state.sample(time.time())
         self._deadman_held = sample.deadman_held
-        msg = Joy()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        msg.header.frame_id = "gamepad"
-        msg.axes = list(sample.axes)
-        msg.buttons = list(sample.buttons)
-        self._pub.publish(msg)
+        sec, nanosec = divmod(self.get_clock().now().nanoseconds, 1_000_000_000)
+        self._pub.publish(cdr.encode_joy(sec, nanosec, "gamepad", sample.axes, sample.buttons))
 
     # ------------------------------------------------------------ joy relay
     def _on_joy(self, msg: Joy) -> None:

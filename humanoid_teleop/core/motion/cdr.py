@@ -17,6 +17,7 @@ what the input device nodes publish every frame.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -220,3 +221,51 @@ def encode_pose_array(sec: int, nanosec: int, frame_id: str, poses: FloatArray) 
     head = _header_bytes(sec, nanosec, frame_id, 4) + struct.pack("<I", len(rows))
     padding = b"\x00" * ((HEADER_SIZE - len(head)) % 8) if len(rows) else b""
     return head + padding + rows.tobytes()
+
+
+def encode_joy(
+    sec: int, nanosec: int, frame_id: str, axes: Sequence[float], buttons: Sequence[int]
+) -> bytes:
+    """A ``sensor_msgs/Joy`` as CDR bytes (axes as float32, buttons as int32)."""
+    head = _header_bytes(sec, nanosec, frame_id, 4)
+    axes_bytes = np.asarray(axes, dtype="<f4").tobytes()
+    buttons_bytes = np.asarray(buttons, dtype="<i4").tobytes()
+    return (
+        head
+        + struct.pack("<I", len(axes))
+        + axes_bytes
+        + struct.pack("<I", len(buttons))
+        + buttons_bytes
+    )
+
+
+class JointStateEncoder:
+    """Writes ``sensor_msgs/JointState`` messages with fixed joint names and frame id as CDR
+    bytes (positions only; velocity and effort empty). Everything but the stamp and the
+    positions is laid out once."""
+
+    def __init__(self, names: Sequence[str], frame_id: str = "") -> None:
+        self.names = tuple(names)
+        head = _header_bytes(0, 0, frame_id, 4)
+        body = bytearray(struct.pack("<I", len(self.names)))
+        offset = len(head) + len(body)
+        for name in self.names:
+            encoded = name.encode() + b"\x00"
+            pad = (HEADER_SIZE - offset) % 4
+            body += b"\x00" * pad + struct.pack("<I", len(encoded)) + encoded
+            offset += pad + 4 + len(encoded)
+        pad = (HEADER_SIZE - offset) % 4
+        body += b"\x00" * pad + struct.pack("<I", len(self.names))
+        offset += pad + 4
+        if self.names:
+            body += b"\x00" * ((HEADER_SIZE - offset) % 8)
+        self._after_stamp = head[HEADER_SIZE + 8 :] + bytes(body)
+        self._tail = struct.pack("<II", 0, 0)  # empty velocity and effort
+
+    def encode(self, sec: int, nanosec: int, positions: Sequence[float] | FloatArray) -> bytes:
+        """The message for one reading: stamp and one position per name [rad or m]."""
+        values = np.asarray(positions, dtype="<f8")
+        if values.shape != (len(self.names),):
+            raise ValueError(f"{len(self.names)} joint names but positions of shape {values.shape}")
+        stamp = struct.pack("<iI", sec, nanosec)
+        return _LITTLE_ENDIAN + stamp + self._after_stamp + values.tobytes() + self._tail

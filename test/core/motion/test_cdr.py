@@ -246,3 +246,46 @@ def test_encoded_pose_array_decodes_with_rosbags(
     ]
     np.testing.assert_array_equal(np.array(got, dtype=np.float64).reshape(-1, 7), rows)
     assert data == _bytes(msg, True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    stamps,
+    frame_ids,
+    st.lists(st.floats(width=32, allow_nan=False), max_size=9),
+    st.lists(st.integers(-(2**31), 2**31 - 1), max_size=17),
+)
+def test_encoded_joy_decodes_with_rosbags(
+    stamp: tuple[int, int], frame_id: str, axes: list[float], buttons: list[int]
+) -> None:
+    data = cdr.encode_joy(*stamp, frame_id, axes, buttons)
+    msg = STORE.deserialize_cdr(data, "sensor_msgs/msg/Joy")
+    assert (msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id) == (
+        *stamp,
+        frame_id,
+    )
+    assert (msg.axes.tolist(), msg.buttons.tolist()) == (axes, buttons)
+    assert data == _bytes(msg, True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(stamps, frame_ids, st.lists(st.text(max_size=20), max_size=12), st.data())
+def test_encoded_joint_state_decodes_with_rosbags(
+    stamp: tuple[int, int], frame_id: str, names: list[str], data: st.DataObject
+) -> None:
+    positions = data.draw(st.lists(finite, min_size=len(names), max_size=len(names)))
+    encoded = cdr.JointStateEncoder(names, frame_id).encode(*stamp, positions)
+    msg = STORE.deserialize_cdr(encoded, "sensor_msgs/msg/JointState")
+    assert (msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id) == (
+        *stamp,
+        frame_id,
+    )
+    assert msg.name == names
+    np.testing.assert_array_equal(msg.position, np.array(positions, dtype=np.float64))
+    assert len(msg.velocity) == len(msg.effort) == 0
+    assert encoded == _bytes(msg, True)
+
+
+def test_joint_state_encoder_refuses_a_wrong_number_of_positions() -> None:
+    with pytest.raises(ValueError, match="2 joint names but positions of shape"):
+        cdr.JointStateEncoder(["a", "b"]).encode(0, 0, [1.0])
