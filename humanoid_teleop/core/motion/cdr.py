@@ -10,8 +10,8 @@ Layouts are ROS 2's XCDR1 (plain CDR), little or big endian, after the 4-byte en
 header; offsets align relative to the end of that header. Types read here:
 ``geometry_msgs/PoseStamped``, ``geometry_msgs/PoseArray``, ``sensor_msgs/Joy``,
 ``sensor_msgs/JointState`` (names and positions). Malformed bytes raise :class:`ValueError`.
-Written here (little endian, for ``Publisher.publish``): ``PoseStamped`` and ``PoseArray``,
-what the input device nodes publish every frame.
+Written here (little endian, for ``Publisher.publish``): ``PoseStamped``, ``PoseArray``,
+``Joy`` and ``JointState`` (positions), what the input device nodes publish every frame.
 """
 
 from __future__ import annotations
