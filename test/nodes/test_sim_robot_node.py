@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -118,9 +118,14 @@ class NodeProcess:
         return int(self.process.returncode)
 
 
+_DOMAINS = itertools.count(os.getpid() % 50)
+
+
 def free_domain() -> int:
-    """A random ROS domain id, so parallel or leftover nodes never cross-talk."""
-    return random.randint(1, 100)
+    """A ROS domain id (1-101) that no earlier call in this test run returned, so a module's
+    long-lived sim and each test's own nodes never cross-talk. (Random ids collided: the
+    module-wide G1 sim's joint states once reached two other robots' tests in one run.)"""
+    return 1 + next(_DOMAINS) % 101
 
 
 @pytest.fixture(scope="module")
