@@ -51,6 +51,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from humanoid_teleop.core.motion.cdr import encode_pose_stamped
 from humanoid_teleop.isolation.netns import is_isolated, isolated_command
 
 WARMUP_S = 3.0
@@ -107,8 +108,6 @@ def _echo_main() -> int:
 def _pose(side: float, t: float, z: float | None = None) -> bytes:
     """A wrist (or, with ``z``, head) pose stamped with the wall clock now, as the CDR bytes
     of a PoseStamped: the form the project's input device nodes (vr_bridge, replay) publish."""
-    from humanoid_teleop.core.motion.cdr import encode_pose_stamped
-
     x = 0.35 + 0.05 * math.sin(2 * math.pi * 0.5 * t)
     height = 1.1 + 0.05 * math.cos(2 * math.pi * 0.5 * t) if z is None else z
     sec, nanosec = divmod(time.time_ns(), 1_000_000_000)

@@ -94,13 +94,16 @@ def _header(data: bytes, e: str, source: str) -> tuple[Header, int]:
     return Header(sec + nanosec * 1e-9, frame_id), end
 
 
-def _sequence(data: bytes, e: str, offset: int, dtype: str, size: int) -> tuple[np.ndarray, int]:
-    """A sequence of ``dtype`` numbers of ``size`` bytes at ``offset``; the offset after it."""
+def _sequence(
+    data: bytes, e: str, offset: int, dtype: str, size: int, width: int = 1
+) -> tuple[np.ndarray, int]:
+    """A sequence at ``offset`` whose items are ``width`` numbers of ``dtype`` (``size`` bytes
+    each): ``count * width`` values, and the offset after them."""
     offset = _align(offset, 4)
     (count,) = _UINT32[e].unpack_from(data, offset)
     offset = _align(offset + 4, size) if count else offset + 4
-    values = np.frombuffer(data, dtype=e + dtype, count=count, offset=offset)
-    return values, offset + count * size
+    values = np.frombuffer(data, dtype=e + dtype, count=count * width, offset=offset)
+    return values, offset + count * width * size
 
 
 def decode_pose_stamped(data: bytes, source: str) -> PoseStampedFields:
@@ -120,13 +123,10 @@ def decode_pose_array(data: bytes, source: str) -> tuple[Header, FloatArray]:
     try:
         e = byte_order(data, source)
         header, offset = _header(data, e, source)
-        offset = _align(offset, 4)
-        (count,) = _UINT32[e].unpack_from(data, offset)
-        offset = _align(offset + 4, 8) if count else offset + 4
-        poses = np.frombuffer(data, dtype=e + "f8", count=7 * count, offset=offset)
+        poses, _end = _sequence(data, e, offset, "f8", 8, width=7)
     except (struct.error, ValueError) as err:
         raise ValueError(f"{source}: malformed PoseArray: {err}") from err
-    return header, poses.reshape(count, 7).astype(np.float64)
+    return header, poses.reshape(-1, 7).astype(np.float64)
 
 
 def decode_joy(data: bytes, source: str) -> JoyFields:
@@ -161,10 +161,12 @@ class JointStateDecoder:
             e = byte_order(data, self.source)
             header, names_start = _header(data, e, self.source)
             names_start = _align(names_start, 4)
-            names_end = self._skip_names(data, e, names_start)
+            names_end = self._walk_names(data, e, names_start)
             name_bytes = bytes(data[names_start:names_end])
             if name_bytes != self._name_bytes:
-                self._names = self._read_names(data, e, names_start)
+                names: list[str] = []
+                self._walk_names(data, e, names_start, names)
+                self._names = tuple(names)
                 self._name_bytes = name_bytes
             positions, _end = _sequence(data, e, names_end, "f8", 8)
         except (struct.error, ValueError, UnicodeDecodeError) as err:
@@ -172,31 +174,23 @@ class JointStateDecoder:
         return header, self._names, positions.astype(np.float64)
 
     @staticmethod
-    def _skip_names(data: bytes, e: str, offset: int) -> int:
-        """Offset after the name sequence starting (4-aligned) at ``offset``."""
+    def _walk_names(data: bytes, e: str, offset: int, into: list[str] | None = None) -> int:
+        """Offset after the name sequence starting (4-aligned) at ``offset``; decodes the
+        names into ``into`` when given (only when they changed: the walk alone is cheaper)."""
         unpack = _UINT32[e].unpack_from
         (count,) = unpack(data, offset)
         offset += 4
         for _ in range(count):
             offset = _align(offset, 4)
             (length,) = unpack(data, offset)
+            if into is not None:
+                into.append(
+                    bytes(data[offset + 4 : offset + 3 + length]).decode() if length else ""
+                )
             offset += 4 + length
         if offset > len(data):
             raise ValueError("joint names run past the message end (truncated message?)")
         return offset
-
-    @staticmethod
-    def _read_names(data: bytes, e: str, offset: int) -> tuple[str, ...]:
-        unpack = _UINT32[e].unpack_from
-        (count,) = unpack(data, offset)
-        offset += 4
-        names = []
-        for _ in range(count):
-            offset = _align(offset, 4)
-            (length,) = unpack(data, offset)
-            names.append(bytes(data[offset + 4 : offset + 3 + length]).decode() if length else "")
-            offset += 4 + length
-        return tuple(names)
 
 
 def _header_bytes(sec: int, nanosec: int, frame_id: str, align: int) -> bytes:
@@ -219,7 +213,7 @@ def encode_pose_array(sec: int, nanosec: int, frame_id: str, poses: FloatArray) 
     qw per pose)."""
     rows = np.ascontiguousarray(poses, dtype="<f8").reshape(-1, 7)
     head = _header_bytes(sec, nanosec, frame_id, 4) + struct.pack("<I", len(rows))
-    padding = b"\x00" * ((HEADER_SIZE - len(head)) % 8) if len(rows) else b""
+    padding = b"\x00" * (_align(len(head), 8) - len(head)) if len(rows) else b""
     return head + padding + rows.tobytes()
 
 
@@ -251,14 +245,14 @@ class JointStateEncoder:
         offset = len(head) + len(body)
         for name in self.names:
             encoded = name.encode() + b"\x00"
-            pad = (HEADER_SIZE - offset) % 4
+            pad = _align(offset, 4) - offset
             body += b"\x00" * pad + struct.pack("<I", len(encoded)) + encoded
             offset += pad + 4 + len(encoded)
-        pad = (HEADER_SIZE - offset) % 4
+        pad = _align(offset, 4) - offset
         body += b"\x00" * pad + struct.pack("<I", len(self.names))
         offset += pad + 4
         if self.names:
-            body += b"\x00" * ((HEADER_SIZE - offset) % 8)
+            body += b"\x00" * (_align(offset, 8) - offset)
         self._after_stamp = head[HEADER_SIZE + 8 :] + bytes(body)
         self._tail = struct.pack("<II", 0, 0)  # empty velocity and effort
 

@@ -259,20 +259,18 @@ def _move(
         last_target=target,
         last_input_t_s=input_t_s,
     )
-    if clamped:
-        report = SafetyReport(
-            engaged=True,
-            estopped=False,
-            ramping=ramping,
-            hold_reason=None,
-            input_age_s=age,
-            rejected_nonfinite=rejected,
-            position_clamped=_names(limits, position),
-            velocity_clamped=_names(limits, velocity_clamped),
-            acceleration_clamped=_names(limits, acceleration),
-        )
-    else:
-        report = SafetyReport(True, False, ramping, None, age, rejected)
+    # The names are looked up only when something was clamped (most steps clamp nothing).
+    report = SafetyReport(
+        engaged=True,
+        estopped=False,
+        ramping=ramping,
+        hold_reason=None,
+        input_age_s=age,
+        rejected_nonfinite=rejected,
+        position_clamped=_names(limits, position) if clamped else (),
+        velocity_clamped=_names(limits, velocity_clamped) if clamped else (),
+        acceleration_clamped=_names(limits, acceleration) if clamped else (),
+    )
     return new_state, new_command, report
 
 
