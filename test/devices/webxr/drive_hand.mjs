@@ -1,7 +1,8 @@
 // Drives the vr_bridge page in headless Chromium with the IWER Meta Quest 3 emulator:
 // enters VR, then moves the emulated right hand (or right controller) through the phases given
 // as JSON in argv[3], printing one JSON line when each phase's hold starts ("hold") and one
-// when it ends ("phase").
+// when it ends ("phase"), each with "t", the wall time [s] it was printed (the test reads the
+// lines on a thread that a busy machine can delay, so the events carry their own times).
 // A phase: {"name", "position": [x, y, z] (WebXR local-floor, m), "move_s", "hold_s",
 //   optional "pose" (hand pose id, e.g. "pinch"), "input": "hand" | "controller" (switches
 //   the emulated input mode and what moves), "buttons": {"trigger": 1, ...},
@@ -61,7 +62,7 @@ try {
     // Hold: at least hold_s, and until the page has sent MIN_HOLD_FRAMES frames at this pose
     // (on a loaded machine headless Chromium can stall rendering for a while).
     const framesAtHold = await page.evaluate(() => window.bridgeStatus.framesSent);
-    console.log(JSON.stringify({ event: 'hold', phase: phase.name }));
+    console.log(JSON.stringify({ event: 'hold', phase: phase.name, t: Date.now() / 1000 }));
     await sleep(phase.hold_s * 1000);
     const holdDeadline = Date.now() + MAX_EXTRA_HOLD_MS;
     while (Date.now() < holdDeadline
@@ -69,7 +70,8 @@ try {
       await sleep(50);
     }
     const status = await page.evaluate(() => window.bridgeStatus);
-    console.log(JSON.stringify({ event: 'phase', phase: phase.name, position: phase.position,
+    console.log(JSON.stringify({ event: 'phase', phase: phase.name, t: Date.now() / 1000,
+      position: phase.position,
       pose: phase.pose || '', framesSent: status.framesSent, cameraFrames: status.cameraFrames }));
   }
 } finally {

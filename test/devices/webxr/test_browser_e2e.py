@@ -11,7 +11,6 @@ import json
 import shutil
 import subprocess
 import threading
-import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,7 +54,7 @@ pytestmark = [
 
 
 class Phase(NamedTuple):
-    """When one driven phase held still, as wall times [s] of this process."""
+    """When one driven phase held still, as wall times [s] the driver printed with each event."""
 
     hold_start: float  # the move has ended; the pose stays put from here
     end: float  # the hold ended (at least hold_s, and enough frames sent at this pose)
@@ -74,7 +73,7 @@ def drive_headset(
     Returns each phase's name -> its hold. Asserts the driver exited 0; kills it if it is
     still running when anything fails.
     """
-    events: list[tuple[float, dict[str, object]]] = []
+    events: list[dict[str, object]] = []
     driver = subprocess.Popen(
         ["node", str(HARNESS / "drive_hand.mjs"), f"http://127.0.0.1:{port}/?emulate=quest3",
          json.dumps(phases), str(profile)],
@@ -84,7 +83,7 @@ def drive_headset(
     def read_events() -> None:
         assert driver.stdout is not None
         for line in driver.stdout:
-            events.append((time.time(), json.loads(line)))
+            events.append(json.loads(line))
 
     reader = threading.Thread(target=read_events, daemon=True)
     reader.start()
@@ -97,23 +96,32 @@ def drive_headset(
         if driver.poll() is None:
             driver.kill()
             driver.wait()
-    holds = {str(e["phase"]): t for t, e in events if e.get("event") == "hold"}
+    holds = {str(e["phase"]): float(e["t"]) for e in events if e.get("event") == "hold"}  # type: ignore[arg-type]
     return {
-        str(e["phase"]): Phase(holds[str(e["phase"])], t, e)
-        for t, e in events
+        str(e["phase"]): Phase(holds[str(e["phase"])], float(e["t"]), e)  # type: ignore[arg-type]
+        for e in events
         if e.get("event") == "phase"
     }
+
+
+def _stamp_s(msg: object) -> float:
+    """The header stamp [s] of ``msg``: vr_bridge_node stamps a frame with its arrival time."""
+    stamp = msg.header.stamp  # type: ignore[attr-defined]
+    return float(stamp.sec + stamp.nanosec * 1e-9)
 
 
 def _median_position(
     messages: list[tuple[float, object]], window: tuple[float, float]
 ) -> np.ndarray:
-    """Median position of the poses received in ``window`` (robust to a late frame of a move)."""
+    """Median position of the poses stamped in ``window`` (robust to a late frame of a move).
+
+    Header stamps, not the listener's receive times: a stalled listener would shift those.
+    """
     start, end = window
     points = [
         [m.pose.position.x, m.pose.position.y, m.pose.position.z]  # type: ignore[attr-defined]
-        for t, m in messages
-        if start <= t <= end
+        for _, m in messages
+        if start <= _stamp_s(m) <= end
     ]
     assert points, f"no messages between {start:.2f} and {end:.2f}"
     return np.median(points, axis=0)
@@ -162,7 +170,7 @@ def test_emulated_hand_motion_moves_published_operator_poses(tmp_path: Path) -> 
 
         def pinch_gap(phase: str) -> float:
             start, end = held[phase].window()
-            last = [m for t, m in hands if start <= t <= end][-1]
+            last = [m for _, m in hands if start <= _stamp_s(m) <= end][-1]
             thumb, index = last.poses[4].position, last.poses[9].position
             return float(np.linalg.norm([thumb.x - index.x, thumb.y - index.y, thumb.z - index.z]))
 
@@ -208,7 +216,7 @@ def test_emulated_controller_gives_wrist_and_buttons(tmp_path: Path) -> None:
         }
         # WebXR -z (forward) is operator +x.
         np.testing.assert_allclose(at["moved"] - at["start"], [0.2, 0.0, 0.0], atol=0.02)
-        joys = [m for t, m in listener.messages["/operator/joy"] if t > held["start"].end]
+        joys = [m for _, m in listener.messages["/operator/joy"] if _stamp_s(m) > held["start"].end]
         assert joys, "no /operator/joy from the controllers"
         last = joys[-1]
         assert len(last.buttons) == 16 and len(last.axes) == 8

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from test.devices.ros_helpers import Listener, free_port, start_node, stop_node
-from test.devices.webxr.test_browser_e2e import IWER_BUNDLE, _missing, drive_headset
+from test.devices.webxr.test_browser_e2e import IWER_BUNDLE, _missing, _stamp_s, drive_headset
 
 pytestmark = [
     pytest.mark.ros,
@@ -32,8 +32,8 @@ def _arm_angles(
     messages: list[tuple[float, object]], names: list[str], start: float, end: float
 ) -> np.ndarray:
     rows = []
-    for t, msg in messages:
-        if start <= t <= end:
+    for _, msg in messages:
+        if start <= _stamp_s(msg) <= end:
             index = {n: i for i, n in enumerate(msg.name)}  # type: ignore[attr-defined]
             rows.append([msg.position[index[n]] for n in names])  # type: ignore[attr-defined]
     assert rows, f"no joint states between {start:.2f} and {end:.2f}"
