@@ -53,7 +53,7 @@ class Harness:
         self.joint_pub = node.create_publisher(JointState, "/joint_states", 10)
         self.leader_pub = node.create_publisher(JointState, "/operator/leader_joints", 10)
         self.commands: list[tuple[float, np.ndarray]] = []
-        self.states: list[tuple[float, dict[str, str]]] = []
+        self.states: list[tuple[float, dict[str, str]]] = []  # (published [s, wall], values)
         topic = model.description.interfaces[ARM].topic
         node.create_subscription(
             Float64MultiArray,
@@ -63,8 +63,10 @@ class Harness:
         )
 
         def on_state(msg: DiagnosticArray) -> None:
+            # The node's own stamp, not the receive time: a stalled test executor would
+            # deliver a state late and make the node look slow.
             values = {kv.key: kv.value for kv in msg.status[0].values}
-            self.states.append((time.monotonic(), values))
+            self.states.append((msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9, values))
 
         node.create_subscription(DiagnosticArray, "/teleop/state", on_state, 10)
 
@@ -145,11 +147,13 @@ def test_stale_input_holds_within_the_timeout(harness: Harness) -> None:
     harness.run(0.5, home, leader)
     harness.client.trigger("/teleop/engage")
     harness.run(1.5, home, leader)
-    stopped_at = time.monotonic()
+    stopped_at, stopped_wall = time.monotonic(), time.time()
     harness.run(1.0, home, None)
-    stale = [t for t, v in harness.states if t > stopped_at and "stale" in v.get("hold_reason", "")]
+    stale = [
+        t for t, v in harness.states if t > stopped_wall and "stale" in v.get("hold_reason", "")
+    ]
     assert stale, [v for _t, v in harness.states[-3:]]
-    assert stale[0] - stopped_at <= STALE_S + 0.15  # + one state period (10 Hz) + delivery
+    assert stale[0] - stopped_wall <= STALE_S + 0.15  # + one state period (10 Hz) + a step
     held = [c for t, c in harness.commands if t > stopped_at + STALE_S + 0.05]
     assert held and all(np.array_equal(c, held[0]) for c in held)
 
