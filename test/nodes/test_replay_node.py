@@ -114,13 +114,13 @@ def test_poses_are_the_clips_frames_in_order(default_run: Played) -> None:
 
 @pytest.mark.ros
 def test_without_loop_the_clip_plays_once_then_stops(tmp_path: Path) -> None:
-    """With 60 frames left and loop false, exactly those 60 poses come, then nothing."""
-    clip = _clip_positions(skip_frames=788)
-    got, log, _ = _play(tmp_path, {"skip_frames": 788, "loop": False}, 1.5)
+    """With 248 frames (~2 s) left and loop false, at most those poses come, then nothing."""
+    clip = _clip_positions(skip_frames=600)
+    got, log, _ = _play(tmp_path, {"skip_frames": 600, "loop": False}, 3.5)
     counts = [len(got[t]) for t in WRIST_TOPICS]
     # playback waits for the subscribers, so none is lost to discovery; on a loaded machine a
     # late frame is skipped (kept to wall-clock time), but none comes twice or after the end
-    assert max(counts) <= 60 and min(counts) >= 20, counts
+    assert max(counts) <= len(clip) and min(counts) >= 100, (counts, len(clip))
     indices = _frame_indices(got["/operator/right_wrist"], clip)
     assert np.all(np.diff(indices) >= 1)
     assert indices[-1] == len(clip) - 1

@@ -18,9 +18,11 @@ import pytest
 import yaml
 
 from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.core.safety import SafetyConfig
 
 RATE_HZ = 100.0
 STALE_S = 0.3
+STATE_RATE_HZ = 50.0
 ENGAGE_SPEED = 0.5
 ARM = "right_arm"
 PROFILE = {
@@ -110,7 +112,13 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     profile = folder / "test_exo.yaml"
     profile.write_text(yaml.safe_dump(PROFILE))
     params = folder / "params.yaml"
-    node_params = {"robot": "g1", "profile": str(profile), "device": "exo", "rate_hz": RATE_HZ}
+    node_params = {
+        "robot": "g1",
+        "profile": str(profile),
+        "device": "exo",
+        "rate_hz": RATE_HZ,
+        "state_rate_hz": STATE_RATE_HZ,
+    }
     params.write_text(yaml.safe_dump({"teleop": {"ros__parameters": node_params}}))
     log = (folder / "teleop_node.log").open("w")
     process = subprocess.Popen(
@@ -171,10 +179,11 @@ def test_estop_latches_until_reset(harness: Harness) -> None:
     harness.run(1.0, home, leader)
     assert len({c.tobytes() for _t, c in harness.commands}) > 10  # following the leader
     harness.client.trigger("/teleop/estop")
-    estopped_at = time.monotonic()
+    harness.run(1.0, home, leader)  # commands sent before the e-stop drain from our queue
+    drained = len(harness.commands)
     harness.run(1.0, home, leader)
-    after = [c for t, c in harness.commands if t > estopped_at + 0.05]
-    assert all(np.array_equal(c, after[0]) for c in after)
+    last = harness.commands[drained - 1][1]
+    assert all(np.array_equal(c, last) for _t, c in harness.commands[drained:])
     with pytest.raises(SessionServiceError, match="/teleop/engage failed"):
         harness.client.trigger("/teleop/engage")
     harness.client.trigger("/teleop/reset_estop")
@@ -190,21 +199,24 @@ def test_engage_far_from_target_ramps_at_bounded_speed(harness: Harness) -> None
     elbow = harness.arm_index[3]
     far[elbow] += 0.6
     harness.run(0.5, far, lambda _t: home[harness.arm_index])
+    engaged_at = time.monotonic()  # the node engages after this: receive times come later
     harness.client.trigger("/teleop/engage")
     harness.run(2.5, far, lambda _t: home[harness.arm_index])
     times = np.array([t for t, _c in harness.commands])
     elbows = np.array([c[3] for _t, c in harness.commands])
     assert abs(elbows[0] - far[elbow]) < 0.05  # starts where the robot is, no jump
-    speeds = np.abs(np.diff(elbows)) / np.maximum(np.diff(times), 1e-3)
-    moving = np.abs(np.diff(elbows)) > 1e-9
-    # Per-step speed as received (arrival jitter spreads steps); the mean over the ramp is exact.
-    ramp = (elbows > home[elbow] + 0.05) & (np.arange(len(elbows)) > 0)
-    duration = times[ramp][-1] - times[0] if ramp.any() else 0.0
-    travelled = far[elbow] - elbows[ramp][-1] if ramp.any() else 0.0
-    assert moving.any()
-    assert travelled / max(duration, 1e-3) <= ENGAGE_SPEED * 1.1
+    ramp = elbows > home[elbow] + 0.05  # the ramp ends within engage_tolerance_rad (0.05)
+    steps = np.abs(np.diff(elbows))[ramp[1:]]
+    assert (steps > 1e-9).any()
+    # A ramp step moves at most engage speed x the longest step the filter sizes (max_step_s).
+    assert steps.max() <= ENGAGE_SPEED * SafetyConfig().max_step_s + 1e-9
+    # Mean speed over the ramp, timed from before the engage request: receive times are never
+    # earlier than the commands were sent, so a stalled test executor can only lower it.
+    duration = times[ramp][-1] - engaged_at
+    travelled = far[elbow] - elbows[ramp][-1]
+    assert 0.0 < travelled / duration <= ENGAGE_SPEED * 1.1
+    assert travelled / duration > ENGAGE_SPEED * 0.5, "the ramp is far slower than engage speed"
     assert abs(elbows[-1] - home[elbow]) < 0.06  # arrived
-    assert np.median(speeds[moving]) <= ENGAGE_SPEED * 1.5
 
 
 @pytest.mark.ros

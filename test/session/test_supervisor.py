@@ -12,6 +12,9 @@ from humanoid_teleop.session.supervisor import Supervisor
 from ..conftest import REPO
 
 CHILD = "test.session.child_node"
+START_S = 4.0
+"""Time [s] a session runs before it is stopped: the children must have started (Python up,
+SIGINT handler installed) by then, three at once on a busy 2-core machine."""
 
 
 def _spec(name: str, rank: int, journal: Path, **params: float | bool) -> NodeSpec:
@@ -34,7 +37,7 @@ def test_log_lines_are_prefixed_with_the_node_name(tmp_path: Path) -> None:
     """Each line a node prints reaches the supervisor's output behind `[name]`."""
     journal = tmp_path / "journal"
     out = io.StringIO()
-    result = _supervisor([_spec("alpha", 0, journal)], tmp_path, out).run(duration_s=1.0)
+    result = _supervisor([_spec("alpha", 0, journal)], tmp_path, out).run(duration_s=START_S)
     assert result.reason == "duration"
     assert "[alpha] hello from alpha" in out.getvalue()
 
@@ -47,7 +50,7 @@ def test_stop_goes_in_rank_order_recorder_last(tmp_path: Path) -> None:
         _spec("teleop", 1, journal),
         _spec("device", 0, journal),
     ]
-    result = _supervisor(specs, tmp_path, io.StringIO()).run(duration_s=1.5)
+    result = _supervisor(specs, tmp_path, io.StringIO()).run(duration_s=START_S)
     assert result.ok
     assert result.exit_codes == {"device": 0, "teleop": 0, "recorder": 0}
     order = [name for name, event in _events(journal) if event == "sigint"]
@@ -59,7 +62,7 @@ def test_a_dying_node_stops_the_session_cleanly(tmp_path: Path) -> None:
     journal = tmp_path / "journal"
     specs = [
         _spec("recorder", 3, journal),
-        _spec("teleop", 1, journal, exit_after_s=0.8, exit_code=7),
+        _spec("teleop", 1, journal, exit_after_s=START_S, exit_code=7),
     ]
     result = _supervisor(specs, tmp_path, io.StringIO()).run(duration_s=30.0)
     assert result.reason == "node_died"
@@ -72,6 +75,7 @@ def test_a_node_ignoring_sigint_is_escalated_to_sigterm(tmp_path: Path) -> None:
     """A node that ignores SIGINT past the grace period receives SIGTERM."""
     journal = tmp_path / "journal"
     specs = [_spec("stubborn", 0, journal, ignore_sigint=True)]
-    result = _supervisor(specs, tmp_path, io.StringIO(), stop_timeout_s=0.5).run(duration_s=1.0)
+    supervisor = _supervisor(specs, tmp_path, io.StringIO(), stop_timeout_s=0.5)
+    result = supervisor.run(duration_s=START_S)
     assert result.exit_codes == {"stubborn": 143}
     assert [e for _n, e in _events(journal)][-2:] == ["sigint", "sigterm"]
