@@ -137,6 +137,10 @@ def test_record_closes_the_bag_cleanly_on_sigterm(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`record -o DIR TOPIC` records until SIGTERM, then leaves a closed, valid episode."""
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    from ..devices.ros_helpers import Listener
+
     talker = subprocess.Popen(
         [
             sys.executable,
@@ -172,7 +176,18 @@ def test_record_closes_the_bag_cleanly_on_sigterm(
         ready, _, _ = select.select([talker.stdout], [], [], 60.0)
         assert ready and talker.stdout is not None
         assert talker.stdout.readline().strip() == "subscribed"
-        time.sleep(1.0)
+        # Stop once the recorder says it wrote all 5 (its /recorder/status), not after a
+        # fixed wait that a busy machine can outlast.
+        status = Listener({"/recorder/status": DiagnosticArray})
+        try:
+            written = lambda: any(  # noqa: E731
+                kv.key == "messages_written" and int(kv.value) >= 5
+                for _t, m in status.messages["/recorder/status"]
+                for kv in m.status[0].values
+            )
+            assert status.spin_until(written, timeout_s=60.0), "recorder never wrote 5 messages"
+        finally:
+            status.close()
         record.send_signal(signal.SIGTERM)
         out, _ = record.communicate(timeout=60)
     finally:
