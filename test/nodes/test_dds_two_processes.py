@@ -22,7 +22,8 @@ def test_messages_cross_from_one_process_to_another() -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    talker = subprocess.Popen([sys.executable, str(PEER), "talk", topic, "20", "8"])
+    # The talker stays up (transient-local history) until the listener is done; killed then.
+    talker = subprocess.Popen([sys.executable, str(PEER), "talk", topic, "20", "60"])
     try:
         out, err = listener.communicate(timeout=60)
     finally:

@@ -66,9 +66,10 @@ def test_emulated_hand_moves_the_simulated_robot_arm(tmp_path: Path) -> None:
         ),
     ]  # fmt: skip
     listener = Listener({"/joint_states": JointState})
-    listener.spin_for(2.0)
     outputs: list[str] = []
     try:
+        # The sim is up (and the listener matched) before the headset starts moving.
+        assert listener.spin_until(lambda: bool(listener.messages["/joint_states"]), 60.0)
         held = drive_headset(listener, port, PHASES, tmp_path / "profile", 120.0)
         assert set(held) == {"start", "moved"}, held
         states = listener.messages["/joint_states"]
