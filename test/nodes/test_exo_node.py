@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -13,6 +15,10 @@ from test.devices.dynamixel.sim_bus import SimulatedBus
 from test.devices.ros_helpers import Listener, start_node, stop_node
 
 pytestmark = pytest.mark.ros
+TOPIC = "/operator/leader_joints"
+#: How long after the bus fell silent a reading may still be stamped [s]: a reply sent just
+#: before, and a node descheduled between reading and stamping. Far less than the watch time.
+STAMP_SLACK_S = 0.25
 
 
 @pytest.fixture
@@ -39,9 +45,18 @@ def listener() -> Iterator[Listener]:
     from diagnostic_msgs.msg import DiagnosticArray
     from sensor_msgs.msg import JointState
 
-    listener = Listener({"/operator/leader_joints": JointState, "/diagnostics": DiagnosticArray})
+    listener = Listener({TOPIC: JointState, "/diagnostics": DiagnosticArray})
     yield listener
     listener.close()
+
+
+def _stamped_after(listener: Listener, t_s: float) -> list[Any]:
+    """Leader joint states the node stamped (at publishing) later than ``t_s`` [s, wall clock]."""
+    return [
+        m
+        for _, m in listener.messages[TOPIC]
+        if m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 > t_s
+    ]
 
 
 def _exo_status(listener: Listener) -> str:
@@ -58,9 +73,8 @@ def test_publishes_calibrated_leader_joints(
     """Servo ticks 2048 and 3072 with sign -1, offset π/2 are published as 0 and 0 rad."""
     node = start_node("exo_node", {"config": str(_config(tmp_path, sim.port))})
     try:
-        topic = "/operator/leader_joints"
-        assert listener.spin_until(lambda: len(listener.messages[topic]) >= 5, 15)
-        msg = listener.messages[topic][-1][1]
+        assert listener.spin_until(lambda: len(listener.messages[TOPIC]) >= 5, 15)
+        msg = listener.messages[TOPIC][-1][1]
         assert list(msg.name) == ["leader_a", "leader_b"]
         assert list(msg.position) == pytest.approx([0.0, 0.0], abs=1e-9)
     finally:
@@ -73,19 +87,19 @@ def test_silent_bus_stops_publishing_and_reports_then_recovers(
 ) -> None:
     """A serial timeout publishes nothing (no frozen values), reports an error, and recovers."""
     node = start_node("exo_node", {"config": str(_config(tmp_path, sim.port))})
-    topic = "/operator/leader_joints"
     try:
-        assert listener.spin_until(lambda: len(listener.messages[topic]) >= 5, 15)
+        assert listener.spin_until(lambda: len(listener.messages[TOPIC]) >= 5, 15)
         sim.silent = True
-        listener.spin_for(0.3)
-        listener.clear()
-        listener.spin_for(1.5)
-        assert listener.messages[topic] == []
-        assert "no reply to SYNC_READ" in _exo_status(listener)
-        sim.silent = False
+        t_cut = time.time()
+        assert listener.spin_until(lambda: "no reply to SYNC_READ" in _exo_status(listener), 10)
+        listener.spin_for(1.0)  # a node still publishing (frozen values) would be heard by now
+        late = _stamped_after(listener, t_cut + STAMP_SLACK_S)
+        assert late == [], f"{len(late)} leader joint states stamped after the bus fell silent"
         sim.positions[1] = 2048 + 1024
-        assert listener.spin_until(lambda: len(listener.messages[topic]) >= 3, 5)
-        assert listener.messages[topic][-1][1].position[0] == pytest.approx(math.pi / 2)
+        t_back = time.time()
+        sim.silent = False
+        assert listener.spin_until(lambda: len(_stamped_after(listener, t_back)) >= 3, 10)
+        assert _stamped_after(listener, t_back)[-1].position[0] == pytest.approx(math.pi / 2)
     finally:
         code, output = stop_node(node)
     assert code == 0, output
@@ -97,7 +111,7 @@ def test_missing_port_reports_and_publishes_nothing(listener: Listener, tmp_path
     node = start_node("exo_node", {"config": str(_config(tmp_path, "/dev/ttyNOPE7"))})
     try:
         assert listener.spin_until(lambda: "ttyNOPE7" in _exo_status(listener), 10)
-        assert listener.messages["/operator/leader_joints"] == []
+        assert listener.messages[TOPIC] == []
     finally:
         code, output = stop_node(node)
     assert code == 0, output

@@ -275,13 +275,25 @@ def test_bad_command_is_ignored_and_the_arm_holds(
     node, probe = sim
     names = list(g1.description.groups["right_arm"])
     held = _positions(_latest(probe, "/joint_states"), names)
+    start = len(probe.received["/joint_states"])
     pub = probe.node.create_publisher(Float64MultiArray, "/right_arm_controller/commands", 10)
-    for _ in range(5):
+    matched = probe.spin_until(lambda: pub.get_subscription_count() > 0, 10.0)
+    assert matched, "the sim never subscribed to the command topic\n" + node.output()
+    warning = "/right_arm_controller/commands: command ignored, joints hold"
+
+    def warned() -> bool:
         pub.publish(Float64MultiArray(data=[0.5, 0.5, 0.5]))
-        probe.spin_for(0.1)
-    np.testing.assert_allclose(_positions(_latest(probe, "/joint_states"), names), held)
+        return warning in node.output()
+
+    assert probe.spin_until(warned, 10.0), node.output()
+    # Joint states the sim stamped after it logged the warning come from after the bad command.
+    t_warned = time.time()
+    assert probe.spin_until(
+        lambda: _stamp_s(_latest(probe, "/joint_states").header.stamp) > t_warned, 10.0
+    )
+    for msg in probe.received["/joint_states"][start:]:
+        np.testing.assert_allclose(_positions(msg, names), held)
     assert node.process.poll() is None
-    assert "/right_arm_controller/commands: command ignored, joints hold" in node.output()
 
 
 @pytest.mark.ros

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pytest
@@ -58,17 +60,47 @@ def _connect(port: int) -> object:
     raise AssertionError(f"vr_bridge_node never listened on {port}")
 
 
-def _stream(port: int, listener: Listener, frames: list[bytes], topic: str) -> None:
-    """Send ``frames`` repeatedly until ``topic`` has messages (DDS discovery takes a moment)."""
+def _stamp_s(msg: Any) -> float:
+    return float(msg.header.stamp.sec) + float(msg.header.stamp.nanosec) * 1e-9
+
+
+@contextmanager
+def _operator(port: int) -> Iterator[Any]:
+    """A WebSocket to the bridge, past the hello."""
     with _connect(port) as ws:  # type: ignore[attr-defined]
         ws.send(json.dumps({"type": "hello", "version": 1, "token": ""}))
         assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
-        end = time.monotonic() + 15
-        while not listener.messages[topic] and time.monotonic() < end:
-            for data in frames:
-                ws.send(data)
-            listener.spin_for(0.05)
-        listener.spin_for(0.3)
+        yield ws
+
+
+def _send_until(ws: Any, listener: Listener, frames: list[bytes], done: Callable[[], bool]) -> bool:
+    """Send ``frames`` repeatedly until ``done()`` (15 s at most); return whether it is."""
+    end = time.monotonic() + 15
+    while not done() and time.monotonic() < end:
+        for data in frames:
+            ws.send(data)
+        listener.spin_for(0.05)
+    return done()
+
+
+def _stamped_since(listener: Listener, topics: tuple[str, ...], start_s: float) -> bool:
+    """Whether the last message of each of ``topics`` was stamped at or after ``start_s``."""
+    return all(
+        listener.messages[t] and _stamp_s(listener.messages[t][-1][1]) >= start_s for t in topics
+    )
+
+
+def _stream(port: int, listener: Listener, frames: list[bytes], *topics: str) -> None:
+    """Send ``frames`` repeatedly until each of ``topics`` has a message made from them (DDS
+    discovery takes a moment).
+
+    Only a message the bridge stamped after this stream began counts, so one left over from the
+    previous test (delivered late by a busy host) does not end the wait; and as one writer
+    delivers in order, the last message of each topic is then one of ours.
+    """
+    start_s = time.time()
+    with _operator(port) as ws:
+        _send_until(ws, listener, frames, lambda: _stamped_since(listener, topics, start_s))
 
 
 def test_hand_frame_publishes_hand_and_wrist_in_operator_frame(
@@ -80,7 +112,8 @@ def test_hand_frame_publishes_hand_and_wrist_in_operator_frame(
     hand[:, :3] = [0.1, 1.2, -0.5]
     hand[9, :3] = [0.1, 1.2, -0.6]  # index tip 10 cm further forward
     frame = XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY, right_hand=hand)
-    _stream(port, listener, [protocol.encode_pose_frame(frame)], "/operator/right_hand")
+    frames = [protocol.encode_pose_frame(frame)]
+    _stream(port, listener, frames, "/operator/right_hand", "/operator/right_wrist")
     poses = listener.messages["/operator/right_hand"][-1][1].poses
     assert len(poses) == 25
     assert (poses[9].position.x, poses[9].position.y) == pytest.approx((0.6, -0.1), abs=1e-6)
@@ -91,13 +124,28 @@ def test_hand_frame_publishes_hand_and_wrist_in_operator_frame(
 
 
 def test_messages_are_stamped_at_arrival(bridge: tuple[int, Listener]) -> None:
-    """The head pose stamp is the wall-clock arrival time, within a second of now."""
+    """The head pose stamp is the wall-clock time its frame reached the bridge."""
     port, listener = bridge
-    frame = XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY)
-    _stream(port, listener, [protocol.encode_pose_frame(frame)], "/operator/head")
-    received_s, msg = listener.messages["/operator/head"][-1]
-    stamp_s = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-    assert abs(received_s - stamp_s) < 1.0
+    first = protocol.encode_pose_frame(XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY))
+    head = IDENTITY.copy()
+    head[1] = 1.6  # 1.6 m up: tells this frame's pose from the first one's
+    timed = protocol.encode_pose_frame(XrFrame(seq=1, client_time_ms=0.0, head=head))
+
+    def timed_poses() -> list[Any]:
+        return [m for _, m in listener.messages["/operator/head"] if m.pose.position.z > 1.5]
+
+    with _operator(port) as ws:
+        start_s = time.time()
+        # First until DDS has matched, so the timed frame's pose is not waiting on discovery.
+        _send_until(
+            ws, listener, [first], lambda: _stamped_since(listener, ("/operator/head",), start_s)
+        )
+        t0 = time.time()
+        assert _send_until(ws, listener, [timed], lambda: bool(timed_poses()))
+        t1 = time.time()
+    # Sent after t0 and received before t1, so the bridge stamped it in between (0.05 s slack).
+    stamp_s = _stamp_s(timed_poses()[0])
+    assert t0 - 0.05 <= stamp_s <= t1, (t0, stamp_s, t1)
 
 
 def test_controller_gives_wrist_and_joy(bridge: tuple[int, Listener]) -> None:
@@ -107,7 +155,8 @@ def test_controller_gives_wrist_and_joy(bridge: tuple[int, Listener]) -> None:
     buttons = np.array([1.0, 0, 0, 0, 0, 0, 0, 0])
     ctrl = Controller(pose, buttons, np.array([0.0, 0.0, 0.25, -1.0]))
     frame = XrFrame(seq=0, client_time_ms=0.0, left_controller=ctrl)
-    _stream(port, listener, [protocol.encode_pose_frame(frame)], "/operator/joy")
+    frames = [protocol.encode_pose_frame(frame)]
+    _stream(port, listener, frames, "/operator/joy", "/operator/left_wrist")
     joy = listener.messages["/operator/joy"][-1][1]
     assert list(joy.buttons)[:2] == [1, 0] and len(joy.buttons) == 16
     assert list(joy.axes)[2:4] == [0.25, -1.0]
