@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from humanoid_teleop.nodes.ros_conversions import time_to_s
 from test.devices.dynamixel.sim_bus import SimulatedBus
 from test.devices.ros_helpers import Listener, start_node, stop_node
 
@@ -52,11 +53,7 @@ def listener() -> Iterator[Listener]:
 
 def _stamped_after(listener: Listener, t_s: float) -> list[Any]:
     """Leader joint states the node stamped (at publishing) later than ``t_s`` [s, wall clock]."""
-    return [
-        m
-        for _, m in listener.messages[TOPIC]
-        if m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 > t_s
-    ]
+    return [m for _, m in listener.messages[TOPIC] if time_to_s(m.header.stamp) > t_s]
 
 
 def _exo_status(listener: Listener) -> str:

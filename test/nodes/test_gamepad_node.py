@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from humanoid_teleop.nodes.ros_conversions import time_to_s
 from test.devices.gamepad import recording
 from test.devices.ros_helpers import Listener, start_node, stop_node
 
@@ -30,13 +31,9 @@ def listener() -> Iterator[Listener]:
     listener.close()
 
 
-def _stamp_s(msg: Any) -> float:
-    return float(msg.header.stamp.sec) + float(msg.header.stamp.nanosec) * 1e-9
-
-
 def _joys_stamped_after(listener: Listener, t_s: float) -> list[Any]:
     """The Joy messages the node stamped (at publishing) later than ``t_s`` [s, wall clock]."""
-    return [m for _, m in listener.messages[OUT] if _stamp_s(m) > t_s]
+    return [m for _, m in listener.messages[OUT] if time_to_s(m.header.stamp) > t_s]
 
 
 def _gamepad_status(listener: Listener) -> str:

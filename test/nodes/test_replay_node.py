@@ -18,6 +18,7 @@ from geometry_msgs.msg import PoseStamped  # noqa: E402
 
 from humanoid_teleop.core.motion.messages import pose_from_msg  # noqa: E402
 from humanoid_teleop.nodes.replay_node import default_clip  # noqa: E402
+from humanoid_teleop.nodes.ros_conversions import time_to_s  # noqa: E402
 
 from .test_sim_robot_node import NodeProcess, Probe, free_domain  # noqa: E402
 
@@ -27,7 +28,7 @@ SIDES = ("left", "right")
 
 
 def _stamps_s(messages: list[PoseStamped]) -> np.ndarray:
-    return np.array([m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 for m in messages])
+    return np.array([time_to_s(m.header.stamp) for m in messages])
 
 
 def _play(

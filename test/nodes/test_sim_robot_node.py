@@ -28,16 +28,14 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState  # no
 from std_msgs.msg import Float64MultiArray, String  # noqa: E402
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint  # noqa: E402
 
+from humanoid_teleop.nodes.ros_conversions import time_to_s  # noqa: E402
+
 LATCHED = QoSProfile(
     depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
 )
 #: Table top [m, pelvis frame] above G1's wrists at home (they are at 0.134 m): both in contact.
 TABLE_HEIGHT_M = 0.15
 LEFT_UP = [-1.2, 0.3, 0.0, 0.3, 0.0, 0.0, 0.0]  # left arm raised forward, off the table
-
-
-def _stamp_s(stamp: Any) -> float:
-    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
 
 
 class Probe:
@@ -188,12 +186,12 @@ def test_joint_states_and_sensors_share_sample_stamps(sim: tuple[NodeProcess, Pr
     probe.spin_until(lambda: len(probe.received["/cameras/head/image_raw"]) >= 3, 10.0)
     probe.spin_for(0.3)
     wanted = {
-        topic: [_stamp_s(m.header.stamp) for m in probe.received[topic][-6:-3]]
+        topic: [time_to_s(m.header.stamp) for m in probe.received[topic][-6:-3]]
         for topic in ("/ft/left_wrist", "/cameras/head/image_raw", "/cameras/head/camera_info")
     }
 
     def missing() -> dict[str, list[float]]:
-        joint_stamps = {_stamp_s(m.header.stamp) for m in probe.received["/joint_states"]}
+        joint_stamps = {time_to_s(m.header.stamp) for m in probe.received["/joint_states"]}
         return {t: [s for s in stamps if s not in joint_stamps] for t, stamps in wanted.items()}
 
     # The joint samples those were computed from may still sit in the probe's backlog.
@@ -289,7 +287,7 @@ def test_bad_command_is_ignored_and_the_arm_holds(
     # Joint states the sim stamped after it logged the warning come from after the bad command.
     t_warned = time.time()
     assert probe.spin_until(
-        lambda: _stamp_s(_latest(probe, "/joint_states").header.stamp) > t_warned, 10.0
+        lambda: time_to_s(_latest(probe, "/joint_states").header.stamp) > t_warned, 10.0
     )
     for msg in probe.received["/joint_states"][start:]:
         np.testing.assert_allclose(_positions(msg, names), held)
@@ -321,10 +319,10 @@ def test_late_subscriber_gets_tf_static_and_tf_follows_the_joints(
     assert {"head_camera_optical_frame", "left_wrist_ft", "left_index_tip"} <= children
     links = {t.child_frame_id for t in moving[-1].transforms}
     assert "left_elbow_link" in links
-    tf_stamp = _stamp_s(moving[-1].transforms[0].header.stamp)
+    tf_stamp = time_to_s(moving[-1].transforms[0].header.stamp)
     # The probe may still be working through a backlog of 250 Hz joint states: wait for it.
     assert probe.spin_until(
-        lambda: tf_stamp in {_stamp_s(m.header.stamp) for m in probe.received["/joint_states"]},
+        lambda: tf_stamp in {time_to_s(m.header.stamp) for m in probe.received["/joint_states"]},
         10.0,
     ), f"/tf stamp {tf_stamp} is not the stamp of any joint state received"
 

@@ -19,6 +19,7 @@ import yaml
 
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.core.safety import SafetyConfig
+from humanoid_teleop.nodes.ros_conversions import time_to_s
 
 RATE_HZ = 100.0
 STALE_S = 0.3
@@ -68,7 +69,7 @@ class Harness:
             # The node's own stamp, not the receive time: a stalled test executor would
             # deliver a state late and make the node look slow.
             values = {kv.key: kv.value for kv in msg.status[0].values}
-            self.states.append((msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9, values))
+            self.states.append((time_to_s(msg.header.stamp), values))
 
         node.create_subscription(DiagnosticArray, "/teleop/state", on_state, 10)
 

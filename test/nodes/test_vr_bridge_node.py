@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 
 from humanoid_teleop.devices.webxr import protocol
 from humanoid_teleop.devices.webxr.protocol import Controller, XrFrame
+from humanoid_teleop.nodes.ros_conversions import time_to_s
 from test.devices.ros_helpers import Listener, free_port, start_node, stop_node
 
 pytestmark = pytest.mark.ros
@@ -60,10 +61,6 @@ def _connect(port: int) -> object:
     raise AssertionError(f"vr_bridge_node never listened on {port}")
 
 
-def _stamp_s(msg: Any) -> float:
-    return float(msg.header.stamp.sec) + float(msg.header.stamp.nanosec) * 1e-9
-
-
 @contextmanager
 def _operator(port: int) -> Iterator[Any]:
     """A WebSocket to the bridge, past the hello."""
@@ -86,7 +83,8 @@ def _send_until(ws: Any, listener: Listener, frames: list[bytes], done: Callable
 def _stamped_since(listener: Listener, topics: tuple[str, ...], start_s: float) -> bool:
     """Whether the last message of each of ``topics`` was stamped at or after ``start_s``."""
     return all(
-        listener.messages[t] and _stamp_s(listener.messages[t][-1][1]) >= start_s for t in topics
+        listener.messages[t] and time_to_s(listener.messages[t][-1][1].header.stamp) >= start_s
+        for t in topics
     )
 
 
@@ -144,7 +142,7 @@ def test_messages_are_stamped_at_arrival(bridge: tuple[int, Listener]) -> None:
         assert _send_until(ws, listener, [timed], lambda: bool(timed_poses()))
         t1 = time.time()
     # Sent after t0 and received before t1, so the bridge stamped it in between (0.05 s slack).
-    stamp_s = _stamp_s(timed_poses()[0])
+    stamp_s = time_to_s(timed_poses()[0].header.stamp)
     assert t0 - 0.05 <= stamp_s <= t1, (t0, stamp_s, t1)
 
 

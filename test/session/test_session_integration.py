@@ -19,6 +19,7 @@ from rclpy.serialization import deserialize_message
 from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.reader import BagSummary, iter_messages, read_bag
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
+from humanoid_teleop.nodes.ros_conversions import time_to_s
 
 ROBOTS = [entry.name for entry in list_robots()]
 SESSION_S = 9.0
@@ -75,11 +76,6 @@ class RecordedSession:
 
 def _messages(bag: Path, topic: str, msg_type: type) -> list[object]:
     return [deserialize_message(m.data, msg_type) for m in iter_messages(bag, topics=[topic])]
-
-
-def _stamp_s(msg: object) -> float:
-    stamp = msg.header.stamp  # type: ignore[attr-defined]
-    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
 
 
 def _command_rows(bag: Path, kind: str, topic: str) -> list[np.ndarray]:
@@ -183,13 +179,13 @@ def test_robot_followed_the_operator(session: RecordedSession) -> None:
     description = session.model.description
     model = session.model
     states = _messages(session.bag, description.sensors.joint_state_topic, JointState)
-    times = np.array([_stamp_s(m) for m in states])
+    times = np.array([time_to_s(m.header.stamp) for m in states])
     report = []
     trackings: dict[str, WristTracking] = {}
     for side, arm in description.arms.items():
         targets = _messages(session.bag, f"/teleop/ee_target/{side}", PoseStamped)
         targets = targets[len(targets) // 4 :]  # skip the engage ramp
-        target_t = np.array([_stamp_s(t) for t in targets])
+        target_t = np.array([time_to_s(t.header.stamp) for t in targets])
         target_xyz = np.array(
             [[t.pose.position.x, t.pose.position.y, t.pose.position.z] for t in targets]  # type: ignore[attr-defined]
         )

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
+from humanoid_teleop.nodes.ros_conversions import time_to_s
 from test.devices.ros_helpers import Listener, free_port, start_node, stop_node
 
 HARNESS = Path(__file__).resolve().parent
@@ -104,12 +105,6 @@ def drive_headset(
     }
 
 
-def _stamp_s(msg: object) -> float:
-    """The header stamp [s] of ``msg``: vr_bridge_node stamps a frame with its arrival time."""
-    stamp = msg.header.stamp  # type: ignore[attr-defined]
-    return float(stamp.sec + stamp.nanosec * 1e-9)
-
-
 def _median_position(
     messages: list[tuple[float, object]], window: tuple[float, float]
 ) -> np.ndarray:
@@ -121,7 +116,7 @@ def _median_position(
     points = [
         [m.pose.position.x, m.pose.position.y, m.pose.position.z]  # type: ignore[attr-defined]
         for _, m in messages
-        if start <= _stamp_s(m) <= end
+        if start <= time_to_s(m.header.stamp) <= end
     ]
     assert points, f"no messages between {start:.2f} and {end:.2f}"
     return np.median(points, axis=0)
@@ -170,7 +165,7 @@ def test_emulated_hand_motion_moves_published_operator_poses(tmp_path: Path) -> 
 
         def pinch_gap(phase: str) -> float:
             start, end = held[phase].window()
-            last = [m for _, m in hands if start <= _stamp_s(m) <= end][-1]
+            last = [m for _, m in hands if start <= time_to_s(m.header.stamp) <= end][-1]
             thumb, index = last.poses[4].position, last.poses[9].position
             return float(np.linalg.norm([thumb.x - index.x, thumb.y - index.y, thumb.z - index.z]))
 
@@ -216,7 +211,11 @@ def test_emulated_controller_gives_wrist_and_buttons(tmp_path: Path) -> None:
         }
         # WebXR -z (forward) is operator +x.
         np.testing.assert_allclose(at["moved"] - at["start"], [0.2, 0.0, 0.0], atol=0.02)
-        joys = [m for _, m in listener.messages["/operator/joy"] if _stamp_s(m) > held["start"].end]
+        joys = [
+            m
+            for _, m in listener.messages["/operator/joy"]
+            if time_to_s(m.header.stamp) > held["start"].end
+        ]
         assert joys, "no /operator/joy from the controllers"
         last = joys[-1]
         assert len(last.buttons) == 16 and len(last.axes) == 8

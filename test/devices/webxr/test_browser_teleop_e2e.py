@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from humanoid_teleop.nodes.ros_conversions import time_to_s
 from test.devices.ros_helpers import Listener, free_port, start_node, stop_node
-from test.devices.webxr.test_browser_e2e import IWER_BUNDLE, _missing, _stamp_s, drive_headset
+from test.devices.webxr.test_browser_e2e import IWER_BUNDLE, _missing, drive_headset
 
 pytestmark = [
     pytest.mark.ros,
@@ -33,7 +34,7 @@ def _arm_angles(
 ) -> np.ndarray:
     rows = []
     for _, msg in messages:
-        if start <= _stamp_s(msg) <= end:
+        if start <= time_to_s(msg.header.stamp) <= end:
             index = {n: i for i, n in enumerate(msg.name)}  # type: ignore[attr-defined]
             rows.append([msg.position[index[n]] for n in names])  # type: ignore[attr-defined]
     assert rows, f"no joint states between {start:.2f} and {end:.2f}"
