@@ -22,7 +22,7 @@ The numpy rows are the tests' reference statements (``np.linalg.inv``, ``np.clip
 for clarity; the numpy code the kernels replaced used a hand-written 3 x 3 inverse and a
 cheaper clip, so it was somewhat faster than these rows.
 * ``forward command``: a 7-joint ``Float64MultiArray`` built and serialized by rclpy vs
-  ``ros_conversions.forward_command_cdr`` (what ``Publisher.publish`` gets either way).
+  ``cdr.encode_forward_command`` (what ``Publisher.publish`` gets either way).
 * ``wrist pose in`` / ``joint states in``: what teleop_node's input callbacks do with one
   message, a right-wrist ``PoseStamped`` and G1's 43-joint ``JointState``: rclpy's message
   object (``deserialize_message``, the same CDR -> Python conversion a subscription's take
@@ -136,7 +136,7 @@ def _command_pair() -> Pair:
     from rclpy.serialization import serialize_message
     from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
-    from humanoid_teleop.nodes.ros_conversions import forward_command_cdr
+    from humanoid_teleop.core.motion.cdr import encode_forward_command
 
     values = np.linspace(-1.0, 1.0, 7)
 
@@ -145,7 +145,7 @@ def _command_pair() -> Pair:
         msg.layout.dim = [MultiArrayDimension(label="joints", size=7, stride=7)]
         return serialize_message(msg)
 
-    return (as_message, lambda: forward_command_cdr(values))
+    return (as_message, lambda: encode_forward_command(values))
 
 
 def _wrist_in_pair() -> Pair:

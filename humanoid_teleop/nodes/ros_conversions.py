@@ -2,15 +2,13 @@
 slots, time).
 
 Messages → HumanFrame parts are in :mod:`humanoid_teleop.core.motion.messages` (from message
-fields, or from CDR bytes for raw subscriptions), and poses written as CDR bytes in
-:mod:`humanoid_teleop.core.motion.cdr`. Nodes stay thin: they touch message fields only through
-these modules.
+fields, or from CDR bytes for raw subscriptions), and messages written as CDR bytes (poses,
+forward commands) in :mod:`humanoid_teleop.core.motion.cdr`. Nodes stay thin: they touch
+message fields only through these modules.
 """
 
 from __future__ import annotations
 
-import functools
-import struct
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -77,37 +75,6 @@ def slots_with_values(
     fewer positions than names, e.g. none when it reports only efforts)."""
     keep = message < count
     return robot[keep], message[keep]
-
-
-_CDR_LITTLE_ENDIAN = b"\x00\x01\x00\x00"
-FORWARD_COMMAND_LABEL = "joints"
-"""``layout.dim[0].label`` of every forward command."""
-
-
-@functools.lru_cache(maxsize=64)
-def _forward_command_prefix(n: int) -> bytes:
-    """The serialized ``std_msgs/Float64MultiArray`` of ``n`` values, up to its values.
-
-    CDR, little endian: one dimension (label, size n, stride n), ``data_offset`` 0, the data
-    sequence length, then padding so the float64 values start 8-aligned.
-    """
-    label = FORWARD_COMMAND_LABEL.encode() + b"\x00"
-    body = struct.pack("<II", 1, len(label)) + label
-    body += b"\x00" * (-len(body) % 4)
-    body += struct.pack("<IIII", n, n, 0, n)
-    body += b"\x00" * (-len(body) % 8)
-    return _CDR_LITTLE_ENDIAN + body
-
-
-def forward_command_cdr(values: FloatArray) -> bytes:
-    """ros2_control forward controller command (positions in the group's joint order) as a
-    serialized ``std_msgs/Float64MultiArray``, for ``Publisher.publish``.
-
-    Built from a cached prefix plus the raw float64 values, ~20x cheaper than filling the
-    message and letting rclpy convert and serialize it (``bench/kernels.py``; the
-    teleop node publishes one per group each step, on the input -> command critical path).
-    """
-    return _forward_command_prefix(len(values)) + np.asarray(values, dtype="<f8").tobytes()
 
 
 def trajectory_command(

@@ -43,7 +43,7 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from humanoid_teleop.core.errors import TeleopError
-from humanoid_teleop.core.motion.cdr import JointStateDecoder
+from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.core.motion.frame import HumanFrame, Input
 from humanoid_teleop.core.motion.messages import CdrPartReader
 from humanoid_teleop.core.retarget.input_sync import InputSync
@@ -117,7 +117,7 @@ class TeleopNode(Node):
         self._bad_input: dict[str, str] = {}
         self._unknown_joints: set[str] = set()
         joint_state_topic = self._description.sensors.joint_state_topic
-        self._joint_states = JointStateDecoder(joint_state_topic)
+        self._joint_states = cdr.JointStateDecoder(joint_state_topic)
         self._joint_slots: tuple[tuple[str, ...], Any, Any] = ((), None, None)
         self._last_report: Any = None
         self._steps = 0
@@ -289,7 +289,7 @@ class TeleopNode(Node):
             values = output.commands[group]
             names = self._description.groups[group]
             if kind == "forward":
-                pub.publish(conv.forward_command_cdr(values))
+                pub.publish(cdr.encode_forward_command(values))
             elif kind == "trajectory":
                 pub.publish(conv.trajectory_command(names, values, now, self._period_s))
             else:

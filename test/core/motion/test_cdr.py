@@ -289,3 +289,14 @@ def test_encoded_joint_state_decodes_with_rosbags(
 def test_joint_state_encoder_refuses_a_wrong_number_of_positions() -> None:
     with pytest.raises(ValueError, match="2 joint names but positions of shape"):
         cdr.JointStateEncoder(["a", "b"]).encode(0, 0, [1.0])
+
+
+def test_encoded_forward_command_decodes_with_rosbags() -> None:
+    """A CDR reader we did not write (rosbags) decodes the values and the layout."""
+    values = np.array([0.25, -1.0, 3.5, 1e-300, -0.0, 2.0, 7.125])
+    decoded = STORE.deserialize_cdr(
+        cdr.encode_forward_command(values), "std_msgs/msg/Float64MultiArray"
+    )
+    np.testing.assert_array_equal(decoded.data, values)
+    (dim,) = decoded.layout.dim
+    assert (dim.label, dim.size, dim.stride, decoded.layout.data_offset) == ("joints", 7, 7, 0)
