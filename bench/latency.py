@@ -113,7 +113,8 @@ class Result:
             if len(self.intervals_s)
             else math.nan
         )
-        p50, p99, worst = np.percentile(lat, [50, 99, 100]) if len(lat) else (math.nan,) * 3
+        p50, p99 = self.percentiles()
+        worst = float(lat.max()) if len(lat) else math.nan
         cb = self.callback_latencies_ms
         cb50, cb99 = np.percentile(cb, [50, 99]) if len(cb) else (math.nan,) * 2
         step = "—" if self.node_step_ms is None else "{:.2f} / {:.2f}".format(*self.node_step_ms)
