@@ -11,7 +11,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from humanoid_teleop.nodes.ros_conversions import time_to_s
+
 ParamValue = str | int | float | bool | list[str]
+
+PUBLISH_STAMP_SLACK_S = 0.25
+"""How long after a device went away (unplugged pad, silent bus) its node may still stamp a
+message [s]: a reading taken just before, and a node descheduled between reading and stamping
+on a busy host. Far less than the seconds a test then watches for."""
 
 
 def free_port() -> int:
@@ -93,6 +100,11 @@ class Listener:
     def spin_for(self, duration_s: float) -> None:
         """Spin for ``duration_s`` [s]."""
         self.spin_until(lambda: False, duration_s)
+
+    def stamped_after(self, topic: str, t_s: float) -> list[Any]:
+        """The messages on ``topic`` whose header stamp is later than ``t_s`` [s, wall clock]:
+        what the publisher stamped after a moment, however late this listener received it."""
+        return [m for _, m in self.messages[topic] if time_to_s(m.header.stamp) > t_s]
 
     def clear(self) -> None:
         for messages in self.messages.values():

@@ -6,20 +6,15 @@ import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from humanoid_teleop.nodes.ros_conversions import time_to_s
 from test.devices.dynamixel.sim_bus import SimulatedBus
-from test.devices.ros_helpers import Listener, start_node, stop_node
+from test.devices.ros_helpers import PUBLISH_STAMP_SLACK_S, Listener, start_node, stop_node
 
 pytestmark = pytest.mark.ros
 TOPIC = "/operator/leader_joints"
-#: How long after the bus fell silent a reading may still be stamped [s]: a reply sent just
-#: before, and a node descheduled between reading and stamping. Far less than the watch time.
-STAMP_SLACK_S = 0.25
 
 
 @pytest.fixture
@@ -49,11 +44,6 @@ def listener() -> Iterator[Listener]:
     listener = Listener({TOPIC: JointState, "/diagnostics": DiagnosticArray})
     yield listener
     listener.close()
-
-
-def _stamped_after(listener: Listener, t_s: float) -> list[Any]:
-    """Leader joint states the node stamped (at publishing) later than ``t_s`` [s, wall clock]."""
-    return [m for _, m in listener.messages[TOPIC] if time_to_s(m.header.stamp) > t_s]
 
 
 def _exo_status(listener: Listener) -> str:
@@ -90,13 +80,13 @@ def test_silent_bus_stops_publishing_and_reports_then_recovers(
         t_cut = time.time()
         assert listener.spin_until(lambda: "no reply to SYNC_READ" in _exo_status(listener), 10)
         listener.spin_for(1.0)  # a node still publishing (frozen values) would be heard by now
-        late = _stamped_after(listener, t_cut + STAMP_SLACK_S)
+        late = listener.stamped_after(TOPIC, t_cut + PUBLISH_STAMP_SLACK_S)
         assert late == [], f"{len(late)} leader joint states stamped after the bus fell silent"
         sim.positions[1] = 2048 + 1024
         t_back = time.time()
         sim.silent = False
-        assert listener.spin_until(lambda: len(_stamped_after(listener, t_back)) >= 3, 10)
-        assert _stamped_after(listener, t_back)[-1].position[0] == pytest.approx(math.pi / 2)
+        assert listener.spin_until(lambda: len(listener.stamped_after(TOPIC, t_back)) >= 3, 10)
+        assert listener.stamped_after(TOPIC, t_back)[-1].position[0] == pytest.approx(math.pi / 2)
     finally:
         code, output = stop_node(node)
     assert code == 0, output

@@ -6,19 +6,14 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from humanoid_teleop.nodes.ros_conversions import time_to_s
 from test.devices.gamepad import recording
-from test.devices.ros_helpers import Listener, start_node, stop_node
+from test.devices.ros_helpers import PUBLISH_STAMP_SLACK_S, Listener, start_node, stop_node
 
 pytestmark = pytest.mark.ros
 OUT = "/operator/joy"
-#: How long after a cut the node may still stamp a Joy [s]: it stamps after reading the pad, and
-#: a busy host can deschedule it between the two. Far less than the seconds it is watched for.
-STAMP_SLACK_S = 0.25
 
 
 @pytest.fixture
@@ -29,11 +24,6 @@ def listener() -> Iterator[Listener]:
     listener = Listener({OUT: Joy, "/diagnostics": DiagnosticArray})
     yield listener
     listener.close()
-
-
-def _joys_stamped_after(listener: Listener, t_s: float) -> list[Any]:
-    """The Joy messages the node stamped (at publishing) later than ``t_s`` [s, wall clock]."""
-    return [m for _, m in listener.messages[OUT] if time_to_s(m.header.stamp) > t_s]
 
 
 def _gamepad_status(listener: Listener) -> str:
@@ -65,14 +55,14 @@ def test_recorded_stream_publishes_joy_then_unplug_stops_it(
         fifo.unlink()
         assert listener.spin_until(lambda: str(fifo) in _gamepad_status(listener), 10)
         listener.spin_for(1.5)  # a node still publishing would be heard by now
-        late = _joys_stamped_after(listener, t_cut + STAMP_SLACK_S)
+        late = listener.stamped_after(OUT, t_cut + PUBLISH_STAMP_SLACK_S)
         assert late == [], f"{len(late)} Joy stamped after the unplug"
         os.mkfifo(fifo)  # plugged back in
         t_replug = time.time()
         writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
         os.write(writer, recording.DEADMAN_DOWN + recording.STICK_UP)
         assert listener.spin_until(
-            lambda: any(m.axes[1] == 1.0 for m in _joys_stamped_after(listener, t_replug)), 10
+            lambda: any(m.axes[1] == 1.0 for m in listener.stamped_after(OUT, t_replug)), 10
         ), "no Joy after the pad came back"
     finally:
         if writer >= 0:
