@@ -26,6 +26,7 @@ from humanoid_teleop.devices.dynamixel.leader import (
     find_leader_config,
 )
 from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceError
+from humanoid_teleop.nodes import ros_conversions as conv
 from humanoid_teleop.nodes.executor import run_node
 
 REOPEN_PERIOD_S = 1.0
@@ -98,7 +99,7 @@ class ExoNode(Node):
             self.get_logger().info("leader arm readings are back")
         self._stale = False
         self._last_ok_s = now
-        sec, nanosec = divmod(self.get_clock().now().nanoseconds, 1_000_000_000)
+        sec, nanosec = conv.clock_stamp(self.get_clock())
         self._pub.publish(self._encoder.encode(sec, nanosec, positions))
         self._published += 1
 

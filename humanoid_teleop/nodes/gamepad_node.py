@@ -33,6 +33,7 @@ from humanoid_teleop.devices.gamepad.mapping import (
     load_preset,
     preset_for,
 )
+from humanoid_teleop.nodes import ros_conversions as conv
 from humanoid_teleop.nodes.executor import run_node
 
 RETRY_PERIOD_S = 1.0
@@ -131,7 +132,7 @@ class GamepadNode(Node):
         self._state.apply(events)
         sample = self._state.sample(time.time())
         self._deadman_held = sample.deadman_held
-        sec, nanosec = divmod(self.get_clock().now().nanoseconds, 1_000_000_000)
+        sec, nanosec = conv.clock_stamp(self.get_clock())
         self._pub.publish(cdr.encode_joy(sec, nanosec, "gamepad", sample.axes, sample.buttons))
 
     # ------------------------------------------------------------ joy relay

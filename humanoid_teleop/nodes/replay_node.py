@@ -43,6 +43,7 @@ from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
+from humanoid_teleop.nodes import ros_conversions as conv
 from humanoid_teleop.nodes.executor import run_node
 from humanoid_teleop.nodes.operator_topics import INTENT_PREFIX, OPERATOR_PREFIX, OPERATOR_TOPICS
 
@@ -197,7 +198,7 @@ class ReplayNode(Node):
         self._log_pass(self._schedule.passes(elapsed), self._schedule.skipped)
         frame = self._frames[index]
         # Ready CDR bytes (core.motion.cdr), as the headset bridge publishes them.
-        sec, nanosec = divmod(self.get_clock().now().nanoseconds, 1_000_000_000)
+        sec, nanosec = conv.clock_stamp(self.get_clock())
         frame_id = self.settings.frame_id
         for name, pose in (
             ("head", frame.head),

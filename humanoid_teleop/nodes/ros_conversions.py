@@ -13,13 +13,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from builtin_interfaces.msg import Duration, Time
-from geometry_msgs.msg import Point, Quaternion
-from geometry_msgs.msg import Pose as PoseMsg
 from numpy.typing import NDArray
+from rclpy.clock import Clock
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
-
-from humanoid_teleop.core.motion.frame import Pose
 
 _NS = 1_000_000_000
 FloatArray = NDArray[np.float64]
@@ -36,17 +33,16 @@ def s_to_time(t_s: float) -> Time:
     return Time(sec=total_ns // _NS, nanosec=total_ns % _NS)
 
 
+def clock_stamp(clock: Clock) -> tuple[int, int]:
+    """The clock's time now as a stamp's (sec, nanosec), for messages written as CDR bytes."""
+    sec, nanosec = divmod(clock.now().nanoseconds, _NS)
+    return sec, nanosec
+
+
 def s_to_duration(dt_s: float) -> Duration:
     """Seconds [s] as a ROS duration."""
     total_ns = round(dt_s * _NS)
     return Duration(sec=total_ns // _NS, nanosec=total_ns % _NS)
-
-
-def pose_to_msg(pose: Pose) -> PoseMsg:
-    """Core Pose → geometry_msgs/Pose."""
-    x, y, z = (float(v) for v in pose.position_m)
-    qx, qy, qz, qw = (float(v) for v in pose.quat_xyzw())
-    return PoseMsg(position=Point(x=x, y=y, z=z), orientation=Quaternion(x=qx, y=qy, z=qz, w=qw))
 
 
 def joint_slots(

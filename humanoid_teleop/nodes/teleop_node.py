@@ -279,7 +279,8 @@ class TeleopNode(Node):
         frame, used = self._frame()
         with self._lock:
             measured = self._measured.copy()
-        now = self._now_s()
+        sec, nanosec = conv.clock_stamp(self._clock)
+        now = sec + nanosec * 1e-9
         output = self._pipeline.step(frame, measured, now)
         self._last_report = output.report
         self._steps += 1
@@ -299,11 +300,10 @@ class TeleopNode(Node):
             return  # a hold step on old input: intent and EE targets are unchanged
         for which in used:
             self._intent_pubs[which].publish(self._latest[which])
+        base = self._description.base_frame
         for side, pose in self._pipeline.ee_targets().items():
-            target = PoseStamped(pose=conv.pose_to_msg(pose))
-            target.header.frame_id = self._description.base_frame
-            target.header.stamp = conv.s_to_time(now)
-            self._ee_target_pubs[side].publish(target)
+            values = (*pose.position_m, *pose.quat_xyzw())
+            self._ee_target_pubs[side].publish(cdr.encode_pose_stamped(sec, nanosec, base, values))
 
     def _publish_engaged(self) -> None:
         """Publish the engaged flag when it changes (latched, so late subscribers get it)."""

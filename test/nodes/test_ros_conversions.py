@@ -22,14 +22,37 @@ def test_time_round_trip_keeps_nanoseconds() -> None:
     assert conv.time_to_s(stamp) == pytest.approx(1234.000000321, abs=1e-9)
 
 
-def test_pose_round_trip() -> None:
-    """A pose survives core → message → core."""
+def test_pose_round_trip_through_cdr_bytes() -> None:
+    """A core pose written as PoseStamped CDR bytes (as the teleop node publishes its
+    end-effector targets) is the same pose when rclpy reads the message."""
+    from geometry_msgs.msg import PoseStamped
+    from rclpy.serialization import deserialize_message
+
     angle = math.radians(30)
     quat = np.array([0.0, 0.0, math.sin(angle / 2), math.cos(angle / 2)])
     pose = Pose.from_quat(np.array([0.1, -0.2, 1.3]), quat)
-    back = pose_from_msg(conv.pose_to_msg(pose))
+    data = cdr.encode_pose_stamped(7, 250, "pelvis", (*pose.position_m, *pose.quat_xyzw()))
+    msg = deserialize_message(data, PoseStamped)
+    assert (msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id) == (
+        7,
+        250,
+        "pelvis",
+    )
+    back = pose_from_msg(msg.pose)
     np.testing.assert_allclose(back.position_m, pose.position_m)
     np.testing.assert_allclose(back.rotation, pose.rotation, atol=1e-12)
+
+
+def test_clock_stamp_splits_the_clock_time() -> None:
+    """clock_stamp gives the clock's nanoseconds as (sec, nanosec), nothing rounded."""
+    from rclpy.clock import Clock, ClockType
+
+    clock = Clock(clock_type=ClockType.SYSTEM_TIME)
+    before = clock.now().nanoseconds
+    sec, nanosec = conv.clock_stamp(clock)
+    after = clock.now().nanoseconds
+    assert 0 <= nanosec < 1_000_000_000
+    assert before <= sec * 1_000_000_000 + nanosec <= after
 
 
 def test_zero_quaternion_gives_an_invalid_pose() -> None:
