@@ -19,7 +19,11 @@ by side:
 Three processes per row: a sender (publishes the stamped inputs at the rate, poses as ready
 CDR bytes like the project's input device nodes), the node under test, and this probe
 (receives). Sender and receiver are separate processes so neither waits
-on the other's Python GIL; both use the wall clock, which they share.
+on the other's Python GIL; both use the wall clock, which they share. The sender starts once
+the node under test has matched every topic the probe measures, and sends once the node has
+matched the measured (right-wrist) input. The measured window starts ``WARMUP_S`` later
+(engage ramp) and at least ``SETTLE_S`` after the first answer, so start-up (DDS discovery, a
+slow node start) is never measured; ``sent`` counts the right-wrist inputs sent in it.
 
 Columns: ``p50 / p99 / max``: latency until the probe's middleware received the command
 (rmw ``received_timestamp``: what any subscriber, e.g. a C++ robot driver, could act on);
@@ -46,6 +50,7 @@ import gc
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,7 +71,16 @@ TARGET_P50_MS, TARGET_P99_MS = 1.0, 3.0
 """The issue's target at 250 Hz [ms]."""
 
 WARMUP_S = 3.0
-"""Inputs sent during this time [s] (discovery, engage ramp) are not measured."""
+"""Inputs sent during this time [s] after every endpoint matched (engage ramp) are not
+measured."""
+
+SETTLE_S = 1.0
+"""Nor inputs sent within this time [s] of the first answer: the first ~0.26 s of a new
+DDS connection can arrive as one late burst (seen when the node under test took longer to
+start than the warm-up)."""
+
+MATCH_TIMEOUT_S = 60.0
+"""How long the probe and the sender wait for the node under test to match their topics [s]."""
 
 
 @dataclass(frozen=True)
@@ -141,13 +155,26 @@ def _echo_main() -> int:
     return run_node("bench_echo", Echo)
 
 
-def _pose(side: float, t: float, z: float | None = None) -> bytes:
-    """A wrist (or, with ``z``, head) pose stamped with the wall clock now, as the CDR bytes
+def _pose(side: float, t: float, stamp_ns: int, z: float | None = None) -> bytes:
+    """A wrist (or, with ``z``, head) pose stamped ``stamp_ns`` (wall clock), as the CDR bytes
     of a PoseStamped: the form the project's input device nodes (vr_bridge, replay) publish."""
     x = 0.35 + 0.05 * math.sin(2 * math.pi * 0.5 * t)
     height = 1.1 + 0.05 * math.cos(2 * math.pi * 0.5 * t) if z is None else z
-    sec, nanosec = divmod(time.time_ns(), 1_000_000_000)
+    sec, nanosec = divmod(stamp_ns, 1_000_000_000)
     return encode_pose_stamped(sec, nanosec, "operator", (x, side * 0.2, height, 0, 0, 0, 1))
+
+
+def _wait_matched(endpoints: dict[str, Any], count: Any, spin: Any = None) -> None:
+    """Wait until each endpoint (topic → publisher or subscription) has matched a peer
+    (``count(endpoint)`` > 0); ``spin`` runs between checks. Raises naming the topics left."""
+    deadline = time.monotonic() + MATCH_TIMEOUT_S
+    while waiting := [topic for topic, e in endpoints.items() if count(e) == 0]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no peer matched within {MATCH_TIMEOUT_S:.0f} s on {waiting}")
+        if spin is not None:
+            spin()
+        else:
+            time.sleep(0.01)
 
 
 def _cpu_times() -> np.ndarray:
@@ -166,8 +193,9 @@ def _stamp_key(msg) -> tuple[int, int]:
     return (msg.header.stamp.sec, msg.header.stamp.nanosec)
 
 
-def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float) -> int:
-    """Role ``sender``: publish the inputs at ``rate_hz``; print how many were measured."""
+def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float, report: Path) -> int:
+    """Role ``sender``: publish the inputs at ``rate_hz``; write when the measured window
+    starts and every right-wrist stamp [s] to ``report`` (JSON)."""
     import rclpy
     from geometry_msgs.msg import PoseStamped
     from sensor_msgs.msg import JointState
@@ -191,26 +219,27 @@ def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float) -> i
             key: node.create_publisher(PoseStamped, f"/operator/{name}", 10)
             for key, name in (("head", "head"), ("left", "left_wrist"), ("right", "right_wrist"))
         }
+    _wait_matched({"right": pubs["right"]}, lambda pub: pub.get_subscription_count())
     period = 1.0 / rate_hz
     start = time.monotonic()
     measured_from = time.time() + WARMUP_S
     end = start + WARMUP_S + seconds
-    sent = 0
+    stamps: list[float] = []
     k = 0
     while (now := time.monotonic()) < end:
         t = now - start
         if state is not None:
             joints.publish(state)
-            pubs["head"].publish(_pose(0.0, t, z=1.6))
-            pubs["left"].publish(_pose(1.0, t))
-        pubs["right"].publish(_pose(-1.0, t))  # stamped last, right before its publish
-        if time.time() >= measured_from:
-            sent += 1
+            pubs["head"].publish(_pose(0.0, t, time.time_ns(), z=1.6))
+            pubs["left"].publish(_pose(1.0, t, time.time_ns()))
+        stamp_ns = time.time_ns()  # the right wrist is stamped last, right before its publish
+        pubs["right"].publish(_pose(-1.0, t, stamp_ns))
+        stamps.append(stamp_ns * 1e-9)
         k += 1
         delay = start + k * period - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-    print(json.dumps({"measured_from": measured_from, "sent": sent}), flush=True)
+    report.write_text(json.dumps({"measured_from": measured_from, "stamps": stamps}))
     node.destroy_node()
     rclpy.shutdown()
     return 0
@@ -293,10 +322,14 @@ def _measure(
         topic: answers if topic == answer_topic else _Arrivals.empty() for topic in command_topics
     }
     state: dict[str, str] = {}
-    node.create_subscription(PoseStamped, answer_topic, answers.add, 100)
+    subscriptions = {
+        answer_topic: node.create_subscription(PoseStamped, answer_topic, answers.add, 100)
+    }
     for topic, msg_type in command_topics.items():
         if topic != answer_topic:
-            node.create_subscription(msg_type, topic, commands[topic].add, 100)
+            subscriptions[topic] = node.create_subscription(
+                msg_type, topic, commands[topic].add, 100
+            )
     node.create_subscription(
         DiagnosticArray,
         "/teleop/state",
@@ -305,11 +338,18 @@ def _measure(
     )
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
+    # The node under test is up and matched to every topic measured before any input flows.
+    _wait_matched(
+        subscriptions,
+        lambda sub: sub.get_publisher_count(),
+        lambda: executor.spin_once(timeout_sec=0.01),
+    )
     cpu_before = _cpu_times()
+    report_file = Path(tempfile.mkdtemp(prefix="latency_")) / "sender.json"
     sender = subprocess.Popen(
         [sys.executable, __file__, "--role", "sender", "--scenario", scenario.split()[0],
-         "--robot", robot, "--rate", str(rate_hz), "--seconds", str(seconds)],
-        stdout=subprocess.PIPE, text=True,
+         "--robot", robot, "--rate", str(rate_hz), "--seconds", str(seconds),
+         "--report", str(report_file)],
     )  # fmt: skip
     try:
         while sender.poll() is None:
@@ -321,7 +361,7 @@ def _measure(
     finally:
         if sender.poll() is None:
             sender.kill()
-        out, _ = sender.communicate()
+        sender.wait()
         executor.shutdown()
         node.destroy_node()
         rclpy.shutdown(context=context)
@@ -332,8 +372,11 @@ def _measure(
         gc.collect()
     if sender.returncode != 0:
         raise RuntimeError(f"bench sender failed with exit code {sender.returncode}")
-    report = json.loads(out.strip().splitlines()[-1])
-    first = float(report["measured_from"])
+    report = json.loads(report_file.read_text())
+    shutil.rmtree(report_file.parent)
+    stamps = np.array(report["stamps"])
+    answered = [s[0] + s[1] * 1e-9 for s in answers.stamp]
+    first = max(float(report["measured_from"]), (min(answered) if answered else 0.0) + SETTLE_S)
     at_middleware, at_callback = _latencies(answers, commands, first)
     paced = commands[next(iter(command_topics))].received_ns
     window = np.array([t * 1e-9 for t in paced if t * 1e-9 >= first])
@@ -345,7 +388,7 @@ def _measure(
     return Result(
         scenario,
         rate_hz,
-        int(report["sent"]),
+        int((stamps >= first).sum()),
         np.array(at_middleware),
         np.array(at_callback),
         np.diff(window),
@@ -413,11 +456,12 @@ def main() -> int:
     parser.add_argument("--role", choices=["probe", "echo", "sender"], default="probe", help=hidden)
     parser.add_argument("--scenario", choices=["echo", "teleop"], default="echo", help=hidden)
     parser.add_argument("--rate", type=float, default=250.0, help=hidden)
+    parser.add_argument("--report", type=Path, help=hidden)
     args = parser.parse_args()
     if args.role == "echo":
         return _echo_main()
     if args.role == "sender":
-        return _sender_main(args.scenario, args.robot, args.rate, args.seconds)
+        return _sender_main(args.scenario, args.robot, args.rate, args.seconds, args.report)
     if not is_isolated():
         argv = isolated_command([sys.executable, __file__, *sys.argv[1:]])
         os.execvp(argv[0], argv)
