@@ -16,10 +16,10 @@ by side:
   that step's commands, and a step's command on each topic is the newest one the node wrote
   before that intent (DDS source timestamps).
 
-Three processes per row: a sender (publishes the stamped inputs at the rate, poses as ready
-CDR bytes like the project's input device nodes), the node under test, and this probe
-(receives). Sender and receiver are separate processes so neither waits
-on the other's Python GIL; both use the wall clock, which they share. The sender starts once
+Three processes per row: a sender (publishes the stamped inputs at the rate, poses and joint
+states as ready CDR bytes like the project's input device nodes), the node under test, and
+this probe (receives, raw). Sender and receiver are separate processes so neither waits on the
+other's Python GIL; both use the wall clock, which they share. The sender starts once
 the node under test has matched every topic the probe measures, and sends once the node has
 matched the measured (right-wrist) input. The measured window starts ``WARMUP_S`` later
 (engage ramp) and at least ``SETTLE_S`` after the first answer, so start-up (DDS discovery, a
@@ -64,7 +64,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from humanoid_teleop.core.motion.cdr import encode_pose_stamped
+from humanoid_teleop.core.motion.cdr import (
+    JointStateEncoder,
+    decode_pose_stamped,
+    encode_pose_stamped,
+)
 from humanoid_teleop.isolation.netns import is_isolated, isolated_command
 
 TARGET_P50_MS, TARGET_P99_MS = 1.0, 3.0
@@ -189,10 +193,6 @@ def _steal_pct(before: np.ndarray, after: np.ndarray) -> float:
     return 100.0 * float(spent[7] / spent.sum()) if spent.sum() > 0 else math.nan
 
 
-def _stamp_key(msg) -> tuple[int, int]:
-    return (msg.header.stamp.sec, msg.header.stamp.nanosec)
-
-
 def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float, report: Path) -> int:
     """Role ``sender``: publish the inputs at ``rate_hz``; write when the measured window
     starts and every right-wrist stamp [s] to ``report`` (JSON)."""
@@ -212,9 +212,8 @@ def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float, repo
         model = RobotModel(description)
         topic = description.sensors.joint_state_topic
         joints = node.create_publisher(JointState, topic, 10)
-        state = JointState(
-            name=list(model.joint_names), position=[float(v) for v in model.home_positions()]
-        )
+        state = JointStateEncoder(model.joint_names)
+        home = model.home_positions()
         pubs = {
             key: node.create_publisher(PoseStamped, f"/operator/{name}", 10)
             for key, name in (("head", "head"), ("left", "left_wrist"), ("right", "right_wrist"))
@@ -229,7 +228,7 @@ def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float, repo
     while (now := time.monotonic()) < end:
         t = now - start
         if state is not None:
-            joints.publish(state)
+            joints.publish(state.encode(*divmod(time.time_ns(), 1_000_000_000), home))
             pubs["head"].publish(_pose(0.0, t, time.time_ns(), z=1.6))
             pubs["left"].publish(_pose(1.0, t, time.time_ns()))
         stamp_ns = time.time_ns()  # the right wrist is stamped last, right before its publish
@@ -247,23 +246,27 @@ def _sender_main(scenario: str, robot: str, rate_hz: float, seconds: float, repo
 
 @dataclass
 class _Arrivals:
-    """What the probe saw: per topic, each message's stamps [ns] and the probe's callback
-    time [s]. ``source`` is when the publisher wrote it, ``received`` when the probe's
-    middleware received it (both wall clock, from the rmw message info)."""
+    """What the probe saw on one topic: per message, the probe's callback time [s] and the
+    rmw message info's ``source`` (when the publisher wrote it) and ``received`` (when the
+    probe's middleware got it) [ns, wall clock]; for the answer topic also its header stamp
+    [s]. Subscriptions are raw (the serialized bytes), so that the probe spends little CPU
+    beside the node under test: the answer's stamp is read from the bytes, a command's not
+    at all."""
 
-    stamp: list[tuple[int, int]]
+    stamped: bool
+    stamp_s: list[float]
     source_ns: list[int]
     received_ns: list[int]
     callback_s: list[float]
 
     @classmethod
-    def empty(cls) -> _Arrivals:
-        return cls([], [], [], [])
+    def empty(cls, stamped: bool = False) -> _Arrivals:
+        return cls(stamped, [], [], [], [])
 
-    def add(self, msg: Any, info: Any) -> None:
+    def add(self, data: bytes, info: Any) -> None:
         self.callback_s.append(time.time())
-        header = getattr(msg, "header", None)
-        self.stamp.append(_stamp_key(msg) if header is not None else (0, 0))
+        if self.stamped:
+            self.stamp_s.append(decode_pose_stamped(data, "answer").header.stamp_s)
         self.source_ns.append(int(info["source_timestamp"]))
         self.received_ns.append(int(info["received_timestamp"]))
 
@@ -281,8 +284,7 @@ def _latencies(
     """
     at_middleware, at_callback = [], []
     written = {topic: np.array(a.source_ns) for topic, a in commands.items() if a.source_ns}
-    for stamp, answer_ns in zip(inputs.stamp, inputs.source_ns, strict=True):
-        sent_s = stamp[0] + stamp[1] * 1e-9
+    for sent_s, answer_ns in zip(inputs.stamp_s, inputs.source_ns, strict=True):
         if sent_s < first_s:
             continue
         received, called = [], []
@@ -317,18 +319,20 @@ def _measure(
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node(f"bench_probe_{scenario.split()[0]}", context=context)
-    answers = _Arrivals.empty()
+    answers = _Arrivals.empty(stamped=True)
     commands = {
         topic: answers if topic == answer_topic else _Arrivals.empty() for topic in command_topics
     }
     state: dict[str, str] = {}
     subscriptions = {
-        answer_topic: node.create_subscription(PoseStamped, answer_topic, answers.add, 100)
+        answer_topic: node.create_subscription(
+            PoseStamped, answer_topic, answers.add, 100, raw=True
+        )
     }
     for topic, msg_type in command_topics.items():
         if topic != answer_topic:
             subscriptions[topic] = node.create_subscription(
-                msg_type, topic, commands[topic].add, 100
+                msg_type, topic, commands[topic].add, 100, raw=True
             )
     node.create_subscription(
         DiagnosticArray,
@@ -375,7 +379,7 @@ def _measure(
     report = json.loads(report_file.read_text())
     shutil.rmtree(report_file.parent)
     stamps = np.array(report["stamps"])
-    answered = [s[0] + s[1] * 1e-9 for s in answers.stamp]
+    answered = answers.stamp_s
     first = max(float(report["measured_from"]), (min(answered) if answered else 0.0) + SETTLE_S)
     at_middleware, at_callback = _latencies(answers, commands, first)
     paced = commands[next(iter(command_topics))].received_ns
