@@ -366,6 +366,8 @@ def _measure(
         if sender.poll() is None:
             sender.kill()
         sender.wait()
+        report_text = report_file.read_text() if report_file.exists() else ""
+        shutil.rmtree(report_file.parent)
         executor.shutdown()
         node.destroy_node()
         rclpy.shutdown(context=context)
@@ -376,8 +378,7 @@ def _measure(
         gc.collect()
     if sender.returncode != 0:
         raise RuntimeError(f"bench sender failed with exit code {sender.returncode}")
-    report = json.loads(report_file.read_text())
-    shutil.rmtree(report_file.parent)
+    report = json.loads(report_text)
     stamps = np.array(report["stamps"])
     answered = answers.stamp_s
     first = max(float(report["measured_from"]), (min(answered) if answered else 0.0) + SETTLE_S)
