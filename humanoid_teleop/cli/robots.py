@@ -67,7 +67,11 @@ def _list(args: argparse.Namespace) -> int:
             rows.append(_summary(load_robot(entry.file)))
         except RobotConfigError as err:
             failed = True
-            rows.append({"name": entry.name, "file": str(entry.file), "error": str(err)})
+            rows.append({"name": entry.name, "file": str(entry.file), "error": _one_line(err)})
+        except Exception as err:  # one broken folder must not hide the other robots
+            failed = True
+            reason = f"{entry.file}: cannot load ({type(err).__name__}: {_one_line(err)})"
+            rows.append({"name": entry.name, "file": str(entry.file), "error": reason})
     if args.json:
         print(json.dumps(rows, indent=2))
         return 1 if failed else 0
@@ -78,9 +82,7 @@ def _list(args: argparse.Namespace) -> int:
     maker_width = max(len(r.get("maker", "")) for r in rows)
     for row in rows:
         if "error" in row:
-            print(
-                f"{row['name']:<{width}}  INVALID: run `humanoid-teleop robots check {row['name']}`"
-            )
+            print(f"{row['name']:<{width}}  INVALID: {row['error']}")
             continue
         dof = " ".join(f"{group}={n}" for group, n in row["dof"].items())
         hands = _hands_row(row["hands"])
@@ -89,8 +91,15 @@ def _list(args: argparse.Namespace) -> int:
             f"({dof})  hands: {hands}  model: {row['model']}"
         )
     makers = {r["maker"] for r in rows if "maker" in r}
-    print(f"{len(rows)} robots from {len(makers)} makers")
+    broken = sum("error" in r for r in rows)
+    note = f" ({broken} invalid)" if broken else ""
+    print(f"{len(rows)} robots from {len(makers)} makers{note}")
     return 1 if failed else 0
+
+
+def _one_line(err: Exception) -> str:
+    """An error message on one line (YAML and pinocchio messages may span several)."""
+    return " ".join(str(err).split())
 
 
 def _hands_row(hands: dict[str, str]) -> str:
@@ -111,7 +120,9 @@ def _check(args: argparse.Namespace) -> int:
             result["file"] = str(description.source_file)
             findings: list[Finding] = check_robot(RobotModel(description))
         except RobotConfigError as err:
-            result["error"] = str(err)
+            result["error"] = _one_line(err)
+        except Exception as err:  # one broken robot must not stop the check of the others
+            result["error"] = f"{target}: cannot load ({type(err).__name__}: {_one_line(err)})"
         else:
             result["ok"] = True
             result["warnings"] = [f.message for f in findings if f.level == "warning"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -148,5 +149,44 @@ def test_list_flags_a_broken_robot_on_the_path(
     monkeypatch.setenv(ROBOTS_PATH_ENV, str(tmp_path))
     assert main(["robots", "list"]) == 1
     out = capsys.readouterr().out
-    assert "broken  INVALID: run `humanoid-teleop robots check broken`" in out
+    assert re.search(r"^broken  INVALID: .*robot.yaml:\d+: colour: unknown key", out, re.M)
     assert "g1 " in out
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (bytes(range(128, 256)) * 4, "not a UTF-8 text file"),
+        (b"name: x\x00\x01 garbage\n", "not a YAML text file"),
+        (b"{[: garbage", "invalid YAML"),
+    ],
+    ids=["binary", "nul", "garbage"],
+)
+def test_list_shows_every_robot_beside_a_bad_robot_yaml(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    reason: str,
+) -> None:
+    """A binary or garbage robot.yaml is one INVALID line with its reason; the rest still list."""
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "robot.yaml").write_bytes(content)
+    monkeypatch.setenv(ROBOTS_PATH_ENV, str(tmp_path))
+    assert main(["robots", "list"]) == 1
+    captured = capsys.readouterr()
+    bad = [line for line in captured.out.splitlines() if line.startswith("bad ")]
+    assert len(bad) == 1 and reason in bad[0] and str(tmp_path / "bad" / "robot.yaml") in bad[0]
+    assert "g1 " in captured.out and "talos " in captured.out
+    assert "Traceback" not in captured.err
+
+
+def test_check_of_a_binary_robot_yaml_fails_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`robots check FILE` on a binary robot.yaml exits 1 with the file and the reason."""
+    path = tmp_path / "robot.yaml"
+    path.write_bytes(bytes(range(128, 256)))
+    assert main(["robots", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"      {path}: not a UTF-8 text file (byte 0x80 at offset 0)" in out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,9 +54,16 @@ def list_robots(search_path: Sequence[Path] | None = None) -> list[RobotEntry]:
         if not directory.is_dir():
             _log.warning("robot folder %s does not exist (from the search path)", directory)
             continue
-        for candidate in sorted(directory.iterdir()):
+        try:
+            candidates = sorted(directory.iterdir())
+        except OSError as err:
+            _log.warning("robot folder %s cannot be read: %s", directory, err.strerror or err)
+            continue
+        for candidate in candidates:
             file = candidate / ROBOT_FILE
-            if file.is_file() and candidate.name not in found:
+            # Any robot.yaml entry counts (even a dangling link or a folder), so loading it
+            # reports what is wrong instead of the robot silently missing from the list.
+            if os.path.lexists(file) and candidate.name not in found:
                 found[candidate.name] = RobotEntry(candidate.name, file)
     return sorted(found.values(), key=lambda entry: entry.name)
 

@@ -87,21 +87,34 @@ def read_yaml(path: Path) -> Field:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
         raise RobotConfigError(f"{path}: file not found") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise RobotConfigError(f"{path}: cannot read: {err}") from err
-    loader = _LineLoader(text)
-    loader.source = str(path)
+    except UnicodeDecodeError as err:
+        raise RobotConfigError(
+            f"{path}: not a UTF-8 text file (byte 0x{err.object[err.start]:02x} at offset "
+            f"{err.start}); robot.yaml must be YAML text"
+        ) from err
+    except OSError as err:
+        raise RobotConfigError(f"{path}: cannot read: {err.strerror or err}") from err
+    loader: _LineLoader | None = None
     try:
+        # The constructor already scans the text for characters YAML does not allow.
+        loader = _LineLoader(text)
+        loader.source = str(path)
         data = loader.get_single_data()
+    except yaml.reader.ReaderError as err:
+        raise RobotConfigError(
+            f"{path}: not a YAML text file: character #x{err.character:04x} at offset "
+            f"{err.position} is not allowed in YAML"
+        ) from err
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = " ".join(p for p in (err.context, err.problem) if p)
         raise RobotConfigError(f"{where}: invalid YAML: {problem}") from err
     except yaml.YAMLError as err:
-        raise RobotConfigError(f"{path}: invalid YAML: {err}") from err
+        raise RobotConfigError(f"{path}: invalid YAML: {' '.join(str(err).split())}") from err
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Field(path, (), data, 1)
 
 

@@ -88,6 +88,33 @@ def test_bad_yaml_syntax_reports_file_and_line(tmp_path: Path) -> None:
         load_robot(path)
 
 
+def test_binary_robot_yaml_is_named_as_not_text(tmp_path: Path) -> None:
+    """A robot.yaml that is not UTF-8 (a binary file) names the file and the first bad byte."""
+    path = write_toy(tmp_path)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe" + bytes(range(256)))
+    with pytest.raises(RobotConfigError, match=rf"^{re.escape(str(path))}: not a UTF-8 text"):
+        load_robot(path)
+
+
+def test_robot_yaml_with_control_characters_is_named(tmp_path: Path) -> None:
+    """UTF-8 text holding characters YAML forbids (a NUL) names the file and the offset."""
+    path = write_toy(tmp_path)
+    path.write_bytes(b"name: toy\x00\x01\n")
+    with pytest.raises(
+        RobotConfigError, match=rf"^{re.escape(str(path))}: not a YAML text file: .*offset 9"
+    ):
+        load_robot(path)
+
+
+def test_unreadable_robot_entry_is_listed(tmp_path: Path) -> None:
+    """A robot folder whose robot.yaml is a dangling link is still listed (loading says why)."""
+    (tmp_path / "ghost").mkdir()
+    (tmp_path / "ghost" / "robot.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    assert [entry.name for entry in list_robots([tmp_path])] == ["ghost"]
+    with pytest.raises(RobotConfigError, match="robot file not found"):
+        load_robot(list_robots([tmp_path])[0].file)
+
+
 def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
     """A key written twice in one mapping names both lines."""
     path = write_toy(tmp_path)
