@@ -45,15 +45,16 @@ setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*"]),
-    package_data={
-        PACKAGE: ["py.typed", "**/*.yaml", "**/*.html", "**/*.js", "**/*.bvh", "**/*.md"]
-    },
+    # Inside the package: only what its code serves (the WebXR page). Every file looked up by
+    # humanoid_teleop.core.resources goes to share/humanoid_teleop/ (colcon's layout).
+    package_data={PACKAGE: ["py.typed", "devices/webxr/page/*"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
         *_tree("launch"),
         *_tree("config"),
         *_tree("robots"),
+        *_tree("data"),
     ],
     install_requires=_requirements("core.txt"),
     extras_require={"test": _requirements("test.txt")},

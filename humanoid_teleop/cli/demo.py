@@ -18,6 +18,7 @@ from typing import Any
 
 from humanoid_teleop.cli.bringup import reexec_isolated_if_asked, report
 from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.resources import FOXGLOVE_LAYOUTS
 from humanoid_teleop.session.plan import SessionArgs, session_plan
 from humanoid_teleop.session.supervisor import SessionResult, Supervisor
 
@@ -133,9 +134,9 @@ def _run(args: argparse.Namespace) -> int:
     from humanoid_teleop.cli.main import main as cli_main
 
     cli_main(["bag", "info", str(bag)])
-    layout = Path(__file__).resolve().parents[2] / "config" / "foxglove"
+    layout = FOXGLOVE_LAYOUTS.find("teleop")
     print(
         "\nOpen it in Foxglove: File → Open local file(s) → pick the .mcap files in the bag "
-        f"folder, then Layout → Import from file → {layout}/teleop.json"
+        f"folder, then Layout → Import from file → {layout}"
     )
     return 1 if failed else 0

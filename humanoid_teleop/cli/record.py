@@ -7,11 +7,14 @@ the isolated network: ``humanoid-teleop isolated -- humanoid-teleop record -o ba
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from humanoid_teleop.core.resources import RECORD_PROFILES
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +29,11 @@ def register(subparsers: Any) -> None:
         "-o", "--output", default="bags", metavar="DIR", help="folder receiving the episode"
     )
     parser.add_argument(
-        "--profile", default="", metavar="FILE", help="recording profile (default: shipped)"
+        "--profile",
+        default="",
+        metavar="NAME|FILE",
+        help="recording profile: a shipped name (default, station) or a YAML path "
+        "(default: default)",
     )
     parser.add_argument("--robot", default="", help="add this robot's sensor and command topics")
     parser.add_argument("--task", default="", help="language instruction stored with the episode")
@@ -41,7 +48,7 @@ def node_parameters(args: argparse.Namespace) -> dict[str, Any]:
     """recorder_node parameters for these command-line arguments."""
     params: dict[str, Any] = {
         "bag_dir": str(Path(args.output).resolve()),
-        "profile": str(Path(args.profile).resolve()) if args.profile else "",
+        "profile": str(RECORD_PROFILES.find(args.profile).resolve()) if args.profile else "",
         "robot": args.robot,
         "task": args.task,
         "operator": args.operator,
@@ -55,9 +62,30 @@ def node_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse a bad profile or an output folder that cannot be created before ROS starts.
+
+    Raises ProfileError (naming the profile file) or BagError (naming the folder and the
+    operating system's reason, e.g. permission denied).
+    """
+    from humanoid_teleop.core.bag.errors import BagError
+    from humanoid_teleop.core.bag.profile import RecordingProfile
+
+    if args.profile:
+        RecordingProfile.load(Path(args.profile))
+    output = Path(args.output)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise BagError(f"{output}: cannot create the output folder: {err.strerror or err}") from err
+    if not os.access(output, os.W_OK | os.X_OK):
+        raise BagError(f"{output}: no permission to write episodes into this folder")
+
+
 def _run(args: argparse.Namespace) -> int:
     from humanoid_teleop.nodes.recorder_node import run
 
+    check_arguments(args)
     with tempfile.TemporaryDirectory(prefix="humanoid_teleop_record_") as tmp:
         params_file = Path(tmp) / "params.yaml"
         params_file.write_text(

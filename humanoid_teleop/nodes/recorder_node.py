@@ -57,9 +57,10 @@ from humanoid_teleop.core.bag.qos import DURATION_INFINITE_NS
 from humanoid_teleop.core.bag.qos import QosProfile as BagQos
 from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderStatus
 from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.resources import RECORD_PROFILES
 from humanoid_teleop.nodes.executor import run_node
 
-DEFAULT_PROFILE = "default.yaml"
+DEFAULT_PROFILE = "default"
 DRAIN_MAX = 64
 ROBOT_TYPES = {
     "camera": "sensor_msgs/msg/Image",
@@ -73,21 +74,8 @@ ROBOT_TYPES = {
 
 
 def shipped_profile(name: str = DEFAULT_PROFILE) -> Path:
-    """A profile shipped in ``config/record`` (source tree or installed share directory)."""
-    candidates = [Path(__file__).resolve().parents[2] / "config" / "record" / name]
-    if candidates[0].is_file():
-        return candidates[0]
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        share = get_package_share_directory("humanoid_teleop")
-        candidates.append(Path(share) / "config" / "record" / name)
-    except (ImportError, LookupError, ValueError, OSError):
-        pass
-    for path in candidates[1:]:
-        if path.is_file():
-            return path
-    raise TeleopError(f"shipped recording profile {name} not found in {candidates}")
+    """A recording profile by name (``config/record/<name>.yaml`` on the resource search path)."""
+    return RECORD_PROFILES.find(name)
 
 
 def message_class(type_name: str) -> Any:
@@ -176,7 +164,7 @@ class RecorderNode(Node):
         status_period = float(p("status_period_s", 1.0).value)
         self._console = bool(p("console_status", False).value)
 
-        path = Path(profile_path) if profile_path else shipped_profile()
+        path = shipped_profile(profile_path or DEFAULT_PROFILE)
         profile = RecordingProfile.load(path).with_topics(extra)
         self._model_hash = ""
         if robot and profile.robot_sensors:

@@ -28,7 +28,6 @@ import itertools
 import sys
 import time
 from dataclasses import fields
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -41,21 +40,22 @@ from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
+from humanoid_teleop.core.resources import MOTION_CLIPS
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
 from humanoid_teleop.nodes import ros_conversions as conv
 from humanoid_teleop.nodes.executor import run_node
 from humanoid_teleop.nodes.operator_topics import INTENT_PREFIX, OPERATOR_PREFIX, OPERATOR_TOPICS
 
-DEFAULT_CLIP = "cmu_14_05_unscrew_cap_drink_soda.bvh"
+DEFAULT_CLIP = "cmu_14_05_unscrew_cap_drink_soda"
 #: With ``wait_for_subscriber``, how long to wait for the remaining topics' subscribers once
 #: one topic has one [s].
 PARTIAL_AUDIENCE_WAIT_S = 2.0
 
 
 def default_clip() -> Path:
-    """The BVH clip shipped with the package."""
-    return Path(str(resources.files("humanoid_teleop") / "data" / "mocap" / DEFAULT_CLIP))
+    """The BVH clip shipped with the package (``data/mocap/`` on the resource search path)."""
+    return MOTION_CLIPS.find(DEFAULT_CLIP)
 
 
 def is_bag(path: Path) -> bool:

@@ -109,4 +109,4 @@ def test_unknown_config_name_exits_listing_the_shipped_ones() -> None:
     node = start_node("exo_node", {"config": "nope"})
     out, _ = node.communicate(timeout=30)
     assert node.returncode == 2, out
-    assert "no leader-arm config named 'nope'; shipped: gello_7dof" in out
+    assert "no leader-arm config 'nope' (exo_nope.yaml); available: gello_7dof" in out

@@ -21,11 +21,11 @@ from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, JoyState, Pose
 from humanoid_teleop.core.motion.rotation import exp3
+from humanoid_teleop.core.resources import PADS
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.retarget.ik import DifferentialIk, IkTask
 from humanoid_teleop.core.retarget.ik_config import IkConfig
-from humanoid_teleop.core.retarget.profile import profile_dirs
 
 FloatArray = NDArray[np.float64]
 TWIST_KEYS = ("x", "y", "z", "roll", "pitch", "yaw")
@@ -104,14 +104,7 @@ def _indices(raw: Any, keys: tuple[str, ...], where: str) -> dict[str, int]:
 
 def load_pad_preset(name_or_path: str) -> PadMapping:
     """A pad preset by name (``config/teleop/pads/<name>.yaml``) or path."""
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        found = [d / "pads" / f"{name_or_path}.yaml" for d in profile_dirs()]
-        existing = [p for p in found if p.is_file()]
-        if not existing:
-            names = sorted({p.stem for d in profile_dirs() for p in (d / "pads").glob("*.yaml")})
-            raise RetargetConfigError(f"no pad preset {name_or_path!r}; available: {names}")
-        path = existing[0]
+    path = PADS.find(name_or_path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:

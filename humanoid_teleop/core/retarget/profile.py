@@ -10,13 +10,13 @@
         params: {mode: relative}        # plugin parameters (the plugin checks them)
     safety: {stale_timeout_s: 0.25}     # SafetyConfig fields
 
-Profiles are found by name in the package's ``config/teleop/`` (source checkout, or
-``share/humanoid_teleop/config/teleop`` once installed) or given as a path.
+Profiles are given as a path or found by name in ``config/teleop/`` of the share directories
+of :mod:`humanoid_teleop.core.resources` (environment override, ament index, source tree,
+``sys.prefix``).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from humanoid_teleop.core.resources import TELEOP_PROFILES
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.safety.config import SafetyConfig
 
@@ -120,38 +121,18 @@ def _entry(item: Any, where: str) -> RetargeterEntry:
     return RetargeterEntry(plugin, tuple(groups), dict(params), f"{where} ({plugin})")
 
 
-def profile_dirs() -> list[Path]:
-    """Folders searched for ``<name>.yaml``: the source tree first, then installed shares."""
-    package_root = Path(__file__).resolve().parents[3]
-    return [
-        package_root / "config" / "teleop",
-        Path(sys.prefix) / "share" / "humanoid_teleop" / "config" / "teleop",
-    ]
-
-
 def list_profiles() -> list[str]:
-    """Names of every profile on the search path."""
-    names: set[str] = set()
-    for folder in profile_dirs():
-        if folder.is_dir():
-            names.update(p.stem for p in folder.glob("*.yaml"))
-    return sorted(names)
+    """Names of every teleop profile on the resource search path."""
+    return TELEOP_PROFILES.names()
 
 
 def find_profile(name_or_path: str) -> Path:
-    """Path of a profile given by name or path; the error lists the profiles found."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") or candidate.parent != Path():
-        if candidate.is_file():
-            return candidate
-        raise RetargetConfigError(f"{name_or_path}: teleop profile file not found")
-    for folder in profile_dirs():
-        path = folder / f"{name_or_path}.yaml"
-        if path.is_file():
-            return path
-    raise RetargetConfigError(
-        f"no teleop profile {name_or_path!r}; available: {', '.join(list_profiles()) or 'none'}"
-    )
+    """Path of a profile given by name or path.
+
+    Raises:
+        ResourceNotFoundError: listing the profiles found and every folder looked in.
+    """
+    return TELEOP_PROFILES.find(name_or_path)
 
 
 def load_profile(name_or_path: str) -> TeleopProfile:

@@ -2,8 +2,9 @@
 
 Robots are folders ``<dir>/<name>/robot.yaml``. The search path is, in order: the folders of
 ``HUMANOID_TELEOP_ROBOTS_PATH`` (colon-separated, so an integrator's robots can shadow shipped
-ones), then the package's own ``robots/`` — from a source checkout or editable install, from an
-installed ``share/humanoid_teleop/robots``, or via ``ament_index_python`` in a sourced workspace.
+ones), then the ``robots/`` folders of the share directories that
+:mod:`humanoid_teleop.core.resources` searches for every shipped file (``HUMANOID_TELEOP_SHARE``,
+the ament index, the source tree, ``sys.prefix/share/humanoid_teleop``).
 
 Model packages (``model.package`` in robot.yaml, e.g. ``example-robot-data``) resolve like ROS
 ``package://`` URIs: ``share/<package>`` under the ament index, ``AMENT_PREFIX_PATH`` /
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
+from humanoid_teleop.core.resources import ROBOTS, ament_share
+
 ROBOTS_PATH_ENV = "HUMANOID_TELEOP_ROBOTS_PATH"
-PACKAGE = "humanoid_teleop"
 ROBOT_FILE = "robot.yaml"
 
 
@@ -27,55 +29,22 @@ def _env_dirs(environ: Mapping[str, str], name: str) -> list[Path]:
     return [Path(part) for part in environ.get(name, "").split(os.pathsep) if part]
 
 
-def _ament_share(package: str) -> Path | None:
-    """The ament-index share directory of ``package``, or None (no index or not registered)."""
-    try:
-        from ament_index_python.packages import (
-            PackageNotFoundError,
-            get_package_share_directory,
-        )
-    except ImportError:
-        return None
-    try:
-        return Path(get_package_share_directory(package))
-    except (PackageNotFoundError, LookupError, ValueError, OSError):
-        return None
-
-
-def shipped_robots_dirs(prefixes: Sequence[Path] | None = None) -> list[Path]:
-    """The package's own robots folders that exist, most specific first, without duplicates.
-
-    In order: the source checkout (also an editable install), ``<prefix>/share/humanoid_teleop/
-    robots`` for each of ``prefixes`` (default: this interpreter's ``sys.prefix``), and the
-    share directory the ament index (``AMENT_PREFIX_PATH``) gives for humanoid_teleop.
-    """
-    repo = Path(__file__).resolve().parents[3]
-    candidates = []
-    if (repo / "package.xml").is_file():
-        candidates.append(repo / "robots")
-    for prefix in [Path(sys.prefix)] if prefixes is None else prefixes:
-        candidates.append(prefix / "share" / PACKAGE / "robots")
-    ament = _ament_share(PACKAGE)
-    if ament is not None:
-        candidates.append(ament / "robots")
-    found: list[Path] = []
-    for candidate in candidates:
-        if candidate.is_dir() and candidate.resolve() not in [f.resolve() for f in found]:
-            found.append(candidate)
-    return found
+def shipped_robots_dirs(environ: Mapping[str, str] | None = None) -> list[Path]:
+    """The ``robots/`` folders of the share directories that exist, in resource search order."""
+    return ROBOTS.dirs(environ)
 
 
 def robot_search_path(environ: Mapping[str, str] | None = None) -> list[Path]:
     """Folders searched for ``<name>/robot.yaml``: the environment's first, then shipped ones."""
     env = os.environ if environ is None else environ
-    return [*_env_dirs(env, ROBOTS_PATH_ENV), *shipped_robots_dirs()]
+    return [*_env_dirs(env, ROBOTS_PATH_ENV), *shipped_robots_dirs(env)]
 
 
 def package_share_candidates(package: str, environ: Mapping[str, str] | None = None) -> list[Path]:
     """Every directory where ``package``'s shared data could be, in lookup order."""
     env = os.environ if environ is None else environ
     candidates: list[Path] = []
-    ament = _ament_share(package)
+    ament = ament_share(package, env)
     if ament is not None:
         candidates.append(ament)
     for name in ("AMENT_PREFIX_PATH", "CMAKE_PREFIX_PATH"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import struct
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy.typing as npt
 import yaml
 
 from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.core.resources import LEADER_ARMS
 from humanoid_teleop.devices import config as cfg
 from humanoid_teleop.devices.dynamixel.bus import DynamixelBus
 
@@ -189,37 +189,13 @@ class LeaderArmConfig:
         return [j.servo_id for j in self.joints]
 
 
-def leader_config_dirs() -> list[Path]:
-    """Folders searched for ``exo_<name>.yaml``: the source tree, then the installed share."""
-    package_root = Path(__file__).resolve().parents[3]
-    return [
-        package_root / "config" / "devices",
-        Path(sys.prefix) / "share" / "humanoid_teleop" / "config" / "devices",
-    ]
-
-
 def find_leader_config(name_or_path: str) -> Path:
     """A leader-arm YAML by path, or by name (``gello_7dof``: ``exo_gello_7dof.yaml``).
 
     Raises:
-        ConfigError: listing the shipped leader configs when nothing matches.
+        ResourceNotFoundError: listing the shipped leader configs and where they were looked for.
     """
-    candidate = Path(name_or_path).expanduser()
-    if candidate.suffix in (".yaml", ".yml") or candidate.parent != Path():
-        if candidate.is_file():
-            return candidate
-        raise ConfigError(f"leader-arm config {candidate} does not exist")
-    shipped: set[str] = set()
-    for folder in leader_config_dirs():
-        path = folder / f"exo_{name_or_path}.yaml"
-        if path.is_file():
-            return path
-        if folder.is_dir():
-            shipped.update(p.stem.removeprefix("exo_") for p in folder.glob("exo_*.yaml"))
-    raise ConfigError(
-        f"no leader-arm config named {name_or_path!r}; shipped: {', '.join(sorted(shipped))} "
-        "(or give a YAML path)"
-    )
+    return LEADER_ARMS.find(name_or_path)
 
 
 class LeaderArm:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.core.resources import GAMEPAD_PRESETS
 from humanoid_teleop.devices import config as cfg
 from humanoid_teleop.devices.errors import DeviceDisconnected
 from humanoid_teleop.devices.gamepad.evdev import (
@@ -30,7 +31,6 @@ from humanoid_teleop.devices.gamepad.evdev import (
     device_names,
 )
 
-PRESET_DIR = Path(__file__).resolve().parent / "presets"
 #: Raw range assumed for an axis when neither the preset nor the kernel gives one.
 DEFAULT_RANGE = AbsInfo(-32768, 32767)
 
@@ -132,19 +132,17 @@ class GamepadPreset:
 
 
 def shipped_presets() -> dict[str, Path]:
-    """Preset name → file for the presets shipped beside this module."""
-    return {p.stem: p for p in sorted(PRESET_DIR.glob("*.yaml"))}
+    """Preset name → file for the shipped presets (``config/devices/gamepad/<name>.yaml``)."""
+    return GAMEPAD_PRESETS.files()
 
 
 def load_preset(name_or_path: str) -> GamepadPreset:
-    """A shipped preset by name, or a preset YAML file by path."""
-    presets = shipped_presets()
-    path = presets.get(name_or_path) or Path(name_or_path).expanduser()
-    if not path.is_file():
-        raise ConfigError(
-            f"gamepad preset {name_or_path!r} not found; shipped: {', '.join(presets)} "
-            "(or give a YAML path)"
-        )
+    """A shipped preset by name, or a preset YAML file by path.
+
+    Raises:
+        ResourceNotFoundError: listing the shipped presets and where they were looked for.
+    """
+    path = GAMEPAD_PRESETS.find(name_or_path)
     return GamepadPreset.from_dict(cfg.load_yaml_mapping(path), source=str(path))
 
 

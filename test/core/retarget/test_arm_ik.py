@@ -8,14 +8,13 @@ limit that keeps EE targets inside the arm's reach.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import humanoid_teleop
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.frame import HumanFrame, Pose
+from humanoid_teleop.core.resources import MOTION_CLIPS
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.base import RetargetContext
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
@@ -24,8 +23,7 @@ from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 
 from .conftest import SHIPPED, model_of
 
-MOCAP = Path(humanoid_teleop.__file__).parent / "data" / "mocap"
-CLIP = MOCAP / "cmu_14_05_unscrew_cap_drink_soda.bvh"
+CLIP = MOTION_CLIPS.find("cmu_14_05_unscrew_cap_drink_soda")
 #: Robots whose safe command lags the IK by more than 8 cm p95 on this clip: their arm
 #: velocity / acceleration limits (romeo: 1 rad/s) are slower than the performer's hand.
 LAGGING = {"romeo", "talos"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,19 +34,20 @@ def test_source_checkout_robots_are_shipped() -> None:
     assert shipped_robots_dirs()[0] == REPO / "robots"
 
 
-def test_installed_share_dir_is_searched(tmp_path: Path) -> None:
-    """<prefix>/share/humanoid_teleop/robots of an installed package is a shipped folder."""
+def test_installed_share_dir_is_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """<sys.prefix>/share/humanoid_teleop/robots of a pip-installed package is a shipped folder."""
     installed = tmp_path / "share" / "humanoid_teleop" / "robots"
     write_toy(installed)
-    assert installed in shipped_robots_dirs([tmp_path])
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    assert installed in shipped_robots_dirs()
 
 
 def test_ament_index_share_dir_is_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A humanoid_teleop registered in the ament index contributes its share/robots."""
+    """A humanoid_teleop registered in the ament index contributes the first share/robots."""
     share = _ament_prefix(tmp_path, "humanoid_teleop")
     write_toy(share / "robots")
     monkeypatch.setenv("AMENT_PREFIX_PATH", str(tmp_path))
-    assert shipped_robots_dirs([])[-1] == share / "robots"
+    assert shipped_robots_dirs()[0] == share / "robots"
 
 
 def test_search_path_starts_with_environment_folders(tmp_path: Path) -> None:

@@ -131,5 +131,5 @@ def test_shipped_leader_config_is_found_by_name() -> None:
 
 def test_missing_leader_config_path_is_named(tmp_path: Path) -> None:
     """A YAML path that does not exist is an error naming it."""
-    with pytest.raises(ConfigError, match=r"leader-arm config .*nope\.yaml does not exist"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: leader-arm config file not found"):
         find_leader_config(str(tmp_path / "nope.yaml"))

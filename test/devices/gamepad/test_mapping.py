@@ -104,7 +104,7 @@ def test_deadman_must_be_a_listed_button() -> None:
 
 def test_unknown_preset_names_the_shipped_ones() -> None:
     """Asking for a preset that does not exist lists the shipped presets."""
-    with pytest.raises(ConfigError, match="shipped: dualshock4, generic, xbox"):
+    with pytest.raises(ConfigError, match="available: dualshock4, generic, xbox"):
         load_preset("steam_deck")
 
 
