@@ -8,12 +8,14 @@ dies the session stops cleanly with the recorder closing its bag.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.isolation.netns import is_isolated, isolated_command
 from humanoid_teleop.session.plan import DEVICES, SessionArgs, session_plan
 from humanoid_teleop.session.supervisor import SessionResult, Supervisor
@@ -91,7 +93,17 @@ def report(result: SessionResult, label: str = "bringup") -> int:
     return 1
 
 
+def check_duration(duration_s: float | None, flag: str = "--duration") -> None:
+    """Refuse a session length [s] that is not a finite number > 0 (None: run until stopped)."""
+    if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+        raise ConfigError(
+            f"{flag} {duration_s:g}: must be a finite number of seconds > 0 "
+            "(leave it out to run until Ctrl-C)"
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
+    check_duration(args.duration)
     reexec_isolated_if_asked(args)
     plan = session_plan(session_args(args, args.engage, args.start_episode))
     with tempfile.TemporaryDirectory(prefix="humanoid_teleop_session_") as tmp:

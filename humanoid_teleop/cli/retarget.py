@@ -15,6 +15,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from mcap.writer import MCAP0_MAGIC
+
 from humanoid_teleop.core.errors import ConfigError, EnvironmentProblem
 from humanoid_teleop.core.motion.bag_input import human_frames_from_bag
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
@@ -72,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.out}: --out must end in .csv or .mcap")
     if args.stride < 1 or args.skip_frames < 0:
         raise ConfigError(f"--stride ({args.stride}) must be >= 1, --skip-frames >= 0")
+    if is_bag:
+        check_bag_files(motion_path)
+    elif not motion_path.is_file():
+        raise ConfigError(f"{motion_path}: --motion file not found")
     description = load_robot(args.robot)
     model = RobotModel(description)
     pipeline = TeleopPipeline.create(description, model, args.profile)
@@ -94,6 +100,29 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(summary, result))
     return 0
+
+
+def check_bag_files(path: Path) -> None:
+    """Refuse a ``--motion`` bag whose files are missing or are not MCAP, before any work.
+
+    Checks each ``.mcap`` file (``path`` itself, or those of a bag folder) starts with the
+    MCAP magic bytes; raises ConfigError naming the file and what is wrong.
+    """
+    if not path.exists():
+        raise ConfigError(f"{path}: --motion bag not found")
+    files = [path] if path.is_file() else sorted(path.glob("*.mcap"))
+    if not files:
+        raise ConfigError(f"{path}: --motion folder holds no .mcap file")
+    for file in files:
+        try:
+            with file.open("rb") as stream:
+                head = stream.read(len(MCAP0_MAGIC))
+        except OSError as err:
+            raise ConfigError(f"{file}: cannot read: {err.strerror or err}") from err
+        if not head:
+            raise ConfigError(f"{file}: empty file, not an MCAP bag")
+        if head != MCAP0_MAGIC:
+            raise ConfigError(f"{file}: not an MCAP file (it does not start with the MCAP magic)")
 
 
 def _fmt(value: float | None, scale: float = 1.0, digits: int = 1) -> str:

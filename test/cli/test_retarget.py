@@ -92,6 +92,36 @@ def test_unsupported_motion_format_is_refused(
     assert "supported: .bvh, a bag folder or .mcap" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"PK\x03\x04 a zip, not a bag" * 10, "not an MCAP file (it does not start with the MCAP"),
+        (b"", "empty file, not an MCAP bag"),
+    ],
+    ids=["not-mcap", "empty"],
+)
+def test_mcap_motion_that_is_not_mcap_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    """`--motion x.mcap` that is not MCAP exits 2 with one line naming the file."""
+    path = tmp_path / "x.mcap"
+    path.write_bytes(content)
+    assert main(["retarget", "--robot", "g1", "--motion", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {path}: {message}" + err.split(message, 1)[1]
+    assert err.count("\n") == 1
+
+
+def test_bag_folder_with_a_non_mcap_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bag folder whose .mcap file is not MCAP names that file."""
+    (tmp_path / "bag").mkdir()
+    (tmp_path / "bag" / "bag_0.mcap").write_bytes(b"\x00" * 64)
+    assert main(["retarget", "--robot", "g1", "--motion", str(tmp_path / "bag")]) == 2
+    assert f"{tmp_path / 'bag' / 'bag_0.mcap'}: not an MCAP file" in capsys.readouterr().err
+
+
 def test_text_report_names_robot_and_violations(capsys: pytest.CaptureFixture[str]) -> None:
     """The human-readable report names the robot and the violation count."""
     if not DRINK.exists():

@@ -167,8 +167,18 @@ class RecordingProfile:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as err:
             raise ProfileError(f"{path}: cannot read: {err.strerror or err}") from err
+        except UnicodeDecodeError as err:
+            raise ProfileError(
+                f"{path}: not a UTF-8 text file (byte 0x{err.object[err.start]:02x} at offset "
+                f"{err.start}); a recording profile is YAML text"
+            ) from err
+        except yaml.reader.ReaderError as err:
+            raise ProfileError(
+                f"{path}: not a YAML text file: character #x{err.character:04x} at offset "
+                f"{err.position} is not allowed in YAML"
+            ) from err
         except yaml.YAMLError as err:
-            raise ProfileError(f"{path}: not valid YAML: {err}") from err
+            raise ProfileError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from err
         return cls.from_dict({} if data is None else data, str(path))
 
     def with_topics(self, names: Sequence[str]) -> RecordingProfile:
@@ -246,13 +256,19 @@ class RecordingProfile:
         )
 
 
+def _show(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (garbage files can hold huge scalars)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _where(source: str, key: str) -> str:
     return f"{source}: {key}" if key else source
 
 
 def _mapping(data: Any, source: str, key: str, allowed: Sequence[str]) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise ProfileError(f"{_where(source, key)}: expected a mapping, got {data!r}")
+        raise ProfileError(f"{_where(source, key)}: expected a mapping, got {_show(data)}")
     unknown = [k for k in data if k not in allowed]
     if unknown:
         prefix = f"{key}." if key else ""
@@ -264,7 +280,7 @@ def _mapping(data: Any, source: str, key: str, allowed: Sequence[str]) -> Mappin
 
 def _list(data: Any, source: str, key: str) -> list[Any]:
     if not isinstance(data, list):
-        raise ProfileError(f"{source}: {key}: expected a list, got {data!r}")
+        raise ProfileError(f"{source}: {key}: expected a list, got {_show(data)}")
     return data
 
 

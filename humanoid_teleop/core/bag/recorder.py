@@ -470,8 +470,21 @@ class BagRecorder:
     def _cmd_start(self, info: EpisodeInfo, name: str | None) -> Path:
         if self._episode is not None:
             raise BagError(f"episode {self._episode.name} is already being recorded")
-        free = self._disk_free()
+        bag_dir = self.config.bag_dir
+        created = not bag_dir.exists()
+        try:
+            # Creating the folder first makes a bad path fail with its real reason
+            # (permission, read-only, not a folder), not as "no free space".
+            bag_dir.mkdir(parents=True, exist_ok=True)
+            free = int(shutil.disk_usage(bag_dir).free)
+        except OSError as err:
+            raise BagError(
+                f"{bag_dir}: cannot create the bag folder: {err.strerror or err}"
+            ) from err
         if free < self.config.min_free_bytes:
+            if created:
+                with contextlib.suppress(OSError):
+                    bag_dir.rmdir()
             raise DiskFullError(
                 f"{self.config.bag_dir}: only {free / MIB:.1f} MiB free, need "
                 f"{self.config.min_free_bytes / MIB:.1f} MiB to start an episode"

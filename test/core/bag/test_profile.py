@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,23 @@ def test_per_topic_qos_override_applies() -> None:
     )
     qos = profile.subscription_qos("/cam", [QosProfile()])
     assert (qos.reliability, qos.depth) == ("best_effort", 5)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (bytes(range(200, 256)), r"not a UTF-8 text file \(byte 0xc8 at offset 0\)"),
+        (b"topics: [/a]\x00\x01", r"not a YAML text file: character #x0000 at offset 12"),
+        (b"x" * 5000, r"expected a mapping, got 'x+\.\.\.$"),
+    ],
+    ids=["binary", "nul", "huge-scalar"],
+)
+def test_binary_or_garbage_profile_is_one_clear_line(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    """A binary or garbage profile file is refused in one short line naming the file."""
+    path = tmp_path / "profile.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ProfileError, match=rf"^{re.escape(str(path))}: .*{message}") as caught:
+        RecordingProfile.load(path)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 200 + len(str(path))

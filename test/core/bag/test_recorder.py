@@ -240,3 +240,15 @@ def test_refuses_to_start_below_minimum_free_space(tmp_path: Path) -> None:
     finally:
         recorder.close()
     assert not (tmp_path / "b").exists()
+
+
+def test_unusable_bag_folder_reports_the_operating_system_error(tmp_path: Path) -> None:
+    """A bag folder that cannot be created is refused with the OS reason, not as low space."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    recorder = BagRecorder(RecorderConfig(bag_dir=blocker / "bags", min_free_bytes=0))
+    try:
+        with pytest.raises(BagError, match=r"file/bags: cannot create the bag folder: Not a dir"):
+            recorder.start_episode(EpisodeInfo())
+    finally:
+        recorder.close()
