@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ISOLATED := $(PY) -m humanoid_teleop.isolation --
 ROBOT ?= g1
 
-.PHONY: setup setup-browser demo test lint clean
+.PHONY: setup setup-browser setup-foxglove demo test lint clean
 
 setup:
 	@tools/setup_venv.sh
@@ -16,7 +16,10 @@ demo: setup
 setup-browser:
 	@tools/setup_browser.sh
 
-test: setup setup-browser
+setup-foxglove:
+	@tools/setup_foxglove.sh
+
+test: setup setup-browser setup-foxglove
 	$(ISOLATED) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

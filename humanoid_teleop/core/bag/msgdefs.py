@@ -1,9 +1,13 @@
 """Complete ``ros2msg`` message definitions and RIHS01 type hashes from share directories.
 
 A message package installs ``share/<pkg>/msg/<Type>.msg`` (and, since Iron, ``<Type>.json``
-with the type description and its RIHS01 hashes). The complete definition is the type's own
-``.msg`` text followed, for every type it references, by a line of 80 ``=``, a line
-``MSG: pkg/msg/Type`` and that type's ``.msg`` text (rosbag2's ``ros2msg`` encoding).
+with the type description and its RIHS01 hashes). The complete definition is laid out byte for
+byte as rosbag2's local message definition source writes it: the type's own ``.msg`` text as
+installed, then for each type it references (depth first, the references of one file in sorted
+order, each type once) a newline, a line of 80 ``=``, a line ``MSG: <package>/<Type>`` spelled
+package-qualified as the field spells it (never ``pkg/msg/Type``: Foxglove's parser finds
+``std_msgs/Header`` only under that name) and that type's ``.msg`` text.
+:func:`ros2msg_problems` finds what Foxglove's ``ros2msg`` parser would reject in such a text.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ _PRIMITIVES = frozenset(
         "wstring",
     ]
 )
+_MAX_DEPTH = 64
+_MSG_LINE = re.compile(r"^MSG: ([^ ]+)\s*(?:#.+)?$")
 _TYPE_NAME = re.compile(r"^([A-Za-z0-9_]+)/(?:(msg|srv|action)/)?([A-Za-z0-9_]+)$")
 
 
@@ -105,68 +111,128 @@ class MessageDefinitionSource:
         return None
 
     def _msg_text(self, full: str) -> str:
+        """The installed ``.msg`` file's text, newlines and all, as rosbag2 embeds it."""
         path = self._file(full, ".msg")
         if path is None:
             searched = ", ".join(str(p / "share") for p in self._prefixes)
             raise MessageDefinitionError(
                 f"no definition of {full}: {full.split('/')[2]}.msg not found under {searched}"
             )
-        return path.read_text(encoding="utf-8")
+        try:
+            return path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise MessageDefinitionError(f"{path}: cannot read the definition: {err}") from err
 
     def _build(self, full: str) -> MessageDefinition:
-        text = self._msg_text(full)
-        deps = self._dependencies(full, text)
-        parts = [text.rstrip("\n")]
-        for dep in deps:
-            parts.append(f"{SEPARATOR}\nMSG: {dep}\n{self._msg_text(dep).rstrip(chr(10))}")
-        return MessageDefinition(full, "ros2msg", "\n".join(parts) + "\n", self._hash(full))
+        seen: set[str] = set()
+
+        def complete(name: str, depth: int) -> str:
+            if depth > _MAX_DEPTH:
+                raise MessageDefinitionError(f"{full}: definitions nest deeper than {_MAX_DEPTH}")
+            text = self._msg_text(normalize_type_name(name))
+            parts = [text]
+            for dep in sorted(set(_field_types(name.split("/")[0], text))):
+                if dep not in seen:
+                    seen.add(dep)
+                    parts.append(f"\n{SEPARATOR}\nMSG: {dep}\n{complete(dep, depth + 1)}")
+            return "".join(parts)
+
+        return MessageDefinition(full, "ros2msg", complete(full, 0), self._hash(full))
 
     def _hash(self, full: str) -> str:
         path = self._file(full, ".json")
         if path is None:
             LOG.debug("no type description for %s: recording without type hash", full)
             return ""
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for entry in data.get("type_hashes", []):
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as err:
+            raise MessageDefinitionError(f"{path}: not a type description: {err}") from err
+        for entry in data.get("type_hashes", []) if isinstance(data, dict) else []:
             if entry.get("type_name") == full:
                 return str(entry["hash_string"])
         return ""
 
-    def _dependencies(self, full: str, text: str) -> list[str]:
-        """Every type ``full`` references, depth first in order of appearance, no repeats."""
-        order: list[str] = []
-        stack = [(full, text)]
-        seen = {full}
-        while stack:
-            current, body = stack.pop()
-            found = []
-            for ref in _field_types(current.split("/")[0], body):
-                if ref not in seen:
-                    seen.add(ref)
-                    found.append(ref)
-            for ref in found:
-                order.append(ref)
-            for ref in reversed(found):
-                stack.append((ref, self._msg_text(ref)))
-        return order
-
 
 def _field_types(package: str, text: str) -> list[str]:
-    """Non-primitive field types of a .msg body, as pkg/msg/Type."""
+    """Non-primitive field types of a .msg body as ``pkg/Type``, in order of appearance.
+
+    A bare ``Type`` belongs to ``package`` (``Header`` to std_msgs); ``pkg/msg/Type`` is
+    spelled ``pkg/Type``.
+    """
     refs = []
     for line in text.splitlines():
         stripped = line.split("#", 1)[0].strip()
         if not stripped or stripped == "---":
             continue
-        token = stripped.split()[0]  # constants are primitive, so skipped below
-        base = re.sub(r"\[.*\]$", "", token)
-        base = re.sub(r"<=\d+$", "", base)
+        base = _base_type(stripped.split()[0])
         if base in _PRIMITIVES:
-            continue
+            continue  # constants are primitive, so skipped here too
         if base == "Header":
-            refs.append("std_msgs/msg/Header")
+            refs.append("std_msgs/Header")
         elif "/" in base:
-            refs.append(normalize_type_name(base))
+            pkg, _kind, typ = normalize_type_name(base).split("/")
+            refs.append(f"{pkg}/{typ}")
         else:
-            refs.append(f"{package}/msg/{base}")
+            refs.append(f"{package}/{base}")
     return refs
+
+
+def _base_type(token: str) -> str:
+    """``pkg/Type[<=3]`` → ``pkg/Type``; ``string<=8`` → ``string``."""
+    return re.sub(r"<=\d+$", "", re.sub(r"\[.*\]$", "", token))
+
+
+def ros2msg_problems(text: str) -> list[str]:
+    """What Foxglove's ``ros2msg`` parser (@foxglove/rosmsg, ``ros2: true``) would reject.
+
+    Sections are split on lines starting with ``==``; every section after the first must be
+    named by a ``MSG: <package>/<Type>`` line, and every complex field type must resolve to
+    exactly one section the way Foxglove resolves it (``pkg/Type`` exactly, ``Header`` as
+    ``std_msgs/Header``, a bare ``Type`` inside the section's own package, or, in the
+    top-level section, any section ending in ``/Type``). An empty list means it parses.
+    """
+    sections: list[tuple[str, list[str]]] = [("", [])]
+    problems: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("=="):
+            sections.append(("", []))
+            continue
+        if line.startswith("MSG:"):
+            match = _MSG_LINE.match(line)
+            if match is None:
+                problems.append(f"bad section line {line!r} (expected 'MSG: <package>/<Type>')")
+            else:
+                sections[-1] = (match.group(1), sections[-1][1])
+            continue
+        sections[-1][1].append(line)
+    names = [name for name, _lines in sections]
+    for index, (name, lines) in enumerate(sections):
+        if index and not name:
+            problems.append(f"section {index} has no 'MSG: <package>/<Type>' line")
+        namespace = name.rpartition("/")[0]
+        for line in lines:
+            token = line.split()[0]
+            if "=" in line.split("#", 1)[0] and token.split("<=")[0] in _PRIMITIVES:
+                continue  # a constant (or a default value) of a primitive type
+            base = _base_type(token)
+            if base in _PRIMITIVES:
+                continue
+            if "/" in base:
+                matches = [n for n in names if n == base]
+            elif base == "Header":
+                matches = [n for n in names if n == "std_msgs/Header"]
+            elif namespace:
+                matches = [n for n in names if n == f"{namespace}/{base}"]
+            else:
+                matches = [n for n in names if n.endswith(f"/{base}")]
+            if len(matches) != 1:
+                where = f"section {name!r}" if name else "the top-level type"
+                problems.append(
+                    f"field type {base!r} in {where} matches {len(matches)} sections "
+                    f"(sections: {', '.join(n for n in names if n) or 'none'})"
+                )
+    return problems

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from humanoid_teleop.core.bag.errors import MessageDefinitionError
-from humanoid_teleop.core.bag.msgdefs import SEPARATOR, MessageDefinitionSource
+from humanoid_teleop.core.bag.msgdefs import (
+    SEPARATOR,
+    MessageDefinitionSource,
+    default_prefixes,
+    ros2msg_problems,
+)
+
+from .foxglove import foxglove_parse_errors
 
 TYPES = [
     "sensor_msgs/msg/Image",
@@ -52,3 +60,67 @@ def test_malformed_type_name_is_rejected() -> None:
     """A name that is not pkg/msg/Type is refused with the expected form."""
     with pytest.raises(MessageDefinitionError, match="expected pkg/msg/Type"):
         MessageDefinitionSource().get("Image")
+
+
+def _share_text(full: str) -> str:
+    pkg, kind, typ = full.split("/")
+    for prefix in default_prefixes():
+        path = prefix / "share" / pkg / kind / f"{typ}.msg"
+        if path.is_file():
+            return path.read_bytes().decode()
+    raise AssertionError(f"{full} not installed")
+
+
+def test_layout_is_byte_for_byte_rosbag2s() -> None:
+    """Own text, then each dependency (sorted, depth first) after 80 '=' and 'MSG: pkg/Type'."""
+    text = MessageDefinitionSource().get("geometry_msgs/msg/WrenchStamped").text
+    order = [
+        ("geometry_msgs/Wrench", "geometry_msgs/msg/Wrench"),
+        ("geometry_msgs/Vector3", "geometry_msgs/msg/Vector3"),
+        ("std_msgs/Header", "std_msgs/msg/Header"),
+        ("builtin_interfaces/Time", "builtin_interfaces/msg/Time"),
+    ]
+    expected = _share_text("geometry_msgs/msg/WrenchStamped") + "".join(
+        f"\n{SEPARATOR}\nMSG: {name}\n{_share_text(full)}" for name, full in order
+    )
+    assert text == expected
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_dependencies_are_named_package_slash_type(type_name: str) -> None:
+    """Every 'MSG:' line names its type as pkg/Type, never pkg/msg/Type."""
+    text = MessageDefinitionSource().get(type_name).text
+    names = [line[5:] for line in text.splitlines() if line.startswith("MSG: ")]
+    assert names
+    assert all(re.fullmatch(r"[a-z0-9_]+/[A-Za-z0-9]+", n) for n in names), names
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_foxglove_parses_every_definition(type_name: str) -> None:
+    """Foxglove's ros2msg parser accepts the text and so does our check of it."""
+    text = MessageDefinitionSource().get(type_name).text
+    assert foxglove_parse_errors([text]) == [None]
+    assert ros2msg_problems(text) == []
+
+
+def _variants() -> list[str]:
+    good = MessageDefinitionSource().get("geometry_msgs/msg/WrenchStamped").text
+    return [
+        good,
+        good.replace("MSG: std_msgs/Header", "MSG: std_msgs/msg/Header"),
+        good.replace("MSG: geometry_msgs/Vector3", "MSG: geometry_msgs/msg/Vector3"),
+        good.replace("MSG: geometry_msgs/Wrench\n", "\n"),
+        good + f"\n{SEPARATOR}\nMSG: geometry_msgs/Vector3\nfloat32 w\n",
+        good.split(f"\n{SEPARATOR}\n")[0],
+        "Header header\nuint8 X=1\n",
+        "Header header\n" + f"{SEPARATOR}\nMSG: std_msgs/Header\nstring frame_id\n",
+    ]
+
+
+def test_problems_agree_with_foxglove_parser() -> None:
+    """ros2msg_problems flags exactly the texts @foxglove/rosmsg refuses."""
+    texts = _variants()
+    foxglove = foxglove_parse_errors(texts)
+    ours = [ros2msg_problems(t) for t in texts]
+    assert [e is not None for e in foxglove] == [bool(p) for p in ours], [foxglove, ours]
+    assert foxglove[1] is not None and "std_msgs/Header" in foxglove[1]
