@@ -18,7 +18,7 @@ digest=$(cat setup.py requirements/*.txt tools/setup_venv.sh | sha256sum | cut -
 stamp="$VENV/.humanoid_teleop-$digest"
 if [ -f "$stamp" ]; then
   echo "setup: $VENV is up to date"
-  exit 0
+  exec tools/setup_sim.sh
 fi
 
 if [ -n "${ROS_DISTRO:-}" ] && "$PYTHON" -c 'import rclpy' 2>/dev/null; then
@@ -53,6 +53,7 @@ fi
 echo "setup: compiling the IK, arm-target and safety kernels (numba; cached for later runs)"
 "$VENV/bin/python" -c 'from humanoid_teleop.core.compiled import compile_all; compile_all()'
 
-rm -f "$VENV"/.humanoid_teleop-*
+rm -f "$VENV"/.humanoid_teleop-[0-9a-f]*
 touch "$stamp"
 echo "setup: done ($mode)"
+tools/setup_sim.sh   # MuJoCo: headless GL libraries and the robots' cached models

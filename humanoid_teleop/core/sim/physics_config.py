@@ -1,0 +1,153 @@
+"""Per-robot physics settings: ``robots/<name>/physics.yaml`` beside ``robot.yaml``.
+
+Read with the project's YAML reader (errors name ``file:line: key.path``; unknown keys are
+rejected). A robot without the file gets :meth:`PhysicsConfig.defaults`. Example::
+
+    schema_version: 1
+    timestep_s: 0.002            # physics step [s]
+    cone: elliptic               # friction cone: elliptic | pyramidal
+    impratio: 10.0               # frictional-to-normal impedance ratio (grasps hold with ~10)
+    gravity_compensation: true   # joint-space gravity feed-forward, like a real arm driver
+    armature: 0.01               # reflected rotor inertia per joint [kg m^2]
+    mesh_max_faces: 3000         # meshes are simplified to at most this many triangles
+    actuators:                   # position servos: kp [N m/rad], kv [N m s/rad]
+      default: {kp: 300.0, kv: 10.0}
+      groups:                    # per robot.yaml group
+        left_hand: {kp: 20.0, kv: 0.5}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from humanoid_teleop.core.robot.yaml_source import Field, read_yaml
+
+PHYSICS_FILE = "physics.yaml"
+SCHEMA_VERSION = 1
+_TOP_KEYS = (
+    "schema_version",
+    "timestep_s",
+    "cone",
+    "impratio",
+    "gravity_compensation",
+    "armature",
+    "mesh_max_faces",
+    "actuators",
+)
+
+
+@dataclass(frozen=True)
+class ServoGains:
+    """A position servo: ``kp`` [N m/rad or N/m] and velocity damping ``kv`` [N m s/rad]."""
+
+    kp: float
+    kv: float
+
+    @classmethod
+    def from_field(cls, item: Field) -> ServoGains:
+        """Read ``{kp: .., kv: ..}``; both must be > 0 / >= 0."""
+        item.as_mapping(allowed=("kp", "kv"), required=("kp", "kv"))
+        kp = item.child("kp").as_positive_float()
+        kv_field = item.child("kv")
+        kv = kv_field.as_float()
+        if kv < 0.0:
+            raise kv_field.error(f"expected a number >= 0, got {kv}")
+        return cls(kp, kv)
+
+
+@dataclass(frozen=True)
+class PhysicsConfig:
+    """MuJoCo settings of one robot (see the module docstring for the file format)."""
+
+    timestep_s: float = 0.002
+    cone: str = "elliptic"
+    impratio: float = 10.0
+    gravity_compensation: bool = True
+    armature: float = 0.01
+    mesh_max_faces: int = 3000
+    default_gains: ServoGains = ServoGains(300.0, 10.0)
+    group_gains: Mapping[str, ServoGains] = field(default_factory=dict)
+    source: str = "<defaults>"
+
+    @classmethod
+    def defaults(cls) -> PhysicsConfig:
+        """Settings for a robot without physics.yaml."""
+        return cls()
+
+    @classmethod
+    def from_field(cls, root: Field, groups: tuple[str, ...] = ()) -> PhysicsConfig:
+        """Build from a parsed physics.yaml; ``groups`` are robot.yaml's group names."""
+        root.as_mapping(allowed=_TOP_KEYS, required=("schema_version",))
+        version = root.child("schema_version")
+        if version.as_int() != SCHEMA_VERSION:
+            raise version.error(f"unsupported schema_version; this version reads {SCHEMA_VERSION}")
+        base = cls()
+        timestep = _opt(root, "timestep_s")
+        timestep_s = timestep.as_positive_float() if timestep else base.timestep_s
+        if timestep is not None and timestep_s > 0.01:
+            raise timestep.error(f"{timestep_s} s is too coarse for contacts; use <= 0.01")
+        cone_field = _opt(root, "cone")
+        cone = cone_field.as_choice(("elliptic", "pyramidal")) if cone_field else base.cone
+        impratio_field = _opt(root, "impratio")
+        impratio = impratio_field.as_positive_float() if impratio_field else base.impratio
+        grav = _opt(root, "gravity_compensation")
+        if grav is not None and not isinstance(grav.value, bool):
+            raise grav.error(f"expected true or false, got {grav.value!r}")
+        gravity = bool(grav.value) if grav is not None else base.gravity_compensation
+        arm_field = _opt(root, "armature")
+        armature = arm_field.as_positive_float() if arm_field else base.armature
+        faces_field = _opt(root, "mesh_max_faces")
+        faces = faces_field.as_int(minimum=100) if faces_field else base.mesh_max_faces
+        default_gains, group_gains = base.default_gains, {}
+        actuators = _opt(root, "actuators")
+        if actuators is not None:
+            actuators.as_mapping(allowed=("default", "groups"))
+            if actuators.has("default"):
+                default_gains = ServoGains.from_field(actuators.child("default"))
+            group_field = _opt(actuators, "groups")
+            if group_field is not None:
+                for name, item in group_field.items():
+                    if groups and name not in groups:
+                        raise item.error(
+                            f"no group {name!r} in robot.yaml; groups: {', '.join(groups)}"
+                        )
+                    group_gains[name] = ServoGains.from_field(item)
+        return cls(
+            timestep_s=timestep_s,
+            cone=cone,
+            impratio=impratio,
+            gravity_compensation=gravity,
+            armature=armature,
+            mesh_max_faces=faces,
+            default_gains=default_gains,
+            group_gains=group_gains,
+            source=str(root.file),
+        )
+
+    def gains_for(self, group: str | None) -> ServoGains:
+        """Servo gains of a joint in ``group`` (None: in no group)."""
+        if group is None:
+            return self.default_gains
+        return self.group_gains.get(group, self.default_gains)
+
+    def digest(self) -> str:
+        """A hash of every setting that changes the built model (for the model cache)."""
+        data = asdict(self)
+        data.pop("source")
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def load_physics(robot_file: Path, groups: tuple[str, ...] = ()) -> PhysicsConfig:
+    """The physics.yaml beside ``robot_file`` (robot.yaml), or the defaults without one."""
+    path = robot_file.parent / PHYSICS_FILE
+    if not path.is_file():
+        return PhysicsConfig.defaults()
+    return PhysicsConfig.from_field(read_yaml(path), groups)
+
+
+def _opt(parent: Field, key: str) -> Field | None:
+    return parent.optional(key)

@@ -1,0 +1,100 @@
+"""URDF -> MuJoCo build: cached by input hash outside the tree, meshes converted, fix-ups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
+from humanoid_teleop.core.sim.mjcf_build import (
+    GROUP_COLLISION,
+    GROUP_VISUAL,
+    ModelBuildError,
+    cache_root,
+    convert_mesh,
+    import_mujoco,
+    robot_model_path,
+)
+from humanoid_teleop.core.sim.physics_config import PhysicsConfig, load_physics
+
+ROBOTS = [entry.name for entry in list_robots()]
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _physics(robot: str) -> PhysicsConfig:
+    description = load_robot(robot)
+    return load_physics(description.source_file, tuple(description.groups))
+
+
+def test_cache_root_follows_the_environment(tmp_path: Path) -> None:
+    """HUMANOID_TELEOP_CACHE wins, then XDG_CACHE_HOME, then ~/.cache."""
+    assert cache_root({"HUMANOID_TELEOP_CACHE": str(tmp_path)}) == tmp_path / "mujoco"
+    assert cache_root({"XDG_CACHE_HOME": "/x"}) == Path("/x/humanoid_teleop/mujoco")
+
+
+def test_default_cache_is_outside_the_source_tree() -> None:
+    """Built models never land in the repository."""
+    assert REPO not in cache_root().resolve().parents
+
+
+def test_second_build_reuses_the_cached_model(tmp_path: Path) -> None:
+    """Building twice with the same inputs returns the same file without rewriting it."""
+    description = load_robot("icub")
+    first = robot_model_path(description, _physics("icub"), tmp_path)
+    stamp = first.stat().st_mtime_ns
+    again = robot_model_path(description, _physics("icub"), tmp_path)
+    assert again == first and again.stat().st_mtime_ns == stamp
+    assert not list(tmp_path.glob(".icub-*")), "no temporary build folder is left behind"
+
+
+def test_changed_physics_builds_a_new_model(tmp_path: Path) -> None:
+    """A different physics setting is a different cache entry."""
+    description = load_robot("icub")
+    first = robot_model_path(description, PhysicsConfig(), tmp_path)
+    second = robot_model_path(description, PhysicsConfig(armature=0.02), tmp_path)
+    assert first.parent != second.parent
+
+
+def test_collada_y_up_mesh_is_turned_z_up(tmp_path: Path) -> None:
+    """A Y-up COLLADA mesh (iCub) comes out rotated so its Y extent becomes Z."""
+    trimesh = pytest.importorskip("trimesh")
+    source = load_robot("icub").model.path.parents[1] / "meshes/upmc/visual/icub_chest.dae"
+    if not source.is_file():
+        pytest.skip(f"{source} not in this example-robot-data version")
+    target = tmp_path / "chest.stl"
+    convert_mesh(source, target, 100_000)
+    raw = trimesh.load(source, force="scene", skip_materials=True).bounds
+    out = trimesh.load(target).bounds
+    np.testing.assert_allclose(out[:, 2], raw[:, 1], atol=1e-4)
+
+
+def test_unreadable_mesh_is_a_build_error(tmp_path: Path) -> None:
+    """A mesh that is not a mesh fails with its path in the message."""
+    bad = tmp_path / "bad.stl"
+    bad.write_bytes(b"not a mesh")
+    with pytest.raises(ModelBuildError, match=r"bad\.stl"):
+        convert_mesh(bad, tmp_path / "out.stl", 1000)
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_model_loads_from_the_cache_with_servos_and_meshes(robot: str) -> None:
+    """The cached model loads; every non-mimic joint has a servo; meshes are simplified;
+    visual geoms never collide and collision geoms are not drawn."""
+    mujoco = import_mujoco()
+    description = load_robot(robot)
+    physics = _physics(robot)
+    path = robot_model_path(description, physics)
+    model = mujoco.MjModel.from_xml_path(str(path))
+    robot_model = RobotModel(description)
+    mimics = {m.joint for m in robot_model.mimics}
+    servos = {model.actuator(i).name for i in range(model.nu)}
+    assert servos == set(robot_model.joint_names) - mimics
+    assert model.neq == len(robot_model.mimics)
+    # fast-simplification keeps open borders, so a rare mesh (G1's pelvis contour) stays larger
+    assert (model.mesh_facenum <= physics.mesh_max_faces).mean() >= 0.9
+    visual = model.geom_group == GROUP_VISUAL
+    assert visual.any() and not model.geom_contype[visual].any()
+    assert (model.geom_contype[model.geom_group == GROUP_COLLISION] > 0).all()
+    assert model.nmesh > 0 and all(p.suffix == ".stl" for p in (path.parent / "meshes").iterdir())

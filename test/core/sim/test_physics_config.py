@@ -1,0 +1,80 @@
+"""physics.yaml: every shipped robot's file loads; bad files fail with file:line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from humanoid_teleop.core.robot import list_robots, load_robot
+from humanoid_teleop.core.robot.errors import RobotConfigError
+from humanoid_teleop.core.sim.physics_config import PHYSICS_FILE, PhysicsConfig, load_physics
+
+ROBOTS = [entry.name for entry in list_robots()]
+GOOD = """\
+schema_version: 1
+timestep_s: 0.002
+actuators:
+  default: {kp: 100.0, kv: 2.0}
+  groups:
+    left_hand: {kp: 5.0, kv: 0.1}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / PHYSICS_FILE).write_text(text, encoding="utf-8")
+    return tmp_path / "robot.yaml"
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_every_shipped_robot_has_valid_physics(robot: str) -> None:
+    """Each shipped robot has a physics.yaml beside robot.yaml and it loads."""
+    description = load_robot(robot)
+    assert (description.source_file.parent / PHYSICS_FILE).is_file()
+    physics = load_physics(description.source_file, tuple(description.groups))
+    assert physics.source.endswith(PHYSICS_FILE)
+
+
+def test_group_gains_override_the_default(tmp_path: Path) -> None:
+    """A group's servo gains apply to its joints; others get the default."""
+    physics = load_physics(_write(tmp_path, GOOD), ("left_hand", "left_arm"))
+    assert physics.gains_for("left_hand").kp == 5.0
+    assert physics.gains_for("left_arm").kp == 100.0
+    assert physics.gains_for(None).kv == 2.0
+
+
+def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
+    """A robot without physics.yaml simulates with the documented defaults."""
+    assert load_physics(tmp_path / "robot.yaml") == PhysicsConfig.defaults()
+
+
+def test_unknown_key_is_rejected_with_its_line(tmp_path: Path) -> None:
+    """An unknown top-level key names the file, its line and the allowed keys."""
+    path = _write(tmp_path, GOOD + "gravity: 9.81\n")
+    with pytest.raises(RobotConfigError, match=r"physics.yaml:7: gravity: unknown key"):
+        load_physics(path)
+
+
+def test_unknown_group_is_rejected(tmp_path: Path) -> None:
+    """Gains for a group robot.yaml does not have are an error naming the group."""
+    with pytest.raises(RobotConfigError, match=r"physics.yaml:6: .*no group 'left_hand'"):
+        load_physics(_write(tmp_path, GOOD), ("right_hand",))
+
+
+def test_bad_cone_lists_the_choices(tmp_path: Path) -> None:
+    """A friction cone other than elliptic/pyramidal is rejected with the allowed values."""
+    path = _write(tmp_path, "schema_version: 1\ncone: round\n")
+    with pytest.raises(RobotConfigError, match=r":2: cone: got 'round'; allowed: elliptic"):
+        load_physics(path)
+
+
+def test_coarse_timestep_is_rejected(tmp_path: Path) -> None:
+    """A physics step above 10 ms is refused (contacts would explode)."""
+    path = _write(tmp_path, "schema_version: 1\ntimestep_s: 0.05\n")
+    with pytest.raises(RobotConfigError, match=r"timestep_s: 0.05 s is too coarse"):
+        load_physics(path)
+
+
+def test_digest_changes_with_a_setting() -> None:
+    """The model-cache hash changes when a physics setting changes."""
+    assert PhysicsConfig().digest() != PhysicsConfig(armature=0.02).digest()
