@@ -20,6 +20,7 @@ setup-foxglove:
 	@tools/setup_foxglove.sh
 
 test: setup setup-browser setup-foxglove
+	@tools/setup_lerobot.sh
 	$(ISOLATED) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -57,7 +57,7 @@ setup(
         *_tree("data"),
     ],
     install_requires=_requirements("core.txt"),
-    extras_require={"test": _requirements("test.txt")},
+    extras_require={"test": _requirements("test.txt"), "ray": ["ray>=2.9"]},
     python_requires=">=3.10",
     zip_safe=False,
     maintainer="humanoid_teleop maintainers",

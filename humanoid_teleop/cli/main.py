@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "devices",
     "doctor",
     "exo",
+    "export",
     "isolated",
     "record",
     "retarget",

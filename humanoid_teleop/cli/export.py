@@ -1,0 +1,118 @@
+"""``humanoid-teleop export lerobot SRC... -o DATASET``: recorded episodes -> LeRobot v3.0.
+
+SRC is an episode (bag folder) or a folder of episodes. The dataset format, its schema and the
+quality gates are described in ``docs/dataset-export.md``. ``--json`` prints one JSON summary
+and no progress bar; failing episodes are listed with their reasons either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from humanoid_teleop.export.layout import LAYOUTS
+from humanoid_teleop.export.runner import ExportRequest, export
+from humanoid_teleop.export.verify import verify
+from humanoid_teleop.export.video import CODECS
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be > 0")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("export", help="export recorded episodes to training datasets")
+    formats = parser.add_subparsers(dest="export_format", metavar="FORMAT", required=True)
+    lerobot = formats.add_parser("lerobot", help="LeRobot v3.0 dataset (parquet + MP4)")
+    lerobot.add_argument(
+        "sources", nargs="+", type=Path, metavar="SRC", help="episode or folder of episodes"
+    )
+    lerobot.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="DATASET", help="dataset folder"
+    )
+    lerobot.add_argument(
+        "--fps", type=_positive_int, default=30, help="frame rate [Hz] (default 30)"
+    )
+    lerobot.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="robot",
+        help="robot (one robot model) or canonical (across robots)",
+    )
+    lerobot.add_argument(
+        "--video-codec",
+        choices=tuple(CODECS),
+        default="av1",
+        help="default av1 (LeRobot's default)",
+    )
+    lerobot.add_argument(
+        "--workers", type=_positive_int, default=1, help="episodes exported in parallel"
+    )
+    lerobot.add_argument(
+        "--ray",
+        metavar="ADDRESS|local",
+        help="run episodes as Ray tasks (local: start a private Ray)",
+    )
+    lerobot.add_argument(
+        "--resume", action="store_true", help="reuse shards of episodes already exported"
+    )
+    lerobot.add_argument(
+        "--include-failed", action="store_true", help="keep episodes failing QC, flagged"
+    )
+    lerobot.add_argument(
+        "--qc", type=Path, metavar="FILE", help="quality-gate rules (default config/export/qc.yaml)"
+    )
+    lerobot.add_argument("--verify", action="store_true", help="re-read the dataset and check it")
+    lerobot.add_argument(
+        "--json", action="store_true", help="print one JSON summary, no progress bar"
+    )
+    lerobot.set_defaults(func=_lerobot)
+
+
+def _lerobot(args: argparse.Namespace) -> int:
+    request = ExportRequest(
+        sources=tuple(args.sources), output=args.output, fps=args.fps, layout=args.layout,
+        codec=args.video_codec, workers=args.workers, ray=args.ray, resume=args.resume,
+        include_failed=args.include_failed, qc_file=args.qc,
+    )  # fmt: skip
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int, _source: str) -> None:
+        nonlocal bar
+        if args.json:
+            return
+        if bar is None:
+            bar = tqdm(total=total, unit="episode", desc="export", file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        summary = export(request, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.verify:
+        summary["verify"] = verify(args.output)
+    for item in summary["excluded"]:
+        print(f"excluded {item['source']}: {'; '.join(item['reasons'])}", file=sys.stderr)
+    for item in summary["flagged"]:
+        print(f"kept, failed QC {item['source']}: {'; '.join(item['reasons'])}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        counts = f"episodes: {summary['episodes']}  frames: {summary['frames']}"
+        print(f"dataset: {summary['dataset']}  {counts}")
+        if args.verify:
+            print("verify: ok")
+    return 0

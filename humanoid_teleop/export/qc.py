@@ -1,0 +1,209 @@
+"""Quality gates: rules from a YAML file (``config/export/qc.yaml``) and their verdict.
+
+Rules are read with the project's YAML reader, so a bad file names ``file:line: key`` and
+unknown keys are rejected. :func:`evaluate` checks one resampled episode and says which
+frames to keep (idle start/end trimmed) and why it fails, if it does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot.yaml_source import Field, read_yaml
+
+from .layout import EpisodeFrames, driven_joints
+from .source import EpisodeData
+
+_RULES_IN_TREE = Path(__file__).resolve().parents[2] / "config" / "export" / "qc.yaml"
+_RULES_INSTALLED = Path(sys.prefix) / "share" / "humanoid_teleop" / "config" / "export" / "qc.yaml"
+SHIPPED_RULES = _RULES_IN_TREE if _RULES_IN_TREE.is_file() else _RULES_INSTALLED
+"""The shipped rules: the source tree's ``config/export/qc.yaml``, else the installed copy."""
+_KEYS = (
+    "schema_version", "max_loss_ratio", "max_sync_skew_ms", "max_missing_image_ratio", "idle",
+    "limit_margin_rad", "max_saturated_ratio", "max_estops", "min_duration_s", "max_duration_s",
+)  # fmt: skip
+
+_FLOAT_KEYS = (
+    "max_loss_ratio", "max_sync_skew_ms", "max_missing_image_ratio", "limit_margin_rad",
+    "max_saturated_ratio", "min_duration_s", "max_duration_s",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QcRules:
+    """Thresholds of the quality gates (see ``config/export/qc.yaml`` for each one's unit)."""
+
+    max_loss_ratio: float = 0.001
+    max_sync_skew_ms: float = 50.0
+    max_missing_image_ratio: float = 0.05
+    idle_speed_rad_s: float = 0.02
+    idle_trim: bool = True
+    idle_report_mid_s: float = 1.0
+    limit_margin_rad: float = 0.005
+    max_saturated_ratio: float = 0.5
+    max_estops: int = 0
+    min_duration_s: float = 1.0
+    max_duration_s: float = 1800.0
+    source: str = "<defaults>"
+
+    @classmethod
+    def from_field(cls, root: Field) -> QcRules:
+        """Rules from a parsed YAML document; errors name file, line and key."""
+        root.as_mapping(allowed=_KEYS, required=("schema_version",))
+        version = root.child("schema_version")
+        if version.as_int() != 1:
+            raise version.error(f"unsupported schema_version {version.value}; supported: 1")
+        values: dict[str, Any] = {"source": str(root.file)}
+        for key in _FLOAT_KEYS:
+            item = root.optional(key)
+            if item is not None:
+                number = item.as_float()
+                if number < 0:
+                    raise item.error(f"expected a number >= 0, got {number}")
+                values[key] = number
+        estops = root.optional("max_estops")
+        if estops is not None:
+            values["max_estops"] = estops.as_int(minimum=0)
+        idle = root.optional("idle")
+        if idle is not None:
+            idle.as_mapping(allowed=("speed_rad_s", "trim", "report_mid_s"))
+            if (item := idle.optional("speed_rad_s")) is not None:
+                values["idle_speed_rad_s"] = item.as_float()
+            if (item := idle.optional("report_mid_s")) is not None:
+                values["idle_report_mid_s"] = item.as_positive_float()
+            if (item := idle.optional("trim")) is not None:
+                if not isinstance(item.value, bool):
+                    raise item.error(f"expected true or false, got {item.value!r}")
+                values["idle_trim"] = item.value
+        rules = cls(**values)
+        if rules.min_duration_s > rules.max_duration_s:
+            raise root.child("min_duration_s").error(
+                f"{rules.min_duration_s} is above max_duration_s {rules.max_duration_s}"
+            )
+        return rules
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> QcRules:
+        """Rules from ``path`` (default: the shipped ``config/export/qc.yaml``)."""
+        return cls.from_field(read_yaml(path or SHIPPED_RULES))
+
+    def as_json(self) -> str:
+        """The rules as canonical JSON (part of every shard's settings key)."""
+        return json.dumps({k: v for k, v in self.__dict__.items() if k != "source"}, sort_keys=True)
+
+
+@dataclass
+class QcVerdict:
+    """The gates' outcome for one episode: keep frames ``[start, stop)``; ``reasons`` if failed."""
+
+    start: int
+    stop: int
+    reasons: list[str] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    mid_idle: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+
+def _idle_runs(idle: np.ndarray) -> list[tuple[int, int]]:
+    runs = []
+    start = None
+    for i, flag in enumerate(idle):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, len(idle)))
+    return runs
+
+
+def evaluate(
+    rules: QcRules, model: RobotModel, data: EpisodeData, frames: EpisodeFrames, fps: int
+) -> QcVerdict:
+    """Check one episode against ``rules``; trims idle start/end when ``rules.idle_trim``."""
+    n = len(frames.grid_ns)
+    joints = driven_joints(model)
+    index = {name: i for i, name in enumerate(data.joint_names)}
+    measured = np.stack(
+        [
+            np.interp(frames.grid_ns, data.position.t_ns, data.position.values[:, index[j]])
+            for j in joints
+        ],
+        axis=1,
+    )
+    speed = np.zeros(n)
+    if n > 1:
+        speed[1:] = np.max(np.abs(np.diff(measured, axis=0)), axis=1) * fps
+        speed[0] = speed[1]
+    idle = speed < rules.idle_speed_rad_s
+    start, stop = 0, n
+    if rules.idle_trim and not idle.all():
+        moving = np.nonzero(~idle)[0]
+        start, stop = int(max(moving[0] - 1, 0)), int(min(moving[-1] + 2, n))
+    verdict = QcVerdict(start, stop)
+    reasons = verdict.reasons
+    for a, b in _idle_runs(idle[start:stop]):
+        if (b - a) / fps >= rules.idle_report_mid_s:
+            verdict.mid_idle.append(((start + a) / fps, (start + b) / fps))
+
+    loss = data.summary.custom_json("loss") or {}
+    received = float(loss.get("received", 0) or 0)
+    lost = float(loss.get("dropped", 0) or 0) + sum(
+        float(t.get("sequence_gaps", 0) or 0) for t in (loss.get("topics") or {}).values()
+    )
+    loss_ratio = lost / received if received else 0.0
+    if loss_ratio > rules.max_loss_ratio:
+        reasons.append(f"loss ratio {loss_ratio:.4f} > {rules.max_loss_ratio}")
+    sync = data.summary.custom_json("sync") or {}
+    skews = {topic: float(v.get("max_ms", 0.0)) for topic, v in (sync.get("skew") or {}).items()}
+    worst = max(skews.items(), key=lambda kv: kv[1], default=("", 0.0))
+    if worst[1] > rules.max_sync_skew_ms:
+        reasons.append(f"sync skew {worst[1]:.1f} ms on {worst[0]} > {rules.max_sync_skew_ms} ms")
+    kept = slice(start, stop)
+    for key, flags in frames.image_missing.items():
+        ratio = float(np.mean(flags[kept])) if stop > start else 0.0
+        verdict.metrics[f"missing_image_ratio.{key}"] = ratio
+        if ratio > rules.max_missing_image_ratio:
+            reasons.append(
+                f"camera {key}: {ratio:.1%} of frames have no image within half a period"
+            )
+    limits = model.limits
+    cols = model.index_of(joints)
+    lower = np.asarray(limits.lower)[cols]
+    upper = np.asarray(limits.upper)[cols]
+    near = (measured[kept] <= lower + rules.limit_margin_rad) | (
+        measured[kept] >= upper - rules.limit_margin_rad
+    )
+    saturated = float(np.mean(near.any(axis=1))) if stop > start else 0.0
+    if saturated > rules.max_saturated_ratio:
+        worst_joint = joints[int(np.argmax(near.sum(axis=0)))]
+        reasons.append(f"joint-limit saturation on {saturated:.0%} of frames (most: {worst_joint})")
+    estops = 0
+    if data.estop is not None:
+        flags = data.estop.values[:, 0] > 0.5
+        estops = int(np.sum(flags[1:] & ~flags[:-1]) + (1 if len(flags) and flags[0] else 0))
+    if estops > rules.max_estops:
+        reasons.append(f"{estops} e-stop(s) > {rules.max_estops}")
+    duration = (stop - start) / fps
+    if duration < rules.min_duration_s:
+        reasons.append(f"too short: {duration:.2f} s < {rules.min_duration_s} s")
+    if duration > rules.max_duration_s:
+        reasons.append(f"too long: {duration:.2f} s > {rules.max_duration_s} s")
+    verdict.metrics.update(
+        loss_ratio=loss_ratio, max_sync_skew_ms=worst[1], saturated_ratio=saturated,
+        estops=float(estops), duration_s=duration, trimmed_start_s=start / fps,
+        trimmed_end_s=(n - stop) / fps,
+        mid_idle_s=float(sum(b - a for a, b in verdict.mid_idle)),
+    )  # fmt: skip
+    return verdict

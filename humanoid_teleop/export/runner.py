@@ -1,0 +1,178 @@
+"""Plan the units of an export, run them (here, in local processes or as Ray tasks), aggregate.
+
+Shards live in ``<dataset>/.shards/<unit key>/`` (key = digest of the bag content and the
+settings), so ``resume`` skips a unit whose shard is already complete. Ray is only imported
+when asked for; ``local`` starts a private single-node Ray bound to 127.0.0.1 without
+dashboard or usage reporting.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from humanoid_teleop.core.bag.errors import BagFormatError
+from humanoid_teleop.core.bag.reader import read_bag
+
+from .aggregate import aggregate
+from .errors import ExportError, ExportInputError
+from .layout import CANONICAL_CAMERAS, Layout, cameras
+from .qc import QcRules
+from .shard import Settings, Unit, export_unit, robot_model
+from .source import bag_content_hash, find_episodes
+
+LOG = logging.getLogger(__name__)
+SHARDS_DIR = ".shards"
+DONE_FILE = "episode.json"
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What ``humanoid-teleop export lerobot`` was asked to do."""
+
+    sources: tuple[Path, ...]
+    output: Path
+    fps: int = 30
+    layout: Layout = "robot"
+    codec: str = "av1"
+    workers: int = 1
+    ray: str | None = None
+    resume: bool = False
+    include_failed: bool = False
+    qc_file: Path | None = None
+
+
+def plan(request: ExportRequest) -> list[Unit]:
+    """One unit per episode, in source order (episodes within a folder sorted by name)."""
+    if request.fps <= 0:
+        raise ExportError(f"--fps {request.fps}: must be a positive integer")
+    episodes = find_episodes(request.sources)
+    robots: list[str] = []
+    for episode in episodes:
+        try:
+            name = read_bag(episode).metadata.custom_data.get("robot", "")
+        except (BagFormatError, OSError) as err:
+            raise ExportInputError(f"{episode}: unreadable episode: {err}") from err
+        if not name:
+            raise ExportInputError(f"{episode}: metadata.yaml custom_data has no robot name")
+        robots.append(name)
+    models = {name: robot_model(name) for name in sorted(set(robots))}
+    if request.layout == "robot":
+        camera_keys = tuple(sorted(cameras(next(iter(models.values()))))) if models else ()
+    else:
+        shared = set(CANONICAL_CAMERAS)
+        for model in models.values():
+            shared &= set(cameras(model))
+        camera_keys = tuple(k for k in CANONICAL_CAMERAS if k in shared)
+    rules = QcRules.load(request.qc_file)
+    settings = Settings(
+        fps=request.fps, layout=request.layout, codec=request.codec, camera_keys=camera_keys,
+        qc_rules=rules.as_json(), include_failed=request.include_failed,
+    )  # fmt: skip
+    return [
+        Unit(str(episode.resolve()), bag_content_hash(episode), robot, settings)
+        for episode, robot in zip(episodes, robots, strict=True)
+    ]
+
+
+def _store(shard_dir: Path, files: dict[str, bytes]) -> None:
+    """Write a shard atomically: into a temp folder, renamed when complete."""
+    tmp = shard_dir.with_name(shard_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for name, data in files.items():
+        target = tmp / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    shutil.rmtree(shard_dir, ignore_errors=True)
+    tmp.rename(shard_dir)
+
+
+def _ray_init(address: str, workers: int) -> Any:
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_DISABLE_USAGE_STATS", "1")
+    import ray
+
+    if address == "local":
+        ray.init(
+            num_cpus=max(workers, 1), include_dashboard=False, _node_ip_address="127.0.0.1",
+            log_to_driver=False, configure_logging=False,
+        )  # fmt: skip
+    else:
+        ray.init(address=address, log_to_driver=False)
+    return ray
+
+
+def run_units(
+    units: Sequence[Unit], shards: Path, request: ExportRequest, progress: Progress | None = None
+) -> list[Path]:
+    """Make every unit's shard (skipping complete ones when resuming); shard folders in order."""
+    shards.mkdir(parents=True, exist_ok=True)
+    dirs = [shards / unit.key for unit in units]
+    todo = [
+        (i, unit) for i, unit in enumerate(units)
+        if not (request.resume and (dirs[i] / DONE_FILE).is_file())
+    ]  # fmt: skip
+    total = len(units)
+    done = total - len(todo)
+    if progress:
+        progress(done, total, "resumed" if done else "")
+    if request.ray:
+        ray = _ray_init(request.ray, request.workers)
+        try:
+            remote = ray.remote(export_unit)
+            pending = {remote.remote(unit): i for i, unit in todo}
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                i = pending.pop(ready[0])
+                try:
+                    files = ray.get(ready[0])
+                except ray.exceptions.RayTaskError as err:
+                    cause = err.cause if isinstance(err.cause, ExportError) else err
+                    raise ExportError(f"{units[i].source}: {cause}") from err
+                _store(dirs[i], files)
+                done += 1
+                if progress:
+                    progress(done, total, units[i].source)
+        finally:
+            ray.shutdown()
+    elif request.workers > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(
+            max_workers=request.workers, mp_context=get_context("spawn")
+        ) as pool:
+            futures = {pool.submit(export_unit, unit): i for i, unit in todo}
+            for future in as_completed(futures):
+                i = futures[future]
+                _store(dirs[i], future.result())
+                done += 1
+                if progress:
+                    progress(done, total, units[i].source)
+    else:
+        for i, unit in todo:
+            _store(dirs[i], export_unit(unit))
+            done += 1
+            if progress:
+                progress(done, total, unit.source)
+    return dirs
+
+
+def export(request: ExportRequest, progress: Progress | None = None) -> dict[str, Any]:
+    """Plan, run and aggregate; the summary of the written dataset."""
+    units = plan(request)
+    out = request.output
+    if out.exists() and not request.resume and any(p.name != SHARDS_DIR for p in out.iterdir()):
+        raise ExportError(f"{out}: exists and is not empty (use --resume to continue an export)")
+    shards = out / SHARDS_DIR
+    dirs = run_units(units, shards, request, progress)
+    for name in ("data", "videos", "meta"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    summary = aggregate(dirs, out, units[0].settings)
+    summary["units"] = len(units)
+    return summary
