@@ -44,12 +44,13 @@ def pose_from_values(
     """Position [m] and quaternion → core Pose (non-finite numbers are kept; validity checks
     them).
 
-    A quaternion that is not finite or shorter than 1e-9 gives a NaN rotation. Plain float
-    math, one array per field: this runs in every wrist and head callback."""
+    Any finite non-zero quaternion is normalised (see :func:`rotation_from_quat`: scaled
+    first, so (1e300, 0, 0, 0) works); a zero or non-finite one gives a NaN rotation. Plain
+    float math, one array per field: this runs in every wrist and head callback."""
     position_m = np.array(position, dtype=np.float64)
     x, y, z, w = (float(v) for v in quat_xyzw)
-    finite = math.isfinite(x) and math.isfinite(y) and math.isfinite(z) and math.isfinite(w)
-    if not finite or math.hypot(x, y, z, w) < 1e-9:
+    scale = max(abs(x), abs(y), abs(z), abs(w))
+    if not (scale > 0.0 and math.isfinite(scale)):
         return Pose(position_m, np.full((3, 3), np.nan))
     return Pose(position_m, rotation_from_quat(x, y, z, w))
 

@@ -22,11 +22,16 @@ def quat_to_matrix(quat_xyzw: FloatArray) -> FloatArray:
 
 def rotation_from_quat(x: float, y: float, z: float, w: float) -> FloatArray:
     """:func:`quat_to_matrix` from the four numbers (no array in between: a message
-    callback's hot path)."""
-    n = x * x + y * y + z * z + w * w
-    if not n > 0.0 or not math.isfinite(n):
-        raise ValueError(f"quaternion {(x, y, z, w)} has no direction")
-    s = 2.0 / n
+    callback's hot path).
+
+    Any finite, non-zero quaternion is normalised; the four numbers are first divided by the
+    largest magnitude among them, so neither 1e300 (whose square overflows) nor 1e-300 (whose
+    square underflows) loses its direction. Raises ValueError for a zero or non-finite one."""
+    scale = max(abs(x), abs(y), abs(z), abs(w))
+    if not (scale > 0.0 and math.isfinite(scale)):
+        raise ValueError(f"quaternion {(x, y, z, w)} is zero or not finite: it has no direction")
+    x, y, z, w = x / scale, y / scale, z / scale, w / scale
+    s = 2.0 / (x * x + y * y + z * z + w * w)
     return np.array(
         [
             [1.0 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],

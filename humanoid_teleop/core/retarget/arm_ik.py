@@ -33,6 +33,7 @@ from humanoid_teleop.core.robot import RobotModel
 FloatArray = NDArray[np.float64]
 #: Default ``max_reach_ratio``: EE targets stay within this fraction of the arm length.
 DEFAULT_MAX_REACH_RATIO = 0.95
+_WRIST = {"left": Input.LEFT_WRIST, "right": Input.RIGHT_WRIST}
 _PARAMS = {
     "mode",
     "scale",
@@ -124,6 +125,11 @@ class ArmIkRetargeter(Retargeter):
         self._maps = np.zeros((len(self.sides), MAP_SIZE))
         self._q: FloatArray | None = None
         compile_now()
+
+    def group_inputs(self) -> Mapping[str, frozenset[Input]]:
+        """Each arm group follows its own wrist only."""
+        arms = self.model.description.arms
+        return {arms[side].group: frozenset({_WRIST[side]}) for side in self.sides}
 
     def set_operator_arm_length(self, length_m: float) -> None:
         """Use a measured operator arm length [m] (e.g. from a mocap skeleton) for scaling."""

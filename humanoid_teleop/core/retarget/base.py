@@ -105,6 +105,14 @@ class Retargeter(abc.ABC):
         """The joint groups this retargeter drives."""
         return self.context.groups
 
+    def group_inputs(self) -> Mapping[str, frozenset[Input]]:
+        """Group -> the input parts its targets come from (default: every one of ``inputs``).
+
+        The pipeline holds a group while any of these parts is stale or rejected, so a
+        retargeter driving each group from its own part (one wrist per arm) overrides this
+        to let the other groups go on."""
+        return {group: self.inputs for group in self.groups}
+
     def calibrate(self, frame: HumanFrame, q: FloatArray) -> bool:
         """Capture the operator's neutral pose; True once calibrated (default: nothing to do)."""
         del frame, q

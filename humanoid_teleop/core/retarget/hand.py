@@ -231,6 +231,15 @@ class HandRetargeter(Retargeter):
                 f"hand of {description.name}"
             )
 
+    def group_inputs(self) -> Mapping[str, frozenset[Input]]:
+        """Each hand group follows its own hand skeleton only."""
+        hands = self.model.description.hands
+        return {
+            group: frozenset({Input.LEFT_HAND if side == "left" else Input.RIGHT_HAND})
+            for side in (*self.dexterous, *self.grippers)
+            if (group := hands[side].group) is not None
+        }
+
     def closure(self, hand: HandSkeleton) -> float:
         """Gripper closure in [0, 1] (0 open) from the pinch distance."""
         p = self.params

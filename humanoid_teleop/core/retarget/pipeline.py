@@ -8,9 +8,14 @@ One pure object used by both the rclpy ``teleop_node`` and the offline ``retarge
     out.commands["left_arm"]    # safe positions [rad] in group order
     out.q                       # safe full vector over model.joint_names
     out.report                  # SafetyReport: hold reason, clamps, input age, flags
+    out.held                    # group -> why it holds (a stale or rejected input part)
     pipeline.ee_targets()       # the arm retargeters' EE targets after this step
 
 Joints no retargeter drives hold their position measured at engage (clamped into limits).
+Each input part is judged on its own stamp (:mod:`humanoid_teleop.core.retarget.input_guard`):
+a step leaves out a part that is stale, stamped ahead of the clock or not finite, and the
+groups it drives (:meth:`Retargeter.group_inputs`) repeat their last command while the other
+groups follow their fresh parts.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +32,13 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.retarget.input_guard import (
+    AHEAD,
+    NON_FINITE,
+    PartFault,
+    non_finite_detail,
+)
+from humanoid_teleop.core.retarget.input_guard import part_faults as stamp_faults
 from humanoid_teleop.core.retarget.profile import TeleopProfile, load_profile
 from humanoid_teleop.core.retarget.registry import load_retargeter
 from humanoid_teleop.core.robot import RobotDescription, RobotModel
@@ -51,6 +64,8 @@ class PipelineOutput:
         report: What the safety filter did and why.
         active: True when the robot should be commanded (engaged, not e-stopped).
         calibrated: True once every retargeter captured its neutral pose.
+        faults: Input part -> why this step left it out (stale, stamped ahead, not finite).
+        held: Group -> the input parts (and why) that made it repeat its last command.
     """
 
     commands: Mapping[str, FloatArray]
@@ -59,6 +74,8 @@ class PipelineOutput:
     report: SafetyReport
     active: bool
     calibrated: bool
+    faults: Mapping[Input, PartFault] = field(default_factory=dict)
+    held: Mapping[str, str] = field(default_factory=dict)
 
 
 def safety_limits(model: RobotModel) -> JointLimits:
@@ -115,6 +132,16 @@ class TeleopPipeline:
         self.groups: tuple[str, ...] = tuple(g for r in self.retargeters for g in r.groups)
         self.inputs: frozenset[Input] = frozenset(i for r in self.retargeters for i in r.inputs)
         self._group_idx = {g: _as_slice(model.group_indices(g)) for g in self.groups}
+        groups_of: dict[Input, list[str]] = {}
+        for retargeter in self.retargeters:
+            for group, parts in retargeter.group_inputs().items():
+                for part in parts:
+                    groups_of.setdefault(part, []).append(group)
+        #: Input part -> the groups that hold while it is stale or rejected.
+        self.groups_of_input: dict[Input, tuple[str, ...]] = {
+            part: tuple(groups) for part, groups in groups_of.items()
+        }
+        self._held_masks: dict[frozenset[str], NDArray[np.bool_]] = {}
         self.limits = safety_limits(model)
         self.safety = SafetyFilter(profile.safety, self.limits)
         self._targets = model.home_positions()
@@ -207,8 +234,58 @@ class TeleopPipeline:
         joy = frame.joy
         return joy is not None and joy.is_finite() and joy.button(button)
 
-    def step(self, frame: HumanFrame, measured_q: FloatArray, t_s: float) -> PipelineOutput:
-        """Retarget ``frame`` and filter the result at time ``t_s`` [s]."""
+    def _faults(
+        self, frame: HumanFrame, t_s: float, stamps: Mapping[Input, float]
+    ) -> dict[Input, PartFault]:
+        """Input parts of ``frame`` a step at ``t_s`` [s] must leave out (see module doc)."""
+        faults = stamp_faults(stamps, t_s, self.profile.safety)
+        for which in self.inputs:
+            part = frame.part(which)
+            if which not in faults and part is not None:
+                detail = non_finite_detail(part)
+                if detail is not None:
+                    faults[which] = PartFault(NON_FINITE, t_s - stamps.get(which, t_s), detail)
+        return faults
+
+    def _held_mask(self, groups: frozenset[str]) -> NDArray[np.bool_]:
+        mask = self._held_masks.get(groups)
+        if mask is None:
+            mask = np.zeros(len(self.model.joint_names), dtype=bool)
+            for group in groups:
+                mask[self._group_idx[group]] = True
+            self._held_masks[groups] = mask
+        return mask
+
+    def step(
+        self,
+        frame: HumanFrame,
+        measured_q: FloatArray,
+        t_s: float,
+        stamps: Mapping[Input, float] | None = None,
+    ) -> PipelineOutput:
+        """Retarget ``frame`` and filter the result at time ``t_s`` [s].
+
+        ``stamps``: each part's own capture time [s] (a node keeps the newest message per
+        topic); None: every part of the frame was captured at ``frame.t_s``. Parts that are
+        stale, stamped ahead or not finite are left out and the groups they drive hold.
+        """
+        if stamps is None:
+            stamps = {w: frame.t_s for w in self.inputs if frame.part(w) is not None}
+        faults = self._faults(frame, t_s, stamps)
+        # The input time the safety filter judges: the newest stamp not ahead of the clock
+        # (stale only when every part is; per-part stamps only move forward).
+        behind = [s for w, s in stamps.items() if w not in faults or faults[w].kind != AHEAD]
+        newest = max(behind) if behind else (math.nan if stamps else frame.t_s)
+        held: dict[str, str] = {}
+        if faults:
+            for which, fault in faults.items():
+                for group in self.groups_of_input.get(which, ()):
+                    reason = f"{which.value} {fault.kind}"
+                    held[group] = f"{held[group]}, {reason}" if group in held else reason
+            left_out: dict[str, Any] = {w.value: None for w in faults}
+            frame = replace(frame, t_s=newest, **left_out)
+        elif newest != frame.t_s:
+            frame = replace(frame, t_s=newest)
         command = self.safety.state.command
         engaged = self.engaged
         if engaged and command is not None:
@@ -219,7 +296,10 @@ class TeleopPipeline:
                     for group, values in retargeter.step(frame, command).items():
                         self._targets[self._group_idx[group]] = values
         input_t_s = frame.t_s if math.isfinite(frame.t_s) else math.nan
-        safe, report = self.safety.step(self._targets, t_s, input_t_s, self._deadman(frame))
+        mask = self._held_mask(frozenset(held)) if held else None
+        safe, report = self.safety.step(
+            self._targets, t_s, input_t_s, self._deadman(frame), held=mask
+        )
         if safe is None:
             measured = np.asarray(measured_q, dtype=np.float64)
             fallback = np.where(np.isfinite(measured), measured, self.model.home_positions())
@@ -231,6 +311,8 @@ class TeleopPipeline:
             report=report,
             active=self.engaged and not self.estopped,
             calibrated=len(self._calibrated) == len(self.retargeters),
+            faults=faults,
+            held=held,
         )
 
     def ee_targets(self) -> dict[str, Pose]:

@@ -20,7 +20,10 @@ class SafetyConfig:
         acceleration_scale: Fraction of each joint's acceleration limit, (0, 1].
         max_step_s: Longest time step used to size one command step [s]; a longer gap between
             commands (a stall) still moves at most this much worth of motion.
-        stale_timeout_s: Input older than this [s] makes the filter hold.
+        stale_timeout_s: Input older than this [s] makes the filter hold; an input part
+            (one wrist, the head, ...) older than this holds the groups it drives.
+        future_tolerance_s: An input message stamped more than this [s] ahead of the
+            controller clock is rejected (a drifting device clock, a bridge bug, an attacker).
         engage_speed_rad_s: Top joint speed while ramping to the first target after engage
             [rad/s].
         engage_tolerance_rad: The ramp ends once every joint is this close to its target [rad].
@@ -33,6 +36,7 @@ class SafetyConfig:
     acceleration_scale: float = 1.0
     max_step_s: float = 0.05
     stale_timeout_s: float = 0.25
+    future_tolerance_s: float = 0.05
     engage_speed_rad_s: float = 0.5
     engage_tolerance_rad: float = 0.05
     deadman_button: int | None = None
@@ -65,7 +69,13 @@ class SafetyConfig:
         return config
 
     def _check(self, source: str) -> None:
-        positive = ("max_step_s", "stale_timeout_s", "engage_speed_rad_s", "engage_tolerance_rad")
+        positive = (
+            "max_step_s",
+            "stale_timeout_s",
+            "future_tolerance_s",
+            "engage_speed_rad_s",
+            "engage_tolerance_rad",
+        )
         for key in positive:
             value = getattr(self, key)
             if not (math.isfinite(value) and value > 0.0):

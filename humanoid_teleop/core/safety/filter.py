@@ -173,13 +173,17 @@ def safety_step(
     input_t_s: float,
     deadman_pressed: bool = True,
     move_limits: MoveLimits | None = None,
+    held: NDArray[np.bool_] | None = None,
 ) -> tuple[SafetyState, FloatArray | None, SafetyReport]:
     """One filter step: the safe command at time ``t_s`` [s] for ``target`` [rad].
 
     ``input_t_s`` is the capture time of the input the target came from [s];
     ``move_limits`` is ``MoveLimits.of(config, limits)``, passed in by callers that step
-    often (default: derived here). Returns the new state, the command (None before the first
-    engage) and the report.
+    often (default: derived here); ``held`` marks joints that must repeat their last command
+    this step (their input is stale or rejected: see
+    :mod:`humanoid_teleop.core.retarget.input_guard`), as a whole-robot hold does, with zero
+    velocity. Returns the new state, the command (None before the first engage) and the
+    report.
     """
     age = t_s - input_t_s if math.isfinite(t_s) and math.isfinite(input_t_s) else math.nan
 
@@ -217,7 +221,18 @@ def safety_step(
             return hold("no finite target yet")
         target = state.last_target
     bounds = move_limits if move_limits is not None else MoveLimits.of(config, limits)
-    return _move(state, config, limits, bounds, target, t_s, input_t_s, age, rejected)
+    if held is not None:
+        # A held joint aims at where it is, so it adds nothing to the ramp's residual.
+        target = np.where(held, state.command, target)
+    new_state, command, report = _move(
+        state, config, limits, bounds, target, t_s, input_t_s, age, rejected
+    )
+    if held is not None:
+        assert state.command is not None and new_state.velocity is not None
+        command = np.where(held, state.command, command)
+        velocity = np.where(held, 0.0, new_state.velocity)
+        new_state = replace(new_state, command=command, velocity=velocity)
+    return new_state, command, report
 
 
 def _names(limits: JointLimits, mask: NDArray[np.bool_]) -> tuple[str, ...]:
@@ -301,7 +316,12 @@ class SafetyFilter:
         self.state = safety_reset_estop(self.state)
 
     def step(
-        self, target: FloatArray | None, t_s: float, input_t_s: float, deadman_pressed: bool = True
+        self,
+        target: FloatArray | None,
+        t_s: float,
+        input_t_s: float,
+        deadman_pressed: bool = True,
+        held: NDArray[np.bool_] | None = None,
     ) -> tuple[FloatArray | None, SafetyReport]:
         """See :func:`safety_step`; returns the command and the report."""
         self.state, command, report = safety_step(
@@ -313,5 +333,6 @@ class SafetyFilter:
             input_t_s,
             deadman_pressed,
             self.move_limits,
+            held,
         )
         return command, report

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from humanoid_teleop.core.motion.rotation import matrix_to_quat, quat_to_matrix, quats_from_matrices
+from humanoid_teleop.core.motion.rotation import (
+    matrix_to_quat,
+    quat_to_matrix,
+    quats_from_matrices,
+    rotation_from_quat,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -29,3 +37,19 @@ def test_batch_quaternions_match_the_scalar_conversion() -> None:
     matrices = np.array([quat_to_matrix(q / np.linalg.norm(q)) for q in quats])
     expected = np.array([matrix_to_quat(m) for m in matrices])
     np.testing.assert_allclose(quats_from_matrices(matrices), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 5e-324, 3.0])
+def test_a_finite_non_zero_quaternion_is_normalised_whatever_its_scale(scale: float) -> None:
+    """(s, 0, 0, 0) for huge, tiny and subnormal s is the 180° turn about x."""
+    rotation = rotation_from_quat(scale, 0.0, 0.0, 0.0)
+    assert np.allclose(rotation, np.diag([1.0, -1.0, -1.0]))
+
+
+@pytest.mark.parametrize(
+    "quat", [(0.0, 0.0, 0.0, 0.0), (math.nan, 0.0, 0.0, 1.0), (math.inf, 0.0, 0.0, 1.0)]
+)
+def test_a_zero_or_non_finite_quaternion_is_rejected(quat: tuple[float, ...]) -> None:
+    """Only a quaternion without a direction raises."""
+    with pytest.raises(ValueError, match="zero or not finite"):
+        rotation_from_quat(*quat)

@@ -170,3 +170,26 @@ def test_a_reused_target_array_turning_nan_holds_the_last_finite_target() -> Non
     assert report.rejected_nonfinite
     assert command is not None and np.isfinite(command).all()
     np.testing.assert_allclose(command, [0.2, -0.2], atol=1e-9)
+
+
+def test_held_joints_repeat_their_command_while_the_others_move() -> None:
+    """A held joint keeps its last command (velocity 0), the other joint follows its target."""
+    safety = _engaged(SafetyConfig(engage_tolerance_rad=0.5))
+    t = 0.0
+    for _ in range(20):
+        t += 0.01
+        safety.step(np.array([0.3, 0.3]), t, t)
+    before = safety.state.command
+    assert before is not None
+    command, report = safety.step(
+        np.array([0.9, 0.9]), t + 0.01, t + 0.01, held=np.array([True, False])
+    )
+    assert command is not None and report.hold_reason is None
+    assert command[0] == before[0] and command[1] > before[1]
+    assert safety.state.velocity is not None and safety.state.velocity[0] == 0.0
+
+
+def test_future_tolerance_must_be_positive() -> None:
+    """safety.future_tolerance_s = 0 is refused naming the key."""
+    with pytest.raises(SafetyConfigError, match="future_tolerance_s"):
+        SafetyConfig.from_dict({"future_tolerance_s": 0}, "p.yaml")
