@@ -1,9 +1,13 @@
 """``bag check``: find every defect of a bag directory (or single MCAP file).
 
-Defects: missing or inconsistent metadata.yaml, a file without summary, a channel without a
-``ros2msg`` schema, a message that does not decode with its schema, log time or header
-stamps going backwards, a latched (transient-local) topic missing from a file, and loss
-(recorder drops + publisher sequence gaps) above the allowed ratio.
+Defects: missing or inconsistent metadata.yaml; a file that is damaged or not closed (every
+chunk's lengths and CRC, the data-section CRC, the summary's CRC and that the summary and
+message indexes describe exactly what the data section holds: the scan ``bag recover`` uses);
+messages read front to back (CRCs validated) differing from those read through the index; a
+channel without a ``ros2msg`` schema or with schema text Foxglove's parser rejects; a message
+that does not decode with its schema; log time or header stamps going backwards; a latched
+(transient-local) topic missing from a file; and loss (recorder drops + publisher sequence
+gaps) above the allowed ratio.
 """
 
 from __future__ import annotations
@@ -15,14 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from mcap.exceptions import McapError
-from mcap.reader import make_reader
+from mcap.reader import SeekingReader
+from mcap.stream_reader import StreamReader
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from .accounting import header_stamp_ns
 from .episode import PARTIAL_SUFFIX
 from .errors import BagFormatError
 from .metadata import METADATA_FILE, BagMetadata, read_metadata_yaml
+from .msgdefs import ros2msg_problems
 from .reader import FileSummary, mcap_files, summarize_mcap
+from .recover import scan_mcap
 
 Progress = Callable[[int, int], None]
 
@@ -74,6 +81,8 @@ def check_bag(
     """Check ``path`` and return every defect found (an empty list means a good bag)."""
     report = CheckReport(path)
     metadata: BagMetadata | None = None
+    if not path.exists():
+        raise BagFormatError(f"{path}: no such file or directory")
     if path.is_dir():
         if path.name.endswith(PARTIAL_SUFFIX):
             report.add("not closed", str(path), "episode was not closed; run `bag recover`")
@@ -94,6 +103,15 @@ def check_bag(
     for file in files:
         if not file.is_file():
             report.add("missing file", str(file), "listed in metadata.yaml but absent")
+            continue
+        try:
+            scan = scan_mcap(file)
+        except BagFormatError as err:
+            report.add("unreadable", str(file), str(err))
+            continue
+        if not scan.healthy:
+            kind = "damaged" if scan.finished or scan.gaps else "not closed"
+            report.add(kind, str(file), f"{scan.problem or 'no summary'}; run `bag recover`")
             continue
         try:
             summaries.append(summarize_mcap(file))
@@ -156,57 +174,64 @@ def _check_file(
     where = str(summary.path)
     if summary.profile != "ros2":
         report.add("profile", where, f"MCAP profile {summary.profile!r}, expected 'ros2'")
-    for topic in summary.topics:
-        encoding = summary.schema_encodings.get(topic.type)
-        if not topic.type or encoding != "ros2msg":
-            report.add("schema", topic.name, f"no ros2msg schema in {summary.path.name}")
+    for info in summary.topics:
+        encoding = summary.schema_encodings.get(info.type)
+        if not info.type or encoding != "ros2msg":
+            report.add("schema", info.name, f"no ros2msg schema in {summary.path.name}")
     seen: dict[str, int] = {}
     last_log: dict[str, int] = {}
     last_stamp: dict[str, int] = {}
     decoders: dict[int, Any] = {}
     try:
-        with summary.path.open("rb") as stream:
-            reader = make_reader(stream)
-            for schema, channel, message in reader.iter_messages(log_time_order=False):
-                done += 1
-                if progress is not None and done % 500 == 0:
-                    progress(done, total)
-                seen[channel.topic] = seen.get(channel.topic, 0) + 1
-                previous_log = last_log.get(channel.topic, -1)
-                if message.log_time < previous_log:
-                    report.add(
-                        "time backwards",
-                        channel.topic,
-                        f"log time {message.log_time} after {previous_log} in {summary.path.name}",
-                    )
-                last_log[channel.topic] = max(previous_log, message.log_time)
-                if schema is None:
-                    continue
-                if schema.id not in decoders:
-                    decoders[schema.id] = _decoder(schema.name, schema.data.decode())
-                decoder = decoders[schema.id]
-                if isinstance(decoder, str):
-                    report.add("schema", channel.topic, f"{schema.name}: {decoder}")
-                    continue
-                try:
-                    decoded = decoder(message.data)
-                except Exception as err:  # any decode failure is the defect we report
-                    report.add("unreadable message", channel.topic, f"{type(err).__name__}: {err}")
-                    continue
-                header = getattr(decoded, "header", None)
-                if header is not None and hasattr(header, "stamp"):
-                    stamp = header_stamp_ns(message.data)
-                    previous = last_stamp.get(channel.topic)
-                    if stamp is not None and previous is not None and stamp < previous:
-                        report.add(
-                            "time backwards",
-                            channel.topic,
-                            f"header stamp {stamp} before {previous} in {summary.path.name}",
-                        )
-                    if stamp is not None:
-                        last_stamp[channel.topic] = stamp
-    except (McapError, EOFError, OSError) as err:
+        sequential = _read_sequential(summary.path)
+        indexed = _read_indexed(summary.path)
+    except (McapError, EOFError, OSError, ValueError, KeyError) as err:
         report.add("unreadable", where, f"{type(err).__name__}: {err}")
+        sequential, indexed = [], []
+    if sorted(m[:3] for m in sequential) != sorted(m[:3] for m in indexed):
+        report.add(
+            "index mismatch",
+            where,
+            f"{len(sequential)} messages read front to back, {len(indexed)} through the index",
+        )
+    for schema, topic, log_time, data in sequential:
+        done += 1
+        if progress is not None and done % 500 == 0:
+            progress(done, total)
+        seen[topic] = seen.get(topic, 0) + 1
+        previous_log = last_log.get(topic, -1)
+        if log_time < previous_log:
+            report.add(
+                "time backwards",
+                topic,
+                f"log time {log_time} after {previous_log} in {summary.path.name}",
+            )
+        last_log[topic] = max(previous_log, log_time)
+        if schema is None:
+            continue
+        if schema.id not in decoders:
+            decoders[schema.id] = _decoder(schema.name, schema.data.decode("utf-8", "replace"))
+        decoder = decoders[schema.id]
+        if isinstance(decoder, str):
+            report.add("schema", topic, f"{schema.name}: {decoder}")
+            continue
+        try:
+            decoded = decoder(data)
+        except Exception as err:  # any decode failure is the defect we report
+            report.add("unreadable message", topic, f"{type(err).__name__}: {err}")
+            continue
+        header = getattr(decoded, "header", None)
+        if header is not None and hasattr(header, "stamp"):
+            stamp = header_stamp_ns(data)
+            previous = last_stamp.get(topic)
+            if stamp is not None and previous is not None and stamp < previous:
+                report.add(
+                    "time backwards",
+                    topic,
+                    f"header stamp {stamp} before {previous} in {summary.path.name}",
+                )
+            if stamp is not None:
+                last_stamp[topic] = stamp
     for name in sorted(latched):
         if not seen.get(name):
             report.add("missing latched", name, f"no message in {summary.path.name}")
@@ -215,8 +240,43 @@ def _check_file(
     return done
 
 
+def _read_sequential(path: Path) -> list[tuple[Any, str, int, bytes]]:
+    """(schema, topic, log time, data) front to back, chunk and data-section CRCs validated."""
+    schemas: dict[int, Any] = {}
+    channels: dict[int, Any] = {}
+    out = []
+    with path.open("rb") as stream:
+        for record in StreamReader(stream, validate_crcs=True).records:
+            kind = type(record).__name__
+            if kind == "Schema":
+                schemas[record.id] = record  # type: ignore[attr-defined]
+            elif kind == "Channel":
+                channels[record.id] = record  # type: ignore[attr-defined]
+            elif kind == "Message":
+                channel = channels[record.channel_id]  # type: ignore[attr-defined]
+                schema = schemas.get(channel.schema_id)
+                out.append((schema, channel.topic, record.log_time, record.data))  # type: ignore[attr-defined]
+    return out
+
+
+def _read_indexed(path: Path) -> list[tuple[Any, str, int, bytes]]:
+    """The same through the summary's chunk indexes (chunk CRCs validated)."""
+    with path.open("rb") as stream:
+        reader = SeekingReader(stream, validate_crcs=True)
+        return [
+            (schema, channel.topic, message.log_time, message.data)
+            for schema, channel, message in reader.iter_messages(log_time_order=False)
+        ]
+
+
 def _decoder(type_name: str, text: str) -> Callable[[bytes], Any] | str:
-    """A strict CDR decoder built from a ros2msg schema (rosbags), or why there is none."""
+    """A strict CDR decoder built from a ros2msg schema (rosbags), or why there is none.
+
+    Text Foxglove's parser would reject counts as no decoder: our users open bags there.
+    """
+    problems = ros2msg_problems(text)
+    if problems:
+        return f"schema Foxglove cannot parse: {problems[0]}"
     store = get_typestore(Stores.EMPTY)
     try:
         sections = text.split("\n" + "=" * 80 + "\n")

@@ -118,7 +118,10 @@ class BagMetadata:
         try:
             root = yaml.safe_load(text)
         except yaml.YAMLError as err:
-            raise BagFormatError(f"{source}: not valid YAML: {err}") from err
+            where = getattr(err, "problem_mark", None)
+            line = f" (line {where.line + 1})" if where is not None else ""
+            what = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise BagFormatError(f"{source}: not valid YAML{line}: {what}") from err
         if not isinstance(root, dict) or "rosbag2_bagfile_information" not in root:
             raise BagFormatError(f"{source}: no 'rosbag2_bagfile_information' mapping")
         info = root["rosbag2_bagfile_information"]
@@ -158,7 +161,7 @@ class BagMetadata:
             duration = int(info["duration"]["nanoseconds"])
             key = "message_count"
             count = int(info["message_count"])
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise BagFormatError(f"{source}: bad or missing key {key!r}: {err!r}") from err
         return cls(
             starting_time_ns=start,
@@ -188,7 +191,9 @@ def read_metadata_yaml(bag_dir: Path) -> BagMetadata:
     """Read ``bag_dir/metadata.yaml``."""
     path = bag_dir / METADATA_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except OSError as err:
         raise BagFormatError(f"{path}: cannot read: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:
+        raise BagFormatError(f"{path}: not a text file (byte {err.start} is not UTF-8)") from err
     return BagMetadata.from_yaml(text, str(path))

@@ -73,7 +73,7 @@ def test_recovered_file_scans_complete(make_recorder: Make, tmp_path: Path) -> N
     recover_bag(cut, rename=False)
     (fixed,) = cut.glob("*.mcap")
     scan = scan_mcap(fixed)
-    assert scan.complete and scan.message_count > 0
+    assert scan.healthy and scan.message_count > 0
 
 
 def test_recovered_metadata_keeps_episode_fields(make_recorder: Make, tmp_path: Path) -> None:
