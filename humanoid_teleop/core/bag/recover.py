@@ -25,6 +25,7 @@ run again gives the same file.
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import io
 import logging
 import mmap
@@ -1029,13 +1030,17 @@ def recover_mcap(
     )
 
 
+def _same_bytes(a: Path, b: Path) -> bool:
+    return a.samefile(b) or filecmp.cmp(a, b, shallow=False)
+
+
 def _swap(path: Path, temp: Path, keep_damaged: bool) -> Path | None:
     """Rename ``temp`` over ``path``, first keeping the original bytes beside it."""
     aside = None
     if keep_damaged:
         aside = path.with_name(path.name + DAMAGED_SUFFIX)
         n = 0
-        while aside.exists() and not aside.samefile(path):
+        while aside.exists() and not _same_bytes(aside, path):
             n += 1
             aside = path.with_name(f"{path.name}{DAMAGED_SUFFIX}.{n}")
         if not aside.exists():
