@@ -140,7 +140,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Install:
     _pip("wheel", "--no-build-isolation", "-w", str(root / "wheel"), str(source), cwd=root)
     wheel = next((root / "wheel").glob("humanoid_teleop-*.whl"))
     prefix = root / "prefix"
-    _pip("install", "--prefix", str(prefix), str(wheel), cwd=root)
+    # --ignore-installed --no-deps: without them pip uninstalls the venv's editable install
+    # (same name), which every other test and helper in this venv then misses.
+    _pip(
+        "install", "--prefix", str(prefix), "--ignore-installed", "--no-deps", str(wheel), cwd=root
+    )
     shutil.rmtree(source)
     site_packages = next(prefix.glob("lib/python*/site-packages"))
     env = {
