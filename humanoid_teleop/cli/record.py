@@ -1,7 +1,9 @@
 """``humanoid-teleop record``: run the recorder standalone, like ``ros2 bag record``.
 
-Records one episode from start until Ctrl-C / SIGTERM, which close the bag cleanly. Run it in
-the isolated network: ``humanoid-teleop isolated -- humanoid-teleop record -o bags /topic``.
+Records one episode from start until Ctrl-C / SIGTERM, which close the bag cleanly (exit 0).
+If the episode stops with an error (e.g. the disk is full), it says what was kept where and
+exits 2 (so does a bad argument). Run it in the isolated network:
+``humanoid-teleop isolated -- humanoid-teleop record -o bags /topic``.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def node_parameters(args: argparse.Namespace) -> dict[str, Any]:
         "station": args.station,
         "device": args.device,
         "auto_start_episode": True,
+        "exit_on_episode_error": True,
         "console_status": not args.quiet,
     }
     if args.topics:

@@ -8,6 +8,9 @@ Parameters (all optional):
   topics (str[]): extra topics to record, added to the profile's explicit topics.
   task, operator, station, device (str): stored with every episode.
   auto_start_episode (bool): start an episode as soon as the node is up (``record`` CLI).
+  exit_on_episode_error (bool): stop the node with exit code 2 once an episode stopped with
+      an error (e.g. disk full), after saying what was kept where (``record`` CLI); otherwise
+      the node stays up in the error state until the next episode is started.
   status_period_s (float): period of ``/recorder/status`` [s] (default 1).
   console_status (bool): print a one-line live status to stderr every status period.
 
@@ -55,7 +58,12 @@ from humanoid_teleop.core.bag.msgdefs import normalize_type_name
 from humanoid_teleop.core.bag.profile import RecordingProfile, TopicRule
 from humanoid_teleop.core.bag.qos import DURATION_INFINITE_NS
 from humanoid_teleop.core.bag.qos import QosProfile as BagQos
-from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderStatus
+from humanoid_teleop.core.bag.recorder import (
+    BagRecorder,
+    EpisodeInfo,
+    EpisodeResult,
+    RecorderStatus,
+)
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.resources import RECORD_PROFILES
 from humanoid_teleop.nodes.executor import run_node
@@ -161,6 +169,7 @@ class RecorderNode(Node):
             k: str(p(k, "").value) for k in ("task", "operator", "station", "device")
         }
         auto_start = bool(p("auto_start_episode", False).value)
+        self._exit_on_error = bool(p("exit_on_episode_error", False).value)
         status_period = float(p("status_period_s", 1.0).value)
         self._console = bool(p("console_status", False).value)
 
@@ -359,18 +368,40 @@ class RecorderNode(Node):
         self._status_pub.publish(status_message(status, self.get_clock().now().to_msg()))
         if self._console:
             print("\r" + status.console_line().ljust(100), end="", file=sys.stderr, flush=True)
+        if self._exit_on_error and status.state == "error":
+            if self._console:
+                print(file=sys.stderr)
+            raise EpisodeFailed(episode_error_line(self.recorder.last_result, status.error))
 
-    def close(self) -> None:
-        """Close the running episode cleanly and stop the writer thread."""
+    def close(self) -> EpisodeResult | None:
+        """Close the running episode cleanly and stop the writer thread; returns the episode
+        closed now, if any (its outcome is ``error`` when closing it failed)."""
         result = self.recorder.close()
         if result is not None:
             # The context may already be shut down (Ctrl-C), so no ROS logging here.
             newline = "\n" if self._console else ""
-            print(
-                f"{newline}recorder: closed episode {result.path} ({result.messages} messages)",
-                file=sys.stderr,
-                flush=True,
+            line = (
+                episode_error_line(result, result.error)
+                if result.outcome == "error"
+                else f"recorder: closed episode {result.path} ({result.messages} messages)"
             )
+            print(f"{newline}{line}", file=sys.stderr, flush=True)
+        return result
+
+
+class EpisodeFailed(TeleopError):
+    """An episode stopped with an error (raised to end the ``record`` command)."""
+
+
+def episode_error_line(result: EpisodeResult | None, error: str) -> str:
+    """One line saying an episode stopped with ``error`` and what was kept where."""
+    if result is None:
+        return f"episode stopped with an error: {error}"
+    return (
+        f"episode {result.path.name} stopped with an error: {error}; "
+        f"{result.messages} messages kept in {result.path}, {result.lost_on_error} lost "
+        "(outcome: error)"
+    )
 
 
 def status_message(status: RecorderStatus, stamp: Any) -> DiagnosticArray:
@@ -419,16 +450,21 @@ def status_message(status: RecorderStatus, stamp: Any) -> DiagnosticArray:
 def run(args: Sequence[str] | None = None) -> int:
     """Run the node until Ctrl-C / SIGTERM, then close the bag; returns an exit code.
 
+    0 after a clean close; 2 when the node could not start, when an episode stopped with an
+    error and ``exit_on_episode_error`` is set, or when closing the last episode failed.
     A Python SingleThreadedExecutor, not the events executor: its callbacks drain each
     subscription (see ``on_message``), and the events executor once crashed the recorder.
     """
-    return run_node(
+    closed: list[EpisodeResult | None] = []
+    code = run_node(
         "recorder_node",
         RecorderNode,
-        close=lambda node: node.close(),
+        close=lambda node: closed.append(node.close()),
         args=args,
         executor=SingleThreadedExecutor,
     )
+    failed_on_close = any(r is not None and r.outcome == "error" for r in closed)
+    return code or (2 if failed_on_close else 0)
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """Loss and synchronization accounting of one episode.
 
-Per topic: messages received by the recorder, written to the bag, dropped in the recorder
-(write queue full), publisher sequence gaps (counted only while a single publisher's
+Per topic: messages received by the recorder, written to the bag (in the closed files), dropped
+in the recorder (write queue full), lost on an episode error (accepted for writing but not in
+the files once they were closed or repaired: the chunk torn by a full disk, the queue at that
+moment), publisher sequence gaps (counted only while a single publisher's
 sequence numbers are seen: they are per publisher), header-stamp gaps (an interval longer than
 twice the mean period) and stamps going backwards, receive rate [Hz] and jitter [ms]
 (standard deviation of receive intervals), and latency (receive time − header stamp) [ms].
@@ -65,6 +67,7 @@ class TopicStats:
     received: int = 0
     written: int = 0
     dropped: int = 0
+    lost_on_error: int = 0
     sequence_gaps: int = 0
     lost_in_transport: int = 0
     stamp_gaps: int = 0
@@ -112,6 +115,12 @@ class TopicStats:
                 self.stamp_intervals_ms.add(step_ms)
         self.last_stamp_ns = stamp_ns
 
+    def settle_written(self, written: int) -> None:
+        """After a write error: ``written`` messages are in the closed files; every other
+        message accepted for writing (received, not dropped) is lost on the error."""
+        self.written = written
+        self.lost_on_error = max(0, self.received - self.dropped - written)
+
     def summary(self) -> dict[str, Any]:
         """Plain numbers for metadata and status (rates in [Hz], times in [ms])."""
         span_s = (self.last_receive_ns - self.first_receive_ns) / 1e9
@@ -120,6 +129,7 @@ class TopicStats:
             "received": self.received,
             "written": self.written,
             "dropped": self.dropped,
+            "lost_on_error": self.lost_on_error,
             "sequence_gaps": self.sequence_gaps,
             "lost_in_transport": self.lost_in_transport,
             "stamp_gaps": self.stamp_gaps,
@@ -198,6 +208,7 @@ class EpisodeAccounting:
             "received": sum(s.received for s in self.topics.values()),
             "written": sum(s.written for s in self.topics.values()),
             "dropped": sum(s.dropped for s in self.topics.values()),
+            "lost_on_error": sum(s.lost_on_error for s in self.topics.values()),
             "topics": topics,
         }
 

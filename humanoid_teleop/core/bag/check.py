@@ -306,7 +306,8 @@ def _check_loss(report: CheckReport, custom: Any, max_ratio: float) -> None:
     lost = 0
     expected = 0
     for name, stats in loss.get("topics", {}).items():
-        topic_lost = int(stats.get("dropped", 0)) + int(stats.get("sequence_gaps", 0))
+        on_error = int(stats.get("lost_on_error", 0))  # accepted, not in the closed files
+        topic_lost = int(stats.get("dropped", 0)) + int(stats.get("sequence_gaps", 0)) + on_error
         topic_expected = int(stats.get("received", 0)) + int(stats.get("sequence_gaps", 0))
         lost += topic_lost
         expected += topic_expected
@@ -320,7 +321,8 @@ def _check_loss(report: CheckReport, custom: Any, max_ratio: float) -> None:
                 name,
                 f"{topic_lost} of {topic_expected} messages lost "
                 f"({stats.get('dropped', 0)} dropped in the recorder, "
-                f"{stats.get('sequence_gaps', 0)} sequence gaps{where}); "
+                + (f"{on_error} lost on the episode's error, " if on_error else "")
+                + f"{stats.get('sequence_gaps', 0)} sequence gaps{where}); "
                 f"allowed ratio {max_ratio}",
             )
     report.loss_ratio = lost / expected if expected else 0.0

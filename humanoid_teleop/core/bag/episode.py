@@ -13,16 +13,20 @@ import contextlib
 import logging
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from mcap.records import Channel, Message
+from mcap.stream_reader import StreamReader
 
 from .errors import BagError, DiskFullError
 from .mcap_file import McapFileWriter, is_disk_full
 from .metadata import BagMetadata, FileInfo, TopicInfo, write_metadata_yaml
 from .msgdefs import MessageDefinition
 from .qos import QosProfile
-from .reader import EPISODE_METADATA_RECORD, metadata_from_files
+from .reader import EPISODE_METADATA_RECORD, metadata_from_files, summarize_mcap
 from .recover import PARTIAL, recover_mcap
 
 LOG = logging.getLogger(__name__)
@@ -63,6 +67,24 @@ class FileOptions:
     ros_distro: str = ""
 
 
+@dataclass
+class _Handed:
+    """Messages handed to one file's writer, per topic: the latched copies written when the
+    file opened (they come first in the file) and the live messages after them."""
+
+    latched: Counter[str] = field(default_factory=Counter)
+    live: Counter[str] = field(default_factory=Counter)
+
+    def live_kept(self, on_disk: Mapping[str, int]) -> dict[str, int]:
+        """Live messages per topic among ``on_disk`` (a file keeps a prefix of what it got)."""
+        topics = set(self.live) | set(on_disk)
+        return {t: max(0, on_disk.get(t, 0) - self.latched[t]) for t in topics}
+
+
+CustomFor = Callable[[Mapping[str, int]], Mapping[str, str]]
+"""Builds the closing episode metadata from the live messages per topic the files hold."""
+
+
 class EpisodeWriter:
     """Writes one episode directory; owned by a single thread."""
 
@@ -89,6 +111,7 @@ class EpisodeWriter:
         self._start_record = dict(start_record)
         self._topics: dict[str, RecordedTopic] = {}
         self._files: list[Path] = []
+        self._handed: dict[Path, _Handed] = {}
         self._file: McapFileWriter | None = None
         self._file_start_ns = 0
         self.bytes_closed = 0
@@ -139,6 +162,9 @@ class EpisodeWriter:
         if channel is None:
             known = self._topics[topic]
             channel = self._file.add_topic(topic, known.definition, known.qos)
+        # Counted before the write: when it fails, the message is already in the chunk being
+        # written, which may or may not have reached the disk (recovery tells).
+        self._handed[self._file.path].live[topic] += 1
         self._file.write(channel, receive_ns, publish_ns, sequence, data)
 
     def begin(self, start_ns: int, latched: Mapping[str, Iterable[CachedMessage]]) -> None:
@@ -160,13 +186,20 @@ class EpisodeWriter:
         if self._file is not None:
             self._finish_file(self._file, {})
         path = self.path / f"{self.name}_{len(self._files)}.mcap"
-        self._file = McapFileWriter(
-            path,
-            compression=self.options.compression,
-            chunk_size_bytes=self.options.chunk_size_bytes,
-            library=self.options.library,
-        )
+        try:
+            self._file = McapFileWriter(
+                path,
+                compression=self.options.compression,
+                chunk_size_bytes=self.options.chunk_size_bytes,
+                library=self.options.library,
+            )
+        except BagError:
+            # A file that could not even get its header holds no message: do not leave it.
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise
         self._files.append(path)
+        handed = self._handed[path] = _Handed()
         self._file_start_ns = start_ns
         self._file.add_metadata(EPISODE_METADATA_RECORD, self._start_record)
         for topic in self._topics.values():
@@ -174,6 +207,7 @@ class EpisodeWriter:
             for cached in latched.get(topic.name, ()):
                 # Re-published latched messages are logged at the file start so they are
                 # in range for players; publish time keeps when they were really sent.
+                handed.latched[topic.name] += 1
                 self._file.write(
                     channel,
                     max(cached.receive_ns, start_ns),
@@ -210,27 +244,57 @@ class EpisodeWriter:
         self.bytes_closed += file.path.stat().st_size
 
     def close(self, custom: Mapping[str, str]) -> Path:
-        """Finish every file, write metadata.yaml and rename to the final name."""
+        """Finish every file, write metadata.yaml and rename to the final name.
+
+        Raises BagError (DiskFullError when out of space) if the last file cannot be
+        finished; the episode is then still open for :meth:`close_after_error`.
+        """
         if self._file is None:
             self._open_next(0, {})
         assert self._file is not None
-        try:
-            self._finish_file(self._file, custom)
-        except DiskFullError:
-            LOG.error("%s: disk full while closing; repairing in place", self._file.path)
-            return self.close_after_error(custom)
+        self._finish_file(self._file, custom)
         self._file = None
         return self._finalize(custom)
 
-    def close_after_error(self, custom: Mapping[str, str]) -> Path:
-        """Keep what reached the disk after a write error: repair the open file and close."""
+    def close_after_error(self, custom_for: CustomFor) -> tuple[Path, dict[str, int]]:
+        """Keep what reached the disk after a write error: repair the files, then close.
+
+        What the repaired files will hold is counted first (reading each file in order with
+        CRC checks up to its torn end), ``custom_for`` turns those counts of live messages
+        per topic into the closing metadata, which goes into the repaired files and
+        metadata.yaml. Returns the final path and the live messages per topic on disk.
+        """
         self._release_reserve()
         if self._file is not None:
             self._file.abandon()
             self._file = None
+        on_disk = {path: readable_message_counts(path) for path in self._files}
+        kept = self._live_kept(on_disk)
+        custom = custom_for(kept)
         for path in self._files:
             recover_mcap(path, ros_distro=self.options.ros_distro, extra_custom=custom)
-        return self._finalize(custom)
+        repaired = {
+            path: {t.name: t.message_count for t in summarize_mcap(path).topics}
+            for path in self._files
+        }
+        if repaired != on_disk:
+            # The repair kept other messages than a sequential read found: metadata.yaml
+            # follows the repaired files (the in-file copy of the summary may be off).
+            LOG.warning(
+                "%s: the repaired files hold %s messages, a sequential read found %s",
+                self.path,
+                {p.name: sum(c.values()) for p, c in repaired.items()},
+                {p.name: sum(c.values()) for p, c in on_disk.items()},
+            )
+            kept = self._live_kept(repaired)
+            custom = custom_for(kept)
+        return self._finalize(custom), kept
+
+    def _live_kept(self, on_disk: Mapping[Path, Mapping[str, int]]) -> dict[str, int]:
+        kept: Counter[str] = Counter()
+        for path, counts in on_disk.items():
+            kept.update(self._handed.get(path, _Handed()).live_kept(counts))
+        return dict(kept)
 
     def _finalize(self, custom: Mapping[str, str]) -> Path:
         self._release_reserve()
@@ -251,3 +315,20 @@ class EpisodeWriter:
             self._file = None
         shutil.rmtree(self.path, ignore_errors=True)
         return self.path
+
+
+def readable_message_counts(path: Path) -> dict[str, int]:
+    """Messages per topic in ``path`` read in order, with chunk CRCs checked, up to the first
+    incomplete or damaged record (a torn end after a write error)."""
+    counts: Counter[str] = Counter()
+    topics: dict[int, str] = {}
+    try:
+        with path.open("rb") as stream:
+            for record in StreamReader(stream, validate_crcs=True).records:
+                if isinstance(record, Channel):
+                    topics[record.id] = record.topic
+                elif isinstance(record, Message):
+                    counts[topics.get(record.channel_id, "")] += 1
+    except Exception as err:  # the torn end: mcap, zstd and lz4 raise their own errors
+        LOG.debug("%s: sequential read stops: %s: %s", path, type(err).__name__, err)
+    return dict(counts)

@@ -85,13 +85,18 @@ class EpisodeInfo:
 
 @dataclass(frozen=True)
 class EpisodeResult:
-    """A closed episode: where it is and how it went."""
+    """A closed episode: where it is and how it went.
+
+    messages: Messages in its files (latched copies at file starts not counted).
+    lost_on_error: Messages accepted for it that an error kept out of its files.
+    """
 
     path: Path
     outcome: str
     messages: int
     bytes: int
     error: str = ""
+    lost_on_error: int = 0
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ class BagRecorder:
         self._clock_ns = clock_ns
         self._lock = threading.Condition()
         self._queue: deque[_Message | _Command] = deque()
+        self._batch: deque[_Message | _Command] = deque()  # taken from the queue, being run
         self._queue_bytes = 0
         self._topics: dict[str, RecordedTopic] = {}
         self._latched: dict[str, deque[CachedMessage]] = {}
@@ -167,6 +173,7 @@ class BagRecorder:
         self._outcome = "unknown"
         self._annotations: list[dict[str, Any]] = []
         self._error = ""
+        self._last_result: EpisodeResult | None = None
         self._free_bytes = self._disk_free()
         self._episode_counter = 0
         self._rate = (time.monotonic(), 0, 0.0)
@@ -286,6 +293,12 @@ class BagRecorder:
         with self._lock:
             return self._recording
 
+    @property
+    def last_result(self) -> EpisodeResult | None:
+        """The last episode closed, cleanly or after an error (``outcome == "error"``)."""
+        with self._lock:
+            return self._last_result
+
     def status(self) -> RecorderStatus:
         """Snapshot of the recorder for the status topic and console."""
         with self._lock:
@@ -342,10 +355,14 @@ class BagRecorder:
             with self._lock:
                 if not self._queue:
                     self._lock.wait(timeout=period / 2)
-                batch = list(self._queue)
+                self._batch.extend(self._queue)
                 self._queue.clear()
             done = False
-            for item in batch:
+            while True:
+                with self._lock:
+                    if not self._batch:
+                        break
+                    item = self._batch.popleft()
                 if isinstance(item, _Command):
                     done = self._command(item) or done
                 else:
@@ -367,6 +384,7 @@ class BagRecorder:
             topic = self._topics.get(msg.topic)
         if episode is None or topic is None:
             return
+        # A failed write is settled by _fail: the files are counted after their repair.
         if not self._guarded(
             lambda: episode.write(
                 msg.topic, msg.receive_ns, msg.publish_ns, msg.sequence, msg.data, self._latched_now
@@ -394,33 +412,84 @@ class BagRecorder:
             self._fail(str(err))
             return False
 
-    def _fail(self, error: str) -> None:
+    def _fail(self, error: str, clean: bool = False) -> None:
+        """Stop the episode after ``error``: keep and count what reached the disk.
+
+        Every message accepted for this episode and not in the closed files (the torn
+        chunk, the message whose write failed, those still queued) is counted per topic as
+        ``lost_on_error``; ``written`` is what the files hold. ``clean``: the files are
+        intact (e.g. free space fell below the minimum), so try closing them normally first.
+        """
         episode = self._episode
         with self._lock:
             self._error = error
             self._recording = False
-            self._drop_queued_messages()
+            self._drop_queued_messages(count_as_dropped=False)
         if episode is None:
             return
-        custom = self._final_custom("error", error)
+        if clean:
+            with self._lock:
+                in_files = {name: s.written for name, s in self._accounting.topics.items()}
+            try:
+                path = episode.close(self._settle_after_error(in_files, error))
+            except (BagError, OSError) as err:
+                LOG.error(
+                    "%s: closing failed too (%s); repairing what is on disk", episode.path, err
+                )
+            else:
+                LOG.error(
+                    "episode %s stopped with an error (%s); closed %s", episode.name, error, path
+                )
+                with self._lock:
+                    self._episode = None
+                    self._last_result = EpisodeResult(
+                        path, "error", sum(in_files.values()), _du(path), error, self._lost()
+                    )
+                return
         try:
-            path = episode.close_after_error(custom)
-            LOG.error("episode stopped with an error; kept what was written in %s", path)
+            path, kept = episode.close_after_error(
+                lambda on_disk: self._settle_after_error(on_disk, error)
+            )
+            written = sum(kept.values())
+            LOG.error(
+                "episode %s stopped with an error (%s); %d messages kept in %s",
+                episode.name,
+                error,
+                written,
+                path,
+            )
+            result = EpisodeResult(path, "error", written, _du(path), error, self._lost())
         except (BagError, OSError) as err:
             LOG.error(
                 "%s: could not repair after the error (%s); run `bag recover`", episode.path, err
             )
+            result = EpisodeResult(episode.path, "error", 0, _du(episode.path), error, self._lost())
         with self._lock:
             self._episode = None
+            self._last_result = result
 
-    def _drop_queued_messages(self) -> None:
+    def _lost(self) -> int:
+        with self._lock:
+            return sum(s.lost_on_error for s in self._accounting.topics.values())
+
+    def _settle_after_error(self, on_disk: Mapping[str, int], error: str) -> dict[str, str]:
+        """Make the loss summary match ``on_disk`` (live messages per topic in the files)."""
+        with self._lock:
+            for name in set(on_disk) | set(self._accounting.topics):
+                self._accounting.topic(name).settle_written(on_disk.get(name, 0))
+        return self._final_custom("error", error)
+
+    def _drop_queued_messages(self, count_as_dropped: bool = True) -> None:
+        """Forget queued messages (the writer thread's batch too); commands stay queued."""
         kept: deque[_Message | _Command] = deque()
-        for item in self._queue:
+        for item in (*self._batch, *self._queue):
             if isinstance(item, _Command):
                 kept.append(item)
             else:
                 self._queue_bytes -= len(item.data)
-                self._accounting.topic(item.topic).dropped += 1
+                if count_as_dropped:
+                    self._accounting.topic(item.topic).dropped += 1
+        self._batch.clear()
         self._queue = kept
 
     def _check_disk(self) -> None:
@@ -431,10 +500,9 @@ class BagRecorder:
             LOG.warning("low disk space: %.0f MiB free under %s", free / MIB, self.config.bag_dir)
         if self._episode is not None and free < self.config.min_free_bytes:
             self._fail(
-                DiskFullError(
-                    f"{self.config.bag_dir}: only {free / MIB:.1f} MiB free "
-                    f"(minimum {self.config.min_free_bytes / MIB:.1f} MiB)"
-                ).args[0]
+                f"{self.config.bag_dir}: only {free / MIB:.1f} MiB free "
+                f"(minimum {self.config.min_free_bytes / MIB:.1f} MiB)",
+                clean=True,
             )
 
     def _final_custom(self, outcome: str, error: str = "") -> dict[str, str]:
@@ -519,6 +587,8 @@ class BagRecorder:
         return episode.path
 
     def _cmd_stop(self) -> EpisodeResult:
+        """Close the episode; if its files cannot be finished (disk full), close it as
+        :meth:`_fail` does and return that result (``outcome == "error"``)."""
         episode = self._episode
         if episode is None:
             raise BagError("no episode is being recorded")
@@ -528,12 +598,19 @@ class BagRecorder:
         custom = self._final_custom(self._outcome)
         try:
             path = episode.close(custom)
-        finally:
-            with self._lock:
-                self._episode = None
+        except (BagError, OSError) as err:
+            LOG.error("%s", err)
+            self._fail(str(err))
+            result = self._last_result
+            assert result is not None
+            return result
         written = sum(s.written for s in self._accounting.topics.values())
         LOG.info("episode closed: %s (%s, %d messages)", path, self._outcome, written)
-        return EpisodeResult(path, self._outcome, written, _du(path))
+        result = EpisodeResult(path, self._outcome, written, _du(path))
+        with self._lock:
+            self._episode = None
+            self._last_result = result
+        return result
 
     def _cmd_discard(self) -> Path:
         episode = self._episode

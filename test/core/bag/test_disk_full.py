@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,10 @@ from ...conftest import REPO
 SCENARIO = textwrap.dedent(
     """
     import json, os, sys, time
+    from collections import Counter
+    import yaml
     from pathlib import Path
+    from mcap.reader import make_reader
     from humanoid_teleop.core.bag.check import check_bag
     from humanoid_teleop.core.bag.episode import FileOptions
     from humanoid_teleop.core.bag.qos import QosProfile
@@ -50,6 +54,26 @@ SCENARIO = textwrap.dedent(
     status = rec.status()
     rec.close()
     second = root / "second"
+
+    def in_files(bag):
+        # Messages per topic in the closed files, read with the mcap library's reader.
+        counts = Counter()
+        for file in sorted(bag.glob("*.mcap")):
+            with file.open("rb") as stream:
+                for _schema, channel, _message in make_reader(stream).iter_messages():
+                    counts[channel.topic] += 1
+        return dict(counts)
+
+    def in_file_custom_data(bag):
+        # custom_data of the last file's `rosbag2` record (what rosbag2 rebuilds
+        # metadata.yaml from), read with the mcap library.
+        file = sorted(bag.glob("*.mcap"))[-1]
+        with file.open("rb") as stream:
+            records = [r for r in make_reader(stream).iter_metadata() if r.name == "rosbag2"]
+        text = records[-1].metadata["serialized_metadata"]
+        return yaml.safe_load(text)["custom_data"]
+
+    result = rec.last_result
     out = {
         "state": status.state,
         "error": status.error,
@@ -63,6 +87,12 @@ SCENARIO = textwrap.dedent(
             read_bag(second).metadata.custom_data.get("outcome") if second.is_dir() else ""
         ),
         "partials": [p.name for p in root.iterdir() if p.name.endswith(".partial")],
+        "in_files": in_files(second),
+        "loss": read_bag(second).custom_json("loss"),
+        "in_file_loss": json.loads(in_file_custom_data(second).get("loss", "null")),
+        "in_file_outcome": in_file_custom_data(second).get("outcome"),
+        "metadata_counts": read_bag(second).counts,
+        "result": [result.outcome, result.messages, str(result.path)] if result else None,
     }
     print(json.dumps(out))
     """
@@ -85,6 +115,18 @@ def test_disk_full_keeps_written_data_and_earlier_episodes(
     tmp_path: Path,
 ) -> None:
     """Filling a 2 MiB tmpfs: error status, second episode closed and valid, first untouched."""
+    out = _run_scenario(tmp_path)
+    assert out["state"] == "error" and "disk full" in out["error"], out
+    assert out["first_unchanged"] and out["first_defects"] == [], out
+    # Messages lost when the disk filled are counted: a true "loss" defect, nothing else.
+    assert out["second_exists"] and set(out["second_defects"]) <= {"loss"}, out
+    assert out["second_outcome"] == "error"
+    assert 0 < out["second_messages"] <= out["sent"]
+    assert out["partials"] == []
+
+
+def _run_scenario(tmp_path: Path) -> dict[str, Any]:
+    """Run SCENARIO in a 2 MiB tmpfs of a private mount namespace; returns its JSON report."""
     mount = tmp_path / "disk"
     mount.mkdir()
     script = tmp_path / "scenario.py"
@@ -100,12 +142,23 @@ def test_disk_full_keeps_written_data_and_earlier_episodes(
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
-    print(out)
-    assert out["state"] == "error" and "disk full" in out["error"], out
-    assert out["first_unchanged"] and out["first_defects"] == [], out
-    # Messages queued when the disk filled are dropped and counted: a true "loss" defect.
-    assert out["second_exists"] and set(out["second_defects"]) <= {"loss"}, out
-    assert out["second_outcome"] == "error"
-    assert 0 < out["second_messages"] <= out["sent"]
-    assert out["partials"] == []
+    out: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return out
+
+
+@pytest.mark.skipif(not _can_mount(), reason="needs root and `unshare --mount` to mount a tmpfs")
+def test_disk_full_loss_summary_equals_the_files(tmp_path: Path) -> None:
+    """After a disk-full stop, `written` is what the closed files hold, per topic and in total,
+    and every other accepted message is counted as `lost_on_error`."""
+    out = _run_scenario(tmp_path)
+    loss, in_files = out["loss"], out["in_files"]
+    blob = loss["topics"]["/blob"]
+    assert blob["written"] == in_files["/blob"] == out["metadata_counts"]["/blob"], out
+    assert loss["written"] == sum(in_files.values()), out
+    assert blob["received"] == blob["written"] + blob["dropped"] + blob["lost_on_error"], blob
+    assert loss["lost_on_error"] == blob["lost_on_error"]
+    if blob["lost_on_error"]:
+        assert "loss" in out["second_defects"], out  # bag check counts them as lost
+    # The repaired file carries the same summary and outcome as metadata.yaml.
+    assert out["in_file_loss"] == loss and out["in_file_outcome"] == "error", out
+    assert out["result"][:2] == ["error", blob["written"]], out

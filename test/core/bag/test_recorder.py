@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -252,3 +254,27 @@ def test_unusable_bag_folder_reports_the_operating_system_error(tmp_path: Path) 
             recorder.start_episode(EpisodeInfo())
     finally:
         recorder.close()
+
+
+def test_free_space_below_minimum_closes_the_episode_cleanly_as_error(
+    make_recorder: Make,
+) -> None:
+    """Free space falling under the minimum mid-episode closes it intact with outcome error,
+    `written` equal to the messages in its files."""
+    recorder = make_recorder()
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo(), name="low")
+    for i in range(20):
+        recorder.submit("/chatter", string_msg(f"m{i}"), now_ns(), 0, i + 1)
+    # The next disk check (every second) sees less free space than the minimum.
+    recorder.config = replace(recorder.config, min_free_bytes=1 << 62)
+    deadline = time.monotonic() + 10
+    while recorder.last_result is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    result = recorder.last_result
+    assert result is not None and result.outcome == "error" and "MiB free" in result.error
+    bag = read_bag(result.path)
+    loss = bag.custom_json("loss")
+    assert bag.metadata.custom_data["outcome"] == "error"
+    assert loss["written"] == sum(1 for _ in iter_messages(result.path)) == result.messages == 20
+    assert recorder.status().state == "error"
