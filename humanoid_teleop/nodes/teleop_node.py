@@ -15,7 +15,11 @@ leader message completes one device frame of the streaming trigger inputs (both 
 headset, same stamp; see :mod:`humanoid_teleop.core.retarget.input_sync`), so input-to-command
 latency is the compute time, not a timer phase. Input subscriptions keep only the newest
 message and are raw: the callbacks read the fields they need from the CDR bytes
-(:mod:`humanoid_teleop.core.motion.cdr`). Publishes each group's command on its configured
+(:mod:`humanoid_teleop.core.motion.cdr`). Each message passes the stamp rules of
+:mod:`humanoid_teleop.core.retarget.input_guard` (future, backwards or non-finite stamps and
+NaN/inf values are rejected, counted on ``/teleop/state`` and logged at most once a second
+per topic and reason), and each step uses a part only while its own stamp is fresh: groups
+driven by a stale part hold. Publishes each group's command on its configured
 interface, republishes the input it used on ``/teleop/intent/*`` (each message once), the
 engaged flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector targets
 on ``/teleop/ee_target/{left,right}`` (when new input was used) and its state on
@@ -24,12 +28,12 @@ on ``/teleop/ee_target/{left,right}`` (when new input was used) and its state on
 
 from __future__ import annotations
 
-import math
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -46,6 +50,13 @@ from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.core.motion.frame import HumanFrame, Input
 from humanoid_teleop.core.motion.messages import CdrPartReader
+from humanoid_teleop.core.retarget.input_guard import (
+    MALFORMED,
+    InputGuard,
+    PartFault,
+    RejectionLog,
+    part_faults,
+)
 from humanoid_teleop.core.retarget.input_sync import InputSync
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
@@ -109,17 +120,21 @@ class TeleopNode(Node):
         self._have_state = False
         self._lock = threading.Lock()
         self._latest: dict[Input, bytes] = {}  # newest message per input (for the intent topics)
-        self._parts: dict[str, Any] = {}  # HumanFrame field -> its newest part
+        # The newest accepted part of each input and its stamp: the only input clock kept.
+        self._guard = InputGuard(self._pipeline.profile.safety)
         self._new_inputs: set[Input] = set()
-        self._latest_input_t_s = float("nan")
         self._period_s = 1.0 / self._rate_hz
         self._sync = InputSync(_TRIGGERS_STEP, INPUT_STEP_SPACING * self._period_s)
-        self._bad_input: dict[str, str] = {}
+        self._rejections = RejectionLog()
+        self._fault_log = RejectionLog(verb="not using")
+        self._faulted: frozenset[Input] = frozenset()
         self._unknown_joints: set[str] = set()
         joint_state_topic = self._description.sensors.joint_state_topic
         self._joint_states = cdr.JointStateDecoder(joint_state_topic)
         self._joint_slots: tuple[tuple[str, ...], Any, Any] = ((), None, None)
         self._last_report: Any = None
+        self._last_faults: dict[Input, PartFault] = {}
+        self._last_held: dict[str, str] = {}
         self._steps = 0
         self._step_times_s: deque[float] = deque(maxlen=STEP_TIME_WINDOW)
 
@@ -190,30 +205,33 @@ class TeleopNode(Node):
 
     # -- inputs -------------------------------------------------------------------------------
 
-    def _reject(self, topic: str, err: Exception) -> None:
-        """Log a rejected message once per distinct error; ``/teleop/state`` lists it."""
-        if self._bad_input.get(topic) != str(err):
-            self.get_logger().error(f"rejected input: {err}")
-        self._bad_input[topic] = str(err)
+    def _reject(self, topic: str, reason: str, detail: str) -> None:
+        """Count a rejected message (``/teleop/state`` lists the counts); log at most one
+        line per second per topic and reason."""
+        line = self._rejections.record(topic, reason, detail, time.monotonic())
+        if line is not None:
+            self.get_logger().error(line)
 
     def _input_callback(self, which: Input, reader: CdrPartReader) -> Callable[[bytes], None]:
-        field = which.value
+        topic = reader.source
 
         def callback(data: bytes) -> None:
             try:
                 t_s, part = reader.read(data)
             except (ValueError, TeleopError) as err:
-                self._reject(reader.source, err)
+                self._reject(topic, MALFORMED, str(err))
                 return
+            now_s = self._now_s()
             if t_s == 0.0:
-                t_s = self._now_s()
+                t_s = now_s  # an unset stamp: the message is taken as captured now
             with self._lock:
-                self._latest[which] = data
-                self._parts[field] = part
-                self._new_inputs.add(which)
-                self._latest_input_t_s = (
-                    t_s if math.isnan(self._latest_input_t_s) else max(self._latest_input_t_s, t_s)
-                )
+                rejection = self._guard.admit(which, t_s, part, now_s)
+                if rejection is None:
+                    self._latest[which] = data
+                    self._new_inputs.add(which)
+            if rejection is not None:
+                self._reject(topic, rejection.reason, rejection.detail)
+                return
             if self._sync.arrived(which, t_s, time.monotonic()):
                 self._step(on_input=True)
 
@@ -223,7 +241,7 @@ class TeleopNode(Node):
         try:
             _header, names, positions = self._joint_states.decode(data)
         except ValueError as err:
-            self._reject(self._joint_states.source, err)
+            self._reject(self._joint_states.source, MALFORMED, str(err))
             return
         seen, robot, message = self._joint_slots
         if names is not seen:  # the decoder returns the same tuple while names repeat
@@ -250,13 +268,13 @@ class TeleopNode(Node):
     def _now_s(self) -> float:
         return self._clock.now().nanoseconds * 1e-9
 
-    def _frame(self) -> tuple[HumanFrame, set[Input]]:
+    def _frame(self) -> tuple[HumanFrame, dict[Input, float], set[Input]]:
+        """The newest accepted parts, their stamps, and the inputs new since the last call."""
         with self._lock:
-            parts = dict(self._parts)
+            frame, stamps = self._guard.frame()
             used = set(self._new_inputs)
             self._new_inputs.clear()
-            t_s = self._latest_input_t_s
-        return HumanFrame(t_s=t_s, **parts), used
+        return frame, stamps, used
 
     def _on_timer(self) -> None:
         if time.monotonic() - self._sync.last_step_s >= STEP_SPACING * self._period_s:
@@ -276,13 +294,17 @@ class TeleopNode(Node):
     def _step_and_publish(self) -> None:
         if self._auto_engage and not self._pipeline.engaged and self._ready_to_engage():
             self._engage()
-        frame, used = self._frame()
+        frame, stamps, used = self._frame()
         with self._lock:
             measured = self._measured.copy()
         sec, nanosec = conv.clock_stamp(self._clock)
         now = sec + nanosec * 1e-9
-        output = self._pipeline.step(frame, measured, now)
+        output = self._pipeline.step(frame, measured, now, stamps)
         self._last_report = output.report
+        self._last_faults = output.faults
+        self._last_held = output.held
+        if output.faults.keys() != self._faulted:
+            self._log_faults(output.faults)
         self._steps += 1
         if not self._pipeline.engaged:
             return
@@ -304,6 +326,18 @@ class TeleopNode(Node):
         for side, pose in self._pipeline.ee_targets().items():
             values = (*pose.position_m, *pose.quat_xyzw())
             self._ee_target_pubs[side].publish(cdr.encode_pose_stamped(sec, nanosec, base, values))
+
+    def _log_faults(self, faults: dict[Input, PartFault]) -> None:
+        """Log the parts a step stopped using (at most once a second per topic and kind)."""
+        for which in faults.keys() - self._faulted:
+            fault = faults[which]
+            groups = ", ".join(self._pipeline.groups_of_input.get(which, ())) or "nothing"
+            topic = OPERATOR_PREFIX + INPUT_NAMES[which]
+            detail = f"{fault.detail}; holding {groups}"
+            line = self._fault_log.record(topic, fault.kind, detail, time.monotonic())
+            if line is not None:
+                self.get_logger().warning(line)
+        self._faulted = frozenset(faults)
 
     def _publish_engaged(self) -> None:
         """Publish the engaged flag when it changes (latched, so late subscribers get it)."""
@@ -331,8 +365,11 @@ class TeleopNode(Node):
         return "engaged"
 
     def _recalibrate(self) -> str:
-        frame, _used = self._frame()
-        self._pipeline.recalibrate(frame)
+        with self._lock:
+            frame, stamps = self._guard.frame()
+        faults = part_faults(stamps, self._now_s(), self._pipeline.profile.safety)
+        left_out: dict[str, Any] = {which.value: None for which in faults}
+        self._pipeline.recalibrate(replace(frame, **left_out))  # never on a stale pose
         return "recalibrated on the current operator pose"
 
     def _service(self, name: str, action: Callable[[], Any]) -> Callable[[Any, Any], Any]:
@@ -353,6 +390,10 @@ class TeleopNode(Node):
         return handle
 
     def _publish_state(self) -> None:
+        for line in self._rejections.flush(time.monotonic()):
+            self.get_logger().error(line)
+        for line in self._fault_log.flush(time.monotonic()):
+            self.get_logger().warning(line)
         report = self._last_report
         status = DiagnosticStatus(name="teleop", hardware_id=self._description.name)
         values = {
@@ -369,12 +410,19 @@ class TeleopNode(Node):
             values["input_age_s"] = f"{report.input_age_s:.4f}"
             for kind, joints in report.clamps().items():
                 values[f"clamped_{kind}"] = ",".join(joints)
-        for topic, err in self._bad_input.items():
-            values[f"rejected {topic}"] = err
+        for which, fault in self._last_faults.items():
+            values[f"{fault.kind} {OPERATOR_PREFIX}{INPUT_NAMES[which]}"] = fault.detail
+        held = ", ".join(f"{g} ({why})" for g, why in self._last_held.items())
+        if held:
+            values["held_groups"] = held
+        for (topic, reason), (count, detail) in self._rejections.counts().items():
+            values[f"rejected {topic}: {reason}"] = f"{count} (last: {detail})"
         if self._pipeline.estopped:
             status.level, status.message = DiagnosticStatus.ERROR, "e-stop latched"
         elif report is not None and report.hold_reason:
             status.level, status.message = DiagnosticStatus.WARN, f"holding: {report.hold_reason}"
+        elif held and self._pipeline.engaged:
+            status.level, status.message = DiagnosticStatus.WARN, f"holding {held}"
         else:
             status.level = DiagnosticStatus.OK
             status.message = "engaged" if self._pipeline.engaged else "disengaged"

@@ -243,7 +243,8 @@ def test_malformed_input_bytes_are_rejected_naming_the_topic(harness: Harness) -
     while time.monotonic() - start < 1.0:
         harness.leader_pub.publish(truncated)
         harness.run(0.05, home, None)
-    rejected = [v for _t, v in harness.states if "rejected /operator/leader_joints" in v]
+    key = "rejected /operator/leader_joints: malformed"
+    rejected = [v for _t, v in harness.states if key in v]
     assert rejected, harness.states[-1:]
-    assert "malformed JointState" in rejected[-1]["rejected /operator/leader_joints"]
+    assert "malformed JointState" in rejected[-1][key]
     assert rejected[-1]["joint_states"] == "true"

@@ -195,8 +195,9 @@ class RejectionLog:
     came after the last line, so no count goes unlogged. Times are a monotonic clock [s].
     """
 
-    def __init__(self, period_s: float = LOG_PERIOD_S) -> None:
+    def __init__(self, period_s: float = LOG_PERIOD_S, verb: str = "rejected") -> None:
         self.period_s = period_s
+        self.verb = verb  # the line's first word: what happened to the source
         self._tallies: dict[tuple[str, str], _Tally] = {}
 
     def record(self, source: str, reason: str, detail: str, now_s: float) -> str | None:
@@ -209,13 +210,13 @@ class RejectionLog:
         tally.detail = detail
         if now_s - tally.last_line_s < self.period_s:
             return None
-        return self._line(source, reason, tally, now_s)
+        return self._line(self.verb, source, reason, tally, now_s)
 
     def flush(self, now_s: float) -> list[str]:
         """Lines owed for rejections counted since their key's last line, where the period
         has passed."""
         return [
-            self._line(source, reason, tally, now_s)
+            self._line(self.verb, source, reason, tally, now_s)
             for (source, reason), tally in self._tallies.items()
             if tally.since_line and now_s - tally.last_line_s >= self.period_s
         ]
@@ -229,11 +230,10 @@ class RejectionLog:
         return sum(t.total for t in self._tallies.values())
 
     @staticmethod
-    def _line(source: str, reason: str, tally: _Tally, now_s: float) -> str:
+    def _line(verb: str, source: str, reason: str, tally: _Tally, now_s: float) -> str:
         count = tally.since_line
         tally.since_line, tally.last_line_s = 0, now_s
-        what = "message" if count == 1 else "messages"
         return (
-            f"rejected {source}: {reason}: {tally.detail} "
-            f"({count} {what} since the last line, {tally.total} in all)"
+            f"{verb} {source}: {reason}: {tally.detail} "
+            f"({count} since the last line, {tally.total} in all)"
         )
