@@ -1,9 +1,18 @@
-"""sim_robot_node: a kinematic humanoid built from any ``robots/<name>``.
+"""sim_robot_node: a simulated humanoid built from any ``robots/<name>``.
 
 Subscribes to every command interface of robot.yaml (``forward`` Float64MultiArray in group
-order, ``trajectory`` JointTrajectory, ``joint_state`` JointState), integrates the commanded
-positions with each joint's velocity/acceleration limits and a first-order lag from the home
-posture, and publishes what a real robot's drivers would:
+order, ``trajectory`` JointTrajectory, ``joint_state`` JointState). The commanded positions
+pass each joint's velocity/acceleration limits from the home posture, then, by ``backend``:
+
+- ``mujoco`` (default): position servos of the robot's MuJoCo model (core/sim/mujoco_sim.py)
+  with contacts, the ``scene``'s table and objects, joint efforts, rendered cameras (its own
+  thread) and F/T sensor pairs at the wrist sites; object poses on ``/sim/objects``
+  (PoseArray in the base frame, scene file order) and on ``/tf`` as ``sim/<object>``, the
+  task detector's verdict on latched ``/sim/task/outcome`` (and to the recorder's
+  ``/recorder/mark_success`` with ``mark_outcome``); stamps are the sim time of the state;
+- ``kinematic``: a first-order lag, capsule drawings and a spring-damper table.
+
+Both publish what a real robot's drivers would:
 
 - ``/joint_states`` (or robot.yaml's ``joint_state_topic``) at ``joint_state_rate_hz``;
 - ``/tf`` at ``tf_rate_hz`` and latched ``/tf_static`` when ``tf2_msgs`` imports (otherwise one
@@ -32,14 +41,16 @@ import cv2
 import numpy as np
 import rclpy
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import TransformStamped, WrenchStamped
+from geometry_msgs.msg import Pose, PoseArray, TransformStamped, WrenchStamped
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import SetBool
 from trajectory_msgs.msg import JointTrajectory
 
 from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.motion.rotation import quats_from_matrices
 from humanoid_teleop.core.robot import CameraSpec, InterfaceSpec, RobotModel, load_robot
 from humanoid_teleop.core.sim import (
     InvalidCommand,
@@ -84,22 +95,28 @@ def _load_tf_message() -> type | None:
 
 @dataclass(frozen=True)
 class _Sample:
-    """Joint positions [rad] and velocities [rad/s] at ``stamp``."""
+    """Joint positions [rad] and velocities [rad/s] at ``stamp``; with MuJoCo also efforts
+    [N m], wrenches (force, torque) by sensor name, object poses and the render snapshot."""
 
     stamp: Time
     stamp_s: float  # since the node started [s] (epoch seconds lose precision in float64)
     positions: np.ndarray
     velocities: np.ndarray
+    efforts: np.ndarray | None = None
+    wrenches: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    objects: list[tuple[np.ndarray, np.ndarray]] | None = None
+    snapshot: Any = None
 
 
 @dataclass
 class _CameraOutput:
     spec: CameraSpec
-    renderer: SceneRenderer
+    renderer: SceneRenderer | None  # kinematic backend; MuJoCo renders in the camera thread
     info: CameraInfo
     info_pub: Any
     raw: Any
     jpeg: Any
+    depth: Any = None
 
 
 class SimRobotNode(Node):
@@ -132,18 +149,18 @@ class SimRobotNode(Node):
                 f"{', '.join(unspecified)}: they move at most "
                 f"{self.settings.unspecified_velocity_rad_s} rad/s (unspecified_velocity_rad_s)"
             )
-        self.integrator = JointIntegrator(limits, model.home_positions(), self.settings.lag_s)
+        self.sim: Any = None
+        if self.settings.backend == "mujoco":
+            self.sim = self._mujoco_sim(model)
+            self.integrator = self.sim.integrator
+        else:
+            self.integrator = JointIntegrator(limits, model.home_positions(), self.settings.lag_s)
         self._trajectories: dict[str, TrajectoryPlayback] = {}
         self._warned_at: dict[str, float] = {}
         self._lock = threading.Lock()
         now = self.get_clock().now()
         self._t0_ns = now.nanoseconds
-        self._sample = _Sample(
-            now.to_msg(),
-            0.0,
-            self.integrator.positions,
-            self.integrator.velocities,
-        )
+        self._sample = self._make_sample(now.to_msg(), 0.0)
         self._last_step_s = self._sample.stamp_s
 
         self._joint_pub = self.create_publisher(
@@ -170,8 +187,12 @@ class SimRobotNode(Node):
             self.create_timer(1.0 / self.settings.tf_rate_hz, self._publish_tf)
 
         table = self.settings.table_config(self.scene.default_table())
-        self._contact = TableContact(table) if self.settings.table else None
+        kinematic = self.sim is None
+        self._contact = TableContact(table) if self.settings.table and kinematic else None
+        if not kinematic:
+            self._setup_scene_outputs()
         self._wrench_pubs = []
+        self._wrench_names = {s.frame_id: s.name for s in description.sensors.wrenches}
         self._previous_points: dict[str, tuple[float, list[np.ndarray]]] = {}
         for spec in description.sensors.wrenches:
             side = self.scene.side_of_frame(spec.frame_id)
@@ -188,6 +209,7 @@ class SimRobotNode(Node):
             self._camera_output(spec, table if self.settings.table else None)
             for spec in description.sensors.cameras
         ]
+        self._renderers: dict[str, Any] = {}
         # Rendering takes milliseconds: it runs in its own thread with its own model, so the
         # executor keeps the joint-state rate.
         self._camera_model = RobotModel(description)
@@ -195,11 +217,92 @@ class SimRobotNode(Node):
         self._camera_thread = threading.Thread(
             target=self._camera_loop, name="sim_cameras", daemon=True
         )
+        if kinematic:
+            where = f"table top at {table.height_m:.3f} m in {description.base_frame}" + (
+                "" if self.settings.table else " (disabled)"
+            )
+        else:
+            where = f"scene {self.settings.scene or '(none)'}, seed {self.settings.seed}"
         self.get_logger().info(
-            f"simulating {description.name} ({model.nq} joints) from home; commands on "
-            f"{', '.join(i.topic for i in description.interfaces.values())}; table top at "
-            f"{table.height_m:.3f} m in {description.base_frame}"
-            + ("" if self.settings.table else " (disabled)")
+            f"simulating {description.name} ({model.nq} joints, {self.settings.backend}) from "
+            f"home; commands on {', '.join(i.topic for i in description.interfaces.values())}; "
+            + where
+        )
+
+    # -- MuJoCo -----------------------------------------------------------------------------
+
+    def _mujoco_sim(self, model: RobotModel) -> Any:
+        from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
+        from humanoid_teleop.core.sim.scene import Scene, load_scene
+
+        scene = Scene(load_scene(self.settings.scene), model) if self.settings.scene else None
+        return MujocoSim(
+            model,
+            scene=scene,
+            seed=self.settings.seed,
+            unspecified_velocity_rad_s=self.settings.unspecified_velocity_rad_s,
+            lag_s=self.settings.lag_s,
+        )
+
+    def _setup_scene_outputs(self) -> None:
+        """Publishers of the scene's ground truth and task outcome."""
+        scene = self.sim.scene
+        self._objects_pub = self.create_publisher(PoseArray, "/sim/objects", DEPTH_TF)
+        self._outcome_pub = self.create_publisher(String, "/sim/task/outcome", LATCHED)
+        self._object_names_pub = self.create_publisher(String, "/sim/object_names", LATCHED)
+        self._object_names_pub.publish(
+            String(data=",".join(scene.object_names) if scene is not None else "")
+        )
+        self._outcome = None
+        self._mark_client = (
+            self.create_client(SetBool, "/recorder/mark_success")
+            if self.settings.mark_outcome
+            else None
+        )
+        self.create_timer(1.0 / self.settings.tf_rate_hz, self._publish_objects)
+
+    def _publish_objects(self) -> None:
+        sample = self.latest()
+        scene = self.sim.scene
+        if scene is None or sample.objects is None:
+            return
+        msg = PoseArray()
+        msg.header.stamp = sample.stamp
+        msg.header.frame_id = self.description.base_frame
+        quats = quats_from_matrices(np.array([r for r, _ in sample.objects]))
+        for (_, position), quat in zip(sample.objects, quats.tolist(), strict=True):
+            pose = Pose()
+            pose.position.x, pose.position.y, pose.position.z = (float(v) for v in position)
+            o = pose.orientation
+            o.x, o.y, o.z, o.w = quat
+            msg.poses.append(pose)
+        self._objects_pub.publish(msg)
+        outcome = scene.outcome
+        if outcome != self._outcome:
+            self._outcome = outcome
+            self._outcome_pub.publish(String(data=outcome))
+            self.get_logger().info(f"task {scene.config.task}: {outcome}")
+            if self._mark_client is not None and outcome in ("success", "failure"):
+                if self._mark_client.service_is_ready():
+                    self._mark_client.call_async(SetBool.Request(data=outcome == "success"))
+                else:
+                    self.get_logger().warning(
+                        f"task {outcome}, but /recorder/mark_success is not available"
+                    )
+
+    def _make_sample(self, stamp: Time, stamp_s: float) -> _Sample:
+        sim = self.sim
+        if sim is None:
+            return _Sample(stamp, stamp_s, self.integrator.positions, self.integrator.velocities)
+        return _Sample(
+            stamp,
+            stamp_s,
+            sim.positions,
+            sim.velocities,
+            sim.efforts,
+            {name: sim.wrench(name) for name in sim.wrench_names},
+            sim.scene.object_poses(sim) if sim.scene is not None else None,
+            sim.snapshot(),
         )
 
     # -- commands ---------------------------------------------------------------------------
@@ -277,8 +380,17 @@ class SimRobotNode(Node):
             )
             if now_s > playback.end_s:
                 del self._trajectories[topic]
-        self.integrator.step(min(dt, 0.1))
-        sample = _Sample(now.to_msg(), now_s, self.integrator.positions, self.integrator.velocities)
+        if self.sim is None:
+            self.integrator.step(min(dt, 0.1))
+            stamp = now.to_msg()
+        else:
+            # sim time follows the node's clock; stamps are the sim time of the state
+            if not self.sim.advance_to(now_s):
+                return  # less than a physics step since the last sample: nothing new
+            now_s = self.sim.time_s
+            stamp_ns = self._t0_ns + round(now_s * 1e9)
+            stamp = Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
+        sample = self._make_sample(stamp, now_s)
         with self._lock:
             self._sample = sample
         msg = JointState()
@@ -286,6 +398,8 @@ class SimRobotNode(Node):
         msg.name = list(self.integrator.joint_names)
         msg.position = sample.positions.tolist()
         msg.velocity = sample.velocities.tolist()
+        if sample.efforts is not None:
+            msg.effort = sample.efforts.tolist()
         self._joint_pub.publish(msg)
 
     def latest(self) -> _Sample:
@@ -331,8 +445,32 @@ class SimRobotNode(Node):
         self._tf_static_pub.publish(msg)
 
     def _publish_tf(self) -> None:
-        msg = self._fill_tf(self._tf_moving, self.scene.moving_edges, self.latest())
+        sample = self.latest()
+        msg = self._fill_tf(self._tf_moving, self.scene.moving_edges, sample)
+        objects = self._object_transforms(sample)
+        if objects:  # scene objects ride in the same message, stamped like the links
+            msg = self._tf_message(transforms=[*msg.transforms, *objects])
         self._tf_pub.publish(msg)
+
+    def _object_transforms(self, sample: _Sample) -> list[TransformStamped]:
+        """``<base frame> -> sim/<object>`` transforms of the sample's object poses."""
+        if self.sim is None or self.sim.scene is None or sample.objects is None:
+            return []
+        quats = quats_from_matrices(np.array([r for r, _ in sample.objects]))
+        transforms = []
+        for name, (_, position), quat in zip(
+            self.sim.scene.object_names, sample.objects, quats.tolist(), strict=True
+        ):
+            t = TransformStamped()
+            t.header.stamp = sample.stamp
+            t.header.frame_id = self.description.base_frame
+            t.child_frame_id = f"sim/{name}"
+            v = t.transform.translation
+            v.x, v.y, v.z = (float(c) for c in position)
+            r = t.transform.rotation
+            r.x, r.y, r.z, r.w = quat
+            transforms.append(t)
+        return transforms
 
     # -- wrenches ---------------------------------------------------------------------------
 
@@ -343,7 +481,12 @@ class SimRobotNode(Node):
             msg = WrenchStamped()
             msg.header.stamp = sample.stamp
             msg.header.frame_id = frame_id
-            if self._contact is not None and side is not None:
+            if sample.wrenches is not None:
+                force, torque = sample.wrenches[self._wrench_names[frame_id]]
+                f, tau = msg.wrench.force, msg.wrench.torque
+                f.x, f.y, f.z = (float(c) for c in force)
+                tau.x, tau.y, tau.z = (float(c) for c in torque)
+            elif self._contact is not None and side is not None:
                 points = self.scene.contact_points(poses, side)
                 velocities = self._point_velocities(side, sample.stamp_s, points)
                 rotation, position = poses[frame_id]
@@ -394,6 +537,13 @@ class SimRobotNode(Node):
                 f"camera {spec.name}: encoding {spec.encoding} is not simulated; publishing rgb8"
             )
         info_pub = self.create_publisher(CameraInfo, spec.info_topic, DEPTH_CAMERA)
+        if self.sim is not None:
+            depth = (
+                self.create_publisher(Image, f"{spec.topic}/depth", DEPTH_IMAGE)
+                if self.settings.publish_depth
+                else None
+            )
+            return _CameraOutput(spec, None, info, info_pub, raw, jpeg, depth)
         renderer = SceneRenderer(camera, table, props)
         return _CameraOutput(spec, renderer, info, info_pub, raw, jpeg)
 
@@ -409,6 +559,14 @@ class SimRobotNode(Node):
             self._camera_thread.join(timeout=2.0)
 
     def _camera_loop(self) -> None:
+        try:
+            self._render_loop()
+        finally:
+            for renderer in self._renderers.values():
+                renderer.close()  # in the thread that owns the GL context
+            self._renderers.clear()
+
+    def _render_loop(self) -> None:
         period = 1.0 / self.settings.camera_rate_hz
         next_s = time.monotonic()
         while not self._stop_cameras.wait(max(0.0, next_s - time.monotonic())):
@@ -424,13 +582,48 @@ class SimRobotNode(Node):
                     f"camera rendering failed: {err!r}", throttle_duration_sec=2.0
                 )
 
-    def _publish_images(self) -> None:
-        sample = self.latest()
+    def _mujoco_images(self, sample: _Sample) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """RGB (and depth [mm]) of every camera, rendered from the sample's state."""
+        from humanoid_teleop.core.sim.mujoco_sim import CameraRenderer
+
+        images = []
+        for cam in self._cameras:
+            renderer = self._renderers.get(cam.spec.name)
+            if renderer is None:
+                renderer = CameraRenderer(self.sim, cam.spec, cam.info.width, cam.info.height)
+                self._renderers[cam.spec.name] = renderer
+            rgb = renderer.render_rgb(sample.snapshot)
+            depth = renderer.render_depth_mm(sample.snapshot) if cam.depth is not None else None
+            images.append((rgb, depth))
+        return images
+
+    def _kinematic_images(self, sample: _Sample) -> list[tuple[np.ndarray, np.ndarray | None]]:
         poses = self._camera_model.fk_all(sample.positions)
         capsules = self.scene.capsules(poses)
+        images = []
         for cam in self._cameras:
+            assert cam.renderer is not None
             rotation, position = poses[cam.spec.frame_id]
-            rgb = cam.renderer.render(rotation, position, capsules)
+            images.append((cam.renderer.render(rotation, position, capsules), None))
+        return images
+
+    def _publish_images(self) -> None:
+        sample = self.latest()
+        if self.sim is not None:
+            images = self._mujoco_images(sample)
+        else:
+            images = self._kinematic_images(sample)
+        for cam, (rgb, depth) in zip(self._cameras, images, strict=True):
+            if depth is not None:
+                msg = Image()
+                msg.header.stamp = sample.stamp
+                msg.header.frame_id = cam.spec.frame_id
+                msg.height, msg.width = depth.shape
+                msg.encoding = "16UC1"
+                msg.is_bigendian = 0
+                msg.step = depth.shape[1] * 2
+                msg.data = depth.tobytes()
+                cam.depth.publish(msg)
             cam.info.header.stamp = sample.stamp
             cam.info_pub.publish(cam.info)
             if cam.raw is not None:

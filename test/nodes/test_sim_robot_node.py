@@ -20,7 +20,7 @@ import yaml
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 
 rclpy = pytest.importorskip("rclpy")
-from geometry_msgs.msg import WrenchStamped  # noqa: E402
+from geometry_msgs.msg import PoseArray, WrenchStamped  # noqa: E402
 from rclpy.context import Context  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
@@ -133,13 +133,14 @@ def g1() -> RobotModel:
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NodeProcess, Probe]]:
-    """A G1 sim (320×240 camera, table above the wrists) and a probe listening to it."""
+    """A kinematic G1 sim (320×240 camera, table above the wrists) and a probe listening."""
     domain = free_domain()
     log = tmp_path_factory.mktemp("sim") / "sim_robot_node.log"
     node = NodeProcess(
         "humanoid_teleop.nodes.sim_robot_node",
         {
             "robot": "g1",
+            "backend": "kinematic",
             "camera_width": 320,
             "camera_height": 240,
             "table_height_m": TABLE_HEIGHT_M,
@@ -464,10 +465,13 @@ def test_every_shipped_robot_simulates(tmp_path: Path, robot: str) -> None:
     [
         ("robot:=nope", "no robot 'nope'"),
         ("camera_rate_hz:=0.0", "parameters.camera_rate_hz: 0.0 must be a finite number > 0"),
+        ("backend:=gazebo", "backend: 'gazebo'; allowed: mujoco, kinematic"),
+        ("scene:=nope", "no scene 'nope'; scenes: pick_and_place, push"),
     ],
 )
 def test_bad_parameters_stop_the_node_with_a_clear_error(param: str, message: str) -> None:
-    """An unknown robot or an impossible rate exits with code 2 and names the problem."""
+    """An unknown robot, backend or scene or an impossible rate exits with code 2 and names
+    the problem."""
     result = subprocess.run(
         [sys.executable, "-m", "humanoid_teleop.nodes.sim_robot_node", "--ros-args", "-p", param],
         capture_output=True,
@@ -477,3 +481,142 @@ def test_bad_parameters_stop_the_node_with_a_clear_error(param: str, message: st
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- the MuJoCo backend ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mujoco_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NodeProcess, Probe]]:
+    """A MuJoCo G1 in the pick_and_place scene (320×240 camera with depth) and a probe."""
+    tf2_msgs = pytest.importorskip("tf2_msgs.msg", reason="tf2_msgs is not installed here")
+    domain = free_domain()
+    log = tmp_path_factory.mktemp("mujoco") / "sim_robot_node.log"
+    node = NodeProcess(
+        "humanoid_teleop.nodes.sim_robot_node",
+        {
+            "robot": "g1",
+            "backend": "mujoco",
+            "scene": "pick_and_place",
+            "seed": 3,
+            "camera_width": 320,
+            "camera_height": 240,
+            "publish_depth": True,
+        },
+        domain,
+        log,
+    )
+    probe = Probe(domain)
+    probe.listen(JointState, "/joint_states", 500)
+    probe.listen(WrenchStamped, "/ft/right_wrist", 200)
+    probe.listen(Image, "/cameras/head/image_raw", 5)
+    probe.listen(Image, "/cameras/head/image_raw/depth", 5)
+    probe.listen(PoseArray, "/sim/objects", 50)
+    probe.listen(tf2_msgs.TFMessage, "/tf", 50)
+    probe.listen(String, "/sim/task/outcome", LATCHED)
+    started = probe.spin_until(lambda: all(probe.received[t] for t in probe.received), 30.0)
+    assert started, f"sim_robot_node (mujoco) did not publish everything:\n{node.output()}"
+    yield node, probe
+    probe.close()
+    node.stop()
+
+
+@pytest.mark.ros
+def test_mujoco_joint_states_carry_efforts(mujoco_sim: tuple[NodeProcess, Probe]) -> None:
+    """MuJoCo joint states have an effort per joint; the gravity-loaded shoulders are non-zero."""
+    _, probe = mujoco_sim
+    msg = _latest(probe, "/joint_states")
+    assert len(msg.effort) == len(msg.name)
+    shoulder = msg.name.index("right_shoulder_pitch_joint")
+    assert abs(msg.effort[shoulder]) > 0.1
+
+
+@pytest.mark.ros
+def test_mujoco_sensor_stamps_are_joint_sample_stamps(
+    mujoco_sim: tuple[NodeProcess, Probe],
+) -> None:
+    """Images, depth, wrenches and object poses carry stamps of published joint samples."""
+    _, probe = mujoco_sim
+    probe.spin_for(1.0)
+    for topic in (
+        "/cameras/head/image_raw",
+        "/cameras/head/image_raw/depth",
+        "/ft/right_wrist",
+        "/sim/objects",
+    ):
+        stamp = time_to_s(_latest(probe, topic).header.stamp)
+        # the probe may still be working through a backlog of 250 Hz joint states: wait
+        assert probe.spin_until(
+            lambda s=stamp: (
+                s in {time_to_s(m.header.stamp) for m in probe.received["/joint_states"][-500:]}
+            ),
+            10.0,
+        ), topic
+
+
+@pytest.mark.ros
+def test_mujoco_camera_sees_the_cube_and_depth_is_in_mm(
+    mujoco_sim: tuple[NodeProcess, Probe],
+) -> None:
+    """The rendered head image shows the red cube; depth is 16UC1 with the table ~0.3-1.5 m."""
+    _, probe = mujoco_sim
+    image = _latest(probe, "/cameras/head/image_raw")
+    rgb = np.frombuffer(bytes(image.data), np.uint8).reshape(240, 320, 3).astype(int)
+    red = (rgb[..., 0] > 150) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
+    assert red.sum() > 50, "no red cube in the head camera image"
+    depth = _latest(probe, "/cameras/head/image_raw/depth")
+    assert depth.encoding == "16UC1"
+    mm = np.frombuffer(bytes(depth.data), np.uint16).reshape(240, 320)
+    assert 300 < int(np.median(mm)) < 1500
+
+
+@pytest.mark.ros
+def test_mujoco_objects_are_ground_truth_on_the_table(
+    mujoco_sim: tuple[NodeProcess, Probe],
+) -> None:
+    """/sim/objects holds the cube resting on the table; /tf has sim/cube; outcome running."""
+    _, probe = mujoco_sim
+    poses = _latest(probe, "/sim/objects")
+    assert poses.header.frame_id == "pelvis" and len(poses.poses) == 1
+    frames = {t.child_frame_id for m in probe.received["/tf"] for t in m.transforms}
+    assert {"sim/cube", "right_elbow_link"} <= frames
+    assert _latest(probe, "/sim/task/outcome").data == "running"
+    cube = poses.poses[0].position
+    probe.spin_for(0.5)
+    later = _latest(probe, "/sim/objects").poses[0].position
+    assert abs(later.z - cube.z) < 1e-3, "the cube is not resting"
+
+
+@pytest.mark.ros
+def test_mujoco_wrist_reads_the_hand_weight(mujoco_sim: tuple[NodeProcess, Probe]) -> None:
+    """The right wrist F/T (hand on arm, hand weight included) reads ~the hand's weight."""
+    _, probe = mujoco_sim
+    msg = _latest(probe, "/ft/right_wrist")
+    force = msg.wrench.force
+    assert msg.header.frame_id == "right_wrist_ft"
+    assert 2.0 < np.linalg.norm([force.x, force.y, force.z]) < 20.0
+
+
+@pytest.mark.ros
+def test_mujoco_forward_command_moves_the_arm_within_its_limits(
+    mujoco_sim: tuple[NodeProcess, Probe], g1: RobotModel
+) -> None:
+    """A left-arm command is tracked by the servos; joint speeds stay within the limits."""
+    _, probe = mujoco_sim
+    names = list(g1.description.groups["left_arm"])
+    start = len(probe.received["/joint_states"])
+    pub = probe.node.create_publisher(Float64MultiArray, "/left_arm_controller/commands", 10)
+
+    def reached() -> bool:
+        pub.publish(Float64MultiArray(data=LEFT_UP))
+        latest = _positions(probe.received["/joint_states"][-1], names)
+        return bool(np.allclose(latest, LEFT_UP, atol=5e-3))
+
+    assert probe.spin_until(reached, 10.0), "left arm did not reach the command"
+    samples = probe.received["/joint_states"][start:]
+    positions = np.array([_positions(m, names) for m in samples])
+    stamps = np.array([time_to_s(m.header.stamp) for m in samples])
+    speeds = np.abs(np.diff(positions, axis=0)) / np.diff(stamps)[:, None]
+    limits = g1.limits.velocity[g1.index_of(names)]
+    assert np.all(speeds <= limits * 1.2), speeds.max()  # servo overshoot on top of the ramp
+    assert speeds.max() > 0.5 * limits.min()

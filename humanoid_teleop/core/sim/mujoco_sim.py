@@ -41,11 +41,14 @@ from humanoid_teleop.core.sim.mjcf_build import (
     robot_model_path,
 )
 from humanoid_teleop.core.sim.physics_config import PhysicsConfig, load_physics
+from humanoid_teleop.core.sim.scene import Scene, add_lights
 
 FloatArray = NDArray[np.float64]
 #: Longest stretch of physics one :meth:`MujocoSim.advance_to` call integrates [s]; a longer
 #: gap (the host stalled) is skipped, not caught up, so the robot never lurches.
 MAX_CATCH_UP_S = 0.1
+#: Geom group of the visual meshes of the links cameras are mounted in (drawn in other views).
+GROUP_HIDDEN_FROM_CAMERAS = 5
 #: Rotation from a ROS optical frame (z forward, y down) to a MuJoCo camera (-z forward, y up).
 OPTICAL_TO_MUJOCO = np.diag([1.0, -1.0, -1.0])
 
@@ -77,7 +80,7 @@ class MujocoSim:
         model: RobotModel,
         physics: PhysicsConfig | None = None,
         *,
-        scene: Any = None,
+        scene: Scene | None = None,
         seed: int = 0,
         unspecified_velocity_rad_s: float = 2.0,
         lag_s: float = 0.0,
@@ -88,11 +91,19 @@ class MujocoSim:
         self.description = description
         self.robot_model = model
         self.physics = physics or load_physics(description.source_file, tuple(description.groups))
+        home = model.home_positions()
+        # MuJoCo's world is the URDF root link; robot.yaml's base frame is fixed to it.
+        pin.framesForwardKinematics(model.pin_model, model.pin_data, model.to_pinocchio(home))
+        base = model.pin_data.oMf[model.pin_model.getFrameId(description.base_frame)]
+        self.base_rotation = np.array(base.rotation)
+        self.base_position = np.array(base.translation)
         spec = mujoco.MjSpec.from_file(str(robot_model_path(description, self.physics, cache)))
         self._add_sensors(spec, model)
-        self.scene = scene
+        self.scene: Scene | None = scene
         if scene is not None:
-            scene.add_to(spec, model, seed)
+            scene.add_to(spec, model, seed, self.world_from_base)
+        else:
+            add_lights(spec)
         try:
             self.model = spec.compile()
         except ValueError as err:
@@ -123,7 +134,6 @@ class MujocoSim:
             model.limits.acceleration.tolist(),
             unspecified_velocity_rad_s,
         )
-        home = model.home_positions()
         self.integrator = JointIntegrator(limits, home.tolist(), lag_s)
         self.data.qpos[self._qpos_index] = self.integrator.positions
         if scene is not None:
@@ -131,11 +141,6 @@ class MujocoSim:
         self.data.ctrl[self._actuator_index] = self.integrator.positions[self._actuated]
         mujoco.mj_forward(m, self.data)
         self._mj = mujoco
-        # MuJoCo's world is the URDF root link; robot.yaml's base frame is fixed to it.
-        pin.framesForwardKinematics(model.pin_model, model.pin_data, model.to_pinocchio(home))
-        base = model.pin_data.oMf[model.pin_model.getFrameId(description.base_frame)]
-        self.base_rotation = np.array(base.rotation)
-        self.base_position = np.array(base.translation)
         self._lock = threading.Lock()
 
     # -- model additions -------------------------------------------------------------------
@@ -166,6 +171,7 @@ class MujocoSim:
         self.camera_specs: tuple[CameraSpec, ...] = tuple(description.sensors.cameras)
         for camera in self.camera_specs:
             body, rotation, position = self._frame_on_body(spec, model, camera.frame_id, home)
+            _hide_from_cameras(body)
             cam = body.add_camera()
             cam.name = f"cam_{camera.name}"
             cam.pos = position.tolist()
@@ -269,6 +275,19 @@ class MujocoSim:
         """A point [m] given in the base frame, in MuJoCo's world (the model root) frame."""
         world: FloatArray = self.base_rotation @ np.asarray(position) + self.base_position
         return world
+
+
+def _hide_from_cameras(body: Any) -> None:
+    """Move the visual meshes of a camera's link, and of the links it is welded to up to the
+    first one a joint moves, out of the cameras' view: the camera sits inside those meshes
+    (a head shell), which would otherwise fill its image."""
+    while body is not None and body.name != "world":
+        for geom in body.geoms:
+            if geom.group == GROUP_VISUAL:
+                geom.group = GROUP_HIDDEN_FROM_CAMERAS
+        if body.joints:
+            return
+        body = body.parent
 
 
 class CameraRenderer:

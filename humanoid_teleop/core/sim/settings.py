@@ -51,10 +51,19 @@ def _positive(source: str, name: str, value: float, unit: str) -> None:
         raise SimConfigError(f"{source}.{name}: {value} must be a finite number > 0 {unit}")
 
 
+#: Simulator backends of sim_robot_node.
+BACKENDS = ("mujoco", "kinematic")
+
+
 @dataclass(frozen=True)
 class SimRobotSettings:
     """Parameters of ``sim_robot_node``.
 
+    ``backend``: ``mujoco`` (physics: contacts, grasps, joint efforts, rendered cameras,
+    ``scene`` from ``config/sim/scenes`` or a path, empty for the robot alone; ``seed`` draws
+    the objects' start poses; ``publish_depth`` adds a 16UC1 [mm] image per camera on
+    ``<topic>/depth``; ``mark_outcome`` reports the task detector's verdict to the recorder)
+    or ``kinematic`` (joints follow commands through a lag; capsule drawings; a spring table).
     Rates in [Hz]; ``lag_s`` is the joints' first-order lag [s];
     ``unspecified_velocity_rad_s`` replaces a model velocity limit of 0 (URDF's "not given").
     ``camera_width``/``height``
@@ -64,6 +73,11 @@ class SimRobotSettings:
     """
 
     robot: str = "g1"
+    backend: str = "mujoco"
+    scene: str = ""
+    seed: int = 0
+    publish_depth: bool = False
+    mark_outcome: bool = False
     joint_state_rate_hz: float = 250.0
     tf_rate_hz: float = 50.0
     wrench_rate_hz: float = 100.0
@@ -93,6 +107,10 @@ class SimRobotSettings:
         settings = cls(**_typed(cls, data, source))
         if not settings.robot:
             raise SimConfigError(f"{source}.robot: empty; name a robot (humanoid-teleop robots)")
+        if settings.backend not in BACKENDS:
+            raise SimConfigError(
+                f"{source}.backend: {settings.backend!r}; allowed: {', '.join(BACKENDS)}"
+            )
         for name in ("joint_state_rate_hz", "tf_rate_hz", "wrench_rate_hz", "camera_rate_hz"):
             _positive(source, name, getattr(settings, name), "[Hz]")
         _positive(source, "unspecified_velocity_rad_s", settings.unspecified_velocity_rad_s, "")
