@@ -13,6 +13,7 @@ record profiles     ``config/record/``                          ``<name>.yaml``
 leader arms (exo)   ``config/devices/``                         ``exo_<name>.yaml``
 gamepad presets     ``config/devices/gamepad/``                 ``<name>.yaml``
 Foxglove layouts    ``config/foxglove/``                        ``<name>.json``
+export QC rules     ``config/export/``                          ``<name>.yaml``
 motion clips        ``data/mocap/``                             ``<name>.bvh``
 ==================  ==========================================  =============================
 
@@ -202,6 +203,9 @@ RECORD_PROFILES = ResourceKind("recording profile", "config/record")
 LEADER_ARMS = ResourceKind("leader-arm config", "config/devices", prefix="exo_")
 GAMEPAD_PRESETS = ResourceKind("gamepad preset", "config/devices/gamepad")
 FOXGLOVE_LAYOUTS = ResourceKind("Foxglove layout", "config/foxglove", suffix=".json")
+EXPORT_RULES = ResourceKind("export rules file", "config/export")
+# Joins KINDS (and the table above) once config/sim/scenes/ is committed.
+SIM_SCENES = ResourceKind("sim scene", "config/sim/scenes")
 MOTION_CLIPS = ResourceKind("motion clip", "data/mocap", suffix=".bvh")
 
 KINDS = (
@@ -212,6 +216,7 @@ KINDS = (
     LEADER_ARMS,
     GAMEPAD_PRESETS,
     FOXGLOVE_LAYOUTS,
+    EXPORT_RULES,
     MOTION_CLIPS,
 )
 """Every kind of file humanoid_teleop ships."""

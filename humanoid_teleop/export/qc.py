@@ -8,23 +8,19 @@ frames to keep (idle start/end trimmed) and why it fails, if it does.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from humanoid_teleop.core.resources import EXPORT_RULES
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.robot.yaml_source import Field, read_yaml
 
 from .layout import EpisodeFrames, driven_joints
 from .source import EpisodeData
 
-_RULES_IN_TREE = Path(__file__).resolve().parents[2] / "config" / "export" / "qc.yaml"
-_RULES_INSTALLED = Path(sys.prefix) / "share" / "humanoid_teleop" / "config" / "export" / "qc.yaml"
-SHIPPED_RULES = _RULES_IN_TREE if _RULES_IN_TREE.is_file() else _RULES_INSTALLED
-"""The shipped rules: the source tree's ``config/export/qc.yaml``, else the installed copy."""
 _KEYS = (
     "schema_version", "max_loss_ratio", "max_sync_skew_ms", "max_missing_image_ratio", "idle",
     "limit_margin_rad", "max_saturated_ratio", "max_estops", "min_duration_s", "max_duration_s",
@@ -34,6 +30,11 @@ _FLOAT_KEYS = (
     "max_loss_ratio", "max_sync_skew_ms", "max_missing_image_ratio", "limit_margin_rad",
     "max_saturated_ratio", "min_duration_s", "max_duration_s",
 )  # fmt: skip
+
+
+def shipped_rules() -> Path:
+    """The shipped rules, ``config/export/qc.yaml`` (found by ``core.resources``)."""
+    return EXPORT_RULES.find("qc")
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class QcRules:
     @classmethod
     def load(cls, path: Path | None = None) -> QcRules:
         """Rules from ``path`` (default: the shipped ``config/export/qc.yaml``)."""
-        return cls.from_field(read_yaml(path or SHIPPED_RULES))
+        return cls.from_field(read_yaml(path or shipped_rules()))
 
     def as_json(self) -> str:
         """The rules as canonical JSON (part of every shard's settings key)."""
