@@ -6,7 +6,9 @@ into the REP-103 operator frame and publishes it, stamped with its arrival time.
 buttons and thumbsticks go to ``/operator/joy``. Robot camera images (``camera_topics``:
 sensor_msgs/Image, ``compressed_camera_topics``: JPEG CompressedImage; the first is the left /
 mono eye, the second the right) are streamed back to the headset at ``camera_rate_hz`` at most.
-Frame age, rate and rejected-frame counts go to ``/diagnostics`` once a second.
+Frame age, rate, rejected-frame counts and idle disconnects (an operator silent for
+``idle_timeout_s``) go to ``/diagnostics`` once a second; rejected frames are logged at most
+once a second per reason, with the count since the last line.
 """
 
 from __future__ import annotations
@@ -194,6 +196,7 @@ class VrBridgeNode(Node):
             "rate_hz": f"{stats.rate_hz:.1f}",
             "frame_age_s": f"{stats.frame_age_s:.3f}",
             "camera_frames_sent": str(stats.camera_frames_sent),
+            "idle_disconnects": str(stats.idle_disconnects),
             **{f"rejected_{k}": str(v) for k, v in stats.rejected.items()},
         }
         status.values = [KeyValue(key=k, value=v) for k, v in values.items()]

@@ -183,3 +183,114 @@ def test_bad_frames_are_counted_in_diagnostics_and_node_survives(
     assert int(values["rejected_malformed"]) > 0
     assert int(values["rejected_oversized"]) > 0
     assert int(values["frames"]) > 0
+
+
+FLOOD_RATE_HZ = 10_000
+FLOOD_S = 5.0
+IDLE_S = 1.5
+
+
+class _Lines:
+    """Collects a node's output lines with their arrival time, from a reader thread."""
+
+    def __init__(self, stream: Any) -> None:
+        import threading
+
+        self.lines: list[tuple[float, str]] = []
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            self.lines.append((time.monotonic(), line.rstrip()))
+
+    def between(self, start: float, end: float) -> list[str]:
+        return [line for t, line in self.lines if start <= t <= end]
+
+
+def _flood(ws: Any, good: bytes, stop_at: float) -> int:
+    """Send malformed frames at FLOOD_RATE_HZ with a valid frame every 20 ms until
+    ``stop_at`` (monotonic); return how many malformed frames went out."""
+    bad = [b"garbage", b"\x01\x01\x00\x00" + bytes(4), bytes([9]) + good[1:]]
+    sent, start = 0, time.monotonic()
+    next_good = start
+    while (now := time.monotonic()) < stop_at:
+        due = int((now - start) * FLOOD_RATE_HZ)
+        while sent < due:
+            ws.send(bad[sent % len(bad)])
+            sent += 1
+        if now >= next_good:
+            ws.send(good)
+            next_good += 0.02
+        time.sleep(0.001)
+    return sent
+
+
+def test_flood_of_malformed_frames_is_counted_in_few_lines_and_squatter_is_dropped() -> None:
+    """10k malformed frames/s for 5 s: the operator's valid frames keep flowing, the page is
+    still served, the node writes at most 20 log lines; then the operator goes silent, is
+    dropped after idle_timeout_s (counted in /diagnostics) and a second client connects."""
+    import urllib.request
+
+    from diagnostic_msgs.msg import DiagnosticArray
+    from geometry_msgs.msg import PoseStamped
+    from websockets.exceptions import ConnectionClosed
+
+    port = free_port()
+    node = start_node("vr_bridge_node", {"port": port, "idle_timeout_s": IDLE_S})
+    output = _Lines(node.stdout)
+    listener = Listener({"/operator/head": PoseStamped, "/diagnostics": DiagnosticArray})
+    good = protocol.encode_pose_frame(XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY))
+    try:
+        with _operator(port) as ws:
+            _send_until(ws, listener, [good], lambda: bool(listener.messages["/operator/head"]))
+            started = time.monotonic()
+            flood_started_s = time.time()
+            flood: dict[str, int] = {}
+            import threading
+
+            sender = threading.Thread(
+                target=lambda: flood.update(sent=_flood(ws, good, started + FLOOD_S))
+            )
+            sender.start()
+            time.sleep(FLOOD_S / 2)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+                assert page.status == 200  # the server still answers other clients
+            while sender.is_alive():
+                listener.spin_for(0.05)
+            ended = time.monotonic()
+            # Silent from here on: the bridge must drop this operator after IDLE_S.
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    ws.recv(timeout=IDLE_S + 5)
+            dropped_after = time.monotonic() - ended
+        assert flood["sent"] >= 0.5 * FLOOD_RATE_HZ * FLOOD_S, flood  # a flood it was
+        heads = listener.stamped_after("/operator/head", flood_started_s)
+        assert len(heads) >= 0.5 * 50 * FLOOD_S  # valid frames at 50 Hz kept flowing
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+        assert IDLE_S * 0.9 <= dropped_after <= IDLE_S + 3.0
+        with _operator(port) as second:
+            _send_until(
+                second,
+                listener,
+                [good],
+                lambda: bool(listener.stamped_after("/operator/head", time.time() - 0.2)),
+            )
+
+        def vr_status() -> dict[str, str]:
+            for _, array in reversed(listener.messages["/diagnostics"]):
+                for status in array.status:
+                    if status.name == "vr_bridge":
+                        return {kv.key: kv.value for kv in status.values}
+            return {}
+
+        assert listener.spin_until(lambda: vr_status().get("idle_disconnects") == "1", 5)
+        rejected = sum(int(v) for k, v in vr_status().items() if k.startswith("rejected_"))
+        assert rejected >= flood["sent"]
+        lines = output.between(started, ended + 1.5)
+        assert len(lines) <= 20, lines
+        assert any("since the last line" in line for line in lines)
+    finally:
+        listener.close()
+        code, _ = stop_node(node)
+    assert code == 0

@@ -77,8 +77,6 @@ _SECTIONS: tuple[tuple[int, int], ...] = (
 #: Largest valid pose frame [bytes]; the default size limit of the server.
 MAX_POSE_FRAME_BYTES = HEADER.size + 4 * sum(n for _, n in _SECTIONS)
 
-#: Largest tolerated deviation of a quaternion's norm from 1.
-QUATERNION_NORM_TOLERANCE = 0.05
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -109,11 +107,15 @@ class XrFrame:
 
 
 def _check_poses(poses: FloatArray, what: str) -> None:
+    """Reject NaN/inf and zero quaternions; normalise every other quaternion in place (the
+    body is float32 on the wire, so its squares cannot overflow in float64)."""
     if not np.all(np.isfinite(poses)):
         raise FrameRejected("malformed", f"{what} has a NaN or infinite value")
-    norms = np.linalg.norm(poses[..., 3:7], axis=-1)
-    if np.any(np.abs(norms - 1.0) > QUATERNION_NORM_TOLERANCE):
-        raise FrameRejected("malformed", f"{what} has a quaternion of norm {norms.max():.3f}")
+    quats = poses[..., 3:7]
+    norms = np.linalg.norm(quats, axis=-1, keepdims=True)
+    if np.any(norms == 0.0):
+        raise FrameRejected("malformed", f"{what} has a zero quaternion (no orientation)")
+    quats /= norms
 
 
 def decode_pose_frame(data: bytes) -> XrFrame:

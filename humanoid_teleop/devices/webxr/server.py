@@ -6,9 +6,12 @@ bench) only supplies ``on_frame`` and feeds camera JPEGs. Security rules:
 * binds ``127.0.0.1`` by default; any other address needs TLS (operator-supplied certificate
   or a self-signed one generated on first run) and a token (configured, or generated and
   announced once);
-* one active operator: a second client is refused while one is connected;
+* one active operator: a second client is refused while one is connected, and an operator
+  that sends no valid frame for ``idle_timeout_s`` is disconnected (close code 4408), which
+  frees the slot (a silent or garbage-only client cannot squat it);
 * frames larger than ``max_frame_bytes``, malformed, of an unknown version, before or without
-  a valid hello are rejected and counted; none of them can stop the server;
+  a valid hello are rejected and counted; none of them can stop the server, and their log
+  lines are rate-limited (one per second per reason, with the count since the last line);
 * WebSocket upgrades from another web page (an ``Origin`` that is not this server) are refused,
   so a page in the operator's browser cannot drive the robot through 127.0.0.1.
 """
@@ -21,6 +24,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import math
 import secrets
 import ssl
 import threading
@@ -37,6 +41,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.core.retarget.input_guard import RejectionLog
 from humanoid_teleop.devices import config as cfg
 from humanoid_teleop.devices.errors import DeviceError, FrameRejected
 from humanoid_teleop.devices.webxr import protocol, tls
@@ -58,6 +63,7 @@ REJECT_REASONS = (
 CLOSE_WRONG_TOKEN = 4401
 CLOSE_BUSY = 4409
 CLOSE_BAD_HELLO = 4400
+CLOSE_IDLE = 4408
 #: Hard limit on any message the WebSocket layer buffers [bytes]; above it the connection is
 #: dropped (and counted as oversized). Frames between ``max_frame_bytes`` and this are
 #: rejected one by one without dropping the operator.
@@ -83,6 +89,8 @@ class BridgeConfig:
     camera_rate_hz: float = 15.0
     #: A WebXR emulator script served at /emulator/iwer.js (tests only; empty = not served).
     emulator_script: str = ""
+    #: An operator sending no valid frame for this long [s] is disconnected (slot freed).
+    idle_timeout_s: float = 3.0
 
     KEYS = (
         "host",
@@ -94,6 +102,7 @@ class BridgeConfig:
         "max_frame_bytes",
         "camera_rate_hz",
         "emulator_script",
+        "idle_timeout_s",
     )
 
     @classmethod
@@ -115,7 +124,15 @@ class BridgeConfig:
                 data, "camera_rate_hz", d.camera_rate_hz, source, minimum=0.0
             ),
             emulator_script=cfg.string(data, "emulator_script", d.emulator_script, source),
+            idle_timeout_s=cfg.number(
+                data, "idle_timeout_s", d.idle_timeout_s, source, minimum=0.0
+            ),
         )
+        if not 0 < config.idle_timeout_s < math.inf:
+            raise ConfigError(
+                f"{source}: 'idle_timeout_s' must be a finite number > 0 [s], "
+                f"got {config.idle_timeout_s}"
+            )
         if config.port > 65535:
             raise ConfigError(f"{source}: 'port' must be <= 65535, got {config.port}")
         if config.max_frame_bytes > TRANSPORT_LIMIT_BYTES:
@@ -150,6 +167,8 @@ class BridgeStats:
     #: Accepted frames per second over the last second.
     rate_hz: float = 0.0
     camera_frames_sent: int = 0
+    #: Operators disconnected for sending no valid frame for ``idle_timeout_s``.
+    idle_disconnects: int = 0
 
 
 class XrBridgeServer:
@@ -173,6 +192,7 @@ class XrBridgeServer:
         self._stats = BridgeStats()
         self._recent: collections.deque[float] = collections.deque()
         self._last_frame_s = float("-inf")
+        self._rejections = RejectionLog()
         self._operator: ServerConnection | None = None
         self._jpeg: dict[int, tuple[int, float, bytes]] = {}
         self._jpeg_seq = 0
@@ -260,7 +280,22 @@ class XrBridgeServer:
         ) as server:
             self.port = int(next(iter(server.sockets)).getsockname()[1])
             self._ready.set()
+            flusher = asyncio.create_task(self._flush_rejection_log())
             await self._stop.wait()
+            flusher.cancel()
+            self._flush_lines()
+
+    async def _flush_rejection_log(self) -> None:
+        """Write the rejection counts owed since each reason's last line, once a second."""
+        while True:
+            await asyncio.sleep(self._rejections.period_s)
+            self._flush_lines()
+
+    def _flush_lines(self) -> None:
+        with self._lock:
+            lines = self._rejections.flush(time.monotonic())
+        for line in lines:
+            log.warning("vr_bridge %s", line)
 
     # ---------------------------------------------------------------- HTTP
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -292,9 +327,12 @@ class XrBridgeServer:
 
     # ---------------------------------------------------------------- WebSocket
     def _reject(self, reason: str, detail: str) -> None:
+        """Count a rejection; log it at most once a second per reason (with the count)."""
         with self._lock:
             self._stats.rejected[reason] += 1
-        log.warning("vr_bridge rejected a frame (%s): %s", reason, detail)
+            line = self._rejections.record("frame", reason, detail, time.monotonic())
+        if line is not None:
+            log.warning("vr_bridge %s", line)
 
     async def _refuse(self, ws: ServerConnection, code: int, reason: str, detail: str) -> None:
         self._reject(reason, detail)
@@ -351,9 +389,12 @@ class XrBridgeServer:
         except ConnectionClosed:
             return
         sender = asyncio.create_task(self._send_camera(ws))
+        last_frame_s = [time.monotonic()]  # of this operator's last valid frame (or hello)
+        watchdog = asyncio.create_task(self._drop_when_idle(ws, last_frame_s))
         try:
             async for message in ws:
-                self._receive(message)
+                if self._receive(message):
+                    last_frame_s[0] = time.monotonic()
         except ConnectionClosed as err:
             if (err.rcvd is not None and err.rcvd.code == 1009) or (
                 err.sent is not None and err.sent.code == 1009
@@ -361,25 +402,45 @@ class XrBridgeServer:
                 self._reject("oversized", f"message above {TRANSPORT_LIMIT_BYTES} bytes")
         finally:
             sender.cancel()
+            watchdog.cancel()
             with self._lock:
                 if self._operator is ws:
                     self._operator = None
                     self._stats.operator = ""
             log.info("vr_bridge: operator %s disconnected", ws.remote_address)
 
-    def _receive(self, message: str | bytes) -> None:
+    async def _drop_when_idle(self, ws: ServerConnection, last_frame_s: list[float]) -> None:
+        """Disconnect the operator once it sent no valid frame for ``idle_timeout_s``; the
+        slot is freed at once, before the close handshake (which a squatter may ignore)."""
+        timeout = self.config.idle_timeout_s
+        while (idle := time.monotonic() - last_frame_s[0]) < timeout:
+            await asyncio.sleep(timeout - idle)
+        with self._lock:
+            self._stats.idle_disconnects += 1
+            if self._operator is ws:
+                self._operator = None
+                self._stats.operator = ""
+        log.warning(
+            "vr_bridge: operator %s sent no valid frame for %.1f s; disconnected",
+            ws.remote_address,
+            timeout,
+        )
+        await ws.close(CLOSE_IDLE, "idle")
+
+    def _receive(self, message: str | bytes) -> bool:
+        """Handle one message from the operator; True when it was a valid pose frame."""
         received_ns = time.time_ns()
         if isinstance(message, str):
             self._reject("malformed", "text message after the hello")
-            return
+            return False
         if len(message) > self.config.max_frame_bytes:
             self._reject("oversized", f"{len(message)} bytes > limit {self.config.max_frame_bytes}")
-            return
+            return False
         try:
             frame = protocol.decode_pose_frame(message)
         except FrameRejected as err:
             self._reject(err.reason, err.detail)
-            return
+            return False
         now = time.monotonic()
         with self._lock:
             self._stats.frames += 1
@@ -388,6 +449,7 @@ class XrBridgeServer:
             while self._recent and self._recent[0] < now - 1.0:
                 self._recent.popleft()
         self._on_frame(frame, received_ns)
+        return True
 
     async def _send_camera(self, ws: ServerConnection) -> None:
         if self.config.camera_rate_hz <= 0:
@@ -431,4 +493,5 @@ class XrBridgeServer:
                 frame_age_s=now - self._last_frame_s,
                 rate_hz=float(len(self._recent)),
                 camera_frames_sent=self._stats.camera_frames_sent,
+                idle_disconnects=self._stats.idle_disconnects,
             )

@@ -90,11 +90,20 @@ def test_nan_pose_is_rejected() -> None:
         protocol.decode_pose_frame(protocol.encode_pose_frame(frame))
 
 
-def test_non_unit_quaternion_is_rejected() -> None:
-    """A head quaternion of norm 2 is malformed."""
+def test_non_unit_quaternion_is_normalised() -> None:
+    """A head quaternion of norm 2 (finite, non-zero) is normalised, not rejected."""
     head = np.array([0.0, 1.6, 0.0, 0.0, 0.0, 0.0, 2.0])
     data = protocol.encode_pose_frame(XrFrame(seq=1, client_time_ms=0.0, head=head))
-    with pytest.raises(FrameRejected, match=r"quaternion of norm 2\.000"):
+    frame = protocol.decode_pose_frame(data)
+    assert frame.head is not None
+    assert frame.head[3:] == pytest.approx([0.0, 0.0, 0.0, 1.0])
+
+
+def test_zero_quaternion_is_rejected() -> None:
+    """A head quaternion (0, 0, 0, 0) has no orientation: malformed."""
+    head = np.array([0.0, 1.6, 0.0, 0.0, 0.0, 0.0, 0.0])
+    data = protocol.encode_pose_frame(XrFrame(seq=1, client_time_ms=0.0, head=head))
+    with pytest.raises(FrameRejected, match="zero quaternion"):
         protocol.decode_pose_frame(data)
 
 

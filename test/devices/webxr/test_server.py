@@ -23,6 +23,7 @@ from humanoid_teleop.devices.webxr import protocol
 from humanoid_teleop.devices.webxr.protocol import XrFrame
 from humanoid_teleop.devices.webxr.server import (
     CLOSE_BUSY,
+    CLOSE_IDLE,
     CLOSE_WRONG_TOKEN,
     TRANSPORT_LIMIT_BYTES,
     BridgeConfig,
@@ -336,3 +337,54 @@ def test_port_in_use_is_a_clear_error(bridge: tuple[XrBridgeServer, Received]) -
     second = XrBridgeServer(config, Received(), announce=lambda _text: None)
     with pytest.raises(DeviceError, match=rf"cannot listen on 127\.0\.0\.1:{server.port}"):
         second.start()
+
+
+def test_silent_operator_is_dropped_after_the_idle_timeout(tmp_path: Path) -> None:
+    """An authenticated client that sends nothing is closed with 4408, counted, and the slot
+    goes to the next client."""
+    server, received = _start(tmp_path, idle_timeout_s=0.5)
+    try:
+        with _operator(server) as silent:
+            started = time.monotonic()
+            with pytest.raises(ConnectionClosed) as info:
+                while True:
+                    silent.recv(timeout=5)  # camera frames, if any, until the close
+            assert info.value.rcvd is not None and info.value.rcvd.code == CLOSE_IDLE
+            assert 0.5 <= time.monotonic() - started < 3.0
+        assert server.stats().idle_disconnects == 1
+        with _operator(server) as second:
+            second.send(_frame(1))
+            assert received.wait(1)
+    finally:
+        server.stop()
+
+
+def test_garbage_does_not_keep_an_operator_connected(tmp_path: Path) -> None:
+    """Only valid frames count as activity: a client sending garbage is dropped too."""
+    server, _received = _start(tmp_path, idle_timeout_s=0.5)
+    try:
+        with _operator(server) as ws, pytest.raises(ConnectionClosed):
+            end = time.monotonic() + 5.0
+            while time.monotonic() < end:
+                ws.send(b"garbage")
+                time.sleep(0.01)
+        assert server.stats().idle_disconnects == 1
+    finally:
+        server.stop()
+
+
+def test_rejection_log_lines_are_rate_limited(
+    bridge: tuple[XrBridgeServer, Received], caplog: pytest.LogCaptureFixture
+) -> None:
+    """2,000 malformed frames give one log line per second at most, and all are counted."""
+    server, _received = bridge
+    logger = "humanoid_teleop.devices.webxr.server"
+    with caplog.at_level("WARNING", logger=logger), _operator(server) as ws:
+        started = time.monotonic()
+        for _ in range(2000):
+            ws.send(b"garbage")
+        assert _wait_rejected(server, "malformed", 2000) == 2000
+        elapsed = time.monotonic() - started
+    lines = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+    assert 1 <= len(lines) <= 2 + elapsed, lines  # the first at once, then one a second
+    assert "malformed" in lines[0]
