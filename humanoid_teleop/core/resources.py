@@ -14,6 +14,7 @@ leader arms (exo)   ``config/devices/``                         ``exo_<name>.yam
 gamepad presets     ``config/devices/gamepad/``                 ``<name>.yaml``
 Foxglove layouts    ``config/foxglove/``                        ``<name>.json``
 export QC rules     ``config/export/``                          ``<name>.yaml``
+sim scenes          ``config/sim/scenes/``                      ``<name>.yaml``
 motion clips        ``data/mocap/``                             ``<name>.bvh``
 ==================  ==========================================  =============================
 
@@ -204,7 +205,6 @@ LEADER_ARMS = ResourceKind("leader-arm config", "config/devices", prefix="exo_")
 GAMEPAD_PRESETS = ResourceKind("gamepad preset", "config/devices/gamepad")
 FOXGLOVE_LAYOUTS = ResourceKind("Foxglove layout", "config/foxglove", suffix=".json")
 EXPORT_RULES = ResourceKind("export rules file", "config/export")
-# Joins KINDS (and the table above) once config/sim/scenes/ is committed.
 SIM_SCENES = ResourceKind("sim scene", "config/sim/scenes")
 MOTION_CLIPS = ResourceKind("motion clip", "data/mocap", suffix=".bvh")
 
@@ -217,6 +217,7 @@ KINDS = (
     GAMEPAD_PRESETS,
     FOXGLOVE_LAYOUTS,
     EXPORT_RULES,
+    SIM_SCENES,
     MOTION_CLIPS,
 )
 """Every kind of file humanoid_teleop ships."""

@@ -82,6 +82,11 @@ STARTUPS: list[tuple[str, str, dict[str, str]]] = [
         {"robot": "g1"},
     ),
     (
+        "sim_robot_node scene=pick_and_place (sim scene)",
+        "humanoid_teleop.nodes.sim_robot_node:SimRobotNode",
+        {"robot": "g1", "scene": "pick_and_place"},
+    ),
+    (
         "replay_node (shipped motion clip)",
         "humanoid_teleop.nodes.replay_node:ReplayNode",
         {},
