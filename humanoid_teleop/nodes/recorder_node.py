@@ -33,7 +33,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,9 @@ from humanoid_teleop.nodes.executor import run_node
 
 DEFAULT_PROFILE = "default"
 DRAIN_MAX = 64
+HANDOVER_MAX_S = 10.0
+"""Longest time [s] two subscriptions of one topic record together while one replaces the
+other (a publisher silent that long has nothing in flight to lose)."""
 ROBOT_TYPES = {
     "camera": "sensor_msgs/msg/Image",
     "camera_info": "sensor_msgs/msg/CameraInfo",
@@ -155,6 +158,22 @@ def robot_topics(robot: str) -> tuple[list[TopicRule], str]:
     return rules, f"sha256:{digest}"
 
 
+@dataclass
+class _TopicSubscription:
+    """One recorded topic: its reader (and, during a handover, the reader it replaces)."""
+
+    topic: str
+    msg_type: Any
+    qos: BagQos
+    sub: Subscription[Any] | None = None
+    largest_bytes: int = 0  # largest serialized message seen [bytes]
+    old: Subscription[Any] | None = None
+    seen: set[tuple[str, int]] | None = None  # (publisher, sequence) recorded in a handover
+    publishers_old: set[str] = field(default_factory=set)
+    publishers_new: set[str] = field(default_factory=set)
+    handover_start_s: float = 0.0
+
+
 class RecorderNode(Node):
     """Thin rclpy shell around :class:`BagRecorder` (see the module docstring)."""
 
@@ -189,7 +208,7 @@ class RecorderNode(Node):
             ros_distro=os.environ.get("ROS_DISTRO", "kilted"),
         )
         self.recorder = BagRecorder(config)
-        self._subs: dict[str, tuple[Subscription[Any], BagQos]] = {}
+        self._subs: dict[str, _TopicSubscription] = {}
         self._unrecordable: dict[str, str] = {}
         self._status_pub = self.create_publisher(DiagnosticArray, "/recorder/status", 10)
         self.create_service(Trigger, "/recorder/start_episode", self._on_start)
@@ -212,7 +231,11 @@ class RecorderNode(Node):
     # ---- subscriptions ----
 
     def _subscribe(self, topic: str, type_name: str, offered: Sequence[BagQos]) -> None:
-        qos = self.profile.subscription_qos(topic, offered)
+        """Record ``topic``; a topic already subscribed is handed over to a new subscription
+        with the QoS wanted now (see :meth:`_replace`)."""
+        current = self._subs.get(topic)
+        largest = current.largest_bytes if current else 0
+        qos = self.profile.subscription_qos(topic, offered, largest)
         try:
             cls = message_class(type_name)
             self.recorder.add_topic(topic, type_name, list(offered) or [qos])
@@ -221,18 +244,44 @@ class RecorderNode(Node):
                 self.get_logger().error(f"cannot record {topic}: {err}")
             self._unrecordable[topic] = str(err)
             return
+        if current is not None:
+            self._replace(current, qos)
+            return
+        state = _TopicSubscription(topic, cls, qos)
+        state.sub = self._create_reader(state, qos)
+        self._subs[topic] = state
+        self._unrecordable.pop(topic, None)
+        self.get_logger().info(
+            f"recording {topic} [{type_name}] ({qos.reliability}, {qos.durability}, "
+            f"depth {qos.depth})"
+        )
+
+    def _create_reader(self, state: _TopicSubscription, qos: BagQos) -> Subscription[Any]:
+        """A raw subscription handing each message of ``state.topic`` to the recorder."""
+        topic = state.topic
         submit = self.recorder.submit
         holder: list[Subscription[Any]] = []
 
         def record(data: bytes, info: Any) -> None:
             gid = info.get("publisher_gid") if isinstance(info, dict) else None
             publisher = bytes(gid["data"]).hex() if gid and "data" in gid else ""
+            sequence = int(info.get("publication_sequence_number") or 0)
+            if len(data) > state.largest_bytes:
+                state.largest_bytes = len(data)
+            if state.seen is not None and sequence:
+                # Two subscriptions during a handover: keep the first copy of each sample.
+                via_old = holder[0] is state.old
+                (state.publishers_old if via_old else state.publishers_new).add(publisher)
+                key = (publisher, sequence)
+                if key in state.seen:
+                    return
+                state.seen.add(key)
             submit(
                 topic,
                 data,
                 time.time_ns(),
                 int(info.get("source_timestamp") or 0),
-                int(info.get("publication_sequence_number") or 0),
+                sequence,
                 publisher,
             )
 
@@ -256,7 +305,7 @@ class RecorderNode(Node):
             self._on_lost(topic, int(info.total_count_change), int(info.total_count))
 
         sub = self.create_subscription(
-            cls,
+            state.msg_type,
             topic,
             on_message,
             to_rclpy_qos(qos),
@@ -264,12 +313,48 @@ class RecorderNode(Node):
             event_callbacks=SubscriptionEventCallbacks(message_lost=on_lost),
         )
         holder.append(sub)
-        self._subs[topic] = (sub, qos)
-        self._unrecordable.pop(topic, None)
+        return sub
+
+    def _replace(self, state: _TopicSubscription, qos: BagQos) -> None:
+        """Hand ``state.topic`` over to a new subscription with ``qos``, without a gap.
+
+        The new reader is created first; both record until the new one has matched as many
+        publishers as the old one and delivered samples of every publisher the old one
+        delivered meanwhile (or HANDOVER_MAX_S passed); then the old one goes. A sample both
+        deliver (same publisher and sequence number) is recorded once.
+        """
+        if state.old is not None:
+            self._finish_handover(state, force=True)
+        previous = state.qos
+        state.old = state.sub
+        state.qos = qos
+        state.seen = set()
+        state.publishers_old = set()
+        state.publishers_new = set()
+        state.handover_start_s = time.monotonic()
+        state.sub = self._create_reader(state, qos)
         self.get_logger().info(
-            f"recording {topic} [{type_name}] ({qos.reliability}, {qos.durability}, "
-            f"depth {qos.depth})"
+            f"{state.topic}: new reader ({qos.reliability}, {qos.durability}, depth "
+            f"{qos.depth}; was {previous.reliability}, {previous.durability}, depth "
+            f"{previous.depth}; largest message {state.largest_bytes} bytes, reader history "
+            f"limit {self.profile.reader_queue_mib:g} MiB)"
         )
+
+    def _finish_handover(self, state: _TopicSubscription, force: bool = False) -> None:
+        """Destroy the replaced subscription once the new one surely covers its publishers."""
+        old = state.old
+        if old is None or state.sub is None:
+            return
+        covered = (
+            bool(state.publishers_new)
+            and state.publishers_old <= state.publishers_new
+            and state.sub.get_publisher_count() >= old.get_publisher_count()
+        )
+        if not (force or covered or time.monotonic() - state.handover_start_s > HANDOVER_MAX_S):
+            return
+        self.destroy_subscription(old)
+        state.old = None
+        state.seen = None
 
     def _on_lost(self, topic: str, count: int, total: int) -> None:
         """DDS gave up on ``count`` samples of ``topic``: the publisher no longer had them."""
@@ -299,16 +384,26 @@ class RecorderNode(Node):
                 rule = self.profile.rule(topic)
                 self._subscribe(topic, rule.type if rule and rule.type else types[0], offered)
                 continue
-            sub, qos = current
-            wanted = self.profile.subscription_qos(topic, offered)
+            qos = current.qos
+            wanted = self.profile.subscription_qos(topic, offered, current.largest_bytes)
             if (wanted.reliability, wanted.durability) != (qos.reliability, qos.durability):
                 self.get_logger().warning(
                     f"{topic}: publishers offer {wanted.reliability}/{wanted.durability}; "
                     "re-subscribing to match"
                 )
-                self.destroy_subscription(sub)
-                del self._subs[topic]
                 self._subscribe(topic, types[0], offered)
+        self._bound_reader_histories()
+
+    def _bound_reader_histories(self) -> None:
+        """Finish handovers; give a topic whose messages turned out large a shallower reader
+        so its history stays within ``limits.reader_queue_mib``."""
+        for state in self._subs.values():
+            self._finish_handover(state)
+            if state.old is not None or not state.largest_bytes:
+                continue
+            cap = self.profile.subscription_qos(state.topic, [], state.largest_bytes).depth
+            if cap < state.qos.depth:
+                self._replace(state, replace(state.qos, depth=cap))
 
     # ---- episodes ----
 

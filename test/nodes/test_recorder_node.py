@@ -371,3 +371,56 @@ def test_robot_adds_its_sensor_and_command_topics() -> None:
     assert "sensor_msgs/msg/Image" in types.values()
     assert "geometry_msgs/msg/WrenchStamped" in types.values()
     assert model_hash.startswith("sha256:")
+
+
+def test_large_messages_get_a_byte_bounded_reader_without_losing_any(
+    tmp_path: Path, peer: Peer
+) -> None:
+    """A topic matched by `include` (not in the profile) whose messages are large gets a
+    reader history of at most limits.reader_queue_mib; the handover loses and repeats none."""
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(
+        yaml.safe_dump(
+            {
+                "include": ["^/q/"],
+                "robot_sensors": False,
+                "sync_reference": None,
+                "default_depth": 500,
+                "storage": {"flush_period_s": 0.2, "chunk_size_mib": 1},
+                "limits": {
+                    "min_free_mib": 1,
+                    "warn_free_mib": 1,
+                    "reserve_mib": 0.1,
+                    "reader_queue_mib": 1,
+                },
+            }
+        )
+    )
+    big = peer.node.create_publisher(String, "/q/big", 100)
+    small = peer.node.create_publisher(String, "/q/small", 100)
+    node = _start_node(tmp_path, profile, auto_start=True)
+    count = 150
+    try:
+        _wait_matched(peer, [big, small])
+        for i in range(count):  # 3 s at 50 Hz: the reader is replaced meanwhile
+            big.publish(String(data=f"{i:06d}" + "x" * 100_000))
+            small.publish(String(data=f"{i:06d}"))
+            peer.executor.spin_once(timeout_sec=0.02)
+        for pub in (big, small):
+            assert pub.wait_for_all_acked(Duration(seconds=30))
+        peer.wait_written(2 * count)
+    finally:
+        out = _stop_node(node)
+    assert node.returncode == 0, out
+    # 100 kB messages and a 1 MiB limit: depth 10 instead of the profile's 500.
+    assert (
+        "/q/big: new reader (reliable, volatile, depth 10; was reliable, volatile, depth 500"
+        in (out)
+    ), out
+    assert "/q/small: new reader" not in out
+    (bag,) = (tmp_path / "bags").iterdir()
+    for topic in ("/q/big", "/q/small"):
+        got = [deserialize_message(m.data, String).data[:6] for m in iter_messages(bag, [topic])]
+        assert got == [f"{i:06d}" for i in range(count)], topic
+    loss = read_bag(bag).custom_json("loss")["topics"]["/q/big"]
+    assert (loss["received"], loss["sequence_gaps"]) == (count, 0), loss

@@ -14,7 +14,8 @@ Example::
     default_depth: 100
     storage: {compression: zstd, chunk_size_mib: 4, flush_period_s: 0.5,
               split_max_size_mib: 2048, split_max_duration_s: 0}
-    limits: {queue_max_mib: 256, min_free_mib: 64, warn_free_mib: 1024, reserve_mib: 1}
+    limits: {queue_max_mib: 256, min_free_mib: 64, warn_free_mib: 1024, reserve_mib: 1,
+             reader_queue_mib: 64}
     check: {max_loss_ratio: 0.0}
 """
 
@@ -54,7 +55,7 @@ _STORAGE_KEYS = (
     "split_max_size_mib",
     "split_max_duration_s",
 )
-_LIMIT_KEYS = ("queue_max_mib", "min_free_mib", "warn_free_mib", "reserve_mib")
+_LIMIT_KEYS = ("queue_max_mib", "min_free_mib", "warn_free_mib", "reserve_mib", "reader_queue_mib")
 _CHECK_KEYS = ("max_loss_ratio",)
 _TOPIC_KEYS = ("name", "type", "qos")
 _QOS_KEYS = ("reliability", "durability", "depth", "history")
@@ -101,6 +102,7 @@ class RecordingProfile:
     min_free_mib: float = 64.0
     warn_free_mib: float = 1024.0
     reserve_mib: float = 1.0
+    reader_queue_mib: float = 64.0
     max_loss_ratio: float = 0.0
 
     @classmethod
@@ -151,7 +153,8 @@ class RecordingProfile:
         limits = _mapping(root.get("limits", {}), source, "limits", _LIMIT_KEYS)
         for key in _LIMIT_KEYS:
             if key in limits:
-                fields[key] = _number(limits[key], source, f"limits.{key}", 0.0)
+                minimum = 1e-3 if key == "reader_queue_mib" else 0.0
+                fields[key] = _number(limits[key], source, f"limits.{key}", minimum)
         check = _mapping(root.get("check", {}), source, "check", _CHECK_KEYS)
         if "max_loss_ratio" in check:
             ratio = _number(check["max_loss_ratio"], source, "check.max_loss_ratio", 0.0)
@@ -203,12 +206,17 @@ class RecordingProfile:
             return False
         return topic in self.latched or any(re.search(p, topic) for p in self.include)
 
-    def subscription_qos(self, topic: str, offered: Sequence[QosProfile]) -> QosProfile:
+    def subscription_qos(
+        self, topic: str, offered: Sequence[QosProfile], message_bytes: int = 0
+    ) -> QosProfile:
         """The QoS to subscribe with: matches every publisher, reliable whenever possible.
 
         Best effort only when a publisher offers nothing better (a reliable reader cannot
         match a best-effort writer); transient-local when every publisher offers it or the
-        profile marks the topic latched.
+        profile marks the topic latched. The reader history (``default_depth`` or the topic's
+        ``qos.depth``) is bounded in bytes for every topic: once its largest message
+        ``message_bytes`` [bytes] is known, the depth is at most
+        ``limits.reader_queue_mib`` / that size (at least 1).
         """
         best_effort = any(q.reliability == "best_effort" for q in offered)
         durable = (bool(offered) and all(q.latched for q in offered)) or (
@@ -231,6 +239,9 @@ class RecordingProfile:
                 depth=o.depth if o.depth is not None else qos.depth,
                 history=o.history or qos.history,
             )
+        if message_bytes > 0:
+            cap = max(1, int(self.reader_queue_mib * MIB) // message_bytes)
+            qos = replace(qos, depth=min(qos.depth, cap))
         return qos
 
     def recorder_config(

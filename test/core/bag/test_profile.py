@@ -120,3 +120,35 @@ def test_binary_or_garbage_profile_is_one_clear_line(
     with pytest.raises(ProfileError, match=rf"^{re.escape(str(path))}: .*{message}") as caught:
         RecordingProfile.load(path)
     assert "\n" not in str(caught.value) and len(str(caught.value)) < 200 + len(str(path))
+
+
+def test_reader_history_of_a_topic_outside_the_profile_is_bounded_in_bytes() -> None:
+    """A raw-image topic matched only by `include` gets limits.reader_queue_mib worth of depth."""
+    profile = RecordingProfile.load(REPO / "config" / "record" / "default.yaml")
+    topic = "/camera/left/image_raw"
+    assert profile.rule(topic) is None and profile.wants(topic)
+    assert profile.subscription_qos(topic, []).depth == profile.default_depth
+    frame = 640 * 480 * 3
+    bounded = profile.subscription_qos(topic, [], message_bytes=frame)
+    assert bounded.depth == int(profile.reader_queue_mib * 1024 * 1024) // frame
+    assert bounded.depth * frame <= profile.reader_queue_mib * 1024 * 1024
+
+
+def test_reader_history_bound_applies_to_explicit_depths_and_spares_small_messages() -> None:
+    """An explicit qos.depth is capped by bytes too; small messages keep the full depth."""
+    profile = RecordingProfile.from_dict(
+        {
+            "topics": [{"name": "/img", "qos": {"depth": 60}}, "/joint_states"],
+            "default_depth": 1000,
+            "limits": {"reader_queue_mib": 8},
+        }
+    )
+    assert profile.subscription_qos("/img", [], message_bytes=4 * 1024 * 1024).depth == 2
+    assert profile.subscription_qos("/img", [], message_bytes=20 * 1024 * 1024).depth == 1
+    assert profile.subscription_qos("/joint_states", [], message_bytes=2000).depth == 1000
+
+
+def test_reader_queue_limit_must_be_positive() -> None:
+    """limits.reader_queue_mib: 0 is refused with the key and the minimum."""
+    with pytest.raises(ProfileError, match=r"limits\.reader_queue_mib: 0 must be >= 0\.001"):
+        RecordingProfile.from_dict({"limits": {"reader_queue_mib": 0}}, "p.yaml")
