@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -100,3 +101,27 @@ def test_robot_names_are_their_folders() -> None:
     """Robots are <name>/robot.yaml; their names are the folder names."""
     assert "g1" in ROBOTS.names(NO_ENV)
     assert ROBOTS.find("g1", NO_ENV) == REPO / "robots" / "g1" / "robot.yaml"
+
+
+# Modules allowed to build paths from their own location or an install prefix, and why.
+PATH_BUILDERS = {
+    "humanoid_teleop/core/resources.py": "the lookup itself",
+    "humanoid_teleop/core/robot/locate.py": "share dirs of other packages (model.package)",
+    "humanoid_teleop/core/bag/msgdefs.py": "message definitions of other installed packages",
+    "humanoid_teleop/devices/webxr/server.py": "the WebXR page is package data it serves",
+    "humanoid_teleop/cli/doctor.py": "reports where rclpy was imported from",
+}
+PATH_BUILDING = re.compile(r"__file__|sys\.prefix|parents\[|get_package_share_directory")
+
+
+def test_no_module_finds_shipped_files_by_itself() -> None:
+    """Outside core/resources.py (and the listed exceptions), no code builds paths from
+    ``__file__``, ``sys.prefix`` or the ament index, so every shipped file goes through it."""
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in sorted((REPO / "humanoid_teleop").rglob("*.py"))
+        if str(path.relative_to(REPO)) not in PATH_BUILDERS
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PATH_BUILDING.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert offenders == []

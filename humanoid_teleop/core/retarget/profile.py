@@ -12,7 +12,7 @@
 
 Profiles are given as a path or found by name in ``config/teleop/`` of the share directories
 of :mod:`humanoid_teleop.core.resources` (environment override, ament index, source tree,
-``sys.prefix``).
+install prefix).
 """
 
 from __future__ import annotations
