@@ -6,11 +6,15 @@ the ``config`` parameter: a path, or a name such as ``gello_7dof`` for the shipp
 read fails or times out publishes nothing, so consumers see the stream stop rather than
 frozen values; after ``stale_after_s`` without a complete read the node logs an error and
 reports it on ``/diagnostics``. A vanished port (unplugged adapter) is reopened once a second.
+Each failed or rejected reading (a timeout, a garbled packet, a non-finite angle) is counted on
+``/diagnostics`` (``rejected <reason>``) and logged at most once a second per reason, with the
+count since the last line, so a flaky bus that never goes stale is still seen.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import time
 
@@ -19,15 +23,17 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 
 from humanoid_teleop.core.motion import cdr
+from humanoid_teleop.core.retarget.input_guard import NON_FINITE, RejectionLog
 from humanoid_teleop.devices.dynamixel.bus import DynamixelBus
 from humanoid_teleop.devices.dynamixel.leader import (
     LeaderArm,
     LeaderArmConfig,
     find_leader_config,
 )
-from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceError
+from humanoid_teleop.devices.errors import DeviceDisconnected, DeviceError, DeviceTimeout
 from humanoid_teleop.nodes import ros_conversions as conv
 from humanoid_teleop.nodes.executor import run_node
+from humanoid_teleop.nodes.operator_topics import operator_topic
 
 REOPEN_PERIOD_S = 1.0
 
@@ -39,7 +45,7 @@ class ExoNode(Node):
         super().__init__("exo_node")
         config_name = str(self.declare_parameter("config", "gello_7dof").value)
         port = str(self.declare_parameter("port", "").value)
-        topic = str(self.declare_parameter("topic", "/operator/leader_joints").value)
+        topic = str(self.declare_parameter("topic", operator_topic("leader_joints")).value)
         config = LeaderArmConfig.load(find_leader_config(config_name))
         self._config = dataclasses.replace(config, port=port) if port else config
         self._pub = self.create_publisher(JointState, topic, 10)
@@ -53,6 +59,7 @@ class ExoNode(Node):
         self._published = 0
         self._failed_reads = 0
         self._stale = False
+        self._rejections = RejectionLog()
         self.create_timer(1.0 / self._config.rate_hz, self._tick)
         self.create_timer(1.0, self._report)
 
@@ -69,9 +76,12 @@ class ExoNode(Node):
         self._arm = LeaderArm(self._config, bus)
         self.get_logger().info(f"opened {self._config.port} ({len(self._config.joints)} servos)")
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, reason: str = "disconnected") -> None:
         self._failed_reads += 1
         self._error = message
+        line = self._rejections.record(self._config.port, reason, message, time.monotonic())
+        if line is not None:
+            self.get_logger().warning(line)
         if time.monotonic() - self._last_ok_s > self._config.stale_after_s and not self._stale:
             self._stale = True
             self.get_logger().error(
@@ -91,8 +101,17 @@ class ExoNode(Node):
             self._arm = None
             self._fail(str(err))
             return
+        except DeviceTimeout as err:
+            self._fail(str(err), "timeout")
+            return
         except DeviceError as err:
-            self._fail(str(err))
+            self._fail(str(err), "bad reading")
+            return
+        bad = [
+            n for n, v in zip(self._config.names, positions, strict=True) if not math.isfinite(v)
+        ]
+        if bad:
+            self._fail(f"joint(s) {', '.join(bad)} not finite", NON_FINITE)
             return
         now = time.monotonic()
         if self._stale:
@@ -104,6 +123,8 @@ class ExoNode(Node):
         self._published += 1
 
     def _report(self) -> None:
+        for line in self._rejections.flush(time.monotonic()):
+            self.get_logger().warning(line)
         status = DiagnosticStatus(name="exo", hardware_id=self._config.port)
         if self._stale or self._arm is None:
             status.level, status.message = DiagnosticStatus.ERROR, self._error or "not open"
@@ -114,6 +135,10 @@ class ExoNode(Node):
             KeyValue(key="published", value=str(self._published)),
             KeyValue(key="failed_reads", value=str(self._failed_reads)),
             KeyValue(key="reading_age_s", value=f"{age:.3f}"),
+        ]
+        status.values += [
+            KeyValue(key=f"rejected {reason}", value=f"{count} (last: {detail})")
+            for (_port, reason), (count, detail) in self._rejections.counts().items()
         ]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()

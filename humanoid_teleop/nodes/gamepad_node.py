@@ -8,9 +8,15 @@ Parameters:
   dead man ``joy_deadman_button`` (-1: none).
   ``rate_hz``: publish rate while the pad is connected and fresh [Hz].
   ``stale_after_s`` (joy source): stop publishing when /joy is older than this [s].
+  ``future_tolerance_s`` (joy source): a /joy stamped more than this ahead of the clock [s]
+  is rejected.
 
 Dead man: while configured and not held, all axes are published as 0. An unplugged pad logs an
-error and publishes nothing until it is back (retried every second).
+error and publishes nothing until it is back (retried every second). The relay rejects a /joy
+with a NaN/inf axis, a stamp ahead of the clock or older than the last relayed one (the
+stamp rules of :mod:`humanoid_teleop.core.retarget.input_guard`): it is not relayed, it is
+counted on ``/diagnostics`` (``rejected <reason>``) and logged at most once a second per
+reason with the count since the last line.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from sensor_msgs.msg import Joy
 
 from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.core.motion import cdr
+from humanoid_teleop.core.motion.frame import JoyState
+from humanoid_teleop.core.retarget.input_guard import RejectionLog, check_message
 from humanoid_teleop.devices.errors import DeviceError
 from humanoid_teleop.devices.gamepad.evdev import EvdevDevice
 from humanoid_teleop.devices.gamepad.mapping import (
@@ -35,6 +43,7 @@ from humanoid_teleop.devices.gamepad.mapping import (
 )
 from humanoid_teleop.nodes import ros_conversions as conv
 from humanoid_teleop.nodes.executor import run_node
+from humanoid_teleop.nodes.operator_topics import operator_topic
 
 RETRY_PERIOD_S = 1.0
 
@@ -49,9 +58,11 @@ class GamepadNode(Node):
         self._preset_param = str(self.declare_parameter("preset", "auto").value)
         rate_hz = float(self.declare_parameter("rate_hz", 50.0).value)
         joy_topic = str(self.declare_parameter("joy_topic", "/joy").value)
+        self._joy_topic = joy_topic
         self._deadzone = float(self.declare_parameter("deadzone", 0.05).value)
         self._joy_deadman = int(self.declare_parameter("joy_deadman_button", 4).value)
         self._stale_after_s = float(self.declare_parameter("stale_after_s", 0.5).value)
+        self._future_tolerance_s = float(self.declare_parameter("future_tolerance_s", 0.05).value)
         if self._source not in ("evdev", "joy"):
             raise ConfigError(
                 f"gamepad_node: parameter 'source' is {self._source!r}; allowed: evdev, joy"
@@ -60,7 +71,7 @@ class GamepadNode(Node):
             raise ConfigError(f"gamepad_node: parameter 'rate_hz' must be > 0, got {rate_hz}")
         if self._preset_param != "auto":
             load_preset(self._preset_param)  # fail at start-up on a bad preset
-        self._pub = self.create_publisher(Joy, "/operator/joy", 10)
+        self._pub = self.create_publisher(Joy, operator_topic("joy"), 10)
         self._pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._device: EvdevDevice | None = None
         self._state: PadState | None = None
@@ -68,6 +79,8 @@ class GamepadNode(Node):
         self._error = ""
         self._deadman_held = False
         self._last_joy: tuple[float, Joy] | None = None
+        self._last_joy_stamp_s: float | None = None
+        self._rejections = RejectionLog()
         if self._source == "joy":
             self.create_subscription(Joy, joy_topic, self._on_joy, 10)
             self.create_timer(1.0 / rate_hz, self._tick_joy)
@@ -137,6 +150,20 @@ class GamepadNode(Node):
 
     # ------------------------------------------------------------ joy relay
     def _on_joy(self, msg: Joy) -> None:
+        now_s = self.get_clock().now().nanoseconds * 1e-9
+        stamp_s = conv.time_to_s(msg.header.stamp) or now_s  # unset: taken as captured now
+        joy = JoyState(tuple(float(a) for a in msg.axes), tuple(int(b) for b in msg.buttons))
+        rejection = check_message(
+            stamp_s, self._last_joy_stamp_s, now_s, joy, self._future_tolerance_s
+        )
+        if rejection is not None:
+            line = self._rejections.record(
+                self._joy_topic, rejection.reason, rejection.detail, time.monotonic()
+            )
+            if line is not None:
+                self.get_logger().error(line)
+            return
+        self._last_joy_stamp_s = stamp_s
         self._last_joy = (time.monotonic(), msg)
 
     def _tick_joy(self) -> None:
@@ -166,12 +193,17 @@ class GamepadNode(Node):
 
     # ------------------------------------------------------------ diagnostics
     def _report(self) -> None:
+        for line in self._rejections.flush(time.monotonic()):
+            self.get_logger().error(line)
         status = DiagnosticStatus(name="gamepad", hardware_id=self._device_param)
         if self._error or (self._source == "evdev" and self._device is None):
             status.level, status.message = DiagnosticStatus.ERROR, self._error or "connecting"
         else:
             status.level, status.message = DiagnosticStatus.OK, "connected"
-        status.values = [KeyValue(key="deadman_held", value=str(self._deadman_held).lower())]
+        values = {"deadman_held": str(self._deadman_held).lower()}
+        for (_topic, reason), (count, detail) in self._rejections.counts().items():
+            values[f"rejected {reason}"] = f"{count} (last: {detail})"
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
         self._pub_diag.publish(array)

@@ -110,3 +110,35 @@ def test_unknown_config_name_exits_listing_the_shipped_ones() -> None:
     out, _ = node.communicate(timeout=30)
     assert node.returncode == 2, out
     assert "no leader-arm config 'nope' (exo_nope.yaml); available: gello_7dof" in out
+
+
+def test_failed_reads_are_counted_and_logged_once_a_second(
+    sim: SimulatedBus, listener: Listener, tmp_path: Path
+) -> None:
+    """3 s of unanswered reads are counted on /diagnostics and give at most one log line per
+    second, with the count since the last one."""
+    node = start_node("exo_node", {"config": str(_config(tmp_path, sim.port))})
+
+    def timeouts() -> int:
+        for _, array in reversed(listener.messages["/diagnostics"]):
+            for status in array.status:
+                if status.name == "exo":
+                    values = {kv.key: kv.value for kv in status.values}
+                    return int(values.get("rejected timeout", "0 ").split()[0])
+        return 0
+
+    try:
+        assert listener.spin_until(lambda: len(listener.messages[TOPIC]) >= 5, 15)
+        sim.silent = True
+        silenced = time.monotonic()
+        assert listener.spin_until(lambda: timeouts() >= 10, 10)
+        listener.spin_for(max(0.0, 3.0 - (time.monotonic() - silenced)))
+        silent_s = time.monotonic() - silenced
+        sim.silent = False
+        assert listener.spin_until(lambda: len(listener.messages[TOPIC]) >= 10, 10)
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output
+    lines = [line for line in output.splitlines() if f"rejected {sim.port}: timeout" in line]
+    assert 1 <= len(lines) <= silent_s + 2, lines
+    assert "since the last line" in lines[-1]

@@ -122,3 +122,60 @@ def test_auto_discovery_without_pads_reports_and_waits(listener: Listener) -> No
     finally:
         code, output = stop_node(node)
     assert code == 0, output
+
+
+def _gamepad_values(listener: Listener) -> dict[str, str]:
+    for _, array in reversed(listener.messages["/diagnostics"]):
+        for status in array.status:
+            if status.name == "gamepad":
+                return {kv.key: kv.value for kv in status.values}
+    return {}
+
+
+def test_joy_relay_rejects_nan_and_future_stamps_in_few_lines(listener: Listener) -> None:
+    """NaN axes and far-future stamps alternating at 50 Hz for 3 s are not relayed, are
+    counted on /diagnostics and logged at most once a second per reason; good Joy still is."""
+    import math
+
+    from sensor_msgs.msg import Joy
+
+    node = start_node(
+        "gamepad_node", {"source": "joy", "joy_topic": "/test_joy", "joy_deadman_button": -1}
+    )
+    publisher = listener.node.create_publisher(Joy, "/test_joy", 10)
+    sent = {"n": 0}
+
+    def publish_bad() -> None:
+        msg = Joy(axes=[0.5, 0.0], buttons=[0])
+        msg.header.stamp = listener.node.get_clock().now().to_msg()
+        if sent["n"] % 2:
+            msg.axes = [math.nan, 0.0]
+        else:
+            msg.header.stamp.sec += 1_000_000
+        publisher.publish(msg)
+        sent["n"] += 1
+
+    try:
+        timer = listener.node.create_timer(0.02, publish_bad)
+        assert listener.spin_until(
+            lambda: (
+                int(_gamepad_values(listener).get("rejected future stamp", "0 ").split()[0]) > 0
+            ),
+            15,
+        )
+        listener.spin_for(3.0)
+        timer.cancel()
+        values = _gamepad_values(listener)
+        assert int(values["rejected non-finite"].split()[0]) > 50
+        assert "axis 0" in values["rejected non-finite"]
+        assert listener.messages[OUT] == [], "a rejected Joy was relayed"
+        good = Joy(axes=[0.5, 0.0], buttons=[0])
+        timer = listener.node.create_timer(0.02, lambda: publisher.publish(good))
+        assert listener.spin_until(lambda: len(listener.messages[OUT]) > 3, 10)
+        timer.cancel()
+    finally:
+        code, output = stop_node(node)
+    assert code == 0, output
+    lines = [line for line in output.splitlines() if "rejected /test_joy" in line]
+    assert 2 <= len(lines) <= 2 * 8, lines  # ~5 s of bad input, 2 reasons, + startup slack
+    assert all("since the last line" in line for line in lines)

@@ -103,20 +103,21 @@ def check_message(
     previous_s: float | None,
     now_s: float,
     part: Part,
-    config: SafetyConfig,
+    future_tolerance_s: float,
 ) -> Rejection | None:
     """The rejection of one message, or None to accept it.
 
     ``stamp_s``: its header stamp [s]; ``previous_s``: the stamp of the last accepted
-    message of the same part (None before the first); ``now_s``: the controller clock [s].
+    message of the same part (None before the first); ``now_s``: the controller clock [s];
+    ``future_tolerance_s``: how far [s] a stamp may lie ahead of ``now_s``.
     """
     if not math.isfinite(stamp_s):
         return Rejection(BAD_STAMP, f"stamp {stamp_s} is not finite")
     ahead_s = stamp_s - now_s
-    if ahead_s > config.future_tolerance_s:
+    if ahead_s > future_tolerance_s:
         return Rejection(
             FUTURE_STAMP,
-            f"stamped {ahead_s:.3f} s ahead of the clock (tolerance {config.future_tolerance_s} s)",
+            f"stamped {ahead_s:.3f} s ahead of the clock (tolerance {future_tolerance_s} s)",
         )
     if previous_s is not None and stamp_s < previous_s:
         return Rejection(
@@ -164,7 +165,9 @@ class InputGuard:
     def admit(self, which: Input, stamp_s: float, part: Part, now_s: float) -> Rejection | None:
         """Check one message of part ``which`` at controller time ``now_s`` [s]; keep it and
         its stamp when accepted (returns None), else change nothing."""
-        rejection = check_message(stamp_s, self.stamps.get(which), now_s, part, self.config)
+        previous_s = self.stamps.get(which)
+        tolerance_s = self.config.future_tolerance_s
+        rejection = check_message(stamp_s, previous_s, now_s, part, tolerance_s)
         if rejection is None:
             self.stamps[which] = stamp_s
             self._parts[which.value] = part

@@ -24,43 +24,44 @@ from humanoid_teleop.core.retarget.input_guard import (
 from humanoid_teleop.core.safety import SafetyConfig
 
 CONFIG = SafetyConfig(stale_timeout_s=0.25, future_tolerance_s=0.05)
+TOLERANCE_S = CONFIG.future_tolerance_s
 NOW = 1_700_000_000.0
 POSE = Pose.identity()
 
 
 def test_a_fresh_message_is_accepted() -> None:
     """A finite part stamped a little before the clock passes."""
-    assert check_message(NOW - 0.01, NOW - 0.02, NOW, POSE, CONFIG) is None
+    assert check_message(NOW - 0.01, NOW - 0.02, NOW, POSE, TOLERANCE_S) is None
 
 
 def test_a_stamp_within_the_future_tolerance_is_accepted() -> None:
     """A device clock a few ms ahead of ours is tolerated."""
-    assert check_message(NOW + 0.04, None, NOW, POSE, CONFIG) is None
+    assert check_message(NOW + 0.04, None, NOW, POSE, TOLERANCE_S) is None
 
 
 def test_a_future_stamp_beyond_the_tolerance_is_rejected() -> None:
     """A stamp 1e6 s ahead is rejected, and the detail says by how much."""
-    rejection = check_message(NOW + 1e6, None, NOW, POSE, CONFIG)
+    rejection = check_message(NOW + 1e6, None, NOW, POSE, TOLERANCE_S)
     assert rejection is not None and rejection.reason == FUTURE_STAMP
     assert "1000000.000 s ahead" in rejection.detail
 
 
 def test_a_stamp_older_than_the_previous_message_is_rejected() -> None:
     """A message stamped before the last accepted one of its part is refused."""
-    rejection = check_message(NOW - 10.0, NOW - 0.01, NOW, POSE, CONFIG)
+    rejection = check_message(NOW - 10.0, NOW - 0.01, NOW, POSE, TOLERANCE_S)
     assert rejection is not None and rejection.reason == STAMP_BACKWARDS
 
 
 def test_a_non_finite_stamp_is_rejected() -> None:
     """A NaN stamp cannot be judged for freshness: rejected."""
-    rejection = check_message(math.nan, None, NOW, POSE, CONFIG)
+    rejection = check_message(math.nan, None, NOW, POSE, TOLERANCE_S)
     assert rejection is not None and rejection.reason == BAD_STAMP
 
 
 def test_a_nan_position_is_rejected_naming_it() -> None:
     """A pose with a NaN coordinate is rejected as non-finite."""
     pose = Pose(np.array([0.1, math.nan, 0.0]), np.eye(3))
-    rejection = check_message(NOW, None, NOW, pose, CONFIG)
+    rejection = check_message(NOW, None, NOW, pose, TOLERANCE_S)
     assert rejection is not None and rejection.reason == NON_FINITE
     assert "position" in rejection.detail
 
