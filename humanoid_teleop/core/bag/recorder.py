@@ -594,7 +594,18 @@ class BagRecorder:
             raise BagError("no episode is being recorded")
         with self._lock:
             self._recording = False
-        # Messages queued before the stop are already written (the queue is ordered).
+            # Messages queued before the stop are already written (the queue is ordered);
+            # those accepted while this command waited are written too, so `received` is
+            # `written` + `dropped` (no later episode's message can be queued yet).
+            late = [m for m in (*self._batch, *self._queue) if isinstance(m, _Message)]
+            self._batch = deque(c for c in self._batch if isinstance(c, _Command))
+            self._queue = deque(c for c in self._queue if isinstance(c, _Command))
+        for msg in late:
+            self._write(msg)
+        if self._episode is None:  # a write failed: _fail closed the episode
+            failed = self._last_result
+            assert failed is not None
+            return failed
         custom = self._final_custom(self._outcome)
         try:
             path = episode.close(custom)

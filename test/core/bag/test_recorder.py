@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -278,3 +279,30 @@ def test_free_space_below_minimum_closes_the_episode_cleanly_as_error(
     assert bag.metadata.custom_data["outcome"] == "error"
     assert loss["written"] == sum(1 for _ in iter_messages(result.path)) == result.messages == 20
     assert recorder.status().state == "error"
+
+
+def test_every_message_accepted_before_stop_is_in_the_files(make_recorder: Make) -> None:
+    """Messages submitted while a stop waits in the queue are written: the loss summary's
+    received equals written + dropped, and written equals the messages in the files."""
+    recorder = make_recorder()
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo(), name="busy")
+    stop = threading.Event()
+
+    def flood() -> None:
+        i = 0
+        while not stop.is_set():
+            recorder.submit("/chatter", string_msg(f"m{i}"), now_ns(), 0, i + 1)
+            i += 1
+
+    thread = threading.Thread(target=flood)
+    thread.start()
+    time.sleep(0.05)
+    try:
+        path = recorder.stop_episode().path
+    finally:
+        stop.set()
+        thread.join()
+    loss = read_bag(path).custom_json("loss")["topics"]["/chatter"]
+    assert loss["received"] == loss["written"] + loss["dropped"], loss
+    assert loss["written"] == sum(1 for _ in iter_messages(path)), loss
