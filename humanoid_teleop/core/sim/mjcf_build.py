@@ -45,7 +45,7 @@ from humanoid_teleop.core.sim.physics_config import PhysicsConfig
 _log = logging.getLogger(__name__)
 
 #: Bumped whenever the build changes what it writes, so old cache folders are not reused.
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 CACHE_ENV = "HUMANOID_TELEOP_CACHE"
 ROBOT_XML = "robot.xml"
 #: Geom groups: robot visual meshes, scene props, collision-only geometry (not rendered).
@@ -187,7 +187,7 @@ def _build(description: RobotDescription, physics: PhysicsConfig, work: Path) ->
         model = RobotModel(description)
         _configure(spec, description, model, physics)
         compiled = spec.compile()
-        _exclude_home_contacts(spec, compiled, model)
+        _exclude_home_contacts(spec, compiled, model, physics.exclude_within_joints)
         spec.compile()
         xml = spec.to_xml().replace(f'meshdir="{meshes}/"', 'meshdir="meshes/"')
         xml = xml.replace(f'meshdir="{meshes}"', 'meshdir="meshes"')
@@ -301,8 +301,12 @@ def _configure(
         equality.data = data
 
 
-def _exclude_home_contacts(spec: object, compiled: object, model: RobotModel) -> None:
-    """Exclude every robot body pair in contact at the home pose from collision."""
+def _exclude_home_contacts(
+    spec: object, compiled: object, model: RobotModel, within_joints: int
+) -> None:
+    """Exclude from collision every robot body pair in contact at the home pose, and every
+    pair at most ``within_joints`` joints apart along the tree (convex hulls of concave
+    neighbouring links, an upper arm and its wrist, would otherwise lock the elbow)."""
     mujoco = import_mujoco()
 
     s: Any = spec
@@ -320,11 +324,41 @@ def _exclude_home_contacts(spec: object, compiled: object, model: RobotModel) ->
         b1, b2 = int(m.geom_bodyid[contact.geom1]), int(m.geom_bodyid[contact.geom2])
         if b1 and b2 and b1 != b2:
             pairs.add((min(b1, b2), max(b1, b2)))
+    touching = len(pairs)
+    pairs |= _near_pairs(m, within_joints)
     for b1, b2 in sorted(pairs):
         exclude = s.add_exclude()
         exclude.bodyname1 = m.body(b1).name
         exclude.bodyname2 = m.body(b2).name
-    _log.info("%s: %d body pairs touch at home; excluded from collision", s.modelname, len(pairs))
+    _log.info(
+        "%s: %d body pairs touch at home, %d more are within %d joints; excluded from collision",
+        s.modelname,
+        touching,
+        len(pairs) - touching,
+        within_joints,
+    )
+
+
+def _near_pairs(m: Any, within_joints: int) -> set[tuple[int, int]]:
+    """Body pairs with geoms at most ``within_joints`` joints apart along the kinematic tree."""
+    chains = {}
+    for body in range(1, m.nbody):
+        chain, b = [], body
+        while b > 0:
+            chain.append(b)
+            b = int(m.body_parentid[b])
+        chains[body] = chain
+    bodies = [b for b in range(1, m.nbody) if int(m.body_geomnum[b]) > 0]
+    out = set()
+    for i, b1 in enumerate(bodies):
+        for b2 in bodies[i + 1 :]:
+            c1, c2 = chains[b1], chains[b2]
+            common = set(c1) & set(c2)
+            joints = sum(int(m.body_jntnum[b]) for b in c1 if b not in common)
+            joints += sum(int(m.body_jntnum[b]) for b in c2 if b not in common)
+            if joints <= within_joints:
+                out.add((b1, b2))
+    return out
 
 
 def build_shipped_models() -> list[Path]:

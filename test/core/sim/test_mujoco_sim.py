@@ -91,3 +91,15 @@ def test_hanging_hand_reads_its_weight_downward() -> None:
     site = sim.data.site(f"ft_{spec.name}")
     world_force = np.array(site.xmat).reshape(3, 3) @ force
     np.testing.assert_allclose(world_force, [0.0, 0.0, -9.81 * subtree_mass], atol=0.05)
+
+
+def test_neighbouring_links_do_not_lock_a_bent_elbow() -> None:
+    """Alex's elbow bends fully: its upper-arm hull never catches the wrist (within 2 joints)."""
+    model = RobotModel(load_robot("alex"))
+    sim = MujocoSim(model)
+    names = model.description.groups["left_arm"]
+    target = [0.0, 0.3, 0.0, -2.2, 1.5, 0.0, 0.0]
+    sim.set_targets(names, target)
+    sim.step(1500)
+    reached = sim.positions[list(model.index_of(names))]
+    np.testing.assert_allclose(reached, target, atol=0.01)
