@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 
+from humanoid_teleop.core.bag.reader import iter_messages
+
 from ...conftest import REPO
 
 SCENARIO = textwrap.dedent(
     """
-    import json, os, sys, time
+    import json, os, shutil, sys, time
     from collections import Counter
     import yaml
     from pathlib import Path
@@ -32,6 +34,7 @@ SCENARIO = textwrap.dedent(
     from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderConfig
 
     root = Path(sys.argv[1])
+    kept = Path(sys.argv[2])  # outside the tmpfs, which goes with the mount namespace
     files = FileOptions(compression="none", chunk_size_bytes=16 * 1024, reserve_bytes=64 * 1024)
     rec = BagRecorder(RecorderConfig(bag_dir=root, files=files, flush_period_s=0.05,
                                      min_free_bytes=0, warn_free_bytes=1024 * 1024))
@@ -94,6 +97,8 @@ SCENARIO = textwrap.dedent(
         "metadata_counts": read_bag(second).counts,
         "result": [result.outcome, result.messages, str(result.path)] if result else None,
     }
+    if second.is_dir():
+        shutil.copytree(second, kept / "second")
     print(json.dumps(out))
     """
 )
@@ -126,13 +131,18 @@ def test_disk_full_keeps_written_data_and_earlier_episodes(
 
 
 def _run_scenario(tmp_path: Path) -> dict[str, Any]:
-    """Run SCENARIO in a 2 MiB tmpfs of a private mount namespace; returns its JSON report."""
+    """Run SCENARIO in a 2 MiB tmpfs of a private mount namespace; returns its JSON report.
+
+    A copy of the episode closed by the full disk is left in ``tmp_path / "second"`` for
+    readers run from the test process.
+    """
     mount = tmp_path / "disk"
     mount.mkdir()
     script = tmp_path / "scenario.py"
     script.write_text(SCENARIO)
     command = (
-        f"mount -t tmpfs -o size=2m tmpfs {mount} && cd {REPO} && {sys.executable} {script} {mount}"
+        f"mount -t tmpfs -o size=2m tmpfs {mount} && cd {REPO} && "
+        f"{sys.executable} {script} {mount} {tmp_path}"
     )
     result = subprocess.run(
         ["unshare", "--mount", "sh", "-c", command],
@@ -162,3 +172,5 @@ def test_disk_full_loss_summary_equals_the_files(tmp_path: Path) -> None:
     # The repaired file carries the same summary and outcome as metadata.yaml.
     assert out["in_file_loss"] == loss and out["in_file_outcome"] == "error", out
     assert out["result"][:2] == ["error", blob["written"]], out
+    # The copy outside the tmpfs (for readers run here) holds the same messages.
+    assert sum(1 for _ in iter_messages(tmp_path / "second")) == blob["written"]
