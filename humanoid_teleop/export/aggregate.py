@@ -187,9 +187,9 @@ def aggregate(shard_dirs: Sequence[Path], out: Path, settings: Settings) -> dict
             "(export each robot separately, or use --layout canonical)"
         )
     if not kept:
+        reasons = "; ".join(f"{r['source_path']}: {', '.join(r['qc_reasons'])}" for r in records)
         raise ExportError(
-            "no episode passed the quality gates "
-            "(see the reasons above; --include-failed keeps them)"
+            f"no episode passed the quality gates (--include-failed keeps them): {reasons}"
         )
     feature_sets = [r["features"] for _, r in kept]
     common = [k for k in feature_sets[0] if all(k in f for f in feature_sets)]
@@ -329,6 +329,7 @@ def aggregate(shard_dirs: Sequence[Path], out: Path, settings: Settings) -> dict
                 "robot_model_hash": record["robot_model_hash"],
                 "source_path": record["source_path"],
                 "source_content_hash": record["source_content_hash"],
+                "source_start_ns": record["start_ns"],
                 "annotations": json.dumps(record["annotations"]),
                 "loss_summary": json.dumps(record["loss"], sort_keys=True),
                 "sync_summary": json.dumps(record["sync"], sort_keys=True),

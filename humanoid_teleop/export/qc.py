@@ -43,7 +43,7 @@ class QcRules:
 
     max_loss_ratio: float = 0.001
     max_sync_skew_ms: float = 50.0
-    max_missing_image_ratio: float = 0.05
+    max_missing_image_ratio: float = 0.2
     idle_speed_rad_s: float = 0.02
     idle_trim: bool = True
     idle_report_mid_s: float = 1.0

@@ -65,6 +65,11 @@ def plan(request: ExportRequest) -> list[Unit]:
             raise ExportInputError(f"{episode}: metadata.yaml custom_data has no robot name")
         robots.append(name)
     models = {name: robot_model(name) for name in sorted(set(robots))}
+    if request.layout == "robot" and len(models) > 1:
+        raise ExportError(
+            f"the robot layout holds one robot model; these episodes come from "
+            f"{', '.join(models)} (export each robot separately, or use --layout canonical)"
+        )
     if request.layout == "robot":
         camera_keys = tuple(sorted(cameras(next(iter(models.values()))))) if models else ()
     else:

@@ -1,0 +1,50 @@
+"""Fixtures of the export tests: recorded episodes and the lerobot 0.6.1 venv.
+
+``episodes`` runs the real ``humanoid-teleop demo`` (sim + replayed operator + teleop +
+recorder, real DDS in the isolated network) once per ``RECORDINGS`` entry, for the whole
+session: two robots (g1: forward commands and dexterous hands; talos: trajectory commands,
+grippers and a head), long and short episodes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from test.export.helpers import LENIENT_QC, RECORDINGS, Episode, lerobot_venv, record
+
+
+@pytest.fixture(scope="session")
+def episodes(tmp_path_factory: pytest.TempPathFactory) -> list[Episode]:
+    """Four recorded demo episodes (see RECORDINGS), each in its own folder."""
+    from humanoid_teleop.isolation.netns import is_isolated
+
+    if not is_isolated():
+        pytest.skip("recording needs the isolated-network wrapper: run `make test`")
+    root = tmp_path_factory.mktemp("export_bags")
+    recorded = []
+    for i, (robot, duration_s) in enumerate(RECORDINGS):
+        bag = record(robot, duration_s, root / f"{i}_{robot}")
+        recorded.append(Episode(robot, duration_s, bag))
+    return recorded
+
+
+@pytest.fixture(scope="session")
+def lerobot_python() -> Path:
+    """Python of the lerobot 0.6.1 venv; skips (saying why) when there is none."""
+    venv = lerobot_venv()
+    if venv is None:
+        pytest.skip(
+            "no lerobot 0.6.1 venv for these requirements: `make test` creates it with "
+            "tools/setup_lerobot.sh, which needs a Python 3.12 (python3.12 on PATH or pyenv)"
+        )
+    return venv / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
+def lenient_qc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A QC rules file (LENIENT_QC) for tests that are not about the quality gates."""
+    path = tmp_path_factory.mktemp("qc") / "lenient.yaml"
+    path.write_text(LENIENT_QC)
+    return path

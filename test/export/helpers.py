@@ -1,0 +1,90 @@
+"""Helpers of the export tests: recording episodes, the lerobot venv, running the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+LOAD_SCRIPT = Path(__file__).with_name("lerobot_load.py")
+RECORDINGS = (("g1", 4.0), ("talos", 4.0), ("g1", 2.0), ("talos", 2.0))
+"""(robot, episode length [s]) of the recorded episodes, in this order."""
+LENIENT_QC = (
+    "schema_version: 1\nmax_loss_ratio: 1.0\nmax_sync_skew_ms: 1000000.0\n"
+    "max_missing_image_ratio: 1.0\nmax_saturated_ratio: 1.0\nmax_estops: 1000\n"
+)
+"""Rules no recorded demo fails, for tests of everything but the gates: on a loaded 2-core
+host the simulated session's streams can stall for seconds, which the shipped rules reject."""
+
+
+@dataclass(frozen=True)
+class Episode:
+    robot: str
+    duration_s: float
+    path: Path
+
+
+def record(robot: str, duration_s: float, bag_dir: Path) -> Path:
+    command = [
+        sys.executable, "-m", "humanoid_teleop.cli.main", "demo", "--robot", robot,
+        "--duration", str(duration_s), "--bag-dir", str(bag_dir),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    printed = re.findall(r"^bag: (\S.*)$", result.stdout, flags=re.MULTILINE)
+    assert len(printed) == 1, log[-2000:]
+    return Path(printed[0])
+
+
+def lerobot_venv() -> Path | None:
+    """The venv tools/setup_lerobot.sh made for the current requirements, or None."""
+    parts = [
+        REPO / "requirements/lerobot-venv.txt",
+        REPO / "requirements/lerobot-venv-nodeps.txt",
+        REPO / "tools/setup_lerobot.sh",
+    ]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    venv = cache / "humanoid_teleop" / f"lerobot-venv-{digest}"
+    return venv if (venv / ".complete").is_file() else None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What LeRobotDataset returned for every frame (see lerobot_load.py)."""
+
+    meta: dict[str, object]
+    arrays: dict[str, np.ndarray]
+
+
+def load_with_lerobot(python: Path, dataset: Path, tmp_path: Path) -> Loaded:
+    """Iterate ``dataset`` with lerobot's LeRobotDataset (PyAV backend, offline)."""
+    out = tmp_path / f"{dataset.name}_loaded.npz"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env["_ROS_WHEELS_BOOTSTRAP_COMPLETE"] = ""
+    env["HF_HUB_OFFLINE"] = "1"
+    env["HF_HOME"] = str(tmp_path / "hf_home")
+    result = subprocess.run(
+        [str(python), str(LOAD_SCRIPT), str(dataset), str(out)],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    with np.load(out) as data:
+        arrays = {k: data[k] for k in data.files if k != "meta"}
+        meta = json.loads(str(data["meta"]))
+    return Loaded(meta, arrays)
+
+
+def run_export(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``humanoid-teleop export lerobot ARGS`` in a subprocess (as a user runs it)."""
+    command = [sys.executable, "-m", "humanoid_teleop.cli.main", "export", "lerobot"]
+    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True, timeout=600)
