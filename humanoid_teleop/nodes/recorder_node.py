@@ -32,6 +32,7 @@ import importlib
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -71,6 +72,9 @@ from humanoid_teleop.nodes.executor import run_node
 DEFAULT_PROFILE = "default"
 DRAIN_MAX = 64
 HANDOVER_MAX_S = 10.0
+RECENT_SAMPLES = 1000
+"""Samples per topic remembered so a new transient-local reader's replay is not recorded
+twice."""
 """Longest time [s] two subscriptions of one topic record together while one replaces the
 other (a publisher silent that long has nothing in flight to lose)."""
 ROBOT_TYPES = {
@@ -169,6 +173,8 @@ class _TopicSubscription:
     largest_bytes: int = 0  # largest serialized message seen [bytes]
     old: Subscription[Any] | None = None
     seen: set[tuple[str, int]] | None = None  # (publisher, sequence) recorded in a handover
+    # The last samples recorded: a transient-local reader replays the publishers' history.
+    recent: deque[tuple[str, int]] = field(default_factory=lambda: deque(maxlen=RECENT_SAMPLES))
     publishers_old: set[str] = field(default_factory=set)
     publishers_new: set[str] = field(default_factory=set)
     handover_start_s: float = 0.0
@@ -276,6 +282,7 @@ class RecorderNode(Node):
                 if key in state.seen:
                     return
                 state.seen.add(key)
+            state.recent.append((publisher, sequence))
             submit(
                 topic,
                 data,
@@ -328,7 +335,7 @@ class RecorderNode(Node):
         previous = state.qos
         state.old = state.sub
         state.qos = qos
-        state.seen = set()
+        state.seen = {key for key in state.recent if key[1]}
         state.publishers_old = set()
         state.publishers_new = set()
         state.handover_start_s = time.monotonic()

@@ -373,17 +373,15 @@ def test_robot_adds_its_sensor_and_command_topics() -> None:
     assert model_hash.startswith("sha256:")
 
 
-def test_large_messages_get_a_byte_bounded_reader_without_losing_any(
-    tmp_path: Path, peer: Peer
-) -> None:
-    """A topic matched by `include` (not in the profile) whose messages are large gets a
-    reader history of at most limits.reader_queue_mib; the handover loses and repeats none."""
+def _bounded_profile(tmp_path: Path) -> Path:
+    """Records /q/* (not named in the profile), depth 500, reader history limit 1 MiB."""
     profile = tmp_path / "profile.yaml"
     profile.write_text(
         yaml.safe_dump(
             {
                 "include": ["^/q/"],
                 "robot_sensors": False,
+                "latched": [],
                 "sync_reference": None,
                 "default_depth": 500,
                 "storage": {"flush_period_s": 0.2, "chunk_size_mib": 1},
@@ -396,9 +394,21 @@ def test_large_messages_get_a_byte_bounded_reader_without_losing_any(
             }
         )
     )
+    return profile
+
+
+def _payload_counters(bag: Path, topic: str) -> list[str]:
+    return [deserialize_message(m.data, String).data[:6] for m in iter_messages(bag, [topic])]
+
+
+def test_large_messages_get_a_byte_bounded_reader_without_losing_any(
+    tmp_path: Path, peer: Peer
+) -> None:
+    """A topic matched by `include` (not in the profile) whose messages are large gets a
+    reader history of at most limits.reader_queue_mib; the handover loses and repeats none."""
     big = peer.node.create_publisher(String, "/q/big", 100)
     small = peer.node.create_publisher(String, "/q/small", 100)
-    node = _start_node(tmp_path, profile, auto_start=True)
+    node = _start_node(tmp_path, _bounded_profile(tmp_path), auto_start=True)
     count = 150
     try:
         _wait_matched(peer, [big, small])
@@ -414,13 +424,36 @@ def test_large_messages_get_a_byte_bounded_reader_without_losing_any(
     assert node.returncode == 0, out
     # 100 kB messages and a 1 MiB limit: depth 10 instead of the profile's 500.
     assert (
-        "/q/big: new reader (reliable, volatile, depth 10; was reliable, volatile, depth 500"
-        in (out)
+        "/q/big: new reader (reliable, volatile, depth 10; was reliable, volatile, depth 500" in out
     ), out
     assert "/q/small: new reader" not in out
     (bag,) = (tmp_path / "bags").iterdir()
     for topic in ("/q/big", "/q/small"):
-        got = [deserialize_message(m.data, String).data[:6] for m in iter_messages(bag, [topic])]
-        assert got == [f"{i:06d}" for i in range(count)], topic
+        assert _payload_counters(bag, topic) == [f"{i:06d}" for i in range(count)], topic
     loss = read_bag(bag).custom_json("loss")["topics"]["/q/big"]
     assert (loss["received"], loss["sequence_gaps"]) == (count, 0), loss
+
+
+def test_new_transient_local_reader_does_not_record_the_history_twice(
+    tmp_path: Path, peer: Peer
+) -> None:
+    """When a transient-local topic's reader is replaced, the history the publisher replays
+    to the new reader is not recorded a second time."""
+    latched = QoSProfile(depth=50, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    pub = peer.node.create_publisher(String, "/q/latched_big", latched)
+    node = _start_node(tmp_path, _bounded_profile(tmp_path), auto_start=True)
+    count = 100
+    try:
+        _wait_matched(peer, [pub])
+        for i in range(count):
+            pub.publish(String(data=f"{i:06d}" + "x" * 100_000))
+            peer.executor.spin_once(timeout_sec=0.02)
+        assert pub.wait_for_all_acked(Duration(seconds=30))
+        peer.wait_written(count)
+        time.sleep(1.5)  # the replaced reader is gone and the new one got the replay
+    finally:
+        out = _stop_node(node)
+    assert node.returncode == 0, out
+    assert "/q/latched_big: new reader (reliable, transient_local, depth 10" in out, out
+    (bag,) = (tmp_path / "bags").iterdir()
+    assert _payload_counters(bag, "/q/latched_big") == [f"{i:06d}" for i in range(count)]
