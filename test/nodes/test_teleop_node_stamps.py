@@ -165,6 +165,11 @@ def _swing(t: float) -> tuple[float, float]:
     return z, z
 
 
+def _left_swing(t: float) -> tuple[float, float]:
+    """The left wrist swings, the right one rests (so the right arm is still at the switch)."""
+    return _swing(t)[0], 0.0
+
+
 def _moves(records: list[tuple[float, np.ndarray]], after_s: float) -> float:
     """Largest joint change [rad] over the commands received after ``after_s`` (monotonic)."""
     arms = np.array([c for t, c in records if t > after_s])
@@ -176,16 +181,16 @@ def _moves(records: list[tuple[float, np.ndarray]], after_s: float) -> float:
 def test_a_stale_right_wrist_holds_the_right_arm(headset: Headset, stamp: str) -> None:
     """Right wrist 25 cm up but stamped in the past while head and left wrist are fresh:
     the right arm holds, the left arm follows, and the state names the stale input."""
-    headset.restart(_swing)
+    headset.restart(_left_swing)
 
     def old(now: float, _elapsed: float, _z: float) -> object:
         stamp_s = now - 10.0 if stamp == "10 s ago" else 1.0
         return headset.pose("right_wrist", stamp_s, LIFT_M)
 
     started = time.monotonic()
-    headset.run(2.0, _swing, old)
+    headset.run(2.0, _left_swing, old)
     # Until its last fresh message ages out (0.25 s) the right arm may still settle on it;
-    # the lifted, stale poses never move it.
+    # the lifted, stale poses never move it (they moved it up to 0.99 rad per joint).
     assert _moves(headset.commands["right"], started) < 0.02
     assert _moves(headset.commands["right"], started + STALE_S + 0.2) == 0.0
     assert _moves(headset.commands["left"], started + STALE_S + 0.2) > 0.01
