@@ -77,6 +77,8 @@ RECENT_SAMPLES = 1000
 twice."""
 """Longest time [s] two subscriptions of one topic record together while one replaces the
 other (a publisher silent that long has nothing in flight to lose)."""
+IMAGE_BYTES_PER_PIXEL = {"rgb8": 3, "bgr8": 3, "mono8": 1, "16UC1": 2, "32FC1": 4}
+"""Bytes per pixel of the robot.yaml camera encodings (a frame's size bounds its reader)."""
 ROBOT_TYPES = {
     "camera": "sensor_msgs/msg/Image",
     "camera_info": "sensor_msgs/msg/CameraInfo",
@@ -152,7 +154,8 @@ def robot_topics(robot: str) -> tuple[list[TopicRule], str]:
     sensors = description.sensors
     rules = [TopicRule(sensors.joint_state_topic, ROBOT_TYPES["joint_states"])]
     for camera in sensors.cameras:
-        rules.append(TopicRule(camera.topic, ROBOT_TYPES["camera"]))
+        frame = camera.width * camera.height * IMAGE_BYTES_PER_PIXEL.get(camera.encoding, 4)
+        rules.append(TopicRule(camera.topic, ROBOT_TYPES["camera"], expected_bytes=frame))
         rules.append(TopicRule(camera.info_topic, ROBOT_TYPES["camera_info"]))
     for wrench in sensors.wrenches:
         rules.append(TopicRule(wrench.topic, ROBOT_TYPES["wrench"]))
@@ -203,9 +206,14 @@ class RecorderNode(Node):
         self._model_hash = ""
         if robot and profile.robot_sensors:
             rules, self._model_hash = robot_topics(robot)
+            sizes = {r.name: r.expected_bytes for r in rules}
+            named = tuple(
+                replace(r, expected_bytes=r.expected_bytes or sizes.get(r.name, 0))
+                for r in profile.topics
+            )
             known = {r.name for r in profile.topics}
             extra_rules = tuple(r for r in rules if r.name not in known)
-            profile = replace(profile, topics=profile.topics + extra_rules)
+            profile = replace(profile, topics=named + extra_rules)
         self._robot = robot
         self.profile = profile
         config = profile.recorder_config(

@@ -457,3 +457,15 @@ def test_new_transient_local_reader_does_not_record_the_history_twice(
     assert "/q/latched_big: new reader (reliable, transient_local, depth 10" in out, out
     (bag,) = (tmp_path / "bags").iterdir()
     assert _payload_counters(bag, "/q/latched_big") == [f"{i:06d}" for i in range(count)]
+
+
+def test_robot_cameras_carry_their_frame_size() -> None:
+    """robot=g1: each camera rule knows its frame size, so its reader is bounded at once."""
+    from humanoid_teleop.core.robot import load_robot
+    from humanoid_teleop.nodes.recorder_node import robot_topics
+
+    rules, _hash = robot_topics("g1")
+    sizes = {rule.name: rule.expected_bytes for rule in rules}
+    for camera in load_robot("g1").sensors.cameras:
+        assert sizes[camera.topic] == camera.width * camera.height * 3  # rgb8
+        assert sizes[camera.info_topic] == 0

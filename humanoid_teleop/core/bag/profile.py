@@ -74,11 +74,16 @@ class QosOverride:
 
 @dataclass(frozen=True)
 class TopicRule:
-    """A topic named in the profile: optional type and QoS override."""
+    """A topic named in the profile: optional type and QoS override.
+
+    expected_bytes: Size of its messages [bytes] known before any arrives (e.g. a robot.yaml
+        camera's frame), so its reader history is bounded in bytes from the start.
+    """
 
     name: str
     type: str | None = None
     qos: QosOverride | None = None
+    expected_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,8 @@ class RecordingProfile:
         profile marks the topic latched. The reader history (``default_depth`` or the topic's
         ``qos.depth``) is bounded in bytes for every topic: once its largest message
         ``message_bytes`` [bytes] is known, the depth is at most
-        ``limits.reader_queue_mib`` / that size (at least 1).
+        ``limits.reader_queue_mib`` / that size (at least 1); until then, the rule's
+        ``expected_bytes`` stands for it.
         """
         best_effort = any(q.reliability == "best_effort" for q in offered)
         durable = (bool(offered) and all(q.latched for q in offered)) or (
@@ -230,6 +236,8 @@ class RecordingProfile:
             durability="transient_local" if durable else "volatile",
         )
         rule = self.rule(topic)
+        if rule is not None and not message_bytes:
+            message_bytes = rule.expected_bytes
         if rule is not None and rule.qos is not None:
             o = rule.qos
             qos = replace(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from humanoid_teleop.core.bag.errors import ProfileError
-from humanoid_teleop.core.bag.profile import RecordingProfile
+from humanoid_teleop.core.bag.profile import RecordingProfile, TopicRule
 from humanoid_teleop.core.bag.qos import QosProfile
 
 from ...conftest import REPO
@@ -152,3 +153,14 @@ def test_reader_queue_limit_must_be_positive() -> None:
     """limits.reader_queue_mib: 0 is refused with the key and the minimum."""
     with pytest.raises(ProfileError, match=r"limits\.reader_queue_mib: 0 must be >= 0\.001"):
         RecordingProfile.from_dict({"limits": {"reader_queue_mib": 0}}, "p.yaml")
+
+
+def test_expected_message_size_bounds_the_reader_before_any_message() -> None:
+    """A rule's expected_bytes (a robot camera's frame) bounds its depth from the start."""
+    profile = RecordingProfile.from_dict(
+        {"default_depth": 1000, "limits": {"reader_queue_mib": 64}}
+    )
+    frame = 1280 * 720 * 3
+    profile = replace(profile, topics=(TopicRule("/cam", expected_bytes=frame),))
+    assert profile.subscription_qos("/cam", []).depth == 64 * 1024 * 1024 // frame
+    assert profile.subscription_qos("/cam", [], message_bytes=2 * frame).depth == 12
