@@ -37,3 +37,14 @@ INPUT_NAMES: Mapping[Input, str] = {
     Input.LEADER: "leader_joints",
 }
 """HumanFrame part -> its topic name."""
+
+
+def operator_topic(name: str) -> str:
+    """The topic a device publishes operator input ``name`` on (``/operator/<name>``).
+
+    Raises:
+        KeyError: ``name`` is not in :data:`OPERATOR_TOPICS` (a typo in a node, at start-up).
+    """
+    if name not in OPERATOR_TOPICS:
+        raise KeyError(f"{name!r} is not an operator topic; known: {', '.join(OPERATOR_TOPICS)}")
+    return OPERATOR_PREFIX + name

@@ -30,6 +30,7 @@ from humanoid_teleop.devices.webxr.conversion import poses_to_operator
 from humanoid_teleop.devices.webxr.protocol import Controller, XrFrame
 from humanoid_teleop.devices.webxr.server import BridgeConfig, XrBridgeServer
 from humanoid_teleop.nodes.executor import run_node
+from humanoid_teleop.nodes.operator_topics import operator_topic
 
 FRAME_ID = "operator"
 #: Frame age above which the diagnostics report a stale stream [s].
@@ -55,16 +56,16 @@ class VrBridgeNode(Node):
         compressed = self.declare_parameter("compressed_camera_topics", [""]).value or []
         self._jpeg_quality = int(self.declare_parameter("jpeg_quality", 70).value)
 
-        self._pub_head = self.create_publisher(PoseStamped, "/operator/head", 10)
+        self._pub_head = self.create_publisher(PoseStamped, operator_topic("head"), 10)
         self._pub_wrist = {
-            side: self.create_publisher(PoseStamped, f"/operator/{side}_wrist", 10)
+            side: self.create_publisher(PoseStamped, operator_topic(f"{side}_wrist"), 10)
             for side in ("left", "right")
         }
         self._pub_hand = {
-            side: self.create_publisher(PoseArray, f"/operator/{side}_hand", 10)
+            side: self.create_publisher(PoseArray, operator_topic(f"{side}_hand"), 10)
             for side in ("left", "right")
         }
-        self._pub_joy = self.create_publisher(Joy, "/operator/joy", 10)
+        self._pub_joy = self.create_publisher(Joy, operator_topic("joy"), 10)
         self._pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
         self._last_encode_s = [0.0, 0.0]
