@@ -23,6 +23,7 @@ from rosbags.typesys import Stores, get_typestore
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.metadata import METADATA_FILE
 from humanoid_teleop.core.bag.reader import BagSummary, iter_messages, mcap_files, read_bag
+from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES
 from humanoid_teleop.core.robot import RobotDescription
 
 from .errors import ExportInputError
@@ -30,10 +31,9 @@ from .errors import ExportInputError
 LOG = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 
-INTENT_PREFIXES = ("/teleop/intent/", "/operator/")
+INTENT_PREFIXES = RECORDED_PREFIXES
 POSE_INPUTS = ("head", "left_wrist", "right_wrist")
 HAND_INPUTS = ("left_hand", "right_hand")
-ENGAGED_TOPIC = "/teleop/intent/engaged"
 STATE_TOPIC = "/teleop/state"
 ANNOTATION_TOPIC = "/recorder/annotation"
 

@@ -1,5 +1,9 @@
 """The operator-input topics: where devices publish and where the teleop node republishes
-what it used (the intent a recording keeps beside the robot's data)."""
+what it used (the intent a recording keeps beside the robot's data).
+
+The names live in :mod:`humanoid_teleop.core.motion.topics` (pure strings, also used by the
+bag readers); this module adds each topic's message type.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,22 @@ from geometry_msgs.msg import PoseArray, PoseStamped
 from sensor_msgs.msg import JointState, Joy
 
 from humanoid_teleop.core.motion.frame import Input
+from humanoid_teleop.core.motion.topics import INPUT_NAMES, INTENT_PREFIX, OPERATOR_PREFIX
 
-OPERATOR_PREFIX = "/operator/"
-"""Devices (or replay_node) publish operator input under this prefix."""
-
-INTENT_PREFIX = "/teleop/intent/"
-"""teleop_node republishes the input it used under this prefix, with the same names."""
-
-OPERATOR_TOPICS: Mapping[str, type] = {
-    "head": PoseStamped,
-    "left_wrist": PoseStamped,
-    "right_wrist": PoseStamped,
-    "left_hand": PoseArray,
-    "right_hand": PoseArray,
-    "joy": Joy,
-    "leader_joints": JointState,
+_TYPES: Mapping[Input, type] = {
+    Input.HEAD: PoseStamped,
+    Input.LEFT_WRIST: PoseStamped,
+    Input.RIGHT_WRIST: PoseStamped,
+    Input.LEFT_HAND: PoseArray,
+    Input.RIGHT_HAND: PoseArray,
+    Input.JOY: Joy,
+    Input.LEADER: JointState,
 }
+
+OPERATOR_TOPICS: Mapping[str, type] = {INPUT_NAMES[part]: _TYPES[part] for part in Input}
 """Topic name (after the prefix) -> message type."""
 
-INPUT_NAMES: Mapping[Input, str] = {
-    Input.HEAD: "head",
-    Input.LEFT_WRIST: "left_wrist",
-    Input.RIGHT_WRIST: "right_wrist",
-    Input.LEFT_HAND: "left_hand",
-    Input.RIGHT_HAND: "right_hand",
-    Input.JOY: "joy",
-    Input.LEADER: "leader_joints",
-}
-"""HumanFrame part -> its topic name."""
+__all__ = ["INPUT_NAMES", "INTENT_PREFIX", "OPERATOR_PREFIX", "OPERATOR_TOPICS", "operator_topic"]
 
 
 def operator_topic(name: str) -> str:

@@ -50,6 +50,7 @@ from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.core.motion.frame import HumanFrame, Input
 from humanoid_teleop.core.motion.messages import CdrPartReader
+from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC
 from humanoid_teleop.core.retarget.input_guard import (
     MALFORMED,
     InputGuard,
@@ -181,7 +182,7 @@ class TeleopNode(Node):
             reliability=ReliabilityPolicy.RELIABLE,
             durability=DurabilityPolicy.TRANSIENT_LOCAL,
         )
-        self._engaged_pub = self.create_publisher(Bool, f"{INTENT_PREFIX}engaged", latched)
+        self._engaged_pub = self.create_publisher(Bool, ENGAGED_TOPIC, latched)
         self._published_engaged: bool | None = None
         self._ee_target_pubs = {
             side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}/{side}", PUBLISHER_DEPTH)

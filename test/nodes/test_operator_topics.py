@@ -1,32 +1,16 @@
-"""Operator topic names have one home, nodes/operator_topics.py."""
+"""operator_topic(): the device nodes' one way to name an operator topic."""
 
 from __future__ import annotations
 
-import ast
-
 import pytest
 
-from humanoid_teleop.nodes.operator_topics import OPERATOR_PREFIX, OPERATOR_TOPICS, operator_topic
-
-from ..conftest import REPO
-
-NODES = REPO / "humanoid_teleop" / "nodes"
-
-
-def _code_strings(tree: ast.AST) -> list[ast.Constant]:
-    """String constants of the code (f-string parts included), docstrings left out."""
-    docstrings = {
-        id(node.value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-    }
-    return [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and id(node) not in docstrings
-    ]
+from humanoid_teleop.core.motion.frame import Input
+from humanoid_teleop.nodes.operator_topics import (
+    INPUT_NAMES,
+    OPERATOR_PREFIX,
+    OPERATOR_TOPICS,
+    operator_topic,
+)
 
 
 def test_operator_topic_is_the_prefix_and_the_name() -> None:
@@ -41,13 +25,7 @@ def test_unknown_operator_topic_lists_the_known_ones() -> None:
         operator_topic("left_wirst")
 
 
-def test_no_node_spells_an_operator_topic_itself() -> None:
-    """No node module but operator_topics.py has '/operator/' in its code (docstrings aside)."""
-    offenders = [
-        f"{path.name}:{node.lineno}: {node.value!r}"
-        for path in sorted(NODES.glob("*.py"))
-        if path.name != "operator_topics.py"
-        for node in _code_strings(ast.parse(path.read_text(encoding="utf-8")))
-        if OPERATOR_PREFIX in node.value
-    ]
-    assert offenders == []
+def test_every_input_has_a_topic_and_a_message_type() -> None:
+    """Each HumanFrame part maps to one operator topic with its message type."""
+    assert set(OPERATOR_TOPICS) == set(INPUT_NAMES.values())
+    assert len(INPUT_NAMES) == len(Input)

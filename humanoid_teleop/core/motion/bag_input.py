@@ -23,18 +23,11 @@ from humanoid_teleop.core.bag.reader import mcap_files
 from humanoid_teleop.core.motion.errors import MotionFileError
 from humanoid_teleop.core.motion.frame import HumanFrame
 from humanoid_teleop.core.motion.messages import part_from_message
+from humanoid_teleop.core.motion.topics import INPUT_NAMES, RECORDED_PREFIXES
 
-PREFIXES = ("/teleop/intent/", "/operator/")
+PREFIXES = RECORDED_PREFIXES
 #: Topic suffix -> HumanFrame field.
-PARTS = {
-    "head": "head",
-    "left_wrist": "left_wrist",
-    "right_wrist": "right_wrist",
-    "left_hand": "left_hand",
-    "right_hand": "right_hand",
-    "joy": "joy",
-    "leader_joints": "leader",
-}
+PARTS = {name: part.value for part, name in INPUT_NAMES.items()}
 
 
 def _decoded(path: Path, topics: list[str]) -> Iterator[tuple[int, str, Any]]:

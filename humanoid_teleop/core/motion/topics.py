@@ -1,0 +1,34 @@
+"""Operator-input topic names: where devices publish and where teleop_node republishes.
+
+Pure strings, so core readers of recorded bags use the same names as the nodes;
+``humanoid_teleop.nodes.operator_topics`` adds each topic's message type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from humanoid_teleop.core.motion.frame import Input
+
+OPERATOR_PREFIX = "/operator/"
+"""Devices (or replay_node) publish operator input under this prefix."""
+
+INTENT_PREFIX = "/teleop/intent/"
+"""teleop_node republishes the input it used under this prefix, with the same names."""
+
+ENGAGED_TOPIC = INTENT_PREFIX + "engaged"
+"""teleop_node's engaged flag (std_msgs/Bool, latched, published on change)."""
+
+RECORDED_PREFIXES = (INTENT_PREFIX, OPERATOR_PREFIX)
+"""Where a recording holds operator input, preferred first (what teleop used, else raw)."""
+
+INPUT_NAMES: Mapping[Input, str] = {
+    Input.HEAD: "head",
+    Input.LEFT_WRIST: "left_wrist",
+    Input.RIGHT_WRIST: "right_wrist",
+    Input.LEFT_HAND: "left_hand",
+    Input.RIGHT_HAND: "right_hand",
+    Input.JOY: "joy",
+    Input.LEADER: "leader_joints",
+}
+"""HumanFrame part -> its topic name (after a prefix)."""
