@@ -1,0 +1,1 @@
+"""A scripted demonstrator: operator intent computed from the scene's ground truth."""

@@ -1,0 +1,221 @@
+"""The scripted demonstrator: what an operator would do to perform a scene's task.
+
+It produces operator intent only (a wrist pose in the operator frame and a hand skeleton),
+which goes through the normal teleop pipeline (retargeting + safety) like a person's. It
+closes the loop the way a person watching the robot does: each step it compares where the
+robot's grasp point is (from the measured joints) with where it should be for the current
+phase, and moves its own wrist to reduce the difference (an integral controller, so the
+operator-to-robot scale and the arm's lag need not be known).
+
+Phases (``pick_and_place``): settle, above (the object + ``approach_height_m``), down (grasp
+height), close, lift, carry (above the target), lower, open, retreat, done. ``push`` goes
+behind the object (on the side away from the target) at table height and pushes it through
+the target centre. The grasp point is the mean of the hand's fingertip frames (the EE frame
+for a hand without fingertips), in the robot's base frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import HandSkeleton, Pose
+from humanoid_teleop.core.motion.hands import skeleton_in_world
+from humanoid_teleop.devices.scripted.hand_model import hand_points
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class DemonstratorConfig:
+    """How the demonstrator moves. Distances [m], speeds [m/s], times [s], gain [1/s]."""
+
+    approach_height_m: float = 0.04
+    grasp_height_m: float = 0.0
+    lift_height_m: float = 0.10
+    gain_per_s: float = 4.0
+    max_wrist_speed_m_s: float = 0.3
+    tolerance_m: float = 0.012
+    settle_s: float = 1.0
+    close_s: float = 0.8
+    open_s: float = 0.6
+    phase_timeout_s: float = 6.0
+    tilt_down_rad: float = math.radians(30.0)
+    push_behind_m: float = 0.06
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Operator intent of one step: the wrist pose (operator frame) and the hand skeleton."""
+
+    wrist: Pose
+    hand: HandSkeleton
+    closure: float
+
+
+class ScriptedDemonstrator:
+    """Drives one hand through a task; call :meth:`step` at the device rate."""
+
+    def __init__(
+        self,
+        task: str,
+        side: str,
+        target_m: FloatArray,
+        table_top_m: float,
+        object_half_height_m: float,
+        config: DemonstratorConfig | None = None,
+    ) -> None:
+        if task not in ("pick_and_place", "push"):
+            raise ValueError(
+                f"the scripted demonstrator performs pick_and_place or push, not {task!r}"
+            )
+        self.task = task
+        self.side = side
+        self.config = config or DemonstratorConfig()
+        self.target_m = np.asarray(target_m, dtype=np.float64)
+        self.table_top_m = float(table_top_m)
+        self.half_height_m = float(object_half_height_m)
+        self.phase = "settle"
+        self._phase_start_s: float | None = None
+        self._wrist = np.array([0.35, -0.2 if side == "right" else 0.2, 1.1])
+        self._closure = 0.0
+        self._last_t_s: float | None = None
+        self._tilt = 0.0
+        self._push_goal: FloatArray | None = None
+        self._lift_goal: FloatArray | None = None
+        self._hold: FloatArray | None = None
+        self._grasp_now = np.zeros(3)
+
+    @property
+    def done(self) -> bool:
+        """True once the script has finished (the hand is back up and open)."""
+        return self.phase == "done"
+
+    def _goal(self, obj: FloatArray, reach_m: float = 0.0) -> tuple[FloatArray, float]:
+        """(grasp-point goal [m] in the base frame, hand closure) of the current phase.
+
+        ``reach_m``: how far the lowest fingertip hangs below the grasp point [m]; the hand
+        never asks for that fingertip below the table top (+ 5 mm)."""
+        cfg = self.config
+        floor_z = self.table_top_m + 0.005 + max(reach_m, 0.0)
+        grasp_z = max(obj[2] + cfg.grasp_height_m, floor_z)
+        top_z = obj[2] + self.half_height_m + max(reach_m, 0.0)
+        above_obj = np.array([obj[0], obj[1], max(grasp_z, top_z) + cfg.approach_height_m])
+        place_z = max(self.table_top_m + self.half_height_m + cfg.grasp_height_m + 0.005, floor_z)
+        above_target = np.array([self.target_m[0], self.target_m[1], place_z + cfg.lift_height_m])
+        phase = self.phase
+        if self.task == "push":
+            direction = self.target_m[:2] - obj[:2]
+            direction /= max(float(np.linalg.norm(direction)), 1e-6)
+            behind = obj[:2] - direction * (cfg.push_behind_m + self.half_height_m)
+            table_z = self.table_top_m + 0.02
+            if phase in ("settle", "above"):
+                return np.array([behind[0], behind[1], table_z + cfg.approach_height_m]), 0.0
+            if phase == "down":
+                return np.array([behind[0], behind[1], table_z]), 0.0
+            if phase == "push":
+                if self._push_goal is None:
+                    self._push_goal = np.array(
+                        [*(self.target_m[:2] - direction * self.half_height_m), table_z]
+                    )
+                return self._push_goal, 0.0
+            return np.array([obj[0], obj[1], table_z + cfg.approach_height_m]), 0.0
+        if phase in ("settle", "above"):
+            return above_obj, 0.0
+        if phase == "down":
+            return np.array([obj[0], obj[1], grasp_z]), 0.0
+        if phase == "close":
+            return np.array([obj[0], obj[1], grasp_z]), 1.0
+        if phase == "lift":
+            if self._lift_goal is None:  # from where the grasp closed, not the moving object
+                self._lift_goal = np.array([obj[0], obj[1], grasp_z + cfg.lift_height_m])
+            return self._lift_goal, 1.0
+        if phase == "carry":
+            return above_target, 1.0
+        if phase == "lower":  # down until the object sits on the table (see step)
+            return np.array([self.target_m[0], self.target_m[1], place_z - 0.03]), 1.0
+        if self._hold is None:  # open and retreat from where the object was set down
+            self._hold = np.array(self._grasp_now)
+        if phase == "open":
+            return self._hold, 0.0
+        return self._hold + np.array([0.0, 0.0, cfg.lift_height_m]), 0.0
+
+    _NEXT = {
+        "pick_and_place": (
+            "settle",
+            "above",
+            "down",
+            "close",
+            "lift",
+            "carry",
+            "lower",
+            "open",
+            "retreat",
+            "done",
+        ),
+        "push": ("settle", "above", "down", "push", "retreat", "done"),
+    }
+
+    def _advance(self, t_s: float) -> None:
+        order = self._NEXT[self.task]
+        self.phase = order[min(order.index(self.phase) + 1, len(order) - 1)]
+        self._phase_start_s = t_s
+
+    def step(
+        self,
+        t_s: float,
+        grasp_point_m: FloatArray,
+        object_m: FloatArray,
+        lowest_tip_z_m: float | None = None,
+    ) -> Intent:
+        """Intent at time ``t_s`` [s] given the robot's grasp point, the object's centre and
+        the height of the robot's lowest fingertip (all [m], robot base frame)."""
+        cfg = self.config
+        if self._phase_start_s is None:
+            self._phase_start_s = t_s
+        dt = 0.0 if self._last_t_s is None else max(0.0, min(t_s - self._last_t_s, 0.1))
+        self._last_t_s = t_s
+        grasp = np.asarray(grasp_point_m, dtype=np.float64)
+        self._grasp_now = grasp
+        reach = 0.0 if lowest_tip_z_m is None else float(grasp[2]) - lowest_tip_z_m
+        goal, closure = self._goal(np.asarray(object_m, dtype=np.float64), reach)
+        error = goal - grasp
+        elapsed = t_s - self._phase_start_s
+        reached = float(np.linalg.norm(error)) < cfg.tolerance_m
+        if self.phase == "settle":
+            if elapsed >= cfg.settle_s:
+                self._advance(t_s)
+            error = np.zeros(3)  # let the engage ramp finish before moving
+        elif self.phase in ("close", "open"):
+            if elapsed >= (cfg.close_s if self.phase == "close" else cfg.open_s):
+                self._advance(t_s)
+        elif self.phase == "lower":
+            resting_z = self.table_top_m + self.half_height_m
+            if float(object_m[2]) < resting_z + 0.004 or elapsed >= cfg.phase_timeout_s:
+                self._advance(t_s)
+                error = np.zeros(3)
+        elif self.phase != "done" and (reached or elapsed >= cfg.phase_timeout_s):
+            self._advance(t_s)
+        velocity = cfg.gain_per_s * error
+        speed = float(np.linalg.norm(velocity))
+        if speed > cfg.max_wrist_speed_m_s:
+            velocity *= cfg.max_wrist_speed_m_s / speed
+        self._wrist = self._wrist + velocity * dt
+        # the closure and the tilt change smoothly, as a hand does
+        self._closure += float(np.clip(closure - self._closure, -2.0 * dt, 2.0 * dt))
+        tilt_goal = cfg.tilt_down_rad if self.phase != "settle" else 0.0
+        self._tilt += float(np.clip(tilt_goal - self._tilt, -0.5 * dt, 0.5 * dt))
+        rotation = _pitch(self._tilt)
+        wrist = Pose(self._wrist.copy(), rotation)
+        local = hand_points(self.side, self._closure)
+        hand = skeleton_in_world(local, self._wrist, rotation)
+        return Intent(wrist, hand, self._closure)
+
+
+def _pitch(angle_rad: float) -> FloatArray:
+    """Rotation about the operator's y axis (left): positive tips the fingers (+x) down."""
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])

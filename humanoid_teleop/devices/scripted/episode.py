@@ -1,0 +1,109 @@
+"""One scripted episode in one process: MuJoCo robot + scene, the teleop pipeline, the
+demonstrator. The same retargeting and safety code as a DDS session, without the transport:
+for the bench's success rates and quick tests. ``scripted_demo_node`` is the DDS device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import HumanFrame
+from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
+from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
+from humanoid_teleop.core.sim.scene import RUNNING, Scene, load_scene
+from humanoid_teleop.devices.scripted.demonstrator import (
+    DemonstratorConfig,
+    ScriptedDemonstrator,
+)
+
+FloatArray = NDArray[np.float64]
+#: Teleop profile the demonstrator's intent goes through (wrists -> arm IK, hands -> fingers).
+PROFILE = "replay"
+
+
+def grasp_point(model: RobotModel, q: FloatArray, side: str) -> tuple[FloatArray, float]:
+    """Mean of the ``side`` hand's fingertip frames (else its EE frame) [m] and the height of
+    the lowest of them [m], base frame."""
+    description = model.description
+    hand = description.hands.get(side)
+    frames = list(hand.fingertip_frames.values()) if hand is not None else []
+    if not frames:
+        frames = [description.arms[side].ee_frame]
+    tips = np.array([model.fk(q, frame)[1] for frame in frames])
+    return tips.mean(axis=0), float(tips[:, 2].min())
+
+
+def demonstrator_for(
+    scene: Scene, config: DemonstratorConfig | None = None
+) -> ScriptedDemonstrator:
+    """A demonstrator for ``scene``'s task with its hand, target and first object."""
+    first = scene.config.objects[0]
+    return ScriptedDemonstrator(
+        scene.config.task,
+        scene.config.hand,
+        scene.target_position(),
+        scene.table_top_m,
+        first.half_height_m,
+        config,
+    )
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    """Outcome of one scripted episode; ``lift_m`` is the object's highest rise [m]."""
+
+    seed: int
+    outcome: str
+    duration_s: float
+    lift_m: float
+    last_phase: str
+
+
+def run_episode(
+    model: RobotModel,
+    scene_name: str,
+    seed: int,
+    *,
+    max_s: float = 30.0,
+    rate_hz: float = 250.0,
+    config: DemonstratorConfig | None = None,
+) -> EpisodeResult:
+    """Run the scripted demonstrator on ``scene_name`` with ``seed`` until the detector
+    decides, the script ends (then ``failure``) or ``max_s`` [s] of sim time pass."""
+    description = model.description
+    scene = Scene(load_scene(scene_name), model)
+    sim = MujocoSim(model, scene=scene, seed=seed)
+    pipeline = TeleopPipeline.create(description, model, PROFILE, PROFILE)
+    demo = demonstrator_for(scene, config)
+    side = scene.config.hand
+    start_z = scene.object_poses(sim)[0][1][2]
+    lift = 0.0
+    dt = 1.0 / rate_hz
+    t = 0.0
+    pipeline.engage(sim.positions, t)
+    done_at = None
+    while t < max_s:
+        t += dt
+        sim.advance_to(t)
+        q = sim.positions
+        obj = scene.object_poses(sim)[0][1]
+        lift = max(lift, float(obj[2] - start_z))
+        point, lowest = grasp_point(model, q, side)
+        intent = demo.step(t, point, obj, lowest)
+        parts = {f"{side}_wrist": intent.wrist, f"{side}_hand": intent.hand}
+        frame = HumanFrame(t, **parts)  # type: ignore[arg-type]
+        out = pipeline.step(frame, q, t)
+        for group, values in out.commands.items():
+            sim.set_targets(description.groups[group], values)
+        if scene.outcome != RUNNING:
+            break
+        if demo.done:
+            done_at = t if done_at is None else done_at
+            if t - done_at > 1.0:  # let the object come to rest after the release
+                break
+    outcome = scene.outcome if scene.outcome != RUNNING else "failure"
+    return EpisodeResult(seed, outcome, t, lift, demo.phase)

@@ -1,0 +1,57 @@
+"""A synthetic operator hand (25 WebXR joints) that opens and pinches.
+
+Points are in the human hand frame of :mod:`humanoid_teleop.core.motion.frame`: wrist at the
+origin, +x toward the middle knuckle, +z the back of the hand, +y toward the index side on a
+right hand (the pinky side on a left hand). ``closure`` 0 is a flat open hand, 1 puts the
+thumb tip on the index tip (a pinch: the hand retargeter closes dexterous hands and grippers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.motion.frame import WEBXR_FINGER_CHAINS
+
+FloatArray = NDArray[np.float64]
+
+#: Knuckle (metacarpal head) y offsets [m] of the long fingers on a right hand.
+_KNUCKLE_Y_M = {"index": 0.025, "middle": 0.005, "ring": -0.013, "pinky": -0.03}
+#: Phalanx lengths [m] (proximal, intermediate, distal) of the long fingers.
+_PHALANGES_M = (0.045, 0.025, 0.022)
+_KNUCKLE_X_M = 0.09
+#: Finger flexion at full closure [rad] per joint (index and middle curl toward the thumb).
+_CURL_RAD = 0.6
+_THUMB_BASE_M = np.array([0.025, 0.025, -0.015])
+_THUMB_OPEN_TIP_M = np.array([0.085, 0.085, -0.02])
+
+
+def _finger(knuckle: FloatArray, curl_rad: float) -> list[FloatArray]:
+    """Metacarpal base, knuckle and the three joints after it, curling toward -z."""
+    points = [np.array([0.02, knuckle[1], 0.0]), knuckle.copy()]
+    angle, here = 0.0, knuckle.copy()
+    for length in _PHALANGES_M:
+        angle += curl_rad
+        here = here + length * np.array([np.cos(angle), 0.0, -np.sin(angle)])
+        points.append(here)
+    return points
+
+
+def hand_points(side: str, closure: float) -> FloatArray:
+    """(25, 3) WebXR joints [m] of a ``side`` hand at ``closure`` in [0, 1], hand frame."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    c = float(np.clip(closure, 0.0, 1.0))
+    points = np.zeros((25, 3))
+    for finger, y in _KNUCKLE_Y_M.items():
+        curl = _CURL_RAD * c if finger in ("index", "middle") else 0.2 * c
+        chain = _finger(np.array([_KNUCKLE_X_M, y, 0.0]), curl)
+        for index, point in zip(WEBXR_FINGER_CHAINS[finger], chain, strict=True):
+            points[index] = point
+    index_tip = points[WEBXR_FINGER_CHAINS["index"][-1]]
+    tip = (1.0 - c) * _THUMB_OPEN_TIP_M + c * index_tip
+    for k, index in enumerate(WEBXR_FINGER_CHAINS["thumb"]):
+        points[index] = _THUMB_BASE_M + (k / 3.0) * (tip - _THUMB_BASE_M)
+    if side == "left":
+        points[:, 1] *= -1.0
+    return points
