@@ -274,7 +274,7 @@ class EpisodeWriter:
         for path in self._files:
             recover_mcap(path, ros_distro=self.options.ros_distro, extra_custom=custom)
         repaired = {
-            path: {t.name: t.message_count for t in summarize_mcap(path).topics}
+            path: {t.name: t.message_count for t in summarize_mcap(path).topics if t.message_count}
             for path in self._files
         }
         if repaired != on_disk:

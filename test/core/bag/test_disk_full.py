@@ -39,6 +39,7 @@ SCENARIO = textwrap.dedent(
     rec = BagRecorder(RecorderConfig(bag_dir=root, files=files, flush_period_s=0.05,
                                      min_free_bytes=0, warn_free_bytes=1024 * 1024))
     rec.add_topic("/blob", "std_msgs/msg/String", [QosProfile()])
+    rec.add_topic("/quiet", "std_msgs/msg/String", [QosProfile()])  # a channel, no message
     def blob(i):
         text = (os.urandom(600).hex() + str(i)).encode()
         return b"\\x00\\x01\\x00\\x00" + (len(text) + 1).to_bytes(4, "little") + text + b"\\x00"
@@ -153,6 +154,7 @@ def _run_scenario(tmp_path: Path) -> dict[str, Any]:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    out["stderr"] = result.stderr
     return out
 
 
@@ -167,6 +169,8 @@ def test_disk_full_loss_summary_equals_the_files(tmp_path: Path) -> None:
     assert loss["written"] == sum(in_files.values()), out
     assert blob["received"] == blob["written"] + blob["dropped"] + blob["lost_on_error"], blob
     assert loss["lost_on_error"] == blob["lost_on_error"]
+    # What the files were counted to hold before the repair is what the repair kept.
+    assert "a sequential read found" not in out["stderr"], out["stderr"][-2000:]
     if blob["lost_on_error"]:
         assert "loss" in out["second_defects"], out  # bag check counts them as lost
     # The repaired file carries the same summary and outcome as metadata.yaml.
