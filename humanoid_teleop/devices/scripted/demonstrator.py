@@ -28,6 +28,23 @@ from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 FloatArray = NDArray[np.float64]
 
+#: The phases of each task, in order.
+PHASES: dict[str, tuple[str, ...]] = {
+    "pick_and_place": (
+        "settle",
+        "above",
+        "down",
+        "close",
+        "lift",
+        "carry",
+        "lower",
+        "open",
+        "retreat",
+        "done",
+    ),
+    "push": ("settle", "above", "down", "push", "retreat", "done"),
+}
+
 
 @dataclass(frozen=True)
 class DemonstratorConfig:
@@ -40,8 +57,10 @@ class DemonstratorConfig:
     max_wrist_speed_m_s: float = 0.3
     tolerance_m: float = 0.012
     settle_s: float = 1.0
-    close_s: float = 0.8
+    close_s: float = 1.5
     open_s: float = 0.6
+    max_attempts: int = 3
+    preshape: float = 0.35
     phase_timeout_s: float = 6.0
     tilt_down_rad: float = math.radians(30.0)
     push_behind_m: float = 0.06
@@ -87,6 +106,8 @@ class ScriptedDemonstrator:
         self._push_goal: FloatArray | None = None
         self._lift_goal: FloatArray | None = None
         self._hold: FloatArray | None = None
+        #: Grasps tried again after a miss.
+        self.attempts = 0
         self._grasp_now = np.zeros(3)
 
     @property
@@ -124,11 +145,15 @@ class ScriptedDemonstrator:
                 return self._push_goal, 0.0
             return np.array([obj[0], obj[1], table_z + cfg.approach_height_m]), 0.0
         if phase in ("settle", "above"):
-            return above_obj, 0.0
+            return above_obj, cfg.preshape
         if phase == "down":
-            return np.array([obj[0], obj[1], grasp_z]), 0.0
+            return np.array([obj[0], obj[1], grasp_z]), cfg.preshape
         if phase == "close":
             return np.array([obj[0], obj[1], grasp_z]), 1.0
+        if phase == "reopen":  # the grasp missed: open, rise, try again from above
+            if self._hold is None:
+                self._hold = np.array(self._grasp_now) + np.array([0.0, 0.0, 0.03])
+            return self._hold, 0.0
         if phase == "lift":
             if self._lift_goal is None:  # from where the grasp closed, not the moving object
                 self._lift_goal = np.array([obj[0], obj[1], grasp_z + cfg.lift_height_m])
@@ -143,24 +168,8 @@ class ScriptedDemonstrator:
             return self._hold, 0.0
         return self._hold + np.array([0.0, 0.0, cfg.lift_height_m]), 0.0
 
-    _NEXT = {
-        "pick_and_place": (
-            "settle",
-            "above",
-            "down",
-            "close",
-            "lift",
-            "carry",
-            "lower",
-            "open",
-            "retreat",
-            "done",
-        ),
-        "push": ("settle", "above", "down", "push", "retreat", "done"),
-    }
-
     def _advance(self, t_s: float) -> None:
-        order = self._NEXT[self.task]
+        order = PHASES[self.task]
         self.phase = order[min(order.index(self.phase) + 1, len(order) - 1)]
         self._phase_start_s = t_s
 
@@ -189,9 +198,20 @@ class ScriptedDemonstrator:
             if elapsed >= cfg.settle_s:
                 self._advance(t_s)
             error = np.zeros(3)  # let the engage ramp finish before moving
-        elif self.phase in ("close", "open"):
+        elif self.phase in ("close", "open", "reopen"):
             if elapsed >= (cfg.close_s if self.phase == "close" else cfg.open_s):
+                if self.phase == "reopen":
+                    self.phase, self._phase_start_s = "above", t_s
+                    self._hold = self._lift_goal = None
+                else:
+                    self._advance(t_s)
+        elif self.phase == "lift" and (reached or elapsed >= cfg.phase_timeout_s):
+            lifted = float(object_m[2]) > self.table_top_m + self.half_height_m + 0.03
+            if lifted or self.attempts >= cfg.max_attempts:
                 self._advance(t_s)
+            else:
+                self.attempts += 1
+                self.phase, self._phase_start_s = "reopen", t_s
         elif self.phase == "lower":
             resting_z = self.table_top_m + self.half_height_m
             if float(object_m[2]) < resting_z + 0.004 or elapsed >= cfg.phase_timeout_s:
@@ -205,7 +225,7 @@ class ScriptedDemonstrator:
             velocity *= cfg.max_wrist_speed_m_s / speed
         self._wrist = self._wrist + velocity * dt
         # the closure and the tilt change smoothly, as a hand does
-        self._closure += float(np.clip(closure - self._closure, -2.0 * dt, 2.0 * dt))
+        self._closure += float(np.clip(closure - self._closure, -1.0 * dt, 1.0 * dt))
         tilt_goal = cfg.tilt_down_rad if self.phase != "settle" else 0.0
         self._tilt += float(np.clip(tilt_goal - self._tilt, -0.5 * dt, 0.5 * dt))
         rotation = _pitch(self._tilt)
