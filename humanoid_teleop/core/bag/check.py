@@ -188,7 +188,7 @@ def _check_file(
     except (McapError, EOFError, OSError, ValueError, KeyError) as err:
         report.add("unreadable", where, f"{type(err).__name__}: {err}")
         sequential, indexed = [], []
-    if sorted(m[:3] for m in sequential) != sorted(m[:3] for m in indexed):
+    if sorted(m[1:] for m in sequential) != sorted(m[1:] for m in indexed):
         report.add(
             "index mismatch",
             where,

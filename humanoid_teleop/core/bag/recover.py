@@ -194,8 +194,26 @@ class RecoverReport:
     topics: tuple[TopicRecovery, ...] = ()
 
 
+class _StrictBytes(io.BytesIO):
+    """Content of one record: reading past its end is an error, not a short read."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = super().read(size)
+        if size is not None and size >= 0 and len(data) != size:
+            raise BagFormatError(f"a field runs {size - len(data)} bytes past the record")
+        return data
+
+
 def _read(cls: Any, content: bytes) -> Any:
-    return cls.read(ReadDataStream(io.BytesIO(content)))
+    """Parse one record's content; its fields must fill the content exactly (a damaged inner
+    length would otherwise make a stream reader run past the record)."""
+    data = _StrictBytes(content)
+    record = cls.read(ReadDataStream(data))
+    if data.tell() != len(content):
+        raise BagFormatError(
+            f"{cls.__name__} fields take {data.tell()} of the record's {len(content)} bytes"
+        )
+    return record
 
 
 def _decompress(compression: str, data: bytes, size: int) -> bytes:
@@ -317,9 +335,14 @@ def scan_mcap(path: Path) -> McapScan:
             if size < len(MAGIC):
                 raise BagFormatError(f"{path}: not an MCAP file ({size} bytes)")
             with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                scanner = _Scanner(mm, size)
                 if mm[: len(MAGIC)] != MAGIC:
-                    raise BagFormatError(f"{path}: not an MCAP file (bad or missing magic)")
-                return _Scanner(mm, size).run()
+                    # A damaged magic in front of MCAP records is damage, not another format.
+                    if not scanner.header_follows() and scanner.next_chunk(len(MAGIC)) is None:
+                        raise BagFormatError(f"{path}: not an MCAP file (bad or missing magic)")
+                    scanner.scan.gaps.append((0, len(MAGIC), "bad magic"))
+                    scanner.scan.problem = "bad magic at the start of the file"
+                return scanner.run()
     except OSError as err:
         raise BagFormatError(f"{path}: cannot read: {err.strerror or err}") from err
 
@@ -360,7 +383,7 @@ class _Scanner:
                 break
             if why:
                 scan.problem = scan.problem or why
-                resync = self._next_chunk(pos + 1)
+                resync = self.next_chunk(pos + 1)
                 if resync is None:
                     scan.tail = pos
                     break
@@ -438,7 +461,19 @@ class _Scanner:
             if not chunk.index_ok and (i < len(chunks) - 1 or self.scan.data_end is not None):
                 self.scan.indexes_rewritten = True  # the last chunk of a cut file may lack them
 
-    def _next_chunk(self, start: int) -> int | None:
+    def header_follows(self) -> bool:
+        """A header record with a readable profile sits right after the (damaged) magic."""
+        at = len(MAGIC)
+        if at + 9 + 8 > self.scan.size or self.mm[at] != _HEADER:
+            return False
+        (length,) = struct.unpack_from("<Q", self.mm, at + 1)
+        try:
+            _read(Header, bytes(self.mm[at + 9 : at + 9 + length]))
+        except Exception:  # anything unreadable is no header
+            return False
+        return bool(at + 9 + length <= self.scan.size)
+
+    def next_chunk(self, start: int) -> int | None:
         """Offset of the next valid chunk record (with a CRC) at or after ``start``."""
         mm, size = self.mm, self.scan.size
         pos = start
@@ -489,7 +524,10 @@ class _Scanner:
         footer = self._footer()
         if footer is None or not footer[1] or not len(MAGIC) < footer[1] < footer[0]:
             return
-        for opcode, content in self._summary_records(footer[1], footer[0]):
+        at, start, _offsets, crc = footer
+        if crc and zlib.crc32(self.mm[start : at + 1 + 8 + 8 + 8]) != crc:
+            return  # a damaged summary could hand out damaged definitions
+        for opcode, content in self._summary_records(start, at):
             try:
                 if opcode == _SCHEMA:
                     schema = _read(Schema, content)
@@ -795,7 +833,7 @@ def _without_channels(chunk: _FoundChunk, drop: set[int]) -> _FoundChunk:
         uncompressed_size=len(records),
     )
     raw = _record_bytes(rebuilt)
-    found = _open_chunk(raw[9:], chunk.start, {}, require_crc=True)
+    found = _open_chunk(raw[9:], chunk.start, {}, require_crc=False)
     found.raw = raw
     found.uses_undefined = set()
     return found
@@ -834,10 +872,11 @@ def _build_beside(
                 out.channels.setdefault(channel.id, channel)
             unknown = {i for i in item.indexes if i not in known_channels}
             chunk = _without_channels(item, unknown) if unknown else item
-            if unknown:
-                for channel_id in unknown:
-                    scan.damaged_counts[channel_id] += item.counts[channel_id]
-                    scan.damaged_sizes[channel_id] += item.sizes[channel_id]
+            for channel_id in unknown:
+                scan.damaged_counts[channel_id] += item.counts[channel_id]
+                scan.damaged_sizes[channel_id] += item.sizes[channel_id]
+            if not chunk.counts and not chunk.channels and not chunk.schemas:
+                continue  # nothing left that a reader could use
             if chunk.raw is not None:
                 start = out.add(chunk.raw)
             else:
