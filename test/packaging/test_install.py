@@ -164,7 +164,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Install:
     env = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", SHARE_ENV, ROBOTS_PATH_ENV)
     }
-    env["PYTHONPATH"] = str(site_packages)
+    # A sourced distro's PYTHONPATH stays (its rclpy), after the prefix; the checkout does not.
+    kept = [
+        entry
+        for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        if entry and not Path(entry).resolve().is_relative_to(REPO)
+    ]
+    env["PYTHONPATH"] = os.pathsep.join([str(site_packages), *kept])
     ament = [str(prefix), *filter(None, os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep))]
     env["AMENT_PREFIX_PATH"] = os.pathsep.join(ament)
     cwd = root / "cwd"
