@@ -75,7 +75,7 @@ def check_arguments(args: argparse.Namespace) -> None:
     from humanoid_teleop.core.bag.profile import RecordingProfile
 
     if args.profile:
-        RecordingProfile.load(Path(args.profile))
+        RecordingProfile.load(RECORD_PROFILES.find(args.profile))
     output = Path(args.output)
     try:
         output.mkdir(parents=True, exist_ok=True)

@@ -146,3 +146,23 @@ def test_disk_full_ends_record_with_exit_2_and_exact_loss(tmp_path: Path) -> Non
     assert out["outcome"] == "error"
     assert blob["written"] == out["in_files"]["/blob"] > 0, out
     assert blob["received"] == blob["written"] + blob["dropped"] + blob["lost_on_error"], blob
+
+
+def test_unknown_profile_name_is_refused_naming_the_shipped_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`record --profile NAME` with no such profile exits 2, listing the shipped profiles."""
+    assert main(["record", "--profile", "statoin", "-o", str(tmp_path / "bags")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no recording profile 'statoin' (statoin.yaml); available: ")
+    assert "station" in err and err.count("\n") == 1
+    assert not (tmp_path / "bags").exists()
+
+
+def test_shipped_profile_name_becomes_its_file(tmp_path: Path) -> None:
+    """`record --profile station` hands the recorder the shipped config/record/station.yaml."""
+    from humanoid_teleop.cli.main import build_parser
+    from humanoid_teleop.cli.record import node_parameters
+
+    args = build_parser().parse_args(["record", "--profile", "station", "-o", str(tmp_path)])
+    assert node_parameters(args)["profile"] == str(REPO / "config" / "record" / "station.yaml")
