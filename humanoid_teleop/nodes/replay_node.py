@@ -2,7 +2,7 @@
 
 ``motion`` is either
 
-- a BVH mocap clip (default: the CMU clip shipped in ``humanoid_teleop/data/mocap/``): head
+- a BVH mocap clip (default: the CMU clip shipped in ``data/mocap/``): head
   and wrist poses in the operator frame (REP-103) on ``/operator/head`` and
   ``/operator/{left,right}_wrist`` (geometry_msgs/PoseStamped, ``frame_id`` parameter), one
   message per clip frame at the clip's rate × ``rate_scale``; the first ``skip_frames`` frames
