@@ -1,7 +1,9 @@
 """``humanoid-teleop bag info|check|recover PATH``: inspect, validate and repair episodes.
 
 PATH is an episode (a rosbag2 bag directory), a single ``.mcap`` file, or for ``info`` and
-``recover`` a folder of episodes. ``--json`` prints one JSON document and no progress bar.
+``recover`` a folder of episodes. ``--json`` prints one JSON document and no progress bar
+(an error too: ``{"path": ..., "ok": false, "error": ...}``). Bad input is one line naming
+the file and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -14,9 +16,21 @@ from typing import Any
 
 from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.errors import BagError
-from humanoid_teleop.core.bag.metadata import METADATA_FILE
-from humanoid_teleop.core.bag.reader import read_bag
-from humanoid_teleop.core.bag.recover import PARTIAL, recover_bag
+from humanoid_teleop.core.bag.metadata import METADATA_FILE, BagMetadata
+from humanoid_teleop.core.bag.reader import (
+    BagSummary,
+    mcap_files,
+    metadata_disagreements,
+    metadata_from_files,
+    read_bag,
+)
+from humanoid_teleop.core.bag.recover import (
+    PARTIAL,
+    RecoverReport,
+    recover_bag,
+    recover_mcap,
+)
+from humanoid_teleop.core.errors import TeleopError
 
 MIB = 1024 * 1024
 
@@ -48,13 +62,27 @@ def register(subparsers: Any) -> None:
     )
     check.set_defaults(func=_check)
 
-    recover = commands.add_parser("recover", help="repair an episode cut short, in place")
-    recover.add_argument("path", type=Path, help="episode (.partial or not) or folder of them")
+    recover = commands.add_parser(
+        "recover",
+        help="repair an episode cut short or damaged, keeping every valid chunk",
+        description="Repair a cut or damaged episode. A torn tail is repaired in place; any "
+        "other repair writes a new file and keeps the original bytes as <name>.mcap.damaged.",
+    )
+    recover.add_argument(
+        "path", type=Path, help="episode (.partial or not), folder of them, or one .mcap file"
+    )
     recover.add_argument("--json", action="store_true", help="print one JSON document")
+    recover.add_argument(
+        "--discard-damaged",
+        action="store_true",
+        help="do not keep the original bytes of a file repaired beside (<name>.mcap.damaged)",
+    )
     recover.set_defaults(func=_recover)
 
 
 def _episodes(path: Path) -> list[Path]:
+    if not path.exists():
+        raise BagError(f"{path}: no such file or directory")
     if (path / METADATA_FILE).is_file() or path.is_file():
         return [path]
     found = sorted(p.parent for p in path.glob(f"*/{METADATA_FILE}"))
@@ -63,9 +91,25 @@ def _episodes(path: Path) -> list[Path]:
     return found
 
 
+def _summary(path: Path) -> tuple[BagSummary, list[str]]:
+    """The episode (or single file) and where metadata.yaml disagrees with its files."""
+    if path.is_file():
+        return BagSummary(path, metadata_from_files(path.parent, [path])), []
+    bag = read_bag(path)
+    files = mcap_files(path)
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        return bag, [f"listed in {METADATA_FILE} but absent: {', '.join(missing)}"]
+    try:
+        from_files: BagMetadata = metadata_from_files(path, files)
+    except BagError as err:
+        return bag, [f"cannot compare with the files: {err}"]
+    return bag, metadata_disagreements(bag.metadata, from_files)
+
+
 def describe(path: Path) -> dict[str, Any]:
     """Everything ``bag info`` shows about one episode, as plain data."""
-    bag = read_bag(path)
+    bag, warnings = _summary(path)
     meta = bag.metadata
     duration_s = meta.duration_ns / 1e9
     custom = dict(meta.custom_data)
@@ -85,9 +129,13 @@ def describe(path: Path) -> dict[str, Any]:
                 "latched": any(q.latched for q in topic.offered_qos_profiles),
             }
         )
-    size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+    if path.is_file():
+        size = path.stat().st_size
+    else:
+        size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
     return {
         "path": str(path),
+        "warnings": [f"{METADATA_FILE} and the files disagree: {w}" for w in warnings],
         "episode": custom.get("episode", path.name),
         "task": custom.get("task", ""),
         "operator": custom.get("operator", ""),
@@ -112,6 +160,8 @@ def describe(path: Path) -> dict[str, Any]:
 
 
 def _print_info(info: dict[str, Any]) -> None:
+    for warning in info["warnings"]:
+        print(f"warning: {info['path']}: {warning}", file=sys.stderr)
     print(f"bag:         {info['path']}")
     print(
         f"episode:     {info['episode']}  outcome: {info['outcome'] or '-'}  "
@@ -168,6 +218,16 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    if not args.json:
+        return _run_check(args)
+    try:
+        return _run_check(args)
+    except TeleopError as err:
+        print(json.dumps({"path": str(args.path), "ok": False, "error": str(err)}, indent=2))
+        return 2
+
+
+def _run_check(args: argparse.Namespace) -> int:
     bar: Any = None
     progress = None
     if not args.json:
@@ -202,45 +262,75 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _file_report(report: RecoverReport) -> dict[str, Any]:
+    return {
+        "file": report.path.name,
+        "was_complete": report.was_complete,
+        "messages": report.messages,
+        "chunks": report.chunks,
+        "bytes_dropped": report.bytes_dropped,
+        "problem": report.problem,
+        "in_place": report.in_place,
+        "kept_aside": str(report.kept_aside) if report.kept_aside else "",
+        "topics": [vars(t) for t in report.topics],
+    }
+
+
 def _recover(args: argparse.Namespace) -> int:
     path: Path = args.path
-    if path.is_dir() and not list(path.glob("*.mcap")):
-        targets = sorted(p for p in path.iterdir() if p.is_dir() and p.name.endswith(PARTIAL))
-        if not targets:
-            raise BagError(f"{path}: no .mcap files and no .partial episodes to recover")
-    else:
-        targets = [path]
+    keep = not args.discard_damaged
+    if not path.exists():
+        raise BagError(f"{path}: no such file or directory")
     results = []
-    for target in targets:
-        recovered = recover_bag(target)
+    if path.is_file():
+        if path.suffix != ".mcap":
+            raise BagError(f"{path}: not an .mcap file or an episode directory")
+        report = recover_mcap(path, keep_damaged=keep)
         results.append(
             {
-                "path": str(recovered.path),
-                "was": str(target),
-                "messages": recovered.metadata.message_count,
-                "files": [
-                    {
-                        "file": r.path.name,
-                        "was_complete": r.was_complete,
-                        "messages": r.messages,
-                        "chunks": r.chunks,
-                        "bytes_dropped": r.bytes_dropped,
-                        "problem": r.problem,
-                    }
-                    for r in recovered.reports
-                ],
+                "path": str(path),
+                "was": str(path),
+                "messages": report.messages,
+                "files": [_file_report(report)],
             }
         )
+    else:
+        if not list(path.glob("*.mcap")):
+            targets = sorted(p for p in path.iterdir() if p.is_dir() and p.name.endswith(PARTIAL))
+            if not targets:
+                raise BagError(f"{path}: no .mcap files and no .partial episodes to recover")
+        else:
+            targets = [path]
+        for target in targets:
+            recovered = recover_bag(target, keep_damaged=keep)
+            results.append(
+                {
+                    "path": str(recovered.path),
+                    "was": str(target),
+                    "messages": recovered.metadata.message_count,
+                    "files": [_file_report(r) for r in recovered.reports],
+                }
+            )
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
         return 0
     for result in results:
         for f in result["files"]:
-            state = (
-                "already complete"
-                if f["was_complete"]
-                else f"repaired ({f['problem']}; dropped {f['bytes_dropped']} bytes)"
-            )
+            if f["was_complete"]:
+                state = "already complete"
+            else:
+                how = "in place" if f["in_place"] else "beside"
+                aside = f"; original kept as {f['kept_aside']}" if f["kept_aside"] else ""
+                state = (
+                    f"repaired {how} ({f['problem']}; {f['bytes_dropped']} bytes skipped{aside})"
+                )
             print(f"{f['file']}: {state}, {f['messages']} messages in {f['chunks']} chunks")
+            if not f["was_complete"]:
+                for t in f["topics"]:
+                    print(
+                        f"  {t['topic']}: kept {t['kept_messages']} messages "
+                        f"({t['kept_bytes']} bytes), dropped {t['dropped_messages']} "
+                        f"({t['dropped_bytes']} bytes known)"
+                    )
         print(f"recovered: {result['path']} ({result['messages']} messages)")
     return 0

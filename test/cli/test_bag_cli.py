@@ -89,7 +89,7 @@ def test_check_fails_a_cut_bag(tmp_path: Path, capsys: pytest.CaptureFixture[str
     (mcap,) = bag.glob("*.mcap")
     mcap.write_bytes(mcap.read_bytes()[: mcap.stat().st_size // 2])
     assert main(["bag", "check", str(bag)]) == 1
-    assert f"DEFECT  unreadable         {mcap}" in capsys.readouterr().out
+    assert f"DEFECT  not closed         {mcap}" in capsys.readouterr().out
 
 
 def test_recover_repairs_a_cut_partial_episode(
@@ -130,6 +130,121 @@ def test_missing_bag_gives_an_error_naming_it(
     """`bag info` on a folder without bags exits 2 with a message naming the folder."""
     assert main(["bag", "info", str(tmp_path)]) == 2
     assert f"{tmp_path}: no metadata.yaml" in capsys.readouterr().err
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], *names: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    for name in names:
+        assert name in err, err
+    return err
+
+
+@pytest.mark.parametrize("action", ["info", "check", "recover"])
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n\x00\xff\xfe", b"{[: not yaml\n  - ]"])
+def test_garbage_metadata_yaml_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str, content: bytes
+) -> None:
+    """Binary or garbage metadata.yaml: one line naming the file, non-zero exit."""
+    bag = _episode(tmp_path)
+    (bag / "metadata.yaml").write_bytes(content)
+    assert main(["bag", action, str(bag)]) != 0
+    _one_line_error(capsys, str(bag / "metadata.yaml"))
+
+
+@pytest.mark.parametrize("action", ["check", "recover"])
+def test_damaged_summary_section_is_handled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str
+) -> None:
+    """A flipped byte in the summary: check reports it, recover rebuilds it; no traceback."""
+    bag = _episode(tmp_path)
+    (mcap,) = bag.glob("*.mcap")
+    data = bytearray(mcap.read_bytes())
+    data[-200] ^= 0xFF
+    mcap.write_bytes(bytes(data))
+    code = main(["bag", action, str(bag)])
+    assert "Traceback" not in capsys.readouterr().err
+    if action == "check":
+        assert code == 1
+    else:
+        assert code == 0 and main(["bag", "check", str(bag)]) == 0
+
+
+def test_check_of_a_file_that_is_not_mcap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bag check x.mcap` on a text file reports it unreadable, exit 1."""
+    bad = tmp_path / "x.mcap"
+    bad.write_text("hello, not a bag\n")
+    assert main(["bag", "check", str(bad)]) == 1
+    assert f"{bad}: not an MCAP file" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("action", ["info", "check", "recover"])
+def test_nonexistent_path_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str
+) -> None:
+    """A path that does not exist: 'no such file or directory', exit 2."""
+    missing = tmp_path / "nope"
+    assert main(["bag", action, str(missing)]) == 2
+    _one_line_error(capsys, f"{missing}: no such file or directory")
+
+
+def test_check_json_prints_errors_as_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bag check --json` on a bad path prints a JSON document with the error."""
+    missing = tmp_path / "nope"
+    assert main(["bag", "check", str(missing), "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is False and "no such file or directory" in doc["error"]
+
+
+def test_info_on_a_single_mcap_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`bag info x.mcap` describes the file from its own summary."""
+    (mcap,) = _episode(tmp_path).glob("*.mcap")
+    assert main(["bag", "info", str(mcap), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert {t["name"]: t["count"] for t in info["topics"]}["/chatter"] == 50
+    assert info["task"] == "wipe the table"
+
+
+def test_recover_of_a_single_mcap_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`bag recover x.mcap` repairs that one file in place."""
+    (mcap,) = _episode(tmp_path, count=200).glob("*.mcap")
+    single = tmp_path / "single.mcap"
+    single.write_bytes(mcap.read_bytes()[: mcap.stat().st_size // 2])
+    assert main(["bag", "recover", str(single), "--json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)["files"]
+    assert report["was_complete"] is False and report["in_place"] is True
+    assert main(["bag", "check", str(single)]) == 0
+
+
+def test_recover_beside_says_where_the_original_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A repair that skips a damaged chunk names the kept original and the per-topic loss."""
+    bag = _episode(tmp_path, count=200)
+    (mcap,) = bag.glob("*.mcap")
+    data = bytearray(mcap.read_bytes())
+    data[400] ^= 0xFF
+    mcap.write_bytes(bytes(data))
+    assert main(["bag", "recover", str(bag)]) == 0
+    out = capsys.readouterr().out
+    assert f"original kept as {mcap}.damaged" in out
+    assert "/chatter: kept " in out
+
+
+def test_info_warns_when_metadata_and_files_disagree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A count in metadata.yaml that the files do not hold gives a warning on stderr."""
+    bag = _episode(tmp_path)
+    text = (bag / "metadata.yaml").read_text()
+    (bag / "metadata.yaml").write_text(text.replace("message_count: 50", "message_count: 70"))
+    assert main(["bag", "info", str(bag)]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "/chatter: 70 listed, 50 in files" in err
 
 
 @pytest.mark.ros

@@ -197,19 +197,45 @@ def metadata_from_files(
     )
 
 
+def metadata_disagreements(listed: BagMetadata, files: BagMetadata) -> list[str]:
+    """Where metadata.yaml (``listed``) and the metadata built from the files differ."""
+    out = []
+    if listed.relative_file_paths != files.relative_file_paths:
+        out.append(
+            f"files {list(listed.relative_file_paths)} listed, "
+            f"{list(files.relative_file_paths)} present"
+        )
+    if listed.message_count != files.message_count:
+        out.append(f"message_count {listed.message_count} listed, {files.message_count} in files")
+    listed_topics = {t.name: t.message_count for t in listed.topics}
+    file_topics = {t.name: t.message_count for t in files.topics}
+    for name in sorted(set(listed_topics) | set(file_topics)):
+        if listed_topics.get(name) != file_topics.get(name):
+            out.append(
+                f"{name}: {listed_topics.get(name, 'absent')} listed, "
+                f"{file_topics.get(name, 'absent')} in files"
+            )
+    return out
+
+
 def read_bag(bag: Path) -> BagSummary:
     """The summary of a bag directory with a metadata.yaml."""
     return BagSummary(bag, read_metadata_yaml(bag))
 
 
-def iter_messages(bag: Path, topics: Iterable[str] | None = None) -> Iterator[RawMessage]:
-    """Messages of a bag directory or MCAP file, file by file in log-time order."""
+def iter_messages(
+    bag: Path, topics: Iterable[str] | None = None, log_time_order: bool = True
+) -> Iterator[RawMessage]:
+    """Messages of a bag directory or MCAP file, file by file in log-time order (or, with
+    ``log_time_order=False``, in the order they are stored, which skips a sort)."""
     wanted = list(topics) if topics is not None else None
     for path in mcap_files(bag):
         try:
             with path.open("rb") as stream:
                 reader = make_reader(stream)
-                for schema, channel, message in reader.iter_messages(topics=wanted):
+                for schema, channel, message in reader.iter_messages(
+                    topics=wanted, log_time_order=log_time_order
+                ):
                     yield RawMessage(
                         topic=channel.topic,
                         type=schema.name if schema else "",

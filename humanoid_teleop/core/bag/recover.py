@@ -67,7 +67,13 @@ from .metadata import (
     write_metadata_yaml,
 )
 from .qos import qos_profiles_from_yaml
-from .reader import EPISODE_METADATA_RECORD, episode_custom_data, metadata_from_files, split_order
+from .reader import (
+    EPISODE_METADATA_RECORD,
+    episode_custom_data,
+    metadata_disagreements,
+    metadata_from_files,
+    split_order,
+)
 
 LOG = logging.getLogger(__name__)
 PARTIAL = ".partial"
@@ -1099,16 +1105,6 @@ def _swap(path: Path, temp: Path, keep_damaged: bool) -> Path | None:
     return aside
 
 
-def _describes_other_files(existing: BagMetadata, files: BagMetadata) -> bool:
-    """metadata.yaml disagrees with the files on files, counts or topics."""
-    return (
-        existing.files != files.files
-        or existing.message_count != files.message_count
-        or {t.name: t.message_count for t in existing.topics}
-        != {t.name: t.message_count for t in files.topics}
-    )
-
-
 @dataclass(frozen=True)
 class RecoveredBag:
     """A repaired bag directory: where it now is, its metadata and each file's report."""
@@ -1143,7 +1139,7 @@ def recover_bag(
     )
     if not all(r.was_complete for r in reports):
         metadata = replace(metadata, custom_data={**metadata.custom_data, **RECOVERED_RECORD})
-    if existing is None or _describes_other_files(existing, metadata):
+    if existing is None or metadata_disagreements(existing, metadata):
         write_metadata_yaml(bag_dir, metadata)
     else:
         metadata = existing
