@@ -115,11 +115,14 @@ PATH_BUILDING = re.compile(r"__file__|sys\.prefix|parents\[|get_package_share_di
 
 
 def test_no_module_finds_shipped_files_by_itself() -> None:
-    """Outside core/resources.py (and the listed exceptions), no code builds paths from
-    ``__file__``, ``sys.prefix`` or the ament index, so every shipped file goes through it."""
+    """No package module (but core/resources.py and the listed exceptions) or launch file
+    builds paths from ``__file__``, ``sys.prefix`` or the ament index: shipped files go
+    through the one lookup."""
     offenders = [
         f"{path.relative_to(REPO)}:{number}: {line.strip()}"
-        for path in sorted((REPO / "humanoid_teleop").rglob("*.py"))
+        for path in sorted(
+            [*(REPO / "humanoid_teleop").rglob("*.py"), *(REPO / "launch").glob("*.py")]
+        )
         if str(path.relative_to(REPO)) not in PATH_BUILDERS
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if PATH_BUILDING.search(line) and not line.lstrip().startswith("#")
