@@ -39,6 +39,7 @@ NODES = {
     "sim_robot_node": "sim_robot_node",
     "replay_node": "replay_node",
     "teleop_node": "teleop_node",
+    "scripted_demo_node": "scripted_demo_node",
 }
 
 setup(

@@ -1,8 +1,10 @@
 """``humanoid-teleop demo``: a whole teleop + recording session on a simulated humanoid.
 
-Starts the recorder, a simulated robot, the teleop node and a replayed CMU mocap clip standing
-in for the operator, inside a private loopback-only network. Records one annotated episode,
-then prints ``bag: <path>``, the bag's summary, and how to open it in Foxglove.
+Starts the recorder, the MuJoCo robot, the teleop node and a stand-in operator inside a
+private loopback-only network: by default the scripted demonstrator picking the cube in the
+``pick_and_place`` scene (the episode's outcome comes from the scene's success detector), or
+with ``--device replay`` a replayed CMU mocap clip (annotated). Records one episode, then
+prints ``bag: <path>``, the bag's summary, and how to open it in Foxglove.
 """
 
 from __future__ import annotations
@@ -45,11 +47,20 @@ def register(subparsers: Any) -> None:
         description=__doc__,
     )
     parser.add_argument("--robot", default="g1", help="any shipped robot (robots list)")
-    parser.add_argument("--duration", type=float, default=25.0, help="episode length [s]")
-    parser.add_argument("--bag-dir", default="bags", help="folder for the episode")
     parser.add_argument(
-        "--task", default="unscrew the bottle cap and drink", help="language instruction"
+        "--device",
+        default="scripted",
+        choices=("scripted", "replay"),
+        help="stand-in operator: the scripted demonstrator or the CMU clip replay",
     )
+    parser.add_argument(
+        "--scene", default="", help="simulator scene (default: pick_and_place when scripted)"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=0.0, help="episode length [s] (0: 35 scripted, 25 replay)"
+    )
+    parser.add_argument("--bag-dir", default="bags", help="folder for the episode")
+    parser.add_argument("--task", default="", help="language instruction (default by device)")
     parser.add_argument("--startup-timeout", type=float, default=90.0, help="[s]")
     parser.add_argument(
         "--settle", type=float, default=3.0, help="wait after start-up before recording [s]"
@@ -80,14 +91,16 @@ def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
         client.trigger("/recorder/start_episode")
         client.trigger("/teleop/engage")
         start = time.monotonic()
-        pending = list(ANNOTATIONS)
+        scripted = args.device == "scripted"
+        pending = [] if scripted else list(ANNOTATIONS)
         while not stop.is_set() and time.monotonic() - start < args.duration:
             elapsed = time.monotonic() - start
             while pending and pending[0][0] <= elapsed:
                 client.annotate(pending.pop(0)[1])
             client.spin_for(0.1)
         client.trigger("/teleop/disengage")
-        client.mark_success(True)
+        if not scripted:  # the scripted episode's outcome comes from the scene's detector
+            client.mark_success(True)
         return client.trigger("/recorder/stop_episode")
     finally:
         client.close()
@@ -98,13 +111,23 @@ def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
 def _run(args: argparse.Namespace) -> int:
     reexec_isolated_if_asked(args)
     bag_dir = Path(args.bag_dir).resolve()
+    scripted = args.device == "scripted"
+    if not args.duration:
+        args.duration = 35.0 if scripted else 25.0
+    if not args.task:
+        args.task = (
+            "pick up the cube and put it on the green disc"
+            if scripted
+            else "unscrew the bottle cap and drink"
+        )
     plan = session_plan(
         SessionArgs(
             robot=args.robot,
-            device="replay",
+            device=args.device,
             bag_dir=str(bag_dir),
             task=args.task,
             operator=os.environ.get("USER", "demo"),
+            scene=args.scene,
         )
     )
     stop = threading.Event()

@@ -14,7 +14,7 @@ from typing import Any
 
 from humanoid_teleop.core.errors import ConfigError
 
-DEVICES: tuple[str, ...] = ("vr", "gamepad", "exo", "replay")
+DEVICES: tuple[str, ...] = ("vr", "gamepad", "exo", "replay", "scripted")
 """Operator devices a session can use."""
 
 DEVICE_NODES: Mapping[str, str] = {
@@ -22,6 +22,7 @@ DEVICE_NODES: Mapping[str, str] = {
     "gamepad": "gamepad_node",
     "exo": "exo_node",
     "replay": "replay_node",
+    "scripted": "scripted_demo_node",
 }
 """Executable that turns each device into ``/operator/*`` topics."""
 
@@ -45,6 +46,8 @@ class SessionArgs:
         rate_hz: Teleop command rate [Hz].
         engage: Engage the teleop node as soon as input arrives (for replay and demos).
         start_episode: Start recording an episode as soon as the recorder is up.
+        scene: Simulator scene (config/sim/scenes) or a path; empty: none, or
+            ``pick_and_place`` for the ``scripted`` device, whose task it performs.
     """
 
     robot: str = "g1"
@@ -59,6 +62,7 @@ class SessionArgs:
     rate_hz: float = 250.0
     engage: bool = False
     start_episode: bool = False
+    scene: str = ""
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -128,7 +132,18 @@ def _device_spec(args: SessionArgs) -> NodeSpec:
     params: dict[str, ParamValue] = {}
     if args.device == "replay":
         params = {"motion": args.motion, "loop": True}
+    elif args.device == "scripted":
+        params = {"robot": args.robot, "scene": session_scene(args)}
     return NodeSpec(args.device, executable, params, stop_rank=0)
+
+
+def session_scene(args: SessionArgs) -> str:
+    """The simulator scene of a session: the argument, else the scripted device's default."""
+    return args.scene or ("pick_and_place" if args.device == "scripted" else "")
+
+
+#: Teleop profile of devices without one of their own (their intent looks like replay's).
+DEVICE_PROFILES: Mapping[str, str] = {"scripted": "replay"}
 
 
 def teleop_spec(args: SessionArgs) -> NodeSpec:
@@ -139,7 +154,7 @@ def teleop_spec(args: SessionArgs) -> NodeSpec:
         {
             "robot": args.robot,
             "device": args.device,
-            "profile": args.profile,
+            "profile": args.profile or DEVICE_PROFILES.get(args.device, ""),
             "rate_hz": args.rate_hz,
             "auto_engage": args.engage,
         },
@@ -155,13 +170,18 @@ are exercised by the recorder's tests and ``bench/record.py``."""
 
 
 def sim_spec(args: SessionArgs) -> NodeSpec:
-    """The kinematic simulated humanoid."""
+    """The simulated humanoid (MuJoCo), in the session's scene; with a scene and a recorder
+    the task detector's verdict becomes the episode's outcome."""
     width, height = SIM_CAMERA_SIZE
     params: dict[str, ParamValue] = {
         "robot": args.robot,
         "camera_width": width,
         "camera_height": height,
     }
+    scene = session_scene(args)
+    if scene:
+        params["scene"] = scene
+        params["mark_outcome"] = args.record
     return NodeSpec("sim_robot", "sim_robot_node", params, stop_rank=2)
 
 

@@ -54,3 +54,22 @@ def test_params_file_is_keyed_by_node_name() -> None:
     text = params_file_text(session_plan(SessionArgs(robot="talos", task="wipe the table")))
     assert text["teleop"]["ros__parameters"]["robot"] == "talos"
     assert text["recorder"]["ros__parameters"]["task"] == "wipe the table"
+
+
+def test_scripted_device_runs_the_demonstrator_in_the_pick_and_place_scene() -> None:
+    """device=scripted: the demonstrator node and the sim share the scene; teleop uses the
+    replay profile; the sim reports the detector's outcome to the recorder."""
+    plan = {s.name: s for s in session_plan(SessionArgs(robot="talos", device="scripted"))}
+    assert plan["scripted"].executable == "scripted_demo_node"
+    assert plan["scripted"].parameters == {"robot": "talos", "scene": "pick_and_place"}
+    assert plan["sim_robot"].parameters["scene"] == "pick_and_place"
+    assert plan["sim_robot"].parameters["mark_outcome"] is True
+    assert plan["teleop"].parameters["profile"] == "replay"
+
+
+def test_replay_session_has_no_scene_unless_asked() -> None:
+    """The CMU clip replay runs without a table unless a scene is given."""
+    plain = {s.name: s for s in session_plan(SessionArgs(device="replay"))}
+    assert "scene" not in plain["sim_robot"].parameters
+    pushed = {s.name: s for s in session_plan(SessionArgs(device="replay", scene="push"))}
+    assert pushed["sim_robot"].parameters["scene"] == "push"

@@ -173,6 +173,14 @@ class ScriptedDemonstrator:
         self.phase = order[min(order.index(self.phase) + 1, len(order) - 1)]
         self._phase_start_s = t_s
 
+    def hold(self) -> Intent:
+        """The current intent without moving or advancing (before the teleop engages; the
+        phase clock restarts at the next :meth:`step`)."""
+        self._phase_start_s = self._last_t_s = None
+        rotation = _pitch(self._tilt)
+        hand = skeleton_in_world(hand_points(self.side, self._closure), self._wrist, rotation)
+        return Intent(Pose(self._wrist.copy(), rotation), hand, self._closure)
+
     def step(
         self,
         t_s: float,
