@@ -162,6 +162,12 @@ class McapScan:
     def message_count(self) -> int:
         return sum(sum(c.counts.values()) for c in self.chunks)
 
+    @property
+    def header_suspect(self) -> bool:
+        """The header's profile is not 'ros2' while every schema is ros2msg: a damaged header."""
+        encodings = {s.encoding for s in {**self.fallback_schemas, **self.schemas}.values()}
+        return self.profile != "ros2" and encodings == {"ros2msg"}
+
     def channel_counts(self) -> dict[int, int]:
         counts: dict[int, int] = defaultdict(int)
         for chunk in self.chunks:
@@ -705,6 +711,8 @@ def _plan_in_place(scan: McapScan) -> int | None:
     """The offset to cut at when the repair may work in place (see module doc), else None."""
     if scan.gaps or scan.indexes_rewritten or any(c.uses_undefined for c in scan.chunks):
         return None
+    if scan.header is None or scan.header_suspect:
+        return None  # the header is rewritten
     if scan.data_end is not None:
         if not scan.data_crc_ok:
             return None
@@ -851,10 +859,10 @@ def _build_beside(
     """The whole repaired file: every valid record in order, definitions first where lost."""
     out = _Output(0, 0)
     out.add(MAGIC)
-    if scan.header is not None:
+    if scan.header is not None and not scan.header_suspect:
         out.copy(mm, *scan.header)
     else:
-        out.add(_record_bytes(Header(profile=scan.profile or "ros2", library="humanoid_teleop")))
+        out.add(_record_bytes(Header(profile="ros2", library="humanoid_teleop recover")))
     known_channels = {**scan.fallback_channels, **scan.channels}
     known_schemas = {**scan.fallback_schemas, **scan.schemas}
     early = sorted(

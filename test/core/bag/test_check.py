@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import yaml
 
 from humanoid_teleop.core.bag.check import check_bag
+from humanoid_teleop.core.bag.mcap_file import McapFileWriter
+from humanoid_teleop.core.bag.msgdefs import MessageDefinitionSource
 from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo
+from humanoid_teleop.core.bag.recover import scan_mcap
 
-from .conftest import LATCHED, now_ns, string_msg
+from .conftest import LATCHED, joint_state, now_ns, string_msg
+from .foxglove import foxglove_decode
 
 Make = Callable[..., BagRecorder]
 
@@ -113,3 +120,63 @@ def test_loss_detail_says_how_much_dds_reported_lost(make_recorder: Make) -> Non
     path = recorder.stop_episode().path
     (defect,) = [d for d in check_bag(path).defects if d.kind == "loss"]
     assert "3 sequence gaps; DDS reported 3 lost before the recorder" in defect.detail
+
+
+def _flipped(path: Path, offset: int) -> Path:
+    (mcap,) = path.glob("*.mcap")
+    data = bytearray(mcap.read_bytes())
+    data[offset] ^= 0x01
+    mcap.write_bytes(bytes(data))
+    return mcap
+
+
+def _first_chunk(path: Path) -> tuple[int, int]:
+    (mcap,) = path.glob("*.mcap")
+    chunk = scan_mcap(mcap).chunks[0]
+    return chunk.start, chunk.start + chunk.length
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["chunk data", "chunk CRC field", "chunk length field", "message index", "summary", "footer"],
+)
+def test_flipped_byte_is_a_defect(make_recorder: Make, where: str) -> None:
+    """A single flipped bit anywhere that matters makes check report the file damaged."""
+    path = _bag(make_recorder)
+    start, end = _first_chunk(path)
+    (mcap,) = path.glob("*.mcap")
+    size = mcap.stat().st_size
+    offset = {
+        "chunk data": end - 10,
+        "chunk CRC field": start + 9 + 24,
+        "chunk length field": start + 2,
+        "message index": end + 12,
+        "summary": size - 120,
+        "footer": size - 8 - 10,
+    }[where]
+    _flipped(path, offset)
+    assert "damaged" in _kinds(path)
+
+
+def test_cut_file_is_a_not_closed_defect(make_recorder: Make) -> None:
+    """A file cut short (no data end, no summary) is reported as not closed."""
+    path = _bag(make_recorder)
+    (mcap,) = path.glob("*.mcap")
+    mcap.write_bytes(mcap.read_bytes()[:-50])
+    assert "not closed" in _kinds(path)
+
+
+def test_schema_foxglove_cannot_parse_is_a_defect(tmp_path: Path) -> None:
+    """A schema naming its dependencies pkg/msg/Type (old form) is a schema defect."""
+    definition = MessageDefinitionSource().get("sensor_msgs/msg/JointState")
+    old = replace(
+        definition, text=re.sub(r"^MSG: (\w+)/", r"MSG: \1/msg/", definition.text, flags=re.M)
+    )
+    writer = McapFileWriter(tmp_path / "old.mcap")
+    channel = writer.add_topic("/joint_states", old, [QosProfile()])
+    t = now_ns()
+    writer.write(channel, t, t, 1, joint_state(t, [1.0]))
+    writer.finish()
+    (defect,) = [d for d in check_bag(tmp_path / "old.mcap").defects if d.kind == "schema"]
+    assert "Foxglove cannot parse" in defect.detail and "std_msgs/Header" in defect.detail
+    assert not foxglove_decode([tmp_path / "old.mcap"])[str(tmp_path / "old.mcap")]["ok"]

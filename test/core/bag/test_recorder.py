@@ -22,6 +22,7 @@ from humanoid_teleop.core.bag.reader import iter_messages, read_bag
 from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderConfig
 
 from .conftest import LATCHED, joint_state, now_ns, string_msg
+from .foxglove import assert_foxglove_reads
 
 Make = Callable[..., BagRecorder]
 
@@ -41,6 +42,21 @@ def test_rosbags_reads_back_every_message_byte_identical(make_recorder: Make) ->
     with AnyReader([path]) as reader:
         raw = [data for _c, _t, data in reader.messages()]
     assert raw == [string_msg(t) for t in texts]
+    assert assert_foxglove_reads(path) == {"/chatter": 50}
+
+
+def test_foxglove_decodes_every_message_of_an_episode(make_recorder: Make) -> None:
+    """Foxglove's own stack decodes messages whose schemas have dependencies (Header, Time)."""
+    recorder = make_recorder()
+    recorder.add_topic("/joint_states", "sensor_msgs/msg/JointState", [QosProfile()])
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo())
+    for i in range(30):
+        t = now_ns()
+        recorder.submit("/joint_states", joint_state(t, [0.1 * i, 0.2]), t)
+        recorder.submit("/chatter", string_msg(str(i)), t)
+    path = recorder.stop_episode().path
+    assert assert_foxglove_reads(path) == {"/joint_states": 30, "/chatter": 30}
 
 
 def test_mcap_ros2_decodes_every_message(make_recorder: Make) -> None:
@@ -123,6 +139,7 @@ def test_latched_message_is_repeated_in_every_split_file(make_recorder: Make) ->
     for file in files:
         topics = [m.topic for m in iter_messages(file)]
         assert topics.count("/robot_description") == 1, file
+    assert assert_foxglove_reads(files)["/chatter"] == 200
 
 
 def test_split_files_together_hold_every_message(make_recorder: Make) -> None:
@@ -136,6 +153,7 @@ def test_split_files_together_hold_every_message(make_recorder: Make) -> None:
     path = recorder.stop_episode().path
     with AnyReader([path]) as reader:
         assert [data for _c, _t, data in reader.messages()] == sent
+    assert assert_foxglove_reads(path) == {"/chatter": 300}
 
 
 def test_discard_deletes_the_episode(make_recorder: Make) -> None:
@@ -224,6 +242,7 @@ def test_split_by_duration_starts_a_new_file(make_recorder: Make) -> None:
     meta = read_metadata_yaml(path)
     assert len(meta.files) == 4
     assert sum(f.message_count for f in meta.files) == 10
+    assert assert_foxglove_reads(path) == {"/chatter": 10}
 
 
 def test_low_disk_is_flagged_in_status(make_recorder: Make) -> None:
