@@ -1,7 +1,8 @@
 """``humanoid-teleop doctor``: is this machine ready to teleoperate and record?
 
-Checks the Python libraries, where rclpy comes from, the network isolation, and runs a
-real DDS publish/subscribe round trip between two nodes in this process.
+Checks the Python libraries, where rclpy comes from, that the shipped files (robots,
+profiles, presets, ...) are found and from which share directory, the network isolation, and
+runs a real DDS publish/subscribe round trip between two nodes in this process.
 """
 
 from __future__ import annotations
@@ -53,6 +54,22 @@ def _rclpy_source() -> Check:
     distro = os.environ.get("ROS_DISTRO")
     origin = f"sourced ROS 2 {distro}" if distro else "PyPI wheels (ROS 2 Kilted)"
     return Check("rclpy", True, f"{origin}: {Path(rclpy.__file__).parent}")
+
+
+def _shipped_files() -> Check:
+    """Every kind of shipped file (robots, profiles, presets, ...) is found, and from where."""
+    from humanoid_teleop.core.resources import KINDS, share_roots
+
+    roots = ", ".join(f"{r.path} ({r.origin})" for r in share_roots() if r.path.is_dir())
+    missing = [kind.label for kind in KINDS if not kind.names()]
+    if missing:
+        return Check(
+            "shipped files",
+            False,
+            f"none found for: {', '.join(missing)}; share directories: {roots or 'none'} "
+            "(README: Where shipped files are found)",
+        )
+    return Check("shipped files", True, roots)
 
 
 def _isolation() -> Check:
@@ -114,6 +131,7 @@ def _run(args: argparse.Namespace) -> int:
         _library("mcap"),
         _library("mcap_ros2", "__version__"),
         _rclpy_source(),
+        _shipped_files(),
         _isolation(),
     ]
     checks.append(_dds_round_trip(args.timeout))

@@ -302,6 +302,17 @@ def test_export_quality_rules_load_from_the_install(installed: Install) -> None:
     assert Path(result.stdout.strip()) == installed.share / "config" / "export" / "qc.yaml"
 
 
+def test_doctor_reports_the_installed_share_directory(installed: Install) -> None:
+    """`humanoid-teleop doctor` from the install finds every shipped kind under its share/."""
+    result = installed.run("-m", "humanoid_teleop.cli.main", "doctor", "--json")
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["shipped files"] == {
+        "name": "shipped files",
+        "ok": True,
+        "detail": f"{installed.share} (ament index)",
+    }
+
+
 def test_bringup_replay_session_ends_cleanly(session: Session) -> None:
     """A short replay session from the install engages, and Ctrl-C ends it with exit code 0."""
     assert session.returncode == 0, session.log
