@@ -211,7 +211,7 @@ def run_case(pipeline: TeleopPipeline, case: Case) -> None:
             # The bad part gives nothing usable: the groups it drives do not move.
             for group in driven:
                 idx = model.group_indices(group)
-                assert np.allclose(out.q[idx], previous[idx], rtol=0.0, atol=1e-12), group
+                assert np.abs(out.q[idx] - previous[idx]).max() <= 1e-12, group
                 # A part never received is absent, not faulty: its groups keep their target.
                 assert group in out.held or last_good is None
         previous, previous_now, q = out.q, now, out.q
@@ -238,21 +238,22 @@ def _pipeline(robot: str, profile: str) -> TeleopPipeline:
     return _PIPELINES[key]
 
 
-@property_settings(4000)
+# 10,000 cases in all, more where a case is cheap (no IK): about 20 s on an idle core.
+@property_settings(2000)
 @given(case=cases)
 def test_vr_one_bad_part_never_moves_its_group(case: Case) -> None:
     """alex + vr (head, wrists, hands): any one bad part holds its groups, limits hold."""
     run_case(_pipeline("alex", "vr"), case)
 
 
-@property_settings(3000)
+@property_settings(4000)
 @given(case=cases)
 def test_exo_bad_leader_never_moves_the_arm(case: Case) -> None:
     """g1 + exo (leader joints): a bad leader message holds the right arm, limits hold."""
     run_case(_pipeline("g1", "exo"), case)
 
 
-@property_settings(3000)
+@property_settings(4000)
 @given(case=cases)
 def test_gamepad_bad_joy_never_moves_the_arms(case: Case) -> None:
     """g1 + gamepad (joy with deadman): a bad joy message holds every group, limits hold."""
