@@ -222,6 +222,7 @@ def run_case(pipeline: TeleopPipeline, case: Case) -> None:
                 assert loop.receive(which, message(which, now, now, names), now) is None
             out = loop.step(q, now)
             check(out, now - previous_now)
+            assert abs(loop.guard.stamps[bad] - now) < 1e-6  # this very message is the input
             assert bad not in out.faults
             assert not set(driven) & set(out.held)
             previous, previous_now, q = out.q, now, out.q
