@@ -14,6 +14,7 @@ from humanoid_teleop.cli.main import main
 from humanoid_teleop.core.robot import list_robots
 
 from ..conftest import SHARED_DATA
+from ..core.bag.foxglove import assert_foxglove_reads
 
 MOCAP = SHARED_DATA / "mocap"
 CLIPS = sorted(MOCAP.glob("*.bvh")) if MOCAP.is_dir() else []
@@ -80,6 +81,7 @@ def test_out_mcap_reads_back_with_mcap_ros2(
     assert len(messages) == 106
     first = messages[0]
     assert "left_elbow_joint" in first.name and len(first.position) == len(first.name)
+    assert assert_foxglove_reads(out) == {"/joint_states": 106}
 
 
 def test_unsupported_motion_format_is_refused(

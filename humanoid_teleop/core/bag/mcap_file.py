@@ -1,6 +1,7 @@
 """One MCAP file in the rosbag2 ``ros2`` profile, written chunk by chunk.
 
-Schemas are ``ros2msg`` complete definitions, messages ``cdr``; each channel carries the
+Schemas are ``ros2msg`` complete definitions, messages ``cdr``; chunk, data-section and
+summary CRCs are all written. Each channel carries the
 ``offered_qos_profiles`` (v9 YAML text) and ``topic_type_hash`` (RIHS01) metadata rosbag2
 writes, and the file closes with a ``rosbag2`` metadata record, a summary and indexes. The
 caller flushes the open chunk at least every ``flush_period`` so a killed process loses at
@@ -61,6 +62,7 @@ class McapFileWriter:
             chunk_size=chunk_size_bytes,
             compression=COMPRESSIONS[compression],
             enable_crcs=True,
+            enable_data_crcs=True,  # `bag check` detects damage outside chunks too
         )
         self._schemas: dict[str, int] = {}
         self._channels: dict[str, int] = {}

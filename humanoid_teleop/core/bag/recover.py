@@ -156,6 +156,7 @@ class McapScan:
             and self.summary_ok
             and not self.gaps
             and not self.indexes_rewritten
+            and not self.header_suspect
         )
 
     @property
