@@ -4,7 +4,8 @@
 
 Without episodes it records ``--record`` g1 demo episodes (sim + replayed operator + teleop +
 recorder in the isolated network, ``--seconds`` each). Every row writes the same frames: the
-``canonical`` layout (one 320x240 head camera, AV1 like lerobot's default) at 30 fps.
+``canonical`` layout (one 320x240 head camera, AV1 like lerobot's default) at 30 fps, with
+``--include-failed`` (speed, not quality, is measured here).
 
 - ``ours, N worker(s)``: the whole ``humanoid-teleop export lerobot`` command — reading the
   bags, resampling, FK, QC, AV1 encoding, aggregation — in a subprocess; CPU time and peak
@@ -87,12 +88,16 @@ def main() -> int:
     parser.add_argument(
         "--seconds", type=float, default=8.0, help="length of each recorded episode [s]"
     )
+    parser.add_argument(
+        "--bag-dir", type=Path, help="record into this folder (kept) instead of a temp one"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_export_") as tmp_name:
         tmp = Path(tmp_name)
-        episodes = args.episodes or _record(args.record, args.seconds, tmp / "bags")
+        bag_dir = args.bag_dir or tmp / "bags"
+        episodes = args.episodes or _record(args.record, args.seconds, bag_dir)
         cli = [sys.executable, "-m", "humanoid_teleop.cli.main", "export", "lerobot"]
-        common = [*map(str, episodes), "--layout", "canonical", "--json"]
+        common = [*map(str, episodes), "--layout", "canonical", "--include-failed", "--json"]
         rows = []
         first_out = tmp / "ours_1"
         for workers in (1, 2):

@@ -161,7 +161,7 @@ def features(
     )
     out.update(_teleop_features())
     out["annotation.human.subtask"] = Feature("int64", (1,), None)
-    out["quality.image_missing"] = (
+    out["quality.camera_gap"] = (
         Feature("float32", (len(camera_keys),), camera_keys)
         if camera_keys
         else Feature("float32", (1,), ("none",))
@@ -418,11 +418,11 @@ def build_frames(
         images[key] = frames
         image_missing[key] = flagged
     if camera_keys:
-        columns["quality.image_missing"] = np.stack(
+        columns["quality.camera_gap"] = np.stack(
             [image_missing[k] for k in camera_keys], axis=1
         ).astype(np.float64)
     else:
-        columns["quality.image_missing"] = np.zeros((n, 1))
+        columns["quality.camera_gap"] = np.zeros((n, 1))
     done = np.zeros(n, dtype=bool)
     done[-1] = True
     columns["next.done"] = done

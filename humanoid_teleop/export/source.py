@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +23,19 @@ from rosbags.typesys import Stores, get_typestore
 
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.metadata import METADATA_FILE
-from humanoid_teleop.core.bag.reader import BagSummary, iter_messages, mcap_files, read_bag
+from humanoid_teleop.core.bag.reader import (
+    BagSummary,
+    RawMessage,
+    iter_messages,
+    mcap_files,
+    read_bag,
+)
+from humanoid_teleop.core.motion.cdr import byte_order
 from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES
 from humanoid_teleop.core.robot import RobotDescription
 
 from .errors import ExportInputError
+from .resample import frame_grid
 
 LOG = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
@@ -38,6 +47,15 @@ STATE_TOPIC = "/teleop/state"
 ANNOTATION_TOPIC = "/recorder/annotation"
 
 _TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
+HEADER_TYPES = frozenset(
+    {
+        "sensor_msgs/msg/JointState", "sensor_msgs/msg/Image", "sensor_msgs/msg/Joy",
+        "geometry_msgs/msg/WrenchStamped", "geometry_msgs/msg/PoseStamped",
+        "geometry_msgs/msg/PoseArray", "trajectory_msgs/msg/JointTrajectory",
+        "diagnostic_msgs/msg/DiagnosticArray",
+    }
+)  # fmt: skip
+"""Message types whose CDR starts with a std_msgs/Header (stamp at byte 4)."""
 
 
 @dataclass
@@ -92,13 +110,14 @@ class EpisodeData:
         return self.custom.get("robot", "")
 
 
-def bag_content_hash(bag: Path) -> str:
-    """``sha256:<hex>`` over the names and bytes of the bag's MCAP files, in split order.
+def bag_content_hash(bag: Path, files: list[Path] | None = None) -> str:
+    """``sha256:<hex>`` over the names and bytes of the bag's MCAP files, in split order
+    (``files`` when the caller already listed them).
 
     ``metadata.yaml`` is left out: it is rebuilt from the files (``bag recover``), so the
     hash names the recorded data itself."""
     digest = hashlib.sha256()
-    for path in mcap_files(bag):
+    for path in files if files is not None else mcap_files(bag):
         digest.update(path.name.encode() + b"\0")
         with path.open("rb") as handle:
             while chunk := handle.read(1 << 20):
@@ -107,7 +126,8 @@ def bag_content_hash(bag: Path) -> str:
 
 
 def find_episodes(sources: Iterable[Path]) -> list[Path]:
-    """Episode folders named by ``sources``: an episode itself or a folder of them (sorted).
+    """Episode folders named by ``sources``: an episode itself, or every episode found under a
+    folder (at any depth, sorted by path).
 
     A source that is neither raises :class:`ExportInputError` naming it."""
     episodes: list[Path] = []
@@ -117,7 +137,7 @@ def find_episodes(sources: Iterable[Path]) -> list[Path]:
             continue
         if not source.is_dir():
             raise ExportInputError(f"{source}: no such episode or folder")
-        found = sorted(p.parent for p in source.glob(f"*/{METADATA_FILE}"))
+        found = sorted(p.parent for p in source.rglob(METADATA_FILE))
         if not found:
             raise ExportInputError(f"{source}: no episode (a folder with {METADATA_FILE}) in it")
         episodes.extend(found)
@@ -155,8 +175,41 @@ def _command_row(msg: Any, kind: str, names: tuple[str, ...]) -> list[float] | N
     return [float(v) for v in values]
 
 
-def read_episode(path: Path, description: RobotDescription) -> EpisodeData:
-    """Decode the streams of ``path`` the exporter uses, for the robot ``description``."""
+def _raw_stamp_ns(raw: RawMessage) -> int:
+    """The header stamp read straight from the CDR bytes (no full decode), else publish time."""
+    if raw.type in HEADER_TYPES and len(raw.data) >= 12:
+        try:
+            sec, nanosec = struct.unpack_from(byte_order(raw.data, raw.topic) + "iI", raw.data, 4)
+        except ValueError:
+            return raw.publish_time_ns
+        stamp = sec * 1_000_000_000 + nanosec
+        if stamp > 0:
+            return int(stamp)
+    return raw.publish_time_ns
+
+
+def _needed(stamps: list[int], grid_ns: npt.NDArray[np.int64]) -> list[int]:
+    """Indices of the samples any frame can use: both neighbours of every frame time, and
+    the first and last sample (held, interpolated and nearest values need no others)."""
+    t = np.asarray(stamps, dtype=np.int64)
+    order = np.argsort(t, kind="stable")
+    ts = t[order]
+    last = len(ts) - 1
+    left = np.clip(np.searchsorted(ts, grid_ns, side="right") - 1, 0, last)
+    right = np.clip(np.searchsorted(ts, grid_ns, side="left"), 0, last)
+    keep = np.unique(np.concatenate([left, right, [0, last]]))
+    return sorted(order[keep].tolist())
+
+
+def read_episode(
+    path: Path, description: RobotDescription, content_hash: str | None = None,
+    fps: int | None = None,
+) -> EpisodeData:  # fmt: skip
+    """Decode the streams of ``path`` the exporter uses, for the robot ``description``.
+
+    ``content_hash`` is the bag's :func:`bag_content_hash` when the caller computed it. With
+    ``fps`` [Hz], only the samples the frames of that rate can use are decoded (the stamps of
+    all are read from their CDR header), which gives the same frames for less work."""
     try:
         summary = read_bag(path)
     except (BagFormatError, OSError) as err:
@@ -203,7 +256,29 @@ def read_episode(path: Path, description: RobotDescription) -> EpisodeData:
     engaged_rows: list[list[float]] = []
     estop_t: list[int] = []
     estop_rows: list[list[float]] = []
-    for raw in iter_messages(path, topics=topics):
+    files = [path / f.path for f in summary.metadata.files] or mcap_files(path)
+    raws = (
+        raw for file in files for raw in iter_messages(file, topics=topics, log_time_order=False)
+    )
+    selected: Iterable[RawMessage] = raws
+    if fps is not None:
+        by_topic: dict[str, tuple[list[int], list[RawMessage]]] = {}
+        for raw in raws:
+            stamps, kept = by_topic.setdefault(raw.topic, ([], []))
+            stamps.append(_raw_stamp_ns(raw))
+            kept.append(raw)
+        if joint_topic not in by_topic:
+            raise ExportInputError(f"{path}: no messages on {joint_topic} (joint states)")
+        joint_stamps = by_topic[joint_topic][0]
+        grid = frame_grid(min(joint_stamps), max(joint_stamps), fps)
+        selected = [
+            kept[i]
+            for topic, (stamps, kept) in by_topic.items()
+            for i in (
+                range(len(kept)) if topic in (ENGAGED_TOPIC, STATE_TOPIC) else _needed(stamps, grid)
+            )
+        ]
+    for raw in selected:
         try:
             msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
         except Exception as err:  # rosbags raises several error types for bad CDR
@@ -296,7 +371,7 @@ def read_episode(path: Path, description: RobotDescription) -> EpisodeData:
     return EpisodeData(
         path=path,
         summary=summary,
-        content_hash=bag_content_hash(path),
+        content_hash=content_hash or bag_content_hash(path, files),
         custom=custom,
         joint_names=joint_names,
         position=Stream.build(pos_t, pos_rows),

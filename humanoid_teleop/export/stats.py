@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -36,9 +37,9 @@ def image_histogram(frames: list[npt.NDArray[np.uint8]]) -> npt.NDArray[np.int64
     """Pixel-value counts per channel (3, 256) over RGB ``frames``."""
     hist = np.zeros((3, 256), dtype=np.int64)
     for frame in frames:
-        flat = frame.reshape(-1, 3)
         for c in range(3):
-            hist[c] += np.bincount(flat[:, c], minlength=256)
+            counts = cv2.calcHist([frame], [c], None, [256], [0, 256])
+            hist[c] += np.rint(counts.reshape(-1)).astype(np.int64)
     return hist
 
 
