@@ -10,6 +10,8 @@ recorder in the isolated network, ``--seconds`` each). Every row writes the same
 - ``ours, N worker(s)``: the whole ``humanoid-teleop export lerobot`` command — reading the
   bags, resampling, FK, QC, AV1 encoding, aggregation — in a subprocess; CPU time and peak
   RSS of it and its worker processes (``wait4``).
+- ``ours, 1 worker, H.264``: the same with ``--video-codec h264`` (libx264), for scale: AV1
+  encoding is most of the cost.
 - ``lerobot writer``: ``LeRobotDataset.create`` + ``add_frame`` + ``save_episode`` +
   ``finalize`` (bench/lerobot_writer.py, in the Python 3.12 venv of tools/setup_lerobot.sh)
   on our dataset's frames, read into memory first and not timed; CPU and wall time of the
@@ -99,17 +101,18 @@ def main() -> int:
         cli = [sys.executable, "-m", "humanoid_teleop.cli.main", "export", "lerobot"]
         common = [*map(str, episodes), "--layout", "canonical", "--include-failed", "--json"]
         rows = []
-        first_out = tmp / "ours_1"
-        for workers in (1, 2):
-            out = tmp / f"ours_{workers}"
+        exported = 0
+        first_out = tmp / "ours_1_av1"
+        runs = (("ours, 1 worker", 1, "av1"), ("ours, 2 workers", 2, "av1"),
+                ("ours, 1 worker, H.264", 1, "h264"))  # fmt: skip
+        for name, workers, codec in runs:
+            out = tmp / f"ours_{workers}_{codec}"
             text, wall, cpu, rss = _measured(
-                [*cli, *common, "-o", str(out), "--workers", str(workers)]
+                [*cli, *common, "-o", str(out), "--workers", str(workers), "--video-codec", codec]
             )
             summary = json.loads(text)
-            episode_s = summary["frames"] / 30.0
-            rows.append(
-                (f"ours, {workers} worker{'s' if workers > 1 else ''}", episode_s, wall, cpu, rss)
-            )
+            exported = summary["episodes"]
+            rows.append((name, summary["frames"] / 30.0, wall, cpu, rss))
         venv = lerobot_venv()
         if venv is None:
             print(
@@ -141,14 +144,14 @@ def main() -> int:
                     rss,
                 )
             )
-    print(f"\n{len(episodes)} episodes, canonical layout, one 320x240 camera (AV1), 30 fps")
+    print(f"\n{exported} episodes, canonical layout, one 320x240 camera (AV1), 30 fps")
     columns = ("exporter", "episode-s", "wall s", "CPU s", "ep-s/CPU-s", "ep-s/wall-s", "RSS MiB")
     print("{:<22} {:>9} {:>7} {:>7} {:>10} {:>11} {:>8}".format(*columns))
     for name, episode_s, wall, cpu, rss in rows:
         cells = (name, episode_s, wall, cpu, episode_s / cpu, episode_s / wall, rss)
         print("{:<22} {:9.1f} {:7.2f} {:7.2f} {:10.1f} {:11.1f} {:8.0f}".format(*cells))
-    if len(rows) == 3:
-        ours, theirs = rows[0], rows[2]
+    if len(rows) == 4:
+        ours, theirs = rows[0], rows[3]
         ratio = (ours[1] / ours[3]) / (theirs[1] / theirs[3])
         print(f"\nours (1 worker) vs lerobot writer, episode-seconds per CPU-second: {ratio:.1f}x")
     return 0
