@@ -107,6 +107,7 @@ class _FoundChunk:
     index_offsets: dict[int, int] = field(default_factory=dict)  # channel → its index record
     index_end: int = 0
     raw: bytes | None = None  # the rebuilt record when messages on unknown channels were cut
+    times_wrong: bool = False  # the record's start/end times are not its messages' (damage)
 
 
 @dataclass
@@ -157,6 +158,7 @@ class McapScan:
             and not self.gaps
             and not self.indexes_rewritten
             and not self.header_suspect
+            and not any(c.times_wrong for c in self.chunks)
         )
 
     @property
@@ -323,6 +325,9 @@ def _open_chunk(
             found.sizes[channel_id] = found.sizes.get(channel_id, 0) + len(body) - 22
         else:
             raise BagFormatError(f"record with opcode {opcode:#x} inside a chunk")
+    times = [t for records in found.indexes.values() for t, _pos in records]
+    if times and (chunk.message_start_time, chunk.message_end_time) != (min(times), max(times)):
+        found.times_wrong = True
     return found
 
 
@@ -710,7 +715,9 @@ class _Output:
 
 def _plan_in_place(scan: McapScan) -> int | None:
     """The offset to cut at when the repair may work in place (see module doc), else None."""
-    if scan.gaps or scan.indexes_rewritten or any(c.uses_undefined for c in scan.chunks):
+    if scan.gaps or scan.indexes_rewritten:
+        return None
+    if any(c.uses_undefined or c.times_wrong for c in scan.chunks):
         return None
     if scan.header is None or scan.header_suspect:
         return None  # the header is rewritten
@@ -827,7 +834,8 @@ def _placed_attachment(item: _Record, at: int) -> AttachmentIndex:
 
 
 def _without_channels(chunk: _FoundChunk, drop: set[int]) -> _FoundChunk:
-    """``chunk`` rebuilt without the messages of channels ``drop`` (no definition survived)."""
+    """``chunk`` rebuilt without the messages of channels ``drop`` (no definition survived),
+    its start and end times those of the messages it keeps."""
     data = _decompress(chunk.chunk.compression, chunk.chunk.data, chunk.chunk.uncompressed_size)
     keep = bytearray()
     for opcode, pos, _body in _records(data):
@@ -886,7 +894,7 @@ def _build_beside(
             for channel in item.channels:
                 out.channels.setdefault(channel.id, channel)
             unknown = {i for i in item.indexes if i not in known_channels}
-            chunk = _without_channels(item, unknown) if unknown else item
+            chunk = _without_channels(item, unknown) if unknown or item.times_wrong else item
             for channel_id in unknown:
                 scan.damaged_counts[channel_id] += item.counts[channel_id]
                 scan.damaged_sizes[channel_id] += item.sizes[channel_id]
