@@ -2,7 +2,7 @@
 
 Each round starts a recorder process that records a JointState + String stream as fast as a
 feeder thread paces it (1 kHz) while CPU-burning processes load both cores, and kills it with
-SIGKILL after a random 0.4-2.0 s. The child prints each message's index after submitting it,
+SIGKILL after a random 0.3-1.2 s. The child prints each message's index after submitting it,
 so the parent knows what was accepted. After ``recover_bag``: the kept messages are exactly
 the first N accepted (loss only at the end), the accepted-but-lost ones span at most the flush
 period plus scheduling slack, and the recovered file reads with the sequential CRC-validating
@@ -25,6 +25,7 @@ import pytest
 from humanoid_teleop.core.bag.recover import recover_bag
 
 from ...conftest import REPO
+from .conftest import joint_state
 from .readers import assert_all_readers_agree, read_sequential
 
 ROUNDS = 10
@@ -37,26 +38,28 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from test.core.bag.conftest import joint_state, string_msg
     from humanoid_teleop.core.bag.episode import FileOptions
     from humanoid_teleop.core.bag.qos import QosProfile
     from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderConfig
 
+    root, flush_s, template = Path(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[3])
+    joint_state = template.read_bytes()
     rec = BagRecorder(RecorderConfig(
-        bag_dir=Path(sys.argv[1]), flush_period_s=float(sys.argv[2]),
+        bag_dir=root, flush_period_s=flush_s,
         files=FileOptions(chunk_size_bytes=64 * 1024, reserve_bytes=0),
         min_free_bytes=0, warn_free_bytes=0))
     rec.add_topic("/joint_states", "sensor_msgs/msg/JointState", [QosProfile()])
     rec.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
     rec.start_episode(EpisodeInfo(task="kill"), name="ep")
-    joint_state(0, [0.0])  # imports numpy before the clock starts
     print("started", flush=True)
     i = 0
     start = time.monotonic()
     while True:
         t = time.time_ns()
-        rec.submit("/joint_states", joint_state(t, [i * 1e-3] * 20), t, 0, i + 1)
-        rec.submit("/chatter", string_msg(f"{i:08d}" + "z" * 200), t, 0, i + 1)
+        text = f"{i:08d}".encode() + b"z" * 200
+        note = b"\\x00\\x01\\x00\\x00" + (len(text) + 1).to_bytes(4, "little") + text + b"\\x00"
+        rec.submit("/joint_states", joint_state, t, 0, i + 1)
+        rec.submit("/chatter", note, t, 0, i + 1)
         print(i, t, flush=True)
         i += 1
         time.sleep(max(0.0, start + i * 1e-3 - time.monotonic()))
@@ -71,8 +74,10 @@ def _burners() -> list[subprocess.Popen[bytes]]:
 
 def _kill_round(root: Path, rng: random.Random) -> tuple[Path, list[tuple[int, int]]]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    template = root / "joint_state.cdr"
+    template.write_bytes(joint_state(1_700_000_000_000_000_000, [0.1] * 20))
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(root), str(FLUSH_PERIOD_S)],
+        [sys.executable, "-c", CHILD, str(root / "bags"), str(FLUSH_PERIOD_S), str(template)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
@@ -80,7 +85,7 @@ def _kill_round(root: Path, rng: random.Random) -> tuple[Path, list[tuple[int, i
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "started"
-    time.sleep(rng.uniform(0.4, 2.0))
+    time.sleep(rng.uniform(0.3, 1.2))
     child.send_signal(signal.SIGKILL)
     out, _ = child.communicate(timeout=30)
     accepted = []
@@ -88,7 +93,7 @@ def _kill_round(root: Path, rng: random.Random) -> tuple[Path, list[tuple[int, i
         parts = line.split()
         if len(parts) == 2:  # the last line may be cut by the kill
             accepted.append((int(parts[0]), int(parts[1])))
-    (partial,) = root.glob("*.partial")
+    (partial,) = (root / "bags").glob("*.partial")
     return partial, accepted
 
 
