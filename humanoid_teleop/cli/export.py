@@ -15,10 +15,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from humanoid_teleop.export.layout import LAYOUTS
-from humanoid_teleop.export.runner import ExportRequest, export
-from humanoid_teleop.export.verify import verify
-from humanoid_teleop.export.video import CODECS
+LAYOUTS = ("robot", "canonical")
+CODECS = ("av1", "h264")
+# The exporter (pyarrow, PyAV, OpenCV, rosbags) is imported when the command runs, so the
+# other subcommands do not pay for it at start-up.
 
 
 def _positive_int(text: str) -> int:
@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
     )
     lerobot.add_argument(
         "--video-codec",
-        choices=tuple(CODECS),
+        choices=CODECS,
         default="av1",
         help="default av1 (LeRobot's default)",
     )
@@ -81,12 +81,15 @@ def register(subparsers: Any) -> None:
 
 
 def _lerobot(args: argparse.Namespace) -> int:
+    from humanoid_teleop.export.runner import ExportRequest, export
+    from humanoid_teleop.export.verify import verify
+
     request = ExportRequest(
         sources=tuple(args.sources), output=args.output, fps=args.fps, layout=args.layout,
         codec=args.video_codec, workers=args.workers, ray=args.ray, resume=args.resume,
         include_failed=args.include_failed, qc_file=args.qc,
     )  # fmt: skip
-    bar: tqdm | None = None
+    bar: Any = None
 
     def progress(done: int, total: int, _source: str) -> None:
         nonlocal bar
