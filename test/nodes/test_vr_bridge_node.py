@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -208,11 +209,12 @@ class _Lines:
         return [line for t, line in self.lines if start <= t <= end]
 
 
-def _flood(ws: Any, good: bytes, stop_at: float) -> int:
+def _flood(ws: Any, good: bytes, stop_at: float) -> dict[str, int]:
     """Send malformed frames at FLOOD_RATE_HZ with a valid frame every 20 ms until
-    ``stop_at`` (monotonic); return how many malformed frames went out."""
-    bad = [b"garbage", b"\x01\x01\x00\x00" + bytes(4), bytes([9]) + good[1:]]
-    sent, start = 0, time.monotonic()
+    ``stop_at`` (monotonic); return how many of each went out."""
+    # Three kinds of malformed frame: garbage, a cut header, a head frame one float short.
+    bad = [b"garbage", b"\x01\x01\x00\x00" + bytes(4), good[:-4]]
+    sent, good_sent, start = 0, 0, time.monotonic()
     next_good = start
     while (now := time.monotonic()) < stop_at:
         due = int((now - start) * FLOOD_RATE_HZ)
@@ -221,9 +223,10 @@ def _flood(ws: Any, good: bytes, stop_at: float) -> int:
             sent += 1
         if now >= next_good:
             ws.send(good)
+            good_sent += 1
             next_good += 0.02
         time.sleep(0.001)
-    return sent
+    return {"sent": sent, "good": good_sent}
 
 
 def test_flood_of_malformed_frames_is_counted_in_few_lines_and_squatter_is_dropped() -> None:
@@ -239,7 +242,11 @@ def test_flood_of_malformed_frames_is_counted_in_few_lines_and_squatter_is_dropp
     port = free_port()
     node = start_node("vr_bridge_node", {"port": port, "idle_timeout_s": IDLE_S})
     output = _Lines(node.stdout)
-    listener = Listener({"/operator/head": PoseStamped, "/diagnostics": DiagnosticArray})
+    # A deep history: this process's GIL is busy sending, so the listener spins in bursts.
+    listener = Listener(
+        {"/operator/head": PoseStamped, "/diagnostics": DiagnosticArray},
+        qos_by_topic={"/operator/head": 1000},
+    )
     good = protocol.encode_pose_frame(XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY))
     try:
         with _operator(port) as ws:
@@ -250,7 +257,7 @@ def test_flood_of_malformed_frames_is_counted_in_few_lines_and_squatter_is_dropp
             import threading
 
             sender = threading.Thread(
-                target=lambda: flood.update(sent=_flood(ws, good, started + FLOOD_S))
+                target=lambda: flood.update(_flood(ws, good, started + FLOOD_S))
             )
             sender.start()
             time.sleep(FLOOD_S / 2)
@@ -259,16 +266,28 @@ def test_flood_of_malformed_frames_is_counted_in_few_lines_and_squatter_is_dropp
             while sender.is_alive():
                 listener.spin_for(0.05)
             ended = time.monotonic()
-            # Silent from here on: the bridge must drop this operator after IDLE_S.
-            with pytest.raises(ConnectionClosed) as closed:
-                while True:
-                    ws.recv(timeout=IDLE_S + 5)
-            dropped_after = time.monotonic() - ended
+            # Silent from here on: the bridge must drop this operator IDLE_S after the last
+            # valid frame it handled (a busy host may still be working through the flood, so
+            # keep listening for its operator poses meanwhile).
+            close_code, dropped_s = None, math.inf
+            while time.time() < flood_started_s + FLOOD_S + IDLE_S + 15:
+                try:
+                    ws.recv(timeout=0.02)
+                except TimeoutError:
+                    listener.spin_for(0.02)
+                except ConnectionClosed as err:
+                    close_code = err.rcvd.code if err.rcvd is not None else None
+                    dropped_s, ended = time.time(), time.monotonic()
+                    break
         assert flood["sent"] >= 0.5 * FLOOD_RATE_HZ * FLOOD_S, flood  # a flood it was
         heads = listener.stamped_after("/operator/head", flood_started_s)
-        assert len(heads) >= 0.5 * 50 * FLOOD_S  # valid frames at 50 Hz kept flowing
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
-        assert IDLE_S * 0.9 <= dropped_after <= IDLE_S + 3.0
+        # The operator's valid frames kept flowing (this process's GIL, shared by the sender
+        # and the listener, may send fewer than 50 Hz of them on a busy host).
+        assert flood["good"] >= 0.3 * 50 * FLOOD_S, flood
+        assert len(heads) >= 0.8 * flood["good"], (len(heads), flood)
+        assert close_code == 4408
+        last_valid_s = time_to_s(heads[-1].header.stamp)  # stamped when the bridge took it
+        assert IDLE_S * 0.9 <= dropped_s - last_valid_s <= IDLE_S + 3.0
         with _operator(port) as second:
             _send_until(
                 second,
