@@ -154,11 +154,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Install:
     _pip("wheel", "--no-build-isolation", "-w", str(root / "wheel"), str(source), cwd=root)
     wheel = next((root / "wheel").glob("humanoid_teleop-*.whl"))
     prefix = root / "prefix"
-    # --ignore-installed --no-deps: without them pip uninstalls the venv's editable install
-    # (same name), which every other test and helper in this venv then misses.
-    _pip(
-        "install", "--prefix", str(prefix), "--ignore-installed", "--no-deps", str(wheel), cwd=root
-    )
+    # --ignore-installed: without it pip uninstalls the venv's editable install (same name),
+    # which every other test and helper in this venv then misses.
+    _pip("install", "--prefix", str(prefix), "--ignore-installed", str(wheel), cwd=root)
     shutil.rmtree(source)
     site_packages = next(prefix.glob("lib/python*/site-packages"))
     env = {
@@ -259,6 +257,22 @@ def test_install_puts_every_shipped_file_under_share(
     shipped = _files(REPO / kind.folder)
     assert shipped
     assert _files(installed.share / kind.folder) == shipped
+
+
+def test_install_leaves_this_venvs_own_install_alone(installed: Install) -> None:
+    """After the prefix install, this interpreter still has its humanoid_teleop and plugins."""
+    code = (
+        "from importlib.metadata import entry_points; import humanoid_teleop; "
+        "print(humanoid_teleop.__file__); "
+        "print(sorted(e.name for e in entry_points(group='humanoid_teleop.retargeters')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=installed.cwd, env=env, capture_output=True, text=True
+    )
+    package, plugins = result.stdout.splitlines()
+    assert Path(package).is_relative_to(REPO)
+    assert "arm_ik" in plugins and "joystick" in plugins
 
 
 def test_install_registers_the_package_in_the_ament_index(installed: Install) -> None:
