@@ -25,6 +25,7 @@ from rclpy.serialization import deserialize_message  # noqa: E402
 from humanoid_teleop.core.bag.check import check_bag  # noqa: E402
 from humanoid_teleop.core.bag.reader import iter_messages, read_bag  # noqa: E402
 
+from ..core.bag.foxglove import assert_foxglove_reads  # noqa: E402
 from .test_recorder_node import Peer, _profile, _start_node, _stop_node  # noqa: E402
 
 pytestmark = pytest.mark.ros
@@ -125,6 +126,7 @@ def test_each_episode_checks_clean_with_zero_loss(episodes: list[Path]) -> None:
     for bag in episodes:
         report = check_bag(bag)
         assert report.ok, [d.__dict__ for d in report.defects]
+        assert_foxglove_reads(bag)
         loss = read_bag(bag).custom_json("loss")
         assert loss is not None
         stats = loss["topics"][TOPIC]

@@ -37,6 +37,8 @@ from humanoid_teleop.core.bag.check import check_bag  # noqa: E402
 from humanoid_teleop.core.bag.reader import iter_messages, read_bag  # noqa: E402
 from humanoid_teleop.core.bag.recover import recover_bag  # noqa: E402
 
+from ..core.bag.foxglove import assert_foxglove_reads  # noqa: E402
+
 pytestmark = pytest.mark.ros
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -268,6 +270,14 @@ def test_round_trip_bag_passes_check(round_trip: tuple[Path, dict[str, list[byte
     assert report.ok, report.defects
 
 
+def test_foxglove_decodes_every_dds_message(
+    round_trip: tuple[Path, dict[str, list[bytes]]],
+) -> None:
+    """Foxglove's own reader decodes every message the recorder took off DDS."""
+    bag, sent = round_trip
+    assert assert_foxglove_reads(bag) == {topic: len(data) for topic, data in sent.items()}
+
+
 def test_channel_metadata_has_qos_and_type_hash(
     round_trip: tuple[Path, dict[str, list[bytes]]],
 ) -> None:
@@ -355,6 +365,7 @@ def test_sigkill_loses_at_most_one_second_and_recover_restores(tmp_path: Path, p
     assert partial.name.endswith(".partial")
     recovered = recover_bag(partial)
     assert check_bag(recovered.path).ok, check_bag(recovered.path).defects
+    assert_foxglove_reads(recovered.path)
     kept = [deserialize_message(m.data, String).data for m in iter_messages(recovered.path)]
     assert kept == [f"m{i}" for i in range(len(kept))]
     lost_s = killed_at - sent_at[len(kept) - 1]

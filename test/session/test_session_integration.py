@@ -21,6 +21,8 @@ from humanoid_teleop.core.bag.reader import BagSummary, iter_messages, read_bag
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 from humanoid_teleop.nodes.ros_conversions import time_to_s
 
+from ..core.bag.foxglove import assert_foxglove_reads
+
 ROBOTS = [entry.name for entry in list_robots()]
 SESSION_S = 9.0
 MIN_REPRODUCED = 0.4
@@ -148,6 +150,14 @@ def test_no_message_was_lost_and_the_bag_checks_clean(session: RecordedSession) 
     assert loss is not None
     report = check_bag(session.bag)
     assert report.ok, [d.__dict__ for d in report.defects]
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_foxglove_decodes_every_message_of_the_demo_bag(session: RecordedSession) -> None:
+    """Foxglove's own reader decodes every message of the `make demo` bag."""
+    counts = {topic: n for topic, n in session.summary.counts.items() if n}
+    assert assert_foxglove_reads(session.bag) == counts
 
 
 @pytest.mark.ros
