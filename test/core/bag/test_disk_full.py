@@ -19,6 +19,7 @@ import pytest
 from humanoid_teleop.core.bag.reader import iter_messages
 
 from ...conftest import REPO
+from .foxglove import assert_foxglove_reads
 
 SCENARIO = textwrap.dedent(
     """
@@ -178,3 +179,4 @@ def test_disk_full_loss_summary_equals_the_files(tmp_path: Path) -> None:
     assert out["result"][:2] == ["error", blob["written"]], out
     # The copy outside the tmpfs (for readers run here) holds the same messages.
     assert sum(1 for _ in iter_messages(tmp_path / "second")) == blob["written"]
+    assert sum(assert_foxglove_reads(tmp_path / "second").values()) == blob["written"]
