@@ -36,9 +36,10 @@ for k in range(1, 401):  # 4 s at 100 Hz
     out = pipeline.step(frame(t, -0.25 + side * 0.6 * min(t, 1.0)), q, t)
     q = out.q
 yaw = model.group_indices("head")[0]
+limits = model.limits
 print(json.dumps({"head_yaw_rad": float(out.commands["head"][0]), "active": out.active,
                   "plugins": [type(r).__name__ for r in pipeline.retargeters],
-                  "lower": float(model.limits.lower[yaw]), "upper": float(model.limits.upper[yaw])}))
+                  "lower": float(limits.lower[yaw]), "upper": float(limits.upper[yaw])}))
 """
 
 
