@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,9 +119,12 @@ def bag_content_hash(bag: Path, files: list[Path] | None = None) -> str:
     digest = hashlib.sha256()
     for path in files if files is not None else mcap_files(bag):
         digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+        except OSError as err:
+            raise ExportInputError(f"{bag}: cannot read {path.name}: {err.strerror}") from err
     return "sha256:" + digest.hexdigest()
 
 
@@ -201,6 +204,17 @@ def _needed(stamps: list[int], grid_ns: npt.NDArray[np.int64]) -> list[int]:
     return sorted(order[keep].tolist())
 
 
+def _messages(files: list[Path], topics: list[str]) -> Iterator[RawMessage]:
+    """The recorded messages of ``topics``, file by file in stored order."""
+    for file in files:
+        try:
+            yield from iter_messages(file, topics=topics, log_time_order=False)
+        except BagFormatError as err:
+            raise ExportInputError(
+                f"{err} (a recording cut short: `humanoid-teleop bag recover` repairs it)"
+            ) from err
+
+
 def read_episode(
     path: Path, description: RobotDescription, content_hash: str | None = None,
     fps: int | None = None,
@@ -257,9 +271,7 @@ def read_episode(
     estop_t: list[int] = []
     estop_rows: list[list[float]] = []
     files = [path / f.path for f in summary.metadata.files] or mcap_files(path)
-    raws = (
-        raw for file in files for raw in iter_messages(file, topics=topics, log_time_order=False)
-    )
+    raws = _messages(files, topics)
     selected: Iterable[RawMessage] = raws
     if fps is not None:
         by_topic: dict[str, tuple[list[int], list[RawMessage]]] = {}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -150,4 +152,41 @@ def test_bad_qc_file_names_file_line_and_key(episodes: list[Episode], tmp_path: 
     result = run_export(episodes[0].path, "-o", tmp_path / "ds", "--qc", rules)
     assert result.returncode == 2
     assert f"{rules}:2: max_los_ratio: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _unknown_robot(bag: Path) -> None:
+    text = (bag / "metadata.yaml").read_text()
+    (bag / "metadata.yaml").write_text(text.replace("robot: g1\n", "robot: nosuchrobot\n"))
+
+
+def _missing_file(bag: Path) -> None:
+    next(bag.glob("*.mcap")).unlink()
+
+
+def _cut_short(bag: Path) -> None:
+    mcap = next(bag.glob("*.mcap"))
+    with mcap.open("r+b") as handle:
+        handle.truncate(mcap.stat().st_size // 3)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (_unknown_robot, "robot 'nosuchrobot' of the episode: no robot 'nosuchrobot'"),
+        (_missing_file, "cannot read"),
+        (_cut_short, "bag recover` repairs it"),
+    ],
+)
+def test_a_damaged_episode_is_one_error_line_naming_it(
+    episodes: list[Episode], tmp_path: Path, damage: Any, message: str
+) -> None:
+    """An unknown robot, a missing or a cut-short MCAP file: one line, exit 2, no traceback."""
+    bag = tmp_path / episodes[0].path.name
+    shutil.copytree(episodes[0].path, bag)
+    damage(bag)
+    result = run_export(bag, "-o", tmp_path / "ds")
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
     assert "Traceback" not in result.stderr
