@@ -56,6 +56,11 @@ class RecorderConfig:
     episode_prefix: str = "episode"
 
 
+EPISODE_FORMAT = "1"
+"""Version of the episode format this recorder writes (docs/episode-format.md); stored in every
+episode as ``episode_format``."""
+
+
 @dataclass(frozen=True)
 class EpisodeInfo:
     """What an episode is about; stored in the bag and in metadata.yaml ``custom_data``."""
@@ -71,6 +76,7 @@ class EpisodeInfo:
 
     def custom_data(self) -> dict[str, str]:
         data = {
+            "episode_format": EPISODE_FORMAT,
             "task": self.task,
             "operator": self.operator,
             "robot": self.robot,

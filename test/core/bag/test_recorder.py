@@ -18,7 +18,7 @@ from humanoid_teleop.core.bag.episode import FileOptions
 from humanoid_teleop.core.bag.errors import BagError
 from humanoid_teleop.core.bag.metadata import read_metadata_yaml
 from humanoid_teleop.core.bag.qos import QosProfile
-from humanoid_teleop.core.bag.reader import iter_messages, read_bag
+from humanoid_teleop.core.bag.reader import iter_messages, read_bag, summarize_mcap
 from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderConfig
 
 from .conftest import LATCHED, joint_state, now_ns, string_msg
@@ -109,6 +109,18 @@ def test_episode_metadata_is_in_custom_data(make_recorder: Make) -> None:
     )
     assert custom["custom.shift"] == "a"
     assert bag.custom_json("annotations") == [{"time_ns": 123, "text": "grasp"}]
+
+
+def test_episode_states_its_format_version(make_recorder: Make) -> None:
+    """Every episode says which version of docs/episode-format.md it follows, in both places."""
+    recorder = make_recorder()
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    recorder.start_episode(EpisodeInfo(task="t"))
+    path = recorder.stop_episode().path
+    bag = read_bag(path)
+    assert bag.metadata.custom_data["episode_format"] == "1"
+    (mcap,) = path.glob("*.mcap")
+    assert summarize_mcap(mcap).custom_data["episode_format"] == "1"
 
 
 def test_latched_message_is_written_into_every_episode(make_recorder: Make) -> None:
