@@ -61,6 +61,8 @@ class DemonstratorConfig:
     open_s: float = 0.6
     max_attempts: int = 3
     preshape: float = 0.35
+    align_m: float = 0.02
+    carry_speed_m_s: float = 0.3
     phase_timeout_s: float = 6.0
     tilt_down_rad: float = math.radians(30.0)
     push_behind_m: float = 0.06
@@ -200,6 +202,8 @@ class ScriptedDemonstrator:
         reach = 0.0 if lowest_tip_z_m is None else float(grasp[2]) - lowest_tip_z_m
         goal, closure = self._goal(np.asarray(object_m, dtype=np.float64), reach)
         error = goal - grasp
+        if self.phase in ("down", "lower") and float(np.linalg.norm(error[:2])) > cfg.align_m:
+            error[2] = max(error[2], 0.0)  # line up over the spot before going down
         elapsed = t_s - self._phase_start_s
         reached = float(np.linalg.norm(error)) < cfg.tolerance_m
         if self.phase == "settle":
@@ -213,6 +217,13 @@ class ScriptedDemonstrator:
                     self._hold = self._lift_goal = None
                 else:
                     self._advance(t_s)
+        elif self.phase == "carry" and float(object_m[2]) < (
+            self.table_top_m + self.half_height_m + 0.02
+        ):  # dropped on the way: pick it up again
+            self.attempts += 1
+            self.phase, self._phase_start_s = "reopen", t_s
+            if self.attempts > cfg.max_attempts:
+                self.phase = "retreat"
         elif self.phase == "lift" and (reached or elapsed >= cfg.phase_timeout_s):
             lifted = float(object_m[2]) > self.table_top_m + self.half_height_m + 0.03
             if lifted or self.attempts >= cfg.max_attempts:
@@ -229,8 +240,9 @@ class ScriptedDemonstrator:
             self._advance(t_s)
         velocity = cfg.gain_per_s * error
         speed = float(np.linalg.norm(velocity))
-        if speed > cfg.max_wrist_speed_m_s:
-            velocity *= cfg.max_wrist_speed_m_s / speed
+        limit = cfg.carry_speed_m_s if self.phase in ("lift", "carry") else cfg.max_wrist_speed_m_s
+        if speed > limit:
+            velocity *= limit / speed
         self._wrist = self._wrist + velocity * dt
         # the closure and the tilt change smoothly, as a hand does
         self._closure += float(np.clip(closure - self._closure, -1.0 * dt, 1.0 * dt))
