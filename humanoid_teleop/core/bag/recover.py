@@ -220,14 +220,17 @@ class _StrictBytes(io.BytesIO):
 
 
 def _read(cls: Any, content: bytes) -> Any:
-    """Parse one record's content; its fields must fill the content exactly (a damaged inner
-    length would otherwise make a stream reader run past the record)."""
+    """Parse one record's content strictly: its fields fill the content exactly (a damaged
+    inner length would otherwise make a stream reader run past the record) and writing the
+    record again gives the same bytes (Foxglove refuses e.g. a map with a duplicated key)."""
     data = _StrictBytes(content)
     record = cls.read(ReadDataStream(data))
     if data.tell() != len(content):
         raise BagFormatError(
             f"{cls.__name__} fields take {data.tell()} of the record's {len(content)} bytes"
         )
+    if _record_bytes(record)[9:] != content:  # e.g. a map with a duplicated key
+        raise BagFormatError(f"{cls.__name__} record does not read back as written")
     return record
 
 
@@ -801,7 +804,7 @@ def _build_in_place(
     scan: McapScan, mm: mmap.mmap, cut: int, name: str, ros_distro: str, extra: Mapping[str, str]
 ) -> _Output:
     """New bytes appended at ``cut`` (the file before ``cut`` stays as it is)."""
-    out = _Output(cut, zlib.crc32(mm[:cut]))
+    out = _Output(cut, zlib.crc32(memoryview(mm)[:cut]))  # no copy of a large file
     kept = [i for i in scan.items if i.start < cut]
     for item in kept:
         if isinstance(item, _FoundChunk):
