@@ -182,6 +182,7 @@ def _check_file(
     last_log: dict[str, int] = {}
     last_stamp: dict[str, int] = {}
     decoders: dict[int, Any] = {}
+    bad_schemas: set[tuple[str, int]] = set()
     try:
         sequential = _read_sequential(summary.path)
         indexed = _read_indexed(summary.path)
@@ -213,7 +214,9 @@ def _check_file(
             decoders[schema.id] = _decoder(schema.name, schema.data.decode("utf-8", "replace"))
         decoder = decoders[schema.id]
         if isinstance(decoder, str):
-            report.add("schema", topic, f"{schema.name}: {decoder}")
+            if (topic, schema.id) not in bad_schemas:  # once per topic, not per message
+                bad_schemas.add((topic, schema.id))
+                report.add("schema", topic, f"{schema.name}: {decoder}")
             continue
         try:
             decoded = decoder(data)

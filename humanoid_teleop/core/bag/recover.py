@@ -1147,7 +1147,14 @@ def recover_bag(
     files = sorted(bag_dir.glob("*.mcap"), key=split_order)
     if not files:
         raise BagFormatError(f"{bag_dir}: no .mcap files to recover")
-    existing = read_metadata_yaml(bag_dir) if (bag_dir / METADATA_FILE).is_file() else None
+    existing = None
+    if (bag_dir / METADATA_FILE).is_file():
+        try:
+            existing = read_metadata_yaml(bag_dir)
+        except BagFormatError as err:
+            raise BagFormatError(
+                f"{err}; move it away and run `bag recover` again to rebuild it from the files"
+            ) from err
     reports = tuple(
         recover_mcap(f, ros_distro=ros_distro, keep_damaged=keep_damaged) for f in files
     )
