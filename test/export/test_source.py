@@ -46,3 +46,35 @@ def test_export_leaves_the_recorded_episode_untouched(
     export(ExportRequest(sources=(episodes[0].path,), output=tmp_path / "ds", include_failed=True))
     assert bag_content_hash(episodes[0].path) == before
     assert sorted(p.name for p in episodes[0].path.iterdir()) == files_before
+
+
+def test_eef_pose_is_forward_kinematics_of_the_measured_joints(episodes: list[Episode]) -> None:
+    """Robot layout: each frame's tool poses are FK of the bag's joint states at that time."""
+    from rosbags.typesys import Stores, get_typestore
+
+    from humanoid_teleop.core.bag.reader import iter_messages
+    from humanoid_teleop.core.motion.rotation import matrix_to_quat
+
+    store = get_typestore(Stores.ROS2_JAZZY)
+    episode = episodes[1]
+    model = robot_model(episode.robot)
+    data = read_episode(episode.path, model.description, fps=30)
+    frames = build_frames(model, data, "robot", 30, tuple(sorted(cameras(model))), "task")
+    states = [
+        store.deserialize_cdr(m.data, m.type)
+        for m in iter_messages(episode.path, topics=[model.description.sensors.joint_state_topic])
+    ]
+    t = np.array([s.header.stamp.sec * 10**9 + s.header.stamp.nanosec for s in states])
+    order = np.argsort(t)
+    names = list(states[0].name)
+    positions = np.array([s.position for s in states])[order]
+    for i in range(0, len(frames.grid_ns), 17):
+        q = model.home_positions()
+        for j, name in enumerate(model.joint_names):
+            if name in names:
+                q[j] = np.interp(frames.grid_ns[i], t[order], positions[:, names.index(name)])
+        for k, side in enumerate(("left", "right")):
+            rotation, position = model.fk(q, model.description.arms[side].ee_frame)
+            expected = np.concatenate([position, matrix_to_quat(rotation)])
+            got = frames.columns["observation.eef_pose"][i, 7 * k : 7 * k + 7]
+            np.testing.assert_allclose(got, expected, atol=1e-9)

@@ -1,0 +1,58 @@
+"""The schema's geometry: end-effector poses from FK, the canonical torso frame, hand closure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from humanoid_teleop.core.robot import list_robots
+from humanoid_teleop.export.layout import (
+    CANONICAL_SLOTS,
+    driven_joints,
+    hand_closure,
+    torso_frames,
+)
+from humanoid_teleop.export.shard import robot_model
+
+ROBOTS = [entry.name for entry in list_robots()]
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_torso_frame_at_home_has_base_axes_and_sits_between_the_shoulders(robot: str) -> None:
+    """At home the canonical torso frame is the base frame's axes, origin mid-shoulders."""
+    model = robot_model(robot)
+    home = model.home_positions()
+    rotations, origins = torso_frames(model, home[None, :])
+    np.testing.assert_allclose(rotations[0], np.eye(3), atol=1e-12)
+    arms = model.description.arms
+    shoulders = [model.description.groups[arms[s].group][0] for s in ("left", "right")]
+    middle = 0.5 * (model.fk(home, shoulders[0])[1] + model.fk(home, shoulders[1])[1])
+    np.testing.assert_allclose(origins[0], middle, atol=1e-12)
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_every_shipped_robot_fits_the_canonical_slots(robot: str) -> None:
+    """Each driven group of every shipped robot fits its canonical slot width."""
+    description = robot_model(robot).description
+    for group, width in CANONICAL_SLOTS.items():
+        assert len(description.groups.get(group, ())) <= width, (robot, group)
+
+
+def test_hand_closure_is_0_open_and_1_closed() -> None:
+    """Hand joints at robot.yaml open read 0, at closed read 1, halfway 0.5."""
+    model = robot_model("g1")
+    hand = model.description.hands["left"]
+    q = np.tile(model.home_positions(), (3, 1))
+    idx = model.group_indices(hand.group or "")
+    for row, closure in enumerate((0.0, 0.5, 1.0)):
+        q[row, idx] = hand.grasp_positions(closure)
+    np.testing.assert_allclose(hand_closure(model, "left", q), [0.0, 0.5, 1.0], atol=1e-9)
+
+
+def test_driven_joints_follow_the_fixed_group_order() -> None:
+    """Joint vectors list waist, head, arms, hands in that order with URDF names."""
+    model = robot_model("talos")
+    groups = model.description.groups
+    expected = [*groups["waist"], *groups["head"], *groups["left_arm"], *groups["right_arm"],
+                *groups["left_hand"], *groups["right_hand"]]  # fmt: skip
+    assert list(driven_joints(model)) == expected
