@@ -36,7 +36,6 @@ from humanoid_teleop.core.sim import (
     PinholeCamera,
     SceneRenderer,
     TableContact,
-    limits_with_fallback,
 )
 from humanoid_teleop.core.sim.robot_scene import RobotScene, bottle_on
 
@@ -55,11 +54,7 @@ def _median_us(call: Callable[[], object], repeat: int) -> float:
 def _pure_row(name: str, repeat: int) -> str:
     model = RobotModel(load_robot(name))
     scene = RobotScene(model)
-    lim = model.limits
-    limits, _ = limits_with_fallback(
-        model.joint_names, lim.lower, lim.upper, lim.velocity, lim.acceleration, 2.0
-    )
-    integrator = JointIntegrator(limits, model.home_positions(), 0.03)
+    integrator = JointIntegrator(model.motion_limits, model.home_positions(), 0.03)
     q = model.home_positions()
     step_us = _median_us(lambda: integrator.step(0.004), repeat)
     fk_all_us = _median_us(lambda: model.fk_all(q), repeat)

@@ -52,6 +52,7 @@ from trajectory_msgs.msg import JointTrajectory
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion.rotation import quats_from_matrices
 from humanoid_teleop.core.robot import CameraSpec, InterfaceSpec, RobotModel, load_robot
+from humanoid_teleop.core.robot.limits import DEFAULT_VELOCITY_RAD_S
 from humanoid_teleop.core.sim import (
     InvalidCommand,
     JointIntegrator,
@@ -59,7 +60,6 @@ from humanoid_teleop.core.sim import (
     SceneRenderer,
     TableContact,
     TrajectoryPlayback,
-    limits_with_fallback,
 )
 from humanoid_teleop.core.sim.robot_scene import RobotScene, TfEdge, bottle_on
 from humanoid_teleop.core.sim.settings import SimRobotSettings
@@ -135,26 +135,21 @@ class SimRobotNode(Node):
         self.sensor_model = RobotModel(description)
         self.scene = RobotScene(self.sensor_model)
         model = self.sensor_model
-        limits, unspecified = limits_with_fallback(
-            model.joint_names,
-            model.limits.lower,
-            model.limits.upper,
-            model.limits.velocity,
-            model.limits.acceleration,
-            self.settings.unspecified_velocity_rad_s,
-        )
+        unspecified = model.limits.velocity_not_given
         if unspecified:
             self.get_logger().warning(
                 f"{description.model.path.name} gives no velocity limit for "
-                f"{', '.join(unspecified)}: they move at most "
-                f"{self.settings.unspecified_velocity_rad_s} rad/s (unspecified_velocity_rad_s)"
+                f"{', '.join(unspecified)}: they move at most {DEFAULT_VELOCITY_RAD_S} rad/s "
+                "(set limits.joints.<name>.velocity in robot.yaml)"
             )
         self.sim: Any = None
         if self.settings.backend == "mujoco":
             self.sim = self._mujoco_sim(model)
             self.integrator = self.sim.integrator
         else:
-            self.integrator = JointIntegrator(limits, model.home_positions(), self.settings.lag_s)
+            self.integrator = JointIntegrator(
+                model.motion_limits, model.home_positions(), self.settings.lag_s
+            )
         self._trajectories: dict[str, TrajectoryPlayback] = {}
         self._warned_at: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -240,7 +235,6 @@ class SimRobotNode(Node):
             model,
             scene=scene,
             seed=self.settings.seed,
-            unspecified_velocity_rad_s=self.settings.unspecified_velocity_rad_s,
             lag_s=self.settings.lag_s,
         )
 

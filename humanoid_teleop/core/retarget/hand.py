@@ -32,7 +32,6 @@ from humanoid_teleop.core.motion.hands import hand_frame_from_keypoints
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.robot import HandSpec, RobotModel
-from humanoid_teleop.core.safety.limits import clip_fast
 
 FloatArray = NDArray[np.float64]
 
@@ -46,6 +45,12 @@ _CHAIN_PARENT = np.array(
     [prev for f in _LONG_FINGERS for prev in (0, *WEBXR_FINGER_CHAINS[f][:-1])], dtype=np.intp
 )
 _CHAIN_CHILD = np.array([c for f in _LONG_FINGERS for c in WEBXR_FINGER_CHAINS[f]], dtype=np.intp)
+
+
+def _clip_fast(values: FloatArray, lower: FloatArray, upper: FloatArray) -> FloatArray:
+    """``np.clip`` without its Python-level overhead (two ufunc calls), for the hot loop."""
+    out: FloatArray = np.minimum(np.maximum(values, lower), upper)
+    return out
 
 
 def human_hand_length_m(points: FloatArray) -> float:
@@ -194,7 +199,7 @@ class _DexterousSide:
             dq = np.linalg.solve(jac.T @ jac + self._damping, jac.T @ error)
             if not np.isfinite(dq).all():
                 break
-            self.q_hand = clip_fast(self.q_hand + dq, self.lower, self.upper)
+            self.q_hand = _clip_fast(self.q_hand + dq, self.lower, self.upper)
         return self.q_hand.copy()
 
 

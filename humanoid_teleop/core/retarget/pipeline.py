@@ -42,15 +42,10 @@ from humanoid_teleop.core.retarget.input_guard import part_faults as stamp_fault
 from humanoid_teleop.core.retarget.profile import TeleopProfile, load_profile
 from humanoid_teleop.core.retarget.registry import load_retargeter
 from humanoid_teleop.core.robot import RobotDescription, RobotModel
-from humanoid_teleop.core.safety import JointLimits, SafetyFilter, SafetyReport
+from humanoid_teleop.core.safety import SafetyFilter, SafetyReport
 
 FloatArray = NDArray[np.float64]
 LOG = logging.getLogger(__name__)
-
-#: Stand-in bound [rad] for joints without position limits (continuous joints).
-UNBOUNDED_LIMIT_RAD = 100.0
-#: Velocity limit [rad/s] used when the model gives none (0).
-DEFAULT_VELOCITY_RAD_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -76,23 +71,6 @@ class PipelineOutput:
     calibrated: bool
     faults: Mapping[Input, PartFault] = field(default_factory=dict)
     held: Mapping[str, str] = field(default_factory=dict)
-
-
-def safety_limits(model: RobotModel) -> JointLimits:
-    """The model's limits in the safety layer's form (finite bounds, positive velocities)."""
-    lim = model.limits
-    lower = np.where(np.isfinite(lim.lower), lim.lower, -UNBOUNDED_LIMIT_RAD)
-    upper = np.where(np.isfinite(lim.upper), lim.upper, UNBOUNDED_LIMIT_RAD)
-    velocity = np.where(lim.velocity > 0, lim.velocity, DEFAULT_VELOCITY_RAD_S)
-    missing = [n for n, v in zip(model.joint_names, lim.velocity, strict=True) if not v > 0]
-    if missing:
-        LOG.warning(
-            "%s: no velocity limit for %s; using %.1f rad/s",
-            model.description.name,
-            ", ".join(missing),
-            DEFAULT_VELOCITY_RAD_S,
-        )
-    return JointLimits.from_arrays(model.joint_names, lower, upper, velocity, lim.acceleration)
 
 
 def _as_slice(indices: NDArray[np.intp]) -> slice | NDArray[np.intp]:
@@ -142,7 +120,7 @@ class TeleopPipeline:
             part: tuple(groups) for part, groups in groups_of.items()
         }
         self._held_masks: dict[frozenset[str], NDArray[np.bool_]] = {}
-        self.limits = safety_limits(model)
+        self.limits = model.motion_limits
         self.safety = SafetyFilter(profile.safety, self.limits)
         self._targets = model.home_positions()
         self._calibrated: set[int] = set()

@@ -5,13 +5,20 @@
 >>> rotation, position = model.fk(model.home_positions(), "left_hand_palm_link")
 """
 
-from humanoid_teleop.core.robot.errors import RobotConfigError, RobotModelError, RobotNotFoundError
+from humanoid_teleop.core.robot.errors import (
+    JointLimitsError,
+    RobotConfigError,
+    RobotModelError,
+    RobotNotFoundError,
+)
+from humanoid_teleop.core.robot.limits import DEFAULT_VELOCITY_RAD_S, JointLimits
 from humanoid_teleop.core.robot.loader import RobotEntry, find_robot_file, list_robots, load_robot
 from humanoid_teleop.core.robot.locate import ROBOTS_PATH_ENV, robot_search_path
-from humanoid_teleop.core.robot.model import JointLimits, RobotModel
+from humanoid_teleop.core.robot.model import RobotModel
 from humanoid_teleop.core.robot.schema import (
     ArmSpec,
     CameraSpec,
+    FixedTransform,
     FrameSpec,
     HandSpec,
     HeadSpec,
@@ -19,7 +26,6 @@ from humanoid_teleop.core.robot.schema import (
     JointLimitOverride,
     LimitsSpec,
     ModelSource,
-    Pose,
     RobotDescription,
     SensorsSpec,
     WrenchSpec,
@@ -27,18 +33,20 @@ from humanoid_teleop.core.robot.schema import (
 )
 
 __all__ = [
+    "DEFAULT_VELOCITY_RAD_S",
     "ROBOTS_PATH_ENV",
     "ArmSpec",
     "CameraSpec",
+    "FixedTransform",
     "FrameSpec",
     "HandSpec",
     "HeadSpec",
     "InterfaceSpec",
     "JointLimitOverride",
     "JointLimits",
+    "JointLimitsError",
     "LimitsSpec",
     "ModelSource",
-    "Pose",
     "RobotConfigError",
     "RobotDescription",
     "RobotEntry",

@@ -19,3 +19,7 @@ class RobotNotFoundError(RobotConfigError):
 
 class RobotModelError(RobotConfigError):
     """The kinematic model file (URDF / MJCF) is missing or pinocchio cannot parse it."""
+
+
+class JointLimitsError(RobotConfigError):
+    """Joint limits are malformed or unfit for their user; the message names the joint."""

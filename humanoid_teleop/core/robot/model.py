@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pinocchio as pin
 
 from humanoid_teleop.core.robot.errors import RobotConfigError, RobotModelError
+from humanoid_teleop.core.robot.limits import DEFAULT_VELOCITY_RAD_S, JointLimits
 from humanoid_teleop.core.robot.schema import FrameSpec, ModelSource, RobotDescription
 from humanoid_teleop.core.robot.yaml_source import nearest
 
@@ -111,28 +112,6 @@ def read_urdf_mimics(path: Path) -> tuple[MimicJoint, ...]:
     return tuple(mimics)
 
 
-@dataclass(frozen=True)
-class JointLimits:
-    """Per-joint limits over ``RobotModel.joint_names`` after robot.yaml overrides.
-
-    ``lower``/``upper`` [rad or m] (±inf for continuous joints), ``velocity`` [rad/s or m/s],
-    ``acceleration`` [rad/s² or m/s²], ``effort`` [N·m or N]. A velocity or effort of 0 means
-    the model does not say (``robots check`` warns about it).
-    """
-
-    lower: FloatArray
-    upper: FloatArray
-    velocity: FloatArray
-    acceleration: FloatArray
-    effort: FloatArray
-
-
-def _read_only(values: Iterable[float]) -> FloatArray:
-    array = np.array(list(values), dtype=float)
-    array.flags.writeable = False
-    return array
-
-
 def add_frames(model: pin.Model, frames: Iterable[FrameSpec]) -> None:
     """Add robot.yaml's fixed frames to ``model`` (parents must exist; names must be new)."""
     for spec in frames:
@@ -189,7 +168,18 @@ class RobotModel:
         base = model.frames[self._base_id].placement
         self._base_inv_rotation: FloatArray = np.asarray(base.rotation).T.copy()
         self._base_inv: pin.SE3 = base.inverse()
+        #: Limits read from the model and robot.yaml (see :class:`JointLimits`).
         self.limits = self._limits()
+        #: ``limits.for_motion()``: what the safety filter and the simulated robot bound
+        #: motion by (finite position bounds, a velocity for every joint).
+        self.motion_limits = self.limits.for_motion()
+        if self.limits.velocity_not_given:
+            _log.warning(
+                "%s: the model gives no velocity limit for %s; they move at most %.1f rad/s",
+                description.name,
+                ", ".join(self.limits.velocity_not_given),
+                DEFAULT_VELOCITY_RAD_S,
+            )
         mimics = (
             read_urdf_mimics(description.model.path) if description.model.format == "urdf" else ()
         )
@@ -267,11 +257,12 @@ class RobotModel:
             effort.append(eff)
             accel.append(acc)
         return JointLimits(
-            lower=_read_only(lower),
-            upper=_read_only(upper),
-            velocity=_read_only(velocity),
-            acceleration=_read_only(accel),
-            effort=_read_only(effort),
+            names=self.joint_names,
+            lower=np.array(lower),
+            upper=np.array(upper),
+            velocity=np.array(velocity),
+            acceleration=np.array(accel),
+            effort=np.array(effort),
         )
 
     def clamp(self, q: npt.ArrayLike) -> FloatArray:

@@ -100,7 +100,7 @@ def rpy_to_matrix(rpy: tuple[float, float, float]) -> npt.NDArray[np.float64]:
 
 
 @dataclass(frozen=True)
-class Pose:
+class FixedTransform:
     """A fixed transform: translation ``xyz`` [m] and URDF ``rpy`` [rad] of a child in a parent."""
 
     xyz: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -120,7 +120,7 @@ class FrameSpec:
 
     name: str
     parent: str
-    pose: Pose
+    pose: FixedTransform
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ class CameraSpec:
     info_topic: str
     frame_id: str
     parent: str
-    pose: Pose
+    pose: FixedTransform
     width: int
     height: int
     fov_rad: float
@@ -242,7 +242,7 @@ class WrenchSpec:
     topic: str
     frame_id: str
     parent: str
-    pose: Pose
+    pose: FixedTransform
 
 
 @dataclass(frozen=True)
@@ -422,10 +422,10 @@ def _parse_frame(f: Field) -> FrameSpec:
     )
 
 
-def _parse_pose(f: Field) -> Pose:
+def _parse_pose(f: Field) -> FixedTransform:
     xyz = f.optional("xyz")
     rpy = f.optional("rpy")
-    return Pose(
+    return FixedTransform(
         xyz=_vec3(xyz) if xyz else (0.0, 0.0, 0.0),
         rpy=_vec3(rpy) if rpy else (0.0, 0.0, 0.0),
     )
@@ -571,14 +571,14 @@ def _topic(f: Field) -> str:
     return topic
 
 
-def _placed_frame(f: Field) -> tuple[str, str, Pose, FrameSpec | None]:
+def _placed_frame(f: Field) -> tuple[str, str, FixedTransform, FrameSpec | None]:
     """``frame_id`` of a sensor, its parent and pose, and the frame to add (when ``parent``)."""
     frame_id = f.child("frame_id").as_str()
     if f.optional("parent") is None:
         for key in ("xyz", "rpy"):
             if f.has(key):
                 raise f.child(key).error("a pose needs 'parent' (the link the frame is fixed to)")
-        return frame_id, frame_id, Pose(), None
+        return frame_id, frame_id, FixedTransform(), None
     parent = f.child("parent").as_str()
     pose = _parse_pose(f)
     return frame_id, parent, pose, FrameSpec(frame_id, parent, pose)

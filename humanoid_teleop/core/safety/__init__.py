@@ -12,10 +12,8 @@ from humanoid_teleop.core.safety.filter import (
     safety_reset_estop,
     safety_step,
 )
-from humanoid_teleop.core.safety.limits import JointLimits
 
 __all__ = [
-    "JointLimits",
     "SafetyConfig",
     "SafetyConfigError",
     "SafetyError",

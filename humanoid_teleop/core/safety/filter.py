@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.robot.limits import JointLimits
 from humanoid_teleop.core.safety.config import SafetyConfig
 from humanoid_teleop.core.safety.errors import SafetyError
-from humanoid_teleop.core.safety.limits import JointLimits
 from humanoid_teleop.core.safety.move_kernel import compile_now, limited_move
 
 FloatArray = NDArray[np.float64]
@@ -68,6 +68,8 @@ class MoveLimits:
 
     @classmethod
     def of(cls, config: SafetyConfig, limits: JointLimits) -> MoveLimits:
+        """Raises :class:`JointLimitsError` unless ``limits`` are fit for motion."""
+        limits.require_for_motion("the safety filter")
         lower, upper = limits.inner_bounds(config.position_margin_rad)
         vmax = limits.velocity * (config.velocity_scale * (1.0 - 1e-9))
         as_array = np.ascontiguousarray
@@ -293,6 +295,8 @@ class SafetyFilter:
     """The pure safety functions with their state kept in one object (one per robot)."""
 
     def __init__(self, config: SafetyConfig, limits: JointLimits) -> None:
+        """``limits`` must be fit for motion (finite bounds, velocities > 0): pass a model's
+        ``motion_limits``; others raise :class:`JointLimitsError`."""
         self.config = config
         self.limits = limits
         self.state = SafetyState()

@@ -3,18 +3,13 @@
 from humanoid_teleop.core.sim.camera import BODY_TO_OPTICAL, Capsule, PinholeCamera, SceneRenderer
 from humanoid_teleop.core.sim.contact import TableConfig, TableContact, Wrench
 from humanoid_teleop.core.sim.errors import InvalidCommand, SimConfigError, SimError
-from humanoid_teleop.core.sim.integrator import (
-    IntegratorLimits,
-    JointIntegrator,
-    limits_with_fallback,
-)
+from humanoid_teleop.core.sim.integrator import JointIntegrator
 from humanoid_teleop.core.sim.replay import ReplaySchedule
 from humanoid_teleop.core.sim.trajectory import TrajectoryPlayback
 
 __all__ = [
     "BODY_TO_OPTICAL",
     "Capsule",
-    "IntegratorLimits",
     "InvalidCommand",
     "JointIntegrator",
     "PinholeCamera",
@@ -26,5 +21,4 @@ __all__ = [
     "TableContact",
     "TrajectoryPlayback",
     "Wrench",
-    "limits_with_fallback",
 ]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.robot.limits import JointLimits
 from humanoid_teleop.core.sim.errors import InvalidCommand, SimConfigError
 
 LOG = logging.getLogger(__name__)
@@ -23,92 +23,25 @@ LOG = logging.getLogger(__name__)
 FloatArray = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class IntegratorLimits:
-    """Per-joint limits the integrator honours, each an array over ``joint_names``.
-
-    ``lower``/``upper`` in [rad] (or [m] for prismatic joints), ``velocity`` in [rad/s],
-    ``acceleration`` in [rad/s²]. Velocity and acceleration limits must be positive; ``inf``
-    means unlimited.
-    """
-
-    joint_names: tuple[str, ...]
-    lower: FloatArray
-    upper: FloatArray
-    velocity: FloatArray
-    acceleration: FloatArray
-
-    def __post_init__(self) -> None:
-        n = len(self.joint_names)
-        for field in ("lower", "upper", "velocity", "acceleration"):
-            values = np.asarray(getattr(self, field), dtype=np.float64)
-            if values.shape != (n,):
-                raise SimConfigError(
-                    f"integrator limits: '{field}' has shape {values.shape}, "
-                    f"expected ({n},) for joints {list(self.joint_names)}"
-                )
-            object.__setattr__(self, field, values)
-        for i, name in enumerate(self.joint_names):
-            lo, hi = self.lower[i], self.upper[i]
-            if math.isnan(lo) or math.isnan(hi) or lo > hi:
-                raise SimConfigError(
-                    f"joint '{name}': position limits [{lo}, {hi}] are not an interval "
-                    "(need lower <= upper, no NaN)"
-                )
-            for field in ("velocity", "acceleration"):
-                value = float(getattr(self, field)[i])
-                if not value > 0.0:
-                    raise SimConfigError(
-                        f"joint '{name}': {field} limit is {value}; it must be > 0 "
-                        "(use inf for unlimited)"
-                    )
-
-
-def limits_with_fallback(
-    joint_names: Sequence[str],
-    lower: Sequence[float],
-    upper: Sequence[float],
-    velocity: Sequence[float],
-    acceleration: Sequence[float],
-    fallback_velocity: float,
-) -> tuple[IntegratorLimits, tuple[str, ...]]:
-    """Integrator limits from a model's, with velocity 0 ("the model does not say", as URDF
-    files write it) replaced by ``fallback_velocity`` [rad/s]; also returns those joints."""
-    if not (math.isfinite(fallback_velocity) and fallback_velocity > 0.0):
-        raise SimConfigError(
-            f"fallback velocity {fallback_velocity} rad/s must be a finite number > 0"
-        )
-    speeds = np.array(velocity, dtype=np.float64)
-    unspecified = speeds == 0.0
-    speeds[unspecified] = fallback_velocity
-    names = tuple(joint_names)
-    limits = IntegratorLimits(
-        names,
-        np.array(lower, dtype=np.float64),
-        np.array(upper, dtype=np.float64),
-        speeds,
-        np.array(acceleration, dtype=np.float64),
-    )
-    return limits, tuple(n for n, bad in zip(names, unspecified, strict=True) if bad)
-
-
 class JointIntegrator:
     """Integrates commanded joint positions into positions and velocities.
 
     ``lag_s`` is the first-order lag time constant in [s] (0: follow as fast as the limits
-    allow). Starts at rest at ``initial_positions`` (clamped into the limits), which is also the
-    first target, so the joints hold until commanded.
+    allow). ``limits`` must be fit for motion (a model's ``motion_limits``; see
+    :meth:`JointLimits.for_motion`). Starts at rest at ``initial_positions`` (clamped into the
+    limits), which is also the first target, so the joints hold until commanded.
     """
 
     def __init__(
-        self, limits: IntegratorLimits, initial_positions: Sequence[float], lag_s: float
+        self, limits: JointLimits, initial_positions: Sequence[float], lag_s: float
     ) -> None:
+        limits.require_for_motion("the joint integrator")
         if not (math.isfinite(lag_s) and lag_s >= 0.0):
             raise SimConfigError(f"lag time constant lag_s={lag_s} s must be finite and >= 0")
         self.limits = limits
         self.lag_s = float(lag_s)
-        self._index = {name: i for i, name in enumerate(limits.joint_names)}
-        start = self._checked(limits.joint_names, initial_positions, "initial positions")
+        self._index = {name: i for i, name in enumerate(limits.names)}
+        start = self._checked(limits.names, initial_positions, "initial positions")
         self._q = np.clip(start, limits.lower, limits.upper)
         self._v = np.zeros_like(self._q)
         self._target = self._q.copy()
@@ -116,7 +49,7 @@ class JointIntegrator:
     @property
     def joint_names(self) -> tuple[str, ...]:
         """Joint names, in the order of every array this integrator takes and returns."""
-        return self.limits.joint_names
+        return self.limits.names
 
     @property
     def positions(self) -> FloatArray:

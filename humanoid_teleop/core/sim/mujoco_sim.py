@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from humanoid_teleop.core.robot import CameraSpec, RobotDescription, RobotModel
 from humanoid_teleop.core.sim.errors import SimConfigError
-from humanoid_teleop.core.sim.integrator import JointIntegrator, limits_with_fallback
+from humanoid_teleop.core.sim.integrator import JointIntegrator
 from humanoid_teleop.core.sim.mjcf_build import (
     GROUP_SCENE,
     GROUP_VISUAL,
@@ -82,7 +82,6 @@ class MujocoSim:
         *,
         scene: Scene | None = None,
         seed: int = 0,
-        unspecified_velocity_rad_s: float = 2.0,
         lag_s: float = 0.0,
         cache: Path | None = None,
     ) -> None:
@@ -126,15 +125,7 @@ class MujocoSim:
         self._actuator_index = np.array(
             [act_ids[self.joint_names[k]] for k in self._actuated], dtype=np.intp
         )
-        limits, self.unspecified_velocity = limits_with_fallback(
-            self.joint_names,
-            model.limits.lower.tolist(),
-            model.limits.upper.tolist(),
-            model.limits.velocity.tolist(),
-            model.limits.acceleration.tolist(),
-            unspecified_velocity_rad_s,
-        )
-        self.integrator = JointIntegrator(limits, home.tolist(), lag_s)
+        self.integrator = JointIntegrator(model.motion_limits, home.tolist(), lag_s)
         self.data.qpos[self._qpos_index] = self.integrator.positions
         if scene is not None:
             scene.reset(self, seed)

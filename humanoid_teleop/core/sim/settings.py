@@ -64,9 +64,8 @@ class SimRobotSettings:
     the objects' start poses; ``publish_depth`` adds a 16UC1 [mm] image per camera on
     ``<topic>/depth``; ``mark_outcome`` reports the task detector's verdict to the recorder)
     or ``kinematic`` (joints follow commands through a lag; capsule drawings; a spring table).
-    Rates in [Hz]; ``lag_s`` is the joints' first-order lag [s];
-    ``unspecified_velocity_rad_s`` replaces a model velocity limit of 0 (URDF's "not given").
-    ``camera_width``/``height``
+    Rates in [Hz]; ``lag_s`` is the joints' first-order lag [s]; joints move within the
+    model's ``motion_limits``. ``camera_width``/``height``
     [px] override robot.yaml's (0 keeps it; the field of view is kept). Table values are in
     the base frame [m]; NaN height / near edge means automatic: 5 cm below the lower hand
     at home, 10 cm behind the nearer wrist.
@@ -83,7 +82,6 @@ class SimRobotSettings:
     wrench_rate_hz: float = 100.0
     camera_rate_hz: float = 30.0
     lag_s: float = 0.03
-    unspecified_velocity_rad_s: float = 2.0
     camera_width: int = 0
     camera_height: int = 0
     publish_raw_images: bool = True
@@ -113,7 +111,6 @@ class SimRobotSettings:
             )
         for name in ("joint_state_rate_hz", "tf_rate_hz", "wrench_rate_hz", "camera_rate_hz"):
             _positive(source, name, getattr(settings, name), "[Hz]")
-        _positive(source, "unspecified_velocity_rad_s", settings.unspecified_velocity_rad_s, "")
         if not (math.isfinite(settings.lag_s) and settings.lag_s >= 0.0):
             raise SimConfigError(f"{source}.lag_s: {settings.lag_s} must be >= 0 [s]")
         for name in ("camera_width", "camera_height"):

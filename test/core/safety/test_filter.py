@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from humanoid_teleop.core.robot import JointLimits, JointLimitsError
 from humanoid_teleop.core.safety import (
-    JointLimits,
     SafetyConfig,
     SafetyConfigError,
     SafetyError,
@@ -151,10 +151,11 @@ def test_config_rejects_velocity_scale_above_one() -> None:
         SafetyConfig.from_dict({"velocity_scale": 2}, "vr.yaml")
 
 
-def test_limits_reject_reversed_range() -> None:
-    """Lower above upper is refused naming the joint."""
-    with pytest.raises(SafetyConfigError, match="elbow: position limits"):
-        JointLimits.from_arrays(("elbow",), (1.0,), (0.0,), (1.0,))
+def test_filter_refuses_limits_unfit_for_motion() -> None:
+    """Limits with an infinite bound (a model's raw limits) are refused naming the joint."""
+    limits = JointLimits.from_arrays(("a", "b"), (-1.0, -np.inf), (1.0, np.inf), (1.0, 1.0))
+    with pytest.raises(JointLimitsError, match=r"safety filter: b: position limits"):
+        SafetyFilter(SafetyConfig(), limits)
 
 
 def test_a_reused_target_array_turning_nan_holds_the_last_finite_target() -> None:

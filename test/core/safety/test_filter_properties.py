@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from humanoid_teleop.core.safety import JointLimits, SafetyConfig, SafetyFilter
+from humanoid_teleop.core.robot import JointLimits
+from humanoid_teleop.core.safety import SafetyConfig, SafetyFilter
 
 LIMITS = JointLimits.from_arrays(
     ("shoulder", "elbow", "wrist", "finger"),

@@ -9,22 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from humanoid_teleop.core.sim import (
-    IntegratorLimits,
-    InvalidCommand,
-    JointIntegrator,
-    SimConfigError,
-    limits_with_fallback,
-)
+from humanoid_teleop.core.robot import JointLimits, JointLimitsError
+from humanoid_teleop.core.sim import InvalidCommand, JointIntegrator, SimConfigError
 
 NAMES = ("shoulder", "elbow")
 
 
 def _limits(
     velocity: float = 2.0, acceleration: float = 10.0, lower: float = -2.0, upper: float = 2.0
-) -> IntegratorLimits:
-    return IntegratorLimits(
-        joint_names=NAMES,
+) -> JointLimits:
+    return JointLimits.from_arrays(
+        NAMES,
         lower=np.full(2, lower),
         upper=np.full(2, upper),
         velocity=np.full(2, velocity),
@@ -129,18 +124,10 @@ def test_command_length_mismatch_is_rejected() -> None:
 
 
 def test_zero_velocity_limit_is_a_config_error() -> None:
-    """A joint whose velocity limit is 0 is refused with its name."""
-    limits = _limits()
-    with pytest.raises(SimConfigError, match=r"joint 'elbow': velocity limit is 0\.0"):
-        IntegratorLimits(
-            NAMES, limits.lower, limits.upper, np.array([1.0, 0.0]), limits.acceleration
-        )
-
-
-def test_inverted_position_limits_are_a_config_error() -> None:
-    """lower > upper is refused with the joint's name."""
-    with pytest.raises(SimConfigError, match="joint 'shoulder': position limits"):
-        IntegratorLimits(NAMES, np.array([1.0, -1.0]), np.array([0.0, 1.0]), np.ones(2), np.ones(2))
+    """Limits with a joint whose velocity limit is 0 (not for motion) are refused by name."""
+    limits = JointLimits.from_arrays(NAMES, [-1.0, -1.0], [1.0, 1.0], [1.0, 0.0])
+    with pytest.raises(JointLimitsError, match=r"joint integrator: elbow: velocity 0\.0"):
+        JointIntegrator(limits, [0.0, 0.0], lag_s=0.0)
 
 
 def test_negative_lag_is_a_config_error() -> None:
@@ -173,12 +160,3 @@ def test_no_command_sequence_breaks_any_limit(
             dv = np.abs(v - previous)[~at_limit]
             assert np.all(dv <= 6.0 * dt_s + 1e-9)
             previous = v
-
-
-def test_unspecified_velocity_limits_get_the_fallback() -> None:
-    """A model velocity of 0 ("not given") becomes the fallback; the joint is reported."""
-    limits, unspecified = limits_with_fallback(
-        NAMES, [-1.0, -1.0], [1.0, 1.0], [3.0, 0.0], [10.0, 10.0], fallback_velocity=1.5
-    )
-    np.testing.assert_array_equal(limits.velocity, [3.0, 1.5])
-    assert unspecified == ("elbow",)
