@@ -1,0 +1,387 @@
+"""Port a recorded episode to another robot: re-calibrated intent -> the target's teleop
+pipeline -> (optionally) the target's MuJoCo scene -> a new episode + its report.
+
+**Goal.** The source robot's tool path (:mod:`.tool`) in the task frame: FK of the recorded
+commands where the arm's command topic was recorded (the demonstration as commanded), else
+of the measured joints (joint-only data). The task frame has its origin at the arm's EE at
+home and the base frame's axes: the scenes are laid out from that point on every robot, so
+an object at the same task-frame position is at the same place relative to each hand.
+
+**Intent.** The operator's wrist poses are re-derived for the target: each step the target's
+tool should sit where the source's did (task frame) with the same hand-frame orientation; the
+EE pose that puts it there (with the target's tool offset at its current finger closure) is
+mapped back through the target's own calibration (:mod:`humanoid_teleop.core.retarget.
+calibration`, captured from the first ported wrist pose) to an operator wrist pose. The
+operator's recorded hand skeleton rides along rigidly with the new wrist (its shape, hence
+the grasp, is the operator's); without recorded hands (joint-only data) a synthetic hand
+closes as much as the source hand's joints did. The target's ``TeleopPipeline`` (retargeting
++ safety) turns that intent into commands, exactly as a live session would.
+
+**Physics.** With a scene the commands drive the target's :class:`MujocoSim` from the
+recorded initial object poses (moved into the target's task frame); the sim clock is the
+step clock, so it is deterministic and runs as fast as the host allows. After the source's
+end the last intent is held up to :data:`SETTLE_S` while the detector is undecided.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop import __version__
+from humanoid_teleop.core.bag.recorder import EpisodeInfo
+from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Pose
+from humanoid_teleop.core.motion.rotation import quat_to_matrix
+from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
+from humanoid_teleop.core.retarget.calibration import capture
+from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
+from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.devices.scripted.hand_model import hand_points
+
+from .errors import PortError, PortInputError
+from .report import PortReport, StepRecord, build_report
+from .source import SourceEpisode
+from .tool import ArmTool
+from .writer import EpisodeOutput, RobotEpisode, model_hash
+
+FloatArray = NDArray[np.float64]
+#: Teleop profile the ported intent goes through (the one recorded intent is replayed with).
+PROFILE = "replay"
+#: Longest time [s] the last intent is held after the source ends while the task is undecided.
+SETTLE_S = 2.0
+#: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
+NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
+
+
+@dataclass(frozen=True)
+class PortOptions:
+    """How to port: ``sim`` None = in physics when the episode has a scene; ``rate_hz``
+    None = the recorded command rate [Hz]."""
+
+    sim: bool | None = None
+    rate_hz: float | None = None
+    profile: str = PROFILE
+
+
+@dataclass
+class PortResult:
+    """A ported episode: where it is, its report, and the wall time it took [s]."""
+
+    path: Path
+    report: PortReport
+    wall_s: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _rotation(row: FloatArray) -> FloatArray:
+    out: FloatArray = quat_to_matrix(np.asarray(row[3:7], dtype=np.float64))
+    return out
+
+
+class _SourceTrack:
+    """The source's tool path (task frame) and hand closures, sampled at the joint states."""
+
+    def __init__(self, source: SourceEpisode, model: RobotModel, side: str) -> None:
+        self.tool = ArmTool(model, side)
+        names = model.joint_names
+        index = {n: i for i, n in enumerate(source.joint_names)}
+        missing = [n for n in names if n not in index]
+        if missing:
+            raise PortInputError(
+                f"{source.path}: {model.description.sensors.joint_state_topic}: no "
+                f"{', '.join(missing[:5])} (joints of {model.description.name})"
+            )
+        order = np.array([index[n] for n in names])
+        measured = source.joints.values[:, order]
+        t = source.joints.t_s
+        commanded = measured.copy()
+        description = model.description
+        arm_group = description.arms[side].group
+        groups = [arm_group]
+        hand = description.hands.get(side)
+        if hand is not None and hand.group is not None:
+            groups.append(hand.group)
+        #: True when the goal is the commanded path (the arm's commands were recorded).
+        self.commanded = arm_group in source.commands
+        for group in groups:
+            stream = source.commands.get(group)
+            if stream is not None:
+                idx = model.group_indices(group)
+                steps = np.searchsorted(stream.t_s, t, side="right") - 1
+                ok = steps >= 0
+                commanded[np.ix_(ok, idx)] = stream.values[steps[ok]]
+        self.t_s = t
+        home = model.home_positions()
+        self.origin = self.tool.ee(home)[1]
+        goal = [self.tool.tool(q) for q in commanded]
+        actual = [self.tool.tool(q) for q in measured]
+        self.goal_p = np.array([g.position_m for g in goal]) - self.origin
+        self.goal_r = np.array([g.rotation for g in goal])
+        self.actual_p = np.array([a.position_m for a in actual]) - self.origin
+        self.actual_r = np.array([a.rotation for a in actual])
+        self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
+        self.closure = np.array([self.tool.closure(q) for q in measured])
+
+    def index(self, t_s: float) -> int:
+        """The newest sample at or before ``t_s``."""
+        return max(int(np.searchsorted(self.t_s, t_s, side="right")) - 1, 0)
+
+
+def port_episode(
+    source: SourceEpisode,
+    source_model: RobotModel,
+    target_model: RobotModel,
+    out_dir: Path,
+    options: PortOptions | None = None,
+    name: str | None = None,
+) -> PortResult:
+    """Port ``source`` (recorded on ``source_model``) to ``target_model``; write the new
+    episode under ``out_dir`` and return it with its report."""
+    wall = time.perf_counter()
+    options = options or PortOptions()
+    src_desc = source_model.description
+    tgt_desc = target_model.description
+    sim_on = options.sim if options.sim is not None else bool(source.scene)
+    if sim_on and not source.scene:
+        raise PortInputError(
+            f"{source.path}: no scene (metadata custom.scene, or /sim/object_names of a "
+            "shipped scene): port it with --no-sim"
+        )
+    side = _side(source, src_desc, tgt_desc)
+    track = _SourceTrack(source, source_model, side)
+    tool = ArmTool(target_model, side)
+    origin = tool.ee(target_model.home_positions())[1]
+    rate = options.rate_hz or source.command_rate_hz
+    if not (math.isfinite(rate) and rate > 0):
+        raise PortInputError(f"{source.path}: command rate {rate} Hz is not usable")
+    pipeline = TeleopPipeline.create(tgt_desc, target_model, options.profile, options.profile)
+    arm_ik = next((r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter)), None)
+    if arm_ik is None or side not in arm_ik.sides:
+        raise PortError(f"profile {options.profile!r} drives no {side} arm of {tgt_desc.name}")
+    sim = scene = None
+    if sim_on:
+        from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
+        from humanoid_teleop.core.sim.scene import Scene, load_scene
+
+        scene = Scene(load_scene(source.scene), target_model)
+        sim = MujocoSim(target_model, scene=scene, seed=0)
+        if source.objects is not None:
+            _place_objects(sim, scene, source.objects.values[0], track.origin, origin)
+    q = sim.positions if sim is not None else target_model.home_positions()
+    # The calibration the pipeline will capture at the first frame, computed the same way.
+    wrist0_p, wrist0_r = _first_wrist(source, side)
+    r_ee0, p_ee0 = tool.ee(q)
+    calibration = capture(
+        arm_ik.calibration_config,
+        Pose(wrist0_p, wrist0_r),
+        Pose(p_ee0, r_ee0),
+        None,
+        arm_ik.robot_arm_length_m[side],
+        np.mean([arm_ik.shoulder_m[s] for s in arm_ik.sides], axis=0),
+        tool.hand_rotation,
+    )
+    a, b, scale, c = calibration.affine()
+    reach_m = (arm_ik.max_reach_ratio or math.inf) * arm_ik.robot_arm_length_m[side]
+    info = EpisodeInfo(
+        task=source.custom.get("task", ""),
+        operator=source.custom.get("operator", ""),
+        robot=tgt_desc.name,
+        robot_model_hash=model_hash(tgt_desc),
+        device="port",
+        station=source.custom.get("station", ""),
+        software_version=f"humanoid_teleop {__version__}",
+        custom=_provenance(source, src_desc.name, sim_on),
+    )
+    start_ns = source.engage_ns
+    episode_name = name or f"{source.name}_to_{tgt_desc.name}"
+    output = EpisodeOutput(
+        out_dir, episode_name, info, start_ns, tgt_desc.sensors.joint_state_topic
+    )
+    writer = RobotEpisode(output, tgt_desc, (side,), scene.object_names if scene else None)
+    records: list[StepRecord] = []
+    try:
+        writer.begin(start_ns)
+        pipeline.engage(q, 0.0)
+        dt = 1.0 / rate
+        end_s = source.duration_s
+        names = target_model.joint_names
+        command = q.copy()
+        steps = 0
+        t = 0.0
+        while True:
+            steps += 1
+            t = steps * dt
+            if t > end_s + 1e-9 and (
+                scene is None or scene.outcome != "running" or t > end_s + SETTLE_S
+            ):
+                break
+            t_ns = start_ns + round(t * 1e9)
+            if sim is not None:
+                sim.advance_to(t)
+                q = sim.positions
+            k = track.index(min(t, end_s))
+            first = steps == 1
+            if first:
+                wrist_p, wrist_r = wrist0_p, wrist0_r
+                want_ee_p, want_ee_r = p_ee0, r_ee0
+            else:
+                want_r = track.goal_r[k]
+                want_ee_r = want_r @ tool.hand_rotation.T
+                want_tool_p = origin + track.goal_p[k]
+                want_ee_p = want_tool_p - want_ee_r @ tool.tool_offset(command)
+                wrist_p = b + (want_ee_p - a) / scale
+                wrist_r = want_ee_r @ c.T
+            hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
+            frame = HumanFrame(
+                t, **{f"{side}_wrist": Pose(wrist_p, wrist_r), f"{side}_hand": HandSkeleton(hand)}
+            )  # type: ignore[arg-type]
+            out = pipeline.step(frame, q, t)
+            command = out.q
+            if sim is not None:
+                for group, values in out.commands.items():
+                    sim.set_targets(tgt_desc.groups[group], values)
+                measured = q
+            else:
+                measured = command
+            # what the report needs from this step
+            ik_r, ik_p = tool.ee(out.targets)
+            del ik_r
+            within = float(np.linalg.norm(want_ee_p - arm_ik.shoulder_m[side])) <= reach_m
+            reached = float(np.linalg.norm(ik_p - want_ee_p)) <= 0.02
+            actual = tool.tool(measured)
+            objects = scene.object_poses(sim) if scene is not None else []
+            records.append(
+                StepRecord(
+                    t_s=t,
+                    src_index=k,
+                    tool_p=actual.position_m - origin,
+                    tool_r=actual.rotation,
+                    object_p=objects[0][1] - origin if objects else None,
+                    closure=tool.closure(measured),
+                    reachable=within and reached,
+                    clamped=tuple(sorted({j for js in out.report.clamps().values() for j in js})),
+                )
+            )
+            if sim is not None:
+                writer.state(t_ns, names, q, sim.velocities, sim.efforts)
+            else:
+                writer.state(t_ns, names, command)
+            writer.intent(t_ns, side, (wrist_r, wrist_p), hand)
+            writer.command(t_ns, out.commands)
+            writer.ee_target(t_ns, side, want_ee_r, want_ee_p)
+            if sim is not None and scene is not None:
+                wrenches = {s.name: sim.wrench(s.name) for s in tgt_desc.sensors.wrenches}
+                writer.scene(t_ns, objects, scene.outcome, wrenches)
+        end_ns = start_ns + round(t * 1e9)
+        writer.end(end_ns)
+        outcome = None
+        if scene is not None:
+            outcome = scene.outcome if scene.outcome != "running" else "failure"
+        source_objects = None
+        if source.objects is not None:
+            source_objects = source.objects.interpolated(track.t_s)[:, 0, :3] - track.origin
+        report = build_report(
+            source=source,
+            source_robot=src_desc.name,
+            target_robot=tgt_desc.name,
+            side=side,
+            track_t_s=track.t_s,
+            track_p=track.actual_p if sim_on else track.goal_p,
+            track_r=track.actual_r if sim_on else track.goal_r,
+            track_closure=track.closure if sim_on else track.closure_cmd,
+            track_objects=source_objects,
+            steps=records,
+            outcome=outcome,
+            sim=sim_on,
+            target_has_hand=tool.has_hand,
+        )
+        path = output.close(outcome, end_ns, {"port.report": report.to_json()})
+    except BaseException:
+        output.abandon()
+        raise
+    return PortResult(path, report, time.perf_counter() - wall)
+
+
+def _side(source: SourceEpisode, src: Any, tgt: Any) -> str:
+    """The arm the episode is about: the scene's hand, else the arm with intent/commands."""
+    if source.scene:
+        from humanoid_teleop.core.sim.scene import load_scene
+
+        side = load_scene(source.scene).hand
+    else:
+        moving = [s for s in ("right", "left") if s in source.wrists]
+        moving += [s for s, arm in src.arms.items() if arm.group in source.commands]
+        side = moving[0] if moving else "right"
+    for robot in (src, tgt):
+        if side not in robot.arms:
+            raise PortError(f"{robot.name} has no {side} arm (arms: {', '.join(robot.arms)})")
+    return side
+
+
+def _first_wrist(source: SourceEpisode, side: str) -> tuple[FloatArray, FloatArray]:
+    """The operator wrist the ported intent starts from: the recorded one, else nominal."""
+    wrists = source.wrists.get(side)
+    if wrists is not None and len(wrists.t_s):
+        row = wrists.at(0.0)
+        return np.array(row[:3]), _rotation(row)
+    return NOMINAL_WRIST_M[side].copy(), np.eye(3)
+
+
+def _hand(
+    source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
+    wrist_p: FloatArray, wrist_r: FloatArray,
+) -> FloatArray:  # fmt: skip
+    """The 25 hand joints [m] (operator frame) at the ported wrist pose."""
+    hands = source.hands.get(side)
+    wrists = source.wrists.get(side)
+    if hands is not None and wrists is not None:
+        row = wrists.at(t_s)
+        local = (hands.at(t_s) - row[:3]) @ _rotation(row)  # the shape in the wrist frame
+    else:
+        local = hand_points(side, float(track.closure_cmd[k]))
+    world: FloatArray = wrist_p + local @ wrist_r.T
+    return world
+
+
+def _place_objects(
+    sim: Any, scene: Any, poses: FloatArray, source_origin: FloatArray, target_origin: FloatArray
+) -> None:
+    """Put the scene's objects at the recorded poses (source base frame), moved from the
+    source's task frame into the target's."""
+    from humanoid_teleop.core.sim.mjcf_build import import_mujoco
+
+    mujoco = import_mujoco()
+    m, d = sim.model, sim.data
+    for obj, row in zip(scene.config.objects, poses, strict=False):
+        joint = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, f"object_{obj.name}")
+        adr = m.jnt_qposadr[joint]
+        position = target_origin + (np.asarray(row[:3]) - source_origin)
+        d.qpos[adr : adr + 3] = sim.world_from_base(position)
+        quat = np.zeros(4)
+        mujoco.mju_mat2Quat(quat, (sim.base_rotation @ _rotation(row)).ravel())
+        d.qpos[adr + 3 : adr + 7] = quat
+        d.qvel[m.jnt_dofadr[joint] : m.jnt_dofadr[joint] + 6] = 0.0
+    mujoco.mj_forward(m, d)
+
+
+def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str, str]:
+    from humanoid_teleop.export.source import bag_content_hash
+
+    custom = {
+        "port.source_episode": source.name,
+        "port.source_content_hash": bag_content_hash(source.path),
+        "port.source_robot": source_robot,
+        "port.source_outcome": source.outcome,
+        "port.intent": source.intent_source or "fk",
+        "port.tool_version": f"humanoid_teleop {__version__}",
+        "port.physics": "mujoco" if sim else "none",
+    }
+    if source.scene:
+        custom["scene"] = source.scene
+    return custom

@@ -1,0 +1,249 @@
+"""A recorded episode read for porting: joints, commands, operator intent, objects.
+
+All times are the recorder's log times [ns] (one clock for every topic, whatever stamped the
+messages), turned into seconds since the episode's engage (the first ``true`` on
+``/teleop/intent/engaged``; without it the first intent or command message, else the first
+joint state: joint-only data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from rosbags.typesys import Stores, get_typestore
+
+from humanoid_teleop.core.bag.errors import BagFormatError
+from humanoid_teleop.core.bag.reader import iter_messages, read_bag
+from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES
+from humanoid_teleop.core.robot import RobotDescription
+from humanoid_teleop.core.sim.scene import load_scene, scene_dirs
+
+from .errors import PortInputError
+
+FloatArray = NDArray[np.float64]
+OBJECTS_TOPIC = "/sim/objects"
+OBJECT_NAMES_TOPIC = "/sim/object_names"
+OUTCOME_TOPIC = "/sim/task/outcome"
+EE_TARGET_PREFIX = "/teleop/ee_target/"
+SCENE_KEY = "custom.scene"
+_TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
+
+
+@dataclass
+class Samples:
+    """Times [s since engage] (n,) and values (n, ...) of one stream, in time order."""
+
+    t_s: FloatArray
+    values: FloatArray
+
+    def at(self, t_s: float) -> FloatArray:
+        """The newest value at or before ``t_s`` (the first one before the stream starts)."""
+        i = int(np.searchsorted(self.t_s, t_s, side="right")) - 1
+        return self.values[max(i, 0)]
+
+    def interpolated(self, t_s: FloatArray) -> FloatArray:
+        """Values linearly interpolated at the times ``t_s`` (held beyond both ends)."""
+        flat = self.values.reshape(len(self.t_s), -1)
+        out = np.empty((len(t_s), flat.shape[1]))
+        for k in range(flat.shape[1]):
+            out[:, k] = np.interp(t_s, self.t_s, flat[:, k])
+        return out.reshape((len(t_s), *self.values.shape[1:]))
+
+
+@dataclass
+class SourceEpisode:
+    """What the porter reads from one episode (see the module docstring for times)."""
+
+    path: Path
+    custom: dict[str, str]
+    robot: str
+    engage_ns: int
+    joint_names: tuple[str, ...]
+    joints: Samples
+    commands: dict[str, Samples]
+    wrists: dict[str, Samples]  # side -> (n, 7) x, y, z, qx, qy, qz, qw (operator frame)
+    hands: dict[str, Samples]  # side -> (n, 25, 3) WebXR joints (operator frame)
+    intent_source: str  # "/teleop/intent/", "/operator/" or "" (joint-only)
+    objects: Samples | None  # (n, k, 7) poses in the source base frame
+    object_names: tuple[str, ...]
+    scene: str
+    outcome: str
+    ee_targets: dict[str, Samples] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def duration_s(self) -> float:
+        """Time from engage to the last joint state [s]."""
+        return float(self.joints.t_s[-1])
+
+    @property
+    def command_rate_hz(self) -> float:
+        """The recorded command rate [Hz] (median spacing of the first command stream; the
+        joint-state rate for joint-only data)."""
+        stream = next(iter(self.commands.values()), None) or self.joints
+        steps = np.diff(stream.t_s)
+        steps = steps[steps > 0]
+        if not len(steps):
+            raise PortInputError(f"{self.path}: cannot tell the command rate (one sample)")
+        return float(1.0 / np.median(steps))
+
+
+def _pose_row(pose: Any) -> list[float]:
+    p, o = pose.position, pose.orientation
+    return [p.x, p.y, p.z, o.x, o.y, o.z, o.w]
+
+
+def _samples(times: list[int], rows: list[Any], origin_ns: int) -> Samples:
+    t = (np.asarray(times, dtype=np.int64) - origin_ns) * 1e-9
+    order = np.argsort(t, kind="stable")
+    return Samples(t[order], np.asarray(rows, dtype=np.float64)[order])
+
+
+def scene_from_objects(names: tuple[str, ...]) -> str:
+    """The shipped scene whose objects are ``names`` ('' when none or several match)."""
+    found = []
+    for folder in scene_dirs():
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+            try:
+                config = load_scene(str(path))
+            except TeleopError:  # a broken scene file is not this episode's scene
+                continue
+            if tuple(o.name for o in config.objects) == names:
+                found.append(path.stem)
+    return found[0] if len(set(found)) == 1 else ""
+
+
+def read_source(path: Path, description: RobotDescription | None = None) -> SourceEpisode:
+    """Read episode ``path``; ``description`` is the source robot (else from its metadata)."""
+    from humanoid_teleop.core.robot import load_robot
+
+    try:
+        summary = read_bag(path)
+    except (BagFormatError, OSError) as err:
+        raise PortInputError(f"{path}: unreadable episode: {err}") from err
+    custom = dict(summary.metadata.custom_data)
+    robot = description.name if description is not None else custom.get("robot", "")
+    if description is None:
+        if not robot:
+            raise PortInputError(
+                f"{path}: metadata.yaml custom_data has no 'robot'; name it with --from ROBOT"
+            )
+        description = load_robot(robot)
+    counts = summary.counts
+    joint_topic = description.sensors.joint_state_topic
+    if not counts.get(joint_topic):
+        raise PortInputError(f"{path}: no messages on {joint_topic} (joint states)")
+    command_topics = {s.topic: g for g, s in description.interfaces.items() if s.kind == "forward"}
+    intent_source = ""
+    for prefix in RECORDED_PREFIXES:
+        if any(counts.get(f"{prefix}{s}_wrist") for s in ("left", "right")):
+            intent_source = prefix
+            break
+    wanted = [joint_topic, *command_topics, ENGAGED_TOPIC, OBJECTS_TOPIC, OBJECT_NAMES_TOPIC]
+    wanted += [EE_TARGET_PREFIX + s for s in ("left", "right")]
+    if intent_source:
+        wanted += [f"{intent_source}{s}_{p}" for s in ("left", "right") for p in ("wrist", "hand")]
+    wanted = [t for t in wanted if counts.get(t)]
+    joint_t: list[int] = []
+    joint_rows: list[list[float]] = []
+    names: tuple[str, ...] = ()
+    cmd: dict[str, tuple[list[int], list[list[float]]]] = {}
+    poses: dict[str, tuple[list[int], list[list[float]]]] = {}
+    hands: dict[str, tuple[list[int], list[Any]]] = {}
+    obj_t: list[int] = []
+    obj_rows: list[list[list[float]]] = []
+    object_names: tuple[str, ...] = ()
+    engaged: list[tuple[int, bool]] = []
+    try:
+        for raw in iter_messages(path, wanted):
+            topic = raw.topic
+            try:
+                msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
+            except Exception as err:  # rosbags raises several error types for bad CDR
+                raise PortInputError(f"{path}: {topic}: undecodable {raw.type}: {err}") from err
+            t = raw.log_time_ns
+            if topic == joint_topic:
+                if not names:
+                    names = tuple(msg.name)
+                if tuple(msg.name) != names or len(msg.position) != len(names):
+                    raise PortInputError(
+                        f"{path}: {topic}: joint names or count change within the episode"
+                    )
+                joint_t.append(t)
+                joint_rows.append(list(msg.position))
+            elif topic in command_topics:
+                group = command_topics[topic]
+                if len(msg.data) != len(description.groups[group]):
+                    raise PortInputError(
+                        f"{path}: {topic}: {len(msg.data)} values for the "
+                        f"{len(description.groups[group])} joints of {group}"
+                    )
+                times, rows = cmd.setdefault(group, ([], []))
+                times.append(t)
+                rows.append(list(msg.data))
+            elif topic == ENGAGED_TOPIC:
+                engaged.append((t, bool(msg.data)))
+            elif topic == OBJECTS_TOPIC:
+                obj_t.append(t)
+                obj_rows.append([_pose_row(p) for p in msg.poses])
+            elif topic == OBJECT_NAMES_TOPIC:
+                object_names = tuple(n for n in msg.data.split(",") if n)
+            elif topic.endswith("_wrist") or topic.startswith(EE_TARGET_PREFIX):
+                times, rows = poses.setdefault(topic, ([], []))
+                times.append(t)
+                rows.append(_pose_row(msg.pose))
+            elif topic.endswith("_hand"):
+                if len(msg.poses) != 25:
+                    raise PortInputError(
+                        f"{path}: {topic}: {len(msg.poses)} hand joints (25 WebXR joints expected)"
+                    )
+                times, points = hands.setdefault(topic, ([], []))
+                times.append(t)
+                points.append([_pose_row(p)[:3] for p in msg.poses])
+    except BagFormatError as err:
+        raise PortInputError(f"{path}: {err}") from err
+    starts = [t for t, on in engaged if on]
+    if starts:
+        engage_ns = starts[0]
+    else:
+        firsts = [v[0][0] for v in cmd.values()] + [v[0][0] for v in poses.values()]
+        engage_ns = min(firsts) if firsts else joint_t[0]
+    if obj_rows and len({len(r) for r in obj_rows}) != 1:
+        raise PortInputError(f"{path}: {OBJECTS_TOPIC}: the number of objects changes")
+    scene = custom.get(SCENE_KEY, "") or (scene_from_objects(object_names) if obj_rows else "")
+    prefix_len = len(intent_source)
+    return SourceEpisode(
+        path=path,
+        custom=custom,
+        robot=description.name,
+        engage_ns=engage_ns,
+        joint_names=names,
+        joints=_samples(joint_t, joint_rows, engage_ns),
+        commands={g: _samples(*v, engage_ns) for g, v in cmd.items()},
+        wrists={
+            topic[prefix_len:].split("_")[0]: _samples(*v, engage_ns)
+            for topic, v in poses.items()
+            if topic.endswith("_wrist")
+        },
+        hands={
+            topic[prefix_len:].split("_")[0]: _samples(*v, engage_ns) for topic, v in hands.items()
+        },
+        intent_source=intent_source,
+        objects=_samples(obj_t, obj_rows, engage_ns) if obj_rows else None,
+        object_names=object_names,
+        scene=scene,
+        outcome=custom.get("outcome", ""),
+        ee_targets={
+            topic[len(EE_TARGET_PREFIX) :]: _samples(*v, engage_ns)
+            for topic, v in poses.items()
+            if topic.startswith(EE_TARGET_PREFIX)
+        },
+    )

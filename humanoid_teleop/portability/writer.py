@@ -1,0 +1,334 @@
+"""Episodes written offline with the recorder's own writer (:class:`BagRecorder`).
+
+The porter and the offline scripted-episode generator produce episodes in the episode
+format (docs/episode-format.md) without DDS: messages are serialized here and handed to the
+recorder with simulated receive times, so the files, ``metadata.yaml``, the loss and sync
+summaries are exactly what a live recording writes.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from rosbags.typesys import Stores, get_typestore
+
+from humanoid_teleop.core.bag.accounting import EpisodeAccounting, header_stamp_ns
+from humanoid_teleop.core.bag.episode import (
+    CachedMessage,
+    EpisodeWriter,
+    FileOptions,
+    RecordedTopic,
+)
+from humanoid_teleop.core.bag.errors import BagError
+from humanoid_teleop.core.bag.msgdefs import MessageDefinitionSource
+from humanoid_teleop.core.bag.qos import QosProfile
+from humanoid_teleop.core.bag.recorder import EpisodeInfo
+from humanoid_teleop.core.motion.cdr import (
+    encode_forward_command,
+    encode_pose_array,
+    encode_pose_stamped,
+)
+from humanoid_teleop.core.motion.rotation import matrix_to_quat
+from humanoid_teleop.core.robot import RobotDescription
+
+from .errors import PortError
+
+FloatArray = NDArray[np.float64]
+_TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
+_LATCHED = QosProfile(durability="transient_local", depth=1)
+_STREAM = QosProfile(depth=1000)
+PUBLISHER = "humanoid_teleop.portability"
+POSE = "geometry_msgs/msg/PoseStamped"
+POSE_ARRAY = "geometry_msgs/msg/PoseArray"
+JOINT_STATE = "sensor_msgs/msg/JointState"
+FORWARD = "std_msgs/msg/Float64MultiArray"
+BOOL = "std_msgs/msg/Bool"
+STRING = "std_msgs/msg/String"
+WRENCH = "geometry_msgs/msg/WrenchStamped"
+
+
+def _iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _split_ns(t_ns: int) -> tuple[int, int]:
+    return t_ns // 1_000_000_000, t_ns % 1_000_000_000
+
+
+def _serialize(type_name: str, message: object) -> bytes:
+    return bytes(_TYPESTORE.serialize_cdr(message, type_name))
+
+
+def _header(t_ns: int, frame_id: str) -> object:
+    types = _TYPESTORE.types
+    sec, nanosec = _split_ns(t_ns)
+    stamp = types["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec)
+    return types["std_msgs/msg/Header"](stamp=stamp, frame_id=frame_id)
+
+
+class EpisodeOutput:
+    """One episode being written; times are [ns] since the Unix epoch (the simulated clock).
+
+    The recorder's own parts, driven from this thread: :class:`EpisodeWriter` writes the
+    files (latched copies at each file start, split rules, ``metadata.yaml``) and
+    :class:`EpisodeAccounting` the loss and sync summaries, with the metadata keys the
+    recorder writes. (The threaded :class:`BagRecorder` wakes its writer for every message,
+    which costs more than the port itself.) Declare topics with :meth:`topic`, write
+    messages in time order, then :meth:`close`."""
+
+    def __init__(
+        self,
+        bag_dir: Path,
+        name: str,
+        info: EpisodeInfo,
+        start_ns: int,
+        sync_reference: str = "/joint_states",
+    ) -> None:
+        self._start_ns = int(start_ns)
+        self._now_ns = int(start_ns)
+        self._sequence: dict[str, int] = {}
+        self._definitions = MessageDefinitionSource()
+        self._topics: dict[str, RecordedTopic] = {}
+        self._latched: dict[str, list[CachedMessage]] = {}
+        self._info = info
+        self.accounting = EpisodeAccounting(sync_reference)
+        record = info.custom_data()
+        record.update({"episode": name, "start_time": _iso(start_ns), "outcome": "incomplete"})
+        try:
+            bag_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise PortError(f"{bag_dir}: cannot create the output folder: {err.strerror}") from err
+        self.episode = EpisodeWriter(bag_dir, name, FileOptions(reserve_bytes=0), record)
+        self._started = False
+
+    def topic(self, name: str, type_name: str, latched: bool = False) -> None:
+        """Record ``name`` (``package/msg/Type``) in this episode."""
+        qos = (_LATCHED if latched else _STREAM,)
+        topic = RecordedTopic(name, self._definitions.get(type_name), qos, latched)
+        self._topics[name] = topic
+        if latched:
+            self._latched[name] = []
+        self.episode.add_topic(topic)
+
+    def _submit(self, topic: str, t_ns: int, data: bytes) -> None:
+        if not self._started:
+            self.episode.begin(self._start_ns, {})
+            self._started = True
+        self._now_ns = max(self._now_ns, int(t_ns))
+        sequence = self._sequence.get(topic, 0) + 1
+        self._sequence[topic] = sequence
+        cached = CachedMessage(self._now_ns, int(t_ns), sequence, data)
+        if topic in self._latched:
+            self._latched[topic] = [cached]
+        self.accounting.topic(topic).received += 1
+        self.episode.write(
+            topic, self._now_ns, int(t_ns), sequence, data, lambda: dict(self._latched)
+        )
+        header = self._topics[topic].definition.first_field_is_header
+        stamp = header_stamp_ns(data) if header else None
+        self.accounting.on_written(topic, self._now_ns, sequence, stamp, PUBLISHER)
+
+    def pose(self, topic: str, t_ns: int, frame_id: str, xyz_xyzw: FloatArray) -> None:
+        """A PoseStamped: position [m] and quaternion (x, y, z, w)."""
+        sec, nanosec = _split_ns(t_ns)
+        self._submit(topic, t_ns, encode_pose_stamped(sec, nanosec, frame_id, xyz_xyzw))
+
+    def pose_array(self, topic: str, t_ns: int, frame_id: str, poses: FloatArray) -> None:
+        """A PoseArray from an N x 7 array (x, y, z [m], qx, qy, qz, qw)."""
+        sec, nanosec = _split_ns(t_ns)
+        self._submit(topic, t_ns, encode_pose_array(sec, nanosec, frame_id, poses))
+
+    def joint_state(
+        self,
+        topic: str,
+        t_ns: int,
+        names: Sequence[str],
+        position: FloatArray,
+        velocity: FloatArray | None = None,
+        effort: FloatArray | None = None,
+    ) -> None:
+        """A JointState: positions [rad or m], velocities [rad/s], efforts [N m] (optional)."""
+        empty = np.zeros(0, dtype=np.float64)
+        message = _TYPESTORE.types[JOINT_STATE](
+            header=_header(t_ns, ""),
+            name=list(names),
+            position=np.asarray(position, dtype=np.float64),
+            velocity=empty if velocity is None else np.asarray(velocity, dtype=np.float64),
+            effort=empty if effort is None else np.asarray(effort, dtype=np.float64),
+        )
+        self._submit(topic, t_ns, _serialize(JOINT_STATE, message))
+
+    def command(self, topic: str, t_ns: int, values: FloatArray) -> None:
+        """A forward command (Float64MultiArray in group order) [rad or m]."""
+        self._submit(topic, t_ns, encode_forward_command(values))
+
+    def flag(self, topic: str, t_ns: int, value: bool) -> None:
+        """A std_msgs/Bool."""
+        self._submit(topic, t_ns, struct.pack("<4s?", b"\x00\x01\x00\x00", value))
+
+    def text(self, topic: str, t_ns: int, value: str) -> None:
+        """A std_msgs/String."""
+        self._submit(topic, t_ns, _serialize(STRING, _TYPESTORE.types[STRING](data=value)))
+
+    def wrench(
+        self, topic: str, t_ns: int, frame_id: str, force: FloatArray, torque: FloatArray
+    ) -> None:
+        """A WrenchStamped: force [N], torque [N m] in ``frame_id``."""
+        types = _TYPESTORE.types
+        vector = types["geometry_msgs/msg/Vector3"]
+        wrench = types["geometry_msgs/msg/Wrench"](
+            force=vector(*map(float, force)), torque=vector(*map(float, torque))
+        )
+        message = types[WRENCH](header=_header(t_ns, frame_id), wrench=wrench)
+        self._submit(topic, t_ns, _serialize(WRENCH, message))
+
+    def close(
+        self, outcome: str | None, end_ns: int, extra: Mapping[str, str] | None = None
+    ) -> Path:
+        """Close the episode with ``outcome`` (success / failure; None: unknown); ``extra``
+        adds ``custom.<key>`` fields known only at the end."""
+        self._now_ns = max(self._now_ns, int(end_ns))
+        custom = self._info.custom_data()
+        custom.update(
+            {
+                "episode": self.episode.name,
+                "start_time": _iso(self._start_ns),
+                "end_time": _iso(self._now_ns),
+                "outcome": outcome if outcome in ("success", "failure") else "unknown",
+                "error": "",
+                "annotations": json.dumps([]),
+                "loss": json.dumps(self.accounting.loss_summary()),
+                "sync": json.dumps(self.accounting.sync_summary()),
+            }
+        )
+        custom.update({f"custom.{k}": v for k, v in (extra or {}).items()})
+        try:
+            return self.episode.close(custom)
+        except BagError as err:
+            self.episode.discard()
+            raise PortError(f"{self.episode.path}: cannot close the episode: {err}") from err
+
+    def abandon(self) -> None:
+        """Drop the episode (an error stopped the port): nothing half-written is left."""
+        self.episode.discard()
+
+
+def command_topics(description: RobotDescription) -> Mapping[str, str]:
+    """Group -> forward command topic of every group robot.yaml commands with ``forward``."""
+    return {g: s.topic for g, s in description.interfaces.items() if s.kind == "forward"}
+
+
+def quat_xyzw(rotation: FloatArray) -> FloatArray:
+    """A rotation matrix as a quaternion (x, y, z, w)."""
+    return np.asarray(matrix_to_quat(np.asarray(rotation, dtype=np.float64)), dtype=np.float64)
+
+
+class RobotEpisode:
+    """The topics of a robot episode as a session records them (see docs/episode-format.md),
+    written step by step: joint states, forward commands, the intent the pipeline used, EE
+    targets, and with a scene the object poses, their names, the task outcome and the wrist
+    wrenches."""
+
+    def __init__(
+        self, output: EpisodeOutput, description: RobotDescription, sides: Sequence[str],
+        object_names: Sequence[str] | None,
+    ) -> None:  # fmt: skip
+        from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, INTENT_PREFIX
+
+        self.output = output
+        self.description = description
+        self.sides = tuple(sides)
+        self.joint_topic = description.sensors.joint_state_topic
+        self.commands = command_topics(description)
+        self.intent_prefix = INTENT_PREFIX
+        self.engaged_topic = ENGAGED_TOPIC
+        output.topic("/robot_description", STRING, latched=True)
+        output.topic(self.joint_topic, JOINT_STATE)
+        for topic in self.commands.values():
+            output.topic(topic, FORWARD)
+        output.topic(ENGAGED_TOPIC, BOOL, latched=True)
+        for side in self.sides:
+            output.topic(f"{INTENT_PREFIX}{side}_wrist", POSE)
+            output.topic(f"{INTENT_PREFIX}{side}_hand", POSE_ARRAY)
+            output.topic(f"/teleop/ee_target/{side}", POSE)
+        self.object_names = tuple(object_names) if object_names is not None else None
+        if self.object_names is not None:
+            output.topic("/sim/objects", POSE_ARRAY)
+            output.topic("/sim/object_names", STRING, latched=True)
+            output.topic("/sim/task/outcome", STRING, latched=True)
+            for sensor in description.sensors.wrenches:
+                output.topic(sensor.topic, WRENCH)
+        self._outcome = ""
+
+    def begin(self, t_ns: int) -> None:
+        """The latched messages at the episode start: model text, object names, engaged."""
+        self.output.text("/robot_description", t_ns, self.description.model.path.read_text())
+        if self.object_names is not None:
+            self.output.text("/sim/object_names", t_ns, ",".join(self.object_names))
+        self.output.flag(self.engaged_topic, t_ns, True)
+
+    def intent(self, t_ns: int, side: str, wrist: tuple[FloatArray, FloatArray],
+               hand: FloatArray | None) -> None:  # fmt: skip
+        """The operator wrist (rotation, position [m]) and 25 hand joints [m] (operator frame)."""
+        rotation, position = wrist
+        row = np.concatenate([position, quat_xyzw(rotation)])
+        self.output.pose(f"{self.intent_prefix}{side}_wrist", t_ns, "operator", row)
+        if hand is not None:
+            poses = np.zeros((len(hand), 7))
+            poses[:, :3] = hand
+            poses[:, 6] = 1.0
+            self.output.pose_array(f"{self.intent_prefix}{side}_hand", t_ns, "operator", poses)
+
+    def ee_target(self, t_ns: int, side: str, rotation: FloatArray, position: FloatArray) -> None:
+        """An arm IK target in the base frame."""
+        row = np.concatenate([position, quat_xyzw(rotation)])
+        self.output.pose(f"/teleop/ee_target/{side}", t_ns, self.description.base_frame, row)
+
+    def state(
+        self,
+        t_ns: int,
+        names: Sequence[str],
+        q: FloatArray,
+        velocity: FloatArray | None = None,
+        effort: FloatArray | None = None,
+    ) -> None:
+        """Measured joints."""
+        self.output.joint_state(self.joint_topic, t_ns, names, q, velocity, effort)
+
+    def command(self, t_ns: int, commands: Mapping[str, FloatArray]) -> None:
+        """The safe commands of the groups robot.yaml commands with forward controllers."""
+        for group, values in commands.items():
+            topic = self.commands.get(group)
+            if topic is not None:
+                self.output.command(topic, t_ns, values)
+
+    def scene(self, t_ns: int, objects: Sequence[tuple[FloatArray, FloatArray]], outcome: str,
+              wrenches: Mapping[str, tuple[FloatArray, FloatArray]]) -> None:  # fmt: skip
+        """Object poses (rotation, position) in the base frame, outcome, wrenches by name."""
+        rows = np.array([np.concatenate([p, quat_xyzw(r)]) for r, p in objects])
+        self.output.pose_array("/sim/objects", t_ns, self.description.base_frame, rows)
+        if outcome != self._outcome:
+            self._outcome = outcome
+            self.output.text("/sim/task/outcome", t_ns, outcome)
+        for sensor in self.description.sensors.wrenches:
+            if sensor.name in wrenches:
+                force, torque = wrenches[sensor.name]
+                self.output.wrench(sensor.topic, t_ns, sensor.frame_id, force, torque)
+
+    def end(self, t_ns: int) -> None:
+        """Disengage."""
+        self.output.flag(self.engaged_topic, t_ns, False)
+
+
+def model_hash(description: RobotDescription) -> str:
+    """``sha256:<16 hex>`` of the robot's robot.yaml bytes, as the recorder node writes it."""
+    import hashlib
+
+    digest = hashlib.sha256(Path(description.source_file).read_bytes()).hexdigest()[:16]
+    return f"sha256:{digest}"
