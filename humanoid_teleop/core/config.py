@@ -1,22 +1,32 @@
-"""Read a YAML file keeping line numbers, and walk it with errors that name file:line and key.
+"""The one config layer: read a YAML file keeping line numbers, and walk it with errors that
+name ``file:line: key.path:``.
 
-:class:`Field` is a typed view of one value in the document: ``field.child("arms")`` goes
-down one key, ``field.as_str()`` / ``as_float()`` / ``as_mapping(...)`` check the type, and
-``field.error(...)`` builds a :class:`RobotConfigError` naming the file, the line, the key path
-and the bad value.
+Every config reader builds on it — robot.yaml, teleop profiles (and their safety and IK
+blocks), gamepad pads, device configs, record profiles, sim physics and scenes, export QC
+rules. :func:`read_yaml` parses a file; :class:`Field` is a typed view of one value in it:
+``field.child("arms")`` goes down one key, ``field.as_str()`` / ``as_float()`` /
+``as_mapping(...)`` check the type (numbers must be finite unless a reader allows otherwise),
+and ``field.error(...)`` builds the reader's :class:`ConfigError` subclass naming the file, the
+line, the key path and the bad value. :meth:`Field.of` wraps a plain mapping (ROS parameters,
+a dict built in code) the same way, without lines. Readers that walk plain mappings name a
+value's place with :func:`located`, which adds the line when the mapping came from
+:func:`read_yaml`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
+import types
+import typing
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from humanoid_teleop.core.robot.errors import RobotConfigError
+from humanoid_teleop.core.errors import ConfigError
 
 
 class _LineDict(dict[str, Any]):
@@ -41,6 +51,7 @@ class _LineLoader(yaml.SafeLoader):
     """SafeLoader that records lines and rejects duplicate keys."""
 
     source = "<string>"
+    error: type[ConfigError] = ConfigError
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
@@ -51,11 +62,11 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, str):
-            raise RobotConfigError(
+            raise loader.error(
                 f"{loader.source}:{line}: key {key!r} must be a string, got {type(key).__name__}"
             )
         if key in result:
-            raise RobotConfigError(
+            raise loader.error(
                 f"{loader.source}:{line}: duplicate key {key!r} "
                 f"(first on line {result.key_lines[key]})"
             )
@@ -77,31 +88,32 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def read_yaml(path: Path) -> Field:
-    """Parse ``path`` and return its top-level value as a :class:`Field`.
+def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> Field:
+    """Parse ``path`` and return its top-level value as a :class:`Field` raising ``error``.
 
-    Raises RobotConfigError naming ``file:line:column`` for a syntax error and the file for a
+    Raises ``error`` naming ``file:line:column`` for a syntax error and the file for a
     missing or unreadable file.
     """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
-        raise RobotConfigError(f"{path}: file not found") from err
+        raise error(f"{path}: file not found") from err
     except UnicodeDecodeError as err:
-        raise RobotConfigError(
+        raise error(
             f"{path}: not a UTF-8 text file (byte 0x{err.object[err.start]:02x} at offset "
-            f"{err.start}); robot.yaml must be YAML text"
+            f"{err.start}); a config file must be YAML text"
         ) from err
     except OSError as err:
-        raise RobotConfigError(f"{path}: cannot read: {err.strerror or err}") from err
+        raise error(f"{path}: cannot read: {err.strerror or err}") from err
     loader: _LineLoader | None = None
     try:
         # The constructor already scans the text for characters YAML does not allow.
         loader = _LineLoader(text)
         loader.source = str(path)
+        loader.error = error
         data = loader.get_single_data()
     except yaml.reader.ReaderError as err:
-        raise RobotConfigError(
+        raise error(
             f"{path}: not a YAML text file: character #x{err.character:04x} at offset "
             f"{err.position} is not allowed in YAML"
         ) from err
@@ -109,13 +121,40 @@ def read_yaml(path: Path) -> Field:
         mark = err.problem_mark or err.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = " ".join(p for p in (err.context, err.problem) if p)
-        raise RobotConfigError(f"{where}: invalid YAML: {problem}") from err
+        raise error(f"{where}: invalid YAML: {problem}") from err
     except yaml.YAMLError as err:
-        raise RobotConfigError(f"{path}: invalid YAML: {' '.join(str(err).split())}") from err
+        raise error(f"{path}: invalid YAML: {' '.join(str(err).split())}") from err
     finally:
         if loader is not None:
             loader.dispose()
-    return Field(path, (), data, 1)
+    return Field(path, (), data, 1, error)
+
+
+def read_mapping(path: Path, error: type[ConfigError] = ConfigError) -> dict[str, Any]:
+    """The top-level mapping of ``path`` (its mappings remember their lines, for
+    :func:`located`); anything else raises ``error`` naming the file."""
+    root = read_yaml(path, error)
+    if not isinstance(root.value, dict):
+        raise root.error(f"the top level must be a mapping, got {_show(root.value)}")
+    value: dict[str, Any] = root.value
+    return value
+
+
+def key_line(data: Any, key: str | None = None) -> int:
+    """The 1-based line of ``key`` in ``data`` (of ``data`` itself when ``key`` is None), or 0
+    when ``data`` did not come from :func:`read_yaml`."""
+    if isinstance(data, _LineDict):
+        return data.line if key is None else data.key_lines.get(key, data.line)
+    if isinstance(data, _LineList):
+        return data.line
+    return 0
+
+
+def located(source: str, data: Any, key_path: str, key: str | None = None) -> str:
+    """``source:line: key_path`` for the value at ``key`` of ``data`` (``source: key_path`` when
+    the line is unknown): the start of every config error."""
+    line = key_line(data, key)
+    return f"{source}:{line}: {key_path}" if line else f"{source}: {key_path}"
 
 
 def nearest(name: str, choices: Iterable[str], count: int = 5) -> str:
@@ -129,22 +168,50 @@ def nearest(name: str, choices: Iterable[str], count: int = 5) -> str:
 
 
 class Field:
-    """One value of a YAML document with its file, key path and line, for precise errors."""
+    """One value of a YAML document with its file, key path and line, for precise errors.
 
-    def __init__(self, file: Path, keys: tuple[str, ...], value: Any, line: int) -> None:
-        self.file = file
+    ``line`` 0 means unknown (a mapping that did not come from :func:`read_yaml`); errors are
+    of class ``error_type``.
+    """
+
+    def __init__(
+        self,
+        file: Path | str,
+        keys: tuple[str, ...],
+        value: Any,
+        line: int,
+        error_type: type[ConfigError] = ConfigError,
+    ) -> None:
+        #: The file (or the name of the mapping's source) errors name.
+        self.file = Path(file)
         self.keys = keys
         self.value = value
         self.line = line
+        self.error_type = error_type
+
+    @classmethod
+    def of(
+        cls,
+        value: Any,
+        source: Path | str,
+        keys: tuple[str, ...] = (),
+        error_type: type[ConfigError] = ConfigError,
+    ) -> Field:
+        """``value`` (a mapping from :func:`read_yaml` keeps its lines) as a Field."""
+        return cls(source, keys, value, key_line(value), error_type)
 
     @property
     def key_path(self) -> str:
         """Dotted key path from the document root, e.g. ``arms.left.ee_frame``."""
         return ".".join(self.keys) if self.keys else "<top level>"
 
-    def error(self, message: str) -> RobotConfigError:
-        """An error for this value: ``file:line: key.path: message``."""
-        return RobotConfigError(f"{self.file}:{self.line}: {self.key_path}: {message}")
+    def error(self, message: str) -> ConfigError:
+        """An error for this value: ``file:line: key.path: message`` (no line when unknown)."""
+        where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
+        return self.error_type(f"{where}: {self.key_path}: {message}")
+
+    def _field(self, keys: tuple[str, ...], value: Any, line: int) -> Field:
+        return Field(self.file, keys, value, line, self.error_type)
 
     # -- navigation -------------------------------------------------------------------------
 
@@ -157,7 +224,7 @@ class Field:
         if not isinstance(mapping, dict) or key not in mapping:
             raise self.error(f"missing required key {key!r}")
         line = mapping.key_lines.get(key, self.line) if isinstance(mapping, _LineDict) else 0
-        return Field(self.file, (*self.keys, key), mapping[key], line)
+        return self._field((*self.keys, key), mapping[key], line)
 
     def optional(self, key: str) -> Field | None:
         """The value under ``key`` or None when absent or null."""
@@ -178,8 +245,7 @@ class Field:
             raise self.error(f"expected a list, got {_show(seq)}")
         lines = seq.item_lines if isinstance(seq, _LineList) else [self.line] * len(seq)
         return [
-            Field(
-                self.file,
+            self._field(
                 (*self.keys[:-1], f"{self.keys[-1]}[{i}]" if self.keys else f"[{i}]"),
                 item,
                 lines[i],
@@ -203,7 +269,7 @@ class Field:
                         if isinstance(self.value, _LineDict)
                         else self.line
                     )
-                    raise Field(self.file, (*self.keys, key), self.value[key], line).error(
+                    raise self._field((*self.keys, key), self.value[key], line).error(
                         f"unknown key {key!r}; allowed keys: {', '.join(allowed)}"
                     )
         for key in required:
@@ -256,11 +322,58 @@ class Field:
                 raise items[i].error(f"{name!r} is listed twice")
         return names
 
+    def as_bool(self) -> bool:
+        if not isinstance(self.value, bool):
+            raise self.error(f"expected true or false, got {_show(self.value)}")
+        return self.value
+
+    def as_fields_of(self, cls: type, nonfinite: Sequence[str] = ()) -> dict[str, Any]:
+        """This mapping as keyword arguments for the dataclass ``cls``: unknown keys are errors
+        (listing ``cls``'s fields) and each value must match its field's annotation — bool,
+        int, float (an int is accepted; NaN/inf only for the fields in ``nonfinite``), str,
+        or one of those ``| None``. Range checks are the caller's, via :meth:`child`."""
+        hints = typing.get_type_hints(cls)
+        names = [f.name for f in dataclasses.fields(cls)]
+        mapping = self.as_mapping(allowed=names)
+        values: dict[str, Any] = {}
+        for key in mapping:
+            item = self.child(key)
+            kinds = _kinds(hints[key])
+            if item.value is None and type(None) in kinds:
+                values[key] = None
+            elif bool in kinds:
+                values[key] = item.as_bool()
+            elif int in kinds:
+                if isinstance(item.value, bool) or not isinstance(item.value, int):
+                    raise item.error(f"expected an integer, got {_show(item.value)}")
+                values[key] = item.value
+            elif float in kinds:
+                if key in nonfinite:
+                    if isinstance(item.value, bool) or not isinstance(item.value, (int, float)):
+                        raise item.error(f"expected a number, got {_show(item.value)}")
+                    values[key] = float(item.value)
+                else:
+                    values[key] = item.as_float()
+            elif str in kinds:
+                if not isinstance(item.value, str):
+                    raise item.error(f"expected a string, got {_show(item.value)}")
+                values[key] = item.value
+            else:
+                raise TypeError(f"{cls.__name__}.{key}: unsupported field type {hints[key]}")
+        return values
+
     def as_vector(self, length: int) -> tuple[float, ...]:
         items = self.elements()
         if len(items) != length:
             raise self.error(f"expected a list of {length} numbers, got {_show(self.value)}")
         return tuple(item.as_float() for item in items)
+
+
+def _kinds(hint: Any) -> tuple[Any, ...]:
+    """The member types of ``X | Y`` (or ``(hint,)``)."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return typing.get_args(hint)
+    return (hint,)
 
 
 def _show(value: Any) -> str:

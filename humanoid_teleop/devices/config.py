@@ -1,6 +1,8 @@
-"""Small helpers shared by the device configs' ``from_dict`` builders.
+"""Helpers the device configs' ``from_dict`` builders share, on the one config layer.
 
-Every error names the file (``source``), the key path, the bad value and what is allowed.
+Files are read by :func:`humanoid_teleop.core.config.read_mapping`, so every error starts with
+``file:line: key.path:`` (no line for mappings built in code, e.g. node parameters), then the
+bad value and what is allowed. Numbers must be finite: a device setting is never NaN or inf.
 """
 
 from __future__ import annotations
@@ -9,22 +11,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from humanoid_teleop.core.config import located, read_mapping
 from humanoid_teleop.core.errors import ConfigError
 
 
 def load_yaml_mapping(path: Path) -> Mapping[str, Any]:
-    """Read ``path`` as a YAML mapping; raise :class:`ConfigError` naming the file otherwise."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
-    return data
+    """Read ``path`` as a YAML mapping that remembers its lines; raise :class:`ConfigError`
+    naming the file (and line) otherwise."""
+    return read_mapping(path, ConfigError)
+
+
+def at(source: str, data: Any, key: str, where: str = "") -> str:
+    """``source:line: where+key`` for ``data[key]``: where a device config error points."""
+    return located(source, data, f"{where}{key}", key)
 
 
 def reject_unknown(
@@ -35,7 +34,8 @@ def reject_unknown(
     for key in data:
         if key not in allowed_set:
             raise ConfigError(
-                f"{source}: unknown key '{where}{key}' (allowed: {', '.join(sorted(allowed_set))})"
+                f"{at(source, data, key, where)}: unknown key "
+                f"(allowed: {', '.join(sorted(allowed_set))})"
             )
 
 
@@ -47,12 +47,14 @@ def number(
     where: str = "",
     minimum: float | None = None,
 ) -> float:
-    """``data[key]`` as a float (``default`` when absent), optionally ``>= minimum``."""
+    """``data[key]`` as a finite float (``default`` when absent), optionally ``>= minimum``."""
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{source}: '{where}{key}' must be a number, got {value!r}")
+        raise ConfigError(f"{at(source, data, key, where)}: must be a number, got {value!r}")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ConfigError(f"{at(source, data, key, where)}: must be finite, got {value!r}")
     if minimum is not None and value < minimum:
-        raise ConfigError(f"{source}: '{where}{key}' must be >= {minimum}, got {value!r}")
+        raise ConfigError(f"{at(source, data, key, where)}: must be >= {minimum}, got {value!r}")
     return float(value)
 
 
@@ -67,9 +69,9 @@ def integer(
     """``data[key]`` as an int (``default`` when absent), optionally ``>= minimum``."""
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{source}: '{where}{key}' must be an integer, got {value!r}")
+        raise ConfigError(f"{at(source, data, key, where)}: must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
-        raise ConfigError(f"{source}: '{where}{key}' must be >= {minimum}, got {value!r}")
+        raise ConfigError(f"{at(source, data, key, where)}: must be >= {minimum}, got {value!r}")
     return value
 
 
@@ -84,11 +86,11 @@ def string(
     """``data[key]`` as a str (``default`` when absent), optionally one of ``choices``."""
     value = data.get(key, default)
     if not isinstance(value, str):
-        raise ConfigError(f"{source}: '{where}{key}' must be a string, got {value!r}")
+        raise ConfigError(f"{at(source, data, key, where)}: must be a string, got {value!r}")
     if choices is not None:
         options = list(choices)
         if value not in options:
             raise ConfigError(
-                f"{source}: '{where}{key}' is {value!r}; allowed: {', '.join(options)}"
+                f"{at(source, data, key, where)}: is {value!r}; allowed: {', '.join(options)}"
             )
     return value

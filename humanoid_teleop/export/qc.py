@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from humanoid_teleop.core.config import Field, read_yaml
 from humanoid_teleop.core.resources import EXPORT_RULES
 from humanoid_teleop.core.robot import RobotModel
-from humanoid_teleop.core.robot.yaml_source import Field, read_yaml
 
 from .layout import EpisodeFrames, driven_joints
 from .source import EpisodeData

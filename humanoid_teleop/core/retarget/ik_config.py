@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
+from humanoid_teleop.core.config import Field
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 
 
@@ -59,22 +59,15 @@ class IkConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str) -> IkConfig:
-        """Build from the ``ik`` params block; unknown keys and bad values name ``source``."""
-        allowed = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise RetargetConfigError(
-                f"{source}: unknown ik key(s) {unknown}; allowed: {sorted(allowed)}"
-            )
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise RetargetConfigError(f"{source}: ik.{key} = {value!r}: need a number")
-            if not (math.isfinite(value) and value >= 0):
-                raise RetargetConfigError(f"{source}: ik.{key} = {value!r}: need a number >= 0")
-            values[key] = (
-                int(value) if key in ("max_iterations", "active_set_passes") else float(value)
-            )
+        """Build from the ``ik`` params block; unknown keys and bad values raise
+        :class:`RetargetConfigError` naming ``source`` (the profile entry) and ``ik.key``."""
+        # ``source`` already says file:line of the profile entry; the keys add ``ik.<key>``.
+        plain = dict(data) if isinstance(data, Mapping) else data
+        block = Field(source, ("ik",), plain, 0, RetargetConfigError)
+        values = block.as_fields_of(cls)
+        for key, value in values.items():
+            if value < 0:
+                raise block.child(key).error(f"{value!r}: need a number >= 0")
         if values.get("max_iterations", 1) < 1:
-            raise RetargetConfigError(f"{source}: ik.max_iterations must be >= 1")
+            raise block.child("max_iterations").error("need an integer >= 1")
         return cls(**values)

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from humanoid_teleop.core.config import Field, read_yaml
 from humanoid_teleop.core.resources import TELEOP_PROFILES
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.safety.config import SafetyConfig
@@ -56,69 +55,61 @@ class TeleopProfile:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "<profile>") -> TeleopProfile:
-        """Validate a profile mapping; errors name ``source``, key path, value and choices."""
-        if not isinstance(data, Mapping):
-            raise RetargetConfigError(f"{source}: a teleop profile must be a mapping")
-        unknown = sorted(set(data) - _TOP_KEYS)
-        if unknown:
-            raise RetargetConfigError(
-                f"{source}: unknown key(s) {unknown}; allowed: {sorted(_TOP_KEYS)}"
-            )
-        name = data.get("name")
-        if not isinstance(name, str) or not name:
-            raise RetargetConfigError(f"{source}: name = {name!r}: need a non-empty string")
-        device = data.get("device")
-        if device not in DEVICES:
-            raise RetargetConfigError(f"{source}: device = {device!r}: allowed: {list(DEVICES)}")
-        raw = data.get("retargeters")
-        if not isinstance(raw, list) or not raw:
-            raise RetargetConfigError(f"{source}: retargeters: need a non-empty list")
+        """Validate a profile mapping; see :meth:`from_field`."""
+        return cls.from_field(Field.of(data, source, (), RetargetConfigError))
+
+    @classmethod
+    def from_field(cls, root: Field) -> TeleopProfile:
+        """Validate a profile; errors name ``file:line: key.path``, the value and the choices."""
+        root = Field(root.file, root.keys, root.value, root.line, RetargetConfigError)
+        root.as_mapping(allowed=sorted(_TOP_KEYS), required=("name", "device", "retargeters"))
+        name = root.child("name").as_str()
+        device = root.child("device").as_choice(DEVICES)
+        items = root.child("retargeters").elements()
+        if not items:
+            raise root.child("retargeters").error("need a non-empty list of retargeters")
         entries = []
         owner: dict[str, str] = {}
-        for i, item in enumerate(raw):
-            where = f"{source}: retargeters[{i}]"
-            entry = _entry(item, where)
+        for i, item in enumerate(items):
+            entry = _entry(item)
             for group in entry.groups:
                 if group in owner:
-                    raise RetargetConfigError(
-                        f"{where}: group {group!r} is already driven by {owner[group]}"
+                    raise item.child("groups").error(
+                        f"group {group!r} is already driven by {owner[group]}"
                     )
                 owner[group] = f"retargeters[{i}] ({entry.plugin})"
             entries.append(entry)
-        safety = data.get("safety", {})
-        if not isinstance(safety, Mapping):
-            raise RetargetConfigError(f"{source}: safety: need a mapping")
-        description = data.get("description", "")
-        if not isinstance(description, str):
-            raise RetargetConfigError(f"{source}: description: need a string")
+        safety_block = root.optional("safety")
+        safety = (
+            SafetyConfig.from_field(safety_block) if safety_block is not None else SafetyConfig()
+        )
+        description_field = root.optional("description")
+        description = ""
+        if description_field is not None:
+            if not isinstance(description_field.value, str):
+                raise description_field.error("need a string")
+            description = description_field.value
         return cls(
             name=name,
             device=device,
             retargeters=tuple(entries),
-            safety=SafetyConfig.from_dict(safety, source),
+            safety=safety,
             description=description,
-            source=source,
+            source=str(root.file),
         )
 
 
-def _entry(item: Any, where: str) -> RetargeterEntry:
-    if not isinstance(item, Mapping):
-        raise RetargetConfigError(f"{where}: need a mapping with plugin, groups, params")
-    unknown = sorted(set(item) - _ENTRY_KEYS)
-    if unknown:
-        raise RetargetConfigError(
-            f"{where}: unknown key(s) {unknown}; allowed: {sorted(_ENTRY_KEYS)}"
-        )
-    plugin = item.get("plugin")
-    if not isinstance(plugin, str) or not plugin:
-        raise RetargetConfigError(f"{where}.plugin = {plugin!r}: need a plugin name")
-    groups = item.get("groups")
-    if not isinstance(groups, list) or not groups or not all(isinstance(g, str) for g in groups):
-        raise RetargetConfigError(f"{where}.groups = {groups!r}: need a list of group names")
-    params = item.get("params", {})
-    if not isinstance(params, Mapping):
-        raise RetargetConfigError(f"{where}.params: need a mapping")
-    return RetargeterEntry(plugin, tuple(groups), dict(params), f"{where} ({plugin})")
+def _entry(item: Field) -> RetargeterEntry:
+    item.as_mapping(allowed=sorted(_ENTRY_KEYS), required=("plugin", "groups"))
+    plugin = item.child("plugin").as_str()
+    groups = item.child("groups").as_str_list()
+    params_field = item.optional("params")
+    params: Mapping[str, Any] = {}
+    if params_field is not None:
+        params_field.as_mapping()
+        params = params_field.value  # keeps its lines for the plugin's errors
+    where = f"{item.file}:{item.line}" if item.line else str(item.file)
+    return RetargeterEntry(plugin, groups, params, f"{where}: {item.key_path} ({plugin})")
 
 
 def list_profiles() -> list[str]:
@@ -137,9 +128,4 @@ def find_profile(name_or_path: str) -> Path:
 
 def load_profile(name_or_path: str) -> TeleopProfile:
     """Read and validate a teleop profile by name (``config/teleop/<name>.yaml``) or path."""
-    path = find_profile(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise RetargetConfigError(f"{path}: cannot read teleop profile: {err}") from err
-    return TeleopProfile.from_dict(data, str(path))
+    return TeleopProfile.from_field(read_yaml(find_profile(name_or_path), RetargetConfigError))

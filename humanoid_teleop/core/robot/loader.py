@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pinocchio as pin
 
-from humanoid_teleop.core.robot.errors import RobotNotFoundError
+from humanoid_teleop.core.config import Field, nearest, read_yaml
+from humanoid_teleop.core.robot.errors import RobotConfigError, RobotNotFoundError
 from humanoid_teleop.core.robot.locate import (
     ROBOT_FILE,
     ROBOTS_PATH_ENV,
@@ -26,7 +27,6 @@ from humanoid_teleop.core.robot.locate import (
 )
 from humanoid_teleop.core.robot.model import add_frames, build_pinocchio_model
 from humanoid_teleop.core.robot.schema import MODEL_FORMATS, ModelSource, RobotDescription
-from humanoid_teleop.core.robot.yaml_source import Field, nearest, read_yaml
 
 _log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def load_robot(
 ) -> RobotDescription:
     """Load and validate a robot by name (on the search path) or by robot.yaml / folder path."""
     file = find_robot_file(name_or_path, search_path).resolve()
-    root = read_yaml(file)
+    root = read_yaml(file, RobotConfigError)
     root.as_mapping()
     # Model and group joints first: a misspelt joint is then reported where it is written,
     # not where another section refers to it.

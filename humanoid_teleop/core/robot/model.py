@@ -21,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 import pinocchio as pin
 
+from humanoid_teleop.core.config import nearest
 from humanoid_teleop.core.robot.errors import RobotConfigError, RobotModelError
 from humanoid_teleop.core.robot.limits import DEFAULT_VELOCITY_RAD_S, JointLimits
 from humanoid_teleop.core.robot.schema import FrameSpec, ModelSource, RobotDescription
-from humanoid_teleop.core.robot.yaml_source import nearest
 
 _log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from humanoid_teleop.core.robot.yaml_source import Field, nearest
+from humanoid_teleop.core.config import Field, nearest
 
 SCHEMA_VERSION = 1
 SIDES: tuple[str, ...] = ("left", "right")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
+from humanoid_teleop.core.config import Field
+from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.core.safety.errors import SafetyConfigError
 
 
@@ -43,32 +44,20 @@ class SafetyConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<safety>") -> SafetyConfig:
-        """Build from a mapping; unknown keys and bad values raise naming ``source`` and key."""
-        allowed = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise SafetyConfigError(
-                f"{source}: unknown key(s) {unknown} in safety; allowed: {sorted(allowed)}"
-            )
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            if key == "deadman_button":
-                if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                    raise SafetyConfigError(
-                        f"{source}: safety.deadman_button = {value!r}: need an integer or null"
-                    )
-                if value is not None and value < 0:
-                    raise SafetyConfigError(f"{source}: safety.deadman_button = {value}: need >= 0")
-                values[key] = value
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise SafetyConfigError(f"{source}: safety.{key} = {value!r}: need a number")
-            values[key] = float(value)
-        config = cls(**values)
-        config._check(source)
-        return config
+        """Build from a mapping (a profile's ``safety`` block); see :meth:`from_field`."""
+        return cls.from_field(Field.of(data, source, ("safety",), SafetyConfigError))
 
-    def _check(self, source: str) -> None:
+    @classmethod
+    def from_field(cls, block: Field) -> SafetyConfig:
+        """Build from a ``safety`` block; unknown keys and bad values raise
+        :class:`SafetyConfigError` naming ``file:line: safety.key``."""
+        block = Field(block.file, block.keys, block.value, block.line, SafetyConfigError)
+        config = cls(**block.as_fields_of(cls))
+
+        def bad(key: str, need: str) -> ConfigError:
+            where = block.child(key) if block.has(key) else block
+            return where.error(f"{getattr(config, key)}: need {need}")
+
         positive = (
             "max_step_s",
             "stale_timeout_s",
@@ -77,14 +66,13 @@ class SafetyConfig:
             "engage_tolerance_rad",
         )
         for key in positive:
-            value = getattr(self, key)
-            if not (math.isfinite(value) and value > 0.0):
-                raise SafetyConfigError(f"{source}: safety.{key} = {value}: need a number > 0")
+            if not getattr(config, key) > 0.0:
+                raise bad(key, "a number > 0")
         for key in ("velocity_scale", "acceleration_scale"):
-            value = getattr(self, key)
-            if not 0.0 < value <= 1.0:
-                raise SafetyConfigError(f"{source}: safety.{key} = {value}: need 0 < value <= 1")
-        if not (math.isfinite(self.position_margin_rad) and self.position_margin_rad >= 0.0):
-            raise SafetyConfigError(
-                f"{source}: safety.position_margin_rad = {self.position_margin_rad}: need >= 0"
-            )
+            if not 0.0 < getattr(config, key) <= 1.0:
+                raise bad(key, "0 < value <= 1")
+        if not config.position_margin_rad >= 0.0:
+            raise bad("position_margin_rad", ">= 0")
+        if config.deadman_button is not None and config.deadman_button < 0:
+            raise bad("deadman_button", "an integer >= 0 or null")
+        return config

@@ -25,7 +25,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from humanoid_teleop.core.robot.yaml_source import Field, read_yaml
+from humanoid_teleop.core.config import Field, read_yaml
+from humanoid_teleop.core.sim.errors import SimConfigError
 
 PHYSICS_FILE = "physics.yaml"
 SCHEMA_VERSION = 1
@@ -152,7 +153,7 @@ def load_physics(robot_file: Path, groups: tuple[str, ...] = ()) -> PhysicsConfi
     path = robot_file.parent / PHYSICS_FILE
     if not path.is_file():
         return PhysicsConfig.defaults()
-    return PhysicsConfig.from_field(read_yaml(path), groups)
+    return PhysicsConfig.from_field(read_yaml(path, SimConfigError), groups)
 
 
 def _opt(parent: Field, key: str) -> Field | None:

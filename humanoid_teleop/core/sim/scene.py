@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.config import Field, read_yaml
 from humanoid_teleop.core.robot import RobotModel
-from humanoid_teleop.core.robot.yaml_source import Field, read_yaml
 from humanoid_teleop.core.sim.errors import SimConfigError
 from humanoid_teleop.core.sim.mjcf_build import GROUP_SCENE, import_mujoco
 
@@ -341,7 +341,7 @@ def load_scene(name_or_path: str, search: Sequence[Path] = ()) -> SceneConfig:
         path = found[0]
     if not path.is_file():
         raise SimConfigError(f"{path}: scene file not found")
-    return SceneConfig.from_field(read_yaml(path), path.stem)
+    return SceneConfig.from_field(read_yaml(path, SimConfigError), path.stem)
 
 
 def scene_dirs() -> list[Path]:

@@ -78,13 +78,17 @@ class CameraConfig:
         d = cls()
         fov = cfg.number(data, "fov_deg", d.fov_deg, source, minimum=1.0)
         if fov >= 180.0:
-            raise ConfigError(f"{source}: 'fov_deg' must be < 180, got {fov}")
+            raise ConfigError(f"{cfg.at(source, data, 'fov_deg')}: must be < 180, got {fov}")
         quality = cfg.integer(data, "jpeg_quality", d.jpeg_quality, source, minimum=1)
         if quality > 100:
-            raise ConfigError(f"{source}: 'jpeg_quality' must be 1-100, got {quality}")
+            raise ConfigError(
+                f"{cfg.at(source, data, 'jpeg_quality')}: must be 1-100, got {quality}"
+            )
         loop = data.get("loop", d.loop)
         if not isinstance(loop, bool):
-            raise ConfigError(f"{source}: 'loop' must be true or false, got {loop!r}")
+            raise ConfigError(
+                f"{cfg.at(source, data, 'loop')}: must be true or false, got {loop!r}"
+            )
         return cls(
             source=str(data.get("source", d.source)),
             width=cfg.integer(data, "width", d.width, source, minimum=1),

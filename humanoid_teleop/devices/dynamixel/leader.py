@@ -77,24 +77,32 @@ class LeaderArmConfig:
         """Build from a mapping; every error names ``source`` and the key path."""
         cfg.reject_unknown(data, cls.KEYS, source)
         if "port" not in data:
-            raise ConfigError(f"{source}: 'port' is required (e.g. /dev/ttyUSB0)")
+            raise ConfigError(f"{cfg.at(source, data, 'port')}: required (e.g. /dev/ttyUSB0)")
         raw_joints = data.get("joints")
         if not isinstance(raw_joints, list) or not raw_joints:
-            raise ConfigError(f"{source}: 'joints' must be a non-empty list of joints")
+            raise ConfigError(
+                f"{cfg.at(source, data, 'joints')}: must be a non-empty list of joints"
+            )
         joints: list[LeaderJoint] = []
         for i, item in enumerate(raw_joints):
             where = f"joints[{i}]."
             if not isinstance(item, Mapping):
-                raise ConfigError(f"{source}: 'joints[{i}]' must be a mapping")
+                raise ConfigError(f"{cfg.at(source, data, 'joints')}[{i}]: must be a mapping")
             cfg.reject_unknown(item, cls.JOINT_KEYS, source, where)
             if "name" not in item or "id" not in item:
-                raise ConfigError(f"{source}: '{where}name' and '{where}id' are required")
+                raise ConfigError(
+                    f"{cfg.at(source, item, '', where)}: 'name' and 'id' are required"
+                )
             sign = cfg.integer(item, "sign", 1, source, where)
             if sign not in (1, -1):
-                raise ConfigError(f"{source}: '{where}sign' must be 1 or -1, got {sign}")
+                raise ConfigError(
+                    f"{cfg.at(source, item, 'sign', where)}: must be 1 or -1, got {sign}"
+                )
             servo_id = cfg.integer(item, "id", 0, source, where, minimum=0)
             if servo_id > 252:
-                raise ConfigError(f"{source}: '{where}id' must be 0-252, got {servo_id}")
+                raise ConfigError(
+                    f"{cfg.at(source, item, 'id', where)}: must be 0-252, got {servo_id}"
+                )
             joints.append(
                 LeaderJoint(
                     name=cfg.string(item, "name", "", source, where),
@@ -109,23 +117,33 @@ class LeaderArmConfig:
         ):
             dupes = sorted({v for v in values if values.count(v) > 1})
             if dupes:
-                raise ConfigError(f"{source}: duplicate joint {field_name}(s): {', '.join(dupes)}")
+                raise ConfigError(
+                    f"{cfg.at(source, data, 'joints')}: duplicate joint {field_name}(s): "
+                    f"{', '.join(dupes)}"
+                )
         pose = data.get("calibration_pose_rad")
         if pose is not None:
             if not isinstance(pose, Mapping):
-                raise ConfigError(f"{source}: 'calibration_pose_rad' must map joint → rad")
+                raise ConfigError(
+                    f"{cfg.at(source, data, 'calibration_pose_rad')}: must map joint → rad"
+                )
             unknown = sorted(set(pose) - {j.name for j in joints})
             if unknown:
                 raise ConfigError(
-                    f"{source}: 'calibration_pose_rad' names unknown joint(s) {unknown}"
+                    f"{cfg.at(source, data, 'calibration_pose_rad')}: names unknown joint(s) "
+                    f"{unknown}"
                 )
             pose = {k: cfg.number(pose, k, 0.0, source, "calibration_pose_rad.") for k in pose}
         protocol_version = cfg.integer(data, "protocol", 2, source)
         if protocol_version != 2:
-            raise ConfigError(f"{source}: 'protocol' is {protocol_version}; only 2 is supported")
+            raise ConfigError(
+                f"{cfg.at(source, data, 'protocol')}: is {protocol_version}; only 2 is supported"
+            )
         position_bytes = cfg.integer(data, "position_bytes", 4, source)
         if position_bytes not in (2, 4):
-            raise ConfigError(f"{source}: 'position_bytes' must be 2 or 4, got {position_bytes}")
+            raise ConfigError(
+                f"{cfg.at(source, data, 'position_bytes')}: must be 2 or 4, got {position_bytes}"
+            )
         return cls(
             port=cfg.string(data, "port", "", source),
             joints=tuple(joints),

@@ -68,35 +68,40 @@ class GamepadPreset:
         """Build from a mapping; errors name ``source``, the key and the allowed codes."""
         cfg.reject_unknown(data, ("name", "match", "deadman", "axes", "buttons"), source)
 
-        def code(value: object, where: str) -> int:
+        def code(value: object, parent: Any, key: str, where: str = "") -> int:
             if not isinstance(value, str) or value not in CODES:
-                raise ConfigError(f"{source}: '{where}' is {value!r}; allowed: {', '.join(CODES)}")
+                raise ConfigError(
+                    f"{cfg.at(source, parent, key, where)}: is {value!r}; "
+                    f"allowed: {', '.join(CODES)}"
+                )
             return CODES[value]
 
         axes: list[AxisMap] = []
         for i, item in enumerate(data.get("axes") or []):
             where = f"axes[{i}]."
             if not isinstance(item, Mapping):
-                raise ConfigError(f"{source}: 'axes[{i}]' must be a mapping")
+                raise ConfigError(f"{cfg.at(source, data, 'axes')}[{i}]: must be a mapping")
             cfg.reject_unknown(item, ("code", "deadzone", "invert", "min", "max"), source, where)
             deadzone = cfg.number(item, "deadzone", 0.0, source, where, minimum=0.0)
             if deadzone >= 1.0:
-                raise ConfigError(f"{source}: '{where}deadzone' must be < 1, got {deadzone}")
+                raise ConfigError(
+                    f"{cfg.at(source, item, 'deadzone', where)}: must be < 1, got {deadzone}"
+                )
             invert = item.get("invert", False)
             if not isinstance(invert, bool):
-                raise ConfigError(f"{source}: '{where}invert' must be true or false")
+                raise ConfigError(f"{cfg.at(source, item, 'invert', where)}: must be true or false")
             minimum = item.get("min")
             maximum = item.get("max")
             if (minimum is None) != (maximum is None):
-                raise ConfigError(f"{source}: '{where}min' and '{where}max' go together")
+                raise ConfigError(f"{cfg.at(source, item, 'min', where)}: min and max go together")
             if minimum is not None:
                 minimum = cfg.integer(item, "min", 0, source, where)
                 maximum = cfg.integer(item, "max", 0, source, where)
                 if maximum <= minimum:
-                    raise ConfigError(f"{source}: '{where}max' must be > '{where}min'")
+                    raise ConfigError(f"{cfg.at(source, item, 'max', where)}: must be > min")
             axes.append(
                 AxisMap(
-                    code(item.get("code"), f"{where}code"),
+                    code(item.get("code"), item, "code", where),
                     str(item["code"]),
                     deadzone,
                     invert,
@@ -106,15 +111,21 @@ class GamepadPreset:
             )
         raw_buttons = data.get("buttons") or []
         if not isinstance(raw_buttons, list):
-            raise ConfigError(f"{source}: 'buttons' must be a list of evdev button names")
-        buttons = tuple(code(b, f"buttons[{i}]") for i, b in enumerate(raw_buttons))
+            raise ConfigError(
+                f"{cfg.at(source, data, 'buttons')}: must be a list of evdev button names"
+            )
+        buttons = tuple(code(b, data, "buttons") for b in raw_buttons)
         deadman = data.get("deadman")
-        deadman_code = None if deadman is None else code(deadman, "deadman")
+        deadman_code = None if deadman is None else code(deadman, data, "deadman")
         if deadman_code is not None and deadman_code not in buttons:
-            raise ConfigError(f"{source}: 'deadman' {deadman} must also be listed in 'buttons'")
+            raise ConfigError(
+                f"{cfg.at(source, data, 'deadman')}: {deadman} must also be listed in 'buttons'"
+            )
         match = data.get("match") or []
         if not isinstance(match, list) or not all(isinstance(m, str) for m in match):
-            raise ConfigError(f"{source}: 'match' must be a list of device-name substrings")
+            raise ConfigError(
+                f"{cfg.at(source, data, 'match')}: must be a list of device-name substrings"
+            )
         if not axes and not buttons:
             raise ConfigError(f"{source}: a preset needs at least one axis or button")
         return cls(

@@ -130,18 +130,22 @@ class BridgeConfig:
         )
         if not 0 < config.idle_timeout_s < math.inf:
             raise ConfigError(
-                f"{source}: 'idle_timeout_s' must be a finite number > 0 [s], "
+                f"{cfg.at(source, data, 'idle_timeout_s')}: must be a finite number > 0 [s], "
                 f"got {config.idle_timeout_s}"
             )
         if config.port > 65535:
-            raise ConfigError(f"{source}: 'port' must be <= 65535, got {config.port}")
+            raise ConfigError(
+                f"{cfg.at(source, data, 'port')}: must be <= 65535, got {config.port}"
+            )
         if config.max_frame_bytes > TRANSPORT_LIMIT_BYTES:
             raise ConfigError(
-                f"{source}: 'max_frame_bytes' must be <= {TRANSPORT_LIMIT_BYTES}, "
+                f"{cfg.at(source, data, 'max_frame_bytes')}: must be <= {TRANSPORT_LIMIT_BYTES}, "
                 f"got {config.max_frame_bytes}"
             )
         if bool(config.tls_cert) != bool(config.tls_key):
-            raise ConfigError(f"{source}: 'tls_cert' and 'tls_key' must be given together")
+            raise ConfigError(
+                f"{cfg.at(source, data, 'tls_cert')}: 'tls_cert' and 'tls_key' go together"
+            )
         return config
 
     @property

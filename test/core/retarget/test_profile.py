@@ -15,6 +15,7 @@ from humanoid_teleop.core.retarget.profile import (
     load_profile,
 )
 from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.safety import SafetyConfigError
 
 PROFILES = ["exo", "gamepad", "replay", "vr"]
 
@@ -35,14 +36,19 @@ def test_unknown_top_level_key_names_file_and_allowed(tmp_path: Path) -> None:
     """A misspelt key is refused with the allowed keys."""
     path = tmp_path / "bad.yaml"
     path.write_text("name: x\ndevice: vr\nretargeter: []\n")
-    with pytest.raises(RetargetConfigError, match=r"bad\.yaml: unknown key\(s\) \['retargeter'\]"):
+    with pytest.raises(
+        RetargetConfigError,
+        match=r"bad\.yaml:3: retargeter: unknown key 'retargeter'; allowed keys: description",
+    ):
         load_profile(str(path))
 
 
 def test_unknown_device_lists_devices() -> None:
     """A device outside vr/gamepad/exo/replay is refused listing the four."""
     data = {"name": "x", "device": "mouse", "retargeters": [{"plugin": "arm_ik", "groups": ["a"]}]}
-    with pytest.raises(RetargetConfigError, match=r"device = 'mouse': allowed: \['vr'"):
+    with pytest.raises(
+        RetargetConfigError, match=r"x\.yaml: device: got 'mouse'; allowed: vr, gamepad"
+    ):
         TeleopProfile.from_dict(data, "x.yaml")
 
 
@@ -93,3 +99,32 @@ def test_bad_plugin_param_names_entry_and_key(shipped_model: RobotModel) -> None
     )
     with pytest.raises(RetargetConfigError, match=r"retargeters\[0\] \(arm_ik\): unknown params"):
         TeleopPipeline(shipped_model, profile)
+
+
+def test_bad_safety_value_names_file_line_and_key(tmp_path: Path) -> None:
+    """A NaN safety value in a profile file names file:line and safety.<key>."""
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "name: p\ndevice: vr\nretargeters:\n  - {plugin: arm_ik, groups: [left_arm]}\n"
+        "safety:\n  stale_timeout_s: .nan\n"
+    )
+    with pytest.raises(
+        SafetyConfigError, match=r"p\.yaml:6: safety\.stale_timeout_s: expected a finite number"
+    ):
+        load_profile(str(path))
+
+
+def test_bad_ik_value_names_the_entry_line_and_key(
+    tmp_path: Path, shipped_model: RobotModel
+) -> None:
+    """An infinite ik setting names the file, the entry's line and ik.<key>."""
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "name: p\ndevice: vr\nretargeters:\n  - plugin: arm_ik\n    groups: [left_arm]\n"
+        "    params: {ik: {damping: .inf}}\n"
+    )
+    with pytest.raises(
+        RetargetConfigError,
+        match=r"p\.yaml:4: retargeters\[0\] \(arm_ik\): ik\.damping: expected a finite number",
+    ):
+        TeleopPipeline(shipped_model, load_profile(str(path)))

@@ -141,13 +141,18 @@ def test_velocity_clamp_is_reported() -> None:
 
 def test_config_rejects_unknown_key_listing_allowed() -> None:
     """An unknown safety key names the file and the allowed keys."""
-    with pytest.raises(SafetyConfigError, match=r"vr\.yaml: unknown key\(s\) \['speed'\]"):
+    with pytest.raises(
+        SafetyConfigError,
+        match=r"vr\.yaml: safety\.speed: unknown key 'speed'; allowed keys: position_margin_rad",
+    ):
         SafetyConfig.from_dict({"speed": 1.0}, "vr.yaml")
 
 
 def test_config_rejects_velocity_scale_above_one() -> None:
     """velocity_scale 2 is refused with its allowed range."""
-    with pytest.raises(SafetyConfigError, match=r"velocity_scale = 2.0: need 0 < value <= 1"):
+    with pytest.raises(
+        SafetyConfigError, match=r"vr\.yaml: safety\.velocity_scale: 2\.0: need 0 < value <= 1"
+    ):
         SafetyConfig.from_dict({"velocity_scale": 2}, "vr.yaml")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from humanoid_teleop.core.robot import list_robots, load_robot
-from humanoid_teleop.core.robot.errors import RobotConfigError
+from humanoid_teleop.core.sim.errors import SimConfigError
 from humanoid_teleop.core.sim.physics_config import PHYSICS_FILE, PhysicsConfig, load_physics
 
 ROBOTS = [entry.name for entry in list_robots()]
@@ -51,27 +51,27 @@ def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
 def test_unknown_key_is_rejected_with_its_line(tmp_path: Path) -> None:
     """An unknown top-level key names the file, its line and the allowed keys."""
     path = _write(tmp_path, GOOD + "gravity: 9.81\n")
-    with pytest.raises(RobotConfigError, match=r"physics.yaml:7: gravity: unknown key"):
+    with pytest.raises(SimConfigError, match=r"physics.yaml:7: gravity: unknown key"):
         load_physics(path)
 
 
 def test_unknown_group_is_rejected(tmp_path: Path) -> None:
     """Gains for a group robot.yaml does not have are an error naming the group."""
-    with pytest.raises(RobotConfigError, match=r"physics.yaml:6: .*no group 'left_hand'"):
+    with pytest.raises(SimConfigError, match=r"physics.yaml:6: .*no group 'left_hand'"):
         load_physics(_write(tmp_path, GOOD), ("right_hand",))
 
 
 def test_bad_cone_lists_the_choices(tmp_path: Path) -> None:
     """A friction cone other than elliptic/pyramidal is rejected with the allowed values."""
     path = _write(tmp_path, "schema_version: 1\ncone: round\n")
-    with pytest.raises(RobotConfigError, match=r":2: cone: got 'round'; allowed: elliptic"):
+    with pytest.raises(SimConfigError, match=r":2: cone: got 'round'; allowed: elliptic"):
         load_physics(path)
 
 
 def test_coarse_timestep_is_rejected(tmp_path: Path) -> None:
     """A physics step above 10 ms is refused (contacts would explode)."""
     path = _write(tmp_path, "schema_version: 1\ntimestep_s: 0.05\n")
-    with pytest.raises(RobotConfigError, match=r"timestep_s: 0.05 s is too coarse"):
+    with pytest.raises(SimConfigError, match=r"timestep_s: 0.05 s is too coarse"):
         load_physics(path)
 
 

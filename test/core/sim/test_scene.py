@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
-from humanoid_teleop.core.robot.errors import RobotConfigError
 from humanoid_teleop.core.sim.errors import SimConfigError
 from humanoid_teleop.core.sim.mjcf_build import import_mujoco
 from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
@@ -109,7 +108,7 @@ def test_unknown_object_key_is_rejected_with_its_line(tmp_path: Path) -> None:
         "  - {name: a, shape: box, size_m: [0.02, 0.02, 0.02], mass_kg: 0.1, colour: red}\n",
         encoding="utf-8",
     )
-    with pytest.raises(RobotConfigError, match=r"s.yaml:4: objects\[0\].colour: unknown key"):
+    with pytest.raises(SimConfigError, match=r"s.yaml:4: objects\[0\].colour: unknown key"):
         load_scene(str(path))
 
 
@@ -121,5 +120,5 @@ def test_task_with_a_target_needs_one(tmp_path: Path) -> None:
         "  - {name: a, shape: sphere, size_m: [0.02], mass_kg: 0.1}\n",
         encoding="utf-8",
     )
-    with pytest.raises(RobotConfigError, match="needs a 'target'"):
+    with pytest.raises(SimConfigError, match="needs a 'target'"):
         load_scene(str(path))

@@ -99,14 +99,14 @@ def test_missing_port_is_a_clear_disconnect() -> None:
 def test_duplicate_ids_are_a_config_error() -> None:
     """Two joints on the same servo ID are refused, naming the ID."""
     joints = [{"name": "a", "id": 1}, {"name": "b", "id": 1}]
-    with pytest.raises(ConfigError, match=r"t\.yaml: duplicate joint id"):
+    with pytest.raises(ConfigError, match=r"t\.yaml: joints: duplicate joint id"):
         LeaderArmConfig.from_dict({"port": "/dev/x", "joints": joints}, source="t.yaml")
 
 
 def test_bad_sign_is_a_config_error() -> None:
     """A sign of 2 is refused with the key path joints[0].sign."""
     joints = [{"name": "a", "id": 1, "sign": 2}]
-    with pytest.raises(ConfigError, match=r"'joints\[0\]\.sign' must be 1 or -1"):
+    with pytest.raises(ConfigError, match=r"joints\[0\]\.sign: must be 1 or -1"):
         LeaderArmConfig.from_dict({"port": "/dev/x", "joints": joints}, source="t.yaml")
 
 
@@ -133,3 +133,19 @@ def test_missing_leader_config_path_is_named(tmp_path: Path) -> None:
     """A YAML path that does not exist is an error naming it."""
     with pytest.raises(ConfigError, match=r"nope\.yaml: leader-arm config file not found"):
         find_leader_config(str(tmp_path / "nope.yaml"))
+
+
+def test_nan_offset_in_a_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    """offset_rad: .nan is refused naming file:line and joints[0].offset_rad."""
+    path = tmp_path / "exo.yaml"
+    path.write_text("port: /dev/x\njoints:\n  - name: a\n    id: 1\n    offset_rad: .nan\n")
+    with pytest.raises(ConfigError, match=r"exo\.yaml:5: joints\[0\]\.offset_rad: must be finite"):
+        LeaderArmConfig.load(path)
+
+
+def test_infinite_rate_in_a_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    """rate_hz: .inf is refused naming file:line and rate_hz."""
+    path = tmp_path / "exo.yaml"
+    path.write_text("port: /dev/x\nrate_hz: .inf\njoints:\n  - {name: a, id: 1}\n")
+    with pytest.raises(ConfigError, match=r"exo\.yaml:2: rate_hz: must be finite, got inf"):
+        LeaderArmConfig.load(path)

@@ -87,15 +87,13 @@ def test_trigger_and_button_show_in_joy_order() -> None:
 
 def test_unknown_code_lists_allowed_names(tmp_path: Path) -> None:
     """A typo in a code name is an error naming the file, key and allowed names."""
-    with pytest.raises(
-        ConfigError, match=r"p\.yaml: 'axes\[0\]\.code' is 'ABS_XX'; allowed: ABS_X"
-    ):
+    with pytest.raises(ConfigError, match=r"p\.yaml: axes\[0\]\.code: is 'ABS_XX'; allowed: ABS_X"):
         GamepadPreset.from_dict({"axes": [{"code": "ABS_XX"}]}, source="p.yaml")
 
 
 def test_deadman_must_be_a_listed_button() -> None:
     """A dead man that is not among the buttons is refused."""
-    with pytest.raises(ConfigError, match="'deadman' BTN_TR must also be listed"):
+    with pytest.raises(ConfigError, match="deadman: BTN_TR must also be listed"):
         GamepadPreset.from_dict(
             {"axes": [{"code": "ABS_X"}], "buttons": ["BTN_SOUTH"], "deadman": "BTN_TR"},
             source="p.yaml",
@@ -112,3 +110,11 @@ def test_no_pad_found_lists_what_is_there(tmp_path: Path) -> None:
     """Discovery with no pad names the directory and says there are no input devices."""
     with pytest.raises(DeviceDisconnected, match=rf"no gamepad found in {tmp_path} .*none"):
         find_gamepad(None, tmp_path)
+
+
+def test_nan_deadzone_in_a_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    """deadzone: .nan in a pad file is refused naming file:line and axes[0].deadzone."""
+    path = tmp_path / "pad.yaml"
+    path.write_text("axes:\n  - code: ABS_X\n    deadzone: .nan\n")
+    with pytest.raises(ConfigError, match=r"pad\.yaml:3: axes\[0\]\.deadzone: must be finite"):
+        load_preset(str(path))
