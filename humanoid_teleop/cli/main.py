@@ -24,6 +24,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "exo",
     "export",
     "isolated",
+    "port",
     "record",
     "retarget",
     "robots",

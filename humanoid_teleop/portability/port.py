@@ -62,11 +62,14 @@ NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, 
 @dataclass(frozen=True)
 class PortOptions:
     """How to port: ``sim`` None = in physics when the episode has a scene; ``rate_hz``
-    None = the recorded command rate [Hz]."""
+    None = the recorded command rate [Hz]; with physics, ``cameras`` renders robot.yaml's
+    cameras at ``camera_rate_hz`` [Hz] (at their robot.yaml size, like the simulator node)."""
 
     sim: bool | None = None
     rate_hz: float | None = None
     profile: str = PROFILE
+    cameras: bool = True
+    camera_rate_hz: float = 30.0
 
 
 @dataclass
@@ -140,9 +143,12 @@ def port_episode(
     out_dir: Path,
     options: PortOptions | None = None,
     name: str | None = None,
+    pipeline: TeleopPipeline | None = None,
 ) -> PortResult:
     """Port ``source`` (recorded on ``source_model``) to ``target_model``; write the new
-    episode under ``out_dir`` and return it with its report."""
+    episode under ``out_dir`` and return it with its report. ``pipeline``: the target's
+    pipeline of ``options.profile`` (:func:`target_pipeline`), to build it once for many
+    episodes; it is engaged afresh for each."""
     wall = time.perf_counter()
     options = options or PortOptions()
     src_desc = source_model.description
@@ -160,7 +166,7 @@ def port_episode(
     rate = options.rate_hz or source.command_rate_hz
     if not (math.isfinite(rate) and rate > 0):
         raise PortInputError(f"{source.path}: command rate {rate} Hz is not usable")
-    pipeline = TeleopPipeline.create(tgt_desc, target_model, options.profile, options.profile)
+    pipeline = pipeline or target_pipeline(target_model, options.profile)
     arm_ik = next((r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter)), None)
     if arm_ik is None or side not in arm_ik.sides:
         raise PortError(f"profile {options.profile!r} drives no {side} arm of {tgt_desc.name}")
@@ -204,6 +210,16 @@ def port_episode(
         out_dir, episode_name, info, start_ns, tgt_desc.sensors.joint_state_topic
     )
     writer = RobotEpisode(output, tgt_desc, (side,), scene.object_names if scene else None)
+    renderers = []
+    if sim is not None and options.cameras:
+        from humanoid_teleop.core.sim.mujoco_sim import CameraRenderer
+
+        writer.cameras()
+        renderers = [
+            (c.name, CameraRenderer(sim, c, c.width, c.height)) for c in tgt_desc.sensors.cameras
+        ]
+    camera_period_s = 1.0 / options.camera_rate_hz
+    next_camera_s = 0.0
     records: list[StepRecord] = []
     try:
         writer.begin(start_ns)
@@ -211,7 +227,7 @@ def port_episode(
         dt = 1.0 / rate
         end_s = source.duration_s
         names = target_model.joint_names
-        command = q.copy()
+        command_frames = tool.frames(q)  # (R_ee, p_ee, tool point) at the last command
         steps = 0
         t = 0.0
         while True:
@@ -234,7 +250,9 @@ def port_episode(
                 want_r = track.goal_r[k]
                 want_ee_r = want_r @ tool.hand_rotation.T
                 want_tool_p = origin + track.goal_p[k]
-                want_ee_p = want_tool_p - want_ee_r @ tool.tool_offset(command)
+                r_cmd, p_cmd, point_cmd = command_frames
+                offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
+                want_ee_p = want_tool_p - want_ee_r @ offset
                 wrist_p = b + (want_ee_p - a) / scale
                 wrist_r = want_ee_r @ c.T
             hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
@@ -242,26 +260,26 @@ def port_episode(
                 t, **{f"{side}_wrist": Pose(wrist_p, wrist_r), f"{side}_hand": HandSkeleton(hand)}
             )  # type: ignore[arg-type]
             out = pipeline.step(frame, q, t)
-            command = out.q
+            command_frames = tool.frames(out.q)
             if sim is not None:
                 for group, values in out.commands.items():
                     sim.set_targets(tgt_desc.groups[group], values)
                 measured = q
+                r_act, _, point_act = tool.frames(q)
             else:
-                measured = command
+                measured = out.q
+                r_act, _, point_act = command_frames
             # what the report needs from this step
-            ik_r, ik_p = tool.ee(out.targets)
-            del ik_r
+            ik_p = tool.frames(out.targets)[1]
             within = float(np.linalg.norm(want_ee_p - arm_ik.shoulder_m[side])) <= reach_m
             reached = float(np.linalg.norm(ik_p - want_ee_p)) <= 0.02
-            actual = tool.tool(measured)
             objects = scene.object_poses(sim) if scene is not None else []
             records.append(
                 StepRecord(
                     t_s=t,
                     src_index=k,
-                    tool_p=actual.position_m - origin,
-                    tool_r=actual.rotation,
+                    tool_p=point_act - origin,
+                    tool_r=r_act @ tool.hand_rotation,
                     object_p=objects[0][1] - origin if objects else None,
                     closure=tool.closure(measured),
                     reachable=within and reached,
@@ -271,13 +289,19 @@ def port_episode(
             if sim is not None:
                 writer.state(t_ns, names, q, sim.velocities, sim.efforts)
             else:
-                writer.state(t_ns, names, command)
+                writer.state(t_ns, names, out.q)
             writer.intent(t_ns, side, (wrist_r, wrist_p), hand)
             writer.command(t_ns, out.commands)
             writer.ee_target(t_ns, side, want_ee_r, want_ee_p)
             if sim is not None and scene is not None:
                 wrenches = {s.name: sim.wrench(s.name) for s in tgt_desc.sensors.wrenches}
                 writer.scene(t_ns, objects, scene.outcome, wrenches)
+                if renderers and t + 1e-9 >= next_camera_s:
+                    next_camera_s += camera_period_s
+                    snapshot = sim.snapshot()
+                    for camera, renderer in renderers:
+                        writer.image(t_ns, camera, renderer.render_rgb(snapshot))
+        pipeline.disengage()
         end_ns = start_ns + round(t * 1e9)
         writer.end(end_ns)
         outcome = None
@@ -306,6 +330,12 @@ def port_episode(
         output.abandon()
         raise
     return PortResult(path, report, time.perf_counter() - wall)
+
+
+def target_pipeline(target_model: RobotModel, profile: str = PROFILE) -> TeleopPipeline:
+    """The target's teleop pipeline the porter drives (build once, port many episodes)."""
+    description = target_model.description
+    return TeleopPipeline.create(description, target_model, profile, profile)
 
 
 def _side(source: SourceEpisode, src: Any, tgt: Any) -> str:

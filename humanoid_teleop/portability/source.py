@@ -8,6 +8,7 @@ joint state: joint-only data).
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,12 @@ from rosbags.typesys import Stores, get_typestore
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.reader import iter_messages, read_bag
 from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.motion.cdr import (
+    JointStateDecoder,
+    byte_order,
+    decode_pose_array,
+    decode_pose_stamped,
+)
 from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES
 from humanoid_teleop.core.robot import RobotDescription
 from humanoid_teleop.core.sim.scene import load_scene, scene_dirs
@@ -107,6 +114,27 @@ def _samples(times: list[int], rows: list[Any], origin_ns: int) -> Samples:
     return Samples(t[order], np.asarray(rows, dtype=np.float64)[order])
 
 
+def decode_float64_array(data: bytes, source: str) -> FloatArray:
+    """The values of a ``std_msgs/Float64MultiArray`` from its CDR bytes."""
+    e = byte_order(data, source)
+    u32 = struct.Struct(e + "I")
+    offset = 4  # CDR offsets count from after the 4-byte encapsulation header
+    (dims,) = u32.unpack_from(data, offset)
+    offset += 4
+    for _ in range(dims):
+        offset += -(offset - 4) % 4
+        (length,) = u32.unpack_from(data, offset)
+        offset += 4 + length
+        offset += -(offset - 4) % 4
+        offset += 8  # size, stride
+    offset += -(offset - 4) % 4
+    offset += 4  # data_offset
+    (count,) = u32.unpack_from(data, offset)
+    offset += 4
+    offset += -(offset - 4) % 8 if count else 0
+    return np.frombuffer(data, dtype=e + "f8", count=count, offset=offset).astype(np.float64)
+
+
 def scene_from_objects(names: tuple[str, ...]) -> str:
     """The shipped scene whose objects are ``names`` ('' when none or several match)."""
     found = []
@@ -162,55 +190,64 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     obj_rows: list[list[list[float]]] = []
     object_names: tuple[str, ...] = ()
     engaged: list[tuple[int, bool]] = []
+    joint_decoder = JointStateDecoder(f"{path}: {joint_topic}")
     try:
-        for raw in iter_messages(path, wanted):
+        for raw in iter_messages(path, wanted, log_time_order=False):
             topic = raw.topic
-            try:
-                msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
-            except Exception as err:  # rosbags raises several error types for bad CDR
-                raise PortInputError(f"{path}: {topic}: undecodable {raw.type}: {err}") from err
             t = raw.log_time_ns
-            if topic == joint_topic:
-                if not names:
-                    names = tuple(msg.name)
-                if tuple(msg.name) != names or len(msg.position) != len(names):
-                    raise PortInputError(
-                        f"{path}: {topic}: joint names or count change within the episode"
-                    )
-                joint_t.append(t)
-                joint_rows.append(list(msg.position))
-            elif topic in command_topics:
-                group = command_topics[topic]
-                if len(msg.data) != len(description.groups[group]):
-                    raise PortInputError(
-                        f"{path}: {topic}: {len(msg.data)} values for the "
-                        f"{len(description.groups[group])} joints of {group}"
-                    )
-                times, rows = cmd.setdefault(group, ([], []))
-                times.append(t)
-                rows.append(list(msg.data))
-            elif topic == ENGAGED_TOPIC:
-                engaged.append((t, bool(msg.data)))
-            elif topic == OBJECTS_TOPIC:
-                obj_t.append(t)
-                obj_rows.append([_pose_row(p) for p in msg.poses])
-            elif topic == OBJECT_NAMES_TOPIC:
-                object_names = tuple(n for n in msg.data.split(",") if n)
-            elif topic.endswith("_wrist") or topic.startswith(EE_TARGET_PREFIX):
-                times, rows = poses.setdefault(topic, ([], []))
-                times.append(t)
-                rows.append(_pose_row(msg.pose))
-            elif topic.endswith("_hand"):
-                if len(msg.poses) != 25:
-                    raise PortInputError(
-                        f"{path}: {topic}: {len(msg.poses)} hand joints (25 WebXR joints expected)"
-                    )
-                times, points = hands.setdefault(topic, ([], []))
-                times.append(t)
-                points.append([_pose_row(p)[:3] for p in msg.poses])
+            where = f"{path}: {topic}"
+            try:
+                if topic == joint_topic:
+                    _, msg_names, positions = joint_decoder.decode(raw.data)
+                    if not names:
+                        names = msg_names
+                    if msg_names != names or len(positions) != len(names):
+                        raise PortInputError(
+                            f"{where}: joint names or count change within the episode"
+                        )
+                    joint_t.append(t)
+                    joint_rows.append(positions)
+                elif topic in command_topics:
+                    group = command_topics[topic]
+                    values = decode_float64_array(raw.data, where)
+                    if len(values) != len(description.groups[group]):
+                        raise PortInputError(
+                            f"{where}: {len(values)} values for the "
+                            f"{len(description.groups[group])} joints of {group}"
+                        )
+                    times, rows = cmd.setdefault(group, ([], []))
+                    times.append(t)
+                    rows.append(values)
+                elif topic == OBJECTS_TOPIC:
+                    obj_t.append(t)
+                    obj_rows.append(decode_pose_array(raw.data, where)[1])
+                elif topic.endswith("_wrist") or topic.startswith(EE_TARGET_PREFIX):
+                    pose = decode_pose_stamped(raw.data, where)
+                    times, rows = poses.setdefault(topic, ([], []))
+                    times.append(t)
+                    rows.append([*pose.position, *pose.quat_xyzw])
+                elif topic.endswith("_hand"):
+                    points = decode_pose_array(raw.data, where)[1]
+                    if len(points) != 25:
+                        raise PortInputError(
+                            f"{where}: {len(points)} hand joints (25 WebXR joints expected)"
+                        )
+                    times, hand_rows = hands.setdefault(topic, ([], []))
+                    times.append(t)
+                    hand_rows.append(points[:, :3])
+                else:
+                    msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
+                    if topic == ENGAGED_TOPIC:
+                        engaged.append((t, bool(msg.data)))
+                    elif topic == OBJECT_NAMES_TOPIC:
+                        object_names = tuple(n for n in msg.data.split(",") if n)
+            except PortInputError:
+                raise
+            except Exception as err:  # the CDR readers raise several error types
+                raise PortInputError(f"{where}: undecodable {raw.type}: {err}") from err
     except BagFormatError as err:
         raise PortInputError(f"{path}: {err}") from err
-    starts = [t for t, on in engaged if on]
+    starts = sorted(t for t, on in engaged if on)
     if starts:
         engage_ns = starts[0]
     else:

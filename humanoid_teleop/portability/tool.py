@@ -1,7 +1,7 @@
 """The tool frame of a robot's hand: what the porter moves and the report compares.
 
-The tool point is where the hand pinches (the scripted demonstrator's grasp point: midway
-between the thumb tip and the other fingertips, the EE frame for a hand without fingertips);
+The tool point is the mean of the hand's fingertip frames (robot.yaml ``fingertip_frames``;
+the EE frame for a hand without them);
 its orientation is the human hand frame convention (+x toward the fingertips, +z the back of
 the hand), ``R_base_hand = R_base_ee @ arm.hand_frame_rotation()``, so tool poses of two
 robots compare directly. Hand closure in [0, 1] is the hand's joints projected on its
@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pinocchio as pin
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.retarget.arm_ik import arm_geometry
 from humanoid_teleop.core.robot import RobotModel
-from humanoid_teleop.devices.scripted.episode import grasp_point
 
 FloatArray = NDArray[np.float64]
 
@@ -50,26 +50,58 @@ class ArmTool:
             span = np.asarray(hand.closed_positions, dtype=np.float64) - self._open
             self._span = span
             self._span_sq = float(span @ span) or 1.0
+        pm = model.pin_model
+        self._ee_id = pm.getFrameId(self.arm.ee_frame)
+        tips = hand.fingertip_frames.values() if hand is not None else ()
+        self._tip_ids = [pm.getFrameId(f) for f in tips] or [self._ee_id]
+        self._data = pm.createData()
+        # q (joint_names order) -> pinocchio configuration, vectorised (RobotModel's
+        # to_pinocchio loops in Python): 1-DoF joints copy, continuous ones are (cos, sin)
+        slots = [pm.joints[pm.getJointId(n)] for n in model.joint_names]
+        self._direct = np.array([k for k, j in enumerate(slots) if j.nq == 1], dtype=np.intp)
+        self._direct_q = np.array([j.idx_q for j in slots if j.nq == 1], dtype=np.intp)
+        self._circle = np.array([k for k, j in enumerate(slots) if j.nq == 2], dtype=np.intp)
+        self._circle_q = np.array([j.idx_q for j in slots if j.nq == 2], dtype=np.intp)
+        self._q_pin = np.zeros(pm.nq)
+        pin.framesForwardKinematics(pm, self._data, model.to_pinocchio(model.home_positions()))
+        # the base frame is fixed to the model root: its pose does not depend on q
+        self._base_inv = self._data.oMf[pm.getFrameId(description.base_frame)].inverse()
         length, shoulder = arm_geometry(model, side, model.home_positions())
         #: Arm length [m] (shoulder -> elbow -> EE at home) and shoulder position [m], base.
         self.arm_length_m = length
         self.shoulder_m = shoulder
 
+    def frames(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(EE rotation, EE position [m], tool point [m]) at ``q``, base frame, from one
+        kinematics pass."""
+        model = self.model
+        pm, data = model.pin_model, self._data
+        q = np.asarray(q, dtype=np.float64)
+        q_pin = self._q_pin
+        q_pin[self._direct_q] = q[self._direct]
+        if len(self._circle):
+            q_pin[self._circle_q] = np.cos(q[self._circle])
+            q_pin[self._circle_q + 1] = np.sin(q[self._circle])
+        pin.framesForwardKinematics(pm, data, q_pin)
+        base = self._base_inv
+        ee = base * data.oMf[self._ee_id]
+        point = sum((base * data.oMf[i]).translation for i in self._tip_ids) / len(self._tip_ids)
+        return np.array(ee.rotation), np.array(ee.translation), np.asarray(point, dtype=np.float64)
+
     def ee(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(rotation, position [m]) of the EE frame at ``q``."""
-        return self.model.fk(q, self.arm.ee_frame)
+        rotation, position, _ = self.frames(q)
+        return rotation, position
 
     def tool(self, q: FloatArray) -> ToolPose:
         """The tool pose at joint positions ``q`` [rad]."""
-        rotation, _ = self.ee(q)
-        point, _ = grasp_point(self.model, q, self.side)
-        return ToolPose(np.asarray(point, dtype=np.float64), rotation @ self.hand_rotation)
+        rotation, _, point = self.frames(q)
+        return ToolPose(point, rotation @ self.hand_rotation)
 
     def tool_offset(self, q: FloatArray) -> FloatArray:
         """The tool point in the EE frame [m] at ``q`` (it moves as the fingers close)."""
-        rotation, position = self.ee(q)
-        point, _ = grasp_point(self.model, q, self.side)
-        offset: FloatArray = rotation.T @ (np.asarray(point) - position)
+        rotation, position, point = self.frames(q)
+        offset: FloatArray = rotation.T @ (point - position)
         return offset
 
     def closure(self, q: FloatArray) -> float:

@@ -30,6 +30,7 @@ from humanoid_teleop.core.bag.msgdefs import MessageDefinitionSource
 from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.cdr import (
+    JointStateEncoder,
     encode_forward_command,
     encode_pose_array,
     encode_pose_stamped,
@@ -51,6 +52,36 @@ FORWARD = "std_msgs/msg/Float64MultiArray"
 BOOL = "std_msgs/msg/Bool"
 STRING = "std_msgs/msg/String"
 WRENCH = "geometry_msgs/msg/WrenchStamped"
+IMAGE = "sensor_msgs/msg/Image"
+
+
+def _string(text: str, offset: int) -> tuple[bytes, int]:
+    """A CDR string at ``offset`` (after the 4-byte encapsulation): padding, length, text."""
+    pad = -offset % 4
+    data = text.encode() + b"\x00"
+    return b"\x00" * pad + struct.pack("<I", len(data)) + data, offset + pad + 4 + len(data)
+
+
+def encode_rgb_image(t_ns: int, frame_id: str, rgb: NDArray[np.uint8]) -> bytes:
+    """A ``sensor_msgs/Image`` (rgb8, little endian) as CDR bytes, without a per-pixel copy
+    through a message object (a 640 x 480 image is 0.9 MB)."""
+    height, width, _ = rgb.shape
+    sec, nanosec = _split_ns(t_ns)
+    parts = [b"\x00\x01\x00\x00", struct.pack("<iI", sec, nanosec)]
+    offset = 8
+    text, offset = _string(frame_id, offset)
+    parts.append(text)
+    pad = -offset % 4
+    parts.append(b"\x00" * pad + struct.pack("<II", height, width))
+    offset += pad + 8
+    text, offset = _string("rgb8", offset)
+    parts.append(text)
+    parts.append(b"\x00")  # is_bigendian
+    offset += 1
+    pad = -offset % 4
+    parts.append(b"\x00" * pad + struct.pack("<II", 3 * width, height * width * 3))
+    parts.append(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
+    return b"".join(parts)
 
 
 def _iso(ns: int) -> str:
@@ -95,6 +126,8 @@ class EpisodeOutput:
         self._sequence: dict[str, int] = {}
         self._definitions = MessageDefinitionSource()
         self._topics: dict[str, RecordedTopic] = {}
+        self._stamped: dict[str, bool] = {}
+        self._joint_encoders: dict[str, JointStateEncoder] = {}
         self._latched: dict[str, list[CachedMessage]] = {}
         self._info = info
         self.accounting = EpisodeAccounting(sync_reference)
@@ -112,6 +145,7 @@ class EpisodeOutput:
         qos = (_LATCHED if latched else _STREAM,)
         topic = RecordedTopic(name, self._definitions.get(type_name), qos, latched)
         self._topics[name] = topic
+        self._stamped[name] = topic.definition.first_field_is_header
         if latched:
             self._latched[name] = []
         self.episode.add_topic(topic)
@@ -130,8 +164,7 @@ class EpisodeOutput:
         self.episode.write(
             topic, self._now_ns, int(t_ns), sequence, data, lambda: dict(self._latched)
         )
-        header = self._topics[topic].definition.first_field_is_header
-        stamp = header_stamp_ns(data) if header else None
+        stamp = header_stamp_ns(data) if self._stamped[topic] else None
         self.accounting.on_written(topic, self._now_ns, sequence, stamp, PUBLISHER)
 
     def pose(self, topic: str, t_ns: int, frame_id: str, xyz_xyzw: FloatArray) -> None:
@@ -154,19 +187,25 @@ class EpisodeOutput:
         effort: FloatArray | None = None,
     ) -> None:
         """A JointState: positions [rad or m], velocities [rad/s], efforts [N m] (optional)."""
-        empty = np.zeros(0, dtype=np.float64)
-        message = _TYPESTORE.types[JOINT_STATE](
-            header=_header(t_ns, ""),
-            name=list(names),
-            position=np.asarray(position, dtype=np.float64),
-            velocity=empty if velocity is None else np.asarray(velocity, dtype=np.float64),
-            effort=empty if effort is None else np.asarray(effort, dtype=np.float64),
-        )
-        self._submit(topic, t_ns, _serialize(JOINT_STATE, message))
+        encoder = self._joint_encoders.get(topic)
+        if encoder is None or encoder.names != tuple(names):
+            encoder = self._joint_encoders[topic] = JointStateEncoder(names)
+        sec, nanosec = _split_ns(t_ns)
+        data = encoder.encode(sec, nanosec, position)[:-8]  # without the empty tail
+        for values in (velocity, effort):
+            array = np.zeros(0) if values is None else np.asarray(values, dtype="<f8")
+            head = struct.pack("<I", len(array))
+            pad = -(len(data) + 4 - 4) % 8 if len(array) else 0
+            data += head + b"\x00" * pad + array.tobytes()
+        self._submit(topic, t_ns, data)
 
     def command(self, topic: str, t_ns: int, values: FloatArray) -> None:
         """A forward command (Float64MultiArray in group order) [rad or m]."""
         self._submit(topic, t_ns, encode_forward_command(values))
+
+    def image(self, topic: str, t_ns: int, frame_id: str, rgb: NDArray[np.uint8]) -> None:
+        """A sensor_msgs/Image (``rgb8``) of an (h, w, 3) uint8 array."""
+        self._submit(topic, t_ns, encode_rgb_image(t_ns, frame_id, rgb))
 
     def flag(self, topic: str, t_ns: int, value: bool) -> None:
         """A std_msgs/Bool."""
@@ -265,6 +304,16 @@ class RobotEpisode:
             for sensor in description.sensors.wrenches:
                 output.topic(sensor.topic, WRENCH)
         self._outcome = ""
+
+    def cameras(self) -> None:
+        """Declare the robot's camera topics (raw images; call before writing)."""
+        for camera in self.description.sensors.cameras:
+            self.output.topic(camera.topic, IMAGE)
+
+    def image(self, t_ns: int, camera: str, rgb: NDArray[np.uint8]) -> None:
+        """One rendered image of robot.yaml camera ``camera``."""
+        spec = next(c for c in self.description.sensors.cameras if c.name == camera)
+        self.output.image(spec.topic, t_ns, spec.frame_id, rgb)
 
     def begin(self, t_ns: int) -> None:
         """The latched messages at the episode start: model text, object names, engaged."""

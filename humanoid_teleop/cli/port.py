@@ -1,0 +1,77 @@
+"""``humanoid-teleop port EPISODE... --to ROBOT -o DIR``: recorded episodes -> another robot.
+
+Each episode's operator intent (``/teleop/intent/*``, else ``/operator/*``; joint-only
+episodes: derived from the source robot's model) is re-calibrated for the target robot, run
+through its teleop pipeline (retargeting + safety) and, when the episode has a scene, replayed
+in the target's MuJoCo scene from the recorded object poses. Each ported episode is written
+under DIR with provenance, and a portability report is printed (``--json``: one JSON object).
+See docs/portability.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "port", help="port recorded episodes to another robot, with a portability report"
+    )
+    parser.add_argument("episodes", nargs="+", type=Path, metavar="EPISODE", help="episode folder")
+    parser.add_argument("--to", required=True, metavar="ROBOT", help="target robot (robots/<name>)")
+    parser.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="DIR", help="folder for the episodes"
+    )
+    parser.add_argument(
+        "--from",
+        dest="source_robot",
+        default="",
+        metavar="ROBOT",
+        help="source robot when the episode's metadata does not name one",
+    )
+    parser.add_argument(
+        "--no-sim", action="store_true", help="no physics replay (kinematic port, faster)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from humanoid_teleop.core.robot import RobotModel, load_robot
+    from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
+    from humanoid_teleop.portability.source import read_source
+
+    target = RobotModel(load_robot(args.to))
+    pipeline = target_pipeline(target)
+    source_description = load_robot(args.source_robot) if args.source_robot else None
+    models: dict[str, RobotModel] = {}
+    results = []
+    for episode in args.episodes:
+        source = read_source(episode, source_description)
+        if source.robot not in models:
+            models[source.robot] = RobotModel(source_description or load_robot(source.robot))
+        options = PortOptions(sim=False if args.no_sim else None)
+        result = port_episode(
+            source, models[source.robot], target, args.output, options, pipeline=pipeline
+        )
+        results.append(result)
+        if not args.json:
+            print(result.report.text())
+            print(f"  written: {result.path} ({result.wall_s:.1f} s)")
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "target": target.description.name,
+                    "episodes": [
+                        {"path": str(r.path), "wall_s": round(r.wall_s, 3), **r.report.to_dict()}
+                        for r in results
+                    ],
+                },
+                indent=2,
+            )
+        )
+    return 0
