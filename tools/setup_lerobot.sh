@@ -40,5 +40,8 @@ pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
 "${pip[@]}" --no-deps -r requirements/lerobot-venv-nodeps.txt
 HF_HUB_OFFLINE=1 "$venv/bin/python" -c 'from lerobot.datasets.lerobot_dataset import LeRobotDataset'
 touch "$venv/.complete"
+for old in "$(dirname "$venv")"/lerobot-venv-*; do   # venvs of earlier requirements (~4 GB each)
+  if [ "$old" != "$venv" ] && [ -d "$old" ]; then rm -rf "$old"; fi
+done
 echo "setup-lerobot: done ($(du -sh "$venv" | cut -f1))"
 echo "$venv"
