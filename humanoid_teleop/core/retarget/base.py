@@ -127,6 +127,10 @@ class Retargeter(abc.ABC):
         return {}
 
     def deadman(self, frame: HumanFrame) -> bool | None:
-        """Whether this retargeter's deadman is held, or None when it has none."""
+        """Whether this retargeter's deadman is held, or None when it has none.
+
+        The pipeline calls it every step: any retargeter answering False makes the safety
+        filter hold every group (``deadman released``) until it is held again.
+        """
         del frame
         return None

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.config import Field, read_yaml
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, JoyState, Pose
 from humanoid_teleop.core.motion.rotation import exp3
 from humanoid_teleop.core.resources import PADS
@@ -42,74 +42,58 @@ _PARAMS = {"preset", "linear_speed_m_s", "angular_speed_rad_s", "joint_speed_rad
 
 @dataclass(frozen=True)
 class PadMapping:
-    """Axis index per twist component (``invert`` flips sign), button index per action."""
+    """Axis index per twist component (``invert`` flips sign), button index per action.
+
+    Axes arrive with the dead zone already applied by the device (``gamepad_node``: per axis
+    in its evdev preset, or its ``deadzone`` parameter when relaying the ROS ``joy`` node,
+    which has its own); the retargeter does not apply another. ``buttons.deadman`` is the
+    deadman of the gamepad profile: the pipeline asks :meth:`JoystickRetargeter.deadman`.
+    """
 
     name: str
     axes: Mapping[str, int]
     buttons: Mapping[str, int]
     invert: frozenset[str] = field(default_factory=frozenset)
     joint_axis: int = 1
-    deadzone: float = 0.1
 
     @classmethod
     def from_dict(cls, data: Any, source: str) -> PadMapping:
-        """Validate a pad preset; errors name ``source``, the key and the allowed values."""
-        allowed = {"name", "axes", "buttons", "invert", "joint_axis", "deadzone"}
-        if not isinstance(data, Mapping):
-            raise RetargetConfigError(f"{source}: a pad preset must be a mapping")
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise RetargetConfigError(
-                f"{source}: unknown key(s) {unknown}; allowed: {sorted(allowed)}"
-            )
-        axes = _indices(data.get("axes", {}), TWIST_KEYS, f"{source}: axes")
-        buttons = _indices(data.get("buttons", {}), BUTTON_KEYS, f"{source}: buttons")
-        invert = data.get("invert", [])
-        if not isinstance(invert, list) or not set(invert) <= set(TWIST_KEYS):
-            raise RetargetConfigError(
-                f"{source}: invert = {invert!r}: need a list of {list(TWIST_KEYS)}"
-            )
-        joint_axis = data.get("joint_axis", 1)
-        deadzone = data.get("deadzone", 0.1)
-        if not isinstance(joint_axis, int) or joint_axis < 0:
-            raise RetargetConfigError(f"{source}: joint_axis = {joint_axis!r}: need an index >= 0")
-        if (
-            isinstance(deadzone, bool)
-            or not isinstance(deadzone, int | float)
-            or not 0 <= deadzone < 1
-        ):
-            raise RetargetConfigError(f"{source}: deadzone = {deadzone!r}: need 0 <= value < 1")
+        """Validate an inline pad preset; errors name ``source`` and ``preset.<key>``."""
+        plain = dict(data) if isinstance(data, Mapping) else data
+        return cls.from_field(Field(source, ("preset",), plain, 0, RetargetConfigError))
+
+    @classmethod
+    def from_field(cls, root: Field) -> PadMapping:
+        """Validate a pad preset; errors name ``file:line: key.path``, value and choices."""
+        root.as_mapping(allowed=("name", "axes", "buttons", "invert", "joint_axis"))
+        axes = _indices(root.optional("axes"), TWIST_KEYS)
+        buttons = _indices(root.optional("buttons"), BUTTON_KEYS)
+        invert_field = root.optional("invert")
+        invert: tuple[str, ...] = ()
+        if invert_field is not None:
+            invert = tuple(item.as_choice(TWIST_KEYS) for item in invert_field.elements())
+        joint_axis_field = root.optional("joint_axis")
+        joint_axis = 1 if joint_axis_field is None else joint_axis_field.as_int(minimum=0)
+        name_field = root.optional("name")
         return cls(
-            str(data.get("name", Path(source).stem)),
+            Path(root.file).stem if name_field is None else name_field.as_str(),
             axes,
             buttons,
             frozenset(invert),
             joint_axis,
-            float(deadzone),
         )
 
 
-def _indices(raw: Any, keys: tuple[str, ...], where: str) -> dict[str, int]:
-    if not isinstance(raw, Mapping):
-        raise RetargetConfigError(f"{where}: need a mapping of name -> index")
-    out = {}
-    for key, value in raw.items():
-        if key not in keys:
-            raise RetargetConfigError(f"{where}.{key}: unknown; allowed: {list(keys)}")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise RetargetConfigError(f"{where}.{key} = {value!r}: need an index >= 0")
-        out[str(key)] = value
-    return out
+def _indices(block: Field | None, keys: tuple[str, ...]) -> dict[str, int]:
+    if block is None:
+        return {}
+    block.as_mapping(allowed=keys)
+    return {key: item.as_int(minimum=0) for key, item in block.items()}
 
 
 def load_pad_preset(name_or_path: str) -> PadMapping:
     """A pad preset by name (``config/teleop/pads/<name>.yaml``) or path."""
-    path = PADS.find(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise RetargetConfigError(f"{path}: cannot read pad preset: {err}") from err
-    return PadMapping.from_dict(data, str(path))
+    return PadMapping.from_field(read_yaml(PADS.find(name_or_path), RetargetConfigError))
 
 
 class JoystickRetargeter(Retargeter):
@@ -181,9 +165,8 @@ class JoystickRetargeter(Retargeter):
         return not (index < len(self._last_buttons) and self._last_buttons[index])
 
     def _axis(self, joy: JoyState, index: int) -> float:
-        value = max(-1.0, min(1.0, joy.axis(index)))
-        dz = self.pad.deadzone
-        return 0.0 if abs(value) < dz else math.copysign((abs(value) - dz) / (1 - dz), value)
+        """Axis ``index`` in [-1, 1] (the device applied the dead zone)."""
+        return max(-1.0, min(1.0, joy.axis(index)))
 
     def calibrate(self, frame: HumanFrame, q: FloatArray) -> bool:
         self._q = np.clip(q, self.ik.lower, self.ik.upper)
@@ -195,7 +178,8 @@ class JoystickRetargeter(Retargeter):
     def deadman(self, frame: HumanFrame) -> bool | None:
         if "deadman" not in self.pad.buttons:
             return None
-        return frame.joy is not None and self._pressed(frame.joy, "deadman")
+        joy = frame.joy
+        return joy is not None and joy.is_finite() and self._pressed(joy, "deadman")
 
     def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
         joy = frame.joy

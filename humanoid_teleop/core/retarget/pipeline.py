@@ -206,11 +206,9 @@ class TeleopPipeline:
                 self._calibrated.add(i)
 
     def _deadman(self, frame: HumanFrame) -> bool:
-        button = self.profile.safety.deadman_button
-        if button is None:
-            return True
-        joy = frame.joy
-        return joy is not None and joy.is_finite() and joy.button(button)
+        """Held unless a retargeter with a deadman (e.g. the joystick's pad preset
+        ``buttons.deadman``) says it is released; retargeters without one answer None."""
+        return all(r.deadman(frame) is not False for r in self.retargeters)
 
     def _faults(
         self, frame: HumanFrame, t_s: float, stamps: Mapping[Input, float]

@@ -28,8 +28,6 @@ class SafetyConfig:
         engage_speed_rad_s: Top joint speed while ramping to the first target after engage
             [rad/s].
         engage_tolerance_rad: The ramp ends once every joint is this close to its target [rad].
-        deadman_button: Gamepad button index that must be held for motion, or None when the
-            device has no deadman.
     """
 
     position_margin_rad: float = 0.02
@@ -40,7 +38,6 @@ class SafetyConfig:
     future_tolerance_s: float = 0.05
     engage_speed_rad_s: float = 0.5
     engage_tolerance_rad: float = 0.05
-    deadman_button: int | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<safety>") -> SafetyConfig:
@@ -73,6 +70,4 @@ class SafetyConfig:
                 raise bad(key, "0 < value <= 1")
         if not config.position_margin_rad >= 0.0:
             raise bad("position_margin_rad", ">= 0")
-        if config.deadman_button is not None and config.deadman_button < 0:
-            raise bad("deadman_button", "an integer >= 0 or null")
         return config

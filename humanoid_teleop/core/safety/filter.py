@@ -206,7 +206,7 @@ def safety_step(
         return hold("e-stop latched")
     if not state.engaged:
         return hold("disengaged")
-    if config.deadman_button is not None and not deadman_pressed:
+    if not deadman_pressed:
         return hold("deadman released")
     if not math.isfinite(age) or age > config.stale_timeout_s or age < -config.stale_timeout_s:
         return hold(f"input stale (age {age:.3f} s, timeout {config.stale_timeout_s} s)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -65,7 +67,10 @@ def test_every_pad_preset_loads() -> None:
 def test_unknown_pad_action_lists_allowed() -> None:
     """A preset with an unknown button action is refused listing the actions."""
     preset = {"axes": {"x": 1}, "buttons": {"jump": 0}}
-    with pytest.raises(RetargetConfigError, match=r"buttons\.jump: unknown; allowed"):
+    with pytest.raises(
+        RetargetConfigError,
+        match=r"preset\.buttons\.jump: unknown key 'jump'; allowed keys: deadman",
+    ):
         JoystickRetargeter(RetargetContext(model_of("g1"), GROUPS, {"preset": preset}))
 
 
@@ -97,3 +102,24 @@ def test_joint_mode_moves_only_the_selected_joint() -> None:
     moved = out["right_arm"] - q[model.group_indices("right_arm")]
     assert moved[0] == pytest.approx(0.1, abs=0.01)
     assert np.allclose(moved[1:], 0.0, atol=1e-3)
+
+
+def test_small_stick_deflection_is_not_dead_zoned_again() -> None:
+    """An axis value the device already dead-zoned (0.05) jogs the target: no second dead zone."""
+    model = model_of("g1")
+    jog = JoystickRetargeter(RetargetContext(model, GROUPS, {"preset": "xbox"}))
+    q = model.home_positions()
+    jog.calibrate(_joy(0.0, {}, set()), q)
+    start = jog.ee_targets()["right"].position_m.copy()
+    for k in range(1, 51):
+        jog.step(_joy(k * 0.01, {1: 0.05}, {4}), q)
+    moved = jog.ee_targets()["right"].position_m - start
+    assert moved[0] == pytest.approx(0.05 * 0.049, rel=0.2)
+
+
+def test_pad_preset_file_error_names_file_line_and_key(tmp_path: Path) -> None:
+    """A negative button index in a pad file names file:line and buttons.<action>."""
+    path = tmp_path / "pad.yaml"
+    path.write_text("axes: {x: 1}\nbuttons:\n  deadman: -4\n")
+    with pytest.raises(RetargetConfigError, match=r"pad\.yaml:3: buttons\.deadman: expected an"):
+        load_pad_preset(str(path))

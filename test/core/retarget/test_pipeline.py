@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from humanoid_teleop.core.motion.frame import HumanFrame, Pose
+from humanoid_teleop.core.motion.frame import HumanFrame, JoyState, Pose
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.retarget.profile import load_profile
 from humanoid_teleop.core.safety import SafetyError
@@ -110,3 +110,19 @@ def test_stale_input_holds_the_command() -> None:
     out2 = p.step(_frame(0.01, dx=0.1), out.q, 5.0)
     assert out2.report.hold_reason is not None and "stale" in out2.report.hold_reason
     assert np.array_equal(out2.q, out.q)
+
+
+def _joy_frame(t: float, deadman: bool) -> HumanFrame:
+    buttons = tuple(int(deadman and i == 4) for i in range(11))
+    return HumanFrame(t_s=t, joy=JoyState((0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), buttons))
+
+
+def test_released_pad_deadman_holds_through_the_retargeter() -> None:
+    """The gamepad profile's deadman is the pad preset's: released, the pipeline holds."""
+    p = TeleopPipeline(model_of("g1"), load_profile("gamepad"))
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    out = p.step(_joy_frame(0.01, deadman=True), q, 0.01)
+    assert out.report.hold_reason is None
+    out = p.step(_joy_frame(0.02, deadman=False), out.q, 0.02)
+    assert out.report.hold_reason == "deadman released"

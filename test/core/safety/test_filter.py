@@ -88,8 +88,8 @@ def test_engage_refuses_nan_measured_state_naming_joint() -> None:
 
 
 def test_released_deadman_holds() -> None:
-    """With a deadman button configured, releasing it holds the last command."""
-    safety = _engaged(SafetyConfig(deadman_button=4))
+    """A released deadman holds the last command."""
+    safety = _engaged(SafetyConfig())
     command, report = safety.step(np.array([0.5, 0.5]), 0.01, 0.01, deadman_pressed=False)
     assert report.hold_reason == "deadman released"
     assert np.array_equal(command, np.zeros(2))

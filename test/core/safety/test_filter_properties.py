@@ -18,7 +18,7 @@ LIMITS = JointLimits.from_arrays(
     velocity=(2.0, 3.0, 1.0, 0.1),
     acceleration=(20.0, np.inf, 5.0, 1.0),
 )
-CONFIG = SafetyConfig(position_margin_rad=0.02, deadman_button=0)
+CONFIG = SafetyConfig(position_margin_rad=0.02)
 
 SPECIAL = np.array([math.nan, math.inf, -math.inf, 1e300, -1e300, 0.0, 5e-324, -3.5])
 EVENTS = ("none", "none", "none", "estop", "reset", "disengage", "engage")
