@@ -167,6 +167,10 @@ class EpisodeOutput:
         stamp = header_stamp_ns(data) if self._stamped[topic] else None
         self.accounting.on_written(topic, self._now_ns, sequence, stamp, PUBLISHER)
 
+    def raw(self, topic: str, t_ns: int, data: bytes) -> None:
+        """A message already serialized (CDR bytes), e.g. copied from another episode."""
+        self._submit(topic, t_ns, data)
+
     def pose(self, topic: str, t_ns: int, frame_id: str, xyz_xyzw: FloatArray) -> None:
         """A PoseStamped: position [m] and quaternion (x, y, z, w)."""
         sec, nanosec = _split_ns(t_ns)

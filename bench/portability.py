@@ -1,0 +1,198 @@
+"""The portability matrix: scripted episodes of every shipped robot ported to every robot.
+
+    .venv/bin/python bench/portability.py [--episodes 3] [--tasks pick_and_place push]
+        [--robots g1 talos ...] [--workers 2] [--out DIR]
+
+1. Records ``--episodes`` scripted-demonstrator episodes (seeds 1..N) per robot and task,
+   offline (MuJoCo + the teleop pipeline + the demonstrator, no DDS; 100 Hz commands), in
+   the episode format (humanoid_teleop/portability/scripted.py).
+2. Ports each to every robot, itself included (the source's self-replay), in the target's
+   MuJoCo scene from the recorded object poses (cameras off: they do not change the task).
+3. Prints, per task, the 5 x 5 matrix of transfer ratios (target successes / source
+   self-replay successes) and a table per pair: successes, contact-phase and free-space EE
+   p95 (worst episode), orientation p95, grasp timing, reachability, safety clamps and the
+   reasons the pair misses the targets (issue 19: for pairs with reachability >= 95%,
+   transfer ratio >= 0.8, contact p95 <= 2 cm, free p95 <= 5 cm, events within +-150 ms and
+   none spurious).
+4. A speed row: every source ported without physics (kinematic), real-time factor per core
+   = episode duration / CPU time of reading + porting + writing (target >= 20x).
+
+Worker processes each use one core; CPU times are per process (``time.process_time``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+
+from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
+from humanoid_teleop.portability.matrix import PairSummary, summarize
+from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
+from humanoid_teleop.portability.report import PortReport
+from humanoid_teleop.portability.scripted import record_scripted_episode
+from humanoid_teleop.portability.source import read_source
+
+TASKS = ("pick_and_place", "push")
+
+
+@functools.cache
+def _model(name: str) -> RobotModel:
+    return RobotModel(load_robot(name))
+
+
+@functools.cache
+def _pipeline(name: str) -> Any:
+    return target_pipeline(_model(name))
+
+
+def _record(job: tuple[str, str, int, str]) -> tuple[str, str, int, str, str]:
+    robot, task, seed, out = job
+    path = Path(out) / f"scripted_{robot}_{task}_{seed:04d}"
+    if not (path / "metadata.yaml").is_file():  # --out of an earlier run: reuse its sources
+        shutil.rmtree(path, ignore_errors=True)
+        path = record_scripted_episode(_model(robot), task, seed, Path(out))
+    outcome = read_source(path, _model(robot).description).outcome
+    return robot, task, seed, str(path), outcome
+
+
+def _port(job: tuple[str, str, str, bool]) -> dict[str, Any]:
+    path, target, out, sim = job
+    start = time.process_time()
+    source = read_source(Path(path))
+    options = PortOptions(sim=sim, cameras=False)
+    name = f"{source.name}_to_{target}_{'sim' if sim else 'kin'}"
+    result = port_episode(
+        source, _model(source.robot), _model(target), Path(out), options, name,
+        pipeline=_pipeline(target),
+    )  # fmt: skip
+    cpu = time.process_time() - start
+    shutil.rmtree(result.path)  # the numbers are in the report; keep the disk free
+    return {
+        "source": path, "target": target, "sim": sim, "cpu_s": cpu,
+        "duration_s": source.duration_s, "report": result.report,
+    }  # fmt: skip
+
+
+def _run(pool: ProcessPoolExecutor | None, fn: Any, jobs: Sequence[Any]) -> list[Any]:
+    if pool is None:
+        return [fn(j) for j in jobs]
+    return list(pool.map(fn, jobs))
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--episodes", type=int, default=3, help="episodes per robot and task")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
+    parser.add_argument("--robots", nargs="+", default=None, help="default: every shipped robot")
+    parser.add_argument("--workers", type=int, default=2, help="processes (one core each)")
+    parser.add_argument(
+        "--out", type=Path, default=None,
+        help="keep the source episodes here (and reuse those an earlier run recorded)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    robots = args.robots or [r.name for r in list_robots()]
+    out = args.out or Path(tempfile.mkdtemp(prefix="portability_"))
+    sources_dir, ported_dir = out / "sources", out / "ported"
+    wall = time.perf_counter()
+    pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
+    try:
+        jobs = [
+            (r, t, seed, str(sources_dir))
+            for t in args.tasks
+            for r in robots
+            for seed in range(1, args.episodes + 1)
+        ]
+        recorded = _run(pool, _record, jobs)
+        print(f"recorded {len(recorded)} source episodes in {time.perf_counter() - wall:.0f} s")
+        port_jobs = [
+            (p, target, str(ported_dir), True) for _, _, _, p, _ in recorded for target in robots
+        ]
+        ported = _run(pool, _port, port_jobs)
+        kin_jobs = [
+            (p, robots[(robots.index(r) + 1) % len(robots)], str(ported_dir), False)
+            for r, _, _, p, _ in recorded
+        ]
+        kinematic = _run(pool, _port, kin_jobs)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    by_source = {p: (r, t, outcome) for r, t, _, p, outcome in recorded}
+    reports: dict[tuple[str, str, str], list[PortReport]] = {}
+    for item in ported:
+        robot, task, _ = by_source[item["source"]]
+        reports.setdefault((task, robot, item["target"]), []).append(item["report"])
+    print(
+        f"\n# Portability matrix: {args.episodes} scripted episodes per robot and task, "
+        f"ported in physics ({time.perf_counter() - wall:.0f} s wall, {args.workers} workers)"
+    )
+    summaries: list[PairSummary] = []
+    for task in args.tasks:
+        print(f"\n## {task}: source demonstrations that succeeded (scripted, recorded)")
+        print("  " + ", ".join(
+            f"{r} {sum(o == 'success' for rr, t, o in by_source.values() if rr == r and t == task)}"
+            f"/{args.episodes}" for r in robots
+        ))  # fmt: skip
+        print(f"\n## {task}: transfer ratio (rows: source, columns: target)\n")
+        print("| source \\ target | " + " | ".join(robots) + " |")
+        print("|---|" + "---|" * len(robots))
+        for src in robots:
+            row = []
+            for tgt in robots:
+                s = summarize(task, src, tgt, reports[(task, src, tgt)], reports[(task, src, src)])
+                summaries.append(s)
+                mark = "" if not s.below_target() else "*"
+                row.append(f"{_fmt_ratio(s.transfer_ratio)}{mark}")
+            print(f"| {src} | " + " | ".join(row) + " |")
+    print("\n(* = below target; reasons below)\n")
+    print(
+        "| task | source | target | self ok | target ok | transfer | contact p95 cm | "
+        "free p95 cm | orient p95 deg | grasp max ms | missed | spurious | reach % | "
+        "clamped % | below target because |"
+    )
+    print("|---" * 15 + "|")
+    for s in summaries:
+        reasons = "; ".join(s.below_target()) or "meets targets"
+        print(
+            f"| {s.task} | {s.source} | {s.target} | {s.self_successes}/{s.episodes} | "
+            f"{s.successes}/{s.episodes} | {_fmt_ratio(s.transfer_ratio)} | "
+            f"{100 * s.contact_p95_m:.1f} | {100 * s.free_p95_m:.1f} | "
+            f"{np.degrees(s.orientation_p95_rad):.0f} | {1000 * s.max_event_offset_s:.0f} | "
+            f"{s.missed_events} | {s.spurious_events} | {s.reachability_pct:.0f} | "
+            f"{s.clamped_pct:.0f} | {reasons} |"
+        )
+    sim_rtf = [k["duration_s"] / k["cpu_s"] for k in ported]
+    kin_rtf = [k["duration_s"] / k["cpu_s"] for k in kinematic]
+    print("\n## Speed (real-time factor per core: episode duration / CPU time)\n")
+    print("| port | episodes | median | min | target |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| kinematic (--no-sim) | {len(kin_rtf)} | {np.median(kin_rtf):.1f}x | "
+        f"{np.min(kin_rtf):.1f}x | >= 20x |"
+    )
+    median, worst = np.median(sim_rtf), np.min(sim_rtf)
+    print(f"| physics (no cameras) | {len(sim_rtf)} | {median:.1f}x | {worst:.1f}x | - |")
+    if args.out is None:
+        shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Fixtures of the porter's tests: scripted episodes recorded offline (MuJoCo + the teleop
+pipeline + the scripted demonstrator, no DDS) in the episode format, once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from humanoid_teleop.core.bag.reader import iter_messages, read_bag
+from humanoid_teleop.core.bag.recorder import EpisodeInfo
+from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.portability.scripted import START_NS, record_scripted_episode
+from humanoid_teleop.portability.writer import EpisodeOutput
+
+#: The pair the reduced matrix test ports: (task, source robot, target robot).
+PAIR = ("push", "alex", "g1")
+EPISODES = 3
+
+
+@pytest.fixture(scope="session")
+def models() -> Callable[[str], RobotModel]:
+    """Robot models by name, built once per session."""
+    cache: dict[str, RobotModel] = {}
+
+    def get(name: str) -> RobotModel:
+        if name not in cache:
+            cache[name] = RobotModel(load_robot(name))
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def sources(
+    tmp_path_factory: pytest.TempPathFactory, models: Callable[[str], RobotModel]
+) -> list[Path]:
+    """EPISODES scripted episodes (seeds 1..N) of PAIR's task on its source robot."""
+    task, robot, _ = PAIR
+    root = tmp_path_factory.mktemp("sources")
+    return [
+        record_scripted_episode(models(robot), task, seed, root) for seed in range(1, EPISODES + 1)
+    ]
+
+
+def copy_without(episode: Path, out_dir: Path, drop: Callable[[str], bool]) -> Path:
+    """A copy of ``episode`` (same metadata fields) without the topics ``drop`` selects,
+    written with the recorder's writer."""
+    summary = read_bag(episode)
+    custom = summary.metadata.custom_data
+    info = EpisodeInfo(
+        task=custom.get("task", ""),
+        operator=custom.get("operator", ""),
+        robot=custom.get("robot", ""),
+        device=custom.get("device", ""),
+        custom={k[len("custom.") :]: v for k, v in custom.items() if k.startswith("custom.")},
+    )
+    output = EpisodeOutput(out_dir, episode.name, info, START_NS)
+    latched = {"/robot_description", "/sim/object_names", "/sim/task/outcome"}
+    for topic in summary.metadata.topics:
+        if not drop(topic.name):
+            output.topic(topic.name, topic.type, latched=topic.name in latched)
+    for message in iter_messages(episode):
+        if not drop(message.topic):
+            output.raw(message.topic, message.log_time_ns, message.data)
+    return output.close(custom.get("outcome"), START_NS + summary.metadata.duration_ns)

@@ -1,0 +1,64 @@
+"""The portability report's event detection, matching and target checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from humanoid_teleop.portability.matrix import PairSummary
+from humanoid_teleop.portability.report import Event, PortReport, events, match_events
+
+
+def _report(**changes: object) -> PortReport:
+    base: dict[str, object] = dict(
+        source_episode="e", source_robot="a", target_robot="b", side="right", sim=True,
+        steps=100, contact_steps=10, contact_p95_m=0.01, contact_max_m=0.01, free_p95_m=0.02,
+        free_max_m=0.02, orientation_p95_rad=0.1, source_events=[], target_events=[],
+        event_offsets_s=[], missed_events=0, spurious_events=0, reachability_pct=100.0,
+        clamped_steps=0, clamped_joints={}, source_outcome="success", outcome="success",
+    )  # fmt: skip
+    base.update(changes)
+    return PortReport(**base)  # type: ignore[arg-type]
+
+
+def test_events_are_grasps_above_half_and_releases_below_three_tenths() -> None:
+    """A closure rising past 0.5 is a grasp; falling below 0.3 after it is a release."""
+    t = np.arange(8) * 0.1
+    closure = np.array([0.0, 0.35, 0.6, 0.9, 0.45, 0.2, 0.35, 0.1])
+    assert events(t, closure) == [Event("grasp", 0.2), Event("release", 0.5)]
+
+
+def test_preshape_below_the_grasp_closure_is_no_event() -> None:
+    """A hand pre-shaped to 0.35 and opened again makes no event."""
+    t = np.arange(4) * 0.1
+    assert events(t, np.array([0.0, 0.35, 0.35, 0.0])) == []
+
+
+def test_matching_reports_offsets_misses_and_spurious_events() -> None:
+    """Events within 150 ms match (offset target - source); others are missed or spurious."""
+    source = [Event("grasp", 1.0), Event("release", 3.0)]
+    target = [Event("grasp", 1.1), Event("release", 3.4), Event("grasp", 5.0)]
+    offsets, missed, spurious = match_events(source, target)
+    assert np.allclose(offsets, [0.1])
+    assert (missed, spurious) == (1, 2)
+
+
+def test_low_reachability_is_the_only_reason_given() -> None:
+    """Below 95% reachability the report names reachability, not the errors it causes."""
+    report = _report(reachability_pct=60.0, free_p95_m=0.3)
+    assert report.below_target() == ["reachability 60.0% < 95%"]
+
+
+def test_reachable_episode_is_held_to_the_error_targets() -> None:
+    """A reachable episode with a 3 cm contact p95 misses the 2 cm target."""
+    assert _report(contact_p95_m=0.03).below_target() == ["contact EE p95 3.0 cm > 2 cm"]
+
+
+def test_pair_without_a_successful_self_replay_has_no_transfer_ratio() -> None:
+    """Transfer ratio is undefined when the source's own replay never succeeds."""
+    pair = PairSummary(
+        task="push", source="a", target="b", episodes=3, self_successes=0, successes=2,
+        contact_p95_m=0.0, free_p95_m=0.0, orientation_p95_rad=0.0, max_event_offset_s=0.0,
+        missed_events=0, spurious_events=0, reachability_pct=100.0, clamped_pct=0.0, notes=(),
+    )  # fmt: skip
+    assert pair.transfer_ratio is None
+    assert pair.below_target() == ["source self-replay never succeeds"]

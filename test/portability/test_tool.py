@@ -1,0 +1,54 @@
+"""The tool frame the porter moves: one kinematics pass, equal to RobotModel's FK."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from humanoid_teleop.core.robot import RobotModel, list_robots
+from humanoid_teleop.portability.tool import ArmTool
+
+ROBOTS = [r.name for r in list_robots()]
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_tool_frames_equal_model_fk(robot: str, models: Callable[[str], RobotModel]) -> None:
+    """EE pose and tool point (fingertip mean, else EE) match RobotModel.fk at random q."""
+    model = models(robot)
+    description = model.description
+    rng = np.random.default_rng(7)
+    lower = np.where(np.isfinite(model.limits.lower), model.limits.lower, -3.0)
+    upper = np.where(np.isfinite(model.limits.upper), model.limits.upper, 3.0)
+    for side in description.arms:
+        tool = ArmTool(model, side)
+        hand = description.hands.get(side)
+        tips = list(hand.fingertip_frames.values()) if hand is not None else []
+        for _ in range(3):
+            q = rng.uniform(lower, upper)
+            rotation, position, point = tool.frames(q)
+            r_ref, p_ref = model.fk(q, description.arms[side].ee_frame)
+            points = [model.fk(q, f)[1] for f in tips] or [p_ref]
+            assert np.allclose(rotation, r_ref) and np.allclose(position, p_ref)
+            assert np.allclose(point, np.mean(points, axis=0))
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_closure_is_zero_open_and_one_closed(
+    robot: str, models: Callable[[str], RobotModel]
+) -> None:
+    """Hand closure reads 0 at the open positions and 1 at the closed ones."""
+    model = models(robot)
+    for side, hand in model.description.hands.items():
+        tool = ArmTool(model, side)
+        if not tool.has_hand:
+            assert tool.closure(model.home_positions()) == 0.0
+            continue
+        assert hand.group is not None
+        q = model.home_positions()
+        idx = model.group_indices(hand.group)
+        q[idx] = hand.open_positions
+        assert tool.closure(q) == pytest.approx(0.0)
+        q[idx] = hand.closed_positions
+        assert tool.closure(q) == pytest.approx(1.0)
