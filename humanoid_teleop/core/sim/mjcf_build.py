@@ -45,7 +45,7 @@ from humanoid_teleop.core.sim.physics_config import PhysicsConfig
 _log = logging.getLogger(__name__)
 
 #: Bumped whenever the build changes what it writes, so old cache folders are not reused.
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 CACHE_ENV = "HUMANOID_TELEOP_CACHE"
 ROBOT_XML = "robot.xml"
 #: Geom groups: robot visual meshes, scene props, collision-only geometry (not rendered).
@@ -157,14 +157,19 @@ def _build(description: RobotDescription, physics: PhysicsConfig, work: Path) ->
     root = tree.getroot()
     meshes = work / "meshes"
     meshes.mkdir()
-    converted: dict[Path, str] = {}
-    for element in root.iter("mesh"):
-        source = resolve_mesh_uri(element.get("filename", ""), urdf)
-        if source not in converted:
-            name = f"{len(converted):03d}_{re.sub(r'[^A-Za-z0-9_.-]', '_', source.stem)}.stl"
-            convert_mesh(source, meshes / name, physics.mesh_max_faces)
-            converted[source] = name
-        element.set("filename", converted[source])
+    converted: dict[tuple[Path, int], str] = {}
+    for role in ("visual", "collision"):
+        limit = physics.visual_max_faces if role == "visual" else physics.mesh_max_faces
+        for part in root.iter(role):
+            for element in part.iter("mesh"):
+                source = resolve_mesh_uri(element.get("filename", ""), urdf)
+                key = (source, limit)  # a file used both ways at one limit is converted once
+                if key not in converted:
+                    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", source.stem)
+                    name = f"{len(converted):03d}_{stem}.stl"
+                    convert_mesh(source, meshes / name, limit)
+                    converted[key] = name
+                element.set("filename", converted[key])
     for joint in root.iter("joint"):
         for mimic in joint.findall("mimic"):
             joint.remove(mimic)  # replaced by the equalities of RobotModel.mimics below

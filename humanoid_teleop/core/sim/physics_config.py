@@ -9,7 +9,8 @@ rejected). A robot without the file gets :meth:`PhysicsConfig.defaults`. Example
     impratio: 10.0               # frictional-to-normal impedance ratio (grasps hold with ~10)
     gravity_compensation: true   # joint-space gravity feed-forward, like a real arm driver
     armature: 0.01               # reflected rotor inertia per joint [kg m^2]
-    mesh_max_faces: 3000         # meshes are simplified to at most this many triangles
+    mesh_max_faces: 3000         # collision meshes are simplified to at most this many triangles
+    visual_max_faces: 3000       # the meshes cameras draw (render time; default mesh_max_faces)
     exclude_within_joints: 2     # no collision between links at most this many joints apart
     actuators:                   # position servos: kp [N m/rad], kv [N m s/rad]
       default: {kp: 300.0, kv: 10.0}
@@ -38,6 +39,7 @@ _TOP_KEYS = (
     "gravity_compensation",
     "armature",
     "mesh_max_faces",
+    "visual_max_faces",
     "exclude_within_joints",
     "actuators",
 )
@@ -72,6 +74,7 @@ class PhysicsConfig:
     gravity_compensation: bool = True
     armature: float = 0.01
     mesh_max_faces: int = 3000
+    visual_max_faces: int = 3000
     exclude_within_joints: int = 2
     default_gains: ServoGains = ServoGains(300.0, 10.0)
     group_gains: Mapping[str, ServoGains] = field(default_factory=dict)
@@ -106,6 +109,8 @@ class PhysicsConfig:
         armature = arm_field.as_positive_float() if arm_field else base.armature
         faces_field = _opt(root, "mesh_max_faces")
         faces = faces_field.as_int(minimum=100) if faces_field else base.mesh_max_faces
+        visual_field = _opt(root, "visual_max_faces")
+        visual = visual_field.as_int(minimum=100) if visual_field else faces
         within_field = _opt(root, "exclude_within_joints")
         within = within_field.as_int(minimum=0) if within_field else base.exclude_within_joints
         default_gains, group_gains = base.default_gains, {}
@@ -129,6 +134,7 @@ class PhysicsConfig:
             gravity_compensation=gravity,
             armature=armature,
             mesh_max_faces=faces,
+            visual_max_faces=visual,
             exclude_within_joints=within,
             default_gains=default_gains,
             group_gains=group_gains,

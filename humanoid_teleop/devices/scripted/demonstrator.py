@@ -56,13 +56,14 @@ class DemonstratorConfig:
     gain_per_s: float = 4.0
     max_wrist_speed_m_s: float = 0.3
     tolerance_m: float = 0.012
-    settle_s: float = 1.0
+    settle_s: float = 2.0
     close_s: float = 1.5
     open_s: float = 0.6
     max_attempts: int = 3
     preshape: float = 0.35
     align_m: float = 0.02
     carry_speed_m_s: float = 0.3
+    stall_s: float = 1.5
     phase_timeout_s: float = 6.0
     tilt_down_rad: float = math.radians(30.0)
     push_behind_m: float = 0.06
@@ -110,6 +111,7 @@ class ScriptedDemonstrator:
         self._hold: FloatArray | None = None
         #: Grasps tried again after a miss.
         self.attempts = 0
+        self._stall_mark: tuple[float, float] | None = None
         self._grasp_now = np.zeros(3)
 
     @property
@@ -170,10 +172,22 @@ class ScriptedDemonstrator:
             return self._hold, 0.0
         return self._hold + np.array([0.0, 0.0, cfg.lift_height_m]), 0.0
 
+    def _stalled(self, t_s: float, z_m: float, goal_z_m: float) -> bool:
+        """True when going down made no progress (< 5 mm) for ``stall_s`` while still more
+        than 1.5 cm above the goal (the fingers rest on the object)."""
+        if self._stall_mark is None or z_m < self._stall_mark[1] - 0.005:
+            self._stall_mark = (t_s, z_m)
+            return False
+        if t_s - self._stall_mark[0] >= self.config.stall_s and z_m > goal_z_m + 0.015:
+            self._stall_mark = None
+            return True
+        return False
+
     def _advance(self, t_s: float) -> None:
         order = PHASES[self.task]
         self.phase = order[min(order.index(self.phase) + 1, len(order) - 1)]
         self._phase_start_s = t_s
+        self._stall_mark = None
 
     def hold(self) -> Intent:
         """The current intent without moving or advancing (before the teleop engages; the
@@ -217,6 +231,11 @@ class ScriptedDemonstrator:
                     self._hold = self._lift_goal = None
                 else:
                     self._advance(t_s)
+        elif self.phase == "down" and self._stalled(t_s, float(grasp[2]), float(goal[2])):
+            self.attempts += 1  # resting on the object, not beside it: back off and retry
+            self.phase, self._phase_start_s = "reopen", t_s
+            if self.attempts > cfg.max_attempts:
+                self.phase = "retreat"
         elif self.phase == "carry" and float(object_m[2]) < (
             self.table_top_m + self.half_height_m + 0.02
         ):  # dropped on the way: pick it up again
@@ -246,8 +265,9 @@ class ScriptedDemonstrator:
         self._wrist = self._wrist + velocity * dt
         # the closure and the tilt change smoothly, as a hand does
         self._closure += float(np.clip(closure - self._closure, -1.0 * dt, 1.0 * dt))
-        tilt_goal = cfg.tilt_down_rad if self.phase != "settle" else 0.0
-        self._tilt += float(np.clip(tilt_goal - self._tilt, -0.5 * dt, 0.5 * dt))
+        # tip the fingers down while settling, before the wrist goes anywhere (tilting on
+        # the way swings the fingertips down into the object)
+        self._tilt += float(np.clip(cfg.tilt_down_rad - self._tilt, -0.5 * dt, 0.5 * dt))
         rotation = _pitch(self._tilt)
         wrist = Pose(self._wrist.copy(), rotation)
         local = hand_points(self.side, self._closure)

@@ -78,3 +78,10 @@ def test_coarse_timestep_is_rejected(tmp_path: Path) -> None:
 def test_digest_changes_with_a_setting() -> None:
     """The model-cache hash changes when a physics setting changes."""
     assert PhysicsConfig().digest() != PhysicsConfig(armature=0.02).digest()
+
+
+def test_visual_mesh_limit_defaults_to_the_collision_limit(tmp_path: Path) -> None:
+    """Without visual_max_faces the drawn meshes get mesh_max_faces triangles."""
+    path = _write(tmp_path, "schema_version: 1\nmesh_max_faces: 1200\n")
+    physics = load_physics(path)
+    assert (physics.mesh_max_faces, physics.visual_max_faces) == (1200, 1200)
