@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from humanoid_teleop.annotation import sidecar
 from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.errors import BagError
 from humanoid_teleop.core.bag.metadata import METADATA_FILE, BagMetadata
@@ -133,9 +134,11 @@ def describe(path: Path) -> dict[str, Any]:
         size = path.stat().st_size
     else:
         size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+    labels, label_warning = sidecar.describe(path)
     return {
         "path": str(path),
-        "warnings": [f"{METADATA_FILE} and the files disagree: {w}" for w in warnings],
+        "warnings": [f"{METADATA_FILE} and the files disagree: {w}" for w in warnings]
+        + ([label_warning] if label_warning else []),
         "episode": custom.get("episode", path.name),
         "task": custom.get("task", ""),
         "operator": custom.get("operator", ""),
@@ -153,6 +156,7 @@ def describe(path: Path) -> dict[str, Any]:
         "size_bytes": size,
         "topics": topics,
         "annotations": bag.custom_json("annotations") or [],
+        "sidecar_annotations": labels,  # annotations.jsonl records in force (episode time)
         "loss": {k: v for k, v in loss.items() if k != "topics"},
         "sync": bag.custom_json("sync") or {},
         "custom": {k[7:]: v for k, v in custom.items() if k.startswith("custom.")},
@@ -192,6 +196,10 @@ def _print_info(info: dict[str, Any]) -> None:
         for note in info["annotations"]:
             offset = (note["time_ns"] - info["starting_time_ns"]) / 1e9
             print(f"  {offset:8.2f} s  {note['text']}")
+    if info["sidecar_annotations"]:
+        print(f"labels:      {len(info['sidecar_annotations'])} in {sidecar.SIDECAR}")
+        for record in info["sidecar_annotations"]:
+            print(f"  {sidecar.summary_line(record)}")
     loss = info["loss"]
     if loss:
         print(
@@ -281,7 +289,7 @@ def _recover(args: argparse.Namespace) -> int:
     keep = not args.discard_damaged
     if not path.exists():
         raise BagError(f"{path}: no such file or directory")
-    results = []
+    results: list[dict[str, Any]] = []
     if path.is_file():
         if path.suffix != ".mcap":
             raise BagError(f"{path}: not an .mcap file or an episode directory")

@@ -16,6 +16,7 @@ from humanoid_teleop import __version__
 from humanoid_teleop.core.errors import TeleopError
 
 SUBCOMMANDS: tuple[str, ...] = (
+    "annotate",
     "bag",
     "bringup",
     "demo",
