@@ -1,0 +1,208 @@
+"""The episode catalog on SQLite and on a real PostgreSQL: index, query, report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from humanoid_teleop.annotation.schema import Annotation, Provenance
+from humanoid_teleop.annotation.sidecar import append
+from humanoid_teleop.catalog.db import CatalogDb
+from humanoid_teleop.catalog.index import index
+from humanoid_teleop.catalog.query import Filters, query, report
+from humanoid_teleop.cli.main import main
+from test.annotation.helpers import record_synthetic
+
+CHROMIUM = Path("/usr/bin/chromium")
+PROV = Provenance("annotator", "ann7", "test", "2026-12-03T10:00:00+00:00")
+EPISODES = {
+    # name: (start UTC, duration [s], outcome, info)
+    "a": ("2026-12-01T09:00:00", 4.0, True,
+          {"task": "Fold the towel", "operator": "17", "robot": "g1", "station": "s1",
+           "device": "vr"}),
+    "b": ("2026-12-01T10:00:00", 2.0, False,
+          {"task": "fold the towel", "operator": "17", "robot": "g1", "station": "s2",
+           "device": "vr"}),
+    "c": ("2026-12-02T09:00:00", 3.0, True,
+          {"task": "pick the cup", "operator": "4", "robot": "talos", "station": "s1",
+           "device": "gamepad"}),
+    "d": ("2026-12-03T09:00:00", 0.5, True,
+          {"task": "pick the cup", "operator": "4", "robot": "g1", "station": "s1",
+           "device": "exo"}),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The four EPISODES, recorded once for the module ("d" is too short for QC: 0.5 s)."""
+    root = tmp_path_factory.mktemp("catalog_bags")
+    for name, (start, duration, outcome, info) in EPISODES.items():
+        record_synthetic(root, name, start=start, duration_s=duration, outcome=outcome, **info)
+    append(root / "a", [Annotation("s1", "span", PROV, text="grasp towel", start_ns=0, end_ns=10)])
+    return root
+
+
+@pytest.fixture
+def bags(recorded: Path, tmp_path: Path) -> Path:
+    """A copy of the recorded episodes this test may change."""
+    return Path(shutil.copytree(recorded, tmp_path / "bags"))
+
+
+@pytest.fixture
+def db(catalog_db: str, bags: Path) -> CatalogDb:
+    """The catalog of ``bags`` on the backend of ``catalog_db``."""
+    catalog = CatalogDb.open(catalog_db, create=True)
+    index(catalog, [bags])
+    yield catalog
+    catalog.close()
+
+
+def _names(rows: list[dict]) -> list[str]:
+    return sorted(r["episode"] for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(robot="g1"), ["a", "b", "d"]),
+        (Filters(task="TOWEL"), ["a", "b"]),
+        (Filters(operator="4"), ["c", "d"]),
+        (Filters(station="s2"), ["b"]),
+        (Filters(device="gamepad"), ["c"]),
+        (Filters(outcome="failure"), ["b"]),
+        (Filters(qc="reject"), ["d"]),
+        (Filters(label="grasp towel"), ["a"]),
+        (Filters(since="2026-12-02"), ["c", "d"]),
+        (Filters(since="2026-12-01", until="2026-12-01"), ["a", "b"]),
+        (Filters(robot="g1", task="towel", operator="17", since="2026-12-01"), ["a", "b"]),
+    ],
+)
+def test_query_selects_by_each_field(db: CatalogDb, filters: Filters, expected: list[str]) -> None:
+    """Each filter (and a combination) selects exactly the matching episodes."""
+    assert _names(query(db, filters)) == expected
+
+
+def test_reindexing_unchanged_episodes_does_nothing(db: CatalogDb, bags: Path) -> None:
+    """A second index run finds every episode unchanged."""
+    done = index(db, [bags])
+    assert (done.added, done.updated, done.unchanged) == ([], [], 4)
+
+
+def test_annotation_edit_reindexes_only_that_episode(db: CatalogDb, bags: Path) -> None:
+    """Appending to one sidecar updates that episode alone, and its new label is queryable."""
+    append(bags / "c", [Annotation("q", "span", PROV, text="wipe", start_ns=0, end_ns=5)])
+    done = index(db, [bags])
+    assert done.updated == [str((bags / "c").resolve())]
+    assert done.unchanged == 3
+    assert _names(query(db, Filters(label="wipe"))) == ["c"]
+
+
+def test_annotator_rejection_fails_qc(db: CatalogDb, bags: Path) -> None:
+    """An annotator's quality: reject label makes the episode a QC rejection, not usable."""
+    append(bags / "a", [Annotation("r", "label", PROV, key="quality", value="reject")])
+    index(db, [bags])
+    (row,) = [r for r in query(db, Filters(qc="reject")) if r["episode"] == "a"]
+    assert row["qc_reasons"] == ["rejected by an annotator"]
+    assert row["usable_s"] == 0.0
+
+
+def test_deleted_episode_leaves_the_catalog(db: CatalogDb, bags: Path) -> None:
+    """An episode gone from an indexed root is removed on the next index run."""
+    shutil.rmtree(bags / "b")
+    done = index(db, [bags])
+    assert done.removed == [str((bags / "b").resolve())]
+    assert _names(query(db, Filters())) == ["a", "c", "d"]
+
+
+def test_report_counts_per_group(db: CatalogDb) -> None:
+    """report --by day gives episodes, usable hours, success rate, rejections, mean length."""
+    rows = report(db, ["day"], Filters())
+    assert rows == [
+        {"day": "2026-12-01", "episodes": 2, "usable_hours": round(6.0 / 3600, 4),
+         "success_rate": 0.5, "qc_rejections": 0, "mean_length_s": 3.0},
+        {"day": "2026-12-02", "episodes": 1, "usable_hours": round(3.0 / 3600, 4),
+         "success_rate": 1.0, "qc_rejections": 0, "mean_length_s": 3.0},
+        {"day": "2026-12-03", "episodes": 1, "usable_hours": 0.0,
+         "success_rate": 1.0, "qc_rejections": 1, "mean_length_s": 0.5},
+    ]  # fmt: skip
+
+
+def test_report_groups_by_several_keys(db: CatalogDb) -> None:
+    """report --by station,operator has one row per (station, operator) pair."""
+    rows = report(db, ["station", "operator"], Filters())
+    assert [(r["station"], r["operator"], r["episodes"]) for r in rows] == [
+        ("s1", "17", 1), ("s1", "4", 2), ("s2", "17", 1),
+    ]  # fmt: skip
+
+
+def test_cli_query_prints_paths_for_export(bags: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`catalog index` then `catalog query` prints one episode path per line."""
+    assert main(["catalog", "index", str(bags)]) == 0
+    assert (bags / "catalog.sqlite").is_file()
+    capsys.readouterr()
+    assert main(["catalog", "query", "--db", str(bags / "catalog.sqlite"), "--task", "cup"]) == 0
+    lines = capsys.readouterr().out.split()
+    assert lines == [str((bags / "d").resolve()), str((bags / "c").resolve())]
+
+
+def test_cli_report_json(bags: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`catalog report --json` prints the rows as a JSON list."""
+    assert main(["catalog", "index", str(bags)]) == 0
+    capsys.readouterr()
+    db = str(bags / "catalog.sqlite")
+    assert main(["catalog", "report", "--db", db, "--by", "robot", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["robot"], r["episodes"]) for r in rows] == [("g1", 3), ("talos", 1)]
+
+
+def test_html_report_draws_charts_in_chromium(bags: Path, tmp_path: Path) -> None:
+    """The HTML report, opened in headless Chromium, renders its four bar charts offline."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: `make test` installs it (tools/setup_browser.sh)")
+    assert main(["catalog", "index", str(bags)]) == 0
+    page = tmp_path / "report.html"
+    db = str(bags / "catalog.sqlite")
+    assert main(["catalog", "report", "--db", db, "--by", "operator", "--html", str(page)]) == 0
+    dom = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir="
+         + str(tmp_path / "profile"), "--virtual-time-budget=10000", "--dump-dom",
+         page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    assert 'class="main-svg"' in dom  # plotly drew its figure
+    assert dom.count('class="point"') == 4 * 2  # a bar per operator in each of the 4 charts
+    assert "<td>17</td>" in dom
+
+
+def test_query_without_a_catalog_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Querying a missing catalog names it and exits 2, no traceback."""
+    assert main(["catalog", "query", "--db", str(tmp_path / "none.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"error: {tmp_path / 'none.sqlite'}: no catalog here (run `catalog index ROOT` first)"
+    ]
+
+
+def test_bad_date_is_one_line(bags: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A malformed --since names the option and the expected form."""
+    assert main(["catalog", "index", str(bags)]) == 0
+    db = str(bags / "catalog.sqlite")
+    assert main(["catalog", "query", "--db", db, "--since", "yesterday"]) == 2
+    assert "--since 'yesterday': a date as YYYY-MM-DD (UTC)" in capsys.readouterr().err
+
+
+def test_broken_episode_is_reported_and_the_rest_indexed(
+    bags: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A damaged sidecar fails its episode (named, exit 1); the others are indexed."""
+    (bags / "c" / "annotations.jsonl").write_text("nonsense\n")
+    assert main(["catalog", "index", str(bags)]) == 1
+    out = capsys.readouterr().out
+    assert "3 added" in out and "1 failed" in out
+    assert f"not indexed: {(bags / 'c').resolve()}:" in out
