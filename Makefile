@@ -21,6 +21,7 @@ setup-foxglove:
 
 test: setup setup-browser setup-foxglove
 	@tools/setup_lerobot.sh
+	@tools/setup_label_studio.sh
 	$(ISOLATED) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
