@@ -1,7 +1,9 @@
 """Entry point of ``humanoid-teleop``.
 
 Each name in :data:`SUBCOMMANDS` is a module in this package with
-``register(subparsers)`` that adds its parser and sets ``func(args) -> int``.
+``register(subparsers)`` that adds its parser and sets ``func(args) -> int``. A command
+imports only its own module (some pull in pinocchio, MuJoCo or rclpy, ~1-2 s for all of
+them); ``--help`` and anything that names no known command import every one to list them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,15 @@ SUBCOMMANDS: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first word not starting with ``-``; the global
+    options take no value), or None when it names none of :data:`SUBCOMMANDS`."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in SUBCOMMANDS else None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with ``command``'s subparser only, or with every subcommand's (None)."""
     parser = argparse.ArgumentParser(
         prog="humanoid-teleop",
         description="Humanoid teleoperation and recording for ROS 2.",
@@ -41,15 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"humanoid-teleop {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
+    for name in SUBCOMMANDS if command is None else (command,):
         importlib.import_module(f"humanoid_teleop.cli.{name}").register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command_of(words))
+    args = parser.parse_args(words)
+    args.argv = words
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

@@ -47,3 +47,23 @@ def test_doctor_passes_inside_the_isolated_network() -> None:
     report = json.loads(result.stdout)
     assert result.returncode == 0, report
     assert {c["name"]: c["ok"] for c in report["checks"]}["dds round trip"] is True
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    """`export --help` imports the export subcommand's module and no other subcommand's."""
+    code = (
+        "import sys\n"
+        "from humanoid_teleop.cli.main import main\n"
+        "try:\n"
+        "    main(['export', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('humanoid_teleop.cli.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = result.stdout.strip().splitlines()[-1]
+    assert "'humanoid_teleop.cli.export'" in loaded
+    others = [name for name in SUBCOMMANDS if name != "export"]
+    assert not [name for name in others if f"'humanoid_teleop.cli.{name}'" in loaded]
