@@ -44,13 +44,16 @@ def run(args: argparse.Namespace) -> int:
     from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
     from humanoid_teleop.portability.source import read_source
 
-    target = RobotModel(load_robot(args.to))
-    pipeline = target_pipeline(target)
+    target_description = load_robot(args.to)
     source_description = load_robot(args.source_robot) if args.source_robot else None
+    # every episode is read before anything is built or written: bad input stops the run
+    # with one line and leaves nothing behind
+    sources = [read_source(episode, source_description) for episode in args.episodes]
+    target = RobotModel(target_description)
+    pipeline = target_pipeline(target)
     models: dict[str, RobotModel] = {}
     results = []
-    for episode in args.episodes:
-        source = read_source(episode, source_description)
+    for source in sources:
         if source.robot not in models:
             models[source.robot] = RobotModel(source_description or load_robot(source.robot))
         options = PortOptions(sim=False if args.no_sim else None)
