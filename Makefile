@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ISOLATED := $(PY) -m humanoid_teleop.isolation --
 ROBOT ?= g1
+# Held to mypy --strict (pyproject.toml); test/test_lint.py checks the same list.
+MYPY_PATHS = humanoid_teleop/core humanoid_teleop/devices humanoid_teleop/session humanoid_teleop/cli humanoid_teleop/nodes
 
 .PHONY: setup setup-browser setup-foxglove demo test lint clean
 
@@ -27,7 +29,7 @@ test: setup setup-browser setup-foxglove
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy humanoid_teleop/core
+	$(PY) -m mypy $(MYPY_PATHS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -28,8 +28,25 @@ def test_ruff_format_is_applied() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+#: The packages `make lint` and this test hold to `mypy --strict` (the Makefile's MYPY_PATHS).
+MYPY_PATHS = (
+    "humanoid_teleop/core",
+    "humanoid_teleop/devices",
+    "humanoid_teleop/session",
+    "humanoid_teleop/cli",
+    "humanoid_teleop/nodes",
+)
+
+
 @pytest.mark.slow
-def test_core_passes_mypy_strict() -> None:
-    """humanoid_teleop.core type-checks under `mypy --strict`."""
-    result = _run("mypy", "--strict", "humanoid_teleop/core")
+def test_packages_pass_mypy_strict() -> None:
+    """core, devices, session, cli and nodes type-check under `mypy --strict`."""
+    result = _run("mypy", "--strict", *MYPY_PATHS)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_make_lint_checks_the_same_packages() -> None:
+    """`make lint` runs mypy over the same packages as this test."""
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    line = next(x for x in makefile.splitlines() if x.startswith("MYPY_PATHS"))
+    assert tuple(line.split("=", 1)[1].split()) == MYPY_PATHS

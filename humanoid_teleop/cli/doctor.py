@@ -88,6 +88,7 @@ def _dds_round_trip(timeout_s: float) -> Check:
     try:
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
+        from rclpy.utilities import get_rmw_implementation_identifier
         from std_msgs.msg import String
     except ImportError as err:
         return Check("dds round trip", False, f"rclpy unavailable: {err}")
@@ -106,7 +107,7 @@ def _dds_round_trip(timeout_s: float) -> Check:
         executor.add_node(talker)
         executor.add_node(listener)
         start = time.monotonic()
-        rmw = rclpy.get_rmw_implementation_identifier()
+        rmw = get_rmw_implementation_identifier()
         while not received and time.monotonic() - start < timeout_s:
             pub.publish(String(data="ping"))
             executor.spin_once(timeout_sec=0.05)

@@ -195,4 +195,4 @@ def _write_mcap(result: OfflineRun, path: Path) -> None:
                 "effort": [],
             }
             writer.write_message("/joint_states", schema, message, log_time=ns, publish_time=ns)
-        writer.finish()
+        writer.finish()  # type: ignore[no-untyped-call]  # mcap_ros2's finish() is unannotated

@@ -26,7 +26,7 @@ def preferred_executor() -> Executor:
     """The C++ events executor when this rclpy has it (far less CPU per callback than the
     Python executors), else the standard single-threaded one."""
     try:
-        from rclpy.experimental import EventsExecutor
+        from rclpy.experimental.events_executor import EventsExecutor
     except ImportError:
         return SingleThreadedExecutor()
     executor: Executor = EventsExecutor()
@@ -50,7 +50,9 @@ def run_node(
     building is printed as ``<name>: <message>`` and gives exit code 2; a clean stop gives 0.
     Signals are handled here, not by rclpy, so the node is destroyed before the context.
     """
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    rclpy.init(
+        args=None if args is None else list(args), signal_handler_options=SignalHandlerOptions.NO
+    )
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
     node: NodeT | None = None

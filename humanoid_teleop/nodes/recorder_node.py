@@ -42,6 +42,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.event_handler import QoSMessageLostInfo, SubscriptionEventCallbacks
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import (
     DurabilityPolicy,
     HistoryPolicy,
@@ -192,7 +193,9 @@ class RecorderNode(Node):
         robot = str(p("robot", "").value)
         profile_path = str(p("profile", "").value)
         bag_dir = Path(str(p("bag_dir", "bags").value)).expanduser()
-        extra = [str(t) for t in (p("topics", [""]).value or []) if str(t)]
+        # rclpy infers Parameter[Never] from a list default: the annotation names the type.
+        topics_param: Parameter[list[str]] = p("topics", [""])
+        extra = [str(t) for t in (topics_param.value or []) if str(t)]
         self._info_params = {
             k: str(p(k, "").value) for k in ("task", "operator", "station", "device")
         }
@@ -450,20 +453,20 @@ class RecorderNode(Node):
         return response
 
     def _on_start(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
-        return self._answer(res, self.start_episode)  # type: ignore[no-any-return]
+        return self._answer(res, self.start_episode)
 
     def _on_stop(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
-        return self._answer(res, lambda: self.recorder.stop_episode().path)  # type: ignore[no-any-return]
+        return self._answer(res, lambda: self.recorder.stop_episode().path)
 
     def _on_discard(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
-        return self._answer(res, self.recorder.discard_episode)  # type: ignore[no-any-return]
+        return self._answer(res, self.recorder.discard_episode)
 
     def _on_mark(self, req: SetBool.Request, res: SetBool.Response) -> SetBool.Response:
         def mark() -> str:
             self.recorder.mark_outcome(bool(req.data))
             return "success" if req.data else "failure"
 
-        return self._answer(res, mark)  # type: ignore[no-any-return]
+        return self._answer(res, mark)
 
     def _on_annotation(self, msg: String) -> None:
         try:

@@ -245,7 +245,7 @@ class ReplayNode(Node):
         self._messages = []
         for _, topic, data in recorded:
             name = topic[len(OPERATOR_PREFIX) :]
-            message = deserialize_message(data, OPERATOR_TOPICS[name])
+            message: Any = deserialize_message(data, OPERATOR_TOPICS[name])
             self._messages.append((self._publisher(name), message))
         # Poll about as often as messages were recorded (2-10 ms): all due ones go out.
         typical_gap_s = sorted(gaps)[len(gaps) // 2] if gaps else 0.01

@@ -74,7 +74,7 @@ def slots_with_values(
 
 
 def trajectory_command(
-    names: Sequence[str], values: Sequence[float], t_s: float, horizon_s: float
+    names: Sequence[str], values: Sequence[float] | FloatArray, t_s: float, horizon_s: float
 ) -> JointTrajectory:
     """A one-point JointTrajectory reaching ``values`` after ``horizon_s`` [s]."""
     msg = JointTrajectory()
@@ -88,7 +88,9 @@ def trajectory_command(
     return msg
 
 
-def joint_state_command(names: Sequence[str], values: Sequence[float], t_s: float) -> JointState:
+def joint_state_command(
+    names: Sequence[str], values: Sequence[float] | FloatArray, t_s: float
+) -> JointState:
     """A JointState carrying target positions."""
     msg = JointState()
     msg.header.stamp = s_to_time(t_s)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import rclpy
 from rclpy.client import Client
@@ -33,7 +34,7 @@ class SessionClient:
         self._node = Node(name, context=context)
         self._executor = SingleThreadedExecutor(context=context)
         self._executor.add_node(self._node)
-        self._triggers: dict[str, Client] = {}
+        self._triggers: dict[str, Client[Any, Any]] = {}
         for service in TELEOP_SERVICES:
             self._triggers[f"/teleop/{service}"] = self._node.create_client(
                 Trigger, f"/teleop/{service}"
@@ -42,7 +43,9 @@ class SessionClient:
             self._triggers[f"/recorder/{service}"] = self._node.create_client(
                 Trigger, f"/recorder/{service}"
             )
-        self._mark_success = self._node.create_client(SetBool, "/recorder/mark_success")
+        self._mark_success: Client[Any, Any] = self._node.create_client(
+            SetBool, "/recorder/mark_success"
+        )
         self._annotation = self._node.create_publisher(String, "/recorder/annotation", 10)
 
     @property
@@ -62,7 +65,9 @@ class SessionClient:
                     )
                 self._executor.spin_once(timeout_sec=0.1)
 
-    def _call(self, client: Client, request: object, name: str, timeout_s: float) -> object:
+    def _call(
+        self, client: Client[Any, Any], request: object, name: str, timeout_s: float
+    ) -> object:
         future = client.call_async(request)
         self._executor.spin_until_future_complete(future, timeout_sec=timeout_s)
         if not future.done():

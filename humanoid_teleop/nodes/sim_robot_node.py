@@ -42,7 +42,9 @@ import numpy as np
 import rclpy
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Pose, PoseArray, TransformStamped, WrenchStamped
+from rclpy.client import Client
 from rclpy.node import Node
+from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 from std_msgs.msg import Float64MultiArray, String
@@ -175,8 +177,10 @@ class SimRobotNode(Node):
                 "distro, or build it with tools/interfaces/build_interfaces.py)"
             )
         else:
-            self._tf_pub = self.create_publisher(self._tf_message, "/tf", DEPTH_TF)
-            self._tf_static_pub = self.create_publisher(self._tf_message, "/tf_static", LATCHED)
+            self._tf_pub: Publisher[Any] = self.create_publisher(self._tf_message, "/tf", DEPTH_TF)
+            self._tf_static_pub: Publisher[Any] = self.create_publisher(
+                self._tf_message, "/tf_static", LATCHED
+            )
             self._tf_moving = self._tf_message_for(self.scene.moving_edges)
             self._publish_tf_static()
             self.create_timer(1.0 / self.settings.tf_rate_hz, self._publish_tf)
@@ -248,7 +252,7 @@ class SimRobotNode(Node):
             String(data=",".join(scene.object_names) if scene is not None else "")
         )
         self._outcome = None
-        self._mark_client = (
+        self._mark_client: Client[Any, Any] | None = (
             self.create_client(SetBool, "/recorder/mark_success")
             if self.settings.mark_outcome
             else None
@@ -368,10 +372,11 @@ class SimRobotNode(Node):
         if dt <= 0.0:
             return
         for topic, playback in list(self._trajectories.items()):
-            self._apply(
-                topic,
-                lambda p=playback: self.integrator.set_targets(p.joint_names, p.sample(now_s)),
-            )
+
+            def play(p: TrajectoryPlayback = playback) -> None:
+                self.integrator.set_targets(p.joint_names, p.sample(now_s))
+
+            self._apply(topic, play)
             if now_s > playback.end_s:
                 del self._trajectories[topic]
         if self.sim is None:
@@ -443,6 +448,7 @@ class SimRobotNode(Node):
         msg = self._fill_tf(self._tf_moving, self.scene.moving_edges, sample)
         objects = self._object_transforms(sample)
         if objects:  # scene objects ride in the same message, stamped like the links
+            assert self._tf_message is not None  # this timer runs only when tf2_msgs loaded
             msg = self._tf_message(transforms=[*msg.transforms, *objects])
         self._tf_pub.publish(msg)
 
@@ -594,7 +600,7 @@ class SimRobotNode(Node):
     def _kinematic_images(self, sample: _Sample) -> list[tuple[np.ndarray, np.ndarray | None]]:
         poses = self._camera_model.fk_all(sample.positions)
         capsules = self.scene.capsules(poses)
-        images = []
+        images: list[tuple[np.ndarray, np.ndarray | None]] = []
         for cam in self._cameras:
             assert cam.renderer is not None
             rotation, position = poses[cam.spec.frame_id]

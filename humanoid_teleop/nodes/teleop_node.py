@@ -32,14 +32,16 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped
+from rclpy.clock import Clock
 from rclpy.node import Node
+from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float64MultiArray
@@ -112,7 +114,7 @@ class TeleopNode(Node):
                 "must be > 0 [Hz]"
             )
 
-        self._clock = self.get_clock()
+        self._teleop_clock: Clock = self.get_clock()
         self._description = load_robot(robot)
         self._model = RobotModel(self._description)
         self._pipeline = TeleopPipeline.create(self._description, self._model, profile, device)
@@ -134,8 +136,8 @@ class TeleopNode(Node):
         self._joint_states = cdr.JointStateDecoder(joint_state_topic)
         self._joint_slots: tuple[tuple[str, ...], Any, Any] = ((), None, None)
         self._last_report: Any = None
-        self._last_faults: dict[Input, PartFault] = {}
-        self._last_held: dict[str, str] = {}
+        self._last_faults: Mapping[Input, PartFault] = {}
+        self._last_held: Mapping[str, str] = {}
         self._steps = 0
         self._step_times_s: deque[float] = deque(maxlen=STEP_TIME_WINDOW)
 
@@ -169,7 +171,7 @@ class TeleopNode(Node):
                 _COMMAND_TYPES[interface.kind], interface.topic, PUBLISHER_DEPTH
             )
             self._command_pubs[group] = (interface.kind, pub)
-        self._intent_pubs = {
+        self._intent_pubs: dict[Input, Publisher[Any]] = {
             which: self.create_publisher(
                 OPERATOR_TOPICS[INPUT_NAMES[which]],
                 INTENT_PREFIX + INPUT_NAMES[which],
@@ -267,7 +269,7 @@ class TeleopNode(Node):
     # -- loop ---------------------------------------------------------------------------------
 
     def _now_s(self) -> float:
-        return self._clock.now().nanoseconds * 1e-9
+        return self._teleop_clock.now().nanoseconds * 1e-9
 
     def _frame(self) -> tuple[HumanFrame, dict[Input, float], set[Input]]:
         """The newest accepted parts, their stamps, and the inputs new since the last call."""
@@ -298,7 +300,7 @@ class TeleopNode(Node):
         frame, stamps, used = self._frame()
         with self._lock:
             measured = self._measured.copy()
-        sec, nanosec = conv.clock_stamp(self._clock)
+        sec, nanosec = conv.clock_stamp(self._teleop_clock)
         now = sec + nanosec * 1e-9
         output = self._pipeline.step(frame, measured, now, stamps)
         self._last_report = output.report
@@ -325,10 +327,12 @@ class TeleopNode(Node):
             self._intent_pubs[which].publish(self._latest[which])
         base = self._description.base_frame
         for side, pose in self._pipeline.ee_targets().items():
-            values = (*pose.position_m, *pose.quat_xyzw())
-            self._ee_target_pubs[side].publish(cdr.encode_pose_stamped(sec, nanosec, base, values))
+            xyz_xyzw = (*pose.position_m, *pose.quat_xyzw())
+            self._ee_target_pubs[side].publish(
+                cdr.encode_pose_stamped(sec, nanosec, base, xyz_xyzw)
+            )
 
-    def _log_faults(self, faults: dict[Input, PartFault]) -> None:
+    def _log_faults(self, faults: Mapping[Input, PartFault]) -> None:
         """Log the parts a step stopped using (at most once a second per topic and kind)."""
         for which in faults.keys() - self._faulted:
             fault = faults[which]

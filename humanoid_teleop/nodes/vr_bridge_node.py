@@ -22,6 +22,7 @@ from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseArray, PoseStamped
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image, Joy
 
@@ -52,8 +53,13 @@ class VrBridgeNode(Node):
             for key in BridgeConfig.KEYS
         }
         self._config = BridgeConfig.from_dict(values, source="vr_bridge_node parameters")
-        cameras = self.declare_parameter("camera_topics", [""]).value or []
-        compressed = self.declare_parameter("compressed_camera_topics", [""]).value or []
+        # rclpy infers Parameter[Never] from a list default: the annotation names the type.
+        camera_param: Parameter[list[str]] = self.declare_parameter("camera_topics", [""])
+        compressed_param: Parameter[list[str]] = self.declare_parameter(
+            "compressed_camera_topics", [""]
+        )
+        cameras = camera_param.value or []
+        compressed = compressed_param.value or []
         self._jpeg_quality = int(self.declare_parameter("jpeg_quality", 70).value)
 
         self._pub_head = self.create_publisher(PoseStamped, operator_topic("head"), 10)
@@ -157,8 +163,8 @@ class VrBridgeNode(Node):
             )
             return
         pixels = np.frombuffer(bytes(msg.data), dtype=np.uint8)
-        image = pixels.reshape(msg.height, msg.step)[:, : msg.width * channels]
-        image = image.reshape(msg.height, msg.width, channels)
+        rows = pixels.reshape(msg.height, msg.step)[:, : msg.width * channels]
+        image: np.ndarray = rows.reshape(msg.height, msg.width, channels)
         if msg.encoding == "rgb8":
             image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self._jpeg_quality])

@@ -33,7 +33,7 @@ class JointIntegrator:
     """
 
     def __init__(
-        self, limits: JointLimits, initial_positions: Sequence[float], lag_s: float
+        self, limits: JointLimits, initial_positions: Sequence[float] | FloatArray, lag_s: float
     ) -> None:
         limits.require_for_motion("the joint integrator")
         if not (math.isfinite(lag_s) and lag_s >= 0.0):
@@ -66,7 +66,7 @@ class JointIntegrator:
         """Current (limit-clamped) target positions in [rad] (a copy)."""
         return self._target.copy()
 
-    def set_targets(self, names: Sequence[str], positions: Sequence[float]) -> None:
+    def set_targets(self, names: Sequence[str], positions: Sequence[float] | FloatArray) -> None:
         """Command ``positions`` [rad] for the joints ``names``; other joints keep their target.
 
         Raises :class:`InvalidCommand` (and changes nothing) on an unknown joint, a length
@@ -108,7 +108,9 @@ class JointIntegrator:
         self._q, self._v = clamped, v
         return self._q.copy()
 
-    def _checked(self, names: Sequence[str], positions: Sequence[float], what: str) -> FloatArray:
+    def _checked(
+        self, names: Sequence[str], positions: Sequence[float] | FloatArray, what: str
+    ) -> FloatArray:
         values = np.asarray(positions, dtype=np.float64)
         if values.shape != (len(names),):
             raise InvalidCommand(

@@ -191,7 +191,7 @@ class MujocoSim:
 
     # -- commands and stepping -------------------------------------------------------------
 
-    def set_targets(self, names: Sequence[str], positions: Sequence[float]) -> None:
+    def set_targets(self, names: Sequence[str], positions: Sequence[float] | FloatArray) -> None:
         """Command joint positions [rad]; raises InvalidCommand (nothing changes) if bad."""
         with self._lock:
             self.integrator.set_targets(names, positions)
