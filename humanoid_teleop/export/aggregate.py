@@ -331,6 +331,8 @@ def aggregate(shard_dirs: Sequence[Path], out: Path, settings: Settings) -> dict
                 "source_content_hash": record["source_content_hash"],
                 "source_start_ns": record["start_ns"],
                 "annotations": json.dumps(record["annotations"]),
+                "annotation_labels": json.dumps(record["annotation_labels"], sort_keys=True),
+                "action_config": json.dumps(record["action_config"]),
                 "loss_summary": json.dumps(record["loss"], sort_keys=True),
                 "sync_summary": json.dumps(record["sync"], sort_keys=True),
                 "qc_passed": record["qc_passed"],

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from humanoid_teleop.annotation.dataset import subtask_spans
 from humanoid_teleop.core.motion.rotation import quats_from_matrices
 from humanoid_teleop.core.robot import RobotModel
 
@@ -392,11 +393,19 @@ def build_frames(
         engaged = np.where(ok[:, None], held, 0.0)
     columns["teleop.engaged"] = engaged
 
-    # sub-task spans from the timed annotations (before the first: the episode's task)
-    subtasks = [task] + [text for _, text in data.annotations]
+    # sub-task spans: the confirmed spans of the episode's annotations.jsonl when it has any
+    # (frames outside every span: the episode's task), else from the operator's timed live
+    # labels (before the first: the episode's task)
+    confirmed = subtask_spans(data.path)
     span = np.zeros(n, dtype=np.int64)
-    for k, (t_ns, _text) in enumerate(data.annotations, start=1):
-        span[grid >= t_ns] = k
+    if confirmed:
+        subtasks = [task] + [s.text for s in confirmed]
+        for k, sub in enumerate(confirmed, start=1):
+            span[(grid >= sub.start_ns) & (grid <= sub.end_ns)] = k
+    else:
+        subtasks = [task] + [text for _, text in data.annotations]
+        for k, (t_ns, _text) in enumerate(data.annotations, start=1):
+            span[grid >= t_ns] = k
     columns["annotation.human.subtask"] = span  # local index into ``subtasks``
 
     # images, nearest within half a period

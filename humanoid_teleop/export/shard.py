@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from humanoid_teleop.annotation.dataset import action_config, episode_labels
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.core.robot.errors import RobotConfigError
 
@@ -137,6 +138,8 @@ def export_unit(unit: Unit) -> dict[str, bytes]:
         "device": custom.get("device", ""),
         "station": custom.get("station", ""),
         "annotations": _json_or_none(custom.get("annotations")) or [],
+        "annotation_labels": episode_labels(path),
+        "action_config": action_config(path, settings.fps, int(frames.grid_ns[start])),
         "loss": _json_or_none(custom.get("loss")),
         "sync": _json_or_none(custom.get("sync")),
         "qc_passed": verdict.passed,
