@@ -20,7 +20,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "port", help="port recorded episodes to another robot, with a portability report"
     )
-    parser.add_argument("episodes", nargs="+", type=Path, metavar="EPISODE", help="episode folder")
+    parser.add_argument(
+        "episodes", nargs="+", type=Path, metavar="EPISODE", help="episode or folder of episodes"
+    )
     parser.add_argument("--to", required=True, metavar="ROBOT", help="target robot (robots/<name>)")
     parser.add_argument(
         "-o", "--output", required=True, type=Path, metavar="DIR", help="folder for the episodes"
@@ -41,6 +43,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from humanoid_teleop.core.robot import RobotModel, load_robot
+    from humanoid_teleop.export.source import find_episodes
     from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
     from humanoid_teleop.portability.source import read_source
 
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     source_description = load_robot(args.source_robot) if args.source_robot else None
     # every episode is read before anything is built or written: bad input stops the run
     # with one line and leaves nothing behind
-    sources = [read_source(episode, source_description) for episode in args.episodes]
+    sources = [read_source(e, source_description) for e in find_episodes(args.episodes)]
     target = RobotModel(target_description)
     pipeline = target_pipeline(target)
     models: dict[str, RobotModel] = {}
