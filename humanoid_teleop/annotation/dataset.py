@@ -15,7 +15,7 @@ from .sidecar import current, read_sidecar
 from .signals import read_summary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class SubtaskSpan:
     """A confirmed sub-task span: [start_ns, end_ns] log time [ns], text, skill, arm."""
 
