@@ -77,7 +77,7 @@ def test_binary_profile_is_refused_before_recording(
     assert main(["record", "--profile", str(profile), "-o", str(tmp_path / "bags")]) == 2
     err = capsys.readouterr().err
     assert err == f"error: {profile}: not a UTF-8 text file (byte 0x80 at offset 128); " + (
-        "a recording profile is YAML text\n"
+        "a config file must be YAML text\n"
     )
     assert not (tmp_path / "bags").exists()
 

@@ -21,13 +21,14 @@ Example::
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
+from humanoid_teleop.core.config import Field, read_yaml
 
 from .episode import FileOptions
 from .errors import ProfileError
@@ -112,88 +113,77 @@ class RecordingProfile:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "<profile>") -> RecordingProfile:
-        """Validate a parsed profile; every error names ``source``, the key path and value."""
-        root = _mapping(data, source, "", _TOP_KEYS)
-        fields: dict[str, Any] = {"source": source}
-        if "topics" in root:
-            fields["topics"] = tuple(
-                _topic(item, source, f"topics[{i}]")
-                for i, item in enumerate(_list(root["topics"], source, "topics"))
-            )
+        """Validate a parsed profile; see :meth:`from_field`."""
+        return cls.from_field(Field.of(data, source, (), ProfileError))
+
+    @classmethod
+    def from_field(cls, root: Field) -> RecordingProfile:
+        """Validate a profile; every error names ``file:line: key.path``, the value and what
+        is allowed."""
+        root = Field(root.file, root.keys, root.value, root.line, ProfileError)
+        _mapping(root, _TOP_KEYS)
+        fields: dict[str, Any] = {"source": str(root.file)}
+        if root.has("topics"):
+            fields["topics"] = tuple(_topic(item) for item in _list(root.child("topics")))
         for key in ("include", "exclude"):
-            if key in root:
-                fields[key] = tuple(
-                    _regex(item, source, f"{key}[{i}]")
-                    for i, item in enumerate(_list(root[key], source, key))
-                )
-        if "latched" in root:
-            fields["latched"] = tuple(
-                _topic_name(item, source, f"latched[{i}]")
-                for i, item in enumerate(_list(root["latched"], source, "latched"))
-            )
-        if "robot_sensors" in root:
-            fields["robot_sensors"] = _bool(root["robot_sensors"], source, "robot_sensors")
-        if "sync_reference" in root:
-            ref = root["sync_reference"]
-            fields["sync_reference"] = (
-                None if ref is None else _topic_name(ref, source, "sync_reference")
-            )
-        if "default_depth" in root:
-            fields["default_depth"] = int(
-                _number(root["default_depth"], source, "default_depth", 1)
-            )
-        storage = _mapping(root.get("storage", {}), source, "storage", _STORAGE_KEYS)
-        if "compression" in storage:
-            value = storage["compression"]
-            if value not in COMPRESSIONS:
-                raise ProfileError(
-                    f"{source}: storage.compression: {value!r} is not one of "
-                    f"{', '.join(COMPRESSIONS)}"
-                )
-            fields["compression"] = value
-        for key in _STORAGE_KEYS[1:]:
-            if key in storage:
-                minimum = 0.0 if key.startswith("split") else 1e-3
-                fields[key] = _number(storage[key], source, f"storage.{key}", minimum)
-        limits = _mapping(root.get("limits", {}), source, "limits", _LIMIT_KEYS)
-        for key in _LIMIT_KEYS:
-            if key in limits:
-                minimum = 1e-3 if key == "reader_queue_mib" else 0.0
-                fields[key] = _number(limits[key], source, f"limits.{key}", minimum)
-        check = _mapping(root.get("check", {}), source, "check", _CHECK_KEYS)
-        if "max_loss_ratio" in check:
-            ratio = _number(check["max_loss_ratio"], source, "check.max_loss_ratio", 0.0)
-            if ratio > 1.0:
-                raise ProfileError(f"{source}: check.max_loss_ratio: {ratio!r} must be in [0, 1]")
-            fields["max_loss_ratio"] = ratio
+            if root.has(key):
+                fields[key] = tuple(_regex(item) for item in _list(root.child(key)))
+        if root.has("latched"):
+            fields["latched"] = tuple(_topic_name(item) for item in _list(root.child("latched")))
+        if root.has("robot_sensors"):
+            fields["robot_sensors"] = _bool(root.child("robot_sensors"))
+        if root.has("sync_reference"):
+            ref = root.child("sync_reference")
+            fields["sync_reference"] = None if ref.value is None else _topic_name(ref)
+        if root.has("default_depth"):
+            fields["default_depth"] = int(_number(root.child("default_depth"), 1))
+        if root.has("storage"):
+            storage = root.child("storage")
+            _mapping(storage, _STORAGE_KEYS)
+            if storage.has("compression"):
+                compression = storage.child("compression")
+                if compression.value not in COMPRESSIONS:
+                    raise compression.error(
+                        f"{_show(compression.value)} is not one of {', '.join(COMPRESSIONS)}"
+                    )
+                fields["compression"] = compression.value
+            for key in _STORAGE_KEYS[1:]:
+                if storage.has(key):
+                    minimum = 0.0 if key.startswith("split") else 1e-3
+                    fields[key] = _number(storage.child(key), minimum)
+        if root.has("limits"):
+            limits = root.child("limits")
+            _mapping(limits, _LIMIT_KEYS)
+            for key in _LIMIT_KEYS:
+                if limits.has(key):
+                    minimum = 1e-3 if key == "reader_queue_mib" else 0.0
+                    fields[key] = _number(limits.child(key), minimum)
+        if root.has("check"):
+            check = root.child("check")
+            _mapping(check, _CHECK_KEYS)
+            if check.has("max_loss_ratio"):
+                ratio_field = check.child("max_loss_ratio")
+                ratio = _number(ratio_field, 0.0)
+                if ratio > 1.0:
+                    raise ratio_field.error(f"{ratio!r} must be in [0, 1]")
+                fields["max_loss_ratio"] = ratio
         return cls(**fields)
 
     @classmethod
     def load(cls, path: Path) -> RecordingProfile:
-        """Read and validate a profile file."""
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as err:
-            raise ProfileError(f"{path}: cannot read: {err.strerror or err}") from err
-        except UnicodeDecodeError as err:
-            raise ProfileError(
-                f"{path}: not a UTF-8 text file (byte 0x{err.object[err.start]:02x} at offset "
-                f"{err.start}); a recording profile is YAML text"
-            ) from err
-        except yaml.reader.ReaderError as err:
-            raise ProfileError(
-                f"{path}: not a YAML text file: character #x{err.character:04x} at offset "
-                f"{err.position} is not allowed in YAML"
-            ) from err
-        except yaml.YAMLError as err:
-            raise ProfileError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from err
-        return cls.from_dict({} if data is None else data, str(path))
+        """Read and validate a profile file (an empty file is the default profile)."""
+        root = read_yaml(path, ProfileError)
+        if root.value is None:
+            root = Field(root.file, (), {}, root.line, ProfileError)
+        return cls.from_field(root)
 
     def with_topics(self, names: Sequence[str]) -> RecordingProfile:
         """This profile plus explicit topic names (e.g. from the command line)."""
         known = {t.name for t in self.topics}
         extra = tuple(
-            TopicRule(_topic_name(n, "command line", "topic")) for n in names if n not in known
+            TopicRule(_topic_name(Field("command line", ("topic",), n, 0, ProfileError)))
+            for n in names
+            if n not in known
         )
         return replace(self, topics=self.topics + extra)
 
@@ -281,88 +271,86 @@ def _show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _where(source: str, key: str) -> str:
-    return f"{source}: {key}" if key else source
+def _mapping(field: Field, allowed: Sequence[str]) -> Mapping[str, Any]:
+    if not isinstance(field.value, Mapping):
+        raise field.error(f"expected a mapping, got {_show(field.value)}")
+    for key in field.value:
+        if key not in allowed:
+            raise field.child(key).error(f"unknown key (allowed: {', '.join(allowed)})")
+    return field.value
 
 
-def _mapping(data: Any, source: str, key: str, allowed: Sequence[str]) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ProfileError(f"{_where(source, key)}: expected a mapping, got {_show(data)}")
-    unknown = [k for k in data if k not in allowed]
-    if unknown:
-        prefix = f"{key}." if key else ""
-        raise ProfileError(
-            f"{source}: {prefix}{unknown[0]}: unknown key (allowed: {', '.join(allowed)})"
-        )
-    return data
+def _list(field: Field) -> list[Field]:
+    if not isinstance(field.value, list):
+        raise field.error(f"expected a list, got {_show(field.value)}")
+    return field.elements()
 
 
-def _list(data: Any, source: str, key: str) -> list[Any]:
-    if not isinstance(data, list):
-        raise ProfileError(f"{source}: {key}: expected a list, got {_show(data)}")
-    return data
+def _bool(field: Field) -> bool:
+    if not isinstance(field.value, bool):
+        raise field.error(f"{_show(field.value)} is not true or false")
+    return field.value
 
 
-def _bool(data: Any, source: str, key: str) -> bool:
-    if not isinstance(data, bool):
-        raise ProfileError(f"{source}: {key}: {data!r} is not true or false")
-    return data
-
-
-def _number(data: Any, source: str, key: str, minimum: float) -> float:
-    if isinstance(data, bool) or not isinstance(data, int | float) or data != data:
-        raise ProfileError(f"{source}: {key}: {data!r} is not a number")
+def _number(field: Field, minimum: float) -> float:
+    """A finite number >= ``minimum``."""
+    data = field.value
+    if isinstance(data, bool) or not isinstance(data, int | float):
+        raise field.error(f"{_show(data)} is not a number")
+    if not math.isfinite(data):
+        raise field.error(f"{data!r} is not a finite number")
     if data < minimum:
-        raise ProfileError(f"{source}: {key}: {data!r} must be >= {minimum}")
+        raise field.error(f"{data!r} must be >= {minimum}")
     return float(data)
 
 
-def _topic_name(data: Any, source: str, key: str) -> str:
+def _topic_name(field: Field) -> str:
+    data = field.value
     if not isinstance(data, str) or not re.fullmatch(r"/[A-Za-z0-9_~{}/]*[A-Za-z0-9_}]", data):
-        raise ProfileError(
-            f"{source}: {key}: {data!r} is not an absolute topic name (like /camera/image_raw)"
-        )
+        raise field.error(f"{_show(data)} is not an absolute topic name (like /camera/image_raw)")
     return data
 
 
-def _regex(data: Any, source: str, key: str) -> str:
+def _regex(field: Field) -> str:
+    data = field.value
     if not isinstance(data, str):
-        raise ProfileError(f"{source}: {key}: {data!r} is not a regular expression string")
+        raise field.error(f"{_show(data)} is not a regular expression string")
     try:
         re.compile(data)
     except re.error as err:
-        raise ProfileError(f"{source}: {key}: {data!r} is not a valid regex: {err}") from err
+        raise field.error(f"{data!r} is not a valid regex: {err}") from err
     return data
 
 
-def _topic(data: Any, source: str, key: str) -> TopicRule:
-    if isinstance(data, str):
-        return TopicRule(_topic_name(data, source, key))
-    item = _mapping(data, source, key, _TOPIC_KEYS)
+def _topic(field: Field) -> TopicRule:
+    if isinstance(field.value, str):
+        return TopicRule(_topic_name(field))
+    item = _mapping(field, _TOPIC_KEYS)
     if "name" not in item:
-        raise ProfileError(f"{source}: {key}.name: missing (every topic needs a name)")
-    name = _topic_name(item["name"], source, f"{key}.name")
+        missing = Field(field.file, (*field.keys, "name"), None, field.line, ProfileError)
+        raise missing.error("missing (every topic needs a name)")
+    name = _topic_name(field.child("name"))
     type_name = None
     if item.get("type") is not None:
         try:
             type_name = normalize_type_name(str(item["type"]))
         except Exception as err:
-            raise ProfileError(f"{source}: {key}.type: {err}") from err
+            raise field.child("type").error(str(err)) from err
     qos = None
     if "qos" in item:
-        q = _mapping(item["qos"], source, f"{key}.qos", _QOS_KEYS)
+        qos_field = field.child("qos")
+        q = _mapping(qos_field, _QOS_KEYS)
         for field_name, allowed in (
             ("reliability", RELIABILITY),
             ("durability", DURABILITY),
             ("history", HISTORY),
         ):
             if field_name in q and q[field_name] not in allowed:
-                raise ProfileError(
-                    f"{source}: {key}.qos.{field_name}: {q[field_name]!r} is not one of "
-                    f"{', '.join(allowed)}"
+                raise qos_field.child(field_name).error(
+                    f"{q[field_name]!r} is not one of {', '.join(allowed)}"
                 )
         depth = None
         if "depth" in q:
-            depth = int(_number(q["depth"], source, f"{key}.qos.depth", 1))
+            depth = int(_number(qos_field.child("depth"), 1))
         qos = QosOverride(q.get("reliability"), q.get("durability"), depth, q.get("history"))
     return TopicRule(name, type_name, qos)

@@ -59,7 +59,7 @@ def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
     """A profile that is not YAML is reported with its path."""
     path = tmp_path / "bad.yaml"
     path.write_text("topics: [\n")
-    with pytest.raises(ProfileError, match=r"bad\.yaml: not valid YAML"):
+    with pytest.raises(ProfileError, match=r"bad\.yaml:2:1: invalid YAML"):
         RecordingProfile.load(path)
 
 
@@ -118,7 +118,9 @@ def test_binary_or_garbage_profile_is_one_clear_line(
     """A binary or garbage profile file is refused in one short line naming the file."""
     path = tmp_path / "profile.yaml"
     path.write_bytes(content)
-    with pytest.raises(ProfileError, match=rf"^{re.escape(str(path))}: .*{message}") as caught:
+    with pytest.raises(
+        ProfileError, match=rf"^{re.escape(str(path))}(:\d+)?: .*{message}"
+    ) as caught:
         RecordingProfile.load(path)
     assert "\n" not in str(caught.value) and len(str(caught.value)) < 200 + len(str(path))
 
@@ -164,3 +166,13 @@ def test_expected_message_size_bounds_the_reader_before_any_message() -> None:
     profile = replace(profile, topics=(TopicRule("/cam", expected_bytes=frame),))
     assert profile.subscription_qos("/cam", []).depth == 64 * 1024 * 1024 // frame
     assert profile.subscription_qos("/cam", [], message_bytes=2 * frame).depth == 12
+
+
+def test_bad_value_in_a_file_names_its_line_and_key_path(tmp_path: Path) -> None:
+    """An infinite storage value in a profile file names file:line and storage.<key>."""
+    path = tmp_path / "p.yaml"
+    path.write_text("topics: [/a]\nstorage:\n  flush_period_s: .inf\n")
+    with pytest.raises(
+        ProfileError, match=r"p\.yaml:3: storage\.flush_period_s: inf is not a finite number"
+    ):
+        RecordingProfile.load(path)
