@@ -464,7 +464,7 @@ def test_every_shipped_robot_simulates(tmp_path: Path, robot: str) -> None:
     ("param", "message"),
     [
         ("robot:=nope", "no robot 'nope'"),
-        ("camera_rate_hz:=0.0", "parameters.camera_rate_hz: 0.0 must be a finite number > 0"),
+        ("camera_rate_hz:=0.0", "parameters: camera_rate_hz: 0.0 must be a finite number > 0"),
         ("backend:=gazebo", "backend: 'gazebo'; allowed: mujoco, kinematic"),
         ("scene:=nope", "no scene 'nope'; scenes: pick_and_place, push"),
     ],

@@ -8,47 +8,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from humanoid_teleop.core.config import Field
 from humanoid_teleop.core.sim.contact import TableConfig
 from humanoid_teleop.core.sim.errors import SimConfigError
 
 _T = TypeVar("_T")
 
 
-def _typed(cls: type[_T], data: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Check keys and value types of ``data`` against the dataclass ``cls``."""
-    specs = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(specs))
-    if unknown:
-        raise SimConfigError(f"{source}: unknown keys {unknown}; allowed: {sorted(specs)}")
-    values: dict[str, Any] = {}
-    for name, spec in specs.items():
-        if name not in data:
-            if spec.default is MISSING:
-                raise SimConfigError(f"{source}: missing key '{name}'")
-            continue
-        raw = data[name]
-        kind = spec.type if isinstance(spec.type, str) else spec.type.__name__
-        if kind == "bool":
-            ok = isinstance(raw, bool)
-        elif kind == "int":
-            ok = isinstance(raw, int) and not isinstance(raw, bool)
-        elif kind == "float":
-            ok = isinstance(raw, (int, float)) and not isinstance(raw, bool)
-            raw = float(raw) if ok else raw
-        else:
-            ok = isinstance(raw, str)
-        if not ok:
-            raise SimConfigError(f"{source}.{name}: {raw!r} is not a {kind}")
-        values[name] = raw
-    return values
+def _typed(
+    cls: type[_T], data: Mapping[str, Any], source: str, nonfinite: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Check keys and value types of ``data`` against the dataclass ``cls`` (the config
+    layer's rules: unknown keys listed, numbers finite unless named in ``nonfinite``)."""
+    return Field.of(data, source, (), SimConfigError).as_fields_of(cls, nonfinite)
 
 
 def _positive(source: str, name: str, value: float, unit: str) -> None:
     if not (math.isfinite(value) and value > 0.0):
-        raise SimConfigError(f"{source}.{name}: {value} must be a finite number > 0 {unit}")
+        raise SimConfigError(f"{source}: {name}: {value} must be a finite number > 0 {unit}")
 
 
 #: Simulator backends of sim_robot_node.
@@ -102,22 +82,24 @@ class SimRobotSettings:
         cls, data: Mapping[str, Any], source: str = "sim_robot_node parameters"
     ) -> SimRobotSettings:
         """Build and validate; errors name ``source`` and the parameter."""
-        settings = cls(**_typed(cls, data, source))
+        settings = cls(**_typed(cls, data, source, ("table_height_m", "table_x_min_m")))
         if not settings.robot:
-            raise SimConfigError(f"{source}.robot: empty; name a robot (humanoid-teleop robots)")
+            raise SimConfigError(f"{source}: robot: empty; name a robot (humanoid-teleop robots)")
         if settings.backend not in BACKENDS:
             raise SimConfigError(
-                f"{source}.backend: {settings.backend!r}; allowed: {', '.join(BACKENDS)}"
+                f"{source}: backend: {settings.backend!r}; allowed: {', '.join(BACKENDS)}"
             )
         for name in ("joint_state_rate_hz", "tf_rate_hz", "wrench_rate_hz", "camera_rate_hz"):
             _positive(source, name, getattr(settings, name), "[Hz]")
         if not (math.isfinite(settings.lag_s) and settings.lag_s >= 0.0):
-            raise SimConfigError(f"{source}.lag_s: {settings.lag_s} must be >= 0 [s]")
+            raise SimConfigError(f"{source}: lag_s: {settings.lag_s} must be >= 0 [s]")
         for name in ("camera_width", "camera_height"):
             if getattr(settings, name) < 0:
-                raise SimConfigError(f"{source}.{name}: must be >= 0 (0: use robot.yaml)")
+                raise SimConfigError(f"{source}: {name}: must be >= 0 (0: use robot.yaml)")
         if not 1 <= settings.jpeg_quality <= 100:
-            raise SimConfigError(f"{source}.jpeg_quality: {settings.jpeg_quality}; allowed: 1..100")
+            raise SimConfigError(
+                f"{source}: jpeg_quality: {settings.jpeg_quality}; allowed: 1..100"
+            )
         _positive(source, "table_depth_m", settings.table_depth_m, "[m]")
         _positive(source, "table_width_m", settings.table_width_m, "[m]")
         for name in (
@@ -128,7 +110,7 @@ class SimRobotSettings:
         ):
             value = getattr(settings, name)
             if not (math.isfinite(value) and value >= 0.0):
-                raise SimConfigError(f"{source}.{name}: {value} must be >= 0")
+                raise SimConfigError(f"{source}: {name}: {value} must be >= 0")
         return settings
 
     def table_config(self, automatic: TableConfig) -> TableConfig:
@@ -182,11 +164,11 @@ class ReplaySettings:
         _positive(source, "rate_scale", settings.rate_scale, "(1.0 plays at recorded speed)")
         _positive(source, "hands_rate_hz", settings.hands_rate_hz, "[Hz]")
         if settings.skip_frames < 0:
-            raise SimConfigError(f"{source}.skip_frames: {settings.skip_frames} must be >= 0")
+            raise SimConfigError(f"{source}: skip_frames: {settings.skip_frames} must be >= 0")
         if settings.calibration_frame < 0:
             raise SimConfigError(
-                f"{source}.calibration_frame: {settings.calibration_frame} must be >= 0"
+                f"{source}: calibration_frame: {settings.calibration_frame} must be >= 0"
             )
         if not settings.frame_id:
-            raise SimConfigError(f"{source}.frame_id: must not be empty")
+            raise SimConfigError(f"{source}: frame_id: must not be empty")
         return settings

@@ -19,13 +19,19 @@ def test_sim_defaults_are_valid() -> None:
 
 def test_unknown_parameter_is_named_with_the_allowed_ones() -> None:
     """A misspelt parameter is rejected, naming it and the source."""
-    with pytest.raises(SimConfigError, match=r"sim_robot_node parameters: unknown keys \['rate'\]"):
+    with pytest.raises(
+        SimConfigError,
+        match=r"sim_robot_node parameters: rate: unknown key 'rate'; allowed keys: robot",
+    ):
         SimRobotSettings.from_dict({"rate": 10.0})
 
 
 def test_wrong_type_is_named() -> None:
     """A string where a rate is expected is rejected with the key and value."""
-    with pytest.raises(SimConfigError, match=r"tf_rate_hz: 'fast' is not a float"):
+    with pytest.raises(
+        SimConfigError,
+        match=r"sim_robot_node parameters: tf_rate_hz: expected a number, got 'fast'",
+    ):
         SimRobotSettings.from_dict({"tf_rate_hz": "fast"})
 
 
@@ -64,7 +70,7 @@ def test_explicit_table_height_wins() -> None:
 
 def test_replay_rejects_negative_skip() -> None:
     """skip_frames < 0 is rejected naming the parameter."""
-    with pytest.raises(SimConfigError, match=r"replay_node parameters\.skip_frames: -1"):
+    with pytest.raises(SimConfigError, match=r"replay_node parameters: skip_frames: -1"):
         ReplaySettings.from_dict({"skip_frames": -1})
 
 
@@ -78,3 +84,10 @@ def test_replay_rejects_zero_hands_rate() -> None:
     """hands_rate_hz must be positive."""
     with pytest.raises(SimConfigError, match=r"hands_rate_hz: 0\.0 must be"):
         ReplaySettings.from_dict({"hands_rate_hz": 0.0})
+
+
+def test_infinite_rate_is_refused_but_nan_table_height_means_automatic() -> None:
+    """tf_rate_hz inf is refused naming the key; table_height_m NaN stays (automatic)."""
+    with pytest.raises(SimConfigError, match=r"tf_rate_hz: expected a finite number, got inf"):
+        SimRobotSettings.from_dict({"tf_rate_hz": float("inf")})
+    assert math.isnan(SimRobotSettings.from_dict({"table_height_m": math.nan}).table_height_m)
