@@ -16,7 +16,7 @@ const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
 });
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
 await page.goto(`${url}/user/login/`);
 await page.fill('input[name="email"]', email);
 await page.fill('input[name="password"]', password);
@@ -29,11 +29,11 @@ await page.evaluate(() => {
   if (v) v.currentTime = 4.0;
 });
 await page.waitForTimeout(1500);
-await page.screenshot({ path: `${out}-task.png` });
+await page.screenshot({ path: `${out}-task.png`, fullPage: true });
 const region = page.locator('[class*="region"], [class*="Region"]').first();
 if (await region.count()) {
   await region.click({ timeout: 5000 }).catch(() => {});
   await page.waitForTimeout(1000);
 }
-await page.screenshot({ path: `${out}-region.png` });
+await page.screenshot({ path: `${out}-region.png`, fullPage: true });
 await browser.close();
