@@ -10,14 +10,18 @@ Tests across the project use these helpers to assert what a bag holds, e.g.::
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import lz4.frame  # type: ignore[import-untyped]  # lz4 ships no type information
+import zstandard
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
 from mcap.records import Metadata
+from mcap.summary import Summary
 
 from .errors import BagFormatError
 from .metadata import METADATA_FILE, BagMetadata, FileInfo, TopicInfo, read_metadata_yaml
@@ -223,15 +227,104 @@ def read_bag(bag: Path) -> BagSummary:
     return BagSummary(bag, read_metadata_yaml(bag))
 
 
+_RECORD_HEADER = struct.Struct("<BQ")
+"""MCAP record: opcode (uint8), body length [bytes] (uint64)."""
+_MESSAGE_HEADER = struct.Struct("<HIQQ")
+"""MCAP Message body: channel id, sequence, log time [ns], publish time [ns]; data follows."""
+_CHUNK_HEADER = struct.Struct("<QQQI")
+"""MCAP Chunk body: start [ns], end [ns], uncompressed size [bytes], CRC; then compression."""
+_MESSAGE_OPCODE = 0x05
+_CHUNK_OPCODE = 0x06
+
+
+def _chunk_records(stream: BinaryIO, offset: int, length: int, path: Path) -> bytes:
+    """The uncompressed records of the Chunk record at ``offset`` (``length`` bytes)."""
+    stream.seek(offset)
+    raw = stream.read(length)
+    if len(raw) != length or raw[0] != _CHUNK_OPCODE:
+        raise BagFormatError(f"{path}: no chunk record at byte {offset}")
+    _start, _end, size, _crc = _CHUNK_HEADER.unpack_from(raw, 9)
+    at = 9 + _CHUNK_HEADER.size
+    name_length = int.from_bytes(raw[at : at + 4], "little")
+    compression = raw[at + 4 : at + 4 + name_length].decode()
+    at += 4 + name_length
+    records_length = int.from_bytes(raw[at : at + 8], "little")
+    body = raw[at + 8 : at + 8 + records_length]
+    if compression == "zstd":
+        return bytes(zstandard.ZstdDecompressor().decompress(body, max_output_size=size))
+    if compression == "lz4":
+        return bytes(lz4.frame.decompress(body))
+    if compression:
+        raise BagFormatError(f"{path}: chunk compression {compression!r} unsupported")
+    return body
+
+
+def _chunk_index(stream: BinaryIO) -> Summary | None:
+    """The summary of an MCAP file whose messages are all in indexed chunks, else None."""
+    try:
+        summary = make_reader(stream).get_summary()
+    except (McapError, EOFError, ValueError):
+        return None
+    finally:
+        stream.seek(0)
+    stats = summary.statistics if summary else None
+    if summary is None or stats is None or not summary.chunk_indexes:
+        return None
+    return summary if stats.chunk_count == len(summary.chunk_indexes) else None
+
+
+def _iter_stored(
+    path: Path, stream: BinaryIO, summary: Summary, wanted: list[str] | None
+) -> Iterator[RawMessage]:
+    """Messages of one MCAP file with a chunk index (``summary``), in stored order.
+
+    Skips chunks holding none of ``wanted``'s channels and walks each chunk's records with
+    :mod:`struct`, building a message only for a wanted channel (the ``mcap`` reader parses
+    every record of every chunk into objects: 2-3x the time on a camera bag)."""
+    channels = {
+        cid: (c.topic, s.name if (s := summary.schemas.get(c.schema_id)) else "")
+        for cid, c in summary.channels.items()
+        if wanted is None or c.topic in wanted
+    }
+    for index in sorted(summary.chunk_indexes, key=lambda c: c.chunk_start_offset):
+        if index.message_index_offsets and not any(
+            cid in channels for cid in index.message_index_offsets
+        ):
+            continue
+        records = _chunk_records(stream, index.chunk_start_offset, index.chunk_length, path)
+        view = memoryview(records)
+        at, end = 0, len(records)
+        while at + 9 <= end:
+            opcode, length = _RECORD_HEADER.unpack_from(records, at)
+            at += 9
+            if opcode == _MESSAGE_OPCODE:
+                cid, sequence, log_ns, publish_ns = _MESSAGE_HEADER.unpack_from(records, at)
+                found = channels.get(cid)
+                if found is not None:
+                    yield RawMessage(
+                        topic=found[0], type=found[1], log_time_ns=log_ns,
+                        publish_time_ns=publish_ns, sequence=sequence,
+                        data=bytes(view[at + _MESSAGE_HEADER.size : at + length]),
+                    )  # fmt: skip
+            at += length
+        if at != end:
+            raise BagFormatError(f"{path}: chunk at byte {index.chunk_start_offset} is cut short")
+
+
 def iter_messages(
     bag: Path, topics: Iterable[str] | None = None, log_time_order: bool = True
 ) -> Iterator[RawMessage]:
     """Messages of a bag directory or MCAP file, file by file in log-time order (or, with
-    ``log_time_order=False``, in the order they are stored, which skips a sort)."""
+    ``log_time_order=False``, in the order they are stored, which skips a sort; a file with
+    a chunk index is then walked by :func:`_iter_stored`).."""
     wanted = list(topics) if topics is not None else None
     for path in mcap_files(bag):
         try:
             with path.open("rb") as stream:
+                summary = None if log_time_order else _chunk_index(stream)
+                if summary is not None:
+                    yield from _iter_stored(path, stream, summary, wanted)
+                    continue
                 reader = make_reader(stream)
                 for schema, channel, message in reader.iter_messages(
                     topics=wanted, log_time_order=log_time_order
@@ -244,5 +337,5 @@ def iter_messages(
                         sequence=message.sequence,
                         data=message.data,
                     )
-        except (McapError, EOFError) as err:
+        except (McapError, EOFError, zstandard.ZstdError, RuntimeError, struct.error) as err:
             raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
