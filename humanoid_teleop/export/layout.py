@@ -235,7 +235,8 @@ def hand_closure(model: RobotModel, side: str, q: FloatArray) -> FloatArray:
     norm = float(span @ span)
     if norm <= 0.0:
         return np.zeros(len(q))
-    return np.clip((q[:, idx] - open_) @ span / norm, 0.0, 1.0)
+    closure: FloatArray = np.clip((q[:, idx] - open_) @ span / norm, 0.0, 1.0)
+    return closure
 
 
 def build_frames(
@@ -281,7 +282,7 @@ def build_frames(
     effort = interpolate(pos.t_ns, data.effort.values, grid)[:, cols] if data.effort else None
 
     # end-effector poses (base frame, or canonical torso frame)
-    eef = []
+    eef: list[FloatArray | tuple[FloatArray, FloatArray]] = []
     for side in SIDES:
         arm = description.arms.get(side)
         if arm is None:
@@ -356,14 +357,14 @@ def build_frames(
     columns["observation.wrench"] = np.concatenate(wrench_cols, axis=1)
 
     # operator intent, held
-    present = np.zeros((n, len(TELEOP_PARTS)))
+    intent_present = np.zeros((n, len(TELEOP_PARTS)))
     for k, part in enumerate(POSE_INPUTS):
         stream = data.intent_poses.get(part)
         values = np.tile([0, 0, 0, 0, 0, 0, 1.0], (n, 1))
         if stream is not None:
             held, ok = hold(stream.t_ns, stream.values, grid)
             values = np.where(ok[:, None], held, values)
-            present[:, k] = ok
+            intent_present[:, k] = ok
         columns[f"teleop.{part}_pose"] = values
     for k, part in enumerate(HAND_INPUTS, start=len(POSE_INPUTS)):
         stream = data.intent_hands.get(part)
@@ -371,7 +372,7 @@ def build_frames(
         if stream is not None:
             held, ok = hold(stream.t_ns, stream.values, grid)
             values = np.where(ok[:, None], held, values)
-            present[:, k] = ok
+            intent_present[:, k] = ok
         columns[f"teleop.{part}_keypoints"] = values
     for k, (key, stream, width) in enumerate(
         (
@@ -384,9 +385,9 @@ def build_frames(
         if stream is not None:
             held, ok = hold(stream.t_ns, stream.values, grid)
             values = np.where(ok[:, None], held, values)
-            present[:, k] = ok
+            intent_present[:, k] = ok
         columns[key] = values
-    columns["teleop.present"] = present
+    columns["teleop.present"] = intent_present
     engaged = np.zeros((n, 1))
     if data.engaged is not None:
         held, ok = hold(data.engaged.t_ns, data.engaged.values, grid)
@@ -413,11 +414,11 @@ def build_frames(
     image_missing: dict[str, npt.NDArray[np.bool_]] = {}
     mapping = cameras(model)
     for key in camera_keys:
-        stream = data.images.get(mapping.get(key, ""))
-        if stream is None or not len(stream.t_ns):
+        camera = data.images.get(mapping.get(key, ""))
+        if camera is None or not len(camera.t_ns):
             raise ExportInputError(f"{data.path}: no images of camera {mapping.get(key, key)!r}")
-        pick, flagged = nearest(stream.t_ns, grid, fps)
-        frames = [stream.frames[i] for i in pick]
+        pick, flagged = nearest(camera.t_ns, grid, fps)
+        frames = [camera.frames[i] for i in pick]
         if layout == "canonical":
             h, w = CANONICAL_IMAGE_HW
             frames = [

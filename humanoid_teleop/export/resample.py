@@ -64,8 +64,9 @@ def slerp(q0: FloatArray, q1: FloatArray, w: FloatArray) -> FloatArray:
     safe = np.where(near, 1.0, sin)
     a = np.where(near, 1.0 - w, np.sin((1.0 - w) * theta) / safe)
     b = np.where(near, w, np.sin(w * theta) / safe)
-    out = a[:, None] * q0 + b[:, None] * q1
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
+    out: FloatArray = a[:, None] * q0 + b[:, None] * q1
+    unit: FloatArray = out / np.linalg.norm(out, axis=1, keepdims=True)
+    return unit
 
 
 def nearest(

@@ -292,7 +292,8 @@ def read_episode(
         ]
     for raw in selected:
         try:
-            msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
+            # rosbags builds each message type's class at run time: its fields are Any here
+            msg: Any = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
         except Exception as err:  # rosbags raises several error types for bad CDR
             raise ExportInputError(f"{path}: {raw.topic}: undecodable {raw.type}: {err}") from err
         t = _stamp_ns(msg, raw.publish_time_ns)
@@ -365,10 +366,10 @@ def read_episode(
             engaged_rows.append([1.0 if msg.data else 0.0])
         elif topic == STATE_TOPIC:
             for status in msg.status:
-                values = {kv.key: kv.value for kv in status.values}
-                if "estopped" in values:
+                pairs = {kv.key: kv.value for kv in status.values}
+                if "estopped" in pairs:
                     estop_t.append(t)
-                    estop_rows.append([1.0 if values["estopped"] == "true" else 0.0])
+                    estop_rows.append([1.0 if pairs["estopped"] == "true" else 0.0])
     if not pos_t:
         raise ExportInputError(f"{path}: no messages on {joint_topic} (joint states)")
     annotations = []

@@ -34,12 +34,19 @@ def numeric(values: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def image_histogram(frames: list[npt.NDArray[np.uint8]]) -> npt.NDArray[np.int64]:
-    """Pixel-value counts per channel (3, 256) over RGB ``frames``."""
+    """Pixel-value counts per channel (3, 256) over RGB ``frames`` (a camera frame held over
+    several frames, the same array, is counted once and weighted)."""
     hist = np.zeros((3, 256), dtype=np.int64)
+    repeats: dict[int, int] = {}
+    distinct: list[npt.NDArray[np.uint8]] = []
     for frame in frames:
+        if id(frame) not in repeats:
+            distinct.append(frame)
+        repeats[id(frame)] = repeats.get(id(frame), 0) + 1
+    for frame in distinct:
         for c in range(3):
             counts = cv2.calcHist([frame], [c], None, [256], [0, 256])
-            hist[c] += np.rint(counts.reshape(-1)).astype(np.int64)
+            hist[c] += np.rint(counts.reshape(-1)).astype(np.int64) * repeats[id(frame)]
     return hist
 
 

@@ -24,10 +24,12 @@ from .errors import ExportError
 
 CODECS = {"av1": "libsvtav1", "h264": "libx264"}
 """``--video-codec`` choice -> FFmpeg encoder."""
-_OPTIONS = {
+OPTIONS = {
     "libsvtav1": {"g": "2", "crf": "30", "preset": "12", "svtav1-params": "lp=1"},
     "libx264": {"g": "2", "crf": "30", "preset": "veryfast", "threads": "1"},
 }
+"""FFmpeg options per encoder: LeRobot's GOP and crf, its SVT-AV1 preset, one encoder thread
+(an export runs one unit per core; threads add CPU time, not throughput)."""
 
 logging.getLogger("libav").setLevel(logging.ERROR)
 os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its banner to stderr unless told not to
@@ -41,7 +43,9 @@ def encode(frames: Sequence[npt.NDArray[np.uint8]], fps: int, codec: str) -> byt
     height, width = frames[0].shape[:2]
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream(encoder, rate=fps, options=dict(_OPTIONS[encoder]))
+        stream = container.add_stream(encoder, rate=fps, options=dict(OPTIONS[encoder]))
+        if not isinstance(stream, av.VideoStream):
+            raise ExportError(f"{encoder}: not a video encoder")
         stream.width = width
         stream.height = height
         stream.pix_fmt = "yuv420p"
@@ -71,11 +75,13 @@ def concatenate(parts: Sequence[bytes], frame_counts: Sequence[int], fps: int, o
                     out_stream = target.add_stream_from_template(in_stream, opaque=True)
                     out_stream.time_base = in_stream.time_base
                 tb = in_stream.time_base
+                if tb is None:
+                    raise ExportError(f"{out}: an episode's video has no time base")
                 shift = int(offset_s / tb)
                 if Fraction(shift) * tb != offset_s:
                     raise ExportError(f"{out}: time base {tb} cannot place frames at 1/{fps} s")
                 for packet in source.demux(in_stream):
-                    if packet.dts is None:
+                    if packet.dts is None or packet.pts is None:
                         continue
                     packet.pts += shift
                     packet.dts += shift
@@ -105,12 +111,19 @@ def decode_times(path: Path) -> list[float]:
     """Presentation time [s] of every frame in ``path``, in decode order."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        return [
-            float(f.pts * stream.time_base) for f in container.decode(stream) if f.pts is not None
-        ]
+        base = stream.time_base
+        if base is None:
+            raise ExportError(f"{path}: video stream has no time base")
+        return [float(f.pts * base) for f in container.decode(stream) if f.pts is not None]
 
 
 def decode_all(path: Path) -> list[npt.NDArray[np.uint8]]:
     """Every frame of ``path`` as RGB H×W×3 uint8."""
     with av.open(str(path)) as container:
-        return [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+        stream = container.streams.video[0]
+        return [_rgb(f) for f in container.decode(stream)]
+
+
+def _rgb(frame: av.VideoFrame) -> npt.NDArray[np.uint8]:
+    """A decoded frame as RGB H×W×3 uint8."""
+    return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)

@@ -32,6 +32,16 @@ def test_histograms_of_two_episodes_add_up_to_the_dataset_stats() -> None:
         np.testing.assert_array_equal(merged[key], value)
 
 
+def test_held_frames_count_like_their_copies() -> None:
+    """A frame array repeated in the list counts exactly as that many equal copies."""
+    rng = np.random.default_rng(5)
+    a, b = (rng.integers(0, 256, (8, 8, 3), dtype=np.uint8) for _ in range(2))
+    held = [a, a, b, a, b, b, b]
+    np.testing.assert_array_equal(
+        stats.image_histogram(held), stats.image_histogram([f.copy() for f in held])
+    )
+
+
 def test_numeric_stats_have_every_lerobot_key_per_dimension() -> None:
     """Vector features get min/max/mean/std/count and q01..q99 per dimension."""
     result = stats.numeric(np.arange(20.0).reshape(10, 2))
