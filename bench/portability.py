@@ -4,7 +4,8 @@
         [--robots g1 talos ...] [--workers 2] [--out DIR]
 
 1. Records ``--episodes`` scripted-demonstrator episodes (seeds 1..N) per robot and task,
-   offline (MuJoCo + the teleop pipeline + the demonstrator, no DDS; 100 Hz commands), in
+   offline (MuJoCo + the teleop pipeline + the demonstrator, no DDS; commands at
+   ``--rate-hz``, 250 Hz like a session), in
    the episode format (humanoid_teleop/portability/scripted.py).
 2. Ports each to every robot, itself included (the source's self-replay), in the target's
    MuJoCo scene from the recorded object poses (cameras off: they do not change the task).
@@ -59,12 +60,12 @@ def _pipeline(name: str) -> Any:
     return target_pipeline(_model(name))
 
 
-def _record(job: tuple[str, str, int, str]) -> tuple[str, str, int, str, str]:
-    robot, task, seed, out = job
+def _record(job: tuple[str, str, int, str, float]) -> tuple[str, str, int, str, str]:
+    robot, task, seed, out, rate_hz = job
     path = Path(out) / f"scripted_{robot}_{task}_{seed:04d}"
     if not (path / "metadata.yaml").is_file():  # --out of an earlier run: reuse its sources
         shutil.rmtree(path, ignore_errors=True)
-        path = record_scripted_episode(_model(robot), task, seed, Path(out))
+        path = record_scripted_episode(_model(robot), task, seed, Path(out), rate_hz=rate_hz)
     outcome = read_source(path, _model(robot).description).outcome
     return robot, task, seed, str(path), outcome
 
@@ -102,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=3, help="episodes per robot and task")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--robots", nargs="+", default=None, help="default: every shipped robot")
+    parser.add_argument(
+        "--rate-hz", type=float, default=250.0, help="command rate of the sources (a session's)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="processes (one core each)")
     parser.add_argument(
         "--out", type=Path, default=None,
@@ -115,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
     try:
         jobs = [
-            (r, t, seed, str(sources_dir))
+            (r, t, seed, str(sources_dir), args.rate_hz)
             for t in args.tasks
             for r in robots
             for seed in range(1, args.episodes + 1)

@@ -90,7 +90,9 @@ def _rotation(row: FloatArray) -> FloatArray:
 class _SourceTrack:
     """The source's tool path (task frame) and hand closures, sampled at the joint states."""
 
-    def __init__(self, source: SourceEpisode, model: RobotModel, side: str) -> None:
+    def __init__(
+        self, source: SourceEpisode, model: RobotModel, side: str, measured_too: bool = True
+    ) -> None:
         self.tool = ArmTool(model, side)
         names = model.joint_names
         index = {n: i for i, n in enumerate(source.joint_names)}
@@ -122,14 +124,21 @@ class _SourceTrack:
         self.t_s = t
         home = model.home_positions()
         self.origin = self.tool.ee(home)[1]
-        goal = [self.tool.tool(q) for q in commanded]
-        actual = [self.tool.tool(q) for q in measured]
-        self.goal_p = np.array([g.position_m for g in goal]) - self.origin
-        self.goal_r = np.array([g.rotation for g in goal])
-        self.actual_p = np.array([a.position_m for a in actual]) - self.origin
-        self.actual_r = np.array([a.rotation for a in actual])
+        self.goal_p, self.goal_r = self._path(commanded)
         self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
-        self.closure = np.array([self.tool.closure(q) for q in measured])
+        # The measured path and closure, which a port in physics is compared with (a
+        # kinematic port is compared with the commanded ones).
+        self.actual_p, self.actual_r = self.goal_p, self.goal_r
+        self.closure = self.closure_cmd
+        if measured_too:
+            self.actual_p, self.actual_r = self._path(measured)
+            self.closure = np.array([self.tool.closure(q) for q in measured])
+
+    def _path(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Tool positions (task frame) and hand-frame rotations at each row of ``q``."""
+        poses = [self.tool.tool(row) for row in q]
+        positions = np.array([p.position_m for p in poses]) - self.origin
+        return positions, np.array([p.rotation for p in poses])
 
     def index(self, t_s: float) -> int:
         """The newest sample at or before ``t_s``."""
@@ -160,7 +169,7 @@ def port_episode(
             "shipped scene): port it with --no-sim"
         )
     side = _side(source, src_desc, tgt_desc)
-    track = _SourceTrack(source, source_model, side)
+    track = _SourceTrack(source, source_model, side, measured_too=sim_on)
     tool = ArmTool(target_model, side)
     origin = tool.ee(target_model.home_positions())[1]
     rate = options.rate_hz or source.command_rate_hz
@@ -316,9 +325,9 @@ def port_episode(
             target_robot=tgt_desc.name,
             side=side,
             track_t_s=track.t_s,
-            track_p=track.actual_p if sim_on else track.goal_p,
-            track_r=track.actual_r if sim_on else track.goal_r,
-            track_closure=track.closure if sim_on else track.closure_cmd,
+            track_p=track.actual_p,
+            track_r=track.actual_r,
+            track_closure=track.closure,
             track_objects=source_objects,
             steps=records,
             outcome=outcome,

@@ -33,12 +33,13 @@ def record_scripted_episode(
     seed: int,
     bag_dir: Path,
     *,
-    rate_hz: float = 100.0,
+    rate_hz: float = 250.0,
     max_s: float = 30.0,
     name: str | None = None,
 ) -> Path:
     """Record one scripted episode of ``scene_name`` (objects placed with ``seed``) under
-    ``bag_dir``; returns the episode folder. Ends like ``run_episode``: when the detector
+    ``bag_dir`` at ``rate_hz`` [Hz] (a session's teleop rate by default); returns the
+    episode folder. Ends like ``run_episode``: when the detector
     decides, 1 s after the script is done, or after ``max_s`` [s]."""
     description = model.description
     config = load_scene(scene_name)

@@ -169,7 +169,12 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     joint_topic = description.sensors.joint_state_topic
     if not counts.get(joint_topic):
         raise PortInputError(f"{path}: no messages on {joint_topic} (joint states)")
-    command_topics = {s.topic: g for g, s in description.interfaces.items() if s.kind == "forward"}
+    # the arms' and hands' commands: the goal path and closure come from those alone
+    driven = {a.group for a in description.arms.values()}
+    driven |= {h.group for h in description.hands.values() if h.group is not None}
+    command_topics = {
+        s.topic: g for g, s in description.interfaces.items() if s.kind == "forward" and g in driven
+    }
     intent_source = ""
     for prefix in RECORDED_PREFIXES:
         if any(counts.get(f"{prefix}{s}_wrist") for s in ("left", "right")):
