@@ -26,6 +26,15 @@ PIP_TO_ROSDEP = {
     "numba": "python3-numba",
     "rosbags": "python3-rosbags-pip",
     "tqdm": "python3-tqdm",
+    "zstandard": "python3-zstandard",
+    "lz4": "python3-lz4",
+    "mujoco": "python3-mujoco-pip",
+    "trimesh": "python3-trimesh",
+    "pycollada": "python3-collada",
+    "fast-simplification": "python3-fast-simplification-pip",
+    "pyarrow": "python3-pyarrow-pip",
+    "av": "python3-av",
+    "plotly": "python3-plotly",
 }
 
 REQUIRED_EXEC_DEPENDS = {
