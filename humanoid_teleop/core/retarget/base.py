@@ -17,6 +17,7 @@ assigns groups and parameters. Lifecycle, driven by :class:`TeleopPipeline`:
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -50,13 +51,18 @@ class RetargetContext:
     source: str = "<profile>"
 
     def param(self, key: str, default: Any, kind: type | tuple[type, ...] = (int, float)) -> Any:
-        """Parameter ``key`` (``default`` when absent), type-checked with a precise error."""
+        """Parameter ``key`` (``default`` when absent), type-checked with a precise error;
+        a float must be finite (a profile's ``.nan`` / ``.inf`` is refused)."""
         value = self.params.get(key, default)
         if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
             raise RetargetConfigError(f"{self.source}: params.{key} = {value!r}: wrong type")
         if not isinstance(value, kind):
             raise RetargetConfigError(
                 f"{self.source}: params.{key} = {value!r}: expected {_kind_name(kind)}"
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RetargetConfigError(
+                f"{self.source}: params.{key} = {value!r}: need a finite number"
             )
         return value
 

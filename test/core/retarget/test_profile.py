@@ -128,3 +128,19 @@ def test_bad_ik_value_names_the_entry_line_and_key(
         match=r"p\.yaml:4: retargeters\[0\] \(arm_ik\): ik\.damping: expected a finite number",
     ):
         TeleopPipeline(shipped_model, load_profile(str(path)))
+
+
+def test_non_finite_plugin_param_names_the_entry_line_and_param(
+    tmp_path: Path, shipped_model: RobotModel
+) -> None:
+    """A joystick speed of .inf in a profile file is refused naming file:line and the param."""
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "name: p\ndevice: gamepad\nretargeters:\n  - plugin: joystick\n    groups: [left_arm]\n"
+        "    params: {linear_speed_m_s: .inf}\n"
+    )
+    with pytest.raises(
+        RetargetConfigError,
+        match=r"p\.yaml:4: retargeters\[0\] \(joystick\): params\.linear_speed_m_s = inf: need a",
+    ):
+        TeleopPipeline(shipped_model, load_profile(str(path)))
