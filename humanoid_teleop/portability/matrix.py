@@ -50,7 +50,7 @@ class PairSummary:
     def below_target(self) -> list[str]:
         """Why the pair misses the targets (empty: it meets them)."""
         if self.reachability_pct < REACH_PCT:
-            return [f"reachability {self.reachability_pct:.0f}% < {REACH_PCT:.0f}%", *self.notes]
+            return [f"reachability {self.reachability_pct:.1f}% < {REACH_PCT:.0f}%", *self.notes]
         reasons = []
         ratio = self.transfer_ratio
         if ratio is None:

@@ -15,8 +15,10 @@ from humanoid_teleop.portability.scripted import START_NS, record_scripted_episo
 from humanoid_teleop.portability.writer import EpisodeOutput
 
 #: The pair the reduced matrix test ports: (task, source robot, target robot).
-PAIR = ("push", "alex", "g1")
+PAIR = ("pick_and_place", "talos", "romeo")
 EPISODES = 3
+#: Command rate of the test's sources [Hz] (a session's is 250; 100 keeps the tests short).
+RATE_HZ = 100.0
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +42,8 @@ def sources(
     task, robot, _ = PAIR
     root = tmp_path_factory.mktemp("sources")
     return [
-        record_scripted_episode(models(robot), task, seed, root) for seed in range(1, EPISODES + 1)
+        record_scripted_episode(models(robot), task, seed, root, rate_hz=RATE_HZ)
+        for seed in range(1, EPISODES + 1)
     ]
 
 
