@@ -101,12 +101,13 @@ def _command_rows(bag: Path, kind: str, topic: str) -> list[np.ndarray]:
 def session(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> RecordedSession:
-    """Run `humanoid-teleop demo` (what `make demo` runs) for one robot; its bag."""
+    """Run `humanoid-teleop demo --device replay` (both arms follow the CMU clip) for one
+    robot; its bag. The scripted default is test_scripted_demo.py's."""
     robot = request.param
     bag_dir = tmp_path_factory.mktemp(f"bags_{robot}")
     command = [
         sys.executable, "-m", "humanoid_teleop.cli.main", "demo", "--robot", robot,
-        "--duration", str(SESSION_S), "--bag-dir", str(bag_dir),
+        "--device", "replay", "--duration", str(SESSION_S), "--bag-dir", str(bag_dir),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=240)
     log = result.stdout + result.stderr
