@@ -187,3 +187,20 @@ def test_canonical_dataset_holds_both_robots_and_loads_in_lerobot(
         assert set(rows.column("embodiment").to_pylist()) == {episode.robot}
         mask = np.asarray(rows.column("observation.joint_mask").to_pylist()[0]) > 0.5
         _check_episode(episode, dataset, loaded, index, np.nonzero(mask)[0])
+
+
+def test_h264_dataset_loads_in_lerobot_and_matches_the_bag(
+    episodes: list[Episode], lerobot_python: Path, tmp_path: Path, lenient_qc: Path
+) -> None:
+    """A `--video-codec h264` robot-layout dataset decodes in lerobot and matches the bag."""
+    episode = episodes[0]
+    dataset = tmp_path / "h264"
+    result = run_export(
+        episode.path, "-o", dataset, "--video-codec", "h264", "--verify", "--qc", lenient_qc
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    info = json.loads((dataset / "meta/info.json").read_text())
+    assert info["features"]["observation.images.head"]["info"]["video.codec"] == "h264"
+    loaded = load_with_lerobot(lerobot_python, dataset, tmp_path)
+    width = loaded.arrays["state"].shape[1]
+    _check_episode(episode, dataset, loaded, 0, np.arange(width))
