@@ -42,7 +42,7 @@ def record(robot: str, duration_s: float, bag_dir: Path, attempts: int = 2) -> P
         folder = bag_dir / f"attempt_{attempt}"
         command = [
             sys.executable, "-m", "humanoid_teleop.cli.main", "demo", "--robot", robot,
-            "--duration", str(duration_s), "--bag-dir", str(folder),
+            "--device", "replay", "--duration", str(duration_s), "--bag-dir", str(folder),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, timeout=240)
         printed = re.findall(r"^bag: (\S.*)$", result.stdout, flags=re.MULTILINE)
