@@ -61,6 +61,8 @@ _TABLES = (
     "CREATE INDEX IF NOT EXISTS episodes_device ON episodes (device, start_ns)",
     "CREATE INDEX IF NOT EXISTS episodes_outcome ON episodes (outcome, start_ns)",
     "CREATE INDEX IF NOT EXISTS episodes_qc ON episodes (qc, start_ns)",
+    # A QC verdict with a robot ("rejects on robot 5"): one index range, newest first.
+    "CREATE INDEX IF NOT EXISTS episodes_qc_robot ON episodes (qc, robot, start_ns)",
     "CREATE INDEX IF NOT EXISTS labels_text ON labels (text, episode_id)",
     "CREATE INDEX IF NOT EXISTS labels_episode ON labels (episode_id)",
 )
@@ -97,6 +99,13 @@ class CatalogDb:
                 ) from err
             try:
                 connection = psycopg.connect(text)
+                # Session settings for short catalog queries (<= a few 10 000 rows each): the
+                # catalog's tables sit in memory or on SSD, where an index probe costs about a
+                # sequential read (the default 4x steers a label filter to a full-table hash
+                # join), and parallel workers cost more to start than they save.
+                connection.execute("SET random_page_cost = 1.1")
+                connection.execute("SET max_parallel_workers_per_gather = 0")
+                connection.commit()
             except psycopg.Error as err:
                 raise CatalogError(f"{_redact(text)}: cannot connect: {err}") from err
             db = cls(_redact(text), connection, "postgresql")

@@ -78,11 +78,16 @@ def _day_ns(text: str, option: str) -> int:
 def query(db: CatalogDb, filters: Filters, limit: int = 0) -> list[dict[str, Any]]:
     """Matching episodes, newest first (at most ``limit``; 0: all)."""
     where, params = filters.where()
+    # An annotation label picks episodes scattered over the whole catalog: find them through
+    # the labels index and sort those, rather than walking the time index newest first and
+    # probing labels per episode (PostgreSQL's choice under LIMIT: ~80 000 probes at 1M rows).
+    # ``+ 0`` sorts the same values but keeps the planner off the time index.
+    newest = "e.start_ns + 0" if filters.label else "e.start_ns"
     sql = (
         "SELECT e.path, e.episode, e.robot, t.text, e.operator, e.station, e.device, e.outcome,"
         " e.qc, e.qc_reasons, e.start_ns, e.duration_s, e.usable_s, e.content_hash"
         f" FROM episodes e JOIN tasks t ON t.id = e.task_id WHERE {where}"
-        " ORDER BY e.start_ns DESC, e.path"
+        f" ORDER BY {newest} DESC, e.path"
     )
     if limit > 0:
         sql += f" LIMIT {int(limit)}"
@@ -110,12 +115,15 @@ def report(db: CatalogDb, by: Sequence[str], filters: Filters) -> list[dict[str,
         raise CatalogError(f"--by {','.join(by)}: group by one or more of {', '.join(GROUPS)}")
     keys = [GROUPS[b] for b in by]
     where, params = filters.where()
+    # Join the task texts only to group by them: without the join the planner reads the date
+    # range from the time index instead of probing it once per task.
+    join = " JOIN tasks t ON t.id = e.task_id" if "task" in by else ""
     sql = (
         f"SELECT {', '.join(keys)}, COUNT(*), SUM(e.usable_s),"
         " AVG(CASE WHEN e.outcome = 'success' THEN 1.0"
         " WHEN e.outcome = 'failure' THEN 0.0 END),"
         " SUM(CASE WHEN e.qc = 'reject' THEN 1 ELSE 0 END), AVG(e.duration_s)"
-        f" FROM episodes e JOIN tasks t ON t.id = e.task_id WHERE {where}"
+        f" FROM episodes e{join} WHERE {where}"
         f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}"
     )
     out = []
