@@ -55,7 +55,8 @@ _TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS episodes_start ON episodes (start_ns)",
     "CREATE INDEX IF NOT EXISTS episodes_robot ON episodes (robot, start_ns)",
-    "CREATE INDEX IF NOT EXISTS episodes_task ON episodes (task_id, start_ns)",
+    # With ``path`` the newest-first pick of a task search reads this index only.
+    "CREATE INDEX IF NOT EXISTS episodes_task_newest ON episodes (task_id, start_ns, path)",
     "CREATE INDEX IF NOT EXISTS episodes_operator ON episodes (operator, start_ns)",
     "CREATE INDEX IF NOT EXISTS episodes_station ON episodes (station, start_ns)",
     "CREATE INDEX IF NOT EXISTS episodes_device ON episodes (device, start_ns)",

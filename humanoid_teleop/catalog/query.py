@@ -86,11 +86,16 @@ def query(db: CatalogDb, filters: Filters, limit: int = 0) -> list[dict[str, Any
     sql = (
         "SELECT e.path, e.episode, e.robot, t.text, e.operator, e.station, e.device, e.outcome,"
         " e.qc, e.qc_reasons, e.start_ns, e.duration_s, e.usable_s, e.content_hash"
-        f" FROM episodes e JOIN tasks t ON t.id = e.task_id WHERE {where}"
-        f" ORDER BY {newest} DESC, e.path"
+        " FROM episodes e JOIN tasks t ON t.id = e.task_id WHERE "
     )
+    order = f" ORDER BY {newest} DESC, e.path"
     if limit > 0:
-        sql += f" LIMIT {int(limit)}"
+        # Pick the newest ids first (from an index alone where one covers the filter, e.g. a
+        # task search's tens of thousands of matches), then read just those rows.
+        newest_ids = f"SELECT e.id FROM episodes e WHERE {where}{order} LIMIT {int(limit)}"
+        sql += f"e.id IN ({newest_ids}){order}"
+    else:
+        sql += where + order
     out = []
     for row in db.fetch(sql, params):
         start = dt.datetime.fromtimestamp(row[10] / 1e9, dt.timezone.utc)
