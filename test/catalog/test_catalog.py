@@ -86,6 +86,39 @@ def test_query_selects_by_each_field(db: CatalogDb, filters: Filters, expected: 
     assert _names(query(db, filters)) == expected
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(),
+        Filters(task="TOWEL"),
+        Filters(task="the"),
+        Filters(label="grasp towel"),
+        Filters(robot="g1"),
+        Filters(qc="pass", robot="g1"),
+        Filters(operator="4", outcome="success"),
+    ],
+)
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_query_limit_is_the_head_of_the_full_answer(
+    db: CatalogDb, filters: Filters, limit: int
+) -> None:
+    """With a limit a query returns exactly the first rows of its unlimited answer, newest first."""
+    everything = query(db, filters)
+    assert [r["start_time"] for r in everything] == sorted(
+        (r["start_time"] for r in everything), reverse=True
+    )
+    assert query(db, filters, limit) == everything[:limit]
+
+
+def test_postgresql_session_prices_index_probes_like_reads(catalog_db: str) -> None:
+    """A PostgreSQL catalog session prices random reads at 1.1 and runs no parallel workers."""
+    if not catalog_db.startswith("postgresql://"):
+        pytest.skip("a PostgreSQL session setting; SQLite has no planner costs to set")
+    with CatalogDb.open(catalog_db, create=True) as catalog:
+        assert catalog.fetch("SHOW random_page_cost") == [("1.1",)]
+        assert catalog.fetch("SHOW max_parallel_workers_per_gather") == [("0",)]
+
+
 def test_reindexing_unchanged_episodes_does_nothing(db: CatalogDb, bags: Path) -> None:
     """A second index run finds every episode unchanged."""
     done = index(db, [bags])
