@@ -179,6 +179,17 @@ class CatalogDb:
             raise
         self.connection.commit()
 
+    def refresh_statistics(self) -> None:
+        """Update the planner's statistics after an index run changed episodes (a first bulk
+        index otherwise leaves the planner guessing; SQLite samples at most ~400 rows per
+        index, PostgreSQL its default sample)."""
+        with self.transaction():
+            if self.dialect == "sqlite":
+                self.execute("PRAGMA analysis_limit = 400")
+                self.execute("ANALYZE")
+            else:
+                self.execute("ANALYZE episodes, labels, tasks")
+
     def close(self) -> None:
         self.connection.close()
 

@@ -222,4 +222,6 @@ def index(db: CatalogDb, roots: Sequence[Path], rules: QcRules | None = None) ->
                 db.execute("DELETE FROM labels WHERE episode_id = ?", (episode_id,))
                 db.execute("DELETE FROM episodes WHERE id = ?", (episode_id,))
         report.removed = gone
+    if report.added or report.updated or report.removed:
+        db.refresh_statistics()
     return report

@@ -119,6 +119,18 @@ def test_postgresql_session_prices_index_probes_like_reads(catalog_db: str) -> N
         assert catalog.fetch("SHOW max_parallel_workers_per_gather") == [("0",)]
 
 
+def test_index_run_leaves_planner_statistics(db: CatalogDb) -> None:
+    """An index run that added episodes leaves fresh planner statistics for the episodes."""
+    if db.dialect == "sqlite":
+        stats = db.fetch("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'episodes'")
+    else:
+        stats = db.fetch(
+            "SELECT COUNT(*) FROM pg_stat_user_tables"
+            " WHERE relname = 'episodes' AND last_analyze IS NOT NULL"
+        )
+    assert stats[0][0] >= 1
+
+
 def test_reindexing_unchanged_episodes_does_nothing(db: CatalogDb, bags: Path) -> None:
     """A second index run finds every episode unchanged."""
     done = index(db, [bags])
