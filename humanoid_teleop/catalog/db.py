@@ -64,6 +64,9 @@ _TABLES = (
     "CREATE INDEX IF NOT EXISTS episodes_qc ON episodes (qc, start_ns)",
     # A QC verdict with a robot ("rejects on robot 5"): one index range, newest first.
     "CREATE INDEX IF NOT EXISTS episodes_qc_robot ON episodes (qc, robot, start_ns)",
+    # Everything a report over a date range reads, so it reads this index only.
+    "CREATE INDEX IF NOT EXISTS episodes_report ON episodes (start_ns, day, station, operator,"
+    " robot, device, task_id, outcome, qc, usable_s, duration_s)",
     "CREATE INDEX IF NOT EXISTS labels_text ON labels (text, episode_id)",
     "CREATE INDEX IF NOT EXISTS labels_episode ON labels (episode_id)",
 )
