@@ -27,17 +27,6 @@ if ! pg_bin >/dev/null; then
   fi
 fi
 
-find_python312() {
-  if [ -n "${LABEL_STUDIO_PYTHON:-}" ]; then echo "$LABEL_STUDIO_PYTHON"; return; fi
-  if command -v python3.12 >/dev/null && python3.12 -c 'import venv' 2>/dev/null; then
-    command -v python3.12; return
-  fi
-  local root="${PYENV_ROOT:-$HOME/.pyenv}"
-  for candidate in "$root"/versions/3.12*/bin/python3.12; do
-    [ -x "$candidate" ] && { echo "$candidate"; return; }
-  done
-  return 1
-}
 
 digest=$(cat requirements/label-studio-venv.txt tools/setup_label_studio.sh | sha256sum | cut -c1-16)
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/humanoid_teleop/label-studio-venv-$digest"
@@ -46,7 +35,7 @@ if [ -f "$venv/.complete" ]; then
   echo "$venv"
   exit 0
 fi
-if ! python=$(find_python312); then
+if ! python=$(tools/find_python.sh 3.12 LABEL_STUDIO_PYTHON); then
   echo "setup-label-studio: no Python 3.12 found (python3.12 on PATH, pyenv, or" \
        "LABEL_STUDIO_PYTHON); the Label Studio round-trip test will skip"
   exit 0
@@ -59,7 +48,7 @@ rm -rf "$venv"
 # A migrated, empty database: each test run copies it instead of migrating (about a minute).
 mkdir -p "$venv/data-template"
 manage=$("$venv/bin/python" -c 'import label_studio, os; print(os.path.dirname(label_studio.__file__))')/manage.py
-LABEL_STUDIO_BASE_DATA_DIR="$venv/data-template" COLLECT_ANALYTICS=false \
+LABEL_STUDIO_BASE_DATA_DIR="$venv/data-template" COLLECT_ANALYTICS=false LATEST_VERSION_CHECK=false \
   "$venv/bin/python" "$manage" migrate --noinput >/dev/null
 touch "$venv/.complete"
 echo "setup-label-studio: done ($(du -sh "$venv" | cut -f1))"

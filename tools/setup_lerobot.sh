@@ -7,17 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-find_python312() {
-  if [ -n "${LEROBOT_PYTHON:-}" ]; then echo "$LEROBOT_PYTHON"; return; fi
-  if command -v python3.12 >/dev/null && python3.12 -c 'import venv' 2>/dev/null; then
-    command -v python3.12; return
-  fi
-  local root="${PYENV_ROOT:-$HOME/.pyenv}"
-  for candidate in "$root"/versions/3.12*/bin/python3.12; do
-    [ -x "$candidate" ] && { echo "$candidate"; return; }
-  done
-  return 1
-}
 
 digest=$(cat requirements/lerobot-venv.txt requirements/lerobot-venv-nodeps.txt tools/setup_lerobot.sh \
   | sha256sum | cut -c1-16)
@@ -27,7 +16,7 @@ if [ -f "$venv/.complete" ]; then
   echo "$venv"
   exit 0
 fi
-if ! python=$(find_python312); then
+if ! python=$(tools/find_python.sh 3.12 LEROBOT_PYTHON); then
   echo "setup-lerobot: no Python 3.12 found (python3.12 on PATH, pyenv, or LEROBOT_PYTHON);" \
        "the lerobot round-trip tests will skip"
   exit 0
