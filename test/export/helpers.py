@@ -32,8 +32,11 @@ class Episode:
     path: Path
 
 
-def record(robot: str, duration_s: float, bag_dir: Path, attempts: int = 2) -> Path:
-    """Record one episode with ``humanoid-teleop demo``; its bag folder.
+def record(
+    robot: str, duration_s: float, bag_dir: Path, attempts: int = 2, device: str = "replay"
+) -> Path:
+    """Record one episode with ``humanoid-teleop demo`` driven by ``device`` (the CMU clip
+    replay by default, ``scripted`` for the pick-and-place demonstrator); its bag folder.
 
     The recording is this module's test input, not what it tests (test/session does), so a
     demo that fails on a host too loaded to start the session in time is run once more."""
@@ -42,7 +45,7 @@ def record(robot: str, duration_s: float, bag_dir: Path, attempts: int = 2) -> P
         folder = bag_dir / f"attempt_{attempt}"
         command = [
             sys.executable, "-m", "humanoid_teleop.cli.main", "demo", "--robot", robot,
-            "--device", "replay", "--duration", str(duration_s), "--bag-dir", str(folder),
+            "--device", device, "--duration", str(duration_s), "--bag-dir", str(folder),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, timeout=240)
         printed = re.findall(r"^bag: (\S.*)$", result.stdout, flags=re.MULTILINE)
