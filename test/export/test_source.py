@@ -77,4 +77,7 @@ def test_eef_pose_is_forward_kinematics_of_the_measured_joints(episodes: list[Ep
             rotation, position = model.fk(q, model.description.arms[side].ee_frame)
             expected = np.concatenate([position, matrix_to_quat(rotation)])
             got = frames.columns["observation.eef_pose"][i, 7 * k : 7 * k + 7]
-            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-7)  # batch vs scalar quat
+            np.testing.assert_allclose(got[:3], expected[:3], rtol=0, atol=1e-7)  # [m]
+            # The export converts rotations to quaternions in a batch, the reference one by one:
+            # the two algorithms differ by up to ~2e-7 per component (1e-6 is ~6e-5 degrees).
+            np.testing.assert_allclose(got[3:], expected[3:], rtol=0, atol=1e-6)
