@@ -21,7 +21,14 @@ def scripted_episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     if not is_isolated():
         pytest.skip("recording needs the isolated-network wrapper: run `make test`")
-    return record("g1", SCRIPTED_S, tmp_path_factory.mktemp("annotation_bags"), device="scripted")
+    return record(
+        "g1",
+        SCRIPTED_S,
+        tmp_path_factory.mktemp("annotation_bags"),
+        attempts=4,
+        device="scripted",
+        require_success=True,
+    )
 
 
 @pytest.fixture
