@@ -7,11 +7,9 @@ module; the test process plays robot and leader device on the same topics the re
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -20,6 +18,7 @@ import yaml
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.core.safety import SafetyConfig
 from humanoid_teleop.nodes.ros_conversions import time_to_s
+from test.nodes.ros_helpers import SessionHarness, teleop_node_process
 
 RATE_HZ = 100.0
 STALE_S = 0.3
@@ -34,23 +33,18 @@ PROFILE = {
 }
 
 
-class Harness:
+class Harness(SessionHarness):
     """Plays the robot (/joint_states) and a leader arm; records commands and teleop state."""
 
     def __init__(self, model: RobotModel) -> None:
-        import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
         from sensor_msgs.msg import JointState
         from std_msgs.msg import Float64MultiArray
 
-        from humanoid_teleop.nodes.session_client import SessionClient
-
+        super().__init__("teleop_test_harness")
         self.model = model
         self.arm_index = model.group_indices(ARM)
         self.arm_names = model.description.groups[ARM]
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context)
-        self.client = SessionClient(self.context, "teleop_test_harness")
         node = self.client.node
         self._joint_state_type = JointState
         self.joint_pub = node.create_publisher(JointState, "/joint_states", 10)
@@ -99,20 +93,12 @@ class Harness:
         self.commands.clear()
         self.states.clear()
 
-    def close(self) -> None:
-        import rclpy
-
-        self.client.close()
-        rclpy.shutdown(context=self.context)
-        self.context.destroy()  # its DDS participant goes now, not during a later test
-
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     folder = tmp_path_factory.mktemp("teleop")
     profile = folder / "test_exo.yaml"
     profile.write_text(yaml.safe_dump(PROFILE))
-    params = folder / "params.yaml"
     node_params = {
         "robot": "g1",
         "profile": str(profile),
@@ -120,22 +106,12 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
         "rate_hz": RATE_HZ,
         "state_rate_hz": STATE_RATE_HZ,
     }
-    params.write_text(yaml.safe_dump({"teleop": {"ros__parameters": node_params}}))
-    log = (folder / "teleop_node.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "humanoid_teleop.nodes.teleop_node", "--ros-args",
-         "-r", "__node:=teleop", "--params-file", str(params)],
-        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )  # fmt: skip
-    h = Harness(RobotModel(load_robot("g1")))
-    try:
-        h.client.wait_for(["/teleop/engage", "/teleop/estop"], timeout_s=60)
-        yield h
-    finally:
-        h.close()
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with (
+        teleop_node_process(folder, node_params),
+        closing(Harness(RobotModel(load_robot("g1")))) as harness,
+    ):
+        harness.client.wait_for(["/teleop/engage", "/teleop/estop"], timeout_s=60)
+        yield harness
 
 
 def _moving_leader(home_arm: np.ndarray) -> Callable[[float], np.ndarray]:

@@ -8,19 +8,17 @@ module; the test process plays the robot (/joint_states) and the headset (head a
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.nodes.ros_conversions import time_to_s
+from test.nodes.ros_helpers import SessionHarness, teleop_node_process
 
 RATE_HZ = 100.0
 STATE_RATE_HZ = 20.0
@@ -30,23 +28,18 @@ LIFT_M = 0.25
 Wrists = Callable[[float], tuple[float, float]]  # elapsed [s] -> (left z, right z) offsets [m]
 
 
-class Headset:
+class Headset(SessionHarness):
     """Plays robot and headset; records arm commands, teleop state and the node's log."""
 
     def __init__(self, model: RobotModel, log: Path) -> None:
-        import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
         from geometry_msgs.msg import PoseStamped
         from sensor_msgs.msg import JointState
         from std_msgs.msg import Float64MultiArray
 
-        from humanoid_teleop.nodes.session_client import SessionClient
-
+        super().__init__("teleop_stamps_harness")
         self.model = model
         self.log = log
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context)
-        self.client = SessionClient(self.context, "teleop_stamps_harness")
         node = self.client.node
         self._pose_type, self._joint_state_type = PoseStamped, JointState
         self.joint_pub = node.create_publisher(JointState, "/joint_states", 10)
@@ -117,18 +110,10 @@ class Headset:
             records.clear()
         self.states.clear()
 
-    def close(self) -> None:
-        import rclpy
-
-        self.client.close()
-        rclpy.shutdown(context=self.context)
-        self.context.destroy()
-
 
 @pytest.fixture(scope="module")
 def headset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Headset]:
     folder = tmp_path_factory.mktemp("teleop_stamps")
-    params = folder / "params.yaml"
     node_params = {
         "robot": "g1",
         "profile": "vr",
@@ -136,23 +121,12 @@ def headset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Headset]:
         "rate_hz": RATE_HZ,
         "state_rate_hz": STATE_RATE_HZ,
     }
-    params.write_text(yaml.safe_dump({"teleop": {"ros__parameters": node_params}}))
-    log_path = folder / "teleop_node.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "humanoid_teleop.nodes.teleop_node", "--ros-args",
-         "-r", "__node:=teleop", "--params-file", str(params)],
-        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )  # fmt: skip
-    h = Headset(RobotModel(load_robot("g1")), log_path)
-    try:
-        h.client.wait_for(["/teleop/engage", "/teleop/disengage"], timeout_s=60)
-        yield h
-    finally:
-        h.close()
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with (
+        teleop_node_process(folder, node_params) as log,
+        closing(Headset(RobotModel(load_robot("g1")), log)) as headset,
+    ):
+        headset.client.wait_for(["/teleop/engage", "/teleop/disengage"], timeout_s=60)
+        yield headset
 
 
 def _still(_t: float) -> tuple[float, float]:
