@@ -2,7 +2,8 @@
 # Install what the WebXR browser test needs. Idempotent: a second run returns at once.
 #  - Chromium from the Debian package (never a downloaded browser build), only if missing.
 #  - The npm test harness (IWER WebXR emulator + playwright-core) from the committed
-#    package-lock.json in test/devices/webxr/.
+#    package-lock.json in test/devices/webxr/, stamped (tools/npm_ci_stamped.sh): a second
+#    run says it is up to date.
 # A step that cannot run (no root, no apt, no npm) prints why and leaves the browser test to
 # skip with that reason; it never fails `make test`.
 set -uo pipefail
@@ -20,18 +21,6 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-if command -v npm >/dev/null; then
-  lock_digest=$(sha256sum "$harness/package-lock.json" | cut -c1-16)
-  stamp="$harness/node_modules/.humanoid_teleop-$lock_digest"
-  if [ ! -f "$stamp" ]; then
-    echo "setup-browser: npm ci in $harness"
-    if (cd "$harness" && npm ci --no-audit --no-fund --loglevel=error); then
-      touch "$stamp"
-    else
-      echo "setup-browser: npm ci failed; the browser test will skip"
-    fi
-  fi
-else
-  echo "setup-browser: npm not found; the browser test will skip"
-fi
+tools/npm_ci_stamped.sh setup-browser "$harness" \
+  "the browser test will skip" "the browser test will skip"
 exit 0
