@@ -45,8 +45,8 @@ from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 from .errors import PortError, PortInputError
-from .report import PortReport, StepRecord, build_report
-from .source import SourceEpisode
+from .report import CONTACT_M, PortReport, StepRecord, build_report
+from .source import Samples, SourceEpisode
 from .tool import ArmTool
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 
@@ -55,6 +55,13 @@ FloatArray = NDArray[np.float64]
 PROFILE = "replay"
 #: Longest time [s] the last intent is held after the source ends while the task is undecided.
 SETTLE_S = 2.0
+#: Added to a step's time [s] when looking up recorded samples (log times are whole ns).
+TIME_EPS_S = 1e-6
+#: The target's operator loop (:class:`_Follower`): integral gain [1/s], largest
+#: correction [m], and how far [m] the source's object may move and still count as resting.
+FOLLOW_GAIN_PER_S = 4.0
+MAX_CORRECTION_M = 0.05
+OBJECT_MOVED_M = 0.01
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -124,15 +131,44 @@ class _SourceTrack:
         self.t_s = t
         home = model.home_positions()
         self.origin = self.tool.ee(home)[1]
-        self.goal_p, self.goal_r = self._path(commanded)
+        frames = [self.tool.frames(row) for row in commanded]
+        self.commanded_p = np.array([f[2] for f in frames]) - self.origin
+        self.commanded_r = np.array([f[0] for f in frames]) @ self.tool.hand_rotation
+        self.goal_p, self.goal_r = self.commanded_p, self.commanded_r
+        targets = source.ee_targets.get(side)
+        if self.commanded and targets is not None and len(targets.t_s):
+            self.goal_p, self.goal_r = self._targets(targets, measured[0], frames)
         self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
         # The measured path and closure, which a port in physics is compared with (a
         # kinematic port is compared with the commanded ones).
-        self.actual_p, self.actual_r = self.goal_p, self.goal_r
+        self.actual_p, self.actual_r = self.commanded_p, self.commanded_r
         self.closure = self.closure_cmd
         if measured_too:
             self.actual_p, self.actual_r = self._path(measured)
             self.closure = np.array([self.tool.closure(q) for q in measured])
+
+    def _targets(
+        self,
+        targets: Samples,
+        q0: FloatArray,
+        frames: list[tuple[FloatArray, FloatArray, FloatArray]],
+    ) -> tuple[FloatArray, FloatArray]:
+        """The tool path the source's operator asked for: each recorded EE target (the arm
+        IK's input) with the tool point where it sat on the hand at the previous command
+        (as the port places the target's). The IK does not always reach its target
+        (position first, orientation second), so the commands' FK alone loses what the
+        operator asked for, and the target's IK would solve another problem."""
+        steps = np.clip(np.searchsorted(targets.t_s, self.t_s, side="right") - 1, 0, None)
+        rows = targets.values[steps]
+        rotation, position, point = self.tool.frames(q0)
+        previous = [(rotation, position, point), *frames[:-1]]
+        goal_p = np.empty((len(rows), 3))
+        goal_r = np.empty((len(rows), 3, 3))
+        for i, (row, (r_cmd, p_cmd, point_cmd)) in enumerate(zip(rows, previous, strict=True)):
+            r_ee = _rotation(row)
+            goal_p[i] = row[:3] + r_ee @ (r_cmd.T @ (point_cmd - p_cmd))
+            goal_r[i] = r_ee @ self.tool.hand_rotation
+        return goal_p - self.origin, goal_r
 
     def _path(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Tool positions (task frame) and hand-frame rotations at each row of ``q``."""
@@ -187,7 +223,7 @@ def port_episode(
         scene = Scene(load_scene(source.scene), target_model)
         sim = MujocoSim(target_model, scene=scene, seed=0)
         if source.objects is not None:
-            _place_objects(sim, scene, source.objects.values[0], track.origin, origin)
+            _place_objects(sim, scene, source.objects.at(0.0), track.origin, origin)
     q = sim.positions if sim is not None else target_model.home_positions()
     # The calibration the pipeline will capture at the first frame, computed the same way.
     wrist0_p, wrist0_r = _first_wrist(source, side)
@@ -227,6 +263,19 @@ def port_episode(
         renderers = [
             (c.name, CameraRenderer(sim, c, c.width, c.height)) for c in tgt_desc.sensors.cameras
         ]
+    source_objects = None
+    if source.objects is not None:
+        source_objects = source.objects.interpolated(track.t_s)[:, 0, :3] - track.origin
+    # Ported to its own robot, the calibration maps the recorded intent onto itself: it is
+    # replayed as given (re-deriving it would differ by rounding, which the IK's tolerance
+    # and the contacts can turn into another episode).
+    replay = None
+    wrists, hands = source.wrists.get(side), source.hands.get(side)
+    if _same_robot(src_desc, tgt_desc) and wrists is not None and hands is not None:
+        replay = (wrists, hands)
+    follow = None
+    if sim is not None and replay is None:
+        follow = _Follower(track.actual_p, source_objects, origin)
     camera_period_s = 1.0 / options.camera_rate_hz
     next_camera_s = 0.0
     records: list[StepRecord] = []
@@ -250,21 +299,34 @@ def port_episode(
             if sim is not None:
                 sim.advance_to(t)
                 q = sim.positions
-            k = track.index(min(t, end_s))
+            k = track.index(min(t, end_s) + TIME_EPS_S)
+            objects = scene.object_poses(sim) if scene is not None else []
+            if sim is not None:
+                r_act, _, point_act = tool.frames(q)
             first = steps == 1
-            if first:
-                wrist_p, wrist_r = wrist0_p, wrist0_r
-                want_ee_p, want_ee_r = p_ee0, r_ee0
+            if replay is not None:  # its own robot: the recorded intent, as it was given
+                row = replay[0].at(t + TIME_EPS_S)
+                wrist_p, wrist_r = np.array(row[:3]), _rotation(row)
+                want_ee_p, want_ee_r = a + scale * (wrist_p - b), wrist_r @ c
+                hand = np.array(replay[1].at(t + TIME_EPS_S))
             else:
-                want_r = track.goal_r[k]
-                want_ee_r = want_r @ tool.hand_rotation.T
-                want_tool_p = origin + track.goal_p[k]
-                r_cmd, p_cmd, point_cmd = command_frames
-                offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
-                want_ee_p = want_tool_p - want_ee_r @ offset
-                wrist_p = b + (want_ee_p - a) / scale
-                wrist_r = want_ee_r @ c.T
-            hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
+                if first:
+                    wrist_p, wrist_r = wrist0_p, wrist0_r
+                    want_ee_p, want_ee_r = p_ee0, r_ee0
+                else:
+                    if follow is not None:
+                        follow.update(k, point_act - origin, objects, dt)
+                    want_r = track.goal_r[k]
+                    want_ee_r = want_r @ tool.hand_rotation.T
+                    want_tool_p = origin + track.goal_p[k]
+                    if follow is not None:
+                        want_tool_p = want_tool_p + follow.correction
+                    r_cmd, p_cmd, point_cmd = command_frames
+                    offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
+                    want_ee_p = want_tool_p - want_ee_r @ offset
+                    wrist_p = b + (want_ee_p - a) / scale
+                    wrist_r = want_ee_r @ c.T
+                hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
             frame = HumanFrame(
                 t, **{f"{side}_wrist": Pose(wrist_p, wrist_r), f"{side}_hand": HandSkeleton(hand)}
             )  # type: ignore[arg-type]
@@ -274,7 +336,6 @@ def port_episode(
                 for group, values in out.commands.items():
                     sim.set_targets(tgt_desc.groups[group], values)
                 measured = q
-                r_act, _, point_act = tool.frames(q)
             else:
                 measured = out.q
                 r_act, _, point_act = command_frames
@@ -282,7 +343,6 @@ def port_episode(
             ik_p = tool.frames(out.targets)[1]
             within = float(np.linalg.norm(want_ee_p - arm_ik.shoulder_m[side])) <= reach_m
             reached = float(np.linalg.norm(ik_p - want_ee_p)) <= 0.02
-            objects = scene.object_poses(sim) if scene is not None else []
             records.append(
                 StepRecord(
                     t_s=t,
@@ -316,9 +376,6 @@ def port_episode(
         outcome = None
         if scene is not None:
             outcome = scene.outcome if scene.outcome != "running" else "failure"
-        source_objects = None
-        if source.objects is not None:
-            source_objects = source.objects.interpolated(track.t_s)[:, 0, :3] - track.origin
         report = build_report(
             source=source,
             source_robot=src_desc.name,
@@ -339,6 +396,49 @@ def port_episode(
         output.abandon()
         raise
     return PortResult(path, report, time.perf_counter() - wall)
+
+
+class _Follower:
+    """The operator watching the target: an integral controller on the target's measured
+    tool point toward where the source's measured tool point was (the same loop the scripted
+    demonstrator closes on its own goals), added to the source's requested tool path.
+
+    The reference is the task frame, except near the object while the source's object still
+    rests where it started: there it is the source's tool offset from its object, applied to
+    the target's object (an object the target's hand knocked aside is aimed at where it is)."""
+
+    def __init__(
+        self, source_p: FloatArray, source_objects: FloatArray | None, origin: FloatArray
+    ) -> None:
+        self.source_p = source_p
+        self.origin = origin
+        self.source_objects = source_objects
+        self.correction = np.zeros(3)
+
+    def update(
+        self, k: int, tool_p: FloatArray, objects: list[tuple[FloatArray, FloatArray]],
+        dt: float,
+    ) -> None:  # fmt: skip
+        """One step: ``tool_p`` the target's measured tool point [m] (its task frame),
+        ``objects`` the target's object poses (base frame), ``dt`` [s]."""
+        reference = self.source_p[k]
+        src_objects = self.source_objects
+        if src_objects is not None and objects:
+            src_obj = src_objects[k]
+            resting = float(np.linalg.norm(src_obj - src_objects[0])) < OBJECT_MOVED_M
+            if resting and float(np.linalg.norm(reference - src_obj)) < CONTACT_M:
+                shift = (objects[0][1] - self.origin) - src_obj
+                reference = reference + shift
+        error = reference - tool_p
+        self.correction = self.correction + FOLLOW_GAIN_PER_S * dt * error
+        size = float(np.linalg.norm(self.correction))
+        if size > MAX_CORRECTION_M:
+            self.correction *= MAX_CORRECTION_M / size
+
+
+def _same_robot(a: Any, b: Any) -> bool:
+    """Whether two robot descriptions are the same robot (the same robot.yaml)."""
+    return bool(a.name == b.name and model_hash(a) == model_hash(b))
 
 
 def target_pipeline(target_model: RobotModel, profile: str = PROFILE) -> TeleopPipeline:

@@ -66,6 +66,9 @@ def record_scripted_episode(
         t = 0.0
         names = model.joint_names
         writer.begin(START_NS)
+        # the objects where the episode starts (a port starts its physics from them)
+        wrenches = {s.name: sim.wrench(s.name) for s in description.sensors.wrenches}
+        writer.scene(START_NS, scene.object_poses(sim), scene.outcome, wrenches)
         pipeline.engage(sim.positions, t)
         done_at = None
         steps = 0
