@@ -150,22 +150,27 @@ class EpisodeOutput:
             self._latched[name] = []
         self.episode.add_topic(topic)
 
+    def _latched_now(self) -> dict[str, list[CachedMessage]]:
+        return dict(self._latched)
+
     def _submit(self, topic: str, t_ns: int, data: bytes) -> None:
+        # once per message (several per port step): plain locals, no per-call closure
         if not self._started:
             self.episode.begin(self._start_ns, {})
             self._started = True
-        self._now_ns = max(self._now_ns, int(t_ns))
+        t_ns = int(t_ns)
+        if t_ns > self._now_ns:
+            self._now_ns = t_ns
+        now = self._now_ns
         sequence = self._sequence.get(topic, 0) + 1
         self._sequence[topic] = sequence
-        cached = CachedMessage(self._now_ns, int(t_ns), sequence, data)
         if topic in self._latched:
-            self._latched[topic] = [cached]
-        self.accounting.topic(topic).received += 1
-        self.episode.write(
-            topic, self._now_ns, int(t_ns), sequence, data, lambda: dict(self._latched)
-        )
+            self._latched[topic] = [CachedMessage(now, t_ns, sequence, data)]
+        accounting = self.accounting
+        accounting.topic(topic).received += 1
+        self.episode.write(topic, now, t_ns, sequence, data, self._latched_now)
         stamp = header_stamp_ns(data) if self._stamped[topic] else None
-        self.accounting.on_written(topic, self._now_ns, sequence, stamp, PUBLISHER)
+        accounting.on_written(topic, now, sequence, stamp, PUBLISHER)
 
     def raw(self, topic: str, t_ns: int, data: bytes) -> None:
         """A message already serialized (CDR bytes), e.g. copied from another episode."""
@@ -195,6 +200,9 @@ class EpisodeOutput:
         if encoder is None or encoder.names != tuple(names):
             encoder = self._joint_encoders[topic] = JointStateEncoder(names)
         sec, nanosec = _split_ns(t_ns)
+        if velocity is None and effort is None:  # the encoder's empty tail is theirs
+            self._submit(topic, t_ns, encoder.encode(sec, nanosec, position))
+            return
         data = encoder.encode(sec, nanosec, position)[:-8]  # without the empty tail
         for values in (velocity, effort):
             array = np.zeros(0) if values is None else np.asarray(values, dtype="<f8")

@@ -170,13 +170,18 @@ class EpisodeAccounting:
         publisher: str = "",
     ) -> None:
         """Account one written message and update the cross-stream skew."""
-        self.topic(topic).on_written(receive_ns, sequence, stamp_ns, publisher)
+        stats = self.topics.get(topic) or self.topic(topic)
+        stats.on_written(receive_ns, sequence, stamp_ns, publisher)
         if stamp_ns is None or self.sync_reference is None:
             return
+        reference = self._reference
         if topic == self.sync_reference:
-            if not self._reference or stamp_ns >= self._reference[-1]:
-                self._reference.append(stamp_ns)
+            if not reference or stamp_ns >= reference[-1]:
+                reference.append(stamp_ns)
             self._settle()
+        elif not self._pending and reference and stamp_ns <= reference[-1]:
+            # what _settle does with this one pending stamp, without the list round trip
+            stats.skew_ms.add(self._nearest_ms(stamp_ns))
         else:
             self._pending.append((topic, stamp_ns))
             self._settle()
@@ -197,6 +202,8 @@ class EpisodeAccounting:
 
     def _nearest_ms(self, stamp: int) -> float:
         ref = self._reference
+        if stamp == ref[-1]:  # the usual case: stamped with the newest reference message
+            return 0.0
         i = bisect.bisect_left(ref, stamp)
         best = min(abs(ref[j] - stamp) for j in (i - 1, i) if 0 <= j < len(ref))
         return best / 1e6

@@ -114,6 +114,10 @@ class EpisodeWriter:
         self._handed: dict[Path, _Handed] = {}
         self._file: McapFileWriter | None = None
         self._file_start_ns = 0
+        #: Live messages per topic handed to the open file (its entry of ``_handed``).
+        self._live: Counter[str] = Counter()
+        #: Whether a split limit is set (else no message checks the file's size or age).
+        self._splits = bool(options.split_max_bytes or options.split_max_duration_ns)
         self.bytes_closed = 0
 
     def _reserve(self) -> None:
@@ -155,17 +159,19 @@ class EpisodeWriter:
     ) -> None:
         """Write one message, opening or splitting files as needed (``latched`` gives the
         messages to re-write at the start of a new file)."""
-        if self._file is None or self._should_split(receive_ns):
+        file = self._file
+        if file is None or (self._splits and self._should_split(receive_ns)):
             self._open_next(receive_ns, latched())
-        assert self._file is not None
-        channel = self._file.channel_id(topic)
+            file = self._file
+        assert file is not None
+        channel = file.channel_id(topic)
         if channel is None:
             known = self._topics[topic]
-            channel = self._file.add_topic(topic, known.definition, known.qos)
+            channel = file.add_topic(topic, known.definition, known.qos)
         # Counted before the write: when it fails, the message is already in the chunk being
         # written, which may or may not have reached the disk (recovery tells).
-        self._handed[self._file.path].live[topic] += 1
-        self._file.write(channel, receive_ns, publish_ns, sequence, data)
+        self._live[topic] += 1
+        file.write(channel, receive_ns, publish_ns, sequence, data)
 
     def begin(self, start_ns: int, latched: Mapping[str, Iterable[CachedMessage]]) -> None:
         """Open the first file now, with the latched messages, so no episode is empty."""
@@ -200,6 +206,7 @@ class EpisodeWriter:
             raise
         self._files.append(path)
         handed = self._handed[path] = _Handed()
+        self._live = handed.live
         self._file_start_ns = start_ns
         self._file.add_metadata(EPISODE_METADATA_RECORD, self._start_record)
         for topic in self._topics.values():

@@ -132,16 +132,17 @@ class McapFileWriter:
         self, channel_id: int, log_time_ns: int, publish_time_ns: int, sequence: int, data: bytes
     ) -> None:
         """Append one serialized message to the open chunk (log time = receive time [ns])."""
-        self._guard(
-            lambda: self._writer.add_message(
+        # once per message: the guard inlined (no closure per call)
+        try:
+            self._writer.add_message(
                 channel_id=channel_id,
                 log_time=log_time_ns,
                 data=data,
                 publish_time=publish_time_ns,
                 sequence=sequence & 0xFFFFFFFF,
-            ),
-            "write a message",
-        )
+            )
+        except OSError as err:
+            raise self._os_error("write a message", err) from err
         self.message_count += 1
         self.unflushed_messages += 1
         if self.first_log_time_ns is None:

@@ -36,6 +36,7 @@ _BYTE_ORDER = {b"\x00\x01": "<", b"\x00\x00": ">"}
 _STAMP_AND_LENGTH = {e: struct.Struct(e + "iII") for e in "<>"}
 _POSE = {e: struct.Struct(e + "7d") for e in "<>"}
 _UINT32 = {e: struct.Struct(e + "I") for e in "<>"}
+_STAMP = struct.Struct("<iI")
 _LITTLE_ENDIAN = b"\x00\x01\x00\x00"
 
 
@@ -195,11 +196,17 @@ class JointStateDecoder:
         return offset
 
 
+@functools.lru_cache(maxsize=256)
+def _after_stamp(frame_id: str, align: int) -> bytes:
+    """A Header's bytes after its stamp (frame id length and text), padded so what follows
+    is ``align``-aligned: the same for every message of a stream."""
+    name = frame_id.encode() + b"\x00"
+    return struct.pack("<I", len(name)) + name + b"\x00" * (-(12 + len(name)) % align)
+
+
 def _header_bytes(sec: int, nanosec: int, frame_id: str, align: int) -> bytes:
     """Encapsulation + Header, padded so what follows is ``align``-aligned."""
-    name = frame_id.encode() + b"\x00"
-    body = struct.pack("<iII", sec, nanosec, len(name)) + name
-    return _LITTLE_ENDIAN + body + b"\x00" * (-len(body) % align)
+    return _LITTLE_ENDIAN + _STAMP.pack(sec, nanosec) + _after_stamp(frame_id, align)
 
 
 def encode_pose_stamped(
