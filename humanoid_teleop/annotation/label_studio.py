@@ -23,7 +23,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from humanoid_teleop.export.source import bag_content_hash
+from humanoid_teleop.core.bag.reader import bag_content_hash
 
 from .errors import AnnotationError
 from .preview import frame_period_ns, write_preview

@@ -22,9 +22,14 @@ from humanoid_teleop.annotation.sidecar import current, read_sidecar, sidecar_di
 from humanoid_teleop.annotation.signals import live_labels
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.metadata import METADATA_FILE
-from humanoid_teleop.core.bag.reader import BagSummary, mcap_files, read_bag
+from humanoid_teleop.core.bag.reader import (
+    BagSummary,
+    bag_content_hash,
+    find_episodes,
+    mcap_files,
+    read_bag,
+)
 from humanoid_teleop.export.qc import QcRules
-from humanoid_teleop.export.source import bag_content_hash, find_episodes
 
 from .db import CatalogDb
 from .errors import CatalogError

@@ -28,7 +28,7 @@ from humanoid_teleop.annotation.label_studio import (
 )
 from humanoid_teleop.annotation.rules import pre_annotations
 from humanoid_teleop.annotation.sidecar import append, sidecar_path
-from humanoid_teleop.export.source import find_episodes
+from humanoid_teleop.core.bag.reader import find_episodes
 
 
 def register(subparsers: Any) -> None:

@@ -42,8 +42,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from humanoid_teleop.core.bag.reader import find_episodes
     from humanoid_teleop.core.robot import RobotModel, load_robot
-    from humanoid_teleop.export.source import find_episodes
     from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
     from humanoid_teleop.portability.source import read_source
 

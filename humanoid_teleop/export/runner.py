@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from humanoid_teleop.core.bag.errors import BagFormatError
-from humanoid_teleop.core.bag.reader import read_bag
+from humanoid_teleop.core.bag.reader import bag_content_hash, find_episodes, read_bag
 
 from .aggregate import aggregate
 from .errors import ExportError, ExportInputError
 from .layout import CANONICAL_CAMERAS, Layout, cameras
 from .qc import QcRules
 from .shard import Settings, Unit, export_unit, robot_model
-from .source import bag_content_hash, find_episodes
 
 LOG = logging.getLogger(__name__)
 SHARDS_DIR = ".shards"

@@ -8,7 +8,6 @@ ROS 2 type store; the bag itself is read through :mod:`humanoid_teleop.core.bag.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import struct
@@ -22,10 +21,10 @@ import numpy.typing as npt
 from rosbags.typesys import Stores, get_typestore
 
 from humanoid_teleop.core.bag.errors import BagFormatError
-from humanoid_teleop.core.bag.metadata import METADATA_FILE
 from humanoid_teleop.core.bag.reader import (
     BagSummary,
     RawMessage,
+    bag_content_hash,
     iter_messages,
     mcap_files,
     read_bag,
@@ -108,43 +107,6 @@ class EpisodeData:
     @property
     def robot(self) -> str:
         return self.custom.get("robot", "")
-
-
-def bag_content_hash(bag: Path, files: list[Path] | None = None) -> str:
-    """``sha256:<hex>`` over the names and bytes of the bag's MCAP files, in split order
-    (``files`` when the caller already listed them).
-
-    ``metadata.yaml`` is left out: it is rebuilt from the files (``bag recover``), so the
-    hash names the recorded data itself."""
-    digest = hashlib.sha256()
-    for path in files if files is not None else mcap_files(bag):
-        digest.update(path.name.encode() + b"\0")
-        try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(1 << 20):
-                    digest.update(chunk)
-        except OSError as err:
-            raise ExportInputError(f"{bag}: cannot read {path.name}: {err.strerror}") from err
-    return "sha256:" + digest.hexdigest()
-
-
-def find_episodes(sources: Iterable[Path]) -> list[Path]:
-    """Episode folders named by ``sources``: an episode itself, or every episode found under a
-    folder (at any depth, sorted by path).
-
-    A source that is neither raises :class:`ExportInputError` naming it."""
-    episodes: list[Path] = []
-    for source in sources:
-        if (source / METADATA_FILE).is_file():
-            episodes.append(source)
-            continue
-        if not source.is_dir():
-            raise ExportInputError(f"{source}: no such episode or folder")
-        found = sorted(p.parent for p in source.rglob(METADATA_FILE))
-        if not found:
-            raise ExportInputError(f"{source}: no episode (a folder with {METADATA_FILE}) in it")
-        episodes.extend(found)
-    return episodes
 
 
 def _stamp_ns(msg: Any, publish_ns: int) -> int:

@@ -510,7 +510,7 @@ def _place_objects(
 
 
 def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str, str]:
-    from humanoid_teleop.export.source import bag_content_hash
+    from humanoid_teleop.core.bag.reader import bag_content_hash
 
     custom = {
         "port.source_episode": source.name,

@@ -50,7 +50,7 @@ def test_export_that_is_not_ours_is_one_line(
 
 def test_moved_episode_is_found_under_root(tmp_path: Path) -> None:
     """A task whose episode moved is matched by name and content hash under --root."""
-    from humanoid_teleop.export.source import bag_content_hash
+    from humanoid_teleop.core.bag.reader import bag_content_hash
 
     episode = record_synthetic(tmp_path / "old", "ep", robot="g1")
     moved = episode.rename(tmp_path / "ep")

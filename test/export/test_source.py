@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from humanoid_teleop.core.bag.reader import bag_content_hash
 from humanoid_teleop.export.layout import build_frames, cameras
 from humanoid_teleop.export.runner import ExportRequest, export
 from humanoid_teleop.export.shard import robot_model
-from humanoid_teleop.export.source import bag_content_hash, read_episode
+from humanoid_teleop.export.source import read_episode
 from test.export.helpers import Episode
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(900)]

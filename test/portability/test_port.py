@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.bag.check import check_bag
-from humanoid_teleop.core.bag.reader import read_bag
+from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.robot import RobotModel
-from humanoid_teleop.export.source import bag_content_hash
 from humanoid_teleop.portability.matrix import summarize
 from humanoid_teleop.portability.port import PortOptions, PortResult, port_episode, target_pipeline
 from humanoid_teleop.portability.source import read_source

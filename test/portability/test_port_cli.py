@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from humanoid_teleop.core.bag.reader import read_bag
+from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
-from humanoid_teleop.export.source import bag_content_hash
 from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.writer import EpisodeOutput
 from test.portability.conftest import PAIR

@@ -9,6 +9,7 @@ Tests across the project use these helpers to assert what a bag holds, e.g.::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 from collections.abc import Iterable, Iterator
@@ -23,7 +24,7 @@ from mcap.reader import make_reader
 from mcap.records import Metadata
 from mcap.summary import Summary
 
-from .errors import BagFormatError
+from .errors import BagError, BagFormatError
 from .metadata import METADATA_FILE, BagMetadata, FileInfo, TopicInfo, read_metadata_yaml
 from .qos import qos_profiles_from_yaml
 
@@ -225,6 +226,44 @@ def metadata_disagreements(listed: BagMetadata, files: BagMetadata) -> list[str]
 def read_bag(bag: Path) -> BagSummary:
     """The summary of a bag directory with a metadata.yaml."""
     return BagSummary(bag, read_metadata_yaml(bag))
+
+
+def bag_content_hash(bag: Path, files: list[Path] | None = None) -> str:
+    """``sha256:<hex>`` over the names and bytes of the bag's MCAP files, in split order
+    (``files`` when the caller already listed them).
+
+    ``metadata.yaml`` is left out: it is rebuilt from the files (``bag recover``), so the
+    hash names the recorded data itself. A file that cannot be read raises :class:`BagError`
+    naming the bag and the file."""
+    digest = hashlib.sha256()
+    for path in files if files is not None else mcap_files(bag):
+        digest.update(path.name.encode() + b"\0")
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+        except OSError as err:
+            raise BagError(f"{bag}: cannot read {path.name}: {err.strerror}") from err
+    return "sha256:" + digest.hexdigest()
+
+
+def find_episodes(sources: Iterable[Path]) -> list[Path]:
+    """Episode folders named by ``sources``: an episode itself, or every episode found under a
+    folder (at any depth, sorted by path).
+
+    A source that is neither raises :class:`BagError` naming it."""
+    episodes: list[Path] = []
+    for source in sources:
+        if (source / METADATA_FILE).is_file():
+            episodes.append(source)
+            continue
+        if not source.is_dir():
+            raise BagError(f"{source}: no such episode or folder")
+        found = sorted(p.parent for p in source.rglob(METADATA_FILE))
+        if not found:
+            raise BagError(f"{source}: no episode (a folder with {METADATA_FILE}) in it")
+        episodes.extend(found)
+    return episodes
 
 
 _RECORD_HEADER = struct.Struct("<BQ")

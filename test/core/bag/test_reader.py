@@ -1,4 +1,5 @@
-"""iter_messages in stored order walks indexed chunks itself, matching the mcap reader."""
+"""iter_messages in stored order walks indexed chunks itself, matching the mcap reader;
+episodes are found under folders and named by the content hash of their MCAP files."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ import pytest
 from mcap.reader import make_reader
 from mcap.writer import CompressionType, Writer
 
-from humanoid_teleop.core.bag.errors import BagFormatError
-from humanoid_teleop.core.bag.reader import iter_messages
+from humanoid_teleop.core.bag.errors import BagError, BagFormatError
+from humanoid_teleop.core.bag.metadata import write_metadata_yaml
+from humanoid_teleop.core.bag.reader import (
+    bag_content_hash,
+    find_episodes,
+    iter_messages,
+    metadata_from_files,
+)
 
 TOPICS = ("/a", "/b", "/c")
 
@@ -76,3 +83,64 @@ def test_damaged_chunk_raises_bag_format_error(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(BagFormatError, match=r"x\.mcap"):
         list(iter_messages(path, log_time_order=False))
+
+
+def _episode(folder: Path) -> Path:
+    """An episode folder: one MCAP file and the metadata.yaml built from it."""
+    folder.mkdir(parents=True)
+    _write(folder / "ep_0.mcap", CompressionType.ZSTD)
+    write_metadata_yaml(folder, metadata_from_files(folder, [folder / "ep_0.mcap"]))
+    return folder
+
+
+def test_find_episodes_takes_an_episode_itself(tmp_path: Path) -> None:
+    """A source that is an episode folder is that one episode."""
+    episode = _episode(tmp_path / "ep")
+    assert find_episodes([episode]) == [episode]
+
+
+def test_find_episodes_finds_every_episode_under_a_folder_sorted(tmp_path: Path) -> None:
+    """A folder gives every episode below it, at any depth, sorted by path."""
+    deep = _episode(tmp_path / "day2" / "station" / "ep")
+    first = _episode(tmp_path / "day1" / "ep")
+    assert find_episodes([tmp_path]) == [first, deep]
+
+
+def test_find_episodes_names_a_missing_source(tmp_path: Path) -> None:
+    """A source that does not exist raises BagError naming it."""
+    with pytest.raises(BagError, match=r"nothing: no such episode or folder"):
+        find_episodes([tmp_path / "nothing"])
+
+
+def test_find_episodes_names_a_folder_without_episodes(tmp_path: Path) -> None:
+    """A folder holding no episode raises BagError naming it."""
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BagError, match=r"empty: no episode \(a folder with metadata.yaml\)"):
+        find_episodes([tmp_path / "empty"])
+
+
+def test_content_hash_changes_with_the_recorded_bytes(tmp_path: Path) -> None:
+    """One changed byte in an MCAP file changes the bag's content hash."""
+    episode = _episode(tmp_path / "ep")
+    before = bag_content_hash(episode)
+    data = bytearray((episode / "ep_0.mcap").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (episode / "ep_0.mcap").write_bytes(bytes(data))
+    assert before.startswith("sha256:") and bag_content_hash(episode) != before
+
+
+def test_content_hash_leaves_metadata_yaml_out(tmp_path: Path) -> None:
+    """Rewriting metadata.yaml (as `bag recover` does) keeps the content hash."""
+    episode = _episode(tmp_path / "ep")
+    before = bag_content_hash(episode)
+    metadata = metadata_from_files(episode, [episode / "ep_0.mcap"], custom_data={"a": "b"})
+    write_metadata_yaml(episode, metadata)
+    assert bag_content_hash(episode) == before
+
+
+def test_content_hash_names_an_unreadable_file(tmp_path: Path) -> None:
+    """An MCAP file that cannot be read raises BagError naming the bag and the file."""
+    episode = _episode(tmp_path / "ep")
+    gone = episode / "ep_1.mcap"
+    with pytest.raises(BagError, match=r"ep: cannot read ep_1\.mcap"):
+        bag_content_hash(episode, [episode / "ep_0.mcap", gone])
