@@ -167,7 +167,9 @@ class HandSpec:
     """One hand. ``kind`` is ``dexterous``, ``gripper`` or ``none`` (then the rest is empty).
 
     ``fingers`` maps finger names (``thumb``, ``index``, ``middle``, ``ring``, ``pinky``, ...)
-    to joint names ordered from palm to tip; ``fingertip_frames`` maps finger names to frames.
+    to joint names ordered from palm to tip (dexterous hands only); ``fingertip_frames`` maps
+    finger names to frames (a gripper's: its jaw tips, e.g. ``thumb`` and ``index``). The mean
+    of the fingertip frames is where the hand grasps (the EE frame for a hand without them).
     ``open_positions`` / ``closed_positions`` are joint positions [rad or m] in ``group`` order,
     so every hand can follow a single grasp value in [0, 1].
     """
@@ -503,16 +505,16 @@ def _parse_hands(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, H
                             f"{joint!r} is not in group {group!r}; " + nearest(joint, joints)
                         )
                 fingers[finger] = names
-            tip_field = hand.optional("fingertip_frames")
-            if tip_field is not None:
-                for finger, frame in tip_field.items():
-                    if finger not in fingers:
-                        raise frame.error(f"no finger {finger!r}; fingers: {', '.join(fingers)}")
-                    tips[finger] = frame.as_str()
-        else:
-            for key in ("fingers", "fingertip_frames"):
-                if hand.has(key):
-                    raise hand.child(key).error("only a 'dexterous' hand has fingers")
+        elif hand.has("fingers"):
+            raise hand.child("fingers").error("only a 'dexterous' hand has finger joints")
+        tip_field = hand.optional("fingertip_frames")
+        if tip_field is not None:
+            # a gripper's jaws have no joints of their own: its tips take finger names only
+            named = tuple(fingers) if kind == "dexterous" else FINGERS
+            for finger, frame in tip_field.items():
+                if finger not in named:
+                    raise frame.error(f"no finger {finger!r}; fingers: {', '.join(named)}")
+                tips[finger] = frame.as_str()
         positions = []
         for key in ("open", "closed"):
             values_field = hand.child(key)

@@ -447,6 +447,44 @@ def test_unknown_finger_name_lists_allowed_fingers(tmp_path: Path) -> None:
         load_robot(path)
 
 
+def test_gripper_fingertip_frames_are_its_jaw_tips(tmp_path: Path) -> None:
+    """A gripper may name its jaw tips as fingertip frames (finger names, no joints)."""
+    config = toy_config()
+    config["hands"]["left"]["fingertip_frames"] = {"thumb": "l_finger", "index": "l_hand"}
+    description = load_robot(write_toy(tmp_path, config))
+    assert dict(description.hands["left"].fingertip_frames) == {
+        "thumb": "l_finger",
+        "index": "l_hand",
+    }
+
+
+def test_gripper_fingertip_needs_a_finger_name(tmp_path: Path) -> None:
+    """A gripper's fingertip frame under a name that is not a finger lists the names."""
+    config = toy_config()
+    config["hands"]["left"]["fingertip_frames"] = {"jaw": "l_finger"}
+    path = write_toy(tmp_path, config)
+    with _fails_at(path, r"hands\.left\.fingertip_frames\.jaw: no finger 'jaw'; fingers: thumb"):
+        load_robot(path)
+
+
+def test_gripper_has_no_finger_joints(tmp_path: Path) -> None:
+    """A gripper's joints are its group: a ``fingers`` map is an error."""
+    config = toy_config()
+    config["hands"]["left"]["fingers"] = {"thumb": ["l_gripper"]}
+    path = write_toy(tmp_path, config)
+    with _fails_at(path, r"hands\.left\.fingers: only a 'dexterous' hand has finger joints"):
+        load_robot(path)
+
+
+def test_gripper_fingertip_frame_must_exist(tmp_path: Path) -> None:
+    """A gripper's fingertip frame missing from the model is named with near matches."""
+    config = toy_config()
+    config["hands"]["left"]["fingertip_frames"] = {"thumb": "l_fingr"}
+    path = write_toy(tmp_path, config)
+    with _fails_at(path, r"hands\.left\.fingertip_frames\.thumb: frame 'l_fingr' is not in"):
+        load_robot(path)
+
+
 def test_name_must_match_folder(tmp_path: Path) -> None:
     """robot.yaml's name must be its folder's name (lookup is by folder)."""
     path = write_toy(tmp_path, name="toy")
