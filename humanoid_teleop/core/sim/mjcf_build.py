@@ -111,6 +111,8 @@ def model_key(description: RobotDescription, physics: PhysicsConfig) -> str:
     digest.update(urdf.read_bytes())
     digest.update(physics.digest().encode())
     digest.update(repr(sorted(description.home.items())).encode())
+    # robot.yaml's joint limits overrides set the servos' control and force ranges
+    digest.update(repr(description.limits).encode())
     for mesh in _mesh_inputs(ET.parse(urdf).getroot(), urdf):
         stat = mesh.stat() if mesh.exists() else None
         size, mtime = (stat.st_size, stat.st_mtime_ns) if stat else (-1, -1)

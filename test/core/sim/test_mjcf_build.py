@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from humanoid_teleop.core.sim.mjcf_build import (
     cache_root,
     convert_mesh,
     import_mujoco,
+    model_key,
     robot_model_path,
 )
 from humanoid_teleop.core.sim.physics_config import PhysicsConfig, load_physics
@@ -55,6 +57,18 @@ def test_changed_physics_builds_a_new_model(tmp_path: Path) -> None:
     first = robot_model_path(description, PhysicsConfig(), tmp_path)
     second = robot_model_path(description, PhysicsConfig(armature=0.02), tmp_path)
     assert first.parent != second.parent
+
+
+def test_changed_joint_limit_override_builds_a_new_model() -> None:
+    """robot.yaml's effort overrides set the servos' force limits: they are in the cache key."""
+    description = load_robot("romeo")
+    joints = dict(description.limits.joints)
+    joints["RHand"] = dataclasses.replace(joints["RHand"], effort=5.0)
+    changed = dataclasses.replace(
+        description, limits=dataclasses.replace(description.limits, joints=joints)
+    )
+    physics = _physics("romeo")
+    assert model_key(changed, physics) != model_key(description, physics)
 
 
 def test_collada_y_up_mesh_is_turned_z_up(tmp_path: Path) -> None:
