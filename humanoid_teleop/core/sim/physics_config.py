@@ -16,12 +16,17 @@ rejected). A robot without the file gets :meth:`PhysicsConfig.defaults`. Example
       default: {kp: 300.0, kv: 10.0}
       groups:                    # per robot.yaml group
         left_hand: {kp: 20.0, kv: 0.5}
+    demonstrator:                # how the scripted demonstrator handles this robot's hand
+      tilt_down_rad: 1.5708      # (DemonstratorSettings; the rest keep their defaults)
+
+The ``demonstrator`` block does not change the built model (it is not in :meth:`digest`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,6 +47,7 @@ _TOP_KEYS = (
     "visual_max_faces",
     "exclude_within_joints",
     "actuators",
+    "demonstrator",
 )
 
 
@@ -65,6 +71,48 @@ class ServoGains:
 
 
 @dataclass(frozen=True)
+class DemonstratorSettings:
+    """Per-robot overrides of the scripted demonstrator's ``DemonstratorConfig`` (same names
+    and units; None keeps its default): how this robot's hand approaches and grasps.
+
+    ``tilt_down_rad`` pitches the fingers down and ``roll_rad`` rolls the hand about the
+    forward axis (right hand; the left mirrors it), both relative to the hand's pose at home;
+    heights [m] are the grasp point's above the object's centre, times [s]."""
+
+    approach_height_m: float | None = None
+    grasp_height_m: float | None = None
+    lift_height_m: float | None = None
+    tilt_down_rad: float | None = None
+    roll_rad: float | None = None
+    preshape: float | None = None
+    settle_s: float | None = None
+    close_s: float | None = None
+
+    @classmethod
+    def from_field(cls, block: Field) -> DemonstratorSettings:
+        """Read the ``demonstrator`` block: unknown keys and out-of-range values are errors."""
+        values = block.as_fields_of(cls)
+        for key, low, high in (
+            ("tilt_down_rad", -math.pi, math.pi),
+            ("roll_rad", -math.pi, math.pi),
+            ("preshape", 0.0, 1.0),
+            ("approach_height_m", 0.0, 0.3),
+            ("grasp_height_m", -0.1, 0.1),
+            ("lift_height_m", 0.05, 0.3),
+            ("settle_s", 0.0, 10.0),
+            ("close_s", 0.1, 10.0),
+        ):
+            value = values.get(key)
+            if value is not None and not low <= value <= high:
+                raise block.child(key).error(f"expected a value in [{low}, {high}], got {value}")
+        return cls(**values)
+
+    def overrides(self) -> dict[str, float]:
+        """The settings given (not None), by ``DemonstratorConfig`` field name."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
 class PhysicsConfig:
     """MuJoCo settings of one robot (see the module docstring for the file format)."""
 
@@ -78,6 +126,7 @@ class PhysicsConfig:
     exclude_within_joints: int = 2
     default_gains: ServoGains = ServoGains(300.0, 10.0)
     group_gains: Mapping[str, ServoGains] = field(default_factory=dict)
+    demonstrator: DemonstratorSettings = DemonstratorSettings()
     source: str = "<defaults>"
 
     @classmethod
@@ -127,6 +176,10 @@ class PhysicsConfig:
                             f"no group {name!r} in robot.yaml; groups: {', '.join(groups)}"
                         )
                     group_gains[name] = ServoGains.from_field(item)
+        demo_field = _opt(root, "demonstrator")
+        demonstrator = (
+            DemonstratorSettings.from_field(demo_field) if demo_field else base.demonstrator
+        )
         return cls(
             timestep_s=timestep_s,
             cone=cone,
@@ -138,6 +191,7 @@ class PhysicsConfig:
             exclude_within_joints=within,
             default_gains=default_gains,
             group_gains=group_gains,
+            demonstrator=demonstrator,
             source=str(root.file),
         )
 
@@ -151,6 +205,7 @@ class PhysicsConfig:
         """A hash of every setting that changes the built model (for the model cache)."""
         data = asdict(self)
         data.pop("source")
+        data.pop("demonstrator")  # the script's settings, not the model's
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

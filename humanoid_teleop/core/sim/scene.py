@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.config import Field, read_yaml
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotDescription, RobotModel
 from humanoid_teleop.core.sim.errors import SimConfigError
 from humanoid_teleop.core.sim.mjcf_build import GROUP_SCENE, import_mujoco
 
@@ -165,6 +165,8 @@ class Scene:
     def __init__(self, config: SceneConfig, model: RobotModel) -> None:
         self.config = config
         description = model.description
+        #: The robot the scene is laid out for.
+        self.robot: RobotDescription = description
         if config.hand not in description.arms:
             raise SimConfigError(
                 f"{config.source}: hand: {description.name} has no {config.hand} arm "

@@ -85,3 +85,31 @@ def test_visual_mesh_limit_defaults_to_the_collision_limit(tmp_path: Path) -> No
     path = _write(tmp_path, "schema_version: 1\nmesh_max_faces: 1200\n")
     physics = load_physics(path)
     assert (physics.mesh_max_faces, physics.visual_max_faces) == (1200, 1200)
+
+
+def test_demonstrator_block_overrides_only_its_keys(tmp_path: Path) -> None:
+    """A ``demonstrator`` block gives the settings it names; the others stay None."""
+    path = _write(tmp_path, GOOD + "demonstrator: {tilt_down_rad: 1.5, grasp_height_m: -0.01}\n")
+    settings = load_physics(path).demonstrator
+    assert settings.overrides() == {"tilt_down_rad": 1.5, "grasp_height_m": -0.01}
+
+
+def test_demonstrator_unknown_key_is_rejected_with_its_line(tmp_path: Path) -> None:
+    """An unknown demonstrator setting names the file, its line and the key."""
+    path = _write(tmp_path, GOOD + "demonstrator:\n  tilt: 1.0\n")
+    with pytest.raises(SimConfigError, match=r"physics.yaml:8: demonstrator.tilt: unknown key"):
+        load_physics(path)
+
+
+def test_demonstrator_value_out_of_range_is_rejected(tmp_path: Path) -> None:
+    """A preshape outside [0, 1] is an error naming the key and the range."""
+    path = _write(tmp_path, GOOD + "demonstrator: {preshape: 1.5}\n")
+    with pytest.raises(SimConfigError, match=r"demonstrator.preshape: expected a value in"):
+        load_physics(path)
+
+
+def test_demonstrator_settings_do_not_change_the_model_digest(tmp_path: Path) -> None:
+    """The demonstrator block is the script's, so it never rebuilds the cached model."""
+    plain = load_physics(_write(tmp_path, GOOD))
+    tuned = load_physics(_write(tmp_path, GOOD + "demonstrator: {tilt_down_rad: 1.5}\n"))
+    assert plain.digest() == tuned.digest()
