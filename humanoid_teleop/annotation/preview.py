@@ -12,9 +12,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys.stores.ros2_jazzy import sensor_msgs__msg__Image as RosImage
 
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.reader import iter_messages
+from humanoid_teleop.core.robot import CameraSpec
 
 from .errors import AnnotationError
 from .signals import read_summary, robot_description
@@ -45,7 +47,7 @@ def write_preview(episode: Path, out: Path, fps: int) -> int:
     number of frames."""
     summary = read_summary(episode)
     custom = summary.metadata.custom_data
-    cameras = ()
+    cameras: tuple[CameraSpec, ...] = ()
     if custom.get("robot"):
         cameras = robot_description(custom["robot"]).sensors.cameras
     counts = summary.counts
@@ -82,7 +84,8 @@ def write_preview(episode: Path, out: Path, fps: int) -> int:
                 msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
                 image = _rgb(msg)
                 if image is not None:
-                    latest[raw.topic] = cv2.resize(image, (tile_w[raw.topic], TILE_HEIGHT))
+                    tile = cv2.resize(image, (tile_w[raw.topic], TILE_HEIGHT))
+                    latest[raw.topic] = tile.astype(np.uint8, copy=False)
         except BagFormatError as err:
             raise AnnotationError(f"{episode}: {err}") from err
         emit_until(summary.metadata.duration_ns)
@@ -92,13 +95,13 @@ def write_preview(episode: Path, out: Path, fps: int) -> int:
 
 
 def _rgb(msg: object) -> Image | None:
-    encoding = getattr(msg, "encoding", "")
-    if encoding not in ("rgb8", "bgr8"):
+    """The RGB pixels of an rgb8 or bgr8 image message; None for any other message."""
+    if not isinstance(msg, RosImage) or msg.encoding not in ("rgb8", "bgr8"):
         return None
-    h, w, step = msg.height, msg.width, msg.step  # type: ignore[attr-defined]
-    data = np.frombuffer(bytes(msg.data), dtype=np.uint8)  # type: ignore[attr-defined]
-    frame = data.reshape(h, step)[:, : w * 3].reshape(h, w, 3)
-    return frame[:, :, ::-1] if encoding == "bgr8" else frame
+    h, w = msg.height, msg.width
+    data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
+    frame = data.reshape(h, msg.step)[:, : w * 3].reshape(h, w, 3)
+    return frame[:, :, ::-1] if msg.encoding == "bgr8" else frame
 
 
 def _canvas(

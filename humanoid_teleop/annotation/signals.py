@@ -14,9 +14,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys.stores.ros2_jazzy import (
+    geometry_msgs__msg__WrenchStamped as WrenchStamped,
+)
+from rosbags.typesys.stores.ros2_jazzy import (
+    sensor_msgs__msg__JointState as JointState,
+)
 
 from humanoid_teleop.core.bag.errors import BagFormatError
-from humanoid_teleop.core.bag.reader import BagSummary, iter_messages, read_bag
+from humanoid_teleop.core.bag.reader import BagSummary, RawMessage, iter_messages, read_bag
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.robot import RobotDescription
 from humanoid_teleop.core.robot.loader import load_robot
@@ -96,6 +102,10 @@ def live_labels(summary: BagSummary) -> list[tuple[int, str]]:
         ) from err
 
 
+def _unexpected(path: Path, raw: RawMessage, expected: str) -> AnnotationError:
+    return AnnotationError(f"{path}: {raw.topic} holds {raw.type}, not {expected}")
+
+
 def read_signals(path: Path) -> EpisodeSignals:
     """Hand closure, wrist force and arm speed of the episode at ``path``."""
     summary = read_summary(path)
@@ -107,7 +117,7 @@ def read_signals(path: Path) -> EpisodeSignals:
     start, duration = episode_start(summary)
     signals = EpisodeSignals(path, summary, start, duration, live_labels=live_labels(summary))
     joint_topic = description.sensors.joint_state_topic
-    wrench_side = {}
+    wrench_side: dict[str, str] = {}
     for wrench in description.sensors.wrenches:
         for side in SIDES:
             if side in wrench.name or side in wrench.frame_id:
@@ -121,21 +131,27 @@ def read_signals(path: Path) -> EpisodeSignals:
     try:
         for raw in iter_messages(path, topics=topics):
             msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
-            t = raw.log_time_ns - start
+            t_ns = raw.log_time_ns - start
             if raw.topic == joint_topic:
+                if not isinstance(msg, JointState):
+                    raise _unexpected(path, raw, "sensor_msgs/msg/JointState")
                 if not names:
                     names = tuple(msg.name)
                 if tuple(msg.name) != names:
                     continue
-                joint_t.append(t)
+                joint_t.append(t_ns)
                 joint_rows.append(np.asarray(msg.position, dtype=np.float64))
             else:
+                if not isinstance(msg, WrenchStamped):
+                    raise _unexpected(path, raw, "geometry_msgs/msg/WrenchStamped")
                 f = msg.wrench.force
                 times, values = forces.setdefault(wrench_side[raw.topic], ([], []))
-                times.append(t)
+                times.append(t_ns)
                 values.append(float(np.sqrt(f.x * f.x + f.y * f.y + f.z * f.z)))
     except BagFormatError as err:
         raise AnnotationError(f"{path}: {err}") from err
+    except AnnotationError:
+        raise
     except Exception as err:  # rosbags raises several error types for bad CDR
         raise AnnotationError(f"{path}: undecodable message: {err}") from err
     for side, (times, values) in forces.items():

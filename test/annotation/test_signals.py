@@ -1,0 +1,48 @@
+"""The signals the annotation rules read from a bag: arm speed from the joint states, and a
+topic holding another message type than robot.yaml says refused naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from humanoid_teleop.annotation.errors import AnnotationError
+from humanoid_teleop.annotation.signals import read_signals
+from humanoid_teleop.core.bag.episode import FileOptions
+from humanoid_teleop.core.bag.qos import QosProfile
+from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderConfig
+from test.annotation.helpers import NS, record_synthetic
+from test.core.bag.conftest import string_msg
+
+
+def test_arm_speed_is_the_joint_displacement_over_the_window(tmp_path: Path) -> None:
+    """Joint j0 moving 0.01 rad every 0.1 s reads as an arm speed of 0.1 rad/s."""
+    episode = record_synthetic(tmp_path / "bags", "ep", duration_s=2.0, robot="g1")
+    signals = read_signals(episode)
+    assert signals.arm_speed is not None and len(signals.arm_speed.values) > 10
+    assert signals.arm_speed.values == pytest.approx(0.1)
+
+
+def test_a_joint_topic_of_another_type_is_refused_naming_it(tmp_path: Path) -> None:
+    """/joint_states holding std_msgs/msg/String raises AnnotationError naming topic and type."""
+    recorder = BagRecorder(
+        RecorderConfig(
+            bag_dir=tmp_path / "bags",
+            files=FileOptions(reserve_bytes=4096),
+            warn_free_bytes=0,
+            min_free_bytes=0,
+        )
+    )
+    try:
+        recorder.add_topic("/joint_states", "std_msgs/msg/String", [QosProfile()])
+        recorder.start_episode(EpisodeInfo(robot="g1"), name="ep")
+        recorder.submit("/joint_states", string_msg("not joints"), NS)
+        episode = recorder.stop_episode().path
+    finally:
+        recorder.close()
+    with pytest.raises(
+        AnnotationError,
+        match=r"ep: /joint_states holds std_msgs/msg/String, not sensor_msgs/msg/JointState",
+    ):
+        read_signals(episode)
