@@ -20,7 +20,7 @@ from typing import Any
 from humanoid_teleop.annotation.errors import AnnotationError
 from humanoid_teleop.annotation.sidecar import current, read_sidecar, sidecar_digest
 from humanoid_teleop.annotation.signals import live_labels
-from humanoid_teleop.core.bag.errors import BagFormatError
+from humanoid_teleop.core.bag.errors import BagError, BagFormatError
 from humanoid_teleop.core.bag.metadata import METADATA_FILE
 from humanoid_teleop.core.bag.reader import (
     BagSummary,
@@ -208,7 +208,7 @@ def index(db: CatalogDb, roots: Sequence[Path], rules: QcRules | None = None) ->
             row, labels = episode_row(episode, content, sig, rules)
             with db.transaction():
                 store(db, row, labels)
-        except (CatalogError, AnnotationError, OSError) as err:
+        except (CatalogError, AnnotationError, BagError, OSError) as err:
             report.failed[path] = str(err)
             LOG.warning("%s: not indexed: %s", path, err)
             continue

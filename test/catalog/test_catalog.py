@@ -251,3 +251,17 @@ def test_broken_episode_is_reported_and_the_rest_indexed(
     out = capsys.readouterr().out
     assert "3 added" in out and "1 failed" in out
     assert f"not indexed: {(bags / 'c').resolve()}:" in out
+
+
+def test_unreadable_recording_is_reported_and_the_rest_indexed(
+    bags: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An MCAP file that cannot be read fails its episode (named, exit 1), not the run."""
+    recording = sorted((bags / "b").glob("*.mcap"))[0]
+    recording.unlink()
+    recording.mkdir()  # listed in metadata.yaml, but opening it for its content hash fails
+    assert main(["catalog", "index", str(bags)]) == 1
+    out = capsys.readouterr().out
+    assert "3 added" in out and "1 failed" in out
+    episode = bags / "b"
+    assert f"not indexed: {episode.resolve()}: {episode}: cannot read {recording.name}" in out

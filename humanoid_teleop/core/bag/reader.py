@@ -289,12 +289,17 @@ def _chunk_records(stream: BinaryIO, offset: int, length: int, path: Path) -> by
     at += 4 + name_length
     records_length = int.from_bytes(raw[at : at + 8], "little")
     body = raw[at + 8 : at + 8 + records_length]
-    if compression == "zstd":
-        return bytes(zstandard.ZstdDecompressor().decompress(body, max_output_size=size))
-    if compression == "lz4":
-        return bytes(lz4.frame.decompress(body))
-    if compression:
+    if compression not in ("", "zstd", "lz4"):
         raise BagFormatError(f"{path}: chunk compression {compression!r} unsupported")
+    try:
+        if compression == "zstd":
+            return bytes(zstandard.ZstdDecompressor().decompress(body, max_output_size=size))
+        if compression == "lz4":
+            return bytes(lz4.frame.decompress(body))
+    except (zstandard.ZstdError, RuntimeError) as err:  # lz4.frame raises RuntimeError
+        raise BagFormatError(
+            f"{path}: the {compression} chunk at byte {offset} does not decompress ({err})"
+        ) from err
     return body
 
 

@@ -85,6 +85,30 @@ def test_damaged_chunk_raises_bag_format_error(tmp_path: Path) -> None:
         list(iter_messages(path, log_time_order=False))
 
 
+@pytest.mark.parametrize("compression", [CompressionType.ZSTD, CompressionType.LZ4])
+def test_undecompressible_chunk_raises_bag_format_error(
+    tmp_path: Path, compression: CompressionType
+) -> None:
+    """A compressed chunk whose frame was overwritten raises BagFormatError naming the
+    file and the chunk's offset (not the codec's own exception)."""
+    path = tmp_path / "x.mcap"
+    _write(path, compression, chunk_size=1 << 20)
+    with path.open("rb") as stream:
+        summary = make_reader(stream).get_summary()
+    assert summary is not None
+    index = summary.chunk_indexes[0]
+    data = bytearray(path.read_bytes())
+    codec = compression.name.lower()
+    name = codec.encode()
+    # opcode, record length, start/end times, uncompressed size, CRC, compression, records length
+    body = index.chunk_start_offset + 1 + 8 + 8 + 8 + 8 + 4 + 4 + len(name) + 8
+    data[body : body + 4] = b"\x5a" * 4  # the codec's frame magic
+    path.write_bytes(bytes(data))
+    at = f"chunk at byte {index.chunk_start_offset} does not decompress"
+    with pytest.raises(BagFormatError, match=rf"x\.mcap: the {codec} {at}"):
+        list(iter_messages(path, log_time_order=False))
+
+
 def _episode(folder: Path) -> Path:
     """An episode folder: one MCAP file and the metadata.yaml built from it."""
     folder.mkdir(parents=True)
