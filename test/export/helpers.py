@@ -48,7 +48,8 @@ def record(
     The recording is this module's test input, not what it tests (test/session does), so a
     demo that fails on a host too loaded to start the session in time is run once more; with
     ``require_success`` so is one whose outcome is not success (the scripted demonstrator
-    grasps in about two of three G1 episodes), the last one returned if none succeeds."""
+    succeeds on every seed offline, but a DDS session on a stalled host is not
+    bit-deterministic), the last one returned if none succeeds."""
     logs = []
     for attempt in range(attempts):
         folder = bag_dir / f"attempt_{attempt}"

@@ -26,13 +26,6 @@ class DemoRun:
     bag: BagSummary
 
 
-ATTEMPTS = 4
-"""Demos recorded at most until one succeeds. The scripted demonstrator grasps on G1 in about
-two of three episodes (bench/sim.py: 13 of 20; issue 18 keeps the >= 90% target open), so one
-demo alone would fail this module a third of the time; every check below still runs on a
-single, complete episode."""
-
-
 def _run_demo(bag_dir: Path) -> DemoRun:
     done = subprocess.run(
         [
@@ -59,13 +52,10 @@ def _run_demo(bag_dir: Path) -> DemoRun:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
-    """A `humanoid-teleop demo` (G1, scripted, pick_and_place) recorded into a temp dir: the
-    first of up to ATTEMPTS whose detector said success, else the last one."""
-    for attempt in range(ATTEMPTS):
-        run = _run_demo(tmp_path_factory.mktemp(f"scripted_demo_{attempt}"))
-        if run.bag.metadata.custom_data.get("outcome") == "success":
-            break
-    yield run
+    """A `humanoid-teleop demo` (G1, scripted, pick_and_place, seed 0) recorded into a temp
+    dir, once: the demonstrator succeeds on every seed of bench/sim.py (0..79 offline), and
+    the DDS run, though not bit-deterministic, needs no retry to succeed."""
+    yield _run_demo(tmp_path_factory.mktemp("scripted_demo"))
 
 
 @pytest.mark.ros

@@ -9,9 +9,18 @@ operator-to-robot scale and the arm's lag need not be known).
 
 Phases (``pick_and_place``): settle, above (the object + ``approach_height_m``), down (grasp
 height), close, lift, carry (above the target), lower, open, retreat, done. ``push`` goes
-behind the object (on the side away from the target) at table height and pushes it through
-the target centre. The grasp point is the mean of the hand's fingertip frames (the EE frame
-for a hand without fingertips), in the robot's base frame.
+behind the object (on the side away from the target), down to the object's mid-height and
+pushes it along the line to the target centre, then rises. The grasp point is where the
+hand pinches: the midpoint of the thumb and index fingertip frames (else the mean of the
+fingertip frames, else the EE frame), in the robot's base frame.
+
+How the hand is held: while settling, the operator tips the fingers ``tilt_down_rad`` down and
+turns the hand ``roll_rad`` about the forearm (mirrored for a left hand), so on G1's Dex3 the
+thumb comes down behind the object and the index and middle fingers side by side in front of
+it: the pinch closes across the object instead of pressing on its top. As a person does, it
+rises before moving over an object while its lowest fingertip is below the object's top
+(+ ``clearance_m``), lines up over a spot before going down to it, and only moves the wrist
+away once the hand is open.
 """
 
 from __future__ import annotations
@@ -66,7 +75,9 @@ class DemonstratorConfig:
     stall_s: float = 1.5
     phase_timeout_s: float = 6.0
     tilt_down_rad: float = math.radians(30.0)
+    roll_rad: float = math.radians(-90.0)
     push_behind_m: float = 0.06
+    clearance_m: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,8 @@ class ScriptedDemonstrator:
         table_top_m: float,
         object_half_height_m: float,
         config: DemonstratorConfig | None = None,
+        *,
+        object_radius_m: float | None = None,
     ) -> None:
         if task not in ("pick_and_place", "push"):
             raise ValueError(
@@ -100,13 +113,17 @@ class ScriptedDemonstrator:
         self.target_m = np.asarray(target_m, dtype=np.float64)
         self.table_top_m = float(table_top_m)
         self.half_height_m = float(object_half_height_m)
+        #: Horizontal extent of the object from its centre [m] (default: its half height).
+        self.radius_m = float(object_half_height_m if object_radius_m is None else object_radius_m)
         self.phase = "settle"
         self._phase_start_s: float | None = None
         self._wrist = np.array([0.35, -0.2 if side == "right" else 0.2, 1.1])
         self._closure = 0.0
         self._last_t_s: float | None = None
         self._tilt = 0.0
+        self._roll = 0.0
         self._push_goal: FloatArray | None = None
+        self._push_from = np.zeros(2)
         self._lift_goal: FloatArray | None = None
         self._hold: FloatArray | None = None
         #: Grasps tried again after a miss.
@@ -133,21 +150,21 @@ class ScriptedDemonstrator:
         above_target = np.array([self.target_m[0], self.target_m[1], place_z + cfg.lift_height_m])
         phase = self.phase
         if self.task == "push":
-            direction = self.target_m[:2] - obj[:2]
-            direction /= max(float(np.linalg.norm(direction)), 1e-6)
-            behind = obj[:2] - direction * (cfg.push_behind_m + self.half_height_m)
-            table_z = self.table_top_m + 0.02
+            if self._push_goal is None:  # fixed from the start pose: push along one line
+                direction = self.target_m[:2] - obj[:2]
+                direction /= max(float(np.linalg.norm(direction)), 1e-6)
+                self._push_from = obj[:2] - direction * (cfg.push_behind_m + self.radius_m)
+                self._push_goal = self.target_m[:2] - direction * self.radius_m
+            behind = self._push_from
             if phase in ("settle", "above"):
-                return np.array([behind[0], behind[1], table_z + cfg.approach_height_m]), 0.0
+                return np.array([behind[0], behind[1], above_obj[2]]), 0.0
             if phase == "down":
-                return np.array([behind[0], behind[1], table_z]), 0.0
+                return np.array([behind[0], behind[1], grasp_z]), 0.0
             if phase == "push":
-                if self._push_goal is None:
-                    self._push_goal = np.array(
-                        [*(self.target_m[:2] - direction * self.half_height_m), table_z]
-                    )
-                return self._push_goal, 0.0
-            return np.array([obj[0], obj[1], table_z + cfg.approach_height_m]), 0.0
+                return np.array([self._push_goal[0], self._push_goal[1], grasp_z]), 0.0
+            if self._hold is None:  # straight up from where the push ended
+                self._hold = np.array(self._grasp_now)
+            return self._hold + np.array([0.0, 0.0, cfg.lift_height_m]), 0.0
         if phase in ("settle", "above"):
             return above_obj, cfg.preshape
         if phase == "down":
@@ -193,7 +210,7 @@ class ScriptedDemonstrator:
         """The current intent without moving or advancing (before the teleop engages; the
         phase clock restarts at the next :meth:`step`)."""
         self._phase_start_s = self._last_t_s = None
-        rotation = _pitch(self._tilt)
+        rotation = _pitch(self._tilt) @ _roll(self._roll)
         hand = skeleton_in_world(hand_points(self.side, self._closure), self._wrist, rotation)
         return Intent(Pose(self._wrist.copy(), rotation), hand, self._closure)
 
@@ -218,6 +235,11 @@ class ScriptedDemonstrator:
         error = goal - grasp
         if self.phase in ("down", "lower") and float(np.linalg.norm(error[:2])) > cfg.align_m:
             error[2] = max(error[2], 0.0)  # line up over the spot before going down
+        clear_z = float(object_m[2]) + self.half_height_m + cfg.clearance_m
+        if self.phase == "above" and lowest_tip_z_m is not None and lowest_tip_z_m < clear_z:
+            # rise before moving over: fingertips swept sideways at table height hit the object
+            error[:2] = 0.0
+            error[2] = max(error[2], clear_z + cfg.tolerance_m - lowest_tip_z_m)
         elapsed = t_s - self._phase_start_s
         reached = float(np.linalg.norm(error)) < cfg.tolerance_m
         if self.phase == "settle":
@@ -225,7 +247,9 @@ class ScriptedDemonstrator:
                 self._advance(t_s)
             error = np.zeros(3)  # let the engage ramp finish before moving
         elif self.phase in ("close", "open", "reopen"):
-            if elapsed >= (cfg.close_s if self.phase == "close" else cfg.open_s):
+            # the hand must be open before the wrist moves away (it would drag the object)
+            opened = self.phase == "close" or self._closure <= 0.01
+            if opened and elapsed >= (cfg.close_s if self.phase == "close" else cfg.open_s):
                 if self.phase == "reopen":
                     self.phase, self._phase_start_s = "above", t_s
                     self._hold = self._lift_goal = None
@@ -268,7 +292,9 @@ class ScriptedDemonstrator:
         # tip the fingers down while settling, before the wrist goes anywhere (tilting on
         # the way swings the fingertips down into the object)
         self._tilt += float(np.clip(cfg.tilt_down_rad - self._tilt, -0.5 * dt, 0.5 * dt))
-        rotation = _pitch(self._tilt)
+        roll = cfg.roll_rad if self.side == "right" else -cfg.roll_rad
+        self._roll += float(np.clip(roll - self._roll, -1.0 * dt, 1.0 * dt))
+        rotation = _pitch(self._tilt) @ _roll(self._roll)
         wrist = Pose(self._wrist.copy(), rotation)
         local = hand_points(self.side, self._closure)
         hand = skeleton_in_world(local, self._wrist, rotation)
@@ -279,3 +305,9 @@ def _pitch(angle_rad: float) -> FloatArray:
     """Rotation about the operator's y axis (left): positive tips the fingers (+x) down."""
     c, s = math.cos(angle_rad), math.sin(angle_rad)
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+def _roll(angle_rad: float) -> FloatArray:
+    """Rotation about the hand's x axis (toward the fingers)."""
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])

@@ -5,15 +5,17 @@ for the bench's success rates and quick tests. ``scripted_demo_node`` is the DDS
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.frame import HumanFrame
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotDescription, RobotModel
 from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
+from humanoid_teleop.core.sim.physics_config import load_physics
 from humanoid_teleop.core.sim.scene import RUNNING, Scene, load_scene
 from humanoid_teleop.devices.scripted.demonstrator import (
     DemonstratorConfig,
@@ -26,22 +28,37 @@ PROFILE = "replay"
 
 
 def grasp_point(model: RobotModel, q: FloatArray, side: str) -> tuple[FloatArray, float]:
-    """Mean of the ``side`` hand's fingertip frames (else its EE frame) [m] and the height of
-    the lowest of them [m], base frame."""
+    """Where the ``side`` hand pinches [m] and the height of its lowest fingertip [m], base
+    frame: the midpoint of the thumb and index fingertips (the pair the demonstrator's hand
+    pinches with), else the mean of the fingertip frames, else the EE frame."""
     description = model.description
     hand = description.hands.get(side)
-    frames = list(hand.fingertip_frames.values()) if hand is not None else []
-    if not frames:
-        frames = [description.arms[side].ee_frame]
+    named = dict(hand.fingertip_frames) if hand is not None else {}
+    frames = list(named.values()) or [description.arms[side].ee_frame]
     tips = np.array([model.fk(q, frame)[1] for frame in frames])
-    return tips.mean(axis=0), float(tips[:, 2].min())
+    lowest = float(tips[:, 2].min())
+    if "thumb" in named and "index" in named:
+        pinch = 0.5 * (model.fk(q, named["thumb"])[1] + model.fk(q, named["index"])[1])
+        return np.asarray(pinch, dtype=np.float64), lowest
+    return tips.mean(axis=0), lowest
+
+
+def robot_demonstrator_config(description: RobotDescription) -> DemonstratorConfig:
+    """The demonstrator's defaults with the robot's ``demonstrator`` settings of physics.yaml
+    (how its hand approaches and grasps)."""
+    physics = load_physics(description.source_file, tuple(description.groups))
+    overrides: dict[str, Any] = dict(physics.demonstrator.overrides())
+    return replace(DemonstratorConfig(), **overrides)
 
 
 def demonstrator_for(
     scene: Scene, config: DemonstratorConfig | None = None
 ) -> ScriptedDemonstrator:
-    """A demonstrator for ``scene``'s task with its hand, target and first object."""
+    """A demonstrator for ``scene``'s task with its hand, target and first object; without
+    ``config``, the robot's settings (:func:`robot_demonstrator_config`)."""
     first = scene.config.objects[0]
+    if config is None:
+        config = robot_demonstrator_config(scene.robot)
     return ScriptedDemonstrator(
         scene.config.task,
         scene.config.hand,
@@ -49,6 +66,7 @@ def demonstrator_for(
         scene.table_top_m,
         first.half_height_m,
         config,
+        object_radius_m=max(first.size_m[:2]) if first.shape == "box" else first.size_m[0],
     )
 
 

@@ -11,7 +11,7 @@ from humanoid_teleop.core.retarget.hand import pinch_distance_m
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.core.sim.scene import SUCCESS
 from humanoid_teleop.devices.scripted.demonstrator import ScriptedDemonstrator
-from humanoid_teleop.devices.scripted.episode import run_episode
+from humanoid_teleop.devices.scripted.episode import grasp_point, run_episode
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 
@@ -44,10 +44,36 @@ def g1() -> RobotModel:
     return RobotModel(load_robot("g1"))
 
 
+def test_grasp_point_is_between_thumb_and_index(g1: RobotModel) -> None:
+    """The grasp point of a hand with thumb and index is the midpoint of their fingertips."""
+    q = g1.home_positions()
+    tips = g1.description.hands["right"].fingertip_frames
+    point, lowest = grasp_point(g1, q, "right")
+    thumb, index = g1.fk(q, tips["thumb"])[1], g1.fk(q, tips["index"])[1]
+    np.testing.assert_allclose(point, 0.5 * (thumb + index), atol=1e-12)
+    assert lowest == min(g1.fk(q, frame)[1][2] for frame in tips.values())
+
+
+def test_hand_opens_fully_before_the_wrist_retreats() -> None:
+    """After putting the object down the demonstrator stays in ``open`` until its hand is
+    open (a half-open hand rising drags the object off the target)."""
+    demo = ScriptedDemonstrator("pick_and_place", "right", np.zeros(3), 0.0, 0.02)
+    demo.phase, demo._closure = "open", 1.0
+    grasp, t = np.array([0.0, 0.0, 0.02]), 0.0
+    while demo.phase == "open":
+        t += 0.01
+        intent = demo.step(t, grasp, np.array([0.0, 0.0, 0.02]))
+        if demo.phase == "open":
+            assert t < 3.0
+            last_closure = intent.closure
+    assert last_closure <= 0.02
+    assert t > demo.config.open_s
+
+
 @pytest.mark.slow
 def test_g1_picks_and_places_the_cube(g1: RobotModel) -> None:
-    """Through retargeting + safety the G1 lifts the cube >= 5 cm and the detector says
-    success in at least 3 of 4 seeded episodes (bench/sim.py measures the rate over 20)."""
-    results = [run_episode(g1, "pick_and_place", seed, max_s=25.0) for seed in range(4)]
-    successes = [r for r in results if r.outcome == SUCCESS and r.lift_m >= 0.05]
-    assert len(successes) >= 3, results
+    """Through retargeting + safety the G1 picks the cube up (>= 5 cm) and puts it down in
+    the target in every one of four seeded episodes (seeds where the cube used to be pushed
+    away or dropped; bench/sim.py measures the rate over 20)."""
+    results = [run_episode(g1, "pick_and_place", seed, max_s=25.0) for seed in (5, 8, 13, 16)]
+    assert all(r.outcome == SUCCESS and r.lift_m >= 0.05 for r in results), results
