@@ -57,6 +57,12 @@ def register(subparsers: Any) -> None:
         "--scene", default="", help="simulator scene (default: pick_and_place when scripted)"
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the scene's object start poses (each seed its own layout)",
+    )
+    parser.add_argument(
         "--duration", type=float, default=0.0, help="episode length [s] (0: 35 scripted, 25 replay)"
     )
     parser.add_argument("--bag-dir", default="bags", help="folder for the episode")
@@ -108,6 +114,19 @@ def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
         context.destroy()  # the DDS participant goes now, not whenever the GC gets to it
 
 
+def demo_session_args(args: argparse.Namespace, bag_dir: Path) -> SessionArgs:
+    """The session the demo runs: the parsed ``demo`` arguments, recording into ``bag_dir``."""
+    return SessionArgs(
+        robot=args.robot,
+        device=args.device,
+        bag_dir=str(bag_dir),
+        task=args.task,
+        operator=os.environ.get("USER", "demo"),
+        scene=args.scene,
+        seed=args.seed,
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     reexec_isolated_if_asked(args)
     bag_dir = Path(args.bag_dir).resolve()
@@ -120,16 +139,7 @@ def _run(args: argparse.Namespace) -> int:
             if scripted
             else "unscrew the bottle cap and drink"
         )
-    plan = session_plan(
-        SessionArgs(
-            robot=args.robot,
-            device=args.device,
-            bag_dir=str(bag_dir),
-            task=args.task,
-            operator=os.environ.get("USER", "demo"),
-            scene=args.scene,
-        )
-    )
+    plan = session_plan(demo_session_args(args, bag_dir))
     stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="humanoid_teleop_demo_") as tmp:
         supervisor = Supervisor(plan, Path(tmp))

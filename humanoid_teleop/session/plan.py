@@ -48,6 +48,8 @@ class SessionArgs:
         start_episode: Start recording an episode as soon as the recorder is up.
         scene: Simulator scene (config/sim/scenes) or a path; empty: none, or
             ``pick_and_place`` for the ``scripted`` device, whose task it performs.
+        seed: Seed of the scene's randomised object start poses (the same seed, the same
+            poses).
     """
 
     robot: str = "g1"
@@ -63,6 +65,7 @@ class SessionArgs:
     engage: bool = False
     start_episode: bool = False
     scene: str = ""
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -93,6 +96,13 @@ class SessionArgs:
                 if lowered not in ("true", "false", "1", "0"):
                     raise ConfigError(f"{source}: '{key}' must be true or false, got {text!r}")
                 parsed[key] = lowered in ("true", "1")
+            elif isinstance(default, int):
+                try:
+                    parsed[key] = int(text)
+                except ValueError:
+                    raise ConfigError(
+                        f"{source}: '{key}' must be an integer, got {text!r}"
+                    ) from None
             elif isinstance(default, float):
                 try:
                     parsed[key] = float(text)
@@ -181,6 +191,7 @@ def sim_spec(args: SessionArgs) -> NodeSpec:
     scene = session_scene(args)
     if scene:
         params["scene"] = scene
+        params["seed"] = args.seed
         params["mark_outcome"] = args.record
     return NodeSpec("sim_robot", "sim_robot_node", params, stop_rank=2)
 

@@ -73,3 +73,18 @@ def test_replay_session_has_no_scene_unless_asked() -> None:
     assert "scene" not in plain["sim_robot"].parameters
     pushed = {s.name: s for s in session_plan(SessionArgs(device="replay", scene="push"))}
     assert pushed["sim_robot"].parameters["scene"] == "push"
+
+
+def test_seed_places_the_scene_objects_of_the_simulator() -> None:
+    """The session's seed goes to the simulator with the scene (0 unless given)."""
+    plan = {s.name: s for s in session_plan(SessionArgs(device="scripted"))}
+    assert plan["sim_robot"].parameters["seed"] == 0
+    seeded = {s.name: s for s in session_plan(SessionArgs(device="scripted", seed=7))}
+    assert seeded["sim_robot"].parameters["seed"] == 7
+
+
+def test_from_strings_parses_an_integer_seed() -> None:
+    """`seed:=12` is the integer 12; `seed:=1.5` is an error naming the key and value."""
+    assert SessionArgs.from_strings({"seed": "12"}).seed == 12
+    with pytest.raises(ConfigError, match=r"'seed' must be an integer, got '1\.5'"):
+        SessionArgs.from_strings({"seed": "1.5"})
