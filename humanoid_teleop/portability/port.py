@@ -340,7 +340,7 @@ def port_episode(
                 measured = out.q
                 r_act, _, point_act = command_frames
             # what the report needs from this step
-            ik_p = tool.frames(out.targets)[1]
+            ik_p = tool.ee_position(out.targets)
             within = float(np.linalg.norm(want_ee_p - arm_ik.shoulder_m[side])) <= reach_m
             reached = float(np.linalg.norm(ik_p - want_ee_p)) <= 0.02
             records.append(

@@ -23,8 +23,8 @@ from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion.cdr import (
     JointStateDecoder,
     byte_order,
-    decode_pose_array,
-    decode_pose_stamped,
+    pose_array_values,
+    pose_stamped_values,
 )
 from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES
 from humanoid_teleop.core.robot import RobotDescription
@@ -114,8 +114,8 @@ def _samples(times: list[int], rows: list[Any], origin_ns: int) -> Samples:
     return Samples(t[order], np.asarray(rows, dtype=np.float64)[order])
 
 
-def decode_float64_array(data: bytes, source: str) -> FloatArray:
-    """The values of a ``std_msgs/Float64MultiArray`` from its CDR bytes."""
+def _float64_layout(data: bytes, source: str) -> tuple[str, int, int]:
+    """Byte order, offset and count of a ``std_msgs/Float64MultiArray``'s values."""
     e = byte_order(data, source)
     u32 = struct.Struct(e + "I")
     offset = 4  # CDR offsets count from after the 4-byte encapsulation header
@@ -132,7 +132,38 @@ def decode_float64_array(data: bytes, source: str) -> FloatArray:
     (count,) = u32.unpack_from(data, offset)
     offset += 4
     offset += -(offset - 4) % 8 if count else 0
+    return e, offset, count
+
+
+def decode_float64_array(data: bytes, source: str) -> FloatArray:
+    """The values of a ``std_msgs/Float64MultiArray`` from its CDR bytes."""
+    e, offset, count = _float64_layout(data, source)
     return np.frombuffer(data, dtype=e + "f8", count=count, offset=offset).astype(np.float64)
+
+
+class Float64ArrayDecoder:
+    """:func:`decode_float64_array` for one stream: a command stream repeats its layout
+    (dimensions, count) in every message, so the bytes before the values are compared with
+    the previous message's instead of walked again."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._prefix = b""  # the last message's bytes before its values
+        self._dtype = "<f8"
+        self._count = 0
+
+    def decode(self, data: bytes) -> FloatArray:
+        """The values of one message (see :func:`decode_float64_array`)."""
+        prefix = self._prefix
+        start = len(prefix)
+        if not (prefix and len(data) >= start + 8 * self._count and data[:start] == prefix):
+            e, start, self._count = _float64_layout(data, self.source)
+            self._dtype = e + "f8"
+            self._prefix = bytes(data[:start])
+        values: FloatArray = np.frombuffer(
+            data, dtype=self._dtype, count=self._count, offset=start
+        ).astype(np.float64)
+        return values
 
 
 def scene_from_objects(names: tuple[str, ...]) -> str:
@@ -196,11 +227,13 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     object_names: tuple[str, ...] = ()
     engaged: list[tuple[int, bool]] = []
     joint_decoder = JointStateDecoder(f"{path}: {joint_topic}")
+    places = {topic: f"{path}: {topic}" for topic in wanted}
+    commands = {topic: Float64ArrayDecoder(f"{path}: {topic}") for topic in command_topics}
     try:
         for raw in iter_messages(path, wanted, log_time_order=False):
             topic = raw.topic
             t = raw.log_time_ns
-            where = f"{path}: {topic}"
+            where = places[topic]
             try:
                 if topic == joint_topic:
                     _, msg_names, positions = joint_decoder.decode(raw.data)
@@ -214,7 +247,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
                     joint_rows.append(positions)
                 elif topic in command_topics:
                     group = command_topics[topic]
-                    values = decode_float64_array(raw.data, where)
+                    values = commands[topic].decode(raw.data)
                     if len(values) != len(description.groups[group]):
                         raise PortInputError(
                             f"{where}: {len(values)} values for the "
@@ -225,14 +258,13 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
                     rows.append(values)
                 elif topic == OBJECTS_TOPIC:
                     obj_t.append(t)
-                    obj_rows.append(decode_pose_array(raw.data, where)[1])
+                    obj_rows.append(pose_array_values(raw.data, where))
                 elif topic.endswith("_wrist") or topic.startswith(EE_TARGET_PREFIX):
-                    pose = decode_pose_stamped(raw.data, where)
                     times, rows = poses.setdefault(topic, ([], []))
                     times.append(t)
-                    rows.append([*pose.position, *pose.quat_xyzw])
+                    rows.append(pose_stamped_values(raw.data, where))
                 elif topic.endswith("_hand"):
-                    points = decode_pose_array(raw.data, where)[1]
+                    points = pose_array_values(raw.data, where)
                     if len(points) != 25:
                         raise PortInputError(
                             f"{where}: {len(points)} hand joints (25 WebXR joints expected)"

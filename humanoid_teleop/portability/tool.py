@@ -71,22 +71,36 @@ class ArmTool:
         self.arm_length_m = length
         self.shoulder_m = shoulder
 
-    def frames(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(EE rotation, EE position [m], tool point [m]) at ``q``, base frame, from one
-        kinematics pass."""
-        model = self.model
-        pm, data = model.pin_model, self._data
+    def _joints(self, q: FloatArray) -> None:
+        """Joint placements at ``q``; frames are then placed one by one, only those used
+        (``framesForwardKinematics`` would place all ~120 of a humanoid)."""
         q = np.asarray(q, dtype=np.float64)
         q_pin = self._q_pin
         q_pin[self._direct_q] = q[self._direct]
         if len(self._circle):
             q_pin[self._circle_q] = np.cos(q[self._circle])
             q_pin[self._circle_q + 1] = np.sin(q[self._circle])
-        pin.framesForwardKinematics(pm, data, q_pin)
+        pin.forwardKinematics(self.model.pin_model, self._data, q_pin)
+
+    def frames(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(EE rotation, EE position [m], tool point [m]) at ``q``, base frame, from one
+        kinematics pass."""
+        self._joints(q)
+        pm, data = self.model.pin_model, self._data
+        place = pin.updateFramePlacement
         base = self._base_inv
-        ee = base * data.oMf[self._ee_id]
-        point = sum((base * data.oMf[i]).translation for i in self._tip_ids) / len(self._tip_ids)
+        ee = base * place(pm, data, self._ee_id)
+        point = sum((base * place(pm, data, i)).translation for i in self._tip_ids) / len(
+            self._tip_ids
+        )
         return np.array(ee.rotation), np.array(ee.translation), np.asarray(point, dtype=np.float64)
+
+    def ee_position(self, q: FloatArray) -> FloatArray:
+        """The EE frame's position [m] at ``q`` (``frames(q)[1]`` without the tool point)."""
+        self._joints(q)
+        pm = self.model.pin_model
+        placed = self._base_inv * pin.updateFramePlacement(pm, self._data, self._ee_id)
+        return np.array(placed.translation)
 
     def ee(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(rotation, position [m]) of the EE frame at ``q``."""

@@ -277,7 +277,7 @@ def command_topics(description: RobotDescription) -> Mapping[str, str]:
 
 def quat_xyzw(rotation: FloatArray) -> FloatArray:
     """A rotation matrix as a quaternion (x, y, z, w)."""
-    return np.asarray(matrix_to_quat(np.asarray(rotation, dtype=np.float64)), dtype=np.float64)
+    return matrix_to_quat(rotation)
 
 
 class RobotEpisode:
@@ -316,6 +316,7 @@ class RobotEpisode:
             for sensor in description.sensors.wrenches:
                 output.topic(sensor.topic, WRENCH)
         self._outcome = ""
+        self._hand_poses = np.zeros((0, 7))
 
     def cameras(self) -> None:
         """Declare the robot's camera topics (raw images; call before writing)."""
@@ -341,9 +342,11 @@ class RobotEpisode:
         row = np.concatenate([position, quat_xyzw(rotation)])
         self.output.pose(f"{self.intent_prefix}{side}_wrist", t_ns, "operator", row)
         if hand is not None:
-            poses = np.zeros((len(hand), 7))
+            poses = self._hand_poses
+            if len(poses) != len(hand):  # identity orientations, positions filled per step
+                poses = self._hand_poses = np.zeros((len(hand), 7))
+                poses[:, 6] = 1.0
             poses[:, :3] = hand
-            poses[:, 6] = 1.0
             self.output.pose_array(f"{self.intent_prefix}{side}_hand", t_ns, "operator", poses)
 
     def ee_target(self, t_ns: int, side: str, rotation: FloatArray, position: FloatArray) -> None:

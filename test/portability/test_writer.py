@@ -6,7 +6,7 @@ import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
 from humanoid_teleop.core.motion.cdr import encode_forward_command
-from humanoid_teleop.portability.source import decode_float64_array
+from humanoid_teleop.portability.source import Float64ArrayDecoder, decode_float64_array
 from humanoid_teleop.portability.writer import encode_rgb_image
 
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
@@ -41,3 +41,21 @@ def test_float64_array_decoder_reads_any_layout() -> None:
             data = bytes(TYPESTORE.serialize_cdr(message, "std_msgs/msg/Float64MultiArray"))
             assert np.array_equal(decode_float64_array(data, "test"), values)
     assert np.array_equal(decode_float64_array(encode_forward_command([1.0, 2.0]), "t"), [1, 2])
+
+
+def test_float64_array_stream_decoder_follows_layout_changes() -> None:
+    """Float64ArrayDecoder decodes a stream whose dimensions, labels and counts change
+    between messages exactly as decode_float64_array decodes each message alone."""
+    types = TYPESTORE.types
+    dim = types["std_msgs/msg/MultiArrayDimension"]
+    layouts = [[], [dim(label="j", size=3, stride=3)], [dim(label="joints", size=2, stride=2)]]
+    decoder = Float64ArrayDecoder("stream")
+    for step in range(12):
+        values = np.arange(step % 4, dtype=np.float64) * 0.5 - step
+        message = types["std_msgs/msg/Float64MultiArray"](
+            layout=types["std_msgs/msg/MultiArrayLayout"](dim=layouts[step % 3], data_offset=0),
+            data=values,
+        )
+        data = bytes(TYPESTORE.serialize_cdr(message, "std_msgs/msg/Float64MultiArray"))
+        assert np.array_equal(decoder.decode(data), decode_float64_array(data, "one"))
+        assert np.array_equal(decoder.decode(data), values)

@@ -132,6 +132,39 @@ def decode_pose_array(data: bytes, source: str) -> tuple[Header, FloatArray]:
     return header, poses.reshape(-1, 7).astype(np.float64)
 
 
+def _header_end(data: bytes, e: str, source: str) -> int:
+    """The offset after the message's leading Header (its frame id is not decoded)."""
+    (length,) = _UINT32[e].unpack_from(data, HEADER_SIZE + 8)
+    end = HEADER_SIZE + 12 + length
+    if end > len(data):
+        raise ValueError(f"{source}: frame_id runs past the message end (truncated message?)")
+    return end
+
+
+def pose_stamped_values(data: bytes, source: str) -> tuple[float, ...]:
+    """The 7 numbers (x, y, z [m], qx, qy, qz, qw) of a ``geometry_msgs/PoseStamped``, no
+    header: :func:`decode_pose_stamped` for readers of whole streams."""
+    try:
+        e = byte_order(data, source)
+        values: tuple[float, ...] = _POSE[e].unpack_from(
+            data, _align(_header_end(data, e, source), 8)
+        )
+    except struct.error as err:
+        raise ValueError(f"{source}: malformed PoseStamped: {err}") from err
+    return values
+
+
+def pose_array_values(data: bytes, source: str) -> FloatArray:
+    """The N×7 poses of a ``geometry_msgs/PoseArray``, no header: :func:`decode_pose_array`
+    for readers of whole streams."""
+    try:
+        e = byte_order(data, source)
+        poses, _end = _sequence(data, e, _header_end(data, e, source), "f8", 8, width=7)
+    except (struct.error, ValueError) as err:
+        raise ValueError(f"{source}: malformed PoseArray: {err}") from err
+    return poses.reshape(-1, 7).astype(np.float64)
+
+
 def decode_joy(data: bytes, source: str) -> JoyFields:
     """``sensor_msgs/Joy`` from CDR bytes (ValueError naming ``source``)."""
     try:
@@ -155,6 +188,7 @@ class JointStateDecoder:
     def __init__(self, source: str) -> None:
         self.source = source
         self._name_bytes = b""
+        self._order = ""  # the byte order _name_bytes were read in
         self._names: tuple[str, ...] = ()
 
     def decode(self, data: bytes) -> tuple[Header, tuple[str, ...], FloatArray]:
@@ -164,13 +198,20 @@ class JointStateDecoder:
             e = byte_order(data, self.source)
             header, names_start = _header(data, e, self.source)
             names_start = _align(names_start, 4)
-            names_end = self._walk_names(data, e, names_start)
+            known = self._name_bytes
+            if known and e == self._order and data[names_start : names_start + len(known)] == known:
+                # the known name sequence again (in the same byte order; its padding does not
+                # depend on where it starts): the walk would read just those bytes
+                names_end = names_start + len(known)
+            else:
+                names_end = self._walk_names(data, e, names_start)
             name_bytes = bytes(data[names_start:names_end])
-            if name_bytes != self._name_bytes:
+            if name_bytes != known:
                 names: list[str] = []
                 self._walk_names(data, e, names_start, names)
                 self._names = tuple(names)
                 self._name_bytes = name_bytes
+                self._order = e
             positions, _end = _sequence(data, e, names_end, "f8", 8)
         except (struct.error, ValueError, UnicodeDecodeError) as err:
             raise ValueError(f"{self.source}: malformed JointState: {err}") from err

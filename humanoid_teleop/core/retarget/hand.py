@@ -47,6 +47,14 @@ _CHAIN_PARENT = np.array(
 _CHAIN_CHILD = np.array([c for f in _LONG_FINGERS for c in WEBXR_FINGER_CHAINS[f]], dtype=np.intp)
 
 
+def _as_slice(indices: NDArray[np.intp]) -> slice | NDArray[np.intp]:
+    """``indices`` as a slice when they are one ascending run: the same elements, without
+    numpy's fancy indexing on every solver iteration."""
+    if len(indices) and np.array_equal(indices, np.arange(indices[0], indices[0] + len(indices))):
+        return slice(int(indices[0]), int(indices[0]) + len(indices))
+    return indices
+
+
 def _clip_fast(values: FloatArray, lower: FloatArray, upper: FloatArray) -> FloatArray:
     """``np.clip`` without its Python-level overhead (two ufunc calls), for the hot loop."""
     out: FloatArray = np.minimum(np.maximum(values, lower), upper)
@@ -141,6 +149,12 @@ class _DexterousSide:
         self.is_pinch = np.array([a == 1 for a, _b in pairs])
         self.tip_rows = np.array([WEBXR_TIPS[f] for f in self.fingers], dtype=np.intp)
         self._damping = np.eye(len(self.idx)) * (params.damping**2 + 1e-6)
+        # the hot loop indexes the hand's joints by a slice when they are one run (the usual
+        # group layout), and fills the same work arrays every iteration (row 0, the EE, stays 0)
+        self._cols = _as_slice(self.idx)
+        self._points = np.zeros((n + 1, 3))
+        self._positions = np.zeros((len(self.tip_ids) + 1, 3))
+        self._jacobians = np.zeros((len(self.tip_ids) + 1, 3, len(self.idx)))
 
     def _tips(self, q: FloatArray) -> list[FloatArray]:
         qp = q if self.pm.nq == self.model.nq else self.model.to_pinocchio(q)
@@ -160,7 +174,7 @@ class _DexterousSide:
         if not np.isfinite(local).all():  # degenerate skeleton (e.g. all joints at one point)
             return self.q_hand.copy()
         scale = self.robot_length_m / max(human_hand_length_m(local), 1e-3)
-        points = np.zeros((len(self.fingers) + 1, 3))
+        points = self._points
         points[1:] = local[self.tip_rows] @ self.ee_r_hand.T
         human = self.pair_selection @ points
         distance = np.sqrt((human * human).sum(axis=1))
@@ -175,19 +189,18 @@ class _DexterousSide:
         target_flat = target.reshape(-1) * weight
         q = self.q_base
         n_joints = len(self.idx)
+        pm, data, cols = self.pm, self.data, self._cols
+        place, frame_jacobian = pin.updateFramePlacement, pin.getFrameJacobian
+        positions, jacobians = self._positions, self._jacobians
         for _ in range(p.iterations):
-            q[self.idx] = self.q_hand
-            qp = q if self.pm.nq == self.model.nq else self.model.to_pinocchio(q)
-            pin.computeJointJacobians(self.pm, self.data, qp)
-            pin.updateFramePlacement(self.pm, self.data, self.ee_id)
-            ee = self.data.oMf[self.ee_id]
+            q[cols] = self.q_hand
+            qp = q if pm.nq == self.model.nq else self.model.to_pinocchio(q)
+            pin.computeJointJacobians(pm, data, qp)
+            ee = place(pm, data, self.ee_id)
             rotation, origin = ee.rotation, ee.translation
-            positions = np.zeros((len(self.tip_ids) + 1, 3))
-            jacobians = np.zeros((len(self.tip_ids) + 1, 3, n_joints))
             for i, fid in enumerate(self.tip_ids):
-                pin.updateFramePlacement(self.pm, self.data, fid)
-                positions[i + 1] = self.data.oMf[fid].translation
-                jacobians[i + 1] = pin.getFrameJacobian(self.pm, self.data, fid, _LWA)[:3, self.idx]
+                positions[i + 1] = place(pm, data, fid).translation
+                jacobians[i + 1] = frame_jacobian(pm, data, fid, _LWA)[:3, cols]
             positions[1:] = (positions[1:] - origin) @ rotation
             jacobians[1:] = rotation.T @ jacobians[1:]
             current = (self.pair_selection @ positions).reshape(-1)

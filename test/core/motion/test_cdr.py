@@ -123,6 +123,60 @@ def test_joint_state_names_are_reused_while_they_repeat_and_reread_when_they_cha
     assert changed == ("a", "c")
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.text(max_size=6), max_size=4), st.text(max_size=5), orders),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_joint_state_stream_decodes_each_message_as_a_fresh_decoder_does(
+    messages: list[tuple[list[str], str, bool]],
+) -> None:
+    """One decoder over a stream whose names, frame ids (name offsets) and byte orders change
+    (names that extend the previous ones included) reads what a new decoder reads."""
+    decoder = cdr.JointStateDecoder("/joint_states")
+    for names, frame_id, little in [*messages, *messages]:
+        msg = _joint_state(names, [0.5] * len(names))
+        msg.header.frame_id = frame_id
+        data = _bytes(msg, little)
+        _h, got_names, got = decoder.decode(data)
+        _h, fresh_names, fresh = cdr.JointStateDecoder("/joint_states").decode(data)
+        assert got_names == fresh_names == tuple(names)
+        np.testing.assert_array_equal(got, fresh)
+
+
+@settings(max_examples=40, deadline=None)
+@given(stamps, frame_ids, st.lists(finite, min_size=7, max_size=7), orders)
+def test_pose_stamped_values_equal_the_decoded_pose(
+    stamp: tuple[int, int], frame_id: str, values: list[float], little: bool
+) -> None:
+    """pose_stamped_values reads the 7 numbers decode_pose_stamped reads."""
+    msg = T["geometry_msgs/msg/PoseStamped"](header=_header(stamp, frame_id), pose=_pose(values))
+    data = _bytes(msg, little)
+    fields = cdr.decode_pose_stamped(data, "/teleop/ee_target/right")
+    assert cdr.pose_stamped_values(data, "/teleop/ee_target/right") == (
+        *fields.position,
+        *fields.quat_xyzw,
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(frame_ids, st.lists(st.lists(finite, min_size=7, max_size=7), max_size=30), orders)
+def test_pose_array_values_equal_the_decoded_poses(
+    frame_id: str, poses: list[list[float]], little: bool
+) -> None:
+    """pose_array_values reads the rows decode_pose_array reads."""
+    msg = T["geometry_msgs/msg/PoseArray"](
+        header=_header((1, 2), frame_id), poses=[_pose(p) for p in poses]
+    )
+    data = _bytes(msg, little)
+    rows = cdr.pose_array_values(data, "/sim/objects")
+    np.testing.assert_array_equal(rows, cdr.decode_pose_array(data, "/sim/objects")[1])
+    assert rows.dtype == np.float64 and rows.flags.writeable
+
+
 def _truncation_cases() -> list[tuple[Any, Any, int]]:
     """(reader, message, bytes at the end the reader does not read)."""
     head = _header((1, 2), "operator")
@@ -134,6 +188,16 @@ def _truncation_cases() -> list[tuple[Any, Any, int]]:
         ),
         (
             lambda d: cdr.decode_pose_array(d, "/operator/head"),
+            T["geometry_msgs/msg/PoseArray"](header=head, poses=[_pose([1.0] * 7)] * 2),
+            0,
+        ),
+        (
+            lambda d: cdr.pose_stamped_values(d, "/operator/head"),
+            T["geometry_msgs/msg/PoseStamped"](header=head, pose=_pose([1.0] * 7)),
+            0,
+        ),
+        (
+            lambda d: cdr.pose_array_values(d, "/operator/head"),
             T["geometry_msgs/msg/PoseArray"](header=head, poses=[_pose([1.0] * 7)] * 2),
             0,
         ),
