@@ -1,6 +1,7 @@
 """The MuJoCo simulator per shipped robot, side by side with the kinematic backend.
 
     .venv/bin/python bench/sim.py [--seconds 5] [--episodes 20] [--robots g1 talos ...]
+        [--scene pick_and_place push] [--first-seed 0]
 
 One process, one core (no ROS). Per robot, in the ``pick_and_place`` scene:
 
@@ -10,10 +11,11 @@ One process, one core (no ROS). Per robot, in the ``pick_and_place`` scene:
 - ``kinematic RTF``: the kinematic backend's integrator at 250 Hz + its 320x240 capsule
   drawing at 30 Hz, for comparison;
 - ``render ms``: median time of one 320x240 MuJoCo frame (the robot's simplified meshes);
-- ``success``: scripted demonstrator episodes through the teleop pipeline (retargeting +
-  safety) that the scene's detector calls a success, out of ``--episodes`` seeds (0..N-1);
-  ``lifted``: episodes whose cube rose >= 5 cm; ``n/a (no hand)`` for a robot without a hand
-  on the scene's side (iCub's model has no finger joints).
+- one column per ``--scene`` (default ``pick_and_place`` and ``push``): scripted
+  demonstrator episodes through the teleop pipeline (retargeting + safety) that the scene's
+  detector calls a success, out of ``--episodes`` seeds (``--first-seed`` on, default
+  0..N-1); ``lifted``: ``pick_and_place`` episodes whose cube rose >= 5 cm; ``n/a (no hand)``
+  for a robot without a hand on the scene's side (iCub's model has no finger joints).
 
 The target is >= 1.0x real time with one camera for every robot, and >= 90% success on G1.
 """
@@ -40,6 +42,8 @@ from humanoid_teleop.core.sim.scene import SUCCESS, Scene, load_scene
 from humanoid_teleop.devices.scripted.episode import run_episode
 
 WIDTH, HEIGHT, CAMERA_HZ = 320, 240, 30.0
+#: Scenes whose scripted success rate is measured by default.
+SCENES = ("pick_and_place", "push")
 
 
 def _physics_rtf(model: RobotModel, seconds: float, camera: bool) -> tuple[float, list[float]]:
@@ -95,12 +99,26 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="sim time per RTF row [s]")
     parser.add_argument("--episodes", type=int, default=20, help="scripted episodes per robot")
     parser.add_argument("--robots", nargs="*", default=[e.name for e in list_robots()])
+    parser.add_argument(
+        "--scene",
+        nargs="+",
+        default=list(SCENES),
+        help="scenes whose scripted success rate is measured, one column each",
+    )
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+N-1")
     args = parser.parse_args()
+    seeds = range(args.first_seed, args.first_seed + args.episodes)
+    width = max(9, *(len(name) for name in args.scene))
     header = (
         f"{'robot':8} {'physics RTF':>12} {'+ camera RTF':>13} {'kinematic RTF':>14} "
-        f"{'render ms':>10} {'success':>9} {'lifted':>7}"
+        f"{'render ms':>10} " + " ".join(f"{name:>{width}}" for name in args.scene)
     )
-    print(f"bench/sim.py: {args.seconds:.0f} s sim time per RTF, {args.episodes} episodes/robot")
+    if "pick_and_place" in args.scene:
+        header += f" {'lifted':>7}"
+    print(
+        f"bench/sim.py: {args.seconds:.0f} s sim time per RTF, {args.episodes} episodes per "
+        f"robot and scene (seeds {seeds.start}..{seeds.stop - 1})"
+    )
     print(header)
     print("-" * len(header))
     for name in args.robots:
@@ -108,16 +126,22 @@ def main() -> int:
         physics, _ = _physics_rtf(model, args.seconds, camera=False)
         with_camera, render_ms = _physics_rtf(model, args.seconds, camera=True)
         kinematic = _kinematic_rtf(model, args.seconds)
-        hand = model.description.hands.get(load_scene("pick_and_place").hand)
-        if hand is None or hand.kind == "none":  # nothing to grasp with (iCub's model)
-            rates = f"{'n/a (no hand)':>17}"
-        else:
+        cells, lifted_cell = [], ""
+        for scene in args.scene:
+            hand = model.description.hands.get(load_scene(scene).hand)
+            if hand is None or hand.kind == "none":  # nothing to grasp with (iCub's model)
+                cells.append(f"{'n/a (no hand)':>{width}}")
+                lifted_cell = f" {'n/a':>7}" if scene == "pick_and_place" else lifted_cell
+                continue
             successes = lifted = 0
-            for seed in range(args.episodes):
-                result = run_episode(model, "pick_and_place", seed)
+            for seed in seeds:
+                result = run_episode(model, scene, seed)
                 successes += result.outcome == SUCCESS
                 lifted += result.lift_m >= 0.05
-            rates = f"{successes:4d}/{args.episodes:<4d} {lifted:3d}/{args.episodes}"
+            cells.append(f"{f'{successes}/{args.episodes}':>{width}}")
+            if scene == "pick_and_place":
+                lifted_cell = f" {f'{lifted}/{args.episodes}':>7}"
+        rates = " ".join(cells) + lifted_cell
         render = statistics.median(render_ms) if render_ms else float("nan")
         print(
             f"{name:8} {physics:11.1f}x {with_camera:12.1f}x {kinematic:13.1f}x "

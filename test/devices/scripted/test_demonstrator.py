@@ -77,3 +77,11 @@ def test_g1_picks_and_places_the_cube(g1: RobotModel) -> None:
     away or dropped; bench/sim.py measures the rate over 20)."""
     results = [run_episode(g1, "pick_and_place", seed, max_s=25.0) for seed in (5, 8, 13, 16)]
     assert all(r.outcome == SUCCESS and r.lift_m >= 0.05 for r in results), results
+
+
+@pytest.mark.slow
+def test_g1_pushes_the_puck_into_the_target(g1: RobotModel) -> None:
+    """In the push scene the G1 slides the puck into the target disc without lifting it, in
+    each of three seeded episodes (bench/sim.py measures the rate over 20)."""
+    results = [run_episode(g1, "push", seed, max_s=20.0) for seed in (0, 7, 13)]
+    assert all(r.outcome == SUCCESS and r.lift_m < 0.03 for r in results), results
