@@ -32,6 +32,12 @@ ANNOTATIONS: tuple[tuple[float, str], ...] = (
     (6.5, "lower bottle"),
 )
 
+#: Default language instruction of a scripted episode, per shipped scene.
+SCRIPTED_TASKS = {
+    "pick_and_place": "pick up the cube and put it on the green disc",
+    "push": "push the puck into the green disc",
+}
+
 SERVICES = (
     "/recorder/start_episode",
     "/recorder/stop_episode",
@@ -114,6 +120,13 @@ def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
         context.destroy()  # the DDS participant goes now, not whenever the GC gets to it
 
 
+def default_task(device: str, scene: str) -> str:
+    """The language instruction of a demo episode when ``--task`` is not given."""
+    if device != "scripted":
+        return "unscrew the bottle cap and drink"
+    return SCRIPTED_TASKS.get(scene or "pick_and_place", f"perform the task of scene {scene}")
+
+
 def demo_session_args(args: argparse.Namespace, bag_dir: Path) -> SessionArgs:
     """The session the demo runs: the parsed ``demo`` arguments, recording into ``bag_dir``."""
     return SessionArgs(
@@ -134,11 +147,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.duration:
         args.duration = 35.0 if scripted else 25.0
     if not args.task:
-        args.task = (
-            "pick up the cube and put it on the green disc"
-            if scripted
-            else "unscrew the bottle cap and drink"
-        )
+        args.task = default_task(args.device, args.scene)
     plan = session_plan(demo_session_args(args, bag_dir))
     stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="humanoid_teleop_demo_") as tmp:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from humanoid_teleop.cli.demo import demo_session_args
+from humanoid_teleop.cli.demo import default_task, demo_session_args
 from humanoid_teleop.cli.main import build_parser, main
 from humanoid_teleop.session.plan import session_plan
 
@@ -27,3 +27,10 @@ def test_non_integer_seed_is_one_usage_error(capsys: pytest.CaptureFixture[str])
         main(["demo", "--seed", "x"])
     assert exit_info.value.code == 2
     assert "argument --seed: invalid int value: 'x'" in capsys.readouterr().err
+
+
+def test_default_task_follows_the_scene() -> None:
+    """The scripted demo's instruction is the scene's task; the replay's the clip's."""
+    assert default_task("scripted", "") == "pick up the cube and put it on the green disc"
+    assert default_task("scripted", "push") == "push the puck into the green disc"
+    assert default_task("replay", "push") == "unscrew the bottle cap and drink"
