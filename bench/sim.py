@@ -128,8 +128,10 @@ def main() -> int:
         kinematic = _kinematic_rtf(model, args.seconds)
         cells, lifted_cell = [], ""
         for scene in args.scene:
-            hand = model.description.hands.get(load_scene(scene).hand)
-            if hand is None or hand.kind == "none":  # nothing to grasp with (iCub's model)
+            config = load_scene(scene)
+            hand = model.description.hands.get(config.hand)
+            no_hand = hand is None or hand.kind == "none"  # iCub's model has no finger joints
+            if no_hand and config.task == "pick_and_place":  # nothing to grasp with; push runs
                 cells.append(f"{'n/a (no hand)':>{width}}")
                 lifted_cell = f" {'n/a':>7}" if scene == "pick_and_place" else lifted_cell
                 continue
