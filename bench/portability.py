@@ -1,7 +1,7 @@
 """The portability matrix: scripted episodes of every shipped robot ported to every robot.
 
     .venv/bin/python bench/portability.py [--episodes 3] [--tasks pick_and_place push]
-        [--robots g1 talos ...] [--workers 2] [--out DIR]
+        [--robots g1 talos ...] [--workers 2] [--out DIR] [--speed-only]
 
 1. Records ``--episodes`` scripted-demonstrator episodes (seeds 1..N) per robot and task,
    offline (MuJoCo + the teleop pipeline + the demonstrator, no DDS; commands at
@@ -15,8 +15,10 @@
    reasons the pair misses the targets (issue 19: for pairs with reachability >= 95%,
    transfer ratio >= 0.8, contact p95 <= 2 cm, free p95 <= 5 cm, events within +-150 ms and
    none spurious).
-4. A speed row: every source ported without physics (kinematic), real-time factor per core
-   = episode duration / CPU time of reading + porting + writing (target >= 20x).
+4. Speed rows: every source ported without physics (kinematic) to the next robot, at the
+   recorded command rate (``--rate-hz``) and at 100 Hz: real-time factor per core = episode
+   duration / CPU time of reading + porting + writing (target >= 20x at the recorded rate),
+   with the load average. ``--speed-only`` prints just these (no physics, no matrix).
 
 Worker processes each use one core; CPU times are per process (``time.process_time``).
 """
@@ -70,21 +72,25 @@ def _record(job: tuple[str, str, int, str, float]) -> tuple[str, str, int, str, 
     return robot, task, seed, str(path), outcome
 
 
-def _port(job: tuple[str, str, str, bool]) -> dict[str, Any]:
-    path, target, out, sim = job
+def _port(job: tuple[str, str, str, str, bool, float | None]) -> dict[str, Any]:
+    """Port one source (``rate_hz`` None: at its recorded command rate); CPU time of
+    reading, porting and writing."""
+    path, robot, target, out, sim, rate_hz = job
+    # models and pipelines are built once per worker, outside the timed port
+    source_model, target_model, pipeline = _model(robot), _model(target), _pipeline(target)
     start = time.process_time()
     source = read_source(Path(path))
-    options = PortOptions(sim=sim, cameras=False)
-    name = f"{source.name}_to_{target}_{'sim' if sim else 'kin'}"
+    options = PortOptions(sim=sim, rate_hz=rate_hz, cameras=False)
+    name = f"{source.name}_to_{target}_{'sim' if sim else 'kin'}_{rate_hz or 'rec'}"
     result = port_episode(
-        source, _model(source.robot), _model(target), Path(out), options, name,
-        pipeline=_pipeline(target),
-    )  # fmt: skip
+        source, source_model, target_model, Path(out), options, name, pipeline=pipeline
+    )
     cpu = time.process_time() - start
     shutil.rmtree(result.path)  # the numbers are in the report; keep the disk free
     return {
         "source": path, "target": target, "sim": sim, "cpu_s": cpu,
         "duration_s": source.duration_s, "report": result.report,
+        "rate_hz": rate_hz or source.command_rate_hz,
     }  # fmt: skip
 
 
@@ -96,6 +102,37 @@ def _run(pool: ProcessPoolExecutor | None, fn: Any, jobs: Sequence[Any]) -> list
 
 def _fmt_ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
+
+
+def _print_speed(
+    kinematic: list[dict[str, Any]], ported: list[dict[str, Any]], rate_hz: float
+) -> None:
+    """The real-time factors per core (episode duration / CPU time), per command rate, plus
+    the worst target robot."""
+    print("\n## Speed (real-time factor per core: episode duration / CPU time)\n")
+    print(f"load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}\n")
+    print("| port | command rate | episodes | median | min | slowest target | target |")
+    print("|---|---|---|---|---|---|---|")
+    for item in kinematic:
+        item["rate_hz"] = round(item["rate_hz"])
+    for rate in sorted({k["rate_hz"] for k in kinematic}, reverse=True):
+        runs = [k for k in kinematic if k["rate_hz"] == rate]
+        rtf = [k["duration_s"] / k["cpu_s"] for k in runs]
+        by_target: dict[str, list[float]] = {}
+        for k, value in zip(runs, rtf, strict=True):
+            by_target.setdefault(k["target"], []).append(value)
+        slowest = min(by_target, key=lambda t: float(np.median(by_target[t])))
+        print(
+            f"| kinematic (--no-sim) | {rate} Hz | {len(rtf)} | {np.median(rtf):.1f}x | "
+            f"{np.min(rtf):.1f}x | {slowest} {np.median(by_target[slowest]):.1f}x | "
+            f"{'>= 20x' if rate == round(rate_hz) else '-'} |"
+        )
+    if ported:
+        sim_rtf = [k["duration_s"] / k["cpu_s"] for k in ported]
+        print(
+            f"| physics (no cameras) | {round(rate_hz)} Hz | {len(sim_rtf)} | "
+            f"{np.median(sim_rtf):.1f}x | {np.min(sim_rtf):.1f}x | - | - |"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=None,
         help="keep the source episodes here (and reuse those an earlier run recorded)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--speed-only", action="store_true",
+        help="only the kinematic speed rows (no physics ports, no matrix)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     robots = args.robots or [r.name for r in list_robots()]
@@ -127,17 +168,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         recorded = _run(pool, _record, jobs)
         print(f"recorded {len(recorded)} source episodes in {time.perf_counter() - wall:.0f} s")
         port_jobs = [
-            (p, target, str(ported_dir), True) for _, _, _, p, _ in recorded for target in robots
+            (p, r, target, str(ported_dir), True, None)
+            for r, _, _, p, _ in recorded
+            for target in robots
         ]
-        ported = _run(pool, _port, port_jobs)
+        ported = [] if args.speed_only else _run(pool, _port, port_jobs)
+        # kinematic ports to the next robot, at the recorded command rate and at 100 Hz
         kin_jobs = [
-            (p, robots[(robots.index(r) + 1) % len(robots)], str(ported_dir), False)
+            (p, r, robots[(robots.index(r) + 1) % len(robots)], str(ported_dir), False, rate)
+            for rate in (None, 100.0)
             for r, _, _, p, _ in recorded
         ]
         kinematic = _run(pool, _port, kin_jobs)
     finally:
         if pool is not None:
             pool.shutdown()
+    if args.speed_only:
+        _print_speed(kinematic, ported, args.rate_hz)
+        if args.out is None:
+            shutil.rmtree(out, ignore_errors=True)
+        return 0
     by_source = {p: (r, t, outcome) for r, t, _, p, outcome in recorded}
     reports: dict[tuple[str, str, str], list[PortReport]] = {}
     for item in ported:
@@ -182,17 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{s.missed_events} | {s.spurious_events} | {s.reachability_pct:.0f} | "
             f"{s.clamped_pct:.0f} | {reasons} |"
         )
-    sim_rtf = [k["duration_s"] / k["cpu_s"] for k in ported]
-    kin_rtf = [k["duration_s"] / k["cpu_s"] for k in kinematic]
-    print("\n## Speed (real-time factor per core: episode duration / CPU time)\n")
-    print("| port | episodes | median | min | target |")
-    print("|---|---|---|---|---|")
-    print(
-        f"| kinematic (--no-sim) | {len(kin_rtf)} | {np.median(kin_rtf):.1f}x | "
-        f"{np.min(kin_rtf):.1f}x | >= 20x |"
-    )
-    median, worst = np.median(sim_rtf), np.min(sim_rtf)
-    print(f"| physics (no cameras) | {len(sim_rtf)} | {median:.1f}x | {worst:.1f}x | - |")
+    _print_speed(kinematic, ported, args.rate_hz)
     if args.out is None:
         shutil.rmtree(out, ignore_errors=True)
     return 0

@@ -7,6 +7,7 @@ RMW_DURATION_INFINITE and ``0`` means "use the rmw default".
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,13 @@ def qos_profiles_to_yaml(profiles: Sequence[QosProfile]) -> str:
     """The YAML text rosbag2 stores in an MCAP channel's ``offered_qos_profiles`` entry."""
     if not profiles:
         return ""
+    return _profiles_yaml(tuple(profiles))
+
+
+@functools.lru_cache(maxsize=64)
+def _profiles_yaml(profiles: tuple[QosProfile, ...]) -> str:
+    """The YAML text of ``profiles``, dumped once per distinct tuple (every file of every
+    episode repeats it for each topic; the pure-Python dumper takes ~1 ms)."""
     return yaml.safe_dump([p.to_dict() for p in profiles], sort_keys=False)
 
 
