@@ -1,13 +1,19 @@
-"""The porter's message encoders give the bytes rosbags' ROS 2 type store reads."""
+"""The porter's message encoders give the bytes rosbags' ROS 2 type store reads, its stream
+decoders read what a one-message decode reads, and held messages reach the files in order."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
+from humanoid_teleop.core.bag.reader import iter_messages
+from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.cdr import encode_forward_command
+from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.source import Float64ArrayDecoder, decode_float64_array
-from humanoid_teleop.portability.writer import encode_rgb_image
+from humanoid_teleop.portability.writer import _BATCH_MESSAGES, EpisodeOutput, encode_rgb_image
 
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
 
@@ -59,3 +65,32 @@ def test_float64_array_stream_decoder_follows_layout_changes() -> None:
         data = bytes(TYPESTORE.serialize_cdr(message, "std_msgs/msg/Float64MultiArray"))
         assert np.array_equal(decoder.decode(data), decode_float64_array(data, "one"))
         assert np.array_equal(decoder.decode(data), values)
+
+
+def test_held_messages_reach_the_files_in_order_across_batches(tmp_path: Path) -> None:
+    """Messages written in several batches (more than one batch of count, one of bytes)
+    come out of the closed episode in submission order with per-topic sequences."""
+    output = EpisodeOutput(tmp_path, "batched", EpisodeInfo(robot="g1"), START_NS)
+    output.topic("/a", "std_msgs/msg/Bool")
+    output.topic("/big", "std_msgs/msg/Bool")
+    sent = []
+    for i in range(_BATCH_MESSAGES + 300):
+        topic, payload = ("/big", b"\x00" * (3 << 20)) if i % 2000 == 1 else ("/a", b"")
+        data = b"\x00\x01\x00\x00" + payload + bytes([i % 2])
+        output.raw(topic, START_NS + i, data)
+        sent.append((topic, START_NS + i, data))
+    path = output.close(None, START_NS + len(sent))
+    got = [(m.topic, m.log_time_ns, m.data) for m in iter_messages(path, log_time_order=False)]
+    assert got == sent
+    sequences = [m.sequence for m in iter_messages(path) if m.topic == "/a"]
+    assert sequences == list(range(1, len(sequences) + 1))
+
+
+def test_abandoned_episode_leaves_nothing_of_its_held_messages(tmp_path: Path) -> None:
+    """abandon() drops messages not yet written and the episode folder."""
+    output = EpisodeOutput(tmp_path, "dropped", EpisodeInfo(robot="g1"), START_NS)
+    output.topic("/a", "std_msgs/msg/Bool")
+    for i in range(10):
+        output.flag("/a", START_NS + i, True)
+    output.abandon()
+    assert list(tmp_path.iterdir()) == []
