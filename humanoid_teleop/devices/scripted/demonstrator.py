@@ -76,8 +76,9 @@ class DemonstratorConfig:
     phase_timeout_s: float = 6.0
     tilt_down_rad: float = math.radians(30.0)
     roll_rad: float = math.radians(-90.0)
-    push_behind_m: float = 0.06
+    push_behind_m: float = 0.035
     clearance_m: float = 0.01
+    push_done_m: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,12 @@ class ScriptedDemonstrator:
         elif self.phase == "lower":
             resting_z = self.table_top_m + self.half_height_m
             if float(object_m[2]) < resting_z + 0.004 or elapsed >= cfg.phase_timeout_s:
+                self._advance(t_s)
+                error = np.zeros(3)
+        elif self.phase == "push":  # until the object sits on the target centre (or the
+            # hand is where it aimed)
+            off_target = float(np.linalg.norm(np.asarray(object_m)[:2] - self.target_m[:2]))
+            if reached or elapsed >= cfg.phase_timeout_s or off_target < cfg.push_done_m:
                 self._advance(t_s)
                 error = np.zeros(3)
         elif self.phase != "done" and (reached or elapsed >= cfg.phase_timeout_s):

@@ -85,3 +85,17 @@ def test_g1_pushes_the_puck_into_the_target(g1: RobotModel) -> None:
     each of three seeded episodes (bench/sim.py measures the rate over 20)."""
     results = [run_episode(g1, "push", seed, max_s=20.0) for seed in (0, 7, 13)]
     assert all(r.outcome == SUCCESS and r.lift_m < 0.03 for r in results), results
+
+
+def test_push_stops_once_the_object_sits_on_the_target() -> None:
+    """The push ends (the hand rises) when the object is within ``push_done_m`` of the target
+    centre, wherever the hand is."""
+    target = np.array([0.3, 0.0, 0.0])
+    demo = ScriptedDemonstrator("push", "right", target, 0.0, 0.025, object_radius_m=0.03)
+    hand = np.array([0.3, -0.2, 0.03])
+    demo.step(0.0, hand, np.array([0.3, -0.15, 0.025]))
+    demo.phase = "push"
+    demo.step(0.01, hand, np.array([0.3, -0.1, 0.025]))
+    assert demo.phase == "push"
+    demo.step(0.02, hand, target + np.array([0.0, -0.01, 0.025]))
+    assert demo.phase == "retreat"
