@@ -1,26 +1,40 @@
 """Port a recorded episode to another robot: re-calibrated intent -> the target's teleop
 pipeline -> (optionally) the target's MuJoCo scene -> a new episode + its report.
 
-**Goal.** The source robot's tool path (:mod:`.tool`) in the task frame: FK of the recorded
-commands where the arm's command topic was recorded (the demonstration as commanded), else
-of the measured joints (joint-only data). The task frame has its origin at the arm's EE at
-home and the base frame's axes: the scenes are laid out from that point on every robot, so
-an object at the same task-frame position is at the same place relative to each hand.
+**Goal.** The source robot's tool path (:mod:`.tool`) in the task frame: the tool point of
+the recorded EE targets (the arm IK's input: what the operator asked for, which the IK did
+not always reach) where they and the arm's commands were recorded, else FK of the recorded
+commands, else of the measured joints (joint-only data). The task frame has its origin at
+the arm's EE at home and the base frame's axes: the scenes are laid out from that point on
+every robot, so an object at the same task-frame position is at the same place relative to
+each hand.
 
-**Intent.** The operator's wrist poses are re-derived for the target: each step the target's
-tool should sit where the source's did (task frame) with the same hand-frame orientation; the
-EE pose that puts it there (with the target's tool offset at its current finger closure) is
-mapped back through the target's own calibration (:mod:`humanoid_teleop.core.retarget.
-calibration`, captured from the first ported wrist pose) to an operator wrist pose. The
-operator's recorded hand skeleton rides along rigidly with the new wrist (its shape, hence
-the grasp, is the operator's); without recorded hands (joint-only data) a synthetic hand
-closes as much as the source hand's joints did. The target's ``TeleopPipeline`` (retargeting
-+ safety) turns that intent into commands, exactly as a live session would.
+**Intent.** Ported to its own robot (the same robot.yaml) the calibration maps the recorded
+intent onto itself, so it is replayed as given: re-deriving it differs by rounding, which the
+IK's tolerance and the contacts turn into another episode. For another robot the operator's
+wrist poses are re-derived: each step the target's tool should sit where the source's goal
+did (task frame); the EE pose that puts it there (with the target's tool offset at its
+current finger closure) is mapped back through the target's own calibration (:mod:`humanoid_
+teleop.core.retarget.calibration`, captured from the first ported wrist pose) to an operator
+wrist pose. Its rotation is the source operator's recorded wrist rotation turned from the
+source robot's grasp posture to the target's (physics.yaml ``demonstrator`` tilt and roll:
+how an operator holds that robot's hand to grasp), over :data:`POSTURE_S` from the start;
+without recorded intent, the source's hand-frame orientation. The operator's recorded hand
+skeleton rides along rigidly with the new wrist (its shape, hence the grasp and its timing,
+is the operator's); without recorded hands (joint-only data) a synthetic hand closes as much
+as the source hand's joints did. The target's ``TeleopPipeline`` (retargeting + safety) turns
+that intent into commands, exactly as a live session would. The target's measured path is
+not fed back: an integral loop toward the source's measured tool path (as the scripted
+demonstrator closes on its goals) made fewer ports succeed (1 of 18 against 5 of 18 on
+G1/TALOS sources into the other hands), the source's measured path in contact being its own
+hand's, not one the target should reach.
 
 **Physics.** With a scene the commands drive the target's :class:`MujocoSim` from the
-recorded initial object poses (moved into the target's task frame); the sim clock is the
+recorded object poses at engage (moved into the target's task frame); the sim clock is the
 step clock, so it is deterministic and runs as fast as the host allows. After the source's
-end the last intent is held up to :data:`SETTLE_S` while the detector is undecided.
+end the last intent is held up to :data:`SETTLE_S` while the detector is undecided; a source
+that ended while its hand was opening (its detector decided mid-release) has the release
+finished: the hand opens and rises :data:`FINISH_RISE_M`.
 """
 
 from __future__ import annotations
@@ -32,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pinocchio as pin
 from numpy.typing import NDArray
 
 from humanoid_teleop import __version__
@@ -45,7 +60,7 @@ from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 from .errors import PortError, PortInputError
-from .report import CONTACT_M, PortReport, StepRecord, build_report
+from .report import PortReport, StepRecord, build_report
 from .source import Samples, SourceEpisode
 from .tool import ArmTool
 from .writer import EpisodeOutput, RobotEpisode, model_hash
@@ -57,11 +72,11 @@ PROFILE = "replay"
 SETTLE_S = 2.0
 #: Added to a step's time [s] when looking up recorded samples (log times are whole ns).
 TIME_EPS_S = 1e-6
-#: The target's operator loop (:class:`_Follower`): integral gain [1/s], largest
-#: correction [m], and how far [m] the source's object may move and still count as resting.
-FOLLOW_GAIN_PER_S = 4.0
-MAX_CORRECTION_M = 0.05
-OBJECT_MOVED_M = 0.01
+#: Time [s] over which the target's operator turns from the source's grasp posture to its own.
+POSTURE_S = 2.0
+#: After a source that ended mid-release: the hand opens and rises this much [m] in [s].
+FINISH_RISE_M = 0.08
+FINISH_S = 0.5
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -273,9 +288,12 @@ def port_episode(
     wrists, hands = source.wrists.get(side), source.hands.get(side)
     if _same_robot(src_desc, tgt_desc) and wrists is not None and hands is not None:
         replay = (wrists, hands)
-    follow = None
-    if sim is not None and replay is None:
-        follow = _Follower(track.actual_p, source_objects, origin)
+    posture = None
+    if replay is None and wrists is not None:
+        posture = _posture_turn(src_desc, tgt_desc, side)
+    # the source ended while its hand was opening (its detector decided mid-release): the
+    # target's operator finishes the release after the end, opening and rising
+    finish = sim is not None and replay is None and _opening(track, rate)
     camera_period_s = 1.0 / options.camera_rate_hz
     next_camera_s = 0.0
     records: list[StepRecord] = []
@@ -314,19 +332,24 @@ def port_episode(
                     wrist_p, wrist_r = wrist0_p, wrist0_r
                     want_ee_p, want_ee_r = p_ee0, r_ee0
                 else:
-                    if follow is not None:
-                        follow.update(k, point_act - origin, objects, dt)
                     want_r = track.goal_r[k]
                     want_ee_r = want_r @ tool.hand_rotation.T
+                    if posture is not None:  # the source operator's wrist, re-based
+                        blend = min(1.0, t / POSTURE_S)
+                        turn = pin.exp3(blend * posture)
+                        want_ee_r = _rotation(wrists.at(t + TIME_EPS_S)) @ turn @ c
                     want_tool_p = origin + track.goal_p[k]
-                    if follow is not None:
-                        want_tool_p = want_tool_p + follow.correction
+                    if finish and t > end_s:  # the release the source's end cut short
+                        rise = min(1.0, (t - end_s) / FINISH_S) * FINISH_RISE_M
+                        want_tool_p = want_tool_p + np.array([0.0, 0.0, rise])
                     r_cmd, p_cmd, point_cmd = command_frames
                     offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
                     want_ee_p = want_tool_p - want_ee_r @ offset
                     wrist_p = b + (want_ee_p - a) / scale
                     wrist_r = want_ee_r @ c.T
                 hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
+                if finish and t > end_s:
+                    hand = wrist_p + hand_points(side, 0.0) @ wrist_r.T
             frame = HumanFrame(
                 t, **{f"{side}_wrist": Pose(wrist_p, wrist_r), f"{side}_hand": HandSkeleton(hand)}
             )  # type: ignore[arg-type]
@@ -398,42 +421,30 @@ def port_episode(
     return PortResult(path, report, time.perf_counter() - wall)
 
 
-class _Follower:
-    """The operator watching the target: an integral controller on the target's measured
-    tool point toward where the source's measured tool point was (the same loop the scripted
-    demonstrator closes on its own goals), added to the source's requested tool path.
+def _grasp_posture(description: Any, side: str) -> FloatArray:
+    """The operator wrist rotation (operator frame) with which an operator holds this
+    robot's hand to grasp: its physics.yaml ``demonstrator`` tilt and roll."""
+    from humanoid_teleop.devices.scripted.demonstrator import _pitch, _roll
+    from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
 
-    The reference is the task frame, except near the object while the source's object still
-    rests where it started: there it is the source's tool offset from its object, applied to
-    the target's object (an object the target's hand knocked aside is aimed at where it is)."""
+    config = robot_demonstrator_config(description)
+    roll = config.roll_rad if side == "right" else -config.roll_rad
+    out: FloatArray = _pitch(config.tilt_down_rad) @ _roll(roll)
+    return out
 
-    def __init__(
-        self, source_p: FloatArray, source_objects: FloatArray | None, origin: FloatArray
-    ) -> None:
-        self.source_p = source_p
-        self.origin = origin
-        self.source_objects = source_objects
-        self.correction = np.zeros(3)
 
-    def update(
-        self, k: int, tool_p: FloatArray, objects: list[tuple[FloatArray, FloatArray]],
-        dt: float,
-    ) -> None:  # fmt: skip
-        """One step: ``tool_p`` the target's measured tool point [m] (its task frame),
-        ``objects`` the target's object poses (base frame), ``dt`` [s]."""
-        reference = self.source_p[k]
-        src_objects = self.source_objects
-        if src_objects is not None and objects:
-            src_obj = src_objects[k]
-            resting = float(np.linalg.norm(src_obj - src_objects[0])) < OBJECT_MOVED_M
-            if resting and float(np.linalg.norm(reference - src_obj)) < CONTACT_M:
-                shift = (objects[0][1] - self.origin) - src_obj
-                reference = reference + shift
-        error = reference - tool_p
-        self.correction = self.correction + FOLLOW_GAIN_PER_S * dt * error
-        size = float(np.linalg.norm(self.correction))
-        if size > MAX_CORRECTION_M:
-            self.correction *= MAX_CORRECTION_M / size
+def _posture_turn(source: Any, target: Any, side: str) -> FloatArray:
+    """Rotation vector [rad] from the source robot's grasp posture to the target's."""
+    turn = _grasp_posture(source, side).T @ _grasp_posture(target, side)
+    out: FloatArray = np.asarray(pin.log3(turn), dtype=np.float64)
+    return out
+
+
+def _opening(track: _SourceTrack, rate_hz: float) -> bool:
+    """Whether the source's commanded hand closure fell over its last FINISH_S."""
+    closure = track.closure_cmd
+    back = min(len(closure) - 1, max(1, round(FINISH_S * rate_hz)))
+    return bool(closure[-1] < closure[-1 - back] - 0.02)
 
 
 def _same_robot(a: Any, b: Any) -> bool:
