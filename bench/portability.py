@@ -107,20 +107,18 @@ def _fmt_ratio(value: float | None) -> str:
 def _print_speed(
     kinematic: list[dict[str, Any]], ported: list[dict[str, Any]], rate_hz: float
 ) -> None:
-    """The real-time factors per core (episode duration / CPU time), per command rate, plus
-    the worst target robot."""
+    """The real-time factors per core (episode duration / CPU time) per command rate, the
+    slowest target robot, and the median per target."""
     print("\n## Speed (real-time factor per core: episode duration / CPU time)\n")
     print(f"load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}\n")
     print("| port | command rate | episodes | median | min | slowest target | target |")
     print("|---|---|---|---|---|---|---|")
-    for item in kinematic:
-        item["rate_hz"] = round(item["rate_hz"])
-    for rate in sorted({k["rate_hz"] for k in kinematic}, reverse=True):
-        runs = [k for k in kinematic if k["rate_hz"] == rate]
-        rtf = [k["duration_s"] / k["cpu_s"] for k in runs]
-        by_target: dict[str, list[float]] = {}
-        for k, value in zip(runs, rtf, strict=True):
-            by_target.setdefault(k["target"], []).append(value)
+    per_target: dict[int, dict[str, list[float]]] = {}
+    for k in kinematic:
+        rates = per_target.setdefault(round(k["rate_hz"]), {})
+        rates.setdefault(k["target"], []).append(k["duration_s"] / k["cpu_s"])
+    for rate, by_target in sorted(per_target.items(), reverse=True):
+        rtf = [v for values in by_target.values() for v in values]
         slowest = min(by_target, key=lambda t: float(np.median(by_target[t])))
         print(
             f"| kinematic (--no-sim) | {rate} Hz | {len(rtf)} | {np.median(rtf):.1f}x | "
@@ -133,6 +131,9 @@ def _print_speed(
             f"| physics (no cameras) | {round(rate_hz)} Hz | {len(sim_rtf)} | "
             f"{np.median(sim_rtf):.1f}x | {np.min(sim_rtf):.1f}x | - | - |"
         )
+    for rate, by_target in sorted(per_target.items(), reverse=True):
+        medians = ", ".join(f"{t} {np.median(v):.1f}x" for t, v in sorted(by_target.items()))
+        print(f"\nkinematic at {rate} Hz, median per target: {medians}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
