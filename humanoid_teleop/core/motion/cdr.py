@@ -135,7 +135,7 @@ def decode_pose_array(data: bytes, source: str) -> tuple[Header, FloatArray]:
 def _header_end(data: bytes, e: str, source: str) -> int:
     """The offset after the message's leading Header (its frame id is not decoded)."""
     (length,) = _UINT32[e].unpack_from(data, HEADER_SIZE + 8)
-    end = HEADER_SIZE + 12 + length
+    end: int = HEADER_SIZE + 12 + length
     if end > len(data):
         raise ValueError(f"{source}: frame_id runs past the message end (truncated message?)")
     return end
