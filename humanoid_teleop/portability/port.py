@@ -286,7 +286,8 @@ def port_episode(
     # and the contacts can turn into another episode).
     replay = None
     wrists, hands = source.wrists.get(side), source.hands.get(side)
-    if _same_robot(src_desc, tgt_desc) and wrists is not None and hands is not None:
+    same = _same_robot(src_desc, tgt_desc)
+    if same and wrists is not None and hands is not None:
         replay = (wrists, hands)
     posture = None
     if replay is None and wrists is not None:
@@ -344,7 +345,12 @@ def port_episode(
                         want_tool_p = want_tool_p + np.array([0.0, 0.0, rise])
                     r_cmd, p_cmd, point_cmd = command_frames
                     offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
-                    want_ee_p = want_tool_p - want_ee_r @ offset
+                    # on another robot, where the hand is turned now (the IK puts position
+                    # first: a wrist that cannot take the asked rotation would swing a long
+                    # hand's tool point away); on its own robot, every source rotation is
+                    # reachable
+                    turned = want_ee_r if same else r_cmd
+                    want_ee_p = want_tool_p - turned @ offset
                     wrist_p = b + (want_ee_p - a) / scale
                     wrist_r = want_ee_r @ c.T
                 hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
