@@ -15,10 +15,10 @@ from humanoid_teleop.portability.scripted import START_NS, record_scripted_episo
 from humanoid_teleop.portability.writer import EpisodeOutput
 
 #: The pair the reduced matrix test ports: (task, source robot, target robot).
-PAIR = ("pick_and_place", "talos", "romeo")
+PAIR = ("push", "g1", "alex")
 EPISODES = 3
-#: Command rate of the test's sources [Hz] (a session's is 250; 100 keeps the tests short).
-RATE_HZ = 100.0
+#: Command rate of the test's sources [Hz]: a session's (the demonstrator is tuned at it).
+RATE_HZ = 250.0
 
 
 @pytest.fixture(scope="session")
