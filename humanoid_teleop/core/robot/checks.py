@@ -65,7 +65,10 @@ def check_robot(model: RobotModel) -> list[Finding]:
         if hand.group is None:
             continue
         hand_columns = model.group_indices(hand.group)
-        for finger, frame in hand.fingertip_frames.items():
+        # a gripper's tips only say where it grasps: they may sit still on its base (TALOS)
+        # or ride fingers its motor drives through URDF mimics (Romeo)
+        tips = hand.fingertip_frames if hand.kind == "dexterous" else {}
+        for finger, frame in tips.items():
             jac = model.jacobian(q, frame)[:, hand_columns]
             if np.linalg.norm(jac[:3]) < _STILL:
                 findings.append(
