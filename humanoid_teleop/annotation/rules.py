@@ -1,11 +1,13 @@
 """Automatic pre-annotations: grasp/release events, idle spans, approach/transport phases and
 the operator's live labels, all ``prediction: true`` records for a person to confirm.
 
-- **grasp** (event, per arm): the hand's closure is above ``close_above`` while the wrist
-  force is ``contact_force_n`` above its free level (an arm without a wrist F/T sensor: the
-  closure alone).
-- **release** (event): after a grasp, the closure falls through ``open_below``, or the wrist
-  force stays back near its free level for ``contact_window_s`` (the object was put down).
+- **grasp** (event, per arm): with the hand closed (closure above ``close_above``) the wrist
+  force takes on a load (``contact_force_n`` above its free level) that holds for
+  ``contact_window_s``; the load must rise after the hand closed, so a push or a brush against
+  the table with a half-closed hand, and a transient from accelerating the arm, are no grasp
+  (an arm without a wrist F/T sensor: the closure alone).
+- **release** (event): after a grasp, the closure falls through ``open_below``, or the load
+  stays off for ``contact_window_s`` (or to the episode end): the object was put down.
 - **approach** (span): from the arm's previous release (or the episode start) to a grasp;
   **transport** (span): from a grasp to its release (or the episode end).
 - **idle** (span): the non-hand joints move slower than ``idle_speed_rad_s`` for at least
@@ -36,10 +38,14 @@ class RuleSettings:
     """Closure [0..1] above which a hand counts as closed."""
     open_below: float = 0.3
     """Closure [0..1] below which a closed hand counts as open again."""
-    contact_force_n: float = 2.0
-    """Rise of the wrist force magnitude over its pre-grasp level that confirms contact [N]."""
+    contact_force_n: float = 0.5
+    """Rise of the wrist force magnitude over its free level that counts as a held load [N]:
+    about half the weight of the lightest object to see (a 0.1 kg cube adds ~1 N)."""
+    load_median_s: float = 0.3
+    """Width of the centred median the wrist force is read through [s] (impacts and
+    finger chatter last less)."""
     contact_window_s: float = 0.5
-    """How long the force must stay back near its free level to count as a release [s]."""
+    """How long a load must hold to be a grasp, and be off to be a release [s]."""
     idle_speed_rad_s: float = 0.05
     """Joint speed norm below which the arms count as still [rad/s]."""
     idle_min_s: float = 1.0
@@ -103,52 +109,79 @@ def _grasps(
 ) -> list[tuple[int, int | None]]:
     """(grasp time, release time or None) pairs of one hand [ns].
 
-    With a wrist force sensor, a grasp needs the closure above ``close_above`` while the
-    force (median over 0.1 s) is ``contact_force_n`` above its level in the episode's first
-    0.5 s; it is released when the closure falls below ``open_below`` or the force stays back
-    near that level (below half the rise) for ``contact_window_s``."""
+    The wrist force is read through a centred median of ``load_median_s``; its free level is
+    its median while the hand is open (closure below ``open_below``; the first 0.5 s if the
+    hand is never open). A grasp is where the force rises ``contact_force_n`` above that
+    level while the hand is closed and stays up, the hand closed, for ``contact_window_s``;
+    it is released where the closure falls below ``open_below`` or where the force falls
+    back below half the rise and stays there for ``contact_window_s`` or to the last sample.
+    Without a force sensor the closure alone decides."""
     times = closure.t_ns
     if not len(times):
         return []
-    contact = np.ones(len(times), dtype=bool)
-    loose = np.zeros(len(times), dtype=bool)
+    closed = closure.values >= settings.close_above
     if force is not None and len(force.t_ns):
-        smooth = _rolling_median(force, 100_000_000)
-        first = smooth[force.t_ns <= force.t_ns[0] + NS // 2]
-        level = float(np.median(first))
+        smooth = _centred_median(force, int(settings.load_median_s * NS))
+        opened = np.interp(force.t_ns, times, closure.values) < settings.open_below
+        free = smooth[opened] if opened.any() else smooth[force.t_ns <= force.t_ns[0] + NS // 2]
+        level = float(np.median(free))
         at = np.interp(times, force.t_ns, smooth)
-        contact = at >= level + settings.contact_force_n
+        loaded = at >= level + settings.contact_force_n
         loose = at < level + settings.contact_force_n / 2
-    out: list[tuple[int, int | None]] = []
-    closed = False
-    grasp_at = 0
-    loose_since: int | None = None
+        held = closed & loaded
+        # the load must rise with the hand closed: a load already there is a push, not a hold
+        rises = held & ~np.concatenate(([False], loaded[:-1]))
+    else:
+        loose = np.zeros(len(times), dtype=bool)
+        held = closed
+        rises = held & ~np.concatenate(([False], held[:-1]))
     window = int(settings.contact_window_s * NS)
-    for i, (t, value) in enumerate(zip(times.tolist(), closure.values.tolist(), strict=True)):
-        if not closed:
-            if value >= settings.close_above and contact[i]:
-                closed, grasp_at, loose_since = True, t, None
+    last = len(times) - 1
+    out: list[tuple[int, int | None]] = []
+    i = 0
+    while i <= last:
+        if not rises[i]:
+            i += 1
             continue
-        if not loose[i]:
-            loose_since = None
-        elif loose_since is None:
-            loose_since = t
-        if value <= settings.open_below:
-            out.append((grasp_at, t))
-            closed = False
-        elif loose_since is not None and t - loose_since >= window:
-            out.append((grasp_at, loose_since))
-            closed = False
-    if closed:
-        out.append((grasp_at, None))
+        j = _run_end(held, i)
+        if times[j] - times[i] < window:
+            i = j + 1
+            continue  # a transient, not a held load
+        release: int | None = None
+        loose_since: int | None = None
+        k = i
+        for k in range(i, last + 1):
+            if closure.values[k] <= settings.open_below:
+                release = int(times[k])
+                break
+            if not loose[k]:
+                loose_since = None
+                continue
+            loose_since = k if loose_since is None else loose_since
+            if times[k] - times[loose_since] >= window or k == last:
+                release = int(times[loose_since])
+                break
+        out.append((int(times[i]), release))
+        if release is None:
+            break
+        i = k + 1
     return out
 
 
-def _rolling_median(series: Series, width_ns: int) -> np.ndarray:
-    """The median of the samples in the ``width_ns`` before each sample."""
+def _run_end(flags: np.ndarray, start: int) -> int:
+    """The last index of the run of True in ``flags`` that starts at ``start``."""
+    off = np.flatnonzero(~flags[start:])
+    return start + int(off[0]) - 1 if len(off) else len(flags) - 1
+
+
+def _centred_median(series: Series, width_ns: int) -> np.ndarray:
+    """The median of the samples within ``width_ns`` / 2 either side of each sample."""
     values = series.values
-    starts = np.searchsorted(series.t_ns, series.t_ns - width_ns, side="left")
-    return np.asarray([np.median(values[a : i + 1]) for i, a in enumerate(starts.tolist())])
+    t = series.t_ns
+    starts = np.searchsorted(t, t - width_ns // 2, side="left")
+    ends = np.searchsorted(t, t + width_ns // 2, side="right")
+    pairs = zip(starts.tolist(), ends.tolist(), strict=True)
+    return np.asarray([np.median(values[a:b]) for a, b in pairs])
 
 
 def _idle(speed: Series, settings: RuleSettings) -> list[tuple[int, int]]:

@@ -74,6 +74,20 @@ def test_closing_the_hand_on_nothing_is_no_grasp(episode: Path) -> None:
     assert _found(pre_annotations(episode, signals=_signals(episode, closure, force))) == []
 
 
+def test_a_load_transient_is_no_grasp(episode: Path) -> None:
+    """A load shorter than contact_window_s on a closed hand (an impact) predicts no grasp."""
+    closure = _steps((0.0, 2), (0.8, 8))
+    force = _steps((5.0, 3), (15.0, 0.4), (5.0, 6.6))
+    assert _found(pre_annotations(episode, signals=_signals(episode, closure, force))) == []
+
+
+def test_a_load_before_the_hand_closes_is_no_grasp(episode: Path) -> None:
+    """Pressing on the table, then closing the hand without a new load, predicts no grasp."""
+    closure = _steps((0.0, 3), (0.8, 7))
+    force = _steps((5.0, 2), (15.0, 8))
+    assert _found(pre_annotations(episode, signals=_signals(episode, closure, force))) == []
+
+
 def test_putting_the_object_down_is_a_release(episode: Path) -> None:
     """The force returning to its free level for 0.5 s releases a still-closed hand."""
     closure = _steps((0.0, 2), (0.8, 8))
@@ -109,3 +123,56 @@ def test_live_labels_become_operator_events(episode: Path) -> None:
 def test_rules_are_idempotent(episode: Path) -> None:
     """Running the rules twice gives the same record ids (so a re-run appends nothing)."""
     assert [r.id for r in pre_annotations(episode)] == [r.id for r in pre_annotations(episode)]
+
+
+TOLERANCE_NS = 300_000_000
+"""How far a predicted grasp/release may be from when the cube really leaves/reaches the
+table [ns] (the force is read through a 0.3 s median)."""
+
+
+@pytest.fixture(scope="module", params=[0, 1])
+def offline_episode(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A G1 pick-and-place episode of the scripted demonstrator recorded offline (MuJoCo, the
+    teleop pipeline; seed 1 sets the cube down, lifts it a little again and sets it down)."""
+    from humanoid_teleop.core.robot import RobotModel, load_robot
+    from humanoid_teleop.portability.scripted import record_scripted_episode
+
+    bag_dir = tmp_path_factory.mktemp(f"scripted_{request.param}")
+    model = RobotModel(load_robot("g1"))
+    return record_scripted_episode(model, "pick_and_place", request.param, bag_dir)
+
+
+def _cube_truth(episode: Path) -> tuple[int, int]:
+    """(lift-off, set-down) [ns episode time] of the cube from /sim/objects: lift-off is the
+    start of the rise that takes it 1 cm above where it lay (the last sample within 1 mm of
+    its lowest height in the second before); set-down is its last descent back within 1 cm."""
+    from rosbags.typesys import Stores, get_typestore
+
+    from humanoid_teleop.core.bag.reader import iter_messages
+
+    typestore = get_typestore(Stores.ROS2_JAZZY)
+    start = read_summary(episode).metadata.starting_time_ns
+    t, z = [], []
+    for raw in iter_messages(episode, topics=["/sim/objects"]):
+        t.append(raw.log_time_ns - start)
+        z.append(typestore.deserialize_cdr(raw.data, raw.type).poses[0].position.z)
+    times, height = np.asarray(t), np.asarray(z) - z[0]
+    up = int(np.argmax(height >= 0.01))
+    before = int(np.searchsorted(times, times[up] - NS))
+    lowest = height[before:up].min()
+    lift = before + int(np.flatnonzero(height[before:up] <= lowest + 0.001)[-1])
+    above = np.flatnonzero(height[up:] >= 0.01)
+    down = up + int(above[-1]) + 1
+    assert down < len(times), "the cube was never set down"
+    return int(times[lift]), int(times[down])
+
+
+def test_scripted_pick_has_one_grasp_and_one_release(offline_episode: Path) -> None:
+    """On a recorded scripted pick-and-place, one grasp and one release, where the cube leaves
+    and reaches the table (settling and set-down transients are no grasp)."""
+    lift, down = _cube_truth(offline_episode)
+    rules = [r for r in pre_annotations(offline_episode) if r.provenance.source == "rule"]
+    events = [(r.text, r.arm, r.time_ns) for r in rules if r.kind == "event"]
+    assert [(text, arm) for text, arm, _ in events] == [("grasp", "right"), ("release", "right")]
+    assert abs(events[0][2] - lift) <= TOLERANCE_NS, (events[0][2], lift)
+    assert abs(events[1][2] - down) <= TOLERANCE_NS, (events[1][2], down)
