@@ -76,8 +76,12 @@ def _port(job: tuple[str, str, str, str, bool, float | None]) -> dict[str, Any]:
     """Port one source (``rate_hz`` None: at its recorded command rate); CPU time of
     reading, porting and writing."""
     path, robot, target, out, sim, rate_hz = job
-    # models and pipelines are built once per worker, outside the timed port
+    # models and pipelines are built once per worker, outside the timed port; a physics port
+    # gets a fresh pipeline (the hand retargeter's warm start outlives engage, so a reused
+    # pipeline's first hand commands depend on the episode ported before)
     source_model, target_model, pipeline = _model(robot), _model(target), _pipeline(target)
+    if sim:
+        pipeline = target_pipeline(target_model)
     start = time.process_time()
     source = read_source(Path(path))
     options = PortOptions(sim=sim, rate_hz=rate_hz, cameras=False)
