@@ -4,14 +4,17 @@ Parameters:
   ``source``: ``evdev`` (default) reads ``device`` (a /dev/input/event* path, or ``auto``:
   the first pad matching ``preset``, or any shipped preset) with the mapping ``preset``
   (a shipped name: xbox, dualshock4, generic, or a YAML path, or ``auto`` by device name);
-  ``joy`` relays ``joy_topic`` (from the standard ``joy`` node) applying ``deadzone`` and the
-  dead man ``joy_deadman_button`` (-1: none).
+  ``joy`` relays ``joy_topic`` (from the standard ``joy`` node) applying ``deadzone``.
   ``rate_hz``: publish rate while the pad is connected and fresh [Hz].
   ``stale_after_s`` (joy source): stop publishing when /joy is older than this [s].
   ``future_tolerance_s`` (joy source): a /joy stamped more than this ahead of the clock [s]
   is rejected.
 
-Dead man: while configured and not held, all axes are published as 0. An unplugged pad logs an
+The node publishes what the operator does: every axis (after the dead zone) and every button,
+dead man held or not, so a recording keeps the operator's intent. The dead man is the teleop
+profile's pad preset ``buttons.deadman`` (``config/teleop/pads/``), one place for the button:
+the teleop pipeline holds the robot while it is released. (``joy_deadman_button``, which
+zeroed the relayed axes, is gone: setting it is a start-up error.) An unplugged pad logs an
 error and publishes nothing until it is back (retried every second). The relay rejects a /joy
 with a NaN/inf axis, a stamp ahead of the clock or older than the last relayed one (the
 stamp rules of :mod:`humanoid_teleop.core.retarget.input_guard`): it is not relayed, it is
@@ -25,6 +28,7 @@ import sys
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from sensor_msgs.msg import Joy
 
@@ -60,7 +64,14 @@ class GamepadNode(Node):
         joy_topic = str(self.declare_parameter("joy_topic", "/joy").value)
         self._joy_topic = joy_topic
         self._deadzone = float(self.declare_parameter("deadzone", 0.05).value)
-        self._joy_deadman = int(self.declare_parameter("joy_deadman_button", 4).value)
+        removed = self.declare_parameter(
+            "joy_deadman_button", None, ParameterDescriptor(dynamic_typing=True)
+        ).value
+        if removed is not None:
+            raise ConfigError(
+                f"parameter 'joy_deadman_button' ({removed}) is gone: the dead man"
+                " is the teleop pad preset's buttons.deadman (config/teleop/pads/); remove it"
+            )
         self._stale_after_s = float(self.declare_parameter("stale_after_s", 0.5).value)
         self._future_tolerance_s = float(self.declare_parameter("future_tolerance_s", 0.05).value)
         if self._source not in ("evdev", "joy"):
@@ -77,7 +88,6 @@ class GamepadNode(Node):
         self._state: PadState | None = None
         self._last_try_s = float("-inf")
         self._error = ""
-        self._deadman_held = False
         self._last_joy: tuple[float, Joy] | None = None
         self._last_joy_stamp_s: float | None = None
         self._rejections = RejectionLog()
@@ -119,9 +129,6 @@ class GamepadNode(Node):
         self._error = ""
         self.get_logger().info(
             f"gamepad {device.name or path!r} on {path} with preset {preset.name!r}"
-            f" (dead man: {preset.button_names[preset.deadman_index]!r})"
-            if preset.deadman_index is not None
-            else f"gamepad {device.name or path!r} on {path} with preset {preset.name!r}"
         )
 
     def _lost(self, message: str) -> None:
@@ -144,7 +151,6 @@ class GamepadNode(Node):
             return
         self._state.apply(events)
         sample = self._state.sample(time.time())
-        self._deadman_held = sample.deadman_held
         sec, nanosec = conv.clock_stamp(self.get_clock())
         self._pub.publish(cdr.encode_joy(sec, nanosec, "gamepad", sample.axes, sample.buttons))
 
@@ -176,18 +182,12 @@ class GamepadNode(Node):
                 self.get_logger().error(f"gamepad: {self._error}; publishing nothing")
             return
         self._error = ""
-        buttons = list(joy.buttons)
-        index = self._joy_deadman
-        held = index < 0 or (index < len(buttons) and bool(buttons[index]))
-        self._deadman_held = held
         dz = self._deadzone
         axes = [
-            0.0
-            if not held or abs(a) <= dz
-            else (1.0 if a > 0 else -1.0) * (min(abs(a), 1.0) - dz) / (1.0 - dz)
+            0.0 if abs(a) <= dz else (1.0 if a > 0 else -1.0) * (min(abs(a), 1.0) - dz) / (1.0 - dz)
             for a in joy.axes
         ]
-        out = Joy(axes=axes, buttons=buttons)
+        out = Joy(axes=axes, buttons=list(joy.buttons))
         out.header = joy.header
         self._pub.publish(out)
 
@@ -200,7 +200,7 @@ class GamepadNode(Node):
             status.level, status.message = DiagnosticStatus.ERROR, self._error or "connecting"
         else:
             status.level, status.message = DiagnosticStatus.OK, "connected"
-        values = {"deadman_held": str(self._deadman_held).lower()}
+        values: dict[str, str] = {}
         for (_topic, reason), (count, detail) in self._rejections.counts().items():
             values[f"rejected {reason}"] = f"{count} (last: {detail})"
         status.values = [KeyValue(key=k, value=v) for k, v in values.items()]

@@ -83,24 +83,23 @@ def test_unplugged_pad_publishes_nothing_and_names_the_device(listener: Listener
     assert code == 0, output
 
 
-def test_joy_relay_applies_dead_zone_and_dead_man(listener: Listener) -> None:
-    """Joy from the joy node is relayed with dead zone; released dead man zeroes the axes."""
+def test_joy_relay_applies_dead_zone_and_passes_buttons(listener: Listener) -> None:
+    """Joy from the joy node is relayed with the dead zone; with LB (4) released the axes are
+    still relayed as the operator moves them (the pipeline, not the pad, holds)."""
     from sensor_msgs.msg import Joy
 
-    node = start_node(
-        "gamepad_node",
-        {"source": "joy", "joy_topic": "/test_joy", "deadzone": 0.1, "joy_deadman_button": 1},
-    )
+    node = start_node("gamepad_node", {"source": "joy", "joy_topic": "/test_joy", "deadzone": 0.1})
     publisher = listener.node.create_publisher(Joy, "/test_joy", 10)
     try:
-        held = Joy(axes=[0.05, 1.0, -0.55], buttons=[0, 1])
+        held = Joy(axes=[0.05, 1.0, -0.55], buttons=[0, 0, 0, 0, 1])
         timer = listener.node.create_timer(0.02, lambda: publisher.publish(held))
         assert listener.spin_until(lambda: len(listener.messages[OUT]) > 3, 15)
         assert list(listener.messages[OUT][-1][1].axes) == pytest.approx([0.0, 1.0, -0.5])
-        held.buttons = [0, 0]
+        held.buttons = [0, 0, 0, 0, 0]
         assert listener.spin_until(
-            lambda: list(listener.messages[OUT][-1][1].axes) == [0.0, 0.0, 0.0], 5
-        ), f"axes with the dead man released: {list(listener.messages[OUT][-1][1].axes)}"
+            lambda: list(listener.messages[OUT][-1][1].buttons) == [0, 0, 0, 0, 0], 5
+        )
+        assert list(listener.messages[OUT][-1][1].axes) == pytest.approx([0.0, 1.0, -0.5])
         timer.cancel()
         # The node stops 0.5 s (stale_after_s) after the last /joy; the rest is margin for a
         # node or listener that a busy host stalls for a few hundred ms.
@@ -139,9 +138,7 @@ def test_joy_relay_rejects_nan_and_future_stamps_in_few_lines(listener: Listener
 
     from sensor_msgs.msg import Joy
 
-    node = start_node(
-        "gamepad_node", {"source": "joy", "joy_topic": "/test_joy", "joy_deadman_button": -1}
-    )
+    node = start_node("gamepad_node", {"source": "joy", "joy_topic": "/test_joy"})
     publisher = listener.node.create_publisher(Joy, "/test_joy", 10)
     sent = {"n": 0}
 
@@ -179,3 +176,16 @@ def test_joy_relay_rejects_nan_and_future_stamps_in_few_lines(listener: Listener
     lines = [line for line in output.splitlines() if "rejected /test_joy" in line]
     assert 2 <= len(lines) <= 2 * 8, lines  # ~5 s of bad input, 2 reasons, + startup slack
     assert all("since the last line" in line for line in lines)
+
+
+def test_a_joy_dead_man_parameter_is_a_one_line_start_up_error() -> None:
+    """joy_deadman_button (the pad's old second dead man) stops the node at start-up with one
+    line naming the parameter and where the dead man lives, exit 2, no traceback."""
+    node = start_node("gamepad_node", {"source": "joy", "joy_deadman_button": 4})
+    try:
+        code = node.wait(timeout=30)
+    finally:
+        _, output = stop_node(node)
+    assert code == 2, output
+    assert "parameter 'joy_deadman_button' (4) is gone" in output
+    assert "buttons.deadman" in output and "Traceback" not in output

@@ -4,7 +4,10 @@ Sticks give an end-effector twist in the base frame (x forward, y left, z up [m/
 pitch, yaw [rad/s]) integrated into the selected arm's IK target; in joint mode one stick
 moves the selected joint. Buttons (rising edge) switch arm, switch mode and select the next
 joint; gripper buttons open or close the selected arm's hand group. Nothing moves unless the
-deadman button is held. The pad mapping is a preset: ``config/teleop/pads/<name>.yaml``.
+deadman button is held: the pad preset's ``buttons.deadman`` (required) is the one place that
+says which button it is; the device publishes every axis and button as the operator moves
+them, and the pipeline holds the robot while :meth:`JoystickRetargeter.deadman` is False.
+The pad mapping is a preset: ``config/teleop/pads/<name>.yaml``.
 """
 
 from __future__ import annotations
@@ -46,8 +49,9 @@ class PadMapping:
 
     Axes arrive with the dead zone already applied by the device (``gamepad_node``: per axis
     in its evdev preset, or its ``deadzone`` parameter when relaying the ROS ``joy`` node,
-    which has its own); the retargeter does not apply another. ``buttons.deadman`` is the
-    deadman of the gamepad profile: the pipeline asks :meth:`JoystickRetargeter.deadman`.
+    which has its own); the retargeter does not apply another. ``buttons.deadman`` (required)
+    is the only dead man of a gamepad: the device does not gate its axes, the pipeline asks
+    :meth:`JoystickRetargeter.deadman` and holds while it is released.
     """
 
     name: str
@@ -68,6 +72,11 @@ class PadMapping:
         root.as_mapping(allowed=("name", "axes", "buttons", "invert", "joint_axis"))
         axes = _indices(root.optional("axes"), TWIST_KEYS)
         buttons = _indices(root.optional("buttons"), BUTTON_KEYS)
+        if "deadman" not in buttons:
+            raise root.error(
+                "buttons.deadman: missing: the index of the button that must be held for any"
+                " motion (the device does not gate the pad; 4 is LB / L1 on the shipped pads)"
+            )
         invert_field = root.optional("invert")
         invert: tuple[str, ...] = ()
         if invert_field is not None:
@@ -176,8 +185,7 @@ class JoystickRetargeter(Retargeter):
         return True
 
     def deadman(self, frame: HumanFrame) -> bool | None:
-        if "deadman" not in self.pad.buttons:
-            return None
+        """Whether the pad preset's ``buttons.deadman`` is held in a finite Joy."""
         joy = frame.joy
         return joy is not None and joy.is_finite() and self._pressed(joy, "deadman")
 
@@ -198,7 +206,7 @@ class JoystickRetargeter(Retargeter):
         self._last_buttons = joy.buttons
         if self._q is None:
             self._q = q.copy()
-        live = "deadman" not in self.pad.buttons or self._pressed(joy, "deadman")
+        live = self._pressed(joy, "deadman")
         out: dict[str, FloatArray] = {}
         if live and self.mode == "cartesian":
             twist = np.zeros(6)

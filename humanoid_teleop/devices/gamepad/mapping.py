@@ -1,10 +1,13 @@
 """Gamepad mapping presets (YAML) and the pad state they turn evdev events into.
 
 A preset lists the Joy axes and buttons in order, by evdev code name, with per-axis dead zones
-and optional raw ranges (otherwise the kernel's), and names the dead-man button. Axis signs
-follow the ROS ``joy`` node: stick left / up = +1, trigger released = +1, pulled = -1.
-While a dead-man button is configured and not held, every axis reads 0 ("no motion unless
-held"); buttons are always reported.
+and optional raw ranges (otherwise the kernel's). Axis signs follow the ROS ``joy`` node:
+stick left / up = +1, trigger released = +1, pulled = -1.
+
+The pad reports what the operator does: every axis (after its dead zone) and every button,
+whether or not the dead man is held. Which button is the dead man is said in one place, the
+teleop profile's pad preset (``config/teleop/pads/<name>.yaml`` ``buttons.deadman``): the
+teleop pipeline holds the robot while it is released (:meth:`JoystickRetargeter.deadman`).
 """
 
 from __future__ import annotations
@@ -56,17 +59,16 @@ class GamepadPreset:
     axes: tuple[AxisMap, ...]
     buttons: tuple[int, ...]
     button_names: tuple[str, ...]
-    deadman: int | None
-
-    @property
-    def deadman_index(self) -> int | None:
-        """Index of the dead-man button in Joy.buttons (None when there is none)."""
-        return None if self.deadman is None else self.buttons.index(self.deadman)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str) -> GamepadPreset:
         """Build from a mapping; errors name ``source``, the key and the allowed codes."""
-        cfg.reject_unknown(data, ("name", "match", "deadman", "axes", "buttons"), source)
+        if "deadman" in data:
+            raise ConfigError(
+                f"{cfg.at(source, data, 'deadman')}: the dead man is no longer set on the pad: it"
+                " is the teleop pad preset's buttons.deadman (config/teleop/pads/); remove it here"
+            )
+        cfg.reject_unknown(data, ("name", "match", "axes", "buttons"), source)
 
         def code(value: object, parent: Any, key: str, where: str = "") -> int:
             if not isinstance(value, str) or value not in CODES:
@@ -115,12 +117,6 @@ class GamepadPreset:
                 f"{cfg.at(source, data, 'buttons')}: must be a list of evdev button names"
             )
         buttons = tuple(code(b, data, "buttons") for b in raw_buttons)
-        deadman = data.get("deadman")
-        deadman_code = None if deadman is None else code(deadman, data, "deadman")
-        if deadman_code is not None and deadman_code not in buttons:
-            raise ConfigError(
-                f"{cfg.at(source, data, 'deadman')}: {deadman} must also be listed in 'buttons'"
-            )
         match = data.get("match") or []
         if not isinstance(match, list) or not all(isinstance(m, str) for m in match):
             raise ConfigError(
@@ -134,7 +130,6 @@ class GamepadPreset:
             axes=tuple(axes),
             buttons=buttons,
             button_names=tuple(str(b) for b in raw_buttons),
-            deadman=deadman_code,
         )
 
     def matches(self, device_name: str) -> bool:
@@ -215,7 +210,6 @@ class JoySample:
 
     axes: tuple[float, ...]
     buttons: tuple[int, ...]
-    deadman_held: bool
     time_s: float
 
 
@@ -274,14 +268,11 @@ class PadState:
             self._keys[event.code] = 1 if event.value else 0
 
     def sample(self, time_s: float) -> JoySample:
-        """The current state as a Joy sample (axes zeroed unless the dead man is held)."""
+        """The current state as a Joy sample: every axis after its dead zone, every button."""
         preset = self.preset
-        held = preset.deadman is None or bool(self._keys[preset.deadman])
         axes = tuple(
             normalize(self._raw[a.code], self._ranges[a.code], a.deadzone, a.invert)
-            if held
-            else 0.0
             for a in preset.axes
         )
         buttons = tuple(self._keys[b] for b in preset.buttons)
-        return JoySample(axes, buttons, held, time_s)
+        return JoySample(axes, buttons, time_s)

@@ -64,6 +64,13 @@ def test_every_pad_preset_loads() -> None:
         assert load_pad_preset(name).buttons["deadman"] == 4
 
 
+def test_a_pad_preset_without_a_deadman_is_refused() -> None:
+    """A pad preset must say which button is the dead man (the device does not gate)."""
+    preset = {"axes": {"x": 1}, "buttons": {"switch_arm": 5}}
+    with pytest.raises(RetargetConfigError, match=r"preset: buttons\.deadman: missing"):
+        JoystickRetargeter(RetargetContext(model_of("g1"), GROUPS, {"preset": preset}))
+
+
 def test_unknown_pad_action_lists_allowed() -> None:
     """A preset with an unknown button action is refused listing the actions."""
     preset = {"axes": {"x": 1}, "buttons": {"jump": 0}}

@@ -126,3 +126,28 @@ def test_released_pad_deadman_holds_through_the_retargeter() -> None:
     assert out.report.hold_reason is None
     out = p.step(_joy_frame(0.02, deadman=False), out.q, 0.02)
     assert out.report.hold_reason == "deadman released"
+
+
+def test_released_dead_man_on_the_pad_holds_with_the_stick_pushed() -> None:
+    """The pad's own samples (recorded evdev, xbox preset) with LB released and the stick still
+    up: the gamepad profile's pipeline holds and the command does not move."""
+    from humanoid_teleop.devices.gamepad.evdev import AbsInfo, parse_events
+    from humanoid_teleop.devices.gamepad.mapping import PadState, load_preset
+    from test.devices.gamepad import recording
+
+    events, _ = parse_events(recording.SESSION)
+    stick = AbsInfo(-32768, 32767)
+    samples = PadState(load_preset("xbox"), dict.fromkeys((0, 1, 3, 4), stick)).apply(events)
+    held, released = samples[1], samples[-1]
+    assert released.buttons[4] == 0 and released.axes[1] == 1.0
+    p = TeleopPipeline(model_of("g1"), load_profile("gamepad"))
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    out = p.step(HumanFrame(t_s=0.01, joy=JoyState(held.axes, held.buttons)), q, 0.01)
+    assert out.report.hold_reason is None
+    for k in range(2, 30):
+        t = k * 0.01
+        last = out.q
+        out = p.step(HumanFrame(t_s=t, joy=JoyState(released.axes, released.buttons)), last, t)
+        assert out.report.hold_reason == "deadman released"
+        assert np.array_equal(out.q, last)
