@@ -18,6 +18,8 @@ rejected). A robot without the file gets :meth:`PhysicsConfig.defaults`. Example
         left_hand: {kp: 20.0, kv: 0.5}
     demonstrator:                # how the scripted demonstrator handles this robot's hand
       tilt_down_rad: 1.5708      # (DemonstratorSettings; the rest keep their defaults)
+      push:                      # this task's own values over the robot-wide ones
+        tilt_down_rad: 1.0
 
 The ``demonstrator`` block does not change the built model (it is not in :meth:`digest`).
 """
@@ -70,6 +72,22 @@ class ServoGains:
         return cls(kp, kv)
 
 
+#: Tasks the scripted demonstrator performs: each may have its own ``demonstrator`` sub-block.
+DEMONSTRATED_TASKS = ("pick_and_place", "push")
+#: Allowed range of each setting (inclusive).
+_SETTING_RANGES = {
+    "approach_height_m": (0.0, 0.3),
+    "grasp_height_m": (-0.1, 0.1),
+    "lift_height_m": (0.05, 0.3),
+    "tilt_down_rad": (-math.pi, math.pi),
+    "roll_rad": (-math.pi, math.pi),
+    "preshape": (0.0, 1.0),
+    "settle_s": (0.0, 10.0),
+    "close_s": (0.1, 10.0),
+    "push_behind_m": (0.0, 0.2),
+}
+
+
 @dataclass(frozen=True)
 class DemonstratorSettings:
     """Per-robot overrides of the scripted demonstrator's ``DemonstratorConfig`` (same names
@@ -77,7 +95,10 @@ class DemonstratorSettings:
 
     ``tilt_down_rad`` pitches the fingers down and ``roll_rad`` rolls the hand about the
     forward axis (right hand; the left mirrors it), both relative to the hand's pose at home;
-    heights [m] are the grasp point's above the object's centre, times [s]."""
+    heights [m] are the grasp point's above the object's centre, times [s];
+    ``push_behind_m`` [m] is how far behind the object the hand goes down before a push.
+    ``tasks`` holds a task's own settings (a ``push:`` or ``pick_and_place:`` sub-block),
+    which override the robot-wide ones for that task only."""
 
     approach_height_m: float | None = None
     grasp_height_m: float | None = None
@@ -87,29 +108,37 @@ class DemonstratorSettings:
     preshape: float | None = None
     settle_s: float | None = None
     close_s: float | None = None
+    push_behind_m: float | None = None
+    tasks: Mapping[str, DemonstratorSettings] = field(default_factory=dict)
 
     @classmethod
-    def from_field(cls, block: Field) -> DemonstratorSettings:
-        """Read the ``demonstrator`` block: unknown keys and out-of-range values are errors."""
-        values = block.as_fields_of(cls)
-        for key, low, high in (
-            ("tilt_down_rad", -math.pi, math.pi),
-            ("roll_rad", -math.pi, math.pi),
-            ("preshape", 0.0, 1.0),
-            ("approach_height_m", 0.0, 0.3),
-            ("grasp_height_m", -0.1, 0.1),
-            ("lift_height_m", 0.05, 0.3),
-            ("settle_s", 0.0, 10.0),
-            ("close_s", 0.1, 10.0),
-        ):
-            value = values.get(key)
-            if value is not None and not low <= value <= high:
-                raise block.child(key).error(f"expected a value in [{low}, {high}], got {value}")
-        return cls(**values)
+    def from_field(cls, block: Field, *, nested: bool = True) -> DemonstratorSettings:
+        """Read the ``demonstrator`` block (``nested``: it may hold per-task sub-blocks):
+        unknown keys and out-of-range values are errors."""
+        allowed = (*_SETTING_RANGES, *(DEMONSTRATED_TASKS if nested else ()))
+        values: dict[str, float] = {}
+        tasks: dict[str, DemonstratorSettings] = {}
+        for key in block.as_mapping(allowed=allowed):
+            item = block.child(key)
+            if key in DEMONSTRATED_TASKS:
+                tasks[key] = cls.from_field(item, nested=False)
+                continue
+            if item.value is None:
+                continue
+            value = item.as_float()
+            low, high = _SETTING_RANGES[key]
+            if not low <= value <= high:
+                raise item.error(f"expected a value in [{low}, {high}], got {value}")
+            values[key] = value
+        return cls(**values, tasks=tasks)
 
-    def overrides(self) -> dict[str, float]:
-        """The settings given (not None), by ``DemonstratorConfig`` field name."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
+    def overrides(self, task: str | None = None) -> dict[str, float]:
+        """The settings given (not None), by ``DemonstratorConfig`` field name; with ``task``,
+        that task's sub-block over the robot-wide values."""
+        given = {k: getattr(self, k) for k in _SETTING_RANGES if getattr(self, k) is not None}
+        if task is not None and task in self.tasks:
+            given.update(self.tasks[task].overrides())
+        return given
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,13 @@ def grasp_point(model: RobotModel, q: FloatArray, side: str) -> tuple[FloatArray
     return tips.mean(axis=0), lowest
 
 
-def robot_demonstrator_config(description: RobotDescription) -> DemonstratorConfig:
+def robot_demonstrator_config(
+    description: RobotDescription, task: str | None = None
+) -> DemonstratorConfig:
     """The demonstrator's defaults with the robot's ``demonstrator`` settings of physics.yaml
-    (how its hand approaches and grasps)."""
+    (how its hand approaches and grasps); with ``task``, that task's sub-block over them."""
     physics = load_physics(description.source_file, tuple(description.groups))
-    overrides: dict[str, Any] = dict(physics.demonstrator.overrides())
+    overrides: dict[str, Any] = dict(physics.demonstrator.overrides(task))
     return replace(DemonstratorConfig(), **overrides)
 
 
@@ -55,10 +57,10 @@ def demonstrator_for(
     scene: Scene, config: DemonstratorConfig | None = None
 ) -> ScriptedDemonstrator:
     """A demonstrator for ``scene``'s task with its hand, target and first object; without
-    ``config``, the robot's settings (:func:`robot_demonstrator_config`)."""
+    ``config``, the robot's settings for the task (:func:`robot_demonstrator_config`)."""
     first = scene.config.objects[0]
     if config is None:
-        config = robot_demonstrator_config(scene.robot)
+        config = robot_demonstrator_config(scene.robot, scene.config.task)
     return ScriptedDemonstrator(
         scene.config.task,
         scene.config.hand,

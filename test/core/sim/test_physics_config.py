@@ -113,3 +113,41 @@ def test_demonstrator_settings_do_not_change_the_model_digest(tmp_path: Path) ->
     plain = load_physics(_write(tmp_path, GOOD))
     tuned = load_physics(_write(tmp_path, GOOD + "demonstrator: {tilt_down_rad: 1.5}\n"))
     assert plain.digest() == tuned.digest()
+
+
+def test_task_sub_block_overrides_the_robot_wide_value_for_that_task_only(
+    tmp_path: Path,
+) -> None:
+    """A ``push:`` sub-block wins for push; pick_and_place keeps the robot-wide value."""
+    text = (
+        GOOD + "demonstrator:\n  tilt_down_rad: 1.5\n  close_s: 2.5\n  push: {tilt_down_rad: 1.0}\n"
+    )
+    settings = load_physics(_write(tmp_path, text)).demonstrator
+    assert settings.overrides("push") == {"tilt_down_rad": 1.0, "close_s": 2.5}
+    assert settings.overrides("pick_and_place") == {"tilt_down_rad": 1.5, "close_s": 2.5}
+    assert settings.overrides() == {"tilt_down_rad": 1.5, "close_s": 2.5}
+
+
+def test_task_sub_block_unknown_key_is_rejected_with_its_line(tmp_path: Path) -> None:
+    """An unknown key inside a task's sub-block names the file, its line and the key path."""
+    path = _write(tmp_path, GOOD + "demonstrator:\n  push:\n    tilt: 1.0\n")
+    with pytest.raises(
+        SimConfigError, match=r"physics.yaml:9: demonstrator.push.tilt: unknown key"
+    ):
+        load_physics(path)
+
+
+def test_task_sub_block_cannot_nest_another_task(tmp_path: Path) -> None:
+    """Per-task settings are one level deep: a task inside a task's block is unknown."""
+    path = _write(tmp_path, GOOD + "demonstrator:\n  push:\n    pick_and_place: {}\n")
+    with pytest.raises(SimConfigError, match=r"demonstrator.push.pick_and_place: unknown key"):
+        load_physics(path)
+
+
+def test_task_sub_block_value_out_of_range_is_rejected(tmp_path: Path) -> None:
+    """A task's push_behind_m outside its range is an error naming the key path."""
+    path = _write(tmp_path, GOOD + "demonstrator:\n  push: {push_behind_m: 0.5}\n")
+    with pytest.raises(
+        SimConfigError, match=r"demonstrator.push.push_behind_m: expected a value in"
+    ):
+        load_physics(path)

@@ -30,11 +30,21 @@ def test_robot_settings_override_the_demonstrator_defaults() -> None:
     given = load_physics(description.source_file).demonstrator.overrides()
     config = robot_demonstrator_config(description)
     assert given and all(getattr(config, k) == v for k, v in given.items())
-    others = set(DemonstratorSettings.__dataclass_fields__) - set(given)
+    others = set(DemonstratorSettings.__dataclass_fields__) - set(given) - {"tasks"}
     assert all(getattr(config, k) == getattr(DemonstratorConfig(), k) for k in others)
 
 
 def test_every_robot_setting_is_a_demonstrator_field() -> None:
-    """Each DemonstratorSettings key names a DemonstratorConfig field (same name and unit)."""
+    """Each DemonstratorSettings value names a DemonstratorConfig field (same name and unit)."""
     fields = {f.name for f in dataclasses.fields(DemonstratorConfig)}
-    assert {f.name for f in dataclasses.fields(DemonstratorSettings)} <= fields
+    settings = {f.name for f in dataclasses.fields(DemonstratorSettings)} - {"tasks"}
+    assert settings <= fields
+
+
+def test_task_settings_apply_to_their_task_only() -> None:
+    """TALOS' push settings change the push's demonstrator, not pick_and_place's."""
+    description = load_robot("talos")
+    push = robot_demonstrator_config(description, "push")
+    pick = robot_demonstrator_config(description, "pick_and_place")
+    assert push.tilt_down_rad != pick.tilt_down_rad
+    assert pick == robot_demonstrator_config(description)
