@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 
@@ -43,6 +44,35 @@ class SessionHarness:
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         self.client = SessionClient(self.context, node_name)
+        #: (receive time [s, monotonic], values) of every arm command recorded.
+        self.commands: list[tuple[float, np.ndarray]] = []
+        #: (the node's own stamp [s], key -> value) of every /teleop/state recorded.
+        self.states: list[tuple[float, dict[str, str]]] = []
+
+    def record_commands_and_state(self, command_topic: str) -> None:
+        """Record ``command_topic`` (Float64MultiArray) into :attr:`commands` and
+        /teleop/state into :attr:`states`. A state keeps the node's own stamp, not the
+        receive time: a stalled test executor would deliver it late and make the node look
+        slow."""
+        import time
+
+        from diagnostic_msgs.msg import DiagnosticArray
+        from std_msgs.msg import Float64MultiArray
+
+        from humanoid_teleop.nodes.ros_conversions import time_to_s
+
+        def on_state(msg: DiagnosticArray) -> None:
+            values = {kv.key: kv.value for kv in msg.status[0].values}
+            self.states.append((time_to_s(msg.header.stamp), values))
+
+        node = self.client.node
+        node.create_subscription(
+            Float64MultiArray,
+            command_topic,
+            lambda m: self.commands.append((time.monotonic(), np.array(m.data))),
+            100,
+        )
+        node.create_subscription(DiagnosticArray, "/teleop/state", on_state, 10)
 
     def close(self) -> None:
         import rclpy

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.robot import RobotModel, load_robot
-from humanoid_teleop.nodes.ros_conversions import time_to_s
 from test.devices.ros_helpers import start_node, stop_node
 from test.nodes.ros_helpers import SessionHarness, teleop_node_process
 
@@ -28,9 +27,7 @@ class Harness(SessionHarness):
     arm's commands and the teleop state."""
 
     def __init__(self, model: RobotModel) -> None:
-        from diagnostic_msgs.msg import DiagnosticArray
         from sensor_msgs.msg import JointState, Joy
-        from std_msgs.msg import Float64MultiArray
 
         super().__init__("gamepad_deadman_harness")
         self.model = model
@@ -38,20 +35,7 @@ class Harness(SessionHarness):
         self._types = (JointState, Joy)
         self.joint_pub = node.create_publisher(JointState, "/joint_states", 10)
         self.joy_pub = node.create_publisher(Joy, "/test_joy", 10)
-        self.commands: list[tuple[float, np.ndarray]] = []
-        self.states: list[tuple[float, dict[str, str]]] = []
-        node.create_subscription(
-            Float64MultiArray,
-            model.description.interfaces[ARM].topic,
-            lambda m: self.commands.append((time.monotonic(), np.array(m.data))),
-            100,
-        )
-
-        def on_state(msg: DiagnosticArray) -> None:
-            values = {kv.key: kv.value for kv in msg.status[0].values}
-            self.states.append((time_to_s(msg.header.stamp), values))
-
-        node.create_subscription(DiagnosticArray, "/teleop/state", on_state, 10)
+        self.record_commands_and_state(model.description.interfaces[ARM].topic)
 
     def run(self, seconds: float, lb_held: bool) -> None:
         """Publish the robot at home and the pad (stick up, LB as given) at 100 Hz."""

@@ -17,7 +17,6 @@ import yaml
 
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.core.safety import SafetyConfig
-from humanoid_teleop.nodes.ros_conversions import time_to_s
 from test.nodes.ros_helpers import SessionHarness, teleop_node_process
 
 RATE_HZ = 100.0
@@ -37,9 +36,7 @@ class Harness(SessionHarness):
     """Plays the robot (/joint_states) and a leader arm; records commands and teleop state."""
 
     def __init__(self, model: RobotModel) -> None:
-        from diagnostic_msgs.msg import DiagnosticArray
         from sensor_msgs.msg import JointState
-        from std_msgs.msg import Float64MultiArray
 
         super().__init__("teleop_test_harness")
         self.model = model
@@ -49,23 +46,7 @@ class Harness(SessionHarness):
         self._joint_state_type = JointState
         self.joint_pub = node.create_publisher(JointState, "/joint_states", 10)
         self.leader_pub = node.create_publisher(JointState, "/operator/leader_joints", 10)
-        self.commands: list[tuple[float, np.ndarray]] = []
-        self.states: list[tuple[float, dict[str, str]]] = []  # (published [s, wall], values)
-        topic = model.description.interfaces[ARM].topic
-        node.create_subscription(
-            Float64MultiArray,
-            topic,
-            lambda m: self.commands.append((time.monotonic(), np.array(m.data))),
-            100,
-        )
-
-        def on_state(msg: DiagnosticArray) -> None:
-            # The node's own stamp, not the receive time: a stalled test executor would
-            # deliver a state late and make the node look slow.
-            values = {kv.key: kv.value for kv in msg.status[0].values}
-            self.states.append((time_to_s(msg.header.stamp), values))
-
-        node.create_subscription(DiagnosticArray, "/teleop/state", on_state, 10)
+        self.record_commands_and_state(model.description.interfaces[ARM].topic)
 
     def run(
         self, seconds: float, measured: np.ndarray, leader: Callable[[float], np.ndarray] | None
