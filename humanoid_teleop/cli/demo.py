@@ -21,7 +21,7 @@ from typing import Any
 from humanoid_teleop.cli.bringup import reexec_isolated_if_asked, report
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.resources import FOXGLOVE_LAYOUTS
-from humanoid_teleop.session.plan import SessionArgs, session_plan
+from humanoid_teleop.session.plan import SessionArgs, session_plan, session_scene
 from humanoid_teleop.session.supervisor import SessionResult, Supervisor
 
 #: Labels published during the episode: (seconds after engage, text). The shipped clip
@@ -146,6 +146,10 @@ def _run(args: argparse.Namespace) -> int:
     scripted = args.device == "scripted"
     if not args.duration:
         args.duration = 35.0 if scripted else 25.0
+    if scripted and not args.scene:
+        args.scene = session_scene(demo_session_args(args, bag_dir))
+        if args.scene != "pick_and_place":
+            print(f"demo: {args.robot} has no hand to pick with; scene {args.scene}", flush=True)
     if not args.task:
         args.task = default_task(args.device, args.scene)
     plan = session_plan(demo_session_args(args, bag_dir))

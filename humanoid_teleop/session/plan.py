@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from humanoid_teleop.core.errors import ConfigError
+from humanoid_teleop.core.errors import ConfigError, TeleopError
 
 DEVICES: tuple[str, ...] = ("vr", "gamepad", "exo", "replay", "scripted")
 """Operator devices a session can use."""
@@ -148,8 +148,25 @@ def _device_spec(args: SessionArgs) -> NodeSpec:
 
 
 def session_scene(args: SessionArgs) -> str:
-    """The simulator scene of a session: the argument, else the scripted device's default."""
-    return args.scene or ("pick_and_place" if args.device == "scripted" else "")
+    """The simulator scene of a session: the argument, else the scripted device's default
+    (:func:`scripted_default_scene`)."""
+    if args.scene or args.device != "scripted":
+        return args.scene
+    return scripted_default_scene(args.robot)
+
+
+def scripted_default_scene(robot: str) -> str:
+    """``pick_and_place``, or ``push`` for a robot without a hand on the side that scene
+    grasps with (the shipped iCub model has no finger joints): push needs no grasp. A robot
+    or scene that does not load gives ``pick_and_place``; the nodes then name the problem."""
+    from humanoid_teleop.core.robot import load_robot
+    from humanoid_teleop.core.sim.scene import load_scene
+
+    try:
+        hand = load_robot(robot).hands.get(load_scene("pick_and_place").hand)
+    except TeleopError:
+        return "pick_and_place"
+    return "pick_and_place" if hand is not None and hand.kind != "none" else "push"
 
 
 #: Teleop profile of devices without one of their own (their intent looks like replay's).

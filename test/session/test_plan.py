@@ -67,6 +67,18 @@ def test_scripted_device_runs_the_demonstrator_in_the_pick_and_place_scene() -> 
     assert plan["teleop"].parameters["profile"] == "replay"
 
 
+def test_scripted_robot_without_a_hand_pushes_by_default() -> None:
+    """device=scripted on iCub (no finger joints): the default scene is push, for the
+    demonstrator and the sim; a scene given explicitly is kept."""
+    plan = {s.name: s for s in session_plan(SessionArgs(robot="icub", device="scripted"))}
+    assert plan["scripted"].parameters["scene"] == "push"
+    assert plan["sim_robot"].parameters["scene"] == "push"
+    asked = SessionArgs(robot="icub", device="scripted", scene="pick_and_place")
+    assert {s.name: s for s in session_plan(asked)}["sim_robot"].parameters["scene"] == (
+        "pick_and_place"
+    )
+
+
 def test_replay_session_has_no_scene_unless_asked() -> None:
     """The CMU clip replay runs without a table unless a scene is given."""
     plain = {s.name: s for s in session_plan(SessionArgs(device="replay"))}
