@@ -1,4 +1,4 @@
-"""Robots with a per-task push setting or a reach-scaled layout push the puck in (offline)."""
+"""TALOS, with its own push settings in physics.yaml, pushes the puck into the target (offline)."""
 
 from __future__ import annotations
 
