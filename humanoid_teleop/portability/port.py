@@ -430,13 +430,10 @@ def port_episode(
 def _grasp_posture(description: Any, side: str) -> FloatArray:
     """The operator wrist rotation (operator frame) with which an operator holds this
     robot's hand to grasp: its physics.yaml ``demonstrator`` tilt and roll."""
-    from humanoid_teleop.devices.scripted.demonstrator import _pitch, _roll
+    from humanoid_teleop.devices.scripted.demonstrator import grasp_posture
     from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
 
-    config = robot_demonstrator_config(description)
-    roll = config.roll_rad if side == "right" else -config.roll_rad
-    out: FloatArray = _pitch(config.tilt_down_rad) @ _roll(roll)
-    return out
+    return grasp_posture(robot_demonstrator_config(description), side)
 
 
 def _posture_turn(source: Any, target: Any, side: str) -> FloatArray:

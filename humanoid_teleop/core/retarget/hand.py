@@ -136,6 +136,7 @@ class _DexterousSide:
         q[self.idx] = np.clip(np.array(spec.open_positions), lower, upper)
         self.q_base = q
         self.q_hand = q[self.idx].copy()
+        self.q_open = self.q_hand.copy()
         tips = self._tips(q)
         long_tips = [tips[i] for i, f in enumerate(self.fingers) if f != "thumb"]
         self.robot_length_m = float(np.mean([np.linalg.norm(t) for t in long_tips]))
@@ -155,6 +156,10 @@ class _DexterousSide:
         self._points = np.zeros((n + 1, 3))
         self._positions = np.zeros((len(self.tip_ids) + 1, 3))
         self._jacobians = np.zeros((len(self.tip_ids) + 1, 3, len(self.idx)))
+
+    def restart(self) -> None:
+        """Warm-start the next solve from the open hand again, as a new solver would."""
+        self.q_hand = self.q_open.copy()
 
     def _tips(self, q: FloatArray) -> list[FloatArray]:
         qp = q if self.pm.nq == self.model.nq else self.model.to_pinocchio(q)
@@ -257,6 +262,15 @@ class HandRetargeter(Retargeter):
             for side in (*self.dexterous, *self.grippers)
             if (group := hands[side].group) is not None
         }
+
+    def calibrate(self, frame: HumanFrame, q: FloatArray) -> bool:
+        """At each engagement the dexterous solvers start again from the open hand, so a
+        session's (or a ported episode's) hand commands do not depend on what the hand did
+        in an earlier one."""
+        del frame, q
+        for solver in self.dexterous.values():
+            solver.restart()
+        return True
 
     def closure(self, hand: HandSkeleton) -> float:
         """Gripper closure in [0, 1] (0 open) from the pinch distance."""

@@ -308,6 +308,14 @@ class ScriptedDemonstrator:
         return Intent(wrist, hand, self._closure)
 
 
+def grasp_posture(config: DemonstratorConfig, side: str) -> FloatArray:
+    """The operator wrist rotation (operator frame) the demonstrator holds a ``side`` hand in
+    once it has turned it for the task: ``tilt_down_rad``, then ``roll_rad`` (mirrored for a
+    left hand)."""
+    roll = config.roll_rad if side == "right" else -config.roll_rad
+    return _pitch(config.tilt_down_rad) @ _roll(roll)
+
+
 def _pitch(angle_rad: float) -> FloatArray:
     """Rotation about the operator's y axis (left): positive tips the fingers (+x) down."""
     c, s = math.cos(angle_rad), math.sin(angle_rad)

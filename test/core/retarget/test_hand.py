@@ -86,3 +86,23 @@ def test_missing_hand_input_gives_no_target() -> None:
     model = model_of("g1")
     hand = HandRetargeter(RetargetContext(model, ("left_hand", "right_hand")))
     assert hand.step(HumanFrame(0.0), model.home_positions()) == {}
+
+
+def test_engagement_restarts_the_dexterous_solver_from_the_open_hand() -> None:
+    """After a new engagement (calibrate) the hand commands equal a fresh retargeter's, not
+    ones warm-started from the earlier engagement's closed hand."""
+    from humanoid_teleop.devices.scripted.hand_model import hand_points
+
+    model = model_of("g1")
+    spec = model.description.hands["right"]
+    assert spec.group is not None
+    used = HandRetargeter(RetargetContext(model, (spec.group,)))
+    fresh = HandRetargeter(RetargetContext(model, (spec.group,)))
+    q = model.home_positions()
+    closed = HumanFrame(0.0, right_hand=HandSkeleton(hand_points("right", 1.0)))
+    for _ in range(30):
+        used.step(closed, q)
+    half = HumanFrame(1.0, right_hand=HandSkeleton(hand_points("right", 0.5)))
+    assert used.calibrate(half, q)
+    assert fresh.calibrate(half, q)
+    np.testing.assert_array_equal(used.step(half, q)[spec.group], fresh.step(half, q)[spec.group])
