@@ -1,9 +1,9 @@
 """Scripted-demonstrator episodes recorded offline (no DDS): the source episodes of the
 portability matrix and of the porter's tests.
 
-The same loop as :func:`humanoid_teleop.devices.scripted.episode.run_episode` (MuJoCo robot
-and scene, the teleop pipeline, the demonstrator closing the loop on the robot's grasp point),
-with every step written as a session records it (:class:`RobotEpisode`): joint states,
+The steps of :func:`humanoid_teleop.devices.scripted.episode.scripted_steps`, the loop
+``run_episode`` runs too (MuJoCo robot and scene, the teleop pipeline, the demonstrator
+closing the loop on the robot's grasp point), with every step written as a session records it (:class:`RobotEpisode`): joint states,
 commands, the intent used, EE targets, object poses, wrenches and the detector's outcome.
 The episode's metadata names the scene (``custom.scene``) and its seed.
 """
@@ -14,12 +14,11 @@ from pathlib import Path
 
 from humanoid_teleop import __version__
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
-from humanoid_teleop.core.motion.frame import HumanFrame
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
 from humanoid_teleop.core.sim.scene import RUNNING, Scene, load_scene
-from humanoid_teleop.devices.scripted.episode import PROFILE, demonstrator_for, grasp_point
+from humanoid_teleop.devices.scripted.episode import PROFILE, demonstrator_for, scripted_steps
 
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 
@@ -62,48 +61,29 @@ def record_scripted_episode(
     output = EpisodeOutput(bag_dir, episode_name, info, START_NS)
     writer = RobotEpisode(output, description, (side,), scene.object_names)
     try:
-        dt = 1.0 / rate_hz
-        t = 0.0
         names = model.joint_names
         writer.begin(START_NS)
         # the objects where the episode starts (a port starts its physics from them)
         wrenches = {s.name: sim.wrench(s.name) for s in description.sensors.wrenches}
         writer.scene(START_NS, scene.object_poses(sim), scene.outcome, wrenches)
-        pipeline.engage(sim.positions, t)
-        done_at = None
-        steps = 0
-        while t < max_s:
-            steps += 1
-            t = steps * dt
+        t = 0.0
+        for step in scripted_steps(model, scene, sim, pipeline, demo, rate_hz=rate_hz, max_s=max_s):
+            t = step.t_s
             t_ns = START_NS + round(t * 1e9)
-            sim.advance_to(t)
-            q = sim.positions
-            objects = scene.object_poses(sim)
-            point, lowest = grasp_point(model, q, side)
-            intent = demo.step(t, point, objects[0][1], lowest)
-            frame = HumanFrame(t, **{f"{side}_wrist": intent.wrist, f"{side}_hand": intent.hand})  # type: ignore[arg-type]
-            out = pipeline.step(frame, q, t)
-            for group, values in out.commands.items():
-                sim.set_targets(description.groups[group], values)
-            writer.state(t_ns, names, q, sim.velocities, sim.efforts)
+            intent = step.intent
+            writer.state(t_ns, names, step.q, sim.velocities, sim.efforts)
             writer.intent(
                 t_ns,
                 side,
                 (intent.wrist.rotation, intent.wrist.position_m),
                 intent.hand.positions_m,
             )
-            writer.command(t_ns, out.commands)
+            writer.command(t_ns, step.output.commands)
             target = pipeline.ee_targets().get(side)
             if target is not None:
                 writer.ee_target(t_ns, side, target.rotation, target.position_m)
             wrenches = {s.name: sim.wrench(s.name) for s in description.sensors.wrenches}
-            writer.scene(t_ns, objects, scene.outcome, wrenches)
-            if scene.outcome != RUNNING:
-                break
-            if demo.done:
-                done_at = t if done_at is None else done_at
-                if t - done_at > 1.0:
-                    break
+            writer.scene(t_ns, step.objects, scene.outcome, wrenches)
         end_ns = START_NS + round(t * 1e9)
         writer.end(end_ns)
         outcome = scene.outcome if scene.outcome != RUNNING else "failure"

@@ -5,6 +5,7 @@ for the bench's success rates and quick tests. ``scripted_demo_node`` is the DDS
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -12,13 +13,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.frame import HumanFrame
-from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
+from humanoid_teleop.core.retarget.pipeline import PipelineOutput, TeleopPipeline
 from humanoid_teleop.core.robot import RobotDescription, RobotModel
 from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
 from humanoid_teleop.core.sim.physics_config import load_physics
 from humanoid_teleop.core.sim.scene import RUNNING, Scene, load_scene
 from humanoid_teleop.devices.scripted.demonstrator import (
     DemonstratorConfig,
+    Intent,
     ScriptedDemonstrator,
 )
 
@@ -73,6 +75,61 @@ def demonstrator_for(
 
 
 @dataclass(frozen=True)
+class ScriptedStep:
+    """One step of a scripted episode, after its commands went to the sim: the time ``t_s``
+    [s], the measured joints ``q`` [rad], the objects' (rotation 3x3, position [m]) in the
+    base frame that the demonstrator saw, its intent and the pipeline's output."""
+
+    t_s: float
+    q: FloatArray
+    objects: list[tuple[FloatArray, FloatArray]]
+    intent: Intent
+    output: PipelineOutput
+
+
+def scripted_steps(
+    model: RobotModel,
+    scene: Scene,
+    sim: MujocoSim,
+    pipeline: TeleopPipeline,
+    demo: ScriptedDemonstrator,
+    *,
+    rate_hz: float = 250.0,
+    max_s: float = 30.0,
+) -> Iterator[ScriptedStep]:
+    """Engage ``pipeline`` at t = 0 and run the demonstrator through it on ``sim`` (``model``
+    in ``scene``) at
+    ``rate_hz`` [Hz], yielding every step; stops once the detector decides, 1 s after the
+    script is done (the object comes to rest after the release) or after ``max_s`` [s]."""
+    description = model.description
+    side = scene.config.hand
+    dt = 1.0 / rate_hz
+    pipeline.engage(sim.positions, 0.0)
+    done_at = None
+    steps = 0
+    t = 0.0
+    while t < max_s:
+        steps += 1
+        t = steps * dt
+        sim.advance_to(t)
+        q = sim.positions
+        objects = scene.object_poses(sim)
+        point, lowest = grasp_point(model, q, side)
+        intent = demo.step(t, point, objects[0][1], lowest)
+        parts = {f"{side}_wrist": intent.wrist, f"{side}_hand": intent.hand}
+        out = pipeline.step(HumanFrame(t, **parts), q, t)  # type: ignore[arg-type]
+        for group, values in out.commands.items():
+            sim.set_targets(description.groups[group], values)
+        yield ScriptedStep(t, q, objects, intent, out)
+        if scene.outcome != RUNNING:
+            return
+        if demo.done:
+            done_at = t if done_at is None else done_at
+            if t - done_at > 1.0:
+                return
+
+
+@dataclass(frozen=True)
 class EpisodeResult:
     """Outcome of one scripted episode; ``lift_m`` is the object's highest rise [m]."""
 
@@ -94,36 +151,15 @@ def run_episode(
 ) -> EpisodeResult:
     """Run the scripted demonstrator on ``scene_name`` with ``seed`` until the detector
     decides, the script ends (then ``failure``) or ``max_s`` [s] of sim time pass."""
-    description = model.description
     scene = Scene(load_scene(scene_name), model)
     sim = MujocoSim(model, scene=scene, seed=seed)
-    pipeline = TeleopPipeline.create(description, model, PROFILE, PROFILE)
+    pipeline = TeleopPipeline.create(model.description, model, PROFILE, PROFILE)
     demo = demonstrator_for(scene, config)
-    side = scene.config.hand
     start_z = scene.object_poses(sim)[0][1][2]
-    lift = 0.0
-    dt = 1.0 / rate_hz
-    t = 0.0
-    pipeline.engage(sim.positions, t)
-    done_at = None
-    while t < max_s:
-        t += dt
-        sim.advance_to(t)
-        q = sim.positions
-        obj = scene.object_poses(sim)[0][1]
-        lift = max(lift, float(obj[2] - start_z))
-        point, lowest = grasp_point(model, q, side)
-        intent = demo.step(t, point, obj, lowest)
-        parts = {f"{side}_wrist": intent.wrist, f"{side}_hand": intent.hand}
-        frame = HumanFrame(t, **parts)  # type: ignore[arg-type]
-        out = pipeline.step(frame, q, t)
-        for group, values in out.commands.items():
-            sim.set_targets(description.groups[group], values)
-        if scene.outcome != RUNNING:
-            break
-        if demo.done:
-            done_at = t if done_at is None else done_at
-            if t - done_at > 1.0:  # let the object come to rest after the release
-                break
+    lift, t = 0.0, 0.0
+    steps = scripted_steps(model, scene, sim, pipeline, demo, rate_hz=rate_hz, max_s=max_s)
+    for step in steps:
+        lift = max(lift, float(step.objects[0][1][2] - start_z))
+        t = step.t_s
     outcome = scene.outcome if scene.outcome != RUNNING else "failure"
     return EpisodeResult(seed, outcome, t, lift, demo.phase)
