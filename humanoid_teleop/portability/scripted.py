@@ -3,8 +3,9 @@ portability matrix and of the porter's tests.
 
 The steps of :func:`humanoid_teleop.devices.scripted.episode.scripted_steps`, the loop
 ``run_episode`` runs too (MuJoCo robot and scene, the teleop pipeline, the demonstrator
-closing the loop on the robot's grasp point), with every step written as a session records it (:class:`RobotEpisode`): joint states,
-commands, the intent used, EE targets, object poses, wrenches and the detector's outcome.
+closing the loop on the robot's grasp point), with every step written as a session records
+it (:class:`RobotEpisode`): joint states, commands, the intent used, EE targets, object
+poses, wrenches and the detector's outcome.
 The episode's metadata names the scene (``custom.scene``) and its seed.
 """
 
