@@ -4,7 +4,6 @@ temporary folder, 127.0.0.1 on a free port, analytics, version checks and Sentry
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import socket
@@ -16,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from test.side_venvs import side_venv
+
 REPO = Path(__file__).resolve().parents[2]
 EMAIL = "annotator@example.com"
 PASSWORD = "annotator-password"
@@ -24,11 +25,9 @@ TOKEN = "humanoid-teleop-test-token"
 
 def label_studio_venv() -> Path | None:
     """The venv tools/setup_label_studio.sh made for the current requirements, or None."""
-    parts = [REPO / "requirements/label-studio-venv.txt", REPO / "tools/setup_label_studio.sh"]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    venv = cache / "humanoid_teleop" / f"label-studio-venv-{digest}"
-    return venv if (venv / ".complete").is_file() else None
+    return side_venv(
+        "label-studio-venv", ["requirements/label-studio-venv.txt", "tools/setup_label_studio.sh"]
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from humanoid_teleop.core.bag.reader import read_bag
+from test.side_venvs import side_venv
 
 REPO = Path(__file__).resolve().parents[2]
 LOAD_SCRIPT = Path(__file__).with_name("lerobot_load.py")
@@ -72,15 +72,14 @@ def record(
 
 def lerobot_venv() -> Path | None:
     """The venv tools/setup_lerobot.sh made for the current requirements, or None."""
-    parts = [
-        REPO / "requirements/lerobot-venv.txt",
-        REPO / "requirements/lerobot-venv-nodeps.txt",
-        REPO / "tools/setup_lerobot.sh",
-    ]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    venv = cache / "humanoid_teleop" / f"lerobot-venv-{digest}"
-    return venv if (venv / ".complete").is_file() else None
+    return side_venv(
+        "lerobot-venv",
+        [
+            "requirements/lerobot-venv.txt",
+            "requirements/lerobot-venv-nodeps.txt",
+            "tools/setup_lerobot.sh",
+        ],
+    )
 
 
 @dataclass(frozen=True)
