@@ -298,6 +298,12 @@ def test_free_space_below_minimum_closes_the_episode_cleanly_as_error(
     recorder.start_episode(EpisodeInfo(), name="low")
     for i in range(20):
         recorder.submit("/chatter", string_msg(f"m{i}"), now_ns(), 0, i + 1)
+    # Let the writer thread take all 20 before the disk runs "full": raising the minimum earlier
+    # makes the next check stop the episode with messages still queued (counted lost_on_error).
+    deadline = time.monotonic() + 10
+    while recorder.status().messages_written < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert recorder.status().messages_written == 20
     # The next disk check (every second) sees less free space than the minimum.
     recorder.config = replace(recorder.config, min_free_bytes=1 << 62)
     deadline = time.monotonic() + 10
