@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from humanoid_teleop.portability.errors import PortInputError
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -37,44 +39,48 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-sim", action="store_true", help="no physics replay (kinematic port, faster)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="episodes ported in parallel local processes (with --ray: CPUs for 'local')",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray", default=None, metavar="ADDRESS",
+        help="episodes as Ray tasks on a cluster ('local': a private one-node Ray on 127.0.0.1)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from humanoid_teleop.core.bag.reader import find_episodes
-    from humanoid_teleop.core.robot import RobotModel, load_robot
-    from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
+    from humanoid_teleop.core.robot import load_robot
+    from humanoid_teleop.portability.archive import PortJob, port_all
+    from humanoid_teleop.portability.port import PortOptions
     from humanoid_teleop.portability.source import read_source
 
-    target_description = load_robot(args.to)
+    if args.workers < 1:
+        raise PortInputError(f"--workers {args.workers}: must be at least 1")
+    load_robot(args.to)  # an unknown target stops the run before any episode is read
     source_description = load_robot(args.source_robot) if args.source_robot else None
     # every episode is read before anything is built or written: bad input stops the run
     # with one line and leaves nothing behind
     sources = [read_source(e, source_description) for e in find_episodes(args.episodes)]
-    target = RobotModel(target_description)
-    pipeline = target_pipeline(target)
-    models: dict[str, RobotModel] = {}
-    results = []
-    for source in sources:
-        if source.robot not in models:
-            models[source.robot] = RobotModel(source_description or load_robot(source.robot))
-        options = PortOptions(sim=False if args.no_sim else None)
-        result = port_episode(
-            source, models[source.robot], target, args.output, options, pipeline=pipeline
-        )
-        results.append(result)
+    options = PortOptions(sim=False if args.no_sim else None)
+    jobs = [PortJob(s, args.to, args.output, options, args.source_robot) for s in sources]
+    results = {}
+    for i, result in port_all(jobs, args.workers, args.ray):
+        results[i] = result
         if not args.json:
             print(result.report.text())
-            print(f"  written: {result.path} ({result.wall_s:.1f} s)")
+            print(f"  written: {result.path} ({result.wall_s:.1f} s)", flush=True)
     if args.json:
         print(
             json.dumps(
                 {
-                    "target": target.description.name,
+                    "target": load_robot(args.to).name,
                     "episodes": [
                         {"path": str(r.path), "wall_s": round(r.wall_s, 3), **r.report.to_dict()}
-                        for r in results
+                        for r in (results[i] for i in sorted(results))
                     ],
                 },
                 indent=2,

@@ -1,4 +1,5 @@
-"""Plan the units of an export, run them (here, in local processes or as Ray tasks), aggregate.
+"""Plan the units of an export, run them (:mod:`humanoid_teleop.parallel`: here, in local
+processes or as Ray tasks), aggregate.
 
 Shards live in ``<dataset>/.shards/<unit key>/`` (key = digest of the bag content and the
 settings), so ``resume`` skips a unit whose shard is already complete. Ray is only imported
@@ -9,17 +10,15 @@ dashboard or usage reporting.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.reader import bag_content_hash, find_episodes, read_bag
+from humanoid_teleop.parallel import run_each
 
 from .aggregate import aggregate
 from .errors import ExportError, ExportInputError
@@ -99,21 +98,6 @@ def _store(shard_dir: Path, files: dict[str, bytes]) -> None:
     tmp.rename(shard_dir)
 
 
-def _ray_init(address: str, workers: int) -> Any:
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("RAY_DISABLE_USAGE_STATS", "1")
-    import ray
-
-    if address == "local":
-        ray.init(
-            num_cpus=max(workers, 1), include_dashboard=False, _node_ip_address="127.0.0.1",
-            log_to_driver=False, configure_logging=False,
-        )  # fmt: skip
-    else:
-        ray.init(address=address, log_to_driver=False)
-    return ray
-
-
 def run_units(
     units: Sequence[Unit], shards: Path, request: ExportRequest, progress: Progress | None = None
 ) -> list[Path]:
@@ -128,42 +112,13 @@ def run_units(
     done = total - len(todo)
     if progress:
         progress(done, total, "resumed" if done else "")
-    if request.ray:
-        ray = _ray_init(request.ray, request.workers)
-        try:
-            remote = ray.remote(export_unit)
-            pending = {remote.remote(unit): i for i, unit in todo}
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                i = pending.pop(ready[0])
-                try:
-                    files = ray.get(ready[0])
-                except ray.exceptions.RayTaskError as err:
-                    cause = err.cause if isinstance(err.cause, ExportError) else err
-                    raise ExportError(f"{units[i].source}: {cause}") from err
-                _store(dirs[i], files)
-                done += 1
-                if progress:
-                    progress(done, total, units[i].source)
-        finally:
-            ray.shutdown()
-    elif request.workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(
-            max_workers=request.workers, mp_context=get_context("spawn")
-        ) as pool:
-            futures = {pool.submit(export_unit, unit): i for i, unit in todo}
-            for future in as_completed(futures):
-                i = futures[future]
-                _store(dirs[i], future.result())
-                done += 1
-                if progress:
-                    progress(done, total, units[i].source)
-    else:
-        for i, unit in todo:
-            _store(dirs[i], export_unit(unit))
-            done += 1
-            if progress:
-                progress(done, total, unit.source)
+    jobs = [unit for _, unit in todo]
+    for k, files in run_each(export_unit, jobs, request.workers, request.ray):
+        i = todo[k][0]
+        _store(dirs[i], files)
+        done += 1
+        if progress:
+            progress(done, total, units[i].source)
     return dirs
 
 

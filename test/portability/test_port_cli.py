@@ -63,3 +63,43 @@ def test_undecodable_joint_state_names_the_topic_and_leaves_no_episode(tmp_path:
     assert str(source) in done.stderr
     assert bag_content_hash(source) == before
     assert not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
+
+
+def _ported_hashes(output: Path) -> dict[str, str]:
+    return {p.name: bag_content_hash(p) for p in sorted(output.iterdir())}
+
+
+def test_workers_and_ray_port_the_same_episodes_as_one_process(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """--workers 2 (local processes) and --ray local write the same episodes, message for
+    message, as one process, and --json lists them in the order given."""
+    outputs = {
+        "one": ["--workers", "1"],
+        "pool": ["--workers", "2"],
+        "ray": ["--ray", "local", "--workers", "2"],
+    }
+    listed = {}
+    for name, extra in outputs.items():
+        done = _cli(*map(str, sources[:2]), "--to", PAIR[2], "-o", str(tmp_path / name),
+                    "--no-sim", "--json", *extra)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        listed[name] = [Path(e["path"]).name for e in json.loads(done.stdout)["episodes"]]
+    expected = _ported_hashes(tmp_path / "one")
+    assert len(expected) == 2
+    assert _ported_hashes(tmp_path / "pool") == expected
+    assert _ported_hashes(tmp_path / "ray") == expected
+    assert (
+        listed["one"]
+        == listed["pool"]
+        == listed["ray"]
+        == [f"{s.name}_to_{PAIR[2]}" for s in sources[:2]]
+    )
+
+
+def test_bad_workers_count_is_one_line_and_exit_2(sources: list[Path], tmp_path: Path) -> None:
+    """--workers 0: one error line naming the option, exit 2, nothing written."""
+    done = _cli(str(sources[0]), "--to", PAIR[2], "-o", str(tmp_path / "out"), "--workers", "0")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--workers 0" in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
