@@ -74,11 +74,11 @@ def test_eef_pose_is_forward_kinematics_of_the_measured_joints(episodes: list[Ep
         for j, name in enumerate(model.joint_names):
             if name in names:
                 # Times relative to the first sample: absolute ns (~1.8e18) lose ~256 ns to float64.
-                    q[j] = np.interp(
-                        frames.grid_ns[i] - t[order][0],
-                        t[order] - t[order][0],
-                        positions[:, names.index(name)],
-                    )
+                q[j] = np.interp(
+                    frames.grid_ns[i] - t[order][0],
+                    t[order] - t[order][0],
+                    positions[:, names.index(name)],
+                )
         for k, side in enumerate(("left", "right")):
             rotation, position = model.fk(q, model.description.arms[side].ee_frame)
             expected = np.concatenate([position, matrix_to_quat(rotation)])
