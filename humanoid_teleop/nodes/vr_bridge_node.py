@@ -2,7 +2,8 @@
 
 Serves the WebXR page over HTTP(S) + WebSocket from this process (see
 :mod:`humanoid_teleop.devices.webxr.server`), converts each pose frame from WebXR's y-up space
-into the REP-103 operator frame and publishes it, stamped with its arrival time. Controller
+into the REP-103 operator frame and publishes it, stamped at capture (the page's clock mapped
+onto this host's, :mod:`humanoid_teleop.devices.webxr.capture_clock`). Controller
 buttons and thumbsticks go to ``/operator/joy``. Robot camera images (``camera_topics``:
 sensor_msgs/Image, ``compressed_camera_topics``: JPEG CompressedImage; the first is the left /
 mono eye, the second the right) are streamed back to the headset at ``camera_rate_hz`` at most.
@@ -99,10 +100,11 @@ class VrBridgeNode(Node):
         print(text, file=sys.stderr, flush=True)
 
     # ------------------------------------------------------------ headset → ROS
-    def _on_frame(self, frame: XrFrame, received_ns: int) -> None:
-        """Publish one headset frame. Poses go out as ready CDR bytes (core.motion.cdr): an
+    def _on_frame(self, frame: XrFrame, stamp_ns: int) -> None:
+        """Publish one headset frame, stamped at capture (``stamp_ns``, see
+        devices/webxr/capture_clock.py). Poses go out as ready CDR bytes (core.motion.cdr): an
         rclpy message object costs several times more per message (``bench/kernels.py``)."""
-        sec, nanosec = divmod(received_ns, 1_000_000_000)
+        sec, nanosec = divmod(stamp_ns, 1_000_000_000)
         if frame.head is not None:
             head = poses_to_operator(frame.head)
             self._pub_head.publish(cdr.encode_pose_stamped(sec, nanosec, FRAME_ID, head))
@@ -122,7 +124,7 @@ class VrBridgeNode(Node):
                 cdr.encode_pose_stamped(sec, nanosec, FRAME_ID, wrist_pose)
             )
         if frame.left_controller is not None or frame.right_controller is not None:
-            stamp = _stamp(received_ns)
+            stamp = _stamp(stamp_ns)
             self._pub_joy.publish(self._joy(frame.left_controller, frame.right_controller, stamp))
 
     @staticmethod
@@ -202,6 +204,7 @@ class VrBridgeNode(Node):
             "frames": str(stats.frames),
             "rate_hz": f"{stats.rate_hz:.1f}",
             "frame_age_s": f"{stats.frame_age_s:.3f}",
+            "capture_lag_ms": f"{stats.capture_lag_ms:.1f}",
             "camera_frames_sent": str(stats.camera_frames_sent),
             "idle_disconnects": str(stats.idle_disconnects),
             **{f"rejected_{k}": str(v) for k, v in stats.rejected.items()},

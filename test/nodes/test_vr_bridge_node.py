@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -71,12 +72,23 @@ def _operator(port: int) -> Iterator[Any]:
         yield ws
 
 
-def _send_until(ws: Any, listener: Listener, frames: list[bytes], done: Callable[[], bool]) -> bool:
+#: A frame to send: raw bytes as they are, a pose frame encoded at send time with the page's
+#: clock then (as the page does: the bridge stamps frames at their capture time).
+Frame = bytes | XrFrame
+
+
+def _wire(frame: Frame) -> bytes:
+    if isinstance(frame, bytes):
+        return frame
+    return protocol.encode_pose_frame(replace(frame, client_time_ms=time.time() * 1e3))
+
+
+def _send_until(ws: Any, listener: Listener, frames: list[Frame], done: Callable[[], bool]) -> bool:
     """Send ``frames`` repeatedly until ``done()`` (15 s at most); return whether it is."""
     end = time.monotonic() + 15
     while not done() and time.monotonic() < end:
-        for data in frames:
-            ws.send(data)
+        for frame in frames:
+            ws.send(_wire(frame))
         listener.spin_for(0.05)
     return done()
 
@@ -89,7 +101,7 @@ def _stamped_since(listener: Listener, topics: tuple[str, ...], start_s: float) 
     )
 
 
-def _stream(port: int, listener: Listener, frames: list[bytes], *topics: str) -> None:
+def _stream(port: int, listener: Listener, frames: list[Frame], *topics: str) -> None:
     """Send ``frames`` repeatedly until each of ``topics`` has a message made from them (DDS
     discovery takes a moment).
 
@@ -111,8 +123,7 @@ def test_hand_frame_publishes_hand_and_wrist_in_operator_frame(
     hand[:, :3] = [0.1, 1.2, -0.5]
     hand[9, :3] = [0.1, 1.2, -0.6]  # index tip 10 cm further forward
     frame = XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY, right_hand=hand)
-    frames = [protocol.encode_pose_frame(frame)]
-    _stream(port, listener, frames, "/operator/right_hand", "/operator/right_wrist")
+    _stream(port, listener, [frame], "/operator/right_hand", "/operator/right_wrist")
     poses = listener.messages["/operator/right_hand"][-1][1].poses
     assert len(poses) == 25
     assert (poses[9].position.x, poses[9].position.y) == pytest.approx((0.6, -0.1), abs=1e-6)
@@ -122,13 +133,14 @@ def test_hand_frame_publishes_hand_and_wrist_in_operator_frame(
     assert (p.x, p.y, p.z) == pytest.approx((0.5, -0.1, 1.2), abs=1e-6)
 
 
-def test_messages_are_stamped_at_arrival(bridge: tuple[int, Listener]) -> None:
-    """The head pose stamp is the wall-clock time its frame reached the bridge."""
+def test_messages_are_stamped_at_capture(bridge: tuple[int, Listener]) -> None:
+    """The head pose stamp is the wall-clock time the page captured its frame (the page and
+    this test share a clock here), between sending and receiving it."""
     port, listener = bridge
-    first = protocol.encode_pose_frame(XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY))
+    first = XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY)
     head = IDENTITY.copy()
     head[1] = 1.6  # 1.6 m up: tells this frame's pose from the first one's
-    timed = protocol.encode_pose_frame(XrFrame(seq=1, client_time_ms=0.0, head=head))
+    timed = XrFrame(seq=1, client_time_ms=0.0, head=head)
 
     def timed_poses() -> list[Any]:
         return [m for _, m in listener.messages["/operator/head"] if m.pose.position.z > 1.5]
@@ -142,7 +154,7 @@ def test_messages_are_stamped_at_arrival(bridge: tuple[int, Listener]) -> None:
         t0 = time.time()
         assert _send_until(ws, listener, [timed], lambda: bool(timed_poses()))
         t1 = time.time()
-    # Sent after t0 and received before t1, so the bridge stamped it in between (0.05 s slack).
+    # Captured after t0 and received before t1, so stamped in between (0.05 s slack).
     stamp_s = time_to_s(timed_poses()[0].header.stamp)
     assert t0 - 0.05 <= stamp_s <= t1, (t0, stamp_s, t1)
 
@@ -154,8 +166,7 @@ def test_controller_gives_wrist_and_joy(bridge: tuple[int, Listener]) -> None:
     buttons = np.array([1.0, 0, 0, 0, 0, 0, 0, 0])
     ctrl = Controller(pose, buttons, np.array([0.0, 0.0, 0.25, -1.0]))
     frame = XrFrame(seq=0, client_time_ms=0.0, left_controller=ctrl)
-    frames = [protocol.encode_pose_frame(frame)]
-    _stream(port, listener, frames, "/operator/joy", "/operator/left_wrist")
+    _stream(port, listener, [frame], "/operator/joy", "/operator/left_wrist")
     joy = listener.messages["/operator/joy"][-1][1]
     assert list(joy.buttons)[:2] == [1, 0] and len(joy.buttons) == 16
     assert list(joy.axes)[2:4] == [0.25, -1.0]
@@ -168,8 +179,8 @@ def test_bad_frames_are_counted_in_diagnostics_and_node_survives(
 ) -> None:
     """Garbage, oversized and wrong-version frames show in /diagnostics; good ones still flow."""
     port, listener = bridge
-    good = protocol.encode_pose_frame(XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY))
-    bad = [b"garbage", b"\0" * 5000, bytes([9]) + good[1:]]
+    good = XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY)
+    bad = [b"garbage", b"\0" * 5000, bytes([9]) + _wire(good)[1:]]
     _stream(port, listener, [*bad, good], "/operator/head")
 
     def counts() -> dict[str, str]:
@@ -209,11 +220,11 @@ class _Lines:
         return [line for t, line in self.lines if start <= t <= end]
 
 
-def _flood(ws: Any, good: bytes, stop_at: float) -> dict[str, int]:
+def _flood(ws: Any, good: XrFrame, stop_at: float) -> dict[str, int]:
     """Send malformed frames at FLOOD_RATE_HZ with a valid frame every 20 ms until
     ``stop_at`` (monotonic); return how many of each went out."""
     # Three kinds of malformed frame: garbage, a cut header, a head frame one float short.
-    bad = [b"garbage", b"\x01\x01\x00\x00" + bytes(4), good[:-4]]
+    bad = [b"garbage", b"\x01\x01\x00\x00" + bytes(4), _wire(good)[:-4]]
     sent, good_sent, start = 0, 0, time.monotonic()
     next_good = start
     while (now := time.monotonic()) < stop_at:
@@ -222,7 +233,7 @@ def _flood(ws: Any, good: bytes, stop_at: float) -> dict[str, int]:
             ws.send(bad[sent % len(bad)])
             sent += 1
         if now >= next_good:
-            ws.send(good)
+            ws.send(_wire(good))
             good_sent += 1
             next_good += 0.02
         time.sleep(0.001)
@@ -247,7 +258,7 @@ def test_flood_of_malformed_frames_is_counted_in_few_lines_and_squatter_is_dropp
         {"/operator/head": PoseStamped, "/diagnostics": DiagnosticArray},
         qos_by_topic={"/operator/head": 1000},
     )
-    good = protocol.encode_pose_frame(XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY))
+    good = XrFrame(seq=0, client_time_ms=0.0, head=IDENTITY)
     try:
         with _operator(port) as ws:
             _send_until(ws, listener, [good], lambda: bool(listener.messages["/operator/head"]))

@@ -45,6 +45,7 @@ from humanoid_teleop.core.retarget.input_guard import RejectionLog
 from humanoid_teleop.devices import config as cfg
 from humanoid_teleop.devices.errors import DeviceError, FrameRejected
 from humanoid_teleop.devices.webxr import protocol, tls
+from humanoid_teleop.devices.webxr.capture_clock import CaptureClock
 from humanoid_teleop.devices.webxr.protocol import XrFrame
 
 log = logging.getLogger(__name__)
@@ -173,14 +174,18 @@ class BridgeStats:
     camera_frames_sent: int = 0
     #: Operators disconnected for sending no valid frame for ``idle_timeout_s``.
     idle_disconnects: int = 0
+    #: Arrival minus capture stamp of the last accepted frame [ms]: how late it came.
+    capture_lag_ms: float = 0.0
 
 
 class XrBridgeServer:
     """HTTP(S) + WebSocket server of the WebXR page, running in a background thread.
 
-    ``on_frame(frame, receive_time_ns)`` is called from the server thread for each accepted
-    frame, with the wall-clock time [ns] at which the frame arrived. ``announce`` shows the
-    operator the page address and, once, the token: give it the console, not a log file.
+    ``on_frame(frame, stamp_ns)`` is called from the server thread for each accepted frame,
+    with its capture time on this host's wall clock [ns] (:mod:`.capture_clock`: the page's
+    capture time plus the smallest recent one-way delay; never after its arrival).
+    ``announce`` shows the operator the page address and, once, the token: give it the
+    console, not a log file.
     """
 
     def __init__(
@@ -394,10 +399,11 @@ class XrBridgeServer:
             return
         sender = asyncio.create_task(self._send_camera(ws))
         last_frame_s = [time.monotonic()]  # of this operator's last valid frame (or hello)
+        clock = CaptureClock()  # per connection: another headset is another clock
         watchdog = asyncio.create_task(self._drop_when_idle(ws, last_frame_s))
         try:
             async for message in ws:
-                if self._receive(message):
+                if self._receive(message, clock):
                     last_frame_s[0] = time.monotonic()
         except ConnectionClosed as err:
             if (err.rcvd is not None and err.rcvd.code == 1009) or (
@@ -431,7 +437,7 @@ class XrBridgeServer:
         )
         await ws.close(CLOSE_IDLE, "idle")
 
-    def _receive(self, message: str | bytes) -> bool:
+    def _receive(self, message: str | bytes, clock: CaptureClock) -> bool:
         """Handle one message from the operator; True when it was a valid pose frame."""
         received_ns = time.time_ns()
         if isinstance(message, str):
@@ -445,14 +451,16 @@ class XrBridgeServer:
         except FrameRejected as err:
             self._reject(err.reason, err.detail)
             return False
+        stamp_ns = clock.stamp(frame.client_time_ms, received_ns)
         now = time.monotonic()
         with self._lock:
+            self._stats.capture_lag_ms = clock.lag_ns * 1e-6
             self._stats.frames += 1
             self._last_frame_s = now
             self._recent.append(now)
             while self._recent and self._recent[0] < now - 1.0:
                 self._recent.popleft()
-        self._on_frame(frame, received_ns)
+        self._on_frame(frame, stamp_ns)
         return True
 
     async def _send_camera(self, ws: ServerConnection) -> None:

@@ -41,8 +41,12 @@ def _frame(seq: int = 0) -> bytes:
 class Received:
     def __init__(self) -> None:
         self.frames: list[XrFrame] = []
+        self.stamps_ns: list[int] = []
+        self.arrivals_ns: list[int] = []
 
-    def __call__(self, frame: XrFrame, _received_ns: int) -> None:
+    def __call__(self, frame: XrFrame, stamp_ns: int) -> None:
+        self.arrivals_ns.append(time.time_ns())
+        self.stamps_ns.append(stamp_ns)
         self.frames.append(frame)
 
     def wait(self, count: int, timeout_s: float = 5.0) -> bool:
@@ -110,6 +114,31 @@ def test_valid_frames_reach_the_callback(bridge: tuple[XrBridgeServer, Received]
         assert received.wait(10)
     assert [f.seq for f in received.frames] == list(range(10))
     assert server.stats().frames == 10
+
+
+def test_frames_are_stamped_at_capture_not_on_arrival(
+    bridge: tuple[XrBridgeServer, Received],
+) -> None:
+    """A frame captured 1 s before it is sent (a stalled headset buffer) is stamped 1 s
+    before the frames around it, never after its arrival, and stamps keep increasing."""
+    server, received = bridge
+    with _operator(server) as ws:
+        now_ms = time.time_ns() * 1e-6
+        ws.send(protocol.encode_pose_frame(XrFrame(seq=0, client_time_ms=now_ms, head=HEAD)))
+        assert received.wait(1)
+        time.sleep(1.2)
+        sent_ms = time.time_ns() * 1e-6
+        ws.send(
+            protocol.encode_pose_frame(XrFrame(seq=1, client_time_ms=sent_ms - 1000.0, head=HEAD))
+        )
+        ws.send(protocol.encode_pose_frame(XrFrame(seq=2, client_time_ms=sent_ms, head=HEAD)))
+        assert received.wait(3)
+    first, stalled, current = received.stamps_ns
+    assert all(s <= a for s, a in zip(received.stamps_ns, received.arrivals_ns, strict=True))
+    assert first < stalled < current
+    assert 0.95e9 < current - stalled < 1.05e9  # the capture times' spacing, not arrival's
+    assert received.arrivals_ns[1] - stalled > 0.95e9  # a second before it arrived
+    assert server.stats().capture_lag_ms < 900.0  # the last frame was sent as captured
 
 
 def test_oversized_frame_is_counted_and_operator_stays(
