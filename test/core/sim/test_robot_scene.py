@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from humanoid_teleop.core.motion.rotation import matrix_to_quat
+from humanoid_teleop.core.motion.rotation import matrix_to_quat, quat_to_matrix
 from humanoid_teleop.core.robot import CameraSpec, RobotModel, list_robots, load_robot
 from humanoid_teleop.core.sim import PinholeCamera, SceneRenderer, TableContact
 from humanoid_teleop.core.sim.robot_scene import RobotScene, bottle_on
@@ -171,3 +171,20 @@ def test_fast_edge_transforms_match_the_reference_ones(scene: RobotScene) -> Non
     for (_, rotation, translation), quat, fast in zip(reference, quats, translations, strict=True):
         np.testing.assert_allclose(fast, translation, atol=1e-12)
         np.testing.assert_allclose(quat, matrix_to_quat(rotation), atol=1e-9)
+
+
+def test_moving_edges_take_the_one_joint_path_and_match_the_reference(
+    scene: RobotScene,
+) -> None:
+    """The moving edges (each one revolute joint) are computed from their joints alone and
+    give the same rotations and translations as composing fk_all poses, at random q."""
+    model = scene.model
+    rng = np.random.default_rng(7)
+    q = rng.uniform(model.limits.lower, model.limits.upper)
+    edges = scene.moving_edges
+    quats, translations = scene.edge_transforms(q, edges)
+    assert scene._one_joint[edges] is not None  # the fast path, not the kinematics pass
+    reference = scene.transforms(model.fk_all(q), edges)
+    for (_, rotation, translation), quat, fast in zip(reference, quats, translations, strict=True):
+        np.testing.assert_allclose(fast, translation, atol=1e-12)
+        np.testing.assert_allclose(quat_to_matrix(quat), rotation, atol=1e-12)
