@@ -75,11 +75,9 @@ class GamepadNode(Node):
         self._stale_after_s = float(self.declare_parameter("stale_after_s", 0.5).value)
         self._future_tolerance_s = float(self.declare_parameter("future_tolerance_s", 0.05).value)
         if self._source not in ("evdev", "joy"):
-            raise ConfigError(
-                f"gamepad_node: parameter 'source' is {self._source!r}; allowed: evdev, joy"
-            )
+            raise ConfigError(f"parameter 'source' is {self._source!r}; allowed: evdev, joy")
         if rate_hz <= 0:
-            raise ConfigError(f"gamepad_node: parameter 'rate_hz' must be > 0, got {rate_hz}")
+            raise ConfigError(f"parameter 'rate_hz' must be > 0, got {rate_hz}")
         if self._preset_param != "auto":
             load_preset(self._preset_param)  # fail at start-up on a bad preset
         self._pub = self.create_publisher(Joy, operator_topic("joy"), 10)

@@ -110,8 +110,7 @@ class TeleopNode(Node):
         state_rate_hz = float(self.declare_parameter("state_rate_hz", 10.0).value)
         if not self._rate_hz > 0 or not state_rate_hz > 0:
             raise TeleopError(
-                f"teleop_node: rate_hz ({self._rate_hz}) and state_rate_hz ({state_rate_hz}) "
-                "must be > 0 [Hz]"
+                f"rate_hz ({self._rate_hz}) and state_rate_hz ({state_rate_hz}) must be > 0 [Hz]"
             )
 
         self._teleop_clock: Clock = self.get_clock()

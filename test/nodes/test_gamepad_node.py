@@ -189,3 +189,17 @@ def test_a_joy_dead_man_parameter_is_a_one_line_start_up_error() -> None:
     assert code == 2, output
     assert "parameter 'joy_deadman_button' (4) is gone" in output
     assert "buttons.deadman" in output and "Traceback" not in output
+
+
+def test_an_unknown_source_is_one_line_naming_the_node_once() -> None:
+    """source:=bogus stops the node with one line, `gamepad_node: parameter 'source' ...`
+    (the node's name once), exit 2, no traceback."""
+    node = start_node("gamepad_node", {"source": "bogus"})
+    try:
+        code = node.wait(timeout=30)
+    finally:
+        _, output = stop_node(node)
+    assert code == 2, output
+    lines = [line for line in output.splitlines() if "parameter 'source'" in line]
+    assert lines == ["gamepad_node: parameter 'source' is 'bogus'; allowed: evdev, joy"], output
+    assert "Traceback" not in output
