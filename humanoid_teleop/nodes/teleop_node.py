@@ -36,8 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped
 from rclpy.clock import Clock
 from rclpy.node import Node
@@ -62,6 +61,12 @@ from humanoid_teleop.core.retarget.input_guard import (
 )
 from humanoid_teleop.core.retarget.input_sync import InputSync
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
+from humanoid_teleop.core.retarget.teleop_state import (
+    STATE_RATE_HZ,
+    STATE_TOPIC,
+    encode_teleop_state,
+    teleop_status,
+)
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.nodes import ros_conversions as conv
 from humanoid_teleop.nodes.executor import run_node
@@ -107,7 +112,7 @@ class TeleopNode(Node):
         device = str(self.declare_parameter("device", "vr").value)
         self._rate_hz = float(self.declare_parameter("rate_hz", 250.0).value)
         self._auto_engage = bool(self.declare_parameter("auto_engage", False).value)
-        state_rate_hz = float(self.declare_parameter("state_rate_hz", 10.0).value)
+        state_rate_hz = float(self.declare_parameter("state_rate_hz", STATE_RATE_HZ).value)
         if not self._rate_hz > 0 or not state_rate_hz > 0:
             raise TeleopError(
                 f"rate_hz ({self._rate_hz}) and state_rate_hz ({state_rate_hz}) must be > 0 [Hz]"
@@ -189,7 +194,7 @@ class TeleopNode(Node):
             side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}/{side}", PUBLISHER_DEPTH)
             for side in self._description.arms
         }
-        self._state_pub = self.create_publisher(DiagnosticArray, "/teleop/state", 10)
+        self._state_pub = self.create_publisher(DiagnosticArray, STATE_TOPIC, 10)
         for name, action in (
             ("engage", self._engage),
             ("disengage", self._pipeline.disengage),
@@ -398,42 +403,20 @@ class TeleopNode(Node):
             self.get_logger().error(line)
         for line in self._fault_log.flush(time.monotonic()):
             self.get_logger().warning(line)
-        report = self._last_report
-        status = DiagnosticStatus(name="teleop", hardware_id=self._description.name)
-        values = {
-            "engaged": str(self._pipeline.engaged).lower(),
-            "estopped": str(self._pipeline.estopped).lower(),
-            "steps": str(self._steps),
-            "joint_states": str(self._have_state).lower(),
-        }
-        if self._step_times_s:
-            p50, p99 = np.percentile(self._step_times_s, [50, 99]) * 1e3
-            values["step_ms_p50"], values["step_ms_p99"] = f"{p50:.3f}", f"{p99:.3f}"
-        if report is not None:
-            values["hold_reason"] = report.hold_reason or ""
-            values["input_age_s"] = f"{report.input_age_s:.4f}"
-            for kind, joints in report.clamps().items():
-                values[f"clamped_{kind}"] = ",".join(joints)
-        for which, fault in self._last_faults.items():
-            values[f"{fault.kind} {OPERATOR_PREFIX}{INPUT_NAMES[which]}"] = fault.detail
-        held = ", ".join(f"{g} ({why})" for g, why in self._last_held.items())
-        if held:
-            values["held_groups"] = held
-        for (topic, reason), (count, detail) in self._rejections.counts().items():
-            values[f"rejected {topic}: {reason}"] = f"{count} (last: {detail})"
-        if self._pipeline.estopped:
-            status.level, status.message = DiagnosticStatus.ERROR, "e-stop latched"
-        elif report is not None and report.hold_reason:
-            status.level, status.message = DiagnosticStatus.WARN, f"holding: {report.hold_reason}"
-        elif held and self._pipeline.engaged:
-            status.level, status.message = DiagnosticStatus.WARN, f"holding {held}"
-        else:
-            status.level = DiagnosticStatus.OK
-            status.message = "engaged" if self._pipeline.engaged else "disengaged"
-        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
-        msg = DiagnosticArray(status=[status])
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self._state_pub.publish(msg)
+        status = teleop_status(
+            self._description.name,
+            engaged=self._pipeline.engaged,
+            estopped=self._pipeline.estopped,
+            steps=self._steps,
+            joint_states=self._have_state,
+            report=self._last_report,
+            faults=self._last_faults,
+            held=self._last_held,
+            step_times_s=self._step_times_s,
+            rejections=self._rejections.counts(),
+        )
+        sec, nanosec = self.get_clock().now().seconds_nanoseconds()
+        self._state_pub.publish(encode_teleop_state(sec, nanosec, status))
 
 
 def main(args: list[str] | None = None) -> int:

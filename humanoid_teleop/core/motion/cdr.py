@@ -343,3 +343,84 @@ def encode_forward_command(values: Sequence[float] | FloatArray) -> bytes:
     teleop node publishes one per group each step, on the input -> command critical path).
     """
     return _forward_command_prefix(len(values)) + np.asarray(values, dtype="<f8").tobytes()
+
+
+def _string_at(text: str, offset: int) -> tuple[bytes, int]:
+    """A CDR string placed at absolute ``offset`` (padding, length, text and its NUL) and the
+    offset after it."""
+    data = text.encode() + b"\x00"
+    pad = _align(offset, 4) - offset
+    return b"\x00" * pad + struct.pack("<I", len(data)) + data, offset + pad + 4 + len(data)
+
+
+class TfMessageEncoder:
+    """Writes ``tf2_msgs/TFMessage`` messages of fixed (parent, child) frame pairs as CDR
+    bytes, every transform with the message's one stamp. Everything but the stamp and the
+    numbers is laid out once."""
+
+    def __init__(self, frames: Sequence[tuple[str, str]]) -> None:
+        self.frames = tuple(frames)
+        offset = HEADER_SIZE + 4  # after the transform count
+        self._between: list[bytes] = []  # per transform: after its stamp, up to its numbers
+        for parent, child in self.frames:
+            offset += 8  # the stamp (every transform starts 4-aligned: 8-byte numbers end it)
+            parent_bytes, offset = _string_at(parent, offset)
+            child_bytes, offset = _string_at(child, offset)
+            pad = _align(offset, 8) - offset
+            self._between.append(parent_bytes + child_bytes + b"\x00" * pad)
+            offset += pad + 7 * 8
+        self._head = _LITTLE_ENDIAN + struct.pack("<I", len(self.frames))
+
+    def encode(
+        self, sec: int, nanosec: int, translations: FloatArray, quats_xyzw: FloatArray
+    ) -> bytes:
+        """The message at one stamp: per frame pair its child's translation (n×3 [m]) and
+        rotation (n×4 quaternions x, y, z, w) in the parent frame."""
+        rows = np.hstack([translations, quats_xyzw]).astype("<f8", copy=False)
+        if rows.shape != (len(self.frames), 7):
+            raise ValueError(f"{len(self.frames)} transforms but numbers of shape {rows.shape}")
+        stamp = _STAMP.pack(sec, nanosec)
+        numbers = rows.tobytes()
+        parts = [self._head]
+        for i, between in enumerate(self._between):
+            parts += (stamp, between, numbers[56 * i : 56 * i + 56])
+        return b"".join(parts)
+
+
+#: ``diagnostic_msgs/DiagnosticStatus`` levels.
+DIAGNOSTIC_OK, DIAGNOSTIC_WARN, DIAGNOSTIC_ERROR, DIAGNOSTIC_STALE = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class DiagnosticStatusFields:
+    """One ``diagnostic_msgs/DiagnosticStatus``: level (``DIAGNOSTIC_*``), texts and the
+    key/value pairs in order."""
+
+    level: int
+    name: str
+    message: str
+    hardware_id: str
+    values: tuple[tuple[str, str], ...]
+
+
+def encode_diagnostic_array(
+    sec: int, nanosec: int, frame_id: str, statuses: Sequence[DiagnosticStatusFields]
+) -> bytes:
+    """A ``diagnostic_msgs/DiagnosticArray`` as CDR bytes."""
+    head = _header_bytes(sec, nanosec, frame_id, 4) + struct.pack("<I", len(statuses))
+    parts = [head]
+    offset = len(head)
+    for status in statuses:
+        parts.append(struct.pack("<B", status.level))
+        offset += 1
+        for text in (status.name, status.message, status.hardware_id):
+            data, offset = _string_at(text, offset)
+            parts.append(data)
+        pad = _align(offset, 4) - offset
+        parts.append(b"\x00" * pad + struct.pack("<I", len(status.values)))
+        offset += pad + 4
+        for key, value in status.values:
+            for text in (key, value):
+                data, offset = _string_at(text, offset)
+                parts.append(data)
+    return b"".join(parts)

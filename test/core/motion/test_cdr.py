@@ -364,3 +364,70 @@ def test_encoded_forward_command_decodes_with_rosbags() -> None:
     np.testing.assert_array_equal(decoded.data, values)
     (dim,) = decoded.layout.dim
     assert (dim.label, dim.size, dim.stride, decoded.layout.data_offset) == ("joints", 7, 7, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(stamps, st.lists(st.tuples(frame_ids, frame_ids), max_size=6), st.data())
+def test_encoded_tf_message_equals_rosbags_serialization(
+    stamp: tuple[int, int], frames: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    """The TFMessage encoder writes the bytes rosbags writes for the same transforms, for
+    any frame names (every padding case) and numbers."""
+    rows = data.draw(st.lists(st.lists(finite, min_size=7, max_size=7), min_size=len(frames),
+                              max_size=len(frames)))  # fmt: skip
+    numbers = np.array(rows, dtype=np.float64).reshape(len(frames), 7)
+    encoded = cdr.TfMessageEncoder(frames).encode(*stamp, numbers[:, :3], numbers[:, 3:])
+    vector, quaternion = T["geometry_msgs/msg/Vector3"], T["geometry_msgs/msg/Quaternion"]
+    transforms = [
+        T["geometry_msgs/msg/TransformStamped"](
+            header=_header(stamp, parent),
+            child_frame_id=child,
+            transform=T["geometry_msgs/msg/Transform"](
+                translation=vector(*row[:3]), rotation=quaternion(*row[3:])
+            ),
+        )
+        for (parent, child), row in zip(frames, numbers.tolist(), strict=True)
+    ]
+    assert encoded == _bytes(T["tf2_msgs/msg/TFMessage"](transforms=transforms), True)
+
+
+def test_tf_message_encoder_refuses_a_wrong_number_of_transforms() -> None:
+    """Numbers for another number of frame pairs are refused, naming both counts."""
+    with pytest.raises(ValueError, match="2 transforms"):
+        cdr.TfMessageEncoder([("a", "b"), ("b", "c")]).encode(
+            0, 0, np.zeros((1, 3)), np.zeros((1, 4))
+        )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    stamps,
+    frame_ids,
+    st.lists(
+        st.tuples(
+            st.integers(0, 3), frame_ids, frame_ids, frame_ids,
+            st.lists(st.tuples(frame_ids, frame_ids), max_size=4),
+        ),
+        max_size=3,
+    ),
+)  # fmt: skip
+def test_encoded_diagnostic_array_equals_rosbags_serialization(
+    stamp: tuple[int, int],
+    frame_id: str,
+    statuses: list[tuple[int, str, str, str, list[tuple[str, str]]]],
+) -> None:
+    """The DiagnosticArray encoder writes the bytes rosbags writes for the same statuses."""
+    fields = [cdr.DiagnosticStatusFields(lv, n, m, h, tuple(v)) for lv, n, m, h, v in statuses]
+    encoded = cdr.encode_diagnostic_array(*stamp, frame_id, fields)
+    key_value = T["diagnostic_msgs/msg/KeyValue"]
+    message = T["diagnostic_msgs/msg/DiagnosticArray"](
+        header=_header(stamp, frame_id),
+        status=[
+            T["diagnostic_msgs/msg/DiagnosticStatus"](
+                level=lv, name=n, message=m, hardware_id=h,
+                values=[key_value(key=k, value=x) for k, x in v],
+            )
+            for lv, n, m, h, v in statuses
+        ],
+    )  # fmt: skip
+    assert encoded == _bytes(message, True)

@@ -1,0 +1,87 @@
+"""/teleop/state's content (humanoid_teleop/core/retarget/teleop_state.py): keys, levels and
+the bytes, shared by the teleop node and the offline writer of ported episodes."""
+
+from __future__ import annotations
+
+from rosbags.typesys import Stores, get_typestore
+
+from humanoid_teleop.core.motion.cdr import DIAGNOSTIC_ERROR, DIAGNOSTIC_OK, DIAGNOSTIC_WARN
+from humanoid_teleop.core.motion.frame import Input
+from humanoid_teleop.core.retarget.input_guard import STALE, PartFault
+from humanoid_teleop.core.retarget.teleop_state import (
+    STATE_TYPE,
+    encode_teleop_state,
+    teleop_status,
+)
+from humanoid_teleop.core.safety.filter import SafetyReport
+
+STORE = get_typestore(Stores.ROS2_JAZZY)
+
+
+def _report(hold: str | None = None) -> SafetyReport:
+    return SafetyReport(
+        engaged=True, estopped=False, ramping=False, hold_reason=hold, input_age_s=0.012,
+        velocity_clamped=("elbow", "wrist"),
+    )  # fmt: skip
+
+
+def test_following_status_lists_the_live_keys_in_order() -> None:
+    """An engaged pipeline following its input is OK and lists every key of the last step."""
+    status = teleop_status(
+        "g1", engaged=True, estopped=False, steps=42, joint_states=True, report=_report(),
+        faults={}, held={}, step_times_s=[0.001, 0.002, 0.003],
+    )  # fmt: skip
+    assert (status.level, status.message, status.name, status.hardware_id) == (
+        DIAGNOSTIC_OK, "engaged", "teleop", "g1",
+    )  # fmt: skip
+    assert dict(status.values) == {
+        "engaged": "true",
+        "estopped": "false",
+        "steps": "42",
+        "joint_states": "true",
+        "step_ms_p50": "2.000",
+        "step_ms_p99": "2.980",
+        "hold_reason": "",
+        "input_age_s": "0.0120",
+        "clamped_velocity": "elbow,wrist",
+    }
+
+
+def test_holds_and_faults_warn_and_name_their_reason() -> None:
+    """A safety hold warns with its reason; a stale part is listed under its topic."""
+    fault = PartFault(STALE, 0.5, "0.500 s old")
+    status = teleop_status(
+        "g1", engaged=True, estopped=False, steps=1, joint_states=True,
+        report=_report("input stale"), faults={Input.RIGHT_WRIST: fault},
+        held={"right_arm": "right_wrist stale"},
+    )  # fmt: skip
+    values = dict(status.values)
+    assert (status.level, status.message) == (DIAGNOSTIC_WARN, "holding: input stale")
+    assert values["hold_reason"] == "input stale"
+    assert values[f"{STALE} /operator/right_wrist"] == "0.500 s old"
+    assert values["held_groups"] == "right_arm (right_wrist stale)"
+    assert "step_ms_p50" not in values  # not timed: no step times
+
+
+def test_latched_estop_is_an_error() -> None:
+    """A latched e-stop is an ERROR whatever else holds."""
+    status = teleop_status(
+        "g1", engaged=False, estopped=True, steps=3, joint_states=True,
+        report=_report("estop"), faults={}, held={"right_arm": "x"},
+        rejections={("/operator/joy", "ahead"): (2, "1.0 s ahead")},
+    )  # fmt: skip
+    assert (status.level, status.message) == (DIAGNOSTIC_ERROR, "e-stop latched")
+    assert dict(status.values)["rejected /operator/joy: ahead"] == "2 (last: 1.0 s ahead)"
+
+
+def test_encoded_state_decodes_with_rosbags() -> None:
+    """The message bytes decode as one DiagnosticArray status with the same fields."""
+    status = teleop_status(
+        "alex", engaged=False, estopped=False, steps=0, joint_states=False, report=None,
+        faults={}, held={},
+    )  # fmt: skip
+    message = STORE.deserialize_cdr(encode_teleop_state(7, 8, status), STATE_TYPE)
+    assert (message.header.stamp.sec, message.header.stamp.nanosec) == (7, 8)
+    (decoded,) = message.status
+    assert (decoded.level, decoded.message, decoded.hardware_id) == (0, "disengaged", "alex")
+    assert [(v.key, v.value) for v in decoded.values] == list(status.values)
