@@ -15,20 +15,12 @@ from typing import Any
 
 from tqdm import tqdm
 
+from humanoid_teleop.cli.options import add_scale_out, positive_int
+
 LAYOUTS = ("robot", "canonical")
 CODECS = ("av1", "h264")
 # The exporter (pyarrow, PyAV, OpenCV, rosbags) is imported when the command runs, so the
 # other subcommands do not pay for it at start-up.
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} must be > 0")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -42,7 +34,7 @@ def register(subparsers: Any) -> None:
         "-o", "--output", type=Path, required=True, metavar="DATASET", help="dataset folder"
     )
     lerobot.add_argument(
-        "--fps", type=_positive_int, default=30, help="frame rate [Hz] (default 30)"
+        "--fps", type=positive_int, default=30, help="frame rate [Hz] (default 30)"
     )
     lerobot.add_argument(
         "--layout",
@@ -56,14 +48,7 @@ def register(subparsers: Any) -> None:
         default="av1",
         help="default av1 (LeRobot's default)",
     )
-    lerobot.add_argument(
-        "--workers", type=_positive_int, default=1, help="episodes exported in parallel"
-    )
-    lerobot.add_argument(
-        "--ray",
-        metavar="ADDRESS|local",
-        help="run episodes as Ray tasks (local: start a private Ray)",
-    )
+    add_scale_out(lerobot, "episodes exported")
     lerobot.add_argument(
         "--resume", action="store_true", help="reuse shards of episodes already exported"
     )

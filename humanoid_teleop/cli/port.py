@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from humanoid_teleop.portability.errors import PortInputError
+from humanoid_teleop.cli.options import add_scale_out
 
 
 def register(subparsers: Any) -> None:
@@ -39,14 +39,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-sim", action="store_true", help="no physics replay (kinematic port, faster)"
     )
-    parser.add_argument(
-        "--workers", type=int, default=1, metavar="N",
-        help="episodes ported in parallel local processes (with --ray: CPUs for 'local')",
-    )  # fmt: skip
-    parser.add_argument(
-        "--ray", default=None, metavar="ADDRESS",
-        help="episodes as Ray tasks on a cluster ('local': a private one-node Ray on 127.0.0.1)",
-    )  # fmt: skip
+    add_scale_out(parser, "episodes ported")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
@@ -58,8 +51,6 @@ def run(args: argparse.Namespace) -> int:
     from humanoid_teleop.portability.port import PortOptions
     from humanoid_teleop.portability.source import read_source
 
-    if args.workers < 1:
-        raise PortInputError(f"--workers {args.workers}: must be at least 1")
     load_robot(args.to)  # an unknown target stops the run before any episode is read
     source_description = load_robot(args.source_robot) if args.source_robot else None
     # every episode is read before anything is built or written: bad input stops the run
