@@ -269,7 +269,7 @@ def port_episode(
     output = EpisodeOutput(
         out_dir, episode_name, info, start_ns, tgt_desc.sensors.joint_state_topic
     )
-    writer = RobotEpisode(output, tgt_desc, (side,), scene.object_names if scene else None)
+    writer = RobotEpisode(output, target_model, (side,), scene.object_names if scene else None)
     renderers = []
     if sim is not None and options.cameras:
         from humanoid_teleop.core.sim.mujoco_sim import CameraRenderer
@@ -388,6 +388,8 @@ def port_episode(
                 writer.state(t_ns, names, q, sim.velocities, sim.efforts)
             else:
                 writer.state(t_ns, names, out.q)
+            writer.tf(t_ns, measured, objects)
+            writer.teleop_state(t_ns, pipeline, out)
             writer.intent(t_ns, side, (wrist_r, wrist_p), hand)
             writer.command(t_ns, out.commands)
             writer.ee_target(t_ns, side, want_ee_r, want_ee_p)

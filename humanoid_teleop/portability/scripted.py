@@ -4,8 +4,8 @@ portability matrix and of the porter's tests.
 The steps of :func:`humanoid_teleop.devices.scripted.episode.scripted_steps`, the loop
 ``run_episode`` runs too (MuJoCo robot and scene, the teleop pipeline, the demonstrator
 closing the loop on the robot's grasp point), with every step written as a session records
-it (:class:`RobotEpisode`): joint states, commands, the intent used, EE targets, object
-poses, wrenches and the detector's outcome.
+it (:class:`RobotEpisode`): joint states, /tf and /tf_static, /teleop/state, commands, the
+intent used, EE targets, object poses, wrenches and the detector's outcome.
 The episode's metadata names the scene (``custom.scene``) and its seed.
 """
 
@@ -60,7 +60,7 @@ def record_scripted_episode(
     )
     episode_name = name or f"scripted_{description.name}_{config.name}_{seed:04d}"
     output = EpisodeOutput(bag_dir, episode_name, info, START_NS)
-    writer = RobotEpisode(output, description, (side,), scene.object_names)
+    writer = RobotEpisode(output, model, (side,), scene.object_names)
     try:
         names = model.joint_names
         writer.begin(START_NS)
@@ -73,6 +73,8 @@ def record_scripted_episode(
             t_ns = START_NS + round(t * 1e9)
             intent = step.intent
             writer.state(t_ns, names, step.q, sim.velocities, sim.efforts)
+            writer.tf(t_ns, step.q, step.objects)
+            writer.teleop_state(t_ns, pipeline, step.output)
             writer.intent(
                 t_ns,
                 side,

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import struct
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,12 +33,23 @@ from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.cdr import (
     JointStateEncoder,
+    TfMessageEncoder,
     encode_forward_command,
     encode_pose_array,
     encode_pose_stamped,
 )
-from humanoid_teleop.core.motion.rotation import matrix_to_quat
-from humanoid_teleop.core.robot import RobotDescription
+from humanoid_teleop.core.motion.rotation import matrix_to_quat, quats_from_matrices
+from humanoid_teleop.core.retarget.pipeline import PipelineOutput, TeleopPipeline
+from humanoid_teleop.core.retarget.teleop_state import (
+    STATE_RATE_HZ,
+    STATE_TOPIC,
+    STATE_TYPE,
+    encode_teleop_state,
+    teleop_status,
+)
+from humanoid_teleop.core.robot import RobotDescription, RobotModel
+from humanoid_teleop.core.sim.robot_scene import RobotScene
+from humanoid_teleop.core.sim.settings import SimRobotSettings
 
 from .errors import PortError
 
@@ -56,6 +69,11 @@ BOOL = "std_msgs/msg/Bool"
 STRING = "std_msgs/msg/String"
 WRENCH = "geometry_msgs/msg/WrenchStamped"
 IMAGE = "sensor_msgs/msg/Image"
+TF = "tf2_msgs/msg/TFMessage"
+#: The rate [Hz] a session's simulator publishes /tf at (sim_robot_node ``tf_rate_hz``).
+TF_RATE_HZ = SimRobotSettings().tf_rate_hz
+#: Each robot model's TF tree (built once per model: ~1-15 ms).
+_SCENES: weakref.WeakKeyDictionary[RobotModel, RobotScene] = weakref.WeakKeyDictionary()
 
 
 def _string(text: str, offset: int) -> tuple[bytes, int]:
@@ -99,7 +117,7 @@ def _serialize(type_name: str, message: object) -> bytes:
     return bytes(_TYPESTORE.serialize_cdr(message, type_name))
 
 
-def _header(t_ns: int, frame_id: str) -> object:
+def _header(t_ns: int, frame_id: str) -> Any:
     types = _TYPESTORE.types
     sec, nanosec = _split_ns(t_ns)
     stamp = types["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec)
@@ -308,19 +326,31 @@ def quat_xyzw(rotation: FloatArray) -> FloatArray:
     return matrix_to_quat(rotation)
 
 
+def robot_scene(model: RobotModel) -> RobotScene:
+    """``model``'s TF tree (:class:`RobotScene`, as the simulator node publishes it)."""
+    scene = _SCENES.get(model)
+    if scene is None:
+        scene = _SCENES[model] = RobotScene(model)
+    return scene
+
+
 class RobotEpisode:
     """The topics of a robot episode as a session records them (see docs/episode-format.md),
     written step by step: joint states, forward commands, the intent the pipeline used, EE
-    targets, and with a scene the object poses, their names, the task outcome and the wrist
-    wrenches."""
+    targets, ``/tf`` (at :data:`TF_RATE_HZ`) and latched ``/tf_static`` as the simulator node
+    publishes them, ``/teleop/state`` (at the teleop node's 10 Hz), and with a scene the
+    object poses (also on ``/tf`` as ``sim/<object>``), their names, the task outcome and the
+    wrist wrenches."""
 
     def __init__(
-        self, output: EpisodeOutput, description: RobotDescription, sides: Sequence[str],
+        self, output: EpisodeOutput, model: RobotModel, sides: Sequence[str],
         object_names: Sequence[str] | None,
     ) -> None:  # fmt: skip
         from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, INTENT_PREFIX
 
+        description = model.description
         self.output = output
+        self.model = model
         self.description = description
         self.sides = tuple(sides)
         self.joint_topic = description.sensors.joint_state_topic
@@ -328,6 +358,9 @@ class RobotEpisode:
         self.intent_prefix = INTENT_PREFIX
         self.engaged_topic = ENGAGED_TOPIC
         output.topic("/robot_description", STRING, latched=True)
+        output.topic("/tf_static", TF, latched=True)
+        output.topic("/tf", TF)
+        output.topic(STATE_TOPIC, STATE_TYPE)
         output.topic(self.joint_topic, JOINT_STATE)
         for topic in self.commands.values():
             output.topic(topic, FORWARD)
@@ -345,6 +378,18 @@ class RobotEpisode:
                 output.topic(sensor.topic, WRENCH)
         self._outcome = ""
         self._hand_poses = np.zeros((0, 7))
+        self._scene = robot_scene(model)
+        self._moving = self._scene.moving_edges
+        frames = [(e.parent, e.child) for e in self._moving]
+        self._tf = TfMessageEncoder(frames)
+        self._tf_objects = TfMessageEncoder(
+            frames + [(description.base_frame, f"sim/{n}") for n in self.object_names or ()]
+        )
+        self._tf_period_ns = round(1e9 / TF_RATE_HZ)
+        self._state_period_ns = round(1e9 / STATE_RATE_HZ)
+        self._next_tf_ns: int | None = None
+        self._next_state_ns: int | None = None
+        self._steps = 0
 
     def cameras(self) -> None:
         """Declare the robot's camera topics (raw images; call before writing)."""
@@ -357,8 +402,14 @@ class RobotEpisode:
         self.output.image(spec.topic, t_ns, spec.frame_id, rgb)
 
     def begin(self, t_ns: int) -> None:
-        """The latched messages at the episode start: model text, object names, engaged."""
+        """The latched messages at the episode start: model text, the static transforms,
+        object names, engaged."""
         self.output.text("/robot_description", t_ns, self.description.model.path.read_text())
+        static = self._scene.static_edges
+        quats, translations = self._scene.edge_transforms(self.model.home_positions(), static)
+        sec, nanosec = _split_ns(t_ns)
+        encoder = TfMessageEncoder([(e.parent, e.child) for e in static])
+        self.output.raw("/tf_static", t_ns, encoder.encode(sec, nanosec, translations, quats))
         if self.object_names is not None:
             self.output.text("/sim/object_names", t_ns, ",".join(self.object_names))
         self.output.flag(self.engaged_topic, t_ns, True)
@@ -392,6 +443,52 @@ class RobotEpisode:
     ) -> None:
         """Measured joints."""
         self.output.joint_state(self.joint_topic, t_ns, names, q, velocity, effort)
+
+    def tf(
+        self,
+        t_ns: int,
+        q: FloatArray,
+        objects: Sequence[tuple[FloatArray, FloatArray]] | None = None,
+    ) -> None:
+        """The link transforms at measured joints ``q`` and the scene's object poses
+        (rotation, position [m] in the base frame) on ``/tf``, when one is due: call every
+        step; they are written at :data:`TF_RATE_HZ` from the first call, stamped ``t_ns``."""
+        if self._next_tf_ns is not None and t_ns < self._next_tf_ns:
+            return
+        due = t_ns if self._next_tf_ns is None else self._next_tf_ns
+        self._next_tf_ns = due + self._tf_period_ns
+        quats, translations = self._scene.edge_transforms(q, self._moving)
+        encoder = self._tf
+        if objects:
+            encoder = self._tf_objects
+            rotations = np.array([r for r, _ in objects])
+            quats = np.vstack([quats, quats_from_matrices(rotations)])
+            translations = np.vstack([translations, [p for _, p in objects]])
+        sec, nanosec = _split_ns(t_ns)
+        self.output.raw("/tf", t_ns, encoder.encode(sec, nanosec, translations, quats))
+
+    def teleop_state(self, t_ns: int, pipeline: TeleopPipeline, step: PipelineOutput) -> None:
+        """``/teleop/state`` after the pipeline's ``step``, when one is due: call every step;
+        it is written at the teleop node's rate from the first call, with the node's keys
+        (:func:`teleop_status`; no step times: an offline step's wall time is not the
+        robot's)."""
+        self._steps += 1
+        if self._next_state_ns is not None and t_ns < self._next_state_ns:
+            return
+        due = t_ns if self._next_state_ns is None else self._next_state_ns
+        self._next_state_ns = due + self._state_period_ns
+        status = teleop_status(
+            self.description.name,
+            engaged=pipeline.engaged,
+            estopped=pipeline.estopped,
+            steps=self._steps,
+            joint_states=True,
+            report=step.report,
+            faults=step.faults,
+            held=step.held,
+        )
+        sec, nanosec = _split_ns(t_ns)
+        self.output.raw(STATE_TOPIC, t_ns, encode_teleop_state(sec, nanosec, status))
 
     def command(self, t_ns: int, commands: Mapping[str, FloatArray]) -> None:
         """The safe commands of the groups robot.yaml commands with forward controllers."""

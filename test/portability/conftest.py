@@ -60,7 +60,7 @@ def copy_without(episode: Path, out_dir: Path, drop: Callable[[str], bool]) -> P
         custom={k[len("custom.") :]: v for k, v in custom.items() if k.startswith("custom.")},
     )
     output = EpisodeOutput(out_dir, episode.name, info, START_NS)
-    latched = {"/robot_description", "/sim/object_names", "/sim/task/outcome"}
+    latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
     for topic in summary.metadata.topics:
         if not drop(topic.name):
             output.topic(topic.name, topic.type, latched=topic.name in latched)

@@ -4,11 +4,11 @@ frames only, the hand solver's work arrays) must not change a single message or 
 
 One synthetic step loop, as a kinematic port runs it: operator intent (a right wrist on a
 circle, a hand closing and opening) -> the target's real ``TeleopPipeline`` (``replay``
-profile) -> ``RobotEpisode`` (joint states, intent, commands, EE targets); then the episode is
-read back with ``read_source`` and its commands go through ``ArmTool`` FK. No MuJoCo, no
-scripted demonstrator and not the porter's goal logic, so only the code above decides the
-bytes. When a change is *meant* to change them, replace :data:`EXPECTED` with the hashes the
-failing assertion prints (and say why in the commit).
+profile) -> ``RobotEpisode`` (joint states, /tf, /teleop/state, intent, commands, EE
+targets); then the episode is read back with ``read_source`` and its commands go through
+``ArmTool`` FK. No MuJoCo, no scripted demonstrator and not the porter's goal logic, so
+only the code above decides the bytes. When a change is *meant* to change them, replace
+:data:`EXPECTED` with the hashes the failing assertion prints (and say why in the commit).
 """
 
 from __future__ import annotations
@@ -49,8 +49,11 @@ EXPECTED: dict[str, dict[str, str]] = {
         "/teleop/intent/engaged": "ea8a911b08eb9bdc",
         "/teleop/intent/right_hand": "b8d4002c0c952d7b",
         "/teleop/intent/right_wrist": "0642937790e76ebe",
-        "loss": "76fa2e164bb0e816",
-        "sync": "e8958b260ab65945",
+        "/teleop/state": "b907eaa0ea76bafe",
+        "/tf": "0c0edb02d934a199",
+        "/tf_static": "71c88690e2d95c47",
+        "loss": "f3d4c5aab2844c47",
+        "sync": "2b9e89c7e55eddc5",
         "read_source": "f6760c9a273e3dcc",
         "fk": "e57262f4f14ce5ea",
     },
@@ -65,8 +68,11 @@ EXPECTED: dict[str, dict[str, str]] = {
         "/teleop/intent/engaged": "ea8a911b08eb9bdc",
         "/teleop/intent/right_hand": "b8d4002c0c952d7b",
         "/teleop/intent/right_wrist": "0642937790e76ebe",
-        "loss": "8c38185d53b9c227",
-        "sync": "e8958b260ab65945",
+        "/teleop/state": "5faefd4adc24e9a5",
+        "/tf": "6a2c721016329f15",
+        "/tf_static": "b64c94b106e44961",
+        "loss": "86ad5a63e0746051",
+        "sync": "2b9e89c7e55eddc5",
         "read_source": "07cf39281d5086bb",
         "fk": "07a0ab0445e4d0a1",
     },
@@ -91,7 +97,7 @@ def _record(target: RobotModel, out: Path) -> Path:
     description = target.description
     pipeline = TeleopPipeline.create(description, target, "replay", "replay")
     output = EpisodeOutput(out, "stream", EpisodeInfo(robot=description.name), START_NS)
-    writer = RobotEpisode(output, description, ("right",), None)
+    writer = RobotEpisode(output, target, ("right",), None)
     writer.begin(START_NS)
     q = target.home_positions()
     pipeline.engage(q, 0.0)
@@ -105,6 +111,8 @@ def _record(target: RobotModel, out: Path) -> Path:
         result = pipeline.step(frame, q, t)
         q = result.q
         writer.state(t_ns, target.joint_names, q)
+        writer.tf(t_ns, q)
+        writer.teleop_state(t_ns, pipeline, result)
         writer.intent(t_ns, "right", (wrist_r, wrist_p), hand)
         writer.command(t_ns, result.commands)
         ee = pipeline.ee_targets().get("right")

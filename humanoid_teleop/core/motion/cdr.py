@@ -11,8 +11,9 @@ header; offsets align relative to the end of that header. Types read here:
 ``geometry_msgs/PoseStamped``, ``geometry_msgs/PoseArray``, ``sensor_msgs/Joy``,
 ``sensor_msgs/JointState`` (names and positions). Malformed bytes raise :class:`ValueError`.
 Written here (little endian, for ``Publisher.publish``): ``PoseStamped``, ``PoseArray``,
-``Joy`` and ``JointState`` (positions), what the input device nodes publish every frame, and
-the ``Float64MultiArray`` forward command the teleop node publishes per group every step.
+``Joy`` and ``JointState`` (positions), what the input device nodes publish every frame, the
+``Float64MultiArray`` forward command the teleop node publishes per group every step, its
+``DiagnosticArray`` state, and ``tf2_msgs/TFMessage`` (the offline episode writer's /tf).
 """
 
 from __future__ import annotations
