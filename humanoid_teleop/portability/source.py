@@ -51,7 +51,8 @@ class Samples:
     def at(self, t_s: float) -> FloatArray:
         """The newest value at or before ``t_s`` (the first one before the stream starts)."""
         i = int(np.searchsorted(self.t_s, t_s, side="right")) - 1
-        return self.values[max(i, 0)]
+        value: FloatArray = self.values[max(i, 0)]
+        return value
 
     def interpolated(self, t_s: FloatArray) -> FloatArray:
         """Values linearly interpolated at the times ``t_s`` (held beyond both ends)."""
@@ -109,7 +110,7 @@ def _pose_row(pose: Any) -> list[float]:
 
 
 def _samples(times: list[int], rows: list[Any], origin_ns: int) -> Samples:
-    t = (np.asarray(times, dtype=np.int64) - origin_ns) * 1e-9
+    t: FloatArray = (np.asarray(times, dtype=np.int64) - origin_ns) * np.float64(1e-9)
     order = np.argsort(t, kind="stable")
     return Samples(t[order], np.asarray(rows, dtype=np.float64)[order])
 
@@ -217,13 +218,13 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         wanted += [f"{intent_source}{s}_{p}" for s in ("left", "right") for p in ("wrist", "hand")]
     wanted = [t for t in wanted if counts.get(t)]
     joint_t: list[int] = []
-    joint_rows: list[list[float]] = []
+    joint_rows: list[FloatArray] = []
     names: tuple[str, ...] = ()
-    cmd: dict[str, tuple[list[int], list[list[float]]]] = {}
-    poses: dict[str, tuple[list[int], list[list[float]]]] = {}
+    cmd: dict[str, tuple[list[int], list[FloatArray]]] = {}
+    poses: dict[str, tuple[list[int], list[tuple[float, ...]]]] = {}
     hands: dict[str, tuple[list[int], list[Any]]] = {}
     obj_t: list[int] = []
-    obj_rows: list[list[list[float]]] = []
+    obj_rows: list[FloatArray] = []
     object_names: tuple[str, ...] = ()
     engaged: list[tuple[int, bool]] = []
     joint_decoder = JointStateDecoder(f"{path}: {joint_topic}")
@@ -260,9 +261,9 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
                     obj_t.append(t)
                     obj_rows.append(pose_array_values(raw.data, where))
                 elif topic.endswith("_wrist") or topic.startswith(EE_TARGET_PREFIX):
-                    times, rows = poses.setdefault(topic, ([], []))
+                    times, pose_rows = poses.setdefault(topic, ([], []))
                     times.append(t)
-                    rows.append(pose_stamped_values(raw.data, where))
+                    pose_rows.append(pose_stamped_values(raw.data, where))
                 elif topic.endswith("_hand"):
                     points = pose_array_values(raw.data, where)
                     if len(points) != 25:
@@ -273,7 +274,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
                     times.append(t)
                     hand_rows.append(points[:, :3])
                 else:
-                    msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
+                    msg: Any = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
                     if topic == ENGAGED_TOPIC:
                         engaged.append((t, bool(msg.data)))
                     elif topic == OBJECT_NAMES_TOPIC:
