@@ -183,7 +183,7 @@ def test_moving_edges_take_the_one_joint_path_and_match_the_reference(
     q = rng.uniform(model.limits.lower, model.limits.upper)
     edges = scene.moving_edges
     quats, translations = scene.edge_transforms(q, edges)
-    assert scene._one_joint[edges] is not None  # the fast path, not the kinematics pass
+    assert scene._moving_plan is not None  # the fast path, not the kinematics pass
     reference = scene.transforms(model.fk_all(q), edges)
     for (_, rotation, translation), quat, fast in zip(reference, quats, translations, strict=True):
         np.testing.assert_allclose(fast, translation, atol=1e-12)
