@@ -335,7 +335,7 @@ def port_episode(
                 else:
                     want_r = track.goal_r[k]
                     want_ee_r = want_r @ tool.hand_rotation.T
-                    if posture is not None:  # the source operator's wrist, re-based
+                    if posture is not None and wrists is not None:  # operator's wrist, re-based
                         blend = min(1.0, t / POSTURE_S)
                         turn = pin.exp3(blend * posture)
                         want_ee_r = _rotation(wrists.at(t + TIME_EPS_S)) @ turn @ c
@@ -356,9 +356,9 @@ def port_episode(
                 hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
                 if finish and t > end_s:
                     hand = wrist_p + hand_points(side, 0.0) @ wrist_r.T
-            frame = HumanFrame(
-                t, **{f"{side}_wrist": Pose(wrist_p, wrist_r), f"{side}_hand": HandSkeleton(hand)}
-            )  # type: ignore[arg-type]
+            parts: dict[str, Any] = {f"{side}_wrist": Pose(wrist_p, wrist_r)}
+            parts[f"{side}_hand"] = HandSkeleton(hand)
+            frame = HumanFrame(t, **parts)
             out = pipeline.step(frame, q, t)
             command_frames = tool.frames(out.q)
             if sim is not None:
