@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pinocchio as pin
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.retarget.arm_ik import arm_geometry
+from humanoid_teleop.core.retarget.ik_kernel import compile_now, frames_kinematics
+from humanoid_teleop.core.retarget.task_chains import task_chains
 from humanoid_teleop.core.robot import RobotModel
 
 FloatArray = NDArray[np.float64]
@@ -54,53 +55,39 @@ class ArmTool:
         self._ee_id = pm.getFrameId(self.arm.ee_frame)
         tips = hand.fingertip_frames.values() if hand is not None else ()
         self._tip_ids = [pm.getFrameId(f) for f in tips] or [self._ee_id]
-        self._data = pm.createData()
-        # q (joint_names order) -> pinocchio configuration, vectorised (RobotModel's
-        # to_pinocchio loops in Python): 1-DoF joints copy, continuous ones are (cos, sin)
-        slots = [pm.joints[pm.getJointId(n)] for n in model.joint_names]
-        self._direct = np.array([k for k, j in enumerate(slots) if j.nq == 1], dtype=np.intp)
-        self._direct_q = np.array([j.idx_q for j in slots if j.nq == 1], dtype=np.intp)
-        self._circle = np.array([k for k, j in enumerate(slots) if j.nq == 2], dtype=np.intp)
-        self._circle_q = np.array([j.idx_q for j in slots if j.nq == 2], dtype=np.intp)
-        self._q_pin = np.zeros(pm.nq)
-        pin.framesForwardKinematics(pm, self._data, model.to_pinocchio(model.home_positions()))
-        # the base frame is fixed to the model root: its pose does not depend on q
-        self._base_inv = self._data.oMf[pm.getFrameId(description.base_frame)].inverse()
+        # The EE's and the fingertips' kinematic chains in the base frame, evaluated by the
+        # compiled chain kinematics in one call (a pinocchio pass + frame placements through
+        # Python was ~11 us, run once per source sample and once per ported step).
+        base_id = pm.getFrameId(description.base_frame)
+        self._chains = task_chains(pm, base_id, [self._ee_id, *self._tip_ids])
+        self._rotations = np.empty((len(self._tip_ids) + 1, 3, 3))
+        self._positions = np.empty((len(self._tip_ids) + 1, 3))
+        compile_now()
         length, shoulder = arm_geometry(model, side, model.home_positions())
         #: Arm length [m] (shoulder -> elbow -> EE at home) and shoulder position [m], base.
         self.arm_length_m = length
         self.shoulder_m = shoulder
 
-    def _joints(self, q: FloatArray) -> None:
-        """Joint placements at ``q``; frames are then placed one by one, only those used
-        (``framesForwardKinematics`` would place all ~120 of a humanoid)."""
-        q = np.asarray(q, dtype=np.float64)
-        q_pin = self._q_pin
-        q_pin[self._direct_q] = q[self._direct]
-        if len(self._circle):
-            q_pin[self._circle_q] = np.cos(q[self._circle])
-            q_pin[self._circle_q + 1] = np.sin(q[self._circle])
-        pin.forwardKinematics(self.model.pin_model, self._data, q_pin)
+    def _place(self, q: FloatArray) -> None:
+        """The EE (row 0) and fingertip poses at ``q`` into the work arrays."""
+        chains = self._chains
+        frames_kinematics(
+            np.ascontiguousarray(q, dtype=np.float64), chains.links, chains.link_index,
+            chains.ends, self._rotations, self._positions,
+        )  # fmt: skip
 
     def frames(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(EE rotation, EE position [m], tool point [m]) at ``q``, base frame, from one
         kinematics pass."""
-        self._joints(q)
-        pm, data = self.model.pin_model, self._data
-        place = pin.updateFramePlacement
-        base = self._base_inv
-        ee = base * place(pm, data, self._ee_id)
-        point = sum((base * place(pm, data, i)).translation for i in self._tip_ids) / len(
-            self._tip_ids
-        )
-        return np.array(ee.rotation), np.array(ee.translation), np.asarray(point, dtype=np.float64)
+        self._place(q)
+        positions = self._positions
+        point: FloatArray = positions[1:].sum(axis=0) / (len(positions) - 1)
+        return self._rotations[0].copy(), positions[0].copy(), point
 
     def ee_position(self, q: FloatArray) -> FloatArray:
         """The EE frame's position [m] at ``q`` (``frames(q)[1]`` without the tool point)."""
-        self._joints(q)
-        pm = self.model.pin_model
-        placed = self._base_inv * pin.updateFramePlacement(pm, self._data, self._ee_id)
-        return np.array(placed.translation)
+        self._place(q)
+        return self._positions[0].copy()
 
     def ee(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(rotation, position [m]) of the EE frame at ``q``."""

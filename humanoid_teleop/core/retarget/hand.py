@@ -3,9 +3,12 @@
 Dexterous hands use *vector matching*: the robot's wrist->fingertip vectors and its
 thumb->fingertip vectors (thumb opposition), in the EE frame, should equal the operator's,
 scaled by robot hand length / operator hand length. A few damped Gauss-Newton iterations per
-frame (warm-started, pinocchio Jacobians of the fingertip frames) solve it: no torch, no
-optimiser library. When the operator's thumb touches a fingertip (closer than
-``pinch_closed_m``), the robot's thumb->finger vector is driven to zero so the pinch closes.
+frame (warm-started, the fingertips' Jacobians from their kinematic chains) solve it: no
+torch, no optimiser library. The solve is compiled (:func:`~humanoid_teleop.core.retarget.
+ik_kernel.hand_solve`, one call per hand and step): as numpy and pinocchio calls it was the
+bulk of a step on a dexterous hand (~80 us of a ported step's ~300). When the operator's
+thumb touches a fingertip (closer than ``pinch_closed_m``), the robot's thumb->finger vector
+is driven to zero so the pinch closes.
 
 Grippers follow the thumb-index distance: ``pinch_open_m`` or more -> open, ``pinch_closed_m``
 or less -> closed, linear in between.
@@ -28,51 +31,29 @@ from humanoid_teleop.core.motion.frame import (
     HumanFrame,
     Input,
 )
-from humanoid_teleop.core.motion.hands import hand_frame_from_keypoints
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.retarget.ik_kernel import HAND_SETTINGS, compile_now, hand_solve
+from humanoid_teleop.core.retarget.task_chains import task_chains
 from humanoid_teleop.core.robot import HandSpec, RobotModel
 
 FloatArray = NDArray[np.float64]
 
-
-_LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 _PARAMS = {"pinch_open_m", "pinch_closed_m", "iterations", "damping", "pinch_weight"}
 _LONG_FINGERS = ("index", "middle", "ring", "pinky")
 
-
-_CHAIN_PARENT = np.array(
-    [prev for f in _LONG_FINGERS for prev in (0, *WEBXR_FINGER_CHAINS[f][:-1])], dtype=np.intp
+#: The operator's long-finger bones (parent, child WebXR joint rows): their summed length per
+#: finger, averaged, is the operator's hand length (independent of flexion).
+HAND_BONES = np.array(
+    [
+        (parent, child)
+        for f in _LONG_FINGERS
+        for parent, child in zip(
+            (0, *WEBXR_FINGER_CHAINS[f][:-1]), WEBXR_FINGER_CHAINS[f], strict=True
+        )
+    ],
+    dtype=np.int64,
 )
-_CHAIN_CHILD = np.array([c for f in _LONG_FINGERS for c in WEBXR_FINGER_CHAINS[f]], dtype=np.intp)
-
-
-def _as_slice(indices: NDArray[np.intp]) -> slice | NDArray[np.intp]:
-    """``indices`` as a slice when they are one ascending run: the same elements, without
-    numpy's fancy indexing on every solver iteration."""
-    if len(indices) and np.array_equal(indices, np.arange(indices[0], indices[0] + len(indices))):
-        return slice(int(indices[0]), int(indices[0]) + len(indices))
-    return indices
-
-
-def _clip_fast(values: FloatArray, lower: FloatArray, upper: FloatArray) -> FloatArray:
-    """``np.clip`` without its Python-level overhead (two ufunc calls), for the hot loop."""
-    out: FloatArray = np.minimum(np.maximum(values, lower), upper)
-    return out
-
-
-def human_hand_length_m(points: FloatArray) -> float:
-    """Mean wrist->tip chain length [m] of the long fingers (independent of flexion)."""
-    bones = points[_CHAIN_CHILD] - points[_CHAIN_PARENT]
-    return float(np.sqrt((bones * bones).sum(axis=1)).sum()) / len(_LONG_FINGERS)
-
-
-def hand_local(hand: HandSkeleton, side: str) -> FloatArray:
-    """Hand joints (25, 3) [m] in the human hand frame of ``side`` (wrist at the origin)."""
-    p = hand.positions_m
-    rotation = hand_frame_from_keypoints(p[0], p[6], p[11], p[21], side)
-    local: FloatArray = (p - p[0]) @ rotation
-    return local
 
 
 def pinch_distance_m(hand: HandSkeleton) -> float:
@@ -141,21 +122,35 @@ class _DexterousSide:
         long_tips = [tips[i] for i, f in enumerate(self.fingers) if f != "thumb"]
         self.robot_length_m = float(np.mean([np.linalg.norm(t) for t in long_tips]))
         n = len(self.fingers)
-        # Vector pairs over points [ee, tips...]: ee -> every tip, thumb -> every other tip.
-        pairs = [(0, i + 1) for i in range(n)] + [(1, i + 1) for i in range(1, n)]
-        self.pair_selection = np.zeros((len(pairs), n + 1))
-        for row, (a, b) in enumerate(pairs):
-            self.pair_selection[row, a] -= 1.0
-            self.pair_selection[row, b] += 1.0
-        self.is_pinch = np.array([a == 1 for a, _b in pairs])
-        self.tip_rows = np.array([WEBXR_TIPS[f] for f in self.fingers], dtype=np.intp)
-        self._damping = np.eye(len(self.idx)) * (params.damping**2 + 1e-6)
-        # the hot loop indexes the hand's joints by a slice when they are one run (the usual
-        # group layout), and fills the same work arrays every iteration (row 0, the EE, stays 0)
-        self._cols = _as_slice(self.idx)
-        self._points = np.zeros((n + 1, 3))
-        self._positions = np.zeros((len(self.tip_ids) + 1, 3))
-        self._jacobians = np.zeros((len(self.tip_ids) + 1, 3, len(self.idx)))
+        # Vector pairs over points [ee, tips...]: ee -> every tip, thumb -> every other tip
+        # (a pair from the thumb, point 1, is a pinch).
+        self.pairs = np.array(
+            [(0, i + 1) for i in range(n)] + [(1, i + 1) for i in range(1, n)], dtype=np.int64
+        )
+        self.tip_rows = np.array([WEBXR_TIPS[f] for f in self.fingers], dtype=np.int64)
+        # The compiled solve's constant arguments: the fingertips' chains read from the EE
+        # frame at the arm's home (the solve moves only the hand), where each hand joint sits
+        # in them, the hand's bounds and the solve's settings.
+        self._cols = np.asarray(self.idx, dtype=np.int64)
+        self._chains = task_chains(self.pm, self.ee_id, self.tip_ids, model.to_pinocchio(q))
+        self._tip_columns = np.array(
+            [[self._chains.chain_position(t, int(j)) for j in self.idx] for t in range(n)],
+            dtype=np.int64,
+        ).reshape(n, len(self.idx))
+        self._limits = np.vstack((lower, upper))
+        self._settings = np.zeros(len(HAND_SETTINGS))
+        for name, value in {
+            "pinch_closed_m": params.pinch_closed_m,
+            "pinch_weight": params.pinch_weight,
+            "damping": params.damping**2 + 1e-6,
+            "iterations": params.iterations,
+            "side_sign": 1.0 if side == "right" else -1.0,
+            "fingers": len(_LONG_FINGERS),
+        }.items():
+            self._settings[HAND_SETTINGS.index(name)] = value
+        self._ee_r_hand = np.ascontiguousarray(self.ee_r_hand, dtype=np.float64)
+        self._q = np.ascontiguousarray(q, dtype=np.float64)
+        compile_now()
 
     def restart(self) -> None:
         """Warm-start the next solve from the open hand again, as a new solver would."""
@@ -170,54 +165,26 @@ class _DexterousSide:
         ]
 
     def solve(self, hand: HandSkeleton) -> FloatArray:
-        """Hand joint positions [rad] in group order matching ``hand``'s vectors."""
-        p = self.params
-        if float(np.max(np.abs(hand.positions_m))) > 1e3:  # absurd input: keep the last pose
-            return self.q_hand.copy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            local = hand_local(hand, self.side)
-        if not np.isfinite(local).all():  # degenerate skeleton (e.g. all joints at one point)
-            return self.q_hand.copy()
-        scale = self.robot_length_m / max(human_hand_length_m(local), 1e-3)
-        points = self._points
-        points[1:] = local[self.tip_rows] @ self.ee_r_hand.T
-        human = self.pair_selection @ points
-        distance = np.sqrt((human * human).sum(axis=1))
-        weights = np.where(
-            self.is_pinch,
-            1.0 + p.pinch_weight * np.exp(-np.maximum(distance - p.pinch_closed_m, 0.0) / 0.02),
-            1.0,
+        """Hand joint positions [rad] in group order matching ``hand``'s vectors (the last
+        ones again for an absurd or degenerate skeleton)."""
+        chains = self._chains
+        hand_solve(
+            np.ascontiguousarray(hand.positions_m, dtype=np.float64),
+            self.q_hand,
+            self._q,
+            self._cols,
+            self._limits,
+            self.tip_rows,
+            self._tip_columns,
+            chains.links,
+            chains.link_index,
+            chains.ends,
+            self.pairs,
+            HAND_BONES,
+            self._ee_r_hand,
+            self.robot_length_m,
+            self._settings,
         )
-        target = scale * human
-        target[self.is_pinch & (distance < p.pinch_closed_m)] = 0.0
-        weight = np.repeat(weights, 3)
-        target_flat = target.reshape(-1) * weight
-        q = self.q_base
-        n_joints = len(self.idx)
-        pm, data, cols = self.pm, self.data, self._cols
-        place, frame_jacobian = pin.updateFramePlacement, pin.getFrameJacobian
-        positions, jacobians = self._positions, self._jacobians
-        for _ in range(p.iterations):
-            q[cols] = self.q_hand
-            qp = q if pm.nq == self.model.nq else self.model.to_pinocchio(q)
-            pin.computeJointJacobians(pm, data, qp)
-            ee = place(pm, data, self.ee_id)
-            rotation, origin = ee.rotation, ee.translation
-            for i, fid in enumerate(self.tip_ids):
-                positions[i + 1] = place(pm, data, fid).translation
-                jacobians[i + 1] = frame_jacobian(pm, data, fid, _LWA)[:3, cols]
-            positions[1:] = (positions[1:] - origin) @ rotation
-            jacobians[1:] = rotation.T @ jacobians[1:]
-            current = (self.pair_selection @ positions).reshape(-1)
-            jac = (self.pair_selection @ jacobians.reshape(len(jacobians), -1)).reshape(
-                -1, n_joints
-            )
-            jac *= weight[:, None]
-            error = target_flat - current * weight
-            dq = np.linalg.solve(jac.T @ jac + self._damping, jac.T @ error)
-            if not np.isfinite(dq).all():
-                break
-            self.q_hand = _clip_fast(self.q_hand + dq, self.lower, self.upper)
         return self.q_hand.copy()
 
 

@@ -371,6 +371,18 @@ def frame_kinematics(
 
 
 @njit(cache=True)
+def frames_kinematics(
+    q: Any, links: Any, link_index: Any, ends: Any, rotations: Any, positions: Any
+) -> None:
+    """The poses of every task frame of a :class:`TaskChains` at ``q``, in the base frame:
+    writes ``rotations`` (T x 3 x 3) and ``positions`` (T x 3) [m] (one call for several
+    frames, e.g. an EE and its fingertips)."""
+    jac = np.empty((6, links.shape[1]))
+    for t in range(links.shape[0]):
+        frame_kinematics(q, links[t], link_index[t], ends[t], rotations[t], positions[t], jac)
+
+
+@njit(cache=True)
 def log3(r: Any, out: Any) -> None:
     """The rotation vector [rad] of rotation matrix ``r`` (axis times angle in [0, pi])."""
     cos = 0.5 * (r[0, 0] + r[1, 1] + r[2, 2] - 1.0)
@@ -538,6 +550,222 @@ def solve_tasks(
     )
 
 
+HAND_SETTINGS = (
+    "pinch_closed_m", "pinch_weight", "damping", "iterations", "side_sign", "fingers"
+)  # fmt: skip
+"""A hand solve's ``settings`` (:func:`hand_solve`), in this order: the operator's pinch
+distance below which a pinch closes [m], the pinch pairs' extra weight, the damping added to
+the normal matrix (``damping**2 + 1e-6``), the Gauss-Newton iterations, +1 for a right hand
+and -1 for a left one (the side of the hand frame's +y axis), and how many fingers the
+operator's ``bones`` cover."""
+(_PINCH_CLOSED_M, _PINCH_WEIGHT, _HAND_DAMPING, _HAND_ITERATIONS, _SIDE_SIGN, _FINGERS) = range(
+    len(HAND_SETTINGS)
+)
+#: Operator hand input farther than this from the origin [m] is absurd: the hand holds.
+MAX_HAND_COORDINATE_M = 1e3
+#: Length [m] over which a pinch pair's weight falls off past ``pinch_closed_m``.
+_PINCH_FALLOFF_M = 0.02
+#: Shortest operator hand [m] the scale divides by.
+_MIN_HAND_LENGTH_M = 1e-3
+
+
+@njit(cache=True)
+def _spd_solve(a: Any, b: Any, out: Any) -> bool:
+    """``out <- a^-1 b`` for a symmetric positive definite ``a`` (Cholesky); False, with
+    ``out`` undefined, when ``a`` is not positive definite or not finite."""
+    n = b.shape[0]
+    low = np.zeros((n, n))
+    for j in range(n):
+        s = a[j, j]
+        for k in range(j):
+            s -= low[j, k] * low[j, k]
+        if not s > 0.0 or not math.isfinite(s):
+            return False
+        d = math.sqrt(s)
+        low[j, j] = d
+        for i in range(j + 1, n):
+            s = a[i, j]
+            for k in range(j):
+                s -= low[i, k] * low[j, k]
+            low[i, j] = s / d
+    for i in range(n):
+        s = b[i]
+        for k in range(i):
+            s -= low[i, k] * out[k]
+        out[i] = s / low[i, i]
+    for i in range(n - 1, -1, -1):
+        s = out[i]
+        for k in range(i + 1, n):
+            s -= low[k, i] * out[k]
+        out[i] = s / low[i, i]
+    return bool(np.isfinite(out).all())
+
+
+@njit(cache=True)
+def _hand_local(joints: Any, side_sign: float, out: Any) -> bool:
+    """The operator's joints in the human hand frame (wrist at the origin): +x toward the
+    middle knuckle (joint 11), +y toward the index knuckle (6) from the pinky's (21) on a
+    right hand (away from it on a left one), +z = x cross y. False when it is not defined."""
+    x = np.empty(3)
+    hint = np.empty(3)
+    for i in range(3):
+        x[i] = joints[11, i] - joints[0, i]
+        hint[i] = side_sign * (joints[6, i] - joints[21, i])
+    norm = math.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2])
+    if not norm > 0.0:
+        return False
+    for i in range(3):
+        x[i] /= norm
+    z0 = x[1] * hint[2] - x[2] * hint[1]
+    z1 = x[2] * hint[0] - x[0] * hint[2]
+    z2 = x[0] * hint[1] - x[1] * hint[0]
+    norm = math.sqrt(z0 * z0 + z1 * z1 + z2 * z2)
+    if not norm > 0.0:
+        return False
+    z0, z1, z2 = z0 / norm, z1 / norm, z2 / norm
+    y0 = z1 * x[2] - z2 * x[1]
+    y1 = z2 * x[0] - z0 * x[2]
+    y2 = z0 * x[1] - z1 * x[0]
+    for j in range(joints.shape[0]):
+        d0 = joints[j, 0] - joints[0, 0]
+        d1 = joints[j, 1] - joints[0, 1]
+        d2 = joints[j, 2] - joints[0, 2]
+        out[j, 0] = d0 * x[0] + d1 * x[1] + d2 * x[2]
+        out[j, 1] = d0 * y0 + d1 * y1 + d2 * y2
+        out[j, 2] = d0 * z0 + d1 * z1 + d2 * z2
+        for i in range(3):
+            if not math.isfinite(out[j, i]):
+                return False
+    return True
+
+
+@njit(cache=True)
+def hand_solve(
+    joints: Any,
+    q_hand: Any,
+    q: Any,
+    cols: Any,
+    limits: Any,
+    tips: Any,
+    tip_columns: Any,
+    links: Any,
+    link_index: Any,
+    ends: Any,
+    pairs: Any,
+    bones: Any,
+    ee_r_hand: Any,
+    robot_length_m: float,
+    settings: Any,
+) -> bool:
+    """One dexterous-hand solve (vector matching, :mod:`humanoid_teleop.core.retarget.hand`):
+    moves ``q_hand`` [rad] (the hand's joints, warm start, updated in place) so the robot's
+    EE -> fingertip and thumb -> fingertip vectors match the operator's.
+
+    ``joints`` (25 x 3) are the operator's WebXR hand joints [m]; ``q`` the configuration the
+    fingertips are placed at (its ``cols`` entries, the hand's joints, are overwritten),
+    ``limits`` (2 x n) the hand joints' lower and upper bounds [rad]. Per fingertip ``t``
+    (thumb first): ``tips[t]`` its joint row in ``joints``, ``tip_columns[t, c]`` where hand
+    joint ``c`` sits in its chain (-1: not in it), and its chain rows of
+    :class:`~humanoid_teleop.core.retarget.task_chains.TaskChains` read from the EE frame at
+    ``q``. ``pairs`` (P x 2) are the matched vectors as (from, to) over the points (EE, then
+    the fingertips): a pair from 1 (the thumb) is a pinch. ``bones`` (B x 2): the operator's
+    long-finger bones (parent, child joint rows), whose summed length per finger, averaged,
+    is the operator's hand length; ``ee_r_hand`` turns the human hand frame into the EE
+    frame; ``robot_length_m`` [m] is the robot's mean EE -> long-fingertip distance at the
+    open hand; ``settings`` holds :data:`HAND_SETTINGS`. Returns False, leaving ``q_hand``
+    as it was, for an absurd or degenerate hand.
+    """
+    n_joints = joints.shape[0]
+    for j in range(n_joints):
+        for i in range(3):
+            if abs(joints[j, i]) > MAX_HAND_COORDINATE_M:
+                return False
+    local = np.empty((n_joints, 3))
+    if not _hand_local(joints, settings[_SIDE_SIGN], local):
+        return False
+    length = 0.0
+    for k in range(bones.shape[0]):
+        d0 = local[bones[k, 1], 0] - local[bones[k, 0], 0]
+        d1 = local[bones[k, 1], 1] - local[bones[k, 0], 1]
+        d2 = local[bones[k, 1], 2] - local[bones[k, 0], 2]
+        length += math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+    scale = robot_length_m / max(length / settings[_FINGERS], _MIN_HAND_LENGTH_M)
+    n_tips = tips.shape[0]
+    points = np.zeros((n_tips + 1, 3))  # the human's, in the EE frame; row 0 the EE
+    for t in range(n_tips):
+        row = tips[t]
+        for i in range(3):
+            points[t + 1, i] = (
+                local[row, 0] * ee_r_hand[i, 0]
+                + local[row, 1] * ee_r_hand[i, 1]
+                + local[row, 2] * ee_r_hand[i, 2]
+            )
+    n_pairs = pairs.shape[0]
+    weight = np.empty(n_pairs)
+    target = np.empty(3 * n_pairs)  # weighted
+    closed_m = settings[_PINCH_CLOSED_M]
+    for k in range(n_pairs):
+        a, b = pairs[k, 0], pairs[k, 1]
+        v0 = points[b, 0] - points[a, 0]
+        v1 = points[b, 1] - points[a, 1]
+        v2 = points[b, 2] - points[a, 2]
+        distance = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
+        w = 1.0
+        if a == 1:
+            gap = max(distance - closed_m, 0.0)
+            w = 1.0 + settings[_PINCH_WEIGHT] * math.exp(-gap / _PINCH_FALLOFF_M)
+        weight[k] = w
+        pinched = a == 1 and distance < closed_m
+        target[3 * k] = 0.0 if pinched else scale * v0 * w
+        target[3 * k + 1] = 0.0 if pinched else scale * v1 * w
+        target[3 * k + 2] = 0.0 if pinched else scale * v2 * w
+    n = cols.shape[0]
+    rotation = np.empty((3, 3))
+    position = np.empty(3)
+    chain_jac = np.empty((6, links.shape[1]))
+    robot = np.zeros((n_tips + 1, 3))  # the robot's points in the EE frame
+    tip_jac = np.zeros((n_tips + 1, 3, n))  # their Jacobians over the hand's joints
+    jac = np.empty((3 * n_pairs, n))
+    error = np.empty(3 * n_pairs)
+    normal = np.empty((n, n))
+    gradient = np.empty(n)
+    dq = np.empty(n)
+    for _ in range(int(settings[_HAND_ITERATIONS])):
+        for c in range(n):
+            q[cols[c]] = q_hand[c]
+        for t in range(n_tips):
+            frame_kinematics(q, links[t], link_index[t], ends[t], rotation, position, chain_jac)
+            for i in range(3):
+                robot[t + 1, i] = position[i]
+                for c in range(n):
+                    k = tip_columns[t, c]
+                    tip_jac[t + 1, i, c] = chain_jac[i, k] if k >= 0 else 0.0
+        for k in range(n_pairs):
+            a, b, w = pairs[k, 0], pairs[k, 1], weight[k]
+            for i in range(3):
+                row = 3 * k + i
+                error[row] = target[row] - (robot[b, i] - robot[a, i]) * w
+                for c in range(n):
+                    jac[row, c] = (tip_jac[b, i, c] - tip_jac[a, i, c]) * w
+        for r in range(n):
+            s = 0.0
+            for k in range(3 * n_pairs):
+                s += jac[k, r] * error[k]
+            gradient[r] = s
+            for c in range(r, n):
+                s = 0.0
+                for k in range(3 * n_pairs):
+                    s += jac[k, r] * jac[k, c]
+                normal[r, c] = s
+                normal[c, r] = s
+            normal[r, r] += settings[_HAND_DAMPING]
+        if not _spd_solve(normal, gradient, dq):
+            break
+        for c in range(n):
+            q_hand[c] = min(max(q_hand[c] + dq[c], limits[0, c]), limits[1, c])
+    return True
+
+
 def compile_now() -> None:
     """Compile the kernels (or load them from numba's cache) now, not in the first solve.
 
@@ -564,4 +792,26 @@ def compile_now() -> None:
         np.ones(6),
         bounds[None, :, :],
         settings,
+    )
+    frames_kinematics(
+        np.zeros(n), chains.links, chains.link_index, chains.ends, np.empty((1, 3, 3)),
+        np.empty((1, 3)),
+    )  # fmt: skip
+    # the hand solve on a two-joint "hand" with one fingertip pair (the layouts hand.py passes)
+    hand_solve(
+        np.zeros((25, 3)),
+        np.zeros(n),
+        np.zeros(n),
+        np.arange(n),
+        np.vstack((-row, row)),
+        np.array([0, 1], dtype=np.int64),
+        np.array([[0, 1], [0, 1]], dtype=np.int64),
+        np.repeat(chains.links, 2, axis=0),
+        np.repeat(chains.link_index, 2, axis=0),
+        np.repeat(chains.ends, 2, axis=0),
+        np.array([[0, 1], [0, 2], [1, 2]], dtype=np.int64),
+        np.array([[0, 1]], dtype=np.int64),
+        np.eye(3),
+        0.1,
+        np.array([0.02, 4.0, 1e-4, 1.0, 1.0, 1.0]),
     )

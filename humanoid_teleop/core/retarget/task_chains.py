@@ -60,17 +60,28 @@ def _rt(placement: Any) -> FloatArray:
     )
 
 
-def task_chains(pm: Any, base_frame_id: int, frame_ids: Sequence[int]) -> TaskChains:
+def task_chains(
+    pm: Any, base_frame_id: int, frame_ids: Sequence[int], root_q: FloatArray | None = None
+) -> TaskChains:
     """Read the chains that move ``frame_ids`` out of pinocchio model ``pm``.
 
     Joint ``j`` of the model is ``q[j - 1]`` (one degree of freedom each, as
     :class:`~humanoid_teleop.core.robot.RobotModel` requires). Raises RetargetConfigError for
     a joint that is neither revolute nor prismatic about a fixed axis.
+
+    The chains express poses in frame ``base_frame_id`` as it is placed at the pinocchio
+    configuration ``root_q`` (default: neutral; a base frame fixed to the model root is
+    placed the same at every configuration). The hand solver uses the EE frame at the arm's
+    home this way (the fingertips in the EE frame, their Jacobians in its axes).
     """
     data = pm.createData()
     pin.computeJointJacobians(pm, data, pin.neutral(pm))
     pin.framesForwardKinematics(pm, data, pin.neutral(pm))
-    root = _rt(data.oMf[base_frame_id].inverse())
+    placed = data
+    if root_q is not None:  # its own data: the joint subspaces below are read at neutral
+        placed = pm.createData()
+        pin.framesForwardKinematics(pm, placed, root_q)
+    root = _rt(placed.oMf[base_frame_id].inverse())
     chains = [[j for j in pm.supports[pm.frames[fid].parentJoint] if j != 0] for fid in frame_ids]
     longest = max((len(c) for c in chains), default=0)
     links = np.zeros((len(frame_ids), max(longest, 1), 15))

@@ -48,6 +48,35 @@ def test_frame_pose_and_jacobian_match_pinocchio(shipped_model: RobotModel) -> N
             assert np.abs(in_base[:, others]).max() == 0.0
 
 
+def test_chains_read_from_a_frame_placed_at_a_configuration() -> None:
+    """Chains read from G1's right EE frame as placed at a configuration (``root_q``) give
+    the fingertips' poses in that frame and their Jacobians in its axes, as pinocchio does."""
+    model = model_of("g1")
+    pm = model.pin_model
+    ee = pm.getFrameId(model.description.arms["right"].ee_frame)
+    tips = [pm.getFrameId(f) for f in model.description.hands["right"].fingertip_frames.values()]
+    rng = np.random.default_rng(5)
+    at = rng.uniform(-1.0, 1.0, model.nq)
+    chains = task_chains(pm, ee, tips, model.to_pinocchio(at))
+    data = pm.createData()
+    pin.computeJointJacobians(pm, data, model.to_pinocchio(at))
+    pin.framesForwardKinematics(pm, data, model.to_pinocchio(at))
+    frame = data.oMf[ee]
+    rotation, position = np.empty((3, 3)), np.empty(3)
+    jac = np.empty((6, chains.links.shape[1]))
+    for t, fid in enumerate(tips):
+        frame_kinematics(
+            at, chains.links[t], chains.link_index[t], chains.ends[t], rotation, position, jac
+        )
+        want = frame.actInv(data.oMf[fid])
+        np.testing.assert_allclose(position, want.translation, atol=1e-12)
+        np.testing.assert_allclose(rotation, want.rotation, atol=1e-12)
+        world = pin.getFrameJacobian(pm, data, fid, pin.ReferenceFrame.LOCAL_WORLD_ALIGNED)
+        joints = [int(j) for j in chains.link_index[t, :, 0] if j >= 0]
+        in_frame = frame.rotation.T @ world[:3, joints]
+        np.testing.assert_allclose(jac[:3, : len(joints)], in_frame, atol=1e-12)
+
+
 def test_chain_position_finds_a_joint_or_reports_it_outside() -> None:
     model = model_of("g1")
     pm = model.pin_model
