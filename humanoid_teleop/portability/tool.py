@@ -87,7 +87,8 @@ class ArmTool:
     def ee_position(self, q: FloatArray) -> FloatArray:
         """The EE frame's position [m] at ``q`` (``frames(q)[1]`` without the tool point)."""
         self._place(q)
-        return self._positions[0].copy()
+        position: FloatArray = self._positions[0].copy()
+        return position
 
     def ee(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(rotation, position [m]) of the EE frame at ``q``."""
