@@ -1,7 +1,7 @@
 """The portability matrix: scripted episodes of every shipped robot ported to every robot.
 
     .venv/bin/python bench/portability.py [--episodes 3] [--tasks pick_and_place push]
-        [--robots g1 talos ...] [--workers 2] [--out DIR] [--speed-only]
+        [--robots g1 talos ...] [--workers 2] [--out DIR] [--speed-only] [--before TREE]
 
 1. Records ``--episodes`` scripted-demonstrator episodes (seeds 1..N) per robot and task,
    offline (MuJoCo + the teleop pipeline + the demonstrator, no DDS; commands at
@@ -19,6 +19,9 @@
    recorded command rate (``--rate-hz``) and at 100 Hz: real-time factor per core = episode
    duration / CPU time of reading + porting + writing (target >= 20x at the recorded rate),
    with the load average. ``--speed-only`` prints just these (no physics, no matrix).
+   ``--before TREE`` (a copy of the project at an earlier commit, e.g. ``git archive BASE |
+   tar -x -C TREE``) ports the same sources with that tree's code too, in one process that
+   runs beside this one's ports (so both see the same load), and prints the rows side by side.
 
 Worker processes each use one core; CPU times are per process (``time.process_time``).
 """
@@ -27,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +43,14 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("MUJOCO_GL", "egl")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# the project tree whose code this process runs: this checkout, or ``--tree`` (the process
+# ``--before`` starts runs the earlier tree's code on the same jobs)
+sys.path.insert(
+    0,
+    str(sys.argv[sys.argv.index("--tree") + 1])
+    if "--tree" in sys.argv[1:-1]
+    else str(Path(__file__).resolve().parents[1]),
+)
 
 import numpy as np
 
@@ -98,6 +110,31 @@ def _port(job: tuple[str, str, str, str, bool, float | None]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _speed_jobs(jobs_file: Path) -> int:
+    """``--speed-jobs``: run the kinematic port jobs of ``jobs_file`` (JSON) with this
+    process's tree, one by one, and print one JSON line per job (no report)."""
+    for job in json.loads(jobs_file.read_text()):
+        result = _port(tuple(job))
+        del result["report"]
+        print(json.dumps(result), flush=True)
+    return 0
+
+
+def _start_before(tree: Path, jobs: Sequence[Any], out: Path) -> subprocess.Popen[str]:
+    """Start this script with ``tree``'s code on ``jobs`` (their results on its stdout)."""
+    jobs_file = out / "before_jobs.json"
+    jobs_file.write_text(json.dumps([list(j) for j in jobs]))
+    script = [sys.executable, __file__, "--tree", str(tree), "--speed-jobs", str(jobs_file)]
+    return subprocess.Popen(script, stdout=subprocess.PIPE, text=True)
+
+
+def _finish_before(process: subprocess.Popen[str]) -> list[dict[str, Any]]:
+    stdout, _ = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"--before: the earlier tree's ports failed (exit {process.returncode})")
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
 def _run(pool: ProcessPoolExecutor | None, fn: Any, jobs: Sequence[Any]) -> list[Any]:
     if pool is None:
         return [fn(j) for j in jobs]
@@ -108,25 +145,52 @@ def _fmt_ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def _print_speed(
-    kinematic: list[dict[str, Any]], ported: list[dict[str, Any]], rate_hz: float
-) -> None:
-    """The real-time factors per core (episode duration / CPU time) per command rate, the
-    slowest target robot, and the median per target."""
-    print("\n## Speed (real-time factor per core: episode duration / CPU time)\n")
-    print(f"load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}\n")
-    print("| port | command rate | episodes | median | min | slowest target | target |")
-    print("|---|---|---|---|---|---|---|")
+def _per_target(kinematic: list[dict[str, Any]]) -> dict[int, dict[str, list[float]]]:
+    """Command rate [Hz] -> target robot -> real-time factors (duration / CPU time)."""
     per_target: dict[int, dict[str, list[float]]] = {}
     for k in kinematic:
         rates = per_target.setdefault(round(k["rate_hz"]), {})
         rates.setdefault(k["target"], []).append(k["duration_s"] / k["cpu_s"])
+    return per_target
+
+
+def _speed_cells(by_target: dict[str, list[float]]) -> str:
+    """``median | min | slowest target`` of one tree at one rate."""
+    rtf = [v for values in by_target.values() for v in values]
+    slowest = min(by_target, key=lambda t: float(np.median(by_target[t])))
+    return (
+        f"{np.median(rtf):.1f}x | {np.min(rtf):.1f}x | "
+        f"{slowest} {np.median(by_target[slowest]):.1f}x"
+    )
+
+
+def _print_speed(
+    kinematic: list[dict[str, Any]],
+    ported: list[dict[str, Any]],
+    rate_hz: float,
+    before: list[dict[str, Any]] | None = None,
+) -> None:
+    """The real-time factors per core (episode duration / CPU time) per command rate, the
+    slowest target robot, and the median per target; with ``before`` (the same ports by
+    an earlier tree) its columns first."""
+    print("\n## Speed (real-time factor per core: episode duration / CPU time)\n")
+    print(f"load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}\n")
+    per_target = _per_target(kinematic)
+    earlier = _per_target(before) if before is not None else None
+    columns = "median | min | slowest target"
+    if earlier is not None:
+        columns = f"before: {columns.replace(' | ', ' | before: ')} | after: " + columns.replace(
+            " | ", " | after: "
+        )
+    print(f"| port | command rate | episodes | {columns} | target |")
+    print("|---|---|---|" + "---|" * (columns.count("|") + 2))
     for rate, by_target in sorted(per_target.items(), reverse=True):
-        rtf = [v for values in by_target.values() for v in values]
-        slowest = min(by_target, key=lambda t: float(np.median(by_target[t])))
+        cells = _speed_cells(by_target)
+        if earlier is not None:
+            cells = f"{_speed_cells(earlier[rate])} | {cells}"
+        episodes = sum(len(v) for v in by_target.values())
         print(
-            f"| kinematic (--no-sim) | {rate} Hz | {len(rtf)} | {np.median(rtf):.1f}x | "
-            f"{np.min(rtf):.1f}x | {slowest} {np.median(by_target[slowest]):.1f}x | "
+            f"| kinematic (--no-sim) | {rate} Hz | {episodes} | {cells} | "
             f"{'>= 20x' if rate == round(rate_hz) else '-'} |"
         )
     if ported:
@@ -135,9 +199,13 @@ def _print_speed(
             f"| physics (no cameras) | {round(rate_hz)} Hz | {len(sim_rtf)} | "
             f"{np.median(sim_rtf):.1f}x | {np.min(sim_rtf):.1f}x | - | - |"
         )
-    for rate, by_target in sorted(per_target.items(), reverse=True):
-        medians = ", ".join(f"{t} {np.median(v):.1f}x" for t, v in sorted(by_target.items()))
-        print(f"\nkinematic at {rate} Hz, median per target: {medians}")
+    rows = (
+        [("", per_target)] if earlier is None else [("before: ", earlier), ("after: ", per_target)]
+    )
+    for rate in sorted(per_target, reverse=True):
+        for label, trees in rows:
+            medians = ", ".join(f"{t} {np.median(v):.1f}x" for t, v in sorted(trees[rate].items()))
+            print(f"\n{label}kinematic at {rate} Hz, median per target: {medians}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,7 +225,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--speed-only", action="store_true",
         help="only the kinematic speed rows (no physics ports, no matrix)",
     )  # fmt: skip
+    parser.add_argument(
+        "--before", type=Path, default=None,
+        help="an earlier copy of the project: its kinematic ports of the same sources beside",
+    )  # fmt: skip
+    parser.add_argument("--tree", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--speed-jobs", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.speed_jobs is not None:
+        return _speed_jobs(args.speed_jobs)
     robots = args.robots or [r.name for r in list_robots()]
     out = args.out or Path(tempfile.mkdtemp(prefix="portability_"))
     sources_dir, ported_dir = out / "sources", out / "ported"
@@ -184,12 +260,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             for rate in (None, 100.0)
             for r, _, _, p, _ in recorded
         ]
+        earlier = None
+        if args.before is not None:  # the same ports with the earlier tree's code, meanwhile
+            before_dir = out / "ported_before"
+            before_dir.mkdir(parents=True, exist_ok=True)
+            before_jobs = [(*j[:3], str(before_dir), *j[4:]) for j in kin_jobs]
+            earlier = _start_before(args.before, before_jobs, out)
         kinematic = _run(pool, _port, kin_jobs)
+        before = _finish_before(earlier) if earlier is not None else None
     finally:
         if pool is not None:
             pool.shutdown()
     if args.speed_only:
-        _print_speed(kinematic, ported, args.rate_hz)
+        _print_speed(kinematic, ported, args.rate_hz, before)
         if args.out is None:
             shutil.rmtree(out, ignore_errors=True)
         return 0
@@ -237,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{s.missed_events} | {s.spurious_events} | {s.reachability_pct:.0f} | "
             f"{s.clamped_pct:.0f} | {reasons} |"
         )
-    _print_speed(kinematic, ported, args.rate_hz)
+    _print_speed(kinematic, ported, args.rate_hz, before)
     if args.out is None:
         shutil.rmtree(out, ignore_errors=True)
     return 0
