@@ -125,12 +125,25 @@ def qos_profiles_from_yaml(
     if node is None or node == "":
         return ()
     if isinstance(node, str):
-        try:
-            node = yaml.safe_load(node)
-        except yaml.YAMLError as err:
-            raise BagFormatError(f"offered_qos_profiles is not YAML: {err}") from err
-        if node is None:
-            return ()
+        return _profiles_from_text(node)
+    return _profiles_from_list(node)
+
+
+@functools.lru_cache(maxsize=64)
+def _profiles_from_text(text: str) -> tuple[QosProfile, ...]:
+    """The profiles of one YAML text, parsed once per distinct text (every topic of every
+    file repeats the same few; the pure-Python loader takes ~1 ms, which reading or closing
+    an episode paid per topic). The profiles are frozen, so sharing them is safe."""
+    try:
+        node = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise BagFormatError(f"offered_qos_profiles is not YAML: {err}") from err
+    if node is None:
+        return ()
+    return _profiles_from_list(node)
+
+
+def _profiles_from_list(node: object) -> tuple[QosProfile, ...]:
     if not isinstance(node, list):
         raise BagFormatError(f"offered_qos_profiles must be a list, got {type(node).__name__}")
     return tuple(QosProfile.from_dict(item) for item in node)
