@@ -79,6 +79,14 @@ class DemonstratorConfig:
     push_behind_m: float = 0.035
     clearance_m: float = 0.01
     push_done_m: float = 0.02
+    #: The hand held through a push, the same on every robot: the fingers curled to
+    #: ``push_closure`` and the thumb ``push_thumb`` of the way to the index tip (pinch
+    #: 7.5 cm), a relaxed hand. The flat open hand is retargeted by G1's Dex3 vector
+    #: matching to a 0.64 curl (its thumb is opposed under the palm), a grasp by the
+    #: report's 0.5 rule; this one stays below 0.5 on every hand (grippers follow the
+    #: pinch: open from 8 cm), and G1 still pushes (a more open thumb catches the puck).
+    push_closure: float = 0.4
+    push_thumb: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,8 @@ class ScriptedDemonstrator:
         self.phase = "settle"
         self._phase_start_s: float | None = None
         self._wrist = np.array([0.35, -0.2 if side == "right" else 0.2, 1.1])
-        self._closure = 0.0
+        # a pushing hand is held relaxed from the start (it does not close on anything)
+        self._closure = self.config.push_closure if task == "push" else 0.0
         self._last_t_s: float | None = None
         self._tilt = 0.0
         self._roll = 0.0
@@ -158,14 +167,14 @@ class ScriptedDemonstrator:
                 self._push_goal = self.target_m[:2] - direction * self.radius_m
             behind = self._push_from
             if phase in ("settle", "above"):
-                return np.array([behind[0], behind[1], above_obj[2]]), 0.0
+                return np.array([behind[0], behind[1], above_obj[2]]), cfg.push_closure
             if phase == "down":
-                return np.array([behind[0], behind[1], grasp_z]), 0.0
+                return np.array([behind[0], behind[1], grasp_z]), cfg.push_closure
             if phase == "push":
-                return np.array([self._push_goal[0], self._push_goal[1], grasp_z]), 0.0
+                return np.array([self._push_goal[0], self._push_goal[1], grasp_z]), cfg.push_closure
             if self._hold is None:  # straight up from where the push ended
                 self._hold = np.array(self._grasp_now)
-            return self._hold + np.array([0.0, 0.0, cfg.lift_height_m]), 0.0
+            return self._hold + np.array([0.0, 0.0, cfg.lift_height_m]), cfg.push_closure
         if phase in ("settle", "above"):
             return above_obj, cfg.preshape
         if phase == "down":
@@ -207,12 +216,20 @@ class ScriptedDemonstrator:
         self._phase_start_s = t_s
         self._stall_mark = None
 
+    def _hand_local(self) -> FloatArray:
+        """The hand skeleton (hand frame) at the current closure: pushing, the fingers curl
+        and the thumb stays spread (``DemonstratorConfig.push_closure``, ``push_thumb``)."""
+        if self.task != "push":
+            return hand_points(self.side, self._closure)
+        thumb = self.config.push_thumb * self._closure / max(self.config.push_closure, 1e-6)
+        return hand_points(self.side, self._closure, thumb)
+
     def hold(self) -> Intent:
         """The current intent without moving or advancing (before the teleop engages; the
         phase clock restarts at the next :meth:`step`)."""
         self._phase_start_s = self._last_t_s = None
         rotation = _pitch(self._tilt) @ _roll(self._roll)
-        hand = skeleton_in_world(hand_points(self.side, self._closure), self._wrist, rotation)
+        hand = skeleton_in_world(self._hand_local(), self._wrist, rotation)
         return Intent(Pose(self._wrist.copy(), rotation), hand, self._closure)
 
     def step(
@@ -303,7 +320,7 @@ class ScriptedDemonstrator:
         self._roll += float(np.clip(roll - self._roll, -1.0 * dt, 1.0 * dt))
         rotation = _pitch(self._tilt) @ _roll(self._roll)
         wrist = Pose(self._wrist.copy(), rotation)
-        local = hand_points(self.side, self._closure)
+        local = self._hand_local()
         hand = skeleton_in_world(local, self._wrist, rotation)
         return Intent(wrist, hand, self._closure)
 

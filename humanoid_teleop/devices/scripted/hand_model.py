@@ -37,11 +37,14 @@ def _finger(knuckle: FloatArray, curl_rad: float) -> list[FloatArray]:
     return points
 
 
-def hand_points(side: str, closure: float) -> FloatArray:
-    """(25, 3) WebXR joints [m] of a ``side`` hand at ``closure`` in [0, 1], hand frame."""
+def hand_points(side: str, closure: float, thumb: float | None = None) -> FloatArray:
+    """(25, 3) WebXR joints [m] of a ``side`` hand at ``closure`` in [0, 1], hand frame;
+    ``thumb`` in [0, 1]: how far the thumb has come toward the index tip (default
+    ``closure``: a pinch), e.g. 0 for curled fingers with the thumb spread."""
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', not {side!r}")
     c = float(np.clip(closure, 0.0, 1.0))
+    c_thumb = c if thumb is None else float(np.clip(thumb, 0.0, 1.0))
     points = np.zeros((25, 3))
     for finger, y in _KNUCKLE_Y_M.items():
         curl = _CURL_RAD * c if finger in ("index", "middle") else 0.2 * c
@@ -49,7 +52,7 @@ def hand_points(side: str, closure: float) -> FloatArray:
         for index, point in zip(WEBXR_FINGER_CHAINS[finger], chain, strict=True):
             points[index] = point
     index_tip = points[WEBXR_FINGER_CHAINS["index"][-1]]
-    tip = (1.0 - c) * _THUMB_OPEN_TIP_M + c * index_tip
+    tip = (1.0 - c_thumb) * _THUMB_OPEN_TIP_M + c_thumb * index_tip
     for k, index in enumerate(WEBXR_FINGER_CHAINS["thumb"]):
         points[index] = _THUMB_BASE_M + (k / 3.0) * (tip - _THUMB_BASE_M)
     if side == "left":

@@ -6,13 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from humanoid_teleop.core.motion.frame import WEBXR_TIPS, HandSkeleton
-from humanoid_teleop.core.retarget.hand import pinch_distance_m
+from humanoid_teleop.core.motion.frame import WEBXR_TIPS, HandSkeleton, HumanFrame
+from humanoid_teleop.core.retarget.hand import HandRetargeter, pinch_distance_m
+from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.core.sim.scene import SUCCESS
 from humanoid_teleop.devices.scripted.demonstrator import ScriptedDemonstrator
 from humanoid_teleop.devices.scripted.episode import grasp_point, run_episode
 from humanoid_teleop.devices.scripted.hand_model import hand_points
+from humanoid_teleop.portability.report import GRASP_CLOSURE
+from humanoid_teleop.portability.tool import ArmTool
 
 
 def test_closed_hand_touches_thumb_to_index() -> None:
@@ -99,3 +102,33 @@ def test_push_stops_once_the_object_sits_on_the_target() -> None:
     assert demo.phase == "push"
     demo.step(0.02, hand, target + np.array([0.0, -0.01, 0.025]))
     assert demo.phase == "retreat"
+
+
+def _retargeted_closure(robot: str, hand: HandSkeleton) -> float:
+    """The closure of ``robot``'s right hand once its hand retargeter (from the open hand,
+    as at engage) has settled on ``hand``."""
+    model = RobotModel(load_robot(robot))
+    pipeline = TeleopPipeline.create(model.description, model, "replay", "replay")
+    retargeter = next(r for r in pipeline.retargeters if isinstance(r, HandRetargeter))
+    q = model.home_positions()
+    retargeter.calibrate(HumanFrame(0.0), q)
+    group = model.description.hands["right"].group
+    assert group is not None
+    for step in range(300):
+        out = retargeter.step(HumanFrame(0.004 * step, right_hand=hand), q)
+        q[model.group_indices(group)] = out[group]
+    return ArmTool(model, "right").closure(q)
+
+
+@pytest.mark.parametrize("robot", ["g1", "alex", "talos", "romeo"])
+def test_push_hand_is_no_grasp_on_any_robot(robot: str) -> None:
+    """The hand the demonstrator pushes with retargets below the grasp closure on every
+    shipped hand (a push makes no grasp event)."""
+    demo = ScriptedDemonstrator("push", "right", np.zeros(3), 0.0, 0.02)
+    assert _retargeted_closure(robot, demo.hold().hand) < GRASP_CLOSURE
+
+
+def test_g1_curls_its_fingers_for_a_flat_open_hand() -> None:
+    """Why the push hand is not the flat open one: G1's Dex3 vector matching (thumb opposed
+    under the palm) curls to a grasp's closure for it."""
+    assert _retargeted_closure("g1", HandSkeleton(hand_points("right", 0.0))) >= GRASP_CLOSURE
