@@ -34,7 +34,8 @@ recorded object poses at engage (moved into the target's task frame); the sim cl
 step clock, so it is deterministic and runs as fast as the host allows. After the source's
 end the last intent is held up to :data:`SETTLE_S` while the detector is undecided; a source
 that ended while its hand was opening (its detector decided mid-release) has the release
-finished: the hand opens and rises :data:`FINISH_RISE_M`.
+finished: the hand opens and rises :data:`FINISH_RISE_M`; one that ended while the hand was
+rising (a push's retreat) goes on rising as much, its own robot's replay too.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ from .tool import ArmTool
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 
 FloatArray = NDArray[np.float64]
+#: (EE rotation, EE position [m], tool point [m]) of a command, base frame.
+Frames = tuple[FloatArray, FloatArray, FloatArray]
 #: Teleop profile the ported intent goes through (the one recorded intent is replayed with).
 PROFILE = "replay"
 #: Longest time [s] the last intent is held after the source ends while the task is undecided.
@@ -77,6 +80,8 @@ POSTURE_S = 2.0
 #: After a source that ended mid-release: the hand opens and rises this much [m] in [s].
 FINISH_RISE_M = 0.08
 FINISH_S = 0.5
+#: Longest time [s] the port waits after engaging for the target's engage ramp to end.
+ENGAGE_MAX_S = 5.0
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -291,17 +296,50 @@ def port_episode(
         replay = (wrists, hands)
     posture = None
     if replay is None and wrists is not None:
-        posture = _posture_turn(src_desc, tgt_desc, side)
+        task = _task(source)
+        posture = _posture_turn(src_desc, tgt_desc, side, task)
     # the source ended while its hand was opening (its detector decided mid-release): the
     # target's operator finishes the release after the end, opening and rising
     finish = sim is not None and replay is None and _opening(track, rate)
+    # the source ended while its hand was rising (a push's retreat, where the detector
+    # decides once the hand has left the object): every port, its own robot's too, goes on
+    # rising; held still, a hand that in the replay touches the object by a hair keeps the
+    # detector undecided
+    rising = sim is not None and _rising(track, rate)
     camera_period_s = 1.0 / options.camera_rate_hz
     next_camera_s = 0.0
     records: list[StepRecord] = []
+
+    def wrist_at(k: int, t: float, command_frames: Frames) -> tuple[FloatArray, ...]:
+        """(operator wrist position, rotation, EE position, rotation) that put the target's
+        tool on the source's goal ``k`` at time ``t`` [s] (into another robot)."""
+        want_ee_r = track.goal_r[k] @ tool.hand_rotation.T
+        if posture is not None and wrists is not None:  # the source operator's wrist, re-based
+            turn = pin.exp3(min(1.0, t / POSTURE_S) * posture)
+            want_ee_r = _rotation(wrists.at(t + TIME_EPS_S)) @ turn @ c
+        want_tool_p = origin + track.goal_p[k]
+        if (finish or rising) and t > source.duration_s:  # what the source's end cut short
+            rise = min(1.0, (t - source.duration_s) / FINISH_S) * FINISH_RISE_M
+            want_tool_p = want_tool_p + np.array([0.0, 0.0, rise])
+        r_cmd, p_cmd, point_cmd = command_frames
+        offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
+        # on another robot, where the hand is turned now (the IK puts position first: a wrist
+        # that cannot take the asked rotation would swing a long hand's tool point away); on
+        # its own robot, every source rotation is reachable
+        turned = want_ee_r if same else r_cmd
+        want_ee_p = want_tool_p - turned @ offset
+        return b + (want_ee_p - a) / scale, want_ee_r @ c.T, want_ee_p, want_ee_r
+
     try:
         writer.begin(start_ns)
         pipeline.engage(q, 0.0)
         dt = 1.0 / rate
+        # pipeline and sim time [s] of the episode's t = 0: into another robot, the port
+        # first engages where the source's path starts and waits there for the engage ramp
+        t0 = 0.0
+        if replay is None:
+            t0, q = _engage(pipeline, sim, tool, q, dt, side, (wrist0_p, wrist0_r), wrist_at,
+                            lambda p, r: _hand(source, side, track, 0, 0.0, p, r))  # fmt: skip
         end_s = source.duration_s
         names = target_model.joint_names
         command_frames = tool.frames(q)  # (R_ee, p_ee, tool point) at the last command
@@ -316,50 +354,29 @@ def port_episode(
                 break
             t_ns = start_ns + round(t * 1e9)
             if sim is not None:
-                sim.advance_to(t)
+                sim.advance_to(t0 + t)
                 q = sim.positions
             k = track.index(min(t, end_s) + TIME_EPS_S)
             objects = scene.object_poses(sim) if scene is not None else []
             if sim is not None:
                 r_act, _, point_act = tool.frames(q)
-            first = steps == 1
             if replay is not None:  # its own robot: the recorded intent, as it was given
                 row = replay[0].at(t + TIME_EPS_S)
                 wrist_p, wrist_r = np.array(row[:3]), _rotation(row)
+                if rising and t > end_s:
+                    rise = min(1.0, (t - end_s) / FINISH_S) * FINISH_RISE_M
+                    wrist_p = wrist_p + np.array([0.0, 0.0, rise / scale])
                 want_ee_p, want_ee_r = a + scale * (wrist_p - b), wrist_r @ c
                 hand = np.array(replay[1].at(t + TIME_EPS_S))
             else:
-                if first:
-                    wrist_p, wrist_r = wrist0_p, wrist0_r
-                    want_ee_p, want_ee_r = p_ee0, r_ee0
-                else:
-                    want_r = track.goal_r[k]
-                    want_ee_r = want_r @ tool.hand_rotation.T
-                    if posture is not None and wrists is not None:  # operator's wrist, re-based
-                        blend = min(1.0, t / POSTURE_S)
-                        turn = pin.exp3(blend * posture)
-                        want_ee_r = _rotation(wrists.at(t + TIME_EPS_S)) @ turn @ c
-                    want_tool_p = origin + track.goal_p[k]
-                    if finish and t > end_s:  # the release the source's end cut short
-                        rise = min(1.0, (t - end_s) / FINISH_S) * FINISH_RISE_M
-                        want_tool_p = want_tool_p + np.array([0.0, 0.0, rise])
-                    r_cmd, p_cmd, point_cmd = command_frames
-                    offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
-                    # on another robot, where the hand is turned now (the IK puts position
-                    # first: a wrist that cannot take the asked rotation would swing a long
-                    # hand's tool point away); on its own robot, every source rotation is
-                    # reachable
-                    turned = want_ee_r if same else r_cmd
-                    want_ee_p = want_tool_p - turned @ offset
-                    wrist_p = b + (want_ee_p - a) / scale
-                    wrist_r = want_ee_r @ c.T
+                wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t, command_frames)
                 hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
                 if finish and t > end_s:
                     hand = wrist_p + hand_points(side, 0.0) @ wrist_r.T
             parts: dict[str, Any] = {f"{side}_wrist": Pose(wrist_p, wrist_r)}
             parts[f"{side}_hand"] = HandSkeleton(hand)
-            frame = HumanFrame(t, **parts)
-            out = pipeline.step(frame, q, t)
+            frame = HumanFrame(t0 + t, **parts)
+            out = pipeline.step(frame, q, t0 + t)
             command_frames = tool.frames(out.q)
             if sim is not None:
                 for group, values in out.commands.items():
@@ -429,18 +446,70 @@ def port_episode(
     return PortResult(path, report, time.perf_counter() - wall)
 
 
-def _grasp_posture(description: Any, side: str) -> FloatArray:
+def _engage(
+    pipeline: TeleopPipeline, sim: Any, tool: ArmTool, q: FloatArray, dt: float, side: str,
+    first: tuple[FloatArray, FloatArray], wrist_at: Any, hand_at: Any,
+) -> tuple[float, FloatArray]:  # fmt: skip
+    """Engage where the source's path starts and wait there, as an operator waits after
+    engaging for the robot to come to them: the first recorded wrist (the calibration's),
+    then the wrist that puts the tool on the source's first goal, held until the engage
+    ramp has ended and the arm's commands and joints are within the ramp's tolerance of
+    the IK's solution (at most :data:`ENGAGE_MAX_S`). Returns (the pipeline and sim time
+    [s] the episode's clock starts at, the joints then).
+
+    The safety filter's engage ramp caps every joint at ``engage_speed_rad_s`` until all
+    of them are within ``engage_tolerance_rad`` of their targets: following the source's
+    motion from the first step, a target whose joints must move faster than that (Alex's
+    shoulder on G1's path) stayed in the ramp for 3 s and lagged the path by up to 10 cm."""
+    arm = tool.model.group_indices(tool.arm.group)
+    tolerance = pipeline.safety.config.engage_tolerance_rad
+    frames = tool.frames(q)
+    t = 0.0
+    while t < ENGAGE_MAX_S - 1e-9:
+        t += dt
+        if sim is not None:
+            sim.advance_to(t)
+            q = sim.positions
+        wrist_p, wrist_r = first if t <= dt * 1.5 else wrist_at(0, 0.0, frames)[:2]
+        hand = HandSkeleton(hand_at(wrist_p, wrist_r))
+        parts = {f"{side}_wrist": Pose(wrist_p, wrist_r), f"{side}_hand": hand}
+        out = pipeline.step(HumanFrame(t, **parts), q, t)  # type: ignore[arg-type]
+        frames = tool.frames(out.q)
+        if sim is not None:
+            for group, values in out.commands.items():
+                sim.set_targets(tool.model.description.groups[group], values)
+        else:
+            q = out.q
+        settled = np.abs(np.asarray(out.targets)[arm] - out.q[arm]).max() < tolerance and (
+            np.abs(q[arm] - out.q[arm]).max() < tolerance
+        )
+        if t > dt * 1.5 and not out.report.ramping and settled:
+            break
+    return t, q
+
+
+def _task(source: SourceEpisode) -> str | None:
+    """The task of the episode's scene (None without a scene)."""
+    if not source.scene:
+        return None
+    from humanoid_teleop.core.sim.scene import load_scene
+
+    return load_scene(source.scene).task
+
+
+def _grasp_posture(description: Any, side: str, task: str | None) -> FloatArray:
     """The operator wrist rotation (operator frame) with which an operator holds this
-    robot's hand to grasp: its physics.yaml ``demonstrator`` tilt and roll."""
+    robot's hand for ``task``: its physics.yaml ``demonstrator`` tilt and roll (the task's
+    sub-block over them: TALOS pushes with its jaws half down, grasps with them down)."""
     from humanoid_teleop.devices.scripted.demonstrator import grasp_posture
     from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
 
-    return grasp_posture(robot_demonstrator_config(description), side)
+    return grasp_posture(robot_demonstrator_config(description, task), side)
 
 
-def _posture_turn(source: Any, target: Any, side: str) -> FloatArray:
-    """Rotation vector [rad] from the source robot's grasp posture to the target's."""
-    turn = _grasp_posture(source, side).T @ _grasp_posture(target, side)
+def _posture_turn(source: Any, target: Any, side: str, task: str | None) -> FloatArray:
+    """Rotation vector [rad] from the source robot's posture for ``task`` to the target's."""
+    turn = _grasp_posture(source, side, task).T @ _grasp_posture(target, side, task)
     out: FloatArray = np.asarray(pin.log3(turn), dtype=np.float64)
     return out
 
@@ -450,6 +519,13 @@ def _opening(track: _SourceTrack, rate_hz: float) -> bool:
     closure = track.closure_cmd
     back = min(len(closure) - 1, max(1, round(FINISH_S * rate_hz)))
     return bool(closure[-1] < closure[-1 - back] - 0.02)
+
+
+def _rising(track: _SourceTrack, rate_hz: float) -> bool:
+    """Whether the source's goal rose more than 1 cm over its last FINISH_S."""
+    z = track.goal_p[:, 2]
+    back = min(len(z) - 1, max(1, round(FINISH_S * rate_hz)))
+    return bool(z[-1] > z[-1 - back] + 0.01)
 
 
 def _same_robot(a: Any, b: Any) -> bool:
