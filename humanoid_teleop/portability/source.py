@@ -181,6 +181,64 @@ def scene_from_objects(names: tuple[str, ...]) -> str:
     return found[0] if len(set(found)) == 1 else ""
 
 
+def _laid_out_alike(
+    datas: list[bytes], start: int, stop: int, dtype: str, stamped: bool, free_tail: bool
+) -> FloatArray | None:
+    """The values at ``[start, stop)`` of every message as rows of float64, when every
+    message has the first's length and the first's bytes everywhere else (except the header
+    stamp, bytes 4-12, when ``stamped``, and what follows the values when ``free_tail``):
+    then each has the first's layout and its values lie there. Else None."""
+    size = len(datas[0])
+    if any(len(d) != size for d in datas):
+        return None
+    rows = np.frombuffer(b"".join(datas), dtype=np.uint8).reshape(len(datas), size)
+    fixed = np.ones(size, dtype=bool)
+    fixed[start:stop] = False
+    if stamped:
+        fixed[4:12] = False
+    if free_tail:
+        fixed[stop:] = False
+    if not (rows[:, fixed] == rows[0, fixed]).all():
+        return None
+    values: FloatArray = np.ascontiguousarray(rows[:, start:stop]).view(dtype).astype(np.float64)
+    return values
+
+
+def _alike_rows(
+    topic: str,
+    datas: list[bytes],
+    joint_topic: str,
+    joints: JointStateDecoder,
+    command_topics: dict[str, str],
+    commands: dict[str, Float64ArrayDecoder],
+) -> FloatArray | None:
+    """A numeric stream's values, one row per message, read as one array when all its
+    messages share the first's layout (the first decoded already, which checked it); None:
+    decode them one by one. The same numbers as the one-by-one decoders, bit for bit."""
+    first = datas[0]
+    if len(datas) < 2:
+        return None
+    order = "<" if first[1] & 0x01 else ">"
+    if topic == joint_topic:  # positions; the velocities and efforts after them are not read
+        joints.decode(first)
+        start, stop = joints.positions_span
+        return _laid_out_alike(datas, start, stop, order + "f8", True, True)
+    if topic in command_topics:
+        e, start, count = _float64_layout(first, commands[topic].source)
+        return _laid_out_alike(datas, start, start + 8 * count, e + "f8", False, False)
+    if topic.endswith("_hand") or topic == OBJECTS_TOPIC:  # PoseArray: the poses end it
+        poses = pose_array_values(first, topic)
+        start = len(first) - 56 * len(poses)
+        if first[start:] != poses.astype(order + "f8").tobytes():
+            return None
+        rows = _laid_out_alike(datas, start, len(first), order + "f8", True, False)
+        return None if rows is None else rows.reshape(len(datas), len(poses), 7)
+    start = len(first) - 56  # PoseStamped: the pose ends it
+    if first[start:] != struct.pack(order + "7d", *pose_stamped_values(first, topic)):
+        return None
+    return _laid_out_alike(datas, start, len(first), order + "f8", True, False)
+
+
 def read_source(path: Path, description: RobotDescription | None = None) -> SourceEpisode:
     """Read episode ``path``; ``description`` is the source robot (else from its metadata)."""
     from humanoid_teleop.core.robot import load_robot
@@ -217,83 +275,117 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     if intent_source:
         wanted += [f"{intent_source}{s}_{p}" for s in ("left", "right") for p in ("wrist", "hand")]
     wanted = [t for t in wanted if counts.get(t)]
+    # per stream its log times and rows: a list of rows, or one array of them (_alike_rows)
     joint_t: list[int] = []
-    joint_rows: list[FloatArray] = []
+    joint_rows: Any = []
     names: tuple[str, ...] = ()
-    cmd: dict[str, tuple[list[int], list[FloatArray]]] = {}
-    poses: dict[str, tuple[list[int], list[tuple[float, ...]]]] = {}
-    hands: dict[str, tuple[list[int], list[Any]]] = {}
+    cmd: dict[str, tuple[list[int], Any]] = {}
+    poses: dict[str, tuple[list[int], Any]] = {}
+    hands: dict[str, tuple[list[int], Any]] = {}
     obj_t: list[int] = []
-    obj_rows: list[FloatArray] = []
+    obj_rows: Any = []
     object_names: tuple[str, ...] = ()
     engaged: list[tuple[int, bool]] = []
     joint_decoder = JointStateDecoder(f"{path}: {joint_topic}")
     places = {topic: f"{path}: {topic}" for topic in wanted}
     commands = {topic: Float64ArrayDecoder(f"{path}: {topic}") for topic in command_topics}
+    types: dict[str, str] = {}
+
+    def decode(topic: str, t: int, data: bytes) -> None:
+        """One message into the streams (names and object names kept as they change)."""
+        nonlocal names, object_names
+        where = places[topic]
+        try:
+            if topic == joint_topic:
+                _, msg_names, positions = joint_decoder.decode(data)
+                if not names:
+                    names = msg_names
+                if msg_names != names or len(positions) != len(names):
+                    raise PortInputError(f"{where}: joint names or count change within the episode")
+                joint_t.append(t)
+                joint_rows.append(positions)
+            elif topic in command_topics:
+                group = command_topics[topic]
+                values = commands[topic].decode(data)
+                if len(values) != len(description.groups[group]):
+                    raise PortInputError(
+                        f"{where}: {len(values)} values for the "
+                        f"{len(description.groups[group])} joints of {group}"
+                    )
+                times, rows = cmd.setdefault(group, ([], []))
+                times.append(t)
+                rows.append(values)
+            elif topic == OBJECTS_TOPIC:
+                obj_t.append(t)
+                obj_rows.append(pose_array_values(data, where))
+            elif topic.endswith("_wrist") or topic.startswith(EE_TARGET_PREFIX):
+                times, pose_rows = poses.setdefault(topic, ([], []))
+                times.append(t)
+                pose_rows.append(pose_stamped_values(data, where))
+            elif topic.endswith("_hand"):
+                points = pose_array_values(data, where)
+                if len(points) != 25:
+                    raise PortInputError(
+                        f"{where}: {len(points)} hand joints (25 WebXR joints expected)"
+                    )
+                times, hand_rows = hands.setdefault(topic, ([], []))
+                times.append(t)
+                hand_rows.append(points[:, :3])
+            else:
+                msg: Any = _TYPESTORE.deserialize_cdr(data, types[topic])
+                if topic == ENGAGED_TOPIC:
+                    engaged.append((t, bool(msg.data)))
+                elif topic == OBJECT_NAMES_TOPIC:
+                    object_names = tuple(n for n in msg.data.split(",") if n)
+        except PortInputError:
+            raise
+        except Exception as err:  # the CDR readers raise several error types
+            raise PortInputError(f"{where}: undecodable {types[topic]}: {err}") from err
+
+    # The numeric streams are gathered and decoded per stream: a stream whose messages all
+    # share the first's layout (:func:`_laid_out_alike`) is one array view of their bytes;
+    # any other is decoded message by message.
+    streams = {joint_topic, OBJECTS_TOPIC, *command_topics}
+    streams |= {t for t in wanted if t.endswith(("_wrist", "_hand"))}
+    streams |= {t for t in wanted if t.startswith(EE_TARGET_PREFIX)}
+    gathered: dict[str, tuple[list[int], list[bytes]]] = {}
     try:
         for raw in iter_messages(path, wanted, log_time_order=False):
             topic = raw.topic
-            t = raw.log_time_ns
-            where = places[topic]
-            try:
-                if topic == joint_topic:
-                    _, msg_names, positions = joint_decoder.decode(raw.data)
-                    if not names:
-                        names = msg_names
-                    if msg_names != names or len(positions) != len(names):
-                        raise PortInputError(
-                            f"{where}: joint names or count change within the episode"
-                        )
-                    joint_t.append(t)
-                    joint_rows.append(positions)
-                elif topic in command_topics:
-                    group = command_topics[topic]
-                    values = commands[topic].decode(raw.data)
-                    if len(values) != len(description.groups[group]):
-                        raise PortInputError(
-                            f"{where}: {len(values)} values for the "
-                            f"{len(description.groups[group])} joints of {group}"
-                        )
-                    times, rows = cmd.setdefault(group, ([], []))
-                    times.append(t)
-                    rows.append(values)
-                elif topic == OBJECTS_TOPIC:
-                    obj_t.append(t)
-                    obj_rows.append(pose_array_values(raw.data, where))
-                elif topic.endswith("_wrist") or topic.startswith(EE_TARGET_PREFIX):
-                    times, pose_rows = poses.setdefault(topic, ([], []))
-                    times.append(t)
-                    pose_rows.append(pose_stamped_values(raw.data, where))
-                elif topic.endswith("_hand"):
-                    points = pose_array_values(raw.data, where)
-                    if len(points) != 25:
-                        raise PortInputError(
-                            f"{where}: {len(points)} hand joints (25 WebXR joints expected)"
-                        )
-                    times, hand_rows = hands.setdefault(topic, ([], []))
-                    times.append(t)
-                    hand_rows.append(points[:, :3])
-                else:
-                    msg: Any = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
-                    if topic == ENGAGED_TOPIC:
-                        engaged.append((t, bool(msg.data)))
-                    elif topic == OBJECT_NAMES_TOPIC:
-                        object_names = tuple(n for n in msg.data.split(",") if n)
-            except PortInputError:
-                raise
-            except Exception as err:  # the CDR readers raise several error types
-                raise PortInputError(f"{where}: undecodable {raw.type}: {err}") from err
+            types[topic] = raw.type
+            if topic in streams:
+                times, datas = gathered.setdefault(topic, ([], []))
+                times.append(raw.log_time_ns)
+                datas.append(raw.data)
+            else:
+                decode(topic, raw.log_time_ns, raw.data)
     except BagFormatError as err:
         raise PortInputError(f"{path}: {err}") from err
+    for topic, (times, datas) in gathered.items():
+        decode(topic, times[0], datas[0])  # the first as any message: its layout, checked
+        rows = _alike_rows(topic, datas, joint_topic, joint_decoder, command_topics, commands)
+        if rows is None:
+            for t, data in zip(times[1:], datas[1:], strict=True):
+                decode(topic, t, data)
+        elif topic == joint_topic:
+            joint_t, joint_rows = times, rows
+        elif topic in command_topics:
+            cmd[command_topics[topic]] = (times, rows)
+        elif topic == OBJECTS_TOPIC:
+            obj_t, obj_rows = times, rows
+        elif topic.endswith("_hand"):
+            hands[topic] = (times, rows[:, :, :3])
+        else:
+            poses[topic] = (times, rows)
     starts = sorted(t for t, on in engaged if on)
     if starts:
         engage_ns = starts[0]
     else:
         firsts = [v[0][0] for v in cmd.values()] + [v[0][0] for v in poses.values()]
         engage_ns = min(firsts) if firsts else joint_t[0]
-    if obj_rows and len({len(r) for r in obj_rows}) != 1:
+    if len(obj_rows) and len({len(r) for r in obj_rows}) != 1:
         raise PortInputError(f"{path}: {OBJECTS_TOPIC}: the number of objects changes")
-    scene = custom.get(SCENE_KEY, "") or (scene_from_objects(object_names) if obj_rows else "")
+    scene = custom.get(SCENE_KEY, "") or (scene_from_objects(object_names) if len(obj_rows) else "")
     prefix_len = len(intent_source)
     return SourceEpisode(
         path=path,
@@ -312,7 +404,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
             topic[prefix_len:].split("_")[0]: _samples(*v, engage_ns) for topic, v in hands.items()
         },
         intent_source=intent_source,
-        objects=_samples(obj_t, obj_rows, engage_ns) if obj_rows else None,
+        objects=_samples(obj_t, obj_rows, engage_ns) if len(obj_rows) else None,
         object_names=object_names,
         scene=scene,
         outcome=custom.get("outcome", ""),

@@ -191,6 +191,7 @@ class JointStateDecoder:
         self._name_bytes = b""
         self._order = ""  # the byte order _name_bytes were read in
         self._names: tuple[str, ...] = ()
+        self.positions_span = (0, 0)
 
     def decode(self, data: bytes) -> tuple[Header, tuple[str, ...], FloatArray]:
         """Header, joint names and positions [rad or m] (as many as the message has; may be
@@ -213,9 +214,11 @@ class JointStateDecoder:
                 self._names = tuple(names)
                 self._name_bytes = name_bytes
                 self._order = e
-            positions, _end = _sequence(data, e, names_end, "f8", 8)
+            positions, end = _sequence(data, e, names_end, "f8", 8)
         except (struct.error, ValueError, UnicodeDecodeError) as err:
             raise ValueError(f"{self.source}: malformed JointState: {err}") from err
+        #: Where the last decoded message's positions lay: [start, end) in its bytes.
+        self.positions_span = (end - 8 * len(positions), end)
         return header, self._names, positions.astype(np.float64)
 
     @staticmethod

@@ -1,0 +1,72 @@
+"""Reading a source's numeric streams in one piece: the same numbers as message by message,
+and message by message whenever a stream's layout changes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from humanoid_teleop.core.motion.cdr import (
+    JointStateDecoder,
+    JointStateEncoder,
+    encode_forward_command,
+    encode_pose_array,
+    encode_pose_stamped,
+    pose_array_values,
+    pose_stamped_values,
+)
+from humanoid_teleop.portability.source import (
+    Float64ArrayDecoder,
+    _alike_rows,
+    decode_float64_array,
+)
+
+RNG = np.random.default_rng(4)
+POSE = "/teleop/ee_target/right"
+HAND = "/teleop/intent/right_hand"
+COMMAND = "/right_arm_controller/commands"
+
+
+def _rows(topic: str, datas: list[bytes]) -> np.ndarray | None:
+    commands = {COMMAND: Float64ArrayDecoder(COMMAND)}
+    return _alike_rows(topic, datas, "/joint_states", JointStateDecoder("j"), {COMMAND: "arm"},
+                       commands)  # fmt: skip
+
+
+def test_pose_streams_read_in_one_piece_equal_each_message() -> None:
+    """PoseStamped and PoseArray streams of one layout: every row is the message's own."""
+    poses = [encode_pose_stamped(i, 7 * i, "base", RNG.normal(size=7)) for i in range(50)]
+    hands = [encode_pose_array(i, 3, "operator", RNG.normal(size=(25, 7))) for i in range(50)]
+    got = _rows(POSE, poses)
+    assert got is not None
+    np.testing.assert_array_equal(got, [pose_stamped_values(d, POSE) for d in poses])
+    got = _rows(HAND, hands)
+    assert got is not None
+    np.testing.assert_array_equal(got, [pose_array_values(d, HAND) for d in hands])
+
+
+def test_command_streams_read_in_one_piece_equal_each_message() -> None:
+    """A forward command stream of one length: every row is the message's own values."""
+    datas = [encode_forward_command(RNG.normal(size=7)) for _ in range(50)]
+    got = _rows(COMMAND, datas)
+    assert got is not None
+    np.testing.assert_array_equal(got, [decode_float64_array(d, COMMAND) for d in datas])
+
+
+def test_a_stream_whose_layout_changes_is_left_to_the_message_decoders() -> None:
+    """A frame id of another length or the same length, or another value count: no rows
+    in one piece (the caller decodes each message)."""
+    same = [encode_pose_stamped(i, 0, "base", RNG.normal(size=7)) for i in range(5)]
+    assert _rows(POSE, [*same, encode_pose_stamped(9, 0, "base_link", np.zeros(7))]) is None
+    assert _rows(POSE, [*same, encode_pose_stamped(9, 0, "bask", np.zeros(7))]) is None
+    commands = [encode_forward_command(np.ones(7)) for _ in range(5)]
+    assert _rows(COMMAND, [*commands, encode_forward_command(np.ones(6))]) is None
+
+
+def test_joint_states_read_in_one_piece_equal_each_message() -> None:
+    """A joint-state stream with fixed names: every row is the message's positions."""
+    encoder = JointStateEncoder(("a", "bb", "ccc"))
+    datas = [encoder.encode(i, 11 * i, RNG.normal(size=3)) for i in range(50)]
+    got = _alike_rows("/joint_states", datas, "/joint_states", JointStateDecoder("j"), {}, {})
+    assert got is not None
+    want = [JointStateDecoder("j").decode(d)[2] for d in datas]
+    np.testing.assert_array_equal(got, want)
