@@ -6,32 +6,17 @@ summary CRCs are all written. Each channel carries the
 writes, and the file closes with a ``rosbag2`` metadata record, a summary and indexes. The
 caller flushes the open chunk at least every ``flush_period`` so a killed process loses at
 most that much (the page cache outlives the process).
-
-Message records are laid out here, straight into the library writer's open chunk with its
-statistics and message index kept as it keeps them (:class:`_MessageLayout`): the ``mcap``
-library's ``add_message`` builds a record object and writes it field by field, ~2.4 us of
-every message's ~5 in a kinematic port (issue 19). The files are byte for byte the library's
-(a test compares them); an ``mcap`` release whose writer is laid out differently is detected
-when a file is opened, and its ``add_message`` is used instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
 import logging
-import struct
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from io import BytesIO
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from mcap._chunk_builder import ChunkBuilder
-from mcap.data_stream import RecordBuilder
-from mcap.opcode import Opcode
-from mcap.records import MessageIndex, Statistics
 from mcap.writer import CompressionType, Writer
 
 from .errors import BagError, DiskFullError
@@ -52,105 +37,6 @@ _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 def is_disk_full(err: OSError) -> bool:
     """True when ``err`` means no space (or quota) left on the device."""
     return err.errno in _FULL_ERRNOS
-
-
-#: A message record up to its data: opcode, record length, channel, sequence, log and
-#: publish time [ns] (MCAP's field order; the record length counts from the channel on).
-_MESSAGE_HEAD = struct.Struct("<BQHIQQ")
-_MESSAGE_FIELDS = _MESSAGE_HEAD.size - 9
-
-
-class _PackedMessageIndex(MessageIndex):
-    """A chunk's message index for one channel, written as one packed record (the library
-    writes each entry's two fields with a call apiece); the same bytes."""
-
-    def write(self, stream: RecordBuilder) -> None:
-        entries = len(self.records)
-        stream.write(
-            struct.pack(
-                f"<BQHI{2 * entries}Q",
-                Opcode.MESSAGE_INDEX,
-                6 + 16 * entries,
-                self.channel_id,
-                16 * entries,
-                *itertools.chain.from_iterable(self.records),
-            )
-        )
-
-
-class _MessageLayout:
-    """What ``Writer.add_message`` does to a chunked writer, laid out directly: the file
-    statistics, the open chunk's times, message index and record bytes, and the chunk closed
-    once it passes the chunk size. Built only when the writer has the parts it uses
-    (:meth:`of`)."""
-
-    def __init__(
-        self,
-        chunk: ChunkBuilder,
-        statistics: Statistics,
-        chunk_size: int,
-        finalize_chunk: Callable[[], None],
-    ) -> None:
-        self.chunk = chunk
-        self.statistics = statistics
-        self.chunk_size = chunk_size
-        self.finalize_chunk = finalize_chunk
-
-    @classmethod
-    def of(cls, writer: Writer) -> _MessageLayout | None:
-        """The layout of ``writer`` (an ``mcap`` 1.x chunked writer), else None."""
-        chunk = getattr(writer, "_Writer__chunk_builder", None)
-        statistics = getattr(writer, "_Writer__statistics", None)
-        chunk_size = getattr(writer, "_Writer__chunk_size", None)
-        finalize = getattr(writer, "_Writer__finalize_chunk", None)
-        records = getattr(chunk, "record_writer", None)
-        if not (
-            isinstance(chunk, ChunkBuilder)
-            and isinstance(statistics, Statistics)
-            and isinstance(statistics.channel_message_counts, defaultdict)
-            and isinstance(chunk_size, int)
-            and callable(finalize)
-            and isinstance(records, RecordBuilder)
-            and isinstance(getattr(records, "_buffer", None), BytesIO)
-            and all(
-                hasattr(chunk, name)
-                for name in ("message_indices", "message_start_time", "message_end_time")
-            )
-            and isinstance(getattr(chunk, "num_messages", None), int)
-        ):
-            return None
-        return cls(chunk, statistics, chunk_size, finalize)
-
-    def add(
-        self, channel_id: int, log_ns: int, publish_ns: int, sequence: int, data: bytes
-    ) -> None:
-        """One message, as ``Writer.add_message`` would add it."""
-        statistics, chunk = self.statistics, self.chunk
-        if statistics.message_count == 0 or log_ns < statistics.message_start_time:
-            statistics.message_start_time = log_ns
-        if log_ns > statistics.message_end_time:
-            statistics.message_end_time = log_ns
-        statistics.channel_message_counts[channel_id] += 1
-        statistics.message_count += 1
-        if chunk.num_messages == 0 or log_ns < chunk.message_start_time:
-            chunk.message_start_time = log_ns
-        if log_ns > chunk.message_end_time:
-            chunk.message_end_time = log_ns
-        buffer = chunk.record_writer._buffer
-        index = chunk.message_indices.get(channel_id)
-        if index is None:
-            index = chunk.message_indices[channel_id] = _PackedMessageIndex(channel_id, [])
-        index.records.append((log_ns, buffer.tell()))
-        chunk.num_messages += 1
-        buffer.write(
-            _MESSAGE_HEAD.pack(
-                Opcode.MESSAGE, _MESSAGE_FIELDS + len(data), channel_id, sequence, log_ns,
-                publish_ns,
-            )
-        )  # fmt: skip
-        buffer.write(data)
-        if buffer.tell() > self.chunk_size:
-            self.finalize_chunk()
 
 
 class McapFileWriter:
@@ -187,9 +73,6 @@ class McapFileWriter:
         self.unflushed_messages = 0
         self._size = 0
         self._guard(lambda: self._writer.start(profile="ros2", library=library), "start")
-        self._layout = _MessageLayout.of(self._writer)
-        if self._layout is None:
-            LOG.debug("mcap %s: messages go through Writer.add_message", path)
 
     def _os_error(self, action: str, err: OSError) -> BagError:
         if is_disk_full(err):
@@ -251,18 +134,13 @@ class McapFileWriter:
         """Append one serialized message to the open chunk (log time = receive time [ns])."""
         # once per message: the guard inlined (no closure per call)
         try:
-            if self._layout is not None:
-                self._layout.add(
-                    channel_id, log_time_ns, publish_time_ns, sequence & 0xFFFFFFFF, data
-                )
-            else:
-                self._writer.add_message(
-                    channel_id=channel_id,
-                    log_time=log_time_ns,
-                    data=data,
-                    publish_time=publish_time_ns,
-                    sequence=sequence & 0xFFFFFFFF,
-                )
+            self._writer.add_message(
+                channel_id=channel_id,
+                log_time=log_time_ns,
+                data=data,
+                publish_time=publish_time_ns,
+                sequence=sequence & 0xFFFFFFFF,
+            )
         except OSError as err:
             raise self._os_error("write a message", err) from err
         self.message_count += 1
