@@ -49,6 +49,15 @@ def _transform(t: Any) -> tuple[np.ndarray, np.ndarray]:
     return quat_to_matrix(np.array([r.x, r.y, r.z, r.w])), np.array([v.x, v.y, v.z])
 
 
+def _port_first_source(
+    sources: list[Path], models: Callable[[str], RobotModel], out_dir: Path, options: PortOptions
+) -> PortResult:
+    _, source_robot, target = PAIR
+    return port_episode(
+        read_source(sources[0]), models(source_robot), models(target), out_dir, options
+    )
+
+
 @pytest.fixture(scope="module")
 def kinematic(
     sources: list[Path],
@@ -56,14 +65,8 @@ def kinematic(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> PortResult:
     """PAIR's first episode ported to the target without physics."""
-    _, source_robot, target = PAIR
-    return port_episode(
-        read_source(sources[0]),
-        models(source_robot),
-        models(target),
-        tmp_path_factory.mktemp("kinematic"),
-        PortOptions(sim=False),
-    )
+    out_dir = tmp_path_factory.mktemp("kinematic")
+    return _port_first_source(sources, models, out_dir, PortOptions(sim=False))
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +76,8 @@ def physics(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> PortResult:
     """PAIR's first episode ported to the target in physics (cameras off)."""
-    _, source_robot, target = PAIR
-    return port_episode(
-        read_source(sources[0]),
-        models(source_robot),
-        models(target),
-        tmp_path_factory.mktemp("physics"),
-        PortOptions(sim=True, cameras=False),
-    )
+    out_dir = tmp_path_factory.mktemp("physics")
+    return _port_first_source(sources, models, out_dir, PortOptions(sim=True, cameras=False))
 
 
 def test_kinematic_port_tf_equals_fk_of_its_joint_states(
