@@ -111,7 +111,9 @@ PATH_BUILDERS = {
     "humanoid_teleop/devices/webxr/server.py": "the WebXR page is package data it serves",
     "humanoid_teleop/cli/doctor.py": "reports where rclpy was imported from",
 }
-PATH_BUILDING = re.compile(r"__file__|sys\.prefix|parents\[|get_package_share_directory")
+#: ``Path(...).parents[n]``, not a model's ``parents[joint]`` (pinocchio's joint tree); a path
+#: kept in a variable came from ``__file__`` first.
+PATH_BUILDING = re.compile(r"__file__|sys\.prefix|\)\.parents\[|get_package_share_directory")
 
 
 def test_no_module_finds_shipped_files_by_itself() -> None:
