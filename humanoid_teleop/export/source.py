@@ -30,7 +30,7 @@ from humanoid_teleop.core.bag.reader import (
     read_bag,
 )
 from humanoid_teleop.core.motion.cdr import byte_order
-from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES
+from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES, STATE_TOPIC
 from humanoid_teleop.core.robot import RobotDescription
 
 from .errors import ExportInputError
@@ -42,7 +42,6 @@ FloatArray = npt.NDArray[np.float64]
 INTENT_PREFIXES = RECORDED_PREFIXES
 POSE_INPUTS = ("head", "left_wrist", "right_wrist")
 HAND_INPUTS = ("left_hand", "right_hand")
-STATE_TOPIC = "/teleop/state"
 ANNOTATION_TOPIC = "/recorder/annotation"
 
 _TYPESTORE = get_typestore(Stores.ROS2_JAZZY)

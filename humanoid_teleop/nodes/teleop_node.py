@@ -51,7 +51,7 @@ from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.core.motion.frame import HumanFrame, Input
 from humanoid_teleop.core.motion.messages import CdrPartReader
-from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC
+from humanoid_teleop.core.motion.topics import EE_TARGET_PREFIX, ENGAGED_TOPIC, STATE_TOPIC
 from humanoid_teleop.core.retarget.input_guard import (
     MALFORMED,
     InputGuard,
@@ -63,7 +63,6 @@ from humanoid_teleop.core.retarget.input_sync import InputSync
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.retarget.teleop_state import (
     STATE_RATE_HZ,
-    STATE_TOPIC,
     encode_teleop_state,
     teleop_status,
 )
@@ -77,7 +76,6 @@ from humanoid_teleop.nodes.operator_topics import (
     OPERATOR_TOPICS,
 )
 
-EE_TARGET_PREFIX = "/teleop/ee_target"
 """End-effector targets of the arm retargeters (PoseStamped in the robot's base frame)."""
 
 PUBLISHER_DEPTH = 1000
@@ -191,7 +189,7 @@ class TeleopNode(Node):
         self._engaged_pub = self.create_publisher(Bool, ENGAGED_TOPIC, latched)
         self._published_engaged: bool | None = None
         self._ee_target_pubs = {
-            side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}/{side}", PUBLISHER_DEPTH)
+            side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}{side}", PUBLISHER_DEPTH)
             for side in self._description.arms
         }
         self._state_pub = self.create_publisher(DiagnosticArray, STATE_TOPIC, 10)

@@ -26,7 +26,11 @@ from humanoid_teleop.core.motion.cdr import (
     pose_array_values,
     pose_stamped_values,
 )
-from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES
+from humanoid_teleop.core.motion.topics import (
+    EE_TARGET_PREFIX,
+    ENGAGED_TOPIC,
+    RECORDED_PREFIXES,
+)
 from humanoid_teleop.core.robot import RobotDescription
 from humanoid_teleop.core.sim.scene import load_scene, scene_dirs
 
@@ -36,7 +40,6 @@ FloatArray = NDArray[np.float64]
 OBJECTS_TOPIC = "/sim/objects"
 OBJECT_NAMES_TOPIC = "/sim/object_names"
 OUTCOME_TOPIC = "/sim/task/outcome"
-EE_TARGET_PREFIX = "/teleop/ee_target/"
 SCENE_KEY = "custom.scene"
 _TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
 

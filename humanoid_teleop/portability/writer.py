@@ -39,10 +39,15 @@ from humanoid_teleop.core.motion.cdr import (
     encode_pose_stamped,
 )
 from humanoid_teleop.core.motion.rotation import matrix_to_quat, quats_from_matrices
+from humanoid_teleop.core.motion.topics import (
+    EE_TARGET_PREFIX,
+    ENGAGED_TOPIC,
+    INTENT_PREFIX,
+    STATE_TOPIC,
+)
 from humanoid_teleop.core.retarget.pipeline import PipelineOutput, TeleopPipeline
 from humanoid_teleop.core.retarget.teleop_state import (
     STATE_RATE_HZ,
-    STATE_TOPIC,
     STATE_TYPE,
     encode_teleop_state,
     teleop_status,
@@ -346,8 +351,6 @@ class RobotEpisode:
         self, output: EpisodeOutput, model: RobotModel, sides: Sequence[str],
         object_names: Sequence[str] | None,
     ) -> None:  # fmt: skip
-        from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, INTENT_PREFIX
-
         description = model.description
         self.output = output
         self.model = model
@@ -368,7 +371,7 @@ class RobotEpisode:
         for side in self.sides:
             output.topic(f"{INTENT_PREFIX}{side}_wrist", POSE)
             output.topic(f"{INTENT_PREFIX}{side}_hand", POSE_ARRAY)
-            output.topic(f"/teleop/ee_target/{side}", POSE)
+            output.topic(f"{EE_TARGET_PREFIX}{side}", POSE)
         self.object_names = tuple(object_names) if object_names is not None else None
         if self.object_names is not None:
             output.topic("/sim/objects", POSE_ARRAY)
@@ -431,7 +434,7 @@ class RobotEpisode:
     def ee_target(self, t_ns: int, side: str, rotation: FloatArray, position: FloatArray) -> None:
         """An arm IK target in the base frame."""
         row = np.concatenate([position, quat_xyzw(rotation)])
-        self.output.pose(f"/teleop/ee_target/{side}", t_ns, self.description.base_frame, row)
+        self.output.pose(f"{EE_TARGET_PREFIX}{side}", t_ns, self.description.base_frame, row)
 
     def state(
         self,

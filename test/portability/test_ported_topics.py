@@ -16,7 +16,8 @@ from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.reader import iter_messages, read_bag
 from humanoid_teleop.core.motion.cdr import pose_array_values
 from humanoid_teleop.core.motion.rotation import quat_to_matrix
-from humanoid_teleop.core.retarget.teleop_state import STATE_TOPIC, STATE_TYPE
+from humanoid_teleop.core.motion.topics import STATE_TOPIC
+from humanoid_teleop.core.retarget.teleop_state import STATE_TYPE
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.sim.robot_scene import RobotScene
 from humanoid_teleop.portability.port import PortOptions, PortResult, port_episode

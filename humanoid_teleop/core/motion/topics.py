@@ -19,6 +19,12 @@ INTENT_PREFIX = "/teleop/intent/"
 ENGAGED_TOPIC = INTENT_PREFIX + "engaged"
 """teleop_node's engaged flag (std_msgs/Bool, latched, published on change)."""
 
+EE_TARGET_PREFIX = "/teleop/ee_target/"
+"""teleop_node's arm IK targets (geometry_msgs/PoseStamped, base frame) as ``<prefix><side>``."""
+
+STATE_TOPIC = "/teleop/state"
+"""teleop_node's state (diagnostic_msgs/DiagnosticArray; content: core/retarget/teleop_state)."""
+
 RECORDED_PREFIXES = (INTENT_PREFIX, OPERATOR_PREFIX)
 """Where a recording holds operator input, preferred first (what teleop used, else raw)."""
 

@@ -35,7 +35,6 @@ from humanoid_teleop.core.motion.topics import INPUT_NAMES, OPERATOR_PREFIX
 from humanoid_teleop.core.retarget.input_guard import PartFault
 from humanoid_teleop.core.safety.filter import SafetyReport
 
-STATE_TOPIC = "/teleop/state"
 STATE_TYPE = "diagnostic_msgs/msg/DiagnosticArray"
 #: The rate [Hz] the teleop node publishes the state at (its ``state_rate_hz`` default).
 STATE_RATE_HZ = 10.0
