@@ -63,7 +63,7 @@ from humanoid_teleop.core.sim import (
     TableContact,
     TrajectoryPlayback,
 )
-from humanoid_teleop.core.sim.robot_scene import RobotScene, TfEdge, bottle_on
+from humanoid_teleop.core.sim.robot_scene import RobotScene, TfEdge, bottle_on, object_frame
 from humanoid_teleop.core.sim.settings import SimRobotSettings
 from humanoid_teleop.nodes.executor import run_node
 
@@ -464,7 +464,7 @@ class SimRobotNode(Node):
             t = TransformStamped()
             t.header.stamp = sample.stamp
             t.header.frame_id = self.description.base_frame
-            t.child_frame_id = f"sim/{name}"
+            t.child_frame_id = object_frame(name)
             v = t.transform.translation
             v.x, v.y, v.z = (float(c) for c in position)
             r = t.transform.rotation

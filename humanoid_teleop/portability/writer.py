@@ -53,7 +53,7 @@ from humanoid_teleop.core.retarget.teleop_state import (
     teleop_status,
 )
 from humanoid_teleop.core.robot import RobotDescription, RobotModel
-from humanoid_teleop.core.sim.robot_scene import RobotScene
+from humanoid_teleop.core.sim.robot_scene import RobotScene, object_frame
 from humanoid_teleop.core.sim.settings import SimRobotSettings
 
 from .errors import PortError
@@ -339,6 +339,21 @@ def robot_scene(model: RobotModel) -> RobotScene:
     return scene
 
 
+class _Periodic:
+    """Whether a message at ``rate_hz`` is due at ``t_ns``: the first call is, then one per
+    period on the grid it started (steps falling between grid points take the next)."""
+
+    def __init__(self, rate_hz: float) -> None:
+        self._period_ns = round(1e9 / rate_hz)
+        self._next_ns: int | None = None
+
+    def __call__(self, t_ns: int) -> bool:
+        if self._next_ns is not None and t_ns < self._next_ns:
+            return False
+        self._next_ns = (t_ns if self._next_ns is None else self._next_ns) + self._period_ns
+        return True
+
+
 class RobotEpisode:
     """The topics of a robot episode as a session records them (see docs/episode-format.md),
     written step by step: joint states, forward commands, the intent the pipeline used, EE
@@ -386,12 +401,10 @@ class RobotEpisode:
         frames = [(e.parent, e.child) for e in self._moving]
         self._tf = TfMessageEncoder(frames)
         self._tf_objects = TfMessageEncoder(
-            frames + [(description.base_frame, f"sim/{n}") for n in self.object_names or ()]
+            frames + [(description.base_frame, object_frame(n)) for n in self.object_names or ()]
         )
-        self._tf_period_ns = round(1e9 / TF_RATE_HZ)
-        self._state_period_ns = round(1e9 / STATE_RATE_HZ)
-        self._next_tf_ns: int | None = None
-        self._next_state_ns: int | None = None
+        self._tf_due = _Periodic(TF_RATE_HZ)
+        self._state_due = _Periodic(STATE_RATE_HZ)
         self._steps = 0
 
     def cameras(self) -> None:
@@ -456,10 +469,8 @@ class RobotEpisode:
         """The link transforms at measured joints ``q`` and the scene's object poses
         (rotation, position [m] in the base frame) on ``/tf``, when one is due: call every
         step; they are written at :data:`TF_RATE_HZ` from the first call, stamped ``t_ns``."""
-        if self._next_tf_ns is not None and t_ns < self._next_tf_ns:
+        if not self._tf_due(t_ns):
             return
-        due = t_ns if self._next_tf_ns is None else self._next_tf_ns
-        self._next_tf_ns = due + self._tf_period_ns
         quats, translations = self._scene.edge_transforms(q, self._moving)
         encoder = self._tf
         if objects:
@@ -476,10 +487,8 @@ class RobotEpisode:
         (:func:`teleop_status`; no step times: an offline step's wall time is not the
         robot's)."""
         self._steps += 1
-        if self._next_state_ns is not None and t_ns < self._next_state_ns:
+        if not self._state_due(t_ns):
             return
-        due = t_ns if self._next_state_ns is None else self._next_state_ns
-        self._next_state_ns = due + self._state_period_ns
         status = teleop_status(
             self.description.name,
             engaged=pipeline.engaged,

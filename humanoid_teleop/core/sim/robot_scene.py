@@ -40,6 +40,11 @@ _BOTTLE_RGB = (204, 0, 0)
 AUTO_TABLE_DROP_M = 0.05
 
 
+def object_frame(name: str) -> str:
+    """The /tf child frame of scene object ``name`` (its parent: the robot's base frame)."""
+    return f"sim/{name}"
+
+
 @dataclass(frozen=True)
 class TfEdge:
     """A parent → child transform of the TF tree; ``static`` ones never change with ``q``."""
