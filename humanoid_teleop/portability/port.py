@@ -319,8 +319,7 @@ def port_episode(
             want_ee_r = _rotation(wrists.at(t + TIME_EPS_S)) @ turn @ c
         want_tool_p = origin + track.goal_p[k]
         if (finish or rising) and t > source.duration_s:  # what the source's end cut short
-            rise = min(1.0, (t - source.duration_s) / FINISH_S) * FINISH_RISE_M
-            want_tool_p = want_tool_p + np.array([0.0, 0.0, rise])
+            want_tool_p = want_tool_p + np.array([0.0, 0.0, _finish_rise_m(t, source.duration_s)])
         r_cmd, p_cmd, point_cmd = command_frames
         offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
         # on another robot, where the hand is turned now (the IK puts position first: a wrist
@@ -364,8 +363,7 @@ def port_episode(
                 row = replay[0].at(t + TIME_EPS_S)
                 wrist_p, wrist_r = np.array(row[:3]), _rotation(row)
                 if rising and t > end_s:
-                    rise = min(1.0, (t - end_s) / FINISH_S) * FINISH_RISE_M
-                    wrist_p = wrist_p + np.array([0.0, 0.0, rise / scale])
+                    wrist_p = wrist_p + np.array([0.0, 0.0, _finish_rise_m(t, end_s) / scale])
                 want_ee_p, want_ee_r = a + scale * (wrist_p - b), wrist_r @ c
                 hand = np.array(replay[1].at(t + TIME_EPS_S))
             else:
@@ -514,18 +512,26 @@ def _posture_turn(source: Any, target: Any, side: str, task: str | None) -> Floa
     return out
 
 
+def _end_change(values: FloatArray, rate_hz: float) -> float:
+    """How much ``values`` (one per step at ``rate_hz`` [Hz]) changed over the last FINISH_S."""
+    back = min(len(values) - 1, max(1, round(FINISH_S * rate_hz)))
+    return float(values[-1] - values[-1 - back])
+
+
 def _opening(track: _SourceTrack, rate_hz: float) -> bool:
     """Whether the source's commanded hand closure fell over its last FINISH_S."""
-    closure = track.closure_cmd
-    back = min(len(closure) - 1, max(1, round(FINISH_S * rate_hz)))
-    return bool(closure[-1] < closure[-1 - back] - 0.02)
+    return _end_change(track.closure_cmd, rate_hz) < -0.02
 
 
 def _rising(track: _SourceTrack, rate_hz: float) -> bool:
     """Whether the source's goal rose more than 1 cm over its last FINISH_S."""
-    z = track.goal_p[:, 2]
-    back = min(len(z) - 1, max(1, round(FINISH_S * rate_hz)))
-    return bool(z[-1] > z[-1 - back] + 0.01)
+    return _end_change(track.goal_p[:, 2], rate_hz) > 0.01
+
+
+def _finish_rise_m(t: float, end_s: float) -> float:
+    """How far [m] the hand has risen at ``t`` [s] when finishing what the source's end (at
+    ``end_s``) cut short: FINISH_RISE_M over FINISH_S."""
+    return min(1.0, (t - end_s) / FINISH_S) * FINISH_RISE_M
 
 
 def _same_robot(a: Any, b: Any) -> bool:
