@@ -280,17 +280,23 @@ class Field:
                 )
         return dict(self.value)
 
-    def as_str(self) -> str:
-        if not isinstance(self.value, str) or not self.value.strip():
+    def as_str(self, allow_empty: bool = False) -> str:
+        """This value as a string: non-blank unless ``allow_empty``."""
+        if not isinstance(self.value, str):
+            raise self.error(f"expected a string, got {_show(self.value)}")
+        if not allow_empty and not self.value.strip():
             raise self.error(f"expected a non-empty string, got {_show(self.value)}")
         return self.value
 
-    def as_float(self) -> float:
+    def as_float(self, minimum: float | None = None) -> float:
+        """This value as a finite float, ``>= minimum`` when one is given."""
         if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
             raise self.error(f"expected a number, got {_show(self.value)}")
         number = float(self.value)
         if not math.isfinite(number):
             raise self.error(f"expected a finite number, got {_show(self.value)}")
+        if minimum is not None and number < minimum:
+            raise self.error(f"expected a number >= {minimum}, got {_show(self.value)}")
         return number
 
     def as_positive_float(self) -> float:
@@ -299,10 +305,11 @@ class Field:
             raise self.error(f"expected a number > 0, got {_show(self.value)}")
         return number
 
-    def as_int(self, minimum: int = 1) -> int:
+    def as_int(self, minimum: int | None = 1) -> int:
+        """This value as an int, ``>= minimum`` unless that is None."""
         if isinstance(self.value, bool) or not isinstance(self.value, int):
             raise self.error(f"expected an integer, got {_show(self.value)}")
-        if self.value < minimum:
+        if minimum is not None and self.value < minimum:
             raise self.error(f"expected an integer >= {minimum}, got {self.value}")
         return int(self.value)
 

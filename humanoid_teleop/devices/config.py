@@ -2,7 +2,9 @@
 
 Files are read by :func:`humanoid_teleop.core.config.read_mapping`, so every error starts with
 ``file:line: key.path:`` (no line for mappings built in code, e.g. node parameters), then the
-bad value and what is allowed. Numbers must be finite: a device setting is never NaN or inf.
+bad value and what is allowed. Each value is checked by :class:`humanoid_teleop.core.config.Field`
+(the same checks and messages as every other config): numbers must be finite, a device setting
+is never NaN or inf. These helpers only add the device configs' defaults for absent keys.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from humanoid_teleop.core.config import located, read_mapping
+from humanoid_teleop.core.config import Field, key_line, located, read_mapping
 from humanoid_teleop.core.errors import ConfigError
 
 
@@ -26,17 +28,17 @@ def at(source: str, data: Any, key: str, where: str = "") -> str:
     return located(source, data, f"{where}{key}", key)
 
 
+def _field(data: Mapping[str, Any], key: str, source: str, where: str) -> Field:
+    """``data[key]`` as a :class:`Field` at ``where+key`` (its line when ``data`` has lines)."""
+    return Field(source, (f"{where}{key}",), data[key], key_line(data, key))
+
+
 def reject_unknown(
     data: Mapping[str, Any], allowed: Iterable[str], source: str, where: str = ""
 ) -> None:
     """Raise :class:`ConfigError` if ``data`` has a key outside ``allowed``."""
-    allowed_set = set(allowed)
-    for key in data:
-        if key not in allowed_set:
-            raise ConfigError(
-                f"{at(source, data, key, where)}: unknown key "
-                f"(allowed: {', '.join(sorted(allowed_set))})"
-            )
+    keys = (where[:-1],) if where.endswith(".") else ((where,) if where else ())
+    Field(source, keys, data, key_line(data)).as_mapping(allowed=sorted(set(allowed)))
 
 
 def number(
@@ -48,14 +50,9 @@ def number(
     minimum: float | None = None,
 ) -> float:
     """``data[key]`` as a finite float (``default`` when absent), optionally ``>= minimum``."""
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{at(source, data, key, where)}: must be a number, got {value!r}")
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ConfigError(f"{at(source, data, key, where)}: must be finite, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{at(source, data, key, where)}: must be >= {minimum}, got {value!r}")
-    return float(value)
+    if key not in data:
+        return default
+    return _field(data, key, source, where).as_float(minimum)
 
 
 def integer(
@@ -67,12 +64,9 @@ def integer(
     minimum: int | None = None,
 ) -> int:
     """``data[key]`` as an int (``default`` when absent), optionally ``>= minimum``."""
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{at(source, data, key, where)}: must be an integer, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{at(source, data, key, where)}: must be >= {minimum}, got {value!r}")
-    return value
+    if key not in data:
+        return default
+    return _field(data, key, source, where).as_int(minimum)
 
 
 def string(
@@ -83,14 +77,11 @@ def string(
     where: str = "",
     choices: Iterable[str] | None = None,
 ) -> str:
-    """``data[key]`` as a str (``default`` when absent), optionally one of ``choices``."""
-    value = data.get(key, default)
-    if not isinstance(value, str):
-        raise ConfigError(f"{at(source, data, key, where)}: must be a string, got {value!r}")
+    """``data[key]`` as a str (``default`` when absent; may be empty), optionally one of
+    ``choices``."""
+    if key not in data:
+        return default
+    item = _field(data, key, source, where)
     if choices is not None:
-        options = list(choices)
-        if value not in options:
-            raise ConfigError(
-                f"{at(source, data, key, where)}: is {value!r}; allowed: {', '.join(options)}"
-            )
-    return value
+        return item.as_choice(list(choices))
+    return item.as_str(allow_empty=True)

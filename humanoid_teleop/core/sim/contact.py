@@ -9,10 +9,8 @@ saturates), and a regularised Coulomb friction force opposing its sliding veloci
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,27 +36,6 @@ class TableConfig:
     damping_n_s_m: float = 40.0
     friction: float = 0.5
     max_force_n: float = 100.0
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "table") -> TableConfig:
-        """Build from a mapping; ``source`` names the file or parameter prefix in errors."""
-        allowed = [f.name for f in fields(cls)]
-        unknown = sorted(set(data) - set(allowed))
-        if unknown:
-            raise SimConfigError(f"{source}: unknown keys {unknown}; allowed: {allowed}")
-        if "height_m" not in data:
-            raise SimConfigError(f"{source}: missing key 'height_m' (table top height [m])")
-        values: dict[str, float] = {}
-        for key, raw in data.items():
-            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                raise SimConfigError(f"{source}.{key}: {raw!r} is not a number")
-            value = float(raw)
-            if not math.isfinite(value):
-                raise SimConfigError(f"{source}.{key}: {value} is not finite")
-            values[key] = value
-        config = cls(**values)
-        config.validate(source)
-        return config
 
     def validate(self, source: str = "table") -> None:
         """Raise :class:`SimConfigError` if the rectangle or a coefficient is impossible."""

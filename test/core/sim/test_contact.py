@@ -68,22 +68,10 @@ def test_wrench_is_expressed_in_the_sensor_frame_about_its_origin() -> None:
     np.testing.assert_allclose(wrench.torque_nm, [1.0, 0.0, 0.0], atol=1e-12)
 
 
-def test_config_rejects_unknown_keys_and_lists_allowed_ones() -> None:
-    """A misspelt key is named together with the allowed keys."""
-    with pytest.raises(SimConfigError, match=r"sim_robot.table: unknown keys \['hieght_m'\]"):
-        TableConfig.from_dict({"height_m": 0.1, "hieght_m": 0.2}, source="sim_robot.table")
-
-
 def test_config_rejects_an_empty_rectangle() -> None:
-    """x_min_m >= x_max_m is refused with both values."""
+    """x_min_m >= x_max_m is refused with both values when the contact is built."""
     with pytest.raises(SimConfigError, match=r"x_min_m=1\.0 must be < x_max_m=0\.5"):
-        TableConfig.from_dict({"height_m": 0.0, "x_min_m": 1.0, "x_max_m": 0.5})
-
-
-def test_config_rejects_non_numbers() -> None:
-    """A string stiffness is refused naming the key."""
-    with pytest.raises(SimConfigError, match=r"table.stiffness_n_m: 'hard' is not a number"):
-        TableConfig.from_dict({"height_m": 0.0, "stiffness_n_m": "hard"})
+        TableContact(TableConfig(height_m=0.0, x_min_m=1.0, x_max_m=0.5))
 
 
 def test_normal_force_saturates_like_a_sensor() -> None:

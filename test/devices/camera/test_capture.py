@@ -134,7 +134,7 @@ def test_missing_file_is_reported_and_yields_nothing(tmp_path: Path) -> None:
 
 def test_unknown_publish_mode_lists_the_allowed_ones() -> None:
     """publish: 'png' is refused, listing raw, compressed, both."""
-    with pytest.raises(ConfigError, match="publish: is 'png'; allowed: raw, compressed, both"):
+    with pytest.raises(ConfigError, match="publish: got 'png'; allowed: raw, compressed, both"):
         CameraConfig.from_dict({"publish": "png"}, source="cam")
 
 

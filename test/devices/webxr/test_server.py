@@ -313,7 +313,9 @@ def test_camera_frames_are_rate_bounded(tmp_path: Path) -> None:
 
 def test_unknown_config_key_names_source_and_allowed_keys() -> None:
     """A typo in the config is an error naming the file and listing the allowed keys."""
-    with pytest.raises(ConfigError, match=r"vr.yaml: prot: unknown key .*allowed: .*port"):
+    with pytest.raises(
+        ConfigError, match=r"vr.yaml: prot: unknown key 'prot'; allowed keys: .*port"
+    ):
         BridgeConfig.from_dict({"prot": 1}, source="vr.yaml")
 
 
@@ -331,7 +333,7 @@ def test_shipped_parameter_file_builds_a_config() -> None:
 
 def test_tiny_frame_limit_is_refused() -> None:
     """max_frame_bytes below 64 is a config error naming the key and the minimum."""
-    with pytest.raises(ConfigError, match="max_frame_bytes: must be >= 64, got 10"):
+    with pytest.raises(ConfigError, match="max_frame_bytes: expected an integer >= 64, got 10"):
         BridgeConfig.from_dict({"max_frame_bytes": 10}, source="vr.yaml")
 
 
@@ -421,5 +423,7 @@ def test_rejection_log_lines_are_rate_limited(
 
 def test_infinite_camera_rate_is_refused() -> None:
     """camera_rate_hz inf (a ROS parameter can be .inf) is refused naming the key."""
-    with pytest.raises(ConfigError, match=r"node: camera_rate_hz: must be finite, got inf"):
+    with pytest.raises(
+        ConfigError, match=r"node: camera_rate_hz: expected a finite number, got inf"
+    ):
         BridgeConfig.from_dict({"camera_rate_hz": float("inf")}, source="node")
