@@ -65,10 +65,7 @@ class QcRules:
         for key in _FLOAT_KEYS:
             item = root.optional(key)
             if item is not None:
-                number = item.as_float()
-                if number < 0:
-                    raise item.error(f"expected a number >= 0, got {number}")
-                values[key] = number
+                values[key] = item.as_float(minimum=0)
         estops = root.optional("max_estops")
         if estops is not None:
             values["max_estops"] = estops.as_int(minimum=0)

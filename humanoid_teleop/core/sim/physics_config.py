@@ -65,11 +65,7 @@ class ServoGains:
         """Read ``{kp: .., kv: ..}``; both must be > 0 / >= 0."""
         item.as_mapping(allowed=("kp", "kv"), required=("kp", "kv"))
         kp = item.child("kp").as_positive_float()
-        kv_field = item.child("kv")
-        kv = kv_field.as_float()
-        if kv < 0.0:
-            raise kv_field.error(f"expected a number >= 0, got {kv}")
-        return cls(kp, kv)
+        return cls(kp, item.child("kv").as_float(minimum=0))
 
 
 #: Tasks the scripted demonstrator performs: each may have its own ``demonstrator`` sub-block.
