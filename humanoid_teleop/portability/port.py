@@ -310,16 +310,34 @@ def port_episode(
     next_camera_s = 0.0
     records: list[StepRecord] = []
 
+    # what wrist_at computed last for a goal (k, t): the engage wait asks for the same one at
+    # every step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
+    goal_memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
+    turns: dict[float, FloatArray] = {}
+    hand_rotation_t = tool.hand_rotation.T
+
     def wrist_at(k: int, t: float, command_frames: Frames) -> tuple[FloatArray, ...]:
         """(operator wrist position, rotation, EE position, rotation) that put the target's
         tool on the source's goal ``k`` at time ``t`` [s] (into another robot)."""
-        want_ee_r = track.goal_r[k] @ tool.hand_rotation.T
-        if posture is not None and wrists is not None:  # the source operator's wrist, re-based
-            turn = pin.exp3(min(1.0, t / POSTURE_S) * posture)
-            want_ee_r = _rotation(wrists.at(t + TIME_EPS_S)) @ turn @ c
-        want_tool_p = origin + track.goal_p[k]
-        if (finish or rising) and t > source.duration_s:  # what the source's end cut short
-            want_tool_p = want_tool_p + np.array([0.0, 0.0, _finish_rise_m(t, source.duration_s)])
+        goal = goal_memo.get((k, t))
+        if goal is None:
+            if posture is not None and wrists is not None:  # the source operator's wrist, re-based
+                share = min(1.0, t / POSTURE_S)
+                turn = turns.get(share)
+                if turn is None:
+                    turn = pin.exp3(share * posture)
+                    if share in (0.0, 1.0):
+                        turns[share] = turn
+                want_ee_r = _rotation(wrists.at(t + TIME_EPS_S)) @ turn @ c
+            else:
+                want_ee_r = track.goal_r[k] @ hand_rotation_t
+            want_tool_p = origin + track.goal_p[k]
+            if (finish or rising) and t > source.duration_s:  # what the source's end cut short
+                rise = np.array([0.0, 0.0, _finish_rise_m(t, source.duration_s)])
+                want_tool_p = want_tool_p + rise
+            goal_memo.clear()
+            goal = goal_memo[(k, t)] = (want_ee_r, want_tool_p)
+        want_ee_r, want_tool_p = goal
         r_cmd, p_cmd, point_cmd = command_frames
         offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
         # on another robot, where the hand is turned now (the IK puts position first: a wrist
@@ -337,8 +355,9 @@ def port_episode(
         # first engages where the source's path starts and waits there for the engage ramp
         t0 = 0.0
         if replay is None:
+            local0 = _hand_local(source, side, track, 0, 0.0)  # the operator's hand at t = 0
             t0, q = _engage(pipeline, sim, tool, q, dt, side, (wrist0_p, wrist0_r), wrist_at,
-                            lambda p, r: _hand(source, side, track, 0, 0.0, p, r))  # fmt: skip
+                            lambda p, r: p + local0 @ r.T)  # fmt: skip
         end_s = source.duration_s
         names = target_model.joint_names
         command_frames = tool.frames(q)  # (R_ee, p_ee, tool point) at the last command
@@ -575,15 +594,22 @@ def _hand(
     wrist_p: FloatArray, wrist_r: FloatArray,
 ) -> FloatArray:  # fmt: skip
     """The 25 hand joints [m] (operator frame) at the ported wrist pose."""
+    world: FloatArray = wrist_p + _hand_local(source, side, track, k, t_s) @ wrist_r.T
+    return world
+
+
+def _hand_local(
+    source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float
+) -> FloatArray:
+    """The 25 hand joints [m] in the operator's wrist frame at ``t_s`` [s] (source sample
+    ``k``): the recorded hand's shape, else a synthetic hand closed as the source's was."""
     hands = source.hands.get(side)
     wrists = source.wrists.get(side)
     if hands is not None and wrists is not None:
         row = wrists.at(t_s)
-        local = (hands.at(t_s) - row[:3]) @ _rotation(row)  # the shape in the wrist frame
-    else:
-        local = hand_points(side, float(track.closure_cmd[k]))
-    world: FloatArray = wrist_p + local @ wrist_r.T
-    return world
+        local: FloatArray = (hands.at(t_s) - row[:3]) @ _rotation(row)
+        return local
+    return hand_points(side, float(track.closure_cmd[k]))
 
 
 def _place_objects(
