@@ -201,21 +201,26 @@ class EpisodeOutput:
         if not self._started:
             self.episode.begin(self._start_ns, {})
             self._started = True
-        write, accounting, latched_now = self.episode.write, self.accounting, self._latched_now
+        write, latched_now = self.episode.write, self._latched_now
+        on_written = self.accounting.on_written
         sequences, latched, stamped = self._sequence, self._latched, self._stamped
-        for topic, t_ns, data in pending:
-            t_ns = int(t_ns)
-            if t_ns > self._now_ns:
-                self._now_ns = t_ns
-            now = self._now_ns
-            sequence = sequences.get(topic, 0) + 1
-            sequences[topic] = sequence
-            if topic in latched:
-                latched[topic] = [CachedMessage(now, t_ns, sequence, data)]
-            accounting.topic(topic).received += 1
-            write(topic, now, t_ns, sequence, data, latched_now)
-            stamp = header_stamp_ns(data) if stamped[topic] else None
-            accounting.on_written(topic, now, sequence, stamp, PUBLISHER)
+        now = self._now_ns
+        try:
+            for topic, t_ns, data in pending:
+                t_ns = int(t_ns)
+                if t_ns > now:
+                    now = self._now_ns = t_ns
+                sequence = sequences.get(topic, 0) + 1
+                sequences[topic] = sequence
+                if topic in latched:
+                    latched[topic] = [CachedMessage(now, t_ns, sequence, data)]
+                write(topic, now, t_ns, sequence, data, latched_now)
+                stamp = header_stamp_ns(data) if stamped[topic] else None
+                on_written(topic, now, sequence, stamp, PUBLISHER)
+        finally:
+            # every message handed to the writer is received: a topic's sequence counts them
+            for topic, sequence in sequences.items():
+                self.accounting.topic(topic).received = sequence
 
     def raw(self, topic: str, t_ns: int, data: bytes) -> None:
         """A message already serialized (CDR bytes), e.g. copied from another episode."""

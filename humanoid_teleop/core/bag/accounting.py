@@ -39,7 +39,7 @@ def header_stamp_ns(data: bytes) -> int | None:
     return int(sec) * 1_000_000_000 + int(nanosec)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Running:
     """Running count, mean, standard deviation and maximum (Welford)."""
 
@@ -49,11 +49,15 @@ class _Running:
     maximum: float = 0.0
 
     def add(self, value: float) -> None:
-        self.count += 1
-        delta = value - self.mean
-        self.mean += delta / self.count
-        self.m2 += delta * (value - self.mean)
-        self.maximum = value if self.count == 1 else max(self.maximum, value)
+        # several per written message: slots, and max() spelled out (it keeps the earlier
+        # value on a tie or a NaN, as this does)
+        count = self.count = self.count + 1
+        mean = self.mean
+        delta = value - mean
+        mean = self.mean = mean + delta / count
+        self.m2 += delta * (value - mean)
+        if count == 1 or value > self.maximum:
+            self.maximum = value
 
     @property
     def std(self) -> float:

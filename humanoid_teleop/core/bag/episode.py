@@ -163,7 +163,7 @@ class EpisodeWriter:
         if file is None or (self._splits and self._should_split(receive_ns)):
             self._open_next(receive_ns, latched())
             file = self._file
-        assert file is not None
+            assert file is not None
         channel = file.channel_id(topic)
         if channel is None:
             known = self._topics[topic]

@@ -132,14 +132,11 @@ class McapFileWriter:
         self, channel_id: int, log_time_ns: int, publish_time_ns: int, sequence: int, data: bytes
     ) -> None:
         """Append one serialized message to the open chunk (log time = receive time [ns])."""
-        # once per message: the guard inlined (no closure per call)
+        # once per message: the guard inlined (no closure per call), the library's documented
+        # parameters in their order (channel_id, log_time, data, publish_time, sequence)
         try:
             self._writer.add_message(
-                channel_id=channel_id,
-                log_time=log_time_ns,
-                data=data,
-                publish_time=publish_time_ns,
-                sequence=sequence & 0xFFFFFFFF,
+                channel_id, log_time_ns, data, publish_time_ns, sequence & 0xFFFFFFFF
             )
         except OSError as err:
             raise self._os_error("write a message", err) from err
