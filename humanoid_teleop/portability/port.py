@@ -43,6 +43,7 @@ from __future__ import annotations
 import bisect
 import math
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ from numpy.typing import NDArray
 from humanoid_teleop import __version__
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Pose
-from humanoid_teleop.core.motion.rotation import quat_to_matrix
+from humanoid_teleop.core.motion.rotation import quat_to_matrix, rotations_from_quats
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.calibration import capture
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
@@ -110,6 +111,19 @@ class PortResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: Each robot model's arm tools by side (built once per model and side: ~2 ms each).
+_TOOLS: weakref.WeakKeyDictionary[RobotModel, dict[str, ArmTool]] = weakref.WeakKeyDictionary()
+
+
+def _arm_tool(model: RobotModel, side: str) -> ArmTool:
+    """``model``'s :class:`ArmTool` of ``side``, built at its first port."""
+    tools = _TOOLS.setdefault(model, {})
+    tool = tools.get(side)
+    if tool is None:
+        tool = tools[side] = ArmTool(model, side)
+    return tool
+
+
 def _rotation(row: FloatArray) -> FloatArray:
     out: FloatArray = quat_to_matrix(np.asarray(row[3:7], dtype=np.float64))
     return out
@@ -121,7 +135,7 @@ class _SourceTrack:
     def __init__(
         self, source: SourceEpisode, model: RobotModel, side: str, measured_too: bool = True
     ) -> None:
-        self.tool = ArmTool(model, side)
+        self.tool = _arm_tool(model, side)
         names = model.joint_names
         index = {n: i for i, n in enumerate(source.joint_names)}
         missing = [n for n in names if n not in index]
@@ -153,9 +167,9 @@ class _SourceTrack:
         self._times: list[float] = t.tolist()
         home = model.home_positions()
         self.origin = self.tool.ee(home)[1]
-        frames = [self.tool.frames(row) for row in commanded]
-        self.commanded_p = np.array([f[2] for f in frames]) - self.origin
-        self.commanded_r = np.array([f[0] for f in frames]) @ self.tool.hand_rotation
+        frames = self.tool.frames_rows(commanded)  # (EE rotations, EE positions, tool points)
+        self.commanded_p = frames[2] - self.origin
+        self.commanded_r = frames[0] @ self.tool.hand_rotation
         self.goal_p, self.goal_r = self.commanded_p, self.commanded_r
         targets = source.ee_targets.get(side)
         if self.commanded and targets is not None and len(targets.t_s):
@@ -173,7 +187,7 @@ class _SourceTrack:
         self,
         targets: Samples,
         q0: FloatArray,
-        frames: list[tuple[FloatArray, FloatArray, FloatArray]],
+        frames: tuple[FloatArray, FloatArray, FloatArray],
     ) -> tuple[FloatArray, FloatArray]:
         """The tool path the source's operator asked for: each recorded EE target (the arm
         IK's input) with the tool point where it sat on the hand at the previous command
@@ -182,15 +196,16 @@ class _SourceTrack:
         operator asked for, and the target's IK would solve another problem."""
         steps = np.clip(np.searchsorted(targets.t_s, self.t_s, side="right") - 1, 0, None)
         rows = targets.values[steps]
-        rotation, position, point = self.tool.frames(q0)
-        previous = [(rotation, position, point), *frames[:-1]]
+        # the frames of the previous command (q0's before the first)
+        r_cmd, p_cmd, point_cmd = (
+            np.concatenate([first[None], every[:-1]])
+            for first, every in zip(self.tool.frames(q0), frames, strict=True)
+        )
+        r_ee = rotations_from_quats(rows[:, 3:7])
         goal_p = np.empty((len(rows), 3))
-        goal_r = np.empty((len(rows), 3, 3))
-        for i, (row, (r_cmd, p_cmd, point_cmd)) in enumerate(zip(rows, previous, strict=True)):
-            r_ee = _rotation(row)
-            goal_p[i] = row[:3] + r_ee @ (r_cmd.T @ (point_cmd - p_cmd))
-            goal_r[i] = r_ee @ self.tool.hand_rotation
-        return goal_p - self.origin, goal_r
+        for i, row in enumerate(rows):
+            goal_p[i] = row[:3] + r_ee[i] @ (r_cmd[i].T @ (point_cmd[i] - p_cmd[i]))
+        return goal_p - self.origin, r_ee @ self.tool.hand_rotation
 
     def _path(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Tool positions (task frame) and hand-frame rotations at each row of ``q``."""
@@ -228,7 +243,7 @@ def port_episode(
         )
     side = _side(source, src_desc, tgt_desc)
     track = _SourceTrack(source, source_model, side, measured_too=sim_on)
-    tool = ArmTool(target_model, side)
+    tool = _arm_tool(target_model, side)
     origin = tool.ee(target_model.home_positions())[1]
     rate = options.rate_hz or source.command_rate_hz
     if not (math.isfinite(rate) and rate > 0):
@@ -331,7 +346,7 @@ def port_episode(
                     turn = pin.exp3(share * posture)
                     if share in (0.0, 1.0):
                         turns[share] = turn
-                want_ee_r = _rotation(wrists.at(t + TIME_EPS_S)) @ turn @ c
+                want_ee_r = wrists.rotation_at(t + TIME_EPS_S) @ turn @ c
             else:
                 want_ee_r = track.goal_r[k] @ hand_rotation_t
             want_tool_p = origin + track.goal_p[k]
@@ -477,10 +492,12 @@ def _engage(
     the IK's solution (at most :data:`ENGAGE_MAX_S`). Returns (the pipeline and sim time
     [s] the episode's clock starts at, the joints then).
 
-    The safety filter's engage ramp caps every joint at ``engage_speed_rad_s`` until all
-    of them are within ``engage_tolerance_rad`` of their targets: following the source's
-    motion from the first step, a target whose joints must move faster than that (Alex's
-    shoulder on G1's path) stayed in the ramp for 3 s and lagged the path by up to 10 cm."""
+    Following the source's motion from the first step instead, the target starts off its
+    path and catches up with it while the source moves. The wrist is derived with the tool
+    offset where the IK's solution (not the ramping command) turns the hand: the engage
+    ramp credits a target's own motion (it closes the gap at ``engage_speed_rad_s``
+    relative to it), and a goal that moved with the command would feed the ramp's motion
+    back into its target (Romeo's arm swung up and down through the puck)."""
     arm = tool.model.group_indices(tool.arm.group)
     tolerance = pipeline.safety.config.engage_tolerance_rad
     frames = tool.frames(q)
@@ -494,7 +511,7 @@ def _engage(
         hand = HandSkeleton(hand_at(wrist_p, wrist_r))
         parts = {f"{side}_wrist": Pose(wrist_p, wrist_r), f"{side}_hand": hand}
         out = pipeline.step(HumanFrame(t, **parts), q, t)  # type: ignore[arg-type]
-        frames = tool.frames(out.q)
+        frames = tool.frames(out.targets)
         if sim is not None:
             for group, values in out.commands.items():
                 sim.set_targets(tool.model.description.groups[group], values)
@@ -615,8 +632,7 @@ def _hand_local(
     hands = source.hands.get(side)
     wrists = source.wrists.get(side)
     if hands is not None and wrists is not None:
-        row = wrists.at(t_s)
-        local: FloatArray = (hands.at(t_s) - row[:3]) @ _rotation(row)
+        local: FloatArray = (hands.at(t_s) - wrists.at(t_s)[:3]) @ wrists.rotation_at(t_s)
         return local
     return hand_points(side, float(track.closure_cmd[k]))
 

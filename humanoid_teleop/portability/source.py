@@ -27,6 +27,7 @@ from humanoid_teleop.core.motion.cdr import (
     pose_array_values,
     pose_stamped_values,
 )
+from humanoid_teleop.core.motion.rotation import quat_to_matrix, rotations_from_quats
 from humanoid_teleop.core.motion.topics import (
     EE_TARGET_PREFIX,
     ENGAGED_TOPIC,
@@ -51,21 +52,50 @@ class Samples:
 
     t_s: FloatArray
     values: FloatArray
-    #: ``t_s`` as a list, for :meth:`at` (kept with the array it was made from).
+    #: ``t_s`` as a list, for :meth:`index` (kept with the array it was made from).
     _times: tuple[FloatArray, list[float]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    #: A pose stream's rotation matrices, for :meth:`rotation_at` (kept with its values; None
+    #: when one of them has no direction).
+    _rotations: tuple[FloatArray, FloatArray | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
-    def at(self, t_s: float) -> FloatArray:
-        """The newest value at or before ``t_s`` (the first one before the stream starts)."""
+    def index(self, t_s: float) -> int:
+        """The row of the newest sample at or before ``t_s`` (0 before the stream starts)."""
         # bisect on a list: the index np.searchsorted(side="right") gives, without its ~1.5
         # us per call (a port looks up several streams at every step)
         times = self._times
         if times is None or times[0] is not self.t_s:
             times = self._times = (self.t_s, self.t_s.tolist())
-        i = bisect.bisect_right(times[1], t_s) - 1
-        value: FloatArray = self.values[max(i, 0)]
+        return max(bisect.bisect_right(times[1], t_s) - 1, 0)
+
+    def at(self, t_s: float) -> FloatArray:
+        """The newest value at or before ``t_s`` (the first one before the stream starts)."""
+        value: FloatArray = self.values[self.index(t_s)]
         return value
+
+    def rotation_at(self, t_s: float) -> FloatArray:
+        """The rotation matrix (read-only) of the newest pose at or before ``t_s``, of a
+        stream of poses (x, y, z, qx, qy, qz, qw rows): ``quat_to_matrix`` of its
+        quaternion, every row converted in one go at the first call (a port asks at every
+        step; the same numbers); if one row has no direction, row by row (a row that is
+        used raises, as quat_to_matrix does)."""
+        i = self.index(t_s)
+        cached = self._rotations
+        if cached is None or cached[0] is not self.values:
+            try:
+                rotations: FloatArray | None = rotations_from_quats(self.values[:, 3:7])
+                assert rotations is not None
+                rotations.flags.writeable = False
+            except ValueError:
+                rotations = None
+            cached = self._rotations = (self.values, rotations)
+        if cached[1] is None:
+            return quat_to_matrix(self.values[i, 3:7])
+        rotation: FloatArray = cached[1][i]
+        return rotation
 
     def interpolated(self, t_s: FloatArray) -> FloatArray:
         """Values linearly interpolated at the times ``t_s`` (held beyond both ends)."""

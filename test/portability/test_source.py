@@ -4,6 +4,7 @@ and message by message whenever a stream's layout changes."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from humanoid_teleop.core.motion.cdr import (
     JointStateDecoder,
@@ -14,8 +15,10 @@ from humanoid_teleop.core.motion.cdr import (
     pose_array_values,
     pose_stamped_values,
 )
+from humanoid_teleop.core.motion.rotation import quat_to_matrix
 from humanoid_teleop.portability.source import (
     Float64ArrayDecoder,
+    Samples,
     _alike_rows,
     decode_float64_array,
 )
@@ -70,3 +73,28 @@ def test_joint_states_read_in_one_piece_equal_each_message() -> None:
     assert got is not None
     want = [JointStateDecoder("j").decode(d)[2] for d in datas]
     np.testing.assert_array_equal(got, want)
+
+
+def test_samples_look_up_the_newest_sample_as_searchsorted_does() -> None:
+    """Samples.at and index give np.searchsorted(side="right")'s sample, the first before
+    the stream starts, at, between and after sample times."""
+    t = np.array([0.0, 0.004, 0.004, 0.008, 0.5])
+    samples = Samples(t, np.arange(5.0))
+    for when in (-1.0, 0.0, 0.002, 0.004, 0.0041, 0.008, 0.3, 0.5, 9.0):
+        expected = max(int(np.searchsorted(t, when, side="right")) - 1, 0)
+        assert samples.index(when) == expected and samples.at(when) == expected
+
+
+def test_pose_rotations_equal_each_rows_quaternion_matrix() -> None:
+    """Samples.rotation_at is quat_to_matrix of the sample's quaternion, bit for bit; with a
+    quaternion of no direction in the stream only that row raises."""
+    values = np.hstack([RNG.normal(size=(30, 3)), RNG.normal(size=(30, 4))])
+    samples = Samples(np.arange(30) * 0.01, values)
+    for i in range(30):
+        expected = quat_to_matrix(values[i, 3:7])
+        assert samples.rotation_at(i * 0.01).tobytes() == expected.tobytes()
+    values[7, 3:7] = 0.0
+    broken = Samples(np.arange(30) * 0.01, values)
+    assert broken.rotation_at(0.05).tobytes() == quat_to_matrix(values[5, 3:7]).tobytes()
+    with pytest.raises(ValueError, match="no direction"):
+        broken.rotation_at(0.07)

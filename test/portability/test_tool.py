@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from humanoid_teleop.core.retarget.ik_kernel import frames_kinematics
 from humanoid_teleop.core.robot import RobotModel, list_robots
 from humanoid_teleop.portability.tool import ArmTool
 
@@ -52,3 +53,32 @@ def test_closure_is_zero_open_and_one_closed(
         assert tool.closure(q) == pytest.approx(0.0)
         q[idx] = hand.closed_positions
         assert tool.closure(q) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_tool_kinematics_equal_the_ik_kernels_bit_for_bit(
+    robot: str, models: Callable[[str], RobotModel]
+) -> None:
+    """frames, frames_rows and ee_position give ik_kernel.frames_kinematics' numbers exactly
+    (EE pose, fingertip mean) at random q: the porter's FK is the IK's, without the Jacobian."""
+    model = models(robot)
+    rng = np.random.default_rng(11)
+    lower = np.where(np.isfinite(model.limits.lower), model.limits.lower, -3.0)
+    upper = np.where(np.isfinite(model.limits.upper), model.limits.upper, 3.0)
+    for side in model.description.arms:
+        tool = ArmTool(model, side)
+        chains = tool._chains
+        q = rng.uniform(lower, upper, size=(40, len(lower)))
+        rotations, positions, points = tool.frames_rows(q)
+        for i, row in enumerate(q):
+            r_ref = np.empty((chains.links.shape[0], 3, 3))
+            p_ref = np.empty((chains.links.shape[0], 3))
+            frames_kinematics(row, chains.links, chains.link_index, chains.ends, r_ref, p_ref)
+            point = p_ref[1:].sum(axis=0) / (len(p_ref) - 1)
+            rotation, position, tool_point = tool.frames(row)
+            for got in (rotation, rotations[i]):
+                assert got.tobytes() == r_ref[0].tobytes()
+            for got in (position, positions[i], tool.ee_position(row)):
+                assert got.tobytes() == p_ref[0].tobytes()
+            for got in (tool_point, points[i]):
+                assert got.tobytes() == point.tobytes()

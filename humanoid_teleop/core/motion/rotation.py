@@ -66,6 +66,34 @@ def matrix_to_quat(rotation: FloatArray) -> FloatArray:
     return -out if out[3] < 0.0 else out
 
 
+def rotations_from_quats(quats: FloatArray) -> FloatArray:
+    """Rotation matrices (n×3×3) of quaternions (n×4, x y z w): the batch form of
+    :func:`rotation_from_quat` with the same numbers bit for bit (the same IEEE operations in
+    the same order, element-wise; its ``max`` kept as comparisons, which keep the earlier
+    value on a NaN). Raises its ValueError for the first zero or non-finite quaternion."""
+    q = np.asarray(quats, dtype=np.float64).reshape(-1, 4)
+    x, y, z, w = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    scale = np.abs(x)
+    for part in (np.abs(y), np.abs(z), np.abs(w)):
+        scale = np.where(part > scale, part, scale)
+    bad = ~((scale > 0.0) & np.isfinite(scale))
+    if bad.any():
+        rotation_from_quat(*(float(v) for v in q[int(np.flatnonzero(bad)[0])]))  # raises
+    x, y, z, w = x / scale, y / scale, z / scale, w / scale
+    s = 2.0 / (x * x + y * y + z * z + w * w)
+    out = np.empty((len(q), 3, 3))
+    out[:, 0, 0] = 1.0 - s * (y * y + z * z)
+    out[:, 0, 1] = s * (x * y - z * w)
+    out[:, 0, 2] = s * (x * z + y * w)
+    out[:, 1, 0] = s * (x * y + z * w)
+    out[:, 1, 1] = 1.0 - s * (x * x + z * z)
+    out[:, 1, 2] = s * (y * z - x * w)
+    out[:, 2, 0] = s * (x * z - y * w)
+    out[:, 2, 1] = s * (y * z + x * w)
+    out[:, 2, 2] = 1.0 - s * (x * x + y * y)
+    return out
+
+
 def quats_from_matrices(rotations: FloatArray) -> FloatArray:
     """Unit quaternions (n×4, x y z w, w >= 0) of rotation matrices (n×3×3): the batch form
     of :func:`matrix_to_quat` (which stays scalar: cheaper for one matrix).

@@ -14,6 +14,7 @@ from humanoid_teleop.core.motion.rotation import (
     quat_to_matrix,
     quats_from_matrices,
     rotation_from_quat,
+    rotations_from_quats,
 )
 
 
@@ -53,3 +54,24 @@ def test_a_zero_or_non_finite_quaternion_is_rejected(quat: tuple[float, ...]) ->
     """Only a quaternion without a direction raises."""
     with pytest.raises(ValueError, match="zero or not finite"):
         rotation_from_quat(*quat)
+
+
+def test_batch_rotations_equal_the_scalar_conversion_bit_for_bit() -> None:
+    """rotations_from_quats gives rotation_from_quat's numbers exactly, at any scale."""
+    rng = np.random.default_rng(5)
+    quats = rng.normal(size=(2000, 4)) * 10.0 ** rng.integers(-300, 300, size=(2000, 1))
+    quats[:20, 1] = 0.0
+    quats[20] = (-0.0, 0.5, -0.5, 0.5)
+    expected = np.array([rotation_from_quat(*map(float, q)) for q in quats])
+    assert rotations_from_quats(quats).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("bad", [(0.0, 0.0, 0.0, 0.0), (math.inf, 0.0, 0.0, 1.0)])
+def test_batch_rotations_reject_the_first_quaternion_without_direction(
+    bad: tuple[float, ...],
+) -> None:
+    """A zero or non-finite quaternion among others raises rotation_from_quat's error."""
+    quats = np.tile([0.0, 0.0, 0.0, 1.0], (5, 1))
+    quats[3] = bad
+    with pytest.raises(ValueError, match=r"is zero or not finite"):
+        rotations_from_quats(quats)
