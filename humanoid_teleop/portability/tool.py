@@ -20,28 +20,35 @@ from numpy.typing import NDArray
 
 from humanoid_teleop.core.retarget.arm_ik import arm_geometry
 from humanoid_teleop.core.retarget.ik_kernel import _compose, compile_now
-from humanoid_teleop.core.retarget.task_chains import task_chains
+from humanoid_teleop.core.retarget.task_chains import TaskChains, task_chains
 from humanoid_teleop.core.robot import RobotModel
 
 FloatArray = NDArray[np.float64]
 
 
 @njit(cache=True)
-def _poses(q: Any, links: Any, link_index: Any, ends: Any, rotations: Any, positions: Any) -> None:
+def _poses(
+    q: Any, links: Any, link_index: Any, ends: Any, shared: Any, rotations: Any, positions: Any
+) -> None:
     """The poses of every task frame of a :class:`TaskChains` at ``q`` (base frame) into
     ``rotations`` (T x 3 x 3) and ``positions`` (T x 3) [m]: the pose part of
     :func:`~humanoid_teleop.core.retarget.ik_kernel.frame_kinematics`, the same operations
-    in the same order (the same numbers bit for bit, test_tool), without the Jacobian and
-    without a work array per frame and link (~5 -> ~1 us for an arm and five fingertips)."""
+    in the same order (the same numbers bit for bit, test_tool), without the Jacobian or a
+    work array per frame and link. ``shared[t]`` > 0: task ``t``'s chain starts as task 0's
+    whole chain (:func:`_shared_links`: a fingertip's runs through the arm to the EE), so
+    it continues from task 0's pose after those links instead of walking them again."""
+    arm_r = np.empty((3, 3))
+    arm_p = np.empty(3)
     for t in range(links.shape[0]):
         r = rotations[t]
         p = positions[t]
         end = ends[t]
+        first = shared[t]
         for i in range(3):
             for j in range(3):
-                r[i, j] = end[3 * i + j]
-            p[i] = end[9 + i]
-        for k in range(link_index.shape[1]):
+                r[i, j] = arm_r[i, j] if first else end[3 * i + j]
+            p[i] = arm_p[i] if first else end[9 + i]
+        for k in range(first, link_index.shape[1]):
             qi = link_index[t, k, 0]
             if qi < 0:
                 break
@@ -64,17 +71,37 @@ def _poses(q: Any, links: Any, link_index: Any, ends: Any, rotations: Any, posit
                     r[i, 0] = a * m00 + b * m10 + d * m20
                     r[i, 1] = a * m01 + b * m11 + d * m21
                     r[i, 2] = a * m02 + b * m12 + d * m22
+        if t == 0:  # the pose at the end of task 0's links, where sharing chains go on
+            for i in range(3):
+                for j in range(3):
+                    arm_r[i, j] = r[i, j]
+                arm_p[i] = p[i]
         _compose(r, p, end[12:24])
 
 
 @njit(cache=True)
 def _poses_rows(
-    q: Any, links: Any, link_index: Any, ends: Any, rotations: Any, positions: Any
+    q: Any, links: Any, link_index: Any, ends: Any, shared: Any, rotations: Any, positions: Any
 ) -> None:
     """:func:`_poses` at each row of ``q`` (n x joints) into ``rotations`` (n x T x 3 x 3)
     and ``positions`` (n x T x 3): one call for a whole recorded path."""
     for i in range(q.shape[0]):
-        _poses(q[i], links, link_index, ends, rotations[i], positions[i])
+        _poses(q[i], links, link_index, ends, shared, rotations[i], positions[i])
+
+
+def _shared_links(chains: TaskChains) -> NDArray[np.int64]:
+    """Per task, how many of its leading links are task 0's whole chain (the same start,
+    joints and link placements: a fingertip's chain through the arm to the EE), else 0."""
+    shared = np.zeros(chains.links.shape[0], dtype=np.int64)
+    count = int((chains.link_index[0, :, 0] >= 0).sum())
+    for t in range(1, len(shared)):
+        if count and (
+            np.array_equal(chains.ends[t, :12], chains.ends[0, :12])
+            and np.array_equal(chains.link_index[t, :count], chains.link_index[0, :count])
+            and np.array_equal(chains.links[t, :count], chains.links[0, :count])
+        ):
+            shared[t] = count
+    return shared
 
 
 @dataclass(frozen=True)
@@ -116,8 +143,10 @@ class ArmTool:
         chains = self._chains = task_chains(pm, base_id, [self._ee_id, *self._tip_ids])
         self._rotations = np.empty((len(self._tip_ids) + 1, 3, 3))
         self._positions = np.empty((len(self._tip_ids) + 1, 3))
+        shared = _shared_links(chains)
+        self._chain = (chains.links, chains.link_index, chains.ends, shared)
         # the EE's chain alone (row 0 of each array), for ee_position
-        self._ee_chain = (chains.links[:1], chains.link_index[:1], chains.ends[:1])
+        self._ee_chain = (chains.links[:1], chains.link_index[:1], chains.ends[:1], shared[:1])
         self._ee_out = (self._rotations[:1], self._positions[:1])
         compile_now()
         self.frames_rows(model.home_positions()[None])  # compiled (or loaded) now, not later
@@ -128,11 +157,8 @@ class ArmTool:
 
     def _place(self, q: FloatArray) -> None:
         """The EE (row 0) and fingertip poses at ``q`` into the work arrays."""
-        chains = self._chains
-        _poses(
-            np.ascontiguousarray(q, dtype=np.float64), chains.links, chains.link_index,
-            chains.ends, self._rotations, self._positions,
-        )  # fmt: skip
+        _poses(np.ascontiguousarray(q, dtype=np.float64), *self._chain, self._rotations,
+               self._positions)  # fmt: skip
 
     def frames(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(EE rotation, EE position [m], tool point [m]) at ``q``, base frame, from one
@@ -150,8 +176,7 @@ class ArmTool:
         count = len(self._tip_ids) + 1
         rotations = np.empty((len(rows), count, 3, 3))
         positions = np.empty((len(rows), count, 3))
-        chains = self._chains
-        _poses_rows(rows, chains.links, chains.link_index, chains.ends, rotations, positions)
+        _poses_rows(rows, *self._chain, rotations, positions)
         # the fingertips' sum as frames() takes it (row by row, in order), then the mean
         point = positions[:, 1].copy()
         for tip in range(2, count):
