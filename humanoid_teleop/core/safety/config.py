@@ -25,8 +25,10 @@ class SafetyConfig:
             (one wrist, the head, ...) older than this holds the groups it drives.
         future_tolerance_s: An input message stamped more than this [s] ahead of the
             controller clock is rejected (a drifting device clock, a bridge bug, an attacker).
-        engage_speed_rad_s: Top joint speed while ramping to the first target after engage
-            [rad/s].
+        engage_speed_rad_s: Speed at which each joint closes its gap to the target while
+            ramping after engage [rad/s], relative to the target's own motion (a still target
+            is approached at this speed, a moving one is caught in about gap / this speed;
+            the velocity limit still applies).
         engage_tolerance_rad: The ramp ends once every joint is this close to its target [rad].
     """
 

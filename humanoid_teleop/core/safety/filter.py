@@ -9,8 +9,15 @@ Pure functions over arrays. Invariants, for every call of :func:`safety_step` wi
 Order of checks: time -> e-stop -> engaged -> deadman -> input age -> finite target; any of
 them failing makes the filter *hold* (repeat the last command). Otherwise the target is
 clamped into the position limits, then the step is bounded by the acceleration window, by a
-braking speed that lets the joint stop at its goal, and by the velocity limit (the engage
-ramp speed while ramping), then clamped into position limits again.
+braking speed that lets the joint stop at its goal, and by the velocity limit, then clamped
+into position limits again.
+
+The engage ramp: from engage until every joint is within ``engage_tolerance_rad`` of its
+target, each joint's speed is further capped at ``engage_speed_rad_s`` plus the speed of its
+own target (|new target - last target| over the time between them), so the command closes
+its gap to the target at the engage speed *relative to the target's motion*: the ramp ends
+after about gap / engage speed whatever the operator does (a still target ramps at exactly
+the engage speed), and the velocity limit still bounds every step.
 """
 
 from __future__ import annotations
@@ -37,7 +44,9 @@ class SafetyState:
 
     ``command`` is the last command [rad] (None before the first engage), ``velocity`` its
     rate [rad/s], ``t_s`` its time [s], ``last_target`` the last finite target and
-    ``last_input_t_s`` the capture time of the input it came from.
+    ``last_input_t_s`` the capture time of the input it came from, ``last_target_t_s`` the
+    step time [s] the last target was followed at (the engage ramp's target speed is taken
+    over it: a hold advances ``t_s`` but not this).
     """
 
     engaged: bool = False
@@ -48,6 +57,7 @@ class SafetyState:
     t_s: float | None = None
     last_target: FloatArray | None = None
     last_input_t_s: float | None = None
+    last_target_t_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,8 +66,9 @@ class MoveLimits:
 
     ``lower`` / ``upper``: position bounds shrunk by the margin [rad]; ``vmax``: velocity
     limit times ``velocity_scale`` [rad/s], a hair under it so |dq| / dt recomputed from the
-    commands never rounds above; ``vmax_ramping``: the same, capped at the engage speed;
-    ``amax``: acceleration limit times ``acceleration_scale`` [rad/s^2].
+    commands never rounds above; ``vmax_ramping``: the same, capped at the engage speed (the
+    ramp's cap for a still target); ``amax``: acceleration limit times
+    ``acceleration_scale`` [rad/s^2].
     """
 
     lower: FloatArray
@@ -121,8 +132,10 @@ def safety_engage(
 ) -> SafetyState:
     """Start following targets from the measured joint positions [rad] at time ``t_s`` [s].
 
-    The first command is ``measured`` clamped into the limits; the filter then ramps at
-    ``engage_speed_rad_s`` until it reaches the target. Raises SafetyError while the e-stop
+    The first command is ``measured`` clamped into the limits; the filter then ramps: it
+    closes each joint's gap to its target at ``engage_speed_rad_s`` relative to the target's
+    own motion (see the module docstring) until every joint is within
+    ``engage_tolerance_rad``. Raises SafetyError while the e-stop
     is latched or when ``measured`` or ``t_s`` is not finite.
     """
     if state.estopped:
@@ -148,6 +161,7 @@ def safety_engage(
         t_s=t_s,
         last_target=None,
         last_input_t_s=None,
+        last_target_t_s=None,
     )
 
 
@@ -244,6 +258,26 @@ def _names(limits: JointLimits, mask: NDArray[np.bool_]) -> tuple[str, ...]:
     return names
 
 
+def _ramp_vmax(
+    state: SafetyState, config: SafetyConfig, bounds: MoveLimits, target: FloatArray, t_s: float
+) -> FloatArray:
+    """The engage ramp's per-joint speed cap [rad/s]: the engage speed plus the target's own
+    speed since the last followed target, never above the velocity limit.
+
+    Without the target's speed a joint whose target moves faster than the engage speed would
+    never catch it, and the ramp (and its lag) would last as long as the operator moves.
+    """
+    if state.last_target is None or state.last_target_t_s is None:
+        return bounds.vmax_ramping
+    # > MIN_STEP_S: the step's time advanced past the state's, which is at or after this.
+    elapsed = t_s - state.last_target_t_s
+    # The goals' speed: targets clipped into the (finite) bounds, so no difference overflows.
+    lower, upper = bounds.lower, bounds.upper
+    moved = np.clip(target, lower, upper) - np.clip(state.last_target, lower, upper)
+    target_speed = np.abs(moved) / elapsed
+    return np.minimum(bounds.vmax, config.engage_speed_rad_s + target_speed)
+
+
 def _move(
     state: SafetyState,
     config: SafetyConfig,
@@ -258,7 +292,7 @@ def _move(
     assert state.command is not None and state.t_s is not None and state.velocity is not None
     command, v_prev = state.command, state.velocity
     dt = min(t_s - state.t_s, config.max_step_s)
-    vmax = bounds.vmax_ramping if state.ramping else bounds.vmax
+    vmax = _ramp_vmax(state, config, bounds, target, t_s) if state.ramping else bounds.vmax
     # Every array is C-contiguous float64 (the kernel's outputs, MoveLimits, the copied
     # target): the one layout the kernel is compiled for.
     lower, upper, amax = bounds.lower, bounds.upper, bounds.amax
@@ -275,6 +309,7 @@ def _move(
         t_s=t_s,
         last_target=target,
         last_input_t_s=input_t_s,
+        last_target_t_s=t_s,
     )
     # The names are looked up only when something was clamped (most steps clamp nothing).
     report = SafetyReport(

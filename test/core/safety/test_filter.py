@@ -56,6 +56,40 @@ def test_close_first_target_ends_ramp_at_once() -> None:
     assert report.ramping is False
 
 
+FAST = JointLimits.from_arrays(("a", "b"), (-3.0, -3.0), (3.0, 3.0), (3.0, 3.0))
+
+
+def _ramp_to_moving_target(speed_rad_s: float, steps: int) -> tuple[list[float], list[bool]]:
+    """Engage at 0 and follow a target 0.8 rad ahead moving at ``speed_rad_s`` on joint a
+    (100 Hz); returns joint a's commands (the engage command first) and the ramp flags."""
+    safety = SafetyFilter(SafetyConfig(engage_speed_rad_s=0.5), FAST)
+    safety.engage(np.zeros(2), 0.0)
+    commands, ramping = [0.0], []
+    for k in range(1, steps + 1):
+        t = 0.01 * k
+        command, report = safety.step(np.array([0.8 + speed_rad_s * t, 0.0]), t, t)
+        assert command is not None
+        commands.append(float(command[0]))
+        ramping.append(report.ramping)
+    return commands, ramping
+
+
+def test_ramp_ends_while_the_target_moves_faster_than_engage_speed() -> None:
+    """A target 0.8 rad away moving at 1 rad/s (twice the engage speed) is caught: the ramp
+    ends within gap / engage speed (1.6 s) plus 0.1 s."""
+    _commands, ramping = _ramp_to_moving_target(1.0, 400)
+    ended = ramping.index(False) if False in ramping else None
+    assert ended is not None and 0.01 * (ended + 1) <= 0.8 / 0.5 + 0.1, ended
+    assert not any(ramping[ended:])
+
+
+def test_ramp_to_a_fast_target_never_exceeds_the_velocity_limit() -> None:
+    """A target moving at 5 rad/s (beyond the 3 rad/s limit) is followed at most at the
+    velocity limit on every step of the ramp."""
+    commands, _ramping = _ramp_to_moving_target(5.0, 100)
+    assert np.max(np.abs(np.diff(commands))) <= 3.0 * 0.01 * (1 + 1e-9)
+
+
 def test_estop_latches_until_reset_and_engage() -> None:
     """After e-stop the command holds; reset alone does not move; engage again does."""
     safety = _engaged(SafetyConfig(engage_tolerance_rad=0.5))

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from humanoid_teleop.core.robot import JointLimits
 from humanoid_teleop.core.safety import SafetyConfig, SafetyFilter
+from humanoid_teleop.core.safety.filter import MoveLimits
+from humanoid_teleop.core.safety.move_kernel import limited_move
 
 LIMITS = JointLimits.from_arrays(
     ("shoulder", "elbow", "wrist", "finger"),
@@ -127,3 +129,64 @@ def test_engage_ramp_never_exceeds_engage_speed(start: np.ndarray, goal: np.ndar
             break
         assert np.all(np.abs(command - previous) <= 0.3 * 0.01 + 1e-12)
         previous = command
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=measured, goal=st.lists(st.floats(-3.0, 3.0), min_size=4, max_size=4).map(np.array))
+def test_engage_ramp_to_a_still_target_moves_at_the_engage_speed_cap(
+    start: np.ndarray, goal: np.ndarray
+) -> None:
+    """A still target ramps exactly as a move capped at min(velocity limit, engage speed)."""
+    config = SafetyConfig(engage_speed_rad_s=0.3, max_step_s=0.05)
+    safety = SafetyFilter(config, LIMITS)
+    bounds = MoveLimits.of(config, LIMITS)
+    safety.engage(start, 0.0)
+    expected, velocity = safety.state.command, np.zeros(4)
+    assert expected is not None
+    for k in range(1, 30):
+        t = k * 0.01
+        command, report = safety.step(goal, t, t)
+        moved = limited_move(
+            expected,
+            velocity,
+            goal,
+            bounds.lower,
+            bounds.upper,
+            bounds.vmax_ramping,
+            bounds.amax,
+            t - (k - 1) * 0.01,  # the filter's step: the difference of the two times
+        )
+        expected, velocity = moved[0], moved[1]
+        assert np.array_equal(command, expected)
+        if not report.ramping:
+            break
+
+
+targets = st.lists(
+    st.lists(st.floats(-3.0, 3.0), min_size=4, max_size=4).map(np.array), min_size=2, max_size=30
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(start=measured, path=targets)
+def test_engage_ramp_gains_on_a_moving_target_at_most_at_engage_speed(
+    start: np.ndarray, path: list[np.ndarray]
+) -> None:
+    """While ramping, a joint moves at most engage speed plus its goal's own speed, and never
+    beyond its velocity limit."""
+    config = SafetyConfig(engage_speed_rad_s=0.3, max_step_s=0.05)
+    safety = SafetyFilter(config, LIMITS)
+    lo, hi = LIMITS.inner_bounds(config.position_margin_rad)
+    safety.engage(start, 0.0)
+    previous, last_goal = safety.state.command, None
+    assert previous is not None
+    for k, target in enumerate(path, start=1):
+        command, report = safety.step(target, k * 0.01, k * 0.01)
+        assert command is not None
+        goal = np.clip(target, lo, hi)
+        goal_step = np.zeros(4) if last_goal is None else np.abs(goal - last_goal)
+        allowed = np.minimum(LIMITS.velocity * 0.01, 0.3 * 0.01 + goal_step) * (1 + 1e-9)
+        assert np.all(np.abs(command - previous) <= allowed + 1e-12), (command, previous)
+        if not report.ramping:
+            break
+        previous, last_goal = command, goal
