@@ -109,6 +109,12 @@ class TeleopPipeline:
                 self.inactive[entry.plugin] = f"{description.name} offers it nothing to drive"
         self.groups: tuple[str, ...] = tuple(g for r in self.retargeters for g in r.groups)
         self.inputs: frozenset[Input] = frozenset(i for r in self.retargeters for i in r.inputs)
+        # per step: each input part (in the order of ``inputs``) with its HumanFrame field,
+        # and the retargeters with a deadman of their own (the base class's answers None)
+        self._parts = tuple((which, which.value) for which in self.inputs)
+        self._deadmen = tuple(
+            r for r in self.retargeters if type(r).deadman is not Retargeter.deadman
+        )
         self._group_idx = {g: _as_slice(model.group_indices(g)) for g in self.groups}
         groups_of: dict[Input, list[str]] = {}
         for retargeter in self.retargeters:
@@ -208,16 +214,16 @@ class TeleopPipeline:
     def _deadman(self, frame: HumanFrame) -> bool:
         """Held unless a retargeter with a deadman (e.g. the joystick's pad preset
         ``buttons.deadman``) says it is released; retargeters without one answer None."""
-        return all(r.deadman(frame) is not False for r in self.retargeters)
+        return all(r.deadman(frame) is not False for r in self._deadmen)
 
     def _faults(
         self, frame: HumanFrame, t_s: float, stamps: Mapping[Input, float]
     ) -> dict[Input, PartFault]:
         """Input parts of ``frame`` a step at ``t_s`` [s] must leave out (see module doc)."""
         faults = stamp_faults(stamps, t_s, self.profile.safety)
-        for which in self.inputs:
-            part = frame.part(which)
-            if which not in faults and part is not None:
+        for which, name in self._parts:
+            part = getattr(frame, name)
+            if part is not None and which not in faults:
                 detail = non_finite_detail(part)
                 if detail is not None:
                     faults[which] = PartFault(NON_FINITE, t_s - stamps.get(which, t_s), detail)
@@ -246,22 +252,25 @@ class TeleopPipeline:
         stale, stamped ahead or not finite are left out and the groups they drive hold.
         """
         if stamps is None:
-            stamps = {w: frame.t_s for w in self.inputs if frame.part(w) is not None}
+            t_frame = frame.t_s
+            stamps = {w: t_frame for w, name in self._parts if getattr(frame, name) is not None}
         faults = self._faults(frame, t_s, stamps)
         # The input time the safety filter judges: the newest stamp not ahead of the clock
         # (stale only when every part is; per-part stamps only move forward).
-        behind = [s for w, s in stamps.items() if w not in faults or faults[w].kind != AHEAD]
-        newest = max(behind) if behind else (math.nan if stamps else frame.t_s)
         held: dict[str, str] = {}
-        if faults:
+        if not faults:  # every part usable: the newest of all stamps
+            newest = max(stamps.values()) if stamps else frame.t_s
+            if newest != frame.t_s:
+                frame = replace(frame, t_s=newest)
+        else:
+            behind = [s for w, s in stamps.items() if w not in faults or faults[w].kind != AHEAD]
+            newest = max(behind) if behind else (math.nan if stamps else frame.t_s)
             for which, fault in faults.items():
                 for group in self.groups_of_input.get(which, ()):
                     reason = f"{which.value} {fault.kind}"
                     held[group] = f"{held[group]}, {reason}" if group in held else reason
             left_out: dict[str, Any] = {w.value: None for w in faults}
             frame = replace(frame, t_s=newest, **left_out)
-        elif newest != frame.t_s:
-            frame = replace(frame, t_s=newest)
         command = self.safety.state.command
         engaged = self.engaged
         if engaged and command is not None:
@@ -280,8 +289,9 @@ class TeleopPipeline:
             measured = np.asarray(measured_q, dtype=np.float64)
             fallback = np.where(np.isfinite(measured), measured, self.model.home_positions())
             safe = np.clip(fallback, self.limits.lower, self.limits.upper)
+        own = safe.copy()  # the commands are views of one copy, not a copy per group
         return PipelineOutput(
-            commands={g: safe[idx].copy() for g, idx in self._group_idx.items()},
+            commands={g: own[idx] for g, idx in self._group_idx.items()},
             q=safe,
             targets=self._targets.copy(),
             report=report,

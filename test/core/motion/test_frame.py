@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -39,3 +41,17 @@ def test_leader_names_and_positions_must_match() -> None:
     """Leader joints with 2 names and 3 angles are refused."""
     with pytest.raises(ValueError, match="2 names but 3 positions"):
         LeaderJoints(("a", "b"), np.zeros(3))
+
+
+def test_pose_is_finite_exactly_when_every_number_is() -> None:
+    """A NaN or inf anywhere (position or rotation) makes a pose not finite; finite numbers
+    whose sum overflows (1e308 + 1e308) and list-valued poses still read as finite."""
+    assert Pose(np.zeros(3), np.eye(3)).is_finite()
+    assert Pose(np.full(3, 1e308), np.full((3, 3), 1e308)).is_finite()
+    assert Pose([0.1, 0.2, 0.3], np.eye(3).tolist()).is_finite()  # type: ignore[arg-type]
+    for bad in (math.nan, math.inf, -math.inf):
+        for k in range(12):
+            values = np.zeros(12)
+            values[k] = bad
+            pose = Pose(values[:3], values[3:].reshape(3, 3))
+            assert not pose.is_finite()
