@@ -33,6 +33,8 @@ from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.cdr import (
     JointStateEncoder,
+    PoseArrayEncoder,
+    PoseStampedEncoder,
     TfMessageEncoder,
     encode_forward_command,
     encode_pose_array,
@@ -401,6 +403,9 @@ class RobotEpisode:
                 output.topic(sensor.topic, WRENCH)
         self._outcome = ""
         self._hand_poses = np.zeros((0, 7))
+        self._hand_encoder = PoseArrayEncoder("operator", 0)
+        self._operator_pose = PoseStampedEncoder("operator")
+        self._base_pose = PoseStampedEncoder(description.base_frame)
         self._scene = robot_scene(model)
         self._moving = self._scene.moving_edges
         frames = [(e.parent, e.child) for e in self._moving]
@@ -439,20 +444,24 @@ class RobotEpisode:
                hand: FloatArray | None) -> None:  # fmt: skip
         """The operator wrist (rotation, position [m]) and 25 hand joints [m] (operator frame)."""
         rotation, position = wrist
-        row = np.concatenate([position, quat_xyzw(rotation)])
-        self.output.pose(f"{self.intent_prefix}{side}_wrist", t_ns, "operator", row)
+        sec, nanosec = _split_ns(t_ns)
+        data = self._operator_pose.encode(sec, nanosec, position, quat_xyzw(rotation))
+        self.output.raw(f"{self.intent_prefix}{side}_wrist", t_ns, data)
         if hand is not None:
             poses = self._hand_poses
             if len(poses) != len(hand):  # identity orientations, positions filled per step
                 poses = self._hand_poses = np.zeros((len(hand), 7))
                 poses[:, 6] = 1.0
+                self._hand_encoder = PoseArrayEncoder("operator", len(hand))
             poses[:, :3] = hand
-            self.output.pose_array(f"{self.intent_prefix}{side}_hand", t_ns, "operator", poses)
+            data = self._hand_encoder.encode(sec, nanosec, poses)
+            self.output.raw(f"{self.intent_prefix}{side}_hand", t_ns, data)
 
     def ee_target(self, t_ns: int, side: str, rotation: FloatArray, position: FloatArray) -> None:
         """An arm IK target in the base frame."""
-        row = np.concatenate([position, quat_xyzw(rotation)])
-        self.output.pose(f"{EE_TARGET_PREFIX}{side}", t_ns, self.description.base_frame, row)
+        sec, nanosec = _split_ns(t_ns)
+        data = self._base_pose.encode(sec, nanosec, position, quat_xyzw(rotation))
+        self.output.raw(f"{EE_TARGET_PREFIX}{side}", t_ns, data)
 
     def state(
         self,

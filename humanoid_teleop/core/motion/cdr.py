@@ -262,6 +262,46 @@ def encode_pose_stamped(
     return _header_bytes(sec, nanosec, frame_id, 8) + _POSE["<"].pack(*map(float, pose_xyz_xyzw))
 
 
+class PoseStampedEncoder:
+    """Writes ``geometry_msgs/PoseStamped`` messages of one frame id as CDR bytes, laid out
+    once up to the stamp: :func:`encode_pose_stamped`'s bytes from the position and the
+    quaternion arrays, without building a row of seven numbers first."""
+
+    def __init__(self, frame_id: str) -> None:
+        self.frame_id = frame_id
+        self._after_stamp = _after_stamp(frame_id, 8)
+
+    def encode(
+        self, sec: int, nanosec: int, position_m: FloatArray, quat_xyzw: FloatArray
+    ) -> bytes:
+        """The message at one stamp: position (3,) [m] and quaternion (4,) x, y, z, w."""
+        position = np.asarray(position_m, dtype="<f8")
+        quat = np.asarray(quat_xyzw, dtype="<f8")
+        if position.shape != (3,) or quat.shape != (4,):
+            raise ValueError(f"pose of position {position.shape} and quaternion {quat.shape}")
+        stamp = _STAMP.pack(sec, nanosec)
+        return _LITTLE_ENDIAN + stamp + self._after_stamp + position.tobytes() + quat.tobytes()
+
+
+class PoseArrayEncoder:
+    """Writes ``geometry_msgs/PoseArray`` messages of one frame id and pose count as CDR
+    bytes, laid out once up to the poses: :func:`encode_pose_array`'s bytes."""
+
+    def __init__(self, frame_id: str, count: int) -> None:
+        self.frame_id = frame_id
+        self.count = count
+        head = _after_stamp(frame_id, 4) + struct.pack("<I", count)
+        offset = HEADER_SIZE + 8 + len(head)
+        self._after_stamp = head + (b"\x00" * (_align(offset, 8) - offset) if count else b"")
+
+    def encode(self, sec: int, nanosec: int, poses: FloatArray) -> bytes:
+        """The message at one stamp from a ``count`` x 7 array (x, y, z [m], qx, qy, qz, qw)."""
+        rows = np.ascontiguousarray(poses, dtype="<f8")
+        if rows.shape != (self.count, 7):
+            raise ValueError(f"{self.count} poses but numbers of shape {rows.shape}")
+        return _LITTLE_ENDIAN + _STAMP.pack(sec, nanosec) + self._after_stamp + rows.tobytes()
+
+
 def encode_pose_array(sec: int, nanosec: int, frame_id: str, poses: FloatArray) -> bytes:
     """A ``geometry_msgs/PoseArray`` as CDR bytes from an N×7 array (x, y, z [m], qx, qy, qz,
     qw per pose)."""

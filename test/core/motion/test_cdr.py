@@ -431,3 +431,24 @@ def test_encoded_diagnostic_array_equals_rosbags_serialization(
         ],
     )  # fmt: skip
     assert encoded == _bytes(message, True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    stamps,
+    frame_ids,
+    st.lists(finite, min_size=7, max_size=7),
+    st.integers(0, 30),
+)
+def test_laid_out_pose_encoders_write_the_pose_functions_bytes(
+    stamp: tuple[int, int], frame_id: str, numbers: list[float], count: int
+) -> None:
+    """PoseStampedEncoder and PoseArrayEncoder write encode_pose_stamped's and
+    encode_pose_array's bytes for any frame id, stamp, numbers and pose count."""
+    sec, nanosec = stamp
+    pose = np.array(numbers)
+    stamped = cdr.PoseStampedEncoder(frame_id).encode(sec, nanosec, pose[:3], pose[3:])
+    assert stamped == cdr.encode_pose_stamped(sec, nanosec, frame_id, pose)
+    poses = np.tile(pose, (count, 1))
+    array = cdr.PoseArrayEncoder(frame_id, count).encode(sec, nanosec, poses)
+    assert array == cdr.encode_pose_array(sec, nanosec, frame_id, poses)
