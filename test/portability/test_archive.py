@@ -1,0 +1,30 @@
+"""Porting many episodes: what a worker process keeps between jobs."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from humanoid_teleop.portability import archive
+from humanoid_teleop.portability.archive import PortJob, port_job
+from humanoid_teleop.portability.port import PortOptions
+from humanoid_teleop.portability.source import read_source
+from test.portability.conftest import PAIR
+
+
+def test_a_worker_freezes_what_it_built_once(sources: list[Path], tmp_path: Path) -> None:
+    """The first job's models and pipeline are frozen out of the collector's full passes;
+    a second job to the same robot builds nothing and freezes nothing more."""
+    source = read_source(sources[0])
+    options = PortOptions(sim=False)
+    archive._model.cache_clear()  # a fresh worker: nothing built yet
+    archive._pipeline.cache_clear()
+    gc.unfreeze()
+    try:
+        port_job(PortJob(source, PAIR[2], tmp_path / "a", options))
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        port_job(PortJob(source, PAIR[2], tmp_path / "b", options))
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
