@@ -393,15 +393,19 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     streams |= {t for t in wanted if t.startswith(EE_TARGET_PREFIX)}
     gathered: dict[str, tuple[list[int], list[bytes]]] = {}
     try:
-        for raw in iter_messages(path, wanted, log_time_order=False):
-            topic = raw.topic
-            types[topic] = raw.type
-            if topic in streams:
-                times, datas = gathered.setdefault(topic, ([], []))
-                times.append(raw.log_time_ns)
-                datas.append(raw.data)
+        # the named tuple unpacked in place (~9 messages per 250 Hz step of a port)
+        for topic, type_name, log_ns, _, _, data in iter_messages(
+            path, wanted, log_time_order=False
+        ):
+            types[topic] = type_name
+            entry = gathered.get(topic)
+            if entry is not None:
+                entry[0].append(log_ns)
+                entry[1].append(data)
+            elif topic in streams:
+                gathered[topic] = ([log_ns], [data])
             else:
-                decode(topic, raw.log_time_ns, raw.data)
+                decode(topic, log_ns, data)
     except BagFormatError as err:
         raise PortInputError(f"{path}: {err}") from err
     for topic, (times, datas) in gathered.items():

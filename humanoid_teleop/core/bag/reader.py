@@ -345,12 +345,9 @@ def _iter_stored(
             if opcode == _MESSAGE_OPCODE:
                 cid, sequence, log_ns, publish_ns = _MESSAGE_HEADER.unpack_from(records, at)
                 found = channels.get(cid)
-                if found is not None:
-                    yield RawMessage(
-                        topic=found[0], type=found[1], log_time_ns=log_ns,
-                        publish_time_ns=publish_ns, sequence=sequence,
-                        data=bytes(view[at + _MESSAGE_HEADER.size : at + length]),
-                    )  # fmt: skip
+                if found is not None:  # by position: half the cost of keywords per message
+                    data = bytes(view[at + _MESSAGE_HEADER.size : at + length])
+                    yield RawMessage(found[0], found[1], log_ns, publish_ns, sequence, data)
             at += length
         if at != end:
             raise BagFormatError(f"{path}: chunk at byte {index.chunk_start_offset} is cut short")
