@@ -80,6 +80,22 @@ def _poses(
 
 
 @njit(cache=True)
+def _poses_point(
+    q: Any, links: Any, link_index: Any, ends: Any, shared: Any, rotations: Any, positions: Any
+) -> None:
+    """:func:`_poses` of the T task frames into ``rotations[:T]`` and ``positions[:T]``,
+    and into ``positions[T]`` the mean of frames 1..T-1 (the fingertips), summed in order
+    as numpy sums rows."""
+    count = links.shape[0]
+    _poses(q, links, link_index, ends, shared, rotations, positions[:count])
+    for i in range(3):
+        total = positions[1, i]
+        for t in range(2, count):
+            total += positions[t, i]
+        positions[count, i] = total / (count - 1)
+
+
+@njit(cache=True)
 def _poses_rows(
     q: Any, links: Any, link_index: Any, ends: Any, shared: Any, rotations: Any, positions: Any
 ) -> None:
@@ -142,7 +158,7 @@ class ArmTool:
         base_id = pm.getFrameId(description.base_frame)
         chains = self._chains = task_chains(pm, base_id, [self._ee_id, *self._tip_ids])
         self._rotations = np.empty((len(self._tip_ids) + 1, 3, 3))
-        self._positions = np.empty((len(self._tip_ids) + 1, 3))
+        self._positions = np.empty((len(self._tip_ids) + 2, 3))  # + the fingertips' mean
         shared = _shared_links(chains)
         self._chain = (chains.links, chains.link_index, chains.ends, shared)
         # the EE's chain alone (row 0 of each array), for ee_position
@@ -150,6 +166,7 @@ class ArmTool:
         self._ee_out = (self._rotations[:1], self._positions[:1])
         compile_now()
         self.frames_rows(model.home_positions()[None])  # compiled (or loaded) now, not later
+        self._place(model.home_positions())
         length, shoulder = arm_geometry(model, side, model.home_positions())
         #: Arm length [m] (shoulder -> elbow -> EE at home) and shoulder position [m], base.
         self.arm_length_m = length
@@ -157,16 +174,15 @@ class ArmTool:
 
     def _place(self, q: FloatArray) -> None:
         """The EE (row 0) and fingertip poses at ``q`` into the work arrays."""
-        _poses(np.ascontiguousarray(q, dtype=np.float64), *self._chain, self._rotations,
-               self._positions)  # fmt: skip
+        _poses_point(np.ascontiguousarray(q, dtype=np.float64), *self._chain, self._rotations,
+                     self._positions)  # fmt: skip
 
     def frames(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(EE rotation, EE position [m], tool point [m]) at ``q``, base frame, from one
         kinematics pass."""
         self._place(q)
         positions = self._positions
-        point: FloatArray = positions[1:].sum(axis=0) / (len(positions) - 1)
-        return self._rotations[0].copy(), positions[0].copy(), point
+        return self._rotations[0].copy(), positions[0].copy(), positions[-1].copy()
 
     def frames_rows(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """:meth:`frames` at each row of ``q`` (n x joints), the same numbers: EE rotations
