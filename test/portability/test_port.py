@@ -16,13 +16,7 @@ from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.portability.matrix import summarize
-from humanoid_teleop.portability.port import (
-    SHIFT_MAX_M,
-    PortOptions,
-    PortResult,
-    _ApproachShift,
-    port_episode,
-)
+from humanoid_teleop.portability.port import PortOptions, PortResult, port_episode
 from humanoid_teleop.portability.source import read_source
 from humanoid_teleop.portability.tool import ArmTool
 from test.core.bag.foxglove import assert_foxglove_reads
@@ -108,12 +102,12 @@ def test_self_replay_reproduces_the_sources_and_meets_the_issue_thresholds(
 @pytest.mark.xfail(
     strict=True,
     reason="no cross-robot pair meets the thresholds yet: g1 -> alex push, 3 episodes at "
-    "250 Hz (2026-12-05, after the engage ramp that follows a moving target and the approach "
-    "aimed at the target's own puck): reachability 100%, transfer ratio 0.33 (1 of 3 pushes "
-    "succeed; self-replay 3 of 3), contact p95 2.7-4.0 cm > 2 cm (3.2-8.7 before the aim: "
-    "the puck slides off Alex's hand while Alex's tool follows G1's within 1-2 cm), free p95 "
-    "0.7-3.1 cm, no grasp event missed or spurious. Closest other pair: g1 -> romeo (3 of 3, "
-    "reachability 99%, contact p95 4.0-5.4 cm); see bench/README.md#portability. Strict: it "
+    "250 Hz (2026-12-05, after the engage ramp that follows a moving target and T's hand "
+    "solve): reachability 100%, transfer ratio 0.33 (1 of 3 pushes succeed; self-replay 3 of "
+    "3), contact p95 3.2-8.7 cm > 2 cm (the puck is knocked 1-1.5 cm on the approach and "
+    "slides off Alex's hand while Alex's tool follows G1's within 1-2 cm), free p95 0.7-3.1 "
+    "cm, no grasp event missed or spurious. Closest other pair: g1 -> romeo (3 of 3, "
+    "reachability 98%, contact p95 3.8-5.0 cm); see bench/README.md#portability. Strict: it "
     "fails the day the pair meets them",
 )
 def test_reduced_matrix_pair_meets_the_issue_thresholds(
@@ -243,37 +237,3 @@ def test_port_leaves_the_source_untouched(
     before = bag_content_hash(sources[1])
     _port(sources[1], PAIR[2], tmp_path, models, sim=False)
     assert bag_content_hash(sources[1]) == before
-
-
-#: A source's object (task frame [m]): still for 3 samples, then pushed 1 cm per sample.
-SOURCE_OBJECT = np.array([[0.1, 0.0, -0.1]] * 3 + [[0.1, 0.01 * k, -0.1] for k in range(1, 4)])
-
-
-def test_approach_aims_at_the_targets_resting_object_horizontally_within_a_bound() -> None:
-    """While the source's object is still, the aim is the target's resting object's
-    horizontal offset from the source's (none while they coincide), at most SHIFT_MAX_M."""
-    shift = _ApproachShift(SOURCE_OBJECT)
-    assert not shift.update(0, SOURCE_OBJECT[0].copy(), 0.004).any()
-    bumped = SOURCE_OBJECT[1] + np.array([0.01, -0.005, 0.02])
-    shift = _ApproachShift(SOURCE_OBJECT)
-    np.testing.assert_allclose(shift.update(1, bumped, 0.004), [0.01, -0.005, 0.0])
-    far = _ApproachShift(SOURCE_OBJECT).update(1, SOURCE_OBJECT[1] + [0.1, 0.0, 0.0], 0.004)
-    np.testing.assert_allclose(far, [SHIFT_MAX_M, 0.0, 0.0])
-
-
-def test_approach_does_not_chase_a_moving_target_object() -> None:
-    """A target object moving faster than REST_SPEED_M_S (the hand is pushing it) leaves
-    the aim where it was."""
-    shift = _ApproachShift(SOURCE_OBJECT)
-    shift.update(0, SOURCE_OBJECT[0].copy(), 0.004)
-    moved = shift.update(1, SOURCE_OBJECT[1] + [0.0, 0.005, 0.0], 0.004)  # 1.25 m/s
-    assert not moved.any()
-
-
-def test_approach_aim_is_held_once_the_sources_object_moves() -> None:
-    """From the sample where the source's object has moved, the aim no longer changes."""
-    shift = _ApproachShift(SOURCE_OBJECT)
-    first = shift.update(2, SOURCE_OBJECT[2] + [0.01, 0.0, 0.0], 0.004).copy()
-    later = shift.update(4, SOURCE_OBJECT[4] + [-0.02, 0.0, 0.0], 0.004)
-    np.testing.assert_allclose(later, first)
-    assert shift.held
