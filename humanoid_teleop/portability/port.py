@@ -209,9 +209,10 @@ class _SourceTrack:
             for first, every in zip(self.tool.frames(q0), frames, strict=True)
         )
         r_ee = rotations_from_quats(rows[:, 3:7])
-        goal_p = np.empty((len(rows), 3))
-        for i, row in enumerate(rows):
-            goal_p[i] = row[:3] + r_ee[i] @ (r_cmd[i].T @ (point_cmd[i] - p_cmd[i]))
+        # each row's r_ee @ (r_cmd.T @ (point - p)), as stacked products (numpy's matmul
+        # takes the same matrix-vector product per row: the same numbers)
+        offset = np.matmul(r_cmd.transpose(0, 2, 1), (point_cmd - p_cmd)[:, :, None])
+        goal_p = rows[:, :3] + np.matmul(r_ee, offset)[:, :, 0]
         return goal_p - self.origin, r_ee @ self.tool.hand_rotation
 
     def _path(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:

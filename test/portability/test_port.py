@@ -237,3 +237,37 @@ def test_port_leaves_the_source_untouched(
     before = bag_content_hash(sources[1])
     _port(sources[1], PAIR[2], tmp_path, models, sim=False)
     assert bag_content_hash(sources[1]) == before
+
+
+def test_source_goal_path_is_each_targets_row_formula(
+    sources: list[Path], models: Callable[[str], RobotModel]
+) -> None:
+    """The goal path, taken with stacked products, is each recorded EE target's row formula
+    bit for bit: target + R_target (R_cmd^T (tool point - EE)), the command's frames those
+    of the step before (q0's before the first)."""
+    from humanoid_teleop.core.motion.rotation import quat_to_matrix
+    from humanoid_teleop.portability.port import _SourceTrack
+
+    source = read_source(sources[0])
+    model = models(source.robot)
+    track = _SourceTrack(source, model, "right", measured_too=False)
+    targets = source.ee_targets["right"]
+    n = len(track.t_s)
+    rng = np.random.default_rng(2)
+    frames = (
+        np.array([quat_to_matrix(q) for q in rng.normal(size=(n, 4))]),
+        rng.normal(size=(n, 3)),
+        rng.normal(size=(n, 3)),
+    )
+    q0 = model.home_positions()
+    goal_p, goal_r = track._targets(targets, q0, frames)
+    steps = np.clip(np.searchsorted(targets.t_s, track.t_s, side="right") - 1, 0, None)
+    previous = [track.tool.frames(q0)] + [
+        (frames[0][i].copy(), frames[1][i].copy(), frames[2][i].copy()) for i in range(n - 1)
+    ]
+    rows = targets.values[steps]
+    for i, (row, (r_cmd, p_cmd, point)) in enumerate(zip(rows, previous, strict=True)):
+        r_ee = quat_to_matrix(row[3:7])
+        expected = row[:3] + r_ee @ (r_cmd.T @ (point - p_cmd))
+        assert goal_p[i].tobytes() == (expected - track.origin).tobytes()
+        assert goal_r[i].tobytes() == (r_ee @ track.tool.hand_rotation).tobytes()
