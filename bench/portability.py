@@ -24,8 +24,9 @@
    runs beside this one's ports (so both see the same load), and prints the rows side by side.
 
 Worker processes each use one core; CPU times are per process (``time.process_time``).
-Models and pipelines are built once per process outside the timed part and then frozen out of
-the garbage collector's full passes, as the port command's workers do (``archive.port_job``).
+Models (with the porter's per-model arm tools, where the tree keeps them) and pipelines are
+built once per process outside the timed part and then frozen out of the garbage collector's
+full passes, as the port command's workers do (``archive.port_job``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ sys.path.insert(
 import numpy as np
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
+from humanoid_teleop.portability import port as port_module
 from humanoid_teleop.portability.matrix import PairSummary, summarize
 from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
 from humanoid_teleop.portability.report import PortReport
@@ -73,7 +75,14 @@ _BUILT = [0]
 
 @functools.cache
 def _model(name: str) -> RobotModel:
-    return RobotModel(load_robot(name))
+    model = RobotModel(load_robot(name))
+    # a tree whose porter keeps each model's arm tools (port._arm_tool) builds them with the
+    # model, as the pipeline is built, outside the timed ports
+    arm_tool = getattr(port_module, "_arm_tool", None)
+    if arm_tool is not None:
+        for side in model.description.arms:
+            arm_tool(model, side)
+    return model
 
 
 @functools.cache
