@@ -344,27 +344,3 @@ def test_a_real_hand_solve_uses_the_one_compiled_kernel() -> None:
     solver = HandRetargeter(RetargetContext(model, ("left_hand",))).dexterous["left"]
     solver.solve(HandSkeleton(hand_points("left", 0.5)))
     assert len(hand_solve.signatures) == 1
-
-
-@pytest.mark.parametrize("key", ["thumb_weight", "rest_weight"])
-def test_a_negative_hand_weight_is_refused(key: str) -> None:
-    """A negative ``thumb_weight`` / ``rest_weight`` in a profile is one error naming it."""
-    from humanoid_teleop.core.retarget.errors import RetargetConfigError
-
-    model = model_of("g1")
-    context = RetargetContext(model, ("right_hand",), {key: -0.1}, "vr.yaml: hand")
-    with pytest.raises(
-        RetargetConfigError, match=rf"vr.yaml: hand: params.{key} = -0.1: need >= 0"
-    ):
-        HandRetargeter(context)
-
-
-def test_the_thumb_weight_reaches_the_solve() -> None:
-    """A profile's ``thumb_weight`` changes where G1's thumb settles for a flat open hand."""
-    model = model_of("g1")
-    settled = []
-    for weight in (0.5, 1.0):
-        context = RetargetContext(model, ("right_hand",), {"thumb_weight": weight})
-        solver = HandRetargeter(context).dexterous["right"]
-        settled.append(_held(solver, hand_points("right", 0.0), 200)[-1])
-    assert np.abs(settled[0] - settled[1]).max() > 0.01
