@@ -574,40 +574,35 @@ _MIN_HAND_LENGTH_M = 1e-3
 
 
 @njit(cache=True)
-def _spd_solve(a: Any, b: Any, free: Any, m: int, low: Any, y: Any, out: Any) -> bool:
-    """``out[free[k]] <- (a_ff^-1 b_f)[k]`` for ``k < m``: the subsystem of a symmetric
-    positive definite ``a`` over the rows and columns ``free[:m]`` (Cholesky into the work
-    arrays ``low`` (n x n) and ``y`` (n)); the other entries of ``out`` are left alone. False,
-    with ``out`` undefined, when the subsystem is not positive definite or not finite."""
-    for j in range(m):
-        fj = free[j]
-        s = a[fj, fj]
+def _spd_solve(a: Any, b: Any, out: Any) -> bool:
+    """``out <- a^-1 b`` for a symmetric positive definite ``a`` (Cholesky); False, with
+    ``out`` undefined, when ``a`` is not positive definite or not finite."""
+    n = b.shape[0]
+    low = np.zeros((n, n))
+    for j in range(n):
+        s = a[j, j]
         for k in range(j):
             s -= low[j, k] * low[j, k]
         if not s > 0.0 or not math.isfinite(s):
             return False
         d = math.sqrt(s)
         low[j, j] = d
-        for i in range(j + 1, m):
-            s = a[free[i], fj]
+        for i in range(j + 1, n):
+            s = a[i, j]
             for k in range(j):
                 s -= low[i, k] * low[j, k]
             low[i, j] = s / d
-    for i in range(m):
-        s = b[free[i]]
+    for i in range(n):
+        s = b[i]
         for k in range(i):
-            s -= low[i, k] * y[k]
-        y[i] = s / low[i, i]
-    for i in range(m - 1, -1, -1):
-        s = y[i]
-        for k in range(i + 1, m):
-            s -= low[k, i] * y[k]
-        y[i] = s / low[i, i]
-    for i in range(m):
-        if not math.isfinite(y[i]):
-            return False
-        out[free[i]] = y[i]
-    return True
+            s -= low[i, k] * out[k]
+        out[i] = s / low[i, i]
+    for i in range(n - 1, -1, -1):
+        s = out[i]
+        for k in range(i + 1, n):
+            s -= low[k, i] * out[k]
+        out[i] = s / low[i, i]
+    return bool(np.isfinite(out).all())
 
 
 @njit(cache=True)
@@ -755,8 +750,6 @@ def hand_solve(
     gradient = np.empty(n)
     dq = np.empty(n)
     free = np.empty(n, dtype=np.int64)  # the free joints' columns, then unused
-    low = np.empty((n, n))
-    y = np.empty(n)
     rest_weight = settings[_REST]
     for _ in range(int(settings[_HAND_ITERATIONS])):
         for c in range(n):
@@ -787,7 +780,7 @@ def hand_solve(
                 normal[r, c] = s
                 normal[c, r] = s
             normal[r, r] += settings[_HAND_DAMPING] + rest_weight
-        if not _bounded_step(normal, gradient, q_hand, limits, free, low, y, dq):
+        if not _bounded_step(normal, gradient, q_hand, limits, free, dq):
             break
         for c in range(n):
             q_hand[c] = min(max(q_hand[c] + dq[c], limits[0, c]), limits[1, c])
@@ -795,27 +788,32 @@ def hand_solve(
 
 
 @njit(cache=True)
-def _bounded_step(
-    normal: Any, gradient: Any, q_hand: Any, limits: Any, free: Any, low: Any, y: Any, dq: Any
-) -> bool:
+def _bounded_step(normal: Any, gradient: Any, q_hand: Any, limits: Any, free: Any, dq: Any) -> bool:
     """``dq <- normal^-1 gradient`` over the free joints, 0 for the others: a joint is held
     (not free) when it is at a bound and the step would push it past; solved again until no
-    free joint pushes out (``free``, ``low``, ``y``: work arrays). False, with ``dq``
-    undefined, when a system is not solvable."""
+    free joint pushes out. False, with ``dq`` undefined, when a system is not solvable."""
     n = gradient.shape[0]
     m = n
     for c in range(n):
         free[c] = c
     while m > 0:
+        sub = np.empty((m, m))
+        rhs = np.empty(m)
+        out = np.empty(m)
+        for r in range(m):
+            rhs[r] = gradient[free[r]]
+            for c in range(m):
+                sub[r, c] = normal[free[r], free[c]]
+        if not _spd_solve(sub, rhs, out):
+            return False
         for c in range(n):
             dq[c] = 0.0
-        if not _spd_solve(normal, gradient, free, m, low, y, dq):
-            return False
         kept = 0
         for r in range(m):
             c = free[r]
-            pushes = (q_hand[c] <= limits[0, c] and dq[c] < 0.0) or (
-                q_hand[c] >= limits[1, c] and dq[c] > 0.0
+            dq[c] = out[r]
+            pushes = (q_hand[c] <= limits[0, c] and out[r] < 0.0) or (
+                q_hand[c] >= limits[1, c] and out[r] > 0.0
             )
             if not pushes:
                 free[kept] = c
