@@ -81,10 +81,10 @@ class DemonstratorConfig:
     push_done_m: float = 0.02
     #: The hand held through a push, the same on every robot: the fingers curled to
     #: ``push_closure`` and the thumb ``push_thumb`` of the way to the index tip (pinch
-    #: 7.5 cm), a relaxed hand. The flat open hand was retargeted by G1's Dex3 vector
-    #: matching to a 0.64 curl until the hand solve held its bounded joints (now ~0.2); this
-    #: one stays below 0.5 on every hand (grippers follow the pinch: open from 8 cm), and
-    #: G1 still pushes (a more open thumb catches the puck).
+    #: 7.5 cm), a relaxed hand. The flat open hand is retargeted by G1's Dex3 vector
+    #: matching to a 0.64 curl (its thumb is opposed under the palm), a grasp by the
+    #: report's 0.5 rule; this one stays below 0.5 on every hand (grippers follow the
+    #: pinch: open from 8 cm), and G1 still pushes (a more open thumb catches the puck).
     push_closure: float = 0.4
     push_thumb: float = 0.3
 

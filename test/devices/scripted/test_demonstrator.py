@@ -126,3 +126,9 @@ def test_push_hand_is_no_grasp_on_any_robot(robot: str) -> None:
     shipped hand (a push makes no grasp event)."""
     demo = ScriptedDemonstrator("push", "right", np.zeros(3), 0.0, 0.02)
     assert _retargeted_closure(robot, demo.hold().hand) < GRASP_CLOSURE
+
+
+def test_g1_curls_its_fingers_for_a_flat_open_hand() -> None:
+    """Why the push hand is not the flat open one: G1's Dex3 vector matching (thumb opposed
+    under the palm) curls to a grasp's closure for it."""
+    assert _retargeted_closure("g1", HandSkeleton(hand_points("right", 0.0))) >= GRASP_CLOSURE
