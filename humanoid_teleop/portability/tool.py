@@ -10,7 +10,6 @@ open -> closed line (robot.yaml ``open_positions`` / ``closed_positions``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.retarget.arm_ik import arm_geometry
-from humanoid_teleop.core.retarget.ik_kernel import _compose, compile_now
+from humanoid_teleop.core.retarget.ik_kernel import chain_poses, compile_now
 from humanoid_teleop.core.retarget.task_chains import TaskChains, task_chains
 from humanoid_teleop.core.robot import RobotModel
 
@@ -27,67 +26,14 @@ FloatArray = NDArray[np.float64]
 
 
 @njit(cache=True)
-def _poses(
-    q: Any, links: Any, link_index: Any, ends: Any, shared: Any, rotations: Any, positions: Any
-) -> None:
-    """The poses of every task frame of a :class:`TaskChains` at ``q`` (base frame) into
-    ``rotations`` (T x 3 x 3) and ``positions`` (T x 3) [m]: the pose part of
-    :func:`~humanoid_teleop.core.retarget.ik_kernel.frame_kinematics`, the same operations
-    in the same order (the same numbers bit for bit, test_tool), without the Jacobian or a
-    work array per frame and link. ``shared[t]`` > 0: task ``t``'s chain starts as task 0's
-    whole chain (:func:`_shared_links`: a fingertip's runs through the arm to the EE), so
-    it continues from task 0's pose after those links instead of walking them again."""
-    arm_r = np.empty((3, 3))
-    arm_p = np.empty(3)
-    for t in range(links.shape[0]):
-        r = rotations[t]
-        p = positions[t]
-        end = ends[t]
-        first = shared[t]
-        for i in range(3):
-            for j in range(3):
-                r[i, j] = arm_r[i, j] if first else end[3 * i + j]
-            p[i] = arm_p[i] if first else end[9 + i]
-        for k in range(first, link_index.shape[1]):
-            qi = link_index[t, k, 0]
-            if qi < 0:
-                break
-            link = links[t, k]
-            _compose(r, p, link)
-            if link_index[t, k, 1] == 1:
-                for i in range(3):
-                    axis = r[i, 0] * link[12] + r[i, 1] * link[13] + r[i, 2] * link[14]
-                    p[i] += axis * q[qi]
-            else:
-                angle = q[qi]
-                sn, cs = math.sin(angle), math.cos(angle)
-                x, y, z = link[12], link[13], link[14]
-                v = 1.0 - cs
-                m00, m01, m02 = cs + x * x * v, x * y * v - z * sn, x * z * v + y * sn
-                m10, m11, m12 = y * x * v + z * sn, cs + y * y * v, y * z * v - x * sn
-                m20, m21, m22 = z * x * v - y * sn, z * y * v + x * sn, cs + z * z * v
-                for i in range(3):
-                    a, b, d = r[i, 0], r[i, 1], r[i, 2]
-                    r[i, 0] = a * m00 + b * m10 + d * m20
-                    r[i, 1] = a * m01 + b * m11 + d * m21
-                    r[i, 2] = a * m02 + b * m12 + d * m22
-        if t == 0:  # the pose at the end of task 0's links, where sharing chains go on
-            for i in range(3):
-                for j in range(3):
-                    arm_r[i, j] = r[i, j]
-                arm_p[i] = p[i]
-        _compose(r, p, end[12:24])
-
-
-@njit(cache=True)
 def _poses_point(
     q: Any, links: Any, link_index: Any, ends: Any, shared: Any, rotations: Any, positions: Any
 ) -> None:
-    """:func:`_poses` of the T task frames into ``rotations[:T]`` and ``positions[:T]``,
-    and into ``positions[T]`` the mean of frames 1..T-1 (the fingertips), summed in order
-    as numpy sums rows."""
+    """:func:`~humanoid_teleop.core.retarget.ik_kernel.chain_poses` of the T task frames
+    into ``rotations[:T]`` and ``positions[:T]``, and into ``positions[T]`` the mean of
+    frames 1..T-1 (the fingertips), summed in order as numpy sums rows."""
     count = links.shape[0]
-    _poses(q, links, link_index, ends, shared, rotations, positions[:count])
+    chain_poses(q, links, link_index, ends, shared, rotations, positions[:count])
     for i in range(3):
         total = positions[1, i]
         for t in range(2, count):
@@ -99,10 +45,10 @@ def _poses_point(
 def _poses_rows(
     q: Any, links: Any, link_index: Any, ends: Any, shared: Any, rotations: Any, positions: Any
 ) -> None:
-    """:func:`_poses` at each row of ``q`` (n x joints) into ``rotations`` (n x T x 3 x 3)
-    and ``positions`` (n x T x 3): one call for a whole recorded path."""
+    """:func:`_poses_point` at each row of ``q`` (n x joints) into ``rotations``
+    (n x T x 3 x 3) and ``positions`` (n x T+1 x 3): one call for a whole recorded path."""
     for i in range(q.shape[0]):
-        _poses(q[i], links, link_index, ends, shared, rotations[i], positions[i])
+        _poses_point(q[i], links, link_index, ends, shared, rotations[i], positions[i])
 
 
 def _shared_links(chains: TaskChains) -> NDArray[np.int64]:
@@ -191,19 +137,14 @@ class ArmTool:
         rows = np.ascontiguousarray(q, dtype=np.float64)
         count = len(self._tip_ids) + 1
         rotations = np.empty((len(rows), count, 3, 3))
-        positions = np.empty((len(rows), count, 3))
+        positions = np.empty((len(rows), count + 1, 3))  # + the fingertips' mean
         _poses_rows(rows, *self._chain, rotations, positions)
-        # the fingertips' sum as frames() takes it (row by row, in order), then the mean
-        point = positions[:, 1].copy()
-        for tip in range(2, count):
-            point += positions[:, tip]
-        point /= count - 1
-        return rotations[:, 0].copy(), positions[:, 0].copy(), point
+        return rotations[:, 0].copy(), positions[:, 0].copy(), positions[:, -1].copy()
 
     def ee_position(self, q: FloatArray) -> FloatArray:
         """The EE frame's position [m] at ``q`` (``frames(q)[1]`` without the tool point:
         the EE's chain alone)."""
-        _poses(np.ascontiguousarray(q, dtype=np.float64), *self._ee_chain, *self._ee_out)
+        chain_poses(np.ascontiguousarray(q, dtype=np.float64), *self._ee_chain, *self._ee_out)
         position: FloatArray = self._positions[0].copy()
         return position
 

@@ -304,14 +304,14 @@ def _rotate_about(r: Any, axis: Any, angle: float) -> None:
     s, c = math.sin(angle), math.cos(angle)
     x, y, z = axis[0], axis[1], axis[2]
     v = 1.0 - c
-    m = np.empty((3, 3))
-    m[0, 0], m[0, 1], m[0, 2] = c + x * x * v, x * y * v - z * s, x * z * v + y * s
-    m[1, 0], m[1, 1], m[1, 2] = y * x * v + z * s, c + y * y * v, y * z * v - x * s
-    m[2, 0], m[2, 1], m[2, 2] = z * x * v - y * s, z * y * v + x * s, c + z * z * v
+    m00, m01, m02 = c + x * x * v, x * y * v - z * s, x * z * v + y * s
+    m10, m11, m12 = y * x * v + z * s, c + y * y * v, y * z * v - x * s
+    m20, m21, m22 = z * x * v - y * s, z * y * v + x * s, c + z * z * v
     for i in range(3):
         a, b, d = r[i, 0], r[i, 1], r[i, 2]
-        for j in range(3):
-            r[i, j] = a * m[0, j] + b * m[1, j] + d * m[2, j]
+        r[i, 0] = a * m00 + b * m10 + d * m20
+        r[i, 1] = a * m01 + b * m11 + d * m21
+        r[i, 2] = a * m02 + b * m12 + d * m22
 
 
 @njit(cache=True)
@@ -371,15 +371,45 @@ def frame_kinematics(
 
 
 @njit(cache=True)
-def frames_kinematics(
-    q: Any, links: Any, link_index: Any, ends: Any, rotations: Any, positions: Any
+def chain_poses(
+    q: Any, links: Any, link_index: Any, ends: Any, shared: Any, rotations: Any, positions: Any
 ) -> None:
-    """The poses of every task frame of a :class:`TaskChains` at ``q``, in the base frame:
-    writes ``rotations`` (T x 3 x 3) and ``positions`` (T x 3) [m] (one call for several
-    frames, e.g. an EE and its fingertips)."""
-    jac = np.empty((6, links.shape[1]))
+    """The poses of every task frame of a :class:`TaskChains` at ``q``, in the base frame,
+    into ``rotations`` (T x 3 x 3) and ``positions`` (T x 3) [m]: the pose part of
+    :func:`frame_kinematics` (the same operations in the same order, so the same numbers bit
+    for bit) without the Jacobian, for several frames in one call (an EE and its
+    fingertips). ``shared[t]`` > 0: task ``t``'s chain starts with task 0's whole chain of
+    ``shared[t]`` links (a fingertip's runs through the arm to the EE), so it goes on from
+    task 0's pose after them instead of walking them again."""
+    arm_r = np.empty((3, 3))
+    arm_p = np.empty(3)
     for t in range(links.shape[0]):
-        frame_kinematics(q, links[t], link_index[t], ends[t], rotations[t], positions[t], jac)
+        r = rotations[t]
+        p = positions[t]
+        end = ends[t]
+        first = shared[t]
+        for i in range(3):
+            for j in range(3):
+                r[i, j] = arm_r[i, j] if first else end[3 * i + j]
+            p[i] = arm_p[i] if first else end[9 + i]
+        for k in range(first, link_index.shape[1]):
+            qi = link_index[t, k, 0]
+            if qi < 0:
+                break
+            link = links[t, k]
+            _compose(r, p, link)
+            if link_index[t, k, 1] == 1:
+                for i in range(3):
+                    axis = r[i, 0] * link[12] + r[i, 1] * link[13] + r[i, 2] * link[14]
+                    p[i] += axis * q[qi]
+            else:
+                _rotate_about(r, link[12:15], q[qi])
+        if t == 0:  # the pose at the end of task 0's links, where sharing chains go on
+            for i in range(3):
+                for j in range(3):
+                    arm_r[i, j] = r[i, j]
+                arm_p[i] = p[i]
+        _compose(r, p, end[12:24])
 
 
 @njit(cache=True)
@@ -793,9 +823,9 @@ def compile_now() -> None:
         bounds[None, :, :],
         settings,
     )
-    frames_kinematics(
-        np.zeros(n), chains.links, chains.link_index, chains.ends, np.empty((1, 3, 3)),
-        np.empty((1, 3)),
+    chain_poses(
+        np.zeros(n), chains.links, chains.link_index, chains.ends, np.zeros(1, dtype=np.int64),
+        np.empty((1, 3, 3)), np.empty((1, 3)),
     )  # fmt: skip
     # the hand solve on a two-joint "hand" with one fingertip pair (the layouts hand.py passes)
     hand_solve(
