@@ -169,15 +169,10 @@ def read_signals(path: Path) -> EpisodeSignals:
         hand_joints.update(joints)
         if not all(j in index for j in joints) or not hand.closed_positions:
             continue
-        cols = [index[j] for j in joints]
-        opened = np.asarray(hand.open_positions, dtype=np.float64)
-        closed = np.asarray(hand.closed_positions, dtype=np.float64)
-        travel = closed - opened
-        moving = np.abs(travel) > 1e-9
-        if not moving.any():
+        if hand.open_positions == hand.closed_positions:
             continue
-        fraction = (q[:, cols][:, moving] - opened[moving]) / travel[moving]
-        signals.closure[str(side)] = Series(t, np.clip(fraction.mean(axis=1), 0.0, 1.0))
+        cols = [index[j] for j in joints]
+        signals.closure[str(side)] = Series(t, hand.closures_of(q[:, cols]))
     arm_cols = [i for n, i in index.items() if n not in hand_joints]
     if len(t) > 1 and arm_cols:
         # over SPEED_WINDOW_NS, so the noise of single samples does not read as motion

@@ -225,18 +225,11 @@ def torso_frames(model: RobotModel, q: FloatArray) -> tuple[FloatArray, FloatArr
 
 
 def hand_closure(model: RobotModel, side: str, q: FloatArray) -> FloatArray:
-    """0 (open) .. 1 (closed) per frame: the hand joints projected on open -> closed."""
+    """0 (open) .. 1 (closed) per frame (:meth:`HandSpec.closures_of`); 0 without a hand."""
     hand = model.description.hands.get(side)
     if hand is None or hand.group is None or not hand.closed_positions:
         return np.zeros(len(q))
-    idx = model.group_indices(hand.group)
-    open_ = np.asarray(hand.open_positions)
-    span = np.asarray(hand.closed_positions) - open_
-    norm = float(span @ span)
-    if norm <= 0.0:
-        return np.zeros(len(q))
-    closure: FloatArray = np.clip((q[:, idx] - open_) @ span / norm, 0.0, 1.0)
-    return closure
+    return hand.closures_of(q[:, model.group_indices(hand.group)])
 
 
 def build_frames(

@@ -90,10 +90,7 @@ class ArmTool:
         if self.has_hand:
             assert hand is not None and hand.group is not None
             self._hand_idx = model.group_indices(hand.group)
-            self._open = np.asarray(hand.open_positions, dtype=np.float64)
-            span = np.asarray(hand.closed_positions, dtype=np.float64) - self._open
-            self._span = span
-            self._span_sq = float(span @ span) or 1.0
+            self._closure_of = hand.closure_of
         pm = model.pin_model
         self._ee_id = pm.getFrameId(self.arm.ee_frame)
         tips = hand.fingertip_frames.values() if hand is not None else ()
@@ -168,5 +165,4 @@ class ArmTool:
         """Hand closure in [0, 1] from the hand joints of ``q`` (0 without a hand)."""
         if not self.has_hand:
             return 0.0
-        value = float((np.asarray(q)[self._hand_idx] - self._open) @ self._span) / self._span_sq
-        return min(1.0, max(0.0, value))
+        return self._closure_of(np.asarray(q)[self._hand_idx])

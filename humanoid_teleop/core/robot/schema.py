@@ -11,6 +11,7 @@ Units: angles in [rad] (``*_deg`` keys in the YAML are degrees), lengths in [m],
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -193,6 +194,37 @@ class HandSpec:
         return tuple(
             o + c * (k - o) for o, k in zip(self.open_positions, self.closed_positions, strict=True)
         )
+
+    def closure_of(self, positions: npt.ArrayLike) -> float:
+        """The inverse of :meth:`grasp_positions`: the closure in [0, 1] of hand joint
+        positions in ``group`` order, their projection on the open -> closed line, clipped;
+        0 for a hand without that line.
+
+        The one definition of hand closure: the exported ``observation.hand_closure``, the
+        annotation rules' grasp signal and the portability report's grasp events use it
+        (:meth:`closures_of` for many postures)."""
+        opened, span, span_sq = self._closure_line
+        if span_sq <= 0.0:
+            return 0.0
+        value = float((np.asarray(positions, dtype=np.float64) - opened) @ span) / span_sq
+        return min(1.0, max(0.0, value))
+
+    def closures_of(self, rows: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """:meth:`closure_of` of each row of ``rows`` (frames x group joints)."""
+        q = np.asarray(rows, dtype=np.float64)
+        opened, span, span_sq = self._closure_line
+        if span_sq <= 0.0:
+            return np.zeros(len(q))
+        return np.clip((q - opened) @ span / span_sq, 0.0, 1.0)
+
+    @functools.cached_property
+    def _closure_line(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]:
+        """(open positions, open -> closed span, its squared length) as arrays."""
+        opened = np.asarray(self.open_positions, dtype=np.float64)
+        if not self.closed_positions:
+            return opened, opened, 0.0
+        span = np.asarray(self.closed_positions, dtype=np.float64) - opened
+        return opened, span, float(span @ span)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import HandSpec, RobotModel
 
 from .conftest import SHIPPED
 
@@ -48,6 +48,28 @@ def test_grasp_positions_are_within_limits(robot_model: Models, name: str) -> No
             assert np.all(positions <= model.limits.upper[idx] + 1e-9)
 
     check()
+
+
+@pytest.mark.parametrize("name", HANDED)
+def test_closure_of_inverts_grasp_positions(robot_model: Models, name: str) -> None:
+    """closure_of(grasp_positions(c)) == c on [0, 1], clipped outside the open -> closed
+    line; closures_of gives the same per row."""
+    for hand in robot_model(name).description.hands.values():
+        closures = np.linspace(0.0, 1.0, 11)
+        rows = np.array([hand.grasp_positions(c) for c in closures])
+        assert [hand.closure_of(r) for r in rows] == pytest.approx(closures, abs=1e-12)
+        np.testing.assert_allclose(hand.closures_of(rows), closures, atol=1e-12)
+        opened, closed = np.array(hand.open_positions), np.array(hand.closed_positions)
+        assert hand.closure_of(closed + (closed - opened)) == 1.0
+        assert hand.closure_of(opened - (closed - opened)) == 0.0
+
+
+def test_closure_of_a_hand_without_travel_is_zero() -> None:
+    """A hand whose open and closed positions are the same has no closure line: 0."""
+    hand = HandSpec(side="left", kind="gripper", group="g", open_positions=(0.1, 0.2),
+                    closed_positions=(0.1, 0.2))  # fmt: skip
+    assert hand.closure_of([0.3, 0.4]) == 0.0
+    np.testing.assert_array_equal(hand.closures_of([[0.3, 0.4], [0.1, 0.2]]), [0.0, 0.0])
 
 
 def test_nan_closure_is_refused(robot_model: Models) -> None:
