@@ -258,8 +258,11 @@ def encode_pose_stamped(
     sec: int, nanosec: int, frame_id: str, pose_xyz_xyzw: tuple[float, ...] | FloatArray
 ) -> bytes:
     """A ``geometry_msgs/PoseStamped`` as CDR bytes: stamp, frame id and the 7 numbers x, y,
-    z [m], qx, qy, qz, qw."""
-    return _header_bytes(sec, nanosec, frame_id, 8) + _POSE["<"].pack(*map(float, pose_xyz_xyzw))
+    z [m], qx, qy, qz, qw (one message; a stream reuses a :class:`PoseStampedEncoder`)."""
+    pose = np.asarray(pose_xyz_xyzw, dtype="<f8")
+    if pose.shape != (7,):
+        raise ValueError(f"a pose is 7 numbers x, y, z, qx, qy, qz, qw, not shape {pose.shape}")
+    return PoseStampedEncoder(frame_id).encode(sec, nanosec, pose[:3], pose[3:])
 
 
 class PoseStampedEncoder:
@@ -304,11 +307,9 @@ class PoseArrayEncoder:
 
 def encode_pose_array(sec: int, nanosec: int, frame_id: str, poses: FloatArray) -> bytes:
     """A ``geometry_msgs/PoseArray`` as CDR bytes from an N×7 array (x, y, z [m], qx, qy, qz,
-    qw per pose)."""
+    qw per pose; one message: a stream reuses a :class:`PoseArrayEncoder`)."""
     rows = np.ascontiguousarray(poses, dtype="<f8").reshape(-1, 7)
-    head = _header_bytes(sec, nanosec, frame_id, 4) + struct.pack("<I", len(rows))
-    padding = b"\x00" * (_align(len(head), 8) - len(head)) if len(rows) else b""
-    return head + padding + rows.tobytes()
+    return PoseArrayEncoder(frame_id, len(rows)).encode(sec, nanosec, rows)
 
 
 def encode_joy(

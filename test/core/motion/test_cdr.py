@@ -433,22 +433,31 @@ def test_encoded_diagnostic_array_equals_rosbags_serialization(
     assert encoded == _bytes(message, True)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
-    stamps,
+    st.lists(stamps, min_size=1, max_size=4),
     frame_ids,
     st.lists(finite, min_size=7, max_size=7),
     st.integers(0, 30),
 )
-def test_laid_out_pose_encoders_write_the_pose_functions_bytes(
-    stamp: tuple[int, int], frame_id: str, numbers: list[float], count: int
+def test_reused_pose_encoders_write_rosbags_bytes_at_every_stamp(
+    stamp_list: list[tuple[int, int]], frame_id: str, numbers: list[float], count: int
 ) -> None:
-    """PoseStampedEncoder and PoseArrayEncoder write encode_pose_stamped's and
-    encode_pose_array's bytes for any frame id, stamp, numbers and pose count."""
-    sec, nanosec = stamp
+    """One PoseStampedEncoder / PoseArrayEncoder, reused over a stream's stamps (as the
+    porter's writer does), writes rosbags' serialization of each message."""
+    stamped = cdr.PoseStampedEncoder(frame_id)
+    array = cdr.PoseArrayEncoder(frame_id, count)
     pose = np.array(numbers)
-    stamped = cdr.PoseStampedEncoder(frame_id).encode(sec, nanosec, pose[:3], pose[3:])
-    assert stamped == cdr.encode_pose_stamped(sec, nanosec, frame_id, pose)
-    poses = np.tile(pose, (count, 1))
-    array = cdr.PoseArrayEncoder(frame_id, count).encode(sec, nanosec, poses)
-    assert array == cdr.encode_pose_array(sec, nanosec, frame_id, poses)
+    for stamp in stamp_list:
+        expected = T["geometry_msgs/msg/PoseStamped"](header=_header(stamp, frame_id),
+                                                      pose=_pose(numbers))  # fmt: skip
+        assert stamped.encode(*stamp, pose[:3], pose[3:]) == _bytes(expected, True)
+        expected = T["geometry_msgs/msg/PoseArray"](header=_header(stamp, frame_id),
+                                                    poses=[_pose(numbers)] * count)  # fmt: skip
+        assert array.encode(*stamp, np.tile(pose, (count, 1))) == _bytes(expected, True)
+
+
+def test_pose_of_other_than_seven_numbers_is_refused() -> None:
+    """A pose row of another length is one error naming its shape."""
+    with pytest.raises(ValueError, match=r"7 numbers .* shape \(6,\)"):
+        cdr.encode_pose_stamped(0, 0, "base", np.zeros(6))
