@@ -23,7 +23,6 @@ from humanoid_teleop.core.retarget.calibration import (
     ArmCalibration,
     CalibrationConfig,
     capture,
-    optional_positive_param,
 )
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
@@ -83,13 +82,14 @@ class ArmIkRetargeter(Retargeter):
     def __init__(self, context: RetargetContext) -> None:
         super().__init__(context)
         context.check_params(_PARAMS)
-        self.calibration_config = CalibrationConfig.from_params(context.params, context.source)
-        self.max_reach_ratio = optional_positive_param(
-            context.params, "max_reach_ratio", DEFAULT_MAX_REACH_RATIO, context.source
-        )
-        ik_params = context.params.get("ik", {})
-        if not isinstance(ik_params, Mapping):
-            raise RetargetConfigError(f"{context.source}: params.ik: need a mapping")
+        params = context.params_field()
+        self.calibration_config = CalibrationConfig.from_field(params)
+        #: EE targets within this fraction of the arm length (None: null in the profile).
+        self.max_reach_ratio: float | None = DEFAULT_MAX_REACH_RATIO
+        if params.has("max_reach_ratio"):
+            ratio = params.optional("max_reach_ratio")
+            self.max_reach_ratio = ratio.as_positive_float() if ratio is not None else None
+        ik_config = IkConfig.from_params(params)
         description = self.model.description
         self.sides: list[str] = []
         for side, arm in description.arms.items():
@@ -106,7 +106,7 @@ class ArmIkRetargeter(Retargeter):
         self.ik = DifferentialIk(
             self.model,
             arm_tasks(self.model, self.sides),
-            IkConfig.from_dict(ik_params, context.source),
+            ik_config,
         )
         self._group_idx = {
             description.arms[s].group: self.model.group_indices(description.arms[s].group)

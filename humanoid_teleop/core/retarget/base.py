@@ -17,7 +17,6 @@ assigns groups and parameters. Lifecycle, driven by :class:`TeleopPipeline`:
 from __future__ import annotations
 
 import abc
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -25,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.config import Field
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.robot import RobotModel
@@ -42,42 +42,47 @@ class RetargetContext:
 
     ``groups`` are the robot joint groups the profile assigns to it (only those the robot
     has); ``params`` its parameters from the profile; ``source`` names the profile file and
-    entry for error messages.
+    entry for error messages; ``params_node`` is the profile's ``params`` value as read (its
+    file, line and key path), None for a context built in code.
     """
 
     model: RobotModel
     groups: tuple[str, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<profile>"
+    params_node: Field | None = field(default=None, compare=False, repr=False)
+
+    def params_field(self) -> Field:
+        """``params`` as a :class:`~humanoid_teleop.core.config.Field` of the one config
+        layer: its checks (``as_float``, ``as_mapping(allowed=...)``, ``as_fields_of``, ...)
+        raise :class:`RetargetConfigError` naming the profile file, line and key path
+        (``source`` and ``params.<key>`` for a context built in code)."""
+        if self.params_node is not None:
+            return self.params_node
+        return Field.of(dict(self.params), self.source, ("params",), RetargetConfigError)
 
     def param(self, key: str, default: Any, kind: type | tuple[type, ...] = (int, float)) -> Any:
-        """Parameter ``key`` (``default`` when absent), type-checked with a precise error;
-        a float must be finite (a profile's ``.nan`` / ``.inf`` is refused)."""
-        value = self.params.get(key, default)
-        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            raise RetargetConfigError(f"{self.source}: params.{key} = {value!r}: wrong type")
-        if not isinstance(value, kind):
-            raise RetargetConfigError(
-                f"{self.source}: params.{key} = {value!r}: expected {_kind_name(kind)}"
-            )
-        if isinstance(value, float) and not math.isfinite(value):
-            raise RetargetConfigError(
-                f"{self.source}: params.{key} = {value!r}: need a finite number"
-            )
-        return value
+        """Parameter ``key`` (``default`` when absent or null), checked as ``kind``: ``bool``,
+        ``str`` (non-empty), ``int``, or a number (``float`` or ``(int, float)``: finite,
+        returned as float), with the config layer's errors (see :meth:`params_field`)."""
+        item = self.params_field().optional(key)
+        if item is None:
+            return default
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if bool in kinds:
+            return item.as_bool()
+        if str in kinds:
+            return item.as_str()
+        if float in kinds:
+            return item.as_float()
+        if int in kinds:
+            return item.as_int(minimum=None)
+        raise TypeError(f"param {key!r}: kind {kinds} is none of bool, str, int, float")
 
     def check_params(self, allowed: set[str]) -> None:
-        """Raise when ``params`` holds keys outside ``allowed`` (listing the allowed keys)."""
-        unknown = sorted(set(self.params) - allowed)
-        if unknown:
-            raise RetargetConfigError(
-                f"{self.source}: unknown params {unknown}; allowed: {sorted(allowed)}"
-            )
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
+        """Raise when ``params`` is no mapping or holds keys outside ``allowed`` (naming the
+        nearest allowed key)."""
+        self.params_field().as_mapping(allowed=sorted(allowed))
 
 
 class Retargeter(abc.ABC):

@@ -15,42 +15,16 @@ Two modes, both in the robot base frame (REP-103 like the operator frame):
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.config import Field
 from humanoid_teleop.core.motion.frame import Pose
-from humanoid_teleop.core.retarget.errors import RetargetConfigError
 
 FloatArray = NDArray[np.float64]
 MODES = ("relative", "absolute")
-
-
-def _positive(value: Any, key: str, source: str, need: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not (math.isfinite(value) and value > 0)
-    ):
-        raise RetargetConfigError(f"{source}: params.{key} = {value!r}: need {need}")
-    return float(value)
-
-
-def positive_param(params: Mapping[str, Any], key: str, default: float, source: str) -> float:
-    """``params[key]`` (else ``default``) as a finite number > 0; errors name ``source``."""
-    return _positive(params.get(key, default), key, source, "a number > 0")
-
-
-def optional_positive_param(
-    params: Mapping[str, Any], key: str, default: float | None, source: str
-) -> float | None:
-    """Like :func:`positive_param`, but null (None) is allowed and returned as None."""
-    value = params.get(key, default)
-    return None if value is None else _positive(value, key, source, "a number > 0 or null")
 
 
 @dataclass(frozen=True)
@@ -70,17 +44,21 @@ class CalibrationConfig:
     shoulder_below_head_m: float = 0.25
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], source: str) -> CalibrationConfig:
-        """Read ``mode``, ``scale``, ``operator_arm_length_m``, ``shoulder_below_head_m``."""
-        mode = params.get("mode", "relative")
-        if mode not in MODES:
-            raise RetargetConfigError(f"{source}: params.mode = {mode!r}: allowed: {list(MODES)}")
-        scale = optional_positive_param(params, "scale", None, source)
+    def from_field(cls, params: Field) -> CalibrationConfig:
+        """Read ``mode``, ``scale`` (null: from the arm lengths), ``operator_arm_length_m``
+        and ``shoulder_below_head_m`` (numbers > 0) from a retargeter's ``params``."""
+        mode = params.optional("mode")
+        scale = params.optional("scale")
         values = {
-            key: positive_param(params, key, getattr(cls, key), source)
+            key: item.as_positive_float()
             for key in ("operator_arm_length_m", "shoulder_below_head_m")
+            if (item := params.optional(key)) is not None
         }
-        return cls(mode=mode, scale=scale, **values)
+        return cls(
+            mode=mode.as_choice(MODES) if mode is not None else cls.mode,
+            scale=scale.as_positive_float() if scale is not None else None,
+            **values,
+        )
 
 
 @dataclass(frozen=True)

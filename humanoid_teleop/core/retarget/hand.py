@@ -16,7 +16,6 @@ or less -> closed, linear in between.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ import numpy as np
 import pinocchio as pin
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.config import Field
 from humanoid_teleop.core.motion.frame import (
     WEBXR_FINGER_CHAINS,
     WEBXR_TIPS,
@@ -39,7 +39,6 @@ from humanoid_teleop.core.robot import HandSpec, RobotModel
 
 FloatArray = NDArray[np.float64]
 
-_PARAMS = {"pinch_open_m", "pinch_closed_m", "iterations", "damping", "pinch_weight"}
 _LONG_FINGERS = ("index", "middle", "ring", "pinky")
 
 #: The operator's long-finger bones (parent, child WebXR joint rows): their summed length per
@@ -72,20 +71,18 @@ class HandParams:
     pinch_weight: float = 4.0
 
     @classmethod
-    def from_params(cls, params: Mapping[str, object], source: str) -> HandParams:
-        values: dict[str, float | int] = {}
-        for key in _PARAMS & set(params):
-            value = params[key]
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise RetargetConfigError(f"{source}: params.{key} = {value!r}: need a number")
-            if not (math.isfinite(value) and value >= 0):
-                raise RetargetConfigError(f"{source}: params.{key} = {value!r}: need >= 0")
-            values[key] = int(value) if key == "iterations" else float(value)
-        out = cls(**values)  # type: ignore[arg-type]
+    def from_field(cls, params: Field) -> HandParams:
+        """From a retargeter's ``params``: numbers >= 0 (``iterations`` an integer), and
+        ``pinch_open_m`` above ``pinch_closed_m``; errors name file, line and key."""
+        values = params.as_fields_of(cls)
+        for key, value in values.items():
+            if value < 0:
+                raise params.child(key).error(f"expected a number >= 0, got {value!r}")
+        out = cls(**values)
         if not out.pinch_open_m > out.pinch_closed_m:
-            raise RetargetConfigError(
-                f"{source}: params.pinch_open_m ({out.pinch_open_m}) must exceed "
-                f"pinch_closed_m ({out.pinch_closed_m})"
+            raise params.error(
+                f"pinch_open_m ({out.pinch_open_m}) must exceed pinch_closed_m "
+                f"({out.pinch_closed_m})"
             )
         return out
 
@@ -200,8 +197,7 @@ class HandRetargeter(Retargeter):
 
     def __init__(self, context: RetargetContext) -> None:
         super().__init__(context)
-        context.check_params(_PARAMS)
-        self.params = HandParams.from_params(context.params, context.source)
+        self.params = HandParams.from_field(context.params_field())
         description = self.model.description
         self.dexterous: dict[str, _DexterousSide] = {}
         self.grippers: dict[str, HandSpec] = {}

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from humanoid_teleop.core.config import Field
-from humanoid_teleop.core.retarget.errors import RetargetConfigError
 
 
 @dataclass(frozen=True)
@@ -58,12 +55,13 @@ class IkConfig:
     max_step_rad: float = 0.5
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str) -> IkConfig:
-        """Build from the ``ik`` params block; unknown keys and bad values raise
-        :class:`RetargetConfigError` naming ``source`` (the profile entry) and ``ik.key``."""
-        # ``source`` already says file:line of the profile entry; the keys add ``ik.<key>``.
-        plain = dict(data) if isinstance(data, Mapping) else data
-        block = Field(source, ("ik",), plain, 0, RetargetConfigError)
+    def from_params(cls, params: Field) -> IkConfig:
+        """Build from the ``ik`` block of a retargeter's ``params`` (defaults without one);
+        unknown keys and bad values raise :class:`RetargetConfigError` naming the file, line
+        and ``params.ik.<key>``."""
+        block = params.optional("ik")
+        if block is None:
+            return cls()
         values = block.as_fields_of(cls)
         for key, value in values.items():
             if value < 0:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.config import Field
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, LeaderJoints
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
@@ -60,47 +60,30 @@ def search_offset(leader_rad: float, home_rad: float, sign: float, scale: float)
     return min(candidates, key=lambda off: abs(base + off - home_rad))
 
 
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise RetargetConfigError(f"{where} = {value!r}: need a finite number")
-    return float(value)
-
-
-def parse_mappings(raw: Any, source: str) -> list[JointMapping]:
-    """Validate the ``joints`` list of the params."""
-    if not isinstance(raw, list):
-        raise RetargetConfigError(f"{source}: params.joints: need a list")
+def parse_mappings(joints: Field) -> list[JointMapping]:
+    """The ``joints`` list of the params: ``leader`` and ``robot`` names, ``sign`` (1 or
+    -1), ``scale``, ``offset_rad`` (finite numbers), ``clamp`` ([lower, upper] [rad])."""
     out = []
-    for i, item in enumerate(raw):
-        where = f"{source}: params.joints[{i}]"
-        if not isinstance(item, Mapping):
-            raise RetargetConfigError(f"{where}: need a mapping with leader and robot")
-        unknown = sorted(set(item) - _JOINT_KEYS)
-        if unknown:
-            raise RetargetConfigError(
-                f"{where}: unknown key(s) {unknown}; allowed: {sorted(_JOINT_KEYS)}"
-            )
-        leader, robot = item.get("leader"), item.get("robot")
-        if not isinstance(leader, str) or not isinstance(robot, str):
-            raise RetargetConfigError(f"{where}: leader and robot must be joint names")
-        clamp = item.get("clamp", [-math.inf, math.inf])
-        if not isinstance(clamp, Sequence) or len(clamp) != 2:
-            raise RetargetConfigError(f"{where}.clamp = {clamp!r}: need [lower, upper]")
-        lo, hi = (float(c) for c in clamp)
-        if not lo <= hi:
-            raise RetargetConfigError(f"{where}.clamp = {clamp!r}: lower must be <= upper")
-        sign = _number(item.get("sign", 1.0), f"{where}.sign")
-        if sign not in (1.0, -1.0):
-            raise RetargetConfigError(f"{where}.sign = {sign}: allowed: 1, -1")
+    for item in joints.elements():
+        item.as_mapping(allowed=sorted(_JOINT_KEYS), required=("leader", "robot"))
+        values: dict[str, Any] = {
+            key: number.as_float()
+            for key in ("sign", "scale", "offset_rad")
+            if (number := item.optional(key)) is not None
+        }
+        if values.get("sign", 1.0) not in (1.0, -1.0):
+            raise item.child("sign").error(f"got {values['sign']}; allowed: 1, -1")
+        clamp = item.optional("clamp")
+        if clamp is not None:
+            bounds = clamp.elements()
+            if len(bounds) != 2:
+                raise clamp.error(f"expected [lower, upper], got {len(bounds)} values")
+            lower, upper = (bound.as_float() for bound in bounds)
+            if not lower <= upper:
+                raise clamp.error(f"lower {lower} must be <= upper {upper}")
+            values["clamp"] = (lower, upper)
         out.append(
-            JointMapping(
-                leader,
-                robot,
-                sign,
-                _number(item.get("scale", 1.0), f"{where}.scale"),
-                _number(item.get("offset_rad", 0.0), f"{where}.offset_rad"),
-                (lo, hi),
-            )
+            JointMapping(item.child("leader").as_str(), item.child("robot").as_str(), **values)
         )
     return out
 
@@ -126,7 +109,7 @@ class JointMapRetargeter(Retargeter):
         if self.by_order:
             return  # mapped from the first leader message
         if "joints" in context.params:
-            mappings = parse_mappings(context.params["joints"], context.source)
+            mappings = parse_mappings(context.params_field().child("joints"))
         else:
             mappings = [JointMapping(j, j) for g in context.groups for j in groups[g]]
         self._set_mappings(mappings)

@@ -127,11 +127,8 @@ class JoystickRetargeter(Retargeter):
         self.linear_speed = float(context.param("linear_speed_m_s", 0.1))
         self.angular_speed = float(context.param("angular_speed_rad_s", 0.5))
         self.joint_speed = float(context.param("joint_speed_rad_s", 0.5))
-        self.mode = context.param("mode", "cartesian", str)
-        if self.mode not in ("cartesian", "joint"):
-            raise RetargetConfigError(
-                f"{context.source}: params.mode = {self.mode!r}: allowed: ['cartesian', 'joint']"
-            )
+        mode = context.params_field().optional("mode")
+        self.mode = mode.as_choice(("cartesian", "joint")) if mode is not None else "cartesian"
         description = self.model.description
         self.sides = [s for s, a in description.arms.items() if a.group in context.groups]
         if not self.sides:
@@ -141,9 +138,6 @@ class JoystickRetargeter(Retargeter):
             for s, h in description.hands.items()
             if h.group is not None and h.group in context.groups and h.kind != "none"
         }
-        ik_params = context.params.get("ik", {})
-        if not isinstance(ik_params, Mapping):
-            raise RetargetConfigError(f"{context.source}: params.ik: need a mapping")
         self.ik = DifferentialIk(
             self.model,
             [
@@ -153,7 +147,7 @@ class JoystickRetargeter(Retargeter):
                 )
                 for s in self.sides
             ],
-            IkConfig.from_dict(ik_params, context.source),
+            IkConfig.from_params(context.params_field()),
         )
         self.selected = "right" if "right" in self.sides else self.sides[0]
         self.joint = 0

@@ -100,7 +100,9 @@ class TeleopPipeline:
                 self.inactive[entry.plugin] = f"{description.name} has none of {list(entry.groups)}"
                 continue
             try:
-                instance = cls(RetargetContext(model, present, entry.params, entry.source))
+                instance = cls(
+                    RetargetContext(model, present, entry.params, entry.source, entry.params_node)
+                )
             except (KeyError, ValueError) as err:
                 raise RetargetConfigError(f"{entry.source}: {err}") from err
             if instance.groups:

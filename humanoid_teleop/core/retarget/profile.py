@@ -40,6 +40,8 @@ class RetargeterEntry:
     groups: tuple[str, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<profile>"
+    #: The ``params`` value as read (file, line, key path) for the plugin's checks.
+    params_node: Field | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def _entry(item: Field) -> RetargeterEntry:
         params_field.as_mapping()
         params = params_field.value  # keeps its lines for the plugin's errors
     where = f"{item.file}:{item.line}" if item.line else str(item.file)
-    return RetargeterEntry(plugin, groups, params, f"{where}: {item.key_path} ({plugin})")
+    source = f"{where}: {item.key_path} ({plugin})"
+    return RetargeterEntry(plugin, groups, params, source, params_field)
 
 
 def list_profiles() -> list[str]:

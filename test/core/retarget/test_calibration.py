@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from humanoid_teleop.core.config import Field
 from humanoid_teleop.core.motion.frame import HumanFrame, Pose
 from humanoid_teleop.core.motion.rotation import axis_rotation
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
@@ -55,8 +56,12 @@ def test_absolute_mode_maps_shoulder_relative_position_and_hand_frame() -> None:
 
 def test_unknown_mode_lists_modes() -> None:
     """mode 'mirror' is refused naming relative and absolute."""
-    with pytest.raises(RetargetConfigError, match=r"mode = 'mirror': allowed: \['relative'"):
-        CalibrationConfig.from_params({"mode": "mirror"}, "vr.yaml")
+    params = Field.of({"mode": "mirror"}, "vr.yaml", ("params",), RetargetConfigError)
+    with pytest.raises(
+        RetargetConfigError,
+        match=r"vr\.yaml: params\.mode: got 'mirror'; allowed: relative, absolute",
+    ):
+        CalibrationConfig.from_field(params)
 
 
 def test_arm_ik_calibrates_each_arm_when_its_wrist_appears() -> None:

@@ -70,7 +70,9 @@ def test_unknown_robot_joint_is_refused() -> None:
 def test_sign_must_be_plus_or_minus_one() -> None:
     """sign 0.5 is refused listing 1 and -1."""
     params = {"joints": [{"leader": "a", "robot": "left_elbow_joint", "sign": 0.5}]}
-    with pytest.raises(RetargetConfigError, match=r"sign = 0.5: allowed: 1, -1"):
+    with pytest.raises(
+        RetargetConfigError, match=r"params\.joints\[0\]\.sign: got 0.5; allowed: 1, -1"
+    ):
         JointMapRetargeter(RetargetContext(model_of("g1"), ("left_arm",), params))
 
 

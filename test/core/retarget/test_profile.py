@@ -17,6 +17,8 @@ from humanoid_teleop.core.retarget.profile import (
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.safety import SafetyConfigError
 
+from .conftest import model_of
+
 PROFILES = ["exo", "gamepad", "replay", "vr"]
 
 
@@ -86,7 +88,8 @@ def test_profile_naming_a_missing_plugin_fails_to_build(shipped_model: RobotMode
 
 
 def test_bad_plugin_param_names_entry_and_key(shipped_model: RobotModel) -> None:
-    """An unknown arm_ik parameter names the profile entry and the allowed params."""
+    """An unknown arm_ik parameter names the profile entry's key path and the allowed
+    params."""
     profile = TeleopProfile.from_dict(
         {
             "name": "x",
@@ -97,7 +100,10 @@ def test_bad_plugin_param_names_entry_and_key(shipped_model: RobotModel) -> None
         },
         "x.yaml",
     )
-    with pytest.raises(RetargetConfigError, match=r"retargeters\[0\] \(arm_ik\): unknown params"):
+    with pytest.raises(
+        RetargetConfigError,
+        match=r"x\.yaml: retargeters\[0\]\.params\.mdoe: unknown key 'mdoe'; allowed keys: ik, ",
+    ):
         TeleopPipeline(shipped_model, profile)
 
 
@@ -117,7 +123,7 @@ def test_bad_safety_value_names_file_line_and_key(tmp_path: Path) -> None:
 def test_bad_ik_value_names_the_entry_line_and_key(
     tmp_path: Path, shipped_model: RobotModel
 ) -> None:
-    """An infinite ik setting names the file, the entry's line and ik.<key>."""
+    """An infinite ik setting names the file, its own line and params.ik.<key>."""
     path = tmp_path / "p.yaml"
     path.write_text(
         "name: p\ndevice: vr\nretargeters:\n  - plugin: arm_ik\n    groups: [left_arm]\n"
@@ -125,7 +131,7 @@ def test_bad_ik_value_names_the_entry_line_and_key(
     )
     with pytest.raises(
         RetargetConfigError,
-        match=r"p\.yaml:4: retargeters\[0\] \(arm_ik\): ik\.damping: expected a finite number",
+        match=r"p\.yaml:6: retargeters\[0\]\.params\.ik\.damping: expected a finite number",
     ):
         TeleopPipeline(shipped_model, load_profile(str(path)))
 
@@ -133,7 +139,8 @@ def test_bad_ik_value_names_the_entry_line_and_key(
 def test_non_finite_plugin_param_names_the_entry_line_and_param(
     tmp_path: Path, shipped_model: RobotModel
 ) -> None:
-    """A joystick speed of .inf in a profile file is refused naming file:line and the param."""
+    """A joystick speed of .inf in a profile file is refused naming file:line and the param
+    (the line of the params, where the value is)."""
     path = tmp_path / "p.yaml"
     path.write_text(
         "name: p\ndevice: gamepad\nretargeters:\n  - plugin: joystick\n    groups: [left_arm]\n"
@@ -141,6 +148,39 @@ def test_non_finite_plugin_param_names_the_entry_line_and_param(
     )
     with pytest.raises(
         RetargetConfigError,
-        match=r"p\.yaml:4: retargeters\[0\] \(joystick\): params\.linear_speed_m_s = inf: need a",
+        match=r"p\.yaml:6: retargeters\[0\]\.params\.linear_speed_m_s: expected a finite number",
     ):
         TeleopPipeline(shipped_model, load_profile(str(path)))
+
+
+@pytest.mark.parametrize(
+    ("plugin", "groups", "params", "expected"),
+    [
+        ("arm_ik", "[left_arm]", "{scale: 0}", r"params\.scale: expected a number > 0, got 0"),
+        ("hand", "[left_hand]", "{damping: -1}", r"params\.damping: expected a number >= 0"),
+        ("head", "[left_arm]", "{roll: 3}", r"params\.roll: expected true or false, got 3"),
+        ("joystick", "[left_arm]", "{mode: flying}", r"params\.mode: got 'flying'; allowed"),
+        (
+            "joint_map",
+            "[left_arm]",
+            "{joints: [{leader: a, robot: left_elbow_joint, clamp: [1, 0]}]}",
+            r"params\.joints\[0\]\.clamp: lower 1\.0 must be <= upper 0\.0",
+        ),
+    ],
+)
+def test_bad_param_of_each_shipped_plugin_names_file_line_and_key(
+    tmp_path: Path,
+    plugin: str,
+    groups: str,
+    params: str,
+    expected: str,
+) -> None:
+    """Every shipped retargeter checks its params through the one config layer: the error
+    names the profile file, the line of the params and the key path."""
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        f"name: p\ndevice: vr\nretargeters:\n  - plugin: {plugin}\n    groups: {groups}\n"
+        f"    params: {params}\n"
+    )
+    with pytest.raises(RetargetConfigError, match=r"p\.yaml:6: retargeters\[0\]\." + expected):
+        TeleopPipeline(model_of("g1"), load_profile(str(path)))  # g1 has every group named
