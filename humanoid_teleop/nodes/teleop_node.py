@@ -63,6 +63,7 @@ from humanoid_teleop.core.retarget.input_sync import InputSync
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.retarget.teleop_state import (
     STATE_RATE_HZ,
+    ClampTally,
     encode_teleop_state,
     teleop_status,
 )
@@ -138,6 +139,7 @@ class TeleopNode(Node):
         self._joint_states = cdr.JointStateDecoder(joint_state_topic)
         self._joint_slots: tuple[tuple[str, ...], Any, Any] = ((), None, None)
         self._last_report: Any = None
+        self._clamps = ClampTally()
         self._last_faults: Mapping[Input, PartFault] = {}
         self._last_held: Mapping[str, str] = {}
         self._steps = 0
@@ -306,6 +308,7 @@ class TeleopNode(Node):
         now = sec + nanosec * 1e-9
         output = self._pipeline.step(frame, measured, now, stamps)
         self._last_report = output.report
+        self._clamps.add(output.report)
         self._last_faults = output.faults
         self._last_held = output.held
         if output.faults.keys() != self._faulted:
@@ -412,6 +415,7 @@ class TeleopNode(Node):
             held=self._last_held,
             step_times_s=self._step_times_s,
             rejections=self._rejections.counts(),
+            clamps=self._clamps,
         )
         sec, nanosec = self.get_clock().now().seconds_nanoseconds()
         self._state_pub.publish(encode_teleop_state(sec, nanosec, status))

@@ -51,6 +51,7 @@ from humanoid_teleop.core.retarget.pipeline import PipelineOutput, TeleopPipelin
 from humanoid_teleop.core.retarget.teleop_state import (
     STATE_RATE_HZ,
     STATE_TYPE,
+    ClampTally,
     encode_teleop_state,
     teleop_status,
 )
@@ -416,6 +417,7 @@ class RobotEpisode:
         self._tf_due = _Periodic(TF_RATE_HZ)
         self._state_due = _Periodic(STATE_RATE_HZ)
         self._steps = 0
+        self._clamps = ClampTally()
 
     def cameras(self) -> None:
         """Declare the robot's camera topics (raw images; call before writing)."""
@@ -501,6 +503,7 @@ class RobotEpisode:
         (:func:`teleop_status`; no step times: an offline step's wall time is not the
         robot's)."""
         self._steps += 1
+        self._clamps.add(step.report)
         if not self._state_due(t_ns):
             return
         status = teleop_status(
@@ -512,6 +515,7 @@ class RobotEpisode:
             report=step.report,
             faults=step.faults,
             held=step.held,
+            clamps=self._clamps,
         )
         sec, nanosec = _split_ns(t_ns)
         self.output.raw(STATE_TOPIC, t_ns, encode_teleop_state(sec, nanosec, status))

@@ -164,6 +164,7 @@ def test_teleop_state_has_the_live_keys_at_10_hz(
             assert (status.level, status.message) == (0, "engaged")
         steps.append(int(values["steps"]))
         clamped |= {j for k, v in values.items() if k.startswith("clamped_") for j in v.split(",")}
+        assert 0 <= int(values["steps_clamped"]) <= 25  # of the 25 steps at 250 Hz per state
     assert steps == sorted(steps) and steps[0] >= 1
     assert clamped <= set(models(PAIR[2]).joint_names)
 

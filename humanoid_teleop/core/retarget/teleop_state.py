@@ -9,9 +9,11 @@ input part holds, else OK) and these values, in this order:
   ``joint_states`` (``true`` once measured joints arrived);
 - ``step_ms_p50``, ``step_ms_p99``: step compute time [ms] over the last steps (when timed:
   a live node; an offline port has no robot-time step cost to report);
-- from the last step's safety report: ``hold_reason`` (empty while following),
-  ``input_age_s`` [s] and ``clamped_<position|velocity|acceleration>`` (comma-separated joints
-  that limit changed at that step);
+- from the last step's safety report: ``hold_reason`` (empty while following) and
+  ``input_age_s`` [s];
+- ``clamped_<position|velocity|acceleration>``: comma-separated joints that limit changed at
+  any step since the previous state (a :class:`ClampTally`: the state goes out at 10 Hz, the
+  steps at up to 250 Hz), and ``steps_clamped``: at how many of those steps any limit did;
 - ``<fault kind> /operator/<part>``: why the last step left an input part out;
 - ``held_groups``: groups repeating their last command and why;
 - ``rejected <topic>: <reason>``: messages the input guard rejected (count and last detail).
@@ -38,6 +40,38 @@ from humanoid_teleop.core.safety.filter import SafetyReport
 STATE_TYPE = "diagnostic_msgs/msg/DiagnosticArray"
 #: The rate [Hz] the teleop node publishes the state at (its ``state_rate_hz`` default).
 STATE_RATE_HZ = 10.0
+_CLAMP_KINDS = ("position", "velocity", "acceleration")
+
+
+class ClampTally:
+    """The safety filter's clamps over the steps since the last state: :meth:`add` each
+    step's report, :meth:`take` when a state is written (it starts a new tally)."""
+
+    __slots__ = ("_joints", "_steps")
+
+    def __init__(self) -> None:
+        self._joints: dict[str, dict[str, None]] = {kind: {} for kind in _CLAMP_KINDS}
+        self._steps = 0
+
+    def add(self, report: SafetyReport | None) -> None:
+        """Count one step's report (None: a step without one)."""
+        if report is None:
+            return
+        by_kind = (report.position_clamped, report.velocity_clamped, report.acceleration_clamped)
+        if not any(by_kind):
+            return
+        self._steps += 1
+        for kind, joints in zip(_CLAMP_KINDS, by_kind, strict=True):
+            self._joints[kind].update(dict.fromkeys(joints))
+
+    def take(self) -> tuple[dict[str, tuple[str, ...]], int]:
+        """(limit kind -> joints it changed, in the order first seen; only non-empty kinds,
+        steps with any clamp) since the last take; then starts over."""
+        clamps = {kind: tuple(joints) for kind, joints in self._joints.items() if joints}
+        steps = self._steps
+        self._joints = {kind: {} for kind in _CLAMP_KINDS}
+        self._steps = 0
+        return clamps, steps
 
 
 def teleop_status(
@@ -52,11 +86,13 @@ def teleop_status(
     held: Mapping[str, str],
     step_times_s: Sequence[float] = (),
     rejections: Mapping[tuple[str, str], tuple[int, str]] | None = None,
+    clamps: ClampTally | None = None,
 ) -> DiagnosticStatusFields:
     """The ``teleop`` status of robot ``robot`` after the last step (see the module doc):
     ``report``, ``faults`` and ``held`` are that step's (None / empty before any),
     ``step_times_s`` [s] the recent step compute times, ``rejections`` the input guard's
-    (topic, reason) -> (count, last detail)."""
+    (topic, reason) -> (count, last detail), ``clamps`` the steps' clamps since the last
+    state (taken: the tally starts over; without one, ``report``'s alone)."""
     values = {
         "engaged": str(engaged).lower(),
         "estopped": str(estopped).lower(),
@@ -69,8 +105,13 @@ def teleop_status(
     if report is not None:
         values["hold_reason"] = report.hold_reason or ""
         values["input_age_s"] = f"{report.input_age_s:.4f}"
-        for kind, joints in report.clamps().items():
-            values[f"clamped_{kind}"] = ",".join(joints)
+    clamped, steps_clamped = clamps.take() if clamps is not None else (None, None)
+    if clamped is None and report is not None:
+        clamped = report.clamps()
+    for kind, joints in (clamped or {}).items():
+        values[f"clamped_{kind}"] = ",".join(joints)
+    if steps_clamped is not None:
+        values["steps_clamped"] = str(steps_clamped)
     for which, fault in faults.items():
         values[f"{fault.kind} {OPERATOR_PREFIX}{INPUT_NAMES[which]}"] = fault.detail
     held_text = ", ".join(f"{g} ({why})" for g, why in held.items())

@@ -10,6 +10,7 @@ from humanoid_teleop.core.motion.frame import Input
 from humanoid_teleop.core.retarget.input_guard import STALE, PartFault
 from humanoid_teleop.core.retarget.teleop_state import (
     STATE_TYPE,
+    ClampTally,
     encode_teleop_state,
     teleop_status,
 )
@@ -85,3 +86,43 @@ def test_encoded_state_decodes_with_rosbags() -> None:
     (decoded,) = message.status
     assert (decoded.level, decoded.message, decoded.hardware_id) == (0, "disengaged", "alex")
     assert [(v.key, v.value) for v in decoded.values] == list(status.values)
+
+
+def test_state_lists_the_clamps_of_every_step_since_the_last_one() -> None:
+    """A state lists each joint any step clamped since the previous state (a 10 Hz state of a
+    250 Hz loop would otherwise show one step in 25) and how many steps clamped; the next
+    state starts over."""
+    tally = ClampTally()
+    reports = [
+        SafetyReport(True, False, False, None, 0.01, velocity_clamped=("elbow",)),
+        SafetyReport(True, False, False, None, 0.01),
+        SafetyReport(
+            True,
+            False,
+            False,
+            None,
+            0.01,
+            position_clamped=("wrist",),
+            velocity_clamped=("shoulder", "elbow"),
+        ),
+        SafetyReport(True, False, False, None, 0.01),
+    ]
+    for report in reports:
+        tally.add(report)
+    status = teleop_status(
+        "g1", engaged=True, estopped=False, steps=4, joint_states=True, report=reports[-1],
+        faults={}, held={}, clamps=tally,
+    )  # fmt: skip
+    values = dict(status.values)
+    assert values["clamped_velocity"] == "elbow,shoulder"
+    assert values["clamped_position"] == "wrist"
+    assert values["steps_clamped"] == "2"
+    tally.add(reports[1])
+    again = dict(
+        teleop_status(
+            "g1", engaged=True, estopped=False, steps=5, joint_states=True, report=reports[1],
+            faults={}, held={}, clamps=tally,
+        ).values
+    )  # fmt: skip
+    assert again["steps_clamped"] == "0"
+    assert not any(k.startswith("clamped_") for k in again)
