@@ -28,6 +28,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_for_port(port: int, timeout_s: float) -> bool:
+    """True once a server accepts TCP connections on 127.0.0.1:``port``, False after
+    ``timeout_s`` [s] (a node process binds its port seconds after it starts on a busy host)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 def _param(value: ParamValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.nodes.ros_conversions import time_to_s
-from test.devices.ros_helpers import Listener, free_port, start_node, stop_node
+from test.devices.ros_helpers import Listener, free_port, start_node, stop_node, wait_for_port
 
 HARNESS = Path(__file__).resolve().parent
 IWER_BUNDLE = HARNESS / "node_modules" / "iwer" / "build" / "iwer.min.js"
@@ -74,6 +74,8 @@ def drive_headset(
     Returns each phase's name -> its hold. Asserts the driver exited 0; kills it if it is
     still running when anything fails.
     """
+    # the bridge node binds its port seconds after it starts on a busy host
+    assert wait_for_port(port, 60.0), f"nothing listens on 127.0.0.1:{port} after 60 s"
     events: list[dict[str, object]] = []
     driver = subprocess.Popen(
         ["node", str(HARNESS / "drive_hand.mjs"), f"http://127.0.0.1:{port}/?emulate=quest3",
