@@ -184,12 +184,13 @@ def test_icub_arm_at_home_clears_the_table_and_the_puck(icub: RobotModel) -> Non
         assert not over.any() or float(arm[over, 2].min()) - top >= 0.01, seed
 
 
+@pytest.mark.parametrize("scene_name", ["pick_and_place", "push"])
 @pytest.mark.parametrize("robot", [e.name for e in list_robots()])
-def test_robot_at_home_touches_neither_table_nor_objects(robot: str) -> None:
+def test_robot_at_home_touches_neither_table_nor_objects(robot: str, scene_name: str) -> None:
     """At home, before anything moves, no part of the robot touches the table or an object."""
     mujoco = import_mujoco()
     model = RobotModel(load_robot(robot))
-    scene = Scene(load_scene("push"), model)
+    scene = Scene(load_scene(scene_name), model)
     sim = MujocoSim(model, scene=scene, seed=0)
     m, d = sim.model, sim.data
     scenery = {
