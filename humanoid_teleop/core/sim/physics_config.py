@@ -21,7 +21,7 @@ rejected). A robot without the file gets :meth:`PhysicsConfig.defaults`. Example
       push:                      # this task's own values over the robot-wide ones
         tilt_down_rad: 1.0
     scene_layout:                # where scenes put the table and objects for this robot
-      shift_m: [-0.171, 0.019]   # (SceneLayoutSettings, humanoid_teleop.core.sim.scene_layout)
+      shift_m: [-0.171, 0.039]   # (SceneLayoutSettings, humanoid_teleop.core.sim.scene_layout)
 
 The ``demonstrator`` and ``scene_layout`` blocks do not change the built model (they are not
 in :meth:`digest`).

@@ -10,7 +10,7 @@ robot.yaml (keys left out keep the scene's values)::
     scene_layout:                # where every scene puts the table and objects for this robot
       table_below_hand_m: 0.154  # table top under the wrist at home [m] (the scene's below_hand_m)
       table_near_m: -0.161       # the table's near edge: x [m] from the wrist at home (-0.15)
-      shift_m: [-0.171, 0.019]   # objects and target moved by [x, y] [m], base frame ([0, 0])
+      shift_m: [-0.171, 0.039]   # objects and target moved by [x, y] [m], base frame ([0, 0])
 
 iCub's does (above): its arm (0.29 m) cannot reach the adults' layout, so its puck starts
 17 cm nearer, under its forearm, with the table low enough to clear the forearm at home
