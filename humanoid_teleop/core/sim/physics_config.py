@@ -20,8 +20,11 @@ rejected). A robot without the file gets :meth:`PhysicsConfig.defaults`. Example
       tilt_down_rad: 1.5708      # (DemonstratorSettings; the rest keep their defaults)
       push:                      # this task's own values over the robot-wide ones
         tilt_down_rad: 1.0
+    scene_layout:                # where scenes put the table and objects for this robot
+      shift_m: [-0.171, 0.039]   # (SceneLayoutSettings, humanoid_teleop.core.sim.scene_layout)
 
-The ``demonstrator`` block does not change the built model (it is not in :meth:`digest`).
+The ``demonstrator`` and ``scene_layout`` blocks do not change the built model (they are not
+in :meth:`digest`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 
 from humanoid_teleop.core.config import Field, read_yaml
 from humanoid_teleop.core.sim.errors import SimConfigError
+from humanoid_teleop.core.sim.scene_layout import SceneLayoutSettings
 
 PHYSICS_FILE = "physics.yaml"
 SCHEMA_VERSION = 1
@@ -50,6 +54,7 @@ _TOP_KEYS = (
     "exclude_within_joints",
     "actuators",
     "demonstrator",
+    "scene_layout",
 )
 
 
@@ -152,6 +157,7 @@ class PhysicsConfig:
     default_gains: ServoGains = ServoGains(300.0, 10.0)
     group_gains: Mapping[str, ServoGains] = field(default_factory=dict)
     demonstrator: DemonstratorSettings = DemonstratorSettings()
+    scene_layout: SceneLayoutSettings = field(default_factory=SceneLayoutSettings)
     source: str = "<defaults>"
 
     @classmethod
@@ -205,6 +211,8 @@ class PhysicsConfig:
         demonstrator = (
             DemonstratorSettings.from_field(demo_field) if demo_field else base.demonstrator
         )
+        layout_field = _opt(root, "scene_layout")
+        layout = SceneLayoutSettings.from_field(layout_field) if layout_field else base.scene_layout
         return cls(
             timestep_s=timestep_s,
             cone=cone,
@@ -217,6 +225,7 @@ class PhysicsConfig:
             default_gains=default_gains,
             group_gains=group_gains,
             demonstrator=demonstrator,
+            scene_layout=layout,
             source=str(root.file),
         )
 
@@ -231,6 +240,7 @@ class PhysicsConfig:
         data = asdict(self)
         data.pop("source")
         data.pop("demonstrator")  # the script's settings, not the model's
+        data.pop("scene_layout")  # where the scenes go, not the robot's model
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

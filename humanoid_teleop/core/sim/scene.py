@@ -17,7 +17,8 @@ frame from the point on the table straight under that wrist. Example::
     lift_m: 0.05                  # pick_and_place: lift at least this much before placing
 
 ``size_m`` is the half-extents for a box, [radius, half-height] for a cylinder, [radius] for a
-sphere. The first object is the task's object.
+sphere. The first object is the task's object. A robot whose arm that layout does not fit
+gives its own (``scene_layout:`` in its physics.yaml, :mod:`.scene_layout`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from humanoid_teleop.core.config import Field, read_yaml
 from humanoid_teleop.core.robot import RobotDescription, RobotModel
 from humanoid_teleop.core.sim.errors import SimConfigError
 from humanoid_teleop.core.sim.mjcf_build import GROUP_SCENE, import_mujoco
+from humanoid_teleop.core.sim.physics_config import load_physics
+from humanoid_teleop.core.sim.scene_layout import SceneLayout, SceneLayoutSettings
 
 FloatArray = NDArray[np.float64]
 SCHEMA_VERSION = 1
@@ -162,21 +165,26 @@ class Scene:
     """A scene laid out for one robot: builds into a MuJoCo spec, resets with a seed, and
     runs the task's detector on every physics update (:attr:`outcome`)."""
 
-    def __init__(self, config: SceneConfig, model: RobotModel) -> None:
+    def __init__(
+        self,
+        config: SceneConfig,
+        model: RobotModel,
+        layout: SceneLayoutSettings | None = None,
+    ) -> None:
+        """``layout``: the robot's own layout settings (None: its physics.yaml's)."""
         self.config = config
         description = model.description
         #: The robot the scene is laid out for.
         self.robot: RobotDescription = description
-        if config.hand not in description.arms:
-            raise SimConfigError(
-                f"{config.source}: hand: {description.name} has no {config.hand} arm "
-                f"(arms: {', '.join(description.arms)})"
-            )
-        poses = model.fk_all(model.home_positions())
-        wrist = poses[description.arms[config.hand].ee_frame][1]
+        if layout is None:
+            layout = load_physics(description.source_file, tuple(description.groups)).scene_layout
+        #: Where the table, objects and target are for this robot.
+        self.layout = SceneLayout.for_robot(
+            model, config.hand, config.table.below_hand_m, layout, config.source
+        )
         #: Table-top height [m] and the layout's anchor (x, y) [m], base frame.
-        self.table_top_m = float(wrist[2]) - config.table.below_hand_m
-        self.anchor = np.array(wrist[:2], dtype=np.float64)
+        self.table_top_m = self.layout.table_top_m
+        self.anchor = np.array(self.layout.anchor_m, dtype=np.float64)
         self.outcome = RUNNING
         self._lifted = False
         self._start_z = 0.0
@@ -197,7 +205,8 @@ class Scene:
         add_lights(spec)
         table = self.config.table
         depth, width = table.size_m
-        centre = to_world([self.anchor[0] - 0.15 + 0.5 * depth, self.anchor[1], 0.0])
+        layout = self.layout
+        centre = to_world([layout.table_near_x_m + 0.5 * depth, layout.table_middle_y_m, 0.0])
         body = spec.worldbody.add_body()
         body.name = "scene_table"
         body.pos = [float(centre[0]), float(centre[1]), float(centre[2]) + self.table_top_m - 0.02]

@@ -1,4 +1,5 @@
-"""TALOS, with its own push settings in physics.yaml, pushes the puck into the target (offline)."""
+"""TALOS and iCub, with their own push settings in physics.yaml (iCub: its own scene layout),
+push the puck into the target (offline)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from humanoid_teleop.core.sim.scene import SUCCESS
 from humanoid_teleop.devices.scripted.episode import run_episode
 
 #: A seed per robot and the sim time [s] the push may take.
-PUSHES = {"talos": (1, 12.0)}
+PUSHES = {"icub": (1, 8.0), "talos": (1, 12.0)}
 
 
 @pytest.mark.parametrize("robot", sorted(PUSHES))
