@@ -1,8 +1,10 @@
-"""Retargeting speed and tracking per shipped robot, side by side with a pink solve.
+"""Retargeting speed and tracking per shipped robot, side by side with a pink solve; the
+dexterous hands' retargeting quality, side by side with an earlier tree.
 
     .venv/bin/python bench/retarget.py [--robots g1,talos] [--frames 843]
+    .venv/bin/python bench/retarget.py --hands-only [--before TREE]
 
-Prints two tables (pure Python + pinocchio, no ROS):
+Prints three tables (pure Python + pinocchio, no ROS):
 
 1. **Time per frame** of the full upper body (both arms by IK + both hands + head + safety),
    i.e. ``TeleopPipeline.step`` with the ``vr`` profile on the CMU "unscrew cap, drink soda"
@@ -14,6 +16,17 @@ Prints two tables (pure Python + pinocchio, no ROS):
 2. **Tracking** of reachable trajectories: arm joints move smoothly (sinusoids around the
    middle of their ranges) and their FK gives 100 Hz EE targets; one solve per step;
    position / orientation error p95 of both EEs, ours and pink.
+3. **Dexterous hands** (every shipped robot's, both sides), each hand's solver alone as a
+   step calls it: the closure (``ArmTool.closure``: 0 open, 1 closed) a held flat open hand
+   and a held fist settle to; the largest joint step [rad] after 100 steps on a still hand
+   (open, half closed, pinch, fist); the largest difference [rad] between those settled
+   from the open hand and from the closed hand; on the recorded MediaPipe clip at three
+   steps per 30 Hz frame (mirrored for a left hand), the largest joint step per step (p50,
+   p95, max) and, holding every 4th frame 40 steps, the last step's largest change and how
+   many frames settle > 0.05 rad away from a fresh solve's; and the solve's median time
+   [us] (thread CPU time per call on the clip). With ``--before TREE`` (a copy of the
+   project at an earlier commit, e.g. ``git archive BASE | tar -x -C TREE``) the same
+   poses go through that tree's solver in a subprocess, printed above this one's.
 
 dex-retargeting is not compared: it imports torch (~750 MB), which this project does not
 install.
@@ -32,7 +45,13 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# ``--tree DIR`` (internal: the --before run) imports the project from that tree instead.
+sys.path.insert(
+    0,
+    sys.argv[sys.argv.index("--tree") + 1]
+    if "--tree" in sys.argv
+    else str(Path(__file__).resolve().parents[1]),
+)
 
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.frame import HumanFrame
@@ -148,6 +167,130 @@ def track_pink(
     return {"pos": pos, "ori": ori, "times": times}
 
 
+def hand_poses() -> dict[str, np.ndarray]:
+    """The operator hands of the hand table (hand frame, right hands; left = mirrored)."""
+    from humanoid_teleop.devices.scripted.hand_model import fist_points, hand_points
+
+    return {
+        "open": hand_points("right", 0.0),
+        "half": hand_points("right", 0.5),
+        "pinch": hand_points("right", 1.0),
+        "fist": fist_points("right"),
+        "clip": load_mediapipe_right_hand_mano(str(HANDS)),
+    }
+
+
+def hand_rows(names: list[str], poses: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """The hand table's rows for every dexterous hand of ``names`` (see the module docstring),
+    through the public API only, so an earlier tree's code runs it as well."""
+    from humanoid_teleop.core.motion.frame import HandSkeleton
+    from humanoid_teleop.core.retarget.base import RetargetContext
+    from humanoid_teleop.core.retarget.hand import HandRetargeter
+    from humanoid_teleop.portability.tool import ArmTool
+
+    rows = []
+    for name in names:
+        model = RobotModel(load_robot(name))
+        for side, spec in model.description.hands.items():
+            if spec.kind != "dexterous" or spec.group is None:
+                continue
+            idx = model.group_indices(spec.group)
+            tool = ArmTool(model, side)
+            mirror = np.array([1.0, -1.0, 1.0]) if side == "left" else np.ones(3)
+
+            def solver() -> Any:
+                context = RetargetContext(model, (spec.group,))  # noqa: B023
+                return HandRetargeter(context).dexterous[side]  # noqa: B023
+
+            def held(s: Any, points: np.ndarray, steps: int) -> np.ndarray:
+                skeleton = HandSkeleton(points * mirror)  # noqa: B023
+                return np.array([s.solve(skeleton) for _ in range(steps)])
+
+            def closure(q_hand: np.ndarray) -> float:
+                q = model.home_positions()  # noqa: B023
+                q[idx] = q_hand  # noqa: B023
+                return tool.closure(q)  # noqa: B023
+
+            row: dict[str, Any] = {"robot": name, "side": side, "jitter": 0.0, "start": 0.0}
+            for pose in ("open", "half", "pinch", "fist"):
+                from_open = held(solver(), poses[pose], 200)
+                row[pose] = closure(from_open[-1])
+                row["jitter"] = max(
+                    row["jitter"], float(np.abs(np.diff(from_open[100:], axis=0)).max())
+                )
+                closed = solver()
+                closed.q_hand = np.array(spec.closed_positions, dtype=np.float64)
+                row["start"] = max(
+                    row["start"],
+                    float(np.abs(held(closed, poses[pose], 200)[-1] - from_open[-1]).max()),
+                )
+            clip = poses["clip"]
+            s = solver()
+            steps = np.concatenate([held(s, points, 3) for points in clip])
+            change = np.abs(np.diff(steps, axis=0)).max(axis=1)
+            row["clip"] = [
+                float(np.percentile(change, 50)),
+                float(np.percentile(change, 95)),
+                float(change.max()),
+            ]
+            s, fresh = solver(), solver()
+            settle, apart = 0.0, 0
+            for points in clip[::4]:
+                led = held(s, points, 40)
+                settle = max(settle, float(np.abs(led[-1] - led[-2]).max()))
+                fresh.restart()
+                apart += int(np.abs(held(fresh, points, 40)[-1] - led[-1]).max() > 0.05)
+            row["settle"], row["apart"], row["frames"] = settle, apart, len(clip[::4])
+            s = solver()
+            skeletons = [HandSkeleton(points * mirror) for points in clip]
+            times = []
+            for _ in range(3):
+                for skeleton in skeletons:
+                    start = time.thread_time()
+                    s.solve(skeleton)
+                    times.append(time.thread_time() - start)
+            row["us"] = float(np.median(times) * 1e6)
+            rows.append(row)
+    return rows
+
+
+def print_hand_rows(rows: list[dict[str, Any]], label: str) -> None:
+    for r in rows:
+        p50, p95, most = r["clip"]
+        print(
+            f"{label:6s} {r['robot']:6s} {r['side']:5s} {r['open']:5.2f} {r['half']:5.2f} "
+            f"{r['pinch']:5.2f} {r['fist']:5.2f} | {r['jitter']:7.4f} {r['start']:6.3f} | "
+            f"{p50:6.3f} {p95:6.3f} {most:5.2f} {r['settle']:7.4f} {r['apart']:3d}/{r['frames']} "
+            f"| {r['us']:5.1f}"
+        )
+
+
+def hand_table(names: list[str], before: Path | None) -> None:
+    """Print the dexterous hands' table (``before``: an earlier tree's rows above ours)."""
+    import json
+    import subprocess
+    import tempfile
+
+    poses = hand_poses()
+    print("dexterous hands: closure of held poses (ArmTool.closure), still-hand step and")
+    print("warm-start spread [rad], recorded clip at 3 steps per frame [rad], solve [us]")
+    print(
+        f"{'tree':6s} {'robot':6s} {'side':5s} {'open':>5s} {'half':>5s} {'pinch':>5s} "
+        f"{'fist':>5s} | {'still':>7s} {'start':>6s} | {'p50':>6s} {'p95':>6s} {'max':>5s} "
+        f"{'settle':>7s} {'apart':>7s} | {'us':>5s}"
+    )
+    if before is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            np.savez(Path(tmp) / "poses.npz", **poses)
+            out = subprocess.run(
+                [sys.executable, __file__, "--hand-json", str(Path(tmp) / "poses.npz"),
+                 "--robots", ",".join(names), "--tree", str(before)],
+                check=True, capture_output=True, text=True, cwd=tmp,
+            )  # fmt: skip
+        print_hand_rows(json.loads(out.stdout), "before")
+    print_hand_rows(hand_rows(names, poses), "after" if before is not None else "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--robots", default="", help="comma-separated robot names (default all)")
@@ -156,12 +299,32 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per robot for the best-of CPU column"
     )
+    parser.add_argument("--hands-only", action="store_true", help="only the dexterous hands")
+    parser.add_argument(
+        "--before", type=Path, default=None,
+        help="an earlier tree (git archive BASE | tar -x -C TREE) for the hand table",
+    )  # fmt: skip
+    parser.add_argument("--hand-json", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tree", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not CLIP.exists() or not HANDS.exists():
         print(f"needs the shared data in {DATA}", file=sys.stderr)
         return 2
     names = [r for r in args.robots.split(",") if r] or [e.name for e in list_robots()]
-    logging.disable(logging.WARNING)  # pink logs every tolerated limit overshoot
+    logging.disable(logging.WARNING)  # pink logs every tolerated limit overshoot; romeo's
+    # fingers have no velocity limit in the model (said once per model)
+    if args.hand_json is not None:  # the --before run, in the earlier tree
+        import json
+
+        with np.load(args.hand_json) as data:
+            print(json.dumps(hand_rows(names, {k: data[k] for k in data.files})))
+        return 0
+    if args.before is not None and not (args.before / "humanoid_teleop").is_dir():
+        print(f"--before {args.before}: not a project tree (no humanoid_teleop/)", file=sys.stderr)
+        return 2
+    if args.hands_only:
+        hand_table(names, args.before)
+        return 0
     frames = operator_frames(args.frames)
     print(f"time per frame [ms], {len(frames)} frames of {CLIP.name} + recorded hands")
     print("upper body: wall = elapsed time of run 1 (includes waiting for a shared CPU), cpu =")
@@ -208,6 +371,8 @@ def main() -> int:
                 f"{np.percentile(pink_result['ori'], 95):6.2f} {max(pink_result['pos']) * 1e3:9.1f}"
             )
         print(row)
+    print()
+    hand_table(names, args.before)
     return 0
 
 

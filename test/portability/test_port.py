@@ -102,10 +102,9 @@ def test_self_replay_reproduces_the_sources_and_meets_the_issue_thresholds(
 @pytest.mark.xfail(
     strict=True,
     reason="no cross-robot pair meets the thresholds yet: g1 -> alex push, 3 episodes at "
-    "250 Hz (2026-12-05, after the engage ramp that follows a moving target, with an "
-    "active-set hand solve since reverted): reachability 100%, transfer ratio 0.33 (1 of 3 "
-    "pushes succeed; self-replay 3 of 3), contact p95 3.2-8.7 cm > 2 cm (the puck is "
-    "knocked 1-1.5 cm on the approach and "
+    "250 Hz (2026-12-05, after the engage ramp that follows a moving target and T's hand "
+    "solve): reachability 100%, transfer ratio 0.33 (1 of 3 pushes succeed; self-replay 3 of "
+    "3), contact p95 3.2-8.7 cm > 2 cm (the puck is knocked 1-1.5 cm on the approach and "
     "slides off Alex's hand while Alex's tool follows G1's within 1-2 cm), free p95 0.7-3.1 "
     "cm, no grasp event missed or spurious. Closest other pair: g1 -> romeo (3 of 3, "
     "reachability 98%, contact p95 3.8-5.0 cm); see bench/README.md#portability. Strict: it "

@@ -72,6 +72,18 @@ def hand_frame_from_keypoints(
     return frame_from_axes(middle_knuckle - wrist, across)
 
 
+#: WebXR joint rows that define the hand frame (:func:`hand_frame_of_webxr`): the wrist and
+#: the index, middle and pinky knuckles (their proximal phalanges' bases).
+WEBXR_FRAME_JOINTS = (0, 6, 11, 21)
+
+
+def hand_frame_of_webxr(joints: FloatArray, side: str) -> FloatArray:
+    """Rotation of the human hand frame of a (25, 3) WebXR hand [m] (the reference definition:
+    the dexterous hand solve's compiled copy, ``ik_kernel._hand_local``, is held to it)."""
+    wrist, index, middle, pinky = (joints[row] for row in WEBXR_FRAME_JOINTS)
+    return hand_frame_from_keypoints(wrist, index, middle, pinky, side)
+
+
 def skeleton_in_world(
     local_points: FloatArray, wrist_position_m: FloatArray, wrist_rotation: FloatArray
 ) -> HandSkeleton:

@@ -2,8 +2,14 @@
 
 Dexterous hands use *vector matching*: the robot's wrist->fingertip vectors and its
 thumb->fingertip vectors (thumb opposition), in the EE frame, should equal the operator's,
-scaled by robot hand length / operator hand length. A few damped Gauss-Newton iterations per
-frame (warm-started, the fingertips' Jacobians from their kinematic chains) solve it: no
+scaled by robot hand length / operator hand length. The long fingers' wrist vectors weigh 1;
+the thumb's vectors weigh ``thumb_weight`` until the operator's thumb nears a fingertip,
+where a thumb->finger vector gains up to ``pinch_weight`` more (a robot thumb rarely sits
+where a human one does: Dex3's opposes the fingers from the palm, so matching a flat hand's
+spread thumb at full weight would bend the fingers). A weak pull toward the open hand
+(``rest_weight``) settles what the vectors leave free, so a still hand gives one answer
+whatever the warm start. Damped Gauss-Newton iterations with the joint bounds as an active
+set (warm-started, the fingertips' Jacobians from their kinematic chains) solve it: no
 torch, no optimiser library. The solve is compiled (:func:`~humanoid_teleop.core.retarget.
 ik_kernel.hand_solve`, one call per hand and step): as numpy and pinocchio calls it was the
 bulk of a step on a dexterous hand (~80 us of a ported step's ~300). When the operator's
@@ -62,13 +68,21 @@ def pinch_distance_m(hand: HandSkeleton) -> float:
 
 @dataclass(frozen=True)
 class HandParams:
-    """Parameters of the ``hand`` retargeter (see the module docstring); lengths in [m]."""
+    """Parameters of the ``hand`` retargeter (see the module docstring); lengths in [m].
+
+    ``damping`` [m/rad]: the Gauss-Newton step's damping (``damping**2 + 1e-6`` on the normal
+    matrix); ``thumb_weight`` and ``pinch_weight`` weigh the thumb's vectors (relative to
+    the long fingers' 1); ``rest_weight`` [m/rad]: the pull toward the open hand, a 1 rad
+    offset costing like a ``rest_weight`` metre fingertip error.
+    """
 
     pinch_open_m: float = 0.08
     pinch_closed_m: float = 0.02
     iterations: int = 1
-    damping: float = 0.01
+    damping: float = 0.055
     pinch_weight: float = 4.0
+    thumb_weight: float = 0.5
+    rest_weight: float = 0.017
 
     @classmethod
     def from_field(cls, params: Field) -> HandParams:
@@ -143,6 +157,8 @@ class _DexterousSide:
             "iterations": params.iterations,
             "side_sign": 1.0 if side == "right" else -1.0,
             "fingers": len(_LONG_FINGERS),
+            "thumb_weight": params.thumb_weight,
+            "rest": params.rest_weight**2,
         }.items():
             self._settings[HAND_SETTINGS.index(name)] = value
         self._ee_r_hand = np.ascontiguousarray(self.ee_r_hand, dtype=np.float64)
@@ -171,6 +187,7 @@ class _DexterousSide:
             self._q,
             self._cols,
             self._limits,
+            self.q_open,
             self.tip_rows,
             self._tip_columns,
             chains.links,
@@ -189,7 +206,7 @@ class HandRetargeter(Retargeter):
     """Hand skeletons -> ``left_hand`` / ``right_hand`` groups (dexterous or gripper).
 
     Params: ``pinch_open_m``, ``pinch_closed_m`` [m], ``iterations``, ``damping``,
-    ``pinch_weight``.
+    ``pinch_weight``, ``thumb_weight``, ``rest_weight`` (see :class:`HandParams`).
     """
 
     name = "hand"

@@ -581,16 +581,20 @@ def solve_tasks(
 
 
 HAND_SETTINGS = (
-    "pinch_closed_m", "pinch_weight", "damping", "iterations", "side_sign", "fingers"
+    "pinch_closed_m", "pinch_weight", "damping", "iterations", "side_sign", "fingers",
+    "thumb_weight", "rest",
 )  # fmt: skip
 """A hand solve's ``settings`` (:func:`hand_solve`), in this order: the operator's pinch
 distance below which a pinch closes [m], the pinch pairs' extra weight, the damping added to
 the normal matrix (``damping**2 + 1e-6``), the Gauss-Newton iterations, +1 for a right hand
-and -1 for a left one (the side of the hand frame's +y axis), and how many fingers the
-operator's ``bones`` cover."""
-(_PINCH_CLOSED_M, _PINCH_WEIGHT, _HAND_DAMPING, _HAND_ITERATIONS, _SIDE_SIGN, _FINGERS) = range(
-    len(HAND_SETTINGS)
-)
+and -1 for a left one (the side of the hand frame's +y axis), how many fingers the
+operator's ``bones`` cover, the weight of the thumb's vectors away from a pinch (EE ->
+thumb and thumb -> finger; the long fingers' EE vectors weigh 1) and the squared weight
+[m^2/rad^2] of the pull toward the ``rest`` (open) hand (``rest_weight**2``)."""
+(
+    _PINCH_CLOSED_M, _PINCH_WEIGHT, _HAND_DAMPING, _HAND_ITERATIONS, _SIDE_SIGN, _FINGERS,
+    _THUMB_WEIGHT, _REST,
+) = range(len(HAND_SETTINGS))  # fmt: skip
 #: Operator hand input farther than this from the origin [m] is absurd: the hand holds.
 MAX_HAND_COORDINATE_M = 1e3
 #: Length [m] over which a pinch pair's weight falls off past ``pinch_closed_m``.
@@ -600,42 +604,50 @@ _MIN_HAND_LENGTH_M = 1e-3
 
 
 @njit(cache=True)
-def _spd_solve(a: Any, b: Any, out: Any) -> bool:
-    """``out <- a^-1 b`` for a symmetric positive definite ``a`` (Cholesky); False, with
-    ``out`` undefined, when ``a`` is not positive definite or not finite."""
-    n = b.shape[0]
-    low = np.zeros((n, n))
-    for j in range(n):
-        s = a[j, j]
+def _spd_solve(a: Any, b: Any, free: Any, m: int, low: Any, y: Any, out: Any) -> bool:
+    """``out[free[k]] <- (a_ff^-1 b_f)[k]`` for ``k < m``: the subsystem of a symmetric
+    positive definite ``a`` over the rows and columns ``free[:m]`` (Cholesky into the work
+    arrays ``low`` (n x n) and ``y`` (n)); the other entries of ``out`` are left alone. False,
+    with ``out`` undefined, when the subsystem is not positive definite or not finite."""
+    for j in range(m):
+        fj = free[j]
+        s = a[fj, fj]
         for k in range(j):
             s -= low[j, k] * low[j, k]
         if not s > 0.0 or not math.isfinite(s):
             return False
         d = math.sqrt(s)
         low[j, j] = d
-        for i in range(j + 1, n):
-            s = a[i, j]
+        for i in range(j + 1, m):
+            s = a[free[i], fj]
             for k in range(j):
                 s -= low[i, k] * low[j, k]
             low[i, j] = s / d
-    for i in range(n):
-        s = b[i]
+    for i in range(m):
+        s = b[free[i]]
         for k in range(i):
-            s -= low[i, k] * out[k]
-        out[i] = s / low[i, i]
-    for i in range(n - 1, -1, -1):
-        s = out[i]
-        for k in range(i + 1, n):
-            s -= low[k, i] * out[k]
-        out[i] = s / low[i, i]
-    return bool(np.isfinite(out).all())
+            s -= low[i, k] * y[k]
+        y[i] = s / low[i, i]
+    for i in range(m - 1, -1, -1):
+        s = y[i]
+        for k in range(i + 1, m):
+            s -= low[k, i] * y[k]
+        y[i] = s / low[i, i]
+    for i in range(m):
+        if not math.isfinite(y[i]):
+            return False
+        out[free[i]] = y[i]
+    return True
 
 
 @njit(cache=True)
 def _hand_local(joints: Any, side_sign: float, out: Any) -> bool:
     """The operator's joints in the human hand frame (wrist at the origin): +x toward the
     middle knuckle (joint 11), +y toward the index knuckle (6) from the pinky's (21) on a
-    right hand (away from it on a left one), +z = x cross y. False when it is not defined."""
+    right hand (away from it on a left one), +z = x cross y. False when it is not defined.
+
+    The compiled copy of :func:`humanoid_teleop.core.motion.hands.hand_frame_of_webxr`, the
+    reference (``test_hand`` holds it there on the recorded hand, both sides)."""
     x = np.empty(3)
     hint = np.empty(3)
     for i in range(3):
@@ -676,6 +688,7 @@ def hand_solve(
     q: Any,
     cols: Any,
     limits: Any,
+    rest: Any,
     tips: Any,
     tip_columns: Any,
     links: Any,
@@ -693,17 +706,25 @@ def hand_solve(
 
     ``joints`` (25 x 3) are the operator's WebXR hand joints [m]; ``q`` the configuration the
     fingertips are placed at (its ``cols`` entries, the hand's joints, are overwritten),
-    ``limits`` (2 x n) the hand joints' lower and upper bounds [rad]. Per fingertip ``t``
-    (thumb first): ``tips[t]`` its joint row in ``joints``, ``tip_columns[t, c]`` where hand
-    joint ``c`` sits in its chain (-1: not in it), and its chain rows of
-    :class:`~humanoid_teleop.core.retarget.task_chains.TaskChains` read from the EE frame at
-    ``q``. ``pairs`` (P x 2) are the matched vectors as (from, to) over the points (EE, then
-    the fingertips): a pair from 1 (the thumb) is a pinch. ``bones`` (B x 2): the operator's
-    long-finger bones (parent, child joint rows), whose summed length per finger, averaged,
-    is the operator's hand length; ``ee_r_hand`` turns the human hand frame into the EE
-    frame; ``robot_length_m`` [m] is the robot's mean EE -> long-fingertip distance at the
-    open hand; ``settings`` holds :data:`HAND_SETTINGS`. Returns False, leaving ``q_hand``
-    as it was, for an absurd or degenerate hand.
+    ``limits`` (2 x n) the hand joints' lower and upper bounds [rad], ``rest`` (n) the open
+    hand [rad] the solve is pulled toward (weakly: it settles where the vectors leave a
+    joint free, so the solution does not depend on where the warm start came from). Per
+    fingertip ``t`` (thumb first): ``tips[t]`` its joint row in ``joints``,
+    ``tip_columns[t, c]`` where hand joint ``c`` sits in its chain (-1: not in it), and its
+    chain rows of :class:`~humanoid_teleop.core.retarget.task_chains.TaskChains` read from
+    the EE frame at ``q``. ``pairs`` (P x 2) are the matched vectors as (from, to) over the
+    points (EE, then the fingertips): a pair from 1 (the thumb) is a pinch. ``bones``
+    (B x 2): the operator's long-finger bones (parent, child joint rows), whose summed length
+    per finger, averaged, is the operator's hand length; ``ee_r_hand`` turns the human hand
+    frame into the EE frame; ``robot_length_m`` [m] is the robot's mean EE -> long-fingertip
+    distance at the open hand; ``settings`` holds :data:`HAND_SETTINGS`.
+
+    Each iteration is a damped Gauss-Newton step on the joints that are free: a joint at a
+    bound the step would push past is held there and the step solved again without it (an
+    active set), so a solve at rest is the bounded least-squares solution. Clipping an
+    unbounded step instead settles where the held joints' "motion" is made up by the others
+    (G1's open hand curled its fingers to 0.64 that way) or swings between bounds. Returns
+    False, leaving ``q_hand`` as it was, for an absurd or degenerate hand.
     """
     n_joints = joints.shape[0]
     for j in range(n_joints):
@@ -734,6 +755,7 @@ def hand_solve(
     weight = np.empty(n_pairs)
     target = np.empty(3 * n_pairs)  # weighted
     closed_m = settings[_PINCH_CLOSED_M]
+    thumb_weight = settings[_THUMB_WEIGHT]
     for k in range(n_pairs):
         a, b = pairs[k, 0], pairs[k, 1]
         v0 = points[b, 0] - points[a, 0]
@@ -741,9 +763,11 @@ def hand_solve(
         v2 = points[b, 2] - points[a, 2]
         distance = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
         w = 1.0
-        if a == 1:
+        if a == 0 and b == 1:
+            w = thumb_weight
+        elif a == 1:
             gap = max(distance - closed_m, 0.0)
-            w = 1.0 + settings[_PINCH_WEIGHT] * math.exp(-gap / _PINCH_FALLOFF_M)
+            w = thumb_weight + settings[_PINCH_WEIGHT] * math.exp(-gap / _PINCH_FALLOFF_M)
         weight[k] = w
         pinched = a == 1 and distance < closed_m
         target[3 * k] = 0.0 if pinched else scale * v0 * w
@@ -760,6 +784,10 @@ def hand_solve(
     normal = np.empty((n, n))
     gradient = np.empty(n)
     dq = np.empty(n)
+    free = np.empty(n, dtype=np.int64)  # the free joints' columns, then unused
+    low = np.empty((n, n))
+    y = np.empty(n)
+    rest_weight = settings[_REST]
     for _ in range(int(settings[_HAND_ITERATIONS])):
         for c in range(n):
             q[cols[c]] = q_hand[c]
@@ -778,7 +806,7 @@ def hand_solve(
                 for c in range(n):
                     jac[row, c] = (tip_jac[b, i, c] - tip_jac[a, i, c]) * w
         for r in range(n):
-            s = 0.0
+            s = rest_weight * (rest[r] - q_hand[r])
             for k in range(3 * n_pairs):
                 s += jac[k, r] * error[k]
             gradient[r] = s
@@ -788,11 +816,45 @@ def hand_solve(
                     s += jac[k, r] * jac[k, c]
                 normal[r, c] = s
                 normal[c, r] = s
-            normal[r, r] += settings[_HAND_DAMPING]
-        if not _spd_solve(normal, gradient, dq):
+            normal[r, r] += settings[_HAND_DAMPING] + rest_weight
+        if not _bounded_step(normal, gradient, q_hand, limits, free, low, y, dq):
             break
         for c in range(n):
             q_hand[c] = min(max(q_hand[c] + dq[c], limits[0, c]), limits[1, c])
+    return True
+
+
+@njit(cache=True)
+def _bounded_step(
+    normal: Any, gradient: Any, q_hand: Any, limits: Any, free: Any, low: Any, y: Any, dq: Any
+) -> bool:
+    """``dq <- normal^-1 gradient`` over the free joints, 0 for the others: a joint is held
+    (not free) when it is at a bound and the step would push it past; solved again until no
+    free joint pushes out (``free``, ``low``, ``y``: work arrays). False, with ``dq``
+    undefined, when a system is not solvable."""
+    n = gradient.shape[0]
+    m = n
+    for c in range(n):
+        free[c] = c
+    while m > 0:
+        for c in range(n):
+            dq[c] = 0.0
+        if not _spd_solve(normal, gradient, free, m, low, y, dq):
+            return False
+        kept = 0
+        for r in range(m):
+            c = free[r]
+            pushes = (q_hand[c] <= limits[0, c] and dq[c] < 0.0) or (
+                q_hand[c] >= limits[1, c] and dq[c] > 0.0
+            )
+            if not pushes:
+                free[kept] = c
+                kept += 1
+        if kept == m:
+            return True
+        m = kept
+    for c in range(n):
+        dq[c] = 0.0
     return True
 
 
@@ -834,6 +896,7 @@ def compile_now() -> None:
         np.zeros(n),
         np.arange(n),
         np.vstack((-row, row)),
+        np.zeros(n),
         np.array([0, 1], dtype=np.int64),
         np.array([[0, 1], [0, 1]], dtype=np.int64),
         np.repeat(chains.links, 2, axis=0),
@@ -843,5 +906,5 @@ def compile_now() -> None:
         np.array([[0, 1]], dtype=np.int64),
         np.eye(3),
         0.1,
-        np.array([0.02, 4.0, 1e-4, 1.0, 1.0, 1.0]),
+        np.array([0.02, 4.0, 1e-4, 1.0, 1.0, 1.0, 0.3, 1e-4]),
     )

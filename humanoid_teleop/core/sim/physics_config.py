@@ -83,10 +83,16 @@ _SETTING_RANGES = {
     "tilt_down_rad": (-math.pi, math.pi),
     "roll_rad": (-math.pi, math.pi),
     "preshape": (0.0, 1.0),
+    "preshape_thumb": (0.0, 1.0),
     "settle_s": (0.0, 10.0),
     "close_s": (0.1, 10.0),
     "push_behind_m": (0.0, 0.2),
+    "grip_closure": (0.5, 1.0),
+    "open_rate_per_s": (0.5, 10.0),
+    "lower_press_m": (0.0, 0.05),
 }
+#: Settings that are true or false.
+_SETTING_FLAGS = ("still_wrist_grasping",)
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,9 @@ class DemonstratorSettings:
     ``tilt_down_rad`` pitches the fingers down and ``roll_rad`` rolls the hand about the
     forward axis (right hand; the left mirrors it), both relative to the hand's pose at home;
     heights [m] are the grasp point's above the object's centre, times [s];
-    ``push_behind_m`` [m] is how far behind the object the hand goes down before a push.
+    ``push_behind_m`` [m] is how far behind the object the hand goes down before a push;
+    ``grip_closure``, ``open_rate_per_s`` [1/s], ``still_wrist_grasping`` and
+    ``lower_press_m`` [m] set how the hand holds the object and lets go of it.
     ``tasks`` holds a task's own settings (a ``push:`` or ``pick_and_place:`` sub-block),
     which override the robot-wide ones for that task only."""
 
@@ -107,17 +115,22 @@ class DemonstratorSettings:
     tilt_down_rad: float | None = None
     roll_rad: float | None = None
     preshape: float | None = None
+    preshape_thumb: float | None = None
     settle_s: float | None = None
     close_s: float | None = None
     push_behind_m: float | None = None
+    grip_closure: float | None = None
+    open_rate_per_s: float | None = None
+    lower_press_m: float | None = None
+    still_wrist_grasping: bool | None = None
     tasks: Mapping[str, DemonstratorSettings] = field(default_factory=dict)
 
     @classmethod
     def from_field(cls, block: Field, *, nested: bool = True) -> DemonstratorSettings:
         """Read the ``demonstrator`` block (``nested``: it may hold per-task sub-blocks):
         unknown keys and out-of-range values are errors."""
-        allowed = (*_SETTING_RANGES, *(DEMONSTRATED_TASKS if nested else ()))
-        values: dict[str, float] = {}
+        allowed = (*_SETTING_RANGES, *_SETTING_FLAGS, *(DEMONSTRATED_TASKS if nested else ()))
+        values: dict[str, float | bool] = {}
         tasks: dict[str, DemonstratorSettings] = {}
         for key in block.as_mapping(allowed=allowed):
             item = block.child(key)
@@ -126,17 +139,21 @@ class DemonstratorSettings:
                 continue
             if item.value is None:
                 continue
+            if key in _SETTING_FLAGS:
+                values[key] = item.as_bool()
+                continue
             value = item.as_float()
             low, high = _SETTING_RANGES[key]
             if not low <= value <= high:
                 raise item.error(f"expected a value in [{low}, {high}], got {value}")
             values[key] = value
-        return cls(**values, tasks=tasks)
+        return cls(**values, tasks=tasks)  # type: ignore[arg-type]
 
-    def overrides(self, task: str | None = None) -> dict[str, float]:
+    def overrides(self, task: str | None = None) -> dict[str, float | bool]:
         """The settings given (not None), by ``DemonstratorConfig`` field name; with ``task``,
         that task's sub-block over the robot-wide values."""
-        given = {k: getattr(self, k) for k in _SETTING_RANGES if getattr(self, k) is not None}
+        names = (*_SETTING_RANGES, *_SETTING_FLAGS)
+        given = {k: getattr(self, k) for k in names if getattr(self, k) is not None}
         if task is not None and task in self.tasks:
             given.update(self.tasks[task].overrides())
         return given

@@ -17,10 +17,15 @@ fingertip frames, else the EE frame), in the robot's base frame.
 How the hand is held: while settling, the operator tips the fingers ``tilt_down_rad`` down and
 turns the hand ``roll_rad`` about the forearm (mirrored for a left hand), so on G1's Dex3 the
 thumb comes down behind the object and the index and middle fingers side by side in front of
-it: the pinch closes across the object instead of pressing on its top. As a person does, it
+it: the pinch closes across the object instead of pressing on its top. Going down, the hand
+may hold its thumb spread wider than its fingers' curl (``preshape_thumb``), as a person
+about to pinch opens thumb and index wide. As a person does, it
 rises before moving over an object while its lowest fingertip is below the object's top
 (+ ``clearance_m``), lines up over a spot before going down to it, and only moves the wrist
-away once the hand is open.
+away once the hand is open. A robot may hold the object with a grip short of a full pinch
+(``grip_closure``), keep the wrist still while its fingers close on the object or let go of
+it (``still_wrist_grasping``), set the object down without pressing it into the table
+(``lower_press_m``) and let go quickly (``open_rate_per_s``).
 """
 
 from __future__ import annotations
@@ -70,6 +75,10 @@ class DemonstratorConfig:
     open_s: float = 0.6
     max_attempts: int = 3
     preshape: float = 0.35
+    #: How far the thumb has come toward the index tip in the preshape, in [0, 1] (None: as
+    #: far as the fingers, ``preshape``). A person about to pinch spreads the thumb wide of
+    #: the fingers (0: fully spread); closing brings both to the pinch together.
+    preshape_thumb: float | None = None
     align_m: float = 0.02
     carry_speed_m_s: float = 0.3
     stall_s: float = 1.5
@@ -81,12 +90,24 @@ class DemonstratorConfig:
     push_done_m: float = 0.02
     #: The hand held through a push, the same on every robot: the fingers curled to
     #: ``push_closure`` and the thumb ``push_thumb`` of the way to the index tip (pinch
-    #: 7.5 cm), a relaxed hand. The flat open hand is retargeted by G1's Dex3 vector
-    #: matching to a 0.64 curl (its thumb is opposed under the palm), a grasp by the
-    #: report's 0.5 rule; this one stays below 0.5 on every hand (grippers follow the
-    #: pinch: open from 8 cm), and G1 still pushes (a more open thumb catches the puck).
+    #: 7.5 cm), a relaxed hand. The flat open hand was retargeted by G1's Dex3 vector
+    #: matching to a 0.64 curl until the hand solve held its bounded joints (now ~0.2); this
+    #: one stays below 0.5 on every hand (grippers follow the pinch: open from 8 cm), and
+    #: G1 still pushes (a more open thumb catches the puck).
     push_closure: float = 0.4
     push_thumb: float = 0.3
+    #: Closure the hand holds an object with (close, lift, carry, lower), in (0, 1]: 1 is a
+    #: full pinch (thumb tip on index tip); below it the operator's thumb stops short, as a
+    #: person's does on the object.
+    grip_closure: float = 1.0
+    #: How fast the hand opens to let go of the object [closure / s].
+    open_rate_per_s: float = 1.0
+    #: Hold the wrist still while the hand closes on the object and while it opens (else
+    #: the wrist keeps the pinch point on its goal as the fingers move).
+    still_wrist_grasping: bool = False
+    #: How far below the object's resting height the grasp point is lowered to set the
+    #: object down [m] (the hand presses it onto the table until it rests).
+    lower_press_m: float = 0.03
 
 
 @dataclass(frozen=True)
@@ -179,8 +200,9 @@ class ScriptedDemonstrator:
             return above_obj, cfg.preshape
         if phase == "down":
             return np.array([obj[0], obj[1], grasp_z]), cfg.preshape
+        grip = cfg.grip_closure
         if phase == "close":
-            return np.array([obj[0], obj[1], grasp_z]), 1.0
+            return np.array([obj[0], obj[1], grasp_z]), grip
         if phase == "reopen":  # the grasp missed: open, rise, try again from above
             if self._hold is None:
                 self._hold = np.array(self._grasp_now) + np.array([0.0, 0.0, 0.03])
@@ -188,11 +210,12 @@ class ScriptedDemonstrator:
         if phase == "lift":
             if self._lift_goal is None:  # from where the grasp closed, not the moving object
                 self._lift_goal = np.array([obj[0], obj[1], grasp_z + cfg.lift_height_m])
-            return self._lift_goal, 1.0
+            return self._lift_goal, grip
         if phase == "carry":
-            return above_target, 1.0
+            return above_target, grip
         if phase == "lower":  # down until the object sits on the table (see step)
-            return np.array([self.target_m[0], self.target_m[1], place_z - 0.03]), 1.0
+            place = place_z - cfg.lower_press_m
+            return np.array([self.target_m[0], self.target_m[1], place]), grip
         if self._hold is None:  # open and retreat from where the object was set down
             self._hold = np.array(self._grasp_now)
         if phase == "open":
@@ -217,10 +240,12 @@ class ScriptedDemonstrator:
         self._stall_mark = None
 
     def _hand_local(self) -> FloatArray:
-        """The hand skeleton (hand frame) at the current closure: pushing, the fingers curl
+        """The hand skeleton (hand frame) at the current closure: picking, the thumb may be
+        spread wider than the fingers' curl (``preshape_thumb``); pushing, the fingers curl
         and the thumb stays spread (``DemonstratorConfig.push_closure``, ``push_thumb``)."""
         if self.task != "push":
-            return hand_points(self.side, self._closure)
+            thumb = pick_thumb(self._closure, self.config.preshape, self.config.preshape_thumb)
+            return hand_points(self.side, self._closure, thumb)
         thumb = self.config.push_thumb * self._closure / max(self.config.push_closure, 1e-6)
         return hand_points(self.side, self._closure, thumb)
 
@@ -305,6 +330,8 @@ class ScriptedDemonstrator:
                 error = np.zeros(3)
         elif self.phase != "done" and (reached or elapsed >= cfg.phase_timeout_s):
             self._advance(t_s)
+        if cfg.still_wrist_grasping and self.phase in ("close", "open"):
+            error = np.zeros(3)  # the fingers close on / let go of the object, the wrist waits
         velocity = cfg.gain_per_s * error
         speed = float(np.linalg.norm(velocity))
         limit = cfg.carry_speed_m_s if self.phase in ("lift", "carry") else cfg.max_wrist_speed_m_s
@@ -312,7 +339,8 @@ class ScriptedDemonstrator:
             velocity *= limit / speed
         self._wrist = self._wrist + velocity * dt
         # the closure and the tilt change smoothly, as a hand does
-        self._closure += float(np.clip(closure - self._closure, -1.0 * dt, 1.0 * dt))
+        opening = cfg.open_rate_per_s if self.phase == "open" else 1.0
+        self._closure += float(np.clip(closure - self._closure, -opening * dt, 1.0 * dt))
         # tip the fingers down while settling, before the wrist goes anywhere (tilting on
         # the way swings the fingertips down into the object)
         self._tilt += float(np.clip(cfg.tilt_down_rad - self._tilt, -0.5 * dt, 0.5 * dt))
@@ -323,6 +351,19 @@ class ScriptedDemonstrator:
         local = self._hand_local()
         hand = skeleton_in_world(local, self._wrist, rotation)
         return Intent(wrist, hand, self._closure)
+
+
+def pick_thumb(closure: float, preshape: float, preshape_thumb: float | None) -> float | None:
+    """How far a picking hand's thumb has come toward the index tip at ``closure`` (the
+    ``thumb`` of :func:`~humanoid_teleop.devices.scripted.hand_model.hand_points`; None: as
+    far as the fingers): ``preshape_thumb`` at ``preshape``, linear from the open hand to it
+    and from it to the pinch (1 at closure 1)."""
+    if preshape_thumb is None:
+        return None
+    if closure <= preshape:
+        return preshape_thumb * closure / max(preshape, 1e-6)
+    rest = (closure - preshape) / max(1.0 - preshape, 1e-6)
+    return preshape_thumb + (1.0 - preshape_thumb) * rest
 
 
 def grasp_posture(config: DemonstratorConfig, side: str) -> FloatArray:

@@ -4,6 +4,7 @@ Points are in the human hand frame of :mod:`humanoid_teleop.core.motion.frame`: 
 origin, +x toward the middle knuckle, +z the back of the hand, +y toward the index side on a
 right hand (the pinky side on a left hand). ``closure`` 0 is a flat open hand, 1 puts the
 thumb tip on the index tip (a pinch: the hand retargeter closes dexterous hands and grippers).
+:func:`fist_points` is a fist (every long finger folded into the palm).
 """
 
 from __future__ import annotations
@@ -24,14 +25,17 @@ _KNUCKLE_X_M = 0.09
 _CURL_RAD = 0.6
 _THUMB_BASE_M = np.array([0.025, 0.025, -0.015])
 _THUMB_OPEN_TIP_M = np.array([0.085, 0.085, -0.02])
+#: A fist's flexion [rad] at the long fingers' knuckle, middle and last joints.
+_FIST_CURL_RAD = (1.4, 1.6, 1.0)
 
 
-def _finger(knuckle: FloatArray, curl_rad: float) -> list[FloatArray]:
-    """Metacarpal base, knuckle and the three joints after it, curling toward -z."""
+def _finger(knuckle: FloatArray, curl_rad: tuple[float, float, float]) -> list[FloatArray]:
+    """Metacarpal base, knuckle and the three joints after it, each curling toward -z by
+    its ``curl_rad``."""
     points = [np.array([0.02, knuckle[1], 0.0]), knuckle.copy()]
     angle, here = 0.0, knuckle.copy()
-    for length in _PHALANGES_M:
-        angle += curl_rad
+    for length, curl in zip(_PHALANGES_M, curl_rad, strict=True):
+        angle += curl
         here = here + length * np.array([np.cos(angle), 0.0, -np.sin(angle)])
         points.append(here)
     return points
@@ -48,11 +52,30 @@ def hand_points(side: str, closure: float, thumb: float | None = None) -> FloatA
     points = np.zeros((25, 3))
     for finger, y in _KNUCKLE_Y_M.items():
         curl = _CURL_RAD * c if finger in ("index", "middle") else 0.2 * c
-        chain = _finger(np.array([_KNUCKLE_X_M, y, 0.0]), curl)
+        chain = _finger(np.array([_KNUCKLE_X_M, y, 0.0]), (curl, curl, curl))
         for index, point in zip(WEBXR_FINGER_CHAINS[finger], chain, strict=True):
             points[index] = point
     index_tip = points[WEBXR_FINGER_CHAINS["index"][-1]]
     tip = (1.0 - c_thumb) * _THUMB_OPEN_TIP_M + c_thumb * index_tip
+    for k, index in enumerate(WEBXR_FINGER_CHAINS["thumb"]):
+        points[index] = _THUMB_BASE_M + (k / 3.0) * (tip - _THUMB_BASE_M)
+    if side == "left":
+        points[:, 1] *= -1.0
+    return points
+
+
+def fist_points(side: str) -> FloatArray:
+    """(25, 3) WebXR joints [m] of a ``side`` fist, hand frame: the long fingers folded into
+    the palm (tips ~3 cm under it), the thumb tip across the index and middle fingers."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    points = hand_points("right", 0.0)
+    for finger, y in _KNUCKLE_Y_M.items():
+        chain = _finger(np.array([_KNUCKLE_X_M, y, 0.0]), _FIST_CURL_RAD)
+        for index, point in zip(WEBXR_FINGER_CHAINS[finger], chain, strict=True):
+            points[index] = point
+    middle_joint = points[WEBXR_FINGER_CHAINS["index"][3]]
+    tip = middle_joint + np.array([0.0, -0.015, -0.02])
     for k, index in enumerate(WEBXR_FINGER_CHAINS["thumb"]):
         points[index] = _THUMB_BASE_M + (k / 3.0) * (tip - _THUMB_BASE_M)
     if side == "left":

@@ -1,5 +1,7 @@
-"""Hand retargeter on real recorded hand data: fingers follow, grippers follow the pinch; the
-compiled dexterous solve equals its numpy and pinocchio statement."""
+"""Hand retargeter on real recorded hand data: fingers follow, grippers follow the pinch; an
+open hand opens and a fist closes every shipped dexterous hand, a still hand gives still
+fingers whatever the warm start; the compiled dexterous solve equals its numpy and
+pinocchio statement and its hand frame the reference one."""
 
 from __future__ import annotations
 
@@ -11,15 +13,18 @@ import pytest
 
 from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame
 from humanoid_teleop.core.motion.hands import (
-    hand_frame_from_keypoints,
+    hand_frame_of_webxr,
     load_mediapipe_right_hand_mano,
 )
+from humanoid_teleop.core.motion.rotation import rpy_to_matrix
 from humanoid_teleop.core.retarget.base import RetargetContext
 from humanoid_teleop.core.retarget.hand import HAND_BONES, HandRetargeter, pinch_distance_m
-from humanoid_teleop.core.retarget.ik_kernel import hand_solve
+from humanoid_teleop.core.retarget.ik_kernel import _hand_local, hand_solve
+from humanoid_teleop.devices.scripted.hand_model import fist_points, hand_points
+from humanoid_teleop.portability.tool import ArmTool
 
 from ...conftest import SHARED_DATA
-from .conftest import model_of
+from .conftest import SHIPPED, model_of
 
 HAND_FILE = SHARED_DATA / "hands" / "dex_retargeting_human_joint_right.npy"
 needs_hands = pytest.mark.skipif(not HAND_FILE.exists(), reason=f"shared data absent: {HAND_FILE}")
@@ -27,6 +32,125 @@ needs_hands = pytest.mark.skipif(not HAND_FILE.exists(), reason=f"shared data ab
 
 def _hands() -> np.ndarray:
     return load_mediapipe_right_hand_mano(str(HAND_FILE))
+
+
+#: (robot, side) of every shipped dexterous hand.
+DEXTEROUS = [
+    (robot, side)
+    for robot in SHIPPED
+    for side, spec in model_of(robot).description.hands.items()
+    if spec.kind == "dexterous"
+]
+#: Synthetic operator hands held still (hand frame): flat open, half closed, pinch, fist.
+STILL_POSES = {
+    "open": lambda side: hand_points(side, 0.0),
+    "half": lambda side: hand_points(side, 0.5),
+    "pinch": lambda side: hand_points(side, 1.0),
+    "fist": fist_points,
+}
+
+
+def _solver(robot: str, side: str) -> Any:
+    """A fresh dexterous solver for ``robot``'s ``side`` hand."""
+    model = model_of(robot)
+    spec = model.description.hands[side]
+    assert spec.group is not None
+    return HandRetargeter(RetargetContext(model, (spec.group,))).dexterous[side]
+
+
+def _held(solver: Any, points: np.ndarray, steps: int) -> np.ndarray:
+    """The solver's hand joints [rad] at each of ``steps`` steps on a still hand."""
+    return np.array([solver.solve(HandSkeleton(points)) for _ in range(steps)])
+
+
+def _tool_closure(robot: str, side: str, q_hand: np.ndarray) -> float:
+    """The portability report's closure (``ArmTool.closure``) of the hand at ``q_hand``."""
+    model = model_of(robot)
+    q = model.home_positions()
+    q[model.group_indices(model.description.hands[side].group or "")] = q_hand
+    return ArmTool(model, side).closure(q)
+
+
+def test_every_shipped_dexterous_hand_is_covered() -> None:
+    """The hand tests below cover g1's and alex's hands (the dexterous ones shipped today)."""
+    assert {robot for robot, _ in DEXTEROUS} >= {"g1", "alex"}
+
+
+@pytest.mark.parametrize(("robot", "side"), DEXTEROUS)
+def test_flat_open_hand_opens_the_robot_hand(robot: str, side: str) -> None:
+    """A flat open operator hand, held, leaves the robot hand open (closure < 0.3; G1's
+    Dex3 curled to 0.64 when the bounded joints' steps were clipped after the solve)."""
+    q = _held(_solver(robot, side), hand_points(side, 0.0), 200)[-1]
+    assert _tool_closure(robot, side, q) < 0.3
+
+
+@pytest.mark.parametrize(("robot", "side"), DEXTEROUS)
+def test_fist_closes_the_robot_hand(robot: str, side: str) -> None:
+    """An operator fist, held, closes the robot hand (closure > 0.7)."""
+    q = _held(_solver(robot, side), fist_points(side), 200)[-1]
+    assert _tool_closure(robot, side, q) > 0.7
+
+
+@pytest.mark.parametrize("pose", sorted(STILL_POSES))
+@pytest.mark.parametrize(("robot", "side"), DEXTEROUS)
+def test_still_hand_gives_still_fingers(robot: str, side: str, pose: str) -> None:
+    """After 100 steps on a still operator hand no finger joint moves 0.01 rad in a step
+    (Alex's swung ~0.1-0.5 rad from step to step)."""
+    held = _held(_solver(robot, side), STILL_POSES[pose](side), 150)
+    assert np.abs(np.diff(held[100:], axis=0)).max() < 0.01
+
+
+@pytest.mark.parametrize("pose", sorted(STILL_POSES))
+@pytest.mark.parametrize(("robot", "side"), DEXTEROUS)
+def test_still_hand_settles_the_same_from_open_or_closed(robot: str, side: str, pose: str) -> None:
+    """A still hand's settled joints do not depend on the warm start: from the open hand
+    and from the closed hand they agree within 0.01 rad."""
+    points = STILL_POSES[pose](side)
+    from_open = _solver(robot, side)
+    from_closed = _solver(robot, side)
+    from_closed.q_hand = np.array(model_of(robot).description.hands[side].closed_positions)
+    np.testing.assert_allclose(
+        _held(from_open, points, 300)[-1], _held(from_closed, points, 300)[-1], atol=0.01
+    )
+
+
+@needs_hands
+@pytest.mark.parametrize("robot", ["g1", "alex"])
+def test_recorded_hand_settles_on_every_frame(robot: str) -> None:
+    """Every 4th frame of the recorded clip, held for 40 steps from where the clip had led
+    the solver: the last step moves no joint 0.01 rad (no orbit on real hands)."""
+    solver = _solver(robot, "right")
+    worst = 0.0
+    for points in _hands()[::4]:
+        held = _held(solver, points, 40)
+        worst = max(worst, float(np.abs(held[-1] - held[-2]).max()))
+    assert worst < 0.01
+
+
+@needs_hands
+@pytest.mark.parametrize("robot", ["g1", "alex"])
+def test_recorded_hand_steps_stay_bounded(robot: str) -> None:
+    """Over the recorded clip at three steps per 30 Hz frame the 95th percentile of the
+    largest joint change per step stays under 0.25 rad (was 0.38 on G1, 1.8 on Alex)."""
+    solver = _solver(robot, "right")
+    steps = np.concatenate([_held(solver, points, 3) for points in _hands()])
+    assert np.percentile(np.abs(np.diff(steps, axis=0)).max(axis=1), 95) < 0.25
+
+
+@needs_hands
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_compiled_hand_frame_equals_the_reference(side: str) -> None:
+    """The solve's compiled hand frame (``_hand_local``) places every joint of the recorded
+    clip (mirrored for a left hand, turned and moved off the origin) where
+    ``hand_frame_of_webxr`` does, within 1e-12 m."""
+    mirror = np.array([1.0, -1.0, 1.0]) if side == "left" else np.ones(3)
+    turn, offset = rpy_to_matrix(0.4, -1.1, 2.3), np.array([0.3, -0.2, 1.1])
+    local = np.empty((25, 3))
+    for points in _hands():
+        joints = (points * mirror) @ turn.T + offset
+        assert _hand_local(joints, 1.0 if side == "right" else -1.0, local)
+        want = (joints - joints[0]) @ hand_frame_of_webxr(joints, side)
+        np.testing.assert_allclose(local, want, rtol=0, atol=1e-12)
 
 
 def _closure(robot: str, side: str, joints: np.ndarray) -> np.ndarray:
@@ -123,10 +247,7 @@ def _statement_solve(solver: Any, q_hand: np.ndarray, joints: np.ndarray) -> np.
     if float(np.max(np.abs(joints))) > 1e3:
         return q_hand
     with np.errstate(invalid="ignore", divide="ignore"):
-        rotation = hand_frame_from_keypoints(
-            joints[0], joints[6], joints[11], joints[21], solver.side
-        )
-        local = (joints - joints[0]) @ rotation
+        local = (joints - joints[0]) @ hand_frame_of_webxr(joints, solver.side)
     if not np.isfinite(local).all():
         return q_hand
     bones = local[HAND_BONES[:, 1]] - local[HAND_BONES[:, 0]]
@@ -137,12 +258,14 @@ def _statement_solve(solver: Any, q_hand: np.ndarray, joints: np.ndarray) -> np.
         selection[row, a] -= 1.0
         selection[row, b] += 1.0
     pinch = solver.pairs[:, 0] == 1
+    ee_thumb = (solver.pairs[:, 0] == 0) & (solver.pairs[:, 1] == 1)
     points = np.zeros((n + 1, 3))
     points[1:] = local[solver.tip_rows] @ solver.ee_r_hand.T
     human = selection @ points
     distance = np.sqrt((human * human).sum(axis=1))
     falloff = np.exp(-np.maximum(distance - p.pinch_closed_m, 0.0) / 0.02)
-    weight = np.repeat(np.where(pinch, 1.0 + p.pinch_weight * falloff, 1.0), 3)
+    pair_weight = np.where(pinch, p.thumb_weight + p.pinch_weight * falloff, 1.0)
+    weight = np.repeat(np.where(ee_thumb, p.thumb_weight, pair_weight), 3)
     target = solver.robot_length_m / max(length, 1e-3) * human
     target[pinch & (distance < p.pinch_closed_m)] = 0.0
     pm, model, idx = solver.pm, solver.model, solver.idx
@@ -161,8 +284,19 @@ def _statement_solve(solver: Any, q_hand: np.ndarray, joints: np.ndarray) -> np.
         jacobians[1:] = ee.rotation.T @ jacobians[1:]
         jac = (selection @ jacobians.reshape(n + 1, -1)).reshape(-1, len(idx)) * weight[:, None]
         error = target.reshape(-1) * weight - (selection @ positions).reshape(-1) * weight
-        damping = np.eye(len(idx)) * (p.damping**2 + 1e-6)
-        dq = np.linalg.solve(jac.T @ jac + damping, jac.T @ error)
+        rest = p.rest_weight**2
+        normal = jac.T @ jac + np.eye(len(idx)) * (p.damping**2 + 1e-6 + rest)
+        gradient = jac.T @ error + rest * (solver.q_open - q_hand)
+        free = np.ones(len(idx), dtype=bool)
+        while True:  # joints at a bound the step pushes past are held, the rest solved again
+            dq = np.zeros(len(idx))
+            dq[free] = np.linalg.solve(normal[np.ix_(free, free)], gradient[free])
+            pushes = free & (
+                ((q_hand <= solver.lower) & (dq < 0)) | ((q_hand >= solver.upper) & (dq > 0))
+            )
+            if not pushes.any():
+                break
+            free &= ~pushes
         if not np.isfinite(dq).all():
             break
         q_hand = np.clip(q_hand + dq, solver.lower, solver.upper)
@@ -210,3 +344,27 @@ def test_a_real_hand_solve_uses_the_one_compiled_kernel() -> None:
     solver = HandRetargeter(RetargetContext(model, ("left_hand",))).dexterous["left"]
     solver.solve(HandSkeleton(hand_points("left", 0.5)))
     assert len(hand_solve.signatures) == 1
+
+
+@pytest.mark.parametrize("key", ["thumb_weight", "rest_weight"])
+def test_a_negative_hand_weight_is_refused(key: str) -> None:
+    """A negative ``thumb_weight`` / ``rest_weight`` in a profile is one error naming it."""
+    from humanoid_teleop.core.retarget.errors import RetargetConfigError
+
+    model = model_of("g1")
+    context = RetargetContext(model, ("right_hand",), {key: -0.1}, "vr.yaml: hand")
+    with pytest.raises(
+        RetargetConfigError, match=rf"vr.yaml: hand: params.{key}: expected a number >= 0, got -0.1"
+    ):
+        HandRetargeter(context)
+
+
+def test_the_thumb_weight_reaches_the_solve() -> None:
+    """A profile's ``thumb_weight`` changes where G1's thumb settles for a flat open hand."""
+    model = model_of("g1")
+    settled = []
+    for weight in (0.5, 1.0):
+        context = RetargetContext(model, ("right_hand",), {"thumb_weight": weight})
+        solver = HandRetargeter(context).dexterous["right"]
+        settled.append(_held(solver, hand_points("right", 0.0), 200)[-1])
+    assert np.abs(settled[0] - settled[1]).max() > 0.01

@@ -108,6 +108,15 @@ def test_demonstrator_value_out_of_range_is_rejected(tmp_path: Path) -> None:
         load_physics(path)
 
 
+def test_demonstrator_flag_is_read_as_true_or_false(tmp_path: Path) -> None:
+    """``still_wrist_grasping`` is a flag: true gives True, a number is an error."""
+    path = _write(tmp_path, GOOD + "demonstrator: {still_wrist_grasping: true}\n")
+    assert load_physics(path).demonstrator.overrides() == {"still_wrist_grasping": True}
+    path = _write(tmp_path, GOOD + "demonstrator: {still_wrist_grasping: 1}\n")
+    with pytest.raises(SimConfigError, match=r"still_wrist_grasping: expected true or false"):
+        load_physics(path)
+
+
 def test_demonstrator_settings_do_not_change_the_model_digest(tmp_path: Path) -> None:
     """The demonstrator block is the script's, so it never rebuilds the cached model."""
     plain = load_physics(_write(tmp_path, GOOD))

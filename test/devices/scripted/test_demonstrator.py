@@ -7,12 +7,23 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.motion.frame import WEBXR_TIPS, HandSkeleton, HumanFrame
-from humanoid_teleop.core.retarget.hand import HandRetargeter, pinch_distance_m
+from humanoid_teleop.core.retarget.hand import HandParams, HandRetargeter, pinch_distance_m
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
-from humanoid_teleop.core.sim.scene import SUCCESS
-from humanoid_teleop.devices.scripted.demonstrator import ScriptedDemonstrator
-from humanoid_teleop.devices.scripted.episode import grasp_point, run_episode
+from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
+from humanoid_teleop.core.sim.scene import SUCCESS, Scene, load_scene
+from humanoid_teleop.devices.scripted.demonstrator import (
+    DemonstratorConfig,
+    ScriptedDemonstrator,
+    pick_thumb,
+)
+from humanoid_teleop.devices.scripted.episode import (
+    PROFILE,
+    demonstrator_for,
+    grasp_point,
+    run_episode,
+    scripted_steps,
+)
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 from humanoid_teleop.portability.report import GRASP_CLOSURE
 from humanoid_teleop.portability.tool import ArmTool
@@ -73,6 +84,84 @@ def test_hand_opens_fully_before_the_wrist_retreats() -> None:
     assert t > demo.config.open_s
 
 
+def test_grip_closure_is_what_the_closing_hand_reaches() -> None:
+    """With ``grip_closure`` below 1 the hand closes to it and no further: G1's grip keeps
+    the operator's thumb short of the index tip, wider than the hand solve's 2 cm pinch."""
+    config = DemonstratorConfig(preshape=0.2, preshape_thumb=0.0, grip_closure=0.8, close_s=5.0)
+    demo = ScriptedDemonstrator("pick_and_place", "right", np.zeros(3), 0.0, 0.02, config)
+    demo.phase, demo._closure = "close", 0.35
+    for step in range(200):
+        intent = demo.step(0.01 * step, np.zeros(3), np.zeros(3))
+    assert intent.closure == pytest.approx(0.8)
+    assert pinch_distance_m(intent.hand) > HandParams().pinch_closed_m
+
+
+@pytest.mark.parametrize("phase", ["close", "open"])
+def test_still_wrist_grasping_holds_the_wrist_while_the_hand_moves(phase: str) -> None:
+    """With ``still_wrist_grasping`` the wrist stays put while the hand closes on the object
+    or opens from it, however far the grasp point is from its goal."""
+    config = DemonstratorConfig(still_wrist_grasping=True, close_s=5.0, open_s=5.0)
+    demo = ScriptedDemonstrator("pick_and_place", "right", np.zeros(3), 0.0, 0.02, config)
+    demo.phase, demo._closure = phase, 0.5
+    first = demo.step(0.0, np.array([0.05, 0.0, 0.1]), np.zeros(3))
+    for step in range(1, 50):  # the grasp point moves as the fingers do
+        intent = demo.step(0.01 * step, np.array([0.0, 0.02, 0.08]), np.zeros(3))
+    np.testing.assert_array_equal(intent.wrist.position_m, first.wrist.position_m)
+    assert intent.closure != pytest.approx(0.5)
+
+
+def test_open_rate_sets_how_fast_the_hand_lets_go() -> None:
+    """``open_rate_per_s`` 2 opens a held grip twice as fast as the default 1 per second."""
+    closures = []
+    for rate in (1.0, 2.0):
+        config = DemonstratorConfig(open_rate_per_s=rate)
+        demo = ScriptedDemonstrator("pick_and_place", "right", np.zeros(3), 0.0, 0.02, config)
+        demo.phase, demo._closure = "open", 1.0
+        demo.step(0.0, np.zeros(3), np.zeros(3))
+        closures.append(demo.step(0.2, np.zeros(3), np.zeros(3)).closure)
+    assert closures == pytest.approx([0.9, 0.8])
+
+
+def test_preshape_thumb_holds_the_thumb_spread_while_approaching() -> None:
+    """With ``preshape_thumb`` 0 the approaching hand curls its fingers to ``preshape`` and
+    keeps the thumb fully spread: a wider pinch than the plain preshape's."""
+    config = DemonstratorConfig(preshape=0.2, preshape_thumb=0.0)
+    demo = ScriptedDemonstrator("pick_and_place", "right", np.zeros(3), 0.0, 0.02, config)
+    for step in range(50):  # 0.5 s of settling: the closure reaches the preshape
+        intent = demo.step(0.01 * step, np.zeros(3), np.array([0.3, -0.2, 0.02]))
+    assert intent.closure == pytest.approx(0.2)
+    spread = pinch_distance_m(HandSkeleton(hand_points("right", 0.2, 0.0)))
+    assert pinch_distance_m(intent.hand) == pytest.approx(spread)
+    assert spread > pinch_distance_m(HandSkeleton(hand_points("right", 0.2))) + 0.02
+
+
+def test_spread_thumb_still_closes_to_a_pinch() -> None:
+    """Closing from a spread-thumb preshape brings the thumb onto the index tip at closure 1."""
+    closed = hand_points("right", 1.0, pick_thumb(1.0, 0.2, 0.0))
+    assert pinch_distance_m(HandSkeleton(closed)) < 1e-9
+
+
+@pytest.mark.slow
+def test_g1_goes_down_beside_the_cube_without_pressing_it(g1: RobotModel) -> None:
+    """G1's pick reaches the grasp height in under 1 s of going down and no more than 12 N
+    sideways at the wrist (its index pressing the cube's top stalled it for 2 s, 21 N)."""
+    scene = Scene(load_scene("pick_and_place"), g1)
+    sim = MujocoSim(g1, scene=scene, seed=0)
+    pipeline = TeleopPipeline.create(g1.description, g1, PROFILE, PROFILE)
+    demo = demonstrator_for(scene)
+    starts: dict[str, float] = {}
+    force_n = 0.0
+    for step in scripted_steps(g1, scene, sim, pipeline, demo, max_s=8.0):
+        starts.setdefault(demo.phase, step.t_s)
+        if demo.phase == "close":
+            break
+        if demo.phase == "down":
+            wrench = np.asarray(sim.wrench("right_wrist")[0])
+            force_n = max(force_n, float(np.hypot(wrench[0], wrench[1])))
+    assert starts["close"] - starts["down"] < 1.0, starts
+    assert force_n < 12.0
+
+
 @pytest.mark.slow
 def test_g1_picks_and_places_the_cube(g1: RobotModel) -> None:
     """Through retargeting + safety the G1 picks the cube up (>= 5 cm) and puts it down in
@@ -126,9 +215,3 @@ def test_push_hand_is_no_grasp_on_any_robot(robot: str) -> None:
     shipped hand (a push makes no grasp event)."""
     demo = ScriptedDemonstrator("push", "right", np.zeros(3), 0.0, 0.02)
     assert _retargeted_closure(robot, demo.hold().hand) < GRASP_CLOSURE
-
-
-def test_g1_curls_its_fingers_for_a_flat_open_hand() -> None:
-    """Why the push hand is not the flat open one: G1's Dex3 vector matching (thumb opposed
-    under the palm) curls to a grasp's closure for it."""
-    assert _retargeted_closure("g1", HandSkeleton(hand_points("right", 0.0))) >= GRASP_CLOSURE
