@@ -169,10 +169,19 @@ def read_signals(path: Path) -> EpisodeSignals:
         hand_joints.update(joints)
         if not all(j in index for j in joints) or not hand.closed_positions:
             continue
-        if hand.open_positions == hand.closed_positions:
-            continue
         cols = [index[j] for j in joints]
-        signals.closure[str(side)] = Series(t, hand.closures_of(q[:, cols]))
+        opened = np.asarray(hand.open_positions, dtype=np.float64)
+        closed = np.asarray(hand.closed_positions, dtype=np.float64)
+        travel = closed - opened
+        moving = np.abs(travel) > 1e-9
+        if not moving.any():
+            continue
+        # each moving joint's own fraction, averaged: not HandSpec.closure_of's projection
+        # (the export's and the port report's), where a joint with little travel weighs
+        # little: G1's Dex3 grip reads 0.66 here and 0.53 by projection (its thumb_1 goes past
+        # its closed position), too near the rules' 0.5 to mark the grasp in time
+        fraction = (q[:, cols][:, moving] - opened[moving]) / travel[moving]
+        signals.closure[str(side)] = Series(t, np.clip(fraction.mean(axis=1), 0.0, 1.0))
     arm_cols = [i for n, i in index.items() if n not in hand_joints]
     if len(t) > 1 and arm_cols:
         # over SPEED_WINDOW_NS, so the noise of single samples does not read as motion
