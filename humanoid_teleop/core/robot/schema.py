@@ -200,9 +200,9 @@ class HandSpec:
         positions in ``group`` order, their projection on the open -> closed line, clipped;
         0 for a hand without that line.
 
-        The one definition of hand closure: the exported ``observation.hand_closure``, the
-        annotation rules' grasp signal and the portability report's grasp events use it
-        (:meth:`closures_of` for many postures)."""
+        The exported ``observation.hand_closure`` and the portability report's grasp events
+        use it (:meth:`closures_of` for many postures); the annotation rules average each
+        joint's own fraction instead (``annotation/signals.py`` says why)."""
         opened, span, span_sq = self._closure_line
         if span_sq <= 0.0:
             return 0.0
