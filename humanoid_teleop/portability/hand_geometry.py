@@ -135,4 +135,5 @@ def _hull_points(m: Any, geom: int) -> FloatArray:
     graph = m.mesh_graph
     hull_count = int(graph[graph_start])
     ids = np.array(graph[graph_start + 2 + hull_count : graph_start + 2 + 2 * hull_count])
-    return vertices[ids]
+    hull: FloatArray = vertices[ids]
+    return hull
