@@ -269,12 +269,15 @@ class ScriptedDemonstrator:
                 # go (held still, G1's came down onto the table beside the puck, touching it)
                 error[2] = clear_z + cfg.tolerance_m - lowest_tip_z_m
         elif self.phase in ("close", "open", "reopen"):
-            # the hand must be open before the wrist moves away (it would drag the object)
-            opened = self.phase == "close" or self._closure <= 0.01
+            # the hand must be open before the wrist moves away (it would drag the object);
+            # a pushing hand holds nothing: it backs off as it is
+            opened = self.phase == "close" or self._closure <= 0.01 or self.task == "push"
             if opened and elapsed >= (cfg.close_s if self.phase == "close" else cfg.open_s):
                 if self.phase == "reopen":
                     self.phase, self._phase_start_s = "above", t_s
                     self._hold = self._lift_goal = None
+                    if self.task == "push":  # re-aimed from where the object is now
+                        self._push_goal = None
                 else:
                     self._advance(t_s)
         elif self.phase == "down" and self._stalled(t_s, float(grasp[2]), float(goal[2])):
