@@ -42,7 +42,10 @@ step clock, so it is deterministic and runs as fast as the host allows. After th
 end the last intent is held up to :data:`SETTLE_S` while the detector is undecided; a source
 that ended while its hand was opening (its detector decided mid-release) has the release
 finished: the hand opens and rises :data:`FINISH_RISE_M`; one that ended while the hand was
-rising (a push's retreat) goes on rising as much, its own robot's replay too.
+rising (a push's retreat) goes on rising as much, its own robot's replay too. Into another
+robot, the target's hand (its lowest collision geometry, :mod:`.hand_geometry`) goes no lower
+than the source's did until the source's hand moves the object, and no lower than 5 mm above
+the table after (:func:`_hand_floor`): the tool point's goal is raised where it would.
 """
 
 from __future__ import annotations
@@ -70,14 +73,16 @@ from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 from .errors import PortError, PortInputError
+from .hand_geometry import hand_geometry
 from .report import PortReport, StepRecord, build_report
 from .source import Samples, SourceEpisode
 from .tool import ArmTool
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 
 FloatArray = NDArray[np.float64]
-#: (EE rotation, EE position [m], tool point [m]) of a command, base frame.
-Frames = tuple[FloatArray, FloatArray, FloatArray]
+#: (EE rotation, EE position [m], tool point [m]) of a command, base frame, and how far [m]
+#: the hand's lowest point hangs below that tool point (0 when not measured).
+Frames = tuple[FloatArray, FloatArray, FloatArray, float]
 #: Teleop profile the ported intent goes through (the one recorded intent is replayed with).
 PROFILE = "replay"
 #: Longest time [s] the last intent is held after the source ends while the task is undecided.
@@ -91,6 +96,10 @@ FINISH_RISE_M = 0.08
 FINISH_S = 0.5
 #: Longest time [s] the port waits after engaging for the target's engage ramp to end.
 ENGAGE_MAX_S = 5.0
+#: How far [m] the source's object must have moved for the source's hand to have touched it.
+TOUCH_M = 0.002
+#: Clearance [m] the target's hand keeps above the table once the source touched the object.
+TABLE_CLEARANCE_M = 0.005
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -153,6 +162,8 @@ class _SourceTrack:
             )
         order = np.array([index[n] for n in names])
         measured = source.joints.values[:, order]
+        #: The measured joints (``model.joint_names`` order) at :attr:`t_s`.
+        self.measured = measured
         t = source.joints.t_s
         commanded = measured.copy()
         description = model.description
@@ -332,6 +343,23 @@ def port_episode(
     # rising; held still, a hand that in the replay touches the object by a hair keeps the
     # detector undecided
     rising = sim is not None and _rising(track, rate)
+    # With physics into another robot, how low the target's hand may go (base frame [m]) at
+    # each source sample: its tool point's goal is raised where the target's hand (its
+    # lowest collision geometry, at the last command) would reach below that
+    source_low = target_hand = None
+    if sim is not None and scene is not None and replay is None:
+        target_hand = hand_geometry(target_model, side)
+        source_lowest = hand_geometry(source_model, side).lowest_rows(track.measured)
+        table_z = scene.table_top_m - origin[2]  # target task frame
+        allowed = _hand_floor(source_lowest - track.origin[2], source_objects, table_z)
+        source_low = origin[2] + allowed
+
+    def frames_of(q_cmd: FloatArray) -> Frames:
+        """The command's frames and how far the hand's lowest point is below its tool."""
+        r_ee, p_ee, point = tool.frames(q_cmd)
+        drop = 0.0 if target_hand is None else float(point[2]) - target_hand.lowest_z(q_cmd)
+        return r_ee, p_ee, point, drop
+
     camera_period_s = 1.0 / options.camera_rate_hz
     next_camera_s = 0.0
     records: list[StepRecord] = []
@@ -364,7 +392,11 @@ def port_episode(
             goal_memo.clear()
             goal = goal_memo[(k, t)] = (want_ee_r, want_tool_p)
         want_ee_r, want_tool_p = goal
-        r_cmd, p_cmd, point_cmd = command_frames
+        r_cmd, p_cmd, point_cmd, drop = command_frames
+        if source_low is not None:  # the target's hand no lower than allowed (above)
+            floor = source_low[min(k, len(source_low) - 1)] + drop
+            if want_tool_p[2] < floor:
+                want_tool_p = np.array([want_tool_p[0], want_tool_p[1], floor])
         offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
         # on another robot, where the hand is turned now (the IK puts position first: a wrist
         # that cannot take the asked rotation would swing a long hand's tool point away); on
@@ -383,10 +415,10 @@ def port_episode(
         if replay is None:
             local0 = _hand_local(source, side, track, 0, 0.0)  # the operator's hand at t = 0
             t0, q = _engage(pipeline, sim, tool, q, dt, side, (wrist0_p, wrist0_r), wrist_at,
-                            lambda p, r: p + local0 @ r.T)  # fmt: skip
+                            lambda p, r: p + local0 @ r.T, frames_of)  # fmt: skip
         end_s = source.duration_s
         names = target_model.joint_names
-        command_frames = tool.frames(q)  # (R_ee, p_ee, tool point) at the last command
+        command_frames = frames_of(q)  # (R_ee, p_ee, tool point, drop) at the last command
         steps = 0
         t = 0.0
         while True:
@@ -420,14 +452,14 @@ def port_episode(
             parts[f"{side}_hand"] = HandSkeleton(hand)
             frame = HumanFrame(t0 + t, **parts)
             out = pipeline.step(frame, q, t0 + t)
-            command_frames = tool.frames(out.q)
+            command_frames = frames_of(out.q)
             if sim is not None:
                 for group, values in out.commands.items():
                     sim.set_targets(tgt_desc.groups[group], values)
                 measured = q
             else:
                 measured = out.q
-                r_act, _, point_act = command_frames
+                r_act, _, point_act, _ = command_frames
             # what the report needs from this step
             ik_p = tool.ee_position(out.targets)
             within = _norm(want_ee_p - shoulder) <= reach_m
@@ -491,7 +523,7 @@ def port_episode(
 
 def _engage(
     pipeline: TeleopPipeline, sim: Any, tool: ArmTool, q: FloatArray, dt: float, side: str,
-    first: tuple[FloatArray, FloatArray], wrist_at: Any, hand_at: Any,
+    first: tuple[FloatArray, FloatArray], wrist_at: Any, hand_at: Any, frames_of: Any,
 ) -> tuple[float, FloatArray]:  # fmt: skip
     """Engage where the source's path starts and wait there, as an operator waits after
     engaging for the robot to come to them: the first recorded wrist (the calibration's),
@@ -508,7 +540,7 @@ def _engage(
     back into its target (Romeo's arm swung up and down through the puck)."""
     arm = tool.model.group_indices(tool.arm.group)
     tolerance = pipeline.safety.config.engage_tolerance_rad
-    frames = tool.frames(q)
+    frames = frames_of(q)
     t = 0.0
     while t < ENGAGE_MAX_S - 1e-9:
         t += dt
@@ -519,7 +551,7 @@ def _engage(
         hand = HandSkeleton(hand_at(wrist_p, wrist_r))
         parts = {f"{side}_wrist": Pose(wrist_p, wrist_r), f"{side}_hand": hand}
         out = pipeline.step(HumanFrame(t, **parts), q, t)  # type: ignore[arg-type]
-        frames = tool.frames(out.targets)
+        frames = frames_of(out.targets)
         if sim is not None:
             for group, values in out.commands.items():
                 sim.set_targets(tool.model.description.groups[group], values)
@@ -531,6 +563,28 @@ def _engage(
         if t > dt * 1.5 and not out.report.ramping and settled:
             break
     return t, q
+
+
+def _hand_floor(
+    source_lowest: FloatArray, source_objects: FloatArray | None, table_z: float
+) -> FloatArray:
+    """How low [m] (task frame) the target's hand may reach at each source sample, given the
+    source hand's lowest point there (``source_lowest``, task frame) and the table top's
+    height in the target's task frame (``table_z``).
+
+    Until the source's hand first moves the object (its first object more than
+    :data:`TOUCH_M` from where it started), no lower than the source's hand: a hand that
+    hangs lower below its tool point than the source's (Romeo's, ~3 cm below G1's) would
+    land on an object the source's hand passed over. From then on, no lower than
+    :data:`TABLE_CLEARANCE_M` above the table: pressed onto it, Romeo's hand dragged on
+    the table at 40-50 N while pushing, trailing its commands by 6-12 cm with its wrist
+    drives at their effort limits."""
+    floor = np.array(source_lowest, dtype=np.float64)
+    if source_objects is not None and len(source_objects):
+        moved = np.linalg.norm(source_objects[:, :2] - source_objects[0, :2], axis=1) > TOUCH_M
+        if moved.any():
+            floor[int(np.argmax(moved)) :] = table_z + TABLE_CLEARANCE_M
+    return floor
 
 
 def _norm(vector: FloatArray) -> float:

@@ -289,13 +289,20 @@ class ScriptedDemonstrator:
             if elapsed >= cfg.settle_s:
                 self._advance(t_s)
             error = np.zeros(3)  # let the engage ramp finish before moving
+            if self.task == "push" and lowest_tip_z_m is not None and lowest_tip_z_m < clear_z:
+                # tipping the fingers down swings them below the object's top: rise as they
+                # go (held still, G1's came down onto the table beside the puck, touching it)
+                error[2] = clear_z + cfg.tolerance_m - lowest_tip_z_m
         elif self.phase in ("close", "open", "reopen"):
-            # the hand must be open before the wrist moves away (it would drag the object)
-            opened = self.phase == "close" or self._closure <= 0.01
+            # the hand must be open before the wrist moves away (it would drag the object);
+            # a pushing hand holds nothing: it backs off as it is
+            opened = self.phase == "close" or self._closure <= 0.01 or self.task == "push"
             if opened and elapsed >= (cfg.close_s if self.phase == "close" else cfg.open_s):
                 if self.phase == "reopen":
                     self.phase, self._phase_start_s = "above", t_s
                     self._hold = self._lift_goal = None
+                    if self.task == "push":  # re-aimed from where the object is now
+                        self._push_goal = None
                 else:
                     self._advance(t_s)
         elif self.phase == "down" and self._stalled(t_s, float(grasp[2]), float(goal[2])):

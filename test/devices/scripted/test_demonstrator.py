@@ -193,6 +193,38 @@ def test_push_stops_once_the_object_sits_on_the_target() -> None:
     assert demo.phase == "retreat"
 
 
+def test_push_settle_rises_while_the_fingertips_are_below_the_object_top() -> None:
+    """Settling for a push, the wrist rises while the lowest fingertip is below the object's
+    top + ``clearance_m`` (tipping the fingers down would put them on the table beside it)
+    and holds still once it is above."""
+    demo = ScriptedDemonstrator("push", "right", np.array([0.3, 0.15, 0.0]), 0.0, 0.025)
+    puck = np.array([0.3, 0.0, 0.025])
+    hand = np.array([0.35, 0.0, 0.06])
+    start = demo.hold().wrist.position_m[2]
+    demo.step(0.0, hand, puck, lowest_tip_z_m=0.01)
+    risen = demo.step(0.1, hand, puck, lowest_tip_z_m=0.01).wrist.position_m[2]
+    assert demo.phase == "settle" and risen > start + 0.01
+    held = demo.step(0.2, hand, puck, lowest_tip_z_m=0.08).wrist.position_m[2]
+    assert held == risen
+
+
+def test_push_that_stalls_going_down_backs_off_and_re_aims() -> None:
+    """A push whose hand rests on the object going down (stalled) backs off, re-aims from
+    where the object is now and approaches again from above, instead of waiting for a hand
+    that never opens (the push hand stays relaxed)."""
+    demo = ScriptedDemonstrator("push", "right", np.array([0.3, 0.15, 0.0]), 0.0, 0.025)
+    demo.step(0.0, np.array([0.3, -0.1, 0.1]), np.array([0.3, 0.0, 0.025]))
+    first_goal = demo._push_goal.copy()
+    demo.phase, demo._phase_start_s = "reopen", 0.0
+    t = 0.0
+    while demo.phase == "reopen" and t < 5.0:
+        t += 0.01
+        demo.step(t, np.array([0.3, -0.05, 0.1]), np.array([0.32, 0.02, 0.025]))
+    assert demo.phase == "above" and t < 1.0
+    demo.step(t + 0.01, np.array([0.3, -0.05, 0.1]), np.array([0.32, 0.02, 0.025]))
+    assert not np.allclose(demo._push_goal, first_goal)
+
+
 def _retargeted_closure(robot: str, hand: HandSkeleton) -> float:
     """The closure of ``robot``'s right hand once its hand retargeter (from the open hand,
     as at engage) has settled on ``hand``."""

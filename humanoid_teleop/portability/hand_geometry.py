@@ -1,0 +1,139 @@
+"""How low a robot's hand reaches: the lowest point of its collision geometry.
+
+The porter puts the target's tool point where the source's was, but two hands of other
+shapes hang differently below their tool points (Romeo's fingers and palm reach ~3 cm
+lower than G1's around the same fingertip mean). Following the source's tool path, the
+target's hand would press on the table where the source's hand pushed at a hair above it,
+or land on an object the source's hand passed over. :class:`HandGeometry` measures, in the
+robot's MuJoCo model, the lowest point (base frame) of the collision geoms the arm's last
+joint moves, at given joint positions: the source's from its measured joints, the target's
+from its commands.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.robot import RobotModel
+
+FloatArray = NDArray[np.float64]
+
+#: Each robot model's hand geometries by side (a MuJoCo model compiled once per model).
+_GEOMETRIES: weakref.WeakKeyDictionary[RobotModel, dict[str, HandGeometry]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def hand_geometry(model: RobotModel, side: str) -> HandGeometry:
+    """``model``'s :class:`HandGeometry` of ``side``, built at its first use."""
+    geometries = _GEOMETRIES.setdefault(model, {})
+    geometry = geometries.get(side)
+    if geometry is None:
+        geometry = geometries[side] = HandGeometry(model, side)
+    return geometry
+
+
+class HandGeometry:
+    """The ``side`` hand's collision geoms in ``model``'s MuJoCo model (the robot alone):
+    every geom that collides on a body the arm's last joint moves; meshes by their convex
+    hull, which is what MuJoCo collides."""
+
+    def __init__(self, model: RobotModel, side: str) -> None:
+        from humanoid_teleop.core.sim.mjcf_build import import_mujoco
+        from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
+
+        mujoco = import_mujoco()
+        self._mj = mujoco
+        sim = MujocoSim(model)
+        m = self.model = sim.model
+        self.data = mujoco.MjData(m)
+        self.data.qpos[:] = sim.data.qpos
+        # the base frame's z axis and origin in MuJoCo's world
+        self._up = np.array(sim.base_rotation[:, 2])
+        self._up_origin = float(self._up @ sim.base_position)
+        names = model.joint_names
+        joints = [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, n) for n in names]
+        known = [k for k, j in enumerate(joints) if j >= 0]
+        self._joint_rows = np.array(known, dtype=np.intp)
+        self._qpos = np.array([m.jnt_qposadr[joints[k]] for k in known], dtype=np.intp)
+        last_joint = model.description.groups[model.description.arms[side].group][-1]
+        wrist_body = int(m.jnt_bodyid[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, last_joint)])
+        self.geoms: list[int] = []
+        self._points: list[FloatArray | None] = []  # hull vertices in the geom frame (meshes)
+        for g in range(m.ngeom):
+            if not (m.geom_contype[g] or m.geom_conaffinity[g]):
+                continue
+            if not _moved_by(m, int(m.geom_bodyid[g]), wrist_body):
+                continue
+            self.geoms.append(g)
+            mesh = m.geom_type[g] == mujoco.mjtGeom.mjGEOM_MESH
+            self._points.append(_hull_points(m, g) if mesh else None)
+
+    def lowest_z(self, q: FloatArray) -> float:
+        """Height [m] (base frame) of the hand's lowest point at joint positions ``q``
+        (:attr:`RobotModel.joint_names` order)."""
+        m, d = self.model, self.data
+        d.qpos[self._qpos] = np.asarray(q)[self._joint_rows]
+        self._mj.mj_kinematics(m, d)
+        up = self._up
+        lowest = math.inf
+        for g, points in zip(self.geoms, self._points, strict=True):
+            rotation = d.geom_xmat[g].reshape(3, 3)
+            u = rotation.T @ up  # the base frame's up in the geom frame
+            low = float(up @ d.geom_xpos[g]) + self._reach_below(g, points, u)
+            lowest = min(lowest, low)
+        return lowest - self._up_origin
+
+    def lowest_rows(self, q: FloatArray) -> FloatArray:
+        """:meth:`lowest_z` of each row of ``q`` [m]."""
+        return np.array([self.lowest_z(row) for row in q])
+
+    def _reach_below(self, g: int, points: FloatArray | None, u: FloatArray) -> float:
+        """How far [m] along ``u`` (a unit vector, geom frame) geom ``g`` reaches below its
+        centre (a negative number: its support along -u)."""
+        mujoco, size = self._mj, self.model.geom_size[g]
+        kind = self.model.geom_type[g]
+        if points is not None:
+            return float((points @ u).min())
+        if kind == mujoco.mjtGeom.mjGEOM_BOX:
+            return -float(np.abs(u) @ size)
+        if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
+            return -float(size[0])
+        if kind == mujoco.mjtGeom.mjGEOM_CAPSULE:
+            return -float(abs(u[2]) * size[1] + size[0])
+        if kind == mujoco.mjtGeom.mjGEOM_CYLINDER:
+            return -float(abs(u[2]) * size[1] + size[0] * math.sqrt(max(0.0, 1.0 - u[2] ** 2)))
+        if kind == mujoco.mjtGeom.mjGEOM_ELLIPSOID:
+            return -float(np.linalg.norm(size * u))
+        return -float(self.model.geom_rbound[g])  # any other shape: its bounding sphere
+
+
+def _moved_by(m: Any, body: int, ancestor: int) -> bool:
+    """Whether ``body`` is ``ancestor`` or hangs below it in MuJoCo model ``m``'s tree."""
+    while body > 0:
+        if body == ancestor:
+            return True
+        body = int(m.body_parentid[body])
+    return False
+
+
+def _hull_points(m: Any, geom: int) -> FloatArray:
+    """The mesh geom's convex hull vertices [m] in the geom frame (all its vertices when
+    MuJoCo made no hull). ``mesh_graph`` holds per mesh: the hull's vertex count n, its face
+    count, n edge addresses, then the n vertices' indices into the mesh."""
+    mesh = int(m.geom_dataid[geom])
+    start, count = int(m.mesh_vertadr[mesh]), int(m.mesh_vertnum[mesh])
+    vertices = np.array(m.mesh_vert[start : start + count], dtype=np.float64)
+    graph_start = int(m.mesh_graphadr[mesh])
+    if graph_start < 0:
+        return vertices
+    graph = m.mesh_graph
+    hull_count = int(graph[graph_start])
+    ids = np.array(graph[graph_start + 2 + hull_count : graph_start + 2 + 2 * hull_count])
+    hull: FloatArray = vertices[ids]
+    return hull
