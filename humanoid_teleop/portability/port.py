@@ -43,9 +43,10 @@ end the last intent is held up to :data:`SETTLE_S` while the detector is undecid
 that ended while its hand was opening (its detector decided mid-release) has the release
 finished: the hand opens and rises :data:`FINISH_RISE_M`; one that ended while the hand was
 rising (a push's retreat) goes on rising as much, its own robot's replay too. Into another
-robot, the target's hand (its lowest collision geometry, :mod:`.hand_geometry`) goes no lower
-than the source's did until the source's hand moves the object, and no lower than 5 mm above
-the table after (:func:`_hand_floor`): the tool point's goal is raised where it would.
+robot, the target's hand (its lowest collision geometry,
+:mod:`humanoid_teleop.core.sim.hand_geometry`) goes no lower than the source's did until the
+source's hand moves the object, and no lower than 5 mm above the table after
+(:func:`_hand_floor`): the tool point's goal is raised where it would.
 """
 
 from __future__ import annotations
@@ -70,10 +71,10 @@ from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.calibration import capture
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.sim.hand_geometry import hand_geometry
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 from .errors import PortError, PortInputError
-from .hand_geometry import hand_geometry
 from .report import PortReport, StepRecord, build_report
 from .source import Samples, SourceEpisode
 from .tool import ArmTool

@@ -1,5 +1,4 @@
-"""The lowest point of a robot's hand (portability/hand_geometry.py) and the port's floor for
-the target's hand (port._hand_floor)."""
+"""The lowest point of a robot's hand's collision geometry (core/sim/hand_geometry.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +6,7 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
-from humanoid_teleop.portability.hand_geometry import HandGeometry
-from humanoid_teleop.portability.port import TABLE_CLEARANCE_M, _hand_floor
+from humanoid_teleop.core.sim.hand_geometry import HandGeometry
 
 MESH = 7  # mujoco.mjtGeom.mjGEOM_MESH
 
@@ -49,21 +47,3 @@ def test_lowest_point_is_the_lowest_mesh_vertex(robot: str) -> None:
         assert lowest <= vertices + 1e-9
         if all(geometry.model.geom_type[g] == MESH for g in geometry.geoms):
             assert lowest == pytest.approx(vertices, abs=1e-9)
-
-
-def test_hand_floor_follows_the_source_hand_until_the_object_moves() -> None:
-    """Until the source's object has moved more than 2 mm the floor is the source hand's
-    lowest point; from that sample on it is the table top plus the clearance."""
-    lowest = np.array([0.05, 0.03, 0.01, 0.0, 0.02])
-    objects = np.zeros((5, 3))
-    objects[3:, 1] = [0.0025, 0.01]  # moves at the fourth sample
-    floor = _hand_floor(lowest, objects, table_z=-0.12)
-    np.testing.assert_array_equal(floor[:3], lowest[:3])
-    np.testing.assert_allclose(floor[3:], -0.12 + TABLE_CLEARANCE_M)
-
-
-def test_hand_floor_without_a_moved_object_is_the_source_hand() -> None:
-    """A source whose object never moved (or none recorded) keeps the source hand's floor."""
-    lowest = np.array([0.05, 0.03, 0.01])
-    np.testing.assert_array_equal(_hand_floor(lowest, np.zeros((3, 3)), -0.12), lowest)
-    np.testing.assert_array_equal(_hand_floor(lowest, None, -0.12), lowest)
