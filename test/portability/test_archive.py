@@ -25,6 +25,8 @@ def test_a_worker_freezes_what_it_built_once(sources: list[Path], tmp_path: Path
         frozen = gc.get_freeze_count()
         assert frozen > 0
         port_job(PortJob(source, PAIR[2], tmp_path / "b", options))
-        assert gc.get_freeze_count() == frozen
+        # no second freeze (it would add the objects the first port left alive); a frozen
+        # object that became garbage since is freed by its reference count and leaves
+        assert gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
