@@ -54,7 +54,6 @@ from __future__ import annotations
 import bisect
 import math
 import time
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +69,7 @@ from humanoid_teleop.core.motion.rotation import quat_to_matrix, rotations_from_
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.calibration import capture
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotModel, per_model_and_side
 from humanoid_teleop.core.sim.hand_geometry import hand_geometry
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
@@ -128,17 +127,8 @@ class PortResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-#: Each robot model's arm tools by side (built once per model and side: ~2 ms each).
-_TOOLS: weakref.WeakKeyDictionary[RobotModel, dict[str, ArmTool]] = weakref.WeakKeyDictionary()
-
-
-def _arm_tool(model: RobotModel, side: str) -> ArmTool:
-    """``model``'s :class:`ArmTool` of ``side``, built at its first port."""
-    tools = _TOOLS.setdefault(model, {})
-    tool = tools.get(side)
-    if tool is None:
-        tool = tools[side] = ArmTool(model, side)
-    return tool
+#: ``model``'s :class:`ArmTool` of ``side``, built at its first port (~2 ms each).
+_arm_tool = per_model_and_side(ArmTool)
 
 
 def _rotation(row: FloatArray) -> FloatArray:

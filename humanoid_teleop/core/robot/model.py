@@ -11,11 +11,12 @@ import logging
 import math
 import os
 import tempfile
+import weakref
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,8 @@ from humanoid_teleop.core.config import nearest
 from humanoid_teleop.core.robot.errors import RobotConfigError, RobotModelError
 from humanoid_teleop.core.robot.limits import DEFAULT_VELOCITY_RAD_S, JointLimits
 from humanoid_teleop.core.robot.schema import FrameSpec, ModelSource, RobotDescription
+
+T = TypeVar("T")
 
 _log = logging.getLogger(__name__)
 
@@ -362,3 +365,20 @@ class RobotModel:
         jac[:3] = rot @ jac[:3]
         jac[3:] = rot @ jac[3:]
         return jac
+
+
+def per_model_and_side(build: Callable[[RobotModel, str], T]) -> Callable[[RobotModel, str], T]:
+    """``build(model, side)`` made once per robot model and arm side: the returned function
+    keeps what it built for as long as the model lives (held weakly), for things derived from
+    a model that take milliseconds to build (an arm's tool kinematics, a hand's geometry)."""
+    built: weakref.WeakKeyDictionary[RobotModel, dict[str, T]] = weakref.WeakKeyDictionary()
+
+    def get(model: RobotModel, side: str) -> T:
+        by_side = built.setdefault(model, {})
+        value = by_side.get(side)
+        if value is None:
+            value = by_side[side] = build(model, side)
+        return value
+
+    get.__doc__ = f"{build.__name__} of ``model``'s ``side``, built at its first use."
+    return get

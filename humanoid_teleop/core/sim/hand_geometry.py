@@ -13,29 +13,14 @@ from its commands.
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotModel, per_model_and_side
 
 FloatArray = NDArray[np.float64]
-
-#: Each robot model's hand geometries by side (a MuJoCo model compiled once per model).
-_GEOMETRIES: weakref.WeakKeyDictionary[RobotModel, dict[str, HandGeometry]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def hand_geometry(model: RobotModel, side: str) -> HandGeometry:
-    """``model``'s :class:`HandGeometry` of ``side``, built at its first use."""
-    geometries = _GEOMETRIES.setdefault(model, {})
-    geometry = geometries.get(side)
-    if geometry is None:
-        geometry = geometries[side] = HandGeometry(model, side)
-    return geometry
 
 
 class HandGeometry:
@@ -137,3 +122,8 @@ def _hull_points(m: Any, geom: int) -> FloatArray:
     ids = np.array(graph[graph_start + 2 + hull_count : graph_start + 2 + 2 * hull_count])
     hull: FloatArray = vertices[ids]
     return hull
+
+
+#: ``model``'s :class:`HandGeometry` of ``side``, built at its first use (a MuJoCo model
+#: compiled once per robot model and side).
+hand_geometry = per_model_and_side(HandGeometry)

@@ -92,3 +92,30 @@ def test_base_frame_other_than_root_is_respected(robot_model: Models) -> None:
     assert np.allclose(rotation, np.eye(3)) and np.allclose(position, 0.0)
     _, head = model.fk(model.home_positions(), "head")
     assert head[2] > 0.2
+
+
+def test_per_model_and_side_builds_once_and_lets_the_model_go() -> None:
+    """What per_model_and_side builds is made once per model and side, and released with
+    its model (a centre's worker ports to many robots in turn)."""
+    import gc
+    import weakref
+
+    from humanoid_teleop.core.robot import load_robot, per_model_and_side
+    from humanoid_teleop.core.robot.locate import shipped_robots_dirs
+
+    calls: list[tuple[int, str]] = []
+
+    class Built:
+        def __init__(self, model: RobotModel, side: str) -> None:
+            calls.append((id(model), side))
+
+    built = per_model_and_side(Built)
+    model = RobotModel(load_robot("g1", shipped_robots_dirs()))
+    left = built(model, "left")
+    assert built(model, "left") is left
+    assert built(model, "right") is not left
+    assert len(calls) == 2
+    gone = weakref.ref(left)
+    del model, left
+    gc.collect()
+    assert gone() is None
