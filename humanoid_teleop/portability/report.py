@@ -6,7 +6,9 @@ interpolated). With physics both sides are measured joints; without, both are co
 
 - **Contact phases**: steps where the source's tool point is within :data:`CONTACT_M` of the
   (first) object; there the error is taken in the object frame (tool minus object, each
-  robot's own object), elsewhere (free space) in the task frame. p95 and max [m].
+  robot's own object), elsewhere (free space) in the task frame. p95 and max [m]. Once
+  either object has left the table (:data:`FALLEN_M` below where it started) the object
+  frame means nothing: those steps count as free space, and a note says when it fell.
 - **Orientation**: the angle between the two hand frames [rad], p95.
 - **Grasp / release events**: the hand closure (joints on the open -> closed line) rising
   above :data:`GRASP_CLOSURE` / falling below :data:`RELEASE_CLOSURE`; each source event is
@@ -33,6 +35,8 @@ from .source import SourceEpisode
 
 FloatArray = NDArray[np.float64]
 CONTACT_M = 0.10
+#: An object this far [m] below where it started has fallen off the table.
+FALLEN_M = 0.05
 GRASP_CLOSURE = 0.5
 RELEASE_CLOSURE = 0.3
 EVENT_WINDOW_S = 0.150
@@ -183,6 +187,19 @@ def match_events(source: list[Event], target: list[Event]) -> tuple[list[float],
     return offsets, missed, len(target) - len(used)
 
 
+def contact_phase(
+    src_p: FloatArray, src_o: FloatArray, tgt_o: FloatArray
+) -> tuple[NDArray[np.bool_], int | None]:
+    """(contact-phase steps, the first step either object is off the table or None) from the
+    source's tool point and both robots' objects per step (n x 3 [m], task frames): the
+    source's tool within :data:`CONTACT_M` of its object while neither object has fallen
+    :data:`FALLEN_M` below where it started."""
+    fallen = (src_o[:, 2] < src_o[0, 2] - FALLEN_M) | (tgt_o[:, 2] < tgt_o[0, 2] - FALLEN_M)
+    fallen = np.logical_or.accumulate(fallen)  # an object on the floor stays there
+    contact = (np.linalg.norm(src_p - src_o, axis=1) < CONTACT_M) & ~fallen
+    return contact, int(np.argmax(fallen)) if fallen.any() else None
+
+
 def _p95(values: FloatArray) -> float:
     return float(np.percentile(values, 95)) if len(values) else 0.0
 
@@ -211,10 +228,11 @@ def build_report(
     tgt_p = np.array([s.tool_p for s in compared])
     contact = np.zeros(len(compared), dtype=bool)
     error = np.linalg.norm(tgt_p - src_p, axis=1)
+    fell_at = None
     if track_objects is not None and all(s.object_p is not None for s in compared):
         src_o = np.column_stack([np.interp(t, track_t_s, track_objects[:, k]) for k in range(3)])
         tgt_o = np.array([s.object_p for s in compared])
-        contact = np.linalg.norm(src_p - src_o, axis=1) < CONTACT_M
+        contact, fell_at = contact_phase(src_p, src_o, tgt_o)
         in_object = np.linalg.norm((tgt_p - tgt_o) - (src_p - src_o), axis=1)
         error = np.where(contact, in_object, error)
     angles = []
@@ -229,6 +247,8 @@ def build_report(
     offsets, missed, spurious = match_events(src_events, tgt_events)
     clamped = Counter(j for s in compared for j in s.clamped)
     notes = []
+    if fell_at is not None:
+        notes.append(f"an object left the table at {t[fell_at]:.2f} s: contact phases end there")
     if src_events and not target_has_hand:
         notes.append(f"{target_robot} has no {side} hand: grasps cannot be reproduced")
     if not source.intent_source:

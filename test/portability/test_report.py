@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from humanoid_teleop.portability.matrix import PairSummary
-from humanoid_teleop.portability.report import Event, PortReport, events, match_events
+from humanoid_teleop.portability.report import (
+    Event,
+    PortReport,
+    contact_phase,
+    events,
+    match_events,
+)
 
 
 def _report(**changes: object) -> PortReport:
@@ -62,3 +68,23 @@ def test_pair_without_a_successful_self_replay_has_no_transfer_ratio() -> None:
     )  # fmt: skip
     assert pair.transfer_ratio is None
     assert pair.below_target() == ["source self-replay never succeeds"]
+
+
+def test_contact_phase_ends_when_an_object_leaves_the_table() -> None:
+    """The source's tool within 10 cm of its object is a contact phase until either object
+    falls 5 cm below where it started (then the object frame means nothing: an object knocked
+    to the floor made a report's contact p95 324 m); a lifted object stays in contact."""
+    n = 6
+    src_p = np.zeros((n, 3))
+    src_o = np.tile([0.05, 0.0, 0.0], (n, 1))
+    src_o[2:4, 2] = 0.08  # lifted: still in contact (the tool is 5-9 cm from it)
+    tgt_o = np.zeros((n, 3))
+    tgt_o[4:, 2] = [-0.06, -3.0]  # knocked off the table at step 4, on the floor after
+    contact, fell_at = contact_phase(src_p, src_o, tgt_o)
+    assert contact.tolist() == [True, True, True, True, False, False]
+    assert fell_at == 4
+    tgt_o[5, 2] = 0.0  # back at its height after falling is still fallen (no way back up)
+    contact, fell_at = contact_phase(src_p, src_o, tgt_o)
+    assert contact.tolist() == [True, True, True, True, False, False] and fell_at == 4
+    contact, fell_at = contact_phase(src_p, src_o, np.zeros((n, 3)))
+    assert contact.all() and fell_at is None
