@@ -16,7 +16,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,12 +58,6 @@ class PadMapping:
     buttons: Mapping[str, int]
     invert: frozenset[str] = field(default_factory=frozenset)
     joint_axis: int = 1
-
-    @classmethod
-    def from_dict(cls, data: Any, source: str) -> PadMapping:
-        """Validate an inline pad preset; errors name ``source`` and ``preset.<key>``."""
-        plain = dict(data) if isinstance(data, Mapping) else data
-        return cls.from_field(Field(source, ("preset",), plain, 0, RetargetConfigError))
 
     @classmethod
     def from_field(cls, root: Field) -> PadMapping:
@@ -118,12 +111,13 @@ class JoystickRetargeter(Retargeter):
     def __init__(self, context: RetargetContext) -> None:
         super().__init__(context)
         context.check_params(_PARAMS)
-        preset = context.params.get("preset", "xbox")
-        self.pad = (
-            PadMapping.from_dict(preset, context.source)
-            if isinstance(preset, Mapping)
-            else load_pad_preset(str(preset))
-        )
+        preset = context.params_field().optional("preset")
+        if preset is None:
+            self.pad = load_pad_preset("xbox")
+        elif isinstance(preset.value, Mapping):  # inline: its errors name the profile's lines
+            self.pad = PadMapping.from_field(preset)
+        else:
+            self.pad = load_pad_preset(preset.as_str())
         self.linear_speed = float(context.param("linear_speed_m_s", 0.1))
         self.angular_speed = float(context.param("angular_speed_rad_s", 0.5))
         self.joint_speed = float(context.param("joint_speed_rad_s", 0.5))
