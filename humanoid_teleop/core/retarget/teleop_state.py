@@ -84,15 +84,15 @@ def teleop_status(
     report: SafetyReport | None,
     faults: Mapping[Input, PartFault],
     held: Mapping[str, str],
+    clamps: ClampTally,
     step_times_s: Sequence[float] = (),
     rejections: Mapping[tuple[str, str], tuple[int, str]] | None = None,
-    clamps: ClampTally | None = None,
 ) -> DiagnosticStatusFields:
     """The ``teleop`` status of robot ``robot`` after the last step (see the module doc):
     ``report``, ``faults`` and ``held`` are that step's (None / empty before any),
     ``step_times_s`` [s] the recent step compute times, ``rejections`` the input guard's
     (topic, reason) -> (count, last detail), ``clamps`` the steps' clamps since the last
-    state (taken: the tally starts over; without one, ``report``'s alone)."""
+    state (taken: the tally starts over)."""
     values = {
         "engaged": str(engaged).lower(),
         "estopped": str(estopped).lower(),
@@ -105,13 +105,10 @@ def teleop_status(
     if report is not None:
         values["hold_reason"] = report.hold_reason or ""
         values["input_age_s"] = f"{report.input_age_s:.4f}"
-    clamped, steps_clamped = clamps.take() if clamps is not None else (None, None)
-    if clamped is None and report is not None:
-        clamped = report.clamps()
-    for kind, joints in (clamped or {}).items():
+    clamped, steps_clamped = clamps.take()
+    for kind, joints in clamped.items():
         values[f"clamped_{kind}"] = ",".join(joints)
-    if steps_clamped is not None:
-        values["steps_clamped"] = str(steps_clamped)
+    values["steps_clamped"] = str(steps_clamped)
     for which, fault in faults.items():
         values[f"{fault.kind} {OPERATOR_PREFIX}{INPUT_NAMES[which]}"] = fault.detail
     held_text = ", ".join(f"{g} ({why})" for g, why in held.items())

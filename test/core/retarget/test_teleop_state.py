@@ -26,11 +26,19 @@ def _report(hold: str | None = None) -> SafetyReport:
     )  # fmt: skip
 
 
+def _tally(*reports: SafetyReport) -> ClampTally:
+    tally = ClampTally()
+    for report in reports:
+        tally.add(report)
+    return tally
+
+
 def test_following_status_lists_the_live_keys_in_order() -> None:
     """An engaged pipeline following its input is OK and lists every key of the last step."""
+    report = _report()
     status = teleop_status(
-        "g1", engaged=True, estopped=False, steps=42, joint_states=True, report=_report(),
-        faults={}, held={}, step_times_s=[0.001, 0.002, 0.003],
+        "g1", engaged=True, estopped=False, steps=42, joint_states=True, report=report,
+        faults={}, held={}, clamps=_tally(report), step_times_s=[0.001, 0.002, 0.003],
     )  # fmt: skip
     assert (status.level, status.message, status.name, status.hardware_id) == (
         DIAGNOSTIC_OK, "engaged", "teleop", "g1",
@@ -45,6 +53,7 @@ def test_following_status_lists_the_live_keys_in_order() -> None:
         "hold_reason": "",
         "input_age_s": "0.0120",
         "clamped_velocity": "elbow,wrist",
+        "steps_clamped": "1",
     }
 
 
@@ -54,7 +63,7 @@ def test_holds_and_faults_warn_and_name_their_reason() -> None:
     status = teleop_status(
         "g1", engaged=True, estopped=False, steps=1, joint_states=True,
         report=_report("input stale"), faults={Input.RIGHT_WRIST: fault},
-        held={"right_arm": "right_wrist stale"},
+        held={"right_arm": "right_wrist stale"}, clamps=_tally(),
     )  # fmt: skip
     values = dict(status.values)
     assert (status.level, status.message) == (DIAGNOSTIC_WARN, "holding: input stale")
@@ -68,7 +77,7 @@ def test_latched_estop_is_an_error() -> None:
     """A latched e-stop is an ERROR whatever else holds."""
     status = teleop_status(
         "g1", engaged=False, estopped=True, steps=3, joint_states=True,
-        report=_report("estop"), faults={}, held={"right_arm": "x"},
+        report=_report("estop"), faults={}, held={"right_arm": "x"}, clamps=_tally(),
         rejections={("/operator/joy", "ahead"): (2, "1.0 s ahead")},
     )  # fmt: skip
     assert (status.level, status.message) == (DIAGNOSTIC_ERROR, "e-stop latched")
@@ -79,7 +88,7 @@ def test_encoded_state_decodes_with_rosbags() -> None:
     """The message bytes decode as one DiagnosticArray status with the same fields."""
     status = teleop_status(
         "alex", engaged=False, estopped=False, steps=0, joint_states=False, report=None,
-        faults={}, held={},
+        faults={}, held={}, clamps=_tally(),
     )  # fmt: skip
     message = STORE.deserialize_cdr(encode_teleop_state(7, 8, status), STATE_TYPE)
     assert (message.header.stamp.sec, message.header.stamp.nanosec) == (7, 8)
