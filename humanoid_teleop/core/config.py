@@ -135,7 +135,7 @@ def read_mapping(path: Path, error: type[ConfigError] = ConfigError) -> dict[str
     :func:`located`); anything else raises ``error`` naming the file."""
     root = read_yaml(path, error)
     if not isinstance(root.value, dict):
-        raise root.error(f"the top level must be a mapping, got {_show(root.value)}")
+        raise root.error(f"the top level must be a mapping, got {show_value(root.value)}")
     value: dict[str, Any] = root.value
     return value
 
@@ -242,7 +242,7 @@ class Field:
         """Fields of this list, in order."""
         seq = self.value
         if not isinstance(seq, list):
-            raise self.error(f"expected a list, got {_show(seq)}")
+            raise self.error(f"expected a list, got {show_value(seq)}")
         lines = seq.item_lines if isinstance(seq, _LineList) else [self.line] * len(seq)
         return [
             self._field(
@@ -260,7 +260,7 @@ class Field:
     ) -> dict[str, Any]:
         """This value as a mapping; unknown keys (when ``allowed`` is given) are errors."""
         if not isinstance(self.value, dict):
-            raise self.error(f"expected a mapping, got {_show(self.value)}")
+            raise self.error(f"expected a mapping, got {show_value(self.value)}")
         if allowed is not None:
             for key in self.value:
                 if key not in allowed:
@@ -283,32 +283,42 @@ class Field:
     def as_str(self, allow_empty: bool = False) -> str:
         """This value as a string: non-blank unless ``allow_empty``."""
         if not isinstance(self.value, str):
-            raise self.error(f"expected a string, got {_show(self.value)}")
+            raise self.error(f"expected a string, got {show_value(self.value)}")
         if not allow_empty and not self.value.strip():
-            raise self.error(f"expected a non-empty string, got {_show(self.value)}")
+            raise self.error(f"expected a non-empty string, got {show_value(self.value)}")
         return self.value
 
     def as_float(self, minimum: float | None = None) -> float:
         """This value as a finite float, ``>= minimum`` when one is given."""
         if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
-            raise self.error(f"expected a number, got {_show(self.value)}")
+            raise self.error(f"expected a number, got {show_value(self.value)}")
         number = float(self.value)
         if not math.isfinite(number):
-            raise self.error(f"expected a finite number, got {_show(self.value)}")
+            raise self.error(f"expected a finite number, got {show_value(self.value)}")
         if minimum is not None and number < minimum:
-            raise self.error(f"expected a number >= {minimum}, got {_show(self.value)}")
+            raise self.error(f"expected a number >= {minimum}, got {show_value(self.value)}")
+        return number
+
+    def as_float_in(self, low: float, high: float, unit: str = "") -> float:
+        """This value as a finite float in ``[low, high]`` (``unit`` names it in the error)."""
+        number = self.as_float()
+        if not low <= number <= high:
+            unit_text = f" {unit}" if unit else ""
+            raise self.error(
+                f"expected a number in [{low}, {high}]{unit_text}, got {show_value(self.value)}"
+            )
         return number
 
     def as_positive_float(self) -> float:
         number = self.as_float()
         if number <= 0.0:
-            raise self.error(f"expected a number > 0, got {_show(self.value)}")
+            raise self.error(f"expected a number > 0, got {show_value(self.value)}")
         return number
 
     def as_int(self, minimum: int | None = 1) -> int:
         """This value as an int, ``>= minimum`` unless that is None."""
         if isinstance(self.value, bool) or not isinstance(self.value, int):
-            raise self.error(f"expected an integer, got {_show(self.value)}")
+            raise self.error(f"expected an integer, got {show_value(self.value)}")
         if minimum is not None and self.value < minimum:
             raise self.error(f"expected an integer >= {minimum}, got {self.value}")
         return int(self.value)
@@ -316,7 +326,7 @@ class Field:
     def as_choice(self, choices: Sequence[str]) -> str:
         text = self.value
         if not isinstance(text, str) or text not in choices:
-            raise self.error(f"got {_show(text)}; allowed: {', '.join(choices)}")
+            raise self.error(f"got {show_value(text)}; allowed: {', '.join(choices)}")
         return text
 
     def as_str_list(self, allow_empty: bool = False) -> tuple[str, ...]:
@@ -331,7 +341,7 @@ class Field:
 
     def as_bool(self) -> bool:
         if not isinstance(self.value, bool):
-            raise self.error(f"expected true or false, got {_show(self.value)}")
+            raise self.error(f"expected true or false, got {show_value(self.value)}")
         return self.value
 
     def as_fields_of(self, cls: type, nonfinite: Sequence[str] = ()) -> dict[str, Any]:
@@ -352,18 +362,18 @@ class Field:
                 values[key] = item.as_bool()
             elif int in kinds:
                 if isinstance(item.value, bool) or not isinstance(item.value, int):
-                    raise item.error(f"expected an integer, got {_show(item.value)}")
+                    raise item.error(f"expected an integer, got {show_value(item.value)}")
                 values[key] = item.value
             elif float in kinds:
                 if key in nonfinite:
                     if isinstance(item.value, bool) or not isinstance(item.value, (int, float)):
-                        raise item.error(f"expected a number, got {_show(item.value)}")
+                        raise item.error(f"expected a number, got {show_value(item.value)}")
                     values[key] = float(item.value)
                 else:
                     values[key] = item.as_float()
             elif str in kinds:
                 if not isinstance(item.value, str):
-                    raise item.error(f"expected a string, got {_show(item.value)}")
+                    raise item.error(f"expected a string, got {show_value(item.value)}")
                 values[key] = item.value
             else:
                 raise TypeError(f"{cls.__name__}.{key}: unsupported field type {hints[key]}")
@@ -372,7 +382,7 @@ class Field:
     def as_vector(self, length: int) -> tuple[float, ...]:
         items = self.elements()
         if len(items) != length:
-            raise self.error(f"expected a list of {length} numbers, got {_show(self.value)}")
+            raise self.error(f"expected a list of {length} numbers, got {show_value(self.value)}")
         return tuple(item.as_float() for item in items)
 
 
@@ -383,12 +393,18 @@ def _kinds(hint: Any) -> tuple[Any, ...]:
     return (hint,)
 
 
-def _show(value: Any) -> str:
-    """A value as written in an error message (with its YAML type for non-scalars)."""
+#: The longest scalar [characters] an error message quotes (garbage files hold huge ones).
+SHOW_LIMIT = 60
+
+
+def show_value(value: Any) -> str:
+    """A value as written in an error message: its YAML type for a mapping, the first items
+    of a list, a scalar's repr cut to :data:`SHOW_LIMIT` characters."""
     if value is None:
         return "null"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
-        return f"[{', '.join(_show(v) for v in value[:6])}{', ...' if len(value) > 6 else ''}]"
-    return repr(value)
+        return f"[{', '.join(show_value(v) for v in value[:6])}{', ...' if len(value) > 6 else ''}]"
+    text = repr(value)
+    return text if len(text) <= SHOW_LIMIT else text[: SHOW_LIMIT - 3] + "..."

@@ -21,14 +21,13 @@ Example::
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from humanoid_teleop.core.config import Field, read_yaml
+from humanoid_teleop.core.config import Field, read_yaml, show_value
 
 from .episode import FileOptions
 from .errors import ProfileError
@@ -121,52 +120,45 @@ class RecordingProfile:
         """Validate a profile; every error names ``file:line: key.path``, the value and what
         is allowed."""
         root = Field(root.file, root.keys, root.value, root.line, ProfileError)
-        _mapping(root, _TOP_KEYS)
+        root.as_mapping(allowed=_TOP_KEYS)
         fields: dict[str, Any] = {"source": str(root.file)}
         if root.has("topics"):
-            fields["topics"] = tuple(_topic(item) for item in _list(root.child("topics")))
+            fields["topics"] = tuple(_topic(item) for item in root.child("topics").elements())
         for key in ("include", "exclude"):
             if root.has(key):
-                fields[key] = tuple(_regex(item) for item in _list(root.child(key)))
+                fields[key] = tuple(_regex(item) for item in root.child(key).elements())
         if root.has("latched"):
-            fields["latched"] = tuple(_topic_name(item) for item in _list(root.child("latched")))
+            fields["latched"] = tuple(
+                _topic_name(item) for item in root.child("latched").elements()
+            )
         if root.has("robot_sensors"):
-            fields["robot_sensors"] = _bool(root.child("robot_sensors"))
+            fields["robot_sensors"] = root.child("robot_sensors").as_bool()
         if root.has("sync_reference"):
             ref = root.child("sync_reference")
             fields["sync_reference"] = None if ref.value is None else _topic_name(ref)
         if root.has("default_depth"):
-            fields["default_depth"] = int(_number(root.child("default_depth"), 1))
+            fields["default_depth"] = root.child("default_depth").as_int(minimum=1)
         if root.has("storage"):
             storage = root.child("storage")
-            _mapping(storage, _STORAGE_KEYS)
+            storage.as_mapping(allowed=_STORAGE_KEYS)
             if storage.has("compression"):
-                compression = storage.child("compression")
-                if compression.value not in COMPRESSIONS:
-                    raise compression.error(
-                        f"{_show(compression.value)} is not one of {', '.join(COMPRESSIONS)}"
-                    )
-                fields["compression"] = compression.value
+                fields["compression"] = storage.child("compression").as_choice(COMPRESSIONS)
             for key in _STORAGE_KEYS[1:]:
                 if storage.has(key):
                     minimum = 0.0 if key.startswith("split") else 1e-3
-                    fields[key] = _number(storage.child(key), minimum)
+                    fields[key] = storage.child(key).as_float(minimum)
         if root.has("limits"):
             limits = root.child("limits")
-            _mapping(limits, _LIMIT_KEYS)
+            limits.as_mapping(allowed=_LIMIT_KEYS)
             for key in _LIMIT_KEYS:
                 if limits.has(key):
                     minimum = 1e-3 if key == "reader_queue_mib" else 0.0
-                    fields[key] = _number(limits.child(key), minimum)
+                    fields[key] = limits.child(key).as_float(minimum)
         if root.has("check"):
             check = root.child("check")
-            _mapping(check, _CHECK_KEYS)
+            check.as_mapping(allowed=_CHECK_KEYS)
             if check.has("max_loss_ratio"):
-                ratio_field = check.child("max_loss_ratio")
-                ratio = _number(ratio_field, 0.0)
-                if ratio > 1.0:
-                    raise ratio_field.error(f"{ratio!r} must be in [0, 1]")
-                fields["max_loss_ratio"] = ratio
+                fields["max_loss_ratio"] = check.child("max_loss_ratio").as_float_in(0.0, 1.0)
         return cls(**fields)
 
     @classmethod
@@ -265,56 +257,19 @@ class RecordingProfile:
         )
 
 
-def _show(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters (garbage files can hold huge scalars)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _mapping(field: Field, allowed: Sequence[str]) -> Mapping[str, Any]:
-    if not isinstance(field.value, Mapping):
-        raise field.error(f"expected a mapping, got {_show(field.value)}")
-    for key in field.value:
-        if key not in allowed:
-            raise field.child(key).error(f"unknown key (allowed: {', '.join(allowed)})")
-    return field.value
-
-
-def _list(field: Field) -> list[Field]:
-    if not isinstance(field.value, list):
-        raise field.error(f"expected a list, got {_show(field.value)}")
-    return field.elements()
-
-
-def _bool(field: Field) -> bool:
-    if not isinstance(field.value, bool):
-        raise field.error(f"{_show(field.value)} is not true or false")
-    return field.value
-
-
-def _number(field: Field, minimum: float) -> float:
-    """A finite number >= ``minimum``."""
-    data = field.value
-    if isinstance(data, bool) or not isinstance(data, int | float):
-        raise field.error(f"{_show(data)} is not a number")
-    if not math.isfinite(data):
-        raise field.error(f"{data!r} is not a finite number")
-    if data < minimum:
-        raise field.error(f"{data!r} must be >= {minimum}")
-    return float(data)
-
-
 def _topic_name(field: Field) -> str:
     data = field.value
     if not isinstance(data, str) or not re.fullmatch(r"/[A-Za-z0-9_~{}/]*[A-Za-z0-9_}]", data):
-        raise field.error(f"{_show(data)} is not an absolute topic name (like /camera/image_raw)")
+        raise field.error(
+            f"{show_value(data)} is not an absolute topic name (like /camera/image_raw)"
+        )
     return data
 
 
 def _regex(field: Field) -> str:
     data = field.value
     if not isinstance(data, str):
-        raise field.error(f"{_show(data)} is not a regular expression string")
+        raise field.error(f"{show_value(data)} is not a regular expression string")
     try:
         re.compile(data)
     except re.error as err:
@@ -325,10 +280,7 @@ def _regex(field: Field) -> str:
 def _topic(field: Field) -> TopicRule:
     if isinstance(field.value, str):
         return TopicRule(_topic_name(field))
-    item = _mapping(field, _TOPIC_KEYS)
-    if "name" not in item:
-        missing = Field(field.file, (*field.keys, "name"), None, field.line, ProfileError)
-        raise missing.error("missing (every topic needs a name)")
+    item = field.as_mapping(allowed=_TOPIC_KEYS, required=("name",))
     name = _topic_name(field.child("name"))
     type_name = None
     if item.get("type") is not None:
@@ -339,18 +291,16 @@ def _topic(field: Field) -> TopicRule:
     qos = None
     if "qos" in item:
         qos_field = field.child("qos")
-        q = _mapping(qos_field, _QOS_KEYS)
+        q = qos_field.as_mapping(allowed=_QOS_KEYS)
         for field_name, allowed in (
             ("reliability", RELIABILITY),
             ("durability", DURABILITY),
             ("history", HISTORY),
         ):
-            if field_name in q and q[field_name] not in allowed:
-                raise qos_field.child(field_name).error(
-                    f"{q[field_name]!r} is not one of {', '.join(allowed)}"
-                )
+            if field_name in q:
+                qos_field.child(field_name).as_choice(allowed)
         depth = None
         if "depth" in q:
-            depth = int(_number(qos_field.child("depth"), 1))
+            depth = qos_field.child("depth").as_int(minimum=1)
         qos = QosOverride(q.get("reliability"), q.get("durability"), depth, q.get("history"))
     return TopicRule(name, type_name, qos)

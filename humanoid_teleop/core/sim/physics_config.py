@@ -142,11 +142,7 @@ class DemonstratorSettings:
             if key in _SETTING_FLAGS:
                 values[key] = item.as_bool()
                 continue
-            value = item.as_float()
-            low, high = _SETTING_RANGES[key]
-            if not low <= value <= high:
-                raise item.error(f"expected a value in [{low}, {high}], got {value}")
-            values[key] = value
+            values[key] = item.as_float_in(*_SETTING_RANGES[key])
         return cls(**values, tasks=tasks)  # type: ignore[arg-type]
 
     def overrides(self, task: str | None = None) -> dict[str, float | bool]:

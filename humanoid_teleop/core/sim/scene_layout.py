@@ -49,12 +49,12 @@ class SceneLayoutSettings:
         naming ``file:line: key``."""
         values: dict[str, object] = {}
         for key in block.as_mapping(allowed=tuple(_RANGES_M)):
-            item = block.child(key)
-            low, high = _RANGES_M[key]
-            numbers = item.as_vector(2) if key == "shift_m" else (item.as_float(),)
-            if not all(low <= v <= high for v in numbers):
-                raise item.error(f"expected values in [{low}, {high}] m, got {list(numbers)}")
-            values[key] = numbers if key == "shift_m" else numbers[0]
+            item, (low, high) = block.child(key), _RANGES_M[key]
+            if key == "shift_m":
+                item.as_vector(2)  # a list of two numbers, before each is range-checked
+                values[key] = tuple(axis.as_float_in(low, high, "m") for axis in item.elements())
+            else:
+                values[key] = item.as_float_in(low, high, "m")
         return cls(**values)  # type: ignore[arg-type]
 
 

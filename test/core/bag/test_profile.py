@@ -32,21 +32,30 @@ def test_there_are_shipped_profiles() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"topicz": []}, r"p\.yaml: topicz: unknown key \(allowed: topics, include"),
+        ({"topicz": []}, r"p\.yaml: topicz: unknown key 'topicz'; allowed keys: topics, include"),
         ({"topics": "/a"}, r"p\.yaml: topics: expected a list"),
         ({"topics": ["no_slash"]}, r"p\.yaml: topics\[0\]: 'no_slash' is not an absolute topic"),
-        ({"topics": [{"type": "std_msgs/String"}]}, r"topics\[0\]\.name: missing"),
+        ({"topics": [{"type": "std_msgs/String"}]}, r"topics\[0\]: missing required key 'name'"),
         ({"topics": [{"name": "/a", "type": "String"}]}, r"topics\[0\]\.type: .*pkg/msg/Type"),
         (
             {"topics": [{"name": "/a", "qos": {"reliability": "sometimes"}}]},
-            r"topics\[0\]\.qos\.reliability: 'sometimes' is not one of .*best_effort",
+            r"topics\[0\]\.qos\.reliability: got 'sometimes'; allowed: .*best_effort",
         ),
         ({"include": ["("]}, r"include\[0\]: '\(' is not a valid regex"),
-        ({"storage": {"compression": "gzip"}}, r"storage\.compression: 'gzip' is not one of zstd"),
-        ({"storage": {"flush_period_s": "fast"}}, r"storage\.flush_period_s: 'fast' is not a num"),
-        ({"limits": {"queue_max_mib": -1}}, r"limits\.queue_max_mib: -1 must be >= 0"),
-        ({"check": {"max_loss_ratio": 2}}, r"check\.max_loss_ratio: 2\.0 must be in \[0, 1\]"),
-        ({"robot_sensors": "yes"}, r"robot_sensors: 'yes' is not true or false"),
+        ({"storage": {"compression": "gzip"}}, r"storage\.compression: got 'gzip'; allowed: zstd"),
+        (
+            {"storage": {"flush_period_s": "fast"}},
+            r"storage\.flush_period_s: expected a number, got 'fast'",
+        ),
+        (
+            {"limits": {"queue_max_mib": -1}},
+            r"limits\.queue_max_mib: expected a number >= 0\.0, got -1",
+        ),
+        (
+            {"check": {"max_loss_ratio": 2}},
+            r"check\.max_loss_ratio: expected a number in \[0\.0, 1\.0\], got 2",
+        ),
+        ({"robot_sensors": "yes"}, r"robot_sensors: expected true or false, got 'yes'"),
     ],
 )
 def test_malformed_profile_names_file_key_and_value(data: object, message: str) -> None:
@@ -153,7 +162,9 @@ def test_reader_history_bound_applies_to_explicit_depths_and_spares_small_messag
 
 def test_reader_queue_limit_must_be_positive() -> None:
     """limits.reader_queue_mib: 0 is refused with the key and the minimum."""
-    with pytest.raises(ProfileError, match=r"limits\.reader_queue_mib: 0 must be >= 0\.001"):
+    with pytest.raises(
+        ProfileError, match=r"limits\.reader_queue_mib: expected a number >= 0\.001, got 0"
+    ):
         RecordingProfile.from_dict({"limits": {"reader_queue_mib": 0}}, "p.yaml")
 
 
@@ -173,6 +184,6 @@ def test_bad_value_in_a_file_names_its_line_and_key_path(tmp_path: Path) -> None
     path = tmp_path / "p.yaml"
     path.write_text("topics: [/a]\nstorage:\n  flush_period_s: .inf\n")
     with pytest.raises(
-        ProfileError, match=r"p\.yaml:3: storage\.flush_period_s: inf is not a finite number"
+        ProfileError, match=r"p\.yaml:3: storage\.flush_period_s: expected a finite number, got inf"
     ):
         RecordingProfile.load(path)

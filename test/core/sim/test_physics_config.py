@@ -104,7 +104,7 @@ def test_demonstrator_unknown_key_is_rejected_with_its_line(tmp_path: Path) -> N
 def test_demonstrator_value_out_of_range_is_rejected(tmp_path: Path) -> None:
     """A preshape outside [0, 1] is an error naming the key and the range."""
     path = _write(tmp_path, GOOD + "demonstrator: {preshape: 1.5}\n")
-    with pytest.raises(SimConfigError, match=r"demonstrator.preshape: expected a value in"):
+    with pytest.raises(SimConfigError, match=r"demonstrator.preshape: expected a number in"):
         load_physics(path)
 
 
@@ -157,6 +157,6 @@ def test_task_sub_block_value_out_of_range_is_rejected(tmp_path: Path) -> None:
     """A task's push_behind_m outside its range is an error naming the key path."""
     path = _write(tmp_path, GOOD + "demonstrator:\n  push: {push_behind_m: 0.5}\n")
     with pytest.raises(
-        SimConfigError, match=r"demonstrator.push.push_behind_m: expected a value in"
+        SimConfigError, match=r"demonstrator.push.push_behind_m: expected a number in"
     ):
         load_physics(path)
