@@ -107,6 +107,7 @@ class ArmIkRetargeter(Retargeter):
             self.model,
             arm_tasks(self.model, self.sides),
             ik_config,
+            bounds=context.commandable_bounds(),
         )
         self._group_idx = {
             description.arms[s].group: self.model.group_indices(description.arms[s].group)

@@ -28,6 +28,7 @@ from humanoid_teleop.core.config import Field
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.safety.config import SafetyConfig
 
 FloatArray = NDArray[np.float64]
 
@@ -43,7 +44,8 @@ class RetargetContext:
     ``groups`` are the robot joint groups the profile assigns to it (only those the robot
     has); ``params`` its parameters from the profile; ``source`` names the profile file and
     entry for error messages; ``params_node`` is the profile's ``params`` value as read (its
-    file, line and key path), None for a context built in code.
+    file, line and key path), None for a context built in code; ``safety`` the profile's
+    safety settings, whose filter clips every target into :meth:`commandable_bounds`.
     """
 
     model: RobotModel
@@ -51,6 +53,14 @@ class RetargetContext:
     params: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<profile>"
     params_node: Field | None = field(default=None, compare=False, repr=False)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+
+    def commandable_bounds(self) -> tuple[FloatArray, FloatArray]:
+        """(lower, upper) position bounds [rad or m] over ``model.joint_names`` a target may
+        reach without the safety filter clipping it: the model's limits shrunk by the safety
+        margin (``position_margin_rad``; an infinite bound stays infinite). A retargeter
+        aims inside them, so a position clamp means it asked for what it should not."""
+        return self.model.limits.inner_bounds(self.safety.position_margin_rad)
 
     def params_field(self) -> Field:
         """``params`` as a :class:`~humanoid_teleop.core.config.Field` of the one config

@@ -104,7 +104,21 @@ class HandParams:
 class _DexterousSide:
     """Vector-matching solver for one dexterous hand."""
 
-    def __init__(self, model: RobotModel, side: str, spec: HandSpec, params: HandParams) -> None:
+    def __init__(
+        self,
+        model: RobotModel,
+        side: str,
+        spec: HandSpec,
+        params: HandParams,
+        bounds: tuple[FloatArray, FloatArray],
+    ) -> None:
+        """``bounds``: (lower, upper) over ``model.joint_names`` the solutions are clipped
+        into (``context.commandable_bounds()``), which the safety filter would clip them to.
+
+        The solve itself keeps the joints' own limits: its bounded least squares is not
+        convex, and with the bounds moved in by the safety margin an open G1 hand settled
+        from a fist on another pose than from the open hand (0.054 rad apart), where with
+        the limits both agree."""
         assert spec.group is not None
         self.side = side
         self.params = params
@@ -124,6 +138,7 @@ class _DexterousSide:
         self.ee_r_hand = arm.hand_frame_rotation()
         lower, upper = model.limits.lower[self.idx], model.limits.upper[self.idx]
         self.lower, self.upper = lower, upper
+        self.commandable = (bounds[0][self.idx], bounds[1][self.idx])
         q = model.home_positions()
         q[self.idx] = np.clip(np.array(spec.open_positions), lower, upper)
         self.q_base = q
@@ -179,7 +194,7 @@ class _DexterousSide:
 
     def solve(self, hand: HandSkeleton) -> FloatArray:
         """Hand joint positions [rad] in group order matching ``hand``'s vectors (the last
-        ones again for an absurd or degenerate skeleton)."""
+        ones again for an absurd or degenerate skeleton), within the commandable bounds."""
         chains = self._chains
         hand_solve(
             np.ascontiguousarray(hand.positions_m, dtype=np.float64),
@@ -199,7 +214,7 @@ class _DexterousSide:
             self.robot_length_m,
             self._settings,
         )
-        return self.q_hand.copy()
+        return np.clip(self.q_hand, *self.commandable)
 
 
 class HandRetargeter(Retargeter):
@@ -218,15 +233,21 @@ class HandRetargeter(Retargeter):
         description = self.model.description
         self.dexterous: dict[str, _DexterousSide] = {}
         self.grippers: dict[str, HandSpec] = {}
+        bounds = context.commandable_bounds()
+        #: Per gripper side, its group's commandable bounds: open and closed positions often
+        #: sit at the joint's limits, which the safety filter would clip every step.
+        self._gripper_bounds: dict[str, tuple[FloatArray, FloatArray]] = {}
         claimed = set()
         for side, spec in description.hands.items():
             if spec.group is None or spec.group not in context.groups:
                 continue
             claimed.add(spec.group)
             if spec.kind == "dexterous":
-                self.dexterous[side] = _DexterousSide(self.model, side, spec, self.params)
+                self.dexterous[side] = _DexterousSide(self.model, side, spec, self.params, bounds)
             elif spec.kind == "gripper":
                 self.grippers[side] = spec
+                idx = self.model.group_indices(spec.group)
+                self._gripper_bounds[side] = (bounds[0][idx], bounds[1][idx])
         unknown = set(context.groups) - claimed
         if unknown:
             raise RetargetConfigError(
@@ -271,5 +292,7 @@ class HandRetargeter(Retargeter):
             hand = frame.hand(side)
             if hand is not None and hand.is_finite() and np.max(np.abs(hand.positions_m)) < 1e3:
                 assert spec.group is not None
-                out[spec.group] = np.array(spec.grasp_positions(self.closure(hand)))
+                lower, upper = self._gripper_bounds[side]
+                positions = np.array(spec.grasp_positions(self.closure(hand)))
+                out[spec.group] = np.clip(positions, lower, upper)
         return out

@@ -61,7 +61,11 @@ class DifferentialIk:
         tasks: Sequence[IkTask],
         config: IkConfig,
         home: FloatArray | None = None,
+        bounds: tuple[FloatArray, FloatArray] | None = None,
     ) -> None:
+        """Solutions stay ``config.limit_margin_rad`` inside the model's position limits and
+        within ``bounds`` (lower, upper over ``model.joint_names``, e.g. a retargeter's
+        ``context.commandable_bounds()``; None: the margin only)."""
         self.model = model
         self.config = config
         self.tasks = tuple(tasks)
@@ -78,6 +82,9 @@ class DifferentialIk:
         margin = np.minimum(config.limit_margin_rad, (upper - lower) / 2.0)
         self.lower = np.where(np.isfinite(lower), lower + margin, -np.inf)
         self.upper = np.where(np.isfinite(upper), upper - margin, np.inf)
+        if bounds is not None:  # never outside what may be commanded
+            self.lower = np.minimum(np.maximum(self.lower, bounds[0]), bounds[1])
+            self.upper = np.maximum(np.minimum(self.upper, bounds[1]), self.lower)
         bounded = np.isfinite(self.upper - self.lower)
         band = np.where(bounded, 0.15 * (self.upper - self.lower), 1.0)
         self._band = np.maximum(band, 1e-6)

@@ -142,6 +142,7 @@ class JoystickRetargeter(Retargeter):
                 for s in self.sides
             ],
             IkConfig.from_params(context.params_field()),
+            bounds=context.commandable_bounds(),
         )
         self.selected = "right" if "right" in self.sides else self.sides[0]
         self.joint = 0

@@ -100,9 +100,10 @@ class TeleopPipeline:
                 self.inactive[entry.plugin] = f"{description.name} has none of {list(entry.groups)}"
                 continue
             try:
-                instance = cls(
-                    RetargetContext(model, present, entry.params, entry.source, entry.params_node)
+                context = RetargetContext(
+                    model, present, entry.params, entry.source, entry.params_node, profile.safety
                 )
+                instance = cls(context)
             except (KeyError, ValueError) as err:
                 raise RetargetConfigError(f"{entry.source}: {err}") from err
             if instance.groups:

@@ -47,8 +47,11 @@ def limited_move(
 
     Returns ``(command, velocity, position_clamped, velocity_clamped, acceleration_clamped,
     max_residual, any_clamped)``: the new command [rad] and its velocity over ``dt``
-    [rad/s]; per joint, whether the target was outside the bounds, reaching the goal needed
-    more than the velocity limit, or the move was otherwise limited (acceleration, braking);
+    [rad/s]; per joint, whether the target was outside the bounds, the velocity limit set
+    the move (the joint moves at it and the goal is farther than it reaches in ``dt``), or
+    the move was otherwise limited (the acceleration window, braking: a joint lagging a
+    goal that needs more than the velocity limit to reach this step is acceleration-clamped
+    unless it moves at that limit);
     the largest |goal - new command| [rad]; whether any joint is in one of the three masks.
     """
     n = command.shape[0]
@@ -74,7 +77,9 @@ def limited_move(
         moved = min(max(command[i] + v * dt, lower[i]), upper[i])
         new_command[i] = moved
         velocity[i] = (moved - command[i]) / dt
-        velocity_clamped[i] = abs(desired) > vmax[i] + VELOCITY_EPS
+        # The limit that set the move: the velocity limit when the joint moves at it toward
+        # a goal it cannot reach at it, else braking or the acceleration window.
+        velocity_clamped[i] = abs(desired) > vmax[i] + VELOCITY_EPS and abs(v) >= vmax[i]
         acceleration_clamped[i] = not velocity_clamped[i] and abs(v - desired) > CLAMP_EPS
         residual = max(residual, abs(goal - moved))
         any_clamped = (

@@ -20,6 +20,7 @@ from humanoid_teleop.core.motion.rotation import rpy_to_matrix
 from humanoid_teleop.core.retarget.base import RetargetContext
 from humanoid_teleop.core.retarget.hand import HAND_BONES, HandRetargeter, pinch_distance_m
 from humanoid_teleop.core.retarget.ik_kernel import _hand_local, hand_solve
+from humanoid_teleop.core.safety import SafetyConfig
 from humanoid_teleop.devices.scripted.hand_model import fist_points, hand_points
 from humanoid_teleop.portability.tool import ArmTool
 
@@ -183,24 +184,27 @@ def test_dexterous_hand_closes_more_for_fist_than_open_hand(robot: str) -> None:
 
 
 @needs_hands
-def test_dexterous_targets_stay_within_limits() -> None:
-    """Every dexterous target for the recorded clip is inside the hand joints' limits."""
+@pytest.mark.parametrize("margin_rad", [0.0, 0.02, 0.1])
+def test_dexterous_targets_stay_within_the_commandable_bounds(margin_rad: float) -> None:
+    """Every dexterous target for the recorded clip is inside the hand joints' limits shrunk
+    by the safety margin, which the safety filter would otherwise clip it to."""
     model = model_of("alex")
     spec = model.description.hands["right"]
     assert spec.group is not None
-    hand = HandRetargeter(RetargetContext(model, (spec.group,)))
+    safety = SafetyConfig(position_margin_rad=margin_rad)
+    hand = HandRetargeter(RetargetContext(model, (spec.group,), safety=safety))
     idx = model.group_indices(spec.group)
+    lower, upper = model.limits.inner_bounds(margin_rad)
     q = model.home_positions()
     for i, points in enumerate(_hands()[::5]):
         values = hand.step(HumanFrame(i / 6.0, right_hand=HandSkeleton(points)), q)[spec.group]
-        assert np.all(values >= model.limits.lower[idx]) and np.all(
-            values <= model.limits.upper[idx]
-        )
+        assert np.all(values >= lower[idx]) and np.all(values <= upper[idx])
 
 
 @needs_hands
 def test_gripper_follows_pinch_distance() -> None:
-    """Talos' gripper is closed at the recorded pinch and open for the widest thumb-index gap."""
+    """Talos' gripper is closed at the recorded pinch and open for the widest thumb-index gap
+    (its positions within the safety margin of the joint's limits)."""
     model = model_of("talos")
     spec = model.description.hands["right"]
     hand = HandRetargeter(RetargetContext(model, ("right_hand",)))
@@ -209,8 +213,11 @@ def test_gripper_follows_pinch_distance() -> None:
     pinch, wide = joints[int(np.argmin(gaps))], joints[int(np.argmax(gaps))]
     closed = hand.step(HumanFrame(0.0, right_hand=HandSkeleton(pinch)), model.home_positions())
     opened = hand.step(HumanFrame(0.1, right_hand=HandSkeleton(wide)), model.home_positions())
-    assert np.allclose(closed["right_hand"], spec.closed_positions)
-    assert np.allclose(opened["right_hand"], spec.open_positions)
+    lower, upper = model.limits.inner_bounds(SafetyConfig().position_margin_rad)
+    idx = model.group_indices("right_hand")
+    # robot.yaml's open and closed positions, aimed inside what the filter commands
+    assert np.allclose(closed["right_hand"], np.clip(spec.closed_positions, lower[idx], upper[idx]))
+    assert np.allclose(opened["right_hand"], np.clip(spec.open_positions, lower[idx], upper[idx]))
 
 
 def test_missing_hand_input_gives_no_target() -> None:
@@ -308,7 +315,8 @@ def _statement_solve(solver: Any, q_hand: np.ndarray, joints: np.ndarray) -> np.
 @pytest.mark.parametrize("robot", ["g1", "alex"])
 def test_compiled_solve_matches_the_numpy_and_pinocchio_statement(robot: str, side: str) -> None:
     """Over the recorded clip (mirrored for a left hand), each warm-started compiled solve
-    gives the statement's hand joints within 1e-9 rad (seen: ~1e-11, rounding only)."""
+    gives the statement's hand joints within 1e-9 rad (seen: ~1e-11, rounding only), and
+    the solver returns them clipped into the commandable bounds."""
     model = model_of(robot)
     spec = model.description.hands[side]
     assert spec.group is not None
@@ -317,7 +325,9 @@ def test_compiled_solve_matches_the_numpy_and_pinocchio_statement(robot: str, si
     want = solver.q_open.copy()
     worst = 0.0
     for points in _hands():
-        got = solver.solve(HandSkeleton(points * mirror))
+        returned = solver.solve(HandSkeleton(points * mirror))
+        got = solver.q_hand
+        assert np.array_equal(returned, np.clip(got, *solver.commandable))
         want = _statement_solve(solver, want, points * mirror)
         worst = max(worst, float(np.max(np.abs(got - want))))
     assert worst < 1e-9

@@ -7,12 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from humanoid_teleop.core.motion.frame import HumanFrame, JoyState, Pose
+from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, JoyState, Pose
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.retarget.profile import load_profile
 from humanoid_teleop.core.safety import SafetyError
+from humanoid_teleop.devices.scripted.hand_model import hand_points
 
-from .conftest import model_of
+from .conftest import SHIPPED, model_of
 
 
 def _pipeline(robot: str = "g1") -> TeleopPipeline:
@@ -151,3 +152,37 @@ def test_released_dead_man_on_the_pad_holds_with_the_stick_pushed() -> None:
         out = p.step(HumanFrame(t_s=t, joy=JoyState(released.axes, released.buttons)), last, t)
         assert out.report.hold_reason == "deadman released"
         assert np.array_equal(out.q, last)
+
+
+def _hands_frame(t: float, closure: float) -> HumanFrame:
+    """Both wrists still, head straight, both hands at ``closure`` (0 flat open, 1 pinch)."""
+    frame = _frame(t)
+    hands = {}
+    for side in ("left", "right"):
+        wrist = frame.wrist(side)
+        assert wrist is not None
+        hands[f"{side}_hand"] = HandSkeleton(wrist.position_m + hand_points(side, closure))
+    return dataclasses.replace(frame, **hands)
+
+
+@pytest.mark.parametrize("robot", SHIPPED)
+def test_retargeters_aim_inside_the_bounds_the_filter_commands(robot: str) -> None:
+    """Open and closed hands, still wrists and head: no target is clipped by the safety
+    filter (open Dex3 fingers and grippers aimed at their URDF bounds were clipped on every
+    step): the retargeters aim inside the profile's margin."""
+    profile = load_profile("vr")
+    profile = dataclasses.replace(
+        profile, safety=dataclasses.replace(profile.safety, position_margin_rad=0.05)
+    )
+    p = TeleopPipeline(model_of(robot), profile)
+    lower, upper = p.limits.inner_bounds(0.05)
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    t = 0.0
+    for closure in (0.0, 1.0):
+        for _ in range(50):
+            t += 0.004
+            out = p.step(_hands_frame(t, closure), q, t)
+            q = out.q
+            assert out.report.position_clamped == (), (closure, out.report.position_clamped)
+            assert np.all(out.targets >= lower) and np.all(out.targets <= upper)

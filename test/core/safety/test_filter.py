@@ -11,6 +11,7 @@ from humanoid_teleop.core.safety import (
     SafetyConfigError,
     SafetyError,
     SafetyFilter,
+    SafetyReport,
 )
 
 LIMITS = JointLimits.from_arrays(("a", "b"), (-1.0, -1.0), (1.0, 1.0), (1.0, 2.0))
@@ -233,3 +234,49 @@ def test_future_tolerance_must_be_positive() -> None:
     """safety.future_tolerance_s = 0 is refused naming the key."""
     with pytest.raises(SafetyConfigError, match="future_tolerance_s"):
         SafetyConfig.from_dict({"future_tolerance_s": 0}, "p.yaml")
+
+
+BRAKED = JointLimits.from_arrays(("a",), (-3.0,), (3.0,), (2.0,), acceleration=(10.0,))
+
+
+def _follow(path: list[float], dt: float = 0.004) -> list[tuple[float, float, SafetyReport]]:
+    """(target, command, report) of each step following ``path`` [rad] from 0 at rest."""
+    safety = SafetyFilter(SafetyConfig(engage_tolerance_rad=1.0), BRAKED)
+    safety.engage(np.zeros(1), 0.0)
+    out = []
+    for k, target in enumerate(path, start=1):
+        command, report = safety.step(np.array([target]), k * dt, k * dt)
+        assert command is not None
+        out.append((target, float(command[0]), report))
+    return out
+
+
+def test_a_joint_lags_a_moving_target_by_its_braking_distance() -> None:
+    """A target moving at 0.5 rad/s is followed at its speed, v^2 / (2 amax) behind (each
+    step brakes for a stop at the goal: it assumes the goal stands), and the limit named is
+    the acceleration, not the velocity limit the joint is far below."""
+    speed, dt = 0.5, 0.004
+    steps = _follow([speed * dt * k for k in range(1, 501)], dt)
+    lag = speed**2 / (2 * 10.0)
+    for target, command, report in steps[250:]:
+        assert lag - speed * dt <= target - command <= lag + speed * dt
+        assert report.acceleration_clamped == ("a",) and report.velocity_clamped == ()
+
+
+@pytest.mark.parametrize("stop", [2.93, 2.98, 3.5])
+def test_a_target_that_stops_is_passed_by_at_most_a_step(stop: float) -> None:
+    """A target moving at 1 rad/s that stops before, at or beyond the upper bound (2.98
+    with the margin) is passed by at most one step's travel (the braking speed is that of a
+    continuous stop; the steps add ~v dt / 2), and no command leaves the bounds."""
+    dt = 0.004
+    path = [min(1.0 * dt * k + 2.0, stop) for k in range(1, 1001)]
+    safety = SafetyFilter(SafetyConfig(engage_tolerance_rad=5.0), BRAKED)
+    safety.engage(np.array([2.0]), 0.0)
+    commands = []
+    for k, target in enumerate(path, start=1):
+        command, _report = safety.step(np.array([target]), k * dt, k * dt)
+        assert command is not None
+        commands.append(float(command[0]))
+    assert max(commands) <= min(stop, 2.98) + 1.0 * dt
+    assert max(commands) <= 2.98 + 1e-12
+    assert commands[-1] == pytest.approx(min(stop, 2.98), abs=1e-9)

@@ -33,7 +33,7 @@ def _reference(
     )
     v = np.clip(v, -vmax, vmax)
     new = np.clip(command + v * dt, lo, hi)
-    velocity_clamped = np.abs(desired) > vmax + 1e-12
+    velocity_clamped = (np.abs(desired) > vmax + 1e-12) & (np.abs(v) >= vmax)
     return (
         new,
         (new - command) / dt,
