@@ -69,7 +69,6 @@ source's hand moves the object, and no lower than 5 mm above the table after
 from __future__ import annotations
 
 import bisect
-import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -374,7 +373,8 @@ def port_episode(
             if grasps is not None:
                 from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
 
-                grip = (grasps, robot_demonstrator_config(tgt_desc, _task(source)))
+                config = robot_demonstrator_config(tgt_desc, _task(source))
+                grip = (grasps, _PickHands(config, side))
     # the source ended while its hand was opening (its detector decided mid-release): the
     # target's operator finishes the release after the end, opening and rising
     finish = sim is not None and replay is None and _opening(track, rate)
@@ -402,9 +402,12 @@ def port_episode(
     def frames_of(q_cmd: FloatArray) -> Frames:
         """The command's frames, how far the hand's lowest point is below its tool and the
         grasp point's offset from it."""
-        r_ee, p_ee, point = tool.frames(q_cmd)
+        if grasp_shift is None:
+            r_ee, p_ee, point = tool.frames(q_cmd)
+            grasp = no_offset
+        else:
+            r_ee, p_ee, point, grasp = tool.frames_grasp(q_cmd)
         drop = 0.0 if target_hand is None else float(point[2]) - target_hand.lowest_z(q_cmd)
-        grasp = no_offset if grasp_shift is None else tool.grasp_offsets(q_cmd)[0]
         return r_ee, p_ee, point, drop, grasp
 
     camera_period_s = 1.0 / options.camera_rate_hz
@@ -756,13 +759,14 @@ def _first_wrist(source: SourceEpisode, side: str) -> tuple[FloatArray, FloatArr
 
 def _hand(
     source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
-    wrist_p: FloatArray, wrist_r: FloatArray, grip: tuple[_OperatorGrasps, Any] | None,
+    wrist_p: FloatArray, wrist_r: FloatArray,
+    grip: tuple[_OperatorGrasps, _PickHands] | None,
 ) -> FloatArray:  # fmt: skip
     """The 25 hand joints [m] (operator frame) at the ported wrist pose; with ``grip`` (the
-    source operator's grasps and the target's demonstrator settings), the target's own
-    operator's picking hand as far along as the source operator's hand was."""
+    source operator's grasps and the target's picking hands), the target's own operator's
+    picking hand as far along as the source operator's hand was."""
     if grip is not None:
-        local = _pick_hand(grip[1], side, round(grip[0].at(t_s), 3))
+        local = grip[1].at(grip[0].at(t_s))
     else:
         local = _hand_local(source, side, track, k, t_s)
     world: FloatArray = wrist_p + local @ wrist_r.T
@@ -794,10 +798,23 @@ class _OperatorGrasps:
     t_s: FloatArray
     progress: FloatArray
     waits_s: tuple[float, ...]
+    _lists: tuple[list[float], list[float]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lists", (self.t_s.tolist(), self.progress.tolist()))
 
     def at(self, t_s: float) -> float:
-        """The progress at ``t_s`` [s], linearly interpolated."""
-        return float(np.interp(t_s, self.t_s, self.progress))
+        """The progress at ``t_s`` [s], linearly interpolated (``np.interp``'s number,
+        without its ~4 us per call: the port asks at every step)."""
+        times, values = self._lists
+        i = bisect.bisect_right(times, t_s)
+        if i == 0:
+            return values[0]
+        if i == len(times):
+            return values[-1]
+        t0, t1 = times[i - 1], times[i]
+        share = (t_s - t0) / (t1 - t0)
+        return values[i - 1] + share * (values[i] - values[i - 1])
 
 
 def _operator_grasps(
@@ -852,8 +869,13 @@ def _operator_grasps(
         if stop > end:
             waits.append(float(hands.t_s[stop]))
         i = stop + 1
-    local = np.array([_hand_local(source, side, None, 0, float(t)) for t in hands.t_s])
-    local = local.reshape(n, -1)
+    # the hand in the wrist frame at each hand sample (as _hand_local: the newest wrist)
+    rows = wrists.values[np.clip(np.searchsorted(wrists.t_s, hands.t_s, "right") - 1, 0, None)]
+    try:
+        turns = rotations_from_quats(rows[:, 3:7])
+    except ValueError:  # a wrist without direction: row by row, as the port's steps read it
+        turns = np.array([quat_to_matrix(row[3:7]) for row in rows])
+    local = np.matmul(hands.values - rows[:, None, :3], turns).reshape(n, -1)
     toward = local[first_start] - local[0]
     length_sq = float(toward @ toward)
     if length_sq > 1e-6:
@@ -864,14 +886,12 @@ def _operator_grasps(
     return _OperatorGrasps(hands.t_s, shaped + closing, tuple(waits))
 
 
-@functools.lru_cache(maxsize=4096)
 def _pick_hand(config: Any, side: str, progress: float) -> FloatArray:
     """The 25 hand joints [m] (hand frame) of a robot's scripted operator picking at
     ``progress`` (:class:`_OperatorGrasps`): its open hand at 0, its pre-grasp shape at 1
     (``config.preshape``), its grip at 2 (``config.grip_closure``), the thumb where its
     pick brings it (``preshape_thumb``); ``config`` is the robot's
-    :class:`~humanoid_teleop.devices.scripted.demonstrator.DemonstratorConfig`. Cached (a
-    port asks for a few plateaus and ramps, ~30 us each to build)."""
+    :class:`~humanoid_teleop.devices.scripted.demonstrator.DemonstratorConfig`."""
     from humanoid_teleop.devices.scripted.demonstrator import pick_thumb
 
     if progress <= 1.0:
@@ -879,8 +899,25 @@ def _pick_hand(config: Any, side: str, progress: float) -> FloatArray:
     else:
         closure = config.preshape + (progress - 1.0) * (config.grip_closure - config.preshape)
     out = hand_points(side, closure, pick_thumb(closure, config.preshape, config.preshape_thumb))
-    out.flags.writeable = False  # cached: shared by every caller
+    out.flags.writeable = False  # kept by _PickHands: shared by every step that asks
     return out
+
+
+class _PickHands:
+    """:func:`_pick_hand` of one robot and side by progress (rounded to 0.001), each built
+    once: a port asks at every step for a few plateaus and ramps, ~30 us each to build."""
+
+    def __init__(self, config: Any, side: str) -> None:
+        self.config = config
+        self.side = side
+        self._built: dict[float, FloatArray] = {}
+
+    def at(self, progress: float) -> FloatArray:
+        key = round(progress, 3)
+        hand = self._built.get(key)
+        if hand is None:
+            hand = self._built[key] = _pick_hand(self.config, self.side, key)
+        return hand
 
 
 def _hand_followed(closures: list[float], steps: int, commanded: tuple[float, float]) -> bool:

@@ -137,6 +137,18 @@ class ArmTool:
         positions = self._positions
         return self._rotations[0].copy(), positions[0].copy(), positions[-1].copy()
 
+    def frames_grasp(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """:meth:`frames` and the grasp point minus the tool point [m] (base frame, as
+        :meth:`grasp_offsets`) at ``q``, from one kinematics pass."""
+        self._place(q)
+        positions = self._positions
+        rows = self._grasp_rows
+        if len(rows) == 2:
+            grasp = 0.5 * (positions[rows[0]] + positions[rows[1]]) - positions[-1]
+        else:
+            grasp = positions[rows].mean(axis=0) - positions[-1]
+        return self._rotations[0].copy(), positions[0].copy(), positions[-1].copy(), grasp
+
     def frames_rows(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """:meth:`frames` at each row of ``q`` (n x joints), the same numbers: EE rotations
         (n, 3, 3), EE positions (n, 3) and tool points (n, 3) [m], base frame, in one
