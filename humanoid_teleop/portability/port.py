@@ -36,6 +36,23 @@ horizontal offset from the source's, up to 3 cm, while the source's object was s
 fewer too (13 of the N = 5 matrix's cross pushes against 19): it follows a puck the target's
 hand keeps bumping.
 
+**Grasps.** Into another robot, an episode whose operator pinched (thumb tip to index tip
+narrower than the midpoint of the hand retargeter's open and closed pinch) is ported as an
+operator of the target would pick: the operator's hand is the target's scripted operator's
+picking hand (physics.yaml ``demonstrator``: its pre-grasp shape and its grip, e.g. G1's
+thumb 2.4 cm short of the index tip, a full pinch elsewhere), moved between its open hand,
+its pre-grasp shape and its grip as far as the source operator's hand had moved between
+theirs (:func:`_operator_grasps`), so each hand closes to its own firm grip instead of the
+source's closure number; the target's grasp point (thumb and index tip midpoint, where the
+demonstrator places the object) goes where the source's went (the tool point goal shifted
+by the two hands' grasp point offsets); and with physics, at the end of each close and open
+the source's clock waits until the target's hand has followed (its closure still for
+:data:`HAND_SETTLED_S` and its command where the retargeter asks, or stopped short of it by
+an object; at most :data:`HAND_WAIT_MAX_S`), as an operator waits for a slow gripper before
+lifting (TALOS' jaws close at ~0.1 of their travel a second, while G1's source lifts 0.3 s
+after its fingers closed). The report's times are the source's clock; ``hand_wait_s`` says
+how long it waited.
+
 **Physics.** With a scene the commands drive the target's :class:`MujocoSim` from the
 recorded object poses at engage (moved into the target's task frame); the sim clock is the
 step clock, so it is deterministic and runs as fast as the host allows. After the source's
@@ -64,10 +81,11 @@ from numpy.typing import NDArray
 
 from humanoid_teleop import __version__
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
-from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Pose
+from humanoid_teleop.core.motion.frame import WEBXR_TIPS, HandSkeleton, HumanFrame, Pose
 from humanoid_teleop.core.motion.rotation import quat_to_matrix, rotations_from_quats
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.calibration import capture
+from humanoid_teleop.core.retarget.hand import HandRetargeter
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, per_model_and_side
 from humanoid_teleop.core.sim.hand_geometry import hand_geometry
@@ -80,9 +98,10 @@ from .tool import ArmTool
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 
 FloatArray = NDArray[np.float64]
-#: (EE rotation, EE position [m], tool point [m]) of a command, base frame, and how far [m]
-#: the hand's lowest point hangs below that tool point (0 when not measured).
-Frames = tuple[FloatArray, FloatArray, FloatArray, float]
+#: (EE rotation, EE position [m], tool point [m]) of a command, base frame, how far [m]
+#: the hand's lowest point hangs below that tool point (0 when not measured) and the grasp
+#: point minus the tool point [m], base frame (zero when not needed).
+Frames = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray]
 #: Teleop profile the ported intent goes through (the one recorded intent is replayed with).
 PROFILE = "replay"
 #: Longest time [s] the last intent is held after the source ends while the task is undecided.
@@ -100,6 +119,15 @@ ENGAGE_MAX_S = 5.0
 TOUCH_M = 0.002
 #: Clearance [m] the target's hand keeps above the table once the source touched the object.
 TABLE_CLEARANCE_M = 0.005
+#: Longest time [s] the source's clock is held at the end of a grasp's close (or its open)
+#: for the target's hand to finish closing (opening).
+HAND_WAIT_MAX_S = 4.0
+#: The target's hand has finished closing or opening once its closure changed less than
+#: HAND_SETTLED over the last HAND_SETTLED_S [s].
+HAND_SETTLED = 0.005
+HAND_SETTLED_S = 0.5
+#: A hand whose measured closure stays this far short of its command is held by an object.
+HAND_BLOCKED = 0.05
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -183,6 +211,8 @@ class _SourceTrack:
         targets = source.ee_targets.get(side)
         if self.commanded and targets is not None and len(targets.t_s):
             self.goal_p, self.goal_r = self._targets(targets, measured[0], frames)
+        #: The commanded joints (measured where no command was recorded) at :attr:`t_s`.
+        self.commanded_q = commanded
         self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
         # The measured path and closure, which a port in physics is compared with (a
         # kinematic port is compared with the commanded ones).
@@ -326,6 +356,25 @@ def port_episode(
     if replay is None and wrists is not None:
         task = _task(source)
         posture = _posture_turn(src_desc, tgt_desc, side, task)
+    # into another robot, the source operator's grip is the target's: while the source's
+    # hand closes (opens) the operator's hand goes toward (away from) the grip the target's
+    # own operator holds an object with, and the source's clock waits at the end of each
+    # close and open until the target's hand has followed
+    grip = None
+    if replay is None:
+        hand_retargeter = next(
+            (r for r in pipeline.retargeters if isinstance(r, HandRetargeter)), None
+        )
+        if hand_retargeter is not None and tool.has_hand:
+            params = hand_retargeter.params
+            grasps = _operator_grasps(
+                source, side, 0.5 * (params.pinch_open_m + params.pinch_closed_m)
+            )
+            if grasps is not None:
+                from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
+
+                config = robot_demonstrator_config(tgt_desc, _task(source))
+                grip = (grasps, _PickHands(config, side))
     # the source ended while its hand was opening (its detector decided mid-release): the
     # target's operator finishes the release after the end, opening and rising
     finish = sim is not None and replay is None and _opening(track, rate)
@@ -345,11 +394,21 @@ def port_episode(
         allowed = _hand_floor(source_lowest - track.origin[2], source_objects, table_z)
         source_low = origin[2] + allowed
 
+    # picking into another robot, the target's grasp point (where its hand pinches) goes
+    # where the source's did: the source's grasp point minus its tool point at each sample
+    grasp_shift = None if grip is None else track.tool.grasp_offsets(track.commanded_q)
+    no_offset = np.zeros(3)
+
     def frames_of(q_cmd: FloatArray) -> Frames:
-        """The command's frames and how far the hand's lowest point is below its tool."""
-        r_ee, p_ee, point = tool.frames(q_cmd)
+        """The command's frames, how far the hand's lowest point is below its tool and the
+        grasp point's offset from it."""
+        if grasp_shift is None:
+            r_ee, p_ee, point = tool.frames(q_cmd)
+            grasp = no_offset
+        else:
+            r_ee, p_ee, point, grasp = tool.frames_grasp(q_cmd)
         drop = 0.0 if target_hand is None else float(point[2]) - target_hand.lowest_z(q_cmd)
-        return r_ee, p_ee, point, drop
+        return r_ee, p_ee, point, drop, grasp
 
     camera_period_s = 1.0 / options.camera_rate_hz
     next_camera_s = 0.0
@@ -383,7 +442,9 @@ def port_episode(
             goal_memo.clear()
             goal = goal_memo[(k, t)] = (want_ee_r, want_tool_p)
         want_ee_r, want_tool_p = goal
-        r_cmd, p_cmd, point_cmd, drop = command_frames
+        r_cmd, p_cmd, point_cmd, drop, grasp_cmd = command_frames
+        if grasp_shift is not None:  # the target's grasp point on the source's
+            want_tool_p = want_tool_p + grasp_shift[min(k, len(grasp_shift) - 1)] - grasp_cmd
         if source_low is not None:  # the target's hand no lower than allowed (above)
             floor = source_low[min(k, len(source_low) - 1)] + drop
             if want_tool_p[2] < floor:
@@ -404,7 +465,7 @@ def port_episode(
         # first engages where the source's path starts and waits there for the engage ramp
         t0 = 0.0
         if replay is None:
-            local0 = _hand_local(source, side, track, 0, 0.0)  # the operator's hand at t = 0
+            local0 = _hand(source, side, track, 0, 0.0, np.zeros(3), np.eye(3), grip)  # at t = 0
             t0, q = _engage(pipeline, sim, tool, q, dt, side, (wrist0_p, wrist0_r), wrist_at,
                             lambda p, r: p + local0 @ r.T, frames_of)  # fmt: skip
         end_s = source.duration_s
@@ -412,32 +473,55 @@ def port_episode(
         command_frames = frames_of(q)  # (R_ee, p_ee, tool point, drop) at the last command
         steps = 0
         t = 0.0
+        # the source's clock (t_s) runs behind the port's (t) by the time it was held for the
+        # target's hand (waits: the source times still to hold at, in order)
+        held_s = 0.0
+        waits = list(grip[0].waits_s) if grip is not None and sim is not None else []
+        wait_started: float | None = None
+        settled_steps = max(1, round(HAND_SETTLED_S / dt))
+        closures: list[float] = []  # the target's measured hand closure per step
+        commanded = (0.0, 0.0)  # the hand's (retargeted, commanded) closure at the last step
+        hand_wait_s = 0.0
         while True:
             steps += 1
             t = steps * dt
-            if t > end_s + 1e-9 and (
-                scene is None or scene.outcome != "running" or t > end_s + SETTLE_S
+            t_s = t - held_s
+            if wait_started is None and waits and t_s >= waits[0] - 1e-9:
+                wait_started = t
+            if wait_started is not None:
+                if t - wait_started > HAND_SETTLED_S and (
+                    _hand_followed(closures, settled_steps, commanded)
+                    or t - wait_started >= HAND_WAIT_MAX_S
+                ):
+                    hand_wait_s += t - wait_started - dt
+                    wait_started = None
+                    waits.pop(0)
+                else:
+                    held_s += dt
+                    t_s = t - held_s
+            if t_s > end_s + 1e-9 and (
+                scene is None or scene.outcome != "running" or t_s > end_s + SETTLE_S
             ):
                 break
             t_ns = start_ns + round(t * 1e9)
             if sim is not None:
                 sim.advance_to(t0 + t)
                 q = sim.positions
-            k = track.index(min(t, end_s) + TIME_EPS_S)
+            k = track.index(min(t_s, end_s) + TIME_EPS_S)
             objects = scene.object_poses(sim) if scene is not None else []
             if sim is not None:
                 r_act, _, point_act = tool.frames(q)
             if replay is not None:  # its own robot: the recorded intent, as it was given
-                row = replay[0].at(t + TIME_EPS_S)
+                row = replay[0].at(t_s + TIME_EPS_S)
                 wrist_p, wrist_r = np.array(row[:3]), _rotation(row)
-                if rising and t > end_s:
-                    wrist_p = wrist_p + np.array([0.0, 0.0, _finish_rise_m(t, end_s) / scale])
+                if rising and t_s > end_s:
+                    wrist_p = wrist_p + np.array([0.0, 0.0, _finish_rise_m(t_s, end_s) / scale])
                 want_ee_p, want_ee_r = a + scale * (wrist_p - b), wrist_r @ c
-                hand = np.array(replay[1].at(t + TIME_EPS_S))
+                hand = np.array(replay[1].at(t_s + TIME_EPS_S))
             else:
-                wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t, command_frames)
-                hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
-                if finish and t > end_s:
+                wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames)
+                hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip)
+                if finish and t_s > end_s:
                     hand = wrist_p + hand_points(side, 0.0) @ wrist_r.T
             parts: dict[str, Any] = {f"{side}_wrist": Pose(wrist_p, wrist_r)}
             parts[f"{side}_hand"] = HandSkeleton(hand)
@@ -450,19 +534,22 @@ def port_episode(
                 measured = q
             else:
                 measured = out.q
-                r_act, _, point_act, _ = command_frames
+                r_act, _, point_act = command_frames[:3]
             # what the report needs from this step
             ik_p = tool.ee_position(out.targets)
             within = _norm(want_ee_p - shoulder) <= reach_m
             reached = _norm(ik_p - want_ee_p) <= 0.02
+            closures.append(tool.closure(measured))
+            if wait_started is not None:
+                commanded = (tool.closure(out.targets), tool.closure(out.q))
             records.append(
                 StepRecord(
-                    t_s=t,
+                    t_s=t_s,
                     src_index=k,
                     tool_p=point_act - origin,
                     tool_r=r_act @ tool.hand_rotation,
                     object_p=objects[0][1] - origin if objects else None,
-                    closure=tool.closure(measured),
+                    closure=closures[-1],
                     reachable=within and reached,
                     clamped=tuple(sorted({j for js in out.report.clamps().values() for j in js})),
                 )
@@ -504,6 +591,8 @@ def port_episode(
             outcome=outcome,
             sim=sim_on,
             target_has_hand=tool.has_hand,
+            grip_closures=(track.tool.grip_closure, tool.grip_closure),
+            hand_wait_s=hand_wait_s,
         )
         path = output.close(outcome, end_ns, {"port.report": report.to_json()})
     except BaseException:
@@ -671,14 +760,21 @@ def _first_wrist(source: SourceEpisode, side: str) -> tuple[FloatArray, FloatArr
 def _hand(
     source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
     wrist_p: FloatArray, wrist_r: FloatArray,
+    grip: tuple[_OperatorGrasps, _PickHands] | None,
 ) -> FloatArray:  # fmt: skip
-    """The 25 hand joints [m] (operator frame) at the ported wrist pose."""
-    world: FloatArray = wrist_p + _hand_local(source, side, track, k, t_s) @ wrist_r.T
+    """The 25 hand joints [m] (operator frame) at the ported wrist pose; with ``grip`` (the
+    source operator's grasps and the target's picking hands), the target's own operator's
+    picking hand as far along as the source operator's hand was."""
+    if grip is not None:
+        local = grip[1].at(grip[0].at(t_s))
+    else:
+        local = _hand_local(source, side, track, k, t_s)
+    world: FloatArray = wrist_p + local @ wrist_r.T
     return world
 
 
 def _hand_local(
-    source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float
+    source: SourceEpisode, side: str, track: _SourceTrack | None, k: int, t_s: float
 ) -> FloatArray:
     """The 25 hand joints [m] in the operator's wrist frame at ``t_s`` [s] (source sample
     ``k``): the recorded hand's shape, else a synthetic hand closed as the source's was."""
@@ -687,7 +783,156 @@ def _hand_local(
     if hands is not None and wrists is not None:
         local: FloatArray = (hands.at(t_s) - wrists.at(t_s)[:3]) @ wrists.rotation_at(t_s)
         return local
+    assert track is not None, "a synthetic hand follows the source track's closure"
     return hand_points(side, float(track.closure_cmd[k]))
+
+
+@dataclass(frozen=True)
+class _OperatorGrasps:
+    """The source operator's picking hand as a progress per hand sample (at ``t_s`` [s]):
+    0 the hand as it started (open), 1 the shape it had when it began to close on the
+    object (its pre-grasp shape), 2 its grip; and ``waits_s``, the source times [s] where a
+    close or an open ended (the port holds the source's clock there until the target's hand
+    has followed)."""
+
+    t_s: FloatArray
+    progress: FloatArray
+    waits_s: tuple[float, ...]
+    _lists: tuple[list[float], list[float]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lists", (self.t_s.tolist(), self.progress.tolist()))
+
+    def at(self, t_s: float) -> float:
+        """The progress at ``t_s`` [s], linearly interpolated (``np.interp``'s number,
+        without its ~4 us per call: the port asks at every step)."""
+        times, values = self._lists
+        i = bisect.bisect_right(times, t_s)
+        if i == 0:
+            return values[0]
+        if i == len(times):
+            return values[-1]
+        t0, t1 = times[i - 1], times[i]
+        share = (t_s - t0) / (t1 - t0)
+        return values[i - 1] + share * (values[i] - values[i - 1])
+
+
+def _operator_grasps(
+    source: SourceEpisode, side: str, grasp_pinch_m: float
+) -> _OperatorGrasps | None:
+    """The source operator's grasps (None without recorded hands or without a pinch
+    narrower than ``grasp_pinch_m`` [m]): each grip (the thumb tip to index tip distance
+    within 3 mm of its narrowest) with the close before it (the pinch falling to it) and
+    the open after it (rising from it). Outside them the progress toward the pre-grasp
+    shape is the hand's shape projected on the line from its first shape to that one."""
+    hands, wrists = source.hands.get(side), source.wrists.get(side)
+    if hands is None or wrists is None or not len(hands.t_s):
+        return None
+    pinch = np.linalg.norm(
+        hands.values[:, WEBXR_TIPS["thumb"]] - hands.values[:, WEBXR_TIPS["index"]], axis=1
+    )
+    grip = float(pinch.min())
+    if grip > grasp_pinch_m:
+        return None
+    n = len(pinch)
+    closing = np.zeros(n)  # 0 at the pre-grasp shape .. 1 at the grip
+    within = np.zeros(n, dtype=bool)  # from a close's start to its open's end
+    waits: list[float] = []
+    first_start = -1
+    gripping = pinch <= grip + 0.003
+    i = 0
+    while i < n:
+        if not gripping[i]:
+            i += 1
+            continue
+        end = i
+        while end + 1 < n and gripping[end + 1]:
+            end += 1
+        start = i  # walk back over the close, forward over the open
+        while start > 0 and pinch[start - 1] > pinch[start] + 1e-6:
+            start -= 1
+        stop = end  # the open: while the pinch widens (back to the pre-grasp shape at `back`)
+        back = -1
+        while stop + 1 < n and pinch[stop + 1] > pinch[stop] + 1e-6:
+            stop += 1
+            if back < 0 and pinch[stop] >= pinch[start]:
+                back = stop
+        back = stop if back < 0 else back
+        first_start = start if first_start < 0 else first_start
+        span = max(float(pinch[start]) - grip, 1e-6)
+        segment = slice(start, back + 1)
+        closing[segment] = np.maximum(
+            closing[segment], np.clip((pinch[start] - pinch[segment]) / span, 0.0, 1.0)
+        )
+        within[segment] = True
+        waits.append(float(hands.t_s[i]))
+        if stop > end:
+            waits.append(float(hands.t_s[stop]))
+        i = stop + 1
+    # the hand in the wrist frame at each hand sample (as _hand_local: the newest wrist)
+    rows = wrists.values[np.clip(np.searchsorted(wrists.t_s, hands.t_s, "right") - 1, 0, None)]
+    try:
+        turns = rotations_from_quats(rows[:, 3:7])
+    except ValueError:  # a wrist without direction: row by row, as the port's steps read it
+        turns = np.array([quat_to_matrix(row[3:7]) for row in rows])
+    local = np.matmul(hands.values - rows[:, None, :3], turns).reshape(n, -1)
+    toward = local[first_start] - local[0]
+    length_sq = float(toward @ toward)
+    if length_sq > 1e-6:
+        shaped = np.clip((local - local[0]) @ toward / length_sq, 0.0, 1.0)
+    else:
+        shaped = np.zeros(n)
+    shaped[within] = 1.0
+    return _OperatorGrasps(hands.t_s, shaped + closing, tuple(waits))
+
+
+def _pick_hand(config: Any, side: str, progress: float) -> FloatArray:
+    """The 25 hand joints [m] (hand frame) of a robot's scripted operator picking at
+    ``progress`` (:class:`_OperatorGrasps`): its open hand at 0, its pre-grasp shape at 1
+    (``config.preshape``), its grip at 2 (``config.grip_closure``), the thumb where its
+    pick brings it (``preshape_thumb``); ``config`` is the robot's
+    :class:`~humanoid_teleop.devices.scripted.demonstrator.DemonstratorConfig`."""
+    from humanoid_teleop.devices.scripted.demonstrator import pick_thumb
+
+    if progress <= 1.0:
+        closure = progress * config.preshape
+    else:
+        closure = config.preshape + (progress - 1.0) * (config.grip_closure - config.preshape)
+    out = hand_points(side, closure, pick_thumb(closure, config.preshape, config.preshape_thumb))
+    out.flags.writeable = False  # kept by _PickHands: shared by every step that asks
+    return out
+
+
+class _PickHands:
+    """:func:`_pick_hand` of one robot and side by progress (rounded to 0.001), each built
+    once: a port asks at every step for a few plateaus and ramps, ~30 us each to build."""
+
+    def __init__(self, config: Any, side: str) -> None:
+        self.config = config
+        self.side = side
+        self._built: dict[float, FloatArray] = {}
+
+    def at(self, progress: float) -> FloatArray:
+        key = round(progress, 3)
+        hand = self._built.get(key)
+        if hand is None:
+            hand = self._built[key] = _pick_hand(self.config, self.side, key)
+        return hand
+
+
+def _hand_followed(closures: list[float], steps: int, commanded: tuple[float, float]) -> bool:
+    """Whether the target's hand has finished closing or opening: its measured closure
+    (``closures``, one per step) changed less than :data:`HAND_SETTLED` over the last
+    ``steps``, and either its command has reached what the hand retargeter asks
+    (``commanded``: the retargeted and the commanded closure) or the hand stopped short of
+    its command by more than :data:`HAND_BLOCKED` (it holds the object)."""
+    if len(closures) < steps + 1:
+        return False
+    recent = closures[-steps - 1 :]
+    if max(recent) - min(recent) >= HAND_SETTLED:
+        return False
+    retargeted, command = commanded
+    return abs(retargeted - command) < HAND_SETTLED or abs(command - closures[-1]) > HAND_BLOCKED
 
 
 def _place_objects(

@@ -10,10 +10,19 @@ interpolated). With physics both sides are measured joints; without, both are co
   either object has left the table (:data:`FALLEN_M` below where it started) the object
   frame means nothing: those steps count as free space, and a note says when it fell.
 - **Orientation**: the angle between the two hand frames [rad], p95.
-- **Grasp / release events**: the hand closure (joints on the open -> closed line) rising
-  above :data:`GRASP_CLOSURE` / falling below :data:`RELEASE_CLOSURE`; each source event is
-  matched to the target's nearest event of its kind within :data:`EVENT_WINDOW_S`; target
-  events left unmatched are spurious.
+- **Grasp / release events**: each hand's closure (its joints on robot.yaml's open ->
+  closed line, :meth:`~humanoid_teleop.core.robot.HandSpec.closure_of`) relative to its own
+  grip closure (robot.yaml ``grip_closure``: where the object stops that hand's fingers when
+  it holds it): a grasp when it rises to :data:`GRASP_FRACTION` of it, a release when it
+  then falls below :data:`RELEASE_FRACTION` of it. So a hand whose fingers stop at 0.27 of
+  their travel on the cube (TALOS' jaws) and one that stops at 0.56 (Alex's) both grasp
+  when they hold it, and neither when it stays in its pre-grasp or pushing shape (at most
+  0.81 of its grip, G1's relaxed push hand). A hand that does not close is a missed event;
+  one that closes or opens where the source's did not is a spurious one, whether or not
+  it holds anything (a hand closed on air reads as a grasp: the closure cannot tell). Each
+  source event is matched to the target's nearest event of its kind within
+  :data:`EVENT_WINDOW_S`; target events left unmatched are spurious. Times are the source's
+  clock (the port may hold it while the target's hand closes: ``hand_wait_s``).
 - **Reachability**: % of steps whose EE target lay within the arm's reach sphere (the IK's
   ``max_reach_ratio``) and which the IK solution reached within 2 cm.
 - **Safety clamps**: steps where the safety filter clamped any joint, and the joints.
@@ -37,8 +46,10 @@ FloatArray = NDArray[np.float64]
 CONTACT_M = 0.10
 #: An object this far [m] below where it started has fallen off the table.
 FALLEN_M = 0.05
-GRASP_CLOSURE = 0.5
-RELEASE_CLOSURE = 0.3
+#: A grasp: the closure rises to this fraction of the hand's grip closure; a release: it then
+#: falls below RELEASE_FRACTION of it.
+GRASP_FRACTION = 0.9
+RELEASE_FRACTION = 0.6
 EVENT_WINDOW_S = 0.150
 #: The issue's targets, checked for pairs whose reachability is at least REACH_PCT.
 REACH_PCT = 95.0
@@ -95,6 +106,9 @@ class PortReport:
     source_outcome: str
     outcome: str | None
     notes: list[str] = field(default_factory=list)
+    #: Time [s] the port held the source's clock for the target's hand to finish a close or
+    #: an open (the ported episode is that much longer; times here are the source's clock).
+    hand_wait_s: float = 0.0
 
     @property
     def max_event_offset_s(self) -> float:
@@ -139,7 +153,12 @@ class PortReport:
             f"  grasp/release: {len(self.source_events)} in the source, "
             f"{len(self.event_offsets_s)} reproduced (max offset "
             f"{1000 * self.max_event_offset_s:.0f} ms), {self.missed_events} missed, "
-            f"{self.spurious_events} spurious",
+            f"{self.spurious_events} spurious"
+            + (
+                f" (the source's clock waited {self.hand_wait_s:.1f} s for the hand)"
+                if self.hand_wait_s
+                else ""
+            ),
             f"  reachability {self.reachability_pct:.1f}%, safety clamps on "
             f"{self.clamped_steps} of {self.steps} steps",
             f"  task: source {self.source_outcome or '?'}, "
@@ -151,16 +170,17 @@ class PortReport:
         return "\n".join(lines)
 
 
-def events(t_s: FloatArray, closure: FloatArray) -> list[Event]:
-    """Grasps (closure rising above GRASP_CLOSURE) and releases (falling below
-    RELEASE_CLOSURE after a grasp)."""
+def events(t_s: FloatArray, closure: FloatArray, grip_closure: float) -> list[Event]:
+    """Grasps (the closure rising to GRASP_FRACTION of the hand's ``grip_closure``) and
+    releases (falling below RELEASE_FRACTION of it after a grasp)."""
     out: list[Event] = []
     holding = False
+    grasp, release = GRASP_FRACTION * grip_closure, RELEASE_FRACTION * grip_closure
     for t, c in zip(t_s, closure, strict=True):
-        if not holding and c >= GRASP_CLOSURE:
+        if not holding and c >= grasp:
             holding = True
             out.append(Event("grasp", float(t)))
-        elif holding and c < RELEASE_CLOSURE:
+        elif holding and c < release:
             holding = False
             out.append(Event("release", float(t)))
     return out
@@ -219,8 +239,11 @@ def build_report(
     outcome: str | None,
     sim: bool,
     target_has_hand: bool,
+    grip_closures: tuple[float, float] = (1.0, 1.0),
+    hand_wait_s: float = 0.0,
 ) -> PortReport:
-    """Compare the ported steps with the source track (see the module docstring)."""
+    """Compare the ported steps with the source track (see the module docstring);
+    ``grip_closures``: the source's and the target's hand grip closures."""
     end_s = float(track_t_s[-1])
     compared = [s for s in steps if s.t_s <= end_s + 1e-9]
     t = np.array([s.t_s for s in compared])
@@ -242,8 +265,10 @@ def build_report(
         ]
         cos = (float(np.trace(r_src.T @ s.tool_r)) - 1.0) / 2.0
         angles.append(math.acos(min(1.0, max(-1.0, cos))))
-    src_events = events(track_t_s, track_closure)
-    tgt_events = events(np.array([s.t_s for s in steps]), np.array([s.closure for s in steps]))
+    src_events = events(track_t_s, track_closure, grip_closures[0])
+    tgt_events = events(
+        np.array([s.t_s for s in steps]), np.array([s.closure for s in steps]), grip_closures[1]
+    )
     offsets, missed, spurious = match_events(src_events, tgt_events)
     clamped = Counter(j for s in compared for j in s.clamped)
     notes = []
@@ -279,4 +304,5 @@ def build_report(
         source_outcome=source.outcome,
         outcome=outcome,
         notes=notes,
+        hand_wait_s=hand_wait_s,
     )

@@ -87,6 +87,8 @@ class ArmTool:
         self.hand_rotation = self.arm.hand_frame_rotation()
         hand = description.hands.get(side)
         self.has_hand = hand is not None and hand.kind != "none" and bool(hand.open_positions)
+        #: The closure at which the hand holds an object (robot.yaml ``grip_closure``).
+        self.grip_closure = hand.grip_closure if hand is not None else 1.0
         if self.has_hand:
             assert hand is not None and hand.group is not None
             self._hand_idx = model.group_indices(hand.group)
@@ -95,6 +97,14 @@ class ArmTool:
         self._ee_id = pm.getFrameId(self.arm.ee_frame)
         tips = hand.fingertip_frames.values() if hand is not None else ()
         self._tip_ids = [pm.getFrameId(f) for f in tips] or [self._ee_id]
+        # the grasp point's rows in the work arrays (1 + fingertip index): the thumb and index
+        # tips where the hand names both, else every fingertip (the tool point)
+        names = list(hand.fingertip_frames) if hand is not None else []
+        self._grasp_rows = (
+            [1 + names.index("thumb"), 1 + names.index("index")]
+            if "thumb" in names and "index" in names
+            else list(range(1, len(self._tip_ids) + 1))
+        )
         # The EE's and the fingertips' kinematic chains in the base frame, evaluated by the
         # compiled chain kinematics in one call (a pinocchio pass + frame placements through
         # Python was ~11 us, run once per source sample and twice per ported step).
@@ -127,6 +137,18 @@ class ArmTool:
         positions = self._positions
         return self._rotations[0].copy(), positions[0].copy(), positions[-1].copy()
 
+    def frames_grasp(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """:meth:`frames` and the grasp point minus the tool point [m] (base frame, as
+        :meth:`grasp_offsets`) at ``q``, from one kinematics pass."""
+        self._place(q)
+        positions = self._positions
+        rows = self._grasp_rows
+        if len(rows) == 2:
+            grasp = 0.5 * (positions[rows[0]] + positions[rows[1]]) - positions[-1]
+        else:
+            grasp = positions[rows].mean(axis=0) - positions[-1]
+        return self._rotations[0].copy(), positions[0].copy(), positions[-1].copy(), grasp
+
     def frames_rows(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """:meth:`frames` at each row of ``q`` (n x joints), the same numbers: EE rotations
         (n, 3, 3), EE positions (n, 3) and tool points (n, 3) [m], base frame, in one
@@ -137,6 +159,19 @@ class ArmTool:
         positions = np.empty((len(rows), count + 1, 3))  # + the fingertips' mean
         _poses_rows(rows, *self._chain, rotations, positions)
         return rotations[:, 0].copy(), positions[:, 0].copy(), positions[:, -1].copy()
+
+    def grasp_offsets(self, q: FloatArray) -> FloatArray:
+        """The grasp point minus the tool point [m], base frame, at each row of ``q`` (n x
+        joints). The grasp point is where the hand pinches, as the scripted demonstrator
+        places it on an object: the midpoint of the thumb and index fingertip frames (the
+        mean of all of them, the tool point, for a hand without both)."""
+        rows = np.ascontiguousarray(np.atleast_2d(q), dtype=np.float64)
+        count = len(self._tip_ids) + 1
+        rotations = np.empty((len(rows), count, 3, 3))
+        positions = np.empty((len(rows), count + 1, 3))
+        _poses_rows(rows, *self._chain, rotations, positions)
+        out: FloatArray = positions[:, self._grasp_rows].mean(axis=1) - positions[:, -1]
+        return out
 
     def ee_position(self, q: FloatArray) -> FloatArray:
         """The EE frame's position [m] at ``q`` (``frames(q)[1]`` without the tool point:

@@ -26,17 +26,47 @@ def _report(**changes: object) -> PortReport:
     return PortReport(**base)  # type: ignore[arg-type]
 
 
-def test_events_are_grasps_above_half_and_releases_below_three_tenths() -> None:
-    """A closure rising past 0.5 is a grasp; falling below 0.3 after it is a release."""
+def test_events_are_relative_to_the_hands_grip_closure() -> None:
+    """A closure rising to 0.9 of the hand's grip closure is a grasp; falling below 0.6 of
+    it after that is a release."""
     t = np.arange(8) * 0.1
-    closure = np.array([0.0, 0.35, 0.6, 0.9, 0.45, 0.2, 0.35, 0.1])
-    assert events(t, closure) == [Event("grasp", 0.2), Event("release", 0.5)]
+    closure = np.array([0.0, 0.3, 0.48, 0.52, 0.4, 0.3, 0.4, 0.1])
+    assert events(t, closure, 0.52) == [Event("grasp", 0.2), Event("release", 0.5)]
 
 
-def test_preshape_below_the_grasp_closure_is_no_event() -> None:
-    """A hand pre-shaped to 0.35 and opened again makes no event."""
-    t = np.arange(4) * 0.1
-    assert events(t, np.array([0.0, 0.35, 0.35, 0.0])) == []
+def test_a_gripper_stopped_by_the_object_grasps() -> None:
+    """Jaws the cube stops at 0.27 of their travel (TALOS') grasp relative to their own grip
+    closure, where a fixed 0.5 saw no grasp at all."""
+    t = np.arange(6) / 10
+    closure = np.array([0.0, 0.16, 0.2, 0.25, 0.27, 0.27])
+    assert events(t, closure, 0.27) == [Event("grasp", 0.3)]
+    assert events(t, closure, 1.0) == []
+
+
+def test_preshape_and_push_hands_are_no_event() -> None:
+    """A hand held in its pre-grasp shape (G1: 0.32) or its pushing shape (0.42) and opened
+    again makes no event against its 0.52 grip."""
+    t = np.arange(5) * 0.1
+    assert events(t, np.array([0.0, 0.32, 0.42, 0.42, 0.0]), 0.52) == []
+
+
+def test_a_hand_that_never_closes_misses_the_grasp() -> None:
+    """The source's grasp and release are missed when the target's hand stays open."""
+    t = np.arange(8) * 0.1
+    source = events(t, np.array([0.0, 0.3, 0.5, 0.52, 0.52, 0.2, 0.0, 0.0]), 0.52)
+    target = events(t, np.array([0.0, 0.1, 0.15, 0.2, 0.2, 0.1, 0.0, 0.0]), 0.27)
+    assert [e.kind for e in source] == ["grasp", "release"]
+    assert match_events(source, target) == ([], 2, 0)
+
+
+def test_a_spurious_close_and_open_are_reported() -> None:
+    """A target hand that closes and opens again where the source's hand held still
+    shows two spurious events, whether or not it held anything."""
+    t = np.arange(8) * 0.1
+    source = events(t, np.array([0.0, 0.3, 0.52, 0.52, 0.52, 0.52, 0.52, 0.52]), 0.52)
+    target = events(t, np.array([0.0, 0.3, 0.56, 0.56, 0.2, 0.56, 0.56, 0.56]), 0.56)
+    offsets, missed, spurious = match_events(source, target)
+    assert (len(offsets), missed, spurious) == (1, 0, 2)
 
 
 def test_matching_reports_offsets_misses_and_spurious_events() -> None:

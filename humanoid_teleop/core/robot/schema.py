@@ -172,7 +172,11 @@ class HandSpec:
     finger names to frames (a gripper's: its jaw tips, e.g. ``thumb`` and ``index``). The mean
     of the fingertip frames is where the hand grasps (the EE frame for a hand without them).
     ``open_positions`` / ``closed_positions`` are joint positions [rad or m] in ``group`` order,
-    so every hand can follow a single grasp value in [0, 1].
+    so every hand can follow a single grasp value in [0, 1]. ``grip_closure`` is the closure
+    (:meth:`closure_of`) at which the hand holds an object in a pinch, where the object stops
+    its fingers (robot.yaml ``grip_closure``, measured on the scenes' 4 cm cube; 1.0, a
+    fully closed hand, when not given): the portability report's grasp events are taken
+    relative to it.
     """
 
     side: Side
@@ -182,6 +186,7 @@ class HandSpec:
     fingertip_frames: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
     open_positions: tuple[float, ...] = ()
     closed_positions: tuple[float, ...] = ()
+    grip_closure: float = 1.0
 
     def grasp_positions(self, closure: float) -> tuple[float, ...]:
         """Positions in group order for ``closure`` in [0, 1] (0 open, 1 closed), clipped.
@@ -507,7 +512,15 @@ def _parse_hands(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, H
     hands: dict[str, HandSpec] = {}
     for side, hand in _sides(f):
         hand.as_mapping(
-            allowed=("kind", "group", "fingers", "fingertip_frames", "open", "closed"),
+            allowed=(
+                "kind",
+                "group",
+                "fingers",
+                "fingertip_frames",
+                "open",
+                "closed",
+                "grip_closure",
+            ),
             required=("kind",),
         )
         kind_text = hand.child("kind").as_choice(HAND_KINDS)
@@ -557,6 +570,12 @@ def _parse_hands(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, H
                     f"{', '.join(joints)}), got {len(values)}"
                 )
             positions.append(values)
+        grip = 1.0
+        grip_field = hand.optional("grip_closure")
+        if grip_field is not None:
+            grip = grip_field.as_float()
+            if not 0.0 < grip <= 1.0:
+                raise grip_field.error(f"grip_closure {grip}: need a closure in (0, 1]")
         hands[side] = HandSpec(
             side=side,
             kind=kind,
@@ -565,6 +584,7 @@ def _parse_hands(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, H
             fingertip_frames=_frozen(tips),
             open_positions=positions[0],
             closed_positions=positions[1],
+            grip_closure=grip,
         )
     return hands
 

@@ -288,6 +288,23 @@ def test_gripper_positions_must_match_group_length(tmp_path: Path) -> None:
         load_robot(path)
 
 
+def test_hand_grip_closure_defaults_to_a_closed_hand(tmp_path: Path) -> None:
+    """A hand's grip closure is robot.yaml's ``grip_closure``, 1.0 (closed) without it."""
+    config = toy_config()
+    assert load_robot(write_toy(tmp_path, config)).hands["left"].grip_closure == 1.0
+    config["hands"]["left"]["grip_closure"] = 0.3
+    assert load_robot(write_toy(tmp_path, config)).hands["left"].grip_closure == 0.3
+
+
+def test_hand_grip_closure_outside_the_closure_range_is_an_error(tmp_path: Path) -> None:
+    """A grip closure must lie in (0, 1]: the error names the key and the value."""
+    config = toy_config()
+    config["hands"]["left"]["grip_closure"] = 0.0
+    path = write_toy(tmp_path, config)
+    with _fails_at(path, r"hands\.left\.grip_closure: grip_closure 0\.0: need a closure in"):
+        load_robot(path)
+
+
 def test_interface_for_unknown_group_lists_groups(tmp_path: Path) -> None:
     """An interface for a group that does not exist lists the groups."""
     config = toy_config()

@@ -1,0 +1,83 @@
+"""How the porter carries a pick's grasp into another robot (port._operator_grasps,
+_pick_hand, _hand_followed): the source operator's hand as a progress from open through
+the pre-grasp shape to the grip, the target's own picking hand at that progress, and when
+the target's hand has followed a close or an open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from humanoid_teleop.core.robot import load_robot
+from humanoid_teleop.devices.scripted.demonstrator import pick_thumb
+from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
+from humanoid_teleop.devices.scripted.hand_model import hand_points
+from humanoid_teleop.portability.port import (
+    HAND_BLOCKED,
+    _hand_followed,
+    _operator_grasps,
+    _pick_hand,
+)
+from humanoid_teleop.portability.source import Samples, SourceEpisode
+
+
+def _source(closures: list[float], thumbs: list[float | None]) -> SourceEpisode:
+    """An episode whose operator's right hand (wrist at the origin, unturned) has these
+    closures and thumbs, one sample each 0.1 s."""
+    t = np.arange(len(closures)) / 10
+    hands = np.array([hand_points("right", c, k) for c, k in zip(closures, thumbs, strict=True)])
+    wrists = np.tile([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0], (len(t), 1))
+    return SourceEpisode(
+        path=Path("synthetic"), custom={}, robot="g1", engage_ns=0, joint_names=(),
+        joints=Samples(t, np.zeros((len(t), 0))), commands={},
+        wrists={"right": Samples(t, wrists)}, hands={"right": Samples(t, hands)},
+        intent_source="/teleop/intent/", objects=None, object_names=(), scene="", outcome="",
+    )  # fmt: skip
+
+
+def test_pick_progress_runs_open_preshape_grip_and_back() -> None:
+    """An operator who pre-shapes (0.35), pinches (1.0) and opens again is at progress 0,
+    1, 2 and back to 0; the port waits where the close and the open end."""
+    closures = [0.0, 0.35, 0.35, 0.7, 1.0, 1.0, 1.0, 0.7, 0.35, 0.0]
+    grasps = _operator_grasps(_source(closures, [None] * 10), "right", 0.05)
+    assert grasps is not None
+    progress = grasps.progress
+    np.testing.assert_allclose(progress[[0, 1, 2, 4, 5, 6, 8, 9]], [0, 1, 1, 2, 2, 2, 1, 0])
+    assert 1.0 < progress[3] < 2.0 and progress[7] == progress[3]
+    assert grasps.waits_s == (0.4, 0.9)
+
+
+def test_a_hand_that_never_pinches_has_no_grasp() -> None:
+    """A relaxed pushing hand (fingers 0.4, thumb 0.3: a 7.5 cm pinch) is no grasp."""
+    assert (
+        _operator_grasps(_source([0.0, 0.4, 0.4, 0.0], [0.0, 0.3, 0.3, 0.0]), "right", 0.05) is None
+    )
+
+
+def test_pick_hand_is_the_targets_own_grip_and_preshape() -> None:
+    """At progress 2 the target's operator holds its own demonstrator's grip (G1: 0.8, the
+    thumb from its spread pre-shape), at 1 its pre-grasp shape, at 0 the open hand."""
+    config = robot_demonstrator_config(load_robot("g1"), "pick_and_place")
+    grip, pre = config.grip_closure, config.preshape
+    np.testing.assert_allclose(
+        _pick_hand(config, "right", 2.0),
+        hand_points("right", grip, pick_thumb(grip, pre, config.preshape_thumb)),
+    )
+    np.testing.assert_allclose(
+        _pick_hand(config, "right", 1.0),
+        hand_points("right", pre, pick_thumb(pre, pre, config.preshape_thumb)),
+    )
+    np.testing.assert_allclose(_pick_hand(config, "right", 0.0), hand_points("right", 0.0, 0.0))
+
+
+def test_hand_followed_once_still_and_commanded_or_held() -> None:
+    """A hand has followed once its closure is still and either its command is what the
+    retargeter asks or it stopped short of its command (an object holds it); a hand still
+    moving, or still but with its command yet to ramp up, has not."""
+    still = [0.3] * 6
+    assert _hand_followed(still, 5, (0.6, 0.6))  # commanded and reached
+    assert _hand_followed(still, 5, (1.0, 0.3 + 2 * HAND_BLOCKED))  # stopped by the object
+    assert not _hand_followed(still, 5, (1.0, 0.3))  # the command has not moved yet
+    assert not _hand_followed([0.1, 0.15, 0.2, 0.25, 0.3, 0.35], 5, (0.6, 0.6))  # closing
+    assert not _hand_followed(still[:3], 5, (0.6, 0.6))  # not long enough
