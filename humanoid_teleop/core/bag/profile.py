@@ -142,7 +142,7 @@ class RecordingProfile:
             storage = root.child("storage")
             storage.as_mapping(allowed=_STORAGE_KEYS)
             if storage.has("compression"):
-                fields["compression"] = storage.child("compression").as_choice(COMPRESSIONS)
+                fields["compression"] = storage.child("compression").as_choice(tuple(COMPRESSIONS))
             for key in _STORAGE_KEYS[1:]:
                 if storage.has(key):
                     minimum = 0.0 if key.startswith("split") else 1e-3
