@@ -6,6 +6,8 @@ The steps of :func:`humanoid_teleop.devices.scripted.episode.scripted_steps`, th
 closing the loop on the robot's grasp point), with every step written as a session records
 it (:class:`RobotEpisode`): joint states, /tf and /tf_static, /teleop/state, commands, the
 intent used, EE targets, object poses, wrenches and the detector's outcome.
+An episode goes on after a success until the script is done (the release and the retreat
+are in it, as in a live operator's episode); a failure ends it.
 The episode's metadata names the scene (``custom.scene``) and its seed.
 """
 
@@ -39,8 +41,8 @@ def record_scripted_episode(
 ) -> Path:
     """Record one scripted episode of ``scene_name`` (objects placed with ``seed``) under
     ``bag_dir`` at ``rate_hz`` [Hz] (a session's teleop rate by default); returns the
-    episode folder. Ends like ``run_episode``: when the detector
-    decides, 1 s after the script is done, or after ``max_s`` [s]."""
+    episode folder. Ends 1 s after the script is done (a success does not end it: the
+    release and the retreat are recorded), at a failure, or after ``max_s`` [s]."""
     description = model.description
     config = load_scene(scene_name)
     scene = Scene(config, model)
@@ -68,7 +70,10 @@ def record_scripted_episode(
         wrenches = {s.name: sim.wrench(s.name) for s in description.sensors.wrenches}
         writer.scene(START_NS, scene.object_poses(sim), scene.outcome, wrenches)
         t = 0.0
-        for step in scripted_steps(model, scene, sim, pipeline, demo, rate_hz=rate_hz, max_s=max_s):
+        steps = scripted_steps(
+            model, scene, sim, pipeline, demo, rate_hz=rate_hz, max_s=max_s, until_done=True
+        )
+        for step in steps:
             t = step.t_s
             t_ns = START_NS + round(t * 1e9)
             intent = step.intent

@@ -17,7 +17,7 @@ from humanoid_teleop.core.retarget.pipeline import PipelineOutput, TeleopPipelin
 from humanoid_teleop.core.robot import RobotDescription, RobotModel
 from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
 from humanoid_teleop.core.sim.physics_config import load_physics
-from humanoid_teleop.core.sim.scene import RUNNING, Scene, load_scene
+from humanoid_teleop.core.sim.scene import RUNNING, SUCCESS, Scene, load_scene
 from humanoid_teleop.devices.scripted.demonstrator import (
     DemonstratorConfig,
     Intent,
@@ -96,11 +96,17 @@ def scripted_steps(
     *,
     rate_hz: float = 250.0,
     max_s: float = 30.0,
+    until_done: bool = False,
 ) -> Iterator[ScriptedStep]:
     """Engage ``pipeline`` at t = 0 and run the demonstrator through it on ``sim`` (``model``
     in ``scene``) at
     ``rate_hz`` [Hz], yielding every step; stops once the detector decides, 1 s after the
-    script is done (the object comes to rest after the release) or after ``max_s`` [s]."""
+    script is done (the object comes to rest after the release) or after ``max_s`` [s].
+
+    ``until_done``: a success does not stop it; it goes on to 1 s after the script is done,
+    so a recorded episode holds the release and the retreat as a live operator's does (the
+    detector decides a pick once the cube rests on the target, often before the hand has
+    opened: G1's pick sources ended holding it at closure 0.53). A failure still stops it."""
     description = model.description
     side = scene.config.hand
     dt = 1.0 / rate_hz
@@ -121,7 +127,7 @@ def scripted_steps(
         for group, values in out.commands.items():
             sim.set_targets(description.groups[group], values)
         yield ScriptedStep(t, q, objects, intent, out)
-        if scene.outcome != RUNNING:
+        if scene.outcome != RUNNING and not (until_done and scene.outcome == SUCCESS):
             return
         if demo.done:
             done_at = t if done_at is None else done_at
