@@ -22,7 +22,13 @@ how an operator holds that robot's hand to grasp), over :data:`POSTURE_S` from t
 without recorded intent, the source's hand-frame orientation. The operator's recorded hand
 skeleton rides along rigidly with the new wrist (its shape, hence the grasp and its timing,
 is the operator's); without recorded hands (joint-only data) a synthetic hand closes as much
-as the source hand's joints did. The target's ``TeleopPipeline`` (retargeting + safety) turns
+as the source hand's joints did, and so does the operator's hand into another robot when the
+source's hand holds nothing (no grasp event: a push). The recorded shape of such a hand is
+what its operator held for the source robot's hand (the scripted push hand: fingers curled
+0.4, the thumb spread, tuned so that G1's Dex3 meets the puck with its thumb and index), and
+another hand's solve turns it into another hand: Alex's index alone met the puck off its
+centre and the puck slid 2.7 cm along it (g1 -> alex contact p95 4.0-4.4 cm on seeds 2-4,
+2.2-3.3 cm closed as G1's hand was). The target's ``TeleopPipeline`` (retargeting + safety) turns
 that intent into commands, exactly as a live session would. The target's measured path is
 not fed back: an integral loop toward the source's measured tool path (as the scripted
 demonstrator closes on its goals) made fewer ports succeed (1 of 18 against 5 of 18 on
@@ -71,10 +77,10 @@ from humanoid_teleop.core.retarget.calibration import capture
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, per_model_and_side
 from humanoid_teleop.core.sim.hand_geometry import hand_geometry
-from humanoid_teleop.devices.scripted.hand_model import hand_points
+from humanoid_teleop.devices.scripted.hand_model import hand_points, hand_points_rows
 
 from .errors import PortError, PortInputError
-from .report import PortReport, StepRecord, build_report
+from .report import PortReport, StepRecord, build_report, events
 from .source import Samples, SourceEpisode
 from .tool import ArmTool
 from .writer import EpisodeOutput, RobotEpisode, model_hash
@@ -184,6 +190,7 @@ class _SourceTrack:
         if self.commanded and targets is not None and len(targets.t_s):
             self.goal_p, self.goal_r = self._targets(targets, measured[0], frames)
         self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
+        self._synthetic: FloatArray | None = None
         # The measured path and closure, which a port in physics is compared with (a
         # kinematic port is compared with the commanded ones).
         self.actual_p, self.actual_r = self.commanded_p, self.commanded_r
@@ -222,6 +229,14 @@ class _SourceTrack:
         poses = [self.tool.tool(row) for row in q]
         positions = np.array([p.position_m for p in poses]) - self.origin
         return positions, np.array([p.rotation for p in poses])
+
+    def synthetic_hand(self, k: int) -> FloatArray:
+        """The synthetic operator hand (:func:`hand_points`, 25 joints [m], hand frame)
+        closed as the source hand's commands were at sample ``k``."""
+        if self._synthetic is None:  # every sample's in one pass, at the first ask
+            self._synthetic = hand_points_rows(self.tool.side, self.closure_cmd)
+        hand: FloatArray = self._synthetic[k]
+        return hand
 
     def index(self, t_s: float) -> int:
         """The newest sample at or before ``t_s``."""
@@ -326,6 +341,9 @@ def port_episode(
     if replay is None and wrists is not None:
         task = _task(source)
         posture = _posture_turn(src_desc, tgt_desc, side, task)
+    # into another robot, a source hand that holds nothing (no grasp event: a push) is ported
+    # by how closed it was, not by the shape its operator held for the source's hand
+    by_closure = replay is None and not events(track.t_s, track.closure_cmd)
     # the source ended while its hand was opening (its detector decided mid-release): the
     # target's operator finishes the release after the end, opening and rising
     finish = sim is not None and replay is None and _opening(track, rate)
@@ -404,7 +422,7 @@ def port_episode(
         # first engages where the source's path starts and waits there for the engage ramp
         t0 = 0.0
         if replay is None:
-            local0 = _hand_local(source, side, track, 0, 0.0)  # the operator's hand at t = 0
+            local0 = _hand_local(source, side, track, 0, 0.0, by_closure)  # hand at t = 0
             t0, q = _engage(pipeline, sim, tool, q, dt, side, (wrist0_p, wrist0_r), wrist_at,
                             lambda p, r: p + local0 @ r.T, frames_of)  # fmt: skip
         end_s = source.duration_s
@@ -436,7 +454,7 @@ def port_episode(
                 hand = np.array(replay[1].at(t + TIME_EPS_S))
             else:
                 wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t, command_frames)
-                hand = _hand(source, side, track, k, t, wrist_p, wrist_r)
+                hand = _hand(source, side, track, k, t, wrist_p, wrist_r, by_closure)
                 if finish and t > end_s:
                     hand = wrist_p + hand_points(side, 0.0) @ wrist_r.T
             parts: dict[str, Any] = {f"{side}_wrist": Pose(wrist_p, wrist_r)}
@@ -670,24 +688,27 @@ def _first_wrist(source: SourceEpisode, side: str) -> tuple[FloatArray, FloatArr
 
 def _hand(
     source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
-    wrist_p: FloatArray, wrist_r: FloatArray,
+    wrist_p: FloatArray, wrist_r: FloatArray, by_closure: bool,
 ) -> FloatArray:  # fmt: skip
     """The 25 hand joints [m] (operator frame) at the ported wrist pose."""
-    world: FloatArray = wrist_p + _hand_local(source, side, track, k, t_s) @ wrist_r.T
+    local = _hand_local(source, side, track, k, t_s, by_closure)
+    world: FloatArray = wrist_p + local @ wrist_r.T
     return world
 
 
 def _hand_local(
-    source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float
-) -> FloatArray:
+    source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
+    by_closure: bool,
+) -> FloatArray:  # fmt: skip
     """The 25 hand joints [m] in the operator's wrist frame at ``t_s`` [s] (source sample
-    ``k``): the recorded hand's shape, else a synthetic hand closed as the source's was."""
+    ``k``): the recorded hand's shape, else (none recorded, or ``by_closure``: a hand that
+    holds nothing, into another robot) a synthetic hand closed as the source's was."""
     hands = source.hands.get(side)
     wrists = source.wrists.get(side)
-    if hands is not None and wrists is not None:
+    if hands is not None and wrists is not None and not by_closure:
         local: FloatArray = (hands.at(t_s) - wrists.at(t_s)[:3]) @ wrists.rotation_at(t_s)
         return local
-    return hand_points(side, float(track.closure_cmd[k]))
+    return track.synthetic_hand(k)
 
 
 def _place_objects(

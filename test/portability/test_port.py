@@ -15,8 +15,15 @@ import pytest
 from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.devices.scripted.hand_model import hand_points
 from humanoid_teleop.portability.matrix import summarize
-from humanoid_teleop.portability.port import PortOptions, PortResult, port_episode
+from humanoid_teleop.portability.port import (
+    TIME_EPS_S,
+    PortOptions,
+    PortResult,
+    _SourceTrack,
+    port_episode,
+)
 from humanoid_teleop.portability.source import read_source
 from humanoid_teleop.portability.tool import ArmTool
 from test.core.bag.foxglove import assert_foxglove_reads
@@ -219,6 +226,30 @@ def test_port_into_another_robot_starts_on_the_sources_path(
         origin = tool.ee(models(robot).home_positions())[1]
         first.append(tool.tool(q).position_m - origin)
     assert np.linalg.norm(first[1] - first[0]) <= 0.005, first
+
+
+def test_push_into_another_robot_holds_the_source_hands_closure(
+    sources: list[Path], models: Callable[[str], RobotModel], tmp_path: Path
+) -> None:
+    """Into another robot, a hand that holds nothing (a push: no grasp event) is the
+    synthetic operator hand closed as the source hand's commands were, not the recorded
+    operator hand (the shape its operator held for the source robot's hand)."""
+    episode = read_source(sources[0])
+    result = _port(sources[0], PAIR[2], tmp_path, models, sim=False)
+    ported = read_source(result.path)
+    side = result.report.side
+    track = _SourceTrack(episode, models(episode.robot), side, measured_too=False)
+    hands, wrists = ported.hands[side], ported.wrists[side]
+    row = len(hands.t_s) // 2  # mid-push: the hand has long stopped closing
+    t = float(hands.t_s[row])
+    local = (hands.values[row] - wrists.at(t)[:3]) @ wrists.rotation_at(t)
+    synthetic = hand_points(side, float(track.closure_cmd[track.index(t + TIME_EPS_S)]))
+    np.testing.assert_allclose(local, synthetic, atol=1e-6)
+    recorded = episode.hands[side]
+    operator = (recorded.at(t) - episode.wrists[side].at(t)[:3]) @ episode.wrists[side].rotation_at(
+        t
+    )
+    assert np.abs(operator - synthetic).max() > 0.005  # the recorded hand: its thumb spread
 
 
 def test_kinematic_port_is_deterministic(
