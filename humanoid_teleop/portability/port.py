@@ -18,18 +18,23 @@ current finger closure) is mapped back through the target's own calibration (:mo
 teleop.core.retarget.calibration`, captured from the first ported wrist pose) to an operator
 wrist pose. Its rotation is the source operator's recorded wrist rotation turned from the
 source robot's grasp posture to the target's (physics.yaml ``demonstrator`` tilt and roll:
-how an operator holds that robot's hand to grasp), over :data:`POSTURE_S` from the start;
-without recorded intent, the source's hand-frame orientation. The operator's recorded hand
-skeleton rides along rigidly with the new wrist (its shape, hence the grasp and its timing,
-is the operator's); without recorded hands (joint-only data) a synthetic hand closes as much
-as the source hand's joints did, and so does the operator's hand into another robot when the
-source's hand holds nothing (no grasp event: a push). The recorded shape of such a hand is
-what its operator held for the source robot's hand (the scripted push hand: fingers curled
-0.4, the thumb spread, tuned so that G1's Dex3 meets the puck with its thumb and index), and
-another hand's solve turns it into another hand: Alex's index alone met the puck off its
-centre and the puck slid 2.7 cm along it (g1 -> alex contact p95 4.0-4.4 cm on seeds 2-4,
-2.2-3.3 cm closed as G1's hand was). The target's ``TeleopPipeline`` (retargeting + safety) turns
-that intent into commands, exactly as a live session would. The target's measured path is
+how an operator holds that robot's hand to grasp), over :data:`POSTURE_S` from the start,
+for a hand that holds nothing between robots of the same posture applied from where the
+source's hand was held at engage (the pipeline's relative calibration starts from the
+target's own home hand, which two robots hold differently: Alex's 8 deg from G1's); without
+recorded intent, the source's hand-frame orientation. The operator's recorded
+hand skeleton rides along rigidly with the new wrist (its shape, hence the grasp and its
+timing, is the operator's); without recorded hands (joint-only data) a synthetic hand closes
+as much as the source hand's joints did. Into another robot, a source hand that holds
+nothing (no grasp event: a push) is the synthetic hand closed as the source's was when it
+first moved the object: the recorded shape of such a hand is what its operator held for the
+source robot's hand (the scripted push hand: fingers curled 0.4, the thumb spread, tuned so
+that G1's Dex3 meets the puck with its thumb and index), and another hand's solve turns it
+into another hand (Alex's index alone met the puck off its centre and the puck slid 2.7 cm
+along it). g1 -> alex push, seeds 1-5, contact p95: 2.8-4.4 cm with the recorded hand and
+Alex's home hand; 2.2-3.3 closed as G1's hand was; 1.3-1.9 held at the touch's closure and
+turned from G1's hand. The target's ``TeleopPipeline`` (retargeting + safety) turns that
+intent into commands, exactly as a live session would. The target's measured path is
 not fed back: an integral loop toward the source's measured tool path (as the scripted
 demonstrator closes on its goals) made fewer ports succeed (1 of 18 against 5 of 18 on
 G1/TALOS sources into the other hands), the source's measured path in contact being its own
@@ -100,6 +105,8 @@ POSTURE_S = 2.0
 #: After a source that ended mid-release: the hand opens and rises this much [m] in [s].
 FINISH_RISE_M = 0.08
 FINISH_S = 0.5
+#: Two grasp postures this close [rad] are the same (physics.yaml's -1.5708 is a quarter turn).
+SAME_POSTURE_RAD = 1e-3
 #: Longest time [s] the port waits after engaging for the target's engage ramp to end.
 ENGAGE_MAX_S = 5.0
 #: How far [m] the source's object must have moved for the source's hand to have touched it.
@@ -191,6 +198,7 @@ class _SourceTrack:
             self.goal_p, self.goal_r = self._targets(targets, measured[0], frames)
         self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
         self._synthetic: FloatArray | None = None
+        self._held: int | None = None
         # The measured path and closure, which a port in physics is compared with (a
         # kinematic port is compared with the commanded ones).
         self.actual_p, self.actual_r = self.commanded_p, self.commanded_r
@@ -232,11 +240,21 @@ class _SourceTrack:
 
     def synthetic_hand(self, k: int) -> FloatArray:
         """The synthetic operator hand (:func:`hand_points`, 25 joints [m], hand frame)
-        closed as the source hand's commands were at sample ``k``."""
+        closed as the source hand's commands were at sample ``k`` (or as they were at the
+        sample :meth:`hold_closure` named)."""
         if self._synthetic is None:  # every sample's in one pass, at the first ask
-            self._synthetic = hand_points_rows(self.tool.side, self.closure_cmd)
+            closures = self.closure_cmd
+            if self._held is not None:
+                closures = np.full(len(closures), closures[self._held])
+            self._synthetic = hand_points_rows(self.tool.side, closures)
         hand: FloatArray = self._synthetic[k]
         return hand
+
+    def hold_closure(self, k: int) -> None:
+        """Make every :meth:`synthetic_hand` the one closed as the source's was at sample
+        ``k``."""
+        self._held = k
+        self._synthetic = None
 
     def index(self, t_s: float) -> int:
         """The newest sample at or before ``t_s``."""
@@ -344,6 +362,14 @@ def port_episode(
     # into another robot, a source hand that holds nothing (no grasp event: a push) is ported
     # by how closed it was, not by the shape its operator held for the source's hand
     by_closure = replay is None and not events(track.t_s, track.closure_cmd)
+    touch = _first_touch(source_objects)
+    if by_closure and touch is not None:
+        # the hand that pushed: as closed as the source's was when it first moved the
+        # object. Before that the source's commanded closure is partly its engage ramp's
+        # (G1's hand closes 0.02 -> 0.41 over ~1.5 s as the safety filter brings it to the
+        # operator's), and a target following it starts with an open hand that hangs lower,
+        # which the hand floor then holds higher (g1 -> alex free p95 3.5 -> 4.3 cm)
+        track.hold_closure(touch)
     # the source ended while its hand was opening (its detector decided mid-release): the
     # target's operator finishes the release after the end, opening and rising
     finish = sim is not None and replay is None and _opening(track, rate)
@@ -373,6 +399,20 @@ def port_episode(
     next_camera_s = 0.0
     records: list[StepRecord] = []
 
+    # How the operator's wrist turns the target's hand. A hand that holds nothing, ported by
+    # what the source's hand did, between robots held alike for the task (the same grasp
+    # posture): as it turned the source's, from where the source's hand was held at engage
+    # (its tool frame at the first joint state), so the two hands are turned alike; the
+    # pipeline's relative calibration starts from the target's own home hand, and two
+    # robots' home hands are held differently (Alex's 8 deg from G1's: Alex's fingers
+    # pointed ~10 deg further down than G1's while pushing and the puck slid along them).
+    # Held otherwise (TALOS' jaws): from the target's own home hand, which its posture is
+    # tuned against (from the source's, 5 fewer of 36 cross pushes succeeded). Grasps keep
+    # the operator's recorded hand and its turn from the target's home hand.
+    c_hand = c
+    if by_closure and posture is not None and _norm(posture) < SAME_POSTURE_RAD:
+        r_hand0 = track.tool.tool(track.measured[0]).rotation
+        c_hand = wrist0_r.T @ r_hand0 @ tool.hand_rotation.T
     # what wrist_at computed last for a goal (k, t): the engage wait asks for the same one at
     # every step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
     goal_memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
@@ -391,7 +431,7 @@ def port_episode(
                     turn = pin.exp3(share * posture)
                     if share in (0.0, 1.0):
                         turns[share] = turn
-                want_ee_r = wrists.rotation_at(t + TIME_EPS_S) @ turn @ c
+                want_ee_r = wrists.rotation_at(t + TIME_EPS_S) @ turn @ c_hand
             else:
                 want_ee_r = track.goal_r[k] @ hand_rotation_t
             want_tool_p = origin + track.goal_p[k]
@@ -589,11 +629,20 @@ def _hand_floor(
     the table at 40-50 N while pushing, trailing its commands by 6-12 cm with its wrist
     drives at their effort limits."""
     floor = np.array(source_lowest, dtype=np.float64)
-    if source_objects is not None and len(source_objects):
-        moved = np.linalg.norm(source_objects[:, :2] - source_objects[0, :2], axis=1) > TOUCH_M
-        if moved.any():
-            floor[int(np.argmax(moved)) :] = table_z + TABLE_CLEARANCE_M
+    touch = _first_touch(source_objects)
+    if touch is not None:
+        floor[touch:] = table_z + TABLE_CLEARANCE_M
     return floor
+
+
+def _first_touch(source_objects: FloatArray | None) -> int | None:
+    """The first source sample where the source's hand has moved its (first) object, more
+    than :data:`TOUCH_M` horizontally from where it started (``source_objects``: n x 3
+    [m]); None if it never moved or none was recorded."""
+    if source_objects is None or not len(source_objects):
+        return None
+    moved = np.linalg.norm(source_objects[:, :2] - source_objects[0, :2], axis=1) > TOUCH_M
+    return int(np.argmax(moved)) if moved.any() else None
 
 
 def _norm(vector: FloatArray) -> float:
