@@ -26,7 +26,7 @@ recorded intent, the source's hand-frame orientation. The operator's recorded
 hand skeleton rides along rigidly with the new wrist (its shape, hence the grasp and its
 timing, is the operator's); without recorded hands (joint-only data) a synthetic hand closes
 as much as the source hand's joints did. Into another robot, a source hand that holds
-nothing (no grasp event: a push) is the synthetic hand closed as the source's was when it
+nothing (the scene's task is a push) is the synthetic hand closed as the source's was when it
 first moved the object: the recorded shape of such a hand is what its operator held for the
 source robot's hand (the scripted push hand: fingers curled 0.4, the thumb spread, tuned so
 that G1's Dex3 meets the puck with its thumb and index), and another hand's solve turns it
@@ -85,7 +85,7 @@ from humanoid_teleop.core.sim.hand_geometry import hand_geometry
 from humanoid_teleop.devices.scripted.hand_model import hand_points, hand_points_rows
 
 from .errors import PortError, PortInputError
-from .report import PortReport, StepRecord, build_report, events
+from .report import PortReport, StepRecord, build_report
 from .source import Samples, SourceEpisode
 from .tool import ArmTool
 from .writer import EpisodeOutput, RobotEpisode, model_hash
@@ -356,12 +356,14 @@ def port_episode(
     if same and wrists is not None and hands is not None:
         replay = (wrists, hands)
     posture = None
+    task = _task(source)
     if replay is None and wrists is not None:
-        task = _task(source)
         posture = _posture_turn(src_desc, tgt_desc, side, task)
-    # into another robot, a source hand that holds nothing (no grasp event: a push) is ported
-    # by how closed it was, not by the shape its operator held for the source's hand
-    by_closure = replay is None and not events(track.t_s, track.closure_cmd)
+    # into another robot, a hand that holds nothing (the scene's task is a push) is ported by
+    # how closed it was, not by the shape its operator held for the source's hand. (Not "no
+    # grasp event in the source": a gripper holding a cube stays below the grasp closure,
+    # its jaws stopped by the cube, and TALOS picks ported so lost their grasps.)
+    by_closure = replay is None and task == "push"
     touch = _first_touch(source_objects)
     if by_closure and touch is not None:
         # the hand that pushed: as closed as the source's was when it first moved the

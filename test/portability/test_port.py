@@ -221,7 +221,7 @@ def test_port_into_another_robot_starts_on_the_sources_path(
 def test_push_into_another_robot_holds_the_source_hands_closure(
     sources: list[Path], models: Callable[[str], RobotModel], tmp_path: Path
 ) -> None:
-    """Into another robot, a hand that holds nothing (a push: no grasp event) is the
+    """Into another robot, a hand that holds nothing (the scene's task is a push) is the
     synthetic operator hand closed as the source's hand was when it first moved the object,
     from the first step (not the source's engage ramp, nor the recorded operator hand: the
     shape its operator held for the source robot's hand)."""
