@@ -18,12 +18,23 @@ current finger closure) is mapped back through the target's own calibration (:mo
 teleop.core.retarget.calibration`, captured from the first ported wrist pose) to an operator
 wrist pose. Its rotation is the source operator's recorded wrist rotation turned from the
 source robot's grasp posture to the target's (physics.yaml ``demonstrator`` tilt and roll:
-how an operator holds that robot's hand to grasp), over :data:`POSTURE_S` from the start;
-without recorded intent, the source's hand-frame orientation. The operator's recorded hand
-skeleton rides along rigidly with the new wrist (its shape, hence the grasp and its timing,
-is the operator's); without recorded hands (joint-only data) a synthetic hand closes as much
-as the source hand's joints did. The target's ``TeleopPipeline`` (retargeting + safety) turns
-that intent into commands, exactly as a live session would. The target's measured path is
+how an operator holds that robot's hand to grasp), over :data:`POSTURE_S` from the start,
+for a hand that holds nothing between robots of the same posture applied from where the
+source's hand was held at engage (the pipeline's relative calibration starts from the
+target's own home hand, which two robots hold differently: Alex's 8 deg from G1's); without
+recorded intent, the source's hand-frame orientation. The operator's recorded
+hand skeleton rides along rigidly with the new wrist (its shape, hence the grasp and its
+timing, is the operator's); without recorded hands (joint-only data) a synthetic hand closes
+as much as the source hand's joints did. Into another robot, a source hand that holds
+nothing (the scene's task is a push) is the synthetic hand closed as the source's was when it
+first moved the object: the recorded shape of such a hand is what its operator held for the
+source robot's hand (the scripted push hand: fingers curled 0.4, the thumb spread, tuned so
+that G1's Dex3 meets the puck with its thumb and index), and another hand's solve turns it
+into another hand (Alex's index alone met the puck off its centre and the puck slid 2.7 cm
+along it). g1 -> alex push, seeds 1-5, contact p95: 2.8-4.4 cm with the recorded hand and
+Alex's home hand; 2.2-3.3 closed as G1's hand was; 1.3-1.9 held at the touch's closure and
+turned from G1's hand. The target's ``TeleopPipeline`` (retargeting + safety) turns that
+intent into commands, exactly as a live session would. The target's measured path is
 not fed back: an integral loop toward the source's measured tool path (as the scripted
 demonstrator closes on its goals) made fewer ports succeed (1 of 18 against 5 of 18 on
 G1/TALOS sources into the other hands), the source's measured path in contact being its own
@@ -89,7 +100,7 @@ from humanoid_teleop.core.retarget.hand import HandRetargeter
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, per_model_and_side
 from humanoid_teleop.core.sim.hand_geometry import hand_geometry
-from humanoid_teleop.devices.scripted.hand_model import hand_points
+from humanoid_teleop.devices.scripted.hand_model import hand_points, hand_points_rows
 
 from .errors import PortError, PortInputError
 from .report import PortReport, StepRecord, build_report
@@ -113,6 +124,8 @@ POSTURE_S = 2.0
 #: After a source that ended mid-release: the hand opens and rises this much [m] in [s].
 FINISH_RISE_M = 0.08
 FINISH_S = 0.5
+#: Two grasp postures this close [rad] are the same (physics.yaml's -1.5708 is a quarter turn).
+SAME_POSTURE_RAD = 1e-3
 #: Longest time [s] the port waits after engaging for the target's engage ramp to end.
 ENGAGE_MAX_S = 5.0
 #: How far [m] the source's object must have moved for the source's hand to have touched it.
@@ -214,6 +227,8 @@ class _SourceTrack:
         #: The commanded joints (measured where no command was recorded) at :attr:`t_s`.
         self.commanded_q = commanded
         self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
+        self._synthetic: FloatArray | None = None
+        self._held: int | None = None
         # The measured path and closure, which a port in physics is compared with (a
         # kinematic port is compared with the commanded ones).
         self.actual_p, self.actual_r = self.commanded_p, self.commanded_r
@@ -252,6 +267,24 @@ class _SourceTrack:
         poses = [self.tool.tool(row) for row in q]
         positions = np.array([p.position_m for p in poses]) - self.origin
         return positions, np.array([p.rotation for p in poses])
+
+    def synthetic_hand(self, k: int) -> FloatArray:
+        """The synthetic operator hand (:func:`hand_points`, 25 joints [m], hand frame)
+        closed as the source hand's commands were at sample ``k`` (or as they were at the
+        sample :meth:`hold_closure` named)."""
+        if self._synthetic is None:  # every sample's in one pass, at the first ask
+            closures = self.closure_cmd
+            if self._held is not None:
+                closures = np.full(len(closures), closures[self._held])
+            self._synthetic = hand_points_rows(self.tool.side, closures)
+        hand: FloatArray = self._synthetic[k]
+        return hand
+
+    def hold_closure(self, k: int) -> None:
+        """Make every :meth:`synthetic_hand` the one closed as the source's was at sample
+        ``k``."""
+        self._held = k
+        self._synthetic = None
 
     def index(self, t_s: float) -> int:
         """The newest sample at or before ``t_s``."""
@@ -353,8 +386,8 @@ def port_episode(
     if same and wrists is not None and hands is not None:
         replay = (wrists, hands)
     posture = None
+    task = _task(source)
     if replay is None and wrists is not None:
-        task = _task(source)
         posture = _posture_turn(src_desc, tgt_desc, side, task)
     # into another robot, the source operator's grip is the target's: while the source's
     # hand closes (opens) the operator's hand goes toward (away from) the grip the target's
@@ -375,6 +408,19 @@ def port_episode(
 
                 config = robot_demonstrator_config(tgt_desc, _task(source))
                 grip = (grasps, _PickHands(config, side))
+    # into another robot, a hand that holds nothing (the scene's task is a push) is ported by
+    # how closed it was, not by the shape its operator held for the source's hand. (Not "no
+    # grasp event in the source": a gripper holding a cube stays below the grasp closure,
+    # its jaws stopped by the cube, and TALOS picks ported so lost their grasps.)
+    by_closure = replay is None and task == "push"
+    touch = _first_touch(source_objects)
+    if by_closure and touch is not None:
+        # the hand that pushed: as closed as the source's was when it first moved the
+        # object. Before that the source's commanded closure is partly its engage ramp's
+        # (G1's hand closes 0.02 -> 0.41 over ~1.5 s as the safety filter brings it to the
+        # operator's), and a target following it starts with an open hand that hangs lower,
+        # which the hand floor then holds higher (g1 -> alex free p95 3.5 -> 4.3 cm)
+        track.hold_closure(touch)
     # the source ended while its hand was opening (its detector decided mid-release): the
     # target's operator finishes the release after the end, opening and rising
     finish = sim is not None and replay is None and _opening(track, rate)
@@ -414,6 +460,20 @@ def port_episode(
     next_camera_s = 0.0
     records: list[StepRecord] = []
 
+    # How the operator's wrist turns the target's hand. A hand that holds nothing, ported by
+    # what the source's hand did, between robots held alike for the task (the same grasp
+    # posture): as it turned the source's, from where the source's hand was held at engage
+    # (its tool frame at the first joint state), so the two hands are turned alike; the
+    # pipeline's relative calibration starts from the target's own home hand, and two
+    # robots' home hands are held differently (Alex's 8 deg from G1's: Alex's fingers
+    # pointed ~10 deg further down than G1's while pushing and the puck slid along them).
+    # Held otherwise (TALOS' jaws): from the target's own home hand, which its posture is
+    # tuned against (from the source's, 5 fewer of 36 cross pushes succeeded). Grasps keep
+    # the operator's recorded hand and its turn from the target's home hand.
+    c_hand = c
+    if by_closure and posture is not None and _norm(posture) < SAME_POSTURE_RAD:
+        r_hand0 = track.tool.tool(track.measured[0]).rotation
+        c_hand = wrist0_r.T @ r_hand0 @ tool.hand_rotation.T
     # what wrist_at computed last for a goal (k, t): the engage wait asks for the same one at
     # every step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
     goal_memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
@@ -432,7 +492,7 @@ def port_episode(
                     turn = pin.exp3(share * posture)
                     if share in (0.0, 1.0):
                         turns[share] = turn
-                want_ee_r = wrists.rotation_at(t + TIME_EPS_S) @ turn @ c
+                want_ee_r = wrists.rotation_at(t + TIME_EPS_S) @ turn @ c_hand
             else:
                 want_ee_r = track.goal_r[k] @ hand_rotation_t
             want_tool_p = origin + track.goal_p[k]
@@ -465,7 +525,9 @@ def port_episode(
         # first engages where the source's path starts and waits there for the engage ramp
         t0 = 0.0
         if replay is None:
-            local0 = _hand(source, side, track, 0, 0.0, np.zeros(3), np.eye(3), grip)  # at t = 0
+            local0 = _hand(  # the operator's hand at t = 0, in its wrist frame
+                source, side, track, 0, 0.0, np.zeros(3), np.eye(3), grip, by_closure
+            )
             t0, q = _engage(pipeline, sim, tool, q, dt, side, (wrist0_p, wrist0_r), wrist_at,
                             lambda p, r: p + local0 @ r.T, frames_of)  # fmt: skip
         end_s = source.duration_s
@@ -520,7 +582,7 @@ def port_episode(
                 hand = np.array(replay[1].at(t_s + TIME_EPS_S))
             else:
                 wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames)
-                hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip)
+                hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip, by_closure)
                 if finish and t_s > end_s:
                     hand = wrist_p + hand_points(side, 0.0) @ wrist_r.T
             parts: dict[str, Any] = {f"{side}_wrist": Pose(wrist_p, wrist_r)}
@@ -660,11 +722,20 @@ def _hand_floor(
     the table at 40-50 N while pushing, trailing its commands by 6-12 cm with its wrist
     drives at their effort limits."""
     floor = np.array(source_lowest, dtype=np.float64)
-    if source_objects is not None and len(source_objects):
-        moved = np.linalg.norm(source_objects[:, :2] - source_objects[0, :2], axis=1) > TOUCH_M
-        if moved.any():
-            floor[int(np.argmax(moved)) :] = table_z + TABLE_CLEARANCE_M
+    touch = _first_touch(source_objects)
+    if touch is not None:
+        floor[touch:] = table_z + TABLE_CLEARANCE_M
     return floor
+
+
+def _first_touch(source_objects: FloatArray | None) -> int | None:
+    """The first source sample where the source's hand has moved its (first) object, more
+    than :data:`TOUCH_M` horizontally from where it started (``source_objects``: n x 3
+    [m]); None if it never moved or none was recorded."""
+    if source_objects is None or not len(source_objects):
+        return None
+    moved = np.linalg.norm(source_objects[:, :2] - source_objects[0, :2], axis=1) > TOUCH_M
+    return int(np.argmax(moved)) if moved.any() else None
 
 
 def _norm(vector: FloatArray) -> float:
@@ -760,31 +831,32 @@ def _first_wrist(source: SourceEpisode, side: str) -> tuple[FloatArray, FloatArr
 def _hand(
     source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
     wrist_p: FloatArray, wrist_r: FloatArray,
-    grip: tuple[_OperatorGrasps, _PickHands] | None,
+    grip: tuple[_OperatorGrasps, _PickHands] | None, by_closure: bool,
 ) -> FloatArray:  # fmt: skip
     """The 25 hand joints [m] (operator frame) at the ported wrist pose; with ``grip`` (the
     source operator's grasps and the target's picking hands), the target's own operator's
-    picking hand as far along as the source operator's hand was."""
+    picking hand as far along as the source operator's hand was; else :func:`_hand_local`."""
     if grip is not None:
         local = grip[1].at(grip[0].at(t_s))
     else:
-        local = _hand_local(source, side, track, k, t_s)
+        local = _hand_local(source, side, track, k, t_s, by_closure)
     world: FloatArray = wrist_p + local @ wrist_r.T
     return world
 
 
 def _hand_local(
-    source: SourceEpisode, side: str, track: _SourceTrack | None, k: int, t_s: float
-) -> FloatArray:
+    source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
+    by_closure: bool,
+) -> FloatArray:  # fmt: skip
     """The 25 hand joints [m] in the operator's wrist frame at ``t_s`` [s] (source sample
-    ``k``): the recorded hand's shape, else a synthetic hand closed as the source's was."""
+    ``k``): the recorded hand's shape, else (none recorded, or ``by_closure``: a hand that
+    holds nothing, into another robot) a synthetic hand closed as the source's was."""
     hands = source.hands.get(side)
     wrists = source.wrists.get(side)
-    if hands is not None and wrists is not None:
+    if hands is not None and wrists is not None and not by_closure:
         local: FloatArray = (hands.at(t_s) - wrists.at(t_s)[:3]) @ wrists.rotation_at(t_s)
         return local
-    assert track is not None, "a synthetic hand follows the source track's closure"
-    return hand_points(side, float(track.closure_cmd[k]))
+    return track.synthetic_hand(k)
 
 
 @dataclass(frozen=True)
