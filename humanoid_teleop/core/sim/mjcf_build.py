@@ -12,7 +12,8 @@ The build is what makes the ``example-robot-data`` URDFs simulate well in MuJoCo
 - URDF ``<mimic>`` joints become joint equality constraints (only the relations pinocchio's
   model accepts: Alex's finger mimics name joints the model does not have and stay free);
 - every actuated 1-DoF joint gets a position servo (gains from physics.yaml, the URDF effort as
-  its force limit, its position range as the control range) and some armature;
+  its force limit, its position range as the control range) and some armature; the URDF's
+  joint friction and damping stay unless physics.yaml's ``joint_dynamics`` replaces them;
 - body pairs touching at the home pose are excluded from collision (the rest of
   self-collision stays on): without it several models kick joints at start.
 
@@ -31,7 +32,7 @@ import re
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +195,7 @@ def _build(description: RobotDescription, physics: PhysicsConfig, work: Path) ->
         model = RobotModel(description)
         _configure(spec, description, model, physics)
         compiled = spec.compile()
-        _exclude_home_contacts(spec, compiled, model, physics.exclude_within_joints)
+        _exclude_home_contacts(spec, compiled, model, physics)
         spec.compile()
         xml = spec.to_xml().replace(f'meshdir="{meshes}/"', 'meshdir="meshes/"')
         xml = xml.replace(f'meshdir="{meshes}"', 'meshdir="meshes"')
@@ -280,10 +281,17 @@ def _configure(
         if joint.name not in index:
             continue
         joint.armature = physics.armature
+        group = description.group_of(joint.name)
+        dynamics = physics.dynamics_for(group)
+        if dynamics is not None:
+            joint.frictionloss = dynamics.friction
+            damping = np.array(joint.damping)  # MuJoCo 4: [linear, higher-order terms]
+            damping[0] = dynamics.damping
+            joint.damping = damping
         if joint.name in mimic_joints:
             continue
         i = index[joint.name]
-        gains = physics.gains_for(description.group_of(joint.name))
+        gains = physics.gains_for(group)
         actuator = s.add_actuator()
         actuator.name = joint.name
         actuator.target = joint.name
@@ -309,12 +317,14 @@ def _configure(
 
 
 def _exclude_home_contacts(
-    spec: object, compiled: object, model: RobotModel, within_joints: int
+    spec: object, compiled: object, model: RobotModel, physics: PhysicsConfig
 ) -> None:
-    """Exclude from collision every robot body pair in contact at the home pose, and every
-    pair at most ``within_joints`` joints apart along the tree (convex hulls of concave
-    neighbouring links, an upper arm and its wrist, would otherwise lock the elbow)."""
+    """Exclude from collision every robot body pair in contact at the home pose, every pair
+    at most ``exclude_within_joints`` joints apart along the tree (convex hulls of concave
+    neighbouring links, an upper arm and its wrist, would otherwise lock the elbow) and
+    every pair that only ``exclude_within_groups``' joints move relative to each other."""
     mujoco = import_mujoco()
+    within_joints = physics.exclude_within_joints
 
     s: Any = spec
     m: Any = compiled
@@ -333,6 +343,7 @@ def _exclude_home_contacts(
             pairs.add((min(b1, b2), max(b1, b2)))
     touching = len(pairs)
     pairs |= _near_pairs(m, within_joints)
+    pairs |= _group_pairs(m, model, physics.exclude_within_groups)
     for b1, b2 in sorted(pairs):
         exclude = s.add_exclude()
         exclude.bodyname1 = m.body(b1).name
@@ -346,8 +357,10 @@ def _exclude_home_contacts(
     )
 
 
-def _near_pairs(m: Any, within_joints: int) -> set[tuple[int, int]]:
-    """Body pairs with geoms at most ``within_joints`` joints apart along the kinematic tree."""
+def _body_paths(m: Any) -> Iterator[tuple[int, int, list[int]]]:
+    """Every pair of bodies with geoms and the bodies between them along the kinematic tree
+    (those below their common ancestor: the joints of these bodies move one relative to the
+    other)."""
     chains = {}
     for body in range(1, m.nbody):
         chain, b = [], body
@@ -356,14 +369,38 @@ def _near_pairs(m: Any, within_joints: int) -> set[tuple[int, int]]:
             b = int(m.body_parentid[b])
         chains[body] = chain
     bodies = [b for b in range(1, m.nbody) if int(m.body_geomnum[b]) > 0]
-    out = set()
     for i, b1 in enumerate(bodies):
         for b2 in bodies[i + 1 :]:
-            c1, c2 = chains[b1], chains[b2]
-            common = set(c1) & set(c2)
-            joints = sum(int(m.body_jntnum[b]) for b in c1 if b not in common)
-            joints += sum(int(m.body_jntnum[b]) for b in c2 if b not in common)
-            if joints <= within_joints:
+            common = set(chains[b1]) & set(chains[b2])
+            yield b1, b2, [b for b in chains[b1] + chains[b2] if b not in common]
+
+
+def _near_pairs(m: Any, within_joints: int) -> set[tuple[int, int]]:
+    """Body pairs with geoms at most ``within_joints`` joints apart along the kinematic tree."""
+    return {
+        (b1, b2)
+        for b1, b2, path in _body_paths(m)
+        if sum(int(m.body_jntnum[b]) for b in path) <= within_joints
+    }
+
+
+def _group_pairs(m: Any, model: RobotModel, groups: tuple[str, ...]) -> set[tuple[int, int]]:
+    """Body pairs that only one group's joints (of ``groups``) and their mimics move relative
+    to each other: the links of a one-motor gripper, whose jaws interleave where their convex
+    hulls would meet (TALOS' wedged at 0.65 of their travel and stayed there)."""
+    if not groups:
+        return set()
+    source = {mimic.joint: mimic.source for mimic in model.mimics}
+    drives_of: dict[int, set[str]] = {}  # body -> the joints driving its own joints
+    for body in range(1, m.nbody):
+        first, count = int(m.body_jntadr[body]), int(m.body_jntnum[body])
+        names = (m.joint(j).name for j in range(first, first + count))
+        drives_of[body] = {source.get(name, name) for name in names}
+    out: set[tuple[int, int]] = set()
+    for b1, b2, path in _body_paths(m):
+        moving = set().union(*(drives_of[b] for b in path))
+        for group in groups:
+            if moving and moving <= set(model.description.groups[group]):
                 out.add((b1, b2))
     return out
 

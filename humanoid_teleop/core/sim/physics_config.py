@@ -12,10 +12,14 @@ rejected). A robot without the file gets :meth:`PhysicsConfig.defaults`. Example
     mesh_max_faces: 3000         # collision meshes are simplified to at most this many triangles
     visual_max_faces: 3000       # the meshes cameras draw (render time; default mesh_max_faces)
     exclude_within_joints: 2     # no collision between links at most this many joints apart
+    exclude_within_groups: []    # no collision between links only these groups' joints move
     actuators:                   # position servos: kp [N m/rad], kv [N m s/rad]
       default: {kp: 300.0, kv: 10.0}
       groups:                    # per robot.yaml group
         left_hand: {kp: 20.0, kv: 0.5}
+    joint_dynamics:              # per group: replaces the URDF's <dynamics> of its joints
+      groups:
+        left_hand: {friction: 0.1, damping: 0.1}
     demonstrator:                # how the scripted demonstrator handles this robot's hand
       tilt_down_rad: 1.5708      # (DemonstratorSettings; the rest keep their defaults)
       push:                      # this task's own values over the robot-wide ones
@@ -52,7 +56,9 @@ _TOP_KEYS = (
     "mesh_max_faces",
     "visual_max_faces",
     "exclude_within_joints",
+    "exclude_within_groups",
     "actuators",
+    "joint_dynamics",
     "demonstrator",
     "scene_layout",
 )
@@ -71,6 +77,22 @@ class ServoGains:
         item.as_mapping(allowed=("kp", "kv"), required=("kp", "kv"))
         kp = item.child("kp").as_positive_float()
         return cls(kp, item.child("kv").as_float(minimum=0))
+
+
+@dataclass(frozen=True)
+class JointDynamics:
+    """A joint's Coulomb ``friction`` [N m] and viscous ``damping`` [N m s/rad], in place of
+    its URDF ``<dynamics>`` (MuJoCo ``frictionloss`` and ``damping``)."""
+
+    friction: float
+    damping: float
+
+    @classmethod
+    def from_field(cls, item: Field) -> JointDynamics:
+        """Read ``{friction: .., damping: ..}``; both >= 0."""
+        item.as_mapping(allowed=("friction", "damping"), required=("friction", "damping"))
+        friction = item.child("friction").as_float(minimum=0)
+        return cls(friction, item.child("damping").as_float(minimum=0))
 
 
 #: Tasks the scripted demonstrator performs: each may have its own ``demonstrator`` sub-block.
@@ -167,8 +189,10 @@ class PhysicsConfig:
     mesh_max_faces: int = 3000
     visual_max_faces: int = 3000
     exclude_within_joints: int = 2
+    exclude_within_groups: tuple[str, ...] = ()
     default_gains: ServoGains = ServoGains(300.0, 10.0)
     group_gains: Mapping[str, ServoGains] = field(default_factory=dict)
+    group_dynamics: Mapping[str, JointDynamics] = field(default_factory=dict)
     demonstrator: DemonstratorSettings = DemonstratorSettings()
     scene_layout: SceneLayoutSettings = field(default_factory=SceneLayoutSettings)
     source: str = "<defaults>"
@@ -206,6 +230,15 @@ class PhysicsConfig:
         visual = visual_field.as_int(minimum=100) if visual_field else faces
         within_field = _opt(root, "exclude_within_joints")
         within = within_field.as_int(minimum=0) if within_field else base.exclude_within_joints
+        within_groups = base.exclude_within_groups
+        groups_field = _opt(root, "exclude_within_groups")
+        if groups_field is not None:
+            within_groups = groups_field.as_str_list(allow_empty=True)
+            unknown = [g for g in within_groups if groups and g not in groups]
+            if unknown:
+                raise groups_field.error(
+                    f"no group {unknown[0]!r} in robot.yaml; groups: {', '.join(groups)}"
+                )
         default_gains, group_gains = base.default_gains, {}
         actuators = _opt(root, "actuators")
         if actuators is not None:
@@ -220,6 +253,16 @@ class PhysicsConfig:
                             f"no group {name!r} in robot.yaml; groups: {', '.join(groups)}"
                         )
                     group_gains[name] = ServoGains.from_field(item)
+        group_dynamics: dict[str, JointDynamics] = {}
+        dynamics = _opt(root, "joint_dynamics")
+        if dynamics is not None:
+            dynamics.as_mapping(allowed=("groups",), required=("groups",))
+            for name, item in dynamics.child("groups").items():
+                if groups and name not in groups:
+                    raise item.error(
+                        f"no group {name!r} in robot.yaml; groups: {', '.join(groups)}"
+                    )
+                group_dynamics[name] = JointDynamics.from_field(item)
         demo_field = _opt(root, "demonstrator")
         demonstrator = (
             DemonstratorSettings.from_field(demo_field) if demo_field else base.demonstrator
@@ -235,8 +278,10 @@ class PhysicsConfig:
             mesh_max_faces=faces,
             visual_max_faces=visual,
             exclude_within_joints=within,
+            exclude_within_groups=within_groups,
             default_gains=default_gains,
             group_gains=group_gains,
+            group_dynamics=group_dynamics,
             demonstrator=demonstrator,
             scene_layout=layout,
             source=str(root.file),
@@ -248,12 +293,19 @@ class PhysicsConfig:
             return self.default_gains
         return self.group_gains.get(group, self.default_gains)
 
+    def dynamics_for(self, group: str | None) -> JointDynamics | None:
+        """Friction and damping of a joint in ``group``; None: the URDF's ``<dynamics>``."""
+        return None if group is None else self.group_dynamics.get(group)
+
     def digest(self) -> str:
         """A hash of every setting that changes the built model (for the model cache)."""
         data = asdict(self)
         data.pop("source")
         data.pop("demonstrator")  # the script's settings, not the model's
         data.pop("scene_layout")  # where the scenes go, not the robot's model
+        for key in ("group_dynamics", "exclude_within_groups"):
+            if not data[key]:
+                data.pop(key)  # not set: the cache keys from before these settings existed
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

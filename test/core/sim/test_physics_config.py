@@ -43,6 +43,35 @@ def test_group_gains_override_the_default(tmp_path: Path) -> None:
     assert physics.gains_for(None).kv == 2.0
 
 
+def test_joint_dynamics_replace_the_urdf_ones_of_a_group(tmp_path: Path) -> None:
+    """A group's friction and damping are read; other groups keep the URDF's (None); they
+    change the model digest."""
+    text = GOOD + "joint_dynamics:\n  groups:\n    left_hand: {friction: 0.1, damping: 0.2}\n"
+    physics = load_physics(_write(tmp_path, text), ("left_hand", "left_arm"))
+    dynamics = physics.dynamics_for("left_hand")
+    assert dynamics is not None and (dynamics.friction, dynamics.damping) == (0.1, 0.2)
+    assert physics.dynamics_for("left_arm") is None and physics.dynamics_for(None) is None
+    without = load_physics(_write(tmp_path, GOOD), ("left_hand", "left_arm"))
+    assert physics.digest() != without.digest()
+
+
+def test_joint_dynamics_of_an_unknown_group_is_rejected(tmp_path: Path) -> None:
+    """Friction for a group robot.yaml does not have names the group and its line."""
+    text = GOOD + "joint_dynamics:\n  groups:\n    head: {friction: 0.1, damping: 0.1}\n"
+    with pytest.raises(SimConfigError, match=r"physics.yaml:9: .*no group 'head'"):
+        load_physics(_write(tmp_path, text), ("left_hand",))
+
+
+def test_exclude_within_groups_names_groups_of_the_robot(tmp_path: Path) -> None:
+    """exclude_within_groups is a list of robot.yaml groups; another name is an error."""
+    text = GOOD + "exclude_within_groups: [left_hand]\n"
+    physics = load_physics(_write(tmp_path, text), ("left_hand",))
+    assert physics.exclude_within_groups == ("left_hand",)
+    assert physics.digest() != load_physics(_write(tmp_path, GOOD)).digest()
+    with pytest.raises(SimConfigError, match=r"physics.yaml:7: .*no group 'left_hand'"):
+        load_physics(_write(tmp_path, text), ("right_hand",))
+
+
 def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
     """A robot without physics.yaml simulates with the documented defaults."""
     assert load_physics(tmp_path / "robot.yaml") == PhysicsConfig.defaults()
