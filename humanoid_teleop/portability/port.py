@@ -54,9 +54,13 @@ picking hand (physics.yaml ``demonstrator``: its pre-grasp shape and its grip, e
 thumb 2.4 cm short of the index tip, a full pinch elsewhere), moved between its open hand,
 its pre-grasp shape and its grip as far as the source operator's hand had moved between
 theirs (:func:`_operator_grasps`), so each hand closes to its own firm grip instead of the
-source's closure number; the target's grasp point (thumb and index tip midpoint, where the
-demonstrator places the object) goes where the source's went (the tool point goal shifted
-by the two hands' grasp point offsets); and with physics, at the end of each close and open
+source's closure number; with physics each close and open is timed by the source robot's
+measured hand, which lags its operator (:func:`_robot_grasps`: the grip is asked for where
+that hand grasped, the hand its operator opened to where it released, the report's event
+closures; timed by the pinch, g1/alex/romeo/talos cross picks missed 47 events, by the
+hand 27); the target's grasp point (thumb and index tip midpoint, where the demonstrator
+places the object) goes where the source's went (the tool point goal shifted by the two
+hands' grasp point offsets); and with physics, at the end of each close and open
 the source's clock waits until the target's hand has followed (its closure still for
 :data:`HAND_SETTLED_S` and its command where the retargeter asks, or stopped short of it by
 an object; at most :data:`HAND_WAIT_MAX_S`), as an operator waits for a slow gripper before
@@ -103,7 +107,7 @@ from humanoid_teleop.core.sim.hand_geometry import hand_geometry
 from humanoid_teleop.devices.scripted.hand_model import hand_points, hand_points_rows
 
 from .errors import PortError, PortInputError
-from .report import PortReport, StepRecord, build_report
+from .report import GRASP_FRACTION, RELEASE_FRACTION, PortReport, StepRecord, build_report
 from .source import Samples, SourceEpisode
 from .tool import ArmTool
 from .writer import EpisodeOutput, RobotEpisode, model_hash
@@ -139,6 +143,9 @@ HAND_WAIT_MAX_S = 4.0
 #: HAND_SETTLED over the last HAND_SETTLED_S [s].
 HAND_SETTLED = 0.005
 HAND_SETTLED_S = 0.5
+#: A source robot's hand that never grasped has finished an open once back within this share
+#: of its close's travel of where the close started (:func:`_robot_grasps`).
+ROBOT_HAND_DONE = 0.02
 #: A hand whose measured closure stays this far short of its command is held by an object.
 HAND_BLOCKED = 0.05
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
@@ -400,8 +407,11 @@ def port_episode(
         )
         if hand_retargeter is not None and tool.has_hand:
             params = hand_retargeter.params
+            # with physics, timed by the source robot's measured hand (the report's events
+            # are its own), which lags its operator's pinch
+            robot_hand = (track.t_s, track.closure, track.tool.grip_closure) if sim_on else None
             grasps = _operator_grasps(
-                source, side, 0.5 * (params.pinch_open_m + params.pinch_closed_m)
+                source, side, 0.5 * (params.pinch_open_m + params.pinch_closed_m), robot_hand
             )
             if grasps is not None:
                 from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
@@ -890,13 +900,19 @@ class _OperatorGrasps:
 
 
 def _operator_grasps(
-    source: SourceEpisode, side: str, grasp_pinch_m: float
+    source: SourceEpisode,
+    side: str,
+    grasp_pinch_m: float,
+    robot_hand: tuple[FloatArray, FloatArray, float] | None = None,
 ) -> _OperatorGrasps | None:
     """The source operator's grasps (None without recorded hands or without a pinch
     narrower than ``grasp_pinch_m`` [m]): each grip (the thumb tip to index tip distance
     within 3 mm of its narrowest) with the close before it (the pinch falling to it) and
     the open after it (rising from it). Outside them the progress toward the pre-grasp
-    shape is the hand's shape projected on the line from its first shape to that one."""
+    shape is the hand's shape projected on the line from its first shape to that one.
+    With ``robot_hand`` (the source robot's measured hand: times [s], closures, its grip
+    closure) each close and open is timed by what that hand did (:func:`_robot_grasps`),
+    not by the pinch."""
     hands, wrists = source.hands.get(side), source.wrists.get(side)
     if hands is None or wrists is None or not len(hands.t_s):
         return None
@@ -910,6 +926,8 @@ def _operator_grasps(
     closing = np.zeros(n)  # 0 at the pre-grasp shape .. 1 at the grip
     within = np.zeros(n, dtype=bool)  # from a close's start to its open's end
     waits: list[float] = []
+    starts: list[int] = []  # where each close began (hand samples)
+    stops: list[int] = []  # where each open ended
     first_start = -1
     gripping = pinch <= grip + 0.003
     i = 0
@@ -931,6 +949,8 @@ def _operator_grasps(
                 back = stop
         back = stop if back < 0 else back
         first_start = start if first_start < 0 else first_start
+        starts.append(start)
+        stops.append(stop)
         span = max(float(pinch[start]) - grip, 1e-6)
         segment = slice(start, back + 1)
         closing[segment] = np.maximum(
@@ -954,8 +974,78 @@ def _operator_grasps(
         shaped = np.clip((local - local[0]) @ toward / length_sq, 0.0, 1.0)
     else:
         shaped = np.zeros(n)
+    if robot_hand is not None:  # timed by the source robot's hand, open as its operator did
+        followed = _robot_grasps(hands.t_s, starts, shaped[stops], *robot_hand)
+        if followed is not None:
+            closing, within, waits = followed
     shaped[within] = 1.0
     return _OperatorGrasps(hands.t_s, shaped + closing, tuple(waits))
+
+
+def _robot_grasps(
+    t_s: FloatArray,
+    starts: list[int],
+    opened: FloatArray,
+    hand_t_s: FloatArray,
+    hand_closure: FloatArray,
+    grip_closure: float,
+) -> tuple[FloatArray, NDArray[np.bool_], list[float]] | None:
+    """Each grasp's close and open (0 at the pre-grasp shape .. 1 at the grip, at the hand
+    samples ``t_s`` [s]), whether a sample is within one, and the times [s] where each close
+    and open ended, from the source robot's measured hand (``hand_t_s`` [s], its closures;
+    ``grip_closure``, its robot.yaml's) rather than from its operator's pinch: the hand
+    lags its operator (a gripper travels for ~1 s), and the report's events are that
+    hand's. From each close's start (``starts``, the operator's, as sample indices) the
+    close is the share of the way from the hand's closure there to its grasp event's
+    (:data:`~.report.GRASP_FRACTION` of its grip closure; its most closed before the next
+    close when it stayed below); the open, the share from there down to its release
+    event's (:data:`~.report.RELEASE_FRACTION`; without a grasp event, back within
+    :data:`ROBOT_HAND_DONE` of its travel from where it started), from the grip to the
+    hand its operator opened to (``opened``: the operator's progress where each of its
+    opens ended, at most 1: the pre-grasp shape). So the target's hand has been asked for
+    its grip when the source's grasped and to open when the source's released, and the
+    port's waits there hold the source's clock at those events until the target's hand
+    has followed. None when a close did not move the hand by :data:`HAND_SETTLED`."""
+    closure = np.interp(t_s, hand_t_s, hand_closure)
+    n = len(t_s)
+    closing = np.zeros(n)
+    within = np.zeros(n, dtype=bool)
+    waits: list[float] = []
+    for j, start in enumerate(starts):
+        limit = starts[j + 1] if j + 1 < len(starts) else n
+        base = float(closure[start])
+        peak = start + int(np.argmax(closure[start:limit]))
+        if float(closure[peak]) - base < HAND_SETTLED:
+            return None
+        grasped = float(closure[peak]) >= GRASP_FRACTION * grip_closure
+        closed_at = GRASP_FRACTION * grip_closure if grasped else float(closure[peak])
+        opened_at = (
+            RELEASE_FRACTION * grip_closure
+            if grasped
+            else base + ROBOT_HAND_DONE * (closed_at - base)
+        )
+        ahead = closure[start:limit]
+        closed = start + int(np.argmax(ahead >= closed_at))
+        share = np.clip((ahead - base) / max(closed_at - base, 1e-6), 0.0, 1.0)
+        after = closure[closed:limit]
+        opening = (
+            np.flatnonzero(after < opened_at)
+            if grasped
+            else np.flatnonzero((after <= opened_at) & (np.arange(len(after)) >= peak - closed))
+        )
+        stop = limit - 1 if not len(opening) else closed + int(opening[0])
+        falling = np.clip((after - opened_at) / max(closed_at - opened_at, 1e-6), 0.0, 1.0)
+        # the open: from the grip to the shape the operator opened to (``opened``: its
+        # progress where its open ended, 1 or less), reached where the source's released
+        # (only to the pre-grasp shape, G1 released 70-84 ms after Romeo's and Alex's hands)
+        reopened = min(1.0, float(opened[j]))
+        share[closed - start :] = reopened - 1.0 + (2.0 - reopened) * falling
+        closing[start : stop + 1] = share[: stop + 1 - start]
+        within[start : stop + 1] = True
+        waits.append(float(t_s[closed]))
+        if len(opening):
+            waits.append(float(t_s[stop]))
+    return closing, within, waits
 
 
 def _pick_hand(config: Any, side: str, progress: float) -> FloatArray:

@@ -81,3 +81,26 @@ def test_hand_followed_once_still_and_commanded_or_held() -> None:
     assert not _hand_followed(still, 5, (1.0, 0.3))  # the command has not moved yet
     assert not _hand_followed([0.1, 0.15, 0.2, 0.25, 0.3, 0.35], 5, (0.6, 0.6))  # closing
     assert not _hand_followed(still[:3], 5, (0.6, 0.6))  # not long enough
+
+
+def test_physics_pick_progress_follows_the_source_robots_hand() -> None:
+    """With physics, a grasp is timed by the source robot's hand, which lags its operator:
+    the close reaches the grip where that hand grasped (0.9 of its grip closure), the open
+    the hand its operator opened to (here the open hand) where it released (below 0.6 of
+    it), and the port waits there, not where the operator's pinch closed and opened (the
+    report's events are the hand's: into G1 and Alex, targets following the pinch released
+    0.1-0.3 s before the source's hand)."""
+    closures = [0.0, 0.35, 0.35, 0.7, 1.0, 1.0, 1.0, 1.0, 0.7, 0.35, 0.0, 0.0, 0.0, 0.0]
+    source = _source(closures, [None] * len(closures))
+    t = np.arange(len(closures)) / 10
+    # the robot's hand (grip closure 0.5): 0.2 at the pre-grasp shape, grasping (0.45) at
+    # 0.6 s, 0.4 s after its operator's pinch closed; releasing (0.3) at 1.1 s
+    hand = np.array([0.0, 0.1, 0.2, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.5, 0.4, 0.25, 0.2, 0.2])
+    grasps = _operator_grasps(source, "right", 0.05, (t, hand, 0.5))
+    assert grasps is not None
+    np.testing.assert_allclose(
+        grasps.progress[[3, 4, 5, 6, 9, 10, 11, 13]], [1.0, 1.4, 1.8, 2.0, 2.0, 4 / 3, 0.0, 0.0]
+    )
+    np.testing.assert_allclose(grasps.waits_s, (0.6, 1.1))
+    by_pinch = _operator_grasps(source, "right", 0.05)  # the operator's: gripping at 0.4 s
+    assert by_pinch is not None and by_pinch.progress[4] == 2.0 and by_pinch.waits_s[0] == 0.4
