@@ -78,6 +78,9 @@ RECENT_SAMPLES = 1000
 twice."""
 """Longest time [s] two subscriptions of one topic record together while one replaces the
 other (a publisher silent that long has nothing in flight to lose)."""
+ERROR_CLOSE_WAIT_S = 10.0
+"""Longest time [s] ``record`` waits, after an episode error, for the episode to be closed
+so its last line can say what was kept."""
 IMAGE_BYTES_PER_PIXEL = {"rgb8": 3, "bgr8": 3, "mono8": 1, "16UC1": 2, "32FC1": 4}
 """Bytes per pixel of the robot.yaml camera encodings (a frame's size bounds its reader)."""
 ROBOT_TYPES = {
@@ -201,6 +204,7 @@ class RecorderNode(Node):
         }
         auto_start = bool(p("auto_start_episode", False).value)
         self._exit_on_error = bool(p("exit_on_episode_error", False).value)
+        self._error_seen_s: float | None = None  # monotonic time the episode error was seen
         status_period = float(p("status_period_s", 1.0).value)
         self._console = bool(p("console_status", False).value)
 
@@ -482,9 +486,18 @@ class RecorderNode(Node):
         if self._console:
             print("\r" + status.console_line().ljust(100), end="", file=sys.stderr, flush=True)
         if self._exit_on_error and status.state == "error":
+            result = self.recorder.last_result
+            if result is None or result.error != status.error:
+                # The writer thread is still closing (or repairing) the episode: say what
+                # was kept once it is done, at a later tick (at most ERROR_CLOSE_WAIT_S on).
+                now = time.monotonic()
+                self._error_seen_s = self._error_seen_s or now
+                if now - self._error_seen_s < ERROR_CLOSE_WAIT_S:
+                    return
+                result = None
             if self._console:
                 print(file=sys.stderr)
-            raise EpisodeFailed(episode_error_line(self.recorder.last_result, status.error))
+            raise EpisodeFailed(episode_error_line(result, status.error))
 
     def close(self) -> EpisodeResult | None:
         """Close the running episode cleanly and stop the writer thread; returns the episode
