@@ -219,9 +219,7 @@ class PhysicsConfig:
         impratio_field = _opt(root, "impratio")
         impratio = impratio_field.as_positive_float() if impratio_field else base.impratio
         grav = _opt(root, "gravity_compensation")
-        if grav is not None and not isinstance(grav.value, bool):
-            raise grav.error(f"expected true or false, got {grav.value!r}")
-        gravity = bool(grav.value) if grav is not None else base.gravity_compensation
+        gravity = grav.as_bool() if grav is not None else base.gravity_compensation
         arm_field = _opt(root, "armature")
         armature = arm_field.as_positive_float() if arm_field else base.armature
         faces_field = _opt(root, "mesh_max_faces")
@@ -234,11 +232,8 @@ class PhysicsConfig:
         groups_field = _opt(root, "exclude_within_groups")
         if groups_field is not None:
             within_groups = groups_field.as_str_list(allow_empty=True)
-            unknown = [g for g in within_groups if groups and g not in groups]
-            if unknown:
-                raise groups_field.error(
-                    f"no group {unknown[0]!r} in robot.yaml; groups: {', '.join(groups)}"
-                )
+            for name in within_groups:
+                _require_group(groups_field, name, groups)
         default_gains, group_gains = base.default_gains, {}
         actuators = _opt(root, "actuators")
         if actuators is not None:
@@ -248,20 +243,14 @@ class PhysicsConfig:
             group_field = _opt(actuators, "groups")
             if group_field is not None:
                 for name, item in group_field.items():
-                    if groups and name not in groups:
-                        raise item.error(
-                            f"no group {name!r} in robot.yaml; groups: {', '.join(groups)}"
-                        )
+                    _require_group(item, name, groups)
                     group_gains[name] = ServoGains.from_field(item)
         group_dynamics: dict[str, JointDynamics] = {}
         dynamics = _opt(root, "joint_dynamics")
         if dynamics is not None:
             dynamics.as_mapping(allowed=("groups",), required=("groups",))
             for name, item in dynamics.child("groups").items():
-                if groups and name not in groups:
-                    raise item.error(
-                        f"no group {name!r} in robot.yaml; groups: {', '.join(groups)}"
-                    )
+                _require_group(item, name, groups)
                 group_dynamics[name] = JointDynamics.from_field(item)
         demo_field = _opt(root, "demonstrator")
         demonstrator = (
@@ -315,6 +304,13 @@ def load_physics(robot_file: Path, groups: tuple[str, ...] = ()) -> PhysicsConfi
     if not path.is_file():
         return PhysicsConfig.defaults()
     return PhysicsConfig.from_field(read_yaml(path, SimConfigError), groups)
+
+
+def _require_group(where: Field, name: str, groups: tuple[str, ...]) -> None:
+    """Raise at ``where`` unless ``name`` is one of robot.yaml's ``groups`` (none given: no
+    check)."""
+    if groups and name not in groups:
+        raise where.error(f"no group {name!r} in robot.yaml; groups: {', '.join(groups)}")
 
 
 def _opt(parent: Field, key: str) -> Field | None:
