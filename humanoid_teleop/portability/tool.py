@@ -97,14 +97,11 @@ class ArmTool:
         self._ee_id = pm.getFrameId(self.arm.ee_frame)
         tips = hand.fingertip_frames.values() if hand is not None else ()
         self._tip_ids = [pm.getFrameId(f) for f in tips] or [self._ee_id]
-        # the grasp point's rows in the work arrays (1 + fingertip index): the thumb and index
-        # tips where the hand names both, else every fingertip (the tool point)
+        # the grasp point's rows in the work arrays (1 + fingertip index): the hand's pinch
+        # fingers (HandSpec.pinch_fingers), else the EE frame's row standing in for the tips
         names = list(hand.fingertip_frames) if hand is not None else []
-        self._grasp_rows = (
-            [1 + names.index("thumb"), 1 + names.index("index")]
-            if "thumb" in names and "index" in names
-            else list(range(1, len(self._tip_ids) + 1))
-        )
+        pinch = hand.pinch_fingers if hand is not None else ()
+        self._grasp_rows = [1 + names.index(f) for f in pinch] or [1]
         # The EE's and the fingertips' kinematic chains in the base frame, evaluated by the
         # compiled chain kinematics in one call (a pinocchio pass + frame placements through
         # Python was ~11 us, run once per source sample and twice per ported step).
@@ -143,7 +140,7 @@ class ArmTool:
         self._place(q)
         positions = self._positions
         rows = self._grasp_rows
-        if len(rows) == 2:
+        if len(rows) == 2:  # a pinch: the sum numpy's mean would take, without its overhead
             grasp = 0.5 * (positions[rows[0]] + positions[rows[1]]) - positions[-1]
         else:
             grasp = positions[rows].mean(axis=0) - positions[-1]
@@ -163,8 +160,8 @@ class ArmTool:
     def grasp_offsets(self, q: FloatArray) -> FloatArray:
         """The grasp point minus the tool point [m], base frame, at each row of ``q`` (n x
         joints). The grasp point is where the hand pinches, as the scripted demonstrator
-        places it on an object: the midpoint of the thumb and index fingertip frames (the
-        mean of all of them, the tool point, for a hand without both)."""
+        places it on an object: the mean of its pinch fingers' tip frames
+        (:attr:`~humanoid_teleop.core.robot.HandSpec.pinch_fingers`)."""
         rows = np.ascontiguousarray(np.atleast_2d(q), dtype=np.float64)
         count = len(self._tip_ids) + 1
         rotations = np.empty((len(rows), count, 3, 3))

@@ -9,6 +9,7 @@ import pytest
 
 from humanoid_teleop.core.retarget.ik_kernel import frame_kinematics
 from humanoid_teleop.core.robot import RobotModel, list_robots
+from humanoid_teleop.devices.scripted.episode import grasp_point
 from humanoid_teleop.portability.tool import ArmTool
 
 ROBOTS = [r.name for r in list_robots()]
@@ -33,6 +34,25 @@ def test_tool_frames_equal_model_fk(robot: str, models: Callable[[str], RobotMod
             points = [model.fk(q, f)[1] for f in tips] or [p_ref]
             assert np.allclose(rotation, r_ref) and np.allclose(position, p_ref)
             assert np.allclose(point, np.mean(points, axis=0))
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_grasp_point_is_the_demonstrators(robot: str, models: Callable[[str], RobotModel]) -> None:
+    """The port's grasp point (tool point + grasp offset) is where the scripted
+    demonstrator pinches (:func:`~humanoid_teleop.devices.scripted.episode.grasp_point`),
+    by both of the tool's paths, at random q."""
+    model = models(robot)
+    rng = np.random.default_rng(11)
+    lower = np.where(np.isfinite(model.limits.lower), model.limits.lower, -3.0)
+    upper = np.where(np.isfinite(model.limits.upper), model.limits.upper, 3.0)
+    for side in model.description.arms:
+        tool = ArmTool(model, side)
+        for _ in range(3):
+            q = rng.uniform(lower, upper)
+            _, _, point, offset = tool.frames_grasp(q)
+            pinch, _ = grasp_point(model, q, side)
+            assert np.allclose(point + offset, pinch, atol=1e-12)
+            assert np.allclose(tool.grasp_offsets(q)[0], offset, atol=1e-12)
 
 
 @pytest.mark.parametrize("robot", ROBOTS)

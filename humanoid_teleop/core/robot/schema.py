@@ -170,7 +170,8 @@ class HandSpec:
     ``fingers`` maps finger names (``thumb``, ``index``, ``middle``, ``ring``, ``pinky``, ...)
     to joint names ordered from palm to tip (dexterous hands only); ``fingertip_frames`` maps
     finger names to frames (a gripper's: its jaw tips, e.g. ``thumb`` and ``index``). The mean
-    of the fingertip frames is where the hand grasps (the EE frame for a hand without them).
+    of the fingertip frames is the hand's tool point (the EE frame for a hand without them);
+    the mean of the :attr:`pinch_fingers`' tips is where it pinches (its grasp point).
     ``open_positions`` / ``closed_positions`` are joint positions [rad or m] in ``group`` order,
     so every hand can follow a single grasp value in [0, 1]. ``grip_closure`` is the closure
     (:meth:`closure_of`) at which the hand holds an object in a pinch, where the object stops
@@ -187,6 +188,17 @@ class HandSpec:
     open_positions: tuple[float, ...] = ()
     closed_positions: tuple[float, ...] = ()
     grip_closure: float = 1.0
+
+    @property
+    def pinch_fingers(self) -> tuple[str, ...]:
+        """The fingers whose tips' midpoint is the hand's grasp point, where it pinches an
+        object: ``thumb`` and ``index`` when ``fingertip_frames`` names both (the pair the
+        scripted demonstrator's hand pinches with), else every finger with a tip frame (then
+        the grasp point is the tool point); empty for a hand without fingertip frames."""
+        names = tuple(self.fingertip_frames)
+        if "thumb" in names and "index" in names:
+            return ("thumb", "index")
+        return names
 
     def grasp_positions(self, closure: float) -> tuple[float, ...]:
         """Positions in group order for ``closure`` in [0, 1] (0 open, 1 closed), clipped.

@@ -30,19 +30,20 @@ PROFILE = "replay"
 
 
 def grasp_point(model: RobotModel, q: FloatArray, side: str) -> tuple[FloatArray, float]:
-    """Where the ``side`` hand pinches [m] and the height of its lowest fingertip [m], base
-    frame: the midpoint of the thumb and index fingertips (the pair the demonstrator's hand
-    pinches with), else the mean of the fingertip frames, else the EE frame."""
+    """Where the ``side`` hand pinches [m] (its grasp point: the mean of its
+    :attr:`~humanoid_teleop.core.robot.HandSpec.pinch_fingers`' tips, else the EE frame) and
+    the height of its lowest fingertip [m], base frame."""
     description = model.description
     hand = description.hands.get(side)
     named = dict(hand.fingertip_frames) if hand is not None else {}
-    frames = list(named.values()) or [description.arms[side].ee_frame]
-    tips = np.array([model.fk(q, frame)[1] for frame in frames])
-    lowest = float(tips[:, 2].min())
-    if "thumb" in named and "index" in named:
-        pinch = 0.5 * (model.fk(q, named["thumb"])[1] + model.fk(q, named["index"])[1])
-        return np.asarray(pinch, dtype=np.float64), lowest
-    return tips.mean(axis=0), lowest
+    tips = {finger: model.fk(q, frame)[1] for finger, frame in named.items()}
+    pinch = hand.pinch_fingers if hand is not None else ()
+    if not pinch:
+        ee = np.asarray(model.fk(q, description.arms[side].ee_frame)[1], dtype=np.float64)
+        return ee, float(ee[2])
+    lowest = float(min(point[2] for point in tips.values()))
+    point = np.mean([tips[finger] for finger in pinch], axis=0)
+    return np.asarray(point, dtype=np.float64), lowest
 
 
 def robot_demonstrator_config(

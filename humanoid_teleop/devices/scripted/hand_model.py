@@ -45,32 +45,20 @@ def hand_points(side: str, closure: float, thumb: float | None = None) -> FloatA
     """(25, 3) WebXR joints [m] of a ``side`` hand at ``closure`` in [0, 1], hand frame;
     ``thumb`` in [0, 1]: how far the thumb has come toward the index tip (default
     ``closure``: a pinch), e.g. 0 for curled fingers with the thumb spread."""
-    if side not in ("left", "right"):
-        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
-    c = float(np.clip(closure, 0.0, 1.0))
-    c_thumb = c if thumb is None else float(np.clip(thumb, 0.0, 1.0))
-    points = np.zeros((25, 3))
-    for finger, y in _KNUCKLE_Y_M.items():
-        curl = _CURL_RAD * c if finger in ("index", "middle") else 0.2 * c
-        chain = _finger(np.array([_KNUCKLE_X_M, y, 0.0]), (curl, curl, curl))
-        for index, point in zip(WEBXR_FINGER_CHAINS[finger], chain, strict=True):
-            points[index] = point
-    index_tip = points[WEBXR_FINGER_CHAINS["index"][-1]]
-    tip = (1.0 - c_thumb) * _THUMB_OPEN_TIP_M + c_thumb * index_tip
-    for k, index in enumerate(WEBXR_FINGER_CHAINS["thumb"]):
-        points[index] = _THUMB_BASE_M + (k / 3.0) * (tip - _THUMB_BASE_M)
-    if side == "left":
-        points[:, 1] *= -1.0
-    return points
+    thumbs = None if thumb is None else np.array([thumb], dtype=np.float64)
+    return hand_points_rows(side, np.array([closure], dtype=np.float64), thumbs)[0]
 
 
-def hand_points_rows(side: str, closures: FloatArray) -> FloatArray:
-    """:func:`hand_points` (the thumb pinching with the fingers) at each of ``closures``
-    (n,) in one numpy pass: (n, 25, 3) [m], hand frame, within 1e-15 m of it (~1 us a row
-    instead of ~40: a port asks for one hand per recorded step)."""
+def hand_points_rows(
+    side: str, closures: FloatArray, thumbs: FloatArray | None = None
+) -> FloatArray:
+    """:func:`hand_points` at each of ``closures`` (n,) (and ``thumbs`` (n,), default the
+    closures: a pinch) in one numpy pass: (n, 25, 3) [m], hand frame (~1 us a row: a port
+    asks for one hand per recorded step)."""
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', not {side!r}")
     c = np.clip(np.asarray(closures, dtype=np.float64), 0.0, 1.0)
+    c_thumb = c if thumbs is None else np.clip(np.asarray(thumbs, dtype=np.float64), 0.0, 1.0)
     points = np.zeros((len(c), 25, 3))
     for finger, y in _KNUCKLE_Y_M.items():
         curl = _CURL_RAD * c if finger in ("index", "middle") else 0.2 * c
@@ -84,7 +72,7 @@ def hand_points_rows(side: str, closures: FloatArray) -> FloatArray:
             here = here + length * np.column_stack([np.cos(angle), flat, -np.sin(angle)])
             points[:, rows[2 + k]] = here
     index_tip = points[:, WEBXR_FINGER_CHAINS["index"][-1]]
-    tip = (1.0 - c)[:, None] * _THUMB_OPEN_TIP_M + c[:, None] * index_tip
+    tip = (1.0 - c_thumb)[:, None] * _THUMB_OPEN_TIP_M + c_thumb[:, None] * index_tip
     for k, index in enumerate(WEBXR_FINGER_CHAINS["thumb"]):
         points[:, index] = _THUMB_BASE_M + (k / 3.0) * (tip - _THUMB_BASE_M)
     if side == "left":

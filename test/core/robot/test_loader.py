@@ -11,6 +11,7 @@ import yaml
 from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.core.robot import (
     ROBOTS_PATH_ENV,
+    HandSpec,
     RobotConfigError,
     RobotModel,
     RobotModelError,
@@ -509,3 +510,16 @@ def test_name_must_match_folder(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with _fails_at(path, r"name: got 'other' but the folder is 'toy'"):
         load_robot(path)
+
+
+def test_hand_pinch_fingers_are_thumb_and_index_else_every_fingertip() -> None:
+    """A hand pinches between its thumb and index tips when it names both, else its grasp
+    point is the mean of every fingertip it names (its tool point); none without tips."""
+    tips = {"thumb": "t_tip", "index": "i_tip", "middle": "m_tip"}
+    assert HandSpec("left", "dexterous", fingertip_frames=tips).pinch_fingers == (
+        "thumb",
+        "index",
+    )
+    jaws = {"upper": "u_tip", "lower": "l_tip"}
+    assert HandSpec("left", "gripper", fingertip_frames=jaws).pinch_fingers == ("upper", "lower")
+    assert HandSpec("left", "gripper").pinch_fingers == ()
