@@ -7,7 +7,8 @@ not always reach) where they and the arm's commands were recorded, else FK of th
 commands, else of the measured joints (joint-only data). The task frame has its origin at
 the arm's EE at home and the base frame's axes: the scenes are laid out from that point on
 every robot, so an object at the same task-frame position is at the same place relative to
-each hand.
+each hand. A robot with its own scene layout (physics.yaml ``scene_layout``: iCub's table
+lower and objects nearer) has its origin moved with its objects (:func:`task_origin`).
 
 **Intent.** Ported to its own robot (the same robot.yaml) the calibration maps the recorded
 intent onto itself, so it is replayed as given: re-deriving it differs by rounding, which the
@@ -184,6 +185,27 @@ def _rotation(row: FloatArray) -> FloatArray:
     return out
 
 
+def task_origin(model: RobotModel, side: str, scene: str) -> FloatArray:
+    """The task frame's origin [m], base frame: the ``side`` arm's EE at home, moved as the
+    robot's own scene layout moves the objects of ``scene`` (a scene name, '' for none) from
+    where the scene file puts them (physics.yaml ``scene_layout``,
+    :meth:`~humanoid_teleop.core.sim.scene_layout.SceneLayoutSettings.offset_m`). So an
+    object and a tool path at the same task-frame position are at the same place relative to
+    each robot's table, whichever layout each robot has."""
+    from humanoid_teleop.core.sim.physics_config import load_physics
+    from humanoid_teleop.core.sim.scene import load_scene
+    from humanoid_teleop.core.sim.scene_layout import SceneLayoutSettings
+
+    origin = _arm_tool(model, side).ee(model.home_positions())[1]
+    description = model.description
+    layout = load_physics(description.source_file, tuple(description.groups)).scene_layout
+    if not scene or layout == SceneLayoutSettings():
+        return origin
+    offset = layout.offset_m(load_scene(scene).table.below_hand_m)
+    moved: FloatArray = origin + np.array(offset)
+    return moved
+
+
 class _SourceTrack:
     """The source's tool path (task frame) and hand closures, sampled at the joint states."""
 
@@ -222,8 +244,8 @@ class _SourceTrack:
                 commanded[np.ix_(ok, idx)] = stream.values[steps[ok]]
         self.t_s = t
         self._times: list[float] = t.tolist()
-        home = model.home_positions()
-        self.origin = self.tool.ee(home)[1]
+        #: The task frame's origin [m], base frame (:func:`task_origin`).
+        self.origin = task_origin(model, side, source.scene)
         frames = self.tool.frames_rows(commanded)  # (EE rotations, EE positions, tool points)
         self.commanded_p = frames[2] - self.origin
         self.commanded_r = frames[0] @ self.tool.hand_rotation
@@ -324,7 +346,7 @@ def port_episode(
     side = _side(source, src_desc, tgt_desc)
     track = _SourceTrack(source, source_model, side, measured_too=sim_on)
     tool = _arm_tool(target_model, side)
-    origin = tool.ee(target_model.home_positions())[1]
+    origin = task_origin(target_model, side, source.scene)
     rate = options.rate_hz or source.command_rate_hz
     if not (math.isfinite(rate) and rate > 0):
         raise PortInputError(f"{source.path}: command rate {rate} Hz is not usable")

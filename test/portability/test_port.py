@@ -15,6 +15,7 @@ import pytest
 from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.sim.scene import Scene, load_scene
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 from humanoid_teleop.portability.matrix import summarize
 from humanoid_teleop.portability.port import (
@@ -23,6 +24,7 @@ from humanoid_teleop.portability.port import (
     _first_touch,
     _SourceTrack,
     port_episode,
+    task_origin,
 )
 from humanoid_teleop.portability.source import read_source
 from humanoid_teleop.portability.tool import ArmTool
@@ -172,6 +174,28 @@ def test_ported_episode_with_cameras_exports_to_lerobot(
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert json.loads(done.stdout)["episodes"] == 1
+
+
+@pytest.mark.parametrize("scene_name", ["push", "pick_and_place"])
+def test_task_frame_puts_objects_where_each_robots_layout_does(
+    scene_name: str, models: Callable[[str], RobotModel]
+) -> None:
+    """An object at a source robot's scene start maps (through the two task origins) to the
+    same start in every other robot's scene, iCub's own layout (table lower, objects 17 cm
+    nearer) included: what the porter does with the recorded object poses and tool path."""
+    config = load_scene(scene_name)
+    names = ("g1", "alex", "talos", "romeo", "icub")
+    starts = {n: Scene(config, models(n)).start_positions(seed=3)[0] for n in names}
+    origins = {n: task_origin(models(n), config.hand, scene_name) for n in names}
+    for source in names:
+        for target in names:
+            mapped = origins[target] + (starts[source] - origins[source])
+            assert np.allclose(mapped, starts[target], atol=1e-9), (source, target)
+    # without the scene, the origin is the arm's EE at home (no layout to follow)
+    icub = models("icub")
+    home = ArmTool(icub, config.hand).ee(icub.home_positions())[1]
+    assert np.allclose(task_origin(icub, config.hand, ""), home)
+    assert not np.allclose(origins["icub"], home)
 
 
 def test_joint_only_episode_ports_through_fk_intent(

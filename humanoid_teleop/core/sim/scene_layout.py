@@ -43,6 +43,15 @@ class SceneLayoutSettings:
     table_near_m: float | None = None
     shift_m: tuple[float, float] | None = None
 
+    def offset_m(self, below_hand_m: float) -> tuple[float, float, float]:
+        """How far [m] (x, y, z; base frame) this layout moves a scene's objects and target
+        from where the scene file puts them relative to the wrist at home (``below_hand_m``:
+        the scene's table top under it): ``shift_m``, and down by as much as the table is
+        lowered. (0, 0, 0) for the scene's own layout."""
+        shift = self.shift_m or (0.0, 0.0)
+        below = below_hand_m if self.table_below_hand_m is None else self.table_below_hand_m
+        return (shift[0], shift[1], below_hand_m - below)
+
     @classmethod
     def from_field(cls, block: Field) -> SceneLayoutSettings:
         """Read the ``scene_layout`` block: unknown keys and out-of-range values are errors
