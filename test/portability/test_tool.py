@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from humanoid_teleop.core.retarget.ik_kernel import frame_kinematics
 from humanoid_teleop.core.robot import RobotModel, list_robots
@@ -15,20 +16,23 @@ from humanoid_teleop.portability.tool import ArmTool
 ROBOTS = [r.name for r in list_robots()]
 
 
+def _random_positions(model: RobotModel, seed: int, count: int) -> NDArray[np.float64]:
+    """``count`` joint vectors [rad] drawn uniformly within the limits (+-3 where unbounded)."""
+    lower = np.where(np.isfinite(model.limits.lower), model.limits.lower, -3.0)
+    upper = np.where(np.isfinite(model.limits.upper), model.limits.upper, 3.0)
+    return np.random.default_rng(seed).uniform(lower, upper, size=(count, len(lower)))
+
+
 @pytest.mark.parametrize("robot", ROBOTS)
 def test_tool_frames_equal_model_fk(robot: str, models: Callable[[str], RobotModel]) -> None:
     """EE pose and tool point (fingertip mean, else EE) match RobotModel.fk at random q."""
     model = models(robot)
     description = model.description
-    rng = np.random.default_rng(7)
-    lower = np.where(np.isfinite(model.limits.lower), model.limits.lower, -3.0)
-    upper = np.where(np.isfinite(model.limits.upper), model.limits.upper, 3.0)
     for side in description.arms:
         tool = ArmTool(model, side)
         hand = description.hands.get(side)
         tips = list(hand.fingertip_frames.values()) if hand is not None else []
-        for _ in range(3):
-            q = rng.uniform(lower, upper)
+        for q in _random_positions(model, 7, 3):
             rotation, position, point = tool.frames(q)
             r_ref, p_ref = model.fk(q, description.arms[side].ee_frame)
             points = [model.fk(q, f)[1] for f in tips] or [p_ref]
@@ -42,13 +46,9 @@ def test_grasp_point_is_the_demonstrators(robot: str, models: Callable[[str], Ro
     demonstrator pinches (:func:`~humanoid_teleop.devices.scripted.episode.grasp_point`),
     by both of the tool's paths, at random q."""
     model = models(robot)
-    rng = np.random.default_rng(11)
-    lower = np.where(np.isfinite(model.limits.lower), model.limits.lower, -3.0)
-    upper = np.where(np.isfinite(model.limits.upper), model.limits.upper, 3.0)
     for side in model.description.arms:
         tool = ArmTool(model, side)
-        for _ in range(3):
-            q = rng.uniform(lower, upper)
+        for q in _random_positions(model, 11, 3):
             _, _, point, offset = tool.frames_grasp(q)
             pinch, _ = grasp_point(model, q, side)
             assert np.allclose(point + offset, pinch, atol=1e-12)
@@ -82,13 +82,10 @@ def test_tool_kinematics_equal_the_ik_kernels_bit_for_bit(
     """frames, frames_rows and ee_position give ik_kernel.frame_kinematics' numbers exactly
     (EE pose, fingertip mean) at random q: the porter's FK is the IK's, without the Jacobian."""
     model = models(robot)
-    rng = np.random.default_rng(11)
-    lower = np.where(np.isfinite(model.limits.lower), model.limits.lower, -3.0)
-    upper = np.where(np.isfinite(model.limits.upper), model.limits.upper, 3.0)
     for side in model.description.arms:
         tool = ArmTool(model, side)
         chains = tool._chains
-        q = rng.uniform(lower, upper, size=(40, len(lower)))
+        q = _random_positions(model, 11, 40)
         rotations, positions, points = tool.frames_rows(q)
         for i, row in enumerate(q):
             r_ref = np.empty((chains.links.shape[0], 3, 3))
