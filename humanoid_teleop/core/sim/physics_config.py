@@ -33,6 +33,7 @@ in :meth:`digest`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -299,10 +300,23 @@ class PhysicsConfig:
 
 
 def load_physics(robot_file: Path, groups: tuple[str, ...] = ()) -> PhysicsConfig:
-    """The physics.yaml beside ``robot_file`` (robot.yaml), or the defaults without one."""
+    """The physics.yaml beside ``robot_file`` (robot.yaml), or the defaults without one.
+
+    Parsed once per content and ``groups``: a port or a scripted episode asks for it from
+    several places (~3 ms a parse; reading the bytes to compare is ~20 us)."""
     path = robot_file.parent / PHYSICS_FILE
     if not path.is_file():
         return PhysicsConfig.defaults()
+    try:
+        content = path.read_bytes()
+    except OSError:  # read_yaml names the file and the reason
+        content = b""
+    return _read_physics(path, content, groups)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_physics(path: Path, content: bytes, groups: tuple[str, ...]) -> PhysicsConfig:
+    """:func:`load_physics`' parse of ``path`` (``content``, its bytes, keys the cache)."""
     return PhysicsConfig.from_field(read_yaml(path, SimConfigError), groups)
 
 

@@ -72,6 +72,19 @@ def test_exclude_within_groups_names_groups_of_the_robot(tmp_path: Path) -> None
         load_physics(_write(tmp_path, text), ("right_hand",))
 
 
+def test_a_rewritten_file_is_read_again(tmp_path: Path) -> None:
+    """load_physics parses a file once, but a file rewritten in place (even to the same size,
+    within the file system's clock tick) gives its new values, and a removed one the
+    defaults."""
+    robot = _write(tmp_path, GOOD)
+    assert load_physics(robot).timestep_s == 0.002
+    assert load_physics(robot) is load_physics(robot)  # parsed once
+    _write(tmp_path, GOOD.replace("0.002", "0.001"))
+    assert load_physics(robot).timestep_s == 0.001
+    (tmp_path / PHYSICS_FILE).unlink()
+    assert load_physics(robot) == PhysicsConfig.defaults()
+
+
 def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
     """A robot without physics.yaml simulates with the documented defaults."""
     assert load_physics(tmp_path / "robot.yaml") == PhysicsConfig.defaults()
