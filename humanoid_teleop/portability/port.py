@@ -586,12 +586,16 @@ def port_episode(
             if replay is not None:  # its own robot: the recorded intent, as it was given
                 row = replay[0].at(t_s + TIME_EPS_S)
                 wrist_p, wrist_r = np.array(row[:3]), _rotation(row)
+                # written as the recorded quaternion (the rotation's own can differ in its
+                # last bits)
+                wrist_xyzw: FloatArray | None = row[3:7]
                 if rising and t_s > end_s:
                     wrist_p = wrist_p + np.array([0.0, 0.0, _finish_rise_m(t_s, end_s) / scale])
                 want_ee_p, want_ee_r = a + scale * (wrist_p - b), wrist_r @ c
                 hand = np.array(replay[1].at(t_s + TIME_EPS_S))
             else:
                 wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames)
+                wrist_xyzw = None
                 hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip, by_closure)
                 if finish and t_s > end_s:
                     hand = wrist_p + hand_points(side, 0.0) @ wrist_r.T
@@ -632,7 +636,7 @@ def port_episode(
                 writer.state(t_ns, names, out.q)
             writer.tf(t_ns, measured, objects)
             writer.teleop_state(t_ns, pipeline, out)
-            writer.intent(t_ns, side, (wrist_r, wrist_p), hand)
+            writer.intent(t_ns, side, (wrist_r, wrist_p), hand, wrist_xyzw)
             writer.command(t_ns, out.commands)
             writer.ee_target(t_ns, side, want_ee_r, want_ee_p)
             if sim is not None and scene is not None:
@@ -1101,15 +1105,20 @@ def _place_objects(
     sim: Any, scene: Any, poses: FloatArray, source_origin: FloatArray, target_origin: FloatArray
 ) -> None:
     """Put the scene's objects at the recorded poses (source base frame), moved from the
-    source's task frame into the target's."""
+    source's task frame into the target's: on the source's own robot (the same origin) not
+    moved at all, so they start where the recording's did to the last bit (moving them out
+    and back put them up to 7e-18 m off, which contacts grew into mm)."""
     from humanoid_teleop.core.sim.mjcf_build import import_mujoco
 
     mujoco = import_mujoco()
     m, d = sim.model, sim.data
+    moved = not np.array_equal(source_origin, target_origin)
     for obj, row in zip(scene.config.objects, poses, strict=False):
         joint = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, f"object_{obj.name}")
         adr = m.jnt_qposadr[joint]
-        position = target_origin + (np.asarray(row[:3]) - source_origin)
+        position = np.asarray(row[:3], dtype=np.float64)
+        if moved:
+            position = target_origin + (position - source_origin)
         d.qpos[adr : adr + 3] = sim.world_from_base(position)
         quat = np.zeros(4)
         mujoco.mju_mat2Quat(quat, (sim.base_rotation @ _rotation(row)).ravel())
