@@ -148,6 +148,11 @@ HAND_SETTLED_S = 0.5
 ROBOT_HAND_DONE = 0.02
 #: A hand whose measured closure stays this far short of its command is held by an object.
 HAND_BLOCKED = 0.05
+#: Metadata key of the seed a scripted episode's scene was laid out with.
+SCENE_SEED_KEY = "custom.scene_seed"
+#: On its own robot, objects laid out by the recorded seed this close [m] and [rad] to the
+#: recorded start poses are left where the seed put them (the recording's own layout).
+LAYOUT_M = 1e-6
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -332,14 +337,20 @@ def port_episode(
     arm_ik = next((r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter)), None)
     if arm_ik is None or side not in arm_ik.sides:
         raise PortError(f"profile {options.profile!r} drives no {side} arm of {tgt_desc.name}")
+    same = _same_robot(src_desc, tgt_desc)
     sim = scene = None
     if sim_on:
         from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
         from humanoid_teleop.core.sim.scene import Scene, load_scene
 
         scene = Scene(load_scene(source.scene), target_model)
-        sim = MujocoSim(target_model, scene=scene, seed=0)
-        if source.objects is not None:
+        # on its own robot, a scene laid out by a seed starts from that seed's layout (the
+        # recorded poses, base frame, are a rounding away from it where the base frame is
+        # turned from MuJoCo's world: iCub's)
+        sim = MujocoSim(target_model, scene=scene, seed=_scene_seed(source) if same else 0)
+        if source.objects is not None and not (
+            same and _laid_out_as_recorded(sim, scene, source.objects.at(0.0))
+        ):
             _place_objects(sim, scene, source.objects.at(0.0), track.origin, origin)
     q = sim.positions if sim is not None else target_model.home_positions()
     # The calibration the pipeline will capture at the first frame, computed the same way.
@@ -389,7 +400,6 @@ def port_episode(
     # and the contacts can turn into another episode).
     replay = None
     wrists, hands = source.wrists.get(side), source.hands.get(side)
-    same = _same_robot(src_desc, tgt_desc)
     if same and wrists is not None and hands is not None:
         replay = (wrists, hands)
     posture = None
@@ -1125,6 +1135,29 @@ def _place_objects(
         d.qpos[adr + 3 : adr + 7] = quat
         d.qvel[m.jnt_dofadr[joint] : m.jnt_dofadr[joint] + 6] = 0.0
     mujoco.mj_forward(m, d)
+
+
+def _scene_seed(source: SourceEpisode) -> int:
+    """The seed the recorded scene was laid out with (metadata ``custom.scene_seed``, as
+    scripted episodes record it), else 0."""
+    try:
+        return int(source.custom.get(SCENE_SEED_KEY, "0"))
+    except ValueError:
+        return 0
+
+
+def _laid_out_as_recorded(sim: Any, scene: Any, poses: FloatArray) -> bool:
+    """Whether ``sim``'s objects are where ``poses`` (the recorded ones at engage, source
+    base frame) put them, within :data:`LAYOUT_M` [m] and [rad]."""
+    placed = scene.object_poses(sim)
+    if len(placed) != len(poses):
+        return False
+    for (rotation, position), row in zip(placed, poses, strict=True):
+        turn = rotation.T @ _rotation(row)
+        angle = math.acos(min(1.0, max(-1.0, (float(np.trace(turn)) - 1.0) / 2.0)))
+        if _norm(position - np.asarray(row[:3])) > LAYOUT_M or angle > LAYOUT_M:
+            return False
+    return True
 
 
 def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str, str]:
