@@ -149,6 +149,11 @@ HAND_SETTLED_S = 0.5
 ROBOT_HAND_DONE = 0.02
 #: A hand whose measured closure stays this far short of its command is held by an object.
 HAND_BLOCKED = 0.05
+#: Metadata key of the seed a scripted episode's scene was laid out with.
+SCENE_SEED_KEY = "custom.scene_seed"
+#: On its own robot, objects laid out by the recorded seed this close [m] and [rad] to the
+#: recorded start poses are left where the seed put them (the recording's own layout).
+LAYOUT_M = 1e-6
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -354,14 +359,20 @@ def port_episode(
     arm_ik = next((r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter)), None)
     if arm_ik is None or side not in arm_ik.sides:
         raise PortError(f"profile {options.profile!r} drives no {side} arm of {tgt_desc.name}")
+    same = _same_robot(src_desc, tgt_desc)
     sim = scene = None
     if sim_on:
         from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
         from humanoid_teleop.core.sim.scene import Scene, load_scene
 
         scene = Scene(load_scene(source.scene), target_model)
-        sim = MujocoSim(target_model, scene=scene, seed=0)
-        if source.objects is not None:
+        # on its own robot, a scene laid out by a seed starts from that seed's layout (the
+        # recorded poses, base frame, are a rounding away from it where the base frame is
+        # turned from MuJoCo's world: iCub's)
+        sim = MujocoSim(target_model, scene=scene, seed=_scene_seed(source) if same else 0)
+        if source.objects is not None and not (
+            same and _laid_out_as_recorded(sim, scene, source.objects.at(0.0))
+        ):
             _place_objects(sim, scene, source.objects.at(0.0), track.origin, origin)
     q = sim.positions if sim is not None else target_model.home_positions()
     # The calibration the pipeline will capture at the first frame, computed the same way.
@@ -411,7 +422,6 @@ def port_episode(
     # and the contacts can turn into another episode).
     replay = None
     wrists, hands = source.wrists.get(side), source.hands.get(side)
-    same = _same_robot(src_desc, tgt_desc)
     if same and wrists is not None and hands is not None:
         replay = (wrists, hands)
     posture = None
@@ -608,12 +618,16 @@ def port_episode(
             if replay is not None:  # its own robot: the recorded intent, as it was given
                 row = replay[0].at(t_s + TIME_EPS_S)
                 wrist_p, wrist_r = np.array(row[:3]), _rotation(row)
+                # written as the recorded quaternion (the rotation's own can differ in its
+                # last bits)
+                wrist_xyzw: FloatArray | None = row[3:7]
                 if rising and t_s > end_s:
                     wrist_p = wrist_p + np.array([0.0, 0.0, _finish_rise_m(t_s, end_s) / scale])
                 want_ee_p, want_ee_r = a + scale * (wrist_p - b), wrist_r @ c
                 hand = np.array(replay[1].at(t_s + TIME_EPS_S))
             else:
                 wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames)
+                wrist_xyzw = None
                 hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip, by_closure)
                 if finish and t_s > end_s:
                     hand = wrist_p + hand_points(side, 0.0) @ wrist_r.T
@@ -654,7 +668,7 @@ def port_episode(
                 writer.state(t_ns, names, out.q)
             writer.tf(t_ns, measured, objects)
             writer.teleop_state(t_ns, pipeline, out)
-            writer.intent(t_ns, side, (wrist_r, wrist_p), hand)
+            writer.intent(t_ns, side, (wrist_r, wrist_p), hand, wrist_xyzw)
             writer.command(t_ns, out.commands)
             writer.ee_target(t_ns, side, want_ee_r, want_ee_p)
             if sim is not None and scene is not None:
@@ -1123,21 +1137,49 @@ def _place_objects(
     sim: Any, scene: Any, poses: FloatArray, source_origin: FloatArray, target_origin: FloatArray
 ) -> None:
     """Put the scene's objects at the recorded poses (source base frame), moved from the
-    source's task frame into the target's."""
+    source's task frame into the target's: on the source's own robot (the same origin) not
+    moved at all, so they start where the recording's did to the last bit (moving them out
+    and back put them up to 7e-18 m off, which contacts grew into mm)."""
     from humanoid_teleop.core.sim.mjcf_build import import_mujoco
 
     mujoco = import_mujoco()
     m, d = sim.model, sim.data
+    moved = not np.array_equal(source_origin, target_origin)
     for obj, row in zip(scene.config.objects, poses, strict=False):
         joint = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, f"object_{obj.name}")
         adr = m.jnt_qposadr[joint]
-        position = target_origin + (np.asarray(row[:3]) - source_origin)
+        position = np.asarray(row[:3], dtype=np.float64)
+        if moved:
+            position = target_origin + (position - source_origin)
         d.qpos[adr : adr + 3] = sim.world_from_base(position)
         quat = np.zeros(4)
         mujoco.mju_mat2Quat(quat, (sim.base_rotation @ _rotation(row)).ravel())
         d.qpos[adr + 3 : adr + 7] = quat
         d.qvel[m.jnt_dofadr[joint] : m.jnt_dofadr[joint] + 6] = 0.0
     mujoco.mj_forward(m, d)
+
+
+def _scene_seed(source: SourceEpisode) -> int:
+    """The seed the recorded scene was laid out with (metadata ``custom.scene_seed``, as
+    scripted episodes record it), else 0."""
+    try:
+        return int(source.custom.get(SCENE_SEED_KEY, "0"))
+    except ValueError:
+        return 0
+
+
+def _laid_out_as_recorded(sim: Any, scene: Any, poses: FloatArray) -> bool:
+    """Whether ``sim``'s objects are where ``poses`` (the recorded ones at engage, source
+    base frame) put them, within :data:`LAYOUT_M` [m] and [rad]."""
+    placed = scene.object_poses(sim)
+    if len(placed) != len(poses):
+        return False
+    for (rotation, position), row in zip(placed, poses, strict=True):
+        turn = rotation.T @ _rotation(row)
+        angle = math.acos(min(1.0, max(-1.0, (float(np.trace(turn)) - 1.0) / 2.0)))
+        if _norm(position - np.asarray(row[:3])) > LAYOUT_M or angle > LAYOUT_M:
+            return False
+    return True
 
 
 def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str, str]:

@@ -85,6 +85,7 @@ def record_scripted_episode(
                 side,
                 (intent.wrist.rotation, intent.wrist.position_m),
                 intent.hand.positions_m,
+                step.wrist_xyzw,
             )
             writer.command(t_ns, step.output.commands)
             target = pipeline.ee_targets().get(side)

@@ -138,13 +138,16 @@ class SourceEpisode:
     @property
     def command_rate_hz(self) -> float:
         """The recorded command rate [Hz] (median spacing of the first command stream; the
-        joint-state rate for joint-only data)."""
+        joint-state rate for joint-only data), from the spacing in whole ns as the log times
+        are: 4 ms is 250.0 Hz, the rate a 250 Hz recorder stepped at, where the difference of
+        two times in seconds gives 249.99999999999778 Hz, whose step replays another episode
+        (its clock drifts from the recording's by ~1e-15 s a step)."""
         stream = next(iter(self.commands.values()), None) or self.joints
         steps = np.diff(stream.t_s)
         steps = steps[steps > 0]
         if not len(steps):
             raise PortInputError(f"{self.path}: cannot tell the command rate (one sample)")
-        return float(1.0 / np.median(steps))
+        return 1e9 / max(round(float(np.median(steps)) * 1e9), 1)
 
 
 def _pose_row(pose: Any) -> list[float]:

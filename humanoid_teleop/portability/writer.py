@@ -443,11 +443,15 @@ class RobotEpisode:
         self.output.flag(self.engaged_topic, t_ns, True)
 
     def intent(self, t_ns: int, side: str, wrist: tuple[FloatArray, FloatArray],
-               hand: FloatArray | None) -> None:  # fmt: skip
-        """The operator wrist (rotation, position [m]) and 25 hand joints [m] (operator frame)."""
+               hand: FloatArray | None, wrist_xyzw: FloatArray | None = None) -> None:  # fmt: skip
+        """The operator wrist (rotation, position [m]) and 25 hand joints [m] (operator frame);
+        ``wrist_xyzw``: the quaternion (x, y, z, w) the rotation was made from, written as it
+        is (the rotation's own quaternion can differ in its last bits, and a replay would turn
+        the pipeline's hand by another ~1e-16)."""
         rotation, position = wrist
         sec, nanosec = _split_ns(t_ns)
-        data = self._operator_pose.encode(sec, nanosec, position, quat_xyzw(rotation))
+        xyzw = quat_xyzw(rotation) if wrist_xyzw is None else wrist_xyzw
+        data = self._operator_pose.encode(sec, nanosec, position, xyzw)
         self.output.raw(f"{self.intent_prefix}{side}_wrist", t_ns, data)
         if hand is not None:
             poses = self._hand_poses

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from humanoid_teleop.core.motion.frame import HumanFrame
+from humanoid_teleop.core.motion.frame import HumanFrame, Pose
 from humanoid_teleop.core.retarget.pipeline import PipelineOutput, TeleopPipeline
 from humanoid_teleop.core.robot import RobotDescription, RobotModel
 from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
@@ -79,13 +79,16 @@ def demonstrator_for(
 class ScriptedStep:
     """One step of a scripted episode, after its commands went to the sim: the time ``t_s``
     [s], the measured joints ``q`` [rad], the objects' (rotation 3x3, position [m]) in the
-    base frame that the demonstrator saw, its intent and the pipeline's output."""
+    base frame that the demonstrator saw, its intent (the wrist as its message carries it:
+    ``wrist_xyzw``, the quaternion (x, y, z, w) the pipeline's rotation was made from) and
+    the pipeline's output."""
 
     t_s: float
     q: FloatArray
     objects: list[tuple[FloatArray, FloatArray]]
     intent: Intent
     output: PipelineOutput
+    wrist_xyzw: FloatArray
 
 
 def scripted_steps(
@@ -123,11 +126,17 @@ def scripted_steps(
         objects = scene.object_poses(sim)
         point, lowest = grasp_point(model, q, side)
         intent = demo.step(t, point, objects[0][1], lowest)
+        # the wrist as the scripted device's message carries it (a quaternion), as a
+        # session's pipeline gets it: a replay of the recorded quaternion then gives the
+        # pipeline the same numbers (the matrix's round trip differs in its last bits, which
+        # contacts grow into mm of object path)
+        wrist_xyzw = intent.wrist.quat_xyzw()
+        intent = replace(intent, wrist=Pose.from_quat(intent.wrist.position_m, wrist_xyzw))
         parts = {f"{side}_wrist": intent.wrist, f"{side}_hand": intent.hand}
         out = pipeline.step(HumanFrame(t, **parts), q, t)  # type: ignore[arg-type]
         for group, values in out.commands.items():
             sim.set_targets(description.groups[group], values)
-        yield ScriptedStep(t, q, objects, intent, out)
+        yield ScriptedStep(t, q, objects, intent, out, wrist_xyzw)
         if scene.outcome != RUNNING and not (until_done and scene.outcome == SUCCESS):
             return
         if demo.done:
