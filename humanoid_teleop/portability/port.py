@@ -4,7 +4,9 @@ pipeline -> (optionally) the target's MuJoCo scene -> a new episode + its report
 **Goal.** The source robot's tool path (:mod:`.tool`) in the task frame: the tool point of
 the recorded EE targets (the arm IK's input: what the operator asked for, which the IK did
 not always reach) where they and the arm's commands were recorded, else FK of the recorded
-commands, else of the measured joints (joint-only data). The task frame has its origin at
+commands, else of the measured joints (joint-only data); a push into another robot holds it
+within :data:`GOAL_BEYOND_COMMAND_M` of the source's commands (where the source's IK stopped
+short, its hand went where it was commanded). The task frame has its origin at
 the arm's EE at home and the base frame's axes: the scenes are laid out from that point on
 every robot, so an object at the same task-frame position is at the same place relative to
 each hand. A robot with its own scene layout (physics.yaml ``scene_layout``: iCub's table
@@ -28,7 +30,7 @@ hand skeleton rides along rigidly with the new wrist (its shape, hence the grasp
 timing, is the operator's); without recorded hands (joint-only data) a synthetic hand closes
 as much as the source hand's joints did. Into another robot, a source hand that holds
 nothing (the scene's task is a push) is the synthetic hand closed as the source's was when it
-first moved the object: the recorded shape of such a hand is what its operator held for the
+began to push the object: the recorded shape of such a hand is what its operator held for the
 source robot's hand (the scripted push hand: fingers curled 0.4, the thumb spread, tuned so
 that G1's Dex3 meets the puck with its thumb and index), and another hand's solve turns it
 into another hand (Alex's index alone met the puck off its centre and the puck slid 2.7 cm
@@ -78,7 +80,8 @@ finished: the hand opens and rises :data:`FINISH_RISE_M`; one that ended while t
 rising (a push's retreat) goes on rising as much, its own robot's replay too. Into another
 robot, the target's hand (its lowest collision geometry,
 :mod:`humanoid_teleop.core.sim.hand_geometry`) goes no lower than the source's did until the
-source's hand moves the object, and no lower than 5 mm above the table after
+source's hand begins to move the object (a push: :func:`_push_start`, not a graze), and no
+lower than 5 mm above the table after
 (:func:`_hand_floor`): the tool point's goal is raised where it would.
 """
 
@@ -135,6 +138,10 @@ SAME_POSTURE_RAD = 1e-3
 ENGAGE_MAX_S = 5.0
 #: How far [m] the source's object must have moved for the source's hand to have touched it.
 TOUCH_M = 0.002
+#: How far [m] the source's hand must move the object for a push (:func:`_push_start`): more
+#: than a graze (Romeo's fingers brush the puck on the way down in three of five scripted
+#: pushes, moving it 4-6 mm 2.3-2.9 s before the push).
+PUSH_M = 0.01
 #: Clearance [m] the target's hand keeps above the table once the source touched the object.
 TABLE_CLEARANCE_M = 0.005
 #: Longest time [s] the source's clock is held at the end of a grasp's close (or its open)
@@ -154,6 +161,11 @@ SCENE_SEED_KEY = "custom.scene_seed"
 #: On its own robot, objects laid out by the recorded seed this close [m] and [rad] to the
 #: recorded start poses are left where the seed put them (the recording's own layout).
 LAYOUT_M = 1e-6
+#: How far [m] a push's goal may lie from the source's commanded tool point: where the
+#: source's IK stopped further from its EE target, the goal is held this far from the
+#: command, toward the target (:meth:`_SourceTrack.hold_goal_near_commands`). The report's
+#: tolerance for an IK solution that reached its target.
+GOAL_BEYOND_COMMAND_M = 0.02
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -295,6 +307,21 @@ class _SourceTrack:
         offset = np.matmul(r_cmd.transpose(0, 2, 1), (point_cmd - p_cmd)[:, :, None])
         goal_p = rows[:, :3] + np.matmul(r_ee, offset)[:, :, 0]
         return goal_p - self.origin, r_ee @ self.tool.hand_rotation
+
+    def hold_goal_near_commands(self, within_m: float) -> None:
+        """Hold the goal's tool points within ``within_m`` [m] of the commanded ones: where
+        the source's IK did not reach what its operator asked for, the source robot's hand
+        went where it was commanded, and its operator's next moves (a scripted push re-aims
+        after a stall) answered that hand, not the unreached target. Romeo's IK stopped up to
+        9 cm short of its push targets (its commands' tool point 2 cm or more from the
+        target's on 7-53% of the samples, seeds 1-5; G1's at most 1 cm): a target following
+        the targets went where Romeo's hand never was (romeo -> g1 free-space p95 up to
+        9 cm, the source's own target-to-measured gap). Within ``within_m`` the target is
+        kept: the IK trades position for orientation, and the target's IK solves its own."""
+        gap = self.goal_p - self.commanded_p
+        norm = np.linalg.norm(gap, axis=1, keepdims=True)
+        held = self.commanded_p + gap * (within_m / np.maximum(norm, 1e-12))
+        self.goal_p = np.where(norm > within_m, held, self.goal_p)
 
     def _path(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Tool positions (task frame) and hand-frame rotations at each row of ``q``."""
@@ -455,9 +482,13 @@ def port_episode(
     # grasp event in the source": a gripper holding a cube stays below the grasp closure,
     # its jaws stopped by the cube, and TALOS picks ported so lost their grasps.)
     by_closure = replay is None and task == "push"
-    touch = _first_touch(source_objects)
+    if by_closure and track.commanded:
+        # what the source robot was commanded, not what its IK could not reach
+        track.hold_goal_near_commands(GOAL_BEYOND_COMMAND_M)
+    # where the source's hand began to move the object (a push: not a graze before it)
+    touch = _push_start(source_objects) if task == "push" else _first_touch(source_objects)
     if by_closure and touch is not None:
-        # the hand that pushed: as closed as the source's was when it first moved the
+        # the hand that pushed: as closed as the source's was when it began to push the
         # object. Before that the source's commanded closure is partly its engage ramp's
         # (G1's hand closes 0.02 -> 0.41 over ~1.5 s as the safety filter brings it to the
         # operator's), and a target following it starts with an open hand that hangs lower,
@@ -479,7 +510,7 @@ def port_episode(
         target_hand = hand_geometry(target_model, side)
         source_lowest = hand_geometry(source_model, side).lowest_rows(track.measured)
         table_z = scene.table_top_m - origin[2]  # target task frame
-        allowed = _hand_floor(source_lowest - track.origin[2], source_objects, table_z)
+        allowed = _hand_floor(source_lowest - track.origin[2], touch, table_z)
         source_low = origin[2] + allowed
 
     # picking into another robot, the target's grasp point (where its hand pinches) goes
@@ -753,22 +784,20 @@ def _engage(
     return t, q
 
 
-def _hand_floor(
-    source_lowest: FloatArray, source_objects: FloatArray | None, table_z: float
-) -> FloatArray:
+def _hand_floor(source_lowest: FloatArray, touch: int | None, table_z: float) -> FloatArray:
     """How low [m] (task frame) the target's hand may reach at each source sample, given the
-    source hand's lowest point there (``source_lowest``, task frame) and the table top's
-    height in the target's task frame (``table_z``).
+    source hand's lowest point there (``source_lowest``, task frame), the sample where the
+    source's hand began to move the object (``touch``: :func:`_push_start` for a push,
+    else :func:`_first_touch`; None if it never did) and the table top's height in the
+    target's task frame (``table_z``).
 
-    Until the source's hand first moves the object (its first object more than
-    :data:`TOUCH_M` from where it started), no lower than the source's hand: a hand that
+    Until then, no lower than the source's hand: a hand that
     hangs lower below its tool point than the source's (Romeo's, ~3 cm below G1's) would
     land on an object the source's hand passed over. From then on, no lower than
     :data:`TABLE_CLEARANCE_M` above the table: pressed onto it, Romeo's hand dragged on
     the table at 40-50 N while pushing, trailing its commands by 6-12 cm with its wrist
     drives at their effort limits."""
     floor = np.array(source_lowest, dtype=np.float64)
-    touch = _first_touch(source_objects)
     if touch is not None:
         floor[touch:] = table_z + TABLE_CLEARANCE_M
     return floor
@@ -782,6 +811,28 @@ def _first_touch(source_objects: FloatArray | None) -> int | None:
         return None
     moved = np.linalg.norm(source_objects[:, :2] - source_objects[0, :2], axis=1) > TOUCH_M
     return int(np.argmax(moved)) if moved.any() else None
+
+
+def _push_start(source_objects: FloatArray | None) -> int | None:
+    """The first source sample where the source's hand had begun to push its (first) object
+    (``source_objects``: n x 3 [m]): the motion that carried it more than :data:`PUSH_M`
+    horizontally from where it started, once that motion had moved it :data:`TOUCH_M`. A
+    graze before it, which moved it less and left it, is not the push (until the push a
+    target's hand is held as the source's was). Without such a motion, :func:`_first_touch`."""
+    if source_objects is None or not len(source_objects):
+        return None
+    flat = source_objects[:, :2]
+    pushed = np.linalg.norm(flat - flat[0], axis=1) > PUSH_M
+    if not pushed.any():
+        return _first_touch(source_objects)
+    end = int(np.argmax(pushed))
+    # back from there while the object was still moving (each sample further from it)
+    away = np.linalg.norm(flat[: end + 1] - flat[end], axis=1)
+    start = end
+    while start > 0 and away[start - 1] > away[start] + 1e-6:
+        start -= 1
+    touched = np.linalg.norm(flat[start : end + 1] - flat[start], axis=1) > TOUCH_M
+    return start + int(np.argmax(touched))
 
 
 def _norm(vector: FloatArray) -> float:

@@ -19,9 +19,10 @@ from humanoid_teleop.core.sim.scene import Scene, load_scene
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 from humanoid_teleop.portability.matrix import summarize
 from humanoid_teleop.portability.port import (
+    GOAL_BEYOND_COMMAND_M,
     PortOptions,
     PortResult,
-    _first_touch,
+    _push_start,
     _SourceTrack,
     port_episode,
     task_origin,
@@ -246,7 +247,7 @@ def test_push_into_another_robot_holds_the_source_hands_closure(
     sources: list[Path], models: Callable[[str], RobotModel], tmp_path: Path
 ) -> None:
     """Into another robot, a hand that holds nothing (the scene's task is a push) is the
-    synthetic operator hand closed as the source's hand was when it first moved the object,
+    synthetic operator hand closed as the source's hand was when it began to push the object,
     from the first step (not the source's engage ramp, nor the recorded operator hand: the
     shape its operator held for the source robot's hand)."""
     episode = read_source(sources[0])
@@ -255,7 +256,7 @@ def test_push_into_another_robot_holds_the_source_hands_closure(
     side = result.report.side
     track = _SourceTrack(episode, models(episode.robot), side, measured_too=False)
     assert episode.objects is not None
-    touch = _first_touch(episode.objects.interpolated(track.t_s)[:, 0, :3])
+    touch = _push_start(episode.objects.interpolated(track.t_s)[:, 0, :3])
     assert touch is not None and track.closure_cmd[0] < track.closure_cmd[touch] - 0.2
     synthetic = hand_points(side, float(track.closure_cmd[touch]))
     hands, wrists = ported.hands[side], ported.wrists[side]
@@ -267,6 +268,28 @@ def test_push_into_another_robot_holds_the_source_hands_closure(
     recorded, operator_wrists = episode.hands[side], episode.wrists[side]
     operator = (recorded.at(t) - operator_wrists.at(t)[:3]) @ operator_wrists.rotation_at(t)
     assert np.abs(operator - synthetic).max() > 0.005  # the recorded hand: its thumb spread
+
+
+def test_push_goal_is_held_near_the_source_commands(
+    sources: list[Path], models: Callable[[str], RobotModel]
+) -> None:
+    """A push's goal lies at most GOAL_BEYOND_COMMAND_M from the source's commanded tool
+    point: where the source's IK stopped short of its EE target the goal is the command
+    plus 2 cm toward the target; within 2 cm the target is kept as recorded."""
+    episode = read_source(sources[0])
+    track = _SourceTrack(episode, models(episode.robot), "right", measured_too=False)
+    gap = np.linalg.norm(track.goal_p - track.commanded_p, axis=1)
+    assert gap.max() < GOAL_BEYOND_COMMAND_M  # G1's IK reaches its push targets
+    recorded = track.goal_p.copy()
+    far = np.zeros_like(recorded)
+    far[::2, 1] = 0.05  # every other sample's target 5 cm beside the command
+    track.goal_p = track.commanded_p + far
+    track.hold_goal_near_commands(GOAL_BEYOND_COMMAND_M)
+    np.testing.assert_allclose(track.goal_p[::2, 1] - track.commanded_p[::2, 1], 0.02)
+    np.testing.assert_array_equal(track.goal_p[1::2], track.commanded_p[1::2])
+    track.goal_p = recorded
+    track.hold_goal_near_commands(GOAL_BEYOND_COMMAND_M)
+    np.testing.assert_array_equal(track.goal_p, recorded)
 
 
 def test_port_into_another_robot_holds_the_hand_as_the_source_did(
