@@ -1066,9 +1066,15 @@ def _robot_grasps(
                 share[closed - start :] = gripper.opening(t_s[closed:limit], float(t_s[stop])) - 1.0
         closing[start : stop + 1] = share[: stop + 1 - start]
         within[start : stop + 1] = True
-        waits.append(float(t_s[closed]))
+        # into a gripper, the waits hold the source's clock just past its grasp and its
+        # release, where the jaws are asked for the grip (they close on the object before
+        # the source's arm moves on: held at the grasp closure, TALOS' jaws took the cube
+        # 0.3 s later, as Alex's arm lifted) and to open on (held at the release closure,
+        # they stopped short of it, releasing 80 ms late into TALOS, 190 ms into Romeo)
+        past = 1 if gripper is not None else 0
+        waits.append(float(t_s[min(closed + past, n - 1)]))
         if len(opening):
-            waits.append(float(t_s[stop]))
+            waits.append(float(t_s[min(stop + past, n - 1)]))
     return closing, within, waits
 
 

@@ -125,7 +125,7 @@ def test_gripper_target_grasps_and_releases_when_the_source_robots_hand_does() -
     grasps = _operator_grasps(source, "right", 0.05, (t, hand, 0.5), gripper=gripper)
     assert grasps is not None
     command = np.interp(grasps.progress, progress, gripper.closures)
-    np.testing.assert_allclose(grasps.waits_s, (0.6, 1.2))
+    np.testing.assert_allclose(grasps.waits_s, (0.7, 1.3))  # just past the grasp, release
     # closing as the source's hand does, toward the grasp closure (0.3) at 0.6 s; the grip
     np.testing.assert_allclose(command[3:7], [0.2, 0.24, 0.28, 1.0], atol=1e-9)
     # held at the grip until it opens at 2 closures/s: 1.0 - 0.2 takes 0.4 s before 1.2 s
