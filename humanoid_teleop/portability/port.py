@@ -468,14 +468,20 @@ def port_episode(
             params = hand_retargeter.params
             # with physics, timed by the source robot's measured hand (the report's events
             # are its own), which lags its operator's pinch
+            from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
+
+            config = robot_demonstrator_config(tgt_desc, _task(source))
             robot_hand = (track.t_s, track.closure, track.tool.grip_closure) if sim_on else None
             grasps = _operator_grasps(
-                source, side, 0.5 * (params.pinch_open_m + params.pinch_closed_m), robot_hand
+                source,
+                side,
+                0.5 * (params.pinch_open_m + params.pinch_closed_m),
+                robot_hand,
+                gripper=_GripperCommand.of(config, side, params, target_model, tool)
+                if sim_on
+                else None,
             )
             if grasps is not None:
-                from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
-
-                config = robot_demonstrator_config(tgt_desc, _task(source))
                 grip = (grasps, _PickHands(config, side))
     # into another robot, a hand that holds nothing (the scene's task is a push) is ported by
     # how closed it was, not by the shape its operator held for the source's hand. (Not "no
@@ -991,6 +997,8 @@ def _operator_grasps(
     side: str,
     grasp_pinch_m: float,
     robot_hand: tuple[FloatArray, FloatArray, float] | None = None,
+    *,
+    gripper: _GripperCommand | None = None,
 ) -> _OperatorGrasps | None:
     """The source operator's grasps (None without recorded hands or without a pinch
     narrower than ``grasp_pinch_m`` [m]): each grip (the thumb tip to index tip distance
@@ -998,8 +1006,8 @@ def _operator_grasps(
     the open after it (rising from it). Outside them the progress toward the pre-grasp
     shape is the hand's shape projected on the line from its first shape to that one.
     With ``robot_hand`` (the source robot's measured hand: times [s], closures, its grip
-    closure) each close and open is timed by what that hand did (:func:`_robot_grasps`),
-    not by the pinch."""
+    closure) each close and open is timed by what that hand did (:func:`_robot_grasps`;
+    into a ``gripper``, its command too), not by the pinch."""
     hands, wrists = source.hands.get(side), source.wrists.get(side)
     if hands is None or wrists is None or not len(hands.t_s):
         return None
@@ -1062,7 +1070,7 @@ def _operator_grasps(
     else:
         shaped = np.zeros(n)
     if robot_hand is not None:  # timed by the source robot's hand, open as its operator did
-        followed = _robot_grasps(hands.t_s, starts, shaped[stops], *robot_hand)
+        followed = _robot_grasps(hands.t_s, starts, shaped[stops], *robot_hand, gripper)
         if followed is not None:
             closing, within, waits = followed
     shaped[within] = 1.0
@@ -1076,6 +1084,7 @@ def _robot_grasps(
     hand_t_s: FloatArray,
     hand_closure: FloatArray,
     grip_closure: float,
+    gripper: _GripperCommand | None = None,
 ) -> tuple[FloatArray, NDArray[np.bool_], list[float]] | None:
     """Each grasp's close and open (0 at the pre-grasp shape .. 1 at the grip, at the hand
     samples ``t_s`` [s]), whether a sample is within one, and the times [s] where each close
@@ -1092,7 +1101,16 @@ def _robot_grasps(
     opens ended, at most 1: the pre-grasp shape). So the target's hand has been asked for
     its grip when the source's grasped and to open when the source's released, and the
     port's waits there hold the source's clock at those events until the target's hand
-    has followed. None when a close did not move the hand by :data:`HAND_SETTLED`."""
+    has followed. None when a close did not move the hand by :data:`HAND_SETTLED`.
+
+    ``gripper`` (a target gripper, :class:`_GripperCommand`) times the target's events,
+    not just its command's ends: its command passes its grasp event's closure early in the
+    close (TALOS' at 0.07 of it: its jaws grasped ~0.2 s before the source's hand), and
+    opening from its grip (fully closed, the jaws stopped by the object) the command comes
+    down to the jaws only late (released ~0.25 s after the source's hand). So the close
+    goes to the grasp event's closure as the source's hand goes to its event, then to the
+    grip; and the command opens at the gripper's full speed so that it reaches the release
+    event's closure where the source's hand released."""
     closure = np.interp(t_s, hand_t_s, hand_closure)
     n = len(t_s)
     closing = np.zeros(n)
@@ -1126,13 +1144,83 @@ def _robot_grasps(
         # progress where its open ended, 1 or less), reached where the source's released
         # (only to the pre-grasp shape, G1 released 70-84 ms after Romeo's and Alex's hands)
         reopened = min(1.0, float(opened[j]))
-        share[closed - start :] = reopened - 1.0 + (2.0 - reopened) * falling
+        if gripper is None:
+            share[closed - start :] = reopened - 1.0 + (2.0 - reopened) * falling
+        else:
+            share[: closed - start] *= gripper.progress_of(gripper.grasp_closure) - 1.0
+            share[closed - start :] = 1.0
+            if len(opening):
+                share[closed - start :] = gripper.opening(t_s[closed:limit], float(t_s[stop])) - 1.0
         closing[start : stop + 1] = share[: stop + 1 - start]
         within[start : stop + 1] = True
-        waits.append(float(t_s[closed]))
+        # into a gripper, the waits hold the source's clock just past its grasp and its
+        # release, where the jaws are asked for the grip (they close on the object before
+        # the source's arm moves on: held at the grasp closure, TALOS' jaws took the cube
+        # 0.3 s later, as Alex's arm lifted) and to open on (held at the release closure,
+        # they stopped short of it, releasing 80 ms late into TALOS, 190 ms into Romeo)
+        past = 1 if gripper is not None else 0
+        waits.append(float(t_s[min(closed + past, n - 1)]))
         if len(opening):
-            waits.append(float(t_s[stop]))
+            waits.append(float(t_s[min(stop + past, n - 1)]))
     return closing, within, waits
+
+
+@dataclass(frozen=True)
+class _GripperCommand:
+    """A target gripper's command along its picking operator's progress (:func:`_pick_hand`,
+    1 .. 2): ``closures`` at ``progress`` (the retargeter's closure of the operator's pinch,
+    the first progress reaching each), its grasp and release events' closures
+    (:data:`~.report.GRASP_FRACTION` and :data:`~.report.RELEASE_FRACTION` of its grip
+    closure) and how fast its command may move, ``closure_per_s`` (its joints' velocity
+    limits over their open -> closed travel)."""
+
+    progress: FloatArray
+    closures: FloatArray
+    grasp_closure: float
+    release_closure: float
+    closure_per_s: float
+
+    @classmethod
+    def of(
+        cls, config: Any, side: str, params: Any, model: RobotModel, tool: ArmTool
+    ) -> _GripperCommand | None:
+        """The ``side`` gripper of ``model`` picking as ``config`` (its demonstrator's)
+        does, read through hand retargeter ``params``; None for another hand."""
+        hand = model.description.hands[side]
+        if hand.kind != "gripper" or hand.group is None:
+            return None
+        progress = np.linspace(1.0, 2.0, 201)
+        span = params.pinch_open_m - params.pinch_closed_m
+        closures = np.empty(len(progress))
+        for i, p in enumerate(progress):
+            points = _pick_hand(config, side, float(p))
+            pinch = np.linalg.norm(points[WEBXR_TIPS["thumb"]] - points[WEBXR_TIPS["index"]])
+            closures[i] = min(1.0, max(0.0, (params.pinch_open_m - float(pinch)) / span))
+        joints = model.index_of(model.description.groups[hand.group])
+        travel = np.abs(np.subtract(hand.closed_positions, hand.open_positions))
+        velocity = np.asarray(model.motion_limits.velocity)[list(joints)]
+        grip = tool.grip_closure
+        return cls(
+            progress,
+            np.maximum.accumulate(closures),
+            GRASP_FRACTION * grip,
+            RELEASE_FRACTION * grip,
+            float(np.min(velocity / np.maximum(travel, 1e-6))),
+        )
+
+    def progress_of(self, closure: float | FloatArray) -> Any:
+        """The first progress whose command reaches ``closure``."""
+        i = np.minimum(np.searchsorted(self.closures, closure), len(self.progress) - 1)
+        return self.progress[i]
+
+    def opening(self, t_s: FloatArray, release_s: float) -> Any:
+        """Progress at ``t_s`` [s] of a command opening from the grip at full speed so that
+        it reaches the release event's closure at ``release_s`` [s] (the jaws, held open
+        by the object, move once it comes down to them)."""
+        full = float(self.closures[-1])
+        lead_s = (full - self.release_closure) / self.closure_per_s
+        closure = full - self.closure_per_s * (t_s - (release_s - lead_s))
+        return self.progress_of(np.clip(closure, self.release_closure, full))
 
 
 def _pick_hand(config: Any, side: str, progress: float) -> FloatArray:

@@ -15,6 +15,7 @@ from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 from humanoid_teleop.portability.port import (
     HAND_BLOCKED,
+    _GripperCommand,
     _hand_followed,
     _operator_grasps,
     _pick_hand,
@@ -104,3 +105,28 @@ def test_physics_pick_progress_follows_the_source_robots_hand() -> None:
     np.testing.assert_allclose(grasps.waits_s, (0.6, 1.1))
     by_pinch = _operator_grasps(source, "right", 0.05)  # the operator's: gripping at 0.4 s
     assert by_pinch is not None and by_pinch.progress[4] == 2.0 and by_pinch.waits_s[0] == 0.4
+
+
+def test_gripper_target_grasps_and_releases_when_the_source_robots_hand_does() -> None:
+    """Into a gripper, the command reaches its grasp event's closure where the source's
+    hand grasped (not early in the close: TALOS' command passed it at 0.07 of the close,
+    its jaws grasping ~0.2 s early), then the grip; it opens from the grip at the
+    gripper's full speed to reach its release event's closure where the source's hand
+    released (from the grip, the jaws held open by the object moved ~0.25 s late)."""
+    closures = [0.0, 0.35, 0.35, 0.7, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.7, 0.35, 0.0, 0.0]
+    source = _source(closures, [None] * len(closures))
+    t = np.arange(len(closures)) / 10
+    # grasping (0.45 of grip 0.5) at 0.6 s, releasing (below 0.3) at 1.2 s
+    hand = np.array([0.0, 0.1, 0.2, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.6, 0.5, 0.4, 0.25, 0.2])
+    progress = np.linspace(1.0, 2.0, 101)
+    # a gripper commanded 0.2 closed at the pre-grasp shape, fully closed at progress 1.8;
+    # grasp event at 0.3, release at 0.2; its command moves 2 closures a second
+    gripper = _GripperCommand(progress, np.clip(0.2 + (progress - 1.0), 0.0, 1.0), 0.3, 0.2, 2.0)
+    grasps = _operator_grasps(source, "right", 0.05, (t, hand, 0.5), gripper=gripper)
+    assert grasps is not None
+    command = np.interp(grasps.progress, progress, gripper.closures)
+    np.testing.assert_allclose(grasps.waits_s, (0.7, 1.3))  # just past the grasp, release
+    # closing as the source's hand does, toward the grasp closure (0.3) at 0.6 s; the grip
+    np.testing.assert_allclose(command[3:7], [0.2, 0.24, 0.28, 1.0], atol=1e-9)
+    # held at the grip until it opens at 2 closures/s: 1.0 - 0.2 takes 0.4 s before 1.2 s
+    np.testing.assert_allclose(command[7:13], [1.0, 1.0, 0.8, 0.6, 0.4, 0.2], atol=1e-9)

@@ -12,7 +12,8 @@ The build is what makes the ``example-robot-data`` URDFs simulate well in MuJoCo
 - URDF ``<mimic>`` joints become joint equality constraints (only the relations pinocchio's
   model accepts: Alex's finger mimics name joints the model does not have and stay free);
 - every actuated 1-DoF joint gets a position servo (gains from physics.yaml, the URDF effort as
-  its force limit, its position range as the control range) and some armature; the URDF's
+  its force limit unless physics.yaml gives a ``force_limit``, its position range as the
+  control range) and some armature; the URDF's
   joint friction and damping stay unless physics.yaml's ``joint_dynamics`` replaces them;
 - body pairs touching at the home pose are excluded from collision (the rest of
   self-collision stays on): without it several models kick joints at start.
@@ -303,6 +304,11 @@ def _configure(
             actuator.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
         effort = float(limits.effort[i])
         effort = effort if np.isfinite(effort) and effort > 0.0 else DEFAULT_EFFORT
+        if gains.force_limit is not None:
+            effort = gains.force_limit
+            # MuJoCo's URDF import also caps the joint's actuator force at the URDF effort
+            joint.actfrcrange = [-effort, effort]
+            joint.actfrclimited = mujoco.mjtLimited.mjLIMITED_TRUE
         actuator.forcerange = [-effort, effort]
         actuator.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
     for mimic in model.mimics:

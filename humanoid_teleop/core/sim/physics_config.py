@@ -15,8 +15,8 @@ rejected). A robot without the file gets :meth:`PhysicsConfig.defaults`. Example
     exclude_within_groups: []    # no collision between links only these groups' joints move
     actuators:                   # position servos: kp [N m/rad], kv [N m s/rad]
       default: {kp: 300.0, kv: 10.0}
-      groups:                    # per robot.yaml group
-        left_hand: {kp: 20.0, kv: 0.5}
+      groups:                    # per robot.yaml group; force_limit [N m or N] (optional)
+        left_hand: {kp: 20.0, kv: 0.5, force_limit: 5.0}  # in place of the URDF effort
     joint_dynamics:              # per group: replaces the URDF's <dynamics> of its joints
       groups:
         left_hand: {friction: 0.1, damping: 0.1}
@@ -67,17 +67,21 @@ _TOP_KEYS = (
 
 @dataclass(frozen=True)
 class ServoGains:
-    """A position servo: ``kp`` [N m/rad or N/m] and velocity damping ``kv`` [N m s/rad]."""
+    """A position servo: ``kp`` [N m/rad or N/m], velocity damping ``kv`` [N m s/rad] and
+    ``force_limit`` [N m or N], the most its drive gives (None: the URDF ``effort``)."""
 
     kp: float
     kv: float
+    force_limit: float | None = None
 
     @classmethod
     def from_field(cls, item: Field) -> ServoGains:
-        """Read ``{kp: .., kv: ..}``; both must be > 0 / >= 0."""
-        item.as_mapping(allowed=("kp", "kv"), required=("kp", "kv"))
+        """Read ``{kp: .., kv: .., force_limit: ..}``; > 0, >= 0 and > 0 (optional)."""
+        item.as_mapping(allowed=("kp", "kv", "force_limit"), required=("kp", "kv"))
         kp = item.child("kp").as_positive_float()
-        return cls(kp, item.child("kv").as_float(minimum=0))
+        limit = _opt(item, "force_limit")
+        force_limit = limit.as_positive_float() if limit is not None else None
+        return cls(kp, item.child("kv").as_float(minimum=0), force_limit)
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,9 @@ class PhysicsConfig:
         for key in ("group_dynamics", "exclude_within_groups"):
             if not data[key]:
                 data.pop(key)  # not set: the cache keys from before these settings existed
+        for gains in (data["default_gains"], *data["group_gains"].values()):
+            if gains["force_limit"] is None:
+                gains.pop("force_limit")  # likewise
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

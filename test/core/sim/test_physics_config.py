@@ -43,6 +43,19 @@ def test_group_gains_override_the_default(tmp_path: Path) -> None:
     assert physics.gains_for(None).kv == 2.0
 
 
+def test_group_force_limit_replaces_the_urdf_effort(tmp_path: Path) -> None:
+    """A group's force_limit is read (others: None, the URDF effort); it changes the model
+    digest, and a zero one is rejected at its line."""
+    text = GOOD.replace("{kp: 5.0, kv: 0.1}", "{kp: 5.0, kv: 0.1, force_limit: 5.0}")
+    physics = load_physics(_write(tmp_path, text), ("left_hand", "left_arm"))
+    assert physics.gains_for("left_hand").force_limit == 5.0
+    assert physics.gains_for("left_arm").force_limit is None
+    without = load_physics(_write(tmp_path, GOOD), ("left_hand", "left_arm"))
+    assert physics.digest() != without.digest()
+    with pytest.raises(SimConfigError, match=r"physics.yaml:6: .*force_limit"):
+        load_physics(_write(tmp_path, text.replace("force_limit: 5.0", "force_limit: 0")))
+
+
 def test_joint_dynamics_replace_the_urdf_ones_of_a_group(tmp_path: Path) -> None:
     """A group's friction and damping are read; other groups keep the URDF's (None); they
     change the model digest."""
