@@ -56,9 +56,9 @@ operator of the target would pick: the operator's hand is the target's scripted 
 picking hand (physics.yaml ``demonstrator``: its pre-grasp shape and its grip, e.g. G1's
 thumb 2.4 cm short of the index tip, a full pinch elsewhere), moved between its open hand,
 its pre-grasp shape and its grip as far as the source operator's hand had moved between
-theirs (:func:`_operator_grasps`), so each hand closes to its own firm grip instead of the
+theirs (:func:`operator_grasps`), so each hand closes to its own firm grip instead of the
 source's closure number; with physics each close and open is timed by the source robot's
-measured hand, which lags its operator (:func:`_robot_grasps`: the grip is asked for where
+measured hand, which lags its operator (:func:`robot_grasps`: the grip is asked for where
 that hand grasped, the hand its operator opened to where it released, the report's event
 closures; timed by the pinch, g1/alex/romeo/talos cross picks missed 47 events, by the
 hand 27); the target's grasp point (thumb and index tip midpoint, where the demonstrator
@@ -100,7 +100,7 @@ from numpy.typing import NDArray
 
 from humanoid_teleop import __version__
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
-from humanoid_teleop.core.motion.frame import WEBXR_TIPS, HandSkeleton, HumanFrame, Pose
+from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Pose
 from humanoid_teleop.core.motion.rotation import quat_to_matrix, rotations_from_quats
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.calibration import capture
@@ -111,7 +111,15 @@ from humanoid_teleop.core.sim.hand_geometry import hand_geometry
 from humanoid_teleop.devices.scripted.hand_model import hand_points, hand_points_rows
 
 from .errors import PortError, PortInputError
-from .report import GRASP_FRACTION, RELEASE_FRACTION, PortReport, StepRecord, build_report
+from .grasps import (
+    HAND_SETTLED_S,
+    GripperCommand,
+    OperatorGrasps,
+    PickHands,
+    hand_followed,
+    operator_grasps,
+)
+from .report import PortReport, StepRecord, build_report
 from .source import Samples, SourceEpisode
 from .tool import ArmTool
 from .writer import EpisodeOutput, RobotEpisode, model_hash
@@ -147,15 +155,6 @@ TABLE_CLEARANCE_M = 0.005
 #: Longest time [s] the source's clock is held at the end of a grasp's close (or its open)
 #: for the target's hand to finish closing (opening).
 HAND_WAIT_MAX_S = 4.0
-#: The target's hand has finished closing or opening once its closure changed less than
-#: HAND_SETTLED over the last HAND_SETTLED_S [s].
-HAND_SETTLED = 0.005
-HAND_SETTLED_S = 0.5
-#: A source robot's hand that never grasped has finished an open once back within this share
-#: of its close's travel of where the close started (:func:`_robot_grasps`).
-ROBOT_HAND_DONE = 0.02
-#: A hand whose measured closure stays this far short of its command is held by an object.
-HAND_BLOCKED = 0.05
 #: Metadata key of the seed a scripted episode's scene was laid out with.
 SCENE_SEED_KEY = "custom.scene_seed"
 #: On its own robot, objects laid out by the recorded seed this close [m] and [rad] to the
@@ -472,17 +471,17 @@ def port_episode(
 
             config = robot_demonstrator_config(tgt_desc, _task(source))
             robot_hand = (track.t_s, track.closure, track.tool.grip_closure) if sim_on else None
-            grasps = _operator_grasps(
+            grasps = operator_grasps(
                 source,
                 side,
                 0.5 * (params.pinch_open_m + params.pinch_closed_m),
                 robot_hand,
-                gripper=_GripperCommand.of(config, side, params, target_model, tool)
+                gripper=GripperCommand.of(config, side, params, target_model, tool)
                 if sim_on
                 else None,
             )
             if grasps is not None:
-                grip = (grasps, _PickHands(config, side))
+                grip = (grasps, PickHands(config, side))
     # into another robot, a hand that holds nothing (the scene's task is a push) is ported by
     # how closed it was, not by the shape its operator held for the source's hand. (Not "no
     # grasp event in the source": a gripper holding a cube stays below the grasp closure,
@@ -631,7 +630,7 @@ def port_episode(
                 wait_started = t
             if wait_started is not None:
                 if t - wait_started > HAND_SETTLED_S and (
-                    _hand_followed(closures, settled_steps, commanded)
+                    hand_followed(closures, settled_steps, commanded)
                     or t - wait_started >= HAND_WAIT_MAX_S
                 ):
                     hand_wait_s += t - wait_started - dt
@@ -934,7 +933,7 @@ def _first_wrist(source: SourceEpisode, side: str) -> tuple[FloatArray, FloatArr
 def _hand(
     source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
     wrist_p: FloatArray, wrist_r: FloatArray,
-    grip: tuple[_OperatorGrasps, _PickHands] | None, by_closure: bool,
+    grip: tuple[OperatorGrasps, PickHands] | None, by_closure: bool,
 ) -> FloatArray:  # fmt: skip
     """The 25 hand joints [m] (operator frame) at the ported wrist pose; with ``grip`` (the
     source operator's grasps and the target's picking hands), the target's own operator's
@@ -960,316 +959,6 @@ def _hand_local(
         local: FloatArray = (hands.at(t_s) - wrists.at(t_s)[:3]) @ wrists.rotation_at(t_s)
         return local
     return track.synthetic_hand(k)
-
-
-@dataclass(frozen=True)
-class _OperatorGrasps:
-    """The source operator's picking hand as a progress per hand sample (at ``t_s`` [s]):
-    0 the hand as it started (open), 1 the shape it had when it began to close on the
-    object (its pre-grasp shape), 2 its grip; and ``waits_s``, the source times [s] where a
-    close or an open ended (the port holds the source's clock there until the target's hand
-    has followed)."""
-
-    t_s: FloatArray
-    progress: FloatArray
-    waits_s: tuple[float, ...]
-    _lists: tuple[list[float], list[float]] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_lists", (self.t_s.tolist(), self.progress.tolist()))
-
-    def at(self, t_s: float) -> float:
-        """The progress at ``t_s`` [s], linearly interpolated (``np.interp``'s number,
-        without its ~4 us per call: the port asks at every step)."""
-        times, values = self._lists
-        i = bisect.bisect_right(times, t_s)
-        if i == 0:
-            return values[0]
-        if i == len(times):
-            return values[-1]
-        t0, t1 = times[i - 1], times[i]
-        share = (t_s - t0) / (t1 - t0)
-        return values[i - 1] + share * (values[i] - values[i - 1])
-
-
-def _operator_grasps(
-    source: SourceEpisode,
-    side: str,
-    grasp_pinch_m: float,
-    robot_hand: tuple[FloatArray, FloatArray, float] | None = None,
-    *,
-    gripper: _GripperCommand | None = None,
-) -> _OperatorGrasps | None:
-    """The source operator's grasps (None without recorded hands or without a pinch
-    narrower than ``grasp_pinch_m`` [m]): each grip (the thumb tip to index tip distance
-    within 3 mm of its narrowest) with the close before it (the pinch falling to it) and
-    the open after it (rising from it). Outside them the progress toward the pre-grasp
-    shape is the hand's shape projected on the line from its first shape to that one.
-    With ``robot_hand`` (the source robot's measured hand: times [s], closures, its grip
-    closure) each close and open is timed by what that hand did (:func:`_robot_grasps`;
-    into a ``gripper``, its command too), not by the pinch."""
-    hands, wrists = source.hands.get(side), source.wrists.get(side)
-    if hands is None or wrists is None or not len(hands.t_s):
-        return None
-    pinch = np.linalg.norm(
-        hands.values[:, WEBXR_TIPS["thumb"]] - hands.values[:, WEBXR_TIPS["index"]], axis=1
-    )
-    grip = float(pinch.min())
-    if grip > grasp_pinch_m:
-        return None
-    n = len(pinch)
-    closing = np.zeros(n)  # 0 at the pre-grasp shape .. 1 at the grip
-    within = np.zeros(n, dtype=bool)  # from a close's start to its open's end
-    waits: list[float] = []
-    starts: list[int] = []  # where each close began (hand samples)
-    stops: list[int] = []  # where each open ended
-    first_start = -1
-    gripping = pinch <= grip + 0.003
-    i = 0
-    while i < n:
-        if not gripping[i]:
-            i += 1
-            continue
-        end = i
-        while end + 1 < n and gripping[end + 1]:
-            end += 1
-        start = i  # walk back over the close, forward over the open
-        while start > 0 and pinch[start - 1] > pinch[start] + 1e-6:
-            start -= 1
-        stop = end  # the open: while the pinch widens (back to the pre-grasp shape at `back`)
-        back = -1
-        while stop + 1 < n and pinch[stop + 1] > pinch[stop] + 1e-6:
-            stop += 1
-            if back < 0 and pinch[stop] >= pinch[start]:
-                back = stop
-        back = stop if back < 0 else back
-        first_start = start if first_start < 0 else first_start
-        starts.append(start)
-        stops.append(stop)
-        span = max(float(pinch[start]) - grip, 1e-6)
-        segment = slice(start, back + 1)
-        closing[segment] = np.maximum(
-            closing[segment], np.clip((pinch[start] - pinch[segment]) / span, 0.0, 1.0)
-        )
-        within[segment] = True
-        waits.append(float(hands.t_s[i]))
-        if stop > end:
-            waits.append(float(hands.t_s[stop]))
-        i = stop + 1
-    # the hand in the wrist frame at each hand sample (as _hand_local: the newest wrist)
-    rows = wrists.values[np.clip(np.searchsorted(wrists.t_s, hands.t_s, "right") - 1, 0, None)]
-    try:
-        turns = rotations_from_quats(rows[:, 3:7])
-    except ValueError:  # a wrist without direction: row by row, as the port's steps read it
-        turns = np.array([quat_to_matrix(row[3:7]) for row in rows])
-    local = np.matmul(hands.values - rows[:, None, :3], turns).reshape(n, -1)
-    toward = local[first_start] - local[0]
-    length_sq = float(toward @ toward)
-    if length_sq > 1e-6:
-        shaped = np.clip((local - local[0]) @ toward / length_sq, 0.0, 1.0)
-    else:
-        shaped = np.zeros(n)
-    if robot_hand is not None:  # timed by the source robot's hand, open as its operator did
-        followed = _robot_grasps(hands.t_s, starts, shaped[stops], *robot_hand, gripper)
-        if followed is not None:
-            closing, within, waits = followed
-    shaped[within] = 1.0
-    return _OperatorGrasps(hands.t_s, shaped + closing, tuple(waits))
-
-
-def _robot_grasps(
-    t_s: FloatArray,
-    starts: list[int],
-    opened: FloatArray,
-    hand_t_s: FloatArray,
-    hand_closure: FloatArray,
-    grip_closure: float,
-    gripper: _GripperCommand | None = None,
-) -> tuple[FloatArray, NDArray[np.bool_], list[float]] | None:
-    """Each grasp's close and open (0 at the pre-grasp shape .. 1 at the grip, at the hand
-    samples ``t_s`` [s]), whether a sample is within one, and the times [s] where each close
-    and open ended, from the source robot's measured hand (``hand_t_s`` [s], its closures;
-    ``grip_closure``, its robot.yaml's) rather than from its operator's pinch: the hand
-    lags its operator (a gripper travels for ~1 s), and the report's events are that
-    hand's. From each close's start (``starts``, the operator's, as sample indices) the
-    close is the share of the way from the hand's closure there to its grasp event's
-    (:data:`~.report.GRASP_FRACTION` of its grip closure; its most closed before the next
-    close when it stayed below); the open, the share from there down to its release
-    event's (:data:`~.report.RELEASE_FRACTION`; without a grasp event, back within
-    :data:`ROBOT_HAND_DONE` of its travel from where it started), from the grip to the
-    hand its operator opened to (``opened``: the operator's progress where each of its
-    opens ended, at most 1: the pre-grasp shape). So the target's hand has been asked for
-    its grip when the source's grasped and to open when the source's released, and the
-    port's waits there hold the source's clock at those events until the target's hand
-    has followed. None when a close did not move the hand by :data:`HAND_SETTLED`.
-
-    ``gripper`` (a target gripper, :class:`_GripperCommand`) times the target's events,
-    not just its command's ends: its command passes its grasp event's closure early in the
-    close (TALOS' at 0.07 of it: its jaws grasped ~0.2 s before the source's hand), and
-    opening from its grip (fully closed, the jaws stopped by the object) the command comes
-    down to the jaws only late (released ~0.25 s after the source's hand). So the close
-    goes to the grasp event's closure as the source's hand goes to its event, then to the
-    grip; and the command opens at the gripper's full speed so that it reaches the release
-    event's closure where the source's hand released."""
-    closure = np.interp(t_s, hand_t_s, hand_closure)
-    n = len(t_s)
-    closing = np.zeros(n)
-    within = np.zeros(n, dtype=bool)
-    waits: list[float] = []
-    for j, start in enumerate(starts):
-        limit = starts[j + 1] if j + 1 < len(starts) else n
-        base = float(closure[start])
-        peak = start + int(np.argmax(closure[start:limit]))
-        if float(closure[peak]) - base < HAND_SETTLED:
-            return None
-        grasped = float(closure[peak]) >= GRASP_FRACTION * grip_closure
-        closed_at = GRASP_FRACTION * grip_closure if grasped else float(closure[peak])
-        opened_at = (
-            RELEASE_FRACTION * grip_closure
-            if grasped
-            else base + ROBOT_HAND_DONE * (closed_at - base)
-        )
-        ahead = closure[start:limit]
-        closed = start + int(np.argmax(ahead >= closed_at))
-        share = np.clip((ahead - base) / max(closed_at - base, 1e-6), 0.0, 1.0)
-        after = closure[closed:limit]
-        opening = (
-            np.flatnonzero(after < opened_at)
-            if grasped
-            else np.flatnonzero((after <= opened_at) & (np.arange(len(after)) >= peak - closed))
-        )
-        stop = limit - 1 if not len(opening) else closed + int(opening[0])
-        falling = np.clip((after - opened_at) / max(closed_at - opened_at, 1e-6), 0.0, 1.0)
-        # the open: from the grip to the shape the operator opened to (``opened``: its
-        # progress where its open ended, 1 or less), reached where the source's released
-        # (only to the pre-grasp shape, G1 released 70-84 ms after Romeo's and Alex's hands)
-        reopened = min(1.0, float(opened[j]))
-        if gripper is None:
-            share[closed - start :] = reopened - 1.0 + (2.0 - reopened) * falling
-        else:
-            share[: closed - start] *= gripper.progress_of(gripper.grasp_closure) - 1.0
-            share[closed - start :] = 1.0
-            if len(opening):
-                share[closed - start :] = gripper.opening(t_s[closed:limit], float(t_s[stop])) - 1.0
-        closing[start : stop + 1] = share[: stop + 1 - start]
-        within[start : stop + 1] = True
-        # into a gripper, the waits hold the source's clock just past its grasp and its
-        # release, where the jaws are asked for the grip (they close on the object before
-        # the source's arm moves on: held at the grasp closure, TALOS' jaws took the cube
-        # 0.3 s later, as Alex's arm lifted) and to open on (held at the release closure,
-        # they stopped short of it, releasing 80 ms late into TALOS, 190 ms into Romeo)
-        past = 1 if gripper is not None else 0
-        waits.append(float(t_s[min(closed + past, n - 1)]))
-        if len(opening):
-            waits.append(float(t_s[min(stop + past, n - 1)]))
-    return closing, within, waits
-
-
-@dataclass(frozen=True)
-class _GripperCommand:
-    """A target gripper's command along its picking operator's progress (:func:`_pick_hand`,
-    1 .. 2): ``closures`` at ``progress`` (the retargeter's closure of the operator's pinch,
-    the first progress reaching each), its grasp and release events' closures
-    (:data:`~.report.GRASP_FRACTION` and :data:`~.report.RELEASE_FRACTION` of its grip
-    closure) and how fast its command may move, ``closure_per_s`` (its joints' velocity
-    limits over their open -> closed travel)."""
-
-    progress: FloatArray
-    closures: FloatArray
-    grasp_closure: float
-    release_closure: float
-    closure_per_s: float
-
-    @classmethod
-    def of(
-        cls, config: Any, side: str, params: Any, model: RobotModel, tool: ArmTool
-    ) -> _GripperCommand | None:
-        """The ``side`` gripper of ``model`` picking as ``config`` (its demonstrator's)
-        does, read through hand retargeter ``params``; None for another hand."""
-        hand = model.description.hands[side]
-        if hand.kind != "gripper" or hand.group is None:
-            return None
-        progress = np.linspace(1.0, 2.0, 201)
-        span = params.pinch_open_m - params.pinch_closed_m
-        closures = np.empty(len(progress))
-        for i, p in enumerate(progress):
-            points = _pick_hand(config, side, float(p))
-            pinch = np.linalg.norm(points[WEBXR_TIPS["thumb"]] - points[WEBXR_TIPS["index"]])
-            closures[i] = min(1.0, max(0.0, (params.pinch_open_m - float(pinch)) / span))
-        joints = model.index_of(model.description.groups[hand.group])
-        travel = np.abs(np.subtract(hand.closed_positions, hand.open_positions))
-        velocity = np.asarray(model.motion_limits.velocity)[list(joints)]
-        grip = tool.grip_closure
-        return cls(
-            progress,
-            np.maximum.accumulate(closures),
-            GRASP_FRACTION * grip,
-            RELEASE_FRACTION * grip,
-            float(np.min(velocity / np.maximum(travel, 1e-6))),
-        )
-
-    def progress_of(self, closure: float | FloatArray) -> Any:
-        """The first progress whose command reaches ``closure``."""
-        i = np.minimum(np.searchsorted(self.closures, closure), len(self.progress) - 1)
-        return self.progress[i]
-
-    def opening(self, t_s: FloatArray, release_s: float) -> Any:
-        """Progress at ``t_s`` [s] of a command opening from the grip at full speed so that
-        it reaches the release event's closure at ``release_s`` [s] (the jaws, held open
-        by the object, move once it comes down to them)."""
-        full = float(self.closures[-1])
-        lead_s = (full - self.release_closure) / self.closure_per_s
-        closure = full - self.closure_per_s * (t_s - (release_s - lead_s))
-        return self.progress_of(np.clip(closure, self.release_closure, full))
-
-
-def _pick_hand(config: Any, side: str, progress: float) -> FloatArray:
-    """The 25 hand joints [m] (hand frame) of a robot's scripted operator picking at
-    ``progress`` (:class:`_OperatorGrasps`): its open hand at 0, its pre-grasp shape at 1
-    (``config.preshape``), its grip at 2 (``config.grip_closure``), the thumb where its
-    pick brings it (``preshape_thumb``); ``config`` is the robot's
-    :class:`~humanoid_teleop.devices.scripted.demonstrator.DemonstratorConfig`."""
-    from humanoid_teleop.devices.scripted.demonstrator import pick_thumb
-
-    if progress <= 1.0:
-        closure = progress * config.preshape
-    else:
-        closure = config.preshape + (progress - 1.0) * (config.grip_closure - config.preshape)
-    out = hand_points(side, closure, pick_thumb(closure, config.preshape, config.preshape_thumb))
-    out.flags.writeable = False  # kept by _PickHands: shared by every step that asks
-    return out
-
-
-class _PickHands:
-    """:func:`_pick_hand` of one robot and side by progress (rounded to 0.001), each built
-    once: a port asks at every step for a few plateaus and ramps, ~30 us each to build."""
-
-    def __init__(self, config: Any, side: str) -> None:
-        self.config = config
-        self.side = side
-        self._built: dict[float, FloatArray] = {}
-
-    def at(self, progress: float) -> FloatArray:
-        key = round(progress, 3)
-        hand = self._built.get(key)
-        if hand is None:
-            hand = self._built[key] = _pick_hand(self.config, self.side, key)
-        return hand
-
-
-def _hand_followed(closures: list[float], steps: int, commanded: tuple[float, float]) -> bool:
-    """Whether the target's hand has finished closing or opening: its measured closure
-    (``closures``, one per step) changed less than :data:`HAND_SETTLED` over the last
-    ``steps``, and either its command has reached what the hand retargeter asks
-    (``commanded``: the retargeted and the commanded closure) or the hand stopped short of
-    its command by more than :data:`HAND_BLOCKED` (it holds the object)."""
-    if len(closures) < steps + 1:
-        return False
-    recent = closures[-steps - 1 :]
-    if max(recent) - min(recent) >= HAND_SETTLED:
-        return False
-    retargeted, command = commanded
-    return abs(retargeted - command) < HAND_SETTLED or abs(command - closures[-1]) > HAND_BLOCKED
 
 
 def _place_objects(

@@ -1,5 +1,5 @@
-"""How the porter carries a pick's grasp into another robot (port._operator_grasps,
-_pick_hand, _hand_followed): the source operator's hand as a progress from open through
+"""How the porter carries a pick's grasp into another robot (grasps.operator_grasps,
+pick_hand, hand_followed): the source operator's hand as a progress from open through
 the pre-grasp shape to the grip, the target's own picking hand at that progress, and when
 the target's hand has followed a close or an open."""
 
@@ -13,12 +13,12 @@ from humanoid_teleop.core.robot import load_robot
 from humanoid_teleop.devices.scripted.demonstrator import pick_thumb
 from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
 from humanoid_teleop.devices.scripted.hand_model import hand_points
-from humanoid_teleop.portability.port import (
+from humanoid_teleop.portability.grasps import (
     HAND_BLOCKED,
-    _GripperCommand,
-    _hand_followed,
-    _operator_grasps,
-    _pick_hand,
+    GripperCommand,
+    hand_followed,
+    operator_grasps,
+    pick_hand,
 )
 from humanoid_teleop.portability.source import Samples, SourceEpisode
 
@@ -41,7 +41,7 @@ def test_pick_progress_runs_open_preshape_grip_and_back() -> None:
     """An operator who pre-shapes (0.35), pinches (1.0) and opens again is at progress 0,
     1, 2 and back to 0; the port waits where the close and the open end."""
     closures = [0.0, 0.35, 0.35, 0.7, 1.0, 1.0, 1.0, 0.7, 0.35, 0.0]
-    grasps = _operator_grasps(_source(closures, [None] * 10), "right", 0.05)
+    grasps = operator_grasps(_source(closures, [None] * 10), "right", 0.05)
     assert grasps is not None
     progress = grasps.progress
     np.testing.assert_allclose(progress[[0, 1, 2, 4, 5, 6, 8, 9]], [0, 1, 1, 2, 2, 2, 1, 0])
@@ -52,7 +52,7 @@ def test_pick_progress_runs_open_preshape_grip_and_back() -> None:
 def test_a_hand_that_never_pinches_has_no_grasp() -> None:
     """A relaxed pushing hand (fingers 0.4, thumb 0.3: a 7.5 cm pinch) is no grasp."""
     assert (
-        _operator_grasps(_source([0.0, 0.4, 0.4, 0.0], [0.0, 0.3, 0.3, 0.0]), "right", 0.05) is None
+        operator_grasps(_source([0.0, 0.4, 0.4, 0.0], [0.0, 0.3, 0.3, 0.0]), "right", 0.05) is None
     )
 
 
@@ -62,14 +62,14 @@ def test_pick_hand_is_the_targets_own_grip_and_preshape() -> None:
     config = robot_demonstrator_config(load_robot("g1"), "pick_and_place")
     grip, pre = config.grip_closure, config.preshape
     np.testing.assert_allclose(
-        _pick_hand(config, "right", 2.0),
+        pick_hand(config, "right", 2.0),
         hand_points("right", grip, pick_thumb(grip, pre, config.preshape_thumb)),
     )
     np.testing.assert_allclose(
-        _pick_hand(config, "right", 1.0),
+        pick_hand(config, "right", 1.0),
         hand_points("right", pre, pick_thumb(pre, pre, config.preshape_thumb)),
     )
-    np.testing.assert_allclose(_pick_hand(config, "right", 0.0), hand_points("right", 0.0, 0.0))
+    np.testing.assert_allclose(pick_hand(config, "right", 0.0), hand_points("right", 0.0, 0.0))
 
 
 def test_hand_followed_once_still_and_commanded_or_held() -> None:
@@ -77,11 +77,11 @@ def test_hand_followed_once_still_and_commanded_or_held() -> None:
     retargeter asks or it stopped short of its command (an object holds it); a hand still
     moving, or still but with its command yet to ramp up, has not."""
     still = [0.3] * 6
-    assert _hand_followed(still, 5, (0.6, 0.6))  # commanded and reached
-    assert _hand_followed(still, 5, (1.0, 0.3 + 2 * HAND_BLOCKED))  # stopped by the object
-    assert not _hand_followed(still, 5, (1.0, 0.3))  # the command has not moved yet
-    assert not _hand_followed([0.1, 0.15, 0.2, 0.25, 0.3, 0.35], 5, (0.6, 0.6))  # closing
-    assert not _hand_followed(still[:3], 5, (0.6, 0.6))  # not long enough
+    assert hand_followed(still, 5, (0.6, 0.6))  # commanded and reached
+    assert hand_followed(still, 5, (1.0, 0.3 + 2 * HAND_BLOCKED))  # stopped by the object
+    assert not hand_followed(still, 5, (1.0, 0.3))  # the command has not moved yet
+    assert not hand_followed([0.1, 0.15, 0.2, 0.25, 0.3, 0.35], 5, (0.6, 0.6))  # closing
+    assert not hand_followed(still[:3], 5, (0.6, 0.6))  # not long enough
 
 
 def test_physics_pick_progress_follows_the_source_robots_hand() -> None:
@@ -97,13 +97,13 @@ def test_physics_pick_progress_follows_the_source_robots_hand() -> None:
     # the robot's hand (grip closure 0.5): 0.2 at the pre-grasp shape, grasping (0.45) at
     # 0.6 s, 0.4 s after its operator's pinch closed; releasing (0.3) at 1.1 s
     hand = np.array([0.0, 0.1, 0.2, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.5, 0.4, 0.25, 0.2, 0.2])
-    grasps = _operator_grasps(source, "right", 0.05, (t, hand, 0.5))
+    grasps = operator_grasps(source, "right", 0.05, (t, hand, 0.5))
     assert grasps is not None
     np.testing.assert_allclose(
         grasps.progress[[3, 4, 5, 6, 9, 10, 11, 13]], [1.0, 1.4, 1.8, 2.0, 2.0, 4 / 3, 0.0, 0.0]
     )
     np.testing.assert_allclose(grasps.waits_s, (0.6, 1.1))
-    by_pinch = _operator_grasps(source, "right", 0.05)  # the operator's: gripping at 0.4 s
+    by_pinch = operator_grasps(source, "right", 0.05)  # the operator's: gripping at 0.4 s
     assert by_pinch is not None and by_pinch.progress[4] == 2.0 and by_pinch.waits_s[0] == 0.4
 
 
@@ -121,8 +121,8 @@ def test_gripper_target_grasps_and_releases_when_the_source_robots_hand_does() -
     progress = np.linspace(1.0, 2.0, 101)
     # a gripper commanded 0.2 closed at the pre-grasp shape, fully closed at progress 1.8;
     # grasp event at 0.3, release at 0.2; its command moves 2 closures a second
-    gripper = _GripperCommand(progress, np.clip(0.2 + (progress - 1.0), 0.0, 1.0), 0.3, 0.2, 2.0)
-    grasps = _operator_grasps(source, "right", 0.05, (t, hand, 0.5), gripper=gripper)
+    gripper = GripperCommand(progress, np.clip(0.2 + (progress - 1.0), 0.0, 1.0), 0.3, 0.2, 2.0)
+    grasps = operator_grasps(source, "right", 0.05, (t, hand, 0.5), gripper=gripper)
     assert grasps is not None
     command = np.interp(grasps.progress, progress, gripper.closures)
     np.testing.assert_allclose(grasps.waits_s, (0.7, 1.3))  # just past the grasp, release
