@@ -46,7 +46,8 @@ def hand_points(side: str, closure: float, thumb: float | None = None) -> FloatA
     ``thumb`` in [0, 1]: how far the thumb has come toward the index tip (default
     ``closure``: a pinch), e.g. 0 for curled fingers with the thumb spread."""
     thumbs = None if thumb is None else np.array([thumb], dtype=np.float64)
-    return hand_points_rows(side, np.array([closure], dtype=np.float64), thumbs)[0]
+    points: FloatArray = hand_points_rows(side, np.array([closure], dtype=np.float64), thumbs)[0]
+    return points
 
 
 def hand_points_rows(
