@@ -76,9 +76,10 @@ _BUILT = [0]
 @functools.cache
 def _model(name: str) -> RobotModel:
     model = RobotModel(load_robot(name))
-    # a tree whose porter keeps each model's arm tools (port._arm_tool) builds them with the
-    # model, as the pipeline is built, outside the timed ports
-    arm_tool = getattr(port_module, "_arm_tool", None)
+    # a tree whose porter keeps each model's arm tools (track.arm_tool, port._arm_tool in
+    # older trees) builds them with the model, as the pipeline is built, outside the timed
+    # ports
+    arm_tool = getattr(port_module, "arm_tool", None) or getattr(port_module, "_arm_tool", None)
     if arm_tool is not None:
         for side in model.description.arms:
             arm_tool(model, side)

@@ -87,7 +87,6 @@ lower than 5 mm above the table after
 
 from __future__ import annotations
 
-import bisect
 import math
 import time
 from dataclasses import dataclass, field
@@ -101,14 +100,13 @@ from numpy.typing import NDArray
 from humanoid_teleop import __version__
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Pose
-from humanoid_teleop.core.motion.rotation import quat_to_matrix, rotations_from_quats
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.calibration import capture
 from humanoid_teleop.core.retarget.hand import HandRetargeter
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
-from humanoid_teleop.core.robot import RobotModel, per_model_and_side
+from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.sim.hand_geometry import hand_geometry
-from humanoid_teleop.devices.scripted.hand_model import hand_points, hand_points_rows
+from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 from .errors import PortError, PortInputError
 from .grasps import (
@@ -120,8 +118,9 @@ from .grasps import (
     operator_grasps,
 )
 from .report import PortReport, StepRecord, build_report
-from .source import Samples, SourceEpisode
+from .source import SourceEpisode
 from .tool import ArmTool
+from .track import SourceTrack, arm_tool, row_rotation, task_origin
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 
 FloatArray = NDArray[np.float64]
@@ -162,7 +161,7 @@ SCENE_SEED_KEY = "custom.scene_seed"
 LAYOUT_M = 1e-6
 #: How far [m] a push's goal may lie from the source's commanded tool point: where the
 #: source's IK stopped further from its EE target, the goal is held this far from the
-#: command, toward the target (:meth:`_SourceTrack.hold_goal_near_commands`). The report's
+#: command, toward the target (:meth:`SourceTrack.hold_goal_near_commands`). The report's
 #: tolerance for an IK solution that reached its target.
 GOAL_BEYOND_COMMAND_M = 0.02
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
@@ -192,165 +191,6 @@ class PortResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-#: ``model``'s :class:`ArmTool` of ``side``, built at its first port (~2 ms each).
-_arm_tool = per_model_and_side(ArmTool)
-
-
-def _rotation(row: FloatArray) -> FloatArray:
-    out: FloatArray = quat_to_matrix(np.asarray(row[3:7], dtype=np.float64))
-    return out
-
-
-def task_origin(model: RobotModel, side: str, scene: str) -> FloatArray:
-    """The task frame's origin [m], base frame: the ``side`` arm's EE at home, moved as the
-    robot's own scene layout moves the objects of ``scene`` (a scene name, '' for none) from
-    where the scene file puts them (physics.yaml ``scene_layout``,
-    :meth:`~humanoid_teleop.core.sim.scene_layout.SceneLayoutSettings.offset_m`). So an
-    object and a tool path at the same task-frame position are at the same place relative to
-    each robot's table, whichever layout each robot has."""
-    from humanoid_teleop.core.sim.physics_config import load_physics
-    from humanoid_teleop.core.sim.scene import load_scene
-    from humanoid_teleop.core.sim.scene_layout import SceneLayoutSettings
-
-    origin = _arm_tool(model, side).ee(model.home_positions())[1]
-    description = model.description
-    layout = load_physics(description.source_file, tuple(description.groups)).scene_layout
-    if not scene or layout == SceneLayoutSettings():
-        return origin
-    offset = layout.offset_m(load_scene(scene).table.below_hand_m)
-    moved: FloatArray = origin + np.array(offset)
-    return moved
-
-
-class _SourceTrack:
-    """The source's tool path (task frame) and hand closures, sampled at the joint states."""
-
-    def __init__(
-        self, source: SourceEpisode, model: RobotModel, side: str, measured_too: bool = True
-    ) -> None:
-        self.tool = _arm_tool(model, side)
-        names = model.joint_names
-        index = {n: i for i, n in enumerate(source.joint_names)}
-        missing = [n for n in names if n not in index]
-        if missing:
-            raise PortInputError(
-                f"{source.path}: {model.description.sensors.joint_state_topic}: no "
-                f"{', '.join(missing[:5])} (joints of {model.description.name})"
-            )
-        order = np.array([index[n] for n in names])
-        measured = source.joints.values[:, order]
-        #: The measured joints (``model.joint_names`` order) at :attr:`t_s`.
-        self.measured = measured
-        t = source.joints.t_s
-        commanded = measured.copy()
-        description = model.description
-        arm_group = description.arms[side].group
-        groups = [arm_group]
-        hand = description.hands.get(side)
-        if hand is not None and hand.group is not None:
-            groups.append(hand.group)
-        #: True when the goal is the commanded path (the arm's commands were recorded).
-        self.commanded = arm_group in source.commands
-        for group in groups:
-            stream = source.commands.get(group)
-            if stream is not None:
-                idx = model.group_indices(group)
-                steps = np.searchsorted(stream.t_s, t, side="right") - 1
-                ok = steps >= 0
-                commanded[np.ix_(ok, idx)] = stream.values[steps[ok]]
-        self.t_s = t
-        self._times: list[float] = t.tolist()
-        #: The task frame's origin [m], base frame (:func:`task_origin`).
-        self.origin = task_origin(model, side, source.scene)
-        frames = self.tool.frames_rows(commanded)  # (EE rotations, EE positions, tool points)
-        self.commanded_p = frames[2] - self.origin
-        self.commanded_r = frames[0] @ self.tool.hand_rotation
-        self.goal_p, self.goal_r = self.commanded_p, self.commanded_r
-        targets = source.ee_targets.get(side)
-        if self.commanded and targets is not None and len(targets.t_s):
-            self.goal_p, self.goal_r = self._targets(targets, measured[0], frames)
-        #: The commanded joints (measured where no command was recorded) at :attr:`t_s`.
-        self.commanded_q = commanded
-        self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
-        self._synthetic: FloatArray | None = None
-        self._held: int | None = None
-        # The measured path and closure, which a port in physics is compared with (a
-        # kinematic port is compared with the commanded ones).
-        self.actual_p, self.actual_r = self.commanded_p, self.commanded_r
-        self.closure = self.closure_cmd
-        if measured_too:
-            self.actual_p, self.actual_r = self._path(measured)
-            self.closure = np.array([self.tool.closure(q) for q in measured])
-
-    def _targets(
-        self,
-        targets: Samples,
-        q0: FloatArray,
-        frames: tuple[FloatArray, FloatArray, FloatArray],
-    ) -> tuple[FloatArray, FloatArray]:
-        """The tool path the source's operator asked for: each recorded EE target (the arm
-        IK's input) with the tool point where it sat on the hand at the previous command
-        (as the port places the target's). The IK does not always reach its target
-        (position first, orientation second), so the commands' FK alone loses what the
-        operator asked for, and the target's IK would solve another problem."""
-        steps = np.clip(np.searchsorted(targets.t_s, self.t_s, side="right") - 1, 0, None)
-        rows = targets.values[steps]
-        # the frames of the previous command (q0's before the first)
-        r_cmd, p_cmd, point_cmd = (
-            np.concatenate([first[None], every[:-1]])
-            for first, every in zip(self.tool.frames(q0), frames, strict=True)
-        )
-        r_ee = rotations_from_quats(rows[:, 3:7])
-        # each row's r_ee @ (r_cmd.T @ (point - p)), as stacked products (numpy's matmul
-        # takes the same matrix-vector product per row: the same numbers)
-        offset = np.matmul(r_cmd.transpose(0, 2, 1), (point_cmd - p_cmd)[:, :, None])
-        goal_p = rows[:, :3] + np.matmul(r_ee, offset)[:, :, 0]
-        return goal_p - self.origin, r_ee @ self.tool.hand_rotation
-
-    def hold_goal_near_commands(self, within_m: float) -> None:
-        """Hold the goal's tool points within ``within_m`` [m] of the commanded ones: where
-        the source's IK did not reach what its operator asked for, the source robot's hand
-        went where it was commanded, and its operator's next moves (a scripted push re-aims
-        after a stall) answered that hand, not the unreached target. Romeo's IK stopped up to
-        9 cm short of its push targets (its commands' tool point 2 cm or more from the
-        target's on 7-53% of the samples, seeds 1-5; G1's at most 1 cm): a target following
-        the targets went where Romeo's hand never was (romeo -> g1 free-space p95 up to
-        9 cm, the source's own target-to-measured gap). Within ``within_m`` the target is
-        kept: the IK trades position for orientation, and the target's IK solves its own."""
-        gap = self.goal_p - self.commanded_p
-        norm = np.linalg.norm(gap, axis=1, keepdims=True)
-        held = self.commanded_p + gap * (within_m / np.maximum(norm, 1e-12))
-        self.goal_p = np.where(norm > within_m, held, self.goal_p)
-
-    def _path(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Tool positions (task frame) and hand-frame rotations at each row of ``q``."""
-        poses = [self.tool.tool(row) for row in q]
-        positions = np.array([p.position_m for p in poses]) - self.origin
-        return positions, np.array([p.rotation for p in poses])
-
-    def synthetic_hand(self, k: int) -> FloatArray:
-        """The synthetic operator hand (:func:`hand_points`, 25 joints [m], hand frame)
-        closed as the source hand's commands were at sample ``k`` (or as they were at the
-        sample :meth:`hold_closure` named)."""
-        if self._synthetic is None:  # every sample's in one pass, at the first ask
-            closures = self.closure_cmd
-            if self._held is not None:
-                closures = np.full(len(closures), closures[self._held])
-            self._synthetic = hand_points_rows(self.tool.side, closures)
-        hand: FloatArray = self._synthetic[k]
-        return hand
-
-    def hold_closure(self, k: int) -> None:
-        """Make every :meth:`synthetic_hand` the one closed as the source's was at sample
-        ``k``."""
-        self._held = k
-        self._synthetic = None
-
-    def index(self, t_s: float) -> int:
-        """The newest sample at or before ``t_s``."""
-        return max(bisect.bisect_right(self._times, t_s) - 1, 0)  # np.searchsorted's index
-
-
 def port_episode(
     source: SourceEpisode,
     source_model: RobotModel,
@@ -375,8 +215,8 @@ def port_episode(
             "shipped scene): port it with --no-sim"
         )
     side = _side(source, src_desc, tgt_desc)
-    track = _SourceTrack(source, source_model, side, measured_too=sim_on)
-    tool = _arm_tool(target_model, side)
+    track = SourceTrack(source, source_model, side, measured_too=sim_on)
+    tool = arm_tool(target_model, side)
     origin = task_origin(target_model, side, source.scene)
     rate = options.rate_hz or source.command_rate_hz
     if not (math.isfinite(rate) and rate > 0):
@@ -653,7 +493,7 @@ def port_episode(
                 r_act, _, point_act = tool.frames(q)
             if replay is not None:  # its own robot: the recorded intent, as it was given
                 row = replay[0].at(t_s + TIME_EPS_S)
-                wrist_p, wrist_r = np.array(row[:3]), _rotation(row)
+                wrist_p, wrist_r = np.array(row[:3]), row_rotation(row)
                 # written as the recorded quaternion (the rotation's own can differ in its
                 # last bits)
                 wrist_xyzw: FloatArray | None = row[3:7]
@@ -878,12 +718,12 @@ def _end_change(values: FloatArray, rate_hz: float) -> float:
     return float(values[-1] - values[-1 - back])
 
 
-def _opening(track: _SourceTrack, rate_hz: float) -> bool:
+def _opening(track: SourceTrack, rate_hz: float) -> bool:
     """Whether the source's commanded hand closure fell over its last FINISH_S."""
     return _end_change(track.closure_cmd, rate_hz) < -0.02
 
 
-def _rising(track: _SourceTrack, rate_hz: float) -> bool:
+def _rising(track: SourceTrack, rate_hz: float) -> bool:
     """Whether the source's goal rose more than 1 cm over its last FINISH_S."""
     return _end_change(track.goal_p[:, 2], rate_hz) > 0.01
 
@@ -926,12 +766,12 @@ def _first_wrist(source: SourceEpisode, side: str) -> tuple[FloatArray, FloatArr
     wrists = source.wrists.get(side)
     if wrists is not None and len(wrists.t_s):
         row = wrists.at(0.0)
-        return np.array(row[:3]), _rotation(row)
+        return np.array(row[:3]), row_rotation(row)
     return NOMINAL_WRIST_M[side].copy(), np.eye(3)
 
 
 def _hand(
-    source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
+    source: SourceEpisode, side: str, track: SourceTrack, k: int, t_s: float,
     wrist_p: FloatArray, wrist_r: FloatArray,
     grip: tuple[OperatorGrasps, PickHands] | None, by_closure: bool,
 ) -> FloatArray:  # fmt: skip
@@ -947,7 +787,7 @@ def _hand(
 
 
 def _hand_local(
-    source: SourceEpisode, side: str, track: _SourceTrack, k: int, t_s: float,
+    source: SourceEpisode, side: str, track: SourceTrack, k: int, t_s: float,
     by_closure: bool,
 ) -> FloatArray:  # fmt: skip
     """The 25 hand joints [m] in the operator's wrist frame at ``t_s`` [s] (source sample
@@ -981,7 +821,7 @@ def _place_objects(
             position = target_origin + (position - source_origin)
         d.qpos[adr : adr + 3] = sim.world_from_base(position)
         quat = np.zeros(4)
-        mujoco.mju_mat2Quat(quat, (sim.base_rotation @ _rotation(row)).ravel())
+        mujoco.mju_mat2Quat(quat, (sim.base_rotation @ row_rotation(row)).ravel())
         d.qpos[adr + 3 : adr + 7] = quat
         d.qvel[m.jnt_dofadr[joint] : m.jnt_dofadr[joint] + 6] = 0.0
     mujoco.mj_forward(m, d)
@@ -1003,7 +843,7 @@ def _laid_out_as_recorded(sim: Any, scene: Any, poses: FloatArray) -> bool:
     if len(placed) != len(poses):
         return False
     for (rotation, position), row in zip(placed, poses, strict=True):
-        turn = rotation.T @ _rotation(row)
+        turn = rotation.T @ row_rotation(row)
         angle = math.acos(min(1.0, max(-1.0, (float(np.trace(turn)) - 1.0) / 2.0)))
         if _norm(position - np.asarray(row[:3])) > LAYOUT_M or angle > LAYOUT_M:
             return False

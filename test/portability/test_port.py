@@ -23,12 +23,12 @@ from humanoid_teleop.portability.port import (
     PortOptions,
     PortResult,
     _push_start,
-    _SourceTrack,
     port_episode,
     task_origin,
 )
 from humanoid_teleop.portability.source import read_source
 from humanoid_teleop.portability.tool import ArmTool
+from humanoid_teleop.portability.track import SourceTrack
 from test.core.bag.foxglove import assert_foxglove_reads
 from test.portability.conftest import PAIR, copy_without
 
@@ -254,7 +254,7 @@ def test_push_into_another_robot_holds_the_source_hands_closure(
     result = _port(sources[0], PAIR[2], tmp_path, models, sim=False)
     ported = read_source(result.path)
     side = result.report.side
-    track = _SourceTrack(episode, models(episode.robot), side, measured_too=False)
+    track = SourceTrack(episode, models(episode.robot), side, measured_too=False)
     assert episode.objects is not None
     touch = _push_start(episode.objects.interpolated(track.t_s)[:, 0, :3])
     assert touch is not None and track.closure_cmd[0] < track.closure_cmd[touch] - 0.2
@@ -277,7 +277,7 @@ def test_push_goal_is_held_near_the_source_commands(
     point: where the source's IK stopped short of its EE target the goal is the command
     plus 2 cm toward the target; within 2 cm the target is kept as recorded."""
     episode = read_source(sources[0])
-    track = _SourceTrack(episode, models(episode.robot), "right", measured_too=False)
+    track = SourceTrack(episode, models(episode.robot), "right", measured_too=False)
     gap = np.linalg.norm(track.goal_p - track.commanded_p, axis=1)
     assert gap.max() < GOAL_BEYOND_COMMAND_M  # G1's IK reaches its push targets
     recorded = track.goal_p.copy()
@@ -334,11 +334,10 @@ def test_source_goal_path_is_each_targets_row_formula(
     bit for bit: target + R_target (R_cmd^T (tool point - EE)), the command's frames those
     of the step before (q0's before the first)."""
     from humanoid_teleop.core.motion.rotation import quat_to_matrix
-    from humanoid_teleop.portability.port import _SourceTrack
 
     source = read_source(sources[0])
     model = models(source.robot)
-    track = _SourceTrack(source, model, "right", measured_too=False)
+    track = SourceTrack(source, model, "right", measured_too=False)
     targets = source.ee_targets["right"]
     n = len(track.t_s)
     rng = np.random.default_rng(2)
