@@ -169,7 +169,8 @@ class HandSpec:
 
     ``fingers`` maps finger names (``thumb``, ``index``, ``middle``, ``ring``, ``pinky``, ...)
     to joint names ordered from palm to tip (dexterous hands only); ``fingertip_frames`` maps
-    finger names to frames (a gripper's: its jaw tips, e.g. ``thumb`` and ``index``). The mean
+    finger names to frames (a gripper's: its jaw tips, e.g. ``thumb`` and ``index``; a rigid
+    hand's, kind ``none``: where it meets an object, which it does not pinch). The mean
     of the fingertip frames is the hand's tool point (the EE frame for a hand without them);
     the mean of the :attr:`pinch_fingers`' tips is where it pinches (its grasp point).
     ``open_positions`` / ``closed_positions`` are joint positions [rad or m] in ``group`` order,
@@ -196,6 +197,8 @@ class HandSpec:
         scripted demonstrator's hand pinches with), else every finger with a tip frame (then
         the grasp point is the tool point); empty for a hand without fingertip frames."""
         names = tuple(self.fingertip_frames)
+        if self.kind == "none":  # a rigid hand does not pinch: its EE frame stands in
+            return ()
         if "thumb" in names and "index" in names:
             return ("thumb", "index")
         return names
@@ -537,10 +540,19 @@ def _parse_hands(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, H
         )
         kind_text = hand.child("kind").as_choice(HAND_KINDS)
         if kind_text == "none":
-            extra = [k for k in hand.as_mapping() if k != "kind"]
+            # no joints; a rigid hand may name where it meets an object (its tool point)
+            extra = [k for k in hand.as_mapping() if k not in ("kind", "fingertip_frames")]
             if extra:
-                raise hand.child(extra[0]).error("a hand of kind 'none' takes no other keys")
-            hands[side] = HandSpec(side=side, kind="none")
+                raise hand.child(extra[0]).error(
+                    "a hand of kind 'none' takes only fingertip_frames"
+                )
+            rigid: dict[str, str] = {}
+            rigid_tips = hand.optional("fingertip_frames")
+            for finger, frame in rigid_tips.items() if rigid_tips is not None else ():
+                if finger not in FINGERS:
+                    raise frame.error(f"no finger {finger!r}; fingers: {', '.join(FINGERS)}")
+                rigid[finger] = frame.as_str()
+            hands[side] = HandSpec(side=side, kind="none", fingertip_frames=_frozen(rigid))
             continue
         kind: HandKind = "dexterous" if kind_text == "dexterous" else "gripper"
         hand.as_mapping(required=("group", "open", "closed"))
