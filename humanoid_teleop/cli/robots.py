@@ -190,8 +190,9 @@ def _show(args: argparse.Namespace) -> int:
         print(f"    hand +x (to fingers) {_fmt(hand[:, 0])}  +z (back of hand) {_fmt(hand[:, 2])}")
     print("hands:")
     for side, hand_spec in description.hands.items():
-        if hand_spec.kind == "none":
-            print(f"  {side}: none")
+        if hand_spec.kind == "none":  # rigid: at most the frame where it meets an object
+            tips = ", ".join(f"{f} {t}" for f, t in hand_spec.fingertip_frames.items())
+            print(f"  {side}: none" + (f" (rigid, tip {tips})" if tips else ""))
             continue
         print(
             f"  {side}: {hand_spec.kind}, group {hand_spec.group}, open "

@@ -98,10 +98,11 @@ class ArmTool:
         tips = hand.fingertip_frames.values() if hand is not None else ()
         self._tip_ids = [pm.getFrameId(f) for f in tips] or [self._ee_id]
         # the grasp point's rows in the work arrays (1 + fingertip index): the hand's pinch
-        # fingers (HandSpec.pinch_fingers), else the EE frame's row standing in for the tips
+        # fingers (HandSpec.pinch_fingers), else the EE frame's row (a rigid hand's grasp
+        # point is its EE frame, as the scripted demonstrator's is)
         names = list(hand.fingertip_frames) if hand is not None else []
         pinch = hand.pinch_fingers if hand is not None else ()
-        self._grasp_rows = [1 + names.index(f) for f in pinch] or [1]
+        self._grasp_rows = [1 + names.index(f) for f in pinch] or [0]
         # The EE's and the fingertips' kinematic chains in the base frame, evaluated by the
         # compiled chain kinematics in one call (a pinocchio pass + frame placements through
         # Python was ~11 us, run once per source sample and twice per ported step).

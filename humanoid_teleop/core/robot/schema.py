@@ -169,7 +169,8 @@ class HandSpec:
 
     ``fingers`` maps finger names (``thumb``, ``index``, ``middle``, ``ring``, ``pinky``, ...)
     to joint names ordered from palm to tip (dexterous hands only); ``fingertip_frames`` maps
-    finger names to frames (a gripper's: its jaw tips, e.g. ``thumb`` and ``index``). The mean
+    finger names to frames (a gripper's: its jaw tips, e.g. ``thumb`` and ``index``; a rigid
+    hand's, kind ``none``: where it meets an object, which it does not pinch). The mean
     of the fingertip frames is the hand's tool point (the EE frame for a hand without them);
     the mean of the :attr:`pinch_fingers`' tips is where it pinches (its grasp point).
     ``open_positions`` / ``closed_positions`` are joint positions [rad or m] in ``group`` order,
@@ -194,8 +195,11 @@ class HandSpec:
         """The fingers whose tips' midpoint is the hand's grasp point, where it pinches an
         object: ``thumb`` and ``index`` when ``fingertip_frames`` names both (the pair the
         scripted demonstrator's hand pinches with), else every finger with a tip frame (then
-        the grasp point is the tool point); empty for a hand without fingertip frames."""
+        the grasp point is the tool point); empty for a hand without fingertip frames and
+        for a rigid one (kind ``none``: it does not pinch; its EE frame stands in)."""
         names = tuple(self.fingertip_frames)
+        if self.kind == "none":  # a rigid hand does not pinch: its EE frame stands in
+            return ()
         if "thumb" in names and "index" in names:
             return ("thumb", "index")
         return names
@@ -520,6 +524,18 @@ def _parse_arms(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, Ar
     return arms
 
 
+def _fingertip_frames(hand: Field, named: tuple[str, ...]) -> dict[str, str]:
+    """A hand's ``fingertip_frames`` (finger -> frame; none without the key), each finger one
+    of ``named``."""
+    tips: dict[str, str] = {}
+    tip_field = hand.optional("fingertip_frames")
+    for finger, frame in tip_field.items() if tip_field is not None else ():
+        if finger not in named:
+            raise frame.error(f"no finger {finger!r}; fingers: {', '.join(named)}")
+        tips[finger] = frame.as_str()
+    return tips
+
+
 def _parse_hands(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, HandSpec]:
     hands: dict[str, HandSpec] = {}
     for side, hand in _sides(f):
@@ -537,17 +553,20 @@ def _parse_hands(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, H
         )
         kind_text = hand.child("kind").as_choice(HAND_KINDS)
         if kind_text == "none":
-            extra = [k for k in hand.as_mapping() if k != "kind"]
+            # no joints; a rigid hand may name where it meets an object (its tool point)
+            extra = [k for k in hand.as_mapping() if k not in ("kind", "fingertip_frames")]
             if extra:
-                raise hand.child(extra[0]).error("a hand of kind 'none' takes no other keys")
-            hands[side] = HandSpec(side=side, kind="none")
+                raise hand.child(extra[0]).error(
+                    "a hand of kind 'none' takes only fingertip_frames"
+                )
+            rigid = _fingertip_frames(hand, FINGERS)
+            hands[side] = HandSpec(side=side, kind="none", fingertip_frames=_frozen(rigid))
             continue
         kind: HandKind = "dexterous" if kind_text == "dexterous" else "gripper"
         hand.as_mapping(required=("group", "open", "closed"))
         group = _group_ref(hand.child("group"), tuple(groups))
         joints = groups[group]
         fingers: dict[str, tuple[str, ...]] = {}
-        tips: dict[str, str] = {}
         if kind == "dexterous":
             hand.as_mapping(required=("fingers",))
             for finger, finger_joints in hand.child("fingers").items():
@@ -564,14 +583,8 @@ def _parse_hands(f: Field, groups: Mapping[str, tuple[str, ...]]) -> dict[str, H
                 fingers[finger] = names
         elif hand.has("fingers"):
             raise hand.child("fingers").error("only a 'dexterous' hand has finger joints")
-        tip_field = hand.optional("fingertip_frames")
-        if tip_field is not None:
-            # a gripper's jaws have no joints of their own: its tips take finger names only
-            named = tuple(fingers) if kind == "dexterous" else FINGERS
-            for finger, frame in tip_field.items():
-                if finger not in named:
-                    raise frame.error(f"no finger {finger!r}; fingers: {', '.join(named)}")
-                tips[finger] = frame.as_str()
+        # a gripper's jaws have no joints of their own: its tips take finger names only
+        tips = _fingertip_frames(hand, tuple(fingers) if kind == "dexterous" else FINGERS)
         positions = []
         for key in ("open", "closed"):
             values_field = hand.child(key)

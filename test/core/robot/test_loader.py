@@ -503,6 +503,20 @@ def test_gripper_fingertip_frame_must_exist(tmp_path: Path) -> None:
         load_robot(path)
 
 
+def test_rigid_hand_names_where_it_meets_an_object(tmp_path: Path) -> None:
+    """A hand of kind 'none' (no joints) may name a fingertip frame, its tool point; any
+    other key is an error."""
+    config = toy_config()
+    config["hands"]["left"] = {"kind": "none", "fingertip_frames": {"middle": "l_finger"}}
+    hand = load_robot(write_toy(tmp_path, config)).hands["left"]
+    assert (hand.kind, dict(hand.fingertip_frames)) == ("none", {"middle": "l_finger"})
+    assert hand.group is None
+    config["hands"]["left"]["open"] = [0.0]
+    path = write_toy(tmp_path, config)
+    with _fails_at(path, r"hands\.left\.open: a hand of kind 'none' takes only fingertip_frames"):
+        load_robot(path)
+
+
 def test_name_must_match_folder(tmp_path: Path) -> None:
     """robot.yaml's name must be its folder's name (lookup is by folder)."""
     path = write_toy(tmp_path, name="toy")
@@ -523,3 +537,6 @@ def test_hand_pinch_fingers_are_thumb_and_index_else_every_fingertip() -> None:
     jaws = {"upper": "u_tip", "lower": "l_tip"}
     assert HandSpec("left", "gripper", fingertip_frames=jaws).pinch_fingers == ("upper", "lower")
     assert HandSpec("left", "gripper").pinch_fingers == ()
+    # a rigid hand does not pinch: its grasp point is its EE frame, not its tip
+    rigid = HandSpec("left", "none", fingertip_frames={"middle": "m_tip"})
+    assert rigid.pinch_fingers == ()
