@@ -138,3 +138,39 @@ def test_bad_max_reach_ratio_is_rejected_with_its_value(bad: object) -> None:
     """max_reach_ratio must be a number > 0 or null; the error names key and value."""
     with pytest.raises(RetargetConfigError, match=r"params\.max_reach_ratio: expected a"):
         ArmIkRetargeter(RetargetContext(model_of("g1"), ("left_arm",), {"max_reach_ratio": bad}))
+
+
+def _turned(tilt_rad: float, roll_rad: float) -> np.ndarray:
+    """The operator wrist rotation of the scripted demonstrator: fingers tipped ``tilt_rad``
+    down (about the operator's y), then the hand rolled ``roll_rad`` about its fingers' axis."""
+    ct, st, cr, sr = np.cos(tilt_rad), np.sin(tilt_rad), np.cos(roll_rad), np.sin(roll_rad)
+    pitch = np.array([[ct, 0.0, st], [0.0, 1.0, 0.0], [-st, 0.0, ct]])
+    roll = np.array([[1.0, 0.0, 0.0], [0.0, cr, -sr], [0.0, sr, cr]])
+    return pitch @ roll
+
+
+@pytest.mark.parametrize("tilt_deg", [13.0, 30.0])
+def test_alex_wrist_turns_palm_down_without_pinning_a_wrist_limit(tilt_deg: float) -> None:
+    """Alex's wrist (z-x-z) is singular at WristRoll 0; from a home there the IK took the
+    scripted demonstrator's palm-down turn (roll -90 deg while the fingers tip down 30 deg,
+    robots/alex/physics.yaml; or 13 deg) into WristRoll's 35 deg side, pinned it at that
+    limit and missed the rotation by 3-16 deg. From the shipped home, WristRoll 0.3 rad on
+    its wide side (105 deg), it reaches the asked rotation."""
+    model = model_of("alex")
+    arm = ArmIkRetargeter(RetargetContext(model, ("right_arm",), {}))
+    q = model.home_positions()
+    wrist_m = np.array([0.3, -0.2, 1.0])
+    assert arm.calibrate(HumanFrame(0.0, right_wrist=Pose(wrist_m, np.eye(3))), q)
+    dt_s = 0.004
+    errors_deg = []
+    for k in range(1, 751):  # 3 s at 250 Hz; tilt at 0.5 rad/s and roll at 1 rad/s, as scripted
+        t_s = k * dt_s
+        rotation = _turned(min(0.5 * t_s, np.radians(tilt_deg)), -min(1.0 * t_s, np.pi / 2))
+        out = arm.step(HumanFrame(t_s, right_wrist=Pose(wrist_m, rotation)), q)
+        q = q.copy()
+        q[model.group_indices("right_arm")] = out["right_arm"]
+        target = arm.ee_targets()["right"]
+        reached, _ = model.fk(q, "RightGripperYawLink")
+        cos = (np.trace(reached.T @ target.rotation) - 1.0) / 2.0
+        errors_deg.append(float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))))
+    assert max(errors_deg[-250:]) < 1.0  # the last second, turned
