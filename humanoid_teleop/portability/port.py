@@ -373,7 +373,7 @@ def port_episode(
         open hand's 1 rad while its push hand holds 0.72), which put Romeo's commanded tool
         point 1.5 cm from its hand's, and the port aimed that (g1 -> romeo push contact p95
         3.2 cm). The hand's lowest point stays the command's (with the mimics there too,
-        TALOS' jaws hang lower and g1 -> talos lost a push and a pick of five)."""
+        the floor moved TALOS' jaws and g1 -> talos lost a push and a pick of five)."""
         q_hand = target_model.apply_mimic(q_cmd) if mimics else q_cmd
         if grasp_shift is None:
             r_ee, p_ee, point = tool.frames(q_hand)
