@@ -363,14 +363,23 @@ def port_episode(
     grasp_shift = None if grip is None else track.tool.grasp_offsets(track.commanded_q)
     no_offset = np.zeros(3)
 
+    mimics = bool(target_model.mimics)
+
     def frames_of(q_cmd: FloatArray) -> Frames:
         """The command's frames, how far the hand's lowest point is below its tool and the
-        grasp point's offset from it."""
+        grasp point's offset from it. The tool and grasp points have the hand's passive
+        joints (URDF mimics) where its motor puts them, as the sim's hand has: the
+        pipeline's commands leave them where they were at engage (Romeo's fingers at the
+        open hand's 1 rad while its push hand holds 0.72), which put Romeo's commanded tool
+        point 1.5 cm from its hand's, and the port aimed that (g1 -> romeo push contact p95
+        3.2 cm). The hand's lowest point stays the command's (with the mimics there too,
+        the floor moved TALOS' jaws and g1 -> talos lost a push and a pick of five)."""
+        q_hand = target_model.apply_mimic(q_cmd) if mimics else q_cmd
         if grasp_shift is None:
-            r_ee, p_ee, point = tool.frames(q_cmd)
+            r_ee, p_ee, point = tool.frames(q_hand)
             grasp = no_offset
         else:
-            r_ee, p_ee, point, grasp = tool.frames_grasp(q_cmd)
+            r_ee, p_ee, point, grasp = tool.frames_grasp(q_hand)
         drop = 0.0 if target_hand is None else float(point[2]) - target_hand.lowest_z(q_cmd)
         return r_ee, p_ee, point, drop, grasp
 

@@ -194,6 +194,20 @@ class RobotModel:
         self.broken_mimics: tuple[MimicJoint, ...] = tuple(
             m for m in mimics if m not in self.mimics
         )
+        # apply_mimic's one vectorized pass (joints, sources, multipliers, offsets), where no
+        # mimic's source is itself a mimic and no joint mimics twice (else in file order)
+        joints = [self._index[m.joint] for m in self.mimics]
+        sources = [self._index[m.source] for m in self.mimics]
+        self._mimic_rows = (
+            None
+            if set(joints) & set(sources) or len(set(joints)) < len(joints)
+            else (
+                np.array(joints, dtype=np.int64),
+                np.array(sources, dtype=np.int64),
+                np.array([m.multiplier for m in self.mimics]),
+                np.array([m.offset for m in self.mimics]),
+            )
+        )
 
     # -- names and indices ------------------------------------------------------------------
 
@@ -279,6 +293,13 @@ class RobotModel:
         ``fk`` and in published joint states; ``fk`` itself uses ``q`` exactly as given.
         """
         out = np.array(self._check_q(q), dtype=float)
+        if self._mimic_rows is not None:
+            joints, sources, multipliers, offsets = self._mimic_rows
+            values = multipliers * out[sources] + offsets
+            out[joints] = np.minimum(
+                np.maximum(values, self.limits.lower[joints]), self.limits.upper[joints]
+            )
+            return out
         for mimic in self.mimics:
             i = self._index[mimic.joint]
             value = mimic.multiplier * out[self._index[mimic.source]] + mimic.offset
