@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from humanoid_teleop.core.motion.frame import WEBXR_TIPS
+from humanoid_teleop.core.motion.frame import WEBXR_TIPS, HandSkeleton
 from humanoid_teleop.core.motion.rotation import quat_to_matrix, rotations_from_quats
+from humanoid_teleop.core.retarget.hand import pinch_distance_m
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
@@ -266,12 +267,12 @@ class GripperCommand:
         if hand.kind != "gripper" or hand.group is None:
             return None
         progress = np.linspace(1.0, 2.0, 201)
-        span = params.pinch_open_m - params.pinch_closed_m
-        closures = np.empty(len(progress))
-        for i, p in enumerate(progress):
-            points = pick_hand(config, side, float(p))
-            pinch = np.linalg.norm(points[WEBXR_TIPS["thumb"]] - points[WEBXR_TIPS["index"]])
-            closures[i] = min(1.0, max(0.0, (params.pinch_open_m - float(pinch)) / span))
+        closures = np.array(
+            [
+                params.closure_of_pinch(pinch_distance_m(HandSkeleton(pick_hand(config, side, p))))
+                for p in progress.tolist()
+            ]
+        )
         joints = model.index_of(model.description.groups[hand.group])
         travel = np.abs(np.subtract(hand.closed_positions, hand.open_positions))
         velocity = np.asarray(model.motion_limits.velocity)[list(joints)]

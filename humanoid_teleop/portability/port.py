@@ -100,6 +100,7 @@ from numpy.typing import NDArray
 from humanoid_teleop import __version__
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Pose
+from humanoid_teleop.core.motion.rotation import rotation_angle
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.calibration import capture
 from humanoid_teleop.core.retarget.hand import HandRetargeter
@@ -852,8 +853,7 @@ def _laid_out_as_recorded(sim: Any, scene: Any, poses: FloatArray) -> bool:
     if len(placed) != len(poses):
         return False
     for (rotation, position), row in zip(placed, poses, strict=True):
-        turn = rotation.T @ row_rotation(row)
-        angle = math.acos(min(1.0, max(-1.0, (float(np.trace(turn)) - 1.0) / 2.0)))
+        angle = rotation_angle(rotation.T @ row_rotation(row))
         if _norm(position - np.asarray(row[:3])) > LAYOUT_M or angle > LAYOUT_M:
             return False
     return True

@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.motion.rotation import rotation_angle
+
 from .source import SourceEpisode
 
 FloatArray = NDArray[np.float64]
@@ -263,8 +265,7 @@ def build_report(
         r_src = track_r[
             min(max(int(np.searchsorted(track_t_s, s.t_s, "right")) - 1, 0), len(track_r) - 1)
         ]
-        cos = (float(np.trace(r_src.T @ s.tool_r)) - 1.0) / 2.0
-        angles.append(math.acos(min(1.0, max(-1.0, cos))))
+        angles.append(rotation_angle(r_src.T @ s.tool_r))
     src_events = events(track_t_s, track_closure, grip_closures[0])
     tgt_events = events(
         np.array([s.t_s for s in steps]), np.array([s.closure for s in steps]), grip_closures[1]

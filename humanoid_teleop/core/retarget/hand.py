@@ -84,6 +84,12 @@ class HandParams:
     thumb_weight: float = 0.5
     rest_weight: float = 0.017
 
+    def closure_of_pinch(self, pinch_m: float) -> float:
+        """Gripper closure in [0, 1] (0 open) of a thumb tip to index tip distance
+        ``pinch_m`` [m]: 0 at ``pinch_open_m``, 1 at ``pinch_closed_m``, linear between."""
+        span = self.pinch_open_m - self.pinch_closed_m
+        return min(1.0, max(0.0, (self.pinch_open_m - pinch_m) / span))
+
     @classmethod
     def from_field(cls, params: Field) -> HandParams:
         """From a retargeter's ``params``: numbers >= 0 (``iterations`` an integer), and
@@ -275,9 +281,7 @@ class HandRetargeter(Retargeter):
 
     def closure(self, hand: HandSkeleton) -> float:
         """Gripper closure in [0, 1] (0 open) from the pinch distance."""
-        p = self.params
-        d = pinch_distance_m(hand)
-        return min(1.0, max(0.0, (p.pinch_open_m - d) / (p.pinch_open_m - p.pinch_closed_m)))
+        return self.params.closure_of_pinch(pinch_distance_m(hand))
 
     def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
         del q

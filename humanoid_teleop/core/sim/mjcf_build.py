@@ -402,12 +402,12 @@ def _group_pairs(m: Any, model: RobotModel, groups: tuple[str, ...]) -> set[tupl
         first, count = int(m.body_jntadr[body]), int(m.body_jntnum[body])
         names = (m.joint(j).name for j in range(first, first + count))
         drives_of[body] = {source.get(name, name) for name in names}
+    joint_sets = [set(model.description.groups[group]) for group in groups]
     out: set[tuple[int, int]] = set()
     for b1, b2, path in _body_paths(m):
         moving = set().union(*(drives_of[b] for b in path))
-        for group in groups:
-            if moving and moving <= set(model.description.groups[group]):
-                out.add((b1, b2))
+        if moving and any(moving <= joints for joints in joint_sets):
+            out.add((b1, b2))
     return out
 
 

@@ -35,12 +35,11 @@ def grasp_point(model: RobotModel, q: FloatArray, side: str) -> tuple[FloatArray
     the height of its lowest fingertip [m], base frame."""
     description = model.description
     hand = description.hands.get(side)
-    named = dict(hand.fingertip_frames) if hand is not None else {}
-    tips = {finger: model.fk(q, frame)[1] for finger, frame in named.items()}
     pinch = hand.pinch_fingers if hand is not None else ()
-    if not pinch:
+    if hand is None or not pinch:
         ee = np.asarray(model.fk(q, description.arms[side].ee_frame)[1], dtype=np.float64)
         return ee, float(ee[2])
+    tips = {finger: model.fk(q, frame)[1] for finger, frame in hand.fingertip_frames.items()}
     lowest = float(min(point[2] for point in tips.values()))
     point = np.mean([tips[finger] for finger in pinch], axis=0)
     return np.asarray(point, dtype=np.float64), lowest
