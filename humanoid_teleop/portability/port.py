@@ -155,8 +155,6 @@ TABLE_CLEARANCE_M = 0.005
 #: Longest time [s] the source's clock is held at the end of a grasp's close (or its open)
 #: for the target's hand to finish closing (opening).
 HAND_WAIT_MAX_S = 4.0
-#: Metadata key of the seed a scripted episode's scene was laid out with.
-SCENE_SEED_KEY = "custom.scene_seed"
 #: On its own robot, objects laid out by the recorded seed this close [m] and [rad] to the
 #: recorded start poses are left where the seed put them (the recording's own layout).
 LAYOUT_M = 1e-6
@@ -236,7 +234,7 @@ def port_episode(
         # on its own robot, a scene laid out by a seed starts from that seed's layout (the
         # recorded poses, base frame, are a rounding away from it where the base frame is
         # turned from MuJoCo's world: iCub's)
-        sim = MujocoSim(target_model, scene=scene, seed=_scene_seed(source) if same else 0)
+        sim = MujocoSim(target_model, scene=scene, seed=source.scene_seed if same else 0)
         if source.objects is not None and not (
             same and _laid_out_as_recorded(sim, scene, source.objects.at(0.0))
         ):
@@ -835,15 +833,6 @@ def _place_objects(
         d.qpos[adr + 3 : adr + 7] = quat
         d.qvel[m.jnt_dofadr[joint] : m.jnt_dofadr[joint] + 6] = 0.0
     mujoco.mj_forward(m, d)
-
-
-def _scene_seed(source: SourceEpisode) -> int:
-    """The seed the recorded scene was laid out with (metadata ``custom.scene_seed``, as
-    scripted episodes record it), else 0."""
-    try:
-        return int(source.custom.get(SCENE_SEED_KEY, "0"))
-    except ValueError:
-        return 0
 
 
 def _laid_out_as_recorded(sim: Any, scene: Any, poses: FloatArray) -> bool:

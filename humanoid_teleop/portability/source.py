@@ -20,6 +20,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.reader import iter_messages, read_bag
+from humanoid_teleop.core.config import show_value
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion.cdr import (
     JointStateDecoder,
@@ -43,6 +44,8 @@ OBJECTS_TOPIC = "/sim/objects"
 OBJECT_NAMES_TOPIC = "/sim/object_names"
 OUTCOME_TOPIC = "/sim/task/outcome"
 SCENE_KEY = "custom.scene"
+#: Metadata key of the seed a scripted episode's scene was laid out with.
+SCENE_SEED_KEY = "custom.scene_seed"
 _TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
 
 
@@ -125,6 +128,9 @@ class SourceEpisode:
     scene: str
     outcome: str
     ee_targets: dict[str, Samples] = field(default_factory=dict)
+    #: The seed the recorded scene was laid out with (metadata ``custom.scene_seed``, as
+    #: scripted episodes record it), else 0.
+    scene_seed: int = 0
 
     @property
     def name(self) -> str:
@@ -437,6 +443,14 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         raise PortInputError(f"{path}: {OBJECTS_TOPIC}: the number of objects changes")
     scene = custom.get(SCENE_KEY, "") or (scene_from_objects(object_names) if len(obj_rows) else "")
     prefix_len = len(intent_source)
+    seed_text = custom.get(SCENE_SEED_KEY, "0")
+    try:
+        scene_seed = int(seed_text)
+    except ValueError:
+        raise PortInputError(
+            f"{path}: metadata.yaml custom_data {SCENE_SEED_KEY}: {show_value(seed_text)} is "
+            "not an integer (the seed the scene was laid out with)"
+        ) from None
     return SourceEpisode(
         path=path,
         custom=custom,
@@ -463,4 +477,5 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
             for topic, v in poses.items()
             if topic.startswith(EE_TARGET_PREFIX)
         },
+        scene_seed=scene_seed,
     )

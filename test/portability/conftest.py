@@ -47,9 +47,15 @@ def sources(
     ]
 
 
-def copy_without(episode: Path, out_dir: Path, drop: Callable[[str], bool]) -> Path:
-    """A copy of ``episode`` (same metadata fields) without the topics ``drop`` selects,
-    written with the recorder's writer."""
+def copy_without(
+    episode: Path,
+    out_dir: Path,
+    drop: Callable[[str], bool],
+    custom_changes: dict[str, str] | None = None,
+) -> Path:
+    """A copy of ``episode`` (same metadata fields, but ``custom_changes``: metadata
+    ``custom.<key>`` values) without the topics ``drop`` selects, written with the
+    recorder's writer."""
     summary = read_bag(episode)
     custom = summary.metadata.custom_data
     info = EpisodeInfo(
@@ -57,7 +63,8 @@ def copy_without(episode: Path, out_dir: Path, drop: Callable[[str], bool]) -> P
         operator=custom.get("operator", ""),
         robot=custom.get("robot", ""),
         device=custom.get("device", ""),
-        custom={k[len("custom.") :]: v for k, v in custom.items() if k.startswith("custom.")},
+        custom={k[len("custom.") :]: v for k, v in custom.items() if k.startswith("custom.")}
+        | (custom_changes or {}),
     )
     output = EpisodeOutput(out_dir, episode.name, info, START_NS)
     latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}

@@ -11,7 +11,7 @@ from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.writer import EpisodeOutput
-from test.portability.conftest import PAIR
+from test.portability.conftest import PAIR, copy_without
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -63,6 +63,21 @@ def test_undecodable_joint_state_names_the_topic_and_leaves_no_episode(tmp_path:
     assert str(source) in done.stderr
     assert bag_content_hash(source) == before
     assert not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
+
+
+def test_malformed_scene_seed_names_the_key_and_leaves_no_episode(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """A scene seed in metadata that is no integer: one line naming the file and the key,
+    exit 2, no episode written (it was read as seed 0 before)."""
+    source = copy_without(
+        sources[0], tmp_path / "src", lambda _topic: False, {"scene_seed": "seven"}
+    )
+    done = _cli(str(source), "--to", PAIR[1], "-o", str(tmp_path / "out"), "--no-sim")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert str(source) in done.stderr and "custom.scene_seed: 'seven'" in done.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
 def _ported_hashes(output: Path) -> dict[str, str]:

@@ -91,6 +91,29 @@ class MimicJoint:
     offset: float
 
 
+def _sources_first(mimics: list[MimicJoint], path: Path) -> tuple[MimicJoint, ...]:
+    """``mimics`` in file order but each after the mimic that sets its source (a chain: a
+    finger's distal joint mimicking its proximal one, which mimics the motor), so that one
+    pass in this order sets every joint from its source's new value; a cycle is an error
+    naming ``path`` and its joints."""
+    by_joint = {m.joint: m for m in mimics}
+    ordered: list[MimicJoint] = []
+    done: set[str] = set()
+    for mimic in mimics:
+        chain: list[MimicJoint] = []
+        link: MimicJoint | None = mimic
+        while link is not None and link.joint not in done:
+            if link in chain:
+                names = " -> ".join(m.joint for m in chain[chain.index(link) :])
+                raise RobotModelError(f"{path}: mimic joints form a cycle: {names} -> {link.joint}")
+            chain.append(link)
+            link = by_joint.get(link.source)
+        for m in reversed(chain):
+            done.add(m.joint)
+            ordered.append(m)
+    return tuple(ordered)
+
+
 def read_urdf_mimics(path: Path) -> tuple[MimicJoint, ...]:
     """The ``<mimic>`` relations of a URDF file, in file order (empty for unreadable XML)."""
     try:
@@ -186,16 +209,18 @@ class RobotModel:
         mimics = (
             read_urdf_mimics(description.model.path) if description.model.format == "urdf" else ()
         )
-        #: URDF mimic relations between joints of ``joint_names`` (see :meth:`apply_mimic`).
-        self.mimics: tuple[MimicJoint, ...] = tuple(
-            m for m in mimics if m.joint in self._index and m.source in self._index
+        #: URDF mimic relations between joints of ``joint_names`` (see :meth:`apply_mimic`),
+        #: each after the one that sets its source where a mimic's source is itself a mimic.
+        self.mimics: tuple[MimicJoint, ...] = _sources_first(
+            [m for m in mimics if m.joint in self._index and m.source in self._index],
+            description.model.path,
         )
         #: URDF mimic relations naming a joint the model does not have (ignored).
         self.broken_mimics: tuple[MimicJoint, ...] = tuple(
             m for m in mimics if m not in self.mimics
         )
         # apply_mimic's one vectorized pass (joints, sources, multipliers, offsets), where no
-        # mimic's source is itself a mimic and no joint mimics twice (else in file order)
+        # mimic's source is itself a mimic and no joint mimics twice (else one by one)
         joints = [self._index[m.joint] for m in self.mimics]
         sources = [self._index[m.source] for m in self.mimics]
         self._mimic_rows = (

@@ -441,6 +441,50 @@ def test_apply_mimic_uses_multiplier_and_offset(tmp_path: Path) -> None:
     assert mimicked == pytest.approx(-0.3)
 
 
+def test_apply_mimic_follows_a_chain_of_mimics_and_clips_each(tmp_path: Path) -> None:
+    """A mimic of a mimic (r_wrist follows r_gripper, which follows l_gripper; the path for
+    chains) is set from its source's new value, each clipped to its own limits."""
+    urdf = (
+        toy_urdf()
+        .replace(
+            '<child link="r_finger"/>',
+            '<child link="r_finger"/><mimic joint="l_gripper" multiplier="-0.5" offset="0.1"/>',
+        )
+        .replace(
+            '<child link="r_hand"/>',
+            '<child link="r_hand"/><mimic joint="r_gripper" multiplier="6.0" offset="0.0"/>',
+        )
+    )
+    model = RobotModel(load_robot(write_toy(tmp_path, urdf=urdf)))
+    assert {(m.joint, m.source) for m in model.mimics} == {
+        ("r_wrist", "r_gripper"),
+        ("r_gripper", "l_gripper"),
+    }
+    q = model.home_positions()
+    q[model.index_of(["l_gripper"])] = 0.8
+    gripper, wrist = model.apply_mimic(q)[model.index_of(["r_gripper", "r_wrist"])]
+    assert gripper == pytest.approx(-0.3)
+    assert wrist == pytest.approx(-1.5)  # 6 x -0.3 = -1.8, clipped to its lower limit
+
+
+def test_mimic_cycle_is_an_error_naming_the_file_and_joints(tmp_path: Path) -> None:
+    """Two joints mimicking each other: no order sets them; one error names the URDF."""
+    urdf = (
+        toy_urdf()
+        .replace(
+            '<child link="r_finger"/>',
+            '<child link="r_finger"/><mimic joint="r_wrist" multiplier="1.0"/>',
+        )
+        .replace(
+            '<child link="r_hand"/>',
+            '<child link="r_hand"/><mimic joint="r_gripper" multiplier="1.0"/>',
+        )
+    )
+    description = load_robot(write_toy(tmp_path, urdf=urdf))
+    with pytest.raises(RobotModelError, match=r"toy\.urdf: mimic joints form a cycle: r_"):
+        RobotModel(description)
+
+
 def test_nan_in_yaml_is_rejected(tmp_path: Path) -> None:
     """A .nan value is an error naming the key, not a silent NaN limit or pose."""
     path = write_toy(tmp_path)

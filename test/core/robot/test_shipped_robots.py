@@ -195,3 +195,24 @@ def test_mimic_fingers_follow_the_hand_motor(robot_model: Models, name: str) -> 
     )
     moved = model.apply_mimic(q_closed)[followers] - model.apply_mimic(q_open)[followers]
     assert len(followers) >= 5 and np.all(np.abs(moved) > 0.5)
+
+
+def test_apply_mimic_sets_each_shipped_mimic_from_its_source(robot_model: Models) -> None:
+    """On every shipped robot with mimics (one pass over all of them at once), each mimic
+    joint is multiplier x source + offset within its limits, the other joints untouched."""
+    rng = np.random.default_rng(7)
+    checked = 0
+    for name in SHIPPED:
+        model = robot_model(name)
+        if not model.mimics:
+            continue
+        lower, upper = model.limits.lower, model.limits.upper
+        q = rng.uniform(np.maximum(lower, -3.0), np.minimum(upper, 3.0))
+        out = model.apply_mimic(q)
+        expected = q.copy()
+        for mimic in model.mimics:
+            i, j = model.index_of([mimic.joint, mimic.source])
+            expected[i] = np.clip(mimic.multiplier * q[j] + mimic.offset, lower[i], upper[i])
+        np.testing.assert_array_equal(out, expected, err_msg=name)
+        checked += 1
+    assert checked >= 2  # TALOS' jaws, Romeo's fingers
