@@ -9,6 +9,7 @@ joint state: joint-only data).
 from __future__ import annotations
 
 import bisect
+import functools
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,10 +292,26 @@ def _alike_rows(
     return _laid_out_alike(datas, start, len(first), order + "f8", True, False)
 
 
-def read_source(path: Path, description: RobotDescription | None = None) -> SourceEpisode:
-    """Read episode ``path``; ``description`` is the source robot (else from its metadata)."""
+def _source_robot(name: str) -> RobotDescription:
+    """Robot ``name`` (a name on the search path, or a path), parsed once per robot.yaml
+    content: an archive's episodes name a handful of robots, and a parse (~10 ms) is a few
+    percent of a kinematic port."""
+    from humanoid_teleop.core.robot import find_robot_file
+
+    file = find_robot_file(name).resolve()
+    return _parsed_robot(file, file.read_bytes())
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_robot(file: Path, content: bytes) -> RobotDescription:
+    """:func:`_source_robot`'s parse of ``file`` (``content``, its bytes, keys the cache)."""
     from humanoid_teleop.core.robot import load_robot
 
+    return load_robot(file)
+
+
+def read_source(path: Path, description: RobotDescription | None = None) -> SourceEpisode:
+    """Read episode ``path``; ``description`` is the source robot (else from its metadata)."""
     try:
         summary = read_bag(path)
     except (BagFormatError, OSError) as err:
@@ -306,7 +323,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
             raise PortInputError(
                 f"{path}: metadata.yaml custom_data has no 'robot'; name it with --from ROBOT"
             )
-        description = load_robot(robot)
+        description = _source_robot(robot)
     counts = summary.counts
     joint_topic = description.sensors.joint_state_topic
     if not counts.get(joint_topic):

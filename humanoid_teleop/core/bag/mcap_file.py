@@ -17,19 +17,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from mcap.writer import CompressionType, Writer
-
 from .errors import BagError, DiskFullError
+from .mcap_writer import ChunkedMcapWriter
 from .metadata import BagMetadata
 from .msgdefs import MessageDefinition
 from .qos import QosProfile, qos_profiles_to_yaml
 
 LOG = logging.getLogger(__name__)
-COMPRESSIONS = {
-    "zstd": CompressionType.ZSTD,
-    "lz4": CompressionType.LZ4,
-    "none": CompressionType.NONE,
-}
+#: Compression names (the recording profile's) -> the MCAP chunk compression.
+COMPRESSIONS = {"zstd": "zstd", "lz4": "lz4", "none": ""}
 ROSBAG2_METADATA_RECORD = "rosbag2"
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
@@ -57,13 +53,16 @@ class McapFileWriter:
             self._file: IO[bytes] = path.open("xb")
         except OSError as err:
             raise self._os_error("create", err) from err
-        self._writer = Writer(
-            self._file,
-            chunk_size=chunk_size_bytes,
-            compression=COMPRESSIONS[compression],
-            enable_crcs=True,
-            enable_data_crcs=True,  # `bag check` detects damage outside chunks too
-        )
+        # chunk, data-section and summary CRCs (`bag check` detects damage outside chunks
+        # too), every index, the schemas and channels repeated in the summary
+        try:
+            self._writer = ChunkedMcapWriter(
+                self._file, chunk_size_bytes, COMPRESSIONS[compression]
+            )
+        except ValueError as err:  # a codec not installed
+            self._file.close()
+            path.unlink()
+            raise BagError(f"{path}: {err}") from None
         self._schemas: dict[str, int] = {}
         self._channels: dict[str, int] = {}
         self._closed = False
