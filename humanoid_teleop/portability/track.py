@@ -104,6 +104,7 @@ class SourceTrack:
         self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
         self._synthetic: FloatArray | None = None
         self._held: int | None = None
+        self._held_closure: float | None = None
         # The measured path and closure, which a port in physics is compared with (a
         # kinematic port is compared with the commanded ones).
         self.actual_p, self.actual_r = self.commanded_p, self.commanded_r
@@ -165,15 +166,17 @@ class SourceTrack:
         if self._synthetic is None:  # every sample's in one pass, at the first ask
             closures = self.closure_cmd
             if self._held is not None:
-                closures = np.full(len(closures), closures[self._held])
+                held = self._held_closure
+                closures = np.full(len(closures), closures[self._held] if held is None else held)
             self._synthetic = hand_points_rows(self.tool.side, closures)
         hand: FloatArray = self._synthetic[k]
         return hand
 
-    def hold_closure(self, k: int) -> None:
+    def hold_closure(self, k: int, closure: float | None = None) -> None:
         """Make every :meth:`synthetic_hand` the one closed as the source's was at sample
-        ``k``."""
+        ``k`` (or at ``closure``, in [0, 1], when given)."""
         self._held = k
+        self._held_closure = closure
         self._synthetic = None
 
     def index(self, t_s: float) -> int:
