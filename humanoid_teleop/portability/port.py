@@ -40,7 +40,9 @@ turned from G1's hand. With physics that closure number is checked against the t
 hand's geometry (:mod:`.push_hand`): a hand it would close at or past the target's grasp
 closure is held below it (TALOS' jaws: g1 -> talos 5 spurious grasp events -> 0), and a
 closure that seats the object clearly nearer to where the source's hand held it is taken
-(Romeo's jaws 0.41 -> 0.48: g1 -> romeo contact p95 2.4 -> 2.1 cm). The target's
+from the push's start (Romeo's jaws 0.41 -> 0.48: g1 -> romeo contact p95 2.4 -> 2.1 cm;
+taken from the start, alex -> romeo free p95 2.7 -> 6.6 cm: Romeo's arm swung on the way
+down). The target's
 ``TeleopPipeline`` (retargeting + safety) turns that
 intent into commands, exactly as a live session would. The target's measured path is
 not fed back: an integral loop toward the source's measured tool path (as the scripted
@@ -355,7 +357,10 @@ def port_episode(
             push_hand = _push_hand(
                 target_model, pipeline, track, touch, source_objects, scene, turned
             )
-        track.hold_closure(touch, None if push_hand is None else push_hand.operator_closure)
+        if push_hand is not None:  # approached as the number, pushed as chosen
+            track.hold_closure(touch, (push_hand.approach_closure, push_hand.operator_closure))
+        else:
+            track.hold_closure(touch)
     # the source ended while its hand was opening (its detector decided mid-release): the
     # target's operator finishes the release after the end, opening and rising
     finish = sim is not None and replay is None and _opening(track, rate)

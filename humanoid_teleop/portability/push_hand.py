@@ -81,13 +81,16 @@ class PushContact:
 
 @dataclass(frozen=True)
 class PushHand:
-    """The operator closure chosen, where the object's centre sits from each hand's tool
-    point (:func:`object_seat`: along the push, across it [m]; the source's, measured; the
-    target's at that closure and at the source's closure number, -inf along where that
-    one is at or past the grasp closure) and the target hand's own closure there (its
-    joints on its open -> closed line)."""
+    """The operator closure chosen for the push, the one the hand approaches with (the
+    source's closure number, below the target's grasp closure: the seat matters once the
+    hand pushes), where the object's centre sits from each hand's tool point
+    (:func:`object_seat`: along the push, across it [m]; the source's, measured; the
+    target's at the chosen closure and at the source's closure number, -inf along where
+    that one is at or past the grasp closure) and the target hand's own closure at the
+    chosen one (its joints on its open -> closed line)."""
 
     operator_closure: float
+    approach_closure: float
     source_seat_m: tuple[float, float]
     target_seat_m: tuple[float, float]
     number_seat_m: tuple[float, float]
@@ -198,7 +201,7 @@ def push_hand_closure(
             seats[closure] = (*object_seat(geometry, tool, q, contact), hand_closure)
     number_seat = seats.get(number, (-math.inf, math.nan, math.nan))[:2]
     if not seats:  # every hand at or past the grasp: the number
-        return PushHand(number, source_seat_m, number_seat, number_seat, math.nan)
+        return PushHand(number, number, source_seat_m, number_seat, number_seat, math.nan)
     misses = {
         c: float(np.linalg.norm(np.array(seat[:2]) - wanted))
         for c, seat in seats.items()
@@ -207,7 +210,7 @@ def push_hand_closure(
         and abs(seat[1] - contact.across_m) <= SLIDE_M
     }
     # below the grasp, under the number: the closure a hand past the grasp is held at
-    best = max((c for c in seats if c <= number), default=min(seats))
+    approach = best = max((c for c in seats if c <= number), default=min(seats))
     if misses:
         nearest = min(misses, key=lambda c: (misses[c], abs(c - number)))
         if number not in seats or (
@@ -215,4 +218,4 @@ def push_hand_closure(
         ):
             best = nearest
     along, across, hand_closure = seats[best]
-    return PushHand(best, source_seat_m, (along, across), number_seat, hand_closure)
+    return PushHand(best, approach, source_seat_m, (along, across), number_seat, hand_closure)

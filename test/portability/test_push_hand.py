@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from humanoid_teleop.core.retarget.hand import HandRetargeter
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.core.sim.hand_geometry import hand_geometry
+from humanoid_teleop.devices.scripted.hand_model import hand_points
 from humanoid_teleop.portability.port import target_pipeline
 from humanoid_teleop.portability.push_hand import (
     SEAT_TOLERANCE_M,
@@ -19,7 +22,8 @@ from humanoid_teleop.portability.push_hand import (
     push_hand_closure,
 )
 from humanoid_teleop.portability.report import GRASP_FRACTION
-from humanoid_teleop.portability.track import arm_tool
+from humanoid_teleop.portability.source import read_source
+from humanoid_teleop.portability.track import SourceTrack, arm_tool
 
 
 def _target(robot: str) -> tuple:
@@ -84,3 +88,18 @@ def test_the_seat_is_where_the_hand_reaches_in_the_object_heights() -> None:
         contact.tool_p, contact.tool_r, contact.direction, (1.0, 1.05), 0.0, 0.03, 0.4
     )
     assert object_seat(geometry, tool, q, high)[0] == -math.inf
+
+
+def test_a_held_push_hand_approaches_with_one_closure_and_pushes_with_another(
+    sources: list[Path], models: Callable[[str], RobotModel]
+) -> None:
+    """SourceTrack.hold_closure with two closures: the synthetic hand closed by the first
+    before the push's sample, by the second from it on."""
+    episode = read_source(sources[0])
+    track = SourceTrack(episode, models(episode.robot), "right", measured_too=False)
+    track.hold_closure(10, (0.2, 0.45))
+    np.testing.assert_array_equal(track.synthetic_hand(9), hand_points("right", 0.2))
+    np.testing.assert_array_equal(track.synthetic_hand(10), hand_points("right", 0.45))
+    np.testing.assert_array_equal(
+        track.synthetic_hand(len(track.t_s) - 1), hand_points("right", 0.45)
+    )
