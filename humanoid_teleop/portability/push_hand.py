@@ -46,8 +46,6 @@ CLOSURE_GRID = np.linspace(0.0, 1.0, 51)
 SETTLE_STEPS = 400
 #: A dexterous hand's solve has settled when no joint moves more than this [rad] in a step.
 SETTLED_RAD = 1e-7
-
-
 #: Points along the hands' edges at most this far [m] apart are tried against the object.
 EDGE_STEP_M = 0.002
 #: The step [m] a pushed object slides across the hand's front in :func:`object_seat`.
@@ -184,7 +182,7 @@ def push_hand_closure(
     - or a closure of :data:`CLOSURE_GRID` below the grasp seats it nearer by more than
       :data:`SEAT_TOLERANCE_M`, both seats being ones the model can tell: the object stays
       within :data:`SLIDE_M` across of where it met the hand (where it slides along the
-      fingers its seat is the contact's dynamics: g1 -> alex seed 1, 0.6-1.2 cm off).
+      fingers its seat is the contact's dynamics: g1 -> alex seed 1, 0.6-1.7 cm off).
 
     ``turned_as_source`` False (the port does not turn the target's hand as the source's,
     so the seat model does not apply): only the grasp closure is kept clear."""
