@@ -36,7 +36,14 @@ that G1's Dex3 meets the puck with its thumb and index), and another hand's solv
 into another hand (Alex's index alone met the puck off its centre and the puck slid 2.7 cm
 along it). g1 -> alex push, seeds 1-5, contact p95: 2.8-4.4 cm with the recorded hand and
 Alex's home hand; 2.2-3.3 closed as G1's hand was; 1.3-1.9 held at the touch's closure and
-turned from G1's hand. The target's ``TeleopPipeline`` (retargeting + safety) turns that
+turned from G1's hand. With physics that closure number is checked against the target
+hand's geometry (:mod:`.push_hand`): a hand it would close at or past the target's grasp
+closure is held below it (TALOS' jaws: g1 -> talos 5 spurious grasp events -> 0), and a
+closure that seats the object clearly nearer to where the source's hand held it is taken
+from the push's start (Romeo's jaws 0.41 -> 0.48: g1 -> romeo contact p95 2.4 -> 2.1 cm;
+taken from the start, alex -> romeo free p95 2.7 -> 6.6 cm: Romeo's arm swung on the way
+down). The target's
+``TeleopPipeline`` (retargeting + safety) turns that
 intent into commands, exactly as a live session would. The target's measured path is
 not fed back: an integral loop toward the source's measured tool path (as the scripted
 demonstrator closes on its goals) made fewer ports succeed (1 of 18 against 5 of 18 on
@@ -118,6 +125,7 @@ from .grasps import (
     hand_followed,
     operator_grasps,
 )
+from .push_hand import PushContact, PushHand, push_hand_closure
 from .report import PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
@@ -331,13 +339,26 @@ def port_episode(
         track.hold_goal_near_commands(GOAL_BEYOND_COMMAND_M)
     # where the source's hand began to move the object (a push: not a graze before it)
     touch = _push_start(source_objects) if task == "push" else _first_touch(source_objects)
+    push_hand = None
     if by_closure and touch is not None:
         # the hand that pushed: as closed as the source's was when it began to push the
         # object. Before that the source's commanded closure is partly its engage ramp's
         # (G1's hand closes 0.02 -> 0.41 over ~1.5 s as the safety filter brings it to the
         # operator's), and a target following it starts with an open hand that hangs lower,
-        # which the hand floor then holds higher (g1 -> alex free p95 3.5 -> 4.3 cm)
-        track.hold_closure(touch)
+        # which the hand floor then holds higher (g1 -> alex free p95 3.5 -> 4.3 cm). With
+        # physics into another robot, that closure number checked against the target
+        # hand's geometry (:mod:`.push_hand`: below its grasp, and where the object sits)
+        if sim is not None and scene is not None and not same:
+            # the seat model places the target's hand as the source's was turned: the port
+            # turns it so between robots of the same grasp posture (below: c_hand)
+            turned = posture is not None and _norm(posture) < SAME_POSTURE_RAD
+            push_hand = _push_hand(
+                target_model, pipeline, track, touch, source_objects, scene, turned
+            )
+        if push_hand is not None:  # approached as the number, pushed as chosen
+            track.hold_closure(touch, (push_hand.approach_closure, push_hand.operator_closure))
+        else:
+            track.hold_closure(touch)
     # the source ended while its hand was opening (its detector decided mid-release): the
     # target's operator finishes the release after the end, opening and rising
     finish = sim is not None and replay is None and _opening(track, rate)
@@ -590,7 +611,10 @@ def port_episode(
     except BaseException:
         output.abandon()
         raise
-    return PortResult(path, report, time.perf_counter() - wall)
+    extra: dict[str, Any] = {}
+    if push_hand is not None:
+        extra["push_hand"] = push_hand
+    return PortResult(path, report, time.perf_counter() - wall, extra)
 
 
 def _engage(
@@ -654,6 +678,52 @@ def _hand_floor(source_lowest: FloatArray, touch: int | None, table_z: float) ->
     if touch is not None:
         floor[touch:] = table_z + TABLE_CLEARANCE_M
     return floor
+
+
+def _push_hand(
+    target_model: RobotModel, pipeline: TeleopPipeline, track: SourceTrack, touch: int,
+    source_objects: FloatArray | None, scene: Any, turned_as_source: bool,
+) -> PushHand | None:  # fmt: skip
+    """The target's push hand chosen by its geometry (:func:`push_hand_closure`) to seat
+    the object where the source's hand did while pushing, the target's hand met from the
+    source's tool pose at its push start ``touch`` (its object's heights and offset across
+    the push there, the push's direction from there to the end); None when either hand is
+    not a retargeted hand or the source's object did not move."""
+    side = track.tool.side
+    tool = arm_tool(target_model, side)
+    retargeter = next((r for r in pipeline.retargeters if isinstance(r, HandRetargeter)), None)
+    if source_objects is None or retargeter is None or not (tool.has_hand and track.tool.has_hand):
+        return None
+    moved = source_objects[-1, :2] - source_objects[touch, :2]
+    if _norm(moved) < PUSH_M:
+        return None
+    direction = np.array([moved[0], moved[1], 0.0]) / _norm(moved)
+    pose = track.tool.tool(track.measured[touch])
+    center = source_objects[touch] + track.origin  # source base frame
+    spec = scene.config.objects[0]
+    across = np.array([-direction[1], direction[0], 0.0])
+    contact = PushContact(
+        tool_p=pose.position_m,
+        tool_r=pose.rotation,
+        direction=direction,
+        band_z=(center[2] - spec.half_height_m, center[2] + spec.half_height_m),
+        across_m=float((center - pose.position_m) @ across),
+        radius_m=float(spec.size_m[0]),
+        friction=float(spec.friction),
+        round=spec.shape != "box",
+    )
+    # where the source's hand seated it while pushing: the object's centre from the tool
+    # point (measured) at the samples where the object moved, median
+    step = np.linalg.norm(np.diff(source_objects[touch:, :2], axis=0), axis=1)
+    moving = touch + 1 + np.flatnonzero(step > 1e-5)
+    if not len(moving):
+        return None
+    offsets = source_objects[moving] - track.actual_p[moving]
+    seat = (float(np.median(offsets @ direction)), float(np.median(offsets @ across)))
+    return push_hand_closure(
+        seat, (hand_geometry(target_model, side), tool, retargeter), contact,
+        float(track.closure_cmd[touch]), turned_as_source,
+    )  # fmt: skip
 
 
 def _first_touch(source_objects: FloatArray | None) -> int | None:

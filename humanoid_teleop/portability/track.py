@@ -104,6 +104,7 @@ class SourceTrack:
         self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
         self._synthetic: FloatArray | None = None
         self._held: int | None = None
+        self._held_closures: tuple[float, float] | None = None
         # The measured path and closure, which a port in physics is compared with (a
         # kinematic port is compared with the commanded ones).
         self.actual_p, self.actual_r = self.commanded_p, self.commanded_r
@@ -160,20 +161,25 @@ class SourceTrack:
 
     def synthetic_hand(self, k: int) -> FloatArray:
         """The synthetic operator hand (:func:`hand_points`, 25 joints [m], hand frame)
-        closed as the source hand's commands were at sample ``k`` (or as they were at the
-        sample :meth:`hold_closure` named)."""
+        closed as the source hand's commands were at sample ``k`` (or as :meth:`hold_closure`
+        holds it)."""
         if self._synthetic is None:  # every sample's in one pass, at the first ask
             closures = self.closure_cmd
             if self._held is not None:
                 closures = np.full(len(closures), closures[self._held])
+                if self._held_closures is not None:
+                    closures[: self._held] = self._held_closures[0]
+                    closures[self._held :] = self._held_closures[1]
             self._synthetic = hand_points_rows(self.tool.side, closures)
         hand: FloatArray = self._synthetic[k]
         return hand
 
-    def hold_closure(self, k: int) -> None:
+    def hold_closure(self, k: int, closures: tuple[float, float] | None = None) -> None:
         """Make every :meth:`synthetic_hand` the one closed as the source's was at sample
-        ``k``."""
+        ``k`` (or, given ``closures`` in [0, 1]: the first before ``k``, the second from
+        ``k`` on)."""
         self._held = k
+        self._held_closures = closures
         self._synthetic = None
 
     def index(self, t_s: float) -> int:

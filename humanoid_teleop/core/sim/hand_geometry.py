@@ -41,6 +41,8 @@ class HandGeometry:
         # the base frame's z axis and origin in MuJoCo's world
         self._up = np.array(sim.base_rotation[:, 2])
         self._up_origin = float(self._up @ sim.base_position)
+        self._base = (np.array(sim.base_rotation), np.array(sim.base_position))
+        self._polyhedra: list[tuple[FloatArray, NDArray[np.intp]]] | None = None
         names = model.joint_names
         joints = [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, n) for n in names]
         known = [k for k, j in enumerate(joints) if j >= 0]
@@ -58,6 +60,9 @@ class HandGeometry:
             self.geoms.append(g)
             mesh = m.geom_type[g] == mujoco.mjtGeom.mjGEOM_MESH
             self._points.append(_hull_points(m, g) if mesh else None)
+        #: The largest sliding friction coefficient of the geoms (MuJoCo's contact between
+        #: two geoms takes the larger of theirs).
+        self.friction = max((float(m.geom_friction[g][0]) for g in self.geoms), default=0.0)
 
     def lowest_z(self, q: FloatArray) -> float:
         """Height [m] (base frame) of the hand's lowest point at joint positions ``q``
@@ -73,6 +78,25 @@ class HandGeometry:
             low = float(up @ d.geom_xpos[g]) + self._reach_below(g, points, u)
             lowest = min(lowest, low)
         return lowest - self._up_origin
+
+    def surface(self, q: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
+        """The hand's collision geoms at joint positions ``q`` as polyhedra: their vertices
+        [m] (base frame, n x 3) and edges (m x 2 rows into the vertices). A mesh is its
+        convex hull (its faces' edges); a box its corners; another primitive a polyhedron
+        inscribed in it (:data:`PRIMITIVE_RINGS` rings of :data:`PRIMITIVE_RINGS` points)."""
+        m, d = self.model, self.data
+        if self._polyhedra is None:
+            self._polyhedra = [_polyhedron(m, g) for g in self.geoms]
+        d.qpos[self._qpos] = np.asarray(q)[self._joint_rows]
+        self._mj.mj_kinematics(m, d)
+        base_r, base_p = self._base
+        points, edges, count = [], [], 0
+        for g, (vertices, pairs) in zip(self.geoms, self._polyhedra, strict=True):
+            world = d.geom_xpos[g] + vertices @ d.geom_xmat[g].reshape(3, 3).T
+            points.append((world - base_p) @ base_r)
+            edges.append(pairs + count)
+            count += len(vertices)
+        return np.concatenate(points), np.concatenate(edges)
 
     def lowest_rows(self, q: FloatArray) -> FloatArray:
         """:meth:`lowest_z` of each row of ``q`` [m]."""
@@ -96,6 +120,109 @@ class HandGeometry:
         if kind == mujoco.mjtGeom.mjGEOM_ELLIPSOID:
             return -float(np.linalg.norm(size * u))
         return -float(self.model.geom_rbound[g])  # any other shape: its bounding sphere
+
+
+def band_points(
+    surface: tuple[FloatArray, NDArray[np.intp]], band_z: tuple[float, float], step_m: float
+) -> FloatArray:
+    """The points of ``surface`` (:meth:`HandGeometry.surface`: vertices and edges) within
+    the band of heights ``band_z`` (low, high [m], the vertices' frame): its vertices
+    there, its edges' crossings of the band's two planes and points along its edges in the
+    band at most ``step_m`` [m] apart (k x 3). Empty when nothing of it is in the band."""
+    points, edges = surface
+    low, high = band_z
+    a, b = points[edges[:, 0]], points[edges[:, 1]]
+    za, zb = a[:, 2], b[:, 2]
+    # each edge's part in the band, as shares of its length from a
+    rise = zb - za
+    flat = np.abs(rise) < 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_low, s_high = (low - za) / rise, (high - za) / rise
+    s0 = np.where(flat, 0.0, np.clip(np.minimum(s_low, s_high), 0.0, 1.0))
+    s1 = np.where(flat, 1.0, np.clip(np.maximum(s_low, s_high), 0.0, 1.0))
+    keep = np.where(flat, (za >= low) & (za <= high), s1 > s0)
+    if not keep.any():
+        return np.zeros((0, 3))
+    a, b, s0, s1 = a[keep], b[keep], s0[keep], s1[keep]
+    length = np.linalg.norm(b - a, axis=1) * (s1 - s0)
+    counts = np.maximum(1, np.ceil(length / step_m)).astype(np.intp)  # segments an edge
+    edge = np.repeat(np.arange(len(a)), counts + 1)
+    first = np.repeat(np.cumsum(counts + 1) - (counts + 1), counts + 1)
+    fraction = (np.arange(len(edge)) - first) / counts[edge]  # 0 .. 1 along each part
+    shares = s0[edge] + (s1 - s0)[edge] * fraction
+    out: FloatArray = a[edge] + shares[:, None] * (b - a)[edge]
+    return out
+
+
+#: A primitive other than a box is a polyhedron of this many rings of this many vertices.
+PRIMITIVE_RINGS = 16
+
+
+def _polyhedron(m: Any, g: int) -> tuple[FloatArray, NDArray[np.intp]]:
+    """Geom ``g`` of MuJoCo model ``m`` as a polyhedron in its geom frame: (vertices [m],
+    edges as pairs of vertex rows). A mesh: its convex hull (what MuJoCo collides) and its
+    faces' edges; a box: its 8 corners and their 12 edges; a sphere, capsule, cylinder or
+    ellipsoid: :data:`PRIMITIVE_RINGS` rings around its z axis (a grid's edges and
+    diagonals); any other shape: its bounding sphere so."""
+    from humanoid_teleop.core.sim.mjcf_build import import_mujoco
+
+    geom_type = import_mujoco().mjtGeom
+    kind, size = m.geom_type[g], np.array(m.geom_size[g], dtype=np.float64)
+    if kind == geom_type.mjGEOM_MESH:
+        return _hull_polyhedron(m, g)
+    if kind == geom_type.mjGEOM_BOX:
+        signs = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)])
+        box_edges = [(i, j) for i in range(8) for j in range(i + 1, 8)
+                     if np.abs(signs[i] - signs[j]).sum() == 2]  # fmt: skip
+        return signs * size, np.array(box_edges, dtype=np.intp)
+    n = PRIMITIVE_RINGS
+    polar = np.linspace(0.0, math.pi, n)
+    azimuth = np.linspace(0.0, 2.0 * math.pi, n, endpoint=False)
+    sin_p, cos_p = np.sin(polar)[:, None], np.cos(polar)[:, None]
+    ring = np.stack(
+        [sin_p * np.cos(azimuth), sin_p * np.sin(azimuth), np.broadcast_to(cos_p, (n, n))],
+        axis=-1,
+    )  # a unit sphere, ring by ring from +z to -z
+    if kind == geom_type.mjGEOM_SPHERE:
+        vertices = ring * size[0]
+    elif kind == geom_type.mjGEOM_CAPSULE:  # hemispheres moved apart by the half-length
+        vertices = ring * size[0]
+        vertices[..., 2] += np.where(cos_p >= 0.0, size[1], -size[1])
+    elif kind == geom_type.mjGEOM_CYLINDER:  # its rim circles: the upper rings' and lower's
+        vertices = np.empty((n, n, 3))
+        vertices[..., :2] = size[0] * np.stack([np.cos(azimuth), np.sin(azimuth)], axis=-1)
+        vertices[..., 2] = np.where(np.arange(n) < n // 2, size[1], -size[1])[:, None]
+    elif kind == geom_type.mjGEOM_ELLIPSOID:
+        vertices = ring * size
+    else:
+        vertices = ring * float(m.geom_rbound[g])
+    index = np.arange(n * n).reshape(n, n)
+    right = np.roll(index, -1, axis=1)
+    grid_edges = np.concatenate(
+        [np.stack([index, right], -1).reshape(-1, 2),  # around each ring
+         np.stack([index[:-1], index[1:]], -1).reshape(-1, 2),  # to the next ring
+         np.stack([index[:-1], right[1:]], -1).reshape(-1, 2)]  # the grid's diagonals
+    )  # fmt: skip
+    return vertices.reshape(-1, 3), grid_edges.astype(np.intp)
+
+
+def _hull_polyhedron(m: Any, geom: int) -> tuple[FloatArray, NDArray[np.intp]]:
+    """The mesh geom's convex hull as (vertices [m], geom frame; edges): its faces' edges
+    (``mesh_graph`` holds after the vertex ids the edge ids of n + 3 x faces entries, then
+    3 vertex ids a face). Without a hull: every vertex, every pair of them an edge."""
+    mesh = int(m.geom_dataid[geom])
+    start, count = int(m.mesh_vertadr[mesh]), int(m.mesh_vertnum[mesh])
+    vertices = np.array(m.mesh_vert[start : start + count], dtype=np.float64)
+    graph_start = int(m.mesh_graphadr[mesh])
+    if graph_start < 0:
+        every = [(i, j) for i in range(count) for j in range(i + 1, count)]
+        return vertices, np.array(every, dtype=np.intp).reshape(-1, 2)
+    graph = m.mesh_graph
+    n, faces = int(graph[graph_start]), int(graph[graph_start + 1])
+    face_start = graph_start + 2 + 3 * n + 3 * faces
+    corners = np.array(graph[face_start : face_start + 3 * faces], dtype=np.intp).reshape(-1, 3)
+    pairs = np.concatenate([corners[:, [0, 1]], corners[:, [1, 2]], corners[:, [2, 0]]])
+    return vertices, np.unique(np.sort(pairs, axis=1), axis=0)
 
 
 def _moved_by(m: Any, body: int, ancestor: int) -> bool:
