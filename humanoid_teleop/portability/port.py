@@ -53,9 +53,10 @@ fewer succeed too (g1 -> romeo/alex/talos push, 3 seeds: 3 of 9 against 4 of 9, 
 up to 21 cm): the goals of a push lie inside the object and the table, where the
 demonstrator's own loop put them, and the integral drives the hand into them. Aiming the
 approach at the target's own object (the goal shifted by the target's resting object's
-horizontal offset from the source's, up to 3 cm, while the source's object was still) made
-fewer too (13 of the N = 5 matrix's cross pushes against 19): it follows a puck the target's
-hand keeps bumping.
+horizontal offset from the source's, up to 3 cm, at once, until the source's object first
+moved, its object "resting" below 2 cm/s, picks too) made fewer too (13 of the N = 5 matrix's
+cross pushes against 19): it follows a puck the target's hand keeps bumping (what the port
+does now: **Resting objects**).
 
 **Grasps.** Into another robot, an episode whose operator pinched (thumb tip to index tip
 narrower than the midpoint of the hand retargeter's open and closed pinch) is ported as an
@@ -90,6 +91,19 @@ robot, the target's hand (its lowest collision geometry,
 source's hand begins to move the object (a push: :func:`_push_start`, not a graze), and no
 lower than 5 mm above the table after
 (:func:`_hand_floor`): the tool point's goal is raised where it would.
+
+**Resting objects.** With physics, a push into another robot re-aims at the target's own
+object where the objects rest, as an operator who sees the puck lie elsewhere: while both the
+source's object (:func:`~.track.at_rest`) and the target's measured one rest, the goal's
+shift follows the target's object's horizontal offset from the source's (task frame) at most
+:data:`RE_AIM_M_S`; while either moves it is held, and from the push's start to the source's
+object's last motion (:func:`_resting_outside_push`), so the hand pushes as the source's
+did. It applies in full while the source's tool is within the report's contact radius of
+its object and fades out over :data:`SHIFT_FADE_M` beyond, so free-space paths stay near
+the source's; the hand floor applies after it. A hand that knocked its puck on the way down
+(G1's on Romeo's path, 2.5 cm) comes down beside it as the source's did beside its own:
+romeo -> g1 push contact p95 3.4-4.3 -> 2.1-3.8 cm (seeds 1-5), free 1.7-2.3 -> 3.5-4.5 cm
+(the hand carries the shift a little way out of contact).
 """
 
 from __future__ import annotations
@@ -126,10 +140,10 @@ from .grasps import (
     operator_grasps,
 )
 from .push_hand import PushContact, PushHand, push_hand_closure
-from .report import PortReport, StepRecord, build_report
+from .report import CONTACT_M, PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
-from .track import SourceTrack, arm_tool, row_rotation, task_origin
+from .track import REST_M, REST_S, SourceTrack, arm_tool, at_rest, row_rotation, task_origin
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 
 FloatArray = NDArray[np.float64]
@@ -171,6 +185,12 @@ LAYOUT_M = 1e-6
 #: command, toward the target (:meth:`SourceTrack.hold_goal_near_commands`). The report's
 #: tolerance for an IK solution that reached its target.
 GOAL_BEYOND_COMMAND_M = 0.02
+#: With physics, a push into another robot: how fast [m/s] the goal's shift onto the
+#: target's own object follows that object's offset from the source's (an operator's re-aim)
+RE_AIM_M_S = 0.03
+#: ... and over how far [m] of the source tool's distance from its object beyond the report's
+#: contact radius (:data:`~.report.CONTACT_M`) the shift fades out.
+SHIFT_FADE_M = 0.05
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -378,6 +398,22 @@ def port_episode(
         allowed = _hand_floor(source_lowest - track.origin[2], touch, table_z)
         source_low = origin[2] + allowed
 
+    # With physics, a push into another robot: where both objects rest, the goal follows the
+    # target's own object (shifted by its offset from the source's, at most RE_AIM_M_S),
+    # near the object only (full within CONTACT_M of the source's tool, none SHIFT_FADE_M
+    # beyond); while either moves, and through the source's push, the shift is held
+    # (per source sample: whether its object rests, the shift's share; its objects)
+    reaim: tuple[NDArray[np.bool_], FloatArray, FloatArray] | None = None
+    if sim is not None and replay is None and task == "push" and source_objects is not None:
+        apart = np.linalg.norm(track.actual_p - source_objects, axis=1)
+        reaim = (
+            _resting_outside_push(track.t_s, source_objects, touch),
+            np.clip(1.0 - (apart - CONTACT_M) / SHIFT_FADE_M, 0.0, 1.0),
+            source_objects,
+        )
+    object_shift = np.zeros(3)
+    rest_steps = max(1, round(REST_S * rate))
+
     # picking into another robot, the target's grasp point (where its hand pinches) goes
     # where the source's did: the source's grasp point minus its tool point at each sample
     grasp_shift = None if grip is None else track.tool.grasp_offsets(track.commanded_q)
@@ -427,9 +463,12 @@ def port_episode(
     turns: dict[float, FloatArray] = {}
     hand_rotation_t = tool.hand_rotation.T
 
-    def wrist_at(k: int, t: float, command_frames: Frames) -> tuple[FloatArray, ...]:
+    def wrist_at(
+        k: int, t: float, command_frames: Frames, shift: FloatArray | None = None
+    ) -> tuple[FloatArray, ...]:
         """(operator wrist position, rotation, EE position, rotation) that put the target's
-        tool on the source's goal ``k`` at time ``t`` [s] (into another robot)."""
+        tool on the source's goal ``k`` at time ``t`` [s] (into another robot), moved by
+        ``shift`` [m] (the target's object's offset, above)."""
         goal = goal_memo.get((k, t))
         if goal is None:
             if posture is not None and wrists is not None:  # the source operator's wrist, re-based
@@ -450,6 +489,8 @@ def port_episode(
             goal = goal_memo[(k, t)] = (want_ee_r, want_tool_p)
         want_ee_r, want_tool_p = goal
         r_cmd, p_cmd, point_cmd, drop, grasp_cmd = command_frames
+        if shift is not None:
+            want_tool_p = want_tool_p + shift
         if grasp_shift is not None:  # the target's grasp point on the source's
             want_tool_p = want_tool_p + grasp_shift[min(k, len(grasp_shift) - 1)] - grasp_cmd
         if source_low is not None:  # the target's hand no lower than allowed (above)
@@ -531,7 +572,21 @@ def port_episode(
                 want_ee_p, want_ee_r = a + scale * (wrist_p - b), wrist_r @ c
                 hand = np.array(replay[1].at(t_s + TIME_EPS_S))
             else:
-                wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames)
+                shift = None
+                if reaim is not None and objects:
+                    resting, share, source_at = reaim
+                    target_object = objects[0][1] - origin
+                    then = records[-rest_steps].object_p if len(records) >= rest_steps else None
+                    if (
+                        resting[k]
+                        and then is not None
+                        and _norm((target_object - then)[:2]) < REST_M
+                    ):
+                        offset = target_object - source_at[k]  # both rest: re-aim
+                        offset[2] = 0.0
+                        object_shift = _toward(object_shift, offset, RE_AIM_M_S * dt)
+                    shift = share[k] * object_shift
+                wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames, shift)
                 wrist_xyzw = None
                 hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip, by_closure)
                 if finish and t_s > end_s:
@@ -724,6 +779,30 @@ def _push_hand(
         seat, (hand_geometry(target_model, side), tool, retargeter), contact,
         float(track.closure_cmd[touch]), turned_as_source,
     )  # fmt: skip
+
+
+def _resting_outside_push(
+    t_s: FloatArray, source_objects: FloatArray, touch: int | None
+) -> NDArray[np.bool_]:
+    """Per source sample (``t_s`` [s], ``source_objects``: n x 3 [m]), whether the source's
+    object rests (:func:`~.track.at_rest`) outside its push: from the push's start
+    (``touch``) to the object's last motion it does not, pauses included (re-aimed between a
+    push's strokes, a target's object the first left behind would stay behind)."""
+    rest = at_rest(t_s, source_objects)
+    if touch is not None and not rest.all():
+        last_motion = len(rest) - 1 - int(np.argmin(rest[::-1]))
+        rest[touch : last_motion + 1] = False
+    return rest
+
+
+def _toward(value: FloatArray, goal: FloatArray, step: float) -> FloatArray:
+    """``value`` moved toward ``goal`` by at most ``step`` (the same units)."""
+    gap = goal - value
+    distance = _norm(gap)
+    if distance <= step:
+        return goal
+    moved: FloatArray = value + gap * (step / distance)
+    return moved
 
 
 def _first_touch(source_objects: FloatArray | None) -> int | None:

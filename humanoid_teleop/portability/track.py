@@ -23,6 +23,19 @@ FloatArray = NDArray[np.float64]
 
 #: ``model``'s :class:`ArmTool` of ``side``, built at its first port (~2 ms each).
 arm_tool = per_model_and_side(ArmTool)
+#: An object that moved less than REST_M [m] horizontally over the last REST_S [s] rests
+#: (2.5 mm/s; a pushed puck slides at 5-20 cm/s, one a hand knocks at a few cm/s).
+REST_M = 0.0005
+REST_S = 0.2
+
+
+def at_rest(t_s: FloatArray, positions: FloatArray) -> NDArray[np.bool_]:
+    """Per sample (``t_s`` [s], ``positions``: n x 3 [m]), whether the object rests: it moved
+    less than :data:`REST_M` horizontally since :data:`REST_S` before (from the first
+    sample's position before then)."""
+    back = np.column_stack([np.interp(t_s - REST_S, t_s, positions[:, k]) for k in range(2)])
+    out: NDArray[np.bool_] = np.linalg.norm(positions[:, :2] - back, axis=1) < REST_M
+    return out
 
 
 def row_rotation(row: FloatArray) -> FloatArray:
