@@ -71,7 +71,11 @@ that hand grasped, the hand its operator opened to where it released, the report
 closures; timed by the pinch, g1/alex/romeo/talos cross picks missed 47 events, by the
 hand 27); the target's grasp point (thumb and index tip midpoint, where the demonstrator
 places the object) goes where the source's went (the tool point goal shifted by the two
-hands' grasp point offsets); and with physics, at the end of each close and open
+hands' grasp point offsets) where the source's was within :data:`GRASP_NEAR_M` of its
+object, and the target's tool point on the source's beyond :data:`GRASP_FAR_M` (the report
+compares tool points, and G1's lies 2-3 cm from its pinch where a gripper's is its pinch:
+pinch on pinch all the way, g1 -> romeo contact p95 3.3 cm, TALOS' jaws knocked a cube they
+came down on from beside it); and with physics, at the end of each close and open
 the source's clock waits until the target's hand has followed (its closure still for
 :data:`HAND_SETTLED_S` and its command where the retargeter asks, or stopped short of it by
 an object; at most :data:`HAND_WAIT_MAX_S`), as an operator waits for a slow gripper before
@@ -191,6 +195,19 @@ RE_AIM_M_S = 0.03
 #: ... and over how far [m] of the source tool's distance from its object beyond the report's
 #: contact radius (:data:`~.report.CONTACT_M`) the shift fades out.
 SHIFT_FADE_M = 0.05
+#: Picking into another robot, the target's grasp point is put on the source's where the
+#: source's grasp point was within GRASP_NEAR_M [m] of its object, its tool point on the
+#: source's beyond GRASP_FAR_M, and in between by the share of that span
+#: (:func:`_grasp_share`): the grasp point matters where the fingers meet the object, the
+#: report compares tool points everywhere, and hands' tool points lie differently from
+#: their grasp points (G1's, the mean of three fingertips, 2.1-3.0 cm from its thumb-index
+#: pinch, Alex's 4 cm; a gripper's is its pinch). Near: the 4 cm cube's half size (while
+#: they hold it G1's pinch sits 0.5-0.7 cm from its cube's centre, Alex's 0.8-2.2, medians);
+#: far: 4 cm further, no less than the largest of those offsets, so the hand drifts sideways
+#: no faster than it comes down (over 1-4 cm, TALOS' jaws came down beside Alex's cube and
+#: swung onto it: alex -> talos picks 3 -> 2 of 5).
+GRASP_NEAR_M = 0.02
+GRASP_FAR_M = 0.06
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -417,6 +434,9 @@ def port_episode(
     # picking into another robot, the target's grasp point (where its hand pinches) goes
     # where the source's did: the source's grasp point minus its tool point at each sample
     grasp_shift = None if grip is None else track.tool.grasp_offsets(track.commanded_q)
+    grasp_share = None
+    if grasp_shift is not None and source_objects is not None:
+        grasp_share = _grasp_share(track, source_objects)
     no_offset = np.zeros(3)
 
     mimics = bool(target_model.mimics)
@@ -492,7 +512,9 @@ def port_episode(
         if shift is not None:
             want_tool_p = want_tool_p + shift
         if grasp_shift is not None:  # the target's grasp point on the source's
-            want_tool_p = want_tool_p + grasp_shift[min(k, len(grasp_shift) - 1)] - grasp_cmd
+            j = min(k, len(grasp_shift) - 1)
+            share = 1.0 if grasp_share is None else grasp_share[j]
+            want_tool_p = want_tool_p + share * (grasp_shift[j] - grasp_cmd)
         if source_low is not None:  # the target's hand no lower than allowed (above)
             floor = source_low[min(k, len(source_low) - 1)] + drop
             if want_tool_p[2] < floor:
@@ -803,6 +825,18 @@ def _toward(value: FloatArray, goal: FloatArray, step: float) -> FloatArray:
         return goal
     moved: FloatArray = value + gap * (step / distance)
     return moved
+
+
+def _grasp_share(track: SourceTrack, source_objects: FloatArray) -> list[float]:
+    """Per source sample, how far (0..1) the target's grasp point, rather than its tool
+    point, is put on the source's: 1 where the source's measured grasp point was within
+    :data:`GRASP_NEAR_M` of its object (``source_objects``: n x 3 [m], task frame), 0
+    beyond :data:`GRASP_FAR_M`, linear in between."""
+    tool_p = track.tool.frames_rows(track.measured)[2] - track.origin
+    grasp = tool_p + track.tool.grasp_offsets(track.measured)
+    distance = np.linalg.norm(grasp - source_objects, axis=1)
+    share = np.clip((GRASP_FAR_M - distance) / (GRASP_FAR_M - GRASP_NEAR_M), 0.0, 1.0)
+    return [float(x) for x in share]
 
 
 def _first_touch(source_objects: FloatArray | None) -> int | None:

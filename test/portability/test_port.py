@@ -20,6 +20,8 @@ from humanoid_teleop.devices.scripted.hand_model import hand_points
 from humanoid_teleop.portability.matrix import summarize
 from humanoid_teleop.portability.port import (
     GOAL_BEYOND_COMMAND_M,
+    GRASP_FAR_M,
+    GRASP_NEAR_M,
     PortOptions,
     PortResult,
     _push_start,
@@ -264,6 +266,44 @@ def test_port_aims_the_tool_point_of_the_hand_its_motor_closes(
         q = romeo.apply_mimic(ported.joints.values[row])
         at_target = tools[1].tool(q).position_m - origins[1]
         assert np.linalg.norm(at_target - at_source) <= 0.012, (row, at_target, at_source)
+
+
+def test_pick_into_another_robot_aims_its_grasp_point_near_the_object_its_tool_point_away(
+    models: Callable[[str], RobotModel], tmp_path: Path
+) -> None:
+    """Picking into another robot (G1 -> Romeo, kinematic), the target's grasp point goes on
+    the source's where the source's was within GRASP_NEAR_M of its cube (so it pinches
+    there: median 1.3 cm apart, the IK's trade and Romeo's gripper closing past the cube
+    that is not there; the tool points 2.3 cm), and its tool point on the source's beyond
+    GRASP_FAR_M within the report's contact distance (median 0.7 cm). G1's tool point, its
+    three fingertips' mean, lies 2-3 cm from its pinch, Romeo's is its pinch: with the grasp
+    points together everywhere, the approach's tool points were 2.7 cm apart (median)."""
+    from humanoid_teleop.portability.scripted import record_scripted_episode
+
+    path = record_scripted_episode(models("g1"), "pick_and_place", 1, tmp_path / "source")
+    episode = read_source(path)
+    result = _port(path, "romeo", tmp_path / "ported", models, sim=False)
+    ported = read_source(result.path)
+    side = result.report.side
+    source, romeo = models("g1"), models("romeo")
+    points = []  # (tool points, grasp points) per robot, task frame, at the source's times
+    for model, joints in ((source, episode.joints), (romeo, ported.joints)):
+        tool = ArmTool(model, side)
+        q = np.array([model.apply_mimic(joints.at(t)) for t in episode.joints.t_s.tolist()])
+        tool_p = tool.frames_rows(q)[2] - task_origin(model, side, episode.scene)
+        points.append((tool_p, tool_p + tool.grasp_offsets(q)))
+    assert episode.objects is not None
+    cube = episode.objects.interpolated(episode.joints.t_s)[:, 0, :3] - task_origin(
+        source, side, episode.scene
+    )
+    distance = np.linalg.norm(points[0][1] - cube, axis=1)
+    near = distance <= GRASP_NEAR_M
+    away = (distance >= GRASP_FAR_M) & (distance <= 0.1)  # the report's contact phase
+    assert near.sum() > 100 and away.sum() > 100
+    grasp_gap = np.linalg.norm(points[1][1] - points[0][1], axis=1)
+    tool_gap = np.linalg.norm(points[1][0] - points[0][0], axis=1)
+    assert np.median(grasp_gap[near]) <= 0.015 < np.median(tool_gap[near])
+    assert np.median(tool_gap[away]) <= 0.012
 
 
 def test_push_into_another_robot_holds_the_source_hands_closure(
