@@ -47,3 +47,20 @@ def test_lowest_point_is_the_lowest_mesh_vertex(robot: str) -> None:
         assert lowest <= vertices + 1e-9
         if all(geometry.model.geom_type[g] == MESH for g in geometry.geoms):
             assert lowest == pytest.approx(vertices, abs=1e-9)
+
+
+@pytest.mark.parametrize("robot", [r.name for r in list_robots()])
+def test_surface_points_reach_as_low_as_the_hand(robot: str) -> None:
+    """The hand's surface points (hull edges sampled every EDGE_STEP_M, primitives'
+    outlines) come down to its lowest point where every geom is a mesh (the hull's vertices
+    are among them) and never below it; there are more of them than hull vertices."""
+    model = RobotModel(load_robot(robot))
+    geometry = HandGeometry(model, "right")
+    q = model.home_positions()
+    points = geometry.surface_points(q)
+    lowest = geometry.lowest_z(q)
+    assert points[:, 2].min() >= lowest - 1e-9
+    if all(geometry.model.geom_type[g] == MESH for g in geometry.geoms):
+        assert points[:, 2].min() == pytest.approx(lowest, abs=1e-9)
+        hull = sum(len(p) for p in geometry._points if p is not None)
+        assert len(points) > hull
