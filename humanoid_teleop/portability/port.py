@@ -94,7 +94,9 @@ robot, the target's hand (its lowest collision geometry,
 :mod:`humanoid_teleop.core.sim.hand_geometry`) goes no lower than the source's did until the
 source's hand begins to move the object (a push: :func:`_push_start`, not a graze), and no
 lower than 5 mm above the table after
-(:func:`_hand_floor`): the tool point's goal is raised where it would.
+(:func:`_hand_floor`): the tool point's goal is raised where it would. A pushing hand is
+also raised off its own object as laid out until the source's hand comes down beside its
+object to push (:class:`ObjectClearance`).
 
 **Resting objects.** With physics, a push into another robot re-aims at the target's own
 object where the objects rest, as an operator who sees the puck lie elsewhere: while both the
@@ -152,9 +154,10 @@ from .writer import EpisodeOutput, RobotEpisode, model_hash
 
 FloatArray = NDArray[np.float64]
 #: (EE rotation, EE position [m], tool point [m]) of a command, base frame, how far [m]
-#: the hand's lowest point hangs below that tool point (0 when not measured) and the grasp
-#: point minus the tool point [m], base frame (zero when not needed).
-Frames = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray]
+#: the hand's lowest point hangs below that tool point (0 when not measured), the grasp
+#: point minus the tool point [m], base frame (zero when not needed), and points on the
+#: hand's collision geometry minus the tool point [m], base frame (None when not needed).
+Frames = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray, FloatArray | None]
 #: Teleop profile the ported intent goes through (the one recorded intent is replayed with).
 PROFILE = "replay"
 #: Longest time [s] the last intent is held after the source ends while the task is undecided.
@@ -178,6 +181,10 @@ TOUCH_M = 0.002
 PUSH_M = 0.01
 #: Clearance [m] the target's hand keeps above the table once the source touched the object.
 TABLE_CLEARANCE_M = 0.005
+#: Clearance [m] the target's pushing hand keeps from its object's resting footprint and
+#: top until the source's hand comes down beside its object (:class:`ObjectClearance`): at
+#: 5 mm g1 -> alex push seed 4 rose from contact p95 1.96 to 2.10 cm (0 and 2 mm: 1.7 cm).
+OBJECT_CLEARANCE_M = 0.002
 #: Longest time [s] the source's clock is held at the end of a grasp's close (or its open)
 #: for the target's hand to finish closing (opening).
 HAND_WAIT_MAX_S = 4.0
@@ -414,6 +421,20 @@ def port_episode(
         table_z = scene.table_top_m - origin[2]  # target task frame
         allowed = _hand_floor(source_lowest - track.origin[2], touch, table_z)
         source_low = origin[2] + allowed
+    # pushing into another robot, until the source's hand comes down beside its object to
+    # push it, the target's hand is lifted off its own object as laid out (its collision
+    # geometry at the last command, the object's footprint and top)
+    keep_clear = None
+    if target_hand is not None and by_closure and scene is not None and sim is not None:
+        rest = scene.object_poses(sim)[0][1]
+        first = scene.config.objects[0]
+        push = len(track.t_s) if touch is None else touch
+        keep_clear = ObjectClearance(
+            rest[:2].copy(),
+            _footprint_radius_m(first.shape, first.size_m) + OBJECT_CLEARANCE_M,
+            float(rest[2]) + first.half_height_m + OBJECT_CLEARANCE_M,
+            _side_approach(track.goal_p, source_objects, first.half_height_m, push),
+        )
 
     # With physics, a push into another robot: where both objects rest, the goal follows the
     # target's own object (shifted by its offset from the source's, at most RE_AIM_M_S),
@@ -440,6 +461,7 @@ def port_episode(
     no_offset = np.zeros(3)
 
     mimics = bool(target_model.mimics)
+    clearing = [keep_clear is not None]  # whether frames_of still measures the hand's surface
 
     def frames_of(q_cmd: FloatArray) -> Frames:
         """The command's frames, how far the hand's lowest point is below its tool and the
@@ -457,7 +479,10 @@ def port_episode(
         else:
             r_ee, p_ee, point, grasp = tool.frames_grasp(q_hand)
         drop = 0.0 if target_hand is None else float(point[2]) - target_hand.lowest_z(q_cmd)
-        return r_ee, p_ee, point, drop, grasp
+        surface = None
+        if keep_clear is not None and target_hand is not None and clearing[0]:
+            surface = target_hand.surface_points(q_hand) - point
+        return r_ee, p_ee, point, drop, grasp, surface
 
     camera_period_s = 1.0 / options.camera_rate_hz
     next_camera_s = 0.0
@@ -508,7 +533,7 @@ def port_episode(
             goal_memo.clear()
             goal = goal_memo[(k, t)] = (want_ee_r, want_tool_p)
         want_ee_r, want_tool_p = goal
-        r_cmd, p_cmd, point_cmd, drop, grasp_cmd = command_frames
+        r_cmd, p_cmd, point_cmd, drop, grasp_cmd = command_frames[:5]
         if shift is not None:
             want_tool_p = want_tool_p + shift
         if grasp_shift is not None:  # the target's grasp point on the source's
@@ -519,6 +544,9 @@ def port_episode(
             floor = source_low[min(k, len(source_low) - 1)] + drop
             if want_tool_p[2] < floor:
                 want_tool_p = np.array([want_tool_p[0], want_tool_p[1], floor])
+        surface = command_frames[5]
+        if keep_clear is not None and surface is not None and k < keep_clear.until:
+            want_tool_p = keep_clear.lift(want_tool_p, surface)
         offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
         # on another robot, where the hand is turned now (the IK puts position first: a wrist
         # that cannot take the asked rotation would swing a long hand's tool point away); on
@@ -580,6 +608,8 @@ def port_episode(
                 sim.advance_to(t0 + t)
                 q = sim.positions
             k = track.index(min(t_s, end_s) + TIME_EPS_S)
+            if keep_clear is not None and k >= keep_clear.until:
+                clearing[0] = False
             objects = scene.object_poses(sim) if scene is not None else []
             if sim is not None:
                 r_act, _, point_act = tool.frames(q)
@@ -736,6 +766,63 @@ def _engage(
         if t > dt * 1.5 and not out.report.ramping and settled:
             break
     return t, q
+
+
+@dataclass(frozen=True)
+class ObjectClearance:
+    """Lifts a hand off an object resting on the table: the object as an upright cylinder
+    around ``centre_xy`` [m] of ``radius_m`` (its footprint's, plus the clearance) up to
+    ``top_z`` [m] (its top, plus the clearance), base frame, before source sample ``until``
+    (:func:`_side_approach`: where the source's hand came down beside its object to push).
+
+    A target hand of another shape, following the source's tool path, can overlap an
+    object the source's hand passed beside: TALOS' 15 cm jaws, on G1's path 3-4 cm outside
+    the puck and ~1 cm above its top while G1's fingers settled beside it, pressed on the
+    puck's rim and knocked it 3.5 cm toward the robot before G1's push began. Not once the
+    source's hand has come down beside its object: a hand lifted there would come down on
+    the object when the push begins (moved sideways instead, away from the object's axis,
+    g1 -> alex contact p95 went from 1.5 to 4.8 cm)."""
+
+    centre_xy: FloatArray
+    radius_m: float
+    top_z: float
+    until: int
+
+    def lift(self, tool_p: FloatArray, surface: FloatArray) -> FloatArray:
+        """The tool point goal ``tool_p`` [m] raised until none of the hand's ``surface``
+        points (n x 3 [m], minus the tool point, at the last command) inside the object's
+        footprint lies below its top; unchanged where none does."""
+        points = tool_p + surface
+        low = points[points[:, 2] < self.top_z]
+        flat = low[:, :2] - self.centre_xy
+        within = np.einsum("ij,ij->i", flat, flat) < self.radius_m**2
+        if not within.any():
+            return tool_p
+        lift = self.top_z - float(low[within, 2].min())
+        return np.array([tool_p[0], tool_p[1], tool_p[2] + lift])
+
+
+def _side_approach(
+    goal_p: FloatArray, objects: FloatArray | None, half_height_m: float, until: int
+) -> int:
+    """The source sample where its tool point came down below its object's top for the last
+    time before sample ``until`` (the push's start) and stayed below it: from there the
+    source's hand approached the object's side (``goal_p``, ``objects``: n x 3 [m], task
+    frame, the source's goals and its object's centre). ``until`` if it was above the top
+    then, 0 if it never was above it before (no source object recorded: ``until``)."""
+    if objects is None or until <= 0:
+        return until
+    above = goal_p[:until, 2] >= objects[:until, 2] + half_height_m
+    if above[-1]:
+        return until
+    return int(np.flatnonzero(above)[-1]) + 1 if above.any() else 0
+
+
+def _footprint_radius_m(shape: str, size_m: tuple[float, ...]) -> float:
+    """Radius [m] of the circle around an upright object's footprint (a box's half-diagonal)."""
+    if shape == "box":
+        return math.hypot(size_m[0], size_m[1])
+    return float(size_m[0])
 
 
 def _hand_floor(source_lowest: FloatArray, touch: int | None, table_z: float) -> FloatArray:

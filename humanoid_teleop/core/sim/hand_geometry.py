@@ -63,6 +63,7 @@ class HandGeometry:
         #: The largest sliding friction coefficient of the geoms (MuJoCo's contact between
         #: two geoms takes the larger of theirs).
         self.friction = max((float(m.geom_friction[g][0]) for g in self.geoms), default=0.0)
+        self._edge_samples: list[FloatArray] | None = None  # per geom, geom frame
 
     def lowest_z(self, q: FloatArray) -> float:
         """Height [m] (base frame) of the hand's lowest point at joint positions ``q``
@@ -97,6 +98,31 @@ class HandGeometry:
             edges.append(pairs + count)
             count += len(vertices)
         return np.concatenate(points), np.concatenate(edges)
+
+    def surface_points(self, q: FloatArray) -> FloatArray:
+        """Points [m] (base frame, n x 3) on the hand's collision geometry at joint positions
+        ``q``: the edges of :meth:`surface`'s polyhedra every :data:`EDGE_STEP_M` (their
+        geom-frame samples taken once). How close the hand comes to something, to about
+        that step."""
+        m, d = self.model, self.data
+        if self._edge_samples is None:
+            if self._polyhedra is None:
+                self._polyhedra = [_polyhedron(m, g) for g in self.geoms]
+            every_height = (-math.inf, math.inf)
+            self._edge_samples = [
+                band_points(polyhedron, every_height, EDGE_STEP_M) for polyhedron in self._polyhedra
+            ]
+        d.qpos[self._qpos] = np.asarray(q)[self._joint_rows]
+        self._mj.mj_kinematics(m, d)
+        world = np.concatenate(
+            [
+                d.geom_xpos[g] + points @ d.geom_xmat[g].reshape(3, 3).T
+                for g, points in zip(self.geoms, self._edge_samples, strict=True)
+            ]
+        )
+        base_r, base_p = self._base
+        out: FloatArray = (world - base_p) @ base_r
+        return out
 
     def lowest_rows(self, q: FloatArray) -> FloatArray:
         """:meth:`lowest_z` of each row of ``q`` [m]."""
@@ -232,6 +258,10 @@ def _moved_by(m: Any, body: int, ancestor: int) -> bool:
             return True
         body = int(m.body_parentid[body])
     return False
+
+
+#: Spacing [m] of :meth:`HandGeometry.surface_points` along a hull edge.
+EDGE_STEP_M = 0.005
 
 
 def _hull_points(m: Any, geom: int) -> FloatArray:

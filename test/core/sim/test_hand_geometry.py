@@ -91,3 +91,20 @@ def test_band_points_cut_an_edge_at_the_band_planes() -> None:
     flat = out[out[:, 1] > 0.0]
     np.testing.assert_allclose([flat[:, 1].min(), flat[:, 1].max()], [1.0, 2.0])
     assert len(band_points((points, edges), (3.0, 4.0), 0.1)) == 0
+
+
+@pytest.mark.parametrize("robot", [r.name for r in list_robots()])
+def test_surface_points_reach_as_low_as_the_hand(robot: str) -> None:
+    """The hand's surface points (its polyhedra's edges sampled every EDGE_STEP_M) come
+    down to its lowest point where every geom is a mesh or a box (their vertices are among
+    them) and never below it; there are more of them than hull vertices."""
+    model = RobotModel(load_robot(robot))
+    geometry = HandGeometry(model, "right")
+    q = model.home_positions()
+    points = geometry.surface_points(q)
+    lowest = geometry.lowest_z(q)
+    assert points[:, 2].min() >= lowest - 1e-9
+    if all(geometry.model.geom_type[g] in (MESH, BOX) for g in geometry.geoms):
+        assert points[:, 2].min() == pytest.approx(lowest, abs=1e-9)
+        hull = sum(len(p) for p in geometry._points if p is not None)
+        assert len(points) > hull
