@@ -149,7 +149,15 @@ from .push_hand import PushContact, PushHand, push_hand_closure
 from .report import CONTACT_M, PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
-from .track import REST_M, REST_S, SourceTrack, arm_tool, at_rest, row_rotation, task_origin
+from .track import (
+    REST_S,
+    SourceTrack,
+    arm_tool,
+    at_rest,
+    rests_after,
+    row_rotation,
+    task_origin,
+)
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 
 FloatArray = NDArray[np.float64]
@@ -431,7 +439,7 @@ def port_episode(
         push = len(track.t_s) if touch is None else touch
         keep_clear = ObjectClearance(
             rest[:2].copy(),
-            _footprint_radius_m(first.shape, first.size_m) + OBJECT_CLEARANCE_M,
+            first.footprint_radius_m + OBJECT_CLEARANCE_M,
             float(rest[2]) + first.half_height_m + OBJECT_CLEARANCE_M,
             _side_approach(track.goal_p, source_objects, first.half_height_m, push),
         )
@@ -629,11 +637,7 @@ def port_episode(
                     resting, share, source_at = reaim
                     target_object = objects[0][1] - origin
                     then = records[-rest_steps].object_p if len(records) >= rest_steps else None
-                    if (
-                        resting[k]
-                        and then is not None
-                        and _norm((target_object - then)[:2]) < REST_M
-                    ):
+                    if resting[k] and then is not None and rests_after(target_object - then):
                         offset = target_object - source_at[k]  # both rest: re-aim
                         offset[2] = 0.0
                         object_shift = _toward(object_shift, offset, RE_AIM_M_S * dt)
@@ -816,13 +820,6 @@ def _side_approach(
     if above[-1]:
         return until
     return int(np.flatnonzero(above)[-1]) + 1 if above.any() else 0
-
-
-def _footprint_radius_m(shape: str, size_m: tuple[float, ...]) -> float:
-    """Radius [m] of the circle around an upright object's footprint (a box's half-diagonal)."""
-    if shape == "box":
-        return math.hypot(size_m[0], size_m[1])
-    return float(size_m[0])
 
 
 def _hand_floor(source_lowest: FloatArray, touch: int | None, table_z: float) -> FloatArray:

@@ -34,7 +34,14 @@ def at_rest(t_s: FloatArray, positions: FloatArray) -> NDArray[np.bool_]:
     less than :data:`REST_M` horizontally since :data:`REST_S` before (from the first
     sample's position before then)."""
     back = np.column_stack([np.interp(t_s - REST_S, t_s, positions[:, k]) for k in range(2)])
-    out: NDArray[np.bool_] = np.linalg.norm(positions[:, :2] - back, axis=1) < REST_M
+    return rests_after(positions[:, :2] - back)
+
+
+def rests_after(moved_m: FloatArray) -> NDArray[np.bool_]:
+    """Whether an object that moved ``moved_m`` [m] (..., 2 or 3: its last axis a
+    displacement) over the last :data:`REST_S` rests: less than :data:`REST_M`
+    horizontally (one rule for a recorded path, :func:`at_rest`, and a port's steps)."""
+    out: NDArray[np.bool_] = np.linalg.norm(moved_m[..., :2], axis=-1) < REST_M
     return out
 
 

@@ -116,10 +116,7 @@ class ChunkedMcapWriter:
         """A schema record (in the open chunk); its id (1, 2, ...)."""
         schema_id = len(self._schemas) + 1
         body = _U16.pack(schema_id) + _text(name) + _text(encoding) + _U32.pack(len(data)) + data
-        record = _record(SCHEMA, body)
-        self._schemas.append(record)
-        self._chunk += record
-        self._finish_chunk_if_full()
+        self._register(self._schemas, _record(SCHEMA, body))
         return schema_id
 
     def register_channel(
@@ -134,11 +131,15 @@ class ChunkedMcapWriter:
             + _text(message_encoding)
             + _string_map(metadata)
         )
-        record = _record(CHANNEL, body)
-        self._channels.append(record)
+        self._register(self._channels, _record(CHANNEL, body))
+        return channel_id
+
+    def _register(self, records: list[bytes], record: bytes) -> None:
+        """Keep a schema's or channel's ``record`` for the summary (``records``) and put it
+        in the open chunk."""
+        records.append(record)
         self._chunk += record
         self._finish_chunk_if_full()
-        return channel_id
 
     def add_message(
         self, channel_id: int, log_time: int, data: bytes, publish_time: int, sequence: int = 0
@@ -168,8 +169,7 @@ class ChunkedMcapWriter:
             if log_time > self._end_ns:
                 self._end_ns = log_time
         else:
-            self._start_ns = log_time
-            self._end_ns = max(log_time, self._end_ns)
+            self._start_ns = self._end_ns = log_time
         self._message_count += 1
         counts = self._message_counts
         counts[channel_id] = counts.get(channel_id, 0) + 1

@@ -65,12 +65,23 @@ class HandGeometry:
         self.friction = max((float(m.geom_friction[g][0]) for g in self.geoms), default=0.0)
         self._edge_samples: list[FloatArray] | None = None  # per geom, geom frame
 
+    def _posed(self, q: FloatArray) -> Any:
+        """The MuJoCo data with the robot at joint positions ``q`` (kinematics only)."""
+        d = self.data
+        d.qpos[self._qpos] = np.asarray(q)[self._joint_rows]
+        self._mj.mj_kinematics(self.model, d)
+        return d
+
+    def _polyhedra_of(self) -> list[tuple[FloatArray, NDArray[np.intp]]]:
+        """Each geom's polyhedron (:func:`_polyhedron`, geom frame), built at the first ask."""
+        if self._polyhedra is None:
+            self._polyhedra = [_polyhedron(self.model, g) for g in self.geoms]
+        return self._polyhedra
+
     def lowest_z(self, q: FloatArray) -> float:
         """Height [m] (base frame) of the hand's lowest point at joint positions ``q``
         (:attr:`RobotModel.joint_names` order)."""
-        m, d = self.model, self.data
-        d.qpos[self._qpos] = np.asarray(q)[self._joint_rows]
-        self._mj.mj_kinematics(m, d)
+        d = self._posed(q)
         up = self._up
         lowest = math.inf
         for g, points in zip(self.geoms, self._points, strict=True):
@@ -85,14 +96,11 @@ class HandGeometry:
         [m] (base frame, n x 3) and edges (m x 2 rows into the vertices). A mesh is its
         convex hull (its faces' edges); a box its corners; another primitive a polyhedron
         inscribed in it (:data:`PRIMITIVE_RINGS` rings of :data:`PRIMITIVE_RINGS` points)."""
-        m, d = self.model, self.data
-        if self._polyhedra is None:
-            self._polyhedra = [_polyhedron(m, g) for g in self.geoms]
-        d.qpos[self._qpos] = np.asarray(q)[self._joint_rows]
-        self._mj.mj_kinematics(m, d)
+        polyhedra = self._polyhedra_of()
+        d = self._posed(q)
         base_r, base_p = self._base
         points, edges, count = [], [], 0
-        for g, (vertices, pairs) in zip(self.geoms, self._polyhedra, strict=True):
+        for g, (vertices, pairs) in zip(self.geoms, polyhedra, strict=True):
             world = d.geom_xpos[g] + vertices @ d.geom_xmat[g].reshape(3, 3).T
             points.append((world - base_p) @ base_r)
             edges.append(pairs + count)
@@ -104,16 +112,13 @@ class HandGeometry:
         ``q``: the edges of :meth:`surface`'s polyhedra every :data:`EDGE_STEP_M` (their
         geom-frame samples taken once). How close the hand comes to something, to about
         that step."""
-        m, d = self.model, self.data
         if self._edge_samples is None:
-            if self._polyhedra is None:
-                self._polyhedra = [_polyhedron(m, g) for g in self.geoms]
             every_height = (-math.inf, math.inf)
             self._edge_samples = [
-                band_points(polyhedron, every_height, EDGE_STEP_M) for polyhedron in self._polyhedra
+                band_points(polyhedron, every_height, EDGE_STEP_M)
+                for polyhedron in self._polyhedra_of()
             ]
-        d.qpos[self._qpos] = np.asarray(q)[self._joint_rows]
-        self._mj.mj_kinematics(m, d)
+        d = self._posed(q)
         world = np.concatenate(
             [
                 d.geom_xpos[g] + points @ d.geom_xmat[g].reshape(3, 3).T
@@ -233,20 +238,14 @@ def _polyhedron(m: Any, g: int) -> tuple[FloatArray, NDArray[np.intp]]:
 
 
 def _hull_polyhedron(m: Any, geom: int) -> tuple[FloatArray, NDArray[np.intp]]:
-    """The mesh geom's convex hull as (vertices [m], geom frame; edges): its faces' edges
-    (``mesh_graph`` holds after the vertex ids the edge ids of n + 3 x faces entries, then
-    3 vertex ids a face). Without a hull: every vertex, every pair of them an edge."""
-    mesh = int(m.geom_dataid[geom])
-    start, count = int(m.mesh_vertadr[mesh]), int(m.mesh_vertnum[mesh])
-    vertices = np.array(m.mesh_vert[start : start + count], dtype=np.float64)
-    graph_start = int(m.mesh_graphadr[mesh])
-    if graph_start < 0:
+    """The mesh geom's convex hull as (vertices [m], geom frame; edges): its faces' edges.
+    Without a hull: every vertex, every pair of them an edge."""
+    vertices, hull = _mesh_hull(m, geom)
+    if hull is None:
+        count = len(vertices)
         every = [(i, j) for i in range(count) for j in range(i + 1, count)]
         return vertices, np.array(every, dtype=np.intp).reshape(-1, 2)
-    graph = m.mesh_graph
-    n, faces = int(graph[graph_start]), int(graph[graph_start + 1])
-    face_start = graph_start + 2 + 3 * n + 3 * faces
-    corners = np.array(graph[face_start : face_start + 3 * faces], dtype=np.intp).reshape(-1, 3)
+    corners = hull[1]
     pairs = np.concatenate([corners[:, [0, 1]], corners[:, [1, 2]], corners[:, [2, 0]]])
     return vertices, np.unique(np.sort(pairs, axis=1), axis=0)
 
@@ -266,19 +265,33 @@ EDGE_STEP_M = 0.005
 
 def _hull_points(m: Any, geom: int) -> FloatArray:
     """The mesh geom's convex hull vertices [m] in the geom frame (all its vertices when
-    MuJoCo made no hull). ``mesh_graph`` holds per mesh: the hull's vertex count n, its face
-    count, n edge addresses, then the n vertices' indices into the mesh."""
+    MuJoCo made no hull)."""
+    vertices, hull = _mesh_hull(m, geom)
+    if hull is None:
+        return vertices
+    points: FloatArray = vertices[hull[0]]
+    return points
+
+
+def _mesh_hull(
+    m: Any, geom: int
+) -> tuple[FloatArray, tuple[NDArray[np.intp], NDArray[np.intp]] | None]:
+    """The mesh geom's vertices [m] (geom frame) and its convex hull's vertex indices and
+    face corners (f x 3 indices), None when MuJoCo made no hull. ``mesh_graph`` holds per
+    mesh: the hull's vertex count n and face count f, n edge addresses, the n vertices'
+    indices into the mesh, n + 3 f edge entries, then the f faces' three vertex indices."""
     mesh = int(m.geom_dataid[geom])
     start, count = int(m.mesh_vertadr[mesh]), int(m.mesh_vertnum[mesh])
     vertices = np.array(m.mesh_vert[start : start + count], dtype=np.float64)
     graph_start = int(m.mesh_graphadr[mesh])
     if graph_start < 0:
-        return vertices
+        return vertices, None
     graph = m.mesh_graph
-    hull_count = int(graph[graph_start])
-    ids = np.array(graph[graph_start + 2 + hull_count : graph_start + 2 + 2 * hull_count])
-    hull: FloatArray = vertices[ids]
-    return hull
+    n, faces = int(graph[graph_start]), int(graph[graph_start + 1])
+    ids = np.array(graph[graph_start + 2 + n : graph_start + 2 + 2 * n], dtype=np.intp)
+    face_start = graph_start + 2 + 3 * n + 3 * faces
+    corners = np.array(graph[face_start : face_start + 3 * faces], dtype=np.intp).reshape(-1, 3)
+    return vertices, (ids, corners)
 
 
 #: ``model``'s :class:`HandGeometry` of ``side``, built at its first use (a MuJoCo model

@@ -86,6 +86,13 @@ class ObjectSpec:
         """Half its height [m] when standing on the table."""
         return self.size_m[2] if self.shape == "box" else self.size_m[-1]
 
+    @property
+    def footprint_radius_m(self) -> float:
+        """Radius [m] of the circle around its footprint on the table (a box's half-diagonal)."""
+        if self.shape == "box":
+            return math.hypot(self.size_m[0], self.size_m[1])
+        return float(self.size_m[0])
+
 
 @dataclass(frozen=True)
 class TargetSpec:
