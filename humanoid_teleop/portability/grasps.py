@@ -37,6 +37,9 @@ HAND_SETTLED_S = 0.5
 ROBOT_HAND_DONE = 0.02
 #: A hand whose measured closure stays this far short of its command is held by an object.
 HAND_BLOCKED = 0.05
+#: Longest time [s] the source's clock is held at the end of a grasp's close (or its open)
+#: for the target's hand to finish closing (opening).
+HAND_WAIT_MAX_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -347,3 +350,47 @@ def hand_followed(closures: list[float], steps: int, commanded: tuple[float, flo
         return False
     retargeted, command = commanded
     return abs(retargeted - command) < HAND_SETTLED or abs(command - closures[-1]) > HAND_BLOCKED
+
+
+class SourceClock:
+    """The source's clock during a port: it runs with the port's, and is held at each of
+    ``waits_s`` (source times [s], in order: where a close or an open ended) until the
+    target's hand has followed (:func:`hand_followed`, at the earliest after
+    :data:`HAND_SETTLED_S`, at the latest after :data:`HAND_WAIT_MAX_S`). ``dt``: the
+    port's step [s]. ``held_s``: how far it runs behind; ``waited_s``: how long the hand
+    was waited for (the report's ``hand_wait_s``)."""
+
+    def __init__(self, waits_s: tuple[float, ...] | list[float], dt: float) -> None:
+        self._waits = list(waits_s)
+        self._dt = dt
+        self._settled_steps = max(1, round(HAND_SETTLED_S / dt))
+        self._started: float | None = None  # port time [s] the current wait began
+        self.held_s = 0.0
+        self.waited_s = 0.0
+        #: the hand's (retargeted, commanded) closure at the last step of a wait
+        self.commanded = (0.0, 0.0)
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the clock is held for the target's hand now."""
+        return self._started is not None
+
+    def source_time(self, t: float, closures: list[float]) -> float:
+        """The source's time [s] at port time ``t`` [s] (called once per step, in order),
+        given the target's measured hand closure per step so far (``closures``)."""
+        t_s = t - self.held_s
+        if self._started is None and self._waits and t_s >= self._waits[0] - 1e-9:
+            self._started = t
+        if self._started is not None:
+            waited = t - self._started
+            if waited > HAND_SETTLED_S and (
+                hand_followed(closures, self._settled_steps, self.commanded)
+                or waited >= HAND_WAIT_MAX_S
+            ):
+                self.waited_s += waited - self._dt
+                self._started = None
+                self._waits.pop(0)
+            else:
+                self.held_s += self._dt
+                t_s = t - self.held_s
+        return t_s

@@ -21,7 +21,7 @@ current finger closure) is mapped back through the target's own calibration (:mo
 teleop.core.retarget.calibration`, captured from the first ported wrist pose) to an operator
 wrist pose. Its rotation is the source operator's recorded wrist rotation turned from the
 source robot's grasp posture to the target's (physics.yaml ``demonstrator`` tilt and roll:
-how an operator holds that robot's hand to grasp), over :data:`POSTURE_S` from the start,
+how an operator holds that robot's hand to grasp), over :data:`~.goal.POSTURE_S` from the start,
 for a hand that holds nothing between robots of the same posture applied from where the
 source's hand was held at engage (the pipeline's relative calibration starts from the
 target's own home hand, which two robots hold differently: Alex's 8 deg from G1's); without
@@ -71,14 +71,14 @@ that hand grasped, the hand its operator opened to where it released, the report
 closures; timed by the pinch, g1/alex/romeo/talos cross picks missed 47 events, by the
 hand 27); the target's grasp point (thumb and index tip midpoint, where the demonstrator
 places the object) goes where the source's went (the tool point goal shifted by the two
-hands' grasp point offsets) where the source's was within :data:`GRASP_NEAR_M` of its
-object, and the target's tool point on the source's beyond :data:`GRASP_FAR_M` (the report
+hands' grasp point offsets) where the source's was within :data:`~.goal.GRASP_NEAR_M` of its
+object, and the target's tool point on the source's beyond :data:`~.goal.GRASP_FAR_M` (the report
 compares tool points, and G1's lies 2-3 cm from its pinch where a gripper's is its pinch:
 pinch on pinch all the way, g1 -> romeo contact p95 3.3 cm, TALOS' jaws knocked a cube they
 came down on from beside it); and with physics, at the end of each close and open
 the source's clock waits until the target's hand has followed (its closure still for
-:data:`HAND_SETTLED_S` and its command where the retargeter asks, or stopped short of it by
-an object; at most :data:`HAND_WAIT_MAX_S`), as an operator waits for a slow gripper before
+:data:`~.grasps.HAND_SETTLED_S` and its command where the retargeter asks, or stopped short of it by
+an object; at most :data:`~.grasps.HAND_WAIT_MAX_S`), as an operator waits for a slow gripper before
 lifting (TALOS' jaws close at ~0.1 of their travel a second, while G1's source lifts 0.3 s
 after its fingers closed). The report's times are the source's clock; ``hand_wait_s`` says
 how long it waited.
@@ -88,24 +88,24 @@ recorded object poses at engage (moved into the target's task frame); the sim cl
 step clock, so it is deterministic and runs as fast as the host allows. After the source's
 end the last intent is held up to :data:`SETTLE_S` while the detector is undecided; a source
 that ended while its hand was opening (its detector decided mid-release) has the release
-finished: the hand opens and rises :data:`FINISH_RISE_M`; one that ended while the hand was
+finished: the hand opens and rises :data:`~.goal.FINISH_RISE_M`; one that ended while the hand was
 rising (a push's retreat) goes on rising as much, its own robot's replay too. Into another
 robot, the target's hand (its lowest collision geometry,
 :mod:`humanoid_teleop.core.sim.hand_geometry`) goes no lower than the source's did until the
 source's hand begins to move the object (a push: :func:`_push_start`, not a graze), and no
 lower than 5 mm above the table after
-(:func:`_hand_floor`): the tool point's goal is raised where it would. A pushing hand is
+(:func:`~.goal.hand_floor`): the tool point's goal is raised where it would. A pushing hand is
 also raised off its own object as laid out until the source's hand comes down beside its
-object to push (:class:`ObjectClearance`).
+object to push (:class:`~.goal.ObjectClearance`).
 
 **Resting objects.** With physics, a push into another robot re-aims at the target's own
 object where the objects rest, as an operator who sees the puck lie elsewhere: while both the
 source's object (:func:`~.track.at_rest`) and the target's measured one rest, the goal's
 shift follows the target's object's horizontal offset from the source's (task frame) at most
-:data:`RE_AIM_M_S`; while either moves it is held, and from the push's start to the source's
-object's last motion (:func:`_resting_outside_push`), so the hand pushes as the source's
+:data:`~.goal.RE_AIM_M_S`; while either moves it is held, and from the push's start to the source's
+object's last motion (:func:`~.goal.resting_outside_push`), so the hand pushes as the source's
 did. It applies in full while the source's tool is within the report's contact radius of
-its object and fades out over :data:`SHIFT_FADE_M` beyond, so free-space paths stay near
+its object and fades out over :data:`~.goal.SHIFT_FADE_M` beyond, so free-space paths stay near
 the source's; the hand floor applies after it. A hand that knocked its puck on the way down
 (G1's on Romeo's path, 2.5 cm) comes down beside it as the source's did beside its own:
 romeo -> g1 push contact p95 3.4-4.3 -> 2.1-3.8 cm (seeds 1-5), free 1.7-2.3 -> 3.5-4.5 cm
@@ -137,46 +137,40 @@ from humanoid_teleop.core.sim.hand_geometry import hand_geometry
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 from .errors import PortError, PortInputError
+from .goal import (
+    FINISH_S,
+    TIME_EPS_S,
+    CommandFrames,
+    GoalLayers,
+    WristGoal,
+    finish_rise_m,
+    goal_layers,
+    vector_length,
+)
 from .grasps import (
-    HAND_SETTLED_S,
     GripperCommand,
     OperatorGrasps,
     PickHands,
-    hand_followed,
+    SourceClock,
     operator_grasps,
 )
 from .push_hand import PushContact, PushHand, push_hand_closure
-from .report import CONTACT_M, PortReport, StepRecord, build_report
+from .report import PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
 from .track import (
-    REST_S,
     SourceTrack,
     arm_tool,
-    at_rest,
-    rests_after,
     row_rotation,
     task_origin,
 )
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 
 FloatArray = NDArray[np.float64]
-#: (EE rotation, EE position [m], tool point [m]) of a command, base frame, how far [m]
-#: the hand's lowest point hangs below that tool point (0 when not measured), the grasp
-#: point minus the tool point [m], base frame (zero when not needed), and points on the
-#: hand's collision geometry minus the tool point [m], base frame (None when not needed).
-Frames = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray, FloatArray | None]
 #: Teleop profile the ported intent goes through (the one recorded intent is replayed with).
 PROFILE = "replay"
 #: Longest time [s] the last intent is held after the source ends while the task is undecided.
 SETTLE_S = 2.0
-#: Added to a step's time [s] when looking up recorded samples (log times are whole ns).
-TIME_EPS_S = 1e-6
-#: Time [s] over which the target's operator turns from the source's grasp posture to its own.
-POSTURE_S = 2.0
-#: After a source that ended mid-release: the hand opens and rises this much [m] in [s].
-FINISH_RISE_M = 0.08
-FINISH_S = 0.5
 #: Two grasp postures this close [rad] are the same (physics.yaml's -1.5708 is a quarter turn).
 SAME_POSTURE_RAD = 1e-3
 #: Longest time [s] the port waits after engaging for the target's engage ramp to end.
@@ -187,15 +181,6 @@ TOUCH_M = 0.002
 #: than a graze (Romeo's fingers brush the puck on the way down in three of five scripted
 #: pushes, moving it 4-6 mm 2.3-2.9 s before the push).
 PUSH_M = 0.01
-#: Clearance [m] the target's hand keeps above the table once the source touched the object.
-TABLE_CLEARANCE_M = 0.005
-#: Clearance [m] the target's pushing hand keeps from its object's resting footprint and
-#: top until the source's hand comes down beside its object (:class:`ObjectClearance`): at
-#: 5 mm g1 -> alex push seed 4 rose from contact p95 1.96 to 2.10 cm (0 and 2 mm: 1.7 cm).
-OBJECT_CLEARANCE_M = 0.002
-#: Longest time [s] the source's clock is held at the end of a grasp's close (or its open)
-#: for the target's hand to finish closing (opening).
-HAND_WAIT_MAX_S = 4.0
 #: On its own robot, objects laid out by the recorded seed this close [m] and [rad] to the
 #: recorded start poses are left where the seed put them (the recording's own layout).
 LAYOUT_M = 1e-6
@@ -204,25 +189,6 @@ LAYOUT_M = 1e-6
 #: command, toward the target (:meth:`SourceTrack.hold_goal_near_commands`). The report's
 #: tolerance for an IK solution that reached its target.
 GOAL_BEYOND_COMMAND_M = 0.02
-#: With physics, a push into another robot: how fast [m/s] the goal's shift onto the
-#: target's own object follows that object's offset from the source's (an operator's re-aim)
-RE_AIM_M_S = 0.03
-#: ... and over how far [m] of the source tool's distance from its object beyond the report's
-#: contact radius (:data:`~.report.CONTACT_M`) the shift fades out.
-SHIFT_FADE_M = 0.05
-#: Picking into another robot, the target's grasp point is put on the source's where the
-#: source's grasp point was within GRASP_NEAR_M [m] of its object, its tool point on the
-#: source's beyond GRASP_FAR_M, and in between by the share of that span
-#: (:func:`_grasp_share`): the grasp point matters where the fingers meet the object, the
-#: report compares tool points everywhere, and hands' tool points lie differently from
-#: their grasp points (G1's, the mean of three fingertips, 2.1-3.0 cm from its thumb-index
-#: pinch, Alex's 4 cm; a gripper's is its pinch). Near: the 4 cm cube's half size (while
-#: they hold it G1's pinch sits 0.5-0.7 cm from its cube's centre, Alex's 0.8-2.2, medians);
-#: far: 4 cm further, no less than the largest of those offsets, so the hand drifts sideways
-#: no faster than it comes down (over 1-4 cm, TALOS' jaws came down beside Alex's cube and
-#: swung onto it: alex -> talos picks 3 -> 2 of 5).
-GRASP_NEAR_M = 0.02
-GRASP_FAR_M = 0.06
 #: The nominal operator wrist [m] (operator frame) a joint-only episode's intent starts from.
 NOMINAL_WRIST_M = {"left": np.array([0.35, 0.2, 1.1]), "right": np.array([0.35, -0.2, 1.1])}
 
@@ -359,28 +325,7 @@ def port_episode(
     # close and open until the target's hand has followed
     grip = None
     if replay is None:
-        hand_retargeter = next(
-            (r for r in pipeline.retargeters if isinstance(r, HandRetargeter)), None
-        )
-        if hand_retargeter is not None and tool.has_hand:
-            params = hand_retargeter.params
-            # with physics, timed by the source robot's measured hand (the report's events
-            # are its own), which lags its operator's pinch
-            from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
-
-            config = robot_demonstrator_config(tgt_desc, _task(source))
-            robot_hand = (track.t_s, track.closure, track.tool.grip_closure) if sim_on else None
-            grasps = operator_grasps(
-                source,
-                side,
-                0.5 * (params.pinch_open_m + params.pinch_closed_m),
-                robot_hand,
-                gripper=GripperCommand.of(config, side, params, target_model, tool)
-                if sim_on
-                else None,
-            )
-            if grasps is not None:
-                grip = (grasps, PickHands(config, side))
+        grip = _target_grip(source, track, target_model, tool, pipeline, sim_on)
     # into another robot, a hand that holds nothing (the scene's task is a push) is ported by
     # how closed it was, not by the shape its operator held for the source's hand. (Not "no
     # grasp event in the source": a gripper holding a cube stays below the grasp closure,
@@ -403,7 +348,7 @@ def port_episode(
         if sim is not None and scene is not None and not same:
             # the seat model places the target's hand as the source's was turned: the port
             # turns it so between robots of the same grasp posture (below: c_hand)
-            turned = posture is not None and _norm(posture) < SAME_POSTURE_RAD
+            turned = posture is not None and vector_length(posture) < SAME_POSTURE_RAD
             push_hand = _push_hand(
                 target_model, pipeline, track, touch, source_objects, scene, turned
             )
@@ -419,78 +364,20 @@ def port_episode(
     # rising; held still, a hand that in the replay touches the object by a hair keeps the
     # detector undecided
     rising = sim is not None and _rising(track, rate)
-    # With physics into another robot, how low the target's hand may go (base frame [m]) at
-    # each source sample: its tool point's goal is raised where the target's hand (its
-    # lowest collision geometry, at the last command) would reach below that
-    source_low = target_hand = None
-    if sim is not None and scene is not None and replay is None:
-        target_hand = hand_geometry(target_model, side)
-        source_lowest = hand_geometry(source_model, side).lowest_rows(track.measured)
-        table_z = scene.table_top_m - origin[2]  # target task frame
-        allowed = _hand_floor(source_lowest - track.origin[2], touch, table_z)
-        source_low = origin[2] + allowed
-    # pushing into another robot, until the source's hand comes down beside its object to
-    # push it, the target's hand is lifted off its own object as laid out (its collision
-    # geometry at the last command, the object's footprint and top)
-    keep_clear = None
-    if target_hand is not None and by_closure and scene is not None and sim is not None:
-        rest = scene.object_poses(sim)[0][1]
-        first = scene.config.objects[0]
-        push = len(track.t_s) if touch is None else touch
-        keep_clear = ObjectClearance(
-            rest[:2].copy(),
-            first.footprint_radius_m + OBJECT_CLEARANCE_M,
-            float(rest[2]) + first.half_height_m + OBJECT_CLEARANCE_M,
-            _side_approach(track.goal_p, source_objects, first.half_height_m, push),
-        )
-
-    # With physics, a push into another robot: where both objects rest, the goal follows the
-    # target's own object (shifted by its offset from the source's, at most RE_AIM_M_S),
-    # near the object only (full within CONTACT_M of the source's tool, none SHIFT_FADE_M
-    # beyond); while either moves, and through the source's push, the shift is held
-    # (per source sample: whether its object rests, the shift's share; its objects)
-    reaim: tuple[NDArray[np.bool_], FloatArray, FloatArray] | None = None
-    if sim is not None and replay is None and task == "push" and source_objects is not None:
-        apart = np.linalg.norm(track.actual_p - source_objects, axis=1)
-        reaim = (
-            _resting_outside_push(track.t_s, source_objects, touch),
-            np.clip(1.0 - (apart - CONTACT_M) / SHIFT_FADE_M, 0.0, 1.0),
-            source_objects,
-        )
-    object_shift = np.zeros(3)
-    rest_steps = max(1, round(REST_S * rate))
-
-    # picking into another robot, the target's grasp point (where its hand pinches) goes
-    # where the source's did: the source's grasp point minus its tool point at each sample
-    grasp_shift = None if grip is None else track.tool.grasp_offsets(track.commanded_q)
-    grasp_share = None
-    if grasp_shift is not None and source_objects is not None:
-        grasp_share = _grasp_share(track, source_objects)
-    no_offset = np.zeros(3)
-
-    mimics = bool(target_model.mimics)
-    clearing = [keep_clear is not None]  # whether frames_of still measures the hand's surface
-
-    def frames_of(q_cmd: FloatArray) -> Frames:
-        """The command's frames, how far the hand's lowest point is below its tool and the
-        grasp point's offset from it. The tool and grasp points have the hand's passive
-        joints (URDF mimics) where its motor puts them, as the sim's hand has: the
-        pipeline's commands leave them where they were at engage (Romeo's fingers at the
-        open hand's 1 rad while its push hand holds 0.72), which put Romeo's commanded tool
-        point 1.5 cm from its hand's, and the port aimed that (g1 -> romeo push contact p95
-        3.2 cm). The hand's lowest point stays the command's (with the mimics there too,
-        the floor moved TALOS' jaws and g1 -> talos lost a push and a pick of five)."""
-        q_hand = target_model.apply_mimic(q_cmd) if mimics else q_cmd
-        if grasp_shift is None:
-            r_ee, p_ee, point = tool.frames(q_hand)
-            grasp = no_offset
-        else:
-            r_ee, p_ee, point, grasp = tool.frames_grasp(q_hand)
-        drop = 0.0 if target_hand is None else float(point[2]) - target_hand.lowest_z(q_cmd)
-        surface = None
-        if keep_clear is not None and target_hand is not None and clearing[0]:
-            surface = target_hand.surface_points(q_hand) - point
-        return r_ee, p_ee, point, drop, grasp, surface
+    # With physics into another robot, the goal's layers (:mod:`.goal`): how low the
+    # target's hand may go, a pushing hand lifted off its own object until the source's
+    # comes down beside its own, the re-aim at the target's own resting object; picking,
+    # the target's grasp point where the source's went
+    layers, target_hand = GoalLayers(), None
+    if replay is None:
+        world = (sim, scene) if sim is not None and scene is not None else None
+        layers, target_hand = goal_layers(
+            track, source_model, target_model, origin, world, source_objects, touch,
+            (by_closure, grip is not None), rate,
+        )  # fmt: skip
+    frames_of = CommandFrames(
+        target_model, tool, target_hand, layers.grasp is not None, layers.clearance is not None
+    )
 
     camera_period_s = 1.0 / options.camera_rate_hz
     next_camera_s = 0.0
@@ -507,61 +394,13 @@ def port_episode(
     # tuned against (from the source's, 5 fewer of 36 cross pushes succeeded). Grasps keep
     # the operator's recorded hand and its turn from the target's home hand.
     c_hand = c
-    if by_closure and posture is not None and _norm(posture) < SAME_POSTURE_RAD:
+    if by_closure and posture is not None and vector_length(posture) < SAME_POSTURE_RAD:
         r_hand0 = track.tool.tool(track.measured[0]).rotation
         c_hand = wrist0_r.T @ r_hand0 @ tool.hand_rotation.T
-    # what wrist_at computed last for a goal (k, t): the engage wait asks for the same one at
-    # every step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
-    goal_memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
-    turns: dict[float, FloatArray] = {}
-    hand_rotation_t = tool.hand_rotation.T
-
-    def wrist_at(
-        k: int, t: float, command_frames: Frames, shift: FloatArray | None = None
-    ) -> tuple[FloatArray, ...]:
-        """(operator wrist position, rotation, EE position, rotation) that put the target's
-        tool on the source's goal ``k`` at time ``t`` [s] (into another robot), moved by
-        ``shift`` [m] (the target's object's offset, above)."""
-        goal = goal_memo.get((k, t))
-        if goal is None:
-            if posture is not None and wrists is not None:  # the source operator's wrist, re-based
-                share = min(1.0, t / POSTURE_S)
-                turn = turns.get(share)
-                if turn is None:
-                    turn = pin.exp3(share * posture)
-                    if share in (0.0, 1.0):
-                        turns[share] = turn
-                want_ee_r = wrists.rotation_at(t + TIME_EPS_S) @ turn @ c_hand
-            else:
-                want_ee_r = track.goal_r[k] @ hand_rotation_t
-            want_tool_p = origin + track.goal_p[k]
-            if (finish or rising) and t > source.duration_s:  # what the source's end cut short
-                rise = np.array([0.0, 0.0, _finish_rise_m(t, source.duration_s)])
-                want_tool_p = want_tool_p + rise
-            goal_memo.clear()
-            goal = goal_memo[(k, t)] = (want_ee_r, want_tool_p)
-        want_ee_r, want_tool_p = goal
-        r_cmd, p_cmd, point_cmd, drop, grasp_cmd = command_frames[:5]
-        if shift is not None:
-            want_tool_p = want_tool_p + shift
-        if grasp_shift is not None:  # the target's grasp point on the source's
-            j = min(k, len(grasp_shift) - 1)
-            share = 1.0 if grasp_share is None else grasp_share[j]
-            want_tool_p = want_tool_p + share * (grasp_shift[j] - grasp_cmd)
-        if source_low is not None:  # the target's hand no lower than allowed (above)
-            floor = source_low[min(k, len(source_low) - 1)] + drop
-            if want_tool_p[2] < floor:
-                want_tool_p = np.array([want_tool_p[0], want_tool_p[1], floor])
-        surface = command_frames[5]
-        if keep_clear is not None and surface is not None and k < keep_clear.until:
-            want_tool_p = keep_clear.lift(want_tool_p, surface)
-        offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
-        # on another robot, where the hand is turned now (the IK puts position first: a wrist
-        # that cannot take the asked rotation would swing a long hand's tool point away); on
-        # its own robot, every source rotation is reachable
-        turned = want_ee_r if same else r_cmd
-        want_ee_p = want_tool_p - turned @ offset
-        return b + (want_ee_p - a) / scale, want_ee_r @ c.T, want_ee_p, want_ee_r
+    wrist_at = WristGoal(
+        track, origin, tool, (a, b, scale, c), c_hand, posture, wrists,
+        source.duration_s if finish or rising else None, same, layers,
+    )  # fmt: skip
 
     try:
         writer.begin(start_ns)
@@ -581,32 +420,14 @@ def port_episode(
         command_frames = frames_of(q)  # (R_ee, p_ee, tool point, drop) at the last command
         steps = 0
         t = 0.0
-        # the source's clock (t_s) runs behind the port's (t) by the time it was held for the
-        # target's hand (waits: the source times still to hold at, in order)
-        held_s = 0.0
-        waits = list(grip[0].waits_s) if grip is not None and sim is not None else []
-        wait_started: float | None = None
-        settled_steps = max(1, round(HAND_SETTLED_S / dt))
+        # the source's clock runs behind the port's by the time it was held for the target's
+        # hand at the end of each close and open
+        clock = SourceClock(grip[0].waits_s if grip is not None and sim is not None else (), dt)
         closures: list[float] = []  # the target's measured hand closure per step
-        commanded = (0.0, 0.0)  # the hand's (retargeted, commanded) closure at the last step
-        hand_wait_s = 0.0
         while True:
             steps += 1
             t = steps * dt
-            t_s = t - held_s
-            if wait_started is None and waits and t_s >= waits[0] - 1e-9:
-                wait_started = t
-            if wait_started is not None:
-                if t - wait_started > HAND_SETTLED_S and (
-                    hand_followed(closures, settled_steps, commanded)
-                    or t - wait_started >= HAND_WAIT_MAX_S
-                ):
-                    hand_wait_s += t - wait_started - dt
-                    wait_started = None
-                    waits.pop(0)
-                else:
-                    held_s += dt
-                    t_s = t - held_s
+            t_s = clock.source_time(t, closures)
             if t_s > end_s + 1e-9 and (
                 scene is None or scene.outcome != "running" or t_s > end_s + SETTLE_S
             ):
@@ -616,8 +437,8 @@ def port_episode(
                 sim.advance_to(t0 + t)
                 q = sim.positions
             k = track.index(min(t_s, end_s) + TIME_EPS_S)
-            if keep_clear is not None and k >= keep_clear.until:
-                clearing[0] = False
+            if layers.clearance is not None and k >= layers.clearance.until:
+                frames_of.surface = False
             objects = scene.object_poses(sim) if scene is not None else []
             if sim is not None:
                 r_act, _, point_act = tool.frames(q)
@@ -628,20 +449,16 @@ def port_episode(
                 # last bits)
                 wrist_xyzw: FloatArray | None = row[3:7]
                 if rising and t_s > end_s:
-                    wrist_p = wrist_p + np.array([0.0, 0.0, _finish_rise_m(t_s, end_s) / scale])
+                    wrist_p = wrist_p + np.array([0.0, 0.0, finish_rise_m(t_s, end_s) / scale])
                 want_ee_p, want_ee_r = a + scale * (wrist_p - b), wrist_r @ c
                 hand = np.array(replay[1].at(t_s + TIME_EPS_S))
             else:
                 shift = None
+                reaim = layers.reaim
                 if reaim is not None and objects:
-                    resting, share, source_at = reaim
-                    target_object = objects[0][1] - origin
-                    then = records[-rest_steps].object_p if len(records) >= rest_steps else None
-                    if resting[k] and then is not None and rests_after(target_object - then):
-                        offset = target_object - source_at[k]  # both rest: re-aim
-                        offset[2] = 0.0
-                        object_shift = _toward(object_shift, offset, RE_AIM_M_S * dt)
-                    shift = share[k] * object_shift
+                    back = reaim.rest_steps
+                    then = records[-back].object_p if len(records) >= back else None
+                    shift = reaim.shift(k, objects[0][1] - origin, then)
                 wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames, shift)
                 wrist_xyzw = None
                 hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip, by_closure)
@@ -661,11 +478,11 @@ def port_episode(
                 r_act, _, point_act = command_frames[:3]
             # what the report needs from this step
             ik_p = tool.ee_position(out.targets)
-            within = _norm(want_ee_p - shoulder) <= reach_m
-            reached = _norm(ik_p - want_ee_p) <= 0.02
+            within = vector_length(want_ee_p - shoulder) <= reach_m
+            reached = vector_length(ik_p - want_ee_p) <= 0.02
             closures.append(tool.closure(measured))
-            if wait_started is not None:
-                commanded = (tool.closure(out.targets), tool.closure(out.q))
+            if clock.waiting:
+                clock.commanded = (tool.closure(out.targets), tool.closure(out.q))
             records.append(
                 StepRecord(
                     t_s=t_s,
@@ -716,7 +533,7 @@ def port_episode(
             sim=sim_on,
             target_has_hand=tool.has_hand,
             grip_closures=(track.tool.grip_closure, tool.grip_closure),
-            hand_wait_s=hand_wait_s,
+            hand_wait_s=clock.waited_s,
         )
         path = output.close(outcome, end_ns, {"port.report": report.to_json()})
     except BaseException:
@@ -726,6 +543,33 @@ def port_episode(
     if push_hand is not None:
         extra["push_hand"] = push_hand
     return PortResult(path, report, time.perf_counter() - wall, extra)
+
+
+def _target_grip(
+    source: SourceEpisode, track: SourceTrack, target_model: RobotModel, tool: ArmTool,
+    pipeline: TeleopPipeline, sim_on: bool,
+) -> tuple[OperatorGrasps, PickHands] | None:  # fmt: skip
+    """Into another robot, the source operator's grasps (:func:`operator_grasps`; with
+    physics timed by the source robot's measured hand, whose events the report counts and
+    which lags its operator's pinch, and a gripper's command) and the target's own picking
+    hands; None when the target's hand is not retargeted or the operator never pinched."""
+    hand_retargeter = next((r for r in pipeline.retargeters if isinstance(r, HandRetargeter)), None)
+    if hand_retargeter is None or not tool.has_hand:
+        return None
+    from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
+
+    side = tool.side
+    params = hand_retargeter.params
+    config = robot_demonstrator_config(target_model.description, _task(source))
+    robot_hand = (track.t_s, track.closure, track.tool.grip_closure) if sim_on else None
+    grasps = operator_grasps(
+        source,
+        side,
+        0.5 * (params.pinch_open_m + params.pinch_closed_m),
+        robot_hand,
+        gripper=GripperCommand.of(config, side, params, target_model, tool) if sim_on else None,
+    )
+    return None if grasps is None else (grasps, PickHands(config, side))
 
 
 def _engage(
@@ -772,75 +616,6 @@ def _engage(
     return t, q
 
 
-@dataclass(frozen=True)
-class ObjectClearance:
-    """Lifts a hand off an object resting on the table: the object as an upright cylinder
-    around ``centre_xy`` [m] of ``radius_m`` (its footprint's, plus the clearance) up to
-    ``top_z`` [m] (its top, plus the clearance), base frame, before source sample ``until``
-    (:func:`_side_approach`: where the source's hand came down beside its object to push).
-
-    A target hand of another shape, following the source's tool path, can overlap an
-    object the source's hand passed beside: TALOS' 15 cm jaws, on G1's path 3-4 cm outside
-    the puck and ~1 cm above its top while G1's fingers settled beside it, pressed on the
-    puck's rim and knocked it 3.5 cm toward the robot before G1's push began. Not once the
-    source's hand has come down beside its object: a hand lifted there would come down on
-    the object when the push begins (moved sideways instead, away from the object's axis,
-    g1 -> alex contact p95 went from 1.5 to 4.8 cm)."""
-
-    centre_xy: FloatArray
-    radius_m: float
-    top_z: float
-    until: int
-
-    def lift(self, tool_p: FloatArray, surface: FloatArray) -> FloatArray:
-        """The tool point goal ``tool_p`` [m] raised until none of the hand's ``surface``
-        points (n x 3 [m], minus the tool point, at the last command) inside the object's
-        footprint lies below its top; unchanged where none does."""
-        points = tool_p + surface
-        low = points[points[:, 2] < self.top_z]
-        flat = low[:, :2] - self.centre_xy
-        within = np.einsum("ij,ij->i", flat, flat) < self.radius_m**2
-        if not within.any():
-            return tool_p
-        lift = self.top_z - float(low[within, 2].min())
-        return np.array([tool_p[0], tool_p[1], tool_p[2] + lift])
-
-
-def _side_approach(
-    goal_p: FloatArray, objects: FloatArray | None, half_height_m: float, until: int
-) -> int:
-    """The source sample where its tool point came down below its object's top for the last
-    time before sample ``until`` (the push's start) and stayed below it: from there the
-    source's hand approached the object's side (``goal_p``, ``objects``: n x 3 [m], task
-    frame, the source's goals and its object's centre). ``until`` if it was above the top
-    then, 0 if it never was above it before (no source object recorded: ``until``)."""
-    if objects is None or until <= 0:
-        return until
-    above = goal_p[:until, 2] >= objects[:until, 2] + half_height_m
-    if above[-1]:
-        return until
-    return int(np.flatnonzero(above)[-1]) + 1 if above.any() else 0
-
-
-def _hand_floor(source_lowest: FloatArray, touch: int | None, table_z: float) -> FloatArray:
-    """How low [m] (task frame) the target's hand may reach at each source sample, given the
-    source hand's lowest point there (``source_lowest``, task frame), the sample where the
-    source's hand began to move the object (``touch``: :func:`_push_start` for a push,
-    else :func:`_first_touch`; None if it never did) and the table top's height in the
-    target's task frame (``table_z``).
-
-    Until then, no lower than the source's hand: a hand that
-    hangs lower below its tool point than the source's (Romeo's, ~3 cm below G1's) would
-    land on an object the source's hand passed over. From then on, no lower than
-    :data:`TABLE_CLEARANCE_M` above the table: pressed onto it, Romeo's hand dragged on
-    the table at 40-50 N while pushing, trailing its commands by 6-12 cm with its wrist
-    drives at their effort limits."""
-    floor = np.array(source_lowest, dtype=np.float64)
-    if touch is not None:
-        floor[touch:] = table_z + TABLE_CLEARANCE_M
-    return floor
-
-
 def _push_hand(
     target_model: RobotModel, pipeline: TeleopPipeline, track: SourceTrack, touch: int,
     source_objects: FloatArray | None, scene: Any, turned_as_source: bool,
@@ -856,9 +631,9 @@ def _push_hand(
     if source_objects is None or retargeter is None or not (tool.has_hand and track.tool.has_hand):
         return None
     moved = source_objects[-1, :2] - source_objects[touch, :2]
-    if _norm(moved) < PUSH_M:
+    if vector_length(moved) < PUSH_M:
         return None
-    direction = np.array([moved[0], moved[1], 0.0]) / _norm(moved)
+    direction = np.array([moved[0], moved[1], 0.0]) / vector_length(moved)
     pose = track.tool.tool(track.measured[touch])
     center = source_objects[touch] + track.origin  # source base frame
     spec = scene.config.objects[0]
@@ -885,42 +660,6 @@ def _push_hand(
         seat, (hand_geometry(target_model, side), tool, retargeter), contact,
         float(track.closure_cmd[touch]), turned_as_source,
     )  # fmt: skip
-
-
-def _resting_outside_push(
-    t_s: FloatArray, source_objects: FloatArray, touch: int | None
-) -> NDArray[np.bool_]:
-    """Per source sample (``t_s`` [s], ``source_objects``: n x 3 [m]), whether the source's
-    object rests (:func:`~.track.at_rest`) outside its push: from the push's start
-    (``touch``) to the object's last motion it does not, pauses included (re-aimed between a
-    push's strokes, a target's object the first left behind would stay behind)."""
-    rest = at_rest(t_s, source_objects)
-    if touch is not None and not rest.all():
-        last_motion = len(rest) - 1 - int(np.argmin(rest[::-1]))
-        rest[touch : last_motion + 1] = False
-    return rest
-
-
-def _toward(value: FloatArray, goal: FloatArray, step: float) -> FloatArray:
-    """``value`` moved toward ``goal`` by at most ``step`` (the same units)."""
-    gap = goal - value
-    distance = _norm(gap)
-    if distance <= step:
-        return goal
-    moved: FloatArray = value + gap * (step / distance)
-    return moved
-
-
-def _grasp_share(track: SourceTrack, source_objects: FloatArray) -> list[float]:
-    """Per source sample, how far (0..1) the target's grasp point, rather than its tool
-    point, is put on the source's: 1 where the source's measured grasp point was within
-    :data:`GRASP_NEAR_M` of its object (``source_objects``: n x 3 [m], task frame), 0
-    beyond :data:`GRASP_FAR_M`, linear in between."""
-    tool_p = track.tool.frames_rows(track.measured)[2] - track.origin
-    grasp = tool_p + track.tool.grasp_offsets(track.measured)
-    distance = np.linalg.norm(grasp - source_objects, axis=1)
-    share = np.clip((GRASP_FAR_M - distance) / (GRASP_FAR_M - GRASP_NEAR_M), 0.0, 1.0)
-    return [float(x) for x in share]
 
 
 def _first_touch(source_objects: FloatArray | None) -> int | None:
@@ -953,12 +692,6 @@ def _push_start(source_objects: FloatArray | None) -> int | None:
         start -= 1
     touched = np.linalg.norm(flat[start : end + 1] - flat[start], axis=1) > TOUCH_M
     return start + int(np.argmax(touched))
-
-
-def _norm(vector: FloatArray) -> float:
-    """``np.linalg.norm`` of a vector, the same number (it is ``sqrt(x.dot(x))`` for a real
-    vector) for a fraction of its ~2 us."""
-    return math.sqrt(vector.dot(vector))
 
 
 def _task(source: SourceEpisode) -> str | None:
@@ -1001,12 +734,6 @@ def _opening(track: SourceTrack, rate_hz: float) -> bool:
 def _rising(track: SourceTrack, rate_hz: float) -> bool:
     """Whether the source's goal rose more than 1 cm over its last FINISH_S."""
     return _end_change(track.goal_p[:, 2], rate_hz) > 0.01
-
-
-def _finish_rise_m(t: float, end_s: float) -> float:
-    """How far [m] the hand has risen at ``t`` [s] when finishing what the source's end (at
-    ``end_s``) cut short: FINISH_RISE_M over FINISH_S."""
-    return min(1.0, (t - end_s) / FINISH_S) * FINISH_RISE_M
 
 
 def _same_robot(a: Any, b: Any) -> bool:
@@ -1110,7 +837,7 @@ def _laid_out_as_recorded(sim: Any, scene: Any, poses: FloatArray) -> bool:
         return False
     for (rotation, position), row in zip(placed, poses, strict=True):
         angle = rotation_angle(rotation.T @ row_rotation(row))
-        if _norm(position - np.asarray(row[:3])) > LAYOUT_M or angle > LAYOUT_M:
+        if vector_length(position - np.asarray(row[:3])) > LAYOUT_M or angle > LAYOUT_M:
             return False
     return True
 

@@ -15,7 +15,10 @@ from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 from humanoid_teleop.portability.grasps import (
     HAND_BLOCKED,
+    HAND_SETTLED_S,
+    HAND_WAIT_MAX_S,
     GripperCommand,
+    SourceClock,
     hand_followed,
     operator_grasps,
     pick_hand,
@@ -82,6 +85,46 @@ def test_hand_followed_once_still_and_commanded_or_held() -> None:
     assert not hand_followed(still, 5, (1.0, 0.3))  # the command has not moved yet
     assert not hand_followed([0.1, 0.15, 0.2, 0.25, 0.3, 0.35], 5, (0.6, 0.6))  # closing
     assert not hand_followed(still[:3], 5, (0.6, 0.6))  # not long enough
+
+
+def test_source_clock_holds_at_a_wait_until_the_hand_has_followed() -> None:
+    """The source's clock runs with the port's until a wait's source time, stands still
+    there (at the step before it) while the hand closes, and runs on (behind by the held
+    time) once the hand has been still at its command for HAND_SETTLED_S; the time waited
+    is what it was held, less the step that resumed."""
+    dt = 0.01
+    clock = SourceClock((0.1,), dt)
+    closures: list[float] = []
+    times = []
+    for step in range(1, 200):
+        t = step * dt
+        times.append(clock.source_time(t, closures))
+        closing = 0.3 + 0.1 * min(1.0, max(0.0, (t - 0.1) / 0.3))  # closes over 0.3 s
+        closures.append(closing)
+        if clock.waiting:
+            clock.commanded = (0.4, 0.4)
+    resumed = next(i for i, t_s in enumerate(times) if t_s > 0.1 - 1e-9)
+    assert resumed > 40 and all(abs(t_s - 0.09) < 1e-9 for t_s in times[8:resumed])
+    held = (resumed + 1) * dt - times[resumed]  # times[i] is at (i + 1) * dt
+    # closed at 0.4 s, still for HAND_SETTLED_S after
+    assert 0.4 + HAND_SETTLED_S - dt <= 0.1 + held <= 0.4 + HAND_SETTLED_S + 3 * dt
+    assert abs(times[-1] - (199 * dt - held)) < 1e-9
+    assert abs(clock.waited_s - (held - dt)) < 1e-9 and not clock.waiting
+
+
+def test_source_clock_gives_up_on_a_hand_that_never_settles() -> None:
+    """A hand that never settles is waited for at most HAND_WAIT_MAX_S."""
+    dt = 0.02
+    clock = SourceClock([0.0], dt)
+    closures: list[float] = []
+    step = 0
+    while True:
+        step += 1
+        t_s = clock.source_time(step * dt, closures)
+        closures.append(0.3 + 0.05 * (step % 2))  # trembling
+        if t_s > 1e-9:
+            break
+    assert HAND_WAIT_MAX_S - dt < clock.held_s <= HAND_WAIT_MAX_S + dt
 
 
 def test_physics_pick_progress_follows_the_source_robots_hand() -> None:

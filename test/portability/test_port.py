@@ -17,11 +17,10 @@ from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.sim.scene import Scene, load_scene
 from humanoid_teleop.devices.scripted.hand_model import hand_points
+from humanoid_teleop.portability.goal import GRASP_FAR_M, GRASP_NEAR_M
 from humanoid_teleop.portability.matrix import summarize
 from humanoid_teleop.portability.port import (
     GOAL_BEYOND_COMMAND_M,
-    GRASP_FAR_M,
-    GRASP_NEAR_M,
     PortOptions,
     PortResult,
     _push_start,

@@ -1,0 +1,430 @@
+"""Where a port into another robot puts the target's tool at each step, and the operator
+wrist that puts it there (:class:`WristGoal`). The goal is the source's (task frame), then,
+each where it applies (:class:`GoalLayers`, built by :func:`goal_layers`):
+
+1. moved onto the target's own resting object (:class:`ReAim`: a push, with physics);
+2. the target's grasp point on the source's near the object (:func:`grasp_share`: a pick);
+3. raised to the hand floor (:func:`hand_floor`: with physics);
+4. lifted off the pushing hand's resting object (:class:`ObjectClearance`).
+
+Each layer is measured against the command of the step before (:class:`CommandFrames`).
+:mod:`.port` drives the steps and says why each layer is there (its docstring); the
+constants' comments carry the numbers that chose them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pinocchio as pin
+from numpy.typing import NDArray
+
+from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.sim.hand_geometry import HandGeometry, hand_geometry
+
+from .report import CONTACT_M
+from .tool import ArmTool
+from .track import REST_S, SourceTrack, at_rest, rests_after
+
+FloatArray = NDArray[np.float64]
+#: (EE rotation, EE position [m], tool point [m]) of a command, base frame, how far [m]
+#: the hand's lowest point hangs below that tool point (0 when not measured), the grasp
+#: point minus the tool point [m], base frame (zero when not needed), and points on the
+#: hand's collision geometry minus the tool point [m], base frame (None when not needed).
+Frames = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray, FloatArray | None]
+#: Time [s] over which the target's operator turns from the source's grasp posture to its own.
+POSTURE_S = 2.0
+#: Added to a step's time [s] when looking up recorded samples (log times are whole ns).
+TIME_EPS_S = 1e-6
+#: After a source that ended mid-release or rising: the hand rises this much [m] in [s].
+FINISH_RISE_M = 0.08
+FINISH_S = 0.5
+#: Clearance [m] the target's hand keeps above the table once the source touched the object.
+TABLE_CLEARANCE_M = 0.005
+#: Clearance [m] the target's pushing hand keeps from its object's resting footprint and
+#: top until the source's hand comes down beside its object (:class:`ObjectClearance`): at
+#: 5 mm g1 -> alex push seed 4 rose from contact p95 1.96 to 2.10 cm (0 and 2 mm: 1.7 cm).
+OBJECT_CLEARANCE_M = 0.002
+#: With physics, a push into another robot: how fast [m/s] the goal's shift onto the
+#: target's own object follows that object's offset from the source's (an operator's re-aim)
+RE_AIM_M_S = 0.03
+#: ... and over how far [m] of the source tool's distance from its object beyond the report's
+#: contact radius (:data:`~.report.CONTACT_M`) the shift fades out.
+SHIFT_FADE_M = 0.05
+#: Picking into another robot, the target's grasp point is put on the source's where the
+#: source's grasp point was within GRASP_NEAR_M [m] of its object, its tool point on the
+#: source's beyond GRASP_FAR_M, and in between by the share of that span
+#: (:func:`grasp_share`): the grasp point matters where the fingers meet the object, the
+#: report compares tool points everywhere, and hands' tool points lie differently from
+#: their grasp points (G1's, the mean of three fingertips, 2.1-3.0 cm from its thumb-index
+#: pinch, Alex's 4 cm; a gripper's is its pinch). Near: the 4 cm cube's half size (while
+#: they hold it G1's pinch sits 0.5-0.7 cm from its cube's centre, Alex's 0.8-2.2, medians);
+#: far: 4 cm further, no less than the largest of those offsets, so the hand drifts sideways
+#: no faster than it comes down (over 1-4 cm, TALOS' jaws came down beside Alex's cube and
+#: swung onto it: alex -> talos picks 3 -> 2 of 5).
+GRASP_NEAR_M = 0.02
+GRASP_FAR_M = 0.06
+
+_NO_OFFSET = np.zeros(3)
+
+
+def vector_length(vector: FloatArray) -> float:
+    """``np.linalg.norm`` of a vector, the same number (it is ``sqrt(x.dot(x))`` for a real
+    vector) for a fraction of its ~2 us."""
+    return math.sqrt(vector.dot(vector))
+
+
+class CommandFrames:
+    """The frames of a command (:data:`Frames`) the next step's goal is shaped against.
+
+    The tool and grasp points have the hand's passive joints (URDF mimics) where its motor
+    puts them, as the sim's hand has: the pipeline's commands leave them where they were at
+    engage (Romeo's fingers at the open hand's 1 rad while its push hand holds 0.72), which
+    put Romeo's commanded tool point 1.5 cm from its hand's, and the port aimed that (g1 ->
+    romeo push contact p95 3.2 cm). The hand's lowest point stays the command's (with the
+    mimics there too, the floor moved TALOS' jaws and g1 -> talos lost a push and a pick of
+    five). ``hand``: the target's collision geometry (None: no floor, no surface);
+    ``grasp``: whether the grasp point's offset is needed; ``surface``: whether the hand's
+    surface points are (:class:`ObjectClearance`; cleared once it no longer applies)."""
+
+    def __init__(
+        self,
+        model: RobotModel,
+        tool: ArmTool,
+        hand: HandGeometry | None,
+        grasp: bool,
+        surface: bool,
+    ) -> None:
+        self._model = model
+        self._tool = tool
+        self._hand = hand
+        self._mimics = bool(model.mimics)
+        self._grasp = grasp
+        self.surface = surface and hand is not None
+
+    def __call__(self, q_cmd: FloatArray) -> Frames:
+        q_hand = self._model.apply_mimic(q_cmd) if self._mimics else q_cmd
+        if self._grasp:
+            r_ee, p_ee, point, grasp = self._tool.frames_grasp(q_hand)
+        else:
+            r_ee, p_ee, point = self._tool.frames(q_hand)
+            grasp = _NO_OFFSET
+        drop = 0.0 if self._hand is None else float(point[2]) - self._hand.lowest_z(q_cmd)
+        surface = None
+        if self.surface and self._hand is not None:
+            surface = self._hand.surface_points(q_hand) - point
+        return r_ee, p_ee, point, drop, grasp, surface
+
+
+@dataclass(frozen=True)
+class ObjectClearance:
+    """Lifts a hand off an object resting on the table: the object as an upright cylinder
+    around ``centre_xy`` [m] of ``radius_m`` (its footprint's, plus the clearance) up to
+    ``top_z`` [m] (its top, plus the clearance), base frame, before source sample ``until``
+    (:func:`side_approach`: where the source's hand came down beside its object to push).
+
+    A target hand of another shape, following the source's tool path, can overlap an
+    object the source's hand passed beside: TALOS' 15 cm jaws, on G1's path 3-4 cm outside
+    the puck and ~1 cm above its top while G1's fingers settled beside it, pressed on the
+    puck's rim and knocked it 3.5 cm toward the robot before G1's push began. Not once the
+    source's hand has come down beside its object: a hand lifted there would come down on
+    the object when the push begins (moved sideways instead, away from the object's axis,
+    g1 -> alex contact p95 went from 1.5 to 4.8 cm)."""
+
+    centre_xy: FloatArray
+    radius_m: float
+    top_z: float
+    until: int
+
+    def lift(self, tool_p: FloatArray, surface: FloatArray) -> FloatArray:
+        """The tool point goal ``tool_p`` [m] raised until none of the hand's ``surface``
+        points (n x 3 [m], minus the tool point, at the last command) inside the object's
+        footprint lies below its top; unchanged where none does."""
+        points = tool_p + surface
+        low = points[points[:, 2] < self.top_z]
+        flat = low[:, :2] - self.centre_xy
+        within = np.einsum("ij,ij->i", flat, flat) < self.radius_m**2
+        if not within.any():
+            return tool_p
+        lift = self.top_z - float(low[within, 2].min())
+        return np.array([tool_p[0], tool_p[1], tool_p[2] + lift])
+
+
+def side_approach(
+    goal_p: FloatArray, objects: FloatArray | None, half_height_m: float, until: int
+) -> int:
+    """The source sample where its tool point came down below its object's top for the last
+    time before sample ``until`` (the push's start) and stayed below it: from there the
+    source's hand approached the object's side (``goal_p``, ``objects``: n x 3 [m], task
+    frame, the source's goals and its object's centre). ``until`` if it was above the top
+    then, 0 if it never was above it before (no source object recorded: ``until``)."""
+    if objects is None or until <= 0:
+        return until
+    above = goal_p[:until, 2] >= objects[:until, 2] + half_height_m
+    if above[-1]:
+        return until
+    return int(np.flatnonzero(above)[-1]) + 1 if above.any() else 0
+
+
+def hand_floor(source_lowest: FloatArray, touch: int | None, table_z: float) -> FloatArray:
+    """How low [m] (task frame) the target's hand may reach at each source sample, given the
+    source hand's lowest point there (``source_lowest``, task frame), the sample where the
+    source's hand began to move the object (``touch``: for a push where it began to push
+    it, not a graze; None if it never did) and the table top's height in the
+    target's task frame (``table_z``).
+
+    Until then, no lower than the source's hand: a hand that
+    hangs lower below its tool point than the source's (Romeo's, ~3 cm below G1's) would
+    land on an object the source's hand passed over. From then on, no lower than
+    :data:`TABLE_CLEARANCE_M` above the table: pressed onto it, Romeo's hand dragged on
+    the table at 40-50 N while pushing, trailing its commands by 6-12 cm with its wrist
+    drives at their effort limits."""
+    floor = np.array(source_lowest, dtype=np.float64)
+    if touch is not None:
+        floor[touch:] = table_z + TABLE_CLEARANCE_M
+    return floor
+
+
+def resting_outside_push(
+    t_s: FloatArray, source_objects: FloatArray, touch: int | None
+) -> NDArray[np.bool_]:
+    """Per source sample (``t_s`` [s], ``source_objects``: n x 3 [m]), whether the source's
+    object rests (:func:`~.track.at_rest`) outside its push: from the push's start
+    (``touch``) to the object's last motion it does not, pauses included (re-aimed between a
+    push's strokes, a target's object the first left behind would stay behind)."""
+    rest = at_rest(t_s, source_objects)
+    if touch is not None and not rest.all():
+        last_motion = len(rest) - 1 - int(np.argmin(rest[::-1]))
+        rest[touch : last_motion + 1] = False
+    return rest
+
+
+def toward(value: FloatArray, goal: FloatArray, step: float) -> FloatArray:
+    """``value`` moved toward ``goal`` by at most ``step`` (the same units)."""
+    gap = goal - value
+    distance = vector_length(gap)
+    if distance <= step:
+        return goal
+    moved: FloatArray = value + gap * (step / distance)
+    return moved
+
+
+def grasp_share(track: SourceTrack, source_objects: FloatArray) -> list[float]:
+    """Per source sample, how far (0..1) the target's grasp point, rather than its tool
+    point, is put on the source's: 1 where the source's measured grasp point was within
+    :data:`GRASP_NEAR_M` of its object (``source_objects``: n x 3 [m], task frame), 0
+    beyond :data:`GRASP_FAR_M`, linear in between."""
+    tool_p = track.tool.frames_rows(track.measured)[2] - track.origin
+    grasp = tool_p + track.tool.grasp_offsets(track.measured)
+    distance = np.linalg.norm(grasp - source_objects, axis=1)
+    share = np.clip((GRASP_FAR_M - distance) / (GRASP_FAR_M - GRASP_NEAR_M), 0.0, 1.0)
+    return [float(x) for x in share]
+
+
+@dataclass
+class ReAim:
+    """A push into another robot, with physics: where both objects rest, the goal's shift
+    follows the target's own object's horizontal offset from the source's (task frame) at
+    most ``step_m`` a step (:data:`RE_AIM_M_S`); while either moves, and through the
+    source's push, it is held. ``resting``: per source sample, whether the source's object
+    rests outside its push (:func:`resting_outside_push`); ``share``: the shift's share
+    there (1 within the contact radius of the source's tool, 0 :data:`SHIFT_FADE_M`
+    beyond); ``source_objects``: n x 3 [m], task frame; ``rest_steps``: the port's steps
+    in :data:`~.track.REST_S`."""
+
+    resting: NDArray[np.bool_]
+    share: FloatArray
+    source_objects: FloatArray
+    rest_steps: int
+    step_m: float
+    shift_m: FloatArray = field(default_factory=lambda: np.zeros(3))
+
+    @classmethod
+    def of(
+        cls, track: SourceTrack, source_objects: FloatArray, touch: int | None, rate_hz: float
+    ) -> ReAim:
+        """The re-aim of a push whose source object path is ``source_objects`` (per
+        ``track`` sample), its push starting at ``touch``, ported at ``rate_hz`` [Hz]."""
+        apart = np.linalg.norm(track.actual_p - source_objects, axis=1)
+        return cls(
+            resting_outside_push(track.t_s, source_objects, touch),
+            np.clip(1.0 - (apart - CONTACT_M) / SHIFT_FADE_M, 0.0, 1.0),
+            source_objects,
+            max(1, round(REST_S * rate_hz)),
+            RE_AIM_M_S * (1.0 / rate_hz),
+        )
+
+    def shift(self, k: int, target_object: FloatArray, then: FloatArray | None) -> FloatArray:
+        """The goal's shift [m] at source sample ``k``, the target's object at
+        ``target_object`` (task frame) now and at ``then`` :data:`~.track.REST_S` ago
+        (None: not yet that many steps)."""
+        if self.resting[k] and then is not None and rests_after(target_object - then):
+            offset = target_object - self.source_objects[k]  # both rest: re-aim
+            offset[2] = 0.0
+            self.shift_m = toward(self.shift_m, offset, self.step_m)
+        shift: FloatArray = self.share[k] * self.shift_m
+        return shift
+
+
+@dataclass
+class GoalLayers:
+    """What shapes the source's goal into the target's (module docstring), None where it
+    does not apply: ``floor``, the lowest the target's hand may reach per source sample
+    [m] (target base frame); ``clearance``; ``grasp``, the source's grasp point minus its
+    tool point per sample (base frame [m]) and the share of it the target takes (None: all);
+    ``reaim``."""
+
+    floor: FloatArray | None = None
+    clearance: ObjectClearance | None = None
+    grasp: tuple[FloatArray, list[float] | None] | None = None
+    reaim: ReAim | None = None
+
+
+def goal_layers(
+    track: SourceTrack,
+    source_model: RobotModel,
+    target_model: RobotModel,
+    origin: FloatArray,
+    world: tuple[Any, Any] | None,
+    source_objects: FloatArray | None,
+    touch: int | None,
+    task: tuple[bool, bool],
+    rate_hz: float,
+) -> tuple[GoalLayers, HandGeometry | None]:
+    """The layers of a port into another robot (:class:`GoalLayers`) and the target hand's
+    collision geometry the floor and the clearance measure (None without physics).
+    ``world``: (the target's sim, its scene) with physics, else None; ``origin``: the
+    target's task frame origin [m]; ``source_objects``: the source's first object per
+    ``track`` sample (task frame [m]) or None; ``touch``: the sample where the source's hand
+    began to move it (None: never); ``task``: (a push, ported by the source hand's closure;
+    a pick, with the target's own grip); ``rate_hz``: the port's step rate."""
+    pushing, picking = task
+    layers = GoalLayers()
+    hand = None
+    if world is not None:
+        sim, scene = world
+        side = track.tool.side
+        hand = hand_geometry(target_model, side)
+        source_lowest = hand_geometry(source_model, side).lowest_rows(track.measured)
+        table_z = scene.table_top_m - origin[2]  # target task frame
+        allowed = hand_floor(source_lowest - track.origin[2], touch, table_z)
+        layers.floor = origin[2] + allowed
+        if pushing:
+            rest = scene.object_poses(sim)[0][1]
+            first = scene.config.objects[0]
+            push = len(track.t_s) if touch is None else touch
+            layers.clearance = ObjectClearance(
+                rest[:2].copy(),
+                first.footprint_radius_m + OBJECT_CLEARANCE_M,
+                float(rest[2]) + first.half_height_m + OBJECT_CLEARANCE_M,
+                side_approach(track.goal_p, source_objects, first.half_height_m, push),
+            )
+        if pushing and source_objects is not None:
+            layers.reaim = ReAim.of(track, source_objects, touch, rate_hz)
+    if picking:
+        shares = None if source_objects is None else grasp_share(track, source_objects)
+        layers.grasp = (track.tool.grasp_offsets(track.commanded_q), shares)
+    return layers, hand
+
+
+class WristGoal:
+    """The operator wrist (and the EE pose) that puts the target's tool on the source's goal
+    ``k`` at time ``t`` [s], shaped by ``layers``: called at each step with the last
+    command's :class:`CommandFrames`.
+
+    ``calibration``: the target's (a, b, scale, c) affine map from the operator's wrist to
+    the EE; ``hand_turn``: the rotation from the operator's wrist to the hand's (``c``, or
+    the source's hand at engage); ``posture``: the rotation vector [rad] from the source's
+    grasp posture to the target's with the source operator's recorded ``wrists`` (else the
+    goal's own rotation); ``finish_after_s``: the source's end [s] when the port goes on
+    rising after it (:data:`FINISH_RISE_M`), else None; ``same``: ported to its own robot."""
+
+    def __init__(
+        self,
+        track: SourceTrack,
+        origin: FloatArray,
+        tool: ArmTool,
+        calibration: tuple[FloatArray, FloatArray, float, FloatArray],
+        hand_turn: FloatArray,
+        posture: FloatArray | None,
+        wrists: Any,
+        finish_after_s: float | None,
+        same: bool,
+        layers: GoalLayers,
+    ) -> None:
+        self._track = track
+        self._origin = origin
+        self._calibration = calibration
+        self._hand_turn = hand_turn
+        self._hand_rotation_t = tool.hand_rotation.T
+        self._posture = posture
+        self._wrists = wrists
+        self._finish_after_s = finish_after_s
+        self._same = same
+        self.layers = layers
+        # the goal last computed for (k, t): the engage wait asks for the same one at every
+        # step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
+        self._memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
+        self._turns: dict[float, FloatArray] = {}
+
+    def _goal(self, k: int, t: float) -> tuple[FloatArray, FloatArray]:
+        """(EE rotation, tool point [m], target base frame) of the source's goal ``k``."""
+        goal = self._memo.get((k, t))
+        if goal is not None:
+            return goal
+        if self._posture is not None and self._wrists is not None:  # the operator's, re-based
+            share = min(1.0, t / POSTURE_S)
+            turn = self._turns.get(share)
+            if turn is None:
+                turn = pin.exp3(share * self._posture)
+                if share in (0.0, 1.0):
+                    self._turns[share] = turn
+            want_ee_r = self._wrists.rotation_at(t + TIME_EPS_S) @ turn @ self._hand_turn
+        else:
+            want_ee_r = self._track.goal_r[k] @ self._hand_rotation_t
+        want_tool_p = self._origin + self._track.goal_p[k]
+        end_s = self._finish_after_s
+        if end_s is not None and t > end_s:  # what the source's end cut short
+            want_tool_p = want_tool_p + np.array([0.0, 0.0, finish_rise_m(t, end_s)])
+        self._memo.clear()
+        goal = self._memo[(k, t)] = (want_ee_r, want_tool_p)
+        return goal
+
+    def __call__(
+        self, k: int, t: float, command_frames: Frames, shift: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """(operator wrist position, rotation, EE position, rotation) at source sample ``k``
+        and time ``t`` [s], the goal moved by ``shift`` [m] (:class:`ReAim`)."""
+        want_ee_r, want_tool_p = self._goal(k, t)
+        r_cmd, p_cmd, point_cmd, drop, grasp_cmd, surface = command_frames
+        layers = self.layers
+        if shift is not None:
+            want_tool_p = want_tool_p + shift
+        if layers.grasp is not None:  # the target's grasp point on the source's
+            grasp_shift, shares = layers.grasp
+            j = min(k, len(grasp_shift) - 1)
+            share = 1.0 if shares is None else shares[j]
+            want_tool_p = want_tool_p + share * (grasp_shift[j] - grasp_cmd)
+        if layers.floor is not None:  # the target's hand no lower than allowed
+            floor = layers.floor[min(k, len(layers.floor) - 1)] + drop
+            if want_tool_p[2] < floor:
+                want_tool_p = np.array([want_tool_p[0], want_tool_p[1], floor])
+        clearance = layers.clearance
+        if clearance is not None and surface is not None and k < clearance.until:
+            want_tool_p = clearance.lift(want_tool_p, surface)
+        offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
+        # on another robot, where the hand is turned now (the IK puts position first: a wrist
+        # that cannot take the asked rotation would swing a long hand's tool point away); on
+        # its own robot, every source rotation is reachable
+        turned = want_ee_r if self._same else r_cmd
+        want_ee_p = want_tool_p - turned @ offset
+        a, b, scale, c = self._calibration
+        return b + (want_ee_p - a) / scale, want_ee_r @ c.T, want_ee_p, want_ee_r
+
+
+def finish_rise_m(t: float, end_s: float) -> float:
+    """How far [m] the hand has risen at ``t`` [s] when finishing what the source's end (at
+    ``end_s``) cut short: :data:`FINISH_RISE_M` over :data:`FINISH_S`."""
+    return min(1.0, (t - end_s) / FINISH_S) * FINISH_RISE_M
