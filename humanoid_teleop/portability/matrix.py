@@ -10,11 +10,18 @@ and release events within +-150 ms and none spurious.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .report import CONTACT_P95_M, FREE_P95_M, REACH_PCT, PortReport
+from .report import (
+    CONTACT_P95_M,
+    FREE_P95_M,
+    REACH_PCT,
+    ContactSplit,
+    PortReport,
+    contact_origin,
+)
 
 TRANSFER_RATIO = 0.8
 
@@ -38,6 +45,8 @@ class PairSummary:
     reachability_pct: float  # mean
     clamped_pct: float  # mean share of steps with a safety clamp
     notes: tuple[str, ...]
+    #: Where the worst episode's contact error comes from (:func:`~.report.contact_split`).
+    contact_split: ContactSplit = field(default_factory=ContactSplit)
 
     @property
     def transfer_ratio(self) -> float | None:
@@ -58,7 +67,8 @@ class PairSummary:
         elif ratio < TRANSFER_RATIO:
             reasons.append(f"transfer ratio {ratio:.2f} < {TRANSFER_RATIO}")
         if self.contact_p95_m > CONTACT_P95_M:
-            reasons.append(f"contact p95 {100 * self.contact_p95_m:.1f} cm > 2 cm")
+            origin = contact_origin(self.contact_split)
+            reasons.append(f"contact p95 {100 * self.contact_p95_m:.1f} cm > 2 cm{origin}")
         if self.free_p95_m > FREE_P95_M:
             reasons.append(f"free p95 {100 * self.free_p95_m:.1f} cm > 5 cm")
         if self.missed_events:
@@ -75,6 +85,8 @@ def summarize(
     """Sum up the ``reports`` of one pair; ``self_reports`` are the same source episodes
     ported to ``source`` itself."""
     notes = tuple(sorted({n for r in reports for n in r.notes}))
+    touched = [r for r in reports if r.contact_steps]
+    worst = max(touched, key=lambda r: r.contact_p95_m) if touched else None
     return PairSummary(
         task=task,
         source=source,
@@ -93,4 +105,5 @@ def summarize(
         if reports
         else 0.0,
         notes=notes,
+        contact_split=worst.split if worst is not None else ContactSplit(),
     )

@@ -9,6 +9,11 @@ interpolated). With physics both sides are measured joints; without, both are co
   robot's own object), elsewhere (free space) in the task frame. p95 and max [m]. Once
   either object has left the table (:data:`FALLEN_M` below where it started) the object
   frame means nothing: those steps count as free space, and a note says when it fell.
+  Where the contact error comes from: its p95 while the source's object moves (pushed or
+  carried: not at rest, :func:`~.track.at_rest`) and while it rests (the approach and the
+  retreat), and, while it moves, where the target's object sits from its tool compared
+  with the source's (the seat), along the source object's horizontal motion and across it
+  (:func:`contact_split`).
 - **Orientation**: the angle between the two hand frames [rad], p95.
 - **Grasp / release events**: each hand's closure (its joints on robot.yaml's open ->
   closed line, :meth:`~humanoid_teleop.core.robot.HandSpec.closure_of`) relative to its own
@@ -43,6 +48,7 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.motion.rotation import rotation_angle
 
 from .source import SourceEpisode
+from .track import recent_motion, rests_after
 
 FloatArray = NDArray[np.float64]
 CONTACT_M = 0.10
@@ -111,6 +117,16 @@ class PortReport:
     #: Time [s] the port held the source's clock for the target's hand to finish a close or
     #: an open (the ported episode is that much longer; times here are the source's clock).
     hand_wait_s: float = 0.0
+    #: The contact steps while the source's object moved, their error's p95 [m], and the
+    #: p95 [m] of the contact steps while it rested (:func:`contact_split`).
+    contact_moving_steps: int = 0
+    contact_moving_p95_m: float = 0.0
+    contact_still_p95_m: float = 0.0
+    #: While the source's object moved: how much further [m] the target's object sat from
+    #: the target's tool than the source's from the source's tool, along the source object's
+    #: horizontal motion (+: further ahead) and across it (+: to the motion's left), mean.
+    seat_along_m: float = 0.0
+    seat_across_m: float = 0.0
 
     @property
     def max_event_offset_s(self) -> float:
@@ -125,7 +141,9 @@ class PortReport:
             return [f"reachability {self.reachability_pct:.1f}% < {REACH_PCT:.0f}%"]
         reasons = []
         if self.contact_steps and not self.contact_p95_m <= CONTACT_P95_M:
-            reasons.append(f"contact EE p95 {100 * self.contact_p95_m:.1f} cm > 2 cm")
+            reasons.append(
+                f"contact EE p95 {100 * self.contact_p95_m:.1f} cm > 2 cm{self.contact_origin()}"
+            )
         if not self.free_p95_m <= FREE_P95_M:
             reasons.append(f"free-space EE p95 {100 * self.free_p95_m:.1f} cm > 5 cm")
         if self.missed_events:
@@ -133,6 +151,22 @@ class PortReport:
         if self.spurious_events:
             reasons.append(f"{self.spurious_events} spurious grasp/release event(s)")
         return reasons
+
+    def contact_origin(self) -> str:
+        """Where the contact error comes from, as a parenthesis for a reason ('' without
+        contact steps while the source's object moved)."""
+        return contact_origin(self.split)
+
+    @property
+    def split(self) -> ContactSplit:
+        """The contact error's split (:func:`contact_split`)."""
+        return ContactSplit(
+            self.contact_moving_steps,
+            self.contact_moving_p95_m,
+            self.contact_still_p95_m,
+            self.seat_along_m,
+            self.seat_across_m,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -152,6 +186,16 @@ class PortReport:
             f"  EE error p95: contact {cm * self.contact_p95_m:.1f} cm "
             f"({self.contact_steps} steps), free space {cm * self.free_p95_m:.1f} cm; "
             f"orientation {math.degrees(self.orientation_p95_rad):.1f} deg",
+        ]
+        if self.contact_moving_steps:
+            lines.append(
+                f"  contact p95 while the object moves {cm * self.contact_moving_p95_m:.1f} cm "
+                f"({self.contact_moving_steps} steps; the target's object sits "
+                f"{cm * self.seat_along_m:+.1f} cm along its motion, "
+                f"{cm * self.seat_across_m:+.1f} cm across), while it rests "
+                f"{cm * self.contact_still_p95_m:.1f} cm"
+            )
+        lines += [
             f"  grasp/release: {len(self.source_events)} in the source, "
             f"{len(self.event_offsets_s)} reproduced (max offset "
             f"{1000 * self.max_event_offset_s:.0f} ms), {self.missed_events} missed, "
@@ -222,6 +266,59 @@ def contact_phase(
     return contact, int(np.argmax(fallen)) if fallen.any() else None
 
 
+@dataclass(frozen=True)
+class ContactSplit:
+    """Where a port's contact error comes from (see :func:`contact_split`): the contact
+    steps while the source's object moved, their error's p95 [m], the p95 [m] of those while
+    it rested, and the mean seat offset [m] along and across the object's motion."""
+
+    moving_steps: int = 0
+    moving_p95_m: float = 0.0
+    still_p95_m: float = 0.0
+    seat_along_m: float = 0.0
+    seat_across_m: float = 0.0
+
+
+def contact_split(
+    contact: NDArray[np.bool_], error: FloatArray, source: tuple[FloatArray, FloatArray],
+    target: tuple[FloatArray, FloatArray], motion: FloatArray,
+) -> ContactSplit:  # fmt: skip
+    """Split the contact steps (``contact``, their object-frame ``error`` [m]) by whether the
+    source's object moved (``motion``: its horizontal displacement over the last
+    :data:`~.track.REST_S` per step, n x 2 [m]; it rests below :data:`~.track.REST_M`).
+    ``source`` and ``target``: (tool point, object centre) per step (n x 3 [m], each
+    robot's task frame). The seat: (target object - target tool) - (source object - source
+    tool), horizontal, projected on the motion's direction and on its left normal, mean."""
+    moving = contact & ~rests_after(motion)
+    still = contact & ~moving
+    if not moving.any():
+        return ContactSplit(still_p95_m=_p95(error[still]))
+    (src_p, src_o), (tgt_p, tgt_o) = source, target
+    seat = ((tgt_o - tgt_p) - (src_o - src_p))[moving, :2]
+    direction = motion[moving] / np.linalg.norm(motion[moving], axis=1)[:, None]
+    left = np.column_stack([-direction[:, 1], direction[:, 0]])
+    return ContactSplit(
+        moving_steps=int(moving.sum()),
+        moving_p95_m=_p95(error[moving]),
+        still_p95_m=_p95(error[still]),
+        seat_along_m=float(np.mean(np.einsum("ij,ij->i", seat, direction))),
+        seat_across_m=float(np.mean(np.einsum("ij,ij->i", seat, left))),
+    )
+
+
+def contact_origin(split: ContactSplit) -> str:
+    """Where the contact error comes from, as a parenthesis to a reason ('' without contact
+    steps while the source's object moved)."""
+    if not split.moving_steps:
+        return ""
+    cm = 100.0
+    return (
+        f" (object moving: {cm * split.moving_p95_m:.1f} cm, seated "
+        f"{cm * split.seat_along_m:+.1f} cm along / {cm * split.seat_across_m:+.1f} cm across "
+        f"its motion; at rest: {cm * split.still_p95_m:.1f} cm)"
+    )
+
+
 def _p95(values: FloatArray) -> float:
     return float(np.percentile(values, 95)) if len(values) else 0.0
 
@@ -254,12 +351,16 @@ def build_report(
     contact = np.zeros(len(compared), dtype=bool)
     error = np.linalg.norm(tgt_p - src_p, axis=1)
     fell_at = None
+    split = ContactSplit()
     if track_objects is not None and all(s.object_p is not None for s in compared):
         src_o = np.column_stack([np.interp(t, track_t_s, track_objects[:, k]) for k in range(3)])
         tgt_o = np.array([s.object_p for s in compared])
         contact, fell_at = contact_phase(src_p, src_o, tgt_o)
         in_object = np.linalg.norm((tgt_p - tgt_o) - (src_p - src_o), axis=1)
         error = np.where(contact, in_object, error)
+        moved = recent_motion(track_t_s, track_objects)  # on the source's own clock
+        motion = np.column_stack([np.interp(t, track_t_s, moved[:, k]) for k in range(2)])
+        split = contact_split(contact, error, (src_p, src_o), (tgt_p, tgt_o), motion)
     angles = []
     for s in compared:
         r_src = track_r[
@@ -306,4 +407,9 @@ def build_report(
         outcome=outcome,
         notes=notes,
         hand_wait_s=hand_wait_s,
+        contact_moving_steps=split.moving_steps,
+        contact_moving_p95_m=split.moving_p95_m,
+        contact_still_p95_m=split.still_p95_m,
+        seat_along_m=split.seat_along_m,
+        seat_across_m=split.seat_across_m,
     )

@@ -29,12 +29,20 @@ REST_M = 0.0005
 REST_S = 0.2
 
 
+def recent_motion(t_s: FloatArray, positions: FloatArray) -> FloatArray:
+    """Per sample (``t_s`` [s], increasing; ``positions``: n x 3 [m]), how far the object
+    moved horizontally since :data:`REST_S` before (n x 2 [m]; from the first sample's
+    position before then)."""
+    back = np.column_stack([np.interp(t_s - REST_S, t_s, positions[:, k]) for k in range(2)])
+    moved: FloatArray = positions[:, :2] - back
+    return moved
+
+
 def at_rest(t_s: FloatArray, positions: FloatArray) -> NDArray[np.bool_]:
     """Per sample (``t_s`` [s], ``positions``: n x 3 [m]), whether the object rests: it moved
-    less than :data:`REST_M` horizontally since :data:`REST_S` before (from the first
-    sample's position before then)."""
-    back = np.column_stack([np.interp(t_s - REST_S, t_s, positions[:, k]) for k in range(2)])
-    return rests_after(positions[:, :2] - back)
+    less than :data:`REST_M` horizontally since :data:`REST_S` before
+    (:func:`recent_motion`)."""
+    return rests_after(recent_motion(t_s, positions))
 
 
 def rests_after(moved_m: FloatArray) -> NDArray[np.bool_]:

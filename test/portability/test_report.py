@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from humanoid_teleop.portability.matrix import PairSummary
+from humanoid_teleop.portability.matrix import PairSummary, summarize
 from humanoid_teleop.portability.report import (
+    ContactSplit,
     Event,
     PortReport,
     contact_phase,
+    contact_split,
     events,
     match_events,
 )
+from humanoid_teleop.portability.track import recent_motion
 
 
 def _report(**changes: object) -> PortReport:
@@ -118,3 +121,46 @@ def test_contact_phase_ends_when_an_object_leaves_the_table() -> None:
     assert contact.tolist() == [True, True, True, True, False, False] and fell_at == 4
     contact, fell_at = contact_phase(src_p, src_o, np.zeros((n, 3)))
     assert contact.all() and fell_at is None
+
+
+def test_contact_error_is_split_by_whether_the_object_moves() -> None:
+    """A push along +x at 10 cm/s from 1 s to 2 s, sampled at 100 Hz: the target's object
+    sits 1 cm further ahead of its tool and 0.5 cm to the motion's left than the source's
+    while it moves; at rest the target's relation is off by 3 mm. The split says so: the
+    moving steps' p95 and their seat along and across the motion, the resting steps' p95."""
+    t = np.arange(0.0, 3.0, 0.01)
+    src_o = np.zeros((len(t), 3))
+    src_o[:, 0] = np.clip(t - 1.0, 0.0, 1.0) * 0.10
+    src_p = src_o - np.array([0.04, 0.0, 0.0])  # the tool 4 cm behind the object
+    moving = (t > 1.0) & (t < 2.2)  # still moving within REST_S of the push's end
+    seat = np.where(moving[:, None], [0.01, 0.005, 0.0], [0.003, 0.0, 0.0])
+    tgt_o = src_o + 0.02  # the target's own object, elsewhere
+    tgt_p = tgt_o - (src_o - src_p) - seat
+    error = np.linalg.norm((tgt_p - tgt_o) - (src_p - src_o), axis=1)
+    contact = np.ones(len(t), dtype=bool)
+    split = contact_split(contact, error, (src_p, src_o), (tgt_p, tgt_o), recent_motion(t, src_o))
+    assert 100 <= split.moving_steps <= 120
+    assert abs(split.seat_along_m - 0.01) < 1e-3 and abs(split.seat_across_m - 0.005) < 1e-3
+    assert abs(split.moving_p95_m - np.hypot(0.01, 0.005)) < 1e-3
+    assert abs(split.still_p95_m - 0.003) < 1e-3
+    still = contact_split(contact, error, (src_p, src_o), (tgt_p, tgt_o), np.zeros((len(t), 2)))
+    assert still.moving_steps == 0 and still.still_p95_m > 0.01  # nothing moved: all at rest
+
+
+def test_a_contact_reason_says_where_the_error_comes_from() -> None:
+    """With contact steps while the object moved, the episode's and the pair's reason say
+    the moving and resting p95 and the seat; the pair gives its worst episode's."""
+    report = _report(
+        contact_p95_m=0.043, contact_moving_steps=200, contact_moving_p95_m=0.045,
+        contact_still_p95_m=0.019, seat_along_m=-0.001, seat_across_m=-0.013,
+    )  # fmt: skip
+    expected = (
+        "contact EE p95 4.3 cm > 2 cm (object moving: 4.5 cm, seated -0.1 cm along / -1.3 cm "
+        "across its motion; at rest: 1.9 cm)"
+    )
+    assert report.below_target() == [expected]
+    assert "while the object moves 4.5 cm" in report.text()
+    pair = summarize("push", "a", "b", [report, _report(contact_p95_m=0.03)], [_report()])
+    assert pair.contact_split == report.split
+    assert pair.below_target() == [expected.replace("contact EE p95", "contact p95")]
+    assert summarize("push", "a", "b", [_report()], [_report()]).contact_split == ContactSplit()
