@@ -43,6 +43,14 @@ FINISH_RISE_M = 0.08
 FINISH_S = 0.5
 #: Clearance [m] the target's hand keeps above the table once the source touched the object.
 TABLE_CLEARANCE_M = 0.005
+#: Before the source's hand moves the object, the floor holds the target's hand no lower
+#: than the source's where the source's tool is within FLOOR_RADIUS_M [m] of its object
+#: horizontally, and fades to the table's clearance over FLOOR_FADE_M [m] beyond
+#: (:func:`hand_floor`): far from the object a hand that hangs lower cannot land on it, and
+#: held up there it left the source's path (Alex on iCub's, 6.6 cm above it at engage:
+#: icub -> alex push free p95 6.4 -> 1.9 cm, icub -> g1 5.2 -> 1.6, g1 -> alex 3.7 -> 2.0).
+FLOOR_RADIUS_M = 0.10
+FLOOR_FADE_M = 0.05
 #: Clearance [m] the target's pushing hand keeps from its object's resting footprint and
 #: top until the source's hand comes down beside its object (:class:`ObjectClearance`): at
 #: 5 mm g1 -> alex push seed 4 rose from contact p95 1.96 to 2.10 cm (0 and 2 mm: 1.7 cm).
@@ -168,22 +176,31 @@ def side_approach(
     return int(np.flatnonzero(above)[-1]) + 1 if above.any() else 0
 
 
-def hand_floor(source_lowest: FloatArray, touch: int | None, table_z: float) -> FloatArray:
+def hand_floor(
+    source_lowest: FloatArray, touch: int | None, table_z: float,
+    apart_m: FloatArray | None = None,
+) -> FloatArray:  # fmt: skip
     """How low [m] (task frame) the target's hand may reach at each source sample, given the
     source hand's lowest point there (``source_lowest``, task frame), the sample where the
     source's hand began to move the object (``touch``: for a push where it began to push
-    it, not a graze; None if it never did) and the table top's height in the
-    target's task frame (``table_z``).
+    it, not a graze; None if it never did), the table top's height in the target's task
+    frame (``table_z``) and the source's tool's horizontal distance [m] from its object
+    (``apart_m``; None: not recorded, as if always near).
 
-    Until then, no lower than the source's hand: a hand that
+    Until then, no lower than the source's hand near the object: a hand that
     hangs lower below its tool point than the source's (Romeo's, ~3 cm below G1's) would
-    land on an object the source's hand passed over. From then on, no lower than
+    land on an object the source's hand passed over; farther than :data:`FLOOR_RADIUS_M`
+    that floor fades to the table's over :data:`FLOOR_FADE_M`. From then on, no lower than
     :data:`TABLE_CLEARANCE_M` above the table: pressed onto it, Romeo's hand dragged on
     the table at 40-50 N while pushing, trailing its commands by 6-12 cm with its wrist
     drives at their effort limits."""
     floor = np.array(source_lowest, dtype=np.float64)
+    table = table_z + TABLE_CLEARANCE_M
+    if apart_m is not None:
+        near = np.clip((FLOOR_RADIUS_M + FLOOR_FADE_M - apart_m) / FLOOR_FADE_M, 0.0, 1.0)
+        floor = np.where(floor > table, table + near * (floor - table), floor)
     if touch is not None:
-        floor[touch:] = table_z + TABLE_CLEARANCE_M
+        floor[touch:] = table
     return floor
 
 
@@ -309,7 +326,10 @@ def goal_layers(
         hand = hand_geometry(target_model, side)
         source_lowest = hand_geometry(source_model, side).lowest_rows(track.measured)
         table_z = scene.table_top_m - origin[2]  # target task frame
-        allowed = hand_floor(source_lowest - track.origin[2], touch, table_z)
+        apart = None
+        if source_objects is not None:
+            apart = np.linalg.norm(track.goal_p[:, :2] - source_objects[:, :2], axis=1)
+        allowed = hand_floor(source_lowest - track.origin[2], touch, table_z, apart)
         layers.floor = origin[2] + allowed
         if pushing:
             rest = scene.object_poses(sim)[0][1]

@@ -91,9 +91,10 @@ that ended while its hand was opening (its detector decided mid-release) has the
 finished: the hand opens and rises :data:`~.goal.FINISH_RISE_M`; one that ended while the hand was
 rising (a push's retreat) goes on rising as much, its own robot's replay too. Into another
 robot, the target's hand (its lowest collision geometry,
-:mod:`humanoid_teleop.core.sim.hand_geometry`) goes no lower than the source's did until the
-source's hand begins to move the object (a push: :func:`_push_start`, not a graze), and no
-lower than 5 mm above the table after
+:mod:`humanoid_teleop.core.sim.hand_geometry`) goes no lower than the source's did near the
+object (within :data:`~.goal.FLOOR_RADIUS_M` of it, fading out beyond) until the source's
+hand begins to move the object (a push: :func:`_push_start`, not a graze), and no lower
+than 5 mm above the table after
 (:func:`~.goal.hand_floor`): the tool point's goal is raised where it would. A pushing hand is
 also raised off its own object as laid out until the source's hand comes down beside its
 object to push (:class:`~.goal.ObjectClearance`).

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from humanoid_teleop.portability.goal import (
+    FLOOR_FADE_M,
+    FLOOR_RADIUS_M,
     TABLE_CLEARANCE_M,
     ObjectClearance,
     ReAim,
@@ -35,6 +37,25 @@ def test_hand_floor_follows_the_source_hand_until_the_object_moves() -> None:
     floor = hand_floor(lowest, touch, table_z=-0.12)
     np.testing.assert_array_equal(floor[:3], lowest[:3])
     np.testing.assert_allclose(floor[3:], -0.12 + TABLE_CLEARANCE_M)
+
+
+def test_hand_floor_holds_only_near_the_object() -> None:
+    """Before the touch the source hand's floor holds within FLOOR_RADIUS_M of the object
+    (horizontally, the source's tool), fades to the table's over FLOOR_FADE_M beyond and is
+    the table's farther out; a source hand below the table's clearance stays as it was."""
+    table = -0.12 + TABLE_CLEARANCE_M
+    lowest = np.full(5, -0.02)
+    apart = np.array(
+        [FLOOR_RADIUS_M + 2 * FLOOR_FADE_M, FLOOR_RADIUS_M + 0.5 * FLOOR_FADE_M,
+         FLOOR_RADIUS_M, 0.0, 0.3]
+    )  # fmt: skip
+    floor = hand_floor(lowest, None, -0.12, apart)
+    np.testing.assert_allclose(floor[:4], [table, 0.5 * (table - 0.02), -0.02, -0.02])
+    assert floor[4] == table
+    low = hand_floor(np.full(2, -0.2), None, -0.12, np.array([0.3, 0.3]))
+    np.testing.assert_array_equal(low, [-0.2, -0.2])  # already below: not raised
+    after = hand_floor(lowest, 2, -0.12, apart)  # after the touch: the table's everywhere
+    np.testing.assert_allclose(after[2:], table)
 
 
 def test_hand_floor_without_a_moved_object_is_the_source_hand() -> None:
