@@ -81,7 +81,10 @@ the source's clock waits until the target's hand has followed (its closure still
 an object; at most :data:`HAND_WAIT_MAX_S`), as an operator waits for a slow gripper before
 lifting (TALOS' jaws close at ~0.1 of their travel a second, while G1's source lifts 0.3 s
 after its fingers closed). The report's times are the source's clock; ``hand_wait_s`` says
-how long it waited.
+how long it waited. With physics the grasp itself is the target's own operator's
+(:mod:`.grasp_phase`): from the source's pre-grasp to its carry, the target's pinch at its
+own pick height, its own operator's hand floor, the wrist still while the fingers close
+(moved to keep the closing hand's pinch on the source's, Alex's squeezed the cube out).
 
 **Physics.** With a scene the commands drive the target's :class:`MujocoSim` from the
 recorded object poses at engage (moved into the target's task frame); the sim clock is the
@@ -137,6 +140,7 @@ from humanoid_teleop.core.sim.hand_geometry import hand_geometry
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 from .errors import PortError, PortInputError
+from .grasp_phase import GraspPhase, grasp_phase
 from .grasps import (
     HAND_SETTLED_S,
     GripperCommand,
@@ -466,6 +470,18 @@ def port_episode(
     grasp_share = None
     if grasp_shift is not None and source_objects is not None:
         grasp_share = _grasp_share(track, source_objects)
+    # with physics, the grasp as the target's own operator grasps (:mod:`.grasp_phase`)
+    pick_phase = None
+    if (
+        grip is not None
+        and scene is not None
+        and source_low is not None
+        and source_objects is not None
+    ):
+        pick_phase = _pick_phase(
+            track, source_objects, grip[0], scene.table_top_m, grip[1].config.grasp_height_m
+        )
+    tip_drop = [0.0]  # the tool point's height over the lowest fingertip, last command [m]
     no_offset = np.zeros(3)
 
     mimics = bool(target_model.mimics)
@@ -487,6 +503,8 @@ def port_episode(
         else:
             r_ee, p_ee, point, grasp = tool.frames_grasp(q_hand)
         drop = 0.0 if target_hand is None else float(point[2]) - target_hand.lowest_z(q_cmd)
+        if pick_phase is not None:
+            tip_drop[0] = float(point[2]) - tool.lowest_tip_z(q_hand)
         surface = None
         if keep_clear is not None and target_hand is not None and clearing[0]:
             surface = target_hand.surface_points(q_hand) - point
@@ -549,9 +567,15 @@ def port_episode(
             share = 1.0 if grasp_share is None else grasp_share[j]
             want_tool_p = want_tool_p + share * (grasp_shift[j] - grasp_cmd)
         if source_low is not None:  # the target's hand no lower than allowed (above)
-            floor = source_low[min(k, len(source_low) - 1)] + drop
+            j = min(k, len(source_low) - 1)
+            floor = source_low[j] + drop
+            if pick_phase is not None and pick_phase.within(j):
+                # the target's own operator's floor: its fingertips off the table
+                floor = pick_phase.table_floor_z + tip_drop[0]
             if want_tool_p[2] < floor:
                 want_tool_p = np.array([want_tool_p[0], want_tool_p[1], floor])
+        else:
+            floor = -math.inf
         surface = command_frames[5]
         if keep_clear is not None and surface is not None and k < keep_clear.until:
             want_tool_p = keep_clear.lift(want_tool_p, surface)
@@ -561,6 +585,9 @@ def port_episode(
         # its own robot, every source rotation is reachable
         turned = want_ee_r if same else r_cmd
         want_ee_p = want_tool_p - turned @ offset
+        if pick_phase is not None:
+            low_ee = floor - float((turned @ offset)[2])
+            want_ee_p = pick_phase.ee_goal(k, want_ee_p, dt, low_ee)
         return b + (want_ee_p - a) / scale, want_ee_r @ c.T, want_ee_p, want_ee_r
 
     try:
@@ -916,11 +943,36 @@ def _grasp_share(track: SourceTrack, source_objects: FloatArray) -> list[float]:
     point, is put on the source's: 1 where the source's measured grasp point was within
     :data:`GRASP_NEAR_M` of its object (``source_objects``: n x 3 [m], task frame), 0
     beyond :data:`GRASP_FAR_M`, linear in between."""
-    tool_p = track.tool.frames_rows(track.measured)[2] - track.origin
-    grasp = tool_p + track.tool.grasp_offsets(track.measured)
-    distance = np.linalg.norm(grasp - source_objects, axis=1)
+    distance = np.linalg.norm(_source_grasp_points(track) - source_objects, axis=1)
     share = np.clip((GRASP_FAR_M - distance) / (GRASP_FAR_M - GRASP_NEAR_M), 0.0, 1.0)
     return [float(x) for x in share]
+
+
+def _source_grasp_points(track: SourceTrack) -> FloatArray:
+    """The source's measured grasp point per sample (n x 3 [m], task frame)."""
+    tool_p = track.tool.frames_rows(track.measured)[2] - track.origin
+    out: FloatArray = tool_p + track.tool.grasp_offsets(track.measured)
+    return out
+
+
+def _pick_phase(
+    track: SourceTrack, source_objects: FloatArray, grasps: OperatorGrasps, table_top_z: float,
+    pick_height_m: float,
+) -> GraspPhase | None:  # fmt: skip
+    """The source pick's :class:`~.grasp_phase.GraspPhase` (``source_objects``: n x 3 [m],
+    task frame; ``grasps``: its operator's; ``table_top_z``: the target's table top, base
+    frame [m]; ``pick_height_m``: the target's operator's grasp height): the source's
+    measured grasp point, its goals and where its operator began each close."""
+    grasp = _source_grasp_points(track)
+    closing = grasps.progress > 1.0 + 1e-3
+    starts = np.flatnonzero(closing[1:] & ~closing[:-1]) + 1
+    close_starts_s = [float(grasps.t_s[i]) for i in starts]
+    if len(closing) and closing[0]:
+        close_starts_s.insert(0, float(grasps.t_s[0]))
+    return grasp_phase(
+        track.t_s, grasp, source_objects, track.goal_p, close_starts_s,
+        table_top_z + TABLE_CLEARANCE_M, pick_height_m,
+    )  # fmt: skip
 
 
 def _first_touch(source_objects: FloatArray | None) -> int | None:
