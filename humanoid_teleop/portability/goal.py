@@ -5,7 +5,8 @@ each where it applies (:class:`GoalLayers`, built by :func:`goal_layers`):
 1. moved onto the target's own resting object (:class:`ReAim`: a push, with physics);
 2. the target's grasp point on the source's near the object (:func:`grasp_share`: a pick);
 3. raised to the hand floor (:func:`hand_floor`: with physics);
-4. lifted off the pushing hand's resting object (:class:`ObjectClearance`).
+4. lifted off the pushing hand's resting object (:class:`ObjectClearance`);
+5. a pick's grasp as the target's own operator grasps (:mod:`.grasp_phase`: with physics).
 
 Each layer is measured against the command of the step before (:class:`CommandFrames`).
 :mod:`.port` drives the steps and says why each layer is there (its docstring); the
@@ -24,6 +25,8 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.sim.hand_geometry import HandGeometry, hand_geometry
 
+from .grasp_phase import GraspPhase, grasp_phase
+from .grasps import OperatorGrasps, PickHands
 from .report import CONTACT_M
 from .tool import ArmTool
 from .track import REST_S, SourceTrack, at_rest, rests_after
@@ -31,9 +34,10 @@ from .track import REST_S, SourceTrack, at_rest, rests_after
 FloatArray = NDArray[np.float64]
 #: (EE rotation, EE position [m], tool point [m]) of a command, base frame, how far [m]
 #: the hand's lowest point hangs below that tool point (0 when not measured), the grasp
-#: point minus the tool point [m], base frame (zero when not needed), and points on the
-#: hand's collision geometry minus the tool point [m], base frame (None when not needed).
-Frames = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray, FloatArray | None]
+#: point minus the tool point [m], base frame (zero when not needed), points on the
+#: hand's collision geometry minus the tool point [m], base frame (None when not needed),
+#: and how far [m] the tool point is above the lowest fingertip frame (0 when not needed).
+Frames = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray, FloatArray | None, float]
 #: Time [s] over which the target's operator turns from the source's grasp posture to its own.
 POSTURE_S = 2.0
 #: Added to a step's time [s] when looking up recorded samples (log times are whole ns).
@@ -95,7 +99,8 @@ class CommandFrames:
     mimics there too, the floor moved TALOS' jaws and g1 -> talos lost a push and a pick of
     five). ``hand``: the target's collision geometry (None: no floor, no surface);
     ``grasp``: whether the grasp point's offset is needed; ``surface``: whether the hand's
-    surface points are (:class:`ObjectClearance`; cleared once it no longer applies)."""
+    surface points are (:class:`ObjectClearance`; cleared once it no longer applies);
+    ``tips``: whether the lowest fingertip's height is (:mod:`.grasp_phase`'s floor)."""
 
     def __init__(
         self,
@@ -104,8 +109,10 @@ class CommandFrames:
         hand: HandGeometry | None,
         grasp: bool,
         surface: bool,
+        tips: bool = False,
     ) -> None:
         self._model = model
+        self._tips = tips
         self._tool = tool
         self._hand = hand
         self._mimics = bool(model.mimics)
@@ -123,7 +130,8 @@ class CommandFrames:
         surface = None
         if self.surface and self._hand is not None:
             surface = self._hand.surface_points(q_hand) - point
-        return r_ee, p_ee, point, drop, grasp, surface
+        tip_drop = float(point[2]) - self._tool.lowest_tip_z(q_hand) if self._tips else 0.0
+        return r_ee, p_ee, point, drop, grasp, surface, tip_drop
 
 
 @dataclass(frozen=True)
@@ -233,11 +241,37 @@ def grasp_share(track: SourceTrack, source_objects: FloatArray) -> list[float]:
     point, is put on the source's: 1 where the source's measured grasp point was within
     :data:`GRASP_NEAR_M` of its object (``source_objects``: n x 3 [m], task frame), 0
     beyond :data:`GRASP_FAR_M`, linear in between."""
-    tool_p = track.tool.frames_rows(track.measured)[2] - track.origin
-    grasp = tool_p + track.tool.grasp_offsets(track.measured)
-    distance = np.linalg.norm(grasp - source_objects, axis=1)
+    distance = np.linalg.norm(source_grasp_points(track) - source_objects, axis=1)
     share = np.clip((GRASP_FAR_M - distance) / (GRASP_FAR_M - GRASP_NEAR_M), 0.0, 1.0)
     return [float(x) for x in share]
+
+
+def source_grasp_points(track: SourceTrack) -> FloatArray:
+    """The source's measured grasp point per sample (n x 3 [m], task frame)."""
+    tool_p = track.tool.frames_rows(track.measured)[2] - track.origin
+    out: FloatArray = tool_p + track.tool.grasp_offsets(track.measured)
+    return out
+
+
+def pick_phase(
+    track: SourceTrack, source_objects: FloatArray,
+    grip: tuple[OperatorGrasps, PickHands], table_top_z: float,
+) -> GraspPhase | None:  # fmt: skip
+    """The source pick's :class:`~.grasp_phase.GraspPhase` (``source_objects``: n x 3 [m],
+    task frame; ``grip``: its operator's grasps and the target's picking hands, whose
+    operator's grasp height it takes; ``table_top_z``: the target's table top, base frame
+    [m]): the source's measured grasp point, its goals and where its operator began each
+    close."""
+    grasps, hands = grip
+    closing = grasps.progress > 1.0 + 1e-3
+    starts = np.flatnonzero(closing[1:] & ~closing[:-1]) + 1
+    close_starts_s = [float(grasps.t_s[i]) for i in starts]
+    if len(closing) and closing[0]:
+        close_starts_s.insert(0, float(grasps.t_s[0]))
+    return grasp_phase(
+        track.t_s, source_grasp_points(track), source_objects, track.goal_p, close_starts_s,
+        table_top_z + TABLE_CLEARANCE_M, hands.config.grasp_height_m,
+    )  # fmt: skip
 
 
 @dataclass
@@ -291,12 +325,13 @@ class GoalLayers:
     does not apply: ``floor``, the lowest the target's hand may reach per source sample
     [m] (target base frame); ``clearance``; ``grasp``, the source's grasp point minus its
     tool point per sample (base frame [m]) and the share of it the target takes (None: all);
-    ``reaim``."""
+    ``reaim``; ``pick``, a pick's grasp phase."""
 
     floor: FloatArray | None = None
     clearance: ObjectClearance | None = None
     grasp: tuple[FloatArray, list[float] | None] | None = None
     reaim: ReAim | None = None
+    pick: GraspPhase | None = None
 
 
 def goal_layers(
@@ -307,7 +342,7 @@ def goal_layers(
     world: tuple[Any, Any] | None,
     source_objects: FloatArray | None,
     touch: int | None,
-    task: tuple[bool, bool],
+    task: tuple[bool, tuple[OperatorGrasps, PickHands] | None],
     rate_hz: float,
 ) -> tuple[GoalLayers, HandGeometry | None]:
     """The layers of a port into another robot (:class:`GoalLayers`) and the target hand's
@@ -316,8 +351,9 @@ def goal_layers(
     target's task frame origin [m]; ``source_objects``: the source's first object per
     ``track`` sample (task frame [m]) or None; ``touch``: the sample where the source's hand
     began to move it (None: never); ``task``: (a push, ported by the source hand's closure;
-    a pick, with the target's own grip); ``rate_hz``: the port's step rate."""
-    pushing, picking = task
+    for a pick, the source operator's grasps and the target's picking hands, else None);
+    ``rate_hz``: the port's step rate."""
+    pushing, grip = task
     layers = GoalLayers()
     hand = None
     if world is not None:
@@ -343,7 +379,9 @@ def goal_layers(
             )
         if pushing and source_objects is not None:
             layers.reaim = ReAim.of(track, source_objects, touch, rate_hz)
-    if picking:
+        if grip is not None and source_objects is not None:
+            layers.pick = pick_phase(track, source_objects, grip, scene.table_top_m)
+    if grip is not None:
         shares = None if source_objects is None else grasp_share(track, source_objects)
         layers.grasp = (track.tool.grasp_offsets(track.commanded_q), shares)
     return layers, hand
@@ -359,7 +397,8 @@ class WristGoal:
     the source's hand at engage); ``posture``: the rotation vector [rad] from the source's
     grasp posture to the target's with the source operator's recorded ``wrists`` (else the
     goal's own rotation); ``finish_after_s``: the source's end [s] when the port goes on
-    rising after it (:data:`FINISH_RISE_M`), else None; ``same``: ported to its own robot."""
+    rising after it (:data:`FINISH_RISE_M`), else None; ``same``: ported to its own robot;
+    ``dt_s``: the port's step [s] (the grasp phase's re-aim is rate-limited per step)."""
 
     def __init__(
         self,
@@ -373,6 +412,7 @@ class WristGoal:
         finish_after_s: float | None,
         same: bool,
         layers: GoalLayers,
+        dt_s: float,
     ) -> None:
         self._track = track
         self._origin = origin
@@ -384,6 +424,7 @@ class WristGoal:
         self._finish_after_s = finish_after_s
         self._same = same
         self.layers = layers
+        self._dt_s = dt_s
         # the goal last computed for (k, t): the engage wait asks for the same one at every
         # step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
         self._memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
@@ -418,8 +459,9 @@ class WristGoal:
         """(operator wrist position, rotation, EE position, rotation) at source sample ``k``
         and time ``t`` [s], the goal moved by ``shift`` [m] (:class:`ReAim`)."""
         want_ee_r, want_tool_p = self._goal(k, t)
-        r_cmd, p_cmd, point_cmd, drop, grasp_cmd, surface = command_frames
+        r_cmd, p_cmd, point_cmd, drop, grasp_cmd, surface, tip_drop = command_frames
         layers = self.layers
+        pick = layers.pick
         if shift is not None:
             want_tool_p = want_tool_p + shift
         if layers.grasp is not None:  # the target's grasp point on the source's
@@ -427,8 +469,13 @@ class WristGoal:
             j = min(k, len(grasp_shift) - 1)
             share = 1.0 if shares is None else shares[j]
             want_tool_p = want_tool_p + share * (grasp_shift[j] - grasp_cmd)
+        floor = -math.inf
         if layers.floor is not None:  # the target's hand no lower than allowed
-            floor = layers.floor[min(k, len(layers.floor) - 1)] + drop
+            j = min(k, len(layers.floor) - 1)
+            floor = layers.floor[j] + drop
+            if pick is not None and pick.within(j):
+                # the target's own operator's floor: its fingertips off the table
+                floor = pick.table_floor_z + tip_drop
             if want_tool_p[2] < floor:
                 want_tool_p = np.array([want_tool_p[0], want_tool_p[1], floor])
         clearance = layers.clearance
@@ -439,7 +486,10 @@ class WristGoal:
         # that cannot take the asked rotation would swing a long hand's tool point away); on
         # its own robot, every source rotation is reachable
         turned = want_ee_r if self._same else r_cmd
-        want_ee_p = want_tool_p - turned @ offset
+        lever = turned @ offset
+        want_ee_p = want_tool_p - lever
+        if pick is not None:  # called once a step: the phase keeps its own offset
+            want_ee_p = pick.ee_goal(k, want_ee_p, self._dt_s, floor - float(lever[2]))
         a, b, scale, c = self._calibration
         return b + (want_ee_p - a) / scale, want_ee_r @ c.T, want_ee_p, want_ee_r
 

@@ -81,7 +81,10 @@ the source's clock waits until the target's hand has followed (its closure still
 an object; at most :data:`~.grasps.HAND_WAIT_MAX_S`), as an operator waits for a slow gripper before
 lifting (TALOS' jaws close at ~0.1 of their travel a second, while G1's source lifts 0.3 s
 after its fingers closed). The report's times are the source's clock; ``hand_wait_s`` says
-how long it waited.
+how long it waited. With physics the grasp itself is the target's own operator's
+(:mod:`.grasp_phase`): from the source's pre-grasp to its carry, the target's pinch at its
+own pick height, its own operator's hand floor, the wrist still while the fingers close
+(moved to keep the closing hand's pinch on the source's, Alex's squeezed the cube out).
 
 **Physics.** With a scene the commands drive the target's :class:`MujocoSim` from the
 recorded object poses at engage (moved into the target's task frame); the sim clock is the
@@ -374,11 +377,12 @@ def port_episode(
         world = (sim, scene) if sim is not None and scene is not None else None
         layers, target_hand = goal_layers(
             track, source_model, target_model, origin, world, source_objects, touch,
-            (by_closure, grip is not None), rate,
+            (by_closure, grip), rate,
         )  # fmt: skip
     frames_of = CommandFrames(
-        target_model, tool, target_hand, layers.grasp is not None, layers.clearance is not None
-    )
+        target_model, tool, target_hand, layers.grasp is not None, layers.clearance is not None,
+        layers.pick is not None,
+    )  # fmt: skip
 
     camera_period_s = 1.0 / options.camera_rate_hz
     next_camera_s = 0.0
@@ -400,7 +404,7 @@ def port_episode(
         c_hand = wrist0_r.T @ r_hand0 @ tool.hand_rotation.T
     wrist_at = WristGoal(
         track, origin, tool, (a, b, scale, c), c_hand, posture, wrists,
-        source.duration_s if finish or rising else None, same, layers,
+        source.duration_s if finish or rising else None, same, layers, 1.0 / rate,
     )  # fmt: skip
 
     try:

@@ -171,6 +171,12 @@ class ArmTool:
         out: FloatArray = positions[:, self._grasp_rows].mean(axis=1) - positions[:, -1]
         return out
 
+    def lowest_tip_z(self, q: FloatArray) -> float:
+        """The height [m] (base frame) of the lowest fingertip frame at ``q`` (the EE frame
+        without fingertip frames): the point the scripted demonstrator keeps off the table."""
+        self._place(q)
+        return float(self._positions[1:-1, 2].min())
+
     def ee_position(self, q: FloatArray) -> FloatArray:
         """The EE frame's position [m] at ``q`` (``frames(q)[1]`` without the tool point:
         the EE's chain alone)."""

@@ -1,0 +1,135 @@
+"""A pick's grasp phase into another robot: with physics, from where the source's pinch
+comes near its object until the source has carried it, the target's wrist is moved as the
+target's own operator moves it to grasp (:class:`GraspPhase`): its pinch at its own pick
+height, held no higher by the source's hand, and the wrist still while the fingers close.
+:mod:`.port` runs it; docs/portability.md, "Grasps", says what a user sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+#: The grasp phase begins where the source's grasp point first comes this close [m] to its
+#: object's centre before the close (its pre-grasp: the 4 cm cube's half size + 2 cm) ...
+PRE_GRASP_M = 0.04
+#: ... and ends where the source's object has risen this far [m] above where it rested
+#: (carried: in the source's hand; the last such rise, a dropped object is picked again).
+CARRIED_M = 0.01
+#: How fast [m/s] the target's wrist goal moves off the source's path and back onto it (an
+#: operator's hand re-aiming).
+AIM_M_S = 0.03
+
+
+@dataclass
+class GraspPhase:
+    """The target's wrist (EE) goal through a pick's grasp, per source sample ``k``:
+
+    - from ``aim_from`` (the source's grasp point within :data:`PRE_GRASP_M` of its
+      object) to ``close_from`` (the source operator's hand begins its close): the source's
+      goal lowered by ``lower_m`` [m], so that the target's pinch sits at its own
+      operator's pick height on the object (physics.yaml ``demonstrator``
+      ``grasp_height_m`` over the centre) where the source's sat at the source's, and the
+      hand floor is the target's own operator's (:attr:`table_floor_z`: its fingertips off
+      the table), not the source hand's lowest point;
+    - from ``close_from`` to ``rise_from`` (where the source's goal was lowest before the
+      carry): the wrist goal held where it was when the close began, as an operator keeps
+      the wrist still while the fingers close (the port otherwise moves the wrist to keep
+      the closing hand's pinch on the source's: Alex's 4-5 cm);
+    - from ``rise_from`` to ``carried_from`` (the source's object risen
+      :data:`CARRIED_M`): that held goal moved as the source's goal moves (the lift);
+    - after: back onto the source's path (the object is in the hand).
+
+    Every change of the goal's offset from the source's path moves at most
+    :data:`AIM_M_S`; until the close the hand floor (``min_z`` of :meth:`ee_goal`) holds.
+    ``goal_p``: the source's tool goals (n x 3 [m], task frame)."""
+
+    aim_from: int
+    close_from: int
+    rise_from: int
+    carried_from: int
+    goal_p: FloatArray
+    table_floor_z: float
+    lower_m: float
+    correction: FloatArray = field(default_factory=lambda: np.zeros(3))
+    held_ee: FloatArray | None = None
+
+    def within(self, k: int) -> bool:
+        """Whether source sample ``k`` is in the phase (pre-grasp to carried)."""
+        return self.aim_from <= k < self.carried_from
+
+    def ee_goal(self, k: int, ee_goal: FloatArray, dt: float, min_z: float) -> FloatArray:
+        """The target's EE position goal [m] (base frame) at source sample ``k``, given the
+        one that puts its tool on the source's goal (``ee_goal``), the step ``dt`` [s] and
+        the lowest the EE may go [m] for the hand floor (``min_z``); called once a step."""
+        want = np.zeros(3)
+        if self.aim_from <= k < self.close_from:
+            want[2] = self.lower_m
+        elif self.close_from <= k < self.carried_from:
+            if self.held_ee is None:
+                self.held_ee = ee_goal + self.correction
+            held = self.held_ee
+            if k >= self.rise_from:
+                held = held + (self.goal_p[k] - self.goal_p[self.rise_from])
+            want = held - ee_goal
+        if k < self.close_from:
+            self.held_ee = None
+        gap = want - self.correction
+        distance = float(np.sqrt(gap @ gap))
+        step = AIM_M_S * dt
+        self.correction = want if distance <= step else self.correction + gap * (step / distance)
+        out: FloatArray = ee_goal + self.correction
+        if k < self.close_from and out[2] < min_z:  # the hand floor, until the close
+            out[2] = min_z
+            self.correction = out - ee_goal
+        return out
+
+
+def grasp_phase(
+    t_s: FloatArray,
+    source_grasp: FloatArray,
+    source_objects: FloatArray,
+    goal_p: FloatArray,
+    close_starts_s: list[float],
+    table_floor_z: float,
+    pick_height_m: float,
+) -> GraspPhase | None:
+    """The :class:`GraspPhase` of a source pick, per sample at ``t_s`` [s]: its grasp
+    point, object centre and tool goal (n x 3 [m], task frame); ``close_starts_s``: where
+    its operator's hand began each close [s]; ``table_floor_z``: the lowest the target's
+    fingertips may go [m], base frame; ``pick_height_m``: the target's operator's grasp
+    height over the object's centre [m]. The grasp is the one that carried the object
+    (the last close before its last rise by :data:`CARRIED_M`: a dropped object is picked
+    again). None when the object never rose after a close, or the source's grasp point did
+    not come within :data:`PRE_GRASP_M` of it before that close."""
+    if not close_starts_s or not len(t_s):
+        return None
+    starts = [int(np.searchsorted(t_s, c)) for c in close_starts_s]
+    up = source_objects[:, 2] - float(source_objects[0, 2]) > CARRIED_M
+    rises = np.flatnonzero(up[1:] & ~up[:-1]) + 1
+    rises = rises[rises > starts[0]]
+    if not len(rises):
+        return None
+    carried_from = int(rises[-1])
+    which = max(i for i, start in enumerate(starts) if start < carried_from)
+    close_from = starts[which]
+    after = starts[which - 1] if which > 0 else 0
+    near = np.linalg.norm(source_grasp - source_objects, axis=1) < PRE_GRASP_M
+    before = after + np.flatnonzero(near[after:close_from])
+    if not len(before):
+        return None
+    # the lift begins where the source's goal was lowest between the close and the carry
+    rise_from = close_from + int(np.argmin(goal_p[close_from : carried_from + 1, 2]))
+    source_height = float(source_grasp[close_from, 2] - source_objects[close_from, 2])
+    return GraspPhase(
+        aim_from=int(before[0]),
+        close_from=close_from,
+        rise_from=rise_from,
+        carried_from=carried_from,
+        goal_p=goal_p,
+        table_floor_z=table_floor_z,
+        lower_m=pick_height_m - source_height,
+    )
