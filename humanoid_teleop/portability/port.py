@@ -96,7 +96,9 @@ source's hand begins to move the object (a push: :func:`_push_start`, not a graz
 lower than 5 mm above the table after
 (:func:`_hand_floor`): the tool point's goal is raised where it would. A pushing hand is
 also raised off its own object as laid out until the source's hand comes down beside its
-object to push (:class:`ObjectClearance`).
+object to push (:class:`ObjectClearance`), and where the source's goal rises after the push
+the source's clock is held until the target's tool point has gone as far along the push as
+the source's did (:mod:`.push_stroke`: a slower arm finishes the stroke before lifting).
 
 **Resting objects.** With physics, a push into another robot re-aims at the target's own
 object where the objects rest, as an operator who sees the puck lie elsewhere: while both the
@@ -146,6 +148,7 @@ from .grasps import (
     operator_grasps,
 )
 from .push_hand import PushContact, PushHand, push_hand_closure
+from .push_stroke import StrokeFinish
 from .report import CONTACT_M, PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
@@ -459,6 +462,15 @@ def port_episode(
         )
     object_shift = np.zeros(3)
     rest_steps = max(1, round(REST_S * rate))
+    # with physics, a push into another robot: at the end of the source's stroke its clock
+    # waits while the target's hand finishes the stroke (:mod:`.push_stroke`)
+    stroke = None
+    if by_closure and sim is not None and scene is not None and source_objects is not None:
+        half_height = scene.config.objects[0].half_height_m
+        stroke = StrokeFinish.of(
+            track.t_s, track.goal_p, track.actual_p, source_objects, touch, half_height
+        )
+    stroke_shift = np.zeros(3)  # the goal's shift onto the target's own object, last step
 
     # picking into another robot, the target's grasp point (where its hand pinches) goes
     # where the source's did: the source's grasp point minus its tool point at each sample
@@ -607,6 +619,13 @@ def port_episode(
                 else:
                     held_s += dt
                     t_s = t - held_s
+            if (
+                stroke is not None
+                and records
+                and stroke.hold(t, dt, t_s, records[-1].tool_p - stroke_shift)
+            ):
+                held_s += dt
+                t_s = t - held_s
             if t_s > end_s + 1e-9 and (
                 scene is None or scene.outcome != "running" or t_s > end_s + SETTLE_S
             ):
@@ -642,6 +661,9 @@ def port_episode(
                         offset[2] = 0.0
                         object_shift = _toward(object_shift, offset, RE_AIM_M_S * dt)
                     shift = share[k] * object_shift
+                    stroke_shift = shift
+                if stroke is not None:
+                    shift = stroke.extension(t) + (0.0 if shift is None else shift)
                 wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames, shift)
                 wrist_xyzw = None
                 hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip, by_closure)
@@ -725,6 +747,8 @@ def port_episode(
     extra: dict[str, Any] = {}
     if push_hand is not None:
         extra["push_hand"] = push_hand
+    if stroke is not None:
+        extra["stroke"] = stroke
     return PortResult(path, report, time.perf_counter() - wall, extra)
 
 
