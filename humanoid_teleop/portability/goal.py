@@ -6,7 +6,9 @@ each where it applies (:class:`GoalLayers`, built by :func:`goal_layers`):
 2. the target's grasp point on the source's near the object (:func:`grasp_share`: a pick);
 3. raised to the hand floor (:func:`hand_floor`: with physics);
 4. lifted off the pushing hand's resting object (:class:`ObjectClearance`);
-5. a pick's grasp as the target's own operator grasps (:mod:`.grasp_phase`: with physics).
+5. a pick's grasp as the target's own operator grasps (:mod:`.grasp_phase`: with physics);
+6. a push's stroke finished as far as the source's hand went (:mod:`.push_stroke`: the
+   port adds its extension to the re-aim's shift and holds the source's clock for it).
 
 Each layer is measured against the command of the step before (:class:`CommandFrames`).
 :mod:`.port` drives the steps and says why each layer is there (its docstring); the
@@ -27,6 +29,7 @@ from humanoid_teleop.core.sim.hand_geometry import HandGeometry, hand_geometry
 
 from .grasp_phase import GraspPhase, grasp_phase
 from .grasps import OperatorGrasps, PickHands
+from .push_stroke import StrokeFinish
 from .report import CONTACT_M
 from .tool import ArmTool
 from .track import REST_S, SourceTrack, at_rest, rests_after
@@ -325,13 +328,14 @@ class GoalLayers:
     does not apply: ``floor``, the lowest the target's hand may reach per source sample
     [m] (target base frame); ``clearance``; ``grasp``, the source's grasp point minus its
     tool point per sample (base frame [m]) and the share of it the target takes (None: all);
-    ``reaim``; ``pick``, a pick's grasp phase."""
+    ``reaim``; ``pick``, a pick's grasp phase; ``stroke``, a push's stroke finish."""
 
     floor: FloatArray | None = None
     clearance: ObjectClearance | None = None
     grasp: tuple[FloatArray, list[float] | None] | None = None
     reaim: ReAim | None = None
     pick: GraspPhase | None = None
+    stroke: StrokeFinish | None = None
 
 
 def goal_layers(
@@ -379,6 +383,10 @@ def goal_layers(
             )
         if pushing and source_objects is not None:
             layers.reaim = ReAim.of(track, source_objects, touch, rate_hz)
+            layers.stroke = StrokeFinish.of(
+                track.t_s, track.goal_p, track.actual_p, source_objects, touch,
+                scene.config.objects[0].half_height_m,
+            )  # fmt: skip
         if grip is not None and source_objects is not None:
             layers.pick = pick_phase(track, source_objects, grip, scene.table_top_m)
     if grip is not None:

@@ -375,6 +375,12 @@ class SourceClock:
         """Whether the clock is held for the target's hand now."""
         return self._started is not None
 
+    def hold(self, t: float) -> float:
+        """Hold the source's clock one more step at port time ``t`` [s] (for another
+        reason than the hand: :mod:`.push_stroke`); returns the source's time [s]."""
+        self.held_s += self._dt
+        return t - self.held_s
+
     def source_time(self, t: float, closures: list[float]) -> float:
         """The source's time [s] at port time ``t`` [s] (called once per step, in order),
         given the target's measured hand closure per step so far (``closures``)."""

@@ -100,7 +100,9 @@ hand begins to move the object (a push: :func:`_push_start`, not a graze), and n
 than 5 mm above the table after
 (:func:`~.goal.hand_floor`): the tool point's goal is raised where it would. A pushing hand is
 also raised off its own object as laid out until the source's hand comes down beside its
-object to push (:class:`~.goal.ObjectClearance`).
+object to push (:class:`~.goal.ObjectClearance`), and where the source's goal rises after the
+push the source's clock is held until the target's tool point has gone as far along the push
+as the source's did (:mod:`.push_stroke`: a slower arm finishes the stroke before lifting).
 
 **Resting objects.** With physics, a push into another robot re-aims at the target's own
 object where the objects rest, as an operator who sees the puck lie elsewhere: while both the
@@ -428,11 +430,20 @@ def port_episode(
         # the source's clock runs behind the port's by the time it was held for the target's
         # hand at the end of each close and open
         clock = SourceClock(grip[0].waits_s if grip is not None and sim is not None else (), dt)
+        stroke_shift = np.zeros(3)  # the goal's shift onto the target's own object, last step
         closures: list[float] = []  # the target's measured hand closure per step
         while True:
             steps += 1
             t = steps * dt
             t_s = clock.source_time(t, closures)
+            # a slower arm finishes the push's stroke before the source's clock runs on
+            stroke = layers.stroke
+            if (
+                stroke is not None
+                and records
+                and stroke.hold(t, dt, t_s, records[-1].tool_p - stroke_shift)
+            ):
+                t_s = clock.hold(t)
             if t_s > end_s + 1e-9 and (
                 scene is None or scene.outcome != "running" or t_s > end_s + SETTLE_S
             ):
@@ -463,7 +474,9 @@ def port_episode(
                 if reaim is not None and objects:
                     back = reaim.rest_steps
                     then = records[-back].object_p if len(records) >= back else None
-                    shift = reaim.shift(k, objects[0][1] - origin, then)
+                    shift = stroke_shift = reaim.shift(k, objects[0][1] - origin, then)
+                if layers.stroke is not None:
+                    shift = layers.stroke.extension(t) + (0.0 if shift is None else shift)
                 wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames, shift)
                 wrist_xyzw = None
                 hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip, by_closure)
@@ -547,6 +560,8 @@ def port_episode(
     extra: dict[str, Any] = {}
     if push_hand is not None:
         extra["push_hand"] = push_hand
+    if layers.stroke is not None:
+        extra["stroke"] = layers.stroke
     return PortResult(path, report, time.perf_counter() - wall, extra)
 
 
