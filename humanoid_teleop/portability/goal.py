@@ -32,7 +32,7 @@ from .grasps import OperatorGrasps, PickHands
 from .push_stroke import StrokeFinish
 from .report import CONTACT_M
 from .tool import ArmTool
-from .track import REST_S, SourceTrack, at_rest, rests_after
+from .track import REST_S, SourceTrack, at_rest, rests_after, toward
 
 FloatArray = NDArray[np.float64]
 #: (EE rotation, EE position [m], tool point [m]) of a command, base frame, how far [m]
@@ -83,12 +83,6 @@ GRASP_NEAR_M = 0.02
 GRASP_FAR_M = 0.06
 
 _NO_OFFSET = np.zeros(3)
-
-
-def vector_length(vector: FloatArray) -> float:
-    """``np.linalg.norm`` of a vector, the same number (it is ``sqrt(x.dot(x))`` for a real
-    vector) for a fraction of its ~2 us."""
-    return math.sqrt(vector.dot(vector))
 
 
 class CommandFrames:
@@ -229,22 +223,13 @@ def resting_outside_push(
     return rest
 
 
-def toward(value: FloatArray, goal: FloatArray, step: float) -> FloatArray:
-    """``value`` moved toward ``goal`` by at most ``step`` (the same units)."""
-    gap = goal - value
-    distance = vector_length(gap)
-    if distance <= step:
-        return goal
-    moved: FloatArray = value + gap * (step / distance)
-    return moved
-
-
-def grasp_share(track: SourceTrack, source_objects: FloatArray) -> list[float]:
+def grasp_share(source_grasp: FloatArray, source_objects: FloatArray) -> list[float]:
     """Per source sample, how far (0..1) the target's grasp point, rather than its tool
-    point, is put on the source's: 1 where the source's measured grasp point was within
-    :data:`GRASP_NEAR_M` of its object (``source_objects``: n x 3 [m], task frame), 0
-    beyond :data:`GRASP_FAR_M`, linear in between."""
-    distance = np.linalg.norm(source_grasp_points(track) - source_objects, axis=1)
+    point, is put on the source's: 1 where the source's measured grasp point
+    (``source_grasp``, :func:`source_grasp_points`) was within :data:`GRASP_NEAR_M` of its
+    object (``source_objects``: n x 3 [m], task frame), 0 beyond :data:`GRASP_FAR_M`,
+    linear in between."""
+    distance = np.linalg.norm(source_grasp - source_objects, axis=1)
     share = np.clip((GRASP_FAR_M - distance) / (GRASP_FAR_M - GRASP_NEAR_M), 0.0, 1.0)
     return [float(x) for x in share]
 
@@ -257,14 +242,14 @@ def source_grasp_points(track: SourceTrack) -> FloatArray:
 
 
 def pick_phase(
-    track: SourceTrack, source_objects: FloatArray,
+    track: SourceTrack, source_grasp: FloatArray, source_objects: FloatArray,
     grip: tuple[OperatorGrasps, PickHands], table_top_z: float,
 ) -> GraspPhase | None:  # fmt: skip
-    """The source pick's :class:`~.grasp_phase.GraspPhase` (``source_objects``: n x 3 [m],
-    task frame; ``grip``: its operator's grasps and the target's picking hands, whose
-    operator's grasp height it takes; ``table_top_z``: the target's table top, base frame
-    [m]): the source's measured grasp point, its goals and where its operator began each
-    close."""
+    """The source pick's :class:`~.grasp_phase.GraspPhase` (``source_grasp``: its measured
+    grasp point, :func:`source_grasp_points`; ``source_objects``: n x 3 [m], task frame;
+    ``grip``: its operator's grasps and the target's picking hands, whose operator's grasp
+    height it takes; ``table_top_z``: the target's table top, base frame [m]): the source's
+    grasp point, its goals and where its operator began each close."""
     grasps, hands = grip
     closing = grasps.progress > 1.0 + 1e-3
     starts = np.flatnonzero(closing[1:] & ~closing[:-1]) + 1
@@ -272,7 +257,7 @@ def pick_phase(
     if len(closing) and closing[0]:
         close_starts_s.insert(0, float(grasps.t_s[0]))
     return grasp_phase(
-        track.t_s, source_grasp_points(track), source_objects, track.goal_p, close_starts_s,
+        track.t_s, source_grasp, source_objects, track.goal_p, close_starts_s,
         table_top_z + TABLE_CLEARANCE_M, hands.config.grasp_height_m,
     )  # fmt: skip
 
@@ -359,6 +344,11 @@ def goal_layers(
     ``rate_hz``: the port's step rate."""
     pushing, grip = task
     layers = GoalLayers()
+    # the source's measured grasp point (FK of its whole path): for the grasp point's share
+    # and the pick phase
+    grasp = None
+    if grip is not None and source_objects is not None:
+        grasp = source_grasp_points(track)
     hand = None
     if world is not None:
         sim, scene = world
@@ -387,10 +377,12 @@ def goal_layers(
                 track.t_s, track.goal_p, track.actual_p, source_objects, touch,
                 scene.config.objects[0].half_height_m,
             )  # fmt: skip
-        if grip is not None and source_objects is not None:
-            layers.pick = pick_phase(track, source_objects, grip, scene.table_top_m)
+        if grip is not None and grasp is not None and source_objects is not None:
+            layers.pick = pick_phase(track, grasp, source_objects, grip, scene.table_top_m)
     if grip is not None:
-        shares = None if source_objects is None else grasp_share(track, source_objects)
+        shares = None
+        if grasp is not None and source_objects is not None:
+            shares = grasp_share(grasp, source_objects)
         layers.grasp = (track.tool.grasp_offsets(track.commanded_q), shares)
     return layers, hand
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from .track import toward
+
 FloatArray = NDArray[np.float64]
 
 #: The grasp phase begins where the source's grasp point first comes this close [m] to its
@@ -77,10 +79,7 @@ class GraspPhase:
             want = held - ee_goal
         if k < self.close_from:
             self.held_ee = None
-        gap = want - self.correction
-        distance = float(np.sqrt(gap @ gap))
-        step = AIM_M_S * dt
-        self.correction = want if distance <= step else self.correction + gap * (step / distance)
+        self.correction = toward(self.correction, want, AIM_M_S * dt)
         out: FloatArray = ee_goal + self.correction
         if k < self.close_from and out[2] < min_z:  # the hand floor, until the close
             out[2] = min_z

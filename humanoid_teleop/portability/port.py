@@ -151,7 +151,6 @@ from .goal import (
     WristGoal,
     finish_rise_m,
     goal_layers,
-    vector_length,
 )
 from .grasps import (
     GripperCommand,
@@ -169,6 +168,7 @@ from .track import (
     arm_tool,
     row_rotation,
     task_origin,
+    vector_length,
 )
 from .writer import EpisodeOutput, RobotEpisode, model_hash
 

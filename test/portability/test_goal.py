@@ -5,7 +5,7 @@ hand lifted off its resting object until the source's hand comes down beside its
 (goal.ObjectClearance, goal.side_approach). A physics push into another robot re-aims at the
 target's own object where both objects rest: the rest test (track.at_rest), the source's
 object held unrested through its push (goal.resting_outside_push) and the rate-limited shift
-(goal.toward)."""
+(track.toward)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ from humanoid_teleop.portability.goal import (
     hand_floor,
     resting_outside_push,
     side_approach,
-    toward,
 )
 from humanoid_teleop.portability.port import _first_touch, _push_start
-from humanoid_teleop.portability.track import REST_M, REST_S, at_rest
+from humanoid_teleop.portability.track import REST_M, REST_S, at_rest, toward
 
 
 def test_hand_floor_follows_the_source_hand_until_the_object_moves() -> None:
