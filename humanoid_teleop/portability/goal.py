@@ -259,6 +259,7 @@ def pick_phase(
     return grasp_phase(
         track.t_s, source_grasp, source_objects, track.goal_p, close_starts_s,
         table_top_z + TABLE_CLEARANCE_M, hands.config.grasp_height_m,
+        grasps.waits_s,
     )  # fmt: skip
 
 
@@ -468,6 +469,8 @@ class WristGoal:
             grasp_shift, shares = layers.grasp
             j = min(k, len(grasp_shift) - 1)
             share = 1.0 if shares is None else shares[j]
+            if pick is not None:
+                share *= pick.grasp_share_at(k, self._dt_s)
             want_tool_p = want_tool_p + share * (grasp_shift[j] - grasp_cmd)
         floor = -math.inf
         if layers.floor is not None:  # the target's hand no lower than allowed

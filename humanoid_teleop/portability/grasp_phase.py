@@ -1,7 +1,8 @@
 """A pick's grasp phase into another robot: with physics, from where the source's pinch
 comes near its object until the source has carried it, the target's wrist is moved as the
 target's own operator moves it to grasp (:class:`GraspPhase`): its pinch at its own pick
-height, held no higher by the source's hand, and the wrist still while the fingers close.
+height, held no higher by the source's hand, and the wrist still while the fingers close;
+at the release its tool point goes back on the source's as its fingers open.
 :mod:`.port` runs it; docs/portability.md, "Grasps", says what a user sees."""
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ CARRIED_M = 0.01
 #: How fast [m/s] the target's wrist goal moves off the source's path and back onto it (an
 #: operator's hand re-aiming).
 AIM_M_S = 0.03
+#: From the source's release (where its hand let go of the object it carried: the port
+#: holds the source's clock there while the target's hand opens), the share of the target's
+#: grasp point put on the source's (:func:`~.goal.grasp_share`) fades to 0 over
+#: RELEASE_FADE_S [s]: the tool point back on the source's as the fingers open. Held on the
+#: source's pinch, G1's opening fingers carried its tool point (their mean) 4-5 cm off
+#: Romeo's, 150 of 2900 steps at one source sample (romeo -> g1 pick contact p95 5.8 cm;
+#: 4.2 with the fade, N = 5).
+RELEASE_FADE_S = 0.5
 
 
 @dataclass
@@ -43,7 +52,10 @@ class GraspPhase:
       the closing hand's pinch on the source's: Alex's 4-5 cm);
     - from ``rise_from`` to ``carried_from`` (the source's object risen
       :data:`CARRIED_M`): that held goal moved as the source's goal moves (the lift);
-    - after: back onto the source's path (the object is in the hand).
+    - after: back onto the source's path (the object is in the hand);
+    - from ``release_from`` (the source sample the port's clock is held at for the
+      target's hand to open after the carry; None: no such wait) the grasp point's share
+      fades out (:meth:`grasp_share_at`): the tool point on the source's.
 
     Every change of the goal's offset from the source's path moves at most
     :data:`AIM_M_S`; until the close the hand floor (``min_z`` of :meth:`ee_goal`) holds.
@@ -56,8 +68,18 @@ class GraspPhase:
     goal_p: FloatArray
     table_floor_z: float
     lower_m: float
+    release_from: int | None = None
     correction: FloatArray = field(default_factory=lambda: np.zeros(3))
     held_ee: FloatArray | None = None
+    grasp_share: float = 1.0
+
+    def grasp_share_at(self, k: int, dt: float) -> float:
+        """How much [0..1] of the grasp point's share applies at source sample ``k``: 1
+        until ``release_from``, then falling by ``dt`` / :data:`RELEASE_FADE_S` a call
+        (called once a step)."""
+        if self.release_from is not None and k >= self.release_from:
+            self.grasp_share = max(0.0, self.grasp_share - dt / RELEASE_FADE_S)
+        return self.grasp_share
 
     def within(self, k: int) -> bool:
         """Whether source sample ``k`` is in the phase (pre-grasp to carried)."""
@@ -95,6 +117,7 @@ def grasp_phase(
     close_starts_s: list[float],
     table_floor_z: float,
     pick_height_m: float,
+    waits_s: tuple[float, ...] = (),
 ) -> GraspPhase | None:
     """The :class:`GraspPhase` of a source pick, per sample at ``t_s`` [s]: its grasp
     point, object centre and tool goal (n x 3 [m], task frame); ``close_starts_s``: where
@@ -102,8 +125,10 @@ def grasp_phase(
     fingertips may go [m], base frame; ``pick_height_m``: the target's operator's grasp
     height over the object's centre [m]. The grasp is the one that carried the object
     (the last close before its last rise by :data:`CARRIED_M`: a dropped object is picked
-    again). None when the object never rose after a close, or the source's grasp point did
-    not come within :data:`PRE_GRASP_M` of it before that close."""
+    again). ``waits_s``: where the port holds the source's clock for the target's hand
+    (:class:`~.grasps.OperatorGrasps`), the first after the carry being the release's.
+    None when the object never rose after a close, or the source's grasp point did not
+    come within :data:`PRE_GRASP_M` of it before that close."""
     if not close_starts_s or not len(t_s):
         return None
     starts = [int(np.searchsorted(t_s, c)) for c in close_starts_s]
@@ -123,6 +148,10 @@ def grasp_phase(
     # the lift begins where the source's goal was lowest between the close and the carry
     rise_from = close_from + int(np.argmin(goal_p[close_from : carried_from + 1, 2]))
     source_height = float(source_grasp[close_from, 2] - source_objects[close_from, 2])
+    released = [w for w in waits_s if w > t_s[carried_from]]
+    # the sample the port's clock is held at: the one before the wait's time (its steps'
+    # times stop a rounding short of it)
+    release_from = max(0, int(np.searchsorted(t_s, released[0])) - 1) if released else None
     return GraspPhase(
         aim_from=int(before[0]),
         close_from=close_from,
@@ -131,4 +160,5 @@ def grasp_phase(
         goal_p=goal_p,
         table_floor_z=table_floor_z,
         lower_m=pick_height_m - source_height,
+        release_from=release_from,
     )

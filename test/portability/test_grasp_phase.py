@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from humanoid_teleop.portability.grasp_phase import AIM_M_S, GraspPhase, grasp_phase
+from humanoid_teleop.portability.grasp_phase import (
+    AIM_M_S,
+    RELEASE_FADE_S,
+    GraspPhase,
+    grasp_phase,
+)
 
 RATE_HZ = 100.0
 
@@ -101,3 +106,24 @@ def test_after_the_carry_the_goal_returns_to_the_source_path() -> None:
         phase.ee_goal(k, np.zeros(3), dt, -1.0)
     out = [phase.ee_goal(80 + i, np.zeros(3), dt, -1.0) for i in range(20)]
     np.testing.assert_allclose(out[-1], np.zeros(3), atol=1e-12)
+
+
+def test_the_release_is_the_wait_after_the_carry() -> None:
+    """The release is held at the sample before the first wait after the carry (the close's
+    wait, before it, is not one); without such a wait there is none."""
+    t_s, grasp, objects, goal = _pick()
+    phase = grasp_phase(t_s, grasp, objects, goal, [1.5], -0.1, 0.0, (2.0, 3.5))
+    assert phase is not None and phase.release_from == 349
+    phase = grasp_phase(t_s, grasp, objects, goal, [1.5], -0.1, 0.0, (2.0,))
+    assert phase is not None and phase.release_from is None
+
+
+def test_the_grasp_points_share_fades_out_from_the_release() -> None:
+    """The share is whole until the release, then falls by a step over RELEASE_FADE_S a step
+    (the clock held at one sample) down to none, and stays there."""
+    phase, dt = _phase(), 0.01
+    phase.release_from = 90
+    assert [phase.grasp_share_at(k, dt) for k in (10, 80, 89)] == [1.0, 1.0, 1.0]
+    shares = [phase.grasp_share_at(90, dt) for _ in range(60)]
+    np.testing.assert_allclose(shares[:3], [1 - dt / RELEASE_FADE_S * i for i in (1, 2, 3)])
+    assert shares[-1] == 0.0 and phase.grasp_share_at(95, dt) == 0.0
