@@ -490,6 +490,8 @@ class WristGoal:
         # the goal last computed for (k, t): the engage wait asks for the same one at every
         # step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
         self._memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
+        #: the tool point's goal [m] (base frame) the last call put the EE at
+        self.tool_goal: FloatArray | None = None
         self._turns: dict[float, FloatArray] = {}
 
     def _goal(self, k: int, t: float) -> tuple[FloatArray, FloatArray]:
@@ -543,6 +545,7 @@ class WristGoal:
         clearance = layers.clearance
         if clearance is not None and surface is not None and k < clearance.until:
             want_tool_p = clearance.lift(want_tool_p, surface)
+        self.tool_goal = want_tool_p
         offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
         # on another robot, where the hand is turned now (the IK puts position first: a wrist
         # that cannot take the asked rotation would swing a long hand's tool point away); on

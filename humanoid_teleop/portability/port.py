@@ -441,12 +441,16 @@ def port_episode(
             t_s = clock.source_time(t, closures)
             # a slower arm finishes the push's stroke before the source's clock runs on
             stroke = layers.stroke
-            if (
-                stroke is not None
-                and records
-                and stroke.hold(t, dt, t_s, records[-1].tool_p - stroke_shift)
-            ):
-                t_s = clock.hold(t)
+            if stroke is not None and records:
+                tool_now = records[-1].tool_p - stroke_shift
+                goal_now = wrist_at.tool_goal
+                if stroke.hold(t, dt, t_s, tool_now) or (
+                    goal_now is not None
+                    and stroke.catch_up(
+                        t_s, records[-1].src_index, dt, records[-1].tool_p, goal_now - origin
+                    )
+                ):
+                    t_s = clock.hold(t)
             if t_s > end_s + 1e-9 and (
                 scene is None or scene.outcome != "running" or t_s > end_s + SETTLE_S
             ):
