@@ -33,7 +33,15 @@ from .grasps import OperatorGrasps, PickHands
 from .push_stroke import StrokeFinish
 from .report import CONTACT_M
 from .tool import ArmTool
-from .track import REST_S, SourceTrack, at_rest, recent_motion, rests_after, toward
+from .track import (
+    REST_S,
+    SourceTrack,
+    at_rest,
+    recent_motion,
+    rests_after,
+    toward,
+    vector_length,
+)
 
 FloatArray = NDArray[np.float64]
 #: (EE rotation, EE position [m], tool point [m]) of a command, base frame, how far [m]
@@ -75,6 +83,9 @@ PUSH_STEER_GAIN_PER_S = 2.0
 PUSH_STEER_M_S = 0.1
 #: ... where the source's object slides at least this fast [m/s] (:func:`push_normals`).
 PUSH_STEER_MIN_M_S = 0.05
+#: ... and it steers at most this far [m] in all (a hand's correction, not a new path: steered
+#: 2.8 cm, TALOS' jaws dragged icub -> talos push seed 3's puck 3 cm past the disc).
+PUSH_STEER_MAX_M = 0.02
 #: ... and over how far [m] of the source tool's distance from its object beyond the report's
 #: contact radius (:data:`~.report.CONTACT_M`) the shift fades out.
 SHIFT_FADE_M = 0.05
@@ -285,12 +296,13 @@ class ReAim:
     across the push (``across``: per source sample, :func:`push_normals`) steers
     against the relation error across it (``source_tools``: the source's measured tool
     point per sample, n x 3 [m], task frame), ``steer_gain`` [-] of it a step, at most
-    ``steer_step_m``, while the target's own object moves too (steered while its puck lay
-    still, iCub's hand met it off its centre and it stopped 1.5 cm shorter: alex -> icub
-    push seeds 4, 5 lost). Its component along the push is held (following the target's
-    object along the push, a hand that had pushed its object further would push it
-    further still), and it does not follow the target object's offset across (the hand
-    drags the puck it steers toward: alex -> g1 seed 2, the two pucks 4 -> 8 cm apart)."""
+    ``steer_step_m`` (and :data:`PUSH_STEER_MAX_M` in all: ``steered_m``), while the
+    target's own object moves too (steered while its puck lay still, iCub's hand met it
+    off its centre and it stopped 1.5 cm shorter: alex -> icub push seeds 4, 5 lost). Its
+    component along the push is held (following the target's object along the push, a hand
+    that had pushed its object further would push it further still), and it does not
+    follow the target object's offset across (the hand drags the puck it steers toward:
+    alex -> g1 seed 2, the two pucks 4 -> 8 cm apart)."""
 
     resting: NDArray[np.bool_]
     share: FloatArray
@@ -302,6 +314,8 @@ class ReAim:
     steer_gain: float = 0.0
     steer_step_m: float = 0.0
     shift_m: FloatArray = field(default_factory=lambda: np.zeros(3))
+    #: the part of the shift [m] the steer across the push has made
+    steered_m: FloatArray = field(default_factory=lambda: np.zeros(3))
 
     @classmethod
     def of(
@@ -345,7 +359,12 @@ class ReAim:
             normal = self.across[k]
             error = (target_tool - target_object) - (self.source_tools[k] - self.source_objects[k])
             steer = -self.steer_gain * float(error @ normal) * normal
-            self.shift_m = toward(self.shift_m, self.shift_m + steer, self.steer_step_m)
+            steered = toward(self.steered_m, self.steered_m + steer, self.steer_step_m)
+            length = vector_length(steered)
+            if length > PUSH_STEER_MAX_M:
+                steered = steered * (PUSH_STEER_MAX_M / length)
+            self.shift_m = self.shift_m + (steered - self.steered_m)
+            self.steered_m = steered
         shift: FloatArray = self.share[k] * self.shift_m
         return shift
 

@@ -15,6 +15,7 @@ import numpy as np
 from humanoid_teleop.portability.goal import (
     FLOOR_FADE_M,
     FLOOR_RADIUS_M,
+    PUSH_STEER_MAX_M,
     TABLE_CLEARANCE_M,
     ObjectClearance,
     ReAim,
@@ -204,8 +205,9 @@ def test_push_normals_are_left_of_the_sliding_object_from_the_push_on() -> None:
 
 def test_re_aim_steers_across_the_push_against_the_relation_error() -> None:
     """While both objects move the shift moves opposite the relation error's component
-    across the push (its gain a step, at most the steer step), not along it; it is held
-    while the target's object rests or the source's no longer slides."""
+    across the push (its gain a step, at most the steer step, at most PUSH_STEER_MAX_M in
+    all), not along it; it is held while the target's object rests or the source's no
+    longer slides."""
     n = 3
     source_objects = np.zeros((n, 3))
     source_tools = np.tile([0.0, -0.03, 0.0], (n, 1))  # 3 cm behind its object along +y
@@ -233,6 +235,10 @@ def test_re_aim_steers_across_the_push_against_the_relation_error() -> None:
     tool_near = np.array([-0.004, -0.01, 0.0])  # half of 4 mm: less than the step
     np.testing.assert_allclose(reaim.shift(1, target_object, then, tool_near), [0.006, 0, 0])
     np.testing.assert_allclose(reaim.shift(2, target_object, then, tool), [0.006, 0.0, 0.0])
+    far = np.array([-0.2, -0.01, 0.0])  # 20 cm off: steered at most PUSH_STEER_MAX_M in all
+    for _ in range(20):
+        reaim.shift(0, target_object, then, far)
+    np.testing.assert_allclose(reaim.shift(0, target_object, then, far), [PUSH_STEER_MAX_M, 0, 0])
     # without the target's measured tool (the first step) or its object's past, nothing steers
     fresh = ReAim(
         np.zeros(n, dtype=bool), np.ones(n), source_objects, 3, 0.01, across, source_tools,
