@@ -2,7 +2,8 @@
 wrist that puts it there (:class:`WristGoal`). The goal is the source's (task frame), then,
 each where it applies (:class:`GoalLayers`, built by :func:`goal_layers`):
 
-1. moved onto the target's own resting object (:class:`ReAim`: a push, with physics);
+1. moved onto the target's own resting object, and steered across the push while both
+   objects move (:class:`ReAim`: a push, with physics);
 2. the target's grasp point on the source's near the object (:func:`grasp_share`: a pick);
 3. raised to the hand floor (:func:`hand_floor`: with physics);
 4. lifted off the pushing hand's resting object (:class:`ObjectClearance`);
@@ -32,7 +33,15 @@ from .grasps import OperatorGrasps, PickHands
 from .push_stroke import StrokeFinish
 from .report import CONTACT_M
 from .tool import ArmTool
-from .track import REST_S, SourceTrack, at_rest, rests_after, toward
+from .track import (
+    REST_S,
+    SourceTrack,
+    at_rest,
+    recent_motion,
+    rests_after,
+    toward,
+    vector_length,
+)
 
 FloatArray = NDArray[np.float64]
 #: (EE rotation, EE position [m], tool point [m]) of a command, base frame, how far [m]
@@ -70,6 +79,18 @@ OBJECT_CLEARANCE_M = 0.002
 #: With physics, a push into another robot: how fast [m/s] the goal's shift onto the
 #: target's own object follows that object's offset from the source's (an operator's re-aim)
 RE_AIM_M_S = 0.03
+#: ... and while the source's object moves, the shift's component across that motion
+#: steers against the relation error across it ((target tool - target object) - (source
+#: tool - source object)) at PUSH_STEER_GAIN_PER_S [1/s] of that error, at most
+#: PUSH_STEER_M_S [m/s] (:class:`ReAim`: an operator keeping the puck where the source's
+#: hand held its own).
+PUSH_STEER_GAIN_PER_S = 2.0
+PUSH_STEER_M_S = 0.1
+#: ... where the source's object slides at least this fast [m/s] (:func:`push_normals`).
+PUSH_STEER_MIN_M_S = 0.05
+#: ... and it steers at most this far [m] in all (a hand's correction, not a new path: steered
+#: 2.8 cm, TALOS' jaws dragged icub -> talos push seed 3's puck 3 cm past the disc).
+PUSH_STEER_MAX_M = 0.02
 #: ... and over how far [m] of the source tool's distance from its object beyond the report's
 #: contact radius (:data:`~.report.CONTACT_M`) the shift fades out.
 SHIFT_FADE_M = 0.05
@@ -284,14 +305,30 @@ class ReAim:
     rests outside its push (:func:`resting_outside_push`); ``share``: the shift's share
     there (1 within the contact radius of the source's tool, 0 :data:`SHIFT_FADE_M`
     beyond); ``source_objects``: n x 3 [m], task frame; ``rest_steps``: the port's steps
-    in :data:`~.track.REST_S`."""
+    in :data:`~.track.REST_S`. While the source's object moves, the shift's component
+    across the push (``across``: per source sample, :func:`push_normals`) steers
+    against the relation error across it (``source_tools``: the source's measured tool
+    point per sample, n x 3 [m], task frame), ``steer_gain`` [-] of it a step, at most
+    ``steer_step_m`` (and :data:`PUSH_STEER_MAX_M` in all: ``steered_m``), while the
+    target's own object moves too (steered while its puck lay still, iCub's hand met it
+    off its centre and it stopped 1.5 cm shorter: alex -> icub push seeds 4, 5 lost). Its
+    component along the push is held (following the target's object along the push, a hand
+    that had pushed its object further would push it further still), and it does not
+    follow the target object's offset across (the hand drags the puck it steers toward:
+    alex -> g1 seed 2, the two pucks 4 -> 8 cm apart)."""
 
     resting: NDArray[np.bool_]
     share: FloatArray
     source_objects: FloatArray
     rest_steps: int
     step_m: float
+    across: FloatArray | None = None
+    source_tools: FloatArray | None = None
+    steer_gain: float = 0.0
+    steer_step_m: float = 0.0
     shift_m: FloatArray = field(default_factory=lambda: np.zeros(3))
+    #: the part of the shift [m] the steer across the push has made
+    steered_m: FloatArray = field(default_factory=lambda: np.zeros(3))
 
     @classmethod
     def of(
@@ -306,18 +343,62 @@ class ReAim:
             source_objects,
             max(1, round(REST_S * rate_hz)),
             RE_AIM_M_S * (1.0 / rate_hz),
+            push_normals(track.t_s, source_objects, touch),
+            track.actual_p,
+            PUSH_STEER_GAIN_PER_S / rate_hz,
+            PUSH_STEER_M_S / rate_hz,
         )
 
-    def shift(self, k: int, target_object: FloatArray, then: FloatArray | None) -> FloatArray:
+    def shift(
+        self, k: int, target_object: FloatArray, then: FloatArray | None,
+        target_tool: FloatArray | None = None,
+    ) -> FloatArray:  # fmt: skip
         """The goal's shift [m] at source sample ``k``, the target's object at
         ``target_object`` (task frame) now and at ``then`` :data:`~.track.REST_S` ago
-        (None: not yet that many steps)."""
+        (None: not yet that many steps), the target's measured tool point at
+        ``target_tool`` (task frame; None: not measured yet)."""
         if self.resting[k] and then is not None and rests_after(target_object - then):
             offset = target_object - self.source_objects[k]  # both rest: re-aim
             offset[2] = 0.0
             self.shift_m = toward(self.shift_m, offset, self.step_m)
+        elif (
+            self.across is not None
+            and self.source_tools is not None
+            and target_tool is not None
+            and then is not None
+            and self.across[k].any()
+            and not rests_after(target_object - then)
+        ):  # both objects move: steer against the relation error across the push
+            normal = self.across[k]
+            error = (target_tool - target_object) - (self.source_tools[k] - self.source_objects[k])
+            steer = -self.steer_gain * float(error @ normal) * normal
+            steered = toward(self.steered_m, self.steered_m + steer, self.steer_step_m)
+            length = vector_length(steered)
+            if length > PUSH_STEER_MAX_M:
+                steered = steered * (PUSH_STEER_MAX_M / length)
+            self.shift_m = self.shift_m + (steered - self.steered_m)
+            self.steered_m = steered
         shift: FloatArray = self.share[k] * self.shift_m
         return shift
+
+
+def push_normals(t_s: FloatArray, objects: FloatArray, touch: int | None) -> FloatArray:
+    """Per sample (``t_s`` [s], ``objects``: n x 3 [m], task frame), from the push's start
+    (``touch``) on, where the object slides at :data:`PUSH_STEER_MIN_M_S` or faster, the
+    horizontal unit normal (left of it) to its motion over the last
+    :data:`~.track.REST_S`; zero elsewhere (everywhere without a push). A slower puck's
+    direction turns with its last creep: steered across that, icub -> g1 push seed 2's
+    hand steered along the push against its seat and the puck went 3 cm further (lost)."""
+    normals = np.zeros((len(objects), 3))
+    if touch is None:
+        return normals
+    moved = recent_motion(t_s, objects)
+    length = np.linalg.norm(moved, axis=1)
+    sliding = length >= PUSH_STEER_MIN_M_S * REST_S
+    sliding[:touch] = False
+    normals[sliding, 0] = -moved[sliding, 1] / length[sliding]
+    normals[sliding, 1] = moved[sliding, 0] / length[sliding]
+    return normals
 
 
 @dataclass
@@ -442,6 +523,8 @@ class WristGoal:
         # the goal last computed for (k, t): the engage wait asks for the same one at every
         # step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
         self._memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
+        #: the tool point's goal [m] (base frame) the last call put the EE at
+        self.tool_goal: FloatArray | None = None
         self._turns: dict[float, FloatArray] = {}
 
     def _goal(self, k: int, t: float) -> tuple[FloatArray, FloatArray]:
@@ -497,6 +580,7 @@ class WristGoal:
         clearance = layers.clearance
         if clearance is not None and surface is not None and k < clearance.until:
             want_tool_p = clearance.lift(want_tool_p, surface)
+        self.tool_goal = want_tool_p
         offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
         # on another robot, where the hand is turned now (the IK puts position first: a wrist
         # that cannot take the asked rotation would swing a long hand's tool point away); on

@@ -110,9 +110,12 @@ source's object (:func:`~.track.at_rest`) and the target's measured one rest, th
 shift follows the target's object's horizontal offset from the source's (task frame) at most
 :data:`~.goal.RE_AIM_M_S`; while either moves it is held, and from the push's start to the source's
 object's last motion (:func:`~.goal.resting_outside_push`), so the hand pushes as the source's
-did. It applies in full while the source's tool is within the report's contact radius of
-its object and fades out over :data:`~.goal.SHIFT_FADE_M` beyond, so free-space paths stay near
-the source's; the hand floor applies after it. A hand that knocked its puck on the way down
+did, but for its component across the push: while both objects move it steers against the
+relation error across the push (:data:`~.goal.PUSH_STEER_GAIN_PER_S`: an operator keeping the
+puck where the source's hand held its own). It applies in full while the source's tool is
+within the report's contact radius of its object and fades out over
+:data:`~.goal.SHIFT_FADE_M` beyond, so free-space paths stay near the source's; the hand floor
+applies after it. A hand that knocked its puck on the way down
 (G1's on Romeo's path, 2.5 cm) comes down beside it as the source's did beside its own:
 romeo -> g1 push contact p95 3.4-4.3 -> 2.1-3.8 cm (seeds 1-5), free 1.7-2.3 -> 3.5-4.5 cm
 (the hand carries the shift a little way out of contact).
@@ -438,12 +441,16 @@ def port_episode(
             t_s = clock.source_time(t, closures)
             # a slower arm finishes the push's stroke before the source's clock runs on
             stroke = layers.stroke
-            if (
-                stroke is not None
-                and records
-                and stroke.hold(t, dt, t_s, records[-1].tool_p - stroke_shift)
-            ):
-                t_s = clock.hold(t)
+            if stroke is not None and records:
+                tool_now = records[-1].tool_p - stroke_shift
+                goal_now = wrist_at.tool_goal
+                if stroke.hold(t, dt, t_s, tool_now) or (
+                    goal_now is not None
+                    and stroke.catch_up(
+                        t_s, records[-1].src_index, dt, records[-1].tool_p, goal_now - origin
+                    )
+                ):
+                    t_s = clock.hold(t)
             if t_s > end_s + 1e-9 and (
                 scene is None or scene.outcome != "running" or t_s > end_s + SETTLE_S
             ):
@@ -474,7 +481,8 @@ def port_episode(
                 if reaim is not None and objects:
                     back = reaim.rest_steps
                     then = records[-back].object_p if len(records) >= back else None
-                    shift = stroke_shift = reaim.shift(k, objects[0][1] - origin, then)
+                    tool_now = records[-1].tool_p if records else None
+                    shift = stroke_shift = reaim.shift(k, objects[0][1] - origin, then, tool_now)
                 if layers.stroke is not None:
                     shift = layers.stroke.extension(t) + (0.0 if shift is None else shift)
                 wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames, shift)

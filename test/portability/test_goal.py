@@ -5,7 +5,8 @@ hand lifted off its resting object until the source's hand comes down beside its
 (goal.ObjectClearance, goal.side_approach). A physics push into another robot re-aims at the
 target's own object where both objects rest: the rest test (track.at_rest), the source's
 object held unrested through its push (goal.resting_outside_push) and the rate-limited shift
-(track.toward)."""
+(track.toward); while the source's object slides, the shift steers across the push against
+the relation error (goal.push_normals)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from humanoid_teleop.portability.goal import (
     FLOOR_FADE_M,
     FLOOR_OVER_OBJECT_M,
     FLOOR_RADIUS_M,
+    PUSH_STEER_MAX_M,
     TABLE_CLEARANCE_M,
     ObjectClearance,
     ReAim,
     hand_floor,
+    push_normals,
     resting_outside_push,
     side_approach,
 )
@@ -197,3 +200,65 @@ def test_re_aim_moves_onto_the_target_object_only_where_both_rest() -> None:
     np.testing.assert_allclose(reaim.shift(2, moved, target), [0.01, 0.0, 0.0])
     np.testing.assert_allclose(reaim.shift(2, target, None), [0.01, 0.0, 0.0])  # too early
     np.testing.assert_allclose(reaim.shift(3, target, target), [0.01, 0.0, 0.0])  # half of 2 cm
+
+
+def test_push_normals_are_left_of_the_sliding_object_from_the_push_on() -> None:
+    """Zero before the push's start and where the object creeps slower than the steer's
+    least speed; the unit normal left of its motion where it slides."""
+    t = np.arange(0.0, 2.0, 0.01)
+    objects = np.zeros((len(t), 3))
+    objects[:, 1] = np.clip(t - 0.5, 0.0, 1.0) * 0.2  # slides +y at 20 cm/s over 0.5-1.5 s
+    objects[t >= 1.5, 0] = (t[t >= 1.5] - 1.5) * 0.01  # then creeps +x at 1 cm/s
+    normals = push_normals(t, objects, touch=int(np.searchsorted(t, 0.5)))
+    sliding = (t >= 0.5 + REST_S / 4) & (t < 1.5)
+    np.testing.assert_allclose(normals[sliding], [[-1.0, 0.0, 0.0]] * int(sliding.sum()))
+    assert not normals[t < 0.5].any()
+    assert not normals[t >= 1.5 + REST_S].any()  # a creep's direction is not steered across
+    late = push_normals(t, objects, touch=int(np.searchsorted(t, 1.5 + REST_S)))
+    assert not late.any()  # nothing slides after that push start
+    assert not push_normals(t, objects, None).any()
+
+
+def test_re_aim_steers_across_the_push_against_the_relation_error() -> None:
+    """While both objects move the shift moves opposite the relation error's component
+    across the push (its gain a step, at most the steer step, at most PUSH_STEER_MAX_M in
+    all), not along it; it is held while the target's object rests or the source's no
+    longer slides."""
+    n = 3
+    source_objects = np.zeros((n, 3))
+    source_tools = np.tile([0.0, -0.03, 0.0], (n, 1))  # 3 cm behind its object along +y
+    across = np.tile([-1.0, 0.0, 0.0], (n, 1))  # the push along +y: left is -x
+    across[2] = 0.0  # the source's object no longer slides
+    reaim = ReAim(
+        resting=np.zeros(n, dtype=bool),
+        share=np.ones(n),
+        source_objects=source_objects,
+        rest_steps=3,
+        step_m=0.01,
+        across=across,
+        source_tools=source_tools,
+        steer_gain=0.5,
+        steer_step_m=0.004,
+    )
+    target_object = np.zeros(3)
+    then = np.array([0.0, -0.01, 0.0])  # the target's object moved 1 cm along the push
+    # the target's tool 1 cm left of where the source's relation puts it, 2 cm ahead
+    tool = np.array([-0.01, -0.01, 0.0])
+    np.testing.assert_allclose(reaim.shift(0, target_object, then, tool), [0.004, 0.0, 0.0])
+    np.testing.assert_allclose(  # its object at rest: held
+        reaim.shift(0, target_object, target_object, tool), [0.004, 0.0, 0.0]
+    )
+    tool_near = np.array([-0.004, -0.01, 0.0])  # half of 4 mm: less than the step
+    np.testing.assert_allclose(reaim.shift(1, target_object, then, tool_near), [0.006, 0, 0])
+    np.testing.assert_allclose(reaim.shift(2, target_object, then, tool), [0.006, 0.0, 0.0])
+    far = np.array([-0.2, -0.01, 0.0])  # 20 cm off: steered at most PUSH_STEER_MAX_M in all
+    for _ in range(20):
+        reaim.shift(0, target_object, then, far)
+    np.testing.assert_allclose(reaim.shift(0, target_object, then, far), [PUSH_STEER_MAX_M, 0, 0])
+    # without the target's measured tool (the first step) or its object's past, nothing steers
+    fresh = ReAim(
+        np.zeros(n, dtype=bool), np.ones(n), source_objects, 3, 0.01, across, source_tools,
+        0.5, 0.004,
+    )  # fmt: skip
+    np.testing.assert_allclose(fresh.shift(0, target_object, then, None), np.zeros(3))
+    np.testing.assert_allclose(fresh.shift(0, target_object, None, tool), np.zeros(3))

@@ -1,4 +1,5 @@
-"""A push's stroke finished as far as the source's hand went (portability/push_stroke.py)."""
+"""A push's stroke finished as far as the source's hand went, and the source's clock held
+during the stroke for a target hand that trails its goal (portability/push_stroke.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.portability.push_stroke import (
+    CATCH_UP_M,
+    CATCH_UP_MAX_S,
     STROKE_EXTEND_M_S,
     STROKE_EXTEND_MAX_M,
     STROKE_FADE_S,
@@ -120,3 +123,28 @@ def test_a_moving_hand_is_waited_for_until_it_arrives_or_at_most_the_longest_wai
     finish = _finish()
     held = _run(finish, finish.reach_m - 0.1, 0.05)
     assert sum(held) * DT_S == pytest.approx(STROKE_WAIT_MAX_S, abs=2 * DT_S)
+
+
+def test_the_clock_waits_during_the_stroke_for_a_hand_trailing_more_than_the_sources() -> None:
+    """From the push's start (1.2 s) to the stroke's end the clock is held while the target's
+    tool point trails its goal along the push by more than the source's did (10 cm/s for
+    0.1 s: 1 cm) plus :data:`CATCH_UP_M`; not across the push, not outside the stroke, and
+    at most :data:`CATCH_UP_MAX_S` in all."""
+    finish = _finish()
+    t, _, _, _ = _stroke()
+    k = int(np.searchsorted(t, 1.5))
+    assert finish.source_lag_m is not None
+    assert finish.source_lag_m[k] == pytest.approx(0.01, abs=1e-6)
+    goal = np.array([0.08, 0.0, 0.0])
+    behind = goal - np.array([0.0, 0.01 + CATCH_UP_M + 0.002, 0.0])
+    near = goal - np.array([0.0, 0.01 + CATCH_UP_M - 0.002, 0.0])
+    aside = goal - np.array([0.05, 0.0, 0.0])
+    assert not finish.catch_up(1.5, k, DT_S, near, goal)
+    assert not finish.catch_up(1.5, k, DT_S, aside, goal)
+    assert not finish.catch_up(1.1, k, DT_S, behind, goal)  # before the push
+    assert not finish.catch_up(finish.end_s, k, DT_S, behind, goal)  # the stroke has ended
+    steps = 0
+    while finish.catch_up(1.5, k, DT_S, behind, goal):
+        steps += 1
+    assert steps * DT_S == pytest.approx(CATCH_UP_MAX_S, abs=DT_S)
+    assert finish.caught_up_s == pytest.approx(CATCH_UP_MAX_S, abs=DT_S)
