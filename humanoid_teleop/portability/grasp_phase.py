@@ -31,9 +31,10 @@ AIM_M_S = 0.03
 #: held wrist goal from where the close began: its loop winds up while the fingers hold the
 #: pinch above the object (Alex's own operator's goes 6-7 cm down through its 3.5 s close;
 #: the command presses the hand onto the cube, the drive's effort limits bound the force).
-#: Picks into Alex (g1 -> alex, romeo -> alex, of 5 each): uncapped 3, 3 (romeo -> alex
-#: seed 4 17 cm down, reachability 93%), 15 cm 3, 4 (reachability 93%), 12 cm 4, 2
-#: (reachability 100, 97%), 7 cm 2, 0: the press is what holds the cube.
+#: Picks into Alex (g1 -> alex, romeo -> alex, of 5 each, before the lift from where the
+#: hand is): uncapped 3, 3 (romeo -> alex seed 4 17 cm down, reachability 93%), 15 cm 3, 4
+#: (reachability 93%), 12 cm 4, 2 (reachability 100, 97%), 7 cm 2, 0: the press is what
+#: holds the cube.
 FOLLOW_MAX_M = 0.12
 
 
@@ -61,7 +62,9 @@ class GraspPhase:
       held up (:meth:`observe` gives it the measured pinch, object and lowest fingertip),
       and the phase's goal is that goal exactly until the carry;
     - from ``rise_from`` to ``carried_from`` (the source's object risen
-      :data:`CARRIED_M`): that held goal moved as the source's goal moves (the lift);
+      :data:`CARRIED_M`): that held goal moved as the source's goal moves (the lift); a
+      follow's held goal first put at the measured EE (the press let go, as an operator
+      lifts from where the hand is);
     - after: back onto the source's path (the object is in the hand).
 
     Every other change of the goal's offset from the source's path moves at most
@@ -84,6 +87,10 @@ class GraspPhase:
     measured: tuple[FloatArray, FloatArray, float] | None = None
     #: the held goal where the close began (the follow's origin)
     close_ee: FloatArray | None = None
+    #: the measured EE position [m] at the last :meth:`observe`
+    measured_ee: FloatArray | None = None
+    #: whether the follow's held goal was put where the hand is for the lift
+    lifted: bool = False
     #: where the source's close began [s] and how long the target's operator closes [s]
     close_start_s: float = 0.0
     close_s: float = 0.0
@@ -107,10 +114,14 @@ class GraspPhase:
         """Whether the close moves the wrist on what the target's hand does (:meth:`observe`)."""
         return self.follow_gain_per_s > 0.0
 
-    def observe(self, pinch: FloatArray, object_p: FloatArray, lowest_tip_z: float) -> None:
-        """This step's measured pinch (grasp point) and object centre [m] and the lowest
-        fingertip's height [m], target base frame (called before :meth:`ee_goal`)."""
+    def observe(
+        self, pinch: FloatArray, object_p: FloatArray, lowest_tip_z: float, ee: FloatArray
+    ) -> None:
+        """This step's measured pinch (grasp point), object centre and EE position [m] and
+        the lowest fingertip's height [m], target base frame (called before
+        :meth:`ee_goal`)."""
         self.measured = (pinch, object_p, lowest_tip_z)
+        self.measured_ee = ee
 
     def _follow(self, dt: float) -> None:
         """Move the held goal as the target's operator moves its wrist in the close."""
@@ -146,12 +157,19 @@ class GraspPhase:
                 self.held_ee = self.close_ee = ee_goal + self.correction
             elif self.follows and k < self.rise_from:
                 self._follow(dt)
+            elif self.follows and self.measured_ee is not None and not self.lifted:
+                # the lift starts from where the hand is, not from the wound-up press
+                # (kept, the press went on into the lift: romeo -> alex 3 -> 2 of 5, g1 ->
+                # alex worst contact p95 4.1 -> 15.4 cm)
+                self.held_ee = self.measured_ee.copy()
+                self.lifted = True
             held = self.held_ee
             if k >= self.rise_from:
                 held = held + (self.goal_p[k] - self.goal_p[self.rise_from])
             want = held - ee_goal
         if k < self.close_from:
             self.held_ee = None
+            self.lifted = False
         if self.follows and self.close_from <= k < self.carried_from:
             self.correction = want  # its operator's hand, not a re-aim
         else:

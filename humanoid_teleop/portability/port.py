@@ -463,8 +463,9 @@ def port_episode(
             if sim is not None:
                 pick = layers.pick
                 if pick is not None and pick.follows and objects:  # what its operator sees
-                    r_act, _, point_act, grasp_act = tool.frames_grasp(q)
-                    pick.observe(point_act + grasp_act, objects[0][1], tool.lowest_tip_z(q))
+                    r_act, ee_act, point_act, grasp_act = tool.frames_grasp(q)
+                    lowest = tool.lowest_tip_z(q)
+                    pick.observe(point_act + grasp_act, objects[0][1], lowest, ee_act)
                 else:
                     r_act, _, point_act = tool.frames(q)
             if replay is not None:  # its own robot: the recorded intent, as it was given

@@ -125,7 +125,7 @@ def test_a_following_close_moves_the_wrist_with_the_pushed_object() -> None:
     pinch = np.zeros(3)
     out = []
     for i in range(20):
-        phase.observe(pinch, np.array([-0.02, 0.0, 0.0]), -0.02)
+        phase.observe(pinch, np.array([-0.02, 0.0, 0.0]), -0.02, np.zeros(3))
         before = None if phase.held_ee is None else phase.held_ee.copy()
         out.append(phase.ee_goal(40 + i, np.array([0.0, 0.0, 0.0002 * i]), dt, -1.0))
         if before is not None:  # the pinch moves with the wrist
@@ -144,7 +144,7 @@ def test_a_following_close_presses_down_onto_its_floor_only() -> None:
     for k in range(10, 41):
         phase.ee_goal(k, np.zeros(3), dt, -1.0)
     phase.table_floor_z = -0.01
-    phase.observe(np.array([0.0, 0.0, 0.03]), np.zeros(3), 0.01)
+    phase.observe(np.array([0.0, 0.0, 0.03]), np.zeros(3), 0.01, np.zeros(3))
     out = phase.ee_goal(41, np.zeros(3), dt, -1.0)
     np.testing.assert_allclose(out, [0.0, 0.0, 4.0 * (0.01 - 0.03) * dt], atol=1e-12)
 
@@ -156,7 +156,7 @@ def test_a_held_close_ignores_what_it_observes() -> None:
     assert not phase.follows
     for k in range(10, 40):
         phase.ee_goal(k, np.zeros(3), dt, -1.0)
-    phase.observe(np.zeros(3), np.array([-0.02, 0.0, 0.0]), -0.02)
+    phase.observe(np.zeros(3), np.array([-0.02, 0.0, 0.0]), -0.02, np.zeros(3))
     out = [phase.ee_goal(40 + i, np.zeros(3), dt, -1.0) for i in range(10)]
     np.testing.assert_allclose(out, [[0.0, 0.0, -0.005]] * 10, atol=1e-12)
     assert phase.least_waits((1.0, 2.0)) == (0.0, 0.0)
@@ -177,6 +177,20 @@ def test_a_following_close_winds_up_no_further_than_its_cap() -> None:
         phase.ee_goal(k, np.zeros(3), dt, -1.0)
     out = np.zeros(3)
     for _ in range(2000):
-        phase.observe(np.array([0.0, 0.0, 0.02]), np.zeros(3), 0.0)
+        phase.observe(np.array([0.0, 0.0, 0.02]), np.zeros(3), 0.0, np.zeros(3))
         out = phase.ee_goal(45, np.zeros(3), dt, -1.0)
     np.testing.assert_allclose(out, [0.0, 0.0, -FOLLOW_MAX_M], atol=1e-12)
+
+
+def test_a_following_close_lifts_from_where_the_hand_is() -> None:
+    """At the lift a wound-up press is let go: the held goal is put at the measured EE (1 cm
+    above where the close began, the hand held up by the cube), then moves as the source's
+    goal rises."""
+    phase, dt = _following(), 0.01
+    for k in range(10, 60):
+        phase.observe(np.array([0.0, 0.0, 0.02]), np.zeros(3), 0.0, np.array([0.0, 0.0, 0.01]))
+        phase.ee_goal(k, np.zeros(3), dt, -1.0)
+    assert phase.held_ee is not None and phase.held_ee[2] < -0.01  # pressed down
+    lift = [phase.ee_goal(k, np.zeros(3), dt, -1.0) for k in range(60, 70)]
+    np.testing.assert_allclose(lift[0], [0.0, 0.0, 0.01], atol=1e-12)
+    np.testing.assert_allclose(lift[-1], [0.0, 0.0, 0.01 + 9 * 0.002], atol=1e-12)
