@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.sim.hand_geometry import HandGeometry, hand_geometry
+from humanoid_teleop.devices.scripted.demonstrator import DemonstratorConfig
 
 from .grasp_phase import GraspPhase, grasp_phase
 from .grasps import OperatorGrasps, PickHands
@@ -276,13 +277,16 @@ def source_grasp_points(track: SourceTrack) -> FloatArray:
 
 def pick_phase(
     track: SourceTrack, source_grasp: FloatArray, source_objects: FloatArray,
-    grip: tuple[OperatorGrasps, PickHands], table_top_z: float,
+    grip: tuple[OperatorGrasps, PickHands], table_top_z: float, gripper: bool = False,
 ) -> GraspPhase | None:  # fmt: skip
     """The source pick's :class:`~.grasp_phase.GraspPhase` (``source_grasp``: its measured
     grasp point, :func:`source_grasp_points`; ``source_objects``: n x 3 [m], task frame;
     ``grip``: its operator's grasps and the target's picking hands, whose operator's grasp
     height it takes; ``table_top_z``: the target's table top, base frame [m]): the source's
-    grasp point, its goals and where its operator began each close."""
+    grasp point, its goals and where its operator began each close. A target's hand whose
+    operator does not hold the wrist in the close follows its object there
+    (:func:`follow_in_close`), a ``gripper``'s not: its jaws close on the object from both
+    sides (alex -> talos seeds 1, 2 lost with it, contact 5.3 -> 6.1, 7.2 cm)."""
     grasps, hands = grip
     closing = grasps.progress > 1.0 + 1e-3
     starts = np.flatnonzero(closing[1:] & ~closing[:-1]) + 1
@@ -292,8 +296,23 @@ def pick_phase(
     return grasp_phase(
         track.t_s, source_grasp, source_objects, track.goal_p, close_starts_s,
         table_top_z + TABLE_CLEARANCE_M, hands.config.grasp_height_m,
-        grasps.waits_s,
+        grasps.waits_s, (0.0, 0.0, 0.0) if gripper else follow_in_close(hands.config),
     )  # fmt: skip
+
+
+def follow_in_close(config: Any) -> tuple[float, float, float]:
+    """How a robot's own operator moves its wrist while its fingers close on the object
+    (its :class:`~humanoid_teleop.devices.scripted.demonstrator.DemonstratorConfig`): (gain
+    [1/s], top speed [m/s]) of its loop keeping the measured pinch on the object and how
+    long [s] it closes before lifting; zeros for one that holds the wrist still
+    (``still_wrist_grasping``: G1's) or closes no longer than the default ``close_s``
+    (Romeo's: the follow moved its arm off its reach, alex -> romeo picks 3 -> 0 of 5,
+    g1 -> romeo contact p95 3.0 -> 3.6 cm). Among the shipped robots that leaves Alex's,
+    whose fingers keep settling ~2 s after its pinch closed (``close_s`` 3.5 s) and push
+    the cube 3 cm meanwhile."""
+    if config.still_wrist_grasping or config.close_s <= DemonstratorConfig.close_s:
+        return 0.0, 0.0, 0.0
+    return float(config.gain_per_s), float(config.max_wrist_speed_m_s), float(config.close_s)
 
 
 @dataclass
@@ -473,7 +492,9 @@ def goal_layers(
                 scene.config.objects[0].half_height_m,
             )  # fmt: skip
         if grip is not None and grasp is not None and source_objects is not None:
-            layers.pick = pick_phase(track, grasp, source_objects, grip, scene.table_top_m)
+            target_hand = target_model.description.hands.get(side)
+            gripper = target_hand is not None and target_hand.kind == "gripper"
+            layers.pick = pick_phase(track, grasp, source_objects, grip, scene.table_top_m, gripper)
     if grip is not None:
         shares = None
         if grasp is not None and source_objects is not None:

@@ -1,9 +1,12 @@
 """A pick's grasp phase into another robot: with physics, from where the source's pinch
 comes near its object until the source has carried it, the target's wrist is moved as the
 target's own operator moves it to grasp (:class:`GraspPhase`): its pinch at its own pick
-height, held no higher by the source's hand, and the wrist still while the fingers close;
-at the release its tool point goes back on the source's as its fingers open.
-:mod:`.port` runs it; docs/portability.md, "Grasps", says what a user sees."""
+height, held no higher by the source's hand, and while the fingers close the wrist still
+or, into a hand whose operator closes long without holding the wrist (Alex's), keeping the
+measured pinch on the target's own object (:attr:`GraspPhase.follow_gain_per_s`) until the
+fingers have closed as long as that operator's (:meth:`GraspPhase.least_waits`); at the
+release its tool point goes back on the source's as its fingers open. :mod:`.port` runs it;
+docs/portability.md, "Grasps", says what a user sees."""
 
 from __future__ import annotations
 
@@ -33,6 +36,15 @@ AIM_M_S = 0.03
 #: Romeo's, 150 of 2900 steps at one source sample (romeo -> g1 pick contact p95 5.8 cm;
 #: 4.2 with the fade, N = 5).
 RELEASE_FADE_S = 0.5
+#: How far [m] at most the close's follow (:attr:`GraspPhase.follow_gain_per_s`) moves the
+#: held wrist goal from where the close began: its loop winds up while the fingers hold the
+#: pinch above the object (Alex's own operator's goes 6-7 cm down through its 3.5 s close;
+#: the command presses the hand onto the cube, the drive's effort limits bound the force).
+#: Picks into Alex (g1 -> alex, romeo -> alex, of 5 each, before the lift from where the
+#: hand is): uncapped 3, 3 (romeo -> alex seed 4 17 cm down, reachability 93%), 15 cm 3, 4
+#: (reachability 93%), 12 cm 4, 2 (reachability 100, 97%), 7 cm 2, 0: the press is what
+#: holds the cube.
+FOLLOW_MAX_M = 0.12
 
 
 @dataclass
@@ -49,15 +61,25 @@ class GraspPhase:
     - from ``close_from`` to ``rise_from`` (where the source's goal was lowest before the
       carry): the wrist goal held where it was when the close began, as an operator keeps
       the wrist still while the fingers close (the port otherwise moves the wrist to keep
-      the closing hand's pinch on the source's: Alex's 4-5 cm);
+      the closing hand's pinch on the source's: Alex's 4-5 cm); for a target whose own
+      operator does not hold the wrist (``follow_gain_per_s`` > 0: its demonstrator's
+      gain), that goal moves as that operator moves it, by the gain times the measured
+      pinch's offset from its goal on the target's object (``pick_height_m`` over the
+      object's centre measured each step, no lower than the hand floor: the fingertips off
+      the table), at most ``follow_max_m_s`` and :data:`FOLLOW_MAX_M` from where it
+      began: it follows the object the closing fingers push and presses on where they are
+      held up (:meth:`observe` gives it the measured pinch, object and lowest fingertip),
+      and the phase's goal is that goal exactly until the carry;
     - from ``rise_from`` to ``carried_from`` (the source's object risen
-      :data:`CARRIED_M`): that held goal moved as the source's goal moves (the lift);
+      :data:`CARRIED_M`): that held goal moved as the source's goal moves (the lift); a
+      follow's held goal first put at the measured EE (the press let go, as an operator
+      lifts from where the hand is);
     - after: back onto the source's path (the object is in the hand);
     - from ``release_from`` (the source sample the port's clock is held at for the
       target's hand to open after the carry; None: no such wait) the grasp point's share
       fades out (:meth:`grasp_share_at`): the tool point on the source's.
 
-    Every change of the goal's offset from the source's path moves at most
+    Every other change of the goal's offset from the source's path moves at most
     :data:`AIM_M_S`; until the close the hand floor (``min_z`` of :meth:`ee_goal`) holds.
     ``goal_p``: the source's tool goals (n x 3 [m], task frame)."""
 
@@ -71,6 +93,21 @@ class GraspPhase:
     release_from: int | None = None
     correction: FloatArray = field(default_factory=lambda: np.zeros(3))
     held_ee: FloatArray | None = None
+    follow_gain_per_s: float = 0.0
+    follow_max_m_s: float = 0.0
+    pick_height_m: float = 0.0
+    #: the last :meth:`observe`: measured pinch, object centre, lowest fingertip height [m]
+    measured: tuple[FloatArray, FloatArray, float] | None = None
+    #: the held goal where the close began (the follow's origin)
+    close_ee: FloatArray | None = None
+    #: the measured EE position [m] at the last :meth:`observe`
+    measured_ee: FloatArray | None = None
+    #: whether the follow's held goal was put where the hand is for the lift
+    lifted: bool = False
+    #: where the source's close began [s] and how long the target's operator closes [s]
+    close_start_s: float = 0.0
+    close_s: float = 0.0
+
     grasp_share: float = 1.0
 
     def grasp_share_at(self, k: int, dt: float) -> float:
@@ -80,6 +117,52 @@ class GraspPhase:
         if self.release_from is not None and k >= self.release_from:
             self.grasp_share = max(0.0, self.grasp_share - dt / RELEASE_FADE_S)
         return self.grasp_share
+
+    def least_waits(self, waits_s: tuple[float, ...]) -> tuple[float, ...]:
+        """How long [s] at least the source's clock is held at each of ``waits_s`` (source
+        times [s], :class:`~.grasps.SourceClock`): at the end of this phase's close, so
+        long that the target's fingers close for its own operator's ``close_s`` before the
+        carry (Alex's: 3.5 s, its grip loosens when lifted earlier), only for a target
+        whose close follows its object (:attr:`follows`); 0 elsewhere."""
+        out = [0.0] * len(waits_s)
+        if self.follows:
+            ends = [i for i, w in enumerate(waits_s) if w >= self.close_start_s]
+            if ends:
+                first = ends[0]
+                out[first] = max(0.0, self.close_s - (waits_s[first] - self.close_start_s))
+        return tuple(out)
+
+    @property
+    def follows(self) -> bool:
+        """Whether the close moves the wrist on what the target's hand does (:meth:`observe`)."""
+        return self.follow_gain_per_s > 0.0
+
+    def observe(
+        self, pinch: FloatArray, object_p: FloatArray, lowest_tip_z: float, ee: FloatArray
+    ) -> None:
+        """This step's measured pinch (grasp point), object centre and EE position [m] and
+        the lowest fingertip's height [m], target base frame (called before
+        :meth:`ee_goal`)."""
+        self.measured = (pinch, object_p, lowest_tip_z)
+        self.measured_ee = ee
+
+    def _follow(self, dt: float) -> None:
+        """Move the held goal as the target's operator moves its wrist in the close."""
+        if self.held_ee is None or self.measured is None:
+            return
+        pinch, object_p, lowest_tip_z = self.measured
+        goal = object_p + np.array([0.0, 0.0, self.pick_height_m])
+        goal[2] = max(float(goal[2]), self.table_floor_z + float(pinch[2]) - lowest_tip_z)
+        velocity = self.follow_gain_per_s * (goal - pinch)
+        speed = float(np.linalg.norm(velocity))
+        if speed > self.follow_max_m_s:
+            velocity *= self.follow_max_m_s / speed
+        origin = self.held_ee if self.close_ee is None else self.close_ee
+        moved = self.held_ee + velocity * dt - origin
+        length = float(np.linalg.norm(moved))
+        if length > FOLLOW_MAX_M:
+            moved *= FOLLOW_MAX_M / length
+        self.held_ee = origin + moved
 
     def within(self, k: int) -> bool:
         """Whether source sample ``k`` is in the phase (pre-grasp to carried)."""
@@ -94,14 +177,26 @@ class GraspPhase:
             want[2] = self.lower_m
         elif self.close_from <= k < self.carried_from:
             if self.held_ee is None:
-                self.held_ee = ee_goal + self.correction
+                self.held_ee = self.close_ee = ee_goal + self.correction
+            elif self.follows and k < self.rise_from:
+                self._follow(dt)
+            elif self.follows and self.measured_ee is not None and not self.lifted:
+                # the lift starts from where the hand is, not from the wound-up press
+                # (kept, the press went on into the lift: romeo -> alex 3 -> 2 of 5, g1 ->
+                # alex worst contact p95 4.1 -> 15.4 cm)
+                self.held_ee = self.measured_ee.copy()
+                self.lifted = True
             held = self.held_ee
             if k >= self.rise_from:
                 held = held + (self.goal_p[k] - self.goal_p[self.rise_from])
             want = held - ee_goal
         if k < self.close_from:
             self.held_ee = None
-        self.correction = toward(self.correction, want, AIM_M_S * dt)
+            self.lifted = False
+        if self.follows and self.close_from <= k < self.carried_from:
+            self.correction = want  # its operator's hand, not a re-aim
+        else:
+            self.correction = toward(self.correction, want, AIM_M_S * dt)
         out: FloatArray = ee_goal + self.correction
         if k < self.close_from and out[2] < min_z:  # the hand floor, until the close
             out[2] = min_z
@@ -118,17 +213,20 @@ def grasp_phase(
     table_floor_z: float,
     pick_height_m: float,
     waits_s: tuple[float, ...] = (),
+    follow: tuple[float, float, float] = (0.0, 0.0, 0.0),
 ) -> GraspPhase | None:
     """The :class:`GraspPhase` of a source pick, per sample at ``t_s`` [s]: its grasp
     point, object centre and tool goal (n x 3 [m], task frame); ``close_starts_s``: where
     its operator's hand began each close [s]; ``table_floor_z``: the lowest the target's
     fingertips may go [m], base frame; ``pick_height_m``: the target's operator's grasp
-    height over the object's centre [m]. The grasp is the one that carried the object
-    (the last close before its last rise by :data:`CARRIED_M`: a dropped object is picked
-    again). ``waits_s``: where the port holds the source's clock for the target's hand
-    (:class:`~.grasps.OperatorGrasps`), the first after the carry being the release's.
-    None when the object never rose after a close, or the source's grasp point did not
-    come within :data:`PRE_GRASP_M` of it before that close."""
+    height over the object's centre [m]; ``waits_s``: where the port holds the source's
+    clock for the target's hand (:class:`~.grasps.OperatorGrasps`), the first after the
+    carry being the release's; ``follow``: its operator's wrist gain [1/s] in the close (0:
+    it holds the wrist still), top speed [m/s] and how long it closes [s]. The grasp is the
+    one that carried the object (the last close before its last rise by :data:`CARRIED_M`:
+    a dropped object is picked again). None when the object never rose after a close, or
+    the source's grasp point did not come within :data:`PRE_GRASP_M` of it before that
+    close."""
     if not close_starts_s or not len(t_s):
         return None
     starts = [int(np.searchsorted(t_s, c)) for c in close_starts_s]
@@ -161,4 +259,9 @@ def grasp_phase(
         table_floor_z=table_floor_z,
         lower_m=pick_height_m - source_height,
         release_from=release_from,
+        follow_gain_per_s=follow[0],
+        follow_max_m_s=follow[1],
+        pick_height_m=pick_height_m,
+        close_start_s=float(t_s[close_from]),
+        close_s=follow[2],
     )

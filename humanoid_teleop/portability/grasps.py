@@ -356,12 +356,18 @@ class SourceClock:
     """The source's clock during a port: it runs with the port's, and is held at each of
     ``waits_s`` (source times [s], in order: where a close or an open ended) until the
     target's hand has followed (:func:`hand_followed`, at the earliest after
-    :data:`HAND_SETTLED_S`, at the latest after :data:`HAND_WAIT_MAX_S`). ``dt``: the
-    port's step [s]. ``held_s``: how far it runs behind; ``waited_s``: how long the hand
-    was waited for (the report's ``hand_wait_s``)."""
+    :data:`HAND_SETTLED_S` or that wait's ``least_s`` [s] if longer, at the latest after
+    :data:`HAND_WAIT_MAX_S`). ``dt``: the port's step [s]. ``held_s``: how far it runs
+    behind; ``waited_s``: how long the hand was waited for (the report's ``hand_wait_s``)."""
 
-    def __init__(self, waits_s: tuple[float, ...] | list[float], dt: float) -> None:
+    def __init__(
+        self,
+        waits_s: tuple[float, ...] | list[float],
+        dt: float,
+        least_s: tuple[float, ...] | list[float] | None = None,
+    ) -> None:
         self._waits = list(waits_s)
+        self._least = list(least_s) if least_s is not None else [0.0] * len(self._waits)
         self._dt = dt
         self._settled_steps = max(1, round(HAND_SETTLED_S / dt))
         self._started: float | None = None  # port time [s] the current wait began
@@ -389,13 +395,14 @@ class SourceClock:
             self._started = t
         if self._started is not None:
             waited = t - self._started
-            if waited > HAND_SETTLED_S and (
+            if waited > max(HAND_SETTLED_S, self._least[0]) and (
                 hand_followed(closures, self._settled_steps, self.commanded)
                 or waited >= HAND_WAIT_MAX_S
             ):
                 self.waited_s += waited - self._dt
                 self._started = None
                 self._waits.pop(0)
+                self._least.pop(0)
             else:
                 self.held_s += self._dt
                 t_s = t - self.held_s

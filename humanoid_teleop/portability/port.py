@@ -84,7 +84,9 @@ after its fingers closed). The report's times are the source's clock; ``hand_wai
 how long it waited. With physics the grasp itself is the target's own operator's
 (:mod:`.grasp_phase`): from the source's pre-grasp to its carry, the target's pinch at its
 own pick height, its own operator's hand floor, the wrist still while the fingers close
-(moved to keep the closing hand's pinch on the source's, Alex's squeezed the cube out).
+(moved to keep the closing hand's pinch on the source's, Alex's squeezed the cube out), or,
+into a hand whose operator closes long without holding the wrist (Alex's), following the
+cube its fingers push as that operator does, the carry waiting for its close.
 
 **Physics.** With a scene the commands drive the target's :class:`MujocoSim` from the
 recorded object poses at engage (moved into the target's task frame); the sim clock is the
@@ -432,7 +434,9 @@ def port_episode(
         t = 0.0
         # the source's clock runs behind the port's by the time it was held for the target's
         # hand at the end of each close and open
-        clock = SourceClock(grip[0].waits_s if grip is not None and sim is not None else (), dt)
+        waits = grip[0].waits_s if grip is not None and sim is not None else ()
+        least = layers.pick.least_waits(waits) if layers.pick is not None else None
+        clock = SourceClock(waits, dt, least)
         stroke_shift = np.zeros(3)  # the goal's shift onto the target's own object, last step
         closures: list[float] = []  # the target's measured hand closure per step
         while True:
@@ -464,7 +468,13 @@ def port_episode(
                 frames_of.surface = False
             objects = scene.object_poses(sim) if scene is not None else []
             if sim is not None:
-                r_act, _, point_act = tool.frames(q)
+                pick = layers.pick
+                if pick is not None and pick.follows and objects:  # what its operator sees
+                    r_act, ee_act, point_act, grasp_act = tool.frames_grasp(q)
+                    lowest = tool.lowest_tip_z(q)
+                    pick.observe(point_act + grasp_act, objects[0][1], lowest, ee_act)
+                else:
+                    r_act, _, point_act = tool.frames(q)
             if replay is not None:  # its own robot: the recorded intent, as it was given
                 row = replay[0].at(t_s + TIME_EPS_S)
                 wrist_p, wrist_r = np.array(row[:3]), row_rotation(row)

@@ -8,6 +8,7 @@ import numpy as np
 
 from humanoid_teleop.portability.grasp_phase import (
     AIM_M_S,
+    FOLLOW_MAX_M,
     RELEASE_FADE_S,
     GraspPhase,
     grasp_phase,
@@ -127,3 +128,96 @@ def test_the_grasp_points_share_fades_out_from_the_release() -> None:
     shares = [phase.grasp_share_at(90, dt) for _ in range(60)]
     np.testing.assert_allclose(shares[:3], [1 - dt / RELEASE_FADE_S * i for i in (1, 2, 3)])
     assert shares[-1] == 0.0 and phase.grasp_share_at(95, dt) == 0.0
+
+
+def _following() -> GraspPhase:
+    goal = np.zeros((100, 3))
+    goal[60:, 2] = np.arange(40) * 0.002  # the lift from sample 60
+    return GraspPhase(
+        10, 40, 60, 80, goal, table_floor_z=-0.1, lower_m=0.0, follow_gain_per_s=4.0,
+        follow_max_m_s=0.3, pick_height_m=0.0, close_start_s=0.4, close_s=3.5,
+    )  # fmt: skip
+
+
+def test_a_following_close_moves_the_wrist_with_the_pushed_object() -> None:
+    """For a target whose operator does not hold the wrist, through the close the held goal
+    moves by its gain times the measured pinch's offset from the object's centre (here the
+    object pushed 2 cm along x, the pinch staying where it was): toward the object, as
+    far as it went once the pinch has caught up; and the goal is that exactly, with the
+    source's path drifting under it."""
+    phase, dt = _following(), 0.01
+    assert phase.follows
+    for k in range(10, 40):
+        phase.ee_goal(k, np.zeros(3), dt, -1.0)
+    pinch = np.zeros(3)
+    out = []
+    for i in range(20):
+        phase.observe(pinch, np.array([-0.02, 0.0, 0.0]), -0.02, np.zeros(3))
+        before = None if phase.held_ee is None else phase.held_ee.copy()
+        out.append(phase.ee_goal(40 + i, np.array([0.0, 0.0, 0.0002 * i]), dt, -1.0))
+        if before is not None:  # the pinch moves with the wrist
+            pinch = pinch + (phase.held_ee - before)
+    np.testing.assert_allclose(out[1], [-4.0 * 0.02 * dt, 0.0, 0.0], atol=1e-12)
+    assert -0.02 < out[-1][0] < out[1][0] and abs(out[-1][2]) < 1e-12
+    # after 19 steps at 4/s the offset left is (1 - 0.04)^19 of 2 cm
+    np.testing.assert_allclose(out[-1][0], -0.02 * (1.0 - 0.96**19), atol=1e-9)
+
+
+def test_a_following_close_presses_down_onto_its_floor_only() -> None:
+    """The pinch's goal is no lower than the hand floor (the lowest fingertip 5 mm off the
+    table): a pinch 3 cm above the object's centre with its lowest tip 2 cm below it on a
+    floor at -0.01 m is asked down to 0.01 m, not to the centre."""
+    phase, dt = _following(), 0.01
+    for k in range(10, 41):
+        phase.ee_goal(k, np.zeros(3), dt, -1.0)
+    phase.table_floor_z = -0.01
+    phase.observe(np.array([0.0, 0.0, 0.03]), np.zeros(3), 0.01, np.zeros(3))
+    out = phase.ee_goal(41, np.zeros(3), dt, -1.0)
+    np.testing.assert_allclose(out, [0.0, 0.0, 4.0 * (0.01 - 0.03) * dt], atol=1e-12)
+
+
+def test_a_held_close_ignores_what_it_observes() -> None:
+    """A target whose operator holds the wrist (gain 0) keeps the held goal whatever the
+    object does, and asks for no least wait."""
+    phase, dt = _phase(), 0.01
+    assert not phase.follows
+    for k in range(10, 40):
+        phase.ee_goal(k, np.zeros(3), dt, -1.0)
+    phase.observe(np.zeros(3), np.array([-0.02, 0.0, 0.0]), -0.02, np.zeros(3))
+    out = [phase.ee_goal(40 + i, np.zeros(3), dt, -1.0) for i in range(10)]
+    np.testing.assert_allclose(out, [[0.0, 0.0, -0.005]] * 10, atol=1e-12)
+    assert phase.least_waits((1.0, 2.0)) == (0.0, 0.0)
+
+
+def test_a_following_close_lasts_its_operators_close() -> None:
+    """The wait at the end of the phase's close holds the source's clock so long that the
+    target's fingers close for its operator's close_s from the close's start (0.4 s):
+    a close ending at 1.0 s waits 2.9 s more, an earlier wait and the open's none."""
+    assert _following().least_waits((0.2, 1.0, 6.0)) == (0.0, 2.9, 0.0)
+
+
+def test_a_following_close_winds_up_no_further_than_its_cap() -> None:
+    """Fingers holding the pinch 2 cm above the object (it does not come down however far
+    the wrist goes) wind the loop up to FOLLOW_MAX_M below where the close began, no more."""
+    phase, dt = _following(), 0.01
+    for k in range(10, 41):
+        phase.ee_goal(k, np.zeros(3), dt, -1.0)
+    out = np.zeros(3)
+    for _ in range(2000):
+        phase.observe(np.array([0.0, 0.0, 0.02]), np.zeros(3), 0.0, np.zeros(3))
+        out = phase.ee_goal(45, np.zeros(3), dt, -1.0)
+    np.testing.assert_allclose(out, [0.0, 0.0, -FOLLOW_MAX_M], atol=1e-12)
+
+
+def test_a_following_close_lifts_from_where_the_hand_is() -> None:
+    """At the lift a wound-up press is let go: the held goal is put at the measured EE (1 cm
+    above where the close began, the hand held up by the cube), then moves as the source's
+    goal rises."""
+    phase, dt = _following(), 0.01
+    for k in range(10, 60):
+        phase.observe(np.array([0.0, 0.0, 0.02]), np.zeros(3), 0.0, np.array([0.0, 0.0, 0.01]))
+        phase.ee_goal(k, np.zeros(3), dt, -1.0)
+    assert phase.held_ee is not None and phase.held_ee[2] < -0.01  # pressed down
+    lift = [phase.ee_goal(k, np.zeros(3), dt, -1.0) for k in range(60, 70)]
+    np.testing.assert_allclose(lift[0], [0.0, 0.0, 0.01], atol=1e-12)
+    np.testing.assert_allclose(lift[-1], [0.0, 0.0, 0.01 + 9 * 0.002], atol=1e-12)

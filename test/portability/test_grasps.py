@@ -173,3 +173,19 @@ def test_gripper_target_grasps_and_releases_when_the_source_robots_hand_does() -
     np.testing.assert_allclose(command[3:7], [0.2, 0.24, 0.28, 1.0], atol=1e-9)
     # held at the grip until it opens at 2 closures/s: 1.0 - 0.2 takes 0.4 s before 1.2 s
     np.testing.assert_allclose(command[7:13], [1.0, 1.0, 0.8, 0.6, 0.4, 0.2], atol=1e-9)
+
+
+def test_source_clock_holds_a_wait_at_least_its_least_time() -> None:
+    """A wait with a least time (a grasp whose target's operator closes longer) holds the
+    source's clock that long though the hand settled at once."""
+    dt = 0.01
+    clock = SourceClock((0.1, 3.0), dt, (2.0, 0.0))
+    closures: list[float] = []
+    times = []
+    for step in range(1, 400):
+        times.append(clock.source_time(step * dt, closures))
+        closures.append(0.5)  # still from the start
+        if clock.waiting:
+            clock.commanded = (0.5, 0.5)
+    resumed = next(i for i, t_s in enumerate(times) if t_s > 0.1 - 1e-9)
+    assert 2.0 <= (resumed + 1) * dt - 0.1 <= 2.0 + 2 * dt
