@@ -68,11 +68,6 @@ TABLE_CLEARANCE_M = 0.005
 #: icub -> alex push free p95 6.4 -> 1.9 cm, icub -> g1 5.2 -> 1.6, g1 -> alex 3.7 -> 2.0).
 FLOOR_RADIUS_M = 0.10
 FLOOR_FADE_M = 0.05
-#: ... and never higher than FLOOR_OVER_OBJECT_M [m] above the top of the target's resting
-#: object: a source hand far above its object holds up no target hand (iCub's seed 4 starts
-#: high over its puck: icub -> alex push free p95 6.5 -> 4.5 cm, icub -> g1 5.3 -> 4.0; at
-#: 2 cm 2.7 and 1.9, but romeo -> g1 seed 1 lost, its contact 2.9 -> 7.4 cm)
-FLOOR_OVER_OBJECT_M = 0.05
 #: Clearance [m] the target's pushing hand keeps from its object's resting footprint and
 #: top until the source's hand comes down beside its object (:class:`ObjectClearance`): at
 #: 5 mm g1 -> alex push seed 4 rose from contact p95 1.96 to 2.10 cm (0 and 2 mm: 1.7 cm).
@@ -210,22 +205,19 @@ def side_approach(
 
 def hand_floor(
     source_lowest: FloatArray, touch: int | None, table_z: float,
-    apart_m: FloatArray | None = None, object_top_z: float | None = None,
+    apart_m: FloatArray | None = None,
 ) -> FloatArray:  # fmt: skip
     """How low [m] (task frame) the target's hand may reach at each source sample, given the
     source hand's lowest point there (``source_lowest``, task frame), the sample where the
     source's hand began to move the object (``touch``: for a push where it began to push
     it, not a graze; None if it never did), the table top's height in the target's task
-    frame (``table_z``), the source's tool's horizontal distance [m] from its object
-    (``apart_m``; None: not recorded, as if always near) and the top of the target's
-    resting object (``object_top_z``, task frame [m]; None: no object).
+    frame (``table_z``) and the source's tool's horizontal distance [m] from its object
+    (``apart_m``; None: not recorded, as if always near).
 
     Until then, no lower than the source's hand near the object: a hand that
     hangs lower below its tool point than the source's (Romeo's, ~3 cm below G1's) would
     land on an object the source's hand passed over; farther than :data:`FLOOR_RADIUS_M`
-    that floor fades to the table's over :data:`FLOOR_FADE_M`, and it is never higher than
-    :data:`FLOOR_OVER_OBJECT_M` above the object's top (a source hand high above its object
-    held Alex's tool 6.6 cm above iCub's path at engage). From then on, no lower than
+    that floor fades to the table's over :data:`FLOOR_FADE_M`. From then on, no lower than
     :data:`TABLE_CLEARANCE_M` above the table: pressed onto it, Romeo's hand dragged on
     the table at 40-50 N while pushing, trailing its commands by 6-12 cm with its wrist
     drives at their effort limits."""
@@ -234,10 +226,6 @@ def hand_floor(
     if apart_m is not None:
         near = np.clip((FLOOR_RADIUS_M + FLOOR_FADE_M - apart_m) / FLOOR_FADE_M, 0.0, 1.0)
         floor = np.where(floor > table, table + near * (floor - table), floor)
-    if object_top_z is not None:
-        cap = max(table, object_top_z + FLOOR_OVER_OBJECT_M)
-        end = len(floor) if touch is None else touch
-        floor[:end] = np.minimum(floor[:end], cap)
     if touch is not None:
         floor[touch:] = table
     return floor
@@ -472,12 +460,11 @@ def goal_layers(
         apart = None
         if source_objects is not None:
             apart = np.linalg.norm(track.goal_p[:, :2] - source_objects[:, :2], axis=1)
-        rest = scene.object_poses(sim)[0][1]  # the target's first object, resting
-        first = scene.config.objects[0]
-        top_z = float(rest[2]) + first.half_height_m - origin[2]  # its top, task frame
-        allowed = hand_floor(source_lowest - track.origin[2], touch, table_z, apart, top_z)
+        allowed = hand_floor(source_lowest - track.origin[2], touch, table_z, apart)
         layers.floor = origin[2] + allowed
         if pushing:
+            rest = scene.object_poses(sim)[0][1]
+            first = scene.config.objects[0]
             push = len(track.t_s) if touch is None else touch
             layers.clearance = ObjectClearance(
                 rest[:2].copy(),

@@ -14,7 +14,6 @@ import numpy as np
 
 from humanoid_teleop.portability.goal import (
     FLOOR_FADE_M,
-    FLOOR_OVER_OBJECT_M,
     FLOOR_RADIUS_M,
     PUSH_STEER_MAX_M,
     TABLE_CLEARANCE_M,
@@ -59,21 +58,6 @@ def test_hand_floor_holds_only_near_the_object() -> None:
     np.testing.assert_array_equal(low, [-0.2, -0.2])  # already below: not raised
     after = hand_floor(lowest, 2, -0.12, apart)  # after the touch: the table's everywhere
     np.testing.assert_allclose(after[2:], table)
-
-
-def test_hand_floor_is_capped_above_the_object_top_until_the_touch() -> None:
-    """A source hand far above its object holds the target's no higher than
-    FLOOR_OVER_OBJECT_M above the target object's top; one below that cap keeps its own
-    floor; the cap never puts the floor under the table's clearance; after the touch the
-    table's."""
-    table_z, top_z = -0.12, -0.08
-    lowest = np.array([0.10, -0.07, -0.079, 0.10, 0.10])
-    floor = hand_floor(lowest, 3, table_z, None, top_z)
-    cap = top_z + FLOOR_OVER_OBJECT_M
-    np.testing.assert_allclose(floor[:3], [cap, -0.07, -0.079])
-    np.testing.assert_allclose(floor[3:], table_z + TABLE_CLEARANCE_M)
-    flat = hand_floor(np.full(2, 0.1), None, table_z, None, table_z - 0.05)  # top below table
-    np.testing.assert_allclose(flat, table_z + TABLE_CLEARANCE_M)
 
 
 def test_hand_floor_without_a_moved_object_is_the_source_hand() -> None:
