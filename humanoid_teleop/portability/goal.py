@@ -75,6 +75,17 @@ OBJECT_CLEARANCE_M = 0.002
 #: With physics, a push into another robot: how fast [m/s] the goal's shift onto the
 #: target's own object follows that object's offset from the source's (an operator's re-aim)
 RE_AIM_M_S = 0.03
+#: ... and, once the source's push is over (its object rests after it: the retreat), at
+#: RE_AIM_RETREAT_M_S [m/s]: the source's hand leaves its puck within ~0.5 s of the push's
+#: end, and at 3 cm/s the shift still lagged the two pucks' offset by 2-3 cm there (romeo
+#: -> g1 push seeds 1-5: 125-155 of 125-189 retreat contact steps over 2 cm; now 54-76).
+RE_AIM_RETREAT_M_S = 0.2
+#: ... and from where the source's tool is further than RETURN_FROM_M [m] from its object in
+#: the retreat, the shift goes back to zero at that rate (the hand back on the source's
+#: path): carried out of contact, the pucks' 4.8 cm offset put romeo -> alex push seed 2's
+#: free p95 at 4.4 cm (returning from 10 cm 4.5, from 9 cm 3.0; from 8 cm contact p95 rose,
+#: romeo -> g1 seed 2 2.7 -> 3.0).
+RETURN_FROM_M = 0.09
 #: ... and while the source's object moves, the shift's component across that motion
 #: steers against the relation error across it ((target tool - target object) - (source
 #: tool - source object)) at PUSH_STEER_GAIN_PER_S [1/s] of that error, at most
@@ -322,7 +333,10 @@ class ReAim:
     component along the push is held (following the target's object along the push, a hand
     that had pushed its object further would push it further still), and it does not
     follow the target object's offset across (the hand drags the puck it steers toward:
-    alex -> g1 seed 2, the two pucks 4 -> 8 cm apart)."""
+    alex -> g1 seed 2, the two pucks 4 -> 8 cm apart). After the push (``retreat``) the
+    re-aim moves at ``retreat_step_m`` a step (:data:`RE_AIM_RETREAT_M_S`), and where the
+    source's tool has left its object there (``returning``: :data:`RETURN_FROM_M`) the
+    shift goes back to zero at that step."""
 
     resting: NDArray[np.bool_]
     share: FloatArray
@@ -333,6 +347,13 @@ class ReAim:
     source_tools: FloatArray | None = None
     steer_gain: float = 0.0
     steer_step_m: float = 0.0
+    #: per source sample, whether its push is over (resting after the push's start), and
+    #: the re-aim's step [m] there (0: ``step_m``)
+    retreat: NDArray[np.bool_] | None = None
+    retreat_step_m: float = 0.0
+    #: per source sample, whether in the retreat the source's tool has left its object
+    #: (:data:`RETURN_FROM_M`): there the shift goes back to zero at ``retreat_step_m``
+    returning: NDArray[np.bool_] | None = None
     shift_m: FloatArray = field(default_factory=lambda: np.zeros(3))
     #: the part of the shift [m] the steer across the push has made
     steered_m: FloatArray = field(default_factory=lambda: np.zeros(3))
@@ -344,8 +365,12 @@ class ReAim:
         """The re-aim of a push whose source object path is ``source_objects`` (per
         ``track`` sample), its push starting at ``touch``, ported at ``rate_hz`` [Hz]."""
         apart = np.linalg.norm(track.actual_p - source_objects, axis=1)
+        resting = resting_outside_push(track.t_s, source_objects, touch)
+        retreat = resting.copy()
+        retreat[: len(retreat) if touch is None else touch] = False
+        returning = retreat & (apart > RETURN_FROM_M)
         return cls(
-            resting_outside_push(track.t_s, source_objects, touch),
+            resting,
             np.clip(1.0 - (apart - CONTACT_M) / SHIFT_FADE_M, 0.0, 1.0),
             source_objects,
             max(1, round(REST_S * rate_hz)),
@@ -354,6 +379,9 @@ class ReAim:
             track.actual_p,
             PUSH_STEER_GAIN_PER_S / rate_hz,
             PUSH_STEER_M_S / rate_hz,
+            retreat,
+            RE_AIM_RETREAT_M_S / rate_hz,
+            returning,
         )
 
     def shift(
@@ -367,7 +395,12 @@ class ReAim:
         if self.resting[k] and then is not None and rests_after(target_object - then):
             offset = target_object - self.source_objects[k]  # both rest: re-aim
             offset[2] = 0.0
-            self.shift_m = toward(self.shift_m, offset, self.step_m)
+            step_m = self.step_m
+            if self.retreat is not None and self.retreat[k] and self.retreat_step_m:
+                step_m = self.retreat_step_m
+                if self.returning is not None and self.returning[k]:
+                    offset = np.zeros(3)  # the source's hand has left its object: its path
+            self.shift_m = toward(self.shift_m, offset, step_m)
         elif (
             self.across is not None
             and self.source_tools is not None

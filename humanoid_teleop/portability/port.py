@@ -114,7 +114,9 @@ shift follows the target's object's horizontal offset from the source's (task fr
 object's last motion (:func:`~.goal.resting_outside_push`), so the hand pushes as the source's
 did, but for its component across the push: while both objects move it steers against the
 relation error across the push (:data:`~.goal.PUSH_STEER_GAIN_PER_S`: an operator keeping the
-puck where the source's hand held its own). It applies in full while the source's tool is
+puck where the source's hand held its own). After the push it re-aims at
+:data:`~.goal.RE_AIM_RETREAT_M_S`, and goes back to zero at that rate once the source's tool is
+:data:`~.goal.RETURN_FROM_M` from its object. It applies in full while the source's tool is
 within the report's contact radius of its object and fades out over
 :data:`~.goal.SHIFT_FADE_M` beyond, so free-space paths stay near the source's; the hand floor
 applies after it. A hand that knocked its puck on the way down

@@ -5,7 +5,8 @@ hand lifted off its resting object until the source's hand comes down beside its
 (goal.ObjectClearance, goal.side_approach). A physics push into another robot re-aims at the
 target's own object where both objects rest: the rest test (track.at_rest), the source's
 object held unrested through its push (goal.resting_outside_push) and the rate-limited shift
-(track.toward); while the source's object slides, the shift steers across the push against
+(track.toward), faster after the push and back off the object once the source's hand
+has left it; while the source's object slides, the shift steers across the push against
 the relation error (goal.push_normals)."""
 
 from __future__ import annotations
@@ -184,6 +185,30 @@ def test_re_aim_moves_onto_the_target_object_only_where_both_rest() -> None:
     np.testing.assert_allclose(reaim.shift(2, moved, target), [0.01, 0.0, 0.0])
     np.testing.assert_allclose(reaim.shift(2, target, None), [0.01, 0.0, 0.0])  # too early
     np.testing.assert_allclose(reaim.shift(3, target, target), [0.01, 0.0, 0.0])  # half of 2 cm
+
+
+def test_re_aim_after_the_push_is_faster_and_returns_off_the_object() -> None:
+    """Once the push is over (``retreat``) the shift follows the two objects' offset at the
+    retreat's step, and goes back to zero at that step where the source's tool has left its
+    object (``returning``), the share scaling it as before."""
+    source_objects = np.zeros((4, 3))
+    reaim = ReAim(
+        resting=np.ones(4, dtype=bool),
+        share=np.array([1.0, 1.0, 1.0, 0.5]),
+        source_objects=source_objects,
+        rest_steps=3,
+        step_m=0.01,
+        retreat=np.array([False, True, True, True]),
+        retreat_step_m=0.03,
+        returning=np.array([False, False, False, True]),
+    )
+    target = np.array([0.0, 0.05, 0.0])  # the target's object rests 5 cm further along
+    np.testing.assert_allclose(reaim.shift(0, target, target), [0.0, 0.01, 0.0])  # approach
+    np.testing.assert_allclose(reaim.shift(1, target, target), [0.0, 0.04, 0.0])  # retreat
+    np.testing.assert_allclose(reaim.shift(2, target, target), [0.0, 0.05, 0.0])
+    # the source's hand left its object: back toward its path, the share fading it too
+    np.testing.assert_allclose(reaim.shift(3, target, target), [0.0, 0.01, 0.0])
+    np.testing.assert_allclose(reaim.shift(3, target, target), [0.0, 0.0, 0.0])
 
 
 def test_push_normals_are_left_of_the_sliding_object_from_the_push_on() -> None:
