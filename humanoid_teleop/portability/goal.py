@@ -9,7 +9,9 @@ each where it applies (:class:`GoalLayers`, built by :func:`goal_layers`):
 4. lifted off the pushing hand's resting object (:class:`ObjectClearance`);
 5. a pick's grasp as the target's own operator grasps (:mod:`.grasp_phase`: with physics);
 6. a push's stroke finished as far as the source's hand went (:mod:`.push_stroke`: the
-   port adds its extension to the re-aim's shift and holds the source's clock for it).
+   port adds its extension to the re-aim's shift and holds the source's clock for it);
+7. after a push's stroke, the target's hand turned to its own grasp posture
+   (:mod:`.push_retreat`: the goal's rotation, a target that pushes in another posture).
 
 Each layer is measured against the command of the step before (:class:`CommandFrames`).
 :mod:`.port` drives the steps and says why each layer is there (its docstring); the
@@ -31,6 +33,7 @@ from humanoid_teleop.devices.scripted.demonstrator import DemonstratorConfig
 
 from .grasp_phase import GraspPhase, grasp_phase
 from .grasps import OperatorGrasps, PickHands
+from .push_retreat import RetreatTurn
 from .push_stroke import StrokeFinish
 from .report import CONTACT_M
 from .tool import ArmTool
@@ -447,7 +450,8 @@ class GoalLayers:
     does not apply: ``floor``, the lowest the target's hand may reach per source sample
     [m] (target base frame); ``clearance``; ``grasp``, the source's grasp point minus its
     tool point per sample (base frame [m]) and the share of it the target takes (None: all);
-    ``reaim``; ``pick``, a pick's grasp phase; ``stroke``, a push's stroke finish."""
+    ``reaim``; ``pick``, a pick's grasp phase; ``stroke``, a push's stroke finish;
+    ``retreat``, the posture turn after it."""
 
     floor: FloatArray | None = None
     clearance: ObjectClearance | None = None
@@ -455,6 +459,7 @@ class GoalLayers:
     reaim: ReAim | None = None
     pick: GraspPhase | None = None
     stroke: StrokeFinish | None = None
+    retreat: RetreatTurn | None = None
 
 
 def goal_layers(
@@ -580,6 +585,8 @@ class WristGoal:
                 turn = pin.exp3(share * self._posture)
                 if share in (0.0, 1.0):
                     self._turns[share] = turn
+            if self.layers.retreat is not None:
+                turn = self.layers.retreat.turned(t, turn)
             want_ee_r = self._wrists.rotation_at(t + TIME_EPS_S) @ turn @ self._hand_turn
         else:
             want_ee_r = self._track.goal_r[k] @ self._hand_rotation_t

@@ -167,6 +167,7 @@ from .grasps import (
     operator_grasps,
 )
 from .push_hand import PushContact, PushHand, push_hand_closure
+from .push_retreat import retreat_turn
 from .report import PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
@@ -388,6 +389,11 @@ def port_episode(
             track, source_model, target_model, origin, world, source_objects, touch,
             (by_closure, grip), rate,
         )  # fmt: skip
+        if posture is not None and layers.stroke is not None:  # the retreat's own posture
+            layers.retreat = retreat_turn(
+                _grasp_posture(src_desc, side, task), _grasp_posture(tgt_desc, side, task),
+                _grasp_posture(tgt_desc, side, None), layers.stroke.end_s,
+            )  # fmt: skip
     frames_of = CommandFrames(
         target_model, tool, target_hand, layers.grasp is not None, layers.clearance is not None,
         layers.pick is not None,
