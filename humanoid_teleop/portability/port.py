@@ -167,7 +167,7 @@ from .grasps import (
     operator_grasps,
 )
 from .push_hand import PushContact, PushHand, push_hand_closure
-from .push_retreat import retreat_turn
+from .push_retreat import SAME_POSTURE_RAD, retreat_turn
 from .report import PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
@@ -185,8 +185,6 @@ FloatArray = NDArray[np.float64]
 PROFILE = "replay"
 #: Longest time [s] the last intent is held after the source ends while the task is undecided.
 SETTLE_S = 2.0
-#: Two grasp postures this close [rad] are the same (physics.yaml's -1.5708 is a quarter turn).
-SAME_POSTURE_RAD = 1e-3
 #: Longest time [s] the port waits after engaging for the target's engage ramp to end.
 ENGAGE_MAX_S = 5.0
 #: How far [m] the source's object must have moved for the source's hand to have touched it.

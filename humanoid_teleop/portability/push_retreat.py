@@ -34,8 +34,8 @@ FloatArray = NDArray[np.float64]
 RETREAT_TURN_S = 0.3
 #: The turn starts this long [s, source time] before the stroke's end.
 RETREAT_LEAD_S = 0.2
-#: Postures closer than this [rad] are the same (no turn).
-SAME_POSTURE_RAD = 1e-6
+#: Two grasp postures this close [rad] are the same (physics.yaml's -1.5708 is a quarter turn).
+SAME_POSTURE_RAD = 1e-3
 
 
 @dataclass(frozen=True)
