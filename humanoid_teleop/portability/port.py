@@ -497,8 +497,8 @@ def port_episode(
                 if reaim is not None and objects:
                     back = reaim.rest_steps
                     then = records[-back].object_p if len(records) >= back else None
-                    tool_now = records[-1].tool_p if records else None
-                    shift = stroke_shift = reaim.shift(k, objects[0][1] - origin, then, tool_now)
+                    tool_last = records[-1].tool_p if records else None
+                    shift = stroke_shift = reaim.shift(k, objects[0][1] - origin, then, tool_last)
                 if layers.stroke is not None:
                     shift = layers.stroke.extension(t) + (0.0 if shift is None else shift)
                 wrist_p, wrist_r, want_ee_p, want_ee_r = wrist_at(k, t_s, command_frames, shift)
