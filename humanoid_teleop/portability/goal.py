@@ -44,7 +44,6 @@ from .track import (
     recent_motion,
     rests_after,
     toward,
-    vector_length,
 )
 
 FloatArray = NDArray[np.float64]
@@ -416,9 +415,7 @@ class ReAim:
             error = (target_tool - target_object) - (self.source_tools[k] - self.source_objects[k])
             steer = -self.steer_gain * float(error @ normal) * normal
             steered = toward(self.steered_m, self.steered_m + steer, self.steer_step_m)
-            length = vector_length(steered)
-            if length > PUSH_STEER_MAX_M:
-                steered = steered * (PUSH_STEER_MAX_M / length)
+            steered = toward(np.zeros(3), steered, PUSH_STEER_MAX_M)  # at most that long
             self.shift_m = self.shift_m + (steered - self.steered_m)
             self.steered_m = steered
         shift: FloatArray = self.share[k] * self.shift_m

@@ -153,16 +153,10 @@ class GraspPhase:
         pinch, object_p, lowest_tip_z = self.measured
         goal = object_p + np.array([0.0, 0.0, self.pick_height_m])
         goal[2] = max(float(goal[2]), self.table_floor_z + float(pinch[2]) - lowest_tip_z)
-        velocity = self.follow_gain_per_s * (goal - pinch)
-        speed = float(np.linalg.norm(velocity))
-        if speed > self.follow_max_m_s:
-            velocity *= self.follow_max_m_s / speed
+        zero = np.zeros(3)  # toward it from zero: the vector, at most that long
+        velocity = toward(zero, self.follow_gain_per_s * (goal - pinch), self.follow_max_m_s)
         origin = self.held_ee if self.close_ee is None else self.close_ee
-        moved = self.held_ee + velocity * dt - origin
-        length = float(np.linalg.norm(moved))
-        if length > FOLLOW_MAX_M:
-            moved *= FOLLOW_MAX_M / length
-        self.held_ee = origin + moved
+        self.held_ee = origin + toward(zero, self.held_ee + velocity * dt - origin, FOLLOW_MAX_M)
 
     def within(self, k: int) -> bool:
         """Whether source sample ``k`` is in the phase (pre-grasp to carried)."""
