@@ -22,6 +22,10 @@
    ``--before TREE`` (a copy of the project at an earlier commit, e.g. ``git archive BASE |
    tar -x -C TREE``) ports the same sources with that tree's code too, in one process that
    runs beside this one's ports (so both see the same load), and prints the rows side by side.
+5. With ``--out DIR`` every physics port's report is kept in ``DIR/reports.jsonl`` (one
+   line per port: task, source robot, seed, target robot, report). ``--compare OLD.jsonl``
+   prints, after the matrix, what changed per pair and seed against an earlier run's file;
+   ``--compare OLD.jsonl NEW.jsonl`` compares two kept runs without porting anything.
 
 Worker processes each use one core; CPU times are per process (``time.process_time``).
 Models (with the porter's per-model arm tools, where the tree keeps them) and pipelines are
@@ -60,7 +64,13 @@ import numpy as np
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 from humanoid_teleop.portability import port as port_module
-from humanoid_teleop.portability.matrix import PairSummary, summarize
+from humanoid_teleop.portability.matrix import (
+    PairSummary,
+    compare_runs,
+    read_run,
+    run_line,
+    summarize,
+)
 from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
 from humanoid_teleop.portability.report import PortReport
 from humanoid_teleop.portability.scripted import record_scripted_episode
@@ -252,11 +262,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--before", type=Path, default=None,
         help="an earlier copy of the project: its kinematic ports of the same sources beside",
     )  # fmt: skip
+    parser.add_argument(
+        "--compare", type=Path, nargs="+", default=None, metavar="REPORTS_JSONL",
+        help="an earlier run's reports.jsonl: per pair and seed, what changed (with a second "
+        "file: compare the two, port nothing)",
+    )  # fmt: skip
     parser.add_argument("--tree", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--speed-jobs", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.speed_jobs is not None:
         return _speed_jobs(args.speed_jobs)
+    if args.compare is not None and len(args.compare) > 2:
+        parser.error("--compare takes an earlier run's reports.jsonl, or two runs' files")
+    if args.compare is not None and len(args.compare) == 2:
+        print("\n".join(compare_runs(read_run(args.compare[0]), read_run(args.compare[1]))))
+        return 0
     robots = args.robots or [r.name for r in list_robots()]
     out = args.out or Path(tempfile.mkdtemp(prefix="portability_"))
     sources_dir, ported_dir = out / "sources", out / "ported"
@@ -300,10 +320,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(out, ignore_errors=True)
         return 0
     by_source = {p: (r, t, outcome) for r, t, _, p, outcome in recorded}
+    seed_of = {p: seed for _, _, seed, p, _ in recorded}
     reports: dict[tuple[str, str, str], list[PortReport]] = {}
+    run = {}
     for item in ported:
         robot, task, _ = by_source[item["source"]]
         reports.setdefault((task, robot, item["target"]), []).append(item["report"])
+        key = (task, robot, seed_of[item["source"]], item["target"])
+        run[key] = item["report"]
+    if args.out is not None:
+        (out / "reports.jsonl").write_text("".join(f"{run_line(k, r)}\n" for k, r in run.items()))
     print(
         f"\n# Portability matrix: {args.episodes} scripted episodes per robot and task, "
         f"ported in physics ({time.perf_counter() - wall:.0f} s wall, {args.workers} workers)"
@@ -344,6 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{s.clamped_pct:.0f} | {reasons} |"
         )
     _print_speed(kinematic, ported, args.rate_hz, before)
+    if args.compare is not None:
+        print(f"\n## Against {args.compare[0]}\n")
+        print("\n".join(compare_runs(read_run(args.compare[0]), run)))
     if args.out is None:
         shutil.rmtree(out, ignore_errors=True)
     return 0

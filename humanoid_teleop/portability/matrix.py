@@ -9,11 +9,14 @@ and release events within +-150 ms and none spurious.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from .errors import PortInputError
 from .report import (
     CONTACT_P95_M,
     FREE_P95_M,
@@ -107,3 +110,130 @@ def summarize(
         notes=notes,
         contact_split=worst.split if worst is not None else ContactSplit(),
     )
+
+
+#: One port of a matrix run: (task, source robot, seed, target robot).
+RunKey = tuple[str, str, int, str]
+#: A per-seed error change [m] smaller than this is not listed by :func:`compare_runs`.
+CHANGE_M = 0.001
+
+
+def run_line(key: RunKey, report: PortReport) -> str:
+    """One port of a matrix run as a line of its ``reports.jsonl`` (:func:`read_run`)."""
+    task, source, seed, target = key
+    record = {"task": task, "source": source, "seed": seed, "target": target}
+    return json.dumps({**record, "report": report.to_dict()}, sort_keys=True)
+
+
+def read_run(path: Path) -> dict[RunKey, PortReport]:
+    """The ports a matrix run kept (``bench/portability.py --out DIR``: ``DIR/reports.jsonl``,
+    one :func:`run_line` per port); a malformed line raises :class:`PortInputError` naming
+    ``path:line``."""
+    run: dict[RunKey, PortReport] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        where = f"{path}:{number}"
+        try:
+            data = json.loads(line)
+            key = (str(data["task"]), str(data["source"]), int(data["seed"]), str(data["target"]))
+            run[key] = PortReport.from_dict(data["report"], where)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PortInputError(f"{where}: not a matrix run line ({exc!r})") from None
+    return run
+
+
+def _pair_reports(
+    run: Mapping[RunKey, PortReport], task: str, source: str, target: str, seeds: Sequence[int]
+) -> list[PortReport]:
+    return [run[(task, source, seed, target)] for seed in seeds]
+
+
+def _seed_change(seed: int, old: PortReport, new: PortReport) -> str:
+    """What changed in one port between two runs ('' when nothing did)."""
+    cm = 100.0
+    parts = []
+    if old.outcome != new.outcome:
+        parts.append(f"{old.outcome} -> {new.outcome}")
+    for name, a, b in (
+        ("contact", old.contact_p95_m, new.contact_p95_m),
+        ("free", old.free_p95_m, new.free_p95_m),
+    ):
+        if abs(a - b) >= CHANGE_M:
+            parts.append(f"{name} {cm * a:.1f} -> {cm * b:.1f}")
+    old_events = (old.missed_events, old.spurious_events, round(1000 * old.max_event_offset_s))
+    new_events = (new.missed_events, new.spurious_events, round(1000 * new.max_event_offset_s))
+    if old_events != new_events:
+        parts.append(
+            "events (missed, spurious, max ms) "
+            f"{', '.join(map(str, old_events))} -> {', '.join(map(str, new_events))}"
+        )
+    return f"seed {seed}: {'; '.join(parts)}" if parts else ""
+
+
+def compare_runs(
+    before: Mapping[RunKey, PortReport], after: Mapping[RunKey, PortReport]
+) -> list[str]:
+    """Two matrix runs of the same sources side by side (:func:`read_run`): per task the
+    cross-robot successes and the pairs meeting every target, then a row per pair that
+    changed with the seeds that did (outcome, contact / free p95 by :data:`CHANGE_M` or
+    more [cm], grasp events). Only ports both runs hold are compared."""
+    common = sorted(set(before) & set(after))
+    pairs = sorted({(task, source, target) for task, source, _, target in common})
+    seeds = {
+        pair: [seed for task, source, seed, target in common if (task, source, target) == pair]
+        for pair in pairs
+    }
+    totals: dict[str, list[int]] = {}
+    rows = []
+    for task, source, target in pairs:
+        own = seeds.get((task, source, source), [])
+        if own != seeds[(task, source, target)]:
+            continue  # no self-replay of the same seeds: no transfer ratio
+        old, new = (
+            summarize(
+                task, source, target, _pair_reports(run, task, source, target, own),
+                _pair_reports(run, task, source, source, own),
+            )
+            for run in (before, after)
+        )  # fmt: skip
+        if source != target:
+            total = totals.setdefault(task, [0, 0, 0, 0, 0])
+            total[0] += old.successes
+            total[1] += new.successes
+            total[2] += old.episodes
+            total[3] += not old.below_target()
+            total[4] += not new.below_target()
+        changes = [
+            change
+            for seed in own
+            if (
+                change := _seed_change(
+                    seed, before[(task, source, seed, target)], after[(task, source, seed, target)]
+                )
+            )
+        ]
+        if changes:
+            rows.append(
+                f"| {task} | {source} -> {target} | {old.successes} -> {new.successes} "
+                f"of {old.episodes} | {100 * old.contact_p95_m:.1f} -> "
+                f"{100 * new.contact_p95_m:.1f} | {100 * old.free_p95_m:.1f} -> "
+                f"{100 * new.free_p95_m:.1f} | {'<br>'.join(changes)} |"
+            )
+    lines = [
+        f"{task}: cross-robot successes {a} -> {b} of {n}; pairs meeting every target {m} -> {k}"
+        for task, (a, b, n, m, k) in sorted(totals.items())
+    ]
+    lines.append(
+        f"ports compared: {len(common)} (only in before: "
+        f"{len(set(before) - set(after))}, only in after: {len(set(after) - set(before))})"
+    )
+    if rows:
+        lines += [
+            "",
+            "| task | pair | successes | worst contact p95 cm | worst free p95 cm | "
+            "changed seeds |",
+            "|---|---|---|---|---|---|",
+            *rows,
+        ]
+    else:
+        lines.append("no port changed")
+    return lines

@@ -39,7 +39,8 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.rotation import rotation_angle
 
+from .errors import PortInputError
 from .source import SourceEpisode
 from .track import recent_motion, rests_after
 
@@ -85,6 +87,10 @@ class Event:
 
     kind: str
     t_s: float
+
+
+#: What :meth:`PortReport.to_dict` adds to the report's fields (derived from them).
+_DERIVED_KEYS = frozenset({"max_event_offset_s", "below_target"})
 
 
 @dataclass
@@ -176,6 +182,19 @@ class PortReport:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str) -> PortReport:
+        """The report :meth:`to_dict` wrote (its derived keys ignored); ``where`` names the
+        file and line for the error an unknown or missing key raises."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known - _DERIVED_KEYS)
+        if unknown:
+            raise PortInputError(f"{where}: unknown report key(s) {', '.join(unknown)}")
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError as exc:  # a required field missing
+            raise PortInputError(f"{where}: not a port report ({exc})") from None
 
     def text(self) -> str:
         """A few lines for a terminal."""
