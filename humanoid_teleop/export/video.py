@@ -35,6 +35,22 @@ logging.getLogger("libav").setLevel(logging.ERROR)
 os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its banner to stderr unless told not to
 
 
+def _open_keeping_scheduling(stream: av.VideoStream) -> None:
+    """Open ``stream``'s encoder and keep this thread's scheduling as it was: SVT-AV1, run
+    as root, makes the thread that opens it real-time (SCHED_FIFO, priority 99), and a
+    real-time export worker (and every process it starts, which inherit it) starves the
+    machine's other work of its cores."""
+    if not hasattr(os, "sched_getscheduler"):  # not Linux: no such policy change
+        stream.codec_context.open()
+        return
+    policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    try:
+        stream.codec_context.open()
+    finally:
+        if (os.sched_getscheduler(0), os.sched_getparam(0)) != (policy, param):
+            os.sched_setscheduler(0, policy, param)
+
+
 def encode(frames: Sequence[npt.NDArray[np.uint8]], fps: int, codec: str) -> bytes:
     """MP4 bytes of RGB ``frames`` (each H×W×3 uint8) at ``fps`` [Hz] with ``codec``."""
     encoder = CODECS[codec]
@@ -50,6 +66,7 @@ def encode(frames: Sequence[npt.NDArray[np.uint8]], fps: int, codec: str) -> byt
         stream.height = height
         stream.pix_fmt = "yuv420p"
         stream.time_base = Fraction(1, fps)
+        _open_keeping_scheduling(stream)
         for i, image in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
             frame.pts = i

@@ -61,8 +61,12 @@ def matrix_to_quat(rotation: FloatArray) -> FloatArray:
     else:
         s = 2.0 * math.sqrt(1.0 + m22 - m00 - m11)
         q = [(m02 + m20) / s, (m12 + m21) / s, s / 4, (m10 - m01) / s]
+    # the squares summed in order in Python: a BLAS dot product's order depends on the CPU's
+    # kernel (OpenBLAS' AVX-512 one sums 4 numbers differently), so recorded quaternions
+    # would differ in their last bit from machine to machine
+    norm = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
     out = np.array(q, dtype=np.float64)
-    out /= math.sqrt(out.dot(out))  # np.linalg.norm's own sum for a vector
+    out /= norm
     return -out if out[3] < 0.0 else out
 
 
