@@ -70,6 +70,20 @@ TABLE_CLEARANCE_M = 0.005
 #: icub -> alex push free p95 6.4 -> 1.9 cm, icub -> g1 5.2 -> 1.6, g1 -> alex 3.7 -> 2.0).
 FLOOR_RADIUS_M = 0.10
 FLOOR_FADE_M = 0.05
+#: ... and until the source's tool first comes within the report's contact radius
+#: (:data:`~.report.CONTACT_M`) of its object, no higher than FLOOR_OVER_OBJECT_M [m] above
+#: the top of the target's resting object: that high a hand is clear of it whatever hangs
+#: below its tool point, and held to the source's it left the source's path (iCub starts
+#: with its hand's lowest point 6.6 cm over its puck, 7.6 over its cube; Alex's and G1's
+#: hands reach 9 cm below their tool points there, iCub's 3: held 6.4 cm above iCub's path,
+#: icub -> alex push seed 4 free p95 6.4 -> 4.7 cm, icub -> g1 5.2 -> 4.1; at 5.5 cm, 5.4
+#: and 4.4). Above G1's and Romeo's starts (5.0 cm over their cubes, 4.0 over their pucks,
+#: the highest of the other robots' before their tools come near): those ports are as they
+#: were (capped at 5 cm, romeo -> g1 pick seed 3's floor moved 0.3 mm at engage; G1
+#: dropped the cube from its first grasp as before, 1 mm elsewhere, and its second grasp
+#: missed it: lost). Not after the tool first came near: Romeo's pushes rise 6-9 cm over
+#: their pucks there and come down again, and capped, romeo -> talos push seed 2 was lost.
+FLOOR_OVER_OBJECT_M = 0.052
 #: Clearance [m] the target's pushing hand keeps from its object's resting footprint and
 #: top until the source's hand comes down beside its object (:class:`ObjectClearance`): at
 #: 5 mm g1 -> alex push seed 4 rose from contact p95 1.96 to 2.10 cm (0 and 2 mm: 1.7 cm).
@@ -218,19 +232,23 @@ def side_approach(
 
 def hand_floor(
     source_lowest: FloatArray, touch: int | None, table_z: float,
-    apart_m: FloatArray | None = None,
+    apart_m: FloatArray | None = None, over_object: tuple[float, int] | None = None,
 ) -> FloatArray:  # fmt: skip
     """How low [m] (task frame) the target's hand may reach at each source sample, given the
     source hand's lowest point there (``source_lowest``, task frame), the sample where the
     source's hand began to move the object (``touch``: for a push where it began to push
     it, not a graze; None if it never did), the table top's height in the target's task
     frame (``table_z``) and the source's tool's horizontal distance [m] from its object
-    (``apart_m``; None: not recorded, as if always near).
+    (``apart_m``; None: not recorded, as if always near), and (the top [m] of the target's
+    resting object, task frame; the sample where the source's tool first came within
+    :data:`~.report.CONTACT_M` of its object) (``over_object``; None: no object).
 
     Until then, no lower than the source's hand near the object: a hand that
     hangs lower below its tool point than the source's (Romeo's, ~3 cm below G1's) would
     land on an object the source's hand passed over; farther than :data:`FLOOR_RADIUS_M`
-    that floor fades to the table's over :data:`FLOOR_FADE_M`. From then on, no lower than
+    that floor fades to the table's over :data:`FLOOR_FADE_M`; until the source's tool first
+    comes near its object, it is no higher than :data:`FLOOR_OVER_OBJECT_M` above the
+    target's object. From then on, no lower than
     :data:`TABLE_CLEARANCE_M` above the table: pressed onto it, Romeo's hand dragged on
     the table at 40-50 N while pushing, trailing its commands by 6-12 cm with its wrist
     drives at their effort limits."""
@@ -239,6 +257,10 @@ def hand_floor(
     if apart_m is not None:
         near = np.clip((FLOOR_RADIUS_M + FLOOR_FADE_M - apart_m) / FLOOR_FADE_M, 0.0, 1.0)
         floor = np.where(floor > table, table + near * (floor - table), floor)
+    if over_object is not None:
+        top_z, near_from = over_object
+        until = near_from if touch is None else min(near_from, touch)
+        floor[:until] = np.minimum(floor[:until], top_z + FLOOR_OVER_OBJECT_M)
     if touch is not None:
         floor[touch:] = table
     return floor
@@ -492,10 +514,16 @@ def goal_layers(
         hand = hand_geometry(target_model, side)
         source_lowest = hand_geometry(source_model, side).lowest_rows(track.measured)
         table_z = scene.table_top_m - origin[2]  # target task frame
-        apart = None
+        apart = over_object = None
         if source_objects is not None:
             apart = np.linalg.norm(track.goal_p[:, :2] - source_objects[:, :2], axis=1)
-        allowed = hand_floor(source_lowest - track.origin[2], touch, table_z, apart)
+            near = np.linalg.norm(track.actual_p - source_objects, axis=1) < CONTACT_M
+            top_z = float(scene.object_poses(sim)[0][1][2]) - origin[2]
+            over_object = (
+                top_z + scene.config.objects[0].half_height_m,
+                int(np.argmax(near)) if near.any() else len(near),
+            )
+        allowed = hand_floor(source_lowest - track.origin[2], touch, table_z, apart, over_object)
         layers.floor = origin[2] + allowed
         if pushing:
             rest = scene.object_poses(sim)[0][1]

@@ -1,13 +1,14 @@
 """The layers that shape a port's goal (portability/goal.py). The floor for the target's
-hand (goal.hand_floor): the source hand's lowest point (core/sim/hand_geometry.py) until the
-source's hand moves the object (port._first_touch, for a push port._push_start); a pushing
-hand lifted off its resting object until the source's hand comes down beside its own
-(goal.ObjectClearance, goal.side_approach). A physics push into another robot re-aims at the
-target's own object where both objects rest: the rest test (track.at_rest), the source's
-object held unrested through its push (goal.resting_outside_push) and the rate-limited shift
-(track.toward), faster after the push and back off the object once the source's hand
-has left it; while the source's object slides, the shift steers across the push against
-the relation error (goal.push_normals)."""
+hand (goal.hand_floor): the source hand's lowest point (core/sim/hand_geometry.py), at most
+goal.FLOOR_OVER_OBJECT_M over the target's object until the source's tool first comes near its
+own, until the source's hand moves the object (port._first_touch, for a push
+port._push_start); a pushing hand lifted off its resting object until the source's hand
+comes down beside its own (goal.ObjectClearance, goal.side_approach). A physics push into
+another robot re-aims at the target's own object where both objects rest: the rest test
+(track.at_rest), the source's object held unrested through its push
+(goal.resting_outside_push) and the rate-limited shift (track.toward), faster after the
+push and back off the object once the source's hand has left it; while the source's object
+slides, the shift steers across the push against the relation error (goal.push_normals)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from humanoid_teleop.portability.goal import (
     FLOOR_FADE_M,
+    FLOOR_OVER_OBJECT_M,
     FLOOR_RADIUS_M,
     PUSH_STEER_MAX_M,
     TABLE_CLEARANCE_M,
@@ -59,6 +61,19 @@ def test_hand_floor_holds_only_near_the_object() -> None:
     np.testing.assert_array_equal(low, [-0.2, -0.2])  # already below: not raised
     after = hand_floor(lowest, 2, -0.12, apart)  # after the touch: the table's everywhere
     np.testing.assert_allclose(after[2:], table)
+
+
+def test_hand_floor_holds_at_most_floor_over_object_m_over_the_object_until_near() -> None:
+    """Until the source's tool first comes near its object (and before the touch) the floor
+    is no higher than FLOOR_OVER_OBJECT_M above the target object's top; a source hand below
+    that keeps its own floor, and from the near sample on the source hand's floor holds."""
+    top = -0.08
+    cap = top + FLOOR_OVER_OBJECT_M
+    lowest = np.array([cap + 0.03, cap - 0.01, cap + 0.02, cap + 0.04, cap + 0.03])
+    floor = hand_floor(lowest, None, -0.12, None, (top, 3))
+    np.testing.assert_allclose(floor, [cap, cap - 0.01, cap, cap + 0.04, cap + 0.03])
+    touched = hand_floor(lowest, 2, -0.12, None, (top, 3))  # the touch first: the table's
+    np.testing.assert_allclose(touched, [cap, cap - 0.01] + 3 * [-0.12 + TABLE_CLEARANCE_M])
 
 
 def test_hand_floor_without_a_moved_object_is_the_source_hand() -> None:
