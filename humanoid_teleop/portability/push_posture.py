@@ -51,7 +51,8 @@ APPROACH_SHARE = 0.5
 #: Time [s, source time] over which the hand turns from the approach's posture to the push's.
 APPROACH_TURN_S = 0.5
 #: The approach's turn starts this long [s, source time] before the push starts (from 1.0 s
-#: before, icub -> talos seed 1 pushed its puck 3 cm too far and failed).
+#: before, icub -> talos seed 1 pushed its puck 3 cm too far and failed; from 2.0 s over
+#: 1.0 s, romeo seed 1's contact p95 8.2 -> 5.1 cm but icub seeds 1 and 3 failed).
 APPROACH_LEAD_S = 1.5
 #: Time [s, source time] over which the hand turns from the push's posture to the grasp's.
 RETREAT_TURN_S = 0.3
