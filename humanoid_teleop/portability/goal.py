@@ -10,8 +10,8 @@ each where it applies (:class:`GoalLayers`, built by :func:`goal_layers`):
 5. a pick's grasp as the target's own operator grasps (:mod:`.grasp_phase`: with physics);
 6. a push's stroke finished as far as the source's hand went (:mod:`.push_stroke`: the
    port adds its extension to the re-aim's shift and holds the source's clock for it);
-7. after a push's stroke, the target's hand turned to its own grasp posture
-   (:mod:`.push_retreat`: the goal's rotation, a target that pushes in another posture).
+7. before and after a push's stroke, the target's hand turned toward its own grasp posture
+   (:mod:`.push_posture`: the goal's rotation, a target that pushes in another posture).
 
 Each layer is measured against the command of the step before (:class:`CommandFrames`).
 :mod:`.port` drives the steps and says why each layer is there (its docstring); the
@@ -33,7 +33,7 @@ from humanoid_teleop.devices.scripted.demonstrator import DemonstratorConfig
 
 from .grasp_phase import GraspPhase, grasp_phase
 from .grasps import OperatorGrasps, PickHands
-from .push_retreat import RetreatTurn
+from .push_posture import PushTurns
 from .push_stroke import StrokeFinish
 from .report import CONTACT_M
 from .tool import ArmTool
@@ -470,7 +470,7 @@ class GoalLayers:
     [m] (target base frame); ``clearance``; ``grasp``, the source's grasp point minus its
     tool point per sample (base frame [m]) and the share of it the target takes (None: all);
     ``reaim``; ``pick``, a pick's grasp phase; ``stroke``, a push's stroke finish;
-    ``retreat``, the posture turn after it."""
+    ``turns``, the posture turns before and after it."""
 
     floor: FloatArray | None = None
     clearance: ObjectClearance | None = None
@@ -478,7 +478,7 @@ class GoalLayers:
     reaim: ReAim | None = None
     pick: GraspPhase | None = None
     stroke: StrokeFinish | None = None
-    retreat: RetreatTurn | None = None
+    turns: PushTurns | None = None
 
 
 def goal_layers(
@@ -610,8 +610,8 @@ class WristGoal:
                 turn = pin.exp3(share * self._posture)
                 if share in (0.0, 1.0):
                     self._turns[share] = turn
-            if self.layers.retreat is not None:
-                turn = self.layers.retreat.turned(t, turn)
+            if self.layers.turns is not None:
+                turn = self.layers.turns.turned(t, turn, share)
             want_ee_r = self._wrists.rotation_at(t + TIME_EPS_S) @ turn @ self._hand_turn
         else:
             want_ee_r = self._track.goal_r[k] @ self._hand_rotation_t

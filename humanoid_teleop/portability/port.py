@@ -167,7 +167,7 @@ from .grasps import (
     operator_grasps,
 )
 from .push_hand import PushContact, PushHand, push_hand_closure
-from .push_retreat import SAME_POSTURE_RAD, retreat_turn
+from .push_posture import SAME_POSTURE_RAD, push_turns
 from .report import PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
@@ -387,10 +387,10 @@ def port_episode(
             track, source_model, target_model, origin, world, source_objects, touch,
             (by_closure, grip), rate,
         )  # fmt: skip
-        if posture is not None and layers.stroke is not None:  # the retreat's own posture
-            layers.retreat = retreat_turn(
+        if posture is not None and layers.stroke is not None:  # approach's, retreat's posture
+            layers.turns = push_turns(
                 _grasp_posture(src_desc, side, task), _grasp_posture(tgt_desc, side, task),
-                _grasp_posture(tgt_desc, side, None), layers.stroke.end_s,
+                _grasp_posture(tgt_desc, side, None), (layers.stroke.start_s, layers.stroke.end_s),
             )  # fmt: skip
     frames_of = CommandFrames(
         target_model, tool, target_hand, layers.grasp is not None, layers.clearance is not None,
