@@ -301,11 +301,13 @@ def source_grasp_points(track: SourceTrack) -> FloatArray:
 def pick_phase(
     track: SourceTrack, source_grasp: FloatArray, source_objects: FloatArray,
     grip: tuple[OperatorGrasps, PickHands], table_top_z: float, gripper: bool = False,
+    origin: FloatArray | None = None,
 ) -> GraspPhase | None:  # fmt: skip
     """The source pick's :class:`~.grasp_phase.GraspPhase` (``source_grasp``: its measured
     grasp point, :func:`source_grasp_points`; ``source_objects``: n x 3 [m], task frame;
     ``grip``: its operator's grasps and the target's picking hands, whose operator's grasp
-    height it takes; ``table_top_z``: the target's table top, base frame [m]): the source's
+    height it takes; ``table_top_z``: the target's table top, base frame [m]; ``origin``:
+    the target's task frame origin [m], where its goal moves onto its own object): the source's
     grasp point, its goals and where its operator began each close. A target's hand whose
     operator does not hold the wrist in the close follows its object there
     (:func:`follow_in_close`), a ``gripper``'s not: its jaws close on the object from both
@@ -319,7 +321,7 @@ def pick_phase(
     return grasp_phase(
         track.t_s, source_grasp, source_objects, track.goal_p, close_starts_s,
         table_top_z + TABLE_CLEARANCE_M, hands.config.grasp_height_m,
-        grasps.waits_s, (0.0, 0.0, 0.0) if gripper else follow_in_close(hands.config),
+        grasps.waits_s, (0.0, 0.0, 0.0) if gripper else follow_in_close(hands.config), origin,
     )  # fmt: skip
 
 
@@ -544,7 +546,9 @@ def goal_layers(
         if grip is not None and grasp is not None and source_objects is not None:
             target_hand = target_model.description.hands.get(side)
             gripper = target_hand is not None and target_hand.kind == "gripper"
-            layers.pick = pick_phase(track, grasp, source_objects, grip, scene.table_top_m, gripper)
+            layers.pick = pick_phase(
+                track, grasp, source_objects, grip, scene.table_top_m, gripper, origin
+            )
     if grip is not None:
         shares = None
         if grasp is not None and source_objects is not None:

@@ -1,7 +1,8 @@
 """A pick's grasp phase into another robot: with physics, from where the source's pinch
 comes near its object until the source has carried it, the target's wrist is moved as the
 target's own operator moves it to grasp (:class:`GraspPhase`): its pinch at its own pick
-height, held no higher by the source's hand, and while the fingers close the wrist still
+height, held no higher by the source's hand, over the target's own object where that lies
+elsewhere (:data:`OBJECT_AIM_M_S`), and while the fingers close the wrist still
 or, into a hand whose operator closes long without holding the wrist (Alex's), keeping the
 measured pinch on the target's own object (:attr:`GraspPhase.follow_gain_per_s`) until the
 fingers have closed as long as that operator's (:meth:`GraspPhase.least_waits`); at the
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .track import toward
+from .track import at_rest, toward
 
 FloatArray = NDArray[np.float64]
 
@@ -28,6 +29,10 @@ CARRIED_M = 0.01
 #: How fast [m/s] the target's wrist goal moves off the source's path and back onto it (an
 #: operator's hand re-aiming).
 AIM_M_S = 0.03
+#: How fast [m/s] the goal moves across, over the source's object before its close, onto the
+#: target's own object where that lies elsewhere (:meth:`GraspPhase.ee_goal`): an operator
+#: who sees the cube there.
+OBJECT_AIM_M_S = 0.1
 #: From the source's release (where its hand let go of the object it carried: the port
 #: holds the source's clock there while the target's hand opens), the share of the target's
 #: grasp point put on the source's (:func:`~.goal.grasp_share`) fades to 0 over
@@ -57,7 +62,11 @@ class GraspPhase:
       operator's pick height on the object (physics.yaml ``demonstrator``
       ``grasp_height_m`` over the centre) where the source's sat at the source's, and the
       hand floor is the target's own operator's (:attr:`table_floor_z`: its fingertips off
-      the table), not the source hand's lowest point;
+      the table), not the source hand's lowest point; and from ``over_from`` (the source's
+      grasp point over its object) moved across onto the target's own object, by its
+      measured centre's horizontal offset from the source's (``source_objects``) taken
+      where the source's object rests (``source_resting``: not where its hand moves it),
+      at most :data:`OBJECT_AIM_M_S`;
     - from ``close_from`` to ``rise_from`` (where the source's goal was lowest before the
       carry): the wrist goal held where it was when the close began, as an operator keeps
       the wrist still while the fingers close (the port otherwise moves the wrist to keep
@@ -107,6 +116,16 @@ class GraspPhase:
     #: where the source's close began [s] and how long the target's operator closes [s]
     close_start_s: float = 0.0
     close_s: float = 0.0
+    #: the source's object centre per sample put in the target's base frame (n x 3 [m]:
+    #: task frame + the target's origin; None: the goal does not move onto the target's)
+    source_objects: FloatArray | None = None
+    #: where the source's grasp point came over its object for the close (horizontally
+    #: within :data:`PRE_GRASP_M` of its centre, on to ``close_from``)
+    over_from: int | None = None
+    #: per source sample, whether the source's object rests (:func:`~.track.at_rest`)
+    source_resting: NDArray[np.bool_] | None = None
+    #: the target's object's horizontal offset [m] from the source's, where the source's last rested
+    object_offset: FloatArray = field(default_factory=lambda: np.zeros(2))
 
     grasp_share: float = 1.0
 
@@ -184,11 +203,22 @@ class GraspPhase:
             if k >= self.rise_from:
                 held = held + (self.goal_p[k] - self.goal_p[self.rise_from])
             want = held - ee_goal
+        over = self.over_from is not None and self.over_from <= k < self.close_from
+        if over and self.source_objects is not None and self.measured is not None:
+            # over the object: onto the target's own object where it lies from the
+            # source's, seen where the source's rests (not where the source's hand moves it)
+            if self.source_resting is None or self.source_resting[k]:
+                self.object_offset = (self.measured[1] - self.source_objects[k])[:2]
+            want[:2] = self.object_offset
         if k < self.close_from:
             self.held_ee = None
             self.lifted = False
         if self.follows and self.close_from <= k < self.carried_from:
             self.correction = want  # its operator's hand, not a re-aim
+        elif k < self.close_from:  # across onto the object faster than down
+            across = toward(self.correction[:2], want[:2], OBJECT_AIM_M_S * dt)
+            down = toward(self.correction[2:], want[2:], AIM_M_S * dt)
+            self.correction = np.concatenate([across, down])
         else:
             self.correction = toward(self.correction, want, AIM_M_S * dt)
         out: FloatArray = ee_goal + self.correction
@@ -208,6 +238,7 @@ def grasp_phase(
     pick_height_m: float,
     waits_s: tuple[float, ...] = (),
     follow: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    origin: FloatArray | None = None,
 ) -> GraspPhase | None:
     """The :class:`GraspPhase` of a source pick, per sample at ``t_s`` [s]: its grasp
     point, object centre and tool goal (n x 3 [m], task frame); ``close_starts_s``: where
@@ -216,7 +247,9 @@ def grasp_phase(
     height over the object's centre [m]; ``waits_s``: where the port holds the source's
     clock for the target's hand (:class:`~.grasps.OperatorGrasps`), the first after the
     carry being the release's; ``follow``: its operator's wrist gain [1/s] in the close (0:
-    it holds the wrist still), top speed [m/s] and how long it closes [s]. The grasp is the
+    it holds the wrist still), top speed [m/s] and how long it closes [s]; ``origin``: the
+    target's task frame origin [m], base frame (None: the goal does not move onto the
+    target's own object, :attr:`GraspPhase.over_from`). The grasp is the
     one that carried the object (the last close before its last rise by :data:`CARRIED_M`:
     a dropped object is picked again). None when the object never rose after a close, or
     the source's grasp point did not come within :data:`PRE_GRASP_M` of it before that
@@ -240,6 +273,10 @@ def grasp_phase(
     # the lift begins where the source's goal was lowest between the close and the carry
     rise_from = close_from + int(np.argmin(goal_p[close_from : carried_from + 1, 2]))
     source_height = float(source_grasp[close_from, 2] - source_objects[close_from, 2])
+    # the source's hand over its object, on to the close: horizontally within the pre-grasp
+    flat = np.linalg.norm(source_grasp[:close_from, :2] - source_objects[:close_from, :2], axis=1)
+    away = np.flatnonzero(flat >= PRE_GRASP_M)
+    over_from = min(int(before[0]), int(away[-1]) + 1 if len(away) else 0)
     released = [w for w in waits_s if w > t_s[carried_from]]
     # the sample the port's clock is held at: the one before the wait's time (its steps'
     # times stop a rounding short of it)
@@ -258,4 +295,7 @@ def grasp_phase(
         pick_height_m=pick_height_m,
         close_start_s=float(t_s[close_from]),
         close_s=follow[2],
+        source_objects=None if origin is None else source_objects + origin,
+        over_from=None if origin is None else over_from,
+        source_resting=at_rest(t_s, source_objects),
     )

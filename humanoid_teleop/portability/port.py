@@ -475,7 +475,7 @@ def port_episode(
             objects = scene.object_poses(sim) if scene is not None else []
             if sim is not None:
                 pick = layers.pick
-                if pick is not None and pick.follows and objects:  # what its operator sees
+                if pick is not None and objects:  # what its operator sees
                     r_act, ee_act, point_act, grasp_act = tool.frames_grasp(q)
                     lowest = tool.lowest_tip_z(q)
                     pick.observe(point_act + grasp_act, objects[0][1], lowest, ee_act)

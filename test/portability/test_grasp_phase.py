@@ -9,6 +9,7 @@ import numpy as np
 from humanoid_teleop.portability.grasp_phase import (
     AIM_M_S,
     FOLLOW_MAX_M,
+    OBJECT_AIM_M_S,
     RELEASE_FADE_S,
     GraspPhase,
     grasp_phase,
@@ -46,6 +47,18 @@ def test_the_phase_spans_pre_grasp_to_carried() -> None:
     assert phase.rise_from == 199  # the goal's lowest point between the close and the carry
     assert phase.carried_from == 261
     np.testing.assert_allclose(phase.lower_m, -0.012, atol=1e-9)  # own height 0: 1.2 cm down
+
+
+def test_the_hand_is_over_the_object_from_where_it_came_within_the_pre_grasp() -> None:
+    """The re-aim onto the target's own object starts where the source's grasp point came
+    horizontally within 4 cm of its object for good before the close (here straight above
+    it from the start: sample 0), and not without the target's origin."""
+    t_s, grasp, objects, goal = _pick()
+    grasp[:60, 1] += 0.05  # beside the object until sample 60
+    phase = grasp_phase(t_s, grasp, objects, goal, [1.5], -0.1, 0.0, origin=np.zeros(3))
+    assert phase is not None and phase.over_from == 60 and phase.source_objects is not None
+    without = grasp_phase(t_s, grasp, objects, goal, [1.5], -0.1, 0.0)
+    assert without is not None and without.over_from is None
 
 
 def test_a_dropped_object_is_picked_by_the_last_close() -> None:
@@ -128,6 +141,38 @@ def test_the_grasp_points_share_fades_out_from_the_release() -> None:
     shares = [phase.grasp_share_at(90, dt) for _ in range(60)]
     np.testing.assert_allclose(shares[:3], [1 - dt / RELEASE_FADE_S * i for i in (1, 2, 3)])
     assert shares[-1] == 0.0 and phase.grasp_share_at(95, dt) == 0.0
+
+
+def _over(resting: bool = True) -> GraspPhase:
+    """:func:`_phase` over its (resting or moving) source object at the origin from sample 5."""
+    phase = _phase()
+    phase.over_from = 5
+    phase.source_objects = np.zeros((100, 3))
+    phase.source_resting = np.full(100, resting)
+    return phase
+
+
+def test_over_the_object_the_goal_moves_across_onto_the_targets_own() -> None:
+    """Over the source's object before the close, the goal moves across toward where the
+    target's object lies from the source's (3 cm along y) at 10 cm/s, down at 3 cm/s, and
+    the wrist holds that offset through the close."""
+    phase, dt = _over(), 0.01
+    phase.observe(np.zeros(3), np.array([0.0, 0.03, -0.03]), -0.02, np.zeros(3))
+    out = [phase.ee_goal(k, np.zeros(3), dt, -1.0) for k in range(5, 40)]
+    np.testing.assert_allclose(out[0], [0.0, OBJECT_AIM_M_S * dt, 0.0], atol=1e-12)
+    np.testing.assert_allclose(out[-1], [0.0, 0.03, -0.005], atol=1e-12)
+    phase.ee_goal(40, np.zeros(3), dt, -1.0)
+    held = phase.ee_goal(41, np.array([0.0, 0.0, 0.0002]), dt, -1.0)  # the source path drifts
+    np.testing.assert_allclose(held, [0.0, 0.03, -0.005], atol=1e-12)
+
+
+def test_the_offset_is_taken_where_the_source_object_rests() -> None:
+    """Where the source's object moves (its hand pushes it) the goal does not follow the
+    two objects' offset: none was seen at rest, so none is asked for."""
+    phase, dt = _over(resting=False), 0.01
+    phase.observe(np.zeros(3), np.array([0.0, 0.04, 0.0]), -0.02, np.zeros(3))
+    out = [phase.ee_goal(k, np.zeros(3), dt, -1.0) for k in range(5, 40)]
+    np.testing.assert_allclose(np.array(out)[:, :2], 0.0, atol=1e-12)
 
 
 def _following() -> GraspPhase:
