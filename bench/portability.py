@@ -64,13 +64,7 @@ import numpy as np
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 from humanoid_teleop.portability import port as port_module
-from humanoid_teleop.portability.matrix import (
-    PairSummary,
-    compare_runs,
-    read_run,
-    run_line,
-    summarize,
-)
+from humanoid_teleop.portability.matrix import PairSummary, summarize
 from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
 from humanoid_teleop.portability.report import PortReport
 from humanoid_teleop.portability.scripted import record_scripted_episode
@@ -272,6 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.speed_jobs is not None:
         return _speed_jobs(args.speed_jobs)
+    # not at the top: --before runs this script with an earlier tree's code, which may not
+    # keep runs (--speed-jobs needs none of it)
+    from humanoid_teleop.portability.matrix import compare_runs, read_run, run_line
+
     if args.compare is not None and len(args.compare) > 2:
         parser.error("--compare takes an earlier run's reports.jsonl, or two runs' files")
     if args.compare is not None and len(args.compare) == 2:
