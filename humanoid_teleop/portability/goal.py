@@ -516,20 +516,18 @@ def goal_layers(
         hand = hand_geometry(target_model, side)
         source_lowest = hand_geometry(source_model, side).lowest_rows(track.measured)
         table_z = scene.table_top_m - origin[2]  # target task frame
+        rest, first = scene.object_poses(sim)[0][1], scene.config.objects[0]  # target's object
         apart = over_object = None
         if source_objects is not None:
             apart = np.linalg.norm(track.goal_p[:, :2] - source_objects[:, :2], axis=1)
             near = np.linalg.norm(track.actual_p - source_objects, axis=1) < CONTACT_M
-            top_z = float(scene.object_poses(sim)[0][1][2]) - origin[2]
             over_object = (
-                top_z + scene.config.objects[0].half_height_m,
+                float(rest[2]) - origin[2] + first.half_height_m,
                 int(np.argmax(near)) if near.any() else len(near),
             )
         allowed = hand_floor(source_lowest - track.origin[2], touch, table_z, apart, over_object)
         layers.floor = origin[2] + allowed
         if pushing:
-            rest = scene.object_poses(sim)[0][1]
-            first = scene.config.objects[0]
             push = len(track.t_s) if touch is None else touch
             layers.clearance = ObjectClearance(
                 rest[:2].copy(),
