@@ -7,7 +7,7 @@ or, into a hand whose operator closes long without holding the wrist (Alex's), k
 measured pinch on the target's own object (:attr:`GraspPhase.follow_gain_per_s`) until the
 fingers have closed as long as that operator's (:meth:`GraspPhase.least_waits`); at the
 release its tool point goes back on the source's as its fingers open. :mod:`.port` runs it;
-docs/portability.md, "Grasps", says what a user sees."""
+docs/portability-rules.md, "Grasps", says why."""
 
 from __future__ import annotations
 

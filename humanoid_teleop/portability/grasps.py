@@ -4,8 +4,8 @@ hand as a progress from open through its pre-grasp shape to its grip
 (:func:`robot_grasps`), a gripper's command ramped to reach its grasp and release closures
 when the source's hand did (:class:`GripperCommand`), the target's own picking hand at that
 progress (:func:`pick_hand`, :class:`PickHands`), and when the target's hand has followed a
-close or an open (:func:`hand_followed`). :mod:`.port` runs them; docs/portability.md,
-"Grasps", says what a user sees."""
+close or an open (:func:`hand_followed`). :mod:`.port` runs them; docs/portability-rules.md,
+"Grasps", says why."""
 
 from __future__ import annotations
 
