@@ -10,6 +10,7 @@ close or an open (:func:`hand_followed`). :mod:`.port` runs them; docs/portabili
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -272,7 +273,9 @@ class GripperCommand:
         progress = np.linspace(1.0, 2.0, 201)
         closures = np.array(
             [
-                params.closure_of_pinch(pinch_distance_m(HandSkeleton(pick_hand(config, side, p))))
+                params.closure_of_pinch(
+                    pinch_distance_m(HandSkeleton(_shared_pick_hand(config, side, p)))
+                )
                 for p in progress.tolist()
             ]
         )
@@ -320,6 +323,12 @@ def pick_hand(config: Any, side: str, progress: float) -> FloatArray:
     return out
 
 
+#: :func:`pick_hand` kept across ports (a robot's config is equal from port to port, and
+#: read-only hands can be shared): a pick asks for ~180 progresses, a gripper's command
+#: table for 201, ~30 us each to build.
+_shared_pick_hand = functools.lru_cache(maxsize=4096)(pick_hand)
+
+
 class PickHands:
     """:func:`pick_hand` of one robot and side by progress (rounded to 0.001), each built
     once: a port asks at every step for a few plateaus and ramps, ~30 us each to build."""
@@ -333,7 +342,7 @@ class PickHands:
         key = round(progress, 3)
         hand = self._built.get(key)
         if hand is None:
-            hand = self._built[key] = pick_hand(self.config, self.side, key)
+            hand = self._built[key] = _shared_pick_hand(self.config, self.side, key)
         return hand
 
 

@@ -891,7 +891,7 @@ def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str
 
     custom = {
         "port.source_episode": source.name,
-        "port.source_content_hash": bag_content_hash(source.path),
+        "port.source_content_hash": bag_content_hash(source.path, list(source.files) or None),
         "port.source_robot": source_robot,
         "port.source_outcome": source.outcome,
         "port.intent": source.intent_source or "fk",

@@ -132,6 +132,8 @@ class SourceEpisode:
     #: The seed the recorded scene was laid out with (metadata ``custom.scene_seed``, as
     #: scripted episodes record it), else 0.
     scene_seed: int = 0
+    #: Its MCAP files in split order (as its metadata.yaml lists them); empty: not listed.
+    files: tuple[Path, ...] = ()
 
     @property
     def name(self) -> str:
@@ -317,6 +319,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     except (BagFormatError, OSError) as err:
         raise PortInputError(f"{path}: unreadable episode: {err}") from err
     custom = dict(summary.metadata.custom_data)
+    files = summary.files
     robot = description.name if description is not None else custom.get("robot", "")
     if description is None:
         if not robot:
@@ -421,7 +424,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     try:
         # the named tuple unpacked in place (~9 messages per 250 Hz step of a port)
         for topic, type_name, log_ns, _, _, data in iter_messages(
-            path, wanted, log_time_order=False
+            path, wanted, log_time_order=False, files=files
         ):
             types[topic] = type_name
             entry = gathered.get(topic)
@@ -495,4 +498,5 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
             if topic.startswith(EE_TARGET_PREFIX)
         },
         scene_seed=scene_seed,
+        files=tuple(files),
     )

@@ -18,6 +18,7 @@ from humanoid_teleop.portability.grasps import (
     HAND_SETTLED_S,
     HAND_WAIT_MAX_S,
     GripperCommand,
+    PickHands,
     SourceClock,
     hand_followed,
     operator_grasps,
@@ -73,6 +74,15 @@ def test_pick_hand_is_the_targets_own_grip_and_preshape() -> None:
         hand_points("right", pre, pick_thumb(pre, pre, config.preshape_thumb)),
     )
     np.testing.assert_allclose(pick_hand(config, "right", 0.0), hand_points("right", 0.0, 0.0))
+
+
+def test_pick_hands_of_equal_configs_share_one_build() -> None:
+    """Two ports' pick hands of equal configs give the one read-only array pick_hand builds."""
+    first = PickHands(robot_demonstrator_config(load_robot("g1"), "pick_and_place"), "right")
+    second = PickHands(robot_demonstrator_config(load_robot("g1"), "pick_and_place"), "right")
+    hand = first.at(1.4567)
+    assert second.at(1.457) is hand and not hand.flags.writeable
+    np.testing.assert_array_equal(hand, pick_hand(first.config, "right", 1.457))
 
 
 def test_hand_followed_once_still_and_commanded_or_held() -> None:

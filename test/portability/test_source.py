@@ -1,11 +1,14 @@
 """Reading a source's numeric streams in one piece: the same numbers as message by message,
-and message by message whenever a stream's layout changes."""
+and message by message whenever a stream's layout changes; the MCAP files it read."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from humanoid_teleop.core.bag.reader import mcap_files
 from humanoid_teleop.core.motion.cdr import (
     JointStateDecoder,
     JointStateEncoder,
@@ -21,6 +24,7 @@ from humanoid_teleop.portability.source import (
     Samples,
     _alike_rows,
     decode_float64_array,
+    read_source,
 )
 
 RNG = np.random.default_rng(4)
@@ -98,3 +102,9 @@ def test_pose_rotations_equal_each_rows_quaternion_matrix() -> None:
     assert broken.rotation_at(0.05).tobytes() == quat_to_matrix(values[5, 3:7]).tobytes()
     with pytest.raises(ValueError, match="no direction"):
         broken.rotation_at(0.07)
+
+
+def test_a_source_keeps_the_mcap_files_its_metadata_lists(sources: list[Path]) -> None:
+    """A read source names its MCAP files as mcap_files lists them."""
+    files = read_source(sources[0]).files
+    assert files and list(files) == mcap_files(sources[0])

@@ -64,7 +64,7 @@ class _Running:
         return math.sqrt(self.m2 / (self.count - 1)) if self.count > 1 else 0.0
 
 
-@dataclass
+@dataclass(slots=True)  # updated once per written message: slots read and write faster
 class TopicStats:
     """Counters of one topic in one episode (times in [ns])."""
 

@@ -91,10 +91,9 @@ class ChunkedMcapWriter:
         self._schemas: list[bytes] = []  # their records, for the summary
         self._channels: list[bytes] = []
         self._chunk = bytearray()  # the open chunk's records
-        self._chunk_messages = 0
-        self._chunk_start_ns = 0
-        self._chunk_end_ns = 0
-        self._indexes: dict[int, list[tuple[int, int]]] = {}  # channel -> (log time, offset)
+        # channel -> (log time, offset) of its messages in the open chunk: the chunk's and
+        # the file's message counts and time spans are taken from it as the chunk closes
+        self._indexes: dict[int, list[tuple[int, int]]] = {}
         self._chunk_indexes: list[bytes] = []
         self._metadata_indexes: list[bytes] = []
         self._message_counts: dict[int, int] = {}
@@ -155,24 +154,6 @@ class ChunkedMcapWriter:
             MESSAGE, _MESSAGE_FIELDS + len(data), channel_id, sequence, log_time, publish_time
         )
         chunk += data
-        if self._chunk_messages:
-            if log_time < self._chunk_start_ns:
-                self._chunk_start_ns = log_time
-            if log_time > self._chunk_end_ns:
-                self._chunk_end_ns = log_time
-        else:
-            self._chunk_start_ns = self._chunk_end_ns = log_time
-        self._chunk_messages += 1
-        if self._message_count:
-            if log_time < self._start_ns:
-                self._start_ns = log_time
-            if log_time > self._end_ns:
-                self._end_ns = log_time
-        else:
-            self._start_ns = self._end_ns = log_time
-        self._message_count += 1
-        counts = self._message_counts
-        counts[channel_id] = counts.get(channel_id, 0) + 1
         if len(chunk) > self._chunk_size:
             self._finish_chunk()
 
@@ -198,15 +179,17 @@ class ChunkedMcapWriter:
     def _finish_chunk(self) -> None:
         """The open chunk's record and its message indexes, if it holds a message (schemas
         and channels alone stay for the next chunk, as they are repeated in the summary)."""
-        if not self._chunk_messages:
+        if not self._indexes:
             return
+        times = [log_time for entries in self._indexes.values() for log_time, _ in entries]
+        chunk_start_ns, chunk_end_ns = min(times), max(times)
         records = bytes(self._chunk)
         packed = _compress(self._compression, records)
         body = (
             struct.pack(
                 "<QQQI",
-                self._chunk_start_ns,
-                self._chunk_end_ns,
+                chunk_start_ns,
+                chunk_end_ns,
                 len(records),
                 zlib.crc32(records),
             )
@@ -237,8 +220,8 @@ class ChunkedMcapWriter:
                 CHUNK_INDEX,
                 struct.pack(
                     "<QQQQ",
-                    self._chunk_start_ns,
-                    self._chunk_end_ns,
+                    chunk_start_ns,
+                    chunk_end_ns,
                     chunk_offset,
                     len(chunk_record),
                 )
@@ -251,9 +234,16 @@ class ChunkedMcapWriter:
             )
         )
         self._chunk_count += 1
+        if self._message_count:
+            self._start_ns = min(self._start_ns, chunk_start_ns)
+            self._end_ns = max(self._end_ns, chunk_end_ns)
+        else:
+            self._start_ns, self._end_ns = chunk_start_ns, chunk_end_ns
+        self._message_count += len(times)
+        counts = self._message_counts
+        for channel_id, entries in self._indexes.items():
+            counts[channel_id] = counts.get(channel_id, 0) + len(entries)
         self._chunk = bytearray()
-        self._chunk_messages = 0
-        self._chunk_start_ns = self._chunk_end_ns = 0
         self._indexes = {}
 
     def finish(self) -> None:

@@ -75,6 +75,12 @@ class BagSummary:
         raise BagFormatError(f"{self.path}: no topic {name!r} (topics: {names})")
 
     @property
+    def files(self) -> list[Path]:
+        """Its MCAP files in split order (:func:`mcap_files` of the bag, without reading
+        metadata.yaml again)."""
+        return _listed_files(self.path, self.metadata)
+
+    @property
     def counts(self) -> dict[str, int]:
         """Messages per topic."""
         return {t.name: t.message_count for t in self.metadata.topics}
@@ -90,8 +96,13 @@ def mcap_files(bag: Path) -> list[Path]:
     if bag.is_file():
         return [bag]
     if (bag / METADATA_FILE).is_file():
-        return [bag / f.path for f in read_metadata_yaml(bag).files]
+        return _listed_files(bag, read_metadata_yaml(bag))
     return sorted(bag.glob("*.mcap"), key=split_order)
+
+
+def _listed_files(bag: Path, metadata: BagMetadata) -> list[Path]:
+    """The MCAP files ``bag``'s metadata.yaml (``metadata``) lists."""
+    return [bag / f.path for f in metadata.files]
 
 
 def split_order(path: Path) -> tuple[str, int]:
@@ -354,13 +365,17 @@ def _iter_stored(
 
 
 def iter_messages(
-    bag: Path, topics: Iterable[str] | None = None, log_time_order: bool = True
+    bag: Path,
+    topics: Iterable[str] | None = None,
+    log_time_order: bool = True,
+    files: list[Path] | None = None,
 ) -> Iterator[RawMessage]:
     """Messages of a bag directory or MCAP file, file by file in log-time order (or, with
     ``log_time_order=False``, in the order they are stored, which skips a sort; a file with
-    a chunk index is then walked by :func:`_iter_stored`).."""
+    a chunk index is then walked by :func:`_iter_stored`); ``files``: the bag's MCAP files
+    (:func:`mcap_files`) when the caller already listed them."""
     wanted = list(topics) if topics is not None else None
-    for path in mcap_files(bag):
+    for path in files if files is not None else mcap_files(bag):
         try:
             with path.open("rb") as stream:
                 summary = None if log_time_order else _chunk_index(stream)

@@ -15,7 +15,9 @@ from humanoid_teleop.core.bag.reader import (
     bag_content_hash,
     find_episodes,
     iter_messages,
+    mcap_files,
     metadata_from_files,
+    read_bag,
 )
 
 TOPICS = ("/a", "/b", "/c")
@@ -168,3 +170,18 @@ def test_content_hash_names_an_unreadable_file(tmp_path: Path) -> None:
     gone = episode / "ep_1.mcap"
     with pytest.raises(BagError, match=r"ep: cannot read ep_1\.mcap"):
         bag_content_hash(episode, [episode / "ep_0.mcap", gone])
+
+
+def test_summary_files_are_the_ones_metadata_lists(tmp_path: Path) -> None:
+    """A bag summary's files are mcap_files of its folder."""
+    episode = _episode(tmp_path / "ep")
+    assert read_bag(episode).files == mcap_files(episode) == [episode / "ep_0.mcap"]
+
+
+def test_iter_messages_reads_the_files_it_is_given(tmp_path: Path) -> None:
+    """With ``files``, iter_messages reads those instead of listing the bag's."""
+    episode = _episode(tmp_path / "ep")
+    listed = list(iter_messages(episode, log_time_order=False))
+    given = list(iter_messages(episode, log_time_order=False, files=[episode / "ep_0.mcap"]))
+    assert len(listed) == 200 and given == listed
+    assert list(iter_messages(episode, files=[])) == []

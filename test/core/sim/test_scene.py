@@ -122,3 +122,14 @@ def test_task_with_a_target_needs_one(tmp_path: Path) -> None:
     )
     with pytest.raises(SimConfigError, match="needs a 'target'"):
         load_scene(str(path))
+
+
+def test_edited_scene_file_is_read_anew(tmp_path: Path) -> None:
+    """A scene file whose text changed is parsed again, not taken from the last parse."""
+    path = tmp_path / "s.yaml"
+    objects = "objects:\n  - {name: a, shape: sphere, size_m: [0.02], mass_kg: 0.1}\n"
+    path.write_text(f"schema_version: 1\ntask: none\nhand: left\n{objects}", encoding="utf-8")
+    assert load_scene(str(path)).hand == "left"
+    assert load_scene(str(path)).hand == "left"
+    path.write_text(f"schema_version: 1\ntask: none\nhand: right\n{objects}", encoding="utf-8")
+    assert load_scene(str(path)).hand == "right"
