@@ -311,7 +311,8 @@ def pick_phase(
     grasp point, its goals and where its operator began each close. A target's hand whose
     operator does not hold the wrist in the close follows its object there
     (:func:`follow_in_close`), a ``gripper``'s not: its jaws close on the object from both
-    sides (alex -> talos seeds 1, 2 lost with it, contact 5.3 -> 6.1, 7.2 cm)."""
+    sides (alex -> talos seeds 1, 2 lost with it, contact 5.3 -> 6.1, 7.2 cm), and a
+    fingered hand's still wrist is held exactly (:attr:`~.grasp_phase.GraspPhase.fingered`)."""
     grasps, hands = grip
     closing = grasps.progress > 1.0 + 1e-3
     starts = np.flatnonzero(closing[1:] & ~closing[:-1]) + 1
@@ -322,6 +323,7 @@ def pick_phase(
         track.t_s, source_grasp, source_objects, track.goal_p, close_starts_s,
         table_top_z + TABLE_CLEARANCE_M, hands.config.grasp_height_m,
         grasps.waits_s, (0.0, 0.0, 0.0) if gripper else follow_in_close(hands.config), origin,
+        not gripper,
     )  # fmt: skip
 
 

@@ -70,9 +70,15 @@ class GraspPhase:
     - from ``close_from`` to ``rise_from`` (where the source's goal was lowest before the
       carry): the wrist goal held where it was when the close began, as an operator keeps
       the wrist still while the fingers close (the port otherwise moves the wrist to keep
-      the closing hand's pinch on the source's: Alex's 4-5 cm); for a target whose own
-      operator does not hold the wrist (``follow_gain_per_s`` > 0: its demonstrator's
-      gain), that goal moves as that operator moves it, by the gain times the measured
+      the closing hand's pinch on the source's: Alex's 4-5 cm), into a ``fingered`` hand
+      exactly: the EE goal the phase is given puts the tool point on the source's with the
+      hand turned as it is now, so it swings as the closing fingers' contact turns the
+      hand (G1's, ~17 cm from its fingertips' mean: 2-4 cm within 0.1 s, a part of which
+      the :data:`AIM_M_S` limit let through, squeezing the cube out or grasping it tilted,
+      alex -> g1 pick seeds 4, 5; held so, TALOS' jaws lost alex -> talos seed 3 and won
+      talos -> romeo seed 4); for a target whose own operator does not hold the wrist
+      (``follow_gain_per_s`` > 0: its demonstrator's gain), that goal moves as that
+      operator moves it, by the gain times the measured
       pinch's offset from its goal on the target's object (``pick_height_m`` over the
       object's centre measured each step, no lower than the hand floor: the fingertips off
       the table), at most ``follow_max_m_s`` and :data:`FOLLOW_MAX_M` from where it
@@ -109,6 +115,9 @@ class GraspPhase:
     measured: tuple[FloatArray, FloatArray, float] | None = None
     #: the held goal where the close began (the follow's origin)
     close_ee: FloatArray | None = None
+    #: whether the target's hand closes fingers around the object (not a gripper's jaws,
+    #: which close on it from both sides): a held close's wrist goal is then held exactly
+    fingered: bool = False
     #: the measured EE position [m] at the last :meth:`observe`
     measured_ee: FloatArray | None = None
     #: whether the follow's held goal was put where the hand is for the lift
@@ -213,8 +222,11 @@ class GraspPhase:
         if k < self.close_from:
             self.held_ee = None
             self.lifted = False
-        if self.follows and self.close_from <= k < self.carried_from:
-            self.correction = want  # its operator's hand, not a re-aim
+        closing = self.close_from <= k < (self.carried_from if self.follows else self.rise_from)
+        if closing and (self.follows or self.fingered):
+            # its operator's hand, not a re-aim; a fingered hand's still wrist at its held
+            # goal exactly: the goal it is given swings as the fingers' contact turns the hand
+            self.correction = want
         elif k < self.close_from:  # across onto the object faster than down
             across = toward(self.correction[:2], want[:2], OBJECT_AIM_M_S * dt)
             down = toward(self.correction[2:], want[2:], AIM_M_S * dt)
@@ -239,6 +251,7 @@ def grasp_phase(
     waits_s: tuple[float, ...] = (),
     follow: tuple[float, float, float] = (0.0, 0.0, 0.0),
     origin: FloatArray | None = None,
+    fingered: bool = False,
 ) -> GraspPhase | None:
     """The :class:`GraspPhase` of a source pick, per sample at ``t_s`` [s]: its grasp
     point, object centre and tool goal (n x 3 [m], task frame); ``close_starts_s``: where
@@ -249,7 +262,8 @@ def grasp_phase(
     carry being the release's; ``follow``: its operator's wrist gain [1/s] in the close (0:
     it holds the wrist still), top speed [m/s] and how long it closes [s]; ``origin``: the
     target's task frame origin [m], base frame (None: the goal does not move onto the
-    target's own object, :attr:`GraspPhase.over_from`). The grasp is the
+    target's own object, :attr:`GraspPhase.over_from`); ``fingered``: the target's hand
+    closes fingers around the object (:attr:`GraspPhase.fingered`). The grasp is the
     one that carried the object (the last close before its last rise by :data:`CARRIED_M`:
     a dropped object is picked again). None when the object never rose after a close, or
     the source's grasp point did not come within :data:`PRE_GRASP_M` of it before that
@@ -298,4 +312,5 @@ def grasp_phase(
         source_objects=None if origin is None else source_objects + origin,
         over_from=None if origin is None else over_from,
         source_resting=at_rest(t_s, source_objects),
+        fingered=fingered,
     )

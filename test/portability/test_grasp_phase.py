@@ -113,6 +113,23 @@ def test_the_wrist_is_held_while_the_fingers_close_then_lifts_with_the_source() 
     np.testing.assert_allclose(lifted, [0.0, 0.0, -0.005 + 10 * 0.002], atol=1e-12)
 
 
+def test_a_fingered_held_close_holds_its_goal_where_the_goal_it_is_given_swings() -> None:
+    """The EE goal the phase is given swings with the hand (its tool point's lever turned by
+    the fingers' contact: 2-4 cm within 0.1 s, alex -> g1 pick seeds 4, 5); through a held
+    close into a fingered hand the wrist goal stays where the close began; into a
+    gripper's jaws the hold still moves toward it at the aim rate, so part of it passes."""
+    swing = [np.array([0.0, 0.03 * (i % 2), 0.0]) for i in range(20)]
+    held = {}
+    for fingered in (True, False):
+        phase, dt = _phase(), 0.01
+        phase.fingered = fingered
+        for k in range(10, 40):
+            phase.ee_goal(k, np.zeros(3), dt, -1.0)
+        held[fingered] = [phase.ee_goal(40 + i, swing[i], dt, -1.0) for i in range(20)]
+    np.testing.assert_allclose(held[True], [[0.0, 0.0, -0.005]] * 20, atol=1e-12)
+    np.testing.assert_allclose(held[False][1], [0.0, 0.03 - AIM_M_S * 0.01, -0.005])
+
+
 def test_after_the_carry_the_goal_returns_to_the_source_path() -> None:
     """Once carried the offset from the source's path fades at 3 cm/s to none."""
     phase, dt = _phase(), 0.01
