@@ -2,7 +2,8 @@
 hand as a progress from open through its pre-grasp shape to its grip
 (:func:`operator_grasps`), each close and open timed by the source robot's measured hand
 (:func:`robot_grasps`), a gripper's command ramped to reach its grasp and release closures
-when the source's hand did (:class:`GripperCommand`), the target's own picking hand at that
+when the source's hand did (:class:`GripperCommand`; a fingered hand's, its grasp event's
+progress: :func:`fingered_grasp_progress`), the target's own picking hand at that
 progress (:func:`pick_hand`, :class:`PickHands`), and when the target's hand has followed a
 close or an open (:func:`hand_followed`). :mod:`.port` runs them; docs/portability-rules.md,
 "Grasps", says why."""
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +82,7 @@ def operator_grasps(
     robot_hand: tuple[FloatArray, FloatArray, float] | None = None,
     *,
     gripper: GripperCommand | None = None,
+    grasp_progress: float | None = None,
 ) -> OperatorGrasps | None:
     """The source operator's grasps (None without recorded hands or without a pinch
     narrower than ``grasp_pinch_m`` [m]): each grip (the thumb tip to index tip distance
@@ -88,7 +91,8 @@ def operator_grasps(
     shape is the hand's shape projected on the line from its first shape to that one.
     With ``robot_hand`` (the source robot's measured hand: times [s], closures, its grip
     closure) each close and open is timed by what that hand did (:func:`robot_grasps`;
-    into a ``gripper``, its command too), not by the pinch."""
+    into a ``gripper``, its command too; into a fingered hand, ``grasp_progress``), not by
+    the pinch."""
     hands, wrists = source.hands.get(side), source.wrists.get(side)
     if hands is None or wrists is None or not len(hands.t_s):
         return None
@@ -151,7 +155,9 @@ def operator_grasps(
     else:
         shaped = np.zeros(n)
     if robot_hand is not None:  # timed by the source robot's hand, open as its operator did
-        followed = robot_grasps(hands.t_s, starts, shaped[stops], *robot_hand, gripper)
+        followed = robot_grasps(
+            hands.t_s, starts, shaped[stops], *robot_hand, gripper, grasp_progress
+        )
         if followed is not None:
             closing, within, waits = followed
     shaped[within] = 1.0
@@ -166,6 +172,7 @@ def robot_grasps(
     hand_closure: FloatArray,
     grip_closure: float,
     gripper: GripperCommand | None = None,
+    grasp_progress: float | None = None,
 ) -> tuple[FloatArray, NDArray[np.bool_], list[float]] | None:
     """Each grasp's close and open (0 at the pre-grasp shape .. 1 at the grip, at the hand
     samples ``t_s`` [s]), whether a sample is within one, and the times [s] where each close
@@ -191,7 +198,14 @@ def robot_grasps(
     down to the jaws only late (released ~0.25 s after the source's hand). So the close
     goes to the grasp event's closure as the source's hand goes to its event, then to the
     grip; and the command opens at the gripper's full speed so that it reaches the release
-    event's closure where the source's hand released."""
+    event's closure where the source's hand released.
+
+    ``grasp_progress`` (a fingered target hand's, :func:`fingered_grasp_progress`) times a
+    grasping close likewise: its fingers followed the share of the source hand's closure to
+    the grip and reached their grasp event's closure 112-164 ms before Alex's slower hand
+    reached its own (G1's at progress 1.6 of 2). So the close goes to ``grasp_progress`` as
+    the source's hand goes to its event, then to the grip, where the port waits for the
+    fingers (they cross their event there, lagging their command)."""
     closure = np.interp(t_s, hand_t_s, hand_closure)
     n = len(t_s)
     closing = np.zeros(n)
@@ -226,6 +240,8 @@ def robot_grasps(
         # (only to the pre-grasp shape, G1 released 70-84 ms after Romeo's and Alex's hands)
         reopened = min(1.0, float(opened[j]))
         if gripper is None:
+            if grasp_progress is not None and grasped:
+                share[: closed - start] *= grasp_progress - 1.0
             share[closed - start :] = reopened - 1.0 + (2.0 - reopened) * falling
         else:
             share[: closed - start] *= gripper.progress_of(gripper.grasp_closure) - 1.0
@@ -239,8 +255,11 @@ def robot_grasps(
         # the source's arm moves on: held at the grasp closure, TALOS' jaws took the cube
         # 0.3 s later, as Alex's arm lifted) and to open on (held at the release closure,
         # they stopped short of it, releasing 80 ms late into TALOS, 190 ms into Romeo)
+        # (so a fingered hand's close, asked for its grip there as its fingers cross their
+        # event: held at its grasp event's progress, G1's stalled at 0.463 of its 0.468)
         past = 1 if gripper is not None else 0
-        waits.append(float(t_s[min(closed + past, n - 1)]))
+        fingered = 1 if grasp_progress is not None and grasped else 0
+        waits.append(float(t_s[min(closed + max(past, fingered), n - 1)]))
         if len(opening):
             waits.append(float(t_s[min(stop + past, n - 1)]))
     return closing, within, waits
@@ -304,6 +323,30 @@ class GripperCommand:
         lead_s = (full - self.release_closure) / self.closure_per_s
         closure = full - self.closure_per_s * (t_s - (release_s - lead_s))
         return self.progress_of(np.clip(closure, self.release_closure, full))
+
+
+#: Progress step of :func:`fingered_grasp_progress`' sweep: G1's command moves ~0.003
+#: closure per 0.01 of progress near its grasp event, ~11 ms of Alex's close to its event.
+GRASP_PROGRESS_STEP = 0.01
+
+
+def fingered_grasp_progress(
+    config: Any,
+    side: str,
+    solve: Callable[[HandSkeleton], FloatArray],
+    closure_of: Callable[[FloatArray], float],
+    grasp_closure: float,
+) -> float | None:
+    """The first progress (1 .. 2, by :data:`GRASP_PROGRESS_STEP`) at which a fingered
+    hand's command reaches ``grasp_closure`` [0, 1] (its grasp event's) as its picking
+    operator (``config``, :func:`pick_hand`) opens, shapes and closes it: ``solve`` (its hand
+    retargeter, warm-started as it goes: it solves each hand from the last) gives the hand's
+    joints, ``closure_of`` their closure. None when its grip's command stays below it."""
+    for progress in np.arange(0.0, 2.0 + 1e-9, GRASP_PROGRESS_STEP).tolist():
+        closure = closure_of(solve(HandSkeleton(_shared_pick_hand(config, side, progress))))
+        if progress >= 1.0 and closure >= grasp_closure:
+            return float(progress)
+    return None
 
 
 def pick_hand(config: Any, side: str, progress: float) -> FloatArray:

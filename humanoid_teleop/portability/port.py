@@ -164,11 +164,12 @@ from .grasps import (
     OperatorGrasps,
     PickHands,
     SourceClock,
+    fingered_grasp_progress,
     operator_grasps,
 )
 from .push_hand import PushContact, PushHand, push_hand_closure
 from .push_posture import SAME_POSTURE_RAD, push_turns
-from .report import PortReport, StepRecord, build_report
+from .report import GRASP_FRACTION, PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
 from .track import (
@@ -595,8 +596,9 @@ def _target_grip(
 ) -> tuple[OperatorGrasps, PickHands] | None:  # fmt: skip
     """Into another robot, the source operator's grasps (:func:`operator_grasps`; with
     physics timed by the source robot's measured hand, whose events the report counts and
-    which lags its operator's pinch, and a gripper's command) and the target's own picking
-    hands; None when the target's hand is not retargeted or the operator never pinched."""
+    which lags its operator's pinch, and a gripper's command or the progress at which a
+    fingered hand's command reaches its grasp event) and the target's own picking hands;
+    None when the target's hand is not retargeted or the operator never pinched."""
     hand_retargeter = next((r for r in pipeline.retargeters if isinstance(r, HandRetargeter)), None)
     if hand_retargeter is None or not tool.has_hand:
         return None
@@ -606,12 +608,22 @@ def _target_grip(
     params = hand_retargeter.params
     config = robot_demonstrator_config(target_model.description, _task(source))
     robot_hand = (track.t_s, track.closure, track.tool.grip_closure) if sim_on else None
+    fingers = hand_retargeter.dexterous.get(side) if sim_on else None
+    grasp_progress = None
+    if fingers is not None:  # swept from the open hand, as the port's close will be
+        fingers.restart()
+        grasp_progress = fingered_grasp_progress(
+            config, side, fingers.solve, target_model.description.hands[side].closure_of,
+            GRASP_FRACTION * tool.grip_closure,
+        )  # fmt: skip
+        fingers.restart()
     grasps = operator_grasps(
         source,
         side,
         0.5 * (params.pinch_open_m + params.pinch_closed_m),
         robot_hand,
         gripper=GripperCommand.of(config, side, params, target_model, tool) if sim_on else None,
+        grasp_progress=grasp_progress,
     )
     return None if grasps is None else (grasps, PickHands(config, side))
 

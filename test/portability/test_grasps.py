@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from humanoid_teleop.core.robot import load_robot
+from humanoid_teleop.core.motion.frame import HandSkeleton
+from humanoid_teleop.core.retarget.hand import HandRetargeter
+from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.devices.scripted.demonstrator import pick_thumb
 from humanoid_teleop.devices.scripted.episode import robot_demonstrator_config
 from humanoid_teleop.devices.scripted.hand_model import hand_points
@@ -20,11 +22,15 @@ from humanoid_teleop.portability.grasps import (
     GripperCommand,
     PickHands,
     SourceClock,
+    fingered_grasp_progress,
     hand_followed,
     operator_grasps,
     pick_hand,
 )
+from humanoid_teleop.portability.port import target_pipeline
+from humanoid_teleop.portability.report import GRASP_FRACTION
 from humanoid_teleop.portability.source import Samples, SourceEpisode
+from humanoid_teleop.portability.tool import ArmTool
 
 
 def _source(closures: list[float], thumbs: list[float | None]) -> SourceEpisode:
@@ -158,6 +164,47 @@ def test_physics_pick_progress_follows_the_source_robots_hand() -> None:
     np.testing.assert_allclose(grasps.waits_s, (0.6, 1.1))
     by_pinch = operator_grasps(source, "right", 0.05)  # the operator's: gripping at 0.4 s
     assert by_pinch is not None and by_pinch.progress[4] == 2.0 and by_pinch.waits_s[0] == 0.4
+
+
+def test_fingered_target_reaches_its_grasp_progress_when_the_source_robots_hand_grasps() -> None:
+    """Into a fingered hand, a grasping close goes to the progress whose command reaches
+    the hand's grasp event (here 1.6) as the source's hand goes to its event, then to the
+    grip (G1's fingers, following the share of Alex's closure to the grip, grasped 112-164
+    ms before it); the port waits just past it, with the grip asked for; the open is as
+    without it."""
+    closures = [0.0, 0.35, 0.35, 0.7, 1.0, 1.0, 1.0, 1.0, 0.7, 0.35, 0.0, 0.0, 0.0, 0.0]
+    source = _source(closures, [None] * len(closures))
+    t = np.arange(len(closures)) / 10
+    # as test_physics_pick_progress_follows_the_source_robots_hand: grasping at 0.6 s
+    hand = np.array([0.0, 0.1, 0.2, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.5, 0.4, 0.25, 0.2, 0.2])
+    grasps = operator_grasps(source, "right", 0.05, (t, hand, 0.5), grasp_progress=1.6)
+    assert grasps is not None
+    np.testing.assert_allclose(
+        grasps.progress[[3, 4, 5, 6, 7, 9, 10, 11]], [1.0, 1.24, 1.48, 2.0, 2.0, 2.0, 4 / 3, 0.0]
+    )
+    np.testing.assert_allclose(grasps.waits_s, (0.7, 1.1))
+
+
+def test_fingered_grasp_progress_is_where_g1s_command_first_reaches_its_grasp_event() -> None:
+    """G1's hand retargeter, swept from the open hand through its operator's pre-grasp
+    shape to its grip, first commands its grasp event's closure between the two."""
+    model = RobotModel(load_robot("g1"))
+    retargeter = next(
+        r for r in target_pipeline(model).retargeters if isinstance(r, HandRetargeter)
+    )
+    fingers = retargeter.dexterous["right"]
+    config = robot_demonstrator_config(model.description, "pick_and_place")
+    closure_of = model.description.hands["right"].closure_of
+    grasp = GRASP_FRACTION * ArmTool(model, "right").grip_closure
+    fingers.restart()
+    progress = fingered_grasp_progress(config, "right", fingers.solve, closure_of, grasp)
+    assert progress is not None and 1.0 < progress < 2.0
+    fingers.restart()
+    closures = [
+        closure_of(fingers.solve(HandSkeleton(pick_hand(config, "right", p))))
+        for p in np.arange(0.0, progress + 1e-9, 0.01).tolist()
+    ]
+    assert closures[-1] >= grasp > max(closures[100:-1])
 
 
 def test_gripper_target_grasps_and_releases_when_the_source_robots_hand_does() -> None:
