@@ -33,6 +33,7 @@ from humanoid_teleop.devices.scripted.demonstrator import DemonstratorConfig
 
 from .grasp_phase import GraspPhase, grasp_phase
 from .grasps import OperatorGrasps, PickHands
+from .lever import IkLever
 from .push_posture import PushTurns
 from .push_stroke import StrokeFinish
 from .report import CONTACT_M
@@ -51,8 +52,11 @@ FloatArray = NDArray[np.float64]
 #: the hand's lowest point hangs below that tool point (0 when not measured), the grasp
 #: point minus the tool point [m], base frame (zero when not needed), points on the
 #: hand's collision geometry minus the tool point [m], base frame (None when not needed),
-#: and how far [m] the tool point is above the lowest fingertip frame (0 when not needed).
-Frames = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray, FloatArray | None, float]
+#: how far [m] the tool point is above the lowest fingertip frame (0 when not needed), and
+#: the command itself [rad].
+Frames = tuple[
+    FloatArray, FloatArray, FloatArray, float, FloatArray, FloatArray | None, float, FloatArray
+]
 #: Time [s] over which the target's operator turns from the source's grasp posture to its own.
 POSTURE_S = 2.0
 #: Added to a step's time [s] when looking up recorded samples (log times are whole ns).
@@ -177,7 +181,7 @@ class CommandFrames:
         if self.surface and self._hand is not None:
             surface = self._hand.surface_points(q_hand) - point
         tip_drop = float(point[2]) - self._tool.lowest_tip_z(q_hand) if self._tips else 0.0
-        return r_ee, p_ee, point, drop, grasp, surface, tip_drop
+        return r_ee, p_ee, point, drop, grasp, surface, tip_drop, q_cmd
 
 
 @dataclass(frozen=True)
@@ -568,7 +572,9 @@ class WristGoal:
     grasp posture to the target's with the source operator's recorded ``wrists`` (else the
     goal's own rotation); ``finish_after_s``: the source's end [s] when the port goes on
     rising after it (:data:`FINISH_RISE_M`), else None; ``same``: ported to its own robot;
-    ``dt_s``: the port's step [s] (the grasp phase's re-aim is rate-limited per step)."""
+    ``dt_s``: the port's step [s] (the grasp phase's re-aim is rate-limited per step);
+    ``lever``: a push into another robot with physics, the target's IK the lever is turned
+    by where it gives up the asked rotation (:mod:`.lever`; None: as last commanded)."""
 
     def __init__(
         self,
@@ -583,6 +589,7 @@ class WristGoal:
         same: bool,
         layers: GoalLayers,
         dt_s: float,
+        lever: IkLever | None = None,
     ) -> None:
         self._track = track
         self._origin = origin
@@ -595,6 +602,7 @@ class WristGoal:
         self._same = same
         self.layers = layers
         self._dt_s = dt_s
+        self._lever = lever
         # the goal last computed for (k, t): the engage wait asks for the same one at every
         # step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
         self._memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
@@ -633,7 +641,7 @@ class WristGoal:
         """(operator wrist position, rotation, EE position, rotation) at source sample ``k``
         and time ``t`` [s], the goal moved by ``shift`` [m] (:class:`ReAim`)."""
         want_ee_r, want_tool_p = self._goal(k, t)
-        r_cmd, p_cmd, point_cmd, drop, grasp_cmd, surface, tip_drop = command_frames
+        r_cmd, p_cmd, point_cmd, drop, grasp_cmd, surface, tip_drop, q_cmd = command_frames
         layers = self.layers
         pick = layers.pick
         if shift is not None:
@@ -660,9 +668,12 @@ class WristGoal:
         self.tool_goal = want_tool_p
         offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
         # on another robot, where the hand is turned now (the IK puts position first: a wrist
-        # that cannot take the asked rotation would swing a long hand's tool point away); on
-        # its own robot, every source rotation is reachable
+        # that cannot take the asked rotation would swing a long hand's tool point away), or
+        # where the IK gives up the asked rotation, as it will turn it for this goal; on its
+        # own robot, every source rotation is reachable
         turned = want_ee_r if self._same else r_cmd
+        if self._lever is not None and not self._same:
+            turned = self._lever.turned(r_cmd, q_cmd, want_tool_p, offset, want_ee_r)
         lever = turned @ offset
         want_ee_p = want_tool_p - lever
         if pick is not None:  # called once a step: the phase keeps its own offset

@@ -167,6 +167,7 @@ from .grasps import (
     fingered_grasp_progress,
     operator_grasps,
 )
+from .lever import IkLever
 from .push_hand import PushContact, PushHand, push_hand_closure
 from .push_posture import SAME_POSTURE_RAD, push_turns
 from .report import GRASP_FRACTION, PortReport, StepRecord, build_report
@@ -416,9 +417,14 @@ def port_episode(
     if by_closure and posture is not None and vector_length(posture) < SAME_POSTURE_RAD:
         r_hand0 = track.tool.tool(track.measured[0]).rotation
         c_hand = wrist0_r.T @ r_hand0 @ tool.hand_rotation.T
+    # with physics into another robot, a push's lever turned as the target's IK will turn
+    # the hand where it gives up the asked rotation (:mod:`.lever`; not a pick's)
+    lever = None
+    if sim is not None and not same and task == "push":
+        lever = IkLever(target_model, side, arm_ik.ik)
     wrist_at = WristGoal(
         track, origin, tool, (a, b, scale, c), c_hand, posture, wrists,
-        source.duration_s if finish or rising else None, same, layers, 1.0 / rate,
+        source.duration_s if finish or rising else None, same, layers, 1.0 / rate, lever,
     )  # fmt: skip
 
     try:

@@ -1,0 +1,64 @@
+"""The lever turned as the target's own IK will turn the hand where it gives up rotation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pinocchio as pin
+import pytest
+
+from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
+from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.portability.lever import LEVER_GAP_FROM_RAD, IkLever
+from humanoid_teleop.portability.port import target_pipeline
+from humanoid_teleop.portability.tool import ArmTool
+
+SIDE = "right"
+
+
+@pytest.fixture(scope="module")
+def talos(models: Callable[[str], RobotModel]) -> tuple[IkLever, ArmTool, RobotModel]:
+    """TALOS' lever (its pipeline's IK), tool and model: a 24 cm lever."""
+    model = models("talos")
+    pipeline = target_pipeline(model)
+    arm = next(r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter))
+    return IkLever(model, SIDE, arm.ik), ArmTool(model, SIDE), model
+
+
+def _asked(r_cmd: np.ndarray, angle_rad: float) -> np.ndarray:
+    """``r_cmd`` turned by ``angle_rad`` about the base's vertical."""
+    turned: np.ndarray = pin.exp3(np.array([0.0, 0.0, angle_rad])) @ r_cmd
+    return turned
+
+
+def test_lever_below_the_gap_is_the_last_command(
+    talos: tuple[IkLever, ArmTool, RobotModel],
+) -> None:
+    """An asked rotation within the gap of the last command's leaves the lever as commanded."""
+    lever, tool, model = talos
+    q = model.home_positions()
+    r_cmd, p_cmd, point = tool.frames(q)
+    offset = r_cmd.T @ (point - p_cmd)
+    asked = _asked(r_cmd, 0.5 * LEVER_GAP_FROM_RAD)
+    assert lever.turned(r_cmd, q, point, offset, asked) is r_cmd
+
+
+def test_lever_puts_the_ik_answer_on_the_tool_goal(
+    talos: tuple[IkLever, ArmTool, RobotModel],
+) -> None:
+    """Asked 40 deg more than commanded, the IK's next answer for the EE goal the turned
+    lever gives has its tool point on the tool goal; the last command's misses by > 5 cm."""
+    lever, tool, model = talos
+    q = model.home_positions()
+    r_cmd, p_cmd, point = tool.frames(q)
+    offset = r_cmd.T @ (point - p_cmd)
+    asked = _asked(r_cmd, math.radians(40.0))
+
+    def miss_m(r_lever: np.ndarray) -> float:
+        ee_p = point - r_lever @ offset
+        return float(np.linalg.norm(ee_p + lever.answer(q, ee_p, asked) @ offset - point))
+
+    assert miss_m(r_cmd) > 0.05
+    assert miss_m(lever.turned(r_cmd, q, point, offset, asked)) < 0.002
