@@ -239,12 +239,18 @@ def robot_grasps(
         # progress where its open ended, 1 or less), reached where the source's released
         # (only to the pre-grasp shape, G1 released 70-84 ms after Romeo's and Alex's hands)
         reopened = min(1.0, float(opened[j]))
+        # the close goes to the target's grasp event's progress (a gripper's, or a fingered
+        # hand's where it grasped) as the source's hand goes to its event; else to the grip
+        if gripper is not None:
+            event_progress = gripper.progress_of(gripper.grasp_closure)
+        elif grasp_progress is not None and grasped:
+            event_progress = grasp_progress
+        else:
+            event_progress = 2.0
+        share[: closed - start] *= event_progress - 1.0
         if gripper is None:
-            if grasp_progress is not None and grasped:
-                share[: closed - start] *= grasp_progress - 1.0
             share[closed - start :] = reopened - 1.0 + (2.0 - reopened) * falling
         else:
-            share[: closed - start] *= gripper.progress_of(gripper.grasp_closure) - 1.0
             share[closed - start :] = 1.0
             if len(opening):
                 share[closed - start :] = gripper.opening(t_s[closed:limit], float(t_s[stop])) - 1.0
