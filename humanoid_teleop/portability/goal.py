@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pinocchio as pin
@@ -48,15 +48,6 @@ from .track import (
 )
 
 FloatArray = NDArray[np.float64]
-#: (EE rotation, EE position [m], tool point [m]) of a command, base frame, how far [m]
-#: the hand's lowest point hangs below that tool point (0 when not measured), the grasp
-#: point minus the tool point [m], base frame (zero when not needed), points on the
-#: hand's collision geometry minus the tool point [m], base frame (None when not needed),
-#: how far [m] the tool point is above the lowest fingertip frame (0 when not needed), and
-#: the command itself [rad].
-Frames = tuple[
-    FloatArray, FloatArray, FloatArray, float, FloatArray, FloatArray | None, float, FloatArray
-]
 #: Time [s] over which the target's operator turns from the source's grasp posture to its own.
 POSTURE_S = 2.0
 #: Added to a step's time [s] when looking up recorded samples (log times are whole ns).
@@ -138,8 +129,31 @@ GRASP_FAR_M = 0.06
 _NO_OFFSET = np.zeros(3)
 
 
+class Frames(NamedTuple):
+    """The frames of a command (:class:`CommandFrames`) a step's goal is shaped against,
+    target base frame."""
+
+    #: The EE rotation (3 x 3).
+    ee_r: FloatArray
+    #: The EE position [m].
+    ee_p_m: FloatArray
+    #: The tool point [m] (:mod:`.tool`).
+    tool_p_m: FloatArray
+    #: How far [m] the hand's lowest point hangs below the tool point (0 when not measured).
+    drop_m: float
+    #: The grasp point minus the tool point [m] (zero when not needed).
+    grasp_offset_m: FloatArray
+    #: Points on the hand's collision geometry minus the tool point [m], n x 3 (None when
+    #: not needed).
+    surface_m: FloatArray | None
+    #: How far [m] the tool point is above the lowest fingertip frame (0 when not needed).
+    tip_drop_m: float
+    #: The command itself [rad].
+    q_rad: FloatArray
+
+
 class CommandFrames:
-    """The frames of a command (:data:`Frames`) the next step's goal is shaped against.
+    """The frames of a command (:class:`Frames`) the next step's goal is shaped against.
 
     The tool and grasp points have the hand's passive joints (URDF mimics) where its motor
     puts them, as the sim's hand has: the pipeline's commands leave them where they were at
@@ -181,7 +195,7 @@ class CommandFrames:
         if self.surface and self._hand is not None:
             surface = self._hand.surface_points(q_hand) - point
         tip_drop = float(point[2]) - self._tool.lowest_tip_z(q_hand) if self._tips else 0.0
-        return r_ee, p_ee, point, drop, grasp, surface, tip_drop, q_cmd
+        return Frames(r_ee, p_ee, point, drop, grasp, surface, tip_drop, q_cmd)
 
 
 @dataclass(frozen=True)
@@ -636,12 +650,12 @@ class WristGoal:
         return goal
 
     def __call__(
-        self, k: int, t: float, command_frames: Frames, shift: FloatArray | None = None
+        self, k: int, t: float, command: Frames, shift: FloatArray | None = None
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """(operator wrist position, rotation, EE position, rotation) at source sample ``k``
-        and time ``t`` [s], the goal moved by ``shift`` [m] (:class:`ReAim`)."""
+        and time ``t`` [s], shaped against the last ``command``'s frames, the goal moved by
+        ``shift`` [m] (:class:`ReAim`)."""
         want_ee_r, want_tool_p = self._goal(k, t)
-        r_cmd, p_cmd, point_cmd, drop, grasp_cmd, surface, tip_drop, q_cmd = command_frames
         layers = self.layers
         pick = layers.pick
         if shift is not None:
@@ -652,28 +666,30 @@ class WristGoal:
             share = 1.0 if shares is None else shares[j]
             if pick is not None:
                 share *= pick.grasp_share_at(k, self._dt_s)
-            want_tool_p = want_tool_p + share * (grasp_shift[j] - grasp_cmd)
+            want_tool_p = want_tool_p + share * (grasp_shift[j] - command.grasp_offset_m)
         floor = -math.inf
         if layers.floor is not None:  # the target's hand no lower than allowed
             j = min(k, len(layers.floor) - 1)
-            floor = layers.floor[j] + drop
+            floor = layers.floor[j] + command.drop_m
             if pick is not None and pick.within(j):
                 # the target's own operator's floor: its fingertips off the table
-                floor = pick.table_floor_z + tip_drop
+                floor = pick.table_floor_z + command.tip_drop_m
             if want_tool_p[2] < floor:
                 want_tool_p = np.array([want_tool_p[0], want_tool_p[1], floor])
         clearance = layers.clearance
+        surface = command.surface_m
         if clearance is not None and surface is not None and k < clearance.until:
             want_tool_p = clearance.lift(want_tool_p, surface)
         self.tool_goal = want_tool_p
-        offset = r_cmd.T @ (point_cmd - p_cmd)  # tool point in the EE frame, now
+        r_cmd = command.ee_r
+        offset = r_cmd.T @ (command.tool_p_m - command.ee_p_m)  # tool point in the EE frame, now
         # on another robot, where the hand is turned now (the IK puts position first: a wrist
         # that cannot take the asked rotation would swing a long hand's tool point away), or
         # where the IK gives up the asked rotation, as it will turn it for this goal; on its
         # own robot, every source rotation is reachable
         turned = want_ee_r if self._same else r_cmd
         if self._lever is not None and not self._same:
-            turned = self._lever.turned(r_cmd, q_cmd, want_tool_p, offset, want_ee_r)
+            turned = self._lever.turned(r_cmd, command.q_rad, want_tool_p, offset, want_ee_r)
         lever = turned @ offset
         want_ee_p = want_tool_p - lever
         if pick is not None:  # called once a step: the phase keeps its own offset

@@ -442,7 +442,7 @@ def port_episode(
                             lambda p, r: p + local0 @ r.T, frames_of)  # fmt: skip
         end_s = source.duration_s
         names = target_model.joint_names
-        command_frames = frames_of(q)  # (R_ee, p_ee, tool point, drop) at the last command
+        command_frames = frames_of(q)  # the last command's frames
         steps = 0
         t = 0.0
         # the source's clock runs behind the port's by the time it was held for the target's
@@ -524,7 +524,7 @@ def port_episode(
                 measured = q
             else:
                 measured = out.q
-                r_act, _, point_act = command_frames[:3]
+                r_act, point_act = command_frames.ee_r, command_frames.tool_p_m
             # what the report needs from this step
             ik_p = tool.ee_position(out.targets)
             within = vector_length(want_ee_p - shoulder) <= reach_m
