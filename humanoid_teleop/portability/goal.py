@@ -34,7 +34,7 @@ from humanoid_teleop.devices.scripted.demonstrator import DemonstratorConfig
 from .grasp_phase import GraspPhase, grasp_phase
 from .grasps import OperatorGrasps, PickHands
 from .lever import IkLever
-from .push_posture import PushTurns
+from .push_posture import PushTurns, push_turns
 from .push_stroke import StrokeFinish
 from .report import CONTACT_M
 from .tool import ArmTool
@@ -513,6 +513,7 @@ def goal_layers(
     touch: int | None,
     task: tuple[bool, tuple[OperatorGrasps, PickHands] | None],
     rate_hz: float,
+    postures: tuple[FloatArray, FloatArray, FloatArray] | None = None,
 ) -> tuple[GoalLayers, HandGeometry | None]:
     """The layers of a port into another robot (:class:`GoalLayers`) and the target hand's
     collision geometry the floor and the clearance measure (None without physics).
@@ -521,7 +522,11 @@ def goal_layers(
     ``track`` sample (task frame [m]) or None; ``touch``: the sample where the source's hand
     began to move it (None: never); ``task``: (a push, ported by the source hand's closure;
     for a pick, the source operator's grasps and the target's picking hands, else None);
-    ``rate_hz``: the port's step rate."""
+    ``rate_hz``: the port's step rate; ``postures``: a push whose operator's wrists were
+    recorded, the operator wrist rotations (operator frame) in which the source's operator
+    holds its hand for the task, the target's operator its own, and the target's operator
+    its own to grasp (the turns before and after the stroke, :func:`~.push_posture.push_turns`),
+    else None."""
     pushing, grip = task
     layers = GoalLayers()
     # the source's measured grasp point (FK of its whole path): for the grasp point's share
@@ -561,6 +566,9 @@ def goal_layers(
                 track.t_s, track.goal_p, track.actual_p, source_objects, touch,
                 scene.config.objects[0].half_height_m,
             )  # fmt: skip
+            stroke = layers.stroke
+            if postures is not None and stroke is not None:  # approach's, retreat's posture
+                layers.turns = push_turns(*postures, (stroke.start_s, stroke.end_s))
         if grip is not None and grasp is not None and source_objects is not None:
             target_hand = target_model.description.hands.get(side)
             gripper = target_hand is not None and target_hand.kind == "gripper"

@@ -169,7 +169,7 @@ from .grasps import (
 )
 from .lever import IkLever
 from .push_hand import PushContact, PushHand, push_hand_closure
-from .push_posture import SAME_POSTURE_RAD, push_turns
+from .push_posture import SAME_POSTURE_RAD
 from .report import GRASP_FRACTION, PortReport, StepRecord, build_report
 from .source import SourceEpisode
 from .tool import ArmTool
@@ -380,20 +380,22 @@ def port_episode(
     rising = sim is not None and _rising(track, rate)
     # With physics into another robot, the goal's layers (:mod:`.goal`): how low the
     # target's hand may go, a pushing hand lifted off its own object until the source's
-    # comes down beside its own, the re-aim at the target's own resting object; picking,
-    # the target's grasp point where the source's went
+    # comes down beside its own, the re-aim at the target's own resting object, the hand's
+    # posture turns around the push's stroke; picking, the target's grasp point where the
+    # source's went
     layers, target_hand = GoalLayers(), None
     if replay is None:
         world = (sim, scene) if sim is not None and scene is not None else None
+        postures = None  # a push's: the approach's and the retreat's posture turns
+        if posture is not None and by_closure:
+            postures = (
+                _grasp_posture(src_desc, side, task), _grasp_posture(tgt_desc, side, task),
+                _grasp_posture(tgt_desc, side, None),
+            )  # fmt: skip
         layers, target_hand = goal_layers(
             track, source_model, target_model, origin, world, source_objects, touch,
-            (by_closure, grip), rate,
+            (by_closure, grip), rate, postures,
         )  # fmt: skip
-        if posture is not None and layers.stroke is not None:  # approach's, retreat's posture
-            layers.turns = push_turns(
-                _grasp_posture(src_desc, side, task), _grasp_posture(tgt_desc, side, task),
-                _grasp_posture(tgt_desc, side, None), (layers.stroke.start_s, layers.stroke.end_s),
-            )  # fmt: skip
     frames_of = CommandFrames(
         target_model, tool, target_hand, layers.grasp is not None, layers.clearance is not None,
         layers.pick is not None,
