@@ -329,10 +329,13 @@ def port_episode(
     wrists, hands = source.wrists.get(side), source.hands.get(side)
     if same and wrists is not None and hands is not None:
         replay = (wrists, hands)
-    posture = None
     task = _task(source)
+    # the operator wrist rotations in which the source's and the target's operators hold
+    # their hands for the task, and the turn from the one to the other
+    task_postures = posture = None
     if replay is None and wrists is not None:
-        posture = _posture_turn(src_desc, tgt_desc, side, task)
+        task_postures = (_grasp_posture(src_desc, side, task), _grasp_posture(tgt_desc, side, task))
+        posture = _posture_turn(*task_postures)
     # into another robot, the source operator's grip is the target's: while the source's
     # hand closes (opens) the operator's hand goes toward (away from) the grip the target's
     # own operator holds an object with, and the source's clock waits at the end of each
@@ -387,11 +390,8 @@ def port_episode(
     if replay is None:
         world = (sim, scene) if sim is not None and scene is not None else None
         postures = None  # a push's: the approach's and the retreat's posture turns
-        if posture is not None and by_closure:
-            postures = (
-                _grasp_posture(src_desc, side, task), _grasp_posture(tgt_desc, side, task),
-                _grasp_posture(tgt_desc, side, None),
-            )  # fmt: skip
+        if task_postures is not None and by_closure:
+            postures = (*task_postures, _grasp_posture(tgt_desc, side, None))
         layers, target_hand = goal_layers(
             track, source_model, target_model, origin, world, source_objects, touch,
             (by_closure, grip), rate, postures,
@@ -777,9 +777,10 @@ def _grasp_posture(description: Any, side: str, task: str | None) -> FloatArray:
     return grasp_posture(robot_demonstrator_config(description, task), side)
 
 
-def _posture_turn(source: Any, target: Any, side: str, task: str | None) -> FloatArray:
-    """Rotation vector [rad] from the source robot's posture for ``task`` to the target's."""
-    turn = _grasp_posture(source, side, task).T @ _grasp_posture(target, side, task)
+def _posture_turn(source: FloatArray, target: FloatArray) -> FloatArray:
+    """Rotation vector [rad] from the ``source`` robot's grasp posture (:func:`_grasp_posture`)
+    to the ``target``'s."""
+    turn = source.T @ target
     out: FloatArray = np.asarray(pin.log3(turn), dtype=np.float64)
     return out
 
