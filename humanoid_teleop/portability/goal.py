@@ -185,7 +185,10 @@ class CommandFrames:
 
     def __call__(self, q_cmd: FloatArray) -> Frames:
         q_hand = self._model.apply_mimic(q_cmd) if self._mimics else q_cmd
-        if self._grasp:
+        tip_z = None  # the lowest fingertip's height [m], from the same kinematics pass
+        if self._grasp and self._tips:
+            r_ee, p_ee, point, grasp, tip_z = self._tool.frames_grasp_tip(q_hand)
+        elif self._grasp:
             r_ee, p_ee, point, grasp = self._tool.frames_grasp(q_hand)
         else:
             r_ee, p_ee, point = self._tool.frames(q_hand)
@@ -194,7 +197,9 @@ class CommandFrames:
         surface = None
         if self.surface and self._hand is not None:
             surface = self._hand.surface_points(q_hand) - point
-        tip_drop = float(point[2]) - self._tool.lowest_tip_z(q_hand) if self._tips else 0.0
+        if self._tips and tip_z is None:
+            tip_z = self._tool.lowest_tip_z(q_hand)
+        tip_drop = 0.0 if tip_z is None else float(point[2]) - tip_z
         return Frames(r_ee, p_ee, point, drop, grasp, surface, tip_drop, q_cmd)
 
 

@@ -165,12 +165,20 @@ class GraspPhase:
         """Whether the close moves the wrist on what the target's hand does (:meth:`observe`)."""
         return self.follow_gain_per_s > 0.0
 
+    def observes(self, k: int) -> bool:
+        """Whether :meth:`ee_goal` at source sample ``k`` uses what :meth:`observe` gives:
+        over the source's object before the close (the target's object's centre), and
+        through a follow's close and lift (the measured pinch, lowest fingertip and EE).
+        Elsewhere the port need not measure them (a kinematics pass a step)."""
+        over = self.over_from is not None and self.over_from <= k < self.close_from
+        return over or (self.follows and self.close_from <= k < self.carried_from)
+
     def observe(
         self, pinch: FloatArray, object_p: FloatArray, lowest_tip_z: float, ee: FloatArray
     ) -> None:
         """This step's measured pinch (grasp point), object centre and EE position [m] and
         the lowest fingertip's height [m], target base frame (called before
-        :meth:`ee_goal`)."""
+        :meth:`ee_goal`, at least where :meth:`observes`)."""
         self.measured = (pinch, object_p, lowest_tip_z)
         self.measured_ee = ee
 

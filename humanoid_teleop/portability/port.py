@@ -484,9 +484,8 @@ def port_episode(
             objects = scene.object_poses(sim) if scene is not None else []
             if sim is not None:
                 pick = layers.pick
-                if pick is not None and objects:  # what its operator sees
-                    r_act, ee_act, point_act, grasp_act = tool.frames_grasp(q)
-                    lowest = tool.lowest_tip_z(q)
+                if pick is not None and objects and pick.observes(k):  # what its operator sees
+                    r_act, ee_act, point_act, grasp_act, lowest = tool.frames_grasp_tip(q)
                     pick.observe(point_act + grasp_act, objects[0][1], lowest, ee_act)
                 else:
                     r_act, _, point_act = tool.frames(q)

@@ -147,6 +147,13 @@ class ArmTool:
             grasp = positions[rows].mean(axis=0) - positions[-1]
         return self._rotations[0].copy(), positions[0].copy(), positions[-1].copy(), grasp
 
+    def frames_grasp_tip(
+        self, q: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, float]:
+        """:meth:`frames_grasp` and :meth:`lowest_tip_z` at ``q``, from one kinematics pass."""
+        rotation, position, point, grasp = self.frames_grasp(q)
+        return rotation, position, point, grasp, float(self._positions[1:-1, 2].min())
+
     def frames_rows(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """:meth:`frames` at each row of ``q`` (n x joints), the same numbers: EE rotations
         (n, 3, 3), EE positions (n, 3) and tool points (n, 3) [m], base frame, in one

@@ -283,3 +283,30 @@ def test_a_following_close_lifts_from_where_the_hand_is() -> None:
     lift = [phase.ee_goal(k, np.zeros(3), dt, -1.0) for k in range(60, 70)]
     np.testing.assert_allclose(lift[0], [0.0, 0.0, 0.01], atol=1e-12)
     np.testing.assert_allclose(lift[-1], [0.0, 0.0, 0.01 + 9 * 0.002], atol=1e-12)
+
+
+def test_it_observes_over_the_object_and_through_a_following_close_only() -> None:
+    """The measured hand is used over the source's object before the close (from over_from)
+    and, for a target whose close follows its object, from the close to the carry."""
+    over = _over()
+    assert [k for k in range(100) if over.observes(k)] == list(range(5, 40))
+    following = _following()
+    assert [k for k in range(100) if following.observes(k)] == list(range(40, 80))
+
+
+def test_goals_are_the_same_observed_at_every_step_or_only_where_it_observes() -> None:
+    """Through a following close over a moving object, the goals are the same whether the
+    phase is given the measured hand at every step or only where it observes."""
+    goals = []
+    for everywhere in (True, False):
+        phase, dt = _following(), 0.01
+        phase.over_from = 5
+        phase.source_objects = np.zeros((100, 3))
+        out = []
+        for k in range(100):
+            if everywhere or phase.observes(k):
+                moved = np.array([0.0003 * k, 0.0002 * k, 0.0])
+                phase.observe(moved + np.array([0.0, 0.0, 0.02]), moved, 0.001 * k, moved + 0.01)
+            out.append(phase.ee_goal(k, np.full(3, 0.001 * k), dt, -1.0))
+        goals.append(np.array(out))
+    assert goals[0].tobytes() == goals[1].tobytes()

@@ -102,3 +102,18 @@ def test_tool_kinematics_equal_the_ik_kernels_bit_for_bit(
                 assert got.tobytes() == p_ref[0].tobytes()
             for got in (tool_point, points[i]):
                 assert got.tobytes() == point.tobytes()
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_frames_grasp_tip_is_frames_grasp_and_lowest_tip_z(
+    robot: str, models: Callable[[str], RobotModel]
+) -> None:
+    """frames_grasp_tip gives frames_grasp's and lowest_tip_z's numbers exactly at random q."""
+    model = models(robot)
+    for side in model.description.arms:
+        tool = ArmTool(model, side)
+        for q in _random_positions(model, 13, 5):
+            *frames, lowest = tool.frames_grasp_tip(q)
+            for got, want in zip(frames, tool.frames_grasp(q), strict=True):
+                assert got.tobytes() == want.tobytes()
+            assert lowest == tool.lowest_tip_z(q)
