@@ -13,7 +13,9 @@ and 1 pick were lost.
 
 :class:`IkLever` turns the lever as the target's own IK will turn the hand for the goal it
 gives: from the last command, the IK's next answer (the pipeline's, one call of its solver
-from that command) for an EE goal at the tool goal minus the lever, the lever turned
+from that command) for an EE goal at the tool goal minus the lever, pulled within the arm's
+reach as the pipeline's arm IK pulls its targets (``max_reach_ratio``:
+:func:`~humanoid_teleop.core.retarget.arm_kernel.within_reach`), the lever turned
 :data:`LEVER_STEP` of the way toward that answer, :data:`LEVER_ITERATIONS` times (a damped
 fixed-point iteration: the undamped one, like the loop through the port's steps, swings
 between two answers, 16 cm apart on seed 2). Only where the IK gives up rotation: the share
@@ -32,6 +34,8 @@ import pinocchio as pin
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.frame import Pose
+from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
+from humanoid_teleop.core.retarget.arm_kernel import within_reach
 from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
 from humanoid_teleop.core.robot import RobotModel
 
@@ -54,26 +58,27 @@ LEVER_STEP = 0.5
 
 
 class IkLever:
-    """The target arm's IK, a copy of the pipeline's (same settings and bounds) for one
-    arm (its own solver state: the pipeline's keeps its targets)."""
+    """The target arm's IK, a copy of the pipeline's arm IK (``arm_ik``: same settings and
+    bounds, and its reach limit) for one arm (its own solver state: the pipeline's keeps its
+    targets)."""
 
-    def __init__(
-        self,
-        model: RobotModel,
-        side: str,
-        pipeline_ik: DifferentialIk,
-    ) -> None:
+    def __init__(self, model: RobotModel, side: str, arm_ik: ArmIkRetargeter) -> None:
+        pipeline_ik = arm_ik.ik
         self._ik = DifferentialIk(
             model,
             arm_tasks(model, [side]),
             pipeline_ik.config,
             bounds=(pipeline_ik.lower, pipeline_ik.upper),
         )
+        self._shoulder_m = arm_ik.shoulder_m[side]
+        self._reach_m = arm_ik.reach_m(side)
 
     def answer(self, q_cmd: FloatArray, ee_p: FloatArray, ee_r: FloatArray) -> FloatArray:
         """The EE rotation of the IK's next answer from the command ``q_cmd`` [rad] toward
-        the EE goal (``ee_p`` [m], ``ee_r``), base frame."""
-        q = self._ik.solve(q_cmd, [Pose(ee_p, ee_r)])
+        the EE goal (``ee_p`` [m], ``ee_r``), base frame, its position pulled within the
+        arm's reach as the pipeline's arm IK pulls its targets (:func:`within_reach`)."""
+        goal_p = within_reach(ee_p, self._shoulder_m, self._reach_m)
+        q = self._ik.solve(q_cmd, [Pose(goal_p, ee_r)])
         return self._ik.forward(q)[0].rotation
 
     def turned(

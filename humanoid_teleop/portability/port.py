@@ -293,7 +293,7 @@ def port_episode(
         tool.hand_rotation,
     )
     a, b, scale, c = calibration.affine()
-    reach_m = (arm_ik.max_reach_ratio or math.inf) * arm_ik.robot_arm_length_m[side]
+    reach_m = arm_ik.reach_m(side)
     shoulder = arm_ik.shoulder_m[side]
     info = EpisodeInfo(
         task=source.custom.get("task", ""),
@@ -423,7 +423,7 @@ def port_episode(
     # the hand where it gives up the asked rotation (:mod:`.lever`; not a pick's)
     lever = None
     if sim is not None and not same and task == "push":
-        lever = IkLever(target_model, side, arm_ik.ik)
+        lever = IkLever(target_model, side, arm_ik)
     wrist_at = WristGoal(
         track, origin, tool, (a, b, scale, c), c_hand, posture, wrists,
         source.duration_s if finish or rising else None, same, layers, 1.0 / rate, lever,

@@ -10,6 +10,7 @@ import pinocchio as pin
 import pytest
 
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
+from humanoid_teleop.core.retarget.arm_kernel import within_reach
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.portability.lever import LEVER_GAP_FROM_RAD, IkLever
 from humanoid_teleop.portability.port import target_pipeline
@@ -24,7 +25,14 @@ def talos(models: Callable[[str], RobotModel]) -> tuple[IkLever, ArmTool, RobotM
     model = models("talos")
     pipeline = target_pipeline(model)
     arm = next(r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter))
-    return IkLever(model, SIDE, arm.ik), ArmTool(model, SIDE), model
+    return IkLever(model, SIDE, arm), ArmTool(model, SIDE), model
+
+
+@pytest.fixture(scope="module")
+def talos_arm(models: Callable[[str], RobotModel]) -> ArmIkRetargeter:
+    """TALOS' pipeline arm IK (its reach limit)."""
+    pipeline = target_pipeline(models("talos"))
+    return next(r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter))
 
 
 def _asked(r_cmd: np.ndarray, angle_rad: float) -> np.ndarray:
@@ -62,3 +70,21 @@ def test_lever_puts_the_ik_answer_on_the_tool_goal(
 
     assert miss_m(r_cmd) > 0.05
     assert miss_m(lever.turned(r_cmd, q, point, offset, asked)) < 0.002
+
+
+def test_the_ik_answer_is_for_the_goal_within_the_arms_reach(
+    talos: tuple[IkLever, ArmTool, RobotModel], talos_arm: ArmIkRetargeter
+) -> None:
+    """An EE goal 1 m beyond the arm's reach is answered as the pipeline's IK answers it:
+    for the goal pulled onto its reach sphere (the same rotation, to the bit)."""
+    lever, tool, model = talos
+    q = model.home_positions()
+    r_cmd, p_cmd, _ = tool.frames(q)
+    shoulder, reach = talos_arm.shoulder_m[SIDE], talos_arm.reach_m(SIDE)
+    away = (p_cmd - shoulder) / np.linalg.norm(p_cmd - shoulder)
+    far = shoulder + (reach + 1.0) * away + np.array([0.0, 0.0, 0.3])
+    pulled = within_reach(far, shoulder, reach)
+    assert np.linalg.norm(pulled - far) > 0.5
+    asked = _asked(r_cmd, math.radians(40.0))
+    answer = lever.answer(q, far, asked)
+    assert answer.tobytes() == lever.answer(q, pulled, asked).tobytes()

@@ -171,12 +171,15 @@ class ArmIkRetargeter(Retargeter):
                 arm.hand_frame_rotation(),
             )
             self._calibration[side] = calibration
-            reach = (
-                math.inf
-                if self.max_reach_ratio is None
-                else self.max_reach_ratio * self.robot_arm_length_m[side]
-            )
+            reach = self.reach_m(side)
             self._maps[i] = side_map(*calibration.affine(), self.shoulder_m[side], reach)
+
+    def reach_m(self, side: str) -> float:
+        """How far [m] from the ``side`` shoulder (:attr:`shoulder_m`) an EE target may lie:
+        ``max_reach_ratio`` x the arm length (``inf``: no limit)."""
+        if self.max_reach_ratio is None:
+            return math.inf
+        return self.max_reach_ratio * self.robot_arm_length_m[side]
 
     def step(self, frame: HumanFrame, q: FloatArray) -> dict[str, FloatArray]:
         """IK from the commanded ``q`` [rad] (not the last IK solution), which keeps the solver

@@ -43,6 +43,18 @@ def side_map(
 
 
 @njit(cache=True)
+def _pull_within_reach(p: Any, shoulder: Any, reach: float) -> None:
+    """``p`` (3) [m] pulled, in place, onto the sphere of radius ``reach`` [m] around
+    ``shoulder`` (3) [m] when beyond it (``inf``: no limit)."""
+    if math.isfinite(reach):
+        d0, d1, d2 = p[0] - shoulder[0], p[1] - shoulder[1], p[2] - shoulder[2]
+        distance = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        if distance > reach:
+            f = reach / distance
+            p[0], p[1], p[2] = shoulder[0] + d0 * f, shoulder[1] + d1 * f, shoulder[2] + d2 * f
+
+
+@njit(cache=True)
 def _arm_target(position: Any, rotation: Any, side: Any, out: Any) -> bool:
     for i in range(3):
         if not math.isfinite(position[i]) or abs(position[i]) >= MAX_OPERATOR_DISTANCE_M:
@@ -54,13 +66,7 @@ def _arm_target(position: Any, rotation: Any, side: Any, out: Any) -> bool:
     p = np.empty(3)
     for i in range(3):
         p[i] = side[i] + scale * (position[i] - side[3 + i])
-    reach = side[19]
-    if math.isfinite(reach):
-        d0, d1, d2 = p[0] - side[16], p[1] - side[17], p[2] - side[18]
-        distance = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
-        if distance > reach:
-            f = reach / distance
-            p[0], p[1], p[2] = side[16] + d0 * f, side[17] + d1 * f, side[18] + d2 * f
+    _pull_within_reach(p, side[16:19], side[19])
     for i in range(3):
         for j in range(3):
             out[3 * i + j] = (
@@ -89,7 +95,19 @@ def arm_target(
     )
 
 
+def within_reach(position_m: FloatArray, shoulder_m: FloatArray, reach_m: float) -> FloatArray:
+    """An EE target position ``position_m`` [m] (base frame) as :func:`arm_target` limits
+    it: pulled onto the sphere of radius ``reach_m`` [m] (``inf``: no limit) around
+    ``shoulder_m`` [m] when beyond it (a copy; the arm IK's reach limit, for a caller that
+    predicts the IK's answer for an EE goal)."""
+    position = np.array(position_m, dtype=np.float64)
+    _pull_within_reach(position, np.ascontiguousarray(shoulder_m, dtype=np.float64), reach_m)
+    return position
+
+
 def compile_now() -> None:
-    """Compile :func:`arm_target` (or load it from numba's cache) now, not in a step."""
+    """Compile :func:`arm_target` and :func:`within_reach` (or load them from numba's
+    cache) now, not in a step."""
     side = side_map(np.zeros(3), np.zeros(3), 1.0, np.eye(3), np.zeros(3), math.inf)
     arm_target(np.zeros(3), np.eye(3), side, np.empty(12))
+    within_reach(np.zeros(3), np.zeros(3), 1.0)

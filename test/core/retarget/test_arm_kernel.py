@@ -15,6 +15,7 @@ from humanoid_teleop.core.retarget.arm_kernel import (
     _arm_target,
     arm_target,
     side_map,
+    within_reach,
 )
 from humanoid_teleop.core.retarget.calibration import ArmCalibration
 
@@ -85,3 +86,21 @@ def test_non_finite_wrist_leaves_the_target_and_any_layout_uses_one_kernel() -> 
     assert arm_target(np.zeros(3), np.asfortranarray(np.eye(3)), side, out)
     assert arm_target(np.zeros(4)[:3], np.eye(3).T, side, out)
     assert len(_arm_target.signatures) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    reach=st.sampled_from([0.1, 0.5, 5.0, math.inf]),
+    scale=st.sampled_from([0.1, 1.0, 5.0]),
+)
+def test_within_reach_is_the_targets_reach_limit(seed: int, reach: float, scale: float) -> None:
+    """within_reach gives the position arm_target gives an EE target at that position (the
+    identity map), to the bit: the arm IK's one reach limit."""
+    rng = np.random.default_rng(seed)
+    shoulder = rng.normal(size=3) * 0.2
+    position = rng.normal(size=3) * scale
+    out = np.empty(12)
+    side = side_map(np.zeros(3), np.zeros(3), 1.0, np.eye(3), shoulder, reach)
+    assert arm_target(position, np.eye(3), side, out)
+    assert within_reach(position, shoulder, reach).tobytes() == out[9:].tobytes()
