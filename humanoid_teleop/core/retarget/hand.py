@@ -202,8 +202,11 @@ class _DexterousSide:
         """Hand joint positions [rad] in group order matching ``hand``'s vectors (the last
         ones again for an absurd or degenerate skeleton), within the commandable bounds."""
         chains = self._chains
+        positions = np.ascontiguousarray(hand.positions_m, dtype=np.float64)
+        if not positions.flags.writeable:  # a read-only array is another compiled signature
+            positions = positions.copy()
         hand_solve(
-            np.ascontiguousarray(hand.positions_m, dtype=np.float64),
+            positions,
             self.q_hand,
             self._q,
             self._cols,

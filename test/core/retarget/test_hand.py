@@ -356,6 +356,20 @@ def test_a_real_hand_solve_uses_the_one_compiled_kernel() -> None:
     assert len(hand_solve.signatures) == 1
 
 
+def test_a_read_only_skeleton_uses_the_one_compiled_kernel() -> None:
+    """A skeleton whose points are read-only (the port's shared pick hands) reaches the kernel
+    in the compiled layout too: numba types a read-only array apart, and compiled a second
+    kernel in the first physics pick port of a process."""
+    from humanoid_teleop.devices.scripted.hand_model import hand_points
+
+    model = model_of("alex")
+    solver = HandRetargeter(RetargetContext(model, ("left_hand",))).dexterous["left"]
+    points = hand_points("left", 0.5)
+    points.flags.writeable = False
+    solver.solve(HandSkeleton(points))
+    assert len(hand_solve.signatures) == 1
+
+
 @pytest.mark.parametrize("key", ["thumb_weight", "rest_weight"])
 def test_a_negative_hand_weight_is_refused(key: str) -> None:
     """A negative ``thumb_weight`` / ``rest_weight`` in a profile is one error naming it."""
