@@ -287,8 +287,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             for r in robots
             for seed in range(1, args.episodes + 1)
         ]
+        kept = sum((sources_dir / f"scripted_{r}_{t}_{s:04d}" / "metadata.yaml").is_file()
+                   for r, t, s, _, _ in jobs)  # fmt: skip
         recorded = _run(pool, _record, jobs)
-        print(f"recorded {len(recorded)} source episodes in {time.perf_counter() - wall:.0f} s")
+        print(
+            f"{len(recorded)} source episodes: {len(recorded) - kept} recorded, {kept} kept from "
+            f"an earlier run in {sources_dir}, in {time.perf_counter() - wall:.0f} s"
+        )
         port_jobs = [
             (p, r, target, str(ported_dir), True, None)
             for r, _, _, p, _ in recorded
