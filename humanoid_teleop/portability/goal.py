@@ -346,7 +346,7 @@ def pick_phase(
         track.t_s, source_grasp, source_objects, track.goal_p, close_starts_s,
         table_top_z + TABLE_CLEARANCE_M, hands.config.grasp_height_m,
         grasps.waits_s, (0.0, 0.0, 0.0) if gripper else follow_in_close(hands.config), origin,
-        not gripper,
+        not gripper, grasps.opens_s,
     )  # fmt: skip
 
 

@@ -6,7 +6,9 @@ elsewhere (:data:`OBJECT_AIM_M_S`), and while the fingers close the wrist still
 or, into a hand whose operator closes long without holding the wrist (Alex's), keeping the
 measured pinch on the target's own object (:attr:`GraspPhase.follow_gain_per_s`) until the
 fingers have closed as long as that operator's (:meth:`GraspPhase.least_waits`); at the
-release its tool point goes back on the source's as its fingers open. :mod:`.port` runs it;
+release its tool point goes back on the source's as its fingers open, and where the
+source's hand opened before the carry a fingered hand's wrist is held while its fingers
+open. :mod:`.port` runs it;
 docs/portability-rules.md, "Grasps", says why."""
 
 from __future__ import annotations
@@ -92,7 +94,16 @@ class GraspPhase:
     - after: back onto the source's path (the object is in the hand);
     - from ``release_from`` (the source sample the port's clock is held at for the
       target's hand to open after the carry; None: no such wait) the grasp point's share
-      fades out (:meth:`grasp_share_at`): the tool point on the source's.
+      fades out (:meth:`grasp_share_at`): the tool point on the source's;
+    - at each of ``opens_at`` (the source samples the port's clock is held at for the
+      target's hand to open before the carry: a close given up, or a dropped object let
+      go), into a ``fingered`` hand the wrist goal held where it was when the sample was
+      reached, as an operator keeps the wrist still while the fingers open, and after it
+      moves back as any re-aim: the goal it is given keeps the opening hand's pinch on the
+      source's grasp point, so it swings as the fingers part (G1's 13.7 cm within 0.2 s,
+      its tool point 11.6 cm off, 12 cm over the cube, romeo -> g1 pick seed 3: free p95
+      7.1 -> 4.0 cm). Not at the release: there the fade puts the tool point back on the
+      source's (held there too, that port's contact p95 went 6.0 -> 7.6 cm).
 
     Every other change of the goal's offset from the source's path moves at most
     :data:`AIM_M_S`; until the close the hand floor (``min_z`` of :meth:`ee_goal`) holds.
@@ -106,6 +117,7 @@ class GraspPhase:
     table_floor_z: float
     lower_m: float
     release_from: int | None = None
+    opens_at: tuple[int, ...] = ()
     correction: FloatArray = field(default_factory=lambda: np.zeros(3))
     held_ee: FloatArray | None = None
     follow_gain_per_s: float = 0.0
@@ -118,6 +130,8 @@ class GraspPhase:
     #: whether the target's hand closes fingers around the object (not a gripper's jaws,
     #: which close on it from both sides): a held close's wrist goal is then held exactly
     fingered: bool = False
+    #: the wrist goal [m] held through an open (:attr:`opens_at`): (its sample, the goal)
+    open_ee: tuple[int, FloatArray] | None = None
     #: the measured EE position [m] at the last :meth:`observe`
     measured_ee: FloatArray | None = None
     #: whether the follow's held goal was put where the hand is for the lift
@@ -231,7 +245,12 @@ class GraspPhase:
             self.held_ee = None
             self.lifted = False
         closing = self.close_from <= k < (self.carried_from if self.follows else self.rise_from)
-        if closing and (self.follows or self.fingered):
+        if self.fingered and k in self.opens_at:
+            # a fingered hand's still wrist while its fingers open, from where it was
+            if self.open_ee is None or self.open_ee[0] != k:
+                self.open_ee = (k, ee_goal + self.correction)
+            self.correction = self.open_ee[1] - ee_goal
+        elif closing and (self.follows or self.fingered):
             # its operator's hand, not a re-aim; a fingered hand's still wrist at its held
             # goal exactly: the goal it is given swings as the fingers' contact turns the hand
             self.correction = want
@@ -260,6 +279,7 @@ def grasp_phase(
     follow: tuple[float, float, float] = (0.0, 0.0, 0.0),
     origin: FloatArray | None = None,
     fingered: bool = False,
+    opens_s: tuple[float, ...] = (),
 ) -> GraspPhase | None:
     """The :class:`GraspPhase` of a source pick, per sample at ``t_s`` [s]: its grasp
     point, object centre and tool goal (n x 3 [m], task frame); ``close_starts_s``: where
@@ -271,7 +291,9 @@ def grasp_phase(
     it holds the wrist still), top speed [m/s] and how long it closes [s]; ``origin``: the
     target's task frame origin [m], base frame (None: the goal does not move onto the
     target's own object, :attr:`GraspPhase.over_from`); ``fingered``: the target's hand
-    closes fingers around the object (:attr:`GraspPhase.fingered`). The grasp is the
+    closes fingers around the object (:attr:`GraspPhase.fingered`); ``opens_s``: those of
+    ``waits_s`` where the source's hand ended an open (:attr:`GraspPhase.opens_at`, those
+    before the carry). The grasp is the
     one that carried the object (the last close before its last rise by :data:`CARRIED_M`:
     a dropped object is picked again). None when the object never rose after a close, or
     the source's grasp point did not come within :data:`PRE_GRASP_M` of it before that
@@ -300,9 +322,7 @@ def grasp_phase(
     away = np.flatnonzero(flat >= PRE_GRASP_M)
     over_from = min(int(before[0]), int(away[-1]) + 1 if len(away) else 0)
     released = [w for w in waits_s if w > t_s[carried_from]]
-    # the sample the port's clock is held at: the one before the wait's time (its steps'
-    # times stop a rounding short of it)
-    release_from = max(0, int(np.searchsorted(t_s, released[0])) - 1) if released else None
+    release_from = _held_at(t_s, released[0]) if released else None
     return GraspPhase(
         aim_from=int(before[0]),
         close_from=close_from,
@@ -312,6 +332,7 @@ def grasp_phase(
         table_floor_z=table_floor_z,
         lower_m=pick_height_m - source_height,
         release_from=release_from,
+        opens_at=tuple(_held_at(t_s, w) for w in opens_s if w < t_s[carried_from]),
         follow_gain_per_s=follow[0],
         follow_max_m_s=follow[1],
         pick_height_m=pick_height_m,
@@ -322,3 +343,9 @@ def grasp_phase(
         source_resting=at_rest(t_s, source_objects),
         fingered=fingered,
     )
+
+
+def _held_at(t_s: FloatArray, wait_s: float) -> int:
+    """The source sample the port's clock is held at for a wait at ``wait_s`` [s]: the one
+    before the wait's time (its steps' times stop a rounding short of it)."""
+    return max(0, int(np.searchsorted(t_s, wait_s)) - 1)

@@ -61,6 +61,19 @@ class OperatorGrasps:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_lists", (self.t_s.tolist(), self.progress.tolist()))
 
+    @property
+    def opens_s(self) -> tuple[float, ...]:
+        """The waits [s] at the end of an open (the progress there below its highest since
+        the wait before: the hand let go), not of a close."""
+        out = []
+        since = 0
+        for wait in self.waits_s:
+            upto = int(np.searchsorted(self.t_s, wait, "right"))
+            if upto > since and self.at(wait) < float(self.progress[since:upto].max()) - 1e-3:
+                out.append(wait)
+            since = max(since, upto - 1)
+        return tuple(out)
+
     def at(self, t_s: float) -> float:
         """The progress at ``t_s`` [s], linearly interpolated (``np.interp``'s number,
         without its ~4 us per call: the port asks at every step)."""

@@ -149,6 +149,36 @@ def test_the_release_is_the_wait_after_the_carry() -> None:
     assert phase is not None and phase.release_from is None
 
 
+def test_the_opens_held_are_those_before_the_carry() -> None:
+    """An open's wait before the carry (a close given up, at 1.2 s) is held at the sample
+    before it, as the release is; the release's own open (3.5 s) is not among them."""
+    t_s, grasp, objects, goal = _pick()
+    phase = grasp_phase(
+        t_s, grasp, objects, goal, [1.5], -0.1, 0.0, (1.0, 1.2, 2.0, 3.5), opens_s=(1.2, 3.5)
+    )
+    assert phase is not None and phase.opens_at == (119,) and phase.release_from == 349
+
+
+def test_a_fingered_hand_holds_its_wrist_goal_while_its_fingers_open() -> None:
+    """Through an open's wait (the source's clock held at sample 20) the goal it is given
+    swings as the fingers part (the pinch kept on the source's: 13.7 cm, romeo -> g1 pick
+    seed 3); into a fingered hand the wrist goal stays where it was when the open was
+    reached, then moves back onto the given goal at the aim rate; into a gripper's jaws
+    the given goal is passed through (lowered toward the pick height at the aim rate, as
+    any approach)."""
+    swing = [np.array([0.0, 0.0, 0.01 * i]) for i in range(10)]
+    out = {}
+    for fingered in (True, False):
+        phase, dt = _phase(), 0.01
+        phase.fingered, phase.opens_at = fingered, (20,)
+        held = [phase.ee_goal(20, swing[i], dt, -1.0) for i in range(10)]
+        out[fingered] = [*held, phase.ee_goal(21, swing[-1], dt, -1.0)]
+    np.testing.assert_allclose(out[True][:10], [np.zeros(3)] * 10, atol=1e-12)
+    np.testing.assert_allclose(out[True][10], [0.0, 0.0, AIM_M_S * 0.01], atol=1e-12)
+    lowered = np.array([0.0, 0.0, -10 * AIM_M_S * 0.01])
+    np.testing.assert_allclose(out[False][9], swing[-1] + lowered, atol=1e-12)
+
+
 def test_the_grasp_points_share_fades_out_from_the_release() -> None:
     """The share is whole until the release, then falls by a step over RELEASE_FADE_S a step
     (the clock held at one sample) down to none, and stays there."""

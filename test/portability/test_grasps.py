@@ -59,6 +59,18 @@ def test_pick_progress_runs_open_preshape_grip_and_back() -> None:
     assert grasps.waits_s == (0.4, 0.9)
 
 
+def test_the_waits_at_the_end_of_an_open_are_its_opens() -> None:
+    """Of the waits (a close's end, an open's end, ...) the opens are where the progress
+    fell below its highest since the wait before; a close's is none of them."""
+    closures = [0.0, 0.35, 0.35, 0.7, 1.0, 1.0, 1.0, 0.7, 0.35, 0.0]
+    grasps = operator_grasps(_source(closures, [None] * 10), "right", 0.05)
+    assert grasps is not None and grasps.opens_s == (0.9,)
+    twice = closures + closures[1:]
+    grasps = operator_grasps(_source(twice, [None] * len(twice)), "right", 0.05)
+    assert grasps is not None and grasps.waits_s == (0.4, 0.9, 1.3, 1.8)
+    assert grasps.opens_s == (0.9, 1.8)
+
+
 def test_a_hand_that_never_pinches_has_no_grasp() -> None:
     """A relaxed pushing hand (fingers 0.4, thumb 0.3: a 7.5 cm pinch) is no grasp."""
     assert (
