@@ -95,9 +95,14 @@ def _pipeline(name: str) -> Any:
     return target_pipeline(_model(name))
 
 
+def _source_path(out: str | Path, robot: str, task: str, seed: int) -> Path:
+    """Where a scripted source episode is recorded in ``out`` (record_scripted_episode's name)."""
+    return Path(out) / f"scripted_{robot}_{task}_{seed:04d}"
+
+
 def _record(job: tuple[str, str, int, str, float]) -> tuple[str, str, int, str, str]:
     robot, task, seed, out, rate_hz = job
-    path = Path(out) / f"scripted_{robot}_{task}_{seed:04d}"
+    path = _source_path(out, robot, task, seed)
     if not (path / "metadata.yaml").is_file():  # --out of an earlier run: reuse its sources
         shutil.rmtree(path, ignore_errors=True)
         path = record_scripted_episode(_model(robot), task, seed, Path(out), rate_hz=rate_hz)
@@ -287,8 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for r in robots
             for seed in range(1, args.episodes + 1)
         ]
-        kept = sum((sources_dir / f"scripted_{r}_{t}_{s:04d}" / "metadata.yaml").is_file()
-                   for r, t, s, _, _ in jobs)  # fmt: skip
+        kept = sum(
+            (_source_path(sources_dir, r, t, s) / "metadata.yaml").is_file()
+            for r, t, s, _, _ in jobs
+        )
         recorded = _run(pool, _record, jobs)
         print(
             f"{len(recorded)} source episodes: {len(recorded) - kept} recorded, {kept} kept from "

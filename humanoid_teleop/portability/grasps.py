@@ -40,6 +40,9 @@ HAND_SETTLED_S = 0.5
 ROBOT_HAND_DONE = 0.02
 #: A hand whose measured closure stays this far short of its command is held by an object.
 HAND_BLOCKED = 0.05
+#: A wait ends an open (:attr:`OperatorGrasps.opens_s`) where the operator's progress is
+#: at least this far below its highest since the wait before (not a close's rounding).
+OPENED_BY = 1e-3
 #: Longest time [s] the source's clock is held at the end of a grasp's close (or its open)
 #: for the target's hand to finish closing (opening).
 HAND_WAIT_MAX_S = 4.0
@@ -69,7 +72,7 @@ class OperatorGrasps:
         since = 0
         for wait in self.waits_s:
             upto = int(np.searchsorted(self.t_s, wait, "right"))
-            if upto > since and self.at(wait) < float(self.progress[since:upto].max()) - 1e-3:
+            if upto > since and self.at(wait) < float(self.progress[since:upto].max()) - OPENED_BY:
                 out.append(wait)
             since = max(since, upto - 1)
         return tuple(out)

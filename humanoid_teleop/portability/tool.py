@@ -152,7 +152,7 @@ class ArmTool:
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, float]:
         """:meth:`frames_grasp` and :meth:`lowest_tip_z` at ``q``, from one kinematics pass."""
         rotation, position, point, grasp = self.frames_grasp(q)
-        return rotation, position, point, grasp, float(self._positions[1:-1, 2].min())
+        return rotation, position, point, grasp, self._placed_lowest_tip_z()
 
     def frames_rows(self, q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """:meth:`frames` at each row of ``q`` (n x joints), the same numbers: EE rotations
@@ -182,6 +182,11 @@ class ArmTool:
         """The height [m] (base frame) of the lowest fingertip frame at ``q`` (the EE frame
         without fingertip frames): the point the scripted demonstrator keeps off the table."""
         self._place(q)
+        return self._placed_lowest_tip_z()
+
+    def _placed_lowest_tip_z(self) -> float:
+        """:meth:`lowest_tip_z` at the configuration last placed (the rows between the EE's
+        and the tool point's are the fingertip frames)."""
         return float(self._positions[1:-1, 2].min())
 
     def ee_position(self, q: FloatArray) -> FloatArray:
