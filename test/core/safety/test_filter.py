@@ -280,3 +280,28 @@ def test_a_target_that_stops_is_passed_by_at_most_a_step(stop: float) -> None:
     assert max(commands) <= min(stop, 2.98) + 1.0 * dt
     assert max(commands) <= 2.98 + 1e-12
     assert commands[-1] == pytest.approx(min(stop, 2.98), abs=1e-9)
+
+
+def test_a_steps_state_and_report_equal_the_constructors() -> None:
+    """The state and report a step builds without the dataclass __init__ (filter._frozen)
+    equal the ones its constructor builds from the same fields, and have every field."""
+    from dataclasses import fields
+
+    from humanoid_teleop.core.safety.filter import SafetyState
+
+    safety = _engaged(SafetyConfig(position_margin_rad=0.1, engage_tolerance_rad=5.0))
+    _command, report = safety.step(np.array([5.0, -0.5]), 0.01, 0.01)
+    assert report.position_clamped == ("a",) and report.velocity_clamped == ("a", "b")
+    for built, cls in ((safety.state, SafetyState), (report, SafetyReport)):
+        assert type(built) is cls
+        assert set(vars(built)) == {f.name for f in fields(cls)}
+        assert built == cls(**vars(built))
+        assert not hasattr(cls, "__post_init__")
+
+
+def test_clamps_lists_the_kinds_that_clamped_in_order() -> None:
+    """clamps() maps each limit kind that changed a joint to its joints, none empty."""
+    report = SafetyReport(True, False, False, None, 0.0, False, ("a",), (), ("a", "b"))
+    assert report.clamps() == {"position": ("a",), "acceleration": ("a", "b")}
+    assert list(report.clamps()) == ["position", "acceleration"]
+    assert SafetyReport(True, False, False, None, 0.0).clamps() == {}
