@@ -197,7 +197,7 @@ class ArmIkRetargeter(Retargeter):
         self._q = self.ik.solve_set(q)
         out = {}
         for i, side in enumerate(self.sides):
-            if np.isfinite(targets[i, 0]):
+            if math.isfinite(targets[i, 0]):
                 group = self.model.description.arms[side].group
                 out[group] = self._q[self._group_idx[group]]
         return out

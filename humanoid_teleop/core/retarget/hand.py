@@ -223,7 +223,7 @@ class _DexterousSide:
             self.robot_length_m,
             self._settings,
         )
-        return np.clip(self.q_hand, *self.commandable)
+        return self.q_hand.clip(*self.commandable)  # np.clip's ufunc, ~1 us less dispatch
 
 
 class HandRetargeter(Retargeter):
@@ -297,9 +297,9 @@ class HandRetargeter(Retargeter):
                 out[spec.group] = solver.solve(hand)
         for side, spec in self.grippers.items():
             hand = frame.hand(side)
-            if hand is not None and hand.is_finite() and np.max(np.abs(hand.positions_m)) < 1e3:
+            if hand is not None and hand.is_finite() and np.abs(hand.positions_m).max() < 1e3:
                 assert spec.group is not None
                 lower, upper = self._gripper_bounds[side]
                 positions = np.array(spec.grasp_positions(self.closure(hand)))
-                out[spec.group] = np.clip(positions, lower, upper)
+                out[spec.group] = positions.clip(lower, upper)
         return out

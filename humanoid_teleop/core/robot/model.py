@@ -219,8 +219,9 @@ class RobotModel:
         self.broken_mimics: tuple[MimicJoint, ...] = tuple(
             m for m in mimics if m not in self.mimics
         )
-        # apply_mimic's one vectorized pass (joints, sources, multipliers, offsets), where no
-        # mimic's source is itself a mimic and no joint mimics twice (else one by one)
+        # apply_mimic's one vectorized pass (joints, sources, multipliers, offsets, the
+        # joints' lower and upper limits), where no mimic's source is itself a mimic and no
+        # joint mimics twice (else one by one)
         joints = [self._index[m.joint] for m in self.mimics]
         sources = [self._index[m.source] for m in self.mimics]
         self._mimic_rows = (
@@ -231,6 +232,8 @@ class RobotModel:
                 np.array(sources, dtype=np.int64),
                 np.array([m.multiplier for m in self.mimics]),
                 np.array([m.offset for m in self.mimics]),
+                self.limits.lower[joints],
+                self.limits.upper[joints],
             )
         )
 
@@ -319,11 +322,9 @@ class RobotModel:
         """
         out = np.array(self._check_q(q), dtype=float)
         if self._mimic_rows is not None:
-            joints, sources, multipliers, offsets = self._mimic_rows
+            joints, sources, multipliers, offsets, lower, upper = self._mimic_rows
             values = multipliers * out[sources] + offsets
-            out[joints] = np.minimum(
-                np.maximum(values, self.limits.lower[joints]), self.limits.upper[joints]
-            )
+            out[joints] = np.minimum(np.maximum(values, lower), upper)
             return out
         for mimic in self.mimics:
             i = self._index[mimic.joint]
@@ -350,7 +351,7 @@ class RobotModel:
                 f"q must have shape ({self.nq},) over joint_names of "
                 f"{self.description.name}, got {array.shape}"
             )
-        if not np.all(np.isfinite(array)):
+        if not np.isfinite(array).all():  # the method: ~1 us less than np.all's dispatch
             bad = [self.joint_names[i] for i in np.flatnonzero(~np.isfinite(array))]
             raise ValueError(f"q is not finite for joints {', '.join(bad)}")
         return array
