@@ -62,7 +62,8 @@ class ClampTally:
             return
         self._steps += 1
         for kind, joints in zip(_CLAMP_KINDS, by_kind, strict=True):
-            self._joints[kind].update(dict.fromkeys(joints))
+            if joints:
+                self._joints[kind].update(dict.fromkeys(joints))
 
     def take(self) -> tuple[dict[str, tuple[str, ...]], int]:
         """(limit kind -> joints it changed, in the order first seen; only non-empty kinds,
