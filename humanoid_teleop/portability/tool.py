@@ -217,3 +217,12 @@ class ArmTool:
         if not self.has_hand:
             return 0.0
         return self._closure_of(np.asarray(q)[self._hand_idx])
+
+    def closures(self, q: FloatArray) -> FloatArray:
+        """:meth:`closure` of each row of ``q`` (n x joints), the same numbers (each row's
+        own dot product, as :meth:`closure` takes it), the hand's columns taken once."""
+        rows = np.asarray(q)
+        if not self.has_hand:
+            return np.zeros(len(rows))
+        closure_of = self._closure_of
+        return np.array([closure_of(hand) for hand in rows[:, self._hand_idx]], dtype=np.float64)

@@ -149,7 +149,7 @@ class SourceTrack:
             self.goal_p, self.goal_r = self._targets(targets, measured[0], frames)
         #: The commanded joints (measured where no command was recorded) at :attr:`t_s`.
         self.commanded_q = commanded
-        self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
+        self.closure_cmd = self.tool.closures(commanded)
         self._synthetic: FloatArray | None = None
         self._held: int | None = None
         self._held_closures: tuple[float, float] | None = None
@@ -159,7 +159,7 @@ class SourceTrack:
         self.closure = self.closure_cmd
         if measured_too:
             self.actual_p, self.actual_r = self._path(measured)
-            self.closure = np.array([self.tool.closure(q) for q in measured])
+            self.closure = self.tool.closures(measured)
 
     def _targets(
         self,
