@@ -140,7 +140,11 @@ class SourceTrack:
         self._times: list[float] = t.tolist()
         #: The task frame's origin [m], base frame (:func:`task_origin`).
         self.origin = task_origin(model, side, source.scene)
-        frames = self.tool.frames_rows(commanded)  # (EE rotations, EE positions, tool points)
+        rotations, positions, points, grasp = self.tool.frames_grasp_rows(commanded)
+        frames = (rotations, positions, points)  # EE rotations, EE positions, tool points
+        #: The grasp point minus the tool point [m] (:meth:`ArmTool.grasp_offsets`) at the
+        #: commanded joints.
+        self.commanded_grasp = grasp
         self.commanded_p = frames[2] - self.origin
         self.commanded_r = frames[0] @ self.tool.hand_rotation
         self.goal_p, self.goal_r = self.commanded_p, self.commanded_r
