@@ -316,8 +316,8 @@ def grasp_share(source_grasp: FloatArray, source_objects: FloatArray) -> list[fl
 
 def source_grasp_points(track: SourceTrack) -> FloatArray:
     """The source's measured grasp point per sample (n x 3 [m], task frame)."""
-    tool_p = track.tool.frames_rows(track.measured)[2] - track.origin
-    out: FloatArray = tool_p + track.tool.grasp_offsets(track.measured)
+    _, _, tool_p, offsets = track.tool.frames_grasp_rows(track.measured)
+    out: FloatArray = (tool_p - track.origin) + offsets
     return out
 
 
@@ -584,7 +584,7 @@ def goal_layers(
         shares = None
         if grasp is not None and source_objects is not None:
             shares = grasp_share(grasp, source_objects)
-        layers.grasp = (track.tool.grasp_offsets(track.commanded_q), shares)
+        layers.grasp = (track.commanded_grasp, shares)
     return layers, hand
 
 

@@ -170,7 +170,7 @@ from .grasps import (
 from .lever import IkLever
 from .push_hand import PushContact, PushHand, push_hand_closure
 from .push_posture import SAME_POSTURE_RAD
-from .report import GRASP_FRACTION, PortReport, StepRecord, build_report
+from .report import GRASP_FRACTION, PortReport, StepRecord, build_report, clamped_joints
 from .source import SourceEpisode
 from .tool import ArmTool
 from .track import (
@@ -454,6 +454,7 @@ def port_episode(
         clock = SourceClock(waits, dt, least)
         stroke_shift = np.zeros(3)  # the goal's shift onto the target's own object, last step
         closures: list[float] = []  # the target's measured hand closure per step
+        wrist_part, hand_part = f"{side}_wrist", f"{side}_hand"  # the HumanFrame's fields
         while True:
             steps += 1
             t = steps * dt
@@ -514,9 +515,8 @@ def port_episode(
                 hand = _hand(source, side, track, k, t_s, wrist_p, wrist_r, grip, by_closure)
                 if finish and t_s > end_s:
                     hand = wrist_p + hand_points(side, 0.0) @ wrist_r.T
-            parts: dict[str, Any] = {f"{side}_wrist": Pose(wrist_p, wrist_r)}
-            parts[f"{side}_hand"] = HandSkeleton(hand)
-            frame = HumanFrame(t0 + t, **parts)
+            parts = {wrist_part: Pose(wrist_p, wrist_r), hand_part: HandSkeleton(hand)}
+            frame = HumanFrame(t0 + t, **parts)  # type: ignore[arg-type]
             out = pipeline.step(frame, q, t0 + t)
             command_frames = frames_of(out.q)
             if sim is not None:
@@ -542,7 +542,7 @@ def port_episode(
                     object_p=objects[0][1] - origin if objects else None,
                     closure=closures[-1],
                     reachable=within and reached,
-                    clamped=tuple(sorted({j for js in out.report.clamps().values() for j in js})),
+                    clamped=clamped_joints(out.report),
                 )
             )
             if sim is not None:
@@ -671,12 +671,19 @@ def _engage(
                 sim.set_targets(tool.model.description.groups[group], values)
         else:
             q = out.q
-        settled = np.abs(np.asarray(out.targets)[arm] - out.q[arm]).max() < tolerance and (
-            np.abs(q[arm] - out.q[arm]).max() < tolerance
-        )
-        if t > dt * 1.5 and not out.report.ramping and settled:
+        if t > dt * 1.5 and not out.report.ramping and _settled(out, q, arm, tolerance):
             break
     return t, q
+
+
+def _settled(out: Any, q: FloatArray, arm: NDArray[np.intp], tolerance: float) -> bool:
+    """Whether the arm's (indices ``arm``) command ``out.q`` is within ``tolerance`` [rad]
+    of the IK's solution (``out.targets``) and the joints ``q`` within it of the command."""
+    command = out.q[arm]
+    return bool(
+        np.abs(np.asarray(out.targets)[arm] - command).max() < tolerance
+        and np.abs(q[arm] - command).max() < tolerance
+    )
 
 
 def _push_hand(

@@ -158,11 +158,7 @@ class ArmTool:
         """:meth:`frames` at each row of ``q`` (n x joints), the same numbers: EE rotations
         (n, 3, 3), EE positions (n, 3) and tool points (n, 3) [m], base frame, in one
         compiled call (a recorded path: ~1 us a row instead of ~6)."""
-        rows = np.ascontiguousarray(q, dtype=np.float64)
-        count = len(self._tip_ids) + 1
-        rotations = np.empty((len(rows), count, 3, 3))
-        positions = np.empty((len(rows), count + 1, 3))  # + the fingertips' mean
-        _poses_rows(rows, *self._chain, rotations, positions)
+        rotations, positions = self._poses_of_rows(q)
         return rotations[:, 0].copy(), positions[:, 0].copy(), positions[:, -1].copy()
 
     def grasp_offsets(self, q: FloatArray) -> FloatArray:
@@ -170,11 +166,33 @@ class ArmTool:
         joints). The grasp point is where the hand pinches, as the scripted demonstrator
         places it on an object: the mean of its pinch fingers' tip frames
         (:attr:`~humanoid_teleop.core.robot.HandSpec.pinch_fingers`)."""
+        return self._grasp_offsets_of(self._poses_of_rows(q)[1])
+
+    def frames_grasp_rows(
+        self, q: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """:meth:`frames_rows` and :meth:`grasp_offsets` at each row of ``q`` (n x joints),
+        the same numbers, from one compiled pass (a recorded path's)."""
+        rotations, positions = self._poses_of_rows(q)
+        return (
+            rotations[:, 0].copy(),
+            positions[:, 0].copy(),
+            positions[:, -1].copy(),
+            self._grasp_offsets_of(positions),
+        )
+
+    def _poses_of_rows(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The EE and fingertip rotations (n x T x 3 x 3) and positions, with the fingertips'
+        mean last (n x T+1 x 3) [m], at each row of ``q`` (n x joints)."""
         rows = np.ascontiguousarray(np.atleast_2d(q), dtype=np.float64)
         count = len(self._tip_ids) + 1
         rotations = np.empty((len(rows), count, 3, 3))
-        positions = np.empty((len(rows), count + 1, 3))
+        positions = np.empty((len(rows), count + 1, 3))  # + the fingertips' mean
         _poses_rows(rows, *self._chain, rotations, positions)
+        return rotations, positions
+
+    def _grasp_offsets_of(self, positions: FloatArray) -> FloatArray:
+        """The grasp point minus the tool point per row of :meth:`_poses_of_rows`' positions."""
         out: FloatArray = positions[:, self._grasp_rows].mean(axis=1) - positions[:, -1]
         return out
 
@@ -217,3 +235,12 @@ class ArmTool:
         if not self.has_hand:
             return 0.0
         return self._closure_of(np.asarray(q)[self._hand_idx])
+
+    def closures(self, q: FloatArray) -> FloatArray:
+        """:meth:`closure` of each row of ``q`` (n x joints), the same numbers (each row's
+        own dot product, as :meth:`closure` takes it), the hand's columns taken once."""
+        rows = np.asarray(q)
+        if not self.has_hand:
+            return np.zeros(len(rows))
+        closure_of = self._closure_of
+        return np.array([closure_of(hand) for hand in rows[:, self._hand_idx]], dtype=np.float64)

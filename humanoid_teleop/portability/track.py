@@ -140,7 +140,11 @@ class SourceTrack:
         self._times: list[float] = t.tolist()
         #: The task frame's origin [m], base frame (:func:`task_origin`).
         self.origin = task_origin(model, side, source.scene)
-        frames = self.tool.frames_rows(commanded)  # (EE rotations, EE positions, tool points)
+        rotations, positions, points, grasp = self.tool.frames_grasp_rows(commanded)
+        frames = (rotations, positions, points)  # EE rotations, EE positions, tool points
+        #: The grasp point minus the tool point [m] (:meth:`ArmTool.grasp_offsets`) at the
+        #: commanded joints.
+        self.commanded_grasp = grasp
         self.commanded_p = frames[2] - self.origin
         self.commanded_r = frames[0] @ self.tool.hand_rotation
         self.goal_p, self.goal_r = self.commanded_p, self.commanded_r
@@ -149,7 +153,7 @@ class SourceTrack:
             self.goal_p, self.goal_r = self._targets(targets, measured[0], frames)
         #: The commanded joints (measured where no command was recorded) at :attr:`t_s`.
         self.commanded_q = commanded
-        self.closure_cmd = np.array([self.tool.closure(q) for q in commanded])
+        self.closure_cmd = self.tool.closures(commanded)
         self._synthetic: FloatArray | None = None
         self._held: int | None = None
         self._held_closures: tuple[float, float] | None = None
@@ -159,7 +163,7 @@ class SourceTrack:
         self.closure = self.closure_cmd
         if measured_too:
             self.actual_p, self.actual_r = self._path(measured)
-            self.closure = np.array([self.tool.closure(q) for q in measured])
+            self.closure = self.tool.closures(measured)
 
     def _targets(
         self,

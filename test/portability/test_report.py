@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from humanoid_teleop.core.motion.rotation import exp3, rotation_angle
+from humanoid_teleop.core.safety.filter import SafetyReport
 from humanoid_teleop.portability.matrix import PairSummary, summarize
 from humanoid_teleop.portability.report import (
     ContactSplit,
     Event,
     PortReport,
+    StepRecord,
+    build_report,
+    clamped_joints,
     contact_phase,
     contact_split,
     events,
     match_events,
 )
+from humanoid_teleop.portability.source import Samples, SourceEpisode
 from humanoid_teleop.portability.track import recent_motion
 
 
@@ -164,3 +172,43 @@ def test_a_contact_reason_says_where_the_error_comes_from() -> None:
     assert pair.contact_split == report.split
     assert pair.below_target() == [expected.replace("contact EE p95", "contact p95")]
     assert summarize("push", "a", "b", [_report()], [_report()]).contact_split == ContactSplit()
+
+
+def test_clamped_joints_are_each_limits_joints_once_sorted() -> None:
+    """A step's clamped joints: every joint a position, velocity or acceleration limit
+    changed, once each, sorted; none when no limit did."""
+    report = SafetyReport(
+        True, False, False, None, 0.0, position_clamped=("b",), velocity_clamped=("c", "a"),
+        acceleration_clamped=("a",),
+    )  # fmt: skip
+    assert clamped_joints(report) == ("a", "b", "c")
+    assert clamped_joints(SafetyReport(True, False, False, None, 0.0)) == ()
+
+
+def test_orientation_error_is_each_steps_angle_from_the_newest_source_sample() -> None:
+    """The report's orientation p95 is the 95th percentile of each step's angle between its
+    tool rotation and the source's newest sample at or before it (before the source's first
+    sample: its first), bit for bit."""
+    rng = np.random.default_rng(8)
+    track_t = np.arange(40) * 0.1
+    track_r = np.array([exp3(v) for v in rng.normal(size=(40, 3))])
+    steps = [
+        StepRecord(float(t), 0, np.zeros(3), exp3(v), None, 0.0, True, ())
+        for t, v in zip(np.arange(-2, 160) * 0.025, rng.normal(size=(162, 3)), strict=True)
+    ]
+    source = SourceEpisode(
+        path=Path("e"), custom={}, robot="a", engage_ns=0, joint_names=(),
+        joints=Samples(track_t, np.zeros((40, 0))), commands={}, wrists={}, hands={},
+        intent_source="/teleop/intent/", objects=None, object_names=(), scene="", outcome="",
+    )  # fmt: skip
+    report = build_report(
+        source=source, source_robot="a", target_robot="b", side="right", track_t_s=track_t,
+        track_p=np.zeros((40, 3)), track_r=track_r, track_closure=np.zeros(40),
+        track_objects=None, steps=steps, outcome=None, sim=False, target_has_hand=True,
+    )  # fmt: skip
+    compared = [s for s in steps if s.t_s <= track_t[-1] + 1e-9]
+    angles = []
+    for s in compared:
+        i = min(max(int(np.searchsorted(track_t, s.t_s, "right")) - 1, 0), len(track_r) - 1)
+        angles.append(rotation_angle(track_r[i].T @ s.tool_r))
+    assert report.orientation_p95_rad == float(np.percentile(angles, 95))

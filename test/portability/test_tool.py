@@ -56,6 +56,36 @@ def test_grasp_point_is_the_demonstrators(robot: str, models: Callable[[str], Ro
 
 
 @pytest.mark.parametrize("robot", ROBOTS)
+def test_frames_and_grasp_rows_equal_their_own_passes(
+    robot: str, models: Callable[[str], RobotModel]
+) -> None:
+    """ArmTool.frames_grasp_rows (one pass) gives frames_rows' and grasp_offsets' numbers,
+    bit for bit."""
+    model = models(robot)
+    for side in model.description.arms:
+        tool = ArmTool(model, side)
+        rows = _random_positions(model, 17, 20)
+        *frames, offsets = tool.frames_grasp_rows(rows)
+        for got, expected in zip(frames, tool.frames_rows(rows), strict=True):
+            assert got.tobytes() == expected.tobytes()
+        assert offsets.tobytes() == tool.grasp_offsets(rows).tobytes()
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_closures_of_rows_equal_each_rows_closure(
+    robot: str, models: Callable[[str], RobotModel]
+) -> None:
+    """ArmTool.closures (a recorded path's) gives closure's number for each row, bit for
+    bit."""
+    model = models(robot)
+    for side in model.description.arms:
+        tool = ArmTool(model, side)
+        rows = _random_positions(model, 13, 50)
+        expected = np.array([tool.closure(q) for q in rows])
+        assert tool.closures(rows).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
 def test_closure_is_zero_open_and_one_closed(
     robot: str, models: Callable[[str], RobotModel]
 ) -> None:

@@ -51,23 +51,24 @@ def matrix_to_quat(rotation: FloatArray) -> FloatArray:
     trace = m00 + m11 + m22
     if trace > 0.0:
         s = 2.0 * math.sqrt(trace + 1.0)
-        q = [(m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s, s / 4]
+        x, y, z, w = (m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s, s / 4
     elif m00 > m11 and m00 > m22:
         s = 2.0 * math.sqrt(1.0 + m00 - m11 - m22)
-        q = [s / 4, (m01 + m10) / s, (m02 + m20) / s, (m21 - m12) / s]
+        x, y, z, w = s / 4, (m01 + m10) / s, (m02 + m20) / s, (m21 - m12) / s
     elif m11 > m22:
         s = 2.0 * math.sqrt(1.0 + m11 - m00 - m22)
-        q = [(m01 + m10) / s, s / 4, (m12 + m21) / s, (m02 - m20) / s]
+        x, y, z, w = (m01 + m10) / s, s / 4, (m12 + m21) / s, (m02 - m20) / s
     else:
         s = 2.0 * math.sqrt(1.0 + m22 - m00 - m11)
-        q = [(m02 + m20) / s, (m12 + m21) / s, s / 4, (m10 - m01) / s]
+        x, y, z, w = (m02 + m20) / s, (m12 + m21) / s, s / 4, (m10 - m01) / s
     # the squares summed in order in Python: a BLAS dot product's order depends on the CPU's
     # kernel (OpenBLAS' AVX-512 one sums 4 numbers differently), so recorded quaternions
     # would differ in their last bit from machine to machine
-    norm = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
-    out = np.array(q, dtype=np.float64)
-    out /= norm
-    return -out if out[3] < 0.0 else out
+    norm = math.sqrt(x * x + y * y + z * z + w * w)
+    # divided and negated as Python floats (the same IEEE operations as numpy's in-place
+    # ones, without their ~1 us; twice per ported step)
+    q = [x / norm, y / norm, z / norm, w / norm]
+    return np.array([-v for v in q] if q[3] < 0.0 else q)
 
 
 def rotations_from_quats(quats: FloatArray) -> FloatArray:
@@ -186,6 +187,14 @@ def rotation_angle(rotation: FloatArray) -> float:
     """Angle [rad] of a rotation matrix, in [0, pi]."""
     cos_angle = (rotation[0, 0] + rotation[1, 1] + rotation[2, 2] - 1.0) / 2.0
     return math.acos(min(1.0, max(-1.0, cos_angle)))
+
+
+def rotation_angles(rotations: FloatArray) -> list[float]:
+    """:func:`rotation_angle` of each of n rotation matrices (n x 3 x 3), the same numbers
+    (the same IEEE operations, element-wise) for a fraction of its time per matrix."""
+    m = np.asarray(rotations, dtype=np.float64)
+    cos_angles = (m[:, 0, 0] + m[:, 1, 1] + m[:, 2, 2] - 1.0) / 2.0
+    return [math.acos(min(1.0, max(-1.0, c))) for c in cos_angles.tolist()]
 
 
 def cross(a: FloatArray, b: FloatArray) -> FloatArray:

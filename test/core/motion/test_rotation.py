@@ -10,9 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from humanoid_teleop.core.motion.rotation import (
+    exp3,
     matrix_to_quat,
     quat_to_matrix,
     quats_from_matrices,
+    rotation_angle,
+    rotation_angles,
     rotation_from_quat,
     rotations_from_quats,
 )
@@ -75,3 +78,27 @@ def test_batch_rotations_reject_the_first_quaternion_without_direction(
     quats[3] = bad
     with pytest.raises(ValueError, match=r"is zero or not finite"):
         rotations_from_quats(quats)
+
+
+def test_batch_angles_equal_the_scalar_angle_bit_for_bit() -> None:
+    """rotation_angles gives rotation_angle's numbers exactly, near 0 and pi too, and clamps
+    a trace just outside [-1, 3] as it does."""
+    rng = np.random.default_rng(6)
+    rotations = [exp3(v) for v in rng.normal(size=(500, 3)) * 1.5]
+    rotations += [np.eye(3), np.diag([1.0, -1.0, -1.0]), np.eye(3) * (1.0 + 1e-15)]
+    rotations += [exp3(np.array([0.0, 0.0, math.pi - 1e-9])), -np.eye(3) * (1.0 + 1e-15)]
+    expected = [rotation_angle(r) for r in rotations]
+    assert np.array(rotation_angles(np.array(rotations))).tobytes() == np.array(expected).tobytes()
+
+
+def test_quaternions_have_non_negative_w_bit_for_bit_as_the_batch() -> None:
+    """matrix_to_quat agrees with quats_from_matrices (w >= 0) in every branch of the
+    conversion, and its w is never negative."""
+    rng = np.random.default_rng(7)
+    rotations = np.array(
+        [exp3(v) for v in rng.normal(size=(300, 3)) * 2.0]
+        + [np.diag([1.0, -1.0, -1.0]), np.diag([-1.0, 1.0, -1.0]), np.diag([-1.0, -1.0, 1.0])]
+    )
+    quats = np.array([matrix_to_quat(r) for r in rotations])
+    assert (quats[:, 3] >= 0.0).all()
+    np.testing.assert_allclose(quats, quats_from_matrices(rotations), atol=1e-12)
