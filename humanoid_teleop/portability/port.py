@@ -260,6 +260,11 @@ def port_episode(
     rate = options.rate_hz or source.command_rate_hz
     if not (math.isfinite(rate) and rate > 0):
         raise PortInputError(f"{source.path}: command rate {rate} Hz is not usable")
+    if float(track.t_s[-1]) < 1.0 / rate:  # no step of the port would compare with it
+        raise PortInputError(
+            f"{source.path}: {1e3 * float(track.t_s[-1]):.1f} ms of recorded motion is "
+            f"shorter than one step at {rate:g} Hz"
+        )
     pipeline = pipeline or target_pipeline(target_model, options.profile)
     arm_ik = next((r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter)), None)
     if arm_ik is None or side not in arm_ik.sides:

@@ -52,10 +52,12 @@ def copy_without(
     out_dir: Path,
     drop: Callable[[str], bool],
     custom_changes: dict[str, str] | None = None,
+    until_ns: int | None = None,
 ) -> Path:
     """A copy of ``episode`` (same metadata fields, but ``custom_changes``: metadata
-    ``custom.<key>`` values) without the topics ``drop`` selects, written with the
-    recorder's writer."""
+    ``custom.<key>`` values) without the topics ``drop`` selects (and, with ``until_ns``,
+    without the messages logged after that time [ns]), written with the recorder's
+    writer."""
     summary = read_bag(episode)
     custom = summary.metadata.custom_data
     info = EpisodeInfo(
@@ -72,6 +74,9 @@ def copy_without(
         if not drop(topic.name):
             output.topic(topic.name, topic.type, latched=topic.name in latched)
     for message in iter_messages(episode):
+        if until_ns is not None and message.log_time_ns > until_ns:
+            break
         if not drop(message.topic):
             output.raw(message.topic, message.log_time_ns, message.data)
-    return output.close(custom.get("outcome"), START_NS + summary.metadata.duration_ns)
+    end_ns = START_NS + summary.metadata.duration_ns
+    return output.close(custom.get("outcome"), end_ns if until_ns is None else until_ns)

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.bag.check import check_bag
-from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
+from humanoid_teleop.core.bag.reader import bag_content_hash, iter_messages, read_bag
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.sim.scene import Scene, load_scene
 from humanoid_teleop.devices.scripted.hand_model import hand_points
+from humanoid_teleop.portability.errors import PortInputError
 from humanoid_teleop.portability.goal import GRASP_FAR_M, GRASP_NEAR_M
 from humanoid_teleop.portability.matrix import summarize
 from humanoid_teleop.portability.port import (
@@ -444,3 +445,18 @@ def test_self_replay_in_physics_reproduces_the_recorded_joints_and_object(
     objects = source.objects.values[1:]
     assert np.array_equal(replay.objects.t_s[: len(objects)], source.objects.t_s[1:])
     assert np.abs(replay.objects.values[: len(objects)] - objects).max() <= 1e-9
+
+
+def test_port_of_a_source_shorter_than_one_step_says_so(
+    sources: list[Path], models: Callable[[str], RobotModel], tmp_path: Path
+) -> None:
+    """A source whose recorded motion is shorter than one step at the asked rate has no step
+    to compare with: one clear line naming the file, not a failure in the report."""
+    first_ns = min(m.log_time_ns for m in iter_messages(sources[0]))
+    short = copy_without(
+        sources[0], tmp_path / "short", lambda _: False, None, first_ns + 12_000_000
+    )
+    with pytest.raises(
+        PortInputError, match=r"ms of recorded motion is shorter than one step at 20 Hz"
+    ):
+        _port(short, PAIR[2], tmp_path / "ported", models, sim=False, rate_hz=20.0)
