@@ -398,8 +398,13 @@ def gather_messages(
                 if summary is not None and all(
                     c.message_index_offsets for c in summary.chunk_indexes
                 ):
-                    _gather_indexed(path, stream, summary, wanted, gathered)
-                    continue
+                    found = _gather_indexed(path, stream, summary, wanted)
+                    if found is not None:
+                        for topic, (type_name, times, datas) in found.items():
+                            entry = gathered.setdefault(topic, (type_name, [], []))
+                            entry[1].extend(times)
+                            entry[2].extend(datas)
+                        continue
         except (McapError, EOFError, zstandard.ZstdError, RuntimeError, struct.error) as err:
             raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
         for message in iter_messages(path, wanted, log_time_order=False, files=[path]):
@@ -416,13 +421,13 @@ def _u64_column(heads: NDArray[np.uint8], start: int) -> NDArray[np.uint64]:
 
 
 def _gather_indexed(
-    path: Path,
-    stream: BinaryIO,
-    summary: Summary,
-    wanted: list[str],
-    gathered: dict[str, TopicMessages],
-) -> None:
-    """:func:`gather_messages` of one MCAP file whose chunks all have message indexes."""
+    path: Path, stream: BinaryIO, summary: Summary, wanted: list[str]
+) -> dict[str, TopicMessages] | None:
+    """:func:`gather_messages` of one MCAP file whose chunks all have message indexes; None
+    when the indexes list another number of messages of a wanted channel than the file's
+    statistics count (an index that leaves messages out: the file is walked instead)."""
+    gathered: dict[str, TopicMessages] = {}
+    counts: dict[int, int] = {}
     channels = {
         cid: (c.topic, s.name if (s := summary.schemas.get(c.schema_id)) else "")
         for cid, c in summary.channels.items()
@@ -467,11 +472,19 @@ def _gather_indexed(
                 and (ends <= len(records)).all()
             ):
                 raise BagFormatError(f"{path}: a message index does not match its chunk's records")
+            counts[cid] = counts.get(cid, 0) + len(offsets)
+            if not len(offsets):
+                continue
             topic, type_name = channels[cid]
             entry = gathered.setdefault(topic, (type_name, [], []))
             entry[1].extend(_u64_column(heads, _RECORD_HEADER.size + 6).tolist())
             starts = (offsets + _MESSAGE_DATA_AT).tolist()
             entry[2].extend([records[a:b] for a, b in zip(starts, ends.tolist(), strict=True)])
+    assert summary.statistics is not None  # _chunk_index's summaries have statistics
+    stated = summary.statistics.channel_message_counts
+    if any(counts.get(cid, 0) != stated.get(cid, 0) for cid in channels):
+        return None
+    return gathered
 
 
 def iter_messages(

@@ -135,6 +135,22 @@ def test_gather_messages_keeps_stored_order_whatever_the_index_order(tmp_path: P
     assert gather_messages(path, ["/a"]) == expected
 
 
+def test_gather_messages_walks_a_file_whose_index_leaves_messages_out(tmp_path: Path) -> None:
+    """A message index listing fewer messages than the file's statistics count (here
+    channel 1's emptied) is not trusted: the file is walked record by record."""
+    path = tmp_path / "x.mcap"
+    _write(path, CompressionType.NONE, chunk_size=1 << 20)
+    expected = _grouped(path, ["/a", "/b"])
+    with path.open("rb") as stream:
+        summary = make_reader(stream).get_summary()
+    assert summary is not None
+    at = summary.chunk_indexes[0].message_index_offsets[1]  # channel 1 = /a
+    data = bytearray(path.read_bytes())
+    data[at + 11 : at + 15] = (0).to_bytes(4, "little")  # no entries (the rest left as is)
+    path.write_bytes(bytes(data))
+    assert gather_messages(path, ["/a", "/b"]) == expected
+
+
 def test_gather_messages_refuses_an_index_that_misses_its_records(tmp_path: Path) -> None:
     """A message index entry pointing into another record raises BagFormatError naming
     the file (not an exception of the arrays, nor wrong messages)."""
