@@ -204,26 +204,28 @@ class EpisodeOutput:
         if not self._started:
             self.episode.begin(self._start_ns, {})
             self._started = True
-        write, latched_now = self.episode.write, self._latched_now
-        on_written = self.accounting.on_written
         sequences, latched, stamped = self._sequence, self._latched, self._stamped
         now = self._now_ns
-        try:
-            for topic, t_ns, data in pending:
-                t_ns = int(t_ns)
-                if t_ns > now:
-                    now = self._now_ns = t_ns
-                sequence = sequences.get(topic, 0) + 1
-                sequences[topic] = sequence
-                if topic in latched:
-                    latched[topic] = [CachedMessage(now, t_ns, sequence, data)]
-                write(topic, now, t_ns, sequence, data, latched_now)
-                stamp = header_stamp_ns(data) if stamped[topic] else None
-                on_written(topic, now, sequence, stamp, PUBLISHER)
-        finally:
-            # every message handed to the writer is received: a topic's sequence counts them
-            for topic, sequence in sequences.items():
-                self.accounting.topic(topic).received = sequence
+        # (topic, receive time, publish time, sequence, data): received when submitted
+        messages: list[tuple[str, int, int, int, bytes]] = []
+        for topic, t_ns, data in pending:
+            t_ns = int(t_ns)
+            if t_ns > now:
+                now = self._now_ns = t_ns
+            sequence = sequences.get(topic, 0) + 1
+            sequences[topic] = sequence
+            if topic in latched:
+                latched[topic] = [CachedMessage(now, t_ns, sequence, data)]
+            messages.append((topic, now, t_ns, sequence, data))
+        for topic, sequence in sequences.items():
+            self.accounting.topic(topic).received = sequence
+        # the episode never splits (no split limit): the latched copies are only asked for
+        # by the first file, which begin opened
+        self.episode.write_batch(messages, self._latched_now)
+        on_written = self.accounting.on_written
+        for topic, receive_ns, _, sequence, data in messages:
+            stamp = header_stamp_ns(data) if stamped[topic] else None
+            on_written(topic, receive_ns, sequence, stamp, PUBLISHER)
 
     def raw(self, topic: str, t_ns: int, data: bytes) -> None:
         """A message already serialized (CDR bytes), e.g. copied from another episode."""
