@@ -253,8 +253,12 @@ def _laid_out_alike(
         fixed[4:12] = False
     if free_tail:
         fixed[stop:] = False
-    if not (rows[:, fixed] == rows[0, fixed]).all():
-        return None
+    # the fixed bytes as runs of columns, compared as views (a column mask copies every row)
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], fixed, [False])))).tolist()
+    first = rows[0]
+    for begin, end in zip(edges[::2], edges[1::2], strict=True):
+        if not (rows[:, begin:end] == first[begin:end]).all():
+            return None
     values: FloatArray = np.ascontiguousarray(rows[:, start:stop]).view(dtype).astype(np.float64)
     return values
 
