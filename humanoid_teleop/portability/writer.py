@@ -186,15 +186,6 @@ class EpisodeOutput:
     def _latched_now(self) -> dict[str, list[CachedMessage]]:
         return dict(self._latched)
 
-    def _submit(self, topic: str, t_ns: int, data: bytes) -> None:
-        # Held, then written in batches (a port's step loop goes faster when the writer's
-        # code and data stay warm over many messages than when they alternate with the
-        # pipeline's every step): the same messages in the same order, the same files.
-        self._pending.append((topic, t_ns, data))
-        self._pending_bytes += len(data)
-        if len(self._pending) >= _BATCH_MESSAGES or self._pending_bytes >= _BATCH_BYTES:
-            self._flush()
-
     def _flush(self) -> None:
         """Write the held messages, in order, with the recorder's writer and accounting."""
         pending = self._pending
@@ -204,40 +195,49 @@ class EpisodeOutput:
         if not self._started:
             self.episode.begin(self._start_ns, {})
             self._started = True
-        write, latched_now = self.episode.write, self._latched_now
-        on_written = self.accounting.on_written
         sequences, latched, stamped = self._sequence, self._latched, self._stamped
         now = self._now_ns
-        try:
-            for topic, t_ns, data in pending:
-                t_ns = int(t_ns)
-                if t_ns > now:
-                    now = self._now_ns = t_ns
-                sequence = sequences.get(topic, 0) + 1
-                sequences[topic] = sequence
-                if topic in latched:
-                    latched[topic] = [CachedMessage(now, t_ns, sequence, data)]
-                write(topic, now, t_ns, sequence, data, latched_now)
-                stamp = header_stamp_ns(data) if stamped[topic] else None
-                on_written(topic, now, sequence, stamp, PUBLISHER)
-        finally:
-            # every message handed to the writer is received: a topic's sequence counts them
-            for topic, sequence in sequences.items():
-                self.accounting.topic(topic).received = sequence
+        # (topic, receive time, publish time, sequence, data): received when submitted
+        messages: list[tuple[str, int, int, int, bytes]] = []
+        for topic, t_ns, data in pending:
+            t_ns = int(t_ns)
+            if t_ns > now:
+                now = self._now_ns = t_ns
+            sequence = sequences.get(topic, 0) + 1
+            sequences[topic] = sequence
+            if topic in latched:
+                latched[topic] = [CachedMessage(now, t_ns, sequence, data)]
+            messages.append((topic, now, t_ns, sequence, data))
+        for topic, sequence in sequences.items():
+            self.accounting.topic(topic).received = sequence
+        # the episode never splits (no split limit): the latched copies are only asked for
+        # by the first file, which begin opened
+        self.episode.write_batch(messages, self._latched_now)
+        on_written = self.accounting.on_written
+        for topic, receive_ns, _, sequence, data in messages:
+            stamp = header_stamp_ns(data) if stamped[topic] else None
+            on_written(topic, receive_ns, sequence, stamp, PUBLISHER)
 
     def raw(self, topic: str, t_ns: int, data: bytes) -> None:
-        """A message already serialized (CDR bytes), e.g. copied from another episode."""
-        self._submit(topic, t_ns, data)
+        """A message already serialized (CDR bytes), e.g. copied from another episode; every
+        message of the episode comes through here (RobotEpisode's ~8 per port step)."""
+        # Held, then written in batches (a port's step loop goes faster when the writer's
+        # code and data stay warm over many messages than when they alternate with the
+        # pipeline's every step): the same messages in the same order, the same files.
+        self._pending.append((topic, t_ns, data))
+        self._pending_bytes += len(data)
+        if len(self._pending) >= _BATCH_MESSAGES or self._pending_bytes >= _BATCH_BYTES:
+            self._flush()
 
     def pose(self, topic: str, t_ns: int, frame_id: str, xyz_xyzw: FloatArray) -> None:
         """A PoseStamped: position [m] and quaternion (x, y, z, w)."""
         sec, nanosec = _split_ns(t_ns)
-        self._submit(topic, t_ns, encode_pose_stamped(sec, nanosec, frame_id, xyz_xyzw))
+        self.raw(topic, t_ns, encode_pose_stamped(sec, nanosec, frame_id, xyz_xyzw))
 
     def pose_array(self, topic: str, t_ns: int, frame_id: str, poses: FloatArray) -> None:
         """A PoseArray from an N x 7 array (x, y, z [m], qx, qy, qz, qw)."""
         sec, nanosec = _split_ns(t_ns)
-        self._submit(topic, t_ns, encode_pose_array(sec, nanosec, frame_id, poses))
+        self.raw(topic, t_ns, encode_pose_array(sec, nanosec, frame_id, poses))
 
     def joint_state(
         self,
@@ -254,7 +254,7 @@ class EpisodeOutput:
             encoder = self._joint_encoders[topic] = JointStateEncoder(names)
         sec, nanosec = _split_ns(t_ns)
         if velocity is None and effort is None:  # the encoder's empty tail is theirs
-            self._submit(topic, t_ns, encoder.encode(sec, nanosec, position))
+            self.raw(topic, t_ns, encoder.encode(sec, nanosec, position))
             return
         data = encoder.encode(sec, nanosec, position)[:-8]  # without the empty tail
         for values in (velocity, effort):
@@ -262,23 +262,23 @@ class EpisodeOutput:
             head = struct.pack("<I", len(array))
             pad = -(len(data) + 4 - 4) % 8 if len(array) else 0
             data += head + b"\x00" * pad + array.tobytes()
-        self._submit(topic, t_ns, data)
+        self.raw(topic, t_ns, data)
 
     def command(self, topic: str, t_ns: int, values: FloatArray) -> None:
         """A forward command (Float64MultiArray in group order) [rad or m]."""
-        self._submit(topic, t_ns, encode_forward_command(values))
+        self.raw(topic, t_ns, encode_forward_command(values))
 
     def image(self, topic: str, t_ns: int, frame_id: str, rgb: NDArray[np.uint8]) -> None:
         """A sensor_msgs/Image (``rgb8``) of an (h, w, 3) uint8 array."""
-        self._submit(topic, t_ns, encode_rgb_image(t_ns, frame_id, rgb))
+        self.raw(topic, t_ns, encode_rgb_image(t_ns, frame_id, rgb))
 
     def flag(self, topic: str, t_ns: int, value: bool) -> None:
         """A std_msgs/Bool."""
-        self._submit(topic, t_ns, struct.pack("<4s?", b"\x00\x01\x00\x00", value))
+        self.raw(topic, t_ns, struct.pack("<4s?", b"\x00\x01\x00\x00", value))
 
     def text(self, topic: str, t_ns: int, value: str) -> None:
         """A std_msgs/String."""
-        self._submit(topic, t_ns, _serialize(STRING, _TYPESTORE.types[STRING](data=value)))
+        self.raw(topic, t_ns, _serialize(STRING, _TYPESTORE.types[STRING](data=value)))
 
     def wrench(
         self, topic: str, t_ns: int, frame_id: str, force: FloatArray, torque: FloatArray
@@ -290,7 +290,7 @@ class EpisodeOutput:
             force=vector(*map(float, force)), torque=vector(*map(float, torque))
         )
         message = types[WRENCH](header=_header(t_ns, frame_id), wrench=wrench)
-        self._submit(topic, t_ns, _serialize(WRENCH, message))
+        self.raw(topic, t_ns, _serialize(WRENCH, message))
 
     def close(
         self, outcome: str | None, end_ns: int, extra: Mapping[str, str] | None = None

@@ -23,6 +23,7 @@ from humanoid_teleop.portability.source import (
     Float64ArrayDecoder,
     Samples,
     _alike_rows,
+    _laid_out_alike,
     decode_float64_array,
     read_source,
 )
@@ -67,6 +68,31 @@ def test_a_stream_whose_layout_changes_is_left_to_the_message_decoders() -> None
     assert _rows(POSE, [*same, encode_pose_stamped(9, 0, "bask", np.zeros(7))]) is None
     commands = [encode_forward_command(np.ones(7)) for _ in range(5)]
     assert _rows(COMMAND, [*commands, encode_forward_command(np.ones(6))]) is None
+
+
+def test_one_byte_outside_the_values_differing_leaves_the_stream_to_the_decoders() -> None:
+    """Every byte but the values (16-32), the stamp (4-12) when stamped and the tail (32-40)
+    when free must equal the first message's: one flipped byte anywhere else is None."""
+    first = bytes(range(40))
+
+    def flipped(at: int) -> bytes:
+        data = bytearray(first)
+        data[at] ^= 1
+        return bytes(data)
+
+    def rows(at: int, stamped: bool, free_tail: bool) -> np.ndarray | None:
+        return _laid_out_alike([first, flipped(at), first], 16, 32, "<f8", stamped, free_tail)
+
+    for at in (0, 3, 4, 11, 12, 15, 32, 39):
+        assert rows(at, False, False) is None, at
+    for at in (0, 3, 12, 15):
+        assert rows(at, True, True) is None, at
+    for at in (4, 11, 16, 31):
+        assert rows(at, True, False) is not None, at
+    for at in (16, 31, 32, 39):
+        got = rows(at, False, True)
+        assert got is not None, at
+        np.testing.assert_array_equal(got[1], np.frombuffer(flipped(at)[16:32], "<f8"))
 
 
 def test_joint_states_read_in_one_piece_equal_each_message() -> None:

@@ -14,8 +14,9 @@ import logging
 import os
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from mcap.records import Channel, Message
@@ -172,6 +173,36 @@ class EpisodeWriter:
         # written, which may or may not have reached the disk (recovery tells).
         self._live[topic] += 1
         file.write(channel, receive_ns, publish_ns, sequence, data)
+
+    def write_batch(
+        self,
+        messages: Sequence[tuple[str, int, int, int, bytes]],
+        latched: Callable[[], Mapping[str, Iterable[CachedMessage]]],
+    ) -> None:
+        """:meth:`write` of each of ``messages`` (topic, receive time [ns], publish time [ns],
+        sequence, data), in order: the same files, handed to the open file in one call where
+        no split limit is set (a port holds thousands of messages); with a split limit, one
+        :meth:`write` each."""
+        if self._splits:
+            for topic, receive_ns, publish_ns, sequence, data in messages:
+                self.write(topic, receive_ns, publish_ns, sequence, data, latched)
+            return
+        if not messages:
+            return
+        if self._file is None:
+            self._open_next(messages[0][1], latched())
+        file = self._file
+        assert file is not None
+        counts = Counter(map(itemgetter(0), messages))
+        channels: dict[str, int] = {}
+        for topic in counts:
+            channel = file.channel_id(topic)
+            if channel is None:
+                known = self._topics[topic]
+                channel = file.add_topic(topic, known.definition, known.qos)
+            channels[topic] = channel
+        self._live.update(counts)  # counted before the write, as write counts them
+        file.write_batch([(channels[t], r, d, p, s) for t, r, p, s, d in messages])
 
     def begin(self, start_ns: int, latched: Mapping[str, Iterable[CachedMessage]]) -> None:
         """Open the first file now, with the latched messages, so no episode is empty."""

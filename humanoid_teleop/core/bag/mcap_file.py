@@ -132,11 +132,10 @@ class McapFileWriter:
     ) -> None:
         """Append one serialized message to the open chunk (log time = receive time [ns])."""
         # once per message: the guard inlined (no closure per call), the library's documented
-        # parameters in their order (channel_id, log_time, data, publish_time, sequence)
+        # parameters in their order (channel_id, log_time, data, publish_time, sequence; the
+        # sequence wraps to its 32 bits)
         try:
-            self._writer.add_message(
-                channel_id, log_time_ns, data, publish_time_ns, sequence & 0xFFFFFFFF
-            )
+            self._writer.add_message(channel_id, log_time_ns, data, publish_time_ns, sequence)
         except OSError as err:
             raise self._os_error("write a message", err) from err
         self.message_count += 1
@@ -144,6 +143,23 @@ class McapFileWriter:
         if self.first_log_time_ns is None:
             self.first_log_time_ns = log_time_ns
         self.last_log_time_ns = log_time_ns
+
+    def write_batch(self, messages: Sequence[tuple[int, int, bytes, int, int]]) -> None:
+        """:meth:`write` of each of ``messages``, in order, in one call: the same bytes. Each
+        is (channel id, log time [ns], data, publish time [ns], sequence), the order the
+        chunk writer takes them in. After an error the counts are those before the batch
+        (the file is then abandoned or repaired, not finished)."""
+        if not messages:
+            return
+        try:
+            self._writer.add_messages(messages)
+        except OSError as err:
+            raise self._os_error("write a message", err) from err
+        self.message_count += len(messages)
+        self.unflushed_messages += len(messages)
+        if self.first_log_time_ns is None:
+            self.first_log_time_ns = messages[0][1]
+        self.last_log_time_ns = messages[-1][1]
 
     def flush(self) -> None:
         """Close the open chunk and hand everything to the operating system."""

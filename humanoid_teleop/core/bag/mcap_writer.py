@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import IO
 
 MAGIC = b"\x89MCAP0\r\n"
@@ -56,7 +56,7 @@ def _record(opcode: int, body: bytes) -> bytes:
     return _RECORD_HEAD.pack(opcode, len(body)) + body
 
 
-def _compress(name: str, data: bytes) -> bytes:
+def _compress(name: str, data: bytes | bytearray) -> bytes | bytearray:
     if name == "zstd":
         import zstandard
 
@@ -91,9 +91,10 @@ class ChunkedMcapWriter:
         self._schemas: list[bytes] = []  # their records, for the summary
         self._channels: list[bytes] = []
         self._chunk = bytearray()  # the open chunk's records
-        # channel -> (log time, offset) of its messages in the open chunk: the chunk's and
-        # the file's message counts and time spans are taken from it as the chunk closes
-        self._indexes: dict[int, list[tuple[int, int]]] = {}
+        # channel -> log time, offset, log time, offset, ... of its messages in the open
+        # chunk (flat: its message index's entries as they are packed): the chunk's and the
+        # file's message counts and time spans are taken from it as the chunk closes
+        self._indexes: dict[int, list[int]] = {}
         self._chunk_indexes: list[bytes] = []
         self._metadata_indexes: list[bytes] = []
         self._message_counts: dict[int, int] = {}
@@ -144,18 +145,32 @@ class ChunkedMcapWriter:
         self, channel_id: int, log_time: int, data: bytes, publish_time: int, sequence: int = 0
     ) -> None:
         """A message record in the open chunk (times [ns]); the chunk is written once it
-        holds more than ``chunk_size`` bytes."""
-        chunk = self._chunk
-        index = self._indexes.get(channel_id)
-        if index is None:
-            index = self._indexes[channel_id] = []
-        index.append((log_time, len(chunk)))
-        chunk += _MESSAGE_HEAD.pack(
-            MESSAGE, _MESSAGE_FIELDS + len(data), channel_id, sequence, log_time, publish_time
-        )
-        chunk += data
-        if len(chunk) > self._chunk_size:
-            self._finish_chunk()
+        holds more than ``chunk_size`` bytes. The record's sequence is 32 bits: a larger
+        ``sequence`` wraps (where the ``mcap`` package's writer raises)."""
+        self.add_messages(((channel_id, log_time, data, publish_time, sequence),))
+
+    def add_messages(self, messages: Iterable[tuple[int, int, bytes, int, int]]) -> None:
+        """:meth:`add_message` of each of ``messages`` (channel id, log time, data, publish
+        time, sequence), in order: the same records, chunks and indexes in one call (an
+        offline writer hands thousands of messages at once)."""
+        chunk, indexes, chunk_size = self._chunk, self._indexes, self._chunk_size
+        for channel_id, log_time, data, publish_time, sequence in messages:
+            index = indexes.get(channel_id)
+            if index is None:
+                index = indexes[channel_id] = []
+            index += (log_time, len(chunk))
+            chunk += _MESSAGE_HEAD.pack(
+                MESSAGE,
+                _MESSAGE_FIELDS + len(data),
+                channel_id,
+                sequence & 0xFFFFFFFF,
+                log_time,
+                publish_time,
+            )
+            chunk += data
+            if len(chunk) > chunk_size:
+                self._finish_chunk()
+                chunk, indexes = self._chunk, self._indexes
 
     def add_metadata(self, name: str, values: Mapping[str, str]) -> None:
         """A metadata record (between chunks) and its index entry."""
@@ -181,9 +196,9 @@ class ChunkedMcapWriter:
         and channels alone stay for the next chunk, as they are repeated in the summary)."""
         if not self._indexes:
             return
-        times = [log_time for entries in self._indexes.values() for log_time, _ in entries]
-        chunk_start_ns, chunk_end_ns = min(times), max(times)
-        records = bytes(self._chunk)
+        chunk_start_ns = min(min(entries[::2]) for entries in self._indexes.values())
+        chunk_end_ns = max(max(entries[::2]) for entries in self._indexes.values())
+        records = self._chunk  # compressed and checked as it is (no copy of ~4 MB)
         packed = _compress(self._compression, records)
         body = (
             struct.pack(
@@ -205,12 +220,11 @@ class ChunkedMcapWriter:
         indexes = bytearray()
         for channel_id, entries in self._indexes.items():
             offsets += _U16.pack(channel_id) + _U64.pack(index_offset + len(indexes))
-            flat = [value for entry in entries for value in entry]
             indexes += _record(
                 MESSAGE_INDEX,
                 _U16.pack(channel_id)
-                + _U32.pack(16 * len(entries))
-                + struct.pack(f"<{len(flat)}Q", *flat),
+                + _U32.pack(8 * len(entries))
+                + struct.pack(f"<{len(entries)}Q", *entries),
             )
         index_bytes = bytes(indexes)
         self._write(index_bytes)
@@ -239,10 +253,10 @@ class ChunkedMcapWriter:
             self._end_ns = max(self._end_ns, chunk_end_ns)
         else:
             self._start_ns, self._end_ns = chunk_start_ns, chunk_end_ns
-        self._message_count += len(times)
         counts = self._message_counts
         for channel_id, entries in self._indexes.items():
-            counts[channel_id] = counts.get(channel_id, 0) + len(entries)
+            counts[channel_id] = counts.get(channel_id, 0) + len(entries) // 2
+            self._message_count += len(entries) // 2
         self._chunk = bytearray()
         self._indexes = {}
 

@@ -77,3 +77,51 @@ def test_an_episode_without_messages_has_a_summary_like_the_packages() -> None:
 def test_an_unknown_compression_is_refused() -> None:
     with pytest.raises(ValueError, match="'brotli' is not one of"):
         ChunkedMcapWriter(io.BytesIO(), 1024, "brotli")
+
+
+@pytest.mark.parametrize("chunk_size", [1, 700, 4 * 1024 * 1024])
+def test_a_batch_of_messages_writes_the_bytes_of_one_call_each(chunk_size: int) -> None:
+    """add_messages (a port's held messages) writes what add_message writes per message,
+    chunks closing within a batch or not; batches of any size, one message to many."""
+    rng = np.random.default_rng(7)
+    rows = [
+        (
+            int(rng.integers(1, 4)),
+            1_700_000_000_000_000_000 + int(rng.integers(0, 10**9)),
+            rng.bytes(int(rng.choice([0, 5, 64, 400]))),
+            int(rng.integers(0, 10**9)),
+            int(rng.integers(0, 2**32)),
+        )
+        for _ in range(500)
+    ]
+    outputs = []
+    for batched in (False, True):
+        stream = io.BytesIO()
+        writer = ChunkedMcapWriter(stream, chunk_size, "zstd")
+        writer.start(profile="ros2", library="x")
+        schema = writer.register_schema("std_msgs/msg/String", "ros2msg", b"string data\n")
+        for topic in ("/a", "/b", "/c"):
+            writer.register_channel(topic, "cdr", schema, {})
+        if batched:
+            at = 0
+            for size in (1, 0, 37, 200, 262):
+                writer.add_messages(rows[at : at + size])
+                at += size
+            assert at == len(rows)
+        else:
+            for row in rows:
+                writer.add_message(*row)
+        writer.finish()
+        outputs.append(stream.getvalue())
+    assert outputs[0] == outputs[1]
+
+
+def test_a_sequence_beyond_32_bits_wraps() -> None:
+    stream = io.BytesIO()
+    writer = ChunkedMcapWriter(stream, 1024, "")
+    writer.start(profile="ros2", library="x")
+    channel = writer.register_channel("/a", "cdr", 0, {})
+    writer.add_message(channel, 10, b"x", 10, 2**32 + 5)
+    writer.finish()
+    (message,) = make_reader(io.BytesIO(stream.getvalue())).iter_messages()
+    assert message[2].sequence == 5

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 from mcap.reader import make_reader
-from mcap.writer import CompressionType, Writer
+from mcap.writer import CompressionType, IndexType, Writer
 
 from humanoid_teleop.core.bag.errors import BagError, BagFormatError
 from humanoid_teleop.core.bag.metadata import write_metadata_yaml
 from humanoid_teleop.core.bag.reader import (
     bag_content_hash,
     find_episodes,
+    gather_messages,
     iter_messages,
     mcap_files,
     metadata_from_files,
@@ -23,9 +24,16 @@ from humanoid_teleop.core.bag.reader import (
 TOPICS = ("/a", "/b", "/c")
 
 
-def _write(path: Path, compression: CompressionType, chunk_size: int = 256) -> None:
+def _write(
+    path: Path,
+    compression: CompressionType,
+    chunk_size: int = 256,
+    index_types: IndexType = IndexType.ALL,
+) -> None:
     with path.open("wb") as stream:
-        writer = Writer(stream, chunk_size=chunk_size, compression=compression)
+        writer = Writer(
+            stream, chunk_size=chunk_size, compression=compression, index_types=index_types
+        )
         writer.start(profile="ros2", library="test")
         schema = writer.register_schema("std_msgs/msg/String", "ros2msg", b"string data")
         ids = [writer.register_channel(t, "cdr", schema) for t in TOPICS]
@@ -69,6 +77,96 @@ def test_topic_filter_matches_the_mcap_reader(tmp_path: Path) -> None:
     ours = _ours(path, wanted)
     assert ours == _reference(path, wanted)
     assert {row[0] for row in ours} == set(wanted)
+
+
+def _grouped(path: Path, topics: list[str] | None) -> dict[str, tuple[str, list[int], list[bytes]]]:
+    """iter_messages' stored order, grouped per topic as gather_messages gives it."""
+    grouped: dict[str, tuple[str, list[int], list[bytes]]] = {}
+    for m in iter_messages(path, topics=topics, log_time_order=False):
+        entry = grouped.setdefault(m.topic, (m.type, [], []))
+        entry[1].append(m.log_time_ns)
+        entry[2].append(m.data)
+    return grouped
+
+
+@pytest.mark.parametrize(
+    "compression", [CompressionType.ZSTD, CompressionType.LZ4, CompressionType.NONE]
+)
+@pytest.mark.parametrize("topics", [None, ["/b", "/c"]])
+def test_gather_messages_groups_the_stored_order_per_topic(
+    tmp_path: Path, compression: CompressionType, topics: list[str] | None
+) -> None:
+    """Through the message indexes: per topic, its type, log times and bytes in stored
+    order (log times falling: not sorted by them)."""
+    path = tmp_path / "x.mcap"
+    _write(path, compression)
+    wanted = list(TOPICS) if topics is None else topics
+    gathered = gather_messages(path, wanted)
+    assert gathered == _grouped(path, topics)
+    assert set(gathered) == set(wanted)
+    assert all(type(d) is bytes for _, _, datas in gathered.values() for d in datas)
+
+
+def test_gather_messages_reads_a_file_without_message_indexes(tmp_path: Path) -> None:
+    """A file whose chunks carry no message indexes is walked record by record instead."""
+    path = tmp_path / "x.mcap"
+    _write(path, CompressionType.ZSTD, index_types=IndexType.CHUNK)
+    with path.open("rb") as stream:
+        summary = make_reader(stream).get_summary()
+    assert summary is not None and not summary.chunk_indexes[0].message_index_offsets
+    assert gather_messages(path, ["/a", "/b"]) == _grouped(path, ["/a", "/b"])
+
+
+def test_gather_messages_keeps_stored_order_whatever_the_index_order(tmp_path: Path) -> None:
+    """A message index may list its entries in any order (some writers sort them by log
+    time): the messages come in stored order all the same."""
+    path = tmp_path / "x.mcap"
+    _write(path, CompressionType.NONE, chunk_size=1 << 20)
+    expected = _grouped(path, ["/a"])
+    with path.open("rb") as stream:
+        summary = make_reader(stream).get_summary()
+    assert summary is not None
+    at = summary.chunk_indexes[0].message_index_offsets[1]  # channel 1 = /a
+    data = bytearray(path.read_bytes())
+    size = int.from_bytes(data[at + 11 : at + 15], "little")
+    pairs = [bytes(data[i : i + 16]) for i in range(at + 15, at + 15 + size, 16)]
+    data[at + 15 : at + 15 + size] = b"".join(reversed(pairs))
+    path.write_bytes(bytes(data))
+    assert gather_messages(path, ["/a"]) == expected
+
+
+def test_gather_messages_walks_a_file_whose_index_leaves_messages_out(tmp_path: Path) -> None:
+    """A message index listing fewer messages than the file's statistics count (here
+    channel 1's emptied) is not trusted: the file is walked record by record."""
+    path = tmp_path / "x.mcap"
+    _write(path, CompressionType.NONE, chunk_size=1 << 20)
+    expected = _grouped(path, ["/a", "/b"])
+    with path.open("rb") as stream:
+        summary = make_reader(stream).get_summary()
+    assert summary is not None
+    at = summary.chunk_indexes[0].message_index_offsets[1]  # channel 1 = /a
+    data = bytearray(path.read_bytes())
+    data[at + 11 : at + 15] = (0).to_bytes(4, "little")  # no entries (the rest left as is)
+    path.write_bytes(bytes(data))
+    assert gather_messages(path, ["/a", "/b"]) == expected
+
+
+def test_gather_messages_refuses_an_index_that_misses_its_records(tmp_path: Path) -> None:
+    """A message index entry pointing into another record raises BagFormatError naming
+    the file (not an exception of the arrays, nor wrong messages)."""
+    path = tmp_path / "x.mcap"
+    _write(path, CompressionType.NONE, chunk_size=1 << 20)
+    with path.open("rb") as stream:
+        summary = make_reader(stream).get_summary()
+    assert summary is not None
+    index = summary.chunk_indexes[0]
+    at = index.message_index_offsets[1]  # channel 1's index: opcode, length, id, size, pairs
+    data = bytearray(path.read_bytes())
+    first_offset = at + 1 + 8 + 2 + 4 + 8
+    data[first_offset : first_offset + 8] = (3).to_bytes(8, "little")  # inside a record
+    path.write_bytes(bytes(data))
+    with pytest.raises(BagFormatError, match=r"x\.mcap: a message index"):
+        gather_messages(path, ["/a"])
 
 
 def test_damaged_chunk_raises_bag_format_error(tmp_path: Path) -> None:
