@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from mcap.reader import make_reader
+from mcap.records import ChunkIndex
 from mcap.writer import CompressionType, IndexType, Writer
 
 from humanoid_teleop.core.bag.errors import BagError, BagFormatError
@@ -79,6 +80,15 @@ def test_topic_filter_matches_the_mcap_reader(tmp_path: Path) -> None:
     assert {row[0] for row in ours} == set(wanted)
 
 
+def _one_chunk(path: Path) -> ChunkIndex:
+    """Write the test episode at ``path`` uncompressed in one chunk; its chunk index."""
+    _write(path, CompressionType.NONE, chunk_size=1 << 20)
+    with path.open("rb") as stream:
+        summary = make_reader(stream).get_summary()
+    assert summary is not None
+    return summary.chunk_indexes[0]
+
+
 def _grouped(path: Path, topics: list[str] | None) -> dict[str, tuple[str, list[int], list[bytes]]]:
     """iter_messages' stored order, grouped per topic as gather_messages gives it."""
     grouped: dict[str, tuple[str, list[int], list[bytes]]] = {}
@@ -139,12 +149,8 @@ def test_gather_messages_walks_a_file_whose_index_leaves_messages_out(tmp_path: 
     """A message index listing fewer messages than the file's statistics count (here
     channel 1's emptied) is not trusted: the file is walked record by record."""
     path = tmp_path / "x.mcap"
-    _write(path, CompressionType.NONE, chunk_size=1 << 20)
+    at = _one_chunk(path).message_index_offsets[1]  # channel 1 = /a
     expected = _grouped(path, ["/a", "/b"])
-    with path.open("rb") as stream:
-        summary = make_reader(stream).get_summary()
-    assert summary is not None
-    at = summary.chunk_indexes[0].message_index_offsets[1]  # channel 1 = /a
     data = bytearray(path.read_bytes())
     data[at + 11 : at + 15] = (0).to_bytes(4, "little")  # no entries (the rest left as is)
     path.write_bytes(bytes(data))
@@ -155,11 +161,7 @@ def test_gather_messages_refuses_an_index_that_misses_its_records(tmp_path: Path
     """A message index entry pointing into another record raises BagFormatError naming
     the file (not an exception of the arrays, nor wrong messages)."""
     path = tmp_path / "x.mcap"
-    _write(path, CompressionType.NONE, chunk_size=1 << 20)
-    with path.open("rb") as stream:
-        summary = make_reader(stream).get_summary()
-    assert summary is not None
-    index = summary.chunk_indexes[0]
+    index = _one_chunk(path)
     at = index.message_index_offsets[1]  # channel 1's index: opcode, length, id, size, pairs
     data = bytearray(path.read_bytes())
     first_offset = at + 1 + 8 + 2 + 4 + 8
@@ -172,11 +174,7 @@ def test_gather_messages_refuses_an_index_that_misses_its_records(tmp_path: Path
 def test_damaged_chunk_raises_bag_format_error(tmp_path: Path) -> None:
     """A chunk whose bytes were overwritten raises BagFormatError naming the file."""
     path = tmp_path / "x.mcap"
-    _write(path, CompressionType.NONE, chunk_size=1 << 20)
-    with path.open("rb") as stream:
-        summary = make_reader(stream).get_summary()
-    assert summary is not None
-    index = summary.chunk_indexes[0]
+    index = _one_chunk(path)
     data = bytearray(path.read_bytes())
     start = index.chunk_start_offset + index.chunk_length - 40
     data[start : start + 8] = b"\xff" * 8  # a record length far past the chunk's end
