@@ -39,7 +39,12 @@ from humanoid_teleop.core.motion.frame import (
 )
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
-from humanoid_teleop.core.retarget.ik_kernel import HAND_SETTINGS, compile_now, hand_solve
+from humanoid_teleop.core.retarget.ik_kernel import (
+    HAND_SETTINGS,
+    MAX_HAND_COORDINATE_M,
+    compile_now,
+    hand_solve,
+)
 from humanoid_teleop.core.retarget.task_chains import task_chains
 from humanoid_teleop.core.robot import HandSpec, RobotModel
 
@@ -297,7 +302,11 @@ class HandRetargeter(Retargeter):
                 out[spec.group] = solver.solve(hand)
         for side, spec in self.grippers.items():
             hand = frame.hand(side)
-            if hand is not None and hand.is_finite() and np.abs(hand.positions_m).max() < 1e3:
+            if (
+                hand is not None
+                and hand.is_finite()
+                and np.abs(hand.positions_m).max() <= MAX_HAND_COORDINATE_M  # else it holds
+            ):
                 assert spec.group is not None
                 lower, upper = self._gripper_bounds[side]
                 positions = np.array(spec.grasp_positions(self.closure(hand)))
