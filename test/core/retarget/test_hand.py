@@ -19,7 +19,7 @@ from humanoid_teleop.core.motion.hands import (
 from humanoid_teleop.core.motion.rotation import rpy_to_matrix
 from humanoid_teleop.core.retarget.base import RetargetContext
 from humanoid_teleop.core.retarget.hand import HAND_BONES, HandRetargeter, pinch_distance_m
-from humanoid_teleop.core.retarget.ik_kernel import _hand_local, hand_solve
+from humanoid_teleop.core.retarget.ik_kernel import MAX_HAND_COORDINATE_M, _hand_local, hand_solve
 from humanoid_teleop.core.safety import SafetyConfig
 from humanoid_teleop.devices.scripted.hand_model import fist_points, hand_points
 from humanoid_teleop.portability.tool import ArmTool
@@ -218,6 +218,21 @@ def test_gripper_follows_pinch_distance() -> None:
     # robot.yaml's open and closed positions, aimed inside what the filter commands
     assert np.allclose(closed["right_hand"], np.clip(spec.closed_positions, lower[idx], upper[idx]))
     assert np.allclose(opened["right_hand"], np.clip(spec.open_positions, lower[idx], upper[idx]))
+
+
+def test_gripper_leaves_an_absurd_hand_alone() -> None:
+    """A skeleton beyond MAX_HAND_COORDINATE_M gives no gripper target (the hand holds, as a
+    dexterous hand does); one at the bound still drives it."""
+    from humanoid_teleop.devices.scripted.hand_model import hand_points
+
+    model = model_of("talos")
+    hand = HandRetargeter(RetargetContext(model, ("right_hand",)))
+    points = hand_points("right", 0.5)
+    at_bound = points - points[:, :1].max() + MAX_HAND_COORDINATE_M  # largest x on the bound
+    beyond = points + 2 * MAX_HAND_COORDINATE_M
+    q = model.home_positions()
+    assert "right_hand" in hand.step(HumanFrame(0.0, right_hand=HandSkeleton(at_bound)), q)
+    assert hand.step(HumanFrame(0.1, right_hand=HandSkeleton(beyond)), q) == {}
 
 
 def test_missing_hand_input_gives_no_target() -> None:
