@@ -165,14 +165,19 @@ class EpisodeWriter:
             self._open_next(receive_ns, latched())
             file = self._file
             assert file is not None
-        channel = file.channel_id(topic)
-        if channel is None:
-            known = self._topics[topic]
-            channel = file.add_topic(topic, known.definition, known.qos)
+        channel = self._channel(file, topic)
         # Counted before the write: when it fails, the message is already in the chunk being
         # written, which may or may not have reached the disk (recovery tells).
         self._live[topic] += 1
         file.write(channel, receive_ns, publish_ns, sequence, data)
+
+    def _channel(self, file: McapFileWriter, topic: str) -> int:
+        """``topic``'s channel id in the open ``file``, registered there if it is not yet."""
+        channel = file.channel_id(topic)
+        if channel is None:
+            known = self._topics[topic]
+            channel = file.add_topic(topic, known.definition, known.qos)
+        return channel
 
     def write_batch(
         self,
@@ -194,13 +199,7 @@ class EpisodeWriter:
         file = self._file
         assert file is not None
         counts = Counter(map(itemgetter(0), messages))
-        channels: dict[str, int] = {}
-        for topic in counts:
-            channel = file.channel_id(topic)
-            if channel is None:
-                known = self._topics[topic]
-                channel = file.add_topic(topic, known.definition, known.qos)
-            channels[topic] = channel
+        channels = {topic: self._channel(file, topic) for topic in counts}
         self._live.update(counts)  # counted before the write, as write counts them
         file.write_batch([(channels[t], r, d, p, s) for t, r, p, s, d in messages])
 
