@@ -167,10 +167,23 @@ def _finish_before(process: subprocess.Popen[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
-def _run(pool: ProcessPoolExecutor | None, fn: Any, jobs: Sequence[Any]) -> list[Any]:
-    if pool is None:
-        return [fn(j) for j in jobs]
-    return list(pool.map(fn, jobs))
+PROGRESS_EVERY_S = 30.0
+"""How often [s] a long stage prints how far it got (a full matrix runs for 5-15 minutes)."""
+
+
+def _run(pool: ProcessPoolExecutor | None, fn: Any, jobs: Sequence[Any], stage: str) -> list[Any]:
+    """``fn`` over ``jobs`` (in order), on the pool if there is one; every
+    :data:`PROGRESS_EVERY_S` and at the end it prints to stderr how many are done."""
+    results: list[Any] = []
+    start = last = time.perf_counter()
+    for result in map(fn, jobs) if pool is None else pool.map(fn, jobs):
+        results.append(result)
+        now = time.perf_counter()
+        if now - last >= PROGRESS_EVERY_S or len(results) == len(jobs):
+            print(f"{stage}: {len(results)}/{len(jobs)} in {now - start:.0f} s", file=sys.stderr,
+                  flush=True)  # fmt: skip
+            last = now
+    return results
 
 
 def _fmt_ratio(value: float | None) -> str:
@@ -296,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             (_source_path(sources_dir, r, t, s) / "metadata.yaml").is_file()
             for r, t, s, _, _ in jobs
         )
-        recorded = _run(pool, _record, jobs)
+        recorded = _run(pool, _record, jobs, "source episodes")
         print(
             f"{len(recorded)} source episodes: {len(recorded) - kept} recorded, {kept} kept from "
             f"an earlier run in {sources_dir}, in {time.perf_counter() - wall:.0f} s"
@@ -306,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for r, _, _, p, _ in recorded
             for target in robots
         ]
-        ported = [] if args.speed_only else _run(pool, _port, port_jobs)
+        ported = [] if args.speed_only else _run(pool, _port, port_jobs, "physics ports")
         # kinematic ports to the next robot, at the recorded command rate and at 100 Hz
         kin_jobs = [
             (p, r, robots[(robots.index(r) + 1) % len(robots)], str(ported_dir), False, rate)
@@ -319,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             before_dir.mkdir(parents=True, exist_ok=True)
             before_jobs = [(*j[:3], str(before_dir), *j[4:]) for j in kin_jobs]
             earlier = _start_before(args.before, before_jobs, out)
-        kinematic = _run(pool, _port, kin_jobs)
+        kinematic = _run(pool, _port, kin_jobs, "kinematic ports")
         before = _finish_before(earlier) if earlier is not None else None
     finally:
         if pool is not None:
