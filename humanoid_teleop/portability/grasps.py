@@ -457,8 +457,10 @@ class SourceClock:
 
     def hold(self, t: float) -> float:
         """Hold the source's clock one more step at port time ``t`` [s] (for another
-        reason than the hand: :mod:`.push_stroke`); returns the source's time [s]."""
-        self.held_s += self._dt
+        reason than the hand: :mod:`.push_stroke`); returns the source's time [s]. While it
+        waits for the hand it is held this step already (once, not a step back)."""
+        if not self.waiting:
+            self.held_s += self._dt
         return t - self.held_s
 
     def source_time(self, t: float, closures: list[float]) -> float:

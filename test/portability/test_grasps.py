@@ -5,6 +5,7 @@ the target's hand has followed a close or an open."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +139,27 @@ def test_source_clock_holds_at_a_wait_until_the_hand_has_followed() -> None:
     assert 0.4 + HAND_SETTLED_S - dt <= 0.1 + held <= 0.4 + HAND_SETTLED_S + 3 * dt
     assert abs(times[-1] - (199 * dt - held)) < 1e-9
     assert abs(clock.waited_s - (held - dt)) < 1e-9 and not clock.waiting
+
+
+def test_a_hold_during_a_hand_wait_does_not_turn_the_source_clock_back() -> None:
+    """A second reason to hold (a push's stroke) in a step where the clock already stands
+    for the hand holds it once: the source's time stays where it stood, never a step back."""
+    dt = 0.01
+    clock = SourceClock((0.1,), dt)
+    closures: list[float] = []
+    times = []
+    for step in range(1, 40):
+        t = step * dt
+        t_s = clock.source_time(t, closures)
+        if clock.waiting:
+            t_s = clock.hold(t)
+        times.append(t_s)
+        closures.append(0.3)
+    waiting = [t_s for t_s in times if t_s < 0.1 - 1e-9][-20:]
+    assert all(abs(t_s - 0.09) < 1e-9 for t_s in waiting[1:])
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(times))
+    free = SourceClock((), dt)  # without a wait a hold holds
+    assert abs(free.hold(0.5) - (0.5 - dt)) < 1e-12
 
 
 def test_source_clock_gives_up_on_a_hand_that_never_settles() -> None:
