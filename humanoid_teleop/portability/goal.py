@@ -27,6 +27,7 @@ import numpy as np
 import pinocchio as pin
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.motion.rotation import rotations_from_quats
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.sim.hand_geometry import HandGeometry, hand_geometry
 from humanoid_teleop.devices.scripted.demonstrator import DemonstratorConfig
@@ -588,6 +589,17 @@ def goal_layers(
     return layers, hand
 
 
+class _Goal(NamedTuple):
+    """A source goal in the target's base frame (:meth:`WristGoal._goal`)."""
+
+    #: The EE rotation.
+    ee_r: FloatArray
+    #: The tool point [m].
+    tool_p: FloatArray
+    #: The operator wrist's rotation that turns the EE so (None: not computed yet).
+    wrist_r: FloatArray | None
+
+
 class WristGoal:
     """The operator wrist (and the EE pose) that puts the target's tool on the source's goal
     ``k`` at time ``t`` [s], shaped by ``layers``: called at each step with the last
@@ -632,16 +644,23 @@ class WristGoal:
         self._lever = lever
         # the goal last computed for (k, t): the engage wait asks for the same one at every
         # step; and the posture turn by its share (0 at engage, 1 after POSTURE_S)
-        self._memo: dict[tuple[int, float], tuple[FloatArray, FloatArray]] = {}
+        self._memo: dict[tuple[int, float], _Goal] = {}
         #: the tool point's goal [m] (base frame) the last call put the EE at
         self.tool_goal: FloatArray | None = None
         self._turns: dict[float, FloatArray] = {}
+        # every recorded wrist rotation under the whole posture turn, and the operator wrist
+        # that turns the EE so (:meth:`_turned_wrists`), and whether one of them has no
+        # rotation (then each step turns its own)
+        self._turned: tuple[FloatArray, FloatArray] | None = None
+        self._unturned = False
 
-    def _goal(self, k: int, t: float) -> tuple[FloatArray, FloatArray]:
-        """(EE rotation, tool point [m], target base frame) of the source's goal ``k``."""
+    def _goal(self, k: int, t: float) -> _Goal:
+        """(EE rotation, tool point [m], target base frame; the operator wrist's rotation
+        when known) of the source's goal ``k``."""
         goal = self._memo.get((k, t))
         if goal is not None:
             return goal
+        wrist_r = None
         if self._posture is not None and self._wrists is not None:  # the operator's, re-based
             share = min(1.0, t / POSTURE_S)
             turn = self._turns.get(share)
@@ -651,7 +670,12 @@ class WristGoal:
                     self._turns[share] = turn
             if self.layers.turns is not None:
                 turn = self.layers.turns.turned(t, turn, share)
-            want_ee_r = self._wrists.rotation_at(t + TIME_EPS_S) @ turn @ self._hand_turn
+            turned = self._turned_wrists(turn) if share == 1.0 else None
+            if turned is not None:  # the whole turn, as every step after POSTURE_S takes it
+                i = self._wrists.index(t + TIME_EPS_S)
+                want_ee_r, wrist_r = turned[0][i], turned[1][i]
+            else:
+                want_ee_r = self._wrists.rotation_at(t + TIME_EPS_S) @ turn @ self._hand_turn
         else:
             want_ee_r = self._track.goal_r[k] @ self._hand_rotation_t
         want_tool_p = self._origin + self._track.goal_p[k]
@@ -659,8 +683,33 @@ class WristGoal:
         if end_s is not None and t > end_s:  # what the source's end cut short
             want_tool_p = want_tool_p + np.array([0.0, 0.0, finish_rise_m(t, end_s)])
         self._memo.clear()
-        goal = self._memo[(k, t)] = (want_ee_r, want_tool_p)
+        goal = self._memo[(k, t)] = _Goal(want_ee_r, want_tool_p, wrist_r)
         return goal
+
+    def _turned_wrists(self, turn: FloatArray) -> tuple[FloatArray, FloatArray] | None:
+        """Each recorded operator wrist rotation ``@ turn @`` the hand turn (the EE's), and
+        that ``@ c.T`` (the operator wrist's, ``c`` the calibration's), by the wrists'
+        sample index (n x 3 x 3 each, read-only), when ``turn`` is the whole posture turn
+        (else None). At the first ask, from the rotations
+        :meth:`~.source.Samples.rotation_at` takes its rows from (``rotations_from_quats``
+        of the quaternions), in stacked matmuls: each matrix the same BLAS products as one
+        step's ``rotation_at(t) @ turn @ hand_turn`` and ``want_ee_r @ c.T`` (three 3 x 3
+        matmuls a step were ~2-3% of a kinematic port). None when a wrist row has no
+        rotation (each step turns its own: a row used raises there)."""
+        wrists = self._wrists
+        if wrists is None or self._unturned or turn is not self._turns.get(1.0):
+            return None
+        if self._turned is None:
+            try:
+                rotations = rotations_from_quats(wrists.values[:, 3:7])
+            except ValueError:
+                self._unturned = True
+                return None
+            ee_r = np.matmul(np.matmul(rotations, turn), self._hand_turn)
+            wrist_r = np.matmul(ee_r, self._calibration[3].T)
+            ee_r.flags.writeable = wrist_r.flags.writeable = False
+            self._turned = (ee_r, wrist_r)
+        return self._turned
 
     def __call__(
         self, k: int, t: float, command: Frames, shift: FloatArray | None = None
@@ -668,7 +717,7 @@ class WristGoal:
         """(operator wrist position, rotation, EE position, rotation) at source sample ``k``
         and time ``t`` [s], shaped against the last ``command``'s frames, the goal moved by
         ``shift`` [m] (:class:`ReAim`)."""
-        want_ee_r, want_tool_p = self._goal(k, t)
+        want_ee_r, want_tool_p, wrist_r = self._goal(k, t)
         layers = self.layers
         pick = layers.pick
         if shift is not None:
@@ -708,7 +757,9 @@ class WristGoal:
         if pick is not None:  # called once a step: the phase keeps its own offset
             want_ee_p = pick.ee_goal(k, want_ee_p, self._dt_s, floor - float(lever[2]))
         a, b, scale, c = self._calibration
-        return b + (want_ee_p - a) / scale, want_ee_r @ c.T, want_ee_p, want_ee_r
+        if wrist_r is None:
+            wrist_r = want_ee_r @ c.T
+        return b + (want_ee_p - a) / scale, wrist_r, want_ee_p, want_ee_r
 
 
 def finish_rise_m(t: float, end_s: float) -> float:

@@ -78,7 +78,9 @@ class StepRecord(NamedTuple):
     t_s: float
     src_index: int
     tool_p: FloatArray
-    tool_r: FloatArray
+    #: The EE rotation (base frame): :func:`build_report` turns every step's into the hand
+    #: frame's (``@ hand_rotation``) in one stacked product, not one matmul per step.
+    ee_r: FloatArray
     object_p: FloatArray | None
     closure: float
     reachable: bool
@@ -365,6 +367,7 @@ def build_report(
     track_closure: FloatArray,
     track_objects: FloatArray | None,
     steps: list[StepRecord],
+    hand_rotation: FloatArray,
     outcome: str | None,
     sim: bool,
     target_has_hand: bool,
@@ -372,7 +375,9 @@ def build_report(
     hand_wait_s: float = 0.0,
 ) -> PortReport:
     """Compare the ported steps with the source track (see the module docstring);
-    ``grip_closures``: the source's and the target's hand grip closures."""
+    ``hand_rotation``: the target arm's hand frame in its EE frame
+    (:attr:`~.tool.ArmTool.hand_rotation`: a step's tool rotation is ``ee_r @
+    hand_rotation``); ``grip_closures``: the source's and the target's hand grip closures."""
     end_s = float(track_t_s[-1])
     compared = [s for s in steps if s.t_s <= end_s + 1e-9]
     t = np.array([s.t_s for s in compared])
@@ -391,10 +396,11 @@ def build_report(
         moved = recent_motion(track_t_s, track_objects)  # on the source's own clock
         motion = np.column_stack([np.interp(t, track_t_s, moved[:, k]) for k in range(2)])
         split = contact_split(contact, error, (src_p, src_o), (tgt_p, tgt_o), motion)
-    # each step's tool rotation from the source's newest sample at or before it, all in one
-    # stacked matmul (each matrix the same BLAS product as one ``r_src.T @ tool_r``)
+    # each step's tool rotation from the source's newest sample at or before it, all in
+    # stacked matmuls (each matrix the same BLAS product as one ``ee_r @ hand_rotation``,
+    # then ``r_src.T @ tool_r``)
     rows = np.clip(np.searchsorted(track_t_s, t, "right") - 1, 0, len(track_r) - 1)
-    tool_r = np.array([s.tool_r for s in compared]).reshape(-1, 3, 3)
+    tool_r = np.matmul(np.array([s.ee_r for s in compared]).reshape(-1, 3, 3), hand_rotation)
     angles = rotation_angles(np.matmul(track_r[rows].transpose(0, 2, 1), tool_r))
     src_events = events(track_t_s, track_closure, grip_closures[0])
     tgt_events = events(

@@ -12,23 +12,34 @@ slides, the shift steers across the push against the relation error (goal.push_n
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+from pathlib import Path
 
+import numpy as np
+from pinocchio import exp3
+
+from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.portability.goal import (
     FLOOR_FADE_M,
     FLOOR_OVER_OBJECT_M,
     FLOOR_RADIUS_M,
+    POSTURE_S,
     PUSH_STEER_MAX_M,
     TABLE_CLEARANCE_M,
+    GoalLayers,
     ObjectClearance,
     ReAim,
+    WristGoal,
     hand_floor,
     push_normals,
     resting_outside_push,
     side_approach,
 )
 from humanoid_teleop.portability.port import _first_touch, _push_start
-from humanoid_teleop.portability.track import REST_M, REST_S, at_rest, toward
+from humanoid_teleop.portability.source import read_source
+from humanoid_teleop.portability.tool import ArmTool
+from humanoid_teleop.portability.track import REST_M, REST_S, SourceTrack, at_rest, toward
+from test.portability.conftest import PAIR
 
 
 def test_hand_floor_follows_the_source_hand_until_the_object_moves() -> None:
@@ -286,3 +297,36 @@ def test_re_aim_steers_across_the_push_against_the_relation_error() -> None:
     )  # fmt: skip
     np.testing.assert_allclose(fresh.shift(0, target_object, then, None), np.zeros(3))
     np.testing.assert_allclose(fresh.shift(0, target_object, None, tool), np.zeros(3))
+
+
+def test_the_whole_posture_turn_gives_each_steps_own_product_bit_for_bit(
+    sources: list[Path], models: Callable[[str], RobotModel]
+) -> None:
+    """Once the posture turn is whole (after POSTURE_S), the goal's EE rotation and its
+    operator wrist's come from every recorded wrist turned in one stacked pass: the same
+    numbers, bit for bit, as each step's own ``rotation_at(t) @ turn @ hand_turn`` and
+    ``@ c.T`` (a goal made to take that path)."""
+    _, source_robot, target_robot = PAIR
+    episode = read_source(sources[0])
+    track = SourceTrack(episode, models(source_robot), "right", measured_too=False)
+    tool = ArmTool(models(target_robot), "right")
+    rng = np.random.default_rng(4)
+    posture, hand_turn = rng.normal(size=3), exp3(rng.normal(size=3))
+    calibration = (np.zeros(3), np.zeros(3), 1.0, exp3(rng.normal(size=3)))
+
+    def goal() -> WristGoal:
+        wrists = episode.wrists["right"]
+        return WristGoal(track, np.zeros(3), tool, calibration, hand_turn, posture, wrists,
+                         None, False, GoalLayers(), 0.004)  # fmt: skip
+
+    stacked, each = goal(), goal()
+    each._unturned = True  # each step turns its own wrist
+    times = np.linspace(0.0, float(track.t_s[-1]) + 0.5, 700)
+    for t in times.tolist():
+        k = track.index(t)
+        got, want = stacked._goal(k, t), each._goal(k, t)
+        assert got.ee_r.tobytes() == want.ee_r.tobytes()
+        assert (got.wrist_r is not None) == (t >= POSTURE_S) and want.wrist_r is None
+        if got.wrist_r is not None:
+            assert got.wrist_r.tobytes() == (want.ee_r @ calibration[3].T).tobytes()
+    assert stacked._turned is not None and each._turned is None

@@ -187,11 +187,12 @@ def test_clamped_joints_are_each_limits_joints_once_sorted() -> None:
 
 def test_orientation_error_is_each_steps_angle_from_the_newest_source_sample() -> None:
     """The report's orientation p95 is the 95th percentile of each step's angle between its
-    tool rotation and the source's newest sample at or before it (before the source's first
-    sample: its first), bit for bit."""
+    tool rotation (its EE rotation @ the hand rotation) and the source's newest sample at or
+    before it (before the source's first sample: its first), bit for bit."""
     rng = np.random.default_rng(8)
     track_t = np.arange(40) * 0.1
     track_r = np.array([exp3(v) for v in rng.normal(size=(40, 3))])
+    hand_rotation = exp3(rng.normal(size=3))
     steps = [
         StepRecord(float(t), 0, np.zeros(3), exp3(v), None, 0.0, True, ())
         for t, v in zip(np.arange(-2, 160) * 0.025, rng.normal(size=(162, 3)), strict=True)
@@ -204,11 +205,12 @@ def test_orientation_error_is_each_steps_angle_from_the_newest_source_sample() -
     report = build_report(
         source=source, source_robot="a", target_robot="b", side="right", track_t_s=track_t,
         track_p=np.zeros((40, 3)), track_r=track_r, track_closure=np.zeros(40),
-        track_objects=None, steps=steps, outcome=None, sim=False, target_has_hand=True,
+        track_objects=None, steps=steps, hand_rotation=hand_rotation, outcome=None,
+        sim=False, target_has_hand=True,
     )  # fmt: skip
     compared = [s for s in steps if s.t_s <= track_t[-1] + 1e-9]
     angles = []
     for s in compared:
         i = min(max(int(np.searchsorted(track_t, s.t_s, "right")) - 1, 0), len(track_r) - 1)
-        angles.append(rotation_angle(track_r[i].T @ s.tool_r))
+        angles.append(rotation_angle(track_r[i].T @ (s.ee_r @ hand_rotation)))
     assert report.orientation_p95_rad == float(np.percentile(angles, 95))

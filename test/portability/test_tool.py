@@ -72,6 +72,22 @@ def test_frames_and_grasp_rows_equal_their_own_passes(
 
 
 @pytest.mark.parametrize("robot", ROBOTS)
+def test_frames_grasp_equals_the_rows_pass_bit_for_bit(
+    robot: str, models: Callable[[str], RobotModel]
+) -> None:
+    """ArmTool.frames_grasp (its grasp offset in the compiled pass) gives, row by row,
+    frames_grasp_rows' numbers exactly (the offset as numpy's mean over the pinch rows)."""
+    model = models(robot)
+    for side in model.description.arms:
+        tool = ArmTool(model, side)
+        rows = _random_positions(model, 19, 30)
+        every = tool.frames_grasp_rows(rows)
+        for i, q in enumerate(rows):
+            for got, want in zip(tool.frames_grasp(q), every, strict=True):
+                assert got.tobytes() == want[i].tobytes()
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
 def test_closures_of_rows_equal_each_rows_closure(
     robot: str, models: Callable[[str], RobotModel]
 ) -> None:

@@ -188,3 +188,28 @@ def test_moving_edges_take_the_one_joint_path_and_match_the_reference(
     for (_, rotation, translation), quat, fast in zip(reference, quats, translations, strict=True):
         np.testing.assert_allclose(fast, translation, atol=1e-12)
         np.testing.assert_allclose(quat_to_matrix(quat), rotation, atol=1e-12)
+
+
+def test_one_joint_edges_give_the_array_expressions_numbers_bit_for_bit(
+    scene: RobotScene,
+) -> None:
+    """The compiled one-joint pass gives, to the last bit, the numbers of its parts' numpy
+    array expressions (each product rounded, the terms summed in order, the quaternion
+    divided by its norm and turned to w >= 0): a port's /tf bytes are pinned to them."""
+    plan = scene._moving_plan
+    assert plan is not None
+    model = scene.model
+    rng = np.random.default_rng(11)
+    (quat_cos, quat_sin), (fixed, by_sin, by_versine) = plan._quat, plan._translation
+    for _ in range(200):
+        q = rng.uniform(model.limits.lower - 1.0, model.limits.upper + 1.0)
+        angle = q[plan._index]
+        quats = quat_cos * np.cos(0.5 * angle)[:, None] + quat_sin * np.sin(0.5 * angle)[:, None]
+        quats /= np.sqrt(np.add.reduce(quats * quats, axis=1, keepdims=True))
+        quats[quats[:, 3] < 0.0] *= -1.0
+        translations = (
+            fixed + by_sin * np.sin(angle)[:, None] + by_versine * (1.0 - np.cos(angle))[:, None]
+        )
+        fast_quats, fast_translations = plan.transforms(q)
+        assert fast_quats.tobytes() == quats.tobytes()
+        assert fast_translations.tobytes() == translations.tobytes()
