@@ -8,6 +8,7 @@ summaries are exactly what a live recording writes.
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 import weakref
@@ -28,7 +29,7 @@ from humanoid_teleop.core.bag.episode import (
     RecordedTopic,
 )
 from humanoid_teleop.core.bag.errors import BagError
-from humanoid_teleop.core.bag.msgdefs import MessageDefinitionSource
+from humanoid_teleop.core.bag.msgdefs import MessageDefinitionSource, default_prefixes
 from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.cdr import (
@@ -82,6 +83,14 @@ TF = "tf2_msgs/msg/TFMessage"
 TF_RATE_HZ = SimRobotSettings().tf_rate_hz
 #: Each robot model's TF tree (built once per model: ~1-15 ms).
 _SCENES: weakref.WeakKeyDictionary[RobotModel, RobotScene] = weakref.WeakKeyDictionary()
+
+
+@functools.lru_cache(maxsize=8)
+def _definition_source(prefixes: tuple[Path, ...]) -> MessageDefinitionSource:
+    """One message definition source per install prefixes for the whole process: every
+    episode a port run writes declares the same ~10 types, each read from its ``.msg``
+    files and hashed (~2-4 ms a port when each episode looked them up anew)."""
+    return MessageDefinitionSource(prefixes)
 
 
 def _string(text: str, offset: int) -> tuple[bytes, int]:
@@ -155,7 +164,7 @@ class EpisodeOutput:
         self._start_ns = int(start_ns)
         self._now_ns = int(start_ns)
         self._sequence: dict[str, int] = {}
-        self._definitions = MessageDefinitionSource()
+        self._definitions = _definition_source(default_prefixes())
         self._topics: dict[str, RecordedTopic] = {}
         self._stamped: dict[str, bool] = {}
         self._joint_encoders: dict[str, JointStateEncoder] = {}

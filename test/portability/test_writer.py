@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from rosbags.typesys import Stores, get_typestore
 
 from humanoid_teleop.core.bag.reader import iter_messages
@@ -94,3 +95,22 @@ def test_abandoned_episode_leaves_nothing_of_its_held_messages(tmp_path: Path) -
         output.flag("/a", START_NS + i, True)
     output.abandon()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_episodes_share_the_type_definitions_of_their_install_prefixes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Episodes of one process look each message type up once (the same definition object),
+    and an episode opened under other install prefixes looks them up under those."""
+    first = EpisodeOutput(tmp_path, "first", EpisodeInfo(robot="g1"), START_NS)
+    second = EpisodeOutput(tmp_path, "second", EpisodeInfo(robot="g1"), START_NS)
+    for output in (first, second):
+        output.topic("/a", "std_msgs/msg/Bool")
+    assert first._topics["/a"].definition is second._topics["/a"].definition
+    monkeypatch.setenv("AMENT_PREFIX_PATH", str(tmp_path / "elsewhere"))
+    third = EpisodeOutput(tmp_path, "third", EpisodeInfo(robot="g1"), START_NS)
+    third.topic("/a", "std_msgs/msg/Bool")
+    assert third._topics["/a"].definition is not first._topics["/a"].definition
+    assert third._topics["/a"].definition == first._topics["/a"].definition
+    for output in (first, second, third):
+        output.abandon()

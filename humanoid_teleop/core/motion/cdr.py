@@ -401,35 +401,70 @@ def _string_at(text: str, offset: int) -> tuple[bytes, int]:
 class TfMessageEncoder:
     """Writes ``tf2_msgs/TFMessage`` messages of fixed (parent, child) frame pairs as CDR
     bytes, every transform with the message's one stamp. Everything but the stamp and the
-    numbers is laid out once."""
+    numbers is laid out once, in a message buffer that each :meth:`encode` fills in place
+    (one encoder per stream: the buffer is not shared between threads)."""
 
     def __init__(self, frames: Sequence[tuple[str, str]]) -> None:
         self.frames = tuple(frames)
         offset = HEADER_SIZE + 4  # after the transform count
         self._between: list[bytes] = []  # per transform: after its stamp, up to its numbers
+        stamps_at: list[int] = []  # per transform: where its stamp and its numbers start
+        numbers_at: list[int] = []
         for parent, child in self.frames:
+            stamps_at.append(offset)
             offset += 8  # the stamp (every transform starts 4-aligned: 8-byte numbers end it)
             parent_bytes, offset = _string_at(parent, offset)
             child_bytes, offset = _string_at(child, offset)
             pad = _align(offset, 8) - offset
             self._between.append(parent_bytes + child_bytes + b"\x00" * pad)
-            offset += pad + 7 * 8
+            offset += pad
+            numbers_at.append(offset)
+            offset += 7 * 8
         self._head = _LITTLE_ENDIAN + struct.pack("<I", len(self.frames))
+        # The message with zero stamps and numbers, and views of its body (the numbers are
+        # 8-aligned in it, the stamps 4-aligned) where encode writes them: the stamps as
+        # pairs of uint32 (sec, nanosec), the numbers as float64 (translation, quaternion).
+        self._message = bytearray(self._encode_parts(b"\x00" * 8, bytes(offset)))
+        body = len(self._message) - HEADER_SIZE
+        self._u32 = np.frombuffer(self._message, "<u4", body // 4, HEADER_SIZE)
+        self._f64 = np.frombuffer(self._message, "<f8", body // 8, HEADER_SIZE)
+        stamp_words = (np.array(stamps_at, dtype=np.intp) - HEADER_SIZE) // 4
+        self._stamp_words = stamp_words[:, None] + np.arange(2)
+        first = (np.array(numbers_at, dtype=np.intp) - HEADER_SIZE) // 8
+        self._translation_words = first[:, None] + np.arange(3)
+        self._quat_words = first[:, None] + np.arange(3, 7)
+
+    def _encode_parts(self, stamp: bytes, numbers: bytes) -> bytes:
+        """The message from its stamp's 8 bytes and the transforms' numbers (56 bytes each,
+        in order), put together piece by piece."""
+        parts = [self._head]
+        for i, between in enumerate(self._between):
+            parts += (stamp, between, numbers[56 * i : 56 * i + 56])
+        return b"".join(parts)
 
     def encode(
         self, sec: int, nanosec: int, translations: FloatArray, quats_xyzw: FloatArray
     ) -> bytes:
         """The message at one stamp: per frame pair its child's translation (n×3 [m]) and
         rotation (n×4 quaternions x, y, z, w) in the parent frame."""
-        rows = np.hstack([translations, quats_xyzw]).astype("<f8", copy=False)
-        if rows.shape != (len(self.frames), 7):
-            raise ValueError(f"{len(self.frames)} transforms but numbers of shape {rows.shape}")
         stamp = _STAMP.pack(sec, nanosec)
-        numbers = rows.tobytes()
-        parts = [self._head]
-        for i, between in enumerate(self._between):
-            parts += (stamp, between, numbers[56 * i : 56 * i + 56])
-        return b"".join(parts)
+        count = len(self.frames)
+        if (
+            isinstance(translations, np.ndarray)
+            and isinstance(quats_xyzw, np.ndarray)
+            and translations.dtype == np.float64
+            and quats_xyzw.dtype == np.float64
+            and translations.shape == (count, 3)
+            and quats_xyzw.shape == (count, 4)
+        ):  # the writer's numbers: written into the laid-out message
+            self._u32[self._stamp_words] = np.frombuffer(stamp, "<u4")
+            self._f64[self._translation_words] = translations
+            self._f64[self._quat_words] = quats_xyzw
+            return bytes(self._message)
+        rows = np.hstack([translations, quats_xyzw]).astype("<f8", copy=False)
+        if rows.shape != (count, 7):
+            raise ValueError(f"{count} transforms but numbers of shape {rows.shape}")
+        return self._encode_parts(stamp, rows.tobytes())
 
 
 #: ``diagnostic_msgs/DiagnosticStatus`` levels.

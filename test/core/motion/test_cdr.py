@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 import numpy as np
@@ -389,6 +390,38 @@ def test_encoded_tf_message_equals_rosbags_serialization(
         for (parent, child), row in zip(frames, numbers.tolist(), strict=True)
     ]
     assert encoded == _bytes(T["tf2_msgs/msg/TFMessage"](transforms=transforms), True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-(2**31), 2**31 - 1), st.integers(0, 2**32 - 1)),
+             min_size=1, max_size=4),
+    st.lists(st.tuples(frame_ids, frame_ids), max_size=6),
+    st.data(),
+)  # fmt: skip
+def test_reused_tf_message_encoder_writes_what_its_piecewise_layout_writes(
+    stamp_list: list[tuple[int, int]], frames: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    """One TfMessageEncoder reused over a stream (float64 arrays: filled into its laid-out
+    message) writes at every stamp the bytes it puts together piece by piece for the same
+    numbers given as lists, whatever the previous message held."""
+    encoder = cdr.TfMessageEncoder(frames)
+    for stamp in stamp_list:
+        rows = data.draw(st.lists(st.lists(finite, min_size=7, max_size=7),
+                                  min_size=len(frames), max_size=len(frames)))  # fmt: skip
+        numbers = np.array(rows, dtype=np.float64).reshape(len(frames), 7)
+        as_lists = [row[:3] for row in rows], [row[3:] for row in rows]
+        filled = encoder.encode(*stamp, numbers[:, :3], numbers[:, 3:])
+        if frames:  # (no numbers: lists make no n x 3 array)
+            assert filled == encoder.encode(*stamp, *as_lists)
+            assert filled[8:16] == struct.pack("<iI", *stamp)
+
+
+def test_tf_message_encoder_refuses_a_stamp_out_of_range() -> None:
+    """A stamp outside int32 seconds / uint32 nanoseconds is refused, not wrapped."""
+    encoder = cdr.TfMessageEncoder([("a", "b")])
+    with pytest.raises(struct.error):
+        encoder.encode(2**31, 0, np.zeros((1, 3)), np.zeros((1, 4)))
 
 
 def test_tf_message_encoder_refuses_a_wrong_number_of_transforms() -> None:
