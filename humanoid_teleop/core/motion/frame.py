@@ -21,6 +21,7 @@ from enum import Enum
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.finite import all_finite
 from humanoid_teleop.core.motion.rotation import matrix_to_quat, quat_to_matrix
 
 FloatArray = NDArray[np.float64]
@@ -128,7 +129,7 @@ class HandSkeleton:
 
     def is_finite(self) -> bool:
         """True if every joint position is finite."""
-        return bool(np.isfinite(self.positions_m).all())
+        return all_finite(self.positions_m)
 
     def tip(self, finger: str) -> FloatArray:
         """Position [m] of a fingertip (``thumb``, ``index``, ``middle``, ``ring``, ``pinky``)."""
@@ -171,7 +172,7 @@ class LeaderJoints:
 
     def is_finite(self) -> bool:
         """True if every angle is finite."""
-        return bool(np.isfinite(self.positions_rad).all())
+        return all_finite(self.positions_rad)
 
     def as_dict(self) -> dict[str, float]:
         """Joint name -> angle [rad]."""

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.finite import all_finite
 from humanoid_teleop.core.robot.limits import JointLimits
 from humanoid_teleop.core.safety.config import SafetyConfig
 from humanoid_teleop.core.safety.errors import SafetyError
@@ -234,7 +235,7 @@ def safety_step(
         # Our own copy: the state keeps it as the last finite target, and callers (the
         # pipeline) reuse their target array step after step.
         target = np.array(target, dtype=np.float64)
-    if target is None or target.shape != state.command.shape or not np.isfinite(target).all():
+    if target is None or target.shape != state.command.shape or not all_finite(target):
         rejected = target is not None
         if state.last_target is None:
             return hold("no finite target yet")

@@ -37,6 +37,17 @@ def test_hand_skeleton_needs_25_joints() -> None:
         HandSkeleton(np.zeros((21, 3)))
 
 
+def test_hand_skeleton_is_finite_exactly_when_every_joint_is() -> None:
+    """A NaN or inf at any of the 75 coordinates makes a skeleton not finite; huge finite
+    coordinates do not."""
+    assert HandSkeleton(np.full((25, 3), 1e308)).is_finite()
+    for bad in (math.nan, math.inf, -math.inf):
+        for k in range(75):
+            positions = np.zeros((25, 3))
+            positions.flat[k] = bad
+            assert not HandSkeleton(positions).is_finite()
+
+
 def test_leader_names_and_positions_must_match() -> None:
     """Leader joints with 2 names and 3 angles are refused."""
     with pytest.raises(ValueError, match="2 names but 3 positions"):
