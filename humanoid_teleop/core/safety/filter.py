@@ -275,7 +275,8 @@ def _ramp_vmax(
     elapsed = t_s - state.last_target_t_s
     # The goals' speed: targets clipped into the (finite) bounds, so no difference overflows.
     lower, upper = bounds.lower, bounds.upper
-    moved = np.clip(target, lower, upper) - np.clip(state.last_target, lower, upper)
+    # (the arrays' clip method: np.clip's own dispatch adds ~1 us a call)
+    moved: FloatArray = target.clip(lower, upper) - state.last_target.clip(lower, upper)
     target_speed = np.abs(moved) / elapsed
     return np.minimum(bounds.vmax, config.engage_speed_rad_s + target_speed)
 
