@@ -255,8 +255,9 @@ def safety_step(
     return new_state, command, report
 
 
-def _names(limits: JointLimits, mask: NDArray[np.bool_]) -> tuple[str, ...]:
-    names: tuple[str, ...] = tuple(limits.name_array[mask])
+def _names(limits: JointLimits, flags: FloatArray) -> tuple[str, ...]:
+    """The joints a clamp row of :func:`limited_move` marks (1.0), in joint order."""
+    names: tuple[str, ...] = tuple(limits.name_array[flags != 0.0])
     return names
 
 
@@ -299,9 +300,10 @@ def _move(
     # Every array is C-contiguous float64 (the kernel's outputs, MoveLimits, the copied
     # target): the one layout the kernel is compiled for.
     lower, upper, amax = bounds.lower, bounds.upper, bounds.amax
-    new_command, velocity, clamped, clamped_kinds, residual = limited_move(
+    moves, clamped_kinds, residual = limited_move(
         command, v_prev, target, lower, upper, vmax, amax, dt
     )
+    new_command, velocity = moves[0], moves[1]  # rows of one array: C-contiguous
     ramping = state.ramping and residual >= config.engage_tolerance_rad
     new_state = frozen_record(
         SafetyState,
@@ -325,9 +327,9 @@ def _move(
         hold_reason=None,
         input_age_s=age,
         rejected_nonfinite=rejected,
-        position_clamped=_names(limits, clamped[0]) if position else (),
-        velocity_clamped=_names(limits, clamped[1]) if velocity_limit else (),
-        acceleration_clamped=_names(limits, clamped[2]) if acceleration else (),
+        position_clamped=_names(limits, moves[2]) if position else (),
+        velocity_clamped=_names(limits, moves[3]) if velocity_limit else (),
+        acceleration_clamped=_names(limits, moves[4]) if acceleration else (),
     )
     return new_state, new_command, report
 
