@@ -21,6 +21,7 @@ from enum import Enum
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.finite import all_finite
 from humanoid_teleop.core.motion.rotation import matrix_to_quat, quat_to_matrix
 
 FloatArray = NDArray[np.float64]
@@ -53,6 +54,10 @@ WEBXR_HAND_JOINTS: tuple[str, ...] = (
     "pinky-finger-phalanx-distal",
     "pinky-finger-tip",
 )
+
+#: The shape of :attr:`HandSkeleton.positions_m`: a position [m] per WebXR joint (a module
+#: constant: a skeleton is built every teleop step).
+HAND_SKELETON_SHAPE: tuple[int, int] = (len(WEBXR_HAND_JOINTS), 3)
 
 #: Finger name -> indices into :data:`WEBXR_HAND_JOINTS`, from the base of the chain to the tip.
 WEBXR_FINGER_CHAINS: Mapping[str, tuple[int, ...]] = {
@@ -121,14 +126,14 @@ class HandSkeleton:
     positions_m: FloatArray
 
     def __post_init__(self) -> None:
-        if self.positions_m.shape != (len(WEBXR_HAND_JOINTS), 3):
+        if self.positions_m.shape != HAND_SKELETON_SHAPE:
             raise ValueError(
                 f"hand skeleton needs shape (25, 3) (WebXR joints), got {self.positions_m.shape}"
             )
 
     def is_finite(self) -> bool:
         """True if every joint position is finite."""
-        return bool(np.isfinite(self.positions_m).all())
+        return all_finite(self.positions_m)
 
     def tip(self, finger: str) -> FloatArray:
         """Position [m] of a fingertip (``thumb``, ``index``, ``middle``, ``ring``, ``pinky``)."""
@@ -171,14 +176,14 @@ class LeaderJoints:
 
     def is_finite(self) -> bool:
         """True if every angle is finite."""
-        return bool(np.isfinite(self.positions_rad).all())
+        return all_finite(self.positions_rad)
 
     def as_dict(self) -> dict[str, float]:
         """Joint name -> angle [rad]."""
         return {n: float(v) for n, v in zip(self.names, self.positions_rad, strict=True)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class HumanFrame:
     """One timestamped sample of operator input; ``t_s`` is the capture time [s]."""
 
@@ -191,6 +196,36 @@ class HumanFrame:
     joy: JoyState | None = None
     leader: LeaderJoints | None = None
     extra: Mapping[str, float] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        t_s: float,
+        head: Pose | None = None,
+        left_wrist: Pose | None = None,
+        right_wrist: Pose | None = None,
+        left_hand: HandSkeleton | None = None,
+        right_hand: HandSkeleton | None = None,
+        joy: JoyState | None = None,
+        leader: LeaderJoints | None = None,
+        extra: Mapping[str, float] | None = None,
+    ) -> None:
+        """The fields as declared above (``extra``: None or left out, a new empty dict).
+
+        Written out, not generated: a frozen dataclass's ``__init__`` sets each of the nine
+        fields through ``object.__setattr__`` (~0.6 us of its ~1.3 us), and a device or the
+        port builds a frame every teleop step. test_frame checks it sets every field.
+        """
+        self.__dict__.update(
+            t_s=t_s,
+            head=head,
+            left_wrist=left_wrist,
+            right_wrist=right_wrist,
+            left_hand=left_hand,
+            right_hand=right_hand,
+            joy=joy,
+            leader=leader,
+            extra={} if extra is None else extra,
+        )
 
     def part(self, which: Input) -> Pose | HandSkeleton | JoyState | LeaderJoints | None:
         """The part named by ``which`` (``None`` when the device did not provide it)."""

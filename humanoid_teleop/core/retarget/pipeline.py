@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
+from humanoid_teleop.core.records import frozen_record
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 from humanoid_teleop.core.retarget.input_guard import (
@@ -293,7 +294,8 @@ class TeleopPipeline:
             fallback = np.where(np.isfinite(measured), measured, self.model.home_positions())
             safe = np.clip(fallback, self.limits.lower, self.limits.upper)
         own = safe.copy()  # the commands are views of one copy, not a copy per group
-        return PipelineOutput(
+        return frozen_record(  # every field given; test_pipeline checks it
+            PipelineOutput,
             commands={g: own[idx] for g, idx in self._group_idx.items()},
             q=safe,
             targets=self._targets.copy(),

@@ -57,13 +57,14 @@ class ClampTally:
         """Count one step's report (None: a step without one)."""
         if report is None:
             return
-        by_kind = (report.position_clamped, report.velocity_clamped, report.acceleration_clamped)
-        if not any(by_kind):
+        clamps = report.clamps()
+        if not clamps:
             return
         self._steps += 1
-        for kind, joints in zip(_CLAMP_KINDS, by_kind, strict=True):
-            if joints:
-                self._joints[kind].update(dict.fromkeys(joints))
+        for kind, joints in clamps.items():
+            seen = self._joints[kind]
+            for joint in joints:  # a key already seen keeps its place
+                seen[joint] = None
 
     def take(self) -> tuple[dict[str, tuple[str, ...]], int]:
         """(limit kind -> joints it changed, in the order first seen; only non-empty kinds,

@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pinocchio as pin
 
 from humanoid_teleop.core.config import nearest
+from humanoid_teleop.core.finite import all_finite
 from humanoid_teleop.core.robot.errors import RobotConfigError, RobotModelError
 from humanoid_teleop.core.robot.limits import DEFAULT_VELOCITY_RAD_S, JointLimits
 from humanoid_teleop.core.robot.schema import FrameSpec, ModelSource, RobotDescription
@@ -351,7 +352,7 @@ class RobotModel:
                 f"q must have shape ({self.nq},) over joint_names of "
                 f"{self.description.name}, got {array.shape}"
             )
-        if not np.isfinite(array).all():  # the method: ~1 us less than np.all's dispatch
+        if not all_finite(array):
             bad = [self.joint_names[i] for i in np.flatnonzero(~np.isfinite(array))]
             raise ValueError(f"q is not finite for joints {', '.join(bad)}")
         return array

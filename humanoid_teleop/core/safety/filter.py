@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.finite import all_finite
+from humanoid_teleop.core.records import frozen_record
 from humanoid_teleop.core.robot.limits import JointLimits
 from humanoid_teleop.core.safety.config import SafetyConfig
 from humanoid_teleop.core.safety.errors import SafetyError
@@ -234,7 +235,7 @@ def safety_step(
         # Our own copy: the state keeps it as the last finite target, and callers (the
         # pipeline) reuse their target array step after step.
         target = np.array(target, dtype=np.float64)
-    if target is None or target.shape != state.command.shape or not np.isfinite(target).all():
+    if target is None or target.shape != state.command.shape or not all_finite(target):
         rejected = target is not None
         if state.last_target is None:
             return hold("no finite target yet")
@@ -254,22 +255,9 @@ def safety_step(
     return new_state, command, report
 
 
-_Record = TypeVar("_Record", "SafetyState", "SafetyReport")
-
-
-def _frozen(cls: type[_Record], **fields: Any) -> _Record:
-    """``cls(**fields)``, without the frozen dataclass's generated ``__init__`` (one
-    ``object.__setattr__`` per field: ~0.8 us of its ~1.4 us, and :func:`_move` builds a
-    state and a report per teleop step). Give every field: neither class has a
-    ``__post_init__`` or a default factory this would skip. test_filter checks that both
-    build equal objects."""
-    record = object.__new__(cls)
-    record.__dict__.update(fields)
-    return record
-
-
-def _names(limits: JointLimits, mask: NDArray[np.bool_]) -> tuple[str, ...]:
-    names: tuple[str, ...] = tuple(limits.name_array[mask])
+def _names(limits: JointLimits, flags: FloatArray) -> tuple[str, ...]:
+    """The joints a clamp row of :func:`limited_move` marks (1.0), in joint order."""
+    names: tuple[str, ...] = tuple(limits.name_array[flags != 0.0])
     return names
 
 
@@ -288,7 +276,8 @@ def _ramp_vmax(
     elapsed = t_s - state.last_target_t_s
     # The goals' speed: targets clipped into the (finite) bounds, so no difference overflows.
     lower, upper = bounds.lower, bounds.upper
-    moved = np.clip(target, lower, upper) - np.clip(state.last_target, lower, upper)
+    # (the arrays' clip method: np.clip's own dispatch adds ~1 us a call)
+    moved: FloatArray = target.clip(lower, upper) - state.last_target.clip(lower, upper)
     target_speed = np.abs(moved) / elapsed
     return np.minimum(bounds.vmax, config.engage_speed_rad_s + target_speed)
 
@@ -311,11 +300,12 @@ def _move(
     # Every array is C-contiguous float64 (the kernel's outputs, MoveLimits, the copied
     # target): the one layout the kernel is compiled for.
     lower, upper, amax = bounds.lower, bounds.upper, bounds.amax
-    new_command, velocity, clamped, clamped_kinds, residual = limited_move(
+    moves, clamped_kinds, residual = limited_move(
         command, v_prev, target, lower, upper, vmax, amax, dt
     )
+    new_command, velocity = moves[0], moves[1]  # rows of one array: C-contiguous
     ramping = state.ramping and residual >= config.engage_tolerance_rad
-    new_state = _frozen(
+    new_state = frozen_record(
         SafetyState,
         engaged=True,
         estopped=False,
@@ -329,7 +319,7 @@ def _move(
     )
     # The names are looked up only for the kinds that clamped (most steps clamp few).
     position, velocity_limit, acceleration = clamped_kinds
-    report = _frozen(
+    report = frozen_record(
         SafetyReport,
         engaged=True,
         estopped=False,
@@ -337,9 +327,9 @@ def _move(
         hold_reason=None,
         input_age_s=age,
         rejected_nonfinite=rejected,
-        position_clamped=_names(limits, clamped[0]) if position else (),
-        velocity_clamped=_names(limits, clamped[1]) if velocity_limit else (),
-        acceleration_clamped=_names(limits, clamped[2]) if acceleration else (),
+        position_clamped=_names(limits, moves[2]) if position else (),
+        velocity_clamped=_names(limits, moves[3]) if velocity_limit else (),
+        acceleration_clamped=_names(limits, moves[4]) if acceleration else (),
     )
     return new_state, new_command, report
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import math
 
 import numpy as np
@@ -35,6 +37,31 @@ def test_hand_skeleton_needs_25_joints() -> None:
     """A skeleton with 21 joints is refused with its shape."""
     with pytest.raises(ValueError, match=r"\(21, 3\)"):
         HandSkeleton(np.zeros((21, 3)))
+
+
+def test_hand_skeleton_is_finite_exactly_when_every_joint_is() -> None:
+    """A NaN or inf at any of the 75 coordinates makes a skeleton not finite; huge finite
+    coordinates do not."""
+    assert HandSkeleton(np.full((25, 3), 1e308)).is_finite()
+    for bad in (math.nan, math.inf, -math.inf):
+        for k in range(75):
+            positions = np.zeros((25, 3))
+            positions.flat[k] = bad
+            assert not HandSkeleton(positions).is_finite()
+
+
+def test_human_frame_init_sets_every_declared_field() -> None:
+    """The hand-written __init__ takes the declared fields in order and stores each as
+    given, like the dataclass's generated one; extra defaults to a new empty dict."""
+    fields = [f.name for f in dataclasses.fields(HumanFrame)]
+    assert list(inspect.signature(HumanFrame.__init__).parameters)[1:] == fields
+    values = {name: object() for name in fields}
+    frame = HumanFrame(**values)  # type: ignore[arg-type]
+    assert all(getattr(frame, name) is value for name, value in values.items())
+    assert vars(frame) == values
+    first, second = HumanFrame(0.0), HumanFrame(0.0)
+    assert first.extra == {} and first.extra is not second.extra
+    assert first == second and dataclasses.replace(first, t_s=1.0) == HumanFrame(1.0)
 
 
 def test_leader_names_and_positions_must_match() -> None:

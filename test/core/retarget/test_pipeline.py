@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, JoyState, Pose
-from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
+from humanoid_teleop.core.retarget.pipeline import PipelineOutput, TeleopPipeline
 from humanoid_teleop.core.retarget.profile import load_profile
 from humanoid_teleop.core.safety import SafetyError
 from humanoid_teleop.devices.scripted.hand_model import hand_points
@@ -36,6 +36,20 @@ def test_commands_cover_every_driven_group_in_group_order() -> None:
     out = p.step(_frame(0.01), q, 0.01)
     for group in p.groups:
         assert np.array_equal(out.commands[group], out.q[p.model.group_indices(group)])
+
+
+def test_a_steps_output_equals_the_constructors() -> None:
+    """The output a step builds without the dataclass __init__ (frozen_record) has every
+    field and equals the one its constructor builds from the same fields."""
+    p = _pipeline()
+    q = p.model.home_positions()
+    p.engage(q, 0.0)
+    out = p.step(_frame(0.01), q, 0.01)
+    assert type(out) is PipelineOutput
+    assert set(vars(out)) == {f.name for f in dataclasses.fields(PipelineOutput)}
+    assert not hasattr(PipelineOutput, "__post_init__")
+    rebuilt = PipelineOutput(**vars(out))
+    assert all(getattr(rebuilt, name) is value for name, value in vars(out).items())
 
 
 def test_forward_wrist_motion_moves_end_effector_forward() -> None:

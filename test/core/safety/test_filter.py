@@ -283,7 +283,7 @@ def test_a_target_that_stops_is_passed_by_at_most_a_step(stop: float) -> None:
 
 
 def test_a_steps_state_and_report_equal_the_constructors() -> None:
-    """The state and report a step builds without the dataclass __init__ (filter._frozen)
+    """The state and report a step builds without the dataclass __init__ (frozen_record)
     equal the ones its constructor builds from the same fields, and have every field."""
     from dataclasses import fields
 

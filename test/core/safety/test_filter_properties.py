@@ -146,7 +146,7 @@ def test_engage_ramp_to_a_still_target_moves_at_the_engage_speed_cap(
     for k in range(1, 30):
         t = k * 0.01
         command, report = safety.step(goal, t, t)
-        moved = limited_move(
+        moves, _kinds, _residual = limited_move(
             expected,
             velocity,
             goal,
@@ -156,7 +156,7 @@ def test_engage_ramp_to_a_still_target_moves_at_the_engage_speed_cap(
             bounds.amax,
             t - (k - 1) * 0.01,  # the filter's step: the difference of the two times
         )
-        expected, velocity = moved[0], moved[1]
+        expected, velocity = moves[0], moves[1]
         assert np.array_equal(command, expected)
         if not report.ramping:
             break

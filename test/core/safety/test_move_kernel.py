@@ -63,14 +63,14 @@ def test_move_matches_numpy_reference(
     vmax = rng.uniform(0.1, 5.0, n)
     v_prev = rng.uniform(-6.0, 6.0, n)
     amax = np.full(n, np.inf) if unlimited_acceleration else rng.uniform(1.0, 100.0, n)
-    new_command, velocity, clamped, clamped_kinds, max_residual = limited_move(
+    moves, clamped_kinds, max_residual = limited_move(
         command, v_prev, target, lo, hi, vmax, amax, dt
     )
     want = _reference(command, v_prev, target, lo, hi, vmax, amax, dt)
-    np.testing.assert_allclose(new_command, want[0], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(velocity, want[1], rtol=1e-9, atol=1e-9)
-    assert clamped.dtype == np.bool_ and clamped.shape == (3, n)
-    for row, mask in enumerate(want[2:5]):
-        np.testing.assert_array_equal(clamped[row], mask)
+    assert moves.dtype == np.float64 and moves.shape == (5, n)
+    np.testing.assert_allclose(moves[0], want[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(moves[1], want[1], rtol=1e-9, atol=1e-9)
+    for row, mask in enumerate(want[2:5], start=2):
+        np.testing.assert_array_equal(moves[row], mask.astype(np.float64))
     assert clamped_kinds == tuple(bool(mask.any()) for mask in want[2:5])
     assert max_residual == want[5]
