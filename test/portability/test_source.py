@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from humanoid_teleop.core.bag.reader import mcap_files
+from humanoid_teleop.core.bag.reader import iter_messages, mcap_files, read_bag
+from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.cdr import (
     JointStateDecoder,
     JointStateEncoder,
@@ -19,7 +20,10 @@ from humanoid_teleop.core.motion.cdr import (
     pose_stamped_values,
 )
 from humanoid_teleop.core.motion.rotation import quat_to_matrix
+from humanoid_teleop.portability.errors import PortInputError
+from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.source import (
+    OBJECTS_TOPIC,
     Float64ArrayDecoder,
     Samples,
     _alike_rows,
@@ -27,6 +31,7 @@ from humanoid_teleop.portability.source import (
     decode_float64_array,
     read_source,
 )
+from humanoid_teleop.portability.writer import EpisodeOutput
 
 RNG = np.random.default_rng(4)
 POSE = "/teleop/ee_target/right"
@@ -50,6 +55,7 @@ def test_pose_streams_read_in_one_piece_equal_each_message() -> None:
     got = _rows(HAND, hands)
     assert got is not None
     np.testing.assert_array_equal(got, [pose_array_values(d, HAND) for d in hands])
+    assert got.dtype == np.float64 and got.flags.writeable  # as the decoders' rows
 
 
 def test_command_streams_read_in_one_piece_equal_each_message() -> None:
@@ -134,3 +140,29 @@ def test_a_source_keeps_the_mcap_files_its_metadata_lists(sources: list[Path]) -
     """A read source names its MCAP files as mcap_files lists them."""
     files = read_source(sources[0]).files
     assert files and list(files) == mcap_files(sources[0])
+
+
+def test_an_object_count_that_changes_is_refused(sources: list[Path], tmp_path: Path) -> None:
+    """A copy whose /sim/objects message in the middle lists one object more: its rows are
+    decoded one by one (the layout changes) and the changing count is refused; the
+    unchanged copy's rows, read as one array, pass."""
+    source = sources[0]
+    metadata = read_bag(source).metadata
+    poses = [m for m in iter_messages(source, [OBJECTS_TOPIC])]
+    assert len(poses) > 2
+    cut = poses[len(poses) // 2]
+    for name, change in (("same", False), ("more", True)):
+        output = EpisodeOutput(tmp_path, name, EpisodeInfo(robot=metadata.custom_data["robot"]),
+                               START_NS)  # fmt: skip
+        for topic in metadata.topics:
+            output.topic(topic.name, topic.type)
+        for message in iter_messages(source):
+            data = message.data
+            if change and message.topic == OBJECTS_TOPIC and message.log_time_ns == cut.log_time_ns:
+                values = pose_array_values(data, OBJECTS_TOPIC)
+                data = encode_pose_array(0, 0, "pelvis", np.vstack([values, values[:1]]))
+            output.raw(message.topic, message.log_time_ns, data)
+        output.close("success", START_NS + metadata.duration_ns)
+    assert read_source(tmp_path / "same").objects is not None
+    with pytest.raises(PortInputError, match="the number of objects changes"):
+        read_source(tmp_path / "more")

@@ -198,6 +198,8 @@ class EpisodeAccounting:
 
     def _settle(self) -> None:
         """Measure pending stamps once the reference stream has passed them (or never will)."""
+        if not self._pending:  # the usual case: every reference message settles nothing
+            return
         if not self._reference:
             del self._pending[:-_MAX_PENDING]  # no reference yet: keep memory bounded
             return
