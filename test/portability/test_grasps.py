@@ -6,6 +6,7 @@ the target's hand has followed a close or an open."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +117,30 @@ def test_hand_followed_once_still_and_commanded_or_held() -> None:
     assert not hand_followed(still[:3], 5, (0.6, 0.6))  # not long enough
 
 
+def _run_clock(
+    clock: SourceClock,
+    dt: float,
+    steps: int,
+    closure_at: Callable[[float], float],
+    stroke_holds: bool = False,
+) -> list[float]:
+    """The source times a port's loop takes from ``clock`` over ``steps`` steps of ``dt``
+    [s], the target's hand at ``closure_at(t)`` at port time ``t`` [s] and commanded to 0.4
+    while the clock waits; ``stroke_holds``: a push's stroke holds it too in those steps."""
+    closures: list[float] = []
+    times = []
+    for step in range(1, steps + 1):
+        t = step * dt
+        t_s = clock.source_time(t, closures)
+        if stroke_holds and clock.waiting:
+            t_s = clock.hold(t)
+        times.append(t_s)
+        closures.append(closure_at(t))
+        if clock.waiting:
+            clock.commanded = (0.4, 0.4)
+    return times
+
+
 def test_source_clock_holds_at_a_wait_until_the_hand_has_followed() -> None:
     """The source's clock runs with the port's until a wait's source time, stands still
     there (at the step before it) while the hand closes, and runs on (behind by the held
@@ -123,15 +148,7 @@ def test_source_clock_holds_at_a_wait_until_the_hand_has_followed() -> None:
     is what it was held, less the step that resumed."""
     dt = 0.01
     clock = SourceClock((0.1,), dt)
-    closures: list[float] = []
-    times = []
-    for step in range(1, 200):
-        t = step * dt
-        times.append(clock.source_time(t, closures))
-        closing = 0.3 + 0.1 * min(1.0, max(0.0, (t - 0.1) / 0.3))  # closes over 0.3 s
-        closures.append(closing)
-        if clock.waiting:
-            clock.commanded = (0.4, 0.4)
+    times = _run_clock(clock, dt, 199, lambda t: 0.3 + 0.1 * min(1.0, max(0.0, (t - 0.1) / 0.3)))
     resumed = next(i for i, t_s in enumerate(times) if t_s > 0.1 - 1e-9)
     assert resumed > 40 and all(abs(t_s - 0.09) < 1e-9 for t_s in times[8:resumed])
     held = (resumed + 1) * dt - times[resumed]  # times[i] is at (i + 1) * dt
@@ -146,15 +163,7 @@ def test_a_hold_during_a_hand_wait_does_not_turn_the_source_clock_back() -> None
     for the hand holds it once: the source's time stays where it stood, never a step back."""
     dt = 0.01
     clock = SourceClock((0.1,), dt)
-    closures: list[float] = []
-    times = []
-    for step in range(1, 40):
-        t = step * dt
-        t_s = clock.source_time(t, closures)
-        if clock.waiting:
-            t_s = clock.hold(t)
-        times.append(t_s)
-        closures.append(0.3)
+    times = _run_clock(clock, dt, 39, lambda t: 0.3, stroke_holds=True)
     waiting = [t_s for t_s in times if t_s < 0.1 - 1e-9][-20:]
     assert all(abs(t_s - 0.09) < 1e-9 for t_s in waiting[1:])
     assert all(b >= a - 1e-9 for a, b in itertools.pairwise(times))
