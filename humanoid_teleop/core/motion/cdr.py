@@ -12,7 +12,8 @@ header; offsets align relative to the end of that header. Types read here:
 ``sensor_msgs/JointState`` (names and positions). Malformed bytes raise :class:`ValueError`.
 Written here (little endian, for ``Publisher.publish``): ``PoseStamped``, ``PoseArray``,
 ``Joy`` and ``JointState`` (positions), what the input device nodes publish every frame, the
-``Float64MultiArray`` forward command the teleop node publishes per group every step, its
+``Float64MultiArray`` forward command the teleop node publishes per group every step (and
+its one-point ``trajectory_msgs/JointTrajectory``, also read here), its
 ``DiagnosticArray`` state, and ``tf2_msgs/TFMessage`` (the offline episode writer's /tf).
 """
 
@@ -358,6 +359,75 @@ class JointStateEncoder:
             raise ValueError(f"{len(self.names)} joint names but positions of shape {values.shape}")
         stamp = struct.pack("<iI", sec, nanosec)
         return _LITTLE_ENDIAN + stamp + self._after_stamp + values.tobytes() + self._tail
+
+
+def _names_bytes(names: Sequence[str], offset: int) -> tuple[bytes, int]:
+    """A CDR sequence of strings placed at absolute ``offset`` (padding, count, each name's
+    padding, length, text and NUL) and the offset after it."""
+    pad = _align(offset, 4) - offset
+    parts = [b"\x00" * pad + struct.pack("<I", len(names))]
+    offset += pad + 4
+    for name in names:
+        data, offset = _string_at(name, offset)
+        parts.append(data)
+    return b"".join(parts), offset
+
+
+class JointTrajectoryEncoder:
+    """Writes the one-point ``trajectory_msgs/JointTrajectory`` the teleop node commands a
+    ``trajectory`` interface with (``nodes.ros_conversions.trajectory_command``) as CDR bytes:
+    fixed joint names, frame id "", one point of positions (velocities, accelerations and
+    effort empty) reached ``time_from_start`` after the stamp. Laid out once but for the
+    stamp and the positions."""
+
+    def __init__(self, names: Sequence[str], sec: int, nanosec: int) -> None:
+        self.names = tuple(names)
+        head = _header_bytes(0, 0, "", 4)
+        body, offset = _names_bytes(self.names, len(head))
+        # one point, then its positions' count (both 4-aligned after the names)
+        pad = _align(offset, 4) - offset
+        body += b"\x00" * pad + struct.pack("<II", 1, len(self.names))
+        offset += pad + 8
+        if self.names:
+            body += b"\x00" * (_align(offset, 8) - offset)
+        self._after_stamp = head[HEADER_SIZE + 8 :] + body
+        # empty velocities, accelerations and effort, then the Duration (int32 sec, uint32
+        # nanosec); the float64 positions end 8-aligned, so no padding
+        self._tail = struct.pack("<IIIiI", 0, 0, 0, sec, nanosec)
+
+    def encode(self, sec: int, nanosec: int, positions: Sequence[float] | FloatArray) -> bytes:
+        """The message for one command: stamp and one position per name [rad or m]."""
+        values = np.asarray(positions, dtype="<f8")
+        if values.shape != (len(self.names),):
+            raise ValueError(f"{len(self.names)} joint names but positions of shape {values.shape}")
+        stamp = _STAMP.pack(sec, nanosec)
+        return _LITTLE_ENDIAN + stamp + self._after_stamp + values.tobytes() + self._tail
+
+
+def decode_joint_trajectory(data: bytes, source: str) -> tuple[tuple[str, ...], FloatArray]:
+    """A ``trajectory_msgs/JointTrajectory``'s joint names and its last point's positions [rad
+    or m] in the message's joint order (empty when it has no point; the export reads the last
+    point too). ValueError naming ``source`` when malformed."""
+    try:
+        e = byte_order(data, source)
+        names: list[str] = []
+        offset = JointStateDecoder._walk_names(
+            data, e, _align(_header_end(data, e, source), 4), names
+        )
+        offset = _align(offset, 4)
+        (count,) = _UINT32[e].unpack_from(data, offset)
+        offset += 4
+        positions = np.zeros(0)
+        for _ in range(count):  # each point: 4 float64 sequences, then a Duration
+            positions, offset = _sequence(data, e, offset, "f8", 8)
+            for _skipped in range(3):
+                _values, offset = _sequence(data, e, offset, "f8", 8)
+            offset = _align(offset, 4) + 8
+        if offset > len(data):
+            raise ValueError("points run past the message end (truncated message?)")
+    except (struct.error, ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"{source}: malformed JointTrajectory: {err}") from err
+    return tuple(names), positions.astype(np.float64)
 
 
 FORWARD_COMMAND_LABEL = "joints"

@@ -494,3 +494,60 @@ def test_pose_of_other_than_seven_numbers_is_refused() -> None:
     """A pose row of another length is one error naming its shape."""
     with pytest.raises(ValueError, match=r"7 numbers .* shape \(6,\)"):
         cdr.encode_pose_stamped(0, 0, "base", np.zeros(6))
+
+
+joint_names = st.lists(st.text("abz_019", max_size=10), max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.0, 1e6), st.sampled_from([0.004, 0.02, 1.0 / 30.0, 1.5]), joint_names, st.data())
+def test_encoded_joint_trajectory_is_what_the_teleop_node_publishes(
+    t_s: float, horizon_s: float, names: list[str], data: st.DataObject
+) -> None:
+    """rclpy's serialization of ``trajectory_command``'s message, byte for byte but for what
+    rclpy leaves unwritten (alignment padding, and its buffer's bytes past the message end):
+    rclpy reads ours back as that message, and rosbags writes rclpy's bytes as ours; the
+    names and positions read back."""
+    serialization = pytest.importorskip("rclpy.serialization")
+    from trajectory_msgs.msg import JointTrajectory
+
+    from humanoid_teleop.nodes.ros_conversions import trajectory_command
+
+    positions = data.draw(st.lists(finite, min_size=len(names), max_size=len(names)))
+    msg = trajectory_command(names, positions, t_s, horizon_s)
+    (point,) = msg.points
+    encoder = cdr.JointTrajectoryEncoder(
+        names, point.time_from_start.sec, point.time_from_start.nanosec
+    )
+    encoded = encoder.encode(msg.header.stamp.sec, msg.header.stamp.nanosec, positions)
+    assert serialization.deserialize_message(encoded, JointTrajectory) == msg
+    rclpy_bytes = serialization.serialize_message(msg)[: len(encoded)]
+    from_rclpy = STORE.deserialize_cdr(rclpy_bytes, "trajectory_msgs/msg/JointTrajectory")
+    assert _bytes(from_rclpy, True) == encoded
+    read_names, read_positions = cdr.decode_joint_trajectory(encoded, "/cmd")
+    assert read_names == tuple(names)
+    np.testing.assert_array_equal(read_positions, np.array(positions, dtype=np.float64))
+
+
+def test_joint_trajectory_decodes_its_last_point_in_either_byte_order() -> None:
+    """Several points (the export reads the last too), big endian, and none at all."""
+    point = T["trajectory_msgs/msg/JointTrajectoryPoint"]
+    duration = T["builtin_interfaces/msg/Duration"]
+    points = [
+        point(
+            positions=np.array(p), velocities=np.array([1.0, 2.0]), accelerations=np.zeros(0),
+            effort=np.array([3.0]), time_from_start=duration(sec=i, nanosec=5),
+        )
+        for i, p in enumerate(([0.5, 1.5], [-2.0, 4.0]))
+    ]  # fmt: skip
+    msg = T["trajectory_msgs/msg/JointTrajectory"](
+        header=_header((1, 2), "base"), joint_names=["b", "a"], points=points
+    )
+    for little in (True, False):
+        names, positions = cdr.decode_joint_trajectory(_bytes(msg, little), "/cmd")
+        assert names == ("b", "a")
+        np.testing.assert_array_equal(positions, [-2.0, 4.0])
+    msg.points = []
+    assert cdr.decode_joint_trajectory(_bytes(msg, True), "/cmd")[1].shape == (0,)
+    with pytest.raises(ValueError, match="/cmd: malformed JointTrajectory"):
+        cdr.decode_joint_trajectory(_bytes(msg, True)[:-3] + b"\x05\x00\x00", "/cmd")
