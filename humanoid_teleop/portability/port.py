@@ -315,7 +315,9 @@ def port_episode(
     output = EpisodeOutput(
         out_dir, episode_name, info, start_ns, tgt_desc.sensors.joint_state_topic
     )
-    writer = RobotEpisode(output, target_model, (side,), scene.object_names if scene else None)
+    writer = RobotEpisode(
+        output, target_model, (side,), scene.object_names if scene else None, 1.0 / rate
+    )
     renderers = []
     if sim is not None and options.cameras:
         from humanoid_teleop.core.sim.mujoco_sim import CameraRenderer

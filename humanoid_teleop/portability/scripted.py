@@ -62,7 +62,7 @@ def record_scripted_episode(
     )
     episode_name = name or f"scripted_{description.name}_{config.name}_{seed:04d}"
     output = EpisodeOutput(bag_dir, episode_name, info, START_NS)
-    writer = RobotEpisode(output, model, (side,), scene.object_names)
+    writer = RobotEpisode(output, model, (side,), scene.object_names, command_period_s=1 / rate_hz)
     try:
         names = model.joint_names
         writer.begin(START_NS)

@@ -26,6 +26,7 @@ from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion.cdr import (
     JointStateDecoder,
     byte_order,
+    decode_joint_trajectory,
     pose_array_values,
     pose_stamped_values,
 )
@@ -301,6 +302,18 @@ def _alike_rows(
     return _laid_out_alike(datas, start, len(first), order + "f8", True, False)
 
 
+def _in_group_order(
+    names: tuple[str, ...], positions: FloatArray, group: tuple[str, ...], where: str
+) -> FloatArray:
+    """A command's ``positions`` (one per name in ``names``) [rad or m] in the order of the
+    group's joints ``group``; PortInputError naming ``where`` when it misses one of them."""
+    by_name = dict(zip(names, positions, strict=False))
+    missing = [n for n in group if n not in by_name]
+    if missing:
+        raise PortInputError(f"{where}: a command without {', '.join(missing)}")
+    return np.array([by_name[n] for n in group], dtype=np.float64)
+
+
 def _source_robot(name: str) -> RobotDescription:
     """Robot ``name`` (a name on the search path, or a path), parsed once per robot.yaml
     content: an archive's episodes name a handful of robots, and a parse (~10 ms) is a few
@@ -344,12 +357,19 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     command_topics = {
         s.topic: g for g, s in description.interfaces.items() if s.kind == "forward" and g in driven
     }
+    # trajectory and joint_state commands name their joints: read message by message
+    named_commands = {
+        s.topic: (g, s.kind)
+        for g, s in description.interfaces.items()
+        if s.kind != "forward" and g in driven
+    }
     intent_source = ""
     for prefix in RECORDED_PREFIXES:
         if any(counts.get(f"{prefix}{s}_wrist") for s in ("left", "right")):
             intent_source = prefix
             break
-    wanted = [joint_topic, *command_topics, ENGAGED_TOPIC, OBJECTS_TOPIC, OBJECT_NAMES_TOPIC]
+    wanted = [joint_topic, *command_topics, *named_commands, ENGAGED_TOPIC, OBJECTS_TOPIC]
+    wanted.append(OBJECT_NAMES_TOPIC)
     wanted += [EE_TARGET_PREFIX + s for s in ("left", "right")]
     if intent_source:
         wanted += [f"{intent_source}{s}_{p}" for s in ("left", "right") for p in ("wrist", "hand")]
@@ -368,6 +388,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     joint_decoder = JointStateDecoder(f"{path}: {joint_topic}")
     places = {topic: f"{path}: {topic}" for topic in wanted}
     commands = {topic: Float64ArrayDecoder(f"{path}: {topic}") for topic in command_topics}
+    named_decoders = {topic: JointStateDecoder(f"{path}: {topic}") for topic in named_commands}
     types: dict[str, str] = {}
 
     def decode(topic: str, t: int, data: bytes) -> None:
@@ -394,6 +415,15 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
                 times, rows = cmd.setdefault(group, ([], []))
                 times.append(t)
                 rows.append(values)
+            elif topic in named_commands:
+                group, kind = named_commands[topic]
+                if kind == "trajectory":
+                    msg_names, positions = decode_joint_trajectory(data, where)
+                else:
+                    _, msg_names, positions = named_decoders[topic].decode(data)
+                times, rows = cmd.setdefault(group, ([], []))
+                times.append(t)
+                rows.append(_in_group_order(msg_names, positions, description.groups[group], where))
             elif topic == OBJECTS_TOPIC:
                 obj_t.append(t)
                 obj_rows.append(pose_array_values(data, where))

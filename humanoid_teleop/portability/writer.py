@@ -34,6 +34,7 @@ from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.cdr import (
     JointStateEncoder,
+    JointTrajectoryEncoder,
     PoseArrayEncoder,
     PoseStampedEncoder,
     TfMessageEncoder,
@@ -74,6 +75,9 @@ POSE = "geometry_msgs/msg/PoseStamped"
 POSE_ARRAY = "geometry_msgs/msg/PoseArray"
 JOINT_STATE = "sensor_msgs/msg/JointState"
 FORWARD = "std_msgs/msg/Float64MultiArray"
+TRAJECTORY = "trajectory_msgs/msg/JointTrajectory"
+#: The message type of each command interface kind (as the recorder node declares them).
+COMMAND_TYPES = {"forward": FORWARD, "trajectory": TRAJECTORY, "joint_state": JOINT_STATE}
 BOOL = "std_msgs/msg/Bool"
 STRING = "std_msgs/msg/String"
 WRENCH = "geometry_msgs/msg/WrenchStamped"
@@ -339,8 +343,8 @@ class EpisodeOutput:
 
 
 def command_topics(description: RobotDescription) -> Mapping[str, str]:
-    """Group -> forward command topic of every group robot.yaml commands with ``forward``."""
-    return {g: s.topic for g, s in description.interfaces.items() if s.kind == "forward"}
+    """Group -> command topic of every group robot.yaml commands (through any interface kind)."""
+    return {g: s.topic for g, s in description.interfaces.items()}
 
 
 def quat_xyzw(rotation: FloatArray) -> FloatArray:
@@ -373,15 +377,17 @@ class _Periodic:
 
 class RobotEpisode:
     """The topics of a robot episode as a session records them (see docs/episode-format.md),
-    written step by step: joint states, forward commands, the intent the pipeline used, EE
+    written step by step: joint states, the commands (each group through its robot.yaml
+    interface, as the teleop node publishes them), the intent the pipeline used, EE
     targets, ``/tf`` (at :data:`TF_RATE_HZ`) and latched ``/tf_static`` as the simulator node
     publishes them, ``/teleop/state`` (at the teleop node's 10 Hz), and with a scene the
     object poses (also on ``/tf`` as ``sim/<object>``), their names, the task outcome and the
-    wrist wrenches."""
+    wrist wrenches. ``command_period_s``: the step period [s], a ``trajectory`` command's
+    time from start (the teleop node's control period)."""
 
     def __init__(
         self, output: EpisodeOutput, model: RobotModel, sides: Sequence[str],
-        object_names: Sequence[str] | None,
+        object_names: Sequence[str] | None, command_period_s: float,
     ) -> None:  # fmt: skip
         description = model.description
         self.output = output
@@ -397,8 +403,14 @@ class RobotEpisode:
         output.topic("/tf", TF)
         output.topic(STATE_TOPIC, STATE_TYPE)
         output.topic(self.joint_topic, JOINT_STATE)
-        for topic in self.commands.values():
-            output.topic(topic, FORWARD)
+        horizon = _split_ns(round(command_period_s * 1e9))
+        self._trajectories: dict[str, JointTrajectoryEncoder] = {}
+        for group, topic in self.commands.items():
+            kind = description.interfaces[group].kind
+            output.topic(topic, COMMAND_TYPES[kind])
+            if kind == "trajectory":
+                names = description.groups[group]
+                self._trajectories[group] = JointTrajectoryEncoder(names, *horizon)
         output.topic(ENGAGED_TOPIC, BOOL, latched=True)
         for side in self.sides:
             output.topic(f"{INTENT_PREFIX}{side}_wrist", POSE)
@@ -534,10 +546,17 @@ class RobotEpisode:
         self.output.raw(STATE_TOPIC, t_ns, encode_teleop_state(sec, nanosec, status))
 
     def command(self, t_ns: int, commands: Mapping[str, FloatArray]) -> None:
-        """The safe commands of the groups robot.yaml commands with forward controllers."""
+        """The safe commands of the groups robot.yaml commands, each through its interface."""
         for group, values in commands.items():
             topic = self.commands.get(group)
-            if topic is not None:
+            if topic is None:
+                continue
+            trajectory = self._trajectories.get(group)
+            if trajectory is not None:
+                self.output.raw(topic, t_ns, trajectory.encode(*_split_ns(t_ns), values))
+            elif self.description.interfaces[group].kind == "joint_state":
+                self.output.joint_state(topic, t_ns, self.description.groups[group], values)
+            else:
                 self.output.command(topic, t_ns, values)
 
     def scene(self, t_ns: int, objects: Sequence[tuple[FloatArray, FloatArray]], outcome: str,

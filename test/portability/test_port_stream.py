@@ -97,7 +97,7 @@ def _record(target: RobotModel, out: Path) -> Path:
     description = target.description
     pipeline = TeleopPipeline.create(description, target, "replay", "replay")
     output = EpisodeOutput(out, "stream", EpisodeInfo(robot=description.name), START_NS)
-    writer = RobotEpisode(output, target, ("right",), None)
+    writer = RobotEpisode(output, target, ("right",), None, 1 / RATE_HZ)
     writer.begin(START_NS)
     q = target.home_positions()
     pipeline.engage(q, 0.0)
