@@ -55,9 +55,14 @@ def _transform(t: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _port_first_source(
-    sources: list[Path], models: Callable[[str], RobotModel], out_dir: Path, options: PortOptions
+    sources: list[Path],
+    models: Callable[[str], RobotModel],
+    out_dir: Path,
+    options: PortOptions,
+    target: str = PAIR[2],
 ) -> PortResult:
-    _, source_robot, target = PAIR
+    """PAIR's first episode ported to ``target`` (PAIR's by default) with ``options``."""
+    source_robot = PAIR[1]
     return port_episode(
         read_source(sources[0]), models(source_robot), models(target), out_dir, options
     )
@@ -219,12 +224,8 @@ def into_talos(
 ) -> PortResult:
     """PAIR's first episode ported without physics to TALOS, whose robot.yaml commands every
     group through a ``trajectory`` interface (JointTrajectory)."""
-    _, source_robot, _ = PAIR
     out_dir = tmp_path_factory.mktemp("into_talos")
-    return port_episode(
-        read_source(sources[0]), models(source_robot), models("talos"), out_dir,
-        PortOptions(sim=False),
-    )  # fmt: skip
+    return _port_first_source(sources, models, out_dir, PortOptions(sim=False), "talos")
 
 
 def test_trajectory_commands_are_written_as_the_teleop_node_sends_them(
