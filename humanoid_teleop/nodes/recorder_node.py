@@ -56,7 +56,7 @@ from std_srvs.srv import SetBool, Trigger
 
 from humanoid_teleop import __version__
 from humanoid_teleop.core.bag.errors import BagError
-from humanoid_teleop.core.bag.msgdefs import normalize_type_name
+from humanoid_teleop.core.bag.msgdefs import COMMAND_INTERFACE_TYPES, normalize_type_name
 from humanoid_teleop.core.bag.profile import RecordingProfile, TopicRule
 from humanoid_teleop.core.bag.qos import DURATION_INFINITE_NS
 from humanoid_teleop.core.bag.qos import QosProfile as BagQos
@@ -88,9 +88,7 @@ ROBOT_TYPES = {
     "camera_info": "sensor_msgs/msg/CameraInfo",
     "wrench": "geometry_msgs/msg/WrenchStamped",
     "joint_states": "sensor_msgs/msg/JointState",
-    "forward": "std_msgs/msg/Float64MultiArray",
-    "trajectory": "trajectory_msgs/msg/JointTrajectory",
-    "joint_state": "sensor_msgs/msg/JointState",
+    **COMMAND_INTERFACE_TYPES,  # the command interfaces', by kind
 }
 
 

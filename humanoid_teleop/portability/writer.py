@@ -29,7 +29,11 @@ from humanoid_teleop.core.bag.episode import (
     RecordedTopic,
 )
 from humanoid_teleop.core.bag.errors import BagError
-from humanoid_teleop.core.bag.msgdefs import MessageDefinitionSource, default_prefixes
+from humanoid_teleop.core.bag.msgdefs import (
+    COMMAND_INTERFACE_TYPES,
+    MessageDefinitionSource,
+    default_prefixes,
+)
 from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.cdr import (
@@ -75,9 +79,6 @@ POSE = "geometry_msgs/msg/PoseStamped"
 POSE_ARRAY = "geometry_msgs/msg/PoseArray"
 JOINT_STATE = "sensor_msgs/msg/JointState"
 FORWARD = "std_msgs/msg/Float64MultiArray"
-TRAJECTORY = "trajectory_msgs/msg/JointTrajectory"
-#: The message type of each command interface kind (as the recorder node declares them).
-COMMAND_TYPES = {"forward": FORWARD, "trajectory": TRAJECTORY, "joint_state": JOINT_STATE}
 BOOL = "std_msgs/msg/Bool"
 STRING = "std_msgs/msg/String"
 WRENCH = "geometry_msgs/msg/WrenchStamped"
@@ -407,7 +408,7 @@ class RobotEpisode:
         self._trajectories: dict[str, JointTrajectoryEncoder] = {}
         for group, topic in self.commands.items():
             kind = description.interfaces[group].kind
-            output.topic(topic, COMMAND_TYPES[kind])
+            output.topic(topic, COMMAND_INTERFACE_TYPES[kind])
             if kind == "trajectory":
                 names = description.groups[group]
                 self._trajectories[group] = JointTrajectoryEncoder(names, *horizon)

@@ -24,6 +24,13 @@ from pathlib import Path
 from .errors import MessageDefinitionError
 
 LOG = logging.getLogger(__name__)
+#: The message type a robot.yaml command interface of each kind (``InterfaceSpec.kind``)
+#: takes: what the recorder node records on its topic and the offline episode writer writes.
+COMMAND_INTERFACE_TYPES: dict[str, str] = {
+    "forward": "std_msgs/msg/Float64MultiArray",
+    "trajectory": "trajectory_msgs/msg/JointTrajectory",
+    "joint_state": "sensor_msgs/msg/JointState",
+}
 SEPARATOR = "=" * 80
 _PRIMITIVES = frozenset(
     [
