@@ -183,10 +183,15 @@ def exp3(rotation_vector: FloatArray) -> FloatArray:
     return out
 
 
+def _angle_of_cosine(cos_angle: float) -> float:
+    """The angle [rad] in [0, pi] of a rotation whose cosine, computed from a trace, may have
+    rounded just past +-1."""
+    return math.acos(min(1.0, max(-1.0, cos_angle)))
+
+
 def rotation_angle(rotation: FloatArray) -> float:
     """Angle [rad] of a rotation matrix, in [0, pi]."""
-    cos_angle = (rotation[0, 0] + rotation[1, 1] + rotation[2, 2] - 1.0) / 2.0
-    return math.acos(min(1.0, max(-1.0, cos_angle)))
+    return _angle_of_cosine(float((rotation[0, 0] + rotation[1, 1] + rotation[2, 2] - 1.0) / 2.0))
 
 
 def rotation_angles(rotations: FloatArray) -> list[float]:
@@ -194,7 +199,7 @@ def rotation_angles(rotations: FloatArray) -> list[float]:
     (the same IEEE operations, element-wise) for a fraction of its time per matrix."""
     m = np.asarray(rotations, dtype=np.float64)
     cos_angles = (m[:, 0, 0] + m[:, 1, 1] + m[:, 2, 2] - 1.0) / 2.0
-    return [math.acos(min(1.0, max(-1.0, c))) for c in cos_angles.tolist()]
+    return [_angle_of_cosine(c) for c in cos_angles.tolist()]
 
 
 def cross(a: FloatArray, b: FloatArray) -> FloatArray:
