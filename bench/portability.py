@@ -1,7 +1,8 @@
 """The portability matrix: scripted episodes of every shipped robot ported to every robot.
 
     .venv/bin/python bench/portability.py [--episodes 3] [--tasks pick_and_place push]
-        [--robots g1 talos ...] [--workers 2] [--out DIR] [--speed-only] [--before TREE]
+        [--robots g1 talos ...] [--workers 2] [--out DIR] [--speed-only | --no-speed]
+        [--before TREE]
 
 1. Records ``--episodes`` scripted-demonstrator episodes (seeds 1..N) per robot and task,
    offline (MuJoCo + the teleop pipeline + the demonstrator, no DDS; commands at
@@ -18,7 +19,8 @@
 4. Speed rows: every source ported without physics (kinematic) to the next robot, at the
    recorded command rate (``--rate-hz``) and at 100 Hz: real-time factor per core = episode
    duration / CPU time of reading + porting + writing (target >= 20x at the recorded rate),
-   with the load average. ``--speed-only`` prints just these (no physics, no matrix).
+   with the load average. ``--speed-only`` prints just these (no physics, no matrix);
+   ``--no-speed`` leaves them out (the matrix alone, ~3 minutes shorter).
    ``--before TREE`` (a copy of the project at an earlier commit, e.g. ``git archive BASE |
    tar -x -C TREE``) ports the same sources with that tree's code too, in one process that
    runs beside this one's ports (so both see the same load), and prints the rows side by side.
@@ -266,9 +268,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=None,
         help="keep the source episodes here (and reuse those an earlier run recorded)",
     )  # fmt: skip
-    parser.add_argument(
+    speed = parser.add_mutually_exclusive_group()
+    speed.add_argument(
         "--speed-only", action="store_true",
         help="only the kinematic speed rows (no physics ports, no matrix)",
+    )  # fmt: skip
+    speed.add_argument(
+        "--no-speed", action="store_true",
+        help="no kinematic speed rows (the physics matrix alone)",
     )  # fmt: skip
     parser.add_argument(
         "--before", type=Path, default=None,
@@ -325,14 +332,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             (p, r, robots[(robots.index(r) + 1) % len(robots)], str(ported_dir), False, rate)
             for rate in (None, 100.0)
             for r, _, _, p, _ in recorded
+            if not args.no_speed
         ]
         earlier = None
-        if args.before is not None:  # the same ports with the earlier tree's code, meanwhile
+        if args.before is not None and kin_jobs:  # the same ports with the earlier tree's code
             before_dir = out / "ported_before"
             before_dir.mkdir(parents=True, exist_ok=True)
             before_jobs = [(*j[:3], str(before_dir), *j[4:]) for j in kin_jobs]
             earlier = _start_before(args.before, before_jobs, out)
-        kinematic = _run(pool, _port, kin_jobs, "kinematic ports")
+        kinematic = _run(pool, _port, kin_jobs, "kinematic ports") if kin_jobs else []
         before = _finish_before(earlier) if earlier is not None else None
     finally:
         if pool is not None:
@@ -392,7 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{s.missed_events} | {s.spurious_events} | {s.reachability_pct:.0f} | "
             f"{s.clamped_pct:.0f} | {reasons} |"
         )
-    _print_speed(kinematic, ported, args.rate_hz, before)
+    if not args.no_speed:
+        _print_speed(kinematic, ported, args.rate_hz, before)
     if args.compare is not None:
         print(f"\n## Against {args.compare[0]}\n")
         print("\n".join(compare_runs(read_run(args.compare[0]), run)))
