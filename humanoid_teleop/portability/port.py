@@ -592,6 +592,7 @@ def port_episode(
             target_has_hand=tool.has_hand,
             grip_closures=(track.tool.grip_closure, tool.grip_closure),
             hand_wait_s=clock.waited_s,
+            source_arm_commanded=track.commanded,
         )
         path = output.close(outcome, end_ns, {"port.report": report.to_json()})
     except BaseException:

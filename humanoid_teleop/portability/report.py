@@ -373,11 +373,14 @@ def build_report(
     target_has_hand: bool,
     grip_closures: tuple[float, float] = (1.0, 1.0),
     hand_wait_s: float = 0.0,
+    source_arm_commanded: bool = True,
 ) -> PortReport:
     """Compare the ported steps with the source track (see the module docstring);
     ``hand_rotation``: the target arm's hand frame in its EE frame
     (:attr:`~.tool.ArmTool.hand_rotation`: a step's tool rotation is ``ee_r @
-    hand_rotation``); ``grip_closures``: the source's and the target's hand grip closures."""
+    hand_rotation``); ``grip_closures``: the source's and the target's hand grip closures;
+    ``source_arm_commanded``: False when the source recorded no command for its arm, so that
+    without physics the track is its measured path (a note says so)."""
     end_s = float(track_t_s[-1])
     compared = [s for s in steps if s.t_s <= end_s + 1e-9]
     t = np.array([s.t_s for s in compared])
@@ -415,6 +418,11 @@ def build_report(
         notes.append(f"{target_robot} has no {side} hand: grasps cannot be reproduced")
     if not source.intent_source:
         notes.append("joint-only episode: intent derived from the source robot's model (FK)")
+    if not sim and not source_arm_commanded:
+        notes.append(
+            "the source recorded no command for its arm: the port's commands are compared "
+            "with its measured joints (they trail the commands)"
+        )
     return PortReport(
         source_episode=source.name,
         source_robot=source_robot,

@@ -217,6 +217,8 @@ def test_joint_only_episode_ports_through_fk_intent(
     model = models(episode.robot)
     result = port_episode(episode, model, model, tmp_path / "out", PortOptions(sim=False))
     assert "joint-only" in " ".join(result.report.notes)
+    # no command recorded: the report says its track is the source's measured path
+    assert "no command for its arm" in " ".join(result.report.notes)
     tool = ArmTool(model, result.report.side)
     ported = read_source(result.path)
     source_p = np.array([tool.tool(q).position_m for q in episode.joints.values])
@@ -379,6 +381,8 @@ def test_kinematic_port_is_deterministic(
     first = _port(sources[0], PAIR[2], tmp_path / "a", models, sim=False)
     second = _port(sources[0], PAIR[2], tmp_path / "b", models, sim=False)
     assert bag_content_hash(first.path) == bag_content_hash(second.path)
+    # the source's commands were recorded: the report compares with them, no note
+    assert not any("no command" in note for note in first.report.notes)
 
 
 def test_port_leaves_the_source_untouched(
