@@ -264,7 +264,9 @@ class EpisodeOutput:
     ) -> None:
         """A JointState: positions [rad or m], velocities [rad/s], efforts [N m] (optional)."""
         encoder = self._joint_encoders.get(topic)
-        if encoder is None or encoder.names != tuple(names):
+        # the same names tuple every step (the model's): its identity, before a compare of
+        # every name
+        if encoder is None or (encoder.names is not names and encoder.names != tuple(names)):
             encoder = self._joint_encoders[topic] = JointStateEncoder(names)
         sec, nanosec = _split_ns(t_ns)
         if velocity is None and effort is None:  # the encoder's empty tail is theirs
