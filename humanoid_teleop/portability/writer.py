@@ -12,7 +12,7 @@ import functools
 import json
 import struct
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -264,7 +264,9 @@ class EpisodeOutput:
     ) -> None:
         """A JointState: positions [rad or m], velocities [rad/s], efforts [N m] (optional)."""
         encoder = self._joint_encoders.get(topic)
-        if encoder is None or encoder.names != tuple(names):
+        # the same names tuple every step (the model's): its identity, before a compare of
+        # every name
+        if encoder is None or (encoder.names is not names and encoder.names != tuple(names)):
             encoder = self._joint_encoders[topic] = JointStateEncoder(names)
         sec, nanosec = _split_ns(t_ns)
         if velocity is None and effort is None:  # the encoder's empty tail is theirs
@@ -361,6 +363,15 @@ def robot_scene(model: RobotModel) -> RobotScene:
     return scene
 
 
+#: One step's command message of a group: stamp (sec, nanosec), values -> CDR bytes.
+_CommandEncoder = Callable[[int, int, FloatArray], bytes]
+
+
+def _forward_command(sec: int, nanosec: int, values: FloatArray) -> bytes:
+    """A ``forward`` interface's message (no stamp: a Float64MultiArray)."""
+    return encode_forward_command(values)
+
+
 class _Periodic:
     """Whether a message at ``rate_hz`` is due at ``t_ns``: the first call is, then one per
     period on the grid it started (steps falling between grid points take the next)."""
@@ -405,13 +416,19 @@ class RobotEpisode:
         output.topic(STATE_TOPIC, STATE_TYPE)
         output.topic(self.joint_topic, JOINT_STATE)
         horizon = _split_ns(round(command_period_s * 1e9))
-        self._trajectories: dict[str, JointTrajectoryEncoder] = {}
+        #: Per commanded group: its topic and its interface's message for one step's values
+        #: (stamp sec, nanosec, values), settled once (the kind does not change in an episode).
+        self._command_encoders: dict[str, tuple[str, _CommandEncoder]] = {}
         for group, topic in self.commands.items():
             kind = description.interfaces[group].kind
             output.topic(topic, COMMAND_INTERFACE_TYPES[kind])
+            names = description.groups[group]
+            encode: _CommandEncoder = _forward_command
             if kind == "trajectory":
-                names = description.groups[group]
-                self._trajectories[group] = JointTrajectoryEncoder(names, *horizon)
+                encode = JointTrajectoryEncoder(names, *horizon).encode
+            elif kind == "joint_state":
+                encode = JointStateEncoder(names).encode
+            self._command_encoders[group] = (topic, encode)
         output.topic(ENGAGED_TOPIC, BOOL, latched=True)
         for side in self.sides:
             output.topic(f"{INTENT_PREFIX}{side}_wrist", POSE)
@@ -548,17 +565,13 @@ class RobotEpisode:
 
     def command(self, t_ns: int, commands: Mapping[str, FloatArray]) -> None:
         """The safe commands of the groups robot.yaml commands, each through its interface."""
+        sec, nanosec = _split_ns(t_ns)
+        raw, encoders = self.output.raw, self._command_encoders
         for group, values in commands.items():
-            topic = self.commands.get(group)
-            if topic is None:
-                continue
-            trajectory = self._trajectories.get(group)
-            if trajectory is not None:
-                self.output.raw(topic, t_ns, trajectory.encode(*_split_ns(t_ns), values))
-            elif self.description.interfaces[group].kind == "joint_state":
-                self.output.joint_state(topic, t_ns, self.description.groups[group], values)
-            else:
-                self.output.command(topic, t_ns, values)
+            settled = encoders.get(group)
+            if settled is not None:
+                topic, encode = settled
+                raw(topic, t_ns, encode(sec, nanosec, values))
 
     def scene(self, t_ns: int, objects: Sequence[tuple[FloatArray, FloatArray]], outcome: str,
               wrenches: Mapping[str, tuple[FloatArray, FloatArray]]) -> None:  # fmt: skip

@@ -191,7 +191,8 @@ class EpisodeAccounting:
             self._settle()
         elif not self._pending and reference and stamp_ns <= reference[-1]:
             # what _settle does with this one pending stamp, without the list round trip
-            stats.skew_ms.add(self._nearest_ms(stamp_ns))
+            # (and _nearest_ms's usual case, stamped with the newest reference message, inline)
+            stats.skew_ms.add(0.0 if stamp_ns == reference[-1] else self._nearest_ms(stamp_ns))
         else:
             self._pending.append((topic, stamp_ns))
             self._settle()

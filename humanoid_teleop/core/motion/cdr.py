@@ -40,6 +40,9 @@ _POSE = {e: struct.Struct(e + "7d") for e in "<>"}
 _UINT32 = {e: struct.Struct(e + "I") for e in "<>"}
 _STAMP = struct.Struct("<iI")
 _LITTLE_ENDIAN = b"\x00\x01\x00\x00"
+#: The encapsulation (:data:`_LITTLE_ENDIAN`) and a Header's stamp (sec, nanosec): the
+#: start of every stamped message an encoder writes, packed in one call.
+_ENCAPSULATION_AND_STAMP = struct.Struct("<4siI")
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,25 @@ def decode_joy(data: bytes, source: str) -> JoyFields:
     return JoyFields(header, tuple(axes.tolist()), tuple(buttons.tolist()))
 
 
+def _walk_names(data: bytes, e: str, offset: int, into: list[str] | None = None) -> int:
+    """Offset after the joint name sequence (CDR strings, byte order ``e``) starting
+    (4-aligned) at ``offset``; decodes the names into ``into`` when given (a JointState
+    stream's decoder asks only when they changed: the walk alone is cheaper). ValueError
+    when the names run past the message end."""
+    unpack = _UINT32[e].unpack_from
+    (count,) = unpack(data, offset)
+    offset += 4
+    for _ in range(count):
+        offset = _align(offset, 4)
+        (length,) = unpack(data, offset)
+        if into is not None:
+            into.append(bytes(data[offset + 4 : offset + 3 + length]).decode() if length else "")
+        offset += 4 + length
+    if offset > len(data):
+        raise ValueError("joint names run past the message end (truncated message?)")
+    return offset
+
+
 class JointStateDecoder:
     """Reads ``sensor_msgs/JointState`` names and positions from CDR bytes.
 
@@ -207,11 +229,11 @@ class JointStateDecoder:
                 # depend on where it starts): the walk would read just those bytes
                 names_end = names_start + len(known)
             else:
-                names_end = self._walk_names(data, e, names_start)
+                names_end = _walk_names(data, e, names_start)
             name_bytes = bytes(data[names_start:names_end])
             if name_bytes != known:
                 names: list[str] = []
-                self._walk_names(data, e, names_start, names)
+                _walk_names(data, e, names_start, names)
                 self._names = tuple(names)
                 self._name_bytes = name_bytes
                 self._order = e
@@ -221,25 +243,6 @@ class JointStateDecoder:
         #: Where the last decoded message's positions lay: [start, end) in its bytes.
         self.positions_span = (end - 8 * len(positions), end)
         return header, self._names, positions.astype(np.float64)
-
-    @staticmethod
-    def _walk_names(data: bytes, e: str, offset: int, into: list[str] | None = None) -> int:
-        """Offset after the name sequence starting (4-aligned) at ``offset``; decodes the
-        names into ``into`` when given (only when they changed: the walk alone is cheaper)."""
-        unpack = _UINT32[e].unpack_from
-        (count,) = unpack(data, offset)
-        offset += 4
-        for _ in range(count):
-            offset = _align(offset, 4)
-            (length,) = unpack(data, offset)
-            if into is not None:
-                into.append(
-                    bytes(data[offset + 4 : offset + 3 + length]).decode() if length else ""
-                )
-            offset += 4 + length
-        if offset > len(data):
-            raise ValueError("joint names run past the message end (truncated message?)")
-        return offset
 
 
 @functools.lru_cache(maxsize=256)
@@ -283,8 +286,8 @@ class PoseStampedEncoder:
         quat = np.asarray(quat_xyzw, dtype="<f8")
         if position.shape != (3,) or quat.shape != (4,):
             raise ValueError(f"pose of position {position.shape} and quaternion {quat.shape}")
-        stamp = _STAMP.pack(sec, nanosec)
-        return _LITTLE_ENDIAN + stamp + self._after_stamp + position.tobytes() + quat.tobytes()
+        stamp = _ENCAPSULATION_AND_STAMP.pack(_LITTLE_ENDIAN, sec, nanosec)
+        return b"".join((stamp, self._after_stamp, position.tobytes(), quat.tobytes()))
 
 
 class PoseArrayEncoder:
@@ -294,6 +297,7 @@ class PoseArrayEncoder:
     def __init__(self, frame_id: str, count: int) -> None:
         self.frame_id = frame_id
         self.count = count
+        self._shape = (count, 7)
         head = _after_stamp(frame_id, 4) + struct.pack("<I", count)
         offset = HEADER_SIZE + 8 + len(head)
         self._after_stamp = head + (b"\x00" * (_align(offset, 8) - offset) if count else b"")
@@ -301,9 +305,10 @@ class PoseArrayEncoder:
     def encode(self, sec: int, nanosec: int, poses: FloatArray) -> bytes:
         """The message at one stamp from a ``count`` x 7 array (x, y, z [m], qx, qy, qz, qw)."""
         rows = np.ascontiguousarray(poses, dtype="<f8")
-        if rows.shape != (self.count, 7):
+        if rows.shape != self._shape:
             raise ValueError(f"{self.count} poses but numbers of shape {rows.shape}")
-        return _LITTLE_ENDIAN + _STAMP.pack(sec, nanosec) + self._after_stamp + rows.tobytes()
+        stamp = _ENCAPSULATION_AND_STAMP.pack(_LITTLE_ENDIAN, sec, nanosec)
+        return b"".join((stamp, self._after_stamp, rows.tobytes()))
 
 
 def encode_pose_array(sec: int, nanosec: int, frame_id: str, poses: FloatArray) -> bytes:
@@ -336,6 +341,7 @@ class JointStateEncoder:
 
     def __init__(self, names: Sequence[str], frame_id: str = "") -> None:
         self.names = tuple(names)
+        self._shape = (len(self.names),)  # of the positions
         head = _header_bytes(0, 0, frame_id, 4)
         body = bytearray(struct.pack("<I", len(self.names)))
         offset = len(head) + len(body)
@@ -355,10 +361,10 @@ class JointStateEncoder:
     def encode(self, sec: int, nanosec: int, positions: Sequence[float] | FloatArray) -> bytes:
         """The message for one reading: stamp and one position per name [rad or m]."""
         values = np.asarray(positions, dtype="<f8")
-        if values.shape != (len(self.names),):
+        if values.shape != self._shape:
             raise ValueError(f"{len(self.names)} joint names but positions of shape {values.shape}")
-        stamp = struct.pack("<iI", sec, nanosec)
-        return _LITTLE_ENDIAN + stamp + self._after_stamp + values.tobytes() + self._tail
+        stamp = _ENCAPSULATION_AND_STAMP.pack(_LITTLE_ENDIAN, sec, nanosec)
+        return b"".join((stamp, self._after_stamp, values.tobytes(), self._tail))
 
 
 def _names_bytes(names: Sequence[str], offset: int) -> tuple[bytes, int]:
@@ -382,6 +388,7 @@ class JointTrajectoryEncoder:
 
     def __init__(self, names: Sequence[str], sec: int, nanosec: int) -> None:
         self.names = tuple(names)
+        self._shape = (len(self.names),)  # of the positions
         head = _header_bytes(0, 0, "", 4)
         body, offset = _names_bytes(self.names, len(head))
         # one point, then its positions' count (both 4-aligned after the names)
@@ -398,10 +405,10 @@ class JointTrajectoryEncoder:
     def encode(self, sec: int, nanosec: int, positions: Sequence[float] | FloatArray) -> bytes:
         """The message for one command: stamp and one position per name [rad or m]."""
         values = np.asarray(positions, dtype="<f8")
-        if values.shape != (len(self.names),):
+        if values.shape != self._shape:
             raise ValueError(f"{len(self.names)} joint names but positions of shape {values.shape}")
-        stamp = _STAMP.pack(sec, nanosec)
-        return _LITTLE_ENDIAN + stamp + self._after_stamp + values.tobytes() + self._tail
+        stamp = _ENCAPSULATION_AND_STAMP.pack(_LITTLE_ENDIAN, sec, nanosec)
+        return b"".join((stamp, self._after_stamp, values.tobytes(), self._tail))
 
 
 def decode_joint_trajectory(data: bytes, source: str) -> tuple[tuple[str, ...], FloatArray]:
@@ -411,9 +418,7 @@ def decode_joint_trajectory(data: bytes, source: str) -> tuple[tuple[str, ...], 
     try:
         e = byte_order(data, source)
         names: list[str] = []
-        offset = JointStateDecoder._walk_names(
-            data, e, _align(_header_end(data, e, source), 4), names
-        )
+        offset = _walk_names(data, e, _align(_header_end(data, e, source), 4), names)
         offset = _align(offset, 4)
         (count,) = _UINT32[e].unpack_from(data, offset)
         offset += 4

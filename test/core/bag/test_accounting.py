@@ -38,3 +38,21 @@ def test_skew_of_stamps_ahead_of_the_reference_is_measured_once_it_passes_them()
         "reference": "/joint_states",
         "skew": {"/camera": {"mean_ms": 0.5, "max_ms": 1.0}},
     }
+
+
+def test_skew_of_stamps_behind_the_newest_reference_is_measured_at_once() -> None:
+    """A stamp the reference stream already passed counts its distance to the nearest
+    reference stamp right away: 0 ms at the newest one (the usual case), else the
+    distance to the nearer of its neighbours."""
+    accounting = EpisodeAccounting("/joint_states")
+    ms = 1_000_000
+    for sequence, stamp in enumerate((0, 4 * ms, 8 * ms), start=1):
+        accounting.on_written("/joint_states", stamp, sequence, stamp)
+    accounting.on_written("/camera", 9 * ms, 1, 8 * ms)  # the newest reference: 0 ms
+    accounting.on_written("/camera", 9 * ms, 2, 3 * ms)  # nearest 4 ms: 1 ms
+    accounting.on_written("/camera", 9 * ms, 3, 6 * ms)  # between 4 and 8 ms: 2 ms
+    assert accounting.topics["/camera"].skew_ms.count == 3
+    assert accounting.sync_summary() == {
+        "reference": "/joint_states",
+        "skew": {"/camera": {"mean_ms": 1.0, "max_ms": 2.0}},
+    }
