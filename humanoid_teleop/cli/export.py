@@ -2,7 +2,9 @@
 
 SRC is an episode (bag folder) or a folder of episodes. The dataset format, its schema and the
 quality gates are described in ``docs/dataset-export.md``. ``--json`` prints one JSON summary
-and no progress bar; failing episodes are listed with their reasons either way.
+and no progress bar; failing episodes are listed with their reasons either way, and so are
+the episodes whose action is (partly) the measured state because their command topics were not
+recorded.
 """
 
 from __future__ import annotations
@@ -96,6 +98,12 @@ def _lerobot(args: argparse.Namespace) -> int:
         print(f"excluded {item['source']}: {'; '.join(item['reasons'])}", file=sys.stderr)
     for item in summary["flagged"]:
         print(f"kept, failed QC {item['source']}: {'; '.join(item['reasons'])}", file=sys.stderr)
+    for item in summary["action_is_state"]:
+        groups = ", ".join(f"{group} ({topic})" for group, topic in item["groups"].items())
+        print(
+            f"action is the measured state, commands not recorded {item['source']}: {groups}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -147,6 +147,12 @@ def _robot_hash(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+def _in_group_order(by_group: dict[str, Any]) -> dict[str, Any]:
+    """``by_group`` in :data:`GROUP_ORDER`, the order of the joint vectors (episode records
+    are stored with sorted keys)."""
+    return {group: by_group[group] for group in GROUP_ORDER if group in by_group}
+
+
 def _modality(
     features: dict[str, Any], settings: Settings, model: RobotModel | None
 ) -> dict[str, Any]:
@@ -335,6 +341,7 @@ def aggregate(shard_dirs: Sequence[Path], out: Path, settings: Settings) -> dict
                 "action_config": json.dumps(record["action_config"]),
                 "loss_summary": json.dumps(record["loss"], sort_keys=True),
                 "sync_summary": json.dumps(record["sync"], sort_keys=True),
+                "unrecorded_commands": json.dumps(_in_group_order(record["unrecorded_commands"])),
                 "qc_passed": record["qc_passed"],
                 "qc_reasons": record["qc_reasons"],
                 "meta/episodes/chunk_index": 0,
@@ -435,5 +442,14 @@ def aggregate(shard_dirs: Sequence[Path], out: Path, settings: Settings) -> dict
             {"source": r["source_path"], "reasons": r["qc_reasons"]}
             for r in records
             if r["kept"] and not r["qc_passed"]
+        ],
+        "action_is_state": [
+            {
+                "source": r["source_path"],
+                "episode_index": i,
+                "groups": _in_group_order(r["unrecorded_commands"]),
+            }
+            for i, (_, r) in enumerate(kept)
+            if r["unrecorded_commands"]
         ],
     }

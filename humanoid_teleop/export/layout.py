@@ -93,6 +93,23 @@ def driven_joints(model: RobotModel) -> tuple[str, ...]:
     return tuple(j for g in driven_groups(model) for j in model.description.groups[g])
 
 
+def unrecorded_commands(model: RobotModel, data: EpisodeData) -> dict[str, str]:
+    """Driven group -> robot.yaml command topic, for the groups whose command topic is not in
+    the episode at all: their ``action`` is the measured state on every frame.
+
+    A topic the episode recorded without a message (nobody commanded the group: it held) is
+    not listed; that is the documented fallback. A missing one means the commands, if any,
+    were not recorded (e.g. TALOS episodes ported or scripted before its trajectory
+    interfaces were written)."""
+    recorded = data.summary.counts
+    interfaces = model.description.interfaces
+    return {
+        group: interfaces[group].topic
+        for group in driven_groups(model)
+        if group in interfaces and interfaces[group].topic not in recorded
+    }
+
+
 def cameras(model: RobotModel) -> dict[str, str]:
     """Canonical camera key -> robot.yaml camera name (cameras with no canonical name left out)."""
     result: dict[str, str] = {}

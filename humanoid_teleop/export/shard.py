@@ -26,12 +26,13 @@ from humanoid_teleop.core.robot.errors import RobotConfigError
 
 from . import stats, video
 from .errors import ExportInputError
-from .layout import Feature, Layout, build_frames, features
+from .layout import Feature, Layout, build_frames, features, unrecorded_commands
 from .qc import QcRules, evaluate
 from .source import read_episode
 
-SHARD_FORMAT = 1
-"""Version of the shard files; part of every unit key, so a new format never resumes an old one."""
+SHARD_FORMAT = 2
+"""Version of the shard files; part of every unit key, so a new format never resumes an old one
+(2: the episode record names the groups whose commands were not recorded)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def export_unit(unit: Unit) -> dict[str, bytes]:
         "action_config": action_config(path, settings.fps, int(frames.grid_ns[start])),
         "loss": _json_or_none(custom.get("loss")),
         "sync": _json_or_none(custom.get("sync")),
+        "unrecorded_commands": unrecorded_commands(model, data),
         "qc_passed": verdict.passed,
         "qc_reasons": verdict.reasons,
         "qc_metrics": verdict.metrics,

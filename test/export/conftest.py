@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from test.export.helpers import LENIENT_QC, RECORDINGS, Episode, lerobot_venv, record
+from test.export.helpers import (
+    LENIENT_QC,
+    RECORDINGS,
+    Episode,
+    lerobot_venv,
+    record,
+    write_offline_episode,
+)
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +55,14 @@ def lenient_qc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("qc") / "lenient.yaml"
     path.write_text(LENIENT_QC)
     return path
+
+
+@pytest.fixture(scope="session")
+def talos_offline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two TALOS episodes of the offline writer: ``native`` with its trajectory commands,
+    ``no_commands`` without any command topic (:func:`write_offline_episode`)."""
+    root = tmp_path_factory.mktemp("offline_bags")
+    return {
+        "native": write_offline_episode(root, "talos", "talos_native", commands=True),
+        "no_commands": write_offline_episode(root, "talos", "talos_no_commands", commands=False),
+    }

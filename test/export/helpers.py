@@ -13,6 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from humanoid_teleop.core.bag.reader import read_bag
+from humanoid_teleop.core.bag.recorder import EpisodeInfo
+from humanoid_teleop.export.layout import driven_groups
+from humanoid_teleop.export.shard import robot_model
+from humanoid_teleop.portability.scripted import START_NS
+from humanoid_teleop.portability.writer import (
+    IMAGE,
+    JOINT_STATE,
+    EpisodeOutput,
+    RobotEpisode,
+    model_hash,
+)
 from test.side_venvs import side_venv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,6 +36,52 @@ LENIENT_QC = (
 )
 """Rules no recorded demo fails, for tests of everything but the gates: on a loaded 2-core
 host the simulated session's streams can stall for seconds, which the shipped rules reject."""
+
+
+OFFLINE_RATE_HZ = 30
+"""Rate [Hz] of every stream of :func:`write_offline_episode` (the export's default fps)."""
+OFFLINE_DURATION_S = 2.0
+"""Length [s] of :func:`write_offline_episode`: whole periods of its 0.5 Hz motion, so no
+end is idle (idle frames would be trimmed)."""
+
+
+def write_offline_episode(bag_dir: Path, robot: str, name: str, *, commands: bool) -> Path:
+    """Write an episode with the offline episode writer (as ``port`` and the scripted sources
+    do): joint states swinging 0.05 rad around home on the driven joints and small
+    camera images at :data:`OFFLINE_RATE_HZ`, plus, with ``commands``, each group's command
+    through its robot.yaml interface (:class:`RobotEpisode`); without, no command topic at all
+    (what the writer wrote for TALOS before its trajectory interfaces were written).
+    Returns the episode folder."""
+    model = robot_model(robot)
+    description = model.description
+    info = EpisodeInfo(
+        task="wave", operator="test", robot=robot, robot_model_hash=model_hash(description),
+        device="scripted", station="offline",
+    )  # fmt: skip
+    output = EpisodeOutput(bag_dir, name, info, START_NS)
+    camera = description.sensors.cameras[0]
+    writer = None
+    if commands:
+        writer = RobotEpisode(output, model, ("right",), None, 1.0 / OFFLINE_RATE_HZ)
+        writer.cameras()
+    else:
+        output.topic(description.sensors.joint_state_topic, JOINT_STATE)
+        output.topic(camera.topic, IMAGE)
+    moving = np.zeros(len(model.joint_names))
+    for group in driven_groups(model):
+        moving[model.group_indices(group)] = 1.0
+    steps = round(OFFLINE_DURATION_S * OFFLINE_RATE_HZ)
+    t_ns = START_NS
+    for k in range(steps + 1):
+        t_s = k / OFFLINE_RATE_HZ
+        t_ns = START_NS + round(t_s * 1e9)
+        q = model.home_positions() + 0.05 * moving * np.sin(np.pi * t_s)
+        rgb = np.full((48, 64, 3), (4 * k) % 256, dtype=np.uint8)
+        output.joint_state(description.sensors.joint_state_topic, t_ns, model.joint_names, q)
+        output.image(camera.topic, t_ns, camera.frame_id, rgb)
+        if writer is not None:
+            writer.command(t_ns, {g: q[model.group_indices(g)] for g in description.interfaces})
+    return output.close("success", t_ns)
 
 
 @dataclass(frozen=True)

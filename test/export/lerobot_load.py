@@ -55,6 +55,7 @@ def main():
         "task_table": [str(t) for t in dataset.meta.tasks.index],
         "episode_success": [bool(s) for s in episodes["success"]],
         "episode_source": list(episodes["source_path"]),
+        "episode_unrecorded_commands": list(episodes["unrecorded_commands"]),
         "camera_keys": list(keys),
         "fps": dataset.fps,
         "num_frames": dataset.num_frames,

@@ -1,6 +1,9 @@
-"""The schema's geometry: end-effector poses from FK, the canonical torso frame, hand closure."""
+"""The schema's geometry (end-effector poses from FK, the canonical torso frame, hand closure)
+and which groups' action is the measured state."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +14,10 @@ from humanoid_teleop.export.layout import (
     driven_joints,
     hand_closure,
     torso_frames,
+    unrecorded_commands,
 )
 from humanoid_teleop.export.shard import robot_model
+from humanoid_teleop.export.source import read_episode
 
 ROBOTS = [entry.name for entry in list_robots()]
 
@@ -56,3 +61,24 @@ def test_driven_joints_follow_the_fixed_group_order() -> None:
     expected = [*groups["waist"], *groups["head"], *groups["left_arm"], *groups["right_arm"],
                 *groups["left_hand"], *groups["right_hand"]]  # fmt: skip
     assert list(driven_joints(model)) == expected
+
+
+def test_an_episode_without_command_topics_names_every_driven_group_and_its_topic(
+    talos_offline: dict[str, Path],
+) -> None:
+    """No command topic recorded: every driven group is listed with its robot.yaml topic."""
+    model = robot_model("talos")
+    data = read_episode(talos_offline["no_commands"], model.description)
+    interfaces = model.description.interfaces
+    assert unrecorded_commands(model, data) == {
+        group: interfaces[group].topic
+        for group in ("waist", "head", "left_arm", "right_arm", "left_hand", "right_hand")
+    }
+
+
+def test_an_episode_with_its_command_topics_names_no_group(talos_offline: dict[str, Path]) -> None:
+    """Every interface recorded (the writer's native episode): no group is listed."""
+    model = robot_model("talos")
+    data = read_episode(talos_offline["native"], model.description)
+    assert data.commands.keys() == model.description.interfaces.keys()
+    assert unrecorded_commands(model, data) == {}
