@@ -73,7 +73,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--bag-dir", default="bags", help="folder for the episode")
     parser.add_argument("--task", default="", help="language instruction (default by device)")
-    parser.add_argument("--startup-timeout", type=float, default=90.0, help="[s]")
+    parser.add_argument(
+        "--startup-timeout", type=float, default=90.0,
+        help="[s] for the session's services and the robot's first joint states",
+    )  # fmt: skip
     parser.add_argument(
         "--settle", type=float, default=3.0, help="wait after start-up before recording [s]"
     )
@@ -88,14 +91,23 @@ def _newest_bag(bag_dir: Path) -> Path | None:
 def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
     """Wait for the session, record one annotated episode; returns the recorder's answer."""
     import rclpy
+    from sensor_msgs.msg import JointState
 
+    from humanoid_teleop.core.robot import load_robot
     from humanoid_teleop.nodes.session_client import SessionClient
 
+    joint_state_topic = load_robot(args.robot).sensors.joint_state_topic
     context = rclpy.Context()
     rclpy.init(context=context)
     client = SessionClient(context, "demo_operator")
     try:
+        deadline = time.monotonic() + args.startup_timeout
         client.wait_for(SERVICES, args.startup_timeout)
+        # the teleop node refuses to engage before the robot's joint states arrive (a loaded
+        # host can start the simulated robot seconds after the services are up)
+        client.wait_for_message(
+            joint_state_topic, JointState, max(0.0, deadline - time.monotonic()), "sim_robot"
+        )
         # Let every stream be discovered and matched before the episode starts, as an operator
         # would: samples sent while a reliable reader is still matching count as lost.
         client.spin_for(args.settle)

@@ -65,6 +65,26 @@ class SessionClient:
                     )
                 self._executor.spin_once(timeout_sec=0.1)
 
+    def wait_for_message(self, topic: str, msg_type: Any, timeout_s: float, publisher: str) -> None:
+        """Block until one ``msg_type`` message arrives on ``topic`` (e.g. the robot's joint
+        states: a session is up for an operator once the robot says where it is);
+        ``publisher`` names the node expected to send it, for the error."""
+        arrived: list[bool] = []
+        subscription = self._node.create_subscription(
+            msg_type, topic, lambda _: arrived.append(True), 10, raw=True
+        )
+        deadline = time.monotonic() + timeout_s
+        try:
+            while not arrived:
+                if time.monotonic() > deadline:
+                    raise SessionServiceError(
+                        f"no message on {topic} within {timeout_s:.0f} s; is {publisher} "
+                        "running? (see its log lines above)"
+                    )
+                self._executor.spin_once(timeout_sec=0.1)
+        finally:
+            self._node.destroy_subscription(subscription)
+
     def _call(
         self, client: Client[Any, Any], request: object, name: str, timeout_s: float
     ) -> object:
