@@ -2,7 +2,9 @@
 
 Everything is measured on the tool frame (:mod:`.tool`) in the task frame (origin at the
 arm's EE at home, base-frame axes), the source at the ported step times (linearly
-interpolated). With physics both sides are measured joints; without, both are commands.
+interpolated). With physics both sides are measured joints; without, both are commands (the
+source's: its pipeline's whole command, the joints it did not command where they were at
+engage and mimic joints following their commanded joint, :class:`~.track.SourceTrack`).
 
 - **Contact phases**: steps where the source's tool point is within :data:`CONTACT_M` of the
   (first) object; there the error is taken in the object frame (tool minus object, each
