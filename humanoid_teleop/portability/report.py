@@ -2,7 +2,9 @@
 
 Everything is measured on the tool frame (:mod:`.tool`) in the task frame (origin at the
 arm's EE at home, base-frame axes), the source at the ported step times (linearly
-interpolated). With physics both sides are measured joints; without, both are commands.
+interpolated). With physics both sides are measured joints; without, both are commands (the
+source's: its pipeline's whole command, the joints it did not command where they were at
+engage and mimic joints following their commanded joint, :class:`~.track.SourceTrack`).
 
 - **Contact phases**: steps where the source's tool point is within :data:`CONTACT_M` of the
   (first) object; there the error is taken in the object frame (tool minus object, each
@@ -399,10 +401,12 @@ def build_report(
         moved = recent_motion(track_t_s, track_objects)  # on the source's own clock
         motion = np.column_stack([np.interp(t, track_t_s, moved[:, k]) for k in range(2)])
         split = contact_split(contact, error, (src_p, src_o), (tgt_p, tgt_o), motion)
-    # each step's tool rotation from the source's newest sample at or before it, all in
-    # stacked matmuls (each matrix the same BLAS product as one ``ee_r @ hand_rotation``,
-    # then ``r_src.T @ tool_r``)
-    rows = np.clip(np.searchsorted(track_t_s, t, "right") - 1, 0, len(track_r) - 1)
+    # each step's tool rotation against the source sample the port stepped from (its
+    # ``src_index``; not the newest at or before ``t_s``, which a step time a rounding below
+    # the sample's log time put one sample back: a kinematic self-port's orientation p95
+    # was 0.004-0.008 rad, a step's turn), all in stacked matmuls (each matrix the same BLAS
+    # product as one ``ee_r @ hand_rotation``, then ``r_src.T @ tool_r``)
+    rows = np.clip([s.src_index for s in compared], 0, len(track_r) - 1)
     tool_r = np.matmul(np.array([s.ee_r for s in compared]).reshape(-1, 3, 3), hand_rotation)
     angles = rotation_angles(np.matmul(track_r[rows].transpose(0, 2, 1), tool_r))
     src_events = events(track_t_s, track_closure, grip_closures[0])

@@ -158,12 +158,14 @@ class SourceTrack:
         self._held: int | None = None
         self._held_closures: tuple[float, float] | None = None
         # The measured path and closure, which a port in physics is compared with (a
-        # kinematic port is compared with the commanded ones).
+        # kinematic port is compared with the commanded ones, :meth:`_pipeline_path`).
         self.actual_p, self.actual_r = self.commanded_p, self.commanded_r
         self.closure = self.closure_cmd
         if measured_too:
             self.actual_p, self.actual_r = self._path(measured)
             self.closure = self.tool.closures(measured)
+        elif self.commanded:
+            self.actual_p, self.actual_r = self._pipeline_path(source, model, commanded)
 
     def _targets(
         self,
@@ -204,6 +206,32 @@ class SourceTrack:
         norm = np.linalg.norm(gap, axis=1, keepdims=True)
         held = self.commanded_p + gap * (within_m / np.maximum(norm, 1e-12))
         self.goal_p = np.where(norm > within_m, held, self.goal_p)
+
+    def _pipeline_path(
+        self, source: SourceEpisode, model: RobotModel, commanded: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """The tool path (task frame) and hand-frame rotations of the source pipeline's whole
+        command, which a kinematic port (all commands) is compared with: ``commanded`` (the
+        recorded commands, measured elsewhere) with every group no command was recorded for
+        (a waist) where it was at engage, where the pipeline's command held it, and the
+        hand's mimic joints set from its commanded joint, as the port's
+        :class:`~.goal.CommandFrames` set them. The commanded path (the goal's) keeps the
+        measured waist and fingers; compared with it, a kinematic self-port whose commands
+        repeat the source's bit for bit was off by the source's physics: TALOS' torso, bent
+        up to 0.06 rad by its scripted push, 2.8 cm free-space p95 (G1 0.6 cm, Alex 0.9,
+        Romeo 0.3), and Romeo's fingers, stopped by the cube short of where its commanded
+        hand closes them, 1.9 cm on its pick."""
+        held = [
+            model.group_indices(g) for g in model.description.groups if g not in source.commands
+        ]
+        if not held and not model.mimics:
+            return self.commanded_p, self.commanded_r
+        q = commanded.copy()
+        if held:
+            columns = np.concatenate(held)
+            q[:, columns] = self.measured[source.joints.index(0.0), columns]
+        rotations, _, points = self.tool.frames_rows(model.apply_mimic_rows(q))
+        return points - self.origin, rotations @ self.tool.hand_rotation
 
     def _path(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Tool positions (task frame) and hand-frame rotations at each row of ``q``."""

@@ -185,17 +185,22 @@ def test_clamped_joints_are_each_limits_joints_once_sorted() -> None:
     assert clamped_joints(SafetyReport(True, False, False, None, 0.0)) == ()
 
 
-def test_orientation_error_is_each_steps_angle_from_the_newest_source_sample() -> None:
+def test_orientation_error_is_each_steps_angle_from_the_sample_it_stepped_from() -> None:
     """The report's orientation p95 is the 95th percentile of each step's angle between its
-    tool rotation (its EE rotation @ the hand rotation) and the source's newest sample at or
-    before it (before the source's first sample: its first), bit for bit."""
+    tool rotation (its EE rotation @ the hand rotation) and the source sample the port
+    stepped from (its ``src_index``), bit for bit: a step time a rounding below that
+    sample's time (as ``k * dt`` can be below a recorded log time) is compared with that
+    sample, not the one before it."""
     rng = np.random.default_rng(8)
     track_t = np.arange(40) * 0.1
     track_r = np.array([exp3(v) for v in rng.normal(size=(40, 3))])
     hand_rotation = exp3(rng.normal(size=3))
+    times = np.arange(-2, 160) * 0.025
+    times[2::4] = np.nextafter(track_t, -np.inf)  # each a rounding below a sample's time
+    index = np.clip(np.searchsorted(track_t, times + 1e-6, "right") - 1, 0, None)
     steps = [
-        StepRecord(float(t), 0, np.zeros(3), exp3(v), None, 0.0, True, ())
-        for t, v in zip(np.arange(-2, 160) * 0.025, rng.normal(size=(162, 3)), strict=True)
+        StepRecord(float(t), int(k), np.zeros(3), exp3(v), None, 0.0, True, ())
+        for t, k, v in zip(times, index, rng.normal(size=(162, 3)), strict=True)
     ]
     source = SourceEpisode(
         path=Path("e"), custom={}, robot="a", engage_ns=0, joint_names=(),
@@ -209,8 +214,5 @@ def test_orientation_error_is_each_steps_angle_from_the_newest_source_sample() -
         sim=False, target_has_hand=True,
     )  # fmt: skip
     compared = [s for s in steps if s.t_s <= track_t[-1] + 1e-9]
-    angles = []
-    for s in compared:
-        i = min(max(int(np.searchsorted(track_t, s.t_s, "right")) - 1, 0), len(track_r) - 1)
-        angles.append(rotation_angle(track_r[i].T @ (s.ee_r @ hand_rotation)))
+    angles = [rotation_angle(track_r[s.src_index].T @ (s.ee_r @ hand_rotation)) for s in compared]
     assert report.orientation_p95_rad == float(np.percentile(angles, 95))

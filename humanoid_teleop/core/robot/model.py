@@ -333,6 +333,25 @@ class RobotModel:
             out[i] = min(max(value, self.limits.lower[i]), self.limits.upper[i])
         return out
 
+    def apply_mimic_rows(self, q: FloatArray) -> FloatArray:
+        """:meth:`apply_mimic` at each row of ``q`` (n x joints, finite), the same numbers,
+        column by column (a recorded path: ~3-10 us a row one by one)."""
+        rows = np.array(q, dtype=float)
+        if rows.ndim != 2 or rows.shape[1] != self.nq:
+            raise ValueError(f"q must have shape (n, {self.nq}), got {rows.shape}")
+        if self._mimic_rows is None:  # a chain of mimics: each after its source, as there
+            for mimic in self.mimics:
+                i = self._index[mimic.joint]
+                values = mimic.multiplier * rows[:, self._index[mimic.source]] + mimic.offset
+                rows[:, i] = np.minimum(
+                    np.maximum(values, self.limits.lower[i]), self.limits.upper[i]
+                )
+            return rows
+        joints, sources, multipliers, offsets, lower, upper = self._mimic_rows
+        values = multipliers * rows[:, sources] + offsets
+        rows[:, joints] = np.minimum(np.maximum(values, lower), upper)
+        return rows
+
     def home_positions(self) -> FloatArray:
         """The home posture over ``joint_names``: robot.yaml's ``home``, else 0 within limits.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -465,6 +466,29 @@ def test_apply_mimic_follows_a_chain_of_mimics_and_clips_each(tmp_path: Path) ->
     gripper, wrist = model.apply_mimic(q)[model.index_of(["r_gripper", "r_wrist"])]
     assert gripper == pytest.approx(-0.3)
     assert wrist == pytest.approx(-1.5)  # 6 x -0.3 = -1.8, clipped to its lower limit
+
+
+@pytest.mark.parametrize("chain", [False, True])
+def test_apply_mimic_rows_is_apply_mimic_at_each_row(tmp_path: Path, chain: bool) -> None:
+    """apply_mimic_rows gives each row apply_mimic's numbers, bit for bit, in one pass and
+    for a chain of mimics (row by row), clipped alike; the rows given are not changed."""
+    urdf = toy_urdf().replace(
+        '<child link="r_finger"/>',
+        '<child link="r_finger"/><mimic joint="l_gripper" multiplier="-0.5" offset="0.1"/>',
+    )
+    if chain:
+        urdf = urdf.replace(
+            '<child link="r_hand"/>',
+            '<child link="r_hand"/><mimic joint="r_gripper" multiplier="6.0" offset="0.0"/>',
+        )
+    model = RobotModel(load_robot(write_toy(tmp_path, urdf=urdf)))
+    rng = np.random.default_rng(3)
+    rows = model.home_positions() + rng.uniform(-0.3, 0.3, size=(5, model.nq))
+    given = rows.copy()
+    out = model.apply_mimic_rows(rows)
+    np.testing.assert_array_equal(out, [model.apply_mimic(row) for row in rows])
+    np.testing.assert_array_equal(rows, given)
+    assert not np.array_equal(out, rows)
 
 
 def test_mimic_cycle_is_an_error_naming_the_file_and_joints(tmp_path: Path) -> None:
