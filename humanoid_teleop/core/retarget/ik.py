@@ -18,6 +18,8 @@ Per iteration and frame, with position error ``e_p = w_p (p* - p)`` and orientat
 
 The step is scaled so no joint moves more than ``max_step_rad`` per iteration. Joints that
 would cross a limit are pinned there and the step is solved again without them (active set).
+A step that leaves the frame farther from its target position (beyond ``tolerance_m``) is
+halved, up to four times (toward an unreachable target the linear step overshoots).
 A whole solve runs compiled (:mod:`humanoid_teleop.core.retarget.ik_kernel`), with each
 task frame's kinematics evaluated along its own joint chain
 (:mod:`humanoid_teleop.core.retarget.task_chains`, read from the pinocchio model once);

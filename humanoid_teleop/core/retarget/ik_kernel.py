@@ -36,6 +36,12 @@ FloatArray = NDArray[np.float64]
 _SMALL_ANGLE_RAD = 1e-6
 #: Within this angle [rad] of pi the log map reads the axis from the symmetric part.
 _NEAR_PI_RAD = 1e-3
+#: How many times a step that moved its frame farther from the target position is halved
+#: (then kept at 1/16). A target the arm cannot reach (TALOS' elbow at its bound, the wrist
+#: asked nearer the shoulder) leaves a residual the linear step cannot see: full 0.5 rad
+#: steps moved the frame away, their sign flipped call to call and the rate-limited command
+#: swung ~1 rad at ~1.5 Hz (scripted TALOS pushes after the push).
+_MAX_STEP_HALVINGS = 4
 
 
 @njit(cache=True)
@@ -480,6 +486,37 @@ def _iteration(
 
 
 @njit(cache=True)
+def _backtrack(
+    q: Any,
+    at: Any,
+    joints: Any,
+    links: Any,
+    link_index: Any,
+    ends: Any,
+    target: Any,
+    e_p: Any,
+    settings: Any,
+) -> None:
+    """Halve the step of the task's ``joints`` from ``at`` to ``q`` (updated in place) while
+    it leaves the frame farther from the ``target`` position than ``e_p`` (the error [m] at
+    ``at``) by more than ``tolerance_m``, at most :data:`_MAX_STEP_HALVINGS` times."""
+    before = math.sqrt(e_p[0] ** 2 + e_p[1] ** 2 + e_p[2] ** 2) + settings[_TOLERANCE_M]
+    rotation = np.empty((3, 3))
+    position = np.empty(3)
+    jac = np.empty((6, links.shape[0]))
+    for _ in range(_MAX_STEP_HALVINGS):
+        frame_kinematics(q, links, link_index, ends, rotation, position, jac)
+        d0 = target[9] - position[0]
+        d1 = target[10] - position[1]
+        d2 = target[11] - position[2]
+        if math.sqrt(d0 * d0 + d1 * d1 + d2 * d2) <= before:
+            return
+        for c in range(joints.shape[0]):
+            j = joints[c]
+            q[j] = at[j] + 0.5 * (q[j] - at[j])
+
+
+@njit(cache=True)
 def _solve(
     q: Any,
     limits: Any,
@@ -537,6 +574,10 @@ def _solve(
             status = _iteration(
                 q, joints, jac, e_p, e_o, weights, bounds[t, :, :n].copy(), settings
             )
+            if status != CONVERGED:
+                _backtrack(
+                    q, at, joints, links[t], link_index[t], ends[t], targets[t], e_p, settings
+                )
             # Refining only pays near the target; far ones get one step per call.
             done[t] = status != STEPPED_NEAR
         if done.all():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from humanoid_teleop.core.motion.frame import Pose
 from humanoid_teleop.core.motion.rotation import rotation_angle
 from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
 from humanoid_teleop.core.retarget.ik_config import IkConfig
@@ -69,3 +70,25 @@ def test_infeasible_orientation_does_not_cost_position(shipped_model: RobotModel
         q = ik.solve(q, targets)
     for want, got in zip(targets, ik.forward(q), strict=True):
         assert np.linalg.norm(want.position_m - got.position_m) < 0.01
+
+
+def test_a_step_toward_a_target_too_near_the_shoulder_does_not_move_away() -> None:
+    """TALOS' right arm as a scripted push's command left it (elbow at its bound) with the
+    wrist asked nearer the shoulder than the bent elbow allows: the linear step (0.5 rad)
+    moved the EE from 2.7 to 3.1 cm off the target, and its sign flipped call to call (the
+    arm swung ~1 rad). The step is halved until the EE is no farther than before."""
+    model = model_of("talos")
+    ik = DifferentialIk(model, arm_tasks(model, ["right"]), IkConfig())
+    q = model.home_positions()
+    q[model.group_indices("right_arm")] = [0.1964, -0.6386, 0.107, -2.204, -0.927, -0.894, 0.6154]
+    tilted = np.array(
+        [[0.8213, -0.0795, -0.5649], [0.0954, 0.9954, -0.0014], [0.5624, -0.0527, 0.8252]]
+    )
+    u, _, vt = np.linalg.svd(tilted)  # the fingers tipped 1 rad down
+    target = Pose(np.array([0.2701, -0.2905, 0.2516]), u @ vt)
+
+    def off_m(joints: np.ndarray) -> float:
+        return float(np.linalg.norm(ik.forward(joints)[0].position_m - target.position_m))
+
+    assert off_m(q) > 0.025  # out of reach: no solve gets it
+    assert off_m(ik.solve(q, [target])) <= off_m(q) + ik.config.tolerance_m

@@ -14,6 +14,7 @@ from humanoid_teleop.core.motion.frame import Pose
 from humanoid_teleop.core.retarget.ik import DifferentialIk, arm_tasks
 from humanoid_teleop.core.retarget.ik_config import IkConfig
 from humanoid_teleop.core.retarget.ik_kernel import (
+    _MAX_STEP_HALVINGS,
     CONVERGED,
     STEPPED_FAR,
     STEPPED_NEAR,
@@ -195,6 +196,7 @@ def _reference_solve(ik: DifferentialIk, q: FloatArray, targets: list[Pose | Non
             e_o = e_o * min(1.0, cfg.max_orientation_error_rad / max(angle, 1e-300))
             j = task.joints
             rows = (lower, upper, posture, band, avoid_lo, avoid_hi)
+            before = q[j].copy()
             q[j] = _reference_step(
                 q[j],
                 jac[:, j] * weights[:, None],
@@ -202,6 +204,13 @@ def _reference_solve(ik: DifferentialIk, q: FloatArray, targets: list[Pose | Non
                 np.vstack([r[j] for r in rows]),
                 cfg,
             )
+            for _ in range(_MAX_STEP_HALVINGS):  # a step that moved the frame away: halved
+                pin.framesForwardKinematics(pm, data, model.to_pinocchio(q))
+                if np.linalg.norm(target.translation - data.oMf[fid].translation) <= (
+                    dist + cfg.tolerance_m
+                ):
+                    break
+                q[j] = before + 0.5 * (q[j] - before)
             done[k] = dist > cfg.refine_below_m or angle > cfg.refine_below_rad
         if all(done):
             break
