@@ -57,7 +57,8 @@ def test_lever_puts_the_ik_answer_on_the_tool_goal(
     talos: tuple[IkLever, ArmTool, RobotModel],
 ) -> None:
     """Asked 40 deg more than commanded, the IK's next answer for the EE goal the turned
-    lever gives has its tool point on the tool goal; the last command's misses by > 5 cm."""
+    lever gives has its tool point on the tool goal (1.1 mm); the last command's misses by
+    > 1 cm (1.6 cm; > 5 cm before the IK halved steps that move the frame away)."""
     lever, tool, model = talos
     q = model.home_positions()
     r_cmd, p_cmd, point = tool.frames(q)
@@ -68,7 +69,7 @@ def test_lever_puts_the_ik_answer_on_the_tool_goal(
         ee_p = point - r_lever @ offset
         return float(np.linalg.norm(ee_p + lever.answer(q, ee_p, asked) @ offset - point))
 
-    assert miss_m(r_cmd) > 0.05
+    assert miss_m(r_cmd) > 0.01
     assert miss_m(lever.turned(r_cmd, q, point, offset, asked)) < 0.002
 
 
