@@ -334,39 +334,6 @@ def encode_joy(
     )
 
 
-class JointStateEncoder:
-    """Writes ``sensor_msgs/JointState`` messages with fixed joint names and frame id as CDR
-    bytes (positions only; velocity and effort empty). Everything but the stamp and the
-    positions is laid out once."""
-
-    def __init__(self, names: Sequence[str], frame_id: str = "") -> None:
-        self.names = tuple(names)
-        self._shape = (len(self.names),)  # of the positions
-        head = _header_bytes(0, 0, frame_id, 4)
-        body = bytearray(struct.pack("<I", len(self.names)))
-        offset = len(head) + len(body)
-        for name in self.names:
-            encoded = name.encode() + b"\x00"
-            pad = _align(offset, 4) - offset
-            body += b"\x00" * pad + struct.pack("<I", len(encoded)) + encoded
-            offset += pad + 4 + len(encoded)
-        pad = _align(offset, 4) - offset
-        body += b"\x00" * pad + struct.pack("<I", len(self.names))
-        offset += pad + 4
-        if self.names:
-            body += b"\x00" * (_align(offset, 8) - offset)
-        self._after_stamp = head[HEADER_SIZE + 8 :] + bytes(body)
-        self._tail = struct.pack("<II", 0, 0)  # empty velocity and effort
-
-    def encode(self, sec: int, nanosec: int, positions: Sequence[float] | FloatArray) -> bytes:
-        """The message for one reading: stamp and one position per name [rad or m]."""
-        values = np.asarray(positions, dtype="<f8")
-        if values.shape != self._shape:
-            raise ValueError(f"{len(self.names)} joint names but positions of shape {values.shape}")
-        stamp = _ENCAPSULATION_AND_STAMP.pack(_LITTLE_ENDIAN, sec, nanosec)
-        return b"".join((stamp, self._after_stamp, values.tobytes(), self._tail))
-
-
 def _names_bytes(names: Sequence[str], offset: int) -> tuple[bytes, int]:
     """A CDR sequence of strings placed at absolute ``offset`` (padding, count, each name's
     padding, length, text and NUL) and the offset after it."""
@@ -379,36 +346,56 @@ def _names_bytes(names: Sequence[str], offset: int) -> tuple[bytes, int]:
     return b"".join(parts), offset
 
 
-class JointTrajectoryEncoder:
-    """Writes the one-point ``trajectory_msgs/JointTrajectory`` the teleop node commands a
-    ``trajectory`` interface with (``nodes.ros_conversions.trajectory_command``) as CDR bytes:
-    fixed joint names, frame id "", one point of positions (velocities, accelerations and
-    effort empty) reached ``time_from_start`` after the stamp. Laid out once but for the
-    stamp and the positions."""
+class _NamedPositionsEncoder:
+    """A stamped message of fixed joint names and one float64 array of positions, laid out
+    once but for the stamp and the positions: Header, the names, the sequence counts before
+    the positions (``counts``), the positions (8-aligned), then ``tail``."""
 
-    def __init__(self, names: Sequence[str], sec: int, nanosec: int) -> None:
+    def __init__(
+        self, names: Sequence[str], frame_id: str, counts: tuple[int, ...], tail: bytes
+    ) -> None:
         self.names = tuple(names)
         self._shape = (len(self.names),)  # of the positions
-        head = _header_bytes(0, 0, "", 4)
+        head = _header_bytes(0, 0, frame_id, 4)
         body, offset = _names_bytes(self.names, len(head))
-        # one point, then its positions' count (both 4-aligned after the names)
         pad = _align(offset, 4) - offset
-        body += b"\x00" * pad + struct.pack("<II", 1, len(self.names))
-        offset += pad + 8
+        body += b"\x00" * pad + struct.pack(f"<{len(counts)}I", *counts)
+        offset += pad + 4 * len(counts)
         if self.names:
             body += b"\x00" * (_align(offset, 8) - offset)
         self._after_stamp = head[HEADER_SIZE + 8 :] + body
-        # empty velocities, accelerations and effort, then the Duration (int32 sec, uint32
-        # nanosec); the float64 positions end 8-aligned, so no padding
-        self._tail = struct.pack("<IIIiI", 0, 0, 0, sec, nanosec)
+        self._tail = tail
 
     def encode(self, sec: int, nanosec: int, positions: Sequence[float] | FloatArray) -> bytes:
-        """The message for one command: stamp and one position per name [rad or m]."""
+        """The message at one stamp: one position per name [rad or m]."""
         values = np.asarray(positions, dtype="<f8")
         if values.shape != self._shape:
             raise ValueError(f"{len(self.names)} joint names but positions of shape {values.shape}")
         stamp = _ENCAPSULATION_AND_STAMP.pack(_LITTLE_ENDIAN, sec, nanosec)
         return b"".join((stamp, self._after_stamp, values.tobytes(), self._tail))
+
+
+class JointStateEncoder(_NamedPositionsEncoder):
+    """Writes ``sensor_msgs/JointState`` messages with fixed joint names and frame id as CDR
+    bytes (positions only; velocity and effort empty)."""
+
+    def __init__(self, names: Sequence[str], frame_id: str = "") -> None:
+        # the positions' count, then (after them) empty velocity and effort
+        super().__init__(names, frame_id, (len(names),), struct.pack("<II", 0, 0))
+
+
+class JointTrajectoryEncoder(_NamedPositionsEncoder):
+    """Writes the one-point ``trajectory_msgs/JointTrajectory`` the teleop node commands a
+    ``trajectory`` interface with (``nodes.ros_conversions.trajectory_command``) as CDR bytes:
+    fixed joint names, frame id "", one point of positions (velocities, accelerations and
+    effort empty) reached ``time_from_start`` after the stamp."""
+
+    def __init__(self, names: Sequence[str], sec: int, nanosec: int) -> None:
+        # one point, then its positions' count; after the positions empty velocities,
+        # accelerations and effort, then the Duration (int32 sec, uint32 nanosec): the
+        # float64 positions end 8-aligned, so no padding
+        tail = struct.pack("<IIIiI", 0, 0, 0, sec, nanosec)
+        super().__init__(names, "", (1, len(names)), tail)
 
 
 def decode_joint_trajectory(data: bytes, source: str) -> tuple[tuple[str, ...], FloatArray]:
