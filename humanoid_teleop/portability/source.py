@@ -368,8 +368,14 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         if any(counts.get(f"{prefix}{s}_wrist") for s in ("left", "right")):
             intent_source = prefix
             break
-    wanted = [joint_topic, *command_topics, *named_commands, ENGAGED_TOPIC, OBJECTS_TOPIC]
-    wanted.append(OBJECT_NAMES_TOPIC)
+    wanted = [
+        joint_topic,
+        *command_topics,
+        *named_commands,
+        ENGAGED_TOPIC,
+        OBJECTS_TOPIC,
+        OBJECT_NAMES_TOPIC,
+    ]
     wanted += [EE_TARGET_PREFIX + s for s in ("left", "right")]
     if intent_source:
         wanted += [f"{intent_source}{s}_{p}" for s in ("left", "right") for p in ("wrist", "hand")]

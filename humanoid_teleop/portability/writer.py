@@ -280,10 +280,6 @@ class EpisodeOutput:
             data += head + b"\x00" * pad + array.tobytes()
         self.raw(topic, t_ns, data)
 
-    def command(self, topic: str, t_ns: int, values: FloatArray) -> None:
-        """A forward command (Float64MultiArray in group order) [rad or m]."""
-        self.raw(topic, t_ns, encode_forward_command(values))
-
     def image(self, topic: str, t_ns: int, frame_id: str, rgb: NDArray[np.uint8]) -> None:
         """A sensor_msgs/Image (``rgb8``) of an (h, w, 3) uint8 array."""
         self.raw(topic, t_ns, encode_rgb_image(t_ns, frame_id, rgb))
