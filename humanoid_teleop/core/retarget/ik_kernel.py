@@ -496,14 +496,16 @@ def _backtrack(
     target: Any,
     e_p: Any,
     settings: Any,
+    rotation: Any,
+    position: Any,
+    jac: Any,
 ) -> None:
     """Halve the step of the task's ``joints`` from ``at`` to ``q`` (updated in place) while
     it leaves the frame farther from the ``target`` position than ``e_p`` (the error [m] at
-    ``at``) by more than ``tolerance_m``, at most :data:`_MAX_STEP_HALVINGS` times."""
+    ``at``) by more than ``tolerance_m``, at most :data:`_MAX_STEP_HALVINGS` times.
+    ``rotation``, ``position`` and ``jac`` are the caller's kinematics scratch (overwritten:
+    this runs every iteration of a solve)."""
     before = math.sqrt(e_p[0] ** 2 + e_p[1] ** 2 + e_p[2] ** 2) + settings[_TOLERANCE_M]
-    rotation = np.empty((3, 3))
-    position = np.empty(3)
-    jac = np.empty((6, links.shape[0]))
     for _ in range(_MAX_STEP_HALVINGS):
         frame_kinematics(q, links, link_index, ends, rotation, position, jac)
         d0 = target[9] - position[0]
@@ -576,8 +578,9 @@ def _solve(
             )
             if status != CONVERGED:
                 _backtrack(
-                    q, at, joints, links[t], link_index[t], ends[t], targets[t], e_p, settings
-                )
+                    q, at, joints, links[t], link_index[t], ends[t], targets[t], e_p, settings,
+                    rotation, position, chain_jac,
+                )  # fmt: skip
             # Refining only pays near the target; far ones get one step per call.
             done[t] = status != STEPPED_NEAR
         if done.all():
