@@ -60,11 +60,31 @@ def register(subparsers: Any) -> None:
     lerobot.add_argument(
         "--qc", type=Path, metavar="FILE", help="quality-gate rules (default config/export/qc.yaml)"
     )
+    lerobot.add_argument(
+        "--cameras",
+        type=_camera_list,
+        metavar="KEYS",
+        help="cameras to export, comma-separated dataset keys (head, left_wrist, right_wrist), "
+        "or none for a state-only dataset (default: every camera of the layout)",
+    )
     lerobot.add_argument("--verify", action="store_true", help="re-read the dataset and check it")
     lerobot.add_argument(
         "--json", action="store_true", help="print one JSON summary, no progress bar"
     )
     lerobot.set_defaults(func=_lerobot)
+
+
+def _camera_list(text: str) -> tuple[str, ...]:
+    """``--cameras``: ``none`` -> (), else the comma-separated keys (checked against the
+    episodes' cameras when the export is planned)."""
+    keys = tuple(key.strip() for key in text.split(",") if key.strip())
+    if not keys:
+        raise argparse.ArgumentTypeError("give camera keys (head,left_wrist,...) or none")
+    if keys == ("none",):
+        return ()
+    if "none" in keys:
+        raise argparse.ArgumentTypeError(f"{text!r}: none cannot be combined with cameras")
+    return keys
 
 
 def _lerobot(args: argparse.Namespace) -> int:
@@ -74,7 +94,7 @@ def _lerobot(args: argparse.Namespace) -> int:
     request = ExportRequest(
         sources=tuple(args.sources), output=args.output, fps=args.fps, layout=args.layout,
         codec=args.video_codec, workers=args.workers, ray=args.ray, resume=args.resume,
-        include_failed=args.include_failed, qc_file=args.qc,
+        include_failed=args.include_failed, qc_file=args.qc, cameras=args.cameras,
     )  # fmt: skip
     bar: Any = None
 

@@ -426,7 +426,10 @@ def build_frames(
     for key in camera_keys:
         camera = data.images.get(mapping.get(key, ""))
         if camera is None or not len(camera.t_ns):
-            raise ExportInputError(f"{data.path}: no images of camera {mapping.get(key, key)!r}")
+            raise ExportInputError(
+                f"{data.path}: no images of camera {mapping.get(key, key)!r} (to export "
+                f"without it: --cameras with the others, or --cameras none)"
+            )
         pick, flagged = nearest(camera.t_ns, grid, fps)
         frames = [camera.frames[i] for i in pick]
         if layout == "canonical":

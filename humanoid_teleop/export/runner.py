@@ -46,6 +46,9 @@ class ExportRequest:
     resume: bool = False
     include_failed: bool = False
     qc_file: Path | None = None
+    cameras: tuple[str, ...] | None = None
+    """Dataset camera keys to export (``head``, ``left_wrist``, ...); ``()`` for none (a
+    state-only dataset); None: every camera the layout holds."""
 
 
 def plan(request: ExportRequest) -> list[Unit]:
@@ -75,6 +78,8 @@ def plan(request: ExportRequest) -> list[Unit]:
         for model in models.values():
             shared &= set(cameras(model))
         camera_keys = tuple(k for k in CANONICAL_CAMERAS if k in shared)
+    if request.cameras is not None:
+        camera_keys = chosen_cameras(request.cameras, camera_keys, request.layout)
     rules = QcRules.load(request.qc_file)
     settings = Settings(
         fps=request.fps, layout=request.layout, codec=request.codec, camera_keys=camera_keys,
@@ -84,6 +89,21 @@ def plan(request: ExportRequest) -> list[Unit]:
         Unit(str(episode.resolve()), bag_content_hash(episode), robot, settings)
         for episode, robot in zip(episodes, robots, strict=True)
     ]
+
+
+def chosen_cameras(
+    asked: Sequence[str], available: tuple[str, ...], layout: Layout
+) -> tuple[str, ...]:
+    """The cameras of ``asked`` (``--cameras``) in the dataset's order; an ExportError naming a
+    camera the ``layout``'s episodes do not have (``available``)."""
+    unknown = [key for key in asked if key not in available]
+    if unknown:
+        have = ", ".join(available) or "none"
+        raise ExportError(
+            f"--cameras {','.join(unknown)}: not a camera of the {layout} layout's episodes "
+            f"(they have: {have})"
+        )
+    return tuple(key for key in available if key in asked)
 
 
 def _store(shard_dir: Path, files: dict[str, bytes]) -> None:

@@ -49,3 +49,21 @@ def test_json_summary_lists_the_command_less_episode(
     assert result.returncode == 0, result.stderr[-3000:]
     noted = json.loads(result.stdout)["action_is_state"]
     assert [item["source"] for item in noted] == [str(bare.resolve())]
+
+
+def test_cameras_option_exports_keys_or_none_and_refuses_unknown(tmp_path: Path) -> None:
+    """--cameras none exports an episode without images (exit 0, no videos); an unknown key
+    or none combined with keys is one error line, exit 2, nothing written."""
+    bare = write_offline_episode(tmp_path, "talos", "imageless", commands=True, images=False)
+    common = ["--video-codec", "h264", "--include-failed"]
+    done = run_export(bare, "-o", tmp_path / "ds", "--cameras", "none", *common)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (tmp_path / "ds" / "videos").exists()
+    unknown = run_export(bare, "-o", tmp_path / "bad", "--cameras", "head,chest", *common)
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().splitlines()[-1] == (
+        "error: --cameras chest: not a camera of the robot layout's episodes (they have: head)"
+    )
+    assert not (tmp_path / "bad").exists()
+    mixed = run_export(bare, "-o", tmp_path / "mixed", "--cameras", "none,head", *common)
+    assert mixed.returncode == 2 and "none cannot be combined" in mixed.stderr

@@ -45,13 +45,15 @@ OFFLINE_DURATION_S = 2.0
 end is idle (idle frames would be trimmed)."""
 
 
-def write_offline_episode(bag_dir: Path, robot: str, name: str, *, commands: bool) -> Path:
+def write_offline_episode(
+    bag_dir: Path, robot: str, name: str, *, commands: bool, images: bool = True
+) -> Path:
     """Write an episode with the offline episode writer (as ``port`` and the scripted sources
-    do): joint states swinging 0.05 rad around home on the driven joints and small
-    camera images at :data:`OFFLINE_RATE_HZ`, plus, with ``commands``, each group's command
-    through its robot.yaml interface (:class:`RobotEpisode`); without, no command topic at all
-    (what the writer wrote for TALOS before its trajectory interfaces were written).
-    Returns the episode folder."""
+    do): joint states swinging 0.05 rad around home on the driven joints and, with ``images``,
+    small camera images at :data:`OFFLINE_RATE_HZ` (without: no camera topic, as a kinematic
+    port writes), plus, with ``commands``, each group's command through its robot.yaml
+    interface (:class:`RobotEpisode`); without, no command topic at all (what the writer wrote
+    for TALOS before its trajectory interfaces were written). Returns the episode folder."""
     model = robot_model(robot)
     description = model.description
     info = EpisodeInfo(
@@ -63,10 +65,12 @@ def write_offline_episode(bag_dir: Path, robot: str, name: str, *, commands: boo
     writer = None
     if commands:
         writer = RobotEpisode(output, model, ("right",), None, 1.0 / OFFLINE_RATE_HZ)
-        writer.cameras()
+        if images:
+            writer.cameras()
     else:
         output.topic(description.sensors.joint_state_topic, JOINT_STATE)
-        output.topic(camera.topic, IMAGE)
+        if images:
+            output.topic(camera.topic, IMAGE)
     moving = np.zeros(len(model.joint_names))
     for group in driven_groups(model):
         moving[model.group_indices(group)] = 1.0
@@ -78,7 +82,8 @@ def write_offline_episode(bag_dir: Path, robot: str, name: str, *, commands: boo
         q = model.home_positions() + 0.05 * moving * np.sin(np.pi * t_s)
         rgb = np.full((48, 64, 3), (4 * k) % 256, dtype=np.uint8)
         output.joint_state(description.sensors.joint_state_topic, t_ns, model.joint_names, q)
-        output.image(camera.topic, t_ns, camera.frame_id, rgb)
+        if images:
+            output.image(camera.topic, t_ns, camera.frame_id, rgb)
         if writer is not None:
             writer.command(t_ns, {g: q[model.group_indices(g)] for g in description.interfaces})
     return output.close("success", t_ns)

@@ -179,6 +179,32 @@ def test_ported_episode_with_cameras_exports_to_lerobot(
     assert json.loads(done.stdout)["episodes"] == 1
 
 
+def test_kinematic_port_exports_as_a_state_only_dataset(
+    sources: list[Path], models: Callable[[str], RobotModel], tmp_path: Path
+) -> None:
+    """A kinematic port renders no camera: `export lerobot` names the camera it lacks, and
+    exports it with `--cameras none` (test/export loads such a dataset with lerobot)."""
+    result = _port(sources[0], PAIR[2], tmp_path / "ported", models, sim=False)
+    qc = tmp_path / "qc.yaml"
+    qc.write_text(LENIENT_QC)
+    command = [
+        sys.executable, "-m", "humanoid_teleop.cli.main", "export", "lerobot", str(result.path),
+        "--fps", "10", "--qc", str(qc), "--video-codec", "h264", "--json",
+    ]  # fmt: skip
+    refused = subprocess.run(
+        [*command, "-o", str(tmp_path / "refused")], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 2
+    assert "no images of camera" in refused.stderr and "--cameras none" in refused.stderr
+    done = subprocess.run(
+        [*command, "-o", str(tmp_path / "dataset"), "--cameras", "none"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert json.loads(done.stdout)["episodes"] == 1
+    assert not (tmp_path / "dataset" / "videos").exists()
+
+
 @pytest.mark.parametrize("scene_name", ["push", "pick_and_place"])
 def test_task_frame_puts_objects_where_each_robots_layout_does(
     scene_name: str, models: Callable[[str], RobotModel]
