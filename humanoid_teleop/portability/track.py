@@ -230,14 +230,13 @@ class SourceTrack:
         if held:
             columns = np.concatenate(held)
             q[:, columns] = self.measured[source.joints.index(0.0), columns]
-        rotations, _, points = self.tool.frames_rows(model.apply_mimic_rows(q))
-        return points - self.origin, rotations @ self.tool.hand_rotation
+        return self._path(model.apply_mimic_rows(q))
 
     def _path(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Tool positions (task frame) and hand-frame rotations at each row of ``q``."""
-        poses = [self.tool.tool(row) for row in q]
-        positions = np.array([p.position_m for p in poses]) - self.origin
-        return positions, np.array([p.rotation for p in poses])
+        """Tool points (task frame) and hand-frame rotations at each row of ``q``: each
+        row's :meth:`ArmTool.tool`, the same numbers, from one compiled pass."""
+        rotations, _, points = self.tool.frames_rows(q)
+        return points - self.origin, rotations @ self.tool.hand_rotation
 
     def synthetic_hand(self, k: int) -> FloatArray:
         """The synthetic operator hand (:func:`hand_points`, 25 joints [m], hand frame)

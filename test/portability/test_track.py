@@ -80,4 +80,5 @@ def test_kinematic_comparison_path_holds_the_uncommanded_joints_and_sets_the_mim
     physics = SourceTrack(episode, model, "right", measured_too=True)
     for k, row in enumerate(measured):
         pose = physics.tool.tool(row)
-        np.testing.assert_allclose(physics.actual_p[k], pose.position_m - physics.origin)
+        np.testing.assert_array_equal(physics.actual_p[k], pose.position_m - physics.origin)
+        np.testing.assert_array_equal(physics.actual_r[k], pose.rotation)
