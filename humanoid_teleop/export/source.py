@@ -1,8 +1,9 @@
 """One recorded episode (a bag folder) read into time-stamped arrays per stream.
 
-Every stream keeps the time of each sample in [ns]: the header stamp when the message has a
-header with a non-zero stamp (the capture / sample time), otherwise the DDS publish time
-(commands are ``Float64MultiArray`` without a header). Messages are decoded with rosbags'
+Every stream keeps the time of each sample in [ns]: its sample time
+(:mod:`humanoid_teleop.core.bag.clock`: the header stamp when the message has a header with a
+positive stamp, otherwise the DDS publish time: commands are ``Float64MultiArray`` without a
+header; a port reads episodes on the same clock). Messages are decoded with rosbags'
 ROS 2 type store; the bag itself is read through :mod:`humanoid_teleop.core.bag.reader`.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from rosbags.typesys import Stores, get_typestore
 
+from humanoid_teleop.core.bag.clock import sample_time_ns
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.reader import (
     BagSummary,
@@ -29,7 +30,6 @@ from humanoid_teleop.core.bag.reader import (
     mcap_files,
     read_bag,
 )
-from humanoid_teleop.core.motion.cdr import byte_order
 from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES, STATE_TOPIC
 from humanoid_teleop.core.robot import RobotDescription
 
@@ -45,15 +45,6 @@ HAND_INPUTS = ("left_hand", "right_hand")
 ANNOTATION_TOPIC = "/recorder/annotation"
 
 _TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
-HEADER_TYPES = frozenset(
-    {
-        "sensor_msgs/msg/JointState", "sensor_msgs/msg/Image", "sensor_msgs/msg/Joy",
-        "geometry_msgs/msg/WrenchStamped", "geometry_msgs/msg/PoseStamped",
-        "geometry_msgs/msg/PoseArray", "trajectory_msgs/msg/JointTrajectory",
-        "diagnostic_msgs/msg/DiagnosticArray",
-    }
-)  # fmt: skip
-"""Message types whose CDR starts with a std_msgs/Header (stamp at byte 4)."""
 
 
 @dataclass
@@ -108,15 +99,6 @@ class EpisodeData:
         return self.custom.get("robot", "")
 
 
-def _stamp_ns(msg: Any, publish_ns: int) -> int:
-    header = getattr(msg, "header", None)
-    if header is not None:
-        stamp = header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
-        if stamp > 0:
-            return int(stamp)
-    return publish_ns
-
-
 def _pose_row(pose: Any) -> list[float]:
     p, o = pose.position, pose.orientation
     return [p.x, p.y, p.z, o.x, o.y, o.z, o.w]
@@ -139,17 +121,9 @@ def _command_row(msg: Any, kind: str, names: tuple[str, ...]) -> list[float] | N
     return [float(v) for v in values]
 
 
-def _raw_stamp_ns(raw: RawMessage) -> int:
-    """The header stamp read straight from the CDR bytes (no full decode), else publish time."""
-    if raw.type in HEADER_TYPES and len(raw.data) >= 12:
-        try:
-            sec, nanosec = struct.unpack_from(byte_order(raw.data, raw.topic) + "iI", raw.data, 4)
-        except ValueError:
-            return raw.publish_time_ns
-        stamp = sec * 1_000_000_000 + nanosec
-        if stamp > 0:
-            return int(stamp)
-    return raw.publish_time_ns
+def _sample_time_ns(raw: RawMessage) -> int:
+    """The message's sample time [ns] (:mod:`humanoid_teleop.core.bag.clock`)."""
+    return sample_time_ns(raw.type, raw.data, raw.publish_time_ns, raw.log_time_ns)
 
 
 def _needed(stamps: list[int], grid_ns: npt.NDArray[np.int64]) -> list[int]:
@@ -238,7 +212,7 @@ def read_episode(
         by_topic: dict[str, tuple[list[int], list[RawMessage]]] = {}
         for raw in raws:
             stamps, kept = by_topic.setdefault(raw.topic, ([], []))
-            stamps.append(_raw_stamp_ns(raw))
+            stamps.append(_sample_time_ns(raw))
             kept.append(raw)
         if joint_topic not in by_topic:
             raise ExportInputError(f"{path}: no messages on {joint_topic} (joint states)")
@@ -257,7 +231,7 @@ def read_episode(
             msg: Any = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
         except Exception as err:  # rosbags raises several error types for bad CDR
             raise ExportInputError(f"{path}: {raw.topic}: undecodable {raw.type}: {err}") from err
-        t = _stamp_ns(msg, raw.publish_time_ns)
+        t = _sample_time_ns(raw)
         topic = raw.topic
         if topic == joint_topic:
             if not joint_names:

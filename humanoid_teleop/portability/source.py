@@ -1,7 +1,8 @@
 """A recorded episode read for porting: joints, commands, operator intent, objects.
 
-All times are the recorder's log times [ns] (one clock for every topic, whatever stamped the
-messages), turned into seconds since the episode's engage (the first ``true`` on
+All times are the messages' sample times [ns] (:mod:`humanoid_teleop.core.bag.clock`: the
+header stamp, else the publish time, the export's clock too; not the log time, which carries
+the transport's delays), turned into seconds since the episode's engage (the first ``true`` on
 ``/teleop/intent/engaged``; without it the first intent or command message, else the first
 joint state: joint-only data).
 """
@@ -380,7 +381,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     if intent_source:
         wanted += [f"{intent_source}{s}_{p}" for s in ("left", "right") for p in ("wrist", "hand")]
     wanted = [t for t in wanted if counts.get(t)]
-    # per stream its log times and rows: a list of rows, or one array of them (_alike_rows)
+    # per stream its sample times and rows: a list of rows, or one array of them (_alike_rows)
     joint_t: list[int] = []
     joint_rows: Any = []
     names: tuple[str, ...] = ()
@@ -465,7 +466,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     streams |= {t for t in wanted if t.startswith(EE_TARGET_PREFIX)}
     gathered: dict[str, tuple[list[int], list[bytes]]] = {}
     try:
-        messages = gather_messages(path, wanted, files)
+        messages = gather_messages(path, wanted, files, sample_times=True)
     except BagFormatError as err:
         raise PortInputError(f"{path}: {err}") from err
     for topic, (type_name, times, datas) in messages.items():

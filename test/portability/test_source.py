@@ -166,3 +166,48 @@ def test_an_object_count_that_changes_is_refused(sources: list[Path], tmp_path: 
     assert read_source(tmp_path / "same").objects is not None
     with pytest.raises(PortInputError, match="the number of objects changes"):
         read_source(tmp_path / "more")
+
+
+def test_messages_received_late_are_read_at_their_sample_times(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """A copy whose object poses, joint states and arm commands of one second reached the
+    recorder in a burst 1.5 s late (their log times; stamps and publish times as sampled),
+    as a live recording's did on a loaded host, reads as the on-time source: every stream's
+    times and values equal (by log time the object would hover while the hand set it down)."""
+    source = sources[0]
+    metadata = read_bag(source).metadata
+    late_topics = {OBJECTS_TOPIC, "/joint_states", COMMAND}
+    assert late_topics <= {t.name for t in metadata.topics}
+    first_ns = min(m.log_time_ns for m in iter_messages(source))
+    burst = (first_ns + 1_000_000_000, first_ns + 2_000_000_000)
+    output = EpisodeOutput(tmp_path, "late", EpisodeInfo(robot=metadata.custom_data["robot"]),
+                           START_NS)  # fmt: skip
+    latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
+    for topic in metadata.topics:
+        output.topic(topic.name, topic.type, latched=topic.name in latched)
+    held = []
+    for message in iter_messages(source):
+        t_ns = message.log_time_ns
+        if message.topic in late_topics and burst[0] <= t_ns < burst[1]:
+            held.append(message)
+            continue
+        if held and t_ns >= burst[1] + 500_000_000:
+            for late in held:  # received now: logged at the running newest time
+                output.raw(late.topic, late.log_time_ns, late.data)
+            held = []
+        output.raw(message.topic, t_ns, message.data)
+    output.close("success", START_NS + metadata.duration_ns)
+    late_path = tmp_path / "late"
+    # the burst is in the copy's log times: no object pose logged within the burst's second
+    logged = [m.log_time_ns for m in iter_messages(late_path, [OBJECTS_TOPIC])]
+    assert max(np.diff(logged)) >= 900_000_000
+    on_time, late = read_source(source), read_source(late_path)
+    assert late.engage_ns == on_time.engage_ns
+    for got, expected in ((late.joints, on_time.joints), (late.objects, on_time.objects)):
+        assert got is not None and expected is not None
+        np.testing.assert_array_equal(got.t_s, expected.t_s)
+        np.testing.assert_array_equal(got.values, expected.values)
+    for group, expected in on_time.commands.items():
+        np.testing.assert_array_equal(late.commands[group].t_s, expected.t_s)
+        np.testing.assert_array_equal(late.commands[group].values, expected.values)

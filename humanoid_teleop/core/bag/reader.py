@@ -26,6 +26,7 @@ from mcap.records import Metadata
 from mcap.summary import Summary
 from numpy.typing import NDArray
 
+from .clock import sample_time_ns, sample_times_ns
 from .errors import BagError, BagFormatError
 from .metadata import METADATA_FILE, BagMetadata, FileInfo, TopicInfo, read_metadata_yaml
 from .qos import qos_profiles_from_yaml
@@ -367,7 +368,7 @@ def _iter_stored(
 
 
 #: A topic's messages gathered by :func:`gather_messages`: its type name, their log times
-#: [ns] and their serialized data, in stored order.
+#: (or sample times) [ns] and their serialized data, in stored order.
 TopicMessages = tuple[str, list[int], list[bytes]]
 
 _MESSAGE_INDEX_OPCODE = 0x07
@@ -380,15 +381,20 @@ _MESSAGE_DATA_AT = _RECORD_HEADER.size + _MESSAGE_HEADER.size
 
 
 def gather_messages(
-    bag: Path, topics: Iterable[str], files: list[Path] | None = None
+    bag: Path,
+    topics: Iterable[str],
+    files: list[Path] | None = None,
+    *,
+    sample_times: bool = False,
 ) -> dict[str, TopicMessages]:
     """The messages of ``topics`` in a bag directory or MCAP file, per topic in stored order
     (file by file): what :func:`iter_messages` with ``log_time_order=False`` yields, grouped
-    by topic. A file whose chunks carry message indexes (every file this project writes) is
-    read through them: each wanted channel's messages are located and checked as arrays,
-    with no step per record of the other channels and no object per message (a kinematic
-    port reads ~2 000 messages per second of episode). ``files`` as for
-    :func:`iter_messages`."""
+    by topic, with their log times, or with ``sample_times`` their sample times
+    (:mod:`.clock`: header stamp, else publish time, else log time). A file whose chunks
+    carry message indexes (every file this project writes) is read through them: each
+    wanted channel's messages are located and checked as arrays, with no step per record of
+    the other channels and no object per message (a kinematic port reads ~2 000 messages per
+    second of episode). ``files`` as for :func:`iter_messages`."""
     wanted = list(topics)
     gathered: dict[str, TopicMessages] = {}
     for path in files if files is not None else mcap_files(bag):
@@ -398,7 +404,7 @@ def gather_messages(
                 if summary is not None and all(
                     c.message_index_offsets for c in summary.chunk_indexes
                 ):
-                    found = _gather_indexed(path, stream, summary, wanted)
+                    found = _gather_indexed(path, stream, summary, wanted, sample_times)
                     if found is not None:
                         for topic, (type_name, times, datas) in found.items():
                             entry = gathered.setdefault(topic, (type_name, [], []))
@@ -409,7 +415,13 @@ def gather_messages(
             raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
         for message in iter_messages(path, wanted, log_time_order=False, files=[path]):
             entry = gathered.setdefault(message.topic, (message.type, [], []))
-            entry[1].append(message.log_time_ns)
+            entry[1].append(
+                sample_time_ns(
+                    message.type, message.data, message.publish_time_ns, message.log_time_ns
+                )
+                if sample_times
+                else message.log_time_ns
+            )
             entry[2].append(message.data)
     return gathered
 
@@ -421,7 +433,7 @@ def _u64_column(heads: NDArray[np.uint8], start: int) -> NDArray[np.uint64]:
 
 
 def _gather_indexed(
-    path: Path, stream: BinaryIO, summary: Summary, wanted: list[str]
+    path: Path, stream: BinaryIO, summary: Summary, wanted: list[str], sample_times: bool
 ) -> dict[str, TopicMessages] | None:
     """:func:`gather_messages` of one MCAP file whose chunks all have message indexes; None
     when the indexes list another number of messages of a wanted channel than the file's
@@ -477,8 +489,17 @@ def _gather_indexed(
                 continue
             topic, type_name = channels[cid]
             entry = gathered.setdefault(topic, (type_name, [], []))
-            entry[1].extend(_u64_column(heads, _RECORD_HEADER.size + 6).tolist())
-            starts = (offsets + _MESSAGE_DATA_AT).tolist()
+            data_starts = offsets + _MESSAGE_DATA_AT
+            log_times = _u64_column(heads, _RECORD_HEADER.size + 6)
+            if sample_times:
+                publish_times = _u64_column(heads, _RECORD_HEADER.size + 14)
+                times = sample_times_ns(
+                    type_name, buffer, data_starts, ends, publish_times, log_times
+                )
+                entry[1].extend(times.tolist())
+            else:
+                entry[1].extend(log_times.tolist())
+            starts = data_starts.tolist()
             entry[2].extend([records[a:b] for a, b in zip(starts, ends.tolist(), strict=True)])
     assert summary.statistics is not None  # _chunk_index's summaries have statistics
     stated = summary.statistics.channel_message_counts

@@ -281,3 +281,41 @@ def test_iter_messages_reads_the_files_it_is_given(tmp_path: Path) -> None:
     given = list(iter_messages(episode, log_time_order=False, files=[episode / "ep_0.mcap"]))
     assert len(listed) == 200 and given == listed
     assert list(iter_messages(episode, files=[])) == []
+
+
+def _write_late(path: Path, index_types: IndexType) -> list[tuple[str, int]]:
+    """JointStates stamped at 1..20 ms, published 1 ns later, and forward commands published
+    at 1..20 ms, all logged in one burst at 50 ms (received late); their expected sample
+    times (topic, ns), in stored order."""
+    expected = []
+    with path.open("wb") as stream:
+        writer = Writer(stream, chunk_size=1 << 20, index_types=index_types)
+        writer.start(profile="ros2", library="test")
+        joint = writer.register_schema("sensor_msgs/msg/JointState", "ros2msg", b"")
+        forward = writer.register_schema("std_msgs/msg/Float64MultiArray", "ros2msg", b"")
+        ids = {"/joint_states": writer.register_channel("/joint_states", "cdr", joint)}
+        ids["/commands"] = writer.register_channel("/commands", "cdr", forward)
+        for k in range(1, 21):
+            t_ns = k * 1_000_000
+            stamp = b"\0\1\0\0" + (0).to_bytes(4, "little") + t_ns.to_bytes(4, "little")
+            writer.add_message(ids["/joint_states"], 50_000_000, stamp + b"\0" * 8, t_ns + 1)
+            expected.append(("/joint_states", t_ns))
+            writer.add_message(ids["/commands"], 50_000_000, b"\0\1\0\0" + b"\0" * 12, t_ns)
+            expected.append(("/commands", t_ns))
+        writer.finish()
+    return expected
+
+
+@pytest.mark.parametrize("index_types", [IndexType.ALL, IndexType.CHUNK])
+def test_gather_messages_gives_sample_times_on_request(
+    tmp_path: Path, index_types: IndexType
+) -> None:
+    """sample_times: each message's header stamp, else its publish time, not the log time
+    of the burst it was received in; through the message indexes and walking the file."""
+    path = tmp_path / "late.mcap"
+    expected = _write_late(path, index_types)
+    gathered = gather_messages(path, ["/joint_states", "/commands"], sample_times=True)
+    for topic in ("/joint_states", "/commands"):
+        assert gathered[topic][1] == [t for name, t in expected if name == topic]
+    logged = gather_messages(path, ["/joint_states"])
+    assert set(logged["/joint_states"][1]) == {50_000_000}
