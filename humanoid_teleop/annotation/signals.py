@@ -1,7 +1,9 @@
 """The time series the annotation rules and the Label Studio preview use, read from a bag.
 
-Times are episode time [ns] (log time minus ``starting_time_ns`` of ``metadata.yaml``), so
-they share the clock of the sidecar's spans and of the operator's live labels.
+Times are episode time [ns] (each message's sample time, :mod:`humanoid_teleop.core.bag.clock`:
+its header stamp, not the log time a late delivery shifts, minus ``starting_time_ns`` of
+``metadata.yaml``), so they share the clock of the sidecar's spans, of the operator's live
+labels and of the exported frames.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def read_signals(path: Path) -> EpisodeSignals:
     try:
         for raw in iter_messages(path, topics=topics):
             msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
-            t_ns = raw.log_time_ns - start
+            t_ns = raw.sample_time_ns - start
             if raw.topic == joint_topic:
                 if not isinstance(msg, JointState):
                     raise _unexpected(path, raw, "sensor_msgs/msg/JointState")

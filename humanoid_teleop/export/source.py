@@ -20,7 +20,6 @@ import numpy as np
 import numpy.typing as npt
 from rosbags.typesys import Stores, get_typestore
 
-from humanoid_teleop.core.bag.clock import sample_time_ns
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.reader import (
     BagSummary,
@@ -121,11 +120,6 @@ def _command_row(msg: Any, kind: str, names: tuple[str, ...]) -> list[float] | N
     return [float(v) for v in values]
 
 
-def _sample_time_ns(raw: RawMessage) -> int:
-    """The message's sample time [ns] (:mod:`humanoid_teleop.core.bag.clock`)."""
-    return sample_time_ns(raw.type, raw.data, raw.publish_time_ns, raw.log_time_ns)
-
-
 def _needed(stamps: list[int], grid_ns: npt.NDArray[np.int64]) -> list[int]:
     """Indices of the samples any frame can use: both neighbours of every frame time, and
     the first and last sample (held, interpolated and nearest values need no others)."""
@@ -212,7 +206,7 @@ def read_episode(
         by_topic: dict[str, tuple[list[int], list[RawMessage]]] = {}
         for raw in raws:
             stamps, kept = by_topic.setdefault(raw.topic, ([], []))
-            stamps.append(_sample_time_ns(raw))
+            stamps.append(raw.sample_time_ns)
             kept.append(raw)
         if joint_topic not in by_topic:
             raise ExportInputError(f"{path}: no messages on {joint_topic} (joint states)")
@@ -231,7 +225,7 @@ def read_episode(
             msg: Any = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
         except Exception as err:  # rosbags raises several error types for bad CDR
             raise ExportInputError(f"{path}: {raw.topic}: undecodable {raw.type}: {err}") from err
-        t = _sample_time_ns(raw)
+        t = raw.sample_time_ns
         topic = raw.topic
         if topic == joint_topic:
             if not joint_names:

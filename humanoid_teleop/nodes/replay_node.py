@@ -66,7 +66,8 @@ def is_bag(path: Path) -> bool:
 
 
 def bag_operator_messages(path: Path) -> list[tuple[int, str, bytes]]:
-    """(log time [ns], /operator/* topic, CDR) of the operator input recorded in a bag.
+    """(sample time [ns]: the header stamp, not the log time a late delivery shifts;
+    /operator/* topic; CDR) of the operator input recorded in a bag.
 
     Per input (head, each wrist, ...) the intent topic (what teleop used) is preferred; an
     input the bag has no intent for comes from its raw ``/operator/*`` topic, so e.g. a head
@@ -78,7 +79,7 @@ def bag_operator_messages(path: Path) -> list[tuple[int, str, bytes]]:
     for m in iter_messages(path, topics=intents + operators):
         prefix = INTENT_PREFIX if m.topic.startswith(INTENT_PREFIX) else OPERATOR_PREFIX
         name = m.topic[len(prefix) :]
-        by_source.setdefault(m.topic, []).append((m.log_time_ns, OPERATOR_PREFIX + name, m.data))
+        by_source.setdefault(m.topic, []).append((m.sample_time_ns, OPERATOR_PREFIX + name, m.data))
     chosen: list[tuple[int, str, bytes]] = []
     for name in OPERATOR_TOPICS:
         chosen += by_source.get(INTENT_PREFIX + name) or by_source.get(OPERATOR_PREFIX + name, [])

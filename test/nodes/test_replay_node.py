@@ -17,7 +17,7 @@ rclpy = pytest.importorskip("rclpy")
 from geometry_msgs.msg import PoseStamped  # noqa: E402
 
 from humanoid_teleop.core.motion.messages import pose_from_msg  # noqa: E402
-from humanoid_teleop.nodes.replay_node import default_clip  # noqa: E402
+from humanoid_teleop.nodes.replay_node import bag_operator_messages, default_clip  # noqa: E402
 from humanoid_teleop.nodes.ros_conversions import time_to_s  # noqa: E402
 
 from .test_sim_robot_node import NodeProcess, Probe, free_domain  # noqa: E402
@@ -142,9 +142,13 @@ def test_missing_motion_file_is_a_clear_error(tmp_path: Path) -> None:
     assert f"{missing} does not exist" in result.stderr
 
 
-def _intent_bag(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
+def _intent_bag(
+    tmp_path: Path, logged_at_ns: int | None = None
+) -> tuple[Path, dict[str, np.ndarray]]:
     """A bag (written with rosbags) of 50 poses at 100 Hz on each of three topics: the left
-    wrist's intent, the raw left wrist (other values) and the raw head (no head intent)."""
+    wrist's intent, the raw left wrist (other values) and the raw head (no head intent);
+    with ``logged_at_ns`` every message is logged then (received in one burst), each still
+    stamped when it was sampled."""
     from rosbags.rosbag2 import StoragePlugin, Writer
     from rosbags.typesys import Stores, get_typestore
 
@@ -175,8 +179,18 @@ def _intent_bag(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
                         orientation=quat(x=0.0, y=0.0, z=0.0, w=1.0),
                     ),
                 )
-                writer.write(conn, t_ns, store.serialize_cdr(msg, pose_type.__msgtype__))
+                data = store.serialize_cdr(msg, pose_type.__msgtype__)
+                writer.write(conn, t_ns if logged_at_ns is None else logged_at_ns, data)
     return bag, recorded
+
+
+def test_bag_intent_received_in_one_burst_is_replayed_at_its_stamps(tmp_path: Path) -> None:
+    """Operator input the recorder received all at once (log times equal) is timed by its
+    header stamps: the 100 Hz clip's 10 ms steps, not one instant."""
+    bag, _ = _intent_bag(tmp_path, logged_at_ns=3_000_000_000)
+    messages = bag_operator_messages(bag)
+    wrist = [t for t, topic, _ in messages if topic == "/operator/left_wrist"]
+    assert wrist == [1_000_000_000 + i * 10_000_000 for i in range(50)]
 
 
 @pytest.mark.ros

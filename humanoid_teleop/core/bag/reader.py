@@ -46,6 +46,12 @@ class RawMessage(NamedTuple):
     sequence: int
     data: bytes
 
+    @property
+    def sample_time_ns(self) -> int:
+        """When the message was sampled [ns]: header stamp, else publish time, else log time
+        (:func:`.clock.sample_time_ns`); the clock to align streams on."""
+        return sample_time_ns(self.type, self.data, self.publish_time_ns, self.log_time_ns)
+
 
 @dataclass(frozen=True)
 class FileSummary:
@@ -415,13 +421,7 @@ def gather_messages(
             raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
         for message in iter_messages(path, wanted, log_time_order=False, files=[path]):
             entry = gathered.setdefault(message.topic, (message.type, [], []))
-            entry[1].append(
-                sample_time_ns(
-                    message.type, message.data, message.publish_time_ns, message.log_time_ns
-                )
-                if sample_times
-                else message.log_time_ns
-            )
+            entry[1].append(message.sample_time_ns if sample_times else message.log_time_ns)
             entry[2].append(message.data)
     return gathered
 
