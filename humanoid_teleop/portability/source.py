@@ -49,6 +49,11 @@ OUTCOME_TOPIC = "/sim/task/outcome"
 SCENE_KEY = "custom.scene"
 #: Metadata key of the seed a scripted episode's scene was laid out with.
 SCENE_SEED_KEY = "custom.scene_seed"
+SAMPLE_CLOCK_TOLERANCE_S = 5.0
+"""How far [s] a stream's sample times (header stamps, publish times) may lie outside the
+span the recorder logged the episode in: a live recording's worst delivery delay seen was
+1.8 s (2026-12-06); a stream stamped by a clock not synchronised with the station's lies
+hours or decades off, and is refused rather than aligned with the others by guesswork."""
 _TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
 
 
@@ -333,6 +338,27 @@ def _parsed_robot(file: Path, content: bytes) -> RobotDescription:
     return load_robot(file)
 
 
+def _check_sample_clock(path: Path, metadata: Any, messages: dict[str, Any]) -> None:
+    """Refuse a stream whose sample times lie more than :data:`SAMPLE_CLOCK_TOLERANCE_S`
+    outside the span the recorder logged the episode in (``metadata``: its
+    ``starting_time_ns`` and ``duration_ns``), naming the topic and how far."""
+    tolerance_ns = round(SAMPLE_CLOCK_TOLERANCE_S * 1e9)
+    start_ns = metadata.starting_time_ns
+    end_ns = start_ns + metadata.duration_ns
+    for topic, (_, times, _) in messages.items():
+        if not times:
+            continue
+        first, last = min(times), max(times)
+        if first < start_ns - tolerance_ns or last > end_ns + tolerance_ns:
+            off_ns = start_ns - first if first < start_ns - tolerance_ns else last - end_ns
+            side = "before" if first < start_ns - tolerance_ns else "after"
+            raise PortInputError(
+                f"{path}: {topic}: its header stamps lie {off_ns / 1e9:.1f} s {side} the span "
+                "the recorder logged the episode in: stamped by a clock not synchronised with "
+                "the recording station's (synchronise it, e.g. with chrony/PTP)"
+            )
+
+
 def read_source(path: Path, description: RobotDescription | None = None) -> SourceEpisode:
     """Read episode ``path``; ``description`` is the source robot (else from its metadata)."""
     try:
@@ -469,6 +495,8 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         messages = gather_messages(path, wanted, files, sample_times=True)
     except BagFormatError as err:
         raise PortInputError(f"{path}: {err}") from err
+    clocked = (streams | set(named_commands)) & messages.keys()
+    _check_sample_clock(path, summary.metadata, {t: messages[t] for t in clocked})
     for topic, (type_name, times, datas) in messages.items():
         types[topic] = type_name
         if topic in streams:
@@ -494,7 +522,9 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
             poses[topic] = (times, rows)
     starts = sorted(t for t, on in engaged if on)
     if starts:
-        engage_ns = starts[0]
+        # an episode started while engaged holds the latched engage (its publish time before
+        # the episode: the recorder logs latched messages at the file's start): from its start
+        engage_ns = max(starts[0], summary.metadata.starting_time_ns)
     else:
         firsts = [v[0][0] for v in cmd.values()] + [v[0][0] for v in poses.values()]
         engage_ns = min(firsts) if firsts else joint_t[0]

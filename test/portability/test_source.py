@@ -3,6 +3,8 @@ and message by message whenever a stream's layout changes; the MCAP files it rea
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from humanoid_teleop.core.motion.cdr import (
     pose_stamped_values,
 )
 from humanoid_teleop.core.motion.rotation import quat_to_matrix
+from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC
 from humanoid_teleop.portability.errors import PortInputError
 from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.source import (
@@ -211,3 +214,61 @@ def test_messages_received_late_are_read_at_their_sample_times(
     for group, expected in on_time.commands.items():
         np.testing.assert_array_equal(late.commands[group].t_s, expected.t_s)
         np.testing.assert_array_equal(late.commands[group].values, expected.values)
+
+
+def _copy_changing(
+    source: Path, out_dir: Path, name: str, change: Callable[[str, int, bytes], tuple[int, bytes]]
+) -> Path:
+    """A copy of ``source`` written with the recorder's writer, each message's (publish
+    time, data) as ``change(topic, log time, data)`` gives them (received at the log time,
+    or at the newest time received before when that is later)."""
+    metadata = read_bag(source).metadata
+    output = EpisodeOutput(out_dir, name, EpisodeInfo(robot=metadata.custom_data["robot"]),
+                           START_NS)  # fmt: skip
+    latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
+    for topic in metadata.topics:
+        output.topic(topic.name, topic.type, latched=topic.name in latched)
+    for message in iter_messages(source):
+        output.raw(message.topic, *change(message.topic, message.log_time_ns, message.data))
+    output.close("success", START_NS + metadata.duration_ns)
+    return out_dir / name
+
+
+def test_a_stream_stamped_by_an_unsynchronised_clock_is_one_line_naming_it(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """Joint states stamped an hour ahead of the recorder's clock: refused, naming the file,
+    the topic and how far its stamps lie outside the recorded span."""
+
+    def ahead(topic: str, t_ns: int, data: bytes) -> tuple[int, bytes]:
+        if topic != "/joint_states":
+            return t_ns, data
+        sec = struct.unpack_from("<i", data, 4)[0] + 3600
+        return t_ns, data[:4] + struct.pack("<i", sec) + data[8:]
+
+    copy = _copy_changing(sources[0], tmp_path, "ahead", ahead)
+    with pytest.raises(PortInputError) as err:
+        read_source(copy)
+    assert str(err.value).startswith(
+        f"{copy}: /joint_states: its header stamps lie 3600.0 s after the span the recorder "
+        "logged the episode in: stamped by a clock not synchronised"
+    )
+
+
+def test_an_episode_started_while_engaged_counts_from_its_start(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """The latched engage of an operator engaged before the episode began (published a
+    minute before it, logged at its start): the episode's times count from its start, as
+    for the same episode engaged at its start."""
+
+    def engaged_earlier(topic: str, t_ns: int, data: bytes) -> tuple[int, bytes]:
+        return (t_ns - 60_000_000_000 if topic == ENGAGED_TOPIC else t_ns), data
+
+    on_time = read_source(sources[0])
+    assert on_time.engage_ns == read_bag(sources[0]).metadata.starting_time_ns
+    copy = _copy_changing(sources[0], tmp_path, "engaged_before", engaged_earlier)
+    earlier = read_source(copy)
+    assert next(m.publish_time_ns for m in iter_messages(copy, [ENGAGED_TOPIC])) < START_NS
+    assert earlier.engage_ns == on_time.engage_ns
+    np.testing.assert_array_equal(earlier.joints.t_s, on_time.joints.t_s)
