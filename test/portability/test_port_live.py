@@ -32,7 +32,8 @@ def test_a_live_recording_replays_on_its_own_robot_in_physics(
 
     if not is_isolated():
         pytest.skip("recording needs the isolated-network wrapper: run `make test`")
-    bag = record(LIVE_ROBOT, LIVE_DURATION_S, tmp_path / "live", device="scripted",
+    # a DDS session on a loaded host is not bit-deterministic: up to three recordings
+    bag = record(LIVE_ROBOT, LIVE_DURATION_S, tmp_path / "live", attempts=3, device="scripted",
                  require_success=True)  # fmt: skip
     source = read_source(bag)
     assert source.outcome == "success" and source.objects is not None
