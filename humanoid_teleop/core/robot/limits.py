@@ -9,7 +9,6 @@ bounds and a velocity for every joint, :data:`DEFAULT_VELOCITY_RAD_S` where the 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -105,11 +104,6 @@ class JointLimits:
             np.where(np.isfinite(acc) & (acc > 0), acc, np.inf),
             np.zeros(n) if effort is None else np.asarray(effort, dtype=np.float64),
         )
-
-    @functools.cached_property
-    def name_array(self) -> NDArray[np.object_]:
-        """``names`` as an object array, to pick names with a boolean mask."""
-        return np.array(self.names, dtype=object)
 
     @property
     def velocity_not_given(self) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from itertools import compress
 
 import numpy as np
 from numpy.typing import NDArray
@@ -257,8 +258,9 @@ def safety_step(
 
 def _names(limits: JointLimits, flags: FloatArray) -> tuple[str, ...]:
     """The joints a clamp row of :func:`limited_move` marks (1.0), in joint order."""
-    names: tuple[str, ...] = tuple(limits.name_array[flags != 0.0])
-    return names
+    # the row's 0.0 / 1.0 as Python floats pick the names (~1 us less than a boolean mask
+    # into an object array)
+    return tuple(compress(limits.names, flags.tolist()))
 
 
 def _ramp_vmax(
