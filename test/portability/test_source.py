@@ -166,3 +166,17 @@ def test_an_object_count_that_changes_is_refused(sources: list[Path], tmp_path: 
     assert read_source(tmp_path / "same").objects is not None
     with pytest.raises(PortInputError, match="the number of objects changes"):
         read_source(tmp_path / "more")
+
+
+def test_a_recorded_calibration_that_is_not_a_pose_names_its_topic(sources: list[Path]) -> None:
+    """The calibration in effect is read from the first EE target and the wrist it was
+    mapped from: a target whose quaternion is zero is refused in one line naming it."""
+    source = read_source(sources[0])
+    wrist, target = source.first_mapped_wrist("right") or (None, None)
+    assert wrist is not None and target is not None
+    targets = source.ee_targets["right"]
+    values = targets.values.copy()
+    values[0, 3:7] = 0.0
+    source.ee_targets["right"] = Samples(targets.t_s, values)
+    with pytest.raises(PortInputError, match=r"/teleop/ee_target/right at 0\.004 s: .* not a pose"):
+        source.first_mapped_wrist("right")
