@@ -14,7 +14,8 @@ lower and objects nearer) has its origin moved with its objects (:func:`task_ori
 
 **Intent.** Ported to its own robot (the same robot.yaml) the calibration maps the recorded
 intent onto itself, so it is replayed as given: re-deriving it differs by rounding, which the
-IK's tolerance and the contacts turn into another episode. For another robot the operator's
+IK's tolerance and the contacts turn into another episode; from where the episode started,
+with the calibration it was recorded with (:func:`_replay_start`). For another robot the operator's
 wrist poses are re-derived: each step the target's tool should sit where the source's goal
 did (task frame); the EE pose that puts it there (with the target's tool offset at its
 current finger closure) is mapped back through the target's own calibration (:mod:`humanoid_
@@ -142,7 +143,7 @@ from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Pose
 from humanoid_teleop.core.motion.rotation import rotation_angle
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
-from humanoid_teleop.core.retarget.calibration import capture
+from humanoid_teleop.core.retarget.calibration import capture, recaptured_wrist
 from humanoid_teleop.core.retarget.hand import HandRetargeter
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel
@@ -270,6 +271,15 @@ def port_episode(
     if arm_ik is None or side not in arm_ik.sides:
         raise PortError(f"profile {options.profile!r} drives no {side} arm of {tgt_desc.name}")
     same = _same_robot(src_desc, tgt_desc)
+    # Ported to its own robot, the calibration maps the recorded intent onto itself: it is
+    # replayed as given (re-deriving it would differ by rounding, which the IK's tolerance
+    # and the contacts can turn into another episode), from where the episode started
+    # (:func:`_replay_start`).
+    replay = None
+    wrists, hands = source.wrists.get(side), source.hands.get(side)
+    if same and wrists is not None and hands is not None:
+        replay = (wrists, hands)
+    start = _replay_start(source, target_model, pipeline, rate) if replay is not None else None
     sim = scene = None
     if sim_on:
         from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
@@ -284,10 +294,18 @@ def port_episode(
             same and _laid_out_as_recorded(sim, scene, source.objects.at(0.0))
         ):
             _place_objects(sim, scene, source.objects.at(0.0), track.origin, origin)
+    if sim is not None and start is not None:
+        sim.start_at(*start)
     q = sim.positions if sim is not None else target_model.home_positions()
+    if start is not None:  # the pipeline engages where the commands stood
+        q = start[1]
     # The calibration the pipeline will capture at the first frame, computed the same way.
     wrist0_p, wrist0_r = _first_wrist(source, side)
     r_ee0, p_ee0 = tool.ee(q)
+    if start is not None:  # the recording's calibration, captured again where it started
+        wrist0_p, wrist0_r = _recaptured_wrist(
+            source, side, arm_ik, Pose(p_ee0, r_ee0), wrist0_p, wrist0_r
+        )
     calibration = capture(
         arm_ik.calibration_config,
         Pose(wrist0_p, wrist0_r),
@@ -329,13 +347,6 @@ def port_episode(
     source_objects = None
     if source.objects is not None:
         source_objects = source.objects.interpolated(track.t_s)[:, 0, :3] - track.origin
-    # Ported to its own robot, the calibration maps the recorded intent onto itself: it is
-    # replayed as given (re-deriving it would differ by rounding, which the IK's tolerance
-    # and the contacts can turn into another episode).
-    replay = None
-    wrists, hands = source.wrists.get(side), source.hands.get(side)
-    if same and wrists is not None and hands is not None:
-        replay = (wrists, hands)
     task = _task(source)
     # the operator wrist rotations in which the source's and the target's operators hold
     # their hands for the task, and the turn from the one to the other
@@ -439,6 +450,9 @@ def port_episode(
     try:
         writer.begin(start_ns)
         pipeline.engage(q, 0.0)
+        if start is not None:  # calibrated now, at the wrist computed above
+            engage_at = {f"{side}_wrist": Pose(wrist0_p, wrist0_r)}
+            pipeline.recalibrate(HumanFrame(0.0, **engage_at))  # type: ignore[arg-type]
         dt = 1.0 / rate
         # pipeline and sim time [s] of the episode's t = 0: into another robot, the port
         # first engages where the source's path starts and waits there for the engage ramp
@@ -642,6 +656,51 @@ def _target_grip(
         grasp_progress=grasp_progress,
     )
     return None if grasps is None else (grasps, PickHands(config, side))
+
+
+def _replay_start(
+    source: SourceEpisode, model: RobotModel, pipeline: TeleopPipeline, rate_hz: float
+) -> tuple[FloatArray, FloatArray] | None:
+    """Where the replay of an episode on its own robot starts: (its joint state at its start,
+    that state with each commanded group at its command then) [rad] (:meth:`~.source.
+    SourceEpisode.start_joint_state`: the newest at or before its engage, else its first),
+    the robot's and the pipeline's start (the calibration is captured again there:
+    :func:`_recaptured_wrist`); None (home, exactly) when that joint state lies within one
+    step of the engage ramp (``engage_speed_rad_s`` at ``rate_hz`` [Hz]) of home, every
+    joint: a recording that engaged at home, whose first joint state is one step after its
+    engage (the scripted recorder's 1e-18 rad off home; not its first commands, whose hands
+    are not ramped: 0.02 rad off). An episode that starts elsewhere (a port into another
+    robot, which begins once the target's arm has come to the source's first goal; a live
+    episode begun while its operator was engaged) replayed from home went through another
+    calibration: g1 push seed 1 -> talos -> talos, 8-10 cm off from the first step."""
+    home = model.home_positions()
+    names = model.joint_names
+    measured = source.start_joint_state(names, home)
+    ramp_step_rad = pipeline.safety.config.engage_speed_rad_s / rate_hz
+    if float(np.abs(measured - home).max()) <= ramp_step_rad:
+        return None
+    return measured, source.start_commanded_state(names, model.description.groups, measured)
+
+
+def _recaptured_wrist(
+    source: SourceEpisode, side: str, arm_ik: ArmIkRetargeter, ee: Pose, wrist_p: FloatArray,
+    wrist_r: FloatArray,
+) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """The operator wrist (position [m], rotation) at which the target's pipeline, engaged
+    at EE pose ``ee`` where the episode started, captures the calibration the episode was
+    recorded with: the one that mapped its first ``side`` wrist to its first EE target
+    (:meth:`~.source.SourceEpisode.first_mapped_wrist`, :func:`recaptured_wrist`). Without
+    a recorded EE target, or in ``absolute`` mode (which does not depend on where it was
+    captured), the first recorded wrist ``wrist_p``, ``wrist_r``: the calibration captured
+    there against where the episode started, as its operator would have engaged there."""
+    mapped = source.first_mapped_wrist(side)
+    config = arm_ik.calibration_config
+    if mapped is None or config.mode != "relative":
+        return wrist_p, wrist_r
+    wrist, target = (Pose(np.array(row[:3]), row_rotation(row)) for row in mapped)
+    scale = config.scale_for(arm_ik.robot_arm_length_m[side])
+    engage = recaptured_wrist(scale, ee, wrist, target)
+    return engage.position_m, engage.rotation
 
 
 def _engage(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import functools
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,9 @@ span the recorder logged the episode in: a live recording's worst delivery delay
 1.8 s (2026-12-06); a stream stamped by a clock not synchronised with the station's lies
 hours or decades off, and is refused rather than aligned with the others by guesswork."""
 _TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
+#: How far a recorded quaternion's length may be from 1 (float32 senders round to ~1e-7;
+#: a zero or unnormalised quaternion is not a rotation).
+QUAT_NORM_TOLERANCE = 1e-3
 
 
 @dataclass
@@ -150,6 +154,60 @@ class SourceEpisode:
     def duration_s(self) -> float:
         """Time from engage to the last joint state [s]."""
         return float(self.joints.t_s[-1])
+
+    def start_joint_state(self, names: tuple[str, ...], default: FloatArray) -> FloatArray:
+        """The joint positions [rad or m] in ``names`` order at the episode's start: the
+        newest joint state at or before its engage, else its first (a joint the episode
+        did not record keeps its ``default``)."""
+        start = self.joints.values[self.joints.index(0.0)]
+        recorded = {name: i for i, name in enumerate(self.joint_names)}
+        out = np.array(default, dtype=np.float64)
+        for k, name in enumerate(names):
+            i = recorded.get(name)
+            if i is not None:
+                out[k] = start[i]
+        return out
+
+    def start_commanded_state(
+        self, names: tuple[str, ...], groups: Mapping[str, tuple[str, ...]], measured: FloatArray
+    ) -> FloatArray:
+        """``measured`` (joint positions [rad or m] in ``names`` order) with the joints of
+        each group the episode recorded commands of (``groups``: group -> its joint names)
+        at its command at the start (the newest at or before its engage, else its first):
+        where the commands stood then (with physics they lead the measured joints)."""
+        out = np.array(measured, dtype=np.float64)
+        index = {name: k for k, name in enumerate(names)}
+        for group, stream in self.commands.items():
+            joints = groups.get(group, ())
+            if len(stream.t_s) and len(joints) == len(stream.values[0]):
+                out[[index[j] for j in joints]] = stream.values[stream.index(0.0)]
+        return out
+
+    def first_mapped_wrist(self, side: str) -> tuple[FloatArray, FloatArray] | None:
+        """The calibration in effect at the start, as recorded: the ``side`` arm's first EE
+        target (``/teleop/ee_target/<side>``) at or after its first operator wrist, and the
+        newest wrist at or before it (the one the pipeline mapped to it), as pose rows (x,
+        y, z, qx, qy, qz, qw); None without either stream. Raises PortInputError naming the
+        topic when a row is not a pose (non-finite, or a quaternion not of unit length
+        within :data:`QUAT_NORM_TOLERANCE`)."""
+        wrists, targets = self.wrists.get(side), self.ee_targets.get(side)
+        if wrists is None or targets is None or not len(wrists.t_s):
+            return None
+        j = int(np.searchsorted(targets.t_s, wrists.t_s[0]))
+        if j >= len(targets.t_s):
+            return None
+        t_s = float(targets.t_s[j])
+        rows = (wrists.values[wrists.index(t_s)], targets.values[j])
+        topics = (f"{self.intent_source}{side}_wrist", f"{EE_TARGET_PREFIX}{side}")
+        for topic, row in zip(topics, rows, strict=True):
+            norm = float(np.linalg.norm(row[3:7]))
+            if not (np.isfinite(row).all() and abs(norm - 1.0) <= QUAT_NORM_TOLERANCE):
+                shown = show_value([float(v) for v in row])
+                raise PortInputError(
+                    f"{self.path}: {topic} at {t_s:.3f} s: {shown} is not a pose (x, y, z "
+                    "and a unit quaternion): the calibration in effect cannot be read from it"
+                )
+        return rows
 
     @property
     def command_rate_hz(self) -> float:

@@ -53,11 +53,15 @@ def copy_without(
     drop: Callable[[str], bool],
     custom_changes: dict[str, str] | None = None,
     until_ns: int | None = None,
+    from_ns: int | None = None,
 ) -> Path:
     """A copy of ``episode`` (same metadata fields, but ``custom_changes``: metadata
     ``custom.<key>`` values) without the topics ``drop`` selects (and, with ``until_ns``,
     without the messages logged after that time [ns]), written with the recorder's
-    writer."""
+    writer. With ``from_ns``, an episode the recorder started then [ns] (an episode begun
+    while its operator was engaged): the messages logged before it are left out but for
+    the last of each latched topic (transient local, the engaged flag among them), logged
+    at ``from_ns`` as the recorder logs its latched copies at a file's start."""
     summary = read_bag(episode)
     custom = summary.metadata.custom_data
     info = EpisodeInfo(
@@ -68,15 +72,31 @@ def copy_without(
         custom={k[len("custom.") :]: v for k, v in custom.items() if k.startswith("custom.")}
         | (custom_changes or {}),
     )
-    output = EpisodeOutput(out_dir, episode.name, info, START_NS)
+    start_ns = START_NS if from_ns is None else from_ns
+    output = EpisodeOutput(out_dir, episode.name, info, start_ns)
     latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
+    if from_ns is not None:
+        latched |= {
+            t.name
+            for t in summary.metadata.topics
+            if any(q.durability == "transient_local" for q in t.offered_qos_profiles)
+        }
     for topic in summary.metadata.topics:
         if not drop(topic.name):
             output.topic(topic.name, topic.type, latched=topic.name in latched)
+    held: dict[str, bytes] = {}  # the latched topics' last messages before from_ns
     for message in iter_messages(episode):
         if until_ns is not None and message.log_time_ns > until_ns:
             break
-        if not drop(message.topic):
-            output.raw(message.topic, message.log_time_ns, message.data)
+        if drop(message.topic):
+            continue
+        if from_ns is not None and message.log_time_ns < from_ns:
+            if message.topic in latched:
+                held[message.topic] = message.data
+            continue
+        for topic, data in held.items():
+            output.raw(topic, start_ns, data)
+        held.clear()
+        output.raw(message.topic, message.log_time_ns, message.data)
     end_ns = START_NS + summary.metadata.duration_ns
     return output.close(custom.get("outcome"), end_ns if until_ns is None else until_ns)

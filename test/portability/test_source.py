@@ -272,3 +272,17 @@ def test_an_episode_started_while_engaged_counts_from_its_start(
     assert next(m.publish_time_ns for m in iter_messages(copy, [ENGAGED_TOPIC])) < START_NS
     assert earlier.engage_ns == on_time.engage_ns
     np.testing.assert_array_equal(earlier.joints.t_s, on_time.joints.t_s)
+
+
+def test_a_recorded_calibration_that_is_not_a_pose_names_its_topic(sources: list[Path]) -> None:
+    """The calibration in effect is read from the first EE target and the wrist it was
+    mapped from: a target whose quaternion is zero is refused in one line naming it."""
+    source = read_source(sources[0])
+    wrist, target = source.first_mapped_wrist("right") or (None, None)
+    assert wrist is not None and target is not None
+    targets = source.ee_targets["right"]
+    values = targets.values.copy()
+    values[0, 3:7] = 0.0
+    source.ee_targets["right"] = Samples(targets.t_s, values)
+    with pytest.raises(PortInputError, match=r"/teleop/ee_target/right at 0\.004 s: .* not a pose"):
+        source.first_mapped_wrist("right")

@@ -60,6 +60,11 @@ class CalibrationConfig:
             **values,
         )
 
+    def scale_for(self, robot_arm_length_m: float) -> float:
+        """The position scale for a robot arm of ``robot_arm_length_m`` [m]: ``scale``, else
+        that length / ``operator_arm_length_m``."""
+        return self.scale or robot_arm_length_m / self.operator_arm_length_m
+
 
 @dataclass(frozen=True)
 class ArmCalibration:
@@ -92,6 +97,17 @@ class ArmCalibration:
         return Pose(a + scale * (wrist.position_m - b), wrist.rotation @ c)
 
 
+def recaptured_wrist(scale: float, ee: Pose, wrist: Pose, target: Pose) -> Pose:
+    """The operator wrist at which a ``relative`` calibration of position scale ``scale``
+    captured against the robot's EE pose ``ee`` maps ``wrist`` onto the EE ``target``: the
+    calibration that mapped ``wrist`` to ``target`` when they were recorded, captured again
+    where the robot is now (a replay that starts where a recording did, not where its
+    operator engaged)."""
+    rotation = ee.rotation @ target.rotation.T @ wrist.rotation
+    position = wrist.position_m - (target.position_m - ee.position_m) / scale
+    return Pose(position, rotation)
+
+
 def capture(
     config: CalibrationConfig,
     wrist: Pose,
@@ -102,7 +118,7 @@ def capture(
     ee_r_hand: FloatArray,
 ) -> ArmCalibration:
     """Calibrate one arm from the operator's current wrist (and head) and the robot's EE pose."""
-    scale = config.scale or robot_arm_length_m / config.operator_arm_length_m
+    scale = config.scale_for(robot_arm_length_m)
     if head is not None and head.is_finite():
         anchor = head.position_m - np.array([0.0, 0.0, config.shoulder_below_head_m])
     else:

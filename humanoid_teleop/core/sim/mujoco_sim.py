@@ -191,6 +191,23 @@ class MujocoSim:
 
     # -- commands and stepping -------------------------------------------------------------
 
+    def start_at(self, positions: FloatArray, commanded: FloatArray | None = None) -> None:
+        """Put the robot at rest at joint ``positions`` [rad or m] (``joint_names`` order,
+        clamped into the limits), its drives at rest at ``commanded`` (default: the same),
+        held until commanded: the start of a replay that begins where a recording did, not
+        at home. Before the first step only."""
+        if self.data.time != 0.0:
+            raise SimConfigError(f"start_at after {self.data.time} s of simulation")
+        integrator = self.integrator
+        reference = positions if commanded is None else commanded
+        self.integrator = JointIntegrator(integrator.limits, reference, integrator.lag_s)
+        limits = integrator.limits
+        d = self.data
+        d.qpos[self._qpos_index] = np.clip(positions, limits.lower, limits.upper)
+        d.qvel[self._dof_index] = 0.0
+        d.ctrl[self._actuator_index] = self.integrator.positions[self._actuated]
+        self._mj.mj_forward(self.model, d)
+
     def set_targets(self, names: Sequence[str], positions: Sequence[float] | FloatArray) -> None:
         """Command joint positions [rad]; raises InvalidCommand (nothing changes) if bad."""
         with self._lock:

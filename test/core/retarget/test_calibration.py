@@ -10,7 +10,7 @@ from humanoid_teleop.core.motion.frame import HumanFrame, Pose
 from humanoid_teleop.core.motion.rotation import axis_rotation
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.base import RetargetContext
-from humanoid_teleop.core.retarget.calibration import CalibrationConfig, capture
+from humanoid_teleop.core.retarget.calibration import CalibrationConfig, capture, recaptured_wrist
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 
 from .conftest import model_of
@@ -74,3 +74,23 @@ def test_arm_ik_calibrates_each_arm_when_its_wrist_appears() -> None:
     assert set(arm.step(HumanFrame(0.01, right_wrist=WRIST0), q)) == {"right_arm"}
     both = HumanFrame(0.02, left_wrist=WRIST0, right_wrist=WRIST0)
     assert set(arm.step(both, q)) == {"left_arm", "right_arm"}
+
+
+def test_recaptured_wrist_captures_the_recorded_calibration_against_another_pose() -> None:
+    """A relative calibration captured at the recaptured wrist against another EE pose maps
+    every wrist as the recorded one did (a replay that starts where its recording did)."""
+    config = CalibrationConfig()
+    recorded = capture(config, WRIST0, EE0, HEAD, 0.45, np.zeros(3), np.eye(3))
+    wrist = Pose(WRIST0.position_m + np.array([0.05, 0.1, -0.02]), axis_rotation("y", 0.4))
+    elsewhere = Pose(np.array([0.4, -0.3, 0.3]), axis_rotation("z", -0.7))
+    scale = config.scale_for(0.45)
+    engage = recaptured_wrist(scale, elsewhere, wrist, recorded.target(wrist))
+    again = capture(config, engage, elsewhere, HEAD, 0.45, np.zeros(3), np.eye(3))
+    moved = Pose(wrist.position_m + np.array([-0.1, 0.02, 0.2]), axis_rotation("x", 0.3))
+    for pose in (wrist, moved):
+        np.testing.assert_allclose(
+            again.target(pose).position_m, recorded.target(pose).position_m, atol=1e-15
+        )
+        np.testing.assert_allclose(
+            again.target(pose).rotation, recorded.target(pose).rotation, atol=1e-15
+        )

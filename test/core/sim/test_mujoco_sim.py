@@ -8,6 +8,7 @@ import pytest
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 from humanoid_teleop.core.sim import InvalidCommand
+from humanoid_teleop.core.sim.errors import SimConfigError
 from humanoid_teleop.core.sim.mjcf_build import import_mujoco
 from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
 
@@ -160,3 +161,24 @@ def test_neighbouring_links_do_not_lock_a_bent_elbow() -> None:
     sim.step(1500)
     reached = sim.positions[list(model.index_of(names))]
     np.testing.assert_allclose(reached, target, atol=0.01)
+
+
+def test_start_at_puts_the_robot_there_at_rest_and_holds_its_drives() -> None:
+    """A sim started away from home (a replay that begins where a recording did) has its
+    joints there at rest, its drives at the given command, and holds them; once stepped it
+    refuses to start over."""
+    model = RobotModel(load_robot("g1"))
+    sim = MujocoSim(model)
+    arm = list(model.index_of(model.description.groups["left_arm"]))
+    measured = model.home_positions()
+    measured[arm] = [-0.8, 0.3, 0.0, 0.5, 0.0, 0.0, 0.0]
+    commanded = measured.copy()
+    commanded[arm[3]] += 0.05
+    sim.start_at(measured, commanded)
+    np.testing.assert_array_equal(sim.positions, measured)
+    assert not sim.velocities.any()
+    np.testing.assert_array_equal(sim.integrator.targets, commanded)
+    sim.step(1000)
+    np.testing.assert_allclose(sim.positions[arm], commanded[arm], atol=np.radians(2.0))
+    with pytest.raises(SimConfigError, match="start_at after"):
+        sim.start_at(measured)
