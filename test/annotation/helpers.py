@@ -24,10 +24,12 @@ def utc_ns(text: str) -> int:
 def record_synthetic(
     bag_dir: Path, name: str, start: str = "2026-12-01T09:00:00", duration_s: float = 3.0,
     outcome: bool | None = True, live_labels: tuple[tuple[float, str], ...] = (),
-    **info: str,
+    burst_s: float = 0.0, **info: str,
 ) -> Path:  # fmt: skip
     """Record one episode of /joint_states at 10 Hz starting at ``start`` (UTC) for
-    ``duration_s`` [s]; ``info`` sets EpisodeInfo fields (task, operator, robot, ...)."""
+    ``duration_s`` [s]; ``info`` sets EpisodeInfo fields (task, operator, robot, ...). With
+    ``burst_s`` [s] the recorder receives each window of that length's messages at its end
+    (log times bunched, as on a loaded host), each stamped when it was sampled."""
     clock = [utc_ns(start)]
     recorder = BagRecorder(
         RecorderConfig(
@@ -44,7 +46,11 @@ def record_synthetic(
         steps = int(duration_s * 10)
         for i in range(steps + 1):
             t = utc_ns(start) + i * NS // 10
-            recorder.submit("/joint_states", joint_state(t, [0.01 * i, 0.2]), t)
+            received = t
+            if burst_s:
+                window_ns = int(burst_s * NS)
+                received = utc_ns(start) + ((t - utc_ns(start)) // window_ns + 1) * window_ns
+            recorder.submit("/joint_states", joint_state(t, [0.01 * i, 0.2]), received)
         for offset_s, text in live_labels:
             recorder.annotate(text, utc_ns(start) + int(offset_s * NS))
         if outcome is not None:

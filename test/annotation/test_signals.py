@@ -12,8 +12,8 @@ from humanoid_teleop.annotation.signals import read_signals
 from humanoid_teleop.core.bag.episode import FileOptions
 from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderConfig
-from test.annotation.helpers import NS, record_synthetic, utc_ns
-from test.core.bag.conftest import joint_state, string_msg
+from test.annotation.helpers import NS, record_synthetic
+from test.core.bag.conftest import string_msg
 
 
 def test_arm_speed_is_the_joint_displacement_over_the_window(tmp_path: Path) -> None:
@@ -51,26 +51,7 @@ def test_a_joint_topic_of_another_type_is_refused_naming_it(tmp_path: Path) -> N
 def test_joint_states_received_in_bursts_are_read_at_their_stamps(tmp_path: Path) -> None:
     """The same 10 Hz joint states received by the recorder in one burst per second (log
     times bunched; stamps as sampled, as on a loaded host) read as the same arm speed."""
-    start = utc_ns("2026-12-01T09:00:00")
-    recorder = BagRecorder(
-        RecorderConfig(
-            bag_dir=tmp_path / "bags",
-            files=FileOptions(reserve_bytes=4096),
-            warn_free_bytes=0,
-            min_free_bytes=0,
-        ),
-        clock_ns=lambda: start,
-    )
-    try:
-        recorder.add_topic("/joint_states", "sensor_msgs/msg/JointState", [QosProfile()])
-        recorder.start_episode(EpisodeInfo(robot="g1"), name="burst")
-        for i in range(21):
-            stamp = start + i * NS // 10
-            received = start + (i // 10 + 1) * NS  # each second's ten at its end
-            recorder.submit("/joint_states", joint_state(stamp, [0.01 * i, 0.2]), received)
-        episode = recorder.stop_episode().path
-    finally:
-        recorder.close()
+    episode = record_synthetic(tmp_path / "bags", "burst", duration_s=2.0, robot="g1", burst_s=1.0)
     signals = read_signals(episode)
     assert signals.arm_speed is not None and len(signals.arm_speed.values) > 10
     assert signals.arm_speed.values == pytest.approx(0.1)
