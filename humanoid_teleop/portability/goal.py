@@ -51,7 +51,7 @@ from .track import (
 FloatArray = NDArray[np.float64]
 #: Time [s] over which the target's operator turns from the source's grasp posture to its own.
 POSTURE_S = 2.0
-#: Added to a step's time [s] when looking up recorded samples (log times are whole ns).
+#: Added to a step's time [s] when looking up recorded samples (sample times are whole ns).
 TIME_EPS_S = 1e-6
 #: After a source that ended mid-release or rising: the hand rises this much [m] in [s].
 FINISH_RISE_M = 0.08

@@ -403,7 +403,7 @@ def build_report(
         split = contact_split(contact, error, (src_p, src_o), (tgt_p, tgt_o), motion)
     # each step's tool rotation against the source sample the port stepped from (its
     # ``src_index``; not the newest at or before ``t_s``, which a step time a rounding below
-    # the sample's log time put one sample back: a kinematic self-port's orientation p95
+    # the sample's time put one sample back: a kinematic self-port's orientation p95
     # was 0.004-0.008 rad, a step's turn), all in stacked matmuls (each matrix the same BLAS
     # product as one ``ee_r @ hand_rotation``, then ``r_src.T @ tool_r``)
     rows = np.clip([s.src_index for s in compared], 0, len(track_r) - 1)

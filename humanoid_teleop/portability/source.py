@@ -212,7 +212,7 @@ class SourceEpisode:
     @property
     def command_rate_hz(self) -> float:
         """The recorded command rate [Hz] (median spacing of the first command stream; the
-        joint-state rate for joint-only data), from the spacing in whole ns as the log times
+        joint-state rate for joint-only data), from the spacing in whole ns as the sample times
         are: 4 ms is 250.0 Hz, the rate a 250 Hz recorder stepped at, where the difference of
         two times in seconds gives 249.99999999999778 Hz, whose step replays another episode
         (its clock drifts from the recording's by ~1e-15 s a step)."""
