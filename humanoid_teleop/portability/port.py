@@ -279,7 +279,9 @@ def port_episode(
     wrists, hands = source.wrists.get(side), source.hands.get(side)
     if same and wrists is not None and hands is not None:
         replay = (wrists, hands)
-    start = _replay_start(source, target_model, pipeline, rate) if replay is not None else None
+    start = None
+    if replay is not None:
+        start = _replay_start(source, track, target_model, pipeline, rate)
     sim = scene = None
     if sim_on:
         from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
@@ -659,11 +661,12 @@ def _target_grip(
 
 
 def _replay_start(
-    source: SourceEpisode, model: RobotModel, pipeline: TeleopPipeline, rate_hz: float
-) -> tuple[FloatArray, FloatArray] | None:
+    source: SourceEpisode, track: SourceTrack, model: RobotModel, pipeline: TeleopPipeline,
+    rate_hz: float,
+) -> tuple[FloatArray, FloatArray] | None:  # fmt: skip
     """Where the replay of an episode on its own robot starts: (its joint state at its start,
-    that state with each commanded group at its command then) [rad] (:meth:`~.source.
-    SourceEpisode.start_joint_state`: the newest at or before its engage, else its first),
+    that state with each commanded group at its command then) [rad] (the newest at or before
+    its engage, else its first: ``track``'s measured joints, ``model.joint_names`` order),
     the robot's and the pipeline's start (the calibration is captured again there:
     :func:`_recaptured_wrist`); None (home, exactly) when that joint state lies within one
     step of the engage ramp (``engage_speed_rad_s`` at ``rate_hz`` [Hz]) of home, every
@@ -673,13 +676,17 @@ def _replay_start(
     robot, which begins once the target's arm has come to the source's first goal; a live
     episode begun while its operator was engaged) replayed from home went through another
     calibration: g1 push seed 1 -> talos -> talos, 8-10 cm off from the first step."""
-    home = model.home_positions()
-    names = model.joint_names
-    measured = source.start_joint_state(names, home)
+    measured = track.measured[source.joints.index(0.0)]
     ramp_step_rad = pipeline.safety.config.engage_speed_rad_s / rate_hz
-    if float(np.abs(measured - home).max()) <= ramp_step_rad:
+    if float(np.abs(measured - model.home_positions()).max()) <= ramp_step_rad:
         return None
-    return measured, source.start_commanded_state(names, model.description.groups, measured)
+    # where the commands stood then (with physics they lead the measured joints)
+    commanded = measured.copy()
+    groups = model.description.groups
+    for group, stream in source.commands.items():
+        if len(stream.t_s) and len(groups.get(group, ())) == len(stream.values[0]):
+            commanded[model.group_indices(group)] = stream.values[stream.index(0.0)]
+    return measured, commanded
 
 
 def _recaptured_wrist(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 import functools
 import struct
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from numpy.typing import NDArray
 from rosbags.typesys import Stores, get_typestore
 
 from humanoid_teleop.core.bag.errors import BagFormatError
-from humanoid_teleop.core.bag.reader import gather_messages, read_bag
+from humanoid_teleop.core.bag.metadata import BagMetadata
+from humanoid_teleop.core.bag.reader import TopicMessages, gather_messages, read_bag
 from humanoid_teleop.core.config import show_value
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion.cdr import (
@@ -154,34 +154,6 @@ class SourceEpisode:
     def duration_s(self) -> float:
         """Time from engage to the last joint state [s]."""
         return float(self.joints.t_s[-1])
-
-    def start_joint_state(self, names: tuple[str, ...], default: FloatArray) -> FloatArray:
-        """The joint positions [rad or m] in ``names`` order at the episode's start: the
-        newest joint state at or before its engage, else its first (a joint the episode
-        did not record keeps its ``default``)."""
-        start = self.joints.values[self.joints.index(0.0)]
-        recorded = {name: i for i, name in enumerate(self.joint_names)}
-        out = np.array(default, dtype=np.float64)
-        for k, name in enumerate(names):
-            i = recorded.get(name)
-            if i is not None:
-                out[k] = start[i]
-        return out
-
-    def start_commanded_state(
-        self, names: tuple[str, ...], groups: Mapping[str, tuple[str, ...]], measured: FloatArray
-    ) -> FloatArray:
-        """``measured`` (joint positions [rad or m] in ``names`` order) with the joints of
-        each group the episode recorded commands of (``groups``: group -> its joint names)
-        at its command at the start (the newest at or before its engage, else its first):
-        where the commands stood then (with physics they lead the measured joints)."""
-        out = np.array(measured, dtype=np.float64)
-        index = {name: k for k, name in enumerate(names)}
-        for group, stream in self.commands.items():
-            joints = groups.get(group, ())
-            if len(stream.t_s) and len(joints) == len(stream.values[0]):
-                out[[index[j] for j in joints]] = stream.values[stream.index(0.0)]
-        return out
 
     def first_mapped_wrist(self, side: str) -> tuple[FloatArray, FloatArray] | None:
         """The calibration in effect at the start, as recorded: the ``side`` arm's first EE
@@ -396,7 +368,9 @@ def _parsed_robot(file: Path, content: bytes) -> RobotDescription:
     return load_robot(file)
 
 
-def _check_sample_clock(path: Path, metadata: Any, messages: dict[str, Any]) -> None:
+def _check_sample_clock(
+    path: Path, metadata: BagMetadata, messages: dict[str, TopicMessages]
+) -> None:
     """Refuse a stream whose sample times lie more than :data:`SAMPLE_CLOCK_TOLERANCE_S`
     outside the span the recorder logged the episode in (``metadata``: its
     ``starting_time_ns`` and ``duration_ns``), naming the topic and how far."""

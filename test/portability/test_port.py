@@ -519,12 +519,15 @@ def test_self_port_starts_at_home_only_for_an_episode_that_engaged_there(
     model = models(PAIR[1])
     pipeline = target_pipeline(model)
     recorded = read_source(sources[0])
-    assert _replay_start(recorded, model, pipeline, recorded.command_rate_hz) is None
+    track = SourceTrack(recorded, model, "right", measured_too=False)
+    assert _replay_start(recorded, track, model, pipeline, recorded.command_rate_hz) is None
     cut = read_source(_engaged_episode(sources[0], tmp_path, 2.0))
-    start = _replay_start(cut, model, pipeline, cut.command_rate_hz)
+    cut_track = SourceTrack(cut, model, "right", measured_too=False)
+    start = _replay_start(cut, cut_track, model, pipeline, cut.command_rate_hz)
     assert start is not None
     measured, commanded = start
-    np.testing.assert_array_equal(measured, cut.start_joint_state(model.joint_names, measured))
+    order = [cut.joint_names.index(name) for name in model.joint_names]
+    np.testing.assert_array_equal(measured, cut.joints.values[cut.joints.index(0.0), order])
     group = model.description.arms["right"].group
     np.testing.assert_array_equal(
         commanded[model.group_indices(group)], cut.commands[group].values[0]
