@@ -201,7 +201,8 @@ def read_episode(
     estop_rows: list[list[float]] = []
     files = [path / f.path for f in summary.metadata.files] or mcap_files(path)
     raws = _messages(files, topics)
-    selected: Iterable[RawMessage] = raws
+    # (sample time [ns], message): each message's time taken once
+    selected: Iterable[tuple[int, RawMessage]] = ((raw.sample_time_ns, raw) for raw in raws)
     if fps is not None:
         by_topic: dict[str, tuple[list[int], list[RawMessage]]] = {}
         for raw in raws:
@@ -213,19 +214,18 @@ def read_episode(
         joint_stamps = by_topic[joint_topic][0]
         grid = frame_grid(min(joint_stamps), max(joint_stamps), fps)
         selected = [
-            kept[i]
+            (stamps[i], kept[i])
             for topic, (stamps, kept) in by_topic.items()
             for i in (
                 range(len(kept)) if topic in (ENGAGED_TOPIC, STATE_TOPIC) else _needed(stamps, grid)
             )
         ]
-    for raw in selected:
+    for t, raw in selected:
         try:
             # rosbags builds each message type's class at run time: its fields are Any here
             msg: Any = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
         except Exception as err:  # rosbags raises several error types for bad CDR
             raise ExportInputError(f"{path}: {raw.topic}: undecodable {raw.type}: {err}") from err
-        t = raw.sample_time_ns
         topic = raw.topic
         if topic == joint_topic:
             if not joint_names:
