@@ -18,7 +18,7 @@ from typing import Any
 from mcap.writer import MCAP0_MAGIC
 
 from humanoid_teleop.core.errors import ConfigError, EnvironmentProblem
-from humanoid_teleop.core.motion.bag_input import human_frames_from_bag
+from humanoid_teleop.core.motion.bag_input import motion_from_bag
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.retarget.offline import OfflineRun, run_offline
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
@@ -81,15 +81,17 @@ def run(args: argparse.Namespace) -> int:
     description = load_robot(args.robot)
     model = RobotModel(description)
     pipeline = TeleopPipeline.create(description, model, args.profile)
+    recalibrations_s: tuple[float, ...] = ()
     if is_bag:
-        frames = human_frames_from_bag(motion_path, args.bag_rate_hz)
+        recorded = motion_from_bag(motion_path, args.bag_rate_hz)
+        frames, recalibrations_s = recorded.frames, recorded.recalibrations_s
     else:
         motion = human_frames_from_bvh(
             read_bvh(motion_path), skip_frames=args.skip_frames, follow_hips=args.follow_hips
         )
         pipeline.set_operator_arm_length(motion.operator_arm_length_m)
         frames = list(motion.frames)
-    result = run_offline(pipeline, frames[:: args.stride])
+    result = run_offline(pipeline, frames[:: args.stride], recalibrations_s)
     if args.out is not None:
         write_trajectory(result, args.out)
     summary = result.summary()

@@ -21,9 +21,11 @@ NaN/inf values are rejected, counted on ``/teleop/state`` and logged at most onc
 per topic and reason), and each step uses a part only while its own stamp is fresh: groups
 driven by a stale part hold. Publishes each group's command on its configured
 interface, republishes the input it used on ``/teleop/intent/*`` (each message once), the
-engaged flag on ``/teleop/intent/engaged`` (latched, on change), the arm end-effector targets
-on ``/teleop/ee_target/{left,right}`` (when new input was used) and its state on
-``/teleop/state`` (including the step time p50/p99 [ms] over the last steps).
+engaged flag on ``/teleop/intent/engaged`` (latched, on change), each calibration (the
+operator's neutral pose captured after an engage or a re-centre) on
+``/teleop/intent/calibrated`` (std_msgs/Header stamped with that step's time), the arm
+end-effector targets on ``/teleop/ee_target/{left,right}`` (when new input was used) and its
+state on ``/teleop/state`` (including the step time p50/p99 [ms] over the last steps).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Bool, Float64MultiArray
+from std_msgs.msg import Bool, Float64MultiArray, Header
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
@@ -51,7 +53,12 @@ from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.core.motion.frame import HumanFrame, Input
 from humanoid_teleop.core.motion.messages import CdrPartReader
-from humanoid_teleop.core.motion.topics import EE_TARGET_PREFIX, ENGAGED_TOPIC, STATE_TOPIC
+from humanoid_teleop.core.motion.topics import (
+    CALIBRATED_TOPIC,
+    EE_TARGET_PREFIX,
+    ENGAGED_TOPIC,
+    STATE_TOPIC,
+)
 from humanoid_teleop.core.retarget.input_guard import (
     MALFORMED,
     InputGuard,
@@ -190,6 +197,8 @@ class TeleopNode(Node):
         )
         self._engaged_pub = self.create_publisher(Bool, ENGAGED_TOPIC, latched)
         self._published_engaged: bool | None = None
+        self._calibrated_pub = self.create_publisher(Header, CALIBRATED_TOPIC, latched)
+        self._published_calibrations = 0
         self._ee_target_pubs = {
             side: self.create_publisher(PoseStamped, f"{EE_TARGET_PREFIX}{side}", PUBLISHER_DEPTH)
             for side in self._description.arms
@@ -326,6 +335,12 @@ class TeleopNode(Node):
             else:
                 pub.publish(conv.joint_state_command(names, values, now))
         self._publish_engaged()
+        if self._pipeline.calibrations != self._published_calibrations:
+            # before this step's EE targets, which the new calibration mapped
+            self._published_calibrations = self._pipeline.calibrations
+            header = Header(frame_id=self._description.base_frame)
+            header.stamp.sec, header.stamp.nanosec = sec, nanosec
+            self._calibrated_pub.publish(header)
         if not used:
             return  # a hold step on old input: intent and EE targets are unchanged
         for which in used:

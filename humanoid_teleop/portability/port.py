@@ -142,7 +142,7 @@ from humanoid_teleop import __version__
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Pose
 from humanoid_teleop.core.motion.rotation import rotation_angle
-from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
+from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter, arm_geometry
 from humanoid_teleop.core.retarget.calibration import capture, recaptured_wrist
 from humanoid_teleop.core.retarget.hand import HandRetargeter
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
@@ -255,6 +255,11 @@ def port_episode(
             "shipped scene): port it with --no-sim"
         )
     side = _side(source, src_desc, tgt_desc)
+    pipeline = pipeline or target_pipeline(target_model, options.profile)
+    arm_ik = next((r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter)), None)
+    if arm_ik is None or side not in arm_ik.sides:
+        raise PortError(f"profile {options.profile!r} drives no {side} arm of {tgt_desc.name}")
+    source = _in_first_calibration(source, source_model, side, arm_ik)
     track = SourceTrack(source, source_model, side, measured_too=sim_on)
     tool = arm_tool(target_model, side)
     origin = task_origin(target_model, side, source.scene)
@@ -266,10 +271,6 @@ def port_episode(
             f"{source.path}: {1e3 * float(track.t_s[-1]):.1f} ms of recorded motion is "
             f"shorter than one step at {rate:g} Hz"
         )
-    pipeline = pipeline or target_pipeline(target_model, options.profile)
-    arm_ik = next((r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter)), None)
-    if arm_ik is None or side not in arm_ik.sides:
-        raise PortError(f"profile {options.profile!r} drives no {side} arm of {tgt_desc.name}")
     same = _same_robot(src_desc, tgt_desc)
     # Ported to its own robot, the calibration maps the recorded intent onto itself: it is
     # replayed as given (re-deriving it would differ by rounding, which the IK's tolerance
@@ -687,6 +688,22 @@ def _replay_start(
         if len(stream.t_s) and len(groups.get(group, ())) == len(stream.values[0]):
             commanded[model.group_indices(group)] = stream.values[stream.index(0.0)]
     return measured, commanded
+
+
+def _in_first_calibration(
+    source: SourceEpisode, source_model: RobotModel, side: str, arm_ik: ArmIkRetargeter
+) -> SourceEpisode:
+    """``source`` with its operator input after each later calibration (a re-centre, an
+    engage after a pause) in the calibration it began with
+    (:meth:`~.source.SourceEpisode.in_first_calibration`), so the whole episode is ported
+    through one, as the port's pipeline calibrates once. Its position scale: the profile's
+    for the source's arm (an ``absolute`` calibration does not depend on where it was
+    captured: the input is left as recorded)."""
+    config = arm_ik.calibration_config
+    if not source.recalibrations_s or config.mode != "relative":
+        return source
+    arm_length_m = arm_geometry(source_model, side, source_model.home_positions())[0]
+    return source.in_first_calibration(side, config.scale_for(arm_length_m))
 
 
 def _recaptured_wrist(

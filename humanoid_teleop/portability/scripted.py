@@ -5,7 +5,8 @@ The steps of :func:`humanoid_teleop.devices.scripted.episode.scripted_steps`, th
 ``run_episode`` runs too (MuJoCo robot and scene, the teleop pipeline, the demonstrator
 closing the loop on the robot's grasp point), with every step written as a session records
 it (:class:`RobotEpisode`): joint states, /tf and /tf_static, /teleop/state, commands, the
-intent used, EE targets, object poses, wrenches and the detector's outcome.
+intent used and its calibrations, EE targets, object poses, wrenches and the detector's
+outcome.
 An episode goes on after a success until the script is done (the release and the retreat
 are in it, as in a live operator's episode); a failure ends it.
 The episode's metadata names the scene (``custom.scene``) and its seed.

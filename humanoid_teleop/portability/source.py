@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import functools
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,18 @@ from humanoid_teleop.core.motion.cdr import (
     pose_array_values,
     pose_stamped_values,
 )
-from humanoid_teleop.core.motion.rotation import quat_to_matrix, rotations_from_quats
+from humanoid_teleop.core.motion.rotation import (
+    quat_to_matrix,
+    quats_from_matrices,
+    rotations_from_quats,
+)
 from humanoid_teleop.core.motion.topics import (
+    CALIBRATED_TOPIC,
     EE_TARGET_PREFIX,
     ENGAGED_TOPIC,
     RECORDED_PREFIXES,
 )
+from humanoid_teleop.core.retarget.calibration import later_calibrations_ns
 from humanoid_teleop.core.robot import RobotDescription
 from humanoid_teleop.core.sim.scene import load_scene, scene_dirs
 
@@ -145,6 +151,11 @@ class SourceEpisode:
     scene_seed: int = 0
     #: Its MCAP files in split order (as its metadata.yaml lists them); empty: not listed.
     files: tuple[Path, ...] = ()
+    #: Times [s since engage] from which the operator's input was mapped through a new
+    #: calibration: each calibration on ``/teleop/intent/calibrated`` after the one the
+    #: episode began with (a re-centre, an engage after a pause); in episodes recorded
+    #: without that topic, each engage after the first. See :meth:`in_first_calibration`.
+    recalibrations_s: tuple[float, ...] = ()
 
     @property
     def name(self) -> str:
@@ -181,6 +192,57 @@ class SourceEpisode:
                 )
         return rows
 
+    def in_first_calibration(self, side: str, scale: float) -> SourceEpisode:
+        """This episode with the ``side`` operator input (wrist and hand) recorded after each
+        of :attr:`recalibrations_s` re-expressed in the calibration the episode began with:
+        moved and turned so that calibration maps it onto the EE targets the new one did (an
+        operator who paused, moved their hand and engaged again, or re-centred, drove the
+        robot on from where it was; read through the first calibration, the replay would
+        jump by the hand's move). ``scale``: the calibration's position scale (a relative
+        calibration maps wrist ``p``, ``R`` to ``a + scale (p - b)``, ``R c``). Each
+        calibration is read where :meth:`first_mapped_wrist` reads the first one: its first
+        EE target at or after it and the newest wrist at or before that. Raises
+        PortInputError naming the topic when a later calibration cannot be read (no EE
+        target recorded for that arm)."""
+        wrists, hands = self.wrists.get(side), self.hands.get(side)
+        if not self.recalibrations_s or wrists is None:
+            return self
+        first = self.first_mapped_wrist(side)
+        targets = self.ee_targets.get(side)
+        if first is None or targets is None:
+            raise PortInputError(
+                f"{self.path}: the operator input was calibrated anew at "
+                f"{self.recalibrations_s[0]:.3f} s, but no {EE_TARGET_PREFIX}{side} targets "
+                "were recorded to read the new calibration from"
+            )
+        p_first, c_first = _calibration_pair(*first)
+        positions = wrists.values[:, :3].copy()
+        try:
+            rotations = rotations_from_quats(wrists.values[:, 3:7])
+        except ValueError as err:
+            topic = f"{self.intent_source}{side}_wrist"
+            raise PortInputError(f"{self.path}: {topic}: {err}") from None
+        turns = np.broadcast_to(np.eye(3), (len(wrists.t_s), 3, 3)).copy()
+        for t_s in self.recalibrations_s:
+            j = int(np.searchsorted(targets.t_s, t_s))
+            if j == len(targets.t_s):  # no target after it: no input was mapped through it
+                break
+            i = wrists.index(float(targets.t_s[j]))  # the wrist it was captured on, on
+            p_new, c_new = _calibration_pair(wrists.values[i], targets.values[j])
+            shift = (p_new[1] - p_first[1]) / scale - (p_new[0] - p_first[0])
+            positions[i:] = wrists.values[i:, :3] + shift
+            turns[i:] = c_new @ c_first.T
+        moved_rotations = rotations @ turns
+        values = np.column_stack([positions, quats_from_matrices(moved_rotations)])
+        rebased = {**self.wrists, side: Samples(wrists.t_s, values)}
+        moved_hands = self.hands
+        if hands is not None:
+            k = np.clip(np.searchsorted(wrists.t_s, hands.t_s, side="right") - 1, 0, None)
+            local = np.matmul(hands.values - wrists.values[k, None, :3], rotations[k])
+            points = positions[k, None, :] + np.matmul(local, moved_rotations[k].transpose(0, 2, 1))
+            moved_hands = {**self.hands, side: Samples(hands.t_s, points)}
+        return replace(self, wrists=rebased, hands=moved_hands)
+
     @property
     def command_rate_hz(self) -> float:
         """The recorded command rate [Hz] (median spacing of the first command stream; the
@@ -194,6 +256,16 @@ class SourceEpisode:
         if not len(steps):
             raise PortInputError(f"{self.path}: cannot tell the command rate (one sample)")
         return 1e9 / max(round(float(np.median(steps)) * 1e9), 1)
+
+
+def _calibration_pair(
+    wrist: FloatArray, target: FloatArray
+) -> tuple[tuple[FloatArray, FloatArray], FloatArray]:
+    """A calibration read from a wrist row and the EE target row it was mapped to (x, y, z,
+    qx, qy, qz, qw each): ((wrist position, target position) [m], ``c``: the rotation from
+    the wrist's to the target's)."""
+    r_wrist, r_target = quat_to_matrix(wrist[3:7]), quat_to_matrix(target[3:7])
+    return (np.asarray(wrist[:3]), np.asarray(target[:3])), r_wrist.T @ r_target
 
 
 def _pose_row(pose: Any) -> list[float]:
@@ -432,6 +504,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         *command_topics,
         *named_commands,
         ENGAGED_TOPIC,
+        CALIBRATED_TOPIC,
         OBJECTS_TOPIC,
         OBJECT_NAMES_TOPIC,
     ]
@@ -450,6 +523,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     obj_rows: Any = []
     object_names: tuple[str, ...] = ()
     engaged: list[tuple[int, bool]] = []
+    calibrated: list[int] = []
     joint_decoder = JointStateDecoder(f"{path}: {joint_topic}")
     places = {topic: f"{path}: {topic}" for topic in wanted}
     commands = {topic: Float64ArrayDecoder(f"{path}: {topic}") for topic in command_topics}
@@ -509,6 +583,8 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
                 msg: Any = _TYPESTORE.deserialize_cdr(data, types[topic])
                 if topic == ENGAGED_TOPIC:
                     engaged.append((t, bool(msg.data)))
+                elif topic == CALIBRATED_TOPIC:
+                    calibrated.append(t)
                 elif topic == OBJECT_NAMES_TOPIC:
                     object_names = tuple(n for n in msg.data.split(",") if n)
         except PortInputError:
@@ -560,6 +636,9 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     else:
         firsts = [v[0][0] for v in cmd.values()] + [v[0][0] for v in poses.values()]
         engage_ns = min(firsts) if firsts else joint_t[0]
+    # the calibrations after the one the episode began with (a calibration at or before its
+    # start: latched, of an operator engaged before the recorder started)
+    later = later_calibrations_ns(calibrated, starts, engage_ns)
     # rows read as one array (_alike_rows) share one object count by their shape: only a
     # list of rows decoded one by one can change it (a walk over thousands of array rows)
     if isinstance(obj_rows, list) and len({len(r) for r in obj_rows}) > 1:
@@ -602,4 +681,5 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         },
         scene_seed=scene_seed,
         files=tuple(files),
+        recalibrations_s=tuple((t - engage_ns) / 1e9 for t in later),
     )

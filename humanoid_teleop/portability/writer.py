@@ -48,6 +48,7 @@ from humanoid_teleop.core.motion.cdr import (
 )
 from humanoid_teleop.core.motion.rotation import matrix_to_quat, quats_from_matrices
 from humanoid_teleop.core.motion.topics import (
+    CALIBRATED_TOPIC,
     EE_TARGET_PREFIX,
     ENGAGED_TOPIC,
     INTENT_PREFIX,
@@ -80,6 +81,7 @@ POSE_ARRAY = "geometry_msgs/msg/PoseArray"
 JOINT_STATE = "sensor_msgs/msg/JointState"
 FORWARD = "std_msgs/msg/Float64MultiArray"
 BOOL = "std_msgs/msg/Bool"
+HEADER = "std_msgs/msg/Header"
 STRING = "std_msgs/msg/String"
 WRENCH = "geometry_msgs/msg/WrenchStamped"
 IMAGE = "sensor_msgs/msg/Image"
@@ -288,6 +290,12 @@ class EpisodeOutput:
         """A std_msgs/Bool."""
         self.raw(topic, t_ns, struct.pack("<4s?", b"\x00\x01\x00\x00", value))
 
+    def header(self, topic: str, t_ns: int, frame_id: str) -> None:
+        """A std_msgs/Header stamped ``t_ns`` [ns]."""
+        sec, nanosec = _split_ns(t_ns)
+        self.raw(topic, t_ns, struct.pack("<4siI", b"\x00\x01\x00\x00", sec, nanosec)
+                 + _string(frame_id, 8)[0])  # fmt: skip
+
     def text(self, topic: str, t_ns: int, value: str) -> None:
         """A std_msgs/String."""
         self.raw(topic, t_ns, _serialize(STRING, _TYPESTORE.types[STRING](data=value)))
@@ -426,6 +434,7 @@ class RobotEpisode:
                 encode = JointStateEncoder(names).encode
             self._command_encoders[group] = (topic, encode)
         output.topic(ENGAGED_TOPIC, BOOL, latched=True)
+        output.topic(CALIBRATED_TOPIC, HEADER, latched=True)
         for side in self.sides:
             output.topic(f"{INTENT_PREFIX}{side}_wrist", POSE)
             output.topic(f"{INTENT_PREFIX}{side}_hand", POSE_ARRAY)
@@ -453,6 +462,7 @@ class RobotEpisode:
         self._state_due = _Periodic(STATE_RATE_HZ)
         self._steps = 0
         self._clamps = ClampTally()
+        self._calibrations: int | None = None  # the pipeline's count last written
 
     def cameras(self) -> None:
         """Declare the robot's camera topics (raw images; call before writing)."""
@@ -540,9 +550,14 @@ class RobotEpisode:
         """``/teleop/state`` after the pipeline's ``step``, when one is due: call every step;
         it is written at the teleop node's rate from the first call, with the node's keys
         (:func:`teleop_status`; no step times: an offline step's wall time is not the
-        robot's)."""
+        robot's). A calibration the pipeline captured since the last call (its first, an
+        engage's, a re-centre's) goes on ``/teleop/intent/calibrated``, stamped ``t_ns``, as
+        the teleop node records it."""
         self._steps += 1
         self._clamps.add(step.report)
+        if pipeline.calibrations != self._calibrations:  # as the teleop node records them
+            self._calibrations = pipeline.calibrations
+            self.output.header(CALIBRATED_TOPIC, t_ns, self.description.base_frame)
         if not self._state_due(t_ns):
             return
         status = teleop_status(

@@ -205,3 +205,39 @@ def test_malformed_input_bytes_are_rejected_naming_the_topic(harness: Harness) -
     assert rejected, harness.states[-1:]
     assert "malformed JointState" in rejected[-1][key]
     assert rejected[-1]["joint_states"] == "true"
+
+
+@pytest.mark.ros
+def test_each_calibration_is_recorded_with_its_step_stamp(harness: Harness) -> None:
+    """An engage and a re-centre each capture the operator's neutral pose anew: each is one
+    std_msgs/Header on /teleop/intent/calibrated (latched, recorded with the intent), stamped
+    later than the one before, so a replay knows where the input's mapping changed."""
+    from rclpy.qos import DurabilityPolicy, QoSProfile
+    from std_msgs.msg import Header
+
+    from humanoid_teleop.core.motion.topics import CALIBRATED_TOPIC
+
+    stamps: list[float] = []
+    latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    subscription = harness.client.node.create_subscription(
+        Header,
+        CALIBRATED_TOPIC,
+        lambda msg: stamps.append(msg.stamp.sec + 1e-9 * msg.stamp.nanosec),
+        latched,
+    )
+    try:
+        harness.reset()
+        home = harness.model.home_positions()
+        leader = _moving_leader(home[harness.arm_index])
+        harness.run(0.5, home, leader)
+        stamps.clear()  # the latched one of an earlier test's engage
+        harness.client.trigger("/teleop/engage")
+        harness.run(0.5, home, leader)
+        assert len(stamps) == 1
+        harness.client.trigger("/teleop/recalibrate")
+        harness.run(0.5, home, leader)
+        assert len(stamps) == 2 and stamps[1] > stamps[0]
+        harness.run(0.3, home, leader)  # following on: nothing new was captured
+        assert len(stamps) == 2
+    finally:
+        harness.client.node.destroy_subscription(subscription)

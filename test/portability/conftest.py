@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from humanoid_teleop.core.bag.reader import iter_messages, read_bag
@@ -100,3 +101,92 @@ def copy_without(
         output.raw(message.topic, message.log_time_ns, message.data)
     end_ns = START_NS + summary.metadata.duration_ns
     return output.close(custom.get("outcome"), end_ns if until_ns is None else until_ns)
+
+
+def recentred_copy(
+    episode: Path,
+    out_dir: Path,
+    name: str,
+    at_s: float,
+    shift_m: np.ndarray,
+    turn: np.ndarray,
+    by_engage: bool = False,
+) -> tuple[Path, float]:
+    """A copy of ``episode`` whose operator re-centred ``at_s`` [s] after its first message
+    (at the first right EE target then): from there on the recorded right wrist is moved by
+    ``shift_m`` [m] and turned by ``turn`` (in its own frame, ``R @ turn``: the controller
+    held otherwise) and the hand's joints with it, while every EE target, command and joint
+    state stays as it was: what the robot did, driven through the calibration captured
+    there (relative: the new wrist mapped onto the same targets). The calibration is marked
+    as the teleop node marks it (a std_msgs/Header on /teleop/intent/calibrated), or with
+    ``by_engage`` as an episode recorded before that topic shows it: a disengage and an
+    engage on /teleop/intent/engaged, 4 ms apart. Returns the copy and the re-centre's time
+    [ns]."""
+    from rosbags.typesys import Stores, get_typestore
+
+    from humanoid_teleop.core.motion.rotation import matrix_to_quat, quat_to_matrix
+    from humanoid_teleop.core.motion.topics import (
+        CALIBRATED_TOPIC,
+        EE_TARGET_PREFIX,
+        ENGAGED_TOPIC,
+        INTENT_PREFIX,
+    )
+
+    store = get_typestore(Stores.ROS2_JAZZY)
+    summary = read_bag(episode)
+    messages = list(iter_messages(episode))
+    first_ns = min(m.log_time_ns for m in messages)
+    at_ns = min(
+        m.log_time_ns
+        for m in messages
+        if m.topic == f"{EE_TARGET_PREFIX}right" and m.log_time_ns >= first_ns + at_s * 1e9
+    )
+    custom = summary.metadata.custom_data
+    info = EpisodeInfo(
+        task=custom.get("task", ""),
+        robot=custom.get("robot", ""),
+        device=custom.get("device", ""),
+        custom={k[len("custom.") :]: v for k, v in custom.items() if k.startswith("custom.")},
+    )
+    output = EpisodeOutput(out_dir, name, info, START_NS)
+    latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
+    latched |= {ENGAGED_TOPIC, CALIBRATED_TOPIC}
+    for topic in summary.metadata.topics:
+        if not (by_engage and topic.name == CALIBRATED_TOPIC):
+            output.topic(topic.name, topic.type, latched=topic.name in latched)
+    wrist_topic, hand_topic = f"{INTENT_PREFIX}right_wrist", f"{INTENT_PREFIX}right_hand"
+    wrist: tuple[np.ndarray, np.ndarray] | None = None  # the recorded one, position and rotation
+    marked = False
+    for message in messages:
+        t_ns, data = message.log_time_ns, message.data
+        if by_engage and message.topic == CALIBRATED_TOPIC:
+            continue
+        if t_ns >= at_ns and not marked:
+            marked = True
+            if by_engage:
+                output.flag(ENGAGED_TOPIC, at_ns - 4_000_000, False)
+                output.flag(ENGAGED_TOPIC, at_ns, True)
+            else:
+                output.header(CALIBRATED_TOPIC, at_ns, "pelvis")
+        if message.topic == wrist_topic:
+            msg = store.deserialize_cdr(data, "geometry_msgs/msg/PoseStamped")
+            p, o = msg.pose.position, msg.pose.orientation
+            wrist = (np.array([p.x, p.y, p.z]), quat_to_matrix(np.array([o.x, o.y, o.z, o.w])))
+            if t_ns >= at_ns:
+                moved = wrist[0] + shift_m
+                q = matrix_to_quat(wrist[1] @ turn)
+                p.x, p.y, p.z = (float(v) for v in moved)
+                o.x, o.y, o.z, o.w = (float(v) for v in q)
+                data = bytes(store.serialize_cdr(msg, "geometry_msgs/msg/PoseStamped"))
+        elif message.topic == hand_topic and t_ns >= at_ns and wrist is not None:
+            msg = store.deserialize_cdr(data, "geometry_msgs/msg/PoseArray")
+            p0, r0 = wrist
+            r1 = r0 @ turn
+            for pose in msg.poses:
+                point = np.array([pose.position.x, pose.position.y, pose.position.z])
+                moved = p0 + shift_m + r1 @ (r0.T @ (point - p0))
+                pose.position.x, pose.position.y, pose.position.z = (float(v) for v in moved)
+            data = bytes(store.serialize_cdr(msg, "geometry_msgs/msg/PoseArray"))
+        output.raw(message.topic, t_ns, data)
+    output.close(custom.get("outcome"), START_NS + summary.metadata.duration_ns)
+    return out_dir / name, at_ns

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from humanoid_teleop.core.bag.reader import iter_messages
+from humanoid_teleop.core.motion.topics import CALIBRATED_TOPIC
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.portability.port import PortOptions, port_episode
 from humanoid_teleop.portability.source import read_source
@@ -27,7 +29,8 @@ def test_a_live_recording_replays_on_its_own_robot_in_physics(
     models: Callable[[str], RobotModel], tmp_path: Path
 ) -> None:
     """A live scripted pick on G1, ported onto G1 in physics: the recorded success again,
-    both grasp events reproduced, none spurious, the hand on the cube's path within 1 cm."""
+    both grasp events reproduced, none spurious, the hand on the cube's path within 1 cm.
+    The recording holds the teleop node's calibration (/teleop/intent/calibrated)."""
     from humanoid_teleop.isolation.netns import is_isolated
 
     if not is_isolated():
@@ -37,6 +40,9 @@ def test_a_live_recording_replays_on_its_own_robot_in_physics(
                  require_success=True)  # fmt: skip
     source = read_source(bag)
     assert source.outcome == "success" and source.objects is not None
+    # the teleop node recorded its calibration (the engage's own: no later one to follow)
+    calibrations = list(iter_messages(bag, [CALIBRATED_TOPIC]))
+    assert calibrations and source.recalibrations_s == ()
     model = models(LIVE_ROBOT)
     result = port_episode(source, model, model, tmp_path / "ported", PortOptions(cameras=False))
     report = result.report

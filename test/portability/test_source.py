@@ -23,7 +23,10 @@ from humanoid_teleop.core.motion.cdr import (
 )
 from humanoid_teleop.core.motion.rotation import quat_to_matrix
 from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC
+from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter, arm_geometry
+from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.portability.errors import PortInputError
+from humanoid_teleop.portability.port import target_pipeline
 from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.source import (
     OBJECTS_TOPIC,
@@ -35,6 +38,7 @@ from humanoid_teleop.portability.source import (
     read_source,
 )
 from humanoid_teleop.portability.writer import EpisodeOutput
+from test.portability.conftest import recentred_copy
 
 RNG = np.random.default_rng(4)
 POSE = "/teleop/ee_target/right"
@@ -286,3 +290,51 @@ def test_a_recorded_calibration_that_is_not_a_pose_names_its_topic(sources: list
     source.ee_targets["right"] = Samples(targets.t_s, values)
     with pytest.raises(PortInputError, match=r"/teleop/ee_target/right at 0\.004 s: .* not a pose"):
         source.first_mapped_wrist("right")
+
+
+@pytest.mark.parametrize("by_engage", [False, True], ids=["calibrated", "engaged_again"])
+def test_input_after_a_recentre_reads_in_the_first_calibration(
+    sources: list[Path], tmp_path: Path, models: Callable[[str], RobotModel], by_engage: bool
+) -> None:
+    """An operator who re-centred 2 s in with the hand 10 cm away and the controller turned
+    0.5 rad (marked on /teleop/intent/calibrated, or, recorded before it, by a disengage and
+    an engage): the episode names the time, and its input read in the first calibration
+    is the input of the episode that never re-centred, to rounding."""
+    shift = np.array([0.06, -0.05, 0.06])
+    turn = quat_to_matrix(np.array([0.0, np.sin(0.25), 0.0, np.cos(0.25)]))
+    copy, at_ns = recentred_copy(sources[0], tmp_path, "recentred", 2.0, shift, turn, by_engage)
+    original, recentred = read_source(sources[0]), read_source(copy)
+    assert original.recalibrations_s == ()
+    assert recentred.recalibrations_s == pytest.approx(((at_ns - original.engage_ns) / 1e9,))
+    wrists = recentred.wrists["right"].values
+    assert np.abs(wrists[-1, :3] - original.wrists["right"].values[-1, :3]).max() > 0.05
+    rebased = recentred.in_first_calibration("right", _scale(models("g1")))
+    np.testing.assert_allclose(rebased.wrists["right"].values[:, :3],
+                               original.wrists["right"].values[:, :3], atol=1e-9)  # fmt: skip
+    for got, expected in zip(rebased.wrists["right"].values, original.wrists["right"].values,
+                             strict=True):  # fmt: skip
+        np.testing.assert_allclose(quat_to_matrix(got[3:7]), quat_to_matrix(expected[3:7]),
+                                   atol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(rebased.hands["right"].values, original.hands["right"].values,
+                               atol=1e-9)  # fmt: skip
+
+
+def test_a_recentre_without_recorded_targets_is_one_line_naming_the_topic(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """Without EE targets the new calibration cannot be read: refused, naming the topic."""
+    turn = np.eye(3)
+    copy, _ = recentred_copy(sources[0], tmp_path, "recentred", 2.0, np.full(3, 0.05), turn)
+    source = read_source(copy)
+    del source.ee_targets["right"]
+    with pytest.raises(PortInputError, match=r"calibrated anew at 2\.\d+ s, but no "
+                       r"/teleop/ee_target/right targets"):  # fmt: skip
+        source.in_first_calibration("right", 1.0)
+
+
+def _scale(model: RobotModel) -> float:
+    """The position scale of the right arm's calibration in the port's profile."""
+    pipeline = target_pipeline(model)
+    arm_ik = next(r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter))
+    length_m = arm_geometry(model, "right", model.home_positions())[0]
+    return arm_ik.calibration_config.scale_for(length_m)

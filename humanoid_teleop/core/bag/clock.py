@@ -27,11 +27,11 @@ HEADER_TYPES = frozenset(
         "sensor_msgs/msg/JointState", "sensor_msgs/msg/Image", "sensor_msgs/msg/Joy",
         "geometry_msgs/msg/WrenchStamped", "geometry_msgs/msg/PoseStamped",
         "geometry_msgs/msg/PoseArray", "trajectory_msgs/msg/JointTrajectory",
-        "diagnostic_msgs/msg/DiagnosticArray",
+        "diagnostic_msgs/msg/DiagnosticArray", "std_msgs/msg/Header",
     }
 )  # fmt: skip
-"""Message types whose CDR starts with a std_msgs/Header (stamp at byte 4): the stamped
-types episodes hold."""
+"""Message types whose CDR starts with a std_msgs/Header, or is one (stamp at byte 4): the
+stamped types episodes hold."""
 
 _STAMP_BYTES = np.arange(12)
 """A stamped message's first 12 bytes: encapsulation (4), stamp sec (int32), nanosec (uint32)."""

@@ -5,13 +5,17 @@ Reads the operator intent the teleop node used (``/teleop/intent/*``), or the ra
 ``right_wrist`` (PoseStamped), ``left_hand``, ``right_hand`` (PoseArray, 25 WebXR joints),
 ``joy`` (Joy), ``leader_joints`` (JointState). Frames are sampled on a fixed-rate grid over the
 recording, each holding the newest value of every part; ``t_s`` is the grid time relative to
-the first message [s].
+the first message [s]. Messages are placed at their sample times
+(:mod:`humanoid_teleop.core.bag.clock`: the header stamp, not when the recorder received
+them), and the recording's later
+calibrations (an operator who re-centred or engaged anew) are read with them, so a pipeline
+driven by the frames can re-calibrate where the recorded one did.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +23,19 @@ from mcap.exceptions import McapError
 from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 
-from humanoid_teleop.core.bag.reader import mcap_files
+from humanoid_teleop.core.bag.clock import sample_time_ns
+from humanoid_teleop.core.bag.errors import BagFormatError
+from humanoid_teleop.core.bag.reader import iter_messages, mcap_files
 from humanoid_teleop.core.motion.errors import MotionFileError
 from humanoid_teleop.core.motion.frame import HumanFrame
 from humanoid_teleop.core.motion.messages import part_from_message
-from humanoid_teleop.core.motion.topics import INPUT_NAMES, RECORDED_PREFIXES
+from humanoid_teleop.core.motion.topics import (
+    CALIBRATED_TOPIC,
+    ENGAGED_TOPIC,
+    INPUT_NAMES,
+    RECORDED_PREFIXES,
+)
+from humanoid_teleop.core.retarget.calibration import later_calibrations_ns
 
 PREFIXES = RECORDED_PREFIXES
 #: Topic suffix -> HumanFrame field.
@@ -35,16 +47,32 @@ def _decoded(path: Path, topics: list[str]) -> Iterator[tuple[int, str, Any]]:
         try:
             with file.open("rb") as handle:
                 reader = make_reader(handle, decoder_factories=[DecoderFactory()])
-                for _schema, channel, message, decoded in reader.iter_decoded_messages(
+                for schema, channel, message, decoded in reader.iter_decoded_messages(
                     topics=topics, log_time_order=True
                 ):
-                    yield message.log_time, channel.topic, decoded
+                    type_name = schema.name if schema is not None else ""
+                    t_ns = sample_time_ns(
+                        type_name, message.data, message.publish_time, message.log_time
+                    )
+                    yield t_ns, channel.topic, decoded
         except (OSError, McapError, ValueError) as err:
             raise MotionFileError(f"{file}: cannot read operator input: {err}") from err
 
 
-def human_frames_from_bag(path: Path, rate_hz: float = 100.0) -> list[HumanFrame]:
-    """Frames at ``rate_hz`` [Hz] from the operator input recorded in a bag folder or .mcap."""
+@dataclass(frozen=True)
+class BagMotion:
+    """The operator input of a recorded bag."""
+
+    frames: list[HumanFrame]
+    #: Times [s, the frames' clock] from which the recorded input went through a new
+    #: calibration (a re-centre, an engage after a pause;
+    #: :func:`~humanoid_teleop.core.retarget.calibration.later_calibrations_ns`).
+    recalibrations_s: tuple[float, ...] = ()
+
+
+def motion_from_bag(path: Path, rate_hz: float = 100.0) -> BagMotion:
+    """Frames at ``rate_hz`` [Hz] from the operator input recorded in a bag folder or .mcap,
+    with the times it was calibrated anew."""
     if not rate_hz > 0:
         raise MotionFileError(f"{path}: rate {rate_hz} Hz must be > 0")
     messages: list[tuple[int, str, Any]] = []
@@ -61,8 +89,8 @@ def human_frames_from_bag(path: Path, rate_hz: float = 100.0) -> list[HumanFrame
     frames: list[HumanFrame] = []
     latest: dict[str, Any] = {}  # HumanFrame field -> part
     grid_ns = start_ns
-    for log_ns, topic, msg in messages:
-        while grid_ns < log_ns:
+    for t_ns, topic, msg in messages:
+        while grid_ns < t_ns:
             if latest:
                 frames.append(replace(HumanFrame(t_s=(grid_ns - start_ns) * 1e-9), **latest))
             grid_ns += period_ns
@@ -72,4 +100,21 @@ def human_frames_from_bag(path: Path, rate_hz: float = 100.0) -> list[HumanFrame
         except ValueError as err:
             raise MotionFileError(str(err)) from err
     frames.append(replace(HumanFrame(t_s=(grid_ns - start_ns) * 1e-9), **latest))
-    return frames
+    later = later_calibrations_ns(*_calibrations(path), start_ns)
+    return BagMotion(frames, tuple((t - start_ns) * 1e-9 for t in later))
+
+
+def _calibrations(path: Path) -> tuple[list[int], list[int]]:
+    """The sample times [ns] of the recorded calibrations and of the engages (``true`` on
+    the engaged flag)."""
+    calibrated: list[int] = []
+    engages: list[int] = []
+    try:
+        for message in iter_messages(path, [CALIBRATED_TOPIC, ENGAGED_TOPIC]):
+            if message.topic == CALIBRATED_TOPIC:
+                calibrated.append(message.sample_time_ns)
+            elif len(message.data) > 4 and message.data[4]:  # std_msgs/Bool: data after CDR
+                engages.append(message.sample_time_ns)
+    except BagFormatError as err:
+        raise MotionFileError(f"{path}: cannot read the engage and calibrations: {err}") from err
+    return calibrated, engages

@@ -19,6 +19,11 @@ INTENT_PREFIX = "/teleop/intent/"
 ENGAGED_TOPIC = INTENT_PREFIX + "engaged"
 """teleop_node's engaged flag (std_msgs/Bool, latched, published on change)."""
 
+CALIBRATED_TOPIC = INTENT_PREFIX + "calibrated"
+"""teleop_node's calibrations (std_msgs/Header, latched): one message each time the pipeline
+captures the operator's neutral pose (the first frame after an engage, a re-centre), stamped
+with that step's time; the EE targets from that stamp on map the operator's input through it."""
+
 EE_TARGET_PREFIX = "/teleop/ee_target/"
 """teleop_node's arm IK targets (geometry_msgs/PoseStamped, base frame) as ``<prefix><side>``."""
 

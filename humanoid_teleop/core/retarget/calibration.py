@@ -15,6 +15,7 @@ Two modes, both in the robot base frame (REP-103 like the operator frame):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,3 +133,19 @@ def capture(
         robot_anchor_m=np.asarray(robot_shoulder_centre_m, dtype=np.float64),
         ee_r_hand=ee_r_hand,
     )
+
+
+def later_calibrations_ns(
+    calibrated_ns: Sequence[int], engages_ns: Sequence[int], start_ns: int
+) -> list[int]:
+    """The times [ns] at which a recording's operator input began to go through a new
+    calibration, after the one in effect at ``start_ns`` (where its input starts): each
+    recorded calibration (``/teleop/intent/calibrated``, ``calibrated_ns``) after it, but
+    the first when none lay at or before it (that one is the engage's own, captured on the
+    first input); a recording made before that topic has none, and then each engage
+    (``engages_ns``: the ``true`` messages of ``/teleop/intent/engaged``) after ``start_ns``
+    counts (a re-centre was not recorded)."""
+    if not calibrated_ns:
+        return sorted(t for t in engages_ns if t > start_ns)
+    later = sorted(t for t in calibrated_ns if t > start_ns)
+    return later if len(later) < len(calibrated_ns) else later[1:]

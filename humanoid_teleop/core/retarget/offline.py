@@ -86,11 +86,19 @@ class OfflineRun:
         }
 
 
-def run_offline(pipeline: TeleopPipeline, frames: Sequence[HumanFrame]) -> OfflineRun:
+def run_offline(
+    pipeline: TeleopPipeline,
+    frames: Sequence[HumanFrame],
+    recalibrations_s: Sequence[float] = (),
+) -> OfflineRun:
     """Engage at the robot's home pose just before the first frame and step every frame.
 
     Each frame is processed at its own time stamp (input age 0). Tracking errors compare
     the arm retargeters' EE targets with the forward kinematics of the safe command.
+    ``recalibrations_s``: times [s, the frames' clock] at which the recorded operator was
+    calibrated anew (a re-centre, an engage after a pause: the input jumps there, the robot
+    went on from where it was); the pipeline re-calibrates on the first frame at or after
+    each, as the live one did.
     """
     model = pipeline.model
     description = model.description
@@ -112,8 +120,13 @@ def run_offline(pipeline: TeleopPipeline, frames: Sequence[HumanFrame]) -> Offli
         step_s=steps,
     )
     ee_frames = {side: arm.ee_frame for side, arm in description.arms.items()}
+    pending = sorted(recalibrations_s)
     for i, frame in enumerate(frames):
         start = time.perf_counter()
+        if pending and frame.t_s >= pending[0]:
+            while pending and frame.t_s >= pending[0]:
+                pending.pop(0)
+            pipeline.recalibrate(frame)
         out = pipeline.step(frame, q, frame.t_s)
         steps[i] = time.perf_counter() - start
         q = out.q

@@ -134,6 +134,7 @@ class TeleopPipeline:
         self.safety = SafetyFilter(profile.safety, self.limits)
         self._targets = model.home_positions()
         self._calibrated: set[int] = set()
+        self._calibrations = 0
         self._operator_arm_length_m: float | None = None
 
     @classmethod
@@ -156,6 +157,14 @@ class TeleopPipeline:
     def engaged(self) -> bool:
         """True while commands follow the operator."""
         return self.safety.state.engaged
+
+    @property
+    def calibrations(self) -> int:
+        """How many times every retargeter has captured the operator's neutral pose since
+        this pipeline was built (each engage's first usable frame, each re-centre): a node
+        records each one (``/teleop/intent/calibrated``) so a replay of the episode knows
+        where the mapping from operator input to EE targets changed."""
+        return self._calibrations
 
     @property
     def estopped(self) -> bool:
@@ -211,9 +220,12 @@ class TeleopPipeline:
     # -- the loop -----------------------------------------------------------------------------
 
     def _calibrate(self, frame: HumanFrame, q: FloatArray) -> None:
+        complete = len(self._calibrated) == len(self.retargeters)
         for i, retargeter in enumerate(self.retargeters):
             if i not in self._calibrated and retargeter.calibrate(frame, q):
                 self._calibrated.add(i)
+        if not complete and len(self._calibrated) == len(self.retargeters):
+            self._calibrations += 1
 
     def _deadman(self, frame: HumanFrame) -> bool:
         """Held unless a retargeter with a deadman (e.g. the joystick's pad preset

@@ -10,7 +10,12 @@ from humanoid_teleop.core.motion.frame import HumanFrame, Pose
 from humanoid_teleop.core.motion.rotation import axis_rotation
 from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter
 from humanoid_teleop.core.retarget.base import RetargetContext
-from humanoid_teleop.core.retarget.calibration import CalibrationConfig, capture, recaptured_wrist
+from humanoid_teleop.core.retarget.calibration import (
+    CalibrationConfig,
+    capture,
+    later_calibrations_ns,
+    recaptured_wrist,
+)
 from humanoid_teleop.core.retarget.errors import RetargetConfigError
 
 from .conftest import model_of
@@ -94,3 +99,15 @@ def test_recaptured_wrist_captures_the_recorded_calibration_against_another_pose
         np.testing.assert_allclose(
             again.target(pose).rotation, recorded.target(pose).rotation, atol=1e-15
         )
+
+
+def test_later_calibrations_leave_out_the_one_the_recording_began_with() -> None:
+    """The engage's own calibration (the first after the input starts) is not a later one;
+    one at or before the start (latched: engaged before the recorder started) is the one in
+    effect, and every one after it is later; without recorded calibrations each engage
+    after the start counts (a re-centre was not recorded then)."""
+    assert later_calibrations_ns([110, 500, 900], [100, 480], 100) == [500, 900]
+    assert later_calibrations_ns([50, 500], [40], 100) == [500]
+    assert later_calibrations_ns([110], [100], 100) == []
+    assert later_calibrations_ns([], [100, 480, 700], 100) == [480, 700]
+    assert later_calibrations_ns([], [], 100) == []

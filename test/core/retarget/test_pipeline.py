@@ -116,6 +116,28 @@ def test_recalibrate_keeps_the_robot_still() -> None:
     assert np.max(np.abs(out2.q - out.q)) < 1e-3
 
 
+def test_each_capture_of_the_operators_neutral_pose_is_counted_once() -> None:
+    """An engage's first frame and each re-centre capture the calibration anew (counted, so a
+    node records each); steps in between capture nothing; a new engage captures again."""
+    p = _pipeline()
+    q = p.model.home_positions()
+    assert p.calibrations == 0
+    p.engage(q, 0.0)
+    assert p.calibrations == 0  # captured at the next frame, not at the engage
+    out = p.step(_frame(0.01), q, 0.01)
+    assert p.calibrations == 1
+    out = p.step(_frame(0.02, dx=0.01), out.q, 0.02)
+    assert p.calibrations == 1
+    p.recalibrate(_frame(0.03, dx=0.2))
+    assert p.calibrations == 2
+    out = p.step(_frame(0.03, dx=0.2), out.q, 0.03)
+    assert p.calibrations == 2
+    p.disengage()
+    p.engage(out.q, 0.04)
+    p.step(_frame(0.05, dx=0.3), out.q, 0.05)
+    assert p.calibrations == 3
+
+
 def test_stale_input_holds_the_command() -> None:
     """Input older than the profile's timeout holds the last command."""
     p = _pipeline()
