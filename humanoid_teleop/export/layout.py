@@ -141,6 +141,7 @@ def _teleop_features() -> dict[str, Feature]:
         ),
         "teleop.present": Feature("float32", (len(TELEOP_PARTS),), TELEOP_PARTS),
         "teleop.engaged": Feature("float32", (1,), ("engaged",)),
+        "teleop.calibration": Feature("float32", (1,), ("calibration",)),
     }
 
 
@@ -403,6 +404,11 @@ def build_frames(
         held, ok = hold(data.engaged.t_ns, data.engaged.values, grid)
         engaged = np.where(ok[:, None], held, 0.0)
     columns["teleop.engaged"] = engaged
+    # which calibration maps the operator input onto the robot: 0 the episode's first, +1 at
+    # each re-centre or engage after a pause (the input jumps there, the robot does not)
+    calibration = np.searchsorted(np.asarray(data.recalibrations_ns, dtype=np.int64), grid,
+                                  side="right")  # fmt: skip
+    columns["teleop.calibration"] = calibration.astype(np.float64)[:, None]
 
     # sub-task spans: the confirmed spans of the episode's annotations.jsonl when it has any
     # (frames outside every span: the episode's task), else from the operator's timed live

@@ -29,7 +29,13 @@ from humanoid_teleop.core.bag.reader import (
     mcap_files,
     read_bag,
 )
-from humanoid_teleop.core.motion.topics import ENGAGED_TOPIC, RECORDED_PREFIXES, STATE_TOPIC
+from humanoid_teleop.core.motion.topics import (
+    CALIBRATED_TOPIC,
+    ENGAGED_TOPIC,
+    RECORDED_PREFIXES,
+    STATE_TOPIC,
+)
+from humanoid_teleop.core.retarget.calibration import later_calibrations_ns
 from humanoid_teleop.core.robot import RobotDescription
 
 from .errors import ExportInputError
@@ -92,6 +98,9 @@ class EpisodeData:
     engaged: Stream | None
     estop: Stream | None
     annotations: list[tuple[int, str]] = field(default_factory=list)
+    #: Sample times [ns] from which the operator input went through a new calibration (a
+    #: re-centre, an engage after a pause: ``later_calibrations_ns``), sorted.
+    recalibrations_ns: list[int] = field(default_factory=list)
 
     @property
     def robot(self) -> str:
@@ -176,7 +185,7 @@ def read_episode(
                 break
     topics = [
         joint_topic, *command_topics, *wrench_topics, *camera_topics, *intent_topics,
-        ENGAGED_TOPIC, STATE_TOPIC,
+        ENGAGED_TOPIC, CALIBRATED_TOPIC, STATE_TOPIC,
     ]  # fmt: skip
     topics = [t for t in topics if counts.get(t)]
 
@@ -197,6 +206,7 @@ def read_episode(
     leader_names: tuple[str, ...] = ()
     engaged_t: list[int] = []
     engaged_rows: list[list[float]] = []
+    calibrated_t: list[int] = []
     estop_t: list[int] = []
     estop_rows: list[list[float]] = []
     files = [path / f.path for f in summary.metadata.files] or mcap_files(path)
@@ -217,7 +227,9 @@ def read_episode(
             (stamps[i], kept[i])
             for topic, (stamps, kept) in by_topic.items()
             for i in (
-                range(len(kept)) if topic in (ENGAGED_TOPIC, STATE_TOPIC) else _needed(stamps, grid)
+                range(len(kept))
+                if topic in (ENGAGED_TOPIC, CALIBRATED_TOPIC, STATE_TOPIC)
+                else _needed(stamps, grid)
             )
         ]
     for t, raw in selected:
@@ -293,6 +305,8 @@ def read_episode(
         elif topic == ENGAGED_TOPIC:
             engaged_t.append(raw.publish_time_ns)
             engaged_rows.append([1.0 if msg.data else 0.0])
+        elif topic == CALIBRATED_TOPIC:
+            calibrated_t.append(t)
         elif topic == STATE_TOPIC:
             for status in msg.status:
                 pairs = {kv.key: kv.value for kv in status.values}
@@ -308,6 +322,11 @@ def read_episode(
             annotations = sorted((int(a["time_ns"]), str(a["text"])) for a in json.loads(text))
         except (ValueError, KeyError, TypeError) as err:
             raise ExportInputError(f"{path}: metadata.yaml custom_data.annotations: {err}") from err
+    # the calibration in effect at the first engage (or, without one, the first recorded) is
+    # the one the episode began with
+    engages = [t for t, row in zip(engaged_t, engaged_rows, strict=True) if row[0]]
+    start_ns = min(engages or calibrated_t or [0])
+    recalibrations = later_calibrations_ns(calibrated_t, engages, start_ns)
     has_vel = all(len(r) == len(joint_names) for r in vel_rows)
     has_eff = all(len(r) == len(joint_names) for r in eff_rows)
     return EpisodeData(
@@ -336,6 +355,7 @@ def read_episode(
         engaged=Stream.build(engaged_t, engaged_rows) if engaged_t else None,
         estop=Stream.build(estop_t, estop_rows) if estop_t else None,
         annotations=annotations,
+        recalibrations_ns=recalibrations,
     )
 
 

@@ -82,3 +82,31 @@ def test_an_episode_with_its_command_topics_names_no_group(talos_offline: dict[s
     data = read_episode(talos_offline["native"], model.description)
     assert data.commands.keys() == model.description.interfaces.keys()
     assert unrecorded_commands(model, data) == {}
+
+
+@pytest.mark.parametrize("by_engage", [False, True], ids=["calibrated", "engaged_again"])
+def test_the_calibration_in_effect_counts_the_operators_recentres(
+    tmp_path: Path, by_engage: bool
+) -> None:
+    """``teleop.calibration`` is 0 up to a re-centre 2 s in (the operator's wrist input jumps
+    there, the robot does not) and 1 from it on: marked on /teleop/intent/calibrated, or in
+    an episode recorded before that topic by a disengage and an engage; without a re-centre,
+    0 throughout (the engage's own calibration is the first)."""
+    from humanoid_teleop.core.robot import RobotModel, load_robot
+    from humanoid_teleop.export.layout import build_frames
+    from humanoid_teleop.portability.scripted import record_scripted_episode
+    from test.portability.conftest import recentred_copy
+
+    model = RobotModel(load_robot("g1"))
+    plain = record_scripted_episode(model, "push", 1, tmp_path / "src", max_s=4.0)
+    copy, at_ns = recentred_copy(plain, tmp_path, "recentred", 2.0, np.full(3, 0.05),
+                                 np.eye(3), by_engage)  # fmt: skip
+    for episode, jump_ns in ((plain, None), (copy, at_ns)):
+        data = read_episode(episode, model.description)
+        frames = build_frames(model, data, "robot", 30, (), "push")
+        column = frames.columns["teleop.calibration"][:, 0]
+        expected = np.zeros(len(frames.grid_ns))
+        if jump_ns is not None:
+            expected[frames.grid_ns >= jump_ns] = 1.0
+        np.testing.assert_array_equal(column, expected)
+        assert column.max() == (0.0 if jump_ns is None else 1.0)
