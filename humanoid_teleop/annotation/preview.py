@@ -1,7 +1,12 @@
 """The constant-frame-rate preview video of an episode for annotators: every camera of the
 robot tiled side by side, with the episode time, the frame number and the episode name burnt
-in. Frame ``k`` (1-based, as Label Studio counts) shows each camera's latest image at or before
-episode time ``(k - 1) * period`` (see :mod:`.label_studio` for the exact conversion)."""
+in. Frame ``k`` (1-based, as Label Studio counts) shows each camera's latest image captured at
+or before episode time ``(k - 1) * period`` (see :mod:`.label_studio` for the exact
+conversion): images are placed at their sample times (:mod:`humanoid_teleop.core.bag.clock`:
+the header stamp), as the annotation signals are, not when the recorder received them (a
+loaded host delivers them late and in bursts). The video is written as the bag is read, in
+the order the recorder logged the images: one received after a later-captured image of
+another camera shows from the next frame not yet written."""
 
 from __future__ import annotations
 
@@ -80,7 +85,7 @@ def write_preview(episode: Path, out: Path, fps: int) -> int:
 
         try:
             for raw in iter_messages(episode, topics=topics):
-                emit_until(raw.log_time_ns - start - 1)
+                emit_until(raw.sample_time_ns - start - 1)
                 msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
                 image = _rgb(msg)
                 if image is not None:

@@ -167,30 +167,44 @@ class SourceEpisode:
         return float(self.joints.t_s[-1])
 
     def first_mapped_wrist(self, side: str) -> tuple[FloatArray, FloatArray] | None:
-        """The calibration in effect at the start, as recorded: the ``side`` arm's first EE
-        target (``/teleop/ee_target/<side>``) at or after its first operator wrist, and the
-        newest wrist at or before it (the one the pipeline mapped to it), as pose rows (x,
-        y, z, qx, qy, qz, qw); None without either stream. Raises PortInputError naming the
-        topic when a row is not a pose (non-finite, or a quaternion not of unit length
-        within :data:`QUAT_NORM_TOLERANCE`)."""
+        """The calibration in effect at the start, as recorded: :meth:`mapped_wrist` from the
+        ``side`` arm's first operator wrist; None without a wrist or an EE target after it."""
+        wrists = self.wrists.get(side)
+        if wrists is None or not len(wrists.t_s):
+            return None
+        return self.mapped_wrist(side, float(wrists.t_s[0]))
+
+    def mapped_wrist(self, side: str, t_s: float) -> tuple[FloatArray, FloatArray] | None:
+        """The calibration in effect from ``t_s`` [s], as recorded: the ``side`` arm's first
+        EE target (``/teleop/ee_target/<side>``) at or after it, and the newest wrist at or
+        before that target (the one the pipeline mapped to it), as pose rows (x, y, z, qx, qy,
+        qz, qw); None without either stream or a target from ``t_s`` on. Raises
+        PortInputError naming the topic when a row is not a pose (non-finite, or a
+        quaternion not of unit length within :data:`QUAT_NORM_TOLERANCE`)."""
+        mapped = self._mapped(side, t_s)
+        return None if mapped is None else mapped[1]
+
+    def _mapped(self, side: str, t_s: float) -> tuple[int, tuple[FloatArray, FloatArray]] | None:
+        """:meth:`mapped_wrist`'s rows, after the index of that wrist in its stream."""
         wrists, targets = self.wrists.get(side), self.ee_targets.get(side)
         if wrists is None or targets is None or not len(wrists.t_s):
             return None
-        j = int(np.searchsorted(targets.t_s, wrists.t_s[0]))
+        j = int(np.searchsorted(targets.t_s, t_s))
         if j >= len(targets.t_s):
             return None
-        t_s = float(targets.t_s[j])
-        rows = (wrists.values[wrists.index(t_s)], targets.values[j])
+        t_target = float(targets.t_s[j])
+        i = wrists.index(t_target)
+        rows = (wrists.values[i], targets.values[j])
         topics = (f"{self.intent_source}{side}_wrist", f"{EE_TARGET_PREFIX}{side}")
         for topic, row in zip(topics, rows, strict=True):
             norm = float(np.linalg.norm(row[3:7]))
             if not (np.isfinite(row).all() and abs(norm - 1.0) <= QUAT_NORM_TOLERANCE):
                 shown = show_value([float(v) for v in row])
                 raise PortInputError(
-                    f"{self.path}: {topic} at {t_s:.3f} s: {shown} is not a pose (x, y, z "
-                    "and a unit quaternion): the calibration in effect cannot be read from it"
+                    f"{self.path}: {topic} at {t_target:.3f} s: {shown} is not a pose (x, y, "
+                    "z and a unit quaternion): the calibration in effect cannot be read from it"
                 )
-        return rows
+        return i, rows
 
     def in_first_calibration(self, side: str, scale: float) -> SourceEpisode:
         """This episode with the ``side`` operator input (wrist and hand) recorded after each
@@ -224,11 +238,11 @@ class SourceEpisode:
             raise PortInputError(f"{self.path}: {topic}: {err}") from None
         turns = np.broadcast_to(np.eye(3), (len(wrists.t_s), 3, 3)).copy()
         for t_s in self.recalibrations_s:
-            j = int(np.searchsorted(targets.t_s, t_s))
-            if j == len(targets.t_s):  # no target after it: no input was mapped through it
+            mapped = self._mapped(side, t_s)
+            if mapped is None:  # no target after it: no input was mapped through it
                 break
-            i = wrists.index(float(targets.t_s[j]))  # the wrist it was captured on, on
-            p_new, c_new = _calibration_pair(wrists.values[i], targets.values[j])
+            i = mapped[0]  # the wrist it was captured on, on
+            p_new, c_new = _calibration_pair(*mapped[1])
             shift = (p_new[1] - p_first[1]) / scale - (p_new[0] - p_first[0])
             positions[i:] = wrists.values[i:, :3] + shift
             turns[i:] = c_new @ c_first.T

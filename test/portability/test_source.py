@@ -338,3 +338,21 @@ def _scale(model: RobotModel) -> float:
     arm_ik = next(r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter))
     length_m = arm_geometry(model, "right", model.home_positions())[0]
     return arm_ik.calibration_config.scale_for(length_m)
+
+
+def test_a_later_calibration_that_is_not_a_pose_names_its_topic(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """A later calibration is read as the first is: a target there whose quaternion is zero
+    is refused in one line naming it and its time (not rebased into non-finite input)."""
+    copy, _ = recentred_copy(sources[0], tmp_path, "recentred", 2.0, np.full(3, 0.05),
+                             np.eye(3))  # fmt: skip
+    source = read_source(copy)
+    targets = source.ee_targets["right"]
+    j = int(np.searchsorted(targets.t_s, source.recalibrations_s[0]))
+    values = targets.values.copy()
+    values[j, 3:7] = 0.0
+    source.ee_targets["right"] = Samples(targets.t_s, values)
+    with pytest.raises(PortInputError, match=rf"/teleop/ee_target/right at "
+                       rf"{targets.t_s[j]:.3f} s: .* not a pose"):  # fmt: skip
+        source.in_first_calibration("right", 1.0)
