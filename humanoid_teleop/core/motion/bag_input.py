@@ -7,9 +7,9 @@ Reads the operator intent the teleop node used (``/teleop/intent/*``), or the ra
 recording, each holding the newest value of every part; ``t_s`` is the grid time relative to
 the first message [s]. Messages are placed at their sample times
 (:mod:`humanoid_teleop.core.bag.clock`: the header stamp, not when the recorder received
-them), and the recording's later
-calibrations (an operator who re-centred or engaged anew) are read with them, so a pipeline
-driven by the frames can re-calibrate where the recorded one did.
+them), and the recording's later calibrations (an operator who re-centred or engaged anew)
+are read with them, so a pipeline driven by the frames can re-calibrate where the recorded
+one did.
 """
 
 from __future__ import annotations
