@@ -222,8 +222,7 @@ class SourceEpisode:
         if not self.recalibrations_s or wrists is None:
             return self
         first = self.first_mapped_wrist(side)
-        targets = self.ee_targets.get(side)
-        if first is None or targets is None:
+        if first is None:  # no EE target recorded for this arm
             raise PortInputError(
                 f"{self.path}: the operator input was calibrated anew at "
                 f"{self.recalibrations_s[0]:.3f} s, but no {EE_TARGET_PREFIX}{side} targets "

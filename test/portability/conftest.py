@@ -48,6 +48,21 @@ def sources(
     ]
 
 
+def _episode_info(
+    custom: dict[str, str], custom_changes: dict[str, str] | None = None
+) -> EpisodeInfo:
+    """An episode's fields from its metadata ``custom`` data (the ``custom.<key>`` values as
+    ``custom_changes`` changes them), for a copy written with the recorder's writer."""
+    return EpisodeInfo(
+        task=custom.get("task", ""),
+        operator=custom.get("operator", ""),
+        robot=custom.get("robot", ""),
+        device=custom.get("device", ""),
+        custom={k[len("custom.") :]: v for k, v in custom.items() if k.startswith("custom.")}
+        | (custom_changes or {}),
+    )
+
+
 def copy_without(
     episode: Path,
     out_dir: Path,
@@ -65,14 +80,7 @@ def copy_without(
     at ``from_ns`` as the recorder logs its latched copies at a file's start."""
     summary = read_bag(episode)
     custom = summary.metadata.custom_data
-    info = EpisodeInfo(
-        task=custom.get("task", ""),
-        operator=custom.get("operator", ""),
-        robot=custom.get("robot", ""),
-        device=custom.get("device", ""),
-        custom={k[len("custom.") :]: v for k, v in custom.items() if k.startswith("custom.")}
-        | (custom_changes or {}),
-    )
+    info = _episode_info(custom, custom_changes)
     start_ns = START_NS if from_ns is None else from_ns
     output = EpisodeOutput(out_dir, episode.name, info, start_ns)
     latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
@@ -142,13 +150,7 @@ def recentred_copy(
         if m.topic == f"{EE_TARGET_PREFIX}right" and m.log_time_ns >= first_ns + at_s * 1e9
     )
     custom = summary.metadata.custom_data
-    info = EpisodeInfo(
-        task=custom.get("task", ""),
-        robot=custom.get("robot", ""),
-        device=custom.get("device", ""),
-        custom={k[len("custom.") :]: v for k, v in custom.items() if k.startswith("custom.")},
-    )
-    output = EpisodeOutput(out_dir, name, info, START_NS)
+    output = EpisodeOutput(out_dir, name, _episode_info(custom), START_NS)
     latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
     latched |= {ENGAGED_TOPIC, CALIBRATED_TOPIC}
     for topic in summary.metadata.topics:

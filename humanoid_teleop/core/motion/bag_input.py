@@ -24,8 +24,7 @@ from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 
 from humanoid_teleop.core.bag.clock import sample_time_ns
-from humanoid_teleop.core.bag.errors import BagFormatError
-from humanoid_teleop.core.bag.reader import iter_messages, mcap_files
+from humanoid_teleop.core.bag.reader import mcap_files
 from humanoid_teleop.core.motion.errors import MotionFileError
 from humanoid_teleop.core.motion.frame import HumanFrame
 from humanoid_teleop.core.motion.messages import part_from_message
@@ -38,6 +37,8 @@ from humanoid_teleop.core.motion.topics import (
 from humanoid_teleop.core.retarget.calibration import later_calibrations_ns
 
 PREFIXES = RECORDED_PREFIXES
+#: The recorded calibrations (std_msgs/Header) and engaged flags (std_msgs/Bool).
+_MARKS = [CALIBRATED_TOPIC, ENGAGED_TOPIC]
 #: Topic suffix -> HumanFrame field.
 PARTS = {name: part.value for part, name in INPUT_NAMES.items()}
 
@@ -76,8 +77,14 @@ def motion_from_bag(path: Path, rate_hz: float = 100.0) -> BagMotion:
     if not rate_hz > 0:
         raise MotionFileError(f"{path}: rate {rate_hz} Hz must be > 0")
     messages: list[tuple[int, str, Any]] = []
+    # the calibrations and engages, read in the same pass as the first prefix's input
+    marks: list[tuple[int, str, Any]] | None = None
     for prefix in PREFIXES:
-        messages = list(_decoded(path, [prefix + suffix for suffix in PARTS]))
+        topics = [prefix + suffix for suffix in PARTS] + (_MARKS if marks is None else [])
+        read = list(_decoded(path, topics))
+        if marks is None:
+            marks = [m for m in read if m[1] in _MARKS]
+        messages = [m for m in read if m[1] not in _MARKS]
         if messages:
             break
     if not messages:
@@ -100,21 +107,7 @@ def motion_from_bag(path: Path, rate_hz: float = 100.0) -> BagMotion:
         except ValueError as err:
             raise MotionFileError(str(err)) from err
     frames.append(replace(HumanFrame(t_s=(grid_ns - start_ns) * 1e-9), **latest))
-    later = later_calibrations_ns(*_calibrations(path), start_ns)
+    calibrated = [t for t, topic, _ in marks or () if topic == CALIBRATED_TOPIC]
+    engages = [t for t, topic, msg in marks or () if topic == ENGAGED_TOPIC and msg.data]
+    later = later_calibrations_ns(calibrated, engages, start_ns)
     return BagMotion(frames, tuple((t - start_ns) * 1e-9 for t in later))
-
-
-def _calibrations(path: Path) -> tuple[list[int], list[int]]:
-    """The sample times [ns] of the recorded calibrations and of the engages (``true`` on
-    the engaged flag)."""
-    calibrated: list[int] = []
-    engages: list[int] = []
-    try:
-        for message in iter_messages(path, [CALIBRATED_TOPIC, ENGAGED_TOPIC]):
-            if message.topic == CALIBRATED_TOPIC:
-                calibrated.append(message.sample_time_ns)
-            elif len(message.data) > 4 and message.data[4]:  # std_msgs/Bool: data after CDR
-                engages.append(message.sample_time_ns)
-    except BagFormatError as err:
-        raise MotionFileError(f"{path}: cannot read the engage and calibrations: {err}") from err
-    return calibrated, engages
