@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import functools
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from humanoid_teleop.core.motion.cdr import (
     JointStateDecoder,
     byte_order,
     decode_joint_trajectory,
+    decode_joint_trajectory_span,
     pose_array_values,
     pose_stamped_values,
 )
@@ -395,6 +397,7 @@ def _alike_rows(
     joints: JointStateDecoder,
     command_topics: dict[str, str],
     commands: dict[str, Float64ArrayDecoder],
+    named_commands: Mapping[str, tuple[tuple[str, ...], str]] | None = None,
 ) -> FloatArray | None:
     """A numeric stream's values, one row per message, read as one array when all its
     messages share the first's layout (the first decoded already, which checked it); None:
@@ -410,6 +413,8 @@ def _alike_rows(
     if topic in command_topics:
         e, start, count = _float64_layout(first, commands[topic].source)
         return _laid_out_alike(datas, start, start + 8 * count, e + "f8", False, False)
+    if named_commands is not None and topic in named_commands:
+        return _named_rows(datas, order, *named_commands[topic])
     if topic.endswith("_hand") or topic == OBJECTS_TOPIC:  # PoseArray: the poses end it
         poses = pose_array_values(first, topic)
         start = len(first) - 56 * len(poses)
@@ -421,6 +426,31 @@ def _alike_rows(
     if first[start:] != struct.pack(order + "7d", *pose_stamped_values(first, topic)):
         return None
     return _laid_out_alike(datas, start, len(first), order + "f8", True, False)
+
+
+def _named_rows(
+    datas: list[bytes], order: str, group: tuple[str, ...], kind: str
+) -> FloatArray | None:
+    """A ``trajectory`` or ``joint_state`` command stream's positions in the order of the
+    group's joints ``group``, one row per message, when every message has the first's
+    layout (:func:`_laid_out_alike`: the same names, so the same order): a trajectory's
+    bytes all alike but the stamp and its last point's positions, a JointState's up to its
+    positions (the velocities and efforts after them are not read). Else None."""
+    first = datas[0]
+    if kind == "trajectory":
+        names, _, (start, stop) = decode_joint_trajectory_span(first, "")
+        free_tail = False
+    else:
+        decoder = JointStateDecoder("")
+        _, names, _ = decoder.decode(first)
+        (start, stop), free_tail = decoder.positions_span, True
+    rows = _laid_out_alike(datas, start, stop, order + "f8", True, free_tail)
+    if rows is None:
+        return None
+    # the column of each name as _in_group_order pairs them (the first decoded already,
+    # which refused a group joint without a position)
+    column = dict(zip(names, range(rows.shape[1]), strict=False))
+    return rows[:, [column[name] for name in group]]
 
 
 def _in_group_order(
@@ -608,10 +638,13 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     # The numeric streams are gathered and decoded per stream: a stream whose messages all
     # share the first's layout (:func:`_laid_out_alike`) is one array view of their bytes;
     # any other is decoded message by message.
-    streams = {joint_topic, OBJECTS_TOPIC, *command_topics}
+    streams = {joint_topic, OBJECTS_TOPIC, *command_topics, *named_commands}
     streams |= {t for t in wanted if t.endswith(("_wrist", "_hand"))}
     streams |= {t for t in wanted if t.startswith(EE_TARGET_PREFIX)}
     gathered: dict[str, tuple[list[int], list[bytes]]] = {}
+    named_groups = {
+        topic: (description.groups[group], kind) for topic, (group, kind) in named_commands.items()
+    }
     try:
         messages = gather_messages(path, wanted, files, sample_times=True)
     except BagFormatError as err:
@@ -627,7 +660,9 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
                 decode(topic, t, data)
     for topic, (times, datas) in gathered.items():
         decode(topic, times[0], datas[0])  # the first as any message: its layout, checked
-        rows = _alike_rows(topic, datas, joint_topic, joint_decoder, command_topics, commands)
+        rows = _alike_rows(
+            topic, datas, joint_topic, joint_decoder, command_topics, commands, named_groups
+        )
         if rows is None:
             for t, data in zip(times[1:], datas[1:], strict=True):
                 decode(topic, t, data)
@@ -635,6 +670,8 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
             joint_t, joint_rows = times, rows
         elif topic in command_topics:
             cmd[command_topics[topic]] = (times, rows)
+        elif topic in named_commands:
+            cmd[named_commands[topic][0]] = (times, rows)
         elif topic == OBJECTS_TOPIC:
             obj_t, obj_rows = times, rows
         elif topic.endswith("_hand"):

@@ -15,6 +15,8 @@ from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.cdr import (
     JointStateDecoder,
     JointStateEncoder,
+    JointTrajectoryEncoder,
+    decode_joint_trajectory,
     encode_forward_command,
     encode_pose_array,
     encode_pose_stamped,
@@ -116,6 +118,33 @@ def test_joint_states_read_in_one_piece_equal_each_message() -> None:
     assert got is not None
     want = [JointStateDecoder("j").decode(d)[2] for d in datas]
     np.testing.assert_array_equal(got, want)
+
+
+def _named(topic: str, datas: list[bytes], group: tuple[str, ...], kind: str) -> np.ndarray | None:
+    return _alike_rows(topic, datas, "/joint_states", JointStateDecoder("j"), {}, {},
+                       {topic: (group, kind)})  # fmt: skip
+
+
+def test_trajectory_and_joint_state_commands_read_in_one_piece_in_the_groups_order() -> None:
+    """A trajectory (TALOS') or JointState command stream with fixed names in another order
+    than the group's: every row is the message's positions put in the group's order, as
+    the message-by-message reader puts them; another layout within the stream: None."""
+    names, group = ("c", "a", "b"), ("a", "b", "c")
+    trajectory = JointTrajectoryEncoder(names, 0, 4_000_000)
+    datas = [trajectory.encode(i, 13 * i, RNG.normal(size=3)) for i in range(40)]
+    got = _named("/arm/joint_trajectory", datas, group, "trajectory")
+    assert got is not None
+    order = [names.index(n) for n in group]
+    np.testing.assert_array_equal(got, [decode_joint_trajectory(d, "t")[1][order] for d in datas])
+    later = JointTrajectoryEncoder(names, 0, 8_000_000).encode(99, 0, np.zeros(3))
+    assert _named("/arm/joint_trajectory", [*datas, later], group, "trajectory") is None
+    joint_state = JointStateEncoder(names)
+    datas = [joint_state.encode(i, 0, RNG.normal(size=3)) for i in range(40)]
+    got = _named("/arm/command", datas, group, "joint_state")
+    assert got is not None
+    np.testing.assert_array_equal(got, [JointStateDecoder("j").decode(d)[2][order] for d in datas])
+    renamed = JointStateEncoder(("c", "b", "a")).encode(99, 0, np.zeros(3))
+    assert _named("/arm/command", [*datas, renamed], group, "joint_state") is None
 
 
 def test_samples_look_up_the_newest_sample_as_searchsorted_does() -> None:

@@ -402,6 +402,16 @@ def decode_joint_trajectory(data: bytes, source: str) -> tuple[tuple[str, ...], 
     """A ``trajectory_msgs/JointTrajectory``'s joint names and its last point's positions [rad
     or m] in the message's joint order (empty when it has no point; the export reads the last
     point too). ValueError naming ``source`` when malformed."""
+    names, positions, _ = decode_joint_trajectory_span(data, source)
+    return names, positions
+
+
+def decode_joint_trajectory_span(
+    data: bytes, source: str
+) -> tuple[tuple[str, ...], FloatArray, tuple[int, int]]:
+    """:func:`decode_joint_trajectory`, and where the last point's positions lie in ``data``:
+    [start, stop) of their bytes ((0, 0) without a point), for a reader that takes them from
+    many messages of one layout at once."""
     try:
         e = byte_order(data, source)
         names: list[str] = []
@@ -410,8 +420,10 @@ def decode_joint_trajectory(data: bytes, source: str) -> tuple[tuple[str, ...], 
         (count,) = _UINT32[e].unpack_from(data, offset)
         offset += 4
         positions = np.zeros(0)
+        span = (0, 0)
         for _ in range(count):  # each point: 4 float64 sequences, then a Duration
             positions, offset = _sequence(data, e, offset, "f8", 8)
+            span = (offset - 8 * len(positions), offset)
             for _skipped in range(3):
                 _values, offset = _sequence(data, e, offset, "f8", 8)
             offset = _align(offset, 4) + 8
@@ -419,7 +431,7 @@ def decode_joint_trajectory(data: bytes, source: str) -> tuple[tuple[str, ...], 
             raise ValueError("points run past the message end (truncated message?)")
     except (struct.error, ValueError, UnicodeDecodeError) as err:
         raise ValueError(f"{source}: malformed JointTrajectory: {err}") from err
-    return tuple(names), positions.astype(np.float64)
+    return tuple(names), positions.astype(np.float64), span
 
 
 FORWARD_COMMAND_LABEL = "joints"
