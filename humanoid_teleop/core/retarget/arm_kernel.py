@@ -87,12 +87,15 @@ def arm_target(
     comes from :func:`side_map`. Returns False, leaving ``out`` as it was, when the wrist is
     not finite or farther than :data:`MAX_OPERATOR_DISTANCE_M` from the origin.
     """
-    as_array = np.ascontiguousarray  # one compiled layout for every caller
-    return bool(
-        _arm_target(
-            as_array(position_m, dtype=np.float64), as_array(rotation, dtype=np.float64), side, out
-        )
-    )
+    return bool(_arm_target(_kernel_array(position_m), _kernel_array(rotation), side, out))
+
+
+def _kernel_array(values: FloatArray) -> FloatArray:
+    """``values`` as the one array type the kernels are compiled for: C-contiguous, writable
+    float64 (a read-only array, e.g. one decoded in place from message bytes, is another
+    type to numba: it would compile the kernel again, ~1 s, in a step)."""
+    array: FloatArray = np.ascontiguousarray(values, dtype=np.float64)
+    return array if array.flags.writeable else array.copy()
 
 
 def within_reach(position_m: FloatArray, shoulder_m: FloatArray, reach_m: float) -> FloatArray:
@@ -101,7 +104,7 @@ def within_reach(position_m: FloatArray, shoulder_m: FloatArray, reach_m: float)
     ``shoulder_m`` [m] when beyond it (a copy; the arm IK's reach limit, for a caller that
     predicts the IK's answer for an EE goal)."""
     position = np.array(position_m, dtype=np.float64)
-    _pull_within_reach(position, np.ascontiguousarray(shoulder_m, dtype=np.float64), reach_m)
+    _pull_within_reach(position, _kernel_array(shoulder_m), reach_m)
     return position
 
 

@@ -85,6 +85,8 @@ def test_non_finite_wrist_leaves_the_target_and_any_layout_uses_one_kernel() -> 
     assert (out == 3.0).all()
     assert arm_target(np.zeros(3), np.asfortranarray(np.eye(3)), side, out)
     assert arm_target(np.zeros(4)[:3], np.eye(3).T, side, out)
+    read_only = np.frombuffer(np.zeros(3).tobytes())  # decoded in place from bytes
+    assert arm_target(read_only, np.eye(3), side, out)
     assert len(_arm_target.signatures) == 1
 
 
