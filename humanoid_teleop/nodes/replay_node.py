@@ -27,19 +27,21 @@ from __future__ import annotations
 import itertools
 import sys
 import time
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
+from std_msgs.msg import Bool
 
 from humanoid_teleop.core.bag.reader import iter_messages
 from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.core.motion import cdr
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
+from humanoid_teleop.core.motion.topics import CALIBRATED_TOPIC, ENGAGED_TOPIC
 from humanoid_teleop.core.resources import MOTION_CLIPS
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
@@ -65,21 +67,50 @@ def is_bag(path: Path) -> bool:
     return path.suffix == ".mcap"
 
 
-def bag_operator_messages(path: Path) -> list[tuple[int, str, bytes]]:
-    """(sample time [ns]: the header stamp, not the log time a late delivery shifts;
-    /operator/* topic; CDR) of the operator input recorded in a bag.
+@dataclass(frozen=True)
+class BagInput:
+    """The operator input of a recorded bag, as :class:`ReplayNode` publishes it."""
+
+    #: (sample time [ns]: the header stamp, not the log time a late delivery shifts;
+    #: /operator/* topic; CDR), in time order.
+    messages: list[tuple[int, str, bytes]]
+    #: Why a re-centre or pause in the bag is replayed as recorded ("": there is none, or
+    #: every one is followed).
+    unfollowed: str = ""
+
+
+def bag_operator_messages(path: Path) -> BagInput:
+    """The operator input recorded in a bag.
 
     Per input (head, each wrist, ...) the intent topic (what teleop used) is preferred; an
     input the bag has no intent for comes from its raw ``/operator/*`` topic, so e.g. a head
     recorded on a robot without a head is still replayed onto one with a head.
+
+    Where the operator re-centred or paused and engaged again (a later
+    ``/teleop/intent/calibrated`` or engage), the teleop node mapped the input after it
+    through a new calibration, while the teleop node this replay feeds captures one, at its
+    engage: the wrists and hands after it are moved and turned into the calibration the
+    episode began with, as ``humanoid-teleop port`` does
+    (:func:`~humanoid_teleop.portability.port.input_in_first_calibration`), so the robot
+    goes on from where it was instead of jumping by the operator's move. A bag that cannot
+    be read so is replayed as recorded, and :attr:`BagInput.unfollowed` says why.
     """
     intents = [INTENT_PREFIX + name for name in OPERATOR_TOPICS]
     operators = [OPERATOR_PREFIX + name for name in OPERATOR_TOPICS]
     by_source: dict[str, list[tuple[int, str, bytes]]] = {}
-    for m in iter_messages(path, topics=intents + operators):
+    marks = {CALIBRATED_TOPIC: 0, ENGAGED_TOPIC: 0}
+    for m in iter_messages(path, topics=intents + operators + list(marks)):
+        if m.topic in marks:  # a calibration each, and an engage (true) each
+            marks[m.topic] += m.topic == CALIBRATED_TOPIC or deserialize_message(m.data, Bool).data
+            continue
         prefix = INTENT_PREFIX if m.topic.startswith(INTENT_PREFIX) else OPERATOR_PREFIX
         name = m.topic[len(prefix) :]
         by_source.setdefault(m.topic, []).append((m.sample_time_ns, OPERATOR_PREFIX + name, m.data))
+    for messages in by_source.values():
+        messages.sort(key=lambda item: item[0])  # stable: as the port's reader orders them
+    unfollowed = ""
+    if max(marks.values()) > 1:  # calibrated more than once: a re-centre or a pause
+        unfollowed = _in_first_calibration(path, by_source)
     chosen: list[tuple[int, str, bytes]] = []
     for name in OPERATOR_TOPICS:
         chosen += by_source.get(INTENT_PREFIX + name) or by_source.get(OPERATOR_PREFIX + name, [])
@@ -88,7 +119,50 @@ def bag_operator_messages(path: Path) -> list[tuple[int, str, bytes]]:
             f"{path}: bag has no operator input to replay (looked for {', '.join(intents)} "
             f"and {', '.join(operators)})"
         )
-    return sorted(chosen, key=lambda item: item[0])
+    return BagInput(sorted(chosen, key=lambda item: item[0]), unfollowed)
+
+
+def _in_first_calibration(path: Path, by_source: dict[str, list[tuple[int, str, bytes]]]) -> str:
+    """Replace the wrist and hand messages of ``by_source`` (recorded topic -> its messages,
+    in time order) with the input in the episode's first calibration; returns why they were
+    left as recorded ("" when replaced or there was nothing to replace)."""
+    from humanoid_teleop.core.errors import TeleopError
+    from humanoid_teleop.portability.port import input_in_first_calibration
+
+    try:
+        folded = input_in_first_calibration(path)
+    except TeleopError as err:
+        return f"{err} (re-centres and pauses are replayed as recorded)"
+    if folded is None:
+        return ""
+    prefix = folded.intent_source
+    streams = [(f"{prefix}{side}_wrist", samples) for side, samples in folded.wrists.items()]
+    streams += [(f"{prefix}{side}_hand", samples) for side, samples in folded.hands.items()]
+    for topic, samples in streams:
+        if len(by_source.get(topic, [])) != len(samples.values):  # one reader: not expected
+            return (
+                f"{path}: {topic}: {len(by_source.get(topic, []))} messages, of which the "
+                f"port's reader read {len(samples.values)} (re-centres and pauses are "
+                "replayed as recorded)"
+            )
+    for side, wrists in folded.wrists.items():
+        topic = f"{prefix}{side}_wrist"
+        messages = by_source[topic]
+        for i, ((t_ns, name, data), row) in enumerate(zip(messages, wrists.values, strict=True)):
+            frame_id = cdr.decode_pose_stamped(data, topic).header.frame_id
+            sec, nanosec = divmod(t_ns, 1_000_000_000)
+            messages[i] = (t_ns, name, cdr.encode_pose_stamped(sec, nanosec, frame_id, row))
+    for side, hands in folded.hands.items():
+        topic = f"{prefix}{side}_hand"
+        messages = by_source[topic]
+        for i, ((t_ns, name, data), points) in enumerate(zip(messages, hands.values, strict=True)):
+            header, poses = cdr.decode_pose_array(data, topic)
+            # the joints' orientations as recorded: the hand retargeters read positions only
+            poses = poses.copy()
+            poses[:, :3] = points
+            sec, nanosec = divmod(t_ns, 1_000_000_000)
+            messages[i] = (t_ns, name, cdr.encode_pose_array(sec, nanosec, header.frame_id, poses))
+    return ""
 
 
 class ReplayNode(Node):
@@ -233,7 +307,10 @@ class ReplayNode(Node):
     # -- bag ------------------------------------------------------------------------------------
 
     def _setup_bag(self, path: Path) -> None:
-        recorded = bag_operator_messages(path)
+        bag_input = bag_operator_messages(path)
+        if bag_input.unfollowed:
+            self.get_logger().warning(bag_input.unfollowed)
+        recorded = bag_input.messages
         first_ns = recorded[0][0]
         times = tuple((t - first_ns) * 1e-9 for t, _, _ in recorded)
         gaps = [b - a for a, b in itertools.pairwise(times) if b > a]

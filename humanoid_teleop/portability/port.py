@@ -172,7 +172,7 @@ from .lever import IkLever
 from .push_hand import PushContact, PushHand, push_hand_closure
 from .push_posture import SAME_POSTURE_RAD
 from .report import GRASP_FRACTION, PortReport, StepRecord, build_report, clamped_joints
-from .source import SourceEpisode
+from .source import SourceEpisode, read_source
 from .tool import ArmTool
 from .track import (
     SourceTrack,
@@ -704,6 +704,30 @@ def _in_first_calibration(
         return source
     arm_length_m = arm_geometry(source_model, side, source_model.home_positions())[0]
     return source.in_first_calibration(side, config.scale_for(arm_length_m))
+
+
+def input_in_first_calibration(path: Path) -> SourceEpisode | None:
+    """Episode ``path`` with its operator input (each arm's wrist and hand) after every later
+    calibration (a re-centre, an engage after a pause) folded into the calibration it began
+    with, as the port folds it (:func:`_in_first_calibration`: the port's profile, the
+    recorded robot's arm), for a replay as live input: the teleop node it feeds calibrates
+    once, at its engage, and would map the input after a re-centre through that one, the
+    robot off by the operator's move. None when the episode was calibrated once.
+    PortInputError (one line naming the episode) when it cannot be read or folded (no
+    ``robot`` in its metadata, no EE targets recorded for a re-centred arm)."""
+    from humanoid_teleop.core.robot import load_robot
+
+    source = read_source(path)
+    if not source.recalibrations_s:
+        return None
+    model = RobotModel(load_robot(source.robot))
+    pipeline = target_pipeline(model)
+    arm_ik = next((r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter)), None)
+    if arm_ik is None:  # no arm follows a wrist: nothing is mapped through a calibration
+        return source
+    for side in [s for s in source.wrists if s in arm_ik.sides]:
+        source = _in_first_calibration(source, model, side, arm_ik)
+    return source
 
 
 def _recaptured_wrist(

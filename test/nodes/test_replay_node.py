@@ -188,9 +188,91 @@ def test_bag_intent_received_in_one_burst_is_replayed_at_its_stamps(tmp_path: Pa
     """Operator input the recorder received all at once (log times equal) is timed by its
     header stamps: the 100 Hz clip's 10 ms steps, not one instant."""
     bag, _ = _intent_bag(tmp_path, logged_at_ns=3_000_000_000)
-    messages = bag_operator_messages(bag)
+    messages = bag_operator_messages(bag).messages
     wrist = [t for t, topic, _ in messages if topic == "/operator/left_wrist"]
     assert wrist == [1_000_000_000 + i * 10_000_000 for i in range(50)]
+
+
+def _wrists_and_hands(messages: list[tuple[int, str, bytes]]) -> dict[str, np.ndarray]:
+    """Per /operator/ right wrist and hand topic: its messages' poses (n x 7, n x 25 x 7)."""
+    from humanoid_teleop.core.motion import cdr
+
+    rows: dict[str, list[np.ndarray]] = {}
+    for _, topic, data in messages:
+        if topic == "/operator/right_wrist":
+            pose = cdr.decode_pose_stamped(data, topic)
+            rows.setdefault(topic, []).append(np.array([*pose.position, *pose.quat_xyzw]))
+        elif topic == "/operator/right_hand":
+            rows.setdefault(topic, []).append(cdr.decode_pose_array(data, topic)[1])
+    return {topic: np.array(values) for topic, values in rows.items()}
+
+
+@pytest.fixture(scope="module")
+def g1_push(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scripted G1 push episode (offline: MuJoCo, the teleop pipeline, the demonstrator)."""
+    from humanoid_teleop.core.robot import RobotModel, load_robot
+    from humanoid_teleop.portability.scripted import record_scripted_episode
+
+    root = tmp_path_factory.mktemp("g1_push")
+    return record_scripted_episode(RobotModel(load_robot("g1")), "push", 1, root, rate_hz=250.0)
+
+
+@pytest.mark.parametrize("by_engage", [False, True], ids=["re-centre", "pause"])
+def test_a_re_centred_bag_replays_in_the_calibration_it_began_with(
+    g1_push: Path, tmp_path: Path, by_engage: bool
+) -> None:
+    """An operator who re-centred (or paused and engaged again) 2 s in, the hand 10 cm away
+    and turned 0.5 rad, drove the robot on from where it was: the replayed right wrist and
+    hand are the episode's without the re-centre (1e-9), so the teleop node fed by the
+    replay, calibrated once at its engage, puts the robot where the recording had it; read
+    as recorded they are 10 cm off."""
+    from humanoid_teleop.core.motion.rotation import quat_to_matrix
+    from test.portability.conftest import recentred_copy
+
+    turn = quat_to_matrix(np.array([0.0, 0.0, np.sin(0.25), np.cos(0.25)]))  # 0.5 rad
+    shift = np.array([0.1, 0.0, 0.0])
+    copy, _ = recentred_copy(g1_push, tmp_path, "recentred", 2.0, shift, turn, by_engage)
+    original, replayed = bag_operator_messages(g1_push), bag_operator_messages(copy)
+    assert original.unfollowed == "" and replayed.unfollowed == ""
+    want, got = _wrists_and_hands(original.messages), _wrists_and_hands(replayed.messages)
+    recorded = _wrists_and_hands(
+        [(t, topic.replace("/teleop/intent/", "/operator/"), data)
+         for t, topic, data in _intent_messages(copy)]
+    )  # fmt: skip
+    wrist, hand = "/operator/right_wrist", "/operator/right_hand"
+    assert np.abs(recorded[wrist][-1, :3] - want[wrist][-1, :3]).max() > 0.09
+    np.testing.assert_allclose(got[wrist][:, :3], want[wrist][:, :3], atol=1e-9)
+    np.testing.assert_allclose(got[hand][..., :3], want[hand][..., :3], atol=1e-9)
+    for a, b in zip(got[wrist][:, 3:], want[wrist][:, 3:], strict=True):
+        np.testing.assert_allclose(quat_to_matrix(a), quat_to_matrix(b), atol=1e-9)
+    assert [t for t, _, _ in replayed.messages] == [t for t, _, _ in original.messages]
+
+
+def _intent_messages(bag: Path) -> list[tuple[int, str, bytes]]:
+    from humanoid_teleop.core.bag.reader import iter_messages
+
+    topics = ["/teleop/intent/right_wrist", "/teleop/intent/right_hand"]
+    return [(m.sample_time_ns, m.topic, m.data) for m in iter_messages(bag, topics=topics)]
+
+
+def test_a_re_centred_bag_of_an_unknown_robot_replays_as_recorded_and_says_why(
+    g1_push: Path, tmp_path: Path
+) -> None:
+    """Without the recorded robot's model the re-centre cannot be read: the input is
+    replayed as recorded, and one line names the episode and the robot."""
+    from test.portability.conftest import recentred_copy
+
+    copy, _ = recentred_copy(g1_push, tmp_path, "recentred", 2.0, np.full(3, 0.1), np.eye(3))
+    metadata = copy / "metadata.yaml"
+    metadata.write_text(metadata.read_text().replace("robot: g1", "robot: no_such_robot"))
+    replayed = bag_operator_messages(copy)
+    assert "no_such_robot" in replayed.unfollowed
+    assert "re-centres and pauses are replayed as recorded" in replayed.unfollowed
+    assert "\n" not in replayed.unfollowed
+    raw = [(t, topic.replace("/teleop/intent/", "/operator/"), data)
+           for t, topic, data in _intent_messages(copy)]  # fmt: skip
+    got, want = _wrists_and_hands(replayed.messages), _wrists_and_hands(raw)
+    np.testing.assert_array_equal(got["/operator/right_wrist"], want["/operator/right_wrist"])
 
 
 @pytest.mark.ros
