@@ -194,7 +194,7 @@ class EpisodeOutput:
         qos = (_LATCHED if latched else _STREAM,)
         topic = RecordedTopic(name, self._definitions.get(type_name), qos, latched)
         self._topics[name] = topic
-        self._stamped[name] = topic.definition.first_field_is_header
+        self._stamped[name] = topic.definition.stamped
         if latched:
             self._latched[name] = []
         self.episode.add_topic(topic)

@@ -1,11 +1,12 @@
 """The time a recorded message stands for: one rule for every reader of episodes.
 
-A message's *sample time* [ns] is its header stamp when its type starts with a
-``std_msgs/Header`` (:data:`HEADER_TYPES`) and the stamp is positive (when the joints were
-sampled, the image captured, the pose measured); else its publish time (the publisher's DDS
-source timestamp, which the recorder stores with each message: commands are
-``Float64MultiArray`` without a header); else, for a file without publish times, its log
-time (when the recorder received it).
+A message's *sample time* [ns] is its header stamp when its type is stamped (its definition
+starts with a ``std_msgs/Header``, or it is one: :func:`.msgdefs.is_stamped`, asked of the
+bag's own schema) and the stamp is positive (when the joints were sampled, the image
+captured, the pose measured); else its publish time (the publisher's DDS source timestamp,
+which the recorder stores with each message: commands are ``Float64MultiArray`` without a
+header); else, for a file without publish times, its log time (when the recorder received
+it).
 
 Log times carry the transport's delays. In a live demo recording on a loaded 2-core host
 (2026-12-06) the recorder received ``/sim/objects`` in a burst up to 1.8 s after it was
@@ -22,24 +23,14 @@ from numpy.typing import NDArray
 
 from .accounting import header_stamp_ns
 
-HEADER_TYPES = frozenset(
-    {
-        "sensor_msgs/msg/JointState", "sensor_msgs/msg/Image", "sensor_msgs/msg/Joy",
-        "geometry_msgs/msg/WrenchStamped", "geometry_msgs/msg/PoseStamped",
-        "geometry_msgs/msg/PoseArray", "trajectory_msgs/msg/JointTrajectory",
-        "diagnostic_msgs/msg/DiagnosticArray", "std_msgs/msg/Header",
-    }
-)  # fmt: skip
-"""Message types whose CDR starts with a std_msgs/Header, or is one (stamp at byte 4): the
-stamped types episodes hold."""
-
 _STAMP_BYTES = np.arange(12)
 """A stamped message's first 12 bytes: encapsulation (4), stamp sec (int32), nanosec (uint32)."""
 
 
-def sample_time_ns(type_name: str, data: bytes, publish_ns: int, log_ns: int) -> int:
-    """The sample time [ns] of one message (the module's rule)."""
-    if type_name in HEADER_TYPES:
+def sample_time_ns(stamped: bool, data: bytes, publish_ns: int, log_ns: int) -> int:
+    """The sample time [ns] of one message (the module's rule) of a type that is ``stamped``
+    or not."""
+    if stamped:
         stamp = header_stamp_ns(data)
         if stamp is not None and stamp > 0:
             return stamp
@@ -47,7 +38,7 @@ def sample_time_ns(type_name: str, data: bytes, publish_ns: int, log_ns: int) ->
 
 
 def sample_times_ns(
-    type_name: str,
+    stamped: bool,
     buffer: NDArray[np.uint8],
     starts: NDArray[np.int64],
     ends: NDArray[np.int64],
@@ -57,7 +48,7 @@ def sample_times_ns(
     """:func:`sample_time_ns` of many messages of one type at once, the same numbers: their
     data are ``buffer[starts[i]:ends[i]]``; ``publish_ns`` and ``log_ns`` their times."""
     times: NDArray[np.int64] = np.where(publish_ns > 0, publish_ns, log_ns).astype(np.int64)
-    if type_name not in HEADER_TYPES or not len(starts):
+    if not stamped or not len(starts):
         return times
     long_enough = (ends - starts) >= len(_STAMP_BYTES)
     heads = buffer[starts[long_enough, None] + _STAMP_BYTES]

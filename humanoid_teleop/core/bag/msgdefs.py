@@ -66,13 +66,27 @@ class MessageDefinition:
     type_hash: str  # "RIHS01_<hex>" or "" when the distro has no type descriptions
 
     @property
-    def first_field_is_header(self) -> bool:
-        """True when the message starts with a ``std_msgs/Header`` (stamp at CDR offset 4)."""
-        for line in self.text.splitlines():
-            stripped = line.split("#", 1)[0].strip()
-            if stripped:
-                return stripped.split()[0] in ("std_msgs/Header", "std_msgs/msg/Header", "Header")
-        return False
+    def stamped(self) -> bool:
+        """Whether its messages carry a header stamp at CDR offset 4 (:func:`is_stamped`)."""
+        return is_stamped(self.type_name, self.text)
+
+
+_HEADER_NAMES = ("std_msgs/Header", "std_msgs/msg/Header")
+
+
+def is_stamped(type_name: str, text: str) -> bool:
+    """The one rule for a stamped message type, from its name and its ``ros2msg`` definition
+    ``text`` (a bag's schema, or the installed .msg): ``std_msgs/Header`` itself, or a type
+    whose first field is a Header; either way its stamp (int32 sec, uint32 nanosec) is at
+    CDR offset 4. The recorder's accounting and every reader's sample time
+    (:mod:`.clock`) ask it."""
+    if type_name in _HEADER_NAMES:
+        return True
+    for line in text.splitlines():
+        stripped = line.split("#", 1)[0].strip()
+        if stripped:
+            return stripped.split()[0] in (*_HEADER_NAMES, "Header")
+    return False
 
 
 def normalize_type_name(name: str) -> str:

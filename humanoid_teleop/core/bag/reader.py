@@ -9,6 +9,7 @@ Tests across the project use these helpers to assert what a bag holds, e.g.::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import struct
@@ -22,13 +23,14 @@ import numpy as np
 import zstandard
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
-from mcap.records import Metadata
+from mcap.records import Metadata, Schema
 from mcap.summary import Summary
 from numpy.typing import NDArray
 
 from .clock import sample_time_ns, sample_times_ns
-from .errors import BagError, BagFormatError
+from .errors import BagError, BagFormatError, MessageDefinitionError
 from .metadata import METADATA_FILE, BagMetadata, FileInfo, TopicInfo, read_metadata_yaml
+from .msgdefs import MessageDefinitionSource, is_stamped
 from .qos import qos_profiles_from_yaml
 
 EPISODE_METADATA_RECORD = "humanoid_teleop.episode"
@@ -45,12 +47,34 @@ class RawMessage(NamedTuple):
     publish_time_ns: int
     sequence: int
     data: bytes
+    #: Whether its type carries a header stamp (:func:`stamped_schema` of its channel's).
+    stamped: bool = False
 
     @property
     def sample_time_ns(self) -> int:
         """When the message was sampled [ns]: header stamp, else publish time, else log time
         (:func:`.clock.sample_time_ns`); the clock to align streams on."""
-        return sample_time_ns(self.type, self.data, self.publish_time_ns, self.log_time_ns)
+        return sample_time_ns(self.stamped, self.data, self.publish_time_ns, self.log_time_ns)
+
+
+def stamped_schema(schema: Schema | None) -> bool:
+    """Whether messages of an MCAP ``schema`` carry a header stamp: :func:`.msgdefs.is_stamped`
+    of its name and its own definition text (a bag needs no installed definitions), or for
+    a schema recorded without one, the installed definition of its type (none: not
+    stamped)."""
+    if schema is None:
+        return False
+    text = bytes(schema.data).decode("utf-8", errors="replace")
+    return is_stamped(schema.name, text if text.strip() else _installed_text(schema.name))
+
+
+@functools.lru_cache(maxsize=256)
+def _installed_text(type_name: str) -> str:
+    """The installed ``.msg`` definition of ``type_name`` ("" when it is not installed)."""
+    try:
+        return MessageDefinitionSource().get(type_name).text
+    except MessageDefinitionError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -347,7 +371,7 @@ def _iter_stored(
     :mod:`struct`, building a message only for a wanted channel (the ``mcap`` reader parses
     every record of every chunk into objects: 2-3x the time on a camera bag)."""
     channels = {
-        cid: (c.topic, s.name if (s := summary.schemas.get(c.schema_id)) else "")
+        cid: (c.topic, s.name if (s := summary.schemas.get(c.schema_id)) else "", stamped_schema(s))
         for cid, c in summary.channels.items()
         if wanted is None or c.topic in wanted
     }
@@ -367,7 +391,9 @@ def _iter_stored(
                 found = channels.get(cid)
                 if found is not None:  # by position: half the cost of keywords per message
                     data = bytes(view[at + _MESSAGE_HEADER.size : at + length])
-                    yield RawMessage(found[0], found[1], log_ns, publish_ns, sequence, data)
+                    yield RawMessage(
+                        found[0], found[1], log_ns, publish_ns, sequence, data, found[2]
+                    )
             at += length
         if at != end:
             raise BagFormatError(f"{path}: chunk at byte {index.chunk_start_offset} is cut short")
@@ -441,7 +467,7 @@ def _gather_indexed(
     gathered: dict[str, TopicMessages] = {}
     counts: dict[int, int] = {}
     channels = {
-        cid: (c.topic, s.name if (s := summary.schemas.get(c.schema_id)) else "")
+        cid: (c.topic, s.name if (s := summary.schemas.get(c.schema_id)) else "", stamped_schema(s))
         for cid, c in summary.channels.items()
         if c.topic in wanted
     }
@@ -487,14 +513,14 @@ def _gather_indexed(
             counts[cid] = counts.get(cid, 0) + len(offsets)
             if not len(offsets):
                 continue
-            topic, type_name = channels[cid]
+            topic, type_name, stamped = channels[cid]
             entry = gathered.setdefault(topic, (type_name, [], []))
             data_starts = offsets + _MESSAGE_DATA_AT
             log_times = _u64_column(heads, _RECORD_HEADER.size + 6)
             if sample_times:
                 publish_times = _u64_column(heads, _RECORD_HEADER.size + 14)
                 times = sample_times_ns(
-                    type_name, buffer, data_starts, ends, publish_times, log_times
+                    stamped, buffer, data_starts, ends, publish_times, log_times
                 )
                 entry[1].extend(times.tolist())
             else:
@@ -527,9 +553,12 @@ def iter_messages(
                     yield from _iter_stored(path, stream, summary, wanted)
                     continue
                 reader = make_reader(stream)
+                stamped: dict[int, bool] = {}  # schema id -> its rule, read once
                 for schema, channel, message in reader.iter_messages(
                     topics=wanted, log_time_order=log_time_order
                 ):
+                    if channel.schema_id not in stamped:
+                        stamped[channel.schema_id] = stamped_schema(schema)
                     yield RawMessage(
                         topic=channel.topic,
                         type=schema.name if schema else "",
@@ -537,6 +566,7 @@ def iter_messages(
                         publish_time_ns=message.publish_time,
                         sequence=message.sequence,
                         data=message.data,
+                        stamped=stamped[channel.schema_id],
                     )
         except (McapError, EOFError, zstandard.ZstdError, RuntimeError, struct.error) as err:
             raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err

@@ -397,7 +397,7 @@ class BagRecorder:
             )
         ):
             return
-        stamp = header_stamp_ns(msg.data) if topic.definition.first_field_is_header else None
+        stamp = header_stamp_ns(msg.data) if topic.definition.stamped else None
         with self._lock:
             self._accounting.on_written(
                 msg.topic, msg.receive_ns, msg.sequence, stamp, msg.publisher

@@ -24,7 +24,7 @@ from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 
 from humanoid_teleop.core.bag.clock import sample_time_ns
-from humanoid_teleop.core.bag.reader import mcap_files
+from humanoid_teleop.core.bag.reader import mcap_files, stamped_schema
 from humanoid_teleop.core.motion.errors import MotionFileError
 from humanoid_teleop.core.motion.frame import HumanFrame
 from humanoid_teleop.core.motion.messages import part_from_message
@@ -48,13 +48,16 @@ def _decoded(path: Path, topics: list[str]) -> Iterator[tuple[int, str, Any]]:
         try:
             with file.open("rb") as handle:
                 reader = make_reader(handle, decoder_factories=[DecoderFactory()])
+                stamped: dict[int, bool] = {}  # schema id -> its rule, read once
                 for schema, channel, message, decoded in reader.iter_decoded_messages(
                     topics=topics, log_time_order=True
                 ):
-                    type_name = schema.name if schema is not None else ""
+                    if channel.schema_id not in stamped:
+                        stamped[channel.schema_id] = stamped_schema(schema)
                     t_ns = sample_time_ns(
-                        type_name, message.data, message.publish_time, message.log_time
-                    )
+                        stamped[channel.schema_id], message.data, message.publish_time,
+                        message.log_time,
+                    )  # fmt: skip
                     yield t_ns, channel.topic, decoded
         except (OSError, McapError, ValueError) as err:
             raise MotionFileError(f"{file}: cannot read operator input: {err}") from err

@@ -6,11 +6,46 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+import pytest
 
-from humanoid_teleop.core.bag.clock import HEADER_TYPES, sample_time_ns, sample_times_ns
+from humanoid_teleop.core.bag.clock import sample_time_ns, sample_times_ns
+from humanoid_teleop.core.bag.msgdefs import MessageDefinitionSource, is_stamped
 
 JOINT_STATE = "sensor_msgs/msg/JointState"
 FORWARD = "std_msgs/msg/Float64MultiArray"
+
+#: Every stamped type the shipped robots' episodes hold (the readers' list before the rule
+#: was read from definitions), and types that are not stamped.
+STAMPED = (
+    JOINT_STATE, "sensor_msgs/msg/Image", "sensor_msgs/msg/Joy",
+    "geometry_msgs/msg/WrenchStamped", "geometry_msgs/msg/PoseStamped",
+    "geometry_msgs/msg/PoseArray", "trajectory_msgs/msg/JointTrajectory",
+    "diagnostic_msgs/msg/DiagnosticArray", "std_msgs/msg/Header",
+    # an integrator's sensors: stamped by their definitions, on no list
+    "sensor_msgs/msg/Imu", "sensor_msgs/msg/CompressedImage", "sensor_msgs/msg/CameraInfo",
+)  # fmt: skip
+UNSTAMPED = (
+    FORWARD, "std_msgs/msg/Bool", "std_msgs/msg/String", "tf2_msgs/msg/TFMessage",
+    "geometry_msgs/msg/Pose", "builtin_interfaces/msg/Time",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("type_name", STAMPED + UNSTAMPED)
+def test_a_type_is_stamped_when_its_definition_starts_with_a_header(type_name: str) -> None:
+    """The rule reads the installed definition (as a bag's schema carries it)."""
+    definition = MessageDefinitionSource().get(type_name)
+    assert definition.stamped == (type_name in STAMPED)
+    assert is_stamped(type_name, definition.text) == (type_name in STAMPED)
+
+
+def test_the_rule_reads_the_first_field_of_any_spelling() -> None:
+    """Comments and blank lines before the first field; Header spelled three ways; a
+    Header that is not the first field does not count."""
+    for spelling in ("std_msgs/Header", "std_msgs/msg/Header", "Header"):
+        assert is_stamped("pkg/msg/T", f"# about\n\n{spelling} header  # stamp\nfloat64 x\n")
+    assert not is_stamped("pkg/msg/T", "float64 x\nstd_msgs/Header header\n")
+    assert not is_stamped("pkg/msg/T", "")
+    assert is_stamped("std_msgs/Header", "builtin_interfaces/Time stamp\nstring frame_id\n")
 
 
 def _stamped(sec: int, nanosec: int, little: bool = True, tail: bytes = b"\0" * 8) -> bytes:
@@ -19,18 +54,17 @@ def _stamped(sec: int, nanosec: int, little: bool = True, tail: bytes = b"\0" * 
 
 
 def test_a_stamped_message_is_at_its_stamp_an_unstamped_one_at_its_publish_time() -> None:
-    assert JOINT_STATE in HEADER_TYPES and FORWARD not in HEADER_TYPES
-    assert sample_time_ns(JOINT_STATE, _stamped(2, 5), 7, 9) == 2_000_000_005
-    assert sample_time_ns(JOINT_STATE, _stamped(2, 5, little=False), 7, 9) == 2_000_000_005
+    assert sample_time_ns(True, _stamped(2, 5), 7, 9) == 2_000_000_005
+    assert sample_time_ns(True, _stamped(2, 5, little=False), 7, 9) == 2_000_000_005
     # a stamp as a header-less type: its bytes mean something else
-    assert sample_time_ns(FORWARD, _stamped(2, 5), 7, 9) == 7
+    assert sample_time_ns(False, _stamped(2, 5), 7, 9) == 7
 
 
 def test_no_stamp_falls_back_to_publish_then_to_log_time() -> None:
-    assert sample_time_ns(JOINT_STATE, _stamped(0, 0), 7, 9) == 7  # a zero stamp: unset
-    assert sample_time_ns(JOINT_STATE, _stamped(-1, 0), 7, 9) == 7
-    assert sample_time_ns(JOINT_STATE, b"\0\1\0\0\1", 7, 9) == 7  # too short for a stamp
-    assert sample_time_ns(FORWARD, b"", 0, 9) == 9  # a file without publish times
+    assert sample_time_ns(True, _stamped(0, 0), 7, 9) == 7  # a zero stamp: unset
+    assert sample_time_ns(True, _stamped(-1, 0), 7, 9) == 7
+    assert sample_time_ns(True, b"\0\1\0\0\1", 7, 9) == 7  # too short for a stamp
+    assert sample_time_ns(False, b"", 0, 9) == 9  # a file without publish times
 
 
 def test_the_array_form_gives_each_messages_rule() -> None:
@@ -47,12 +81,12 @@ def test_the_array_form_gives_each_messages_rule() -> None:
     buffer = np.frombuffer(b"".join(datas), dtype=np.uint8)
     ends = np.cumsum([len(d) for d in datas]).astype(np.int64)
     starts = ends - np.array([len(d) for d in datas], dtype=np.int64)
-    for type_name in (JOINT_STATE, FORWARD):
+    for stamped in (True, False):
         got = sample_times_ns(
-            type_name, buffer, starts, ends, publish.astype(np.uint64), log.astype(np.uint64)
+            stamped, buffer, starts, ends, publish.astype(np.uint64), log.astype(np.uint64)
         )
         expected = [
-            sample_time_ns(type_name, d, int(p), int(g))
+            sample_time_ns(stamped, d, int(p), int(g))
             for d, p, g in zip(datas, publish, log, strict=True)
         ]
         assert got.tolist() == expected

@@ -319,3 +319,40 @@ def test_gather_messages_gives_sample_times_on_request(
         assert gathered[topic][1] == [t for name, t in expected if name == topic]
     logged = gather_messages(path, ["/joint_states"])
     assert set(logged["/joint_states"][1]) == {50_000_000}
+
+
+@pytest.mark.parametrize("index_types", [IndexType.ALL, IndexType.CHUNK])
+def test_a_type_no_definition_is_installed_for_is_read_by_the_bags_own(
+    tmp_path: Path, index_types: IndexType
+) -> None:
+    """An integrator's stamped sensor type, installed nowhere here, whose schema in the bag
+    starts with a Header: its messages are at their stamps (logged in a 50 ms burst); a
+    type whose definition does not start with one, the same bytes, at its publish times."""
+    path = tmp_path / "custom.mcap"
+    header = b"\n" + b"=" * 80 + b"\nMSG: std_msgs/Header\nbuiltin_interfaces/Time stamp\n"
+    with path.open("wb") as stream:
+        writer = Writer(stream, chunk_size=1 << 20, index_types=index_types)
+        writer.start(profile="ros2", library="test")
+        stamped = writer.register_schema(
+            "my_sensors/msg/Reading", "ros2msg", b"# a reading\nstd_msgs/Header header\n"
+            b"float64 value" + header
+        )  # fmt: skip
+        plain = writer.register_schema("my_sensors/msg/Level", "ros2msg", b"float64 value\n")
+        ids = {"/reading": writer.register_channel("/reading", "cdr", stamped)}
+        ids["/level"] = writer.register_channel("/level", "cdr", plain)
+        for k in range(1, 11):
+            t_ns = k * 1_000_000
+            stamp = b"\0\1\0\0" + (0).to_bytes(4, "little") + t_ns.to_bytes(4, "little")
+            for topic in ids:
+                writer.add_message(ids[topic], 50_000_000, stamp + b"\0" * 8, t_ns + 7)
+        writer.finish()
+    gathered = gather_messages(path, ["/reading", "/level"], sample_times=True)
+    stamps = [k * 1_000_000 for k in range(1, 11)]
+    assert gathered["/reading"][1] == stamps
+    assert gathered["/level"][1] == [t + 7 for t in stamps]
+    walked = {
+        m.topic: m.sample_time_ns
+        for m in iter_messages(path, ["/reading", "/level"])
+        if m.log_time_ns == 50_000_000
+    }  # the last of each
+    assert walked == {"/reading": stamps[-1], "/level": stamps[-1] + 7}
