@@ -275,6 +275,66 @@ def test_a_re_centred_bag_of_an_unknown_robot_replays_as_recorded_and_says_why(
     np.testing.assert_array_equal(got["/operator/right_wrist"], want["/operator/right_wrist"])
 
 
+def _wrist_and_target_pairs(bag: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The right wrist positions the teleop node used (``/teleop/intent/right_wrist``), each
+    with the right EE target position it published next, in the same step (n x 3 each; a
+    step on a new hand alone publishes a target without a wrist), and the wrists' sample
+    times [ns]."""
+    from humanoid_teleop.core.bag.reader import iter_messages
+    from humanoid_teleop.core.motion import cdr
+
+    rows: dict[str, list[tuple[int, int, tuple[float, ...]]]] = {"wrist": [], "target": []}
+    topics = {"/teleop/intent/right_wrist": "wrist", "/teleop/ee_target/right": "target"}
+    for m in iter_messages(bag, topics=list(topics)):
+        position = cdr.decode_pose_stamped(m.data, m.topic).position
+        rows[topics[m.topic]].append((m.publish_time_ns, m.sample_time_ns, position))
+    wrists, targets = sorted(rows["wrist"]), sorted(rows["target"])
+    published = np.array([t for t, _, _ in targets])
+    # the intent first, then the targets, in one step: the first target at or after it
+    nearest = np.searchsorted(published, [t for t, _, _ in wrists], side="left")
+    keep = nearest < len(targets)
+    return (
+        np.array([p for _, _, p in wrists])[keep],
+        np.array([targets[i][2] for i in nearest[keep]]),
+        np.array([t for _, t, _ in wrists])[keep],
+    )
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_a_re_centred_bag_drives_a_live_teleop_node_as_it_drove_the_recording(
+    g1_push: Path, tmp_path: Path
+) -> None:
+    """The real consumer: `bringup --device replay` of the re-centred G1 push into G1 (the
+    teleop node calibrated once, at its engage). Each EE target it publishes is the one the
+    recording's teleop node published for the same wrist (1 mm), after the re-centre too:
+    read as recorded, the input after it would put them ~10 cm off."""
+    from humanoid_teleop.core.motion.rotation import quat_to_matrix
+    from test.portability.conftest import recentred_copy
+
+    turn = quat_to_matrix(np.array([0.0, 0.0, np.sin(0.25), np.cos(0.25)]))
+    shift = np.array([0.1, 0.0, 0.0])
+    copy, at_ns = recentred_copy(g1_push, tmp_path, "recentred", 2.0, shift, turn)
+    live_dir = tmp_path / "live"
+    command = [
+        sys.executable, "-m", "humanoid_teleop.cli.main", "bringup", "--robot", "g1",
+        "--device", "replay", "--motion", str(copy), "--engage", "--start-episode",
+        "--duration", "12", "--bag-dir", str(live_dir),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    (episode,) = [p for p in live_dir.iterdir() if p.is_dir()]
+    live_wrists, live_targets, _ = _wrist_and_target_pairs(episode)
+    wrists, targets, wrist_ns = _wrist_and_target_pairs(g1_push)
+    # each live wrist is one of the recording's (the replay's input), found by position
+    distance = np.linalg.norm(live_wrists[:, None, :] - wrists[None, :, :], axis=2)
+    k = distance.argmin(axis=1)
+    assert distance[np.arange(len(k)), k].max() < 1e-6
+    assert (wrist_ns[k] >= at_ns).sum() > 100  # many of them after the re-centre
+    error = np.linalg.norm(live_targets - targets[k], axis=1)
+    assert error.max() < 0.001, f"EE targets off the recording's by up to {error.max():.4f} m"
+
+
 @pytest.mark.ros
 def test_bag_intent_is_replayed_on_operator_topics(tmp_path: Path) -> None:
     """A bag's left-wrist intent (not its raw left wrist) and its raw head (no head intent)
