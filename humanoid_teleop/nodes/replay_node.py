@@ -43,6 +43,7 @@ from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
 from humanoid_teleop.core.motion.hands import load_mediapipe_right_hand_mano, skeleton_in_world
 from humanoid_teleop.core.motion.topics import CALIBRATED_TOPIC, ENGAGED_TOPIC
 from humanoid_teleop.core.resources import MOTION_CLIPS
+from humanoid_teleop.core.retarget.calibration import engaged_at
 from humanoid_teleop.core.sim.replay import ReplaySchedule, TimelineSchedule
 from humanoid_teleop.core.sim.settings import ReplaySettings
 from humanoid_teleop.nodes import ros_conversions as conv
@@ -84,7 +85,10 @@ def bag_operator_messages(path: Path) -> BagInput:
 
     Per input (head, each wrist, ...) the intent topic (what teleop used) is preferred; an
     input the bag has no intent for comes from its raw ``/operator/*`` topic, so e.g. a head
-    recorded on a robot without a head is still replayed onto one with a head.
+    recorded on a robot without a head is still replayed onto one with a head. Raw
+    ``/operator/*`` input the device sent while the recording's teleop node held (between a
+    disengage and the next engage: :func:`~humanoid_teleop.core.retarget.calibration.engaged_at`)
+    is left out, as the intent topics, published only while engaged, leave it out.
 
     Where the operator re-centred or paused and engaged again (a later
     ``/teleop/intent/calibrated`` or engage), the teleop node mapped the input after it
@@ -98,18 +102,27 @@ def bag_operator_messages(path: Path) -> BagInput:
     intents = [INTENT_PREFIX + name for name in OPERATOR_TOPICS]
     operators = [OPERATOR_PREFIX + name for name in OPERATOR_TOPICS]
     by_source: dict[str, list[tuple[int, str, bytes]]] = {}
-    marks = {CALIBRATED_TOPIC: 0, ENGAGED_TOPIC: 0}
-    for m in iter_messages(path, topics=intents + operators + list(marks)):
-        if m.topic in marks:  # a calibration each, and an engage (true) each
-            marks[m.topic] += m.topic == CALIBRATED_TOPIC or deserialize_message(m.data, Bool).data
+    calibrations = 0
+    engaged: list[tuple[int, bool]] = []  # (time [ns], engaged) of the recording's flags
+    for m in iter_messages(path, topics=[*intents, *operators, CALIBRATED_TOPIC, ENGAGED_TOPIC]):
+        if m.topic == CALIBRATED_TOPIC:
+            calibrations += 1
+            continue
+        if m.topic == ENGAGED_TOPIC:
+            engaged.append((m.sample_time_ns, bool(deserialize_message(m.data, Bool).data)))
             continue
         prefix = INTENT_PREFIX if m.topic.startswith(INTENT_PREFIX) else OPERATOR_PREFIX
         name = m.topic[len(prefix) :]
         by_source.setdefault(m.topic, []).append((m.sample_time_ns, OPERATOR_PREFIX + name, m.data))
-    for messages in by_source.values():
+    for topic, messages in by_source.items():
         messages.sort(key=lambda item: item[0])  # stable: as the port's reader orders them
+        if topic.startswith(OPERATOR_PREFIX):
+            # raw device input: without what it sent while the teleop node held (a pause),
+            # as the intent topics, published only while engaged, are
+            kept = engaged_at([t for t, _, _ in messages], engaged)
+            messages[:] = [m for m, keep in zip(messages, kept, strict=True) if keep]
     unfollowed = ""
-    if max(marks.values()) > 1:  # calibrated more than once: a re-centre or a pause
+    if max(calibrations, sum(on for _, on in engaged)) > 1:  # a re-centre or a pause
         unfollowed = _in_first_calibration(path, by_source)
     chosen: list[tuple[int, str, bytes]] = []
     for name in OPERATOR_TOPICS:

@@ -43,9 +43,10 @@ from humanoid_teleop.core.motion.topics import (
     CALIBRATED_TOPIC,
     EE_TARGET_PREFIX,
     ENGAGED_TOPIC,
+    OPERATOR_PREFIX,
     RECORDED_PREFIXES,
 )
-from humanoid_teleop.core.retarget.calibration import later_calibrations_ns
+from humanoid_teleop.core.retarget.calibration import engaged_at, later_calibrations_ns
 from humanoid_teleop.core.robot import RobotDescription
 from humanoid_teleop.core.sim.scene import load_scene, scene_dirs
 
@@ -678,6 +679,15 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
             hands[topic] = (times, rows[:, :, :3])
         else:
             poses[topic] = (times, rows)
+    if intent_source == OPERATOR_PREFIX and engaged:
+        # raw device input goes on while the teleop node holds (a pause): what the robot
+        # followed is the input while engaged, as the intent topics hold it
+        for stream_rows in (poses, hands):
+            for topic, (times, rows) in list(stream_rows.items()):
+                if topic.startswith(OPERATOR_PREFIX):
+                    kept = engaged_at(times, engaged)
+                    if not kept.all():
+                        stream_rows[topic] = (list(np.asarray(times)[kept]), np.asarray(rows)[kept])
     starts = sorted(t for t, on in engaged if on)
     if starts:
         # an episode started while engaged holds the latched engage (its publish time before

@@ -248,6 +248,30 @@ def test_a_re_centred_bag_replays_in_the_calibration_it_began_with(
     assert [t for t, _, _ in replayed.messages] == [t for t, _, _ in original.messages]
 
 
+def test_raw_device_input_sent_during_a_pause_is_not_replayed(
+    g1_push: Path, tmp_path: Path
+) -> None:
+    """A bag of raw device input only (/operator/*): the operator paused 1 s before engaging
+    again 2 s in, the device sending on, the hand 10 cm away from the pause on. Nothing
+    sent during the pause is replayed (the recording's robot held), and the rest is the
+    input of the episode without the pause."""
+    from test.portability.conftest import recentred_copy
+
+    shift = np.array([0.1, 0.0, 0.0])
+    copy, at_ns = recentred_copy(g1_push, tmp_path, "raw", 2.0, shift, np.eye(3),
+                                 raw_input_pause_s=1.0)  # fmt: skip
+    original, replayed = bag_operator_messages(g1_push), bag_operator_messages(copy)
+    assert replayed.unfollowed == ""
+    wrist = "/operator/right_wrist"
+    times = [t for t, topic, _ in replayed.messages if topic == wrist]
+    recorded = [t for t, topic, _ in original.messages if topic == wrist]
+    paused = [t for t in recorded if at_ns - 1_000_000_000 < t < at_ns]
+    assert len(paused) > 200 and times == [t for t in recorded if t not in set(paused)]
+    got, want = _wrists_and_hands(replayed.messages), _wrists_and_hands(original.messages)
+    kept = np.array([t not in set(paused) for t in recorded])
+    np.testing.assert_allclose(got[wrist][:, :3], want[wrist][kept, :3], atol=1e-9)
+
+
 def _intent_messages(bag: Path) -> list[tuple[int, str, bytes]]:
     from humanoid_teleop.core.bag.reader import iter_messages
 

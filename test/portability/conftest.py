@@ -119,6 +119,7 @@ def recentred_copy(
     shift_m: np.ndarray,
     turn: np.ndarray,
     by_engage: bool = False,
+    raw_input_pause_s: float | None = None,
 ) -> tuple[Path, float]:
     """A copy of ``episode`` whose operator re-centred ``at_s`` [s] after its first message
     (at the first right EE target then): from there on the recorded right wrist is moved by
@@ -128,8 +129,12 @@ def recentred_copy(
     there (relative: the new wrist mapped onto the same targets). The calibration is marked
     as the teleop node marks it (a std_msgs/Header on /teleop/intent/calibrated), or with
     ``by_engage`` as an episode recorded before that topic shows it: a disengage and an
-    engage on /teleop/intent/engaged, 4 ms apart. Returns the copy and the re-centre's time
-    [ns]."""
+    engage on /teleop/intent/engaged, 4 ms apart. With ``raw_input_pause_s``, a recording of
+    raw device input only, as a stack without intent topics makes it: the intent wrist and
+    hand are on /operator/right_wrist and _hand, without /teleop/intent/calibrated, and the
+    operator paused that long [s] before engaging again at the re-centre's time, while the
+    device went on sending (the wrist moved from the disengage on). Returns the copy and the
+    re-centre's time [ns]."""
     from rosbags.typesys import Stores, get_typestore
 
     from humanoid_teleop.core.motion.rotation import matrix_to_quat, quat_to_matrix
@@ -153,34 +158,44 @@ def recentred_copy(
     output = EpisodeOutput(out_dir, name, _episode_info(custom), START_NS)
     latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
     latched |= {ENGAGED_TOPIC, CALIBRATED_TOPIC}
+    raw = raw_input_pause_s is not None
+    by_engage = by_engage or raw
+    pause_ns = 4_000_000 if raw_input_pause_s is None else round(raw_input_pause_s * 1e9)
+    wrist_topic, hand_topic = f"{INTENT_PREFIX}right_wrist", f"{INTENT_PREFIX}right_hand"
+    renamed = {t: t.replace(INTENT_PREFIX, "/operator/") for t in (wrist_topic, hand_topic)}
     for topic in summary.metadata.topics:
         if not (by_engage and topic.name == CALIBRATED_TOPIC):
-            output.topic(topic.name, topic.type, latched=topic.name in latched)
-    wrist_topic, hand_topic = f"{INTENT_PREFIX}right_wrist", f"{INTENT_PREFIX}right_hand"
+            written = renamed.get(topic.name, topic.name) if raw else topic.name
+            output.topic(written, topic.type, latched=topic.name in latched)
     wrist: tuple[np.ndarray, np.ndarray] | None = None  # the recorded one, position and rotation
-    marked = False
+    marked = paused = False
     for message in messages:
         t_ns, data = message.log_time_ns, message.data
         if by_engage and message.topic == CALIBRATED_TOPIC:
             continue
+        if by_engage and t_ns >= at_ns - pause_ns and not paused:
+            paused = True
+            output.flag(ENGAGED_TOPIC, at_ns - pause_ns, False)
         if t_ns >= at_ns and not marked:
             marked = True
             if by_engage:
-                output.flag(ENGAGED_TOPIC, at_ns - 4_000_000, False)
                 output.flag(ENGAGED_TOPIC, at_ns, True)
             else:
                 output.header(CALIBRATED_TOPIC, at_ns, "pelvis")
+        # raw input: moved while paused (from just after the disengage, whose step used the
+        # input sampled at its time)
+        moved_from_ns = at_ns - pause_ns + 1 if raw else at_ns
         if message.topic == wrist_topic:
             msg = store.deserialize_cdr(data, "geometry_msgs/msg/PoseStamped")
             p, o = msg.pose.position, msg.pose.orientation
             wrist = (np.array([p.x, p.y, p.z]), quat_to_matrix(np.array([o.x, o.y, o.z, o.w])))
-            if t_ns >= at_ns:
+            if t_ns >= moved_from_ns:
                 moved = wrist[0] + shift_m
                 q = matrix_to_quat(wrist[1] @ turn)
                 p.x, p.y, p.z = (float(v) for v in moved)
                 o.x, o.y, o.z, o.w = (float(v) for v in q)
                 data = bytes(store.serialize_cdr(msg, "geometry_msgs/msg/PoseStamped"))
-        elif message.topic == hand_topic and t_ns >= at_ns and wrist is not None:
+        elif message.topic == hand_topic and t_ns >= moved_from_ns and wrist is not None:
             msg = store.deserialize_cdr(data, "geometry_msgs/msg/PoseArray")
             p0, r0 = wrist
             r1 = r0 @ turn
@@ -189,6 +204,6 @@ def recentred_copy(
                 moved = p0 + shift_m + r1 @ (r0.T @ (point - p0))
                 pose.position.x, pose.position.y, pose.position.z = (float(v) for v in moved)
             data = bytes(store.serialize_cdr(msg, "geometry_msgs/msg/PoseArray"))
-        output.raw(message.topic, t_ns, data)
+        output.raw(renamed.get(message.topic, message.topic) if raw else message.topic, t_ns, data)
     output.close(custom.get("outcome"), START_NS + summary.metadata.duration_ns)
     return out_dir / name, at_ns

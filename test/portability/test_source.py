@@ -348,6 +348,39 @@ def test_input_after_a_recentre_reads_in_the_first_calibration(
                                atol=1e-9)  # fmt: skip
 
 
+def test_raw_device_input_sent_during_a_pause_is_not_read(
+    sources: list[Path], tmp_path: Path, models: Callable[[str], RobotModel]
+) -> None:
+    """Raw device input only (/operator/*, no intent topics): the operator paused 1 s before
+    engaging again 2 s in, the device sending on and the hand 10 cm away from the pause on.
+    The pause's wrist and hand samples are not read (its robot held), and the rest, read in
+    the first calibration, is the input of the episode without the pause."""
+    shift = np.array([0.06, -0.05, 0.06])
+    copy, at_ns = recentred_copy(sources[0], tmp_path, "raw", 2.0, shift, np.eye(3),
+                                 raw_input_pause_s=1.0)  # fmt: skip
+    original, raw = read_source(sources[0]), read_source(copy)
+    assert raw.intent_source == "/operator/"
+    paused_s = ((at_ns - 1_000_000_000 - raw.engage_ns) / 1e9, (at_ns - raw.engage_ns) / 1e9)
+    # a sample at the disengage or at the engage is read, those between are not (samples
+    # 4 ms apart: 1 us tells them from the bounds' rounding)
+    paused_s = (paused_s[0] + 1e-6, paused_s[1] - 1e-6)
+    assert raw.recalibrations_s == pytest.approx((paused_s[1],), abs=1e-5)
+    for stream, recorded in ((raw.wrists, original.wrists), (raw.hands, original.hands)):
+        t = recorded["right"].t_s
+        kept = (t <= paused_s[0]) | (t >= paused_s[1])
+        assert 200 < (~kept).sum() < 300  # 1 s at 250 Hz
+        np.testing.assert_array_equal(stream["right"].t_s, t[kept])
+    rebased = raw.in_first_calibration("right", _scale(models("g1")))
+    t = original.wrists["right"].t_s
+    kept = (t <= paused_s[0]) | (t >= paused_s[1])
+    np.testing.assert_allclose(rebased.wrists["right"].values[:, :3],
+                               original.wrists["right"].values[kept, :3], atol=1e-9)  # fmt: skip
+    t = original.hands["right"].t_s
+    kept = (t <= paused_s[0]) | (t >= paused_s[1])
+    np.testing.assert_allclose(rebased.hands["right"].values,
+                               original.hands["right"].values[kept], atol=1e-9)  # fmt: skip
+
+
 def test_a_recentre_without_recorded_targets_is_one_line_naming_the_topic(
     sources: list[Path], tmp_path: Path
 ) -> None:

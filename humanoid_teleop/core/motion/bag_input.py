@@ -32,9 +32,10 @@ from humanoid_teleop.core.motion.topics import (
     CALIBRATED_TOPIC,
     ENGAGED_TOPIC,
     INPUT_NAMES,
+    OPERATOR_PREFIX,
     RECORDED_PREFIXES,
 )
-from humanoid_teleop.core.retarget.calibration import later_calibrations_ns
+from humanoid_teleop.core.retarget.calibration import engaged_at, later_calibrations_ns
 
 PREFIXES = RECORDED_PREFIXES
 #: The recorded calibrations (std_msgs/Header) and engaged flags (std_msgs/Bool).
@@ -93,6 +94,15 @@ def motion_from_bag(path: Path, rate_hz: float = 100.0) -> BagMotion:
     if not messages:
         wanted = ", ".join(p + s for p in PREFIXES for s in PARTS)
         raise MotionFileError(f"{path}: no operator input in the bag (looked for {wanted})")
+    engaged = [(t, bool(msg.data)) for t, topic, msg in marks or () if topic == ENGAGED_TOPIC]
+    if prefix == OPERATOR_PREFIX:  # raw device input: without what it sent during a pause
+        kept = engaged_at([t for t, _, _ in messages], engaged)
+        messages = [m for m, keep in zip(messages, kept, strict=True) if keep]
+        if not messages:
+            raise MotionFileError(
+                f"{path}: no operator input while {ENGAGED_TOPIC} was true (all of it came "
+                "while the teleop node held)"
+            )
     messages.sort(key=lambda item: item[0])
     start_ns = messages[0][0]
     period_ns = round(1e9 / rate_hz)
@@ -111,6 +121,6 @@ def motion_from_bag(path: Path, rate_hz: float = 100.0) -> BagMotion:
             raise MotionFileError(str(err)) from err
     frames.append(replace(HumanFrame(t_s=(grid_ns - start_ns) * 1e-9), **latest))
     calibrated = [t for t, topic, _ in marks or () if topic == CALIBRATED_TOPIC]
-    engages = [t for t, topic, msg in marks or () if topic == ENGAGED_TOPIC and msg.data]
+    engages = [t for t, on in engaged if on]
     later = later_calibrations_ns(calibrated, engages, start_ns)
     return BagMotion(frames, tuple((t - start_ns) * 1e-9 for t in later))

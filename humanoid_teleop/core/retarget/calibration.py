@@ -149,3 +149,27 @@ def later_calibrations_ns(
         return sorted(t for t in engages_ns if t > start_ns)
     later = sorted(t for t in calibrated_ns if t > start_ns)
     return later if len(later) < len(calibrated_ns) else later[1:]
+
+
+def engaged_at(
+    times_ns: Sequence[int] | NDArray[np.int64], engaged: Sequence[tuple[int, bool]]
+) -> NDArray[np.bool_]:
+    """Whether a recording's teleop node followed its operator at each of ``times_ns``
+    [ns], by its engaged flags (``/teleop/intent/engaged``, (time [ns], engaged) each): no
+    when a disengage came before that time with no engage since (at or after it); an input
+    sampled at a disengage's own time was still followed (the step that used it came
+    first), one at an engage's time is (it is the one the engage calibrates on). Before
+    any flag, or without flags, yes (nothing recorded says otherwise). Raw ``/operator/*``
+    input at a time it did not (a pause) moved no robot: a replay of it holds there, as one
+    of the intent topics does, which the teleop node publishes only while engaged."""
+    times = np.asarray(times_ns, dtype=np.int64)
+    on_ns = np.array(sorted(t for t, on in engaged if on), dtype=np.int64)
+    off_ns = np.array(sorted(t for t, on in engaged if not on), dtype=np.int64)
+    last_off = np.searchsorted(off_ns, times, side="left") - 1  # before the time
+    last_on = np.searchsorted(on_ns, times, side="right") - 1  # at or before it
+    if not len(off_ns):
+        return np.ones(len(times), dtype=bool)
+    off_at = off_ns[np.maximum(last_off, 0)]
+    on_at = on_ns[np.maximum(last_on, 0)] if len(on_ns) else np.zeros(len(times), np.int64)
+    at: NDArray[np.bool_] = (last_off < 0) | ((last_on >= 0) & (on_at >= off_at))
+    return at

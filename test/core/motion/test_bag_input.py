@@ -118,3 +118,26 @@ def test_the_recordings_later_calibrations_are_read_with_the_frames(tmp_path: Pa
     plain = tmp_path / "plain.mcap"
     write_operator_bag(plain, "/teleop/intent/")
     assert motion_from_bag(plain).recalibrations_s == ()
+
+
+def test_raw_device_input_during_a_pause_is_left_out(tmp_path: Path) -> None:
+    """/operator/* input goes on while the teleop node holds: the frames hold the pose at a
+    disengage (0.2 s in) until the engage (0.3 s); intent topics (published only while
+    engaged) are read as they are."""
+    start = 10**9
+    flags = [(start - 10_000_000, True), (start + 200_000_000, False), (start + 300_000_000, True)]
+    raw = tmp_path / "raw.mcap"
+    write_operator_bag(raw, marks=([], flags))
+    frames = motion_from_bag(raw, rate_hz=50.0).frames
+    x = {round(f.t_s, 3): f.right_wrist.position_m[0] for f in frames if f.right_wrist}
+    held = 0.3 + 0.2 * 10 * 0.02  # the sample at the disengage (its step used it)
+    assert all(x[t] == pytest.approx(held) for t in (0.2, 0.24, 0.28)), x
+    assert x[0.3] == pytest.approx(0.3 + 0.2 * 15 * 0.02)  # on again from the engage
+    intent = tmp_path / "intent.mcap"
+    write_operator_bag(intent, "/teleop/intent/", marks=([], flags))
+    frames = motion_from_bag(intent, rate_hz=50.0).frames
+    assert frames[12].right_wrist is not None
+    assert frames[12].right_wrist.position_m[0] == pytest.approx(0.3 + 0.2 * 12 * 0.02)
+    with pytest.raises(MotionFileError, match="no operator input while /teleop/intent/engaged"):
+        write_operator_bag(tmp_path / "off.mcap", marks=([], [(start - 1, False)]))
+        motion_from_bag(tmp_path / "off.mcap")

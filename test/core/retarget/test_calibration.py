@@ -13,6 +13,7 @@ from humanoid_teleop.core.retarget.base import RetargetContext
 from humanoid_teleop.core.retarget.calibration import (
     CalibrationConfig,
     capture,
+    engaged_at,
     later_calibrations_ns,
     recaptured_wrist,
 )
@@ -111,3 +112,16 @@ def test_later_calibrations_leave_out_the_one_the_recording_began_with() -> None
     assert later_calibrations_ns([110], [100], 100) == []
     assert later_calibrations_ns([], [100, 480, 700], 100) == [480, 700]
     assert later_calibrations_ns([], [], 100) == []
+
+
+def test_engaged_at_is_the_newest_flag_before_each_time() -> None:
+    """Held from just after a disengage until an engage (an input at the disengage's own
+    time was used by the step before it, one at the engage's is calibrated on); before
+    the first flag and without flags, engaged; an engage at a disengage's time wins."""
+    flags = [(100, True), (300, False), (500, True)]
+    got = engaged_at([50, 100, 200, 300, 301, 499, 500, 900], flags)
+    assert got.tolist() == [True, True, True, True, False, False, True, True]
+    assert engaged_at([1, 2], []).tolist() == [True, True]
+    assert engaged_at([300, 301], [(300, True), (300, False)]).tolist() == [True, True]
+    assert engaged_at([5, 11], [(10, False)]).tolist() == [True, False]
+    assert engaged_at([], flags).tolist() == []
