@@ -4,6 +4,7 @@ episodes are found under folders and named by the content hash of their MCAP fil
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from mcap.reader import make_reader
@@ -283,21 +284,39 @@ def test_iter_messages_reads_the_files_it_is_given(tmp_path: Path) -> None:
     assert list(iter_messages(episode, files=[])) == []
 
 
+def _writer(
+    stream: BinaryIO, index_types: IndexType, channels: dict[str, tuple[str, bytes]]
+) -> tuple[Writer, dict[str, int]]:
+    """An MCAP writer started on ``stream`` with a channel per topic of ``channels`` (topic
+    -> its schema's name and ros2msg text); the channel ids by topic."""
+    writer = Writer(stream, chunk_size=1 << 20, index_types=index_types)
+    writer.start(profile="ros2", library="test")
+    ids = {}
+    for topic, (type_name, text) in channels.items():
+        schema = writer.register_schema(type_name, "ros2msg", text)
+        ids[topic] = writer.register_channel(topic, "cdr", schema)
+    return writer, ids
+
+
+def _stamp(t_ns: int) -> bytes:
+    """A little-endian CDR message's first 12 bytes: encapsulation, then a stamp of ``t_ns``
+    (< 1 s)."""
+    return b"\0\1\0\0" + (0).to_bytes(4, "little") + t_ns.to_bytes(4, "little")
+
+
 def _write_late(path: Path, index_types: IndexType) -> list[tuple[str, int]]:
     """JointStates stamped at 1..20 ms, published 1 ns later, and forward commands published
     at 1..20 ms, all logged in one burst at 50 ms (received late); their expected sample
     times (topic, ns), in stored order."""
     expected = []
     with path.open("wb") as stream:
-        writer = Writer(stream, chunk_size=1 << 20, index_types=index_types)
-        writer.start(profile="ros2", library="test")
-        joint = writer.register_schema("sensor_msgs/msg/JointState", "ros2msg", b"")
-        forward = writer.register_schema("std_msgs/msg/Float64MultiArray", "ros2msg", b"")
-        ids = {"/joint_states": writer.register_channel("/joint_states", "cdr", joint)}
-        ids["/commands"] = writer.register_channel("/commands", "cdr", forward)
+        writer, ids = _writer(stream, index_types, {
+            "/joint_states": ("sensor_msgs/msg/JointState", b""),
+            "/commands": ("std_msgs/msg/Float64MultiArray", b""),
+        })  # fmt: skip
         for k in range(1, 21):
             t_ns = k * 1_000_000
-            stamp = b"\0\1\0\0" + (0).to_bytes(4, "little") + t_ns.to_bytes(4, "little")
+            stamp = _stamp(t_ns)
             writer.add_message(ids["/joint_states"], 50_000_000, stamp + b"\0" * 8, t_ns + 1)
             expected.append(("/joint_states", t_ns))
             writer.add_message(ids["/commands"], 50_000_000, b"\0\1\0\0" + b"\0" * 12, t_ns)
@@ -330,21 +349,16 @@ def test_a_type_no_definition_is_installed_for_is_read_by_the_bags_own(
     type whose definition does not start with one, the same bytes, at its publish times."""
     path = tmp_path / "custom.mcap"
     header = b"\n" + b"=" * 80 + b"\nMSG: std_msgs/Header\nbuiltin_interfaces/Time stamp\n"
+    reading = b"# a reading\nstd_msgs/Header header\nfloat64 value" + header
     with path.open("wb") as stream:
-        writer = Writer(stream, chunk_size=1 << 20, index_types=index_types)
-        writer.start(profile="ros2", library="test")
-        stamped = writer.register_schema(
-            "my_sensors/msg/Reading", "ros2msg", b"# a reading\nstd_msgs/Header header\n"
-            b"float64 value" + header
-        )  # fmt: skip
-        plain = writer.register_schema("my_sensors/msg/Level", "ros2msg", b"float64 value\n")
-        ids = {"/reading": writer.register_channel("/reading", "cdr", stamped)}
-        ids["/level"] = writer.register_channel("/level", "cdr", plain)
+        writer, ids = _writer(stream, index_types, {
+            "/reading": ("my_sensors/msg/Reading", reading),
+            "/level": ("my_sensors/msg/Level", b"float64 value\n"),
+        })  # fmt: skip
         for k in range(1, 11):
             t_ns = k * 1_000_000
-            stamp = b"\0\1\0\0" + (0).to_bytes(4, "little") + t_ns.to_bytes(4, "little")
             for topic in ids:
-                writer.add_message(ids[topic], 50_000_000, stamp + b"\0" * 8, t_ns + 7)
+                writer.add_message(ids[topic], 50_000_000, _stamp(t_ns) + b"\0" * 8, t_ns + 7)
         writer.finish()
     gathered = gather_messages(path, ["/reading", "/level"], sample_times=True)
     stamps = [k * 1_000_000 for k in range(1, 11)]
