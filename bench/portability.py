@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/portability.py [--episodes 3] [--tasks pick_and_place push]
         [--robots g1 talos ...] [--workers 2] [--out DIR] [--speed-only | --no-speed]
-        [--before TREE]
+        [--before TREE] [--live N]
 
 1. Records ``--episodes`` scripted-demonstrator episodes (seeds 1..N) per robot and task,
    offline (MuJoCo + the teleop pipeline + the demonstrator, no DDS; commands at
@@ -28,6 +28,12 @@
    line per port: task, source robot, seed, target robot, report). ``--compare OLD.jsonl``
    prints, after the matrix, what changed per pair and seed against an earlier run's file;
    ``--compare OLD.jsonl NEW.jsonl`` compares two kept runs without porting anything.
+6. ``--live N`` also records N live picks per robot (``humanoid-teleop demo --device
+   scripted --seed 1..N``: the simulated robot, teleop node, recorder and demonstrator over
+   DDS, so their messages reach the recorder late and in bursts as a session's do), ports
+   each to every robot in physics and prints their matrix and table as the task
+   ``pick_and_place (live)`` (not in the speed rows). Run the script inside
+   ``humanoid-teleop isolated --``; ``--episodes 0 --live N`` ports only those.
 
 Worker processes each use one core; CPU times are per process (``time.process_time``).
 Models (with the porter's per-model arm tools, where the tree keeps them) and pipelines are
@@ -110,6 +116,34 @@ def _record(job: tuple[str, str, int, str, float]) -> tuple[str, str, int, str, 
         path = record_scripted_episode(_model(robot), task, seed, Path(out), rate_hz=rate_hz)
     outcome = read_source(path, _model(robot).description).outcome
     return robot, task, seed, str(path), outcome
+
+
+LIVE_TASK = "pick_and_place (live)"
+"""The task label of the live sources' rows (and of their lines in ``reports.jsonl``)."""
+LIVE_DURATION_S = 20.0
+"""A live scripted pick on any shipped robot picks, places and backs off within ~10 s."""
+
+
+def _record_live(robot: str, seed: int, out: Path) -> tuple[str, int, str, str]:
+    """One live episode: ``humanoid-teleop demo --device scripted`` (the simulated robot,
+    the teleop and recorder nodes and the demonstrator over DDS, in a private loopback-only
+    network) picking on ``robot`` with the scene laid out by ``seed``; (robot, seed, its
+    bag, its outcome). An earlier run's episode in ``out`` is kept."""
+    folder = out / f"live_{robot}_{seed:04d}"
+    found = sorted(p.parent for p in folder.glob("*/metadata.yaml"))
+    if not found:
+        command = [
+            sys.executable, "-m", "humanoid_teleop.cli.main", "demo", "--robot", robot,
+            "--device", "scripted", "--seed", str(seed), "--duration", str(LIVE_DURATION_S),
+            "--bag-dir", str(folder),
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        found = sorted(p.parent for p in folder.glob("*/metadata.yaml"))
+        if result.returncode != 0 or len(found) != 1:
+            tail = (result.stdout + result.stderr)[-1500:]
+            raise SystemExit(f"--live: demo --robot {robot} --seed {seed} failed:\n{tail}")
+    bag = found[0]
+    return robot, seed, str(bag), read_source(bag, _model(robot).description).outcome
 
 
 def _port(job: tuple[str, str, str, str, bool, float | None]) -> dict[str, Any]:
@@ -286,6 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="an earlier run's reports.jsonl: per pair and seed, what changed (with a second "
         "file: compare the two, port nothing)",
     )  # fmt: skip
+    parser.add_argument(
+        "--live", type=int, default=0, metavar="N",
+        help="also N live picks per robot (humanoid-teleop demo over DDS, seeds 1..N), "
+        "ported to every robot in physics; with --episodes 0 only those",
+    )  # fmt: skip
     parser.add_argument("--tree", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--speed-jobs", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -300,6 +339,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.compare is not None and len(args.compare) == 2:
         print("\n".join(compare_runs(read_run(args.compare[0]), read_run(args.compare[1]))))
         return 0
+    if args.episodes < 0 or args.live < 0 or not (args.episodes or args.live):
+        parser.error("--episodes and --live take a count >= 0, and one of them > 0")
+    if args.live and not args.speed_only:
+        from humanoid_teleop.isolation.netns import is_isolated
+
+        if not is_isolated():
+            parser.error("--live records over DDS: run the script inside `humanoid-teleop "
+                         "isolated --` (the README's network rule)")  # fmt: skip
     robots = args.robots or [r.name for r in list_robots()]
     out = args.out or Path(tempfile.mkdtemp(prefix="portability_"))
     sources_dir, ported_dir = out / "sources", out / "ported"
@@ -321,6 +368,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{len(recorded)} source episodes: {len(recorded) - kept} recorded, {kept} kept from "
             f"an earlier run in {sources_dir}, in {time.perf_counter() - wall:.0f} s"
         )
+        if args.live and not args.speed_only:  # one session at a time: each uses both cores
+            live = [_record_live(r, seed, out / "live") for r in robots
+                    for seed in range(1, args.live + 1)]  # fmt: skip
+            recorded += [(r, LIVE_TASK, seed, path, outcome) for r, seed, path, outcome in live]
+            print(f"{len(live)} live episodes in {out / 'live'}")
         port_jobs = [
             (p, r, target, str(ported_dir), True, None)
             for r, _, _, p, _ in recorded
@@ -331,8 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         kin_jobs = [
             (p, r, robots[(robots.index(r) + 1) % len(robots)], str(ported_dir), False, rate)
             for rate in (None, 100.0)
-            for r, _, _, p, _ in recorded
-            if not args.no_speed
+            for r, t, _, p, _ in recorded
+            if not args.no_speed and t != LIVE_TASK
         ]
         earlier = None
         if args.before is not None and kin_jobs:  # the same ports with the earlier tree's code
@@ -361,16 +413,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         run[key] = item["report"]
     if args.out is not None:
         (out / "reports.jsonl").write_text("".join(f"{run_line(k, r)}\n" for k, r in run.items()))
+    live_note = f" and {args.live} live picks per robot" if args.live else ""
     print(
-        f"\n# Portability matrix: {args.episodes} scripted episodes per robot and task, "
-        f"ported in physics ({time.perf_counter() - wall:.0f} s wall, {args.workers} workers)"
+        f"\n# Portability matrix: {args.episodes} scripted episodes per robot and task"
+        f"{live_note}, ported in physics ({time.perf_counter() - wall:.0f} s wall, "
+        f"{args.workers} workers)"
     )
     summaries: list[PairSummary] = []
-    for task in args.tasks:
-        print(f"\n## {task}: source demonstrations that succeeded (scripted, recorded)")
+    tasks = [*(args.tasks if args.episodes else []), *([LIVE_TASK] if args.live else [])]
+    for task in tasks:
+        made = "live, over DDS" if task == LIVE_TASK else "scripted, recorded offline"
+        count = args.live if task == LIVE_TASK else args.episodes
+        print(f"\n## {task}: source demonstrations that succeeded ({made})")
         print("  " + ", ".join(
             f"{r} {sum(o == 'success' for rr, t, o in by_source.values() if rr == r and t == task)}"
-            f"/{args.episodes}" for r in robots
+            f"/{count}" for r in robots
         ))  # fmt: skip
         print(f"\n## {task}: transfer ratio (rows: source, columns: target)\n")
         print("| source \\ target | " + " | ".join(robots) + " |")
