@@ -22,8 +22,9 @@
    with the load average. ``--speed-only`` prints just these (no physics, no matrix);
    ``--no-speed`` leaves them out (the matrix alone, ~3 minutes shorter).
    ``--before TREE`` (a copy of the project at an earlier commit, e.g. ``git archive BASE |
-   tar -x -C TREE``) ports the same sources with that tree's code too, in one process that
-   runs beside this one's ports (so both see the same load), and prints the rows side by side.
+   tar -x -C TREE``) ports the same sources with that tree's code too, in a second process,
+   alternating with this tree port by port, one port at a time (so both see the same load
+   over the run; the other core stays idle), and prints the rows side by side.
 5. With ``--out DIR`` every physics port's report is kept in ``DIR/reports.jsonl`` (one
    line per port: task, source robot, seed, target robot, report). ``--compare OLD.jsonl``
    prints, after the matrix, what changed per pair and seed against an earlier run's file;
@@ -188,19 +189,63 @@ def _speed_jobs(jobs_file: Path) -> int:
     return 0
 
 
-def _start_before(tree: Path, jobs: Sequence[Any], out: Path) -> subprocess.Popen[str]:
-    """Start this script with ``tree``'s code on ``jobs`` (their results on its stdout)."""
-    jobs_file = out / "before_jobs.json"
-    jobs_file.write_text(json.dumps([list(j) for j in jobs]))
-    script = [sys.executable, __file__, "--tree", str(tree), "--speed-jobs", str(jobs_file)]
-    return subprocess.Popen(script, stdout=subprocess.PIPE, text=True)
+def _speed_serve() -> int:
+    """``--speed-serve``: run the kinematic port jobs read from stdin (one JSON list a line)
+    with this process's tree, each as it comes, answering each with one JSON line (no
+    report): the earlier tree's side of ``--before``."""
+    for line in sys.stdin:
+        result = _port(tuple(json.loads(line)))
+        del result["report"]
+        print(json.dumps(result), flush=True)
+    return 0
 
 
-def _finish_before(process: subprocess.Popen[str]) -> list[dict[str, Any]]:
-    stdout, _ = process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(f"--before: the earlier tree's ports failed (exit {process.returncode})")
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+class _EarlierTree:
+    """``--before``'s process: this script with an earlier tree's code (``--tree``), asked
+    for one port at a time, so that its ports and this tree's alternate and see the same
+    load over the run (two processes porting at once disturb each other unevenly: side by
+    side, 22.1 -> 22.2x and 19.0 -> 18.7x on two runs of session 26)."""
+
+    def __init__(self, tree: Path) -> None:
+        script = [sys.executable, __file__, "--tree", str(tree), "--speed-serve"]
+        self.process = subprocess.Popen(
+            script, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def port(self, job: Sequence[Any]) -> dict[str, Any]:
+        """``job`` ported with the earlier tree (its result, as :func:`_port` gives it)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(list(job)) + "\n")
+        self.process.stdin.flush()
+        while line := self.process.stdout.readline():
+            if line.startswith("{"):  # its other prints (robot warnings) are no results
+                result: dict[str, Any] = json.loads(line)
+                return result
+        code = self.process.wait()
+        raise SystemExit(f"--before: the earlier tree's port of {job[0]} failed (exit {code})")
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait()
+
+
+def _alternating(jobs: Sequence[Any], earlier: _EarlierTree, out: Path) -> tuple[
+    list[dict[str, Any]], list[dict[str, Any]]
+]:  # fmt: skip
+    """Each of ``jobs`` ported with this tree, then with the earlier tree (into
+    ``out``), one port at a time; (this tree's results, the earlier tree's)."""
+    ours, theirs = [], []
+    start = last = time.perf_counter()
+    for job in jobs:
+        ours.append(_port(job))
+        theirs.append(earlier.port((*job[:3], str(out), *job[4:])))
+        now = time.perf_counter()
+        if now - last >= PROGRESS_EVERY_S or len(ours) == len(jobs):
+            print(f"kinematic ports, alternating with --before: {len(ours)}/{len(jobs)} in "
+                  f"{now - start:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
+            last = now
+    return ours, theirs
 
 
 PROGRESS_EVERY_S = 30.0
@@ -327,9 +372,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--tree", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--speed-jobs", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--speed-serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.speed_jobs is not None:
         return _speed_jobs(args.speed_jobs)
+    if args.speed_serve:
+        return _speed_serve()
     # not at the top: --before runs this script with an earlier tree's code, which may not
     # keep runs (--speed-jobs needs none of it)
     from humanoid_teleop.portability.matrix import compare_runs, read_run, run_line
@@ -386,14 +434,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             for r, t, _, p, _ in recorded
             if not args.no_speed and t != LIVE_TASK
         ]
-        earlier = None
+        before = None
         if args.before is not None and kin_jobs:  # the same ports with the earlier tree's code
             before_dir = out / "ported_before"
             before_dir.mkdir(parents=True, exist_ok=True)
-            before_jobs = [(*j[:3], str(before_dir), *j[4:]) for j in kin_jobs]
-            earlier = _start_before(args.before, before_jobs, out)
-        kinematic = _run(pool, _port, kin_jobs, "kinematic ports") if kin_jobs else []
-        before = _finish_before(earlier) if earlier is not None else None
+            earlier = _EarlierTree(args.before)
+            try:
+                kinematic, before = _alternating(kin_jobs, earlier, before_dir)
+            finally:
+                earlier.close()
+        else:
+            kinematic = _run(pool, _port, kin_jobs, "kinematic ports") if kin_jobs else []
     finally:
         if pool is not None:
             pool.shutdown()
