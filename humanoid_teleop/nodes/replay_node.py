@@ -123,7 +123,7 @@ def bag_operator_messages(path: Path) -> BagInput:
             messages[:] = [m for m, keep in zip(messages, kept, strict=True) if keep]
     unfollowed = ""
     if max(calibrations, sum(on for _, on in engaged)) > 1:  # a re-centre or a pause
-        unfollowed = _in_first_calibration(path, by_source)
+        unfollowed = _replace_with_first_calibration_input(path, by_source)
     chosen: list[tuple[int, str, bytes]] = []
     for name in OPERATOR_TOPICS:
         chosen += by_source.get(INTENT_PREFIX + name) or by_source.get(OPERATOR_PREFIX + name, [])
@@ -135,7 +135,9 @@ def bag_operator_messages(path: Path) -> BagInput:
     return BagInput(sorted(chosen, key=lambda item: item[0]), unfollowed)
 
 
-def _in_first_calibration(path: Path, by_source: dict[str, list[tuple[int, str, bytes]]]) -> str:
+def _replace_with_first_calibration_input(
+    path: Path, by_source: dict[str, list[tuple[int, str, bytes]]]
+) -> str:
     """Replace the wrist and hand messages of ``by_source`` (recorded topic -> its messages,
     in time order) with the input in the episode's first calibration; returns why they were
     left as recorded ("" when replaced or there was nothing to replace)."""
