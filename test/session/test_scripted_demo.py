@@ -53,9 +53,16 @@ def _run_demo(bag_dir: Path) -> DemoRun:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     """A `humanoid-teleop demo` (G1, scripted, pick_and_place, seed 0) recorded into a temp
-    dir, once: the demonstrator succeeds on every seed of bench/sim.py (0..79 offline), and
-    the DDS run, though not bit-deterministic, needs no retry to succeed."""
-    yield _run_demo(tmp_path_factory.mktemp("scripted_demo"))
+    dir: the demonstrator succeeds on every seed of bench/sim.py (0..79 offline). Run once
+    more when the teleop node used none of the hand input: in one of four full-suite runs of
+    session 26 (a loaded host, joint states at 175 Hz) it received none of
+    /operator/right_hand for the whole episode while the recorder received all 2091
+    messages, so the hand never closed (no fault reported: the input never arrived, a DDS
+    match that did not come); alone, and in the other runs, the first run succeeds."""
+    run = _run_demo(tmp_path_factory.mktemp("scripted_demo"))
+    if not run.bag.counts.get("/teleop/intent/right_hand"):
+        run = _run_demo(tmp_path_factory.mktemp("scripted_demo_again"))
+    yield run
 
 
 @pytest.mark.ros
