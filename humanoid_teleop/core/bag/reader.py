@@ -48,7 +48,7 @@ class RawMessage(NamedTuple):
     sequence: int
     data: bytes
     #: Whether its type carries a header stamp (:func:`stamped_schema` of its channel's).
-    stamped: bool = False
+    stamped: bool
 
     @property
     def sample_time_ns(self) -> int:
@@ -62,19 +62,34 @@ def stamped_schema(schema: Schema | None) -> bool:
     of its name and its own definition text (a bag needs no installed definitions), or for
     a schema recorded without one, the installed definition of its type (none: not
     stamped)."""
-    if schema is None:
-        return False
-    text = bytes(schema.data).decode("utf-8", errors="replace")
-    return is_stamped(schema.name, text if text.strip() else _installed_text(schema.name))
+    return schema is not None and _stamped_definition(schema.name, bytes(schema.data))
 
 
 @functools.lru_cache(maxsize=256)
-def _installed_text(type_name: str) -> str:
-    """The installed ``.msg`` definition of ``type_name`` ("" when it is not installed)."""
-    try:
-        return MessageDefinitionSource().get(type_name).text
-    except MessageDefinitionError:
-        return ""
+def _stamped_definition(type_name: str, data: bytes) -> bool:
+    """:func:`stamped_schema` of a schema's name and data, once per schema (a reader that
+    walks message by message asks it for every message)."""
+    text = data.decode("utf-8", errors="replace")
+    if not text.strip():
+        try:
+            text = MessageDefinitionSource().get(type_name).text
+        except MessageDefinitionError:
+            text = ""  # not installed either: not stamped
+    return is_stamped(type_name, text)
+
+
+def _wanted_channels(
+    summary: Summary, wanted: list[str] | None
+) -> dict[int, tuple[str, str, bool]]:
+    """Channel id -> (topic, schema name, :func:`stamped_schema`) of the channels of
+    ``wanted`` topics (None: every channel) in an MCAP file's ``summary``."""
+    channels = {}
+    for cid, channel in summary.channels.items():
+        if wanted is None or channel.topic in wanted:
+            schema = summary.schemas.get(channel.schema_id)
+            name = schema.name if schema is not None else ""
+            channels[cid] = (channel.topic, name, stamped_schema(schema))
+    return channels
 
 
 @dataclass(frozen=True)
@@ -370,11 +385,7 @@ def _iter_stored(
     Skips chunks holding none of ``wanted``'s channels and walks each chunk's records with
     :mod:`struct`, building a message only for a wanted channel (the ``mcap`` reader parses
     every record of every chunk into objects: 2-3x the time on a camera bag)."""
-    channels = {
-        cid: (c.topic, s.name if (s := summary.schemas.get(c.schema_id)) else "", stamped_schema(s))
-        for cid, c in summary.channels.items()
-        if wanted is None or c.topic in wanted
-    }
+    channels = _wanted_channels(summary, wanted)
     for index in sorted(summary.chunk_indexes, key=lambda c: c.chunk_start_offset):
         if index.message_index_offsets and not any(
             cid in channels for cid in index.message_index_offsets
@@ -466,11 +477,7 @@ def _gather_indexed(
     statistics count (an index that leaves messages out: the file is walked instead)."""
     gathered: dict[str, TopicMessages] = {}
     counts: dict[int, int] = {}
-    channels = {
-        cid: (c.topic, s.name if (s := summary.schemas.get(c.schema_id)) else "", stamped_schema(s))
-        for cid, c in summary.channels.items()
-        if c.topic in wanted
-    }
+    channels = _wanted_channels(summary, wanted)
     head = np.arange(_MESSAGE_DATA_AT)
     for index in sorted(summary.chunk_indexes, key=lambda c: c.chunk_start_offset):
         ids = [cid for cid in index.message_index_offsets if cid in channels]
@@ -553,12 +560,9 @@ def iter_messages(
                     yield from _iter_stored(path, stream, summary, wanted)
                     continue
                 reader = make_reader(stream)
-                stamped: dict[int, bool] = {}  # schema id -> its rule, read once
                 for schema, channel, message in reader.iter_messages(
                     topics=wanted, log_time_order=log_time_order
                 ):
-                    if channel.schema_id not in stamped:
-                        stamped[channel.schema_id] = stamped_schema(schema)
                     yield RawMessage(
                         topic=channel.topic,
                         type=schema.name if schema else "",
@@ -566,7 +570,7 @@ def iter_messages(
                         publish_time_ns=message.publish_time,
                         sequence=message.sequence,
                         data=message.data,
-                        stamped=stamped[channel.schema_id],
+                        stamped=stamped_schema(schema),
                     )
         except (McapError, EOFError, zstandard.ZstdError, RuntimeError, struct.error) as err:
             raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err

@@ -49,14 +49,11 @@ def _decoded(path: Path, topics: list[str]) -> Iterator[tuple[int, str, Any]]:
         try:
             with file.open("rb") as handle:
                 reader = make_reader(handle, decoder_factories=[DecoderFactory()])
-                stamped: dict[int, bool] = {}  # schema id -> its rule, read once
                 for schema, channel, message, decoded in reader.iter_decoded_messages(
                     topics=topics, log_time_order=True
                 ):
-                    if channel.schema_id not in stamped:
-                        stamped[channel.schema_id] = stamped_schema(schema)
                     t_ns = sample_time_ns(
-                        stamped[channel.schema_id], message.data, message.publish_time,
+                        stamped_schema(schema), message.data, message.publish_time,
                         message.log_time,
                     )  # fmt: skip
                     yield t_ns, channel.topic, decoded
