@@ -163,12 +163,12 @@ def engaged_at(
     input at a time it did not (a pause) moved no robot: a replay of it holds there, as one
     of the intent topics does, which the teleop node publishes only while engaged."""
     times = np.asarray(times_ns, dtype=np.int64)
-    on_ns = np.array(sorted(t for t, on in engaged if on), dtype=np.int64)
     off_ns = np.array(sorted(t for t, on in engaged if not on), dtype=np.int64)
-    last_off = np.searchsorted(off_ns, times, side="left") - 1  # before the time
-    last_on = np.searchsorted(on_ns, times, side="right") - 1  # at or before it
     if not len(off_ns):
         return np.ones(len(times), dtype=bool)
+    on_ns = np.array(sorted(t for t, on in engaged if on), dtype=np.int64)
+    last_off = np.searchsorted(off_ns, times, side="left") - 1  # before the time
+    last_on = np.searchsorted(on_ns, times, side="right") - 1  # at or before it
     off_at = off_ns[np.maximum(last_off, 0)]
     on_at = on_ns[np.maximum(last_on, 0)] if len(on_ns) else np.zeros(len(times), np.int64)
     at: NDArray[np.bool_] = (last_off < 0) | ((last_on >= 0) & (on_at >= off_at))
