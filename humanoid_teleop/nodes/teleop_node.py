@@ -19,10 +19,12 @@ message and are raw: the callbacks read the fields they need from the CDR bytes
 :mod:`humanoid_teleop.core.retarget.input_guard` (future, backwards or non-finite stamps and
 NaN/inf values are rejected, counted on ``/teleop/state`` and logged at most once a second
 per topic and reason), and each step uses a part only while its own stamp is fresh: groups
-driven by a stale part hold. Publishes each group's command on its configured
-interface, republishes the input it used on ``/teleop/intent/*`` (each message once), the
-engaged flag on ``/teleop/intent/engaged`` (latched, on change), each calibration (the
-operator's neutral pose captured after an engage or a re-centre) on
+driven by a stale part hold. A part that has sent nothing since the stale timeout after an
+engage is named missing (``input_guard.missing_parts``: log line and state). Publishes
+each group's command on its configured interface, republishes the input it used on
+``/teleop/intent/*`` (each message once), the engaged flag on ``/teleop/intent/engaged``
+(latched, on change), each calibration (the operator's neutral pose captured after an
+engage or a re-centre) on
 ``/teleop/intent/calibrated`` (std_msgs/Header stamped with that step's time), the arm
 end-effector targets on ``/teleop/ee_target/{left,right}`` (when new input was used) and its
 state on ``/teleop/state`` (including the step time p50/p99 [ms] over the last steps).
@@ -61,9 +63,11 @@ from humanoid_teleop.core.motion.topics import (
 )
 from humanoid_teleop.core.retarget.input_guard import (
     MALFORMED,
+    MISSING,
     InputGuard,
     PartFault,
     RejectionLog,
+    missing_parts,
     part_faults,
 )
 from humanoid_teleop.core.retarget.input_sync import InputSync
@@ -149,6 +153,7 @@ class TeleopNode(Node):
         self._clamps = ClampTally()
         self._last_faults: Mapping[Input, PartFault] = {}
         self._last_held: Mapping[str, str] = {}
+        self._engaged_at_s: float | None = None  # teleop clock [s] of the last engage
         self._steps = 0
         self._step_times_s: deque[float] = deque(maxlen=STEP_TIME_WINDOW)
 
@@ -318,10 +323,21 @@ class TeleopNode(Node):
         output = self._pipeline.step(frame, measured, now, stamps)
         self._last_report = output.report
         self._clamps.add(output.report)
-        self._last_faults = output.faults
-        self._last_held = output.held
-        if output.faults.keys() != self._faulted:
-            self._log_faults(output.faults)
+        faults, held = output.faults, output.held
+        if self._pipeline.engaged and self._engaged_at_s is not None:
+            missing = missing_parts(
+                stamps, self._pipeline.inputs, self._engaged_at_s, now,
+                self._pipeline.profile.safety,
+            )  # fmt: skip
+            if missing:
+                faults, held = {**faults, **missing}, dict(held)
+                for which in missing:
+                    for group in self._pipeline.groups_of_input.get(which, ()):
+                        held.setdefault(group, f"{which.value} {MISSING}")
+        self._last_faults = faults
+        self._last_held = held
+        if faults.keys() != self._faulted:
+            self._log_faults(faults)
         self._steps += 1
         if not self._pipeline.engaged:
             return
@@ -385,7 +401,9 @@ class TeleopNode(Node):
                 f"no joint states yet on {self._description.sensors.joint_state_topic}; "
                 "cannot engage without knowing where the robot is"
             )
-        self._pipeline.engage(measured, self._now_s())
+        now_s = self._now_s()
+        self._pipeline.engage(measured, now_s)
+        self._engaged_at_s = now_s
         self.get_logger().info("engaged")
         return "engaged"
 

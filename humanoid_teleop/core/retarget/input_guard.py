@@ -13,7 +13,9 @@ The stamp rules (README "Retargeting and safety"), with ``stale_timeout_s`` and
   the leader) is used only while its own stamp is within ``stale_timeout_s`` of the
   controller clock (and not ahead of it by more than ``future_tolerance_s``: the clock may
   have been set back since). The joint groups a stale part drives hold their last command;
-  the others keep following their own fresh parts.
+  the others keep following their own fresh parts. A part that never delivered a message
+  is named too, once ``stale_timeout_s`` has passed since the engage
+  (:func:`missing_parts`): its groups have nothing to follow.
 
 :class:`RejectionLog` counts rejections by source and reason and says when to write a log
 line: at most one per source and reason per period, carrying the count since the last line,
@@ -26,7 +28,7 @@ Every check is O(1) per message and O(parts) per step: it runs on the 250 Hz com
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +55,7 @@ BAD_STAMP = "bad stamp"
 #: Why a step does not use an input part (the ``kind`` of a :class:`PartFault`).
 STALE = "stale"
 AHEAD = "ahead"
+MISSING = "missing"
 
 #: Shortest time [s] between two log lines of one source and reason.
 LOG_PERIOD_S = 1.0
@@ -72,8 +75,9 @@ class Rejection:
 @dataclass(frozen=True)
 class PartFault:
     """Why a step leaves an input part out: ``kind`` (:data:`STALE`, :data:`AHEAD`,
-    :data:`NON_FINITE`), ``age_s`` (controller time minus the part's stamp [s]; negative
-    when stamped ahead) and a readable ``detail``."""
+    :data:`NON_FINITE`, :data:`MISSING`), ``age_s`` (controller time minus the part's stamp
+    [s]; negative when stamped ahead; for a missing part the time since the engage) and a
+    readable ``detail``."""
 
     kind: str
     age_s: float
@@ -146,6 +150,27 @@ def part_faults(
                 AHEAD, age, f"stamped {-age:.3f} s ahead of the clock (tolerance {tolerance} s)"
             )
     return faults
+
+
+def missing_parts(
+    stamps: Mapping[Input, float],
+    inputs: Iterable[Input],
+    engaged_at_s: float,
+    now_s: float,
+    config: SafetyConfig,
+) -> dict[Input, PartFault]:
+    """Input part -> :data:`MISSING` for each of ``inputs`` (what the pipeline's retargeters
+    read) that has no accepted message (no entry in ``stamps``) once ``stale_timeout_s`` has
+    passed since the engage at ``engaged_at_s`` [s]; ``age_s`` is the time since that
+    engage. A topic that never delivered (a device side that is not plugged in, a DDS match
+    that never happened) gives nothing :func:`part_faults` could call stale, yet the groups
+    it drives do not move: this names it."""
+    since_s = now_s - engaged_at_s
+    timeout = config.stale_timeout_s
+    if not since_s > timeout:
+        return {}
+    detail = f"no message since the engage {since_s:.3f} s ago (timeout {timeout} s)"
+    return {which: PartFault(MISSING, since_s, detail) for which in inputs if which not in stamps}
 
 
 class InputGuard:

@@ -12,12 +12,14 @@ from humanoid_teleop.core.retarget.input_guard import (
     AHEAD,
     BAD_STAMP,
     FUTURE_STAMP,
+    MISSING,
     NON_FINITE,
     STALE,
     STAMP_BACKWARDS,
     InputGuard,
     RejectionLog,
     check_message,
+    missing_parts,
     non_finite_detail,
     part_faults,
 )
@@ -97,6 +99,22 @@ def test_a_stale_part_is_reported_with_its_age() -> None:
     assert list(faults) == [Input.RIGHT_WRIST]
     assert faults[Input.RIGHT_WRIST].kind == STALE
     assert faults[Input.RIGHT_WRIST].age_s == pytest.approx(10.0)
+
+
+def test_a_part_that_never_arrived_is_missing_once_the_timeout_has_passed() -> None:
+    """A part the pipeline reads with no message at all is named missing once
+    ``stale_timeout_s`` has passed since the engage, with the time since it; the parts that
+    delivered are not listed (stale ones are part_faults' to name)."""
+    inputs = (Input.LEFT_WRIST, Input.RIGHT_WRIST, Input.RIGHT_HAND)
+    stamps = {Input.LEFT_WRIST: NOW, Input.RIGHT_HAND: NOW - 10.0}
+    assert missing_parts(stamps, inputs, NOW - 0.25, NOW, CONFIG) == {}  # not yet
+    faults = missing_parts(stamps, inputs, NOW - 0.4, NOW, CONFIG)
+    assert list(faults) == [Input.RIGHT_WRIST]
+    assert faults[Input.RIGHT_WRIST].kind == MISSING
+    assert faults[Input.RIGHT_WRIST].age_s == pytest.approx(0.4)
+    assert faults[Input.RIGHT_WRIST].detail == (
+        "no message since the engage 0.400 s ago (timeout 0.25 s)"
+    )
 
 
 def test_a_part_ahead_of_a_clock_set_back_is_left_out() -> None:
