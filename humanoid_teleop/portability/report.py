@@ -15,7 +15,9 @@ engage and mimic joints following their commanded joint, :class:`~.track.SourceT
   carried: not at rest, :func:`~.track.at_rest`) and while it rests (the approach and the
   retreat), and, while it moves, where the target's object sits from its tool compared
   with the source's (the seat), along the source object's horizontal motion and across it
-  (:func:`contact_split`).
+  (:func:`contact_split`), and how far apart the two objects were (task frame) over the
+  contact steps: where the contact error is large and the objects were near each other,
+  the two hands held or pushed them alike but with other parts of the hand (the seat).
 - **Orientation**: the angle between the two hand frames [rad], p95.
 - **Grasp / release events**: each hand's closure (its joints on robot.yaml's open ->
   closed line, :meth:`~humanoid_teleop.core.robot.HandSpec.closure_of`) relative to its own
@@ -148,6 +150,10 @@ class PortReport:
     #: horizontal motion (+: further ahead) and across it (+: to the motion's left), mean.
     seat_along_m: float = 0.0
     seat_across_m: float = 0.0
+    #: Over the contact steps: how far [m] the target's object was from where the source's
+    #: was (task frame), p95. Small beside a large contact error: the objects moved alike
+    #: and the hands sat on them otherwise (their shapes); large: the object went elsewhere.
+    objects_apart_p95_m: float = 0.0
 
     @property
     def max_event_offset_s(self) -> float:
@@ -187,6 +193,7 @@ class PortReport:
             self.contact_still_p95_m,
             self.seat_along_m,
             self.seat_across_m,
+            self.objects_apart_p95_m,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -228,6 +235,11 @@ class PortReport:
                 f"{cm * self.seat_along_m:+.1f} cm along its motion, "
                 f"{cm * self.seat_across_m:+.1f} cm across), while it rests "
                 f"{cm * self.contact_still_p95_m:.1f} cm"
+            )
+        if self.contact_steps and self.sim:
+            lines.append(
+                f"  the two objects p95 {cm * self.objects_apart_p95_m:.1f} cm apart in the "
+                "contact phases (task frame)"
             )
         lines += [
             f"  grasp/release: {len(self.source_events)} in the source, "
@@ -304,13 +316,15 @@ def contact_phase(
 class ContactSplit:
     """Where a port's contact error comes from (see :func:`contact_split`): the contact
     steps while the source's object moved, their error's p95 [m], the p95 [m] of those while
-    it rested, and the mean seat offset [m] along and across the object's motion."""
+    it rested, the mean seat offset [m] along and across the object's motion, and the p95
+    [m] of the two objects' distance (task frame) over all the contact steps."""
 
     moving_steps: int = 0
     moving_p95_m: float = 0.0
     still_p95_m: float = 0.0
     seat_along_m: float = 0.0
     seat_across_m: float = 0.0
+    objects_apart_p95_m: float = 0.0
 
 
 def contact_split(
@@ -322,12 +336,14 @@ def contact_split(
     :data:`~.track.REST_S` per step, n x 2 [m]; it rests below :data:`~.track.REST_M`).
     ``source`` and ``target``: (tool point, object centre) per step (n x 3 [m], each
     robot's task frame). The seat: (target object - target tool) - (source object - source
-    tool), horizontal, projected on the motion's direction and on its left normal, mean."""
+    tool), horizontal, projected on the motion's direction and on its left normal, mean.
+    The objects apart: the distance between the two objects over the contact steps, p95."""
     moving = contact & ~rests_after(motion)
     still = contact & ~moving
-    if not moving.any():
-        return ContactSplit(still_p95_m=_p95(error[still]))
     (src_p, src_o), (tgt_p, tgt_o) = source, target
+    apart = _p95(np.linalg.norm(tgt_o[contact] - src_o[contact], axis=1))
+    if not moving.any():
+        return ContactSplit(still_p95_m=_p95(error[still]), objects_apart_p95_m=apart)
     seat = ((tgt_o - tgt_p) - (src_o - src_p))[moving, :2]
     direction = motion[moving] / np.linalg.norm(motion[moving], axis=1)[:, None]
     left = np.column_stack([-direction[:, 1], direction[:, 0]])
@@ -337,6 +353,7 @@ def contact_split(
         still_p95_m=_p95(error[still]),
         seat_along_m=float(np.mean(np.einsum("ij,ij->i", seat, direction))),
         seat_across_m=float(np.mean(np.einsum("ij,ij->i", seat, left))),
+        objects_apart_p95_m=apart,
     )
 
 
@@ -349,7 +366,8 @@ def contact_origin(split: ContactSplit) -> str:
     return (
         f" (object moving: {cm * split.moving_p95_m:.1f} cm, seated "
         f"{cm * split.seat_along_m:+.1f} cm along / {cm * split.seat_across_m:+.1f} cm across "
-        f"its motion; at rest: {cm * split.still_p95_m:.1f} cm)"
+        f"its motion; at rest: {cm * split.still_p95_m:.1f} cm; the objects "
+        f"{cm * split.objects_apart_p95_m:.1f} cm apart)"
     )
 
 
@@ -459,4 +477,5 @@ def build_report(
         contact_still_p95_m=split.still_p95_m,
         seat_along_m=split.seat_along_m,
         seat_across_m=split.seat_across_m,
+        objects_apart_p95_m=split.objects_apart_p95_m,
     )

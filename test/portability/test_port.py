@@ -100,13 +100,15 @@ def ported(
 def test_self_replay_reproduces_the_sources_and_meets_the_issue_thresholds(
     matrix_pair: tuple[list[PortResult], list[PortResult]],
 ) -> None:
-    """Ported to its own robot in physics, every source episode ends as it was recorded and
-    the pair (>= 3 episodes, at least one success) meets the issue's thresholds."""
+    """Ported to its own robot in physics, every source episode ends as it was recorded (its
+    object within 1 mm of the recorded one's path through the contact phases) and the pair
+    (>= 3 episodes, at least one success) meets the issue's thresholds."""
     _, self_replay = matrix_pair
     task, source, _ = PAIR
     reports = [r.report for r in self_replay]
     details = "\n".join(r.text() for r in reports)
     assert [r.outcome for r in reports] == [r.source_outcome for r in reports], details
+    assert all(r.contact_steps and r.objects_apart_p95_m <= 0.001 for r in reports), details
     pair = summarize(task, source, source, reports, reports)
     assert pair.episodes >= 3 and pair.self_successes >= 1, details
     assert pair.below_target() == [], details

@@ -151,23 +151,27 @@ def test_contact_error_is_split_by_whether_the_object_moves() -> None:
     assert abs(split.seat_along_m - 0.01) < 1e-3 and abs(split.seat_across_m - 0.005) < 1e-3
     assert abs(split.moving_p95_m - np.hypot(0.01, 0.005)) < 1e-3
     assert abs(split.still_p95_m - 0.003) < 1e-3
+    assert abs(split.objects_apart_p95_m - 0.02 * np.sqrt(3)) < 1e-9  # 2 cm off on each axis
     still = contact_split(contact, error, (src_p, src_o), (tgt_p, tgt_o), np.zeros((len(t), 2)))
     assert still.moving_steps == 0 and still.still_p95_m > 0.01  # nothing moved: all at rest
 
 
 def test_a_contact_reason_says_where_the_error_comes_from() -> None:
     """With contact steps while the object moved, the episode's and the pair's reason say
-    the moving and resting p95 and the seat; the pair gives its worst episode's."""
+    the moving and resting p95, the seat and how far apart the two objects were; the pair
+    gives its worst episode's."""
     report = _report(
         contact_p95_m=0.043, contact_moving_steps=200, contact_moving_p95_m=0.045,
         contact_still_p95_m=0.019, seat_along_m=-0.001, seat_across_m=-0.013,
+        objects_apart_p95_m=0.004,
     )  # fmt: skip
     expected = (
         "contact EE p95 4.3 cm > 2 cm (object moving: 4.5 cm, seated -0.1 cm along / -1.3 cm "
-        "across its motion; at rest: 1.9 cm)"
+        "across its motion; at rest: 1.9 cm; the objects 0.4 cm apart)"
     )
     assert report.below_target() == [expected]
     assert "while the object moves 4.5 cm" in report.text()
+    assert "the two objects p95 0.4 cm apart in the contact phases" in report.text()
     pair = summarize("push", "a", "b", [report, _report(contact_p95_m=0.03)], [_report()])
     assert pair.contact_split == report.split
     assert pair.below_target() == [expected.replace("contact EE p95", "contact p95")]
