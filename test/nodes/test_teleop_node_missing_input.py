@@ -44,11 +44,12 @@ def test_a_wrist_that_never_arrives_is_named_and_its_arm_holds(tmp_path: Path) -
         assert _moves(fresh.commands["left"], engaged + 0.5) > 0.01
         named = [v for _t, v, _m in fresh.states if "missing /operator/right_wrist" in v]
         assert named, fresh.states[-1:]
-        assert named[-1]["missing /operator/right_wrist"].startswith("no message since the engage")
+        detail = named[-1]["missing /operator/right_wrist"]
+        assert detail.startswith("no accepted message since the engage"), detail
         assert "right_arm (right_wrist missing)" in named[-1]["held_groups"]
         lines = [
             line for line in log.read_text().splitlines()
-            if "not using /operator/right_wrist: missing: no message since the engage" in line
+            if "not using /operator/right_wrist: missing: no accepted message since" in line
         ]  # fmt: skip
         assert len(lines) == 1, lines
         assert "holding right_arm" in lines[0]

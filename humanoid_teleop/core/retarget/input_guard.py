@@ -169,7 +169,7 @@ def missing_parts(
     timeout = config.stale_timeout_s
     if not since_s > timeout:
         return {}
-    detail = f"no message since the engage {since_s:.3f} s ago (timeout {timeout} s)"
+    detail = f"no accepted message since the engage {since_s:.3f} s ago (timeout {timeout} s)"
     return {which: PartFault(MISSING, since_s, detail) for which in inputs if which not in stamps}
 
 

@@ -113,7 +113,7 @@ def test_a_part_that_never_arrived_is_missing_once_the_timeout_has_passed() -> N
     assert faults[Input.RIGHT_WRIST].kind == MISSING
     assert faults[Input.RIGHT_WRIST].age_s == pytest.approx(0.4)
     assert faults[Input.RIGHT_WRIST].detail == (
-        "no message since the engage 0.400 s ago (timeout 0.25 s)"
+        "no accepted message since the engage 0.400 s ago (timeout 0.25 s)"
     )
 
 
