@@ -288,6 +288,31 @@ def test_a_stream_stamped_by_an_unsynchronised_clock_is_one_line_naming_it(
     )
 
 
+def test_intent_is_read_when_the_teleop_node_used_it(sources: list[Path], tmp_path: Path) -> None:
+    """A copy whose intent hand was republished 7 ms after its stamp (a live teleop node
+    uses a hand that came just after its wrist at its next step) reads that hand 7 ms
+    later, when the commands followed it: at its publish time, as the unstamped commands
+    are; the wrist, the commands and the joints as before, every value the same."""
+    hand_topic = "/teleop/intent/right_hand"
+
+    def used_later(topic: str, t_ns: int, data: bytes) -> tuple[int, bytes]:
+        return (t_ns + 7_000_000 if topic == hand_topic else t_ns), data
+
+    copy = _copy_changing(sources[0], tmp_path, "later", used_later)
+    stamps = [m.sample_time_ns for m in iter_messages(copy, [hand_topic])]
+    assert stamps == [m.sample_time_ns for m in iter_messages(sources[0], [hand_topic])]
+    on_time, later = read_source(sources[0]), read_source(copy)
+    assert later.intent_source == on_time.intent_source == "/teleop/intent/"
+    np.testing.assert_allclose(
+        later.hands["right"].t_s, on_time.hands["right"].t_s + 0.007, rtol=0, atol=1e-12
+    )
+    np.testing.assert_array_equal(later.hands["right"].values, on_time.hands["right"].values)
+    np.testing.assert_array_equal(later.wrists["right"].t_s, on_time.wrists["right"].t_s)
+    for group, expected in on_time.commands.items():
+        np.testing.assert_array_equal(later.commands[group].t_s, expected.t_s)
+    np.testing.assert_array_equal(later.joints.t_s, on_time.joints.t_s)
+
+
 def test_an_episode_started_while_engaged_counts_from_its_start(
     sources: list[Path], tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -429,11 +429,13 @@ def gather_messages(
     files: list[Path] | None = None,
     *,
     sample_times: bool = False,
+    publish_clock: Collection[str] = (),
 ) -> dict[str, TopicMessages]:
     """The messages of ``topics`` in a bag directory or MCAP file, per topic in stored order
     (file by file): what :func:`iter_messages` with ``log_time_order=False`` yields, grouped
     by topic, with their log times, or with ``sample_times`` their sample times
-    (:mod:`.clock`: header stamp, else publish time, else log time). A file whose chunks
+    (:mod:`.clock`: header stamp, else publish time, else log time; the topics of
+    ``publish_clock`` at their publish time, else log time, stamped or not). A file whose chunks
     carry message indexes (every file this project writes) is read through them: each
     wanted channel's messages are located and checked as arrays, with no step per record of
     the other channels and no object per message (a kinematic port reads ~2 000 messages per
@@ -447,7 +449,9 @@ def gather_messages(
                 if summary is not None and all(
                     c.message_index_offsets for c in summary.chunk_indexes
                 ):
-                    found = _gather_indexed(path, stream, summary, wanted, sample_times)
+                    found = _gather_indexed(
+                        path, stream, summary, wanted, sample_times, publish_clock
+                    )
                     if found is not None:
                         for topic, (type_name, times, datas) in found.items():
                             entry = gathered.setdefault(topic, (type_name, [], []))
@@ -458,7 +462,11 @@ def gather_messages(
             raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
         for message in iter_messages(path, wanted, log_time_order=False, files=[path]):
             entry = gathered.setdefault(message.topic, (message.type, [], []))
-            entry[1].append(message.sample_time_ns if sample_times else message.log_time_ns)
+            t_ns = message.log_time_ns
+            if sample_times:
+                stamped = message.stamped and message.topic not in publish_clock
+                t_ns = sample_time_ns(stamped, message.data, message.publish_time_ns, t_ns)
+            entry[1].append(t_ns)
             entry[2].append(message.data)
     return gathered
 
@@ -470,8 +478,9 @@ def _u64_column(heads: NDArray[np.uint8], start: int) -> NDArray[np.uint64]:
 
 
 def _gather_indexed(
-    path: Path, stream: BinaryIO, summary: Summary, wanted: list[str], sample_times: bool
-) -> dict[str, TopicMessages] | None:
+    path: Path, stream: BinaryIO, summary: Summary, wanted: list[str], sample_times: bool,
+    publish_clock: Collection[str],
+) -> dict[str, TopicMessages] | None:  # fmt: skip
     """:func:`gather_messages` of one MCAP file whose chunks all have message indexes; None
     when the indexes list another number of messages of a wanted channel than the file's
     statistics count (an index that leaves messages out: the file is walked instead)."""
@@ -527,8 +536,9 @@ def _gather_indexed(
             if sample_times:
                 publish_times = _u64_column(heads, _RECORD_HEADER.size + 14)
                 times = sample_times_ns(
-                    stamped, buffer, data_starts, ends, publish_times, log_times
-                )
+                    stamped and topic not in publish_clock,
+                    buffer, data_starts, ends, publish_times, log_times,
+                )  # fmt: skip
                 entry[1].extend(times.tolist())
             else:
                 entry[1].extend(log_times.tolist())

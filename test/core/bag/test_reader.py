@@ -330,7 +330,8 @@ def test_gather_messages_gives_sample_times_on_request(
     tmp_path: Path, index_types: IndexType
 ) -> None:
     """sample_times: each message's header stamp, else its publish time, not the log time
-    of the burst it was received in; through the message indexes and walking the file."""
+    of the burst it was received in (a topic asked for on the publish clock: its publish
+    time); through the message indexes and walking the file."""
     path = tmp_path / "late.mcap"
     expected = _write_late(path, index_types)
     gathered = gather_messages(path, ["/joint_states", "/commands"], sample_times=True)
@@ -338,6 +339,11 @@ def test_gather_messages_gives_sample_times_on_request(
         assert gathered[topic][1] == [t for name, t in expected if name == topic]
     logged = gather_messages(path, ["/joint_states"])
     assert set(logged["/joint_states"][1]) == {50_000_000}
+    published = gather_messages(
+        path, ["/joint_states", "/commands"], sample_times=True, publish_clock=["/joint_states"]
+    )  # a stamped topic on the publish clock: its publish times, 1 ns after the stamps
+    assert published["/joint_states"][1] == [t + 1 for n, t in expected if n == "/joint_states"]
+    assert published["/commands"] == gathered["/commands"]
 
 
 @pytest.mark.parametrize("index_types", [IndexType.ALL, IndexType.CHUNK])
