@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from rosbags.typesys import Stores, get_typestore
 
+from humanoid_teleop.core.bag.clock import sample_time_ns
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.reader import (
     BagSummary,
@@ -34,6 +35,7 @@ from humanoid_teleop.core.motion.topics import (
     ENGAGED_TOPIC,
     RECORDED_PREFIXES,
     STATE_TOPIC,
+    used_input_topic,
 )
 from humanoid_teleop.core.retarget.calibration import later_calibrations_ns
 from humanoid_teleop.core.robot import RobotDescription
@@ -142,6 +144,14 @@ def _needed(stamps: list[int], grid_ns: npt.NDArray[np.int64]) -> list[int]:
     return sorted(order[keep].tolist())
 
 
+def _time_ns(raw: RawMessage) -> int:
+    """When ``raw`` counts [ns]: its sample time (header stamp, else publish time), or for
+    an input teleop_node republished (``used_input_topic``) its publish time, when a step
+    used it, as the port reads it."""
+    stamped = raw.stamped and not used_input_topic(raw.topic)
+    return sample_time_ns(stamped, raw.data, raw.publish_time_ns, raw.log_time_ns)
+
+
 def _messages(files: list[Path], topics: list[str]) -> Iterator[RawMessage]:
     """The recorded messages of ``topics``, file by file in stored order."""
     for file in files:
@@ -212,12 +222,12 @@ def read_episode(
     files = [path / f.path for f in summary.metadata.files] or mcap_files(path)
     raws = _messages(files, topics)
     # (sample time [ns], message): each message's time taken once
-    selected: Iterable[tuple[int, RawMessage]] = ((raw.sample_time_ns, raw) for raw in raws)
+    selected: Iterable[tuple[int, RawMessage]] = ((_time_ns(raw), raw) for raw in raws)
     if fps is not None:
         by_topic: dict[str, tuple[list[int], list[RawMessage]]] = {}
         for raw in raws:
             stamps, kept = by_topic.setdefault(raw.topic, ([], []))
-            stamps.append(raw.sample_time_ns)
+            stamps.append(_time_ns(raw))
             kept.append(raw)
         if joint_topic not in by_topic:
             raise ExportInputError(f"{path}: no messages on {joint_topic} (joint states)")

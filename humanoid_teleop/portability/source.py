@@ -43,9 +43,9 @@ from humanoid_teleop.core.motion.topics import (
     CALIBRATED_TOPIC,
     EE_TARGET_PREFIX,
     ENGAGED_TOPIC,
-    INTENT_PREFIX,
     OPERATOR_PREFIX,
     RECORDED_PREFIXES,
+    used_input_topic,
 )
 from humanoid_teleop.core.retarget.calibration import engaged_at, later_calibrations_ns
 from humanoid_teleop.core.robot import RobotDescription
@@ -648,11 +648,9 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         topic: (description.groups[group], kind) for topic, (group, kind) in named_commands.items()
     }
     try:
-        # the intent topics at their publish times: the teleop node republishes each input
-        # when a step used it, the step whose commands (unstamped: read at their publish
-        # times) followed it; their stamps are the device's capture, earlier by the input's
-        # way to that step (a live hand 7 ms on the median, 2026-12-07)
-        used = [t for t in wanted if t.startswith(INTENT_PREFIX)]
+        # the intent topics at their publish times (used_input_topic): when a step used
+        # them, the step whose commands (unstamped: at their publish times) followed them
+        used = [t for t in wanted if used_input_topic(t)]
         messages = gather_messages(path, wanted, files, sample_times=True, publish_clock=used)
     except BagFormatError as err:
         raise PortInputError(f"{path}: {err}") from err

@@ -87,3 +87,41 @@ def test_eef_pose_is_forward_kinematics_of_the_measured_joints(episodes: list[Ep
             # The export converts rotations to quaternions in a batch, the reference one by one:
             # the two algorithms differ by up to ~2e-7 per component (1e-6 is ~6e-5 degrees).
             np.testing.assert_allclose(got[3:], expected[3:], rtol=0, atol=1e-6)
+
+
+def _hand_episode(folder: Path, name: str, topic: str) -> tuple[Path, list[int]]:
+    """A G1 episode of 1 s: joint states and a still right hand on ``topic``, each hand
+    published 7 ms after its stamp; returns it and the stamps [ns]."""
+    from humanoid_teleop.core.bag.recorder import EpisodeInfo
+    from humanoid_teleop.core.motion import cdr
+    from humanoid_teleop.portability.scripted import START_NS
+    from humanoid_teleop.portability.writer import EpisodeOutput
+
+    model = robot_model("g1")
+    output = EpisodeOutput(folder, name, EpisodeInfo(robot="g1"), START_NS)
+    joint_topic = model.description.sensors.joint_state_topic
+    output.topic(joint_topic, "sensor_msgs/msg/JointState")
+    output.topic(topic, "geometry_msgs/msg/PoseArray")
+    joints = np.tile([0.3, -0.2, 1.0, 0.0, 0.0, 0.0, 1.0], (25, 1))
+    stamps = [START_NS + k * 20_000_000 for k in range(50)]
+    for t_ns in stamps:
+        output.joint_state(joint_topic, t_ns, model.joint_names, model.home_positions())
+        sec, nanosec = divmod(t_ns, 1_000_000_000)
+        output.raw(topic, t_ns + 7_000_000, cdr.encode_pose_array(sec, nanosec, "op", joints))
+    return output.close("success", stamps[-1]), stamps
+
+
+def test_operator_input_the_teleop_node_republished_counts_when_a_step_used_it(
+    tmp_path: Path,
+) -> None:
+    """An intent hand republished 7 ms after its stamp (a live teleop node uses a hand that
+    came just after its wrist at its next step) is read at its publish time, as the port
+    reads it and as the commands it made are; a device's own hand topic at its stamps."""
+    from humanoid_teleop.core.motion.topics import INTENT_PREFIX, OPERATOR_PREFIX
+
+    description = robot_model("g1").description
+    for prefix, late_ns in ((INTENT_PREFIX, 7_000_000), (OPERATOR_PREFIX, 0)):
+        path, stamps = _hand_episode(tmp_path, prefix.strip("/").replace("/", "_"),
+                                     prefix + "right_hand")  # fmt: skip
+        hand = read_episode(path, description).intent_hands["right_hand"]
+        np.testing.assert_array_equal(hand.t_ns, np.array(stamps) + late_ns, err_msg=prefix)

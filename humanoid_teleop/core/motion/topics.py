@@ -43,3 +43,14 @@ INPUT_NAMES: Mapping[Input, str] = {
     Input.LEADER: "leader_joints",
 }
 """HumanFrame part -> its topic name (after a prefix)."""
+
+_INPUT_TOPIC_NAMES = frozenset(INPUT_NAMES.values())
+
+
+def used_input_topic(topic: str) -> bool:
+    """Whether ``topic`` is an operator input as teleop_node republished it (INTENT_PREFIX +
+    an input name). Readers time its messages by their publish time, not their stamp: the
+    node republishes an input when a step uses it, and that step's commands followed it
+    (the stamp is the device's capture, earlier by the input's way to the step; a live hand
+    arriving just after its wrist waits for the next step, ~7 ms)."""
+    return topic.startswith(INTENT_PREFIX) and topic[len(INTENT_PREFIX) :] in _INPUT_TOPIC_NAMES
