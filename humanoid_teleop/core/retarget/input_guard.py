@@ -167,10 +167,11 @@ def missing_parts(
     it drives do not move: this names it."""
     since_s = now_s - engaged_at_s
     timeout = config.stale_timeout_s
-    if not since_s > timeout:
+    missing = [which for which in inputs if which not in stamps] if since_s > timeout else []
+    if not missing:  # every step of a session with its inputs: no text formatted
         return {}
     detail = f"no accepted message since the engage {since_s:.3f} s ago (timeout {timeout} s)"
-    return {which: PartFault(MISSING, since_s, detail) for which in inputs if which not in stamps}
+    return {which: PartFault(MISSING, since_s, detail) for which in missing}
 
 
 class InputGuard:
