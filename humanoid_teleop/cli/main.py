@@ -61,10 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(command_of(words))
     args = parser.parse_args(words)
     args.argv = words
+    # ours at INFO, the libraries' (PyOpenGL says which accelerator it loaded, ...) from
+    # WARNING on: their INFO lines are not the user's business; --verbose shows everything
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("humanoid_teleop").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     if args.command is None:
         parser.print_help()
         return 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,36 +46,59 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from humanoid_teleop.core.bag.reader import find_episodes
+    from humanoid_teleop.core.bag.reader import bag_content_hash, find_episodes
     from humanoid_teleop.core.robot import load_robot
     from humanoid_teleop.portability.archive import PortJob, port_all
-    from humanoid_teleop.portability.port import PortOptions
+    from humanoid_teleop.portability.errors import PortInputError
+    from humanoid_teleop.portability.port import PortOptions, with_physics
+    from humanoid_teleop.portability.resume import earlier_port, hold_output, ported_name
     from humanoid_teleop.portability.source import read_source
 
-    load_robot(args.to)  # an unknown target stops the run before any episode is read
+    target = load_robot(args.to).name  # an unknown target stops the run before any reading
     source_description = load_robot(args.source_robot) if args.source_robot else None
     # every episode is read before anything is built or written: bad input stops the run
     # with one line and leaves nothing behind
     sources = [read_source(e, source_description) for e in find_episodes(args.episodes)]
-    options = PortOptions(sim=False if args.no_sim else None)
-    jobs = [PortJob(s, args.to, args.output, options, args.source_robot) for s in sources]
-    results = {}
-    for i, result in port_all(jobs, args.workers, args.ray):
-        results[i] = result
-        if not args.json:
-            print(result.report.text())
-            print(f"  written: {result.path} ({result.wall_s:.1f} s)", flush=True)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "target": load_robot(args.to).name,
-                    "episodes": [
-                        {"path": str(r.path), "wall_s": round(r.wall_s, 3), **r.report.to_dict()}
-                        for r in (results[i] for i in sorted(results))
-                    ],
-                },
-                indent=2,
+    names: dict[str, Path] = {}
+    for source in sources:
+        name = ported_name(source.name, target)
+        if name in names:
+            raise PortInputError(
+                f"{names[name]} and {source.path}: both would be ported as {name}; port "
+                "them into separate folders"
             )
-        )
+        names[name] = source.path
+    options = PortOptions(sim=False if args.no_sim else None)
+    entries: list[dict[str, Any]] = []  # per source, in order: the JSON's episodes
+    with hold_output(args.output):
+        jobs, job_slots = [], []
+        for source in sources:
+            source_hash = bag_content_hash(source.path, list(source.files) or None)
+            name = ported_name(source.name, target)
+            earlier, note = earlier_port(
+                args.output, name, source_hash, with_physics(source, options)
+            )
+            if note:
+                print(note, file=sys.stderr, flush=True)
+            if earlier is not None:
+                entries.append({"path": str(earlier.path), "wall_s": 0.0, "ported_before": True,
+                                **earlier.report.to_dict()})  # fmt: skip
+                if not args.json:
+                    print(earlier.report.text())
+                    print(
+                        f"  kept: {earlier.path} (ported earlier by {earlier.tool_version})",
+                        flush=True,
+                    )
+                continue
+            job_slots.append(len(entries))
+            entries.append({})
+            jobs.append(PortJob(source, args.to, args.output, options, args.source_robot))
+        for i, result in port_all(jobs, args.workers, args.ray):
+            entries[job_slots[i]] = {"path": str(result.path), "wall_s": round(result.wall_s, 3),
+                                     "ported_before": False, **result.report.to_dict()}  # fmt: skip
+            if not args.json:
+                print(result.report.text())
+                print(f"  written: {result.path} ({result.wall_s:.1f} s)", flush=True)
+    if args.json:
+        print(json.dumps({"target": target, "episodes": entries}, indent=2))
     return 0

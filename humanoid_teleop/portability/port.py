@@ -172,6 +172,7 @@ from .lever import IkLever
 from .push_hand import PushContact, PushHand, push_hand_closure
 from .push_posture import SAME_POSTURE_RAD
 from .report import GRASP_FRACTION, PortReport, StepRecord, build_report, clamped_joints
+from .resume import PHYSICS, ported_name
 from .source import SourceEpisode, read_source
 from .tool import ArmTool
 from .track import (
@@ -231,6 +232,12 @@ class PortResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def with_physics(source: SourceEpisode, options: PortOptions) -> bool:
+    """Whether ``source`` is ported with the physics replay: ``options.sim``, by default
+    when the episode has a scene."""
+    return options.sim if options.sim is not None else bool(source.scene)
+
+
 def port_episode(
     source: SourceEpisode,
     source_model: RobotModel,
@@ -248,7 +255,7 @@ def port_episode(
     options = options or PortOptions()
     src_desc = source_model.description
     tgt_desc = target_model.description
-    sim_on = options.sim if options.sim is not None else bool(source.scene)
+    sim_on = with_physics(source, options)
     if sim_on and not source.scene:
         raise PortInputError(
             f"{source.path}: no scene (metadata custom.scene, or /sim/object_names of a "
@@ -332,7 +339,7 @@ def port_episode(
         custom=_provenance(source, src_desc.name, sim_on),
     )
     start_ns = source.engage_ns
-    episode_name = name or f"{source.name}_to_{tgt_desc.name}"
+    episode_name = name or ported_name(source.name, tgt_desc.name)
     output = EpisodeOutput(
         out_dir, episode_name, info, start_ns, tgt_desc.sensors.joint_state_topic
     )
@@ -1039,7 +1046,7 @@ def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str
         "port.source_outcome": source.outcome,
         "port.intent": source.intent_source or "fk",
         "port.tool_version": f"humanoid_teleop {__version__}",
-        "port.physics": "mujoco" if sim else "none",
+        "port.physics": PHYSICS[sim],
     }
     if source.scene:
         custom["scene"] = source.scene

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
+import textwrap
+import time
 from pathlib import Path
 
+import pytest
+
+from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
+from humanoid_teleop.portability.resume import LOCK_NAME, hold_output
 from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.writer import EpisodeOutput
+from test.conftest import REPO
+from test.core.bag.test_disk_full import _can_mount
 from test.portability.conftest import PAIR, copy_without
 
 
@@ -81,7 +90,7 @@ def test_malformed_scene_seed_names_the_key_and_leaves_no_episode(
 
 
 def _ported_hashes(output: Path) -> dict[str, str]:
-    return {p.name: bag_content_hash(p) for p in sorted(output.iterdir())}
+    return {p.name: bag_content_hash(p) for p in sorted(output.iterdir()) if p.is_dir()}
 
 
 def test_workers_and_ray_port_the_same_episodes_as_one_process(
@@ -121,3 +130,133 @@ def test_bad_workers_count_is_a_usage_error_and_nothing_is_written(
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1].endswith("error: argument --workers: 0 must be > 0")
     assert not (tmp_path / "out").exists()
+
+
+def _popen_port(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "humanoid_teleop.cli.main", "port", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_a_killed_run_is_finished_by_running_it_again(sources: list[Path], tmp_path: Path) -> None:
+    """A port killed (SIGKILL) while writing an episode in physics leaves its ``.partial``;
+    the same command again says it removes it, ports that episode, keeps the one the killed
+    run had finished, and a third run keeps both with the reports they hold."""
+    out = tmp_path / "out"
+    args = [str(sources[0]), str(sources[1]), "--to", PAIR[2], "-o", str(out), "--json"]
+    names = [f"{s.name}_to_{PAIR[2]}" for s in sources[:2]]
+    run = _popen_port(*args)
+    second_partial = out / f"{names[1]}.partial"
+    deadline = time.monotonic() + 240
+    while not second_partial.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    run.kill()
+    _, stderr = run.communicate(timeout=60)
+    assert second_partial.is_dir(), f"the run ended before its second episode: {stderr[-2000:]}"
+    first_hash = bag_content_hash(out / names[0])
+
+    done = _cli(*args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"{second_partial}: left unfinished by an earlier run; removed" in done.stderr
+    episodes = json.loads(done.stdout)["episodes"]
+    assert [Path(e["path"]).name for e in episodes] == names
+    assert [e["ported_before"] for e in episodes] == [True, False]
+    assert episodes[0]["sim"] is True and episodes[1]["outcome"] in ("success", "failure")
+    assert not second_partial.exists() and check_bag(out / names[1]).defects == []
+    assert bag_content_hash(out / names[0]) == first_hash
+
+    again = _cli(*args)
+    assert again.returncode == 0, again.stderr[-2000:]
+    kept = json.loads(again.stdout)["episodes"]
+    assert [e["ported_before"] for e in kept] == [True, True]
+    drop = {"ported_before", "wall_s"}
+    assert [{k: v for k, v in e.items() if k not in drop} for e in kept] == [
+        {k: v for k, v in e.items() if k not in drop} for e in episodes
+    ]
+
+
+def test_a_port_of_another_source_under_the_name_stops_the_run_and_stays(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """An output name that holds another source's port (a copy of the source without its
+    images, same name): one line naming it, exit 2, the episode as it was."""
+    out = tmp_path / "out"
+    first = _cli(str(sources[0]), "--to", PAIR[2], "-o", str(out), "--no-sim")
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = _ported_hashes(out)
+    other = copy_without(sources[0], tmp_path / "other", lambda t: t.startswith("/camera"))
+    assert other.name == sources[0].name and bag_content_hash(other) != bag_content_hash(sources[0])
+    done = _cli(str(other), "--to", PAIR[2], "-o", str(out), "--no-sim")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "custom.port.source_content_hash" in done.stderr
+    assert _ported_hashes(out) == before
+
+
+def test_a_folder_another_run_writes_is_refused(sources: list[Path], tmp_path: Path) -> None:
+    """While a run holds the output folder (here this test, through the same lock), a second
+    run stops with one line and writes nothing."""
+    out = tmp_path / "out"
+    with hold_output(out):
+        done = _cli(str(sources[0]), "--to", PAIR[2], "-o", str(out), "--no-sim")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "another port run is writing" in done.stderr
+    assert [p.name for p in out.iterdir()] == [LOCK_NAME]
+
+
+def test_two_sources_of_one_name_are_refused_before_anything_is_written(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    other = copy_without(sources[0], tmp_path / "other", lambda _t: False)
+    done = _cli(str(sources[0]), str(other), "--to", PAIR[2], "-o", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "both would be ported as" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+FULL_DISK = textwrap.dedent(
+    """
+    set -e
+    mount -t tmpfs -o size={size} tmpfs {mnt}
+    head -c {filler} /dev/zero > {mnt}/filler
+    set +e
+    {port} > {kept}/full.out 2> {kept}/full.err
+    echo $? > {kept}/full.rc
+    ls -A {mnt}/out > {kept}/full.ls
+    rm {mnt}/filler
+    {port} > {kept}/again.out 2> {kept}/again.err
+    echo $? > {kept}/again.rc
+    cp -r {mnt}/out {kept}/out
+    """
+)
+
+
+@pytest.mark.skipif(not _can_mount(), reason="needs root and `unshare --mount` to mount a tmpfs")
+def test_a_full_disk_is_one_line_and_the_run_again_finishes(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """Porting in physics into a tmpfs (private mount namespace) left 1 MiB by a filler: one
+    line naming the file and the full disk, exit 2, no episode or ``.partial`` left; with
+    the filler gone the same command ports the episode, which checks clean."""
+    mnt, kept = tmp_path / "mnt", tmp_path / "kept"
+    mnt.mkdir()
+    kept.mkdir()
+    port = " ".join(
+        shlex.quote(a)
+        for a in [sys.executable, "-m", "humanoid_teleop.cli.main", "port", str(sources[0]),
+                  "--to", PAIR[2], "-o", str(mnt / "out")]
+    )  # fmt: skip
+    script = FULL_DISK.format(size="64m", filler=63 * 1024 * 1024, mnt=mnt, kept=kept, port=port)
+    done = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script], capture_output=True, text=True, timeout=600,
+        check=False, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (kept / "full.rc").read_text().strip() == "2"
+    err = (kept / "full.err").read_text()
+    assert err.count("\n") == 1 and "disk full" in err and str(mnt / "out") in err, err
+    assert (kept / "full.ls").read_text().split() == [LOCK_NAME]
+    assert (kept / "again.rc").read_text().strip() == "0", (kept / "again.err").read_text()
+    ported = kept / "out" / f"{sources[0].name}_to_{PAIR[2]}"
+    assert check_bag(ported).defects == []
+    assert read_bag(ported).metadata.custom_data["custom.port.physics"] == "mujoco"

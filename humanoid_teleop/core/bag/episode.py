@@ -348,7 +348,7 @@ class EpisodeWriter:
     def discard(self) -> Path:
         """Stop writing and delete the episode directory."""
         if self._file is not None:
-            self._file.abandon()
+            self._file.abandon(deleting=True)
             self._file = None
         shutil.rmtree(self.path, ignore_errors=True)
         return self.path

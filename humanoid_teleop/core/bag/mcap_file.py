@@ -182,12 +182,15 @@ class McapFileWriter:
         self._guard(self._file.close, "close")
         self._closed = True
 
-    def abandon(self) -> None:
-        """Close the file as it is (no summary); ``recover`` can repair it later."""
+    def abandon(self, deleting: bool = False) -> None:
+        """Close the file as it is (no summary); ``recover`` can repair it later.
+        ``deleting``: the caller deletes it next, so a close that fails (the disk full) is
+        not worth a line."""
         if self._closed:
             return
         self._closed = True
         try:
             self._file.close()
         except OSError as err:
-            LOG.warning("%s: closing after an error failed too: %s", self.path, err)
+            if not deleting:
+                LOG.warning("%s: closing after an error failed too: %s", self.path, err)
