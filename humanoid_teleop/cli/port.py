@@ -5,7 +5,11 @@ episodes: derived from the source robot's model) is re-calibrated for the target
 through its teleop pipeline (retargeting + safety) and, when the episode has a scene, replayed
 in the target's MuJoCo scene from the recorded object poses. Each ported episode is written
 under DIR with provenance, and a portability report is printed (``--json``: one JSON object).
-See docs/portability.md.
+
+Each episode is read where it is ported (a worker, a Ray task). One that cannot be ported is
+one line on stderr and the run goes on with the others (exit 2 at the end); run again, the
+command keeps what an earlier run into DIR ported and finishes the rest
+(:mod:`humanoid_teleop.portability.resume`). See docs/portability.md.
 """
 
 from __future__ import annotations
@@ -46,59 +50,64 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from humanoid_teleop.core.bag.reader import bag_content_hash, find_episodes
+    from humanoid_teleop.core.bag.reader import find_episodes
     from humanoid_teleop.core.robot import load_robot
-    from humanoid_teleop.portability.archive import PortJob, port_all
+    from humanoid_teleop.portability.archive import PortedEpisode, PortJob, port_all
     from humanoid_teleop.portability.errors import PortInputError
-    from humanoid_teleop.portability.port import PortOptions, with_physics
-    from humanoid_teleop.portability.resume import earlier_port, hold_output, ported_name
-    from humanoid_teleop.portability.source import read_source
+    from humanoid_teleop.portability.port import PortOptions
+    from humanoid_teleop.portability.resume import hold_output, ported_name
 
-    target = load_robot(args.to).name  # an unknown target stops the run before any reading
-    source_description = load_robot(args.source_robot) if args.source_robot else None
-    # every episode is read before anything is built or written: bad input stops the run
-    # with one line and leaves nothing behind
-    sources = [read_source(e, source_description) for e in find_episodes(args.episodes)]
+    target = load_robot(args.to).name  # an unknown robot stops the run before any reading
+    if args.source_robot:
+        load_robot(args.source_robot)
+    episodes = find_episodes(args.episodes)
     names: dict[str, Path] = {}
-    for source in sources:
-        name = ported_name(source.name, target)
+    for episode in episodes:
+        name = ported_name(episode.name, target)
         if name in names:
             raise PortInputError(
-                f"{names[name]} and {source.path}: both would be ported as {name}; port "
-                "them into separate folders"
+                f"{names[name]} and {episode}: both would be ported as {name}; port them "
+                "into separate folders"
             )
-        names[name] = source.path
+        names[name] = episode
     options = PortOptions(sim=False if args.no_sim else None)
-    entries: list[dict[str, Any]] = []  # per source, in order: the JSON's episodes
+    jobs = [PortJob(e, args.to, args.output, options, args.source_robot) for e in episodes]
+    done: dict[int, PortedEpisode] = {}
     with hold_output(args.output):
-        jobs, job_slots = [], []
-        for source in sources:
-            source_hash = bag_content_hash(source.path, list(source.files) or None)
-            name = ported_name(source.name, target)
-            earlier, note = earlier_port(
-                args.output, name, source_hash, with_physics(source, options)
-            )
-            if note:
-                print(note, file=sys.stderr, flush=True)
-            if earlier is not None:
-                entries.append({"path": str(earlier.path), "wall_s": 0.0, "ported_before": True,
-                                **earlier.report.to_dict()})  # fmt: skip
-                if not args.json:
-                    print(earlier.report.text())
-                    print(
-                        f"  kept: {earlier.path} (ported earlier by {earlier.tool_version})",
-                        flush=True,
-                    )
-                continue
-            job_slots.append(len(entries))
-            entries.append({})
-            jobs.append(PortJob(source, args.to, args.output, options, args.source_robot))
-        for i, result in port_all(jobs, args.workers, args.ray):
-            entries[job_slots[i]] = {"path": str(result.path), "wall_s": round(result.wall_s, 3),
-                                     "ported_before": False, **result.report.to_dict()}  # fmt: skip
-            if not args.json:
-                print(result.report.text())
-                print(f"  written: {result.path} ({result.wall_s:.1f} s)", flush=True)
+        for i, ported in port_all(jobs, args.workers, args.ray):
+            done[i] = ported
+            if ported.note:
+                print(ported.note, file=sys.stderr, flush=True)
+            if ported.error:  # one line; the run goes on with the other episodes
+                print(f"not ported: {ported.error}", file=sys.stderr, flush=True)
+            elif not args.json and ported.report is not None:
+                print(ported.report.text())
+                if ported.ported_before:
+                    print(f"  kept: {ported.path} (ported earlier by {ported.tool_version})")
+                else:
+                    print(f"  written: {ported.path} ({ported.wall_s:.1f} s)", flush=True)
+    outcomes = [done[i] for i in sorted(done)]
+    failed = [o for o in outcomes if o.error]
     if args.json:
-        print(json.dumps({"target": target, "episodes": entries}, indent=2))
-    return 0
+        print(
+            json.dumps(
+                {
+                    "target": target,
+                    "episodes": [
+                        {"path": str(o.path), "wall_s": round(o.wall_s, 3),
+                         "ported_before": o.ported_before, **o.report.to_dict()}
+                        for o in outcomes if o.report is not None
+                    ],
+                    "not_ported": [{"source": str(o.source), "error": o.error} for o in failed],
+                },
+                indent=2,
+            )
+        )  # fmt: skip
+    elif len(outcomes) > 1:
+        kept = sum(o.ported_before for o in outcomes)
+        print(
+            f"{len(outcomes) - len(failed)} of {len(outcomes)} episodes ported to {target} "
+            f"({kept} kept from an earlier run)"
+            + (f"; {len(failed)} could not be (the lines above)" if failed else "")
+        )
+    return 2 if failed else 0

@@ -2,34 +2,66 @@
 (:mod:`humanoid_teleop.parallel`), each process building a robot's model and the target's
 pipeline once. What ``humanoid-teleop port`` runs; a centre's archive goes through it on a
 cluster with ``--ray``.
+
+A job names its episode by path and reads it where it runs, so the command holds no
+episode's data (~2-4 MB read per episode: an archive of 10 000 would not fit in memory) and
+ships none to the workers. A job whose episode cannot be ported returns why
+(:attr:`PortedEpisode.error`, one line naming the file and topic or key) and the run goes on
+with the others; what an earlier run into the folder left is kept or redone
+(:mod:`.resume`).
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from humanoid_teleop.core.bag.reader import bag_content_hash
+from humanoid_teleop.core.errors import EnvironmentProblem, TeleopError
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.parallel import run_each
 
-from .port import PortOptions, PortResult, port_episode, target_pipeline
-from .source import SourceEpisode
+from .port import PortOptions, port_episode, target_pipeline, with_physics
+from .report import PortReport
+from .resume import earlier_port, ported_name
+from .source import read_source
 
 
 @dataclass(frozen=True)
 class PortJob:
-    """One episode to port. Robots as ``load_robot`` takes them (a name under ``robots/`` or
-    a robot.yaml path); ``source_robot`` empty = the episode's own (its metadata)."""
+    """One episode to port: its folder. Robots as ``load_robot`` takes them (a name under
+    ``robots/`` or a robot.yaml path); ``source_robot`` empty = the episode's own (its
+    metadata)."""
 
-    source: SourceEpisode
+    source: Path
     target_robot: str
     output: Path
     options: PortOptions
     source_robot: str = ""
+
+
+@dataclass(frozen=True)
+class PortedEpisode:
+    """What a job did with its episode: ported it, kept an earlier run's port, or not."""
+
+    source: Path
+    #: The ported episode (None: it could not be ported, see ``error``).
+    path: Path | None = None
+    report: PortReport | None = None
+    #: Wall time of the port [s] (0 when kept).
+    wall_s: float = 0.0
+    #: An earlier run into the folder ported it from the same source: kept as it was.
+    ported_before: bool = False
+    #: ``custom.port.tool_version`` of the run that wrote it.
+    tool_version: str = ""
+    #: What was done with an earlier run's half-written episode ("" when there was none).
+    note: str = ""
+    #: Why it could not be ported: one line naming the file and topic or key ("": it was).
+    error: str = ""
 
 
 @lru_cache(maxsize=16)
@@ -42,15 +74,39 @@ def _pipeline(robot: str, profile: str) -> TeleopPipeline:
     return target_pipeline(_model(robot), profile)
 
 
-def port_job(job: PortJob) -> PortResult:
-    """Port one episode (models and the target pipeline cached in this process)."""
-    source_model = _model(job.source_robot or job.source.robot)
-    target_model = _model(job.target_robot)
-    pipeline = _pipeline(job.target_robot, job.options.profile)
-    _freeze_built()
-    return port_episode(
-        job.source, source_model, target_model, job.output, job.options, pipeline=pipeline
-    )
+def port_job(job: PortJob) -> PortedEpisode:
+    """Read, check against the folder (:func:`.resume.earlier_port`) and port one episode
+    (models and the target pipeline cached in this process). A :class:`TeleopError` of the
+    episode (bad input, its name holding another source's port) is returned as its line,
+    nothing of the episode left written; an :class:`EnvironmentProblem` (a full disk) is
+    the machine's and raised: it stops the run."""
+    try:
+        description = _model(job.source_robot).description if job.source_robot else None
+        source = read_source(job.source, description)
+        source = replace(
+            source, content_hash=bag_content_hash(source.path, list(source.files) or None)
+        )
+        target_model = _model(job.target_robot)
+        name = ported_name(source.name, target_model.description.name)
+        earlier, note = earlier_port(
+            job.output, name, source.content_hash, with_physics(source, job.options)
+        )
+        if earlier is not None:
+            return PortedEpisode(
+                job.source, earlier.path, earlier.report, ported_before=True,
+                tool_version=earlier.tool_version, note=note,
+            )  # fmt: skip
+        source_model = _model(job.source_robot or source.robot)
+        pipeline = _pipeline(job.target_robot, job.options.profile)
+        _freeze_built()
+        result = port_episode(
+            source, source_model, target_model, job.output, job.options, pipeline=pipeline
+        )
+    except EnvironmentProblem:
+        raise  # the machine's (a full disk): it stops the run, as for every other episode
+    except TeleopError as err:
+        return PortedEpisode(job.source, error=str(err))
+    return PortedEpisode(job.source, result.path, result.report, result.wall_s, note=note)
 
 
 _built = [0]
@@ -70,7 +126,7 @@ def _freeze_built() -> None:
 
 def port_all(
     jobs: Sequence[PortJob], workers: int = 1, ray: str | None = None
-) -> Iterator[tuple[int, PortResult]]:
+) -> Iterator[tuple[int, PortedEpisode]]:
     """``(index, result)`` of every job as it finishes (see :func:`humanoid_teleop.parallel.
     run_each`: ``workers`` local processes, or Ray tasks at ``ray``)."""
     yield from run_each(port_job, jobs, workers, ray)

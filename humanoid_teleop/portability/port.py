@@ -1039,9 +1039,10 @@ def _laid_out_as_recorded(sim: Any, scene: Any, poses: FloatArray) -> bool:
 def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str, str]:
     from humanoid_teleop.core.bag.reader import bag_content_hash
 
+    content_hash = source.content_hash or bag_content_hash(source.path, list(source.files) or None)
     custom = {
         "port.source_episode": source.name,
-        "port.source_content_hash": bag_content_hash(source.path, list(source.files) or None),
+        "port.source_content_hash": content_hash,
         "port.source_robot": source_robot,
         "port.source_outcome": source.outcome,
         "port.intent": source.intent_source or "fk",

@@ -160,6 +160,9 @@ class SourceEpisode:
     #: episode began with (a re-centre, an engage after a pause); in episodes recorded
     #: without that topic, each engage after the first. See :meth:`in_first_calibration`.
     recalibrations_s: tuple[float, ...] = ()
+    #: ``sha256:`` content hash of its MCAP files (:func:`~humanoid_teleop.core.bag.reader.
+    #: bag_content_hash`: what provenance, export and the catalog name it by); "": not taken.
+    content_hash: str = ""
 
     @property
     def name(self) -> str:

@@ -23,6 +23,13 @@ from test.core.bag.test_disk_full import _can_mount
 from test.portability.conftest import PAIR, copy_without
 
 
+def _written(output: Path) -> list[str]:
+    """What a run left in ``output`` but its lock file: episodes, ``.partial`` ones, ..."""
+    return (
+        sorted(p.name for p in output.iterdir() if p.name != LOCK_NAME) if output.exists() else []
+    )
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "humanoid_teleop.cli.main", "port", *args],
@@ -71,7 +78,7 @@ def test_undecodable_joint_state_names_the_topic_and_leaves_no_episode(tmp_path:
     assert done.stderr.count("\n") == 1 and "/joint_states" in done.stderr, done.stderr
     assert str(source) in done.stderr
     assert bag_content_hash(source) == before
-    assert not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
+    assert _written(tmp_path / "out") == []
 
 
 def test_malformed_scene_seed_names_the_key_and_leaves_no_episode(
@@ -86,7 +93,7 @@ def test_malformed_scene_seed_names_the_key_and_leaves_no_episode(
     assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.count("\n") == 1, done.stderr
     assert str(source) in done.stderr and "custom.scene_seed: 'seven'" in done.stderr
-    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    assert _written(tmp_path / "out") == []
 
 
 def _ported_hashes(output: Path) -> dict[str, str]:
@@ -130,6 +137,27 @@ def test_bad_workers_count_is_a_usage_error_and_nothing_is_written(
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1].endswith("error: argument --workers: 0 must be > 0")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_episode_that_cannot_be_ported_is_one_line_and_the_others_are(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """A bad episode between two good ones (its scene seed no integer): one line naming it,
+    the other two ported, exit 2, and --json lists it under not_ported."""
+    bad = copy_without(sources[0], tmp_path / "src", lambda _t: False, {"scene_seed": "seven"})
+    out = tmp_path / "out"
+    done = _cli(str(sources[1]), str(bad), str(sources[2]), "--to", PAIR[2], "-o", str(out),
+                "--no-sim", "--json")  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"not ported: {bad}"), done.stderr
+    result = json.loads(done.stdout)
+    assert [Path(e["path"]).name for e in result["episodes"]] == [
+        f"{s.name}_to_{PAIR[2]}" for s in (sources[1], sources[2])
+    ]
+    assert [f["source"] for f in result["not_ported"]] == [str(bad)]
+    assert "custom.scene_seed" in result["not_ported"][0]["error"]
+    assert _written(out) == [f"{s.name}_to_{PAIR[2]}" for s in (sources[1], sources[2])]
 
 
 def _popen_port(*args: str) -> subprocess.Popen[str]:
@@ -201,7 +229,7 @@ def test_a_folder_another_run_writes_is_refused(sources: list[Path], tmp_path: P
         done = _cli(str(sources[0]), "--to", PAIR[2], "-o", str(out), "--no-sim")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "another port run is writing" in done.stderr
-    assert [p.name for p in out.iterdir()] == [LOCK_NAME]
+    assert [p.name for p in out.iterdir()] == [LOCK_NAME]  # nothing written, the lock kept
 
 
 def test_two_sources_of_one_name_are_refused_before_anything_is_written(
