@@ -33,8 +33,12 @@
    scripted --seed 1..N``: the simulated robot, teleop node, recorder and demonstrator over
    DDS, so their messages reach the recorder late and in bursts as a session's do), ports
    each to every robot in physics and prints their matrix and table as the task
-   ``pick_and_place (live)`` (not in the speed rows). Run the script inside
-   ``humanoid-teleop isolated --``; ``--episodes 0 --live N`` ports only those.
+   ``pick_and_place (live)`` (not in the speed rows), after a table of when the teleop
+   node used each input: per robot, the operator's right wrist and hand as the device sent
+   them (``/operator/*``: publish time - stamp) beside the same messages as the teleop node
+   republished them when a step used them (``/teleop/intent/*``: what the port times the
+   intent by), p50 / p95 [ms]. Run the script inside ``humanoid-teleop isolated --``;
+   ``--episodes 0 --live N`` ports only those.
 
 Worker processes each use one core; CPU times are per process (``time.process_time``).
 Models (with the porter's per-model arm tools, where the tree keeps them) and pipelines are
@@ -145,6 +149,37 @@ def _record_live(robot: str, seed: int, out: Path) -> tuple[str, int, str, str]:
             raise SystemExit(f"--live: demo --robot {robot} --seed {seed} failed:\n{tail}")
     bag = found[0]
     return robot, seed, str(bag), read_source(bag, _model(robot).description).outcome
+
+
+LAG_INPUTS = ("right_wrist", "right_hand")
+"""The inputs a live pick drives, whose use the live sources' lag table shows."""
+
+
+def _print_input_lag(live: Sequence[tuple[str, int, str, str]]) -> None:
+    """Per robot, over its live episodes: publish time - stamp [ms], p50 / p95, of each of
+    :data:`LAG_INPUTS` as the device sent it and as the teleop node republished it."""
+    from humanoid_teleop.core.bag.reader import iter_messages
+    from humanoid_teleop.core.motion.topics import INTENT_PREFIX, OPERATOR_PREFIX
+
+    prefixes = (OPERATOR_PREFIX, INTENT_PREFIX)
+    lags: dict[tuple[str, str], list[float]] = {}
+    for robot, _, bag, _ in live:
+        topics = [prefix + name for name in LAG_INPUTS for prefix in prefixes]
+        for m in iter_messages(Path(bag), topics):
+            lag_ms = (m.publish_time_ns - m.sample_time_ns) / 1e6
+            lags.setdefault((robot, m.topic), []).append(lag_ms)
+    print("\n## live sources: publish time - stamp of the operator's input, p50 / p95 ms\n")
+    columns = [prefix + name for name in LAG_INPUTS for prefix in prefixes]
+    print("| robot | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for robot in dict.fromkeys(r for r, _, _, _ in live):
+        cells = []
+        for topic in columns:
+            values = lags.get((robot, topic))
+            cells.append(
+                f"{np.median(values):.1f} / {np.percentile(values, 95):.1f}" if values else "none"
+            )
+        print(f"| {robot} | " + " | ".join(cells) + " |")
 
 
 def _port(job: tuple[str, str, str, str, bool, float | None]) -> dict[str, Any]:
@@ -421,6 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for seed in range(1, args.live + 1)]  # fmt: skip
             recorded += [(r, LIVE_TASK, seed, path, outcome) for r, seed, path, outcome in live]
             print(f"{len(live)} live episodes in {out / 'live'}")
+            _print_input_lag(live)
         port_jobs = [
             (p, r, target, str(ported_dir), True, None)
             for r, _, _, p, _ in recorded

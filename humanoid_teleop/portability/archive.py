@@ -80,6 +80,7 @@ def port_job(job: PortJob) -> PortedEpisode:
     episode (bad input, its name holding another source's port) is returned as its line,
     nothing of the episode left written; an :class:`EnvironmentProblem` (a full disk) is
     the machine's and raised: it stops the run."""
+    note = ""
     try:
         description = _model(job.source_robot).description if job.source_robot else None
         source = read_source(job.source, description)
@@ -105,7 +106,7 @@ def port_job(job: PortJob) -> PortedEpisode:
     except EnvironmentProblem:
         raise  # the machine's (a full disk): it stops the run, as for every other episode
     except TeleopError as err:
-        return PortedEpisode(job.source, error=str(err))
+        return PortedEpisode(job.source, note=note, error=str(err))
     return PortedEpisode(job.source, result.path, result.report, result.wall_s, note=note)
 
 
