@@ -105,6 +105,8 @@ STEP_TIME_WINDOW = 1000
 """Steps [count] over which ``/teleop/state`` reports step time percentiles."""
 
 _TRIGGERS_STEP = frozenset({Input.LEFT_WRIST, Input.RIGHT_WRIST, Input.JOY, Input.LEADER})
+#: Parts a device frame's step also waits for when stamped as its triggers (InputSync).
+_FOLLOWERS = frozenset({Input.HEAD, Input.LEFT_HAND, Input.RIGHT_HAND})
 _COMMAND_TYPES = {
     "forward": Float64MultiArray,
     "trajectory": JointTrajectory,
@@ -141,7 +143,9 @@ class TeleopNode(Node):
         self._guard = InputGuard(self._pipeline.profile.safety)
         self._new_inputs: set[Input] = set()
         self._period_s = 1.0 / self._rate_hz
-        self._sync = InputSync(_TRIGGERS_STEP, INPUT_STEP_SPACING * self._period_s)
+        self._sync = InputSync(
+            _TRIGGERS_STEP, INPUT_STEP_SPACING * self._period_s, followers=_FOLLOWERS
+        )
         self._rejections = RejectionLog()
         self._fault_log = RejectionLog(verb="not using")
         self._faulted: frozenset[Input] = frozenset()
@@ -298,7 +302,9 @@ class TeleopNode(Node):
         return frame, stamps, used
 
     def _on_timer(self) -> None:
-        if time.monotonic() - self._sync.last_step_s >= STEP_SPACING * self._period_s:
+        now = time.monotonic()
+        due = now - self._sync.last_step_s >= STEP_SPACING * self._period_s
+        if due and not self._sync.awaiting_followers(now):  # else its hand completes the frame
             self._step(on_input=False)
 
     def _step(self, on_input: bool) -> None:

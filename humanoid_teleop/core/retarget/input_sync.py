@@ -9,6 +9,14 @@ every streaming trigger has a sample newer than the last step *from the same dev
 (stamps within ``frame_window_s``). Triggers that stopped streaming (a hand out of view) do
 not hold the step back, and the caller's timer still steps at its rate regardless.
 
+Parts that are no triggers (the hands, the head: *followers*) never start a step alone, but
+a follower stamped with exactly a trigger's stamp is sent by the same device in the same
+frame (a headset's hand and wrist), so a frame also waits for those followers: a device
+that publishes the wrist first and its hand 0.2 ms later has both used by one step, not the
+hand by the next (a whole step later: the teleop node republished live hands 7 ms after
+their stamps on the median, the wrists 1 ms). A follower on its own clock (a glove beside a
+tracker) never has a trigger's exact stamp and is never waited for.
+
 Steps on the timer neither consume a frame nor hold one back: the minimum spacing, which caps
 bursts of input steps, counts only from the last *input* step. Otherwise a timer tick that
 falls just before each frame (the same rate as the input, at an unlucky phase) would make
@@ -18,6 +26,7 @@ between a frame's left and right wrist would leave the right one waiting too.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from humanoid_teleop.core.motion.frame import Input
@@ -42,8 +51,10 @@ class InputSync:
         min_spacing_s: float,
         streaming_window_s: float = STREAMING_WINDOW_S,
         frame_window_s: float = FRAME_WINDOW_S,
+        followers: Iterable[Input] = (),
     ) -> None:
         self.triggers = frozenset(triggers)
+        self.followers = frozenset(followers) - self.triggers
         self.min_spacing_s = min_spacing_s
         self.streaming_window_s = streaming_window_s
         self.frame_window_s = frame_window_s
@@ -51,23 +62,78 @@ class InputSync:
         self.last_input_step_s = float("-inf")
         self._seen_s: dict[Input, float] = {}  # arrival time per trigger
         self._fresh: dict[Input, float] = {}  # triggers new since the last step -> stamp
+        self._trigger_stamp: dict[Input, float] = {}  # newest stamp per trigger
+        self._follower_seen_s: dict[Input, float] = {}  # arrival time per follower
+        self._follower_stamp: dict[Input, float] = {}  # newest stamp per follower
+        self._in_frame: set[Input] = set()  # followers stamped as their triggers' frames
 
     def arrived(self, which: Input, stamp_s: float, now_s: float) -> bool:
         """Record a sample; True when it completes a frame and a step should run now.
 
-        Inputs that are not triggers (head, hands) never start a step. A step is also held
-        back if the last input step ran less than ``min_spacing_s`` ago (caps bursts).
+        Other inputs than triggers and followers never start a step; a follower starts one
+        only by completing a frame its triggers are already in. A step is also held back if
+        the last input step ran less than ``min_spacing_s`` ago (caps bursts).
         """
+        if which in self.followers:
+            return self._follower_arrived(which, stamp_s, now_s)
         if which not in self.triggers:
             return False
         self._seen_s[which] = now_s
         self._fresh[which] = stamp_s
+        self._trigger_stamp[which] = stamp_s
         # Only the newest frame's samples count: older ones wait for their partner's next frame.
         newest = max(self._fresh.values())
         self._fresh = {w: s for w, s in self._fresh.items() if newest - s <= self.frame_window_s}
+        for follower, stamp in self._follower_stamp.items():
+            if stamp == stamp_s:  # it came first: one device's frame (a headset's order)
+                self._in_frame.add(follower)
+        return self._complete(now_s)
+
+    def _follower_arrived(self, which: Input, stamp_s: float, now_s: float) -> bool:
+        self._follower_seen_s[which] = now_s
+        self._follower_stamp[which] = stamp_s
+        if stamp_s in self._trigger_stamp.values():
+            self._in_frame.add(which)
+        elif self._trigger_stamp and stamp_s < max(self._trigger_stamp.values()):
+            # older than the triggers' newest frame and none of theirs: on its own clock (a
+            # newer one may still be matched by its frame's triggers, which come next)
+            self._in_frame.discard(which)
+        return bool(self._fresh) and which in self._in_frame and self._complete(now_s)
+
+    def _complete(self, now_s: float) -> bool:
+        """Whether the fresh triggers and the followers of their frame are all in, and due."""
+        if not self._fresh:
+            return False
         streaming = {w for w, t in self._seen_s.items() if now_s - t <= self.streaming_window_s}
-        due = now_s - self.last_input_step_s >= self.min_spacing_s
-        return due and streaming <= self._fresh.keys()
+        if not streaming <= self._fresh.keys():
+            return False
+        newest = max(self._fresh.values())
+        for follower in self._in_frame:
+            if now_s - self._follower_seen_s[follower] > self.streaming_window_s:
+                continue  # stopped (a hand out of view): not waited for
+            if abs(self._follower_stamp[follower] - newest) > self.frame_window_s:
+                return False  # its sample of this frame is still on the way
+        return now_s - self.last_input_step_s >= self.min_spacing_s
+
+    def awaiting_followers(self, now_s: float) -> bool:
+        """Whether a frame's triggers are all in and it waits only for followers stamped as
+        its frame, its last trigger having come less than ``min_spacing_s`` ago: a timer
+        step now would use the wrist and leave its hand, due within a fraction of a
+        millisecond, to another step; the caller skips that tick (the hand starts the step;
+        one that does not come is left at the next tick)."""
+        if not self._fresh or not self._in_frame:
+            return False
+        if now_s - max(self._seen_s.get(w, -math.inf) for w in self._fresh) >= self.min_spacing_s:
+            return False
+        streaming = {w for w, t in self._seen_s.items() if now_s - t <= self.streaming_window_s}
+        if not streaming <= self._fresh.keys():
+            return False
+        newest = max(self._fresh.values())
+        return any(
+            now_s - self._follower_seen_s[f] <= self.streaming_window_s
+            and abs(self._follower_stamp[f] - newest) > self.frame_window_s
+            for f in self._in_frame
+        )
 
     def stepped(self, now_s: float, on_input: bool) -> None:
         """A step ran at ``now_s``: ``on_input`` when :meth:`arrived` started it (it used the

@@ -91,3 +91,97 @@ def test_bursts_are_capped_by_the_minimum_spacing() -> None:
     sync.stepped(10.0, on_input=True)
     assert not _frame(sync, 1.001, now_s=10.001)  # 1 ms after a step: < 2 ms spacing
     assert sync.arrived(R, 1.001, now_s=10.003)
+
+
+RH = Input.RIGHT_HAND
+
+
+def _with_hands() -> InputSync:
+    return InputSync(
+        {L, R}, min_spacing_s=0.5 * PERIOD_S, followers={Input.HEAD, Input.LEFT_HAND, RH}
+    )
+
+
+def test_a_hand_sent_after_its_wrist_is_used_by_the_wrists_step() -> None:
+    """A device that sends each frame's wrist, then its hand with the same stamp: once the
+    hand is seen to share the wrist's frames, the frame steps on the hand, not the wrist
+    (which would leave the hand to the next step)."""
+    sync = InputSync({R}, min_spacing_s=0.5 * PERIOD_S, followers={RH})
+    now = 10.0
+    assert sync.arrived(R, 1.0, now)  # not known yet to share its frames: steps alone
+    sync.stepped(now + 0.0001, on_input=True)
+    assert not sync.arrived(RH, 1.0, now + 0.0002)  # that frame's step ran: nothing to complete
+    for k in range(1, 4):
+        now += PERIOD_S
+        stamp = 1.0 + k * PERIOD_S
+        assert not sync.arrived(R, stamp, now)  # waits for its hand
+        assert sync.arrived(RH, stamp, now + 0.0002)
+        sync.stepped(now + 0.0003, on_input=True)
+
+
+def test_a_headset_frame_hands_first_steps_on_its_last_wrist() -> None:
+    """The bridge's order (head, each side's hand then wrist): the frame steps on its right
+    wrist with every part of it in."""
+    sync = _with_hands()
+    now = 10.0
+    for part in (Input.HEAD, Input.LEFT_HAND, L, RH, R):  # the first: nothing streamed yet
+        sync.arrived(part, 1.0, now)
+    sync.stepped(now + 0.0002, on_input=True)
+    for k in range(1, 4):
+        now += PERIOD_S
+        stamp = 1.0 + k * PERIOD_S
+        assert not sync.arrived(Input.HEAD, stamp, now)
+        assert not sync.arrived(Input.LEFT_HAND, stamp, now)
+        assert not sync.arrived(L, stamp, now)
+        assert not sync.arrived(RH, stamp, now)
+        assert sync.arrived(R, stamp, now + 0.0001)
+        sync.stepped(now + 0.0002, on_input=True)
+
+
+def test_a_hand_on_its_own_clock_never_holds_a_step_back() -> None:
+    """A glove stamped by its own clock (never a wrist's exact stamp, arriving between the
+    wrists' frames): every frame steps on its wrists as without it."""
+    sync = _with_hands()
+    now = 10.0
+    for k in range(5):
+        stamp = 1.0 + k * PERIOD_S
+        sync.arrived(RH, stamp - 0.0013, now - 0.001)
+        assert _frame(sync, stamp, now)
+        sync.stepped(now + 0.0002, on_input=True)
+        sync.arrived(RH, stamp + 0.0017, now + 0.002)
+        now += PERIOD_S
+
+
+def test_a_hand_that_stopped_streaming_is_not_waited_for() -> None:
+    sync = InputSync({R}, min_spacing_s=0.5 * PERIOD_S, followers={RH})
+    sync.arrived(R, 1.0, 10.0)
+    sync.stepped(10.0001, on_input=True)
+    sync.arrived(RH, 1.0, 10.0002)  # shares the wrist's frames
+    assert not sync.arrived(R, 1.004, 10.004)  # its hand is still streaming: waits
+    # the hand leaves the view: after the streaming window the wrist steps alone
+    assert sync.arrived(R, 1.1, 10.1)
+
+
+def test_a_follower_never_starts_a_step_without_its_triggers() -> None:
+    sync = _with_hands()
+    assert not sync.arrived(RH, 1.0, 10.0)
+    assert not sync.arrived(Input.HEAD, 1.0, 10.0)
+
+
+def test_a_timer_tick_waits_for_a_frames_hand_not_for_a_lost_one() -> None:
+    """Between a frame's wrist and its hand a timer tick would use the wrist and leave the
+    hand to another step: the sync says to skip it, but not once the hand is overdue (the
+    minimum spacing after the wrist) or has stopped streaming."""
+    sync = InputSync({R}, min_spacing_s=0.5 * PERIOD_S, followers={RH})
+    sync.arrived(R, 1.0, 10.0)
+    sync.stepped(10.0001, on_input=True)
+    sync.arrived(RH, 1.0, 10.0002)  # shares the wrist's frames
+    assert not sync.awaiting_followers(10.003)  # nothing fresh
+    sync.arrived(R, 1.004, 10.004)
+    assert sync.awaiting_followers(10.0041)
+    assert not sync.awaiting_followers(10.004 + 0.5 * PERIOD_S)  # overdue: the tick steps
+    assert sync.arrived(RH, 1.004, 10.0042)
+    sync.stepped(10.0043, on_input=True)
+    assert not sync.awaiting_followers(10.0044)
+    sync.arrived(R, 1.1, 10.1)  # the hand stopped streaming 100 ms ago: not awaited
+    assert not sync.awaiting_followers(10.1001)
