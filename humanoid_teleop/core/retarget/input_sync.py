@@ -26,7 +26,6 @@ between a frame's left and right wrist would leave the right one waiting too.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 from humanoid_teleop.core.motion.frame import Input
@@ -102,18 +101,26 @@ class InputSync:
 
     def _complete(self, now_s: float) -> bool:
         """Whether the fresh triggers and the followers of their frame are all in, and due."""
-        if not self._fresh:
-            return False
+        return (
+            self._triggers_in(now_s)
+            and not self._follower_missing(now_s)
+            and now_s - self.last_input_step_s >= self.min_spacing_s
+        )
+
+    def _triggers_in(self, now_s: float) -> bool:
+        """Every streaming trigger has a fresh sample of the newest frame."""
         streaming = {w for w, t in self._seen_s.items() if now_s - t <= self.streaming_window_s}
-        if not streaming <= self._fresh.keys():
-            return False
+        return bool(self._fresh) and streaming <= self._fresh.keys()
+
+    def _follower_missing(self, now_s: float) -> bool:
+        """A streaming follower stamped as the triggers' frames has no sample of this one yet
+        (one that stopped, a hand out of view, is not waited for)."""
         newest = max(self._fresh.values())
-        for follower in self._in_frame:
-            if now_s - self._follower_seen_s[follower] > self.streaming_window_s:
-                continue  # stopped (a hand out of view): not waited for
-            if abs(self._follower_stamp[follower] - newest) > self.frame_window_s:
-                return False  # its sample of this frame is still on the way
-        return now_s - self.last_input_step_s >= self.min_spacing_s
+        return any(
+            now_s - self._follower_seen_s[f] <= self.streaming_window_s
+            and abs(self._follower_stamp[f] - newest) > self.frame_window_s
+            for f in self._in_frame
+        )
 
     def awaiting_followers(self, now_s: float) -> bool:
         """Whether a frame's triggers are all in and it waits only for followers stamped as
@@ -121,19 +128,11 @@ class InputSync:
         step now would use the wrist and leave its hand, due within a fraction of a
         millisecond, to another step; the caller skips that tick (the hand starts the step;
         one that does not come is left at the next tick)."""
-        if not self._fresh or not self._in_frame:
+        if not self._triggers_in(now_s):
             return False
-        if now_s - max(self._seen_s.get(w, -math.inf) for w in self._fresh) >= self.min_spacing_s:
+        if now_s - max(self._seen_s[w] for w in self._fresh) >= self.min_spacing_s:
             return False
-        streaming = {w for w, t in self._seen_s.items() if now_s - t <= self.streaming_window_s}
-        if not streaming <= self._fresh.keys():
-            return False
-        newest = max(self._fresh.values())
-        return any(
-            now_s - self._follower_seen_s[f] <= self.streaming_window_s
-            and abs(self._follower_stamp[f] - newest) > self.frame_window_s
-            for f in self._in_frame
-        )
+        return self._follower_missing(now_s)
 
     def stepped(self, now_s: float, on_input: bool) -> None:
         """A step ran at ``now_s``: ``on_input`` when :meth:`arrived` started it (it used the
