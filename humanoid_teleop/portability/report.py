@@ -440,6 +440,7 @@ def build_report(
         notes.append(f"{target_robot} has no {side} hand: grasps cannot be reproduced")
     if not source.intent_source:
         notes.append("joint-only episode: intent derived from the source robot's model (FK)")
+    notes += source.left_out
     if not sim and not source_arm_commanded:
         notes.append(
             "the source recorded no command for its arm: the port's commands are compared "

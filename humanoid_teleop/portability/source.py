@@ -163,6 +163,9 @@ class SourceEpisode:
     #: ``sha256:`` content hash of its MCAP files (:func:`~humanoid_teleop.core.bag.reader.
     #: bag_content_hash`: what provenance, export and the catalog name it by); "": not taken.
     content_hash: str = ""
+    #: What was left out of the streams read, one line each (messages with a NaN or an
+    #: infinity, :func:`_finite_only`); the report repeats them as notes.
+    left_out: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -703,6 +706,15 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     else:
         firsts = [v[0][0] for v in cmd.values()] + [v[0][0] for v in poses.values()]
         engage_ns = min(firsts) if firsts else joint_t[0]
+    left_out: list[str] = []
+    joint_t, joint_rows = _finite_only(path, joint_topic, joint_t, joint_rows, engage_ns, left_out)
+    for topic, (group, _) in {**{t: (g, "") for t, g in command_topics.items()},
+                              **named_commands}.items():  # fmt: skip
+        if group in cmd:
+            cmd[group] = _finite_only(path, topic, *cmd[group], engage_ns, left_out)
+    for stream_rows in (poses, hands):
+        for topic, (times, rows) in list(stream_rows.items()):
+            stream_rows[topic] = _finite_only(path, topic, times, rows, engage_ns, left_out)
     # the calibrations after the one the episode began with (a calibration at or before its
     # start: latched, of an operator engaged before the recorder started)
     later = later_calibrations_ns(calibrated, starts, engage_ns)
@@ -710,6 +722,8 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     # list of rows decoded one by one can change it (a walk over thousands of array rows)
     if isinstance(obj_rows, list) and len({len(r) for r in obj_rows}) > 1:
         raise PortInputError(f"{path}: {OBJECTS_TOPIC}: the number of objects changes")
+    if len(obj_rows):
+        obj_t, obj_rows = _finite_only(path, OBJECTS_TOPIC, obj_t, obj_rows, engage_ns, left_out)
     scene = custom.get(SCENE_KEY, "") or (scene_from_objects(object_names) if len(obj_rows) else "")
     prefix_len = len(intent_source)
     seed_text = custom.get(SCENE_SEED_KEY, "0")
@@ -749,4 +763,29 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         scene_seed=scene_seed,
         files=tuple(files),
         recalibrations_s=tuple((t - engage_ns) / 1e9 for t in later),
+        left_out=tuple(left_out),
     )
+
+
+def _finite_only(
+    path: Path, topic: str, times: Any, rows: Any, engage_ns: int, left_out: list[str]
+) -> tuple[Any, Any]:
+    """``(times, rows)`` of ``topic`` without its messages holding a NaN or an infinity (a
+    broken driver's joint state, a device's pose it lost), which the port would otherwise
+    feed to the target's pipeline or compare with; each stream that had some adds a line to
+    ``left_out``. A stream with no finite message raises :class:`PortInputError` naming it."""
+    array = np.asarray(rows, dtype=np.float64)
+    if not len(array):
+        return times, rows
+    bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+    if not bad.any():
+        return times, rows
+    if bad.all():
+        raise PortInputError(f"{path}: {topic}: no message without a NaN or an infinity")
+    first_s = (int(times[int(np.argmax(bad))]) - engage_ns) / 1e9
+    left_out.append(
+        f"{topic}: {int(bad.sum())} of {len(array)} messages hold a NaN or an infinity (the "
+        f"first {first_s:.3f} s after the engage): left out, the samples around them used"
+    )
+    keep = ~bad
+    return list(np.asarray(times)[keep]), array[keep]

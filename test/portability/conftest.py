@@ -3,6 +3,7 @@ pipeline + the scripted demonstrator, no DDS) in the episode format, once per se
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,11 @@ import pytest
 
 from humanoid_teleop.core.bag.reader import iter_messages, read_bag
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
+from humanoid_teleop.core.motion.cdr import (
+    decode_pose_stamped,
+    encode_pose_stamped,
+    pose_stamped_values,
+)
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.portability.scripted import START_NS, record_scripted_episode
 from humanoid_teleop.portability.writer import EpisodeOutput
@@ -207,3 +213,41 @@ def recentred_copy(
         output.raw(renamed.get(message.topic, message.topic) if raw else message.topic, t_ns, data)
     output.close(custom.get("outcome"), START_NS + summary.metadata.duration_ns)
     return out_dir / name, at_ns
+
+
+def copy_changing(
+    source: Path, out_dir: Path, name: str, change: Callable[[str, int, bytes], tuple[int, bytes]]
+) -> Path:
+    """A copy of ``source`` written with the recorder's writer, each message's (publish
+    time, data) as ``change(topic, log time, data)`` gives them (received at the log time,
+    or at the newest time received before when that is later)."""
+    metadata = read_bag(source).metadata
+    output = EpisodeOutput(out_dir, name, EpisodeInfo(robot=metadata.custom_data["robot"]),
+                           START_NS)  # fmt: skip
+    latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
+    for topic in metadata.topics:
+        output.topic(topic.name, topic.type, latched=topic.name in latched)
+    for message in iter_messages(source):
+        output.raw(message.topic, *change(message.topic, message.log_time_ns, message.data))
+    output.close("success", START_NS + metadata.duration_ns)
+    return out_dir / name
+
+
+def nan_wrist_copy(source: Path, out_dir: Path, every: int = 0) -> tuple[Path, int]:
+    """A copy of ``source`` whose intent right wrist holds a NaN x in its 300th message (and
+    with ``every``, in every message): (the copy, its messages on that topic)."""
+    topic = "/teleop/intent/right_wrist"
+    count = [0]
+
+    def nan_wrist(name: str, t_ns: int, data: bytes) -> tuple[int, bytes]:
+        if name != topic:
+            return t_ns, data
+        count[0] += 1
+        if count[0] != 300 and not every:
+            return t_ns, data
+        header = decode_pose_stamped(data, topic).header
+        values = (math.nan, *pose_stamped_values(data, topic)[1:])
+        sec, nanosec = divmod(round(header.stamp_s * 1e9), 1_000_000_000)
+        return t_ns, encode_pose_stamped(sec, nanosec, header.frame_id, values)
+
+    return copy_changing(source, out_dir, "nan_wrist", nan_wrist), count[0]

@@ -20,7 +20,7 @@ from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.writer import EpisodeOutput
 from test.conftest import REPO
 from test.core.bag.test_disk_full import _can_mount
-from test.portability.conftest import PAIR, copy_without
+from test.portability.conftest import PAIR, copy_without, nan_wrist_copy
 
 
 def _written(output: Path) -> list[str]:
@@ -158,6 +158,23 @@ def test_an_episode_that_cannot_be_ported_is_one_line_and_the_others_are(
     assert [f["source"] for f in result["not_ported"]] == [str(bad)]
     assert "custom.scene_seed" in result["not_ported"][0]["error"]
     assert _written(out) == [f"{s.name}_to_{PAIR[2]}" for s in (sources[1], sources[2])]
+
+
+def test_a_source_wrist_with_a_nan_is_ported_without_it_and_the_report_says_so(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """A source whose intent wrist holds a NaN in one message: ported, exit 0; the report's
+    notes (text and JSON) name the topic and the count; the ported episode checks clean."""
+    copy, _ = nan_wrist_copy(sources[0], tmp_path / "src")
+    out = tmp_path / "out"
+    done = _cli(str(copy), "--to", PAIR[2], "-o", str(out), "--no-sim", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    (episode,) = json.loads(done.stdout)["episodes"]
+    noted = [n for n in episode["notes"] if n.startswith("/teleop/intent/right_wrist: 1 of ")]
+    assert noted and "hold a NaN or an infinity" in noted[0], episode["notes"]
+    assert check_bag(Path(episode["path"])).defects == []
+    text = _cli(str(copy), "--to", PAIR[2], "-o", str(tmp_path / "text"), "--no-sim")
+    assert "  note: /teleop/intent/right_wrist: 1 of " in text.stdout, text.stdout
 
 
 def _popen_port(*args: str) -> subprocess.Popen[str]:

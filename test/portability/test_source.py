@@ -40,7 +40,7 @@ from humanoid_teleop.portability.source import (
     read_source,
 )
 from humanoid_teleop.portability.writer import EpisodeOutput
-from test.portability.conftest import recentred_copy
+from test.portability.conftest import copy_changing, nan_wrist_copy, recentred_copy
 
 RNG = np.random.default_rng(4)
 POSE = "/teleop/ee_target/right"
@@ -249,24 +249,6 @@ def test_messages_received_late_are_read_at_their_sample_times(
         np.testing.assert_array_equal(late.commands[group].values, expected.values)
 
 
-def _copy_changing(
-    source: Path, out_dir: Path, name: str, change: Callable[[str, int, bytes], tuple[int, bytes]]
-) -> Path:
-    """A copy of ``source`` written with the recorder's writer, each message's (publish
-    time, data) as ``change(topic, log time, data)`` gives them (received at the log time,
-    or at the newest time received before when that is later)."""
-    metadata = read_bag(source).metadata
-    output = EpisodeOutput(out_dir, name, EpisodeInfo(robot=metadata.custom_data["robot"]),
-                           START_NS)  # fmt: skip
-    latched = {"/robot_description", "/tf_static", "/sim/object_names", "/sim/task/outcome"}
-    for topic in metadata.topics:
-        output.topic(topic.name, topic.type, latched=topic.name in latched)
-    for message in iter_messages(source):
-        output.raw(message.topic, *change(message.topic, message.log_time_ns, message.data))
-    output.close("success", START_NS + metadata.duration_ns)
-    return out_dir / name
-
-
 def test_a_stream_stamped_by_an_unsynchronised_clock_is_one_line_naming_it(
     sources: list[Path], tmp_path: Path
 ) -> None:
@@ -279,7 +261,7 @@ def test_a_stream_stamped_by_an_unsynchronised_clock_is_one_line_naming_it(
         sec = struct.unpack_from("<i", data, 4)[0] + 3600
         return t_ns, data[:4] + struct.pack("<i", sec) + data[8:]
 
-    copy = _copy_changing(sources[0], tmp_path, "ahead", ahead)
+    copy = copy_changing(sources[0], tmp_path, "ahead", ahead)
     with pytest.raises(PortInputError) as err:
         read_source(copy)
     assert str(err.value).startswith(
@@ -298,7 +280,7 @@ def test_intent_is_read_when_the_teleop_node_used_it(sources: list[Path], tmp_pa
     def used_later(topic: str, t_ns: int, data: bytes) -> tuple[int, bytes]:
         return (t_ns + 7_000_000 if topic == hand_topic else t_ns), data
 
-    copy = _copy_changing(sources[0], tmp_path, "later", used_later)
+    copy = copy_changing(sources[0], tmp_path, "later", used_later)
     stamps = [m.sample_time_ns for m in iter_messages(copy, [hand_topic])]
     assert stamps == [m.sample_time_ns for m in iter_messages(sources[0], [hand_topic])]
     on_time, later = read_source(sources[0]), read_source(copy)
@@ -325,7 +307,7 @@ def test_an_episode_started_while_engaged_counts_from_its_start(
 
     on_time = read_source(sources[0])
     assert on_time.engage_ns == read_bag(sources[0]).metadata.starting_time_ns
-    copy = _copy_changing(sources[0], tmp_path, "engaged_before", engaged_earlier)
+    copy = copy_changing(sources[0], tmp_path, "engaged_before", engaged_earlier)
     earlier = read_source(copy)
     assert next(m.publish_time_ns for m in iter_messages(copy, [ENGAGED_TOPIC])) < START_NS
     assert earlier.engage_ns == on_time.engage_ns
@@ -443,3 +425,28 @@ def test_a_later_calibration_that_is_not_a_pose_names_its_topic(
     with pytest.raises(PortInputError, match=rf"/teleop/ee_target/right at "
                        rf"{targets.t_s[j]:.3f} s: .* not a pose"):  # fmt: skip
         source.in_first_calibration("right", 1.0)
+
+
+def test_a_wrist_that_holds_a_nan_is_left_out_and_named(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """One intent wrist message with a NaN: read without it (every other sample as it was),
+    and ``left_out`` names the topic, the count and when the first was."""
+    copy, messages = nan_wrist_copy(sources[0], tmp_path)
+    clean, read = read_source(sources[0]), read_source(copy)
+    assert clean.left_out == ()
+    (line,) = read.left_out
+    assert line.startswith(f"/teleop/intent/right_wrist: 1 of {messages} messages hold a NaN")
+    kept = np.delete(np.arange(len(clean.wrists["right"].t_s)), 299)
+    np.testing.assert_array_equal(read.wrists["right"].t_s, clean.wrists["right"].t_s[kept])
+    np.testing.assert_array_equal(read.wrists["right"].values, clean.wrists["right"].values[kept])
+    assert np.isfinite(read.wrists["right"].values).all()
+
+
+def test_a_stream_without_a_finite_message_is_one_line_naming_it(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    copy, _ = nan_wrist_copy(sources[0], tmp_path, every=1)
+    with pytest.raises(PortInputError, match="right_wrist: no message without a NaN") as err:
+        read_source(copy)
+    assert str(copy) in str(err.value)
