@@ -46,7 +46,9 @@ def register(subparsers: Any) -> None:
     info.set_defaults(func=_info)
 
     check = commands.add_parser("check", help="exit non-zero on any defect")
-    check.add_argument("path", type=Path, help="episode directory or .mcap file")
+    check.add_argument(
+        "path", type=Path, help="episode directory, folder of episodes, or one .mcap file"
+    )
     check.add_argument("--json", action="store_true", help="print one JSON document")
     check.add_argument(
         "--max-loss-ratio",
@@ -235,7 +237,23 @@ def _check(args: argparse.Namespace) -> int:
         return 2
 
 
+def _check_targets(path: Path) -> list[Path]:
+    """What ``bag check PATH`` checks: an episode (or one file, or a folder of MCAP files
+    without metadata), else every episode under the folder at any depth, closed
+    (``metadata.yaml``) or left open (``<name>.partial``: a recorder that was killed)."""
+    if not path.is_dir() or (path / METADATA_FILE).is_file() or path.name.endswith(PARTIAL):
+        return [path]
+    if any(path.glob("*.mcap")):
+        return [path]
+    found = {p.parent for p in path.rglob(METADATA_FILE)}
+    found |= {p for p in path.rglob(f"*{PARTIAL}") if p.is_dir()}
+    if not found:
+        raise BagError(f"{path}: no episode ({METADATA_FILE} or {PARTIAL}) here or under it")
+    return sorted(found)
+
+
 def _run_check(args: argparse.Namespace) -> int:
+    targets = _check_targets(args.path)
     bar: Any = None
     progress = None
     if not args.json:
@@ -249,25 +267,39 @@ def _run_check(args: argparse.Namespace) -> int:
             bar.refresh()
 
     required = tuple(args.require_latched or ())
-    report = check_bag(
-        args.path,
-        max_loss_ratio=args.max_loss_ratio,
-        required_latched=required,
-        progress=progress,
-    )
+    reports = []
+    for i, target in enumerate(targets):
+        if bar is not None and i:
+            bar.reset(total=0)
+        report = check_bag(
+            target,
+            max_loss_ratio=args.max_loss_ratio,
+            required_latched=required,
+            progress=progress,
+        )
+        reports.append(report)
+        if not args.json:
+            if bar is not None:
+                bar.clear()
+            for defect in report.defects:
+                print(f"DEFECT  {defect.kind:<18} {defect.where}: {defect.detail}")
+            verdict = "ok" if report.ok else f"{len(report.defects)} defect(s)"
+            print(
+                f"{report.path}: {verdict} ({report.files} file(s), {report.messages} "
+                f"messages, loss ratio {report.loss_ratio:.6f})",
+                flush=True,
+            )
     if bar is not None:
         bar.close()
+    ok = all(r.ok for r in reports)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        for defect in report.defects:
-            print(f"DEFECT  {defect.kind:<18} {defect.where}: {defect.detail}")
-        verdict = "ok" if report.ok else f"{len(report.defects)} defect(s)"
-        print(
-            f"{report.path}: {verdict} ({report.files} file(s), {report.messages} messages, "
-            f"loss ratio {report.loss_ratio:.6f})"
-        )
-    return 0 if report.ok else 1
+        documents = [r.to_dict() for r in reports]
+        single = len(targets) == 1 and targets[0] == args.path
+        print(json.dumps(documents[0] if single else {"ok": ok, "episodes": documents}, indent=2))
+    elif len(reports) > 1:
+        bad = sum(not r.ok for r in reports)
+        print(f"{args.path}: {len(reports)} episodes, {len(reports) - bad} ok, {bad} with defects")
+    return 0 if ok else 1
 
 
 def _file_report(report: RecoverReport) -> dict[str, Any]:

@@ -92,6 +92,37 @@ def test_check_fails_a_cut_bag(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert f"DEFECT  not closed         {mcap}" in capsys.readouterr().out
 
 
+def test_check_of_a_folder_checks_every_episode_under_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bag check FOLDER`: each episode under it (at any depth) and each one a killed
+    recorder left open (`.partial`) gets its verdict, then a count; exit 1 for the open one.
+    It said the folder itself had no metadata.yaml (run `bag recover`) before."""
+    good = _episode(tmp_path / "day1", "a")
+    other = _episode(tmp_path / "day2" / "station7", "b")
+    (mcap,) = good.glob("*.mcap")
+    killed = tmp_path / "day2" / "c.partial"
+    killed.mkdir()
+    (killed / mcap.name).write_bytes(mcap.read_bytes()[:-100])
+    assert main(["bag", "check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{good}: ok (" in out and f"{other}: ok (" in out
+    assert f"DEFECT  not closed         {killed}" in out
+    assert out.rstrip().endswith(f"{tmp_path}: 3 episodes, 2 ok, 1 with defects")
+    assert main(["bag", "check", str(tmp_path / "day1"), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["ok"] is True and [e["path"] for e in document["episodes"]] == [str(good)]
+
+
+def test_check_of_a_folder_without_episodes_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["bag", "check", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no episode" in err and str(tmp_path / "empty") in err
+
+
 def test_recover_repairs_a_cut_partial_episode(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
