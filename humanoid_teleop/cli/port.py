@@ -25,7 +25,13 @@ from humanoid_teleop.cli.options import add_scale_out
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "port", help="port recorded episodes to another robot, with a portability report"
+        "port",
+        help="port recorded episodes to another robot, with a portability report",
+        description="Port recorded episodes to another robot, with a portability report per "
+        "episode (docs/portability.md). An episode that cannot be ported is one line and the "
+        "others go on (exit 2 at the end). Run the same command again to finish a stopped "
+        "run: episodes already ported into DIR from the same sources are kept, half-written "
+        "ones are ported again.",
     )
     parser.add_argument(
         "episodes", nargs="+", type=Path, metavar="EPISODE", help="episode or folder of episodes"
