@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
             elif not args.json and ported.report is not None:
                 print(ported.report.text())
                 if ported.ported_before:
-                    print(f"  kept: {ported.path} (ported earlier by {ported.tool_version})")
+                    version = ported.tool_version or "an unnamed version"
+                    print(f"  kept: {ported.path} (ported earlier by {version})", flush=True)
                 else:
                     print(f"  written: {ported.path} ({ported.wall_s:.1f} s)", flush=True)
     outcomes = [done[i] for i in sorted(done)]

@@ -8,9 +8,10 @@ is read back from ``custom.port.report``), redoes every one an earlier run left 
 (``<name>.partial``: derived data, removed; its source is untouched) and ports the rest.
 
 An output name that holds a port of another source, or the same source ported with the
-other physics setting, stops the run with one line and stays as it is: a port never
-overwrites an episode. One run writes a folder at a time (:func:`hold_output`), so a
-``.partial`` found at the start of a run is an earlier run's, not a running one's.
+other physics setting, is that episode's one line (the run goes on) and stays as it is: a
+port never overwrites an episode. One run writes a folder at a time (:func:`hold_output`)
+and names each of its episodes once, so a ``.partial`` of an episode's name found when its
+job starts is an earlier run's, not a running one's.
 """
 
 from __future__ import annotations
