@@ -20,6 +20,7 @@ from humanoid_teleop.core.bag.errors import BagError
 from humanoid_teleop.core.bag.metadata import METADATA_FILE, BagMetadata
 from humanoid_teleop.core.bag.reader import (
     BagSummary,
+    find_episodes,
     mcap_files,
     metadata_disagreements,
     metadata_from_files,
@@ -84,14 +85,13 @@ def register(subparsers: Any) -> None:
 
 
 def _episodes(path: Path) -> list[Path]:
+    """What ``bag info PATH`` describes: one file, an episode, or every episode under the
+    folder at any depth (:func:`find_episodes`, as export and port find them)."""
     if not path.exists():
         raise BagError(f"{path}: no such file or directory")
-    if (path / METADATA_FILE).is_file() or path.is_file():
+    if path.is_file():
         return [path]
-    found = sorted(p.parent for p in path.glob(f"*/{METADATA_FILE}"))
-    if not found:
-        raise BagError(f"{path}: no {METADATA_FILE} here or in its sub-folders")
-    return found
+    return find_episodes([path])
 
 
 def _summary(path: Path) -> tuple[BagSummary, list[str]]:
@@ -245,11 +245,10 @@ def _check_targets(path: Path) -> list[Path]:
         return [path]
     if any(path.glob("*.mcap")):
         return [path]
-    found = {p.parent for p in path.rglob(METADATA_FILE)}
-    found |= {p for p in path.rglob(f"*{PARTIAL}") if p.is_dir()}
-    if not found:
-        raise BagError(f"{path}: no episode ({METADATA_FILE} or {PARTIAL}) here or under it")
-    return sorted(found)
+    open_ones = {p for p in path.rglob(f"*{PARTIAL}") if p.is_dir()}
+    if open_ones and not any(path.rglob(METADATA_FILE)):
+        return sorted(open_ones)
+    return sorted({*find_episodes([path]), *open_ones})
 
 
 def _run_check(args: argparse.Namespace) -> int:

@@ -69,11 +69,13 @@ def test_info_json_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_info_on_a_folder_lists_every_episode(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Given the folder of episodes, `bag info --json` describes each one."""
+    """Given the folder of episodes, `bag info --json` describes each one, at any depth (a
+    station's folder of days), as export and port find them."""
     _episode(tmp_path, "a")
     _episode(tmp_path, "b")
+    _episode(tmp_path / "day2" / "station7", "c")
     assert main(["bag", "info", str(tmp_path), "--json"]) == 0
-    assert [i["episode"] for i in json.loads(capsys.readouterr().out)] == ["a", "b"]
+    assert [i["episode"] for i in json.loads(capsys.readouterr().out)] == ["a", "b", "c"]
 
 
 def test_check_passes_a_good_bag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -160,7 +162,7 @@ def test_missing_bag_gives_an_error_naming_it(
 ) -> None:
     """`bag info` on a folder without bags exits 2 with a message naming the folder."""
     assert main(["bag", "info", str(tmp_path)]) == 2
-    assert f"{tmp_path}: no metadata.yaml" in capsys.readouterr().err
+    assert f"{tmp_path}: no episode (a folder with metadata.yaml) in it" in capsys.readouterr().err
 
 
 def _one_line_error(capsys: pytest.CaptureFixture[str], *names: str) -> str:
