@@ -246,9 +246,13 @@ def _check_targets(path: Path) -> list[Path]:
     if any(path.glob("*.mcap")):
         return [path]
     open_ones = {p for p in path.rglob(f"*{PARTIAL}") if p.is_dir()}
-    if open_ones and not any(path.rglob(METADATA_FILE)):
-        return sorted(open_ones)
-    return sorted({*find_episodes([path]), *open_ones})
+    try:
+        closed = find_episodes([path])
+    except BagError:  # none closed: the open ones, or no episode at all (its error)
+        if not open_ones:
+            raise
+        closed = []
+    return sorted({*closed, *open_ones})
 
 
 def _run_check(args: argparse.Namespace) -> int:

@@ -708,10 +708,10 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         engage_ns = min(firsts) if firsts else joint_t[0]
     left_out: list[str] = []
     joint_t, joint_rows = _finite_only(path, joint_topic, joint_t, joint_rows, engage_ns, left_out)
-    for topic, (group, _) in {**{t: (g, "") for t, g in command_topics.items()},
-                              **named_commands}.items():  # fmt: skip
-        if group in cmd:
-            cmd[group] = _finite_only(path, topic, *cmd[group], engage_ns, left_out)
+    topic_of = {g: t for t, g in command_topics.items()}
+    topic_of |= {g: t for t, (g, _) in named_commands.items()}
+    for group, (times, rows) in list(cmd.items()):
+        cmd[group] = _finite_only(path, topic_of[group], times, rows, engage_ns, left_out)
     for stream_rows in (poses, hands):
         for topic, (times, rows) in list(stream_rows.items()):
             stream_rows[topic] = _finite_only(path, topic, times, rows, engage_ns, left_out)

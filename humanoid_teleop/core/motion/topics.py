@@ -51,6 +51,7 @@ def used_input_topic(topic: str) -> bool:
     """Whether ``topic`` is an operator input as teleop_node republished it (INTENT_PREFIX +
     an input name). Readers time its messages by their publish time, not their stamp: the
     node republishes an input when a step uses it, and that step's commands followed it
-    (the stamp is the device's capture, earlier by the input's way to the step; a live hand
-    arriving just after its wrist waits for the next step, ~7 ms)."""
+    (the stamp is the device's capture, earlier by the input's way to the step: ~1-2 ms
+    live; ~7 ms for a hand sent just after its wrist in episodes recorded before the
+    teleop node waited for a frame's hand, ``InputSync`` followers)."""
     return topic.startswith(INTENT_PREFIX) and topic[len(INTENT_PREFIX) :] in _INPUT_TOPIC_NAMES
