@@ -33,6 +33,11 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--motion", default="", help="BVH clip or bag for --device replay")
     parser.add_argument("--task", default="", help="language instruction stored per episode")
     parser.add_argument("--operator", default="", help="operator id stored per episode")
+    parser.add_argument(
+        "--station",
+        default="",
+        help="station id stored per episode; episodes are named <station>_<UTC start>_<n>",
+    )
     parser.add_argument("--rate-hz", type=float, default=defaults.rate_hz, help="command rate")
     parser.add_argument("--duration", type=float, default=None, help="stop after S seconds")
     parser.add_argument(
@@ -53,6 +58,7 @@ def session_args(args: argparse.Namespace, engage: bool, start_episode: bool) ->
         motion=args.motion,
         task=args.task,
         operator=args.operator,
+        station=args.station,
         rate_hz=args.rate_hz,
         engage=engage,
         start_episode=start_episode,

@@ -6,7 +6,9 @@ Parameters (all optional):
   profile (str): recording profile file; empty = the shipped ``config/record/default.yaml``.
   bag_dir (str): folder receiving one bag directory per episode (default ``bags``).
   topics (str[]): extra topics to record, added to the profile's explicit topics.
-  task, operator, station, device (str): stored with every episode.
+  task, operator, station, device (str): stored with every episode. An episode's folder is
+      named ``<station>_<UTC start>_<n>`` (``episode_...`` without a station), so the
+      episodes of a centre's stations keep apart in one archive.
   auto_start_episode (bool): start an episode as soon as the node is up (``record`` CLI).
   exit_on_episode_error (bool): stop the node with exit code 2 once an episode stopped with
       an error (e.g. disk full), after saying what was kept where (``record`` CLI); otherwise
@@ -65,6 +67,7 @@ from humanoid_teleop.core.bag.recorder import (
     EpisodeInfo,
     EpisodeResult,
     RecorderStatus,
+    episode_prefix,
 )
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.resources import RECORD_PROFILES
@@ -226,6 +229,7 @@ class RecorderNode(Node):
             library=f"humanoid_teleop {__version__}",
             ros_distro=os.environ.get("ROS_DISTRO", "kilted"),
         )
+        config = replace(config, episode_prefix=episode_prefix(self._info_params["station"]))
         self.recorder = BagRecorder(config)
         self._subs: dict[str, _TopicSubscription] = {}
         self._unrecordable: dict[str, str] = {}

@@ -43,6 +43,9 @@ class SessionArgs:
         motion: BVH clip or bag for ``device=replay``; empty: the clip shipped with the package.
         task: Language instruction stored with each episode.
         operator: Operator id stored with each episode.
+        station: Station id stored with each episode; its episodes are named after it
+            (``<station>_<UTC start>_<n>``), so that a centre's stations keep apart in one
+            archive.
         rate_hz: Teleop command rate [Hz].
         engage: Engage the teleop node as soon as input arrives (for replay and demos).
         start_episode: Start recording an episode as soon as the recorder is up.
@@ -61,6 +64,7 @@ class SessionArgs:
     motion: str = ""
     task: str = ""
     operator: str = ""
+    station: str = ""
     rate_hz: float = 250.0
     engage: bool = False
     start_episode: bool = False
@@ -224,6 +228,7 @@ def recorder_spec(args: SessionArgs) -> NodeSpec:
             "device": args.device,
             "task": args.task,
             "operator": args.operator,
+            "station": args.station,
             "auto_start_episode": args.start_episode,
         },
         stop_rank=3,

@@ -1,10 +1,13 @@
-"""`humanoid-teleop bringup` refuses a bad --duration in one line before starting any node."""
+"""`humanoid-teleop bringup`: a bad --duration is refused in one line before any node starts;
+its flags reach the nodes of the session."""
 
 from __future__ import annotations
 
 import pytest
 
-from humanoid_teleop.cli.main import main
+from humanoid_teleop.cli.bringup import session_args
+from humanoid_teleop.cli.main import build_parser, main
+from humanoid_teleop.session.plan import session_plan
 
 
 @pytest.mark.parametrize("duration", ["-1", "0", "-0.5", "nan", "inf"])
@@ -16,3 +19,10 @@ def test_non_positive_or_non_finite_duration_is_refused(
     captured = capsys.readouterr()
     assert captured.err.startswith(f"error: --duration {float(duration):g}: must be a finite")
     assert captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_station_flag_reaches_the_recorder() -> None:
+    """`bringup --station bay07` gives the recorder the station that names its episodes."""
+    args = build_parser().parse_args(["bringup", "--station", "bay07"])
+    plan = {s.name: s for s in session_plan(session_args(args, engage=False, start_episode=False))}
+    assert plan["recorder"].parameters["station"] == "bay07"

@@ -113,7 +113,9 @@ def _profile(tmp_path: Path, topics: list[dict[str, Any]]) -> Path:
     return path
 
 
-def _start_node(tmp_path: Path, profile: Path, *, auto_start: bool) -> subprocess.Popen[str]:
+def _start_node(
+    tmp_path: Path, profile: Path, *, auto_start: bool, station: str = ""
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -130,6 +132,8 @@ def _start_node(tmp_path: Path, profile: Path, *, auto_start: bool) -> subproces
             "task:=stack the cubes",
             "-p",
             "status_period_s:=0.2",
+            "-p",
+            f"station:={station}",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -289,9 +293,10 @@ def test_channel_metadata_has_qos_and_type_hash(
 
 
 def test_services_and_annotations_reach_the_episode(tmp_path: Path, peer: Peer) -> None:
-    """start, annotation, mark_success and stop produce a closed bag with that metadata."""
+    """start, annotation, mark_success and stop produce a closed bag with that metadata,
+    named after its station."""
     profile = _profile(tmp_path, [{"name": "/recorder/annotation", "type": "std_msgs/msg/String"}])
-    node = _start_node(tmp_path, profile, auto_start=False)
+    node = _start_node(tmp_path, profile, auto_start=False, station="Bay 07/east")
     try:
         started = peer.trigger("/recorder/start_episode")
         assert started.success and started.message.endswith(".partial")
@@ -309,6 +314,9 @@ def test_services_and_annotations_reach_the_episode(tmp_path: Path, peer: Peer) 
     bag = read_bag(Path(stopped.message))
     custom = bag.metadata.custom_data
     assert (custom["outcome"], custom["task"]) == ("success", "stack the cubes")
+    assert custom["station"] == "Bay 07/east"
+    assert Path(stopped.message).parent == tmp_path / "bags"
+    assert Path(stopped.message).name.startswith("Bay-07-east_"), stopped.message
     assert [a["text"] for a in json.loads(custom["annotations"])] == ["grasp"]
     assert bag.counts["/recorder/annotation"] == 1
 

@@ -37,6 +37,13 @@ def test_from_strings_parses_launch_text() -> None:
     assert (args.record, args.rate_hz, args.robot) == (False, 500.0, "talos")
 
 
+def test_station_reaches_the_recorder() -> None:
+    """`station:=bay07` is handed to the recorder, which names the episodes after it."""
+    args = SessionArgs.from_strings({"station": "bay07"})
+    (recorder,) = [s for s in session_plan(args) if s.executable == "recorder_node"]
+    assert recorder.parameters["station"] == "bay07"
+
+
 def test_from_strings_rejects_unknown_argument_and_lists_allowed() -> None:
     """A misspelt launch argument is an error naming the allowed ones."""
     with pytest.raises(ConfigError, match=r"unknown session argument\(s\) robto; allowed: robot"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import shutil
 import threading
 import time
@@ -44,6 +45,8 @@ class RecorderConfig:
     min_free_bytes: Below this free space [bytes] the episode stops with an error.
     warn_free_bytes: Below this free space [bytes] the status warns.
     sync_reference: Topic whose header stamps other streams are compared with.
+    episode_prefix: First part of an episode's default name, ``<prefix>_<UTC start>_<n>``
+        (:func:`episode_prefix`).
     """
 
     bag_dir: Path
@@ -54,6 +57,15 @@ class RecorderConfig:
     warn_free_bytes: int = 1024 * MIB
     sync_reference: str | None = "/joint_states"
     episode_prefix: str = "episode"
+
+
+def episode_prefix(station: str) -> str:
+    """The first part of a station's episode names: its id, with each run of characters other
+    than letters, digits, ``.``, ``_`` and ``-`` replaced by ``-`` (a folder name on any
+    file system), so that episodes of a centre's stations keep apart in one archive;
+    ``episode`` without a station. The station's own id is stored in the metadata as given."""
+    prefix = re.sub(r"[^A-Za-z0-9._-]+", "-", station).strip(".-")
+    return prefix or "episode"
 
 
 EPISODE_FORMAT = "1"

@@ -19,7 +19,12 @@ from humanoid_teleop.core.bag.errors import BagError
 from humanoid_teleop.core.bag.metadata import read_metadata_yaml
 from humanoid_teleop.core.bag.qos import QosProfile
 from humanoid_teleop.core.bag.reader import iter_messages, read_bag, summarize_mcap
-from humanoid_teleop.core.bag.recorder import BagRecorder, EpisodeInfo, RecorderConfig
+from humanoid_teleop.core.bag.recorder import (
+    BagRecorder,
+    EpisodeInfo,
+    RecorderConfig,
+    episode_prefix,
+)
 
 from .conftest import LATCHED, joint_state, now_ns, string_msg
 from .foxglove import assert_foxglove_reads
@@ -343,3 +348,33 @@ def test_every_message_accepted_before_stop_is_in_the_files(make_recorder: Make)
     loss = read_bag(path).custom_json("loss")["topics"]["/chatter"]
     assert loss["received"] == loss["written"] + loss["dropped"], loss
     assert loss["written"] == sum(1 for _ in iter_messages(path)), loss
+
+
+@pytest.mark.parametrize(
+    ("station", "prefix"),
+    [
+        ("", "episode"),
+        ("bay07", "bay07"),
+        ("Bay 07/east", "Bay-07-east"),
+        ("../..", "episode"),
+        ("  ", "episode"),
+        ("s.1_a-b", "s.1_a-b"),
+    ],
+)
+def test_episode_prefix_is_the_station_as_a_folder_name(station: str, prefix: str) -> None:
+    """A station's id names its episodes with every character a folder name cannot safely
+    hold replaced; no station (or nothing left of it) gives ``episode``."""
+    assert episode_prefix(station) == prefix
+
+
+def test_episodes_are_named_after_the_prefix(make_recorder: Make) -> None:
+    """An episode's default name is ``<prefix>_<UTC start>_<n>``, counted per recorder."""
+    recorder = make_recorder(episode_prefix="bay07")
+    recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+    names = []
+    for _ in range(2):
+        recorder.start_episode(EpisodeInfo(station="bay07"))
+        recorder.submit("/chatter", string_msg("x"), now_ns(), now_ns(), 1)
+        names.append(recorder.stop_episode().path.name)
+    assert [n.split("_")[0] for n in names] == ["bay07", "bay07"]
+    assert [n.split("_")[2] for n in names] == ["0001", "0002"]
