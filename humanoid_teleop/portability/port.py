@@ -617,6 +617,7 @@ def port_episode(
             grip_closures=(track.tool.grip_closure, tool.grip_closure),
             hand_wait_s=clock.waited_s,
             source_arm_commanded=track.commanded,
+            ee_tool=_ee_tool((src_desc.name, track.tool), (tgt_desc.name, tool)),
         )
         path = output.close(outcome, end_ns, {"port.report": report.to_json()})
     except BaseException:
@@ -928,6 +929,13 @@ def _opening(track: SourceTrack, rate_hz: float) -> bool:
 def _rising(track: SourceTrack, rate_hz: float) -> bool:
     """Whether the source's goal rose more than 1 cm over its last FINISH_S."""
     return _end_change(track.goal_p[:, 2], rate_hz) > 0.01
+
+
+def _ee_tool(*tools: tuple[str, ArmTool]) -> tuple[str, str] | None:
+    """(robot, EE frame) of the one of two (robot, tool) whose tool point is its EE frame
+    while the other's is its fingertips (:attr:`.ArmTool.tool_is_ee`), else None."""
+    wrist = [(robot, tool.arm.ee_frame) for robot, tool in tools if tool.tool_is_ee]
+    return wrist[0] if len(wrist) == 1 else None
 
 
 def _same_robot(a: Any, b: Any) -> bool:

@@ -394,13 +394,16 @@ def build_report(
     grip_closures: tuple[float, float] = (1.0, 1.0),
     hand_wait_s: float = 0.0,
     source_arm_commanded: bool = True,
+    ee_tool: tuple[str, str] | None = None,
 ) -> PortReport:
     """Compare the ported steps with the source track (see the module docstring);
     ``hand_rotation``: the target arm's hand frame in its EE frame
     (:attr:`~.tool.ArmTool.hand_rotation`: a step's tool rotation is ``ee_r @
     hand_rotation``); ``grip_closures``: the source's and the target's hand grip closures;
     ``source_arm_commanded``: False when the source recorded no command for its arm, so that
-    without physics the track is its measured path (a note says so)."""
+    without physics the track is its measured path (a note says so); ``ee_tool``: (robot, EE
+    frame) when one of the two robots' tool point on ``side`` is its EE frame (its hand names
+    no fingertip frames) and the other's is not (a note says so)."""
     end_s = float(track_t_s[-1])
     compared = [s for s in steps if s.t_s <= end_s + 1e-9]
     t = np.array([s.t_s for s in compared])
@@ -441,6 +444,13 @@ def build_report(
     if not source.intent_source:
         notes.append("joint-only episode: intent derived from the source robot's model (FK)")
     notes += source.left_out
+    if ee_tool is not None:
+        robot, frame = ee_tool
+        notes.append(
+            f"{robot}'s {side} hand names no fingertip_frames: its tool point is its EE frame "
+            f"{frame}, which the other robot's fingertips are compared with (robot.yaml "
+            f"hands.{side}.fingertip_frames: the frame that touches objects)"
+        )
     if not sim and not source_arm_commanded:
         notes.append(
             "the source recorded no command for its arm: the port's commands are compared "

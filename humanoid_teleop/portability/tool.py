@@ -113,6 +113,8 @@ class ArmTool:
         pm = model.pin_model
         self._ee_id = pm.getFrameId(self.arm.ee_frame)
         tips = hand.fingertip_frames.values() if hand is not None else ()
+        #: The tool point is the EE frame: the hand names no fingertip frames.
+        self.tool_is_ee = not tips
         self._tip_ids = [pm.getFrameId(f) for f in tips] or [self._ee_id]
         # the grasp point's rows in the work arrays (1 + fingertip index): the hand's pinch
         # fingers (HandSpec.pinch_fingers), else the EE frame's row (a rigid hand's grasp

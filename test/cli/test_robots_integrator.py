@@ -15,7 +15,7 @@ README = REPO / "robots" / "README.md"
 MARKER = "<!-- integrator-example: my_g1/robot.yaml -->"
 
 
-def _example_yaml() -> str:
+def example_robot_yaml() -> str:
     """The YAML block that follows the integrator-example marker in robots/README.md."""
     text = README.read_text(encoding="utf-8")
     found = re.search(re.escape(MARKER) + r"\s*```yaml\n(.*?)```", text, re.S)
@@ -39,7 +39,7 @@ def test_readme_example_robot_is_found_and_checks_clean(tmp_path: Path) -> None:
     """The README's robot.yaml, put in a folder on HUMANOID_TELEOP_ROBOTS_PATH, is listed
     next to the shipped robots and passes `robots check` without warnings."""
     (tmp_path / "my_g1").mkdir()
-    (tmp_path / "my_g1" / "robot.yaml").write_text(_example_yaml(), encoding="utf-8")
+    (tmp_path / "my_g1" / "robot.yaml").write_text(example_robot_yaml(), encoding="utf-8")
     listed = _cli("list", "--json", robots_path=tmp_path)
     assert listed.returncode == 0, listed.stdout + listed.stderr
     rows = {row["name"]: row for row in json.loads(listed.stdout)}
@@ -53,7 +53,7 @@ def test_readme_example_robot_is_found_and_checks_clean(tmp_path: Path) -> None:
 def test_readme_example_with_a_typo_fails_with_nearest_name(tmp_path: Path) -> None:
     """The walkthrough's promise: a wrong joint name fails and suggests the real one."""
     (tmp_path / "my_g1").mkdir()
-    broken = _example_yaml().replace("left_elbow_joint,", "left_elbow,", 1)
+    broken = example_robot_yaml().replace("left_elbow_joint,", "left_elbow,", 1)
     (tmp_path / "my_g1" / "robot.yaml").write_text(broken, encoding="utf-8")
     checked = _cli("check", "my_g1", robots_path=tmp_path)
     assert checked.returncode == 1

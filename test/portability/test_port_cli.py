@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.portability.resume import LOCK_NAME, hold_output
 from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.writer import EpisodeOutput
+from test.cli.test_robots_integrator import example_robot_yaml
 from test.conftest import REPO
 from test.core.bag.test_disk_full import _can_mount
 from test.portability.conftest import PAIR, copy_without, nan_wrist_copy
@@ -30,11 +32,44 @@ def _written(output: Path) -> list[str]:
     )
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, robots_path: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUMANOID_TELEOP_ROBOTS_PATH": str(robots_path)} if robots_path else None
     return subprocess.run(
         [sys.executable, "-m", "humanoid_teleop.cli.main", "port", *args],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, env=env,
     )  # fmt: skip
+
+
+def test_the_integrator_walkthrough_robot_is_a_port_target(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """robots/README.md's robot (a G1 without hands, added on HUMANOID_TELEOP_ROBOTS_PATH)
+    takes a G1 push: its rigid hands' contact frames are its tool points, so its targets are
+    within reach. Without them its wrist is sent where the Dex3 fingertips were, 16 cm
+    further, out of reach, and the report's note says why."""
+    example = example_robot_yaml()
+    rigid = "{kind: none, fingertip_frames: {middle: %s_hand_contact}}"
+    assert all(rigid % side in example for side in ("left", "right"))
+    wrist = example.replace(rigid % "left", "{kind: none}").replace(rigid % "right", "{kind: none}")
+    reports = {}
+    for variant, text in (("contact", example), ("wrist", wrist)):
+        robot = tmp_path / variant / "robots" / "my_g1"
+        robot.mkdir(parents=True)
+        (robot / "robot.yaml").write_text(text, encoding="utf-8")
+        out = tmp_path / variant / "out"
+        done = _cli(str(sources[0]), "--to", "my_g1", "-o", str(out), "--no-sim", "--json",
+                    robots_path=robot.parent)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        (reports[variant],) = json.loads(done.stdout)["episodes"]
+    assert reports["contact"]["reachability_pct"] >= 95.0, reports["contact"]
+    assert reports["contact"]["free_p95_m"] <= 0.05, reports["contact"]
+    assert reports["contact"]["notes"] == []
+    assert reports["wrist"]["reachability_pct"] < 95.0, reports["wrist"]
+    (note,) = reports["wrist"]["notes"]
+    assert note.startswith(
+        "my_g1's right hand names no fingertip_frames: its tool point is its EE frame "
+        "right_wrist_yaw_link"
+    ), note
 
 
 def test_json_lists_each_ported_episode_with_its_report(

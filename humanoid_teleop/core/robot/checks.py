@@ -61,6 +61,18 @@ def check_robot(model: RobotModel) -> list[Finding]:
                     f"{', '.join(still)} of its arm group {arm.group!r} at home",
                 )
             )
+    for side, arm in description.arms.items():
+        hand = description.hands.get(side)
+        if hand is None or not hand.fingertip_frames:
+            findings.append(
+                Finding(
+                    "info",
+                    f"{side} hand names no fingertip_frames: its tool point (porting, the "
+                    f"scripted demonstrator) is EE frame {arm.ee_frame!r}, which goes where "
+                    "another robot's fingertips went; a rigid hand names the frame that "
+                    "touches objects (robots/icub/robot.yaml)",
+                )
+            )
     for side, hand in description.hands.items():
         if hand.group is None:
             continue

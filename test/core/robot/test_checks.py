@@ -1,4 +1,5 @@
-"""robots check findings about hands: fingertip frames a hand should move."""
+"""robots check findings about hands: fingertip frames a hand should move, and a hand whose
+tool point is its EE frame."""
 
 from __future__ import annotations
 
@@ -42,3 +43,22 @@ def test_dexterous_tip_its_hand_does_not_move_is_a_warning(tmp_path: Path) -> No
     assert any(
         "thumb fingertip frame 'l_hand' does not move" in w for w in _warnings(tmp_path, hand)
     )
+
+
+def _notes(tmp_path: Path, hand: dict[str, object]) -> list[str]:
+    config = toy_config()
+    config["hands"]["left"] = hand
+    model = RobotModel(load_robot(write_toy(tmp_path, config)))
+    return [f.message for f in check_robot(model) if f.level == "info"]
+
+
+def test_a_hand_without_fingertip_frames_is_noted_with_its_tool_point(tmp_path: Path) -> None:
+    """A hand naming no fingertip frames is noted: its tool point is the arm's EE frame; one
+    that names them (the toy's right gripper does not; its left here does) is not."""
+    notes = _notes(tmp_path, {"kind": "none", "fingertip_frames": {"middle": "l_hand"}})
+    tool_notes = [n for n in notes if "fingertip_frames" in n]
+    assert tool_notes == [
+        "right hand names no fingertip_frames: its tool point (porting, the scripted "
+        "demonstrator) is EE frame 'r_hand', which goes where another robot's fingertips "
+        "went; a rigid hand names the frame that touches objects (robots/icub/robot.yaml)"
+    ]
