@@ -7,7 +7,9 @@ The build is what makes the ``example-robot-data`` URDFs simulate well in MuJoCo
   (fast-simplification) and written as binary STL next to the model;
 - ``package://`` paths resolve like ROS's (``locate.find_package_share``);
 - visual meshes are kept (``discardvisual=false``, rendered, group 1, never collide);
-  collision geometry is group 3 (not drawn);
+  collision geometry is group 3 (not drawn); the links of physics.yaml's
+  ``collide_visual_links`` (a rigid hand the URDF gives only a visual mesh) collide through
+  copies of their visual meshes;
 - links with zero or missing inertia get a small one (``boundmass``/``boundinertia``);
 - URDF ``<mimic>`` joints become joint equality constraints (only the relations pinocchio's
   model accepts: Alex's finger mimics name joints the model does not have and stay free);
@@ -26,6 +28,8 @@ source tree: ``$HUMANOID_TELEOP_CACHE`` or ``${XDG_CACHE_HOME:-~/.cache}/humanoi
 
 from __future__ import annotations
 
+import copy
+import difflib
 import hashlib
 import logging
 import os
@@ -159,6 +163,7 @@ def _build(description: RobotDescription, physics: PhysicsConfig, work: Path) ->
     urdf = description.model.path
     tree = ET.parse(urdf)
     root = tree.getroot()
+    _collide_visual(root, physics, urdf)
     meshes = work / "meshes"
     meshes.mkdir()
     converted: dict[tuple[Path, int], str] = {}
@@ -204,6 +209,33 @@ def _build(description: RobotDescription, physics: PhysicsConfig, work: Path) ->
         mujoco.MjModel.from_xml_path(str(work / ROBOT_XML))
     except (ValueError, mujoco.FatalError) as err:
         raise ModelBuildError(f"{urdf}: MuJoCo cannot build the model: {err}") from err
+
+
+def _collide_visual(root: ET.Element, physics: PhysicsConfig, urdf: Path) -> None:
+    """Give each link of physics.yaml's ``collide_visual_links`` a ``<collision>`` copy of
+    each of its ``<visual>`` elements (a rigid hand whose URDF has only a visual mesh would
+    pass through what it pushes). A link the URDF does not have, or one without visual
+    geometry, is an error naming the physics.yaml line."""
+    links = {link.get("name", ""): link for link in root.iter("link")}
+    for name in physics.collide_visual_links:
+        link = links.get(name)
+        if link is None:
+            nearest = difflib.get_close_matches(name, list(links), n=3)
+            hint = f"; nearest: {', '.join(nearest)}" if nearest else ""
+            raise SimConfigError(
+                f"{physics.collide_visual_at}: link {name!r} is not in {urdf.name}{hint}"
+            )
+        visuals = link.findall("visual")
+        if not visuals:
+            raise SimConfigError(
+                f"{physics.collide_visual_at}: link {name!r} has no visual geometry in "
+                f"{urdf.name} to collide with"
+            )
+        for visual in visuals:
+            collision = ET.SubElement(link, "collision")
+            for child in visual:
+                if child.tag in ("origin", "geometry"):
+                    collision.append(copy.deepcopy(child))
 
 
 def convert_mesh(source: Path, target: Path, max_faces: int) -> None:

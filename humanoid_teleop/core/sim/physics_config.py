@@ -13,6 +13,8 @@ rejected). A robot without the file gets :meth:`PhysicsConfig.defaults`. Example
     visual_max_faces: 3000       # the meshes cameras draw (render time; default mesh_max_faces)
     exclude_within_joints: 2     # no collision between links at most this many joints apart
     exclude_within_groups: []    # no collision between links only these groups' joints move
+    collide_visual_links: []     # links the URDF gives only visual geometry that must touch
+                                 # objects (a rigid hand): their visual meshes collide too
     actuators:                   # position servos: kp [N m/rad], kv [N m s/rad]
       default: {kp: 300.0, kv: 10.0}
       groups:                    # per robot.yaml group; force_limit [N m or N] (optional)
@@ -58,6 +60,7 @@ _TOP_KEYS = (
     "visual_max_faces",
     "exclude_within_joints",
     "exclude_within_groups",
+    "collide_visual_links",
     "actuators",
     "joint_dynamics",
     "demonstrator",
@@ -195,6 +198,10 @@ class PhysicsConfig:
     visual_max_faces: int = 3000
     exclude_within_joints: int = 2
     exclude_within_groups: tuple[str, ...] = ()
+    #: Links whose URDF ``<visual>`` meshes also collide (their URDF has no ``<collision>``).
+    collide_visual_links: tuple[str, ...] = ()
+    #: Where ``collide_visual_links`` was set (``file:line: key``), for the build's errors.
+    collide_visual_at: str = ""
     default_gains: ServoGains = ServoGains(300.0, 10.0)
     group_gains: Mapping[str, ServoGains] = field(default_factory=dict)
     group_dynamics: Mapping[str, JointDynamics] = field(default_factory=dict)
@@ -239,6 +246,12 @@ class PhysicsConfig:
             within_groups = groups_field.as_str_list(allow_empty=True)
             for name in within_groups:
                 _require_group(groups_field, name, groups)
+        collide_field = _opt(root, "collide_visual_links")
+        collide_visual = base.collide_visual_links
+        collide_at = ""
+        if collide_field is not None:
+            collide_visual = collide_field.as_str_list(allow_empty=True)
+            collide_at = f"{collide_field.file}:{collide_field.line}: collide_visual_links"
         default_gains, group_gains = base.default_gains, {}
         actuators = _opt(root, "actuators")
         if actuators is not None:
@@ -273,6 +286,8 @@ class PhysicsConfig:
             visual_max_faces=visual,
             exclude_within_joints=within,
             exclude_within_groups=within_groups,
+            collide_visual_links=collide_visual,
+            collide_visual_at=collide_at,
             default_gains=default_gains,
             group_gains=group_gains,
             group_dynamics=group_dynamics,
@@ -295,9 +310,10 @@ class PhysicsConfig:
         """A hash of every setting that changes the built model (for the model cache)."""
         data = asdict(self)
         data.pop("source")
+        data.pop("collide_visual_at")
         data.pop("demonstrator")  # the script's settings, not the model's
         data.pop("scene_layout")  # where the scenes go, not the robot's model
-        for key in ("group_dynamics", "exclude_within_groups"):
+        for key in ("group_dynamics", "exclude_within_groups", "collide_visual_links"):
             if not data[key]:
                 data.pop(key)  # not set: the cache keys from before these settings existed
         for gains in (data["default_gains"], *data["group_gains"].values()):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
+from humanoid_teleop.core.sim.errors import SimConfigError
 from humanoid_teleop.core.sim.mjcf_build import (
     GROUP_COLLISION,
     GROUP_VISUAL,
@@ -20,6 +21,7 @@ from humanoid_teleop.core.sim.mjcf_build import (
     robot_model_path,
 )
 from humanoid_teleop.core.sim.physics_config import PhysicsConfig, load_physics
+from test.cli.test_robots_integrator import example_robot_yaml
 
 ROBOTS = [entry.name for entry in list_robots()]
 REPO = Path(__file__).resolve().parents[3]
@@ -112,3 +114,47 @@ def test_model_loads_from_the_cache_with_servos_and_meshes(robot: str) -> None:
     assert visual.any() and not model.geom_contype[visual].any()
     assert (model.geom_contype[model.geom_group == GROUP_COLLISION] > 0).all()
     assert model.nmesh > 0 and all(p.suffix == ".stl" for p in (path.parent / "meshes").iterdir())
+
+
+def _walkthrough_robot(tmp_path: Path, physics_yaml: str) -> tuple[Path, PhysicsConfig]:
+    """robots/README.md's G1 without hands (rigid rubber hands the URDF gives only visual
+    meshes), with ``physics_yaml`` beside it."""
+    folder = tmp_path / "robots" / "my_g1"
+    folder.mkdir(parents=True)
+    (folder / "robot.yaml").write_text(example_robot_yaml(), encoding="utf-8")
+    (folder / "physics.yaml").write_text(physics_yaml, encoding="utf-8")
+    description = load_robot(folder / "robot.yaml")
+    return folder, load_physics(description.source_file, tuple(description.groups))
+
+
+def test_links_with_only_visual_meshes_collide_when_physics_yaml_says(tmp_path: Path) -> None:
+    """collide_visual_links gives a rigid hand with only a visual mesh in its URDF collision
+    geometry (without it, it passes through what it pushes); other links are unchanged."""
+    mujoco = import_mujoco()
+    colliding = {}
+    for name, links in (("without", "[]"), ("with", "[right_rubber_hand]")):
+        folder, physics = _walkthrough_robot(
+            tmp_path / name, f"schema_version: 1\ncollide_visual_links: {links}\n"
+        )
+        description = load_robot(folder / "robot.yaml")
+        model = mujoco.MjModel.from_xml_path(str(robot_model_path(description, physics, tmp_path)))
+        colliding[name] = {
+            mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, int(model.geom_bodyid[g]))
+            for g in range(model.ngeom)
+            if model.geom_group[g] == GROUP_COLLISION and model.geom_contype[g] != 0
+        }
+    assert "right_rubber_hand" not in colliding["without"]
+    assert colliding["with"] - colliding["without"] == {"right_rubber_hand"}
+
+
+def test_an_unknown_collide_visual_link_names_its_line_and_the_nearest(tmp_path: Path) -> None:
+    """A link the URDF does not have is one error naming physics.yaml's line and near names."""
+    folder, physics = _walkthrough_robot(
+        tmp_path, "schema_version: 1\ncollide_visual_links: [right_rubber_hnd]\n"
+    )
+    with pytest.raises(SimConfigError) as err:
+        robot_model_path(load_robot(folder / "robot.yaml"), physics, tmp_path / "cache")
+    assert str(err.value) == (
+        f"{folder / 'physics.yaml'}:2: collide_visual_links: link 'right_rubber_hnd' is not in "
+        "g1_29dof_rev_1_0.urdf; nearest: right_rubber_hand, left_rubber_hand"
+    )
