@@ -579,7 +579,7 @@ class BagRecorder:
         self._episode_counter += 1
         if name is None:
             stamp = datetime.fromtimestamp(start_ns / 1e9, timezone.utc).strftime("%Y%m%dT%H%M%S")
-            name = f"{self.config.episode_prefix}_{stamp}_{self._episode_counter:04d}"
+            name = self._free_name(f"{self.config.episode_prefix}_{stamp}")
         record = info.custom_data()
         record.update({"episode": name, "start_time": _iso(start_ns), "outcome": "incomplete"})
         episode = EpisodeWriter(self.config.bag_dir, name, self.config.files, record)
@@ -603,6 +603,16 @@ class BagRecorder:
             self._recording = True
         LOG.info("recording episode %s", episode.path)
         return episode.path
+
+    def _free_name(self, stem: str) -> str:
+        """``<stem>_<n>`` with this recorder's episode count as ``n``, counted on past
+        names already in the bag folder (a recorder restarted within the second of its
+        last episode's start, a second recorder of the station writing there)."""
+        while True:
+            name = f"{stem}_{self._episode_counter:04d}"
+            if not any((self.config.bag_dir / n).exists() for n in (name, f"{name}.partial")):
+                return name
+            self._episode_counter += 1
 
     def _cmd_stop(self) -> EpisodeResult:
         """Close the episode; if its files cannot be finished (disk full), close it as

@@ -52,13 +52,18 @@ def make_recorder(tmp_path: Path) -> Iterator[Callable[..., BagRecorder]]:
     """Build recorders writing under ``tmp_path/bags``; all are closed after the test."""
     made: list[BagRecorder] = []
 
-    def make(files: FileOptions | None = None, **config: Any) -> BagRecorder:
+    def make(
+        files: FileOptions | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+        **config: Any,
+    ) -> BagRecorder:
         recorder = BagRecorder(
             RecorderConfig(
                 bag_dir=tmp_path / "bags",
                 files=files or FileOptions(reserve_bytes=4096),
                 **{"warn_free_bytes": 0, "min_free_bytes": 0, **config},
-            )
+            ),
+            clock_ns=clock_ns,
         )
         made.append(recorder)
         return recorder

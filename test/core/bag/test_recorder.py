@@ -378,3 +378,19 @@ def test_episodes_are_named_after_the_prefix(make_recorder: Make) -> None:
         names.append(recorder.stop_episode().path.name)
     assert [n.split("_")[0] for n in names] == ["bay07", "bay07"]
     assert [n.split("_")[2] for n in names] == ["0001", "0002"]
+
+
+def test_a_restarted_recorder_names_its_episode_past_those_already_there(
+    make_recorder: Make,
+) -> None:
+    """A new recorder (its count back at 1) starting within the second of an earlier one's
+    episode names its episode with the next free count instead of failing on the name."""
+    second_ns = 1_796_000_000_000_000_000  # one fixed UTC second for both recorders
+    names = []
+    for _ in range(2):
+        recorder = make_recorder(episode_prefix="bay07", clock_ns=lambda: second_ns)
+        recorder.add_topic("/chatter", "std_msgs/msg/String", [QosProfile()])
+        recorder.start_episode(EpisodeInfo(station="bay07"))
+        names.append(recorder.stop_episode().path.name)
+        recorder.close()
+    assert names == ["bay07_20261130T005320_0001", "bay07_20261130T005320_0002"]
