@@ -86,6 +86,12 @@ CustomFor = Callable[[Mapping[str, int]], Mapping[str, str]]
 """Builds the closing episode metadata from the live messages per topic the files hold."""
 
 
+def episode_name_taken(bag_root: Path, name: str) -> bool:
+    """Whether ``bag_root`` holds an episode called ``name``, closed or being written
+    (``<name>.partial``)."""
+    return (bag_root / name).exists() or (bag_root / f"{name}{PARTIAL_SUFFIX}").exists()
+
+
 class EpisodeWriter:
     """Writes one episode directory; owned by a single thread."""
 
@@ -100,7 +106,7 @@ class EpisodeWriter:
         self.options = options
         self.final_path = bag_root / name
         self.path = bag_root / f"{name}{PARTIAL_SUFFIX}"
-        if self.final_path.exists() or self.path.exists():
+        if episode_name_taken(bag_root, name):
             raise BagError(f"{self.final_path}: an episode with this name already exists")
         try:
             self.path.mkdir(parents=True)

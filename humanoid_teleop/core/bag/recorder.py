@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from .accounting import EpisodeAccounting, header_stamp_ns
-from .episode import CachedMessage, EpisodeWriter, FileOptions, RecordedTopic
+from .episode import (
+    CachedMessage,
+    EpisodeWriter,
+    FileOptions,
+    RecordedTopic,
+    episode_name_taken,
+)
 from .errors import BagError, DiskFullError
 from .msgdefs import MessageDefinitionSource
 from .qos import QosProfile
@@ -610,7 +616,7 @@ class BagRecorder:
         last episode's start, a second recorder of the station writing there)."""
         while True:
             name = f"{stem}_{self._episode_counter:04d}"
-            if not any((self.config.bag_dir / n).exists() for n in (name, f"{name}.partial")):
+            if not episode_name_taken(self.config.bag_dir, name):
                 return name
             self._episode_counter += 1
 
