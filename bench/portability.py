@@ -77,7 +77,7 @@ import numpy as np
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 from humanoid_teleop.portability import port as port_module
-from humanoid_teleop.portability.matrix import PairSummary, summarize
+from humanoid_teleop.portability.matrix import PairSummary, clamps_cell, summarize
 from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
 from humanoid_teleop.portability.report import PortReport
 from humanoid_teleop.portability.scripted import record_scripted_episode
@@ -531,7 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "| task | source | target | self ok | target ok | transfer | contact p95 cm | "
         "free p95 cm | orient p95 deg | grasp max ms | missed | spurious | reach % | "
-        "clamped % | below target because |"
+        "clamped % (pos/vel/acc) | below target because |"
     )
     print("|---" * 15 + "|")
     for s in summaries:
@@ -542,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{100 * s.contact_p95_m:.1f} | {100 * s.free_p95_m:.1f} | "
             f"{np.degrees(s.orientation_p95_rad):.0f} | {1000 * s.max_event_offset_s:.0f} | "
             f"{s.missed_events} | {s.spurious_events} | {s.reachability_pct:.0f} | "
-            f"{s.clamped_pct:.0f} | {reasons} |"
+            f"{clamps_cell(s)} | {reasons} |"
         )
     if not args.no_speed:
         _print_speed(kinematic, ported, args.rate_hz, before)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import PortInputError
 from .report import (
+    CLAMP_KINDS,
     CONTACT_P95_M,
     FREE_P95_M,
     REACH_PCT,
@@ -48,6 +49,9 @@ class PairSummary:
     reachability_pct: float  # mean
     clamped_pct: float  # mean share of steps with a safety clamp
     notes: tuple[str, ...]
+    #: Mean share of steps [%] each kind of limit clamped (:data:`~.report.CLAMP_KINDS`;
+    #: empty when a report predates the split).
+    clamped_pct_by_kind: dict[str, float] = field(default_factory=dict)
     #: Where the worst episode's contact error comes from (:func:`~.report.contact_split`).
     contact_split: ContactSplit = field(default_factory=ContactSplit)
 
@@ -109,7 +113,32 @@ def summarize(
         else 0.0,
         notes=notes,
         contact_split=worst.split if worst is not None else ContactSplit(),
+        clamped_pct_by_kind=_clamped_pct_by_kind(reports),
     )
+
+
+def _clamped_pct_by_kind(reports: Sequence[PortReport]) -> dict[str, float]:
+    """The mean share of steps [%] each kind of limit clamped over ``reports`` (empty when
+    any of them predates the split)."""
+    if not reports or not all(r.clamped_steps_by_kind for r in reports):
+        return {}
+    return {
+        kind: float(
+            np.mean(
+                [100.0 * r.clamped_steps_by_kind.get(kind, 0) / max(r.steps, 1) for r in reports]
+            )
+        )
+        for kind in CLAMP_KINDS
+    }
+
+
+def clamps_cell(summary: PairSummary) -> str:
+    """The matrix table's clamps cell: any kind %, then position / velocity / acceleration
+    % in parentheses when the reports split them."""
+    split = summary.clamped_pct_by_kind
+    if not split:
+        return f"{summary.clamped_pct:.0f}"
+    return f"{summary.clamped_pct:.0f} ({'/'.join(f'{split[k]:.0f}' for k in CLAMP_KINDS)})"
 
 
 #: One port of a matrix run: (task, source robot, seed, target robot).

@@ -171,7 +171,14 @@ from .grasps import (
 from .lever import IkLever
 from .push_hand import PushContact, PushHand, push_hand_closure
 from .push_posture import SAME_POSTURE_RAD
-from .report import GRASP_FRACTION, PortReport, StepRecord, build_report, clamped_joints
+from .report import (
+    GRASP_FRACTION,
+    PortReport,
+    StepRecord,
+    build_report,
+    clamp_kinds,
+    clamped_joints,
+)
 from .resume import PHYSICS, ported_name
 from .source import SourceEpisode, read_source
 from .tool import ArmTool
@@ -574,6 +581,7 @@ def port_episode(
                     closure=closures[-1],
                     reachable=within and reached,
                     clamped=clamped_joints(out.report),
+                    clamp_kinds=clamp_kinds(out.report),
                 )
             )
             if sim is not None:

@@ -34,7 +34,10 @@ engage and mimic joints following their commanded joint, :class:`~.track.SourceT
   clock (the port may hold it while the target's hand closes: ``hand_wait_s``).
 - **Reachability**: % of steps whose EE target lay within the arm's reach sphere (the IK's
   ``max_reach_ratio``) and which the IK solution reached within 2 cm.
-- **Safety clamps**: steps where the safety filter clamped any joint, and the joints.
+- **Safety clamps**: steps where the safety filter clamped any joint, the joints, and the
+  steps each kind of limit clamped (position, velocity, acceleration: a step counts in each
+  kind that clamped; the acceleration kind is mostly the braking lag of an arm following a
+  moving target, on most steps of any port, self-replays included).
 - **Task success**: the scene detector's verdict in the target's physics.
 """
 
@@ -89,6 +92,8 @@ class StepRecord(NamedTuple):
     closure: float
     reachable: bool
     clamped: tuple[str, ...]
+    #: The kinds of limit (:data:`CLAMP_KINDS`) that clamped a joint at this step.
+    clamp_kinds: tuple[str, ...] = ()
 
 
 def clamped_joints(report: SafetyReport) -> tuple[str, ...]:
@@ -96,6 +101,16 @@ def clamped_joints(report: SafetyReport) -> tuple[str, ...]:
     once, sorted: a :class:`StepRecord`'s ``clamped``."""
     joints = report.position_clamped + report.velocity_clamped + report.acceleration_clamped
     return tuple(sorted(set(joints))) if joints else ()
+
+
+#: The safety filter's kinds of limit, in the order the report lists them.
+CLAMP_KINDS = ("position", "velocity", "acceleration")
+
+
+def clamp_kinds(report: SafetyReport) -> tuple[str, ...]:
+    """The kinds of limit (:data:`CLAMP_KINDS`) that changed a joint at a step (its
+    ``report``): a :class:`StepRecord`'s ``clamp_kinds``."""
+    return tuple(report.clamps())
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,9 @@ class PortReport:
     #: was (task frame), p95. Small beside a large contact error: the objects moved alike
     #: and the hands sat on them otherwise (their shapes); large: the object went elsewhere.
     objects_apart_p95_m: float = 0.0
+    #: Steps each kind of limit (:data:`CLAMP_KINDS`) clamped: kind -> steps (empty in a
+    #: report written before 2026-12-07).
+    clamped_steps_by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def max_event_offset_s(self) -> float:
@@ -195,6 +213,13 @@ class PortReport:
             self.seat_across_m,
             self.objects_apart_p95_m,
         )
+
+    def _clamp_split(self) -> str:
+        """The clamped steps per kind of limit, as a parenthesis ('' for an older report)."""
+        if not self.clamped_steps_by_kind:
+            return ""
+        kinds = ", ".join(f"{k} {self.clamped_steps_by_kind.get(k, 0)}" for k in CLAMP_KINDS)
+        return f" ({kinds})"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -252,7 +277,7 @@ class PortReport:
                 else ""
             ),
             f"  reachability {self.reachability_pct:.1f}%, safety clamps on "
-            f"{self.clamped_steps} of {self.steps} steps",
+            f"{self.clamped_steps} of {self.steps} steps{self._clamp_split()}",
             f"  task: source {self.source_outcome or '?'}, "
             f"target {self.outcome or 'not simulated'}",
         ]
@@ -436,6 +461,7 @@ def build_report(
     )
     offsets, missed, spurious = match_events(src_events, tgt_events)
     clamped = Counter(chain.from_iterable(s.clamped for s in compared))
+    kinds = Counter(chain.from_iterable(s.clamp_kinds for s in compared))
     notes = []
     if fell_at is not None:
         notes.append(f"an object left the table at {t[fell_at]:.2f} s: contact phases end there")
@@ -479,6 +505,7 @@ def build_report(
         else 0.0,
         clamped_steps=sum(1 for s in compared if s.clamped),
         clamped_joints=dict(clamped.most_common(5)),
+        clamped_steps_by_kind={k: kinds[k] for k in CLAMP_KINDS},
         source_outcome=source.outcome,
         outcome=outcome,
         notes=notes,

@@ -8,13 +8,14 @@ import numpy as np
 
 from humanoid_teleop.core.motion.rotation import exp3, rotation_angle
 from humanoid_teleop.core.safety.filter import SafetyReport
-from humanoid_teleop.portability.matrix import PairSummary, summarize
+from humanoid_teleop.portability.matrix import PairSummary, clamps_cell, summarize
 from humanoid_teleop.portability.report import (
     ContactSplit,
     Event,
     PortReport,
     StepRecord,
     build_report,
+    clamp_kinds,
     clamped_joints,
     contact_phase,
     contact_split,
@@ -187,6 +188,50 @@ def test_clamped_joints_are_each_limits_joints_once_sorted() -> None:
     )  # fmt: skip
     assert clamped_joints(report) == ("a", "b", "c")
     assert clamped_joints(SafetyReport(True, False, False, None, 0.0)) == ()
+    assert clamp_kinds(report) == ("position", "velocity", "acceleration")
+    assert clamp_kinds(SafetyReport(True, False, False, None, 0.0, velocity_clamped=("a",))) == (
+        "velocity",
+    )
+
+
+def _clamp_source(n: int) -> SourceEpisode:
+    return SourceEpisode(
+        path=Path("e"), custom={}, robot="a", engage_ns=0, joint_names=(),
+        joints=Samples(np.arange(n) * 0.1, np.zeros((n, 0))), commands={}, wrists={},
+        hands={}, intent_source="/teleop/intent/", objects=None, object_names=(), scene="",
+        outcome="",
+    )  # fmt: skip
+
+
+def test_clamped_steps_are_counted_per_kind_of_limit() -> None:
+    """The report counts the steps each kind of limit clamped (a step in every kind that
+    clamped), beside the steps any clamped; the text and the matrix cell show the split, and
+    a report written before the split (no such key) reads back and shows none."""
+    kinds = [(), ("acceleration",), ("velocity", "acceleration"), ("position",), ()]
+    steps = [
+        StepRecord(0.1 * i, i, np.zeros(3), np.eye(3), None, 0.0, True, ("j",) * bool(k), k)
+        for i, k in enumerate(kinds)
+    ]
+    report = build_report(
+        source=_clamp_source(5), source_robot="a", target_robot="b", side="right",
+        track_t_s=np.arange(5) * 0.1, track_p=np.zeros((5, 3)),
+        track_r=np.tile(np.eye(3), (5, 1, 1)), track_closure=np.zeros(5), track_objects=None,
+        steps=steps, hand_rotation=np.eye(3), outcome=None, sim=False, target_has_hand=True,
+    )  # fmt: skip
+    assert report.clamped_steps == 3
+    assert report.clamped_steps_by_kind == {"position": 1, "velocity": 1, "acceleration": 2}
+    assert "safety clamps on 3 of 5 steps (position 1, velocity 1, acceleration 2)" in (
+        report.text()
+    )
+    pair = summarize("push", "a", "b", [report], [report])
+    assert pair.clamped_pct_by_kind == {"position": 20.0, "velocity": 20.0, "acceleration": 40.0}
+    assert clamps_cell(pair) == "60 (20/20/40)"
+    older = report.to_dict()
+    del older["clamped_steps_by_kind"]
+    read = PortReport.from_dict(older, "metadata.yaml:1")
+    assert read.clamped_steps_by_kind == {}
+    assert "safety clamps on 3 of 5 steps\n" in read.text()
+    assert clamps_cell(summarize("push", "a", "b", [read, report], [report])) == "60"
 
 
 def test_orientation_error_is_each_steps_angle_from_the_sample_it_stepped_from() -> None:
