@@ -77,7 +77,7 @@ import numpy as np
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 from humanoid_teleop.portability import port as port_module
-from humanoid_teleop.portability.matrix import PairSummary, clamps_cell, summarize
+from humanoid_teleop.portability.matrix import PairSummary, summarize
 from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
 from humanoid_teleop.portability.report import PortReport
 from humanoid_teleop.portability.scripted import record_scripted_episode
@@ -528,6 +528,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 row.append(f"{_fmt_ratio(s.transfer_ratio)}{mark}")
             print(f"| {src} | " + " | ".join(row) + " |")
     print("\n(* = below target; reasons below)\n")
+    # imported here: --before runs this script's module level on earlier trees' packages
+    from humanoid_teleop.portability.matrix import clamps_cell
+
     print(
         "| task | source | target | self ok | target ok | transfer | contact p95 cm | "
         "free p95 cm | orient p95 deg | grasp max ms | missed | spurious | reach % | "
