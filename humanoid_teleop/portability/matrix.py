@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from humanoid_teleop.core.safety.filter import CLAMP_KINDS
+
 from .errors import PortInputError
 from .report import (
-    CLAMP_KINDS,
     CONTACT_P95_M,
     FREE_P95_M,
     REACH_PCT,
@@ -49,7 +50,7 @@ class PairSummary:
     reachability_pct: float  # mean
     clamped_pct: float  # mean share of steps with a safety clamp
     notes: tuple[str, ...]
-    #: Mean share of steps [%] each kind of limit clamped (:data:`~.report.CLAMP_KINDS`;
+    #: Mean share of steps [%] each kind of limit clamped (:data:`CLAMP_KINDS`;
     #: empty when a report predates the split).
     clamped_pct_by_kind: dict[str, float] = field(default_factory=dict)
     #: Where the worst episode's contact error comes from (:func:`~.report.contact_split`).

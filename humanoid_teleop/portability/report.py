@@ -55,6 +55,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from humanoid_teleop.core.motion.rotation import rotation_angles
+from humanoid_teleop.core.safety.filter import CLAMP_KINDS
 
 from .errors import PortInputError
 from .source import SourceEpisode
@@ -101,10 +102,6 @@ def clamped_joints(report: SafetyReport) -> tuple[str, ...]:
     once, sorted: a :class:`StepRecord`'s ``clamped``."""
     joints = report.position_clamped + report.velocity_clamped + report.acceleration_clamped
     return tuple(sorted(set(joints))) if joints else ()
-
-
-#: The safety filter's kinds of limit, in the order the report lists them.
-CLAMP_KINDS = ("position", "velocity", "acceleration")
 
 
 def clamp_kinds(report: SafetyReport) -> tuple[str, ...]:

@@ -35,12 +35,11 @@ from humanoid_teleop.core.motion.cdr import (
 from humanoid_teleop.core.motion.frame import Input
 from humanoid_teleop.core.motion.topics import INPUT_NAMES, OPERATOR_PREFIX
 from humanoid_teleop.core.retarget.input_guard import PartFault
-from humanoid_teleop.core.safety.filter import SafetyReport
+from humanoid_teleop.core.safety.filter import CLAMP_KINDS, SafetyReport
 
 STATE_TYPE = "diagnostic_msgs/msg/DiagnosticArray"
 #: The rate [Hz] the teleop node publishes the state at (its ``state_rate_hz`` default).
 STATE_RATE_HZ = 10.0
-_CLAMP_KINDS = ("position", "velocity", "acceleration")
 
 
 class ClampTally:
@@ -50,7 +49,7 @@ class ClampTally:
     __slots__ = ("_joints", "_steps")
 
     def __init__(self) -> None:
-        self._joints: dict[str, dict[str, None]] = {kind: {} for kind in _CLAMP_KINDS}
+        self._joints: dict[str, dict[str, None]] = {kind: {} for kind in CLAMP_KINDS}
         self._steps = 0
 
     def add(self, report: SafetyReport | None) -> None:
@@ -71,7 +70,7 @@ class ClampTally:
         steps with any clamp) since the last take; then starts over."""
         clamps = {kind: tuple(joints) for kind, joints in self._joints.items() if joints}
         steps = self._steps
-        self._joints = {kind: {} for kind in _CLAMP_KINDS}
+        self._joints = {kind: {} for kind in CLAMP_KINDS}
         self._steps = 0
         return clamps, steps
 

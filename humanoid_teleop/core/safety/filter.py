@@ -37,6 +37,8 @@ from humanoid_teleop.core.safety.errors import SafetyError
 from humanoid_teleop.core.safety.move_kernel import compile_now, limited_move
 
 FloatArray = NDArray[np.float64]
+#: The kinds of limit a step can clamp (:meth:`SafetyReport.clamps`' keys), in this order.
+CLAMP_KINDS = ("position", "velocity", "acceleration")
 #: Steps shorter than this [s] hold: dividing by them would overflow the rate estimate.
 MIN_STEP_S = 1e-6
 
