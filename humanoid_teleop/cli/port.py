@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from humanoid_teleop.core.robot import load_robot
     from humanoid_teleop.portability.archive import PortedEpisode, PortJob, port_all
     from humanoid_teleop.portability.errors import PortInputError
+    from humanoid_teleop.portability.matrix import summarize_archive
     from humanoid_teleop.portability.port import PortOptions
     from humanoid_teleop.portability.resume import hold_output, ported_name
 
@@ -95,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
                     print(f"  written: {ported.path} ({ported.wall_s:.1f} s)", flush=True)
     outcomes = [done[i] for i in sorted(done)]
     failed = [o for o in outcomes if o.error]
+    reports = [o.report for o in outcomes if o.report is not None]
+    summaries = summarize_archive(reports) if len(reports) > 1 else []
     if args.json:
         print(
             json.dumps(
@@ -106,11 +109,14 @@ def run(args: argparse.Namespace) -> int:
                         for o in outcomes if o.report is not None
                     ],
                     "not_ported": [{"source": str(o.source), "error": o.error} for o in failed],
+                    "summary": [summary.to_dict() for summary in summaries],
                 },
                 indent=2,
             )
         )  # fmt: skip
     elif len(outcomes) > 1:
+        for summary in summaries:
+            print(summary.text())
         kept = sum(o.ported_before for o in outcomes)
         print(
             f"{len(outcomes) - len(failed)} of {len(outcomes)} episodes ported to {target} "

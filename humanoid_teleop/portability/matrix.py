@@ -4,14 +4,16 @@ episodes summed up against the issue's targets.
 ``transfer ratio`` = target successes / source self-replay successes (the same episodes
 ported to their own robot, in physics). The targets: for every pair with reachability
 >= 95%, transfer ratio >= 0.8, contact-phase EE p95 <= 2 cm, free-space p95 <= 5 cm, grasp
-and release events within +-150 ms and none spurious.
+and release events within +-150 ms and none spurious. :func:`summarize_archive` sums up a
+``port`` run over an archive the same way, per source robot, against the episodes'
+recorded outcomes (an archive has no self-replays).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ from .report import (
     CONTACT_P95_M,
     FREE_P95_M,
     REACH_PCT,
+    TARGETS,
     ContactSplit,
     PortReport,
     contact_origin,
@@ -140,6 +143,102 @@ def clamps_cell(summary: PairSummary) -> str:
     if not split:
         return f"{summary.clamped_pct:.0f}"
     return f"{summary.clamped_pct:.0f} ({'/'.join(f'{split[k]:.0f}' for k in CLAMP_KINDS)})"
+
+
+@dataclass(frozen=True)
+class ArchiveSummary:
+    """The episodes of one port run from one source robot (``port`` over an archive),
+    summed up against the issue's targets. ``successes``: the target's task successes among
+    the ``source_successes`` episodes whose recorded outcome was a success (the transfer
+    ratio's stand-in for the matrix's self-replays); ``reachable``: episodes with
+    reachability >= 95%; ``meeting``: episodes that meet every per-episode target;
+    ``misses``: target (:data:`~.report.TARGETS`) -> episodes that miss it; the EE p95s
+    [m] as (median, worst) over the episodes (contact: those with contact steps)."""
+
+    source_robot: str
+    target_robot: str
+    sim: bool
+    episodes: int
+    source_successes: int
+    successes: int
+    reachable: int
+    meeting: int
+    misses: dict[str, int]
+    contact_p95_m: tuple[float, float]
+    free_p95_m: tuple[float, float]
+
+    @property
+    def transfer_ratio(self) -> float | None:
+        """Target successes / source successes (None without physics or source successes)."""
+        if not self.sim or not self.source_successes:
+            return None
+        return self.successes / self.source_successes
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "transfer_ratio": self.transfer_ratio}
+
+    def text(self) -> str:
+        """A few lines for a terminal, after the episodes' reports."""
+        cm = 100.0
+        ratio = self.transfer_ratio
+        task = "not simulated (--no-sim)"
+        if self.sim:
+            task = f"{self.successes} of the {self.source_successes} whose source succeeded"
+            if ratio is not None:
+                task += f" (transfer ratio {ratio:.2f}; target >= {TRANSFER_RATIO})"
+        missed = ", ".join(f"{target} {self.misses.get(target, 0)}" for target in TARGETS)
+        return "\n".join([
+            f"summary: {self.episodes} episode{'s' * (self.episodes != 1)} "
+            f"{self.source_robot} -> {self.target_robot} "
+            f"({'physics' if self.sim else 'no physics'})",
+            f"  task success: {task}",
+            f"  reachable (>= {REACH_PCT:.0f}% of steps): {self.reachable} of {self.episodes}; "
+            f"meeting every per-episode target: {self.meeting} of {self.episodes}",
+            f"  episodes below target by: {missed}",
+            f"  EE p95 (median / worst episode): contact {cm * self.contact_p95_m[0]:.1f} / "
+            f"{cm * self.contact_p95_m[1]:.1f} cm, free space {cm * self.free_p95_m[0]:.1f} / "
+            f"{cm * self.free_p95_m[1]:.1f} cm",
+        ])  # fmt: skip
+
+
+def summarize_archive(reports: Sequence[PortReport]) -> list[ArchiveSummary]:
+    """One :class:`ArchiveSummary` per source robot (and physics setting) of ``reports``,
+    in the order each first appears."""
+    groups: dict[tuple[str, bool], list[PortReport]] = {}
+    for report in reports:
+        groups.setdefault((report.source_robot, report.sim), []).append(report)
+    out = []
+    for (source_robot, sim), group in groups.items():
+        succeeded = [r for r in group if r.source_outcome == "success"]
+        misses: dict[str, int] = {}
+        for report in group:
+            for target in dict(report.misses()):
+                misses[target] = misses.get(target, 0) + 1
+        touched = [r.contact_p95_m for r in group if r.contact_steps]
+        free = [r.free_p95_m for r in group]
+        out.append(
+            ArchiveSummary(
+                source_robot=source_robot,
+                target_robot=group[0].target_robot,
+                sim=sim,
+                episodes=len(group),
+                source_successes=len(succeeded),
+                successes=sum(r.outcome == "success" for r in succeeded),
+                reachable=sum(r.reachability_pct >= REACH_PCT for r in group),
+                meeting=sum(not r.misses() for r in group),
+                misses=misses,
+                contact_p95_m=_median_worst(touched),
+                free_p95_m=_median_worst(free),
+            )
+        )
+    return out
+
+
+def _median_worst(values: Sequence[float]) -> tuple[float, float]:
+    """(median, max) of ``values`` ((0, 0) for none)."""
+    if not values:
+        return (0.0, 0.0)
+    return (float(np.median(values)), float(max(values)))
 
 
 #: One port of a matrix run: (task, source robot, seed, target robot).

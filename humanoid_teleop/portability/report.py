@@ -77,6 +77,8 @@ EVENT_WINDOW_S = 0.150
 REACH_PCT = 95.0
 CONTACT_P95_M = 0.02
 FREE_P95_M = 0.05
+#: The per-episode targets an episode can miss (:meth:`PortReport.misses`), in order.
+TARGETS = ("reachability", "contact", "free space", "grasp timing", "spurious events")
 
 
 class StepRecord(NamedTuple):
@@ -179,19 +181,34 @@ class PortReport:
 
         Only episodes with reachability >= 95% are held to the error and event targets; for
         the others the low reachability is the reason."""
+        return [text for _target, text in self.misses()]
+
+    def misses(self) -> list[tuple[str, str]]:
+        """:meth:`below_target`'s reasons, each with the target it misses (one of
+        :data:`TARGETS`)."""
         if self.reachability_pct < REACH_PCT:
-            return [f"reachability {self.reachability_pct:.1f}% < {REACH_PCT:.0f}%"]
+            return [
+                ("reachability", f"reachability {self.reachability_pct:.1f}% < {REACH_PCT:.0f}%")
+            ]
         reasons = []
         if self.contact_steps and not self.contact_p95_m <= CONTACT_P95_M:
-            reasons.append(
-                f"contact EE p95 {100 * self.contact_p95_m:.1f} cm > 2 cm{self.contact_origin()}"
-            )
+            reasons.append((
+                "contact",
+                f"contact EE p95 {100 * self.contact_p95_m:.1f} cm > 2 cm{self.contact_origin()}",
+            ))  # fmt: skip
         if not self.free_p95_m <= FREE_P95_M:
-            reasons.append(f"free-space EE p95 {100 * self.free_p95_m:.1f} cm > 5 cm")
+            reasons.append(
+                ("free space", f"free-space EE p95 {100 * self.free_p95_m:.1f} cm > 5 cm")
+            )
         if self.missed_events:
-            reasons.append(f"{self.missed_events} grasp/release event(s) not within ±150 ms")
+            reasons.append((
+                "grasp timing",
+                f"{self.missed_events} grasp/release event(s) not within ±150 ms",
+            ))  # fmt: skip
         if self.spurious_events:
-            reasons.append(f"{self.spurious_events} spurious grasp/release event(s)")
+            reasons.append(
+                ("spurious events", f"{self.spurious_events} spurious grasp/release event(s)")
+            )
         return reasons
 
     def contact_origin(self) -> str:

@@ -192,7 +192,30 @@ def test_an_episode_that_cannot_be_ported_is_one_line_and_the_others_are(
     ]
     assert [f["source"] for f in result["not_ported"]] == [str(bad)]
     assert "custom.scene_seed" in result["not_ported"][0]["error"]
+    (summary,) = result["summary"]  # the two ported episodes, without physics
+    assert (summary["source_robot"], summary["target_robot"], summary["sim"]) == (
+        PAIR[1],
+        PAIR[2],
+        False,
+    )
+    assert summary["episodes"] == 2 and summary["transfer_ratio"] is None
     assert _written(out) == [f"{s.name}_to_{PAIR[2]}" for s in (sources[1], sources[2])]
+
+
+def test_a_run_of_several_episodes_ends_with_their_summary(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """Ported as text, several episodes end with their summary against the targets: per
+    source robot, the task, reachability, the episodes below each target, the EE p95s."""
+    done = _cli(*map(str, sources[:2]), "--to", PAIR[2], "-o", str(tmp_path), "--no-sim")
+    assert done.returncode == 0, done.stderr[-2000:]
+    tail = done.stdout.strip().splitlines()[-6:]
+    assert tail[0] == f"summary: 2 episodes {PAIR[1]} -> {PAIR[2]} (no physics)", tail
+    assert tail[1] == "  task success: not simulated (--no-sim)"
+    assert tail[2].startswith("  reachable (>= 95% of steps): 2 of 2; meeting every")
+    assert tail[3].startswith("  episodes below target by: reachability 0, contact ")
+    assert tail[4].startswith("  EE p95 (median / worst episode): contact ")
+    assert tail[5] == f"2 of 2 episodes ported to {PAIR[2]} (0 kept from an earlier run)"
 
 
 def test_a_source_wrist_with_a_nan_is_ported_without_it_and_the_report_says_so(

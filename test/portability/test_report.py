@@ -8,7 +8,12 @@ import numpy as np
 
 from humanoid_teleop.core.motion.rotation import exp3, rotation_angle
 from humanoid_teleop.core.safety.filter import SafetyReport
-from humanoid_teleop.portability.matrix import PairSummary, clamps_cell, summarize
+from humanoid_teleop.portability.matrix import (
+    PairSummary,
+    clamps_cell,
+    summarize,
+    summarize_archive,
+)
 from humanoid_teleop.portability.report import (
     ContactSplit,
     Event,
@@ -265,3 +270,39 @@ def test_orientation_error_is_each_steps_angle_from_the_sample_it_stepped_from()
     compared = [s for s in steps if s.t_s <= track_t[-1] + 1e-9]
     angles = [rotation_angle(track_r[s.src_index].T @ (s.ee_r @ hand_rotation)) for s in compared]
     assert report.orientation_p95_rad == float(np.percentile(angles, 95))
+
+
+def test_an_archive_run_is_summed_up_per_source_robot() -> None:
+    """The summary of a port run: per source robot, target successes among the episodes
+    whose source succeeded (a failed source's port does not count either way), episodes
+    within reach and meeting every target, each target's misses, median and worst p95s;
+    no transfer ratio without physics."""
+    reports = [
+        _report(contact_p95_m=0.03),  # below the contact target
+        _report(source_outcome="failure", outcome="success", free_p95_m=0.06),
+        _report(outcome="failure", contact_p95_m=0.01),
+        _report(reachability_pct=90.0),
+        _report(source_robot="c", sim=False),
+    ]
+    first, other = summarize_archive(reports)
+    assert (first.source_robot, first.episodes, first.source_successes, first.successes) == (
+        "a",
+        4,
+        3,
+        2,
+    )
+    assert first.transfer_ratio == 2 / 3
+    assert (first.reachable, first.meeting) == (3, 1)
+    assert first.misses == {"contact": 1, "free space": 1, "reachability": 1}
+    assert first.contact_p95_m == (0.01, 0.03) and first.free_p95_m == (0.02, 0.06)
+    text = first.text().splitlines()
+    assert text[0] == "summary: 4 episodes a -> b (physics)"
+    assert text[1] == (
+        "  task success: 2 of the 3 whose source succeeded (transfer ratio 0.67; target >= 0.8)"
+    )
+    assert text[3] == (
+        "  episodes below target by: reachability 1, contact 1, free space 1, grasp timing 0, "
+        "spurious events 0"
+    )
+    assert (other.source_robot, other.sim, other.transfer_ratio) == ("c", False, None)
+    assert other.to_dict()["transfer_ratio"] is None
