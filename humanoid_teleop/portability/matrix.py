@@ -182,10 +182,13 @@ class ArchiveSummary:
         cm = 100.0
         ratio = self.transfer_ratio
         task = "not simulated (--no-sim)"
-        if self.sim:
-            task = f"{self.successes} of the {self.source_successes} whose source succeeded"
-            if ratio is not None:
-                task += f" (transfer ratio {ratio:.2f}; target >= {TRANSFER_RATIO})"
+        if self.sim and ratio is None:
+            task = "no source episode succeeded (no transfer ratio)"
+        elif ratio is not None:
+            task = (
+                f"{self.successes} of the {self.source_successes} whose source succeeded "
+                f"(transfer ratio {ratio:.2f}; target >= {TRANSFER_RATIO})"
+            )
         missed = ", ".join(f"{target} {self.misses.get(target, 0)}" for target in TARGETS)
         return "\n".join([
             f"summary: {self.episodes} episode{'s' * (self.episodes != 1)} "

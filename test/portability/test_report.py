@@ -306,3 +306,7 @@ def test_an_archive_run_is_summed_up_per_source_robot() -> None:
     )
     assert (other.source_robot, other.sim, other.transfer_ratio) == ("c", False, None)
     assert other.to_dict()["transfer_ratio"] is None
+    (failed,) = summarize_archive([_report(source_outcome="failure")])
+    assert failed.text().splitlines()[1] == (
+        "  task success: no source episode succeeded (no transfer ratio)"
+    )
