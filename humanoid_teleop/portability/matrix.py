@@ -213,9 +213,10 @@ def summarize_archive(reports: Sequence[PortReport]) -> list[ArchiveSummary]:
     out = []
     for (source_robot, sim), group in groups.items():
         succeeded = [r for r in group if r.source_outcome == "success"]
+        missed = [dict(report.misses()) for report in group]  # target -> reason, each
         misses: dict[str, int] = {}
-        for report in group:
-            for target in dict(report.misses()):
+        for targets in missed:
+            for target in targets:
                 misses[target] = misses.get(target, 0) + 1
         touched = [r.contact_p95_m for r in group if r.contact_steps]
         free = [r.free_p95_m for r in group]
@@ -228,7 +229,7 @@ def summarize_archive(reports: Sequence[PortReport]) -> list[ArchiveSummary]:
                 source_successes=len(succeeded),
                 successes=sum(r.outcome == "success" for r in succeeded),
                 reachable=sum(r.reachability_pct >= REACH_PCT for r in group),
-                meeting=sum(not r.misses() for r in group),
+                meeting=sum(not targets for targets in missed),
                 misses=misses,
                 contact_p95_m=_median_worst(touched),
                 free_p95_m=_median_worst(free),
