@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from humanoid_teleop.core.bag.reader import bag_content_hash
+from humanoid_teleop.core.bag.errors import BagError
+from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.errors import EnvironmentProblem, TeleopError
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, load_robot
@@ -28,7 +29,7 @@ from humanoid_teleop.parallel import run_each
 from .port import PortOptions, port_episode, target_pipeline, with_physics
 from .report import PortReport
 from .resume import earlier_port, ported_name
-from .source import read_source
+from .source import read_source, scene_in_metadata
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,21 @@ def port_job(job: PortJob) -> PortedEpisode:
     the machine's and raised: it stops the run."""
     note = ""
     try:
-        description = _model(job.source_robot).description if job.source_robot else None
-        source = read_source(job.source, description)
-        source = replace(
-            source, content_hash=bag_content_hash(source.path, list(source.files) or None)
-        )
         target_model = _model(job.target_robot)
-        name = ported_name(source.name, target_model.description.name)
-        earlier, note = earlier_port(
-            job.output, name, source.content_hash, with_physics(source, job.options)
-        )
+        name = ported_name(job.source.name, target_model.description.name)
+        content_hash, physics = _identity(job)
+        earlier = None
+        if content_hash and physics is not None:  # known from the metadata: decode nothing
+            earlier, note = earlier_port(job.output, name, content_hash, physics)
+        if earlier is None:
+            description = _model(job.source_robot).description if job.source_robot else None
+            source = read_source(job.source, description)
+            content_hash = content_hash or bag_content_hash(source.path, list(source.files) or None)
+            source = replace(source, content_hash=content_hash)
+            if physics is None:
+                earlier, note = earlier_port(
+                    job.output, name, content_hash, with_physics(source, job.options)
+                )
         if earlier is not None:
             return PortedEpisode(
                 job.source, earlier.path, earlier.report, ported_before=True,
@@ -108,6 +114,24 @@ def port_job(job: PortJob) -> PortedEpisode:
     except TeleopError as err:
         return PortedEpisode(job.source, note=note, error=str(err))
     return PortedEpisode(job.source, result.path, result.report, result.wall_s, note=note)
+
+
+def _identity(job: PortJob) -> tuple[str, bool | None]:
+    """(the source's content hash, whether it is ported in physics) from its metadata and
+    bytes alone, so that an episode an earlier run ported is kept without decoding its
+    source (a resumed archive run): ``("", None)`` for a source whose metadata cannot be
+    read (:func:`.source.read_source` says why), the physics None where only the recorded
+    object names tell the scene."""
+    try:
+        summary = read_bag(job.source)
+        content_hash = bag_content_hash(job.source, summary.files or None)
+    except (BagError, OSError):
+        return "", None
+    sim = job.options.sim
+    if sim is not None:
+        return content_hash, sim
+    scene = scene_in_metadata(summary)
+    return content_hash, None if scene is None else bool(scene)
 
 
 _built = [0]

@@ -23,7 +23,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.metadata import BagMetadata
-from humanoid_teleop.core.bag.reader import TopicMessages, gather_messages, read_bag
+from humanoid_teleop.core.bag.reader import BagSummary, TopicMessages, gather_messages, read_bag
 from humanoid_teleop.core.config import show_value
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.motion.cdr import (
@@ -512,6 +512,16 @@ def _check_sample_clock(
                 "the recorder logged the episode in: stamped by a clock not synchronised with "
                 "the recording station's (synchronise it, e.g. with chrony/PTP)"
             )
+
+
+def scene_in_metadata(summary: BagSummary) -> str | None:
+    """The scene :func:`read_source` gives the episode, from its metadata alone
+    (``summary``): its ``custom.scene``, "" when it recorded no objects; None when only its
+    object names can tell (``custom.scene`` missing, objects recorded)."""
+    scene = summary.metadata.custom_data.get(SCENE_KEY, "")
+    if scene:
+        return scene
+    return None if summary.counts.get(OBJECTS_TOPIC) else ""
 
 
 def read_source(path: Path, description: RobotDescription | None = None) -> SourceEpisode:

@@ -38,9 +38,10 @@ from humanoid_teleop.portability.source import (
     _laid_out_alike,
     decode_float64_array,
     read_source,
+    scene_in_metadata,
 )
 from humanoid_teleop.portability.writer import EpisodeOutput
-from test.portability.conftest import copy_changing, nan_wrist_copy, recentred_copy
+from test.portability.conftest import copy_changing, copy_without, nan_wrist_copy, recentred_copy
 
 RNG = np.random.default_rng(4)
 POSE = "/teleop/ee_target/right"
@@ -176,6 +177,21 @@ def test_a_source_keeps_the_mcap_files_its_metadata_lists(sources: list[Path]) -
     """A read source names its MCAP files as mcap_files lists them."""
     files = read_source(sources[0]).files
     assert files and list(files) == mcap_files(sources[0])
+
+
+def test_the_metadata_tells_the_scene_read_source_gives_where_it_can(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """scene_in_metadata: the episode's custom.scene, "" for an episode without objects,
+    None where only its decoded object names tell, as read_source then finds it."""
+    scene = read_source(sources[0]).scene
+    assert scene and scene_in_metadata(read_bag(sources[0])) == scene
+    unnamed = copy_without(sources[0], tmp_path / "unnamed", lambda t: False, {"scene": ""})
+    assert scene_in_metadata(read_bag(unnamed)) is None and read_source(unnamed).scene == scene
+    bare = copy_without(
+        sources[0], tmp_path / "bare", lambda t: t.startswith("/sim/"), {"scene": ""}
+    )
+    assert scene_in_metadata(read_bag(bare)) == read_source(bare).scene == ""
 
 
 def test_an_object_count_that_changes_is_refused(sources: list[Path], tmp_path: Path) -> None:
