@@ -23,7 +23,7 @@ import numpy as np
 import zstandard
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
-from mcap.records import Metadata, Schema
+from mcap.records import Channel, Metadata, Schema
 from mcap.summary import Summary
 from numpy.typing import NDArray
 
@@ -168,6 +168,20 @@ def episode_custom_data(records: list[Metadata]) -> dict[str, str]:
     return merged
 
 
+def channel_topic(channel: Channel, schema: Schema | None, message_count: int) -> TopicInfo:
+    """The metadata.yaml entry of an MCAP ``channel`` (its ``schema``, None when the file
+    has none) holding ``message_count`` messages: its QoS and type hash from the channel's
+    metadata, as rosbag2 writes them."""
+    return TopicInfo(
+        name=channel.topic,
+        type=schema.name if schema else "",
+        offered_qos_profiles=qos_profiles_from_yaml(channel.metadata.get("offered_qos_profiles")),
+        type_description_hash=channel.metadata.get("topic_type_hash", ""),
+        message_count=message_count,
+        serialization_format=channel.message_encoding,
+    )
+
+
 def summarize_mcap(path: Path) -> FileSummary:
     """Read the summary and metadata records of a complete MCAP file."""
     try:
@@ -188,18 +202,7 @@ def summarize_mcap(path: Path) -> FileSummary:
         schema = summary.schemas.get(channel.schema_id)
         if schema is not None:
             encodings[schema.name] = schema.encoding
-        topics.append(
-            TopicInfo(
-                name=channel.topic,
-                type=schema.name if schema else "",
-                offered_qos_profiles=qos_profiles_from_yaml(
-                    channel.metadata.get("offered_qos_profiles")
-                ),
-                type_description_hash=channel.metadata.get("topic_type_hash", ""),
-                message_count=int(counts.get(channel_id, 0)),
-                serialization_format=channel.message_encoding,
-            )
-        )
+        topics.append(channel_topic(channel, schema, int(counts.get(channel_id, 0))))
     return FileSummary(
         path=path,
         topics=tuple(topics),

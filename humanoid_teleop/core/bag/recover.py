@@ -62,13 +62,12 @@ from .metadata import (
     METADATA_FILE,
     BagMetadata,
     FileInfo,
-    TopicInfo,
     read_metadata_yaml,
     write_metadata_yaml,
 )
-from .qos import qos_profiles_from_yaml
 from .reader import (
     EPISODE_METADATA_RECORD,
+    channel_topic,
     episode_custom_data,
     metadata_disagreements,
     metadata_from_files,
@@ -771,18 +770,7 @@ def _append_repair_records(
     topics = []
     for channel_id, channel in sorted(out.channels.items()):
         schema = out.schemas.get(channel.schema_id)
-        topics.append(
-            TopicInfo(
-                name=channel.topic,
-                type=schema.name if schema else "",
-                offered_qos_profiles=qos_profiles_from_yaml(
-                    channel.metadata.get("offered_qos_profiles")
-                ),
-                type_description_hash=channel.metadata.get("topic_type_hash", ""),
-                message_count=counts.get(channel_id, 0),
-                serialization_format=channel.message_encoding,
-            )
-        )
+        topics.append(channel_topic(channel, schema, counts.get(channel_id, 0)))
     meta = BagMetadata(
         starting_time_ns=start,
         duration_ns=end - start,
