@@ -36,3 +36,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def python() -> str:
     """The interpreter running the tests (the project's venv)."""
     return sys.executable
+
+
+@pytest.fixture(scope="session")
+def lerobot_python() -> Path:
+    """Python of the lerobot 0.6.1 venv (the exports' real consumer, test/export and
+    test/portability); skips (saying why) when there is none."""
+    from test.export.helpers import lerobot_venv
+
+    venv = lerobot_venv()
+    if venv is None:
+        pytest.skip(
+            "no lerobot 0.6.1 venv for these requirements: `make test` creates it with "
+            "tools/setup_lerobot.sh, which needs a Python 3.12 (python3.12 on PATH or pyenv)"
+        )
+    return venv / "bin" / "python"

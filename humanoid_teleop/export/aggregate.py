@@ -336,6 +336,8 @@ def aggregate(shard_dirs: Sequence[Path], out: Path, settings: Settings) -> dict
                 "source_path": record["source_path"],
                 "source_content_hash": record["source_content_hash"],
                 "source_start_ns": record["start_ns"],
+                "ported_from_robot": record["port"].get("source_robot", ""),
+                "port": json.dumps(record["port"], sort_keys=True),
                 "annotations": json.dumps(record["annotations"]),
                 "annotation_labels": json.dumps(record["annotation_labels"], sort_keys=True),
                 "action_config": json.dumps(record["action_config"]),

@@ -28,9 +28,9 @@ from . import stats, video
 from .errors import ExportInputError
 from .layout import Feature, Layout, build_frames, features, unrecorded_commands
 from .qc import QcRules, evaluate
-from .source import read_episode
+from .source import port_provenance, read_episode
 
-SHARD_FORMAT = 2
+SHARD_FORMAT = 3
 """Version of the shard files; part of every unit key, so a new format never resumes an old one
 (2: the episode record names the groups whose commands were not recorded)."""
 
@@ -138,6 +138,7 @@ def export_unit(unit: Unit) -> dict[str, bytes]:
         "operator": custom.get("operator", ""),
         "device": custom.get("device", ""),
         "station": custom.get("station", ""),
+        "port": port_provenance(path, custom),
         "annotations": _json_or_none(custom.get("annotations")) or [],
         "annotation_labels": episode_labels(path),
         "action_config": action_config(path, settings.fps, int(frames.grid_ns[start])),

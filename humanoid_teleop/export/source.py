@@ -22,6 +22,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from humanoid_teleop.core.bag.clock import sample_time_ns
 from humanoid_teleop.core.bag.errors import BagFormatError
+from humanoid_teleop.core.bag.metadata import PORT_KEY_PREFIX
 from humanoid_teleop.core.bag.reader import (
     BagSummary,
     RawMessage,
@@ -375,3 +376,29 @@ JOY_BUTTONS = 16
 """Joy buttons kept per frame (VR controllers: left 8 + right 8)."""
 LEADER_JOINTS = 16
 """Leader-arm joints kept per frame (zero-padded)."""
+
+
+def port_provenance(path: Path, custom: dict[str, str]) -> dict[str, Any]:
+    """A ported episode's provenance from its metadata (``custom``: its ``custom_data``):
+    each ``custom.port.<key>`` as ``<key>`` (source episode, its content hash and robot,
+    its recorded outcome, the intent read, physics, tool version; docs/portability.md),
+    ``report`` parsed from its JSON; ``{}`` for an episode recorded on its own robot. A
+    report that is no JSON object raises :class:`ExportInputError` naming the key."""
+    out: dict[str, Any] = {
+        key[len(PORT_KEY_PREFIX) :]: value
+        for key, value in custom.items()
+        if key.startswith(PORT_KEY_PREFIX)
+    }
+    if "report" in out:
+        try:
+            report = json.loads(out["report"])
+        except ValueError as err:
+            raise ExportInputError(
+                f"{path}: metadata.yaml custom_data.{PORT_KEY_PREFIX}report: {err}"
+            ) from err
+        if not isinstance(report, dict):
+            raise ExportInputError(
+                f"{path}: metadata.yaml custom_data.{PORT_KEY_PREFIX}report: not a JSON object"
+            )
+        out["report"] = report
+    return out

@@ -1,4 +1,4 @@
-"""Fixtures of the export tests: recorded episodes and the lerobot 0.6.1 venv.
+"""Fixtures of the export tests: recorded episodes (the lerobot 0.6.1 venv: test/conftest.py).
 
 ``episodes`` runs the real ``humanoid-teleop demo`` (sim + replayed operator + teleop +
 recorder, real DDS in the isolated network) once per ``RECORDINGS`` entry, for the whole
@@ -16,7 +16,6 @@ from test.export.helpers import (
     LENIENT_QC,
     RECORDINGS,
     Episode,
-    lerobot_venv,
     record,
     write_offline_episode,
 )
@@ -35,18 +34,6 @@ def episodes(tmp_path_factory: pytest.TempPathFactory) -> list[Episode]:
         bag = record(robot, duration_s, root / f"{i}_{robot}")
         recorded.append(Episode(robot, duration_s, bag))
     return recorded
-
-
-@pytest.fixture(scope="session")
-def lerobot_python() -> Path:
-    """Python of the lerobot 0.6.1 venv; skips (saying why) when there is none."""
-    venv = lerobot_venv()
-    if venv is None:
-        pytest.skip(
-            "no lerobot 0.6.1 venv for these requirements: `make test` creates it with "
-            "tools/setup_lerobot.sh, which needs a Python 3.12 (python3.12 on PATH or pyenv)"
-        )
-    return venv / "bin" / "python"
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,8 @@ def main():
         "episode_success": [bool(s) for s in episodes["success"]],
         "episode_source": list(episodes["source_path"]),
         "episode_unrecorded_commands": list(episodes["unrecorded_commands"]),
+        "episode_ported_from_robot": list(episodes["ported_from_robot"]),
+        "episode_port": list(episodes["port"]),
         "camera_keys": list(keys),
         "fps": dataset.fps,
         "num_frames": dataset.num_frames,

@@ -163,6 +163,10 @@ def test_robot_layout_dataset_loads_in_lerobot_and_matches_the_bag(
     dataset = robot_datasets[robot]
     loaded = load_with_lerobot(lerobot_python, dataset, tmp_path)
     assert loaded.meta["num_episodes"] == 1 and loaded.meta["fps"] == FPS
+    # recorded on its own robot: no port provenance
+    assert loaded.meta["episode_ported_from_robot"] == [""] and loaded.meta["episode_port"] == [
+        "{}"
+    ]
     width = loaded.arrays["state"].shape[1]
     _check_episode(
         next(e for e in episodes if e.robot == robot), dataset, loaded, 0, np.arange(width)

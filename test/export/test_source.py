@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from humanoid_teleop.core.bag.reader import bag_content_hash
+from humanoid_teleop.export.errors import ExportInputError
 from humanoid_teleop.export.layout import build_frames, cameras
 from humanoid_teleop.export.runner import ExportRequest, export
 from humanoid_teleop.export.shard import robot_model
-from humanoid_teleop.export.source import read_episode
+from humanoid_teleop.export.source import port_provenance, read_episode
 from test.export.helpers import Episode
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -125,3 +126,22 @@ def test_operator_input_the_teleop_node_republished_counts_when_a_step_used_it(
                                      prefix + "right_hand")  # fmt: skip
         hand = read_episode(path, description).intent_hands["right_hand"]
         np.testing.assert_array_equal(hand.t_ns, np.array(stamps) + late_ns, err_msg=prefix)
+
+
+def test_port_provenance_reads_the_port_keys_and_names_a_broken_report(tmp_path: Path) -> None:
+    """A ported episode's ``custom.port.*`` keys without their prefix, the report parsed;
+    nothing for a native episode; a report that is no JSON object names its key."""
+    native = {"robot": "g1", "custom.scene": "push"}
+    assert port_provenance(tmp_path, native) == {}
+    ported = {
+        **native,
+        "custom.port.source_robot": "alex",
+        "custom.port.report": '{"target_robot": "g1"}',
+    }
+    assert port_provenance(tmp_path, ported) == {
+        "source_robot": "alex",
+        "report": {"target_robot": "g1"},
+    }
+    for text in ("{not json", "[1, 2]"):
+        with pytest.raises(ExportInputError, match=r"custom_data\.custom\.port\.report"):
+            port_provenance(tmp_path, {**ported, "custom.port.report": text})

@@ -36,6 +36,7 @@ from humanoid_teleop.portability.source import read_source
 from humanoid_teleop.portability.tool import ArmTool
 from humanoid_teleop.portability.track import SourceTrack
 from test.core.bag.foxglove import assert_foxglove_reads
+from test.export.helpers import load_with_lerobot
 from test.portability.conftest import PAIR, copy_without, recentred_copy
 
 LENIENT_QC = (
@@ -167,9 +168,11 @@ def test_ported_episode_decodes_with_foxglove(ported: PortResult) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_ported_episode_with_cameras_exports_to_lerobot(
-    sources: list[Path], models: Callable[[str], RobotModel], tmp_path: Path
+    sources: list[Path], models: Callable[[str], RobotModel], lerobot_python: Path, tmp_path: Path
 ) -> None:
-    """A ported episode with rendered cameras exports with `export lerobot` like a native one."""
+    """A ported episode with rendered cameras exports with `export lerobot` like a native one,
+    lerobot loads the dataset, and its episode row names where the episode was ported from
+    (`ported_from_robot`; `port`: the provenance and the port's report)."""
     result = _port(sources[0], PAIR[2], tmp_path / "ported", models, camera_rate_hz=10.0)
     qc = tmp_path / "qc.yaml"
     qc.write_text(LENIENT_QC)
@@ -183,6 +186,14 @@ def test_ported_episode_with_cameras_exports_to_lerobot(
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert json.loads(done.stdout)["episodes"] == 1
+    loaded = load_with_lerobot(lerobot_python, tmp_path / "dataset", tmp_path)
+    assert loaded.meta["num_episodes"] == 1
+    assert loaded.meta["episode_ported_from_robot"] == [PAIR[1]]
+    port = json.loads(loaded.meta["episode_port"][0])
+    assert port["source_episode"] == sources[0].name and port["source_robot"] == PAIR[1]
+    assert port["source_content_hash"] == bag_content_hash(sources[0])
+    assert port["physics"] == "mujoco" and port["intent"] == "/teleop/intent/"
+    assert port["report"] == json.loads(result.report.to_json())
 
 
 def test_kinematic_port_exports_as_a_state_only_dataset(
