@@ -28,6 +28,7 @@ from pathlib import Path
 
 from humanoid_teleop.core.bag.episode import PARTIAL_SUFFIX
 from humanoid_teleop.core.bag.errors import BagError
+from humanoid_teleop.core.bag.metadata import PORT_KEY_PREFIX
 from humanoid_teleop.core.bag.reader import read_bag
 
 from .errors import PortError
@@ -111,22 +112,22 @@ def earlier_port(
             f"{final}: an episode with this name exists and its metadata cannot be read "
             f"({err}); remove it to port the source again"
         ) from None
-    recorded_hash = custom.get("custom.port.source_content_hash", "")
+    recorded_hash = custom.get(f"{PORT_KEY_PREFIX}source_content_hash", "")
     if recorded_hash != source_hash:
         raise PortError(
             f"{where}: custom.port.source_content_hash {recorded_hash or '(none)'} is not "
             f"this source's ({source_hash}): an episode of another source has this name; "
             "port into another folder"
         )
-    recorded_physics = custom.get("custom.port.physics", "")
+    recorded_physics = custom.get(f"{PORT_KEY_PREFIX}physics", "")
     if recorded_physics != PHYSICS[physics]:
         raise PortError(
             f"{where}: custom.port.physics {recorded_physics or '(none)'}, this run "
             f"{PHYSICS[physics]}: port into another folder"
         )
-    text = custom.get("custom.port.report", "")
+    text = custom.get(f"{PORT_KEY_PREFIX}report", "")
     try:
         report = PortReport.from_dict(json.loads(text), f"{where} custom.port.report")
     except (ValueError, TypeError):
         raise PortError(f"{where}: custom.port.report is not a port report's JSON") from None
-    return EarlierPort(final, report, custom.get("custom.port.tool_version", "")), note
+    return EarlierPort(final, report, custom.get(f"{PORT_KEY_PREFIX}tool_version", "")), note
