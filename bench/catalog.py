@@ -7,10 +7,11 @@
   sidecar on every other one): episodes per second on a first run (read, hash, insert) and
   on a second run with nothing changed (stat + sidecar digest only).
 - ``query``: the catalog filled to ``--rows`` synthetic episode rows (20 robots, 2 000 task
-  texts, 500 operators, 50 stations, 4 devices, a year of days, 3 labels per episode: bulk
-  inserted, untimed), then each ``catalog query`` / ``report`` below ``--repeats`` times
-  through the same functions the CLI calls; p50 / p95 wall time [ms]. Queries return at most
-  1 000 paths (``--limit 1000``), as a command feeding ``export`` in batches would.
+  texts, 500 operators, 50 stations, 4 devices, every 25th ported from another robot, a year
+  of days, 3 labels per episode: bulk inserted, untimed), then each ``catalog query`` /
+  ``report`` below ``--repeats`` times through the same functions the CLI calls; p50 / p95
+  wall time [ms]. Queries return at most 1 000 paths (``--limit 1000``), as a command
+  feeding ``export`` in batches would.
 
 PostgreSQL is a private server (test/catalog/postgres.py: initdb in a temporary folder,
 127.0.0.1, fsync off), so both sides run on this machine's disk. Prints one table, the date,
@@ -64,6 +65,10 @@ QUERIES: dict[str, Callable[[CatalogDb], Any]] = {
     "report by station, 1 day": lambda db: report(
         db, ["station", "operator"], Filters(since="2026-06-01", until="2026-06-01")
     ),
+    "ported from a robot": lambda db: query(db, Filters(ported_from="robot7"), 1000),
+    "report by robot and source, 1 week": lambda db: report(
+        db, ["robot", "ported_from"], Filters(since="2026-06-01", until="2026-06-07")
+    ),
 }
 
 
@@ -116,6 +121,8 @@ def fill(target: str, rows: int, seed: int = 1) -> float:
                     "robot": f"robot{rng.randrange(20)}", "task_id": rng.randrange(2000) + 1,
                     "operator": f"op{rng.randrange(500)}", "station": f"st{rng.randrange(50)}",
                     "device": rng.choice(("vr", "gamepad", "exo", "scripted")),
+                    # every 25th a port of another robot's episode (no draw: the same rows)
+                    "ported_from": f"robot{(7 * i) % 20}" if i % 25 == 0 else "",
                     "outcome": "success" if rng.random() < 0.8 else "failure", "qc": qc,
                     "qc_reasons": "[]", "start_ns": start_ns, "day": day,
                     "duration_s": duration, "usable_s": 0.0 if qc == "reject" else duration,

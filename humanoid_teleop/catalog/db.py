@@ -13,9 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from humanoid_teleop.core.bag.errors import BagError
+from humanoid_teleop.core.bag.metadata import PORT_DEVICE, PORT_KEY_PREFIX, read_metadata_yaml
+
 from .errors import CatalogError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 DEFAULT_NAME = "catalog.sqlite"
 
 _TABLES = (
@@ -33,6 +36,7 @@ _TABLES = (
         operator TEXT NOT NULL,
         station TEXT NOT NULL,
         device TEXT NOT NULL,
+        ported_from TEXT NOT NULL DEFAULT '',
         outcome TEXT NOT NULL,
         qc TEXT NOT NULL,
         qc_reasons TEXT NOT NULL,
@@ -60,13 +64,14 @@ _TABLES = (
     "CREATE INDEX IF NOT EXISTS episodes_operator ON episodes (operator, start_ns)",
     "CREATE INDEX IF NOT EXISTS episodes_station ON episodes (station, start_ns)",
     "CREATE INDEX IF NOT EXISTS episodes_device ON episodes (device, start_ns)",
+    "CREATE INDEX IF NOT EXISTS episodes_ported_from ON episodes (ported_from, start_ns)",
     "CREATE INDEX IF NOT EXISTS episodes_outcome ON episodes (outcome, start_ns)",
     "CREATE INDEX IF NOT EXISTS episodes_qc ON episodes (qc, start_ns)",
     # A QC verdict with a robot ("rejects on robot 5"): one index range, newest first.
     "CREATE INDEX IF NOT EXISTS episodes_qc_robot ON episodes (qc, robot, start_ns)",
     # Everything a report over a date range reads, so it reads this index only.
     "CREATE INDEX IF NOT EXISTS episodes_report ON episodes (start_ns, day, station, operator,"
-    " robot, device, task_id, outcome, qc, usable_s, duration_s)",
+    " robot, device, ported_from, task_id, outcome, qc, usable_s, duration_s)",
     "CREATE INDEX IF NOT EXISTS labels_text ON labels (text, episode_id)",
     "CREATE INDEX IF NOT EXISTS labels_episode ON labels (episode_id)",
 )
@@ -132,10 +137,16 @@ class CatalogDb:
     def _check_schema(self, create: bool) -> None:
         try:
             with self.transaction():
+                rows = []
                 if create:
+                    info = _TABLES[0].format(key=_KEY[self.dialect])
+                    self.execute(info)
+                    rows = self.fetch("SELECT value FROM catalog_info WHERE key = ?", ("schema",))
+                    if rows and rows[0][0] == "1":
+                        self._migrate_from_1()
                     for statement in _TABLES:
                         self.execute(statement.format(key=_KEY[self.dialect]))
-                    if not self.fetch("SELECT value FROM catalog_info WHERE key = ?", ("schema",)):
+                    if not rows:
                         self.execute(
                             "INSERT INTO catalog_info (key, value) VALUES (?, ?)",
                             ("schema", SCHEMA_VERSION),
@@ -143,12 +154,39 @@ class CatalogDb:
                 rows = self.fetch("SELECT value FROM catalog_info WHERE key = ?", ("schema",))
         except CatalogError as err:
             raise CatalogError(f"{self.target}: not a catalog ({err})") from err
+        if rows and rows[0][0] == "1":
+            raise CatalogError(
+                f"{self.target}: catalog schema 1, from before episodes knew where they were "
+                "ported from: run `catalog index` once to bring it to schema "
+                f"{SCHEMA_VERSION}"
+            )
         if not rows or rows[0][0] != SCHEMA_VERSION:
             found = rows[0][0] if rows else "none"
             raise CatalogError(
                 f"{self.target}: catalog schema {found}, this humanoid_teleop uses "
                 f"{SCHEMA_VERSION} (index into a new catalog)"
             )
+
+    def _migrate_from_1(self) -> None:
+        """Schema 1 -> 2 (in the caller's transaction): the ``ported_from`` column, filled
+        from each ported episode's metadata (its ``custom.port.source_robot``), and the report
+        index rebuilt with it. A ported episode whose metadata cannot be read is left to the
+        next index run (its signature cleared, so that run reads it again)."""
+        self.execute("ALTER TABLE episodes ADD COLUMN ported_from TEXT NOT NULL DEFAULT ''")
+        self.execute("DROP INDEX IF EXISTS episodes_report")
+        for episode_id, path in self.fetch(
+            "SELECT id, path FROM episodes WHERE device = ?", (PORT_DEVICE,)
+        ):
+            try:
+                custom = read_metadata_yaml(Path(path)).custom_data
+            except (BagError, OSError):
+                self.execute("UPDATE episodes SET signature = '' WHERE id = ?", (episode_id,))
+                continue
+            self.execute(
+                "UPDATE episodes SET ported_from = ? WHERE id = ?",
+                (custom.get(f"{PORT_KEY_PREFIX}source_robot", ""), episode_id),
+            )
+        self.execute("UPDATE catalog_info SET value = ? WHERE key = ?", (SCHEMA_VERSION, "schema"))
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.dialect == "postgresql" else sql

@@ -21,7 +21,7 @@ from humanoid_teleop.annotation.errors import AnnotationError
 from humanoid_teleop.annotation.sidecar import current, read_sidecar, sidecar_digest
 from humanoid_teleop.annotation.signals import live_labels
 from humanoid_teleop.core.bag.errors import BagError, BagFormatError
-from humanoid_teleop.core.bag.metadata import METADATA_FILE
+from humanoid_teleop.core.bag.metadata import METADATA_FILE, PORT_KEY_PREFIX
 from humanoid_teleop.core.bag.reader import (
     BagSummary,
     bag_content_hash,
@@ -37,7 +37,8 @@ from .errors import CatalogError
 LOG = logging.getLogger(__name__)
 EPISODE_COLUMNS = (
     "path", "episode", "content_hash", "signature", "sidecar_hash", "robot", "task_id",
-    "operator", "station", "device", "outcome", "qc", "qc_reasons", "start_ns", "day",
+    "operator", "station", "device", "ported_from", "outcome", "qc", "qc_reasons", "start_ns",
+    "day",
     "duration_s", "usable_s", "indexed_at",
 )  # fmt: skip
 LABEL_COLUMNS = (
@@ -123,7 +124,8 @@ def episode_row(
         "content_hash": content_hash, "signature": sig, "sidecar_hash": sidecar_digest(episode),
         "robot": custom.get("robot", ""), "task": labels.get("task") or custom.get("task", ""),
         "operator": custom.get("operator", ""), "station": custom.get("station", ""),
-        "device": custom.get("device", ""), "outcome": outcome,
+        "device": custom.get("device", ""),
+        "ported_from": custom.get(f"{PORT_KEY_PREFIX}source_robot", ""), "outcome": outcome,
         "qc": "reject" if reasons else "pass", "qc_reasons": json.dumps(reasons),
         "start_ns": start_ns, "day": day, "duration_s": duration_s,
         "usable_s": duration_s if usable else 0.0,

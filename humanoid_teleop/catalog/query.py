@@ -14,7 +14,7 @@ from .errors import CatalogError
 
 GROUPS = {
     "day": "e.day", "station": "e.station", "operator": "e.operator", "robot": "e.robot",
-    "task": "t.text", "device": "e.device",
+    "task": "t.text", "device": "e.device", "ported_from": "e.ported_from",
 }  # fmt: skip
 """``report --by`` keys and the column each groups by."""
 
@@ -29,6 +29,8 @@ class Filters:
     operator: str = ""
     station: str = ""
     device: str = ""
+    ported_from: str = ""
+    """The robot a ported episode was recorded on (its ``custom.port.source_robot``)."""
     outcome: str = ""
     qc: str = ""
     """``pass`` or ``reject``."""
@@ -41,7 +43,7 @@ class Filters:
         """The SQL condition on ``episodes e`` and its parameters."""
         clauses: list[str] = []
         params: list[Any] = []
-        for name in ("robot", "operator", "station", "device", "outcome", "qc"):
+        for name in ("robot", "operator", "station", "device", "ported_from", "outcome", "qc"):
             value = getattr(self, name)
             if value:
                 clauses.append(f"e.{name} = ?")
@@ -85,7 +87,8 @@ def query(db: CatalogDb, filters: Filters, limit: int = 0) -> list[dict[str, Any
     newest = "e.start_ns + 0" if filters.label else "e.start_ns"
     sql = (
         "SELECT e.path, e.episode, e.robot, t.text, e.operator, e.station, e.device, e.outcome,"
-        " e.qc, e.qc_reasons, e.start_ns, e.duration_s, e.usable_s, e.content_hash"
+        " e.qc, e.qc_reasons, e.start_ns, e.duration_s, e.usable_s, e.content_hash,"
+        " e.ported_from"
         " FROM episodes e JOIN tasks t ON t.id = e.task_id WHERE "
     )
     order = f" ORDER BY {newest} DESC, e.path"
@@ -106,7 +109,7 @@ def query(db: CatalogDb, filters: Filters, limit: int = 0) -> list[dict[str, Any
                 "qc": row[8], "qc_reasons": json.loads(row[9]),
                 "start_time": start.isoformat(timespec="seconds"),
                 "duration_s": round(float(row[11]), 3), "usable_s": round(float(row[12]), 3),
-                "content_hash": row[13],
+                "content_hash": row[13], "ported_from": row[14],
             }
         )  # fmt: skip
     return out

@@ -64,11 +64,12 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     for name, text in (
         ("robot", "robot name"), ("task", "substring of the task, any case"),
         ("operator", "operator"), ("station", "station"), ("device", "device"),
+        ("ported_from", "robot a ported episode was recorded on (`port`'s source robot)"),
         ("outcome", "success, failure, error, incomplete, unknown"), ("qc", "pass or reject"),
         ("label", "annotation text (span, event or episode label)"),
         ("since", "first day, YYYY-MM-DD (UTC)"), ("until", "last day, YYYY-MM-DD (UTC)"),
     ):  # fmt: skip
-        parser.add_argument(f"--{name}", default="", help=text)
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default="", help=text)
 
 
 def _target(args: argparse.Namespace, fallback: Path) -> str:

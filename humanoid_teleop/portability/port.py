@@ -139,6 +139,7 @@ import pinocchio as pin
 from numpy.typing import NDArray
 
 from humanoid_teleop import __version__
+from humanoid_teleop.core.bag.metadata import PORT_DEVICE
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.motion.frame import HandSkeleton, HumanFrame, Pose
 from humanoid_teleop.core.motion.rotation import rotation_angle
@@ -340,7 +341,7 @@ def port_episode(
         operator=source.custom.get("operator", ""),
         robot=tgt_desc.name,
         robot_model_hash=model_hash(tgt_desc),
-        device="port",
+        device=PORT_DEVICE,
         station=source.custom.get("station", ""),
         software_version=f"humanoid_teleop {__version__}",
         custom=_provenance(source, src_desc.name, sim_on),

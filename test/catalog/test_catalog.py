@@ -15,6 +15,7 @@ from humanoid_teleop.catalog.db import CatalogDb
 from humanoid_teleop.catalog.index import index
 from humanoid_teleop.catalog.query import Filters, query, report
 from humanoid_teleop.cli.main import main
+from humanoid_teleop.core.bag.metadata import PORT_DEVICE, PORT_KEY_PREFIX
 from test.annotation.helpers import record_synthetic
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -265,3 +266,57 @@ def test_unreadable_recording_is_reported_and_the_rest_indexed(
     assert "3 added" in out and "1 failed" in out
     episode = bags / "b"
     assert f"not indexed: {episode.resolve()}: {episode}: cannot read {recording.name}" in out
+
+
+def _ported(bags: Path) -> Path:
+    """A talos episode as `humanoid-teleop port` writes its metadata: device `port` and its
+    provenance's source robot (g1)."""
+    return record_synthetic(
+        bags, "e", start="2026-12-04T09:00:00", duration_s=2.0, task="pick the cup",
+        operator="17", robot="talos", station="s1", device=PORT_DEVICE,
+        custom={PORT_KEY_PREFIX.removeprefix("custom.") + "source_robot": "g1"},
+    )  # fmt: skip
+
+
+def test_a_ported_episode_is_found_and_counted_by_its_source_robot(
+    db: CatalogDb, bags: Path
+) -> None:
+    """--ported-from selects the episodes ported from that robot; report --by ported_from
+    counts them apart from the episodes recorded on their own robot ("")."""
+    _ported(bags)
+    index(db, [bags])
+    rows = query(db, Filters(ported_from="g1"))
+    assert [(r["episode"], r["robot"], r["ported_from"]) for r in rows] == [("e", "talos", "g1")]
+    assert _names(query(db, Filters(robot="talos"))) == ["c", "e"]
+    counts = report(db, ["robot", "ported_from"], Filters())
+    assert [(r["robot"], r["ported_from"], r["episodes"]) for r in counts] == [
+        ("g1", "", 3), ("talos", "", 1), ("talos", "g1", 1),
+    ]  # fmt: skip
+
+
+def test_a_schema_1_catalog_is_brought_to_2_by_the_next_index_run(
+    catalog_db: str, bags: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A catalog written before episodes knew where they were ported from (schema 1, no
+    ported_from column): a query names it and says to run `catalog index` (SQLite); opened
+    to index, it gains the column, filled from its ported episodes' metadata without reading
+    their recordings again, and the report index with it."""
+    _ported(bags)
+    with CatalogDb.open(catalog_db, create=True) as catalog:
+        index(catalog, [bags])
+        with catalog.transaction():  # as schema 1 had it
+            catalog.execute("DROP INDEX episodes_report")
+            catalog.execute("DROP INDEX episodes_ported_from")
+            catalog.execute("ALTER TABLE episodes DROP COLUMN ported_from")
+            catalog.execute("UPDATE catalog_info SET value = '1' WHERE key = 'schema'")
+        signatures = catalog.fetch("SELECT path, signature FROM episodes ORDER BY path")
+    if not catalog_db.startswith("postgresql://"):
+        assert main(["catalog", "query", "--db", catalog_db]) == 2
+        assert "catalog schema 1" in capsys.readouterr().err
+    with CatalogDb.open(catalog_db, create=True) as catalog:
+        assert catalog.fetch("SELECT value FROM catalog_info WHERE key = 'schema'") == [("2",)]
+        assert _names(query(catalog, Filters(ported_from="g1"))) == ["e"]
+        assert catalog.fetch("SELECT path, signature FROM episodes ORDER BY path") == signatures
+        counts = report(catalog, ["ported_from"], Filters())
+        assert [(r["ported_from"], r["episodes"]) for r in counts] == [("", 4), ("g1", 1)]
+        assert index(catalog, [bags]).unchanged == 5

@@ -20,6 +20,8 @@ METADATA_FILE = "metadata.yaml"
 #: Prefix of the ``custom_data`` keys a ported episode's provenance and report are written
 #: under (``custom.port.source_robot``, ``custom.port.report``, ...; docs/portability.md).
 PORT_KEY_PREFIX = "custom.port."
+#: The ``device`` of a ported episode's metadata.
+PORT_DEVICE = "port"
 METADATA_VERSION = 9
 #: libyaml's emitter when PyYAML has it (the same safe subset and layout as the Python one,
 #: ~5x faster: every episode and every file of one is closed with its metadata, ~7 ms each
