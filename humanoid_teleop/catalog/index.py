@@ -38,8 +38,7 @@ LOG = logging.getLogger(__name__)
 EPISODE_COLUMNS = (
     "path", "episode", "content_hash", "signature", "sidecar_hash", "robot", "task_id",
     "operator", "station", "device", "ported_from", "outcome", "qc", "qc_reasons", "start_ns",
-    "day",
-    "duration_s", "usable_s", "indexed_at",
+    "day", "duration_s", "usable_s", "indexed_at",
 )  # fmt: skip
 LABEL_COLUMNS = (
     "episode_id", "kind", "text", "skill", "arm", "source", "prediction", "start_ns", "end_ns",

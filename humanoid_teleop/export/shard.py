@@ -32,7 +32,8 @@ from .source import port_provenance, read_episode
 
 SHARD_FORMAT = 3
 """Version of the shard files; part of every unit key, so a new format never resumes an old one
-(2: the episode record names the groups whose commands were not recorded)."""
+(2: the episode record names the groups whose commands were not recorded; 3: it holds a
+ported episode's provenance and port report)."""
 
 
 @dataclass(frozen=True)
