@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from humanoid_teleop.core.bag.errors import BagError
-from humanoid_teleop.core.bag.metadata import PORT_DEVICE, PORT_KEY_PREFIX, read_metadata_yaml
+from humanoid_teleop.core.bag.metadata import PORT_DEVICE, ported_from, read_metadata_yaml
 
 from .errors import CatalogError
 
@@ -184,7 +184,7 @@ class CatalogDb:
                 continue
             self.execute(
                 "UPDATE episodes SET ported_from = ? WHERE id = ?",
-                (custom.get(f"{PORT_KEY_PREFIX}source_robot", ""), episode_id),
+                (ported_from(custom), episode_id),
             )
         self.execute("UPDATE catalog_info SET value = ? WHERE key = ?", (SCHEMA_VERSION, "schema"))
 

@@ -21,7 +21,7 @@ from humanoid_teleop.annotation.errors import AnnotationError
 from humanoid_teleop.annotation.sidecar import current, read_sidecar, sidecar_digest
 from humanoid_teleop.annotation.signals import live_labels
 from humanoid_teleop.core.bag.errors import BagError, BagFormatError
-from humanoid_teleop.core.bag.metadata import METADATA_FILE, PORT_KEY_PREFIX
+from humanoid_teleop.core.bag.metadata import METADATA_FILE, ported_from
 from humanoid_teleop.core.bag.reader import (
     BagSummary,
     bag_content_hash,
@@ -124,7 +124,7 @@ def episode_row(
         "robot": custom.get("robot", ""), "task": labels.get("task") or custom.get("task", ""),
         "operator": custom.get("operator", ""), "station": custom.get("station", ""),
         "device": custom.get("device", ""),
-        "ported_from": custom.get(f"{PORT_KEY_PREFIX}source_robot", ""), "outcome": outcome,
+        "ported_from": ported_from(custom), "outcome": outcome,
         "qc": "reject" if reasons else "pass", "qc_reasons": json.dumps(reasons),
         "start_ns": start_ns, "day": day, "duration_s": duration_s,
         "usable_s": duration_s if usable else 0.0,

@@ -734,7 +734,9 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
         raise PortInputError(f"{path}: {OBJECTS_TOPIC}: the number of objects changes")
     if len(obj_rows):
         obj_t, obj_rows = _finite_only(path, OBJECTS_TOPIC, obj_t, obj_rows, engage_ns, left_out)
-    scene = custom.get(SCENE_KEY, "") or (scene_from_objects(object_names) if len(obj_rows) else "")
+    scene = scene_in_metadata(summary)
+    if scene is None:  # only the recorded object names tell
+        scene = scene_from_objects(object_names) if len(obj_rows) else ""
     prefix_len = len(intent_source)
     seed_text = custom.get(SCENE_SEED_KEY, "0")
     try:

@@ -29,6 +29,12 @@ METADATA_VERSION = 9
 _DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+def ported_from(custom_data: Mapping[str, str]) -> str:
+    """The robot an episode was recorded on before it was ported to its own (``custom_data``:
+    its metadata's; its ``custom.port.source_robot``), "" for one recorded on its robot."""
+    return custom_data.get(f"{PORT_KEY_PREFIX}source_robot", "")
+
+
 def _dump(data: Mapping[str, Any]) -> str:
     """Block-style YAML of ``data`` in insertion order, UTF-8 text kept as is."""
     text: str = yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=1000)
