@@ -9,7 +9,8 @@ process then runs from a temporary directory with ``PYTHONPATH`` = that site-pac
 tree is on no path, and this interpreter's ``sys.prefix`` has no ``share/humanoid_teleop``,
 so a lookup relative to the code (``__file__``) or to ``sys.prefix`` finds nothing. The
 install is made once per module (~15 s: wheel, prefix, numba's kernels for the installed
-copy); the module takes ~40 s on an idle 2-core host.
+copy); the module takes ~45 s on an idle 2-core host (a scripted G1 push ported to Alex in
+physics, checked and exported, is ~14 s of it).
 """
 
 from __future__ import annotations
@@ -243,6 +244,37 @@ def session(installed: Install) -> Session:
     return Session(process.returncode, "".join(lines), bags[-1] if bags else None)
 
 
+@dataclass(frozen=True)
+class PortRun:
+    """A scripted G1 push recorded from the install, and `port --to alex` of it (physics)."""
+
+    source: Path
+    output: Path
+    result: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def port_run(installed: Install) -> PortRun:
+    """The data engineer's port from the install: both robots' models and meshes, the scene
+    and each robot's physics.yaml are looked up under the prefix's share/."""
+    record = (
+        "import sys; from pathlib import Path; "
+        "from humanoid_teleop.core.robot import RobotModel, load_robot; "
+        "from humanoid_teleop.portability.scripted import record_scripted_episode; "
+        "print(record_scripted_episode(RobotModel(load_robot('g1')), 'push', 1, "
+        "Path(sys.argv[1])))"
+    )
+    recorded = installed.run("-c", record, str(installed.cwd / "port_sources"), timeout=300)
+    assert recorded.returncode == 0, recorded.stderr[-4000:]
+    source = Path(recorded.stdout.strip().splitlines()[-1])
+    output = installed.cwd / "ported"
+    result = installed.run(
+        "-m", "humanoid_teleop.cli.main", "port", str(source), "--to", "alex",
+        "-o", str(output), "--json", timeout=600,
+    )  # fmt: skip
+    return PortRun(source, output, result)
+
+
 def _files(folder: Path) -> list[str]:
     """Files below ``folder`` (relative), without bytecode caches."""
     files = (p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
@@ -340,3 +372,33 @@ def test_bringup_replay_session_records_commands(session: Session) -> None:
     description = load_robot("g1")
     topics = [description.interfaces[arm.group].topic for arm in description.arms.values()]
     assert all(summary.counts.get(topic, 0) > 0 for topic in topics), summary.counts
+
+
+def test_port_with_physics_runs_from_the_install(port_run: PortRun) -> None:
+    """`port --to alex` of a G1 push, from the install: replayed in Alex's physics scene,
+    the episode written with its report, the push reproduced."""
+    assert port_run.result.returncode == 0, port_run.result.stderr[-4000:]
+    (report,) = json.loads(port_run.result.stdout)["episodes"]
+    assert report["sim"] is True, report
+    assert report["outcome"] == "success", report
+    (episode,) = sorted(p for p in port_run.output.iterdir() if p.is_dir())
+    summary = read_bag(episode)
+    assert summary.counts.get("/sim/objects", 0) > 0, summary.counts
+
+
+def test_ported_episode_checks_and_exports_from_the_install(
+    installed: Install, port_run: PortRun
+) -> None:
+    """The installed `bag check` passes the ported episode and the installed `export lerobot`
+    (its QC rules from share/) makes a dataset of it."""
+    assert port_run.result.returncode == 0, port_run.result.stderr[-4000:]
+    (episode,) = sorted(p for p in port_run.output.iterdir() if p.is_dir())
+    checked = installed.run("-m", "humanoid_teleop.cli.main", "bag", "check", str(episode))
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
+    dataset = installed.cwd / "dataset"
+    exported = installed.run(
+        "-m", "humanoid_teleop.cli.main", "export", "lerobot", str(port_run.output),
+        "-o", str(dataset), timeout=600,
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stdout[-2000:] + exported.stderr[-2000:]
+    assert (dataset / "meta" / "info.json").is_file()
