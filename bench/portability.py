@@ -77,10 +77,8 @@ import numpy as np
 
 from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
 from humanoid_teleop.portability import port as port_module
-from humanoid_teleop.portability.matrix import PairSummary, summarize
 from humanoid_teleop.portability.port import PortOptions, port_episode, target_pipeline
 from humanoid_teleop.portability.report import PortReport
-from humanoid_teleop.portability.scripted import record_scripted_episode
 from humanoid_teleop.portability.source import read_source
 
 TASKS = ("pick_and_place", "push")
@@ -106,21 +104,6 @@ def _model(name: str) -> RobotModel:
 @functools.cache
 def _pipeline(name: str) -> Any:
     return target_pipeline(_model(name))
-
-
-def _source_path(out: str | Path, robot: str, task: str, seed: int) -> Path:
-    """Where a scripted source episode is recorded in ``out`` (record_scripted_episode's name)."""
-    return Path(out) / f"scripted_{robot}_{task}_{seed:04d}"
-
-
-def _record(job: tuple[str, str, int, str, float]) -> tuple[str, str, int, str, str]:
-    robot, task, seed, out, rate_hz = job
-    path = _source_path(out, robot, task, seed)
-    if not (path / "metadata.yaml").is_file():  # --out of an earlier run: reuse its sources
-        shutil.rmtree(path, ignore_errors=True)
-        path = record_scripted_episode(_model(robot), task, seed, Path(out), rate_hz=rate_hz)
-    outcome = read_source(path, _model(robot).description).outcome
-    return robot, task, seed, str(path), outcome
 
 
 LIVE_TASK = "pick_and_place (live)"
@@ -302,10 +285,6 @@ def _run(pool: ProcessPoolExecutor | None, fn: Any, jobs: Sequence[Any], stage: 
     return results
 
 
-def _fmt_ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
 def _per_target(kinematic: list[dict[str, Any]]) -> dict[int, dict[str, list[float]]]:
     """Command rate [Hz] -> target robot -> real-time factors (duration / CPU time)."""
     per_target: dict[int, dict[str, list[float]]] = {}
@@ -327,7 +306,7 @@ def _speed_cells(by_target: dict[str, list[float]]) -> str:
 
 def _print_speed(
     kinematic: list[dict[str, Any]],
-    ported: list[dict[str, Any]],
+    physics_rtf: list[float],
     rate_hz: float,
     before: list[dict[str, Any]] | None = None,
 ) -> None:
@@ -354,11 +333,10 @@ def _print_speed(
             f"| kinematic (--no-sim) | {rate} Hz | {episodes} | {cells} | "
             f"{'>= 20x' if rate == round(rate_hz) else '-'} |"
         )
-    if ported:
-        sim_rtf = [k["duration_s"] / k["cpu_s"] for k in ported]
+    if physics_rtf:  # wall time in a worker, not CPU time: not the speed target's number
         print(
-            f"| physics (no cameras) | {round(rate_hz)} Hz | {len(sim_rtf)} | "
-            f"{np.median(sim_rtf):.1f}x | {np.min(sim_rtf):.1f}x | - | - |"
+            f"| physics (no cameras, wall) | {round(rate_hz)} Hz | {len(physics_rtf)} | "
+            f"{np.median(physics_rtf):.1f}x | {np.min(physics_rtf):.1f}x | - | - |"
         )
     rows = (
         [("", per_target)] if earlier is None else [("before: ", earlier), ("after: ", per_target)]
@@ -430,46 +408,62 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not is_isolated():
             parser.error("--live records over DDS: run the script inside `humanoid-teleop "
                          "isolated --` (the README's network rule)")  # fmt: skip
+    # the package's matrix (what `humanoid-teleop port matrix` runs); not at the top: --before
+    # runs this script's module level with earlier trees' code
+    from humanoid_teleop.parallel import run_each
+    from humanoid_teleop.portability.scripted_matrix import (
+        MatrixSource,
+        SourceJob,
+        matrix_lines,
+        record_source,
+        run_matrix,
+        summarize_pairs,
+    )
+
     robots = args.robots or [r.name for r in list_robots()]
     out = args.out or Path(tempfile.mkdtemp(prefix="portability_"))
-    sources_dir, ported_dir = out / "sources", out / "ported"
+    ported_dir = out / "ported_kinematic"
     wall = time.perf_counter()
+    run: dict[tuple[str, str, int, str], PortReport] = {}
+    sources: list[MatrixSource] = []
+    matrix = None
+    if args.episodes and not args.speed_only:
+        matrix = run_matrix(
+            robots, args.tasks, args.episodes, out, workers=args.workers, rate_hz=args.rate_hz,
+            progress=lambda line: print(line, flush=True),
+        )  # fmt: skip
+        if matrix.errors:
+            raise SystemExit("\n".join(f"not ported: {e}" for e in matrix.errors))
+        sources, run = list(matrix.sources), dict(matrix.reports)
+    elif args.episodes:  # the speed rows alone: the sources, no physics ports
+        jobs = [SourceJob(r, t, seed, out / "sources", args.rate_hz) for t in args.tasks
+                for r in robots for seed in range(1, args.episodes + 1)]  # fmt: skip
+        done = dict(run_each(record_source, jobs, args.workers))
+        sources = [done[i] for i in range(len(jobs))]
     pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
     try:
-        jobs = [
-            (r, t, seed, str(sources_dir), args.rate_hz)
-            for t in args.tasks
-            for r in robots
-            for seed in range(1, args.episodes + 1)
-        ]
-        kept = sum(
-            (_source_path(sources_dir, r, t, s) / "metadata.yaml").is_file()
-            for r, t, s, _, _ in jobs
-        )
-        recorded = _run(pool, _record, jobs, "source episodes")
-        print(
-            f"{len(recorded)} source episodes: {len(recorded) - kept} recorded, {kept} kept from "
-            f"an earlier run in {sources_dir}, in {time.perf_counter() - wall:.0f} s"
-        )
+        live_sources: list[MatrixSource] = []
         if args.live and not args.speed_only:  # one session at a time: each uses both cores
             live = [_record_live(r, seed, out / "live") for r in robots
                     for seed in range(1, args.live + 1)]  # fmt: skip
-            recorded += [(r, LIVE_TASK, seed, path, outcome) for r, seed, path, outcome in live]
+            live_sources = [MatrixSource(r, LIVE_TASK, seed, Path(path), outcome, False)
+                            for r, seed, path, outcome in live]  # fmt: skip
             print(f"{len(live)} live episodes in {out / 'live'}")
             _print_input_lag(live)
-        port_jobs = [
-            (p, r, target, str(ported_dir), True, None)
-            for r, _, _, p, _ in recorded
-            for target in robots
-        ]
-        ported = [] if args.speed_only else _run(pool, _port, port_jobs, "physics ports")
+            port_jobs = [(str(s.path), s.robot, target, str(ported_dir), True, None)
+                         for s in live_sources for target in robots]  # fmt: skip
+            ported = _run(pool, _port, port_jobs, "physics ports of the live sources")
+            for (path, robot, target, *_), item in zip(port_jobs, ported, strict=True):
+                seed = next(s.seed for s in live_sources if str(s.path) == path)
+                run[(LIVE_TASK, robot, seed, target)] = item["report"]
         # kinematic ports to the next robot, at the recorded command rate and at 100 Hz
         kin_jobs = [
-            (p, r, robots[(robots.index(r) + 1) % len(robots)], str(ported_dir), False, rate)
+            (str(s.path), s.robot, robots[(robots.index(s.robot) + 1) % len(robots)],
+             str(ported_dir), False, rate)
             for rate in (None, 100.0)
-            for r, t, _, p, _ in recorded
-            if not args.no_speed and t != LIVE_TASK
-        ]
+            for s in sources
+            if not args.no_speed
+        ]  # fmt: skip
         before = None
         if args.before is not None and kin_jobs:  # the same ports with the earlier tree's code
             before_dir = out / "ported_before"
@@ -484,20 +478,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if pool is not None:
             pool.shutdown()
+    # physics ports' real-time factors: episode duration / the port's wall time in its worker
+    # (one process per core); ports kept from an earlier --out run have none
+    durations = {(s.task, s.robot, s.seed): s.duration_s for s in sources}
+    physics_rtf = (
+        [durations[k[:3]] / w for k, w in matrix.port_wall_s.items() if w > 0]
+        if matrix is not None
+        else []
+    )
     if args.speed_only:
-        _print_speed(kinematic, ported, args.rate_hz, before)
+        _print_speed(kinematic, physics_rtf, args.rate_hz, before)
         if args.out is None:
             shutil.rmtree(out, ignore_errors=True)
         return 0
-    by_source = {p: (r, t, outcome) for r, t, _, p, outcome in recorded}
-    seed_of = {p: seed for _, _, seed, p, _ in recorded}
-    reports: dict[tuple[str, str, str], list[PortReport]] = {}
-    run = {}
-    for item in ported:
-        robot, task, _ = by_source[item["source"]]
-        reports.setdefault((task, robot, item["target"]), []).append(item["report"])
-        key = (task, robot, seed_of[item["source"]], item["target"])
-        run[key] = item["report"]
     if args.out is not None:
         (out / "reports.jsonl").write_text("".join(f"{run_line(k, r)}\n" for k, r in run.items()))
     live_note = f" and {args.live} live picks per robot" if args.live else ""
@@ -506,49 +499,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{live_note}, ported in physics ({time.perf_counter() - wall:.0f} s wall, "
         f"{args.workers} workers)"
     )
-    summaries: list[PairSummary] = []
     tasks = [*(args.tasks if args.episodes else []), *([LIVE_TASK] if args.live else [])]
-    for task in tasks:
-        made = "live, over DDS" if task == LIVE_TASK else "scripted, recorded offline"
-        count = args.live if task == LIVE_TASK else args.episodes
-        print(f"\n## {task}: source demonstrations that succeeded ({made})")
-        print("  " + ", ".join(
-            f"{r} {sum(o == 'success' for rr, t, o in by_source.values() if rr == r and t == task)}"
-            f"/{count}" for r in robots
-        ))  # fmt: skip
-        print(f"\n## {task}: transfer ratio (rows: source, columns: target)\n")
-        print("| source \\ target | " + " | ".join(robots) + " |")
-        print("|---|" + "---|" * len(robots))
-        for src in robots:
-            row = []
-            for tgt in robots:
-                s = summarize(task, src, tgt, reports[(task, src, tgt)], reports[(task, src, src)])
-                summaries.append(s)
-                mark = "" if not s.below_target() else "*"
-                row.append(f"{_fmt_ratio(s.transfer_ratio)}{mark}")
-            print(f"| {src} | " + " | ".join(row) + " |")
-    print("\n(* = below target; reasons below)\n")
-    # imported here: --before runs this script's module level on earlier trees' packages
-    from humanoid_teleop.portability.matrix import clamps_cell
-
-    print(
-        "| task | source | target | self ok | target ok | transfer | contact p95 cm | "
-        "free p95 cm | orient p95 deg | grasp max ms | missed | spurious | reach % | "
-        "clamped % (pos/vel/acc) | below target because |"
-    )
-    print("|---" * 15 + "|")
-    for s in summaries:
-        reasons = "; ".join(s.below_target()) or "meets targets"
-        print(
-            f"| {s.task} | {s.source} | {s.target} | {s.self_successes}/{s.episodes} | "
-            f"{s.successes}/{s.episodes} | {_fmt_ratio(s.transfer_ratio)} | "
-            f"{100 * s.contact_p95_m:.1f} | {100 * s.free_p95_m:.1f} | "
-            f"{np.degrees(s.orientation_p95_rad):.0f} | {1000 * s.max_event_offset_s:.0f} | "
-            f"{s.missed_events} | {s.spurious_events} | {s.reachability_pct:.0f} | "
-            f"{clamps_cell(s)} | {reasons} |"
-        )
+    summaries = summarize_pairs(run, tasks, robots)
+    print("\n".join(matrix_lines(tasks, robots, [*sources, *live_sources], summaries,
+                                 {LIVE_TASK: "live, over DDS"})))  # fmt: skip
     if not args.no_speed:
-        _print_speed(kinematic, ported, args.rate_hz, before)
+        _print_speed(kinematic, physics_rtf, args.rate_hz, before)
     if args.compare is not None:
         print(f"\n## Against {args.compare[0]}\n")
         print("\n".join(compare_runs(read_run(args.compare[0]), run)))

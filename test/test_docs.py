@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from humanoid_teleop.cli.main import build_parser
+from humanoid_teleop.cli.main import build_parser, joined_words
 
 REPO = Path(__file__).resolve().parents[1]
 USER_DOCS = sorted(
@@ -163,7 +163,7 @@ def _check_humanoid_teleop(argv: list[str], block: Block) -> None:
             _check_command(inner, block)
         return
     try:
-        build_parser().parse_args(argv)
+        build_parser().parse_args(joined_words(argv))
     except SystemExit as exit_:
         raise AssertionError(f"{block.where}: humanoid-teleop {shlex.join(argv)}") from exit_
 

@@ -35,10 +35,26 @@ SUBCOMMANDS: tuple[str, ...] = (
 )
 
 
+#: Commands of two words, each registered as one (``port matrix``: ``port-matrix``) by the
+#: module of its first word, which also registers that word's own command.
+TWO_WORD_COMMANDS: dict[tuple[str, str], str] = {("port", "matrix"): "port-matrix"}
+
+
+def joined_words(argv: Sequence[str]) -> list[str]:
+    """``argv`` with a two-word command (:data:`TWO_WORD_COMMANDS`) as its one word."""
+    words = list(argv)
+    at = next((i for i, a in enumerate(words) if not a.startswith("-")), None)
+    if at is not None and tuple(words[at : at + 2]) in TWO_WORD_COMMANDS:
+        words[at : at + 2] = [TWO_WORD_COMMANDS[(words[at], words[at + 1])]]
+    return words
+
+
 def command_of(argv: Sequence[str]) -> str | None:
-    """The subcommand ``argv`` names (its first word not starting with ``-``; the global
-    options take no value), or None when it names none of :data:`SUBCOMMANDS`."""
+    """The module of the subcommand ``argv`` names (its first word not starting with ``-``;
+    the global options take no value; a two-word command's first word), or None when it
+    names none of :data:`SUBCOMMANDS`."""
     word = next((a for a in argv if not a.startswith("-")), None)
+    word = next((first for (first, _), one in TWO_WORD_COMMANDS.items() if one == word), word)
     return word if word in SUBCOMMANDS else None
 
 
@@ -57,7 +73,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    words = list(sys.argv[1:] if argv is None else argv)
+    words = joined_words(sys.argv[1:] if argv is None else argv)
     parser = build_parser(command_of(words))
     args = parser.parse_args(words)
     args.argv = words

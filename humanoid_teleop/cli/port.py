@@ -10,6 +10,10 @@ Each episode is read where it is ported (a worker, a Ray task). One that cannot 
 one line on stderr and the run goes on with the others (exit 2 at the end); run again, the
 command keeps what an earlier run into DIR ported and finishes the rest
 (:mod:`humanoid_teleop.portability.resume`). See docs/portability.md.
+
+``humanoid-teleop port matrix -o DIR``: the portability matrix of scripted episodes
+(:mod:`humanoid_teleop.portability.scripted_matrix`): each robot's scripted demonstrations
+ported to every robot in physics, summed up per pair against the portability targets.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from humanoid_teleop.cli.options import add_scale_out
+from humanoid_teleop.cli.options import add_scale_out, positive_float, positive_int
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +35,8 @@ def register(subparsers: Any) -> None:
         "episode (docs/portability.md). An episode that cannot be ported is one line and the "
         "others go on (exit 2 at the end). Run the same command again to finish a stopped "
         "run: episodes already ported into DIR from the same sources are kept, half-written "
-        "ones are ported again.",
+        "ones are ported again. `humanoid-teleop port matrix --help`: the portability matrix "
+        "of scripted episodes (an episode folder named matrix: ./matrix).",
     )
     parser.add_argument(
         "episodes", nargs="+", type=Path, metavar="EPISODE", help="episode or folder of episodes"
@@ -53,6 +58,76 @@ def register(subparsers: Any) -> None:
     add_scale_out(parser, "episodes ported")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
+    _register_matrix(subparsers)
+
+
+def _register_matrix(subparsers: Any) -> None:
+    """``port matrix`` (registered as ``port-matrix``: :data:`..main.TWO_WORD_COMMANDS`; no
+    help line of its own: ``port``'s names it)."""
+    parser = subparsers.add_parser(
+        "port-matrix",
+        prog="humanoid-teleop port matrix",
+        description="The portability matrix (docs/portability.md): records N scripted "
+        "episodes per robot and task (seeds 1..N, offline), ports each to every robot in "
+        "physics (its own included: the self-replay the transfer ratio divides by) and "
+        "prints per task the transfer-ratio matrix and per pair its numbers and why it "
+        "misses the targets. DIR keeps the sources, the ported episodes and reports.jsonl; "
+        "run again, it reuses them and records and ports only what is new.",
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="DIR",
+        help="folder for the sources, the ported episodes and reports.jsonl",
+    )  # fmt: skip
+    parser.add_argument(
+        "--robots", nargs="+", default=None, metavar="ROBOT",
+        help="robots (names or robot.yaml paths; default: every robot `robots list` shows)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--tasks", nargs="+", default=None, metavar="TASK",
+        help="scenes the scripted demonstrator performs (config/sim/scenes/<TASK>.yaml; "
+        "default: pick_and_place push)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--episodes", type=positive_int, default=3, metavar="N",
+        help="scripted episodes per robot and task (default 3)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rate-hz", type=positive_float, default=250.0, metavar="HZ",
+        help="command rate of the scripted episodes [Hz] (default 250, a session's)",
+    )  # fmt: skip
+    add_scale_out(parser, "episodes recorded and ported")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=run_matrix)
+
+
+def run_matrix(args: argparse.Namespace) -> int:
+    from humanoid_teleop.core.robot import list_robots, load_robot
+    from humanoid_teleop.core.sim.scene import load_scene
+    from humanoid_teleop.portability.scripted_matrix import TASKS
+    from humanoid_teleop.portability.scripted_matrix import run_matrix as run
+
+    robots = args.robots or [r.name for r in list_robots()]
+    tasks = args.tasks or list(TASKS)
+    for robot in robots:  # an unknown robot or scene stops the run before anything is recorded
+        load_robot(robot)
+    for task in tasks:
+        load_scene(task)
+    matrix = run(
+        robots, tasks, args.episodes, args.output, workers=args.workers, ray=args.ray,
+        rate_hz=args.rate_hz, progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )  # fmt: skip
+    for error in matrix.errors:
+        print(f"not ported: {error}", file=sys.stderr, flush=True)
+    if args.json:
+        print(json.dumps(matrix.to_dict(), indent=2))
+    else:
+        print(
+            f"# Portability matrix: {args.episodes} scripted "
+            f"episode{'' if args.episodes == 1 else 's'} per robot and task, "
+            f"ported in physics ({args.output})"
+        )
+        print(matrix.text())
+    return 2 if matrix.errors else 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from humanoid_teleop import __version__
-from humanoid_teleop.cli.main import SUBCOMMANDS, main
+from humanoid_teleop.cli.main import SUBCOMMANDS, command_of, joined_words, main
 
 
 def test_version_prints_package_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,3 +67,29 @@ def test_a_command_imports_only_its_own_module() -> None:
     assert "'humanoid_teleop.cli.export'" in loaded
     others = [name for name in SUBCOMMANDS if name != "export"]
     assert not [name for name in others if f"'humanoid_teleop.cli.{name}'" in loaded]
+
+
+@pytest.mark.parametrize(
+    ("argv", "joined"),
+    [
+        (["port", "matrix", "-o", "m"], ["port-matrix", "-o", "m"]),
+        (["-v", "port", "matrix", "--json"], ["-v", "port-matrix", "--json"]),
+        (["port", "./matrix", "--to", "g1"], ["port", "./matrix", "--to", "g1"]),
+        (["port", "ep", "matrix"], ["port", "ep", "matrix"]),
+    ],
+)
+def test_a_two_word_command_is_parsed_as_one(argv: list[str], joined: list[str]) -> None:
+    """`port matrix` is the command `port-matrix` of the port module; `port ./matrix`, or
+    matrix after an episode, stays an episode named matrix."""
+    assert joined_words(argv) == joined
+    assert command_of(joined) == "port"
+
+
+def test_port_matrix_help_names_it_as_two_words(capsys: pytest.CaptureFixture[str]) -> None:
+    """`port matrix --help` is the matrix's own help, and `port --help` points to it."""
+    with pytest.raises(SystemExit):
+        main(["port", "matrix", "--help"])
+    assert capsys.readouterr().out.startswith("usage: humanoid-teleop port matrix")
+    with pytest.raises(SystemExit):
+        main(["port", "--help"])
+    assert "humanoid-teleop port matrix --help" in " ".join(capsys.readouterr().out.split())

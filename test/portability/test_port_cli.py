@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from humanoid_teleop.portability.writer import EpisodeOutput
 from test.cli.test_robots_integrator import example_robot_yaml
 from test.conftest import REPO
 from test.core.bag.test_disk_full import _can_mount
-from test.portability.conftest import PAIR, copy_without, nan_wrist_copy
+from test.portability.conftest import MATRIX, PAIR, copy_without, nan_wrist_copy
 
 
 def _written(output: Path) -> list[str]:
@@ -363,3 +364,50 @@ def test_a_full_disk_is_one_line_and_the_run_again_finishes(
     ported = kept / "out" / f"{sources[0].name}_to_{PAIR[2]}"
     assert check_bag(ported).defects == []
     assert read_bag(ported).metadata.custom_data["custom.port.physics"] == "mujoco"
+
+
+def test_port_matrix_prints_the_matrix_of_a_run(matrix_run: tuple[Path, Any]) -> None:
+    """`port matrix` into a folder an earlier run filled: everything kept, the same matrix
+    printed (text), and as JSON each pair with its transfer ratio and reasons."""
+    folder, run = matrix_run
+    robots, tasks, episodes = MATRIX
+    args = ("matrix", "--robots", *robots, "--tasks", *tasks, "--episodes", str(episodes),
+            "-o", str(folder))  # fmt: skip
+    text = _cli(*args)
+    assert text.returncode == 0, text.stderr[-2000:]
+    assert text.stdout.startswith(
+        f"# Portability matrix: {episodes} scripted episode per robot and task, ported in "
+        f"physics ({folder})\n"
+    )
+    assert run.text() in text.stdout
+    assert "(4 kept from an earlier run)" in text.stderr
+    as_json = _cli(*args, "--json")
+    assert as_json.returncode == 0, as_json.stderr[-2000:]
+    matrix = json.loads(as_json.stdout)
+    assert [(p["source"], p["target"]) for p in matrix["pairs"]] == [
+        (s, t) for s in robots for t in robots
+    ]
+    for pair, summary in zip(matrix["pairs"], run.summaries, strict=True):
+        assert pair["transfer_ratio"] == summary.transfer_ratio
+        assert pair["below_target"] == summary.below_target()
+        assert pair["contact_p95_m"] == summary.contact_p95_m
+    assert all(s["kept"] for s in matrix["sources"]) and matrix["kept_ports"] == 4
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--robots", "no_such_robot", "no_such_robot"),
+        ("--tasks", "no_such_scene", "no scene 'no_such_scene'; scenes: pick_and_place, push"),
+    ],
+)
+def test_port_matrix_of_an_unknown_robot_or_scene_is_one_line_and_writes_nothing(
+    tmp_path: Path, flag: str, value: str, message: str
+) -> None:
+    """An unknown robot or scene stops `port matrix` before anything is recorded."""
+    out = tmp_path / "matrix"
+    done = _cli("matrix", flag, value, "-o", str(out))
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: ") and message in line, line
+    assert not out.exists()

@@ -1,0 +1,129 @@
+"""The portability matrix of scripted episodes (``port matrix``'s run): a 2 x 2 push matrix."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from humanoid_teleop.core.bag.check import check_bag
+from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.portability.matrix import read_run
+from humanoid_teleop.portability.port import port_episode, target_pipeline
+from humanoid_teleop.portability.scripted_matrix import (
+    MATRIX_PORT,
+    PORTED_DIR,
+    REPORTS_FILE,
+    SOURCES_DIR,
+    MatrixRun,
+    run_matrix,
+    source_path,
+)
+from humanoid_teleop.portability.source import read_source
+
+from .conftest import MATRIX
+
+
+def test_every_source_is_ported_to_every_robot(matrix_run: tuple[Path, Any]) -> None:
+    """2 robots x 1 push each: 2 sources, 4 physics ports (self-replays included), one report
+    line each in reports.jsonl, every pair summed up."""
+    folder, run = matrix_run
+    robots, tasks, episodes = MATRIX
+    assert run.robots == robots and run.tasks == tasks and run.episodes == episodes
+    assert [(s.robot, s.task, s.seed) for s in run.sources] == [
+        (robot, "push", 1) for robot in robots
+    ]
+    assert all(s.path == source_path(folder / SOURCES_DIR, s.robot, "push", 1) for s in run.sources)
+    assert all(s.outcome == "success" and not s.kept and s.duration_s > 5 for s in run.sources)
+    expected = {("push", source, 1, target) for source in robots for target in robots}
+    assert set(run.reports) == expected
+    assert read_run(folder / REPORTS_FILE).keys() == expected
+    assert sorted(p.name for p in (folder / PORTED_DIR).iterdir() if p.is_dir()) == sorted(
+        f"scripted_{source}_push_0001_to_{target}" for source in robots for target in robots
+    )
+    assert [(s.source, s.target) for s in run.summaries] == [
+        (source, target) for source in robots for target in robots
+    ]
+    assert not run.errors
+    for report in run.reports.values():
+        assert report.sim and report.outcome == "success"
+
+
+def test_self_replays_reproduce_their_sources(matrix_run: tuple[Path, Any]) -> None:
+    """A robot's own push replayed in physics: no error, transfer ratio 1 (what the other
+    pairs' transfer ratios divide by)."""
+    _, run = matrix_run
+    for summary in run.summaries:
+        if summary.source == summary.target:
+            assert summary.transfer_ratio == 1.0
+            assert summary.contact_p95_m < 1e-3 and summary.free_p95_m < 1e-3, summary
+
+
+def test_a_pair_reports_what_the_port_command_does(matrix_run: tuple[Path, Any]) -> None:
+    """The matrix's g1 -> alex report is the one a port of the same source gives (same
+    options: physics, no cameras), and its episode passes bag check."""
+    folder, run = matrix_run
+    source = read_source(source_path(folder / SOURCES_DIR, "g1", "push", 1))
+    alex = RobotModel(load_robot("alex"))
+    out = folder.parent / f"{folder.name}_single"
+    alone = port_episode(
+        source, RobotModel(load_robot("g1")), alex, out, MATRIX_PORT,
+        pipeline=target_pipeline(alex),
+    )  # fmt: skip
+    try:
+        assert run.reports[("push", "g1", 1, "alex")].to_dict() == alone.report.to_dict()
+    finally:
+        shutil.rmtree(out)
+    ported = folder / PORTED_DIR / "scripted_g1_push_0001_to_alex"
+    assert check_bag(ported).ok
+
+
+def test_the_same_run_again_keeps_everything(matrix_run: tuple[Path, Any]) -> None:
+    """Run again into the same folder: every source and port is kept (nothing recorded or
+    ported), and the matrix is the same."""
+    folder, run = matrix_run
+    robots, tasks, episodes = MATRIX
+    lines: list[str] = []
+    again: MatrixRun = run_matrix(robots, tasks, episodes, folder, progress=lines.append)
+    assert all(s.kept for s in again.sources)
+    assert again.kept_ports == len(again.reports) == 4 and not again.port_wall_s
+    assert {k: r.to_dict() for k, r in again.reports.items()} == {
+        k: r.to_dict() for k, r in run.reports.items()
+    }
+    assert again.text() == run.text()
+    assert lines == [
+        f"2 source episodes in {folder / SOURCES_DIR} (2 kept from an earlier run)",
+        f"4 physics ports in {folder / PORTED_DIR} (4 kept from an earlier run)",
+    ]
+
+
+def test_text_shows_the_matrix_and_each_pairs_reasons(matrix_run: tuple[Path, Any]) -> None:
+    """The text: the sources' successes, the 2 x 2 transfer-ratio matrix (a * where a pair is
+    below target) and one table row per pair naming why it misses (or that it meets) the
+    targets."""
+    _, run = matrix_run
+    text = run.text()
+    assert "## push: source demonstrations that succeeded (scripted, recorded offline)" in text
+    assert "  g1 1/1, alex 1/1" in text
+    assert "| source \\ target | g1 | alex |" in text
+    for summary in run.summaries:
+        mark = "*" if summary.below_target() else ""
+        row = f"| {summary.source} | "
+        assert any(line.startswith(row) and f"1.00{mark}" in line for line in text.splitlines())
+        reasons = "; ".join(summary.below_target()) or "meets targets"
+        assert f"| push | {summary.source} | {summary.target} | 1/1 | 1/1 | 1.00 |" in text
+        assert reasons in text
+
+
+def test_a_half_recorded_source_is_recorded_again(tmp_path: Path) -> None:
+    """A source folder an earlier run left without its metadata.yaml (killed mid-recording)
+    is recorded again, not kept."""
+    from humanoid_teleop.portability.scripted_matrix import SourceJob, record_source
+
+    job = SourceJob("g1", "push", 1, tmp_path / SOURCES_DIR)
+    half = source_path(job.folder, "g1", "push", 1)
+    half.mkdir(parents=True)
+    (half / "scripted_g1_push_0001_0.mcap").write_bytes(b"\x89MCAP0\r\n")
+    source = record_source(job)
+    assert not source.kept and source.outcome == "success"
+    assert check_bag(source.path).ok
