@@ -95,6 +95,11 @@ def _register_matrix(subparsers: Any) -> None:
         "--rate-hz", type=positive_float, default=250.0, metavar="HZ",
         help="command rate of the scripted episodes [Hz] (default 250, a session's)",
     )  # fmt: skip
+    parser.add_argument(
+        "--compare", type=Path, default=None, metavar="REPORTS_JSONL",
+        help="an earlier matrix's DIR/reports.jsonl: after the matrix, per task the "
+        "cross-robot successes before and now, and per pair and seed what changed",
+    )  # fmt: skip
     add_scale_out(parser, "episodes recorded and ported")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run_matrix)
@@ -103,6 +108,7 @@ def _register_matrix(subparsers: Any) -> None:
 def run_matrix(args: argparse.Namespace) -> int:
     from humanoid_teleop.core.robot import list_robots, load_robot
     from humanoid_teleop.core.sim.scene import load_scene
+    from humanoid_teleop.portability.matrix import compare_runs, read_run
     from humanoid_teleop.portability.scripted_matrix import TASKS
     from humanoid_teleop.portability.scripted_matrix import run_matrix as run
 
@@ -112,14 +118,19 @@ def run_matrix(args: argparse.Namespace) -> int:
         load_robot(robot)
     for task in tasks:
         load_scene(task)
+    before = read_run(args.compare) if args.compare is not None else None
     matrix = run(
         robots, tasks, args.episodes, args.output, workers=args.workers, ray=args.ray,
         rate_hz=args.rate_hz, progress=lambda line: print(line, file=sys.stderr, flush=True),
     )  # fmt: skip
     for error in matrix.errors:
         print(f"not ported: {error}", file=sys.stderr, flush=True)
+    compared = compare_runs(before, matrix.reports) if before is not None else None
     if args.json:
-        print(json.dumps(matrix.to_dict(), indent=2))
+        out = matrix.to_dict()
+        if compared is not None:
+            out["compare"] = compared
+        print(json.dumps(out, indent=2))
     else:
         print(
             f"# Portability matrix: {args.episodes} scripted "
@@ -127,6 +138,9 @@ def run_matrix(args: argparse.Namespace) -> int:
             f"ported in physics ({args.output})"
         )
         print(matrix.text())
+        if compared is not None:
+            print(f"\n## Against {args.compare}\n")
+            print("\n".join(compared))
     return 2 if matrix.errors else 0
 
 

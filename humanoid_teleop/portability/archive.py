@@ -30,6 +30,7 @@ from .port import PortOptions, port_episode, target_pipeline, with_physics
 from .report import PortReport
 from .resume import earlier_port, ported_name
 from .source import read_source, scene_in_metadata
+from .writer import model_hash
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,12 @@ def port_job(job: PortJob) -> PortedEpisode:
         target_model = _model(job.target_robot)
         name = ported_name(job.source.name, target_model.description.name)
         content_hash, physics = _identity(job)
+        target_hash = model_hash(target_model.description)
         earlier = None
         if content_hash and physics is not None:  # known from the metadata: decode nothing
-            earlier, note = earlier_port(job.output, name, content_hash, physics)
+            earlier, note = earlier_port(
+                job.output, name, content_hash, physics, target_model_hash=target_hash
+            )
         if earlier is None:
             description = _model(job.source_robot).description if job.source_robot else None
             source = read_source(job.source, description)
@@ -96,8 +100,9 @@ def port_job(job: PortJob) -> PortedEpisode:
             source = replace(source, content_hash=content_hash)
             if physics is None:
                 earlier, note = earlier_port(
-                    job.output, name, content_hash, with_physics(source, job.options)
-                )
+                    job.output, name, content_hash, with_physics(source, job.options),
+                    target_model_hash=target_hash,
+                )  # fmt: skip
         if earlier is not None:
             return PortedEpisode(
                 job.source, earlier.path, earlier.report, ported_before=True,

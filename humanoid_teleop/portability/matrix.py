@@ -259,11 +259,16 @@ def run_line(key: RunKey, report: PortReport) -> str:
 
 
 def read_run(path: Path) -> dict[RunKey, PortReport]:
-    """The ports a matrix run kept (``bench/portability.py --out DIR``: ``DIR/reports.jsonl``,
-    one :func:`run_line` per port); a malformed line raises :class:`PortInputError` naming
-    ``path:line``."""
+    """The ports a matrix run kept (``port matrix -o DIR`` or ``bench/portability.py --out
+    DIR``: ``DIR/reports.jsonl``, one :func:`run_line` per port); a malformed line raises
+    :class:`PortInputError` naming ``path:line``, a file that cannot be read one naming it."""
     run: dict[RunKey, PortReport] = {}
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+        raise PortInputError(f"{path}: cannot read a matrix run's reports ({reason})") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         where = f"{path}:{number}"
         try:
             data = json.loads(line)

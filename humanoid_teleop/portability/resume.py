@@ -86,16 +86,19 @@ class EarlierPort:
 
 
 def earlier_port(
-    out_dir: Path, name: str, source_hash: str, physics: bool
+    out_dir: Path, name: str, source_hash: str, physics: bool, *, target_model_hash: str
 ) -> tuple[EarlierPort | None, str]:
     """What an earlier run left under ``out_dir`` for the episode ``name`` of the source
     whose content hash is ``source_hash``, ported with (``physics``) or without the physics
-    replay: ``(the episode to keep or None, a line saying what was done or "")``.
+    replay to the target whose robot.yaml now hashes to ``target_model_hash``
+    (:func:`.writer.model_hash`): ``(the episode to keep or None, a line saying what was
+    done or "")``.
 
     Call it holding the folder's lock (:func:`hold_output`). A ``<name>.partial`` (a run
     killed or stopped while writing it) is removed: the episode is ported again. An episode
-    ``name`` of another source, or ported with the other physics setting, or whose metadata
-    cannot be read, raises :class:`PortError` naming it; it is left as it is."""
+    ``name`` of another source, or ported with the other physics setting, or to the target
+    robot as its robot.yaml was before a change, or whose metadata cannot be read, raises
+    :class:`PortError` naming it; it is left as it is."""
     note = ""
     partial = out_dir / f"{name}{PARTIAL_SUFFIX}"
     if partial.exists():
@@ -124,6 +127,14 @@ def earlier_port(
         raise PortError(
             f"{where}: custom.port.physics {recorded_physics or '(none)'}, this run "
             f"{PHYSICS[physics]}: port into another folder"
+        )
+    recorded_model = custom.get("robot_model_hash", "")
+    if recorded_model != target_model_hash:
+        robot = custom.get("robot", "") or "the target"
+        raise PortError(
+            f"{where}: robot_model_hash {recorded_model or '(none)'} is not {robot}'s "
+            f"robot.yaml now ({target_model_hash}): it was ported before that robot.yaml "
+            "changed; port into another folder, or remove it to port it again"
         )
     text = custom.get(f"{PORT_KEY_PREFIX}report", "")
     try:

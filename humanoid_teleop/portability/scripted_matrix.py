@@ -35,11 +35,13 @@ from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.parallel import run_each
 
 from .archive import PortJob, port_all
+from .errors import PortError
 from .matrix import PairSummary, RunKey, clamps_cell, run_line, summarize
 from .port import PortOptions
 from .report import PortReport
 from .resume import hold_output
 from .scripted import record_scripted_episode
+from .writer import model_hash
 
 #: The scenes a matrix runs by default (config/sim/scenes/<task>.yaml).
 TASKS = ("pick_and_place", "push")
@@ -92,7 +94,9 @@ def _model(robot: str) -> RobotModel:
 
 def record_source(job: SourceJob) -> MatrixSource:
     """Record ``job``'s episode, or keep the one an earlier run finished there (a
-    half-written one, without its metadata, is recorded again)."""
+    half-written one, without its metadata, is recorded again). One recorded before the
+    robot's robot.yaml changed raises :class:`PortError` naming it (its ports would be of
+    the robot as it was)."""
     model = _model(job.robot)
     name = model.description.name
     path = source_path(job.folder, name, job.task, job.seed)
@@ -101,6 +105,13 @@ def record_source(job: SourceJob) -> MatrixSource:
         shutil.rmtree(path, ignore_errors=True)
         path = record_scripted_episode(model, job.task, job.seed, job.folder, rate_hz=job.rate_hz)
     metadata = read_bag(path).metadata
+    recorded_model = metadata.custom_data.get("robot_model_hash", "")
+    if kept and recorded_model != model_hash(model.description):
+        raise PortError(
+            f"{path / METADATA_FILE}: robot_model_hash {recorded_model or '(none)'} is not "
+            f"{name}'s robot.yaml now ({model_hash(model.description)}): recorded before "
+            "that robot.yaml changed; run the matrix into another folder"
+        )
     outcome = metadata.custom_data.get("outcome", "")
     return MatrixSource(name, job.task, job.seed, path, outcome, kept, metadata.duration_ns / 1e9)
 

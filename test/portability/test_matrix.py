@@ -62,3 +62,12 @@ def test_runs_without_changes_say_so() -> None:
     lines = compare_runs(_run(), _run(contact_p95_m=0.0105))  # under 1 mm: not listed
     assert lines[-1] == "no port changed"
     assert "ports compared: 4 (only in before: 0, only in after: 0)" in lines
+
+
+def test_a_missing_run_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(PortInputError) as err:
+        read_run(tmp_path / "reports.jsonl")
+    assert str(err.value) == (
+        f"{tmp_path / 'reports.jsonl'}: cannot read a matrix run's reports (No such file or "
+        "directory)"
+    )

@@ -17,6 +17,8 @@ import pytest
 from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
+from humanoid_teleop.portability.matrix import run_line
+from humanoid_teleop.portability.report import PortReport
 from humanoid_teleop.portability.resume import LOCK_NAME, hold_output
 from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.writer import EpisodeOutput
@@ -297,6 +299,30 @@ def test_a_port_of_another_source_under_the_name_stops_the_run_and_stays(
     assert _ported_hashes(out) == before
 
 
+def test_a_port_into_a_robot_whose_robot_yaml_changed_since_is_one_line_and_stays(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """A port into robots/README.md's walkthrough robot, its robot.yaml changed, the same
+    command again: the kept episode was ported to the robot as it was, so one line naming
+    it and both hashes, exit 2, the episode as it was."""
+    robot = tmp_path / "robots" / "my_g1"
+    robot.mkdir(parents=True)
+    (robot / "robot.yaml").write_text(example_robot_yaml(), encoding="utf-8")
+    out = tmp_path / "out"
+    args = (str(sources[0]), "--to", "my_g1", "-o", str(out), "--no-sim")
+    first = _cli(*args, robots_path=robot.parent)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = _ported_hashes(out)
+    (robot / "robot.yaml").write_text(example_robot_yaml() + "# tuned\n", encoding="utf-8")
+    done = _cli(*args, robots_path=robot.parent)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    episode = out / f"{sources[0].name}_to_my_g1"
+    assert line.startswith(f"not ported: {episode}/metadata.yaml: robot_model_hash sha256:"), line
+    assert "is not my_g1's robot.yaml now (sha256:" in line, line
+    assert _ported_hashes(out) == before
+
+
 def test_a_folder_another_run_writes_is_refused(sources: list[Path], tmp_path: Path) -> None:
     """While a run holds the output folder (here this test, through the same lock), a second
     run stops with one line and writes nothing."""
@@ -392,6 +418,49 @@ def test_port_matrix_prints_the_matrix_of_a_run(matrix_run: tuple[Path, Any]) ->
         assert pair["below_target"] == summary.below_target()
         assert pair["contact_p95_m"] == summary.contact_p95_m
     assert all(s["kept"] for s in matrix["sources"]) and matrix["kept_ports"] == 4
+
+
+def test_port_matrix_compares_with_an_earlier_run(
+    matrix_run: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """`--compare` an earlier run's reports.jsonl: the same ports, so none changed; one
+    g1 -> alex report made worse in the earlier file shows as that seed's change."""
+    folder, run = matrix_run
+    robots, tasks, episodes = MATRIX
+    args = ("matrix", "--robots", *robots, "--tasks", *tasks, "--episodes", str(episodes),
+            "-o", str(folder))  # fmt: skip
+    same = _cli(*args, "--compare", str(folder / "reports.jsonl"))
+    assert same.returncode == 0, same.stderr[-2000:]
+    assert f"## Against {folder / 'reports.jsonl'}" in same.stdout
+    assert "ports compared: 4 (only in before: 0, only in after: 0)" in same.stdout
+    assert same.stdout.rstrip().endswith("no port changed")
+    earlier = dict(run.reports)
+    key = ("push", "g1", 1, "alex")
+    worse = earlier[key].to_dict() | {"outcome": "failure"}
+    earlier[key] = PortReport.from_dict(worse, "test")
+    before = tmp_path / "before.jsonl"
+    before.write_text("".join(f"{run_line(k, r)}\n" for k, r in earlier.items()))
+    changed = _cli(*args, "--compare", str(before), "--json")
+    assert changed.returncode == 0, changed.stderr[-2000:]
+    lines = json.loads(changed.stdout)["compare"]
+    g1_alex = next(p for p in run.summaries if (p.source, p.target) == ("g1", "alex"))
+    meets = int(not g1_alex.below_target())
+    assert lines[0] == (
+        f"push: cross-robot successes 1 -> 2 of 2; pairs meeting every target 0 -> {meets}"
+    ), lines
+    assert any(line.startswith("| push | g1 -> alex | 0 -> 1 of 1 |") for line in lines), lines
+
+
+def test_port_matrix_compare_with_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    done = _cli("matrix", "--robots", "g1", "-o", str(tmp_path / "m"),
+                "--compare", str(tmp_path / "none.jsonl"))  # fmt: skip
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    missing = tmp_path / "none.jsonl"
+    assert line == (
+        f"error: {missing}: cannot read a matrix run's reports (No such file or directory)"
+    )
+    assert not (tmp_path / "m").exists()
 
 
 @pytest.mark.parametrize(

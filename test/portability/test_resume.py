@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from humanoid_teleop.core.bag.reader import bag_content_hash
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.portability.errors import PortError
 from humanoid_teleop.portability.port import PortOptions, port_episode
 from humanoid_teleop.portability.resume import (
@@ -18,8 +18,12 @@ from humanoid_teleop.portability.resume import (
     ported_name,
 )
 from humanoid_teleop.portability.source import read_source
+from humanoid_teleop.portability.writer import model_hash
 
 from .conftest import PAIR
+
+#: The hash of the pair's target robot.yaml, as a port into it records it.
+ALEX_HASH = model_hash(load_robot(PAIR[2]))
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,10 @@ def ported(
 
 
 def test_nothing_earlier_is_nothing_to_keep(tmp_path: Path) -> None:
-    assert earlier_port(tmp_path, "x_to_alex", "sha256:0", physics=True) == (None, "")
+    assert earlier_port(tmp_path, "x_to_alex", "sha256:0", physics=True, target_model_hash="") == (
+        None,
+        "",
+    )
 
 
 def test_a_port_of_the_same_source_is_kept_with_its_report(
@@ -46,7 +53,7 @@ def test_a_port_of_the_same_source_is_kept_with_its_report(
 ) -> None:
     """The episode and the report it holds come back: the same report the port returned."""
     out, name, source_hash = ported
-    earlier, note = earlier_port(out, name, source_hash, physics=False)
+    earlier, note = earlier_port(out, name, source_hash, physics=False, target_model_hash=ALEX_HASH)
     assert note == "" and earlier is not None
     assert earlier.path == out / name
     assert earlier.tool_version.startswith("humanoid_teleop ")
@@ -63,7 +70,7 @@ def test_a_port_of_another_source_under_the_name_is_one_line_and_stays(
     out, name, _ = ported
     before = bag_content_hash(out / name)
     with pytest.raises(PortError, match=r"custom\.port\.source_content_hash") as err:
-        earlier_port(out, name, "sha256:" + "0" * 64, physics=False)
+        earlier_port(out, name, "sha256:" + "0" * 64, physics=False, target_model_hash=ALEX_HASH)
     assert str(out / name / "metadata.yaml") in str(err.value) and "\n" not in str(err.value)
     assert bag_content_hash(out / name) == before
 
@@ -71,8 +78,26 @@ def test_a_port_of_another_source_under_the_name_is_one_line_and_stays(
 def test_the_other_physics_setting_is_one_line_and_stays(ported: tuple[Path, str, str]) -> None:
     out, name, source_hash = ported
     with pytest.raises(PortError, match=r"custom\.port\.physics none, this run mujoco"):
-        earlier_port(out, name, source_hash, physics=True)
+        earlier_port(out, name, source_hash, physics=True, target_model_hash=ALEX_HASH)
     assert (out / name / "metadata.yaml").is_file()
+
+
+def test_a_port_into_the_target_before_its_robot_yaml_changed_is_one_line_and_stays(
+    ported: tuple[Path, str, str],
+) -> None:
+    """A kept episode ported to the target as its robot.yaml was (another hash): ported
+    with another model, so not kept; the line names both hashes and the episode stays."""
+    out, name, source_hash = ported
+    before = bag_content_hash(out / name)
+    changed = "sha256:" + "f" * 16
+    with pytest.raises(PortError) as err:
+        earlier_port(out, name, source_hash, physics=False, target_model_hash=changed)
+    assert str(err.value) == (
+        f"{out / name}/metadata.yaml: robot_model_hash {ALEX_HASH} is not alex's robot.yaml "
+        f"now ({changed}): it was ported before that robot.yaml changed; port into another "
+        "folder, or remove it to port it again"
+    )
+    assert bag_content_hash(out / name) == before
 
 
 def test_an_unfinished_episode_is_removed_and_said(tmp_path: Path) -> None:
@@ -82,7 +107,9 @@ def test_an_unfinished_episode_is_removed_and_said(tmp_path: Path) -> None:
     (partial / "x_to_alex_0.mcap").write_bytes(b"\x89MCAP0\r\n")
     other = tmp_path / "y_to_alex.partial"
     other.mkdir()
-    earlier, note = earlier_port(tmp_path, "x_to_alex", "sha256:0", physics=True)
+    earlier, note = earlier_port(
+        tmp_path, "x_to_alex", "sha256:0", physics=True, target_model_hash=""
+    )
     assert earlier is None and not partial.exists() and other.exists()
     assert note.startswith(f"{partial}: left unfinished by an earlier run")
 
@@ -92,7 +119,7 @@ def test_unreadable_metadata_names_the_episode_and_leaves_it(tmp_path: Path) -> 
     episode.mkdir()
     (episode / "metadata.yaml").write_text("rosbag2_bagfile_information: [unclosed\n")
     with pytest.raises(PortError, match="metadata cannot be read") as err:
-        earlier_port(tmp_path, "x_to_alex", "sha256:0", physics=True)
+        earlier_port(tmp_path, "x_to_alex", "sha256:0", physics=True, target_model_hash="")
     assert str(episode) in str(err.value)
     assert (episode / "metadata.yaml").is_file()
 

@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.robot import RobotModel, load_robot
 from humanoid_teleop.portability.matrix import read_run
@@ -127,3 +129,28 @@ def test_a_half_recorded_source_is_recorded_again(tmp_path: Path) -> None:
     source = record_source(job)
     assert not source.kept and source.outcome == "success"
     assert check_bag(source.path).ok
+
+
+def test_a_source_recorded_before_its_robot_yaml_changed_is_one_line(tmp_path: Path) -> None:
+    """A kept source of a robot whose robot.yaml changed since (robots/README.md's
+    walkthrough robot, by path) stops the run with one line naming the source and both
+    hashes: its ports would be of the robot as it was."""
+    from humanoid_teleop.portability.errors import PortError
+    from humanoid_teleop.portability.scripted_matrix import SourceJob, record_source
+    from test.cli.test_robots_integrator import example_robot_yaml
+
+    robot_yaml = tmp_path / "robots" / "my_g1" / "robot.yaml"
+    robot_yaml.parent.mkdir(parents=True)
+    robot_yaml.write_text(example_robot_yaml(), encoding="utf-8")
+    job = SourceJob(str(robot_yaml), "push", 1, tmp_path / SOURCES_DIR)
+    first = record_source(job)
+    assert record_source(job).kept
+    robot_yaml.write_text(example_robot_yaml() + "# tuned\n", encoding="utf-8")
+    with pytest.raises(PortError) as err:
+        record_source(job)
+    line = str(err.value)
+    assert line.startswith(f"{first.path}/metadata.yaml: robot_model_hash sha256:"), line
+    assert line.endswith(
+        "recorded before that robot.yaml changed; run the matrix into another folder"
+    ), line
+    assert "\n" not in line
