@@ -144,7 +144,7 @@ class CatalogDb:
                     rows = self.fetch("SELECT value FROM catalog_info WHERE key = ?", ("schema",))
                     if rows and rows[0][0] == "1":
                         self._migrate_from_1()
-                    for statement in _TABLES:
+                    for statement in _TABLES[1:]:  # catalog_info: made above
                         self.execute(statement.format(key=_KEY[self.dialect]))
                     if not rows:
                         self.execute(
