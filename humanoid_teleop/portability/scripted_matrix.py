@@ -48,7 +48,7 @@ TASKS = ("pick_and_place", "push")
 SOURCES_DIR = "sources"
 PORTED_DIR = "ported"
 REPORTS_FILE = "reports.jsonl"
-#: How often [s] the ports' progress is said (a full matrix ports for 5-15 minutes).
+#: How often [s] a stage's progress is said (a full matrix ports for 5-15 minutes).
 PROGRESS_EVERY_S = 30.0
 #: The ports of a matrix: in physics, without cameras (they do not change the task).
 MATRIX_PORT = PortOptions(sim=True, cameras=False)
@@ -199,7 +199,13 @@ def run_matrix(
         for seed in range(1, episodes + 1)
     ]
     with hold_output(folder):  # one run at a time writes a matrix folder
-        recorded: dict[int, MatrixSource] = dict(run_each(record_source, jobs, workers, ray))
+        recorded: dict[int, MatrixSource] = {}
+        start = said = time.perf_counter()
+        for i, source in run_each(record_source, jobs, workers, ray):
+            recorded[i] = source
+            if time.perf_counter() - said >= PROGRESS_EVERY_S:
+                said = time.perf_counter()
+                say(f"source episodes: {len(recorded)}/{len(jobs)} in {said - start:.0f} s")
         sources = tuple(recorded[i] for i in range(len(jobs)))
         kept = sum(s.kept for s in sources)
         say(f"{len(sources)} source episodes in {sources_dir} ({kept} kept from an earlier run)")

@@ -154,3 +154,23 @@ def test_a_source_recorded_before_its_robot_yaml_changed_is_one_line(tmp_path: P
         "recorded before that robot.yaml changed; run the matrix into another folder"
     ), line
     assert "\n" not in line
+
+
+def test_each_stage_says_how_far_it_got(
+    matrix_run: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every PROGRESS_EVERY_S (here: at once) each stage says how many of its jobs are done,
+    so a long matrix shows it is going on."""
+    from humanoid_teleop.portability import scripted_matrix
+
+    folder, _ = matrix_run
+    robots, tasks, episodes = MATRIX
+    monkeypatch.setattr(scripted_matrix, "PROGRESS_EVERY_S", 0.0)
+    lines: list[str] = []
+    run_matrix(robots, tasks, episodes, folder, progress=lines.append)
+    stages = [line.split(" in ")[0] for line in lines]
+    assert stages == [
+        "source episodes: 1/2", "source episodes: 2/2", "2 source episodes",
+        "physics ports: 1/4", "physics ports: 2/4", "physics ports: 3/4", "physics ports: 4/4",
+        "4 physics ports",
+    ], lines  # fmt: skip
