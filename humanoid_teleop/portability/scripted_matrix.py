@@ -132,13 +132,10 @@ class MatrixRun:
     kept_ports: int = 0
     #: Each port's wall time in its worker [s] (none for a port kept from an earlier run).
     port_wall_s: dict[RunKey, float] = field(default_factory=dict)
-    #: How each task's sources were made, for the headings ("" = scripted, offline).
-    made: dict[str, str] = field(default_factory=dict)
 
     def text(self) -> str:
         """The matrices and the pair table, as ``bench/portability.py`` prints them."""
-        return "\n".join(matrix_lines(self.tasks, self.robots, self.sources, self.summaries,
-                                      self.made))  # fmt: skip
+        return "\n".join(matrix_lines(self.tasks, self.robots, self.sources, self.summaries))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON: the sources, and per pair its numbers, transfer ratio and the reasons it
