@@ -188,6 +188,11 @@ def run_matrix(
     each to every robot in physics (see the module's text); ``progress`` gets a line per
     stage. Robots are named as ``load_robot`` takes them."""
     say = progress or (lambda line: None)
+    names = tuple(load_robot(robot).name for robot in robots)
+    for kind, values in (("robot", names), ("task", tuple(tasks))):
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:  # their episodes would be recorded and ported twice, into the same names
+            raise PortError(f"the matrix names the {kind} {', '.join(twice)} twice")
     sources_dir, ported_dir = folder / SOURCES_DIR, folder / PORTED_DIR
     jobs = [
         SourceJob(robot, task, seed, sources_dir, rate_hz)
@@ -206,7 +211,6 @@ def run_matrix(
         sources = tuple(recorded[i] for i in range(len(jobs)))
         kept = sum(s.kept for s in sources)
         say(f"{len(sources)} source episodes in {sources_dir} ({kept} kept from an earlier run)")
-        names = tuple(load_robot(robot).name for robot in robots)
         port_jobs = [
             PortJob(s.path, target, ported_dir, MATRIX_PORT) for s in sources for target in robots
         ]

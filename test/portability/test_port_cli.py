@@ -464,18 +464,21 @@ def test_port_matrix_compare_with_a_missing_file_is_one_line(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
-    ("flag", "value", "message"),
+    ("flag", "values", "message"),
     [
-        ("--robots", "no_such_robot", "no_such_robot"),
-        ("--tasks", "no_such_scene", "no scene 'no_such_scene'; scenes: pick_and_place, push"),
+        ("--robots", ["no_such_robot"], "no_such_robot"),
+        ("--tasks", ["no_such_scene"], "no scene 'no_such_scene'; scenes: pick_and_place, push"),
+        ("--robots", ["g1", "alex", "g1"], "the matrix names the robot g1 twice"),
+        ("--tasks", ["push", "push"], "the matrix names the task push twice"),
     ],
 )
-def test_port_matrix_of_an_unknown_robot_or_scene_is_one_line_and_writes_nothing(
-    tmp_path: Path, flag: str, value: str, message: str
+def test_port_matrix_of_an_unknown_or_repeated_robot_or_scene_is_one_line_and_writes_nothing(
+    tmp_path: Path, flag: str, values: list[str], message: str
 ) -> None:
-    """An unknown robot or scene stops `port matrix` before anything is recorded."""
+    """An unknown robot or scene, or one named twice (its episodes would be written twice
+    under one name), stops `port matrix` before anything is recorded."""
     out = tmp_path / "matrix"
-    done = _cli("matrix", flag, value, "-o", str(out))
+    done = _cli("matrix", flag, *values, "-o", str(out))
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("error: ") and message in line, line
