@@ -9,8 +9,8 @@ process then runs from a temporary directory with ``PYTHONPATH`` = that site-pac
 tree is on no path, and this interpreter's ``sys.prefix`` has no ``share/humanoid_teleop``,
 so a lookup relative to the code (``__file__``) or to ``sys.prefix`` finds nothing. The
 install is made once per module (~15 s: wheel, prefix, numba's kernels for the installed
-copy); the module takes ~45 s on an idle 2-core host (a scripted G1 push ported to Alex in
-physics, checked and exported, is ~14 s of it).
+copy); the module takes ~50 s on an idle 2-core host (`port matrix` of G1 and Alex pushes,
+a port of the G1 push to Alex, checked and exported: ~20 s of it).
 """
 
 from __future__ import annotations
@@ -246,8 +246,10 @@ def session(installed: Install) -> Session:
 
 @dataclass(frozen=True)
 class PortRun:
-    """A scripted G1 push recorded from the install, and `port --to alex` of it (physics)."""
+    """`port matrix` of G1 and Alex pushes from the install, and `port --to alex` of its G1
+    source (physics)."""
 
+    matrix: subprocess.CompletedProcess[str]
     source: Path
     output: Path
     result: subprocess.CompletedProcess[str]
@@ -255,24 +257,21 @@ class PortRun:
 
 @pytest.fixture(scope="module")
 def port_run(installed: Install) -> PortRun:
-    """The data engineer's port from the install: both robots' models and meshes, the scene
-    and each robot's physics.yaml are looked up under the prefix's share/."""
-    record = (
-        "import sys; from pathlib import Path; "
-        "from humanoid_teleop.core.robot import RobotModel, load_robot; "
-        "from humanoid_teleop.portability.scripted import record_scripted_episode; "
-        "print(record_scripted_episode(RobotModel(load_robot('g1')), 'push', 1, "
-        "Path(sys.argv[1])))"
-    )
-    recorded = installed.run("-c", record, str(installed.cwd / "port_sources"), timeout=300)
-    assert recorded.returncode == 0, recorded.stderr[-4000:]
-    source = Path(recorded.stdout.strip().splitlines()[-1])
+    """The data engineer's commands from the install: both robots' models and meshes, the
+    scene and each robot's physics.yaml are looked up under the prefix's share/."""
+    folder = installed.cwd / "matrix"
+    matrix = installed.run(
+        "-m", "humanoid_teleop.cli.main", "port", "matrix", "--robots", "g1", "alex",
+        "--tasks", "push", "--episodes", "1", "--workers", "2", "-o", str(folder), "--json",
+        timeout=600,
+    )  # fmt: skip
+    source = folder / "sources" / "scripted_g1_push_0001"
     output = installed.cwd / "ported"
     result = installed.run(
         "-m", "humanoid_teleop.cli.main", "port", str(source), "--to", "alex",
         "-o", str(output), "--json", timeout=600,
     )  # fmt: skip
-    return PortRun(source, output, result)
+    return PortRun(matrix, source, output, result)
 
 
 def _files(folder: Path) -> list[str]:
@@ -374,11 +373,29 @@ def test_bringup_replay_session_records_commands(session: Session) -> None:
     assert all(summary.counts.get(topic, 0) > 0 for topic in topics), summary.counts
 
 
+def test_port_matrix_runs_from_the_install(port_run: PortRun) -> None:
+    """`port matrix --robots g1 alex --tasks push --episodes 1`, from the install: both
+    pushes recorded and each ported to both robots in physics, every port a success."""
+    assert port_run.matrix.returncode == 0, port_run.matrix.stderr[-4000:]
+    matrix = json.loads(port_run.matrix.stdout)
+    assert [(s["robot"], s["outcome"]) for s in matrix["sources"]] == [
+        ("g1", "success"), ("alex", "success"),
+    ]  # fmt: skip
+    assert [(p["source"], p["target"], p["transfer_ratio"]) for p in matrix["pairs"]] == [
+        ("g1", "g1", 1.0), ("g1", "alex", 1.0), ("alex", "g1", 1.0), ("alex", "alex", 1.0),
+    ]  # fmt: skip
+
+
 def test_port_with_physics_runs_from_the_install(port_run: PortRun) -> None:
-    """`port --to alex` of a G1 push, from the install: replayed in Alex's physics scene,
-    the episode written with its report, the push reproduced."""
+    """`port --to alex` of the matrix's G1 push, from the install: replayed in Alex's
+    physics scene, the episode written with its report (the matrix's own for the pair),
+    the push reproduced."""
     assert port_run.result.returncode == 0, port_run.result.stderr[-4000:]
     (report,) = json.loads(port_run.result.stdout)["episodes"]
+    pair = next(p for p in json.loads(port_run.matrix.stdout)["pairs"] if p["target"] == "alex")
+    assert (report["contact_p95_m"], report["free_p95_m"]) == (
+        pair["contact_p95_m"], pair["free_p95_m"],
+    )  # fmt: skip
     assert report["sim"] is True, report
     assert report["outcome"] == "success", report
     (episode,) = sorted(p for p in port_run.output.iterdir() if p.is_dir())
