@@ -51,3 +51,17 @@ def lerobot_python() -> Path:
             "tools/setup_lerobot.sh, which needs a Python 3.12 (python3.12 on PATH or pyenv)"
         )
     return venv / "bin" / "python"
+
+
+#: The matrix the tests run (``port matrix``): robots, task, episodes per robot.
+MATRIX = (("g1", "alex"), ("push",), 1)
+
+
+@pytest.fixture(scope="session")
+def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """:data:`MATRIX` run once (2 workers) into a folder: (the folder, its ``MatrixRun``)."""
+    from humanoid_teleop.portability.scripted_matrix import run_matrix
+
+    robots, tasks, episodes = MATRIX
+    folder = tmp_path_factory.mktemp("matrix")
+    return folder, run_matrix(robots, tasks, episodes, folder, workers=2)

@@ -8,22 +8,28 @@ frames to keep (idle start/end trimmed) and why it fails, if it does.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from humanoid_teleop.core.bag.metadata import PORT_KEY_PREFIX
 from humanoid_teleop.core.config import Field, read_yaml
 from humanoid_teleop.core.resources import EXPORT_RULES
 from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.portability.errors import PortInputError
+from humanoid_teleop.portability.report import TARGETS, PortReport
 
+from .errors import ExportInputError
 from .layout import EpisodeFrames, driven_joints
 from .source import EpisodeData
 
 _KEYS = (
     "schema_version", "max_loss_ratio", "max_sync_skew_ms", "max_missing_image_ratio", "idle",
     "limit_margin_rad", "max_saturated_ratio", "max_estops", "min_duration_s", "max_duration_s",
+    "port_targets",
 )  # fmt: skip
 
 _FLOAT_KEYS = (
@@ -52,6 +58,10 @@ class QcRules:
     max_estops: int = 0
     min_duration_s: float = 1.0
     max_duration_s: float = 1800.0
+    #: Portability targets (``portability.report.TARGETS``) a ported episode's port must
+    #: have met (its report in ``custom.port.report``); episodes recorded on their own robot
+    #: are not held to them.
+    port_targets: tuple[str, ...] = ()
     source: str = "<defaults>"
 
     @classmethod
@@ -69,6 +79,12 @@ class QcRules:
         estops = root.optional("max_estops")
         if estops is not None:
             values["max_estops"] = estops.as_int(minimum=0)
+        targets = root.optional("port_targets")
+        if targets is not None:
+            names = targets.as_str_list(allow_empty=True)
+            for item in targets.elements():
+                item.as_choice(TARGETS)
+            values["port_targets"] = tuple(t for t in TARGETS if t in names)
         idle = root.optional("idle")
         if idle is not None:
             idle.as_mapping(allowed=("speed_rad_s", "trim", "report_mid_s"))
@@ -92,9 +108,21 @@ class QcRules:
         """Rules from ``path`` (default: the shipped ``config/export/qc.yaml``)."""
         return cls.from_field(read_yaml(path or shipped_rules()))
 
+    @classmethod
+    def from_json(cls, text: str) -> QcRules:
+        """The rules :meth:`as_json` wrote."""
+        values = json.loads(text)
+        values["port_targets"] = tuple(values.get("port_targets", ()))
+        return cls(**values)
+
     def as_json(self) -> str:
-        """The rules as canonical JSON (part of every shard's settings key)."""
-        return json.dumps({k: v for k, v in self.__dict__.items() if k != "source"}, sort_keys=True)
+        """The rules as canonical JSON (part of every shard's settings key); without
+        ``port_targets`` when there are none, so shards exported before that rule existed
+        keep their key."""
+        rules = {k: v for k, v in self.__dict__.items() if k != "source"}
+        if not self.port_targets:
+            del rules["port_targets"]
+        return json.dumps(rules, sort_keys=True)
 
 
 @dataclass
@@ -110,6 +138,24 @@ class QcVerdict:
     @property
     def passed(self) -> bool:
         return not self.reasons
+
+
+def port_misses(path: Path, custom: dict[str, str], targets: Sequence[str]) -> list[str]:
+    """The reasons a ported episode (``custom``: its metadata's ``custom_data``) fails the
+    ``targets`` its port had to meet: each missed one's reason from its report, prefixed
+    "port: "; none for an episode recorded on its own robot (no ``custom.port.report``). A
+    report that cannot be read raises :class:`ExportInputError` naming the key."""
+    text = custom.get(f"{PORT_KEY_PREFIX}report")
+    if text is None:
+        return []
+    where = f"{path}: metadata.yaml custom_data.{PORT_KEY_PREFIX}report"
+    try:
+        report = PortReport.from_dict(json.loads(text), where)
+    except PortInputError as err:
+        raise ExportInputError(str(err)) from None
+    except (ValueError, TypeError) as err:
+        raise ExportInputError(f"{where}: not a port report's JSON ({err})") from None
+    return [f"port: {reason}" for target, reason in report.misses() if target in targets]
 
 
 def _idle_runs(idle: np.ndarray) -> list[tuple[int, int]]:
@@ -193,6 +239,8 @@ def evaluate(
         estops = int(np.sum(flags[1:] & ~flags[:-1]) + (1 if len(flags) and flags[0] else 0))
     if estops > rules.max_estops:
         reasons.append(f"{estops} e-stop(s) > {rules.max_estops}")
+    if rules.port_targets:
+        reasons += port_misses(data.path, data.custom, rules.port_targets)
     duration = (stop - start) / fps
     if duration < rules.min_duration_s:
         reasons.append(f"too short: {duration:.2f} s < {rules.min_duration_s} s")

@@ -104,7 +104,7 @@ def export_unit(unit: Unit) -> dict[str, bytes]:
     data = read_episode(path, model.description, unit.content_hash, settings.fps)
     task = data.custom.get("task", "") or "unspecified task"
     frames = build_frames(model, data, settings.layout, settings.fps, settings.camera_keys, task)
-    rules = QcRules(**json.loads(settings.qc_rules))
+    rules = QcRules.from_json(settings.qc_rules)
     verdict = evaluate(rules, model, data, frames, settings.fps)
     keep = verdict.passed or settings.include_failed
     start, stop = verdict.start, verdict.stop

@@ -190,3 +190,28 @@ def test_a_damaged_episode_is_one_error_line_naming_it(
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
     assert "Traceback" not in result.stderr
+
+
+def test_port_targets_leave_out_ported_episodes_whose_port_missed_them(
+    matrix_run: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """`port_targets` in the QC rules: of the two pushes ported into G1 (G1's own replayed,
+    Alex's), one missing the contact target fails with its report's reason when the rules
+    ask for that target, and passes when they ask only for the free-space one."""
+    folder, run = matrix_run
+    ported = [folder / "ported" / f"scripted_{s}_push_0001_to_g1" for s in ("g1", "alex")]
+    missed = run.reports[("push", "alex", 1, "g1")].misses()
+    assert [target for target, _ in missed] == ["contact"], missed
+    verdicts = {}
+    for targets in ("[contact, free space]", "[free space]"):
+        rules = tmp_path / "qc.yaml"
+        rules.write_text(LENIENT_QC + f"port_targets: {targets}\n")
+        out = tmp_path / targets.strip("[]").replace(", ", "_").replace(" ", "-")
+        done = run_export(*ported, "-o", out, "--qc", rules, "--cameras", "none")
+        assert done.returncode == 0, done.stderr[-3000:]
+        verdicts[targets] = [
+            (row["passed"], row["reasons"])
+            for row in pq.read_table(out / "meta/qc.parquet").to_pylist()
+        ]
+    assert verdicts["[contact, free space]"] == [(True, []), (False, [f"port: {missed[0][1]}"])]
+    assert verdicts["[free space]"] == [(True, []), (True, [])]

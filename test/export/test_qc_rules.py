@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,38 @@ def test_negative_threshold_is_rejected(tmp_path: Path) -> None:
     path.write_text("schema_version: 1\nmax_sync_skew_ms: -1\n")
     with pytest.raises(ConfigError, match=r"max_sync_skew_ms: expected a number >= 0"):
         QcRules.load(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[contact, reach]", r"qc\.yaml:2: port_targets\[1\]: got 'reach'; allowed: reachability"),
+        ("[contact, contact]", r"qc\.yaml:2: port_targets\[1\]: 'contact' is listed twice"),
+        ("contact", r"qc\.yaml:2: port_targets: "),
+    ],
+)
+def test_a_port_target_that_is_not_one_is_rejected_with_file_line_and_key(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    """port_targets names portability targets, each once, as a list."""
+    path = tmp_path / "qc.yaml"
+    path.write_text(f"schema_version: 1\nport_targets: {value}\n")
+    with pytest.raises(ConfigError, match=message):
+        QcRules.load(path)
+
+
+def test_port_targets_are_kept_in_the_targets_order_and_key_shards_only_when_set(
+    tmp_path: Path,
+) -> None:
+    """The targets read in their report's order; rules without any give the JSON (the
+    shards' settings key) they gave before the rule existed."""
+    path = tmp_path / "qc.yaml"
+    path.write_text("schema_version: 1\nport_targets: [free space, reachability]\n")
+    rules = QcRules.load(path)
+    assert rules.port_targets == ("reachability", "free space")
+    assert json.loads(rules.as_json())["port_targets"] == ["reachability", "free space"]
+    assert "port_targets" not in json.loads(QcRules.load().as_json())
+    assert QcRules.from_json(rules.as_json()) == rules.__class__(
+        **{**rules.__dict__, "source": "<defaults>"}
+    )
+    assert QcRules.from_json(QcRules.load().as_json()).port_targets == ()

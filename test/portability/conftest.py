@@ -251,17 +251,3 @@ def nan_wrist_copy(source: Path, out_dir: Path, every: int = 0) -> tuple[Path, i
         return t_ns, encode_pose_stamped(sec, nanosec, header.frame_id, values)
 
     return copy_changing(source, out_dir, "nan_wrist", nan_wrist), count[0]
-
-
-#: The matrix the tests run (``port matrix``): robots, task, episodes per robot.
-MATRIX = (("g1", "alex"), ("push",), 1)
-
-
-@pytest.fixture(scope="session")
-def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    """:data:`MATRIX` run once (2 workers) into a folder: (the folder, its ``MatrixRun``)."""
-    from humanoid_teleop.portability.scripted_matrix import run_matrix
-
-    robots, tasks, episodes = MATRIX
-    folder = tmp_path_factory.mktemp("matrix")
-    return folder, run_matrix(robots, tasks, episodes, folder, workers=2)

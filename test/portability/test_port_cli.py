@@ -23,9 +23,9 @@ from humanoid_teleop.portability.resume import LOCK_NAME, hold_output
 from humanoid_teleop.portability.scripted import START_NS
 from humanoid_teleop.portability.writer import EpisodeOutput
 from test.cli.test_robots_integrator import example_robot_yaml
-from test.conftest import REPO
+from test.conftest import MATRIX, REPO
 from test.core.bag.test_disk_full import _can_mount
-from test.portability.conftest import MATRIX, PAIR, copy_without, nan_wrist_copy
+from test.portability.conftest import PAIR, copy_without, nan_wrist_copy
 
 
 def _written(output: Path) -> list[str]:

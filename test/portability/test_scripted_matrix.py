@@ -23,7 +23,7 @@ from humanoid_teleop.portability.scripted_matrix import (
 )
 from humanoid_teleop.portability.source import read_source
 
-from .conftest import MATRIX
+from ..conftest import MATRIX
 
 
 def test_every_source_is_ported_to_every_robot(matrix_run: tuple[Path, Any]) -> None:
