@@ -195,6 +195,8 @@ from .writer import EpisodeOutput, RobotEpisode, model_hash
 FloatArray = NDArray[np.float64]
 #: Teleop profile the ported intent goes through (the one recorded intent is replayed with).
 PROFILE = "replay"
+#: What a port records as its ``custom.port.tool_version``: the version that made it.
+TOOL_VERSION = f"humanoid_teleop {__version__}"
 #: Longest time [s] the last intent is held after the source ends while the task is undecided.
 SETTLE_S = 2.0
 #: Longest time [s] the port waits after engaging for the target's engage ramp to end.
@@ -1063,7 +1065,7 @@ def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str
         "port.source_robot": source_robot,
         "port.source_outcome": source.outcome,
         "port.intent": source.intent_source or "fk",
-        "port.tool_version": f"humanoid_teleop {__version__}",
+        "port.tool_version": TOOL_VERSION,
         "port.physics": PHYSICS[sim],
     }
     if source.scene:

@@ -37,7 +37,7 @@ from humanoid_teleop.parallel import run_each
 from .archive import PortJob, port_all
 from .errors import PortError
 from .matrix import PairSummary, RunKey, clamps_cell, run_line, summarize
-from .port import PortOptions
+from .port import TOOL_VERSION, PortOptions
 from .report import PortReport
 from .resume import hold_output
 from .scripted import record_scripted_episode
@@ -218,6 +218,7 @@ def run_matrix(
         errors: list[str] = []
         kept_ports = 0
         wall_s: dict[RunKey, float] = {}
+        older: dict[int, str] = {}  # kept ports another version made: their tool_version
         start = said = time.perf_counter()
         with hold_output(ported_dir):
             for done, (i, ported) in enumerate(port_all(port_jobs, workers, ray), start=1):
@@ -229,11 +230,20 @@ def run_matrix(
                     errors.append(ported.error)
                     continue
                 kept_ports += ported.ported_before
+                if ported.ported_before and ported.tool_version != TOOL_VERSION:
+                    older[i] = ported.tool_version
                 key = (source.task, source.robot, source.seed, names[i % len(names)])
                 reports[key] = ported.report
                 if not ported.ported_before:
                     wall_s[key] = ported.wall_s
         say(f"{len(reports)} physics ports in {ported_dir} ({kept_ports} kept from an earlier run)")
+        if older:
+            versions = ", ".join(sorted(set(older.values())))
+            say(
+                f"{len(older)} of the kept ports were made by {versions or 'an unnamed version'}, "
+                f"not {TOOL_VERSION}: their numbers are that version's; run the matrix into "
+                "another folder to measure this one"
+            )
         ordered = {key: reports[key] for key in sorted(reports, key=_run_order(tasks, names))}
         (folder / REPORTS_FILE).write_text(
             "".join(f"{run_line(k, r)}\n" for k, r in ordered.items())

@@ -174,3 +174,27 @@ def test_each_stage_says_how_far_it_got(
         "physics ports: 1/4", "physics ports: 2/4", "physics ports: 3/4", "physics ports: 4/4",
         "4 physics ports",
     ], lines  # fmt: skip
+
+
+def test_ports_kept_from_another_version_are_named(
+    matrix_run: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """A copy of the matrix whose g1 -> alex port says another humanoid_teleop version made
+    it: the run again keeps it, and a line says the kept numbers are that version's."""
+    from humanoid_teleop.portability.port import TOOL_VERSION
+
+    folder, _ = matrix_run
+    copy = tmp_path / "matrix"
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".port.lock"))
+    metadata = copy / PORTED_DIR / "scripted_g1_push_0001_to_alex" / "metadata.yaml"
+    text = metadata.read_text()
+    assert f"custom.port.tool_version: {TOOL_VERSION}\n" in text
+    metadata.write_text(text.replace(TOOL_VERSION, "humanoid_teleop 0.0.9"))
+    robots, tasks, episodes = MATRIX
+    lines: list[str] = []
+    again = run_matrix(robots, tasks, episodes, copy, progress=lines.append)
+    assert again.kept_ports == 4
+    assert lines[-1] == (
+        f"1 of the kept ports were made by humanoid_teleop 0.0.9, not {TOOL_VERSION}: their "
+        "numbers are that version's; run the matrix into another folder to measure this one"
+    )
