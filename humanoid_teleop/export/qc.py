@@ -19,8 +19,6 @@ from humanoid_teleop.core.bag.metadata import PORT_KEY_PREFIX
 from humanoid_teleop.core.config import Field, read_yaml
 from humanoid_teleop.core.resources import EXPORT_RULES
 from humanoid_teleop.core.robot import RobotModel
-from humanoid_teleop.portability.errors import PortInputError
-from humanoid_teleop.portability.report import TARGETS, PortReport
 
 from .errors import ExportInputError
 from .layout import EpisodeFrames, driven_joints
@@ -80,8 +78,12 @@ class QcRules:
         if estops is not None:
             values["max_estops"] = estops.as_int(minimum=0)
         targets = root.optional("port_targets")
-        if targets is not None:
-            names = targets.as_str_list(allow_empty=True)
+        names = targets.as_str_list(allow_empty=True) if targets is not None else ()
+        if targets is not None and names:
+            # here, not at the top: the report pulls in the porter's modules (~0.3 s), which
+            # an export without this rule does not need
+            from humanoid_teleop.portability.report import TARGETS
+
             for item in targets.elements():
                 item.as_choice(TARGETS)
             values["port_targets"] = tuple(t for t in TARGETS if t in names)
@@ -148,6 +150,9 @@ def port_misses(path: Path, custom: dict[str, str], targets: Sequence[str]) -> l
     text = custom.get(f"{PORT_KEY_PREFIX}report")
     if text is None:
         return []
+    from humanoid_teleop.portability.errors import PortInputError
+    from humanoid_teleop.portability.report import PortReport
+
     where = f"{path}: metadata.yaml custom_data.{PORT_KEY_PREFIX}report"
     try:
         report = PortReport.from_dict(json.loads(text), where)
