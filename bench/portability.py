@@ -410,12 +410,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "isolated --` (the README's network rule)")  # fmt: skip
     # the package's matrix (what `humanoid-teleop port matrix` runs); not at the top: --before
     # runs this script's module level with earlier trees' code
-    from humanoid_teleop.parallel import run_each
     from humanoid_teleop.portability.scripted_matrix import (
         MatrixSource,
-        SourceJob,
         matrix_lines,
-        record_source,
+        record_sources,
         run_matrix,
         summarize_pairs,
     )
@@ -436,10 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit("\n".join(f"not ported: {e}" for e in matrix.errors))
         sources, run = list(matrix.sources), dict(matrix.reports)
     elif args.episodes:  # the speed rows alone: the sources, no physics ports
-        jobs = [SourceJob(r, t, seed, out / "sources", args.rate_hz) for t in args.tasks
-                for r in robots for seed in range(1, args.episodes + 1)]  # fmt: skip
-        done = dict(run_each(record_source, jobs, args.workers))
-        sources = [done[i] for i in range(len(jobs))]
+        sources = list(record_sources(robots, args.tasks, args.episodes, out / "sources",
+                                      args.workers, rate_hz=args.rate_hz))  # fmt: skip
     pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
     try:
         live_sources: list[MatrixSource] = []

@@ -67,13 +67,15 @@ class PortedEpisode:
 
 
 @lru_cache(maxsize=16)
-def _model(robot: str) -> RobotModel:
+def robot_model(robot: str) -> RobotModel:
+    """The robot's model (``load_robot``'s name or path), built once per process (a port's
+    worker, a matrix's recording)."""
     return RobotModel(load_robot(robot))
 
 
 @lru_cache(maxsize=4)
 def _pipeline(robot: str, profile: str) -> TeleopPipeline:
-    return target_pipeline(_model(robot), profile)
+    return target_pipeline(robot_model(robot), profile)
 
 
 def port_job(job: PortJob) -> PortedEpisode:
@@ -84,7 +86,7 @@ def port_job(job: PortJob) -> PortedEpisode:
     the machine's and raised: it stops the run."""
     note = ""
     try:
-        target_model = _model(job.target_robot)
+        target_model = robot_model(job.target_robot)
         name = ported_name(job.source.name, target_model.description.name)
         content_hash, physics = _identity(job)
         target_hash = model_hash(target_model.description)
@@ -94,7 +96,7 @@ def port_job(job: PortJob) -> PortedEpisode:
                 job.output, name, content_hash, physics, target_model_hash=target_hash
             )
         if earlier is None:
-            description = _model(job.source_robot).description if job.source_robot else None
+            description = robot_model(job.source_robot).description if job.source_robot else None
             source = read_source(job.source, description)
             content_hash = content_hash or bag_content_hash(source.path, list(source.files) or None)
             source = replace(source, content_hash=content_hash)
@@ -108,7 +110,7 @@ def port_job(job: PortJob) -> PortedEpisode:
                 job.source, earlier.path, earlier.report, ported_before=True,
                 tool_version=earlier.tool_version, note=note,
             )  # fmt: skip
-        source_model = _model(job.source_robot or source.robot)
+        source_model = robot_model(job.source_robot or source.robot)
         pipeline = _pipeline(job.target_robot, job.options.profile)
         _freeze_built()
         result = port_episode(
@@ -148,7 +150,7 @@ def _freeze_built() -> None:
     otherwise walk it during ports (~5-10% of a kinematic port's CPU time, issue 19), as the
     nodes do once built (:mod:`humanoid_teleop.nodes.executor`). Objects that become garbage
     later are still freed by their reference counts."""
-    built = _model.cache_info().misses + _pipeline.cache_info().misses
+    built = robot_model.cache_info().misses + _pipeline.cache_info().misses
     if built != _built[0]:
         _built[0] = built
         gc.freeze()

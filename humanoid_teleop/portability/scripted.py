@@ -30,6 +30,12 @@ from .writer import EpisodeOutput, RobotEpisode, model_hash
 START_NS = 1_800_000_000_000_000_000
 
 
+def scripted_episode_name(robot: str, scene_name: str, seed: int) -> str:
+    """The name :func:`record_scripted_episode` gives ``robot``'s episode of ``scene_name``
+    laid out by ``seed``."""
+    return f"scripted_{robot}_{scene_name}_{seed:04d}"
+
+
 def record_scripted_episode(
     model: RobotModel,
     scene_name: str,
@@ -61,7 +67,7 @@ def record_scripted_episode(
         software_version=f"humanoid_teleop {__version__}",
         custom={"scene": config.name, "scene_seed": str(seed)},
     )
-    episode_name = name or f"scripted_{description.name}_{config.name}_{seed:04d}"
+    episode_name = name or scripted_episode_name(description.name, config.name, seed)
     output = EpisodeOutput(bag_dir, episode_name, info, START_NS)
     writer = RobotEpisode(output, model, (side,), scene.object_names, command_period_s=1 / rate_hz)
     try:

@@ -23,7 +23,6 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +30,16 @@ import numpy as np
 
 from humanoid_teleop.core.bag.metadata import METADATA_FILE
 from humanoid_teleop.core.bag.reader import read_bag
-from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.core.robot import load_robot
 from humanoid_teleop.parallel import run_each
 
-from .archive import PortJob, port_all
+from .archive import PortJob, port_all, robot_model
 from .errors import PortError
 from .matrix import PairSummary, RunKey, clamps_cell, run_line, summarize
 from .port import TOOL_VERSION, PortOptions
 from .report import PortReport
 from .resume import hold_output
-from .scripted import record_scripted_episode
+from .scripted import record_scripted_episode, scripted_episode_name
 from .writer import model_hash
 
 #: The scenes a matrix runs by default (config/sim/scenes/<task>.yaml).
@@ -56,7 +55,7 @@ MATRIX_PORT = PortOptions(sim=True, cameras=False)
 
 def source_path(folder: Path, robot: str, task: str, seed: int) -> Path:
     """Where :func:`record_source` keeps a scripted episode (its recorder's own name)."""
-    return folder / f"scripted_{robot}_{task}_{seed:04d}"
+    return folder / scripted_episode_name(robot, task, seed)
 
 
 @dataclass(frozen=True)
@@ -87,17 +86,12 @@ class MatrixSource:
     duration_s: float = 0.0
 
 
-@lru_cache(maxsize=8)
-def _model(robot: str) -> RobotModel:
-    return RobotModel(load_robot(robot))
-
-
 def record_source(job: SourceJob) -> MatrixSource:
     """Record ``job``'s episode, or keep the one an earlier run finished there (a
     half-written one, without its metadata, is recorded again). One recorded before the
     robot's robot.yaml changed raises :class:`PortError` naming it (its ports would be of
     the robot as it was)."""
-    model = _model(job.robot)
+    model = robot_model(job.robot)
     name = model.description.name
     path = source_path(job.folder, name, job.task, job.seed)
     kept = (path / METADATA_FILE).is_file()
@@ -106,11 +100,12 @@ def record_source(job: SourceJob) -> MatrixSource:
         path = record_scripted_episode(model, job.task, job.seed, job.folder, rate_hz=job.rate_hz)
     metadata = read_bag(path).metadata
     recorded_model = metadata.custom_data.get("robot_model_hash", "")
-    if kept and recorded_model != model_hash(model.description):
+    current_model = model_hash(model.description)
+    if kept and recorded_model != current_model:
         raise PortError(
             f"{path / METADATA_FILE}: robot_model_hash {recorded_model or '(none)'} is not "
-            f"{name}'s robot.yaml now ({model_hash(model.description)}): recorded before "
-            "that robot.yaml changed; run the matrix into another folder"
+            f"{name}'s robot.yaml now ({current_model}): recorded before that robot.yaml "
+            "changed; run the matrix into another folder"
         )
     outcome = metadata.custom_data.get("outcome", "")
     return MatrixSource(name, job.task, job.seed, path, outcome, kept, metadata.duration_ns / 1e9)
@@ -157,7 +152,7 @@ class MatrixRun:
             ],
             "pairs": [
                 {
-                    **pair_dict(s),
+                    **asdict(s),
                     "transfer_ratio": s.transfer_ratio,
                     "below_target": s.below_target(),
                 }
@@ -166,11 +161,6 @@ class MatrixRun:
             "not_ported": list(self.errors),
             "kept_ports": self.kept_ports,
         }
-
-
-def pair_dict(summary: PairSummary) -> dict[str, Any]:
-    """A pair's summary as JSON (distances [m], its contact split as a dict)."""
-    return asdict(summary)
 
 
 def run_matrix(
@@ -194,21 +184,8 @@ def run_matrix(
         if twice:  # their episodes would be recorded and ported twice, into the same names
             raise PortError(f"the matrix names the {kind} {', '.join(twice)} twice")
     sources_dir, ported_dir = folder / SOURCES_DIR, folder / PORTED_DIR
-    jobs = [
-        SourceJob(robot, task, seed, sources_dir, rate_hz)
-        for task in tasks
-        for robot in robots
-        for seed in range(1, episodes + 1)
-    ]
     with hold_output(folder):  # one run at a time writes a matrix folder
-        recorded: dict[int, MatrixSource] = {}
-        start = said = time.perf_counter()
-        for i, source in run_each(record_source, jobs, workers, ray):
-            recorded[i] = source
-            if time.perf_counter() - said >= PROGRESS_EVERY_S:
-                said = time.perf_counter()
-                say(f"source episodes: {len(recorded)}/{len(jobs)} in {said - start:.0f} s")
-        sources = tuple(recorded[i] for i in range(len(jobs)))
+        sources = record_sources(robots, tasks, episodes, sources_dir, workers, ray, rate_hz, say)
         kept = sum(s.kept for s in sources)
         say(f"{len(sources)} source episodes in {sources_dir} ({kept} kept from an earlier run)")
         port_jobs = [
@@ -218,7 +195,7 @@ def run_matrix(
         errors: list[str] = []
         kept_ports = 0
         wall_s: dict[RunKey, float] = {}
-        older: dict[int, str] = {}  # kept ports another version made: their tool_version
+        older: list[str] = []  # kept ports another version made: their tool_version
         start = said = time.perf_counter()
         with hold_output(ported_dir):
             for done, (i, ported) in enumerate(port_all(port_jobs, workers, ray), start=1):
@@ -231,14 +208,14 @@ def run_matrix(
                     continue
                 kept_ports += ported.ported_before
                 if ported.ported_before and ported.tool_version != TOOL_VERSION:
-                    older[i] = ported.tool_version
+                    older.append(ported.tool_version)
                 key = (source.task, source.robot, source.seed, names[i % len(names)])
                 reports[key] = ported.report
                 if not ported.ported_before:
                     wall_s[key] = ported.wall_s
         say(f"{len(reports)} physics ports in {ported_dir} ({kept_ports} kept from an earlier run)")
         if older:
-            versions = ", ".join(sorted(set(older.values())))
+            versions = ", ".join(sorted(set(older)))
             say(
                 f"{len(older)} of the kept ports were made by {versions or 'an unnamed version'}, "
                 f"not {TOOL_VERSION}: their numbers are that version's; run the matrix into "
@@ -259,6 +236,35 @@ def run_matrix(
             kept_ports=kept_ports,
             port_wall_s=wall_s,
         )
+
+
+def record_sources(
+    robots: Sequence[str],
+    tasks: Sequence[str],
+    episodes: int,
+    folder: Path,
+    workers: int = 1,
+    ray: str | None = None,
+    rate_hz: float = 250.0,
+    say: Callable[[str], None] = lambda line: None,
+) -> tuple[MatrixSource, ...]:
+    """:func:`record_source` of ``episodes`` scripted episodes (seeds 1..N) per robot and
+    task into ``folder``, task by task, robot by robot; every :data:`PROGRESS_EVERY_S`
+    ``say`` gets how many are done."""
+    jobs = [
+        SourceJob(robot, task, seed, folder, rate_hz)
+        for task in tasks
+        for robot in robots
+        for seed in range(1, episodes + 1)
+    ]
+    recorded: dict[int, MatrixSource] = {}
+    start = said = time.perf_counter()
+    for i, source in run_each(record_source, jobs, workers, ray):
+        recorded[i] = source
+        if time.perf_counter() - said >= PROGRESS_EVERY_S:
+            said = time.perf_counter()
+            say(f"source episodes: {len(recorded)}/{len(jobs)} in {said - start:.0f} s")
+    return tuple(recorded[i] for i in range(len(jobs)))
 
 
 def _run_order(tasks: Sequence[str], robots: Sequence[str]) -> Callable[[RunKey], tuple[int, ...]]:

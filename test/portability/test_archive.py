@@ -17,7 +17,7 @@ def test_a_worker_freezes_what_it_built_once(sources: list[Path], tmp_path: Path
     """The first job's models and pipeline are frozen out of the collector's full passes;
     a second job to the same robot builds nothing and freezes nothing more."""
     options = PortOptions(sim=False)
-    archive._model.cache_clear()  # a fresh worker: nothing built yet
+    archive.robot_model.cache_clear()  # a fresh worker: nothing built yet
     archive._pipeline.cache_clear()
     gc.unfreeze()
     try:
