@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from humanoid_teleop.core.bag.errors import BagFormatError
 from humanoid_teleop.core.bag.reader import BagSummary, RawMessage, iter_messages, read_bag
 from humanoid_teleop.core.errors import TeleopError
 from humanoid_teleop.core.robot import RobotDescription
-from humanoid_teleop.core.robot.loader import load_robot
+from humanoid_teleop.core.robot.shared import shared_robot
 
 from .errors import AnnotationError
 
@@ -69,11 +68,11 @@ class EpisodeSignals:
         return dict(self.summary.metadata.custom_data)
 
 
-@lru_cache(maxsize=8)
 def robot_description(name: str) -> RobotDescription:
-    """The robot named in an episode's metadata (cached per process)."""
+    """The robot named in an episode's metadata (:func:`~humanoid_teleop.core.robot.shared.
+    shared_robot`: parsed once per process)."""
     try:
-        return load_robot(name)
+        return shared_robot(name)
     except TeleopError as err:
         raise AnnotationError(f"robot {name!r} of the episode: {err}") from err
 

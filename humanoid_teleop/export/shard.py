@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from humanoid_teleop.annotation.dataset import action_config, episode_labels
-from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.core.robot.errors import RobotConfigError
+from humanoid_teleop.core.robot.shared import shared_model
 
 from . import stats, video
 from .errors import ExportInputError
@@ -67,11 +67,11 @@ class Unit:
         return digest[:32]
 
 
-@lru_cache(maxsize=8)
 def robot_model(name: str) -> RobotModel:
-    """The robot model named in an episode's metadata (cached per process)."""
+    """The robot model named in an episode's metadata (:func:`~humanoid_teleop.core.robot.
+    shared.shared_model`: built once per process)."""
     try:
-        return RobotModel(load_robot(name))
+        return shared_model(name)
     except RobotConfigError as err:
         raise ExportInputError(f"robot {name!r} of the episode: {err}") from err
 

@@ -23,7 +23,8 @@ from humanoid_teleop.core.bag.errors import BagError
 from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.errors import EnvironmentProblem, TeleopError
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
-from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot.shared import models_built, shared_model
 from humanoid_teleop.parallel import run_each
 
 from .port import PortOptions, port_episode, target_pipeline, with_physics
@@ -66,16 +67,11 @@ class PortedEpisode:
     error: str = ""
 
 
-@lru_cache(maxsize=16)
-def robot_model(robot: str) -> RobotModel:
-    """The robot's model (``load_robot``'s name or path), built once per process (a port's
-    worker, a matrix's recording)."""
-    return RobotModel(load_robot(robot))
-
-
 @lru_cache(maxsize=4)
-def _pipeline(robot: str, profile: str) -> TeleopPipeline:
-    return target_pipeline(robot_model(robot), profile)
+def _pipeline(model: RobotModel, profile: str) -> TeleopPipeline:
+    """The target's pipeline, built once per model (a robot.yaml edited while the process
+    runs is a new model) and profile."""
+    return target_pipeline(model, profile)
 
 
 def port_job(job: PortJob) -> PortedEpisode:
@@ -86,7 +82,7 @@ def port_job(job: PortJob) -> PortedEpisode:
     the machine's and raised: it stops the run."""
     note = ""
     try:
-        target_model = robot_model(job.target_robot)
+        target_model = shared_model(job.target_robot)
         name = ported_name(job.source.name, target_model.description.name)
         content_hash, physics = _identity(job)
         target_hash = model_hash(target_model.description)
@@ -96,7 +92,7 @@ def port_job(job: PortJob) -> PortedEpisode:
                 job.output, name, content_hash, physics, target_model_hash=target_hash
             )
         if earlier is None:
-            description = robot_model(job.source_robot).description if job.source_robot else None
+            description = shared_model(job.source_robot).description if job.source_robot else None
             source = read_source(job.source, description)
             content_hash = content_hash or bag_content_hash(source.path, list(source.files) or None)
             source = replace(source, content_hash=content_hash)
@@ -110,8 +106,8 @@ def port_job(job: PortJob) -> PortedEpisode:
                 job.source, earlier.path, earlier.report, ported_before=True,
                 tool_version=earlier.tool_version, note=note,
             )  # fmt: skip
-        source_model = robot_model(job.source_robot or source.robot)
-        pipeline = _pipeline(job.target_robot, job.options.profile)
+        source_model = shared_model(job.source_robot or source.robot)
+        pipeline = _pipeline(target_model, job.options.profile)
         _freeze_built()
         result = port_episode(
             source, source_model, target_model, job.output, job.options, pipeline=pipeline
@@ -150,7 +146,7 @@ def _freeze_built() -> None:
     otherwise walk it during ports (~5-10% of a kinematic port's CPU time, issue 19), as the
     nodes do once built (:mod:`humanoid_teleop.nodes.executor`). Objects that become garbage
     later are still freed by their reference counts."""
-    built = robot_model.cache_info().misses + _pipeline.cache_info().misses
+    built = models_built() + _pipeline.cache_info().misses
     if built != _built[0]:
         _built[0] = built
         gc.freeze()

@@ -148,6 +148,7 @@ from humanoid_teleop.core.retarget.calibration import capture, recaptured_wrist
 from humanoid_teleop.core.retarget.hand import HandRetargeter
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot.shared import shared_model
 from humanoid_teleop.core.sim.hand_geometry import hand_geometry
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
@@ -734,12 +735,10 @@ def input_in_first_calibration(path: Path) -> SourceEpisode | None:
     robot off by the operator's move. None when the episode was calibrated once.
     PortInputError (one line naming the episode) when it cannot be read or folded (no
     ``robot`` in its metadata, no EE targets recorded for a re-centred arm)."""
-    from humanoid_teleop.core.robot import load_robot
-
     source = read_source(path)
     if not source.recalibrations_s:
         return None
-    model = RobotModel(load_robot(source.robot))
+    model = shared_model(source.robot)
     pipeline = target_pipeline(model)
     arm_ik = next((r for r in pipeline.retargeters if isinstance(r, ArmIkRetargeter)), None)
     if arm_ik is None:  # no arm follows a wrist: nothing is mapped through a calibration

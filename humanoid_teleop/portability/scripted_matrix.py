@@ -30,10 +30,10 @@ import numpy as np
 
 from humanoid_teleop.core.bag.metadata import METADATA_FILE
 from humanoid_teleop.core.bag.reader import read_bag
-from humanoid_teleop.core.robot import load_robot
+from humanoid_teleop.core.robot.shared import shared_model, shared_robot
 from humanoid_teleop.parallel import run_each
 
-from .archive import PortJob, port_all, robot_model
+from .archive import PortJob, port_all
 from .errors import PortError
 from .matrix import PairSummary, RunKey, clamps_cell, run_line, summarize
 from .port import TOOL_VERSION, PortOptions
@@ -91,7 +91,7 @@ def record_source(job: SourceJob) -> MatrixSource:
     half-written one, without its metadata, is recorded again). One recorded before the
     robot's robot.yaml changed raises :class:`PortError` naming it (its ports would be of
     the robot as it was)."""
-    model = robot_model(job.robot)
+    model = shared_model(job.robot)
     name = model.description.name
     path = source_path(job.folder, name, job.task, job.seed)
     kept = (path / METADATA_FILE).is_file()
@@ -178,7 +178,7 @@ def run_matrix(
     each to every robot in physics (see the module's text); ``progress`` gets a line per
     stage. Robots are named as ``load_robot`` takes them."""
     say = progress or (lambda line: None)
-    names = tuple(load_robot(robot).name for robot in robots)
+    names = tuple(shared_robot(robot).name for robot in robots)
     for kind, values in (("robot", names), ("task", tuple(tasks))):
         twice = sorted({v for v in values if values.count(v) > 1})
         if twice:  # their episodes would be recorded and ported twice, into the same names

@@ -10,7 +10,6 @@ joint state: joint-only data).
 from __future__ import annotations
 
 import bisect
-import functools
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -49,6 +48,7 @@ from humanoid_teleop.core.motion.topics import (
 )
 from humanoid_teleop.core.retarget.calibration import engaged_at, later_calibrations_ns
 from humanoid_teleop.core.robot import RobotDescription
+from humanoid_teleop.core.robot.shared import shared_robot
 from humanoid_teleop.core.sim.scene import load_scene, scene_dirs
 
 from .errors import PortInputError
@@ -473,24 +473,6 @@ def _in_group_order(
     return np.array([by_name[n] for n in group], dtype=np.float64)
 
 
-def _source_robot(name: str) -> RobotDescription:
-    """Robot ``name`` (a name on the search path, or a path), parsed once per robot.yaml
-    content: an archive's episodes name a handful of robots, and a parse (~10 ms) is a few
-    percent of a kinematic port."""
-    from humanoid_teleop.core.robot import find_robot_file
-
-    file = find_robot_file(name).resolve()
-    return _parsed_robot(file, file.read_bytes())
-
-
-@functools.lru_cache(maxsize=32)
-def _parsed_robot(file: Path, content: bytes) -> RobotDescription:
-    """:func:`_source_robot`'s parse of ``file`` (``content``, its bytes, keys the cache)."""
-    from humanoid_teleop.core.robot import load_robot
-
-    return load_robot(file)
-
-
 def _check_sample_clock(
     path: Path, metadata: BagMetadata, messages: dict[str, TopicMessages]
 ) -> None:
@@ -538,7 +520,7 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
             raise PortInputError(
                 f"{path}: metadata.yaml custom_data has no 'robot'; name it with --from ROBOT"
             )
-        description = _source_robot(robot)
+        description = shared_robot(robot)
     counts = summary.counts
     joint_topic = description.sensors.joint_state_topic
     if not counts.get(joint_topic):

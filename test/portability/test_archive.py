@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from humanoid_teleop.core.robot.shared import forget_shared_robots
 from humanoid_teleop.portability import archive
 from humanoid_teleop.portability.archive import PortJob, port_job
 from humanoid_teleop.portability.port import PortOptions
@@ -17,7 +18,7 @@ def test_a_worker_freezes_what_it_built_once(sources: list[Path], tmp_path: Path
     """The first job's models and pipeline are frozen out of the collector's full passes;
     a second job to the same robot builds nothing and freezes nothing more."""
     options = PortOptions(sim=False)
-    archive.robot_model.cache_clear()  # a fresh worker: nothing built yet
+    forget_shared_robots()  # a fresh worker: nothing built yet
     archive._pipeline.cache_clear()
     gc.unfreeze()
     try:
