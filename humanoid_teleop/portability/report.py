@@ -248,6 +248,8 @@ class PortReport:
     def from_dict(cls, data: Mapping[str, Any], where: str) -> PortReport:
         """The report :meth:`to_dict` wrote (its derived keys ignored); ``where`` names the
         file and line for the error an unknown or missing key raises."""
+        if not isinstance(data, Mapping):  # JSON that parsed to a list, a number, ...
+            raise PortInputError(f"{where}: not a port report (a JSON {type(data).__name__})")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known - _DERIVED_KEYS)
         if unknown:

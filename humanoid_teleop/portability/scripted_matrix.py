@@ -28,8 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from humanoid_teleop.core.bag.episode import PARTIAL_SUFFIX
 from humanoid_teleop.core.bag.metadata import METADATA_FILE
-from humanoid_teleop.core.bag.reader import read_bag
+from humanoid_teleop.core.bag.reader import BagSummary, read_bag
+from humanoid_teleop.core.robot import RobotDescription
 from humanoid_teleop.core.robot.shared import shared_model, shared_robot
 from humanoid_teleop.parallel import run_each
 
@@ -87,28 +89,54 @@ class MatrixSource:
 
 
 def record_source(job: SourceJob) -> MatrixSource:
-    """Record ``job``'s episode, or keep the one an earlier run finished there (a
-    half-written one, without its metadata, is recorded again). One recorded before the
-    robot's robot.yaml changed raises :class:`PortError` naming it (its ports would be of
-    the robot as it was)."""
+    """Record ``job``'s episode, or keep the one an earlier run finished there (one it left
+    half-written, ``<name>.partial``, is removed and recorded again). One recorded before the
+    robot's robot.yaml changed, or at another command rate than ``job.rate_hz``, raises
+    :class:`PortError` naming it (its ports would be of another robot or rate)."""
     model = shared_model(job.robot)
     name = model.description.name
     path = source_path(job.folder, name, job.task, job.seed)
     kept = (path / METADATA_FILE).is_file()
     if not kept:
         shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path.with_name(path.name + PARTIAL_SUFFIX), ignore_errors=True)
         path = record_scripted_episode(model, job.task, job.seed, job.folder, rate_hz=job.rate_hz)
-    metadata = read_bag(path).metadata
-    recorded_model = metadata.custom_data.get("robot_model_hash", "")
-    current_model = model_hash(model.description)
-    if kept and recorded_model != current_model:
-        raise PortError(
-            f"{path / METADATA_FILE}: robot_model_hash {recorded_model or '(none)'} is not "
-            f"{name}'s robot.yaml now ({current_model}): recorded before that robot.yaml "
-            "changed; run the matrix into another folder"
-        )
+    summary = read_bag(path)
+    metadata = summary.metadata
+    if kept:
+        _check_kept_source(path, summary, model.description, job.rate_hz)
     outcome = metadata.custom_data.get("outcome", "")
     return MatrixSource(name, job.task, job.seed, path, outcome, kept, metadata.duration_ns / 1e9)
+
+
+#: How far [fraction] a kept source's joint-state rate may lie from the rate asked.
+RATE_TOLERANCE = 0.05
+
+
+def _check_kept_source(
+    path: Path, summary: BagSummary, description: RobotDescription, rate_hz: float
+) -> None:
+    """Refuse (:class:`PortError`, one line naming the file) a source an earlier run recorded
+    of the robot as it was before its robot.yaml changed, or at another command rate (its
+    joint states per second of its metadata: one a step)."""
+    where = path / METADATA_FILE
+    recorded_model = summary.metadata.custom_data.get("robot_model_hash", "")
+    current_model = model_hash(description)
+    if recorded_model != current_model:
+        raise PortError(
+            f"{where}: robot_model_hash {recorded_model or '(none)'} is not "
+            f"{description.name}'s robot.yaml now ({current_model}): recorded before that "
+            "robot.yaml changed; run the matrix into another folder"
+        )
+    steps = summary.counts.get(description.sensors.joint_state_topic, 0)
+    duration_s = summary.metadata.duration_ns / 1e9
+    recorded_hz = steps / duration_s if duration_s > 0 else 0.0
+    if abs(recorded_hz - rate_hz) > RATE_TOLERANCE * rate_hz:
+        raise PortError(
+            f"{where}: recorded at {recorded_hz:.0f} Hz ({steps} joint states in "
+            f"{duration_s:.2f} s), not the {rate_hz:g} Hz asked; run the matrix into another "
+            "folder, or again at its rate"
+        )
 
 
 @dataclass(frozen=True)
@@ -178,6 +206,12 @@ def run_matrix(
     each to every robot in physics (see the module's text); ``progress`` gets a line per
     stage. Robots are named as ``load_robot`` takes them."""
     say = progress or (lambda line: None)
+    files = [t for t in tasks if "/" in t or t.endswith((".yaml", ".yml"))]
+    if files:  # a port finds its episode's scene by name (config/sim/scenes/<name>.yaml)
+        raise PortError(
+            f"the matrix takes scene names (config/sim/scenes/<name>.yaml), not files: "
+            f"{', '.join(files)}"
+        )
     names = tuple(shared_robot(robot).name for robot in robots)
     for kind, values in (("robot", names), ("task", tuple(tasks))):
         twice = sorted({v for v in values if values.count(v) > 1})
@@ -203,6 +237,8 @@ def run_matrix(
                     said = time.perf_counter()
                     say(f"physics ports: {done}/{len(port_jobs)} in {said - start:.0f} s")
                 source = sources[i // len(names)]
+                if ported.note:  # a port an earlier run left half-written, removed
+                    say(ported.note)
                 if ported.report is None:
                     errors.append(ported.error)
                     continue

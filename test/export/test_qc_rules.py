@@ -67,3 +67,19 @@ def test_port_targets_are_kept_in_the_targets_order_and_key_shards_only_when_set
         **{**rules.__dict__, "source": "<defaults>"}
     )
     assert QcRules.from_json(QcRules.load().as_json()).port_targets == ()
+
+
+@pytest.mark.parametrize("text", ["[]", "3", "{not json", '{"steps": 3}'])
+def test_a_ported_episodes_unreadable_report_is_one_line(text: str) -> None:
+    """A ported episode whose metadata holds no port report (JSON that is no object, no
+    JSON, a report missing its keys) is one ExportInputError naming the episode and key."""
+    from humanoid_teleop.core.bag.metadata import PORT_KEY_PREFIX
+    from humanoid_teleop.export.errors import ExportInputError
+    from humanoid_teleop.export.qc import port_misses
+
+    custom = {f"{PORT_KEY_PREFIX}report": text}
+    with pytest.raises(ExportInputError) as err:
+        port_misses(Path("/data/ep_to_g1"), custom, ("contact",))
+    line = str(err.value)
+    assert line.startswith("/data/ep_to_g1: metadata.yaml custom_data.custom.port.report: "), line
+    assert "\n" not in line

@@ -118,17 +118,52 @@ def test_text_shows_the_matrix_and_each_pairs_reasons(matrix_run: tuple[Path, An
 
 
 def test_a_half_recorded_source_is_recorded_again(tmp_path: Path) -> None:
-    """A source folder an earlier run left without its metadata.yaml (killed mid-recording)
-    is recorded again, not kept."""
+    """What a killed recording left (its ``<name>.partial`` folder, as the recorder writes
+    it until the metadata is in, or a folder of the final name without metadata.yaml) is
+    removed and the source recorded again, not kept and not refused."""
+    from humanoid_teleop.core.bag.episode import PARTIAL_SUFFIX
     from humanoid_teleop.portability.scripted_matrix import SourceJob, record_source
 
     job = SourceJob("g1", "push", 1, tmp_path / SOURCES_DIR)
     half = source_path(job.folder, "g1", "push", 1)
-    half.mkdir(parents=True)
-    (half / "scripted_g1_push_0001_0.mcap").write_bytes(b"\x89MCAP0\r\n")
+    partial = half.with_name(half.name + PARTIAL_SUFFIX)
+    for folder in (half, partial):
+        folder.mkdir(parents=True)
+        (folder / "scripted_g1_push_0001_0.mcap").write_bytes(b"\x89MCAP0\r\n")
     source = record_source(job)
     assert not source.kept and source.outcome == "success"
-    assert check_bag(source.path).ok
+    assert check_bag(source.path).ok and not partial.exists()
+
+
+def test_a_source_kept_from_another_rate_is_one_line(
+    matrix_run: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """The matrix's sources (250 Hz) asked for again at 100 Hz: the kept source stops the run
+    with one line naming it and both rates (its ports would be of the other rate)."""
+    from humanoid_teleop.portability.errors import PortError
+    from humanoid_teleop.portability.scripted_matrix import SourceJob, record_source
+
+    folder, _ = matrix_run
+    sources = folder / SOURCES_DIR
+    assert record_source(SourceJob("g1", "push", 1, sources, rate_hz=250.0)).kept
+    with pytest.raises(PortError) as err:
+        record_source(SourceJob("g1", "push", 1, sources, rate_hz=100.0))
+    line = str(err.value)
+    assert line.startswith(f"{source_path(sources, 'g1', 'push', 1)}/metadata.yaml: "), line
+    assert "recorded at 250 Hz" in line and "not the 100 Hz asked" in line, line
+    assert "\n" not in line
+
+
+def test_a_scene_file_as_task_is_one_line_before_anything_is_written(tmp_path: Path) -> None:
+    """A scene named by its file (a port finds its episode's scene by name) stops the run
+    with one line naming it, before anything is recorded."""
+    from humanoid_teleop.core.sim.scene import scene_dirs
+    from humanoid_teleop.portability.errors import PortError
+
+    scene = next(d / "push.yaml" for d in scene_dirs() if (d / "push.yaml").is_file())
+    with pytest.raises(PortError, match=f"not files: {scene}$"):
+        run_matrix(("g1",), ("pick_and_place", str(scene)), 1, tmp_path / "matrix")
+    assert not (tmp_path / "matrix").exists()
 
 
 def test_a_source_recorded_before_its_robot_yaml_changed_is_one_line(tmp_path: Path) -> None:
