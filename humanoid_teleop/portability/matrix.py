@@ -69,6 +69,8 @@ class PairSummary:
 
     def below_target(self) -> list[str]:
         """Why the pair misses the targets (empty: it meets them)."""
+        if not self.episodes:  # every port of the pair failed: its own lines say why
+            return ["no episode ported (see the not-ported lines)"]
         if self.reachability_pct < REACH_PCT:
             return [f"reachability {self.reachability_pct:.1f}% < {REACH_PCT:.0f}%", *self.notes]
         reasons = []

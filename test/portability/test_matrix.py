@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from humanoid_teleop.portability.errors import PortInputError
-from humanoid_teleop.portability.matrix import compare_runs, read_run, run_line
+from humanoid_teleop.portability.matrix import compare_runs, read_run, run_line, summarize
 from humanoid_teleop.portability.report import PortReport
 
 from .test_report import _report
@@ -71,3 +71,14 @@ def test_a_missing_run_file_is_one_line_naming_it(tmp_path: Path) -> None:
         f"{tmp_path / 'reports.jsonl'}: cannot read a matrix run's reports (No such file or "
         "directory)"
     )
+
+
+def test_a_pair_whose_ports_all_failed_says_so() -> None:
+    """A pair with no report (each of its ports was a not-ported line) is below target for
+    that reason, not for a reachability of 0%; one report of the same pair meets them."""
+    self_reports = [_report(), _report()]
+    failed = summarize("push", "g1", "alex", [], self_reports)
+    assert failed.below_target() == ["no episode ported (see the not-ported lines)"]
+    assert summarize("push", "g1", "alex", [_report()], self_reports).below_target() == [
+        "transfer ratio 0.50 < 0.8"
+    ]
