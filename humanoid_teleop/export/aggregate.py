@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from humanoid_teleop import __version__ as software_version
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotModel, robot_model_hash
 
 from . import stats, video
 from .errors import ExportError
@@ -97,7 +97,7 @@ def _embodiment(model: RobotModel) -> dict[str, Any]:
         "robot": description.name,
         "display_name": description.display_name,
         "maker": description.maker,
-        "robot_model_hash": _robot_hash(description.source_file),
+        "robot_model_hash": robot_model_hash(description),
         "base_frame": description.base_frame,
         "joint_groups": {g: list(description.groups[g]) for g in driven_groups(model)},
         "joint_names": list(joints),
@@ -139,12 +139,6 @@ def _camera_info(model: RobotModel, name: str) -> dict[str, Any]:
             "in": model.description.base_frame,
         },
     }
-
-
-def _robot_hash(path: Path) -> str:
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def _in_group_order(by_group: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,6 @@ topic as ``lost_in_transport`` in the episode's loss summary and logged.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import sys
@@ -153,7 +152,7 @@ def to_rclpy_qos(qos: BagQos) -> QoSProfile:
 
 def robot_topics(robot: str) -> tuple[list[TopicRule], str]:
     """Sensor and command topics of ``robot`` (with types) and a hash of its robot.yaml."""
-    from humanoid_teleop.core.robot import load_robot
+    from humanoid_teleop.core.robot import load_robot, robot_model_hash
 
     description = load_robot(robot)
     sensors = description.sensors
@@ -166,8 +165,7 @@ def robot_topics(robot: str) -> tuple[list[TopicRule], str]:
         rules.append(TopicRule(wrench.topic, ROBOT_TYPES["wrench"]))
     for interface in description.interfaces.values():
         rules.append(TopicRule(interface.topic, ROBOT_TYPES[interface.kind]))
-    digest = hashlib.sha256(Path(description.source_file).read_bytes()).hexdigest()[:16]
-    return rules, f"sha256:{digest}"
+    return rules, robot_model_hash(description)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from humanoid_teleop.core.bag.errors import BagError
 from humanoid_teleop.core.bag.reader import bag_content_hash, read_bag
 from humanoid_teleop.core.errors import EnvironmentProblem, TeleopError
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotModel, robot_model_hash
 from humanoid_teleop.core.robot.shared import models_built, shared_model
 from humanoid_teleop.parallel import run_each
 
@@ -31,7 +31,6 @@ from .port import PortOptions, port_episode, target_pipeline, with_physics
 from .report import PortReport
 from .resume import earlier_port, ported_name
 from .source import read_source, scene_in_metadata
-from .writer import model_hash
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ def port_job(job: PortJob) -> PortedEpisode:
         target_model = shared_model(job.target_robot)
         name = ported_name(job.source.name, target_model.description.name)
         content_hash, physics = _identity(job)
-        target_hash = model_hash(target_model.description)
+        target_hash = robot_model_hash(target_model.description)
         earlier = None
         if content_hash and physics is not None:  # known from the metadata: decode nothing
             earlier, note = earlier_port(

@@ -147,7 +147,7 @@ from humanoid_teleop.core.retarget.arm_ik import ArmIkRetargeter, arm_geometry
 from humanoid_teleop.core.retarget.calibration import capture, recaptured_wrist
 from humanoid_teleop.core.retarget.hand import HandRetargeter
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotModel, robot_model_hash
 from humanoid_teleop.core.robot.shared import shared_model
 from humanoid_teleop.core.sim.hand_geometry import hand_geometry
 from humanoid_teleop.devices.scripted.hand_model import hand_points
@@ -191,7 +191,7 @@ from .track import (
     task_origin,
     vector_length,
 )
-from .writer import EpisodeOutput, RobotEpisode, model_hash
+from .writer import EpisodeOutput, RobotEpisode
 
 FloatArray = NDArray[np.float64]
 #: Teleop profile the ported intent goes through (the one recorded intent is replayed with).
@@ -343,7 +343,7 @@ def port_episode(
         task=source.custom.get("task", ""),
         operator=source.custom.get("operator", ""),
         robot=tgt_desc.name,
-        robot_model_hash=model_hash(tgt_desc),
+        robot_model_hash=robot_model_hash(tgt_desc),
         device=PORT_DEVICE,
         station=source.custom.get("station", ""),
         software_version=f"humanoid_teleop {__version__}",
@@ -950,7 +950,7 @@ def _ee_tool(*tools: tuple[str, ArmTool]) -> tuple[str, str] | None:
 
 def _same_robot(a: Any, b: Any) -> bool:
     """Whether two robot descriptions are the same robot (the same robot.yaml)."""
-    return bool(a.name == b.name and model_hash(a) == model_hash(b))
+    return bool(a.name == b.name and robot_model_hash(a) == robot_model_hash(b))
 
 
 def target_pipeline(target_model: RobotModel, profile: str = PROFILE) -> TeleopPipeline:

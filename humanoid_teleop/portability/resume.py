@@ -91,8 +91,8 @@ def earlier_port(
     """What an earlier run left under ``out_dir`` for the episode ``name`` of the source
     whose content hash is ``source_hash``, ported with (``physics``) or without the physics
     replay to the target whose robot.yaml now hashes to ``target_model_hash``
-    (:func:`.writer.model_hash`): ``(the episode to keep or None, a line saying what was
-    done or "")``.
+    (:func:`~humanoid_teleop.core.robot.robot_model_hash`): ``(the episode to keep or None,
+    a line saying what was done or "")``.
 
     Call it holding the folder's lock (:func:`hold_output`). A ``<name>.partial`` (a run
     killed or stopped while writing it) is removed: the episode is ported again. An episode

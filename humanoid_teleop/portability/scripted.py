@@ -19,12 +19,12 @@ from pathlib import Path
 from humanoid_teleop import __version__
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
-from humanoid_teleop.core.robot import RobotModel
+from humanoid_teleop.core.robot import RobotModel, robot_model_hash
 from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
 from humanoid_teleop.core.sim.scene import RUNNING, Scene, load_scene
 from humanoid_teleop.devices.scripted.episode import PROFILE, demonstrator_for, scripted_steps
 
-from .writer import EpisodeOutput, RobotEpisode, model_hash
+from .writer import EpisodeOutput, RobotEpisode
 
 #: Epoch time [ns] the offline episodes start at (fixed: the same run gives the same bytes).
 START_NS = 1_800_000_000_000_000_000
@@ -61,7 +61,7 @@ def record_scripted_episode(
         task=f"{config.task} ({config.name})",
         operator="scripted",
         robot=description.name,
-        robot_model_hash=model_hash(description),
+        robot_model_hash=robot_model_hash(description),
         device="scripted",
         station="offline",
         software_version=f"humanoid_teleop {__version__}",

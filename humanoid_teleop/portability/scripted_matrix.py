@@ -31,7 +31,7 @@ import numpy as np
 from humanoid_teleop.core.bag.episode import PARTIAL_SUFFIX
 from humanoid_teleop.core.bag.metadata import METADATA_FILE
 from humanoid_teleop.core.bag.reader import BagSummary, read_bag
-from humanoid_teleop.core.robot import RobotDescription
+from humanoid_teleop.core.robot import RobotDescription, robot_model_hash
 from humanoid_teleop.core.robot.shared import shared_model, shared_robot
 from humanoid_teleop.parallel import run_each
 
@@ -42,7 +42,6 @@ from .port import TOOL_VERSION, PortOptions
 from .report import PortReport
 from .resume import hold_output
 from .scripted import record_scripted_episode, scripted_episode_name
-from .writer import model_hash
 
 #: The scenes a matrix runs by default (config/sim/scenes/<task>.yaml).
 TASKS = ("pick_and_place", "push")
@@ -121,7 +120,7 @@ def _check_kept_source(
     joint states per second of its metadata: one a step)."""
     where = path / METADATA_FILE
     recorded_model = summary.metadata.custom_data.get("robot_model_hash", "")
-    current_model = model_hash(description)
+    current_model = robot_model_hash(description)
     if recorded_model != current_model:
         raise PortError(
             f"{where}: robot_model_hash {recorded_model or '(none)'} is not "

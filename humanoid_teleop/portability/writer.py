@@ -600,11 +600,3 @@ class RobotEpisode:
     def end(self, t_ns: int) -> None:
         """Disengage."""
         self.output.flag(self.engaged_topic, t_ns, False)
-
-
-def model_hash(description: RobotDescription) -> str:
-    """``sha256:<16 hex>`` of the robot's robot.yaml bytes, as the recorder node writes it."""
-    import hashlib
-
-    digest = hashlib.sha256(Path(description.source_file).read_bytes()).hexdigest()[:16]
-    return f"sha256:{digest}"

@@ -14,6 +14,7 @@ import numpy as np
 
 from humanoid_teleop.core.bag.reader import read_bag
 from humanoid_teleop.core.bag.recorder import EpisodeInfo
+from humanoid_teleop.core.robot import robot_model_hash
 from humanoid_teleop.export.layout import driven_groups
 from humanoid_teleop.export.shard import robot_model
 from humanoid_teleop.portability.scripted import START_NS
@@ -22,7 +23,6 @@ from humanoid_teleop.portability.writer import (
     JOINT_STATE,
     EpisodeOutput,
     RobotEpisode,
-    model_hash,
 )
 from test.side_venvs import side_venv
 
@@ -57,7 +57,7 @@ def write_offline_episode(
     model = robot_model(robot)
     description = model.description
     info = EpisodeInfo(
-        task="wave", operator="test", robot=robot, robot_model_hash=model_hash(description),
+        task="wave", operator="test", robot=robot, robot_model_hash=robot_model_hash(description),
         device="scripted", station="offline",
     )  # fmt: skip
     output = EpisodeOutput(bag_dir, name, info, START_NS)

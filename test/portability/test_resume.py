@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from humanoid_teleop.core.bag.reader import bag_content_hash
-from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.core.robot import RobotModel, load_robot, robot_model_hash
 from humanoid_teleop.portability.errors import PortError
 from humanoid_teleop.portability.port import PortOptions, port_episode
 from humanoid_teleop.portability.resume import (
@@ -18,12 +18,11 @@ from humanoid_teleop.portability.resume import (
     ported_name,
 )
 from humanoid_teleop.portability.source import read_source
-from humanoid_teleop.portability.writer import model_hash
 
 from .conftest import PAIR
 
 #: The hash of the pair's target robot.yaml, as a port into it records it.
-ALEX_HASH = model_hash(load_robot(PAIR[2]))
+ALEX_HASH = robot_model_hash(load_robot(PAIR[2]))
 
 
 @pytest.fixture(scope="module")

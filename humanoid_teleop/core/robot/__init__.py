@@ -12,7 +12,13 @@ from humanoid_teleop.core.robot.errors import (
     RobotNotFoundError,
 )
 from humanoid_teleop.core.robot.limits import DEFAULT_VELOCITY_RAD_S, JointLimits
-from humanoid_teleop.core.robot.loader import RobotEntry, find_robot_file, list_robots, load_robot
+from humanoid_teleop.core.robot.loader import (
+    RobotEntry,
+    find_robot_file,
+    list_robots,
+    load_robot,
+    robot_model_hash,
+)
 from humanoid_teleop.core.robot.locate import ROBOTS_PATH_ENV, robot_search_path
 from humanoid_teleop.core.robot.model import RobotModel, per_model_and_side
 from humanoid_teleop.core.robot.schema import (
@@ -59,6 +65,7 @@ __all__ = [
     "list_robots",
     "load_robot",
     "per_model_and_side",
+    "robot_model_hash",
     "robot_search_path",
     "rpy_to_matrix",
 ]

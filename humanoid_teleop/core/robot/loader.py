@@ -7,6 +7,7 @@ description it returns always builds a :class:`~humanoid_teleop.core.robot.model
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -90,6 +91,14 @@ def find_robot_file(name_or_path: str | Path, search_path: Sequence[Path] | None
         f"no robot {text!r} in {', '.join(str(d) for d in dirs) or '(empty search path)'} "
         f"(extra folders come from {ROBOTS_PATH_ENV}); " + nearest(text, [e.name for e in entries])
     )
+
+
+def robot_model_hash(description: RobotDescription) -> str:
+    """``sha256:<16 hex>`` of the robot's robot.yaml bytes: the ``robot_model_hash`` an
+    episode's metadata records (recorder, port, scripted episodes) and a dataset's robot
+    info carries, so a robot.yaml changed since is told apart."""
+    digest = hashlib.sha256(Path(description.source_file).read_bytes()).hexdigest()[:16]
+    return f"sha256:{digest}"
 
 
 def load_robot(
