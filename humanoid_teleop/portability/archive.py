@@ -25,6 +25,7 @@ from humanoid_teleop.core.errors import EnvironmentProblem, TeleopError
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, robot_model_hash
 from humanoid_teleop.core.robot.shared import models_built, shared_model
+from humanoid_teleop.core.sim.physics_config import physics_hash
 from humanoid_teleop.parallel import run_each
 
 from .port import PortOptions, port_episode, target_pipeline, with_physics
@@ -85,10 +86,16 @@ def port_job(job: PortJob) -> PortedEpisode:
         name = ported_name(job.source.name, target_model.description.name)
         content_hash, physics = _identity(job)
         target_hash = robot_model_hash(target_model.description)
+        target_physics = physics_hash(target_model.description.source_file)
         earlier = None
         if content_hash and physics is not None:  # known from the metadata: decode nothing
             earlier, note = earlier_port(
-                job.output, name, content_hash, physics, target_model_hash=target_hash
+                job.output,
+                name,
+                content_hash,
+                physics,
+                target_model_hash=target_hash,
+                target_physics_hash=target_physics,
             )
         if earlier is None:
             description = shared_model(job.source_robot).description if job.source_robot else None
@@ -98,7 +105,7 @@ def port_job(job: PortJob) -> PortedEpisode:
             if physics is None:
                 earlier, note = earlier_port(
                     job.output, name, content_hash, with_physics(source, job.options),
-                    target_model_hash=target_hash,
+                    target_model_hash=target_hash, target_physics_hash=target_physics,
                 )  # fmt: skip
         if earlier is not None:
             return PortedEpisode(

@@ -150,6 +150,7 @@ from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, robot_model_hash
 from humanoid_teleop.core.robot.shared import shared_model
 from humanoid_teleop.core.sim.hand_geometry import hand_geometry
+from humanoid_teleop.core.sim.physics_config import physics_hash
 from humanoid_teleop.devices.scripted.hand_model import hand_points
 
 from .errors import PortError, PortInputError
@@ -347,7 +348,7 @@ def port_episode(
         device=PORT_DEVICE,
         station=source.custom.get("station", ""),
         software_version=f"humanoid_teleop {__version__}",
-        custom=_provenance(source, src_desc.name, sim_on),
+        custom=_provenance(source, src_desc.name, tgt_desc.source_file if sim_on else None),
     )
     start_ns = source.engage_ns
     episode_name = name or ported_name(source.name, tgt_desc.name)
@@ -1054,7 +1055,12 @@ def _laid_out_as_recorded(sim: Any, scene: Any, poses: FloatArray) -> bool:
     return True
 
 
-def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str, str]:
+def _provenance(
+    source: SourceEpisode, source_robot: str, target_file: Path | None
+) -> dict[str, str]:
+    """The ported episode's ``custom`` keys: its source, the tool, the physics setting and,
+    ported in physics (``target_file``: the target's robot.yaml), the target's
+    physics.yaml hash (``physics_hash``, as a scripted episode records its robot's)."""
     from humanoid_teleop.core.bag.reader import bag_content_hash
 
     content_hash = source.content_hash or bag_content_hash(source.path, list(source.files) or None)
@@ -1065,8 +1071,10 @@ def _provenance(source: SourceEpisode, source_robot: str, sim: bool) -> dict[str
         "port.source_outcome": source.outcome,
         "port.intent": source.intent_source or "fk",
         "port.tool_version": TOOL_VERSION,
-        "port.physics": PHYSICS[sim],
+        "port.physics": PHYSICS[target_file is not None],
     }
+    if target_file is not None:
+        custom["physics_hash"] = physics_hash(target_file)
     if source.scene:
         custom["scene"] = source.scene
     return custom

@@ -33,6 +33,7 @@ from humanoid_teleop.core.bag.reader import read_bag
 
 from .errors import PortError
 from .report import PortReport
+from .source import PHYSICS_HASH_KEY
 
 #: The lock file a run holds in its output folder (hidden: not an episode).
 LOCK_NAME = ".port.lock"
@@ -86,18 +87,27 @@ class EarlierPort:
 
 
 def earlier_port(
-    out_dir: Path, name: str, source_hash: str, physics: bool, *, target_model_hash: str
+    out_dir: Path,
+    name: str,
+    source_hash: str,
+    physics: bool,
+    *,
+    target_model_hash: str,
+    target_physics_hash: str = "",
 ) -> tuple[EarlierPort | None, str]:
     """What an earlier run left under ``out_dir`` for the episode ``name`` of the source
     whose content hash is ``source_hash``, ported with (``physics``) or without the physics
     replay to the target whose robot.yaml now hashes to ``target_model_hash``
-    (:func:`~humanoid_teleop.core.robot.robot_model_hash`): ``(the episode to keep or None,
-    a line saying what was done or "")``.
+    (:func:`~humanoid_teleop.core.robot.robot_model_hash`) and, in physics, whose
+    physics.yaml hashes to ``target_physics_hash`` (:func:`~humanoid_teleop.core.sim.
+    physics_config.physics_hash`; "": not compared): ``(the episode to keep or None, a line
+    saying what was done or "")``.
 
     Call it holding the folder's lock (:func:`hold_output`). A ``<name>.partial`` (a run
     killed or stopped while writing it) is removed: the episode is ported again. An episode
     ``name`` of another source, or ported with the other physics setting, or to the target
-    robot as its robot.yaml was before a change, or whose metadata cannot be read, raises
+    robot as its robot.yaml (or, in physics, its physics.yaml) was before a change, or whose
+    metadata cannot be read, raises
     :class:`PortError` naming it; it is left as it is."""
     note = ""
     partial = out_dir / f"{name}{PARTIAL_SUFFIX}"
@@ -135,6 +145,14 @@ def earlier_port(
             f"{where}: robot_model_hash {recorded_model or '(none)'} is not {robot}'s "
             f"robot.yaml now ({target_model_hash}): it was ported before that robot.yaml "
             "changed; port into another folder, or remove it to port it again"
+        )
+    recorded_physics_hash = custom.get(PHYSICS_HASH_KEY, "")  # none: made before it was kept
+    if physics and target_physics_hash and recorded_physics_hash not in ("", target_physics_hash):
+        robot = custom.get("robot", "") or "the target"
+        raise PortError(
+            f"{where}: {PHYSICS_HASH_KEY} {recorded_physics_hash} is not {robot}'s "
+            f"physics.yaml now ({target_physics_hash}): it was ported in physics before that "
+            "physics.yaml changed; port into another folder, or remove it to port it again"
         )
     text = custom.get(f"{PORT_KEY_PREFIX}report", "")
     try:

@@ -21,6 +21,7 @@ from humanoid_teleop.core.bag.recorder import EpisodeInfo
 from humanoid_teleop.core.retarget.pipeline import TeleopPipeline
 from humanoid_teleop.core.robot import RobotModel, robot_model_hash
 from humanoid_teleop.core.sim.mujoco_sim import MujocoSim
+from humanoid_teleop.core.sim.physics_config import physics_hash
 from humanoid_teleop.core.sim.scene import RUNNING, Scene, load_scene
 from humanoid_teleop.devices.scripted.episode import PROFILE, demonstrator_for, scripted_steps
 
@@ -65,7 +66,11 @@ def record_scripted_episode(
         device="scripted",
         station="offline",
         software_version=f"humanoid_teleop {__version__}",
-        custom={"scene": config.name, "scene_seed": str(seed)},
+        custom={
+            "scene": config.name,
+            "scene_seed": str(seed),
+            "physics_hash": physics_hash(description.source_file),
+        },
     )
     episode_name = name or scripted_episode_name(description.name, config.name, seed)
     output = EpisodeOutput(bag_dir, episode_name, info, START_NS)

@@ -33,6 +33,7 @@ from humanoid_teleop.core.bag.metadata import METADATA_FILE
 from humanoid_teleop.core.bag.reader import BagSummary, read_bag
 from humanoid_teleop.core.robot import RobotDescription, robot_model_hash
 from humanoid_teleop.core.robot.shared import shared_model, shared_robot
+from humanoid_teleop.core.sim.physics_config import physics_hash
 from humanoid_teleop.parallel import run_each
 
 from .archive import PortJob, port_all
@@ -42,6 +43,7 @@ from .port import TOOL_VERSION, PortOptions
 from .report import PortReport
 from .resume import hold_output
 from .scripted import record_scripted_episode, scripted_episode_name
+from .source import PHYSICS_HASH_KEY
 
 #: The scenes a matrix runs by default (config/sim/scenes/<task>.yaml).
 TASKS = ("pick_and_place", "push")
@@ -116,8 +118,8 @@ def _check_kept_source(
     path: Path, summary: BagSummary, description: RobotDescription, rate_hz: float
 ) -> None:
     """Refuse (:class:`PortError`, one line naming the file) a source an earlier run recorded
-    of the robot as it was before its robot.yaml changed, or at another command rate (its
-    joint states per second of its metadata: one a step)."""
+    of the robot as it was before its robot.yaml or physics.yaml changed, or at another
+    command rate (its joint states per second of its metadata: one a step)."""
     where = path / METADATA_FILE
     recorded_model = summary.metadata.custom_data.get("robot_model_hash", "")
     current_model = robot_model_hash(description)
@@ -126,6 +128,14 @@ def _check_kept_source(
             f"{where}: robot_model_hash {recorded_model or '(none)'} is not "
             f"{description.name}'s robot.yaml now ({current_model}): recorded before that "
             "robot.yaml changed; run the matrix into another folder"
+        )
+    recorded_physics = summary.metadata.custom_data.get(PHYSICS_HASH_KEY, "")
+    current_physics = physics_hash(description.source_file)
+    if recorded_physics not in ("", current_physics):  # "": recorded before it was kept
+        raise PortError(
+            f"{where}: {PHYSICS_HASH_KEY} {recorded_physics} is not {description.name}'s "
+            f"physics.yaml now ({current_physics}): recorded before that physics.yaml changed "
+            "(its demonstrator or physics settings); run the matrix into another folder"
         )
     steps = summary.counts.get(description.sensors.joint_state_topic, 0)
     duration_s = summary.metadata.duration_ns / 1e9

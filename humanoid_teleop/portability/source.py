@@ -60,6 +60,9 @@ OUTCOME_TOPIC = "/sim/task/outcome"
 SCENE_KEY = "custom.scene"
 #: Metadata key of the seed a scripted episode's scene was laid out with.
 SCENE_SEED_KEY = "custom.scene_seed"
+#: Metadata key of the physics.yaml hash a simulated episode (scripted, ported in physics)
+#: was made with (:func:`~humanoid_teleop.core.sim.physics_config.physics_hash`).
+PHYSICS_HASH_KEY = "custom.physics_hash"
 SAMPLE_CLOCK_TOLERANCE_S = 5.0
 """How far [s] a stream's sample times (header stamps, publish times) may lie outside the
 span the recorder logged the episode in: a live recording's worst delivery delay seen was

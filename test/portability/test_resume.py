@@ -141,3 +141,35 @@ def test_an_unwritable_output_folder_is_one_line(tmp_path: Path) -> None:
     out = blocker / "out"
     with pytest.raises(PortError, match="cannot write the output folder"), hold_output(out):
         pass
+
+
+def test_a_physics_port_before_the_targets_physics_yaml_changed_is_one_line(
+    matrix_run: tuple[Path, object],
+) -> None:
+    """A port in physics records the target's physics.yaml hash; asked again with another
+    one (its physics or scene settings edited since), it is one line naming both hashes and
+    stays; with the same, it is kept. A kinematic port does not compare it."""
+    from humanoid_teleop.core.sim.physics_config import physics_hash
+    from humanoid_teleop.portability.scripted_matrix import PORTED_DIR, SOURCES_DIR
+
+    folder, _ = matrix_run
+    out, name = folder / PORTED_DIR, "scripted_g1_push_0001_to_alex"
+    source_hash = bag_content_hash(folder / SOURCES_DIR / "scripted_g1_push_0001")
+    alex = load_robot(PAIR[2])
+    now = physics_hash(alex.source_file)
+    assert now.startswith("sha256:")  # the shipped Alex has a physics.yaml
+    kept, _ = earlier_port(
+        out, name, source_hash, physics=True, target_model_hash=ALEX_HASH, target_physics_hash=now
+    )
+    assert kept is not None
+    changed = "sha256:" + "e" * 16
+    with pytest.raises(PortError) as err:
+        earlier_port(
+            out, name, source_hash, physics=True, target_model_hash=ALEX_HASH,
+            target_physics_hash=changed,
+        )  # fmt: skip
+    assert str(err.value) == (
+        f"{out / name}/metadata.yaml: custom.physics_hash {now} is not alex's physics.yaml now "
+        f"({changed}): it was ported in physics before that physics.yaml changed; port into "
+        "another folder, or remove it to port it again"
+    )

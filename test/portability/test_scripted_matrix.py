@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from humanoid_teleop.core.bag.check import check_bag
+from humanoid_teleop.core.bag.reader import read_bag
 from humanoid_teleop.core.robot import RobotModel, load_robot
+from humanoid_teleop.core.sim.physics_config import physics_hash
 from humanoid_teleop.portability.matrix import read_run
 from humanoid_teleop.portability.port import port_episode, target_pipeline
 from humanoid_teleop.portability.scripted_matrix import (
@@ -189,6 +191,18 @@ def test_a_source_recorded_before_its_robot_yaml_changed_is_one_line(tmp_path: P
         "recorded before that robot.yaml changed; run the matrix into another folder"
     ), line
     assert "\n" not in line
+    # its physics.yaml (robots/README.md's collide_visual_links) written since: one line too
+    robot_yaml.write_text(example_robot_yaml(), encoding="utf-8")
+    assert read_bag(first.path).metadata.custom_data["custom.physics_hash"] == "none"
+    physics = robot_yaml.with_name("physics.yaml")
+    physics.write_text("schema_version: 1\ncollide_visual_links: [right_rubber_hand]\n")
+    with pytest.raises(PortError) as err:
+        record_source(job)
+    assert str(err.value) == (
+        f"{first.path}/metadata.yaml: custom.physics_hash none is not my_g1's physics.yaml now "
+        f"({physics_hash(robot_yaml)}): recorded before that physics.yaml changed (its "
+        "demonstrator or physics settings); run the matrix into another folder"
+    )
 
 
 def test_each_stage_says_how_far_it_got(

@@ -322,6 +322,25 @@ class PhysicsConfig:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+#: :func:`physics_hash` of a robot without physics.yaml (it simulates with the defaults).
+NO_PHYSICS_FILE = "none"
+
+
+def physics_hash(robot_file: Path) -> str:
+    """``sha256:<16 hex>`` of the physics.yaml beside ``robot_file`` (robot.yaml), or
+    :data:`NO_PHYSICS_FILE`: what a simulated episode records as ``custom.physics_hash``
+    (its robot's physics and demonstrator settings), so a run again tells an episode of
+    another physics.yaml apart."""
+    path = robot_file.parent / PHYSICS_FILE
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        return NO_PHYSICS_FILE
+    except OSError:  # load_physics names the file and why
+        content = b""
+    return "sha256:" + hashlib.sha256(content).hexdigest()[:16]
+
+
 def load_physics(robot_file: Path, groups: tuple[str, ...] = ()) -> PhysicsConfig:
     """The physics.yaml beside ``robot_file`` (robot.yaml), or the defaults without one.
 
