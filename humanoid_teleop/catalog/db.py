@@ -20,6 +20,9 @@ from .errors import CatalogError
 
 SCHEMA_VERSION = "2"
 DEFAULT_NAME = "catalog.sqlite"
+#: The PostgreSQL advisory lock an index run holds while it creates or migrates the tables
+#: (a second run, or one of another host, waits, then finds them done).
+SCHEMA_LOCK_KEY = 0x6874_6361  # "htca"
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS catalog_info (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)",
@@ -95,7 +98,9 @@ class CatalogDb:
 
     @classmethod
     def open(cls, target: str | Path, create: bool = False) -> CatalogDb:
-        """Open (with ``create``: create if needed) the catalog at a file path or URL."""
+        """Open the catalog at a file path or URL; with ``create`` (an index run: it writes),
+        create its tables if needed and bring a schema-1 catalog to this schema. Without it
+        (a query, a report) nothing is written: a missing or older catalog is one line."""
         text = str(target)
         connection: Any
         if is_url(text):
@@ -139,6 +144,7 @@ class CatalogDb:
             with self.transaction():
                 rows = []
                 if create:
+                    self._lock_schema()
                     info = _TABLES[0].format(key=_KEY[self.dialect])
                     self.execute(info)
                     rows = self.fetch("SELECT value FROM catalog_info WHERE key = ?", ("schema",))
@@ -151,8 +157,15 @@ class CatalogDb:
                             "INSERT INTO catalog_info (key, value) VALUES (?, ?)",
                             ("schema", SCHEMA_VERSION),
                         )
+                elif self.dialect == "postgresql" and not self._has_table("catalog_info"):
+                    raise CatalogError(
+                        f"{self.target}: no catalog in this database (run `catalog index ROOT "
+                        "--db URL` first)"
+                    )
                 rows = self.fetch("SELECT value FROM catalog_info WHERE key = ?", ("schema",))
         except CatalogError as err:
+            if str(err).startswith(f"{self.target}: no catalog"):
+                raise
             raise CatalogError(f"{self.target}: not a catalog ({err})") from err
         if rows and rows[0][0] == "1":
             raise CatalogError(
@@ -171,8 +184,11 @@ class CatalogDb:
         """Schema 1 -> 2 (in the caller's transaction): the ``ported_from`` column, filled
         from each ported episode's metadata (its ``custom.port.source_robot``), and the report
         index rebuilt with it. A ported episode whose metadata cannot be read is left to the
-        next index run (its signature cleared, so that run reads it again)."""
-        self.execute("ALTER TABLE episodes ADD COLUMN ported_from TEXT NOT NULL DEFAULT ''")
+        next index run (its signature cleared, so that run reads it again). The column may be
+        there already: a catalog a migration of session 31 left half-done (its SQLite DDL
+        was committed at once), which no command could open since."""
+        if not self._has_column("episodes", "ported_from"):
+            self.execute("ALTER TABLE episodes ADD COLUMN ported_from TEXT NOT NULL DEFAULT ''")
         self.execute("DROP INDEX IF EXISTS episodes_report")
         for episode_id, path in self.fetch(
             "SELECT id, path FROM episodes WHERE device = ?", (PORT_DEVICE,)
@@ -187,6 +203,39 @@ class CatalogDb:
                 (ported_from(custom), episode_id),
             )
         self.execute("UPDATE catalog_info SET value = ? WHERE key = ?", (SCHEMA_VERSION, "schema"))
+
+    def _lock_schema(self) -> None:
+        """Begin the schema transaction holding the catalog's write lock, so that creating
+        or migrating the tables is all or nothing and one process at a time does it. SQLite:
+        ``BEGIN IMMEDIATE`` (else its DDL would be committed statement by statement; a second
+        writer waits up to the connection's timeout). PostgreSQL: the transaction's advisory
+        lock :data:`SCHEMA_LOCK_KEY`; the schema is read after it is held."""
+        if self.dialect == "sqlite":
+            self.execute("BEGIN IMMEDIATE")
+        else:
+            self.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
+
+    def _has_table(self, table: str) -> bool:
+        """Whether ``table`` exists (PostgreSQL: in the connection's schema)."""
+        rows = self.fetch(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = ? "
+            "AND table_schema = current_schema()",
+            (table,),
+        )
+        return bool(rows)
+
+    def _has_column(self, table: str, column: str) -> bool:
+        if self.dialect == "sqlite":
+            rows = self.fetch(
+                f"SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?", (column,)
+            )
+        else:
+            rows = self.fetch(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = ? "
+                "AND column_name = ? AND table_schema = current_schema()",
+                (table, column),
+            )
+        return bool(rows)
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.dialect == "postgresql" else sql

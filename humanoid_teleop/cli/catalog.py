@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from humanoid_teleop.catalog.db import DEFAULT_NAME, CatalogDb, is_url
+from humanoid_teleop.catalog.db import DEFAULT_NAME, CatalogDb
 from humanoid_teleop.catalog.errors import CatalogError
 from humanoid_teleop.catalog.html import report_page
 from humanoid_teleop.catalog.index import index
@@ -78,7 +78,7 @@ def _target(args: argparse.Namespace, fallback: Path) -> str:
 
 def _open(args: argparse.Namespace, fallback: Path, create: bool = False) -> CatalogDb:
     target = _target(args, fallback)
-    return CatalogDb.open(target, create=create or is_url(target))
+    return CatalogDb.open(target, create=create)
 
 
 def _filters_of(args: argparse.Namespace) -> Filters:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from humanoid_teleop.annotation.schema import Annotation, Provenance
 from humanoid_teleop.annotation.sidecar import append
 from humanoid_teleop.catalog.db import CatalogDb
+from humanoid_teleop.catalog.errors import CatalogError
 from humanoid_teleop.catalog.index import index
 from humanoid_teleop.catalog.query import Filters, query, report
 from humanoid_teleop.cli.main import main
@@ -298,13 +301,9 @@ def test_a_ported_episode_is_found_and_counted_by_its_source_robot(
     ]  # fmt: skip
 
 
-def test_a_schema_1_catalog_is_brought_to_2_by_the_next_index_run(
-    catalog_db: str, bags: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A catalog written before episodes knew where they were ported from (schema 1, no
-    ported_from column): a query names it and says to run `catalog index` (SQLite); opened
-    to index, it gains the column, filled from its ported episodes' metadata without reading
-    their recordings again, and the report index with it."""
+def _schema_1(catalog_db: str, bags: Path) -> list[tuple[str, str]]:
+    """Index ``bags`` (with the ported episode "e") and put the catalog back to schema 1
+    (no ported_from column); returns every episode's (path, signature)."""
     _ported(bags)
     with CatalogDb.open(catalog_db, create=True) as catalog:
         index(catalog, [bags])
@@ -313,14 +312,100 @@ def test_a_schema_1_catalog_is_brought_to_2_by_the_next_index_run(
             catalog.execute("DROP INDEX episodes_ported_from")
             catalog.execute("ALTER TABLE episodes DROP COLUMN ported_from")
             catalog.execute("UPDATE catalog_info SET value = '1' WHERE key = 'schema'")
-        signatures = catalog.fetch("SELECT path, signature FROM episodes ORDER BY path")
-    if not catalog_db.startswith("postgresql://"):
-        assert main(["catalog", "query", "--db", catalog_db]) == 2
-        assert "catalog schema 1" in capsys.readouterr().err
-    with CatalogDb.open(catalog_db, create=True) as catalog:
+        return catalog.fetch("SELECT path, signature FROM episodes ORDER BY path")
+
+
+def _is_schema_2_with_ported_from(catalog_db: str) -> None:
+    with CatalogDb.open(catalog_db) as catalog:
         assert catalog.fetch("SELECT value FROM catalog_info WHERE key = 'schema'") == [("2",)]
         assert _names(query(catalog, Filters(ported_from="g1"))) == ["e"]
-        assert catalog.fetch("SELECT path, signature FROM episodes ORDER BY path") == signatures
         counts = report(catalog, ["ported_from"], Filters())
         assert [(r["ported_from"], r["episodes"]) for r in counts] == [("", 4), ("g1", 1)]
+
+
+def test_a_schema_1_catalog_is_brought_to_2_by_the_next_index_run(
+    catalog_db: str, bags: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A catalog written before episodes knew where they were ported from (schema 1, no
+    ported_from column): a query or report names it and says to run `catalog index`,
+    changing nothing (a query host may not see the episodes); opened to index, it gains the
+    column, filled from its ported episodes' metadata without reading their recordings
+    again, and the report index with it."""
+    signatures = _schema_1(catalog_db, bags)
+    for command in ("query", "report"):
+        assert main(["catalog", command, "--db", catalog_db]) == 2
+        err = capsys.readouterr().err
+        assert "catalog schema 1" in err and "run `catalog index` once" in err, err
+    with CatalogDb.open(catalog_db, create=True) as catalog:
+        assert catalog.fetch("SELECT path, signature FROM episodes ORDER BY path") == signatures
         assert index(catalog, [bags]).unchanged == 5
+    _is_schema_2_with_ported_from(catalog_db)
+
+
+def test_a_migration_stopped_midway_leaves_schema_1_and_the_next_one_finishes(
+    catalog_db: str, bags: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted while it reads the ported episodes' metadata (Ctrl-C, a killed job), the
+    migration leaves the catalog as it was, schema 1 without the new column (SQLite's DDL
+    included: it was committed statement by statement, and no command could open the
+    catalog again); the next index run migrates it."""
+    from humanoid_teleop.catalog import db as catalog_module
+
+    _schema_1(catalog_db, bags)
+
+    def interrupted(path: Path) -> object:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(catalog_module, "read_metadata_yaml", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            CatalogDb.open(catalog_db, create=True)
+    with pytest.raises(CatalogError, match="catalog schema 1, from before"):
+        CatalogDb.open(catalog_db)
+    CatalogDb.open(catalog_db, create=True).close()
+    _is_schema_2_with_ported_from(catalog_db)
+
+
+def test_two_index_runs_meeting_a_schema_1_catalog_migrate_it_once(
+    catalog_db: str, bags: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second index run that opens the catalog while the first migrates it waits for the
+    first's lock, then finds schema 2 (on PostgreSQL it failed with a duplicate column)."""
+    from humanoid_teleop.catalog import db as catalog_module
+
+    _schema_1(catalog_db, bags)
+    real = catalog_module.read_metadata_yaml
+    second: list[object] = []
+
+    def open_second() -> None:
+        try:
+            with CatalogDb.open(catalog_db, create=True) as catalog:
+                second.append(catalog.fetch("SELECT value FROM catalog_info"))
+        except BaseException as err:  # the assertion below shows it
+            second.append(err)
+
+    thread = threading.Thread(target=open_second)
+
+    def slow_read(path: Path) -> object:
+        if not thread.is_alive() and not second:
+            thread.start()
+            time.sleep(0.5)  # the second run waits on the lock meanwhile
+        return real(path)
+
+    monkeypatch.setattr(catalog_module, "read_metadata_yaml", slow_read)
+    CatalogDb.open(catalog_db, create=True).close()
+    thread.join(timeout=30)
+    assert second == [[("2",)]]
+    _is_schema_2_with_ported_from(catalog_db)
+
+
+def test_a_query_of_an_empty_catalog_is_one_line(
+    catalog_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing indexed yet (no SQLite file; a PostgreSQL database without the tables): a
+    query is one line saying to run `catalog index` first, and creates nothing."""
+    assert main(["catalog", "query", "--db", catalog_db]) == 2
+    err = capsys.readouterr().err
+    assert "run `catalog index ROOT" in err and err.count("\n") == 1, err
+    if not catalog_db.startswith("postgresql://"):
+        assert not Path(catalog_db).exists()
