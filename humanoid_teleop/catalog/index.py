@@ -29,7 +29,7 @@ from humanoid_teleop.core.bag.reader import (
     mcap_files,
     read_bag,
 )
-from humanoid_teleop.export.qc import QcRules
+from humanoid_teleop.export.qc import QcRules, recorder_verdict
 
 from .db import CatalogDb
 from .errors import CatalogError
@@ -75,19 +75,7 @@ def signature(episode: Path) -> str:
 def metadata_verdict(summary: BagSummary, rules: QcRules) -> list[str]:
     """Why the episode fails the quality gates that need only its metadata (loss ratio, sync
     skew, duration); the frame-level gates run in ``export``."""
-    reasons = []
-    loss = summary.custom_json("loss") or {}
-    received = float(loss.get("received", 0) or 0)
-    lost = float(loss.get("dropped", 0) or 0) + sum(
-        float(t.get("sequence_gaps", 0) or 0) for t in (loss.get("topics") or {}).values()
-    )
-    ratio = lost / received if received else 0.0
-    if ratio > rules.max_loss_ratio:
-        reasons.append(f"loss ratio {ratio:.4f} > {rules.max_loss_ratio}")
-    sync = summary.custom_json("sync") or {}
-    worst = max((float(v.get("max_ms", 0.0)) for v in (sync.get("skew") or {}).values()), default=0)
-    if worst > rules.max_sync_skew_ms:
-        reasons.append(f"sync skew {worst:.1f} ms > {rules.max_sync_skew_ms} ms")
+    reasons = list(recorder_verdict(summary, rules).reasons)
     duration = summary.metadata.duration_ns / 1e9
     if duration < rules.min_duration_s:
         reasons.append(f"too short: {duration:.2f} s < {rules.min_duration_s} s")
@@ -117,7 +105,12 @@ def episode_row(
     if labels.get("quality") == "reject":
         reasons.append("rejected by an annotator")
     usable = not reasons and outcome not in UNUSABLE_OUTCOMES
-    day = dt.datetime.fromtimestamp(start_ns / 1e9, dt.timezone.utc).strftime("%Y-%m-%d")
+    try:
+        day = dt.datetime.fromtimestamp(start_ns / 1e9, dt.timezone.utc).strftime("%Y-%m-%d")
+    except (OverflowError, OSError, ValueError):
+        raise CatalogError(
+            f"{episode / METADATA_FILE}: starting_time {start_ns} ns is no date"
+        ) from None
     row = {
         "path": str(episode.resolve()), "episode": custom.get("episode", episode.name),
         "content_hash": content_hash, "signature": sig, "sidecar_hash": sidecar_digest(episode),

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from humanoid_teleop.core.bag.errors import BagError
 from humanoid_teleop.core.bag.metadata import PORT_KEY_PREFIX
+from humanoid_teleop.core.bag.reader import BagSummary
 from humanoid_teleop.core.config import Field, read_yaml
 from humanoid_teleop.core.resources import EXPORT_RULES
 from humanoid_teleop.core.robot import RobotModel
@@ -142,6 +144,74 @@ class QcVerdict:
         return not self.reasons
 
 
+@dataclass(frozen=True)
+class RecorderVerdict:
+    """The gates on what an episode's recorder logged in its metadata (:func:`recorder_verdict`)."""
+
+    #: Messages dropped or missing from their sequences / received (NaN: no readable record).
+    loss_ratio: float
+    #: The worst topic's max header-stamp skew [ms] (NaN: no readable record).
+    max_sync_skew_ms: float
+    reasons: tuple[str, ...]
+
+
+def recorder_verdict(summary: BagSummary, rules: QcRules) -> RecorderVerdict:
+    """The loss ratio (metadata ``loss``) and the worst sync skew (``sync``) against
+    ``rules``. A record that is not what the recorder writes (edited, another tool's) is a
+    reason naming it, and a NaN fails its gate: neither passes for clean. What ``export``
+    and the catalog both judge an episode's recording by."""
+    reasons = []
+    nan = float("nan")
+    ratio = worst_ms = nan
+    try:
+        ratio = _loss_ratio(summary.custom_json("loss"))
+    except (BagError, ValueError, TypeError) as err:
+        reasons.append(f"metadata.yaml custom_data.loss is not a loss record ({err})")
+    else:
+        if not ratio <= rules.max_loss_ratio:
+            reasons.append(f"loss ratio {ratio:.4f} > {rules.max_loss_ratio}")
+    try:
+        topic, worst_ms = _worst_skew(summary.custom_json("sync"))
+    except (BagError, ValueError, TypeError) as err:
+        reasons.append(f"metadata.yaml custom_data.sync is not a sync record ({err})")
+    else:
+        if not worst_ms <= rules.max_sync_skew_ms:
+            reasons.append(f"sync skew {worst_ms:.1f} ms on {topic} > {rules.max_sync_skew_ms} ms")
+    return RecorderVerdict(ratio, worst_ms, tuple(reasons))
+
+
+def _objects(value: Any, what: str) -> dict[str, dict[str, Any]]:
+    """``value`` as a JSON object of objects (None: empty); ValueError naming ``what``."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ValueError(f"{what} is not an object of objects")
+    return value
+
+
+def _loss_ratio(loss: Any) -> float:
+    if loss is None:
+        return 0.0
+    if not isinstance(loss, dict):
+        raise ValueError("not a JSON object")
+    topics = _objects(loss.get("topics"), "topics")
+    received = float(loss.get("received", 0) or 0)
+    lost = float(loss.get("dropped", 0) or 0) + sum(
+        float(t.get("sequence_gaps", 0) or 0) for t in topics.values()
+    )
+    return lost / received if received else 0.0
+
+
+def _worst_skew(sync: Any) -> tuple[str, float]:
+    """(topic, its max header-stamp skew [ms]) of the worst topic; ("", 0.0) for none."""
+    if sync is None:
+        return "", 0.0
+    if not isinstance(sync, dict):
+        raise ValueError("not a JSON object")
+    skews = {t: float(v.get("max_ms", 0.0)) for t, v in _objects(sync.get("skew"), "skew").items()}
+    return max(skews.items(), key=lambda kv: kv[1], default=("", 0.0))
+
+
 def port_misses(path: Path, custom: dict[str, str], targets: Sequence[str]) -> list[str]:
     """The reasons a ported episode (``custom``: its metadata's ``custom_data``) fails the
     ``targets`` its port had to meet: each missed one's reason from its report, prefixed
@@ -206,19 +276,8 @@ def evaluate(
         if (b - a) / fps >= rules.idle_report_mid_s:
             verdict.mid_idle.append(((start + a) / fps, (start + b) / fps))
 
-    loss = data.summary.custom_json("loss") or {}
-    received = float(loss.get("received", 0) or 0)
-    lost = float(loss.get("dropped", 0) or 0) + sum(
-        float(t.get("sequence_gaps", 0) or 0) for t in (loss.get("topics") or {}).values()
-    )
-    loss_ratio = lost / received if received else 0.0
-    if loss_ratio > rules.max_loss_ratio:
-        reasons.append(f"loss ratio {loss_ratio:.4f} > {rules.max_loss_ratio}")
-    sync = data.summary.custom_json("sync") or {}
-    skews = {topic: float(v.get("max_ms", 0.0)) for topic, v in (sync.get("skew") or {}).items()}
-    worst = max(skews.items(), key=lambda kv: kv[1], default=("", 0.0))
-    if worst[1] > rules.max_sync_skew_ms:
-        reasons.append(f"sync skew {worst[1]:.1f} ms on {worst[0]} > {rules.max_sync_skew_ms} ms")
+    recorded = recorder_verdict(data.summary, rules)
+    reasons += recorded.reasons
     kept = slice(start, stop)
     for key, flags in frames.image_missing.items():
         ratio = float(np.mean(flags[kept])) if stop > start else 0.0
@@ -252,7 +311,8 @@ def evaluate(
     if duration > rules.max_duration_s:
         reasons.append(f"too long: {duration:.2f} s > {rules.max_duration_s} s")
     verdict.metrics.update(
-        loss_ratio=loss_ratio, max_sync_skew_ms=worst[1], saturated_ratio=saturated,
+        loss_ratio=recorded.loss_ratio, max_sync_skew_ms=recorded.max_sync_skew_ms,
+        saturated_ratio=saturated,
         estops=float(estops), duration_s=duration, trimmed_start_s=start / fps,
         trimmed_end_s=(n - stop) / fps,
         mid_idle_s=float(sum(b - a for a, b in verdict.mid_idle)),

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from humanoid_teleop.annotation.schema import Annotation, Provenance
 from humanoid_teleop.annotation.sidecar import append
@@ -409,3 +410,40 @@ def test_a_query_of_an_empty_catalog_is_one_line(
     assert "run `catalog index ROOT" in err and err.count("\n") == 1, err
     if not catalog_db.startswith("postgresql://"):
         assert not Path(catalog_db).exists()
+
+
+def _edit_metadata(episode: Path, **changes: object) -> None:
+    """Set ``custom_data`` keys (or, for ``starting_time``, the episode's start [ns]) in the
+    episode's metadata.yaml, as a hand edit or another tool would."""
+    path = episode / "metadata.yaml"
+    root = yaml.safe_load(path.read_text())
+    info = root["rosbag2_bagfile_information"]
+    for key, value in changes.items():
+        if key == "starting_time":
+            info["starting_time"]["nanoseconds_since_epoch"] = value
+        else:
+            info["custom_data"][key] = value
+    path.write_text(yaml.safe_dump(root, sort_keys=False))
+
+
+def test_an_episode_with_a_malformed_recorder_log_is_rejected_and_the_rest_indexed(
+    bags: Path, catalog_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A loss or sync record that is not the recorder's (edited, another tool's), or a NaN
+    in it, fails the episode's QC with a reason naming the record, instead of stopping the
+    run or passing for clean; a start time that is no date fails that episode in one line."""
+    _edit_metadata(bags / "a", loss='{"received": 10, "dropped": NaN}')
+    _edit_metadata(bags / "b", loss='{"topics": [1]}', sync='{"skew": {"/tf": "x"}}')
+    _edit_metadata(bags / "c", starting_time=10**30)
+    assert main(["catalog", "index", str(bags), "--db", catalog_db]) == 1
+    out = capsys.readouterr().out
+    assert "3 added" in out and "1 failed" in out, out
+    assert f"{bags / 'c' / 'metadata.yaml'}: starting_time {10**30} ns is no date" in out, out
+    with CatalogDb.open(catalog_db) as catalog:
+        rows = {r["episode"]: r for r in query(catalog, Filters())}
+    assert rows["a"]["qc_reasons"] == ["loss ratio nan > 0.001"]
+    assert rows["b"]["qc_reasons"] == [
+        "metadata.yaml custom_data.loss is not a loss record (topics is not an object of objects)",
+        "metadata.yaml custom_data.sync is not a sync record (skew is not an object of objects)",
+    ]
+    assert rows["a"]["qc"] == rows["b"]["qc"] == "reject"
