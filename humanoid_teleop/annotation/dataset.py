@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import AnnotationError
 from .sidecar import current, read_sidecar
 from .signals import read_summary
 
@@ -54,6 +55,8 @@ def action_config(
     """AgiBot World-style ``action_config`` of the confirmed spans: ``start_frame``,
     ``end_frame`` (inclusive, frames at ``fps`` [Hz] from ``first_frame_ns``, log time [ns];
     default the episode start), ``action_text`` and ``skill``."""
+    if fps <= 0:
+        raise AnnotationError(f"{episode}: action_config at {fps} fps: the rate must be > 0")
     if first_frame_ns is None:
         first_frame_ns = read_summary(episode).metadata.starting_time_ns
     period = 1e9 / fps

@@ -125,6 +125,7 @@ def to_label_studio(
     ``out``: Label Studio's local-files URL when it serves that folder as its document root
     (``LOCAL_FILES_DOCUMENT_ROOT``) with a local storage on ``out`` in the project."""
     frame_period_ns(fps)
+    check_output(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = []
     written = []
@@ -163,6 +164,15 @@ def to_label_studio(
     (out / "config.xml").write_text(labeling_config(words, fps))
     (out / "tasks.json").write_text(json.dumps(tasks, indent=1))
     return written
+
+
+def check_output(out: Path) -> None:
+    """An AnnotationError naming ``out`` when it, or a folder on its path, is a file: the
+    output of :func:`to_label_studio` is a folder."""
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is" if existing == out else f"is inside {existing}, which is"
+        raise AnnotationError(f"{out}: {where} a file, not a folder (-o names the output folder)")
 
 
 def _prediction_results(records: list[Annotation], fps: int, frames: int) -> list[dict[str, Any]]:
@@ -208,7 +218,8 @@ def from_label_studio(export: Path, roots: Sequence[Path] = ()) -> dict[Path, li
 
     A task names its episode by path and content hash; when the episode moved, it is looked
     for by name under ``roots``. An annotation merged before and edited since in Label Studio
-    retracts its earlier records."""
+    retracts its earlier records. A field of the wrong type raises :class:`AnnotationError`
+    naming the export, the task (its id, else its index) and the field."""
     try:
         tasks = json.loads(export.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -226,15 +237,53 @@ def from_label_studio(export: Path, roots: Sequence[Path] = ()) -> dict[Path, li
                 raise AnnotationError(
                     f"{where}: data.{key} missing (not a task made by annotate to-label-studio)"
                 )
+        for key in ("episode", "episode_path", "content_hash"):
+            if not isinstance(data[key], str) or not data[key]:
+                raise AnnotationError(f"{where}: data.{key} {data[key]!r}: not a non-empty string")
+        fps = data["fps"]
+        if not _is_int(fps) or fps <= 0 or 1_000_000_000 % fps:
+            raise AnnotationError(
+                f"{where}: data.fps {fps!r}: not a frame rate (an integer > 0 dividing "
+                "1000000000, as annotate to-label-studio writes)"
+            )
+        annotations = task.get("annotations") or []
+        if not isinstance(annotations, list):
+            raise AnnotationError(f"{where}: annotations {annotations!r}: not a list")
+        for k, annotation in enumerate(annotations):
+            if not isinstance(annotation, dict):
+                raise AnnotationError(f"{where}: annotations[{k}] {annotation!r}: not an object")
         episode = _find_episode(data, roots, where)
-        fps = int(data["fps"])
         existing = current(read_sidecar(episode))
         records = out.setdefault(episode, [])
-        for annotation in task.get("annotations") or []:
+        for k, annotation in enumerate(annotations):
             if annotation.get("was_cancelled"):
                 continue
-            records.extend(_annotation_records(annotation, fps, existing, where))
+            records.extend(
+                _annotation_records(annotation, fps, existing, f"{where}: annotations[{k}]")
+            )
     return out
+
+
+def _is_int(value: object) -> bool:
+    """``value`` is a JSON integer (``true`` is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _whole(value: object) -> int | None:
+    """``value`` as an int if it is a JSON integer or a whole float (``3.0``), else None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _strings(value: object, where: str) -> list[str]:
+    """``value`` as a list of strings ([] for none); an AnnotationError naming ``where`` if it
+    is anything else (a bare string would be split into its characters)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise AnnotationError(f"{where} {value!r}: not a list of strings")
+    return value
 
 
 def _find_episode(data: dict[str, Any], roots: Sequence[Path], where: str) -> Path:
@@ -249,6 +298,19 @@ def _find_episode(data: dict[str, Any], roots: Sequence[Path], where: str) -> Pa
     raise AnnotationError(
         f"{where}: episode {data['episode']} with content {data['content_hash'][:19]}… not found "
         f"(looked at {looked}; pass --root FOLDER where the episodes are now)"
+    )
+
+
+def _frame_range(rng: object, where: str) -> tuple[int, int]:
+    """(start, end) frames of a timeline range: whole numbers >= 1 (Label Studio numbers
+    frames from 1); an AnnotationError naming ``where`` otherwise."""
+    if isinstance(rng, dict):
+        start, end = _whole(rng.get("start")), _whole(rng.get("end"))
+        if start is not None and end is not None and min(start, end) >= 1:
+            return start, end
+    raise AnnotationError(
+        f"{where} {rng!r}: not a frame range (start and end integers >= 1: Label Studio "
+        "numbers frames from 1)"
     )
 
 
@@ -270,20 +332,27 @@ def _annotation_records(
                 records.append(
                     Annotation(f"{prefix}{stamp}:retract:{old.id}", "retract", prov, target=old.id)
                 )
-    for item in annotation.get("result") or []:
+    result = annotation.get("result") or []
+    if not isinstance(result, list):
+        raise AnnotationError(f"{where}: result {result!r}: not a list")
+    for j, item in enumerate(result):
+        at = f"{where}: result[{j}]"
+        if not isinstance(item, dict):
+            raise AnnotationError(f"{at} {item!r}: not an object")
         rid = f"{prefix}{stamp}:{item.get('id', len(records))}"
         kind, value = item.get("type"), item.get("value") or {}
+        if not isinstance(value, dict):
+            raise AnnotationError(f"{at}.value {value!r}: not an object")
         if kind == "timelinelabels":
-            for k, rng in enumerate(value.get("ranges") or []):
-                for label in value.get("timelinelabels") or []:
-                    text, arm = parse_label(str(label))
-                    try:
-                        start, end = (
-                            frame_to_ns(int(rng["start"]), fps),
-                            frame_to_ns(int(rng["end"]), fps),
-                        )
-                    except (KeyError, TypeError, ValueError) as err:
-                        raise AnnotationError(f"{where}: result {rid}: bad range {rng!r}") from err
+            ranges = value.get("ranges") or []
+            if not isinstance(ranges, list):
+                raise AnnotationError(f"{at}.value.ranges {ranges!r}: not a list")
+            labels = _strings(value.get("timelinelabels"), f"{at}.value.timelinelabels")
+            for k, rng in enumerate(ranges):
+                first, last = _frame_range(rng, f"{at}.value.ranges[{k}]")
+                start, end = frame_to_ns(first, fps), frame_to_ns(last, fps)
+                for label in labels:
+                    text, arm = parse_label(label)
                     if end == start:
                         records.append(Annotation(f"{rid}:{k}:{text}", "event", prov, text=text,
                                                   skill=text, arm=arm, time_ns=start))  # fmt: skip
@@ -292,15 +361,13 @@ def _annotation_records(
                                                   skill=text, arm=arm, start_ns=min(start, end),
                                                   end_ns=max(start, end)))  # fmt: skip
         elif kind == "choices" and item.get("from_name") in ("outcome", "quality"):
-            for choice in value.get("choices") or []:
+            for choice in _strings(value.get("choices"), f"{at}.value.choices"):
                 records.append(Annotation(f"{rid}:{choice}", "label", prov,
-                                          key=item["from_name"], value=str(choice)))  # fmt: skip
+                                          key=item["from_name"], value=choice))  # fmt: skip
         elif kind == "textarea" and item.get("from_name") == "instruction":
-            for text in value.get("text") or []:
-                if str(text).strip():
+            for text in _strings(value.get("text"), f"{at}.value.text"):
+                if text.strip():
                     records.append(
-                        Annotation(
-                            f"{rid}:task", "label", prov, key="task", value=str(text).strip()
-                        )
+                        Annotation(f"{rid}:task", "label", prov, key="task", value=text.strip())
                     )
     return records

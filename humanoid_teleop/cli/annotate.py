@@ -23,11 +23,14 @@ from humanoid_teleop.annotation.errors import AnnotationError
 from humanoid_teleop.annotation.label_studio import (
     DEFAULT_FPS,
     DEFAULT_VOCABULARY,
+    check_output,
     from_label_studio,
     to_label_studio,
 )
+from humanoid_teleop.annotation.preview import frame_period_ns
 from humanoid_teleop.annotation.rules import pre_annotations
 from humanoid_teleop.annotation.sidecar import append, sidecar_path
+from humanoid_teleop.cli.options import positive_int
 from humanoid_teleop.core.bag.reader import find_episodes
 
 
@@ -71,7 +74,7 @@ def register(subparsers: Any) -> None:
 
     agibot = commands.add_parser("action-config", help="AgiBot World-style action_config JSON")
     agibot.add_argument("episode", type=Path)
-    agibot.add_argument("--fps", type=int, default=30, help="frame rate [Hz] (default 30)")
+    agibot.add_argument("--fps", type=positive_int, default=30, help="frame rate [Hz] (default 30)")
     agibot.set_defaults(func=_action_config)
 
 
@@ -109,6 +112,9 @@ def _to_label_studio(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as err:
             raise AnnotationError(f"{args.vocabulary}: unreadable ({err})") from err
         vocabulary = [line.strip() for line in lines if line.strip()]
+    # refused before the pre-annotations below are written into the episodes' sidecars
+    frame_period_ns(args.fps)
+    check_output(args.output)
     episodes = _episodes(args.episodes)
     for episode in episodes:
         append(episode, pre_annotations(episode))

@@ -250,6 +250,26 @@ def hand_closure(model: RobotModel, side: str, q: FloatArray) -> FloatArray:
     return hand.closures_of(q[:, model.group_indices(hand.group)])
 
 
+def check_positions_finite(model: RobotModel, data: EpisodeData) -> None:
+    """An ExportInputError naming the episode, the joint-state topic and the joints when a
+    joint state read holds a NaN or an infinity on a joint of ``model`` (the frames would be
+    NaN, or their forward kinematics would fail); joints the model lacks are not read. The
+    messages counted are those :func:`~.source.read_episode` decoded (with its ``fps``: the
+    ones the frames use)."""
+    index = {name: i for i, name in enumerate(data.joint_names)}
+    names = [name for name in model.joint_names if name in index]
+    values = data.position.values[:, [index[name] for name in names]]
+    finite = np.isfinite(values)
+    bad_rows = int((~finite.all(axis=1)).sum())
+    if bad_rows:
+        joints = [name for j, name in enumerate(names) if not finite[:, j].all()]
+        shown = ", ".join(joints[:4]) + (f" and {len(joints) - 4} more" if len(joints) > 4 else "")
+        raise ExportInputError(
+            f"{data.path}: {model.description.sensors.joint_state_topic}: {bad_rows} of the "
+            f"{len(values)} messages read hold a NaN or an infinity (joints {shown})"
+        )
+
+
 def build_frames(
     model: RobotModel,
     data: EpisodeData,
@@ -259,6 +279,7 @@ def build_frames(
     task: str,
 ) -> EpisodeFrames:
     """Resample ``data`` onto the ``fps`` grid spanning its joint states, in ``layout``."""
+    check_positions_finite(model, data)
     pos = data.position
     grid = frame_grid(int(pos.t_ns[0]), int(pos.t_ns[-1]), fps)
     n = len(grid)

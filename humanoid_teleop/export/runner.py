@@ -142,12 +142,24 @@ def run_units(
     return dirs
 
 
-def export(request: ExportRequest, progress: Progress | None = None) -> dict[str, Any]:
-    """Plan, run and aggregate; the summary of the written dataset."""
-    units = plan(request)
+def check_output(request: ExportRequest) -> None:
+    """An ExportError naming ``request.output`` when the dataset cannot be written there: a
+    file (or a file on its path) instead of a folder, or a non-empty folder without
+    ``resume``."""
     out = request.output
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is" if existing == out else f"is inside {existing}, which is"
+        raise ExportError(f"{out}: {where} a file, not a folder (-o names the dataset folder)")
     if out.exists() and not request.resume and any(p.name != SHARDS_DIR for p in out.iterdir()):
         raise ExportError(f"{out}: exists and is not empty (use --resume to continue an export)")
+
+
+def export(request: ExportRequest, progress: Progress | None = None) -> dict[str, Any]:
+    """Check the output folder, plan, run and aggregate; the summary of the written dataset."""
+    check_output(request)
+    units = plan(request)
+    out = request.output
     shards = out / SHARDS_DIR
     dirs = run_units(units, shards, request, progress)
     for name in ("data", "videos", "meta"):

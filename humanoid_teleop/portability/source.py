@@ -47,7 +47,7 @@ from humanoid_teleop.core.motion.topics import (
     used_input_topic,
 )
 from humanoid_teleop.core.retarget.calibration import engaged_at, later_calibrations_ns
-from humanoid_teleop.core.robot import RobotDescription
+from humanoid_teleop.core.robot import RobotConfigError, RobotDescription
 from humanoid_teleop.core.robot.shared import shared_robot
 from humanoid_teleop.core.sim.scene import load_scene, scene_dirs
 
@@ -523,7 +523,12 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
             raise PortInputError(
                 f"{path}: metadata.yaml custom_data has no 'robot'; name it with --from ROBOT"
             )
-        description = shared_robot(robot)
+        try:
+            description = shared_robot(robot)
+        except RobotConfigError as err:  # unknown, or its robot.yaml broken
+            raise PortInputError(
+                f"{path}: metadata.yaml custom_data robot: {err} (or name it with --from ROBOT)"
+            ) from None
     counts = summary.counts
     joint_topic = description.sensors.joint_state_topic
     if not counts.get(joint_topic):
@@ -722,6 +727,11 @@ def read_source(path: Path, description: RobotDescription | None = None) -> Sour
     scene = scene_in_metadata(summary)
     if scene is None:  # only the recorded object names tell
         scene = scene_from_objects(object_names) if len(obj_rows) else ""
+    elif scene:
+        try:
+            load_scene(scene)
+        except TeleopError as err:  # a scene not shipped here, or its file broken
+            raise PortInputError(f"{path}: metadata.yaml custom_data {SCENE_KEY}: {err}") from None
     prefix_len = len(intent_source)
     seed_text = custom.get(SCENE_SEED_KEY, "0")
     try:

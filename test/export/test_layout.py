@@ -110,3 +110,51 @@ def test_the_calibration_in_effect_counts_the_operators_recentres(
             expected[frames.grid_ns >= jump_ns] = 1.0
         np.testing.assert_array_equal(column, expected)
         assert column.max() == (0.0 if jump_ns is None else 1.0)
+
+
+def _episode_with_nan_positions(bag_dir: Path, joint: str, nan_steps: range) -> Path:
+    """A TALOS episode of joint states only (offline writer, 30 Hz, 2 s at home) whose
+    position of ``joint`` is NaN in the messages ``nan_steps``."""
+    from humanoid_teleop.core.bag.recorder import EpisodeInfo
+    from humanoid_teleop.core.robot import robot_model_hash
+    from humanoid_teleop.portability.scripted import START_NS
+    from humanoid_teleop.portability.writer import JOINT_STATE, EpisodeOutput
+
+    model = robot_model("talos")
+    description = model.description
+    info = EpisodeInfo(
+        task="wave", operator="test", robot="talos",
+        robot_model_hash=robot_model_hash(description), device="scripted", station="offline",
+    )  # fmt: skip
+    output = EpisodeOutput(bag_dir, "talos_nan", info, START_NS)
+    topic = description.sensors.joint_state_topic
+    output.topic(topic, JOINT_STATE)
+    column = model.joint_names.index(joint)
+    t_ns = START_NS
+    for k in range(61):
+        t_ns = START_NS + round(k * 1e9 / 30)
+        q = model.home_positions()
+        if k in nan_steps:
+            q[column] = np.nan
+        output.joint_state(topic, t_ns, model.joint_names, q)
+    return output.close("success", t_ns)
+
+
+def test_nan_joint_positions_are_one_input_error_naming_episode_topic_and_joint(
+    tmp_path: Path,
+) -> None:
+    """A stretch of NaN positions in /joint_states is one ExportInputError naming the episode,
+    the topic, how many messages and the joint (not pinocchio's "q is not finite")."""
+    from humanoid_teleop.export.errors import ExportInputError
+    from humanoid_teleop.export.layout import build_frames
+
+    model = robot_model("talos")
+    joint = model.description.groups["right_arm"][0]
+    episode = _episode_with_nan_positions(tmp_path, joint, range(20, 30))
+    data = read_episode(episode, model.description, fps=30)
+    topic = model.description.sensors.joint_state_topic
+    with pytest.raises(ExportInputError) as err:
+        build_frames(model, data, "robot", 30, (), "wave")
+    assert str(err.value) == (
+        f"{episode}: {topic}: 10 of the 61 messages read hold a NaN or an infinity (joints {joint})"
+    )

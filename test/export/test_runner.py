@@ -73,3 +73,19 @@ def test_cameras_none_exports_a_state_only_dataset_that_lerobot_loads(
     # the 30 Hz episode on the 30 Hz grid: one frame per joint state (idle ends trimmed: none)
     assert len(state) == recorded
     assert np.isfinite(state).all() and np.ptp(state, axis=0).max() > 0.09
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["is_a_file", "inside_a_file"])
+def test_an_output_that_is_a_file_is_one_error_naming_it_before_any_work(
+    tmp_path: Path, inside: bool
+) -> None:
+    """``-o`` naming an existing file (or a path inside one) is one ExportError naming it,
+    raised before the sources are read (a missing source is not reached)."""
+    file = tmp_path / "ds"
+    file.write_text("not a dataset")
+    out = file / "inner" if inside else file
+    with pytest.raises(ExportError) as err:
+        export(ExportRequest(sources=(tmp_path / "missing",), output=out))
+    where = f"is inside {file}, which is" if inside else "is"
+    assert str(err.value) == f"{out}: {where} a file, not a folder (-o names the dataset folder)"
+    assert file.read_text() == "not a dataset"

@@ -466,3 +466,30 @@ def test_a_stream_without_a_finite_message_is_one_line_naming_it(
     with pytest.raises(PortInputError, match="right_wrist: no message without a NaN") as err:
         read_source(copy)
     assert str(copy) in str(err.value)
+
+
+def test_an_unknown_robot_or_scene_in_the_metadata_is_one_line_naming_the_episode(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """An episode whose metadata names a robot or a scene this install does not have is
+    one line naming the episode and the key (it named only the robot or scene)."""
+    import shutil
+
+    from .conftest import copy_without
+
+    robotless = Path(shutil.copytree(sources[0], tmp_path / "robot" / sources[0].name))
+    metadata = robotless / "metadata.yaml"
+    text = metadata.read_text()
+    assert "\n    robot: g1\n" in text
+    metadata.write_text(text.replace("\n    robot: g1\n", "\n    robot: nosuchbot\n"))
+    with pytest.raises(PortInputError) as err:
+        read_source(robotless)
+    line = str(err.value)
+    assert line.startswith(f"{robotless}: metadata.yaml custom_data robot: no robot 'nosuchbot'")
+    assert line.endswith("(or name it with --from ROBOT)") and "\n" not in line
+    sceneless = copy_without(sources[0], tmp_path / "scene", lambda t: False, {"scene": "nope"})
+    with pytest.raises(PortInputError) as err:
+        read_source(sceneless)
+    line = str(err.value)
+    assert line.startswith(f"{sceneless}: metadata.yaml custom_data custom.scene: no scene 'nope'")
+    assert "\n" not in line

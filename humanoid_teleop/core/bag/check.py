@@ -86,7 +86,11 @@ def check_bag(
     if path.is_dir():
         if path.name.endswith(PARTIAL_SUFFIX):
             report.add("not closed", str(path), "episode was not closed; run `bag recover`")
-        if not (path / METADATA_FILE).is_file():
+        listed = path / METADATA_FILE
+        if listed.exists() and not listed.is_file():
+            report.add("metadata", str(listed), "not a file; move it away and run `bag recover`")
+            files = mcap_files(path)
+        elif not listed.is_file():
             report.add("metadata", str(path), f"no {METADATA_FILE}; run `bag recover`")
             files = mcap_files(path)
         else:

@@ -152,9 +152,7 @@ class BagMetadata:
                 TopicInfo(
                     name=str(t["topic_metadata"]["name"]),
                     type=str(t["topic_metadata"]["type"]),
-                    offered_qos_profiles=qos_profiles_from_yaml(
-                        t["topic_metadata"].get("offered_qos_profiles")
-                    ),
+                    offered_qos_profiles=_topic_qos(t["topic_metadata"], source),
                     type_description_hash=str(t["topic_metadata"].get("type_description_hash", "")),
                     message_count=int(t["message_count"]),
                     serialization_format=str(t["topic_metadata"]["serialization_format"]),
@@ -179,7 +177,7 @@ class BagMetadata:
             duration = int(info["duration"]["nanoseconds"])
             key = "message_count"
             count = int(info["message_count"])
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             raise BagFormatError(f"{source}: bad or missing key {key!r}: {err!r}") from err
         return cls(
             starting_time_ns=start,
@@ -194,6 +192,16 @@ class BagMetadata:
             compression_mode=str(info.get("compression_mode") or ""),
             version=version,
         )
+
+
+def _topic_qos(topic_metadata: Mapping[str, Any], source: str) -> tuple[QosProfile, ...]:
+    """The ``offered_qos_profiles`` of one ``topic_metadata`` mapping of ``source``; a bad
+    value raises :class:`BagFormatError` naming the file and the topic."""
+    try:
+        return qos_profiles_from_yaml(topic_metadata.get("offered_qos_profiles"))
+    except BagFormatError as err:
+        name = topic_metadata.get("name", "?")
+        raise BagFormatError(f"{source}: topic {name}: {err}") from err
 
 
 def write_metadata_yaml(bag_dir: Path, metadata: BagMetadata) -> Path:

@@ -90,8 +90,9 @@ class QosProfile:
                     data.get("avoid_ros_namespace_conventions", False)
                 ),
             )
-        except (TypeError, ValueError, AttributeError) as err:
-            raise BagFormatError(f"invalid QoS profile {dict(data)!r}: {err}") from err
+        except (TypeError, ValueError, AttributeError, OverflowError) as err:
+            # ``data`` as given: it may be no mapping at all (a string in the list)
+            raise BagFormatError(f"invalid QoS profile {data!r}: {err}") from err
 
 
 def _duration(ns: int) -> dict[str, int]:
@@ -137,7 +138,8 @@ def _profiles_from_text(text: str) -> tuple[QosProfile, ...]:
     try:
         node = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise BagFormatError(f"offered_qos_profiles is not YAML: {err}") from err
+        what = getattr(err, "problem", None) or str(err).splitlines()[0]  # one line
+        raise BagFormatError(f"offered_qos_profiles is not YAML: {what}") from err
     if node is None:
         return ()
     return _profiles_from_list(node)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import struct
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -134,9 +135,16 @@ class BagSummary:
         return {t.name: t.message_count for t in self.metadata.topics}
 
     def custom_json(self, key: str) -> Any:
-        """A JSON-valued custom_data entry (``annotations``, ``loss``, ``sync``), or None."""
+        """A JSON-valued custom_data entry (``annotations``, ``loss``, ``sync``), or None; a
+        value that is not JSON raises :class:`BagFormatError` naming the file and the key."""
         text = self.metadata.custom_data.get(key)
-        return json.loads(text) if text else None
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as err:  # json.JSONDecodeError, or a number too long to convert
+            source = self.path / METADATA_FILE if self.path.is_dir() else self.path
+            raise BagFormatError(f"{source}: custom_data.{key}: not JSON ({err})") from err
 
 
 def mcap_files(bag: Path) -> list[Path]:
@@ -182,17 +190,44 @@ def channel_topic(channel: Channel, schema: Schema | None, message_count: int) -
     )
 
 
+#: The smallest MCAP file [bytes]: magic, a Header record (opcode, length, two empty
+#: strings), a Footer record (opcode, length, two offsets, CRC), magic.
+_MIN_MCAP_BYTES = 8 + (1 + 8 + 4 + 4) + (1 + 8 + 8 + 8 + 4) + 8
+
+
+def _open_mcap(path: Path) -> BinaryIO:
+    """``path`` opened for reading; a file that cannot be opened, or is too short to be an
+    MCAP file (the ``mcap`` reader would seek before its start, or unpack too few bytes),
+    raises :class:`BagFormatError` naming it."""
+    try:
+        stream = path.open("rb")
+    except OSError as err:
+        raise BagFormatError(f"{path}: cannot open: {err.strerror or err}") from err
+    try:
+        size = os.fstat(stream.fileno()).st_size
+    except OSError as err:
+        stream.close()
+        raise BagFormatError(f"{path}: cannot read: {err.strerror or err}") from err
+    if size < _MIN_MCAP_BYTES:
+        stream.close()
+        raise BagFormatError(
+            f"{path}: not an MCAP file ({size} bytes, shorter than the {_MIN_MCAP_BYTES} "
+            "of an empty one)"
+        )
+    return stream
+
+
 def summarize_mcap(path: Path) -> FileSummary:
     """Read the summary and metadata records of a complete MCAP file."""
     try:
-        with path.open("rb") as stream:
+        with _open_mcap(path) as stream:
             reader = make_reader(stream)
             header = reader.get_header()
             summary = reader.get_summary()
             if summary is None:
                 raise BagFormatError(f"{path}: no summary section (run `bag recover`)")
             records = list(reader.iter_metadata())
-    except (OSError, McapError, EOFError) as err:
+    except (OSError, McapError, EOFError, struct.error, ValueError) as err:
         raise BagFormatError(f"{path}: unreadable MCAP ({type(err).__name__}: {err})") from err
     stats = summary.statistics
     counts = dict(stats.channel_message_counts) if stats else {}
@@ -447,7 +482,7 @@ def gather_messages(
     gathered: dict[str, TopicMessages] = {}
     for path in files if files is not None else mcap_files(bag):
         try:
-            with path.open("rb") as stream:
+            with _open_mcap(path) as stream:
                 summary = _chunk_index(stream)
                 if summary is not None and all(
                     c.message_index_offsets for c in summary.chunk_indexes
@@ -461,7 +496,9 @@ def gather_messages(
                             entry[1].extend(times)
                             entry[2].extend(datas)
                         continue
-        except (McapError, EOFError, zstandard.ZstdError, RuntimeError, struct.error) as err:
+        except (
+            OSError, McapError, EOFError, zstandard.ZstdError, RuntimeError, struct.error
+        ) as err:  # fmt: skip
             raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
         for message in iter_messages(path, wanted, log_time_order=False, files=[path]):
             entry = gathered.setdefault(message.topic, (message.type, [], []))
@@ -567,7 +604,7 @@ def iter_messages(
     wanted = list(topics) if topics is not None else None
     for path in files if files is not None else mcap_files(bag):
         try:
-            with path.open("rb") as stream:
+            with _open_mcap(path) as stream:
                 summary = None if log_time_order else _chunk_index(stream)
                 if summary is not None:
                     yield from _iter_stored(path, stream, summary, wanted)
@@ -585,5 +622,7 @@ def iter_messages(
                         data=message.data,
                         stamped=stamped_schema(schema),
                     )
-        except (McapError, EOFError, zstandard.ZstdError, RuntimeError, struct.error) as err:
+        except (
+            OSError, McapError, EOFError, zstandard.ZstdError, RuntimeError, struct.error
+        ) as err:  # fmt: skip
             raise BagFormatError(f"{path}: unreadable ({type(err).__name__}: {err})") from err

@@ -1136,7 +1136,13 @@ def recover_bag(
     if not files:
         raise BagFormatError(f"{bag_dir}: no .mcap files to recover")
     existing = None
-    if (bag_dir / METADATA_FILE).is_file():
+    listed = bag_dir / METADATA_FILE
+    if listed.exists() and not listed.is_file():  # a folder in its place: cannot be rewritten
+        raise BagFormatError(
+            f"{listed}: not a file; move it away and run `bag recover` again to rebuild it "
+            "from the files"
+        )
+    if listed.is_file():
         try:
             existing = read_metadata_yaml(bag_dir)
         except BagFormatError as err:

@@ -180,3 +180,14 @@ def test_schema_foxglove_cannot_parse_is_a_defect(tmp_path: Path) -> None:
     (defect,) = [d for d in check_bag(tmp_path / "old.mcap").defects if d.kind == "schema"]
     assert "Foxglove cannot parse" in defect.detail and "std_msgs/Header" in defect.detail
     assert not foxglove_decode([tmp_path / "old.mcap"])[str(tmp_path / "old.mcap")]["ok"]
+
+
+def test_a_folder_in_place_of_metadata_yaml_is_not_a_missing_one(make_recorder: Make) -> None:
+    """A metadata.yaml that is a folder is reported as not a file, not as absent."""
+    path = _bag(make_recorder)
+    (path / "metadata.yaml").unlink()
+    (path / "metadata.yaml").mkdir()
+    details = [(d.kind, d.where, d.detail) for d in check_bag(path).defects]
+    assert details == [
+        ("metadata", str(path / "metadata.yaml"), "not a file; move it away and run `bag recover`")
+    ]

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
-from humanoid_teleop.core.bag.metadata import BagMetadata, FileInfo, TopicInfo
+from humanoid_teleop.core.bag.errors import BagFormatError
+from humanoid_teleop.core.bag.metadata import (
+    METADATA_FILE,
+    BagMetadata,
+    FileInfo,
+    TopicInfo,
+    read_metadata_yaml,
+)
 from humanoid_teleop.core.bag.qos import QosProfile
 
 
@@ -59,3 +70,34 @@ def test_metadata_yaml_is_the_python_emitters_text() -> None:
     assert metadata.to_yaml() == python
     serialized = yaml.safe_dump(metadata.to_dict(), sort_keys=False, allow_unicode=True, width=1000)
     assert metadata.serialized() == serialized
+
+
+def _edited_yaml(edit: Callable[[dict[str, Any]], None]) -> str:
+    """The text of :func:`_metadata` after ``edit`` changed its mapping in place."""
+    info = _metadata().to_dict()
+    edit(info)
+    return yaml.safe_dump({"rosbag2_bagfile_information": info}, sort_keys=False)
+
+
+def test_an_infinite_integer_names_its_key() -> None:
+    """An integer field given ``.inf`` raises BagFormatError naming the file and the key
+    (int() of an infinite float raises OverflowError)."""
+    text = _edited_yaml(lambda info: info["duration"].update(nanoseconds=float("inf")))
+    assert ".inf" in text
+    with pytest.raises(BagFormatError, match=r"ep/metadata\.yaml: bad or missing key 'duration'"):
+        BagMetadata.from_yaml(text, "ep/metadata.yaml")
+
+
+def test_qos_profiles_that_are_no_list_name_the_file_and_topic(tmp_path: Path) -> None:
+    """An ``offered_qos_profiles`` that is no list raises BagFormatError naming the
+    metadata.yaml file and the topic."""
+
+    def edit(info: dict[str, Any]) -> None:
+        info["topics_with_message_count"][1]["topic_metadata"]["offered_qos_profiles"] = "fast"
+
+    (tmp_path / METADATA_FILE).write_text(_edited_yaml(edit), encoding="utf-8")
+    with pytest.raises(
+        BagFormatError,
+        match=rf"{tmp_path / METADATA_FILE}: topic /tf_static: offered_qos_profiles must be a list",
+    ):
+        read_metadata_yaml(tmp_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from humanoid_teleop.core.bag.errors import BagFormatError
@@ -27,3 +29,18 @@ def test_bad_text_is_refused_every_time(text: str) -> None:
     for _ in range(2):
         with pytest.raises(BagFormatError, match="offered_qos_profiles"):
             qos_profiles_from_yaml(text)
+
+
+@pytest.mark.parametrize("node", [["fast"], [{"depth": float("inf")}]])
+def test_a_bad_profile_in_the_list_is_refused(node: list[Any]) -> None:
+    """A list item that is no mapping, or an infinite depth, raises BagFormatError (not the
+    AttributeError or OverflowError of reading it)."""
+    with pytest.raises(BagFormatError, match="invalid QoS profile"):
+        qos_profiles_from_yaml(node)
+
+
+def test_text_that_is_not_yaml_is_refused_in_one_line() -> None:
+    """The error for offered_qos_profiles text that is not YAML is one line."""
+    with pytest.raises(BagFormatError, match="offered_qos_profiles is not YAML") as info:
+        qos_profiles_from_yaml("[{history: keep_last")
+    assert "\n" not in str(info.value)

@@ -3,6 +3,7 @@ episodes are found under folders and named by the content hash of their MCAP fil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,6 +22,7 @@ from humanoid_teleop.core.bag.reader import (
     mcap_files,
     metadata_from_files,
     read_bag,
+    summarize_mcap,
 )
 
 TOPICS = ("/a", "/b", "/c")
@@ -376,3 +378,50 @@ def test_a_type_no_definition_is_installed_for_is_read_by_the_bags_own(
         if m.log_time_ns == 50_000_000
     }  # the last of each
     assert walked == {"/reading": stamps[-1], "/level": stamps[-1] + 7}
+
+
+@pytest.mark.parametrize("how", ["deleted", "a folder"])
+def test_gather_messages_names_a_listed_file_that_cannot_be_opened(
+    tmp_path: Path, how: str
+) -> None:
+    """An MCAP file metadata.yaml lists that was deleted (or is a folder) raises
+    BagFormatError naming it and why."""
+    episode = _episode(tmp_path / "ep")
+    (episode / "ep_0.mcap").unlink()
+    if how == "a folder":
+        (episode / "ep_0.mcap").mkdir()
+    reason = "No such file or directory" if how == "deleted" else "Is a directory"
+    with pytest.raises(BagFormatError, match=rf"ep_0\.mcap: cannot open: {reason}"):
+        gather_messages(episode, ["/a"])
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        summarize_mcap,
+        lambda path: gather_messages(path, ["/a"]),
+        lambda path: list(iter_messages(path, log_time_order=False)),
+        lambda path: list(iter_messages(path)),
+    ],
+    ids=["summarize_mcap", "gather_messages", "iter_messages stored", "iter_messages log time"],
+)
+def test_a_file_cut_to_ten_bytes_is_named(tmp_path: Path, read: Callable[[Path], object]) -> None:
+    """An MCAP file cut to 10 bytes raises BagFormatError naming it (not the struct.error or
+    the OSError of seeking before its start)."""
+    path = tmp_path / "x.mcap"
+    _write(path, CompressionType.ZSTD)
+    path.write_bytes(path.read_bytes()[:10])
+    with pytest.raises(BagFormatError, match=r"x\.mcap: not an MCAP file \(10 bytes"):
+        read(path)
+
+
+def test_custom_json_names_the_file_and_key_of_text_that_is_not_json(tmp_path: Path) -> None:
+    """A custom_data value that is not JSON raises BagFormatError naming metadata.yaml and
+    the key."""
+    episode = _episode(tmp_path / "ep")
+    metadata = metadata_from_files(episode, [episode / "ep_0.mcap"], custom_data={"loss": "{"})
+    write_metadata_yaml(episode, metadata)
+    with pytest.raises(
+        BagFormatError, match=r"ep/metadata\.yaml: custom_data\.loss: not JSON \(Expecting"
+    ):
+        read_bag(episode).custom_json("loss")

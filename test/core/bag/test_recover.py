@@ -270,3 +270,14 @@ def test_recovered_bag_decodes_in_foxglove(make_recorder: Make, tmp_path: Path) 
     cut = _cut(mcap.parent, int(mcap.stat().st_size * 0.7), tmp_path)
     final = recover_bag(cut).path
     assert assert_foxglove_reads(final) == {"/chatter": len(_read_all(final))}
+
+
+def test_a_folder_in_place_of_metadata_yaml_is_named(make_recorder: Make, tmp_path: Path) -> None:
+    """A metadata.yaml that is a folder raises BagFormatError naming it (recover cannot
+    rewrite it), not the IsADirectoryError of replacing it."""
+    episode = tmp_path / "ep"
+    shutil.copytree(_bag(make_recorder), episode)
+    (episode / "metadata.yaml").unlink()
+    (episode / "metadata.yaml").mkdir()
+    with pytest.raises(BagFormatError, match=r"ep/metadata\.yaml: not a file; move it away"):
+        recover_bag(episode)
