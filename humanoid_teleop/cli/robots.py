@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from humanoid_teleop.core.errors import ConfigError
 from humanoid_teleop.core.robot import (
     RobotConfigError,
     RobotDescription,
@@ -22,6 +23,7 @@ from humanoid_teleop.core.robot import (
     robot_search_path,
 )
 from humanoid_teleop.core.robot.checks import Finding, check_robot
+from humanoid_teleop.core.sim.physics_config import load_physics
 
 
 def register(subparsers: Any) -> None:
@@ -119,7 +121,9 @@ def _check(args: argparse.Namespace) -> int:
             result["robot"] = description.name
             result["file"] = str(description.source_file)
             findings: list[Finding] = check_robot(RobotModel(description))
-        except RobotConfigError as err:
+            # physics.yaml beside it: what the simulator and the scripted demonstrator read
+            load_physics(description.source_file, tuple(description.groups))
+        except ConfigError as err:  # robot.yaml's (RobotConfigError) or physics.yaml's
             result["error"] = _one_line(err)
         except Exception as err:  # one broken robot must not stop the check of the others
             result["error"] = f"{target}: cannot load ({type(err).__name__}: {_one_line(err)})"

@@ -190,3 +190,23 @@ def test_check_of_a_binary_robot_yaml_fails_in_one_line(
     assert main(["robots", "check", str(path)]) == 1
     out = capsys.readouterr().out
     assert f"      {path}: not a UTF-8 text file (byte 0x80 at offset 0)" in out
+
+
+@pytest.mark.parametrize(
+    ("physics", "where"),
+    [
+        ("schema_version: 1\ntimestep_s: fast\n", r"physics\.yaml:2: timestep_s"),
+        ("- schema_version: 1\n", r"physics\.yaml:1"),
+    ],
+)
+def test_check_fails_on_a_broken_physics_yaml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], physics: str, where: str
+) -> None:
+    """The physics.yaml beside robot.yaml (what the simulator and the demonstrator read) is
+    checked too: a bad one fails the robot with its file and line (it said "ok", and the
+    simulator or `port` refused it later)."""
+    path = write_toy(tmp_path)
+    path.with_name("physics.yaml").write_text(physics)
+    assert main(["robots", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  " in out and re.search(where, out), out
