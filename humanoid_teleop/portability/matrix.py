@@ -271,6 +271,8 @@ def read_run(path: Path) -> dict[RunKey, PortReport]:
         reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
         raise PortInputError(f"{path}: cannot read a matrix run's reports ({reason})") from None
     for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():  # a blank line (an editor's trailing newline)
+            continue
         where = f"{path}:{number}"
         try:
             data = json.loads(line)

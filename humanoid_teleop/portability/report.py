@@ -43,8 +43,11 @@ engage and mimic joints following their commanded joint, :class:`~.track.SourceT
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import types
+import typing
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -54,6 +57,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from humanoid_teleop.core.config import show_value
 from humanoid_teleop.core.motion.rotation import rotation_angles
 from humanoid_teleop.core.safety.filter import CLAMP_KINDS
 
@@ -254,6 +258,12 @@ class PortReport:
         unknown = sorted(set(data) - known - _DERIVED_KEYS)
         if unknown:
             raise PortInputError(f"{where}: unknown report key(s) {', '.join(unknown)}")
+        hints = _field_types()
+        for key, value in data.items():
+            if key in known and not _is_json_of(value, hints[key]):
+                raise PortInputError(
+                    f"{where}: report key {key} {show_value(value)}: not {_type_name(hints[key])}"
+                )
         try:
             return cls(**{k: v for k, v in data.items() if k in known})
         except TypeError as exc:  # a required field missing
@@ -301,6 +311,45 @@ class PortReport:
         reasons = self.below_target()
         lines.append("  targets: " + ("met" if not reasons else "; ".join(reasons)))
         return "\n".join(lines)
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    """:class:`PortReport`'s field types (resolved from their annotations once)."""
+    return typing.get_type_hints(PortReport)
+
+
+def _is_json_of(value: Any, hint: Any) -> bool:
+    """Whether ``value`` (read from JSON) is of the field type ``hint``: str, bool, int (not
+    a bool), float (an int too), None, ``X | None``, ``list[X]``, ``dict[str, X]``, Any."""
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list:
+        return isinstance(value, list) and all(_is_json_of(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            isinstance(k, str) and _is_json_of(v, args[1]) for k, v in value.items()
+        )
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_json_of(value, a) for a in args)
+    raise TypeError(f"no JSON check for the report field type {hint!r}")
+
+
+def _type_name(hint: Any) -> str:
+    if hint in (int, float, str, bool):
+        return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}[hint]
+    return f"a {str(hint).replace('typing.', '')}"
 
 
 def events(t_s: FloatArray, closure: FloatArray, grip_closure: float) -> list[Event]:

@@ -30,7 +30,10 @@ def _run(**target_changes: object) -> dict[tuple[str, str, int, str], PortReport
 
 def test_a_run_reads_back_what_was_written(tmp_path: Path) -> None:
     run = _run(contact_p95_m=0.031, notes=["joint-only episode"])
-    assert read_run(_write(tmp_path / "reports.jsonl", run)) == run
+    path = _write(tmp_path / "reports.jsonl", run)
+    assert read_run(path) == run
+    path.write_text(path.read_text() + "\n")  # a blank line an editor left: no run line
+    assert read_run(path) == run
 
 
 def test_a_malformed_line_names_the_file_and_line(tmp_path: Path) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from humanoid_teleop.core.motion.rotation import exp3, rotation_angle
 from humanoid_teleop.core.safety.filter import SafetyReport
+from humanoid_teleop.portability.errors import PortInputError
 from humanoid_teleop.portability.matrix import (
     PairSummary,
     clamps_cell,
@@ -310,3 +312,25 @@ def test_an_archive_run_is_summed_up_per_source_robot() -> None:
     assert failed.text().splitlines()[1] == (
         "  task success: no source episode succeeded (no transfer ratio)"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("reachability_pct", "abc", "report key reachability_pct 'abc': not a number"),
+        ("steps", 1.5, "report key steps 1.5: not an integer"),
+        ("event_offsets_s", 3, "report key event_offsets_s 3: not a list[float]"),
+        ("contact_p95_m", "0.01", "report key contact_p95_m '0.01': not a number"),
+        ("notes", "slipped", "report key notes 'slipped': not a list[str]"),
+        ("sim", 1, "report key sim 1: not true or false"),
+    ],
+)
+def test_a_report_key_of_the_wrong_type_is_one_line(key: str, value: object, expected: str) -> None:
+    """A stored report (a kept port's metadata, a matrix's reports.jsonl) whose value has the
+    wrong type is one line naming where and the key (it raised later, in a comparison or a
+    format); the report as written reads back."""
+    data = _report().to_dict()
+    assert PortReport.from_dict(data, "m.yaml:3") == _report()
+    with pytest.raises(PortInputError) as err:
+        PortReport.from_dict({**data, key: value}, "m.yaml:3")
+    assert str(err.value) == f"m.yaml:3: {expected}"
