@@ -144,6 +144,23 @@ class QcVerdict:
         return not self.reasons
 
 
+def nonfinite_reasons(frames: EpisodeFrames, kept: slice) -> list[str]:
+    """A reason per numeric feature whose ``kept`` frames hold a NaN or an infinity (a
+    sensor that sent them, a damaged recording): always a failure, so that no such value
+    reaches a training set unflagged."""
+    reasons = []
+    for feature, values in frames.columns.items():
+        column = np.asarray(values)[kept]
+        if not np.issubdtype(column.dtype, np.floating) or not len(column):
+            continue
+        bad = ~np.isfinite(column.reshape(len(column), -1)).all(axis=1)
+        if bad.any():
+            reasons.append(
+                f"{feature}: {int(bad.sum())} of {len(column)} frames hold a NaN or an infinity"
+            )
+    return reasons
+
+
 @dataclass(frozen=True)
 class RecorderVerdict:
     """The gates on what an episode's recorder logged in its metadata (:func:`recorder_verdict`)."""
@@ -305,6 +322,7 @@ def evaluate(
         reasons.append(f"{estops} e-stop(s) > {rules.max_estops}")
     if rules.port_targets:
         reasons += port_misses(data.path, data.custom, rules.port_targets)
+    reasons += nonfinite_reasons(frames, kept)
     duration = (stop - start) / fps
     if duration < rules.min_duration_s:
         reasons.append(f"too short: {duration:.2f} s < {rules.min_duration_s} s")

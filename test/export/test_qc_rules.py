@@ -83,3 +83,32 @@ def test_a_ported_episodes_unreadable_report_is_one_line(text: str) -> None:
     line = str(err.value)
     assert line.startswith("/data/ep_to_g1: metadata.yaml custom_data.custom.port.report: "), line
     assert "\n" not in line
+
+
+def test_frames_holding_a_nan_or_an_infinity_fail_qc_naming_the_feature() -> None:
+    """A NaN or an infinity in any numeric feature of the kept frames (a sensor that sent
+    them, a damaged recording) fails QC with a reason per feature; trimmed frames and
+    non-float features are not judged."""
+    import numpy as np
+
+    from humanoid_teleop.export.layout import EpisodeFrames
+    from humanoid_teleop.export.qc import nonfinite_reasons
+
+    state = np.zeros((10, 3))
+    state[2, 1] = np.nan
+    state[8, 0] = np.inf
+    wrench = np.zeros((10, 6))
+    wrench[0] = np.nan  # trimmed away below
+    frames = EpisodeFrames(
+        columns={
+            "observation.state": state, "observation.wrench": wrench,
+            "task_index": np.zeros((10, 1), dtype=np.int64),
+        },
+        images={}, image_missing={}, grid_ns=np.arange(10, dtype=np.int64), subtasks=[],
+    )  # fmt: skip
+    assert nonfinite_reasons(frames, slice(1, 10)) == [
+        "observation.state: 2 of 9 frames hold a NaN or an infinity"
+    ]
+    assert nonfinite_reasons(frames, slice(0, 10))[1] == (
+        "observation.wrench: 1 of 10 frames hold a NaN or an infinity"
+    )
