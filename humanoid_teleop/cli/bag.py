@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from humanoid_teleop.annotation import sidecar
+from humanoid_teleop.cli.options import nonnegative_float
 from humanoid_teleop.core.bag.check import check_bag
 from humanoid_teleop.core.bag.errors import BagError
 from humanoid_teleop.core.bag.metadata import METADATA_FILE, BagMetadata
@@ -53,7 +54,7 @@ def register(subparsers: Any) -> None:
     check.add_argument("--json", action="store_true", help="print one JSON document")
     check.add_argument(
         "--max-loss-ratio",
-        type=float,
+        type=nonnegative_float,
         default=0.0,
         help="allowed lost/expected messages per topic (default 0)",
     )

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from humanoid_teleop.cli.options import positive_float
+
 DEVICE_STATUS_NAMES = ("vr_bridge", "gamepad", "exo", "camera")
 
 
@@ -30,7 +32,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument(
-        "--duration", type=float, default=5.0, help="how long to listen [s] (default 5)"
+        "--duration", type=positive_float, default=5.0, help="how long to listen [s] (default 5)"
     )
     check.add_argument(
         "--topic",

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from humanoid_teleop.cli.options import positive_float
 from humanoid_teleop.isolation.netns import INSIDE_ENV, is_isolated
 
 
@@ -33,7 +34,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--timeout", type=float, default=10.0, help="DDS round-trip timeout [s] (default 10)"
+        "--timeout",
+        type=positive_float,
+        default=10.0,
+        help="DDS round-trip timeout [s] (default 10)",
     )
     parser.set_defaults(func=_run)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from humanoid_teleop.cli.options import positive_float
 from humanoid_teleop.devices.dynamixel.bus import DynamixelBus
 from humanoid_teleop.devices.dynamixel.calibration import quarter_turn_offsets
 from humanoid_teleop.devices.dynamixel.leader import (
@@ -42,7 +43,7 @@ def register(subparsers: Any) -> None:
     cal.add_argument("--samples", type=int, default=10, help="readings averaged (default 10)")
     cal.add_argument(
         "--tolerance-rad",
-        type=float,
+        type=positive_float,
         default=0.5,
         help="largest accepted distance from the pose [rad] (default 0.5)",
     )

@@ -28,6 +28,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def nonnegative_float(text: str) -> float:
+    """argparse ``type=``: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be a finite number >= 0")
+    return value
+
+
 def add_scale_out(parser: argparse.ArgumentParser, unit: str) -> None:
     """``--workers N`` and ``--ray ADDRESS|local`` of :mod:`humanoid_teleop.parallel`, for a
     command that handles ``unit`` (e.g. "episodes exported") one job each."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from mcap.writer import MCAP0_MAGIC
 
+from humanoid_teleop.cli.options import positive_float
 from humanoid_teleop.core.errors import ConfigError, EnvironmentProblem
 from humanoid_teleop.core.motion.bag_input import motion_from_bag
 from humanoid_teleop.core.motion.bvh import human_frames_from_bvh, read_bvh
@@ -43,7 +44,7 @@ def register(subparsers: Any) -> None:
         help="motion: BVH file, or a recorded bag (folder or .mcap) with operator input",
     )
     parser.add_argument(
-        "--bag-rate-hz", type=float, default=100.0, help="sampling rate of bag input [Hz]"
+        "--bag-rate-hz", type=positive_float, default=100.0, help="sampling rate of bag input [Hz]"
     )
     parser.add_argument("--profile", default="vr", help="teleop profile name or path (vr)")
     parser.add_argument(
