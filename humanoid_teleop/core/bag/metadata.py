@@ -179,6 +179,9 @@ class BagMetadata:
             count = int(info["message_count"])
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             raise BagFormatError(f"{source}: bad or missing key {key!r}: {err!r}") from err
+        if duration < 0 or count < 0:  # a hand edit: every reader would take it as it is
+            key, value = ("duration", duration) if duration < 0 else ("message_count", count)
+            raise BagFormatError(f"{source}: {key} {value} is negative")
         return cls(
             starting_time_ns=start,
             duration_ns=duration,

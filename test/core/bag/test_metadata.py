@@ -101,3 +101,18 @@ def test_qos_profiles_that_are_no_list_name_the_file_and_topic(tmp_path: Path) -
         match=rf"{tmp_path / METADATA_FILE}: topic /tf_static: offered_qos_profiles must be a list",
     ):
         read_metadata_yaml(tmp_path)
+
+
+@pytest.mark.parametrize("key", ["duration", "message_count"])
+def test_a_negative_duration_or_count_names_its_key(key: str) -> None:
+    """A negative duration or message count (a hand edit) raises BagFormatError naming the
+    file and the key; every reader took it as it was ("duration -0.00 s", QC passed)."""
+
+    def edit(info: dict[str, Any]) -> None:
+        if key == "duration":
+            info["duration"]["nanoseconds"] = -5
+        else:
+            info["message_count"] = -5
+
+    with pytest.raises(BagFormatError, match=rf"^ep/metadata\.yaml: {key} -5 is negative$"):
+        BagMetadata.from_yaml(_edited_yaml(edit), "ep/metadata.yaml")
