@@ -139,6 +139,7 @@ def check_bag(
     report.messages = done
     custom = metadata.custom_data if metadata else (summaries[-1].custom_data if summaries else {})
     _check_loss(report, custom, max_loss_ratio)
+    _check_annotations(report, custom)
     return report
 
 
@@ -310,6 +311,29 @@ def _check_loss(report: CheckReport, custom: Any, max_ratio: float) -> None:
     except json.JSONDecodeError:
         report.add("metadata", "custom_data.loss", "not JSON")
         return
+    try:
+        _add_loss(report, loss, max_ratio)
+    except (AttributeError, TypeError, ValueError) as err:  # not the recorder's record
+        report.add("metadata", "custom_data.loss", f"not a loss record ({err})")
+
+
+def _check_annotations(report: CheckReport, custom: Any) -> None:
+    """The operator's live labels: a JSON list of ``{"time_ns": int, "text": str}``, as the
+    recorder writes them and ``export`` reads them."""
+    text = custom.get("annotations") if custom else None
+    if not text:
+        return
+    try:
+        labels = json.loads(text)
+        if not isinstance(labels, list):
+            raise TypeError(f"a JSON {type(labels).__name__}, not a list")
+        for label in labels:
+            int(label["time_ns"]), str(label["text"])
+    except (ValueError, KeyError, TypeError) as err:
+        report.add("metadata", "custom_data.annotations", f"not a list of labels ({err})")
+
+
+def _add_loss(report: CheckReport, loss: Any, max_ratio: float) -> None:
     lost = 0
     expected = 0
     for name, stats in loss.get("topics", {}).items():

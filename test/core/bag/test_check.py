@@ -191,3 +191,29 @@ def test_a_folder_in_place_of_metadata_yaml_is_not_a_missing_one(make_recorder: 
     assert details == [
         ("metadata", str(path / "metadata.yaml"), "not a file; move it away and run `bag recover`")
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "detail"),
+    [
+        ("loss", '{"topics": {"/chatter": {"dropped": NaN}}}', "not a loss record (cannot"),
+        ("loss", '{"topics": [1]}', "not a loss record ("),
+        ("annotations", "3", "not a list of labels (a JSON int, not a list)"),
+        ("annotations", '[{"text": "grasp"}]', "not a list of labels ('time_ns')"),
+    ],
+)
+def test_a_malformed_loss_or_label_record_is_a_metadata_defect(
+    make_recorder: Make, key: str, value: str, detail: str
+) -> None:
+    """A ``loss`` or ``annotations`` record that is not the recorder's (a hand edit, another
+    tool's) is a metadata defect naming it, as export refuses it (a NaN raised a traceback;
+    a number for the labels passed as ok)."""
+    path = _bag(make_recorder)
+    metadata = path / "metadata.yaml"
+    root = yaml.safe_load(metadata.read_text())
+    root["rosbag2_bagfile_information"]["custom_data"][key] = value
+    metadata.write_text(yaml.safe_dump(root, sort_keys=False))
+    defects = [(d.kind, d.where, d.detail) for d in check_bag(path).defects]
+    assert len(defects) == 1, defects
+    assert defects[0][:2] == ("metadata", f"custom_data.{key}")
+    assert defects[0][2].startswith(detail), defects
