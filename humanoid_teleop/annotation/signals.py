@@ -129,8 +129,10 @@ def read_signals(path: Path) -> EpisodeSignals:
     joint_rows: list[npt.NDArray[np.float64]] = []
     names: tuple[str, ...] = ()
     forces: dict[str, tuple[list[int], list[float]]] = {}
+    where = ""  # the message being decoded, for the line an undecodable one raises
     try:
         for raw in iter_messages(path, topics=topics):
+            where = f"{raw.topic}: the message at {(raw.log_time_ns - start) / 1e9:.3f} s: "
             msg = _TYPESTORE.deserialize_cdr(raw.data, raw.type)
             t_ns = raw.sample_time_ns - start
             if raw.topic == joint_topic:
@@ -154,7 +156,8 @@ def read_signals(path: Path) -> EpisodeSignals:
     except AnnotationError:
         raise
     except Exception as err:  # rosbags raises several error types for bad CDR
-        raise AnnotationError(f"{path}: undecodable message: {err}") from err
+        what = f"{type(err).__name__}: {err}"
+        raise AnnotationError(f"{path}: {where or 'a message: '}undecodable ({what})") from err
     for side, (times, values) in forces.items():
         signals.force_n[side] = Series(np.asarray(times, np.int64), np.asarray(values))
     if not joint_t:

@@ -120,8 +120,9 @@ class CatalogDb:
                 connection.execute("SET random_page_cost = 1.1")
                 connection.execute("SET max_parallel_workers_per_gather = 0")
                 connection.commit()
-            except psycopg.Error as err:
-                raise CatalogError(f"{_redact(text)}: cannot connect: {err}") from err
+            except psycopg.Error as err:  # libpq's message spans lines: one line here
+                why = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
+                raise CatalogError(f"{_redact(text)}: cannot connect: {why}") from err
             db = cls(_redact(text), connection, "postgresql")
         else:
             path = Path(text)

@@ -55,3 +55,29 @@ def test_joint_states_received_in_bursts_are_read_at_their_stamps(tmp_path: Path
     signals = read_signals(episode)
     assert signals.arm_speed is not None and len(signals.arm_speed.values) > 10
     assert signals.arm_speed.values == pytest.approx(0.1)
+
+
+def test_an_undecodable_message_is_named_by_topic_and_time(tmp_path: Path) -> None:
+    """A joint state whose bytes do not decode (a damaged recording) raises AnnotationError
+    naming the episode, the topic and the message's time in the episode (it said only
+    "undecodable message: 102")."""
+    recorder = BagRecorder(
+        RecorderConfig(
+            bag_dir=tmp_path / "bags",
+            files=FileOptions(reserve_bytes=4096),
+            warn_free_bytes=0,
+            min_free_bytes=0,
+        )
+    )
+    try:
+        recorder.add_topic("/joint_states", "sensor_msgs/msg/JointState", [QosProfile()])
+        recorder.start_episode(EpisodeInfo(robot="g1"), name="ep")
+        recorder.submit("/joint_states", b"\x00\x01\x00\x00" + b"\xff" * 7, NS)
+        episode = recorder.stop_episode().path
+    finally:
+        recorder.close()
+    with pytest.raises(AnnotationError) as err:
+        read_signals(episode)
+    line = str(err.value)
+    assert line.startswith(f"{episode}: /joint_states: the message at 0.000 s: undecodable ("), line
+    assert "\n" not in line

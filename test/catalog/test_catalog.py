@@ -447,3 +447,14 @@ def test_an_episode_with_a_malformed_recorder_log_is_rejected_and_the_rest_index
         "metadata.yaml custom_data.sync is not a sync record (skew is not an object of objects)",
     ]
     assert rows["a"]["qc"] == rows["b"]["qc"] == "reject"
+
+
+def test_a_postgresql_server_that_cannot_be_reached_is_one_line() -> None:
+    """A URL whose server does not answer (a closed loopback port): one CatalogError line
+    naming the URL without its password (libpq's message spans lines)."""
+    pytest.importorskip("psycopg", reason="the PostgreSQL driver is not installed")
+    url = "postgresql://user:secret@127.0.0.1:9/catalog?connect_timeout=5"
+    with pytest.raises(CatalogError) as err:
+        CatalogDb.open(url)
+    line = str(err.value)
+    assert "cannot connect: " in line and "secret" not in line and "\n" not in line, line
