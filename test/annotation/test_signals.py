@@ -24,8 +24,9 @@ def test_arm_speed_is_the_joint_displacement_over_the_window(tmp_path: Path) -> 
     assert signals.arm_speed.values == pytest.approx(0.1)
 
 
-def test_a_joint_topic_of_another_type_is_refused_naming_it(tmp_path: Path) -> None:
-    """/joint_states holding std_msgs/msg/String raises AnnotationError naming topic and type."""
+def _one_joint_state(tmp_path: Path, type_name: str, data: bytes) -> Path:
+    """An episode "ep" of robot g1 whose /joint_states (declared ``type_name``) holds one
+    message of bytes ``data``, at 1 s."""
     recorder = BagRecorder(
         RecorderConfig(
             bag_dir=tmp_path / "bags",
@@ -35,12 +36,17 @@ def test_a_joint_topic_of_another_type_is_refused_naming_it(tmp_path: Path) -> N
         )
     )
     try:
-        recorder.add_topic("/joint_states", "std_msgs/msg/String", [QosProfile()])
+        recorder.add_topic("/joint_states", type_name, [QosProfile()])
         recorder.start_episode(EpisodeInfo(robot="g1"), name="ep")
-        recorder.submit("/joint_states", string_msg("not joints"), NS)
-        episode = recorder.stop_episode().path
+        recorder.submit("/joint_states", data, NS)
+        return recorder.stop_episode().path
     finally:
         recorder.close()
+
+
+def test_a_joint_topic_of_another_type_is_refused_naming_it(tmp_path: Path) -> None:
+    """/joint_states holding std_msgs/msg/String raises AnnotationError naming topic and type."""
+    episode = _one_joint_state(tmp_path, "std_msgs/msg/String", string_msg("not joints"))
     with pytest.raises(
         AnnotationError,
         match=r"ep: /joint_states holds std_msgs/msg/String, not sensor_msgs/msg/JointState",
@@ -61,21 +67,8 @@ def test_an_undecodable_message_is_named_by_topic_and_time(tmp_path: Path) -> No
     """A joint state whose bytes do not decode (a damaged recording) raises AnnotationError
     naming the episode, the topic and the message's time in the episode (it said only
     "undecodable message: 102")."""
-    recorder = BagRecorder(
-        RecorderConfig(
-            bag_dir=tmp_path / "bags",
-            files=FileOptions(reserve_bytes=4096),
-            warn_free_bytes=0,
-            min_free_bytes=0,
-        )
-    )
-    try:
-        recorder.add_topic("/joint_states", "sensor_msgs/msg/JointState", [QosProfile()])
-        recorder.start_episode(EpisodeInfo(robot="g1"), name="ep")
-        recorder.submit("/joint_states", b"\x00\x01\x00\x00" + b"\xff" * 7, NS)
-        episode = recorder.stop_episode().path
-    finally:
-        recorder.close()
+    garbage = b"\x00\x01\x00\x00" + b"\xff" * 7
+    episode = _one_joint_state(tmp_path, "sensor_msgs/msg/JointState", garbage)
     with pytest.raises(AnnotationError) as err:
         read_signals(episode)
     line = str(err.value)
