@@ -28,7 +28,8 @@ if ! pg_bin >/dev/null; then
 fi
 
 
-digest=$(cat requirements/label-studio-venv.txt tools/setup_label_studio.sh | sha256sum | cut -c1-16)
+digest=$(cat requirements/label-studio-venv.txt requirements/label-studio-venv-constraints.txt \
+  tools/setup_label_studio.sh | sha256sum | cut -c1-16)
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/humanoid_teleop/label-studio-venv-$digest"
 if [ -f "$venv/.complete" ]; then
   echo "setup-label-studio: $venv is up to date"
@@ -43,7 +44,8 @@ fi
 echo "setup-label-studio: creating $venv with $python (label-studio, ~1 GB)"
 rm -rf "$venv"
 "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --disable-pip-version-check -q -r requirements/label-studio-venv.txt
+"$venv/bin/python" -m pip install --disable-pip-version-check -q -r requirements/label-studio-venv.txt \
+  -c requirements/label-studio-venv-constraints.txt
 "$venv/bin/python" -c 'import label_studio, label_studio_sdk'
 # A migrated, empty database: each test run copies it instead of migrating (about a minute).
 mkdir -p "$venv/data-template"

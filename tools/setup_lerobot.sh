@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 
-digest=$(cat requirements/lerobot-venv.txt requirements/lerobot-venv-nodeps.txt tools/setup_lerobot.sh \
-  | sha256sum | cut -c1-16)
+digest=$(cat requirements/lerobot-venv.txt requirements/lerobot-venv-nodeps.txt \
+  requirements/lerobot-venv-constraints.txt tools/setup_lerobot.sh | sha256sum | cut -c1-16)
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/humanoid_teleop/lerobot-venv-$digest"
 if [ -f "$venv/.complete" ]; then
   echo "setup-lerobot: $venv is up to date"
@@ -24,7 +24,8 @@ fi
 echo "setup-lerobot: creating $venv with $python (lerobot 0.6.1 + CPU-usable torch, ~4 GB)"
 rm -rf "$venv"
 "$python" -m venv "$venv"
-pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q
+  -c requirements/lerobot-venv-constraints.txt)
 "${pip[@]}" -r requirements/lerobot-venv.txt
 "${pip[@]}" --no-deps -r requirements/lerobot-venv-nodeps.txt
 HF_HUB_OFFLINE=1 "$venv/bin/python" -c 'from lerobot.datasets.lerobot_dataset import LeRobotDataset'
