@@ -11,6 +11,8 @@ from typing import Any
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
+from .query import REPORT_NUMBERS, report_cell
+
 METRICS = (
     ("episodes", "episodes"),
     ("usable_hours", "usable hours [h]"),
@@ -28,10 +30,10 @@ def report_page(rows: Sequence[dict[str, Any]], by: Sequence[str], title: str) -
         figure.add_trace(go.Bar(x=groups, y=values, name=label), row=i // 2 + 1, col=i % 2 + 1)
     figure.update_layout(height=760, showlegend=False, title_text=title, margin={"t": 80})
     charts = figure.to_html(include_plotlyjs=True, full_html=False, div_id="catalog-charts")
-    columns = [*by, "episodes", "usable_hours", "success_rate", "qc_rejections", "mean_length_s"]
+    columns = [*by, *REPORT_NUMBERS]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(row[c]))}</td>" for c in columns) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(report_cell(row[c]))}</td>" for c in columns) + "</tr>"
         for row in rows
     )
     return f"""<!DOCTYPE html>
@@ -43,11 +45,3 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}</style></head>
 <table id="catalog-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 </body></html>
 """
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)

@@ -17,6 +17,8 @@ GROUPS = {
     "task": "t.text", "device": "e.device", "ported_from": "e.ported_from",
 }  # fmt: skip
 """``report --by`` keys and the column each groups by."""
+REPORT_NUMBERS = ("episodes", "usable_hours", "success_rate", "qc_rejections", "mean_length_s")
+"""The numbers :func:`report` gives each group, in the order the table and page show them."""
 
 
 @dataclass(frozen=True)
@@ -149,3 +151,13 @@ def report(db: CatalogDb, by: Sequence[str], filters: Filters) -> list[dict[str,
             }
         )
     return out
+
+
+def report_cell(value: Any) -> str:
+    """A report value as the table and the HTML page print it: "-" for none (no success or
+    failure outcome), floats to 3 decimals."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)

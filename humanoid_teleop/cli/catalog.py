@@ -21,7 +21,14 @@ from humanoid_teleop.catalog.db import DEFAULT_NAME, CatalogDb
 from humanoid_teleop.catalog.errors import CatalogError
 from humanoid_teleop.catalog.html import report_page
 from humanoid_teleop.catalog.index import index
-from humanoid_teleop.catalog.query import GROUPS, Filters, query, report
+from humanoid_teleop.catalog.query import (
+    GROUPS,
+    REPORT_NUMBERS,
+    Filters,
+    query,
+    report,
+    report_cell,
+)
 from humanoid_teleop.export.qc import QcRules
 
 ENV = "HUMANOID_TELEOP_CATALOG"
@@ -128,18 +135,10 @@ def _report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    columns = [*by, "episodes", "usable_hours", "success_rate", "qc_rejections", "mean_length_s"]
-    cells = [[_cell(row[c]) for c in columns] for row in rows]
+    columns = [*by, *REPORT_NUMBERS]
+    cells = [[report_cell(row[c]) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for r in cells:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
     return 0
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)

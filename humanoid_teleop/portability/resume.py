@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +86,36 @@ class EarlierPort:
     tool_version: str
 
 
+def check_kept_robot(
+    custom: Mapping[str, str],
+    where: str,
+    robot: str,
+    *,
+    model_hash: str,
+    physics_hash: str,
+    made: str,
+    advice: str,
+) -> None:
+    """Refuse (:class:`PortError`, one line) an episode kept from an earlier run whose
+    ``custom_data`` says it was ``made`` ("ported", "recorded") of ``robot`` as it was before
+    its robot.yaml changed (``robot_model_hash`` is not ``model_hash``; a missing one is
+    refused) or its physics.yaml changed (``custom.physics_hash`` is not ``physics_hash``;
+    not compared where either is "": made before the key was kept, or a port without
+    physics). ``where`` names the metadata file; ``advice`` ends the line."""
+    recorded_model = custom.get("robot_model_hash", "")
+    if recorded_model != model_hash:
+        raise PortError(
+            f"{where}: robot_model_hash {recorded_model or '(none)'} is not {robot}'s "
+            f"robot.yaml now ({model_hash}): {made} before that robot.yaml changed; {advice}"
+        )
+    recorded_physics = custom.get(PHYSICS_HASH_KEY, "")
+    if physics_hash and recorded_physics not in ("", physics_hash):
+        raise PortError(
+            f"{where}: {PHYSICS_HASH_KEY} {recorded_physics} is not {robot}'s physics.yaml "
+            f"now ({physics_hash}): {made} before that physics.yaml changed; {advice}"
+        )
+
+
 def earlier_port(
     out_dir: Path,
     name: str,
@@ -138,22 +168,15 @@ def earlier_port(
             f"{where}: custom.port.physics {recorded_physics or '(none)'}, this run "
             f"{PHYSICS[physics]}: port into another folder"
         )
-    recorded_model = custom.get("robot_model_hash", "")
-    if recorded_model != target_model_hash:
-        robot = custom.get("robot", "") or "the target"
-        raise PortError(
-            f"{where}: robot_model_hash {recorded_model or '(none)'} is not {robot}'s "
-            f"robot.yaml now ({target_model_hash}): it was ported before that robot.yaml "
-            "changed; port into another folder, or remove it to port it again"
-        )
-    recorded_physics_hash = custom.get(PHYSICS_HASH_KEY, "")  # none: made before it was kept
-    if physics and target_physics_hash and recorded_physics_hash not in ("", target_physics_hash):
-        robot = custom.get("robot", "") or "the target"
-        raise PortError(
-            f"{where}: {PHYSICS_HASH_KEY} {recorded_physics_hash} is not {robot}'s "
-            f"physics.yaml now ({target_physics_hash}): it was ported in physics before that "
-            "physics.yaml changed; port into another folder, or remove it to port it again"
-        )
+    check_kept_robot(
+        custom,
+        where,
+        custom.get("robot", "") or "the target",
+        model_hash=target_model_hash,
+        physics_hash=target_physics_hash if physics else "",
+        made="it was ported in physics" if physics else "it was ported",
+        advice="port into another folder, or remove it to port it again",
+    )
     text = custom.get(f"{PORT_KEY_PREFIX}report", "")
     try:
         report = PortReport.from_dict(json.loads(text), f"{where} custom.port.report")

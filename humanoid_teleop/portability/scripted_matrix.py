@@ -41,9 +41,8 @@ from .errors import PortError
 from .matrix import PairSummary, RunKey, clamps_cell, run_line, summarize
 from .port import TOOL_VERSION, PortOptions
 from .report import PortReport
-from .resume import hold_output
+from .resume import check_kept_robot, hold_output
 from .scripted import record_scripted_episode, scripted_episode_name
-from .source import PHYSICS_HASH_KEY
 
 #: The scenes a matrix runs by default (config/sim/scenes/<task>.yaml).
 TASKS = ("pick_and_place", "push")
@@ -121,22 +120,15 @@ def _check_kept_source(
     of the robot as it was before its robot.yaml or physics.yaml changed, or at another
     command rate (its joint states per second of its metadata: one a step)."""
     where = path / METADATA_FILE
-    recorded_model = summary.metadata.custom_data.get("robot_model_hash", "")
-    current_model = robot_model_hash(description)
-    if recorded_model != current_model:
-        raise PortError(
-            f"{where}: robot_model_hash {recorded_model or '(none)'} is not "
-            f"{description.name}'s robot.yaml now ({current_model}): recorded before that "
-            "robot.yaml changed; run the matrix into another folder"
-        )
-    recorded_physics = summary.metadata.custom_data.get(PHYSICS_HASH_KEY, "")
-    current_physics = physics_hash(description.source_file)
-    if recorded_physics not in ("", current_physics):  # "": recorded before it was kept
-        raise PortError(
-            f"{where}: {PHYSICS_HASH_KEY} {recorded_physics} is not {description.name}'s "
-            f"physics.yaml now ({current_physics}): recorded before that physics.yaml changed "
-            "(its demonstrator or physics settings); run the matrix into another folder"
-        )
+    check_kept_robot(
+        summary.metadata.custom_data,
+        str(where),
+        description.name,
+        model_hash=robot_model_hash(description),
+        physics_hash=physics_hash(description.source_file),
+        made="recorded",
+        advice="run the matrix into another folder",
+    )
     steps = summary.counts.get(description.sensors.joint_state_topic, 0)
     duration_s = summary.metadata.duration_ns / 1e9
     recorded_hz = steps / duration_s if duration_s > 0 else 0.0

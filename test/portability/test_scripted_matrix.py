@@ -200,8 +200,8 @@ def test_a_source_recorded_before_its_robot_yaml_changed_is_one_line(tmp_path: P
         record_source(job)
     assert str(err.value) == (
         f"{first.path}/metadata.yaml: custom.physics_hash none is not my_g1's physics.yaml now "
-        f"({physics_hash(robot_yaml)}): recorded before that physics.yaml changed (its "
-        "demonstrator or physics settings); run the matrix into another folder"
+        f"({physics_hash(robot_yaml)}): recorded before that physics.yaml changed; run the "
+        "matrix into another folder"
     )
 
 
