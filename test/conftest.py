@@ -53,6 +53,27 @@ def lerobot_python() -> Path:
     return venv / "bin" / "python"
 
 
+SCRIPTED_G1_S = 20.0
+"""Length [s] of :func:`scripted_g1_episode`: the scripted G1 closes its hand on the cube
+~4 s in, opens it over the target ~8 s in and has backed off by ~10 s."""
+
+
+@pytest.fixture(scope="session")
+def scripted_g1_episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One live scripted pick-and-place on G1 (`humanoid-teleop demo --robot g1 --duration
+    20`: MuJoCo sim, the scripted demonstrator, teleop and recorder over real DDS), recorded
+    once for the session: test/session/test_scripted_demo.py checks it, the annotation
+    tests label and export copies of it, test/portability/test_port_live.py ports it. Up to
+    three recordings, the first that succeeds (a DDS session on a loaded host is not
+    bit-deterministic; the demonstrator succeeds on every seed offline, bench/sim.py)."""
+    from test.export.helpers import record
+
+    if not is_isolated():
+        pytest.skip("recording needs the isolated-network wrapper: run `make test`")
+    folder = tmp_path_factory.mktemp("scripted_g1")
+    return record("g1", SCRIPTED_G1_S, folder, attempts=3, device="scripted", require_success=True)
+
+
 #: The matrix the tests run (``port matrix``): robots, task, episodes per robot.
 MATRIX = (("g1", "alex"), ("push",), 1)
 

@@ -25,9 +25,7 @@ TOKEN = "humanoid-teleop-test-token"
 
 def label_studio_venv() -> Path | None:
     """The venv tools/setup_label_studio.sh made for the current requirements, or None."""
-    return side_venv(
-        "label-studio-venv", ["requirements/label-studio-venv.txt", "tools/setup_label_studio.sh"]
-    )
+    return side_venv("label-studio-venv", "tools/setup_label_studio.sh")
 
 
 @dataclass(frozen=True)

@@ -51,12 +51,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def merged(
-    server: Server, scripted_episode: Path, tmp_path_factory: pytest.TempPathFactory
+    server: Server, scripted_g1_episode: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path, str]:
     """The episode (a copy) after the whole round trip; with the export file and CLI output."""
     work = tmp_path_factory.mktemp("round_trip")
     episode = Path(
-        __import__("shutil").copytree(scripted_episode, work / "bags" / scripted_episode.name)
+        __import__("shutil").copytree(scripted_g1_episode, work / "bags" / scripted_g1_episode.name)
     )
     out = server.document_root / "batch1"
     assert main(["annotate", "to-label-studio", str(episode), "-o", str(out)]) == 0

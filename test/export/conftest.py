@@ -23,7 +23,7 @@ from test.export.helpers import (
 
 @pytest.fixture(scope="session")
 def episodes(tmp_path_factory: pytest.TempPathFactory) -> list[Episode]:
-    """Four recorded demo episodes (see RECORDINGS), each in its own folder."""
+    """Three recorded demo episodes (see RECORDINGS), each in its own folder."""
     from humanoid_teleop.isolation.netns import is_isolated
 
     if not is_isolated():

@@ -14,30 +14,22 @@ from humanoid_teleop.core.motion.topics import CALIBRATED_TOPIC
 from humanoid_teleop.core.robot import RobotModel
 from humanoid_teleop.portability.port import PortOptions, port_episode
 from humanoid_teleop.portability.source import read_source
-from test.export.helpers import record
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(900)]
 
 LIVE_ROBOT = "g1"
-LIVE_DURATION_S = 20.0
-"""The scripted pick-and-place demo on G1 picks, places and backs off within ~10 s."""
+"""The robot of test/conftest.py's ``scripted_g1_episode``."""
 SELF_REPLAY_CONTACT_P95_M = 0.01
 """A self-replay at sample times: 0.4 cm contact p95 (2026-12-06); at log times 8.0 cm."""
 
 
 def test_a_live_recording_replays_on_its_own_robot_in_physics(
-    models: Callable[[str], RobotModel], tmp_path: Path
+    scripted_g1_episode: Path, models: Callable[[str], RobotModel], tmp_path: Path
 ) -> None:
     """A live scripted pick on G1, ported onto G1 in physics: the recorded success again,
     both grasp events reproduced, none spurious, the hand on the cube's path within 1 cm.
     The recording holds the teleop node's calibration (/teleop/intent/calibrated)."""
-    from humanoid_teleop.isolation.netns import is_isolated
-
-    if not is_isolated():
-        pytest.skip("recording needs the isolated-network wrapper: run `make test`")
-    # a DDS session on a loaded host is not bit-deterministic: up to three recordings
-    bag = record(LIVE_ROBOT, LIVE_DURATION_S, tmp_path / "live", attempts=3, device="scripted",
-                 require_success=True)  # fmt: skip
+    bag = scripted_g1_episode
     source = read_source(bag)
     assert source.outcome == "success" and source.objects is not None
     # the teleop node recorded its calibration (the engage's own: no later one to follow)
