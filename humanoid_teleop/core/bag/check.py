@@ -106,7 +106,8 @@ def check_bag(
     summaries: list[FileSummary] = []
     for file in files:
         if not file.is_file():
-            report.add("missing file", str(file), "listed in metadata.yaml but absent")
+            found = "a folder in its place" if file.is_dir() else "absent"
+            report.add("missing file", str(file), f"listed in metadata.yaml but {found}")
             continue
         try:
             scan = scan_mcap(file)

@@ -194,6 +194,23 @@ def test_a_folder_in_place_of_metadata_yaml_is_not_a_missing_one(make_recorder: 
 
 
 @pytest.mark.parametrize(
+    ("replace_with", "found"), [("nothing", "absent"), ("folder", "a folder in its place")]
+)
+def test_a_listed_mcap_that_is_gone_or_a_folder_is_named_as_such(
+    make_recorder: Make, replace_with: str, found: str
+) -> None:
+    """An .mcap metadata.yaml lists but that was deleted, or replaced by a folder, is a
+    "missing file" defect that says which."""
+    path = _bag(make_recorder)
+    (mcap,) = path.glob("*.mcap")
+    mcap.unlink()
+    if replace_with == "folder":
+        mcap.mkdir()
+    missing = [(d.where, d.detail) for d in check_bag(path).defects if d.kind == "missing file"]
+    assert missing == [(str(mcap), f"listed in metadata.yaml but {found}")]
+
+
+@pytest.mark.parametrize(
     ("key", "value", "detail"),
     [
         ("loss", '{"topics": {"/chatter": {"dropped": NaN}}}', "not a loss record (cannot"),
