@@ -119,10 +119,11 @@ def model_key(description: RobotDescription, physics: PhysicsConfig) -> str:
     digest.update(repr(sorted(description.home.items())).encode())
     # robot.yaml's joint limits overrides set the servos' control and force ranges
     digest.update(repr(description.limits).encode())
+    # the meshes by content (~20-60 ms a robot), not by path and mtime: a new clone or venv
+    # holds the same meshes elsewhere and reuses the built model
     for mesh in _mesh_inputs(ET.parse(urdf).getroot(), urdf):
-        stat = mesh.stat() if mesh.exists() else None
-        size, mtime = (stat.st_size, stat.st_mtime_ns) if stat else (-1, -1)
-        digest.update(f"{mesh}:{size}:{mtime}\n".encode())
+        content = hashlib.sha256(mesh.read_bytes()).hexdigest() if mesh.is_file() else "none"
+        digest.update(f"{mesh.name}:{content}\n".encode())
     return digest.hexdigest()[:16]
 
 

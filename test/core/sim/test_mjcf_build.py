@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from humanoid_teleop.core.robot import RobotModel, list_robots, load_robot
+from humanoid_teleop.core.robot import RobotDescription, RobotModel, list_robots, load_robot
 from humanoid_teleop.core.sim.errors import SimConfigError
 from humanoid_teleop.core.sim.mjcf_build import (
     GROUP_COLLISION,
@@ -71,6 +72,32 @@ def test_changed_joint_limit_override_builds_a_new_model() -> None:
     )
     physics = _physics("romeo")
     assert model_key(changed, physics) != model_key(description, physics)
+
+
+def test_the_key_follows_mesh_content_not_where_the_meshes_lie(tmp_path: Path) -> None:
+    """The same URDF and meshes in another folder, written at another time (a new clone or
+    venv), reuse the built model; a mesh whose content changed builds a new one."""
+    description = load_robot("icub")
+    physics = _physics("icub")
+    urdf_text = (
+        '<robot name="r"><link name="base"><visual><geometry><mesh filename="meshes/a.stl"/>'
+        "</geometry></visual></link></robot>"
+    )
+
+    def placed(folder: Path, mesh: bytes, mtime_ns: int) -> RobotDescription:
+        (folder / "meshes").mkdir(parents=True)
+        (folder / "meshes/a.stl").write_bytes(mesh)
+        os.utime(folder / "meshes/a.stl", ns=(mtime_ns, mtime_ns))
+        (folder / "r.urdf").write_text(urdf_text)
+        return dataclasses.replace(
+            description, model=dataclasses.replace(description.model, path=folder / "r.urdf")
+        )
+
+    first = placed(tmp_path / "one", b"solid a\nendsolid a\n", 1_000_000_000)
+    moved = placed(tmp_path / "two", b"solid a\nendsolid a\n", 2_000_000_000)
+    edited = placed(tmp_path / "three", b"solid b\nendsolid b\n", 1_000_000_000)
+    assert model_key(moved, physics) == model_key(first, physics)
+    assert model_key(edited, physics) != model_key(first, physics)
 
 
 def test_collada_y_up_mesh_is_turned_z_up(tmp_path: Path) -> None:
