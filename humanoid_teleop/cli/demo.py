@@ -10,16 +10,18 @@ prints ``bag: <path>``, the bag's summary, and how to open it in Foxglove.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from humanoid_teleop.cli.bringup import reexec_isolated_if_asked, report
-from humanoid_teleop.core.errors import TeleopError
+from humanoid_teleop.core.errors import ConfigError, TeleopError
 from humanoid_teleop.core.resources import FOXGLOVE_LAYOUTS
 from humanoid_teleop.session.plan import SessionArgs, session_plan, session_scene
 from humanoid_teleop.session.supervisor import SessionResult, Supervisor
@@ -88,8 +90,12 @@ def _newest_bag(bag_dir: Path) -> Path | None:
     return max(bags, key=lambda p: p.stat().st_mtime) if bags else None
 
 
-def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
-    """Wait for the session, record one annotated episode; returns the recorder's answer."""
+def drive_episode(
+    args: argparse.Namespace, stop: threading.Event, abort: Callable[[], str] | None = None
+) -> str:
+    """Wait for the session, record one annotated episode; returns the recorder's answer.
+    ``abort`` is asked while the session starts: "" to go on, else why it cannot (a node
+    exited), raised as a :class:`TeleopError` instead of waiting out the start-up timeout."""
     import rclpy
     from sensor_msgs.msg import JointState
 
@@ -102,15 +108,19 @@ def drive_episode(args: argparse.Namespace, stop: threading.Event) -> str:
     client = SessionClient(context, "demo_operator")
     try:
         deadline = time.monotonic() + args.startup_timeout
-        client.wait_for(SERVICES, args.startup_timeout)
+        client.wait_for(SERVICES, args.startup_timeout, abort)
         # the teleop node refuses to engage before the robot's joint states arrive (a loaded
         # host can start the simulated robot seconds after the services are up)
         client.wait_for_message(
-            joint_state_topic, JointState, max(0.0, deadline - time.monotonic()), "sim_robot"
+            joint_state_topic,
+            JointState,
+            max(0.0, deadline - time.monotonic()),
+            "sim_robot",
+            abort,
         )
         # Let every stream be discovered and matched before the episode starts, as an operator
         # would: samples sent while a reliable reader is still matching count as lost.
-        client.spin_for(args.settle)
+        client.spin_for(args.settle, abort)
         print(f"demo: session up; recording a {args.duration:.0f} s episode", flush=True)
         client.trigger("/recorder/start_episode")
         client.trigger("/teleop/engage")
@@ -152,7 +162,28 @@ def demo_session_args(args: argparse.Namespace, bag_dir: Path) -> SessionArgs:
     )
 
 
+def _check_seconds(flag: str, value_s: float, positive: bool, note: str = "") -> None:
+    """Refuse (:class:`ConfigError`) a number of seconds that is not finite, or is negative
+    (zero too where ``positive``)."""
+    if not (math.isfinite(value_s) and (value_s > 0 if positive else value_s >= 0)):
+        bound = "> 0" if positive else ">= 0"
+        raise ConfigError(f"{flag} {value_s:g}: must be a finite number of seconds {bound}{note}")
+
+
+def _node_failure(supervisor: Supervisor) -> str:
+    """Why the session cannot start: the first node that exited, with its exit code and the
+    last line it printed (its reason, e.g. a file:line of a broken config); "" while all
+    run."""
+    for name, code in supervisor.exited().items():
+        said = supervisor.last_line(name) or "(it printed nothing)"
+        return f"node {name} exited with code {code} while the session started: {said}"
+    return ""
+
+
 def _run(args: argparse.Namespace) -> int:
+    _check_seconds("--duration", args.duration, False, " (0: 35 s scripted, 25 s replay)")
+    _check_seconds("--startup-timeout", args.startup_timeout, True)
+    _check_seconds("--settle", args.settle, False)
     reexec_isolated_if_asked(args)
     bag_dir = Path(args.bag_dir).resolve()
     scripted = args.device == "scripted"
@@ -172,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
         answer = ""
         failure: TeleopError | None = None
         try:
-            answer = drive_episode(args, stop)
+            answer = drive_episode(args, stop, lambda: _node_failure(supervisor))
         except TeleopError as err:
             failure = err
         except KeyboardInterrupt:

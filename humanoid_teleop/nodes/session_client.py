@@ -7,7 +7,7 @@ operator's foot pedal or UI would.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import rclpy
@@ -25,6 +25,17 @@ RECORDER_SERVICES = ("start_episode", "stop_episode", "discard_episode")
 
 class SessionServiceError(TeleopError):
     """A session service is missing or answered with failure."""
+
+
+Abort = Callable[[], str]
+"""Asked while a wait spins: "" to go on, else why to stop waiting (e.g. a node of the
+session exited), raised as :class:`SessionServiceError`."""
+
+
+def _check(abort: Abort | None) -> None:
+    reason = abort() if abort is not None else ""
+    if reason:
+        raise SessionServiceError(reason)
 
 
 class SessionClient:
@@ -52,12 +63,16 @@ class SessionClient:
     def node(self) -> Node:
         return self._node
 
-    def wait_for(self, services: Iterable[str], timeout_s: float) -> None:
-        """Block until every named service (e.g. ``/teleop/engage``) is available."""
+    def wait_for(
+        self, services: Iterable[str], timeout_s: float, abort: Abort | None = None
+    ) -> None:
+        """Block until every named service (e.g. ``/teleop/engage``) is available; ``abort``
+        (see :data:`Abort`) is asked between spins."""
         deadline = time.monotonic() + timeout_s
         for service in services:
             client = self._triggers.get(service) or self._mark_success
             while not client.service_is_ready():
+                _check(abort)
                 if time.monotonic() > deadline:
                     raise SessionServiceError(
                         f"service {service} did not appear within {timeout_s:.0f} s; "
@@ -65,10 +80,18 @@ class SessionClient:
                     )
                 self._executor.spin_once(timeout_sec=0.1)
 
-    def wait_for_message(self, topic: str, msg_type: Any, timeout_s: float, publisher: str) -> None:
+    def wait_for_message(
+        self,
+        topic: str,
+        msg_type: Any,
+        timeout_s: float,
+        publisher: str,
+        abort: Abort | None = None,
+    ) -> None:
         """Block until one ``msg_type`` message arrives on ``topic`` (e.g. the robot's joint
         states: a session is up for an operator once the robot says where it is);
-        ``publisher`` names the node expected to send it, for the error."""
+        ``publisher`` names the node expected to send it, for the error; ``abort`` (see
+        :data:`Abort`) is asked between spins."""
         arrived: list[bool] = []
         subscription = self._node.create_subscription(
             msg_type, topic, lambda _: arrived.append(True), 10, raw=True
@@ -76,6 +99,7 @@ class SessionClient:
         deadline = time.monotonic() + timeout_s
         try:
             while not arrived:
+                _check(abort)
                 if time.monotonic() > deadline:
                     raise SessionServiceError(
                         f"no message on {topic} within {timeout_s:.0f} s; is {publisher} "
@@ -115,10 +139,12 @@ class SessionClient:
         """Publish a timed free-text label on /recorder/annotation."""
         self._annotation.publish(String(data=text))
 
-    def spin_for(self, duration_s: float) -> None:
-        """Process callbacks for ``duration_s`` [s]."""
+    def spin_for(self, duration_s: float, abort: Abort | None = None) -> None:
+        """Process callbacks for ``duration_s`` [s]; ``abort`` (see :data:`Abort`) is asked
+        between spins."""
         deadline = time.monotonic() + duration_s
         while time.monotonic() < deadline:
+            _check(abort)
             self._executor.spin_once(timeout_sec=min(0.05, max(0.0, deadline - time.monotonic())))
 
     def close(self) -> None:

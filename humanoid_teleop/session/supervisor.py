@@ -80,6 +80,7 @@ class Supervisor:
         self._env = dict(os.environ if env is None else env)
         self._children: list[_Child] = []
         self._stop_requested = threading.Event()
+        self._last_lines: dict[str, str] = {}
 
     @property
     def params_file(self) -> Path:
@@ -129,6 +130,22 @@ class Supervisor:
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
             with self._out_lock:
                 print(f"[{name}] {line}", file=self._out, flush=True)
+                if line.strip():
+                    self._last_lines[name] = line.strip()
+
+    def exited(self) -> dict[str, int]:
+        """The nodes that have exited so far, with their exit codes (polled now)."""
+        return {
+            child.spec.name: code
+            for child in self._children
+            if (code := child.process.poll()) is not None
+        }
+
+    def last_line(self, name: str) -> str:
+        """The last non-empty line node ``name`` printed ("" if none yet): a node that stops on
+        bad input prints its one-line reason last."""
+        with self._out_lock:
+            return self._last_lines.get(name, "")
 
     def request_stop(self) -> None:
         """Ask :meth:`wait` to return (safe to call from a signal handler or another thread)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,3 +37,43 @@ def test_default_task_follows_the_scene() -> None:
     assert default_task("scripted", "") == "pick up the cube and put it on the green disc"
     assert default_task("scripted", "push") == "push the puck into the green disc"
     assert default_task("replay", "push") == "unscrew the bottle cap and drink"
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--duration", "-5"], "error: --duration -5: must be a finite number of seconds >= 0"),
+        (["--duration", "nan"], "error: --duration nan: must be a finite number of seconds >= 0"),
+        (["--startup-timeout", "0"], "error: --startup-timeout 0: must be a finite number of"),
+        (["--settle", "inf"], "error: --settle inf: must be a finite number of seconds >= 0"),
+    ],
+)
+def test_a_bad_number_of_seconds_is_one_line_before_anything_starts(
+    argv: list[str], line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A negative or NaN --duration recorded an empty episode and exited 0; now one line,
+    exit 2, no session started and no episode folder."""
+    assert main(["demo", *argv, "--bag-dir", str(tmp_path / "bags")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(line) and err.count("\n") == 1, err
+    assert not (tmp_path / "bags").exists()
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_a_node_that_stops_at_start_up_ends_the_demo_with_its_reason(tmp_path: Path) -> None:
+    """A node that exits while the session starts (here on an unknown scene) ends the demo at
+    once with one line naming the node and what it said, instead of waiting out the
+    start-up timeout and blaming the missing joint states."""
+    done = subprocess.run(
+        [sys.executable, "-m", "humanoid_teleop.cli.main", "demo", "--scene", "nosuchscene",
+         "--duration", "3", "--startup-timeout", "120", "--bag-dir", str(tmp_path / "bags")],
+        capture_output=True, text=True, timeout=100, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert re.fullmatch(
+        r"error: node (scripted|sim_robot) exited with code 2 while the session started: "
+        r"\S+: no scene 'nosuchscene'; scenes: pick_and_place, push",
+        line,
+    ), line
