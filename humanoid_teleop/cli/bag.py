@@ -263,7 +263,8 @@ def _run_check(args: argparse.Namespace) -> int:
     if not args.json:
         from tqdm import tqdm
 
-        bar = tqdm(total=0, unit="msg", desc="checking", file=sys.stderr, leave=False)
+        # no bar where stderr is not a terminal (a log file, a pipe): disable=None
+        bar = tqdm(total=0, unit="msg", desc="checking", file=sys.stderr, leave=False, disable=None)
 
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -272,29 +273,31 @@ def _run_check(args: argparse.Namespace) -> int:
 
     required = tuple(args.require_latched or ())
     reports = []
-    for i, target in enumerate(targets):
-        if bar is not None and i:
-            bar.reset(total=0)
-        report = check_bag(
-            target,
-            max_loss_ratio=args.max_loss_ratio,
-            required_latched=required,
-            progress=progress,
-        )
-        reports.append(report)
-        if not args.json:
-            if bar is not None:
-                bar.clear()
-            for defect in report.defects:
-                print(f"DEFECT  {defect.kind:<18} {defect.where}: {defect.detail}")
-            verdict = "ok" if report.ok else f"{len(report.defects)} defect(s)"
-            print(
-                f"{report.path}: {verdict} ({report.files} file(s), {report.messages} "
-                f"messages, loss ratio {report.loss_ratio:.6f})",
-                flush=True,
+    try:
+        for i, target in enumerate(targets):
+            if bar is not None and i:
+                bar.reset(total=0)
+            report = check_bag(
+                target,
+                max_loss_ratio=args.max_loss_ratio,
+                required_latched=required,
+                progress=progress,
             )
-    if bar is not None:
-        bar.close()
+            reports.append(report)
+            if not args.json:
+                if bar is not None:
+                    bar.clear()
+                for defect in report.defects:
+                    print(f"DEFECT  {defect.kind:<18} {defect.where}: {defect.detail}")
+                verdict = "ok" if report.ok else f"{len(report.defects)} defect(s)"
+                print(
+                    f"{report.path}: {verdict} ({report.files} file(s), {report.messages} "
+                    f"messages, loss ratio {report.loss_ratio:.6f})",
+                    flush=True,
+                )
+    finally:  # cleared before an error line, which must start a line of its own
+        if bar is not None:
+            bar.close()
     ok = all(r.ok for r in reports)
     if args.json:
         documents = [r.to_dict() for r in reports]

@@ -349,3 +349,21 @@ def test_record_closes_the_bag_cleanly_on_sigterm(
     info = json.loads(capsys.readouterr().out.split("\n}\n", 1)[1])
     assert {t["name"]: t["count"] for t in info["topics"]}["/record_cli"] == 5
     assert info["task"] == "demo"
+
+
+def test_check_into_a_pipe_prints_no_bar_and_its_error_line_alone(tmp_path: Path) -> None:
+    """`bag check` whose stderr is a pipe or a log file draws no progress bar: the error
+    line of a missing episode is the whole of stderr (it was glued onto the bar's line)."""
+    missing = tmp_path / "nosuch"
+    done = subprocess.run(
+        [sys.executable, "-m", "humanoid_teleop.cli.main", "bag", "check", str(missing)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == f"error: {missing}: no such file or directory\n"
+    ok = subprocess.run(
+        [sys.executable, "-m", "humanoid_teleop.cli.main", "bag", "check",
+         str(_episode(tmp_path))],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0 and ok.stderr == "", ok.stderr

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from humanoid_teleop.core.motion.frame import HumanFrame, Input, Pose
 from humanoid_teleop.core.records import frozen_record
 from humanoid_teleop.core.retarget.base import RetargetContext, Retargeter
-from humanoid_teleop.core.retarget.errors import RetargetConfigError
+from humanoid_teleop.core.retarget.errors import PluginError, RetargetConfigError
 from humanoid_teleop.core.retarget.input_guard import (
     AHEAD,
     NON_FINITE,
@@ -92,7 +92,10 @@ class TeleopPipeline:
         self.retargeters: list[Retargeter] = []
         self.inactive: dict[str, str] = {}
         for entry in profile.retargeters:
-            cls = load_retargeter(entry.plugin)
+            try:
+                cls = load_retargeter(entry.plugin)
+            except PluginError as err:  # name the profile's file, line and entry
+                raise PluginError(f"{entry.source}: {err}") from None
             present = tuple(g for g in entry.groups if g in description.groups)
             missing = [g for g in entry.groups if g not in description.groups]
             if missing:

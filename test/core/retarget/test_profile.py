@@ -77,14 +77,21 @@ def test_missing_profile_lists_available() -> None:
         load_profile("vr2")
 
 
-def test_profile_naming_a_missing_plugin_fails_to_build(shipped_model: RobotModel) -> None:
-    """Building a pipeline whose profile names an uninstalled plugin is a hard error."""
-    profile = TeleopProfile.from_dict(
-        {"name": "x", "device": "vr", "retargeters": [{"plugin": "nope", "groups": ["left_arm"]}]},
-        "x.yaml",
+def test_profile_naming_a_missing_plugin_fails_to_build_naming_file_line_and_entry(
+    shipped_model: RobotModel, tmp_path: Path
+) -> None:
+    """Building a pipeline whose profile names an uninstalled plugin is a hard error naming
+    the profile's file, the entry's line and key path (it named neither)."""
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        "name: x\ndevice: vr\nretargeters:\n  - plugin: arm_ik\n    groups: [right_arm]\n"
+        "  - plugin: arm_ikk\n    groups: [left_arm]\n"
     )
-    with pytest.raises(PluginError, match="no retargeter plugin 'nope'"):
-        TeleopPipeline(shipped_model, profile)
+    with pytest.raises(PluginError) as err:
+        TeleopPipeline(shipped_model, load_profile(str(path)))
+    assert str(err.value).startswith(
+        f"{path}:6: retargeters[1] (arm_ikk): no retargeter plugin 'arm_ikk'; available: "
+    ), err.value
 
 
 def test_bad_plugin_param_names_entry_and_key(shipped_model: RobotModel) -> None:
