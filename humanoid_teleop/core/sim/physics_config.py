@@ -347,8 +347,10 @@ def load_physics(robot_file: Path, groups: tuple[str, ...] = ()) -> PhysicsConfi
     Parsed once per content and ``groups``: a port or a scripted episode asks for it from
     several places (~3 ms a parse; reading the bytes to compare is ~20 us)."""
     path = robot_file.parent / PHYSICS_FILE
-    if not path.is_file():
+    if not path.exists():
         return PhysicsConfig.defaults()
+    if not path.is_file():  # a folder in its place is no "no physics.yaml"
+        raise SimConfigError(f"{path}: not a file (a physics.yaml is a YAML file)")
     try:
         content = path.read_bytes()
     except OSError:  # read_yaml names the file and the reason

@@ -103,6 +103,17 @@ def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
     assert load_physics(tmp_path / "robot.yaml") == PhysicsConfig.defaults()
 
 
+def test_a_folder_in_place_of_physics_yaml_is_an_error_not_the_defaults(tmp_path: Path) -> None:
+    """A physics.yaml that is a folder was taken for no file (`robots check` said ok and the
+    robot simulated with the defaults); now one error naming it."""
+    (tmp_path / "physics.yaml").mkdir()
+    with pytest.raises(SimConfigError) as err:
+        load_physics(tmp_path / "robot.yaml")
+    assert (
+        str(err.value) == f"{tmp_path / 'physics.yaml'}: not a file (a physics.yaml is a YAML file)"
+    )
+
+
 def test_unknown_key_is_rejected_with_its_line(tmp_path: Path) -> None:
     """An unknown top-level key names the file, its line and the allowed keys."""
     path = _write(tmp_path, GOOD + "gravity: 9.81\n")
