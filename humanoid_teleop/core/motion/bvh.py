@@ -52,6 +52,14 @@ class BvhClip:
     joints: tuple[BvhJoint, ...]
     frame_time_s: float
     motion: FloatArray
+    first_frame_line: int = 0
+    """Line of the first frame's values in the file (0: not from a file)."""
+
+    def where(self, frame: int) -> str:
+        """``file:line`` of frame ``frame`` (counted from 0), or ``source: frame N``."""
+        if self.first_frame_line:
+            return f"{self.source}:{self.first_frame_line + frame}"
+        return f"{self.source}: frame {frame}"
 
     @property
     def frame_count(self) -> int:
@@ -166,7 +174,7 @@ def read_bvh(path: str | Path) -> BvhClip:
     if not np.isfinite(motion).all():
         bad = int(np.argwhere(~np.isfinite(motion))[0, 0])
         raise MotionFileError(f"{source}:{motion_line + 4 + bad}: NaN or inf in motion data")
-    return BvhClip(source, tuple(joints), frame_time, motion)
+    return BvhClip(source, tuple(joints), frame_time, motion, motion_line + 4)
 
 
 def _parse_joint(
@@ -316,9 +324,15 @@ def human_frames_from_bvh(
         wrists = {}
         for side, (w, idx, mid, pinky) in sides.items():
             p = pos_m[i]
-            wrists[side] = Pose(
-                p[w].copy(), hand_frame_from_keypoints(p[w], p[idx], p[mid], p[pinky], side)
-            )
+            with np.errstate(all="ignore"):  # a degenerate frame is named below, not warned of
+                rotation = hand_frame_from_keypoints(p[w], p[idx], p[mid], p[pinky], side)
+            if not (np.isfinite(p[w]).all() and np.isfinite(rotation).all()):
+                raise MotionFileError(
+                    f"{clip.where(i + skip_frames)}: the {side} wrist's pose is not a pose "
+                    "(its hand keypoints coincide or overflow): a channel's value is out of "
+                    "range"
+                )
+            wrists[side] = Pose(p[w].copy(), rotation)
         frames.append(
             HumanFrame(
                 t_s=i * clip.frame_time_s,

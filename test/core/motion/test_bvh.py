@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +123,22 @@ def test_follow_hips_removes_body_turns() -> None:
          for f in human_frames_from_bvh(clip, follow_hips=True).frames if f.head]
     )  # fmt: skip
     assert np.degrees(np.abs(yaw)).max() < 90.0
+
+
+@needs_mocap
+@pytest.mark.parametrize("value", ["1e30", "1e308"])
+def test_a_frame_of_absurd_finite_values_names_its_line(tmp_path: Path, value: str) -> None:
+    """A frame whose channels are finite but absurd (every one 1e30) made a hand frame of
+    coinciding keypoints: a numpy warning naming no file, and a retargeted clip that went
+    on, changed. Now one error naming the file and line, with no warning."""
+    lines = DRINK.read_text().splitlines()
+    first = lines.index("MOTION") + 3  # MOTION, Frames:, Frame Time:
+    bad = first + 100
+    lines[bad] = " ".join([value] * len(lines[bad].split()))
+    path = tmp_path / "absurd.bvh"
+    path.write_text("\n".join(lines) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(MotionFileError) as err:
+            human_frames_from_bvh(read_bvh(path))
+    assert str(err.value).startswith(f"{path}:{bad + 1}: the left wrist's pose is not a pose")
