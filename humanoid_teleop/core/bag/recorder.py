@@ -569,6 +569,11 @@ class BagRecorder:
             # (permission, read-only, not a folder), not as "no free space".
             bag_dir.mkdir(parents=True, exist_ok=True)
             free = int(shutil.disk_usage(bag_dir).free)
+        except FileExistsError:  # mkdir(exist_ok=True) raises it only for a non-folder
+            what = next((p for p in (bag_dir, *bag_dir.parents) if p.is_file()), bag_dir)
+            raise BagError(
+                f"{bag_dir}: cannot create the bag folder: {what} is a file, not a folder"
+            ) from None
         except OSError as err:
             raise BagError(
                 f"{bag_dir}: cannot create the bag folder: {err.strerror or err}"

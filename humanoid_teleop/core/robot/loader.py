@@ -53,7 +53,8 @@ def list_robots(search_path: Sequence[Path] | None = None) -> list[RobotEntry]:
     found: dict[str, RobotEntry] = {}
     for directory in dirs:
         if not directory.is_dir():
-            _log.warning("robot folder %s does not exist (from the search path)", directory)
+            what = "is not a folder" if directory.exists() else "does not exist"
+            _log.warning("robot folder %s %s (from the search path)", directory, what)
             continue
         try:
             candidates = sorted(directory.iterdir())

@@ -293,6 +293,21 @@ def test_unusable_bag_folder_reports_the_operating_system_error(tmp_path: Path) 
         recorder.close()
 
 
+def test_a_bag_folder_that_is_a_file_is_named_as_a_file(tmp_path: Path) -> None:
+    """--bag-dir naming a file said "File exists"; now that the path is a file."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    recorder = BagRecorder(RecorderConfig(bag_dir=blocker, min_free_bytes=0))
+    try:
+        with pytest.raises(BagError) as err:
+            recorder.start_episode(EpisodeInfo())
+        assert str(err.value) == (
+            f"{blocker}: cannot create the bag folder: {blocker} is a file, not a folder"
+        )
+    finally:
+        recorder.close()
+
+
 def test_free_space_below_minimum_closes_the_episode_cleanly_as_error(
     make_recorder: Make,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -608,3 +609,18 @@ def test_hand_pinch_fingers_are_thumb_and_index_else_every_fingertip() -> None:
     # a rigid hand does not pinch: its grasp point is its EE frame, not its tip
     rigid = HandSpec("left", "none", fingertip_frames={"middle": "m_tip"})
     assert rigid.pinch_fingers == ()
+
+
+def test_a_search_path_entry_that_is_a_file_is_named_as_such(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A HUMANOID_TELEOP_ROBOTS_PATH entry that is a file was reported as missing; it is
+    skipped with a warning saying it is not a folder, a missing one that it does not exist."""
+    afile, missing = tmp_path / "robots.txt", tmp_path / "nowhere"
+    afile.write_text("not a folder")
+    with caplog.at_level(logging.WARNING, logger="humanoid_teleop.core.robot.loader"):
+        assert list_robots([afile, missing]) == []
+    assert [r.getMessage() for r in caplog.records] == [
+        f"robot folder {afile} is not a folder (from the search path)",
+        f"robot folder {missing} does not exist (from the search path)",
+    ]
