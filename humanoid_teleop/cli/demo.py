@@ -210,8 +210,13 @@ def _run(args: argparse.Namespace) -> int:
             stop.set()
         finally:
             codes = supervisor.stop()
-    failed = failure is not None or any(code not in (0, -2, 130) for code in codes.values())
-    report(SessionResult("node_died" if failed else "duration", None, codes), "demo")
+    node_failed = any(code not in (0, -2, 130) for code in codes.values())
+    failed = failure is not None or node_failed
+    if failure is not None and not node_failed:  # every node ran: the error line says why
+        listed = ", ".join(f"{name}={code}" for name, code in codes.items())
+        print(f"demo: session stopped on an error; exit codes: {listed}", file=sys.stderr)
+    else:
+        report(SessionResult("node_died" if failed else "duration", None, codes), "demo")
     if failure is not None:
         print(f"error: {failure}", file=sys.stderr)
         return 1

@@ -77,3 +77,26 @@ def test_a_node_that_stops_at_start_up_ends_the_demo_with_its_reason(tmp_path: P
         r"\S+: no scene 'nosuchscene'; scenes: pick_and_place, push",
         line,
     ), line
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_a_bag_dir_that_is_a_file_is_the_recorders_line_and_no_node_is_blamed(
+    tmp_path: Path,
+) -> None:
+    """`demo --bag-dir FILE`: the recorder refuses the episode, naming the file; the summary
+    says the session stopped on that error (it said "a node failed" with every node fine)."""
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    done = subprocess.run(
+        [sys.executable, "-m", "humanoid_teleop.cli.main", "demo", "--duration", "2",
+         "--bag-dir", str(afile)],
+        capture_output=True, text=True, timeout=200, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "a node failed" not in done.stderr and "demo: session stopped on an error" in done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert line == (
+        f"error: /recorder/start_episode failed: {afile}: cannot create the bag folder: "
+        f"{afile} is a file, not a folder"
+    )
