@@ -143,7 +143,11 @@ class Supervisor:
 
     def last_line(self, name: str) -> str:
         """The last non-empty line node ``name`` printed ("" if none yet): a node that stops on
-        bad input prints its one-line reason last."""
+        bad input prints its one-line reason last. For a node that has exited, its output is
+        read to the end first (up to 2 s): the line may still be in the pipe."""
+        for child in self._children:
+            if child.spec.name == name and child.process.poll() is not None:
+                child.pump.join(timeout=2.0)
         with self._out_lock:
             return self._last_lines.get(name, "")
 

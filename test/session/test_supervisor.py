@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import Path
 
 from humanoid_teleop.session.plan import NodeSpec
@@ -69,6 +70,26 @@ def test_a_dying_node_stops_the_session_cleanly(tmp_path: Path) -> None:
     assert result.failed_node == "teleop"
     assert result.exit_codes == {"teleop": 7, "recorder": 0}
     assert ("recorder", "stopped") in _events(journal)
+
+
+def test_an_exited_node_is_listed_with_its_code_and_last_line(tmp_path: Path) -> None:
+    """exited() lists a node that stopped by itself with its exit code, and last_line() its
+    last line (read to the end of its output first), what `demo` reports for it."""
+    journal = tmp_path / "journal"
+    specs = [
+        _spec("recorder", 3, journal),
+        _spec("teleop", 1, journal, exit_after_s=0.0, exit_code=7),
+    ]
+    supervisor = _supervisor(specs, tmp_path, io.StringIO())
+    supervisor.start()
+    try:
+        deadline = time.monotonic() + 60.0
+        while "teleop" not in supervisor.exited() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert supervisor.exited() == {"teleop": 7}
+        assert supervisor.last_line("teleop") == "hello from teleop"
+    finally:
+        supervisor.stop()
 
 
 def test_a_node_ignoring_sigint_is_escalated_to_sigterm(tmp_path: Path) -> None:
