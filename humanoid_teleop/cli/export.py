@@ -103,7 +103,8 @@ def _lerobot(args: argparse.Namespace) -> int:
         if args.json:
             return
         if bar is None:
-            bar = tqdm(total=total, unit="episode", desc="export", file=sys.stderr)
+            # none where stderr is not a terminal (a log file, a cluster job): disable=None
+            bar = tqdm(total=total, unit="episode", desc="export", file=sys.stderr, disable=None)
         bar.n = done
         bar.refresh()
 

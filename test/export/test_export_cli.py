@@ -57,6 +57,7 @@ def test_failing_qc_episode_is_excluded_with_its_reason_or_kept_flagged(
     excluded = run_export(long_one.path, short_one.path, "-o", tmp_path / "a", "--qc", rules)
     assert excluded.returncode == 0, excluded.stderr[-3000:]
     assert f"excluded {short_one.path.resolve()}: too short" in excluded.stderr
+    assert "export:" not in excluded.stderr  # no progress bar into a pipe or log file
     qc = pq.read_table(tmp_path / "a/meta/qc.parquet").to_pylist()
     assert [row["passed"] for row in qc] == [True, False]
     assert qc[1]["reasons"][0].startswith("too short") and not qc[1]["kept"]
